@@ -1,0 +1,194 @@
+"""The ``harness`` command line (typer + rich)."""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from harness.errors import HarnessError
+from harness.registry import BASELINES, METRICS, MODELS, TASKS
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Evaluate whether radiology reports are grounded in the image, and train models to be.")
+data_app = typer.Typer(no_args_is_help=True, help="Synthetic data sets.")
+model_app = typer.Typer(no_args_is_help=True, help="Model utilities.")
+app.add_typer(data_app, name="data")
+app.add_typer(model_app, name="model")
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def friendly_errors(fn: Callable) -> Callable:
+    """User errors become one red line and exit code 2, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except HarnessError as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            err_console.print("[yellow]interrupted: finished predictions are saved; rerun to resume[/]")
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")[:80] or "model"
+
+
+def _parse_options(pairs: list[str], what: str) -> dict[str, Any]:
+    """``key=value`` pairs; values parsed as JSON when they are (numbers, true/false), else strings."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise HarnessError(f"{what} '{pair}' is not KEY=VALUE")
+        try:
+            out[key] = json.loads(value)
+        except ValueError:
+            out[key] = value
+    return out
+
+
+def _nest(flat: dict[str, Any]) -> dict[str, Any]:
+    """``views.n_axial=16`` -> ``{"views": {"n_axial": 16}}``."""
+    out: dict[str, Any] = {}
+    for key, value in flat.items():
+        node = out
+        *parents, leaf = key.split(".")
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[leaf] = value
+    return out
+
+
+def results_table(results: dict[str, Any], title: str | None = None) -> Table:
+    table = Table(title=title or f"{results['task']} · {results['model'].get('model_id')} · n={results['n_cases']}")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    table.add_column("95% CI", justify="right")
+    table.add_column("n", justify="right")
+    for name, m in results["metrics"].items():
+        if m["status"] != "ok":
+            table.add_row(name, "[yellow]not run[/]", m.get("reason") or "", "")
+            continue
+        ci = f"[{m['ci_low']:.3f}, {m['ci_high']:.3f}]" if m.get("ci_low") is not None else "-"
+        table.add_row(name, f"{m['value']:.3f}", ci, str(m["n"]))
+    return table
+
+
+@app.command()
+@friendly_errors
+def run(
+    model: str = typer.Option(..., "--model", "-m", help="checkpoint dir, baseline:NAME, openai:URL#name ..."),
+    task: str = typer.Option("ct_tumor", "--task", "-t", help="task name (see `harness list`)"),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="run directory [runs/TASK/MODEL]"),
+    limit: Optional[int] = typer.Option(None, "--limit", help="evaluate only the first N cases"),
+    seed: int = typer.Option(0, "--seed", help="seed for sampling, data and bootstrap"),
+    batch_size: int = typer.Option(8, "--batch-size", help="requests per model call"),
+    split: str = typer.Option("test", "--split"),
+    data: Optional[Path] = typer.Option(None, "--data", help="a data set on disk instead of the built-in one"),
+    backend: Optional[str] = typer.Option(None, "--backend", help="override the backend the spec implies"),
+    metrics: Optional[str] = typer.Option(None, "--metrics", help="comma-separated metric names [task default]"),
+    max_new_tokens: int = typer.Option(256, "--max-new-tokens"),
+    temperature: float = typer.Option(0.0, "--temperature", help="0 = greedy"),
+    top_p: float = typer.Option(1.0, "--top-p"),
+    model_option: list[str] = typer.Option([], "--model-option", help="backend option KEY=VALUE (repeatable)"),
+    task_option: list[str] = typer.Option([], "--task-option", help="task setting KEY=VALUE, e.g. views.n_axial=16"),
+    n_boot: int = typer.Option(1000, "--bootstrap", help="bootstrap resamples for the 95% CIs"),
+    cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="where synthetic sets are cached"),
+) -> None:
+    """Evaluate a model on a task; resumes an interrupted run in the same --out."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from harness.evaluate import RunSpec, evaluate
+    from harness.schema import Sampling
+
+    spec = RunSpec(model=model, task=task, backend=backend, split=split, data=str(data) if data else None,
+                   limit=limit, seed=seed, batch_size=batch_size,
+                   sampling=Sampling(max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, seed=seed),
+                   metrics=tuple(m.strip() for m in metrics.split(",") if m.strip()) if metrics else None,
+                   task_options=_nest(_parse_options(task_option, "--task-option")),
+                   model_options=_parse_options(model_option, "--model-option"), n_boot=n_boot,
+                   cache_dir=str(cache_dir) if cache_dir else None)
+    TASKS.get(task)  # unknown names fail before any work
+    run_dir = out or Path("runs") / task / _slug(model)
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err_console, transient=False) as bar:
+        handle = bar.add_task(f"{task} · {model}", total=None)
+        result = evaluate(spec, run_dir, progress=lambda done, total: bar.update(handle, completed=done,
+                                                                                  total=total))
+    r = result.results
+    console.print(results_table(r))
+    req = r["requests"]
+    console.print(f"requests: {req['requests']} ({req['cached']} from the cache, {req['generated']} generated) · "
+                  f"run dir: {run_dir}")
+
+
+@app.command()
+@friendly_errors
+def score(
+    run_dir: Path = typer.Argument(..., help="a run directory written by `harness run`"),
+    metrics: Optional[str] = typer.Option(None, "--metrics", help="comma-separated metric names"),
+    n_boot: Optional[int] = typer.Option(None, "--bootstrap"),
+) -> None:
+    """Re-score a run from its predictions, without running the model."""
+    from harness.evaluate import rescore
+
+    names = tuple(m.strip() for m in metrics.split(",")) if metrics else None
+    result = rescore(run_dir, names, n_boot)
+    console.print(results_table(result.results))
+
+
+@app.command("list")
+@friendly_errors
+def list_(what: str = typer.Argument("all", help="tasks, metrics, models or all")) -> None:
+    """List the registered tasks, metrics and models with a one-line description."""
+    sections = {"tasks": [(n, TASKS.describe(n)) for n in TASKS.names()],
+                "metrics": [(n, METRICS.describe(n)) for n in METRICS.names()],
+                "models": [(f"{n}:PATH" if n != "baseline" else n, MODELS.describe(n)) for n in MODELS.names()
+                           if n != "baseline"]
+                + [(f"baseline:{n}", BASELINES.describe(n)) for n in BASELINES.names()]}
+    if what != "all" and what not in sections:
+        raise HarnessError(f"nothing called '{what}' to list (tasks, metrics, models, all)")
+    for name, rows in sections.items():
+        if what not in ("all", name):
+            continue
+        table = Table(title=name, show_header=False, title_justify="left")
+        table.add_column(style="bold cyan")
+        table.add_column()
+        for n, d in rows:
+            table.add_row(n, d)
+        console.print(table)
+
+
+@data_app.command("make")
+@friendly_errors
+def data_make(
+    out: Path = typer.Argument(..., help="directory to write the set into"),
+    task: str = typer.Option("ct_tumor", "--task"),
+    split: str = typer.Option("test", "--split"),
+    n: Optional[int] = typer.Option(None, "--n", help="number of cases [the split's size]"),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Write a built-in synthetic set (volumes, label maps, truth manifest) to disk."""
+    t = TASKS.get(task)()
+    if not hasattr(t, "write_synthetic"):
+        raise HarnessError(f"task '{task}' has no synthetic set writer")
+    directory, data_hash, count = t.write_synthetic(out, split=split, n_cases=n, seed=seed)
+    console.print(f"wrote {count} cases to {directory} (data hash {data_hash})")
+
+
+def main() -> None:  # pragma: no cover - entry point
+    app()

@@ -1,0 +1,121 @@
+"""Medical image I/O and view rendering: MONAI loads and orients, we only cut and draw slices.
+
+Volumes come back in RAS array order (x to the patient's right, y anterior, z superior). Rendered slices use
+the radiological convention: the patient's right on the image's left, anterior (axial) or superior
+(coronal/sagittal) at the top.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from harness.errors import DataError
+
+
+@dataclass(frozen=True)
+class Window:
+    center: float = 40.0
+    width: float = 400.0  # abdominal soft-tissue window
+
+    @property
+    def low(self) -> float:
+        return self.center - self.width / 2
+
+    @property
+    def high(self) -> float:
+        return self.center + self.width / 2
+
+
+@dataclass(frozen=True)
+class Volume:
+    image: np.ndarray  # float32 in [0, 1] after windowing, RAS array order (x, y, z)
+    labels: np.ndarray | None  # int label map in the same grid, or None
+    affine: np.ndarray  # voxel -> RAS mm
+    spacing: tuple[float, float, float]
+    path: str
+
+
+def _pipeline(keys: list[str], window: Window, pixdim: tuple[float, float, float] | None):
+    # Imported here: MONAI pulls in torch (seconds), and `harness list` must stay instant.
+    from monai.transforms import (Compose, EnsureChannelFirstd, LoadImaged, Orientationd, ScaleIntensityRanged,
+                                  Spacingd)
+
+    steps = [LoadImaged(keys=keys, image_only=False), EnsureChannelFirstd(keys=keys),
+             Orientationd(keys=keys, axcodes="RAS", labels=(("L", "R"), ("P", "A"), ("I", "S")))]
+    if pixdim is not None:
+        modes = ["bilinear" if k == "image" else "nearest" for k in keys]
+        steps.append(Spacingd(keys=keys, pixdim=pixdim, mode=modes))
+    steps.append(ScaleIntensityRanged(keys=["image"], a_min=window.low, a_max=window.high, b_min=0.0, b_max=1.0,
+                                      clip=True))
+    return Compose(steps)
+
+
+def load_volume(image_path: str | Path, label_path: str | Path | None = None, window: Window = Window(),
+                pixdim: tuple[float, float, float] | None = None) -> Volume:
+    """Load a NIfTI (or anything MONAI reads) as a windowed RAS volume; every failure names the file."""
+    data = {"image": str(image_path)}
+    if label_path is not None:
+        data["label"] = str(label_path)
+    for key, p in data.items():
+        path = Path(p)
+        if not path.exists():
+            raise DataError(f"{p}: file not found ({key})")
+        if path.is_file() and path.stat().st_size == 0:
+            raise DataError(f"{p}: file is empty ({key})")
+    try:
+        out = _pipeline(list(data), window, pixdim)(data)
+    except Exception as exc:  # MONAI wraps reader errors in RuntimeError chains; name the file instead
+        raise DataError(f"{image_path}: cannot be read as a medical image ({_root_cause(exc)})") from None
+    image = np.asarray(out["image"])[0].astype(np.float32)
+    if image.size == 0:
+        raise DataError(f"{image_path}: the image holds no voxels")
+    if not np.isfinite(image).all():  # windowing keeps NaN; every downstream number would be meaningless
+        raise DataError(f"{image_path}: {int((~np.isfinite(image)).sum())} voxels are NaN or infinite")
+    if image.ndim != 3 or min(image.shape) < 2:
+        raise DataError(f"{image_path}: expected a 3D volume, got shape {tuple(image.shape)}")
+    labels = None
+    if "label" in out:
+        labels = np.asarray(out["label"])[0]
+        if labels.shape != image.shape:
+            raise DataError(f"{label_path}: label map shape {labels.shape} differs from image {image.shape}")
+        labels = np.rint(labels).astype(np.int32)
+    affine = np.asarray(out["image"].affine, dtype=float)
+    spacing = tuple(float(v) for v in np.linalg.norm(affine[:3, :3], axis=0))
+    return Volume(image=image, labels=labels, affine=affine, spacing=spacing, path=str(image_path))
+
+
+def _root_cause(exc: BaseException) -> str:
+    while exc.__cause__ is not None or exc.__context__ is not None:
+        exc = exc.__cause__ or exc.__context__
+    return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}".rstrip(": ")
+
+
+def axial(volume: np.ndarray, z: int) -> np.ndarray:
+    """(rows=anterior->posterior, cols=patient right->left)."""
+    return volume[::-1, ::-1, z].T
+
+
+def coronal(volume: np.ndarray, y: int) -> np.ndarray:
+    """(rows=superior->inferior, cols=patient right->left)."""
+    return volume[::-1, y, ::-1].T
+
+
+def sagittal(volume: np.ndarray, x: int) -> np.ndarray:
+    """(rows=superior->inferior, cols=anterior->posterior)."""
+    return volume[x, ::-1, ::-1].T
+
+
+def to_pil(plane: np.ndarray, size: int | None = None, aspect: float = 1.0):
+    """A [0, 1] plane as an RGB PIL image (VLM processors expect RGB); ``aspect`` = row/col spacing ratio."""
+    from PIL import Image
+
+    img = Image.fromarray(np.clip(plane * 255.0 + 0.5, 0, 255).astype(np.uint8), mode="L")
+    if aspect != 1.0:
+        img = img.resize((img.width, max(1, round(img.height * aspect))), Image.BILINEAR)
+    if size is not None:
+        scale = size / max(img.width, img.height)
+        img = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))), Image.BILINEAR)
+    return img.convert("RGB")

@@ -1,0 +1,52 @@
+"""The contract a metric implements.
+
+A metric scores every case (``per_case``), then reduces any subset of those rows to numbers
+(``aggregate``). The runner bootstraps by calling ``aggregate`` on resampled rows, so a corpus-level metric
+(BLEU) bootstraps correctly by keeping sufficient statistics in its rows instead of per-case scores.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from harness.task import ScoredItem, Task
+
+Row = Mapping[str, Any]
+
+
+class Metric(ABC):
+    """Subclasses are registered under the ``harness.metrics`` entry-point group."""
+
+    name: str
+    #: the names of the numbers this metric reports (BLEU reports bleu1..bleu4)
+    outputs: tuple[str, ...]
+    #: how exactly it is computed (tokenizer, casing, micro/macro...); stored with every result
+    variant: str = ""
+    higher_is_better: bool = True
+
+    def unavailable(self, task: Task, items: Sequence[ScoredItem]) -> str | None:
+        """Why this metric cannot run here (missing extra, no masks...), or None when it can."""
+        return None
+
+    @abstractmethod
+    def per_case(self, items: Sequence[ScoredItem]) -> list[dict[str, Any]]:
+        """One row per item; ``None`` for an output that does not apply to that case."""
+
+    def aggregate(self, rows: Sequence[Row]) -> dict[str, float | None]:
+        """Default: the mean of each output over the cases where it applies."""
+        out: dict[str, float | None] = {}
+        for name in self.outputs:
+            vals = [r[name] for r in rows if r.get(name) is not None]
+            out[name] = float(np.mean(vals)) if vals else None
+        return out
+
+    def count(self, rows: Sequence[Row], output: str) -> int:
+        return sum(1 for r in rows if r.get(output) is not None)
+
+    @staticmethod
+    def sample_view(row: Row) -> dict[str, Any]:
+        """What of a row goes to samples.jsonl (drops sufficient statistics kept only for aggregation)."""
+        return {k: v for k, v in row.items() if not k.startswith("_")}

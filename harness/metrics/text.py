@@ -1,0 +1,87 @@
+"""Text-overlap metrics through the reference libraries: BLEU-1..4 (sacrebleu) and ROUGE-L (rouge-score).
+
+The field reports BLEU under several tokenizations that differ by up to 2x on the same pairs, so every result
+carries the exact variant. Both are computed on the text inside ``<report>`` against the reference report.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Sequence
+
+import numpy as np
+
+from harness.metrics.base import Metric, Row
+from harness.task import ScoredItem
+
+BLEU_TOKENIZE = "13a"
+
+
+@lru_cache(maxsize=1)
+def _bleu():
+    from sacrebleu.metrics import BLEU
+
+    return BLEU(tokenize=BLEU_TOKENIZE, lowercase=False, max_ngram_order=4)
+
+
+def bleu_statistics(candidates: Sequence[str], references: Sequence[str]) -> np.ndarray:
+    """Per-pair sufficient statistics [sys_len, ref_len, correct_1..4, total_1..4] (sacrebleu's layout)."""
+    bleu = _bleu()
+    return np.asarray(bleu._extract_corpus_statistics(list(candidates), [list(references)]), dtype=np.int64)
+
+
+def bleu_from_statistics(stats: np.ndarray, order: int) -> float:
+    """Corpus BLEU-``order`` in [0, 1] from summed statistics."""
+    from sacrebleu.metrics import BLEU
+
+    s = np.asarray(stats).sum(axis=0) if np.ndim(stats) == 2 else np.asarray(stats)
+    correct, total = s[2:6].tolist(), s[6:10].tolist()
+    score = BLEU.compute_bleu(correct[:order], total[:order], int(s[0]), int(s[1]), smooth_method="exp",
+                              max_ngram_order=order).score
+    return min(max(score / 100.0, 0.0), 1.0)  # sacrebleu can return 100.00000000000004
+
+
+class BleuMetric(Metric):
+    """BLEU-1..4, corpus-level, sacrebleu (13a tokenizer, case-sensitive, exp smoothing), scaled to 0-1."""
+
+    name = "bleu"
+    outputs = ("bleu1", "bleu2", "bleu3", "bleu4")
+    variant = (f"sacrebleu {BLEU_TOKENIZE} tokenizer, cased, corpus-level, smooth=exp, cumulative n-gram "
+               "orders 1..n, brevity penalty, 0-1 scale; per-case rows hold sufficient statistics")
+
+    def per_case(self, items: Sequence[ScoredItem]) -> list[dict[str, Any]]:
+        stats = bleu_statistics([it.answer.report for it in items], [it.case.reference_report for it in items])
+        rows = []
+        for s in stats:
+            row: dict[str, Any] = {"_stats": s}
+            row.update({f"bleu{n}": bleu_from_statistics(s, n) for n in range(1, 5)})  # sentence-level, for samples
+            rows.append(row)
+        return rows
+
+    def aggregate(self, rows: Sequence[Row]) -> dict[str, float | None]:
+        if not rows:
+            return {o: None for o in self.outputs}
+        stats = np.stack([r["_stats"] for r in rows])
+        return {f"bleu{n}": bleu_from_statistics(stats, n) for n in range(1, 5)}
+
+
+@lru_cache(maxsize=1)
+def _rouge():
+    from rouge_score import rouge_scorer
+
+    return rouge_scorer.RougeScorer(["rougeL"], use_stemmer=False)
+
+
+def rouge_l(candidate: str, reference: str) -> float:
+    return float(_rouge().score(reference, candidate)["rougeL"].fmeasure)
+
+
+class RougeLMetric(Metric):
+    """ROUGE-L F-measure per report (rouge-score), averaged over cases."""
+
+    name = "rouge_l"
+    outputs = ("rouge_l",)
+    variant = "rouge-score rougeL F-measure, default tokenizer (lowercase, alphanumeric tokens), no stemming, mean"
+
+    def per_case(self, items: Sequence[ScoredItem]) -> list[dict[str, Any]]:
+        return [{"rouge_l": rouge_l(it.answer.report, it.case.reference_report)} for it in items]

@@ -1,0 +1,69 @@
+"""Name -> plug-in lookup through Python entry points.
+
+Built-in tasks, metrics and models register through the same entry-point groups a third-party package uses
+(``harness.tasks``, ``harness.metrics``, ``harness.models``, ``harness.baselines``), so adding one never
+needs a fork. Entries are loaded only when used: listing names imports nothing.
+"""
+
+from __future__ import annotations
+
+import difflib
+from importlib.metadata import entry_points
+from typing import Any, Generic, TypeVar
+
+from harness.errors import HarnessError
+
+T = TypeVar("T")
+
+
+class UnknownNameError(HarnessError):
+    pass
+
+
+class Registry(Generic[T]):
+    def __init__(self, group: str, kind: str):
+        self.group = group
+        self.kind = kind
+        self._extra: dict[str, Any] = {}
+
+    def register(self, name: str, obj: Any) -> None:
+        """Register at run time (tests, notebooks); an entry point of the same name is shadowed."""
+        self._extra[name] = obj
+
+    def unregister(self, name: str) -> None:
+        self._extra.pop(name, None)
+
+    def _entry_points(self) -> dict[str, Any]:
+        return {ep.name: ep for ep in entry_points(group=self.group)}
+
+    def names(self) -> list[str]:
+        return sorted(set(self._entry_points()) | set(self._extra))
+
+    def get(self, name: str) -> Any:
+        if name in self._extra:
+            return self._extra[name]
+        eps = self._entry_points()
+        if name not in eps:
+            hint = difflib.get_close_matches(name, self.names(), n=1)
+            msg = f"unknown {self.kind} '{name}'"
+            msg += f"; did you mean '{hint[0]}'?" if hint else f"; known: {', '.join(self.names()) or 'none'}"
+            raise UnknownNameError(msg)
+        try:
+            return eps[name].load()
+        except ImportError as exc:  # a plug-in whose optional dependency is missing
+            raise HarnessError(f"{self.kind} '{name}' could not be loaded: {exc}") from exc
+
+    def describe(self, name: str) -> str:
+        """First line of the plug-in's docstring."""
+        try:
+            obj = self.get(name)
+        except HarnessError as exc:
+            return f"(unavailable: {exc})"
+        doc = (getattr(obj, "__doc__", None) or "").strip()
+        return doc.splitlines()[0] if doc else ""
+
+
+TASKS: Registry[Any] = Registry("harness.tasks", "task")
+METRICS: Registry[Any] = Registry("harness.metrics", "metric")
+MODELS: Registry[Any] = Registry("harness.models", "model backend")
+BASELINES: Registry[Any] = Registry("harness.baselines", "baseline")

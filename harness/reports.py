@@ -1,0 +1,95 @@
+"""Findings -> report text, with varied phrasing (the inverse of the findings extractor).
+
+Used for the phantoms' reference reports, the oracle and hallucinator baselines, and the adversarial probes,
+so that every place that writes a finding writes it the same way. The surface forms live in
+``harness/data/report_phrasing.yaml``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Sequence
+
+import numpy as np
+import yaml
+
+from harness.schema import Finding, Presence
+
+COUNT_WORDS = {1: "One", 2: "Two", 3: "Three", 4: "Four", 5: "Five"}
+
+
+@lru_cache(maxsize=1)
+def phrasing() -> dict[str, Any]:
+    return yaml.safe_load(resources.files("harness.data").joinpath("report_phrasing.yaml").read_text())
+
+
+def _pick(rng: np.random.Generator, options: Sequence[str]) -> str:
+    return options[int(rng.integers(len(options)))]
+
+
+def format_size(size_mm: float, rng: np.random.Generator) -> str:
+    style = int(rng.integers(3))
+    if style == 0:
+        return f"{size_mm:.0f} mm"
+    if style == 1:
+        return f"{size_mm / 10:.1f} cm"
+    short = max(round(size_mm * rng.uniform(0.7, 0.95)), 1)
+    return f"{size_mm / 10:.1f} x {short / 10:.1f} cm"
+
+
+def organ_phrase(anatomy: str, laterality: str | None) -> str:
+    noun = phrasing()["organ_names"].get(anatomy, [anatomy])[0]
+    return f"{laterality} {noun}" if laterality else noun
+
+
+def location_phrase(f: Finding, rng: np.random.Generator) -> str:
+    noun, adj = (phrasing()["organ_names"].get(f.anatomy, [f.anatomy]) * 2)[:2]
+    side = f"{f.laterality} " if f.laterality else ""
+    if not f.sub_location:
+        return f"{side}{noun}"
+    sub = f.sub_location
+    forms = [f"{sub} of the {side}{noun}", f"{side}{noun} {sub}"]
+    if f.anatomy == "lung":
+        forms.append(f"{side}{sub}")  # "left upper lobe"
+    elif f.anatomy == "liver":
+        forms.append(f"{sub.split()[0]} {adj} {sub.split()[1]}")  # "right hepatic lobe"
+    else:
+        forms.append(f"{side}{adj} {sub}")  # "left renal upper pole", "pancreatic tail"
+    return _pick(rng, forms)
+
+
+def lesion_sentence(f: Finding, rng: np.random.Generator) -> str:
+    p = phrasing()
+    attrs = sorted(f.attributes)
+    attr = _pick(rng, p["attribute_names"][attrs[0]]) if attrs and attrs[0] in p["attribute_names"] else ""
+    obs = _pick(rng, p["observation_names"].get(f.observation, [f.observation]))
+    size = format_size(f.size_mm, rng) if f.size_mm else "unmeasured"
+    loc = location_phrase(f, rng)
+    template = _pick(rng, p["lesion_templates"])
+    text = template.format(size=size, attr=attr, obs=obs, loc=loc, Loc=loc[:1].upper() + loc[1:],
+                           Attr=attr[:1].upper() + attr[1:])
+    text = " ".join(text.replace(" ,", ",").split())
+    if f.presence is Presence.UNCERTAIN:
+        text = "Possible " + text[0].lower() + text[1:]
+    return text[0].upper() + text[1:]
+
+
+def normal_sentence(f: Finding, rng: np.random.Generator) -> str:
+    text = _pick(rng, phrasing()["normal_templates"]).format(organ=organ_phrase(f.anatomy, f.laterality))
+    return text[0].upper() + text[1:]
+
+
+def write_report(findings: Sequence[Finding], rng: np.random.Generator) -> str:
+    """A FINDINGS / IMPRESSION report stating every finding, positives in random order, normals after."""
+    positives = [f for f in findings if f.presence is not Presence.ABSENT]
+    normals = [f for f in findings if f.presence is Presence.ABSENT]
+    order = rng.permutation(len(positives)) if positives else []
+    sentences = [lesion_sentence(positives[i], rng) for i in order]
+    sentences += [normal_sentence(f, rng) for f in normals]
+    if positives:
+        n = len(positives)
+        impression = f"{COUNT_WORDS.get(n, str(n))} {'lesion' if n == 1 else 'lesions'} as described above."
+    else:
+        impression = _pick(rng, phrasing()["no_tumor_impressions"])
+    return "FINDINGS: " + " ".join(sentences) + " IMPRESSION: " + impression

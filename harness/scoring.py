@@ -1,0 +1,76 @@
+"""The scoring phase: metrics over parsed answers, with bootstrap 95% confidence intervals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from harness.metrics.base import Metric
+from harness.registry import METRICS
+from harness.schema import Case, MetricValue, Prediction
+from harness.task import ScoredItem, Task
+
+
+@dataclass(frozen=True)
+class Scores:
+    metrics: tuple[MetricValue, ...]
+    samples: tuple[dict[str, Any], ...]  # one per case, JSON-able
+
+
+def load_metrics(names: Sequence[str]) -> list[Metric]:
+    return [METRICS.get(n)() for n in names]
+
+
+def bootstrap_ci(metric: Metric, rows: Sequence[Mapping[str, Any]], output: str, n_boot: int, seed: int,
+                 alpha: float = 0.05) -> tuple[float | None, float | None]:
+    """Percentile bootstrap over cases (resampling rows, re-aggregating: correct for corpus-level metrics)."""
+    applicable = [r for r in rows if r.get(output) is not None or "_stats" in r]
+    if len(applicable) < 2 or n_boot <= 0:
+        return None, None
+    rng = np.random.default_rng(seed)
+    values = []
+    for _ in range(n_boot):
+        idx = rng.integers(len(applicable), size=len(applicable))
+        v = metric.aggregate([applicable[i] for i in idx]).get(output)
+        if v is not None:
+            values.append(v)
+    if not values:
+        return None, None
+    lo, hi = np.quantile(values, [alpha / 2, 1 - alpha / 2])
+    return float(lo), float(hi)
+
+
+def score(task: Task, cases: Sequence[Case], predictions: Mapping[str, Mapping[str, Prediction]],
+          metric_names: Sequence[str], n_boot: int = 1000, seed: int = 0) -> Scores:
+    items = [ScoredItem(case=c, answer=task.parse(c, predictions.get(c.case_id, {})),
+                        predictions=predictions.get(c.case_id, {})) for c in cases]
+    samples: list[dict[str, Any]] = [
+        {"case_id": it.case.case_id,
+         "prediction_keys": {k: p.key for k, p in it.predictions.items()},
+         "answer": {"report": it.answer.report, **{k: v for k, v in it.answer.fields.items()},
+                    "problems": list(it.answer.problems)},
+         "scores": {}}
+        for it in items]
+    values: list[MetricValue] = []
+    for metric in load_metrics(metric_names):
+        reason = metric.unavailable(task, items)
+        if reason:
+            values += [MetricValue(name=o, status="not_run", variant=metric.variant, reason=reason)
+                       for o in metric.outputs]
+            continue
+        rows = metric.per_case(items)
+        for sample, row in zip(samples, rows):
+            sample["scores"].update(metric.sample_view(row))
+        agg = metric.aggregate(rows)
+        for o in metric.outputs:
+            n = metric.count(rows, o) if not rows or "_stats" not in rows[0] else len(rows)
+            if agg.get(o) is None:
+                values.append(MetricValue(name=o, status="not_run", variant=metric.variant, n=n,
+                                          reason="no case to which it applies"))
+                continue
+            lo, hi = bootstrap_ci(metric, rows, o, n_boot, seed)
+            values.append(MetricValue(name=o, status="ok", value=float(agg[o]), ci_low=lo, ci_high=hi, n=n,
+                                      variant=metric.variant))
+    return Scores(metrics=tuple(values), samples=tuple(samples))

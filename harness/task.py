@@ -1,0 +1,66 @@
+"""The contract a task implements: its cases, the requests of each protocol stage, and how answers parse."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from harness.schema import Case, Prediction, Request
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A model's answer for one case, parsed; malformed answers parse too, with ``problems`` saying how."""
+
+    report: str
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    problems: tuple[str, ...] = ()
+
+    @property
+    def well_formed(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class Dataset:
+    cases: tuple[Case, ...]
+    data_hash: str
+    source: str  # "synthetic:<dir>" or the path of a real dataset
+    info: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ScoredItem:
+    """What a metric sees of one case: the truth, every prediction of every stage, and the parsed answer."""
+
+    case: Case
+    answer: Answer
+    predictions: Mapping[str, Prediction]
+
+
+class Task(ABC):
+    """A benchmark task. Subclasses are registered under the ``harness.tasks`` entry-point group."""
+
+    name: str
+    version: str
+    stages: tuple[str, ...] = ("report",)
+    default_metrics: tuple[str, ...] = ()
+
+    @abstractmethod
+    def load(self, split: str = "test", data: Path | None = None, seed: int = 0,
+             cache_dir: Path | None = None) -> Dataset:
+        """The cases of a split: the built-in synthetic set when ``data`` is None."""
+
+    @abstractmethod
+    def requests(self, case: Case, stage: str, previous: Mapping[str, Prediction]) -> Sequence[Request]:
+        """The model calls of ``stage`` for ``case``; ``previous`` holds the earlier stages' predictions by kind."""
+
+    @abstractmethod
+    def parse(self, case: Case, predictions: Mapping[str, Prediction]) -> Answer:
+        """The main answer of a case from its predictions."""
+
+    def config(self) -> Mapping[str, Any]:
+        """Everything that changes what the model sees; recorded in results and part of the cache key."""
+        return {}

@@ -1,0 +1,197 @@
+"""ct_tumor: the model sees a CT volume as numbered slices, writes a tumor report and names a key slice."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import yaml
+
+from harness.errors import HarnessError
+from harness.imaging import Window, axial, coronal, load_volume, sagittal, to_pil
+from harness.paths import default_cache_dir
+from harness.phantoms.ct import NORMAL_ORGANS, PhantomConfig
+from harness.reports import write_report
+from harness.schema import Case, Finding, Prediction, Presence, Request, stable_hash
+from harness.task import Answer, Dataset, Task
+from tasks.ct_tumor.data import build_synthetic_set, read_manifest
+from tasks.ct_tumor.prompts import report_prompt
+
+REPORT_RE = re.compile(r"<report>(.*?)</report>", re.S | re.I)
+KEY_SLICE_RE = re.compile(r"<key_slice>\s*(.*?)\s*</key_slice>", re.S | re.I)
+TAG_RE = re.compile(r"</?(report|key_slice)>", re.I)
+
+
+@lru_cache(maxsize=1)
+def default_config() -> dict[str, Any]:
+    return yaml.safe_load(resources.files("tasks.ct_tumor").joinpath("config.yaml").read_text())
+
+
+@dataclass(frozen=True)
+class ViewConfig:
+    n_axial: int
+    image_size: int
+    reformats: bool
+    window: Window
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "ViewConfig":
+        return cls(n_axial=int(d["n_axial"]), image_size=int(d["image_size"]), reformats=bool(d["reformats"]),
+                   window=Window(**d["window"]))
+
+
+def sampled_slices(n_z: int, n_axial: int) -> list[int]:
+    """z-indices of the global view's axial slices: the centres of ``n_axial`` equal bins, inferior first."""
+    n = min(n_axial, n_z)
+    return [int((i + 0.5) * n_z / n) for i in range(n)]
+
+
+def main_lesion_label(case: Case) -> int | None:
+    """The lesion a report's key slice should show: the largest one."""
+    if not case.lesions:
+        return None
+    return max(case.lesions, key=lambda l: (l.finding.size_mm or 0, -l.label)).label
+
+
+def oracle_key_slice(case: Case, slices: Sequence[int]) -> int | None:
+    """1-based number of the sampled slice cutting the main lesion with the largest area."""
+    label = main_lesion_label(case)
+    if label is None:
+        return None
+    areas = dict(map(tuple, case.meta.get("lesion_area_by_z", {}).get(str(label), [])))
+    best = max(range(len(slices)), key=lambda i: (areas.get(slices[i], 0), -abs(slices[i] - _center_z(case, label))))
+    return best + 1
+
+
+def _center_z(case: Case, label: int) -> float:
+    lesion = next(l for l in case.lesions if l.label == label)
+    return (lesion.z_range[0] + lesion.z_range[1]) / 2
+
+
+class CTTumorTask(Task):
+    """3D CT tumor report + key evidence slice, on synthetic phantoms with voxel truth or NIfTI sets on disk."""
+
+    name = "ct_tumor"
+    stages = ("report",)
+    default_metrics = ("bleu", "rouge_l", "format")
+
+    def __init__(self, overrides: Mapping[str, Any] | None = None):
+        cfg = dict(default_config())
+        for key, value in (overrides or {}).items():
+            if key not in cfg:
+                raise HarnessError(f"ct_tumor has no setting '{key}' (settings: {', '.join(sorted(cfg))})")
+            cfg[key] = {**cfg[key], **value} if isinstance(value, Mapping) else value
+        self.cfg = cfg
+        self.views = ViewConfig.from_dict(cfg["views"])
+        self.phantom = PhantomConfig(**{**cfg["phantom"], "shape": tuple(cfg["phantom"]["shape"])})
+
+    @cached_property
+    def version(self) -> str:  # type: ignore[override]
+        return f"{self.cfg['version']}+{stable_hash(self.config(), 8)}"
+
+    def config(self) -> Mapping[str, Any]:
+        return {"views": self.cfg["views"], "phantom": self.cfg["phantom"], "splits": self.cfg["splits"]}
+
+    # -- data ---------------------------------------------------------------------------------------------
+    def load(self, split: str = "test", data: Path | None = None, seed: int = 0,
+             cache_dir: Path | None = None) -> Dataset:
+        if data is not None:
+            cases, data_hash = read_manifest(Path(data))
+            return Dataset(cases=tuple(cases), data_hash=data_hash, source=str(Path(data).resolve()))
+        if split not in self.cfg["splits"]:
+            raise HarnessError(f"ct_tumor has no split '{split}' (splits: {', '.join(self.cfg['splits'])})")
+        spec = self.cfg["splits"][split]
+        root = (cache_dir or default_cache_dir()) / "synthetic"
+        directory = build_synthetic_set(root, split, int(spec["n_cases"]), int(spec["seed"]) + seed, self.phantom)
+        cases, data_hash = read_manifest(directory)
+        return Dataset(cases=tuple(cases), data_hash=data_hash, source=f"synthetic:{directory}",
+                       info={"split": split, "seed": int(spec["seed"]) + seed})
+
+    def write_synthetic(self, out: Path, split: str = "test", n_cases: int | None = None,
+                        seed: int = 0) -> tuple[Path, str, int]:
+        if split not in self.cfg["splits"]:
+            raise HarnessError(f"ct_tumor has no split '{split}' (splits: {', '.join(self.cfg['splits'])})")
+        spec = self.cfg["splits"][split]
+        n = int(n_cases or spec["n_cases"])
+        directory = build_synthetic_set(Path(out), split, n, int(spec["seed"]) + seed, self.phantom)
+        cases, data_hash = read_manifest(directory)
+        return directory, data_hash, len(cases)
+
+    # -- requests -----------------------------------------------------------------------------------------
+    def slices_of(self, case: Case) -> list[int]:
+        return sampled_slices(int(case.meta["shape"][2]), self.views.n_axial)
+
+    def global_view(self, case: Case) -> list[Any]:
+        vol = load_volume(case.image_path, None, self.views.window)
+        size = self.views.image_size
+        images = [to_pil(axial(vol.image, z), size) for z in self.slices_of(case)]
+        if self.views.reformats:
+            sx, sy, sz = vol.spacing
+            images.append(to_pil(coronal(vol.image, vol.image.shape[1] // 2), size, aspect=sz / sx))
+            images.append(to_pil(sagittal(vol.image, vol.image.shape[0] // 2), size, aspect=sz / sy))
+        return images
+
+    def requests(self, case: Case, stage: str, previous: Mapping[str, Prediction]) -> Sequence[Request]:
+        if stage != "report":
+            raise HarnessError(f"ct_tumor has no stage '{stage}'")
+        n = len(self.slices_of(case))
+        content: list[dict[str, Any]] = []
+        for i in range(n):
+            content += [{"type": "text", "text": f"Slice {i + 1}:"}, {"type": "image"}]
+        if self.views.reformats:
+            content += [{"type": "text", "text": "Coronal:"}, {"type": "image"},
+                        {"type": "text", "text": "Sagittal:"}, {"type": "image"}]
+        content.append({"type": "text", "text": report_prompt(n, self.views.reformats)})
+        return [Request(case=case, kind="report", messages=({"role": "user", "content": content},),
+                        load_images=lambda c=case: self.global_view(c), info={"n_axial": n})]
+
+    # -- answers ------------------------------------------------------------------------------------------
+    def parse(self, case: Case, predictions: Mapping[str, Prediction]) -> Answer:
+        text = predictions["report"].text if "report" in predictions else ""
+        return parse_answer(text, self.slices_of(case))
+
+    def format_answer(self, report: str, key_slice: int | None) -> str:
+        return f"<report>{report}</report><key_slice>{key_slice if key_slice else 'none'}</key_slice>"
+
+    def reference_answer(self, request: Request) -> str:
+        """What a perfect model answers: the reference report and the best key slice."""
+        case = request.case
+        return self.format_answer(case.reference_report, oracle_key_slice(case, self.slices_of(case)))
+
+    def normal_report(self) -> str:
+        """The boilerplate all-normal report (one fixed phrasing): what the template baseline answers."""
+        normals = [Finding("lesion", a, laterality=side, presence=Presence.ABSENT) for a, side in NORMAL_ORGANS]
+        return write_report(normals, np.random.default_rng(0))
+
+
+def parse_answer(text: str, slices: Sequence[int]) -> Answer:
+    problems: list[str] = []
+    m = REPORT_RE.search(text)
+    if m:
+        report = m.group(1).strip()
+    else:
+        problems.append("no <report> tag")
+        report = KEY_SLICE_RE.sub(" ", text)
+        report = TAG_RE.sub(" ", report).strip()
+    fields: dict[str, Any] = {"key_slice": None, "key_slice_z": None, "key_slice_none": False}
+    k = KEY_SLICE_RE.search(text)
+    if not k:
+        problems.append("no <key_slice> tag")
+    else:
+        raw = k.group(1).strip().lower()
+        fields["key_slice_raw"] = raw
+        if raw in ("none", "n/a", ""):
+            fields["key_slice_none"] = True
+        elif not raw.isdigit():
+            problems.append(f"key slice '{raw[:20]}' is not a number")
+        elif not 1 <= int(raw) <= len(slices):
+            problems.append(f"key slice {raw} out of range 1..{len(slices)}")
+        else:
+            fields["key_slice"] = int(raw)
+            fields["key_slice_z"] = slices[int(raw) - 1]
+    return Answer(report=report, fields=fields, problems=tuple(problems))
