@@ -34,3 +34,11 @@ def ct_task():
 @pytest.fixture(scope="session")
 def ct_test_set(ct_task, harness_cache):
     return ct_task.load("test")
+
+
+@pytest.fixture(scope="session")
+def tiny_vlm_dir(tmp_path_factory) -> Path:
+    """A tiny random-weight Qwen2.5-VL checkpoint, built offline once per session (about a second)."""
+    from baselines.tiny_vlm import build_tiny_vlm
+
+    return build_tiny_vlm(tmp_path_factory.mktemp("tiny-vlm") / "tiny_qwen2_5_vl", family="qwen2_5_vl", seed=0)
