@@ -190,5 +190,19 @@ def data_make(
     console.print(f"wrote {count} cases to {directory} (data hash {data_hash})")
 
 
+@model_app.command("make-tiny")
+@friendly_errors
+def model_make_tiny(
+    out: Path = typer.Argument(..., help="directory to write the checkpoint into"),
+    family: str = typer.Option("qwen2_5_vl", "--family", help="qwen2_vl, qwen2_5_vl or qwen3_vl"),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Build a tiny random-weight Qwen-VL checkpoint offline (tokenizer trained locally), for tests and demos."""
+    from baselines.tiny_vlm import build_tiny_vlm
+
+    path = build_tiny_vlm(out, family=family, seed=seed)
+    console.print(f"wrote a tiny {family} checkpoint to {path}")
+
+
 def main() -> None:  # pragma: no cover - entry point
     app()
