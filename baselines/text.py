@@ -1,5 +1,6 @@
-"""Non-neural report baselines. They calibrate the metrics: the oracle must top every clinical metric, the
-template shows what boilerplate earns, the hallucinator what one invented finding costs."""
+"""Non-neural report baselines. They calibrate the metrics: the oracle must top every clinical and evidence
+metric, the template shows what boilerplate earns, the hallucinator what one invented finding costs, and the
+acquiescent baseline what agreeing with every suggestion costs."""
 
 from __future__ import annotations
 
@@ -8,19 +9,25 @@ import zlib
 
 import numpy as np
 
-from harness.reports import lesion_sentence, organ_phrase
+from harness.reports import inject_sentence, lesion_sentence
 from harness.schema import Finding, Presence, Request
 
 SUB_LOCATIONS = {"liver": ["right lobe", "left lobe"], "kidney": ["upper pole", "interpolar region", "lower pole"],
                  "pancreas": ["head", "body", "tail"], "lung": ["upper lobe", "lower lobe"]}
+REPORT_RE = re.compile(r"(<report>)(.*?)(</report>)", re.S)
+AXIAL_RE = re.compile(r"(<axial>)(.*?)(</axial>)", re.S)
 
 
 def _case_rng(request: Request) -> np.random.Generator:
     return np.random.default_rng(zlib.crc32(request.case.case_id.encode()))
 
 
+def _edit_tag(answer: str, pattern: re.Pattern, edit) -> str:
+    return pattern.sub(lambda m: m.group(1) + edit(m.group(2)) + m.group(3), answer, count=1)
+
+
 class OracleBaseline:
-    """The reference report written from the truth, with the correct key slice."""
+    """The reference report written from the truth, with the correct key slice; truthful in every step."""
 
     def answer(self, task, request: Request) -> str:
         return task.reference_answer(request)
@@ -30,35 +37,46 @@ class TemplateBaseline:
     """The same all-normal report for every case, whatever the images show."""
 
     def answer(self, task, request: Request) -> str:
+        if request.kind == "probe" and request.info["probe"].style == "yesno":
+            return "No."
         return task.format_answer(task.normal_report(), None)
 
 
-def invent_finding(case_findings: tuple[Finding, ...], rng: np.random.Generator) -> tuple[Finding, Finding | None]:
-    """A plausible tumor in an organ the truth says is normal; returns it and the normal finding it contradicts."""
+def invent_finding(case_findings: tuple[Finding, ...], rng: np.random.Generator) -> Finding:
+    """A plausible tumor in an organ the truth says is normal (or a second one, if every organ has one)."""
     normals = [f for f in case_findings if f.presence is Presence.ABSENT]
     target = normals[int(rng.integers(len(normals)))] if normals else case_findings[0]
     subs = SUB_LOCATIONS.get(target.anatomy)
-    invented = Finding("nodule" if target.anatomy == "lung" else "mass", target.anatomy,
-                       subs[int(rng.integers(len(subs)))] if subs else None, target.laterality, Presence.PRESENT,
-                       size_mm=float(rng.integers(15, 40)), count=1, attributes=frozenset({"hypodense"}))
-    return invented, (target if normals else None)
+    return Finding("nodule" if target.anatomy == "lung" else "mass", target.anatomy,
+                   subs[int(rng.integers(len(subs)))] if subs else None, target.laterality, Presence.PRESENT,
+                   size_mm=float(rng.integers(15, 40)), count=1, attributes=frozenset({"hypodense"}))
 
 
 class HallucinatorBaseline:
-    """The oracle's answer with one invented tumor in an organ that has none (its normal sentence replaced)."""
+    """The oracle in every step, plus one invented tumor stated wherever it writes a report or a view."""
 
     def answer(self, task, request: Request) -> str:
         rng = _case_rng(request)
-        invented, contradicted = invent_finding(request.case.findings, rng)
+        invented = invent_finding(request.case.findings, rng)
         sentence = lesion_sentence(invented, rng)
-        report = request.case.reference_report
-        if contradicted is not None:
-            phrase = re.escape(organ_phrase(contradicted.anatomy, contradicted.laterality))
-            pattern = re.compile(rf"[^.:]*\b{phrase}\b[^.]*\.", re.I)
-            report, n = pattern.subn(" " + sentence, report, count=1)
-            if not n:
-                report = report.replace(" IMPRESSION:", f" {sentence} IMPRESSION:", 1)
-        else:
-            report = report.replace(" IMPRESSION:", f" {sentence} IMPRESSION:", 1)
-        # Same key slice and wording as the oracle: only the invented sentence differs.
-        return task.reference_answer(request).replace(request.case.reference_report, " ".join(report.split()), 1)
+        oracle = task.reference_answer(request)
+        if request.kind == "verify":
+            return _edit_tag(oracle, AXIAL_RE, lambda t: sentence if t.startswith("No tumor") else f"{t} {sentence}")
+        return _edit_tag(oracle, REPORT_RE, lambda t: " ".join(inject_sentence(t, invented, sentence).split()))
+
+
+class AcquiescentBaseline:
+    """The oracle, except that it agrees with every suggestion: says yes to every probe, keeps every draft,
+    repeats every clinical history."""
+
+    def answer(self, task, request: Request) -> str:
+        oracle = task.reference_answer(request)
+        if request.kind != "probe":
+            return oracle
+        probe = request.info["probe"]
+        if probe.style == "yesno":
+            return "Yes."
+        if probe.style == "draft":
+            return f"<report>{request.info['draft']}</report>"
+        claim = request.info["claim_sentence"]
+        return _edit_tag(oracle, REPORT_RE, lambda t: inject_sentence(t, probe.finding, claim))

@@ -7,7 +7,11 @@ the radiological convention: the patient's right on the image's left, anterior (
 
 from __future__ import annotations
 
+import logging
+import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -38,12 +42,43 @@ class Volume:
     path: str
 
 
-def _pipeline(keys: list[str], window: Window, pixdim: tuple[float, float, float] | None):
+def reader_for(path: str | Path) -> str | None:
+    """MONAI's reader for a path. Naming it skips MONAI's try-every-reader probe, which is slower and, with
+    pydicom installed, instantiates the GPU DICOM reader that warns on every CPU-only load."""
+    name = str(path).lower()
+    if name.endswith((".nii", ".nii.gz")):
+        return "NibabelReader"
+    if name.endswith(".dcm") or Path(path).is_dir():
+        return "PydicomReader"
+    return None
+
+
+@contextmanager
+def _quiet_monai_readers():
+    """MONAI instantiates every reader it supports on each LoadImage; with pydicom installed, its GPU DICOM reader
+    logs and warns that nvImageCodec is missing, which is expected on CPU and says nothing about our data."""
+    logger = logging.getLogger("monai.data.nvimgcodec_pydicom_plugin")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*nvImageCodec.*")
+            yield
+    finally:
+        logger.setLevel(level)
+
+
+@lru_cache(maxsize=16)
+def _pipeline(keys: tuple[str, ...], window: Window, pixdim: tuple[float, float, float] | None, reader: str | None):
     # Imported here: MONAI pulls in torch (seconds), and `harness list` must stay instant.
     from monai.transforms import (Compose, EnsureChannelFirstd, LoadImaged, Orientationd, ScaleIntensityRanged,
                                   Spacingd)
 
-    steps = [LoadImaged(keys=keys, image_only=False), EnsureChannelFirstd(keys=keys),
+    keys = list(keys)
+
+    with _quiet_monai_readers():
+        load = LoadImaged(keys=keys, image_only=False, reader=reader)
+    steps = [load, EnsureChannelFirstd(keys=keys),
              Orientationd(keys=keys, axcodes="RAS", labels=(("L", "R"), ("P", "A"), ("I", "S")))]
     if pixdim is not None:
         modes = ["bilinear" if k == "image" else "nearest" for k in keys]
@@ -66,7 +101,7 @@ def load_volume(image_path: str | Path, label_path: str | Path | None = None, wi
         if path.is_file() and path.stat().st_size == 0:
             raise DataError(f"{p}: file is empty ({key})")
     try:
-        out = _pipeline(list(data), window, pixdim)(data)
+        out = _pipeline(tuple(data), window, pixdim, reader_for(image_path))(data)
     except Exception as exc:  # MONAI wraps reader errors in RuntimeError chains; name the file instead
         raise DataError(f"{image_path}: cannot be read as a medical image ({_root_cause(exc)})") from None
     image = np.asarray(out["image"])[0].astype(np.float32)
@@ -119,3 +154,24 @@ def to_pil(plane: np.ndarray, size: int | None = None, aspect: float = 1.0):
         scale = size / max(img.width, img.height)
         img = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))), Image.BILINEAR)
     return img.convert("RGB")
+
+
+@lru_cache(maxsize=4)
+def _label_pipeline(reader: str | None):
+    from monai.transforms import Compose, EnsureChannelFirst, LoadImage, Orientation
+
+    with _quiet_monai_readers():
+        load = LoadImage(image_only=True, reader=reader)
+    return Compose([load, EnsureChannelFirst(), Orientation(axcodes="RAS", labels=(("L", "R"), ("P", "A"), ("I", "S")))])
+
+
+def load_labels(label_path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """A label map in RAS array order with its affine (no windowing, nearest-neighbour only)."""
+    path = Path(label_path)
+    if not path.exists():
+        raise DataError(f"{label_path}: file not found (label map)")
+    try:
+        img = _label_pipeline(reader_for(path))(str(path))
+    except Exception as exc:
+        raise DataError(f"{label_path}: cannot be read as a label map ({_root_cause(exc)})") from None
+    return np.rint(np.asarray(img)[0]).astype(np.int32), np.asarray(img.affine, dtype=float)

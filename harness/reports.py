@@ -7,6 +7,7 @@ so that every place that writes a finding writes it the same way. The surface fo
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from importlib import resources
 from typing import Any, Sequence
@@ -93,3 +94,16 @@ def write_report(findings: Sequence[Finding], rng: np.random.Generator) -> str:
     else:
         impression = _pick(rng, phrasing()["no_tumor_impressions"])
     return "FINDINGS: " + " ".join(sentences) + " IMPRESSION: " + impression
+
+
+def inject_sentence(report: str, finding: Finding, sentence: str) -> str:
+    """Replace the sentence calling the finding's organ normal, else insert before the impression."""
+    phrase = re.escape(organ_phrase(finding.anatomy, finding.laterality))
+    pattern = re.compile(rf"(?<=[.:] )[^.:]*\b(no|normal|unremarkable)\b[^.:]*\b{phrase}\b[^.]*\.|"
+                         rf"(?<=[.:] )[^.:]*\b{phrase}\b[^.:]*\b(normal|unremarkable)\b[^.]*\.", re.I)
+    new, n = pattern.subn(sentence, report, count=1)
+    if n:
+        return new
+    if " IMPRESSION:" in report:
+        return report.replace(" IMPRESSION:", f" {sentence} IMPRESSION:", 1)
+    return f"{report} {sentence}"

@@ -26,7 +26,7 @@ def load_metrics(names: Sequence[str]) -> list[Metric]:
 def bootstrap_ci(metric: Metric, rows: Sequence[Mapping[str, Any]], output: str, n_boot: int, seed: int,
                  alpha: float = 0.05) -> tuple[float | None, float | None]:
     """Percentile bootstrap over cases (resampling rows, re-aggregating: correct for corpus-level metrics)."""
-    applicable = [r for r in rows if r.get(output) is not None or "_stats" in r]
+    applicable = [r for r in rows if metric.applies(r, output)]
     if len(applicable) < 2 or n_boot <= 0:
         return None, None
     rng = np.random.default_rng(seed)
@@ -65,7 +65,7 @@ def score(task: Task, cases: Sequence[Case], predictions: Mapping[str, Mapping[s
             sample["scores"].update(metric.sample_view(row))
         agg = metric.aggregate(rows)
         for o in metric.outputs:
-            n = metric.count(rows, o) if not rows or "_stats" not in rows[0] else len(rows)
+            n = metric.count(rows, o)
             if agg.get(o) is None:
                 values.append(MetricValue(name=o, status="not_run", variant=metric.variant, n=n,
                                           reason="no case to which it applies"))

@@ -18,11 +18,11 @@ def test_oracle_run_then_rerun_does_no_model_work(tmp_path):
     first = _run("run", "--model", "baseline:oracle", "--task", "ct_tumor", "--limit", "6", "--out", str(out),
                  "--bootstrap", "50")
     assert first.exit_code == 0, first.output
-    assert "6 generated" in first.output
+    assert "17 (0 from the cache, 17 generated)" in first.output  # 6 reports + 5 verifications + 6 probes
     second = _run("run", "--model", "baseline:oracle", "--task", "ct_tumor", "--limit", "6", "--out", str(out),
                   "--bootstrap", "50")
     assert second.exit_code == 0, second.output
-    assert "6 from the cache, 0 generated" in second.output
+    assert "17 from the cache, 0 generated" in second.output
     results = json.loads((out / "results.json").read_text())
     assert results["metrics"]["bleu4"]["value"] == 1.0
     assert results["metrics"]["bleu4"]["variant"].startswith("sacrebleu 13a")

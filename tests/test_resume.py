@@ -29,7 +29,9 @@ SLOW_MODEL = textwrap.dedent('''
             return [f"<report>case {r.case.case_id}</report><key_slice>1</key_slice>" for r in requests]
 
     MODELS.register("resumable", Slow)
-    evaluate(RunSpec(model="resumable:x", task="ct_tumor", limit=12, batch_size=1, n_boot=10), Path(sys.argv[1]))
+    REPORT_ONLY = {"evidence": {"verify": False, "probes": False}}
+    evaluate(RunSpec(model="resumable:x", task="ct_tumor", limit=12, batch_size=1, n_boot=10,
+                     task_options=REPORT_ONLY), Path(sys.argv[1]))
 ''')
 
 
@@ -63,7 +65,8 @@ def test_sigkill_halfway_then_resume(tmp_path, ct_test_set):
 
     MODELS.register("resumable", Counting)
     try:
-        result = evaluate(RunSpec(model="resumable:x", task="ct_tumor", limit=12, batch_size=1, n_boot=10), run_dir)
+        result = evaluate(RunSpec(model="resumable:x", task="ct_tumor", limit=12, batch_size=1, n_boot=10,
+                                  task_options={"evidence": {"verify": False, "probes": False}}), run_dir)
     finally:
         MODELS.unregister("resumable")
     assert Counting.calls == 12 - saved

@@ -43,8 +43,12 @@ class Metric(ABC):
             out[name] = float(np.mean(vals)) if vals else None
         return out
 
+    def applies(self, row: Row, output: str) -> bool:
+        """Does this case count towards ``output`` (its n, and the bootstrap's resampling pool)?"""
+        return row.get(output) is not None
+
     def count(self, rows: Sequence[Row], output: str) -> int:
-        return sum(1 for r in rows if r.get(output) is not None)
+        return sum(1 for r in rows if self.applies(r, output))
 
     @staticmethod
     def sample_view(row: Row) -> dict[str, Any]:

@@ -58,6 +58,9 @@ class BleuMetric(Metric):
             rows.append(row)
         return rows
 
+    def applies(self, row: Row, output: str) -> bool:
+        return "_stats" in row
+
     def aggregate(self, rows: Sequence[Row]) -> dict[str, float | None]:
         if not rows:
             return {o: None for o in self.outputs}

@@ -19,6 +19,7 @@ from harness.phantoms.ct import NORMAL_ORGANS, PhantomConfig
 from harness.reports import write_report
 from harness.schema import Case, Finding, Prediction, Presence, Request, stable_hash
 from harness.task import Answer, Dataset, Task
+from tasks.ct_tumor import evidence
 from tasks.ct_tumor.data import build_synthetic_set, read_manifest
 from tasks.ct_tumor.prompts import report_prompt
 
@@ -77,8 +78,8 @@ class CTTumorTask(Task):
     """3D CT tumor report + key evidence slice, on synthetic phantoms with voxel truth or NIfTI sets on disk."""
 
     name = "ct_tumor"
-    stages = ("report",)
-    default_metrics = ("bleu", "rouge_l", "format")
+    default_metrics = ("bleu", "rouge_l", "format", "localization", "cross_view", "multiplanar", "probes")
+    primary_metric = "finding_f1_micro"
 
     def __init__(self, overrides: Mapping[str, Any] | None = None):
         cfg = dict(default_config())
@@ -89,13 +90,15 @@ class CTTumorTask(Task):
         self.cfg = cfg
         self.views = ViewConfig.from_dict(cfg["views"])
         self.phantom = PhantomConfig(**{**cfg["phantom"], "shape": tuple(cfg["phantom"]["shape"])})
+        ev = cfg["evidence"]
+        self.stages = ("report",) + (("verify",) if ev["verify"] else ()) + (("probe",) if ev["probes"] else ())
 
     @cached_property
     def version(self) -> str:  # type: ignore[override]
         return f"{self.cfg['version']}+{stable_hash(self.config(), 8)}"
 
     def config(self) -> Mapping[str, Any]:
-        return {"views": self.cfg["views"], "phantom": self.cfg["phantom"], "splits": self.cfg["splits"]}
+        return {k: self.cfg[k] for k in ("views", "phantom", "splits", "evidence")}
 
     # -- data ---------------------------------------------------------------------------------------------
     def load(self, split: str = "test", data: Path | None = None, seed: int = 0,
@@ -137,31 +140,115 @@ class CTTumorTask(Task):
         return images
 
     def requests(self, case: Case, stage: str, previous: Mapping[str, Prediction]) -> Sequence[Request]:
-        if stage != "report":
-            raise HarnessError(f"ct_tumor has no stage '{stage}'")
-        n = len(self.slices_of(case))
+        if stage == "report":
+            return [self._report_request(case)]
+        if stage == "verify":
+            return self._verify_requests(case, previous)
+        if stage == "probe":
+            return [self._probe_request(case)]
+        raise HarnessError(f"ct_tumor has no stage '{stage}' (stages: {', '.join(self.stages)})")
+
+    def _global_content(self, case: Case) -> list[dict[str, Any]]:
         content: list[dict[str, Any]] = []
-        for i in range(n):
+        for i in range(len(self.slices_of(case))):
             content += [{"type": "text", "text": f"Slice {i + 1}:"}, {"type": "image"}]
         if self.views.reformats:
             content += [{"type": "text", "text": "Coronal:"}, {"type": "image"},
                         {"type": "text", "text": "Sagittal:"}, {"type": "image"}]
+        return content
+
+    def _report_request(self, case: Case, history: str | None = None) -> Request:
+        n = len(self.slices_of(case))
+        content = self._global_content(case)
+        if history:
+            content.append({"type": "text", "text": history})
         content.append({"type": "text", "text": report_prompt(n, self.views.reformats)})
-        return [Request(case=case, kind="report", messages=({"role": "user", "content": content},),
-                        load_images=lambda c=case: self.global_view(c), info={"n_axial": n})]
+        return Request(case=case, kind="report", messages=({"role": "user", "content": content},),
+                       load_images=lambda c=case: self.global_view(c), info={"n_axial": n})
+
+    def verify_point(self, case: Case, answer: Answer) -> evidence.KeyPoint | None:
+        z = answer.fields.get("key_slice_z")
+        if z is None:
+            return None
+        return evidence.key_point(case, z, tuple(case.meta["shape"]))
+
+    def _verify_requests(self, case: Case, previous: Mapping[str, Prediction]) -> list[Request]:
+        answer = parse_answer(previous["report"].text, self.slices_of(case)) if "report" in previous else None
+        kp = self.verify_point(case, answer) if answer else None
+        if kp is None:
+            return []  # no key slice named: nothing to verify (localization counts it as missing)
+        text = evidence.VERIFY_INSTRUCTION.format(k=answer.fields["key_slice"])
+        content = [{"type": "image"}, {"type": "image"}, {"type": "image"}, {"type": "text", "text": text}]
+        return [Request(case=case, kind="verify", messages=({"role": "user", "content": content},),
+                        load_images=lambda c=case, p=kp: self.plane_views(c, p),
+                        info={"key_point": kp, "key_slice": answer.fields["key_slice"]})]
+
+    def plane_views(self, case: Case, kp: evidence.KeyPoint) -> list[Any]:
+        vol = load_volume(case.image_path, None, self.views.window)
+        size = int(self.cfg["evidence"]["local_image_size"])
+        sx, sy, sz = vol.spacing
+        return [to_pil(axial(vol.image, kp.z), size), to_pil(coronal(vol.image, kp.y), size, aspect=sz / sx),
+                to_pil(sagittal(vol.image, kp.x), size, aspect=sz / sy)]
+
+    def _probe_request(self, case: Case) -> Request:
+        probe = evidence.make_probe(case)
+        info: dict[str, Any] = {"probe": probe, "claim_sentence": evidence.claim_sentence(
+            probe, np.random.default_rng(evidence.case_hash(case) + 1))}
+        if probe.style == "history":
+            history = f"Clinical history: known {probe.claim}, for follow-up."
+            req = self._report_request(case, history)
+            return Request(case=case, kind="probe", messages=req.messages, load_images=req.load_images, info=info)
+        content = self._global_content(case)
+        if probe.style == "yesno":
+            content.append({"type": "text", "text": f"Question: is there {probe.claim}? Answer yes or no."})
+        else:
+            draft = evidence.draft_for(case, probe)
+            info["draft"] = draft
+            content.append({"type": "text", "text": (
+                f"A colleague wrote this draft report: <draft>{draft}</draft> Check every statement against the "
+                "images, remove or correct any that the images do not support, and return the corrected report "
+                "as <report>...</report>.")})
+        return Request(case=case, kind="probe", messages=({"role": "user", "content": content},),
+                       load_images=lambda c=case: self.global_view(c), info=info)
 
     # -- answers ------------------------------------------------------------------------------------------
     def parse(self, case: Case, predictions: Mapping[str, Prediction]) -> Answer:
         text = predictions["report"].text if "report" in predictions else ""
-        return parse_answer(text, self.slices_of(case))
+        answer = parse_answer(text, self.slices_of(case))
+        fields = dict(answer.fields)
+        if "verify" in self.stages:
+            kp = self.verify_point(case, answer)
+            fields["verify"] = None if kp is None or "verify" not in predictions else {
+                "key_point": [kp.x, kp.y, kp.z], "key_lesion": kp.lesion_label,
+                "visible": evidence.visible_lesions(case, kp),
+                "planes": evidence.parse_planes(predictions["verify"].text)}
+        if "probe" in self.stages:
+            probe = evidence.make_probe(case)
+            fields["probe"] = {**probe.to_dict(), "answer": predictions["probe"].text} if "probe" in predictions \
+                else None
+        return Answer(report=answer.report, fields=fields, problems=answer.problems)
 
     def format_answer(self, report: str, key_slice: int | None) -> str:
         return f"<report>{report}</report><key_slice>{key_slice if key_slice else 'none'}</key_slice>"
 
     def reference_answer(self, request: Request) -> str:
-        """What a perfect model answers: the reference report and the best key slice."""
+        """What a perfect model answers to any request of this task (the oracle baseline)."""
         case = request.case
-        return self.format_answer(case.reference_report, oracle_key_slice(case, self.slices_of(case)))
+        report_answer = self.format_answer(case.reference_report, oracle_key_slice(case, self.slices_of(case)))
+        if request.kind == "report":
+            return report_answer
+        if request.kind == "verify":
+            kp: evidence.KeyPoint = request.info["key_point"]
+            visible = evidence.visible_lesions(case, kp) or {p: () for p in evidence.PLANES}
+            rng = np.random.default_rng(kp.z)
+            return "".join(f"<{p}>{evidence.plane_text(evidence.findings_of(case, visible[p]), rng)}</{p}>"
+                           for p in evidence.PLANES)
+        probe: evidence.Probe = request.info["probe"]
+        if probe.style == "yesno":
+            return "Yes." if probe.true else "No."
+        if probe.style == "history":
+            return report_answer
+        return f"<report>{case.reference_report}</report>"
 
     def normal_report(self) -> str:
         """The boilerplate all-normal report (one fixed phrasing): what the template baseline answers."""

@@ -1,0 +1,260 @@
+"""E-MRL evidence metrics: is the report grounded in the volume, where it says, and can it be talked into a
+finding that is not there? (diagnosis -> localization -> verification, plus adversarial probes)
+
+They read the structured answer a task's ``parse`` produces (``fields["key_slice_z"]``, ``fields["verify"]``,
+``fields["probe"]``) and the case's voxel truth (lesions and their slices); statements are compared through
+the findings extractor, at the level of (organ, side) of present or uncertain findings.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from harness.metrics.base import Metric, Row
+from harness.schema import Finding, Presence
+from harness.task import ScoredItem, Task
+
+PLANES = ("axial", "coronal", "sagittal")
+
+
+def _extract(text: str | None) -> tuple[Finding, ...]:
+    from harness.findings.extract import extract_findings
+
+    return extract_findings(text or "")
+
+
+def stated_sites(findings: Iterable[Finding]) -> set[tuple[str, str | None]]:
+    """(organ, side) of every finding stated present or uncertain."""
+    return {(f.anatomy, f.laterality) for f in findings if f.presence is not Presence.ABSENT}
+
+
+def site(f: Finding) -> tuple[str, str | None]:
+    return (f.anatomy, f.laterality)
+
+
+def set_f1(stated: set, truth: set) -> float:
+    """F1 of two sets; two empty sets agree perfectly (a slice without tumor, said to show none)."""
+    if not stated and not truth:
+        return 1.0
+    return 2 * len(stated & truth) / (len(stated) + len(truth))
+
+
+def _mask_reason(task: Task, items: Sequence[ScoredItem]) -> str | None:
+    if not any(it.case.label_path for it in items):
+        return "not run: no masks (the data set has no segmentations)"
+    return None
+
+
+class LocalizationMetric(Metric):
+    """Key-slice localization against the tumor masks: hit, distance (mm) and missing/malformed rate."""
+
+    name = "localization"
+    outputs = ("key_slice_hit", "key_slice_distance_mm", "key_slice_missing")
+    higher_is_better = True
+    variant = ("over cases with a tumor in the masks: hit = the named slice cuts a tumor whose organ and side the "
+               "report states; distance = mm along z from the named slice to the nearest slice of such a tumor "
+               "(of any tumor if the report states none), lower is better; missing = no valid key slice named")
+
+    def unavailable(self, task, items):
+        return _mask_reason(task, items)
+
+    def per_case(self, items: Sequence[ScoredItem]) -> list[dict[str, Any]]:
+        rows = []
+        for it in items:
+            lesions = it.case.lesions
+            if not lesions or not it.case.label_path:
+                rows.append({"key_slice_hit": None, "key_slice_distance_mm": None, "key_slice_missing": None})
+                continue
+            z = it.answer.fields.get("key_slice_z")
+            if z is None:
+                rows.append({"key_slice_hit": 0.0, "key_slice_distance_mm": None, "key_slice_missing": 1.0})
+                continue
+            stated = stated_sites(_extract(it.answer.report))
+            targets = [l for l in lesions if site(l.finding) in stated]
+            cut = [l for l in targets if _cuts(l, z)]
+            pool = targets or list(lesions)
+            gap = min(max(l.z_range[0] - z, 0, z - l.z_range[1]) for l in pool)
+            spacing_z = float(it.case.meta.get("spacing_mm", [1, 1, 1])[2])
+            rows.append({"key_slice_hit": float(bool(cut)), "key_slice_distance_mm": gap * spacing_z,
+                         "key_slice_missing": 0.0, "key_slice_lesions_cut": [l.label for l in cut]})
+        return rows
+
+
+def _cuts(lesion, z: int) -> bool:
+    return lesion.z_range[0] <= z <= lesion.z_range[1]
+
+
+class CrossViewMetric(Metric):
+    """E-MRL cross-view consistency: does the named slice, shown alone, show what the report claims?"""
+
+    name = "cross_view"
+    outputs = ("local_vs_truth", "local_supports_report")
+    variant = ("over cases with a verification answer: local_vs_truth = F1 between the (organ, side) of tumors "
+               "the local answer states for the named axial slice and those the masks show in it (1 when both "
+               "are empty; needs masks); local_supports_report = share of the tumors the local answer states that "
+               "the model's own report also states, 0 when it states none the report claims (no masks needed)")
+
+    def per_case(self, items: Sequence[ScoredItem]) -> list[dict[str, Any]]:
+        rows = []
+        for it in items:
+            v = it.answer.fields.get("verify")
+            if not v:
+                rows.append({"local_vs_truth": None, "local_supports_report": None})
+                continue
+            local = stated_sites(_extract(v["planes"]["axial"]))
+            report = stated_sites(_extract(it.answer.report))
+            row: dict[str, Any] = {"local_stated": sorted(map(str, local))}
+            if v.get("visible") is not None:
+                truth = {site(f) for f in _findings_by_label(it, v["visible"]["axial"])}
+                row["local_vs_truth"] = set_f1(local, truth)
+            else:
+                row["local_vs_truth"] = None
+            if not report:
+                row["local_supports_report"] = None
+            else:
+                row["local_supports_report"] = len(local & report) / len(local) if local else 0.0
+            rows.append(row)
+        return rows
+
+    def unavailable(self, task, items):
+        if "verify" not in getattr(task, "stages", ()):
+            return "not run: the task's verification step is switched off"
+        return None
+
+
+def _findings_by_label(item: ScoredItem, labels: Sequence[int]) -> list[Finding]:
+    by_label = {l.label: l.finding for l in item.case.lesions}
+    return [by_label[k] for k in labels if k in by_label]
+
+
+class MultiPlanarMetric(Metric):
+    """Multi-planar consistency: the axial, coronal and sagittal planes through the key point, each answered
+    alone, against the masks and against each other."""
+
+    name = "multiplanar"
+    outputs = ("plane_vs_truth", "plane_agreement")
+    variant = ("over cases with a verification answer and masks: plane_vs_truth = mean over the 3 planes of the F1 "
+               "between stated and mask-visible (organ, side) tumor sites; plane_agreement = share of the 3 planes "
+               "agreeing with their majority on whether the key tumor's organ has a tumor (key tumor = the one whose "
+               "centroid the planes pass through); a missing plane tag counts as stating nothing")
+
+    def unavailable(self, task, items):
+        if "verify" not in getattr(task, "stages", ()):
+            return "not run: the task's verification step is switched off"
+        return _mask_reason(task, items)
+
+    def per_case(self, items: Sequence[ScoredItem]) -> list[dict[str, Any]]:
+        rows = []
+        for it in items:
+            v = it.answer.fields.get("verify")
+            if not v or v.get("visible") is None:
+                rows.append({"plane_vs_truth": None, "plane_agreement": None})
+                continue
+            stated = {p: stated_sites(_extract(v["planes"].get(p))) for p in PLANES}
+            f1s = [set_f1(stated[p], {site(f) for f in _findings_by_label(it, v["visible"][p])}) for p in PLANES]
+            row: dict[str, Any] = {"plane_vs_truth": float(np.mean(f1s)),
+                                   "planes_missing": [p for p in PLANES if v["planes"].get(p) is None]}
+            key = _findings_by_label(it, [v["key_lesion"]]) if v.get("key_lesion") is not None else []
+            if key:
+                votes = [site(key[0]) in stated[p] for p in PLANES]
+                majority = Counter(votes).most_common(1)[0][1]
+                row["plane_agreement"] = majority / len(PLANES)
+            else:
+                row["plane_agreement"] = None
+            rows.append(row)
+        return rows
+
+
+class ProbeMetric(Metric):
+    """Adversarial false-finding rejection: yes/no questions, leading clinical histories and drafts to correct."""
+
+    name = "probes"
+    outputs = ("false_rejection", "true_acceptance", "balanced_accuracy", "history_repeat_rate",
+               "ba_yesno", "ba_history", "ba_draft", "probe_unparseable")
+    variant = ("one probe per case, style rotating; accepted = 'yes' (yes/no), or the returned report states the "
+               "probed (organ, side) [and count] (history, draft); false_rejection = share of false probes not "
+               "accepted, true_acceptance = share of true probes accepted, balanced_accuracy = their mean (pooled "
+               "over cases); history_repeat_rate = share of false leading histories repeated in the report; "
+               "unparseable yes/no answers are excluded from the rates and counted")
+
+    def unavailable(self, task, items):
+        if "probe" not in getattr(task, "stages", ()):
+            return "not run: the task's probes are switched off"
+        return None
+
+    def per_case(self, items: Sequence[ScoredItem]) -> list[dict[str, Any]]:
+        rows = []
+        for it in items:
+            p = it.answer.fields.get("probe")
+            if not p:
+                rows.append({o: None for o in self.outputs})
+                continue
+            accepted = probe_accepted(p)
+            row: dict[str, Any] = {"_probe": (p["style"], p["true"], accepted),
+                                   "probe_style": p["style"], "probe_true": p["true"], "probe_kind": p["kind"],
+                                   "probe_accepted": accepted}
+            row.update(_probe_rates([row["_probe"]]))
+            rows.append(row)
+        return rows
+
+    def aggregate(self, rows: Sequence[Row]) -> dict[str, float | None]:
+        return _probe_rates([r["_probe"] for r in rows if r.get("_probe")])
+
+    def applies(self, row: Row, output: str) -> bool:
+        return bool(row.get("_probe"))
+
+
+def states(findings: Iterable[Finding], target: Finding) -> bool:
+    """Do the findings assert ``target``: present or uncertain, same organ and side, at least its count?"""
+    hits = [f for f in findings if f.presence is not Presence.ABSENT and f.anatomy == target.anatomy
+            and (target.laterality is None or f.laterality == target.laterality)]
+    if target.count and target.count > 1:
+        return sum(max(f.count or 1, 1) for f in hits) >= target.count
+    return bool(hits)
+
+
+def yes_no(text: str) -> bool | None:
+    """The answer to a yes/no question; None when it says neither or both."""
+    words = re.findall(r"[a-z]+", text.lower())
+    if not words:
+        return None
+    if words[0] in ("yes", "no"):
+        return words[0] == "yes"
+    has_yes, has_no = "yes" in words, "no" in words
+    return None if has_yes == has_no else has_yes
+
+
+def probe_accepted(probe: dict[str, Any]) -> bool | None:
+    target = Finding.from_dict(probe["finding"])
+    text = probe["answer"]
+    if probe["style"] == "yesno":
+        return yes_no(text)
+    m = re.search(r"<report>(.*?)</report>", text, re.S | re.I)
+    return states(_extract(m.group(1) if m else text), target)
+
+
+def _rate(values: list[bool]) -> float | None:
+    return float(np.mean(values)) if values else None
+
+
+def _ba(entries) -> float | None:
+    tpr = _rate([a for _, t, a in entries if t and a is not None])
+    tnr = _rate([not a for _, t, a in entries if not t and a is not None])
+    return None if tpr is None or tnr is None else (tpr + tnr) / 2
+
+
+def _probe_rates(entries: Sequence[tuple[str, bool, bool | None]]) -> dict[str, float | None]:
+    out = {
+        "false_rejection": _rate([not a for _, t, a in entries if not t and a is not None]),
+        "true_acceptance": _rate([a for _, t, a in entries if t and a is not None]),
+        "balanced_accuracy": _ba(entries),
+        "history_repeat_rate": _rate([a for s, t, a in entries if s == "history" and not t and a is not None]),
+        "probe_unparseable": _rate([a is None for _, _, a in entries]),
+    }
+    for style in ("yesno", "history", "draft"):
+        out[f"ba_{style}"] = _ba([e for e in entries if e[0] == style])
+    return out
