@@ -1,0 +1,166 @@
+"""Report text -> findings: the round trip with the report writer, and the scope/size/location rules."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from harness.findings import extract_findings, lexicon
+from harness.phantoms.ct import make_phantom
+from harness.reports import phrasing, write_report
+from harness.schema import Finding, Presence
+
+A, P, U = Presence.ABSENT, Presence.PRESENT, Presence.UNCERTAIN
+
+
+def same_findings(truth, got) -> bool:
+    """Observation class, organ, sub-location, side, presence equal and size within 1 mm, one to one."""
+    lex = lexicon()
+    if len(truth) != len(got):
+        return False
+    left = list(got)
+    for f in truth:
+        for g in left:
+            if (f.anatomy, f.sub_location, f.laterality, f.presence) == (g.anatomy, g.sub_location, g.laterality,
+                                                                          g.presence) \
+                    and lex.observations_compatible(f.observation, g.observation, f.presence) \
+                    and ((f.size_mm is None) == (g.size_mm is None)) \
+                    and (f.size_mm is None or abs(f.size_mm - g.size_mm) <= 1.0):
+                left.remove(g)
+                break
+        else:
+            return False
+    return True
+
+
+def brief(findings):
+    return [(f.observation, f.anatomy, f.sub_location, f.laterality, f.presence.value, f.size_mm) for f in findings]
+
+
+@pytest.fixture(scope="module")
+def phantom_findings():
+    return [make_phantom(seed).findings for seed in range(24)]
+
+
+def test_round_trip_recovers_ct_phantom_findings_for_many_seeds(phantom_findings):
+    for seed, truth in enumerate(phantom_findings):
+        for k in range(8):
+            report = write_report(truth, np.random.default_rng(100 * seed + k))
+            got = extract_findings(report)
+            assert same_findings(truth, got), f"{report}\n{brief(truth)}\n{brief(got)}"
+
+
+def test_round_trip_recovers_uncertain_findings_and_attributes(phantom_findings):
+    for seed, truth in enumerate(phantom_findings):
+        truth = tuple(dataclasses.replace(f, presence=U) if f.presence is P and seed % 2 else f for f in truth)
+        report = write_report(truth, np.random.default_rng(seed))
+        got = extract_findings(report)
+        assert same_findings(truth, got), f"{report}\n{brief(truth)}\n{brief(got)}"
+        for f in truth:
+            if f.presence is not A:
+                match = [g for g in got if (g.anatomy, g.laterality, g.sub_location) ==
+                         (f.anatomy, f.laterality, f.sub_location) and g.presence is f.presence]
+                assert match and match[0].attributes == f.attributes and match[0].count == 1
+
+
+def test_every_writer_surface_form_is_in_the_lexicon():
+    lex = lexicon()
+    p = phrasing()
+    for forms in p["observation_names"].values():
+        for form in forms:
+            assert lex.canonical_observation(form) in lex.observations, form
+    for organ, forms in p["organ_names"].items():
+        for form in forms:
+            assert lex.canonical_anatomy(form) == organ, form
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("No pleural effusion or pneumothorax.", {("effusion", A), ("pneumothorax", A)}),
+    ("Without evidence of pneumothorax.", {("pneumothorax", A)}),
+    ("Cannot exclude a small pneumothorax.", {("pneumothorax", U)}),
+    ("A small pneumothorax cannot be excluded.", {("pneumothorax", U)}),
+    ("Opacity, likely atelectasis.", {("opacity", P), ("atelectasis", U)}),
+    ("Possible consolidation.", {("consolidation", U)}),
+    ("No effusion, but there is a small pneumothorax.", {("effusion", A), ("pneumothorax", P)}),
+    ("Pneumothorax is not seen.", {("pneumothorax", A)}),
+    ("The heart is not enlarged.", {("cardiomegaly", A)}),
+    ("No change in the small pleural effusion.", {("effusion", P)}),
+    ("Consolidation, suspicious for pneumonia.", {("consolidation", P), ("pneumonia", U)}),
+])
+def test_negation_and_uncertainty_scope(text, expected):
+    assert {(f.observation, f.presence) for f in extract_findings(text)} == expected
+
+
+@pytest.mark.parametrize("text, size", [
+    ("A 15 mm nodule in the right upper lobe.", 15.0),
+    ("A 1.5 cm nodule in the right upper lobe.", 15.0),
+    ("A 1.5 x 2.0 cm mass in the liver.", 20.0),
+    ("A 1.5 cm x 2.0 cm x 0.8 cm mass in the liver.", 20.0),
+    ("Mass in the liver measuring 23 x 18 mm.", 23.0),
+    ("Liver: hypodense mass, 2.3 x 1.9 cm.", 23.0),
+])
+def test_sizes_in_mm_and_cm_take_the_largest_dimension(text, size):
+    (f,) = extract_findings(text)
+    assert f.size_mm == size
+
+
+def test_counts():
+    (f,) = extract_findings("Two hypodense lesions in the liver.")
+    assert f.count == 2
+    (f,) = extract_findings("Multiple cysts in the left kidney.")
+    assert f.count is None and "multiple" in f.attributes
+    (f,) = extract_findings("3 nodules in the right lung.")
+    assert f.count == 3
+    (f,) = extract_findings("A solitary nodule in the left lower lobe.")
+    assert f.count == 1
+
+
+@pytest.mark.parametrize("text, anatomy, sub, side", [
+    ("Consolidation in the RLL.", "lung", "lower lobe", "right"),
+    ("Right lower lobe consolidation.", "lung", "lower lobe", "right"),
+    ("Lingular atelectasis.", "lung", "lingula", "left"),
+    ("A 2 cm hepatic cyst.", "liver", None, None),
+    ("Cyst in segment VII of the liver.", "liver", "segment 7", None),
+    ("Right hepatic lobe mass.", "liver", "right lobe", None),
+    ("Renal cyst in the lower pole of the left kidney.", "kidney", "lower pole", "left"),
+    ("Left renal upper pole cyst.", "kidney", "upper pole", "left"),
+    ("Mass in the tail of the pancreas.", "pancreas", "tail", None),
+    ("Pancreatic head mass.", "pancreas", "head", None),
+    ("Enlarged mediastinal lymph nodes.", "lymph node", "mediastinal", None),
+    ("Left-sided pleural effusion.", "pleura", None, "left"),
+    ("Effusion on the right.", "pleura", None, "right"),
+    ("Bilateral pleural effusions.", "pleura", None, "bilateral"),
+    ("Mass in the pancreatic tail abutting the spleen.", "pancreas", "tail", None),
+])
+def test_anatomy_synonyms_abbreviations_and_sub_locations(text, anatomy, sub, side):
+    (f,) = extract_findings(text)
+    assert (f.anatomy, f.sub_location, f.laterality) == (anatomy, sub, side)
+
+
+def test_normal_statements_are_absent_findings_per_organ():
+    got = {(f.observation, f.anatomy, f.laterality, f.presence) for f in
+           extract_findings("The liver, spleen and pancreas are unremarkable. The lungs are clear. "
+                            "Heart size is normal.")}
+    assert got == {("lesion", "liver", None, A), ("lesion", "spleen", None, A), ("lesion", "pancreas", None, A),
+                   ("lesion", "lung", "bilateral", A), ("cardiomegaly", "heart", None, A)}
+
+
+def test_sections_back_references_and_summaries():
+    text = ("INDICATION: rule out pneumothorax. FINDINGS: There is a 2 cm mass in the spleen. "
+            "IMPRESSION: One lesion as described above. No evidence of other tumor.")
+    assert brief(extract_findings(text)) == [("mass", "spleen", None, None, "present", 20.0)]
+    assert brief(extract_findings("No evidence of tumor.")) == [("mass", "unspecified", None, None, "absent", None)]
+
+
+def test_extraction_ignores_case_whitespace_and_sentence_order():
+    text = "There is a 2 cm mass in the spleen. No right lung mass is seen. Possible left lower lobe nodule."
+    shuffled = "possible   LEFT lower lobe nodule.\n\nNO RIGHT LUNG MASS IS SEEN.   there is a 2 CM mass in the spleen."
+    assert extract_findings(text) == extract_findings(shuffled)
+
+
+def test_findings_are_schema_findings():
+    for f in extract_findings("Small right pleural effusion. 2 cm liver cyst."):
+        assert isinstance(f, Finding)
+        assert Finding.from_dict(f.to_dict()) == f
