@@ -444,6 +444,15 @@ def _plural(span: Span) -> bool:
 
 def _findings_of_target(t: _Target, presence: Presence, lex: Lexicon) -> list[ParsedFinding]:
     side = t.sides[0].laterality if t.sides else None
+    spec = lex.observations.get(_obs_name(t.span) or "", {})
+    if spec.get("fixed_anatomy"):  # a device: its organ is fixed; a side named with it is kept
+        organ = spec["default_anatomy"]
+        lat = side or next((l.laterality for l in t.locations if l.laterality), None)
+        if not (spec.get("keeps_side") or lex.is_paired(organ)):
+            lat = None
+        f = Finding(observation=_obs_name(t.span), anatomy=organ, laterality=lat, presence=presence,
+                    attributes=frozenset(t.attrs))
+        return [ParsedFinding(f, t.span.text, " ".join(l.text for l in t.locations))]
     # merge the locations of one organ ("liver ... right lobe"): keep the most specific
     merged: list[Location] = []
     for loc in t.locations:

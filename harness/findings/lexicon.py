@@ -61,6 +61,7 @@ class Lexicon:
     observation_of_form: dict[str, str] = field(default_factory=dict)
     anatomy_of_form: dict[str, str] = field(default_factory=dict)
     stations: frozenset[str] = frozenset()
+    generics: frozenset[str] = frozenset()
 
     def add(self, form: str, reading: Reading) -> None:
         key = tuple(tokenize(form))
@@ -76,7 +77,8 @@ class Lexicon:
         return bool(self.observations.get(observation, {}).get("focal"))
 
     def is_generic(self, observation: str) -> bool:
-        return bool(self.observations.get(observation, {}).get("generic"))
+        """The generic member of a family ("lesion", "support device")."""
+        return observation in self.generics
 
     def is_paired(self, anatomy: str) -> bool:
         return bool(self.anatomy.get(anatomy, {}).get("paired"))
@@ -94,6 +96,10 @@ class Lexicon:
         if name in self.anatomy or name == UNSPECIFIED:
             return name
         return self.anatomy_of_form.get(" ".join(tokenize(name)), name)
+
+    def is_device(self, observation: str) -> bool:
+        """Observations whose organ is fixed (devices): matched by type, not by site or side."""
+        return bool(self.observations.get(observation, {}).get("fixed_anatomy"))
 
     def normal_finding(self, anatomy: str) -> str:
         return self.anatomy.get(anatomy, {}).get("normal_finding", "lesion")
@@ -114,20 +120,24 @@ class Lexicon:
             return "lesion"
         return observation
 
+    def family(self, observation: str) -> str:
+        """All focal lesions are one family (generic: "lesion"); devices another (generic: "support device")."""
+        if self.is_focal(observation):
+            return "lesion"
+        return self.observations.get(observation, {}).get("family", observation)
+
     def observations_compatible(self, a: str, b: str, presence: Presence) -> bool:
-        """Same observation class: equal, or one is the generic "lesion" and the other a focal lesion, or
-        both are absent focal lesions ("no liver mass" == "no focal liver lesion")."""
+        """Same observation class: equal; or of one family where one is the family's generic ("lesion" and a
+        cyst, "support device" and a pacemaker); or both absent focal lesions ("no liver mass" == "no focal
+        liver lesion")."""
         if a == b:
             return True
-        fa, fb = self.is_focal(a), self.is_focal(b)
-        if not (fa and fb):
+        fam = self.family(a)
+        if fam != self.family(b):
             return False
-        return presence is Presence.ABSENT or self.is_generic(a) or self.is_generic(b)
-
-    def concept_group(self, observation: str) -> str:
-        """Coarse family used for partial credit in the entity score (all focal lesions are one family)."""
-        return "focal" if self.is_focal(observation) else self.observations.get(observation, {}).get(
-            "family", observation)
+        if presence is Presence.ABSENT and fam == "lesion":
+            return True
+        return a == fam or b == fam
 
 
 def _plurals(form: str) -> list[str]:
@@ -192,6 +202,8 @@ def lexicon() -> Lexicon:
             stations.add(" ".join(tokenize(station)))
             lex.add(station, Reading("STATION", SubLocation(organ=organ, name=station)))
     lex.stations = frozenset(stations)
+    lex.generics = frozenset({"lesion"} | {spec["family"] for spec in raw["observations"].values()
+                                           if "family" in spec})
     for side, forms in raw["laterality"].items():
         for form in forms:
             lex.add(form, Reading("LAT", side))

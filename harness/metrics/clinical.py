@@ -1,0 +1,272 @@
+"""Clinical metrics on the shared findings model: finding F1 and a CheXpert-style 14-label F1.
+
+Both read the candidate report with ``harness.findings.extract_findings``. The reference side is the case's
+truth findings when it has them (synthetic sets: exact, and equal to what the reference report says, which a
+round-trip test holds) and the findings extracted from the reference report otherwise (real datasets).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from harness.findings.extract import extract_findings
+from harness.findings.lexicon import UNSPECIFIED, lexicon
+from harness.metrics.base import Metric, Row
+from harness.schema import Case, Finding, Presence
+from harness.task import ScoredItem, Task
+
+SIZE_TOLERANCE_MM = 5.0
+SIZE_TOLERANCE_REL = 0.20
+
+
+def sizes_agree(a: float | None, b: float | None) -> bool:
+    """Sizes agree when either is unstated or they differ by at most max(5 mm, 20% of the larger)."""
+    if a is None or b is None:
+        return True
+    return abs(a - b) <= max(SIZE_TOLERANCE_MM, SIZE_TOLERANCE_REL * max(a, b))
+
+
+def counts_agree(a: int | None, a_multi: bool, b: int | None, b_multi: bool) -> bool:
+    """Counts agree when either is unstated, both are equal, or "multiple" meets a count of two or more."""
+    if a_multi and b_multi:
+        return True
+    if a_multi:
+        return b is None or b >= 2
+    if b_multi:
+        return a is None or a >= 2
+    return a is None or b is None or a == b
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One finding as matched: absent focal lesions of any kind read as "no focal lesion", one side each."""
+
+    observation: str
+    anatomy: str
+    laterality: str | None
+    presence: Presence
+    sub_location: str | None
+    size_mm: float | None
+    count: int | None
+    multiple: bool
+
+
+def match_units(findings: Iterable[Finding]) -> list[Unit]:
+    """Canonical names; "bilateral" and an absent finding of a paired organ with no side ("no pleural
+    effusion") count once per side; duplicates collapse."""
+    lex = lexicon()
+    out: dict[Unit, None] = {}
+    for f in findings:
+        obs = lex.match_observation(lex.canonical_observation(f.observation), f.presence)
+        organ = lex.canonical_anatomy(f.anatomy)
+        sides: tuple[str | None, ...] = (f.laterality,)
+        if lex.is_device(obs):  # a device is matched by type: where its tip lies is not a finding site
+            organ, sides = "device", (None,)
+        if lex.is_paired(organ) and (f.laterality == "bilateral"
+                                     or (f.laterality is None and f.presence is Presence.ABSENT)):
+            sides = ("left", "right")
+        for side in sides:
+            absent = f.presence is Presence.ABSENT
+            out[Unit(obs, organ, side, f.presence, f.sub_location,
+                     None if absent else f.size_mm, None if absent else f.count,
+                     (not absent) and "multiple" in f.attributes)] = None
+    return list(out)
+
+
+def units_match(r: Unit, c: Unit) -> bool:
+    return (r.anatomy == c.anatomy and r.laterality == c.laterality and r.presence is c.presence
+            and lexicon().observations_compatible(r.observation, c.observation, r.presence)
+            and (r.sub_location is None or c.sub_location is None or r.sub_location == c.sub_location)
+            and sizes_agree(r.size_mm, c.size_mm)
+            and counts_agree(r.count, r.multiple, c.count, c.multiple))
+
+
+def max_matching(ref: Sequence[Unit], cand: Sequence[Unit]) -> list[tuple[int, int]]:
+    """Maximum bipartite matching (augmenting paths): symmetric in ref/cand, independent of order."""
+    adj = [[j for j, c in enumerate(cand) if units_match(r, c)] for r in ref]
+    owner: dict[int, int] = {}
+
+    def augment(i: int, seen: set[int]) -> bool:
+        for j in adj[i]:
+            if j in seen:
+                continue
+            seen.add(j)
+            if j not in owner or augment(owner[j], seen):
+                owner[j] = i
+                return True
+        return False
+
+    for i in range(len(ref)):
+        if adj[i]:
+            augment(i, set())
+    return sorted((i, j) for j, i in owner.items())
+
+
+def f1(tp: float, fp: float, fn: float) -> float:
+    """F1 = 2TP / (2TP + FP + FN); 1.0 when neither side states anything (they agree)."""
+    denom = 2 * tp + fp + fn
+    return 1.0 if denom == 0 else 2 * tp / denom
+
+
+def compare_findings(ref: Iterable[Finding], cand: Iterable[Finding]) -> dict[str, Any]:
+    """TP/FP/FN overall and per observation class between two sets of findings."""
+    r_units, c_units = match_units(ref), match_units(cand)
+    pairs = max_matching(r_units, c_units)
+    mr, mc = {i for i, _ in pairs}, {j for _, j in pairs}
+    classes: dict[str, list[int]] = {}
+    for i, u in enumerate(r_units):
+        classes.setdefault(u.observation, [0, 0, 0])[0 if i in mr else 2] += 1
+    for j, u in enumerate(c_units):
+        if j not in mc:
+            classes.setdefault(u.observation, [0, 0, 0])[1] += 1
+    tp = len(pairs)
+    return {"tp": tp, "fp": len(c_units) - tp, "fn": len(r_units) - tp, "classes": classes}
+
+
+def finding_f1(ref: Iterable[Finding], cand: Iterable[Finding]) -> float:
+    c = compare_findings(ref, cand)
+    return f1(c["tp"], c["fp"], c["fn"])
+
+
+def text_finding_f1(reference: str, candidate: str) -> float:
+    """Finding F1 between two report texts (both sides extracted)."""
+    return finding_f1(extract_findings(reference), extract_findings(candidate))
+
+
+def reference_findings(case: Case) -> tuple[tuple[Finding, ...], str]:
+    """The truth findings of a case, else those of its reference report; and which one it was."""
+    if case.findings:
+        return tuple(case.findings), "truth"
+    return extract_findings(case.reference_report or ""), "reference_text"
+
+
+def _macro(classes: Mapping[str, Sequence[int]]) -> float:
+    vals = [f1(tp, fp, fn) for tp, fp, fn in classes.values() if tp + fp + fn > 0]
+    return float(np.mean(vals)) if vals else 1.0
+
+
+class FindingF1Metric(Metric):
+    """Finding F1: structured findings of the candidate vs the reference (observation, organ, side, presence,
+    size)."""
+
+    name = "finding_f1"
+    outputs = ("finding_f1", "finding_f1_micro", "finding_f1_macro")
+    variant = (
+        "findings extracted by harness.findings (lexicon + ConText-style negation/uncertainty); reference = "
+        "case truth findings when present, else extracted from the reference report. A candidate finding "
+        "matches a reference finding when observation class (absent focal lesions of any kind = 'no focal "
+        "lesion'; generic 'lesion' = any focal lesion), organ, side and presence (present/absent/uncertain) are "
+        "equal, sub-location is equal where both state one, size agrees within max(5 mm, 20% of the larger) "
+        "where both state one, and counts agree where both state one; bilateral findings and side-less absent "
+        "findings of paired organs count once per side; support devices match by type only; maximum bipartite "
+        "matching. finding_f1 = mean over reports of per-report F1 (1.0 when both state nothing); "
+        "finding_f1_micro = F1 of TP/FP/FN pooled over all reports; finding_f1_macro = mean over observation "
+        "classes of pooled per-class F1 (classes with no reference or candidate finding left out)")
+
+    def per_case(self, items: Sequence[ScoredItem]) -> list[dict[str, Any]]:
+        rows = []
+        for it in items:
+            ref, source = reference_findings(it.case)
+            c = compare_findings(ref, extract_findings(it.answer.report or ""))
+            score = f1(c["tp"], c["fp"], c["fn"])
+            rows.append({"finding_f1": score, "finding_f1_micro": score, "finding_f1_macro": _macro(c["classes"]),
+                         "finding_precision": c["tp"] / (c["tp"] + c["fp"]) if c["tp"] + c["fp"] else None,
+                         "finding_recall": c["tp"] / (c["tp"] + c["fn"]) if c["tp"] + c["fn"] else None,
+                         "reference_source": source,
+                         "_tp": c["tp"], "_fp": c["fp"], "_fn": c["fn"], "_classes": c["classes"]})
+        return rows
+
+    def aggregate(self, rows: Sequence[Row]) -> dict[str, float | None]:
+        if not rows:
+            return {o: None for o in self.outputs}
+        tp, fp, fn = (sum(r[k] for r in rows) for k in ("_tp", "_fp", "_fn"))
+        classes: dict[str, list[int]] = {}
+        for r in rows:
+            for cls, counts in r["_classes"].items():
+                acc = classes.setdefault(cls, [0, 0, 0])
+                for k in range(3):
+                    acc[k] += counts[k]
+        return {"finding_f1": float(np.mean([r["finding_f1"] for r in rows])),
+                "finding_f1_micro": f1(tp, fp, fn), "finding_f1_macro": _macro(classes)}
+
+
+CHEXPERT_LABELS = ("Enlarged Cardiomediastinum", "Cardiomegaly", "Lung Opacity", "Lung Lesion", "Edema",
+                   "Consolidation", "Pneumonia", "Atelectasis", "Pneumothorax", "Pleural Effusion",
+                   "Pleural Other", "Fracture", "Support Devices", "No Finding")
+CHEXPERT_TOP5 = ("Cardiomegaly", "Edema", "Consolidation", "Atelectasis", "Pleural Effusion")
+_TOP5_IDX = tuple(CHEXPERT_LABELS.index(l) for l in CHEXPERT_TOP5)
+
+
+def chexpert_vector(findings: Iterable[Finding]) -> list[int]:
+    """14 binary labels, positive-or-uncertain = 1 ("rrg" convention); No Finding = no pathology label set
+    (Support Devices does not count as pathology)."""
+    lex = lexicon()
+    vec = [0] * len(CHEXPERT_LABELS)
+    for f in findings:
+        if f.presence is Presence.ABSENT:
+            continue
+        label = lex.chexpert_label(lex.canonical_observation(f.observation), lex.canonical_anatomy(f.anatomy))
+        if label is not None:
+            vec[CHEXPERT_LABELS.index(label)] = 1
+    pathology = [i for i, l in enumerate(CHEXPERT_LABELS) if l not in ("No Finding", "Support Devices")]
+    vec[-1] = int(not any(vec[i] for i in pathology))
+    return vec
+
+
+def _label_f1s(ref: np.ndarray, cand: np.ndarray, idx: Sequence[int]) -> tuple[float, float]:
+    r, c = ref[:, idx], cand[:, idx]
+    tp = (r & c).sum(axis=0)
+    fp = ((1 - r) & c).sum(axis=0)
+    fn = (r & (1 - c)).sum(axis=0)
+    micro = f1(tp.sum(), fp.sum(), fn.sum())
+    per = [f1(a, b, d) for a, b, d in zip(tp, fp, fn) if a + b + d > 0]
+    return micro, (float(np.mean(per)) if per else 1.0)
+
+
+def _is_cxr(task: Task) -> bool:
+    name = (getattr(task, "name", "") or "").lower()
+    modality = str(getattr(task, "modality", "") or "").lower()
+    return name.startswith("cxr") or modality in ("cxr", "xray", "x-ray", "chest x-ray", "chest_xray")
+
+
+class CheXpertF1Metric(Metric):
+    """CheXpert-style 14-label F1 for chest X-ray reports (labels from the findings lexicon, not CheXbert)."""
+
+    name = "chexpert_f1"
+    outputs = ("chexpert_f1_micro_14", "chexpert_f1_macro_14", "chexpert_f1_micro_5", "chexpert_f1_macro_5")
+    variant = (
+        "14 CheXpert labels read from harness.findings (a lexicon labeler, not CheXbert/CheXpert-labeler); "
+        "positive or uncertain = 1, negative or unmentioned = 0 ('rrg' convention); No Finding = 1 when no "
+        "pathology label is set; micro = F1 of TP/FP/FN pooled over labels and reports; macro = mean over labels "
+        "of per-label F1 pooled over reports, labels positive in neither reference nor candidate left out; "
+        "'_5' = cardiomegaly, edema, consolidation, atelectasis, pleural effusion; reference = case truth "
+        "findings when present, else the reference report")
+
+    def unavailable(self, task: Task, items: Sequence[ScoredItem]) -> str | None:
+        if not _is_cxr(task):
+            return (f"not run: CheXpert labels are defined for chest X-ray reports and task "
+                    f"'{getattr(task, 'name', task)}' is not a chest X-ray task")
+        return None
+
+    def per_case(self, items: Sequence[ScoredItem]) -> list[dict[str, Any]]:
+        rows = []
+        for it in items:
+            ref, _ = reference_findings(it.case)
+            row: dict[str, Any] = {"_ref": chexpert_vector(ref),
+                                   "_cand": chexpert_vector(extract_findings(it.answer.report or ""))}
+            row.update(self.aggregate([row]))
+            rows.append(row)
+        return rows
+
+    def aggregate(self, rows: Sequence[Row]) -> dict[str, float | None]:
+        if not rows:
+            return {o: None for o in self.outputs}
+        ref = np.asarray([r["_ref"] for r in rows], dtype=np.int64)
+        cand = np.asarray([r["_cand"] for r in rows], dtype=np.int64)
+        mi14, ma14 = _label_f1s(ref, cand, range(len(CHEXPERT_LABELS)))
+        mi5, ma5 = _label_f1s(ref, cand, _TOP5_IDX)
+        return {"chexpert_f1_micro_14": mi14, "chexpert_f1_macro_14": ma14,
+                "chexpert_f1_micro_5": mi5, "chexpert_f1_macro_5": ma5}

