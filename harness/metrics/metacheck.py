@@ -1,0 +1,176 @@
+"""Metric meta-evaluation (``harness metrics check``): does a metric prefer a correct paraphrase to a report
+with one clinical error?
+
+Each shipped triplet (``harness/data/metric_triplets.jsonl``, written for this project) holds a reference
+report, a clinically equivalent paraphrase (other words, order, units, abbreviations) and a corruption that
+differs from the reference by one error of a named type: negation flip, laterality swap, wrong organ, size
+change, omission, hallucination, count change, uncertainty flip; CT and chest X-ray sentences. For each metric
+and error type we report the fraction of triplets where score(reference, paraphrase) > score(reference,
+corruption), strictly: a tie counts as a failure, since a metric that cannot tell the two apart has not ranked
+them.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+import pandas as pd
+
+ERROR_TYPES = ("negation_flip", "laterality_swap", "wrong_organ", "size_change", "omission", "hallucination",
+               "count_change", "uncertainty_flip")
+Scorer = Callable[[Sequence[str], Sequence[str]], list[float]]  # (references, candidates) -> scores
+
+
+def load_triplets(path: str | Path | None = None) -> list[dict[str, Any]]:
+    if path is None:
+        text = resources.files("harness.data").joinpath("metric_triplets.jsonl").read_text()
+    else:
+        text = Path(path).read_text()
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+# -- scorers: batch functions so corpus libraries run once ---------------------------------------------------
+def bleu_scorer() -> tuple[Scorer, str]:
+    """Sentence BLEU-4 through the harness's BLEU (sacrebleu 13a, cased, exp smoothing)."""
+    try:
+        from harness.metrics.text import bleu_from_statistics, bleu_statistics  # noqa: PLC0415
+
+        def score(refs, cands):
+            return [bleu_from_statistics(s, 4) for s in bleu_statistics(cands, refs)]
+
+        return score, "harness.metrics.text BLEU-4 (sacrebleu 13a, cased, sentence-level, exp smoothing)"
+    except ImportError:
+        from sacrebleu.metrics import BLEU  # noqa: PLC0415
+
+        bleu = BLEU(tokenize="13a", effective_order=True)
+
+        def score(refs, cands):
+            return [bleu.sentence_score(c, [r]).score / 100 for r, c in zip(refs, cands)]
+
+        return score, "sacrebleu sentence BLEU-4 (13a, cased, effective order)"
+
+
+def rouge_scorer() -> tuple[Scorer, str]:
+    try:
+        from harness.metrics.text import rouge_l  # noqa: PLC0415
+
+        return (lambda refs, cands: [rouge_l(c, r) for r, c in zip(refs, cands)]), \
+            "harness.metrics.text ROUGE-L F (rouge-score, no stemmer)"
+    except ImportError:
+        from rouge_score import rouge_scorer as rs  # noqa: PLC0415
+
+        scorer = rs.RougeScorer(["rougeL"], use_stemmer=False)
+        return (lambda refs, cands: [scorer.score(r, c)["rougeL"].fmeasure for r, c in zip(refs, cands)]), \
+            "rouge-score ROUGE-L F (no stemmer)"
+
+
+def clinical_scorers() -> dict[str, tuple[Scorer, str]]:
+    from harness.metrics.clinical import FindingF1Metric, text_finding_f1  # noqa: PLC0415
+    from harness.metrics.entity import (EntityScoreMetric, LexiconSimilarity, default_similarity,  # noqa: PLC0415
+                                        text_entity_score)
+
+    out: dict[str, tuple[Scorer, str]] = {
+        "finding_f1": (lambda refs, cands: [text_finding_f1(r, c) for r, c in zip(refs, cands)],
+                       "per-report finding F1, both sides extracted from text; matching as in "
+                       f"{FindingF1Metric.name}"),
+    }
+    sim = default_similarity()
+    lexical = LexiconSimilarity()
+    out["entity_score"] = (lambda refs, cands: [text_entity_score(r, c, lexical) for r, c in zip(refs, cands)],
+                           EntityScoreMetric(lexical).variant)
+    if sim.name != lexical.name:
+        out["entity_score_embedding"] = (
+            lambda refs, cands: [text_entity_score(r, c, sim) for r, c in zip(refs, cands)],
+            EntityScoreMetric(sim).variant)
+    return out
+
+
+def external_scorers() -> tuple[dict[str, tuple[Scorer, str]], dict[str, str]]:
+    """The external metrics that can run here (as scorers), and the reasons of those that cannot."""
+    from types import SimpleNamespace  # noqa: PLC0415
+
+    from harness.metrics.external import EXTERNAL_METRICS  # noqa: PLC0415
+    from harness.schema import Case  # noqa: PLC0415
+    from harness.task import Answer, ScoredItem  # noqa: PLC0415
+
+    runnable: dict[str, tuple[Scorer, str]] = {}
+    reasons: dict[str, str] = {}
+    for cls in EXTERNAL_METRICS:
+        metric = cls()
+        why = metric.unavailable(SimpleNamespace(name="metric_check"), [])  # type: ignore[arg-type]
+        if why:
+            reasons[metric.name] = why
+            continue
+
+        def score(refs, cands, metric=metric):
+            items = [ScoredItem(Case(f"t{i}", "metric_check", None, None, r, ()), Answer(c), {})
+                     for i, (r, c) in enumerate(zip(refs, cands))]
+            return [row[metric.outputs[-1]] for row in metric.per_case(items)]
+
+        runnable[metric.name] = (score, metric.variant)
+    return runnable, reasons
+
+
+def default_scorers(external: bool = True) -> tuple[dict[str, tuple[Scorer, str]], dict[str, str]]:
+    scorers = {"bleu4": bleu_scorer(), "rouge_l": rouge_scorer()}
+    scorers.update(clinical_scorers())
+    reasons: dict[str, str] = {}
+    if external:
+        ext, reasons = external_scorers()
+        scorers.update(ext)
+    return scorers, reasons
+
+
+def score_triplets(triplets: Sequence[Mapping[str, Any]] | None = None,
+                   scorers: Mapping[str, tuple[Scorer, str]] | None = None) -> pd.DataFrame:
+    """One row per (triplet, metric): the paraphrase's and the corruption's score and whether it ranked them."""
+    triplets = list(triplets) if triplets is not None else load_triplets()
+    if scorers is None:
+        scorers, _ = default_scorers()
+    refs = [t["reference"] for t in triplets]
+    rows = []
+    for name, (scorer, _) in scorers.items():
+        para = scorer(refs, [t["paraphrase"] for t in triplets])
+        corr = scorer(refs, [t["corruption"] for t in triplets])
+        for t, p, c in zip(triplets, para, corr):
+            rows.append({"metric": name, "id": t["id"], "error_type": t["error_type"], "modality": t["modality"],
+                         "paraphrase": float(p), "corruption": float(c), "ranked": bool(p > c)})
+    return pd.DataFrame(rows)
+
+
+def run_metric_check(triplets: Sequence[Mapping[str, Any]] | None = None,
+                     scorers: Mapping[str, tuple[Scorer, str]] | None = None,
+                     external: bool = True) -> pd.DataFrame:
+    """Metric x error type -> fraction of triplets where the paraphrase scores strictly above the corruption.
+
+    Columns: the error types present, then ``all``. ``df.attrs`` holds ``n`` (triplets per error type),
+    ``variants`` (how each metric was computed) and ``not_run`` (external metrics that could not run, with why).
+    """
+    reasons: dict[str, str] = {}
+    if scorers is None:
+        scorers, reasons = default_scorers(external=external)
+    detail = score_triplets(triplets, scorers)
+    table = detail.pivot_table(index="metric", columns="error_type", values="ranked", aggfunc="mean")
+    order = [e for e in ERROR_TYPES if e in table.columns] + [e for e in table.columns if e not in ERROR_TYPES]
+    table = table[order]
+    table["all"] = detail.groupby("metric")["ranked"].mean()
+    table = table.reindex(list(scorers))
+    table.columns.name = None
+    table.attrs["n"] = detail[detail.metric == next(iter(scorers))].groupby("error_type").size().to_dict()
+    table.attrs["variants"] = {k: v for k, (_, v) in scorers.items()}
+    table.attrs["not_run"] = reasons
+    return table
+
+
+def format_check(table: pd.DataFrame) -> str:
+    """The table as text, with the triplet counts and the not-run metrics under it."""
+    lines = [table.to_string(float_format=lambda x: f"{x:.2f}")]
+    n = table.attrs.get("n", {})
+    if n:
+        lines.append("triplets per error type: " + ", ".join(f"{k}={v}" for k, v in n.items()))
+    for name, why in table.attrs.get("not_run", {}).items():
+        lines.append(f"{name}: {why}")
+    return "\n".join(lines)
