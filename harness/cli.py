@@ -151,6 +151,48 @@ def score(
     console.print(results_table(result.results))
 
 
+@app.command()
+@friendly_errors
+def compare(
+    run_dirs: list[Path] = typer.Argument(..., help="run directories to put side by side"),
+    markdown: bool = typer.Option(False, "--markdown", help="print a Markdown table (for READMEs and notes)"),
+    ci: bool = typer.Option(False, "--ci", help="show the 95% confidence intervals"),
+) -> None:
+    """Put the results of several runs side by side, one column per run, with 95% CIs."""
+    runs = []
+    for d in run_dirs:
+        path = d / "results.json"
+        if not path.exists():
+            raise HarnessError(f"{d}: no results.json (run `harness run` or `harness score` first)")
+        runs.append(json.loads(path.read_text()))
+    names = list(dict.fromkeys(n for r in runs for n in r["metrics"]))
+    heads = [r["model"].get("model_id", "?").removeprefix("baseline:") for r in runs]
+
+    def cell(r: dict[str, Any], n: str) -> str:
+        m = r["metrics"].get(n)
+        if m is None:
+            return "-"
+        if m["status"] != "ok":
+            return "not run"
+        interval = f" [{m['ci_low']:.2f}, {m['ci_high']:.2f}]" if ci and m.get("ci_low") is not None else ""
+        return f"{m['value']:.3f}{interval}"
+
+    if markdown:
+        console.print("| metric | " + " | ".join(heads) + " |", markup=False, highlight=False, soft_wrap=True)
+        console.print("|---" * (len(heads) + 1) + "|", markup=False, highlight=False)
+        for n in names:
+            console.print(f"| {n} | " + " | ".join(cell(r, n) for r in runs) + " |", markup=False,
+                          highlight=False, soft_wrap=True)
+        return
+    table = Table(title=f"{runs[0]['task']} · n={runs[0]['n_cases']}")
+    table.add_column("metric")
+    for h in heads:
+        table.add_column(h, justify="right")
+    for n in names:
+        table.add_row(n, *(cell(r, n) for r in runs))
+    console.print(table)
+
+
 @app.command("list")
 @friendly_errors
 def list_(what: str = typer.Argument("all", help="tasks, metrics, models or all")) -> None:

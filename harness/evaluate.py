@@ -189,7 +189,7 @@ def _model_id_from_log(log: PredictionLog) -> str:
 
 def _write_json_atomic(path: Path, obj: Any) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=_jsonable))
+    tmp.write_text(json.dumps(obj, indent=2, default=_jsonable))  # metrics keep the task's order
     tmp.replace(path)
 
 
