@@ -1,0 +1,123 @@
+"""``harness leaderboard ...`` and ``harness submit RUN_DIR``.
+
+Wired into the main CLI as ``app.add_typer(leaderboard_app, name="leaderboard")`` and
+``app.command("submit")(submit_command)``; this module does not import ``harness.cli`` (no import cycle).
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from harness.errors import HarnessError
+from leaderboard import DEFAULT_SITE, DEFAULT_SUBMISSIONS
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Re-score submissions from their predictions and publish them as a static site.")
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _friendly(fn: Callable) -> Callable:
+    """User errors become one red line and exit code 2, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except HarnessError as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+@_friendly
+def submit_command(
+    run_dir: Path = typer.Argument(..., help="a finished run directory written by `harness run`"),
+    name: Optional[str] = typer.Option(None, "--name", help="model name shown on the leaderboard [the model id]"),
+    url: Optional[str] = typer.Option(None, "--url", help="an http(s) page about the model"),
+    organisation: Optional[str] = typer.Option(None, "--organisation", "--org"),
+    description: Optional[str] = typer.Option(None, "--description"),
+    submissions: Path = typer.Option(DEFAULT_SUBMISSIONS, "--submissions", help="the submissions folder"),
+    file_name: Optional[str] = typer.Option(None, "--file-name", help="file name in the task's folder [from --name]"),
+    replace: bool = typer.Option(False, "--replace", help="overwrite this model's earlier submission"),
+) -> None:
+    """Validate a run and pack its predictions as a leaderboard submission."""
+    from leaderboard.submit import submission_from_run, write_submission
+
+    sub = submission_from_run(run_dir, name=name, url=url, organisation=organisation, description=description)
+    path = write_submission(sub, submissions, file_name=file_name, replace=replace)
+    console.print(f"submitted '{sub.model.name}' for {sub.task} ({len(sub.predictions)} predictions, "
+                  f"{sub.n_cases} cases) -> {path}")
+    console.print("its scores are computed from the predictions by `harness leaderboard build`")
+
+
+app.command("submit")(submit_command)
+
+
+@app.command()
+@_friendly
+def build(
+    submissions: Path = typer.Option(DEFAULT_SUBMISSIONS, "--submissions", help="the submissions folder"),
+    out: Path = typer.Option(DEFAULT_SITE, "--out", "-o", help="where the site is written (replaced)"),
+    n_boot: int = typer.Option(1000, "--bootstrap", help="bootstrap resamples for the 95% CIs"),
+    n_resamples: int = typer.Option(10_000, "--resamples", help="random swaps in each paired significance test"),
+    samples: int = typer.Option(4, "--samples", help="sample cases on each model page"),
+    task: Optional[list[str]] = typer.Option(None, "--task", help="only these tasks (repeatable)"),
+    workers: Optional[int] = typer.Option(None, "--workers", help="scoring processes [by the number of files]"),
+    seed: int = typer.Option(0, "--seed"),
+    cache: bool = typer.Option(True, "--cache/--no-cache",
+                               help="reuse scores this builder computed before for unchanged files and code"),
+    strict: bool = typer.Option(False, "--strict", help="exit 1 when any submission is rejected"),
+) -> None:
+    """Re-score every submission and write the static site (open OUT/index.html, no server needed)."""
+    from harness.paths import default_cache_dir
+    from leaderboard.site import build_site
+
+    if n_boot < 0 or n_resamples < 1 or samples < 0:
+        raise HarnessError("--bootstrap and --samples must be >= 0, --resamples >= 1")
+    report = build_site(submissions, out, n_boot=n_boot, seed=seed, workers=workers, samples_per_model=samples,
+                        n_resamples=n_resamples, tasks=task or None,
+                        score_cache=default_cache_dir() / "leaderboard-scores" if cache else None)
+    for t, n in report.ranked.items():
+        console.print(f"{t}: {n} ranked")
+    for r in report.rejected:
+        err_console.print(f"[yellow]rejected[/] {r.file}: {r.reason}", highlight=False, markup=True, soft_wrap=True)
+    console.print(f"site: {report.site / 'index.html'} ({report.seconds['total']:.1f} s; {report.scored} "
+                  "submissions re-scored, the rest from the score cache)")
+    if strict and report.rejected:
+        raise typer.Exit(1)
+
+
+@app.command()
+@_friendly
+def check(path: Path = typer.Argument(..., help="a submission file"),
+          n_boot: int = typer.Option(1000, "--bootstrap")) -> None:
+    """Validate one submission file and show its re-scored metrics (what the leaderboard will show)."""
+    from leaderboard.rescore import TaskContext, claimed_discrepancies, rescore
+    from leaderboard.schema import load_submission
+
+    sub = load_submission(path)
+    ctx = TaskContext.load(sub.task)
+    result = rescore(sub, ctx, str(path), n_boot=n_boot)
+    off = claimed_discrepancies(sub, result)
+    table = Table(title=f"{sub.task} · {sub.model.name} · n={sub.n_cases} (re-scored)")
+    for col in ("metric", "value", "95% CI", "claimed"):
+        table.add_column(col, justify="left" if col == "metric" else "right")
+    for name, m in result.metrics.items():
+        claimed = "" if name not in off else ("none" if off[name][0] is None else f"[yellow]{off[name][0]:.3f}[/]")
+        if m["status"] != "ok":
+            table.add_row(name, "[yellow]not run[/]", m.get("reason") or "", claimed)
+        else:
+            ci = f"[{m['ci_low']:.3f}, {m['ci_high']:.3f}]" if m.get("ci_low") is not None else "-"
+            table.add_row(name, f"{m['value']:.3f}", ci, claimed)
+    console.print(table)
+    if off:
+        console.print(f"[yellow]{len(off)} numbers in the file differ from the re-scored ones; the leaderboard "
+                      "uses only the re-scored values[/]")
