@@ -78,8 +78,9 @@ class CTTumorTask(Task):
     """3D CT tumor report + key evidence slice, on synthetic phantoms with voxel truth or NIfTI sets on disk."""
 
     name = "ct_tumor"
-    default_metrics = ("bleu", "rouge_l", "format", "localization", "cross_view", "multiplanar", "probes")
-    primary_metric = "finding_f1_micro"
+    default_metrics = ("finding_f1", "entity_score", "bleu", "rouge_l", "format", "localization", "cross_view",
+                       "multiplanar", "probes", "radgraph_f1", "ratescore")
+    primary_metric = "finding_f1"
 
     def __init__(self, overrides: Mapping[str, Any] | None = None):
         cfg = dict(default_config())
