@@ -334,6 +334,12 @@ def _gap_is_modifiers(spans: list[Span], a: int, b: int, side_positions: set[int
     return True
 
 
+@lru_cache(maxsize=65536)
+def _sentence_findings(tokens: tuple[str, ...]) -> tuple[ParsedFinding, ...]:
+    """Findings of one sentence; cached, since reports repeat their boilerplate sentences."""
+    return tuple(_analyse_sentence(list(tokens), lexicon()))
+
+
 def _analyse_sentence(tokens: list[str], lex: Lexicon) -> list[ParsedFinding]:
     spans = _scan(tokens, lex)
     if any(s.cat == "CTX:back_reference" for s in spans):
@@ -542,7 +548,7 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
     items: list[ParsedFinding] = []
     for section in _sections(text, lex):
         for tokens in _sentences(section):
-            items.extend(_analyse_sentence(tokens, lex))
+            items.extend(_sentence_findings(tuple(tokens)))
     # exact duplicates
     seen: dict[Finding, ParsedFinding] = {}
     for it in items:
@@ -554,9 +560,11 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
                  if not (it.finding.anatomy == UNSPECIFIED and it.finding.presence is Presence.ABSENT)]
     kept = []
     for i, it in enumerate(items):
-        redundant = any(j != i and _less_specific(it.finding, other.finding, lex)
-                        and not (_less_specific(other.finding, it.finding, lex) and j > i)
-                        for j, other in enumerate(items))
+        f = it.finding
+        redundant = (f.presence is not Presence.ABSENT or f.anatomy == UNSPECIFIED) and any(
+            j != i and other.finding.presence is f.presence and _less_specific(f, other.finding, lex)
+            and not (_less_specific(other.finding, f, lex) and j > i)
+            for j, other in enumerate(items))
         if not redundant:
             kept.append(it)
     kept.sort(key=lambda it: _sort_key(it.finding))

@@ -8,6 +8,7 @@ round-trip test holds) and the findings extracted from the reference report othe
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
@@ -57,6 +58,11 @@ class Unit:
 def match_units(findings: Iterable[Finding]) -> list[Unit]:
     """Canonical names; "bilateral" and an absent finding of a paired organ with no side ("no pleural
     effusion") count once per side; duplicates collapse."""
+    return list(_match_units(tuple(findings)))
+
+
+@lru_cache(maxsize=65536)
+def _match_units(findings: tuple[Finding, ...]) -> tuple[Unit, ...]:
     lex = lexicon()
     out: dict[Unit, None] = {}
     for f in findings:
@@ -73,7 +79,7 @@ def match_units(findings: Iterable[Finding]) -> list[Unit]:
             out[Unit(obs, organ, side, f.presence, f.sub_location,
                      None if absent else f.size_mm, None if absent else f.count,
                      (not absent) and "multiple" in f.attributes)] = None
-    return list(out)
+    return tuple(out)
 
 
 def units_match(r: Unit, c: Unit) -> bool:

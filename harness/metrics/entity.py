@@ -229,9 +229,14 @@ def entity_similarity(a: Entity, b: Entity, sim: LexiconSimilarity) -> float:
 def directional(a: Sequence[Entity], b: Sequence[Entity], sim: LexiconSimilarity,
                 affinity=AFFINITY) -> float:
     num = den = 0.0
+    b_anat = [e for e in b if e.type == "ANATOMY"]
+    b_find = [e for e in b if e.type != "ANATOMY"]
     for ea in a:
         best, best_type = 0.0, ea.type
-        for eb in b:
+        for eb in (b_anat if ea.type == "ANATOMY" else b_find):
+            if ea == eb:
+                best, best_type = 1.0, eb.type
+                break
             s = entity_similarity(ea, eb, sim)
             if s > best:
                 best, best_type = s, eb.type
