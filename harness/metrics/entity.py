@@ -37,6 +37,7 @@ devices), 0 otherwise.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Iterable, Sequence
@@ -253,6 +254,37 @@ def entity_score(ref: Sequence[Entity], cand: Sequence[Entity], sim: LexiconSimi
     sim = sim or default_similarity()
     p = directional(cand, ref, sim)
     r = directional(ref, cand, sim)
+    return 0.0 if p + r == 0 else 2 * p * r / (p + r)
+
+
+def _published_directional(a: Sequence[Entity], b: Sequence[Entity], sim: LexiconSimilarity) -> float:
+    num = den = 0.0
+    for ea in a:
+        best, match = -1.0, None
+        for eb in b:  # best match on the raw similarity of bare concepts, as published
+            s = sim.concept(ea.concept, eb.concept, ea.type == "ANATOMY") if \
+                (ea.type == "ANATOMY") == (eb.type == "ANATOMY") else 0.0
+            if s > best:
+                best, match = s, eb
+        w = PUBLISHED_AFFINITY[ea.type][match.type]
+        mixed = (ea.type.startswith("NON-") != match.type.startswith("NON-")) and "ANATOMY" not in (ea.type,
+                                                                                                      match.type)
+        num += best * w * (PUBLISHED_PENALTY if mixed else 1.0)
+        den += w
+    return num / den if den else 0.0
+
+
+def published_entity_score(ref: Sequence[Entity], cand: Sequence[Entity], sim: LexiconSimilarity) -> float:
+    """For comparison only: the published scoring on bare entities (no organ, side, size or count on a finding
+    entity, no uncertainty), the published affinity matrix and the 0.8717 penalty, with our similarity."""
+    def bare(es):
+        return tuple({dataclasses.replace(e, organ="", laterality=None, sub_location=None, size_mm=None, count=None,
+                                          multiple=False, polarity="neg" if e.type.startswith("NON-") else "pos")
+                      : None for e in es})
+    ref, cand = bare(ref), bare(cand)
+    if not ref or not cand:
+        return 0.5
+    p, r = _published_directional(cand, ref, sim), _published_directional(ref, cand, sim)
     return 0.0 if p + r == 0 else 2 * p * r / (p + r)
 
 

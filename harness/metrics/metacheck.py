@@ -70,7 +70,7 @@ def rouge_scorer() -> tuple[Scorer, str]:
 def clinical_scorers() -> dict[str, tuple[Scorer, str]]:
     from harness.metrics.clinical import FindingF1Metric, text_finding_f1  # noqa: PLC0415
     from harness.metrics.entity import (EntityScoreMetric, LexiconSimilarity, default_similarity,  # noqa: PLC0415
-                                        text_entity_score)
+                                        published_entity_score, text_entities, text_entity_score)
 
     out: dict[str, tuple[Scorer, str]] = {
         "finding_f1": (lambda refs, cands: [text_finding_f1(r, c) for r, c in zip(refs, cands)],
@@ -81,6 +81,11 @@ def clinical_scorers() -> dict[str, tuple[Scorer, str]]:
     lexical = LexiconSimilarity()
     out["entity_score"] = (lambda refs, cands: [text_entity_score(r, c, lexical) for r, c in zip(refs, cands)],
                            EntityScoreMetric(lexical).variant)
+    out["entity_score_published_params"] = (
+        lambda refs, cands: [published_entity_score(text_entities(r), text_entities(c), lexical)
+                             for r, c in zip(refs, cands)],
+        "for comparison: published RaTEScore weights (long matrix) and penalty 0.8717 on bare entities "
+        "(no organ/side/size/count on findings, no uncertainty), lexicon similarity")
     if sim.name != lexical.name:
         out["entity_score_embedding"] = (
             lambda refs, cands: [text_entity_score(r, c, sim) for r, c in zip(refs, cands)],
