@@ -171,3 +171,14 @@ def test_external_metrics_say_not_run_with_what_they_looked_for(cls, monkeypatch
     monkeypatch.setattr("harness.metrics.external.hf_cache_dir", lambda: tmp_path)
     reason = metric.unavailable(CT, [])
     assert reason.startswith("not run:") and "weights not found at" in reason and str(tmp_path) in reason
+
+
+def test_embedding_similarity_counts_lexicon_synonyms_as_one_and_names_itself():
+    from harness.metrics.entity import EmbeddingSimilarity  # noqa: PLC0415
+
+    vectors = {"mass": [1.0, 0.0], "nodule": [0.6, 0.8], "cyst": [0.0, 1.0]}
+    sim = EmbeddingSimilarity(lambda texts: [vectors.get(t, [0.5, 0.5]) for t in texts])
+    assert sim.concept("mass", "lesion", False) == 1.0  # synonyms by the lexicon
+    assert sim.concept("mass", "nodule", False) == pytest.approx(0.6)  # cosine otherwise
+    assert "all-MiniLM-L6-v2" in EntityScoreMetric(sim).variant
+    assert text_entity_score("2 cm liver mass.", "20 mm hepatic tumour.", sim) == 1.0
