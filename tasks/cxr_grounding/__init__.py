@@ -1,0 +1,1 @@
+"""Phrase grounding on chest X-rays: a finding phrase in, its bounding box(es) out."""

@@ -1,0 +1,1 @@
+"""Chest X-ray report generation from one frontal radiograph."""

@@ -1,0 +1,146 @@
+"""cxr_report: the model sees one frontal chest X-ray and writes a FINDINGS / IMPRESSION report."""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property, lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import yaml
+
+from harness.errors import HarnessError
+from harness.phantoms.cxr import NORMAL_CXR, CXRPhantomConfig
+from harness.paths import default_cache_dir
+from harness.reports_cxr import write_cxr_report
+from harness.schema import Case, Finding, Prediction, Presence, Request, stable_hash
+from harness.task import Answer, Dataset, Task
+from tasks.cxr_report.data import MANIFEST, build_synthetic_set, load_cxr_image, read_cases
+from tasks.cxr_report.prompts import report_prompt
+
+REPORT_TAG_RE = re.compile(r"<report>(.*?)</report>", re.S | re.I)
+TAG_RE = re.compile(r"</?report>", re.I)
+
+
+@lru_cache(maxsize=None)
+def _packaged_config(package: str) -> dict[str, Any]:
+    return yaml.safe_load(resources.files(package).joinpath("config.yaml").read_text())
+
+
+def merge_config(task_name: str, base: Mapping[str, Any], overrides: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The task's config with ``--task-option`` overrides; an unknown setting is refused by name."""
+    cfg = {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in base.items()}
+    for key, value in (overrides or {}).items():
+        if key not in cfg:
+            raise HarnessError(f"{task_name} has no setting '{key}' (settings: {', '.join(sorted(cfg))})")
+        if isinstance(value, Mapping) and isinstance(cfg[key], Mapping):
+            merged = dict(cfg[key])
+            for k, v in value.items():
+                merged[k] = {**merged[k], **v} if isinstance(v, Mapping) and isinstance(merged.get(k), Mapping) \
+                    else v
+            cfg[key] = merged
+        else:
+            cfg[key] = value
+    return cfg
+
+
+def load_real_or_manifest(task_name: str, data: Path, split: str, cache_dir: Path | None, dataset: str | None,
+                          skip_bad: bool) -> Dataset:
+    """``--data PATH``: a set written by ``harness data make`` (its manifest), else a public dataset on disk."""
+    data = Path(data)
+    if dataset is None and (data / MANIFEST).exists():
+        cases, data_hash = read_cases(data)
+        return Dataset(cases=tuple(cases), data_hash=data_hash, source=str(data.resolve()),
+                       info={"dataset": "manifest"})
+    from harness.loaders import load_dataset
+
+    return load_dataset(data, task_name, dataset=dataset, skip_bad=skip_bad, split=split, cache_dir=cache_dir)
+
+
+class CXRReportTask(Task):
+    """Chest X-ray report from one frontal image, on synthetic radiographs with known findings or real sets."""
+
+    name = "cxr_report"
+    stages = ("report",)
+    default_metrics = ("bleu", "rouge_l", "finding_f1", "chexpert_f1", "entity_score")
+
+    def __init__(self, overrides: Mapping[str, Any] | None = None):
+        self.cfg = merge_config(self.name, _packaged_config("tasks.cxr_report"), overrides)
+        self.phantom = CXRPhantomConfig(**self.cfg["phantom"])
+        self.image_size = int(self.cfg["views"]["image_size"])
+
+    @cached_property
+    def version(self) -> str:  # type: ignore[override]
+        return f"{self.cfg['version']}+{stable_hash(self.config(), 8)}"
+
+    def config(self) -> Mapping[str, Any]:
+        return {"views": self.cfg["views"], "phantom": self.cfg["phantom"], "splits": self.cfg["splits"]}
+
+    # -- data ---------------------------------------------------------------------------------------------
+    def _split_spec(self, split: str) -> Mapping[str, Any]:
+        if split not in self.cfg["splits"]:
+            raise HarnessError(f"{self.name} has no split '{split}' (splits: {', '.join(self.cfg['splits'])})")
+        return self.cfg["splits"][split]
+
+    def synthetic_dir(self, split: str, seed: int, cache_dir: Path | None, n_cases: int | None = None,
+                      root: Path | None = None) -> tuple[Path, int]:
+        spec = self._split_spec(split)
+        seed = int(spec["seed"]) + seed
+        base = root or (cache_dir or default_cache_dir()) / "synthetic"
+        return build_synthetic_set(base, split, int(n_cases or spec["n_cases"]), seed, self.phantom), seed
+
+    def load(self, split: str = "test", data: Path | None = None, seed: int = 0, cache_dir: Path | None = None,
+             dataset: str | None = None, skip_bad: bool = False) -> Dataset:
+        if data is not None:
+            return load_real_or_manifest(self.name, Path(data), split, cache_dir, dataset, skip_bad)
+        if dataset is not None:
+            raise HarnessError(f"--dataset {dataset} needs --data PATH (the dataset's folder on disk)")
+        directory, used_seed = self.synthetic_dir(split, seed, cache_dir)
+        cases, data_hash = read_cases(directory)
+        return Dataset(cases=tuple(cases), data_hash=data_hash, source=f"synthetic:{directory}",
+                       info={"split": split, "seed": used_seed})
+
+    def write_synthetic(self, out: Path, split: str = "test", n_cases: int | None = None,
+                        seed: int = 0) -> tuple[Path, str, int]:
+        directory, _ = self.synthetic_dir(split, seed, None, n_cases=n_cases, root=Path(out))
+        cases, data_hash = read_cases(directory)
+        return directory, data_hash, len(cases)
+
+    # -- requests -----------------------------------------------------------------------------------------
+    def requests(self, case: Case, stage: str, previous: Mapping[str, Prediction]) -> Sequence[Request]:
+        if stage != "report":
+            raise HarnessError(f"{self.name} has no stage '{stage}'")
+        content = [{"type": "image"}, {"type": "text", "text": report_prompt()}]
+        return [Request(case=case, kind="report", messages=({"role": "user", "content": content},),
+                        load_images=lambda c=case: [load_cxr_image(c.image_path, self.image_size)],
+                        info={"image_size": self.image_size})]
+
+    # -- answers ------------------------------------------------------------------------------------------
+    def parse(self, case: Case, predictions: Mapping[str, Prediction]) -> Answer:
+        text = predictions["report"].text if "report" in predictions else ""
+        return parse_report(text)
+
+    def format_answer(self, report: str, key_slice: int | None = None) -> str:
+        """The answer in the asked-for form (``key_slice`` is a CT notion and is ignored)."""
+        return f"<report>{report}</report>"
+
+    def reference_answer(self, request: Request) -> str:
+        """What a perfect model answers: the reference report."""
+        return self.format_answer(request.case.reference_report)
+
+    def normal_report(self) -> str:
+        """The boilerplate normal chest X-ray report (one fixed phrasing): what the template baseline answers."""
+        normals = [Finding(obs, anat, presence=Presence.ABSENT) for obs, anat in NORMAL_CXR]
+        return write_cxr_report(normals, np.random.default_rng(0))
+
+
+def parse_report(text: str) -> Answer:
+    """The report inside ``<report>`` tags; an untagged answer is scored as a whole and the missing tag noted."""
+    m = REPORT_TAG_RE.search(text)
+    problems = [] if m else ["no <report> tag"]
+    report = " ".join((m.group(1) if m else TAG_RE.sub(" ", text)).split())
+    if not report:
+        problems.append("empty report")
+    return Answer(report=report, fields={}, problems=tuple(problems))

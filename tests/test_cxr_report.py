@@ -1,0 +1,92 @@
+"""cxr_report: the synthetic set, requests, answer parsing, and the baselines end to end through the runner."""
+
+import pytest
+
+from harness.errors import HarnessError
+from harness.evaluate import RunSpec, evaluate
+from harness.models.resolve import load_model
+from harness.schema import Prediction, Sampling
+from tasks.cxr_report.task import CXRReportTask, parse_report
+
+SMALL = {"splits": {"test": {"n_cases": 30}}}
+
+
+@pytest.fixture(scope="module")
+def task():
+    return CXRReportTask(SMALL)
+
+
+@pytest.fixture(scope="module")
+def dataset(task):
+    return task.load("test")
+
+
+def test_synthetic_set_is_cached_and_hashed(task, dataset):
+    assert len(dataset.cases) == 30 and len({c.case_id for c in dataset.cases}) == 30
+    assert task.load("test").data_hash == dataset.data_hash
+    assert CXRReportTask({"splits": {"test": {"n_cases": 30, "seed": 1}}}).load("test").data_hash != \
+        dataset.data_hash
+    case = dataset.cases[0]
+    assert case.label_path is None and case.meta["image_size"] == [512, 512]
+    assert case.reference_report.startswith("FINDINGS:") and "IMPRESSION:" in case.reference_report
+
+
+def test_request_is_one_image_and_the_prompt(task, dataset):
+    (req,) = task.requests(dataset.cases[0], "report", {})
+    parts = req.messages[0]["content"]
+    assert [p["type"] for p in parts] == ["image", "text"]
+    (img,) = req.load_images()
+    assert img.mode == "RGB" and img.size == (512, 512)
+    assert CXRReportTask({"views": {"image_size": 256}}).requests(dataset.cases[0], "report", {})[0] \
+        .load_images()[0].size == (256, 256)
+
+
+def test_answers_parse_with_or_without_tags():
+    a = parse_report("<report>FINDINGS: No pneumothorax.</report>")
+    assert a.well_formed and a.report == "FINDINGS: No pneumothorax."
+    b = parse_report("FINDINGS: No pneumothorax.")
+    assert b.report == "FINDINGS: No pneumothorax." and b.problems == ("no <report> tag",)
+    assert "empty report" in parse_report("<report> </report>").problems
+
+
+def test_unknown_setting_and_split_are_refused(task):
+    with pytest.raises(HarnessError, match="no setting 'viewz'"):
+        CXRReportTask({"viewz": {}})
+    with pytest.raises(HarnessError, match="no split 'dev'"):
+        task.load("dev")
+    with pytest.raises(HarnessError, match="needs --data"):
+        task.load("test", dataset="mimic_cxr")
+
+
+def _run(tmp_path, model, task_name="cxr_report", options=SMALL):
+    spec = RunSpec(model=model, task=task_name, task_options=options, n_boot=50)
+    return evaluate(spec, tmp_path / model.replace(":", "_")).results["metrics"]
+
+
+def test_oracle_tops_every_text_and_clinical_metric(tmp_path):
+    oracle = _run(tmp_path, "baseline:oracle")
+    others = {m: _run(tmp_path, f"baseline:{m}") for m in ("template", "hallucinator")}
+    clinical = [k for k in oracle if k.startswith(("finding_f1", "chexpert_f1", "entity_score"))]
+    assert {"finding_f1", "chexpert_f1_micro_14", "chexpert_f1_macro_14", "chexpert_f1_micro_5"} <= set(clinical)
+    for name, m in oracle.items():
+        assert m["status"] == "ok", (name, m)
+        assert m["value"] == pytest.approx(1.0), name
+    for baseline, metrics in others.items():
+        assert max(metrics[k]["value"] for k in clinical) <= 1.0
+        assert metrics["finding_f1"]["value"] < oracle["finding_f1"]["value"], baseline
+    assert others["template"]["chexpert_f1_micro_5"]["value"] < 0.5
+
+
+def test_whole_image_baseline_is_for_grounding_tasks(task, dataset):
+    model = load_model("baseline:whole_image")
+    model.bind(task)
+    (req,) = task.requests(dataset.cases[0], "report", {})
+    with pytest.raises(HarnessError, match="grounding tasks only"):
+        model.generate([req], Sampling())
+
+
+def test_parse_reads_the_report_prediction(task, dataset):
+    case = dataset.cases[0]
+    pred = Prediction(key="k", case_id=case.case_id, kind="report", model_id="m",
+                      text=task.format_answer(case.reference_report), latency_s=0.0)
+    assert task.parse(case, {"report": pred}).report == " ".join(case.reference_report.split())
