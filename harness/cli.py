@@ -248,3 +248,7 @@ def model_make_tiny(
 
 def main() -> None:  # pragma: no cover - entry point
     app()
+
+
+if __name__ == "__main__":  # pragma: no cover - `python -m harness.cli`
+    main()

@@ -23,23 +23,26 @@ def load_metrics(names: Sequence[str]) -> list[Metric]:
     return [METRICS.get(n)() for n in names]
 
 
-def bootstrap_ci(metric: Metric, rows: Sequence[Mapping[str, Any]], output: str, n_boot: int, seed: int,
-                 alpha: float = 0.05) -> tuple[float | None, float | None]:
-    """Percentile bootstrap over cases (resampling rows, re-aggregating: correct for corpus-level metrics)."""
-    applicable = [r for r in rows if metric.applies(r, output)]
-    if len(applicable) < 2 or n_boot <= 0:
-        return None, None
+def bootstrap_cis(metric: Metric, rows: Sequence[Mapping[str, Any]], n_boot: int, seed: int,
+                  alpha: float = 0.05) -> dict[str, tuple[float | None, float | None]]:
+    """Percentile bootstrap over cases for every output at once: resample the cases, re-aggregate (correct for
+    corpus-level metrics too, whose rows hold sufficient statistics), take the quantiles per output."""
     rng = np.random.default_rng(seed)
-    values = []
-    for _ in range(n_boot):
-        idx = rng.integers(len(applicable), size=len(applicable))
-        v = metric.aggregate([applicable[i] for i in idx]).get(output)
-        if v is not None:
-            values.append(v)
-    if not values:
-        return None, None
-    lo, hi = np.quantile(values, [alpha / 2, 1 - alpha / 2])
-    return float(lo), float(hi)
+    draws: dict[str, list[float]] = {o: [] for o in metric.outputs}
+    if n_boot > 0 and len(rows) >= 2:
+        for _ in range(n_boot):
+            agg = metric.aggregate([rows[i] for i in rng.integers(len(rows), size=len(rows))])
+            for o in metric.outputs:
+                if agg.get(o) is not None:
+                    draws[o].append(agg[o])
+    out: dict[str, tuple[float | None, float | None]] = {}
+    for o, values in draws.items():
+        if metric.count(rows, o) < 2 or not values:
+            out[o] = (None, None)
+        else:
+            lo, hi = np.quantile(values, [alpha / 2, 1 - alpha / 2])
+            out[o] = (float(lo), float(hi))
+    return out
 
 
 def score(task: Task, cases: Sequence[Case], predictions: Mapping[str, Mapping[str, Prediction]],
@@ -64,13 +67,14 @@ def score(task: Task, cases: Sequence[Case], predictions: Mapping[str, Mapping[s
         for sample, row in zip(samples, rows):
             sample["scores"].update(metric.sample_view(row))
         agg = metric.aggregate(rows)
+        cis = bootstrap_cis(metric, rows, n_boot, seed)
         for o in metric.outputs:
             n = metric.count(rows, o)
             if agg.get(o) is None:
                 values.append(MetricValue(name=o, status="not_run", variant=metric.variant, n=n,
                                           reason="no case to which it applies"))
                 continue
-            lo, hi = bootstrap_ci(metric, rows, o, n_boot, seed)
+            lo, hi = cis[o]
             values.append(MetricValue(name=o, status="ok", value=float(agg[o]), ci_low=lo, ci_high=hi, n=n,
                                       variant=metric.variant))
     return Scores(metrics=tuple(values), samples=tuple(samples))

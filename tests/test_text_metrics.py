@@ -3,7 +3,7 @@ import sacrebleu
 from hypothesis import given, settings, strategies as st
 
 from harness.metrics.text import BleuMetric, bleu_from_statistics, bleu_statistics, rouge_l
-from harness.scoring import bootstrap_ci
+from harness.scoring import bootstrap_cis
 
 PAIRS = [("There is a 2.3 cm mass in the liver.", "A 23 mm hepatic mass is seen."),
          ("The spleen is normal.", "The spleen is unremarkable."),
@@ -46,7 +46,7 @@ def test_bleu_and_rouge_stay_in_unit_range(a, b):
 
 def test_bleu_bootstrap_resamples_statistics_not_sentence_scores():
     rows = BleuMetric().per_case([_item(c, r) for c, r in PAIRS * 5])
-    lo, hi = bootstrap_ci(BleuMetric(), rows, "bleu4", n_boot=200, seed=0)
+    lo, hi = bootstrap_cis(BleuMetric(), rows, n_boot=200, seed=0)["bleu4"]
     value = BleuMetric().aggregate(rows)["bleu4"]
     assert lo <= value <= hi and lo < hi
 

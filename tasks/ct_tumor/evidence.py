@@ -49,32 +49,46 @@ class KeyPoint:
     lesion_label: int | None  # the tumor whose centroid it is, if any
 
 
-@lru_cache(maxsize=8)
-def _label_map(path: str) -> np.ndarray:
-    return load_labels(path)[0]
+@lru_cache(maxsize=4096)
+def _slice_truth(label_path: str, z: int, tumor_labels: tuple[int, ...]) -> tuple[KeyPoint, dict[str, tuple[int, ...]]]:
+    """Key point on slice ``z`` and the tumors each plane through it cuts, from one read of the label map.
+
+    Cached by (file, slice): the runner asks when building the verification request and the scorer again
+    when parsing, and a label map read costs far more than the few integers kept."""
+    labels = load_labels(label_path)[0]
+    cut = labels[:, :, z]
+    areas = {k: int((cut == k).sum()) for k in tumor_labels}
+    best = max(areas, key=lambda k: (areas[k], -k)) if areas else None
+    if best is None or areas[best] == 0:
+        kp = KeyPoint(labels.shape[0] // 2, labels.shape[1] // 2, z, None)
+    else:
+        xs, ys = np.nonzero(cut == best)
+        kp = KeyPoint(int(round(xs.mean())), int(round(ys.mean())), z, best)
+    return kp, _visible(labels, kp, set(tumor_labels))
+
+
+def _visible(labels: np.ndarray, kp: KeyPoint, wanted: set[int]) -> dict[str, tuple[int, ...]]:
+    planes = {"axial": labels[:, :, kp.z], "coronal": labels[:, kp.y, :], "sagittal": labels[kp.x, :, :]}
+    return {p: tuple(sorted(int(v) for v in np.unique(a) if int(v) in wanted)) for p, a in planes.items()}
 
 
 def key_point(case: Case, z: int, shape: tuple[int, int, int]) -> KeyPoint:
+    """The centroid of the largest tumor the slice cuts (masks), else the slice's centre."""
     if case.label_path is None or not case.lesions:
         return KeyPoint(shape[0] // 2, shape[1] // 2, z, None)
-    labels = _label_map(case.label_path)
-    cut = labels[:, :, z]
-    areas = {l.label: int((cut == l.label).sum()) for l in case.lesions}
-    best = max(areas, key=lambda k: (areas[k], -k))
-    if areas[best] == 0:
-        return KeyPoint(shape[0] // 2, shape[1] // 2, z, None)
-    xs, ys = np.nonzero(cut == best)
-    return KeyPoint(int(round(xs.mean())), int(round(ys.mean())), z, best)
+    return _slice_truth(case.label_path, z, tuple(l.label for l in case.lesions))[0]
 
 
 def visible_lesions(case: Case, kp: KeyPoint) -> dict[str, tuple[int, ...]] | None:
     """Labels of the tumors each plane through the key point cuts; None without masks."""
     if case.label_path is None:
         return None
-    labels = _label_map(case.label_path)
-    tumor_labels = {l.label for l in case.lesions}
-    planes = {"axial": labels[:, :, kp.z], "coronal": labels[:, kp.y, :], "sagittal": labels[kp.x, :, :]}
-    return {p: tuple(sorted(int(v) for v in np.unique(a) if int(v) in tumor_labels)) for p, a in planes.items()}
+    if not case.lesions:
+        return {p: () for p in PLANES}
+    truth_kp, visible = _slice_truth(case.label_path, kp.z, tuple(l.label for l in case.lesions))
+    if truth_kp != kp:  # a key point from elsewhere: compute its planes directly
+        visible = _visible(load_labels(case.label_path)[0], kp, {l.label for l in case.lesions})
+    return visible
 
 
 def findings_of(case: Case, labels: tuple[int, ...]) -> list[Finding]:
