@@ -21,6 +21,8 @@ data_app = typer.Typer(no_args_is_help=True, help="Synthetic data sets.")
 model_app = typer.Typer(no_args_is_help=True, help="Model utilities.")
 app.add_typer(data_app, name="data")
 app.add_typer(model_app, name="model")
+metrics_app = typer.Typer(no_args_is_help=True, help="Metric utilities.")
+app.add_typer(metrics_app, name="metrics")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -230,6 +232,21 @@ def data_make(
         raise HarnessError(f"task '{task}' has no synthetic set writer")
     directory, data_hash, count = t.write_synthetic(out, split=split, n_cases=n, seed=seed)
     console.print(f"wrote {count} cases to {directory} (data hash {data_hash})")
+
+
+@metrics_app.command("check")
+@friendly_errors
+def metrics_check(
+    triplets: Optional[Path] = typer.Option(None, "--triplets", help="JSONL of reference/paraphrase/corruption "
+                                            "triplets [the shipped set]"),
+    external: bool = typer.Option(True, "--external/--no-external", help="include RadGraph/RaTEScore/BERTScore "
+                                  "where installed"),
+) -> None:
+    """Meta-evaluate the metrics: how often each ranks a paraphrase above a single clinical error, per error type."""
+    from harness.metrics.metacheck import format_check, load_triplets, run_metric_check
+
+    table = run_metric_check(load_triplets(triplets) if triplets else None, external=external)
+    console.print(format_check(table), markup=False, highlight=False, soft_wrap=True)
 
 
 @model_app.command("make-tiny")
