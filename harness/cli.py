@@ -75,6 +75,14 @@ def _nest(flat: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _batch_size(text: str) -> int | str:
+    if text == "auto":
+        return "auto"
+    if not text.isdigit() or int(text) < 1:
+        raise HarnessError(f"--batch-size must be a positive integer or 'auto', got '{text}'")
+    return int(text)
+
+
 def results_table(results: dict[str, Any], title: str | None = None) -> Table:
     table = Table(title=title or f"{results['task']} · {results['model'].get('model_id')} · n={results['n_cases']}")
     table.add_column("metric")
@@ -98,7 +106,8 @@ def run(
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="run directory [runs/TASK/MODEL]"),
     limit: Optional[int] = typer.Option(None, "--limit", help="evaluate only the first N cases"),
     seed: int = typer.Option(0, "--seed", help="seed for sampling, data and bootstrap"),
-    batch_size: int = typer.Option(8, "--batch-size", help="requests per model call"),
+    batch_size: str = typer.Option("8", "--batch-size", help="requests per model call, or 'auto' (backs off on "
+                                   "out-of-memory)"),
     split: str = typer.Option("test", "--split"),
     data: Optional[Path] = typer.Option(None, "--data", help="a data set on disk instead of the built-in one"),
     backend: Optional[str] = typer.Option(None, "--backend", help="override the backend the spec implies"),
@@ -118,7 +127,7 @@ def run(
     from harness.schema import Sampling
 
     spec = RunSpec(model=model, task=task, backend=backend, split=split, data=str(data) if data else None,
-                   limit=limit, seed=seed, batch_size=batch_size,
+                   limit=limit, seed=seed, batch_size=_batch_size(batch_size),
                    sampling=Sampling(max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, seed=seed),
                    metrics=tuple(m.strip() for m in metrics.split(",") if m.strip()) if metrics else None,
                    task_options=_nest(_parse_options(task_option, "--task-option")),

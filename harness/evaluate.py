@@ -17,7 +17,7 @@ from typing import Any, Callable, Mapping
 
 import harness
 from harness.errors import HarnessError
-from harness.models.resolve import load_model
+from harness.models.resolve import load_model, split_spec
 from harness.registry import TASKS
 from harness.runner import PREDICTIONS, PredictionLog, predict, prediction_key
 from harness.schema import Sampling
@@ -25,6 +25,7 @@ from harness.scoring import Scores, score
 from harness.task import Dataset, Task
 
 RUN_SPEC = "run.json"
+AUTO_CHUNK = 64  # requests handed to the backend at once with --batch-size auto
 RESULTS = "results.json"
 SAMPLES = "samples.jsonl"
 
@@ -38,7 +39,7 @@ class RunSpec:
     data: str | None = None
     limit: int | None = None
     seed: int = 0
-    batch_size: int = 8
+    batch_size: int | str = 8  # or "auto": large chunks, and the backend backs off on out-of-memory
     sampling: Sampling = Sampling()
     metrics: tuple[str, ...] | None = None  # None: the task's defaults
     task_options: Mapping[str, Any] = field(default_factory=dict)
@@ -108,12 +109,19 @@ def evaluate(spec: RunSpec, run_dir: Path, progress: Callable[[int, int], None] 
     t0 = time.perf_counter()
     ds = load_cases(task, spec)
     t_data = time.perf_counter() - t0
-    model = load_model(spec.model, spec.backend, spec.model_options)
+    backend_name, _ = split_spec(spec.model, spec.backend)
+    options = dict(spec.model_options)
+    chunk = spec.batch_size
+    if spec.batch_size == "auto":
+        chunk = AUTO_CHUNK
+        if backend_name == "transformers":
+            options.setdefault("batch_size", "auto")
+    model = load_model(spec.model, spec.backend, options)
     run_dir.mkdir(parents=True, exist_ok=True)
     _check_run_dir(run_dir, spec)
     (run_dir / RUN_SPEC).write_text(json.dumps(spec.to_dict(), indent=2, sort_keys=True))
     try:
-        preds, stats = predict(task, ds.cases, model, spec.sampling, run_dir, spec.batch_size, progress)
+        preds, stats = predict(task, ds.cases, model, spec.sampling, run_dir, int(chunk), progress)
         model_info = model.info()
     finally:
         model.close()

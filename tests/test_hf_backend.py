@@ -122,6 +122,15 @@ def test_model_id_follows_the_weights_not_the_location(backend, tiny_vlm_dir, tm
     assert TransformersBackend(retrained).model_id != backend.model_id
 
 
+def test_model_id_changes_with_the_options_that_change_outputs(tiny_vlm_dir):
+    plain = TransformersBackend.from_spec(str(tiny_vlm_dir), {"device": "cpu"})
+    capped = TransformersBackend.from_spec(str(tiny_vlm_dir), {"device": "cpu", "max_pixels": 3136})
+    half = TransformersBackend.from_spec(str(tiny_vlm_dir), {"device": "cpu", "dtype": "bfloat16"})
+    batched = TransformersBackend.from_spec(str(tiny_vlm_dir), {"device": "cpu", "batch_size": 3})
+    assert len({plain.model_id, capped.model_id, half.model_id}) == 3
+    assert batched.model_id == plain.model_id
+
+
 def test_max_pixels_caps_the_image_tokens(tiny_vlm_dir, requests_):
     small = TransformersBackend.from_spec(str(tiny_vlm_dir), {"device": "cpu", "max_pixels": "784"})
     assert small.info()["max_pixels"] == 784

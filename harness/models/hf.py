@@ -72,9 +72,13 @@ class TransformersBackend(ModelBackend):
         self.path = Path(path).expanduser().resolve()
         self.options = options or HFOptions()
         self.config = _read_config(self.path)
-        self.model_id = f"hf:{self.path.name}@{checkpoint_fingerprint(self.path)}"
         self.device = _resolve_device(self.options.device)
         self.dtype = _resolve_dtype(self.options.dtype, self.device, self.config)
+        # The id keys the prediction cache: besides the files, what changes the outputs is the compute dtype and
+        # the pixel cap (device and batch size do not, for greedy decoding).
+        self.model_id = f"hf:{self.path.name}@{checkpoint_fingerprint(self.path)}" \
+            + ("" if self.dtype == "float32" else f"+{self.dtype}") \
+            + ("" if self.options.max_pixels is None else f"+max_pixels={self.options.max_pixels}")
         self.processor = self._load_processor()
         self.chat_template = _chat_template_of(self.processor, self.path)
         self._batch_size = AUTO_BATCH_START if self.options.batch_size == "auto" else self.options.batch_size
