@@ -3,6 +3,7 @@
 
 import gzip
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -284,3 +285,30 @@ def test_unknown_layout_and_wrong_task_are_explained(tmp_path):
         load_dataset(tmp_path, "cxr_report")
     with pytest.raises(HarnessError, match="unknown dataset 'ctrate'"):
         load_dataset(tmp_path, "ct_tumor", dataset="ctrate")
+
+
+# -- the on-disk volume cache -------------------------------------------------------------------------------
+def test_volume_cache_returns_the_pipelines_arrays_and_notices_edits(tmp_path):
+    from harness.imaging import Window, load_volume
+    from harness.loaders.volume_cache import VolumeCache
+
+    p = make_phantom(5, PhantomConfig(shape=(48, 40, 24)))
+    hu, lab, affine = to_lps(p)
+    _save(tmp_path / "ct.nii.gz", hu, affine)
+    _save(tmp_path / "lab.nii.gz", lab, affine)
+    cache = VolumeCache(tmp_path / "cache")
+    want = load_volume(tmp_path / "ct.nii.gz", tmp_path / "lab.nii.gz", Window(40, 400))
+    first = cache.load(tmp_path / "ct.nii.gz", tmp_path / "lab.nii.gz", Window(40, 400))
+    again = cache.load(tmp_path / "ct.nii.gz", tmp_path / "lab.nii.gz", Window(40, 400), mmap=True)
+    for got in (first, again):
+        assert np.array_equal(got.image, want.image) and np.array_equal(got.labels, want.labels)
+        assert np.allclose(got.affine, want.affine) and got.spacing == pytest.approx(want.spacing)
+    assert len(list((tmp_path / "cache").iterdir())) == 1
+    lung = cache.load(tmp_path / "ct.nii.gz", window=Window(-600, 1500))  # another window: another entry
+    assert not np.array_equal(lung.image, want.image) and len(list((tmp_path / "cache").iterdir())) == 2
+    _save(tmp_path / "ct.nii.gz", (hu + 100).astype(np.int16), affine)  # the file changed: not read stale
+    os.utime(tmp_path / "ct.nii.gz", ns=(1, 1))
+    edited = cache.load(tmp_path / "ct.nii.gz", tmp_path / "lab.nii.gz", Window(40, 400))
+    assert not np.array_equal(edited.image, want.image)
+    with pytest.raises(DataError, match="file not found"):
+        cache.load(tmp_path / "missing.nii.gz")

@@ -1,0 +1,72 @@
+"""An on-disk cache of CT volumes after the MONAI pipeline: oriented to RAS and windowed, as ``load_volume`` returns
+them, stored as plain ``.npy`` (float32, bit-identical) with the affine beside.
+
+Reading a compressed NIfTI means gunzip, reorientation and windowing on every load; a run that renders the same
+volumes again (a rerun, a second model, the evidence steps' extra views) reads the arrays straight back instead.
+Entries are keyed by the file's path, size and mtime and by the window and resampling, so an edited file or a new
+window never reads a stale array. ``benchmarks/bench_ct_loading.py`` measures both paths.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from harness.imaging import Volume, Window, load_volume
+from harness.loaders.base import file_stamp
+from harness.schema import stable_hash
+
+VERSION = "volume-cache/1"
+
+
+class VolumeCache:
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+
+    def key(self, image_path: str | Path, label_path: str | Path | None, window: Window,
+            pixdim: tuple[float, float, float] | None) -> str:
+        return stable_hash([VERSION, file_stamp(Path(image_path)),
+                            file_stamp(Path(label_path)) if label_path is not None else None,
+                            [window.center, window.width], list(pixdim) if pixdim else None])
+
+    def load(self, image_path: str | Path, label_path: str | Path | None = None, window: Window = Window(),
+             pixdim: tuple[float, float, float] | None = None, mmap: bool = False) -> Volume:
+        """``load_volume``'s result, from the cache when there (``mmap``: arrays memory-mapped, read on use)."""
+        for p in (image_path, label_path):
+            if p is not None and not Path(p).exists():
+                return load_volume(image_path, label_path, window, pixdim)  # raises the usual DataError
+        entry = self.root / self.key(image_path, label_path, window, pixdim)
+        meta_path = entry / "meta.json"
+        if meta_path.exists():
+            meta = json.loads(meta_path.read_text())
+            mode = "r" if mmap else None
+            image = np.load(entry / "image.npy", mmap_mode=mode)
+            labels = np.load(entry / "labels.npy", mmap_mode=mode) if meta["labels"] else None
+            return Volume(image=image, labels=labels, affine=np.asarray(meta["affine"]),
+                          spacing=tuple(meta["spacing"]), path=str(image_path))
+        vol = load_volume(image_path, label_path, window, pixdim)
+        self._store(entry, vol)
+        return vol
+
+    def _store(self, entry: Path, vol: Volume) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".building-", dir=self.root))
+        try:
+            np.save(tmp / "image.npy", np.ascontiguousarray(vol.image, dtype=np.float32))
+            if vol.labels is not None:
+                np.save(tmp / "labels.npy", np.ascontiguousarray(vol.labels))
+            (tmp / "meta.json").write_text(json.dumps({"affine": np.asarray(vol.affine).tolist(),
+                                                       "spacing": list(vol.spacing),
+                                                       "labels": vol.labels is not None}))
+            try:
+                os.rename(tmp, entry)
+            except OSError:  # written by another process meanwhile: identical
+                shutil.rmtree(tmp, ignore_errors=True)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
