@@ -82,9 +82,20 @@ def build(
 
     if n_boot < 0 or n_resamples < 1 or samples < 0:
         raise HarnessError("--bootstrap and --samples must be >= 0, --resamples >= 1")
-    report = build_site(submissions, out, n_boot=n_boot, seed=seed, workers=workers, samples_per_model=samples,
-                        n_resamples=n_resamples, tasks=task or None,
-                        score_cache=default_cache_dir() / "leaderboard-scores" if cache else None)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err_console, transient=True) as bar:
+        handles: dict[str, Any] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in handles:
+                handles[stage] = bar.add_task(stage, total=total)
+            bar.update(handles[stage], completed=done, total=total)
+
+        report = build_site(submissions, out, n_boot=n_boot, seed=seed, workers=workers, samples_per_model=samples,
+                            n_resamples=n_resamples, tasks=task or None, progress=progress,
+                            score_cache=default_cache_dir() / "leaderboard-scores" if cache else None)
     for t, n in report.ranked.items():
         console.print(f"{t}: {n} ranked")
     for r in report.rejected:

@@ -268,11 +268,21 @@ def _score_job(args: tuple[Path, str, int, int]) -> Outcome:
 
 
 # -- the score cache ----------------------------------------------------------------------------------------
+#: parts of the harness that cannot change a score (model backends, the command line)
+_NOT_SCORING = ("models", "cli.py")
+_SOURCE_SUFFIXES = {".py", ".yaml", ".yml", ".json", ".jsonl", ".txt", ".csv"}
+
+
+def _source_files(folder: Path, skip: tuple[str, ...] = ()) -> set[Path]:
+    return {p for p in folder.rglob("*") if p.suffix in _SOURCE_SUFFIXES and p.is_file()
+            and "__pycache__" not in p.parts and not any(p.relative_to(folder).parts[0] == s for s in skip)}
+
+
 def code_fingerprint(ctx: TaskContext) -> str:
-    """A hash of the code that computes a task's scores: the harness package, the task's package and each
-    metric's module. Any edit there makes every cached score of the task stale."""
-    files: set[Path] = set(Path(harness.__file__).resolve().parent.rglob("*.py"))
-    files |= set(Path(inspect.getfile(type(ctx.task))).resolve().parent.glob("*.py"))
+    """A hash of the code and data that compute a task's scores: the harness package (less its model backends
+    and CLI), the task's package and each metric's module. Any edit there makes every cached score stale."""
+    files = _source_files(Path(harness.__file__).resolve().parent, _NOT_SCORING)
+    files |= _source_files(Path(inspect.getfile(type(ctx.task))).resolve().parent)
     for name in ctx.metric_names:
         files.add(Path(inspect.getfile(METRICS.get(name))).resolve())
     digest = hashlib.sha256()

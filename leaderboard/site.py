@@ -167,7 +167,7 @@ def build_task_view(name: str, ctx: TaskContext, outcomes: list[Outcome], reject
         a.vs_next = paired_randomization(a.outcome.rescored.per_case[primary], b.outcome.rescored.per_case[primary],
                                          primary, n_resamples=n_resamples, seed=seed)
         a.next_name = b.display_name
-    columns = list(ctx.outputs.values())
+    columns = sorted(ctx.outputs.values(), key=lambda o: o.name != primary)  # the ranking column first
     view = TaskView(name=name, ctx=ctx, entries=entries, rejected=rejected, primary=primary, primary_note=note,
                     columns=columns)
     view.charts, view.chart_note = make_charts(view)
@@ -488,8 +488,15 @@ def build_site(submissions: Path = DEFAULT_SUBMISSIONS, out: Path = DEFAULT_SITE
     if inside(out, submissions):
         raise HarnessError(f"{out}: the site cannot be written inside the submissions folder")
     jobs, rejected_files = find_submissions(submissions, tasks)
-    task_names = sorted({t for _, t in jobs})
-    contexts = {t: TaskContext.load(t, cache_dir) for t in task_names}
+    contexts: dict[str, TaskContext] = {}
+    for t in sorted({t for _, t in jobs}):
+        try:
+            contexts[t] = TaskContext.load(t, cache_dir)
+        except HarnessError as exc:  # one broken task plug-in does not take the whole site down
+            rejected_files += [Rejected(f"{t}/{p.name}", f"task '{t}' could not be loaded: {exc}")
+                               for p, task in jobs if task == t]
+    jobs = [(p, t) for p, t in jobs if t in contexts]
+    task_names = sorted(contexts)
     t_loaded = time.perf_counter()
     workers = default_workers(len(jobs)) if workers is None else workers
     outcomes = score_all(jobs, contexts, n_boot, seed, workers=workers, cache_dir=cache_dir, score_cache=score_cache,

@@ -77,7 +77,8 @@ def _build(subs: Path, out: Path, **kw):
     kw.setdefault("n_resamples", 500)
     kw.setdefault("workers", 1)
     kw.setdefault("samples_per_model", 2)
-    return build_site(subs, out, tasks=[SMALL], **kw)
+    kw.setdefault("tasks", [SMALL])
+    return build_site(subs, out, **kw)
 
 
 # -- submitting ----------------------------------------------------------------------------------------------
@@ -482,3 +483,24 @@ def test_submit_command_is_a_plain_typer_command():
 
 if os.environ.get("EMRL_LB_DEBUG"):  # pragma: no cover
     print(Path(__file__))
+
+
+def test_a_task_that_cannot_load_rejects_its_files_only(runs, subs_dir, tmp_path):
+    class Broken(SmallCT):
+        name = "lb_broken"
+
+        def load(self, *args, **kwargs):
+            raise HarnessError("lb_broken: its data is not on this machine")
+
+    good = _submit(runs["oracle"], subs_dir, name="Good")
+    (subs_dir / "lb_broken").mkdir()
+    (subs_dir / "lb_broken" / "x.json").write_text(good.read_text())
+    TASKS.register("lb_broken", Broken)
+    try:
+        report = _build(subs_dir, tmp_path / "site", tasks=None)
+    finally:
+        TASKS.unregister("lb_broken")
+    assert report.ranked == {SMALL: 1}
+    assert [r.reason for r in report.rejected if r.file == "lb_broken/x.json"] == [
+        "task 'lb_broken' could not be loaded: lb_broken: its data is not on this machine"]
+    assert "its data is not on this machine" in (tmp_path / "site" / "index.html").read_text()
