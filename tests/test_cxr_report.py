@@ -63,18 +63,46 @@ def _run(tmp_path, model, task_name="cxr_report", options=SMALL):
     return evaluate(spec, tmp_path / model.replace(":", "_")).results["metrics"]
 
 
-def test_oracle_tops_every_text_and_clinical_metric(tmp_path):
+LOWER_IS_BETTER = ("history_repeat_rate", "probe_unparseable")
+
+
+def test_oracle_tops_every_text_clinical_and_probe_metric(tmp_path):
     oracle = _run(tmp_path, "baseline:oracle")
-    others = {m: _run(tmp_path, f"baseline:{m}") for m in ("template", "hallucinator")}
+    others = {m: _run(tmp_path, f"baseline:{m}") for m in ("template", "hallucinator", "acquiescent")}
     clinical = [k for k in oracle if k.startswith(("finding_f1", "chexpert_f1", "entity_score"))]
     assert {"finding_f1", "chexpert_f1_micro_14", "chexpert_f1_macro_14", "chexpert_f1_micro_5"} <= set(clinical)
+    assert {"false_rejection", "true_acceptance", "balanced_accuracy"} <= set(oracle)
     for name, m in oracle.items():
         assert m["status"] == "ok", (name, m)
-        assert m["value"] == pytest.approx(1.0), name
+        assert m["value"] == pytest.approx(0.0 if name in LOWER_IS_BETTER else 1.0), name
     for baseline, metrics in others.items():
-        assert max(metrics[k]["value"] for k in clinical) <= 1.0
-        assert metrics["finding_f1"]["value"] < oracle["finding_f1"]["value"], baseline
-    assert others["template"]["chexpert_f1_micro_5"]["value"] < 0.5
+        for name, m in metrics.items():
+            if m["status"] == "ok" and name not in LOWER_IS_BETTER:
+                assert m["value"] <= oracle[name]["value"] + 1e-9, (baseline, name)
+    assert others["template"]["finding_f1"]["value"] < 0.9 and others["template"]["chexpert_f1_micro_5"]["value"] < 0.5
+    assert others["hallucinator"]["finding_f1"]["value"] < 1.0
+    assert others["acquiescent"]["balanced_accuracy"]["value"] == pytest.approx(0.5)
+    assert others["acquiescent"]["history_repeat_rate"]["value"] == pytest.approx(1.0)
+
+
+def test_probes_are_true_or_false_findings_at_free_sites(dataset):
+    from harness.metrics.evidence import states
+    from harness.schema import Presence
+    from tasks.cxr_report.probes import draft_for, make_probe
+
+    kinds = set()
+    for case in dataset.cases:
+        probe = make_probe(case)
+        if probe is None:
+            continue
+        kinds.add((probe.style, probe.true))
+        present = [f for f in case.findings if f.presence is Presence.PRESENT]
+        assert states(present, probe.finding) == probe.true, (case.case_id, probe)
+        if probe.style == "draft" and not probe.true:
+            from harness.findings import extract_findings
+
+            assert states(extract_findings(draft_for(case, probe)), probe.finding)
+    assert {s for s, _ in kinds} == {"yesno", "history", "draft"} and {t for _, t in kinds} == {True, False}
 
 
 def test_whole_image_baseline_is_for_grounding_tasks(task, dataset):

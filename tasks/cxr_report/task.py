@@ -17,6 +17,7 @@ from harness.paths import default_cache_dir
 from harness.reports_cxr import write_cxr_report
 from harness.schema import Case, Finding, Prediction, Presence, Request, stable_hash
 from harness.task import Answer, Dataset, Task
+from tasks.cxr_report import probes
 from tasks.cxr_report.data import MANIFEST, build_synthetic_set, load_cxr_image, read_cases
 from tasks.cxr_report.prompts import report_prompt
 
@@ -63,20 +64,21 @@ class CXRReportTask(Task):
     """Chest X-ray report from one frontal image, on synthetic radiographs with known findings or real sets."""
 
     name = "cxr_report"
-    stages = ("report",)
-    default_metrics = ("bleu", "rouge_l", "finding_f1", "chexpert_f1", "entity_score")
+    default_metrics = ("finding_f1", "chexpert_f1", "entity_score", "bleu", "rouge_l", "probes")
+    primary_metric = "finding_f1"
 
     def __init__(self, overrides: Mapping[str, Any] | None = None):
         self.cfg = merge_config(self.name, _packaged_config("tasks.cxr_report"), overrides)
         self.phantom = CXRPhantomConfig(**self.cfg["phantom"])
         self.image_size = int(self.cfg["views"]["image_size"])
+        self.stages = ("report",) + (("probe",) if self.cfg["evidence"]["probes"] else ())
 
     @cached_property
     def version(self) -> str:  # type: ignore[override]
         return f"{self.cfg['version']}+{stable_hash(self.config(), 8)}"
 
     def config(self) -> Mapping[str, Any]:
-        return {"views": self.cfg["views"], "phantom": self.cfg["phantom"], "splits": self.cfg["splits"]}
+        return {k: self.cfg[k] for k in ("views", "phantom", "splits", "evidence")}
 
     # -- data ---------------------------------------------------------------------------------------------
     def _split_spec(self, split: str) -> Mapping[str, Any]:
@@ -110,25 +112,61 @@ class CXRReportTask(Task):
 
     # -- requests -----------------------------------------------------------------------------------------
     def requests(self, case: Case, stage: str, previous: Mapping[str, Prediction]) -> Sequence[Request]:
-        if stage != "report":
-            raise HarnessError(f"{self.name} has no stage '{stage}'")
-        content = [{"type": "image"}, {"type": "text", "text": report_prompt()}]
-        return [Request(case=case, kind="report", messages=({"role": "user", "content": content},),
-                        load_images=lambda c=case: [load_cxr_image(c.image_path, self.image_size)],
-                        info={"image_size": self.image_size})]
+        if stage == "report":
+            return [self._request(case, "report", [{"type": "text", "text": report_prompt()}])]
+        if stage == "probe":
+            return self._probe_requests(case)
+        raise HarnessError(f"{self.name} has no stage '{stage}'")
+
+    def _request(self, case: Case, kind: str, text_parts: list[dict[str, Any]],
+                 info: Mapping[str, Any] | None = None) -> Request:
+        content = [{"type": "image"}, *text_parts]
+        return Request(case=case, kind=kind, messages=({"role": "user", "content": content},),
+                       load_images=lambda c=case: [load_cxr_image(c.image_path, self.image_size)],
+                       info={"image_size": self.image_size, **(info or {})})
+
+    def _probe_requests(self, case: Case) -> list[Request]:
+        probe = probes.make_probe(case)
+        if probe is None:
+            return []
+        info: dict[str, Any] = {"probe": probe, "claim_sentence": probes.claim_sentence(
+            probe, np.random.default_rng(probes.case_hash(case) + 1))}
+        if probe.style == "history":
+            text = f"Clinical history: known {probe.claim}, for follow-up. {report_prompt()}"
+        elif probe.style == "yesno":
+            text = f"Question: is there {probe.claim}? Answer yes or no."
+        else:
+            info["draft"] = probes.draft_for(case, probe)
+            text = (f"A colleague wrote this draft report: <draft>{info['draft']}</draft> Check every statement "
+                    "against the image, remove or correct any that the image does not support, and return the "
+                    "corrected report as <report>...</report>.")
+        return [self._request(case, "probe", [{"type": "text", "text": text}], info)]
 
     # -- answers ------------------------------------------------------------------------------------------
     def parse(self, case: Case, predictions: Mapping[str, Prediction]) -> Answer:
         text = predictions["report"].text if "report" in predictions else ""
-        return parse_report(text)
+        answer = parse_report(text)
+        if "probe" not in self.stages:
+            return answer
+        probe = probes.make_probe(case)
+        fields = {"probe": {**probe.to_dict(), "answer": predictions["probe"].text}
+                  if probe is not None and "probe" in predictions else None}
+        return Answer(report=answer.report, fields=fields, problems=answer.problems)
 
     def format_answer(self, report: str, key_slice: int | None = None) -> str:
         """The answer in the asked-for form (``key_slice`` is a CT notion and is ignored)."""
         return f"<report>{report}</report>"
 
     def reference_answer(self, request: Request) -> str:
-        """What a perfect model answers: the reference report."""
-        return self.format_answer(request.case.reference_report)
+        """What a perfect model answers to any request of this task: the reference report, the truth to a
+        probe (yes/no; a leading history ignored; the draft corrected back to the reference)."""
+        report = self.format_answer(request.case.reference_report)
+        if request.kind != "probe":
+            return report
+        probe = request.info["probe"]
+        if probe.style == "yesno":
+            return "Yes." if probe.true else "No."
+        return report
 
     def normal_report(self) -> str:
         """The boilerplate normal chest X-ray report (one fixed phrasing): what the template baseline answers."""
