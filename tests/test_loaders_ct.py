@@ -312,3 +312,20 @@ def test_volume_cache_returns_the_pipelines_arrays_and_notices_edits(tmp_path):
     assert not np.array_equal(edited.image, want.image)
     with pytest.raises(DataError, match="file not found"):
         cache.load(tmp_path / "missing.nii.gz")
+
+
+def test_load_data_reads_a_made_set_or_a_dataset(msd_liver, tmp_path):
+    """--data PATH for any task: a `harness data make` set by its manifest (same hash as ct_tumor's own reader),
+    else a dataset on disk; --dataset forces the dataset reading."""
+    from harness.loaders import load_data
+    from tasks.ct_tumor.data import read_manifest
+    from tasks.ct_tumor.task import CTTumorTask
+
+    directory, data_hash, n = CTTumorTask().write_synthetic(tmp_path / "made", n_cases=3)
+    made = load_data(directory, "ct_tumor")
+    assert made.data_hash == data_hash == read_manifest(directory)[1] and len(made.cases) == n == 3
+    assert made.cases == tuple(read_manifest(directory)[0])
+    root, _ = msd_liver
+    assert load_data(root, "ct_tumor", cache_dir=tmp_path / "cache").info["dataset"] == "msd"
+    with pytest.raises(HarnessError, match="no known dataset layout"):  # the folder above the set is no set
+        load_data(tmp_path / "made", "ct_tumor")

@@ -109,4 +109,19 @@ def load_dataset(path: str | Path, task, dataset: str | None = None, skip_bad: b
                    info={"dataset": name, "split": split, **info, **bad.info()})
 
 
-__all__ = ["LOADERS", "BadRecords", "Loader", "dataset_names", "detect_dataset", "get_loader", "load_dataset"]
+def load_data(path: str | Path, task, dataset: str | None = None, skip_bad: bool = False, split: str = "test",
+              cache_dir: str | Path | None = None, limit: int | None = None) -> Dataset:
+    """What ``--data PATH`` means for any task: a set written by ``harness data make`` (its ``cases.jsonl``),
+    else a public dataset on disk through ``load_dataset`` (``dataset`` names its layout)."""
+    from harness.loaders.manifest import is_manifest_dir, read_manifest
+
+    path = Path(path)
+    if dataset is None and is_manifest_dir(path):
+        cases, data_hash = read_manifest(path)
+        return Dataset(cases=tuple(cases), data_hash=data_hash, source=str(path.resolve()),
+                       info={"dataset": "manifest"})
+    return load_dataset(path, task, dataset=dataset, skip_bad=skip_bad, split=split, cache_dir=cache_dir, limit=limit)
+
+
+__all__ = ["LOADERS", "BadRecords", "Loader", "dataset_names", "detect_dataset", "get_loader", "load_data",
+           "load_dataset"]

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from harness.errors import HarnessError
+from harness.loaders import load_data
 from harness.metrics.grounding import true_boxes
 from harness.phantoms.cxr import CXRPhantomConfig
 from harness.paths import default_cache_dir
@@ -16,7 +17,7 @@ from harness.task import Answer, Dataset, Task
 from tasks.cxr_grounding.boxes import FORMATS, BoxSettings, NormBox, format_boxes, parse_boxes
 from tasks.cxr_grounding.prompts import grounding_prompt
 from tasks.cxr_report.data import build_synthetic_set, load_cxr_image, read_cases, shown_size
-from tasks.cxr_report.task import _packaged_config, load_real_or_manifest, merge_config
+from tasks.cxr_report.task import _packaged_config, merge_config
 
 
 def grounding_cases(report_cases: Sequence[Case]) -> list[Case]:
@@ -72,7 +73,8 @@ class CXRGroundingTask(Task):
     def load(self, split: str = "test", data: Path | None = None, seed: int = 0, cache_dir: Path | None = None,
              dataset: str | None = None, skip_bad: bool = False) -> Dataset:
         if data is not None:
-            ds = load_real_or_manifest(self.name, Path(data), split, cache_dir, dataset, skip_bad)
+            ds = load_data(Path(data), self.name, dataset=dataset, skip_bad=skip_bad, split=split,
+                           cache_dir=cache_dir)
             cases = grounding_cases(ds.cases)
             if not cases:
                 raise HarnessError(f"{data}: no case has a phrase with a box to ground")

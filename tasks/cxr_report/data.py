@@ -19,11 +19,10 @@ from typing import Any
 import numpy as np
 
 from harness.errors import DataError
+from harness.loaders.manifest import MANIFEST
 from harness.phantoms.cxr import GENERATOR_VERSION, CXRPhantomConfig, image_digest, make_cxr_phantom
 from harness.reports_cxr import finding_phrase, write_cxr_report
 from harness.schema import Case, case_to_dict, stable_hash
-
-MANIFEST = "cases.jsonl"
 
 
 def _build_case(args: tuple[str, int, int, CXRPhantomConfig, str]) -> dict[str, Any]:
@@ -124,9 +123,7 @@ def load_cxr_image(path: str | Path, image_size: int):
 
 
 def read_cases(directory: Path) -> tuple[list[Case], str]:
-    """A manifest's cases with absolute paths, and its content hash (the same reader as ``ct_tumor``)."""
-    from tasks.ct_tumor.data import read_manifest
+    """A manifest's cases with absolute paths, and its content hash."""
+    from harness.loaders.manifest import read_manifest
 
-    if not (directory / MANIFEST).exists():
-        raise DataError(f"{directory}: no {MANIFEST}")
     return read_manifest(directory)

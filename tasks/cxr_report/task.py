@@ -12,13 +12,14 @@ import numpy as np
 import yaml
 
 from harness.errors import HarnessError
+from harness.loaders import load_data
 from harness.phantoms.cxr import NORMAL_CXR, CXRPhantomConfig
 from harness.paths import default_cache_dir
 from harness.reports_cxr import write_cxr_report
 from harness.schema import Case, Finding, Prediction, Presence, Request, stable_hash
 from harness.task import Answer, Dataset, Task
 from tasks.cxr_report import probes
-from tasks.cxr_report.data import MANIFEST, build_synthetic_set, load_cxr_image, read_cases
+from tasks.cxr_report.data import build_synthetic_set, load_cxr_image, read_cases
 from tasks.cxr_report.prompts import report_prompt
 
 REPORT_TAG_RE = re.compile(r"<report>(.*?)</report>", re.S | re.I)
@@ -45,19 +46,6 @@ def merge_config(task_name: str, base: Mapping[str, Any], overrides: Mapping[str
         else:
             cfg[key] = value
     return cfg
-
-
-def load_real_or_manifest(task_name: str, data: Path, split: str, cache_dir: Path | None, dataset: str | None,
-                          skip_bad: bool) -> Dataset:
-    """``--data PATH``: a set written by ``harness data make`` (its manifest), else a public dataset on disk."""
-    data = Path(data)
-    if dataset is None and (data / MANIFEST).exists():
-        cases, data_hash = read_cases(data)
-        return Dataset(cases=tuple(cases), data_hash=data_hash, source=str(data.resolve()),
-                       info={"dataset": "manifest"})
-    from harness.loaders import load_dataset
-
-    return load_dataset(data, task_name, dataset=dataset, skip_bad=skip_bad, split=split, cache_dir=cache_dir)
 
 
 class CXRReportTask(Task):
@@ -96,7 +84,8 @@ class CXRReportTask(Task):
     def load(self, split: str = "test", data: Path | None = None, seed: int = 0, cache_dir: Path | None = None,
              dataset: str | None = None, skip_bad: bool = False) -> Dataset:
         if data is not None:
-            return load_real_or_manifest(self.name, Path(data), split, cache_dir, dataset, skip_bad)
+            return load_data(Path(data), self.name, dataset=dataset, skip_bad=skip_bad, split=split,
+                             cache_dir=cache_dir)
         if dataset is not None:
             raise HarnessError(f"--dataset {dataset} needs --data PATH (the dataset's folder on disk)")
         directory, used_seed = self.synthetic_dir(split, seed, cache_dir)
