@@ -71,10 +71,10 @@ class CXRGroundingTask(Task):
         return build_synthetic_set(root, split, int(n_images or spec["n_images"]), seed, self.phantom), seed
 
     def load(self, split: str = "test", data: Path | None = None, seed: int = 0, cache_dir: Path | None = None,
-             dataset: str | None = None, skip_bad: bool = False) -> Dataset:
+             dataset: str | None = None, skip_bad: bool = False, limit: int | None = None) -> Dataset:
         if data is not None:
             ds = load_data(Path(data), self.name, dataset=dataset, skip_bad=skip_bad, split=split,
-                           cache_dir=cache_dir)
+                           cache_dir=cache_dir, limit=limit)
             cases = grounding_cases(ds.cases)
             if not cases:
                 raise HarnessError(f"{data}: no case has a phrase with a box to ground")

@@ -82,10 +82,10 @@ class CXRReportTask(Task):
         return build_synthetic_set(base, split, int(n_cases or spec["n_cases"]), seed, self.phantom), seed
 
     def load(self, split: str = "test", data: Path | None = None, seed: int = 0, cache_dir: Path | None = None,
-             dataset: str | None = None, skip_bad: bool = False) -> Dataset:
+             dataset: str | None = None, skip_bad: bool = False, limit: int | None = None) -> Dataset:
         if data is not None:
             return load_data(Path(data), self.name, dataset=dataset, skip_bad=skip_bad, split=split,
-                             cache_dir=cache_dir)
+                             cache_dir=cache_dir, limit=limit)
         if dataset is not None:
             raise HarnessError(f"--dataset {dataset} needs --data PATH (the dataset's folder on disk)")
         directory, used_seed = self.synthetic_dir(split, seed, cache_dir)
