@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from harness.errors import HarnessError
-from harness.models.vllm_backend import (INSTALL_HINT, ManagedServer, VLLMBackend, VLLMOptions, engine_kwargs,
+from harness.models.vllm_backend import (ManagedServer, VLLMBackend, VLLMOptions, engine_kwargs,
                                          free_port, image_limit, mm_limits, sampling_kwargs, serve_command,
                                          to_vllm_messages)
 from harness.schema import Case, Request, Sampling
@@ -153,6 +153,8 @@ def test_provenance_names_the_checkpoint_and_its_own_chat_template(tiny_vlm_dir)
     assert info["chat_template_sha256"] == hashlib.sha256(template.encode()).hexdigest()[:16]
     hf_id = TransformersBackend(tiny_vlm_dir).model_id
     assert backend.model_id == "vllm:" + hf_id.removeprefix("hf:")  # same fingerprint, another engine
+    capped = VLLMBackend(str(tiny_vlm_dir), VLLMOptions.parse({"dtype": "bfloat16", "max_pixels": 50176}))
+    assert capped.model_id == backend.model_id + '+bfloat16+mm={"max_pixels":50176}'
     with pytest.raises(HarnessError, match="is not a checkpoint directory"):
         VLLMBackend("./no/such/dir")
 

@@ -3,6 +3,9 @@
     harness run --model vllm:/models/Qwen2.5-VL-7B-Instruct --task ct_tumor --batch-size 256 \\
         --model-option tensor_parallel_size=2 --model-option max_pixels=200704
 
+The runner hands the backend ``--batch-size`` requests per call and vLLM schedules them itself (continuous
+batching), so give it a large batch (hundreds), not the transformers-sized default of 8.
+
 One ``vllm.LLM`` is built on the first ``generate`` and every batch goes through ``LLM.chat`` with the
 checkpoint's own chat template, passed explicitly so that the template whose hash ``info()`` records is the
 one that was applied. Images travel as PIL images in vLLM's ``image_pil`` message parts (no encoding round
@@ -231,7 +234,7 @@ class VLLMBackend(ModelBackend):
     def __init__(self, model: str, options: VLLMOptions | None = None):
         self.options = options or VLLMOptions()
         self.model, local = _resolve_model(model, self.options.revision)
-        self.model_id = _model_id(model, local)
+        self.model_id = _model_id(model, local, self.options)
         self.chat_template = _load_chat_template(local or self.model, self.options)
         self.limits: dict[str, Any] | None = None
         self._llm: Any = None
@@ -432,15 +435,22 @@ def _resolve_model(model: str, revision: str | None) -> tuple[str, Path | None]:
         return model, None
 
 
-def _model_id(model: str, local: Path | None) -> str:
+def _model_id(model: str, local: Path | None, options: VLLMOptions) -> str:
     """Local checkpoints are named by their file fingerprint, as in the transformers backend; a hub id not in
-    the local cache can only be named by its id."""
+    the local cache can only be named by its id. The id keys the prediction cache, so what else changes the
+    outputs is appended: an explicit dtype and the image processor's settings (parallelism does not)."""
     if local is None:
-        return f"vllm:{model}"
-    from harness.models.hf import checkpoint_fingerprint
+        name = f"vllm:{model}"
+    else:
+        from harness.models.hf import checkpoint_fingerprint
 
-    name = local.name if Path(model).expanduser().is_dir() else model
-    return f"vllm:{name}@{checkpoint_fingerprint(local)}"
+        shown = local.name if Path(model).expanduser().is_dir() else model
+        name = f"vllm:{shown}@{checkpoint_fingerprint(local)}"
+    if options.dtype != "auto":
+        name += f"+{options.dtype}"
+    if options.processor_kwargs():
+        name += "+mm=" + json.dumps(options.processor_kwargs(), sort_keys=True, separators=(",", ":"))
+    return name
 
 
 def _load_chat_template(model: str | Path, options: VLLMOptions) -> str:
