@@ -1,0 +1,1 @@
+"""Shipped training configs (YAML); `--config NAME` finds them by name."""

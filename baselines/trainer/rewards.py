@@ -1,0 +1,394 @@
+"""TRL reward functions built from the harness's own parser and metrics.
+
+Each reward is a plain TRL reward function, ``reward(prompts, completions, **columns) -> list[float | None]``,
+that turns each completion into the :class:`~harness.task.ScoredItem` a run would score (``task.parse`` on a
+:class:`~harness.schema.Prediction`) and reads the number off the registered metric class itself: a reward and
+the metric of the same name cannot disagree, because they are the same code. ``None`` means "does not apply to
+this completion" (TRL leaves it out of that completion's sum), e.g. localization on a case without a tumor.
+
+=================  ===========================================================  ==================================
+reward             value per completion                                         metric it reads
+=================  ===========================================================  ==================================
+``format``         mean of format_ok and (tumor cases) key_slice_given          ``format`` (FormatMetric)
+``clinical``       mean of the configured metrics (finding_f1, entity_score)    ``finding_f1``, ``entity_score``
+``localization``   key_slice_hit (tumor cases with masks)                       ``localization``
+``cross_view``     mean of local_vs_truth and local_supports_report, after      ``cross_view`` (CrossViewMetric)
+                   re-querying the policy on the slice it named; 0 when a
+                   tumor case names no valid key slice
+``rejection``      1 when the probe answer accepts a true / rejects a false     ``probes`` (``probe_accepted``)
+                   finding, else 0 (probe prompts only)
+``text``           mean of the configured BLEU-n / ROUGE-L (ablation only)      ``bleu``, ``rouge_l``
+=================  ===========================================================  ==================================
+
+Cross-view consistency needs a second model call per completion: the E-MRL verification step shows the policy
+the slice it named, alone, and asks what it shows. We do it **in the reward**, through the trainer's own
+generation engine (:class:`PolicyVerifier`), rather than with TRL's ``rollout_func``, because
+
+1. only the report is trained on: the verification answer is evidence *about* the report, not a token sequence
+   the policy gradient should move (it would need its own prompt, images and advantage), and ``rollout_func``
+   exists to return the trained tokens and their log-probs;
+2. ``rollout_func`` (experimental in TRL 1.16) replaces TRL's generation wholesale: the multimodal tokenization,
+   vLLM weight syncing and ZeRO-3 parameter gathering would have to be re-implemented; the reward instead calls
+   ``trainer._tokenize_prompts`` and ``trainer._generate_single_turn``, i.e. the very engine that produced the
+   completion (transformers ``generate``, or vLLM in colocate or server mode), with the current weights (the
+   optimizer steps only after every reward is computed);
+3. the same reward runs unchanged with any harness model backend (:class:`BackendVerifier`): tests and the
+   benchmark verify with the oracle and hallucinator baselines, no model needed.
+
+Under several processes (accelerate, DeepSpeed, FSDP) generation is collective, so every rank asks the same
+number of verification questions (padded with copies, whose answers are dropped).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Protocol, Sequence
+
+from harness.errors import HarnessError
+from harness.metrics.clinical import FindingF1Metric
+from harness.metrics.entity import EntityScoreMetric
+from harness.metrics.evidence import CrossViewMetric, LocalizationMetric, ProbeMetric
+from harness.metrics.format import FormatMetric
+from harness.metrics.text import BleuMetric, RougeLMetric, bleu_from_statistics, bleu_statistics, rouge_l
+from harness.models.base import ModelBackend
+from harness.schema import Case, Prediction, Request, Sampling
+from harness.task import Answer, ScoredItem, Task
+
+POLICY_MODEL_ID = "policy"
+PARSE_CACHE_SIZE = 8192
+
+
+def completion_text(completion: Any) -> str:
+    """The text of a TRL completion: a string (standard format) or ``[{"role": "assistant", "content": ...}]``."""
+    if isinstance(completion, str):
+        return completion
+    if isinstance(completion, list) and completion:
+        content = completion[-1].get("content", "") if isinstance(completion[-1], Mapping) else completion[-1]
+        if isinstance(content, list):  # content blocks
+            return "".join(p.get("text") or "" for p in content if isinstance(p, Mapping))
+        return str(content or "")
+    return ""
+
+
+def prediction(case_id: str, kind: str, text: str) -> Prediction:
+    return Prediction(key=f"{case_id}/{kind}", case_id=case_id, kind=kind, model_id=POLICY_MODEL_ID, text=text,
+                      latency_s=0.0)
+
+
+@dataclass
+class RewardContext:
+    """The task and the truth of every training case, shared by all rewards; parses each completion once."""
+
+    task: Task
+    cases: Mapping[str, Case]
+    _parsed: dict[tuple, ScoredItem] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def of(cls, task: Task, cases: Sequence[Case]) -> "RewardContext":
+        return cls(task=task, cases={c.case_id: c for c in cases})
+
+    @property
+    def main_stage(self) -> str:
+        return self.task.stages[0]
+
+    def case(self, case_id: str) -> Case:
+        try:
+            return self.cases[case_id]
+        except KeyError:
+            raise HarnessError(f"reward asked about case '{case_id}', which is not in the training split") from None
+
+    def item(self, case_id: str, kind: str, text: str, extra: Mapping[str, Prediction] | None = None) -> ScoredItem:
+        """The ScoredItem a run would build from this completion (and, for verification, its answer)."""
+        key = (case_id, kind, text, tuple((k, p.text) for k, p in (extra or {}).items()))
+        hit = self._parsed.get(key)
+        if hit is not None:
+            return hit
+        case = self.case(case_id)
+        predictions = {kind: prediction(case_id, kind, text), **(extra or {})}
+        item = ScoredItem(case=case, answer=self.task.parse(case, predictions), predictions=predictions)
+        if len(self._parsed) >= PARSE_CACHE_SIZE:
+            self._parsed.clear()
+        self._parsed[key] = item
+        return item
+
+
+class Reward:
+    """Base of the TRL reward functions: picks the completions of the kinds it scores, scores them in a batch."""
+
+    name = "reward"
+    #: the request kinds it scores; None = the task's main stage (the report)
+    kinds: tuple[str, ...] | None = None
+
+    def __init__(self, ctx: RewardContext):
+        self.ctx = ctx
+        self.__name__ = self.name  # TRL names the logged column rewards/<__name__>/mean
+
+    def __call__(self, prompts: Any = None, completions: Sequence[Any] = (), case_id: Sequence[str] = (),
+                 kind: Sequence[str] | None = None, **kwargs: Any) -> list[float | None]:
+        texts = [completion_text(c) for c in completions]
+        if len(case_id) != len(texts):
+            raise HarnessError(f"reward '{self.name}' needs a case_id column with one id per completion "
+                               f"(got {len(case_id)} for {len(texts)} completions)")
+        kinds = list(kind) if kind is not None else [self.ctx.main_stage] * len(texts)
+        wanted = self.kinds or (self.ctx.main_stage,)
+        out: list[float | None] = [None] * len(texts)
+        idx = [i for i, k in enumerate(kinds) if k in wanted]
+        if idx:
+            scores = self.score([case_id[i] for i in idx], [kinds[i] for i in idx], [texts[i] for i in idx],
+                                log_metric=kwargs.get("log_metric"))
+            for i, s in zip(idx, scores):
+                out[i] = s
+        return out
+
+    def score(self, case_ids: list[str], kinds: list[str], texts: list[str],
+              log_metric: Callable[[str, float], None] | None = None) -> list[float | None]:
+        raise NotImplementedError
+
+    def items(self, case_ids: list[str], kinds: list[str], texts: list[str]) -> list[ScoredItem]:
+        return [self.ctx.item(c, k, t) for c, k, t in zip(case_ids, kinds, texts)]
+
+
+def _mean(values: Sequence[float | None]) -> float | None:
+    vals = [float(v) for v in values if v is not None]
+    return sum(vals) / len(vals) if vals else None
+
+
+class FormatReward(Reward):
+    """The tagged answer parses with no problem, and a tumor case names a valid key slice."""
+
+    name = "format"
+
+    def score(self, case_ids, kinds, texts, log_metric=None):
+        rows = FormatMetric().per_case(self.items(case_ids, kinds, texts))
+        return [_mean([r["format_ok"], r["key_slice_given"]]) for r in rows]
+
+
+class ClinicalReward(Reward):
+    """Finding F1 and/or the entity score of the report against the case's truth."""
+
+    name = "clinical"
+    METRICS = {"finding_f1": FindingF1Metric, "entity_score": EntityScoreMetric}
+
+    def __init__(self, ctx: RewardContext, metrics: Sequence[str] = ("finding_f1", "entity_score")):
+        super().__init__(ctx)
+        unknown = [m for m in metrics if m not in self.METRICS]
+        if unknown or not metrics:
+            raise HarnessError(f"clinical reward: unknown metric '{unknown[0] if unknown else ''}' "
+                               f"(known: {', '.join(self.METRICS)})")
+        self.metrics = [(m, self.METRICS[m]()) for m in metrics]
+
+    def score(self, case_ids, kinds, texts, log_metric=None):
+        items = self.items(case_ids, kinds, texts)
+        columns = [[row[name] for row in metric.per_case(items)] for name, metric in self.metrics]
+        return [_mean(values) for values in zip(*columns)]
+
+
+class LocalizationReward(Reward):
+    """Key-slice hit: the named slice cuts a tumor whose organ and side the report states (tumor cases)."""
+
+    name = "localization"
+
+    def score(self, case_ids, kinds, texts, log_metric=None):
+        return [r["key_slice_hit"] for r in LocalizationMetric().per_case(self.items(case_ids, kinds, texts))]
+
+
+class TextReward(Reward):
+    """BLEU-n (sentence-level sacrebleu, the bleu metric's per-case value) and/or ROUGE-L: the ablation's
+    text-only reward, blind to whether a finding is true."""
+
+    name = "text"
+
+    def __init__(self, ctx: RewardContext, metrics: Sequence[str] = ("bleu4", "rouge_l")):
+        super().__init__(ctx)
+        self.metrics = tuple(metrics)
+        bad = [m for m in self.metrics if m not in BleuMetric.outputs + RougeLMetric.outputs]
+        if bad or not self.metrics:
+            raise HarnessError(f"text reward: unknown metric '{bad[0] if bad else ''}' "
+                               f"(known: {', '.join(BleuMetric.outputs + RougeLMetric.outputs)})")
+
+    def score(self, case_ids, kinds, texts, log_metric=None):
+        items = self.items(case_ids, kinds, texts)
+        reports = [it.answer.report for it in items]
+        rows: list[dict[str, float]] = [{} for _ in items]
+        orders = [int(m[4:]) for m in self.metrics if m.startswith("bleu")]
+        if orders:  # the bleu metric's own per-case statistics, only the orders asked for
+            stats = bleu_statistics(reports, [it.case.reference_report for it in items])
+            for row, s in zip(rows, stats):
+                row.update({f"bleu{n}": bleu_from_statistics(s, n) for n in orders})
+        if "rouge_l" in self.metrics:
+            for row, it, report in zip(rows, items, reports):
+                row["rouge_l"] = rouge_l(report, it.case.reference_report)
+        return [_mean([row[m] for m in self.metrics]) for row in rows]
+
+
+class RejectionReward(Reward):
+    """Adversarial probes: 1 when the answer accepts a true finding or rejects a false one, else 0 (an
+    unparseable yes/no answer counts as wrong)."""
+
+    name = "rejection"
+    kinds = ("probe",)
+
+    def __init__(self, ctx: RewardContext):
+        super().__init__(ctx)
+        if "probe" not in ctx.task.stages:
+            raise HarnessError(f"the rejection reward needs a task with probes; '{ctx.task.name}' has stages "
+                               f"{', '.join(ctx.task.stages)}")
+
+    def score(self, case_ids, kinds, texts, log_metric=None):
+        rows = ProbeMetric().per_case(self.items(case_ids, kinds, texts))
+        out: list[float | None] = []
+        for r in rows:
+            if r.get("probe_true") is None:  # the task built no probe for this case
+                out.append(None)
+                continue
+            accepted = r["probe_accepted"]
+            out.append(float(accepted is not None and accepted == r["probe_true"]))
+        return out
+
+
+# -- the verification step -------------------------------------------------------------------------------------
+class Verifier(Protocol):
+    """Answers verification requests: one text per request, in order."""
+
+    def generate(self, requests: Sequence[Request]) -> list[str]: ...
+
+    @property
+    def lockstep(self) -> bool:
+        """True when every process must make the same number of calls (collective generation)."""
+        ...
+
+
+class BackendVerifier:
+    """Verification answered by any harness model backend: a baseline (tests, benchmarks) or a served model."""
+
+    lockstep = False
+
+    def __init__(self, backend: ModelBackend, task: Task, sampling: Sampling | None = None):
+        backend.bind(task)
+        self.backend = backend
+        self.sampling = sampling or Sampling()
+
+    def generate(self, requests: Sequence[Request]) -> list[str]:
+        return self.backend.generate(list(requests), self.sampling) if requests else []
+
+
+class PolicyVerifier:
+    """Verification answered by the policy being trained, through the GRPO trainer's own generation engine
+    (transformers or vLLM, with the trainer's sampling settings and ``max_completion_length``)."""
+
+    def __init__(self) -> None:
+        self.trainer: Any = None
+        self.generated = 0
+
+    def bind(self, trainer: Any) -> None:
+        for method in ("_tokenize_prompts", "_generate_single_turn"):
+            if not hasattr(trainer, method):
+                raise HarnessError(f"this TRL version's GRPOTrainer has no {method}(): the cross_view reward "
+                                   "needs the TRL pinned in the 'train' extra")
+        self.trainer = trainer
+
+    @property
+    def lockstep(self) -> bool:
+        return self.trainer is not None and self.trainer.accelerator.num_processes > 1
+
+    def generate(self, requests: Sequence[Request]) -> list[str]:
+        if self.trainer is None:
+            raise HarnessError("the cross_view reward's policy verifier is not bound to a trainer")
+        if not requests:
+            return []
+        import torch
+        from trl.data_utils import prepare_multimodal_messages
+
+        prompts = [prepare_multimodal_messages(_plain_messages(r.messages), images=list(r.load_images()))
+                   for r in requests]
+        with torch.no_grad():
+            prompt_ids, images, fields = self.trainer._tokenize_prompts(prompts)
+            completion_ids, _ = self.trainer._generate_single_turn(prompt_ids, images, fields, 1)
+        self.generated += len(requests)
+        return self.trainer.processing_class.batch_decode(completion_ids, skip_special_tokens=True)
+
+
+def _plain_messages(messages: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    return [{"role": m["role"], "content": m["content"] if isinstance(m["content"], str)
+             else [dict(p) for p in m["content"]]} for m in messages]
+
+
+class CrossViewReward(Reward):
+    """E-MRL cross-view consistency: the policy is shown the slice it named, alone, and says what it shows; the
+    answer is scored by the cross_view metric against the masks and against the policy's own report."""
+
+    name = "cross_view"
+
+    def __init__(self, ctx: RewardContext, verifier: Verifier):
+        super().__init__(ctx)
+        if "verify" not in ctx.task.stages:
+            raise HarnessError(f"the cross_view reward needs a task with a verification stage; "
+                               f"'{ctx.task.name}' has stages {', '.join(ctx.task.stages)}")
+        self.verifier = verifier
+        self.asked = 0  # verification questions asked (without lockstep padding)
+
+    def __call__(self, prompts: Any = None, completions: Sequence[Any] = (), case_id: Sequence[str] = (),
+                 kind: Sequence[str] | None = None, **kwargs: Any) -> list[float | None]:
+        self._pad_to, self._asked_now = len(completions), False
+        out = super().__call__(prompts, completions, case_id, kind, **kwargs)
+        if self.verifier.lockstep and not self._asked_now and len(case_id):
+            # no report completion on this rank (all probes): still take part in the collective generation
+            self.verifier.generate([self._filler(case_id[0])] * len(completions))
+        return out
+
+    def score(self, case_ids, kinds, texts, log_metric=None):
+        items = self.items(case_ids, kinds, texts)
+        requests: list[tuple[int, Request]] = []
+        out: list[float | None] = [None] * len(items)
+        for i, it in enumerate(items):
+            reqs = self.ctx.task.requests(it.case, "verify", dict(it.predictions))
+            if reqs:
+                requests.append((i, reqs[0]))
+            elif it.case.lesions:
+                out[i] = 0.0  # a tumor case with no valid key slice: nothing to verify scores 0
+        batch = [r for _, r in requests]
+        if self.verifier.lockstep:  # collective generation: every rank asks as many questions as it has completions
+            filler = batch[0] if batch else self._filler(case_ids[0])
+            batch = batch + [filler] * (max(getattr(self, "_pad_to", 0), len(items)) - len(batch))
+        answers = self.verifier.generate(batch) if batch else []
+        self._asked_now = bool(batch)
+        self.asked += len(requests)
+        verified = [self.ctx.item(items[i].case.case_id, kinds[i], texts[i],
+                                  {"verify": prediction(items[i].case.case_id, "verify", answer)})
+                    for (i, _), answer in zip(requests, answers)]
+        for (i, _), row in zip(requests, CrossViewMetric().per_case(verified)):
+            out[i] = _mean([row["local_vs_truth"], row["local_supports_report"]])
+        if log_metric is not None and items:
+            log_metric("cross_view/verified_fraction", len(requests) / len(items))
+        return out
+
+    def _filler(self, case_id: str) -> Request:
+        return self.ctx.task.requests(self.ctx.case(case_id), self.ctx.main_stage, {})[0]
+
+
+#: name -> how to build it from the context and the options (verifier, metric lists)
+FACTORIES: dict[str, Callable[..., Reward]] = {
+    "format": lambda ctx, **o: FormatReward(ctx),
+    "clinical": lambda ctx, **o: ClinicalReward(ctx, o["clinical_metrics"]),
+    "localization": lambda ctx, **o: LocalizationReward(ctx),
+    "cross_view": lambda ctx, **o: CrossViewReward(ctx, _need_verifier(o["verifier"])),
+    "rejection": lambda ctx, **o: RejectionReward(ctx),
+    "text": lambda ctx, **o: TextReward(ctx, o["text_metrics"]),
+}
+
+
+def _need_verifier(verifier: Verifier | None) -> Verifier:
+    if verifier is None:
+        raise HarnessError("the cross_view reward needs a verifier (the policy, or a model backend)")
+    return verifier
+
+
+def build_rewards(names: Sequence[str], ctx: RewardContext, verifier: Verifier | None = None,
+                  clinical_metrics: Sequence[str] = ("finding_f1", "entity_score"),
+                  text_metrics: Sequence[str] = ("bleu4", "rouge_l")) -> list[Reward]:
+    """The reward functions ``names`` (in that order, the order of TRL's ``reward_weights``)."""
+    unknown = [n for n in names if n not in FACTORIES]
+    if unknown:
+        raise HarnessError(f"unknown reward '{unknown[0]}' (rewards: {', '.join(FACTORIES)})")
+    return [FACTORIES[n](ctx, verifier=verifier, clinical_metrics=clinical_metrics, text_metrics=text_metrics)
+            for n in names]
