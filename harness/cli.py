@@ -110,6 +110,9 @@ def run(
                                    "out-of-memory)"),
     split: str = typer.Option("test", "--split"),
     data: Optional[Path] = typer.Option(None, "--data", help="a data set on disk instead of the built-in one"),
+    dataset: Optional[str] = typer.Option(None, "--dataset", help="layout of --data: msd, kits, dicom, ct_rate, "
+                                          "iu_xray, mimic_cxr, ms_cxr, chexpert_plus [detected]"),
+    skip_bad: bool = typer.Option(False, "--skip-bad", help="skip malformed records of --data and count them"),
     backend: Optional[str] = typer.Option(None, "--backend", help="override the backend the spec implies"),
     metrics: Optional[str] = typer.Option(None, "--metrics", help="comma-separated metric names [task default]"),
     max_new_tokens: int = typer.Option(256, "--max-new-tokens"),
@@ -127,6 +130,7 @@ def run(
     from harness.schema import Sampling
 
     spec = RunSpec(model=model, task=task, backend=backend, split=split, data=str(data) if data else None,
+                   dataset=dataset, skip_bad=skip_bad,
                    limit=limit, seed=seed, batch_size=_batch_size(batch_size),
                    sampling=Sampling(max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, seed=seed),
                    metrics=tuple(m.strip() for m in metrics.split(",") if m.strip()) if metrics else None,
@@ -143,6 +147,10 @@ def run(
     r = result.results
     console.print(results_table(r))
     req = r["requests"]
+    skipped = r.get("data_info", {}).get("skipped")
+    if skipped:
+        err_console.print(f"[yellow]skipped {skipped} malformed records of {data} (--skip-bad); see data_info in "
+                          "results.json[/]")
     console.print(f"requests: {req['requests']} ({req['cached']} from the cache, {req['generated']} generated) · "
                   f"run dir: {run_dir}")
 

@@ -37,6 +37,8 @@ class RunSpec:
     backend: str | None = None
     split: str = "test"
     data: str | None = None
+    dataset: str | None = None  # the layout of ``data`` (msd, kits, dicom, ...); detected when None
+    skip_bad: bool = False
     limit: int | None = None
     seed: int = 0
     batch_size: int | str = 8  # or "auto": large chunks, and the backend backs off on out-of-memory
@@ -73,11 +75,12 @@ def make_task(spec: RunSpec) -> Task:
 
 
 def load_cases(task: Task, spec: RunSpec) -> Dataset:
+    if spec.limit is not None and spec.limit < 1:
+        raise HarnessError(f"--limit must be at least 1, got {spec.limit}")
     ds = task.load(split=spec.split, data=Path(spec.data) if spec.data else None, seed=spec.seed,
-                   cache_dir=Path(spec.cache_dir) if spec.cache_dir else None)
+                   cache_dir=Path(spec.cache_dir) if spec.cache_dir else None, dataset=spec.dataset,
+                   skip_bad=spec.skip_bad, limit=spec.limit)
     if spec.limit is not None:
-        if spec.limit < 1:
-            raise HarnessError(f"--limit must be at least 1, got {spec.limit}")
         ds = Dataset(cases=ds.cases[:spec.limit], data_hash=ds.data_hash, source=ds.source, info=ds.info)
     return ds
 
@@ -97,7 +100,7 @@ def _check_run_dir(run_dir: Path, spec: RunSpec) -> None:
     if not path.exists():
         return
     old = json.loads(path.read_text())
-    for key in ("model", "task", "split", "data"):
+    for key in ("model", "task", "split", "data", "dataset"):
         if old.get(key) != spec.to_dict().get(key):
             raise HarnessError(f"{run_dir} holds a run with {key}={old.get(key)!r}, not {getattr(spec, key)!r}; "
                                "use another --out")
@@ -140,6 +143,7 @@ def _finish(spec, task, ds, preds, run_dir, model_info, timings, counts) -> RunR
     results = {
         "task": task.name, "task_version": task.version, "task_config": task.config(),
         "split": spec.split, "data_source": ds.source, "data_hash": ds.data_hash, "n_cases": len(ds.cases),
+        "data_info": dict(ds.info),
         "model": model_info, "sampling": spec.sampling.to_dict(), "seed": spec.seed,
         "metrics": {m.name: m.to_dict() for m in scores.metrics},
         "requests": counts, "timings": timings,

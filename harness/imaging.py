@@ -69,10 +69,9 @@ def _quiet_monai_readers():
 
 
 @lru_cache(maxsize=16)
-def _pipeline(keys: tuple[str, ...], window: Window, pixdim: tuple[float, float, float] | None, reader: str | None):
+def _pipeline(keys: tuple[str, ...], pixdim: tuple[float, float, float] | None, reader: str | None):
     # Imported here: MONAI pulls in torch (seconds), and `harness list` must stay instant.
-    from monai.transforms import (Compose, EnsureChannelFirstd, LoadImaged, Orientationd, ScaleIntensityRanged,
-                                  Spacingd)
+    from monai.transforms import Compose, EnsureChannelFirstd, LoadImaged, Orientationd, Spacingd
 
     keys = list(keys)
 
@@ -83,9 +82,16 @@ def _pipeline(keys: tuple[str, ...], window: Window, pixdim: tuple[float, float,
     if pixdim is not None:
         modes = ["bilinear" if k == "image" else "nearest" for k in keys]
         steps.append(Spacingd(keys=keys, pixdim=pixdim, mode=modes))
-    steps.append(ScaleIntensityRanged(keys=["image"], a_min=window.low, a_max=window.high, b_min=0.0, b_max=1.0,
-                                      clip=True))
     return Compose(steps)
+
+
+def apply_window(hu: np.ndarray, window: Window) -> np.ndarray:
+    """HU -> [0, 1] through the window. Done in numpy rather than MONAI's ScaleIntensityRange: on a MetaTensor
+    that transform costs ~75 ms a volume (half of a load) for one clip and one scale."""
+    out = np.clip(hu, window.low, window.high, dtype=np.float32)
+    out -= np.float32(window.low)
+    out /= np.float32(window.width)
+    return out
 
 
 def load_volume(image_path: str | Path, label_path: str | Path | None = None, window: Window = Window(),
@@ -101,14 +107,15 @@ def load_volume(image_path: str | Path, label_path: str | Path | None = None, wi
         if path.is_file() and path.stat().st_size == 0:
             raise DataError(f"{p}: file is empty ({key})")
     try:
-        out = _pipeline(tuple(data), window, pixdim, reader_for(image_path))(data)
+        out = _pipeline(tuple(data), pixdim, reader_for(image_path))(data)
     except Exception as exc:  # MONAI wraps reader errors in RuntimeError chains; name the file instead
         raise DataError(f"{image_path}: cannot be read as a medical image ({_root_cause(exc)})") from None
-    image = np.asarray(out["image"])[0].astype(np.float32)
-    if image.size == 0:
+    hu = np.asarray(out["image"])[0]
+    if hu.size == 0:
         raise DataError(f"{image_path}: the image holds no voxels")
-    if not np.isfinite(image).all():  # windowing keeps NaN; every downstream number would be meaningless
-        raise DataError(f"{image_path}: {int((~np.isfinite(image)).sum())} voxels are NaN or infinite")
+    if not np.isfinite(hu).all():  # windowing would keep NaN; every downstream number would be meaningless
+        raise DataError(f"{image_path}: {int((~np.isfinite(hu)).sum())} voxels are NaN or infinite")
+    image = apply_window(hu, window)
     if image.ndim != 3 or min(image.shape) < 2:
         raise DataError(f"{image_path}: expected a 3D volume, got shape {tuple(image.shape)}")
     labels = None

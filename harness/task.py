@@ -49,9 +49,11 @@ class Task(ABC):
     default_metrics: tuple[str, ...] = ()
 
     @abstractmethod
-    def load(self, split: str = "test", data: Path | None = None, seed: int = 0,
-             cache_dir: Path | None = None) -> Dataset:
-        """The cases of a split: the built-in synthetic set when ``data`` is None."""
+    def load(self, split: str = "test", data: Path | None = None, seed: int = 0, cache_dir: Path | None = None,
+             dataset: str | None = None, skip_bad: bool = False, limit: int | None = None) -> Dataset:
+        """The cases of a split: the built-in synthetic set when ``data`` is None, else the data set at ``data``
+        (``dataset`` names its layout, ``skip_bad`` skips and counts malformed records, ``limit`` keeps the first
+        N cases)."""
 
     @abstractmethod
     def requests(self, case: Case, stage: str, previous: Mapping[str, Prediction]) -> Sequence[Request]:

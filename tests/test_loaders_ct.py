@@ -315,10 +315,10 @@ def test_volume_cache_returns_the_pipelines_arrays_and_notices_edits(tmp_path):
 
 
 def test_load_data_reads_a_made_set_or_a_dataset(msd_liver, tmp_path):
-    """--data PATH for any task: a `harness data make` set by its manifest (same hash as ct_tumor's own reader),
+    """--data PATH for any task: a `harness data make` set by its manifest (same hash as the manifest reader),
     else a dataset on disk; --dataset forces the dataset reading."""
     from harness.loaders import load_data
-    from tasks.ct_tumor.data import read_manifest
+    from harness.loaders.manifest import read_manifest
     from tasks.ct_tumor.task import CTTumorTask
 
     directory, data_hash, n = CTTumorTask().write_synthetic(tmp_path / "made", n_cases=3)
@@ -329,3 +329,28 @@ def test_load_data_reads_a_made_set_or_a_dataset(msd_liver, tmp_path):
     assert load_data(root, "ct_tumor", cache_dir=tmp_path / "cache").info["dataset"] == "msd"
     with pytest.raises(HarnessError, match="no known dataset layout"):  # the folder above the set is no set
         load_data(tmp_path / "made", "ct_tumor")
+
+
+def test_harness_run_on_a_real_layout_with_skip_bad_from_the_cli(msd_liver, tmp_path):
+    """`harness run --data DIR --dataset msd --skip-bad`: the bad entry is counted in results, the rest scored,
+    and the mask-based evidence metrics run on the masks."""
+    from typer.testing import CliRunner
+
+    from harness.cli import app
+
+    src, _ = msd_liver
+    root = tmp_path / "Task03_Liver"
+    shutil.copytree(src, root)
+    meta = json.loads((src / "dataset.json").read_text())
+    meta["training"].append({"image": "./imagesTr/liver_7.nii.gz", "label": "./labelsTr/liver_7.nii.gz"})
+    (root / "dataset.json").write_text(json.dumps(meta))
+    args = ["run", "--model", "baseline:oracle", "--task", "ct_tumor", "--data", str(root), "--dataset", "msd",
+            "--out", str(tmp_path / "run"), "--bootstrap", "20", "--cache-dir", str(tmp_path / "cache")]
+    refused = CliRunner().invoke(app, args)
+    assert refused.exit_code == 2 and "liver_7.nii.gz not found" in refused.output
+    res = CliRunner().invoke(app, args + ["--skip-bad"])
+    assert res.exit_code == 0, res.output
+    results = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert results["data_info"]["skipped"] == 1 and results["n_cases"] == 3
+    assert results["metrics"]["finding_f1"]["value"] == 1.0
+    assert results["metrics"]["key_slice_hit"]["status"] == "ok"

@@ -1,8 +1,7 @@
 """Sets written by ``harness data make``: a ``cases.jsonl`` manifest of case records beside their files.
 
-The same reading as ``tasks/ct_tumor/data.py``'s (paths made absolute, the hash over the manifest's lines, so a
-set has the same ``data_hash`` whichever way it is loaded), here so that ``harness.loaders.load_data`` serves
-every task without the core importing a task package.
+The one reader of them for every task (paths made absolute, the hash over the manifest's lines, so a set has
+the same ``data_hash`` whichever way it is loaded); ``harness.synthetic.build_set`` writes them.
 """
 
 from __future__ import annotations

@@ -142,8 +142,11 @@ def claim_phrase(f: Finding, rng: np.random.Generator) -> str:
     return f"a {_noun(f.observation)} in the {loc}"
 
 
-def make_probe(case: Case) -> Probe:
-    """The one probe of a case: deterministic, style rotating over cases, true and false alternating."""
+def make_probe(case: Case) -> Probe | None:
+    """The one probe of a case: deterministic, style rotating over cases, true and false alternating; None for a
+    case without structured truth (reports only), where no finding can be known true or false."""
+    if not case.findings:
+        return None
     h = case_hash(case)
     rng = np.random.default_rng(h)
     style = PROBE_STYLES[h % 3]

@@ -13,14 +13,17 @@ import numpy as np
 import yaml
 
 from harness.errors import HarnessError
-from harness.imaging import Window, axial, coronal, load_volume, sagittal, to_pil
+from harness.imaging import Window, axial, coronal, sagittal, to_pil
+from harness.loaders import load_data
+from harness.loaders.volume_cache import VolumeCache
 from harness.paths import default_cache_dir
 from harness.phantoms.ct import NORMAL_ORGANS, PhantomConfig
 from harness.reports import write_report
 from harness.schema import Case, Finding, Prediction, Presence, Request, stable_hash
 from harness.task import Answer, Dataset, Task
 from tasks.ct_tumor import evidence
-from tasks.ct_tumor.data import build_synthetic_set, read_manifest
+from harness.loaders.manifest import read_manifest
+from tasks.ct_tumor.data import build_synthetic_set
 from tasks.ct_tumor.prompts import report_prompt
 
 REPORT_RE = re.compile(r"<report>(.*?)</report>", re.S | re.I)
@@ -102,11 +105,14 @@ class CTTumorTask(Task):
         return {k: self.cfg[k] for k in ("views", "phantom", "splits", "evidence")}
 
     # -- data ---------------------------------------------------------------------------------------------
-    def load(self, split: str = "test", data: Path | None = None, seed: int = 0,
-             cache_dir: Path | None = None) -> Dataset:
+    def load(self, split: str = "test", data: Path | None = None, seed: int = 0, cache_dir: Path | None = None,
+             dataset: str | None = None, skip_bad: bool = False, limit: int | None = None) -> Dataset:
+        self._volumes = VolumeCache((cache_dir or default_cache_dir()) / "volumes")
         if data is not None:
-            cases, data_hash = read_manifest(Path(data))
-            return Dataset(cases=tuple(cases), data_hash=data_hash, source=str(Path(data).resolve()))
+            return load_data(Path(data), self.name, dataset=dataset, skip_bad=skip_bad, split=split,
+                             cache_dir=cache_dir, limit=limit)
+        if dataset is not None:
+            raise HarnessError(f"--dataset {dataset} needs --data PATH (the dataset's folder on disk)")
         if split not in self.cfg["splits"]:
             raise HarnessError(f"ct_tumor has no split '{split}' (splits: {', '.join(self.cfg['splits'])})")
         spec = self.cfg["splits"][split]
@@ -130,8 +136,14 @@ class CTTumorTask(Task):
     def slices_of(self, case: Case) -> list[int]:
         return sampled_slices(int(case.meta["shape"][2]), self.views.n_axial)
 
+    def _volume(self, case: Case):
+        """The windowed RAS volume: from the on-disk array cache after its first load (the report, verification
+        and probe steps each render the same case)."""
+        cache = getattr(self, "_volumes", None) or VolumeCache(default_cache_dir() / "volumes")
+        return cache.load(case.image_path, None, self.views.window, mmap=True)
+
     def global_view(self, case: Case) -> list[Any]:
-        vol = load_volume(case.image_path, None, self.views.window)
+        vol = self._volume(case)
         size = self.views.image_size
         images = [to_pil(axial(vol.image, z), size) for z in self.slices_of(case)]
         if self.views.reformats:
@@ -146,7 +158,7 @@ class CTTumorTask(Task):
         if stage == "verify":
             return self._verify_requests(case, previous)
         if stage == "probe":
-            return [self._probe_request(case)]
+            return [self._probe_request(case)] if evidence.make_probe(case) is not None else []
         raise HarnessError(f"ct_tumor has no stage '{stage}' (stages: {', '.join(self.stages)})")
 
     def _global_content(self, case: Case) -> list[dict[str, Any]]:
@@ -185,7 +197,7 @@ class CTTumorTask(Task):
                         info={"key_point": kp, "key_slice": answer.fields["key_slice"]})]
 
     def plane_views(self, case: Case, kp: evidence.KeyPoint) -> list[Any]:
-        vol = load_volume(case.image_path, None, self.views.window)
+        vol = self._volume(case)
         size = int(self.cfg["evidence"]["local_image_size"])
         sx, sy, sz = vol.spacing
         return [to_pil(axial(vol.image, kp.z), size), to_pil(coronal(vol.image, kp.y), size, aspect=sz / sx),
@@ -225,8 +237,8 @@ class CTTumorTask(Task):
                 "planes": evidence.parse_planes(predictions["verify"].text)}
         if "probe" in self.stages:
             probe = evidence.make_probe(case)
-            fields["probe"] = {**probe.to_dict(), "answer": predictions["probe"].text} if "probe" in predictions \
-                else None
+            fields["probe"] = {**probe.to_dict(), "answer": predictions["probe"].text} \
+                if probe is not None and "probe" in predictions else None
         return Answer(report=answer.report, fields=fields, problems=answer.problems)
 
     def format_answer(self, report: str, key_slice: int | None) -> str:

@@ -8,21 +8,17 @@ for each, so ``cxr_grounding`` derives its cases from the same set.
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
-import tempfile
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from harness.errors import DataError
-from harness.loaders.manifest import MANIFEST
 from harness.phantoms.cxr import GENERATOR_VERSION, CXRPhantomConfig, image_digest, make_cxr_phantom
 from harness.reports_cxr import finding_phrase, write_cxr_report
 from harness.schema import Case, case_to_dict, stable_hash
+from harness.synthetic import build_set
 
 
 def _build_case(args: tuple[str, int, int, CXRPhantomConfig, str]) -> dict[str, Any]:
@@ -57,30 +53,8 @@ def build_synthetic_set(root: Path, split: str, n_cases: int, seed: int, config:
                         workers: int | None = None) -> Path:
     """Write the set under ``root`` (if not there yet) and return its directory."""
     target = root / f"cxr-{split}-{set_id(split, n_cases, seed, config)}"
-    if (target / MANIFEST).exists():
-        return target
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".building-", dir=root))
-    try:
-        (tmp / "images").mkdir()
-        jobs = [(split, i, seed + i, config, str(tmp)) for i in range(n_cases)]
-        workers = workers or min(4, os.cpu_count() or 1)
-        if workers > 1 and n_cases >= 16:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
-                rows = list(pool.map(_build_case, jobs, chunksize=8))
-        else:
-            rows = [_build_case(j) for j in jobs]
-        with open(tmp / MANIFEST, "w") as fh:
-            for row in rows:
-                fh.write(json.dumps(row, sort_keys=True) + "\n")
-        try:
-            tmp.rename(target)
-        except OSError:  # another process finished the same set first: theirs is identical
-            shutil.rmtree(tmp, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return target
+    jobs = [(split, i, seed + i, config) for i in range(n_cases)]
+    return build_set(target, _build_case, jobs, subdirs=("images",), workers=workers, chunksize=8)
 
 
 def open_cxr(path: str | Path):

@@ -1,0 +1,51 @@
+"""Writing a synthetic set once, atomically, into a cache directory named by what identifies it.
+
+Each task supplies a picklable function that writes one case's files into a directory and returns its
+manifest record; this module runs it over all cases (in worker processes when there are many), writes
+``cases.jsonl`` and renames the finished directory into place, so a crashed or concurrent build never leaves a
+half-written set where a reader would find it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from harness.loaders.manifest import MANIFEST
+
+
+def build_set(target: Path, build_case: Callable[[Any], dict[str, Any]], jobs: Sequence[Any],
+              subdirs: Sequence[str] = ("images",), workers: int | None = None, chunksize: int = 4) -> Path:
+    """``target`` with every case of ``jobs`` written; returns at once if it is already complete.
+
+    ``build_case(job)`` receives each job with the building directory appended as its last element."""
+    if (target / MANIFEST).exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".building-", dir=target.parent))
+    try:
+        for sub in subdirs:
+            (tmp / sub).mkdir()
+        full_jobs = [(*job, str(tmp)) for job in jobs]
+        workers = workers or min(4, os.cpu_count() or 1)
+        if workers > 1 and len(full_jobs) >= 2 * chunksize:
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                rows = list(pool.map(build_case, full_jobs, chunksize=chunksize))
+        else:
+            rows = [build_case(j) for j in full_jobs]
+        with open(tmp / MANIFEST, "w") as fh:
+            for row in rows:
+                fh.write(json.dumps(row, sort_keys=True) + "\n")
+        try:
+            tmp.rename(target)
+        except OSError:  # another process finished the same set first: theirs is identical
+            shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return target
