@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from harness.errors import HarnessError
@@ -24,25 +22,7 @@ app.add_typer(model_app, name="model")
 metrics_app = typer.Typer(no_args_is_help=True, help="Metric utilities.")
 app.add_typer(metrics_app, name="metrics")
 
-console = Console()
-err_console = Console(stderr=True)
-
-
-def friendly_errors(fn: Callable) -> Callable:
-    """User errors become one red line and exit code 2, never a traceback."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except HarnessError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
-            raise typer.Exit(2) from None
-        except KeyboardInterrupt:
-            err_console.print("[yellow]interrupted: finished predictions are saved; rerun to resume[/]")
-            raise typer.Exit(130) from None
-
-    return wrapper
+from harness.cli_support import console, err_console, friendly_errors  # noqa: E402
 
 
 def _slug(text: str) -> str:
@@ -278,6 +258,15 @@ def model_make_tiny(
 
     path = build_tiny_vlm(out, family=family, seed=seed)
     console.print(f"wrote a tiny {family} checkpoint to {path}")
+
+
+# Sub-apps of the other packages, registered last so that `harness --help` lists the core commands first.
+from baselines.trainer.cli import app as train_app  # noqa: E402
+from leaderboard.cli import app as leaderboard_app, submit_command  # noqa: E402
+
+app.command("submit")(submit_command)
+app.add_typer(leaderboard_app, name="leaderboard")
+app.add_typer(train_app, name="train")
 
 
 def main() -> None:  # pragma: no cover - entry point
