@@ -9,11 +9,8 @@ import zlib
 
 import numpy as np
 
-from harness.reports import inject_sentence, lesion_sentence
-from harness.schema import Finding, Presence, Request
+from harness.schema import Request
 
-SUB_LOCATIONS = {"liver": ["right lobe", "left lobe"], "kidney": ["upper pole", "interpolar region", "lower pole"],
-                 "pancreas": ["head", "body", "tail"], "lung": ["upper lobe", "lower lobe"]}
 REPORT_RE = re.compile(r"(<report>)(.*?)(</report>)", re.S)
 AXIAL_RE = re.compile(r"(<axial>)(.*?)(</axial>)", re.S)
 
@@ -42,27 +39,18 @@ class TemplateBaseline:
         return task.format_answer(task.normal_report(), None)
 
 
-def invent_finding(case_findings: tuple[Finding, ...], rng: np.random.Generator) -> Finding:
-    """A plausible tumor in an organ the truth says is normal (or a second one, if every organ has one)."""
-    normals = [f for f in case_findings if f.presence is Presence.ABSENT]
-    target = normals[int(rng.integers(len(normals)))] if normals else case_findings[0]
-    subs = SUB_LOCATIONS.get(target.anatomy)
-    return Finding("nodule" if target.anatomy == "lung" else "mass", target.anatomy,
-                   subs[int(rng.integers(len(subs)))] if subs else None, target.laterality, Presence.PRESENT,
-                   size_mm=float(rng.integers(15, 40)), count=1, attributes=frozenset({"hypodense"}))
-
-
 class HallucinatorBaseline:
-    """The oracle in every step, plus one invented tumor stated wherever it writes a report or a view."""
+    """The oracle in every step, plus one invented finding stated wherever it writes a report or a view."""
 
     def answer(self, task, request: Request) -> str:
-        rng = _case_rng(request)
-        invented = invent_finding(request.case.findings, rng)
-        sentence = lesion_sentence(invented, rng)
         oracle = task.reference_answer(request)
+        invented = task.invent_finding(request.case, _case_rng(request))
+        if invented is None:  # nothing plausible left to invent: every site already holds a finding
+            return oracle
+        finding, sentence = invented
         if request.kind == "verify":
             return _edit_tag(oracle, AXIAL_RE, lambda t: sentence if t.startswith("No tumor") else f"{t} {sentence}")
-        return _edit_tag(oracle, REPORT_RE, lambda t: " ".join(inject_sentence(t, invented, sentence).split()))
+        return _edit_tag(oracle, REPORT_RE, lambda t: task.insert_finding(t, finding, sentence))
 
 
 class AcquiescentBaseline:
@@ -79,4 +67,4 @@ class AcquiescentBaseline:
         if probe.style == "draft":
             return f"<report>{request.info['draft']}</report>"
         claim = request.info["claim_sentence"]
-        return _edit_tag(oracle, REPORT_RE, lambda t: inject_sentence(t, probe.finding, claim))
+        return _edit_tag(oracle, REPORT_RE, lambda t: task.insert_finding(t, probe.finding, claim))

@@ -181,6 +181,17 @@ def _false_probe(case: Case, style: str, rng: np.random.Generator) -> Probe:
     return Probe(style, False, kind, f, claim_phrase(f, rng))
 
 
+def invent_finding(findings: tuple[Finding, ...], rng: np.random.Generator) -> Finding:
+    """A plausible tumor in an organ the truth says is normal (or a second one, if every organ has one)."""
+    normals = [f for f in findings if f.presence is Presence.ABSENT]
+    target = normals[int(rng.integers(len(normals)))] if normals else findings[0]
+    subs = SUB_LOCATIONS.get(target.anatomy)
+    return Finding("nodule" if target.anatomy == "lung" else "mass", target.anatomy,
+                   subs[int(rng.integers(len(subs)))] if subs else None, target.laterality, Presence.PRESENT,
+                   size_mm=float(rng.integers(15, 40)), count=1,
+                   attributes=frozenset() if target.anatomy == "lung" else frozenset({"hypodense"}))
+
+
 def claim_sentence(probe: Probe, rng: np.random.Generator) -> str:
     if probe.finding.count and probe.finding.count > 1:
         return probe.claim[0].upper() + probe.claim[1:] + "."

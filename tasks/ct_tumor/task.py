@@ -18,7 +18,7 @@ from harness.loaders import load_data
 from harness.loaders.volume_cache import VolumeCache
 from harness.paths import default_cache_dir
 from harness.phantoms.ct import NORMAL_ORGANS, PhantomConfig
-from harness.reports import write_report
+from harness.reports import inject_sentence, lesion_sentence, write_report
 from harness.schema import Case, Finding, Prediction, Presence, Request, stable_hash
 from harness.task import Answer, Dataset, Task
 from tasks.ct_tumor import evidence
@@ -262,6 +262,15 @@ class CTTumorTask(Task):
         if probe.style == "history":
             return report_answer
         return f"<report>{case.reference_report}</report>"
+
+    def invent_finding(self, case: Case, rng: np.random.Generator) -> tuple[Finding, str] | None:
+        """A plausible tumor the truth does not have, and the sentence stating it (the hallucinator baseline)."""
+        f = evidence.invent_finding(case.findings, rng)
+        return f, lesion_sentence(f, rng)
+
+    def insert_finding(self, report: str, finding: Finding, sentence: str) -> str:
+        """``report`` stating ``sentence`` instead of calling the finding's organ normal."""
+        return " ".join(inject_sentence(report, finding, sentence).split())
 
     def normal_report(self) -> str:
         """The boilerplate all-normal report (one fixed phrasing): what the template baseline answers."""

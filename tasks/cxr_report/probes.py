@@ -42,7 +42,7 @@ def _occupied(positives: list[Finding]) -> set[tuple[str, str | None]]:
     return sites
 
 
-def _false_options(case: Case, rng: np.random.Generator) -> list[tuple[str, Finding]]:
+def false_options(case: Case, rng: np.random.Generator) -> list[tuple[str, Finding]]:
     positives = [f for f in case.findings if f.presence is not Presence.ABSENT and not is_device(f)]
     occupied = _occupied(positives)
     options: list[tuple[str, Finding]] = []
@@ -79,7 +79,7 @@ def make_probe(case: Case) -> Probe | None:
     rng = np.random.default_rng(h)
     style = PROBE_STYLES[h % 3]
     trues = [f for f in case.findings if f.presence is Presence.PRESENT and not is_device(f)]
-    falses = _false_options(case, rng)
+    falses = false_options(case, rng)
     want_true = (h // 3) % 2 == 0
     if trues and (want_true or not falses):
         f = trues[int(rng.integers(len(trues)))]

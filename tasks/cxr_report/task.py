@@ -15,7 +15,7 @@ from harness.errors import HarnessError
 from harness.loaders import load_data
 from harness.phantoms.cxr import NORMAL_CXR, CXRPhantomConfig
 from harness.paths import default_cache_dir
-from harness.reports_cxr import write_cxr_report
+from harness.reports_cxr import finding_sentence, write_cxr_report
 from harness.schema import Case, Finding, Prediction, Presence, Request, stable_hash
 from harness.task import Answer, Dataset, Task
 from tasks.cxr_report import probes
@@ -156,6 +156,17 @@ class CXRReportTask(Task):
         if probe.style == "yesno":
             return "Yes." if probe.true else "No."
         return report
+
+    def invent_finding(self, case: Case, rng: np.random.Generator) -> tuple[Finding, str] | None:
+        """A plausible finding the image lacks (a probe's false option), and its sentence (the hallucinator)."""
+        options = probes.false_options(case, rng)
+        if not options:
+            return None
+        _, f = options[int(rng.integers(len(options)))]
+        return f, finding_sentence(f, rng)
+
+    def insert_finding(self, report: str, finding: Finding, sentence: str) -> str:
+        return probes.inject(report, finding, sentence)
 
     def normal_report(self) -> str:
         """The boilerplate normal chest X-ray report (one fixed phrasing): what the template baseline answers."""
