@@ -10,38 +10,19 @@ as zoo_app``); this module does not import ``harness.cli`` (no import cycle).
 
 from __future__ import annotations
 
-import functools
 import json
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from harness.cli_support import console, err_console, friendly_errors
 from harness.errors import HarnessError
 from leaderboard import DEFAULT_SUBMISSIONS
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="The baseline zoo: public VLMs as model cards, run through vLLM or transformers.")
-console = Console()
-err_console = Console(stderr=True)
-
-def _friendly(fn: Callable) -> Callable:
-    """User errors become one red line and exit code 2, never a traceback."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except HarnessError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
-            raise typer.Exit(2) from None
-        except KeyboardInterrupt:
-            err_console.print("[yellow]interrupted: finished predictions are saved; rerun to resume[/]")
-            raise typer.Exit(130) from None
-
-    return wrapper
 
 
 def _pairs(pairs: list[str], what: str) -> dict[str, str]:
@@ -81,7 +62,7 @@ HUB_CACHE = typer.Option(None, "--hub-cache", help="the Hugging Face hub cache [
 
 
 @app.command("list")
-@_friendly
+@friendly_errors
 def list_cards(
     weights_dir: list[Path] = WEIGHTS_DIR,
     model_path: list[str] = MODEL_PATH,
@@ -114,7 +95,7 @@ def list_cards(
 
 
 @app.command("run")
-@_friendly
+@friendly_errors
 def run(
     zoo: list[str] = typer.Option(..., "--zoo", help="card name(s): repeatable or comma-separated; 'all' = every "
                                                      "card that is not unsupported"),
