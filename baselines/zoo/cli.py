@@ -111,7 +111,8 @@ def run(
                                                                       "engine arguments (repeatable)"),
     out: Path = typer.Option(Path("runs"), "--out", "-o", help="runs go to OUT/TASK/zoo-NAME"),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help="requests per backend call [the card's "
-                                                                        "for vLLM, the harness default else]"),
+                                                                        "on its own backend, else the harness "
+                                                                        "default]"),
     max_new_tokens: Optional[int] = typer.Option(None, "--max-new-tokens", help="cap on generated tokens [the "
                                                                                "card's]"),
     seed: int = typer.Option(0, "--seed"),
@@ -212,7 +213,7 @@ def _run_card(card: Any, *, task: str, submit: bool, weights_dirs: list[Path], h
     chosen = backend or card.backend
     spec = RunSpec(
         model=f"zoo:{card.name}", task=task, limit=limit, seed=seed,
-        batch_size=batch_size or (card.batch_size if chosen == "vllm" else RunSpec.batch_size),
+        batch_size=batch_size or (card.batch_size if chosen == card.backend else RunSpec.batch_size),
         sampling=Sampling(**{**card.sampling.model_dump(),
                              **({"max_new_tokens": max_new_tokens} if max_new_tokens else {})}, seed=seed),
         model_options={"path": str(weights.path), "backend": chosen, "options": dict(options),
