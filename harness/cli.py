@@ -262,11 +262,13 @@ def model_make_tiny(
 
 # Sub-apps of the other packages, registered last so that `harness --help` lists the core commands first.
 from baselines.trainer.cli import app as train_app  # noqa: E402
+from baselines.zoo.cli import app as zoo_app  # noqa: E402
 from leaderboard.cli import app as leaderboard_app, submit_command  # noqa: E402
 
 app.command("submit")(submit_command)
 app.add_typer(leaderboard_app, name="leaderboard")
 app.add_typer(train_app, name="train")
+app.add_typer(zoo_app, name="baselines")
 
 
 def main() -> None:  # pragma: no cover - entry point
