@@ -135,8 +135,10 @@ class TransformersBackend(ModelBackend):
                                                       tokenize=False, add_generation_prompt=True)
                    for r in requests]
         images = [_images_of(r) for r in requests]
+        # The rendered chat template already holds the model's special tokens (a Gemma/Llama template starts with
+        # <bos>); letting the tokenizer add its own would double them.
         inputs = self.processor(text=prompts, images=images if any(images) else None, padding=True,
-                                padding_side="left", return_tensors="pt")
+                                padding_side="left", return_tensors="pt", add_special_tokens=False)
         inputs = inputs.to(model.device, dtype=model.dtype)  # casts only the floats (pixels), not the ids
         with torch.inference_mode():
             out = model.generate(**inputs, **generation)
