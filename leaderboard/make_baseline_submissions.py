@@ -23,8 +23,11 @@ from leaderboard.submit import submission_from_run, write_submission
 ORGANISATION = "emrl-harness (built-in baseline)"
 
 
-def make(tasks: list[str], baselines: list[str], submissions: Path) -> list[Path]:
+def make(tasks: list[str], baselines: list[str], submissions: Path) -> tuple[list[Path], list[str]]:
+    """(files written, failures). A baseline that says it cannot answer a task (HarnessError) is skipped; one
+    that crashes is a bug in it: reported as a failure, the other baselines still submitted."""
     written: list[Path] = []
+    failed: list[str] = []
     with tempfile.TemporaryDirectory(prefix="baseline-runs-") as tmp:
         for task in tasks:
             for name in baselines:
@@ -38,9 +41,13 @@ def make(tasks: list[str], baselines: list[str], submissions: Path) -> list[Path
                 except HarnessError as exc:
                     print(f"skipped {model} on {task}: {exc}", file=sys.stderr)
                     continue
+                except Exception as exc:  # noqa: BLE001 - reported with its type, and the exit status says so
+                    failed.append(f"{model} on {task}: {type(exc).__name__}: {exc}")
+                    print(f"FAILED {failed[-1]}", file=sys.stderr)
+                    continue
                 print(f"{task}: {model} -> {path}")
                 written.append(path)
-    return written
+    return written, failed
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,8 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline", action="append", help="baseline (repeatable) [every registered baseline]")
     parser.add_argument("--submissions", type=Path, default=DEFAULT_SUBMISSIONS)
     args = parser.parse_args(argv)
-    written = make(args.task or TASKS.names(), args.baseline or BASELINES.names(), args.submissions)
-    return 0 if written else 1
+    written, failed = make(args.task or TASKS.names(), args.baseline or BASELINES.names(), args.submissions)
+    return 0 if written and not failed else 1
 
 
 if __name__ == "__main__":

@@ -368,18 +368,30 @@ def describe_finding(f: Any) -> str:
     return " ".join(parts)
 
 
+def _clinical_matcher() -> Callable[[Case], Callable[[Any], bool]] | None:
+    """Grounded = the finding-F1 metric's own matching (canonical names, sides, sizes), when it is installed."""
+    try:
+        from harness.metrics.clinical import match_units, reference_findings, units_match
+    except ImportError:
+        return None
+
+    def for_case(case: Case) -> Callable[[Any], bool]:
+        ref_units = match_units(reference_findings(case)[0])
+        return lambda f: all(any(units_match(r, u) for r in ref_units) for u in match_units([f]))
+
+    return for_case
+
+
 def mark_findings(report: str, case: Case, extract: Callable[[str], Any] | None) -> tuple[list[dict], str | None]:
     if extract is None:
         return [], None
     try:
-        items = list(extract(report))
+        items = [getattr(item, "finding", item) for item in extract(report)]
+        matcher = _clinical_matcher()
+        is_grounded = matcher(case) if matcher else (lambda f: grounded(f, case.findings))
+        return [{"text": describe_finding(f), "grounded": bool(is_grounded(f))} for f in items], None
     except Exception as exc:  # a display aid: its failure is shown on the page, never breaks the build
         return [], f"finding extraction failed: {type(exc).__name__}: {exc}"
-    out = []
-    for item in items:
-        f = getattr(item, "finding", item)
-        out.append({"text": describe_finding(f), "grounded": grounded(f, case.findings)})
-    return out, None
 
 
 def lesion_text(lesion: Any) -> str:
@@ -400,7 +412,7 @@ def sample_views(entry: Entry, view: TaskView, cases: Sequence[Case], renderer: 
         z = answer.get("key_slice_z")
         item: dict[str, Any] = {"case_id": case.case_id, "reference": case.reference_report, "report": report,
                                 "problems": answer.get("problems", []), "key_slice": answer.get("key_slice"),
-                                "z": z, "image": None, "image_note": None, "in_slice": [], "truth": [],
+                                "z": z, "image": None, "image_note": None, "in_slice": [], "truth": None,
                                 "scores": []}
         if "key_slice_z" in answer:
             if isinstance(z, int):
@@ -408,7 +420,8 @@ def sample_views(entry: Entry, view: TaskView, cases: Sequence[Case], renderer: 
                 item["in_slice"] = [lesion_text(l) for l in case.lesions if l.z_range[0] <= z <= l.z_range[1]]
             else:
                 item["image_note"] = "the model named no key slice"
-        item["truth"] = [lesion_text(l) for l in case.lesions]
+        if case.lesions or case.label_path:  # voxel truth: say where the tumors are (or that there are none)
+            item["truth"] = [lesion_text(l) for l in case.lesions]
         i = index.get(case.case_id)
         for col in view.columns:
             v = rescored.per_case.get(col.name, [None] * (i + 1 if i is not None else 0))
