@@ -126,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parts = {name: statistics.median(w[2][name] for w in warm) for name in warm[0][2]}
         print(f"  {label:4s} cold (parser caches empty) {cold:.3f} s · warm (median of {args.repeats} new batches) "
               f"{warm_s:.3f} s · scripted verifier {cold_verify:.3f} s excluded")
-        print(f"       per reward, warm: " + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in parts.items()))
+        print("       per reward, warm: " + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in parts.items()))
         worst = max(worst, cold, warm_s) if label == "wall" else worst
     print(f"target < 1 s (wall): {'met' if worst < 1.0 else 'NOT met'}")
     return 0

@@ -106,6 +106,22 @@ def test_sft_two_steps_through_the_cli(tiny_vlm_dir, tmp_path):
     assert (out / "final" / "model.safetensors").exists()
 
 
+def test_sft_with_lora_saves_a_merged_checkpoint(tiny_vlm_dir, tmp_path):
+    from transformers import AutoModelForImageTextToText
+
+    from baselines.trainer.config import load_config
+    from baselines.trainer.sft import train_sft
+
+    cfg = load_config("sft", None, ["lora.r=4", "lora.alpha=8", "trl.max_steps=1",
+                                    "trl.per_device_train_batch_size=2", f"trl={json.dumps(CPU)}",
+                                    f"task_options={json.dumps(TASK_OPTIONS)}"],
+                      model=str(tiny_vlm_dir), output_dir=str(tmp_path / "lora"), limit=2)
+    result = train_sft(cfg)
+    assert not (result.checkpoint / "adapter_config.json").exists()
+    model = AutoModelForImageTextToText.from_pretrained(result.checkpoint)
+    assert not any("lora" in name for name, _ in model.named_parameters())
+
+
 def test_cli_bad_config_is_one_red_line(tmp_path):
     result = CliRunner().invoke(app, ["emrl", "--model", str(tmp_path), "--out", str(tmp_path / "o"),
                                       "--set", "rewards.halucination=1"])

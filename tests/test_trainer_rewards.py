@@ -203,3 +203,17 @@ def test_plot_of_a_log(tmp_path):
     assert reward_names(records) == ["format", "clinical"]
     out = plot_log(records, tmp_path / "p.png", "t")
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_shipped_configs_validate():
+    """Every config under baselines/trainer/configs names only real settings and TRL fields; the CPU ones build
+    their TRL config here (the GPU ones ask for bf16, which TRL refuses without a GPU)."""
+    from baselines.trainer.config import shipped_configs
+
+    names = shipped_configs()
+    assert {"sft", "emrl", "emrl_text_only", "sft_cpu", "emrl_cpu"} <= set(names)
+    for name in names:
+        cfg = load_config("sft" if name.startswith("sft") else "emrl", name, model="m", output_dir="o")
+        if name.endswith("_cpu"):
+            assert cfg.trl_args().use_cpu
+    assert load_config("emrl", "emrl_text_only", model="m", output_dir="o").active_rewards == ("format", "text")

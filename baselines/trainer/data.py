@@ -13,7 +13,6 @@ byte for byte the prompt ``harness run`` sends at evaluation. Columns:
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -126,8 +125,3 @@ def grpo_dataset(split: TrainingSplit, probe_prompts: bool = True) -> Any:
 def sft_dataset(split: TrainingSplit, stages: Sequence[str] | None = None) -> Any:
     return to_dataset(sft_rows(split, stages))
 
-
-def timed(fn, *args: Any, **kwargs: Any) -> tuple[Any, float]:
-    t0 = time.perf_counter()
-    out = fn(*args, **kwargs)
-    return out, time.perf_counter() - t0

@@ -52,7 +52,7 @@ from harness.metrics.format import FormatMetric
 from harness.metrics.text import BleuMetric, RougeLMetric, bleu_from_statistics, bleu_statistics, rouge_l
 from harness.models.base import ModelBackend
 from harness.schema import Case, Prediction, Request, Sampling
-from harness.task import Answer, ScoredItem, Task
+from harness.task import ScoredItem, Task
 
 POLICY_MODEL_ID = "policy"
 PARSE_CACHE_SIZE = 8192
