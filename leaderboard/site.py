@@ -14,7 +14,6 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from importlib import resources
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -159,7 +158,8 @@ def build_task_view(name: str, ctx: TaskContext, outcomes: list[Outcome], reject
     if ctx.primary_declared and ctx.primary_declared in (primary, info.metric):
         note = f"ranked by {primary}, the task's primary metric"
     elif ctx.primary_declared:
-        note = (f"ranked by {primary}: the task's primary metric '{ctx.primary_declared}' ran for no submission")
+        note = (f"ranked by {primary}: the task's primary metric '{ctx.primary_declared}' is not among the metrics "
+                "that ran")
     else:
         note = f"ranked by {primary}: the task declares no primary metric, so the first metric that ran is used"
     _rank(entries, primary, info.higher_is_better)
@@ -325,7 +325,7 @@ class SliceRenderer:
         self.img_dir.mkdir(parents=True, exist_ok=True)
         name = f"{safe_stem(case.case_id)}-z{z}.png"
         labels = axial(vol.labels, z) if vol.labels is not None else None
-        render_slice_png(axial(vol.image, z), labels, [l.label for l in case.lesions], self.img_dir / name)
+        render_slice_png(axial(vol.image, z), labels, [lesion.label for lesion in case.lesions], self.img_dir / name)
         return name, None
 
 
@@ -417,15 +417,15 @@ def sample_views(entry: Entry, view: TaskView, cases: Sequence[Case], renderer: 
         if "key_slice_z" in answer:
             if isinstance(z, int):
                 item["image"], item["image_note"] = renderer.render(case, z)
-                item["in_slice"] = [lesion_text(l) for l in case.lesions if l.z_range[0] <= z <= l.z_range[1]]
+                item["in_slice"] = [lesion_text(les) for les in case.lesions if les.z_range[0] <= z <= les.z_range[1]]
             else:
                 item["image_note"] = "the model named no key slice"
         if case.lesions or case.label_path:  # voxel truth: say where the tumors are (or that there are none)
-            item["truth"] = [lesion_text(l) for l in case.lesions]
+            item["truth"] = [lesion_text(les) for les in case.lesions]
         i = index.get(case.case_id)
         for col in view.columns:
-            v = rescored.per_case.get(col.name, [None] * (i + 1 if i is not None else 0))
-            value = v[i] if i is not None and i < len(v) else None
+            column = rescored.per_case.get(col.name) or []
+            value = column[i] if i is not None and i < len(column) else None
             if value is not None:
                 item["scores"].append({"name": col.name, "value": value})
         item["findings"], note = mark_findings(report, case, extract)
