@@ -9,6 +9,7 @@ import zlib
 
 import numpy as np
 
+from harness.errors import HarnessError
 from harness.schema import Request
 
 REPORT_RE = re.compile(r"(<report>)(.*?)(</report>)", re.S)
@@ -45,6 +46,9 @@ class HallucinatorBaseline:
     """The oracle in every step, plus one invented finding stated wherever it writes a report or a view."""
 
     def answer(self, task, request: Request) -> str:
+        if not hasattr(task, "invent_finding"):
+            raise HarnessError(f"baseline:hallucinator does not apply to task '{task.name}' (it has no findings to "
+                               "invent; tasks with invent_finding: ct_tumor, cxr_report)")
         oracle = task.reference_answer(request)
         invented = task.invent_finding(request.case, _case_rng(request))
         if invented is None:  # nothing plausible left to invent: every site already holds a finding

@@ -42,6 +42,7 @@ class CXRGroundingTask(Task):
     name = "cxr_grounding"
     stages = ("grounding",)
     default_metrics = ("grounding",)
+    primary_metric = "miou"
 
     def __init__(self, overrides: Mapping[str, Any] | None = None):
         self.cfg = merge_config(self.name, _packaged_config("tasks.cxr_grounding"), overrides)
