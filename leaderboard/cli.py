@@ -6,38 +6,19 @@ Wired into the main CLI as ``app.add_typer(leaderboard_app, name="leaderboard")`
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from harness.cli_support import console, err_console, friendly_errors
 from harness.errors import HarnessError
 from leaderboard import DEFAULT_SITE, DEFAULT_SUBMISSIONS
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Re-score submissions from their predictions and publish them as a static site.")
-console = Console()
-err_console = Console(stderr=True)
-
-
-def _friendly(fn: Callable) -> Callable:
-    """User errors become one red line and exit code 2, never a traceback."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except HarnessError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
-            raise typer.Exit(2) from None
-
-    return wrapper
-
-
-@_friendly
+@friendly_errors
 def submit_command(
     run_dir: Path = typer.Argument(..., help="a finished run directory written by `harness run`"),
     name: Optional[str] = typer.Option(None, "--name", help="model name shown on the leaderboard [the model id]"),
@@ -62,7 +43,7 @@ app.command("submit")(submit_command)
 
 
 @app.command()
-@_friendly
+@friendly_errors
 def build(
     submissions: Path = typer.Option(DEFAULT_SUBMISSIONS, "--submissions", help="the submissions folder"),
     out: Path = typer.Option(DEFAULT_SITE, "--out", "-o", help="where the site is written (replaced)"),
@@ -107,7 +88,7 @@ def build(
 
 
 @app.command()
-@_friendly
+@friendly_errors
 def check(path: Path = typer.Argument(..., help="a submission file"),
           n_boot: int = typer.Option(1000, "--bootstrap")) -> None:
     """Validate one submission file and show its re-scored metrics (what the leaderboard will show)."""

@@ -14,7 +14,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 
 from harness.findings.extract import extract_findings
-from harness.findings.lexicon import UNSPECIFIED, lexicon
+from harness.findings.lexicon import lexicon
 from harness.metrics.base import Metric, Row
 from harness.schema import Case, Finding, Presence
 from harness.task import ScoredItem, Task
