@@ -5,7 +5,6 @@ from harness.evaluate import RunSpec, evaluate
 from harness.models.hf import TransformersBackend
 from harness.schema import Prediction, Sampling
 from harness.scoring import score
-from tasks.ct_tumor import evidence
 
 SAMPLING = Sampling(max_new_tokens=8)
 

@@ -1,4 +1,3 @@
-import numpy as np
 import sacrebleu
 from hypothesis import given, settings, strategies as st
 
