@@ -67,7 +67,7 @@ def test_array_images_become_pil_and_unknown_parts_are_refused():
     array = np.zeros((8, 8, 3), dtype=np.uint8)
     messages = to_vllm_messages([{"role": "user", "content": [{"type": "image"}]}], [array])
     assert isinstance(messages[0]["content"][0]["image_pil"], Image.Image)
-    with pytest.raises(HarnessError, match="part of type 'video' has no vLLM equivalent"):
+    with pytest.raises(HarnessError, match="part of type 'video' cannot be sent to vLLM"):
         to_vllm_messages([{"role": "user", "content": [{"type": "video"}]}], [])
 
 

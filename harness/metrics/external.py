@@ -14,9 +14,8 @@ import os
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-import numpy as np
 
-from harness.metrics.base import Metric, Row
+from harness.metrics.base import Metric
 from harness.task import ScoredItem, Task
 
 
@@ -68,12 +67,7 @@ def _texts(items: Sequence[ScoredItem]) -> tuple[list[str], list[str]]:
 
 
 class _External(Metric):
-    def aggregate(self, rows: Sequence[Row]) -> dict[str, float | None]:
-        out: dict[str, float | None] = {}
-        for name in self.outputs:
-            vals = [r[name] for r in rows if r.get(name) is not None]
-            out[name] = float(np.mean(vals)) if vals else None
-        return out
+    """A metric computed by another package, run only when that package and its weights are here."""
 
 
 class RadGraphF1Metric(_External):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
+from harness.errors import HarnessError
 from harness.schema import Request, Sampling
 
 
@@ -35,3 +36,27 @@ class ModelBackend(ABC):
 
     def close(self) -> None:
         """Release engines, servers and GPU memory."""
+
+
+def fill_image_parts(messages: Sequence[Mapping[str, Any]], images: Sequence[Any], image_part: Callable[[Any], dict],
+                     engine: str) -> list[dict[str, Any]]:
+    """Harness messages (``{"type": "image"}`` placeholders) -> an engine's chat messages: each placeholder, in
+    order, replaced by ``image_part(next image)``; text parts kept; any other part type refused, naming ``engine``."""
+    pending = iter(images)
+    out: list[dict[str, Any]] = []
+    for message in messages:
+        content = message["content"]
+        if isinstance(content, str):
+            out.append({"role": message["role"], "content": content})
+            continue
+        parts: list[dict[str, Any]] = []
+        for part in content:
+            kind = part.get("type")
+            if kind == "text":
+                parts.append({"type": "text", "text": part["text"]})
+            elif kind == "image":
+                parts.append(image_part(next(pending)))
+            else:
+                raise HarnessError(f"message part of type '{kind}' cannot be sent to {engine} (known: text, image)")
+        out.append({"role": message["role"], "content": parts})
+    return out

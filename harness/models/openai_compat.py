@@ -39,7 +39,7 @@ from typing import Any, Mapping, Sequence
 from urllib.parse import urlsplit
 
 from harness.errors import HarnessError
-from harness.models.base import ModelBackend
+from harness.models.base import ModelBackend, fill_image_parts
 from harness.schema import Case, Request, Sampling
 
 RETRY_STATUSES = frozenset({408, 425, 429})  # and every 5xx
@@ -308,25 +308,8 @@ def images_of(request: Request) -> list[Any]:
 
 def to_openai_messages(messages: Sequence[Mapping[str, Any]], images: Sequence[Any]) -> list[dict[str, Any]]:
     """Harness messages (``{"type": "image"}`` placeholders) -> OpenAI messages with the images inline, in order."""
-    pending = iter(images)
-    out: list[dict[str, Any]] = []
-    for message in messages:
-        content = message["content"]
-        if isinstance(content, str):
-            out.append({"role": message["role"], "content": content})
-            continue
-        parts: list[dict[str, Any]] = []
-        for part in content:
-            kind = part.get("type")
-            if kind == "text":
-                parts.append({"type": "text", "text": part["text"]})
-            elif kind == "image":
-                parts.append({"type": "image_url", "image_url": {"url": image_data_url(next(pending))}})
-            else:
-                raise HarnessError(f"message part of type '{kind}' cannot be sent to a chat-completions server "
-                                   f"(known: text, image)")
-        out.append({"role": message["role"], "content": parts})
-    return out
+    return fill_image_parts(messages, images, lambda im: {"type": "image_url", "image_url": {"url": image_data_url(im)}},
+                            "a chat-completions server")
 
 
 def image_data_url(image: Any) -> str:

@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from harness.errors import HarnessError
-from harness.models.base import ModelBackend
+from harness.models.base import ModelBackend, fill_image_parts
 from harness.models.openai_compat import Endpoint, OpenAIBackend, OpenAIOptions, count_images, images_of
 from harness.schema import Request, Sampling
 
@@ -174,31 +174,14 @@ def sampling_kwargs(sampling: Sampling) -> dict[str, Any]:
 def to_vllm_messages(messages: Sequence[Mapping[str, Any]], images: Sequence[Any]) -> list[dict[str, Any]]:
     """Harness messages (``{"type": "image"}`` placeholders) -> ``LLM.chat`` messages with the images as
     ``image_pil`` parts, in placeholder order."""
+    return fill_image_parts(messages, images, lambda im: {"type": "image_pil", "image_pil": _as_pil(im)}, "vLLM")
+
+
+def _as_pil(image: Any):
+    import numpy as np
     from PIL import Image
 
-    pending = iter(images)
-    out: list[dict[str, Any]] = []
-    for message in messages:
-        content = message["content"]
-        if isinstance(content, str):
-            out.append({"role": message["role"], "content": content})
-            continue
-        parts: list[dict[str, Any]] = []
-        for part in content:
-            kind = part.get("type")
-            if kind == "text":
-                parts.append({"type": "text", "text": part["text"]})
-            elif kind == "image":
-                image = next(pending)
-                if not isinstance(image, Image.Image):
-                    import numpy as np
-
-                    image = Image.fromarray(np.asarray(image))
-                parts.append({"type": "image_pil", "image_pil": image})
-            else:
-                raise HarnessError(f"message part of type '{kind}' has no vLLM equivalent (known: text, image)")
-        out.append({"role": message["role"], "content": parts})
-    return out
+    return image if isinstance(image, Image.Image) else Image.fromarray(np.asarray(image))
 
 
 def serve_command(model: str, options: VLLMOptions, limits: Mapping[str, Any], chat_template_file: Path,
