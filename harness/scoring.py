@@ -30,16 +30,7 @@ def bootstrap_cis(metric: Metric, rows: Sequence[Mapping[str, Any]], n_boot: int
     draws: dict[str, np.ndarray] = {o: np.empty(0) for o in metric.outputs}
     if n_boot > 0 and len(rows) >= 2:
         resamples = np.random.default_rng(seed).integers(len(rows), size=(n_boot, len(rows)))
-        if type(metric).aggregate is Metric.aggregate:
-            draws = _mean_draws(metric, rows, resamples)
-        else:
-            collected: dict[str, list[float]] = {o: [] for o in metric.outputs}
-            for idx in resamples:
-                agg = metric.aggregate([rows[i] for i in idx])
-                for o in metric.outputs:
-                    if agg.get(o) is not None:
-                        collected[o].append(agg[o])
-            draws = {o: np.asarray(v, dtype=float) for o, v in collected.items()}
+        draws = metric.bootstrap_draws(rows, resamples)
     out: dict[str, tuple[float | None, float | None]] = {}
     for o, values in draws.items():
         if metric.count(rows, o) < 2 or values.size == 0:
@@ -47,18 +38,6 @@ def bootstrap_cis(metric: Metric, rows: Sequence[Mapping[str, Any]], n_boot: int
         else:
             lo, hi = np.quantile(values, [alpha / 2, 1 - alpha / 2])
             out[o] = (float(lo), float(hi))
-    return out
-
-
-def _mean_draws(metric: Metric, rows: Sequence[Mapping[str, Any]], resamples: np.ndarray) -> dict[str, np.ndarray]:
-    """The default aggregate (mean over applicable cases) of every resample, in one array operation."""
-    out = {}
-    for o in metric.outputs:
-        values = np.array([np.nan if r.get(o) is None else float(r[o]) for r in rows])
-        present = ~np.isnan(values)
-        counts = present[resamples].sum(axis=1)
-        sums = np.where(present, values, 0.0)[resamples].sum(axis=1)
-        out[o] = sums[counts > 0] / counts[counts > 0]
     return out
 
 

@@ -43,6 +43,29 @@ class Metric(ABC):
             out[name] = float(np.mean(vals)) if vals else None
         return out
 
+    def bootstrap_draws(self, rows: Sequence[Row], resamples: np.ndarray) -> dict[str, np.ndarray]:
+        """Each output aggregated over each resample (a row of case indices in ``resamples``).
+
+        The default mean is computed for all resamples in one array operation; any other ``aggregate`` is called
+        once per resample. Metrics that pool counts (corpus BLEU, micro F1) override this to sum their counts
+        over all resamples at once."""
+        if type(self).aggregate is Metric.aggregate:
+            out = {}
+            for o in self.outputs:
+                values = np.array([np.nan if r.get(o) is None else float(r[o]) for r in rows])
+                present = ~np.isnan(values)
+                counts = present[resamples].sum(axis=1)
+                sums = np.where(present, values, 0.0)[resamples].sum(axis=1)
+                out[o] = sums[counts > 0] / counts[counts > 0]
+            return out
+        collected: dict[str, list[float]] = {o: [] for o in self.outputs}
+        for idx in resamples:
+            agg = self.aggregate([rows[i] for i in idx])
+            for o in self.outputs:
+                if agg.get(o) is not None:
+                    collected[o].append(agg[o])
+        return {o: np.asarray(v, dtype=float) for o, v in collected.items()}
+
     def applies(self, row: Row, output: str) -> bool:
         """Does this case count towards ``output`` (its n, and the bootstrap's resampling pool)?"""
         return row.get(output) is not None

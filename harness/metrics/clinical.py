@@ -198,6 +198,21 @@ class FindingF1Metric(Metric):
         return {"finding_f1": float(np.mean([r["finding_f1"] for r in rows])),
                 "finding_f1_micro": f1(tp, fp, fn), "finding_f1_macro": _macro(classes)}
 
+    def bootstrap_draws(self, rows: Sequence[Row], resamples: np.ndarray) -> dict[str, np.ndarray]:
+        """Pooled counts summed over all resamples at once (the same numbers as ``aggregate`` per resample)."""
+        names = sorted({cls for r in rows for cls in r["_classes"]})
+        counts = np.array([[r["_tp"], r["_fp"], r["_fn"]] + [r["_classes"].get(c, (0, 0, 0))[k] for c in names
+                                                                for k in range(3)] for r in rows], dtype=float)
+        sums = counts[resamples].sum(axis=1)  # (n_boot, 3 + 3 * classes)
+        per_report = np.array([r["finding_f1"] for r in rows])[resamples].mean(axis=1)
+        macro = []
+        for s in sums:
+            per_class = s[3:].reshape(-1, 3)
+            vals = [f1(*c) for c in per_class if c.sum() > 0]
+            macro.append(float(np.mean(vals)) if vals else 1.0)
+        return {"finding_f1": per_report, "finding_f1_micro": np.array([f1(*s[:3]) for s in sums]),
+                "finding_f1_macro": np.array(macro)}
+
 
 CHEXPERT_LABELS = ("Enlarged Cardiomediastinum", "Cardiomegaly", "Lung Opacity", "Lung Lesion", "Edema",
                    "Consolidation", "Pneumonia", "Atelectasis", "Pneumothorax", "Pleural Effusion",

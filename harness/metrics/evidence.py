@@ -197,12 +197,19 @@ class ProbeMetric(Metric):
             row: dict[str, Any] = {"_probe": (p["style"], p["true"], accepted),
                                    "probe_style": p["style"], "probe_true": p["true"], "probe_kind": p["kind"],
                                    "probe_accepted": accepted}
-            row.update(_probe_rates([row["_probe"]]))
+            row.update(_probe_rates(_probe_counts([row["_probe"]])))
             rows.append(row)
         return rows
 
     def aggregate(self, rows: Sequence[Row]) -> dict[str, float | None]:
-        return _probe_rates([r["_probe"] for r in rows if r.get("_probe")])
+        return _probe_rates(_probe_counts([r["_probe"] for r in rows if r.get("_probe")]))
+
+    def bootstrap_draws(self, rows: Sequence[Row], resamples: np.ndarray) -> dict[str, np.ndarray]:
+        """Outcome counts summed over all resamples at once (rows without a probe count nothing)."""
+        cells = np.stack([_probe_counts([r["_probe"]]) if r.get("_probe") else np.zeros(PROBE_CELLS)
+                          for r in rows])
+        rates = _probe_rates(cells[resamples].sum(axis=1), vectorised=True)
+        return {o: v[~np.isnan(v)] for o, v in rates.items()}
 
     def applies(self, row: Row, output: str) -> bool:
         return bool(row.get("_probe"))
@@ -237,24 +244,33 @@ def probe_accepted(probe: dict[str, Any]) -> bool | None:
     return states(_extract(m.group(1) if m else text), target)
 
 
-def _rate(values: list[bool]) -> float | None:
-    return float(np.mean(values)) if values else None
+STYLES = ("yesno", "history", "draft")
+PROBE_CELLS = (len(STYLES), 2, 3)  # style x (false, true) x (rejected, accepted, unparseable)
 
 
-def _ba(entries) -> float | None:
-    tpr = _rate([a for _, t, a in entries if t and a is not None])
-    tnr = _rate([not a for _, t, a in entries if not t and a is not None])
-    return None if tpr is None or tnr is None else (tpr + tnr) / 2
+def _probe_counts(entries: Sequence[tuple[str, bool, bool | None]]) -> np.ndarray:
+    counts = np.zeros(PROBE_CELLS)
+    for style, true, accepted in entries:
+        counts[STYLES.index(style), int(true), 2 if accepted is None else int(accepted)] += 1
+    return counts
 
 
-def _probe_rates(entries: Sequence[tuple[str, bool, bool | None]]) -> dict[str, float | None]:
-    out = {
-        "false_rejection": _rate([not a for _, t, a in entries if not t and a is not None]),
-        "true_acceptance": _rate([a for _, t, a in entries if t and a is not None]),
-        "balanced_accuracy": _ba(entries),
-        "history_repeat_rate": _rate([a for s, t, a in entries if s == "history" and not t and a is not None]),
-        "probe_unparseable": _rate([a is None for _, _, a in entries]),
-    }
-    for style in ("yesno", "history", "draft"):
-        out[f"ba_{style}"] = _ba([e for e in entries if e[0] == style])
-    return out
+def _probe_rates(counts: np.ndarray, vectorised: bool = False) -> dict[str, Any]:
+    """Every probe rate from outcome counts (``[..., style, truth, outcome]``); NaN / None where undefined."""
+    def ratio(num, den):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(den > 0, num / np.maximum(den, 1), np.nan)
+
+    by_truth = counts.sum(axis=-3)  # [..., truth, outcome]
+    tnr = ratio(by_truth[..., 0, 0], by_truth[..., 0, :2].sum(-1))
+    tpr = ratio(by_truth[..., 1, 1], by_truth[..., 1, :2].sum(-1))
+    out = {"false_rejection": tnr, "true_acceptance": tpr, "balanced_accuracy": (tnr + tpr) / 2,
+           "history_repeat_rate": ratio(counts[..., 1, 0, 1], counts[..., 1, 0, :2].sum(-1)),
+           "probe_unparseable": ratio(by_truth[..., 2].sum(-1), by_truth.sum((-1, -2)))}
+    for i, style in enumerate(STYLES):
+        s_tnr = ratio(counts[..., i, 0, 0], counts[..., i, 0, :2].sum(-1))
+        s_tpr = ratio(counts[..., i, 1, 1], counts[..., i, 1, :2].sum(-1))
+        out[f"ba_{style}"] = (s_tnr + s_tpr) / 2
+    if vectorised:
+        return out
+    return {k: None if np.isnan(v) else float(v) for k, v in out.items()}

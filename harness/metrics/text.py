@@ -61,6 +61,10 @@ class BleuMetric(Metric):
     def applies(self, row: Row, output: str) -> bool:
         return "_stats" in row
 
+    def bootstrap_draws(self, rows: Sequence[Row], resamples: np.ndarray) -> dict[str, np.ndarray]:
+        sums = np.stack([r["_stats"] for r in rows])[resamples].sum(axis=1)  # (n_boot, 10) corpus statistics
+        return {f"bleu{n}": np.array([bleu_from_statistics(s, n) for s in sums]) for n in range(1, 5)}
+
     def aggregate(self, rows: Sequence[Row]) -> dict[str, float | None]:
         if not rows:
             return {o: None for o in self.outputs}
