@@ -42,11 +42,6 @@ os.environ.setdefault("WANDB_DISABLED", "true")
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # runnable from a clone without an install
 
-from harness.findings.extract import extract_findings  # noqa: E402
-from harness.metrics.base import Metric  # noqa: E402
-from harness.metrics.evidence import site, stated_sites  # noqa: E402
-from harness.registry import METRICS  # noqa: E402
-from harness.schema import Presence  # noqa: E402
 
 ARMS = {
     "grpo_text": {"format": 1.0, "text": 1.0, "clinical": 0.0, "localization": 0.0, "cross_view": 0.0,
@@ -64,24 +59,6 @@ COLUMNS = (  # (header, metric output)
     ("format ok", "format_ok"),
     ("BLEU-4", "bleu4"),
 )
-
-
-class HallucinationRate(Metric):
-    """Share of reports that state a tumor where the truth has none."""
-
-    name = "hallucination"
-    outputs = ("hallucination_rate",)
-    higher_is_better = False
-    variant = ("per report: 1 when it states a finding present or uncertain at an (organ, side) where the case's "
-               "truth has no present finding, else 0 (findings read by harness.findings); mean over reports")
-
-    def per_case(self, items):
-        rows = []
-        for it in items:
-            truth = {site(f) for f in it.case.findings if f.presence is Presence.PRESENT}
-            invented = stated_sites(extract_findings(it.answer.report or "")) - truth
-            rows.append({"hallucination_rate": float(bool(invented)), "invented_sites": sorted(map(str, invented))})
-        return rows
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -215,7 +192,6 @@ def table(rows: dict[str, dict[str, Any]]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    METRICS.register("hallucination", HallucinationRate)
     from baselines.tiny_vlm import build_tiny_vlm
 
     out = Path(args.out)

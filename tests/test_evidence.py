@@ -70,3 +70,9 @@ def test_evidence_metrics_without_masks_say_not_run(tmp_path, ct_task):
     s = score(ct_task, cases, preds, ["localization", "multiplanar"], n_boot=0)
     for m in s.metrics:
         assert m.status == "not_run" and "no masks" in m.reason and m.value is None
+
+
+def test_hallucination_rate_separates_the_hallucinator(scores):
+    assert scores["oracle"][0]["hallucination_rate"] == 0.0
+    assert scores["template"][0]["hallucination_rate"] == 0.0
+    assert scores["hallucinator"][0]["hallucination_rate"] == 1.0

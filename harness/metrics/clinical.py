@@ -291,3 +291,27 @@ class CheXpertF1Metric(Metric):
         mi5, ma5 = _label_f1s(ref, cand, _TOP5_IDX)
         return {"chexpert_f1_micro_14": mi14, "chexpert_f1_macro_14": ma14,
                 "chexpert_f1_micro_5": mi5, "chexpert_f1_macro_5": ma5}
+
+
+class HallucinationRateMetric(Metric):
+    """Share of reports that state a finding where the truth has none (the harm the E-MRL rewards target)."""
+
+    name = "hallucination"
+    outputs = ("hallucination_rate",)
+    higher_is_better = False
+    variant = ("per report: 1 when it states a finding present or uncertain at an (organ, side) where the case's "
+               "structured truth has no present finding, else 0 (findings read by harness.findings); mean over "
+               "reports; cases without structured truth do not count")
+
+    def per_case(self, items: Sequence[ScoredItem]) -> list[dict[str, Any]]:
+        rows = []
+        for it in items:
+            if not it.case.findings:
+                rows.append({"hallucination_rate": None})
+                continue
+            truth = {(f.anatomy, f.laterality) for f in it.case.findings if f.presence is Presence.PRESENT}
+            stated = {(f.anatomy, f.laterality) for f in extract_findings(it.answer.report or "")
+                      if f.presence is not Presence.ABSENT}
+            invented = stated - truth
+            rows.append({"hallucination_rate": float(bool(invented)), "invented_sites": sorted(map(str, invented))})
+        return rows

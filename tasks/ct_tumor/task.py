@@ -81,7 +81,7 @@ class CTTumorTask(Task):
     """3D CT tumor report + key evidence slice, on synthetic phantoms with voxel truth or NIfTI sets on disk."""
 
     name = "ct_tumor"
-    default_metrics = ("finding_f1", "entity_score", "bleu", "rouge_l", "format", "localization", "cross_view",
+    default_metrics = ("finding_f1", "hallucination", "entity_score", "bleu", "rouge_l", "format", "localization", "cross_view",
                        "multiplanar", "probes", "radgraph_f1", "ratescore")
     primary_metric = "finding_f1"
 

@@ -52,7 +52,7 @@ class CXRReportTask(Task):
     """Chest X-ray report from one frontal image, on synthetic radiographs with known findings or real sets."""
 
     name = "cxr_report"
-    default_metrics = ("finding_f1", "chexpert_f1", "entity_score", "bleu", "rouge_l", "probes")
+    default_metrics = ("finding_f1", "hallucination", "chexpert_f1", "entity_score", "bleu", "rouge_l", "probes")
     primary_metric = "finding_f1"
 
     def __init__(self, overrides: Mapping[str, Any] | None = None):
