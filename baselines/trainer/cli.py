@@ -8,33 +8,18 @@ Also runnable on its own, which is how several GPUs are used::
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 import typer
 
-from harness.errors import HarnessError
+from harness.cli_support import friendly_errors
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="Train a model: SFT cold start on oracle answers, then E-MRL GRPO with the harness's rewards.")
 
 CONFIG_HELP = "YAML config (see baselines/trainer/configs/); CLI options and --set override it"
 SET_HELP = "override KEY=VALUE, dotted (trl.learning_rate=1e-5, rewards.text=1, lora.r=8); repeatable"
-
-
-def _friendly(fn: Callable) -> Callable:
-    """A user error is one red line and exit code 2, as in the rest of the harness CLI."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except HarnessError as exc:
-            typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-            raise typer.Exit(2) from None
-
-    return wrapper
 
 
 def _explicit(model: Optional[str], out: Optional[Path], task: Optional[str], limit: Optional[int],
@@ -53,7 +38,7 @@ def _done(result: Any) -> None:
 
 
 @app.command()
-@_friendly
+@friendly_errors
 def sft(
     config: Optional[Path] = typer.Option(None, "--config", "-c", help=CONFIG_HELP),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="local checkpoint directory to start from"),
@@ -73,7 +58,7 @@ def sft(
 
 
 @app.command()
-@_friendly
+@friendly_errors
 def emrl(
     config: Optional[Path] = typer.Option(None, "--config", "-c", help=CONFIG_HELP),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="local checkpoint directory to start from"),
