@@ -108,7 +108,7 @@ def build_tiny_vlm(out_dir: str | Path, family: str = "qwen2_5_vl", seed: int = 
     """
     if family not in FAMILIES:
         raise HarnessError(f"unknown tiny VLM family '{family}'; known: {', '.join(FAMILIES)}")
-    transformers = _import_transformers()
+    transformers = import_transformers()
     out = Path(out_dir)
     tokenizer = build_tokenizer()
     processor = _build_processor(transformers, family, tokenizer)
@@ -194,7 +194,7 @@ def _build_model(transformers: Any, family: str, tokenizer: Any, seed: int) -> A
     return model
 
 
-def _import_transformers() -> Any:
+def import_transformers() -> Any:
     try:
         import torch  # noqa: F401
         import transformers

@@ -21,6 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
+from baselines.tiny_vlm import import_transformers as _import_transformers
 from harness.errors import HarnessError
 
 #: the llava-1.5 conversation format (system text, then ``USER: <image>\n... ASSISTANT:``), images first as
@@ -174,16 +175,6 @@ def trl_template(name: str) -> str:
         raise HarnessError("building a tiny VLM needs TRL's chat templates: pip install 'emrl-harness[train]'"
                            ) from exc
     return (Path(trl.__file__).parent / "chat_templates" / name).read_text()
-
-
-def _import_transformers() -> Any:
-    try:
-        import torch  # noqa: F401
-        import transformers
-    except ImportError as exc:
-        raise HarnessError(f"building a tiny VLM needs the 'hf' extra ({exc}): pip install 'emrl-harness[hf]'"
-                           ) from exc
-    return transformers
 
 
 BUILDERS: dict[str, Callable[[Any, int], tuple[Any, Any]]] = {"gemma3": _gemma3, "llava": _llava}
