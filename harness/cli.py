@@ -198,8 +198,8 @@ def list_(what: str = typer.Argument("all", help="tasks, metrics, models or all"
     """List the registered tasks, metrics and models with a one-line description."""
     sections = {"tasks": [(n, TASKS.describe(n)) for n in TASKS.names()],
                 "metrics": [(n, METRICS.describe(n)) for n in METRICS.names()],
-                "models": [(f"{n}:PATH" if n != "baseline" else n, MODELS.describe(n)) for n in MODELS.names()
-                           if n != "baseline"]
+                "models": [(f"{n}:{getattr(MODELS.get(n), 'spec_hint', 'PATH')}", MODELS.describe(n))
+                           for n in MODELS.names() if n != "baseline"]
                 + [(f"baseline:{n}", BASELINES.describe(n)) for n in BASELINES.names()]}
     if what != "all" and what not in sections:
         raise HarnessError(f"nothing called '{what}' to list (tasks, metrics, models, all)")

@@ -54,13 +54,13 @@ class Registry(Generic[T]):
             raise HarnessError(f"{self.kind} '{name}' could not be loaded: {exc}") from exc
 
     def describe(self, name: str) -> str:
-        """First line of the plug-in's docstring."""
+        """First paragraph of the plug-in's docstring, on one line."""
         try:
             obj = self.get(name)
         except HarnessError as exc:
             return f"(unavailable: {exc})"
         doc = (getattr(obj, "__doc__", None) or "").strip()
-        return doc.splitlines()[0] if doc else ""
+        return " ".join(doc.split("\n\n")[0].split())
 
 
 TASKS: Registry[Any] = Registry("harness.tasks", "task")

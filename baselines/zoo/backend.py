@@ -34,6 +34,8 @@ OPTIONS = ("path", "backend", "options", "cards", "weights_dirs", "hub_cache")
 class ZooBackend(ModelBackend):
     """A zoo card: the card's real backend behind its prompt adapter."""
 
+    spec_hint = "CARD_NAME"
+
     def __init__(self, card: Card, inner: ModelBackend, weights: Path, backend: str):
         self.card = card
         self.inner = inner

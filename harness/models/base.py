@@ -17,6 +17,8 @@ class ModelBackend(ABC):
     model_id: str
     #: False for backends whose outputs do not depend on pixels (baselines): the runner then never renders
     needs_images: bool = True
+    #: what follows ``prefix:`` in a --model spec, as `harness list` shows it
+    spec_hint: str = "PATH"
 
     @classmethod
     @abstractmethod

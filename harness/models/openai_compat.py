@@ -123,6 +123,8 @@ class Endpoint:
 class OpenAIBackend(ModelBackend):
     """Any OpenAI-compatible chat-completions server (vllm serve, SGLang, hosted APIs), images sent inline."""
 
+    spec_hint = "URL#MODEL_NAME"
+
     needs_images = True
 
     def __init__(self, endpoint: Endpoint, options: OpenAIOptions | None = None):

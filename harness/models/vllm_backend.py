@@ -212,6 +212,8 @@ def serve_command(model: str, options: VLLMOptions, limits: Mapping[str, Any], c
 class VLLMBackend(ModelBackend):
     """vLLM's offline engine (CUDA): LLM.chat with the model's own template, tensor and data parallel."""
 
+    spec_hint = "PATH_OR_HUB_ID"
+
     needs_images = True
 
     def __init__(self, model: str, options: VLLMOptions | None = None):
