@@ -64,7 +64,8 @@ class HFOptions:
 
 
 class TransformersBackend(ModelBackend):
-    """A local checkpoint directory (given alone or as transformers:DIR) through transformers' AutoModelForImageTextToText and AutoProcessor."""
+    """A local checkpoint directory (given alone or as transformers:DIR) through transformers'
+    AutoModelForImageTextToText and AutoProcessor."""
 
     spec_hint = "CHECKPOINT_DIR"
 
