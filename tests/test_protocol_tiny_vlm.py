@@ -52,3 +52,22 @@ def test_harness_run_with_the_tiny_checkpoint_end_to_end(tiny_vlm_dir, tmp_path)
     again = evaluate(spec, tmp_path / "run")
     assert again.results["requests"]["generated"] == 0
     assert again.results["metrics"]["bleu4"]["value"] == first.results["metrics"]["bleu4"]["value"]
+
+
+def test_verification_as_a_second_turn_of_the_report_conversation(tiny_vlm_dir, ct_test_set):
+    """evidence.verify_context=conversation: the model's own report is in context, images of both turns in order."""
+    from tasks.ct_tumor.task import CTTumorTask
+
+    task = CTTumorTask({"evidence": {"verify_context": "conversation"}})
+    case = next(c for c in ct_test_set.cases if c.lesions)
+    (report_req,) = task.requests(case, "report", {})
+    report = Prediction("k", case.case_id, "report", "oracle", task.reference_answer(report_req), 0.0)
+    (req,) = task.requests(case, "verify", {"report": report})
+    assert [m["role"] for m in req.messages] == ["user", "assistant", "user"]
+    placeholders = sum(1 for m in req.messages if isinstance(m["content"], list)
+                       for p in m["content"] if p["type"] == "image")
+    assert placeholders == len(req.load_images()) == 34 + 3
+    backend = TransformersBackend.from_spec(str(tiny_vlm_dir), {"device": "cpu"})
+    (text,) = backend.generate([req], SAMPLING)
+    assert isinstance(text, str)
+    assert task.version != CTTumorTask().version

@@ -95,6 +95,8 @@ class CTTumorTask(Task):
         self.views = ViewConfig.from_dict(cfg["views"])
         self.phantom = PhantomConfig(**{**cfg["phantom"], "shape": tuple(cfg["phantom"]["shape"])})
         ev = cfg["evidence"]
+        if ev["verify_context"] not in ("fresh", "conversation"):
+            raise HarnessError(f"evidence.verify_context must be 'fresh' or 'conversation', got {ev['verify_context']!r}")
         self.stages = ("report",) + (("verify",) if ev["verify"] else ()) + (("probe",) if ev["probes"] else ())
 
     @cached_property
@@ -192,9 +194,17 @@ class CTTumorTask(Task):
             return []  # no key slice named: nothing to verify (localization counts it as missing)
         text = evidence.VERIFY_INSTRUCTION.format(k=answer.fields["key_slice"])
         content = [{"type": "image"}, {"type": "image"}, {"type": "image"}, {"type": "text", "text": text}]
+        info = {"key_point": kp, "key_slice": answer.fields["key_slice"]}
+        if self.cfg["evidence"]["verify_context"] == "conversation":
+            # The second turn of the report's own conversation: the model sees its global view and its report
+            # again before the local views (images of both turns, in order).
+            report = self._report_request(case)
+            messages = (*report.messages, {"role": "assistant", "content": previous["report"].text},
+                        {"role": "user", "content": content})
+            return [Request(case=case, kind="verify", messages=messages, info=info,
+                            load_images=lambda c=case, p=kp: self.global_view(c) + self.plane_views(c, p))]
         return [Request(case=case, kind="verify", messages=({"role": "user", "content": content},),
-                        load_images=lambda c=case, p=kp: self.plane_views(c, p),
-                        info={"key_point": kp, "key_slice": answer.fields["key_slice"]})]
+                        load_images=lambda c=case, p=kp: self.plane_views(c, p), info=info)]
 
     def plane_views(self, case: Case, kp: evidence.KeyPoint) -> list[Any]:
         vol = self._volume(case)
