@@ -145,6 +145,7 @@ class MetricValue:
     n: int = 0
     variant: str = ""
     reason: str | None = None
+    higher_is_better: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -56,7 +56,8 @@ def score(task: Task, cases: Sequence[Case], predictions: Mapping[str, Mapping[s
     for metric in load_metrics(metric_names):
         reason = metric.unavailable(task, items)
         if reason:
-            values += [MetricValue(name=o, status="not_run", variant=metric.variant, reason=reason)
+            values += [MetricValue(name=o, status="not_run", variant=metric.variant, reason=reason,
+                                   higher_is_better=metric.better_when_higher(o))
                        for o in metric.outputs]
             continue
         rows = metric.per_case(items)
@@ -68,9 +69,10 @@ def score(task: Task, cases: Sequence[Case], predictions: Mapping[str, Mapping[s
             n = metric.count(rows, o)
             if agg.get(o) is None:
                 values.append(MetricValue(name=o, status="not_run", variant=metric.variant, n=n,
-                                          reason="no case to which it applies"))
+                                          reason="no case to which it applies",
+                                          higher_is_better=metric.better_when_higher(o)))
                 continue
             lo, hi = cis[o]
             values.append(MetricValue(name=o, status="ok", value=float(agg[o]), ci_low=lo, ci_high=hi, n=n,
-                                      variant=metric.variant))
+                                      variant=metric.variant, higher_is_better=metric.better_when_higher(o)))
     return Scores(metrics=tuple(values), samples=tuple(samples))

@@ -26,6 +26,12 @@ class Metric(ABC):
     #: how exactly it is computed (tokenizer, casing, micro/macro...); stored with every result
     variant: str = ""
     higher_is_better: bool = True
+    #: outputs where lower is better, for metrics that report both kinds (a distance beside a hit rate)
+    lower_is_better: frozenset[str] = frozenset()
+
+    @classmethod
+    def better_when_higher(cls, output: str) -> bool:
+        return cls.higher_is_better and output not in cls.lower_is_better
 
     def unavailable(self, task: Task, items: Sequence[ScoredItem]) -> str | None:
         """Why this metric cannot run here (missing extra, no masks...), or None when it can."""

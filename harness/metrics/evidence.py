@@ -54,7 +54,7 @@ class LocalizationMetric(Metric):
 
     name = "localization"
     outputs = ("key_slice_hit", "key_slice_distance_mm", "key_slice_missing")
-    higher_is_better = True
+    lower_is_better = frozenset({"key_slice_distance_mm", "key_slice_missing"})
     variant = ("over cases with a tumor in the masks: hit = the named slice cuts a tumor whose organ and side the "
                "report states; distance = mm along z from the named slice to the nearest slice of such a tumor "
                "(of any tumor if the report states none), lower is better; missing = no valid key slice named")
@@ -175,6 +175,7 @@ class ProbeMetric(Metric):
     name = "probes"
     outputs = ("false_rejection", "true_acceptance", "balanced_accuracy", "history_repeat_rate",
                "ba_yesno", "ba_history", "ba_draft", "probe_unparseable")
+    lower_is_better = frozenset({"history_repeat_rate", "probe_unparseable"})
     variant = ("one probe per case, style rotating; accepted = 'yes' (yes/no), or the returned report states the "
                "probed (organ, side) [and count] (history, draft); false_rejection = share of false probes not "
                "accepted, true_acceptance = share of true probes accepted, balanced_accuracy = their mean (pooled "
