@@ -93,7 +93,7 @@ def cpu_trl(args: argparse.Namespace) -> dict[str, Any]:
 
 def finished(out: Path):
     """A phase that a previous run of this script finished (rerunning the script resumes after a crash)."""
-    from baselines.trainer.grpo import SUMMARY, TrainResult
+    from baselines.trainer.run import SUMMARY, TrainResult
     from baselines.trainer.logs import LOG_FILE, read_log
 
     summary = out / SUMMARY
