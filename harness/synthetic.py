@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from harness.fileio import atomic_directory
 from harness.loaders.manifest import MANIFEST
 
 
@@ -26,9 +25,7 @@ def build_set(target: Path, build_case: Callable[[Any], dict[str, Any]], jobs: S
     ``build_case(job)`` receives each job with the building directory appended as its last element."""
     if (target / MANIFEST).exists():
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".building-", dir=target.parent))
-    try:
+    with atomic_directory(target) as tmp:
         for sub in subdirs:
             (tmp / sub).mkdir()
         full_jobs = [(*job, str(tmp)) for job in jobs]
@@ -41,11 +38,4 @@ def build_set(target: Path, build_case: Callable[[Any], dict[str, Any]], jobs: S
         with open(tmp / MANIFEST, "w") as fh:
             for row in rows:
                 fh.write(json.dumps(row, sort_keys=True) + "\n")
-        try:
-            tmp.rename(target)
-        except OSError:  # another process finished the same set first: theirs is identical
-            shutil.rmtree(tmp, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return target

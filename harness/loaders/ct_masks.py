@@ -16,9 +16,6 @@ metrics find each lesion by its own label, as on the phantoms. Everything is cac
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +24,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from harness.errors import DataError
+from harness.fileio import atomic_directory
 from harness.loaders.base import file_stamp
 from harness.phantoms.ct import TUMOR_LABEL_BASE, anatomy
 from harness.reports import write_report
@@ -101,20 +99,11 @@ def truth_from_masks(case_id: str, image_path: Path, label_path: Path, roles: Ma
         return _from_json(json.loads(manifest.read_text()), directory)
     d = _compute(case_id, image_path, label_path, roles, min_lesion_mm)
     labels_img = d.pop("_labels_img")
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".building-", dir=directory.parent))
-    try:
+    with atomic_directory(directory) as tmp:
         import nibabel as nib
 
         nib.save(labels_img, str(tmp / "labels.nii.gz"))
         (tmp / "truth.json").write_text(json.dumps(d, sort_keys=True))
-        try:
-            os.rename(tmp, directory)
-        except OSError:  # built by another process meanwhile: identical
-            shutil.rmtree(tmp, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return _from_json(d, directory)
 
 

@@ -10,13 +10,11 @@ window never reads a stale array. ``benchmarks/bench_ct_loading.py`` measures bo
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from harness.fileio import atomic_directory
 from harness.imaging import Volume, Window, load_volume
 from harness.loaders.base import file_stamp
 from harness.schema import stable_hash
@@ -54,19 +52,10 @@ class VolumeCache:
         return vol
 
     def _store(self, entry: Path, vol: Volume) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".building-", dir=self.root))
-        try:
+        with atomic_directory(entry) as tmp:
             np.save(tmp / "image.npy", np.ascontiguousarray(vol.image, dtype=np.float32))
             if vol.labels is not None:
                 np.save(tmp / "labels.npy", np.ascontiguousarray(vol.labels))
             (tmp / "meta.json").write_text(json.dumps({"affine": np.asarray(vol.affine).tolist(),
                                                        "spacing": list(vol.spacing),
                                                        "labels": vol.labels is not None}))
-            try:
-                os.rename(tmp, entry)
-            except OSError:  # written by another process meanwhile: identical
-                shutil.rmtree(tmp, ignore_errors=True)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise

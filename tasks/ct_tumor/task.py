@@ -94,6 +94,7 @@ class CTTumorTask(Task):
         self.cfg = cfg
         self.views = ViewConfig.from_dict(cfg["views"])
         self.phantom = PhantomConfig(**{**cfg["phantom"], "shape": tuple(cfg["phantom"]["shape"])})
+        self._volumes = VolumeCache(default_cache_dir() / "volumes")  # load(cache_dir=...) moves it
         ev = cfg["evidence"]
         if ev["verify_context"] not in ("fresh", "conversation"):
             raise HarnessError(f"evidence.verify_context must be 'fresh' or 'conversation', got {ev['verify_context']!r}")
@@ -141,8 +142,7 @@ class CTTumorTask(Task):
     def _volume(self, case: Case):
         """The windowed RAS volume: from the on-disk array cache after its first load (the report, verification
         and probe steps each render the same case)."""
-        cache = getattr(self, "_volumes", None) or VolumeCache(default_cache_dir() / "volumes")
-        return cache.load(case.image_path, None, self.views.window, mmap=True)
+        return self._volumes.load(case.image_path, None, self.views.window, mmap=True)
 
     def global_view(self, case: Case) -> list[Any]:
         vol = self._volume(case)
