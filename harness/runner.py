@@ -45,19 +45,25 @@ class PredictionLog:
     def __init__(self, path: Path):
         self.path = path
         self.by_key: dict[str, Prediction] = {}
+        self._torn_at: int | None = None  # byte offset of a torn last line, cut off before the next append
         if path.exists():
             self._read()
 
     def _read(self) -> None:
-        lines = self.path.read_text().splitlines()
+        data = self.path.read_bytes()
+        lines = data.split(b"\n")
+        offset = 0
         for lineno, line in enumerate(lines, 1):
+            start, offset = offset, offset + len(line) + 1
             if not line.strip():
                 continue
             try:
                 p = Prediction.from_dict(json.loads(line))
             except (ValueError, KeyError, TypeError):
-                # The last line of a run killed mid-write can be cut short; anything else is corruption.
-                if lineno == len(lines):
+                # The last line of a run killed mid-write can be cut short: remember where it starts, so that the
+                # next append cuts it off instead of burying the fragment mid-file. Anything else is corruption.
+                if lineno == len(lines) or (lineno == len(lines) - 1 and not lines[-1]):
+                    self._torn_at = start
                     continue
                 raise HarnessError(f"{self.path}, line {lineno}: not a prediction record") from None
             self.by_key[p.key] = p
@@ -67,11 +73,14 @@ class PredictionLog:
 
     def append(self, predictions: Iterable[Prediction]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path, "a") as fh:
-            if fh.tell() and not self._ends_with_newline():
-                fh.write("\n")  # after a torn last line, start clean
+        with open(self.path, "ab") as fh:
+            if self._torn_at is not None:
+                fh.truncate(self._torn_at)  # drop the torn tail of a killed run; "a" mode then writes at the end
+                self._torn_at = None
+            elif fh.tell() and not self._ends_with_newline():
+                fh.write(b"\n")  # a complete last record whose newline was lost
             for p in predictions:
-                fh.write(p.to_json() + "\n")
+                fh.write((p.to_json() + "\n").encode())
                 self.by_key[p.key] = p
             fh.flush()
             os.fsync(fh.fileno())

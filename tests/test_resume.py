@@ -74,3 +74,76 @@ def test_sigkill_halfway_then_resume(tmp_path, ct_test_set):
                                           "by_stage": {"report": 12 - saved}}
     lines = log.read_text().splitlines()
     assert len({l for l in lines if l.strip()}) == 12
+
+
+BIG_ANSWER_MODEL = textwrap.dedent('''
+    import sys, time
+    from pathlib import Path
+    import harness.runner
+    from harness.evaluate import RunSpec, evaluate
+    from harness.models.base import ModelBackend
+    from harness.registry import MODELS
+
+    class SlowDisk:
+        """A file whose writes reach the disk 64 KiB at a time, so that the parent can kill -9 mid-record."""
+        def __init__(self, fh):
+            self.fh = fh
+        def write(self, data):
+            for i in range(0, len(data), 1 << 16):
+                self.fh.write(data[i:i + (1 << 16)])
+                self.fh.flush()
+                time.sleep(0.02)
+        def __getattr__(self, name):
+            return getattr(self.fh, name)
+        def __enter__(self):
+            return self
+        def __exit__(self, *exc):
+            return self.fh.__exit__(*exc)
+
+    harness.runner.open = lambda *a, **k: SlowDisk(open(*a, **k))
+
+    class Big(ModelBackend):
+        model_id = "test:resumable"
+        needs_images = False
+        @classmethod
+        def from_spec(cls, spec, options):
+            return cls()
+        def generate(self, requests, sampling):
+            # the third answer is 1 MB: the kill lands while it is being written
+            return [("x" * 1_000_000 if r.case.case_id.endswith("2") else "") +
+                    f"<report>case {r.case.case_id}</report><key_slice>1</key_slice>" for r in requests]
+
+    MODELS.register("resumable", Big)
+    evaluate(RunSpec(model="resumable:x", task="ct_tumor", limit=6, batch_size=1, n_boot=10,
+                     task_options={"evidence": {"verify": False, "probes": False}}), Path(sys.argv[1]))
+''')
+
+
+def test_sigkill_during_a_1mb_write_then_resume_and_score(tmp_path, ct_test_set):
+    """A torn last line is cut off before the rerun appends, so the log stays readable for score and submit."""
+    from harness.evaluate import rescore
+
+    run_dir = tmp_path / "run"
+    log = run_dir / "predictions.jsonl"
+    proc = subprocess.Popen([sys.executable, "-c", BIG_ANSWER_MODEL, str(run_dir)], env=os.environ.copy())
+    deadline = time.time() + 60
+    while time.time() < deadline and not (log.exists() and log.stat().st_size > 300_000):
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    raw = log.read_bytes()
+    assert not raw.endswith(b"\n") and 300_000 < len(raw) < 1_000_000, "the kill should land mid-record"
+    complete = raw.count(b"\n")
+    assert complete == 2
+
+    Counting.calls = 0
+    MODELS.register("resumable", Counting)
+    try:
+        result = evaluate(RunSpec(model="resumable:x", task="ct_tumor", limit=6, batch_size=1, n_boot=10,
+                                  task_options={"evidence": {"verify": False, "probes": False}}), run_dir)
+    finally:
+        MODELS.unregister("resumable")
+    assert Counting.calls == 4 and result.results["n_cases"] == 6
+    lines = log.read_text().splitlines()
+    assert len(lines) == 6 and all(l.startswith("{") and l.endswith("}") for l in lines)
+    assert rescore(run_dir).results["n_cases"] == 6  # `harness score` reads the whole log again
