@@ -23,6 +23,7 @@ metrics_app = typer.Typer(no_args_is_help=True, help="Metric utilities.")
 app.add_typer(metrics_app, name="metrics")
 
 from harness.cli_support import console, err_console, friendly_errors  # noqa: E402
+from rich.markup import escape  # noqa: E402
 
 
 def _slug(text: str) -> str:
@@ -71,7 +72,7 @@ def results_table(results: dict[str, Any], title: str | None = None) -> Table:
     table.add_column("n", justify="right")
     for name, m in results["metrics"].items():
         if m["status"] != "ok":
-            table.add_row(name, "[yellow]not run[/]", m.get("reason") or "", "")
+            table.add_row(name, "[yellow]not run[/]", escape(m.get("reason") or ""), "")
             continue
         ci = f"[{m['ci_low']:.3f}, {m['ci_high']:.3f}]" if m.get("ci_low") is not None else "-"
         table.add_row(name, f"{m['value']:.3f}", ci, str(m["n"]))
@@ -129,7 +130,7 @@ def run(
     req = r["requests"]
     skipped = r.get("data_info", {}).get("skipped")
     if skipped:
-        err_console.print(f"[yellow]skipped {skipped} malformed records of {data} (--skip-bad); see data_info in "
+        err_console.print(f"[yellow]skipped {skipped} malformed records of {escape(str(data))} (--skip-bad); see data_info in "
                           "results.json[/]")
     console.print(f"requests: {req['requests']} ({req['cached']} from the cache, {req['generated']} generated) · "
                   f"run dir: {run_dir}")
@@ -228,7 +229,7 @@ def data_make(
     if not hasattr(t, "write_synthetic"):
         raise HarnessError(f"task '{task}' has no synthetic set writer")
     directory, data_hash, count = t.write_synthetic(out, split=split, n_cases=n, seed=seed)
-    console.print(f"wrote {count} cases to {directory} (data hash {data_hash})")
+    console.print(f"wrote {count} cases to {directory} (data hash {data_hash})", markup=False)
 
 
 @metrics_app.command("check")

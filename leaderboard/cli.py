@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from harness.cli_support import console, err_console, friendly_errors
@@ -80,7 +81,7 @@ def build(
     for t, n in report.ranked.items():
         console.print(f"{t}: {n} ranked")
     for r in report.rejected:
-        err_console.print(f"[yellow]rejected[/] {r.file}: {r.reason}", highlight=False, markup=True, soft_wrap=True)
+        err_console.print(f"[yellow]rejected[/] {escape(str(r.file))}: {escape(str(r.reason))}", highlight=False, markup=True, soft_wrap=True)
     console.print(f"site: {report.site / 'index.html'} ({report.seconds['total']:.1f} s; {report.scored} "
                   "submissions re-scored, the rest from the score cache)")
     if strict and report.rejected:
