@@ -229,7 +229,8 @@ def data_make(
     if not hasattr(t, "write_synthetic"):
         raise HarnessError(f"task '{task}' has no synthetic set writer")
     directory, data_hash, count = t.write_synthetic(out, split=split, n_cases=n, seed=seed)
-    console.print(f"wrote {count} cases to {directory} (data hash {data_hash})", markup=False)
+    console.print(f"wrote {count} cases to {directory} (data hash {data_hash}); evaluate them with "
+                  f"`harness run --data {out}`", markup=False)
 
 
 @metrics_app.command("check")

@@ -327,7 +327,10 @@ def test_load_data_reads_a_made_set_or_a_dataset(msd_liver, tmp_path):
     assert made.cases == tuple(read_manifest(directory)[0])
     root, _ = msd_liver
     assert load_data(root, "ct_tumor", cache_dir=tmp_path / "cache").info["dataset"] == "msd"
-    with pytest.raises(HarnessError, match="no known dataset layout"):  # the folder above the set is no set
+    # `harness data make DIR` writes DIR/ct_tumor-test-<hash>/: --data DIR finds the one set inside
+    assert load_data(tmp_path / "made", "ct_tumor").data_hash == data_hash
+    CTTumorTask().write_synthetic(tmp_path / "made", n_cases=2)
+    with pytest.raises(HarnessError, match="holds 2 sets"):
         load_data(tmp_path / "made", "ct_tumor")
 
 

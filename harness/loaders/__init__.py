@@ -113,13 +113,15 @@ def load_data(path: str | Path, task, dataset: str | None = None, skip_bad: bool
               cache_dir: str | Path | None = None, limit: int | None = None) -> Dataset:
     """What ``--data PATH`` means for any task: a set written by ``harness data make`` (its ``cases.jsonl``),
     else a public dataset on disk through ``load_dataset`` (``dataset`` names its layout)."""
-    from harness.loaders.manifest import is_manifest_dir, read_manifest
+    from harness.loaders.manifest import manifest_dir, read_manifest
 
     path = Path(path)
-    if dataset is None and is_manifest_dir(path):
-        cases, data_hash = read_manifest(path)
-        return Dataset(cases=tuple(cases), data_hash=data_hash, source=str(path.resolve()),
-                       info={"dataset": "manifest"})
+    directory = manifest_dir(path) if dataset is None else None
+    if directory is not None:
+        bad = BadRecords(skip=skip_bad)
+        cases, data_hash = read_manifest(directory, bad)
+        return Dataset(cases=tuple(cases[:limit] if limit is not None else cases), data_hash=data_hash,
+                       source=str(directory.resolve()), info={"dataset": "manifest", **bad.info()})
     return load_dataset(path, task, dataset=dataset, skip_bad=skip_bad, split=split, cache_dir=cache_dir, limit=limit)
 
 
