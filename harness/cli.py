@@ -151,6 +151,11 @@ def score(
     console.print(results_table(result.results))
 
 
+from harness.cli_score_reports import score_reports_command  # noqa: E402
+
+app.command("score-reports")(score_reports_command)
+
+
 @app.command()
 @friendly_errors
 def compare(

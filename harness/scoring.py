@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -17,6 +17,12 @@ from harness.task import ScoredItem, Task
 class Scores:
     metrics: tuple[MetricValue, ...]
     samples: tuple[dict[str, Any], ...]  # one per case, JSON-able
+    # each metric's per-case rows (with its sufficient statistics), kept only when asked for: paired tests need them
+    rows: Mapping[str, Sequence[Mapping[str, Any]]] = field(default_factory=dict)
+
+
+#: resamples x cases drawn at once: bounds the bootstrap's memory on 100,000 cases (1000 x 100,000 int64 is 800 MB)
+BOOTSTRAP_BLOCK = 4_000_000
 
 
 def load_metrics(names: Sequence[str]) -> list[Metric]:
@@ -29,8 +35,12 @@ def bootstrap_cis(metric: Metric, rows: Sequence[Mapping[str, Any]], n_boot: int
     corpus-level metrics too, whose rows hold sufficient statistics), take the quantiles per output."""
     draws: dict[str, np.ndarray] = {o: np.empty(0) for o in metric.outputs}
     if n_boot > 0 and len(rows) >= 2:
-        resamples = np.random.default_rng(seed).integers(len(rows), size=(n_boot, len(rows)))
-        draws = metric.bootstrap_draws(rows, resamples)
+        # drawn in blocks: the same numbers as one (n_boot, n) draw, without holding it all at once
+        rng = np.random.default_rng(seed)
+        block = max(1, BOOTSTRAP_BLOCK // len(rows))
+        parts = [metric.bootstrap_draws(rows, rng.integers(len(rows), size=(min(block, n_boot - start), len(rows))))
+                 for start in range(0, n_boot, block)]
+        draws = {o: np.concatenate([p.get(o, np.empty(0)) for p in parts]) for o in metric.outputs}
     out: dict[str, tuple[float | None, float | None]] = {}
     for o, values in draws.items():
         if metric.count(rows, o) < 2 or values.size == 0:
@@ -42,7 +52,10 @@ def bootstrap_cis(metric: Metric, rows: Sequence[Mapping[str, Any]], n_boot: int
 
 
 def score(task: Task, cases: Sequence[Case], predictions: Mapping[str, Mapping[str, Prediction]],
-          metric_names: Sequence[str], n_boot: int = 1000, seed: int = 0) -> Scores:
+          metric_names: Sequence[str], n_boot: int = 1000, seed: int = 0,
+          progress: Callable[[str, int, int], None] | None = None, keep_rows: bool = False) -> Scores:
+    """Every metric over every case, with bootstrap CIs; ``progress(metric, done, total)`` is called as each metric
+    starts and once at the end."""
     items = [ScoredItem(case=c, answer=task.parse(c, predictions.get(c.case_id, {})),
                         predictions=predictions.get(c.case_id, {})) for c in cases]
     samples: list[dict[str, Any]] = [
@@ -53,7 +66,11 @@ def score(task: Task, cases: Sequence[Case], predictions: Mapping[str, Mapping[s
          "scores": {}}
         for it in items]
     values: list[MetricValue] = []
-    for metric in load_metrics(metric_names):
+    kept: dict[str, Sequence[Mapping[str, Any]]] = {}
+    metrics = load_metrics(metric_names)
+    for done, metric in enumerate(metrics):
+        if progress:
+            progress(metric.name, done, len(metrics))
         reason = metric.unavailable(task, items)
         if reason:
             values += [MetricValue(name=o, status="not_run", variant=metric.variant, reason=reason,
@@ -61,6 +78,8 @@ def score(task: Task, cases: Sequence[Case], predictions: Mapping[str, Mapping[s
                        for o in metric.outputs]
             continue
         rows = metric.per_case(items)
+        if keep_rows:
+            kept[metric.name] = rows
         for sample, row in zip(samples, rows):
             sample["scores"].update(metric.sample_view(row))
         agg = metric.aggregate(rows)
@@ -75,4 +94,6 @@ def score(task: Task, cases: Sequence[Case], predictions: Mapping[str, Mapping[s
             lo, hi = cis[o]
             values.append(MetricValue(name=o, status="ok", value=float(agg[o]), ci_low=lo, ci_high=hi, n=n,
                                       variant=metric.variant, higher_is_better=metric.better_when_higher(o)))
-    return Scores(metrics=tuple(values), samples=tuple(samples))
+    if progress:
+        progress("", len(metrics), len(metrics))
+    return Scores(metrics=tuple(values), samples=tuple(samples), rows=kept)
