@@ -110,6 +110,9 @@ def load_volume(image_path: str | Path, label_path: str | Path | None = None, wi
         out = _pipeline(tuple(data), pixdim, reader_for(image_path))(data)
     except Exception as exc:  # MONAI wraps reader errors in RuntimeError chains; name the file instead
         raise DataError(f"{image_path}: cannot be read as a medical image ({_root_cause(exc)})") from None
+    if out["image"].shape[0] != 1:  # MONAI reads a 4D file's frames as channels: refuse, never keep the first
+        raise DataError(f"{image_path}: expected a 3D volume, got {out['image'].shape[0]} frames of "
+                        f"{tuple(out['image'].shape[1:])}")
     hu = np.asarray(out["image"])[0]
     if hu.size == 0:
         raise DataError(f"{image_path}: the image holds no voxels")

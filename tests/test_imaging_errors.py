@@ -42,3 +42,12 @@ def test_nan_voxels_are_refused(tmp_path):
     nib.save(nib.Nifti1Image(arr, np.eye(4)), path)
     with pytest.raises(DataError, match="nan.nii.gz: 1 voxels are NaN"):
         load_volume(path)
+
+
+def test_4d_nifti_is_refused_not_read_as_its_first_frame(tmp_path):
+    path = tmp_path / "series.nii.gz"
+    nib.save(nib.Nifti1Image(np.zeros((10, 11, 12, 2), np.float32), np.eye(4)), path)
+    with pytest.raises(DataError, match=r"series\.nii\.gz: expected a 3D volume, got 2 frames"):
+        load_volume(path)
+    nib.save(nib.Nifti1Image(np.zeros((10, 11, 12, 1), np.float32), np.eye(4)), path)
+    assert load_volume(path).image.shape == (10, 11, 12)  # one frame is a 3D volume

@@ -276,6 +276,16 @@ def test_truncated_ct_rate_volume_header_is_named(tmp_path):
         load_dataset(tmp_path, "ct_tumor", cache_dir=tmp_path / "cache")
 
 
+def test_ct_rate_refuses_a_4d_volume_instead_of_reading_its_first_frame(tmp_path):
+    _ct_rate(tmp_path, ["valid_1_a_1.nii.gz", "valid_2_a_1.nii.gz"])
+    path = tmp_path / "dataset" / "valid_fixed" / "valid_1" / "valid_1_a" / "valid_1_a_1.nii.gz"
+    _save(path, np.zeros((24, 20, 12, 3), np.int16), np.diag([-0.75, -0.75, 1.5, 1.0]))
+    with pytest.raises(DataError, match=r"valid_1_a_1\.nii\.gz: expected a 3D volume, got shape \(24, 20, 12, 3\)"):
+        load_dataset(tmp_path, "ct_tumor", cache_dir=tmp_path / "cache")
+    ds = load_dataset(tmp_path, "ct_tumor", cache_dir=tmp_path / "cache", skip_bad=True)
+    assert [c.case_id for c in ds.cases] == ["valid_2_a_1"] and ds.info["skipped"] == 1
+
+
 def test_unknown_layout_and_wrong_task_are_explained(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(HarnessError, match="no known dataset layout"):

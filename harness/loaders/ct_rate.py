@@ -42,12 +42,14 @@ def ras_shape(path: Path) -> tuple[list[int], list[float]]:
 
     try:
         img = nib.load(str(path))
-        shape = img.shape[:3]
+        shape = img.shape
         ornt = io_orientation(img.affine)
         zooms = img.header.get_zooms()[:3]
     except Exception as exc:  # nibabel raises several types on a broken header
         raise DataError(f"{path}: cannot be read as NIfTI ({type(exc).__name__}: {exc})") from None
-    if len(shape) != 3:
+    if len(shape) == 4 and shape[3] == 1:  # a 3D volume stored with one frame, as the mask loaders accept
+        shape = shape[:3]
+    if len(shape) != 3:  # a 4D series would silently be evaluated on its first frame
         raise DataError(f"{path}: expected a 3D volume, got shape {img.shape}")
     out_shape, out_zoom = [0, 0, 0], [0.0, 0.0, 0.0]
     for src, (dst, _) in enumerate(ornt):
