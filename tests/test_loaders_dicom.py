@@ -70,7 +70,8 @@ def test_a_truncated_slice_names_its_file_and_skip_bad_drops_its_series(folder, 
     victim = sorted(second.iterdir())[2]
     blob = victim.read_bytes()
     victim.write_bytes(blob[: len(blob) - 300])  # pixel data cut short, as by an interrupted copy
-    with pytest.raises(DataError, match=rf"{victim.name}: cannot read the image of this DICOM slice"):
+    with pytest.raises(DataError, match=rf"{victim.name}: cannot read the image of this DICOM slice \(its pixel data "
+                                        r"is cut short: 212 of 512 bytes \(a truncated file\?\)\)"):
         load_dataset(folder, "ct_tumor", cache_dir=tmp_path / "cache")
     ds = load_dataset(folder, "ct_tumor", cache_dir=tmp_path / "cache", skip_bad=True)
     assert len(ds.cases) == 1 and ds.info["skipped"] == 1
@@ -105,3 +106,12 @@ def test_reports_csv_gives_the_reference(folder, tmp_path):
         w.writerow([uid, "FINDINGS: No focal lesion in the liver. IMPRESSION: No evidence of tumor."])
     (case,) = load_dataset(folder, "ct_tumor", cache_dir=tmp_path / "cache").cases
     assert case.reference_report.startswith("FINDINGS: No focal lesion") and case.meta["has_report"]
+
+
+def test_renamed_dicomdir_index_files_are_recognised_by_content(folder, tmp_path):
+    index = TEST_FILES / "dicomdirtests" / "DICOMDIR"
+    shutil.copy(index, folder / "DICOMDIR.bak")
+    shutil.copy(index, folder / "patient1" / "INDEX.dcm")
+    ds = load_dataset(folder, "ct_tumor", cache_dir=tmp_path / "cache")  # strict: no bad record
+    assert len(ds.cases) == 1 and ds.info["skipped"] == 0
+    assert ds.info["ignored"] == {"DICOMDIR index file": 2, "localizer series": 1}

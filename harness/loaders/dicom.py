@@ -15,6 +15,7 @@ and every reference-based metric is as meaningless as it is for any unlabelled s
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ from harness.loaders.base import BadRecords, Loader, file_stamp, read_csv
 from harness.schema import Case, stable_hash
 
 VERSION = "dicom-series/1"
+#: Media Storage Directory Storage: the SOP class of a DICOMDIR index, whatever the file is called
+DICOMDIR_SOP_CLASS = "1.2.840.10008.1.3.10"
 #: relative deviation of a slice gap from the median gap that still counts as evenly spaced
 SPACING_TOLERANCE = 0.05
 REPORTS = "reports.csv"
@@ -52,6 +55,20 @@ class Slice:
     orientation: np.ndarray
     spacing: tuple[float, float]
     shape: tuple[int, int]
+
+
+def _is_index(ds) -> bool:
+    sop_class = str(getattr(getattr(ds, "file_meta", None), "MediaStorageSOPClassUID", "") or "")
+    return sop_class == DICOMDIR_SOP_CLASS or "DirectoryRecordSequence" in ds
+
+
+def _pixel_error(exc: Exception) -> str:
+    """pydicom's reason a slice's pixels cannot be read, whole (a cut sentence reads as a different claim)."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    short = re.search(r"pixel data is less than expected \((\d+) vs (\d+) bytes\)", text)
+    if short:
+        return f"its pixel data is cut short: {short.group(1)} of {short.group(2)} bytes (a truncated file?)"
+    return f"{type(exc).__name__}: {text}"
 
 
 def _header(path: Path):
@@ -85,6 +102,9 @@ class DicomSeriesLoader(Loader):
         for f in dicom_files(path):
             ds = bad.attempt(_header, f)
             if ds is None:
+                continue
+            if _is_index(ds):  # a DICOMDIR copied or renamed (DICOMDIR.bak, INDEX) lists files; it is no slice
+                bad.ignore("DICOMDIR index file")
                 continue
             uid = str(getattr(ds, "SeriesInstanceUID", "") or "")
             if not uid:
@@ -168,8 +188,7 @@ def read_series(files: list[Path]) -> tuple[np.ndarray, np.ndarray]:
             ds = pydicom.dcmread(str(f))
             arr = ds.pixel_array
         except Exception as exc:  # truncated pixel data raises ValueError; broken headers many others
-            raise DataError(f"{f}: cannot read the image of this DICOM slice ({type(exc).__name__}: "
-                            f"{str(exc).splitlines()[0][:160]})") from None
+            raise DataError(f"{f}: cannot read the image of this DICOM slice ({_pixel_error(exc)})") from None
         try:
             pos = np.array([float(v) for v in ds.ImagePositionPatient])
             ori = np.array([float(v) for v in ds.ImageOrientationPatient])
