@@ -59,21 +59,9 @@ def test_unknown_model_is_one_line():
     assert res.exit_code == 2 and "neither a local checkpoint" in res.output
 
 
-def test_corrupt_volume_in_a_data_set_is_one_line(tmp_path):
-    """A real model needs pixels: a broken NIfTI is reported by name, without a traceback."""
-    from harness.registry import MODELS
-    from harness.models.base import ModelBackend
-
-    class PixelModel(ModelBackend):
-        model_id = "test:pixels"
-
-        @classmethod
-        def from_spec(cls, spec, options):
-            return cls()
-
-        def generate(self, requests, sampling):
-            return [str(len(r.load_images())) for r in requests]
-
+def test_a_nan_volume_in_a_data_set_is_refused_at_load_and_skipped_with_skip_bad(tmp_path):
+    """A NaN scan is named in one line before any model work, even for a baseline that draws no images (which
+    would otherwise score it 1.0); --skip-bad leaves it out and counts it."""
     made = _run("data", "make", str(tmp_path / "set"), "--n", "3")
     assert made.exit_code == 0, made.output
     directory = next((tmp_path / "set").glob("ct_tumor-test-*"))
@@ -81,16 +69,16 @@ def test_corrupt_volume_in_a_data_set_is_one_line(tmp_path):
     arr = np.asanyarray(nib.load(victim).dataobj).astype(np.float32)
     arr[0, 0, 0] = np.nan
     nib.save(nib.Nifti1Image(arr, nib.load(victim).affine), victim)
-    MODELS.register("pixels", PixelModel)
-    try:
-        res = _run("run", "--model", "pixels:x", "--data", str(directory), "--out", str(tmp_path / "r"),
-                   "--batch-size", "1")
-    finally:
-        MODELS.unregister("pixels")
+    args = ("run", "--model", "baseline:oracle", "--data", str(directory), "--bootstrap", "10")
+    res = _run(*args, "--out", str(tmp_path / "r"))
     assert res.exit_code == 2, res.output
     assert victim.name in res.output and "NaN" in res.output and "Traceback" not in res.output
-    # the case before the broken one was saved
-    assert len((tmp_path / "r" / "predictions.jsonl").read_text().splitlines()) == 1
+    assert not (tmp_path / "r" / "predictions.jsonl").exists()  # refused before any model work
+    res = _run(*args, "--out", str(tmp_path / "skip"), "--skip-bad")
+    assert res.exit_code == 0, res.output
+    results = json.loads((tmp_path / "skip" / "results.json").read_text())
+    assert results["n_cases"] == 2 and results["data_info"]["skipped"] == 1
+    assert victim.name in results["data_info"]["skipped_examples"][0]
 
 
 def test_list_shows_tasks_metrics_models():

@@ -12,9 +12,9 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import yaml
 
-from harness.errors import HarnessError
+from harness.errors import DataError, HarnessError
 from harness.imaging import Window, axial, coronal, sagittal, to_pil
-from harness.loaders import load_data
+from harness.loaders import BadRecords, load_data
 from harness.loaders.volume_cache import VolumeCache
 from harness.paths import default_cache_dir
 from harness.phantoms.ct import NORMAL_ORGANS, PhantomConfig
@@ -112,8 +112,9 @@ class CTTumorTask(Task):
              dataset: str | None = None, skip_bad: bool = False, limit: int | None = None) -> Dataset:
         self._volumes = VolumeCache((cache_dir or default_cache_dir()) / "volumes")
         if data is not None:
-            return load_data(Path(data), self.name, dataset=dataset, skip_bad=skip_bad, split=split,
-                             cache_dir=cache_dir, limit=limit)
+            ds = load_data(Path(data), self.name, dataset=dataset, skip_bad=skip_bad, split=split,
+                           cache_dir=cache_dir, limit=limit)
+            return self._check_volumes(ds, skip_bad, limit)
         if dataset is not None:
             raise HarnessError(f"--dataset {dataset} needs --data PATH (the dataset's folder on disk)")
         if split not in self.cfg["splits"]:
@@ -124,6 +125,29 @@ class CTTumorTask(Task):
         cases, data_hash = read_manifest(directory)
         return Dataset(cases=tuple(cases), data_hash=data_hash, source=f"synthetic:{directory}",
                        info={"split": split, "seed": int(spec["seed"]) + seed})
+
+    def _check_volumes(self, ds: Dataset, skip_bad: bool, limit: int | None) -> Dataset:
+        """Read every volume of a set on disk once, now, into the array cache the views are rendered from: a NaN,
+        4D or unreadable scan is refused (or with --skip-bad skipped and counted) before any model work, not in
+        the middle of a batch, and never evaluated by a model that draws no images. A rerun only opens the
+        cached arrays, which were checked when stored."""
+        bad = BadRecords(skip=skip_bad)
+        kept: list[Case] = []
+        for case in ds.cases:
+            if limit is not None and len(kept) >= limit:
+                break
+            if bad.attempt(self._volumes.load, case.image_path, None, self.views.window, mmap=True) is not None:
+                kept.append(case)
+        if not bad.count:
+            return Dataset(cases=tuple(kept), data_hash=ds.data_hash, source=ds.source, info=ds.info)
+        if not kept:
+            raise DataError(f"{ds.source}: no usable case; {bad.count} bad volume(s) skipped, e.g. {bad.messages[0]}")
+        info = dict(ds.info)
+        info["skipped"] = int(info.get("skipped", 0)) + bad.count
+        info["skipped_examples"] = list(info.get("skipped_examples", [])) + bad.messages
+        skipped_ids = sorted({c.case_id for c in ds.cases} - {c.case_id for c in kept})
+        return Dataset(cases=tuple(kept), data_hash=stable_hash([ds.data_hash, "skipped", skipped_ids]),
+                       source=ds.source, info=info)
 
     def write_synthetic(self, out: Path, split: str = "test", n_cases: int | None = None,
                         seed: int = 0) -> tuple[Path, str, int]:
