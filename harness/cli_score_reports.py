@@ -42,7 +42,7 @@ def score_reports_command(
 
     from harness.cli import results_table
     from harness.reports_io import ReadOptions
-    from harness.score_reports import ScoreRequest, score_reports
+    from harness.score_reports import ScoreRequest, read_inputs, score_reports
 
     if field and text_column and field != text_column:
         raise HarnessError(f"--field '{field}' and --text-column '{text_column}' name different fields; give one")
@@ -50,14 +50,15 @@ def score_reports_command(
                        metrics=tuple(m.strip() for m in metrics.split(",") if m.strip()) if metrics else None,
                        allow_missing=allow_missing, compare=compare, test=test, resamples=resamples, n_boot=n_boot,
                        seed=seed, read_options=ReadOptions(text_field=field or text_column, id_field=id_column))
+    inputs = read_inputs(req)  # before the progress bar: a malformed input is one line and nothing else
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err_console, transient=False) as bar:
-        handle = bar.add_task("reading", total=None)
+        handle = bar.add_task("scoring", total=None)
 
         def progress(metric: str, done: int, total: int) -> None:
             bar.update(handle, description=f"scoring {metric}" if metric else "scored", completed=done, total=total)
 
-        outcome = score_reports(req, progress=progress)
+        outcome = score_reports(req, progress=progress, inputs=inputs)
     r = outcome.results
     console.print(results_table(r))
     left = r["data_info"]["left_out"]

@@ -164,7 +164,7 @@ class ScoreOutcome:
 
 
 @dataclass(frozen=True)
-class _Inputs:
+class Inputs:
     predictions: ReportFile
     references: ReportFile
     other: ReportFile | None
@@ -174,7 +174,7 @@ class _Inputs:
     metric_names: tuple[str, ...] = field(default=())
 
 
-def _read_inputs(req: ScoreRequest) -> _Inputs:
+def read_inputs(req: ScoreRequest) -> "Inputs":
     """Read and check every input; nothing is written before this has passed."""
     if req.modality is not None and req.modality not in MODALITIES:
         raise HarnessError(f"--modality must be one of {', '.join(MODALITIES)}, got '{req.modality}'")
@@ -188,12 +188,13 @@ def _read_inputs(req: ScoreRequest) -> _Inputs:
     preds = read_reports(req.predictions, req.read_options)
     refs = read_reports(req.references, req.read_options)
     _same_kind(preds, refs)
+    check_one_prediction(preds, list(preds.texts))
     pairing = pair_ids(preds, refs, req.allow_missing)
-    check_one_prediction(preds, pairing.ids)
     other = None
     if req.compare is not None:
         other = read_reports(req.compare, req.read_options_compare or req.read_options)
         _same_kind(other, refs)
+        check_one_prediction(other, list(other.texts))
         other_pairing = pair_ids(other, refs, req.allow_missing)
         common = set(other_pairing.ids)
         pairing = Pairing(ids=tuple(i for i in pairing.ids if i in common),
@@ -201,12 +202,11 @@ def _read_inputs(req: ScoreRequest) -> _Inputs:
                           extra=pairing.extra)
         if not pairing.ids:
             raise DataError(f"{req.predictions}, {req.compare} and {req.references} share no id")
-        check_one_prediction(other, pairing.ids)
     if req.modality:
         modality, source = req.modality, "given (--modality)"
     else:
         modality, source = detect_modality([refs.texts[i][0] for i in pairing.ids])
-    return _Inputs(preds, refs, other, pairing, modality, source, tuple(metric_names))
+    return Inputs(preds, refs, other, pairing, modality, source, tuple(metric_names))
 
 
 def _same_kind(a: ReportFile, b: ReportFile) -> None:
@@ -217,9 +217,11 @@ def _same_kind(a: ReportFile, b: ReportFile) -> None:
                         f"is {keyed.format} with ids; give both as text files or both with ids")
 
 
-def score_reports(req: ScoreRequest, progress: Callable[[str, int, int], None] | None = None) -> ScoreOutcome:
+def score_reports(req: ScoreRequest, progress: Callable[[str, int, int], None] | None = None,
+                  inputs: Inputs | None = None) -> ScoreOutcome:
+    """Read (unless ``inputs`` were read already by ``read_inputs``), score and write."""
     t0 = time.perf_counter()
-    inputs = _read_inputs(req)
+    inputs = inputs or read_inputs(req)
     t_read = time.perf_counter() - t0
     task = ReportsTask(inputs.modality)
     model_id = inputs.predictions.path.name
@@ -246,7 +248,7 @@ def score_reports(req: ScoreRequest, progress: Callable[[str, int, int], None] |
     return ScoreOutcome(out=req.out, results=results, scores=scores, comparison=comparison)
 
 
-def _results(req: ScoreRequest, inputs: _Inputs, task: ReportsTask, scores: Scores, timings: Mapping[str, float],
+def _results(req: ScoreRequest, inputs: Inputs, task: ReportsTask, scores: Scores, timings: Mapping[str, float],
              comparison: Mapping[str, Any] | None) -> dict[str, Any]:
     from harness.evaluate import git_revision
 
