@@ -1,0 +1,71 @@
+"""Benchmark: `harness score-reports` on 100,000 report pairs, every default metric, 1000 bootstrap resamples.
+
+Target: under 5 minutes and under 2 GB of memory on the project machine (2 cores). Runs the command as a user
+does (a subprocess, with its progress bar) and reads its wall time and peak memory (maximum resident set size).
+
+    python benchmarks/bench_score_reports.py [--pairs 100000] [--seed 0] [--keep DIR]
+
+Pairs: CT reports written by the report writer from random findings (bench_clinical_metrics.py's generator), the
+candidate the same findings in other words or with one finding changed, removed or invented; written as R2Gen-style
+``test_result.json`` / ``test_refs.json`` ({id: [text]}).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_clinical_metrics import make_pairs  # noqa: E402
+
+TARGET_S = 300
+TARGET_MB = 2048
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--pairs", type=int, default=100_000)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--keep", type=Path, default=None, help="keep the input files and results here")
+    args = ap.parse_args()
+    work = args.keep or Path(tempfile.mkdtemp(prefix="bench-score-reports-"))
+    work.mkdir(parents=True, exist_ok=True)
+    t = time.perf_counter()
+    refs, cands = make_pairs(args.pairs, args.seed)
+    (work / "test_refs.json").write_text(json.dumps({f"study_{i}": [r] for i, r in enumerate(refs)}))
+    (work / "test_result.json").write_text(json.dumps({f"study_{i}": [c] for i, c in enumerate(cands)}))
+    print(f"generated {args.pairs} pairs in {time.perf_counter() - t:.1f} s "
+          f"({len(set(refs))} distinct references, {len(set(cands))} distinct candidates)")
+
+    harness = Path(sys.executable).with_name("harness")
+    cmd = [str(harness), "score-reports", str(work / "test_result.json"), str(work / "test_refs.json"),
+           "--out", str(work / "scored")]
+    t = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.perf_counter() - t
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # kB on Linux
+    if proc.returncode != 0:
+        print(proc.stdout[-3000:], proc.stderr[-3000:])
+        raise SystemExit(f"harness score-reports failed with exit code {proc.returncode}")
+    results = json.loads((work / "scored" / "results.json").read_text())
+    print(f"command: {' '.join(cmd[1:2])} ... --out DIR  (default metrics, --bootstrap 1000)")
+    for name, m in results["metrics"].items():
+        value = f"{m['value']:.4f} [{m['ci_low']:.4f}, {m['ci_high']:.4f}]" if m["status"] == "ok" else "not run"
+        print(f"  {name:>22}: {value}")
+    print(f"timings in the command: {results['timings']}")
+    ok_time, ok_mem = wall < TARGET_S, peak_mb < TARGET_MB
+    print(f"wall {wall:.1f} s for {args.pairs} pairs [target < {TARGET_S} s: {'PASS' if ok_time else 'FAIL'}]; "
+          f"peak memory {peak_mb:.0f} MB [target < {TARGET_MB} MB: {'PASS' if ok_mem else 'FAIL'}]")
+    if args.keep is None:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
