@@ -56,3 +56,12 @@ def _item(cand, ref):
 
     case = Case(case_id="c", task="t", image_path=None, label_path=None, reference_report=ref, findings=())
     return ScoredItem(case=case, answer=Answer(report=cand), predictions={})
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="abcde .,X1", max_size=80), st.text(alphabet="abcde .,X1", max_size=80))
+def test_rouge_l_equals_rouge_score_itself(a, b):
+    from rouge_score import rouge_scorer
+
+    expected = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=False).score(b, a)["rougeL"].fmeasure
+    assert rouge_l(a, b) == expected
