@@ -86,7 +86,9 @@ def run(
     task: str = typer.Option("ct_tumor", "--task", "-t", help="task name (see `harness list`)"),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="run directory [runs/TASK/MODEL]"),
     limit: Optional[int] = typer.Option(None, "--limit", help="evaluate only the first N cases"),
-    seed: int = typer.Option(0, "--seed", help="seed for sampling, data and bootstrap"),
+    seed: int = typer.Option(0, "--seed", help="sampling seed (the test set is fixed by the task version)"),
+    bootstrap_seed: int = typer.Option(0, "--bootstrap-seed", help="seed of the bootstrap resampling for the CIs"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="replace a different run already in --out"),
     batch_size: str = typer.Option("8", "--batch-size", help="requests per model call, or 'auto' (backs off on "
                                    "out-of-memory)"),
     split: str = typer.Option("test", "--split"),
@@ -107,7 +109,7 @@ def run(
     """Evaluate a model on a task; resumes an interrupted run in the same --out."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from harness.evaluate import RunSpec, evaluate
+    from harness.evaluate import RunSpec, evaluate, validate
     from harness.schema import Sampling
 
     spec = RunSpec(model=model, task=task, backend=backend, split=split, data=str(data) if data else None,
@@ -117,14 +119,14 @@ def run(
                    metrics=tuple(m.strip() for m in metrics.split(",") if m.strip()) if metrics else None,
                    task_options=_nest(_parse_options(task_option, "--task-option")),
                    model_options=_parse_options(model_option, "--model-option"), n_boot=n_boot,
-                   cache_dir=str(cache_dir) if cache_dir else None)
-    TASKS.get(task)  # unknown names fail before any work
+                   cache_dir=str(cache_dir) if cache_dir else None, bootstrap_seed=bootstrap_seed)
+    validate(spec)  # the task, its settings, the metrics and the model's options fail before any work
     run_dir = out or Path("runs") / task / _slug(model)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err_console, transient=False) as bar:
         handle = bar.add_task(f"{task} · {model}", total=None)
         result = evaluate(spec, run_dir, progress=lambda done, total: bar.update(handle, completed=done,
-                                                                                  total=total))
+                                                                                  total=total), overwrite=overwrite)
     r = result.results
     console.print(results_table(r))
     req = r["requests"]
@@ -172,6 +174,8 @@ def compare(
         runs.append(json.loads(path.read_text()))
     names = list(dict.fromkeys(n for r in runs for n in r["metrics"]))
     heads = [r["model"].get("model_id", "?").removeprefix("baseline:") for r in runs]
+    for warning in _comparability_warnings(run_dirs, runs):
+        err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
 
     def cell(r: dict[str, Any], n: str) -> str:
         m = r["metrics"].get(n)
@@ -189,13 +193,28 @@ def compare(
             console.print(f"| {n} | " + " | ".join(cell(r, n) for r in runs) + " |", markup=False,
                           highlight=False, soft_wrap=True)
         return
-    table = Table(title=f"{runs[0]['task']} · n={runs[0]['n_cases']}")
+    sizes = sorted({r["n_cases"] for r in runs})
+    table = Table(title=f"{runs[0]['task']} · n={'/'.join(map(str, sizes))}")
     table.add_column("metric")
     for h in heads:
         table.add_column(h, justify="right")
     for n in names:
         table.add_row(n, *(cell(r, n) for r in runs))
     console.print(table)
+
+
+def _comparability_warnings(run_dirs: list[Path], runs: list[dict[str, Any]]) -> list[str]:
+    """Why the columns of a comparison may not measure the same thing: other cases, another task version."""
+    out = []
+    cases = {d: r.get("cases_hash") or f"{r.get('data_hash')}:{r['n_cases']}" for d, r in zip(run_dirs, runs)}
+    if len(set(cases.values())) > 1:
+        out.append("the runs evaluate different case sets (" + ", ".join(
+            f"{d}: n={r['n_cases']}" for d, r in zip(run_dirs, runs)) + "); their numbers are not comparable")
+    versions = {r.get("task_version") for r in runs}
+    if len(versions) > 1:
+        out.append("the runs use different task versions (" + ", ".join(
+            f"{d}: {r.get('task_version')}" for d, r in zip(run_dirs, runs)) + ")")
+    return out
 
 
 @app.command("list")

@@ -18,9 +18,9 @@ from typing import Any, Callable, Mapping
 import harness
 from harness.errors import HarnessError
 from harness.models.resolve import load_model, split_spec
-from harness.registry import TASKS
+from harness.registry import METRICS, MODELS, TASKS
 from harness.runner import PREDICTIONS, PredictionLog, predict, prediction_key
-from harness.schema import Sampling
+from harness.schema import Sampling, stable_hash
 from harness.scoring import Scores, score
 from harness.task import Dataset, Task
 
@@ -40,7 +40,7 @@ class RunSpec:
     dataset: str | None = None  # the layout of ``data`` (msd, kits, dicom, ...); detected when None
     skip_bad: bool = False
     limit: int | None = None
-    seed: int = 0
+    seed: int = 0  # the sampling seed; the test set is fixed by the task version, the bootstrap by bootstrap_seed
     batch_size: int | str = 8  # or "auto": large chunks, and the backend backs off on out-of-memory
     sampling: Sampling = Sampling()
     metrics: tuple[str, ...] | None = None  # None: the task's defaults
@@ -48,6 +48,7 @@ class RunSpec:
     model_options: Mapping[str, Any] = field(default_factory=dict)
     n_boot: int = 1000
     cache_dir: str | None = None
+    bootstrap_seed: int = 0  # resampling for the CIs only: changing it never changes the data or the answers
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -56,7 +57,7 @@ class RunSpec:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "RunSpec":
-        d = dict(d)
+        d = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}  # run.json also records what it ran on
         d["sampling"] = Sampling(**d.get("sampling", {}))
         d["metrics"] = tuple(d["metrics"]) if d.get("metrics") is not None else None
         return cls(**d)
@@ -77,7 +78,8 @@ def make_task(spec: RunSpec) -> Task:
 def load_cases(task: Task, spec: RunSpec) -> Dataset:
     if spec.limit is not None and spec.limit < 1:
         raise HarnessError(f"--limit must be at least 1, got {spec.limit}")
-    ds = task.load(split=spec.split, data=Path(spec.data) if spec.data else None, seed=spec.seed,
+    # no seed: the evaluation split is fixed by the task version, whatever seed samples the answers
+    ds = task.load(split=spec.split, data=Path(spec.data) if spec.data else None,
                    cache_dir=Path(spec.cache_dir) if spec.cache_dir else None, dataset=spec.dataset,
                    skip_bad=spec.skip_bad, limit=spec.limit)
     if spec.limit is not None:
@@ -94,24 +96,58 @@ def git_revision() -> str | None:
         return None
 
 
-def _check_run_dir(run_dir: Path, spec: RunSpec) -> None:
-    """A run directory holds one run: refuse to mix a different model or task into its predictions."""
+#: what makes two runs the same run: a directory's predictions and results are reused only when all agree
+SAME_RUN = ("model", "backend", "model_options", "task", "task_options", "task_version", "split", "data", "dataset",
+            "data_hash", "skip_bad", "limit", "sampling")
+RUN_FILES = (PREDICTIONS, SAMPLES, RESULTS, RUN_SPEC)
+
+
+def run_record(spec: RunSpec, task: Task, ds: Dataset) -> dict[str, Any]:
+    """``run.json``: the spec, and the task version and data hash it resolved to."""
+    return {**spec.to_dict(), "task_version": task.version, "data_hash": ds.data_hash}
+
+
+def check_run_dir(run_dir: Path, record: Mapping[str, Any], overwrite: bool = False) -> None:
+    """A run directory holds one run: refuse to mix another model, task version, data, limit or sampling into its
+    predictions and results (they would be overwritten and compared as if they were the same run), unless
+    ``overwrite``, which removes the old run's files first."""
     path = run_dir / RUN_SPEC
     if not path.exists():
         return
-    old = json.loads(path.read_text())
-    for key in ("model", "task", "split", "data", "dataset"):
-        if old.get(key) != spec.to_dict().get(key):
-            raise HarnessError(f"{run_dir} holds a run with {key}={old.get(key)!r}, not {getattr(spec, key)!r}; "
-                               "use another --out")
+    try:
+        old = json.loads(path.read_text())
+    except ValueError:
+        old = {}
+    differs = [k for k in SAME_RUN if k in old and old.get(k) != record.get(k)]
+    if not differs and old:
+        return
+    if not overwrite:
+        detail = "; ".join(f"{k}={old.get(k)!r}, not {record.get(k)!r}" for k in differs[:3]) or "unreadable run.json"
+        raise HarnessError(f"{run_dir} holds another run ({detail}); use another --out, or --overwrite to replace it")
+    for name in RUN_FILES:
+        (run_dir / name).unlink(missing_ok=True)
 
 
-def evaluate(spec: RunSpec, run_dir: Path, progress: Callable[[int, int], None] | None = None) -> RunResult:
-    t_start = time.perf_counter()
+def validate(spec: RunSpec) -> Task:
+    """Everything about a spec that can be wrong without data or a model, checked before either is loaded: the
+    task and its settings, the metric names and the model's options. Returns the task."""
     task = make_task(spec)
+    for name in spec.metrics if spec.metrics is not None else task.default_metrics:
+        METRICS.get(name)
+    backend_name, _ = split_spec(spec.model, spec.backend)
+    MODELS.get(backend_name).check_options(dict(spec.model_options))
+    return task
+
+
+def evaluate(spec: RunSpec, run_dir: Path, progress: Callable[[int, int], None] | None = None,
+             overwrite: bool = False) -> RunResult:
+    t_start = time.perf_counter()
+    task = validate(spec)
     t0 = time.perf_counter()
     ds = load_cases(task, spec)
     t_data = time.perf_counter() - t0
+    record = run_record(spec, task, ds)
+    check_run_dir(run_dir, record, overwrite)
     backend_name, _ = split_spec(spec.model, spec.backend)
     options = dict(spec.model_options)
     chunk = spec.batch_size
@@ -121,8 +157,7 @@ def evaluate(spec: RunSpec, run_dir: Path, progress: Callable[[int, int], None] 
             options.setdefault("batch_size", "auto")
     model = load_model(spec.model, spec.backend, options)
     run_dir.mkdir(parents=True, exist_ok=True)
-    _check_run_dir(run_dir, spec)
-    (run_dir / RUN_SPEC).write_text(json.dumps(spec.to_dict(), indent=2, sort_keys=True))
+    (run_dir / RUN_SPEC).write_text(json.dumps(record, indent=2, sort_keys=True))
     try:
         preds, stats = predict(task, ds.cases, model, spec.sampling, run_dir, int(chunk), progress)
         model_info = model.info()
@@ -138,13 +173,15 @@ def evaluate(spec: RunSpec, run_dir: Path, progress: Callable[[int, int], None] 
 def _finish(spec, task, ds, preds, run_dir, model_info, timings, counts) -> RunResult:
     t0 = time.perf_counter()
     metric_names = spec.metrics if spec.metrics is not None else task.default_metrics
-    scores = score(task, ds.cases, preds, metric_names, n_boot=spec.n_boot, seed=spec.seed)
+    scores = score(task, ds.cases, preds, metric_names, n_boot=spec.n_boot, seed=spec.bootstrap_seed)
     timings = {**timings, "score_s": round(time.perf_counter() - t0, 3)}
     results = {
         "task": task.name, "task_version": task.version, "task_config": task.config(),
         "split": spec.split, "data_source": ds.source, "data_hash": ds.data_hash, "n_cases": len(ds.cases),
+        "cases_hash": stable_hash({"data": ds.data_hash, "cases": [c.case_id for c in ds.cases]}),
         "data_info": dict(ds.info),
         "model": model_info, "sampling": spec.sampling.to_dict(), "seed": spec.seed,
+        "bootstrap_seed": spec.bootstrap_seed,
         "metrics": {m.name: m.to_dict() for m in scores.metrics},
         "requests": counts, "timings": timings,
         "provenance": {"harness_version": harness.__version__, "git_revision": git_revision(),
@@ -169,12 +206,14 @@ def rescore(run_dir: Path, metrics: tuple[str, ...] | None = None, n_boot: int |
         spec = RunSpec.from_dict({**spec.to_dict(), **({"metrics": list(metrics)} if metrics is not None else {}),
                                   **({"n_boot": n_boot} if n_boot is not None else {})})
     task = make_task(spec)
+    for name in spec.metrics if spec.metrics is not None else task.default_metrics:
+        METRICS.get(name)  # a typo fails before the data is loaded
     ds = load_cases(task, spec)
     log = PredictionLog(run_dir / PREDICTIONS)
-    model_info = {}
-    old_results = run_dir / RESULTS
-    if old_results.exists():
-        model_info = json.loads(old_results.read_text()).get("model", {})
+    old: dict[str, Any] = {}
+    if (run_dir / RESULTS).exists():
+        old = json.loads((run_dir / RESULTS).read_text())
+    model_info = old.get("model", {})
     model_id = model_info.get("model_id") or _model_id_from_log(log)
     preds: dict[str, dict] = {c.case_id: {} for c in ds.cases}
     missing = 0
@@ -188,8 +227,11 @@ def rescore(run_dir: Path, metrics: tuple[str, ...] | None = None, n_boot: int |
                     missing += 1
     if missing:
         raise HarnessError(f"{run_dir}: {missing} requests have no prediction; run `harness run` again to finish")
-    counts = {"requests": sum(len(p) for p in preds.values()), "cached": 0, "generated": 0, "by_stage": {}}
-    return _finish(spec, task, ds, preds, run_dir, model_info or {"model_id": model_id}, {}, counts)
+    # the run's own timings and request counts describe how the predictions were made: re-scoring keeps them
+    counts = old.get("requests") or {"requests": sum(len(p) for p in preds.values()), "cached": 0, "generated": 0,
+                                     "by_stage": {}}
+    timings = {k: v for k, v in old.get("timings", {}).items() if k != "score_s"}
+    return _finish(spec, task, ds, preds, run_dir, model_info or {"model_id": model_id}, timings, counts)
 
 
 def _model_id_from_log(log: PredictionLog) -> str:

@@ -25,6 +25,11 @@ class ModelBackend(ABC):
     def from_spec(cls, spec: str, options: Mapping[str, Any]) -> "ModelBackend":
         """Build from the text after ``prefix:`` (or a path) and the CLI's backend options."""
 
+    @classmethod
+    def check_options(cls, options: Mapping[str, Any]) -> None:
+        """Refuse unknown or malformed ``--model-option``s with a one-line ``HarnessError``; called before any data
+        or model is loaded, so a typo costs nothing. Backends that take no options say so by refusing any."""
+
     @abstractmethod
     def generate(self, requests: Sequence[Request], sampling: Sampling) -> list[str]:
         """One completion per request, in order."""

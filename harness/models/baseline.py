@@ -27,6 +27,11 @@ class BaselineBackend(ModelBackend):
             raise HarnessError(f"name a baseline: baseline:NAME with NAME one of {', '.join(BASELINES.names())}")
         return cls(spec, BASELINES.get(spec)())
 
+    @classmethod
+    def check_options(cls, options: Mapping[str, Any]) -> None:
+        if options:
+            raise HarnessError(f"baselines take no --model-option (got {', '.join(sorted(options))})")
+
     def bind(self, task: Any) -> None:
         self.task = task
 

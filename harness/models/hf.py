@@ -88,6 +88,10 @@ class TransformersBackend(ModelBackend):
         self._model: Any = None  # weights load on the first generate: a fully cached rerun never needs them
 
     @classmethod
+    def check_options(cls, options: Mapping[str, Any]) -> None:
+        HFOptions.parse(options)
+
+    @classmethod
     def from_spec(cls, spec: str, options: Mapping[str, Any]) -> "TransformersBackend":
         return cls(spec, HFOptions.parse(options))
 

@@ -143,6 +143,10 @@ class OpenAIBackend(ModelBackend):
         self._jitter = random.Random()
 
     @classmethod
+    def check_options(cls, options: Mapping[str, Any]) -> None:
+        OpenAIOptions.parse(options)
+
+    @classmethod
     def from_spec(cls, spec: str, options: Mapping[str, Any]) -> "OpenAIBackend":
         opts = OpenAIOptions.parse(options)
         if opts.api_key is None:

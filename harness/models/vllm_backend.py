@@ -228,6 +228,10 @@ class VLLMBackend(ModelBackend):
         self._template_file: Path | None = None
 
     @classmethod
+    def check_options(cls, options: Mapping[str, Any]) -> None:
+        VLLMOptions.parse(options)
+
+    @classmethod
     def from_spec(cls, spec: str, options: Mapping[str, Any]) -> "VLLMBackend":
         if not spec:
             raise HarnessError("name a model: vllm:PATH or vllm:HUB_ID")

@@ -19,6 +19,7 @@ from harness.loaders.volume_cache import VolumeCache
 from harness.paths import default_cache_dir
 from harness.phantoms.ct import NORMAL_ORGANS, PhantomConfig
 from harness.reports import inject_sentence, lesion_sentence, write_report
+from harness.settings import merge_settings
 from harness.schema import Case, Finding, Prediction, Presence, Request, stable_hash
 from harness.task import Answer, Dataset, Task
 from tasks.ct_tumor import evidence
@@ -86,12 +87,7 @@ class CTTumorTask(Task):
     primary_metric = "finding_f1"
 
     def __init__(self, overrides: Mapping[str, Any] | None = None):
-        cfg = dict(default_config())
-        for key, value in (overrides or {}).items():
-            if key not in cfg:
-                raise HarnessError(f"ct_tumor has no setting '{key}' (settings: {', '.join(sorted(cfg))})")
-            cfg[key] = {**cfg[key], **value} if isinstance(value, Mapping) else value
-        self.cfg = cfg
+        self.cfg = cfg = merge_settings(self.name, default_config(), overrides)
         self.views = ViewConfig.from_dict(cfg["views"])
         self.phantom = PhantomConfig(**{**cfg["phantom"], "shape": tuple(cfg["phantom"]["shape"])})
         self._volumes = VolumeCache(default_cache_dir() / "volumes")  # load(cache_dir=...) moves it

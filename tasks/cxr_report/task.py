@@ -16,6 +16,7 @@ from harness.loaders import load_data
 from harness.phantoms.cxr import NORMAL_CXR, CXRPhantomConfig
 from harness.paths import default_cache_dir
 from harness.reports_cxr import finding_sentence, write_cxr_report
+from harness.settings import merge_settings
 from harness.schema import Case, Finding, Prediction, Presence, Request, stable_hash
 from harness.task import Answer, Dataset, Task
 from tasks.cxr_report import probes
@@ -32,20 +33,8 @@ def _packaged_config(package: str) -> dict[str, Any]:
 
 
 def merge_config(task_name: str, base: Mapping[str, Any], overrides: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The task's config with ``--task-option`` overrides; an unknown setting is refused by name."""
-    cfg = {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in base.items()}
-    for key, value in (overrides or {}).items():
-        if key not in cfg:
-            raise HarnessError(f"{task_name} has no setting '{key}' (settings: {', '.join(sorted(cfg))})")
-        if isinstance(value, Mapping) and isinstance(cfg[key], Mapping):
-            merged = dict(cfg[key])
-            for k, v in value.items():
-                merged[k] = {**merged[k], **v} if isinstance(v, Mapping) and isinstance(merged.get(k), Mapping) \
-                    else v
-            cfg[key] = merged
-        else:
-            cfg[key] = value
-    return cfg
+    """The task's config with ``--task-option`` overrides; an unknown setting or a wrong type is refused by name."""
+    return merge_settings(task_name, base, overrides)
 
 
 class CXRReportTask(Task):

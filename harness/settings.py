@@ -1,0 +1,63 @@
+"""A task's settings with ``--task-option`` overrides, checked against the packaged defaults before any work.
+
+Every override must name a setting that exists (at any depth: ``views.nope`` is refused like ``nope``) and have
+the type of its default (``views.n_axial=abc`` is refused by name, not 70 lines into a traceback). The defaults'
+types are the schema: a task's ``config.yaml`` says what each setting is by what it holds.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from harness.errors import HarnessError
+
+
+def merge_settings(task_name: str, defaults: Mapping[str, Any], overrides: Mapping[str, Any] | None,
+                   prefix: str = "") -> dict[str, Any]:
+    """``defaults`` with ``overrides`` merged in at every depth; unknown names and wrong types are one-line errors."""
+    out = {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in defaults.items()}
+    for key, value in (overrides or {}).items():
+        name = f"{prefix}{key}"
+        if key not in defaults:
+            known = ", ".join(f"{prefix}{k}" for k in sorted(defaults))
+            raise HarnessError(f"{task_name} has no setting '{name}' (settings: {known})")
+        default = defaults[key]
+        if isinstance(default, Mapping):
+            if not isinstance(value, Mapping):
+                first = next(iter(default), "KEY")
+                raise HarnessError(f"{task_name} setting '{name}' is a group ({', '.join(default)}); set one of "
+                                   f"them, e.g. --task-option {name}.{first}=VALUE")
+            out[key] = merge_settings(task_name, default, value, prefix=f"{name}.")
+        else:
+            out[key] = _typed(task_name, name, default, value)
+    return out
+
+
+def _typed(task_name: str, name: str, default: Any, value: Any) -> Any:
+    """``value`` as the type of ``default``, or a one-line error saying what the setting takes."""
+    def refuse(what: str) -> HarnessError:
+        return HarnessError(f"{task_name} setting '{name}' takes {what}, got {value!r}")
+
+    if default is None:
+        return value
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+        raise refuse("true or false")
+    if isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+            raise refuse("a whole number")
+        return int(value)
+    if isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise refuse("a number")
+        return float(value)
+    if isinstance(default, str):
+        if isinstance(value, (Mapping, list)):
+            raise refuse("a text")
+        return str(value)
+    if isinstance(default, list):
+        if not isinstance(value, list) or len(value) != len(default):
+            raise refuse(f"a list of {len(default)} values, e.g. {default}")
+        return [_typed(task_name, f"{name}[{i}]", d, v) for i, (d, v) in enumerate(zip(default, value))]
+    return value
