@@ -261,15 +261,47 @@ def data_make(
 @friendly_errors
 def metrics_check(
     triplets: Optional[Path] = typer.Option(None, "--triplets", help="JSONL of reference/paraphrase/corruption "
-                                            "triplets [the shipped set]"),
+                                            "triplets (instead of the shipped splits)"),
+    split: str = typer.Option("all", "--split", help="shipped triplets: regression, dev, test or all"),
+    labeler: bool = typer.Option(True, "--labeler/--no-labeler", help="also the CheXpert-14 labels on the "
+                                 "hand-labelled IU X-ray train sample"),
     external: bool = typer.Option(True, "--external/--no-external", help="include RadGraph/RaTEScore/BERTScore "
                                   "where installed"),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="write the tables as JSON here"),
+    markdown: bool = typer.Option(False, "--markdown", help="print one Markdown table of all splits"),
 ) -> None:
-    """Meta-evaluate the metrics: how often each ranks a paraphrase above a single clinical error, per error type."""
-    from harness.metrics.metacheck import format_check, load_triplets, run_metric_check
+    """Meta-evaluate the metrics: how often each ranks a paraphrase above a single clinical error, per error type
+    and triplet split (dev is tuned on, test never is); and how well the reader labels real IU X-ray reports."""
+    import json as _json
 
-    table = run_metric_check(load_triplets(triplets) if triplets else None, external=external)
-    console.print(format_check(table), markup=False, highlight=False, soft_wrap=True)
+    from harness.metrics.labeler_check import format_labeler, labeler_table, load_labelled_reports
+    from harness.metrics.metacheck import (SPLITS, check_splits, format_check, load_triplets, markdown_table,
+                                           run_metric_check, tables_to_json)
+
+    if triplets is not None:
+        tables = {str(triplets): run_metric_check(load_triplets(triplets), external=external)}
+    else:
+        if split != "all" and split not in SPLITS:
+            raise HarnessError(f"--split: '{split}' is not one of {', '.join(SPLITS)} or all")
+        tables = check_splits(tuple(SPLITS) if split == "all" else (split,), external=external)
+    if markdown:
+        console.print(markdown_table(tables), markup=False, highlight=False, soft_wrap=True)
+    else:
+        for name, table in tables.items():
+            console.print(f"\n== {name} ==", markup=False, highlight=False)
+            console.print(format_check(table), markup=False, highlight=False, soft_wrap=True)
+    record = tables_to_json(tables)
+    if labeler and triplets is None:
+        records, header = load_labelled_reports()
+        table = labeler_table(records)
+        console.print("\n" + format_labeler(table, header), markup=False, highlight=False, soft_wrap=True)
+        record["chexpert_labeler"] = {"n_reports": len(records), "source": header.get("source", {}),
+                                      "per_label": {k: {c: (None if v != v or v is None else round(float(v), 4))
+                                                        for c, v in row.items()} for k, row in table.iterrows()}}
+    if json_out is not None:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(_json.dumps(record, indent=1, sort_keys=True) + "\n")
+        console.print(f"wrote {json_out}", markup=False)
 
 
 @model_app.command("make-tiny")

@@ -20,7 +20,7 @@ from harness.errors import HarnessError
 from harness.models.resolve import load_model, split_spec
 from harness.registry import METRICS, MODELS, TASKS
 from harness.runner import PREDICTIONS, PredictionLog, predict, prediction_key
-from harness.schema import Sampling, stable_hash
+from harness.schema import FINDINGS_SCHEMA_VERSION, Sampling, stable_hash
 from harness.scoring import Scores, score
 from harness.task import Dataset, Task
 
@@ -185,6 +185,7 @@ def _finish(spec, task, ds, preds, run_dir, model_info, timings, counts) -> RunR
         "metrics": {m.name: m.to_dict() for m in scores.metrics},
         "requests": counts, "timings": timings,
         "provenance": {"harness_version": harness.__version__, "git_revision": git_revision(),
+                       "findings_schema": FINDINGS_SCHEMA_VERSION,
                        "python": platform.python_version(), "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")},
     }
     _write_json_atomic(run_dir / RESULTS, results)

@@ -9,10 +9,45 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Mapping
 
 
+#: Version of the findings JSON (``Finding.to_dict``). 2 added severity, graded certainty, temporal change and
+#: device tip position; version-1 records (without them) still load. Results record the version they used.
+FINDINGS_SCHEMA_VERSION = 2
+
+
 class Presence(str, enum.Enum):
+    """The certainty *class* findings are matched on: present (or probable), uncertain (possible), absent (or
+    improbable)."""
+
     PRESENT = "present"
     ABSENT = "absent"
     UNCERTAIN = "uncertain"
+
+
+class Certainty(str, enum.Enum):
+    """Graded presence as a report states it; each grade belongs to one ``Presence`` class."""
+
+    PRESENT = "present"
+    PROBABLE = "probable"  # "likely", "consistent with", "favor"
+    POSSIBLE = "possible"  # "possible", "cannot be excluded", "equivocal"
+    IMPROBABLE = "improbable"  # "unlikely", "doubtful"
+    ABSENT = "absent"
+
+    @property
+    def presence(self) -> Presence:
+        return _CERTAINTY_CLASS[self]
+
+
+_CERTAINTY_CLASS = {Certainty.PRESENT: Presence.PRESENT, Certainty.PROBABLE: Presence.PRESENT,
+                    Certainty.POSSIBLE: Presence.UNCERTAIN, Certainty.IMPROBABLE: Presence.ABSENT,
+                    Certainty.ABSENT: Presence.ABSENT}
+
+_GRADED = frozenset({Certainty.PROBABLE, Certainty.IMPROBABLE})
+
+#: Ordinal severity / extent scale; synonyms are mapped onto it by the reader's lexicon ("small" effusion = mild,
+#: "large" = severe, "trace" = minimal).
+SEVERITY_GRADES = ("minimal", "mild", "moderate", "severe", "massive")
+#: Change against a prior study. "resolved" findings are absent now.
+TEMPORAL_CHANGES = ("new", "stable", "increased", "decreased", "resolved")
 
 
 @dataclass(frozen=True)
@@ -20,6 +55,10 @@ class Finding:
     """One statement of a report, in the structured form every metric, reward and writer shares.
 
     A normal organ is a finding too: ``Finding("lesion", "spleen", presence=ABSENT)``.
+
+    ``presence`` is the certainty class matched on; ``certainty`` the grade as stated (``None``: the class
+    itself). Giving ``certainty`` sets ``presence`` to its class. ``severity`` is one of ``SEVERITY_GRADES``,
+    ``temporal`` one of ``TEMPORAL_CHANGES``, ``position`` a device's tip position ("cavoatrial junction").
     """
 
     observation: str
@@ -30,10 +69,34 @@ class Finding:
     size_mm: float | None = None
     count: int | None = None
     attributes: frozenset[str] = frozenset()
+    severity: str | None = None
+    certainty: Certainty | None = None
+    temporal: str | None = None
+    position: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.severity is not None and self.severity not in SEVERITY_GRADES:
+            raise ValueError(f"Finding.severity: {self.severity!r} is not one of {', '.join(SEVERITY_GRADES)}")
+        if self.temporal is not None and self.temporal not in TEMPORAL_CHANGES:
+            raise ValueError(f"Finding.temporal: {self.temporal!r} is not one of {', '.join(TEMPORAL_CHANGES)}")
+        if self.certainty is not None:
+            certainty = Certainty(self.certainty)
+            object.__setattr__(self, "presence", certainty.presence)
+            # only the grades that differ from their class's plain grade are kept, so equal findings compare equal
+            object.__setattr__(self, "certainty", certainty if certainty in _GRADED else None)
+
+    @property
+    def graded_presence(self) -> Certainty:
+        """The stated grade; the class's plain grade when none was stated."""
+        if self.certainty is not None:
+            return self.certainty
+        return {Presence.PRESENT: Certainty.PRESENT, Presence.UNCERTAIN: Certainty.POSSIBLE,
+                Presence.ABSENT: Certainty.ABSENT}[self.presence]
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["presence"] = self.presence.value
+        d["certainty"] = self.certainty.value if self.certainty is not None else None
         d["attributes"] = sorted(self.attributes)
         return d
 
@@ -48,6 +111,10 @@ class Finding:
             size_mm=d.get("size_mm"),
             count=d.get("count"),
             attributes=frozenset(d.get("attributes", ())),
+            severity=d.get("severity"),
+            certainty=Certainty(d["certainty"]) if d.get("certainty") else None,
+            temporal=d.get("temporal"),
+            position=d.get("position"),
         )
 
 

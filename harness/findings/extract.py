@@ -1,13 +1,20 @@
-"""Report text -> findings: the inverse of ``harness.reports.write_report``.
+"""Report text -> findings, for radiology prose in general (not only the phrasing of this project's writers).
 
-Pipeline, per report: section headers (INDICATION/HISTORY... are skipped: they state no finding of this
-study), sentences, a longest-match phrase scan over tokens against the lexicon (``lexicon.yaml``), then per
-sentence:
+Pipeline, per report: section headers (INDICATION/HISTORY/RECOMMENDATION... are skipped: they state no finding
+of this study), sentences, a longest-match phrase scan over tokens against the lexicon (``lexicon.yaml``), then
+per sentence:
 
-1. **Context** (ConText/NegEx): forward triggers ("no", "without evidence of", "possible", "cannot exclude")
-   scope to the right and backward triggers ("is not seen", "cannot be excluded") to the left, each until a
-   termination term ("but", "however", "which"...), a trigger of the other kind, or the sentence end. Pseudo-
-   triggers ("no change") consume their words and trigger nothing. Uncertainty wins over negation.
+1. **Context** (ConText/NegEx with graded certainty): forward triggers ("no", "without evidence of", "likely",
+   "possible", "unlikely to represent") scope to the right and backward triggers ("is not seen", "cannot be
+   excluded", "is unlikely") to the left, each until a termination term ("but", "however", "which", "there
+   is"...), a trigger of another kind, or the sentence end; backward hedges stop at a comma ("opacity, likely
+   atelectasis" hedges only the atelectasis). A phrase that is both a forward and a backward trigger
+   ("likely") scopes both ways. "versus" hedges the finding on each side. The scope gives the finding's
+   certainty: possible > improbable > absent > probable > present (probable is matched as present,
+   improbable as absent). "Resolved"/"interval removal of" negate and set the temporal change to resolved.
+   Hypothetical statements ("recommend CT to exclude PE", "evaluation for pneumothorax is limited": an
+   "evaluation for" trigger counts only in a sentence that also says the evaluation is limited) state
+   nothing. Pseudo-triggers ("not only") consume their words and trigger nothing.
 2. **Location phrases**: organ, sub-location and side words joined by "of"/"the" ("upper pole of the left
    kidney", "left renal upper pole", "RLL"), resolved with the lexicon (a sub-location implies its organ and
    sometimes its side; "head"/"body"/"tail" only mean the pancreas when the pancreas is named; a plural paired
@@ -15,7 +22,12 @@ sentence:
 3. **Attachment**: a location directly before an observation modifies it ("liver mass"); one after a preposition
    belongs to the observation on its left ("mass in the liver"); otherwise the nearest observation or normal-
    statement ("the liver is unremarkable") takes it. Sizes go to the nearest observation (largest dimension, in
-   mm), counts and attributes to the next one.
+   mm), except a prior measurement ("previously 1.8 cm", "from 12 mm", "1.8 cm on the prior"); counts and
+   attributes to the next one; severity ("small", "mildly", "moderate to large") and temporal change ("new",
+   "unchanged", "has increased") to the next observation when only modifiers lie between, else the nearest.
+   A device's tip position ("terminates at the cavoatrial junction", "4 cm above the carina") is read from the
+   rest of its sentence, or from a following sentence that names only a tip ("Its tip is in the stomach").
+   "Ipsilateral"/"contralateral" resolve against the side last named in the report.
 4. **Report level**: exact duplicates and less specific restatements (an impression repeating a finding) are
    merged; organ-less negatives ("No evidence of tumor.") are dropped when the report states anything else.
 
@@ -31,19 +43,27 @@ rule set of ~150 phrases that already lives in the lexicon as data. The scope al
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 from harness.findings.lexicon import UNSPECIFIED, Lexicon, Reading, SubLocation, lexicon, normalize, TOKEN_RE
-from harness.schema import Finding, Presence
+from harness.schema import Certainty, Finding, Presence
 
 UNITS = {"mm": 1.0, "millimeter": 1.0, "millimeters": 1.0, "millimetre": 1.0, "millimetres": 1.0,
          "cm": 10.0, "centimeter": 10.0, "centimeters": 10.0, "centimetre": 10.0, "centimetres": 10.0}
 PREPOSITIONS = frozenset({"in", "within", "of", "involving", "at", "from", "along", "throughout", "on", "into",
-                          "inside", "arising", "over", "across", "to"})
-MODIFIER_WORDS = frozenset({"a", "an", "the", ",", ":", "-", "sided", "new", "focal", "is", "are", "there"})
+                          "inside", "arising", "over", "across", "to", "above", "below", "beneath", "under",
+                          "behind", "overlying", "projecting", "affecting", "around"})
+MODIFIER_WORDS = frozenset({"a", "an", "the", ",", ":", "-", "sided", "focal", "is", "are", "there", "amount", "of",
+                            "volume", "sized", "size", "degree", "in", "(", ")"})
+LIST_JOINERS = frozenset({",", "and", "or", "with", "a", "an", "the", "/", "&", "plus", "associated", "both"})
+TIP_WORDS = frozenset({"tip", "tips", "terminates", "terminating", "ends", "ending", "courses", "projects",
+                       "projecting", "extends", "positioned", "position", "located", "lies", "overlies", "overlying"})
+CERTAINTY_ORDER = ("hyp", "possible", "improbable", "neg", "probable")  # which scope wins when several cover
+CAT_ORDER = ("OBS", "ENLARGE", "LOC", "SEV", "TEMP", "POS", "ATTR", "COUNT")
 SENTENCE_END = frozenset({".", "!", "?", ";"})
 
 
@@ -69,6 +89,9 @@ class Location:
     end: int
     text: str
     blocked: bool = False
+    side_from_plural: bool = False  # "lungs" -> bilateral: yields to a side named explicitly
+    station: str | None = None  # a lymph-node station word in the phrase ("hilar"), kept for node findings
+    pending_subs: tuple[SubLocation, ...] = ()  # "lower pole" without its organ: resolved from the sentence
 
 
 @dataclass(frozen=True)
@@ -90,6 +113,9 @@ class _Target:
     sizes: list[float] = field(default_factory=list)
     count: int | str | None = None
     attrs: set[str] = field(default_factory=set)
+    severity: str | None = None
+    temporal: str | None = None
+    position: str | None = None
 
 
 @lru_cache(maxsize=1)
@@ -103,14 +129,24 @@ def _first_tokens(lex_id: int) -> frozenset[str]:
     return frozenset(k[0] for k in lexicon().phrases)
 
 
+#: a structured report's next field label ("PLEURA:", "Lines/tubes:") after a sentence: ends a skipped section
+_FIELD_LABEL_RE = re.compile(r"(?:(?<=[.;\n])|^)\s*[A-Z][A-Za-z/&,\- ]{1,40}:")
+
+
 def _sections(text: str, lex: Lexicon) -> list[str]:
-    """Text of the sections that state findings (the preamble, FINDINGS, IMPRESSION...)."""
+    """Text of the sections that state findings (the preamble, FINDINGS, IMPRESSION...). A skipped section
+    (COMPARISON, INDICATION...) ends at the next section header or at the next field label after a sentence
+    ("COMPARISON: 3 days prior. PLEURA: ...")."""
     parts = _section_re(id(lex)).split(text)
     keep = [parts[0]]
     for i in range(1, len(parts), 2):
         name = " ".join(parts[i].lower().split())
         if name not in lex.skip_sections:
             keep.append(parts[i + 1])
+            continue
+        label = _FIELD_LABEL_RE.search(parts[i + 1], 1)
+        if label:
+            keep.append(parts[i + 1][label.start():])
     return keep
 
 
@@ -160,6 +196,9 @@ def _scan(tokens: list[str], lex: Lexicon) -> list[Span]:
         if tok in firsts:
             for length in range(min(lex.max_len, n - i), 0, -1):
                 readings = phrases.get(tuple(tokens[i:i + length]))
+                if readings and length == 2 and _is_num(tokens[i + 1]) and i + 2 < n and \
+                        tokens[i + 2] in ("st", "nd", "rd", "th"):
+                    continue  # "L 4th rib": a side and an ordinal, not the vertebra L4
                 if readings:
                     spans.append(Span("PHRASE", readings, i, i + length, " ".join(tokens[i:i + length])))
                     i += length
@@ -175,57 +214,89 @@ def _scan(tokens: list[str], lex: Lexicon) -> list[Span]:
             continue
         kinds = {r.kind for r in s.value}
         if "CTX" in kinds:
-            s.cat = "CTX:" + next(r.value for r in s.value if r.kind == "CTX")
-        elif "OBS" in kinds:
-            s.cat = "OBS"
-        elif "ENLARGE" in kinds:
-            s.cat = "ENLARGE"
-        elif kinds & {"ANAT", "SUB", "STATION", "LAT"}:
-            s.cat = "LOC"
-        elif "ATTR" in kinds:
-            s.cat = "ATTR"
-        elif "COUNT" in kinds:
-            s.cat = "COUNT"
-        else:
-            s.cat = "WORD"
+            ctx = [r.value for r in s.value if r.kind == "CTX"]
+            kind = ctx[0]
+            if ("normal" in ctx or "normal_size" in ctx) and kind not in ("normal", "normal_size"):
+                # "Appendicitis: negative." denies what precedes it; "Lungs: negative." calls the lungs normal
+                named = any(r.kind == "OBS" for q in spans[:spans.index(s)] for r in q.readings("OBS"))
+                kind = kind if named else next(k for k in ctx if k in ("normal", "normal_size"))
+            # a phrase that triggers both ways ("likely": "likely atelectasis", "atelectasis is likely")
+            base = kind.rsplit("_", 1)[0]
+            if f"{base}_forward" in ctx and f"{base}_backward" in ctx:
+                kind = f"{base}_bidirectional"
+            s.cat = "CTX:" + kind
+            continue
+        if kinds & {"ANAT", "SUB", "STATION", "LAT"}:
+            kinds = kinds | {"LOC"}
+        s.cat = next((c for c in CAT_ORDER if c in kinds), "WORD")
     return spans
 
 
-def _scopes(spans: list[Span]) -> tuple[set[int], set[int], set[int]]:
-    """Positions under negation, under uncertainty, and the triggers' own positions."""
+def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
+    """The context each position is under ("neg", "possible", "probable", "improbable", "hyp"; the strongest
+    by ``CERTAINTY_ORDER`` when several scopes cover it), and the positions under a "resolved" trigger."""
     trig: dict[int, tuple[str, str]] = {}
     term: set[int] = set()
+    limited = any(s.cat == "CTX:limitation" for s in spans)
     for p, s in enumerate(spans):
         c = s.cat
         if not c.startswith("CTX:"):
             continue
         kind = c[4:]
         if kind == "termination":
-            term.add(p)
-        elif kind.startswith("negation_"):
-            trig[p] = ("neg", kind.split("_")[1])
-        elif kind.startswith("uncertainty_"):
-            trig[p] = ("unc", kind.split("_")[1])
-    neg: set[int] = set()
-    unc: set[int] = set()
+            # a field label's colon ("Possible pancreatic head: low-attenuation tumour") does not end a scope
+            label = s.text == ":" and p <= 9 and not any(q.cat in ("OBS", "ENLARGE") for q in spans[:p])
+            if not label:
+                term.add(p)
+        elif kind == "evaluation":
+            if limited:  # "evaluation for pneumothorax is limited": no statement about a pneumothorax
+                trig[p] = ("hyp", "forward")
+        elif "_" in kind:
+            base, direction = kind.rsplit("_", 1)
+            if direction in ("forward", "backward", "bidirectional"):
+                pol = {"negation": "neg", "resolved": "resolved", "hypothetical": "hyp"}.get(base, base)
+                trig[p] = (pol, direction)
+    scope: dict[int, str] = {}
+    resolved: set[int] = set()
+    rank = {k: i for i, k in enumerate(CERTAINTY_ORDER)}
     n = len(spans)
-    for p, (pol, direction) in trig.items():
-        target = neg if pol == "neg" else unc
 
+    def mark(q: int, pol: str) -> None:
+        if pol == "resolved":
+            resolved.add(q)
+            pol = "neg"
+        if q not in scope or rank[pol] < rank[scope[q]]:
+            scope[q] = pol
+
+    for p, (pol, direction) in trig.items():
         def stop(q: int) -> bool:
             return q in term or (q in trig and trig[q][0] != pol)
+
+        def stop_back(q: int) -> bool:  # "Appendicitis: negative." reaches back over the field label's colon
+            return (q in term and spans[q].text != ":") or (q in trig and trig[q][0] != pol)
 
         if direction in ("forward", "bidirectional"):
             q = p + 1
             while q < n and not stop(q):
-                target.add(q)
+                mark(q, pol)
                 q += 1
+        if direction == "bidirectional" and pol not in ("neg", "resolved") and any(
+                spans[q].cat in ("OBS", "ENLARGE") for q in range(p + 1, n) if not stop(q)):
+            direction = "forward"  # "opacity most likely atelectasis": the hedge names what the opacity is
         if direction in ("backward", "bidirectional"):
             q = p - 1
-            while q >= 0 and not stop(q):
-                target.add(q)
+            # a backward hedge reaches back only to the comma ("opacity, likely atelectasis")
+            hedge = pol not in ("neg", "resolved")
+            while q >= 0 and not stop_back(q) and not (hedge and spans[q].text == ","):
+                mark(q, pol)
                 q -= 1
-    return neg, unc, set(trig)
+        if spans[p].text in ("versus", "vs"):  # "atelectasis versus pneumonia": both are possible
+            q = p - 1
+            while q >= 0 and q not in term and spans[q].cat not in ("OBS", "ENLARGE"):
+                q -= 1
+            if q >= 0 and spans[q].cat in ("OBS", "ENLARGE"):
+                mark(q, "possible")
+    return scope, resolved
 
 
 def _locations(spans: list[Span], lex: Lexicon) -> list[Location]:
@@ -241,7 +312,7 @@ def _locations(spans: list[Span], lex: Lexicon) -> list[Location]:
         m = k + 1
         while True:
             j = m
-            while j < n and spans[j].cat == "WORD" and spans[j].value in fillers:
+            while j < n and ((spans[j].cat == "WORD" and spans[j].value in fillers) or spans[j].cat == "NUM"):
                 j += 1
             if j < n and spans[j].cat == "LOC":
                 members.append(j)
@@ -258,6 +329,36 @@ def _locations(spans: list[Span], lex: Lexicon) -> list[Location]:
         while q >= 0 and spans[q].cat == "WORD" and spans[q].value in fillers:
             q -= 1
         loc.blocked = q >= 0 and spans[q].cat == "CTX:relation"
+    # "the right kidney contains a lower pole calculus": a sub-location that needs its organ takes the organ
+    # named elsewhere in the sentence
+    for loc in out:
+        if loc.organ is not None or not loc.pending_subs:
+            continue
+        for sub in loc.pending_subs:
+            owner = [o for o in out if o.organ == sub.organ]
+            if owner:
+                near = min(owner, key=lambda o: abs(o.start - loc.start))
+                loc.organ, loc.sub = sub.organ, sub.name
+                loc.laterality = loc.laterality or near.laterality or sub.laterality
+                break
+        else:
+            # no owner named: the one organ with that part, or with a side stated the paired one ("L lower pole
+            # stone" is in the left kidney, not the spleen)
+            owners = [sub for sub in loc.pending_subs
+                      if loc.laterality is None or lex.is_paired(sub.organ)]
+            if len({o.organ for o in owners}) == 1:
+                loc.organ, loc.sub = owners[0].organ, owners[0].name
+    # a side just after an organ of its own ("the 9th rib on the right", "effusion at the base on the left")
+    for k, loc in enumerate(out):
+        if loc.organ is not None or k == 0 or loc.laterality not in ("left", "right", "bilateral"):
+            continue
+        prev = out[k - 1]
+        between = [spans[q] for q in range(prev.end + 1, loc.start)]
+        if prev.organ is not None and lex.is_paired(prev.organ) and (prev.laterality is None or prev.side_from_plural) \
+                and len(between) <= 3 and all(b.cat == "WORD" and b.value in ("on", "the", "at", "to", "of", ",")
+                                              for b in between):
+            prev.laterality, prev.side_from_plural = loc.laterality, False
+            loc.blocked = True
     return out
 
 
@@ -268,7 +369,7 @@ def _resolve_group(spans: list[Span], members: list[int], lex: Lexicon) -> list[
     for p in members:
         stations = spans[p].readings("STATION")
         anats = spans[p].readings("ANAT")
-        if stations and (has_node or not anats):
+        if stations and (has_node or not (anats or spans[p].readings("SUB"))):
             station_at[p] = stations[0].value.name
             continue
         if anats:
@@ -294,6 +395,10 @@ def _resolve_group(spans: list[Span], members: list[int], lex: Lexicon) -> list[
             organ = "lymph node"
         sub: str | None = None
         sub_lat: str | None = None
+        station = next((station_at[p] for p in part if p in station_at), None)
+        if station is None:
+            station = next((r.value.name for p in part for r in spans[p].readings("STATION")), None)
+        pending: list[SubLocation] = []
         for p in part:
             if p in station_at and organ == "lymph node":
                 sub = sub or station_at[p]
@@ -301,9 +406,15 @@ def _resolve_group(spans: list[Span], members: list[int], lex: Lexicon) -> list[
                 loc: SubLocation = r.value
                 if organ is None and not loc.needs_organ:
                     organ = loc.organ
-                if loc.organ == organ and sub is None:
-                    sub, sub_lat = loc.name, loc.laterality
+                if loc.organ != organ:
+                    if organ is None:
+                        pending.append(loc)
+                    continue
+                # the most specific of several ("posterior basal segment of the RLL": the base of the lower lobe)
+                if sub is None or lex.sub_contains(organ, sub, loc.name):
+                    sub = loc.name
                     plural = plural or r.plural
+                sub_lat = sub_lat or loc.laterality
         lat = None
         for p in part:
             lats = spans[p].readings("LAT")
@@ -312,21 +423,22 @@ def _resolve_group(spans: list[Span], members: list[int], lex: Lexicon) -> list[
                 break
         if lat is None:
             lat = sub_lat
-        if organ is not None and lex.is_paired(organ):
-            if lat is None and plural:
-                lat = "bilateral"
-        elif organ is not None:
-            lat = None
+        # an unpaired organ keeps a side named with it for now: "left chest" places a device, "left hepatic"
+        # names a lobe; findings drop it where it means nothing
+        # a plural organ ("the lungs are hyperinflated") does not say "both sides": it leaves the side unstated
         text = " ".join(spans[p].text for p in part)
-        locs.append(Location(organ, sub, lat, part[0], part[-1], text))
+        locs.append(Location(organ, sub, lat, part[0], part[-1], text, station=station,
+                             pending_subs=tuple(pending) if organ is None else ()))
     return locs
 
 
 def _gap_is_modifiers(spans: list[Span], a: int, b: int, side_positions: set[int], locations: bool = False) -> bool:
-    """Only modifiers (attributes, sizes, counts, sides, articles; organs too with ``locations``) in [a, b)."""
+    """Only modifiers (attributes, sizes, counts, severity, change, sides, articles; organs too with
+    ``locations``) in [a, b)."""
     for q in range(a, b):
         s = spans[q]
-        if s.cat in ("ATTR", "SIZE", "COUNT", "NUM") or q in side_positions or (locations and s.cat == "LOC"):
+        if s.cat in ("ATTR", "SIZE", "COUNT", "NUM", "SEV", "TEMP", "PRIOR_SIZE") or q in side_positions \
+                or (locations and s.cat == "LOC"):
             continue
         if s.cat == "WORD" and s.value in MODIFIER_WORDS:
             continue
@@ -334,31 +446,144 @@ def _gap_is_modifiers(spans: list[Span], a: int, b: int, side_positions: set[int
     return True
 
 
+#: words that end a noun phrase: a count, severity or attribute does not reach over them
+PHRASE_BREAKS = frozenset({"is", "are", "was", "were", "be", "been", "has", "have", "had", "with", "without", "and",
+                           "or", "but", "to", "from", "than", "which", "that", "there", "no", "not", ";", ".",
+                           "measuring", "measures", "measure", "seen", "noted", "identified", "present",
+                           "demonstrated", "shows", "show", "showing", "demonstrates", "contains", "containing",
+                           "reveals", "suggests", "represents", "causing", "extends", "extending", "involves",
+                           "including", "includes", "appears", "appear", "remains", "remain", "persists", "also",
+                           "again", "likely", "possibly", "probably", "as", "since", "compared", "prior", "for"}
+                          | PREPOSITIONS - {"of"})
+
+
+def _gap_is_adjectives(spans: list[Span], a: int, b: int, side_positions: set[int]) -> bool:
+    """Modifiers, organs, or words that can modify a noun ("three nonobstructing calculi", "two enlarged
+    nodes") in [a, b)."""
+    for q in range(a, b):
+        s = spans[q]
+        if s.cat in ("ATTR", "SIZE", "COUNT", "NUM", "SEV", "TEMP", "LOC", "ENLARGE") or q in side_positions:
+            continue
+        if s.cat == "WORD" and s.value not in PHRASE_BREAKS and s.value.isalpha():
+            continue
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class SentenceReading:
+    findings: tuple[ParsedFinding, ...]
+    #: a tip position stated without a device ("Its tip is in the stomach."): it belongs to the last device
+    orphan_position: str | None = None
+    #: the last side named, for "ipsilateral"/"contralateral" in later sentences
+    last_side: str | None = None
+
+
 @lru_cache(maxsize=65536)
-def _sentence_findings(tokens: tuple[str, ...]) -> tuple[ParsedFinding, ...]:
+def _sentence_findings(tokens: tuple[str, ...], prev_side: str | None = None) -> SentenceReading:
     """Findings of one sentence; cached, since reports repeat their boilerplate sentences."""
-    return tuple(_analyse_sentence(list(tokens), lexicon()))
+    return _analyse_sentence(list(tokens), lexicon(), prev_side)
 
 
-def _analyse_sentence(tokens: list[str], lex: Lexicon) -> list[ParsedFinding]:
+def _is_prior_size(spans: list[Span], p: int, tokens: list[str], lex: Lexicon) -> bool:
+    """A measurement of the prior study: "previously 1.8 cm", "from 12 mm", "1.8 cm on the prior"."""
+    start, end = spans[p].start, spans[p].end
+    before = [t for t in tokens[max(0, start - 4):start] if t not in ("(", ",", "measuring", "measured", ":")]
+    for k in range(1, 4):
+        if len(before) >= k and tuple(before[-k:]) in lex.prior_before:
+            return True
+    after = [t for t in tokens[end:end + 6] if t not in ("(", ",", ")")]
+    return any(tuple(after[:k]) in lex.prior_after for k in range(1, 6))
+
+
+def _resolve_sides(locs: list[Location], prev_side: str | None) -> str | None:
+    """"Ipsilateral"/"contralateral" against the side last named; returns the last side named."""
+    last = prev_side
+    for loc in sorted(locs, key=lambda l: l.start):
+        if loc.laterality == "ipsilateral":
+            loc.laterality = last
+        elif loc.laterality == "contralateral":
+            loc.laterality = {"left": "right", "right": "left"}.get(last or "")
+        if loc.laterality in ("left", "right"):
+            last = loc.laterality
+    return last
+
+
+def _nearest(targets: list[_Target], p: int, prefer_before: bool = True) -> _Target | None:
+    if not targets:
+        return None
+    return min(targets, key=lambda t: (abs(t.pos - p), (t.pos > p) if prefer_before else (t.pos < p)))
+
+
+def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = None) -> SentenceReading:
     spans = _scan(tokens, lex)
     if any(s.cat == "CTX:back_reference" for s in spans):
-        return []  # "Two lesions as described above." restates what the report already said
-    neg, unc, _ = _scopes(spans)
+        return SentenceReading(())  # "Two lesions as described above." restates what the report already said
+    for p, s in enumerate(spans):
+        if s.cat == "SIZE" and _is_prior_size(spans, p, tokens, lex):
+            s.cat = "PRIOR_SIZE"
+    scope, resolved = _scopes(spans)
     targets: list[_Target] = []
     for p, s in enumerate(spans):
+        if s.cat == "ENLARGE":
+            nxt = next((q for q in range(p + 1, min(p + 7, len(spans))) if spans[q].cat == "OBS"), None)
+            if nxt is not None and _gap_is_adjectives(spans, p + 1, nxt, set()):
+                continue  # "enlarged mediastinal nodes": a modifier of the nodes, not a finding of its own
+        if s.cat in ("OBS", "ENLARGE") and s.readings("TEMP"):  # "interval enlargement of the heart"
+            targets.append(_Target(p, s.cat, s, temporal=s.readings("TEMP")[0].value))
+            continue
         if s.cat in ("OBS", "ENLARGE"):
+            prev = targets[-1] if targets else None
+            if prev is not None and prev.pos == p - 1 and prev.kind == "OBS" and s.cat == "OBS" \
+                    and lex.is_device(_obs_name(prev.span) or "") and lex.is_device(_obs_name(s) or ""):
+                # "chest port catheter", "PICC line": one device named twice; the specific name stays
+                if lex.is_generic(_obs_name(prev.span) or ""):
+                    targets[-1] = _Target(p, s.cat, s)
+                continue
             targets.append(_Target(p, s.cat, s))
         elif s.cat == "CTX:normal":
             targets.append(_Target(p, "NORMAL", s))
         elif s.cat == "CTX:normal_size":
             targets.append(_Target(p, "NORMAL_SIZE", s))
-    if not targets:
-        return []
+        elif s.cat == "CTX:borderline_size":
+            targets.append(_Target(p, "BORDERLINE_SIZE", s))
     locs = _locations(spans, lex)
+    last_side = _resolve_sides(locs, prev_side)
+    # a structured report's field label ("LUNGS:", "Right side:", "DEVICES:") names where the rest of the
+    # sentence is, without stating a finding of its own
+    header: list[Location] = []
+    colon = next((p for p, s in enumerate(spans[:5]) if s.text == ":"), None)
+    if colon is not None and colon + 1 < len(spans):
+        label = spans[:colon]
+        if label and all(s.cat in ("LOC", "OBS", "WORD") for s in label) and \
+                not any(s.cat == "OBS" and not (lex.is_generic(_obs_name(s) or "") and lex.is_device(_obs_name(s) or ""))
+                        for s in label):
+            header = [l for l in locs if l.end < colon]
+            for l in header:
+                if l.side_from_plural:
+                    l.laterality, l.side_from_plural = None, False
+            locs = [l for l in locs if l.end > colon]
+            targets = [t for t in targets if t.pos > colon]
+    # "the mediastinum is stable", "unchanged cardiomediastinal silhouette": unchanged without being called normal
+    # leaves its enlargement possible (the CheXpert labeler's reading, which CheXbert-based scores share)
+    if not targets:
+        stable = [p for p, s in enumerate(spans) if s.cat == "TEMP" and s.readings("TEMP")[0].value == "stable"]
+        for p in stable:
+            near = [l for l in locs if l.organ in lex.enlargement and lex.normal_finding(l.organ) ==
+                    lex.enlargement[l.organ] and abs(l.start - p) <= 6]
+            if near and scope.get(p) is None:
+                t = _Target(p, "STABLE_SIZE", spans[p], locations=near)
+                targets.append(t)
+            break
+    if not targets:
+        orphan = None
+        if any(s.value in TIP_WORDS for s in spans if s.cat == "WORD"):
+            orphan = next((r.value for s in spans for r in s.readings("POS")), None)
+        return SentenceReading((), orphan, last_side)
     obs_targets = [t for t in targets if t.kind in ("OBS", "ENLARGE")]
     sides = [l for l in locs if l.organ is None and not l.blocked]
     side_positions = {q for l in sides for q in range(l.start, l.end + 1)}
+    devices = [t for t in obs_targets if lex.is_device(_obs_name(t.span) or "")]
 
     for loc in locs:
         if loc.blocked or loc.organ is None:
@@ -383,10 +608,20 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon) -> list[ParsedFinding]:
 
     for loc in sides:  # "right pleural effusion", "effusion on the right"
         after = [t for t in obs_targets if t.pos > loc.end and t.pos - loc.end <= 4
-                 and _gap_is_modifiers(spans, loc.end + 1, t.pos, side_positions, locations=True)]
+                 and _gap_is_adjectives(spans, loc.end + 1, t.pos, side_positions)]
         before = [t for t in obs_targets if t.pos < loc.start and loc.start - t.pos <= 3]
         if after:
             after[0].sides.append(loc)
+            # a side before a list covers the list ("small right pneumothorax, haemothorax and rib fractures")
+            k = obs_targets.index(after[0])
+            for nxt in obs_targets[k + 1:]:
+                gap = spans[obs_targets[k].pos + 1:nxt.pos]
+                if not gap or not all(g.text in LIST_JOINERS or g.cat in ("SEV", "ATTR", "COUNT", "SIZE", "TEMP",
+                                                                           "NUM") for g in gap):
+                    break
+                if not nxt.sides and not any(l.laterality for l in nxt.locations):
+                    nxt.sides.append(loc)
+                k += 1
         elif before:
             before[-1].sides.append(loc)
 
@@ -395,8 +630,13 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon) -> list[ParsedFinding]:
             t = min(obs_targets, key=lambda t: (abs(t.pos - p), t.pos > p))
             t.sizes.append(s.value)
         elif s.cat in ("COUNT", "NUM"):
-            nxt = [t for t in obs_targets if t.pos > p and t.pos - p <= 4]
-            if not nxt or not _gap_is_modifiers(spans, p + 1, nxt[0].pos, side_positions, locations=True):
+            nxt = [t for t in obs_targets if t.pos > p and t.pos - p <= 5]
+            if s.cat == "COUNT" and s.text.startswith("x "):  # "rib fx x3"
+                prv = [t for t in obs_targets if t.pos < p and p - t.pos <= 3]
+                if prv:
+                    prv[-1].count = s.readings("COUNT")[0].value
+                continue
+            if not nxt or not _gap_is_adjectives(spans, p + 1, nxt[0].pos, side_positions):
                 continue
             if s.cat == "NUM":
                 if s.value != int(s.value) or not 0 < s.value <= 50 or not _plural(nxt[0].span):
@@ -410,6 +650,38 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon) -> list[ParsedFinding]:
             t = nxt[0] if nxt else (prv[-1] if prv else None)
             if t is not None:
                 t.attrs.add(s.readings("ATTR")[0].value)
+        elif s.cat in ("SEV", "TEMP"):
+            nxt = [t for t in obs_targets if t.pos > p and t.pos - p <= 6
+                   and _gap_is_adjectives(spans, p + 1, t.pos, side_positions)]
+            t = nxt[0] if nxt else _nearest(obs_targets, p)
+            if t is None:
+                continue
+            if s.cat == "TEMP" and nxt and t is nxt[0] and s.text in ("increased", "decreased", "increasing",
+                                                                       "decreasing", "more", "less") \
+                    and lex.observations.get(_obs_name(t.span) or "", {}).get("descriptive_change"):
+                continue  # "increased opacity" describes the opacity, not a change since the prior
+            if s.cat == "SEV" and t.severity is None:
+                t.severity = s.readings("SEV")[0].value
+            elif s.cat == "TEMP" and (t.temporal is None or (t.temporal == "stable" and s.readings("TEMP")[0].value
+                                                                 in ("increased", "decreased", "new"))):
+                t.temporal = s.readings("TEMP")[0].value  # a stated change outranks "again seen"
+
+    # a device's tip position: the first position named after it (before the next device), else before it
+    for k, t in enumerate(devices):
+        limit = devices[k + 1].pos if k + 1 < len(devices) else len(spans)
+        after = [r.value for s in spans[t.pos + 1:limit] for r in s.readings("POS")[:1]]
+        before = [r.value for s in spans[:t.pos] for r in s.readings("POS")[:1]] if k == 0 else []
+        if not after:
+            # a tip in a place the position list does not name ("in the right lower lobe bronchus", "in the
+            # major fissure"): the organ (and sub-location) it is in
+            after = [f"{l.organ} {l.sub}" if l.sub else l.organ for l in locs
+                     if l.organ is not None and t.pos < l.start < limit and not l.blocked
+                     and any(spans[q].text in PREPOSITIONS for q in range(max(t.pos + 1, l.start - 3), l.start))]
+        named = [lex.expected_position(_obs_name(t.span) or "") if p == "expected" else p
+                 for p in (after or before)]
+        named = sorted({p for p in named if p})
+        # several leads or ends ("leads in the right atrium and right ventricle") are one position set
+        t.position = " + ".join(named) if named else None
 
     # An observation with no site of its own in a sentence that also calls an organ normal is in that organ
     # ("the liver is unremarkable except for a cyst"): it takes the organ and the normal statement yields.
@@ -420,11 +692,46 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon) -> list[ParsedFinding]:
             for nt in normals:
                 t.locations.extend(nt.locations)
                 nt.locations = []
+    # "a 1.9 cm lesion in the left kidney, likely a simple cyst": the hedged name refines the lesion before it
+    # and takes its site, size and count
+    for k, t in enumerate(obs_targets):
+        spec = lex.observations.get(_obs_name(t.span) or "", {})
+        if k == 0 or t.locations or t.kind != "OBS" or spec.get("fixed_anatomy"):
+            continue
+        prev = obs_targets[k - 1]
+        prev_default = lex.observations.get(_obs_name(prev.span) or "", {}).get("default_anatomy")
+        prev_sites = [dataclasses.replace(l) for l in prev.locations] or (
+            [Location(prev_default, None, None, prev.pos, prev.pos, "")]
+            if prev_default and prev.kind == "OBS" and not lex.is_device(_obs_name(prev.span) or "") else [])
+        if prev_sites and scope.get(t.pos) in ("probable", "possible") and scope.get(prev.pos) is None:
+            t.locations = prev_sites
+            t.sides = t.sides or list(prev.sides)
+            if lex.is_focal(_obs_name(t.span) or "") and lex.is_focal(_obs_name(prev.span) or ""):
+                t.sizes = t.sizes or list(prev.sizes)
+                t.count = t.count or prev.count
+                t.attrs |= prev.attrs
+    # the field label's site for what names none ("LUNGS: Linear atelectasis at the left base.")
+    if header:
+        for t in targets:
+            spec = lex.observations.get(_obs_name(t.span) or "", {})
+            if not t.locations and not spec.get("fixed_anatomy"):
+                t.locations = [dataclasses.replace(l) for l in header if l.organ is not None]
+            if not t.sides:
+                t.sides = [l for l in header if l.organ is None and l.laterality in ("left", "right", "bilateral")]
 
     out: list[ParsedFinding] = []
     for t in targets:
+        context = scope.get(t.pos)
+        if t.kind in ("BORDERLINE_SIZE", "STABLE_SIZE"):
+            for loc in t.locations:
+                obs = lex.enlargement.get(loc.organ or "")
+                if obs is not None and context in (None, "probable", "possible"):
+                    f = Finding(observation=obs, anatomy=loc.organ, certainty=Certainty.POSSIBLE,
+                                temporal="stable" if t.kind == "STABLE_SIZE" else None)
+                    out.append(ParsedFinding(f, t.span.text, loc.text))
+            continue
         if t.kind in ("NORMAL", "NORMAL_SIZE"):
-            if t.pos in neg or t.pos in unc:
+            if context not in (None, "probable"):
                 continue
             for loc in t.locations:
                 obs = lex.normal_finding(loc.organ) if t.kind == "NORMAL" else lex.enlargement.get(loc.organ)
@@ -434,9 +741,16 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon) -> list[ParsedFinding]:
                             laterality=loc.laterality, presence=Presence.ABSENT)
                 out.append(ParsedFinding(f, t.span.text, loc.text))
             continue
-        presence = Presence.UNCERTAIN if t.pos in unc else Presence.ABSENT if t.pos in neg else Presence.PRESENT
-        out.extend(_findings_of_target(t, presence, lex))
-    return out
+        if context == "hyp":
+            continue
+        certainty = {"possible": Certainty.POSSIBLE, "improbable": Certainty.IMPROBABLE, "neg": Certainty.ABSENT,
+                     "probable": Certainty.PROBABLE, None: Certainty.PRESENT}[context]
+        if t.pos in resolved and context == "neg":
+            t.temporal = "resolved"
+        if t.temporal == "resolved" and certainty is Certainty.PRESENT:
+            certainty = Certainty.ABSENT  # "the effusion has resolved" (a resolved-change word outside a scope)
+        out.extend(_findings_of_target(t, certainty, lex))
+    return SentenceReading(tuple(out), None, last_side)
 
 
 def _obs_name(span: Span) -> str | None:
@@ -448,41 +762,78 @@ def _plural(span: Span) -> bool:
     return any(r.plural for r in span.value) if span.kind == "PHRASE" else False
 
 
-def _findings_of_target(t: _Target, presence: Presence, lex: Lexicon) -> list[ParsedFinding]:
+def _findings_of_target(t: _Target, certainty: Certainty, lex: Lexicon) -> list[ParsedFinding]:
+    presence = certainty.presence
     side = t.sides[0].laterality if t.sides else None
     spec = lex.observations.get(_obs_name(t.span) or "", {})
+    absent = presence is Presence.ABSENT
+    extra = {"certainty": certainty, "temporal": t.temporal, "severity": None if absent else t.severity}
     if spec.get("fixed_anatomy"):  # a device: its organ is fixed; a side named with it is kept
         organ = spec["default_anatomy"]
         lat = side or next((l.laterality for l in t.locations if l.laterality), None)
         if not (spec.get("keeps_side") or lex.is_paired(organ)):
             lat = None
-        f = Finding(observation=_obs_name(t.span), anatomy=organ, laterality=lat, presence=presence,
-                    attributes=frozenset(t.attrs))
+        if lat not in (None, "left", "right", "bilateral"):
+            lat = None
+        count = t.count if isinstance(t.count, int) and not absent else None
+        attrs = set(t.attrs) | ({"multiple"} if t.count == "multiple" and not absent else set())
+        f = Finding(observation=_obs_name(t.span), anatomy=organ, laterality=lat, count=count,
+                    attributes=frozenset(attrs), position=None if absent else t.position, **extra)
         return [ParsedFinding(f, t.span.text, " ".join(l.text for l in t.locations))]
-    # merge the locations of one organ ("liver ... right lobe"): keep the most specific
-    merged: list[Location] = []
+    # an observation that lives in one organ reads a neighbouring organ named with it as its own site ("effusion
+    # at the right lung base" is a right pleural effusion); a lymph node finding reads an organ as its station
+    default_organ = spec.get("default_anatomy")
+    absorbs = lex.anatomy.get(default_organ or "", {}).get("absorbs", [])
+    locations = []
     for loc in t.locations:
+        loc = dataclasses.replace(loc)
+        if loc.organ in absorbs:  # the sub-location stays where the absorbing organ has one of that name
+            keep = loc.sub in (lex.anatomy.get(default_organ or "", {}).get("subs") or {})
+            loc.organ, loc.sub = default_organ, loc.sub if keep else None
+        elif default_organ == "lymph node" and loc.organ != "lymph node" and (
+                loc.station or loc.organ in lex.node_station_of_organ):
+            loc.organ, loc.sub = "lymph node", loc.station or lex.node_station_of_organ[loc.organ] or None
+        locations.append(loc)
+    # a region that only frames the study ("views of the chest") yields to a real site or the default organ
+    if any(l.organ in lex.weak_anatomy for l in locations) and (
+            default_organ or any(l.organ not in lex.weak_anatomy for l in locations)):
+        locations = [l for l in locations if l.organ not in lex.weak_anatomy]
+    for loc in locations:  # "bilateral ... renal cysts": the side named apart from the organ
+        if loc.laterality is None and side is not None and loc.organ is not None and lex.is_paired(loc.organ):
+            loc.laterality = side
+    # merge the locations of one organ ("liver ... right lobe"): keep the most specific; a side named outright
+    # beats one read from a plural ("lungs")
+    merged: list[Location] = []
+    for loc in locations:
         for m in merged:
-            if m.organ == loc.organ and (m.laterality is None or loc.laterality is None
-                                         or m.laterality == loc.laterality):
-                m.sub = m.sub or loc.sub
-                m.laterality = m.laterality or loc.laterality
+            if m.organ == loc.organ and (m.laterality is None or loc.laterality is None or m.side_from_plural
+                                         or loc.side_from_plural or m.laterality == loc.laterality) and (
+                    m.sub is None or loc.sub is None or m.sub == loc.sub
+                    or lex.sub_contains(m.organ or "", m.sub, loc.sub)
+                    or lex.sub_contains(m.organ or "", loc.sub, m.sub)):
+                if m.sub is None or (loc.sub is not None and lex.sub_contains(m.organ or "", m.sub, loc.sub)):
+                    m.sub = loc.sub or m.sub
+                if m.laterality is None or (m.side_from_plural and loc.laterality and not loc.side_from_plural):
+                    m.laterality, m.side_from_plural = loc.laterality, loc.side_from_plural
                 m.text = m.text if len(m.text) >= len(loc.text) else loc.text
                 break
         else:
-            merged.append(Location(loc.organ, loc.sub, loc.laterality, loc.start, loc.end, loc.text))
+            merged.append(dataclasses.replace(loc))
     if not merged:
         if t.kind == "ENLARGE":
             return []
-        default = lex.observations.get(_obs_name(t.span) or "", {}).get("default_anatomy", UNSPECIFIED)
+        implied = next((r.organ for r in t.span.readings("OBS") if r.organ), None)
+        default = implied or lex.observations.get(_obs_name(t.span) or "", {}).get("default_anatomy", UNSPECIFIED)
         merged = [Location(default, None, None, t.pos, t.pos, "")]
     plural = _plural(t.span)
     out = []
     for loc in merged:
         organ = loc.organ or UNSPECIFIED
-        obs = _obs_name(t.span) if t.kind == "OBS" else lex.enlargement.get(organ)
+        obs = _obs_name(t.span) if t.kind == "OBS" else lex.enlargement_of(organ)
         if obs is None:
             continue
+        # what the word means in that organ ("emphysema" of the chest wall is subcutaneous emphysema)
+        obs = lex.observations.get(obs, {}).get("in_organ", {}).get(organ, obs)
         lat = loc.laterality
         if lat is None and side is not None and lex.is_paired(organ):
             lat = side
@@ -492,13 +843,20 @@ def _findings_of_target(t: _Target, presence: Presence, lex: Lexicon) -> list[Pa
             count = t.count
         elif t.count == "multiple":
             attrs.add("multiple")
-        elif presence is not Presence.ABSENT and lex.is_focal(obs):
+        elif presence is not Presence.ABSENT and (lex.is_focal(obs) or lex.is_countable(obs)):
             if plural:
                 attrs.add("multiple")
             else:
                 count = 1
-        f = Finding(observation=obs, anatomy=organ, sub_location=loc.sub, laterality=lat, presence=presence,
-                    size_mm=max(t.sizes) if t.sizes else None, count=count, attributes=frozenset(attrs))
+        if lat not in (None, "left", "right", "bilateral"):
+            lat = None  # an unresolved "ipsilateral"
+        sub = loc.sub
+        if not lex.is_paired(organ):
+            if sub is None and lat in ("left", "right"):
+                sub = lex.anatomy.get(organ, {}).get("side_subs", {}).get(lat)  # "left hepatic lesion": left lobe
+            lat = None
+        f = Finding(observation=obs, anatomy=organ, sub_location=sub, laterality=lat,
+                    size_mm=max(t.sizes) if t.sizes else None, count=count, attributes=frozenset(attrs), **extra)
         out.append(ParsedFinding(f, t.span.text, loc.text))
     return out
 
@@ -525,20 +883,82 @@ def _less_specific(f: Finding, g: Finding, lex: Lexicon) -> bool:
         return False
     if f.presence is not Presence.ABSENT and lex.is_generic(g.observation) and not lex.is_generic(f.observation):
         return False
-    if f.anatomy != g.anatomy and f.anatomy != UNSPECIFIED:
+    if f.anatomy != g.anatomy and f.anatomy != UNSPECIFIED and not (lex.is_device(f.observation)
+                                                                    and lex.is_device(g.observation)):
         return False
     if f.presence is Presence.ABSENT:
         return f.anatomy == UNSPECIFIED
     return ((f.laterality is None or f.laterality == g.laterality)
-            and (f.sub_location is None or f.sub_location == g.sub_location)
+            and (f.sub_location is None or f.sub_location == g.sub_location
+                 or (g.sub_location is not None and lex.sub_contains(g.anatomy, f.sub_location, g.sub_location)))
             and (f.size_mm is None or f.size_mm == g.size_mm)
             and (f.count is None or f.count == g.count)
+            and (f.severity is None or f.severity == g.severity)
+            and (f.temporal is None or f.temporal == g.temporal)
+            and (f.position is None or f.position == g.position)
+            and (f.certainty is None or f.certainty == g.certainty)
             and f.attributes <= g.attributes)
+
+
+def _fields_combine(f: Finding, g: Finding, lex: Lexicon) -> bool:
+    """Two statements of one finding that do not contradict each other ("left effusion" ... "the effusion is
+    small"; "pancreatitis" ... "consistent with pancreatitis")."""
+    if f.presence is not g.presence or f.observation != g.observation:
+        return False
+    if f.anatomy != g.anatomy and not lex.is_device(f.observation):
+        return False
+
+    def agree(a, b) -> bool:
+        return a is None or b is None or a == b
+
+    if ("multiple" in f.attributes and g.count == 1) or ("multiple" in g.attributes and f.count == 1):
+        return False
+
+    return (agree(f.laterality, g.laterality) and agree(f.size_mm, g.size_mm) and agree(f.count, g.count)
+            and agree(f.severity, g.severity) and agree(f.temporal, g.temporal) and agree(f.position, g.position)
+            and (agree(f.sub_location, g.sub_location) or lex.sub_contains(f.anatomy, f.sub_location, g.sub_location)
+                 or lex.sub_contains(f.anatomy, g.sub_location, f.sub_location)))
+
+
+def _combined(f: Finding, g: Finding, lex: Lexicon) -> Finding:
+    sub = f.sub_location
+    if sub is None or (g.sub_location is not None and lex.sub_contains(f.anatomy, sub, g.sub_location)):
+        sub = g.sub_location
+    return dataclasses.replace(
+        f, sub_location=sub, laterality=f.laterality or g.laterality, size_mm=f.size_mm or g.size_mm,
+        count=f.count if f.count is not None else g.count, severity=f.severity or g.severity,
+        temporal=f.temporal or g.temporal, position=f.position or g.position,
+        certainty=f.certainty or g.certainty, attributes=f.attributes | g.attributes)
+
+
+def _merge_restatements(items: list[ParsedFinding], lex: Lexicon) -> list[ParsedFinding]:
+    """One finding stated in pieces across a report (findings then impression, a hedge then a grade) is one
+    finding with every detail stated; absent findings are left as they are."""
+    out: list[ParsedFinding] = []
+    for it in items:
+        f = it.finding
+        if f.presence is not Presence.ABSENT:
+            for k, kept in enumerate(out):
+                if _fields_combine(kept.finding, f, lex):
+                    text = kept.anatomy_text if len(kept.anatomy_text) >= len(it.anatomy_text) else it.anatomy_text
+                    out[k] = ParsedFinding(_combined(kept.finding, f, lex), kept.observation_text, text)
+                    break
+            else:
+                out.append(it)
+        else:
+            out.append(it)
+    return out
 
 
 def _sort_key(f: Finding) -> tuple:
     return (f.anatomy, f.laterality or "", f.sub_location or "", f.observation, f.presence.value,
-            f.size_mm or 0.0, f.count or 0, tuple(sorted(f.attributes)))
+            f.size_mm or 0.0, f.count or 0, tuple(sorted(f.attributes)), f.severity or "", f.temporal or "",
+            f.position or "", f.certainty.value if f.certainty else "")
+
+
+#: reports longer than this are read up to it: the reader's time stays linear and bounded on garbage input
+MAX_REPORT_CHARS = 200_000
+_SIDE_DEPENDENT = frozenset({"ipsilateral", "contralateral", "same", "opposite", "other"})
 
 
 @lru_cache(maxsize=65536)
@@ -546,14 +966,30 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
     """Findings of a report with the words each was read from; order-independent (sorted), cached."""
     lex = lexicon()
     items: list[ParsedFinding] = []
-    for section in _sections(text, lex):
+    last_device: int | None = None
+    side: str | None = None
+    for section in _sections(text[:MAX_REPORT_CHARS], lex):
         for tokens in _sentences(section):
-            items.extend(_sentence_findings(tuple(tokens)))
+            key = tuple(tokens)
+            reading = _sentence_findings(key, side if _SIDE_DEPENDENT.intersection(key) else None)
+            side = reading.last_side or side
+            for it in reading.findings:
+                if lex.is_device(it.finding.observation) and it.finding.presence is not Presence.ABSENT:
+                    last_device = len(items)
+                items.append(it)
+            if reading.orphan_position and last_device is not None:
+                dev = items[last_device]
+                pos = reading.orphan_position
+                if pos == "expected":
+                    pos = lex.expected_position(dev.finding.observation)
+                if dev.finding.position is None and pos is not None:
+                    items[last_device] = ParsedFinding(dataclasses.replace(dev.finding, position=pos),
+                                                       dev.observation_text, dev.anatomy_text)
     # exact duplicates
     seen: dict[Finding, ParsedFinding] = {}
     for it in items:
         seen.setdefault(it.finding, it)
-    items = list(seen.values())
+    items = _merge_restatements(list(seen.values()), lex)
     # organ-less negatives ("No evidence of tumor.") summarise the rest of a report that says anything else
     if any(it.finding.anatomy != UNSPECIFIED for it in items):
         items = [it for it in items

@@ -35,11 +35,13 @@ def tokenize(text: str) -> list[str]:
 
 @dataclass(frozen=True)
 class Reading:
-    """One meaning of a phrase. ``kind``: OBS, ENLARGE, ANAT, SUB, STATION, LAT, ATTR, COUNT or CTX."""
+    """One meaning of a phrase. ``kind``: OBS, ENLARGE, ANAT, SUB, STATION, LAT, ATTR, COUNT, SEV (severity
+    grade), TEMP (change against a prior), POS (a device tip position) or CTX (context trigger)."""
 
     kind: str
     value: Any
     plural: bool = False
+    organ: str | None = None  # an observation form that names its organ ("cholelithiasis")
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class SubLocation:
     name: str  # the canonical sub-location stored in Finding.sub_location
     laterality: str | None = None
     needs_organ: bool = False
+    within: str | None = None  # the sub-location that contains this one
 
 
 @dataclass
@@ -62,6 +65,13 @@ class Lexicon:
     anatomy_of_form: dict[str, str] = field(default_factory=dict)
     stations: frozenset[str] = frozenset()
     generics: frozenset[str] = frozenset()
+    #: (organ, sub-location) -> its chain of containing sub-locations, nearest first
+    sub_parents: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+    prior_before: frozenset[tuple[str, ...]] = frozenset()
+    weak_anatomy: frozenset[str] = frozenset()
+    node_station_of_organ: dict[str, str] = field(default_factory=dict)
+    prior_after: frozenset[tuple[str, ...]] = frozenset()
+    version: int = 0
 
     def add(self, form: str, reading: Reading) -> None:
         key = tuple(tokenize(form))
@@ -75,6 +85,11 @@ class Lexicon:
     # -- questions the metrics ask ------------------------------------------------------------------------
     def is_focal(self, observation: str) -> bool:
         return bool(self.observations.get(observation, {}).get("focal"))
+
+    def is_countable(self, observation: str) -> bool:
+        """Things that come in numbers (nodes, stones, fractures, devices) though they are not focal lesions."""
+        spec = self.observations.get(observation, {})
+        return bool(spec.get("countable") or spec.get("fixed_anatomy"))
 
     def is_generic(self, observation: str) -> bool:
         """The generic member of a family ("lesion", "support device")."""
@@ -97,9 +112,23 @@ class Lexicon:
             return name
         return self.anatomy_of_form.get(" ".join(tokenize(name)), name)
 
+    def sub_contains(self, organ: str, outer: str, inner: str) -> bool:
+        """``outer`` contains ``inner`` along the lexicon's hierarchy (segment 7 within the right posterior
+        section within the right lobe)."""
+        return outer in self.sub_parents.get((organ, inner), ())
+
+    def expected_position(self, observation: str) -> str | None:
+        return self.observations.get(observation, {}).get("expected_position")
+
     def is_device(self, observation: str) -> bool:
         """Observations whose organ is fixed (devices): matched by type, not by site or side."""
         return bool(self.observations.get(observation, {}).get("fixed_anatomy"))
+
+    def enlargement_of(self, anatomy: str) -> str | None:
+        """What "enlarged" means for an organ ("heart" -> cardiomegaly); a generic enlargement elsewhere."""
+        if anatomy in (UNSPECIFIED, None):
+            return None
+        return self.enlargement.get(anatomy, "enlargement")
 
     def normal_finding(self, anatomy: str) -> str:
         return self.anatomy.get(anatomy, {}).get("normal_finding", "lesion")
@@ -156,8 +185,11 @@ def _plurals(form: str) -> list[str]:
     return [" ".join(words[:-1] + [o]) for o in outs]
 
 
-_CTX_KINDS = ("negation_forward", "negation_backward", "negation_bidirectional", "uncertainty_forward",
-              "uncertainty_backward", "pseudo", "termination", "normal", "normal_size", "back_reference",
+_CTX_KINDS = ("negation_forward", "negation_backward", "negation_bidirectional", "resolved_forward",
+              "resolved_backward", "probable_forward", "probable_backward", "possible_forward", "possible_backward",
+              "improbable_forward", "improbable_backward", "hypothetical_forward", "hypothetical_backward",
+              "evaluation", "limitation", "pseudo", "termination", "normal", "normal_size", "borderline_size",
+              "back_reference",
               "relation")
 
 
@@ -165,7 +197,7 @@ _CTX_KINDS = ("negation_forward", "negation_backward", "negation_bidirectional",
 def lexicon() -> Lexicon:
     raw = yaml.safe_load(resources.files("harness.findings").joinpath("lexicon.yaml").read_text())
     lex = Lexicon(observations=raw["observations"], anatomy=raw["anatomy"],
-                  enlargement=dict(raw["enlargement"]["by_anatomy"]))
+                  enlargement=dict(raw["enlargement"]["by_anatomy"]), version=int(raw.get("version", 0)))
     # Context first: a phrase that is also a content word keeps both readings and the extractor decides.
     ctx = raw["context"]
     for kind in _CTX_KINDS:
@@ -173,14 +205,21 @@ def lexicon() -> Lexicon:
             lex.add(form, Reading("CTX", kind))
     for name, spec in raw["observations"].items():
         lex.observation_of_form[" ".join(tokenize(name))] = name
+        forms = set(spec["forms"])
         for form in spec["forms"]:
             lex.observation_of_form[" ".join(tokenize(form))] = name
-            lex.add(form, Reading("OBS", name))
+            # a listed form that is another listed form's plural ("fxs", "effusions") is read as plural
+            plural = any(form in _plurals(other) for other in forms if other != form)
+            lex.add(form, Reading("OBS", name, plural=plural))
             for p in _plurals(form):
                 lex.add(p, Reading("OBS", name, plural=True))
         for p in spec.get("plural", []):
             lex.observation_of_form[" ".join(tokenize(p))] = name
             lex.add(p, Reading("OBS", name, plural=True))
+        for organ, forms in (spec.get("implied_anatomy") or {}).items():
+            for form in forms:
+                lex.observation_of_form[" ".join(tokenize(form))] = name
+                lex.add(form, Reading("OBS", name, plural=form.endswith("s"), organ=organ))
     for form in raw["enlargement"]["forms"]:
         lex.add(form, Reading("ENLARGE", None))
     stations = set()
@@ -191,28 +230,56 @@ def lexicon() -> Lexicon:
             lex.add(form, Reading("ANAT", organ))
             for p in _plurals(form):
                 lex.add(p, Reading("ANAT", organ, plural=True))
-        for sub, sspec in (spec.get("subs") or {}).items():
-            loc = SubLocation(organ=organ, name=sspec.get("is", sub), laterality=sspec.get("laterality"),
-                              needs_organ=bool(sspec.get("needs_organ")))
+        subs = spec.get("subs") or {}
+        for sub, sspec in subs.items():
+            name = sspec.get("is", sub)
+            chain, parent = [], sspec.get("within")
+            while parent is not None and parent not in chain:
+                chain.append(parent)
+                parent = subs.get(parent, {}).get("within")
+            if chain:
+                lex.sub_parents[(organ, name)] = tuple(chain)
+            loc = SubLocation(organ=organ, name=name, laterality=sspec.get("laterality"),
+                              needs_organ=bool(sspec.get("needs_organ")), within=sspec.get("within"))
+            organ_words = {w for f in spec["forms"] for w in tokenize(f)} | set(tokenize(organ))
             for form in sspec["forms"]:
-                lex.add(form, Reading("SUB", loc))
+                # "pancreatic head" names its organ, so it does not need it named again
+                here = loc if not (loc.needs_organ and organ_words & set(tokenize(form))) else \
+                    SubLocation(organ=organ, name=name, laterality=loc.laterality, within=loc.within)
+                lex.add(form, Reading("SUB", here))
                 for p in _plurals(form):
-                    lex.add(p, Reading("SUB", loc, plural=True))
-        for station in spec.get("stations", []):
-            stations.add(" ".join(tokenize(station)))
-            lex.add(station, Reading("STATION", SubLocation(organ=organ, name=station)))
+                    lex.add(p, Reading("SUB", here, plural=True))
+        for station, forms in (spec.get("stations") or {}).items():
+            for form in [station, *forms]:
+                stations.add(" ".join(tokenize(form)))
+                lex.add(form, Reading("STATION", SubLocation(organ=organ, name=station)))
     lex.stations = frozenset(stations)
+    lex.weak_anatomy = frozenset(o for o, spec in raw["anatomy"].items() if spec.get("weak"))
+    lex.node_station_of_organ = dict(raw["anatomy"]["lymph node"].get("station_of_organ", {}))
     lex.generics = frozenset({"lesion"} | {spec["family"] for spec in raw["observations"].values()
                                            if "family" in spec})
     for side, forms in raw["laterality"].items():
         for form in forms:
             lex.add(form, Reading("LAT", side))
+    for grade, forms in raw["severity"].items():
+        for form in forms:
+            lex.add(form, Reading("SEV", grade))
+    for change, forms in raw["temporal"].items():
+        for form in forms:
+            lex.add(form, Reading("TEMP", change))
+    for position, forms in raw["positions"].items():
+        for form in forms:
+            lex.add(form, Reading("POS", position))
+    lex.prior_before = frozenset(tuple(tokenize(f)) for f in raw["prior_size_markers"]["before"])
+    lex.prior_after = frozenset(tuple(tokenize(f)) for f in raw["prior_size_markers"]["after"])
     for attr, forms in raw["attributes"].items():
         for form in forms:
             lex.add(form, Reading("ATTR", attr))
     for count, forms in raw["counts"].items():
         for form in forms:
             lex.add(form, Reading("COUNT", count if count == "multiple" else int(count)))
+        if count != "multiple":  # "x3" after a finding
+            lex.add(f"x {count}", Reading("COUNT", int(count)))
     lex.location_fillers = frozenset(ctx["location_fillers"])  # type: ignore[attr-defined]
     lex.sections = tuple(ctx["sections"])  # type: ignore[attr-defined]
     lex.skip_sections = frozenset(ctx["skip_sections"])  # type: ignore[attr-defined]

@@ -12,11 +12,12 @@ from functools import lru_cache
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
+from scipy.optimize import linear_sum_assignment
 
 from harness.findings.extract import extract_findings
 from harness.findings.lexicon import lexicon
 from harness.metrics.base import Metric, Row
-from harness.schema import Case, Finding, Presence
+from harness.schema import SEVERITY_GRADES, Case, Finding, Presence
 from harness.task import ScoredItem, Task
 
 SIZE_TOLERANCE_MM = 5.0
@@ -41,6 +42,29 @@ def counts_agree(a: int | None, a_multi: bool, b: int | None, b_multi: bool) -> 
     return a is None or b is None or a == b
 
 
+SUB_LOCATION_PARTIAL_CREDIT = 0.5
+SIDE_PARTIAL_CREDIT = 0.5
+
+
+def severities_agree(a: str | None, b: str | None) -> bool:
+    """Severities agree when either is unstated or they are at most one grade apart on ``SEVERITY_GRADES``."""
+    if a is None or b is None:
+        return True
+    return abs(SEVERITY_GRADES.index(a) - SEVERITY_GRADES.index(b)) <= 1
+
+
+def sub_location_credit(organ: str, a: str | None, b: str | None) -> float:
+    """1.0 for the same sub-location (or both unstated), ``SUB_LOCATION_PARTIAL_CREDIT`` when one contains the
+    other along the lexicon's hierarchy (segment within lobe within organ: an unstated sub-location is the whole
+    organ), 0.0 for two sub-locations neither of which contains the other."""
+    if a == b:
+        return 1.0
+    lex = lexicon()
+    if a is None or b is None or lex.sub_contains(organ, a, b) or lex.sub_contains(organ, b, a):
+        return SUB_LOCATION_PARTIAL_CREDIT
+    return 0.0
+
+
 @dataclass(frozen=True)
 class Unit:
     """One finding as matched: absent focal lesions of any kind read as "no focal lesion", one side each."""
@@ -53,6 +77,9 @@ class Unit:
     size_mm: float | None
     count: int | None
     multiple: bool
+    severity: str | None = None
+    temporal: str | None = None
+    position: str | None = None
 
 
 def match_units(findings: Iterable[Finding]) -> list[Unit]:
@@ -69,46 +96,57 @@ def _match_units(findings: tuple[Finding, ...]) -> tuple[Unit, ...]:
         obs = lex.match_observation(lex.canonical_observation(f.observation), f.presence)
         organ = lex.canonical_anatomy(f.anatomy)
         sides: tuple[str | None, ...] = (f.laterality,)
-        if lex.is_device(obs):  # a device is matched by type: where its tip lies is not a finding site
-            organ, sides = "device", (None,)
+        sub = f.sub_location
+        if lex.is_device(obs):  # a device is matched by type, tip position and access side, not by its organ
+            organ, sub = "device", None
+            sides = (f.laterality if lex.observations.get(obs, {}).get("keeps_side") else None,)
         if lex.is_paired(organ) and (f.laterality == "bilateral"
                                      or (f.laterality is None and f.presence is Presence.ABSENT)):
             sides = ("left", "right")
+        absent = f.presence is Presence.ABSENT
         for side in sides:
-            absent = f.presence is Presence.ABSENT
-            out[Unit(obs, organ, side, f.presence, f.sub_location,
+            out[Unit(obs, organ, side, f.presence, sub,
                      None if absent else f.size_mm, None if absent else f.count,
-                     (not absent) and "multiple" in f.attributes)] = None
+                     (not absent) and "multiple" in f.attributes,
+                     None if absent else f.severity, f.temporal, None if absent else f.position)] = None
     return tuple(out)
 
 
-def units_match(r: Unit, c: Unit) -> bool:
-    return (r.anatomy == c.anatomy and r.laterality == c.laterality and r.presence is c.presence
+def unit_credit(r: Unit, c: Unit) -> float:
+    """How much of a match two units are: 0 (no match), partial (less specific sub-location) or 1."""
+    side_credit = 1.0
+    if r.laterality != c.laterality:
+        if r.laterality is not None and c.laterality is not None:
+            return 0.0
+        side_credit = SIDE_PARTIAL_CREDIT  # a paired organ's side stated on one side only: less specific
+    if not (r.anatomy == c.anatomy and r.presence is c.presence
             and lexicon().observations_compatible(r.observation, c.observation, r.presence)
-            and (r.sub_location is None or c.sub_location is None or r.sub_location == c.sub_location)
             and sizes_agree(r.size_mm, c.size_mm)
-            and counts_agree(r.count, r.multiple, c.count, c.multiple))
+            and counts_agree(r.count, r.multiple, c.count, c.multiple)
+            and severities_agree(r.severity, c.severity)
+            and (r.temporal is None or c.temporal is None or r.temporal == c.temporal)
+            and (r.position is None or c.position is None or r.position == c.position)):
+        return 0.0
+    if r.presence is Presence.ABSENT:  # "no liver lesion" covers "no lesion in segment 7"
+        return side_credit if (r.sub_location is None or c.sub_location is None
+                               or sub_location_credit(r.anatomy, r.sub_location, c.sub_location) > 0) else 0.0
+    return side_credit * sub_location_credit(r.anatomy, r.sub_location, c.sub_location)
 
 
-def max_matching(ref: Sequence[Unit], cand: Sequence[Unit]) -> list[tuple[int, int]]:
-    """Maximum bipartite matching (augmenting paths): symmetric in ref/cand, independent of order."""
-    adj = [[j for j, c in enumerate(cand) if units_match(r, c)] for r in ref]
-    owner: dict[int, int] = {}
+def units_match(r: Unit, c: Unit) -> bool:
+    return unit_credit(r, c) > 0
 
-    def augment(i: int, seen: set[int]) -> bool:
-        for j in adj[i]:
-            if j in seen:
-                continue
-            seen.add(j)
-            if j not in owner or augment(owner[j], seen):
-                owner[j] = i
-                return True
-        return False
 
-    for i in range(len(ref)):
-        if adj[i]:
-            augment(i, set())
-    return sorted((i, j) for j, i in owner.items())
+def max_matching(ref: Sequence[Unit], cand: Sequence[Unit]) -> list[tuple[int, int, float]]:
+    """Maximum-credit bipartite matching (scipy's Hungarian solver): symmetric in ref/cand, independent of
+    order. Returns (ref index, candidate index, credit) for pairs with credit > 0."""
+    if not ref or not cand:
+        return []
+    credit = np.array([[unit_credit(r, c) for c in cand] for r in ref])
+    if not credit.any():
+        return []
+    rows, cols = linear_sum_assignment(credit, maximize=True)
+    return sorted((int(i), int(j), float(credit[i, j])) for i, j in zip(rows, cols) if credit[i, j] > 0)
 
 
 def f1(tp: float, fp: float, fn: float) -> float:
@@ -121,14 +159,18 @@ def compare_findings(ref: Iterable[Finding], cand: Iterable[Finding]) -> dict[st
     """TP/FP/FN overall and per observation class between two sets of findings."""
     r_units, c_units = match_units(ref), match_units(cand)
     pairs = max_matching(r_units, c_units)
-    mr, mc = {i for i, _ in pairs}, {j for _, j in pairs}
-    classes: dict[str, list[int]] = {}
+    got_r = {i: w for i, _, w in pairs}
+    got_c = {j: w for _, j, w in pairs}
+    # a partial match (credit w) is w of a true positive and 1 - w of a miss on each side
+    classes: dict[str, list[float]] = {}
     for i, u in enumerate(r_units):
-        classes.setdefault(u.observation, [0, 0, 0])[0 if i in mr else 2] += 1
+        acc = classes.setdefault(u.observation, [0, 0, 0])
+        w = got_r.get(i, 0.0)
+        acc[0] += w
+        acc[2] += 1 - w
     for j, u in enumerate(c_units):
-        if j not in mc:
-            classes.setdefault(u.observation, [0, 0, 0])[1] += 1
-    tp = len(pairs)
+        classes.setdefault(u.observation, [0, 0, 0])[1] += 1 - got_c.get(j, 0.0)
+    tp = sum(w for _, _, w in pairs)
     return {"tp": tp, "fp": len(c_units) - tp, "fn": len(r_units) - tp, "classes": classes}
 
 

@@ -47,7 +47,7 @@ import numpy as np
 from harness.findings.extract import ParsedFinding, parse_report
 from harness.findings.lexicon import UNSPECIFIED, lexicon
 from harness.metrics.base import Metric, Row
-from harness.metrics.clinical import counts_agree, sizes_agree
+from harness.metrics.clinical import counts_agree, severities_agree, sizes_agree
 from harness.schema import Case, Finding, Presence
 from harness.task import ScoredItem
 
@@ -76,6 +76,10 @@ FACTOR_SIDE = 0.5
 FACTOR_SUB = 0.75
 FACTOR_SIZE = 0.5
 FACTOR_COUNT = 0.5
+FACTOR_SEVERITY = 0.5
+FACTOR_TEMPORAL = 0.5
+FACTOR_POSITION = 0.5
+FACTOR_SUB_PARTIAL = 0.9
 RELATED_FAMILY = 0.5
 
 
@@ -90,6 +94,9 @@ class Entity:
     size_mm: float | None = None
     count: int | None = None
     multiple: bool = False
+    severity: str | None = None
+    temporal: str | None = None
+    position: str | None = None
 
 
 def entities_of(items: Iterable[ParsedFinding | Finding]) -> tuple[Entity, ...]:
@@ -100,8 +107,9 @@ def entities_of(items: Iterable[ParsedFinding | Finding]) -> tuple[Entity, ...]:
         obs = lex.canonical_observation(f.observation)
         organ = lex.canonical_anatomy(f.anatomy)
         sides: tuple[str | None, ...] = (f.laterality,)
-        if lex.is_device(obs):  # matched by type, as in finding F1
-            organ, sides = UNSPECIFIED, (None,)
+        sub = f.sub_location
+        if lex.is_device(obs):  # matched by type and tip position, as in finding F1
+            organ, sides, sub = UNSPECIFIED, (None,), None
         if lex.is_paired(organ) and (f.laterality == "bilateral"
                                      or (f.laterality is None and f.presence is Presence.ABSENT)):
             sides = ("left", "right")
@@ -110,10 +118,11 @@ def entities_of(items: Iterable[ParsedFinding | Finding]) -> tuple[Entity, ...]:
         polarity = "neg" if absent else "unc" if f.presence is Presence.UNCERTAIN else "pos"
         for side in sides:
             if organ != UNSPECIFIED:
-                out[Entity("ANATOMY", organ, organ, side, f.sub_location, "pos")] = None
+                out[Entity("ANATOMY", organ, organ, side, sub, "pos")] = None
             out[Entity(("NON-" + base) if absent else base, lex.match_observation(obs, f.presence), organ, side,
-                       f.sub_location, polarity, None if absent else f.size_mm, None if absent else f.count,
-                       (not absent) and "multiple" in f.attributes)] = None
+                       sub, polarity, None if absent else f.size_mm, None if absent else f.count,
+                       (not absent) and "multiple" in f.attributes, None if absent else f.severity, f.temporal,
+                       None if absent else f.position)] = None
     return tuple(out)
 
 
@@ -218,12 +227,21 @@ def entity_similarity(a: Entity, b: Entity, sim: LexiconSimilarity) -> float:
             s *= FACTOR_SIZE
         if not counts_agree(a.count, a.multiple, b.count, b.multiple):
             s *= FACTOR_COUNT
+        if not severities_agree(a.severity, b.severity):
+            s *= FACTOR_SEVERITY
+        if a.temporal and b.temporal and a.temporal != b.temporal:
+            s *= FACTOR_TEMPORAL
+        if a.position and b.position and a.position != b.position:
+            s *= FACTOR_POSITION
         if a.polarity != b.polarity:
             s *= PENALTY_UNCERTAIN if "unc" in (a.polarity, b.polarity) else PENALTY_NEGATION
     if a.laterality and b.laterality and a.laterality != b.laterality:
         s *= FACTOR_SIDE
     if a.sub_location and b.sub_location and a.sub_location != b.sub_location:
-        s *= FACTOR_SUB
+        lex = lexicon()
+        nested = lex.sub_contains(a.organ, a.sub_location, b.sub_location) or \
+            lex.sub_contains(a.organ, b.sub_location, a.sub_location)
+        s *= FACTOR_SUB_PARTIAL if nested else FACTOR_SUB
     return s
 
 
@@ -315,11 +333,14 @@ class EntityScoreMetric(Metric):
     def variant(self) -> str:  # type: ignore[override]
         return (f"RaTEScore-style, harness re-implementation (not the ratescore package); entities from "
                 f"harness.findings typed ANATOMY/ABNORMALITY/DISEASE/NON-ABNORMALITY/NON-DISEASE, finding "
-                f"entities carry organ, side, sub-location, size, count; similarity={self.similarity.name}; "
+                f"entities carry organ, side, sub-location, size, count, severity, temporal change, tip position; similarity={self.similarity.name}; "
                 f"polarity penalty {PENALTY_NEGATION} (published {PUBLISHED_PENALTY}), uncertain vs definite "
                 f"{PENALTY_UNCERTAIN}; weights: finding entities 1.0, anatomy 0.5 (published learned matrix not "
-                f"used); factors organ {FACTOR_ORGAN}, side {FACTOR_SIDE}, sub-location {FACTOR_SUB}, size "
-                f"{FACTOR_SIZE}, count {FACTOR_COUNT}; harmonic mean of both directions, 0.5 when either side has "
+                f"used); factors organ {FACTOR_ORGAN}, side {FACTOR_SIDE}, sub-location {FACTOR_SUB} ("
+                f"{FACTOR_SUB_PARTIAL} when one contains the other), size {FACTOR_SIZE}, count {FACTOR_COUNT}, "
+                f"severity more than one grade apart {FACTOR_SEVERITY}, temporal change {FACTOR_TEMPORAL}, device "
+                f"tip position {FACTOR_POSITION}; certainty classes present/probable, possible, absent/"
+                f"improbable; harmonic mean of both directions, 0.5 when either side has "
                 f"no entity; reference = the reference report text (truth findings when it has none)")
 
     def per_case(self, items: Sequence[ScoredItem]) -> list[dict[str, Any]]:

@@ -1,13 +1,19 @@
 """Metric meta-evaluation (``harness metrics check``): does a metric prefer a correct paraphrase to a report
 with one clinical error?
 
-Each shipped triplet (``harness/data/metric_triplets.jsonl``, written for this project) holds a reference
-report, a clinically equivalent paraphrase (other words, order, units, abbreviations) and a corruption that
-differs from the reference by one error of a named type: negation flip, laterality swap, wrong organ, size
-change, omission, hallucination, count change, uncertainty flip; CT and chest X-ray sentences. For each metric
-and error type we report the fraction of triplets where score(reference, paraphrase) > score(reference,
-corruption), strictly: a tie counts as a failure, since a metric that cannot tell the two apart has not ranked
-them.
+A triplet holds a reference report, a clinically equivalent paraphrase (other words, order, units,
+abbreviations, another reporting style) and a corruption that differs from the reference by one error of a
+named type (``ERROR_TYPES``). For each metric and error type we report the fraction of triplets where
+score(reference, paraphrase) > score(reference, corruption), strictly: a tie counts as a failure, since a
+metric that cannot tell the two apart has not ranked them.
+
+Three shipped sets (``SPLITS``):
+
+- ``regression``: ``harness/data/metric_triplets.jsonl``, written with this project's phrasing while the first
+  reader was built; the first eight error types. A regression check, not an evaluation.
+- ``dev``: ``harness/data/reader_eval/dev.jsonl``, 432 triplets in six reporting styles and twelve error types,
+  written from radiology knowledge without reading the reader; the reader is tuned on it.
+- ``test``: ``harness/data/reader_eval/test.jsonl``, 190 triplets written separately; never tuned on.
 """
 
 from __future__ import annotations
@@ -20,16 +26,43 @@ from typing import Any, Callable, Mapping, Sequence
 import pandas as pd
 
 ERROR_TYPES = ("negation_flip", "laterality_swap", "wrong_organ", "size_change", "omission", "hallucination",
-               "count_change", "uncertainty_flip")
+               "count_change", "uncertainty_flip", "severity_change", "wrong_sub_location", "temporal_change",
+               "device_position")
+#: the reader-evaluation splits shipped in harness/data/reader_eval (see its README): dev is for tuning, test is
+#: reported and never tuned on
+SPLITS = {"regression": "metric_triplets.jsonl", "dev": "reader_eval/dev.jsonl", "test": "reader_eval/test.jsonl"}
+REGRESSION_ERROR_TYPES = ERROR_TYPES[:8]
 Scorer = Callable[[Sequence[str], Sequence[str]], list[float]]  # (references, candidates) -> scores
 
 
-def load_triplets(path: str | Path | None = None) -> list[dict[str, Any]]:
+def load_triplets(path: str | Path | None = None, split: str | None = None) -> list[dict[str, Any]]:
+    """Triplets from ``path``, from a shipped split ("dev", "test"), or the shipped regression triplets.
+
+    A first line ``{"header": ...}`` (which split it is, and who wrote it) is skipped."""
     if path is None:
-        text = resources.files("harness.data").joinpath("metric_triplets.jsonl").read_text()
+        if split is not None and split not in SPLITS:
+            raise ValueError(f"unknown triplet split '{split}' (one of {', '.join(SPLITS)})")
+        name = SPLITS[split or "regression"]
+        text = resources.files("harness.data").joinpath(name).read_text()
+        where = f"harness/data/{name}"
     else:
         text = Path(path).read_text()
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
+        where = str(path)
+    out = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{where}: line {n}: not JSON ({exc.msg})") from None
+        if "header" in record:
+            continue
+        missing = [k for k in ("id", "error_type", "reference", "paraphrase", "corruption") if k not in record]
+        if missing:
+            raise ValueError(f"{where}: line {n}: missing field(s) {', '.join(missing)}")
+        out.append(record)
+    return out
 
 
 # -- scorers: batch functions so corpus libraries run once ---------------------------------------------------
@@ -179,3 +212,43 @@ def format_check(table: pd.DataFrame) -> str:
     for name, why in table.attrs.get("not_run", {}).items():
         lines.append(f"{name}: {why}")
     return "\n".join(lines)
+
+
+def check_splits(splits: Sequence[str] = tuple(SPLITS), external: bool = True) -> dict[str, pd.DataFrame]:
+    """``run_metric_check`` on each shipped split, with the same scorers."""
+    scorers, reasons = default_scorers(external=external)
+    out = {}
+    for split in splits:
+        table = run_metric_check(load_triplets(split=split), scorers)
+        table.attrs["not_run"] = reasons
+        table.attrs["split"] = split
+        out[split] = table
+    return out
+
+
+def tables_to_json(tables: Mapping[str, pd.DataFrame]) -> dict[str, Any]:
+    """The check as a JSON-able record (``--json``), the source of the README's table."""
+    out: dict[str, Any] = {}
+    for split, table in tables.items():
+        out[split] = {"rates": {m: {k: (None if pd.isna(v) else round(float(v), 4)) for k, v in row.items()}
+                                for m, row in table.iterrows()},
+                      "n": {k: int(v) for k, v in table.attrs.get("n", {}).items()},
+                      "variants": table.attrs.get("variants", {}), "not_run": table.attrs.get("not_run", {})}
+    return out
+
+
+def markdown_table(tables: Mapping[str, pd.DataFrame], metrics: Sequence[str] = ("finding_f1", "entity_score",
+                                                                                   "bleu4", "rouge_l")) -> str:
+    """Error type x (split, metric) as a Markdown table."""
+    cols = [(split, m) for split in tables for m in metrics if m in tables[split].index]
+    head = "| error type | " + " | ".join(f"{split} {m}" for split, m in cols) + " |"
+    lines = [head, "|---|" + "---|" * len(cols)]
+    errors = [e for e in (*ERROR_TYPES, "all") if any(e in t.columns for t in tables.values())]
+    for e in errors:
+        cells = []
+        for split, m in cols:
+            v = tables[split].loc[m, e] if e in tables[split].columns else float("nan")
+            cells.append("-" if pd.isna(v) else f"{v:.2f}")
+        lines.append(f"| {e} | " + " | ".join(cells) + " |")
+    n = " · ".join(f"{split}: {sum(t.attrs.get('n', {}).values())} triplets" for split, t in tables.items())
+    return "\n".join(lines + ["", n])
