@@ -3,6 +3,11 @@
 The CXR counterpart of ``harness.reports`` (which writes CT reports and is left untouched): the surface forms
 live in ``harness/data/cxr_phrasing.yaml``. Used for the CXR phantoms' reference reports, the grounding
 task's phrases, and the ``cxr_report`` template baseline's normal report.
+
+A grade is written from ``Finding.severity`` (an effusion's or pneumothorax's "small" / "moderate" / "large" is
+mild / moderate / severe; cardiomegaly is "mild" / "moderate" / "severe" as such), a device's tip from
+``Finding.position``. Version-1 findings that kept the grade in ``attributes`` ("small", "moderate", "large")
+are still written with it.
 """
 
 from __future__ import annotations
@@ -32,19 +37,41 @@ def _size(size_mm: float | None, rng: np.random.Generator) -> str:
     return f"{size_mm:.0f} mm" if rng.random() < 0.5 else f"{size_mm / 10:.1f} cm"
 
 
+#: version-1 grades kept in ``attributes``
+_LEGACY_GRADES = {"small": "mild", "moderate": "moderate", "large": "severe"}
+
+
+def severity_of(f: Finding) -> str | None:
+    """The finding's severity; for a version-1 finding, the grade it kept in ``attributes``."""
+    if f.severity is not None:
+        return f.severity
+    return next((_LEGACY_GRADES[a] for a in sorted(f.attributes) if a in _LEGACY_GRADES), None)
+
+
 def _key(f: Finding) -> str:
-    return f"{f.observation} bilateral" if f.laterality == "bilateral" and f.observation == "pleural effusion" \
-        else f.observation
+    if f.laterality == "bilateral" and f.observation == "pleural effusion":
+        return f"{f.observation} bilateral"
+    if f.observation == "cardiomegaly" and severity_of(f) is not None:
+        return "cardiomegaly graded"
+    if is_device(f) and f.position is None:
+        return f"{f.observation} unplaced"
+    return f.observation
 
 
 def _slots(f: Finding, rng: np.random.Generator) -> dict[str, str]:
-    grade = next(iter(sorted(f.attributes & {"small", "moderate", "large"})), "")
+    p = phrasing()
+    severity = severity_of(f)
+    grade = p["grade_words"][severity] if severity else ""
+    adverb = p["severity_adverbs"][severity] if severity else ""
     side = f.laterality or ""
     sub = f.sub_location or ""
-    zone = phrasing()["zone_names"].get(sub, {"noun": [sub], "adjective": [sub]})
+    zone = p["zone_names"].get(sub, {"noun": [sub], "adjective": [sub]})
+    position = _pick(rng, p["position_phrases"].get(f.position, [f"in the {f.position}"])) if f.position else ""
     return {"side": side, "Side": side[:1].upper() + side[1:], "lobe": sub,
             "zone": _pick(rng, zone["noun"]), "zone_adj": _pick(rng, zone["adjective"]),
-            "size": _size(f.size_mm, rng), "grade": grade, "Grade": grade[:1].upper() + grade[1:]}
+            "size": _size(f.size_mm, rng), "grade": grade, "Grade": grade[:1].upper() + grade[1:],
+            "severity": severity or "", "Severity": (severity or "")[:1].upper() + (severity or "")[1:],
+            "severely": adverb, "position": position}
 
 
 def _fill(template: str, f: Finding, rng: np.random.Generator) -> str:

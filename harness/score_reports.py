@@ -21,7 +21,7 @@ from typing import Any, Callable, Mapping, Sequence
 import harness
 from harness.errors import DataError, HarnessError
 from harness.reports_io import ReadOptions, ReportFile, read_reports
-from harness.schema import Case, Prediction, Request
+from harness.schema import FINDINGS_SCHEMA_VERSION, Case, Prediction, Request
 from harness.scoring import Scores, load_metrics, score
 from harness.task import Answer, Dataset, Task
 
@@ -274,6 +274,7 @@ def _results(req: ScoreRequest, inputs: Inputs, task: ReportsTask, scores: Score
         "requests": {"requests": len(inputs.pairing.ids), "cached": 0, "generated": 0, "by_stage": {}},
         "timings": dict(timings),
         "provenance": {"harness_version": harness.__version__, "git_revision": git_revision(),
+                       "findings_schema": FINDINGS_SCHEMA_VERSION,
                        "python": platform.python_version(), "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                        "command": "score-reports", "n_boot": req.n_boot,
                        "inputs": {"predictions": inputs.predictions.describe(),

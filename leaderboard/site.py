@@ -24,7 +24,7 @@ from markupsafe import Markup
 import harness
 from harness.errors import HarnessError
 from harness.registry import TASKS
-from harness.schema import Case, Presence
+from harness.schema import FINDINGS_SCHEMA_VERSION, Case, Presence
 from leaderboard import DEFAULT_SITE, DEFAULT_SUBMISSIONS, LEADERBOARD_SPLIT
 from leaderboard.rescore import (OutputInfo, Outcome, PairedTest, TaskContext, claimed_discrepancies,
                                  default_workers, paired_randomization, score_all)
@@ -356,8 +356,28 @@ def grounded(f: Any, truth: Sequence[Any]) -> bool:
     return present_there if _presence(f) in ("present", "uncertain") else not present_there
 
 
+def _certainty(f: Any) -> str:
+    """The stated grade (findings JSON 2: "probable", "improbable") where set, else the presence class."""
+    c = getattr(f, "certainty", None)
+    if c is None:
+        return _presence(f)
+    return str(getattr(c, "value", c))
+
+
+def _qualifiers(f: Any) -> list[str]:
+    """Temporal change and severity (findings JSON 2), where set: "new", "moderate"."""
+    return [str(v) for v in (getattr(f, "temporal", None), getattr(f, "severity", None)) if v]
+
+
+def _tip(f: Any) -> str:
+    position = getattr(f, "position", None)
+    return f", tip: {position}" if position else ""
+
+
 def describe_finding(f: Any) -> str:
-    parts = [_presence(f), getattr(f, "observation", "") or "finding"]
+    """"present new moderate pleural effusion in the left pleura", "probable mass in the liver (right lobe)
+    12 mm", "present central venous catheter in the right superior vena cava, tip: cavoatrial junction"."""
+    parts = [_certainty(f), *_qualifiers(f), getattr(f, "observation", "") or "finding"]
     where = " ".join(p for p in (getattr(f, "laterality", None), getattr(f, "anatomy", None)) if p)
     if where:
         parts.append(f"in the {where}")
@@ -365,7 +385,7 @@ def describe_finding(f: Any) -> str:
         parts.append(f"({f.sub_location})")
     if getattr(f, "size_mm", None):
         parts.append(f"{f.size_mm:g} mm")
-    return " ".join(parts)
+    return " ".join(parts) + _tip(f)
 
 
 def _clinical_matcher() -> Callable[[Case], Callable[[Any], bool]] | None:
@@ -398,7 +418,9 @@ def lesion_text(lesion: Any) -> str:
     f = lesion.finding
     where = " ".join(p for p in (f.laterality, f.anatomy) if p)
     size = f", {f.size_mm:g} mm" if f.size_mm else ""
-    return f"{f.observation} in the {where}{size} (slices z={lesion.z_range[0]}..{lesion.z_range[1]})"
+    stated = " ".join([*([f.certainty.value] if getattr(f, "certainty", None) else []), *_qualifiers(f),
+                       f.observation])
+    return f"{stated} in the {where}{size}{_tip(f)} (slices z={lesion.z_range[0]}..{lesion.z_range[1]})"
 
 
 def sample_views(entry: Entry, view: TaskView, cases: Sequence[Case], renderer: SliceRenderer,
@@ -551,6 +573,7 @@ def _render_all(site: Path, views: list[TaskView], other_rejected: list[Rejected
     env = _env()
     script, script_hash = _script()
     common = {"script": script, "csp": csp(script_hash), "harness_version": harness.__version__,
+              "findings_schema": FINDINGS_SCHEMA_VERSION,
               "built": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "n_boot": n_boot,
               "n_resamples": n_resamples, "split": LEADERBOARD_SPLIT}
     extract, extract_note = findings_extractor()

@@ -5,10 +5,13 @@ lung, heart and diaphragm position and size): body, lungs with smoothed-noise ma
 hemidiaphragms, posterior ribs, clavicles, spine and trachea. Findings are drawn on top with the mask of each
 one recorded, so every finding carries the exact pixel box(es) it occupies:
 
-- nodule (< 30 mm) or mass (side, zone, size), pleural effusion (side or bilateral, grade),
-- cardiomegaly (cardiothoracic ratio > 0.55), pneumothorax (side, grade),
+- nodule (< 30 mm) or mass (side, zone, size), pleural effusion (side or bilateral, severity),
+- cardiomegaly (cardiothoracic ratio > 0.55), pneumothorax (side, severity),
 - consolidation or atelectasis (side, lobe), support devices (endotracheal tube, nasogastric tube, central
-  venous catheter, pacemaker).
+  venous catheter, pacemaker) with their tip ``position``.
+
+Grades are ``Finding.severity`` on the schema's scale: the drawn "small" / "moderate" / "large" effusion or
+pneumothorax is "mild" / "moderate" / "severe" (``SEVERITY_OF_GRADE``).
 
 The image follows the radiological convention: the patient's right is on the image's left. Boxes are
 ``(x1, y1, x2, y2)`` in pixels, ``x2``/``y2`` exclusive, origin at the top-left.
@@ -28,9 +31,13 @@ from scipy import ndimage
 
 from harness.schema import Finding, Presence
 
-GENERATOR_VERSION = "cxr-phantom/1"
+GENERATOR_VERSION = "cxr-phantom/2"  # 2: grades in Finding.severity, device tip positions
 SIDES = ("right", "left")
 Box = tuple[int, int, int, int]
+
+#: the drawn grade of an effusion or pneumothorax (the key of ``effusion_level`` / ``pneumothorax_collapse`` in
+#: cxr_anatomy.yaml) -> ``Finding.severity``
+SEVERITY_OF_GRADE = {"small": "mild", "moderate": "moderate", "large": "severe"}
 
 #: what a normal study states, by (observation, anatomy); a positive finding of that observation replaces it
 NORMAL_CXR = (("cardiomegaly", "heart"), ("consolidation", "lung"), ("pleural effusion", "pleura"),
@@ -228,7 +235,7 @@ def _add_effusion(cv: _Canvas, dens: np.ndarray, laterality: str) -> GroundedFin
         dens[fluid] = a["density"]["fluid"] * (1 - 0.15 * (1 - cv.config.contrast_scale)) \
             + 0.02 * np.clip((cv.v[fluid] - surface[fluid]) * 20, 0, 1)
         boxes.append(_bbox(fluid))
-    finding = Finding("pleural effusion", "pleura", laterality=laterality, attributes=frozenset({grade}))
+    finding = Finding("pleural effusion", "pleura", laterality=laterality, severity=SEVERITY_OF_GRADE[grade])
     return GroundedFinding(finding, tuple(boxes))
 
 
@@ -247,7 +254,7 @@ def _add_pneumothorax(cv: _Canvas, dens: np.ndarray, side: str) -> GroundedFindi
     pleural_line = collapsed & ~ndimage.binary_erosion(collapsed, iterations=max(1, cv.n // 256)) & \
         ndimage.binary_dilation(air, iterations=2)
     dens[pleural_line] += 0.16 * cv.config.contrast_scale
-    finding = Finding("pneumothorax", "pleura", laterality=side, attributes=frozenset({grade}))
+    finding = Finding("pneumothorax", "pleura", laterality=side, severity=SEVERITY_OF_GRADE[grade])
     return GroundedFinding(finding, (_bbox(air),))
 
 
@@ -327,7 +334,7 @@ def _device(cv: _Canvas, kind: str) -> tuple[np.ndarray, Finding]:
         mask |= _polyline(u, v, [gc, (0.62, 0.25), (0.52, 0.42), (0.50, 0.58), apex], w)
     spec = a["devices"][kind]
     return mask, Finding(kind, spec["anatomy"], laterality=spec.get("laterality"),
-                         attributes=frozenset({"support device"}))
+                         attributes=frozenset({"support device"}), position=spec["position"])
 
 
 def _bones(cv: _Canvas) -> np.ndarray:

@@ -13,6 +13,7 @@ keeps the evidence steps under 2x the calls of the plain report task (see benchm
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import zlib
 from dataclasses import dataclass
@@ -167,11 +168,9 @@ def _false_probe(case: Case, style: str, rng: np.random.Generator) -> Probe:
         if f.anatomy in PAIRED:
             other = "left" if f.laterality == "right" else "right"
             if (f.anatomy, other) not in involved:
-                options.append(("other_side", Finding(f.observation, f.anatomy, f.sub_location, other, Presence.PRESENT,
-                                                      f.size_mm, 1, f.attributes)))
+                options.append(("other_side", _claimed(f, laterality=other, count=1)))
         n_here = sum(1 for g in positives if (g.anatomy, g.laterality) == (f.anatomy, f.laterality))
-        options.append(("wrong_count", Finding(f.observation, f.anatomy, None, f.laterality, Presence.PRESENT,
-                                               None, n_here + 1, f.attributes)))
+        options.append(("wrong_count", _claimed(f, sub_location=None, size_mm=None, count=n_here + 1)))
     for target in normals:
         subs = SUB_LOCATIONS.get(target.anatomy)
         obs = "nodule" if target.anatomy == "lung" else "mass"
@@ -179,6 +178,13 @@ def _false_probe(case: Case, style: str, rng: np.random.Generator) -> Probe:
                                                target.laterality, Presence.PRESENT, float(rng.integers(15, 40)), 1)))
     kind, f = options[int(rng.integers(len(options)))]
     return Probe(style, False, kind, f, claim_phrase(f, rng))
+
+
+def _claimed(f: Finding, **changes: Any) -> Finding:
+    """A false finding made from a true one: the changes, stated as plainly present now (the stated certainty
+    grade and change against a prior are the true finding's, not the claim's); severity, attributes and a
+    device's position stay."""
+    return dataclasses.replace(f, presence=Presence.PRESENT, certainty=None, temporal=None, **changes)
 
 
 def invent_finding(findings: tuple[Finding, ...], rng: np.random.Generator) -> Finding:

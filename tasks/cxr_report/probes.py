@@ -10,6 +10,7 @@ pneumothorax, a nodule, consolidation, cardiomegaly) placed where nothing is. A 
 
 from __future__ import annotations
 
+import dataclasses
 import zlib
 
 import numpy as np
@@ -53,16 +54,18 @@ def false_options(case: Case, rng: np.random.Generator) -> list[tuple[str, Findi
             if f.observation in ("consolidation", "atelectasis") and sub not in LOBES[other]:
                 sub = LOBES[other][int(rng.integers(len(LOBES[other])))]
             if (f.anatomy, other) not in occupied:
-                options.append(("other_side", Finding(f.observation, f.anatomy, sub, other, Presence.PRESENT,
-                                                      f.size_mm, f.count, f.attributes)))
+                # the same finding (size, count, severity) on the other side, stated as present and as is today
+                options.append(("other_side", dataclasses.replace(f, sub_location=sub, laterality=other,
+                                                                  presence=Presence.PRESENT, certainty=None,
+                                                                  temporal=None)))
     absent = {f.observation for f in case.findings if f.presence is Presence.ABSENT}
     for obs in sorted(absent):
         side = SIDES[int(rng.integers(2))]
         if obs == "cardiomegaly":
             options.append(("absent_finding", Finding("cardiomegaly", "heart")))
         elif obs in ("pleural effusion", "pneumothorax") and ("pleura", side) not in occupied:
-            grade = "small" if obs == "pneumothorax" or rng.random() < 0.5 else "moderate"
-            options.append(("absent_finding", Finding(obs, "pleura", laterality=side, attributes=frozenset({grade}))))
+            severity = "mild" if obs == "pneumothorax" or rng.random() < 0.5 else "moderate"  # small / moderate
+            options.append(("absent_finding", Finding(obs, "pleura", laterality=side, severity=severity)))
         elif obs == "consolidation" and ("lung", side) not in occupied:
             lobe = LOBES[side][int(rng.integers(3))]
             options.append(("absent_finding", Finding("consolidation", "lung", lobe, side)))
