@@ -43,6 +43,7 @@ rule set of ~150 phrases that already lives in the lexicon as data. The scope al
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import re
 from dataclasses import dataclass, field
@@ -76,8 +77,13 @@ class Span:
     text: str
     cat: str = ""  # resolved category: OBS, ENLARGE, LOC, ATTR, COUNT, CTX:<kind>, SIZE, NUM, WORD
 
+    by_kind: dict[str, list[Reading]] = field(default_factory=dict)
+
     def readings(self, kind: str) -> list[Reading]:
-        return [r for r in self.value if r.kind == kind] if self.kind == "PHRASE" else []
+        return self.by_kind.get(kind, _NONE)
+
+
+_NONE: list[Reading] = []
 
 
 @dataclass
@@ -116,6 +122,7 @@ class _Target:
     severity: str | None = None
     temporal: str | None = None
     position: str | None = None
+    refined: bool = False  # named more specifically by a hedge right after it
 
 
 @lru_cache(maxsize=1)
@@ -194,13 +201,15 @@ def _scan(tokens: list[str], lex: Lexicon) -> list[Span]:
                 i += 1
             continue
         if tok in firsts:
-            for length in range(min(lex.max_len, n - i), 0, -1):
+            for length in range(min(lex.max_len_after.get(tok, 1), n - i), 0, -1):
                 readings = phrases.get(tuple(tokens[i:i + length]))
                 if readings and length == 2 and _is_num(tokens[i + 1]) and i + 2 < n and \
                         tokens[i + 2] in ("st", "nd", "rd", "th"):
                     continue  # "L 4th rib": a side and an ordinal, not the vertebra L4
                 if readings:
-                    spans.append(Span("PHRASE", readings, i, i + length, " ".join(tokens[i:i + length])))
+                    key = tuple(tokens[i:i + length])
+                    spans.append(Span("PHRASE", readings, i, i + length, " ".join(key),
+                                      by_kind=lex.phrase_kinds[key]))
                     i += length
                     break
             else:
@@ -392,13 +401,17 @@ def _resolve_group(spans: list[Span], members: list[int], lex: Lexicon) -> list[
                 organ, plural = o, pl
                 break
         if organ is None and any(p in station_at for p in part):
-            organ = "lymph node"
+            # a station word names the nodes when a node is in the phrase, else the region it is in
+            # ("peripancreatic collection": by the pancreas)
+            organ = "lymph node" if has_node else lex.station_region.get(
+                next(station_at[p] for p in part if p in station_at), "lymph node")
         sub: str | None = None
         sub_lat: str | None = None
         station = next((station_at[p] for p in part if p in station_at), None)
         if station is None:
             station = next((r.value.name for p in part for r in spans[p].readings("STATION")), None)
         pending: list[SubLocation] = []
+        siblings: list[tuple[int, str]] = []  # sub-locations of one organ that do not contain each other
         for p in part:
             if p in station_at and organ == "lymph node":
                 sub = sub or station_at[p]
@@ -414,6 +427,8 @@ def _resolve_group(spans: list[Span], members: list[int], lex: Lexicon) -> list[
                 if sub is None or lex.sub_contains(organ, sub, loc.name):
                     sub = loc.name
                     plural = plural or r.plural
+                elif sub != loc.name and not lex.sub_contains(organ, loc.name, sub):
+                    siblings.append((p, loc.name))
                 sub_lat = sub_lat or loc.laterality
         lat = None
         for p in part:
@@ -429,6 +444,11 @@ def _resolve_group(spans: list[Span], members: list[int], lex: Lexicon) -> list[
         text = " ".join(spans[p].text for p in part)
         locs.append(Location(organ, sub, lat, part[0], part[-1], text, station=station,
                              pending_subs=tuple(pending) if organ is None else ()))
+        # "the right middle and right lower lobes": one site each, with the side named before each
+        for p, name in siblings:
+            side = next((spans[q].readings("LAT")[0].value for q in range(p, part[0] - 1, -1)
+                         if spans[q].readings("LAT")), lat)
+            locs.append(Location(organ, name, side, p, p, spans[p].text, station=station))
     return locs
 
 
@@ -507,6 +527,13 @@ def _resolve_sides(locs: list[Location], prev_side: str | None) -> str | None:
         if loc.laterality in ("left", "right"):
             last = loc.laterality
     return last
+
+
+def _may_share_site(t: _Target, loc: Location, lex: Lexicon) -> bool:
+    """A finding of a list can take the list's site when it lives there ("bronchiectasis with mucoid impaction
+    in both lower lobes") but not when it lives elsewhere ("pneumothorax, haemothorax and fractures of ribs")."""
+    default = lex.observations.get(_obs_name(t.span) or "", {}).get("default_anatomy")
+    return default is None or default == loc.organ or loc.organ in lex.anatomy.get(default, {}).get("absorbs", [])
 
 
 def _nearest(targets: list[_Target], p: int, prefer_before: bool = True) -> _Target | None:
@@ -601,6 +628,15 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
                 left = [t for t in obs_targets if t.pos < loc.start]
                 if left:
                     chosen = left[-1]  # "mass in the liver"
+                    # "bronchiectasis with mucoid impaction in both lower lobes": the site of a list
+                    k = obs_targets.index(chosen)
+                    while k > 0 and not obs_targets[k - 1].locations and _may_share_site(
+                            obs_targets[k - 1], loc, lex) and all(
+                            g.text in LIST_JOINERS or g.cat in ("SEV", "ATTR", "COUNT", "TEMP")
+                            for g in spans[obs_targets[k - 1].pos + 1:obs_targets[k].pos]) and \
+                            not lex.is_device(_obs_name(obs_targets[k - 1].span) or ""):
+                        obs_targets[k - 1].locations.append(loc)
+                        k -= 1
         if chosen is None:
             chosen = min(targets, key=lambda t: (abs(t.pos - loc.start) if t.pos < loc.start
                                                  else t.pos - loc.end, t.pos < loc.start))
@@ -700,7 +736,7 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
             continue
         prev = obs_targets[k - 1]
         prev_default = lex.observations.get(_obs_name(prev.span) or "", {}).get("default_anatomy")
-        prev_sites = [dataclasses.replace(l) for l in prev.locations] or (
+        prev_sites = [copy.copy(l) for l in prev.locations] or (
             [Location(prev_default, None, None, prev.pos, prev.pos, "")]
             if prev_default and prev.kind == "OBS" and not lex.is_device(_obs_name(prev.span) or "") else [])
         if prev_sites and scope.get(t.pos) in ("probable", "possible") and scope.get(prev.pos) is None:
@@ -710,12 +746,14 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
                 t.sizes = t.sizes or list(prev.sizes)
                 t.count = t.count or prev.count
                 t.attrs |= prev.attrs
+                # "an adrenal nodule, compatible with an adenoma" is one adenoma: a descriptive name yields
+                prev.refined = lex.observations.get(_obs_name(prev.span) or "", {}).get("descriptive", False)
     # the field label's site for what names none ("LUNGS: Linear atelectasis at the left base.")
     if header:
         for t in targets:
             spec = lex.observations.get(_obs_name(t.span) or "", {})
             if not t.locations and not spec.get("fixed_anatomy"):
-                t.locations = [dataclasses.replace(l) for l in header if l.organ is not None]
+                t.locations = [copy.copy(l) for l in header if l.organ is not None]
             if not t.sides:
                 t.sides = [l for l in header if l.organ is None and l.laterality in ("left", "right", "bilateral")]
 
@@ -741,7 +779,7 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
                             laterality=loc.laterality, presence=Presence.ABSENT)
                 out.append(ParsedFinding(f, t.span.text, loc.text))
             continue
-        if context == "hyp":
+        if context == "hyp" or t.refined:
             continue
         certainty = {"possible": Certainty.POSSIBLE, "improbable": Certainty.IMPROBABLE, "neg": Certainty.ABSENT,
                      "probable": Certainty.PROBABLE, None: Certainty.PRESENT}[context]
@@ -786,7 +824,7 @@ def _findings_of_target(t: _Target, certainty: Certainty, lex: Lexicon) -> list[
     absorbs = lex.anatomy.get(default_organ or "", {}).get("absorbs", [])
     locations = []
     for loc in t.locations:
-        loc = dataclasses.replace(loc)
+        loc = copy.copy(loc)
         if loc.organ in absorbs:  # the sub-location stays where the absorbing organ has one of that name
             keep = loc.sub in (lex.anatomy.get(default_organ or "", {}).get("subs") or {})
             loc.organ, loc.sub = default_organ, loc.sub if keep else None
@@ -818,7 +856,7 @@ def _findings_of_target(t: _Target, certainty: Certainty, lex: Lexicon) -> list[
                 m.text = m.text if len(m.text) >= len(loc.text) else loc.text
                 break
         else:
-            merged.append(dataclasses.replace(loc))
+            merged.append(copy.copy(loc))
     if not merged:
         if t.kind == "ENLARGE":
             return []
