@@ -51,3 +51,21 @@ def test_4d_nifti_is_refused_not_read_as_its_first_frame(tmp_path):
         load_volume(path)
     nib.save(nib.Nifti1Image(np.zeros((10, 11, 12, 1), np.float32), np.eye(4)), path)
     assert load_volume(path).image.shape == (10, 11, 12)  # one frame is a 3D volume
+
+
+def test_label_maps_come_from_the_array_cache_after_the_first_read(tmp_path, monkeypatch):
+    """A rerun or `harness score` reads label maps from the cache, never through MONAI (seconds of import)."""
+    import harness.loaders.volume_cache as volume_cache
+    from harness.imaging import load_labels, read_labels
+
+    path = tmp_path / "labels.nii.gz"
+    nib.save(nib.Nifti1Image(np.arange(24, dtype=np.int16).reshape(2, 3, 4), np.diag([-1.0, -1, 1, 1])), path)
+    first = load_labels(path, cache_dir=tmp_path / "cache")
+
+    def no_monai(label_path):
+        raise AssertionError("read through MONAI although the cache holds it")
+
+    monkeypatch.setattr(volume_cache, "read_labels", no_monai)
+    labels, affine = load_labels(path, cache_dir=tmp_path / "cache")
+    assert np.array_equal(labels, first[0]) and np.array_equal(affine, first[1])
+    assert np.array_equal(labels, read_labels(path)[0]) and labels.dtype == np.int32

@@ -15,11 +15,13 @@ from pathlib import Path
 import numpy as np
 
 from harness.fileio import atomic_directory
-from harness.imaging import Volume, Window, load_volume
+from harness.imaging import Volume, Window, load_volume, read_labels
 from harness.loaders.base import file_stamp
+from harness.paths import default_cache_dir
 from harness.schema import stable_hash
 
 VERSION = "volume-cache/1"
+LABELS_VERSION = "label-cache/1"
 
 
 class VolumeCache:
@@ -59,3 +61,23 @@ class VolumeCache:
             (tmp / "meta.json").write_text(json.dumps({"affine": np.asarray(vol.affine).tolist(),
                                                        "spacing": list(vol.spacing),
                                                        "labels": vol.labels is not None}))
+
+
+class LabelCache:
+    """Label maps as ``read_labels`` returns them (RAS, int32, with the affine), stored once as ``.npy``; keyed by
+    the file's path, size and mtime like the volumes. A hit imports neither MONAI nor torch."""
+
+    def __init__(self, root: str | Path | None = None):
+        self.root = Path(root) if root is not None else default_cache_dir() / "labels"
+
+    def load(self, label_path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+        if not Path(label_path).exists():
+            return read_labels(label_path)  # raises the usual DataError
+        entry = self.root / stable_hash([LABELS_VERSION, file_stamp(Path(label_path))])
+        if (entry / "affine.npy").exists():
+            return np.load(entry / "labels.npy"), np.load(entry / "affine.npy")
+        labels, affine = read_labels(label_path)
+        with atomic_directory(entry) as tmp:
+            np.save(tmp / "labels.npy", np.ascontiguousarray(labels))
+            np.save(tmp / "affine.npy", np.asarray(affine, dtype=float))  # written last: its presence marks a hit
+        return labels, affine
