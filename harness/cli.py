@@ -132,8 +132,8 @@ def run(
     req = r["requests"]
     skipped = r.get("data_info", {}).get("skipped")
     if skipped:
-        err_console.print(f"[yellow]skipped {skipped} malformed records of {escape(str(data))} (--skip-bad); see data_info in "
-                          "results.json[/]")
+        err_console.print(f"[yellow]skipped {skipped} malformed records of {escape(str(data))} (--skip-bad); see "
+                          "data_info in results.json[/]")
     console.print(f"requests: {req['requests']} ({req['cached']} from the cache, {req['generated']} generated) · "
                   f"run dir: {run_dir}")
 

@@ -81,7 +81,8 @@ def build(
     for t, n in report.ranked.items():
         console.print(f"{t}: {n} ranked")
     for r in report.rejected:
-        err_console.print(f"[yellow]rejected[/] {escape(str(r.file))}: {escape(str(r.reason))}", highlight=False, markup=True, soft_wrap=True)
+        err_console.print(f"[yellow]rejected[/] {escape(str(r.file))}: {escape(str(r.reason))}", highlight=False,
+                          markup=True, soft_wrap=True)
     console.print(f"site: {report.site / 'index.html'} ({report.seconds['total']:.1f} s; {report.scored} "
                   "submissions re-scored, the rest from the score cache)")
     if strict and report.rejected:
