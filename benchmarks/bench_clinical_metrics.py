@@ -8,6 +8,7 @@ and prints the ratio, so the cost of the clinical metrics is read against the te
 Pairs: a reference written by the report writer from random CT findings, and a candidate that is the same
 findings in other words, or with one finding changed (presence, side, organ, size), removed or invented.
 Both sides of finding F1 are extracted from text (the harder case; with truth findings only the candidate is).
+Last, the findings reader alone (caches cleared) in reports per second: target at least 2,000.
 """
 
 from __future__ import annotations
@@ -140,6 +141,26 @@ def main() -> None:
           f"[target < 30 s: {verdict}]")
     print(f"ratio to sacrebleu + rouge-score alone: {total / baseline:.2f}x "
           f"(CPU time of the harness metrics: {cpu:.2f} s; wall time above varies with machine load)")
+    reader_speed(refs + cands)
+
+
+def reader_speed(texts: list[str]) -> None:
+    """The findings reader alone, caches cleared: reports per second (target >= 2,000), on these synthetic
+    reports and on the reader-evaluation dev split (prose written by others)."""
+    from harness.findings.extract import _sentence_findings, parse_report  # noqa: PLC0415
+    from harness.metrics.metacheck import load_triplets  # noqa: PLC0415
+
+    dev = [t[k] for t in load_triplets(split="dev") for k in ("reference", "paraphrase", "corruption")]
+    for name, batch in (("benchmark pairs", texts), ("dev-split reports", dev)):
+        parse_report.cache_clear()
+        _sentence_findings.cache_clear()
+        t = time.process_time()
+        for text in batch:
+            parse_report(text)
+        dt = time.process_time() - t
+        verdict = "PASS" if len(batch) / dt >= 2000 else "FAIL"
+        print(f"reader alone on {len(batch)} {name} ({sum(map(len, batch)) / len(batch):.0f} characters on "
+              f"average): {len(batch) / dt:,.0f} reports/s CPU [target >= 2,000: {verdict}]")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """CT loaders on fixtures written in each dataset's exact layout: MSD (dataset.json), KiTS case folders, CT-RATE
 (volumes + reports CSV), with the reference findings read from the masks and malformed files named."""
 
+import dataclasses
 import gzip
 import json
 import os
@@ -130,7 +131,9 @@ def test_msd_lung_tumors_get_their_side_without_an_organ_mask(tmp_path):
     truth = [f for f in p.findings if f.anatomy == "lung" and f.presence is Presence.PRESENT]
     assert sorted(f.laterality for f in case.findings) == sorted(f.laterality for f in truth)
     assert "left" in {f.laterality for f in case.findings}
-    c = compare_findings([f for f in truth], case.findings)
+    # without an organ mask the loader cannot know the lobe: compared at the side, as it states it (a lobe on
+    # one side only would earn the partial credit of a less specific sub-location)
+    c = compare_findings([dataclasses.replace(f, sub_location=None) for f in truth], case.findings)
     assert c["fn"] == 0 and c["fp"] == 0
 
 

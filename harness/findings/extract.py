@@ -158,7 +158,7 @@ def _sections(text: str, lex: Lexicon) -> list[str]:
 
 
 def _is_num(tok: str) -> bool:
-    return tok[0].isdigit()
+    return tok[0].isdecimal()  # not isdigit: "³" is a digit but not a number float() reads
 
 
 def _parse_size(tokens: list[str], i: int) -> tuple[float | None, int]:
@@ -910,6 +910,9 @@ def _sentences(text: str) -> list[list[str]]:
                 cur = []
             else:
                 cur.append(tok)
+                if len(cur) >= MAX_SENTENCE_TOKENS:  # run-on text: bounded pieces keep the reader linear
+                    out.append(cur)
+                    cur = []
         if cur:
             out.append(cur)
     return out
@@ -994,8 +997,9 @@ def _sort_key(f: Finding) -> tuple:
             f.position or "", f.certainty.value if f.certainty else "")
 
 
-#: reports longer than this are read up to it: the reader's time stays linear and bounded on garbage input
-MAX_REPORT_CHARS = 200_000
+#: a "sentence" longer than this (run-on dictation, garbage) is read in pieces of this many tokens, so that the
+#: per-sentence analysis (quadratic in the worst case) keeps the whole reader linear in the text's length
+MAX_SENTENCE_TOKENS = 150
 _SIDE_DEPENDENT = frozenset({"ipsilateral", "contralateral", "same", "opposite", "other"})
 
 
@@ -1006,7 +1010,7 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
     items: list[ParsedFinding] = []
     last_device: int | None = None
     side: str | None = None
-    for section in _sections(text[:MAX_REPORT_CHARS], lex):
+    for section in _sections(text, lex):
         for tokens in _sentences(section):
             key = tuple(tokens)
             reading = _sentence_findings(key, side if _SIDE_DEPENDENT.intersection(key) else None)
