@@ -123,6 +123,7 @@ class _Target:
     temporal: str | None = None
     position: str | None = None
     refined: bool = False  # named more specifically by a hedge right after it
+    base: str | None = None  # the observation without its organ ("effusion" of "pericardial effusion")
 
 
 @lru_cache(maxsize=1)
@@ -284,6 +285,9 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
         def stop_back(q: int) -> bool:  # "Appendicitis: negative." reaches back over the field label's colon
             return (q in term and spans[q].text != ":") or (q in trig and trig[q][0] != pol)
 
+        if direction == "backward" and pol not in ("neg", "resolved") and not any(
+                spans[q].cat in ("OBS", "ENLARGE") for q in range(p)):
+            direction = "forward"  # "the heart is unlikely to be enlarged": nothing behind the hedge to qualify
         if direction in ("forward", "bidirectional"):
             q = p + 1
             while q < n and not stop(q):
@@ -294,8 +298,9 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
             direction = "forward"  # "opacity most likely atelectasis": the hedge names what the opacity is
         if direction in ("backward", "bidirectional"):
             q = p - 1
-            # a backward hedge reaches back only to the comma ("opacity, likely atelectasis")
-            hedge = pol not in ("neg", "resolved")
+            # a backward hedge reaches back only to the comma ("opacity, likely atelectasis") unless it closes
+            # the sentence ("hiatal hernia, unlikely")
+            hedge = pol not in ("neg", "resolved") and any(spans[q].cat in ("OBS", "ENLARGE") for q in range(p + 1, n))
             while q >= 0 and not stop_back(q) and not (hedge and spans[q].text == ","):
                 mark(q, pol)
                 q -= 1
@@ -414,6 +419,8 @@ def _resolve_group(spans: list[Span], members: list[int], lex: Lexicon) -> list[
         siblings: list[tuple[int, str]] = []  # sub-locations of one organ that do not contain each other
         for p in part:
             if p in station_at and organ == "lymph node":
+                if sub is not None and station_at[p] != sub:  # "right hilar and subcarinal nodes"
+                    siblings.append((p, station_at[p]))
                 sub = sub or station_at[p]
             for r in spans[p].readings("SUB"):
                 loc: SubLocation = r.value
@@ -513,7 +520,9 @@ def _is_prior_size(spans: list[Span], p: int, tokens: list[str], lex: Lexicon) -
         if len(before) >= k and tuple(before[-k:]) in lex.prior_before:
             return True
     after = [t for t in tokens[end:end + 6] if t not in ("(", ",", ")")]
-    return any(tuple(after[:k]) in lex.prior_after for k in range(1, 6))
+    # "54 mm (previously 49 mm)": a marker followed by a number belongs to that number
+    return any(tuple(after[:k]) in lex.prior_after and not (len(after) > k and _is_num(after[k]))
+               for k in range(1, 6))
 
 
 def _resolve_sides(locs: list[Location], prev_side: str | None) -> str | None:
@@ -555,7 +564,11 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
         if s.cat == "ENLARGE":
             nxt = next((q for q in range(p + 1, min(p + 7, len(spans))) if spans[q].cat == "OBS"), None)
             if nxt is not None and _gap_is_adjectives(spans, p + 1, nxt, set()):
-                continue  # "enlarged mediastinal nodes": a modifier of the nodes, not a finding of its own
+                # "enlarged mediastinal nodes": a modifier of the nodes, not a finding of its own; "interval
+                # enlargement of the nodule" still says how the nodule changed
+                if s.readings("TEMP"):
+                    s.cat = "TEMP"
+                continue
         if s.cat in ("OBS", "ENLARGE") and s.readings("TEMP"):  # "interval enlargement of the heart"
             targets.append(_Target(p, s.cat, s, temporal=s.readings("TEMP")[0].value))
             continue
@@ -584,8 +597,10 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
         label = spans[:colon]
         if label and all(s.cat in ("LOC", "OBS", "WORD") for s in label) and \
                 not any(s.cat == "OBS" and not (lex.is_generic(_obs_name(s) or "") and lex.is_device(_obs_name(s) or ""))
-                        for s in label):
-            header = [l for l in locs if l.end < colon]
+                        and _obs_name(s) != "lymph node" for s in label):
+            header = [l for l in locs if l.end < colon] + [
+                Location("lymph node", None, None, q, q, spans[q].text) for q in range(colon)
+                if spans[q].cat == "OBS" and _obs_name(spans[q]) == "lymph node"]
             for l in header:
                 if l.side_from_plural:
                     l.laterality, l.side_from_plural = None, False
@@ -596,8 +611,8 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
     if not targets:
         stable = [p for p, s in enumerate(spans) if s.cat == "TEMP" and s.readings("TEMP")[0].value == "stable"]
         for p in stable:
-            near = [l for l in locs if l.organ in lex.enlargement and lex.normal_finding(l.organ) ==
-                    lex.enlargement[l.organ] and abs(l.start - p) <= 6]
+            near = [l for l in [*locs, *header] if l.organ in lex.enlargement and lex.normal_finding(l.organ) ==
+                    lex.enlargement[l.organ] and (abs(l.start - p) <= 6 or l in header)]
             if near and scope.get(p) is None:
                 t = _Target(p, "STABLE_SIZE", spans[p], locations=near)
                 targets.append(t)
@@ -615,6 +630,14 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
     for loc in locs:
         if loc.blocked or loc.organ is None:
             continue
+        nxt_obs = loc.end + 2
+        if nxt_obs < len(spans) and spans[loc.end + 1].text in ("or", "and") and spans[nxt_obs].cat == "OBS":
+            base = lex.observations.get(_obs_name(spans[nxt_obs]) or "", {}).get("base")
+            if base:  # "no pleural or pericardial effusion": a pleural effusion and a pericardial one
+                t = _Target(nxt_obs, "OBS", spans[nxt_obs], locations=[loc], base=base)
+                targets.append(t)
+                obs_targets.append(t)
+                continue
         chosen: _Target | None = None
         following = [t for t in targets if t.pos > loc.end]
         if following and following[0].pos - loc.end <= 5 and \
@@ -622,7 +645,8 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
             chosen = following[0]  # "liver mass", "left renal upper pole: hypodense mass"
         if chosen is None:
             q = loc.start - 1
-            while q >= 0 and spans[q].cat == "WORD" and spans[q].value in ("the", "a", "an"):
+            while q >= 0 and spans[q].cat == "WORD" and (spans[q].value in ("the", "a", "an")
+                                                         or spans[q].value in lex.location_fillers):
                 q -= 1
             if q >= 0 and spans[q].cat == "WORD" and spans[q].value in PREPOSITIONS:
                 left = [t for t in obs_targets if t.pos < loc.start]
@@ -642,6 +666,8 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
                                                  else t.pos - loc.end, t.pos < loc.start))
         chosen.locations.append(loc)
 
+    targets.sort(key=lambda t: t.pos)
+    obs_targets.sort(key=lambda t: t.pos)
     for loc in sides:  # "right pleural effusion", "effusion on the right"
         after = [t for t in obs_targets if t.pos > loc.end and t.pos - loc.end <= 4
                  and _gap_is_adjectives(spans, loc.end + 1, t.pos, side_positions)]
@@ -687,6 +713,8 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
             if t is not None:
                 t.attrs.add(s.readings("ATTR")[0].value)
         elif s.cat in ("SEV", "TEMP"):
+            if s.cat == "TEMP" and scope.get(p) == "neg":
+                continue  # "nothing new": no change is stated
             nxt = [t for t in obs_targets if t.pos > p and t.pos - p <= 6
                    and _gap_is_adjectives(spans, p + 1, t.pos, side_positions)]
             t = nxt[0] if nxt else _nearest(obs_targets, p)
@@ -752,8 +780,19 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
     if header:
         for t in targets:
             spec = lex.observations.get(_obs_name(t.span) or "", {})
-            if not t.locations and not spec.get("fixed_anatomy"):
-                t.locations = [copy.copy(l) for l in header if l.organ is not None]
+            implied = any(r.organ for r in t.span.readings("OBS"))  # "UPPER ABDOMEN: Cholelithiasis."
+            if not t.locations and not spec.get("fixed_anatomy") and not implied:
+                organs = [l for l in header if l.organ is not None]
+                if t.kind == "ENLARGE" and len(organs) > 1:  # "HEART AND PERICARDIUM: Enlarged."
+                    organs = [l for l in organs if l.organ in lex.enlargement][:1] or organs[:1]
+                if t.kind == "OBS" and len(organs) > 1:
+                    # "LUNGS AND AIRWAYS: Left lung nodule.": a finding lives in one of the label's organs, the
+                    # one it belongs to if named, else the first; a normal statement covers them all
+                    default = spec.get("default_anatomy")
+                    own = [l for l in organs if l.organ == default or l.organ in lex.anatomy.get(
+                        default or "", {}).get("absorbs", [])]
+                    organs = own[:1] or organs[:1]
+                t.locations = [copy.copy(l) for l in organs]
             if not t.sides:
                 t.sides = [l for l in header if l.organ is None and l.laterality in ("left", "right", "bilateral")]
 
@@ -791,6 +830,10 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
     return SentenceReading(tuple(out), None, last_side)
 
 
+def _target_obs(t: _Target) -> str | None:
+    return t.base or _obs_name(t.span)
+
+
 def _obs_name(span: Span) -> str | None:
     r = span.readings("OBS")
     return r[0].value if r else None
@@ -803,7 +846,7 @@ def _plural(span: Span) -> bool:
 def _findings_of_target(t: _Target, certainty: Certainty, lex: Lexicon) -> list[ParsedFinding]:
     presence = certainty.presence
     side = t.sides[0].laterality if t.sides else None
-    spec = lex.observations.get(_obs_name(t.span) or "", {})
+    spec = lex.observations.get(_target_obs(t) or "", {})
     absent = presence is Presence.ABSENT
     extra = {"certainty": certainty, "temporal": t.temporal, "severity": None if absent else t.severity}
     if spec.get("fixed_anatomy"):  # a device: its organ is fixed; a side named with it is kept
@@ -815,7 +858,7 @@ def _findings_of_target(t: _Target, certainty: Certainty, lex: Lexicon) -> list[
             lat = None
         count = t.count if isinstance(t.count, int) and not absent else None
         attrs = set(t.attrs) | ({"multiple"} if t.count == "multiple" and not absent else set())
-        f = Finding(observation=_obs_name(t.span), anatomy=organ, laterality=lat, count=count,
+        f = Finding(observation=_target_obs(t), anatomy=organ, laterality=lat, count=count,
                     attributes=frozenset(attrs), position=None if absent else t.position, **extra)
         return [ParsedFinding(f, t.span.text, " ".join(l.text for l in t.locations))]
     # an observation that lives in one organ reads a neighbouring organ named with it as its own site ("effusion
@@ -861,13 +904,13 @@ def _findings_of_target(t: _Target, certainty: Certainty, lex: Lexicon) -> list[
         if t.kind == "ENLARGE":
             return []
         implied = next((r.organ for r in t.span.readings("OBS") if r.organ), None)
-        default = implied or lex.observations.get(_obs_name(t.span) or "", {}).get("default_anatomy", UNSPECIFIED)
+        default = implied or lex.observations.get(_target_obs(t) or "", {}).get("default_anatomy", UNSPECIFIED)
         merged = [Location(default, None, None, t.pos, t.pos, "")]
     plural = _plural(t.span)
     out = []
     for loc in merged:
         organ = loc.organ or UNSPECIFIED
-        obs = _obs_name(t.span) if t.kind == "OBS" else lex.enlargement_of(organ)
+        obs = _target_obs(t) if t.kind == "OBS" else lex.enlargement_of(organ)
         if obs is None:
             continue
         # what the word means in that organ ("emphysema" of the chest wall is subcutaneous emphysema)
@@ -899,7 +942,13 @@ def _findings_of_target(t: _Target, certainty: Certainty, lex: Lexicon) -> list[
     return out
 
 
+#: a question mark that opens a phrase ("? L adrenal haemorrhage", "1.5 cm, ?neoplasm") is the dictation hedge
+#: "query", not the end of a question
+_QUERY_RE = re.compile(r"(?:^|(?<=[\s,;(:]))\?(?=\s?[A-Za-z0-9])")
+
+
 def _sentences(text: str) -> list[list[str]]:
+    text = _QUERY_RE.sub(" query ", text)
     out: list[list[str]] = []
     for block in re.split(r"\n\s*\n", text):
         cur: list[str] = []

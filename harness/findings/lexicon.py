@@ -265,6 +265,8 @@ def lexicon() -> Lexicon:
     lex.weak_anatomy = frozenset(o for o, spec in raw["anatomy"].items() if spec.get("weak"))
     lex.node_station_of_organ = dict(raw["anatomy"]["lymph node"].get("station_of_organ", {}))
     lex.station_region = dict(raw["anatomy"]["lymph node"].get("station_region", {}))
+    for station, wider in (raw["anatomy"]["lymph node"].get("station_within") or {}).items():
+        lex.sub_parents[("lymph node", station)] = (wider,)
     lex.generics = frozenset({"lesion"} | {spec["family"] for spec in raw["observations"].values()
                                            if "family" in spec})
     for side, forms in raw["laterality"].items():
