@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from harness.findings.lexicon import UNSPECIFIED, Lexicon, Reading, SubLocation, lexicon, normalize, TOKEN_RE
+from harness.findings.lexicon import UNSPECIFIED, Lexicon, Reading, SubLocation, lexicon, normalize, tokenize, TOKEN_RE
 from harness.schema import Certainty, Finding, Presence
 
 UNITS = {"mm": 1.0, "millimeter": 1.0, "millimeters": 1.0, "millimetre": 1.0, "millimetres": 1.0,
@@ -60,6 +60,7 @@ PREPOSITIONS = frozenset({"in", "within", "of", "involving", "at", "from", "alon
                           "behind", "overlying", "projecting", "affecting", "around"})
 MODIFIER_WORDS = frozenset({"a", "an", "the", ",", ":", "-", "sided", "focal", "is", "are", "there", "amount", "of",
                             "volume", "sized", "size", "degree", "in", "(", ")"})
+MAX_SIZE_REACH = 8  # spans between a measurement and the finding it measures
 LIST_JOINERS = frozenset({",", "and", "or", "with", "a", "an", "the", "/", "&", "plus", "associated", "both"})
 TIP_WORDS = frozenset({"tip", "tips", "terminates", "terminating", "ends", "ending", "courses", "projects",
                        "projecting", "extends", "positioned", "position", "located", "lies", "overlies", "overlying"})
@@ -690,7 +691,8 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
     for p, s in enumerate(spans):
         if s.cat == "SIZE" and obs_targets:
             t = min(obs_targets, key=lambda t: (abs(t.pos - p), t.pos > p))
-            t.sizes.append(s.value)
+            if abs(t.pos - p) <= MAX_SIZE_REACH:  # "the CBD measures 0.6 cm" is not the size of a far-off finding
+                t.sizes.append(s.value)
         elif s.cat in ("COUNT", "NUM"):
             nxt = [t for t in obs_targets if t.pos > p and t.pos - p <= 5]
             if s.cat == "COUNT" and s.text.startswith("x "):  # "rib fx x3"
@@ -767,6 +769,7 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
         prev_sites = [copy.copy(l) for l in prev.locations] or (
             [Location(prev_default, None, None, prev.pos, prev.pos, "")]
             if prev_default and prev.kind == "OBS" and not lex.is_device(_obs_name(prev.span) or "") else [])
+        prev_sites = [l for l in prev_sites if _may_share_site(t, l, lex)]
         if prev_sites and scope.get(t.pos) in ("probable", "possible") and scope.get(prev.pos) is None:
             t.locations = prev_sites
             t.sides = t.sides or list(prev.sides)
@@ -868,6 +871,12 @@ def _findings_of_target(t: _Target, certainty: Certainty, lex: Lexicon) -> list[
     locations = []
     for loc in t.locations:
         loc = copy.copy(loc)
+        if default_organ and loc.organ not in (default_organ, None) and loc.sub is None:
+            # "accessory spleens at the hilum": a part named without its organ is the finding's own organ's part
+            part = next((r.value for r in lex.phrases.get(tuple(tokenize(loc.text)), ())
+                         if r.kind == "SUB" and r.value.organ == default_organ), None)
+            if part is not None:
+                loc.organ, loc.sub = default_organ, part.name
         if loc.organ in absorbs:  # the sub-location stays where the absorbing organ has one of that name
             keep = loc.sub in (lex.anatomy.get(default_organ or "", {}).get("subs") or {})
             loc.organ, loc.sub = default_organ, loc.sub if keep else None
