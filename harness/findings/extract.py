@@ -60,7 +60,7 @@ PREPOSITIONS = frozenset({"in", "within", "of", "involving", "at", "from", "alon
                           "behind", "overlying", "projecting", "affecting", "around"})
 MODIFIER_WORDS = frozenset({"a", "an", "the", ",", ":", "-", "sided", "focal", "is", "are", "there", "amount", "of",
                             "volume", "sized", "size", "degree", "in", "(", ")"})
-MAX_SIZE_REACH = 8  # spans between a measurement and the finding it measures
+MAX_SIZE_REACH = 15  # spans between a measurement and the finding it measures
 LIST_JOINERS = frozenset({",", "and", "or", "with", "a", "an", "the", "/", "&", "plus", "associated", "both"})
 TIP_WORDS = frozenset({"tip", "tips", "terminates", "terminating", "ends", "ending", "courses", "projects",
                        "projecting", "extends", "positioned", "position", "located", "lies", "overlies", "overlying"})
