@@ -17,8 +17,8 @@ def scores(tmp_path_factory):
     return {m: _metrics(tmp, m) for m in ("oracle", "hallucinator", "acquiescent", "template")}
 
 
-EVIDENCE = ("key_slice_hit", "local_vs_truth", "local_supports_report", "plane_vs_truth", "plane_agreement",
-            "false_rejection", "true_acceptance", "balanced_accuracy")
+EVIDENCE = ("key_slice_hit", "local_vs_truth", "local_vs_gold", "local_supports_report", "plane_vs_truth",
+            "plane_agreement", "false_rejection", "true_acceptance", "balanced_accuracy")
 
 
 def test_oracle_scores_the_top_of_every_evidence_metric(scores):

@@ -89,9 +89,8 @@ def test_rewards_equal_the_metrics_of_a_scored_run(ct_task, cases):
         "clinical": [(s["finding_f1"] + s["entity_score"]) / 2 for s in by_case],
         "localization": [s["key_slice_hit"] for s in by_case],
         "text": [(s["bleu4"] + s["rouge_l"]) / 2 for s in by_case],
-        "cross_view": [None if s.get("local_vs_truth") is None else (s["local_vs_truth"] + (
-            s["local_supports_report"] if s.get("local_supports_report") is not None else s["local_vs_truth"])) / 2
-            for s in by_case],
+        "cross_view": [None if s.get("local_vs_truth") is None else (s["local_vs_truth"] + s["local_vs_gold"]) / 2
+                       for s in by_case],
     }
     for name, values in expected.items():
         got = call(rewards[name], cases, texts, "report")

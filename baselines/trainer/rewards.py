@@ -12,9 +12,11 @@ reward             value per completion                                         
 ``format``         mean of format_ok and (tumor cases) key_slice_given          ``format`` (FormatMetric)
 ``clinical``       mean of the configured metrics (finding_f1, entity_score)    ``finding_f1``, ``entity_score``
 ``localization``   key_slice_hit (tumor cases with masks)                       ``localization``
-``cross_view``     mean of local_vs_truth and local_supports_report, after      ``cross_view`` (CrossViewMetric)
+``cross_view``     mean of local_vs_truth and local_vs_gold, after              ``cross_view`` (CrossViewMetric)
                    re-querying the policy on the slice it named; 0 when a
-                   tumor case names no valid key slice
+                   tumor case names no valid key slice, and no credit for
+                   an empty slice said to be empty unless the case is
+                   tumor-free
 ``rejection``      1 when the probe answer accepts a true / rejects a false     ``probes`` (``probe_accepted``)
                    finding, else 0 (probe prompts only)
 ``text``           mean of the configured BLEU-n / ROUGE-L (ablation only)      ``bleu``, ``rouge_l``
@@ -315,7 +317,9 @@ def _plain_messages(messages: Sequence[Mapping[str, Any]]) -> list[dict[str, Any
 
 class CrossViewReward(Reward):
     """E-MRL cross-view consistency: the policy is shown the slice it named, alone, and says what it shows; the
-    answer is scored by the cross_view metric against the masks and against the policy's own report."""
+    answer is scored by the cross_view metric against the truth in that slice (masks) and against the gold
+    report. On a case with a tumor, a slice that shows none of the report's tumors scores 0 however the policy
+    describes it: "no tumor" about an empty slice is no evidence for a report that states one."""
 
     name = "cross_view"
 
@@ -357,13 +361,20 @@ class CrossViewReward(Reward):
                                   {"verify": prediction(items[i].case.case_id, "verify", answer)})
                     for (i, _), answer in zip(requests, answers)]
         for (i, _), row in zip(requests, CrossViewMetric().per_case(verified)):
-            out[i] = _mean([row["local_vs_truth"], row["local_supports_report"]])
+            out[i] = cross_view_value(row)
         if log_metric is not None and items:
             log_metric("cross_view/verified_fraction", len(requests) / len(items))
         return out
 
     def _filler(self, case_id: str) -> Request:
         return self.ctx.task.requests(self.ctx.case(case_id), self.ctx.main_stage, {})[0]
+
+
+def cross_view_value(row: Mapping[str, Any]) -> float | None:
+    """The cross_view reward of one metric row: the local answer against the slice's truth and the gold report
+    (local_supports_report, the model agreeing with itself, is reported but not rewarded: the gate in
+    local_vs_truth already zeroes a report whose key slice shows none of its tumors)."""
+    return _mean([row["local_vs_truth"], row["local_vs_gold"]])
 
 
 #: name -> how to build it from the context and the options (verifier, metric lists)

@@ -36,11 +36,18 @@ def site(f: Finding) -> tuple[str, str | None]:
     return (f.anatomy, f.laterality)
 
 
-def set_f1(stated: set, truth: set) -> float:
-    """F1 of two sets; two empty sets agree perfectly (a slice without tumor, said to show none)."""
+def set_f1(stated: set, truth: set, *, empty_agrees: bool) -> float:
+    """F1 of two sets. Two empty sets score ``empty_agrees``: every caller must say whether "nothing here, and
+    nothing said" is a right answer (a tumor-free case) or no evidence at all (a case with a tumor, where the
+    model looked at a view that shows none of it)."""
     if not stated and not truth:
-        return 1.0
+        return float(empty_agrees)
     return 2 * len(stated & truth) / (len(stated) + len(truth))
+
+
+def tumor_free(case: Any) -> bool:
+    """The case truly has no tumor: none in the masks and none stated in the gold report."""
+    return not case.lesions and not stated_sites(case.findings)
 
 
 def _mask_reason(task: Task, items: Sequence[ScoredItem]) -> str | None:
@@ -89,30 +96,43 @@ def _cuts(lesion, z: int) -> bool:
 
 
 class CrossViewMetric(Metric):
-    """E-MRL cross-view consistency: does the named slice, shown alone, show what the report claims?"""
+    """E-MRL cross-view consistency: the model is shown the slice it named, alone, and says what it shows; that
+    local answer is compared with the truth in the slice (masks) and with the gold report.
+
+    A local answer cannot earn credit for an empty slice on a case with a tumor: naming a slice that shows none
+    of the report's tumors is the failure E-MRL's verification step exists to catch, however truthfully the
+    model then says "no tumor" about it."""
 
     name = "cross_view"
-    outputs = ("local_vs_truth", "local_supports_report")
-    variant = ("over cases with a verification answer: local_vs_truth = F1 between the (organ, side) of tumors "
-               "the local answer states for the named axial slice and those the masks show in it (1 when both "
-               "are empty; needs masks); local_supports_report = share of the tumors the local answer states that "
-               "the model's own report also states, 0 when it states none the report claims (no masks needed)")
+    outputs = ("local_vs_truth", "local_vs_gold", "local_supports_report")
+    variant = ("over cases with a verification answer (a valid key slice named); local = the (organ, side) of the "
+               "tumors the model states when shown the named axial slice alone. local_vs_truth = F1 between local "
+               "and the tumors the masks show in that slice; 0 when the model's report states a tumor and the slice "
+               "shows none of the report's (organ, side); an empty slice said to be empty scores 1 only on a case "
+               "without tumor (masks and gold report), else 0 (needs masks). local_vs_gold = share of local that "
+               "the gold report states; stating none scores 1 only on a case without tumor, else 0. "
+               "local_supports_report = share of local that the model's own report states, 0 when local is empty "
+               "(cases whose report states a tumor; no masks needed)")
 
     def per_case(self, items: Sequence[ScoredItem]) -> list[dict[str, Any]]:
         rows = []
         for it in items:
             v = it.answer.fields.get("verify")
             if not v:
-                rows.append({"local_vs_truth": None, "local_supports_report": None})
+                rows.append({o: None for o in self.outputs})
                 continue
             local = stated_sites(_extract(v["planes"]["axial"]))
             report = stated_sites(_extract(it.answer.report))
+            empty_ok = tumor_free(it.case)
             row: dict[str, Any] = {"local_stated": sorted(map(str, local))}
             if v.get("visible") is not None:
-                truth = {site(f) for f in _findings_by_label(it, v["visible"]["axial"])}
-                row["local_vs_truth"] = set_f1(local, truth)
+                in_slice = {site(f) for f in _findings_by_label(it, v["visible"]["axial"])}
+                shows_report = not report or bool(report & in_slice)
+                row["local_vs_truth"] = set_f1(local, in_slice, empty_agrees=empty_ok) if shows_report else 0.0
             else:
                 row["local_vs_truth"] = None
+            gold = stated_sites(it.case.findings)
+            row["local_vs_gold"] = len(local & gold) / len(local) if local else float(empty_ok)
             if not report:
                 row["local_supports_report"] = None
             else:
@@ -138,8 +158,9 @@ class MultiPlanarMetric(Metric):
     name = "multiplanar"
     outputs = ("plane_vs_truth", "plane_agreement")
     variant = ("over cases with a verification answer and masks: plane_vs_truth = mean over the 3 planes of the F1 "
-               "between stated and mask-visible (organ, side) tumor sites; plane_agreement = share of the 3 planes "
-               "agreeing with their majority on whether the key tumor's organ has a tumor (key tumor = the one whose "
+               "between stated and mask-visible (organ, side) tumor sites, a plane said and shown to be empty "
+               "scoring 1 only on a case without tumor, else 0; plane_agreement = share of the 3 planes agreeing "
+               "with their majority on whether the key tumor's organ has a tumor (key tumor = the one whose "
                "centroid the planes pass through); a missing plane tag counts as stating nothing")
 
     def unavailable(self, task, items):
@@ -155,7 +176,9 @@ class MultiPlanarMetric(Metric):
                 rows.append({"plane_vs_truth": None, "plane_agreement": None})
                 continue
             stated = {p: stated_sites(_extract(v["planes"].get(p))) for p in PLANES}
-            f1s = [set_f1(stated[p], {site(f) for f in _findings_by_label(it, v["visible"][p])}) for p in PLANES]
+            empty_ok = tumor_free(it.case)
+            f1s = [set_f1(stated[p], {site(f) for f in _findings_by_label(it, v["visible"][p])},
+                          empty_agrees=empty_ok) for p in PLANES]
             row: dict[str, Any] = {"plane_vs_truth": float(np.mean(f1s)),
                                    "planes_missing": [p for p in PLANES if v["planes"].get(p) is None]}
             key = _findings_by_label(it, [v["key_lesion"]]) if v.get("key_lesion") is not None else []
