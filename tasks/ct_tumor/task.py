@@ -83,8 +83,9 @@ class CTTumorTask(Task):
 
     name = "ct_tumor"
     default_metrics = ("finding_f1", "hallucination", "entity_score", "bleu", "rouge_l", "format", "localization", "cross_view",
-                       "multiplanar", "probes", "radgraph_f1", "ratescore")
-    primary_metric = "finding_f1"
+                       "multiplanar", "probes", "radgraph_f1", "ratescore", "grounding_score")
+    # the leaderboard ranks on it: no E-MRL axis (findings, key slice, verification, rejection) can be failed
+    primary_metric = "grounding_score"
 
     def __init__(self, overrides: Mapping[str, Any] | None = None):
         self.cfg = cfg = merge_settings(self.name, default_config(), overrides)

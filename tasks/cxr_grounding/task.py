@@ -41,8 +41,9 @@ class CXRGroundingTask(Task):
 
     name = "cxr_grounding"
     stages = ("grounding",)
-    default_metrics = ("grounding",)
+    default_metrics = ("grounding", "grounding_score")
     primary_metric = "miou"
+    model_settings = ("boxes",)  # a zoo card declares the box syntax its family emits; --task-option still wins
 
     def __init__(self, overrides: Mapping[str, Any] | None = None):
         self.cfg = merge_config(self.name, _packaged_config("tasks.cxr_grounding"), overrides)
@@ -60,8 +61,11 @@ class CXRGroundingTask(Task):
         return f"{self.cfg['version']}+{stable_hash(self.config(), 8)}"
 
     def config(self) -> Mapping[str, Any]:
+        boxes = dict(self.cfg["boxes"])
+        if boxes["format"] != "qwen2_5_vl":
+            boxes.pop("qwen2_5_vl_resize")  # reads no answer then: leaves the version (and old runs) as they were
         return {"views": self.cfg["views"], "phantom": self.cfg["phantom"], "splits": self.cfg["splits"],
-                "boxes": self.cfg["boxes"]}
+                "boxes": boxes}
 
     # -- data ---------------------------------------------------------------------------------------------
     def _synthetic_dir(self, split: str, seed: int, root: Path, n_images: int | None = None) -> tuple[Path, int]:

@@ -41,8 +41,10 @@ class CXRReportTask(Task):
     """Chest X-ray report from one frontal image, on synthetic radiographs with known findings or real sets."""
 
     name = "cxr_report"
-    default_metrics = ("finding_f1", "hallucination", "chexpert_f1", "entity_score", "bleu", "rouge_l", "probes")
-    primary_metric = "finding_f1"
+    default_metrics = ("finding_f1", "hallucination", "chexpert_f1", "entity_score", "bleu", "rouge_l", "probes",
+                       "grounding_score")
+    # the leaderboard ranks on it: findings, no hallucination and probe rejection must all hold
+    primary_metric = "grounding_score"
 
     def __init__(self, overrides: Mapping[str, Any] | None = None):
         self.cfg = merge_config(self.name, _packaged_config("tasks.cxr_report"), overrides)
