@@ -269,23 +269,14 @@ def lexicon() -> Lexicon:
         lex.sub_parents[("lymph node", station)] = (wider,)
     lex.generics = frozenset({"lesion"} | {spec["family"] for spec in raw["observations"].values()
                                            if "family" in spec})
-    for side, forms in raw["laterality"].items():
-        for form in forms:
-            lex.add(form, Reading("LAT", side))
-    for grade, forms in raw["severity"].items():
-        for form in forms:
-            lex.add(form, Reading("SEV", grade))
-    for change, forms in raw["temporal"].items():
-        for form in forms:
-            lex.add(form, Reading("TEMP", change))
-    for position, forms in raw["positions"].items():
-        for form in forms:
-            lex.add(form, Reading("POS", position))
+    # sections whose keys are the values their forms read as
+    for section, kind in (("laterality", "LAT"), ("severity", "SEV"), ("temporal", "TEMP"), ("positions", "POS"),
+                          ("attributes", "ATTR")):
+        for value, forms in raw[section].items():
+            for form in forms:
+                lex.add(form, Reading(kind, value))
     lex.prior_before = frozenset(tuple(tokenize(f)) for f in raw["prior_size_markers"]["before"])
     lex.prior_after = frozenset(tuple(tokenize(f)) for f in raw["prior_size_markers"]["after"])
-    for attr, forms in raw["attributes"].items():
-        for form in forms:
-            lex.add(form, Reading("ATTR", attr))
     for count, forms in raw["counts"].items():
         for form in forms:
             lex.add(form, Reading("COUNT", count if count == "multiple" else int(count)))

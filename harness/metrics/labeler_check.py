@@ -9,7 +9,6 @@ negative or not mentioned = 0; "No Finding" = 1 when the labeller marked it so.
 
 from __future__ import annotations
 
-import json
 from importlib import resources
 from pathlib import Path
 from typing import Any, Sequence
@@ -17,6 +16,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from harness.fileio import jsonl_with_header
 from harness.findings import extract_findings
 from harness.metrics.clinical import CHEXPERT_LABELS, chexpert_vector, f1
 
@@ -29,24 +29,14 @@ def load_labelled_reports(path: str | Path | None = None) -> tuple[list[dict[str
         text, where = resources.files("harness.data").joinpath(SAMPLE).read_text(), f"harness/data/{SAMPLE}"
     else:
         text, where = Path(path).read_text(), str(path)
-    records, header = [], {}
-    for n, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{where}: line {n}: not JSON ({exc.msg})") from None
-        if "header" in record:
-            header = record["header"]
-            continue
-        labels = record.get("labels")
+    records, header = jsonl_with_header(text, where)
+    for record in records:
+        labels, n = record.get("labels"), record["_line"]
         if not isinstance(record.get("report"), str) or not isinstance(labels, dict):
             raise ValueError(f"{where}: line {n}: needs a 'report' text and a 'labels' object")
         missing = [label for label in CHEXPERT_LABELS if label not in labels]
         if missing:
             raise ValueError(f"{where}: line {n}: labels missing {', '.join(missing)}")
-        records.append(record)
     return records, header
 
 

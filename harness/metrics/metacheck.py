@@ -18,12 +18,13 @@ Three shipped sets (``SPLITS``):
 
 from __future__ import annotations
 
-import json
 from importlib import resources
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 import pandas as pd
+
+from harness.fileio import jsonl_with_header
 
 ERROR_TYPES = ("negation_flip", "laterality_swap", "wrong_organ", "size_change", "omission", "hallucination",
                "count_change", "uncertainty_flip", "severity_change", "wrong_sub_location", "temporal_change",
@@ -48,21 +49,12 @@ def load_triplets(path: str | Path | None = None, split: str | None = None) -> l
     else:
         text = Path(path).read_text()
         where = str(path)
-    out = []
-    for n, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{where}: line {n}: not JSON ({exc.msg})") from None
-        if "header" in record:
-            continue
+    records, _ = jsonl_with_header(text, where)
+    for record in records:
         missing = [k for k in ("id", "error_type", "reference", "paraphrase", "corruption") if k not in record]
         if missing:
-            raise ValueError(f"{where}: line {n}: missing field(s) {', '.join(missing)}")
-        out.append(record)
-    return out
+            raise ValueError(f"{where}: line {record['_line']}: missing field(s) {', '.join(missing)}")
+    return records
 
 
 # -- scorers: batch functions so corpus libraries run once ---------------------------------------------------
