@@ -91,7 +91,7 @@ def test_slice_showing_the_reported_tumor_and_said_so_scores_one(ct_task, tumor_
 
 def test_a_slice_showing_none_of_the_reports_tumors_scores_zero_against_the_slice(ct_task, tumor_case):
     """The report invents a tumor elsewhere and names a real tumor's slice: the slice shows none of what the
-    report claims, so describing it correctly earns nothing against the slice (the gold report still agrees)."""
+    report claims, so even a correct description of it earns nothing."""
     z_slice = _slice(ct_task, tumor_case, with_tumor=True)
     real = ct_task.format_answer(tumor_case.reference_report, z_slice)
     request = ct_task.requests(tumor_case, "verify", {"report": Prediction("k", tumor_case.case_id, "report", "m",
@@ -100,7 +100,8 @@ def test_a_slice_showing_none_of_the_reports_tumors_scores_zero_against_the_slic
     organ = next(o for o in ("spleen", "pancreas", "liver") if o not in {l.finding.anatomy for l in tumor_case.lesions})
     invented = ct_task.format_answer(f"A 20 mm mass in the {organ}.", z_slice)
     row = CrossViewMetric().per_case([_item(ct_task, tumor_case, invented, truthful)])[0]
-    assert row["local_vs_truth"] == 0.0 and row["local_vs_gold"] == 1.0 and row["local_supports_report"] == 0.0
+    assert row["local_vs_truth"] == 0.0 and row["local_vs_gold"] == 0.0 and row["local_supports_report"] == 0.0
+    assert _reward(ct_task, tumor_case, invented, truthful) == (0.0, 1)
 
 
 def test_set_f1_makes_the_caller_decide_what_two_empty_sets_mean():

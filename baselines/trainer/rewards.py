@@ -14,9 +14,9 @@ reward             value per completion                                         
 ``localization``   key_slice_hit (tumor cases with masks)                       ``localization``
 ``cross_view``     mean of local_vs_truth and local_vs_gold, after              ``cross_view`` (CrossViewMetric)
                    re-querying the policy on the slice it named; 0 when a
-                   tumor case names no valid key slice, and no credit for
-                   an empty slice said to be empty unless the case is
-                   tumor-free
+                   tumor case names no valid key slice or the slice shows
+                   none of the report's tumors; an empty slice said to be
+                   empty earns credit only on a tumor-free case
 ``rejection``      1 when the probe answer accepts a true / rejects a false     ``probes`` (``probe_accepted``)
                    finding, else 0 (probe prompts only)
 ``text``           mean of the configured BLEU-n / ROUGE-L (ablation only)      ``bleu``, ``rouge_l``
@@ -318,8 +318,9 @@ def _plain_messages(messages: Sequence[Mapping[str, Any]]) -> list[dict[str, Any
 class CrossViewReward(Reward):
     """E-MRL cross-view consistency: the policy is shown the slice it named, alone, and says what it shows; the
     answer is scored by the cross_view metric against the truth in that slice (masks) and against the gold
-    report. On a case with a tumor, a slice that shows none of the report's tumors scores 0 however the policy
-    describes it: "no tumor" about an empty slice is no evidence for a report that states one."""
+    report. A key slice that shows none of the tumors the report states scores 0 however the policy describes it,
+    and "no tumor" about an empty slice earns credit only on a tumor-free case: it is no evidence for a report of
+    a case with a tumor."""
 
     name = "cross_view"
 
@@ -372,8 +373,8 @@ class CrossViewReward(Reward):
 
 def cross_view_value(row: Mapping[str, Any]) -> float | None:
     """The cross_view reward of one metric row: the local answer against the slice's truth and the gold report
-    (local_supports_report, the model agreeing with itself, is reported but not rewarded: the gate in
-    local_vs_truth already zeroes a report whose key slice shows none of its tumors)."""
+    (local_supports_report, the model agreeing with itself, is reported but not rewarded: the metric already
+    zeroes both parts when the key slice shows none of the report's tumors)."""
     return _mean([row["local_vs_truth"], row["local_vs_gold"]])
 
 

@@ -106,11 +106,12 @@ class CrossViewMetric(Metric):
     name = "cross_view"
     outputs = ("local_vs_truth", "local_vs_gold", "local_supports_report")
     variant = ("over cases with a verification answer (a valid key slice named); local = the (organ, side) of the "
-               "tumors the model states when shown the named axial slice alone. local_vs_truth = F1 between local "
-               "and the tumors the masks show in that slice; 0 when the model's report states a tumor and the slice "
-               "shows none of the report's (organ, side); an empty slice said to be empty scores 1 only on a case "
-               "without tumor (masks and gold report), else 0 (needs masks). local_vs_gold = share of local that "
-               "the gold report states; stating none scores 1 only on a case without tumor, else 0. "
+               "tumors the model states when shown the named axial slice alone. Both local_vs_truth and "
+               "local_vs_gold are 0 when the model's report states a tumor and the masks show none of the report's "
+               "(organ, side) in that slice. Otherwise local_vs_truth = F1 between local and the tumors the masks "
+               "show in the slice, an empty slice said to be empty scoring 1 only on a case without tumor (none in "
+               "the masks or the gold report), else 0 (needs masks); local_vs_gold = share of local that the gold "
+               "report states, stating none scoring 1 only on a case without tumor, else 0. "
                "local_supports_report = share of local that the model's own report states, 0 when local is empty "
                "(cases whose report states a tumor; no masks needed)")
 
@@ -125,14 +126,18 @@ class CrossViewMetric(Metric):
             report = stated_sites(_extract(it.answer.report))
             empty_ok = tumor_free(it.case)
             row: dict[str, Any] = {"local_stated": sorted(map(str, local))}
-            if v.get("visible") is not None:
-                in_slice = {site(f) for f in _findings_by_label(it, v["visible"]["axial"])}
-                shows_report = not report or bool(report & in_slice)
-                row["local_vs_truth"] = set_f1(local, in_slice, empty_agrees=empty_ok) if shows_report else 0.0
-            else:
+            in_slice = ({site(f) for f in _findings_by_label(it, v["visible"]["axial"])}
+                        if v.get("visible") is not None else None)
+            # a key slice that shows none of the tumors the report states is no evidence for the report: nothing
+            # said about it can earn credit (known only with masks)
+            off_report = in_slice is not None and bool(report) and not (report & in_slice)
+            if in_slice is None:
                 row["local_vs_truth"] = None
+            else:
+                row["local_vs_truth"] = 0.0 if off_report else set_f1(local, in_slice, empty_agrees=empty_ok)
             gold = stated_sites(it.case.findings)
-            row["local_vs_gold"] = len(local & gold) / len(local) if local else float(empty_ok)
+            precision = len(local & gold) / len(local) if local else float(empty_ok)
+            row["local_vs_gold"] = 0.0 if off_report else precision
             if not report:
                 row["local_supports_report"] = None
             else:
