@@ -72,7 +72,27 @@ class RunResult:
 
 def make_task(spec: RunSpec) -> Task:
     cls = TASKS.get(spec.task)
-    return cls(spec.task_options) if spec.task_options else cls()
+    options = task_options_with_model_defaults(cls, spec)
+    return cls(options) if options else cls()
+
+
+def task_options_with_model_defaults(task_cls: type[Task], spec: RunSpec) -> Mapping[str, Any]:
+    """``spec.task_options`` over the defaults the model brings for the groups the task lets models set (a zoo
+    card's box format for cxr_grounding): the user's ``--task-option`` always wins."""
+    groups = getattr(task_cls, "model_settings", ())
+    if not groups:
+        return spec.task_options
+    backend_name, rest = split_spec(spec.model, spec.backend)
+    defaults = MODELS.get(backend_name).task_defaults(rest, dict(spec.model_options))
+    return _deep_merge({k: v for k, v in defaults.items() if k in groups}, spec.task_options)
+
+
+def _deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        both = isinstance(value, Mapping) and isinstance(out.get(key), Mapping)
+        out[key] = _deep_merge(out[key], value) if both else value
+    return out
 
 
 def load_cases(task: Task, spec: RunSpec) -> Dataset:

@@ -47,6 +47,8 @@ class Task(ABC):
     version: str
     stages: tuple[str, ...] = ("report",)
     default_metrics: tuple[str, ...] = ()
+    #: setting groups a model may set defaults for (``ModelBackend.task_defaults``), e.g. the box syntax it emits
+    model_settings: tuple[str, ...] = ()
 
     @abstractmethod
     def load(self, split: str = "test", data: Path | None = None, seed: int = 0, cache_dir: Path | None = None,

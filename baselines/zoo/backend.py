@@ -59,6 +59,15 @@ class ZooBackend(ModelBackend):
         inner = load_model(str(weights.path), backend, inner_options)
         return cls(card, inner, weights.path, backend)
 
+    @classmethod
+    def task_defaults(cls, spec: str, options: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The card's box syntax, for the grounding task (``--task-option boxes.format=...`` overrides it)."""
+        if not spec:
+            return {}
+        card = get_card(spec, [Path(d) for d in options.get("cards") or ()])
+        inner = options.get("options") or {}
+        return {"boxes": card.box_settings(inner if isinstance(inner, Mapping) else {})}
+
     def generate(self, requests: Sequence[Request], sampling: Sampling) -> list[str]:
         return self.inner.generate([self.adapter.adapt(r) for r in requests], sampling)
 

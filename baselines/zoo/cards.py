@@ -136,6 +136,8 @@ class Card(_Strict):
     notes: str = ""
     backend: Literal["vllm", "transformers"] = "vllm"
     batch_size: int = Field(default=256, ge=1)  # requests per backend call (vLLM schedules them itself)
+    #: the box syntax the family emits (tasks/cxr_grounding/boxes.py FORMATS); the grounding task asks and reads it
+    box_format: str = "norm1"
     engine: Engine = Engine()
     prompt: Prompt = Prompt()
     sampling: SamplingCard = SamplingCard()
@@ -152,6 +154,15 @@ class Card(_Strict):
     def _hub(cls, value: str) -> str:
         if not _HUB_ID.match(value):
             raise ValueError(f"'{value}' is not a hub id of the form org/name")
+        return value
+
+    @field_validator("box_format")
+    @classmethod
+    def _box_format(cls, value: str) -> str:
+        from tasks.cxr_grounding.boxes import FORMATS
+
+        if value not in FORMATS:
+            raise ValueError(f"unknown box format '{value}'; known: {', '.join(FORMATS)}")
         return value
 
     @field_validator("family")
@@ -199,6 +210,21 @@ class Card(_Strict):
                 options["max_pixels"] = e.max_pixels
             return options
         raise HarnessError(f"zoo cards run on {' or '.join(BACKENDS)}, not '{backend}'")
+
+    def box_settings(self, backend_options: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The grounding task's ``boxes`` settings for this card: its box format and, for Qwen2.5-VL (pixels of
+        the processor's resized image), the pixel bounds the processor resizes within, which ``backend_options``
+        (the user's ``--model-option options=...``) may override as they override the engine's."""
+        settings: dict[str, Any] = {"format": self.box_format}
+        if self.box_format == "qwen2_5_vl":
+            given = {**self.engine.mm_processor_kwargs, **({"max_pixels": self.engine.max_pixels}
+                                                           if self.engine.max_pixels is not None else {})}
+            for source in (dict((backend_options or {}).get("mm_processor_kwargs") or {}), backend_options or {}):
+                given.update({k: source[k] for k in ("min_pixels", "max_pixels") if source.get(k) is not None})
+            resize = {k: int(given[k]) for k in ("min_pixels", "max_pixels") if k in given}
+            if resize:
+                settings["qwen2_5_vl_resize"] = resize
+        return settings
 
     @property
     def images_per_prompt(self) -> Optional[int]:

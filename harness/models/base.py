@@ -30,6 +30,13 @@ class ModelBackend(ABC):
         """Refuse unknown or malformed ``--model-option``s with a one-line ``HarnessError``; called before any data
         or model is loaded, so a typo costs nothing. Backends that take no options say so by refusing any."""
 
+    @classmethod
+    def task_defaults(cls, spec: str, options: Mapping[str, Any]) -> Mapping[str, Any]:
+        """Task settings this model brings, by setting group (a zoo card's box syntax: ``{"boxes": {...}}``); a task
+        takes the groups it names in ``Task.model_settings``, under the user's own ``--task-option``s. Read from
+        the spec alone (a card file), before any weights are loaded."""
+        return {}
+
     @abstractmethod
     def generate(self, requests: Sequence[Request], sampling: Sampling) -> list[str]:
         """One completion per request, in order."""

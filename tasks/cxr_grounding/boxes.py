@@ -7,7 +7,11 @@
 - ``maira2``: MAIRA-2's ``<box><xN><yN><xN><yN></box>`` with N one of 100 bins; a bin decodes to its centre,
   ``(N + 0.5) / 100``, on the square the MAIRA-2 processor centre-crops from the image (shortest side), as in
   the MAIRA-2 processor's ``convert_output_to_plaintext_or_grounded_sequence`` and
-  ``adjust_box_for_original_image_size`` (we keep sub-pixel precision where that function truncates to ints).
+  ``adjust_box_for_original_image_size`` (we keep sub-pixel precision where that function truncates to ints),
+- the families' own conventions (``qwen2_5_vl``, ``qwen3_vl``, ``internvl``, ``florence2``, ``paligemma``), in
+  :mod:`tasks.cxr_grounding.box_families`. A family's unmistakable syntax (``<loc_N>``, ``<locNNNN>``,
+  ``<box>[[...]]</box>``) is read as that family's whatever was asked; Qwen's ``"bbox_2d"`` JSON is read on the
+  declared Qwen's grid (Qwen2.5-VL: pixels of the processor's resized image; Qwen3-VL: 0-1000), else as pixels.
 
 Plain lists of four numbers are ambiguous between the 0-1, 0-1000 and pixel conventions. The rule: all values
 within [0, 1] (give or take 0.5, an overshoot that is clipped) -> ``norm1``; otherwise the convention the prompt
@@ -21,16 +25,21 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Mapping, Sequence
+
+from tasks.cxr_grounding import box_families
+from tasks.cxr_grounding.box_families import FAMILIES, QwenResize
 
 NormBox = tuple[float, float, float, float]
-FORMATS = ("norm1", "norm1000", "pixel", "maira2")
+FORMATS = ("norm1", "norm1000", "pixel", "maira2", *FAMILIES)
+#: formats whose plain [a, b, c, d] lists are on a 0-1000 grid
+PER_MILLE = ("norm1000", "qwen3_vl", "internvl")
 
 _NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 MAIRA_BOX_RE = re.compile(r"<box>\s*<x(\d+)>\s*<y(\d+)>\s*<x(\d+)>\s*<y(\d+)>\s*</box>", re.I)
 QWEN2_BOX_RE = re.compile(rf"<\|box_start\|>\s*\(\s*({_NUM})\s*,\s*({_NUM})\s*\)\s*,\s*\(\s*({_NUM})\s*,\s*"
                           rf"({_NUM})\s*\)\s*<\|box_end\|>")
-BBOX_2D_RE = re.compile(rf"\"bbox_2d\"\s*:\s*\[\s*({_NUM})\s*,\s*({_NUM})\s*,\s*({_NUM})\s*,\s*({_NUM})\s*\]")
+BBOX_2D_RE = box_families.BBOX_2D_RE
 LIST_RE = re.compile(rf"[\[\(]\s*({_NUM})\s*,\s*({_NUM})\s*,\s*({_NUM})\s*,\s*({_NUM})\s*[\]\)]")
 NUM_RE = re.compile(_NUM)
 #: plain numbers all within [-0.5, 1.5] are read as 0-1 coordinates that overshoot the image (then clipped)
@@ -58,6 +67,12 @@ class BoxSettings:
     maira2_bins: int = 100
     maira2_square_crop: bool = True
     decimals: int = 4
+    #: Qwen2.5-VL's processor settings (its boxes are pixels of the resized image); a mapping from the config
+    qwen2_5_vl_resize: QwenResize | Mapping[str, Any] = QwenResize()
+
+    def __post_init__(self) -> None:
+        if isinstance(self.qwen2_5_vl_resize, Mapping):
+            object.__setattr__(self, "qwen2_5_vl_resize", QwenResize(**self.qwen2_5_vl_resize))
 
 
 def _crop(width: float, height: float) -> tuple[float, float, float]:
@@ -102,6 +117,9 @@ def parse_boxes(text: str, width: float, height: float, settings: BoxSettings = 
     """Every box in ``text``, normalised; ``width``/``height`` are those of the image the model was shown."""
     if not text or not text.strip():
         return ParsedBoxes((), None, ("empty answer",))
+    family = box_families.detect(text)
+    if family is not None:
+        return _family_boxes(FAMILIES[family].find(text) or [], family, width, height, settings)
     if "<box>" in text.lower():
         found = MAIRA_BOX_RE.findall(text)
         if not found:
@@ -117,7 +135,10 @@ def parse_boxes(text: str, width: float, height: float, settings: BoxSettings = 
         return ParsedBoxes(boxes, "norm1000", (), notes)
     found = BBOX_2D_RE.findall(text)
     if found:
-        return _scaled([tuple(float(v) for v in m) for m in found], "pixel", width, height)
+        values = [tuple(float(v) for v in m) for m in found]
+        if settings.format in ("qwen2_5_vl", "qwen3_vl"):
+            return _family_boxes(values, settings.format, width, height, settings)
+        return _scaled(values, "pixel", width, height)
     found = LIST_RE.findall(text)
     if not found:
         numbers = NUM_RE.findall(text)
@@ -127,11 +148,34 @@ def parse_boxes(text: str, width: float, height: float, settings: BoxSettings = 
     values = [tuple(float(v) for v in m) for m in found]
     if all(-NORM1_SLACK <= v <= 1.0 + NORM1_SLACK for box in values for v in box):
         fmt = "norm1"  # on a 0-1000 or pixel grid such a box would be a speck of about one unit
-    elif settings.format in ("norm1000", "pixel"):
+    elif settings.format == "qwen2_5_vl":
+        return _family_boxes(values, "qwen2_5_vl", width, height, settings)
+    elif settings.format in PER_MILLE:
+        fmt = "norm1000"
+    elif settings.format == "pixel":
         fmt = settings.format
     else:
         fmt = settings.plain_over_1
     return _scaled(values, fmt, width, height)
+
+
+#: the largest bin a family's tokens may name (the others' grids are continuous)
+MAX_BIN = {"florence2": box_families.FLORENCE_BINS - 1, "paligemma": box_families.PALIGEMMA_BINS - 1}
+
+
+def _family_boxes(values: list[tuple[float, ...]], name: str, width: float, height: float,
+                  settings: BoxSettings) -> ParsedBoxes:
+    if not values:
+        return ParsedBoxes((), name, (f"{name} syntax without four coordinates",))
+    if any(not math.isfinite(v) for box in values for v in box):
+        return ParsedBoxes((), name, ("a coordinate is not a finite number",))
+    top = MAX_BIN.get(name)
+    if top is not None and any(v > top for box in values for v in box):
+        return ParsedBoxes((), name, (f"a bin outside 0..{top}",))
+    family = FAMILIES[name]
+    boxes, notes = _repair([family.to_norm(b, width, height, settings.qwen2_5_vl_resize)  # type: ignore[arg-type]
+                            for b in values])
+    return ParsedBoxes(boxes, name, (), notes)
 
 
 def _scaled(values: list[tuple[float, ...]], fmt: str, width: float, height: float) -> ParsedBoxes:
@@ -151,6 +195,8 @@ def format_boxes(boxes: Sequence[NormBox], width: float, height: float, settings
                  phrase: str = "") -> str:
     """Boxes written in ``settings.format`` (the oracle's and the whole-image baseline's answers)."""
     fmt = settings.format
+    if fmt in FAMILIES:
+        return box_families.write(fmt, boxes, width, height, settings.qwen2_5_vl_resize, phrase)  # type: ignore
     if fmt == "maira2":
         inner = "".join("<box>" + "".join(f"<{a}{b}>" for a, b in zip("xyxy", norm_to_maira2(box, width, height,
                                                                                            settings))) + "</box>"
