@@ -68,3 +68,9 @@ class Task(ABC):
     def config(self) -> Mapping[str, Any]:
         """Everything that changes what the model sees; recorded in results and part of the cache key."""
         return {}
+
+    def max_images_per_request(self) -> int | None:
+        """The most images one request of any stage carries (None: unknown). Engines that reserve memory per image
+        (vLLM's ``limit_mm_per_prompt``) size themselves by it, not by whichever batch happens to come first: on
+        resume that is a later stage's."""
+        return None

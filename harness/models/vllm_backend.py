@@ -11,10 +11,13 @@ checkpoint's own chat template, passed explicitly so that the template whose has
 one that was applied. Images travel as PIL images in vLLM's ``image_pil`` message parts (no encoding round
 trip). Engine settings:
 
-- ``limit_mm_per_prompt``: vLLM reserves memory for this many images per prompt, so it is set from the
-  largest image count of the first batch (for ct_tumor: its global view), or from the option
-  ``limit_mm_per_prompt`` (an int, or vLLM's own dict such as ``{"image": 34, "video": 0}``). A later request
-  with more images is refused with the option to set, rather than silently rebuilding a GPU engine.
+- ``limit_mm_per_prompt``: vLLM reserves memory for this many images per prompt, so it is set from the task's
+  largest request over all its stages (``Task.max_images_per_request``; for ct_tumor: its 34-image global view,
+  which the report and the probes carry), at least the first batch's largest, or from the option
+  ``limit_mm_per_prompt`` (an int, or vLLM's own dict such as ``{"image": 34, "video": 0}``). Not the first
+  batch alone: on resume that is a later stage's (ct_tumor's 3-image verification), and the probes after it
+  would be refused. A request with more images than the engine allows is refused with the option to set,
+  rather than silently rebuilding a GPU engine.
 - ``max_pixels`` (or any ``mm_processor_kwargs``): caps the pixels, hence the tokens, of every image.
 - ``tensor_parallel_size``: vLLM's tensor parallelism across the GPUs of one node.
 - ``data_parallel_size``: replicas through vLLM's own data-parallel mode. vLLM refuses
@@ -131,13 +134,14 @@ class VLLMOptions:
 
 
 # -- pure request building ------------------------------------------------------------------------------------
-def mm_limits(options: VLLMOptions, requests: Sequence[Request]) -> dict[str, Any]:
-    """vLLM's ``limit_mm_per_prompt``: the option, else the largest image count among ``requests`` (>= 1)."""
+def mm_limits(options: VLLMOptions, requests: Sequence[Request], task_images: int | None = None) -> dict[str, Any]:
+    """vLLM's ``limit_mm_per_prompt``: the option, else the largest of the task's declared image count per request
+    (over all its stages) and the image counts among ``requests`` (>= 1)."""
     if isinstance(options.limit_mm_per_prompt, Mapping):
         return dict(options.limit_mm_per_prompt)
     if options.limit_mm_per_prompt is not None:
         return {"image": options.limit_mm_per_prompt}
-    return {"image": max([1] + [count_images(r.messages) for r in requests])}
+    return {"image": max([1, task_images or 0] + [count_images(r.messages) for r in requests])}
 
 
 def image_limit(limits: Mapping[str, Any]) -> int:
@@ -222,6 +226,7 @@ class VLLMBackend(ModelBackend):
         self.model_id = _model_id(model, local, self.options)
         self.chat_template = _load_chat_template(local or self.model, self.options)
         self.limits: dict[str, Any] | None = None
+        self.task_images: int | None = None  # the bound task's largest request, over all its stages
         self._llm: Any = None
         self._server: ManagedServer | None = None
         self._client: OpenAIBackend | None = None
@@ -239,6 +244,10 @@ class VLLMBackend(ModelBackend):
         if importlib.util.find_spec("vllm") is None:
             raise HarnessError(INSTALL_HINT)
         return cls(spec, opts)
+
+    def bind(self, task: Any) -> None:
+        declared = getattr(task, "max_images_per_request", None)
+        self.task_images = declared() if callable(declared) else None
 
     def info(self) -> dict[str, Any]:
         info = {
@@ -306,7 +315,7 @@ class VLLMBackend(ModelBackend):
     def _start(self, requests: Sequence[Request]) -> None:
         if self._llm is not None or self._client is not None:
             return
-        self.limits = mm_limits(self.options, requests)
+        self.limits = mm_limits(self.options, requests, self.task_images)
         if self.options.data_parallel_size > 1:
             self._start_server()
             return

@@ -184,6 +184,13 @@ class CTTumorTask(Task):
             return [self._probe_request(case)] if evidence.make_probe(case) is not None else []
         raise HarnessError(f"ct_tumor has no stage '{stage}' (stages: {', '.join(self.stages)})")
 
+    def max_images_per_request(self) -> int:
+        """The global view (report, probes), or the three planes of the verification, after the global view when
+        the verification continues the report's conversation."""
+        global_view = self.views.n_axial + (2 if self.views.reformats else 0)
+        verify = 3 + (global_view if self.cfg["evidence"]["verify_context"] == "conversation" else 0)
+        return max(global_view, verify if "verify" in self.stages else 0)
+
     def _global_content(self, case: Case) -> list[dict[str, Any]]:
         content: list[dict[str, Any]] = []
         for i in range(len(self.slices_of(case))):

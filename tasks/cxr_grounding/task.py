@@ -104,6 +104,9 @@ class CXRGroundingTask(Task):
         w, h = case.meta["image_size"]
         return shown_size(int(w), int(h), self.image_size)
 
+    def max_images_per_request(self) -> int:
+        return 1  # one radiograph per request, in every stage
+
     def requests(self, case: Case, stage: str, previous: Mapping[str, Prediction]) -> Sequence[Request]:
         if stage != "grounding":
             raise HarnessError(f"{self.name} has no stage '{stage}'")

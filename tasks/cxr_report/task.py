@@ -91,6 +91,9 @@ class CXRReportTask(Task):
         return directory, data_hash, len(cases)
 
     # -- requests -----------------------------------------------------------------------------------------
+    def max_images_per_request(self) -> int:
+        return 1  # one radiograph per request, in every stage
+
     def requests(self, case: Case, stage: str, previous: Mapping[str, Prediction]) -> Sequence[Request]:
         if stage == "report":
             return [self._request(case, "report", [{"type": "text", "text": report_prompt()}])]
