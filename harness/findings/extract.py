@@ -190,6 +190,7 @@ def _scan(tokens: list[str], lex: Lexicon) -> list[Span]:
     spans: list[Span] = []
     firsts = _first_tokens(id(lex))
     phrases = lex.phrases
+    trie = lex.trie
     i, n = 0, len(tokens)
     while i < n:
         tok = tokens[i]
@@ -203,44 +204,58 @@ def _scan(tokens: list[str], lex: Lexicon) -> list[Span]:
                 i += 1
             continue
         if tok in firsts:
-            for length in range(min(lex.max_len_after.get(tok, 1), n - i), 0, -1):
-                readings = phrases.get(tuple(tokens[i:i + length]))
-                if readings and length == 2 and _is_num(tokens[i + 1]) and i + 2 < n and \
-                        tokens[i + 2] in ("st", "nd", "rd", "th"):
-                    continue  # "L 4th rib": a side and an ordinal, not the vertebra L4
-                if readings:
-                    key = tuple(tokens[i:i + length])
-                    spans.append(Span("PHRASE", readings, i, i + length, " ".join(key),
-                                      by_kind=lex.phrase_kinds[key]))
-                    i += length
+            # longest phrase from here: walk the lexicon's word trie, remembering the phrase ends passed
+            node, ends, j = trie, [], i
+            while j < n:
+                node = node.get(tokens[j])
+                if node is None:
                     break
+                j += 1
+                if None in node:
+                    ends.append(j)
+            for j in reversed(ends):
+                if j - i == 2 and _is_num(tokens[i + 1]) and j < n and tokens[j] in ("st", "nd", "rd", "th"):
+                    continue  # "L 4th rib": a side and an ordinal, not the vertebra L4
+                key = tuple(tokens[i:j])
+                spans.append(Span("PHRASE", phrases[key], i, j, " ".join(key), by_kind=lex.phrase_kinds[key]))
+                i = j
+                break
             else:
                 spans.append(Span("WORD", tok, i, i + 1, tok, cat="WORD"))
                 i += 1
             continue
         spans.append(Span("WORD", tok, i, i + 1, tok, cat="WORD"))
         i += 1
+    named = False  # an observation named earlier in the sentence
     for s in spans:
         if s.kind != "PHRASE":
             continue
-        kinds = {r.kind for r in s.value}
-        if "CTX" in kinds:
-            ctx = [r.value for r in s.value if r.kind == "CTX"]
-            kind = ctx[0]
-            if ("normal" in ctx or "normal_size" in ctx) and kind not in ("normal", "normal_size"):
-                # "Appendicitis: negative." denies what precedes it; "Lungs: negative." calls the lungs normal
-                named = any(r.kind == "OBS" for q in spans[:spans.index(s)] for r in q.readings("OBS"))
-                kind = kind if named else next(k for k in ctx if k in ("normal", "normal_size"))
-            # a phrase that triggers both ways ("likely": "likely atelectasis", "atelectasis is likely")
-            base = kind.rsplit("_", 1)[0]
-            if f"{base}_forward" in ctx and f"{base}_backward" in ctx:
-                kind = f"{base}_bidirectional"
-            s.cat = "CTX:" + kind
-            continue
-        if kinds & {"ANAT", "SUB", "STATION", "LAT"}:
-            kinds = kinds | {"LOC"}
-        s.cat = next((c for c in CAT_ORDER if c in kinds), "WORD")
+        cat, alternative = _phrase_category(tuple(r for r in s.value))
+        # "Appendicitis: negative." denies what precedes it; "Lungs: negative." calls the lungs normal
+        s.cat = cat if named or alternative is None else alternative
+        named = named or "OBS" in s.by_kind
     return spans
+
+
+@lru_cache(maxsize=16384)
+def _phrase_category(readings: tuple[Reading, ...]) -> tuple[str, str | None]:
+    """A phrase's category, once per distinct phrase; and, for a phrase that negates what was named before it
+    but calls an organ normal otherwise ("negative"), the category to use when nothing was named."""
+    kinds = {r.kind for r in readings}
+    if "CTX" in kinds:
+        ctx = [r.value for r in readings if r.kind == "CTX"]
+        kind = ctx[0]
+        alternative = None
+        if ("normal" in ctx or "normal_size" in ctx) and kind not in ("normal", "normal_size"):
+            alternative = "CTX:" + next(k for k in ctx if k in ("normal", "normal_size"))
+        # a phrase that triggers both ways ("likely": "likely atelectasis", "atelectasis is likely")
+        base = kind.rsplit("_", 1)[0]
+        if f"{base}_forward" in ctx and f"{base}_backward" in ctx:
+            kind = f"{base}_bidirectional"
+        return "CTX:" + kind, alternative
+    if kinds & {"ANAT", "SUB", "STATION", "LAT"}:
+        kinds = kinds | {"LOC"}
+    return next((c for c in CAT_ORDER if c in kinds), "WORD"), None
 
 
 def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:

@@ -62,6 +62,9 @@ class Lexicon:
     max_len: int = 1
     #: the longest phrase starting with each word, so the scan tries no longer spans than can match
     max_len_after: dict[str, int] = field(default_factory=dict)
+    #: the phrases as a word trie (word -> subtree; the key None marks a phrase's end): the scan walks it once per
+    #: position instead of looking up every span length
+    trie: dict = field(default_factory=dict)
     #: each phrase's readings grouped by kind (the extractor asks for one kind at a time, many times)
     phrase_kinds: dict[tuple[str, ...], dict[str, list[Reading]]] = field(default_factory=dict)
     #: canonical observation name for any form ("tumor" -> "mass")
@@ -282,6 +285,11 @@ def lexicon() -> Lexicon:
             lex.add(form, Reading("COUNT", count if count == "multiple" else int(count)))
         if count != "multiple":  # "x3" after a finding
             lex.add(f"x {count}", Reading("COUNT", int(count)))
+    for key in lex.phrases:
+        node = lex.trie
+        for word in key:
+            node = node.setdefault(word, {})
+        node[None] = True
     for key, readings in lex.phrases.items():
         grouped: dict[str, list[Reading]] = {}
         for r in readings:
