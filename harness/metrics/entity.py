@@ -46,7 +46,7 @@ import numpy as np
 
 from harness.findings.extract import ParsedFinding, parse_report
 from harness.findings.lexicon import UNSPECIFIED, lexicon
-from harness.metrics.base import Metric, Row
+from harness.metrics.base import Metric
 from harness.metrics.clinical import counts_agree, severities_agree, sizes_agree
 from harness.schema import Case, Finding, Presence
 from harness.task import ScoredItem
@@ -348,6 +348,4 @@ class EntityScoreMetric(Metric):
         return [{"entity_score": entity_score(_reference_entities(it.case), text_entities(it.answer.report or ""),
                                               sim)} for it in items]
 
-    def aggregate(self, rows: Sequence[Row]) -> dict[str, float | None]:
-        vals = [r["entity_score"] for r in rows if r.get("entity_score") is not None]
-        return {"entity_score": float(np.mean(vals)) if vals else None}
+    # aggregate: the base class's mean over the cases where it applies, so the bootstrap takes its array path
