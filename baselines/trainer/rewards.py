@@ -283,10 +283,9 @@ class PolicyVerifier:
         self.generated = 0
 
     def bind(self, trainer: Any) -> None:
-        for method in ("_tokenize_prompts", "_generate_single_turn"):
-            if not hasattr(trainer, method):
-                raise HarnessError(f"this TRL version's GRPOTrainer has no {method}(): the cross_view reward "
-                                   "needs the TRL pinned in the 'train' extra")
+        from baselines.trainer.trl_compat import check_trl_private_api
+
+        check_trl_private_api(type(trainer))  # private methods: a one-line error, not a TypeError mid-training
         self.trainer = trainer
 
     @property
