@@ -182,3 +182,17 @@ def test_embedding_similarity_counts_lexicon_synonyms_as_one_and_names_itself():
     assert sim.concept("mass", "nodule", False) == pytest.approx(0.6)  # cosine otherwise
     assert "all-MiniLM-L6-v2" in EntityScoreMetric(sim).variant
     assert text_entity_score("2 cm liver mass.", "20 mm hepatic tumour.", sim) == 1.0
+
+
+def test_chexpert_bootstrap_draws_equal_aggregate_on_each_resample():
+    from harness.metrics.clinical import CheXpertF1Metric
+
+    rng = np.random.default_rng(0)
+    rows = [{"_ref": list(rng.integers(0, 2, 14) * (rng.random(14) < 0.3)),
+             "_cand": list(rng.integers(0, 2, 14) * (rng.random(14) < 0.3))} for _ in range(30)]
+    metric = CheXpertF1Metric()
+    resamples = rng.integers(0, 30, (40, 30))
+    draws = metric.bootstrap_draws(rows, resamples)
+    for k in range(len(resamples)):
+        for name, value in metric.aggregate([rows[i] for i in resamples[k]]).items():
+            assert draws[name][k] == pytest.approx(value, abs=1e-12), (name, k)

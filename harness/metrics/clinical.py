@@ -334,6 +334,23 @@ class CheXpertF1Metric(Metric):
         return {"chexpert_f1_micro_14": mi14, "chexpert_f1_macro_14": ma14,
                 "chexpert_f1_micro_5": mi5, "chexpert_f1_macro_5": ma5}
 
+    def bootstrap_draws(self, rows: Sequence[Row], resamples: np.ndarray) -> dict[str, np.ndarray]:
+        """Per-label TP/FP/FN summed over all resamples at once (the same numbers as ``aggregate`` per resample)."""
+        ref = np.asarray([r["_ref"] for r in rows], dtype=np.int64)
+        cand = np.asarray([r["_cand"] for r in rows], dtype=np.int64)
+        tp, fp, fn = (x[resamples].sum(axis=1) for x in (ref & cand, (1 - ref) & cand, ref & (1 - cand)))
+        out = {}
+        for suffix, idx in (("14", list(range(len(CHEXPERT_LABELS)))), ("5", list(_TOP5_IDX))):
+            t, p_, n_ = tp[:, idx], fp[:, idx], fn[:, idx]
+            denom = 2 * t.sum(1) + p_.sum(1) + n_.sum(1)
+            out[f"chexpert_f1_micro_{suffix}"] = np.where(denom == 0, 1.0, 2 * t.sum(1) / np.maximum(denom, 1))
+            per = 2 * t + p_ + n_
+            used = per > 0  # labels positive in neither reference nor candidate are left out, as in aggregate
+            label_f1 = np.where(used, 2 * t / np.maximum(per, 1), 0.0)
+            n_used = used.sum(1)
+            out[f"chexpert_f1_macro_{suffix}"] = np.where(n_used > 0, label_f1.sum(1) / np.maximum(n_used, 1), 1.0)
+        return out
+
 
 class HallucinationRateMetric(Metric):
     """Share of reports that state a finding where the truth has none (the harm the E-MRL rewards target)."""
