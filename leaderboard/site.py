@@ -26,6 +26,7 @@ from harness.errors import HarnessError
 from harness.registry import TASKS
 from harness.schema import FINDINGS_SCHEMA_VERSION, Case, Presence
 from leaderboard import DEFAULT_SITE, DEFAULT_SUBMISSIONS, LEADERBOARD_SPLIT
+from leaderboard.groups import ColumnGroup, column_groups, is_count
 from leaderboard.rescore import (OutputInfo, Outcome, PairedTest, TaskContext, claimed_discrepancies,
                                  default_workers, paired_randomization, score_all)
 from leaderboard.submit import inside, normalized_name, safe_stem
@@ -105,6 +106,7 @@ class TaskView:
     primary: str
     primary_note: str
     columns: list[OutputInfo]
+    groups: list[ColumnGroup] = field(default_factory=list)
     charts: list[dict[str, Any]] = field(default_factory=list)
     chart_note: str | None = None
 
@@ -167,9 +169,11 @@ def build_task_view(name: str, ctx: TaskContext, outcomes: list[Outcome], reject
         a.vs_next = paired_randomization(a.outcome.rescored.per_case[primary], b.outcome.rescored.per_case[primary],
                                          primary, n_resamples=n_resamples, seed=seed)
         a.next_name = b.display_name
-    columns = sorted(ctx.outputs.values(), key=lambda o: o.name != primary)  # the ranking column first
+    # the ranking column first, then each group: its headline, then the columns it opens to
+    groups = column_groups(list(ctx.outputs.values()), primary)
+    columns = [info, *(c for g in groups for c in g.columns)]
     view = TaskView(name=name, ctx=ctx, entries=entries, rejected=rejected, primary=primary, primary_note=note,
-                    columns=columns)
+                    columns=columns, groups=groups)
     view.charts, view.chart_note = make_charts(view)
     return view
 
@@ -246,6 +250,24 @@ def make_charts(view: TaskView) -> tuple[list[dict[str, Any]], str | None]:
     ys.sort(key=lambda o: o != view.primary)
     charts = [c for c in (scatter(view.entries, x, y) for y in ys) if c is not None]
     return charts, (None if charts else "no chart: no other metric ran")
+
+
+def group_bars(entry: Entry, view: TaskView, width: int = 360) -> dict[str, Any]:
+    """One model's profile: the grounding score and each group's headline as bars on [0, 1], longer = better (a
+    lower-is-better rate is drawn as 1 - rate and labelled so). Counts and numbers outside [0, 1] get no bar."""
+    bars = []
+    for info, title in [(view.columns[0], "Ranking"), *((g.headline, g.spec.title) for g in view.groups)]:
+        v = entry.value(info.name)
+        bar: dict[str, Any] = {"group": title, "name": info.name, "value": v, "length": None}
+        if v is not None and not is_count(info) and 0.0 <= v <= 1.0:
+            goodness = v if info.higher_is_better else 1.0 - v
+            bar["length"] = round(goodness * (width - 170), 1)
+            bar["label"] = f"{v:.3f}" if info.higher_is_better else f"{v:.3f} (1 - rate drawn)"
+        else:
+            bar["label"] = "not run" if v is None else (f"{v:g}" if is_count(info) else f"{v:.3f} (not on 0-1)")
+        bars.append(bar)
+    return {"width": width, "height": 24 * len(bars) + 8, "bars": bars, "x0": 160, "full": width - 170,
+            "model": entry.display_name}
 
 
 # -- sample cases: key slice, mask outline, findings --------------------------------------------------------------
@@ -482,15 +504,31 @@ def link_url(url: str | None) -> str | None:
     return url if url and url.lower().startswith(("http://", "https://")) else None
 
 
+def table_columns(view: TaskView) -> list[dict[str, Any]]:
+    """Every column with its place: the ranking column, then per group a headline and its detail columns."""
+    cols = [{"info": view.columns[0], "group": None, "group_title": "", "detail": False,
+             "count": is_count(view.columns[0])}]
+    for g in view.groups:
+        cols += [{"info": c, "group": g.spec.key, "group_title": g.spec.title, "detail": c is not g.headline,
+                  "count": is_count(c)} for c in g.columns]
+    return cols
+
+
+def table_groups(view: TaskView) -> list[dict[str, Any]]:
+    return [{"key": g.spec.key, "title": g.spec.title, "meaning": g.spec.meaning, "headline": g.headline.name,
+             "n_details": len(g.details)} for g in view.groups]
+
+
 def _table_rows(view: TaskView, root: str) -> list[dict[str, Any]]:
     rows = []
     for e in view.entries:
         cells = []
-        for col in view.columns:
-            m = e.metrics.get(col.name) or {"status": "not_run", "reason": "not reported"}
-            cells.append({"name": col.name, "ok": m.get("status") == "ok", "value": m.get("value"),
+        for col in table_columns(view):
+            m = e.metrics.get(col["info"].name) or {"status": "not_run", "reason": "not reported"}
+            cells.append({"name": col["info"].name, "ok": m.get("status") == "ok", "value": m.get("value"),
                           "lo": m.get("ci_low"), "hi": m.get("ci_high"), "n": m.get("n"),
-                          "reason": m.get("reason")})
+                          "reason": m.get("reason"), "group": col["group"], "detail": col["detail"],
+                          "count": col["count"]})
         rows.append({"rank": e.rank, "name": e.display_name, "sid": e.sid,
                      "href": f"{root}{view.name}/models/{e.sid}.html", "organisation": e.sub.model.organisation,
                      "url": link_url(e.sub.model.url), "cells": cells, "test": e.vs_next, "next": e.next_name,
@@ -582,6 +620,8 @@ def _render_all(site: Path, views: list[TaskView], other_rejected: list[Rejected
         tasks_ctx.append({"name": view.name, "version": view.ctx.version, "n_cases": len(view.ctx.dataset.cases),
                           "primary": view.primary, "primary_note": view.primary_note, "columns": view.columns,
                           "primary_info": view.ctx.outputs[view.primary], "rejected": view.rejected,
+                          "table_columns": table_columns(view), "groups": table_groups(view),
+                          "profiles": [group_bars(e, view) for e in view.entries],
                           "charts": view.charts, "chart_note": view.chart_note,
                           "data_hash": view.ctx.dataset.data_hash})
     (site / "index.html").write_text(env.get_template("index.jinja").render(
@@ -600,10 +640,10 @@ def _render_all(site: Path, views: list[TaskView], other_rejected: list[Rejected
         for e in view.entries:
             samples = sample_views(e, view, cases, renderer, extract, extract_note)
             page = model_tpl.render(
-                **common, root="../../", task=t, entry=e, model=e.sub.model, url=link_url(e.sub.model.url),
+                **common, profile=group_bars(e, view), root="../../", task=t, entry=e, model=e.sub.model, url=link_url(e.sub.model.url),
                 sampling=e.sub.sampling.to_dict(),
                 metrics=[{"info": col, "m": e.metrics.get(col.name) or {"status": "not_run"},
-                          "claimed": e.discrepancies.get(col.name)} for col in view.columns],
+                          "claimed": e.discrepancies.get(col.name), "count": is_count(col)} for col in view.columns],
                 samples=samples)
             (task_dir / "models" / f"{e.sid}.html").write_text(page, encoding="utf-8")
             done += 1

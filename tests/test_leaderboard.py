@@ -295,7 +295,10 @@ def test_site_ranks_every_submission_by_the_primary_metric(site):
         assert page.stat().st_size > 0
     # rows come in the order of the primary column, best first
     primary = ctx.primary_output([o for o in ctx.outputs])
-    col = [o for o in ctx.outputs].index(primary)
+    assert primary == "grounding_score"  # ct_tumor ranks on it
+    head = index.split("<thead>", 1)[1].split("</thead>", 1)[0]
+    col = [h.split('data-col="', 1)[1].split('"', 1)[0] for h in head.split("<th ")[3:]].index(primary)
+    assert col == 0  # the ranking column comes first
     values = []
     for r in rows:
         cells = r.split("<td")[3:]  # rank, model, then one cell per metric
@@ -504,3 +507,30 @@ def test_a_task_that_cannot_load_rejects_its_files_only(runs, subs_dir, tmp_path
     assert [r.reason for r in report.rejected if r.file == "lb_broken/x.json"] == [
         "task 'lb_broken' could not be loaded: lb_broken: its data is not on this machine"]
     assert "its data is not on this machine" in (tmp_path / "site" / "index.html").read_text()
+
+
+# -- the grouped default view --------------------------------------------------------------------------------------
+def test_default_table_shows_the_score_and_one_headline_per_group(site):
+    root, _ = site
+    index = (root / "index.html").read_text()
+    head = index.split("<thead>", 1)[1].split("</thead>", 1)[0]
+    shown = [h for h in head.split("<th ")[1:] if " detail " not in h and "detail g-" not in h]
+    names = [h.split('data-col="', 1)[1].split('"', 1)[0] for h in shown]
+    assert names == ["rank", "model", "grounding_score", "finding_f1", "key_slice_hit", "balanced_accuracy",
+                     "rouge_l", "p_next"]
+    for group in ("clinical", "evidence", "robustness", "text"):
+        assert f'data-group="{group}" aria-expanded="false"' in index  # each group opens to its columns
+    task_page = (root / SMALL / "index.html").read_text()
+    assert "open-clinical" in task_page and task_page.count('class="profile"') == 4  # all columns, one chart each
+    model_page = next((root / SMALL / "models").glob("*.html")).read_text()
+    assert 'class="profile"' in model_page and 'class="bar"' in model_page
+
+
+def test_counts_are_shown_as_counts():
+    from leaderboard.groups import column_groups, is_count
+    from leaderboard.rescore import OutputInfo
+
+    cols = [OutputInfo(n, "grounding", "", True, "") for n in ("miou", "acc_iou50", "unparseable")]
+    assert is_count(cols[2]) and not is_count(cols[0])
+    (evidence,) = column_groups(cols, primary="grounding_score")
+    assert evidence.spec.key == "evidence" and evidence.headline.name == "miou"

@@ -28,6 +28,17 @@
     Array.prototype.forEach.call(th.parentNode.cells, function (h) { h.removeAttribute("aria-sort"); });
     th.setAttribute("aria-sort", dir);
   }
+  // a group's button opens or closes its detail columns (hidden by CSS until the table has "open-<group>")
+  Array.prototype.forEach.call(document.querySelectorAll("button.group-toggle"), function (button) {
+    button.addEventListener("click", function () {
+      var table = document.getElementById(button.getAttribute("data-table"));
+      if (!table) return;
+      var cls = "open-" + button.getAttribute("data-group");
+      var open = !table.classList.contains(cls);
+      table.classList.toggle(cls, open);
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  });
   Array.prototype.forEach.call(document.querySelectorAll("table.sortable"), function (table) {
     var head = table.tHead && table.tHead.rows[0];
     if (!head) return;

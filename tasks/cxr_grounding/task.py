@@ -42,7 +42,7 @@ class CXRGroundingTask(Task):
     name = "cxr_grounding"
     stages = ("grounding",)
     default_metrics = ("grounding", "grounding_score")
-    primary_metric = "miou"
+    primary_metric = "grounding_score"  # here the mean IoU alone: the task's one E-MRL axis
     model_settings = ("boxes",)  # a zoo card declares the box syntax its family emits; --task-option still wins
 
     def __init__(self, overrides: Mapping[str, Any] | None = None):
