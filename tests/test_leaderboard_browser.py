@@ -2,7 +2,11 @@
 chromedriver, pages opened from file:// with no server.
 
 Checks that the table renders, that clicking a column header re-sorts the rows, that a model page opens from
-the table, and that a model named ``<script>alert(1)</script>`` shows as text and runs nothing. A screenshot of
+the table, and that a model named ``<script>alert(1)</script>`` shows as text and runs nothing; on the committed
+baseline submissions of ct_tumor and cxr_report, that the oracle ranks first and the acquiescent, hallucinator and
+template baselines strictly below, that the default table is grouped (one headline per group, each group opening
+to its columns) and that a 1366 px wide first screen shows rank, model and every headline without scrolling
+sideways. A screenshot of
 the main page goes to ``$HARNESS_ARTIFACTS`` (or the test's temporary folder).
 
 Needs: ``apt-get install -y chromium chromium-driver`` and ``pip install selenium``; skipped otherwise.
@@ -130,6 +134,8 @@ def test_clicking_a_header_resorts_the_rows(site, driver):
     # a metric column whose order is not the current one: any metric will do, none is named here
     target = None
     for col, th in enumerate(headers):
+        if not th.is_displayed():  # a closed group's column
+            continue
         if th.get_attribute("data-type") != "num" or th.get_attribute("data-col") in ("rank", "p_next"):
             continue
         values = _column_values(driver, col)
@@ -195,3 +201,75 @@ def test_task_page_has_charts(site, driver):
     assert len(_rows(driver)) == 4
     charts = driver.find_elements(By.CSS_SELECTOR, "figure.chart svg")
     assert charts and charts[0].find_elements(By.CSS_SELECTOR, "circle")
+
+
+# -- the committed baselines on the real tasks ----------------------------------------------------------------------
+REAL_TASKS = ("ct_tumor", "cxr_report")
+HEADLINES = {"ct_tumor": ["grounding_score", "finding_f1", "key_slice_hit", "balanced_accuracy", "rouge_l"],
+             "cxr_report": ["grounding_score", "finding_f1", "balanced_accuracy", "rouge_l"]}
+
+
+@pytest.fixture(scope="module")
+def baseline_site(harness_cache, tmp_path_factory) -> Path:
+    from leaderboard import DEFAULT_SUBMISSIONS
+    from leaderboard.site import build_site
+
+    out = tmp_path_factory.mktemp("lb-baselines") / "site"
+    build_site(DEFAULT_SUBMISSIONS, out, n_boot=200, n_resamples=500, samples_per_model=1, tasks=list(REAL_TASKS))
+    return out
+
+
+def _ranks(d, task: str) -> dict[str, int]:
+    return {r.find_elements(By.TAG_NAME, "td")[1].find_element(By.TAG_NAME, "a").text:
+            int(r.find_element(By.TAG_NAME, "td").text)
+            for r in d.find_elements(By.CSS_SELECTOR, f"table#table-{task} tbody tr")}
+
+
+@pytest.mark.parametrize("task", REAL_TASKS)
+def test_oracle_ranks_first_and_the_failing_baselines_strictly_below(baseline_site, driver, task):
+    driver.get((baseline_site / "index.html").as_uri())
+    ranks = _ranks(driver, task)
+    assert ranks["baseline:oracle"] == 1
+    for name in ("baseline:acquiescent", "baseline:hallucinator", "baseline:template"):
+        assert ranks[name] > 1, ranks
+    first = driver.find_element(By.CSS_SELECTOR, f"table#table-{task} tbody tr td a.model").text
+    assert first == "baseline:oracle"
+
+
+@pytest.mark.parametrize("task", REAL_TASKS)
+def test_default_view_is_grouped_and_fits_1366_px(baseline_site, driver, task):
+    driver.set_window_size(1366, 768)
+    try:
+        driver.get((baseline_site / "index.html").as_uri())
+        width = driver.execute_script("return document.documentElement.clientWidth")
+        table = driver.find_element(By.ID, f"table-{task}")
+        shown = [th for th in table.find_elements(By.CSS_SELECTOR, "thead th") if th.is_displayed()]
+        cols = [th.get_attribute("data-col") for th in shown]
+        assert cols == ["rank", "model", *HEADLINES[task], "p_next"]
+        for th in shown[:-1]:  # rank, model and every headline lie inside the window
+            box = driver.execute_script("const r = arguments[0].getBoundingClientRect(); return [r.left, r.right];",
+                                        th)
+            assert 0 <= box[0] and box[1] <= width, (th.get_attribute("data-col"), box, width)
+        scroller = table.find_element(By.XPATH, "..")
+        assert driver.execute_script("return arguments[0].scrollWidth <= arguments[0].clientWidth", scroller)
+        assert driver.execute_script("return document.documentElement.scrollWidth") <= width
+        # a group opens to its full columns and closes again
+        button = driver.find_element(By.CSS_SELECTOR, f"button.group-toggle[data-table='table-{task}']"
+                                                      "[data-group='clinical']")
+        detail = table.find_element(By.CSS_SELECTOR, "thead th.detail.g-clinical")
+        assert not detail.is_displayed()
+        button.click()
+        assert detail.is_displayed() and button.get_attribute("aria-expanded") == "true"
+        button.click()
+        assert not detail.is_displayed()
+        assert not _csp_errors(driver)
+    finally:
+        driver.set_window_size(1400, 1000)
+
+
+def test_model_page_has_a_group_profile_chart(baseline_site, driver):
+    driver.get((baseline_site / "ct_tumor" / "index.html").as_uri())
+    assert len(driver.find_elements(By.CSS_SELECTOR, "figure.profile svg")) == 4
+    driver.find_element(By.CSS_SELECTOR, "table#table-ct_tumor tbody tr a.model").click()
+    bars = driver.find_elements(By.CSS_SELECTOR, "figure.profile svg rect.bar")
+    assert len(bars) == 5  # the score and the four group headlines
