@@ -63,11 +63,11 @@ def save_final(trainer: Any, processor: Any, output_dir: str, lora: Any) -> Path
     """Save the trained model and its processor to ``output_dir/final`` and return that directory."""
     final = Path(output_dir) / FINAL
     if lora is not None and lora.merge:
+        from baselines.trainer.lora_merge import save_merged
+
         trainer.accelerator.wait_for_everyone()
-        if trainer.accelerator.is_main_process:
-            model = trainer.accelerator.unwrap_model(trainer.model)
-            merged = model.merge_and_unload() if hasattr(model, "merge_and_unload") else model
-            merged.save_pretrained(final)
+        # gathered on every rank first: under ZeRO-3 / FSDP the main process's own parameters are only shards
+        if save_merged(trainer.accelerator, trainer.model, final):
             processor.save_pretrained(final)
         trainer.accelerator.wait_for_everyone()
         return final
