@@ -709,13 +709,19 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
             if abs(t.pos - p) <= MAX_SIZE_REACH:  # "the CBD measures 0.6 cm" is not the size of a far-off finding
                 t.sizes.append(s.value)
         elif s.cat in ("COUNT", "NUM"):
-            nxt = [t for t in obs_targets if t.pos > p and t.pos - p <= 5]
+            nxt = [t for t in obs_targets if t.pos > p and t.pos - p <= 7]
             if s.cat == "COUNT" and s.text.startswith("x "):  # "rib fx x3"
                 prv = [t for t in obs_targets if t.pos < p and p - t.pos <= 3]
                 if prv:
                     prv[-1].count = s.readings("COUNT")[0].value
                 continue
             if not nxt or not _gap_is_adjectives(spans, p + 1, nxt[0].pos, side_positions):
+                # "fractures of two right ribs": the count of the parts is the count of the finding
+                prv = [t for t in obs_targets if t.pos < p]
+                if prv and s.cat == "COUNT" and all(g.text in ("of", "involving", "in") for g in
+                                                    spans[prv[-1].pos + 1:p]) and p - prv[-1].pos <= 2 \
+                        and p + 1 < len(spans) and spans[p + 1].cat in ("LOC", "WORD"):
+                    prv[-1].count = s.readings("COUNT")[0].value
                 continue
             if s.cat == "NUM":
                 if s.value != int(s.value) or not 0 < s.value <= 50 or not _plural(nxt[0].span):
@@ -876,6 +882,11 @@ def _findings_of_target(t: _Target, certainty: Certainty, lex: Lexicon) -> list[
             lat = None
         count = t.count if isinstance(t.count, int) and not absent else None
         attrs = set(t.attrs) | ({"multiple"} if t.count == "multiple" and not absent else set())
+        if not absent and t.count is None:  # "two catheters" vs "a catheter": one unless plural
+            if _plural(t.span):
+                attrs.add("multiple")
+            else:
+                count = 1
         f = Finding(observation=_target_obs(t), anatomy=organ, laterality=lat, count=count,
                     attributes=frozenset(attrs), position=None if absent else t.position, **extra)
         return [ParsedFinding(f, t.span.text, " ".join(l.text for l in t.locations))]
@@ -939,6 +950,8 @@ def _findings_of_target(t: _Target, certainty: Certainty, lex: Lexicon) -> list[
             continue
         # what the word means in that organ ("emphysema" of the chest wall is subcutaneous emphysema)
         obs = lex.observations.get(obs, {}).get("in_organ", {}).get(organ, obs)
+        if presence is Presence.ABSENT and t.span.text in ("abnormality", "abnormalities") and obs == "lesion":
+            obs = lex.normal_finding(organ)  # "no pleural abnormality" is a normal pleura
         lat = loc.laterality
         if lat is None and side is not None and lex.is_paired(organ):
             lat = side

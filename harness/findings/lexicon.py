@@ -220,7 +220,7 @@ def lexicon() -> Lexicon:
         for form in spec["forms"]:
             lex.observation_of_form[" ".join(tokenize(form))] = name
             # a listed form that is another listed form's plural ("fxs", "effusions") is read as plural
-            plural = any(form in _plurals(other) for other in forms if other != form)
+            plural = any(form in _plurals(other) or form == other + "s" for other in forms if other != form)
             lex.add(form, Reading("OBS", name, plural=plural))
             for p in _plurals(form):
                 lex.add(p, Reading("OBS", name, plural=True))
