@@ -38,6 +38,16 @@ def submit_command(
     console.print(f"submitted '{sub.model.name}' for {sub.task} ({len(sub.predictions)} predictions, "
                   f"{sub.n_cases} cases) -> {path}")
     console.print("its scores are computed from the predictions by `harness leaderboard build`")
+    console.print(next_steps(path))
+
+
+def next_steps(path: Path) -> str:
+    """What a contributor does after `harness submit`: check, then a pull request that CI validates and publishes."""
+    return (f"next:\n"
+            f"  1. harness leaderboard check {path}    # the numbers the leaderboard will show\n"
+            f"  2. git checkout -b submit-{path.stem} && git add {path} && git commit -m 'Submit {path.stem}'\n"
+            f"  3. push the branch and open a pull request: CI runs leaderboard/publish.sh (check, re-score, build)\n"
+            f"     and, once merged, publishes the site (README: 'Submitting a model')")
 
 
 app.command("submit")(submit_command)

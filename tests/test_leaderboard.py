@@ -459,6 +459,7 @@ def test_cli_submit_build_and_one_line_errors(runs, subs_dir, tmp_path):
     r = runner.invoke(app, ["submit", str(runs["oracle"]), "--submissions", str(subs_dir), "--name", "CLI model"])
     assert r.exit_code == 0, r.output
     assert (subs_dir / SMALL / "cli-model.json").exists()
+    assert "next:" in r.output and "harness leaderboard check" in r.output and "pull request" in r.output
     r = runner.invoke(app, ["submit", str(runs["oracle"]), "--submissions", str(subs_dir), "--name", "CLI model"])
     assert r.exit_code == 2 and "already exists" in r.output and "Traceback" not in r.output
     r = runner.invoke(app, ["build", "--submissions", str(subs_dir), "--out", str(tmp_path / "site"), "--task", SMALL,
