@@ -42,6 +42,18 @@ class OutputInfo:
     description: str
 
 
+
+def _variant_text(metric) -> str:
+    """A metric's variant: a class attribute, or a property of an instance (entity score, coco metrics), whose
+    class attribute would be the property object itself."""
+    text = getattr(metric, "variant", "")
+    if isinstance(text, str):
+        return text
+    try:
+        return str(metric().variant)
+    except Exception:  # a metric that cannot be built without arguments: its docstring stands in
+        return (metric.__doc__ or "").strip()
+
 @dataclass
 class TaskContext:
     """A task as the leaderboard ranks it: default settings, the leaderboard split, the default metrics."""
@@ -65,7 +77,7 @@ class TaskContext:
             metric = METRICS.get(metric_name)
             doc = (getattr(metric, "__doc__", None) or "").strip().splitlines()
             for out in metric.outputs:
-                outputs[out] = OutputInfo(name=out, metric=metric_name, variant=getattr(metric, "variant", ""),
+                outputs[out] = OutputInfo(name=out, metric=metric_name, variant=_variant_text(metric),
                                           higher_is_better=_better_when_higher(metric, out),
                                           description=doc[0] if doc else "")
         return cls(name=name, task=task, dataset=dataset, metric_names=names, outputs=outputs,

@@ -203,16 +203,22 @@ class FindingF1Metric(Metric):
     name = "finding_f1"
     outputs = ("finding_f1", "finding_f1_micro", "finding_f1_macro")
     variant = (
-        "findings extracted by harness.findings (lexicon + ConText-style negation/uncertainty); reference = "
-        "case truth findings when present, else extracted from the reference report. A candidate finding "
-        "matches a reference finding when observation class (absent focal lesions of any kind = 'no focal "
-        "lesion'; generic 'lesion' = any focal lesion), organ, side and presence (present/absent/uncertain) are "
-        "equal, sub-location is equal where both state one, size agrees within max(5 mm, 20% of the larger) "
-        "where both state one, and counts agree where both state one; bilateral findings and side-less absent "
-        "findings of paired organs count once per side; support devices match by type only; maximum bipartite "
-        "matching. finding_f1 = mean over reports of per-report F1 (1.0 when both state nothing); "
-        "finding_f1_micro = F1 of TP/FP/FN pooled over all reports; finding_f1_macro = mean over observation "
-        "classes of pooled per-class F1 (classes with no reference or candidate finding left out)")
+        "findings (schema v2) extracted by harness.findings (lexicon + ConText-style scopes for negation, graded "
+        "certainty and hypothetical statements); reference = case truth findings when present, else extracted from "
+        "the reference report. Credit of a candidate/reference pair: 0 unless observation class (absent focal "
+        "lesions of any kind = 'no focal lesion'; a family's generic, e.g. 'lesion' or 'support device', = any "
+        "member), organ and certainty class (present incl. probable / possible / absent incl. improbable) agree, "
+        "size within max(5 mm, 20% of the larger), severity within one grade (minimal<mild<moderate<severe<massive), "
+        "and count, temporal change and device tip position are equal where both state one; then 1.0, times 0.5 "
+        "when a paired organ's side is stated on one side only, times 0.5 when a sub-location is stated on one side "
+        "only or contains the other along the lexicon's hierarchy (segment within section within lobe; station "
+        "within region), 0 for two sub-locations neither of which contains the other (absent findings: any "
+        "compatible sub-location gives full credit); bilateral findings and side-less absent findings of paired "
+        "organs count once per side; devices match by type, access side and tip. Maximum-credit bipartite "
+        "matching (Hungarian); TP = sum of credits, FP/FN = the rest of each side. finding_f1 = mean over reports "
+        "of per-report F1 (1.0 when both state nothing); finding_f1_micro = F1 of TP/FP/FN pooled over all "
+        "reports; finding_f1_macro = mean over observation classes of pooled per-class F1 (classes with no "
+        "reference or candidate finding left out)")
 
     def per_case(self, items: Sequence[ScoredItem]) -> list[dict[str, Any]]:
         rows = []
@@ -305,6 +311,8 @@ class CheXpertF1Metric(Metric):
         "positive or uncertain = 1, negative or unmentioned = 0 ('rrg' convention); No Finding = 1 when no "
         "pathology label is set; micro = F1 of TP/FP/FN pooled over labels and reports; macro = mean over labels "
         "of per-label F1 pooled over reports, labels positive in neither reference nor candidate left out; "
+        "a heart or mediastinum called unchanged but not normal reads as possible enlargement and a size at the "
+        "upper limit of normal as possible cardiomegaly (the CheXpert labeler's conventions); "
         "'_5' = cardiomegaly, edema, consolidation, atelectasis, pleural effusion; reference = case truth "
         "findings when present, else the reference report")
 
