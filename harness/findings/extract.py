@@ -633,6 +633,19 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
                 t = _Target(p, "STABLE_SIZE", spans[p], locations=near)
                 targets.append(t)
             break
+    # "Lymph nodes: right hilar 16 mm, subcarinal 11 mm.": under a node label, each station named is a node
+    if any(l.organ == "lymph node" for l in header) and not any(t.kind == "OBS" for t in targets):
+        node = Reading("OBS", "lymph node")
+        for p, s in enumerate(spans):
+            stations = s.readings("STATION")
+            if p <= colon or not stations:
+                continue
+            side = spans[p - 1].readings("LAT")[0].value if spans[p - 1].readings("LAT") else None
+            one = Span("PHRASE", [node], s.start, s.end, s.text, cat="OBS", by_kind={"OBS": [node]})
+            targets.append(_Target(p, "OBS", one, locations=[
+                Location("lymph node", stations[0].value.name, side, p, p, s.text)]))
+        locs = [l for l in locs if not l.station]
+        targets.sort(key=lambda t: t.pos)
     if not targets:
         orphan = None
         if any(s.value in TIP_WORDS for s in spans if s.cat == "WORD"):
