@@ -96,7 +96,6 @@ class Location:
     end: int
     text: str
     blocked: bool = False
-    side_from_plural: bool = False  # "lungs" -> bilateral: yields to a side named explicitly
     station: str | None = None  # a lymph-node station word in the phrase ("hilar"), kept for node findings
     pending_subs: tuple[SubLocation, ...] = ()  # "lower pole" without its organ: resolved from the sentence
 
@@ -131,11 +130,6 @@ class _Target:
 def _section_re(lex_id: int) -> re.Pattern[str]:
     names = sorted(lexicon().sections, key=len, reverse=True)
     return re.compile(r"(?i)(?:^|(?<=[\s.]))(" + "|".join(re.escape(n) for n in names) + r")\s*:")
-
-
-@lru_cache(maxsize=1)
-def _first_tokens(lex_id: int) -> frozenset[str]:
-    return frozenset(k[0] for k in lexicon().phrases)
 
 
 #: a structured report's next field label ("PLEURA:", "Lines/tubes:") after a sentence: ends a skipped section
@@ -188,7 +182,6 @@ def _parse_size(tokens: list[str], i: int) -> tuple[float | None, int]:
 
 def _scan(tokens: list[str], lex: Lexicon) -> list[Span]:
     spans: list[Span] = []
-    firsts = _first_tokens(id(lex))
     phrases = lex.phrases
     trie = lex.trie
     i, n = 0, len(tokens)
@@ -203,7 +196,7 @@ def _scan(tokens: list[str], lex: Lexicon) -> list[Span]:
                 spans.append(Span("NUM", float(tok), i, i + 1, tok, cat="NUM"))
                 i += 1
             continue
-        if tok in firsts:
+        if tok in trie:
             # longest phrase from here: walk the lexicon's word trie, remembering the phrase ends passed
             node, ends, j = trie, [], i
             while j < n:
@@ -384,10 +377,10 @@ def _locations(spans: list[Span], lex: Lexicon) -> list[Location]:
             continue
         prev = out[k - 1]
         between = [spans[q] for q in range(prev.end + 1, loc.start)]
-        if prev.organ is not None and lex.is_paired(prev.organ) and (prev.laterality is None or prev.side_from_plural) \
+        if prev.organ is not None and lex.is_paired(prev.organ) and prev.laterality is None \
                 and len(between) <= 3 and all(b.cat == "WORD" and b.value in ("on", "the", "at", "to", "of", ",")
                                               for b in between):
-            prev.laterality, prev.side_from_plural = loc.laterality, False
+            prev.laterality = loc.laterality
             loc.blocked = True
     return out
 
@@ -617,9 +610,6 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
             header = [l for l in locs if l.end < colon] + [
                 Location("lymph node", None, None, q, q, spans[q].text) for q in range(colon)
                 if spans[q].cat == "OBS" and _obs_name(spans[q]) == "lymph node"]
-            for l in header:
-                if l.side_from_plural:
-                    l.laterality, l.side_from_plural = None, False
             locs = [l for l in locs if l.end > colon]
             targets = [t for t in targets if t.pos > colon]
     # "the mediastinum is stable", "unchanged cardiomediastinal silhouette": unchanged without being called normal
@@ -930,20 +920,18 @@ def _findings_of_target(t: _Target, certainty: Certainty, lex: Lexicon) -> list[
     for loc in locations:  # "bilateral ... renal cysts": the side named apart from the organ
         if loc.laterality is None and side is not None and loc.organ is not None and lex.is_paired(loc.organ):
             loc.laterality = side
-    # merge the locations of one organ ("liver ... right lobe"): keep the most specific; a side named outright
-    # beats one read from a plural ("lungs")
+    # merge the locations of one organ ("liver ... right lobe"): keep the most specific
     merged: list[Location] = []
     for loc in locations:
         for m in merged:
-            if m.organ == loc.organ and (m.laterality is None or loc.laterality is None or m.side_from_plural
-                                         or loc.side_from_plural or m.laterality == loc.laterality) and (
+            if m.organ == loc.organ and (m.laterality is None or loc.laterality is None
+                                         or m.laterality == loc.laterality) and (
                     m.sub is None or loc.sub is None or m.sub == loc.sub
                     or lex.sub_contains(m.organ or "", m.sub, loc.sub)
                     or lex.sub_contains(m.organ or "", loc.sub, m.sub)):
                 if m.sub is None or (loc.sub is not None and lex.sub_contains(m.organ or "", m.sub, loc.sub)):
                     m.sub = loc.sub or m.sub
-                if m.laterality is None or (m.side_from_plural and loc.laterality and not loc.side_from_plural):
-                    m.laterality, m.side_from_plural = loc.laterality, loc.side_from_plural
+                m.laterality = m.laterality or loc.laterality
                 m.text = m.text if len(m.text) >= len(loc.text) else loc.text
                 break
         else:

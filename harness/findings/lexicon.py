@@ -59,9 +59,6 @@ class Lexicon:
     anatomy: dict[str, dict[str, Any]]
     enlargement: dict[str, str]
     phrases: dict[tuple[str, ...], list[Reading]] = field(default_factory=dict)
-    max_len: int = 1
-    #: the longest phrase starting with each word, so the scan tries no longer spans than can match
-    max_len_after: dict[str, int] = field(default_factory=dict)
     #: the phrases as a word trie (word -> subtree; the key None marks a phrase's end): the scan walks it once per
     #: position instead of looking up every span length
     trie: dict = field(default_factory=dict)
@@ -88,8 +85,6 @@ class Lexicon:
         readings = self.phrases.setdefault(key, [])
         if reading not in readings:
             readings.append(reading)
-        self.max_len = max(self.max_len, len(key))
-        self.max_len_after[key[0]] = max(self.max_len_after.get(key[0], 1), len(key))
 
     # -- questions the metrics ask ------------------------------------------------------------------------
     def is_focal(self, observation: str) -> bool:
