@@ -78,8 +78,9 @@ def test_finding_f1_definitions():
 
 
 def test_size_tolerance_is_max_of_5mm_and_20_percent():
-    assert sizes_agree(10, 15) and not sizes_agree(10, 15.5)
-    assert sizes_agree(50, 62) and not sizes_agree(50, 63)
+    assert sizes_agree(10, 12) and not sizes_agree(10, 12.5)
+    assert sizes_agree(50, 55) and not sizes_agree(50, 56)
+    assert not sizes_agree(54, 66)  # an aneurysm grown by 22% is not the same measurement
     assert sizes_agree(None, 40)
 
 

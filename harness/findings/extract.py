@@ -61,6 +61,9 @@ PREPOSITIONS = frozenset({"in", "within", "of", "involving", "at", "from", "alon
 MODIFIER_WORDS = frozenset({"a", "an", "the", ",", ":", "-", "sided", "focal", "is", "are", "there", "amount", "of",
                             "volume", "sized", "size", "degree", "in", "(", ")"})
 MAX_SIZE_REACH = 15  # spans between a measurement and the finding it measures
+#: a current size within this of the prior one (mm, or share of the prior) reads as unchanged
+PRIOR_SIZE_SAME_MM = 1.0
+PRIOR_SIZE_SAME_REL = 0.05
 LIST_JOINERS = frozenset({",", "and", "or", "with", "a", "an", "the", "/", "&", "plus", "associated", "both"})
 TIP_WORDS = frozenset({"tip", "tips", "terminates", "terminating", "ends", "ending", "courses", "projects",
                        "projecting", "extends", "positioned", "position", "located", "lies", "overlies", "overlying"})
@@ -117,6 +120,7 @@ class _Target:
     locations: list[Location] = field(default_factory=list)
     sides: list[Location] = field(default_factory=list)
     sizes: list[float] = field(default_factory=list)
+    prior_sizes: list[float] = field(default_factory=list)  # "(previously 49 mm)": the prior study's size
     count: int | str | None = None
     attrs: set[str] = field(default_factory=set)
     severity: str | None = None
@@ -707,10 +711,10 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
             before[-1].sides.append(loc)
 
     for p, s in enumerate(spans):
-        if s.cat == "SIZE" and obs_targets:
+        if s.cat in ("SIZE", "PRIOR_SIZE") and obs_targets:
             t = min(obs_targets, key=lambda t: (abs(t.pos - p), t.pos > p))
             if abs(t.pos - p) <= MAX_SIZE_REACH:  # "the CBD measures 0.6 cm" is not the size of a far-off finding
-                t.sizes.append(s.value)
+                (t.sizes if s.cat == "SIZE" else t.prior_sizes).append(s.value)
         elif s.cat in ("COUNT", "NUM"):
             nxt = [t for t in obs_targets if t.pos > p and t.pos - p <= 7]
             if s.cat == "COUNT" and s.text.startswith("x "):  # "rib fx x3"
@@ -755,6 +759,15 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
             elif s.cat == "TEMP" and (t.temporal is None or (t.temporal == "stable" and s.readings("TEMP")[0].value
                                                                  in ("increased", "decreased", "new"))):
                 t.temporal = s.readings("TEMP")[0].value  # a stated change outranks "again seen"
+    # "now 54 mm (previously 49 mm)" states growth as plainly as "increased from 4.9 cm": the change follows
+    # from the two sizes where no word states one
+    for t in obs_targets:
+        if t.sizes and t.prior_sizes and t.temporal in (None, "stable"):
+            now, before = max(t.sizes), max(t.prior_sizes)
+            if abs(now - before) > max(PRIOR_SIZE_SAME_MM, PRIOR_SIZE_SAME_REL * before):
+                t.temporal = "increased" if now > before else "decreased"
+            elif t.temporal is None:
+                t.temporal = "stable"
 
     # a device's tip position: the first position named after it (before the next device), else before it
     for k, t in enumerate(devices):
@@ -786,9 +799,16 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
     # and takes its site, size and count
     for k, t in enumerate(obs_targets):
         spec = lex.observations.get(_obs_name(t.span) or "", {})
-        if k == 0 or t.locations or t.kind != "OBS" or spec.get("fixed_anatomy"):
+        if k == 0 or t.kind != "OBS" or spec.get("fixed_anatomy"):
             continue
         prev = obs_targets[k - 1]
+        # "a nodule in the right upper lobe, suspicious for lung carcinoma" refines like "..., suspicious for
+        # carcinoma": a site the hedged name states that only repeats the organ (no side, no sub-location of
+        # its own) is not a second site
+        if t.locations and not (prev.locations and all(
+                l.sub is None and l.laterality is None and any(l.organ == pl.organ for pl in prev.locations)
+                for l in t.locations)):
+            continue
         prev_default = lex.observations.get(_obs_name(prev.span) or "", {}).get("default_anatomy")
         prev_sites = [copy.copy(l) for l in prev.locations] or (
             [Location(prev_default, None, None, prev.pos, prev.pos, "")]
@@ -983,10 +1003,15 @@ def _findings_of_target(t: _Target, certainty: Certainty, lex: Lexicon) -> list[
 #: a question mark that opens a phrase ("? L adrenal haemorrhage", "1.5 cm, ?neoplasm") is the dictation hedge
 #: "query", not the end of a question
 _QUERY_RE = re.compile(r"(?:^|(?<=[\s,;(:]))\?(?=\s?[A-Za-z0-9])")
+#: the full stops of abbreviations inside a sentence ("i.e. enlarging", "approx. 5 mm", "vs. atelectasis") do not
+#: end it
+_ABBREVIATION_STOP_RE = re.compile(r"\b(i\.e|e\.g|approx|vs|cf|incl|resp|esp|ca|pt|sz|meas|prev)\.(?=\s*[a-z0-9(,])",
+                                   re.IGNORECASE)
 
 
 def _sentences(text: str) -> list[list[str]]:
     text = _QUERY_RE.sub(" query ", text)
+    text = _ABBREVIATION_STOP_RE.sub(lambda m: m.group(1).replace(".", ""), text)
     out: list[list[str]] = []
     for block in re.split(r"\n\s*\n", text):
         cur: list[str] = []

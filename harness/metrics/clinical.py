@@ -20,12 +20,15 @@ from harness.metrics.base import Metric, Row
 from harness.schema import SEVERITY_GRADES, Case, Finding, Presence
 from harness.task import ScoredItem, Task
 
-SIZE_TOLERANCE_MM = 5.0
-SIZE_TOLERANCE_REL = 0.20
+# Two sizes are the same measurement within max(2 mm, 10%): about the inter-reader variability of a CT diameter,
+# and below the smallest change that matters clinically (Fleischner: 2 mm nodule growth; RECIST: 20% is
+# progression), so "5.4 cm" and "6.6 cm" are different aneurysms, "11 mm" and "1.2 cm" the same node.
+SIZE_TOLERANCE_MM = 2.0
+SIZE_TOLERANCE_REL = 0.10
 
 
 def sizes_agree(a: float | None, b: float | None) -> bool:
-    """Sizes agree when either is unstated or they differ by at most max(5 mm, 20% of the larger)."""
+    """Sizes agree when either is unstated or they differ by at most max(2 mm, 10% of the larger)."""
     if a is None or b is None:
         return True
     return abs(a - b) <= max(SIZE_TOLERANCE_MM, SIZE_TOLERANCE_REL * max(a, b))
@@ -208,7 +211,7 @@ class FindingF1Metric(Metric):
         "the reference report. Credit of a candidate/reference pair: 0 unless observation class (absent focal "
         "lesions of any kind = 'no focal lesion'; a family's generic, e.g. 'lesion' or 'support device', = any "
         "member), organ and certainty class (present incl. probable / possible / absent incl. improbable) agree, "
-        "size within max(5 mm, 20% of the larger), severity within one grade (minimal<mild<moderate<severe<massive), "
+        f"size within max({SIZE_TOLERANCE_MM:g} mm, {SIZE_TOLERANCE_REL:.0%} of the larger), severity within one grade (minimal<mild<moderate<severe<massive), "
         "and count, temporal change and device tip position are equal where both state one; then 1.0, times 0.5 "
         "when a paired organ's side is stated on one side only, times 0.5 when a sub-location is stated on one side "
         "only or contains the other along the lexicon's hierarchy (segment within section within lobe; station "

@@ -15,7 +15,7 @@ change four things, each for a reason this harness can test (``harness metrics c
    its organ, side, sub-location, size and count. The published entity is a bare span: "mass" in the liver and
    "mass" in the spleen are the same entity to it, and "2 cm" is no entity at all, so it cannot see a wrong organ,
    a swapped side or a changed size; ours multiplies the similarity by an agreement factor for each (organ
-   0.25 when different, side 0.5, sub-location 0.75, size beyond max(5 mm, 20%) 0.5, count 0.5).
+   0.25 when different, side 0.5, sub-location 0.75, size beyond max(2 mm, 10%) 0.5, count 0.5).
 2. **Polarity penalty**: the published penalty is 0.8717 in the "long" matrix release (0.3612 in an older
    ``utils.py``): a report that negates its only finding keeps ~87% of the credit, i.e. a negation flip costs
    ~13% and ranks above many correct paraphrases. A negated restatement asserts the opposite, so we give it
