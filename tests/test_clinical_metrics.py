@@ -92,13 +92,21 @@ def test_micro_macro_aggregate_from_rows_and_bootstrap_subsets():
     rows = metric.per_case(items)
     agg = metric.aggregate(rows)
     assert agg["finding_f1"] == pytest.approx(np.mean([2 / 3, 1.0, 0.0]))
-    # pooled: TP = 1 + 2 + 0, FP = 0 + 0 + 1, FN = 1 + 0 + 1
-    assert agg["finding_f1_micro"] == pytest.approx(6 / (6 + 1 + 2))
+    # pooled: TP = 1 + 0.5 (a negative weighs ABSENT_FINDING_WEIGHT, split between the sides) + 0,
+    # FP = 0 + 0 + 1, FN = 1 + 0 + 1
+    assert agg["finding_f1_micro"] == pytest.approx(3 / (3 + 1 + 2))
     assert 0 <= agg["finding_f1_macro"] <= 1
     for row in rows:  # one row aggregates to itself
         one = metric.aggregate([row])
         assert one["finding_f1"] == row["finding_f1"] and one["finding_f1_micro"] == row["finding_f1_micro"]
     assert "definitions" not in metric.variant and "micro" in metric.variant and "macro" in metric.variant
+
+
+def test_a_missed_negative_costs_less_than_a_missed_finding():
+    both = "Small right pleural effusion. No pneumothorax."
+    assert text_finding_f1(both, "Small right pleural effusion.") > text_finding_f1(both, "No pneumothorax.")
+    # a negative flipped to a finding still costs the negative and the invented finding
+    assert text_finding_f1("No pneumothorax.", "Right pneumothorax.") == 0.0
 
 
 def test_reference_side_uses_truth_findings_when_the_case_has_them():

@@ -7,16 +7,15 @@ round-trip test holds) and the findings extracted from the reference report othe
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from harness.findings.extract import extract_findings
 from harness.findings.lexicon import lexicon
-from harness.metrics.base import Metric, Row
+from harness.metrics.base import Metric, Row, resampled_sums
 from harness.schema import SEVERITY_GRADES, Case, Finding, Presence
 from harness.task import ScoredItem, Task
 
@@ -46,6 +45,10 @@ def counts_agree(a: int | None, a_multi: bool, b: int | None, b_multi: bool) -> 
 
 
 SUB_LOCATION_PARTIAL_CREDIT = 0.5
+# A stated negative weighs half a stated finding: leaving out "no pneumothorax" says less that is wrong than
+# leaving out a pneumothorax (CheXbert-style label F1 gives negatives no weight, RadGraph F1 full weight), and
+# a normal organ can be said in many ways that each name different negatives.
+ABSENT_FINDING_WEIGHT = 0.5
 SIDE_PARTIAL_CREDIT = 0.5
 
 
@@ -83,6 +86,8 @@ class Unit:
     severity: str | None = None
     temporal: str | None = None
     position: str | None = None
+    # the share of one statement this unit is: "no pleural effusion" is one negative matched once per side
+    share: float = field(default=1.0, compare=False)
 
 
 def match_units(findings: Iterable[Finding]) -> list[Unit]:
@@ -103,15 +108,17 @@ def _match_units(findings: tuple[Finding, ...]) -> tuple[Unit, ...]:
         if lex.is_device(obs):  # a device is matched by type, tip position and access side, not by its organ
             organ, sub = "device", None
             sides = (f.laterality if lex.observations.get(obs, {}).get("keeps_side") else None,)
+        share = 1.0
         if lex.is_paired(organ) and (f.laterality == "bilateral"
                                      or (f.laterality is None and f.presence is Presence.ABSENT)):
             sides = ("left", "right")
+            share = 1.0 if f.laterality == "bilateral" else 0.5  # bilateral: a finding on each side
         absent = f.presence is Presence.ABSENT
         for side in sides:
             out[Unit(obs, organ, side, f.presence, sub,
                      None if absent else f.size_mm, None if absent else f.count,
                      (not absent) and "multiple" in f.attributes,
-                     None if absent else f.severity, f.temporal, None if absent else f.position)] = None
+                     None if absent else f.severity, f.temporal, None if absent else f.position, share)] = None
     return tuple(out)
 
 
@@ -148,8 +155,20 @@ def max_matching(ref: Sequence[Unit], cand: Sequence[Unit]) -> list[tuple[int, i
     credit = np.array([[unit_credit(r, c) for c in cand] for r in ref])
     if not credit.any():
         return []
-    rows, cols = linear_sum_assignment(credit, maximize=True)
+    rows, cols = max_credit_assignment(credit)
     return sorted((int(i), int(j), float(credit[i, j])) for i, j in zip(rows, cols) if credit[i, j] > 0)
+
+
+def max_credit_assignment(credit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """scipy's ``linear_sum_assignment(credit, maximize=True)`` on a non-negative matrix, the same pairs of positive
+    credit. When no row or column has two positive entries (the usual case, and the whole of ct_tumor) every
+    maximum matching takes exactly the positive pairs, so scipy.optimize (about 0.5 s to import) is not needed."""
+    positive = credit > 0
+    if (positive.sum(axis=0) <= 1).all() and (positive.sum(axis=1) <= 1).all():
+        return np.nonzero(positive)
+    from scipy.optimize import linear_sum_assignment  # noqa: PLC0415
+
+    return linear_sum_assignment(credit, maximize=True)
 
 
 def f1(tp: float, fp: float, fn: float) -> float:
@@ -158,23 +177,34 @@ def f1(tp: float, fp: float, fn: float) -> float:
     return 1.0 if denom == 0 else 2 * tp / denom
 
 
+def unit_weight(u: Unit) -> float:
+    """What a finding weighs in TP/FP/FN: a stated negative ("no pneumothorax") ``ABSENT_FINDING_WEIGHT``, any
+    other finding 1; a side-less negative of a paired organ, matched once per side, half of that per side."""
+    return (ABSENT_FINDING_WEIGHT if u.presence is Presence.ABSENT else 1.0) * u.share
+
+
 def compare_findings(ref: Iterable[Finding], cand: Iterable[Finding]) -> dict[str, Any]:
-    """TP/FP/FN overall and per observation class between two sets of findings."""
+    """TP/FP/FN overall and per observation class between two sets of findings (each finding weighted by
+    ``unit_weight``)."""
     r_units, c_units = match_units(ref), match_units(cand)
     pairs = max_matching(r_units, c_units)
     got_r = {i: w for i, _, w in pairs}
     got_c = {j: w for _, j, w in pairs}
     # a partial match (credit w) is w of a true positive and 1 - w of a miss on each side
     classes: dict[str, list[float]] = {}
+    tp = fp = fn = 0.0
     for i, u in enumerate(r_units):
         acc = classes.setdefault(u.observation, [0, 0, 0])
-        w = got_r.get(i, 0.0)
-        acc[0] += w
-        acc[2] += 1 - w
+        w, weight = got_r.get(i, 0.0), unit_weight(u)
+        acc[0] += w * weight
+        acc[2] += (1 - w) * weight
+        tp += w * weight
+        fn += (1 - w) * weight
     for j, u in enumerate(c_units):
-        classes.setdefault(u.observation, [0, 0, 0])[1] += 1 - got_c.get(j, 0.0)
-    tp = sum(w for _, _, w in pairs)
-    return {"tp": tp, "fp": len(c_units) - tp, "fn": len(r_units) - tp, "classes": classes}
+        miss = (1 - got_c.get(j, 0.0)) * unit_weight(u)
+        classes.setdefault(u.observation, [0, 0, 0])[1] += miss
+        fp += miss
+    return {"tp": tp, "fp": fp, "fn": fn, "classes": classes}
 
 
 def finding_f1(ref: Iterable[Finding], cand: Iterable[Finding]) -> float:
@@ -204,6 +234,7 @@ class FindingF1Metric(Metric):
     size)."""
 
     name = "finding_f1"
+    per_case_independent = True
     outputs = ("finding_f1", "finding_f1_micro", "finding_f1_macro")
     variant = (
         "findings (schema v2) extracted by harness.findings (lexicon + ConText-style scopes for negation, graded "
@@ -218,7 +249,8 @@ class FindingF1Metric(Metric):
         "within region), 0 for two sub-locations neither of which contains the other (absent findings: any "
         "compatible sub-location gives full credit); bilateral findings and side-less absent findings of paired "
         "organs count once per side; devices match by type, access side and tip. Maximum-credit bipartite "
-        "matching (Hungarian); TP = sum of credits, FP/FN = the rest of each side. finding_f1 = mean over reports "
+        f"matching (Hungarian); TP = sum of credits, FP/FN = the rest of each side, an absent finding weighing "
+        f"{ABSENT_FINDING_WEIGHT:g} (split between the sides when it states none) and any other 1. finding_f1 = mean over reports "
         "of per-report F1 (1.0 when both state nothing); finding_f1_micro = F1 of TP/FP/FN pooled over all "
         "reports; finding_f1_macro = mean over observation classes of pooled per-class F1 (classes with no "
         "reference or candidate finding left out)")
@@ -254,7 +286,7 @@ class FindingF1Metric(Metric):
         names = sorted({cls for r in rows for cls in r["_classes"]})
         counts = np.array([[r["_tp"], r["_fp"], r["_fn"]] + [r["_classes"].get(c, (0, 0, 0))[k] for c in names
                                                                 for k in range(3)] for r in rows], dtype=float)
-        sums = counts[resamples].sum(axis=1)  # (n_boot, 3 + 3 * classes)
+        sums = resampled_sums(counts, resamples)  # (n_boot, 3 + 3 * classes); counts are sums of credits: exact
         per_report = np.array([r["finding_f1"] for r in rows])[resamples].mean(axis=1)
         macro = []
         for s in sums:
@@ -308,6 +340,7 @@ class CheXpertF1Metric(Metric):
     """CheXpert-style 14-label F1 for chest X-ray reports (labels from the findings lexicon, not CheXbert)."""
 
     name = "chexpert_f1"
+    per_case_independent = True
     outputs = ("chexpert_f1_micro_14", "chexpert_f1_macro_14", "chexpert_f1_micro_5", "chexpert_f1_macro_5")
     variant = (
         "14 CheXpert labels read from harness.findings (a lexicon labeler, not CheXbert/CheXpert-labeler); "
@@ -349,7 +382,7 @@ class CheXpertF1Metric(Metric):
         """Per-label TP/FP/FN summed over all resamples at once (the same numbers as ``aggregate`` per resample)."""
         ref = np.asarray([r["_ref"] for r in rows], dtype=np.int64)
         cand = np.asarray([r["_cand"] for r in rows], dtype=np.int64)
-        tp, fp, fn = (x[resamples].sum(axis=1) for x in (ref & cand, (1 - ref) & cand, ref & (1 - cand)))
+        tp, fp, fn = (resampled_sums(x, resamples) for x in (ref & cand, (1 - ref) & cand, ref & (1 - cand)))
         out = {}
         for suffix, idx in (("14", list(range(len(CHEXPERT_LABELS)))), ("5", list(_TOP5_IDX))):
             t, p_, n_ = tp[:, idx], fp[:, idx], fn[:, idx]
@@ -367,6 +400,7 @@ class HallucinationRateMetric(Metric):
     """Share of reports that state a finding where the truth has none (the harm the E-MRL rewards target)."""
 
     name = "hallucination"
+    per_case_independent = True
     outputs = ("hallucination_rate",)
     higher_is_better = False
     variant = ("per report: 1 when it states a finding present or uncertain at an (organ, side) where the case's "
