@@ -72,11 +72,13 @@ class BleuMetric(Metric):
         return {f"bleu{n}": bleu_from_statistics(stats, n) for n in range(1, 5)}
 
 
-@lru_cache(maxsize=1)
-def _rouge():
-    from rouge_score import rouge_scorer
+def _rouge_tokens(text: str) -> list[str]:
+    """rouge-score's default tokenizer without stemming (``RougeScorer(use_stemmer=False)`` calls exactly this).
+    Imported from ``rouge_score.tokenize``, not through ``rouge_scorer``, whose ``import nltk`` (and with it
+    scipy.stats) costs about 1.5 s of every `harness run` and `harness score`."""
+    from rouge_score.tokenize import tokenize  # noqa: PLC0415
 
-    return rouge_scorer.RougeScorer(["rougeL"], use_stemmer=False)
+    return tokenize(text, None)
 
 
 def rouge_l(candidate: str, reference: str) -> float:
@@ -85,8 +87,7 @@ def rouge_l(candidate: str, reference: str) -> float:
     the same value (tests/test_text_metrics.py checks against rouge-score itself)."""
     from harness.metrics.coco import lcs_length  # noqa: PLC0415
 
-    tokenize = _rouge()._tokenizer.tokenize
-    target, prediction = tokenize(reference), tokenize(candidate)
+    target, prediction = _rouge_tokens(reference), _rouge_tokens(candidate)
     if not target or not prediction:
         return 0.0
     lcs = lcs_length(target, prediction)
