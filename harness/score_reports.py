@@ -16,13 +16,13 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import harness
 from harness.errors import DataError, HarnessError
 from harness.reports_io import ReadOptions, ReportFile, read_reports
 from harness.schema import FINDINGS_SCHEMA_VERSION, Case, Prediction, Request
-from harness.scoring import Scores, load_metrics, score
+from harness.scoring import Scores, load_metrics, score, score_streaming
 from harness.task import Answer, Dataset, Task
 
 RESULTS = "results.json"  # the names a run directory uses (harness.evaluate), so `harness compare` reads both
@@ -220,7 +220,11 @@ def _same_kind(a: ReportFile, b: ReportFile) -> None:
 
 def score_reports(req: ScoreRequest, progress: Callable[[str, int, int], None] | None = None,
                   inputs: Inputs | None = None) -> ScoreOutcome:
-    """Read (unless ``inputs`` were read already by ``read_inputs``), score and write."""
+    """Read (unless ``inputs`` were read already by ``read_inputs``), score and write.
+
+    Cases are scored a chunk at a time (``harness.scoring.score_streaming``) and each case's line of samples.jsonl
+    is written as its chunk is done, to a file beside its final name that is renamed with results.json at the end:
+    memory holds the metrics' per-case statistics, not the samples, and a reader never sees half a file."""
     t0 = time.perf_counter()
     inputs = inputs or read_inputs(req)
     t_read = time.perf_counter() - t0
@@ -228,25 +232,39 @@ def score_reports(req: ScoreRequest, progress: Callable[[str, int, int], None] |
     model_id = inputs.predictions.path.name
     reports = as_cases(inputs.predictions.texts, inputs.references.texts, inputs.pairing.ids, model_id)
     t1 = time.perf_counter()
-    scores = score(task, reports.cases, reports.predictions, inputs.metric_names, n_boot=req.n_boot, seed=req.seed,
-                   progress=progress, keep_rows=inputs.other is not None)
-    comparison = None
-    if inputs.other is not None:
-        from harness.metrics.compare import compare_systems
+    out = req.out
+    created = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    fd, samples_tmp = tempfile.mkstemp(prefix=f".{SAMPLES}.", dir=out)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            scores = score_streaming(task, reports.cases, reports.predictions, inputs.metric_names,
+                                     lambda s: fh.write(json.dumps(s, sort_keys=True, default=_jsonable) + "\n"),
+                                     n_boot=req.n_boot, seed=req.seed, progress=progress,
+                                     keep_rows=inputs.other is not None)
+        del reports
+        comparison = None
+        if inputs.other is not None:
+            from harness.metrics.compare import compare_systems
 
-        other_reports = as_cases(inputs.other.texts, inputs.references.texts, inputs.pairing.ids,
-                                 inputs.other.path.name)
-        other = score(task, other_reports.cases, other_reports.predictions, inputs.metric_names, n_boot=0,
-                      seed=req.seed, keep_rows=True,
-                      progress=(lambda m, d, n: progress(f"{m} ({inputs.other.path.name})", d, n))
-                      if progress else None)
-        comparison = compare_systems(load_metrics(inputs.metric_names), scores, other, method=req.test,
-                                     resamples=req.resamples, seed=req.seed)
-        comparison = {"other": inputs.other.describe(), **comparison}
-    timings = {"read_s": round(t_read, 3), "score_s": round(time.perf_counter() - t1, 3)}
-    results = _results(req, inputs, task, scores, timings, comparison)
-    write_outputs(req.out, results, scores)
-    return ScoreOutcome(out=req.out, results=results, scores=scores, comparison=comparison)
+            other_reports = as_cases(inputs.other.texts, inputs.references.texts, inputs.pairing.ids,
+                                     inputs.other.path.name)
+            other = score_streaming(task, other_reports.cases, other_reports.predictions, inputs.metric_names,
+                                    lambda s: None, n_boot=0, seed=req.seed, keep_rows=True,
+                                    progress=(lambda m, d, n: progress(f"{m} ({inputs.other.path.name})", d, n))
+                                    if progress else None)
+            comparison = compare_systems(load_metrics(inputs.metric_names), scores, other, method=req.test,
+                                         resamples=req.resamples, seed=req.seed)
+            comparison = {"other": inputs.other.describe(), **comparison}
+        timings = {"read_s": round(t_read, 3), "score_s": round(time.perf_counter() - t1, 3)}
+        results = _results(req, inputs, task, scores, timings, comparison)
+        write_outputs(out, results, Path(samples_tmp))
+    finally:
+        if os.path.exists(samples_tmp):
+            os.unlink(samples_tmp)
+        if created and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()  # scoring failed: leave no empty directory behind either
+    return ScoreOutcome(out=out, results=results, scores=scores, comparison=comparison)
 
 
 def _results(req: ScoreRequest, inputs: Inputs, task: ReportsTask, scores: Scores, timings: Mapping[str, float],
@@ -285,18 +303,24 @@ def _results(req: ScoreRequest, inputs: Inputs, task: ReportsTask, scores: Score
     return results
 
 
-def write_outputs(out: Path, results: Mapping[str, Any], scores: Scores) -> None:
-    """Both files written beside their final names and renamed: a reader never sees half of either."""
+def write_outputs(out: Path, results: Mapping[str, Any], samples: Path | Iterable[Mapping[str, Any]]) -> None:
+    """Both files written beside their final names and renamed: a reader never sees half of either. ``samples`` is
+    the samples (written here) or a file of them already written in ``out`` (renamed here)."""
     out.mkdir(parents=True, exist_ok=True)
     staged = []
     try:
-        for name, write in ((RESULTS, lambda fh: fh.write(json.dumps(results, indent=2, default=_jsonable))),
-                            (SAMPLES, lambda fh: fh.writelines(json.dumps(s, sort_keys=True, default=_jsonable)
-                                                               + "\n" for s in scores.samples))):
+        writers: list[tuple[str, Callable[[Any], Any]]] = [
+            (RESULTS, lambda fh: fh.write(json.dumps(results, indent=2, default=_jsonable)))]
+        if not isinstance(samples, Path):
+            writers.append((SAMPLES, lambda fh: fh.writelines(json.dumps(s, sort_keys=True, default=_jsonable)
+                                                              + "\n" for s in samples)))
+        for name, write in writers:
             fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=out)
             staged.append((tmp, out / name))
             with os.fdopen(fd, "w") as fh:
                 write(fh)
+        if isinstance(samples, Path):
+            staged.append((str(samples), out / SAMPLES))
         for tmp, final in staged:
             os.replace(tmp, final)
     finally:

@@ -51,20 +51,51 @@ def bootstrap_cis(metric: Metric, rows: Sequence[Mapping[str, Any]], n_boot: int
     return out
 
 
+def _sample(it: ScoredItem) -> dict[str, Any]:
+    """A case's line of samples.jsonl, before its scores."""
+    return {"case_id": it.case.case_id,
+            "prediction_keys": {k: p.key for k, p in it.predictions.items()},
+            "answer": {"report": it.answer.report, **{k: v for k, v in it.answer.fields.items()},
+                       "problems": list(it.answer.problems)},
+            "scores": {}}
+
+
+def _items(task: Task, cases: Sequence[Case],
+           predictions: Mapping[str, Mapping[str, Prediction]]) -> list[ScoredItem]:
+    return [ScoredItem(case=c, answer=task.parse(c, predictions.get(c.case_id, {})),
+                       predictions=predictions.get(c.case_id, {})) for c in cases]
+
+
+def _not_run(metric: Metric, reason: str) -> list[MetricValue]:
+    return [MetricValue(name=o, status="not_run", variant=metric.variant, reason=reason,
+                        higher_is_better=metric.better_when_higher(o)) for o in metric.outputs]
+
+
+def _values(metric: Metric, rows: Sequence[Mapping[str, Any]], n_boot: int, seed: int) -> list[MetricValue]:
+    """A metric's numbers over its per-case rows: the aggregate and its bootstrap CI per output."""
+    values: list[MetricValue] = []
+    agg = metric.aggregate(rows)
+    cis = bootstrap_cis(metric, rows, n_boot, seed)
+    for o in metric.outputs:
+        n = metric.count(rows, o)
+        if agg.get(o) is None:
+            values.append(MetricValue(name=o, status="not_run", variant=metric.variant, n=n,
+                                      reason="no case to which it applies",
+                                      higher_is_better=metric.better_when_higher(o)))
+            continue
+        lo, hi = cis[o]
+        values.append(MetricValue(name=o, status="ok", value=float(agg[o]), ci_low=lo, ci_high=hi, n=n,
+                                  variant=metric.variant, higher_is_better=metric.better_when_higher(o)))
+    return values
+
+
 def score(task: Task, cases: Sequence[Case], predictions: Mapping[str, Mapping[str, Prediction]],
           metric_names: Sequence[str], n_boot: int = 1000, seed: int = 0,
           progress: Callable[[str, int, int], None] | None = None, keep_rows: bool = False) -> Scores:
     """Every metric over every case, with bootstrap CIs; ``progress(metric, done, total)`` is called as each metric
     starts and once at the end."""
-    items = [ScoredItem(case=c, answer=task.parse(c, predictions.get(c.case_id, {})),
-                        predictions=predictions.get(c.case_id, {})) for c in cases]
-    samples: list[dict[str, Any]] = [
-        {"case_id": it.case.case_id,
-         "prediction_keys": {k: p.key for k, p in it.predictions.items()},
-         "answer": {"report": it.answer.report, **{k: v for k, v in it.answer.fields.items()},
-                    "problems": list(it.answer.problems)},
-         "scores": {}}
-        for it in items]
+    items = _items(task, cases, predictions)
+    samples = [_sample(it) for it in items]
     values: list[MetricValue] = []
     kept: dict[str, Sequence[Mapping[str, Any]]] = {}
     metrics = load_metrics(metric_names)
@@ -73,27 +104,76 @@ def score(task: Task, cases: Sequence[Case], predictions: Mapping[str, Mapping[s
             progress(metric.name, done, len(metrics))
         reason = metric.unavailable(task, items)
         if reason:
-            values += [MetricValue(name=o, status="not_run", variant=metric.variant, reason=reason,
-                                   higher_is_better=metric.better_when_higher(o))
-                       for o in metric.outputs]
+            values += _not_run(metric, reason)
             continue
         rows = metric.per_case(items)
         if keep_rows:
             kept[metric.name] = rows
         for sample, row in zip(samples, rows):
             sample["scores"].update(metric.sample_view(row))
-        agg = metric.aggregate(rows)
-        cis = bootstrap_cis(metric, rows, n_boot, seed)
-        for o in metric.outputs:
-            n = metric.count(rows, o)
-            if agg.get(o) is None:
-                values.append(MetricValue(name=o, status="not_run", variant=metric.variant, n=n,
-                                          reason="no case to which it applies",
-                                          higher_is_better=metric.better_when_higher(o)))
-                continue
-            lo, hi = cis[o]
-            values.append(MetricValue(name=o, status="ok", value=float(agg[o]), ci_low=lo, ci_high=hi, n=n,
-                                      variant=metric.variant, higher_is_better=metric.better_when_higher(o)))
+        values += _values(metric, rows, n_boot, seed)
     if progress:
         progress("", len(metrics), len(metrics))
     return Scores(metrics=tuple(values), samples=tuple(samples), rows=kept)
+
+
+#: cases scored at a time by ``score_streaming``: every metric reads a chunk's reports while the findings reader's
+#: and the tokenizers' caches still hold them (each report is read once for all metrics), and a chunk's samples
+#: are written before the next is scored
+CHUNK_SIZE = 2000
+
+
+def score_streaming(task: Task, cases: Sequence[Case], predictions: Mapping[str, Mapping[str, Prediction]],
+                    metric_names: Sequence[str], write_sample: Callable[[dict[str, Any]], None],
+                    n_boot: int = 1000, seed: int = 0, progress: Callable[[str, int, int], None] | None = None,
+                    keep_rows: bool = False, chunk_size: int | None = None) -> Scores:
+    """``score`` for large sets, with the same numbers and samples: the cases are scored a chunk at a time, every
+    metric on a chunk before the next chunk, and each case's sample is handed to ``write_sample`` (in case order)
+    instead of being kept, so memory holds the metrics' per-case rows but not the samples. ``chunk_size``:
+    ``CHUNK_SIZE`` when not given.
+
+    A metric whose ``per_case`` scores each case on its own (``Metric.per_case_independent``) is called chunk by
+    chunk; any other (CIDEr-D's document frequencies come from every reference) on all cases at once, first.
+    ``progress(what, done, total)`` counts cases while scoring, then metrics while bootstrapping."""
+    items = _items(task, cases, predictions)
+    metrics = load_metrics(metric_names)
+    reasons = {}
+    for metric in metrics:
+        reasons[metric.name] = metric.unavailable(task, items)
+    runnable = [m for m in metrics if not reasons[m.name]]
+    rows: dict[str, list[Mapping[str, Any]]] = {}
+    for metric in runnable:
+        if not metric.per_case_independent:
+            if progress:
+                progress(metric.name, 0, len(items))
+            rows[metric.name] = list(metric.per_case(items))
+        else:
+            rows[metric.name] = []
+    chunk_size = max(1, chunk_size or CHUNK_SIZE)
+    for start in range(0, len(items), chunk_size):
+        if progress:
+            progress("reports", start, len(items))
+        chunk = items[start:start + chunk_size]
+        samples = [_sample(it) for it in chunk]
+        for metric in runnable:
+            kept = rows[metric.name]
+            if metric.per_case_independent:
+                chunk_rows = metric.per_case(chunk)
+                kept.extend(chunk_rows)
+            else:
+                chunk_rows = kept[start:start + len(chunk)]
+            for sample, row in zip(samples, chunk_rows):
+                sample["scores"].update(metric.sample_view(row))
+        for sample in samples:
+            write_sample(sample)
+    values: list[MetricValue] = []
+    for done, metric in enumerate(metrics):
+        if reasons[metric.name]:
+            values += _not_run(metric, reasons[metric.name])
+            continue
+        if progress:
+            progress(f"bootstrap {metric.name}", done, len(metrics))
+        values += _values(metric, rows[metric.name], n_boot, seed)
+    if progress:
+        progress("", len(metrics), len(metrics))
+    return Scores(metrics=tuple(values), samples=(), rows=rows if keep_rows else {})

@@ -253,6 +253,7 @@ class CocoBleuMetric(_Coco):
     """BLEU-1..4 as pycocoevalcap's Bleu(4) scorer computes them (the R2Gen/RadEval convention)."""
 
     name = "coco_bleu"
+    per_case_independent = True
     outputs = ("coco_bleu1", "coco_bleu2", "coco_bleu3", "coco_bleu4")
 
     @property
@@ -293,6 +294,7 @@ class CocoRougeLMetric(_Coco):
     """ROUGE-L with beta 1.2 as pycocoevalcap's Rouge scorer computes it (the R2Gen convention), mean over reports."""
 
     name = "coco_rouge_l"
+    per_case_independent = True
     outputs = ("coco_rouge_l",)
 
     @property

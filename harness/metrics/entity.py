@@ -320,6 +320,7 @@ class EntityScoreMetric(Metric):
     """RaTEScore-style entity score (harness re-implementation, with negation, organ, side and size)."""
 
     name = "entity_score"
+    per_case_independent = True
     outputs = ("entity_score",)
 
     def __init__(self, similarity: LexiconSimilarity | None = None):

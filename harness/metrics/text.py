@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from harness.metrics.base import Metric, Row
+from harness.metrics.base import Metric, Row, resampled_sums
 from harness.task import ScoredItem
 
 BLEU_TOKENIZE = "13a"
@@ -45,6 +45,7 @@ class BleuMetric(Metric):
     """BLEU-1..4, corpus-level, sacrebleu (13a tokenizer, case-sensitive, exp smoothing), scaled to 0-1."""
 
     name = "bleu"
+    per_case_independent = True
     outputs = ("bleu1", "bleu2", "bleu3", "bleu4")
     variant = (f"sacrebleu {BLEU_TOKENIZE} tokenizer, cased, corpus-level, smooth=exp, cumulative n-gram "
                "orders 1..n, brevity penalty, 0-1 scale; per-case rows hold sufficient statistics")
@@ -62,7 +63,7 @@ class BleuMetric(Metric):
         return "_stats" in row
 
     def bootstrap_draws(self, rows: Sequence[Row], resamples: np.ndarray) -> dict[str, np.ndarray]:
-        sums = np.stack([r["_stats"] for r in rows])[resamples].sum(axis=1)  # (n_boot, 10) corpus statistics
+        sums = resampled_sums(np.stack([r["_stats"] for r in rows]), resamples)  # (n_boot, 10) corpus statistics
         return {f"bleu{n}": np.array([bleu_from_statistics(s, n) for s in sums]) for n in range(1, 5)}
 
     def aggregate(self, rows: Sequence[Row]) -> dict[str, float | None]:
@@ -99,6 +100,7 @@ class RougeLMetric(Metric):
     """ROUGE-L F-measure per report (rouge-score), averaged over cases."""
 
     name = "rouge_l"
+    per_case_independent = True
     outputs = ("rouge_l",)
     variant = "rouge-score rougeL F-measure, default tokenizer (lowercase, alphanumeric tokens), no stemming, mean"
 
