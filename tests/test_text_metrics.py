@@ -65,3 +65,36 @@ def test_rouge_l_equals_rouge_score_itself(a, b):
 
     expected = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=False).score(b, a)["rougeL"].fmeasure
     assert rouge_l(a, b) == expected
+
+
+_PIECES = list("abc 019.,-/&;:()[]'\"<>\n\t") + ["&amp;", "&quot;", "<skipped>", "-\n", "\u00e9", "\u00a0", "mm"]
+_TEXTS = st.lists(st.sampled_from(_PIECES), max_size=30).map("".join)
+
+
+def _sacrebleu_statistics(cands, refs):
+    from sacrebleu.metrics import BLEU
+
+    bleu = BLEU(tokenize="13a", lowercase=False, max_ngram_order=4)
+    return bleu._extract_corpus_statistics(list(cands), [list(refs)])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_TEXTS, _TEXTS), min_size=1, max_size=4))
+def test_fast_bleu_statistics_equal_sacrebleus(pairs):
+    from harness.metrics.sacrebleu_stats import corpus_statistics
+
+    cands, refs = zip(*pairs)
+    assert corpus_statistics(cands, refs).tolist() == _sacrebleu_statistics(cands, refs)
+
+
+def test_fast_bleu_statistics_equal_sacrebleus_on_reports():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from bench_clinical_metrics import make_pairs
+
+    refs, cands = make_pairs(300, 7)
+    refs += [r for r, _ in PAIRS] + ["Heart size 12.5 cm, i.e. normal; 3-4 nodes (1,5 cm) & 2,000 HU -- see 'prior'."]
+    cands += [c for _, c in PAIRS] + ["heart size 12.5cm , normal ; nodes 3 - 4 (1.5 cm) &amp; 2000 HU ."]
+    assert bleu_statistics(cands, refs).tolist() == _sacrebleu_statistics(cands, refs)

@@ -25,7 +25,14 @@ def _bleu():
 
 
 def bleu_statistics(candidates: Sequence[str], references: Sequence[str]) -> np.ndarray:
-    """Per-pair sufficient statistics [sys_len, ref_len, correct_1..4, total_1..4] (sacrebleu's layout)."""
+    """Per-pair sufficient statistics [sys_len, ref_len, correct_1..4, total_1..4] (sacrebleu's layout): sacrebleu's
+    numbers, through ``sacrebleu_stats`` (several times faster) when every text is a string."""
+    candidates, references = list(candidates), list(references)
+    if candidates and len(candidates) == len(references) and all(isinstance(t, str) for t in candidates) \
+            and all(isinstance(t, str) for t in references):
+        from harness.metrics.sacrebleu_stats import corpus_statistics  # noqa: PLC0415
+
+        return corpus_statistics(candidates, references)
     bleu = _bleu()
     return np.asarray(bleu._extract_corpus_statistics(list(candidates), [list(references)]), dtype=np.int64)
 
