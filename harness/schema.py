@@ -162,12 +162,51 @@ class Sampling:
         return asdict(self)
 
 
+#: the anatomical axis codes a ``VolumeInput.orientation`` letter may be, in pairs of opposite directions
+AXIS_CODES = (("L", "R"), ("P", "A"), ("I", "S"))
+
+
+@dataclass(frozen=True)
+class VolumeInput:
+    """A 3D scan as a model is given it: ``array`` is channels x depth x height x width (float32, intensities
+    already windowed or scaled by the task), ``spacing`` the voxel size in mm along depth, height and width, and
+    ``orientation`` three axis codes (nibabel/MONAI convention) naming the direction each spatial axis runs
+    towards: ``"SAR"`` is depth inferior->superior, height posterior->anterior, width left->right (the patient's).
+    A model family reorients and resamples it to its own input grid; the task never needs to know which.
+    """
+
+    array: Any  # numpy array (C, D, H, W); may be memory-mapped: it is read when a backend preprocesses it
+    spacing: tuple[float, float, float]
+    orientation: str
+
+    def __post_init__(self) -> None:
+        shape = tuple(getattr(self.array, "shape", ()))
+        if len(shape) != 4 or min(shape) < 1:
+            raise ValueError(f"VolumeInput.array must be channels x depth x height x width, not shape {shape}")
+        if len(self.spacing) != 3 or not all(float(s) > 0 for s in self.spacing):
+            raise ValueError(f"VolumeInput.spacing must be three positive sizes in mm, not {self.spacing!r}")
+        codes = str(self.orientation).upper()
+        pairs = [next((i for i, pair in enumerate(AXIS_CODES) if c in pair), None) for c in codes]
+        if len(codes) != 3 or None in pairs or len(set(pairs)) != 3:
+            raise ValueError(f"VolumeInput.orientation must be three axis codes, one of each of L/R, P/A and I/S "
+                             f"(e.g. 'SAR'), not {self.orientation!r}")
+        object.__setattr__(self, "orientation", codes)
+        object.__setattr__(self, "spacing", tuple(float(s) for s in self.spacing))
+
+    @property
+    def shape(self) -> tuple[int, int, int, int]:
+        return tuple(self.array.shape)  # type: ignore[return-value]
+
+
 @dataclass(frozen=True)
 class Request:
-    """One model call: chat messages whose image parts are filled lazily by ``load_images``.
+    """One model call: chat messages whose image and volume parts are filled lazily.
 
-    ``messages`` follow the transformers chat format with ``{"type": "image"}`` placeholders; the images
-    themselves are produced only when a backend needs pixels, so baselines never render a volume.
+    ``messages`` follow the transformers chat format with ``{"type": "image"}`` placeholders, and a
+    ``{"type": "volume"}`` placeholder where a model that reads whole scans (M3D-LaMed) is to see the volume.
+    The pixels are produced only when a backend needs them (``load_images``, ``load_volume``), so baselines
+    never render a volume and a request stays cheap to build, hash and keep. A task may attach a volume beside
+    the images: only a placeholder makes a backend load it.
     """
 
     case: Case
@@ -175,10 +214,17 @@ class Request:
     messages: tuple[Mapping[str, Any], ...]
     load_images: Callable[[], list[Any]] = field(compare=False, repr=False, default=lambda: [])
     info: Mapping[str, Any] = field(default_factory=dict)
+    #: the scan as one volume, or None when the task has none to give
+    load_volume: Callable[[], VolumeInput] | None = field(compare=False, repr=False, default=None)
 
     @property
     def request_id(self) -> str:
         return f"{self.case.case_id}/{self.kind}"
+
+    def count_parts(self, kind: str) -> int:
+        """How many ``{"type": kind}`` placeholders the messages hold (``"image"``, ``"volume"``)."""
+        return sum(1 for message in self.messages if not isinstance(message["content"], str)
+                   for part in message["content"] if part.get("type") == kind)
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,9 @@ def fill_image_parts(messages: Sequence[Mapping[str, Any]], images: Sequence[Any
                 parts.append({"type": "text", "text": part["text"]})
             elif kind == "image":
                 parts.append(image_part(next(pending)))
+            elif kind == "volume":
+                raise HarnessError(f"a volume cannot be sent to {engine}: volume models (M3D-LaMed) run on the "
+                                   "transformers backend")
             else:
                 raise HarnessError(f"message part of type '{kind}' cannot be sent to {engine} (known: text, image)")
         out.append({"role": message["role"], "content": parts})

@@ -1,4 +1,5 @@
-"""A local Hugging Face checkpoint directory, run with transformers' image-text-to-text models.
+"""A local Hugging Face checkpoint directory, run with transformers' image-text-to-text models, or with a
+registered volume family (:mod:`harness.models.volume`) when the checkpoint reads whole scans (M3D-LaMed).
 
 The prompt is built with the checkpoint's own chat template and the template's hash goes into ``info()``, so
 a result always says which template produced it. Batches are left-padded and the attention mask and
@@ -22,6 +23,7 @@ from typing import Any, Mapping, Sequence
 
 from harness.errors import HarnessError
 from harness.models.base import ModelBackend
+from harness.models.volume import volume_family
 from harness.schema import Request, Sampling
 
 DEVICES = ("auto", "cpu", "cuda")
@@ -65,7 +67,8 @@ class HFOptions:
 
 class TransformersBackend(ModelBackend):
     """A local checkpoint directory (given alone or as transformers:DIR) through transformers'
-    AutoModelForImageTextToText and AutoProcessor."""
+    AutoModelForImageTextToText and AutoProcessor; a checkpoint whose model_type is a registered volume family
+    (M3D-LaMed) is loaded and fed by that family, with the request's volume instead of images."""
 
     spec_hint = "CHECKPOINT_DIR"
 
@@ -77,13 +80,17 @@ class TransformersBackend(ModelBackend):
         self.config = _read_config(self.path)
         self.device = _resolve_device(self.options.device)
         self.dtype = _resolve_dtype(self.options.dtype, self.device, self.config)
+        self.family = volume_family(self.path, self.config)  # None: an image-text-to-text checkpoint
         # The id keys the prediction cache: besides the files, what changes the outputs is the compute dtype and
         # the pixel cap (device and batch size do not, for greedy decoding).
         self.model_id = f"hf:{self.path.name}@{checkpoint_fingerprint(self.path)}" \
             + ("" if self.dtype == "float32" else f"+{self.dtype}") \
             + ("" if self.options.max_pixels is None else f"+max_pixels={self.options.max_pixels}")
+        if self.family is not None:
+            self.model_id += f"+{self.family.version}"
         self.processor = self._load_processor()
-        self.chat_template = _chat_template_of(self.processor, self.path)
+        self.chat_template = self.family.prompt_format() if self.family is not None \
+            else _chat_template_of(self.processor, self.path)
         self._batch_size = AUTO_BATCH_START if self.options.batch_size == "auto" else self.options.batch_size
         self._model: Any = None  # weights load on the first generate: a fully cached rerun never needs them
 
@@ -106,6 +113,8 @@ class TransformersBackend(ModelBackend):
             "max_pixels": self.options.max_pixels, "trust_remote_code": self.options.trust_remote_code,
             "chat_template_sha256": hashlib.sha256(self.chat_template.encode()).hexdigest()[:16],
             "transformers_version": transformers.__version__, "torch_version": torch.__version__,
+            **({} if self.family is None else {"volume_family": self.family.name,
+                                               "volume_input": self.family.version}),
         }
 
     def close(self) -> None:
@@ -138,6 +147,13 @@ class TransformersBackend(ModelBackend):
     def _generate_batch(self, model: Any, requests: Sequence[Request], generation: Mapping[str, Any]) -> list[str]:
         import torch
 
+        if self.family is not None:
+            return self.family.generate(model, self.processor, requests, generation)
+        for request in requests:
+            if request.count_parts("volume"):
+                raise HarnessError(f"request {request.request_id} has a volume placeholder, but checkpoint "
+                                   f"'{self.path}' ({self.config.get('model_type')}) takes images only; volume "
+                                   f"models are those of model_type {', '.join(_volume_model_types())}")
         prompts = [self.processor.apply_chat_template(_plain_messages(r.messages), chat_template=self.chat_template,
                                                       tokenize=False, add_generation_prompt=True)
                    for r in requests]
@@ -155,7 +171,8 @@ class TransformersBackend(ModelBackend):
     def _generation_kwargs(self, model: Any, sampling: Sampling) -> dict[str, Any]:
         """Every knob that changes the tokens, set explicitly so the checkpoint's defaults cannot leak in."""
         tokens = model.generation_config
-        pad = tokens.pad_token_id if tokens.pad_token_id is not None else self.processor.tokenizer.pad_token_id
+        tokenizer = getattr(self.processor, "tokenizer", self.processor)  # a volume family's is the tokenizer
+        pad = tokens.pad_token_id if tokens.pad_token_id is not None else tokenizer.pad_token_id
         kwargs: dict[str, Any] = dict(
             max_new_tokens=sampling.max_new_tokens, do_sample=not sampling.greedy, num_beams=1,
             repetition_penalty=1.0, eos_token_id=tokens.eos_token_id, pad_token_id=pad,
@@ -174,6 +191,11 @@ class TransformersBackend(ModelBackend):
     def _load_processor(self) -> Any:
         from transformers import AutoProcessor
 
+        if self.family is not None:
+            if self.options.max_pixels is not None:
+                raise HarnessError(f"max_pixels caps images; checkpoint '{self.path}' "
+                                   f"({self.config.get('model_type')}) takes a volume")
+            return self.family.load_processor(self.options.trust_remote_code)
         try:
             processor = AutoProcessor.from_pretrained(self.path, trust_remote_code=self.options.trust_remote_code)
         except Exception as exc:  # noqa: BLE001 - transformers raises many types for a bad directory
@@ -184,6 +206,8 @@ class TransformersBackend(ModelBackend):
         return processor
 
     def _load_model(self) -> Any:
+        if self._model is None and self.family is not None:
+            self._model = self.family.load_model(self.dtype, self.device, self.options.trust_remote_code)
         if self._model is None:
             import torch
             from transformers import AutoModelForImageTextToText
@@ -312,6 +336,12 @@ def _images_of(request: Request) -> list[Any]:
         raise HarnessError(f"request {request.request_id} has {wanted} image placeholder(s) but "
                            f"load_images() gave {len(images)}")
     return images
+
+
+def _volume_model_types() -> list[str]:
+    from harness.registry import VOLUME_MODELS
+
+    return VOLUME_MODELS.names()
 
 
 def _is_out_of_memory(exc: BaseException) -> bool:
