@@ -308,13 +308,14 @@ def metrics_check(
 @friendly_errors
 def model_make_tiny(
     out: Path = typer.Argument(..., help="directory to write the checkpoint into"),
-    family: str = typer.Option("qwen2_5_vl", "--family", help="qwen2_vl, qwen2_5_vl or qwen3_vl"),
+    family: str = typer.Option("qwen2_5_vl", "--family",
+                               help="qwen2_vl, qwen2_5_vl, qwen3_vl, gemma3, llava, or lamed (M3D-LaMed, volume input)"),
     seed: int = typer.Option(0, "--seed"),
 ) -> None:
-    """Build a tiny random-weight Qwen-VL checkpoint offline (tokenizer trained locally), for tests and demos."""
-    from baselines.tiny_vlm import build_tiny_vlm
+    """Build a tiny random-weight checkpoint offline (tokenizer trained locally), for tests and demos."""
+    from baselines.zoo.tiny_families import build_tiny_family
 
-    path = build_tiny_vlm(out, family=family, seed=seed)
+    path = build_tiny_family(out, family=family, seed=seed)
     console.print(f"wrote a tiny {family} checkpoint to {path}")
 
 

@@ -51,7 +51,8 @@ PATCH_SIZE = 8  # -> 4 x 4 patches per image
 
 
 def build_tiny_family(out_dir: str | Path, family: str, seed: int = 0, chat_template: str | None = None) -> Path:
-    """A tiny checkpoint of ``family`` (``qwen2_vl``, ``qwen2_5_vl``, ``qwen3_vl``, ``gemma3`` or ``llava``).
+    """A tiny checkpoint of ``family`` (``qwen2_vl``, ``qwen2_5_vl``, ``qwen3_vl``, ``gemma3``, ``llava``, or
+    ``lamed``: M3D-LaMed's volume-input architecture, see :mod:`baselines.tiny_lamed`).
 
     ``chat_template`` replaces the family's template (Gemma 3 and LLaVA only), e.g. to check a card against
     the template a converted checkpoint will carry.
@@ -62,9 +63,15 @@ def build_tiny_family(out_dir: str | Path, family: str, seed: int = 0, chat_temp
         if chat_template is not None:
             raise HarnessError(f"the tiny {family} always carries Qwen's own chat template")
         return build_tiny_vlm(out_dir, family, seed=seed)
+    if family == "lamed":
+        if chat_template is not None:
+            raise HarnessError("the tiny lamed has no chat template: M3D-LaMed's prompt is image tokens + text")
+        from baselines.tiny_lamed import build_tiny_lamed
+
+        return build_tiny_lamed(out_dir, seed=seed)
     if family not in BUILDERS:
         raise HarnessError(f"no tiny builder for family '{family}'; known: "
-                           f"{', '.join(sorted(set(QWEN_FAMILIES) | set(BUILDERS)))}")
+                           f"{', '.join(sorted(set(QWEN_FAMILIES) | set(BUILDERS) | {'lamed'}))}")
     transformers = _import_transformers()
     out = Path(out_dir)
     model, processor = BUILDERS[family](transformers, seed)
@@ -79,7 +86,7 @@ def tiny_families() -> tuple[str, ...]:
     """Every family a tiny checkpoint can be built for."""
     from baselines.tiny_vlm import FAMILIES as QWEN_FAMILIES
 
-    return tuple(QWEN_FAMILIES) + tuple(BUILDERS)
+    return tuple(QWEN_FAMILIES) + tuple(BUILDERS) + ("lamed",)
 
 
 def _tokenizer(specials: tuple[str, ...], **special_roles: Any) -> Any:
