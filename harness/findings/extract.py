@@ -60,6 +60,8 @@ PREPOSITIONS = frozenset({"in", "within", "of", "involving", "at", "from", "alon
                           "behind", "overlying", "projecting", "affecting", "around"})
 MODIFIER_WORDS = frozenset({"a", "an", "the", ",", ":", "-", "sided", "focal", "is", "are", "there", "amount", "of",
                             "volume", "sized", "size", "degree", "in", "(", ")"})
+COPULAS = frozenset({"is", "are", "appear", "appears", "look", "looks", "remain", "remains", "seem", "seems",
+                     "otherwise", "all", "both", "and", ","})
 MAX_SIZE_REACH = 15  # spans between a measurement and the finding it measures
 #: a current size within this of the prior one (mm, or share of the prior) reads as unchanged
 PRIOR_SIZE_SAME_MM = 1.0
@@ -402,11 +404,20 @@ def _resolve_group(spans: list[Span], members: list[int], lex: Lexicon) -> list[
         if anats:
             organ_pos.append((p, anats[0].value, anats[0].plural))
     organs = {o for _, o, _ in organ_pos}
+    station_words = [p for p in members if spans[p].readings("STATION")]
     if len(organs) > 1:  # two organs side by side: each member goes with its nearest organ word
         buckets: dict[int, list[int]] = {p: [] for p, _, _ in organ_pos}
         for p in members:
             best = min(organ_pos, key=lambda t: (abs(t[0] - p), -t[0]))[0]
             buckets[best].append(p)
+        parts = [sorted(b) for b in buckets.values()]
+    elif not has_node and len({spans[p].readings("STATION")[0].value.name for p in station_words}) > 1 \
+            and all(p in station_words for p, _, _ in organ_pos):
+        # "axillary and inguinal lymphadenopathy", "mediastinal and hilar nodes": words that can each name a
+        # node station, with no other organ, are one site each
+        buckets = {p: [] for p in station_words}
+        for p in members:
+            buckets[min(station_words, key=lambda q: (abs(q - p), -q))].append(p)
         parts = [sorted(b) for b in buckets.values()]
     else:
         parts = [members]
@@ -506,6 +517,8 @@ def _gap_is_adjectives(spans: list[Span], a: int, b: int, side_positions: set[in
             continue
         if s.cat == "WORD" and s.value not in PHRASE_BREAKS and s.value.isalpha():
             continue
+        if s.value in ("and", "or", ",") and a < q < b - 1 and spans[q - 1].cat == "LOC" and spans[q + 1].cat == "LOC":
+            continue  # "enlarged mediastinal and hilar nodes": a list of sites before the noun
         return False
     return True
 
@@ -572,6 +585,17 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
         if s.cat == "SIZE" and _is_prior_size(spans, p, tokens, lex):
             s.cat = "PRIOR_SIZE"
     scope, resolved = _scopes(spans)
+    # "lymph nodes are normal", "nodes not enlarged": a structure that is only a finding when abnormal, called
+    # normal, is absent
+    for p, s in enumerate(spans):
+        if s.cat in ("CTX:normal", "CTX:normal_size"):
+            q = p - 1
+            while q >= 0 and ((spans[q].cat == "WORD" and spans[q].value in COPULAS)
+                              or (spans[q].cat == "LOC" and q > 0 and spans[q - 1].value in ("and", ","))):
+                q -= 1  # "nodes and pleura normal": the list of subjects
+            if q >= 0 and spans[q].cat == "OBS" and scope.get(q) is None \
+                    and lex.observations.get(_obs_name(spans[q]) or "", {}).get("normal_means_absent"):
+                scope[q] = "neg"
     targets: list[_Target] = []
     for p, s in enumerate(spans):
         if s.cat == "ENLARGE":
