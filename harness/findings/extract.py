@@ -325,6 +325,15 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
                 q -= 1
             if q >= 0 and spans[q].cat in ("OBS", "ENLARGE"):
                 mark(q, "possible")
+    # "compatible with organizing pneumonia or viral infection", "atelectasis or pneumonia": each of two stated
+    # alternatives is only possible
+    obs_at = [q for q in range(n) if spans[q].cat == "OBS"]
+    for a, b in zip(obs_at, obs_at[1:]):
+        gap = spans[a + 1:b]
+        if any(g.text == "or" for g in gap) and all(g.cat in ("WORD", "ATTR", "LOC", "SEV") and g.text not in (
+                ",", "and", "with", "without", "no") for g in gap) and scope.get(a) in (None, "probable") \
+                and scope.get(b) in (None, "probable"):
+            scope[a] = scope[b] = "possible"
     return scope, resolved
 
 
@@ -1028,9 +1037,8 @@ def _findings_of_target(t: _Target, certainty: Certainty, lex: Lexicon) -> list[
 #: "query", not the end of a question
 _QUERY_RE = re.compile(r"(?:^|(?<=[\s,;(:]))\?(?=\s?[A-Za-z0-9])")
 #: the full stops of abbreviations inside a sentence ("i.e. enlarging", "approx. 5 mm", "vs. atelectasis") do not
-#: end it
-_ABBREVIATION_STOP_RE = re.compile(r"\b(i\.e|e\.g|approx|vs|cf|incl|resp|esp|ca|pt|sz|meas|prev)\.(?=\s*[a-z0-9(,])",
-                                   re.IGNORECASE)
+#: end it; before a capital letter they may ("... lung ca. Ipsilateral nodes")
+_ABBREVIATION_STOP_RE = re.compile(r"\b((?i:i\.e|e\.g|approx|vs|cf|incl|esp))\.(?=\s*[a-z0-9(,])")
 
 
 def _sentences(text: str) -> list[list[str]]:
