@@ -9,11 +9,14 @@ request the backend sees:
    (``series_label``) is subsampled evenly and every other view kept; dropped views lose their label too, the
    kept ones keep their original numbers, and ``subsample_note`` says so, so a key slice named by the model is
    still a number of the task's slice list. With the ``montage`` layout the (kept) views of a message become
-   one image, a grid of captioned tiles, followed by ``montage_note``;
+   one image, a grid of captioned tiles, followed by ``montage_note``. With the ``volume`` layout every view
+   goes, and one ``{"type": "volume"}`` part (the request's ``load_volume``) takes the first one's place,
+   followed by ``volume_note``;
 3. ``answer_hint`` appended to the last user message.
 
 Images are produced only when the backend calls ``load_images`` on the adapted request: the adapter wraps
-the task's loader and selects or tiles what it returns.
+the task's loader and selects or tiles what it returns. A volume is loaded only by the backend too: the
+adapter passes the task's ``load_volume`` on untouched.
 """
 
 from __future__ import annotations
@@ -53,9 +56,14 @@ class PromptAdapter:
     def fingerprint(self) -> str:
         """Hash of everything that changes what the model is shown: part of the backend's model id, so that
         editing a card's prompt never reuses predictions made with the old one."""
-        return stable_hash(self.prompt.model_dump(mode="json"), 12)
+        prompt = self.prompt.model_dump(mode="json")
+        if self.prompt.layout != "volume":
+            prompt.pop("volume_note")  # unused: the ids of cards written before volumes existed stay the same
+        return stable_hash(prompt, 12)
 
     def adapt(self, request: Request) -> Request:
+        if self.prompt.layout == "volume":
+            return self._adapt_to_volume(request)
         messages = [_copy(m) for m in request.messages]
         parsed = [self._items(m["content"]) if isinstance(m["content"], list) else None for m in messages]
         n_images = sum(isinstance(i, _View) for items in parsed if items for i in items)
@@ -69,6 +77,53 @@ class PromptAdapter:
         self._add_hint(messages, request)
         loader = _loader(request, n_images, recipe, self.prompt.montage)
         return replace(request, messages=tuple(messages), load_images=loader)
+
+    def _adapt_to_volume(self, request: Request) -> Request:
+        """Every view dropped (labels too); the volume and ``volume_note`` where the first view was, or at the
+        start of the first user message when the request has no view."""
+        if request.load_volume is None:
+            raise HarnessError(f"zoo card '{self.owner}' shows the model one volume, but request "
+                               f"{request.request_id} carries none (its task gives no load_volume)")
+        messages = [_copy(m) for m in request.messages]
+        parsed = [self._items(m["content"]) if isinstance(m["content"], list) else None for m in messages]
+        views = [i for items in parsed if items for i in items if isinstance(i, _View)]
+        note = self.prompt.volume_note.format(n=len(views), labels=self._summary(views)) if views else None
+        placed = False
+        for message, items in zip(messages, parsed):
+            if items is None:
+                continue
+            content: list[dict[str, Any]] = []
+            for item in items:
+                if not isinstance(item, _View):
+                    content.append(dict(item))
+                elif not placed:
+                    content += [{"type": "volume"}, {"type": "text", "text": note}]
+                    placed = True
+            message["content"] = content
+        if not placed:
+            users = [m for m in messages if m["role"] == "user"]
+            if not users:
+                raise HarnessError(f"zoo card '{self.owner}': request {request.request_id} has no user message "
+                                   "to put the volume in")
+            content = users[0]["content"]
+            users[0]["content"] = [{"type": "volume"}] + ([{"type": "text", "text": content}]
+                                                          if isinstance(content, str) else content)
+        self._add_system(messages)
+        self._add_hint(messages, request)
+        return replace(request, messages=tuple(messages), load_images=list)
+
+    def _summary(self, views: list[_View]) -> str:
+        """The views' labels, a numbered series of consecutive numbers written as one range ("Slice 1-32")."""
+        labels = [v.label or f"Image {k + 1}" for k, v in enumerate(views)]
+        series = [(k, m) for k, m in ((k, self._series_label.match(label)) for k, label in enumerate(labels))
+                  if m and m.group(1).isdigit()]
+        numbers = [int(m.group(1)) for _, m in series]
+        if len(series) < 3 or numbers != list(range(numbers[0], numbers[0] + len(numbers))):
+            return ", ".join(labels)
+        k, m = series[0]
+        named = labels[k][:m.start(1)] + f"{numbers[0]}-{numbers[-1]}" + labels[k][m.end(1):]
+        in_series = {k for k, _ in series}
+        return ", ".join([named] + [label for k, label in enumerate(labels) if k not in in_series])
 
     # -- views --------------------------------------------------------------------------------------------
     def _items(self, content: Sequence[Mapping[str, Any]]) -> list[_Item]:

@@ -39,6 +39,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "llava": ("llava",),
     "internvl": ("internvl",),
     "mllama": ("mllama",),
+    "lamed": ("lamed_phi3", "lamed_llama"),  # M3D-LaMed: remote code, a volume instead of images
     "custom": (),  # remote-code models outside transformers' Auto classes; never served
 }
 BACKENDS = ("vllm", "transformers")
@@ -77,11 +78,12 @@ class Prompt(_Strict):
     for ct_tumor); the adapter adds the model's system prompt and fits the views to the model's image slots:
     ``max_images`` subsamples a labelled series (``Slice 7:`` + image) evenly, keeping every other view and the
     original numbers, so the key slice the model names still maps to the task's slice list; ``montage`` tiles
-    all views into one captioned image, for models trained on one image per prompt.
+    all views into one captioned image, for models trained on one image per prompt; ``volume`` replaces all
+    views with the request's scan as one volume (``{"type": "volume"}``), for models that read whole scans.
     """
 
     system: Optional[str] = None
-    layout: Literal["interleaved", "montage"] = "interleaved"
+    layout: Literal["interleaved", "montage", "volume"] = "interleaved"
     max_images: Optional[int] = Field(default=None, ge=1)
     view_label: str = r"^\s*(.{1,40}?)\s*:\s*$"  # a text part right before an image that names it
     series_label: str = r"^Slice (\d+)$"  # a view label belonging to the subsampled series
@@ -90,6 +92,7 @@ class Prompt(_Strict):
     montage: Montage = Montage()
     montage_note: str = ("The {n} views are tiled into this one image, left to right and top to bottom, each "
                          "captioned in its top-left corner: {labels}.")
+    volume_note: str = "The scan is given as one 3D volume in place of the {n} images named here ({labels})."
     answer_hint: Optional[str] = None  # appended to the last user message
 
     @field_validator("view_label", "series_label")
@@ -108,7 +111,7 @@ class Prompt(_Strict):
     def _subsample_fields(cls, value: str) -> str:
         return _format_check(value, shown=1, total=2)
 
-    @field_validator("montage_note")
+    @field_validator("montage_note", "volume_note")
     @classmethod
     def _montage_fields(cls, value: str) -> str:
         return _format_check(value, n=2, labels="a, b")
@@ -179,6 +182,8 @@ class Card(_Strict):
         if self.family == "custom" and self.status != "unsupported":
             raise ValueError("family 'custom' (remote code outside transformers' Auto classes) must have "
                              "status 'unsupported'")
+        if self.prompt.layout == "volume" and self.backend != "transformers":
+            raise ValueError("prompt layout 'volume' needs backend 'transformers' (the one that feeds volumes)")
         return self
 
     @property
@@ -188,6 +193,9 @@ class Card(_Strict):
     def backend_options(self, backend: str) -> dict[str, Any]:
         """The options ``backend`` is built with, from the engine arguments and the prompt adapter's image count."""
         e = self.engine
+        if backend == "vllm" and self.prompt.layout == "volume":
+            raise HarnessError(f"zoo card '{self.name}' shows the model a volume, which only the transformers "
+                               "backend feeds; run it with --backend transformers")
         if backend == "vllm":
             options: dict[str, Any] = {
                 "tensor_parallel_size": e.tensor_parallel_size, "data_parallel_size": e.data_parallel_size,
@@ -231,6 +239,8 @@ class Card(_Strict):
         """Images one adapted request carries at most, when the card fixes it (else: the task decides)."""
         if self.prompt.layout == "montage":
             return 1
+        if self.prompt.layout == "volume":
+            return 0
         return self.prompt.max_images
 
 

@@ -20,7 +20,7 @@ from harness.paths import default_cache_dir
 from harness.phantoms.ct import NORMAL_ORGANS, PhantomConfig
 from harness.reports import inject_sentence, lesion_sentence, write_report
 from harness.settings import merge_settings
-from harness.schema import Case, Finding, Prediction, Presence, Request, stable_hash
+from harness.schema import Case, Finding, Prediction, Presence, Request, VolumeInput, stable_hash
 from harness.task import Answer, Dataset, Task
 from tasks.ct_tumor import evidence
 from harness.loaders.manifest import read_manifest
@@ -175,6 +175,14 @@ class CTTumorTask(Task):
             images.append(to_pil(sagittal(vol.image, vol.image.shape[0] // 2), size, aspect=sz / sy))
         return images
 
+    def volume_input(self, case: Case) -> VolumeInput:
+        """The windowed volume for models that read whole scans: 1 x depth x height x width, depth running
+        inferior -> superior, height posterior -> anterior, width left -> right ("SAR"), a view of the cached array
+        (memory-mapped: read when a model's preprocessing reads it). Every request carries it as ``load_volume``."""
+        vol = self._volume(case)
+        sx, sy, sz = vol.spacing
+        return VolumeInput(array=vol.image.transpose(2, 1, 0)[None], spacing=(sz, sy, sx), orientation="SAR")
+
     def requests(self, case: Case, stage: str, previous: Mapping[str, Prediction]) -> Sequence[Request]:
         if stage == "report":
             return [self._report_request(case)]
@@ -207,7 +215,8 @@ class CTTumorTask(Task):
             content.append({"type": "text", "text": history})
         content.append({"type": "text", "text": report_prompt(n, self.views.reformats)})
         return Request(case=case, kind="report", messages=({"role": "user", "content": content},),
-                       load_images=lambda c=case: self.global_view(c), info={"n_axial": n})
+                       load_images=lambda c=case: self.global_view(c), info={"n_axial": n},
+                       load_volume=lambda c=case: self.volume_input(c))
 
     def verify_point(self, case: Case, answer: Answer) -> evidence.KeyPoint | None:
         z = answer.fields.get("key_slice_z")
@@ -230,9 +239,11 @@ class CTTumorTask(Task):
             messages = (*report.messages, {"role": "assistant", "content": previous["report"].text},
                         {"role": "user", "content": content})
             return [Request(case=case, kind="verify", messages=messages, info=info,
-                            load_images=lambda c=case, p=kp: self.global_view(c) + self.plane_views(c, p))]
+                            load_images=lambda c=case, p=kp: self.global_view(c) + self.plane_views(c, p),
+                            load_volume=lambda c=case: self.volume_input(c))]
         return [Request(case=case, kind="verify", messages=({"role": "user", "content": content},),
-                        load_images=lambda c=case, p=kp: self.plane_views(c, p), info=info)]
+                        load_images=lambda c=case, p=kp: self.plane_views(c, p), info=info,
+                        load_volume=lambda c=case: self.volume_input(c))]
 
     def plane_views(self, case: Case, kp: evidence.KeyPoint) -> list[Any]:
         vol = self._volume(case)
@@ -248,7 +259,8 @@ class CTTumorTask(Task):
         if probe.style == "history":
             history = f"Clinical history: known {probe.claim}, for follow-up."
             req = self._report_request(case, history)
-            return Request(case=case, kind="probe", messages=req.messages, load_images=req.load_images, info=info)
+            return Request(case=case, kind="probe", messages=req.messages, load_images=req.load_images, info=info,
+                           load_volume=req.load_volume)
         content = self._global_content(case)
         if probe.style == "yesno":
             content.append({"type": "text", "text": f"Question: is there {probe.claim}? Answer yes or no."})
@@ -260,7 +272,8 @@ class CTTumorTask(Task):
                 "images, remove or correct any that the images do not support, and return the corrected report "
                 "as <report>...</report>.")})
         return Request(case=case, kind="probe", messages=({"role": "user", "content": content},),
-                       load_images=lambda c=case: self.global_view(c), info=info)
+                       load_images=lambda c=case: self.global_view(c), info=info,
+                       load_volume=lambda c=case: self.volume_input(c))
 
     # -- answers ------------------------------------------------------------------------------------------
     def parse(self, case: Case, predictions: Mapping[str, Prediction]) -> Answer:
