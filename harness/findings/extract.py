@@ -325,6 +325,9 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
                 q -= 1
             if q >= 0 and spans[q].cat in ("OBS", "ENLARGE"):
                 mark(q, "possible")
+    for q in range(n - 1):  # "non-dilated aorta": "non" negates the word it is joined to, nothing further
+        if spans[q].text == "non" and spans[q + 1].cat in ("OBS", "ENLARGE"):
+            mark(q + 1, "neg")
     # "compatible with organizing pneumonia or viral infection", "atelectasis or pneumonia": each of two stated
     # alternatives is only possible
     obs_at = [q for q in range(n) if spans[q].cat == "OBS"]
@@ -950,8 +953,12 @@ def _findings_of_target(t: _Target, certainty: Certainty, lex: Lexicon) -> list[
     # at the right lung base" is a right pleural effusion); a lymph node finding reads an organ as its station
     default_organ = spec.get("default_anatomy")
     absorbs = lex.anatomy.get(default_organ or "", {}).get("absorbs", [])
+    implied = next((r.organ for r in t.span.readings("OBS") if r.organ), None)
     locations = []
     for loc in t.locations:
+        if implied and loc.organ not in (implied, None) and loc.organ not in lex.anatomy.get(implied, {}).get(
+                "absorbs", []):
+            continue  # "urolithiasis" is in the urinary tract whatever else the sentence names
         loc = copy.copy(loc)
         if default_organ and loc.organ not in (default_organ, None) and loc.sub is None:
             # "accessory spleens at the hilum": a part named without its organ is the finding's own organ's part
@@ -992,7 +999,6 @@ def _findings_of_target(t: _Target, certainty: Certainty, lex: Lexicon) -> list[
     if not merged:
         if t.kind == "ENLARGE":
             return []
-        implied = next((r.organ for r in t.span.readings("OBS") if r.organ), None)
         default = implied or lex.observations.get(_target_obs(t) or "", {}).get("default_anatomy", UNSPECIFIED)
         merged = [Location(default, None, None, t.pos, t.pos, "")]
     plural = _plural(t.span)
