@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,10 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# transformers copies a checkpoint's remote code (the tiny M3D-LaMed replica's modeling file) into its modules
+# cache when loading it: a directory of this run, not the user's ~/.cache/huggingface/modules. Set before
+# transformers is imported, which reads it once.
+os.environ["HF_MODULES_CACHE"] = tempfile.mkdtemp(prefix="emrl-hf-modules-")
 
 
 @pytest.fixture(scope="session", autouse=True)
