@@ -308,8 +308,8 @@ def metrics_check(
 @friendly_errors
 def model_make_tiny(
     out: Path = typer.Argument(..., help="directory to write the checkpoint into"),
-    family: str = typer.Option("qwen2_5_vl", "--family",
-                               help="qwen2_vl, qwen2_5_vl, qwen3_vl, gemma3, llava, or lamed (M3D-LaMed, volume input)"),
+    family: str = typer.Option("qwen2_5_vl", "--family", help="qwen2_vl, qwen2_5_vl, qwen3_vl, gemma3, llava, "
+                               "or lamed (M3D-LaMed, volume input)"),
     seed: int = typer.Option(0, "--seed"),
 ) -> None:
     """Build a tiny random-weight checkpoint offline (tokenizer trained locally), for tests and demos."""
