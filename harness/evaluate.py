@@ -177,7 +177,11 @@ def evaluate(spec: RunSpec, run_dir: Path, progress: Callable[[int, int], None] 
             options.setdefault("batch_size", "auto")
     model = load_model(spec.model, spec.backend, options)
     run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / RUN_SPEC).write_text(json.dumps(record, indent=2, sort_keys=True))
+    # replaced, never rewritten in place: a run killed mid-write would leave an empty run.json, and the rerun
+    # would then refuse the directory as another run's
+    tmp = run_dir / (RUN_SPEC + ".tmp")
+    tmp.write_text(json.dumps(record, indent=2, sort_keys=True))
+    tmp.replace(run_dir / RUN_SPEC)
     try:
         preds, stats = predict(task, ds.cases, model, spec.sampling, run_dir, int(chunk), progress)
         model_info = model.info()
