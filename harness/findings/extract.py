@@ -60,6 +60,7 @@ PREPOSITIONS = frozenset({"in", "within", "of", "involving", "at", "from", "alon
                           "behind", "overlying", "projecting", "affecting", "around"})
 MODIFIER_WORDS = frozenset({"a", "an", "the", ",", ":", "-", "sided", "focal", "is", "are", "there", "amount", "of",
                             "volume", "sized", "size", "degree", "in", "(", ")"})
+NUMBER_NEUTRAL = frozenset({"fx", "ln", "lad"})  # abbreviations that are singular and plural ("2 rib fx")
 COPULAS = frozenset({"is", "are", "appear", "appears", "look", "looks", "remain", "remains", "seem", "seems",
                      "otherwise", "all", "both", "and", ","})
 MAX_SIZE_REACH = 15  # spans between a measurement and the finding it measures
@@ -767,7 +768,9 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
                     prv[-1].count = s.readings("COUNT")[0].value
                 continue
             if s.cat == "NUM":
-                if s.value != int(s.value) or not 0 < s.value <= 50 or not _plural(nxt[0].span):
+                ordinal = p + 1 < len(spans) and spans[p + 1].text in ("st", "nd", "rd", "th")  # "6th rib fx"
+                if s.value != int(s.value) or not 0 < s.value <= 50 or ordinal or not (
+                        _plural(nxt[0].span) or nxt[0].span.text in NUMBER_NEUTRAL):
                     continue
                 nxt[0].count = int(s.value)
             else:
@@ -960,6 +963,9 @@ def _findings_of_target(t: _Target, certainty: Certainty, lex: Lexicon) -> list[
                 "absorbs", []):
             continue  # "urolithiasis" is in the urinary tract whatever else the sentence names
         loc = copy.copy(loc)
+        if spec.get("sole_anatomy") and loc.organ not in (default_organ, None) and loc.organ not in absorbs:
+            # "no hydronephrosis or skeletal deposits": an observation of one organ only keeps it (and a side)
+            loc.organ, loc.sub = default_organ, None
         if default_organ and loc.organ not in (default_organ, None) and loc.sub is None:
             # "accessory spleens at the hilum": a part named without its organ is the finding's own organ's part
             part = next((r.value for r in lex.phrases.get(tuple(tokenize(loc.text)), ())
