@@ -215,6 +215,12 @@ def test_the_backend_feeds_the_preprocessed_volume_and_batches_equal_length_prom
         assert any(np.allclose(row.numpy(), e) for e in expected)
     one_by_one = [lamed.generate([r], GREEDY)[0] for r in requests]
     assert texts == one_by_one
+    # the projected volume features reach the language model: another volume, other next-token logits
+    ids = lamed.processor(lamed.family.prompt(requests[0]), return_tensors="pt")["input_ids"]
+    with torch.no_grad():
+        logits = [model(images=torch.from_numpy(lamed.family.preprocess(v))[None], input_ids=ids).logits[0, -1]
+                  for v in volumes[:2]]
+    assert not torch.allclose(logits[0], logits[1])
     assert lamed.model_id.endswith("+m3d-lamed-input/1")
     info = lamed.info()
     assert info["volume_family"] == "m3d_lamed" and info["chat_template_sha256"]
