@@ -119,7 +119,9 @@ def bleu_case_statistics(candidate: Sequence[str], references: Sequence[Sequence
     guess = [max(0, testlen - k) for k in range(BLEU_ORDER)]
     correct = [0] * BLEU_ORDER
     for gram, c in _ngrams(candidate, BLEU_ORDER).items():
-        correct[len(gram) - 1] += min(max_counts.get(gram, 0), c)
+        m = max_counts.get(gram)
+        if m:  # most candidate n-grams of a report are in no reference
+            correct[len(gram) - 1] += m if m < c else c
     return [testlen, reflen, *guess, *correct]
 
 

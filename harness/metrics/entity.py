@@ -139,12 +139,26 @@ def _text_entities(text: str) -> tuple[Entity, ...]:
 class LexiconSimilarity:
     name = "lexicon"
 
+    # concept pairs already compared (set per instance), for the lexicon they were compared with: a few hundred
+    # concepts meet millions of times on a large set
+    _pairs: dict[tuple[str, str], float] = {}
+    _pairs_lexicon: object = None
+
     def concept(self, a: str, b: str, anatomy: bool) -> float:
         if a == b:
             return 1.0
         if anatomy:
             return 0.0
         lex = lexicon()
+        if self._pairs_lexicon is not lex:
+            self._pairs, self._pairs_lexicon = {}, lex
+        value = self._pairs.get((a, b))
+        if value is None:
+            value = self._pairs[(a, b)] = self._lexical(lex, a, b)
+        return value
+
+    @staticmethod
+    def _lexical(lex, a: str, b: str) -> float:
         if lex.observations_compatible(a, b, Presence.PRESENT):
             return 1.0
         if lex.family(a) == lex.family(b):
@@ -253,7 +267,7 @@ def directional(a: Sequence[Entity], b: Sequence[Entity], sim: LexiconSimilarity
     for ea in a:
         best, best_type = 0.0, ea.type
         for eb in (b_anat if ea.type == "ANATOMY" else b_find):
-            if ea == eb:
+            if ea.concept == eb.concept and ea == eb:  # the concept first: a full comparison of most pairs is slow
                 best, best_type = 1.0, eb.type
                 break
             s = entity_similarity(ea, eb, sim)

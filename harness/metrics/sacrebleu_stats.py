@@ -23,10 +23,11 @@ MAX_ORDER = 4
 _SPACED = "".join(chr(c) for lo, hi in ((0x7B, 0x7E), (0x5B, 0x60), (0x20, 0x26), (0x28, 0x2B), (0x3A, 0x40))
                   for c in range(lo, hi + 1)) + "/"
 _SPACE_AROUND = str.maketrans({c: f" {c} " for c in _SPACED})
-# the other three, as sacrebleu writes them
-_PERIOD_COMMA_AFTER = (re.compile(r'([^0-9])([\.,])'), r'\1 \2 ')
-_PERIOD_COMMA_BEFORE = (re.compile(r'([\.,])([^0-9])'), r' \1 \2')
-_DIGIT_DASH = (re.compile(r'([0-9])(-)'), r'\1 \2 ')
+# the other three, as sacrebleu writes them; the replacements r'\1 \2 ', r' \1 \2' and r'\1 \2 ' as functions,
+# which Python 3.11 calls faster than it expands a template
+_PERIOD_COMMA_AFTER = (re.compile(r'([^0-9])([\.,])'), lambda m: f"{m[1]} {m[2]} ")
+_PERIOD_COMMA_BEFORE = (re.compile(r'([\.,])([^0-9])'), lambda m: f" {m[1]} {m[2]}")
+_DIGIT_DASH = (re.compile(r'([0-9])(-)'), lambda m: f"{m[1]} {m[2]} ")
 
 
 def tokens_13a(text: str) -> list[str]:
