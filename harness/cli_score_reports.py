@@ -36,6 +36,8 @@ def score_reports_command(
     resamples: int = typer.Option(1000, "--resamples", help="resamples of the paired test"),
     n_boot: int = typer.Option(1000, "--bootstrap", help="bootstrap resamples for the 95% CIs"),
     seed: int = typer.Option(0, "--seed"),
+    workers: Optional[int] = typer.Option(None, "--workers", help="processes scoring the reports (1: this one "
+                                          "only) [one per core, at most 2, from 4,000 reports on]"),
 ) -> None:
     """Score reports a model already wrote (R2Gen-style JSON, JSONL, CSV, text) with every text and clinical metric."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -49,7 +51,10 @@ def score_reports_command(
     req = ScoreRequest(predictions=predictions, references=references, out=out, modality=modality,
                        metrics=tuple(m.strip() for m in metrics.split(",") if m.strip()) if metrics else None,
                        allow_missing=allow_missing, compare=compare, test=test, resamples=resamples, n_boot=n_boot,
-                       seed=seed, read_options=ReadOptions(text_field=field or text_column, id_field=id_column))
+                       seed=seed, read_options=ReadOptions(text_field=field or text_column, id_field=id_column),
+                       workers=workers)
+    if workers is not None and workers < 1:
+        raise HarnessError(f"--workers must be at least 1, got {workers}")
     inputs = read_inputs(req)  # before the progress bar: a malformed input is one line and nothing else
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err_console, transient=False) as bar:

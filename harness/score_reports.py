@@ -154,6 +154,7 @@ class ScoreRequest:
     seed: int = 0
     read_options: ReadOptions = ReadOptions()
     read_options_compare: ReadOptions | None = None
+    workers: int | None = None  # processes scoring chunks of cases; None: ``default_workers``
 
 
 @dataclass(frozen=True)
@@ -218,6 +219,24 @@ def _same_kind(a: ReportFile, b: ReportFile) -> None:
                         f"is {keyed.format} with ids; give both as text files or both with ids")
 
 
+#: the most worker processes score-reports starts by itself (--workers sets any number)
+MAX_DEFAULT_WORKERS = 2
+
+
+def default_workers(n_cases: int) -> int:
+    """One process per core this process may use, up to ``MAX_DEFAULT_WORKERS``, once there are at least two
+    chunks of cases to share; one below that (starting processes costs more than it saves)."""
+    from harness.scoring import CHUNK_SIZE  # noqa: PLC0415
+
+    if n_cases < 2 * CHUNK_SIZE:
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_DEFAULT_WORKERS))
+
+
 def score_reports(req: ScoreRequest, progress: Callable[[str, int, int], None] | None = None,
                   inputs: Inputs | None = None) -> ScoreOutcome:
     """Read (unless ``inputs`` were read already by ``read_inputs``), score and write.
@@ -232,6 +251,7 @@ def score_reports(req: ScoreRequest, progress: Callable[[str, int, int], None] |
     model_id = inputs.predictions.path.name
     reports = as_cases(inputs.predictions.texts, inputs.references.texts, inputs.pairing.ids, model_id)
     t1 = time.perf_counter()
+    workers = req.workers if req.workers is not None else default_workers(len(reports.cases))
     out = req.out
     created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
@@ -241,7 +261,7 @@ def score_reports(req: ScoreRequest, progress: Callable[[str, int, int], None] |
             scores = score_streaming(task, reports.cases, reports.predictions, inputs.metric_names,
                                      lambda s: fh.write(json.dumps(s, sort_keys=True, default=_jsonable) + "\n"),
                                      n_boot=req.n_boot, seed=req.seed, progress=progress,
-                                     keep_rows=inputs.other is not None)
+                                     keep_rows=inputs.other is not None, workers=workers)
         del reports
         comparison = None
         if inputs.other is not None:
@@ -250,7 +270,7 @@ def score_reports(req: ScoreRequest, progress: Callable[[str, int, int], None] |
             other_reports = as_cases(inputs.other.texts, inputs.references.texts, inputs.pairing.ids,
                                      inputs.other.path.name)
             other = score_streaming(task, other_reports.cases, other_reports.predictions, inputs.metric_names,
-                                    lambda s: None, n_boot=0, seed=req.seed, keep_rows=True,
+                                    lambda s: None, n_boot=0, seed=req.seed, keep_rows=True, workers=workers,
                                     progress=(lambda m, d, n: progress(f"{m} ({inputs.other.path.name})", d, n))
                                     if progress else None)
             comparison = compare_systems(load_metrics(inputs.metric_names), scores, other, method=req.test,

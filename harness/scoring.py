@@ -123,24 +123,38 @@ def score(task: Task, cases: Sequence[Case], predictions: Mapping[str, Mapping[s
 CHUNK_SIZE = 2000
 
 
+# what a worker process of score_streaming scores: set in the parent before the workers fork
+_CHUNK_WORK: tuple[Sequence[ScoredItem], Sequence[Metric]] | None = None
+
+
+def _score_chunk(bounds: tuple[int, int]) -> dict[str, list[Mapping[str, Any]]]:
+    items, metrics = _CHUNK_WORK
+    chunk = items[bounds[0]:bounds[1]]
+    return {m.name: list(m.per_case(chunk)) for m in metrics}
+
+
 def score_streaming(task: Task, cases: Sequence[Case], predictions: Mapping[str, Mapping[str, Prediction]],
                     metric_names: Sequence[str], write_sample: Callable[[dict[str, Any]], None],
                     n_boot: int = 1000, seed: int = 0, progress: Callable[[str, int, int], None] | None = None,
-                    keep_rows: bool = False, chunk_size: int | None = None) -> Scores:
+                    keep_rows: bool = False, chunk_size: int | None = None, workers: int = 1) -> Scores:
     """``score`` for large sets, with the same numbers and samples: the cases are scored a chunk at a time, every
     metric on a chunk before the next chunk, and each case's sample is handed to ``write_sample`` (in case order)
     instead of being kept, so memory holds the metrics' per-case rows but not the samples. ``chunk_size``:
     ``CHUNK_SIZE`` when not given.
 
     A metric whose ``per_case`` scores each case on its own (``Metric.per_case_independent``) is called chunk by
-    chunk; any other (CIDEr-D's document frequencies come from every reference) on all cases at once, first.
-    ``progress(what, done, total)`` counts cases while scoring, then metrics while bootstrapping."""
+    chunk, by ``workers`` processes (forked) when more than one; any other (CIDEr-D's document frequencies come
+    from every reference) on all cases at once, first, in this process. The rows, and so every number, do not
+    depend on the chunks or the workers. ``progress(what, done, total)`` counts cases while scoring, then metrics
+    while bootstrapping."""
+    global _CHUNK_WORK
     items = _items(task, cases, predictions)
     metrics = load_metrics(metric_names)
     reasons = {}
     for metric in metrics:
         reasons[metric.name] = metric.unavailable(task, items)
     runnable = [m for m in metrics if not reasons[m.name]]
+    independent = [m for m in runnable if m.per_case_independent]
     rows: dict[str, list[Mapping[str, Any]]] = {}
     for metric in runnable:
         if not metric.per_case_independent:
@@ -150,22 +164,39 @@ def score_streaming(task: Task, cases: Sequence[Case], predictions: Mapping[str,
         else:
             rows[metric.name] = []
     chunk_size = max(1, chunk_size or CHUNK_SIZE)
-    for start in range(0, len(items), chunk_size):
+    bounds = [(start, min(start + chunk_size, len(items))) for start in range(0, len(items), chunk_size)]
+    pool = None
+    if workers > 1 and len(bounds) > 1 and independent:
+        import multiprocessing  # noqa: PLC0415
+
+        if "fork" in multiprocessing.get_all_start_methods():  # the workers inherit the cases and the metrics
+            _CHUNK_WORK = (items, independent)
+            pool = multiprocessing.get_context("fork").Pool(min(workers, len(bounds)))
+    try:
+        chunk_rows_iter = (pool.imap(_score_chunk, bounds) if pool is not None else
+                           ({m.name: list(m.per_case(items[a:b])) for m in independent} for a, b in bounds))
         if progress:
-            progress("reports", start, len(items))
-        chunk = items[start:start + chunk_size]
-        samples = [_sample(it) for it in chunk]
-        for metric in runnable:
-            kept = rows[metric.name]
-            if metric.per_case_independent:
-                chunk_rows = metric.per_case(chunk)
-                kept.extend(chunk_rows)
-            else:
-                chunk_rows = kept[start:start + len(chunk)]
-            for sample, row in zip(samples, chunk_rows):
-                sample["scores"].update(metric.sample_view(row))
-        for sample in samples:
-            write_sample(sample)
+            progress("reports", 0, len(items))
+        for (start, stop), chunk_rows in zip(bounds, chunk_rows_iter):
+            samples = [_sample(it) for it in items[start:stop]]
+            for metric in runnable:
+                kept = rows[metric.name]
+                if metric.per_case_independent:
+                    these = chunk_rows[metric.name]
+                    kept.extend(these)
+                else:
+                    these = kept[start:stop]
+                for sample, row in zip(samples, these):
+                    sample["scores"].update(metric.sample_view(row))
+            for sample in samples:
+                write_sample(sample)
+            if progress:
+                progress("reports", stop, len(items))
+    finally:
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+        _CHUNK_WORK = None
     values: list[MetricValue] = []
     for done, metric in enumerate(metrics):
         if reasons[metric.name]:

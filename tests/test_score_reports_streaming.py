@@ -45,11 +45,11 @@ def _in_memory(req: ScoreRequest) -> tuple[list[dict], list[str]]:
     return metrics, [json.dumps(s, sort_keys=True, default=_jsonable) + "\n" for s in scores.samples]
 
 
-@pytest.mark.parametrize("modality,chunk", [("cxr", 7), ("ct", 1000)])
-def test_streamed_outputs_equal_the_in_memory_ones(tmp_path, monkeypatch, modality, chunk):
+@pytest.mark.parametrize("modality,chunk,workers", [("cxr", 7, 1), ("ct", 1000, 1), ("cxr", 6, 2), ("ct", 10, 3)])
+def test_streamed_outputs_equal_the_in_memory_ones(tmp_path, monkeypatch, modality, chunk, workers):
     refs, pred, _ = _inputs(tmp_path)
     req = ScoreRequest(predictions=pred, references=refs, out=tmp_path / "out", modality=modality,
-                       metrics=METRICS, n_boot=200, seed=5)
+                       metrics=METRICS, n_boot=200, seed=5, workers=workers)
     metrics, samples = _in_memory(req)
     monkeypatch.setattr(scoring, "CHUNK_SIZE", chunk)
     score_reports(req)
@@ -59,12 +59,13 @@ def test_streamed_outputs_equal_the_in_memory_ones(tmp_path, monkeypatch, modali
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [RESULTS, SAMPLES]  # no staged file left
 
 
-def test_streamed_comparison_equals_the_in_memory_one(tmp_path):
+def test_streamed_comparison_equals_the_in_memory_one(tmp_path, monkeypatch):
+    monkeypatch.setattr(scoring, "CHUNK_SIZE", 10)
     from harness.metrics.compare import compare_systems
 
     refs, pred, other = _inputs(tmp_path)
     req = ScoreRequest(predictions=pred, references=refs, out=tmp_path / "out", compare=other, n_boot=50,
-                       resamples=100, metrics=("finding_f1", "bleu", "coco_rouge_l", "entity_score"))
+                       resamples=100, metrics=("finding_f1", "bleu", "coco_rouge_l", "entity_score"), workers=2)
     inputs = read_inputs(req)
     task = ReportsTask(inputs.modality)
     a = as_cases(inputs.predictions.texts, inputs.references.texts, inputs.pairing.ids, "a")
