@@ -109,6 +109,14 @@ def test_a_missed_negative_costs_less_than_a_missed_finding():
     assert text_finding_f1("No pneumothorax.", "Right pneumothorax.") == 0.0
 
 
+def test_an_organ_called_normal_covers_its_specific_negatives():
+    assert text_finding_f1("The lungs are clear.", "No focal consolidation.") == 1.0
+    assert text_finding_f1("The spleen is unremarkable.", "The spleen is normal in size.") == 1.0
+    # not across organs, and not for a finding that is present
+    assert text_finding_f1("The lungs are clear.", "No splenomegaly.") == 0.0
+    assert text_finding_f1("The lungs are clear.", "Right lower lobe consolidation.") == 0.0
+
+
 def test_reference_side_uses_truth_findings_when_the_case_has_them():
     truth = (Finding("mass", "spleen", presence=Presence.PRESENT, size_mm=30.0, count=1),)
     rows = FindingF1Metric().per_case([item("unrelated text", "There is a 3 cm mass in the spleen.", truth)])

@@ -677,11 +677,12 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
                 Location("lymph node", stations[0].value.name, side, p, p, s.text)]))
         locs = [l for l in locs if not l.station]
         targets.sort(key=lambda t: t.pos)
+    measured = _measured_organs(spans, [*locs, *header], targets, scope, lex)
     if not targets:
         orphan = None
         if any(s.value in TIP_WORDS for s in spans if s.cat == "WORD"):
             orphan = next((r.value for s in spans for r in s.readings("POS")), None)
-        return SentenceReading((), orphan, last_side)
+        return SentenceReading(tuple(measured), orphan, last_side)
     obs_targets = [t for t in targets if t.kind in ("OBS", "ENLARGE")]
     sides = [l for l in locs if l.organ is None and not l.blocked]
     side_positions = {q for l in sides for q in range(l.start, l.end + 1)}
@@ -913,7 +914,33 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
         if t.temporal == "resolved" and certainty is Certainty.PRESENT:
             certainty = Certainty.ABSENT  # "the effusion has resolved" (a resolved-change word outside a scope)
         out.extend(_findings_of_target(t, certainty, lex))
-    return SentenceReading(tuple(out), None, last_side)
+    return SentenceReading(tuple(out + measured), None, last_side)
+
+
+def _measured_organs(spans: list[Span], locs: list[Location], targets: list[_Target], scope: dict[int, str],
+                     lex: Lexicon) -> list[ParsedFinding]:
+    """An organ measured with no finding named ("Spleen 15 cm.", "The ascending aorta measures 4.6 cm.") states
+    its size: enlarged beyond the lexicon's upper normal value (with the size), not enlarged otherwise."""
+    out: list[ParsedFinding] = []
+    findings = [t.pos for t in targets if t.kind in ("OBS", "ENLARGE")]
+    for p, s in enumerate(spans):
+        if s.cat != "SIZE" or scope.get(p) == "neg" or any(abs(q - p) <= MAX_SIZE_REACH for q in findings):
+            continue
+        organs = [l for l in locs if l.organ in lex.upper_normal_mm and l.end < p and p - l.end <= 4]
+        if not organs:
+            continue
+        loc = organs[-1]
+        limit = lex.upper_normal_mm[loc.organ]
+        if isinstance(limit, dict):
+            words = set(tokenize(loc.text)) | {loc.sub or ""}
+            limit = next((v for k, v in limit.items() if k in words), limit["default"])
+        enlarged = s.value > limit
+        f = Finding(observation=lex.enlargement_of(loc.organ) or "enlargement", anatomy=loc.organ,
+                    sub_location=loc.sub, presence=Presence.PRESENT if enlarged else Presence.ABSENT,
+                    size_mm=s.value if enlarged else None,
+                    certainty=Certainty.PRESENT if enlarged else Certainty.ABSENT)
+        out.append(ParsedFinding(f, s.text, loc.text))
+    return out
 
 
 def _target_obs(t: _Target) -> str | None:

@@ -58,6 +58,8 @@ class Lexicon:
     observations: dict[str, dict[str, Any]]
     anatomy: dict[str, dict[str, Any]]
     enlargement: dict[str, str]
+    #: the largest normal size of a measured organ (mm; or {default, <word>: mm}): see lexicon.yaml
+    upper_normal_mm: dict[str, Any] = field(default_factory=dict)
     phrases: dict[tuple[str, ...], list[Reading]] = field(default_factory=dict)
     #: the phrases as a word trie (word -> subtree; the key None marks a phrase's end): the scan walks it once per
     #: position instead of looking up every span length
@@ -203,7 +205,8 @@ def lexicon() -> Lexicon:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     raw = yaml.load(resources.files("harness.findings").joinpath("lexicon.yaml").read_text(), Loader=loader)
     lex = Lexicon(observations=raw["observations"], anatomy=raw["anatomy"],
-                  enlargement=dict(raw["enlargement"]["by_anatomy"]), version=int(raw.get("version", 0)))
+                  enlargement=dict(raw["enlargement"]["by_anatomy"]), version=int(raw.get("version", 0)),
+                  upper_normal_mm=dict(raw["enlargement"].get("upper_normal_mm", {})))
     # Context first: a phrase that is also a content word keeps both readings and the extractor decides.
     ctx = raw["context"]
     for kind in _CTX_KINDS:
