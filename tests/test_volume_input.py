@@ -15,7 +15,7 @@ from baselines.zoo.cards import Prompt, load_cards
 from harness.errors import HarnessError
 from harness.models.base import fill_image_parts
 from harness.models.hf import TransformersBackend
-from harness.models.lamed import IMAGE_TOKEN, ORIENTATION, LamedFamily
+from harness.models.lamed import IMAGE_TOKEN, ORIENTATION, LamedFamily, decoder
 from harness.models.volume import resample
 from harness.registry import VOLUME_MODELS
 from harness.runner import prediction_key
@@ -215,6 +215,13 @@ def test_the_backend_feeds_the_preprocessed_volume_and_batches_equal_length_prom
         assert any(np.allclose(row.numpy(), e) for e in expected)
     one_by_one = [lamed.generate([r], GREEDY)[0] for r in requests]
     assert texts == one_by_one
+    # the same tokens as the model's own generate(images, inputs), M3D's calling convention
+    ids = lamed.processor(lamed.family.prompt(requests[0]), return_tensors="pt")["input_ids"]
+    images = torch.from_numpy(lamed.family.preprocess(volumes[0]))[None]
+    own = model.generate(images, ids, attention_mask=torch.ones_like(ids), max_new_tokens=GREEDY.max_new_tokens,
+                         do_sample=False)
+    assert lamed.processor.batch_decode(own, skip_special_tokens=True) == texts[:1]
+    assert not any(p.is_meta for p in decoder(model).parameters())
     # the projected volume features reach the language model: another volume, other next-token logits
     ids = lamed.processor(lamed.family.prompt(requests[0]), return_tensors="pt")["input_ids"]
     with torch.no_grad():

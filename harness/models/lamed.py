@@ -11,7 +11,8 @@ modeling code: ``AutoModelForCausalLM`` with ``trust_remote_code``, called as ``
   on (:data:`ORIENTATION`);
 - ``inputs``: the ids of ``"<im_patch>" * N + question``, tokenised with the model's tokenizer (which puts its
   BOS token first), N the projector's output count (256: 8 x 16 x 16 patches pooled 2 x 2 x 2). The model
-  writes its N projected volume features over the embeddings at positions 1..N, whatever the tokens there.
+  writes its N projected volume features over the embeddings at positions 1..N, whatever the tokens there,
+  and generates from those embeddings.
 
 Because the features go to fixed positions, prompts are never padded: a batch is split into groups of equal
 prompt length (a task's requests of one kind share their text, so they batch together). The request's text
@@ -19,15 +20,21 @@ parts are the question, joined in order across messages; the one ``{"type": "vol
 volume goes, which for M3D-LaMed is always before the text. Requests with images are refused: the model has
 no image input (the zoo card's ``volume`` layout turns a task's views into the volume).
 
-The released remote code was written for transformers 4.4x; the harness calls it exactly as M3D's README
-does, but it has only been run here on :mod:`baselines.lamed_replica`, a tiny offline replica of its
-architecture (``harness model make-tiny --family lamed``).
+The released remote code was written for transformers 4.4x, whose generation API (``past_key_values``,
+``prepare_inputs_for_generation``) has since changed. So the harness uses only its modules: it encodes the
+volume with the model's own ``encode_images`` (3D ViT + projector), splices the features into the embeddings
+exactly as its ``generate`` does, and decodes with the stock transformers class the model extends
+(``Phi3ForCausalLM``, ``LlamaForCausalLM``) sharing the model's language model and head. A test checks that
+this gives the same tokens as the model's own ``generate(images, inputs)`` on :mod:`baselines.lamed_replica`,
+a tiny offline replica of the architecture (``harness model make-tiny --family lamed``); the released weights
+themselves have not been run here.
 """
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
+import weakref
 from typing import Any, Mapping, Sequence
 
 from harness.errors import HarnessError
@@ -143,13 +150,45 @@ class LamedFamily(VolumeFamily):
             volumes = np.stack([self.preprocess(volume_of(requests[i], "M3D-LaMed")) for i in indices])
             images = torch.from_numpy(volumes).to(model.device, dtype=model.dtype)
             with torch.inference_mode():
-                out = model.generate(images=images, inputs=ids, attention_mask=torch.ones_like(ids),
-                                     **generation)
-            if out.shape[1] >= ids.shape[1] and torch.equal(out[:, :ids.shape[1]], ids):
-                out = out[:, ids.shape[1]:]  # a remote code that returns the prompt too
+                embeds = spliced_embeddings(model, ids, images)
+                out = decoder(model).generate(inputs_embeds=embeds, attention_mask=torch.ones_like(ids),
+                                              **generation)  # only the new tokens: no ids were given
             for i, text in zip(indices, processor.batch_decode(out, skip_special_tokens=True)):
                 texts[i] = text
         return texts
+
+
+def spliced_embeddings(model: Any, ids: Any, images: Any) -> Any:
+    """The prompt's token embeddings with the model's projected volume features written over positions 1..N,
+    as M3D-LaMed's ``prepare_inputs_for_multimodal`` does."""
+    import torch
+
+    embeds = model.get_model().embed_tokens(ids)
+    features = model.encode_images(images).to(embeds.dtype)
+    return torch.cat((embeds[:, :1], features, embeds[:, features.shape[1] + 1:]), dim=1)
+
+
+_DECODERS: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
+
+
+def decoder(model: Any) -> Any:
+    """The stock transformers causal LM that M3D-LaMed's remote class extends (``Phi3ForCausalLM``,
+    ``LlamaForCausalLM``), sharing the model's language model, head and generation config: today's generate
+    loop, independent of the remote code's overrides. Built on the meta device (no weights of its own) and kept
+    while the model lives."""
+    if model not in _DECODERS:
+        import torch
+
+        stock = next((c for c in type(model).__mro__ if c.__module__.startswith("transformers.models.")
+                      and c.__name__.endswith("ForCausalLM")), None)
+        if stock is None:
+            raise HarnessError(f"{type(model).__name__} extends no transformers *ForCausalLM class; the harness "
+                               "cannot decode it")
+        with torch.device("meta"):
+            lm = stock(model.config)
+        lm.model, lm.lm_head, lm.generation_config = model.get_model(), model.lm_head, model.generation_config
+        _DECODERS[model] = lm.eval()
+    return _DECODERS[model]
 
 
 def _projector_outputs(image_size: Sequence[int], patch_size: Sequence[int], pooling: str, size: int) -> int:
