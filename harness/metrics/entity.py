@@ -23,8 +23,10 @@ change four things, each for a reason this harness can test (``harness metrics c
 3. **Weights**: the published W depends on the type of the *match*: W[NON-ABNORMALITY, NON-ABNORMALITY] =
    0.0009 makes a correctly stated normal organ weightless, and W[ABNORMALITY, NON-ABNORMALITY] = 0.54 >
    W[ABNORMALITY, ABNORMALITY] = 0.43 gives a negation flip *more* weight in the denominator than a correct
-   match. Ours keeps the 5x5 form with constant rows (the weight is the source entity's importance): every
-   finding entity 1.0, anatomy 0.5, so the denominator does not move with the match.
+   match. Ours keeps the 5x5 form with constant rows (the weight is the source entity's importance): a stated
+   finding 1.0, a stated negative (NON- types) 0.5 as in finding F1, anatomy 0.5, so the denominator does not
+   move with the match. Two negatives of one organ where one calls the organ normal ("lungs clear", "no
+   consolidation") are the same statement.
 4. **Best match** is taken on the penalised similarity (s_i * p_i), so a report that says both "no liver mass"
    and "spleen mass" is matched entity by entity rather than to whichever string is closest.
 
@@ -53,7 +55,7 @@ from harness.task import ScoredItem
 
 TYPES = ("ANATOMY", "ABNORMALITY", "DISEASE", "NON-ABNORMALITY", "NON-DISEASE")
 #: our affinity matrix W[type of a_i][type of its match]: constant rows (see the module docstring, point 3)
-AFFINITY = {t: {u: (0.5 if t == "ANATOMY" else 1.0) for u in TYPES} for t in TYPES}
+AFFINITY = {t: {u: (0.5 if t == "ANATOMY" or t.startswith("NON-") else 1.0) for u in TYPES} for t in TYPES}
 #: the published "long" matrix (affinity_matrix/long_weight.json), kept for reference and for tests
 PUBLISHED_AFFINITY = {
     "ABNORMALITY": {"ABNORMALITY": 0.4276, "ANATOMY": 0.6241, "DISEASE": 0.0034, "NON-ABNORMALITY": 0.5431,
@@ -232,6 +234,9 @@ def entity_similarity(a: Entity, b: Entity, sim: LexiconSimilarity) -> float:
     if a_anat != b_anat:
         return 0.0
     s = sim.concept(a.concept, b.concept, a_anat)
+    if not a_anat and a.polarity == b.polarity == "neg" and a.organ == b.organ and a.organ != UNSPECIFIED \
+            and lexicon().normal_finding(a.organ) in (a.concept, b.concept):
+        s = 1.0  # an organ called normal states each absent finding of that organ (as in finding F1)
     if s == 0.0:
         return 0.0
     if not a_anat:
@@ -350,8 +355,8 @@ class EntityScoreMetric(Metric):
                 f"harness.findings typed ANATOMY/ABNORMALITY/DISEASE/NON-ABNORMALITY/NON-DISEASE, finding "
                 f"entities carry organ, side, sub-location, size, count, severity, temporal change, tip position; similarity={self.similarity.name}; "
                 f"polarity penalty {PENALTY_NEGATION} (published {PUBLISHED_PENALTY}), uncertain vs definite "
-                f"{PENALTY_UNCERTAIN}; weights: finding entities 1.0, anatomy 0.5 (published learned matrix not "
-                f"used); factors organ {FACTOR_ORGAN}, side {FACTOR_SIDE}, sub-location {FACTOR_SUB} ("
+                f"{PENALTY_UNCERTAIN}; weights: finding entities 1.0, absent (NON-) ones 0.5, anatomy 0.5 (published "
+                f"learned matrix not used); an organ called normal = any absent finding of that organ; factors organ {FACTOR_ORGAN}, side {FACTOR_SIDE}, sub-location {FACTOR_SUB} ("
                 f"{FACTOR_SUB_PARTIAL} when one contains the other), size {FACTOR_SIZE}, count {FACTOR_COUNT}, "
                 f"severity more than one grade apart {FACTOR_SEVERITY}, temporal change {FACTOR_TEMPORAL}, device "
                 f"tip position {FACTOR_POSITION}; certainty classes present/probable, possible, absent/"
