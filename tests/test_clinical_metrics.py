@@ -117,6 +117,14 @@ def test_an_organ_called_normal_covers_its_specific_negatives():
     assert text_finding_f1("The lungs are clear.", "Right lower lobe consolidation.") == 0.0
 
 
+def test_a_general_negative_covers_each_specific_one():
+    specific = "No hilar or mediastinal lymphadenopathy."
+    assert text_finding_f1(specific, "No lymphadenopathy.") == 1.0
+    assert text_finding_f1("No lymphadenopathy.", specific) == 1.0
+    # a negative does not cover a finding that is there
+    assert text_finding_f1("Enlarged hilar lymph nodes.", "No lymphadenopathy.") == 0.0
+
+
 def test_reference_side_uses_truth_findings_when_the_case_has_them():
     truth = (Finding("mass", "spleen", presence=Presence.PRESENT, size_mm=30.0, count=1),)
     rows = FindingF1Metric().per_case([item("unrelated text", "There is a 3 cm mass in the spleen.", truth)])

@@ -185,6 +185,19 @@ def unit_weight(u: Unit) -> float:
     return (ABSENT_FINDING_WEIGHT if u.presence is Presence.ABSENT else 1.0) * u.share
 
 
+def _cover_negatives(units: Sequence[Unit], other: Sequence[Unit], got: dict[int, float], reference: bool) -> None:
+    """A negative stated without a sub-location covers every negative of its kind within it: "no
+    lymphadenopathy" states "no mediastinal or hilar lymphadenopathy" (both, although matching pairs it with one)."""
+    general = [v for v in other if v.presence is Presence.ABSENT and v.sub_location is None]
+    if not general:
+        return
+    for i, u in enumerate(units):
+        if u.presence is Presence.ABSENT and u.sub_location is not None and got.get(i, 0.0) < 1.0:
+            cover = max((unit_credit(u, v) if reference else unit_credit(v, u)) for v in general)
+            if cover > got.get(i, 0.0):
+                got[i] = cover
+
+
 def compare_findings(ref: Iterable[Finding], cand: Iterable[Finding]) -> dict[str, Any]:
     """TP/FP/FN overall and per observation class between two sets of findings (each finding weighted by
     ``unit_weight``)."""
@@ -192,6 +205,8 @@ def compare_findings(ref: Iterable[Finding], cand: Iterable[Finding]) -> dict[st
     pairs = max_matching(r_units, c_units)
     got_r = {i: w for i, _, w in pairs}
     got_c = {j: w for _, j, w in pairs}
+    _cover_negatives(r_units, c_units, got_r, reference=True)
+    _cover_negatives(c_units, r_units, got_c, reference=False)
     # a partial match (credit w) is w of a true positive and 1 - w of a miss on each side
     classes: dict[str, list[float]] = {}
     tp = fp = fn = 0.0
@@ -243,7 +258,7 @@ class FindingF1Metric(Metric):
         "certainty and hypothetical statements); reference = case truth findings when present, else extracted from "
         "the reference report. Credit of a candidate/reference pair: 0 unless observation class (absent focal "
         "lesions of any kind = 'no focal lesion'; a family's generic, e.g. 'lesion' or 'support device', = any "
-        "member; an organ called normal = any absent finding of that organ), organ and certainty class (present incl. probable / possible / absent incl. improbable) agree, "
+        "member; an organ called normal = any absent finding of that organ; a negative with no sub-location covers every negative of its kind within it), organ and certainty class (present incl. probable / possible / absent incl. improbable) agree, "
         f"size within max({SIZE_TOLERANCE_MM:g} mm, {SIZE_TOLERANCE_REL:.0%} of the larger), severity within one grade (minimal<mild<moderate<severe<massive), "
         "and count, temporal change and device tip position are equal where both state one; then 1.0, times 0.5 "
         "when a paired organ's side is stated on one side only, times 0.5 when a sub-location is stated on one side "
