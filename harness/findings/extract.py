@@ -895,6 +895,8 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
                     out.append(ParsedFinding(f, t.span.text, loc.text))
             continue
         if t.kind in ("NORMAL", "NORMAL_SIZE"):
+            if context == "neg" and _after_list_break(spans, t):
+                context = None  # "liver without focal lesion, adrenals normal": a new subject, not a negated one
             if context not in (None, "probable"):
                 continue
             for loc in t.locations:
@@ -915,6 +917,16 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
             certainty = Certainty.ABSENT  # "the effusion has resolved" (a resolved-change word outside a scope)
         out.extend(_findings_of_target(t, certainty, lex))
     return SentenceReading(tuple(out + measured), None, last_side)
+
+
+def _after_list_break(spans: list[Span], t: _Target) -> bool:
+    """A normal statement with its own subject after a comma that follows a negation ("without focal lesion,
+    adrenals normal"), i.e. the negation's list has ended."""
+    trig = max((q for q in range(t.pos) if spans[q].cat == "CTX:negation_forward"), default=None)
+    if trig is None:
+        return False
+    commas = [q for q in range(trig + 1, t.pos) if spans[q].text == ","]
+    return bool(commas) and any(l.start > commas[-1] for l in t.locations)
 
 
 def _measured_organs(spans: list[Span], locs: list[Location], targets: list[_Target], scope: dict[int, str],
