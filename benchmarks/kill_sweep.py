@@ -3,15 +3,17 @@ cases with no duplicate prediction and no lost finished answer, and `harness sco
 succeed on the run directory.
 
 Each cycle starts an empty run directory and runs `harness run` in a subprocess, with a model that answers as the
-oracle after a short pause and gives some answers 90 kB of padding, written through a file that reaches the disk
-8 KiB at a time (as tests/test_resume.py does for the torn-line test), so that kills land mid-record too. The
-process is killed with SIGKILL at a random time, or as soon as the log ends in a partly written large answer, then
-started again; after ``--kills`` kills (or once a run finishes before its kill), a last run goes to the end.
-Checked after each cycle: every line of ``predictions.jsonl`` is a record, no key twice, every answer that was
-complete at some kill is still there with the same text, the last run generated only what was missing,
-``results.json`` has every case, and `harness score` and `harness submit` (full test split only) exit 0.
+oracle after a short pause and gives one answer in seven 90 kB of padding, written through a file that reaches the
+disk 8 KiB at a time (as tests/test_resume.py does for the torn-line test), so that kills land mid-record too. The
+process gets SIGKILL at a random point (seconds after its start: start-up, data, cached requests; after a random
+number of new answers; mid-way through a large answer's write; or seconds after the last answer: scoring and
+writing results), and is started again; after ``--kills`` kills (or once a resumed run finishes before its kill),
+a last run goes to the end. Checked after each cycle: every line of ``predictions.jsonl`` is a record, no key
+twice, every answer that was complete at some kill is still there with the same text, the last run generated
+exactly what was missing, ``results.json`` has every case, and `harness score` and `harness submit` (full test
+split only) exit 0. The data set and label-map cache are built first, outside the kills.
 
-    python benchmarks/kill_sweep.py [--cycles 3] [--kills 8] [--limit N] [--seed 0]
+    python benchmarks/kill_sweep.py [--cycles 4] [--kills 8] [--limit N] [--seed 0]
 """
 
 from __future__ import annotations
@@ -97,7 +99,8 @@ def complete_records(log: Path) -> tuple[dict[str, str], list[str], int]:
 class Tally:
     cycles: int = 0
     kills: int = 0
-    kills_by_phase: Counter = field(default_factory=Counter)
+    kills_by_kind: Counter = field(default_factory=Counter)  # the point aimed at
+    kills_by_phase: Counter = field(default_factory=Counter)  # where it landed, read from the log
     finished_before_kill: int = 0
     cases: list[int] = field(default_factory=list)
     duplicates: int = 0
@@ -109,9 +112,11 @@ class Tally:
     problems: list[str] = field(default_factory=list)
 
     def line(self) -> str:
+        kinds = ", ".join(f"{k}: {v}" for k, v in sorted(self.kills_by_kind.items()))
         phases = ", ".join(f"{k}: {v}" for k, v in sorted(self.kills_by_phase.items()))
         submit = f"{self.submit_ok}/{self.submit_tried}" if self.submit_tried else "not tried (--limit)"
-        return (f"cycles={self.cycles} kills={self.kills} ({phases}); runs that finished before their kill: "
+        return (f"cycles={self.cycles} kills={self.kills} (aimed at {kinds}; landed {phases}); runs that "
+                f"finished before their kill: "
                 f"{self.finished_before_kill}; cases per finished run: {sorted(set(self.cases))}; duplicates="
                 f"{self.duplicates}; lost finished answers={self.lost}; wrong generated counts="
                 f"{self.regenerated_wrongly}; harness score ok {self.score_ok}/{self.cycles}; harness submit ok "
@@ -123,61 +128,102 @@ def _start(run_dir: Path, args: list[str], env: dict[str, str]) -> subprocess.Po
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-def _kill_at(proc: subprocess.Popen, log: Path, rng: random.Random, max_delay: float,
-             when: float | str | None = None) -> str | None:
-    """Kill ``proc`` ``when`` seconds after its start, or mid-way through a large answer's write (``"write"``),
-    or at a random one of the two (None); returns which, or None if the process finished first."""
-    if when is None:
-        when = "write" if rng.random() < 0.4 else rng.uniform(0.2, max_delay)
-    mid_write = when == "write"
-    delay = 0.0 if mid_write else float(when)
+class LogWatch:
+    """Complete lines and the torn tail of a growing log, reading only what was added since the last look."""
+
+    def __init__(self, log: Path):
+        self.log, self.offset, self.lines, self.tail = log, 0, 0, 0
+
+    def poll(self) -> tuple[int, int]:
+        size = self.log.stat().st_size if self.log.exists() else 0
+        if size < self.offset + self.tail:  # a resumed run cut a torn tail off: count again
+            self.offset, self.lines, self.tail = 0, 0, 0
+        if size > self.offset:
+            with open(self.log, "rb") as fh:
+                fh.seek(self.offset)
+                new = fh.read(size - self.offset)
+            cut = new.rfind(b"\n")
+            if cut >= 0:
+                self.lines += new.count(b"\n")
+                self.offset += cut + 1
+            self.tail = size - self.offset
+        return self.lines, self.tail
+
+
+def choose_kill(rng: random.Random, remaining: int | None) -> tuple[str, float]:
+    """A kill point: ("time", s after the start), ("answers", new complete answers), ("write", 0: mid-way through a
+    large answer), or ("scoring", s after the last answer: scoring and writing results)."""
+    kind = rng.choices(["time", "answers", "write", "scoring"], weights=[2, 4, 3, 1])[0]
+    if kind == "time":
+        return kind, rng.uniform(0.05, 3.0)
+    if kind == "answers":
+        return kind, float(rng.randint(1, max(1, remaining or 100)))
+    if kind == "scoring":  # scoring 100 cases takes one to two seconds
+        return kind, rng.uniform(0.0, 1.0)
+    return kind, 0.0
+
+
+def _kill_at(proc: subprocess.Popen, log: Path, point: tuple[str, float], total: int | None,
+             patience: float = 30.0) -> str | None:
+    """Kill ``proc`` with SIGKILL at ``point`` (see ``choose_kill``); returns its kind, None if ``proc`` finished
+    first. A point that does not come within ``patience`` seconds (no large answer left) kills then."""
+    kind, value = point
+    watch = LogWatch(log)
+    had, _ = watch.poll()
     start = time.monotonic()
+    answered_all_at = None
     while proc.poll() is None:
         elapsed = time.monotonic() - start
-        if mid_write:
-            size = log.stat().st_size if log.exists() else 0
-            if size:
-                with open(log, "rb") as fh:
-                    fh.seek(max(0, size - (1 << 17)))
-                    tail = fh.read()
-                if len(tail) - tail.rfind(b"\n") - 1 > 16_384:  # a large answer a sixth to a half written
-                    break
-            if elapsed > 4 * max_delay:  # no large write came: kill now
-                break
-        elif elapsed >= delay:
+        lines, tail = watch.poll()
+        if elapsed > patience:
             break
-        time.sleep(0.003)
+        if kind == "time" and elapsed >= value:
+            break
+        if kind == "answers" and lines - had >= value:
+            break
+        if kind == "write" and tail > 16_384:  # a large answer a sixth to a half written
+            break
+        if kind == "scoring":
+            if total is None or lines < total:
+                answered_all_at = None
+            elif answered_all_at is None:
+                answered_all_at = time.monotonic()
+            elif time.monotonic() - answered_all_at >= value:
+                break
+        time.sleep(0.002)
     if proc.poll() is not None:
         return None
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     proc.stderr.close()
-    return "large write" if mid_write else "random time"
+    return kind
 
 
-def _phase(log: Path, total: int | None) -> str:
-    """Where the kill landed, read from the log it left."""
+def _phase(log: Path, total: int | None, had: int) -> str:
+    """Where the kill landed, read from the log it left (``had``: complete answers before this start)."""
     records, _, tail = complete_records(log)
     if tail:
         return f"mid-record ({tail} bytes written)" if tail < 1000 else "mid-record (large answer)"
-    if not records:
-        return "before the first answer"
     if total is not None and len(records) >= total:
         return "after the last answer (scoring, results)"
+    if len(records) == had:
+        return "before this start's first answer (start-up, data, cached requests)"
     return "between answers"
 
 
 def cycle(root: Path, rng: random.Random, kills: int, limit: int | None, env: dict[str, str], tally: Tally,
-          max_delay: float, total: int | None, plan: list[float | str] | None = None) -> int | None:
-    """One run killed up to ``kills`` times (at the times or events of ``plan``, else at random ones), then
-    finished; returns the run's request count."""
+          total: int | None, plan: list[tuple[str, float]] | None = None) -> int | None:
+    """One run killed up to ``kills`` times (at the points of ``plan``, else at random ones), then finished;
+    returns the run's request count."""
     run_dir = root / f"cycle{tally.cycles}"
     log = run_dir / "predictions.jsonl"
     args = ["--bootstrap", "100"] + (["--limit", str(limit)] if limit else [])
     finished: dict[str, str] = {}  # every answer that was complete at some kill
     for k in range(kills):
+        had = len(complete_records(log)[0])
+        point = plan[k] if plan else choose_kill(rng, total - had if total is not None else None)
         proc = _start(run_dir, args, env)
-        how = _kill_at(proc, log, rng, max_delay, plan[k] if plan else None)
+        how = _kill_at(proc, log, point, total)
         if how is None:
             err = proc.stderr.read().decode(errors="replace")
             if proc.returncode != 0:
@@ -185,7 +231,8 @@ def cycle(root: Path, rng: random.Random, kills: int, limit: int | None, env: di
             tally.finished_before_kill += 1
             break
         tally.kills += 1
-        phase = _phase(log, total)
+        tally.kills_by_kind[how] += 1
+        phase = _phase(log, total, had)
         tally.kills_by_phase[phase if phase.startswith("mid-record (large") else phase.split(" (")[0]] += 1
         try:
             records, _, _ = complete_records(log)
@@ -232,45 +279,48 @@ def cycle(root: Path, rng: random.Random, kills: int, limit: int | None, env: di
     return total
 
 
-def sweep(cycles: int, kills: int, limit: int | None = None, seed: int = 0, max_delay: float = 8.0,
-          cache: Path | None = None, log=print, plan: list[float | str] | None = None) -> Tally:
+def sweep(cycles: int, kills: int, limit: int | None = None, seed: int = 0, cache: Path | None = None, log=print,
+          plan: list[tuple[str, float]] | None = None, total: int | None = None) -> Tally:
+    """``cycles`` runs, each killed up to ``kills`` times; ``total``: the run's request count, if known (the
+    "scoring" kill point waits for it)."""
     rng = random.Random(seed)
     tally = Tally()
-    total: int | None = None
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "EMRL_HARNESS_CACHE": str(cache or Path(tmp) / "cache"), "PYTHONUNBUFFERED": "1"}
         for _ in range(cycles):
             t0 = time.monotonic()
-            total = cycle(Path(tmp), rng, kills, limit, env, tally, max_delay, total, plan)
+            total = cycle(Path(tmp), rng, kills, limit, env, tally, total, plan)
             log(f"cycle {tally.cycles}: {time.monotonic() - t0:.0f} s; so far: {tally.line()}")
     return tally
 
 
-def prepare(cache: Path, limit: int | None = None) -> None:
+def prepare(cache: Path, limit: int | None = None) -> int:
     """Build the test set and the label-map cache the evidence requests read (one oracle run in this process), so
-    that the killed runs spend their time on the run, not on building phantoms or importing MONAI."""
+    that the killed runs spend their time on the run, not on building phantoms or importing MONAI. Returns the
+    run's request count."""
     os.environ["EMRL_HARNESS_CACHE"] = str(cache)
     from harness.evaluate import RunSpec, evaluate
 
     with tempfile.TemporaryDirectory() as tmp:
-        evaluate(RunSpec(model="baseline:oracle", task="ct_tumor", limit=limit, n_boot=0), Path(tmp) / "warm-up")
+        result = evaluate(RunSpec(model="baseline:oracle", task="ct_tumor", limit=limit, n_boot=0),
+                          Path(tmp) / "warm-up")
+    return int(result.results["requests"]["requests"])
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cycles", type=int, default=3)
+    ap.add_argument("--cycles", type=int, default=4)
     ap.add_argument("--kills", type=int, default=8, help="kills per cycle at most (a resumed run may finish first)")
     ap.add_argument("--limit", type=int, default=None, help="fewer cases (harness submit then is not tried)")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--max-delay", type=float, default=8.0, help="latest random kill time, seconds after a start")
     ap.add_argument("--cache", type=Path, default=None, help="EMRL_HARNESS_CACHE to use [a fresh one]")
     ns = ap.parse_args()
     if ns.cache is None:  # the data set is built before the sweep: the kills are for the run, not the phantoms
         ns.cache = Path(tempfile.mkdtemp(prefix="kill-sweep-cache-"))
     t0 = time.monotonic()
-    prepare(ns.cache, ns.limit)
+    total = prepare(ns.cache, ns.limit)
     print(f"test set and label cache ready in {time.monotonic() - t0:.0f} s ({ns.cache})")
-    tally = sweep(ns.cycles, ns.kills, ns.limit, ns.seed, ns.max_delay, ns.cache)
+    tally = sweep(ns.cycles, ns.kills, ns.limit, ns.seed, ns.cache, total=total)
     print("kill sweep:", tally.line())
     for p in tally.problems:
         print("  problem:", p)

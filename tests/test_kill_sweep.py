@@ -18,11 +18,10 @@ import kill_sweep  # noqa: E402
 
 @pytest.mark.slow
 def test_kills_mid_write_and_between_answers_then_a_rerun_lose_and_duplicate_nothing(ct_test_set, harness_cache):
-    kill_sweep.prepare(harness_cache, limit=12)  # label maps cached: the killed runs do not import MONAI
-    # fixed points: a kill in a 90 kB answer's write, one 1.5 s after a start (wherever the run is by then), one in
-    # the next large write; then the rerun to the end
-    tally = kill_sweep.sweep(cycles=1, kills=3, limit=12, seed=14, max_delay=3.0, cache=harness_cache,
-                             log=lambda *_: None, plan=["write", 1.5, "write"])
+    total = kill_sweep.prepare(harness_cache, limit=12)  # label maps cached: the killed runs do not import MONAI
+    # fixed points: mid-way through a 90 kB answer's write, after 5 more answers, and in the next large write
+    tally = kill_sweep.sweep(cycles=1, kills=3, limit=12, seed=14, cache=harness_cache, log=lambda *_: None,
+                             plan=[("write", 0), ("answers", 5), ("write", 0)], total=total)
     assert tally.problems == []
     assert tally.kills_by_phase["mid-record (large answer)"] >= 1 and tally.kills >= 2, tally.line()
     assert tally.cases == [12] and tally.duplicates == 0 and tally.lost == 0 and tally.regenerated_wrongly == 0
