@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from harness.errors import HarnessError
 
@@ -101,25 +101,62 @@ FAMILIES = {
 }
 
 
-def build_tiny_vlm(out_dir: str | Path, family: str = "qwen2_5_vl", seed: int = 0) -> Path:
-    """Write a tiny random-weight checkpoint of ``family`` to ``out_dir`` and return the directory.
+@dataclass(frozen=True)
+class Size:
+    """How big the model is and how it cuts images into tokens; ``tiny`` is the test checkpoint, ``mini`` the
+    smallest one that can learn to read ct_tumor's 64-128 px slices on a CPU (the mini-experiment's model)."""
 
-    ``seed`` picks the weights; the tokenizer and processor do not depend on it.
+    text: dict[str, Any]  # text-model config entries (hidden size, layers, heads...)
+    vision: dict[str, Any] | None = None  # replaces the family's vision entries; None keeps them
+    patch_size: int | None = None  # None: the family's
+    max_tokens_per_image: int = 16  # merged image tokens: the processor's longest_edge is this many merged patches
+    rope_section: tuple[int, ...] = (2, 3, 3)  # mrope_section: sums to head_dim / 2
+    vocab_size: int = VOCAB_SIZE
+    task_corpus: bool = False  # also learn BPE merges from ct_tumor's prompts and generated reports
+
+
+SIZES = {
+    "tiny": Size(text=dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+                           num_key_value_heads=2)),
+    # 1.5M parameters. 16 px patches and 2x2 merging: a 128 px slice (ct_tumor's default, 3 mm a pixel) is 8x8
+    # patches and 4x4 = 16 image tokens; a 64 px slice is 4x4 patches and 2x2 tokens. Larger images are capped
+    # at 128x128 px (max_tokens_per_image), so a 256 px verification view costs the same as a slice. Full
+    # attention in both vision blocks (window = the whole image).
+    "mini": Size(text=dict(hidden_size=128, intermediate_size=384, num_hidden_layers=4, num_attention_heads=4,
+                           num_key_value_heads=4),
+                 vision={"depth": 2, "hidden_size": 96, "intermediate_size": 192, "num_heads": 4,
+                         "out_hidden_size": 128, "fullatt_block_indexes": [0, 1], "window_size": 128},
+                 patch_size=16, max_tokens_per_image=16, rope_section=(4, 6, 6), vocab_size=2048,
+                 task_corpus=True),
+}
+
+
+def build_tiny_vlm(out_dir: str | Path, family: str = "qwen2_5_vl", seed: int = 0, size: str = "tiny") -> Path:
+    """Write a small random-weight checkpoint of ``family`` to ``out_dir`` and return the directory.
+
+    ``seed`` picks the weights; the tokenizer and processor do not depend on it. ``size`` is a key of
+    ``SIZES`` (``mini``: Qwen2.5-VL only).
     """
     if family not in FAMILIES:
         raise HarnessError(f"unknown tiny VLM family '{family}'; known: {', '.join(FAMILIES)}")
+    if size not in SIZES:
+        raise HarnessError(f"unknown model size '{size}'; known: {', '.join(SIZES)}")
+    if size != "tiny" and family != "qwen2_5_vl":
+        raise HarnessError(f"size '{size}' is defined for qwen2_5_vl only, not '{family}'")
     transformers = import_transformers()
     out = Path(out_dir)
-    tokenizer = build_tokenizer()
-    processor = _build_processor(transformers, family, tokenizer)
-    model = _build_model(transformers, family, tokenizer, seed)
+    spec = SIZES[size]
+    tokenizer = build_tokenizer(spec.vocab_size, task_corpus() if spec.task_corpus else ())
+    processor = _build_processor(transformers, family, tokenizer, spec)
+    model = _build_model(transformers, family, tokenizer, seed, SIZES[size])
     model.save_pretrained(out)
     processor.save_pretrained(out)
     return out
 
 
-def build_tokenizer() -> Any:
-    """A byte-level BPE trained on ``CORPUS``; pads on the left, as batched generation and GRPO need."""
+def build_tokenizer(vocab_size: int = VOCAB_SIZE, extra: Sequence[str] = ()) -> Any:
+    """A byte-level BPE trained on ``CORPUS`` (and ``extra``); pads on the left, as batched generation and GRPO
+    need."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
@@ -127,13 +164,60 @@ def build_tokenizer() -> Any:
     bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     bpe.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
-        vocab_size=VOCAB_SIZE,
+        vocab_size=vocab_size,
         special_tokens=list(SPECIAL_TOKENS),
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),  # all 256 bytes: nothing is out of vocabulary
         show_progress=False,
     )
-    bpe.train_from_iterator(list(CORPUS) * CORPUS_REPEATS, trainer)
+    bpe.train_from_iterator(list(CORPUS) * CORPUS_REPEATS + list(extra), trainer)
     return PreTrainedTokenizerFast(tokenizer_object=bpe, eos_token=EOS, pad_token=PAD, padding_side="left")
+
+
+def task_corpus(n_reports: int = 400, seed: int = 0) -> list[str]:
+    """ct_tumor's prompts and oracle-style answers, for the ``mini`` tokenizer: the report prompt at every slice
+    count, the verification and probe instructions, and ``n_reports`` reports written by the task's own report
+    writer about random findings at the phantom's tumor sites (no volume is built). Short token sequences for
+    what the model reads and writes make every training step cheaper. Deterministic in ``seed``."""
+    import numpy as np
+
+    from harness.phantoms.ct import NORMAL_ORGANS, anatomy
+    from harness.reports import write_report
+    from harness.schema import Finding, Presence
+    from tasks.ct_tumor import evidence
+    from tasks.ct_tumor.prompts import report_prompt
+
+    anat = anatomy()
+    sites = anat["tumor_sites"]
+    names = sorted(sites)
+    rng = np.random.default_rng(seed)
+    texts = [report_prompt(n, r) for n in (4, 8, 12, 16, 24, 32) for r in (False, True)] * 20
+    texts += [evidence.VERIFY_INSTRUCTION.format(k=k) for k in range(1, 33)]
+    for _ in range(n_reports):
+        lesions = []
+        for site in rng.choice(names, size=int(rng.integers(0, 4)), replace=False):
+            organ = anat["organs"][site]
+            parts = list(organ.get("segments", {})) or [p[0] for p in (organ.get("split") or {}).get("parts", [])]
+            kind = sites[site]["kinds"][int(rng.integers(len(sites[site]["kinds"])))]
+            size = float(rng.integers(15, 50))
+            obs = {"nodule": "mass" if size >= 30 else "nodule", "cyst": "cyst"}.get(kind, "mass")
+            attrs = set() if kind == "nodule" else {"hypodense" if kind == "cyst" or rng.random() < 0.7
+                                                      else "hyperdense"}
+            lesions.append(Finding(observation=obs, anatomy=organ["anatomy"], laterality=organ.get("laterality"),
+                                   sub_location=parts[int(rng.integers(len(parts)))] if parts else None,
+                                   presence=Presence.PRESENT, size_mm=size, count=1, attributes=frozenset(attrs)))
+        involved = {(f.anatomy, f.laterality) for f in lesions}
+        normals = [Finding(observation="lesion", anatomy=a, laterality=side, presence=Presence.ABSENT)
+                   for a, side in NORMAL_ORGANS if (a, side) not in involved]
+        key = f"{int(rng.integers(1, 33))}" if lesions else "none"
+        texts.append(f"<report>{write_report(lesions + normals, rng)}</report><key_slice>{key}</key_slice>")
+        texts.append("".join(f"<{p}>{evidence.plane_text(lesions[:1] if p != 'axial' else lesions[:2], rng)}</{p}>"
+                             for p in evidence.PLANES))
+    texts += ["Question: is there a mass in the liver? Answer yes or no. Yes. No.",
+              "Clinical history: known mass in the pancreas, for follow-up.",
+              "A colleague wrote this draft report: <draft></draft> Check every statement against the images, remove "
+              "or correct any that the images do not support, and return the corrected report as <report>...</report>."
+              ] * 20
+    return texts
 
 
 def chat_template(family: str) -> str:
@@ -146,16 +230,18 @@ def chat_template(family: str) -> str:
     return (Path(trl.__file__).parent / "chat_templates" / FAMILIES[family].template).read_text()
 
 
-def _build_processor(transformers: Any, family: str, tokenizer: Any) -> Any:
-    """Image and video processors sized for the tiny model: at most 4x4 merged patches per image.
+def _build_processor(transformers: Any, family: str, tokenizer: Any, size: Size = SIZES["tiny"]) -> Any:
+    """Image and video processors sized for the model: at most ``size.max_tokens_per_image`` merged patches per
+    image (16 = 4x4 for ``tiny``).
 
     The patch size must equal the vision tower's or the image token count will not match the features.
     """
     spec = FAMILIES[family]
-    factor = spec.patch_size * 2  # patch_size * merge_size: the side of one merged image token
+    patch = size.patch_size or spec.patch_size
+    factor = patch * 2  # patch_size * merge_size: the side of one merged image token
     common = dict(
-        patch_size=spec.patch_size, temporal_patch_size=2, merge_size=2,
-        size={"shortest_edge": factor * factor, "longest_edge": factor * factor * 16},
+        patch_size=patch, temporal_patch_size=2, merge_size=2,
+        size={"shortest_edge": factor * factor, "longest_edge": factor * factor * size.max_tokens_per_image},
         image_mean=[0.5, 0.5, 0.5], image_std=[0.5, 0.5, 0.5],
     )
     image_processor = transformers.Qwen2VLImageProcessor(**common)
@@ -165,7 +251,7 @@ def _build_processor(transformers: Any, family: str, tokenizer: Any) -> Any:
                          chat_template=chat_template(family))
 
 
-def _build_model(transformers: Any, family: str, tokenizer: Any, seed: int) -> Any:
+def _build_model(transformers: Any, family: str, tokenizer: Any, seed: int, size: Size = SIZES["tiny"]) -> Any:
     """Random weights from ``seed``, without touching the caller's global RNG state.
 
     Special-token ids go inside ``text_config``: the language model reads bos/eos/pad from there, not from
@@ -175,12 +261,15 @@ def _build_model(transformers: Any, family: str, tokenizer: Any, seed: int) -> A
 
     spec = FAMILIES[family]
     ids = {token: tokenizer.convert_tokens_to_ids(token) for token in SPECIAL_TOKENS}
+    extra = dict(spec.text_extra)
+    if size.rope_section != (2, 3, 3):
+        extra["rope_parameters"] = {**extra["rope_parameters"], "mrope_section": list(size.rope_section)}
     text = dict(
-        vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=4096,
-        bos_token_id=ids[PAD], eos_token_id=ids[EOS], pad_token_id=ids[PAD], **spec.text_extra,
+        vocab_size=len(tokenizer), **size.text, max_position_embeddings=4096,
+        bos_token_id=ids[PAD], eos_token_id=ids[EOS], pad_token_id=ids[PAD], **extra,
     )
-    vision = dict(spec.vision, patch_size=spec.patch_size, spatial_merge_size=2, temporal_patch_size=2)
+    vision = dict(size.vision if size.vision is not None else spec.vision,
+                  patch_size=size.patch_size or spec.patch_size, spatial_merge_size=2, temporal_patch_size=2)
     config = getattr(transformers, spec.config)(
         text_config=text, vision_config=vision,
         image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
@@ -202,3 +291,22 @@ def import_transformers() -> Any:
         raise HarnessError(f"building a tiny VLM needs the 'hf' extra ({exc}): pip install 'emrl-harness[hf]'"
                            ) from exc
     return transformers
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m baselines.tiny_vlm OUT --size mini --seed 0``: the same as ``harness model make-tiny``, with the
+    size (the mini-experiment's model is ``--size mini``)."""
+    import argparse
+
+    p = argparse.ArgumentParser(description="Build a small random-weight Qwen-VL checkpoint offline.")
+    p.add_argument("out")
+    p.add_argument("--family", default="qwen2_5_vl", choices=sorted(FAMILIES))
+    p.add_argument("--size", default="tiny", choices=sorted(SIZES))
+    p.add_argument("--seed", type=int, default=0)
+    a = p.parse_args(argv)
+    print(f"wrote a {a.size} {a.family} checkpoint to {build_tiny_vlm(a.out, a.family, a.seed, a.size)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -192,3 +192,26 @@ def test_importing_the_backend_does_not_import_torch():
     code = "import sys, harness.models.hf; print(sorted({'torch', 'transformers'} & set(sys.modules)))"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True).stdout.strip() == "[]"
+
+
+def test_blank_images_feeds_uniform_grey_images_of_the_same_size(tiny_vlm_dir, requests_, monkeypatch):
+    """The image ablation of the mini-experiment: same prompts, same image-token count, no image content; its
+    predictions are cached apart from the model's own (the option is part of the model id)."""
+    plain = TransformersBackend.from_spec(str(tiny_vlm_dir), {"device": "cpu"})
+    blank = TransformersBackend.from_spec(str(tiny_vlm_dir), {"device": "cpu", "blank_images": "true"})
+    assert blank.model_id == plain.model_id + "+blank_images" and blank.info()["blank_images"] is True
+    seen = []
+    original = blank.processor.__class__.__call__
+
+    def spy(self, *args, **kwargs):
+        seen.append(kwargs.get("images"))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(blank.processor.__class__, "__call__", spy)
+    blank.generate(requests_[:2], GREEDY)
+    images = [im for batch in seen for ims in batch for im in ims]
+    originals = [im for r in requests_[:2] for im in r.load_images()]
+    assert [im.size for im in images] == [im.size for im in originals]
+    assert all(len(set(np.asarray(im).ravel().tolist())) == 1 for im in images)
+    with pytest.raises(HarnessError, match="blank_images"):
+        HFOptions.parse({"blank_images": "maybe"})

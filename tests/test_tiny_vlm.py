@@ -78,3 +78,25 @@ def test_other_families_build_and_generate(tmp_path, family):
 def test_unknown_family_is_a_harness_error(tmp_path):
     with pytest.raises(HarnessError, match="unknown tiny VLM family 'llava'"):
         build_tiny_vlm(tmp_path / "x", family="llava")
+
+
+def test_mini_size_cuts_a_128_px_slice_into_16_image_tokens(tmp_path):
+    """The mini-experiment's model: the same architecture, 16 px patches, about 1.7M parameters, a tokenizer that
+    also knows ct_tumor's prompts and report language; larger images are capped at 128 px."""
+    path = build_tiny_vlm(tmp_path / "mini", size="mini", seed=0)
+    model, processor, inputs, out = _generate(path, _images((128, 128), (64, 64), (256, 256)))
+    assert processor.image_processor.patch_size == model.config.vision_config.patch_size == 16
+    merged = [int(t * h * w) // 4 for t, h, w in inputs["image_grid_thw"].tolist()]
+    assert merged == [16, 4, 16]
+    assert 1_000_000 < sum(p.numel() for p in model.parameters()) < 3_000_000
+    report = ("<report>FINDINGS: Hypodense mass in the pancreatic body, measuring 21 mm. The liver is normal. "
+              "IMPRESSION: One lesion as described above.</report><key_slice>7</key_slice>")
+    assert len(processor.tokenizer(report)["input_ids"]) < len(build_tokenizer()(report)["input_ids"])
+    assert _file_hashes(path) == _file_hashes(build_tiny_vlm(tmp_path / "again", size="mini", seed=0))
+
+
+def test_mini_size_is_qwen2_5_vl_only(tmp_path):
+    with pytest.raises(HarnessError, match="qwen2_5_vl only"):
+        build_tiny_vlm(tmp_path / "x", family="qwen2_vl", size="mini")
+    with pytest.raises(HarnessError, match="unknown model size"):
+        build_tiny_vlm(tmp_path / "x", size="huge")

@@ -44,6 +44,9 @@ class HFOptions:
     trust_remote_code: bool = False
     batch_size: int | str = 8  # an int, or "auto"
     max_pixels: int | None = None
+    # the image ablation: every image replaced by a uniform grey one of the same size (the model still gets its
+    # image tokens, but they carry nothing); what a model scores so is what it gets from the text alone
+    blank_images: bool = False
 
     @classmethod
     def parse(cls, options: Mapping[str, Any]) -> "HFOptions":
@@ -62,6 +65,7 @@ class HFOptions:
             trust_remote_code=_as_bool("trust_remote_code", opts.trust_remote_code),
             batch_size=opts.batch_size if opts.batch_size == "auto" else _positive_int("batch_size", opts.batch_size),
             max_pixels=None if opts.max_pixels is None else _positive_int("max_pixels", opts.max_pixels),
+            blank_images=_as_bool("blank_images", opts.blank_images),
         )
 
 
@@ -85,7 +89,8 @@ class TransformersBackend(ModelBackend):
         # the pixel cap (device and batch size do not, for greedy decoding).
         self.model_id = f"hf:{self.path.name}@{checkpoint_fingerprint(self.path)}" \
             + ("" if self.dtype == "float32" else f"+{self.dtype}") \
-            + ("" if self.options.max_pixels is None else f"+max_pixels={self.options.max_pixels}")
+            + ("" if self.options.max_pixels is None else f"+max_pixels={self.options.max_pixels}") \
+            + ("+blank_images" if self.options.blank_images else "")
         if self.family is not None:
             self.model_id += f"+{self.family.version}"
         self.processor = self._load_processor()
@@ -110,7 +115,8 @@ class TransformersBackend(ModelBackend):
             "backend": "transformers", "model_id": self.model_id, "path": str(self.path),
             "architecture": (self.config.get("architectures") or ["?"])[0],
             "dtype": self.dtype, "device": self.device, "batch_size": self.options.batch_size,
-            "max_pixels": self.options.max_pixels, "trust_remote_code": self.options.trust_remote_code,
+            "max_pixels": self.options.max_pixels, "blank_images": self.options.blank_images,
+            "trust_remote_code": self.options.trust_remote_code,
             "chat_template_sha256": hashlib.sha256(self.chat_template.encode()).hexdigest()[:16],
             "transformers_version": transformers.__version__, "torch_version": torch.__version__,
             **({} if self.family is None else {"volume_family": self.family.name,
@@ -158,6 +164,8 @@ class TransformersBackend(ModelBackend):
                                                       tokenize=False, add_generation_prompt=True)
                    for r in requests]
         images = [_images_of(r) for r in requests]
+        if self.options.blank_images:
+            images = [[_blank(im) for im in ims] for ims in images]
         # The rendered chat template already holds the model's special tokens (a Gemma/Llama template starts with
         # <bos>); letting the tokenizer add its own would double them.
         inputs = self.processor(text=prompts, images=images if any(images) else None, padding=True,
@@ -336,6 +344,13 @@ def _images_of(request: Request) -> list[Any]:
         raise HarnessError(f"request {request.request_id} has {wanted} image placeholder(s) but "
                            f"load_images() gave {len(images)}")
     return images
+
+
+def _blank(image: Any) -> Any:
+    """A uniform mid-grey image of ``image``'s size and mode."""
+    from PIL import Image
+
+    return Image.new(image.mode, image.size, 128 if image.mode in ("L", "P") else (128,) * len(image.getbands()))
 
 
 def _volume_model_types() -> list[str]:
