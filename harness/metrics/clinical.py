@@ -132,7 +132,8 @@ def unit_credit(r: Unit, c: Unit) -> float:
     lex = lexicon()
     if not (r.anatomy == c.anatomy and r.presence is c.presence
             and (lex.observations_compatible(r.observation, c.observation, r.presence)
-                 or (r.presence is Presence.ABSENT and lex.normal_finding(r.anatomy) in (r.observation, c.observation)))
+                 or (r.presence is Presence.ABSENT and lex.normal_finding(r.anatomy) == "lesion"
+                     and "lesion" in (r.observation, c.observation)))
             and sizes_agree(r.size_mm, c.size_mm)
             and counts_agree(r.count, r.multiple, c.count, c.multiple)
             and severities_agree(r.severity, c.severity)
@@ -258,7 +259,7 @@ class FindingF1Metric(Metric):
         "certainty and hypothetical statements); reference = case truth findings when present, else extracted from "
         "the reference report. Credit of a candidate/reference pair: 0 unless observation class (absent focal "
         "lesions of any kind = 'no focal lesion'; a family's generic, e.g. 'lesion' or 'support device', = any "
-        "member; an organ called normal = any absent finding of that organ; a negative with no sub-location covers every negative of its kind within it), organ and certainty class (present incl. probable / possible / absent incl. improbable) agree, "
+        "member; an organ called normal (no focal lesion) = any absent finding of that organ; a negative with no sub-location covers every negative of its kind within it), organ and certainty class (present incl. probable / possible / absent incl. improbable) agree, "
         f"size within max({SIZE_TOLERANCE_MM:g} mm, {SIZE_TOLERANCE_REL:.0%} of the larger), severity within one grade (minimal<mild<moderate<severe<massive), "
         "and count, temporal change and device tip position are equal where both state one; then 1.0, times 0.5 "
         "when a paired organ's side is stated on one side only, times 0.5 when a sub-location is stated on one side "

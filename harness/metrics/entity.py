@@ -235,7 +235,7 @@ def entity_similarity(a: Entity, b: Entity, sim: LexiconSimilarity) -> float:
         return 0.0
     s = sim.concept(a.concept, b.concept, a_anat)
     if not a_anat and a.polarity == b.polarity == "neg" and a.organ == b.organ and a.organ != UNSPECIFIED \
-            and lexicon().normal_finding(a.organ) in (a.concept, b.concept):
+            and lexicon().normal_finding(a.organ) == "lesion" and "lesion" in (a.concept, b.concept):
         s = 1.0  # an organ called normal states each absent finding of that organ (as in finding F1)
     if s == 0.0:
         return 0.0
