@@ -34,6 +34,7 @@ def bootstrap_cis(metric: Metric, rows: Sequence[Mapping[str, Any]], n_boot: int
     """Percentile bootstrap over cases for every output at once: resample the cases, re-aggregate (correct for
     corpus-level metrics too, whose rows hold sufficient statistics), take the quantiles per output."""
     draws: dict[str, np.ndarray] = {o: np.empty(0) for o in metric.outputs}
+    rows = tuple(rows)  # one immutable sequence for every block: a metric may keep arrays made from it
     if n_boot > 0 and len(rows) >= 2:
         # drawn in blocks: the same numbers as one (n_boot, n) draw, without holding it all at once
         rng = np.random.default_rng(seed)

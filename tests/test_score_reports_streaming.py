@@ -106,3 +106,21 @@ def test_resampled_sums_equal_indexing(dtype):
         got = resampled_sums(values, idx)
         assert got.dtype == values.dtype
         assert np.array_equal(got, values[idx].sum(axis=1))
+
+
+def test_bootstrap_arrays_made_once_give_the_numbers_made_per_block(tmp_path, monkeypatch):
+    """bootstrap_cis hands every block the same tuple of rows, and metrics keep the arrays they make from it."""
+    refs, pred, _ = _inputs(tmp_path, n=40)
+    inputs = read_inputs(ScoreRequest(predictions=pred, references=refs, out=tmp_path / "o", modality="cxr"))
+    reports = as_cases(inputs.predictions.texts, inputs.references.texts, inputs.pairing.ids, "m")
+    items = scoring._items(ReportsTask("cxr"), reports.cases, reports.predictions)
+    for metric in scoring.load_metrics(("finding_f1", "chexpert_f1", "bleu", "coco_bleu", "rouge_l",
+                                        "entity_score")):
+        rows = metric.per_case(items)
+        one_block = scoring.bootstrap_cis(metric, rows, 300, 1)
+        monkeypatch.setattr(scoring, "BOOTSTRAP_BLOCK", 40 * 7)  # 43 blocks of 7 resamples, one tuple of rows
+        assert scoring.bootstrap_cis(type(metric)(), rows, 300, 1) == one_block
+        draws = [metric.bootstrap_draws(list(rows), np.random.default_rng(2).integers(40, size=(5, 40)))
+                 for _ in range(2)]  # a list: arrays made afresh
+        assert all(np.array_equal(draws[0][o], draws[1][o]) for o in metric.outputs)
+        monkeypatch.undo()

@@ -8,7 +8,7 @@ A metric scores every case (``per_case``), then reduces any subset of those rows
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -77,7 +77,8 @@ class Metric(ABC):
         if type(self).aggregate is Metric.aggregate:
             out = {}
             for o in self.outputs:
-                values = np.array([np.nan if r.get(o) is None else float(r[o]) for r in rows])
+                values = self.rows_arrays(rows, f"mean {o}", lambda: np.array(
+                    [np.nan if r.get(o) is None else float(r[o]) for r in rows]))
                 present = ~np.isnan(values)
                 counts = present[resamples].sum(axis=1)
                 sums = np.where(present, values, 0.0)[resamples].sum(axis=1)
@@ -90,6 +91,19 @@ class Metric(ABC):
                 if agg.get(o) is not None:
                     collected[o].append(agg[o])
         return {o: np.asarray(v, dtype=float) for o, v in collected.items()}
+
+    def rows_arrays(self, rows: Sequence[Row], key: str, build: Callable[[], Any]) -> Any:
+        """``build()`` (arrays a ``bootstrap_draws`` makes from the rows), made once for a tuple of rows:
+        ``bootstrap_cis`` passes the same tuple for every block of resamples (25 blocks of 1000 resamples on
+        100,000 cases), and a tuple cannot change between them; any other sequence is built afresh each time."""
+        if not isinstance(rows, tuple):
+            return build()
+        cache = self.__dict__.get("_rows_arrays")
+        if cache is None or cache[0] is not rows:
+            cache = self.__dict__["_rows_arrays"] = (rows, {})
+        if key not in cache[1]:
+            cache[1][key] = build()
+        return cache[1][key]
 
     def applies(self, row: Row, output: str) -> bool:
         """Does this case count towards ``output`` (its n, and the bootstrap's resampling pool)?"""

@@ -24,7 +24,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from harness.metrics.base import Metric, Row
+from harness.metrics.base import Metric, Row, resampled_sums
 from harness.task import ScoredItem
 
 BLEU_ORDER = 4
@@ -285,9 +285,9 @@ class CocoBleuMetric(_Coco):
         return dict(zip(self.outputs, (float(v) for v in bleu_from_counts(total))))
 
     def bootstrap_draws(self, rows: Sequence[Row], resamples: np.ndarray) -> dict[str, np.ndarray]:
-        stats = np.stack([r["_coco_stats"] for r in rows])
-        # one resample at a time as case multiplicities times statistics: no (resamples x cases x 10) array
-        sums = np.array([np.bincount(idx, minlength=len(rows)) @ stats for idx in resamples]).reshape(-1, 10)
+        stats = self.rows_arrays(rows, "stats", lambda: np.stack([r["_coco_stats"] for r in rows]))
+        # case multiplicities times statistics: no (resamples x cases x 10) array; integer sums, exact
+        sums = resampled_sums(stats, resamples).reshape(-1, 10)
         values = bleu_from_counts(sums)
         return {o: values[:, k] for k, o in enumerate(self.outputs)}
 

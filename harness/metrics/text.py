@@ -70,7 +70,8 @@ class BleuMetric(Metric):
         return "_stats" in row
 
     def bootstrap_draws(self, rows: Sequence[Row], resamples: np.ndarray) -> dict[str, np.ndarray]:
-        sums = resampled_sums(np.stack([r["_stats"] for r in rows]), resamples)  # (n_boot, 10) corpus statistics
+        stats = self.rows_arrays(rows, "stats", lambda: np.stack([r["_stats"] for r in rows]))
+        sums = resampled_sums(stats, resamples)  # (n_boot, 10) corpus statistics
         return {f"bleu{n}": np.array([bleu_from_statistics(s, n) for s in sums]) for n in range(1, 5)}
 
     def aggregate(self, rows: Sequence[Row]) -> dict[str, float | None]:
