@@ -301,11 +301,15 @@ class FindingF1Metric(Metric):
 
     def bootstrap_draws(self, rows: Sequence[Row], resamples: np.ndarray) -> dict[str, np.ndarray]:
         """Pooled counts summed over all resamples at once (the same numbers as ``aggregate`` per resample)."""
-        names = sorted({cls for r in rows for cls in r["_classes"]})
-        counts = np.array([[r["_tp"], r["_fp"], r["_fn"]] + [r["_classes"].get(c, (0, 0, 0))[k] for c in names
-                                                                for k in range(3)] for r in rows], dtype=float)
+        def arrays() -> tuple[np.ndarray, np.ndarray]:
+            names = sorted({cls for r in rows for cls in r["_classes"]})
+            counts = np.array([[r["_tp"], r["_fp"], r["_fn"]] + [r["_classes"].get(c, (0, 0, 0))[k] for c in names
+                                                                    for k in range(3)] for r in rows], dtype=float)
+            return counts, np.array([r["finding_f1"] for r in rows])
+
+        counts, scores = self.rows_arrays(rows, "finding_f1", arrays)  # made once for all blocks of resamples
         sums = resampled_sums(counts, resamples)  # (n_boot, 3 + 3 * classes); counts are sums of credits: exact
-        per_report = np.array([r["finding_f1"] for r in rows])[resamples].mean(axis=1)
+        per_report = scores[resamples].mean(axis=1)
         macro = []
         for s in sums:
             per_class = s[3:].reshape(-1, 3)
