@@ -128,10 +128,27 @@ CHUNK_SIZE = 2000
 _CHUNK_WORK: tuple[Sequence[ScoredItem], Sequence[Metric]] | None = None
 
 
+def release_text_caches() -> None:
+    """Empty the caches keyed by a whole report's text (the findings reader's ``parse_report``, the entity score's
+    entities): every metric has read a chunk's reports from them when the chunk is done, and a report of the next
+    chunk is seldom the same text, so on 100,000 reports they would hold 65,536 reports' readings each for little.
+    The reader's cache of sentences, which reports do share, is kept."""
+    from harness.findings.extract import parse_report  # noqa: PLC0415
+    from harness.metrics.entity import _text_entities  # noqa: PLC0415
+
+    parse_report.cache_clear()
+    _text_entities.cache_clear()
+
+
+def _score_chunk_rows(items: Sequence[ScoredItem], metrics: Sequence[Metric]) -> dict[str, list[Mapping[str, Any]]]:
+    rows = {m.name: list(m.per_case(items)) for m in metrics}
+    release_text_caches()
+    return rows
+
+
 def _score_chunk(bounds: tuple[int, int]) -> dict[str, list[Mapping[str, Any]]]:
     items, metrics = _CHUNK_WORK
-    chunk = items[bounds[0]:bounds[1]]
-    return {m.name: list(m.per_case(chunk)) for m in metrics}
+    return _score_chunk_rows(items[bounds[0]:bounds[1]], metrics)
 
 
 def score_streaming(task: Task, cases: Sequence[Case], predictions: Mapping[str, Mapping[str, Prediction]],
@@ -175,7 +192,7 @@ def score_streaming(task: Task, cases: Sequence[Case], predictions: Mapping[str,
             pool = multiprocessing.get_context("fork").Pool(min(workers, len(bounds)))
     try:
         chunk_rows_iter = (pool.imap(_score_chunk, bounds) if pool is not None else
-                           ({m.name: list(m.per_case(items[a:b])) for m in independent} for a, b in bounds))
+                           (_score_chunk_rows(items[a:b], independent) for a, b in bounds))
         if progress:
             progress("reports", 0, len(items))
         for (start, stop), chunk_rows in zip(bounds, chunk_rows_iter):
