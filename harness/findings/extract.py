@@ -60,6 +60,7 @@ PREPOSITIONS = frozenset({"in", "within", "of", "involving", "at", "from", "alon
                           "behind", "overlying", "projecting", "affecting", "around"})
 MODIFIER_WORDS = frozenset({"a", "an", "the", ",", ":", "-", "sided", "focal", "is", "are", "there", "amount", "of",
                             "volume", "sized", "size", "degree", "in", "(", ")"})
+WITH_WORDS = frozenset({"with", "without", "containing", "contains", "contain", "showing", "shows", "("})
 NUMBER_NEUTRAL = frozenset({"fx", "ln", "lad"})  # abbreviations that are singular and plural ("2 rib fx")
 COPULAS = frozenset({"is", "are", "appear", "appears", "look", "looks", "remain", "remains", "seem", "seems",
                      "otherwise", "all", "both", "and", ","})
@@ -863,6 +864,24 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
                 t.attrs |= prev.attrs
                 # "an adrenal nodule, compatible with an adenoma" is one adenoma: a descriptive name yields
                 prev.refined = lex.observations.get(_obs_name(prev.span) or "", {}).get("descriptive", False)
+    # "the gallbladder is distended and contains multiple stones", "the liver is fatty without focal lesions":
+    # what the finding before it has, or has not, with it is in the same site
+    for k, t in enumerate(obs_targets):
+        if k == 0 or t.locations or t.sides or t.kind != "OBS" or lex.is_device(_obs_name(t.span) or ""):
+            continue
+        prev = obs_targets[k - 1]
+        gap = spans[prev.pos + 1:t.pos]
+        words = {w for g in gap for w in g.text.split()}
+        prev_implied = next((r.organ for r in prev.span.readings("OBS") if r.organ), None) or \
+            lex.observations.get(_obs_name(prev.span) or "", {}).get("default_anatomy")
+        prev_sites = prev.locations or ([Location(prev_implied, None, None, prev.pos, prev.pos, prev.span.text)]
+                                        if prev_implied else [])  # "nephrolithiasis without obstruction"
+        if prev_sites and not lex.is_device(_obs_name(prev.span) or "") and WITH_WORDS & words \
+                and not any(g.cat == "CTX:termination" and g.text.split()[0] not in WITH_WORDS for g in gap):
+            implied = next((r.organ for r in t.span.readings("OBS") if r.organ), None)
+            t.locations = [copy.copy(l) for l in prev_sites if (
+                (l.organ == implied or l.organ in lex.anatomy.get(implied, {}).get("absorbs", []))
+                if implied else _may_share_site(t, l, lex))]
     # the field label's site for what names none ("LUNGS: Linear atelectasis at the left base.")
     if header:
         for t in targets:
