@@ -98,3 +98,14 @@ def test_fast_bleu_statistics_equal_sacrebleus_on_reports():
     refs += [r for r, _ in PAIRS] + ["Heart size 12.5 cm, i.e. normal; 3-4 nodes (1,5 cm) & 2,000 HU -- see 'prior'."]
     cands += [c for _, c in PAIRS] + ["heart size 12.5cm , normal ; nodes 3 - 4 (1.5 cm) &amp; 2000 HU ."]
     assert bleu_statistics(cands, refs).tolist() == _sacrebleu_statistics(cands, refs)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXTS)
+def test_rouge_tokens_equal_rouge_scores_tokenizer(text):
+    from rouge_score.tokenize import tokenize
+
+    from harness.metrics.text import _rouge_tokens
+
+    assert _rouge_tokens(text) == tokenize(text, None)
+    assert _rouge_tokens(text.upper() + " İstanbul ǅ Ⅻ x²") == tokenize(text.upper() + " İstanbul ǅ Ⅻ x²", None)

@@ -6,6 +6,7 @@ carries the exact variant. Both are computed on the text inside ``<report>`` aga
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any, Sequence
 
@@ -84,10 +85,13 @@ class BleuMetric(Metric):
 def _rouge_tokens(text: str) -> list[str]:
     """rouge-score's default tokenizer without stemming (``RougeScorer(use_stemmer=False)`` calls exactly this).
     Imported from ``rouge_score.tokenize``, not through ``rouge_scorer``, whose ``import nltk`` (and with it
-    scipy.stats) costs about 1.5 s of every `harness run` and `harness score`."""
-    from rouge_score.tokenize import tokenize  # noqa: PLC0415
+    scipy.stats) costs about 1.5 s of every `harness run` and `harness score`. Its steps (lowercase, every run of
+    characters other than a-z0-9 to a space, split, drop empty tokens) leave exactly the runs of a-z0-9 of the
+    lowercased text, which one ``findall`` gives three times faster (tests/test_text_metrics.py compares)."""
+    return _ALNUM_RUN.findall(text.lower())
 
-    return tokenize(text, None)
+
+_ALNUM_RUN = re.compile(r"[a-z0-9]+")
 
 
 def rouge_l(candidate: str, reference: str) -> float:
