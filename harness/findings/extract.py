@@ -328,7 +328,7 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
             if q >= 0 and spans[q].cat in ("OBS", "ENLARGE"):
                 mark(q, "possible")
     for q in range(n - 1):  # "non-dilated aorta": "non" negates the word it is joined to, nothing further
-        if spans[q].text in ("non", "negative") and spans[q + 1].cat in ("OBS", "ENLARGE"):  # "negative CTPA"
+        if spans[q].text in ("non", "negative", "none") and spans[q + 1].cat in ("OBS", "ENLARGE"):  # "negative CTPA"
             mark(q + 1, "neg")
     # "compatible with organizing pneumonia or viral infection", "atelectasis or pneumonia": each of two stated
     # alternatives is only possible
