@@ -60,6 +60,9 @@ PREPOSITIONS = frozenset({"in", "within", "of", "involving", "at", "from", "alon
                           "behind", "overlying", "projecting", "affecting", "around"})
 MODIFIER_WORDS = frozenset({"a", "an", "the", ",", ":", "-", "sided", "focal", "is", "are", "there", "amount", "of",
                             "volume", "sized", "size", "degree", "in", "(", ")"})
+STUDY_WORDS = frozenset({"ct", "cta", "ctpa", "mri", "mr", "cxr", "radiograph", "radiographs", "xray", "x", "ray",
+                         "film", "films", "study", "scan", "exam", "examination", "ultrasound", "us", "pet",
+                         "angiogram", "angiography", "aortogram", "views", "view", "pa", "ap", "portable", "imaging"})
 WITH_WORDS = frozenset({"with", "without", "containing", "contains", "contain", "showing", "shows", "("})
 NUMBER_NEUTRAL = frozenset({"fx", "ln", "lad"})  # abbreviations that are singular and plural ("2 rib fx")
 COPULAS = frozenset({"is", "are", "appear", "appears", "look", "looks", "remain", "remains", "seem", "seems",
@@ -646,7 +649,11 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
     colon = next((p for p, s in enumerate(spans[:5]) if s.text == ":"), None)
     if colon is not None and colon + 1 < len(spans):
         label = spans[:colon]
-        if label and all(s.cat in ("LOC", "OBS", "WORD") for s in label) and \
+        if any(s.text in STUDY_WORDS for s in label) and all(s.cat in ("LOC", "WORD") for s in label):
+            # "CT abdomen and pelvis:", "Chest radiograph:" name the study: not a field, and no site of a finding
+            locs = [l for l in locs if l.end > colon]
+            targets = [t for t in targets if t.pos > colon]
+        elif label and all(s.cat in ("LOC", "OBS", "WORD") for s in label) and \
                 not any(s.cat == "OBS" and not (lex.is_generic(_obs_name(s) or "") and lex.is_device(_obs_name(s) or ""))
                         and _obs_name(s) != "lymph node" for s in label):
             header = [l for l in locs if l.end < colon] + [

@@ -274,8 +274,13 @@ def lexicon() -> Lexicon:
     for section, kind in (("laterality", "LAT"), ("severity", "SEV"), ("temporal", "TEMP"), ("positions", "POS"),
                           ("attributes", "ATTR")):
         for value, forms in raw[section].items():
+            organ_words = {w for f in raw["anatomy"].get(value, {}).get("forms", []) for w in tokenize(f)}
             for form in forms:
                 lex.add(form, Reading(kind, value))
+                # a tip position that names its organ ("distal oesophagus") is that organ as a site too
+                if kind == "POS" and organ_words & set(tokenize(form)) and not any(
+                        r.kind == "ANAT" for r in lex.phrases.get(tuple(tokenize(form)), ())):
+                    lex.add(form, Reading("ANAT", value))
     lex.prior_before = frozenset(tuple(tokenize(f)) for f in raw["prior_size_markers"]["before"])
     lex.prior_after = frozenset(tuple(tokenize(f)) for f in raw["prior_size_markers"]["after"])
     for count, forms in raw["counts"].items():
