@@ -13,6 +13,8 @@ Three shipped sets (``SPLITS``):
   reader was built; the first eight error types. A regression check, not an evaluation.
 - ``dev``: ``harness/data/reader_eval/dev.jsonl``, 432 triplets in six reporting styles and twelve error types,
   written from radiology knowledge without reading the reader; the reader is tuned on it.
+- ``dev_b``: ``harness/data/reader_eval/dev_b.jsonl``, 252 triplets by another author, written later to find what
+  tuning on ``dev`` did not generalise to; the reader is tuned on it too.
 - ``test``: ``harness/data/reader_eval/test.jsonl``, 190 triplets written separately; never tuned on.
 """
 
@@ -31,7 +33,8 @@ ERROR_TYPES = ("negation_flip", "laterality_swap", "wrong_organ", "size_change",
                "device_position")
 #: the reader-evaluation splits shipped in harness/data/reader_eval (see its README): dev is for tuning, test is
 #: reported and never tuned on
-SPLITS = {"regression": "metric_triplets.jsonl", "dev": "reader_eval/dev.jsonl", "test": "reader_eval/test.jsonl"}
+SPLITS = {"regression": "metric_triplets.jsonl", "dev": "reader_eval/dev.jsonl", "dev_b": "reader_eval/dev_b.jsonl",
+          "test": "reader_eval/test.jsonl"}
 REGRESSION_ERROR_TYPES = ERROR_TYPES[:8]
 Scorer = Callable[[Sequence[str], Sequence[str]], list[float]]  # (references, candidates) -> scores
 
