@@ -47,7 +47,7 @@ DRIVER = textwrap.dedent('''
             for i in range(0, len(data), 1 << 13):
                 self.fh.write(data[i:i + (1 << 13)])
                 self.fh.flush()
-                time.sleep(0.004)
+                time.sleep(0.01 if len(data) > 1 << 13 else 0.002)  # a large answer takes about 0.1 s
         def __getattr__(self, name):
             return getattr(self.fh, name)
         def __enter__(self):
