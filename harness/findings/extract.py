@@ -601,6 +601,7 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
     for p, s in enumerate(spans):
         if s.cat == "SIZE" and _is_prior_size(spans, p, tokens, lex):
             s.cat = "PRIOR_SIZE"
+    _read_comparisons(spans)
     scope, resolved = _scopes(spans)
     # "lymph nodes are normal", "nodes not enlarged": a structure that is only a finding when abnormal, called
     # normal, is absent
@@ -943,6 +944,25 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
             certainty = Certainty.ABSENT  # "the effusion has resolved" (a resolved-change word outside a scope)
         out.extend(_findings_of_target(t, certainty, lex))
     return SentenceReading(tuple(out + measured), None, last_side)
+
+
+PRIOR_STUDY_WORDS = frozenset({"prior", "previous", "previously", "earlier", "yesterday", "last", "ct", "study",
+                               "exam", "examination", "radiograph", "film", "scan", "mri", "cxr", "baseline"})
+_NEW_SINCE = Reading("TEMP", "new")
+
+
+def _read_comparisons(spans: list[Span]) -> None:
+    """Comparison with a prior study is not a differential or a negation of the finding now: "CXR vs yesterday",
+    "versus the film 3 days earlier" do not hedge; "not present on the 2024 CT" says the finding is new."""
+    n = len(spans)
+    for p, s in enumerate(spans):
+        after = [spans[q].text for q in range(p + 1, min(n, p + 6))]
+        if s.text in ("versus", "vs") and after and (after[0] in PRIOR_STUDY_WORDS or (
+                after[0] in ("the", "a") and len(after) > 1 and after[1] in PRIOR_STUDY_WORDS)):
+            spans[p] = Span("WORD", s.text, s.start, s.end, s.text, cat="WORD")
+        elif s.cat.startswith("CTX:negation") and after and after[0] in ("on", "in") and any(
+                w in PRIOR_STUDY_WORDS for w in after[1:5]):
+            spans[p] = Span("PHRASE", [_NEW_SINCE], s.start, s.end, s.text, cat="TEMP", by_kind={"TEMP": [_NEW_SINCE]})
 
 
 def _after_list_break(spans: list[Span], t: _Target) -> bool:
