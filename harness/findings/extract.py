@@ -478,6 +478,9 @@ def _resolve_group(spans: list[Span], members: list[int], lex: Lexicon) -> list[
                 elif sub != loc.name and not lex.sub_contains(organ, loc.name, sub):
                     siblings.append((p, loc.name))
                 sub_lat = sub_lat or loc.laterality
+        for loc in pending:  # "superior segment of the right lower lobe": the part named before its organ
+            if organ is not None and loc.organ == organ and (sub is None or lex.sub_contains(organ, sub, loc.name)):
+                sub = loc.name
         lat = None
         for p in part:
             lats = spans[p].readings("LAT")
@@ -760,6 +763,10 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
     for p, s in enumerate(spans):
         if s.cat in ("SIZE", "PRIOR_SIZE") and obs_targets:
             t = min(obs_targets, key=lambda t: (abs(t.pos - p), t.pos > p))
+            nxt = next((u for u in obs_targets if u.pos > p), None)
+            if nxt is not None and nxt is not t and nxt.pos - p <= 6 and _gap_is_adjectives(
+                    spans, p + 1, nxt.pos, side_positions):
+                t = nxt  # "cirrhotic liver with a 27 mm segment 8 lesion": the size of the noun it modifies
             if abs(t.pos - p) <= MAX_SIZE_REACH:  # "the CBD measures 0.6 cm" is not the size of a far-off finding
                 (t.sizes if s.cat == "SIZE" else t.prior_sizes).append(s.value)
         elif s.cat in ("COUNT", "NUM"):
@@ -859,7 +866,8 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
                 for l in t.locations)):
             continue
         prev_default = lex.observations.get(_obs_name(prev.span) or "", {}).get("default_anatomy")
-        prev_sites = [copy.copy(l) for l in prev.locations] or (
+        prev_sites = [copy.copy(l) for l in prev.locations] or [
+            copy.copy(l) for l in header if l.organ is not None] or (  # "Left adrenal: nodule, c/w adenoma"
             [Location(prev_default, None, None, prev.pos, prev.pos, "")]
             if prev_default and prev.kind == "OBS" and not lex.is_device(_obs_name(prev.span) or "") else [])
         prev_sites = [l for l in prev_sites if _may_share_site(t, l, lex)]
@@ -1138,9 +1146,15 @@ _QUERY_RE = re.compile(r"(?:^|(?<=[\s,;(:]))\?(?=\s?[A-Za-z0-9])")
 _ABBREVIATION_STOP_RE = re.compile(r"\b((?i:i\.e|e\.g|approx|vs|cf|incl|esp))\.(?=\s*[a-z0-9(,])")
 
 
+_NEW_FIELD_LINE_RE = re.compile(r"\n(?=[ \t]*(?:[A-Za-z][A-Za-z /&(),-]{0,40}:|\d{1,2}[.)][ \t]|[-*\u2022][ \t]))")
+
+
 def _sentences(text: str) -> list[list[str]]:
     text = _QUERY_RE.sub(" query ", text)
     text = _ABBREVIATION_STOP_RE.sub(lambda m: m.group(1).replace(".", ""), text)
+    # a line that opens with a field label, a list number or a bullet starts a new sentence ("...PROTOCOL)\nLeft
+    # adrenal: 1.1 cm nodule"); other line breaks may be hard wraps inside a sentence and are kept
+    text = _NEW_FIELD_LINE_RE.sub(". ", text)
     out: list[list[str]] = []
     for block in re.split(r"\n\s*\n", text):
         cur: list[str] = []
