@@ -125,6 +125,14 @@ def test_a_general_negative_covers_each_specific_one():
     assert text_finding_f1("Enlarged hilar lymph nodes.", "No lymphadenopathy.") == 0.0
 
 
+def test_a_region_called_normal_and_the_negatives_in_it_cover_each_other():
+    specific = "No pleural effusion. No pneumothorax. The lungs are clear."
+    assert text_finding_f1("Normal chest radiograph.", specific) == 1.0
+    assert text_finding_f1(specific, "Normal chest radiograph.") == 1.0
+    assert text_finding_f1("No pleural effusion.", "Normal abdomen.") == 0.0  # another region
+    assert text_finding_f1("Right pneumothorax.", "Normal chest radiograph.") == 0.0  # a finding is not covered
+
+
 def test_reference_side_uses_truth_findings_when_the_case_has_them():
     truth = (Finding("mass", "spleen", presence=Presence.PRESENT, size_mm=30.0, count=1),)
     rows = FindingF1Metric().per_case([item("unrelated text", "There is a 3 cm mass in the spleen.", truth)])

@@ -101,6 +101,13 @@ class Lexicon:
         """The generic member of a family ("lesion", "support device")."""
         return observation in self.generics
 
+    def in_region(self, region: str, anatomy: str) -> bool:
+        """``anatomy`` lies in ``region`` ("chest" holds the lungs, an unspecified site holds everything)."""
+        return region == UNSPECIFIED or anatomy in (self.anatomy.get(region, {}).get("region") or ())
+
+    def is_region(self, anatomy: str) -> bool:
+        return anatomy == UNSPECIFIED or bool(self.anatomy.get(anatomy, {}).get("region"))
+
     def is_paired(self, anatomy: str) -> bool:
         return bool(self.anatomy.get(anatomy, {}).get("paired"))
 

@@ -188,15 +188,25 @@ def unit_weight(u: Unit) -> float:
 
 def _cover_negatives(units: Sequence[Unit], other: Sequence[Unit], got: dict[int, float], reference: bool) -> None:
     """A negative stated without a sub-location covers every negative of its kind within it: "no
-    lymphadenopathy" states "no mediastinal or hilar lymphadenopathy" (both, although matching pairs it with one)."""
-    general = [v for v in other if v.presence is Presence.ABSENT and v.sub_location is None]
-    if not general:
-        return
+    lymphadenopathy" states "no mediastinal or hilar lymphadenopathy" (both, although matching pairs it with one);
+    a region called normal ("normal chest", "no acute abdominal abnormality") covers every negative of an organ in
+    it, and is covered by them."""
+    lex = lexicon()
+    negatives = [v for v in other if v.presence is Presence.ABSENT]
+    general = [v for v in negatives if v.sub_location is None]
+    regions = [v.anatomy for v in negatives if v.observation == "lesion" and lex.is_region(v.anatomy)]
     for i, u in enumerate(units):
-        if u.presence is Presence.ABSENT and u.sub_location is not None and got.get(i, 0.0) < 1.0:
+        if u.presence is not Presence.ABSENT or got.get(i, 0.0) >= 1.0:
+            continue
+        if u.sub_location is not None and general:
             cover = max((unit_credit(u, v) if reference else unit_credit(v, u)) for v in general)
             if cover > got.get(i, 0.0):
                 got[i] = cover
+        # "normal chest radiograph" states "no effusion", "no pneumothorax"...; and those state it in turn
+        if any(lex.in_region(r, u.anatomy) for r in regions) or (
+                u.observation == "lesion" and lex.is_region(u.anatomy)
+                and any(lex.in_region(u.anatomy, v.anatomy) for v in negatives)):
+            got[i] = 1.0
 
 
 def compare_findings(ref: Iterable[Finding], cand: Iterable[Finding]) -> dict[str, Any]:
@@ -259,7 +269,8 @@ class FindingF1Metric(Metric):
         "certainty and hypothetical statements); reference = case truth findings when present, else extracted from "
         "the reference report. Credit of a candidate/reference pair: 0 unless observation class (absent focal "
         "lesions of any kind = 'no focal lesion'; a family's generic, e.g. 'lesion' or 'support device', = any "
-        "member; an organ called normal (no focal lesion) = any absent finding of that organ; a negative with no sub-location covers every negative of its kind within it), organ and certainty class (present incl. probable / possible / absent incl. improbable) agree, "
+        "member; an organ called normal (no focal lesion) = any absent finding of that organ; a negative with no sub-location covers every negative of its kind within it; a region called normal, "
+        "e.g. 'normal chest', and the negatives of organs in it cover each other), organ and certainty class (present incl. probable / possible / absent incl. improbable) agree, "
         f"size within max({SIZE_TOLERANCE_MM:g} mm, {SIZE_TOLERANCE_REL:.0%} of the larger), severity within one grade (minimal<mild<moderate<severe<massive), "
         "and count, temporal change and device tip position are equal where both state one; then 1.0, times 0.5 "
         "when a paired organ's side is stated on one side only, times 0.5 when a sub-location is stated on one side "
