@@ -365,10 +365,12 @@ def run_worker(python: str, kind: str, args: Mapping[str, Any], work: Path, time
         try:
             proc = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env, cwd=ROOT, timeout=timeout)
         except subprocess.TimeoutExpired:
-            return {"status": f"failed: stopped after {timeout:.0f} s (the time budget); log {log}"}
+            return {"status": f"failed: stopped after {timeout:.0f} s (the time budget); log {log.name}"}
+        except OSError as exc:  # no such interpreter
+            return {"status": f"failed: could not start {python}: {exc.strerror or exc}"}
     if proc.returncode == 0 and result_file.exists():
         return json.loads(result_file.read_text())
-    return {"status": f"failed (exit {proc.returncode}): {_last_error(log)}; log {log}"}
+    return {"status": f"failed (exit {proc.returncode}): {_last_error(log)}; log {log.name}"}
 
 
 def _last_error(log: Path) -> str:
@@ -443,6 +445,22 @@ def part_vllm_tests(a: argparse.Namespace, probe: Callable[[str], dict[str, Any]
             "log_tail": out.splitlines()[-15:]}
 
 
+def env_problem(env: Mapping[str, Any], cuda: bool, vllm: str | None = None, trl: bool = False) -> str | None:
+    """Why a part cannot run in the environment ``env`` (a probe's answer), or None."""
+    python = env["python"]
+    if env.get("error"):
+        return f"{python} could not be run ({env['error']})"
+    if cuda and not env["cuda"]:
+        return "no CUDA GPU"
+    if vllm and not env["vllm"]:
+        return f"vLLM is not installed ({python}; {vllm})"
+    if trl and not env["trl"]:
+        return f"TRL is not installed ({python}; the train-vllm extra)"
+    if not env["project_installed"]:
+        return f"the project is not installed in {python} (pip install -e .)"
+    return None
+
+
 def vllm_python(a: argparse.Namespace) -> str:
     tox_env = ROOT / ".tox" / "vllm" / "bin" / "python"
     return a.vllm_python or (str(tox_env) if tox_env.exists() else sys.executable)
@@ -459,16 +477,12 @@ def part_throughput(a: argparse.Namespace, probe: Callable[[str], dict[str, Any]
                 "decoding": "greedy (the harness default)", "task_options": DRY_TASK_OPTIONS if a.dry_run else {},
                 "bootstrap": a.bootstrap, "warmup_cases": a.warmup_cases}
     part: dict[str, Any] = {"settings": settings}
-    why_hf = None if hf_env["project_installed"] else f"the project is not installed in {hf_python} (pip install -e .)"
-    if why_hf is None and not a.dry_run and not hf_env["cuda"]:
-        why_hf = "no CUDA GPU"
+    why_hf = env_problem(hf_env, cuda=not a.dry_run)
     if a.dry_run:
         why_vllm = "dry run (CPU plumbing check; the vLLM backend needs vLLM and a CUDA GPU)"
     else:
         v_env = probe(vpy)
-        why_vllm = ("vLLM is not installed" + f" ({vpy})" if not v_env["vllm"] else
-                    "no CUDA GPU" if not v_env["cuda"] else
-                    f"the project is not installed in {vpy}" if not v_env["project_installed"] else None)
+        why_vllm = env_problem(v_env, cuda=True, vllm="the vllm extra")
     if why_hf and why_vllm:
         part["model"] = skipped_part(("build_s", "parameters"), why_hf)
     else:
@@ -516,11 +530,8 @@ def part_grpo(a: argparse.Namespace, probe: Callable[[str], dict[str, Any]], wor
         return skipped_part(GRPO_FIGURES, "dry run (CPU plumbing check; GRPO with use_vllm needs vLLM and a CUDA GPU)",
                             **extra)
     env = probe(python)
-    why = ("no CUDA GPU" if not env["cuda"] else
-           f"vLLM is not installed ({python}; the train-vllm extra)" if not env["vllm"] else
-           f"TRL is not installed ({python})" if not env["trl"] else
-           f"the project is not installed in {python}" if not env["project_installed"] else
-           f"the time budget ({a.budget_s:.0f} s) was spent before this part" if budget.left() < 30 else None)
+    why = env_problem(env, cuda=True, vllm="the train-vllm extra", trl=True) or (
+        f"the time budget ({a.budget_s:.0f} s) was spent before this part" if budget.left() < 30 else None)
     if why is not None:
         say(f"(c) GRPO with vLLM: not run: {why}")
         return skipped_part(GRPO_FIGURES, why, **extra)
@@ -554,7 +565,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         Path(result_file).write_text(json.dumps(result, default=str))
         return 0
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--dry-run", action="store_true", help="check the plumbing on CPU (seconds)")
+    p.add_argument("--dry-run", action="store_true", help="check the plumbing on CPU (under a minute)")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the JSON file [benchmarks/results/gpu_check.json]")
     p.add_argument("--work", type=Path, help="scratch folder (models, runs, logs) [a temporary one, removed]")
     p.add_argument("--budget-s", type=float, default=480.0, help="time budget of the whole check [480]")
@@ -607,6 +618,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                              "environments": probes}
         report["budget_s"] = a.budget_s
         report["wall_s"] = round(budget.seconds - budget.left(), 1)
+        report["logs"] = None
+        if "failed" in json.dumps(report, default=str):  # keep the logs of a failed part beside the JSON
+            logs = a.out.parent / f"{a.out.stem}_logs"
+            logs.mkdir(parents=True, exist_ok=True)
+            for log in work.glob("*.log"):
+                shutil.copy(log, logs / log.name)
+            report["logs"] = str(logs)
         a.out.parent.mkdir(parents=True, exist_ok=True)
         a.out.write_text(json.dumps(report, indent=2, default=str) + "\n")
     finally:
@@ -625,8 +643,8 @@ def print_summary(report: Mapping[str, Any], out: Path) -> None:
              f"  (a) vLLM tests: {tests['status']}" + ("" if str(tests["passed"]).startswith("not run") else
                                                       f" ({tests['passed']} passed, {tests['failed']} failed, "
                                                       f"{tests['skipped']} skipped)"),
-             f"  (b) model: {tp['model'].get('config', tp['model'].get('status'))}, "
-             f"{fmt(tp['model'].get('parameters'), ',')} parameters, built in {fmt(tp['model'].get('build_s'))} s"]
+             "  (b) model: " + (f"{tp['model']['config']}, {tp['model']['parameters']:,} parameters, built in "
+                                f"{tp['model']['build_s']} s" if "config" in tp["model"] else tp["model"]["status"])]
     for name in ("vllm", "transformers"):
         m = tp[name]
         lines.append(f"      {name:<12} " + (m["status"] if not m["status"].startswith("ok") else
@@ -636,7 +654,7 @@ def print_summary(report: Mapping[str, Any], out: Path) -> None:
     lines.append(f"      vLLM / transformers: {fmt(tp['vllm_speedup'])}")
     lines.append(f"  (c) GRPO, use_vllm colocate: " + (grpo["status"] if not grpo["status"].startswith("ok") else
                  f"{grpo['steps']} steps in {fmt(grpo['train_s'])} s ({fmt(grpo['s_per_step'])} s/step)"))
-    lines.append(f"  (d) every figure: {out}")
+    lines.append(f"  (d) every figure: {out}" + (f"; logs of failed parts: {report['logs']}" if report["logs"] else ""))
     print("\n".join(lines))
 
 
