@@ -330,9 +330,11 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
                 q -= 1
             if q >= 0 and spans[q].cat in ("OBS", "ENLARGE"):
                 mark(q, "possible")
-    for q in range(n - 1):  # "non-dilated aorta": "non" negates the word it is joined to, nothing further
-        if spans[q].text in ("non", "negative", "none") and spans[q + 1].cat in ("OBS", "ENLARGE"):  # "negative CTPA"
-            mark(q + 1, "neg")
+    for q in range(n):  # "non-dilated aorta": "non" negates the word it is joined to, nothing further
+        if q + 1 < n and spans[q].text in ("non", "negative", "none") and spans[q + 1].cat in ("OBS", "ENLARGE"):
+            mark(q + 1, "neg")  # "negative CTPA", "none enlarged"
+        if spans[q].cat == "OBS" and spans[q].text.startswith("nothing "):
+            mark(q, "neg")  # "nothing acute in the chest"
     # "compatible with organizing pneumonia or viral infection", "atelectasis or pneumonia": each of two stated
     # alternatives is only possible
     obs_at = [q for q in range(n) if spans[q].cat == "OBS"]
