@@ -66,7 +66,7 @@ STUDY_WORDS = frozenset({"ct", "cta", "ctpa", "mri", "mr", "cxr", "radiograph", 
 WITH_WORDS = frozenset({"with", "without", "containing", "contains", "contain", "showing", "shows", "("})
 NUMBER_NEUTRAL = frozenset({"fx", "ln", "lad"})  # abbreviations that are singular and plural ("2 rib fx")
 COPULAS = frozenset({"is", "are", "appear", "appears", "look", "looks", "remain", "remains", "seem", "seems",
-                     "otherwise", "all", "both", "and", ","})
+                     "otherwise", "all", "both", "and", ",", "now", "still", "again", "were", "was", "be"})
 MAX_SIZE_REACH = 15  # spans between a measurement and the finding it measures
 #: a current size within this of the prior one (mm, or share of the prior) reads as unchanged
 PRIOR_SIZE_SAME_MM = 1.0
