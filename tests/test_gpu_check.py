@@ -108,3 +108,16 @@ def test_the_extended_tokenizer_decodes_every_id_and_encodes_as_before():
     assert all(tokenizer.decode([i]) for i in (1024, 2500, 4999))
     text = "<report>Hypodense lesion in the liver, 23 mm.</report><key_slice>7</key_slice>"
     assert tokenizer(text)["input_ids"] == build_tokenizer()(text)["input_ids"]
+
+
+def test_vllm_output_length_is_fixed_without_vllm(monkeypatch):
+    from harness.models import vllm_backend
+    from harness.schema import Sampling
+
+    monkeypatch.setattr(vllm_backend, "sampling_kwargs", vllm_backend.sampling_kwargs)  # restored afterwards
+    backend = vllm_backend.VLLMBackend.__new__(vllm_backend.VLLMBackend)  # no engine: vLLM need not be installed
+    gpu_check.fix_output_length(backend)
+    gpu_check.fix_output_length(backend)  # a second backend in the same process does not wrap it twice
+    kwargs = vllm_backend.sampling_kwargs(Sampling(max_new_tokens=7))
+    assert kwargs["ignore_eos"] is True and kwargs["min_tokens"] == kwargs["max_tokens"] == 7
+    assert kwargs["temperature"] == 0.0
