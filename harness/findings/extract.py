@@ -455,6 +455,7 @@ def _resolve_group(spans: list[Span], members: list[int], lex: Lexicon) -> list[
                 next(station_at[p] for p in part if p in station_at), "lymph node")
         sub: str | None = None
         sub_lat: str | None = None
+        sub_plural = False
         station = next((station_at[p] for p in part if p in station_at), None)
         if station is None:
             station = next((r.value.name for p in part for r in spans[p].readings("STATION")), None)
@@ -477,6 +478,7 @@ def _resolve_group(spans: list[Span], members: list[int], lex: Lexicon) -> list[
                 if sub is None or lex.sub_contains(organ, sub, loc.name):
                     sub = loc.name
                     plural = plural or r.plural
+                    sub_plural = sub_plural or r.plural
                 elif sub != loc.name and not lex.sub_contains(organ, loc.name, sub):
                     siblings.append((p, loc.name))
                 sub_lat = sub_lat or loc.laterality
@@ -491,6 +493,9 @@ def _resolve_group(spans: list[Span], members: list[int], lex: Lexicon) -> list[
                 break
         if lat is None:
             lat = sub_lat
+        if lat is None and sub_plural and organ is not None and lex.is_paired(organ) and not lex.anatomy.get(
+                organ, {}).get("subs", {}).get(sub, {}).get("laterality"):
+            lat = "bilateral"  # "the lung bases", "both lower lobes": one of each side
         # an unpaired organ keeps a side named with it for now: "left chest" places a device, "left hepatic"
         # names a lobe; findings drop it where it means nothing
         # a plural organ ("the lungs are hyperinflated") does not say "both sides": it leaves the side unstated
