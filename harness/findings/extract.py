@@ -725,9 +725,9 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
             chosen = following[0]  # "liver mass", "left renal upper pole: hypodense mass"
         if chosen is None:
             q = loc.start - 1
-            while q >= 0 and spans[q].cat == "WORD" and (spans[q].value in ("the", "a", "an")
-                                                         or spans[q].value in lex.location_fillers):
-                q -= 1
+            while q >= 0 and spans[q].cat == "WORD" and spans[q].value not in PREPOSITIONS and (
+                    spans[q].value in ("the", "a", "an") or spans[q].value in lex.location_fillers):
+                q -= 1  # back over "the distal": "of" is a filler of a site's name and the preposition before it
             if q >= 0 and spans[q].cat == "WORD" and spans[q].value in PREPOSITIONS:
                 left = [t for t in obs_targets if t.pos < loc.start]
                 if left:
