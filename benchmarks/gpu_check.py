@@ -307,23 +307,23 @@ def worker_grpo(args: Mapping[str, Any]) -> dict[str, Any]:
     from baselines.trainer.config import from_mapping
     from baselines.trainer.grpo import train_emrl
 
-    # colocate mode in a single process (no accelerate launch): torch.distributed's variables, as TRL documents
-    os.environ.setdefault("RANK", "0")
-    os.environ.setdefault("LOCAL_RANK", "0")
-    os.environ.setdefault("WORLD_SIZE", "1")
-    os.environ.setdefault("MASTER_ADDR", "127.0.0.1")
-    os.environ.setdefault("MASTER_PORT", str(_free_port()))
+    trl = {"max_steps": int(args["steps"]), "use_vllm": True, "vllm_mode": "colocate",
+           "vllm_gpu_memory_utilization": float(args["vllm_gpu_memory_utilization"]),
+           "per_device_train_batch_size": 8, "num_generations": 4, "max_completion_length": 64,
+           "learning_rate": 1e-4, "bf16": True, "gradient_checkpointing": False, "save_strategy": "no",
+           "logging_steps": 1, "dataloader_num_workers": 0,
+           **args.get("trl_overrides", {})}  # tests: the same worker on CPU without vLLM
+    if trl["use_vllm"]:
+        # colocate mode in a single process (no accelerate launch): torch.distributed's variables, as TRL documents
+        for name, value in (("RANK", "0"), ("LOCAL_RANK", "0"), ("WORLD_SIZE", "1"), ("MASTER_ADDR", "127.0.0.1")):
+            os.environ.setdefault(name, value)
+        os.environ.setdefault("MASTER_PORT", str(_free_port()))
     work = Path(args["work"])
     start = time.perf_counter()
     model = build_tiny_vlm(work / "tiny_qwen2_5_vl", family="qwen2_5_vl", seed=0)
     cfg = from_mapping("emrl", {
         "model": str(model), "output_dir": str(work / "grpo"), "seed": 0, "cache_dir": args["cache_dir"],
-        "task_options": GRPO_TASK_OPTIONS,
-        "trl": {"max_steps": int(args["steps"]), "use_vllm": True, "vllm_mode": "colocate",
-                "vllm_gpu_memory_utilization": float(args["vllm_gpu_memory_utilization"]),
-                "per_device_train_batch_size": 8, "num_generations": 4, "max_completion_length": 64,
-                "learning_rate": 1e-4, "bf16": True, "gradient_checkpointing": False, "save_strategy": "no",
-                "logging_steps": 1, "dataloader_num_workers": 0}})
+        "task_options": GRPO_TASK_OPTIONS, "trl": trl})
     result = train_emrl(cfg)
     summary = result.summary
     steps = int(summary.get("steps", 0))
@@ -331,7 +331,8 @@ def worker_grpo(args: Mapping[str, Any]) -> dict[str, Any]:
     last = {k: v for k, v in summary.get("final_log", {}).items() if isinstance(v, (int, float))}
     return {"status": "ok" if steps == int(args["steps"]) else f"failed: {steps} of {args['steps']} steps logged",
             "steps": steps, "train_s": train_s, "s_per_step": train_s / steps if steps else None,
-            "wall_s": time.perf_counter() - start, "final_log": last, "versions": summary.get("versions", {})}
+            "wall_s": time.perf_counter() - start, "final_log": last, "trl_settings": trl,
+            "versions": {**summary.get("versions", {}), "vllm": worker_probe({})["vllm"]}}
 
 
 WORKERS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {

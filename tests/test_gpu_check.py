@@ -121,3 +121,18 @@ def test_vllm_output_length_is_fixed_without_vllm(monkeypatch):
     kwargs = vllm_backend.sampling_kwargs(Sampling(max_new_tokens=7))
     assert kwargs["ignore_eos"] is True and kwargs["min_tokens"] == kwargs["max_tokens"] == 7
     assert kwargs["temperature"] == 0.0
+
+
+@pytest.mark.slow
+def test_the_grpo_worker_trains_and_reports_its_steps(tmp_path):
+    """The GRPO part's worker, on CPU with TRL's own generation instead of vLLM (the only settings changed)."""
+    pytest.importorskip("trl")
+    pytest.importorskip("datasets")
+    result = gpu_check.worker_grpo({
+        "steps": 2, "work": str(tmp_path), "cache_dir": str(tmp_path / "cache"), "vllm_gpu_memory_utilization": 0.2,
+        "trl_overrides": {"use_vllm": False, "bf16": False, "use_cpu": True, "max_completion_length": 8,
+                          "per_device_train_batch_size": 4, "num_generations": 2}})
+    assert result["status"] == "ok" and result["steps"] == 2
+    for figure in gpu_check.GRPO_FIGURES:
+        assert isinstance(result[figure], (int, float)) and result[figure] > 0, figure
+    assert "reward" in result["final_log"] and result["versions"]["trl"]
