@@ -626,7 +626,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         report["budget_s"] = a.budget_s
         report["wall_s"] = round(budget.seconds - budget.left(), 1)
         report["logs"] = None
-        if "failed" in json.dumps(report, default=str):  # keep the logs of a failed part beside the JSON
+        statuses = [report["vllm_tests"]["status"], report["grpo_vllm"]["status"],
+                    *(str(report["throughput"][k].get("status", "ok")) for k in ("model", "vllm", "transformers")),
+                    *(str(e.get("error", "")) for e in probes.values())]
+        if any("failed" in status for status in statuses):  # keep the logs of a failed part beside the JSON
             logs = a.out.parent / f"{a.out.stem}_logs"
             logs.mkdir(parents=True, exist_ok=True)
             for log in work.glob("*.log"):

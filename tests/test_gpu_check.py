@@ -66,6 +66,7 @@ def test_dry_run_measures_the_transformers_backend_and_records_the_rest_as_not_r
     assert report["goals"]["vllm_at_least_10x_transformers"]["met"] is None
     assert report["goals"]["transformers_overhead_under_5pct"]["value"] == hf["overhead"]
     assert "transformers" in printed and "cases/s" in printed
+    assert report["logs"] is None and not (tmp_path / "gpu_check_logs").exists()  # nothing failed
 
 
 def test_without_a_gpu_every_gpu_part_says_so(tmp_path):
