@@ -416,8 +416,8 @@ def part_vllm_tests(a: argparse.Namespace, probe: Callable[[str], dict[str, Any]
     if not host["cuda"]:
         return skipped_part(TEST_FIGURES, "no CUDA GPU", **base)
     env = {**os.environ}
-    if host["tox"]:
-        cmd = [sys.executable, "-m", "tox", "-e", "vllm"]
+    if host["tox"] or shutil.which("tox"):
+        cmd = [sys.executable, "-m", "tox", "-e", "vllm"] if host["tox"] else [shutil.which("tox"), "-e", "vllm"]
         runner = "tox -e vllm"
         if a.wheelhouse:
             env.update(PIP_NO_INDEX="1", PIP_FIND_LINKS=str(Path(a.wheelhouse).resolve()))
