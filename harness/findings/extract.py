@@ -971,12 +971,14 @@ def _read_comparisons(spans: list[Span]) -> None:
     "versus the film 3 days earlier" do not hedge; "not present on the 2024 CT" says the finding is new."""
     n = len(spans)
     for p, s in enumerate(spans):
+        versus = s.text in ("versus", "vs")
+        if not (versus or s.cat.startswith("CTX:negation")) or p + 1 >= n:
+            continue
         after = [spans[q].text for q in range(p + 1, min(n, p + 6))]
-        if s.text in ("versus", "vs") and after and (after[0] in PRIOR_STUDY_WORDS or (
+        if versus and (after[0] in PRIOR_STUDY_WORDS or (
                 after[0] in ("the", "a") and len(after) > 1 and after[1] in PRIOR_STUDY_WORDS)):
             spans[p] = Span("WORD", s.text, s.start, s.end, s.text, cat="WORD")
-        elif s.cat.startswith("CTX:negation") and after and after[0] in ("on", "in") and any(
-                w in PRIOR_STUDY_WORDS for w in after[1:5]):
+        elif not versus and after[0] in ("on", "in") and any(w in PRIOR_STUDY_WORDS for w in after[1:5]):
             spans[p] = Span("PHRASE", [_NEW_SINCE], s.start, s.end, s.text, cat="TEMP", by_kind={"TEMP": [_NEW_SINCE]})
 
 
@@ -1157,11 +1159,13 @@ _NEW_FIELD_LINE_RE = re.compile(r"\n(?=[ \t]*(?:[A-Za-z][A-Za-z /&(),-]{0,40}:|\
 
 
 def _sentences(text: str) -> list[list[str]]:
-    text = _QUERY_RE.sub(" query ", text)
+    if "?" in text:
+        text = _QUERY_RE.sub(" query ", text)
     text = _ABBREVIATION_STOP_RE.sub(lambda m: m.group(1).replace(".", ""), text)
     # a line that opens with a field label, a list number or a bullet starts a new sentence ("...PROTOCOL)\nLeft
     # adrenal: 1.1 cm nodule"); other line breaks may be hard wraps inside a sentence and are kept
-    text = _NEW_FIELD_LINE_RE.sub(". ", text)
+    if "\n" in text:
+        text = _NEW_FIELD_LINE_RE.sub(". ", text)
     out: list[list[str]] = []
     for block in re.split(r"\n\s*\n", text):
         cur: list[str] = []
