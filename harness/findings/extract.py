@@ -771,8 +771,9 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
         if s.cat in ("SIZE", "PRIOR_SIZE") and obs_targets:
             t = min(obs_targets, key=lambda t: (abs(t.pos - p), t.pos > p))
             nxt = next((u for u in obs_targets if u.pos > p), None)
-            if nxt is not None and nxt is not t and nxt.pos - p <= 6 and _gap_is_adjectives(
-                    spans, p + 1, nxt.pos, side_positions):
+            if nxt is not None and nxt is not t and nxt.pos - p <= 6 and _gap_is_modifiers(
+                    spans, p + 1, nxt.pos, side_positions, locations=True) and not any(
+                    g.text == "," for g in spans[p + 1:nxt.pos]):
                 t = nxt  # "cirrhotic liver with a 27 mm segment 8 lesion": the size of the noun it modifies
             if abs(t.pos - p) <= MAX_SIZE_REACH:  # "the CBD measures 0.6 cm" is not the size of a far-off finding
                 (t.sizes if s.cat == "SIZE" else t.prior_sizes).append(s.value)
