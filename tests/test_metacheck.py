@@ -35,7 +35,8 @@ def test_shipped_regression_triplets_cover_the_first_eight_error_types_in_ct_and
             assert len({t["reference"], t["paraphrase"], t["corruption"]}) == 3
 
 
-@pytest.mark.parametrize("split, n_min, per_type", [("dev", 400, 15), ("dev_b", 240, 15), ("test", 150, 13)])
+@pytest.mark.parametrize("split, n_min, per_type", [("dev", 400, 15), ("dev_b", 240, 15), ("dev_c", 180, 15),
+                                                         ("test", 150, 13)])
 def test_reader_splits_cover_twelve_error_types_six_styles_and_both_modalities(split, n_min, per_type):
     triplets = load_triplets(split=split)
     assert len(triplets) >= n_min and len({t["id"] for t in triplets}) == len(triplets)
@@ -52,7 +53,7 @@ def test_reader_splits_cover_twelve_error_types_six_styles_and_both_modalities(s
 def test_dev_and_test_files_say_which_split_they_are():
     from importlib import resources
 
-    for split in ("dev", "dev_b", "test"):
+    for split in ("dev", "dev_b", "dev_c", "test"):
         first = resources.files("harness.data").joinpath(f"reader_eval/{split}.jsonl").read_text().splitlines()[0]
         header = json.loads(first)["header"]
         assert header["split"] == split
