@@ -696,7 +696,8 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
                 Location("lymph node", stations[0].value.name, side, p, p, s.text)]))
         locs = [l for l in locs if not l.station]
         targets.sort(key=lambda t: t.pos)
-    measured = _measured_organs(spans, [*locs, *header], targets, scope, lex)
+    measured = _measured_organs(spans, [*locs, *header], targets, scope, lex) + _removed_organs(
+        spans, sorted([*header, *locs], key=lambda l: l.end), targets, lex)
     if not targets:
         orphan = None
         if any(s.value in TIP_WORDS for s in spans if s.cat == "WORD"):
@@ -991,6 +992,32 @@ def _after_list_break(spans: list[Span], t: _Target) -> bool:
         return False
     commas = [q for q in range(trig + 1, t.pos) if spans[q].text == ","]
     return bool(commas) and any(l.start > commas[-1] for l in t.locations)
+
+
+_REMOVED_RE = re.compile(r"\b(?:surgically (?:absent|removed|resected)|absent surgically|(?:has|have) been "
+                         r"(?:removed|resected)|resected|removed)\b")
+
+
+def _removed_organs(spans: list[Span], locs: list[Location], targets: list[_Target],
+                    lex: Lexicon) -> list[ParsedFinding]:
+    """An organ said to be surgically absent ("GALLBLADDER: Surgically absent.", "the spleen has been removed")
+    is the operation's post-surgical state, as "s/p cholecystectomy" states it; a device removed is not. The
+    organ is the one named last before the words (or the field label)."""
+    text = " ".join(s.text for s in spans)
+    if not _REMOVED_RE.search(text) or any(
+            t.kind == "OBS" and lex.is_device(_obs_name(t.span) or "") for t in targets):
+        return []
+    at = next((p for p, s in enumerate(spans) if s.text.split()[-1] in ("absent", "removed", "resected")
+               and s.cat != "OBS"), None)  # "gallbladder has been removed" is itself a cholecystectomy
+    before = [l for l in locs if at is not None and l.end < at and lex.removal_of(l.organ or "")]
+    out = []
+    for loc in before[-1:]:
+        obs = lex.removal_of(loc.organ or "")
+        if obs is not None:
+            f = Finding(observation=obs, anatomy=loc.organ, sub_location=loc.sub,
+                        laterality=loc.laterality if lex.is_paired(loc.organ or "") else None)
+            out.append(ParsedFinding(f, "removed", loc.text))
+    return out
 
 
 def _measured_organs(spans: list[Span], locs: list[Location], targets: list[_Target], scope: dict[int, str],

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -100,6 +100,18 @@ class Lexicon:
     def is_generic(self, observation: str) -> bool:
         """The generic member of a family ("lesion", "support device")."""
         return observation in self.generics
+
+    def removal_of(self, anatomy: str) -> str | None:
+        """The post-surgical state of an organ removed ("gallbladder" -> cholecystectomy), if the lexicon has one."""
+        return self.removals.get(anatomy)
+
+    @cached_property
+    def removals(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for name, spec in self.observations.items():
+            if spec.get("post_surgical") and spec.get("default_anatomy"):
+                out.setdefault(spec["default_anatomy"], name)
+        return out
 
     def in_region(self, region: str, anatomy: str) -> bool:
         """``anatomy`` lies in ``region`` ("chest" holds the lungs, an unspecified site holds everything)."""
