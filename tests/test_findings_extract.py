@@ -164,3 +164,41 @@ def test_findings_are_schema_findings():
     for f in extract_findings("Small right pleural effusion. 2 cm liver cyst."):
         assert isinstance(f, Finding)
         assert Finding.from_dict(f.to_dict()) == f
+
+
+# Rules added while reading a second development set (dev_b): each states a principle, not a sentence to memorise.
+@pytest.mark.parametrize("text, expected", [
+    # node stations listed before one noun are one site each
+    ("Enlarged mediastinal and hilar lymph nodes.", {("lymph node", "mediastinal", None, "present"),
+                                                     ("lymph node", "hilar", None, "present")}),
+    # a structure that is only a finding when abnormal, called normal, is absent
+    ("Lymph nodes are normal.", {("lymph node", None, None, "absent")}),
+    # an organ measured without a finding: against its upper normal size
+    ("Spleen 18 cm.", {("splenomegaly", None, None, "present")}),
+    ("The common bile duct measures 5 mm.", {("biliary dilatation", None, None, "absent")}),
+    # comparison with a prior is no hedge, and "not present on the prior" says new
+    ("CXR vs yesterday: right effusion unchanged.", {("effusion", None, "right", "present")}),
+    # two findings offered as alternatives are each possible
+    ("Left basal opacity, atelectasis or pneumonia.", {("opacity", "base", "left", "present"),
+                                                       ("atelectasis", "base", "left", "uncertain"),
+                                                       ("pneumonia", "base", "left", "uncertain")}),
+    # what a finding has with it is in its site
+    ("Distended gallbladder with numerous calculi.", {("enlargement", None, None, "present"),
+                                                       ("calculus", None, None, "present")}),
+    # a plural part of a paired organ is on both sides
+    ("Atelectasis at the lung bases.", {("atelectasis", "base", "bilateral", "present")}),
+    # an organ surgically absent is its operation
+    ("GALLBLADDER: Surgically absent.", {("cholecystectomy", None, None, "present")}),
+    # a study named in a label is no site
+    ("CT abdomen and pelvis: Cirrhotic liver.", {("cirrhosis", None, None, "present")}),
+])
+def test_reading_principles(text, expected):
+    got = {(f.observation, f.sub_location, f.laterality, f.presence.value) for f in extract_findings(text)}
+    assert got == expected, got
+
+
+def test_current_and_prior_size_state_the_change():
+    (f,) = extract_findings("Infrarenal AAA now 54 mm (previously 49 mm).")
+    assert (f.size_mm, f.temporal) == (54.0, "increased")
+    (g,) = extract_findings("The nodule was not present on the prior study.")
+    assert (g.presence, g.temporal) == (Presence.PRESENT, "new")

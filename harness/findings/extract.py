@@ -889,6 +889,12 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
                 t.attrs |= prev.attrs
                 # "an adrenal nodule, compatible with an adenoma" is one adenoma: a descriptive name yields
                 prev.refined = lex.observations.get(_obs_name(prev.span) or "", {}).get("descriptive", False)
+    # "opacity, atelectasis or pneumonia": the second alternative is where the first is
+    for a, b in zip(obs_targets, obs_targets[1:]):
+        if a.locations and not b.locations and not b.sides and b.kind == "OBS" and any(
+                g.text == "or" for g in spans[a.pos + 1:b.pos]) and b.pos - a.pos <= 3:
+            b.locations = [copy.copy(l) for l in a.locations if _may_share_site(b, l, lex)]
+            b.sides = list(a.sides)
     # "the gallbladder is distended and contains multiple stones", "the liver is fatty without focal lesions":
     # what the finding before it has, or has not, with it is in the same site
     for k, t in enumerate(obs_targets):
