@@ -63,7 +63,8 @@ MODIFIER_WORDS = frozenset({"a", "an", "the", ",", ":", "-", "sided", "focal", "
 STUDY_WORDS = frozenset({"ct", "cta", "ctpa", "mri", "mr", "cxr", "radiograph", "radiographs", "xray", "x", "ray",
                          "film", "films", "study", "scan", "exam", "examination", "ultrasound", "us", "pet",
                          "angiogram", "angiography", "aortogram", "views", "view", "pa", "ap", "portable", "imaging"})
-WITH_WORDS = frozenset({"with", "without", "containing", "contains", "contain", "showing", "shows", "("})
+WITH_WORDS = frozenset({"with", "without", "containing", "contains", "contain", "showing", "shows", "(", "causing",
+                        "causes", "cause", "resulting", "results", "producing", "produces", "secondary", "due"})
 NUMBER_NEUTRAL = frozenset({"fx", "ln", "lad"})  # abbreviations that are singular and plural ("2 rib fx")
 COPULAS = frozenset({"is", "are", "appear", "appears", "look", "looks", "remain", "remains", "seem", "seems",
                      "otherwise", "all", "both", "and", ",", "now", "still", "again", "were", "was", "be"})
@@ -889,6 +890,12 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
                 t.attrs |= prev.attrs
                 # "an adrenal nodule, compatible with an adenoma" is one adenoma: a descriptive name yields
                 prev.refined = lex.observations.get(_obs_name(prev.span) or "", {}).get("descriptive", False)
+    # "right lower zone pneumonic consolidation": a finding named as an adjective of the next shares its site
+    for a, b in zip(obs_targets, obs_targets[1:]):
+        if b.pos == a.pos + 1 and a.locations and not b.locations and not b.sides and b.kind == "OBS" \
+                and not lex.is_device(_obs_name(b.span) or ""):
+            b.locations = [copy.copy(l) for l in a.locations if _may_share_site(b, l, lex)]
+            b.sides = list(a.sides)
     # "opacity, atelectasis or pneumonia": the second alternative is where the first is
     for a, b in zip(obs_targets, obs_targets[1:]):
         if a.locations and not b.locations and not b.sides and b.kind == "OBS" and any(
@@ -913,6 +920,9 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
             t.locations = [copy.copy(l) for l in prev_sites if (
                 (l.organ == implied or l.organ in lex.anatomy.get(implied, {}).get("absorbs", []))
                 if implied else _may_share_site(t, l, lex))]
+            if not words & {"with", "without", "containing", "contains", "contain", "("}:
+                for l in t.locations:  # "a stone at the UPJ causing hydronephrosis": the organ, not the part
+                    l.sub = None
     # the field label's site for what names none ("LUNGS: Linear atelectasis at the left base.")
     if header:
         for t in targets:
