@@ -12,6 +12,7 @@ from rich.table import Table
 
 from harness.errors import HarnessError
 from harness.registry import BASELINES, METRICS, MODELS, TASKS
+from harness.settings import nest, parse_options
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Evaluate whether radiology reports are grounded in the image, and train models to be.")
@@ -28,32 +29,6 @@ from rich.markup import escape  # noqa: E402
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")[:80] or "model"
-
-
-def _parse_options(pairs: list[str], what: str) -> dict[str, Any]:
-    """``key=value`` pairs; values parsed as JSON when they are (numbers, true/false), else strings."""
-    out: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise HarnessError(f"{what} '{pair}' is not KEY=VALUE")
-        try:
-            out[key] = json.loads(value)
-        except ValueError:
-            out[key] = value
-    return out
-
-
-def _nest(flat: dict[str, Any]) -> dict[str, Any]:
-    """``views.n_axial=16`` -> ``{"views": {"n_axial": 16}}``."""
-    out: dict[str, Any] = {}
-    for key, value in flat.items():
-        node = out
-        *parents, leaf = key.split(".")
-        for p in parents:
-            node = node.setdefault(p, {})
-        node[leaf] = value
-    return out
 
 
 def _batch_size(text: str) -> int | str:
@@ -117,8 +92,8 @@ def run(
                    limit=limit, seed=seed, batch_size=_batch_size(batch_size),
                    sampling=Sampling(max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, seed=seed),
                    metrics=tuple(m.strip() for m in metrics.split(",") if m.strip()) if metrics else None,
-                   task_options=_nest(_parse_options(task_option, "--task-option")),
-                   model_options=_parse_options(model_option, "--model-option"), n_boot=n_boot,
+                   task_options=nest(parse_options(task_option, "--task-option")),
+                   model_options=parse_options(model_option, "--model-option"), n_boot=n_boot,
                    cache_dir=str(cache_dir) if cache_dir else None, bootstrap_seed=bootstrap_seed)
     validate(spec)  # the task, its settings, the metrics and the model's options fail before any work
     run_dir = out or Path("runs") / task / _slug(model)

@@ -6,7 +6,9 @@ import enum
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
+
+from harness.errors import HarnessError
 
 
 #: Version of the findings JSON (``Finding.to_dict``). 2 added severity, graded certainty, temporal change and
@@ -223,8 +225,23 @@ class Request:
 
     def count_parts(self, kind: str) -> int:
         """How many ``{"type": kind}`` placeholders the messages hold (``"image"``, ``"volume"``)."""
-        return sum(1 for message in self.messages if not isinstance(message["content"], str)
-                   for part in message["content"] if part.get("type") == kind)
+        return count_parts(self.messages, kind)
+
+    def checked_images(self) -> list[Any]:
+        """``load_images()``, checked against the image placeholders (not called when there are none): a
+        mismatch would misalign every image, so it is refused by request id."""
+        wanted = self.count_parts("image")
+        images = list(self.load_images()) if wanted else []
+        if len(images) != wanted:
+            raise HarnessError(f"request {self.request_id} has {wanted} image placeholder(s) but "
+                               f"load_images() gave {len(images)}")
+        return images
+
+
+def count_parts(messages: Sequence[Mapping[str, Any]], kind: str) -> int:
+    """How many ``{"type": kind}`` placeholders chat ``messages`` hold (``"image"``, ``"volume"``)."""
+    return sum(1 for message in messages if not isinstance(message["content"], str)
+               for part in message["content"] if part.get("type") == kind)
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,51 @@
 Every override must name a setting that exists (at any depth: ``views.nope`` is refused like ``nope``) and have
 the type of its default (``views.n_axial=abc`` is refused by name, not 70 lines into a traceback). The defaults'
 types are the schema: a task's ``config.yaml`` says what each setting is by what it holds.
+
+``parse_options`` and ``nest`` read the command line's ``KEY=VALUE`` pairs (``--task-option``,
+``--model-option``, ``--model-path``) into the mappings merged here.
 """
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+import json
+from typing import Any, Iterable, Mapping
 
 from harness.errors import HarnessError
+
+
+def parse_value(text: str) -> Any:
+    """A command-line value: read as JSON when it is JSON (numbers, true/false, null, lists, objects), else kept
+    as the string."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def parse_options(pairs: Iterable[str], what: str, *, json_values: bool = True,
+                  allow_empty: bool = True) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs of the option ``what`` (e.g. ``--task-option``) as a mapping; values go through
+    :func:`parse_value` unless ``json_values`` is false; ``allow_empty=False`` refuses ``KEY=``."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key or (not value and not allow_empty):
+            raise HarnessError(f"{what} '{pair}' is not KEY=VALUE")
+        out[key] = parse_value(value) if json_values else value
+    return out
+
+
+def nest(flat: Mapping[str, Any]) -> dict[str, Any]:
+    """Dotted keys as nested mappings: ``{"views.n_axial": 16}`` -> ``{"views": {"n_axial": 16}}``."""
+    out: dict[str, Any] = {}
+    for key, value in flat.items():
+        node = out
+        *parents, leaf = key.split(".")
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[leaf] = value
+    return out
 
 
 def merge_settings(task_name: str, defaults: Mapping[str, Any], overrides: Mapping[str, Any] | None,

@@ -66,7 +66,6 @@ class PromptAdapter:
             return self._adapt_to_volume(request)
         messages = [_copy(m) for m in request.messages]
         parsed = [self._items(m["content"]) if isinstance(m["content"], list) else None for m in messages]
-        n_images = sum(isinstance(i, _View) for items in parsed if items for i in items)
         keep, note = self._subsample(request, [i for items in parsed if items for i in items
                                                if isinstance(i, _View)])
         recipe: list[_Recipe] = []
@@ -75,7 +74,7 @@ class PromptAdapter:
                 message["content"] = self._rebuild(items, keep, note, recipe)
         self._add_system(messages)
         self._add_hint(messages, request)
-        loader = _loader(request, n_images, recipe, self.prompt.montage)
+        loader = _loader(request, recipe, self.prompt.montage)
         return replace(request, messages=tuple(messages), load_images=loader)
 
     def _adapt_to_volume(self, request: Request) -> Request:
@@ -226,15 +225,12 @@ def _copy(message: Mapping[str, Any]) -> dict[str, Any]:
     return {**message, "content": content if isinstance(content, str) else [dict(p) for p in content]}
 
 
-def _loader(request: Request, n_images: int, recipe: list[_Recipe], layout: Montage) -> Callable[[], list[Any]]:
-    """The adapted request's ``load_images``: the task's images, selected or tiled as ``recipe`` says."""
-    source = request.load_images
+def _loader(request: Request, recipe: list[_Recipe], layout: Montage) -> Callable[[], list[Any]]:
+    """The adapted request's ``load_images``: the task's images (checked against the unadapted request's
+    placeholders), selected or tiled as ``recipe`` says."""
 
     def load() -> list[Any]:
-        images = list(source()) if n_images else []
-        if len(images) != n_images:
-            raise HarnessError(f"request {request.request_id} has {n_images} image placeholder(s) but "
-                               f"load_images() gave {len(images)}")
+        images = request.checked_images()
         out: list[Any] = []
         for step in recipe:
             if isinstance(step, int):

@@ -10,7 +10,6 @@ as zoo_app``); this module does not import ``harness.cli`` (no import cycle).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Optional
 
@@ -19,35 +18,16 @@ from rich.table import Table
 
 from harness.cli_support import console, err_console, friendly_errors
 from harness.errors import HarnessError
+from harness.settings import parse_options
 from leaderboard import DEFAULT_SUBMISSIONS
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="The baseline zoo: public VLMs as model cards, run through vLLM or transformers.")
 
 
-def _pairs(pairs: list[str], what: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key or not value:
-            raise HarnessError(f"{what} '{pair}' is not NAME=VALUE")
-        out[key] = value
-    return out
-
-
-def _model_options(pairs: list[str]) -> dict[str, Any]:
-    """``key=value`` backend options; values parsed as JSON when they are (numbers, true/false, objects)."""
-    out: dict[str, Any] = {}
-    for key, value in _pairs(pairs, "--model-option").items():
-        try:
-            out[key] = json.loads(value)
-        except ValueError:
-            out[key] = value
-    return out
-
-
 def _overrides(model_path: list[str], cards: dict) -> dict[str, Path]:
-    paths = {name: Path(p) for name, p in _pairs(model_path, "--model-path").items()}
+    given = parse_options(model_path, "--model-path", json_values=False, allow_empty=False)
+    paths = {name: Path(p) for name, p in given.items()}
     for name in paths:
         if name not in cards:
             raise HarnessError(f"--model-path names unknown card '{name}'; known: {', '.join(cards)}")
@@ -140,7 +120,7 @@ def run(
         raise HarnessError(f"--max-new-tokens must be at least 1, got {max_new_tokens}")
     TASKS.get(task)  # an unknown task fails before any card runs
     _register_backend()
-    options = _model_options(model_option)
+    options = parse_options(model_option, "--model-option", allow_empty=False)
     outcomes: list[tuple[str, str, str]] = []
     for name in names:
         card = cards[name]

@@ -163,7 +163,7 @@ class TransformersBackend(ModelBackend):
         prompts = [self.processor.apply_chat_template(_plain_messages(r.messages), chat_template=self.chat_template,
                                                       tokenize=False, add_generation_prompt=True)
                    for r in requests]
-        images = [_images_of(r) for r in requests]
+        images = [r.checked_images() for r in requests]
         if self.options.blank_images:
             images = [[_blank(im) for im in ims] for ims in images]
         # The rendered chat template already holds the model's special tokens (a Gemma/Llama template starts with
@@ -333,17 +333,6 @@ def _plain_messages(messages: Sequence[Mapping[str, Any]]) -> list[dict[str, Any
     """Plain dicts and lists: the processor inspects message content and expects mutable JSON-like types."""
     return [{**message, "content": message["content"] if isinstance(message["content"], str)
              else [dict(part) for part in message["content"]]} for message in messages]
-
-
-def _images_of(request: Request) -> list[Any]:
-    """The request's images, checked against its placeholders: a mismatch would misalign every image."""
-    wanted = sum(1 for message in request.messages if not isinstance(message["content"], str)
-                 for part in message["content"] if part.get("type") == "image")
-    images = list(request.load_images()) if wanted else []
-    if len(images) != wanted:
-        raise HarnessError(f"request {request.request_id} has {wanted} image placeholder(s) but "
-                           f"load_images() gave {len(images)}")
-    return images
 
 
 def _blank(image: Any) -> Any:

@@ -40,7 +40,7 @@ from urllib.parse import urlsplit
 
 from harness.errors import HarnessError
 from harness.models.base import ModelBackend, fill_image_parts
-from harness.schema import Case, Request, Sampling
+from harness.schema import Case, Request, Sampling, count_parts
 
 RETRY_STATUSES = frozenset({408, 425, 429})  # and every 5xx
 DATA_URL_PREFIX = "data:image/png;base64,"
@@ -192,7 +192,7 @@ class OpenAIBackend(ModelBackend):
 
     # -- one request ----------------------------------------------------------------------------------------
     def _complete(self, request: Request, base: Mapping[str, Any], abort: threading.Event) -> str:
-        images = images_of(request)
+        images = request.checked_images()
         body = json.dumps({"model": self.endpoint.model_name,
                            "messages": to_openai_messages(request.messages, images), **base}).encode()
         last = ""
@@ -298,18 +298,7 @@ def sampling_payload(sampling: Sampling) -> dict[str, Any]:
 
 
 def count_images(messages: Sequence[Mapping[str, Any]]) -> int:
-    return sum(1 for m in messages if not isinstance(m["content"], str)
-               for part in m["content"] if part.get("type") == "image")
-
-
-def images_of(request: Request) -> list[Any]:
-    """The request's images, checked against its placeholders: a mismatch would misalign every image."""
-    wanted = count_images(request.messages)
-    images = list(request.load_images()) if wanted else []
-    if len(images) != wanted:
-        raise HarnessError(f"request {request.request_id} has {wanted} image placeholder(s) but "
-                           f"load_images() gave {len(images)}")
-    return images
+    return count_parts(messages, "image")
 
 
 def to_openai_messages(messages: Sequence[Mapping[str, Any]], images: Sequence[Any]) -> list[dict[str, Any]]:

@@ -51,7 +51,7 @@ from typing import Any, Mapping, Sequence
 
 from harness.errors import HarnessError
 from harness.models.base import ModelBackend, fill_image_parts
-from harness.models.openai_compat import Endpoint, OpenAIBackend, OpenAIOptions, count_images, images_of
+from harness.models.openai_compat import Endpoint, OpenAIBackend, OpenAIOptions, count_images
 from harness.schema import Request, Sampling
 
 INSTALL_HINT = "vLLM is not installed: pip install 'emrl-harness[vllm]'"
@@ -304,7 +304,7 @@ class VLLMBackend(ModelBackend):
         loads a CT volume and draws 34 views: about 0.2 s, see benchmarks/bench_backends.py) and its numpy,
         torch and PIL calls release the GIL, so threads divide it by the number of cores."""
         def build(request: Request) -> list[dict[str, Any]]:
-            return to_vllm_messages(request.messages, images_of(request))
+            return to_vllm_messages(request.messages, request.checked_images())
 
         workers = min(len(requests), self.options.render_threads or os.cpu_count() or 1)
         if workers <= 1:

@@ -1,0 +1,65 @@
+"""The command line's KEY=VALUE options, their nesting, task settings checked by name, and image placeholders."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.errors import HarnessError
+from harness.schema import Case, Request, count_parts
+from harness.settings import merge_settings, nest, parse_options
+
+
+def test_parse_options_reads_json_values_and_keeps_other_text():
+    got = parse_options(["a=1", "b=true", "c=x", "d=", "e=[1, 2]", "f=a=b"], "--task-option")
+    assert got == {"a": 1, "b": True, "c": "x", "d": "", "e": [1, 2], "f": "a=b"}
+    assert parse_options(["p=1"], "--model-path", json_values=False) == {"p": "1"}
+
+
+@pytest.mark.parametrize("pair", ["novalue", "=1"])
+def test_parse_options_refuses_what_is_not_key_value(pair):
+    with pytest.raises(HarnessError, match=f"--task-option '{pair}' is not KEY=VALUE"):
+        parse_options([pair], "--task-option")
+
+
+def test_parse_options_can_refuse_an_empty_value():
+    with pytest.raises(HarnessError, match="--model-path 'card=' is not KEY=VALUE"):
+        parse_options(["card="], "--model-path", allow_empty=False)
+
+
+def test_nest_makes_dotted_keys_groups():
+    assert nest({"views.n_axial": 16, "views.window.level": 40, "seed": 1}) == {
+        "views": {"n_axial": 16, "window": {"level": 40}}, "seed": 1}
+
+
+@pytest.mark.parametrize("task", ["ct_tumor", "cxr_report", "cxr_grounding"])
+def test_a_misspelt_nested_task_option_is_refused_naming_it_and_the_known_keys(task):
+    from harness.registry import TASKS
+
+    with pytest.raises(HarnessError) as info:
+        TASKS.get(task)(nest(parse_options(["views.n_axil=16"], "--task-option")))
+    message = str(info.value)
+    assert "\n" not in message
+    assert f"{task} has no setting 'views.n_axil'" in message
+    assert "views.image_size" in message  # the known keys of the group are listed
+
+
+def test_merge_settings_keeps_defaults_it_is_not_given():
+    defaults = {"views": {"n_axial": 8, "image_size": 256}, "name": "x"}
+    assert merge_settings("t", defaults, {"views": {"n_axial": 16}}) == {
+        "views": {"n_axial": 16, "image_size": 256}, "name": "x"}
+
+
+def _request(n_parts: int, images: list) -> Request:
+    case = Case(case_id="c1", task="t", image_path=None, label_path=None, reference_report="", findings=())
+    content = [{"type": "image"}] * n_parts + [{"type": "text", "text": "describe"}]
+    return Request(case=case, kind="report", messages=({"role": "user", "content": content},),
+                   load_images=lambda: list(images))
+
+
+def test_checked_images_match_the_placeholders():
+    request = _request(2, ["a", "b"])
+    assert count_parts(request.messages, "image") == 2 and request.checked_images() == ["a", "b"]
+    assert _request(0, ["never loaded"]).checked_images() == []
+    with pytest.raises(HarnessError, match=r"request c1/report has 2 image placeholder\(s\) but load_images\(\) "
+                                           r"gave 1"):
+        _request(2, ["a"]).checked_images()
