@@ -2,19 +2,57 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 from pathlib import Path
 from typing import Any, Optional
 
+import click
 import typer
 from rich.table import Table
+from typer.core import TyperGroup
 
 from harness.errors import HarnessError
 from harness.registry import BASELINES, METRICS, MODELS, TASKS
 from harness.settings import nest, parse_options
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+#: Commands of the packages outside the core, mounted only when one of them is called or listed (``harness
+#: --help``): the core imports none of them at import time. Name -> (module, attribute): a Typer app, or a
+#: function that becomes one command.
+OUTER_COMMANDS: dict[str, tuple[str, str]] = {
+    "submit": ("leaderboard.cli", "submit_command"),
+    "leaderboard": ("leaderboard.cli", "app"),
+    "train": ("baselines.trainer.cli", "app"),
+    "baselines": ("baselines.zoo.cli", "app"),
+}
+
+
+def _outer_command(name: str) -> click.Command:
+    """The click command of ``OUTER_COMMANDS[name]``, built as ``add_typer`` / ``app.command`` would build it."""
+    module, attribute = OUTER_COMMANDS[name]
+    target = getattr(importlib.import_module(module), attribute)
+    if not isinstance(target, typer.Typer):
+        function, target = target, typer.Typer(add_completion=False)
+        target.command(name)(function)
+    command = typer.main.get_command(target)
+    command.name = name
+    return command
+
+
+class _LazyGroup(TyperGroup):
+    """The core's commands first, then the outer packages' (imported on first use)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*super().list_commands(ctx), *(n for n in OUTER_COMMANDS if n not in self.commands)]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in OUTER_COMMANDS:
+            self.commands[cmd_name] = _outer_command(cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, cls=_LazyGroup,
                   help="Evaluate whether radiology reports are grounded in the image, and train models to be.")
 data_app = typer.Typer(no_args_is_help=True, help="Synthetic data sets.")
 model_app = typer.Typer(no_args_is_help=True, help="Model utilities.")
@@ -292,17 +330,6 @@ def model_make_tiny(
 
     path = build_tiny_family(out, family=family, seed=seed)
     console.print(f"wrote a tiny {family} checkpoint to {path}")
-
-
-# Sub-apps of the other packages, registered last so that `harness --help` lists the core commands first.
-from baselines.trainer.cli import app as train_app  # noqa: E402
-from baselines.zoo.cli import app as zoo_app  # noqa: E402
-from leaderboard.cli import app as leaderboard_app, submit_command  # noqa: E402
-
-app.command("submit")(submit_command)
-app.add_typer(leaderboard_app, name="leaderboard")
-app.add_typer(train_app, name="train")
-app.add_typer(zoo_app, name="baselines")
 
 
 def main() -> None:  # pragma: no cover - entry point

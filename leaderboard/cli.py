@@ -1,7 +1,7 @@
 """``harness leaderboard ...`` and ``harness submit RUN_DIR``.
 
-Wired into the main CLI as ``app.add_typer(leaderboard_app, name="leaderboard")`` and
-``app.command("submit")(submit_command)``; this module does not import ``harness.cli`` (no import cycle).
+Mounted by the main CLI on first use (``harness.cli.OUTER_COMMANDS``: ``app`` as ``leaderboard``,
+``submit_command`` as ``submit``); this module does not import ``harness.cli`` (no import cycle).
 """
 
 from __future__ import annotations

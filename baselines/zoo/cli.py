@@ -1,7 +1,7 @@
 """``harness baselines list`` and ``harness baselines run``: the zoo's cards, run straight to the leaderboard.
 
-Wired into the main CLI as ``app.add_typer(zoo_app, name="baselines")`` (``from baselines.zoo.cli import app
-as zoo_app``); this module does not import ``harness.cli`` (no import cycle).
+Mounted by the main CLI as ``baselines`` on first use (``harness.cli.OUTER_COMMANDS``); this module does not
+import ``harness.cli`` (no import cycle).
 
     harness baselines list --weights-dir /models
     harness baselines run --zoo qwen2_5_vl_7b --zoo medgemma_4b --task ct_tumor --weights-dir /models --submit

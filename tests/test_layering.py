@@ -1,0 +1,39 @@
+"""The core does not depend on the packages around it: ``harness.cli`` mounts their commands on first use."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+OUTER = ("baselines", "leaderboard", "tasks")
+
+
+def test_importing_the_cli_imports_no_outer_package():
+    code = ("import json, sys, harness.cli; "
+            f"print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {OUTER!r})))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert json.loads(out.strip().splitlines()[-1]) == []
+
+
+@pytest.mark.parametrize("command, said", [("submit", "pack its predictions"), ("leaderboard", "static site"),
+                                           ("train", "E-MRL GRPO"), ("baselines", "model cards")])
+def test_the_outer_commands_are_mounted_when_called(command, said):
+    from harness.cli import app
+
+    res = CliRunner().invoke(app, [command, "--help"], catch_exceptions=False)
+    assert res.exit_code == 0 and said in " ".join(res.output.split()), res.output
+
+
+def test_the_main_help_lists_the_outer_commands_after_the_core_ones():
+    from harness.cli import app
+
+    res = CliRunner().invoke(app, ["--help"], catch_exceptions=False)
+    assert res.exit_code == 0
+    listed = [line.strip("│ ").split(" ")[0] for line in res.output.splitlines() if line.startswith("│ ")]
+    listed = [name for name in listed if name]
+    assert listed.index("run") < listed.index("submit") < listed.index("train")
+    assert {"leaderboard", "baselines"} <= set(listed)
