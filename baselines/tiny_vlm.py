@@ -118,7 +118,7 @@ class Size:
 SIZES = {
     "tiny": Size(text=dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
                            num_key_value_heads=2)),
-    # 1.5M parameters. 16 px patches and 2x2 merging: a 128 px slice (ct_tumor's default, 3 mm a pixel) is 8x8
+    # 1.7M parameters. 16 px patches and 2x2 merging: a 128 px slice (ct_tumor's default, 3 mm a pixel) is 8x8
     # patches and 4x4 = 16 image tokens; a 64 px slice is 4x4 patches and 2x2 tokens. Larger images are capped
     # at 128x128 px (max_tokens_per_image), so a 256 px verification view costs the same as a slice. Full
     # attention in both vision blocks (window = the whole image).

@@ -1,7 +1,7 @@
 """Mini-experiment: do E-MRL rewards reduce hallucination where SFT and a text-only reward do not?
 
-On the synthetic ct_tumor training split, a small random-init Qwen2.5-VL (``harness model make-tiny --size mini``:
-1.6M parameters, 16 px patches, rebuilt here from its seed) is trained with
+On the synthetic ct_tumor training split, a small random-init Qwen2.5-VL (``python -m baselines.tiny_vlm OUT --size mini``:
+1.7M parameters, 16 px patches, rebuilt here from its seed) is trained with
 
 1. SFT on the oracle's answers, as a curriculum: first the report alone (which organ, which tumor, which slice),
    then every stage of the protocol (report, verification of the named slice, probes);
