@@ -1,7 +1,7 @@
 """Mini-experiment: do E-MRL rewards reduce hallucination where SFT and a text-only reward do not?
 
-On the synthetic ct_tumor training split, a small random-init Qwen2.5-VL (``python -m baselines.tiny_vlm OUT --size mini``:
-1.7M parameters, 16 px patches, rebuilt here from its seed) is trained with
+On the synthetic ct_tumor training split, a small random-init Qwen2.5-VL (1.7M parameters, 16 px patches, rebuilt
+here from its seed: ``python -m baselines.tiny_vlm OUT --size mini``) is trained with
 
 1. SFT on the oracle's answers, as a curriculum: first the report alone (which organ, which tumor, which slice),
    then every stage of the protocol (report, verification of the named slice, probes);
@@ -525,8 +525,8 @@ def render(data: dict[str, Any]) -> str:
     notes = [
         "",
         f"{n_test} held-out test cases (seed 1000), greedy decoding; single-model rows: value [95% bootstrap CI "
-        "over cases]; arm rows: mean over training seeds [95% t-interval over seeds, clipped to 0..1]; the paired row: difference "
-        "of the arms and the two-sided p of a paired approximate-randomization test on the same (seed, case) "
+        "over cases]; arm rows: mean over training seeds [95% t-interval over seeds, clipped to 0..1]; the paired "
+        "row: difference of the arms and the two-sided p of a paired approximate-randomization test on the same (seed, case) "
         f"pairs ({data['paired_emrl_vs_text']['resamples']} resamples). Model: Qwen2.5-VL architecture, "
         f"{data['model']['parameters'] or '?'} parameters ({data['model']['size']}, weights seed "
         f"{data['model']['seed']}); {a['n_axial']} axial slices of {a['image_size']} px, no reformats; "
