@@ -526,8 +526,8 @@ def render(data: dict[str, Any]) -> str:
         "",
         f"{n_test} held-out test cases (seed 1000), greedy decoding; single-model rows: value [95% bootstrap CI "
         "over cases]; arm rows: mean over training seeds [95% t-interval over seeds, clipped to 0..1]; the paired "
-        "row: difference of the arms and the two-sided p of a paired approximate-randomization test on the same (seed, case) "
-        f"pairs ({data['paired_emrl_vs_text']['resamples']} resamples). Model: Qwen2.5-VL architecture, "
+        "row: difference of the arms and the two-sided p of a paired approximate-randomization test on the same "
+        f"(seed, case) pairs ({data['paired_emrl_vs_text']['resamples']} resamples). Model: Qwen2.5-VL architecture, "
         f"{data['model']['parameters'] or '?'} parameters ({data['model']['size']}, weights seed "
         f"{data['model']['seed']}); {a['n_axial']} axial slices of {a['image_size']} px, no reformats; "
         f"{a['train_cases']} training cases (seed 2000); SFT curriculum {a['curriculum']} (steps of "
