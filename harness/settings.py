@@ -11,9 +11,19 @@ types are the schema: a task's ``config.yaml`` says what each setting is by what
 from __future__ import annotations
 
 import json
+from functools import lru_cache
+from importlib import resources
 from typing import Any, Iterable, Mapping
 
+import yaml
+
 from harness.errors import HarnessError
+
+
+@lru_cache(maxsize=None)
+def packaged_settings(package: str) -> dict[str, Any]:
+    """The default settings a task package ships as ``config.yaml`` (read once; never modify the result)."""
+    return yaml.safe_load(resources.files(package).joinpath("config.yaml").read_text())
 
 
 def parse_value(text: str) -> Any:

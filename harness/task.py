@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from harness.errors import HarnessError
 from harness.schema import Case, Prediction, Request
+from harness.settings import merge_settings, packaged_settings
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,24 @@ class Task(ABC):
     default_metrics: tuple[str, ...] = ()
     #: setting groups a model may set defaults for (``ModelBackend.task_defaults``), e.g. the box syntax it emits
     model_settings: tuple[str, ...] = ()
+    #: the package whose ``config.yaml`` holds the task's default settings [the package of the task's module]
+    config_package: str | None = None
+    #: the settings read by :meth:`load_settings`: the packaged defaults with ``--task-option`` overrides
+    cfg: Mapping[str, Any]
+
+    def load_settings(self, overrides: Mapping[str, Any] | None) -> dict[str, Any]:
+        """Sets and returns ``self.cfg``: the packaged ``config.yaml`` with ``overrides`` merged in, every key and
+        type checked against the defaults (``harness.settings.merge_settings``)."""
+        package = self.config_package or type(self).__module__.rpartition(".")[0]
+        self.cfg = merge_settings(self.name, packaged_settings(package), overrides)
+        return self.cfg
+
+    def split_spec(self, split: str) -> Mapping[str, Any]:
+        """The settings of ``split`` under the config's ``splits``; an unknown split is refused, naming the known."""
+        splits = self.cfg["splits"]
+        if split not in splits:
+            raise HarnessError(f"{self.name} has no split '{split}' (splits: {', '.join(splits)})")
+        return splits[split]
 
     @abstractmethod
     def load(self, split: str = "test", data: Path | None = None, seed: int = 0, cache_dir: Path | None = None,

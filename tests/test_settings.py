@@ -63,3 +63,18 @@ def test_checked_images_match_the_placeholders():
     with pytest.raises(HarnessError, match=r"request c1/report has 2 image placeholder\(s\) but load_images\(\) "
                                            r"gave 1"):
         _request(2, ["a"]).checked_images()
+
+
+@pytest.mark.parametrize("task", ["ct_tumor", "cxr_report", "cxr_grounding"])
+def test_every_task_reads_its_packaged_config_through_the_base_task(task):
+    from harness.registry import TASKS
+    from harness.settings import packaged_settings
+
+    defaults = packaged_settings(f"tasks.{task}")
+    seed = defaults["splits"]["test"]["seed"]
+    t = TASKS.get(task)({"splits": {"test": {"seed": seed + 5}}})
+    assert t.cfg["splits"]["test"]["seed"] == seed + 5 and t.cfg["version"] == defaults["version"]
+    assert packaged_settings(f"tasks.{task}")["splits"]["test"]["seed"] == seed  # the defaults stay as shipped
+    assert t.split_spec("test") == t.cfg["splits"]["test"]
+    with pytest.raises(HarnessError, match=f"{task} has no split 'tset' \\(splits: "):
+        t.split_spec("tset")

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
-from importlib import resources
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
-import yaml
 
 from harness.errors import DataError, HarnessError
 from harness.imaging import Window, axial, coronal, sagittal, to_pil
@@ -19,7 +17,6 @@ from harness.loaders.volume_cache import VolumeCache
 from harness.paths import default_cache_dir
 from harness.phantoms.ct import NORMAL_ORGANS, PhantomConfig
 from harness.reports import inject_sentence, lesion_sentence, write_report
-from harness.settings import merge_settings
 from harness.schema import Case, Finding, Prediction, Presence, Request, VolumeInput, stable_hash
 from harness.task import Answer, Dataset, Task
 from tasks.ct_tumor import evidence
@@ -30,11 +27,6 @@ from tasks.ct_tumor.prompts import report_prompt
 REPORT_RE = re.compile(r"<report>(.*?)</report>", re.S | re.I)
 KEY_SLICE_RE = re.compile(r"<key_slice>\s*(.*?)\s*</key_slice>", re.S | re.I)
 TAG_RE = re.compile(r"</?(report|key_slice)>", re.I)
-
-
-@lru_cache(maxsize=1)
-def default_config() -> dict[str, Any]:
-    return yaml.safe_load(resources.files("tasks.ct_tumor").joinpath("config.yaml").read_text())
 
 
 @dataclass(frozen=True)
@@ -88,7 +80,7 @@ class CTTumorTask(Task):
     primary_metric = "grounding_score"
 
     def __init__(self, overrides: Mapping[str, Any] | None = None):
-        self.cfg = cfg = merge_settings(self.name, default_config(), overrides)
+        cfg = self.load_settings(overrides)
         self.views = ViewConfig.from_dict(cfg["views"])
         self.phantom = PhantomConfig(**{**cfg["phantom"], "shape": tuple(cfg["phantom"]["shape"])})
         self._volumes = VolumeCache(default_cache_dir() / "volumes")  # load(cache_dir=...) moves it
@@ -114,9 +106,7 @@ class CTTumorTask(Task):
             return self._check_volumes(ds, skip_bad, limit)
         if dataset is not None:
             raise HarnessError(f"--dataset {dataset} needs --data PATH (the dataset's folder on disk)")
-        if split not in self.cfg["splits"]:
-            raise HarnessError(f"ct_tumor has no split '{split}' (splits: {', '.join(self.cfg['splits'])})")
-        spec = self.cfg["splits"][split]
+        spec = self.split_spec(split)
         root = (cache_dir or default_cache_dir()) / "synthetic"
         directory = build_synthetic_set(root, split, int(spec["n_cases"]), int(spec["seed"]) + seed, self.phantom)
         cases, data_hash = read_manifest(directory)
@@ -148,9 +138,7 @@ class CTTumorTask(Task):
 
     def write_synthetic(self, out: Path, split: str = "test", n_cases: int | None = None,
                         seed: int = 0) -> tuple[Path, str, int]:
-        if split not in self.cfg["splits"]:
-            raise HarnessError(f"ct_tumor has no split '{split}' (splits: {', '.join(self.cfg['splits'])})")
-        spec = self.cfg["splits"][split]
+        spec = self.split_spec(split)
         n = int(n_cases or spec["n_cases"])
         directory = build_synthetic_set(Path(out), split, n, int(spec["seed"]) + seed, self.phantom)
         cases, data_hash = read_manifest(directory)

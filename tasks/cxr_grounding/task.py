@@ -17,7 +17,6 @@ from harness.task import Answer, Dataset, Task
 from tasks.cxr_grounding.boxes import FORMATS, BoxSettings, NormBox, format_boxes, parse_boxes
 from tasks.cxr_grounding.prompts import grounding_prompt
 from tasks.cxr_report.data import build_synthetic_set, load_cxr_image, read_cases, shown_size
-from tasks.cxr_report.task import _packaged_config, merge_config
 
 
 def grounding_cases(report_cases: Sequence[Case]) -> list[Case]:
@@ -46,7 +45,7 @@ class CXRGroundingTask(Task):
     model_settings = ("boxes",)  # a zoo card declares the box syntax its family emits; --task-option still wins
 
     def __init__(self, overrides: Mapping[str, Any] | None = None):
-        self.cfg = merge_config(self.name, _packaged_config("tasks.cxr_grounding"), overrides)
+        self.load_settings(overrides)
         self.phantom = CXRPhantomConfig(**self.cfg["phantom"])
         self.image_size = int(self.cfg["views"]["image_size"])
         self.boxes = BoxSettings(**self.cfg["boxes"])
@@ -69,9 +68,7 @@ class CXRGroundingTask(Task):
 
     # -- data ---------------------------------------------------------------------------------------------
     def _synthetic_dir(self, split: str, seed: int, root: Path, n_images: int | None = None) -> tuple[Path, int]:
-        if split not in self.cfg["splits"]:
-            raise HarnessError(f"{self.name} has no split '{split}' (splits: {', '.join(self.cfg['splits'])})")
-        spec = self.cfg["splits"][split]
+        spec = self.split_spec(split)
         seed = int(spec["seed"]) + seed
         return build_synthetic_set(root, split, int(n_images or spec["n_images"]), seed, self.phantom), seed
 

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import re
-from functools import cached_property, lru_cache
-from importlib import resources
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
-import yaml
 
 from harness.errors import HarnessError
 from harness.loaders import load_data
 from harness.phantoms.cxr import NORMAL_CXR, CXRPhantomConfig
 from harness.paths import default_cache_dir
 from harness.reports_cxr import finding_sentence, write_cxr_report
-from harness.settings import merge_settings
 from harness.schema import Case, Finding, Prediction, Presence, Request, stable_hash
 from harness.task import Answer, Dataset, Task
 from tasks.cxr_report import probes
@@ -25,16 +22,6 @@ from tasks.cxr_report.prompts import report_prompt
 
 REPORT_TAG_RE = re.compile(r"<report>(.*?)</report>", re.S | re.I)
 TAG_RE = re.compile(r"</?report>", re.I)
-
-
-@lru_cache(maxsize=None)
-def _packaged_config(package: str) -> dict[str, Any]:
-    return yaml.safe_load(resources.files(package).joinpath("config.yaml").read_text())
-
-
-def merge_config(task_name: str, base: Mapping[str, Any], overrides: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The task's config with ``--task-option`` overrides; an unknown setting or a wrong type is refused by name."""
-    return merge_settings(task_name, base, overrides)
 
 
 class CXRReportTask(Task):
@@ -47,7 +34,7 @@ class CXRReportTask(Task):
     primary_metric = "grounding_score"
 
     def __init__(self, overrides: Mapping[str, Any] | None = None):
-        self.cfg = merge_config(self.name, _packaged_config("tasks.cxr_report"), overrides)
+        self.load_settings(overrides)
         self.phantom = CXRPhantomConfig(**self.cfg["phantom"])
         self.image_size = int(self.cfg["views"]["image_size"])
         self.stages = ("report",) + (("probe",) if self.cfg["evidence"]["probes"] else ())
@@ -60,14 +47,9 @@ class CXRReportTask(Task):
         return {k: self.cfg[k] for k in ("views", "phantom", "splits", "evidence")}
 
     # -- data ---------------------------------------------------------------------------------------------
-    def _split_spec(self, split: str) -> Mapping[str, Any]:
-        if split not in self.cfg["splits"]:
-            raise HarnessError(f"{self.name} has no split '{split}' (splits: {', '.join(self.cfg['splits'])})")
-        return self.cfg["splits"][split]
-
     def synthetic_dir(self, split: str, seed: int, cache_dir: Path | None, n_cases: int | None = None,
                       root: Path | None = None) -> tuple[Path, int]:
-        spec = self._split_spec(split)
+        spec = self.split_spec(split)
         seed = int(spec["seed"]) + seed
         base = root or (cache_dir or default_cache_dir()) / "synthetic"
         return build_synthetic_set(base, split, int(n_cases or spec["n_cases"]), seed, self.phantom), seed
