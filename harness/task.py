@@ -70,12 +70,28 @@ class Task(ABC):
             raise HarnessError(f"{self.name} has no split '{split}' (splits: {', '.join(splits)})")
         return splits[split]
 
-    @abstractmethod
     def load(self, split: str = "test", data: Path | None = None, seed: int = 0, cache_dir: Path | None = None,
              dataset: str | None = None, skip_bad: bool = False, limit: int | None = None) -> Dataset:
-        """The cases of a split: the built-in synthetic set when ``data`` is None, else the data set at ``data``
-        (``dataset`` names its layout, ``skip_bad`` skips and counts malformed records, ``limit`` keeps the first
-        N cases)."""
+        """The cases of a split: the built-in synthetic set when ``data`` is None (:meth:`load_synthetic`), else
+        the data set at ``data`` read by its loader (``dataset`` names its layout, ``skip_bad`` skips and counts
+        malformed records, ``limit`` keeps the first N cases), then passed through :meth:`on_disk`."""
+        if data is not None:
+            from harness.loaders import load_data  # the loaders build Datasets: imported here, not at the top
+
+            ds = load_data(Path(data), self.name, dataset=dataset, skip_bad=skip_bad, split=split,
+                           cache_dir=cache_dir, limit=limit)
+            return self.on_disk(ds, skip_bad=skip_bad, limit=limit, cache_dir=cache_dir)
+        if dataset is not None:
+            raise HarnessError(f"--dataset {dataset} needs --data PATH (the dataset's folder on disk)")
+        return self.load_synthetic(split, seed, cache_dir)
+
+    def load_synthetic(self, split: str, seed: int, cache_dir: Path | None) -> Dataset:
+        """The task's built-in synthetic set of ``split`` (``seed`` offsets the split's own seed)."""
+        raise HarnessError(f"{self.name} has no built-in synthetic set: pass --data PATH")
+
+    def on_disk(self, ds: Dataset, *, skip_bad: bool, limit: int | None, cache_dir: Path | None) -> Dataset:
+        """A set read from disk by its loader, as the task evaluates it (checked, regrouped); as it is by default."""
+        return ds
 
     @abstractmethod
     def requests(self, case: Case, stage: str, previous: Mapping[str, Prediction]) -> Sequence[Request]:

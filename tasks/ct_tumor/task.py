@@ -12,7 +12,7 @@ import numpy as np
 
 from harness.errors import DataError, HarnessError
 from harness.imaging import Window, axial, coronal, sagittal, to_pil
-from harness.loaders import BadRecords, load_data
+from harness.loaders import BadRecords
 from harness.loaders.volume_cache import VolumeCache
 from harness.paths import default_cache_dir
 from harness.phantoms.ct import NORMAL_ORGANS, PhantomConfig
@@ -97,15 +97,15 @@ class CTTumorTask(Task):
         return {k: self.cfg[k] for k in ("views", "phantom", "splits", "evidence")}
 
     # -- data ---------------------------------------------------------------------------------------------
-    def load(self, split: str = "test", data: Path | None = None, seed: int = 0, cache_dir: Path | None = None,
-             dataset: str | None = None, skip_bad: bool = False, limit: int | None = None) -> Dataset:
+    def _use_cache(self, cache_dir: Path | None) -> None:
         self._volumes = VolumeCache((cache_dir or default_cache_dir()) / "volumes")
-        if data is not None:
-            ds = load_data(Path(data), self.name, dataset=dataset, skip_bad=skip_bad, split=split,
-                           cache_dir=cache_dir, limit=limit)
-            return self._check_volumes(ds, skip_bad, limit)
-        if dataset is not None:
-            raise HarnessError(f"--dataset {dataset} needs --data PATH (the dataset's folder on disk)")
+
+    def on_disk(self, ds: Dataset, *, skip_bad: bool, limit: int | None, cache_dir: Path | None) -> Dataset:
+        self._use_cache(cache_dir)
+        return self._check_volumes(ds, skip_bad, limit)
+
+    def load_synthetic(self, split: str, seed: int, cache_dir: Path | None) -> Dataset:
+        self._use_cache(cache_dir)
         spec = self.split_spec(split)
         root = (cache_dir or default_cache_dir()) / "synthetic"
         directory = build_synthetic_set(root, split, int(spec["n_cases"]), int(spec["seed"]) + seed, self.phantom)

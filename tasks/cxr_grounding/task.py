@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from harness.errors import HarnessError
-from harness.loaders import load_data
 from harness.metrics.grounding import true_boxes
 from harness.phantoms.cxr import CXRPhantomConfig
 from harness.paths import default_cache_dir
@@ -72,17 +71,13 @@ class CXRGroundingTask(Task):
         seed = int(spec["seed"]) + seed
         return build_synthetic_set(root, split, int(n_images or spec["n_images"]), seed, self.phantom), seed
 
-    def load(self, split: str = "test", data: Path | None = None, seed: int = 0, cache_dir: Path | None = None,
-             dataset: str | None = None, skip_bad: bool = False, limit: int | None = None) -> Dataset:
-        if data is not None:
-            ds = load_data(Path(data), self.name, dataset=dataset, skip_bad=skip_bad, split=split,
-                           cache_dir=cache_dir, limit=limit)
-            cases = grounding_cases(ds.cases)
-            if not cases:
-                raise HarnessError(f"{data}: no case has a phrase with a box to ground")
-            return replace(ds, cases=tuple(cases), data_hash=stable_hash([ds.data_hash, self.name]))
-        if dataset is not None:
-            raise HarnessError(f"--dataset {dataset} needs --data PATH (the dataset's folder on disk)")
+    def on_disk(self, ds: Dataset, *, skip_bad: bool, limit: int | None, cache_dir: Path | None) -> Dataset:
+        cases = grounding_cases(ds.cases)
+        if not cases:
+            raise HarnessError(f"{ds.source}: no case has a phrase with a box to ground")
+        return replace(ds, cases=tuple(cases), data_hash=stable_hash([ds.data_hash, self.name]))
+
+    def load_synthetic(self, split: str, seed: int, cache_dir: Path | None) -> Dataset:
         directory, used_seed = self._synthetic_dir(split, seed, (cache_dir or default_cache_dir()) / "synthetic")
         report_cases, data_hash = read_cases(directory)
         return Dataset(cases=tuple(grounding_cases(report_cases)), data_hash=stable_hash([data_hash, self.name]),

@@ -10,7 +10,6 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from harness.errors import HarnessError
-from harness.loaders import load_data
 from harness.phantoms.cxr import NORMAL_CXR, CXRPhantomConfig
 from harness.paths import default_cache_dir
 from harness.reports_cxr import finding_sentence, write_cxr_report
@@ -54,13 +53,7 @@ class CXRReportTask(Task):
         base = root or (cache_dir or default_cache_dir()) / "synthetic"
         return build_synthetic_set(base, split, int(n_cases or spec["n_cases"]), seed, self.phantom), seed
 
-    def load(self, split: str = "test", data: Path | None = None, seed: int = 0, cache_dir: Path | None = None,
-             dataset: str | None = None, skip_bad: bool = False, limit: int | None = None) -> Dataset:
-        if data is not None:
-            return load_data(Path(data), self.name, dataset=dataset, skip_bad=skip_bad, split=split,
-                             cache_dir=cache_dir, limit=limit)
-        if dataset is not None:
-            raise HarnessError(f"--dataset {dataset} needs --data PATH (the dataset's folder on disk)")
+    def load_synthetic(self, split: str, seed: int, cache_dir: Path | None) -> Dataset:
         directory, used_seed = self.synthetic_dir(split, seed, cache_dir)
         cases, data_hash = read_cases(directory)
         return Dataset(cases=tuple(cases), data_hash=data_hash, source=f"synthetic:{directory}",

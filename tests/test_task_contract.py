@@ -1,0 +1,51 @@
+"""What the base Task gives every task: loading from a synthetic set or a set on disk, one way."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.errors import HarnessError
+from harness.task import Dataset, Task
+
+
+class _Minimal(Task):
+    name = "minimal"
+    version = "1"
+
+    def requests(self, case, stage, previous):
+        return ()
+
+    def parse(self, case, predictions):
+        raise NotImplementedError
+
+
+def test_a_task_without_a_synthetic_set_asks_for_data():
+    with pytest.raises(HarnessError, match="minimal has no built-in synthetic set: pass --data PATH"):
+        _Minimal().load()
+
+
+@pytest.mark.parametrize("task", ["ct_tumor", "cxr_report", "cxr_grounding"])
+def test_a_dataset_layout_needs_data(task):
+    from harness.registry import TASKS
+
+    with pytest.raises(HarnessError, match="--dataset msd needs --data PATH"):
+        TASKS.get(task)().load(dataset="msd")
+
+
+def test_a_set_on_disk_goes_through_the_tasks_hook(monkeypatch, tmp_path):
+    import harness.loaders
+
+    seen = {}
+    given = Dataset(cases=(), data_hash="h", source=str(tmp_path))
+
+    def fake_load_data(path, task_name, **kwargs):
+        seen.update(kwargs, path=path, task=task_name)
+        return given
+
+    class _Hooked(_Minimal):
+        def on_disk(self, ds, *, skip_bad, limit, cache_dir):
+            return Dataset(cases=(), data_hash=ds.data_hash + "+checked", source=ds.source)
+
+    monkeypatch.setattr(harness.loaders, "load_data", fake_load_data)
+    ds = _Hooked().load(data=tmp_path, limit=3, skip_bad=True)
+    assert ds.data_hash == "h+checked" and seen["task"] == "minimal" and seen["limit"] == 3 and seen["skip_bad"]
