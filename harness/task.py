@@ -51,7 +51,8 @@ class Task(ABC):
     default_metrics: tuple[str, ...] = ()
     #: setting groups a model may set defaults for (``ModelBackend.task_defaults``), e.g. the box syntax it emits
     model_settings: tuple[str, ...] = ()
-    #: the package whose ``config.yaml`` holds the task's default settings [the package of the task's module]
+    #: the package whose ``config.yaml`` holds the task's default settings [the package of the first class in
+    #: the task's MRO that is defined inside a package]
     config_package: str | None = None
     #: the settings read by :meth:`load_settings`: the packaged defaults with ``--task-option`` overrides
     cfg: Mapping[str, Any]
@@ -59,7 +60,10 @@ class Task(ABC):
     def load_settings(self, overrides: Mapping[str, Any] | None) -> dict[str, Any]:
         """Sets and returns ``self.cfg``: the packaged ``config.yaml`` with ``overrides`` merged in, every key and
         type checked against the defaults (``harness.settings.merge_settings``)."""
-        package = self.config_package or type(self).__module__.rpartition(".")[0]
+        package = self.config_package or next(
+            (p for p in (c.__module__.rpartition(".")[0] for c in type(self).__mro__) if p), "")
+        if not package:
+            raise HarnessError(f"task {self.name} has no config_package (the package holding its config.yaml)")
         self.cfg = merge_settings(self.name, packaged_settings(package), overrides)
         return self.cfg
 

@@ -49,3 +49,16 @@ def test_a_set_on_disk_goes_through_the_tasks_hook(monkeypatch, tmp_path):
     monkeypatch.setattr(harness.loaders, "load_data", fake_load_data)
     ds = _Hooked().load(data=tmp_path, limit=3, skip_bad=True)
     assert ds.data_hash == "h+checked" and seen["task"] == "minimal" and seen["limit"] == 3 and seen["skip_bad"]
+
+
+def test_a_subclass_outside_a_package_keeps_its_parents_config():
+    from tasks.ct_tumor.task import CTTumorTask
+
+    class _Local(CTTumorTask):
+        pass
+
+    class _LocalUnset(CTTumorTask):
+        config_package = None
+
+    _Local.__module__ = _LocalUnset.__module__ = "test_module_without_package"
+    assert _Local().cfg == CTTumorTask().cfg == _LocalUnset().cfg

@@ -38,6 +38,7 @@ class CXRGroundingTask(Task):
     """Phrase -> box on chest X-rays: synthetic radiographs with exact boxes, or MS-CXR on disk."""
 
     name = "cxr_grounding"
+    config_package = "tasks.cxr_grounding"
     stages = ("grounding",)
     default_metrics = ("grounding", "grounding_score")
     primary_metric = "grounding_score"  # here the mean IoU alone: the task's one E-MRL axis

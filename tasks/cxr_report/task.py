@@ -27,6 +27,7 @@ class CXRReportTask(Task):
     """Chest X-ray report from one frontal image, on synthetic radiographs with known findings or real sets."""
 
     name = "cxr_report"
+    config_package = "tasks.cxr_report"
     default_metrics = ("finding_f1", "hallucination", "chexpert_f1", "entity_score", "bleu", "rouge_l", "probes",
                        "grounding_score")
     # the leaderboard ranks on it: findings, no hallucination and probe rejection must all hold
