@@ -238,6 +238,13 @@ class Request:
         return images
 
 
+def plain_messages(messages: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Chat ``messages`` as fresh plain dicts and lists (each message and part copied): processors inspect and
+    adapters edit message content, and expect mutable JSON-like types."""
+    return [{**message, "content": message["content"] if isinstance(message["content"], str)
+             else [dict(part) for part in message["content"]]} for message in messages]
+
+
 def count_parts(messages: Sequence[Mapping[str, Any]], kind: str) -> int:
     """How many ``{"type": kind}`` placeholders chat ``messages`` hold (``"image"``, ``"volume"``)."""
     return sum(1 for message in messages if not isinstance(message["content"], str)

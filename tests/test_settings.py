@@ -78,3 +78,14 @@ def test_every_task_reads_its_packaged_config_through_the_base_task(task):
     assert t.split_spec("test") == t.cfg["splits"]["test"]
     with pytest.raises(HarnessError, match=f"{task} has no split 'tset' \\(splits: "):
         t.split_spec("tset")
+
+
+def test_plain_messages_are_fresh_copies():
+    from harness.schema import plain_messages
+
+    part = {"type": "text", "text": "x"}
+    messages = ({"role": "system", "content": "s"}, {"role": "user", "content": (part,)})
+    plain = plain_messages(messages)
+    assert plain == [{"role": "system", "content": "s"}, {"role": "user", "content": [part]}]
+    plain[1]["content"][0]["text"] = "changed"
+    assert part["text"] == "x" and isinstance(plain[1]["content"], list)

@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping, Sequence, Union
 
 from harness.errors import HarnessError
-from harness.schema import Request, stable_hash
+from harness.schema import Request, plain_messages, stable_hash
 
 from baselines.zoo.cards import Montage, Prompt
 
@@ -64,7 +64,7 @@ class PromptAdapter:
     def adapt(self, request: Request) -> Request:
         if self.prompt.layout == "volume":
             return self._adapt_to_volume(request)
-        messages = [_copy(m) for m in request.messages]
+        messages = plain_messages(request.messages)
         parsed = [self._items(m["content"]) if isinstance(m["content"], list) else None for m in messages]
         keep, note = self._subsample(request, [i for items in parsed if items for i in items
                                                if isinstance(i, _View)])
@@ -83,7 +83,7 @@ class PromptAdapter:
         if request.load_volume is None:
             raise HarnessError(f"zoo card '{self.owner}' shows the model one volume, but request "
                                f"{request.request_id} carries none (its task gives no load_volume)")
-        messages = [_copy(m) for m in request.messages]
+        messages = plain_messages(request.messages)
         parsed = [self._items(m["content"]) if isinstance(m["content"], list) else None for m in messages]
         views = [i for items in parsed if items for i in items if isinstance(i, _View)]
         note = self.prompt.volume_note.format(n=len(views), labels=self._summary(views)) if views else None
@@ -218,11 +218,6 @@ class PromptAdapter:
         content = last["content"]
         last["content"] = ([{"type": "text", "text": content}] if isinstance(content, str) else content) + [
             {"type": "text", "text": hint}]
-
-
-def _copy(message: Mapping[str, Any]) -> dict[str, Any]:
-    content = message["content"]
-    return {**message, "content": content if isinstance(content, str) else [dict(p) for p in content]}
 
 
 def _loader(request: Request, recipe: list[_Recipe], layout: Montage) -> Callable[[], list[Any]]:

@@ -24,7 +24,7 @@ from typing import Any, Mapping, Sequence
 from harness.errors import HarnessError
 from harness.models.base import ModelBackend
 from harness.models.volume import volume_family
-from harness.schema import Request, Sampling
+from harness.schema import Request, Sampling, plain_messages
 
 DEVICES = ("auto", "cpu", "cuda")
 DTYPES = ("auto", "float32", "bfloat16", "float16")
@@ -160,7 +160,7 @@ class TransformersBackend(ModelBackend):
                 raise HarnessError(f"request {request.request_id} has a volume placeholder, but checkpoint "
                                    f"'{self.path}' ({self.config.get('model_type')}) takes images only; volume "
                                    f"models are those of model_type {', '.join(_volume_model_types())}")
-        prompts = [self.processor.apply_chat_template(_plain_messages(r.messages), chat_template=self.chat_template,
+        prompts = [self.processor.apply_chat_template(plain_messages(r.messages), chat_template=self.chat_template,
                                                       tokenize=False, add_generation_prompt=True)
                    for r in requests]
         images = [r.checked_images() for r in requests]
@@ -327,12 +327,6 @@ def _cap_pixels(processor: Any, max_pixels: int, path: Path) -> None:
                            f"{type(images).__name__} of checkpoint '{path}'")
     images.size = {**dict(size), "longest_edge": max_pixels,
                    "shortest_edge": min(size["shortest_edge"], max_pixels)}
-
-
-def _plain_messages(messages: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Plain dicts and lists: the processor inspects message content and expects mutable JSON-like types."""
-    return [{**message, "content": message["content"] if isinstance(message["content"], str)
-             else [dict(part) for part in message["content"]]} for message in messages]
 
 
 def _blank(image: Any) -> Any:
