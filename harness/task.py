@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from harness.errors import HarnessError
-from harness.schema import Case, Prediction, Request
+from harness.schema import Case, Prediction, Request, stable_hash
 from harness.settings import merge_settings, packaged_settings
 
 
@@ -46,7 +47,6 @@ class Task(ABC):
     """A benchmark task. Subclasses are registered under the ``harness.tasks`` entry-point group."""
 
     name: str
-    version: str
     stages: tuple[str, ...] = ("report",)
     default_metrics: tuple[str, ...] = ()
     #: setting groups a model may set defaults for (``ModelBackend.task_defaults``), e.g. the box syntax it emits
@@ -66,6 +66,12 @@ class Task(ABC):
             raise HarnessError(f"task {self.name} has no config_package (the package holding its config.yaml)")
         self.cfg = merge_settings(self.name, packaged_settings(package), overrides)
         return self.cfg
+
+    @cached_property
+    def version(self) -> str:
+        """The config's ``version`` and a hash of :meth:`config`, so that a changed setting is a new version; a
+        task without settings sets ``version`` as a class attribute instead."""
+        return f"{self.cfg['version']}+{stable_hash(self.config(), 8)}"
 
     def split_spec(self, split: str) -> Mapping[str, Any]:
         """The settings of ``split`` under the config's ``splits``; an unknown split is refused, naming the known."""

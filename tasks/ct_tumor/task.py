@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -89,10 +88,6 @@ class CTTumorTask(Task):
         if ev["verify_context"] not in ("fresh", "conversation"):
             raise HarnessError(f"evidence.verify_context must be 'fresh' or 'conversation', got {ev['verify_context']!r}")
         self.stages = ("report",) + (("verify",) if ev["verify"] else ()) + (("probe",) if ev["probes"] else ())
-
-    @cached_property
-    def version(self) -> str:  # type: ignore[override]
-        return f"{self.cfg['version']}+{stable_hash(self.config(), 8)}"
 
     def config(self) -> Mapping[str, Any]:
         return {k: self.cfg[k] for k in ("views", "phantom", "splits", "evidence")}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from functools import cached_property
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -54,10 +53,6 @@ class CXRGroundingTask(Task):
         if self.boxes.plain_over_1 not in ("norm1000", "pixel"):
             raise HarnessError(f"{self.name}: boxes.plain_over_1 must be norm1000 or pixel, "
                                f"not '{self.boxes.plain_over_1}'")
-
-    @cached_property
-    def version(self) -> str:  # type: ignore[override]
-        return f"{self.cfg['version']}+{stable_hash(self.config(), 8)}"
 
     def config(self) -> Mapping[str, Any]:
         boxes = dict(self.cfg["boxes"])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from functools import cached_property
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -38,10 +37,6 @@ class CXRReportTask(Task):
         self.phantom = CXRPhantomConfig(**self.cfg["phantom"])
         self.image_size = int(self.cfg["views"]["image_size"])
         self.stages = ("report",) + (("probe",) if self.cfg["evidence"]["probes"] else ())
-
-    @cached_property
-    def version(self) -> str:  # type: ignore[override]
-        return f"{self.cfg['version']}+{stable_hash(self.config(), 8)}"
 
     def config(self) -> Mapping[str, Any]:
         return {k: self.cfg[k] for k in ("views", "phantom", "splits", "evidence")}
