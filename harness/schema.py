@@ -144,10 +144,6 @@ class Case:
     lesions: tuple[Lesion, ...] = ()
     meta: Mapping[str, Any] = field(default_factory=dict)
 
-    @property
-    def has_masks(self) -> bool:
-        return self.label_path is not None
-
 
 @dataclass(frozen=True)
 class Sampling:

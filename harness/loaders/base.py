@@ -160,14 +160,6 @@ def file_stamp(path: Path) -> list[Any]:
     return [str(path), st.st_size, int(st.st_mtime_ns)]
 
 
-def require_file(path: Path, where: str, what: str) -> Path:
-    if not path.exists():
-        raise DataError(f"{where}: {what} {path} not found")
-    if path.is_file() and path.stat().st_size == 0:
-        raise DataError(f"{where}: {what} {path} is empty")
-    return path
-
-
 class TextSource:
     """Report files by relative path, from a folder or from inside a zip (MIMIC-CXR ships reports zipped)."""
 

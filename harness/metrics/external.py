@@ -200,10 +200,3 @@ class BERTScoreMetric(_External):
 
 EXTERNAL_METRICS = (RadGraphF1Metric, RaTEScoreMetric, BERTScoreMetric)
 
-
-def external_status() -> dict[str, str | None]:
-    """name -> None (would run) or the not-run reason, without loading any model."""
-    from types import SimpleNamespace  # noqa: PLC0415
-
-    task = SimpleNamespace(name="any")
-    return {cls.name: cls().unavailable(task, []) for cls in EXTERNAL_METRICS}  # type: ignore[arg-type]
