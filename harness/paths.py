@@ -1,4 +1,4 @@
-"""Where the harness keeps its caches. Read once here, so library code never consults the environment."""
+"""Where the harness keeps its caches: the environment is read here, at each call, and nowhere else in the library."""
 
 from __future__ import annotations
 

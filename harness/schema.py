@@ -208,7 +208,7 @@ class Request:
     """
 
     case: Case
-    kind: str  # the protocol step: "report", "local", "probe:..."
+    kind: str  # the stage that asks it: "report", "verify", "probe", "grounding"; with the case id, its id
     messages: tuple[Mapping[str, Any], ...]
     load_images: Callable[[], list[Any]] = field(compare=False, repr=False, default=lambda: [])
     info: Mapping[str, Any] = field(default_factory=dict)

@@ -1,7 +1,7 @@
 """The published model-based metrics, as optional extras: RadGraph F1, RaTEScore, BERTScore.
 
 Each is imported lazily and runs only when its package is installed *and* its weights are already on disk; the
-harness never downloads weights (the hub is switched to offline mode while they load). Otherwise
+harness never downloads weights (the hub is switched to offline mode while they load and score). Otherwise
 ``unavailable()`` says what was looked for and where, and the metric is reported as not run: never a number it
 did not compute.
 """
