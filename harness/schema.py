@@ -145,6 +145,27 @@ class Case:
     meta: Mapping[str, Any] = field(default_factory=dict)
 
 
+#: how a probe is put to the model, rotating over cases: a yes/no question, a leading clinical history before the
+#: report request, or a draft report to correct
+PROBE_STYLES = ("yesno", "history", "draft")
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A true or a plausible false finding put to the model (the E-MRL rejection step); tasks build them from the
+    truth, the probes metric reads them back from the request's info."""
+
+    style: str  # one of PROBE_STYLES
+    true: bool  # is the finding in the truth?
+    kind: str  # "true", or how the false finding was made: "other_organ", "other_side", "wrong_count", ...
+    finding: Finding
+    claim: str  # noun phrase: "a mass in the left kidney", "two masses in the liver"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"style": self.style, "true": self.true, "kind": self.kind, "finding": self.finding.to_dict(),
+                "claim": self.claim}
+
+
 @dataclass(frozen=True)
 class Sampling:
     max_new_tokens: int = 256

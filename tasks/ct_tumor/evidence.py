@@ -24,10 +24,9 @@ import numpy as np
 
 from harness.imaging import load_labels
 from harness.reports import COUNT_WORDS, inject_sentence, lesion_sentence, location_phrase, phrasing
-from harness.schema import Case, Finding, Presence
+from harness.schema import PROBE_STYLES, Case, Finding, Presence, Probe
 
 PLANES = ("axial", "coronal", "sagittal")
-PROBE_STYLES = ("yesno", "history", "draft")
 PAIRED = {"kidney", "lung"}
 SUB_LOCATIONS = {"liver": ["right lobe", "left lobe"], "kidney": ["upper pole", "interpolar region", "lower pole"],
                  "pancreas": ["head", "body", "tail"], "lung": ["upper lobe", "lower lobe"]}
@@ -111,19 +110,6 @@ def parse_planes(text: str) -> dict[str, str | None]:
 
 
 # -- probes -------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Probe:
-    style: str  # yesno | history | draft
-    true: bool  # is the finding in the truth?
-    kind: str  # "true" | "other_organ" | "other_side" | "wrong_count"
-    finding: Finding
-    claim: str  # noun phrase: "a mass in the left kidney", "two masses in the liver"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"style": self.style, "true": self.true, "kind": self.kind, "finding": self.finding.to_dict(),
-                "claim": self.claim}
-
-
 def case_hash(case: Case) -> int:
     return zlib.crc32(case.case_id.encode())
 

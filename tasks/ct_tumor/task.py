@@ -16,7 +16,7 @@ from harness.loaders.volume_cache import VolumeCache
 from harness.paths import default_cache_dir
 from harness.phantoms.ct import NORMAL_ORGANS, PhantomConfig
 from harness.reports import inject_sentence, lesion_sentence, write_report
-from harness.schema import Case, Finding, Prediction, Presence, Request, VolumeInput, stable_hash
+from harness.schema import Case, Finding, Prediction, Presence, Probe, Request, VolumeInput, stable_hash
 from harness.task import Answer, Dataset, Task
 from tasks.ct_tumor import evidence
 from harness.loaders.manifest import read_manifest
@@ -291,7 +291,7 @@ class CTTumorTask(Task):
             rng = np.random.default_rng(kp.z)
             return "".join(f"<{p}>{evidence.plane_text(evidence.findings_of(case, visible[p]), rng)}</{p}>"
                            for p in evidence.PLANES)
-        probe: evidence.Probe = request.info["probe"]
+        probe: Probe = request.info["probe"]
         if probe.style == "yesno":
             return "Yes." if probe.true else "No."
         if probe.style == "history":

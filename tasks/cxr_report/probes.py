@@ -16,8 +16,7 @@ import zlib
 import numpy as np
 
 from harness.reports_cxr import finding_phrase, finding_sentence, is_device, phrasing
-from harness.schema import Case, Finding, Presence
-from tasks.ct_tumor.evidence import PROBE_STYLES, Probe
+from harness.schema import PROBE_STYLES, Case, Finding, Presence, Probe
 
 SIDES = ("left", "right")
 #: observations a report names with an article ("a nodule") rather than as a mass noun ("consolidation")
