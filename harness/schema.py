@@ -145,6 +145,16 @@ class Case:
     meta: Mapping[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Dataset:
+    """The cases of one split, with the hash that names them and where they came from."""
+
+    cases: tuple[Case, ...]
+    data_hash: str
+    source: str  # "synthetic:<dir>" or the path of a real dataset
+    info: Mapping[str, Any] = field(default_factory=dict)
+
+
 #: how a probe is put to the model, rotating over cases: a yes/no question, a leading clinical history before the
 #: report request, or a draft report to correct
 PROBE_STYLES = ("yesno", "history", "draft")

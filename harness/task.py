@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from harness.errors import HarnessError
-from harness.schema import Case, Prediction, Request, stable_hash
+from harness.schema import Case, Dataset, Prediction, Request, stable_hash
 from harness.settings import merge_settings, packaged_settings
 
 
@@ -24,14 +24,6 @@ class Answer:
     @property
     def well_formed(self) -> bool:
         return not self.problems
-
-
-@dataclass(frozen=True)
-class Dataset:
-    cases: tuple[Case, ...]
-    data_hash: str
-    source: str  # "synthetic:<dir>" or the path of a real dataset
-    info: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -86,7 +78,7 @@ class Task(ABC):
         the data set at ``data`` read by its loader (``dataset`` names its layout, ``skip_bad`` skips and counts
         malformed records, ``limit`` keeps the first N cases), then passed through :meth:`on_disk`."""
         if data is not None:
-            from harness.loaders import load_data  # the loaders build Datasets: imported here, not at the top
+            from harness.loaders import load_data  # imported on use: the loaders pull in their readers
 
             ds = load_data(Path(data), self.name, dataset=dataset, skip_bad=skip_bad, split=split,
                            cache_dir=cache_dir, limit=limit)

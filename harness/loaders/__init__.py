@@ -21,8 +21,7 @@ from pathlib import Path
 from harness.errors import DataError, HarnessError
 from harness.loaders.base import BadRecords, Loader
 from harness.paths import default_cache_dir
-from harness.schema import case_to_dict, stable_hash
-from harness.task import Dataset
+from harness.schema import Dataset, case_to_dict, stable_hash
 
 #: name -> "module:Class", imported only when used; the order is the detection order
 LOADERS: dict[str, str] = {
