@@ -213,8 +213,8 @@ def evaluate_model(args, model: str, out: Path, model_options: dict[str, Any] | 
 
 def case_rows(args, model: str, run_dir: Path) -> dict[str, list[dict[str, Any]]]:
     """Each metric's per-case rows of a finished run, re-scored from its cached predictions."""
-    from harness.evaluate import load_cases, make_task, RunSpec
-    from harness.runner import PredictionLog, prediction_key
+    from harness.evaluate import RunSpec, cached_predictions, load_cases, make_task
+    from harness.runner import PredictionLog
     from harness.scoring import score
 
     spec = RunSpec.from_dict(json.loads((run_dir / "run.json").read_text()))
@@ -222,13 +222,7 @@ def case_rows(args, model: str, run_dir: Path) -> dict[str, list[dict[str, Any]]
     ds = load_cases(task, spec)
     log = PredictionLog(run_dir / "predictions.jsonl")
     model_id = json.loads((run_dir / "results.json").read_text())["model"]["model_id"]
-    preds: dict[str, dict] = {c.case_id: {} for c in ds.cases}
-    for stage in task.stages:
-        for case in ds.cases:
-            for req in task.requests(case, stage, preds[case.case_id]):
-                key = prediction_key(task, req, model_id, spec.sampling)
-                if key in log:
-                    preds[case.case_id][req.kind] = log.by_key[key]
+    preds, _ = cached_predictions(task, ds, log, model_id, spec.sampling)
     return dict(score(task, ds.cases, preds, EVAL_METRICS, n_boot=0, keep_rows=True).rows)
 
 

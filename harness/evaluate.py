@@ -240,16 +240,7 @@ def rescore(run_dir: Path, metrics: tuple[str, ...] | None = None, n_boot: int |
         old = json.loads((run_dir / RESULTS).read_text())
     model_info = old.get("model", {})
     model_id = model_info.get("model_id") or _model_id_from_log(log)
-    preds: dict[str, dict] = {c.case_id: {} for c in ds.cases}
-    missing = 0
-    for stage in task.stages:
-        for case in ds.cases:
-            for req in task.requests(case, stage, preds[case.case_id]):
-                key = prediction_key(task, req, model_id, spec.sampling)
-                if key in log:
-                    preds[case.case_id][req.kind] = log.by_key[key]
-                else:
-                    missing += 1
+    preds, missing = cached_predictions(task, ds, log, model_id, spec.sampling)
     if missing:
         raise HarnessError(f"{run_dir}: {missing} requests have no prediction; run `harness run` again to finish")
     # the run's own timings and request counts describe how the predictions were made: re-scoring keeps them
@@ -257,6 +248,23 @@ def rescore(run_dir: Path, metrics: tuple[str, ...] | None = None, n_boot: int |
                                      "by_stage": {}}
     timings = {k: v for k, v in old.get("timings", {}).items() if k != "score_s"}
     return _finish(spec, task, ds, preds, run_dir, model_info or {"model_id": model_id}, timings, counts)
+
+
+def cached_predictions(task: Task, ds: Dataset, log: PredictionLog, model_id: str,
+                       sampling: Sampling) -> tuple[dict[str, dict], int]:
+    """Each case's predictions by request kind, replayed stage by stage from ``log`` (a later stage's requests
+    depend on the earlier answers); and how many requests have no prediction there."""
+    preds: dict[str, dict] = {c.case_id: {} for c in ds.cases}
+    missing = 0
+    for stage in task.stages:
+        for case in ds.cases:
+            for req in task.requests(case, stage, preds[case.case_id]):
+                key = prediction_key(task, req, model_id, sampling)
+                if key in log:
+                    preds[case.case_id][req.kind] = log.by_key[key]
+                else:
+                    missing += 1
+    return preds, missing
 
 
 def _model_id_from_log(log: PredictionLog) -> str:
