@@ -1019,8 +1019,9 @@ def _removed_organs(spans: list[Span], locs: list[Location], targets: list[_Targ
     """An organ said to be surgically absent ("GALLBLADDER: Surgically absent.", "the spleen has been removed")
     is the operation's post-surgical state, as "s/p cholecystectomy" states it; a device removed is not. The
     organ is the one named last before the words (or the field label)."""
-    text = " ".join(s.text for s in spans)
-    if not _REMOVED_RE.search(text) or any(
+    if not any(s.text.split()[-1] in ("absent", "removed", "resected") for s in spans):
+        return []  # the common case, without building the sentence's text
+    if not _REMOVED_RE.search(" ".join(s.text for s in spans)) or any(
             t.kind == "OBS" and lex.is_device(_obs_name(t.span) or "") for t in targets):
         return []
     at = next((p for p, s in enumerate(spans) if s.text.split()[-1] in ("absent", "removed", "resected")
