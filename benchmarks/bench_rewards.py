@@ -24,8 +24,7 @@ from typing import Sequence
 import numpy as np
 
 from baselines.text import AcquiescentBaseline, HallucinatorBaseline, OracleBaseline, TemplateBaseline
-from baselines.trainer.config import REWARDS
-from baselines.trainer.rewards import RewardContext, build_rewards
+from baselines.trainer.rewards import RewardContext, build_rewards, reward_names
 from harness.models.baseline import BaselineBackend
 from harness.schema import Request, Sampling
 from tasks.ct_tumor.task import CTTumorTask
@@ -90,7 +89,7 @@ def clear_parser_caches() -> None:
 
 def one_step(task, cases, ids, kinds, texts, clock=time.perf_counter) -> tuple[float, float, dict[str, float]]:
     verifier = TimedVerifier(task, clock)
-    rewards = build_rewards(REWARDS, RewardContext.of(task, cases), verifier)
+    rewards = build_rewards(reward_names(), RewardContext.of(task, cases), verifier)
     completions = [[{"role": "assistant", "content": t}] for t in texts]
     per_reward = {}
     t0 = clock()

@@ -84,5 +84,6 @@ def test_a_nan_volume_in_a_data_set_is_refused_at_load_and_skipped_with_skip_bad
 def test_list_shows_tasks_metrics_models():
     res = _run("list")
     assert res.exit_code == 0
-    for name in ("ct_tumor", "bleu", "rouge_l", "baseline:oracle", "baseline:template", "baseline:hallucinator"):
+    for name in ("ct_tumor", "bleu", "rouge_l", "baseline:oracle", "baseline:template", "baseline:hallucinator",
+                 "cross_view", "rejection"):
         assert name in res.output

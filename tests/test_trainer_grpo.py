@@ -14,10 +14,12 @@ from typer.testing import CliRunner  # noqa: E402
 
 from baselines.text import HallucinatorBaseline, OracleBaseline  # noqa: E402
 from baselines.trainer.cli import app  # noqa: E402
-from baselines.trainer.config import REWARDS, from_mapping  # noqa: E402
+from baselines.trainer.config import from_mapping  # noqa: E402
 from baselines.trainer.grpo import train_emrl  # noqa: E402
 from baselines.trainer.logs import LOG_FILE, PLOT_FILE  # noqa: E402
-from baselines.trainer.rewards import PolicyVerifier  # noqa: E402
+from baselines.trainer.rewards import PolicyVerifier, reward_names  # noqa: E402
+
+REWARDS = reward_names()
 
 # A 4-case training split and a 4-slice global view keep each step to seconds; evaluation uses the same view.
 TASK_OPTIONS = {"splits": {"train": {"n_cases": 4, "seed": 2000}},

@@ -7,14 +7,15 @@ import re
 import pytest
 
 from baselines.text import AcquiescentBaseline, HallucinatorBaseline, OracleBaseline
-from baselines.trainer.config import REWARDS, from_mapping, load_config, parse_override
-from baselines.trainer.rewards import BackendVerifier, RewardContext, build_rewards, completion_text
+from baselines.trainer.config import from_mapping, load_config, parse_override
+from baselines.trainer.rewards import BackendVerifier, RewardContext, build_rewards, completion_text, reward_names
 from harness.errors import HarnessError
 from harness.models.baseline import BaselineBackend
 from harness.schema import Prediction
 from harness.scoring import score
 
 N_CASES = 24
+REWARDS = reward_names()
 
 
 @pytest.fixture(scope="module")
@@ -216,3 +217,57 @@ def test_shipped_configs_validate():
         if name.endswith("_cpu"):
             assert cfg.trl_args().use_cpu
     assert load_config("emrl", "emrl_text_only", model="m", output_dir="o").active_rewards == ("format", "text")
+
+
+# -- the reward registry -------------------------------------------------------------------------------------
+def test_rewards_come_from_the_registry_in_their_published_order():
+    """The built-ins keep the order their runs summed them in; the config's defaults are the rewards' own."""
+    from baselines.trainer.rewards import default_weights
+
+    assert REWARDS[:6] == ("format", "clinical", "localization", "cross_view", "rejection", "text")
+    assert from_mapping("emrl", _cfg()).rewards == default_weights()
+    assert default_weights()["text"] == 0.0 and default_weights()["clinical"] == 1.0
+
+
+def test_a_metric_is_a_reward_by_name(ct_task, cases):
+    """A registered metric weighted by name trains on its headline per-case output, after the built-ins."""
+    cfg = from_mapping("emrl", _cfg(rewards={"rouge_l": 0.5, "clinical": 0}))
+    assert cfg.active_rewards[-1] == "rouge_l" and "clinical" not in cfg.active_rewards
+    texts = answers(ct_task, cases, HallucinatorBaseline(), "report")
+    (reward,) = build_rewards(["rouge_l"], RewardContext.of(ct_task, cases))
+    rows = score(ct_task, cases, {c.case_id: {"report": Prediction("k", c.case_id, "report", "m", t, 0.0)}
+                                  for c, t in zip(cases, texts)}, ("rouge_l",), n_boot=0).samples
+    assert reward.__name__ == "rouge_l"
+    assert call(reward, cases, texts, "report") == pytest.approx([r["scores"]["rouge_l"] for r in rows])
+
+
+def test_a_plugin_reward_is_registered_like_the_built_ins(ct_task, cases):
+    from baselines.trainer.rewards import Reward
+    from harness.registry import REWARDS as REGISTRY
+
+    class Length(Reward):
+        name = "length"
+
+        def score(self, case_ids, kinds, texts, log_metric=None):
+            return [float(len(t)) for t in texts]
+
+    REGISTRY.register("length", Length)
+    try:
+        cfg = from_mapping("emrl", _cfg(rewards={"length": 2.0}))
+        assert cfg.active_rewards[-1] == "length" and cfg.rewards["length"] == 2.0
+        assert from_mapping("emrl", _cfg()).rewards["length"] == 0.0  # a plug-in's reward is off until weighted
+        (reward,) = build_rewards(["length"], RewardContext.of(ct_task, cases[:1]))
+        assert call(reward, cases[:1], ["abc"], "report") == [3.0]
+    finally:
+        REGISTRY.unregister("length")
+
+
+@pytest.mark.parametrize("rewards, message", [
+    ({"hallucination": 1}, "metric 'hallucination' cannot be a reward: its headline output 'hallucination_rate' "
+                           "is better when lower"),
+    ({"finding_f": 1}, "unknown reward 'finding_f'"),
+])
+def test_bad_reward_names_are_one_line(rewards, message):
+    with pytest.raises(HarnessError, match=re.escape(message)) as err:
+        from_mapping("emrl", _cfg(rewards=rewards))
+    assert "\n" not in str(err.value)

@@ -7,7 +7,8 @@ is set the way TRL documents it. Overrides use dotted paths into the same struct
 
     rewards.text=1.0   trl.learning_rate=1e-5   task_options.views.n_axial=8   lora.r=8
 
-Reward weights live under ``rewards:`` (one per reward, 0 switches it off) and become TRL's ``reward_weights``.
+Reward weights live under ``rewards:`` (one per reward, 0 switches it off) and become TRL's ``reward_weights``;
+the rewards are those registered under ``harness.rewards`` and the registered metrics, by name.
 Every mistake is a one-line :class:`~harness.errors.HarnessError`.
 """
 
@@ -15,23 +16,20 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 import yaml
 
+from baselines.trainer.rewards import ClinicalReward, TextReward, default_weights, is_reward, metric_class, reward_names
 from harness.errors import HarnessError
+from harness.registry import REWARDS
+from harness.settings import nest, parse_value
 
 SHIPPED_DIR = Path(__file__).parent / "configs"
 MODES = ("sft", "emrl")
-#: every reward the trainer knows, in the order they are passed to TRL (and logged)
-REWARDS = ("format", "clinical", "localization", "cross_view", "rejection", "text")
-DEFAULT_WEIGHTS = {"format": 1.0, "clinical": 1.0, "localization": 1.0, "cross_view": 1.0, "rejection": 1.0,
-                   "text": 0.0}
 CLINICAL_METRICS = ("finding_f1", "entity_score")
-TEXT_METRICS = ("bleu1", "bleu2", "bleu3", "bleu4", "rouge_l")
 #: set by the trainer itself: a ``trl:`` entry for one of these would be silently overwritten
 RESERVED_TRL = {"output_dir": "output_dir", "seed": "seed", "reward_weights": "rewards"}
 #: what differs from TRL's own defaults, and why
@@ -65,7 +63,7 @@ class TrainConfig:
     seed: int = 0
     cache_dir: str | None = None
     task_options: Mapping[str, Any] = field(default_factory=dict)
-    rewards: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    rewards: Mapping[str, float] = field(default_factory=default_weights)
     clinical_metrics: tuple[str, ...] = CLINICAL_METRICS
     text_metrics: tuple[str, ...] = ("bleu4", "rouge_l")
     probe_prompts: bool = True  # GRPO: add each case's adversarial probe as a prompt (for the rejection reward)
@@ -76,7 +74,8 @@ class TrainConfig:
 
     @property
     def active_rewards(self) -> tuple[str, ...]:
-        return tuple(r for r in REWARDS if self.rewards.get(r, 0.0) > 0)
+        """The weighted rewards, in TRL's order: the registered ones by their ``order``, then metrics by name."""
+        return tuple(r for r in self.rewards if self.rewards[r] > 0)
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -118,7 +117,7 @@ def load_config(mode: str, path: str | Path | None = None, overrides: Iterable[s
             raw = _merge(raw, {key: value})
     for item in overrides:
         key, value = parse_override(item)
-        raw = _merge(raw, _nest(key, value))
+        raw = _merge(raw, nest({key: value}))
     return from_mapping(mode, raw)
 
 
@@ -152,10 +151,7 @@ def parse_override(item: str) -> tuple[str, Any]:
     key = key.strip()
     if not sep or not key:
         raise HarnessError(f"override '{item}' is not KEY=VALUE (e.g. trl.learning_rate=1e-5)")
-    try:
-        return key, json.loads(text)
-    except ValueError:
-        return key, text
+    return key, parse_value(text)
 
 
 def from_mapping(mode: str, raw: Mapping[str, Any]) -> TrainConfig:
@@ -180,8 +176,8 @@ def from_mapping(mode: str, raw: Mapping[str, Any]) -> TrainConfig:
     d["task_options"] = _mapping("task_options", d.get("task_options", {}))
     d["rewards"] = _weights(d.get("rewards", {}))
     d["clinical_metrics"] = _names("clinical_metrics", d.get("clinical_metrics", CLINICAL_METRICS),
-                                   CLINICAL_METRICS)
-    d["text_metrics"] = _names("text_metrics", d.get("text_metrics", ("bleu4", "rouge_l")), TEXT_METRICS)
+                                   tuple(ClinicalReward.METRICS))
+    d["text_metrics"] = _names("text_metrics", d.get("text_metrics", ("bleu4", "rouge_l")), TextReward.METRICS)
     if d.get("sft_stages") is not None:
         d["sft_stages"] = _names("sft_stages", d["sft_stages"], None)
     for key in ("probe_prompts", "plot"):
@@ -192,8 +188,9 @@ def from_mapping(mode: str, raw: Mapping[str, Any]) -> TrainConfig:
     cfg = TrainConfig(mode=mode, **d)
     if mode == "emrl":
         if not cfg.active_rewards:
-            raise HarnessError(f"every reward weight is 0: give at least one of {', '.join(REWARDS)} a weight > 0")
-        if cfg.rewards["rejection"] > 0 and not cfg.probe_prompts:
+            raise HarnessError(f"every reward weight is 0: give at least one of {', '.join(reward_names())} a "
+                               "weight > 0")
+        if cfg.rewards.get("rejection", 0.0) > 0 and not cfg.probe_prompts:
             raise HarnessError("the rejection reward scores probe prompts: set probe_prompts: true or "
                                "rewards.rejection=0")
     return cfg
@@ -206,15 +203,19 @@ def dump(cfg: TrainConfig, path: Path) -> None:
 
 # -- validation helpers --------------------------------------------------------------------------------------
 def _weights(raw: Any) -> dict[str, float]:
+    """The registered rewards' default weights with the config's; a metric weighted by name comes after them
+    (in the config's order), checked now to be one a reward can be made of."""
     given = _mapping("rewards", raw)
-    unknown = sorted(set(given) - set(REWARDS))
+    unknown = sorted(n for n in given if not is_reward(str(n)))
     if unknown:
-        raise HarnessError(f"unknown reward '{unknown[0]}'{_hint(unknown[0], REWARDS)} (rewards: "
-                           f"{', '.join(REWARDS)})")
-    out = dict(DEFAULT_WEIGHTS)
+        raise HarnessError(f"unknown reward '{unknown[0]}'{_hint(unknown[0], REWARDS.names())} (rewards: "
+                           f"{', '.join(reward_names())}, or any metric of `harness list`)")
+    out = default_weights()
     for name, value in given.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
             raise HarnessError(f"reward weight rewards.{name} must be a number >= 0, not {value!r}")
+        if name not in out and value > 0:
+            metric_class(name)
         out[name] = float(value)
     return out
 
@@ -292,14 +293,6 @@ def _merge(base: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]
         else:
             out[key] = value
     return out
-
-
-def _nest(key: str, value: Any) -> dict[str, Any]:
-    *parents, leaf = key.split(".")
-    node: dict[str, Any] = {leaf: value}
-    for p in reversed(parents):
-        node = {p: node}
-    return node
 
 
 def _plain(obj: Any) -> Any:

@@ -22,6 +22,10 @@ reward             value per completion                                         
 ``text``           mean of the configured BLEU-n / ROUGE-L (ablation only)      ``bleu``, ``rouge_l``
 =================  ===========================================================  ==================================
 
+The rewards are registered under the ``harness.rewards`` entry-point group (a plug-in adds one the same way), and
+any registered metric is a reward by its name (:class:`MetricReward`: its headline per-case output). A config gives
+each its weight; a reward it does not weight has its class's ``default_weight``.
+
 Cross-view consistency needs a second model call per completion: the E-MRL verification step shows the policy
 the slice it named, alone, and asks what it shows. We do it **in the reward**, through the trainer's own
 generation engine (:class:`PolicyVerifier`), rather than with TRL's ``rollout_func``, because
@@ -53,7 +57,8 @@ from harness.metrics.evidence import CrossViewMetric, LocalizationMetric, ProbeM
 from harness.metrics.format import FormatMetric
 from harness.metrics.text import BleuMetric, RougeLMetric, bleu_from_statistics, bleu_statistics, rouge_l
 from harness.models.base import ModelBackend
-from harness.schema import Case, Prediction, Request, Sampling
+from harness.registry import METRICS, REWARDS
+from harness.schema import Case, Prediction, Request, Sampling, plain_messages
 from harness.task import ScoredItem, Task
 
 POLICY_MODEL_ID = "policy"
@@ -114,16 +119,38 @@ class RewardContext:
         return item
 
 
+@dataclass(frozen=True)
+class RewardSettings:
+    """What the training config gives every reward it builds; each reward reads the part it needs."""
+
+    verifier: "Verifier | None" = None
+    clinical_metrics: tuple[str, ...] = ("finding_f1", "entity_score")
+    text_metrics: tuple[str, ...] = ("bleu4", "rouge_l")
+
+
 class Reward:
-    """Base of the TRL reward functions: picks the completions of the kinds it scores, scores them in a batch."""
+    """Base of the TRL reward functions: picks the completions of the kinds it scores, scores them in a batch.
+
+    Subclasses are registered under the ``harness.rewards`` entry-point group; a registered metric's name is a
+    reward too (:class:`MetricReward`)."""
 
     name = "reward"
     #: the request kinds it scores; None = the task's main stage (the report)
     kinds: tuple[str, ...] | None = None
+    #: its weight when a config gives none: a reward from a plug-in is off until weighted
+    default_weight: float = 0.0
+    #: its place among the rewards TRL sums (and ``reward_weights``): the built-ins keep the order their runs
+    #: were made with, so the same config sums the same floats in the same order; the others follow by name
+    order: int = 100
 
     def __init__(self, ctx: RewardContext):
         self.ctx = ctx
         self.__name__ = self.name  # TRL names the logged column rewards/<__name__>/mean
+
+    @classmethod
+    def build(cls, ctx: RewardContext, settings: RewardSettings) -> "Reward":
+        """The reward for a training run; a reward that takes settings reads them here."""
+        return cls(ctx)
 
     def __call__(self, prompts: Any = None, completions: Sequence[Any] = (), case_id: Sequence[str] = (),
                  kind: Sequence[str] | None = None, **kwargs: Any) -> list[float | None]:
@@ -159,6 +186,7 @@ class FormatReward(Reward):
     """The tagged answer parses with no problem, and a tumor case names a valid key slice."""
 
     name = "format"
+    default_weight, order = 1.0, 0
 
     def score(self, case_ids, kinds, texts, log_metric=None):
         rows = FormatMetric().per_case(self.items(case_ids, kinds, texts))
@@ -169,7 +197,12 @@ class ClinicalReward(Reward):
     """Finding F1 and/or the entity score of the report against the case's truth."""
 
     name = "clinical"
+    default_weight, order = 1.0, 1
     METRICS = {"finding_f1": FindingF1Metric, "entity_score": EntityScoreMetric}
+
+    @classmethod
+    def build(cls, ctx: RewardContext, settings: RewardSettings) -> "Reward":
+        return cls(ctx, settings.clinical_metrics)
 
     def __init__(self, ctx: RewardContext, metrics: Sequence[str] = ("finding_f1", "entity_score")):
         super().__init__(ctx)
@@ -189,6 +222,7 @@ class LocalizationReward(Reward):
     """Key-slice hit: the named slice cuts a tumor whose organ and side the report states (tumor cases)."""
 
     name = "localization"
+    default_weight, order = 1.0, 2
 
     def score(self, case_ids, kinds, texts, log_metric=None):
         return [r["key_slice_hit"] for r in LocalizationMetric().per_case(self.items(case_ids, kinds, texts))]
@@ -199,14 +233,21 @@ class TextReward(Reward):
     text-only reward, blind to whether a finding is true."""
 
     name = "text"
+    order = 5  # off by default: the ablation's reward
+    #: the per-case values it can average: the bleu metric's orders and ROUGE-L
+    METRICS = BleuMetric.outputs + RougeLMetric.outputs
+
+    @classmethod
+    def build(cls, ctx: RewardContext, settings: RewardSettings) -> "Reward":
+        return cls(ctx, settings.text_metrics)
 
     def __init__(self, ctx: RewardContext, metrics: Sequence[str] = ("bleu4", "rouge_l")):
         super().__init__(ctx)
         self.metrics = tuple(metrics)
-        bad = [m for m in self.metrics if m not in BleuMetric.outputs + RougeLMetric.outputs]
+        bad = [m for m in self.metrics if m not in self.METRICS]
         if bad or not self.metrics:
             raise HarnessError(f"text reward: unknown metric '{bad[0] if bad else ''}' "
-                               f"(known: {', '.join(BleuMetric.outputs + RougeLMetric.outputs)})")
+                               f"(known: {', '.join(self.METRICS)})")
 
     def score(self, case_ids, kinds, texts, log_metric=None):
         items = self.items(case_ids, kinds, texts)
@@ -229,6 +270,7 @@ class RejectionReward(Reward):
 
     name = "rejection"
     kinds = ("probe",)
+    default_weight, order = 1.0, 4
 
     def __init__(self, ctx: RewardContext):
         super().__init__(ctx)
@@ -300,18 +342,13 @@ class PolicyVerifier:
         import torch
         from trl.data_utils import prepare_multimodal_messages
 
-        prompts = [prepare_multimodal_messages(_plain_messages(r.messages), images=list(r.load_images()))
+        prompts = [prepare_multimodal_messages(plain_messages(r.messages), images=list(r.load_images()))
                    for r in requests]
         with torch.no_grad():
             prompt_ids, images, fields = self.trainer._tokenize_prompts(prompts)
             completion_ids, _ = self.trainer._generate_single_turn(prompt_ids, images, fields, 1)
         self.generated += len(requests)
         return self.trainer.processing_class.batch_decode(completion_ids, skip_special_tokens=True)
-
-
-def _plain_messages(messages: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    return [{"role": m["role"], "content": m["content"] if isinstance(m["content"], str)
-             else [dict(p) for p in m["content"]]} for m in messages]
 
 
 class CrossViewReward(Reward):
@@ -322,6 +359,13 @@ class CrossViewReward(Reward):
     a case with a tumor."""
 
     name = "cross_view"
+    default_weight, order = 1.0, 3
+
+    @classmethod
+    def build(cls, ctx: RewardContext, settings: RewardSettings) -> "Reward":
+        if settings.verifier is None:
+            raise HarnessError("the cross_view reward needs a verifier (the policy, or a model backend)")
+        return cls(ctx, settings.verifier)
 
     def __init__(self, ctx: RewardContext, verifier: Verifier):
         super().__init__(ctx)
@@ -377,29 +421,54 @@ def cross_view_value(row: Mapping[str, Any]) -> float | None:
     return _mean([row["local_vs_truth"], row["local_vs_gold"]])
 
 
-#: name -> how to build it from the context and the options (verifier, metric lists)
-FACTORIES: dict[str, Callable[..., Reward]] = {
-    "format": lambda ctx, **o: FormatReward(ctx),
-    "clinical": lambda ctx, **o: ClinicalReward(ctx, o["clinical_metrics"]),
-    "localization": lambda ctx, **o: LocalizationReward(ctx),
-    "cross_view": lambda ctx, **o: CrossViewReward(ctx, _need_verifier(o["verifier"])),
-    "rejection": lambda ctx, **o: RejectionReward(ctx),
-    "text": lambda ctx, **o: TextReward(ctx, o["text_metrics"]),
-}
+class MetricReward(Reward):
+    """A registered metric used as a reward by its name: each completion earns the metric's first (headline)
+    per-case output, so a plug-in metric trains a model with no code of its own. A metric whose headline is
+    better when lower (a hallucination rate) is refused: the trainer maximises every reward."""
+
+    def __init__(self, ctx: RewardContext, metric_name: str):
+        super().__init__(ctx)
+        self.name = self.__name__ = metric_name
+        self.metric = metric_class(metric_name)()
+        self.output = self.metric.outputs[0]
+
+    def score(self, case_ids, kinds, texts, log_metric=None):
+        return [row.get(self.output) for row in self.metric.per_case(self.items(case_ids, kinds, texts))]
 
 
-def _need_verifier(verifier: Verifier | None) -> Verifier:
-    if verifier is None:
-        raise HarnessError("the cross_view reward needs a verifier (the policy, or a model backend)")
-    return verifier
+def metric_class(name: str) -> type:
+    """The registered metric ``name``, checked to be usable as a reward."""
+    cls = METRICS.get(name)
+    if not cls.outputs or not cls.better_when_higher(cls.outputs[0]):
+        raise HarnessError(f"metric '{name}' cannot be a reward: its headline output "
+                           f"'{cls.outputs[0] if cls.outputs else ''}' is better when lower")
+    return cls
+
+
+def reward_names() -> tuple[str, ...]:
+    """The registered rewards, in the order TRL sums them (by ``order``, then name); a metric's name is a
+    reward too but has no place here until a config weights it."""
+    return tuple(sorted(REWARDS.names(), key=lambda n: (REWARDS.get(n).order, n)))
+
+
+def is_reward(name: str) -> bool:
+    return name in REWARDS.names() or name in METRICS.names()
+
+
+def default_weights() -> dict[str, float]:
+    """Each registered reward's weight when a config gives none, in TRL's order."""
+    return {name: float(REWARDS.get(name).default_weight) for name in reward_names()}
 
 
 def build_rewards(names: Sequence[str], ctx: RewardContext, verifier: Verifier | None = None,
                   clinical_metrics: Sequence[str] = ("finding_f1", "entity_score"),
                   text_metrics: Sequence[str] = ("bleu4", "rouge_l")) -> list[Reward]:
-    """The reward functions ``names`` (in that order, the order of TRL's ``reward_weights``)."""
-    unknown = [n for n in names if n not in FACTORIES]
+    """The reward functions ``names`` (in that order, the order of TRL's ``reward_weights``): registered rewards,
+    or registered metrics by name."""
+    unknown = [n for n in names if not is_reward(n)]
     if unknown:
-        raise HarnessError(f"unknown reward '{unknown[0]}' (rewards: {', '.join(FACTORIES)})")
-    return [FACTORIES[n](ctx, verifier=verifier, clinical_metrics=clinical_metrics, text_metrics=text_metrics)
-            for n in names]
+        raise HarnessError(f"unknown reward '{unknown[0]}' (rewards: {', '.join(reward_names())}, or any metric "
+                           f"of `harness list`)")
+    settings = RewardSettings(verifier=verifier, clinical_metrics=tuple(clinical_metrics),
+                              text_metrics=tuple(text_metrics))
+    return [REWARDS.get(n).build(ctx, settings) if n in REWARDS.names() else MetricReward(ctx, n) for n in names]
