@@ -52,13 +52,7 @@ def example(request: Request, **extra: Any) -> dict[str, Any]:
     """One row: the request's messages as plain JSON-like data, its images, and what the rewards need."""
     messages = [{"role": m["role"], "content": m["content"] if isinstance(m["content"], str)
                  else [_part(p) for p in m["content"]]} for m in request.messages]
-    images = list(request.load_images())
-    wanted = sum(1 for m in messages if not isinstance(m["content"], str)
-                 for p in m["content"] if p["type"] == "image")
-    if len(images) != wanted:
-        raise HarnessError(f"request {request.request_id} has {wanted} image placeholder(s) but load_images() "
-                           f"gave {len(images)}")
-    return {"prompt": messages, "images": images, "case_id": request.case.case_id, "kind": request.kind, **extra}
+    return {"prompt": messages, "images": request.checked_images(), "case_id": request.case.case_id, "kind": request.kind, **extra}
 
 
 def _part(part: Mapping[str, Any]) -> dict[str, Any]:
