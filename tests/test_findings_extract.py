@@ -202,3 +202,34 @@ def test_current_and_prior_size_state_the_change():
     assert (f.size_mm, f.temporal) == (54.0, "increased")
     (g,) = extract_findings("The nodule was not present on the prior study.")
     assert (g.presence, g.temporal) == (Presence.PRESENT, "new")
+
+
+# Rules added in the third round on dev / dev_b, with the organ each finding is read in.
+@pytest.mark.parametrize("text, expected", [
+    # an organ's field label is the subject of an adjective that names a finding
+    ("Liver: Cirrhotic.", {("cirrhosis", "liver", "present")}),
+    # the costophrenic angles are the pleural recesses: clear angles deny an effusion
+    ("Costophrenic angles clear.", {("effusion", "pleura", "absent")}),
+    # a normal cardiomediastinal silhouette is a normal heart and a normal mediastinum
+    ("The cardiomediastinal silhouette is within normal limits.",
+     {("cardiomegaly", "heart", "absent"), ("enlarged cardiomediastinum", "mediastinum", "absent")}),
+    # a patent vein has no thrombus; a region word inside "acute cardiopulmonary process" is its region
+    ("Patent PV.", {("thrombosis", "portal vein", "absent")}),
+    ("No acute cardiopulmonary process.", {("lesion", "chest", "absent")}),
+    # a region named normal: the solid organs
+    ("The solid organs are unremarkable.", {("lesion", "solid organs", "absent")}),
+    # an organ said to hold a finding that usually lives elsewhere is its site; its normal size still stands
+    ("The spleen is normal in size but contains calcified granulomas.",
+     {("granuloma", "spleen", "present"), ("splenomegaly", "spleen", "absent")}),
+    ("The liver is normal in size with a 1 cm cyst.", {("cyst", "liver", "present"),
+                                                       ("hepatomegaly", "liver", "absent")}),
+    # a finding that names its organ does not take a normal organ's site, nor does the normal statement yield
+    ("Kidneys unremarkable, no urolithiasis.", {("lesion", "kidney", "absent"), ("calculus", "kidney", "absent")}),
+    # a site word that modifies another noun is not a second site of the finding before it
+    ("A 3.8 cm mass in the left upper lobe with pleural tethering.", {("mass", "lung", "present")}),
+    # a vertebra's parts are the spine
+    ("Fracture of the left L3 transverse process.", {("fracture", "spine", "present")}),
+])
+def test_reading_principles_with_organ(text, expected):
+    got = {(f.observation, f.anatomy, f.presence.value) for f in extract_findings(text)}
+    assert got == expected, got

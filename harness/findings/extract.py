@@ -66,6 +66,7 @@ STUDY_WORDS = frozenset({"ct", "cta", "ctpa", "mri", "mr", "cxr", "radiograph", 
 WITH_WORDS = frozenset({"with", "without", "containing", "contains", "contain", "showing", "shows", "(", "causing",
                         "causes", "cause", "resulting", "results", "producing", "produces", "secondary", "due"})
 NUMBER_NEUTRAL = frozenset({"fx", "ln", "lad"})  # abbreviations that are singular and plural ("2 rib fx")
+EXCEPT_WORDS = frozenset({"contains", "containing", "contain", "except", "but", "apart", "other", "save"})
 COPULAS = frozenset({"is", "are", "appear", "appears", "look", "looks", "remain", "remains", "seem", "seems",
                      "otherwise", "all", "both", "and", ",", "now", "still", "again", "were", "was", "be"})
 MAX_SIZE_REACH = 15  # spans between a measurement and the finding it measures
@@ -746,6 +747,10 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
         if chosen is None:
             chosen = min(targets, key=lambda t: (abs(t.pos - loc.start) if t.pos < loc.start
                                                  else t.pos - loc.end, t.pos < loc.start))
+            after = spans[loc.end + 1] if loc.end + 1 < len(spans) else None
+            if chosen.locations and after is not None and after.cat == "WORD" and after.text.isalpha() and \
+                    after.text not in PREPOSITIONS and after.text not in PHRASE_BREAKS and after.text not in COPULAS:
+                continue  # "a mass in the left upper lobe with pleural tethering": the site of another noun
         chosen.locations.append(loc)
 
     targets.sort(key=lambda t: t.pos)
@@ -854,13 +859,31 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
 
     # An observation with no site of its own in a sentence that also calls an organ normal is in that organ
     # ("the liver is unremarkable except for a cyst"): it takes the organ and the normal statement yields.
+    # A finding that lives mostly elsewhere ("granulomas", at home in the lung) is in the organ too when the
+    # sentence says the organ holds it ("the spleen is normal in size but contains granulomas").
     normals = [t for t in targets if t.kind == "NORMAL" and t.locations]
+    sized = [t for t in targets if t.kind == "NORMAL_SIZE" and t.locations]
     for t in obs_targets:
-        if not t.locations and normals and "default_anatomy" not in lex.observations.get(
-                _obs_name(t.span) or "", {}):
+        spec = lex.observations.get(_obs_name(t.span) or "", {})
+        if t.locations or t.sides or not (normals or sized) or any(r.organ for r in t.span.readings("OBS")):
+            continue  # "urolithiasis" names its organ
+        if scope.get(t.pos) == "neg":  # "liver unremarkable, no cyst": a negative in the organ, which stays normal
+            normals = [n for n in normals if n.pos < t.pos][-1:]
+        held = [n for n in (normals or sized) if n.pos < t.pos and any(
+            g.text in EXCEPT_WORDS for g in spans[n.pos + 1:t.pos])]
+        if normals and "default_anatomy" not in spec:
             for nt in normals:
-                t.locations.extend(nt.locations)
-                nt.locations = []
+                t.locations.extend(copy.copy(l) for l in nt.locations)
+                if scope.get(t.pos) != "neg":
+                    nt.locations = []
+        elif "default_anatomy" not in spec:  # "the liver is normal in size with a 1 cm cyst"
+            for nt in [n for n in sized if n.pos < t.pos][-1:]:
+                t.locations.extend(copy.copy(l) for l in nt.locations)
+        elif held and not spec.get("sole_anatomy"):
+            for nt in held:  # a normal size still stands: the spleen holds granulomas and is not enlarged
+                t.locations.extend(copy.copy(l) for l in nt.locations)
+                if nt.kind == "NORMAL":
+                    nt.locations = []
     # "a 1.9 cm lesion in the left kidney, likely a simple cyst": the hedged name refines the lesion before it
     # and takes its site, size and count
     for k, t in enumerate(obs_targets):
@@ -966,6 +989,12 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
                 f = Finding(observation=obs, anatomy=loc.organ, sub_location=loc.sub,
                             laterality=loc.laterality, presence=Presence.ABSENT)
                 out.append(ParsedFinding(f, t.span.text, loc.text))
+                also = lex.anatomy.get(loc.organ or "", {}).get("normal_also") or {}
+                for organ in {o for w, o in also.items() if w in loc.text.split()}:
+                    obs = lex.normal_finding(organ) if t.kind == "NORMAL" else lex.enlargement.get(organ)
+                    if obs is not None:
+                        out.append(ParsedFinding(Finding(observation=obs, anatomy=organ, presence=Presence.ABSENT),
+                                                 t.span.text, loc.text))
             continue
         if context == "hyp" or t.refined:
             continue
