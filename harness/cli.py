@@ -14,7 +14,7 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from harness.errors import HarnessError
-from harness.registry import BASELINES, METRICS, MODELS, REWARDS, TASKS
+from harness.registry import BASELINES, LOADERS, METRICS, MODELS, REWARDS, TASKS
 from harness.settings import nest, parse_options
 
 #: Commands of the packages outside the core, mounted only when one of them is called or listed (``harness
@@ -230,19 +230,28 @@ def _comparability_warnings(run_dirs: list[Path], runs: list[dict[str, Any]]) ->
     return out
 
 
+def _loader_line(name: str) -> str:
+    try:
+        cls = LOADERS.get(name)
+    except HarnessError as exc:
+        return f"(unavailable: {exc})"
+    return f"{cls.title}: {cls.modality} {cls.record} records"
+
+
 @app.command("list")
 @friendly_errors
-def list_(what: str = typer.Argument("all", help="tasks, metrics, models, rewards or all")) -> None:
-    """List the registered tasks, metrics, models and training rewards with a one-line description."""
+def list_(what: str = typer.Argument("all", help="tasks, metrics, models, datasets, rewards or all")) -> None:
+    """List the registered tasks, metrics, models, data set loaders and training rewards, each in one line."""
     sections = {"tasks": [(n, TASKS.describe(n)) for n in TASKS.names()],
                 "metrics": [(n, METRICS.describe(n)) for n in METRICS.names()],
                 "models": [(f"{n}:{getattr(MODELS.get(n), 'spec_hint', 'PATH')}", MODELS.describe(n))
                            for n in MODELS.names() if n != "baseline"]
                 + [(f"baseline:{n}", BASELINES.describe(n)) for n in BASELINES.names()],
+                "datasets": [(n, _loader_line(n)) for n in LOADERS.names()],
                 # a metric's name is a reward too: only the rewards of their own are listed here
                 "rewards": [(n, REWARDS.describe(n)) for n in REWARDS.names()]}
     if what != "all" and what not in sections:
-        raise HarnessError(f"nothing called '{what}' to list (tasks, metrics, models, rewards, all)")
+        raise HarnessError(f"nothing called '{what}' to list (tasks, metrics, models, datasets, rewards, all)")
     for name, rows in sections.items():
         if what not in ("all", name):
             continue

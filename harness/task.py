@@ -41,6 +41,10 @@ class Task(ABC):
     name: str
     stages: tuple[str, ...] = ("report",)
     default_metrics: tuple[str, ...] = ()
+    #: what it reads from a data set on disk: the images' modality (``ct``, ``cxr``) and the record shapes
+    #: (``harness.loaders.base.RECORD_SHAPES``); every registered loader that produces them can serve it
+    modality: str = ""
+    records: tuple[str, ...] = ()
     #: setting groups a model may set defaults for (``ModelBackend.task_defaults``), e.g. the box syntax it emits
     model_settings: tuple[str, ...] = ()
     #: the package whose ``config.yaml`` holds the task's default settings [the package of the first class in
@@ -80,7 +84,7 @@ class Task(ABC):
         if data is not None:
             from harness.loaders import load_data  # imported on use: the loaders pull in their readers
 
-            ds = load_data(Path(data), self.name, dataset=dataset, skip_bad=skip_bad, split=split,
+            ds = load_data(Path(data), self, dataset=dataset, skip_bad=skip_bad, split=split,
                            cache_dir=cache_dir, limit=limit)
             return self.on_disk(ds, skip_bad=skip_bad, limit=limit, cache_dir=cache_dir)
         if dataset is not None:

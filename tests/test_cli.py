@@ -85,5 +85,5 @@ def test_list_shows_tasks_metrics_models():
     res = _run("list")
     assert res.exit_code == 0
     for name in ("ct_tumor", "bleu", "rouge_l", "baseline:oracle", "baseline:template", "baseline:hallucinator",
-                 "cross_view", "rejection"):
+                 "cross_view", "rejection", "ms_cxr", "cxr phrase_boxes records"):
         assert name in res.output

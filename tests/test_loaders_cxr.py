@@ -316,7 +316,7 @@ def test_a_missing_column_stops_the_whole_file(tmp_path):
 
 def test_dataset_override_and_task_mismatch(tmp_path):
     root = _ms_cxr(tmp_path / "ms")
-    with pytest.raises(HarnessError, match="serves task"):
+    with pytest.raises(HarnessError, match="gives cxr phrase_boxes records; cxr_report reads cxr study records"):
         load_dataset(root, "cxr_report", dataset="ms_cxr")
     with pytest.raises(HarnessError, match="looks like ms_cxr"):
         load_dataset(root, "cxr_report")

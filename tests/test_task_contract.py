@@ -48,7 +48,7 @@ def test_a_set_on_disk_goes_through_the_tasks_hook(monkeypatch, tmp_path):
 
     monkeypatch.setattr(harness.loaders, "load_data", fake_load_data)
     ds = _Hooked().load(data=tmp_path, limit=3, skip_bad=True)
-    assert ds.data_hash == "h+checked" and seen["task"] == "minimal" and seen["limit"] == 3 and seen["skip_bad"]
+    assert ds.data_hash == "h+checked" and seen["task"].name == "minimal" and seen["limit"] == 3 and seen["skip_bad"]
 
 
 def test_a_subclass_outside_a_package_keeps_its_parents_config():
@@ -62,3 +62,42 @@ def test_a_subclass_outside_a_package_keeps_its_parents_config():
 
     _Local.__module__ = _LocalUnset.__module__ = "test_module_without_package"
     assert _Local().cfg == CTTumorTask().cfg == _LocalUnset().cfg
+
+
+def test_a_loader_plugin_serves_the_tasks_that_read_what_it_gives(tmp_path):
+    """A loader names no task: it declares its modality and record shape, and a task its own."""
+    from harness.loaders import detect_dataset, load_dataset
+    from harness.loaders.base import Loader
+    from harness.registry import LOADERS
+    from harness.schema import Case
+
+    class _Sonar(Loader):
+        name, title = "sonar", "ultrasound clips"
+        modality, record = "us", "study"
+
+        @classmethod
+        def detect(cls, path):
+            return (path / "sonar.txt").is_file()
+
+        def load(self, path, task, split, bad, cache_dir, limit=None):
+            case = Case(case_id="s1", task=self.task, image_path=None, label_path=None, reference_report="ok",
+                        findings=())
+            return [case], {}
+
+    class _Ultrasound(_Minimal):
+        name = "ultrasound"
+        modality, records = "us", ("study",)
+
+    (tmp_path / "sonar.txt").write_text("x")
+    LOADERS.register("sonar", _Sonar)
+    try:
+        assert detect_dataset(tmp_path, _Ultrasound()) == "sonar"
+        (case,) = _Ultrasound().load(data=tmp_path, cache_dir=tmp_path / "cache").cases
+        assert case.task == "ultrasound"
+        with pytest.raises(HarnessError, match="looks like sonar, which gives us study records; ct_tumor reads ct "
+                                               "study records"):
+            load_dataset(tmp_path, "ct_tumor")
+        with pytest.raises(HarnessError, match="dataset .sonar. gives us study records; minimal reads no data set"):
+            load_dataset(tmp_path, _Minimal(), dataset="sonar")
+    finally:
+        LOADERS.unregister("sonar")

@@ -4,9 +4,12 @@
 the dataset's own index files in their published layout and columns, and returns the same ``Dataset`` of
 ``Case`` records the synthetic sets give. Nothing is downloaded; the loaders only read.
 
-CT (task ``ct_tumor``): ``msd`` (Medical Segmentation Decathlon, ``dataset.json``), ``kits`` (KiTS19/21/23 case
-folders), ``dicom`` (a folder of DICOM series), ``ct_rate`` (CT-RATE volumes + reports CSV). CXR: ``iu_xray``,
-``mimic_cxr`` (MIMIC-CXR-JPG) and ``chexpert_plus`` (task ``cxr_report``), ``ms_cxr`` (task ``cxr_grounding``).
+Loaders name no task: each declares the modality and the record shape it produces (``Loader.modality``,
+``Loader.record``) and serves the tasks that declare they read them (``Task.modality``, ``Task.records``).
+They are registered under the ``harness.loaders`` entry-point group, so a new dataset layout is a plug-in.
+CT studies: ``msd`` (Medical Segmentation Decathlon, ``dataset.json``), ``kits`` (KiTS19/21/23 case folders),
+``dicom`` (a folder of DICOM series), ``ct_rate`` (CT-RATE volumes + reports CSV). Chest X-ray studies:
+``iu_xray``, ``mimic_cxr`` (MIMIC-CXR-JPG) and ``chexpert_plus``; chest X-ray phrase boxes: ``ms_cxr``.
 
 Where a dataset has masks but no reports (MSD, KiTS) the reference findings are written from the masks (organ,
 side, count, size), as the phantoms do; where it has reports but no masks, cases have ``label_path=None`` and the
@@ -15,58 +18,59 @@ mask-based metrics report "not run: no masks".
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
+from typing import Any
 
 from harness.errors import DataError, HarnessError
 from harness.loaders.base import BadRecords, Loader
 from harness.paths import default_cache_dir
+from harness.registry import LOADERS, TASKS
 from harness.schema import Dataset, case_to_dict, stable_hash
-
-#: name -> "module:Class", imported only when used; the order is the detection order
-LOADERS: dict[str, str] = {
-    "ms_cxr": "harness.loaders.ms_cxr:MSCXRLoader",
-    "chexpert_plus": "harness.loaders.chexpert_plus:CheXpertPlusLoader",
-    "mimic_cxr": "harness.loaders.mimic_cxr:MIMICCXRLoader",
-    "iu_xray": "harness.loaders.iu_xray:IUXrayLoader",
-    "ct_rate": "harness.loaders.ct_rate:CTRateLoader",
-    "msd": "harness.loaders.msd:MSDLoader",
-    "kits": "harness.loaders.kits:KiTSLoader",
-    "dicom": "harness.loaders.dicom:DicomSeriesLoader",
-}
 
 
 def dataset_names() -> list[str]:
-    return list(LOADERS)
+    return LOADERS.names()
 
 
 def get_loader(name: str) -> type[Loader]:
-    if name not in LOADERS:
-        raise HarnessError(f"unknown dataset '{name}' (datasets: {', '.join(LOADERS)})")
-    module, attr = LOADERS[name].split(":")
-    return getattr(importlib.import_module(module), attr)
+    return LOADERS.get(name)
 
 
-def detect_dataset(path: Path, task: str | None = None) -> str:
-    """The name of the dataset laid out under ``path``; with ``task``, only loaders serving that task compete."""
+def task_spec(task: Any) -> Any:
+    """A task given by name (its registered class: the data it reads is declared on the class) or as a Task."""
+    return TASKS.get(task) if isinstance(task, str) else task
+
+
+def reads(task: Any) -> str:
+    """What a task reads, in words: ``ct study records``."""
+    modality, records = getattr(task, "modality", ""), tuple(getattr(task, "records", ()))
+    if not modality or not records:
+        return "no data set on disk (it declares no modality and records)"
+    return f"{modality} {'/'.join(records)} records"
+
+
+def detect_dataset(path: Path, task: Any = None) -> str:
+    """The name of the dataset laid out under ``path``; with ``task`` (a name or a Task), only the loaders serving
+    it compete."""
     path = Path(path)
     if not path.exists():
         raise DataError(f"{path}: no such file or folder")
+    spec = None if task is None else task_spec(task)
     hits, other = [], []
-    for name in LOADERS:
+    for name in LOADERS.names():
         loader = get_loader(name)
         if loader.detect(path):
-            (hits if task is None or task in loader.tasks else other).append(name)
+            (hits if spec is None or loader.serves(spec) else other).append(name)
     if len(hits) == 1:
         return hits[0]
     if len(hits) > 1:
         raise HarnessError(f"{path} looks like several datasets ({', '.join(hits)}); name one with --dataset")
     if other:
-        served = {n: get_loader(n).tasks for n in other}
-        raise HarnessError(f"{path} looks like {', '.join(other)}, which serves task(s) "
-                           f"{', '.join(sorted({t for ts in served.values() for t in ts}))}, not {task}")
-    raise HarnessError(f"{path}: no known dataset layout found (datasets: {', '.join(LOADERS)}); name one with "
-                       "--dataset, or point --data at the dataset's top folder")
+        gives = sorted({f"{get_loader(n).modality} {get_loader(n).record} records" for n in other})
+        raise HarnessError(f"{path} looks like {', '.join(other)}, which gives {', '.join(gives)}; {spec.name} "
+                           f"reads {reads(spec)}")
+    raise HarnessError(f"{path}: no known dataset layout found (datasets: {', '.join(LOADERS.names())}); name one "
+                       "with --dataset, or point --data at the dataset's top folder")
 
 
 def load_dataset(path: str | Path, task, dataset: str | None = None, skip_bad: bool = False,
@@ -78,19 +82,21 @@ def load_dataset(path: str | Path, task, dataset: str | None = None, skip_bad: b
     ``cache_dir`` holds what loaders derive once (masks' findings, DICOM series converted to NIfTI); ``limit``
     keeps the first N cases and spares the loader the work for the others.
     """
-    task_name = task if isinstance(task, str) else task.name
+    spec = task_spec(task)
+    task_name = spec.name
     path = Path(path)
     if not path.exists():
         raise DataError(f"{path}: no such file or folder")
-    name = dataset or detect_dataset(path, task_name)
+    name = dataset or detect_dataset(path, spec)
     loader_cls = get_loader(name)
-    if task_name not in loader_cls.tasks:
-        raise HarnessError(f"dataset '{name}' serves task(s) {', '.join(loader_cls.tasks)}, not {task_name}")
+    if not loader_cls.serves(spec):
+        raise HarnessError(f"dataset '{name}' gives {loader_cls.modality} {loader_cls.record} records; {task_name} "
+                           f"reads {reads(spec)}")
     bad = BadRecords(skip=skip_bad)
     cache = Path(cache_dir) if cache_dir else default_cache_dir()
     if limit is not None and limit < 1:
         raise HarnessError(f"limit must be at least 1, got {limit}")
-    cases, info = loader_cls().load(path, task_name, split, bad, cache / "loaders", limit=limit)
+    cases, info = loader_cls(task_name).load(path, task_name, split, bad, cache / "loaders", limit=limit)
     cases = cases[:limit] if limit is not None else cases
     if not cases:
         detail = f"; {bad.count} bad record(s) skipped, e.g. {bad.messages[0]}" if bad.messages else ""
@@ -125,4 +131,4 @@ def load_data(path: str | Path, task, dataset: str | None = None, skip_bad: bool
 
 
 __all__ = ["LOADERS", "BadRecords", "Loader", "dataset_names", "detect_dataset", "get_loader", "load_data",
-           "load_dataset"]
+           "load_dataset", "task_spec"]

@@ -197,12 +197,30 @@ class TextSource:
         return None if name is None else z.read(name).decode("utf-8", errors="replace")
 
 
+#: the record shapes a loader can produce: ``study`` (an image or a volume with its report and/or the masks its
+#: findings are written from), ``phrase_boxes`` (an image with phrase -> box pairs); a plug-in may add its own
+RECORD_SHAPES = ("study", "phrase_boxes")
+
+
 class Loader(ABC):
-    """One dataset family. ``detect`` looks at a path cheaply; ``load`` returns its cases for a task."""
+    """One dataset family. ``detect`` looks at a path cheaply; ``load`` returns its cases for a task.
+
+    A loader names no task: it declares the ``modality`` of its images (``ct``, ``cxr``) and the ``record`` shape
+    of its cases (:data:`RECORD_SHAPES`), and serves every task that reads them (``Task.modality`` and
+    ``Task.records``). Loaders are registered under the ``harness.loaders`` entry-point group."""
 
     name: str
     title: str
-    tasks: tuple[str, ...]
+    modality: str
+    record: str
+
+    def __init__(self, task: str = ""):
+        self.task = task  # the name the cases are loaded for (``Case.task``)
+
+    @classmethod
+    def serves(cls, task: Any) -> bool:
+        """Does a task (class or instance) read what this loader produces?"""
+        return getattr(task, "modality", None) == cls.modality and cls.record in getattr(task, "records", ())
 
     @classmethod
     @abstractmethod

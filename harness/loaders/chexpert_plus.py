@@ -1,4 +1,4 @@
-"""CheXpert Plus (Stanford AIMI), for ``cxr_report``.
+"""CheXpert Plus (Stanford AIMI): chest X-ray studies with their reports.
 
 ``df_chexpert_plus_240401.csv``, one row per image, with (among others) ``path_to_image``
 (``train/patient00001/study1/view1_frontal.jpg``), ``frontal_lateral`` (Frontal/Lateral), ``ap_pa``,
@@ -35,7 +35,7 @@ def image_candidates(root: Path, rel: str) -> list[Path]:
 class CheXpertPlusLoader(Loader):
     name = "chexpert_plus"
     title = "CheXpert Plus (df_chexpert_plus_*.csv + PNG/ or the JPEG images)"
-    tasks = ("cxr_report",)
+    modality, record = "cxr", "study"
 
     @classmethod
     def detect(cls, path: Path) -> bool:
@@ -102,5 +102,5 @@ class CheXpertPlusLoader(Loader):
                 "patient": rec.get("deid_patient_id"), "findings_source": "reference_text"}
         if rel in labels:
             meta["chexpert"] = labels[rel]
-        return Case(case_id=f"chexpertplus-{study.replace('/', '-')}", task="cxr_report", image_path=str(image),
+        return Case(case_id=f"chexpertplus-{study.replace('/', '-')}", task=self.task, image_path=str(image),
                     label_path=None, reference_report=reference, findings=(), meta=meta)

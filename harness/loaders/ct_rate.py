@@ -1,4 +1,4 @@
-"""CT-RATE (chest CT volumes + radiology reports, Hugging Face ``ibrahimhamamci/CT-RATE``), for ``ct_tumor``.
+"""CT-RATE (chest CT volumes + radiology reports, Hugging Face ``ibrahimhamamci/CT-RATE``): CT studies.
 
 Layout as published (``PATH`` is the repository top or its ``dataset/`` folder): volumes at
 ``{train,valid}[_fixed]/<split>_<patient>/<split>_<patient>_<scan>/<VolumeName>`` (the ``_fixed`` release, with
@@ -61,7 +61,7 @@ def ras_shape(path: Path) -> tuple[list[int], list[float]]:
 class CTRateLoader(Loader):
     name = "ct_rate"
     title = "CT-RATE (volumes + radiology_text_reports/*.csv)"
-    tasks = ("ct_tumor",)
+    modality, record = "ct", "study"
 
     @classmethod
     def detect(cls, path: Path) -> bool:
@@ -119,6 +119,6 @@ class CTRateLoader(Loader):
                                               if k != "VolumeName" and v.strip()}
             except ValueError:
                 raise DataError(f"{lab.where()}: an abnormality label is not 0 or 1") from None
-        return Case(case_id=stem, task="ct_tumor", image_path=str(image), label_path=None,
+        return Case(case_id=stem, task=self.task, image_path=str(image), label_path=None,
                     reference_report=reference, findings=(), lesions=(), meta=meta)
 

@@ -83,7 +83,7 @@ def _header(path: Path):
 class DicomSeriesLoader(Loader):
     name = "dicom"
     title = "DICOM CT series in a folder (pydicom), one case per SeriesInstanceUID"
-    tasks = ("ct_tumor",)
+    modality, record = "ct", "study"
 
     @classmethod
     def detect(cls, path: Path) -> bool:
@@ -149,7 +149,7 @@ class DicomSeriesLoader(Loader):
 
         shape = [int(s) for s in nib.load(str(image)).shape[:3]]
         zooms = [round(float(z), 4) for z in nib.load(str(image)).header.get_zooms()[:3]]
-        return Case(case_id=f"{folder.name}-{uid[-12:]}" if folder != root else uid[-24:], task="ct_tumor",
+        return Case(case_id=f"{folder.name}-{uid[-12:]}" if folder != root else uid[-24:], task=self.task,
                     image_path=str(image), label_path=None, reference_report=report, findings=(),
                     meta={"shape": shape, "spacing_mm": zooms, "series_uid": uid, "series_dir": str(folder),
                           "n_slices": len(files), "has_report": bool(report), "findings_source": "none"})

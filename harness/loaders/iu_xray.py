@@ -1,4 +1,4 @@
-"""IU-Xray (Indiana University chest X-rays, OpenI), for ``cxr_report``, in either published layout.
+"""IU-Xray (Indiana University chest X-rays, OpenI): chest X-ray studies, in either published layout.
 
 - The R2Gen layout (``iu_xray/annotation.json`` + ``iu_xray/images/``): ``{"train": [...], "val": [...],
   "test": [...]}``, each entry ``{"id", "report", "image_path": ["CXR2384_IM-0942/0.png", ".../1.png"],
@@ -42,7 +42,7 @@ def _layout(path: Path) -> str | None:
 class IUXrayLoader(Loader):
     name = "iu_xray"
     title = "IU-Xray / OpenI chest X-rays (R2Gen annotation.json, or indiana_reports.csv + indiana_projections.csv)"
-    tasks = ("cxr_report",)
+    modality, record = "cxr", "study"
 
     @classmethod
     def detect(cls, path: Path) -> bool:
@@ -94,7 +94,7 @@ class IUXrayLoader(Loader):
         image = root / "images" / entry["image_path"][0]
         if not image.exists():
             raise DataError(f"{where}: image {image} not found")
-        return Case(case_id=f"iu-{entry['id']}", task="cxr_report", image_path=str(image), label_path=None,
+        return Case(case_id=f"iu-{entry['id']}", task=self.task, image_path=str(image), label_path=None,
                     reference_report=reference_text(report, ""), findings=(),
                     meta={"uid": entry["id"], "images": entry["image_path"], "findings_source": "reference_text"})
 
@@ -128,7 +128,7 @@ class IUXrayLoader(Loader):
         image = image_dir / proj.require("filename")
         if not image.exists():
             raise DataError(f"{proj.where()}: image {image} not found")
-        return Case(case_id=f"iu-{uid}", task="cxr_report", image_path=str(image), label_path=None,
+        return Case(case_id=f"iu-{uid}", task=self.task, image_path=str(image), label_path=None,
                     reference_report=reference, findings=(),
                     meta={"uid": uid, "mesh": rec.get("MeSH"), "indication": rec.get("indication"),
                           "findings_source": "reference_text"})

@@ -34,7 +34,7 @@ def case_root(path: Path) -> Path | None:
 class KiTSLoader(Loader):
     name = "kits"
     title = "KiTS19/21/23 case folders (case_XXXXX/imaging.nii.gz + segmentation)"
-    tasks = ("ct_tumor",)
+    modality, record = "ct", "study"
 
     @classmethod
     def detect(cls, path: Path) -> bool:
@@ -64,6 +64,6 @@ class KiTSLoader(Loader):
 
     def _case(self, folder: Path, seg: Path, cache_dir: Path) -> Case:
         truth = truth_from_masks(folder.name, folder / IMAGE, seg, ROLES, cache_dir / "kits")
-        return Case(case_id=folder.name, task="ct_tumor", image_path=str(folder / IMAGE),
+        return Case(case_id=folder.name, task=self.task, image_path=str(folder / IMAGE),
                     label_path=truth.label_path, reference_report=truth.report, findings=truth.findings,
                     lesions=truth.lesions, meta={**truth.meta, "source_label_path": str(seg)})

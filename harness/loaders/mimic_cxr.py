@@ -1,4 +1,4 @@
-"""MIMIC-CXR-JPG (PhysioNet) with the MIMIC-CXR free-text reports, for ``cxr_report``.
+"""MIMIC-CXR-JPG (PhysioNet) with the MIMIC-CXR free-text reports: chest X-ray studies.
 
 Files as published: ``mimic-cxr-2.0.0-split.csv.gz`` (``dicom_id, study_id, subject_id, split`` with splits
 ``train``/``validate``/``test``), ``mimic-cxr-2.0.0-metadata.csv.gz`` (``ViewPosition`` among others; optional),
@@ -54,7 +54,7 @@ def label_value(raw: str) -> float | None:
 class MIMICCXRLoader(Loader):
     name = "mimic_cxr"
     title = "MIMIC-CXR-JPG (split/metadata/chexpert CSVs, files/pXX/...) with the MIMIC-CXR reports"
-    tasks = ("cxr_report",)
+    modality, record = "cxr", "study"
 
     @classmethod
     def detect(cls, path: Path) -> bool:
@@ -139,5 +139,5 @@ class MIMICCXRLoader(Loader):
                 "view": views.get(chosen.get("dicom_id")), "findings_source": "reference_text"}
         if study_id in labels:
             meta["chexpert"] = labels[study_id]
-        return Case(case_id=f"mimic-s{study_id}", task="cxr_report", image_path=str(image), label_path=None,
+        return Case(case_id=f"mimic-s{study_id}", task=self.task, image_path=str(image), label_path=None,
                     reference_report=reference, findings=(), meta=meta)

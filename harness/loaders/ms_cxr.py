@@ -1,4 +1,4 @@
-"""MS-CXR (PhysioNet): phrase boxes on MIMIC-CXR-JPG images, for ``cxr_grounding``.
+"""MS-CXR (PhysioNet): phrase boxes on MIMIC-CXR-JPG images (``phrase_boxes`` records).
 
 ``MS_CXR_Local_Alignment_v1.1.0.csv`` (or v1.0.0), one row per box, columns ``dicom_id, category_name,
 label_text, path, x, y, w, h, image_width, image_height`` (+ ``split`` from v1.1.0). ``path`` is relative to the
@@ -42,7 +42,7 @@ def _index(path: Path) -> Path | None:
 class MSCXRLoader(Loader):
     name = "ms_cxr"
     title = "MS-CXR phrase grounding boxes (MS_CXR_Local_Alignment_v1.x.csv) on MIMIC-CXR-JPG images"
-    tasks = ("cxr_grounding",)
+    modality, record = "cxr", "phrase_boxes"
 
     @classmethod
     def detect(cls, path: Path) -> bool:
@@ -99,7 +99,7 @@ class MSCXRLoader(Loader):
                                 f"{width:g} x {height:g} image")
             boxes.append([max(0.0, x), max(0.0, y), min(width, x + w), min(height, y + h)])
         obs, anatomy = CATEGORIES.get(category.lower(), (category.lower(), "chest"))
-        return Case(case_id=f"mscxr-{dicom_id[:16]}-{k:04d}", task="cxr_grounding", image_path=str(image),
+        return Case(case_id=f"mscxr-{dicom_id[:16]}-{k:04d}", task=self.task, image_path=str(image),
                     label_path=None, reference_report=phrase, findings=(Finding(obs, anatomy),),
                     meta={"phrase": phrase, "boxes": boxes, "image_size": [int(width), int(height)],
                           "category": category, "dicom_id": dicom_id, "rows": [r.row for r in recs]})

@@ -50,7 +50,7 @@ def roles_from_dataset_json(meta: dict, where: Path) -> MaskRoles:
                 organs[value] = organ
     if not tumors:
         raise HarnessError(f"{where}: the labels ({', '.join(map(str, labels.values()))}) include no tumor class; "
-                           "ct_tumor needs tumor masks or reports")
+                           "a tumor report task needs tumor masks or reports")
     task_name = str(meta.get("name", "")).lower()
     tumor_organ = next((o for w, o in ORGAN_WORDS.items() if w in task_name), None)
     if tumor_organ is None and len(set(organs.values())) == 1:
@@ -61,7 +61,7 @@ def roles_from_dataset_json(meta: dict, where: Path) -> MaskRoles:
 class MSDLoader(Loader):
     name = "msd"
     title = "Medical Segmentation Decathlon (dataset.json, imagesTr, labelsTr)"
-    tasks = ("ct_tumor",)
+    modality, record = "ct", "study"
 
     @classmethod
     def detect(cls, path: Path) -> bool:
@@ -76,7 +76,7 @@ class MSDLoader(Loader):
             raise DataError(f"{index}: not valid JSON ({exc})") from None
         modality = " ".join(str(v) for v in (meta.get("modality") or {}).values())
         if "CT" not in modality.upper():
-            raise HarnessError(f"{index}: modality is {modality or 'not stated'}, not CT; ct_tumor reads CT")
+            raise HarnessError(f"{index}: modality is {modality or 'not stated'}, not CT; the msd loader reads CT")
         roles = roles_from_dataset_json(meta, index)
         entries = meta.get("training")
         if not isinstance(entries, list) or not entries:
@@ -102,6 +102,6 @@ class MSDLoader(Loader):
                 raise DataError(f"{where}: {what} {p} not found")
         case_id = image.name.removesuffix(".gz").removesuffix(".nii")
         truth = truth_from_masks(case_id, image, label, roles, cache_dir / "msd")
-        return Case(case_id=case_id, task="ct_tumor", image_path=str(image), label_path=truth.label_path,
+        return Case(case_id=case_id, task=self.task, image_path=str(image), label_path=truth.label_path,
                     reference_report=truth.report, findings=truth.findings, lesions=truth.lesions,
                     meta={**truth.meta, "source_label_path": str(label)})

@@ -73,6 +73,7 @@ class CTTumorTask(Task):
     """3D CT tumor report + key evidence slice, on synthetic phantoms with voxel truth or NIfTI sets on disk."""
 
     name = "ct_tumor"
+    modality, records = "ct", ("study",)
     config_package = "tasks.ct_tumor"
     default_metrics = ("finding_f1", "hallucination", "entity_score", "bleu", "rouge_l", "format", "localization", "cross_view",
                        "multiplanar", "probes", "radgraph_f1", "ratescore", "grounding_score")

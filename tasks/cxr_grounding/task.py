@@ -37,6 +37,7 @@ class CXRGroundingTask(Task):
     """Phrase -> box on chest X-rays: synthetic radiographs with exact boxes, or MS-CXR on disk."""
 
     name = "cxr_grounding"
+    modality, records = "cxr", ("phrase_boxes",)
     config_package = "tasks.cxr_grounding"
     stages = ("grounding",)
     default_metrics = ("grounding", "grounding_score")

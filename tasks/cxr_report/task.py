@@ -26,6 +26,7 @@ class CXRReportTask(Task):
     """Chest X-ray report from one frontal image, on synthetic radiographs with known findings or real sets."""
 
     name = "cxr_report"
+    modality, records = "cxr", ("study",)
     config_package = "tasks.cxr_report"
     default_metrics = ("finding_f1", "hallucination", "chexpert_f1", "entity_score", "bleu", "rouge_l", "probes",
                        "grounding_score")
