@@ -14,12 +14,13 @@ change four things, each for a reason this harness can test (``harness metrics c
    ANATOMY entity (organ, side, sub-location) and an ABNORMALITY/DISEASE entity, NON- when absent, that carries
    its organ, side, sub-location, size and count. The published entity is a bare span: "mass" in the liver and
    "mass" in the spleen are the same entity to it, and "2 cm" is no entity at all, so it cannot see a wrong organ,
-   a swapped side or a changed size; ours multiplies the similarity by an agreement factor for each (organ
-   0.25 when different, side 0.5, sub-location 0.75, size beyond max(2 mm, 10%) 0.5, count 0.5).
+   a swapped side or a changed size; ours multiplies the similarity by 0.25 for each attribute that disagrees
+   (organ, side, sub-location, size beyond max(2 mm, 10%), count, severity, change, tip position; uncertain
+   against definite too); 0.9 when one sub-location contains the other, 0.5 when one side names no organ.
 2. **Polarity penalty**: the published penalty is 0.8717 in the "long" matrix release (0.3612 in an older
    ``utils.py``): a report that negates its only finding keeps ~87% of the credit, i.e. a negation flip costs
    ~13% and ranks above many correct paraphrases. A negated restatement asserts the opposite, so we give it
-   p = 0.0; uncertain against definite (which RaTEScore cannot represent: it has no uncertain types) gets 0.5.
+   p = 0.0; uncertain against definite (which RaTEScore cannot represent: it has no uncertain types) gets 0.25.
 3. **Weights**: the published W depends on the type of the *match*: W[NON-ABNORMALITY, NON-ABNORMALITY] =
    0.0009 makes a correctly stated normal organ weightless, and W[ABNORMALITY, NON-ABNORMALITY] = 0.54 >
    W[ABNORMALITY, ABNORMALITY] = 0.43 gives a negation flip *more* weight in the denominator than a correct
@@ -71,16 +72,22 @@ PUBLISHED_AFFINITY = {
 }
 PUBLISHED_PENALTY = 0.8717
 PENALTY_NEGATION = 0.0
-PENALTY_UNCERTAIN = 0.5
-FACTOR_ORGAN = 0.25
-FACTOR_ORGAN_UNSPECIFIED = 0.5
-FACTOR_SIDE = 0.5
-FACTOR_SUB = 0.75
-FACTOR_SIZE = 0.5
-FACTOR_COUNT = 0.5
-FACTOR_SEVERITY = 0.5
-FACTOR_TEMPORAL = 0.5
-FACTOR_POSITION = 0.5
+#: what a finding entity keeps when one of the attributes E-MRL asks about is wrong (organ, side, sub-location,
+#: size, count, severity, change, tip position, certainty): one factor for all, since each makes the statement
+#: false. It was 0.5-0.75 for side, sub-location, size...: a one-error report then kept most of its credit and
+#: ranked above correct paraphrases whose reading slipped once (dev 0.898 -> 0.926, dev_b 0.754 -> 0.825 of
+#: triplets ranked right with 0.25; stricter is better still on both, but 0 would drop partial credit altogether)
+ATTRIBUTE_MISMATCH = 0.25
+PENALTY_UNCERTAIN = ATTRIBUTE_MISMATCH
+FACTOR_ORGAN = ATTRIBUTE_MISMATCH
+FACTOR_ORGAN_UNSPECIFIED = 0.5  # one side names no organ: less specific, not wrong
+FACTOR_SIDE = ATTRIBUTE_MISMATCH
+FACTOR_SUB = ATTRIBUTE_MISMATCH
+FACTOR_SIZE = ATTRIBUTE_MISMATCH
+FACTOR_COUNT = ATTRIBUTE_MISMATCH
+FACTOR_SEVERITY = ATTRIBUTE_MISMATCH
+FACTOR_TEMPORAL = ATTRIBUTE_MISMATCH
+FACTOR_POSITION = ATTRIBUTE_MISMATCH
 FACTOR_SUB_PARTIAL = 0.9
 RELATED_FAMILY = 0.5
 
