@@ -53,7 +53,6 @@ class TimedBackend(ModelBackend):
     def __init__(self, inner: ModelBackend):
         self.inner = inner
         self.model_id = inner.model_id
-        self.needs_images = inner.needs_images
         self.construct_s = 0.0
         self.generate_s = 0.0
         self.render_s = 0.0  # summed over threads: may exceed generate_s where images render concurrently

@@ -173,7 +173,7 @@ def evaluate(spec: RunSpec, run_dir: Path, progress: Callable[[int, int], None] 
     chunk = spec.batch_size
     if spec.batch_size == "auto":
         chunk = AUTO_CHUNK
-        if backend_name == "transformers":
+        if MODELS.get(backend_name).sizes_own_batches:
             options.setdefault("batch_size", "auto")
     model = load_model(spec.model, spec.backend, options)
     run_dir.mkdir(parents=True, exist_ok=True)

@@ -20,7 +20,6 @@ SLOW_MODEL = textwrap.dedent('''
 
     class Slow(ModelBackend):
         model_id = "test:resumable"
-        needs_images = False
         @classmethod
         def from_spec(cls, spec, options):
             return cls()
@@ -37,7 +36,6 @@ SLOW_MODEL = textwrap.dedent('''
 
 class Counting(ModelBackend):
     model_id = "test:resumable"
-    needs_images = False
     calls = 0
 
     @classmethod
@@ -104,7 +102,6 @@ BIG_ANSWER_MODEL = textwrap.dedent('''
 
     class Big(ModelBackend):
         model_id = "test:resumable"
-        needs_images = False
         @classmethod
         def from_spec(cls, spec, options):
             return cls()

@@ -42,7 +42,6 @@ class ZooBackend(ModelBackend):
         self.weights = weights
         self.backend = backend
         self.adapter = PromptAdapter(card.prompt, card.name)
-        self.needs_images = inner.needs_images
         self.model_id = f"zoo:{card.name}@{self.adapter.fingerprint()}+{inner.model_id}"
 
     @classmethod

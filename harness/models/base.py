@@ -15,8 +15,9 @@ class ModelBackend(ABC):
 
     #: stable identity of the model, part of every prediction's cache key
     model_id: str
-    #: False for backends whose outputs do not depend on pixels (baselines): the runner then never renders
-    needs_images: bool = True
+    #: it sizes its own batches when the run asks for ``--batch-size auto``: the run passes it the option
+    #: ``batch_size=auto`` (which it must accept) and hands it large chunks of requests
+    sizes_own_batches: bool = False
     #: what follows ``prefix:`` in a --model spec, as `harness list` shows it
     spec_hint: str = "PATH"
 

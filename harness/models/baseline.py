@@ -13,8 +13,6 @@ from harness.schema import Request, Sampling
 class BaselineBackend(ModelBackend):
     """Non-neural baselines (template, oracle, hallucinator...) that calibrate every metric."""
 
-    needs_images = False
-
     def __init__(self, name: str, baseline: Any):
         self.name = name
         self.baseline = baseline

@@ -75,8 +75,7 @@ class TransformersBackend(ModelBackend):
     (M3D-LaMed) is loaded and fed by that family, with the request's volume instead of images."""
 
     spec_hint = "CHECKPOINT_DIR"
-
-    needs_images = True
+    sizes_own_batches = True  # batch_size=auto: halves the batch on out-of-memory
 
     def __init__(self, path: str | Path, options: HFOptions | None = None):
         self.path = Path(path).expanduser().resolve()

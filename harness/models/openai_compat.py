@@ -125,8 +125,6 @@ class OpenAIBackend(ModelBackend):
 
     spec_hint = "URL#MODEL_NAME"
 
-    needs_images = True
-
     def __init__(self, endpoint: Endpoint, options: OpenAIOptions | None = None):
         self.endpoint = endpoint
         self.options = options or OpenAIOptions()

@@ -218,8 +218,6 @@ class VLLMBackend(ModelBackend):
 
     spec_hint = "PATH_OR_HUB_ID"
 
-    needs_images = True
-
     def __init__(self, model: str, options: VLLMOptions | None = None):
         self.options = options or VLLMOptions()
         self.model, local = _resolve_model(model, self.options.revision)
