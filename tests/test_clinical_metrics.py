@@ -11,6 +11,7 @@ import pytest
 
 from harness.metrics.clinical import (CHEXPERT_LABELS, CheXpertF1Metric, FindingF1Metric, chexpert_vector,
                                       sizes_agree, text_finding_f1)
+from harness.metrics.entity import text_entity_score
 from harness.metrics.entity import (PUBLISHED_PENALTY, EntityScoreMetric, LexiconSimilarity, entity_score,
                                     text_entities, text_entity_score)
 from harness.metrics.external import BERTScoreMetric, RadGraphF1Metric, RaTEScoreMetric
@@ -123,6 +124,27 @@ def test_a_general_negative_covers_each_specific_one():
     assert text_finding_f1("No lymphadenopathy.", specific) == 1.0
     # a negative does not cover a finding that is there
     assert text_finding_f1("Enlarged hilar lymph nodes.", "No lymphadenopathy.") == 0.0
+
+
+def test_less_specific_keeps_more_than_a_look_for_a_diagnosis_and_a_wrong_site_keeps_nothing():
+    ref = "A 4 cm mass in the upper pole of the right kidney."
+    less_specific = text_finding_f1(ref, "A 4 cm mass in the right kidney.")
+    diagnosis = text_finding_f1(ref, "A 4 cm renal cell carcinoma in the upper pole of the right kidney.")
+    assert 0 < diagnosis < less_specific < 1.0
+    assert text_finding_f1(ref, "A 4 cm mass in the lower pole of the right kidney.") == 0.0
+    assert text_finding_f1(ref, "A 4 cm mass in the upper pole of the left kidney.") == 0.0
+    # a look and a diagnosis of another family do not match at all
+    assert text_finding_f1(ref, "4 cm hydronephrosis of the right kidney.") == 0.0
+
+
+def test_entity_score_one_wrong_attribute_costs_as_much_as_a_wrong_organ():
+    ref = "A 2 cm cyst in segment 7 of the liver."
+    organ = text_entity_score(ref, "A 2 cm cyst in the spleen.", LexiconSimilarity())
+    segment = text_entity_score(ref, "A 2 cm cyst in segment 2 of the liver.", LexiconSimilarity())
+    size = text_entity_score(ref, "A 4 cm cyst in segment 7 of the liver.", LexiconSimilarity())
+    paraphrase = text_entity_score(ref, "Segment VII hepatic cyst measuring 20 mm.", LexiconSimilarity())
+    assert paraphrase == 1.0
+    assert max(segment, size) < 0.75 and organ < 0.75
 
 
 def test_a_region_called_normal_and_the_negatives_in_it_cover_each_other():

@@ -54,6 +54,10 @@ SUB_LOCATION_PARTIAL_CREDIT = 0.75
 # a normal organ can be said in many ways that each name different negatives.
 ABSENT_FINDING_WEIGHT = 0.5
 SIDE_PARTIAL_CREDIT = 0.75
+# A focal finding named by its look in one report and by its diagnosis in the other ("4 cm right renal mass" /
+# "4 cm right RCC") is the same finding named at two levels: half a match (a paraphrase often names it one way
+# and the reference the other; a finding of another kind is still no match)
+DESCRIPTIVE_PARTIAL_CREDIT = 0.5
 
 
 def severities_agree(a: str | None, b: str | None) -> bool:
@@ -134,10 +138,12 @@ def unit_credit(r: Unit, c: Unit) -> float:
             return 0.0
         side_credit = SIDE_PARTIAL_CREDIT  # a paired organ's side stated on one side only: less specific
     lex = lexicon()
-    if not (r.anatomy == c.anatomy and r.presence is c.presence
-            and (lex.observations_compatible(r.observation, c.observation, r.presence)
-                 or (r.presence is Presence.ABSENT and lex.normal_finding(r.anatomy) == "lesion"
-                     and "lesion" in (r.observation, c.observation)))
+    obs_credit = 1.0
+    if not lex.observations_compatible(r.observation, c.observation, r.presence) and not (
+            r.presence is Presence.ABSENT and lex.normal_finding(r.anatomy) == "lesion"
+            and "lesion" in (r.observation, c.observation)):
+        obs_credit = DESCRIPTIVE_PARTIAL_CREDIT if _named_at_two_levels(r.observation, c.observation, lex) else 0.0
+    if not (r.anatomy == c.anatomy and r.presence is c.presence and obs_credit > 0
             and sizes_agree(r.size_mm, c.size_mm)
             and counts_agree(r.count, r.multiple, c.count, c.multiple)
             and severities_agree(r.severity, c.severity)
@@ -147,7 +153,13 @@ def unit_credit(r: Unit, c: Unit) -> float:
     if r.presence is Presence.ABSENT:  # "no liver lesion" covers "no lesion in segment 7"
         return side_credit if (r.sub_location is None or c.sub_location is None
                                or sub_location_credit(r.anatomy, r.sub_location, c.sub_location) > 0) else 0.0
-    return side_credit * sub_location_credit(r.anatomy, r.sub_location, c.sub_location)
+    return obs_credit * side_credit * sub_location_credit(r.anatomy, r.sub_location, c.sub_location)
+
+
+def _named_at_two_levels(a: str, b: str, lex) -> bool:
+    """One focal finding named by its look ("mass", "nodule") and by its diagnosis ("carcinoma", "cyst")."""
+    return a != b and lex.family(a) == lex.family(b) and bool(
+        lex.observations.get(a, {}).get("descriptive") or lex.observations.get(b, {}).get("descriptive"))
 
 
 def units_match(r: Unit, c: Unit) -> bool:
@@ -280,7 +292,9 @@ class FindingF1Metric(Metric):
         f"{SIDE_PARTIAL_CREDIT:g} when a paired organ's side is stated on one side only, times "
         f"{SUB_LOCATION_PARTIAL_CREDIT:g} when a sub-location is stated on one side "
         "only or contains the other along the lexicon's hierarchy (segment within section within lobe; station "
-        "within region), 0 for two sub-locations neither of which contains the other (absent findings: any "
+        "within region), 0 for two sub-locations neither of which contains the other, times "
+        f"{DESCRIPTIVE_PARTIAL_CREDIT:g} when one names a focal finding by its look (mass, nodule, lesion) and the other "
+        "by its diagnosis (absent findings: any "
         "compatible sub-location gives full credit); bilateral findings and side-less absent findings of paired "
         "organs count once per side; devices match by type, access side and tip. Maximum-credit bipartite "
         f"matching (Hungarian); TP = sum of credits, FP/FN = the rest of each side, an absent finding weighing "
