@@ -240,6 +240,13 @@ def _scan(tokens: list[str], lex: Lexicon) -> list[Span]:
         # "Appendicitis: negative." denies what precedes it; "Lungs: negative." calls the lungs normal
         s.cat = cat if named or alternative is None else alternative
         named = named or "OBS" in s.by_kind
+    # "interval enlargement of the aneurysm": enlargement of a finding, not of an organ, is its growth
+    for k, s in enumerate(spans):
+        if s.cat == "ENLARGE" and s.readings("TEMP"):
+            nxt = next((q for q in spans[k + 1:k + 8] if q.cat not in ("SIZE", "POS", "SEV", "ATTR", "LAT")
+                        and q.text not in ("of", "in", "the", "a", "an", "known", "previously", "seen")), None)
+            if nxt is not None and nxt.cat == "OBS":
+                s.cat = "TEMP"
     return spans
 
 
