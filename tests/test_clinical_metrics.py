@@ -137,6 +137,13 @@ def test_less_specific_keeps_more_than_a_look_for_a_diagnosis_and_a_wrong_site_k
     assert text_finding_f1(ref, "4 cm hydronephrosis of the right kidney.") == 0.0
 
 
+def test_a_finding_with_no_side_equals_the_same_finding_on_both_sides_but_not_on_one():
+    assert text_finding_f1("Bilateral pulmonary edema.", "Mild pulmonary edema.") == 1.0
+    assert text_finding_f1("Mild pulmonary edema.", "Bilateral pulmonary edema.") == 1.0
+    assert 0 < text_finding_f1("Left pleural effusion.", "Pleural effusion.") < 1.0
+    assert text_finding_f1("Bilateral pulmonary edema.", "Bilateral pleural effusions.") == 0.0
+
+
 def test_entity_score_one_wrong_attribute_costs_as_much_as_a_wrong_organ():
     ref = "A 2 cm cyst in segment 7 of the liver."
     organ = text_entity_score(ref, "A 2 cm cyst in the spleen.", LexiconSimilarity())

@@ -7,7 +7,7 @@ round-trip test holds) and the findings extracted from the reference report othe
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -225,10 +225,28 @@ def _cover_negatives(units: Sequence[Unit], other: Sequence[Unit], got: dict[int
             got[i] = 1.0
 
 
+def _sides_from_other(units: Sequence[Unit], other: Sequence[Unit]) -> list[Unit]:
+    """A finding of a paired organ stated with no side ("mild pulmonary edema") where the other report states it
+    on both sides ("bilateral pulmonary edema") is that finding on each side, half a statement each."""
+    lex = lexicon()
+    out: list[Unit] = []
+    for u in units:
+        if u.laterality is None and u.presence is not Presence.ABSENT and lex.is_paired(u.anatomy):
+            sides = {v.laterality for v in other if v.anatomy == u.anatomy and v.presence is u.presence
+                     and v.laterality in ("left", "right")
+                     and lex.observations_compatible(u.observation, v.observation, u.presence)}
+            if sides == {"left", "right"}:
+                out.extend(replace(u, laterality=side, share=u.share / 2) for side in ("left", "right"))
+                continue
+        out.append(u)
+    return out
+
+
 def compare_findings(ref: Iterable[Finding], cand: Iterable[Finding]) -> dict[str, Any]:
     """TP/FP/FN overall and per observation class between two sets of findings (each finding weighted by
     ``unit_weight``)."""
     r_units, c_units = match_units(ref), match_units(cand)
+    r_units, c_units = _sides_from_other(r_units, c_units), _sides_from_other(c_units, r_units)
     pairs = max_matching(r_units, c_units)
     got_r = {i: w for i, _, w in pairs}
     got_c = {j: w for _, j, w in pairs}
@@ -296,7 +314,8 @@ class FindingF1Metric(Metric):
         f"{DESCRIPTIVE_PARTIAL_CREDIT:g} when one names a focal finding by its look (mass, nodule, lesion) and the other "
         "by its diagnosis (absent findings: any "
         "compatible sub-location gives full credit); bilateral findings and side-less absent findings of paired "
-        "organs count once per side; devices match by type, access side and tip. Maximum-credit bipartite "
+        "organs count once per side, a side-less finding against the other report's same finding on both sides "
+        "is half of it on each side; devices match by type, access side and tip. Maximum-credit bipartite "
         f"matching (Hungarian); TP = sum of credits, FP/FN = the rest of each side, an absent finding weighing "
         f"{ABSENT_FINDING_WEIGHT:g} (split between the sides when it states none) and any other 1. finding_f1 = mean over reports "
         "of per-report F1 (1.0 when both state nothing); finding_f1_micro = F1 of TP/FP/FN pooled over all "
