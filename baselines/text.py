@@ -9,8 +9,8 @@ import zlib
 
 import numpy as np
 
-from harness.errors import HarnessError
 from harness.schema import Request
+from harness.task import FindingEdits, ReferenceAnswers, ReportAnswers
 
 REPORT_RE = re.compile(r"(<report>)(.*?)(</report>)", re.S)
 AXIAL_RE = re.compile(r"(<axial>)(.*?)(</axial>)", re.S)
@@ -29,14 +29,19 @@ def _edit_tag(answer: str, pattern: re.Pattern, edit) -> str:
 class OracleBaseline:
     """The reference report written from the truth, with the correct key slice; truthful in every step."""
 
-    def answer(self, task, request: Request) -> str:
+    #: what it needs of a task (``harness.task.require`` checks it when the backend is bound)
+    needs = ReferenceAnswers
+
+    def answer(self, task: ReferenceAnswers, request: Request) -> str:
         return task.reference_answer(request)
 
 
 class TemplateBaseline:
     """The same all-normal report for every case, whatever the images show."""
 
-    def answer(self, task, request: Request) -> str:
+    needs = ReportAnswers
+
+    def answer(self, task: ReportAnswers, request: Request) -> str:
         if request.kind == "probe" and request.info["probe"].style == "yesno":
             return "No."
         return task.format_answer(task.normal_report(), None)
@@ -45,10 +50,9 @@ class TemplateBaseline:
 class HallucinatorBaseline:
     """The oracle in every step, plus one invented finding stated wherever it writes a report or a view."""
 
-    def answer(self, task, request: Request) -> str:
-        if not hasattr(task, "invent_finding"):
-            raise HarnessError(f"baseline:hallucinator does not apply to task '{task.name}' (it has no findings to "
-                               "invent; tasks with invent_finding: ct_tumor, cxr_report)")
+    needs = FindingEdits
+
+    def answer(self, task: FindingEdits, request: Request) -> str:
         oracle = task.reference_answer(request)
         invented = task.invent_finding(request.case, _case_rng(request))
         if invented is None:  # nothing plausible left to invent: every site already holds a finding
@@ -63,7 +67,9 @@ class AcquiescentBaseline:
     """The oracle, except that it agrees with every suggestion: says yes to every probe, keeps every draft,
     repeats every clinical history."""
 
-    def answer(self, task, request: Request) -> str:
+    needs = FindingEdits
+
+    def answer(self, task: FindingEdits, request: Request) -> str:
         oracle = task.reference_answer(request)
         if request.kind != "probe":
             return oracle

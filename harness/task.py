@@ -6,10 +6,10 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, Protocol, Sequence
 
 from harness.errors import HarnessError
-from harness.schema import Case, Dataset, Prediction, Request, stable_hash
+from harness.schema import Case, Dataset, Finding, Prediction, Request, stable_hash
 from harness.settings import merge_settings, packaged_settings
 
 
@@ -116,3 +116,52 @@ class Task(ABC):
         (vLLM's ``limit_mm_per_prompt``) size themselves by it, not by whichever batch happens to come first: on
         resume that is a later stage's."""
         return None
+
+
+# -- what non-neural baselines and the trainer need from a task, beyond the contract above -------------------------
+class ReferenceAnswers(Protocol):
+    """A task that writes the true answer to any of its requests: the oracle's answers, SFT's targets."""
+
+    def reference_answer(self, request: Request) -> str: ...
+
+
+class ReportAnswers(ReferenceAnswers, Protocol):
+    """A report task that can write any report in its answer form, and an all-normal one (the template)."""
+
+    def format_answer(self, report: str, key_slice: int | None = None) -> str: ...
+
+    def normal_report(self) -> str: ...
+
+
+class FindingEdits(ReportAnswers, Protocol):
+    """A report task whose reports can gain a finding: an invented one (the hallucinator) or one suggested to the
+    model (the acquiescent baseline)."""
+
+    def invent_finding(self, case: Case, rng: Any) -> tuple[Finding, str] | None:
+        """A plausible finding absent from the case's truth and its sentence; None when none is left to invent."""
+        ...
+
+    def insert_finding(self, report: str, finding: Finding, sentence: str) -> str: ...
+
+
+class BoxAnswers(ReferenceAnswers, Protocol):
+    """A grounding task that writes boxes (normalised x0, y0, x1, y1) the way its prompt asks."""
+
+    def format_boxes(self, request: Request, boxes: Sequence[tuple[float, float, float, float]]) -> str: ...
+
+
+def protocol_methods(protocol: type) -> list[str]:
+    """The methods a protocol declares, its bases' included."""
+    return sorted({name for cls in protocol.__mro__ if getattr(cls, "_is_protocol", False) and cls is not Protocol
+                   for name, value in vars(cls).items() if callable(value) and not name.startswith("_")})
+
+
+def require(task: Any, protocol: type, user: str) -> Any:
+    """``task``, checked to have every method of ``protocol``; else a one-line error naming what ``user`` (e.g.
+    ``baseline:oracle``) needs and what the task lacks."""
+    missing = [m for m in protocol_methods(protocol) if not callable(getattr(task, m, None))]
+    if missing:
+        raise HarnessError(f"{user} needs a task with {', '.join(protocol_methods(protocol))} "
+                           f"({protocol.__name__}); '{getattr(task, 'name', type(task).__name__)}' has no "
+                           f"{', '.join(missing)}")
+    return task

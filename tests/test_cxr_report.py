@@ -5,7 +5,7 @@ import pytest
 from harness.errors import HarnessError
 from harness.evaluate import RunSpec, evaluate
 from harness.models.resolve import load_model
-from harness.schema import Prediction, Sampling
+from harness.schema import Prediction
 from tasks.cxr_report.task import CXRReportTask, parse_report
 
 SMALL = {"splits": {"test": {"n_cases": 30}}}
@@ -104,12 +104,10 @@ def test_probes_are_true_or_false_findings_at_free_sites(dataset):
     assert {s for s, _ in kinds} == {"yesno", "history", "draft"} and {t for _, t in kinds} == {True, False}
 
 
-def test_whole_image_baseline_is_for_grounding_tasks(task, dataset):
+def test_whole_image_baseline_is_for_grounding_tasks(task):
     model = load_model("baseline:whole_image")
-    model.bind(task)
-    (req,) = task.requests(dataset.cases[0], "report", {})
-    with pytest.raises(HarnessError, match="grounding tasks only"):
-        model.generate([req], Sampling())
+    with pytest.raises(HarnessError, match="baseline:whole_image needs a task with format_boxes"):
+        model.bind(task)  # refused before any request is answered
 
 
 def test_parse_reads_the_report_prediction(task, dataset):

@@ -20,7 +20,7 @@ from typing import Any, Mapping, Sequence
 from harness.errors import HarnessError
 from harness.registry import TASKS
 from harness.schema import Case, Prediction, Request
-from harness.task import Task
+from harness.task import ReferenceAnswers, Task, require
 
 ORACLE_MODEL_ID = "oracle"
 
@@ -80,9 +80,7 @@ def sft_rows(split: TrainingSplit, stages: Sequence[str] | None = None) -> list[
     """Prompt -> oracle answer pairs for every stage, each stage's requests built on the oracle's earlier answers
     (so verification examples show the slice the oracle named), exactly as the runner chains stages."""
     task = split.task
-    reference = getattr(task, "reference_answer", None)
-    if reference is None:
-        raise HarnessError(f"task '{task.name}' has no reference_answer(request): SFT needs oracle answers")
+    reference = require(task, ReferenceAnswers, "SFT (it trains on the oracle's answers)").reference_answer
     wanted = tuple(stages) if stages is not None else tuple(task.stages)
     unknown = [s for s in wanted if s not in task.stages]
     if unknown:

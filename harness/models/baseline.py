@@ -8,6 +8,7 @@ from harness.errors import HarnessError
 from harness.models.base import ModelBackend
 from harness.registry import BASELINES
 from harness.schema import Request, Sampling
+from harness.task import require
 
 
 class BaselineBackend(ModelBackend):
@@ -31,7 +32,9 @@ class BaselineBackend(ModelBackend):
             raise HarnessError(f"baselines take no --model-option (got {', '.join(sorted(options))})")
 
     def bind(self, task: Any) -> None:
-        self.task = task
+        """Checks the task has what the baseline declares it needs (its ``needs`` protocol), before any request."""
+        needs = getattr(self.baseline, "needs", None)
+        self.task = require(task, needs, self.model_id) if needs is not None else task
 
     def generate(self, requests: Sequence[Request], sampling: Sampling) -> list[str]:
         if self.task is None:
