@@ -229,7 +229,35 @@ def test_current_and_prior_size_state_the_change():
     ("A 3.8 cm mass in the left upper lobe with pleural tethering.", {("mass", "lung", "present")}),
     # a vertebra's parts are the spine
     ("Fracture of the left L3 transverse process.", {("fracture", "spine", "present")}),
+    # what a diagnosis label lists is in the diagnosis's organ
+    ("Chronic pancreatitis: coarse calcifications.", {("pancreatitis", "pancreas", "present"),
+                                                       ("calcification", "pancreas", "present")}),
+    # a finding stated resolved after "previously described" is a change since the prior, not a restatement
+    ("The previously described consolidation has resolved.", {("consolidation", "lung", "absent")}),
+    # the second of two alternatives joined by "versus" is where the first is
+    ("Lingular opacity: pneumonia versus mass.", {("opacity", "lung", "present"), ("pneumonia", "lung", "uncertain"),
+                                                  ("mass", "lung", "uncertain")}),
 ])
+
 def test_reading_principles_with_organ(text, expected):
     got = {(f.observation, f.anatomy, f.presence.value) for f in extract_findings(text)}
     assert got == expected, got
+
+
+@pytest.mark.parametrize("text, expected", [
+    # two modifiers sharing one site noun are two sites
+    ("Opacity in the right middle and lower lobes.", {("middle lobe", "right"), ("lower lobe", "right")}),
+    ("Cysts in the upper and lower poles of the left kidney.", {("upper pole", "left"), ("lower pole", "left")}),
+    # a part with a side of its own keeps it whatever side is named beside it
+    ("Bronchiectasis in the lingula and right middle lobe.", {("lingula", "left"), ("middle lobe", "right")}),
+])
+def test_sites_of_coordinated_parts(text, expected):
+    assert {(f.sub_location, f.laterality) for f in extract_findings(text)} == expected
+
+
+def test_devices_listed_before_one_position_word_are_each_where_they_belong():
+    got = {f.observation: f.position for f in extract_findings("ETT and NG tube in satisfactory position.")}
+    assert got == {"endotracheal tube": "trachea", "nasogastric tube": "stomach"}
+    # a named place is not shared: the stomach is the NG tube's
+    got = {f.observation: f.position for f in extract_findings("ETT and NG tube with the tip in the stomach.")}
+    assert got["nasogastric tube"] == "stomach" and got["endotracheal tube"] is None

@@ -193,6 +193,28 @@ def _parse_size(tokens: list[str], i: int) -> tuple[float | None, int]:
     return round(max(d * (u if u is not None else last) for d, u in zip(dims, units)), 1), j
 
 
+_SITE_KINDS = ("SUB", "ANAT", "STATION")
+
+
+def _shared_heads(tokens: list[str], lex: Lexicon) -> list[str]:
+    """"the middle and lower lobes", "upper and lower poles": two modifiers sharing one site noun are two sites
+    ("middle lobe and lower lobes"), so each modifier gets the noun it shares."""
+    if "and" not in tokens and "or" not in tokens:
+        return tokens
+    out = list(tokens)
+    k = len(out) - 4
+    while k >= 0:
+        first, joiner, second, head = out[k:k + 4]
+        if joiner in ("and", "or", "/") and first.isalpha() and (first,) not in lex.phrases \
+                and any(kind in lex.phrase_kinds.get((second, head), {}) for kind in _SITE_KINDS):
+            for noun in (head, head[:-1], head[:-2]):
+                if noun and any(kind in lex.phrase_kinds.get((first, noun), {}) for kind in _SITE_KINDS):
+                    out.insert(k + 1, noun)
+                    break
+        k -= 1
+    return out
+
+
 def _scan(tokens: list[str], lex: Lexicon) -> list[Span]:
     spans: list[Span] = []
     phrases = lex.phrases
@@ -502,6 +524,9 @@ def _resolve_group(spans: list[Span], members: list[int], lex: Lexicon) -> list[
                 break
         if lat is None:
             lat = sub_lat
+        inherent = lex.anatomy.get(organ or "", {}).get("subs", {}).get(sub or "", {}).get("laterality")
+        if inherent and lat in ("left", "right"):
+            lat = inherent  # "the lingula and right middle lobe": the lingula is left whatever side follows it
         if lat is None and sub_plural and organ is not None and lex.is_paired(organ) and not lex.anatomy.get(
                 organ, {}).get("subs", {}).get(sub, {}).get("laterality"):
             lat = "bilateral"  # "the lung bases", "both lower lobes": one of each side
@@ -513,8 +538,9 @@ def _resolve_group(spans: list[Span], members: list[int], lex: Lexicon) -> list[
                              pending_subs=tuple(pending) if organ is None else ()))
         # "the right middle and right lower lobes": one site each, with the side named before each
         for p, name in siblings:
-            side = next((spans[q].readings("LAT")[0].value for q in range(p, part[0] - 1, -1)
-                         if spans[q].readings("LAT")), lat)
+            side = lex.anatomy.get(organ or "", {}).get("subs", {}).get(name, {}).get("laterality") or next(
+                (spans[q].readings("LAT")[0].value for q in range(p, part[0] - 1, -1) if spans[q].readings("LAT")),
+                lat)
             locs.append(Location(organ, name, side, p, p, spans[p].text, station=station))
     return locs
 
@@ -614,6 +640,7 @@ def _nearest(targets: list[_Target], p: int, prefer_before: bool = True) -> _Tar
 
 
 def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = None) -> SentenceReading:
+    tokens = _shared_heads(tokens, lex)
     spans = _scan(tokens, lex)
     if any(s.cat == "CTX:back_reference" for s in spans):
         return SentenceReading(())  # "Two lesions as described above." restates what the report already said
@@ -681,6 +708,18 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
                 if spans[q].cat == "OBS" and _obs_name(spans[q]) == "lymph node"]
             locs = [l for l in locs if l.end > colon]
             targets = [t for t in targets if t.pos > colon]
+        else:
+            # "Chronic pancreatitis: gland atrophy, coarse calcifications": what a diagnosis label lists is in
+            # the diagnosis's organ (the label's finding itself stays a finding)
+            named = [q for q in range(colon) if spans[q].cat == "OBS"]
+            organ = lex.observations.get(_obs_name(spans[named[0]]) or "", {}).get("default_anatomy") \
+                if len(named) == 1 and not any(l.end < colon and l.organ for l in locs) else None
+            if organ and not lex.is_device(_obs_name(spans[named[0]]) or ""):
+                diagnosis_site = Location(organ, None, None, named[0], named[0], spans[named[0]].text)
+                for t in targets:
+                    if t.pos > colon and not t.locations and t.kind in ("OBS", "ENLARGE") and _may_share_site(
+                            t, diagnosis_site, lex) and not any(r.organ for r in t.span.readings("OBS")):
+                        t.locations.append(copy.copy(diagnosis_site))
     # "the mediastinum is stable", "unchanged cardiomediastinal silhouette": unchanged without being called normal
     # leaves its enlargement possible (the CheXpert labeler's reading, which CheXbert-based scores share)
     if not targets:
@@ -851,6 +890,11 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
     for k, t in enumerate(devices):
         limit = devices[k + 1].pos if k + 1 < len(devices) else len(spans)
         after = [r.value for s in spans[t.pos + 1:limit] for r in s.readings("POS")[:1]]
+        if not after and k + 1 < len(devices) and all(g.text in LIST_JOINERS for g in spans[t.pos + 1:limit]):
+            # "endotracheal and nasogastric tubes are satisfactorily sited": each where it is meant to be
+            nxt_limit = devices[k + 2].pos if k + 2 < len(devices) else len(spans)
+            after = [r.value for s in spans[limit + 1:nxt_limit] for r in s.readings("POS")[:1]
+                     if r.value == "expected"]
         before = [r.value for s in spans[:t.pos] for r in s.readings("POS")[:1]] if k == 0 else []
         if not after:
             # a tip in a place the position list does not name ("in the right lower lobe bronchus", "in the
@@ -929,7 +973,7 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
     # "opacity, atelectasis or pneumonia": the second alternative is where the first is
     for a, b in zip(obs_targets, obs_targets[1:]):
         if a.locations and not b.locations and not b.sides and b.kind == "OBS" and any(
-                g.text == "or" for g in spans[a.pos + 1:b.pos]) and b.pos - a.pos <= 3:
+                g.text in ("or", "versus", "vs") for g in spans[a.pos + 1:b.pos]) and b.pos - a.pos <= 3:
             b.locations = [copy.copy(l) for l in a.locations if _may_share_site(b, l, lex)]
             b.sides = list(a.sides)
     # "the gallbladder is distended and contains multiple stones", "the liver is fatty without focal lesions":
