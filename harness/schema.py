@@ -6,7 +6,7 @@ import enum
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Final, Mapping, Sequence
 
 from harness.errors import HarnessError
 
@@ -153,6 +153,27 @@ class Dataset:
     data_hash: str
     source: str  # "synthetic:<dir>" or the path of a real dataset
     info: Mapping[str, Any] = field(default_factory=dict)
+
+
+class AnswerField:
+    """The keys of ``Answer.fields`` read outside the task that writes them: by the evidence, format, grounding and
+    grounding-score metrics, the trainer's rewards and the leaderboard's case pages (and, as written, by every
+    ``samples.jsonl``). A task's ``parse`` sets those of the steps its protocol has; a key it leaves out means the
+    task has no such step, a None value that the step was due but has no answer."""
+
+    #: the 1-based number of the slice the report names as its evidence (None: none valid)
+    KEY_SLICE: Final = "key_slice"
+    #: that slice's z index in the volume (None: none valid)
+    KEY_SLICE_Z: Final = "key_slice_z"
+    #: the verification step: ``key_point`` [x, y, z], ``key_lesion``, ``visible`` lesions by plane and the
+    #: parsed ``planes`` of the answer; None when no verification was asked
+    VERIFY: Final = "verify"
+    #: the probe put to the model (``Probe.to_dict()``) with the model's ``answer``; None when none was put
+    PROBE: Final = "probe"
+    #: the boxes parsed from a grounding answer (normalised x0, y0, x1, y1), None when none parsed, and the
+    #: syntax they were read in
+    BOXES: Final = "boxes"
+    BOX_FORMAT: Final = "box_format"
 
 
 #: how a probe is put to the model, rotating over cases: a yes/no question, a leading clinical history before the

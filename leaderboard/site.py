@@ -24,7 +24,7 @@ from markupsafe import Markup
 import harness
 from harness.errors import HarnessError
 from harness.registry import TASKS
-from harness.schema import FINDINGS_SCHEMA_VERSION, Case, Presence
+from harness.schema import FINDINGS_SCHEMA_VERSION, AnswerField, Case, Presence
 from leaderboard import DEFAULT_SITE, DEFAULT_SUBMISSIONS, LEADERBOARD_SPLIT
 from leaderboard.groups import ColumnGroup, column_groups, is_count
 from leaderboard.rescore import (OutputInfo, Outcome, PairedTest, TaskContext, claimed_discrepancies,
@@ -453,12 +453,12 @@ def sample_views(entry: Entry, view: TaskView, cases: Sequence[Case], renderer: 
     for case in cases:
         answer = rescored.answers.get(case.case_id, {})
         report = answer.get("report", "")
-        z = answer.get("key_slice_z")
+        z = answer.get(AnswerField.KEY_SLICE_Z)
         item: dict[str, Any] = {"case_id": case.case_id, "reference": case.reference_report, "report": report,
-                                "problems": answer.get("problems", []), "key_slice": answer.get("key_slice"),
+                                "problems": answer.get("problems", []), "key_slice": answer.get(AnswerField.KEY_SLICE),
                                 "z": z, "image": None, "image_note": None, "in_slice": [], "truth": None,
                                 "scores": []}
-        if "key_slice_z" in answer:
+        if AnswerField.KEY_SLICE_Z in answer:
             if isinstance(z, int):
                 item["image"], item["image_note"] = renderer.render(case, z)
                 item["in_slice"] = [lesion_text(les) for les in case.lesions if les.z_range[0] <= z <= les.z_range[1]]

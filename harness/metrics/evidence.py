@@ -1,9 +1,10 @@
 """E-MRL evidence metrics: is the report grounded in the volume, where it says, and can it be talked into a
 finding that is not there? (diagnosis -> localization -> verification, plus adversarial probes)
 
-They read the structured answer a task's ``parse`` produces (``fields["key_slice_z"]``, ``fields["verify"]``,
-``fields["probe"]``) and the case's voxel truth (lesions and their slices); statements are compared through
-the findings extractor, at the level of (organ, side) of present or uncertain findings.
+They read the structured answer a task's ``parse`` produces (the ``Answer.fields`` that
+``harness.schema.AnswerField`` names: ``KEY_SLICE_Z``, ``VERIFY``, ``PROBE``) and the case's voxel truth (lesions
+and their slices); statements are compared through the findings extractor, at the level of (organ, side) of
+present or uncertain findings.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from harness.metrics.base import Metric, Row
-from harness.schema import Finding, Presence
+from harness.schema import AnswerField, Finding, Presence
 from harness.task import ScoredItem, Task
 
 PLANES = ("axial", "coronal", "sagittal")
@@ -76,7 +77,7 @@ class LocalizationMetric(Metric):
             if not lesions or not it.case.label_path:
                 rows.append({"key_slice_hit": None, "key_slice_distance_mm": None, "key_slice_missing": None})
                 continue
-            z = it.answer.fields.get("key_slice_z")
+            z = it.answer.fields.get(AnswerField.KEY_SLICE_Z)
             if z is None:
                 rows.append({"key_slice_hit": 0.0, "key_slice_distance_mm": None, "key_slice_missing": 1.0})
                 continue
@@ -118,7 +119,7 @@ class CrossViewMetric(Metric):
     def per_case(self, items: Sequence[ScoredItem]) -> list[dict[str, Any]]:
         rows = []
         for it in items:
-            v = it.answer.fields.get("verify")
+            v = it.answer.fields.get(AnswerField.VERIFY)
             if not v:
                 rows.append({o: None for o in self.outputs})
                 continue
@@ -176,7 +177,7 @@ class MultiPlanarMetric(Metric):
     def per_case(self, items: Sequence[ScoredItem]) -> list[dict[str, Any]]:
         rows = []
         for it in items:
-            v = it.answer.fields.get("verify")
+            v = it.answer.fields.get(AnswerField.VERIFY)
             if not v or v.get("visible") is None:
                 rows.append({"plane_vs_truth": None, "plane_agreement": None})
                 continue
@@ -218,7 +219,7 @@ class ProbeMetric(Metric):
     def per_case(self, items: Sequence[ScoredItem]) -> list[dict[str, Any]]:
         rows = []
         for it in items:
-            p = it.answer.fields.get("probe")
+            p = it.answer.fields.get(AnswerField.PROBE)
             if not p:
                 rows.append({o: None for o in self.outputs})
                 continue

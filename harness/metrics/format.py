@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from harness.metrics.base import Metric
+from harness.schema import AnswerField
 from harness.task import ScoredItem
 
 
@@ -20,7 +21,7 @@ class FormatMetric(Metric):
         rows = []
         for it in items:
             row: dict[str, Any] = {"format_ok": float(it.answer.well_formed), "problems": list(it.answer.problems)}
-            row["key_slice_given"] = (float(it.answer.fields.get("key_slice") is not None)
+            row["key_slice_given"] = (float(it.answer.fields.get(AnswerField.KEY_SLICE) is not None)
                                       if it.case.lesions else None)
             rows.append(row)
         return rows

@@ -16,6 +16,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from harness.metrics.base import Metric, Row
+from harness.schema import AnswerField
 from harness.task import ScoredItem, Task
 
 Box = Sequence[float]
@@ -85,10 +86,10 @@ class GroundingMetric(Metric):
             if truth is None:
                 rows.append({"miou": None, "acc_iou50": None, "unparseable": None})
                 continue
-            pred = it.answer.fields.get("boxes") or []
+            pred = it.answer.fields.get(AnswerField.BOXES) or []
             value = iou(pred, truth) if pred else 0.0
             rows.append({"miou": value, "acc_iou50": float(value >= self.threshold), "unparseable": float(not pred),
-                         "box_format": it.answer.fields.get("box_format")})
+                         "box_format": it.answer.fields.get(AnswerField.BOX_FORMAT)})
         return rows
 
     def aggregate(self, rows: Sequence[Row]) -> dict[str, float | None]:

@@ -38,6 +38,7 @@ import numpy as np
 
 from harness.metrics.base import Metric, Row
 from harness.registry import METRICS
+from harness.schema import AnswerField
 from harness.task import ScoredItem, Task
 
 
@@ -182,7 +183,7 @@ class GroundingScoreMetric(Metric):
 def _owed_verification(item: ScoredItem) -> bool:
     """A tumor case of a verifying task whose verification never happened (no valid key slice was named)."""
     fields = item.answer.fields
-    return "verify" in fields and not fields.get("verify") and bool(item.case.lesions)
+    return AnswerField.VERIFY in fields and not fields.get(AnswerField.VERIFY) and bool(item.case.lesions)
 
 
 def _probe_outcome(row: Row) -> tuple[str, bool, bool | None] | None:

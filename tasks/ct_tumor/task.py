@@ -16,7 +16,7 @@ from harness.loaders.volume_cache import VolumeCache
 from harness.paths import default_cache_dir
 from harness.phantoms.ct import NORMAL_ORGANS, PhantomConfig
 from harness.reports import inject_sentence, lesion_sentence, write_report
-from harness.schema import Case, Finding, Prediction, Presence, Probe, Request, VolumeInput, stable_hash
+from harness.schema import AnswerField, Case, Finding, Prediction, Presence, Probe, Request, VolumeInput, stable_hash
 from harness.task import Answer, Dataset, Task
 from tasks.ct_tumor import evidence
 from harness.loaders.manifest import read_manifest
@@ -204,7 +204,7 @@ class CTTumorTask(Task):
                        load_volume=lambda c=case: self.volume_input(c))
 
     def verify_point(self, case: Case, answer: Answer) -> evidence.KeyPoint | None:
-        z = answer.fields.get("key_slice_z")
+        z = answer.fields.get(AnswerField.KEY_SLICE_Z)
         if z is None:
             return None
         return evidence.key_point(case, z, tuple(case.meta["shape"]))
@@ -214,9 +214,9 @@ class CTTumorTask(Task):
         kp = self.verify_point(case, answer) if answer else None
         if kp is None:
             return []  # no key slice named: nothing to verify (localization counts it as missing)
-        text = evidence.VERIFY_INSTRUCTION.format(k=answer.fields["key_slice"])
+        text = evidence.VERIFY_INSTRUCTION.format(k=answer.fields[AnswerField.KEY_SLICE])
         content = [{"type": "image"}, {"type": "image"}, {"type": "image"}, {"type": "text", "text": text}]
-        info = {"key_point": kp, "key_slice": answer.fields["key_slice"]}
+        info = {"key_point": kp, "key_slice": answer.fields[AnswerField.KEY_SLICE]}
         if self.cfg["evidence"]["verify_context"] == "conversation":
             # The second turn of the report's own conversation: the model sees its global view and its report
             # again before the local views (images of both turns, in order).
@@ -267,13 +267,13 @@ class CTTumorTask(Task):
         fields = dict(answer.fields)
         if "verify" in self.stages:
             kp = self.verify_point(case, answer)
-            fields["verify"] = None if kp is None or "verify" not in predictions else {
+            fields[AnswerField.VERIFY] = None if kp is None or "verify" not in predictions else {
                 "key_point": [kp.x, kp.y, kp.z], "key_lesion": kp.lesion_label,
                 "visible": evidence.visible_lesions(case, kp),
                 "planes": evidence.parse_planes(predictions["verify"].text)}
         if "probe" in self.stages:
             probe = evidence.make_probe(case)
-            fields["probe"] = {**probe.to_dict(), "answer": predictions["probe"].text} \
+            fields[AnswerField.PROBE] = {**probe.to_dict(), "answer": predictions["probe"].text} \
                 if probe is not None and "probe" in predictions else None
         return Answer(report=answer.report, fields=fields, problems=answer.problems)
 
@@ -323,7 +323,7 @@ def parse_answer(text: str, slices: Sequence[int]) -> Answer:
         problems.append("no <report> tag")
         report = KEY_SLICE_RE.sub(" ", text)
         report = TAG_RE.sub(" ", report).strip()
-    fields: dict[str, Any] = {"key_slice": None, "key_slice_z": None, "key_slice_none": False}
+    fields: dict[str, Any] = {AnswerField.KEY_SLICE: None, AnswerField.KEY_SLICE_Z: None, "key_slice_none": False}
     k = KEY_SLICE_RE.search(text)
     if not k:
         problems.append("no <key_slice> tag")
@@ -337,6 +337,6 @@ def parse_answer(text: str, slices: Sequence[int]) -> Answer:
         elif not 1 <= int(raw) <= len(slices):
             problems.append(f"key slice {raw} out of range 1..{len(slices)}")
         else:
-            fields["key_slice"] = int(raw)
-            fields["key_slice_z"] = slices[int(raw) - 1]
+            fields[AnswerField.KEY_SLICE] = int(raw)
+            fields[AnswerField.KEY_SLICE_Z] = slices[int(raw) - 1]
     return Answer(report=report, fields=fields, problems=tuple(problems))

@@ -10,7 +10,7 @@ from harness.errors import HarnessError
 from harness.metrics.grounding import true_boxes
 from harness.phantoms.cxr import CXRPhantomConfig
 from harness.paths import default_cache_dir
-from harness.schema import Case, Prediction, Request, stable_hash
+from harness.schema import AnswerField, Case, Prediction, Request, stable_hash
 from harness.task import Answer, Dataset, Task
 from tasks.cxr_grounding.boxes import FORMATS, BoxSettings, NormBox, format_boxes, parse_boxes
 from tasks.cxr_grounding.prompts import grounding_prompt
@@ -115,8 +115,8 @@ class CXRGroundingTask(Task):
         text = predictions["grounding"].text if "grounding" in predictions else ""
         w, h = self.shown(case)
         parsed = parse_boxes(text, w, h, self.boxes)
-        fields = {"boxes": [list(b) for b in parsed.boxes] if parsed.parsed else None,
-                  "box_format": parsed.format, "box_notes": list(parsed.notes)}
+        fields = {AnswerField.BOXES: [list(b) for b in parsed.boxes] if parsed.parsed else None,
+                  AnswerField.BOX_FORMAT: parsed.format, "box_notes": list(parsed.notes)}
         return Answer(report=text.strip(), fields=fields, problems=parsed.problems)
 
     def format_boxes(self, request: Request, boxes: Sequence[NormBox]) -> str:

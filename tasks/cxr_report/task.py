@@ -12,7 +12,7 @@ from harness.errors import HarnessError
 from harness.phantoms.cxr import NORMAL_CXR, CXRPhantomConfig
 from harness.paths import default_cache_dir
 from harness.reports_cxr import finding_sentence, write_cxr_report
-from harness.schema import Case, Finding, Prediction, Presence, Request, stable_hash
+from harness.schema import AnswerField, Case, Finding, Prediction, Presence, Request, stable_hash
 from harness.task import Answer, Dataset, Task
 from tasks.cxr_report import probes
 from tasks.cxr_report.data import build_synthetic_set, load_cxr_image, read_cases
@@ -104,7 +104,7 @@ class CXRReportTask(Task):
         if "probe" not in self.stages:
             return answer
         probe = probes.make_probe(case)
-        fields = {"probe": {**probe.to_dict(), "answer": predictions["probe"].text}
+        fields = {AnswerField.PROBE: {**probe.to_dict(), "answer": predictions["probe"].text}
                   if probe is not None and "probe" in predictions else None}
         return Answer(report=answer.report, fields=fields, problems=answer.problems)
 
