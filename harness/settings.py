@@ -5,7 +5,8 @@ the type of its default (``views.n_axial=abc`` is refused by name, not 70 lines 
 types are the schema: a task's ``config.yaml`` says what each setting is by what it holds.
 
 ``parse_options`` and ``nest`` read the command line's ``KEY=VALUE`` pairs (``--task-option``,
-``--model-option``, ``--model-path``) into the mappings merged here.
+``--model-option``, ``--model-path``) into the mappings merged here; ``option_record``, ``positive_int`` and
+``as_bool`` check a model backend's options (strings from the command line, or typed values from Python).
 """
 
 from __future__ import annotations
@@ -109,3 +110,37 @@ def _typed(task_name: str, name: str, default: Any, value: Any) -> Any:
             raise refuse(f"a list of {len(default)} values, e.g. {default}")
         return [_typed(task_name, f"{name}[{i}]", d, v) for i, (d, v) in enumerate(zip(default, value))]
     return value
+
+
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def option_record(cls: Any, options: Mapping[str, Any], what: str) -> Any:
+    """``cls(**options)`` for a backend's options dataclass, an unknown name refused in one line naming the known
+    (``what``: e.g. "transformers backend")."""
+    unknown = sorted(set(options) - set(cls.__dataclass_fields__))
+    if unknown:
+        raise HarnessError(f"unknown {what} option(s) {', '.join(unknown)}; "
+                           f"known: {', '.join(cls.__dataclass_fields__)}")
+    return cls(**options)
+
+
+def positive_int(name: str, value: Any, alternative: str = "") -> int:
+    """``value`` (an int or its text) as an integer >= 1; ``alternative`` names another accepted value in the
+    error (" or auto")."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = 0
+    if number < 1 or (isinstance(value, float) and not value.is_integer()):
+        raise HarnessError(f"{name} must be a positive integer{alternative}, not {value!r}")
+    return number
+
+
+def as_bool(name: str, value: Any) -> bool:
+    """``value`` (a bool, or 1/0, true/false, yes/no, on/off) as a bool."""
+    if isinstance(value, bool):
+        return value
+    if str(value).lower() in _TRUE + _FALSE:
+        return str(value).lower() in _TRUE
+    raise HarnessError(f"{name} must be true or false, not {value!r}")

@@ -16,6 +16,7 @@ from typing import Any, Callable, Sequence
 
 from harness.fileio import atomic_directory
 from harness.loaders.manifest import MANIFEST
+from harness.schema import stable_hash
 
 
 def build_set(target: Path, build_case: Callable[[Any], dict[str, Any]], jobs: Sequence[Any],
@@ -39,3 +40,16 @@ def build_set(target: Path, build_case: Callable[[Any], dict[str, Any]], jobs: S
             for row in rows:
                 fh.write(json.dumps(row, sort_keys=True) + "\n")
     return target
+
+
+def build_phantom_set(root: Path, prefix: str, generator: str, build_case: Callable[[Any], dict[str, Any]],
+                      split: str, n_cases: int, seed: int, config: Any, subdirs: Sequence[str] = ("images",),
+                      workers: int | None = None, chunksize: int = 4) -> Path:
+    """A set of ``n_cases`` phantoms (case ``i`` seeded ``seed + i``) under ``root/PREFIX-SPLIT-ID``; ``build_case``
+    gets ``(split, i, seed + i, config, directory)``. The ID hashes the generator version, split, size, seed and
+    phantom config (``config.to_dict()``): whatever changes a voxel or a pixel names another set."""
+    set_id = stable_hash({"generator": generator, "split": split, "n": n_cases, "seed": seed,
+                          "phantom": config.to_dict()}, length=12)
+    jobs = [(split, i, seed + i, config) for i in range(n_cases)]
+    return build_set(root / f"{prefix}-{split}-{set_id}", build_case, jobs, subdirs=subdirs, workers=workers,
+                     chunksize=chunksize)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from harness.errors import HarnessError
@@ -89,3 +91,50 @@ def test_plain_messages_are_fresh_copies():
     assert plain == [{"role": "system", "content": "s"}, {"role": "user", "content": [part]}]
     plain[1]["content"][0]["text"] = "changed"
     assert part["text"] == "x" and isinstance(plain[1]["content"], list)
+
+
+# -- a backend's options ------------------------------------------------------------------------------------------
+def test_backend_options_are_checked_by_one_set_of_helpers():
+    from dataclasses import dataclass
+
+    from harness.settings import as_bool, option_record, positive_int
+
+    @dataclass(frozen=True)
+    class Opts:
+        size: int = 1
+        flag: bool = False
+
+    assert option_record(Opts, {"size": "3"}, "test backend") == Opts(size="3")
+    with pytest.raises(HarnessError, match=r"unknown test backend option\(s\) colour; known: size, flag"):
+        option_record(Opts, {"colour": 1}, "test backend")
+    assert positive_int("size", "4") == 4 and as_bool("flag", "yes") is True and as_bool("flag", "off") is False
+    with pytest.raises(HarnessError, match="batch_size must be a positive integer or auto, not 'x'"):
+        positive_int("batch_size", "x", " or auto")
+    with pytest.raises(HarnessError, match="size must be a positive integer, not 2.5"):
+        positive_int("size", 2.5)
+    with pytest.raises(HarnessError, match="flag must be true or false, not 'maybe'"):
+        as_bool("flag", "maybe")
+
+
+def _write_nothing(job):
+    split, index, seed, config, directory = job
+    return {"case_id": f"{split}-{index}", "seed": seed}
+
+
+def test_a_phantom_set_is_named_by_what_makes_its_pixels(tmp_path):
+    from dataclasses import asdict, dataclass
+
+    from harness.schema import stable_hash
+    from harness.synthetic import build_phantom_set
+
+    @dataclass(frozen=True)
+    class Config:
+        size: int = 8
+
+        def to_dict(self):
+            return asdict(self)
+
+    directory = build_phantom_set(tmp_path, "toy", "g1", _write_nothing, "test", 2, 7, Config(), workers=1)
+    expected = stable_hash({"generator": "g1", "split": "test", "n": 2, "seed": 7, "phantom": {"size": 8}}, 12)
+    assert directory == tmp_path / f"toy-test-{expected}"
+    assert [json.loads(l)["seed"] for l in (directory / "cases.jsonl").read_text().splitlines()] == [7, 8]

@@ -25,6 +25,7 @@ from harness.errors import HarnessError
 from harness.models.base import ModelBackend
 from harness.models.volume import volume_family
 from harness.schema import Request, Sampling, plain_messages
+from harness.settings import as_bool, option_record, positive_int
 
 DEVICES = ("auto", "cpu", "cuda")
 DTYPES = ("auto", "float32", "bfloat16", "float16")
@@ -32,7 +33,6 @@ WEIGHT_PATTERNS = ("*.safetensors", "*.bin", "*.pt", "*.pth")
 AUTO_BATCH_START = 32  # first try of batch_size="auto"; halved on every out-of-memory error
 FULL_HASH_LIMIT = 16 << 20  # files up to this size are hashed whole; larger ones (weights) are sampled
 SAMPLE_BYTES = 1 << 20
-_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
 @dataclass(frozen=True)
@@ -50,11 +50,7 @@ class HFOptions:
 
     @classmethod
     def parse(cls, options: Mapping[str, Any]) -> "HFOptions":
-        unknown = sorted(set(options) - set(cls.__dataclass_fields__))
-        if unknown:
-            raise HarnessError(f"unknown transformers backend option(s) {', '.join(unknown)}; "
-                               f"known: {', '.join(cls.__dataclass_fields__)}")
-        opts = cls(**options)
+        opts = option_record(cls, options, "transformers backend")
         device = str(opts.device)
         if device not in DEVICES and not re.fullmatch(r"cuda:\d+", device):
             raise HarnessError(f"device must be one of {', '.join(DEVICES)} (or cuda:N), not '{device}'")
@@ -62,10 +58,11 @@ class HFOptions:
             raise HarnessError(f"dtype must be one of {', '.join(DTYPES)}, not '{opts.dtype}'")
         return cls(
             device=device, dtype=opts.dtype,
-            trust_remote_code=_as_bool("trust_remote_code", opts.trust_remote_code),
-            batch_size=opts.batch_size if opts.batch_size == "auto" else _positive_int("batch_size", opts.batch_size),
-            max_pixels=None if opts.max_pixels is None else _positive_int("max_pixels", opts.max_pixels),
-            blank_images=_as_bool("blank_images", opts.blank_images),
+            trust_remote_code=as_bool("trust_remote_code", opts.trust_remote_code),
+            batch_size=(opts.batch_size if opts.batch_size == "auto"
+                        else positive_int("batch_size", opts.batch_size, " or auto")),
+            max_pixels=None if opts.max_pixels is None else positive_int("max_pixels", opts.max_pixels),
+            blank_images=as_bool("blank_images", opts.blank_images),
         )
 
 
@@ -362,21 +359,3 @@ def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
 
-
-def _positive_int(name: str, value: Any) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        number = 0
-    if number < 1 or (isinstance(value, float) and not value.is_integer()):
-        raise HarnessError(f"{name} must be a positive integer{' or auto' if name == 'batch_size' else ''}, "
-                           f"not {value!r}")
-    return number
-
-
-def _as_bool(name: str, value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    if str(value).lower() in _TRUE + _FALSE:
-        return str(value).lower() in _TRUE
-    raise HarnessError(f"{name} must be true or false, not {value!r}")

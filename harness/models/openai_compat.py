@@ -41,6 +41,7 @@ from urllib.parse import urlsplit
 from harness.errors import HarnessError
 from harness.models.base import ModelBackend, fill_image_parts
 from harness.schema import Case, Request, Sampling, count_parts
+from harness.settings import option_record
 
 RETRY_STATUSES = frozenset({408, 425, 429})  # and every 5xx
 DATA_URL_PREFIX = "data:image/png;base64,"
@@ -65,11 +66,7 @@ class OpenAIOptions:
 
     @classmethod
     def parse(cls, options: Mapping[str, Any]) -> "OpenAIOptions":
-        unknown = sorted(set(options) - set(cls.__dataclass_fields__))
-        if unknown:
-            raise HarnessError(f"unknown openai backend option(s) {', '.join(unknown)}; "
-                               f"known: {', '.join(cls.__dataclass_fields__)}")
-        opts = cls(**options)
+        opts = option_record(cls, options, "openai backend")
         return cls(
             api_key=None if opts.api_key in (None, "") else str(opts.api_key),
             concurrency=_number("concurrency", opts.concurrency, int, minimum=1),

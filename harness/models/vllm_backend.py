@@ -53,6 +53,7 @@ from harness.errors import HarnessError
 from harness.models.base import ModelBackend, fill_image_parts
 from harness.models.openai_compat import Endpoint, OpenAIBackend, OpenAIOptions, count_images
 from harness.schema import Request, Sampling
+from harness.settings import as_bool, option_record, positive_int
 
 INSTALL_HINT = "vLLM is not installed: pip install 'emrl-harness[vllm]'"
 DTYPES = ("auto", "bfloat16", "float16", "float32")
@@ -82,13 +83,7 @@ class VLLMOptions:
 
     @classmethod
     def parse(cls, options: Mapping[str, Any]) -> "VLLMOptions":
-        from harness.models.hf import _as_bool, _positive_int
-
-        unknown = sorted(set(options) - set(cls.__dataclass_fields__))
-        if unknown:
-            raise HarnessError(f"unknown vllm backend option(s) {', '.join(unknown)}; "
-                               f"known: {', '.join(cls.__dataclass_fields__)}")
-        opts = cls(**options)
+        opts = option_record(cls, options, "vllm backend")
         if opts.dtype not in DTYPES:
             raise HarnessError(f"dtype must be one of {', '.join(DTYPES)}, not '{opts.dtype}'")
         mm_kwargs = _json_option("mm_processor_kwargs", opts.mm_processor_kwargs)
@@ -99,7 +94,7 @@ class VLLMOptions:
             if not all(isinstance(v, (int, Mapping)) and not isinstance(v, bool) for v in limit.values()):
                 raise HarnessError(f"limit_mm_per_prompt must map modalities to counts, not {limit!r}")
         elif limit is not None:
-            limit = _positive_int("limit_mm_per_prompt", limit)
+            limit = positive_int("limit_mm_per_prompt", limit)
         try:
             memory = float(opts.gpu_memory_utilization)
             timeout = float(opts.server_start_timeout_s)
@@ -108,20 +103,20 @@ class VLLMOptions:
         if not 0 < memory <= 1:
             raise HarnessError(f"gpu_memory_utilization must be in (0, 1], not {opts.gpu_memory_utilization!r}")
         return cls(
-            tensor_parallel_size=_positive_int("tensor_parallel_size", opts.tensor_parallel_size),
-            data_parallel_size=_positive_int("data_parallel_size", opts.data_parallel_size),
+            tensor_parallel_size=positive_int("tensor_parallel_size", opts.tensor_parallel_size),
+            data_parallel_size=positive_int("data_parallel_size", opts.data_parallel_size),
             dtype=opts.dtype,
-            max_pixels=None if opts.max_pixels is None else _positive_int("max_pixels", opts.max_pixels),
+            max_pixels=None if opts.max_pixels is None else positive_int("max_pixels", opts.max_pixels),
             mm_processor_kwargs=dict(mm_kwargs), limit_mm_per_prompt=limit,
-            max_model_len=None if opts.max_model_len is None else _positive_int("max_model_len", opts.max_model_len),
+            max_model_len=None if opts.max_model_len is None else positive_int("max_model_len", opts.max_model_len),
             gpu_memory_utilization=memory,
-            enforce_eager=_as_bool("enforce_eager", opts.enforce_eager),
-            trust_remote_code=_as_bool("trust_remote_code", opts.trust_remote_code),
+            enforce_eager=as_bool("enforce_eager", opts.enforce_eager),
+            trust_remote_code=as_bool("trust_remote_code", opts.trust_remote_code),
             revision=None if opts.revision in (None, "") else str(opts.revision),
             seed=int(opts.seed),
-            render_threads=None if opts.render_threads is None else _positive_int("render_threads",
+            render_threads=None if opts.render_threads is None else positive_int("render_threads",
                                                                                     opts.render_threads),
-            concurrency=None if opts.concurrency is None else _positive_int("concurrency", opts.concurrency),
+            concurrency=None if opts.concurrency is None else positive_int("concurrency", opts.concurrency),
             server_start_timeout_s=timeout,
         )
 

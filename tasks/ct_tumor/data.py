@@ -16,8 +16,8 @@ import numpy as np
 
 from harness.phantoms.ct import GENERATOR_VERSION, PhantomConfig, array_digest, make_phantom, to_lps
 from harness.reports import write_report
-from harness.schema import Case, case_to_dict, stable_hash
-from harness.synthetic import build_set
+from harness.schema import Case, case_to_dict
+from harness.synthetic import build_phantom_set
 
 
 def _build_case(args: tuple[str, int, int, PhantomConfig, str]) -> dict[str, Any]:
@@ -43,14 +43,8 @@ def _build_case(args: tuple[str, int, int, PhantomConfig, str]) -> dict[str, Any
     return case_to_dict(case)
 
 
-def set_id(split: str, n_cases: int, seed: int, config: PhantomConfig) -> str:
-    return stable_hash({"generator": GENERATOR_VERSION, "split": split, "n": n_cases, "seed": seed,
-                        "phantom": config.to_dict()}, length=12)
-
-
 def build_synthetic_set(root: Path, split: str, n_cases: int, seed: int, config: PhantomConfig,
                         workers: int | None = None) -> Path:
     """Write the set under ``root`` (if not there yet) and return its directory."""
-    target = root / f"ct_tumor-{split}-{set_id(split, n_cases, seed, config)}"
-    jobs = [(split, i, seed + i, config) for i in range(n_cases)]
-    return build_set(target, _build_case, jobs, subdirs=("images", "labels"), workers=workers)
+    return build_phantom_set(root, "ct_tumor", GENERATOR_VERSION, _build_case, split, n_cases, seed, config,
+                             subdirs=("images", "labels"), workers=workers)

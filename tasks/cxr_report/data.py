@@ -17,8 +17,8 @@ import numpy as np
 from harness.errors import DataError
 from harness.phantoms.cxr import GENERATOR_VERSION, CXRPhantomConfig, image_digest, make_cxr_phantom
 from harness.reports_cxr import finding_phrase, write_cxr_report
-from harness.schema import Case, case_to_dict, stable_hash
-from harness.synthetic import build_set
+from harness.schema import Case, case_to_dict
+from harness.synthetic import build_phantom_set
 
 
 def _build_case(args: tuple[str, int, int, CXRPhantomConfig, str]) -> dict[str, Any]:
@@ -44,17 +44,11 @@ def _build_case(args: tuple[str, int, int, CXRPhantomConfig, str]) -> dict[str, 
     return case_to_dict(case)
 
 
-def set_id(split: str, n_cases: int, seed: int, config: CXRPhantomConfig) -> str:
-    return stable_hash({"generator": GENERATOR_VERSION, "split": split, "n": n_cases, "seed": seed,
-                        "phantom": config.to_dict()}, length=12)
-
-
 def build_synthetic_set(root: Path, split: str, n_cases: int, seed: int, config: CXRPhantomConfig,
                         workers: int | None = None) -> Path:
     """Write the set under ``root`` (if not there yet) and return its directory."""
-    target = root / f"cxr-{split}-{set_id(split, n_cases, seed, config)}"
-    jobs = [(split, i, seed + i, config) for i in range(n_cases)]
-    return build_set(target, _build_case, jobs, subdirs=("images",), workers=workers, chunksize=8)
+    return build_phantom_set(root, "cxr", GENERATOR_VERSION, _build_case, split, n_cases, seed, config,
+                             workers=workers, chunksize=8)
 
 
 def open_cxr(path: str | Path):
