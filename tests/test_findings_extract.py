@@ -261,3 +261,16 @@ def test_devices_listed_before_one_position_word_are_each_where_they_belong():
     # a named place is not shared: the stomach is the NG tube's
     got = {f.observation: f.position for f in extract_findings("ETT and NG tube with the tip in the stomach.")}
     assert got["nasogastric tube"] == "stomach" and got["endotracheal tube"] is None
+
+
+def test_a_field_label_holds_for_the_fields_later_sentences_until_another_site_is_named():
+    got = {(f.observation, f.anatomy) for f in extract_findings(
+        "Spleen: Normal size. Two punctate calcified granulomas.\nIMPRESSION: Nothing acute.")}
+    assert ("granuloma", "spleen") in got
+    # a finding with a home of its own stays there, and a sentence naming another organ ends the field
+    got = {(f.observation, f.anatomy) for f in extract_findings(
+        "Lymph nodes: right hilar 16 mm. Small right effusion.")}
+    assert ("effusion", "pleura") in got
+    got = {(f.observation, f.anatomy) for f in extract_findings(
+        "Liver: metastases. Peritoneum free of deposits. Moderate ascites.")}
+    assert ("ascites", "peritoneum") in got and ("ascites", "liver") not in got

@@ -592,12 +592,18 @@ class SentenceReading:
     orphan_position: str | None = None
     #: the last side named, for "ipsilateral"/"contralateral" in later sentences
     last_side: str | None = None
+    #: the sentence's field label when it names a site ("SPLEEN:"), () for another label ("IMPRESSION:"), None
+    #: when it has none: the label's site holds for the field's later sentences
+    field_label: tuple[str, ...] | None = None
+    #: the sentence names an organ of its own (a field's later sentence that does ends the field)
+    names_site: bool = False
 
 
 @lru_cache(maxsize=65536)
-def _sentence_findings(tokens: tuple[str, ...], prev_side: str | None = None) -> SentenceReading:
+def _sentence_findings(tokens: tuple[str, ...], prev_side: str | None = None,
+                       inherited_label: bool = False) -> SentenceReading:
     """Findings of one sentence; cached, since reports repeat their boilerplate sentences."""
-    return _analyse_sentence(list(tokens), lexicon(), prev_side)
+    return _analyse_sentence(list(tokens), lexicon(), prev_side, inherited_label)
 
 
 def _is_prior_size(spans: list[Span], p: int, tokens: list[str], lex: Lexicon) -> bool:
@@ -639,7 +645,14 @@ def _nearest(targets: list[_Target], p: int, prefer_before: bool = True) -> _Tar
     return min(targets, key=lambda t: (abs(t.pos - p), (t.pos > p) if prefer_before else (t.pos < p)))
 
 
-def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = None) -> SentenceReading:
+def _names_site(locs: list[Location], spans: list[Span]) -> bool:
+    """The sentence names an organ: a site word, or a finding named with its organ ("skeletal metastases")."""
+    return any(l.organ is not None for l in locs) or any(
+        r.organ for s in spans if s.cat == "OBS" for r in s.readings("OBS"))
+
+
+def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = None,
+                      inherited_label: bool = False) -> SentenceReading:
     tokens = _shared_heads(tokens, lex)
     spans = _scan(tokens, lex)
     if any(s.cat == "CTX:back_reference" for s in spans):
@@ -694,6 +707,7 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
     # sentence is, without stating a finding of its own
     header: list[Location] = []
     colon = next((p for p, s in enumerate(spans[:5]) if s.text == ":"), None)
+    field_label: tuple[str, ...] | None = () if colon is not None else None
     if colon is not None and colon + 1 < len(spans):
         label = spans[:colon]
         if any(s.text in STUDY_WORDS for s in label) and all(s.cat in ("LOC", "WORD") for s in label):
@@ -706,6 +720,8 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
             header = [l for l in locs if l.end < colon] + [
                 Location("lymph node", None, None, q, q, spans[q].text) for q in range(colon)
                 if spans[q].cat == "OBS" and _obs_name(spans[q]) == "lymph node"]
+            if header:
+                field_label = tuple(tokens[:spans[colon].start])
             locs = [l for l in locs if l.end > colon]
             targets = [t for t in targets if t.pos > colon]
         else:
@@ -750,7 +766,8 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
         orphan = None
         if any(s.value in TIP_WORDS for s in spans if s.cat == "WORD"):
             orphan = next((r.value for s in spans for r in s.readings("POS")), None)
-        return SentenceReading(tuple(measured), orphan, last_side)
+        return SentenceReading(tuple(measured), orphan, last_side, field_label,
+                               _names_site(locs, spans))
     obs_targets = [t for t in targets if t.kind in ("OBS", "ENLARGE")]
     sides = [l for l in locs if l.organ is None and not l.blocked]
     side_positions = {q for l in sides for q in range(l.start, l.end + 1)}
@@ -1002,6 +1019,8 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
         for t in targets:
             spec = lex.observations.get(_obs_name(t.span) or "", {})
             implied = any(r.organ for r in t.span.readings("OBS"))  # "UPPER ABDOMEN: Cholelithiasis."
+            if inherited_label and spec.get("default_anatomy") and not spec.get("focal"):
+                continue  # "Lymph nodes: hilar 16 mm. Small effusion.": a finding with a home stays there
             if not t.locations and not spec.get("fixed_anatomy") and not implied:
                 organs = [l for l in header if l.organ is not None]
                 if t.kind == "ENLARGE" and len(organs) > 1:  # "HEART AND PERICARDIUM: Enlarged."
@@ -1056,7 +1075,8 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
         if t.temporal == "resolved" and certainty is Certainty.PRESENT:
             certainty = Certainty.ABSENT  # "the effusion has resolved" (a resolved-change word outside a scope)
         out.extend(_findings_of_target(t, certainty, lex))
-    return SentenceReading(tuple(out + measured), None, last_side)
+    return SentenceReading(tuple(out + measured), None, last_side, field_label,
+                           _names_site(locs, spans))
 
 
 PRIOR_STUDY_WORDS = frozenset({"prior", "previous", "previously", "earlier", "yesterday", "last", "ct", "study",
@@ -1402,9 +1422,18 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
     last_device: int | None = None
     side: str | None = None
     for section in _sections(text, lex):
+        field: tuple[str, ...] = ()
         for tokens in _sentences(section):
             key = tuple(tokens)
             reading = _sentence_findings(key, side if _SIDE_DEPENDENT.intersection(key) else None)
+            if reading.field_label is None and field and not reading.names_site:
+                # "Spleen: Normal size. Two calcified granulomas.": the field's later sentences are in its site
+                key = (*field, ":", *key)
+                reading = _sentence_findings(key, side if _SIDE_DEPENDENT.intersection(key) else None, True)
+            elif reading.field_label is not None:
+                field = reading.field_label
+            else:
+                field = ()  # "Liver: metastases. Peritoneum free of deposits. Ascites.": the field has ended
             side = reading.last_side or side
             for it in reading.findings:
                 if lex.is_device(it.finding.observation) and it.finding.presence is not Presence.ABSENT:
