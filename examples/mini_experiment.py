@@ -88,9 +88,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--test-cases", type=int, default=100)
     p.add_argument("--n-axial", type=int, default=12, help="axial slices in the global view")
     p.add_argument("--image-size", type=int, default=128)
+    p.add_argument("--window", default="70,200", help="CT window CENTER,WIDTH in HU of every view (the task's "
+                   "default is 40,400)")
     p.add_argument("--curriculum", default="report:600,all:100",
                    help="SFT phases STAGES:STEPS, comma-separated; STAGES 'all' or stages joined by '+'")
     p.add_argument("--sft-batch", type=int, default=4)
+    p.add_argument("--slice-batch", type=int, default=8, help="examples per step of the 'slice' stage")
     p.add_argument("--sft-lr", type=float, default=3e-3)
     p.add_argument("--grpo-steps", type=int, default=6)
     p.add_argument("--grpo-prompts", type=int, default=2, help="prompts per GRPO step")
@@ -113,7 +116,8 @@ def seeds_of(args) -> list[int]:
 
 def task_options(args: argparse.Namespace) -> dict[str, Any]:
     return {"splits": {"train": {"n_cases": args.train_cases, "seed": 2000}},
-            "views": {"n_axial": args.n_axial, "image_size": args.image_size, "reformats": False}}
+            "views": {"n_axial": args.n_axial, "image_size": args.image_size, "reformats": False,
+                      "window": dict(zip(("center", "width"), map(float, str(args.window).split(","))))}}
 
 
 def cpu_trl() -> dict[str, Any]:
@@ -169,18 +173,88 @@ def finished(out: Path):
 
 
 def run_sft(args, start: Path, out: Path, stages, steps: int):
-    from baselines.trainer.config import from_mapping
     from baselines.trainer.sft import train_sft
+
+    if stages is not None and "slice" in stages:
+        return run_slice_sft(args, start, out, [s for s in stages if s != "slice"], steps)
+    if (done := finished(out)) is not None:
+        return done
+    return train_sft(sft_config(args, start, out, stages, steps))
+
+
+def sft_config(args, start: Path, out: Path, stages, steps: int, batch: int | None = None):
+    from baselines.trainer.config import from_mapping
+
+    return from_mapping("sft", {
+        "model": str(start), "output_dir": str(out), "seed": args.sft_seed, "task_options": task_options(args),
+        "sft_stages": list(stages) if stages else None, "plot": False,
+        "trl": {**cpu_trl(), "max_steps": steps, "per_device_train_batch_size": batch or args.sft_batch,
+                "learning_rate": args.sft_lr, "lr_scheduler_type": "cosine", "warmup_steps": min(20, steps // 10),
+                "logging_steps": 10}})
+
+
+SLICE_PROMPT = ("The image is one axial CT slice. State which tumors it shows (organ, part, side, size in mm), or that it "
+                "shows no tumor.")
+SLICE_MIN_AREA = 4  # pixels of a tumor's cut for a slice to count as showing it; thinner cuts are left out
+
+
+def slice_rows(split, seed: int = 0) -> list[dict[str, Any]]:
+    """The ``slice`` curriculum stage, a dense per-slice target that the report does not give: one axial slice of the
+    global view and the tumors it cuts, in the report writer's words (``tasks.ct_tumor.evidence.plane_text``: the
+    sentence of each tumor, or "No tumor is seen."). Every slice that cuts a tumor by at least ``SLICE_MIN_AREA``
+    pixels, and as many tumor-free slices drawn at random from the same cases; slices with a thinner cut are left
+    out. Deterministic in ``seed``."""
+    import numpy as np
+
+    from tasks.ct_tumor import evidence
+
+    task, rng = split.task, np.random.default_rng(seed)
+    pos, neg = [], []
+    for case in split.cases:
+        images, zs = task.global_view(case), task.slices_of(case)
+        areas = {l.label: dict(map(tuple, case.meta.get("lesion_area_by_z", {}).get(str(l.label), [])))
+                 for l in case.lesions}
+        for k, (image, z) in enumerate(zip(images, zs)):
+            cut = [l for l in case.lesions if areas[l.label].get(z, 0) > 0]
+            shown = sorted((l for l in cut if areas[l.label][z] >= SLICE_MIN_AREA), key=lambda l: -areas[l.label][z])
+            if cut and len(shown) < len(cut):
+                continue
+            answer = evidence.plane_text([l.finding for l in shown], rng)
+            row = {"prompt": [{"role": "user", "content": [{"type": "text", "text": f"Slice {k + 1}:"},
+                                                           {"type": "image", "text": None},
+                                                           {"type": "text", "text": SLICE_PROMPT}]}],
+                   "images": [image], "case_id": case.case_id, "kind": "slice",
+                   "completion": [{"role": "assistant", "content": answer}]}
+            (pos if shown else neg).append(row)
+    keep = rng.permutation(len(neg))[:max(len(pos), 1)]
+    rows = pos + [neg[i] for i in sorted(keep)]
+    return [rows[i] for i in rng.permutation(len(rows))]
+
+
+def run_slice_sft(args, start: Path, out: Path, stages: Sequence[str], steps: int):
+    """SFT on ``slice_rows``, mixed with the oracle's answers of the task's ``stages`` if any: TRL's SFTTrainer
+    with the same settings as ``harness train sft``."""
+    from trl import SFTTrainer
+
+    from baselines.trainer import checkpoint, logs
+    from baselines.trainer.config import from_mapping
+    from baselines.trainer.data import sft_rows, to_dataset
+    from baselines.trainer.run import load_training_split, prepare_output, train_and_save
 
     if (done := finished(out)) is not None:
         return done
-    cfg = from_mapping("sft", {
-        "model": str(start), "output_dir": str(out), "seed": args.sft_seed, "task_options": task_options(args),
-        "sft_stages": list(stages) if stages else None, "plot": False,
-        "trl": {**cpu_trl(), "max_steps": steps, "per_device_train_batch_size": args.sft_batch,
-                "learning_rate": args.sft_lr, "lr_scheduler_type": "cosine", "warmup_steps": min(20, steps // 10),
-                "logging_steps": 10}})
-    return train_sft(cfg)
+    cfg = sft_config(args, start, out, None, steps, batch=args.slice_batch if not stages else None)
+    t0 = time.perf_counter()
+    split = load_training_split(cfg)
+    rows = slice_rows(split, args.sft_seed) + (sft_rows(split, stages) if stages else [])
+    dataset = to_dataset(rows)
+    t_data = time.perf_counter() - t0
+    processor = checkpoint.load_processor(cfg.model)
+    prepare_output(cfg)
+    trainer = SFTTrainer(model=cfg.model, args=cfg.trl_args(), train_dataset=dataset, processing_class=processor,
+                         callbacks=[logs.make_callback(out, "SFT slice stage", False)])
+    return train_and_save(trainer, processor, cfg, split, len(dataset), t_data,
+                          extra=lambda: {"stages": sorted(set(dataset["kind"]))})
 
 
 def run_grpo(args, start: Path, out: Path, weights: dict[str, float], seed: int):
