@@ -274,3 +274,24 @@ def test_a_field_label_holds_for_the_fields_later_sentences_until_another_site_i
     got = {(f.observation, f.anatomy) for f in extract_findings(
         "Liver: metastases. Peritoneum free of deposits. Moderate ascites.")}
     assert ("ascites", "peritoneum") in got and ("ascites", "liver") not in got
+
+
+@pytest.mark.parametrize("text, absent_from_reading", [
+    # a study title's bracketed words are why it was done, and "performed for" gives the indication
+    ("CT CHEST/ABDOMEN (LYMPHOMA FOLLOW-UP)\nNodes: normal.", "carcinoma"),
+    ("CT of the abdomen performed for abdominal distension.", "enlargement"),
+])
+def test_the_indication_is_not_a_finding(text, absent_from_reading):
+    assert absent_from_reading not in {f.observation for f in extract_findings(text)}
+
+
+def test_history_clauses_hedge_and_their_sites_are_not_the_findings():
+    got = {(f.observation, f.anatomy, f.presence.value) for f in extract_findings(
+        "New left adrenal nodule in a patient with lung cancer; metastasis should be considered.")}
+    assert ("metastasis", "unspecified", "uncertain") in got and not any(o == "carcinoma" for o, _, _ in got)
+    got = {(f.observation, f.anatomy) for f in extract_findings("Small effusions in the setting of heart failure.")}
+    assert got == {("effusion", "pleura")}
+    # a diagnosis that names its organ ("lung cancer") is in that organ, and refines the mass it names
+    got = {(f.observation, f.anatomy, f.sub_location) for f in extract_findings(
+        "Spiculated left upper lobe mass tethering the pleura - most likely a primary lung cancer.")}
+    assert got == {("carcinoma", "lung", "upper lobe")}

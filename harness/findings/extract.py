@@ -662,6 +662,14 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
             s.cat = "PRIOR_SIZE"
     _read_comparisons(spans)
     scope, resolved = _scopes(spans)
+    # "CT CHEST/ABDOMEN (LYMPHOMA FOLLOW-UP)": what a study's title names in brackets is why it was done
+    if spans and spans[0].text in STUDY_WORDS and "(" in [s.text for s in spans[:8]]:
+        opening = next(p for p, s in enumerate(spans) if s.text == "(")
+        if not any(s.cat == "OBS" for s in spans[:opening]):
+            for q in range(opening + 1, len(spans)):
+                if spans[q].text == ")":
+                    break
+                scope[q] = "hyp"
     # "lymph nodes are normal", "nodes not enlarged": a structure that is only a finding when abnormal, called
     # normal, is absent
     for p, s in enumerate(spans):
@@ -811,9 +819,12 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
             chosen = min(targets, key=lambda t: (abs(t.pos - loc.start) if t.pos < loc.start
                                                  else t.pos - loc.end, t.pos < loc.start))
             after = spans[loc.end + 1] if loc.end + 1 < len(spans) else None
-            if chosen.locations and after is not None and after.cat == "WORD" and after.text.isalpha() and \
-                    after.text not in PREPOSITIONS and after.text not in PHRASE_BREAKS and after.text not in COPULAS:
+            if chosen.locations and after is not None and (after.cat == "CTX:relation" or (
+                    after.cat == "WORD" and after.text.isalpha() and after.text not in PREPOSITIONS
+                    and after.text not in PHRASE_BREAKS and after.text not in COPULAS)):
                 continue  # "a mass in the left upper lobe with pleural tethering": the site of another noun
+        if scope.get(loc.start) == "hyp" and scope.get(chosen.pos) != "hyp":
+            continue  # "effusions in the setting of heart failure": a site in the history is not the finding's
         chosen.locations.append(loc)
 
     targets.sort(key=lambda t: t.pos)
