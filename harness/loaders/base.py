@@ -16,7 +16,7 @@ import zipfile
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence, TypeVar
+from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
 from harness.errors import DataError
 
@@ -55,6 +55,19 @@ class BadRecords:
         except DataError as exc:
             self.fail(str(exc).removesuffix(" (use --skip-bad to skip bad records and finish the rest)"))
             return None
+
+    def collect(self, make: Callable[..., T | None], jobs: Iterable[tuple], limit: int | None = None) -> list[T]:
+        """``make(*job)`` for each job in turn through :meth:`attempt`, until ``limit`` results: the loop every
+        loader runs over its records. ``jobs`` is read lazily, so a ``--limit`` run does no work past the last
+        case it keeps."""
+        out: list[T] = []
+        for job in jobs:
+            if limit is not None and len(out) >= limit:
+                break
+            result = self.attempt(make, *job)
+            if result is not None:
+                out.append(result)
+        return out
 
     def ignore(self, reason: str) -> None:
         self.ignored[reason] = self.ignored.get(reason, 0) + 1

@@ -57,13 +57,7 @@ class CheXpertPlusLoader(Loader):
                 continue
             studies.setdefault("/".join(parts[-3:-1]), []).append(rec)
         labels = self._labels(path, bad)
-        cases: list[Case] = []
-        for study, recs in studies.items():
-            if limit is not None and len(cases) >= limit:
-                break
-            case = bad.attempt(self._case, path, study, recs, labels)
-            if case is not None:
-                cases.append(case)
+        cases = bad.collect(self._case, ((path, study, recs, labels) for study, recs in studies.items()), limit)
         return cases, {"index": index.name, "split_note": f"split '{split}' = CheXpert Plus '{SPLITS[split]}'",
                        "chexbert_labels": bool(labels)}
 

@@ -79,14 +79,9 @@ class CTRateLoader(Loader):
         meta_rows = self._by_volume(root / "metadata" / METADATA[part], bad)
         label_rows = self._by_volume(root / "multi_abnormality_labels" / LABELS[part], bad)
         reports = root / "radiology_text_reports" / REPORTS[part]
-        cases: list[Case] = []
         columns = ("VolumeName", "Findings_EN", "Impressions_EN")
-        for rec in read_csv(reports, columns, bad):
-            if limit is not None and len(cases) >= limit:
-                break
-            case = bad.attempt(self._case, volumes, rec, meta_rows, label_rows)
-            if case is not None:
-                cases.append(case)
+        cases = bad.collect(self._case, ((volumes, rec, meta_rows, label_rows)
+                                         for rec in read_csv(reports, columns, bad)), limit)
         return cases, {"volumes": volumes.name, "split_note": f"split '{split}' = CT-RATE '{part}'",
                        "masks": "none (mask-based metrics do not run)"}
 

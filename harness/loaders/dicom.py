@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from harness.errors import DataError
-from harness.loaders.base import BadRecords, Loader, file_stamp, read_csv
+from harness.loaders.base import BadRecords, Ignored, Loader, file_stamp, read_csv
 from harness.schema import Case, stable_hash
 
 VERSION = "dicom-series/1"
@@ -112,20 +112,9 @@ class DicomSeriesLoader(Loader):
                 continue
             series.setdefault(uid, []).append((f, ds))
         reports = self._reports(path, bad)
-        cases: list[Case] = []
-        for uid, files in sorted(series.items(), key=lambda kv: str(kv[1][0][0])):
-            if limit is not None and len(cases) >= limit:
-                break
-            first = files[0][1]
-            if str(getattr(first, "Modality", "")) != "CT":
-                bad.ignore(f"not CT ({getattr(first, 'Modality', 'no modality')})")
-                continue
-            if any("LOCALIZER" in [str(v).upper() for v in getattr(ds, "ImageType", [])] for _, ds in files):
-                bad.ignore("localizer series")
-                continue
-            case = bad.attempt(self._case, path, uid, files, reports, cache_dir / "dicom")
-            if case is not None:
-                cases.append(case)
+        cases = bad.collect(self._case, ((path, uid, files, reports, cache_dir / "dicom")
+                                         for uid, files in sorted(series.items(), key=lambda kv: str(kv[1][0][0]))),
+                            limit)
         return cases, {"n_series": len(series), "reports": REPORTS if reports else None}
 
     def _reports(self, root: Path, bad: BadRecords) -> dict[str, str]:
@@ -142,6 +131,11 @@ class DicomSeriesLoader(Loader):
         return out
 
     def _case(self, root: Path, uid: str, files, reports: dict[str, str], cache_dir: Path) -> Case:
+        first = files[0][1]
+        if str(getattr(first, "Modality", "")) != "CT":
+            raise Ignored(f"not CT ({getattr(first, 'Modality', 'no modality')})")
+        if any("LOCALIZER" in [str(v).upper() for v in getattr(ds, "ImageType", [])] for _, ds in files):
+            raise Ignored("localizer series")
         folder = files[0][0].parent
         image = convert_series(uid, [f for f, _ in files], cache_dir)
         report = reports.get(uid, reports.get(str(folder.relative_to(root)) if folder != root else "", ""))

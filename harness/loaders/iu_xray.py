@@ -74,14 +74,8 @@ class IUXrayLoader(Loader):
         if key is None or not isinstance(data, dict) or key not in data:
             names = ", ".join(data) if isinstance(data, dict) else "none"
             raise HarnessError(f"{ann}: no split '{split}' (splits: {names})")
-        cases = []
-        for i, entry in enumerate(data[key], start=1):
-            if limit is not None and len(cases) >= limit:
-                break
-            case = bad.attempt(self._r2gen_case, root, ann, key, i, entry)
-            if case is not None:
-                cases.append(case)
-        return cases
+        return bad.collect(self._r2gen_case, ((root, ann, key, i, entry) for i, entry in enumerate(data[key], 1)),
+                           limit)
 
     def _r2gen_case(self, root: Path, ann: Path, key: str, i: int, entry) -> Case:
         where = f"{ann}, {key} entry {i}"
@@ -108,14 +102,8 @@ class IUXrayLoader(Loader):
         for rec in read_csv(root / "indiana_projections.csv", ("uid", "filename", "projection"), bad):
             if rec.get("projection").lower() == "frontal":
                 frontal.setdefault(rec.get("uid"), rec)
-        cases = []
-        for rec in read_csv(root / "indiana_reports.csv", ("uid", "findings", "impression"), bad):
-            if limit is not None and len(cases) >= limit:
-                break
-            case = bad.attempt(self._openi_case, image_dir, rec, frontal)
-            if case is not None:
-                cases.append(case)
-        return cases
+        records = read_csv(root / "indiana_reports.csv", ("uid", "findings", "impression"), bad)
+        return bad.collect(self._openi_case, ((image_dir, rec, frontal) for rec in records), limit)
 
     def _openi_case(self, image_dir: Path, rec: Record, frontal: dict[str, Record]) -> Case:
         uid = rec.require("uid")

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 from harness.errors import DataError
-from harness.loaders.base import BadRecords, Loader
+from harness.loaders.base import BadRecords, Ignored, Loader
 from harness.loaders.ct_masks import MaskRoles, truth_from_masks
 from harness.schema import Case
 
@@ -45,24 +45,17 @@ class KiTSLoader(Loader):
         root = case_root(path)
         if root is None:
             raise DataError(f"{path}: no case_XXXXX/{IMAGE} folders")
-        cases: list[Case] = []
-        for folder in sorted(p for p in root.iterdir() if p.is_dir() and CASE_RE.match(p.name)):
-            if limit is not None and len(cases) >= limit:
-                break
-            if not (folder / IMAGE).exists():
-                bad.ignore(f"no {IMAGE}")
-                continue
-            seg = next((folder / s for s in SEGMENTATIONS if (folder / s).exists()), None)
-            if seg is None:
-                bad.ignore("no segmentation (unlabelled case)")
-                continue
-            case = bad.attempt(self._case, folder, seg, cache_dir)
-            if case is not None:
-                cases.append(case)
+        folders = sorted(p for p in root.iterdir() if p.is_dir() and CASE_RE.match(p.name))
+        cases = bad.collect(self._case, ((folder, cache_dir) for folder in folders), limit)
         return cases, {"split_note": "KiTS has no labelled test split: the labelled cases are evaluated",
                        "label_roles": ROLES.to_dict()}
 
-    def _case(self, folder: Path, seg: Path, cache_dir: Path) -> Case:
+    def _case(self, folder: Path, cache_dir: Path) -> Case:
+        if not (folder / IMAGE).exists():
+            raise Ignored(f"no {IMAGE}")
+        seg = next((folder / s for s in SEGMENTATIONS if (folder / s).exists()), None)
+        if seg is None:
+            raise Ignored("no segmentation (unlabelled case)")
         truth = truth_from_masks(folder.name, folder / IMAGE, seg, ROLES, cache_dir / "kits")
         return Case(case_id=folder.name, task=self.task, image_path=str(folder / IMAGE),
                     label_path=truth.label_path, reference_report=truth.report, findings=truth.findings,

@@ -80,13 +80,8 @@ class MIMICCXRLoader(Loader):
         if reports is None:
             raise DataError(f"{path}: no MIMIC-CXR reports (files/pXX/pXXXXXXXX/sXXXXXXXX.txt, mimic-cxr-reports/ or "
                             "mimic-cxr-reports.zip)")
-        cases: list[Case] = []
-        for study_id, recs in studies.items():
-            if limit is not None and len(cases) >= limit:
-                break
-            case = bad.attempt(self._case, path, study_id, recs, views, labels, reports)
-            if case is not None:
-                cases.append(case)
+        cases = bad.collect(self._case, ((path, study_id, recs, views, labels, reports)
+                                         for study_id, recs in studies.items()), limit)
         return cases, {"split_file": split_csv.name, "views_from_metadata": bool(views),
                        "chexpert_labels": bool(labels)}
 

@@ -66,13 +66,7 @@ class MSCXRLoader(Loader):
                 if rec.get("split") != want:
                     continue
             groups.setdefault((rec.get("dicom_id"), rec.get("label_text")), []).append(rec)
-        cases: list[Case] = []
-        for k, ((dicom_id, _), recs) in enumerate(groups.items()):
-            if limit is not None and len(cases) >= limit:
-                break
-            case = bad.attempt(self._case, root, k, recs)
-            if case is not None:
-                cases.append(case)
+        cases = bad.collect(self._case, ((root, k, recs) for k, recs in enumerate(groups.values())), limit)
         return cases, {"index": str(index), "split_column": bool(has_split)}
 
     def _case(self, root: Path, k: int, recs: list[Record]) -> Case:

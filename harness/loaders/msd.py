@@ -81,13 +81,8 @@ class MSDLoader(Loader):
         entries = meta.get("training")
         if not isinstance(entries, list) or not entries:
             raise DataError(f"{index}: no 'training' list of labelled cases")
-        cases: list[Case] = []
-        for row, entry in enumerate(entries, start=1):
-            if limit is not None and len(cases) >= limit:
-                break
-            case = bad.attempt(self._case, path, index, row, entry, roles, cache_dir)
-            if case is not None:
-                cases.append(case)
+        cases = bad.collect(self._case, ((path, index, row, entry, roles, cache_dir)
+                                         for row, entry in enumerate(entries, start=1)), limit)
         return cases, {"split_note": "MSD's test images have no labels: the labelled ('training') cases are "
                                      "evaluated", "msd_task": meta.get("name"), "label_roles": roles.to_dict()}
 
