@@ -1203,7 +1203,9 @@ def _findings_of_target(t: _Target, certainty: Certainty, lex: Lexicon) -> list[
         count = t.count if isinstance(t.count, int) and not absent else None
         attrs = set(t.attrs) | ({"multiple"} if t.count == "multiple" and not absent else set())
         if not absent and t.count is None:  # "two catheters" vs "a catheter": one unless plural
-            if _plural(t.span):
+            if lex.is_generic(_target_obs(t)):
+                pass  # "support devices", "lines and tubes": a collective, not a count
+            elif _plural(t.span):
                 attrs.add("multiple")
             else:
                 count = 1
