@@ -78,7 +78,7 @@ class TaskContext:
             doc = (getattr(metric, "__doc__", None) or "").strip().splitlines()
             for out in metric.outputs:
                 outputs[out] = OutputInfo(name=out, metric=metric_name, variant=_variant_text(metric),
-                                          higher_is_better=_better_when_higher(metric, out),
+                                          higher_is_better=metric.better_when_higher(out),
                                           description=doc[0] if doc else "")
         return cls(name=name, task=task, dataset=dataset, metric_names=names, outputs=outputs,
                    primary_declared=getattr(task, "primary_metric", None))
@@ -407,9 +407,3 @@ def default_workers(n_jobs: int) -> int:
         return 1
     return max(1, min(os.cpu_count() or 1, 8))
 
-
-def _better_when_higher(metric, output: str) -> bool:
-    """Direction of one output (a third-party metric may predate per-output directions)."""
-    if hasattr(metric, "better_when_higher"):
-        return bool(metric.better_when_higher(output))
-    return bool(getattr(metric, "higher_is_better", True))
