@@ -295,3 +295,12 @@ def test_history_clauses_hedge_and_their_sites_are_not_the_findings():
     got = {(f.observation, f.anatomy, f.sub_location) for f in extract_findings(
         "Spiculated left upper lobe mass tethering the pleura - most likely a primary lung cancer.")}
     assert got == {("carcinoma", "lung", "upper lobe")}
+
+
+def test_bracketed_station_codes_restate_the_station_and_a_balloon_pump_is_a_device():
+    got = {f.sub_location for f in extract_findings(
+        "Enlarged left hilar (10L) and aortopulmonary window (station 5) lymph nodes.")}
+    assert got == {"hilar", "aortopulmonary"}
+    got = {(f.observation, f.position) for f in extract_findings(
+        "Intra-aortic balloon pump tip 2 cm below the top of the aortic arch.")}
+    assert got == {("intra aortic balloon pump", "descending aorta")}  # and no measured aorta

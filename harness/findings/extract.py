@@ -651,9 +651,30 @@ def _names_site(locs: list[Location], spans: list[Span]) -> bool:
         r.organ for s in spans if s.cat == "OBS" for r in s.readings("OBS"))
 
 
+_STATION_CODE_RE = re.compile(r"^(?:(?:station|stn|level) )?\d{1,2}(?: ?[lr])?$")
+
+
+def _without_station_codes(tokens: list[str]) -> list[str]:
+    """"left hilar (10L) and aortopulmonary window (station 5) nodes": a bracketed station number restates the
+    station just named; read without it, the stations are one list before their noun."""
+    if "(" not in tokens:
+        return tokens
+    out: list[str] = []
+    k = 0
+    while k < len(tokens):
+        if tokens[k] == "(" and ")" in tokens[k + 1:k + 5]:
+            close = tokens.index(")", k + 1)
+            if _STATION_CODE_RE.match(" ".join(tokens[k + 1:close])):
+                k = close + 1
+                continue
+        out.append(tokens[k])
+        k += 1
+    return out
+
+
 def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = None,
                       inherited_label: bool = False) -> SentenceReading:
-    tokens = _shared_heads(tokens, lex)
+    tokens = _shared_heads(_without_station_codes(tokens), lex)
     spans = _scan(tokens, lex)
     if any(s.cat == "CTX:back_reference" for s in spans):
         return SentenceReading(())  # "Two lesions as described above." restates what the report already said
