@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
 from pathlib import Path
@@ -14,24 +13,16 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from harness.errors import HarnessError
-from harness.registry import BASELINES, LOADERS, METRICS, MODELS, REWARDS, TASKS
+from harness.registry import BASELINES, COMMANDS, LOADERS, METRICS, MODELS, REWARDS, TASKS
 from harness.settings import nest, parse_options
-
-#: Commands of the packages outside the core, mounted only when one of them is called or listed (``harness
-#: --help``): the core imports none of them at import time. Name -> (module, attribute): a Typer app, or a
-#: function that becomes one command.
-OUTER_COMMANDS: dict[str, tuple[str, str]] = {
-    "submit": ("leaderboard.cli", "submit_command"),
-    "leaderboard": ("leaderboard.cli", "app"),
-    "train": ("baselines.trainer.cli", "app"),
-    "baselines": ("baselines.zoo.cli", "app"),
-}
 
 
 def _outer_command(name: str) -> click.Command:
-    """The click command of ``OUTER_COMMANDS[name]``, built as ``add_typer`` / ``app.command`` would build it."""
-    module, attribute = OUTER_COMMANDS[name]
-    target = getattr(importlib.import_module(module), attribute)
+    """The click command of the ``harness.commands`` entry ``name`` (the packages outside the core: the trainer,
+    the zoo, the leaderboard, or a plug-in's), mounted only when it is called or listed (``harness --help``), so
+    the core imports none of them at import time. An entry is a Typer app, or a function that becomes one
+    command; it is built as ``add_typer`` / ``app.command`` would build it."""
+    target = COMMANDS.get(name)
     if not isinstance(target, typer.Typer):
         function, target = target, typer.Typer(add_completion=False)
         target.command(name)(function)
@@ -41,13 +32,14 @@ def _outer_command(name: str) -> click.Command:
 
 
 class _LazyGroup(TyperGroup):
-    """The core's commands first, then the outer packages' (imported on first use)."""
+    """The core's commands first, then the registered ones (imported on first use); a registered name that is a
+    core command's is the core's."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return [*super().list_commands(ctx), *(n for n in OUTER_COMMANDS if n not in self.commands)]
+        return [*super().list_commands(ctx), *(n for n in COMMANDS.names() if n not in self.commands)]
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name not in self.commands and cmd_name in OUTER_COMMANDS:
+        if cmd_name not in self.commands and cmd_name in COMMANDS.names():
             self.commands[cmd_name] = _outer_command(cmd_name)
         return super().get_command(ctx, cmd_name)
 

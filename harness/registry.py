@@ -1,8 +1,9 @@
 """Name -> plug-in lookup through Python entry points.
 
-Built-in tasks, metrics, models, loaders and rewards register through the same entry-point groups a third-party
-package uses (``harness.tasks``, ``harness.metrics``, ``harness.models``, ``harness.baselines``,
-``harness.loaders``, ``harness.rewards``), so adding one never needs a fork. Entries are loaded only when used: listing names imports nothing.
+Built-in tasks, metrics, models, loaders, rewards and outer commands register through the same entry-point groups
+a third-party package uses (``harness.tasks``, ``harness.metrics``, ``harness.models``, ``harness.baselines``,
+``harness.loaders``, ``harness.rewards``, ``harness.commands``), so adding one never needs a fork. Entries are
+loaded only when used: listing names imports nothing.
 """
 
 from __future__ import annotations
@@ -77,6 +78,8 @@ MODELS: Registry[Any] = Registry("harness.models", "model backend")
 BASELINES: Registry[Any] = Registry("harness.baselines", "baseline")
 #: dataset loaders (``harness.loaders.base.Loader`` subclasses), chosen by the modality and record shape a task reads
 LOADERS: Registry[Any] = Registry("harness.loaders", "dataset")
+#: ``harness`` sub-commands of the packages around the core (a Typer app, or a function that becomes one command)
+COMMANDS: Registry[Any] = Registry("harness.commands", "command")
 #: the trainer's reward functions (``baselines.trainer.rewards.Reward`` subclasses); a metric's name is one too
 REWARDS: Registry[Any] = Registry("harness.rewards", "reward")
 #: model families the transformers backend feeds a whole volume (keyed by the checkpoint config's ``model_type``)

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 OUTER = ("baselines", "leaderboard", "tasks")
@@ -37,3 +38,25 @@ def test_the_main_help_lists_the_outer_commands_after_the_core_ones():
     listed = [name for name in listed if name]
     assert listed.index("run") < listed.index("submit") < listed.index("train")
     assert {"leaderboard", "baselines"} <= set(listed)
+
+
+def test_a_registered_command_is_mounted_like_the_outer_packages():
+    """Sub-commands are an entry-point group (harness.commands): a plug-in's is listed and run, and a core
+    command's name stays the core's."""
+    from harness.cli import app
+    from harness.registry import COMMANDS
+
+    def hello(name: str = typer.Option("world", "--name")) -> None:
+        """Say hello."""
+        typer.echo(f"hello {name}")
+
+    COMMANDS.register("hello", hello)
+    COMMANDS.register("run", hello)
+    try:
+        res = CliRunner().invoke(app, ["hello", "--name", "plug-in"], catch_exceptions=False)
+        assert res.exit_code == 0 and res.output.strip() == "hello plug-in"
+        assert "Say hello" in CliRunner().invoke(app, ["--help"]).output
+        assert "--model" in CliRunner().invoke(app, ["run", "--help"]).output  # the core's run, not hello
+    finally:
+        COMMANDS.unregister("hello")
+        COMMANDS.unregister("run")
