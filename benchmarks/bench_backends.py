@@ -8,7 +8,7 @@ Backends measured, each through the full ``harness.evaluate.evaluate`` (a fresh 
 nothing comes from the prediction cache):
 
 - ``transformers``: the checkpoint through :class:`~harness.models.hf.TransformersBackend`;
-- ``openai``: the same checkpoint served by :class:`~harness.models.openai_compat.ChatCompletionsServer` on
+- ``openai``: the same checkpoint served by :class:`~harness.models.chat_server.ChatCompletionsServer` on
   127.0.0.1 (in this process) and reached through the OpenAI-compatible client, so the HTTP path, base64
   images and the thread pool are all in the measurement;
 - ``vllm``: :class:`~harness.models.vllm_backend.VLLMBackend`, when vLLM imports and torch sees a CUDA GPU.
@@ -232,7 +232,7 @@ def _run(args: argparse.Namespace, work: Path) -> int:
 
 def _start_server(model_dir: Path, args: argparse.Namespace):
     from harness.models.hf import TransformersBackend
-    from harness.models.openai_compat import ChatCompletionsServer
+    from harness.models.chat_server import ChatCompletionsServer
 
     served = TransformersBackend.from_spec(str(model_dir), {"device": args.device, "batch_size": args.batch_size})
     return ChatCompletionsServer(served, "bench", max_batch=args.batch_size).start()

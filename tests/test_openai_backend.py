@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 
 from harness.cli import app
 from harness.errors import HarnessError
-from harness.models.openai_compat import (ChatCompletionsServer, Endpoint, OpenAIBackend, OpenAIOptions,
-                                          decode_data_url)
+from harness.models.chat_server import ChatCompletionsServer, decode_data_url
+from harness.models.openai_compat import Endpoint, OpenAIBackend, OpenAIOptions
 from harness.models.resolve import load_model
 from harness.schema import Case, Request, Sampling
 
