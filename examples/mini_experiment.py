@@ -3,8 +3,9 @@
 On the synthetic ct_tumor training split, a small random-init Qwen2.5-VL (1.7M parameters, 16 px patches, rebuilt
 here from its seed: ``python -m baselines.tiny_vlm OUT --size mini``) is trained with
 
-1. SFT on the oracle's answers, as a curriculum: first the report alone (which organ, which tumor, which slice),
-   then every stage of the protocol (report, verification of the named slice, probes);
+1. SFT as a curriculum: first single axial slices, each with the tumors it cuts in the report writer's words (the
+   ``slice`` stage, a dense target for the vision tower), then the oracle's report alone (which organ, which
+   tumor, which slice), then every stage of the protocol (report, verification of the named slice, probes);
 2. from that one SFT checkpoint, GRPO with (a) the text-only reward (format + BLEU-4/ROUGE-L) and (b) the E-MRL
    rewards (format + clinical + localization + cross-view + rejection), each arm with the same steps, prompts and
    completions, once per training seed;
@@ -90,11 +91,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--image-size", type=int, default=128)
     p.add_argument("--window", default="70,200", help="CT window CENTER,WIDTH in HU of every view (the task's "
                    "default is 40,400)")
-    p.add_argument("--curriculum", default="report:600,all:100",
-                   help="SFT phases STAGES:STEPS, comma-separated; STAGES 'all' or stages joined by '+'")
+    p.add_argument("--curriculum", default="slice:1500,report:600,all:100",
+                   help="SFT phases STAGES:STEPS, comma-separated; STAGES 'all' or stages joined by '+' (the task's "
+                   "stages, and 'slice': one axial slice -> the tumors it cuts, see slice_rows)")
     p.add_argument("--sft-batch", type=int, default=4)
     p.add_argument("--slice-batch", type=int, default=8, help="examples per step of the 'slice' stage")
-    p.add_argument("--sft-lr", type=float, default=3e-3)
+    p.add_argument("--sft-lr", type=float, default=3e-4)
     p.add_argument("--grpo-steps", type=int, default=6)
     p.add_argument("--grpo-prompts", type=int, default=2, help="prompts per GRPO step")
     p.add_argument("--generations", type=int, default=4, help="completions per prompt")
@@ -597,7 +599,8 @@ def render(data: dict[str, Any]) -> str:
         "row: difference of the arms and the two-sided p of a paired approximate-randomization test on the same "
         f"(seed, case) pairs ({data['paired_emrl_vs_text']['resamples']} resamples). Model: Qwen2.5-VL architecture, "
         f"{data['model']['parameters'] or '?'} parameters ({data['model']['size']}, weights seed "
-        f"{data['model']['seed']}); {a['n_axial']} axial slices of {a['image_size']} px, no reformats; "
+        f"{data['model']['seed']}); {a['n_axial']} axial slices of {a['image_size']} px, no reformats, CT window "
+        f"{a.get('window', '40,400')} (center,width HU); "
         f"{a['train_cases']} training cases (seed 2000); SFT curriculum {a['curriculum']} (steps of "
         f"{a['sft_batch']} examples, lr {a['sft_lr']}); GRPO {a['grpo_steps']} steps x {a['grpo_prompts']} prompts "
         f"x {a['generations']} completions per arm and seed (lr {a['grpo_lr']}, {a['max_completion']} tokens).",
