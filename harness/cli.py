@@ -21,13 +21,15 @@ def _outer_command(name: str) -> click.Command:
     """The click command of the ``harness.commands`` entry ``name`` (the packages outside the core: the trainer,
     the zoo, the leaderboard, or a plug-in's), mounted only when it is called or listed (``harness --help``), so
     the core imports none of them at import time. An entry is a Typer app, or a function that becomes one
-    command; it is built as ``add_typer`` / ``app.command`` would build it."""
+    command; it is built as ``add_typer`` / ``app.command`` would build it (a ``Typer(hidden=True)`` app, such as
+    a deprecated alias, runs but is not listed in the help)."""
     target = COMMANDS.get(name)
     if not isinstance(target, typer.Typer):
         function, target = target, typer.Typer(add_completion=False)
         target.command(name)(function)
     command = typer.main.get_command(target)
     command.name = name
+    command.hidden = bool(target.info.hidden)
     return command
 
 

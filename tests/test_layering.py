@@ -21,7 +21,7 @@ def test_importing_the_cli_imports_no_outer_package():
 
 
 @pytest.mark.parametrize("command, said", [("submit", "pack its predictions"), ("leaderboard", "static site"),
-                                           ("train", "E-MRL GRPO"), ("baselines", "model cards")])
+                                           ("train", "E-MRL GRPO"), ("zoo", "model cards")])
 def test_the_outer_commands_are_mounted_when_called(command, said):
     from harness.cli import app
 
@@ -37,7 +37,19 @@ def test_the_main_help_lists_the_outer_commands_after_the_core_ones():
     listed = [line.strip("│ ").split(" ")[0] for line in res.output.splitlines() if line.startswith("│ ")]
     listed = [name for name in listed if name]
     assert listed.index("run") < listed.index("submit") < listed.index("train")
-    assert {"leaderboard", "baselines"} <= set(listed)
+    assert {"leaderboard", "zoo"} <= set(listed)
+    assert "baselines" not in listed  # the zoo's old name is a hidden alias
+
+
+def test_the_zoo_old_name_still_runs_and_says_it_is_deprecated():
+    from harness.cli import app
+
+    new = CliRunner().invoke(app, ["zoo", "list", "--markdown"], catch_exceptions=False)
+    old = CliRunner().invoke(app, ["baselines", "list", "--markdown"], catch_exceptions=False)
+    assert new.exit_code == old.exit_code == 0
+    notice = [line for line in old.output.splitlines() if "deprecated" in line]
+    assert notice == ["`harness baselines` is deprecated: it is now `harness zoo`"]
+    assert [line for line in old.output.splitlines() if line not in notice] == new.output.splitlines()
 
 
 def test_a_registered_command_is_mounted_like_the_outer_packages():

@@ -3,7 +3,7 @@ parsers; card errors are one line naming the file and the field; weights are fou
 (or every place looked is reported); the prompt adapter subsamples and tiles views lazily, keeping the slice
 numbers; every card whose architecture transformers can build from a config runs its prompt adapter through
 the transformers backend on a tiny local model of that architecture (so no card ships a prompt its model's
-chat template rejects); and ``harness baselines run`` evaluates a local checkpoint substituted for a card's hub
+chat template rejects); and ``harness zoo run`` evaluates a local checkpoint substituted for a card's hub
 id end to end and puts it on the leaderboard. Everything runs on CPU, offline."""
 
 from __future__ import annotations
@@ -434,6 +434,6 @@ def test_the_readme_table_is_the_cards():
     readme = (CARDS_DIR / "README.md").read_text()
     start = readme.index("<!-- zoo-table")
     table = readme[readme.index("\n", start) + 1:readme.index("<!-- /zoo-table -->")].strip()
-    assert table == markdown_table(load_cards()), "regenerate it: harness baselines list --markdown"
+    assert table == markdown_table(load_cards()), "regenerate it: harness zoo list --markdown"
     result = _invoke("list", "--markdown")
     assert result.output.strip() == table

@@ -50,7 +50,7 @@ class ZooBackend(ModelBackend):
         if unknown:
             raise HarnessError(f"unknown zoo backend option(s) {', '.join(unknown)}; known: {', '.join(OPTIONS)}")
         if not spec:
-            raise HarnessError("name a zoo card: zoo:NAME (see `harness baselines list`)")
+            raise HarnessError("name a zoo card: zoo:NAME (see `harness zoo list`)")
         card = get_card(spec, [Path(d) for d in options.get("cards") or ()])
         weights = resolve_weights(card, options)
         backend = options.get("backend") or card.backend

@@ -1,11 +1,12 @@
-"""``harness baselines list`` and ``harness baselines run``: the zoo's cards, run straight to the leaderboard.
+"""``harness zoo list`` and ``harness zoo run``: the zoo's cards, run straight to the leaderboard.
 
-Mounted by the main CLI as ``baselines`` on first use (``harness.cli.OUTER_COMMANDS``); this module does not
-import ``harness.cli`` (no import cycle).
+Mounted by the main CLI as ``zoo`` on first use (the ``harness.commands`` entry point); this module does not
+import ``harness.cli`` (no import cycle). ``harness baselines`` is the old name of ``harness zoo``: a hidden
+alias that says so and runs the same commands (``deprecated_app``).
 
-    harness baselines list --weights-dir /models
-    harness baselines run --zoo qwen2_5_vl_7b --zoo medgemma_4b --task ct_tumor --weights-dir /models --submit
-    harness baselines run --zoo qwen2_5_vl_3b --model-path qwen2_5_vl_3b=./my-ckpt --backend transformers
+    harness zoo list --weights-dir /models
+    harness zoo run --zoo qwen2_5_vl_7b --zoo medgemma_4b --task ct_tumor --weights-dir /models --submit
+    harness zoo run --zoo qwen2_5_vl_3b --model-path qwen2_5_vl_3b=./my-ckpt --backend transformers
 """
 
 from __future__ import annotations
@@ -239,3 +240,15 @@ def _submit(card: Any, run_dir: Path, submissions: Path, replace: bool, backend:
                               description=f"{card.hub_id} ({card.licence}), baseline zoo card '{card.name}', "
                                           f"{backend} backend")
     return write_submission(sub, submissions, replace=replace)
+
+
+#: ``harness baselines``: the zoo's old command name, hidden from ``harness --help``; the same commands after a
+#: one-line notice (the non-neural baselines are ``baseline:NAME`` models, not this)
+deprecated_app = typer.Typer(add_completion=False, no_args_is_help=True, hidden=True,
+                             help="Deprecated name of `harness zoo`.")
+deprecated_app.registered_commands = app.registered_commands
+
+
+@deprecated_app.callback()
+def _deprecated_name() -> None:
+    err_console.print("[yellow]`harness baselines` is deprecated: it is now `harness zoo`[/]", highlight=False)
