@@ -21,8 +21,8 @@ from harness.schema import Case, Finding, Presence
 from harness.task import Answer, ScoredItem
 
 LEX = LexiconSimilarity()
-CT = SimpleNamespace(name="ct_tumor")
-CXR = SimpleNamespace(name="cxr_report")
+CT = SimpleNamespace(name="ct_tumor", modality="ct")
+CXR = SimpleNamespace(name="cxr_report", modality="cxr")
 
 
 def item(reference: str, candidate: str, findings=()) -> ScoredItem:
@@ -142,6 +142,19 @@ def test_a_finding_with_no_side_equals_the_same_finding_on_both_sides_but_not_on
     assert text_finding_f1("Mild pulmonary edema.", "Bilateral pulmonary edema.") == 1.0
     assert 0 < text_finding_f1("Left pleural effusion.", "Pleural effusion.") < 1.0
     assert text_finding_f1("Bilateral pulmonary edema.", "Bilateral pleural effusions.") == 0.0
+
+
+def test_a_finding_the_other_report_denies_costs_more_than_one_it_leaves_out():
+    ref = "Small left pleural effusion. Heart size is normal."
+    denied = text_finding_f1(ref, "No pleural effusion. Heart size is normal.")
+    left_out = text_finding_f1(ref, "Heart size is normal.")
+    assert 0 < denied < left_out < 1.0
+    # symmetric: a candidate stating what the reference denies
+    assert text_finding_f1("No pneumothorax. Normal heart size.", "Small right pneumothorax. Normal heart size.") \
+        < text_finding_f1("Normal heart size.", "Small right pneumothorax. Normal heart size.")
+    # a denial on the other side or of another organ is no contradiction
+    assert text_finding_f1(ref, "No right pleural effusion. Heart size is normal.") \
+        == text_finding_f1(ref, "No pneumothorax. Heart size is normal.")
 
 
 def test_entity_score_one_wrong_attribute_costs_as_much_as_a_wrong_organ():

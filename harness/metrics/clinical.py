@@ -58,6 +58,11 @@ SIDE_PARTIAL_CREDIT = 0.75
 # "4 cm right RCC") is the same finding named at two levels: half a match (a paraphrase often names it one way
 # and the reference the other; a finding of another kind is still no match)
 DESCRIPTIVE_PARTIAL_CREDIT = 0.5
+# A finding one report states and the other denies ("small left effusion" / "no pleural effusion") is worse than
+# one the other report leaves out: the reader of the second report is told the opposite. Its miss weighs this much
+# more (both reports' own statements already count one miss each). Measured on the tuning splits (share of
+# triplets ranked): dev 0.940 -> 0.942, dev_b 0.881 -> 0.901.
+CONTRADICTION_WEIGHT = 1.0
 
 
 def severities_agree(a: str | None, b: str | None) -> bool:
@@ -242,9 +247,24 @@ def _sides_from_other(units: Sequence[Unit], other: Sequence[Unit]) -> list[Unit
     return out
 
 
+def _denied(u: Unit, other: Sequence[Unit]) -> bool:
+    """The other report states ``u`` (a present or possible finding) absent: the same organ, a compatible
+    observation, no other side and no sub-location outside the denied one's."""
+    if u.presence is Presence.ABSENT:
+        return False
+    lex = lexicon()
+    return any(v.presence is Presence.ABSENT and v.anatomy == u.anatomy
+               and (v.laterality is None or u.laterality is None or v.laterality == u.laterality)
+               and lex.observations_compatible(u.observation, v.observation, Presence.ABSENT)
+               and (v.sub_location is None or u.sub_location is None
+                    or sub_location_credit(u.anatomy, u.sub_location, v.sub_location) > 0)
+               for v in other)
+
+
 def compare_findings(ref: Iterable[Finding], cand: Iterable[Finding]) -> dict[str, Any]:
     """TP/FP/FN overall and per observation class between two sets of findings (each finding weighted by
-    ``unit_weight``)."""
+    ``unit_weight``; the unmatched part of a finding the other report denies weighs ``CONTRADICTION_WEIGHT``
+    more)."""
     r_units, c_units = match_units(ref), match_units(cand)
     r_units, c_units = _sides_from_other(r_units, c_units), _sides_from_other(c_units, r_units)
     pairs = max_matching(r_units, c_units)
@@ -258,12 +278,14 @@ def compare_findings(ref: Iterable[Finding], cand: Iterable[Finding]) -> dict[st
     for i, u in enumerate(r_units):
         acc = classes.setdefault(u.observation, [0, 0, 0])
         w, weight = got_r.get(i, 0.0), unit_weight(u)
+        miss = (1 - w) * (weight + (CONTRADICTION_WEIGHT * u.share if w < 1 and _denied(u, c_units) else 0.0))
         acc[0] += w * weight
-        acc[2] += (1 - w) * weight
+        acc[2] += miss
         tp += w * weight
-        fn += (1 - w) * weight
+        fn += miss
     for j, u in enumerate(c_units):
-        miss = (1 - got_c.get(j, 0.0)) * unit_weight(u)
+        w, weight = got_c.get(j, 0.0), unit_weight(u)
+        miss = (1 - w) * (weight + (CONTRADICTION_WEIGHT * u.share if w < 1 and _denied(u, r_units) else 0.0))
         classes.setdefault(u.observation, [0, 0, 0])[1] += miss
         fp += miss
     return {"tp": tp, "fp": fp, "fn": fn, "classes": classes}
@@ -317,7 +339,9 @@ class FindingF1Metric(Metric):
         "organs count once per side, a side-less finding against the other report's same finding on both sides "
         "is half of it on each side; devices match by type, access side and tip. Maximum-credit bipartite "
         f"matching (Hungarian); TP = sum of credits, FP/FN = the rest of each side, an absent finding weighing "
-        f"{ABSENT_FINDING_WEIGHT:g} (split between the sides when it states none) and any other 1. finding_f1 = mean over reports "
+        f"{ABSENT_FINDING_WEIGHT:g} (split between the sides when it states none) and any other 1, and the unmatched "
+        f"part of a present or possible finding the other report states absent {CONTRADICTION_WEIGHT:g} more "
+        "(a contradiction is worse than an omission). finding_f1 = mean over reports "
         "of per-report F1 (1.0 when both state nothing); finding_f1_micro = F1 of TP/FP/FN pooled over all "
         "reports; finding_f1_macro = mean over observation classes of pooled per-class F1 (classes with no "
         "reference or candidate finding left out)")
@@ -402,9 +426,8 @@ def _label_f1s(ref: np.ndarray, cand: np.ndarray, idx: Sequence[int]) -> tuple[f
 
 
 def _is_cxr(task: Task) -> bool:
-    name = (getattr(task, "name", "") or "").lower()
-    modality = str(getattr(task, "modality", "") or "").lower()
-    return name.startswith("cxr") or modality in ("cxr", "xray", "x-ray", "chest x-ray", "chest_xray")
+    """A chest X-ray task declares it (``Task.modality``); the core knows no task by name."""
+    return str(getattr(task, "modality", "") or "").lower() == "cxr"
 
 
 class CheXpertF1Metric(Metric):
