@@ -13,7 +13,7 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from harness.errors import HarnessError
-from harness.registry import BASELINES, COMMANDS, LOADERS, METRICS, MODELS, REWARDS, TASKS
+from harness.registry import BASELINES, COMMANDS, LOADERS, METRICS, MODELS, REWARDS, TASKS, default_task
 from harness.settings import nest, parse_options
 
 
@@ -49,9 +49,7 @@ class _LazyGroup(TyperGroup):
 app = typer.Typer(add_completion=False, no_args_is_help=True, cls=_LazyGroup,
                   help="Evaluate whether radiology reports are grounded in the image, and train models to be.")
 data_app = typer.Typer(no_args_is_help=True, help="Synthetic data sets.")
-model_app = typer.Typer(no_args_is_help=True, help="Model utilities.")
 app.add_typer(data_app, name="data")
-app.add_typer(model_app, name="model")
 metrics_app = typer.Typer(no_args_is_help=True, help="Metric utilities.")
 app.add_typer(metrics_app, name="metrics")
 
@@ -90,7 +88,8 @@ def results_table(results: dict[str, Any], title: str | None = None) -> Table:
 @friendly_errors
 def run(
     model: str = typer.Option(..., "--model", "-m", help="checkpoint dir, baseline:NAME, openai:URL#name ..."),
-    task: str = typer.Option("ct_tumor", "--task", "-t", help="task name (see `harness list`)"),
+    task: Optional[str] = typer.Option(None, "--task", "-t", help="task name (see `harness list`) [the installed "
+                                       "default task]"),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="run directory [runs/TASK/MODEL]"),
     limit: Optional[int] = typer.Option(None, "--limit", help="evaluate only the first N cases"),
     seed: int = typer.Option(0, "--seed", help="sampling seed (the test set is fixed by the task version)"),
@@ -119,6 +118,7 @@ def run(
     from harness.evaluate import RunSpec, evaluate, validate
     from harness.schema import Sampling
 
+    task = task or default_task()
     spec = RunSpec(model=model, task=task, backend=backend, split=split, data=str(data) if data else None,
                    dataset=dataset, skip_bad=skip_bad,
                    limit=limit, seed=seed, batch_size=_batch_size(batch_size),
@@ -261,12 +261,13 @@ def list_(what: str = typer.Argument("all", help="tasks, metrics, models, datase
 @friendly_errors
 def data_make(
     out: Path = typer.Argument(..., help="directory to write the set into"),
-    task: str = typer.Option("ct_tumor", "--task"),
+    task: Optional[str] = typer.Option(None, "--task", help="task name [the installed default task]"),
     split: str = typer.Option("test", "--split"),
     n: Optional[int] = typer.Option(None, "--n", help="number of cases [the split's size]"),
     seed: int = typer.Option(0, "--seed"),
 ) -> None:
     """Write a built-in synthetic set (volumes, label maps, truth manifest) to disk."""
+    task = task or default_task()
     t = TASKS.get(task)()
     if not hasattr(t, "write_synthetic"):
         raise HarnessError(f"task '{task}' has no synthetic set writer")
@@ -320,21 +321,6 @@ def metrics_check(
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(_json.dumps(record, indent=1, sort_keys=True) + "\n")
         console.print(f"wrote {json_out}", markup=False)
-
-
-@model_app.command("make-tiny")
-@friendly_errors
-def model_make_tiny(
-    out: Path = typer.Argument(..., help="directory to write the checkpoint into"),
-    family: str = typer.Option("qwen2_5_vl", "--family", help="qwen2_vl, qwen2_5_vl, qwen3_vl, gemma3, llava, "
-                               "or lamed (M3D-LaMed, volume input)"),
-    seed: int = typer.Option(0, "--seed"),
-) -> None:
-    """Build a tiny random-weight checkpoint offline (tokenizer trained locally), for tests and demos."""
-    from baselines.zoo.tiny_families import build_tiny_family
-
-    path = build_tiny_family(out, family=family, seed=seed)
-    console.print(f"wrote a tiny {family} checkpoint to {path}")
 
 
 def main() -> None:  # pragma: no cover - entry point

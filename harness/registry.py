@@ -3,7 +3,8 @@
 Built-in tasks, metrics, models, loaders, rewards and outer commands register through the same entry-point groups
 a third-party package uses (``harness.tasks``, ``harness.metrics``, ``harness.models``, ``harness.baselines``,
 ``harness.loaders``, ``harness.rewards``, ``harness.commands``), so adding one never needs a fork. Entries are
-loaded only when used: listing names imports nothing.
+loaded only when used: listing names imports nothing. The core names no task: the task its commands use without
+``--task`` is the ``harness.defaults`` entry ``task`` of the installed packages (:func:`default_task`).
 """
 
 from __future__ import annotations
@@ -84,3 +85,14 @@ COMMANDS: Registry[Any] = Registry("harness.commands", "command")
 REWARDS: Registry[Any] = Registry("harness.rewards", "reward")
 #: model families the transformers backend feeds a whole volume (keyed by the checkpoint config's ``model_type``)
 VOLUME_MODELS: Registry[Any] = Registry("harness.volume_models", "volume model family")
+#: defaults the packages around the core give the core's options (``task``: the task name ``--task`` means when
+#: it is not given)
+DEFAULTS: Registry[Any] = Registry("harness.defaults", "default")
+
+
+def default_task() -> str:
+    """The task a command uses without ``--task``: the installed ``harness.defaults`` entry ``task`` (the built-in
+    tasks' package declares one); with none installed, ``--task`` is required."""
+    if "task" not in DEFAULTS.names():
+        raise HarnessError(f"no default task is installed: name one with --task ({', '.join(TASKS.names())})")
+    return str(DEFAULTS.get("task"))

@@ -1,16 +1,79 @@
-"""The core does not depend on the packages around it: ``harness.cli`` mounts their commands on first use."""
+"""The core does not depend on the packages around it: no module under ``harness/`` imports ``tasks``,
+``baselines`` or ``leaderboard`` (at import time or inside a function), none names a built-in task in its code,
+and ``harness.cli`` mounts the outer packages' commands on first use."""
 
 from __future__ import annotations
 
+import ast
 import json
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import typer
 from typer.testing import CliRunner
 
 OUTER = ("baselines", "leaderboard", "tasks")
+CORE = Path(__file__).resolve().parents[1] / "harness"
+#: the built-in tasks' names, as a string in code (a docstring's example may name one)
+BUILT_IN_TASK = re.compile(r"\b(ct_tumor|cxr_report|cxr_grounding)\b")
+
+
+def _core_modules() -> list[tuple[str, ast.Module]]:
+    return [(str(path.relative_to(CORE.parent)), ast.parse(path.read_text(), str(path)))
+            for path in sorted(CORE.rglob("*.py"))]
+
+
+def _docstrings(tree: ast.Module) -> set[int]:
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                out.add(id(first.value))
+    return out
+
+
+def test_no_core_module_imports_an_outer_package():
+    found = []
+    for name, tree in _core_modules():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                modules = [node.module or ""]
+            elif (isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", None))
+                  in ("import_module", "__import__") and node.args and isinstance(node.args[0], ast.Constant)):
+                modules = [str(node.args[0].value)]
+            else:
+                continue
+            found += [f"{name}:{node.lineno} {m}" for m in modules if m.split(".")[0] in OUTER]
+    assert found == []
+
+
+def test_no_core_module_names_a_built_in_task():
+    found = []
+    for name, tree in _core_modules():
+        docs = _docstrings(tree)
+        found += [f"{name}:{node.lineno} {node.value!r}" for node in ast.walk(tree)
+                  if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs
+                  and BUILT_IN_TASK.search(node.value)]
+    assert found == []
+
+
+def test_the_default_task_is_the_installed_packages_not_the_cores():
+    from harness.registry import DEFAULTS, default_task
+
+    import tasks
+
+    assert default_task() == tasks.DEFAULT_TASK
+    DEFAULTS.register("task", "plug_in_task")
+    try:
+        assert default_task() == "plug_in_task"
+    finally:
+        DEFAULTS.unregister("task")
 
 
 def test_importing_the_cli_imports_no_outer_package():
@@ -21,7 +84,8 @@ def test_importing_the_cli_imports_no_outer_package():
 
 
 @pytest.mark.parametrize("command, said", [("submit", "pack its predictions"), ("leaderboard", "static site"),
-                                           ("train", "E-MRL GRPO"), ("zoo", "model cards")])
+                                           ("train", "E-MRL GRPO"), ("zoo", "model cards"),
+                                           ("model", "make-tiny")])
 def test_the_outer_commands_are_mounted_when_called(command, said):
     from harness.cli import app
 

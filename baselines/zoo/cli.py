@@ -7,6 +7,8 @@ alias that says so and runs the same commands (``deprecated_app``).
     harness zoo list --weights-dir /models
     harness zoo run --zoo qwen2_5_vl_7b --zoo medgemma_4b --task ct_tumor --weights-dir /models --submit
     harness zoo run --zoo qwen2_5_vl_3b --model-path qwen2_5_vl_3b=./my-ckpt --backend transformers
+
+``harness model make-tiny`` (``model_app``) builds the zoo's tiny random-weight checkpoints of each family.
 """
 
 from __future__ import annotations
@@ -252,3 +254,28 @@ deprecated_app.registered_commands = app.registered_commands
 @deprecated_app.callback()
 def _deprecated_name() -> None:
     err_console.print("[yellow]`harness baselines` is deprecated: it is now `harness zoo`[/]", highlight=False)
+
+
+#: ``harness model``: model utilities of the packages around the core (the tiny checkpoints are built here, with
+#: the zoo's families, so the core imports no builder)
+model_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Model utilities.")
+
+
+@model_app.callback()
+def _model() -> None:
+    """Model utilities."""
+
+
+@model_app.command("make-tiny")
+@friendly_errors
+def model_make_tiny(
+    out: Path = typer.Argument(..., help="directory to write the checkpoint into"),
+    family: str = typer.Option("qwen2_5_vl", "--family", help="qwen2_vl, qwen2_5_vl, qwen3_vl, gemma3, llava, "
+                               "or lamed (M3D-LaMed, volume input)"),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Build a tiny random-weight checkpoint offline (tokenizer trained locally), for tests and demos."""
+    from baselines.zoo.tiny_families import build_tiny_family
+
+    path = build_tiny_family(out, family=family, seed=seed)
+    console.print(f"wrote a tiny {family} checkpoint to {path}")
