@@ -237,6 +237,14 @@ def test_current_and_prior_size_state_the_change():
     # the second of two alternatives joined by "versus" is where the first is
     ("Lingular opacity: pneumonia versus mass.", {("opacity", "lung", "present"), ("pneumonia", "lung", "uncertain"),
                                                   ("mass", "lung", "uncertain")}),
+    # a sign hedged in its own sentence is one possible finding, not a present and a possible one
+    ("Small filling defect in a left lower lobe segmental artery, which may represent an embolus.",
+     {("pulmonary embolism", "pulmonary artery", "uncertain")}),
+    # a mass seen and a diagnosis only suspected: both, each with its own certainty; a probable one refines
+    ("A 4 cm mass in the right kidney, suspicious for renal cell carcinoma.",
+     {("mass", "kidney", "present"), ("renal cell carcinoma", "kidney", "uncertain")}),
+    ("A 4 cm mass in the right kidney, consistent with renal cell carcinoma.",
+     {("renal cell carcinoma", "kidney", "present")}),
 ])
 
 def test_reading_principles_with_organ(text, expected):

@@ -48,7 +48,7 @@ import dataclasses
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, Sequence
 
 from harness.findings.lexicon import UNSPECIFIED, Lexicon, Reading, SubLocation, lexicon, normalize, tokenize, TOKEN_RE
 from harness.schema import Certainty, Finding, Presence
@@ -1011,8 +1011,10 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
                 t.sizes = t.sizes or list(prev.sizes)
                 t.count = t.count or prev.count
                 t.attrs |= prev.attrs
-                # "an adrenal nodule, compatible with an adenoma" is one adenoma: a descriptive name yields
-                prev.refined = lex.observations.get(_obs_name(prev.span) or "", {}).get("descriptive", False)
+                # "an adrenal nodule, compatible with an adenoma" is one adenoma: a descriptive name yields; but
+                # "a renal mass, suspicious for RCC" states a mass that is there and a diagnosis that may be
+                prev.refined = (lex.observations.get(_obs_name(prev.span) or "", {}).get("descriptive", False)
+                                and scope.get(t.pos) == "probable")
     # "right lower zone pneumonic consolidation": a finding named as an adjective of the next shares its site
     for a, b in zip(obs_targets, obs_targets[1:]):
         if b.pos == a.pos + 1 and a.locations and not b.locations and not b.sides and b.kind == "OBS" \
@@ -1436,6 +1438,17 @@ def _merge_restatements(items: list[ParsedFinding], lex: Lexicon) -> list[Parsed
     return out
 
 
+def _hedged_once(items: Sequence[ParsedFinding], lex: Lexicon) -> list[ParsedFinding]:
+    """A sentence that states a finding and then hedges it ("a filling defect, which may represent a small
+    embolus"; the defect is how an embolus looks) states one possible finding, not a present and a possible one."""
+    hedged = [it.finding for it in items if it.finding.presence is Presence.UNCERTAIN]
+    if not hedged:
+        return list(items)
+    return [it for it in items if not (it.finding.presence is Presence.PRESENT and any(
+        _fields_combine(dataclasses.replace(it.finding, presence=Presence.UNCERTAIN, certainty=None), g, lex)
+        for g in hedged))]
+
+
 def _sort_key(f: Finding) -> tuple:
     return (f.anatomy, f.laterality or "", f.sub_location or "", f.observation, f.presence.value,
             f.size_mm or 0.0, f.count or 0, tuple(sorted(f.attributes)), f.severity or "", f.temporal or "",
@@ -1469,7 +1482,7 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
             else:
                 field = ()  # "Liver: metastases. Peritoneum free of deposits. Ascites.": the field has ended
             side = reading.last_side or side
-            for it in reading.findings:
+            for it in _hedged_once(reading.findings, lex):
                 if lex.is_device(it.finding.observation) and it.finding.presence is not Presence.ABSENT:
                     last_device = len(items)
                 items.append(it)
