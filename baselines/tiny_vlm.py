@@ -181,7 +181,7 @@ def task_corpus(n_reports: int = 400, seed: int = 0) -> list[str]:
     import numpy as np
 
     from harness.phantoms.ct import NORMAL_ORGANS, anatomy
-    from harness.reports import write_report
+    from harness.reports_ct import write_report
     from harness.schema import Finding, Presence
     from tasks.ct_tumor import evidence
     from tasks.ct_tumor.prompts import report_prompt

@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from harness.reports import write_report
+from harness.reports_ct import write_report
 from harness.schema import Case, Finding, Presence
 from harness.task import Answer, ScoredItem
 

@@ -1,6 +1,6 @@
 """Chest X-ray findings -> report text and grounding phrases, with varied phrasing.
 
-The CXR counterpart of ``harness.reports`` (which writes CT reports and is left untouched): the surface forms
+The CXR counterpart of ``harness.reports_ct`` (the CT report writer): the surface forms
 live in ``harness/data/cxr_phrasing.yaml``. Used for the CXR phantoms' reference reports, the grounding
 task's phrases, and the ``cxr_report`` template baseline's normal report.
 

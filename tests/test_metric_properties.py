@@ -18,7 +18,7 @@ from sacrebleu.metrics import BLEU
 from harness.metrics.clinical import CheXpertF1Metric, finding_f1, text_finding_f1
 from harness.metrics.entity import LexiconSimilarity, text_entity_score
 from harness.findings import extract_findings
-from harness.reports import write_report
+from harness.reports_ct import write_report
 from harness.schema import Case, Finding, Presence
 from harness.task import Answer, ScoredItem
 

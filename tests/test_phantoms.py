@@ -40,7 +40,7 @@ def _left_kidney_phantom():
 
 def test_left_kidney_tumor_is_on_the_patient_left_after_monai_load(tmp_path):
     """Laterality end to end: truth -> LPS NIfTI on disk -> MONAI RAS -> world x < 0 (patient left) + report."""
-    from harness.reports import write_report
+    from harness.reports_ct import write_report
 
     seed, p = _left_kidney_phantom()
     lesion = next(l for l in p.lesions if l.finding.anatomy == "kidney" and l.finding.laterality == "left")

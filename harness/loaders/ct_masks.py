@@ -6,7 +6,7 @@ midline), sub-location (the phantom's split of that organ, from ``harness/data/c
 mask's centre; the pancreas by thirds of its extent, head on the patient's right), size (the longest side of its
 bounding box in mm, the phantom's "maximum diameter" for an axis-aligned ellipsoid) and density (tumor mean HU
 against the organ's, when there is an organ mask). Organs the dataset segments and that hold no tumor are stated
-as normal. The reference report is then written by the CT phantoms' writer (``harness.reports``).
+as normal. The reference report is then written by the CT phantoms' writer (``harness.reports_ct``).
 
 The masks are re-labelled to the phantom's label scheme (organs as in ``ct_anatomy.yaml``, tumor k as
 ``TUMOR_LABEL_BASE + k``), in RAS array order, and written to the cache with the findings, so the evidence
@@ -27,7 +27,7 @@ from harness.errors import DataError
 from harness.fileio import atomic_directory
 from harness.loaders.base import file_stamp
 from harness.phantoms.ct import TUMOR_LABEL_BASE, anatomy
-from harness.reports import write_report
+from harness.reports_ct import write_report
 from harness.schema import Finding, Lesion, Presence, stable_hash
 
 VERSION = "ct-masks/1"

@@ -15,7 +15,7 @@ import numpy as np
 
 
 from harness.phantoms.ct import GENERATOR_VERSION, PhantomConfig, array_digest, make_phantom, to_lps
-from harness.reports import write_report
+from harness.reports_ct import write_report
 from harness.schema import Case, case_to_dict
 from harness.synthetic import build_phantom_set
 

@@ -15,7 +15,7 @@ from harness.loaders import BadRecords
 from harness.loaders.volume_cache import VolumeCache
 from harness.paths import default_cache_dir
 from harness.phantoms.ct import NORMAL_ORGANS, PhantomConfig
-from harness.reports import inject_sentence, lesion_sentence, write_report
+from harness.reports_ct import inject_sentence, lesion_sentence, write_report
 from harness.schema import AnswerField, Case, Finding, Prediction, Presence, Probe, Request, VolumeInput, stable_hash
 from harness.task import Answer, Dataset, Task
 from tasks.ct_tumor import evidence
