@@ -16,13 +16,28 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.errors import DataError
+from harness.errors import DataError, HarnessError
+
+#: the units a window is declared in: ``HU`` (CT Hounsfield units), ``intensity`` (the image's stored values as
+#: they are: an MR's, a radiograph's pixel values) or ``percentile`` (of each image's own values, for a modality
+#: with no absolute scale)
+WINDOW_UNITS = ("HU", "intensity", "percentile")
 
 
 @dataclass(frozen=True)
 class Window:
+    """Values from ``low`` to ``high`` map to 0..1 (clipped outside), in the modality's own ``unit`` (one of
+    ``WINDOW_UNITS``). The default is CT's abdominal soft-tissue window in HU."""
+
     center: float = 40.0
-    width: float = 400.0  # abdominal soft-tissue window
+    width: float = 400.0
+    unit: str = "HU"
+
+    def __post_init__(self) -> None:
+        if self.unit not in WINDOW_UNITS:
+            raise HarnessError(f"window unit '{self.unit}' is not one of {', '.join(WINDOW_UNITS)}")
+        if not self.width > 0:
+            raise HarnessError(f"window width must be positive, got {self.width}")
 
     @property
     def low(self) -> float:
@@ -31,6 +46,13 @@ class Window:
     @property
     def high(self) -> float:
         return self.center + self.width / 2
+
+    def bounds(self, values: np.ndarray) -> tuple[float, float]:
+        """(low, high) in the values' own units: a percentile window reads them off ``values``."""
+        if self.unit != "percentile":
+            return self.low, self.high
+        low, high = np.percentile(values, [max(0.0, self.low), min(100.0, self.high)])
+        return float(low), float(high)
 
 
 @dataclass(frozen=True)
@@ -85,12 +107,16 @@ def _pipeline(keys: tuple[str, ...], pixdim: tuple[float, float, float] | None, 
     return Compose(steps)
 
 
-def apply_window(hu: np.ndarray, window: Window) -> np.ndarray:
-    """HU -> [0, 1] through the window. Done in numpy rather than MONAI's ScaleIntensityRange: on a MetaTensor
-    that transform costs ~75 ms a volume (half of a load) for one clip and one scale."""
-    out = np.clip(hu, window.low, window.high, dtype=np.float32)
-    out -= np.float32(window.low)
-    out /= np.float32(window.width)
+def apply_window(values: np.ndarray, window: Window) -> np.ndarray:
+    """The image's values (in the window's unit) -> [0, 1] through the window. Done in numpy rather than MONAI's
+    ScaleIntensityRange: on a MetaTensor that transform costs ~75 ms a volume (half of a load) for one clip and
+    one scale."""
+    low, high = window.bounds(values)
+    width = window.width if window.unit != "percentile" else high - low
+    out = np.clip(values, low, high, dtype=np.float32)
+    out -= np.float32(low)
+    if width > 0:  # a percentile window of a constant image has none: all 0
+        out /= np.float32(width)
     return out
 
 
@@ -113,12 +139,12 @@ def load_volume(image_path: str | Path, label_path: str | Path | None = None, wi
     if out["image"].shape[0] != 1:  # MONAI reads a 4D file's frames as channels: refuse, never keep the first
         raise DataError(f"{image_path}: expected a 3D volume, got {out['image'].shape[0]} frames of "
                         f"{tuple(out['image'].shape[1:])}")
-    hu = np.asarray(out["image"])[0]
-    if hu.size == 0:
+    values = np.asarray(out["image"])[0]  # in the modality's units (HU for CT)
+    if values.size == 0:
         raise DataError(f"{image_path}: the image holds no voxels")
-    if not np.isfinite(hu).all():  # windowing would keep NaN; every downstream number would be meaningless
-        raise DataError(f"{image_path}: {int((~np.isfinite(hu)).sum())} voxels are NaN or infinite")
-    image = apply_window(hu, window)
+    if not np.isfinite(values).all():  # windowing would keep NaN; every downstream number would be meaningless
+        raise DataError(f"{image_path}: {int((~np.isfinite(values)).sum())} voxels are NaN or infinite")
+    image = apply_window(values, window)
     if image.ndim != 3 or min(image.shape) < 2:
         raise DataError(f"{image_path}: expected a 3D volume, got shape {tuple(image.shape)}")
     labels = None

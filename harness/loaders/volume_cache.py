@@ -32,7 +32,8 @@ class VolumeCache:
             pixdim: tuple[float, float, float] | None) -> str:
         return stable_hash([VERSION, file_stamp(Path(image_path)),
                             file_stamp(Path(label_path)) if label_path is not None else None,
-                            [window.center, window.width], list(pixdim) if pixdim else None])
+                            [window.center, window.width] + ([window.unit] if window.unit != "HU" else []),
+                            list(pixdim) if pixdim else None])  # an HU window keeps its key of before units
 
     def load(self, image_path: str | Path, label_path: str | Path | None = None, window: Window = Window(),
              pixdim: tuple[float, float, float] | None = None, mmap: bool = False) -> Volume:
