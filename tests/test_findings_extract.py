@@ -117,6 +117,19 @@ def test_counts():
     assert f.count == 1
 
 
+def test_words_that_state_no_count_and_coordinated_devices_one_each():
+    # a mass noun, a "-lithiasis" and a noun used as an adjective say nothing of how many
+    for text in ("Metastatic disease in the liver.", "Cholelithiasis.", "Choledocholithiasis."):
+        (f,) = extract_findings(text)
+        assert f.count is None and "multiple" not in f.attributes, text
+    got = {(f.observation, f.anatomy, f.count, f.temporal) for f in extract_findings("Acute calculous cholecystitis.")}
+    assert got == {("calculus", "gallbladder", None, None), ("cholecystitis", "gallbladder", None, "new")}
+    # "endotracheal and nasogastric tubes": the plural is the coordination's, one tube of each kind
+    got = {(f.observation, f.count, "multiple" in f.attributes)
+           for f in extract_findings("Endotracheal and nasogastric tubes are satisfactorily sited.")}
+    assert got == {("endotracheal tube", 1, False), ("nasogastric tube", 1, False)}
+
+
 @pytest.mark.parametrize("text, anatomy, sub, side", [
     ("Consolidation in the RLL.", "lung", "lower lobe", "right"),
     ("Right lower lobe consolidation.", "lung", "lower lobe", "right"),

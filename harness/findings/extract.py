@@ -194,6 +194,14 @@ def _parse_size(tokens: list[str], i: int) -> tuple[float | None, int]:
 
 
 _SITE_KINDS = ("SUB", "ANAT", "STATION")
+#: a finding named by a mass noun ("metastatic disease", "nodal involvement", "calculous") states no count
+UNCOUNTABLE_HEADS = frozenset({"disease", "involvement", "spread", "infiltration", "change", "changes", "burden",
+                               "process", "tissue", "deposition", "calculous", "nodularity"})
+
+
+def _uncountable(word: str) -> bool:
+    """"metastatic disease", "cholelithiasis" (stones, one or many): the word states no count."""
+    return word in UNCOUNTABLE_HEADS or word.endswith("lithiasis")
 
 
 def _shared_heads(tokens: list[str], lex: Lexicon) -> list[str]:
@@ -205,7 +213,15 @@ def _shared_heads(tokens: list[str], lex: Lexicon) -> list[str]:
     k = len(out) - 4
     while k >= 0:
         first, joiner, second, head = out[k:k + 4]
-        if joiner in ("and", "or", "/") and first.isalpha() and (first,) not in lex.phrases \
+        devices = [r for r in lex.phrase_kinds.get((second, head), {}).get("OBS", ()) if lex.is_device(r.value)]
+        if joiner in ("and", "or", "/") and first.isalpha() and devices and devices[0].plural:
+            # "endotracheal and nasogastric tubes" are one tube of each kind: the plural is the coordination's
+            for noun in (head[:-1], head[:-2]):
+                if noun and any(lex.is_device(r.value) for r in lex.phrase_kinds.get((first, noun), {}).get(
+                        "OBS", ())) and (second, noun) in lex.phrases:
+                    out[k:k + 4] = [first, noun, joiner, second, noun]
+                    break
+        elif joiner in ("and", "or", "/") and first.isalpha() and (first,) not in lex.phrases \
                 and any(kind in lex.phrase_kinds.get((second, head), {}) for kind in _SITE_KINDS):
             for noun in (head, head[:-1], head[:-2]):
                 if noun and any(kind in lex.phrase_kinds.get((first, noun), {}) for kind in _SITE_KINDS):
@@ -1009,7 +1025,7 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
             t.sides = t.sides or list(prev.sides)
             if lex.is_focal(_obs_name(t.span) or "") and lex.is_focal(_obs_name(prev.span) or ""):
                 t.sizes = t.sizes or list(prev.sizes)
-                t.count = t.count or prev.count
+                t.count = t.count or (prev.count if prev.count != "unstated" else None)
                 t.attrs |= prev.attrs
                 # "an adrenal nodule, compatible with an adenoma" is one adenoma: a descriptive name yields; but
                 # "a renal mass, suspicious for RCC" states a mass that is there and a diagnosis that may be
@@ -1021,6 +1037,22 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
                 and not lex.is_device(_obs_name(b.span) or ""):
             b.locations = [copy.copy(l) for l in a.locations if _may_share_site(b, l, lex)]
             b.sides = list(a.sides)
+    # "acute calculous cholecystitis": an adjective naming a finding is in the organ of the finding it modifies,
+    # and what is said before both ("acute") is said of the finding modified
+    for a, b in zip(obs_targets, obs_targets[1:]):
+        if b.pos == a.pos + 1 and a.kind == b.kind == "OBS" and not a.locations and not a.sides \
+                and not b.locations and not lex.is_device(_obs_name(a.span) or "") \
+                and not lex.is_device(_obs_name(b.span) or "") and len(a.span.text.split()) == 1:
+            organ = next((r.organ for r in b.span.readings("OBS") if r.organ), None) or \
+                lex.observations.get(_obs_name(b.span) or "", {}).get("default_anatomy")
+            site = Location(organ, None, None, b.pos, b.pos, "") if organ else None
+            if site is not None and _may_share_site(a, site, lex) and not any(
+                    r.organ for r in a.span.readings("OBS")):
+                a.locations = [site]
+            if a.count is None:
+                a.count = "unstated"  # "gallstone cholecystitis": a noun used as an adjective counts nothing
+            if a.temporal and not b.temporal:
+                b.temporal, a.temporal = a.temporal, None
     # "opacity, atelectasis or pneumonia": the second alternative is where the first is
     for a, b in zip(obs_targets, obs_targets[1:]):
         if a.locations and not b.locations and not b.sides and b.kind == "OBS" and any(
@@ -1310,7 +1342,10 @@ def _findings_of_target(t: _Target, certainty: Certainty, lex: Lexicon) -> list[
             count = t.count
         elif t.count == "multiple":
             attrs.add("multiple")
-        elif presence is not Presence.ABSENT and (lex.is_focal(obs) or lex.is_countable(obs)):
+        elif t.count == "unstated":
+            pass
+        elif presence is not Presence.ABSENT and (lex.is_focal(obs) or lex.is_countable(obs)) \
+                and not _uncountable(t.span.text.split()[-1]):
             if plural:
                 attrs.add("multiple")
             else:
