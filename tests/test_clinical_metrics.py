@@ -16,7 +16,7 @@ from harness.metrics.entity import (PUBLISHED_PENALTY, EntityScoreMetric, Lexico
                                     text_entities, text_entity_score)
 from harness.metrics.external import BERTScoreMetric, RadGraphF1Metric, RaTEScoreMetric
 from harness.phantoms.ct import NORMAL_ORGANS, make_phantom
-from harness.reports import lesion_sentence, write_report
+from harness.reports_ct import lesion_sentence, write_report
 from harness.schema import Case, Finding, Presence
 from harness.task import Answer, ScoredItem
 

@@ -9,7 +9,7 @@ import pytest
 
 from harness.findings import extract_findings, lexicon
 from harness.phantoms.ct import make_phantom
-from harness.reports import phrasing, write_report
+from harness.reports_ct import phrasing, write_report
 from harness.schema import Finding, Presence
 
 A, P, U = Presence.ABSENT, Presence.PRESENT, Presence.UNCERTAIN
