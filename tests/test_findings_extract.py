@@ -124,6 +124,12 @@ def test_words_that_state_no_count_and_coordinated_devices_one_each():
         assert f.count is None and "multiple" not in f.attributes, text
     got = {(f.observation, f.anatomy, f.count, f.temporal) for f in extract_findings("Acute calculous cholecystitis.")}
     assert got == {("calculus", "gallbladder", None, None), ("cholecystitis", "gallbladder", None, "new")}
+    # the largest member of a group just named is the group's size and site, not another finding
+    (f,) = extract_findings("Numerous hepatic metastases, dominant lesion 30 mm in segment 6.")
+    assert (f.observation, f.size_mm, f.sub_location, "multiple" in f.attributes) == ("metastasis", 30.0,
+                                                                                      "segment 6", True)
+    (f,) = extract_findings("Retroperitoneal lymphadenopathy, largest node 15 mm.")
+    assert (f.observation, f.size_mm, f.count) == ("lymphadenopathy", 15.0, None)
     # "endotracheal and nasogastric tubes": the plural is the coordination's, one tube of each kind
     got = {(f.observation, f.count, "multiple" in f.attributes)
            for f in extract_findings("Endotracheal and nasogastric tubes are satisfactorily sited.")}

@@ -194,6 +194,8 @@ def _parse_size(tokens: list[str], i: int) -> tuple[float | None, int]:
 
 
 _SITE_KINDS = ("SUB", "ANAT", "STATION")
+#: "the largest node", "dominant lesion": the biggest member of a group just named
+LARGEST_WORDS = frozenset({"largest", "dominant", "biggest", "index"})
 #: a finding named by a mass noun ("metastatic disease", "nodal involvement", "calculous") states no count
 UNCOUNTABLE_HEADS = frozenset({"disease", "involvement", "spread", "infiltration", "change", "changes", "burden",
                                "process", "tissue", "deposition", "calculous", "nodularity"})
@@ -1000,6 +1002,26 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
                 t.locations.extend(copy.copy(l) for l in nt.locations)
                 if nt.kind == "NORMAL":
                     nt.locations = []
+    # "numerous hepatic metastases, dominant lesion 30 mm in segment 6", "lymphadenopathy, largest node 15 mm":
+    # the largest member of a group just named gives the group its size and site; it is not another finding
+    for k, t in enumerate(obs_targets):
+        if k == 0 or t.kind != "OBS" or not LARGEST_WORDS & {s.text for s in spans[max(0, t.pos - 2):t.pos]}:
+            continue
+        prev = obs_targets[k - 1]
+        group, member = _obs_name(prev.span), _obs_name(t.span)
+        if prev.kind != "OBS" or not group or not member or lex.family(group) != lex.family(member) \
+                or not (prev.count == "multiple" or (isinstance(prev.count, int) and prev.count >= 2)
+                        or _plural(prev.span) or lex.is_generic(member) or group != member and not lex.is_focal(group)):
+            continue
+        prev.sizes.extend(t.sizes)
+        for loc in t.locations:
+            same = [p for p in prev.locations if p.organ == loc.organ and p.sub is None
+                    and loc.laterality in (None, p.laterality)]
+            for p in same:
+                p.sub = loc.sub
+            if not prev.locations:
+                prev.locations.append(copy.copy(loc))
+        t.refined = True
     # "a 1.9 cm lesion in the left kidney, likely a simple cyst": the hedged name refines the lesion before it
     # and takes its site, size and count
     for k, t in enumerate(obs_targets):
