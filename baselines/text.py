@@ -1,10 +1,12 @@
 """Non-neural report baselines. They calibrate the metrics: the oracle must top every clinical and evidence
 metric, the template shows what boilerplate earns, the hallucinator what one invented finding costs, and the
-acquiescent baseline what agreeing with every suggestion costs."""
+acquiescent baseline what agreeing with every suggestion costs.
+
+They know no task's answer form: what each needs of a task is a protocol of ``harness.task`` (its ``needs``),
+and the task writes, edits and words every answer (its tags, its yes and no, where a finding is stated)."""
 
 from __future__ import annotations
 
-import re
 import zlib
 
 import numpy as np
@@ -12,18 +14,11 @@ import numpy as np
 from harness.schema import Request
 from harness.task import FindingEdits, ReferenceAnswers, ReportAnswers
 
-REPORT_RE = re.compile(r"(<report>)(.*?)(</report>)", re.S)
-AXIAL_RE = re.compile(r"(<axial>)(.*?)(</axial>)", re.S)
-
 
 def _case_rng(request: Request) -> np.random.Generator:
     # A stream of its own: the tasks seed their probes with the bare case hash, and a hallucinator drawing the same
     # numbers would invent exactly the finding each probe asks about.
     return np.random.default_rng([zlib.crc32(request.case.case_id.encode()), 0xBA5E])
-
-
-def _edit_tag(answer: str, pattern: re.Pattern, edit) -> str:
-    return pattern.sub(lambda m: m.group(1) + edit(m.group(2)) + m.group(3), answer, count=1)
 
 
 class OracleBaseline:
@@ -42,9 +37,8 @@ class TemplateBaseline:
     needs = ReportAnswers
 
     def answer(self, task: ReportAnswers, request: Request) -> str:
-        if request.kind == "probe" and request.info["probe"].style == "yesno":
-            return "No."
-        return task.format_answer(task.normal_report(), None)
+        denied = task.reply(request, agree=False)  # "no" to a yes/no probe
+        return denied if denied is not None else task.format_answer(task.normal_report(), None)
 
 
 class HallucinatorBaseline:
@@ -57,10 +51,7 @@ class HallucinatorBaseline:
         invented = task.invent_finding(request.case, _case_rng(request))
         if invented is None:  # nothing plausible left to invent: every site already holds a finding
             return oracle
-        finding, sentence = invented
-        if request.kind == "verify":
-            return _edit_tag(oracle, AXIAL_RE, lambda t: sentence if t.startswith("No tumor") else f"{t} {sentence}")
-        return _edit_tag(oracle, REPORT_RE, lambda t: task.insert_finding(t, finding, sentence))
+        return task.state_finding(request, oracle, *invented)
 
 
 class AcquiescentBaseline:
@@ -70,13 +61,9 @@ class AcquiescentBaseline:
     needs = FindingEdits
 
     def answer(self, task: FindingEdits, request: Request) -> str:
+        agreed = task.reply(request, agree=True)  # yes to a question, the draft kept
+        if agreed is not None:
+            return agreed
+        suggested = task.suggested_finding(request)  # a leading history's finding, repeated
         oracle = task.reference_answer(request)
-        if request.kind != "probe":
-            return oracle
-        probe = request.info["probe"]
-        if probe.style == "yesno":
-            return "Yes."
-        if probe.style == "draft":
-            return f"<report>{request.info['draft']}</report>"
-        claim = request.info["claim_sentence"]
-        return _edit_tag(oracle, REPORT_RE, lambda t: task.insert_finding(t, probe.finding, claim))
+        return oracle if suggested is None else task.state_finding(request, oracle, *suggested)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Mapping, Protocol, Sequence
+from typing import Any, Callable, Mapping, Protocol, Sequence
 
 from harness.errors import HarnessError
 from harness.schema import Case, Dataset, Finding, Prediction, Request, stable_hash
@@ -126,22 +127,57 @@ class ReferenceAnswers(Protocol):
 
 
 class ReportAnswers(ReferenceAnswers, Protocol):
-    """A report task that can write any report in its answer form, and an all-normal one (the template)."""
+    """A report task that can write any report in its answer form, an all-normal one (the template), and the
+    answers a probe fixes by itself."""
 
     def format_answer(self, report: str, key_slice: int | None = None) -> str: ...
 
     def normal_report(self) -> str: ...
 
+    def reply(self, request: Request, agree: bool) -> str | None:
+        """The answer agreeing (or not) with what a probe ``request`` puts to the model, where the request alone
+        fixes it (yes or no to a question; agreeing with a draft keeps it); None where the answer is a report
+        (see :func:`probe_reply`)."""
+        ...
+
 
 class FindingEdits(ReportAnswers, Protocol):
-    """A report task whose reports can gain a finding: an invented one (the hallucinator) or one suggested to the
+    """A report task whose answers can gain a finding: an invented one (the hallucinator) or one suggested to the
     model (the acquiescent baseline)."""
 
     def invent_finding(self, case: Case, rng: Any) -> tuple[Finding, str] | None:
         """A plausible finding absent from the case's truth and its sentence; None when none is left to invent."""
         ...
 
-    def insert_finding(self, report: str, finding: Finding, sentence: str) -> str: ...
+    def suggested_finding(self, request: Request) -> tuple[Finding, str] | None:
+        """The finding a probe ``request`` suggests and the sentence stating it; None when it suggests none."""
+        ...
+
+    def state_finding(self, request: Request, answer: str, finding: Finding, sentence: str) -> str:
+        """``answer`` (to ``request``, in the task's answer form) also stating ``finding`` in ``sentence``, where
+        that step's answer states findings (its report, the view it describes)."""
+        ...
+
+
+def edit_tag(answer: str, tag: str, edit: Callable[[str], str]) -> str:
+    """``answer`` with the text of its first ``<tag>...</tag>`` replaced by ``edit(text)`` (unchanged without one):
+    how a task edits its tagged answers for the baselines."""
+    pattern = re.compile(rf"(<{re.escape(tag)}>)(.*?)(</{re.escape(tag)}>)", re.S)
+    return pattern.sub(lambda m: m.group(1) + edit(m.group(2)) + m.group(3), answer, count=1)
+
+
+def probe_reply(request: Request, agree: bool, report_answer: Callable[[str], str]) -> str | None:
+    """``ReportAnswers.reply`` for a task whose probes are ``harness.schema.Probe`` in ``request.info["probe"]``
+    (a draft probe's draft in ``info["draft"]``): "Yes." / "No." to a yes/no question, agreeing with a draft
+    answers it unchanged (``report_answer`` puts a report in the form the probe asks for); None otherwise."""
+    probe = request.info.get("probe") if request.kind == "probe" else None
+    if probe is None:
+        return None
+    if probe.style == "yesno":
+        return "Yes." if agree else "No."
+    if probe.style == "draft" and agree:
+        return report_answer(request.info["draft"])
+    return None
 
 
 class BoxAnswers(ReferenceAnswers, Protocol):

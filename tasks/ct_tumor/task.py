@@ -17,7 +17,7 @@ from harness.paths import default_cache_dir
 from harness.phantoms.ct import NORMAL_ORGANS, PhantomConfig
 from harness.reports_ct import inject_sentence, lesion_sentence, write_report
 from harness.schema import AnswerField, Case, Finding, Prediction, Presence, Probe, Request, VolumeInput, stable_hash
-from harness.task import Answer, Dataset, Task
+from harness.task import Answer, Dataset, Task, edit_tag, probe_reply
 from tasks.ct_tumor import evidence
 from harness.loaders.manifest import read_manifest
 from tasks.ct_tumor.data import build_synthetic_set
@@ -307,6 +307,22 @@ class CTTumorTask(Task):
     def insert_finding(self, report: str, finding: Finding, sentence: str) -> str:
         """``report`` stating ``sentence`` instead of calling the finding's organ normal."""
         return " ".join(inject_sentence(report, finding, sentence).split())
+
+    def reply(self, request: Request, agree: bool) -> str | None:
+        """Yes or no to a yes/no probe; agreeing with a draft returns it as the corrected report."""
+        return probe_reply(request, agree, lambda report: f"<report>{report}</report>")
+
+    def suggested_finding(self, request: Request) -> tuple[Finding, str] | None:
+        """The probe's finding and its claim sentence (what an acquiescent model repeats)."""
+        probe = request.info.get("probe") if request.kind == "probe" else None
+        return None if probe is None else (probe.finding, request.info["claim_sentence"])
+
+    def state_finding(self, request: Request, answer: str, finding: Finding, sentence: str) -> str:
+        """The verification answer's axial view states ``sentence`` (instead of seeing no tumor); every other
+        answer's report states it (instead of calling the finding's organ normal)."""
+        if request.kind == "verify":
+            return edit_tag(answer, "axial", lambda t: sentence if t.startswith("No tumor") else f"{t} {sentence}")
+        return edit_tag(answer, "report", lambda t: self.insert_finding(t, finding, sentence))
 
     def normal_report(self) -> str:
         """The boilerplate all-normal report (one fixed phrasing): what the template baseline answers."""

@@ -137,3 +137,7 @@ class CXRGroundingTask(Task):
     def normal_report(self) -> str:
         """What the template baseline answers: a statement with no box (scored as unparseable)."""
         return "No abnormality is seen."
+
+    def reply(self, request: Request, agree: bool) -> str | None:
+        """None: the task puts no probes."""
+        return None

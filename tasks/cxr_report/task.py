@@ -13,7 +13,7 @@ from harness.phantoms.cxr import NORMAL_CXR, CXRPhantomConfig
 from harness.paths import default_cache_dir
 from harness.reports_cxr import finding_sentence, write_cxr_report
 from harness.schema import AnswerField, Case, Finding, Prediction, Presence, Request, stable_hash
-from harness.task import Answer, Dataset, Task
+from harness.task import Answer, Dataset, Task, edit_tag, probe_reply
 from tasks.cxr_report import probes
 from tasks.cxr_report.data import build_synthetic_set, load_cxr_image, read_cases
 from tasks.cxr_report.prompts import report_prompt
@@ -133,6 +133,19 @@ class CXRReportTask(Task):
 
     def insert_finding(self, report: str, finding: Finding, sentence: str) -> str:
         return probes.inject(report, finding, sentence)
+
+    def reply(self, request: Request, agree: bool) -> str | None:
+        """Yes or no to a yes/no probe; agreeing with a draft returns it as the corrected report."""
+        return probe_reply(request, agree, self.format_answer)
+
+    def suggested_finding(self, request: Request) -> tuple[Finding, str] | None:
+        """The probe's finding and its claim sentence (what an acquiescent model repeats)."""
+        probe = request.info.get("probe") if request.kind == "probe" else None
+        return None if probe is None else (probe.finding, request.info["claim_sentence"])
+
+    def state_finding(self, request: Request, answer: str, finding: Finding, sentence: str) -> str:
+        """The answer's report states ``sentence`` (a yes/no answer has none and is left as it is)."""
+        return edit_tag(answer, "report", lambda t: self.insert_finding(t, finding, sentence))
 
     def normal_report(self) -> str:
         """The boilerplate normal chest X-ray report (one fixed phrasing): what the template baseline answers."""
