@@ -264,6 +264,14 @@ def test_current_and_prior_size_state_the_change():
      {("mass", "kidney", "present"), ("renal cell carcinoma", "kidney", "uncertain")}),
     ("A 4 cm mass in the right kidney, consistent with renal cell carcinoma.",
      {("renal cell carcinoma", "kidney", "present")}),
+    # a relative clause after an organ says something of the organ; after a finding, of the finding
+    ("Stone in the CBD, which is dilated.", {("calculus", "bile duct", "present"),
+                                            ("biliary dilatation", "bile duct", "present")}),
+    ("No tumour thrombus in the portal vein, which is patent.", {("thrombosis", "portal vein", "absent")}),
+    ("A nodule in the right upper lobe, which is stable.", {("nodule", "lung", "present")}),
+    # a part resected is the operation that removes it
+    ("Status post LUL resection.", {("lobectomy", "lung", "present")}),
+    ("Resection of the right upper lobe.", {("lobectomy", "lung", "present")}),
 ])
 
 def test_reading_principles_with_organ(text, expected):

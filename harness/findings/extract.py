@@ -1199,7 +1199,8 @@ def _after_list_break(spans: list[Span], t: _Target) -> bool:
 
 
 _REMOVED_RE = re.compile(r"\b(?:surgically (?:absent|removed|resected)|absent surgically|(?:has|have) been "
-                         r"(?:removed|resected)|resected|removed)\b")
+                         r"(?:removed|resected)|resected|removed|resection|excision)\b")
+_REMOVED_WORDS = frozenset({"absent", "removed", "resected", "resection", "excision"})
 
 
 def _removed_organs(spans: list[Span], locs: list[Location], targets: list[_Target],
@@ -1207,14 +1208,20 @@ def _removed_organs(spans: list[Span], locs: list[Location], targets: list[_Targ
     """An organ said to be surgically absent ("GALLBLADDER: Surgically absent.", "the spleen has been removed")
     is the operation's post-surgical state, as "s/p cholecystectomy" states it; a device removed is not. The
     organ is the one named last before the words (or the field label)."""
-    if not any(s.text.split()[-1] in ("absent", "removed", "resected") for s in spans):
+    if not any(s.text.split()[-1] in _REMOVED_WORDS for s in spans):
         return []  # the common case, without building the sentence's text
     if not _REMOVED_RE.search(" ".join(s.text for s in spans)) or any(
             t.kind == "OBS" and lex.is_device(_obs_name(t.span) or "") for t in targets):
         return []
-    at = next((p for p, s in enumerate(spans) if s.text.split()[-1] in ("absent", "removed", "resected")
+    at = next((p for p, s in enumerate(spans) if s.text.split()[-1] in _REMOVED_WORDS
                and s.cat != "OBS"), None)  # "gallbladder has been removed" is itself a cholecystectomy
     before = [l for l in locs if at is not None and l.end < at and lex.removal_of(l.organ or "")]
+    if at is not None and spans[at].text.split()[-1] in ("resection", "excision"):
+        # "LUL resection" names the part just before it; "resection of the left upper lobe" the one after "of"
+        before = [l for l in before if l.end >= at - 1] or [
+            l for l in locs if at < l.start <= at + 3 and lex.removal_of(l.organ or "")
+            and any(g.text == "of" for g in spans[at + 1:l.start])
+            and not any(g.cat == "OBS" for g in spans[at + 1:l.end + 2])][:1]  # not "of a renal mass"
     out = []
     for loc in before[-1:]:
         obs = lex.removal_of(loc.organ or "")
@@ -1422,6 +1429,35 @@ def _sentences(text: str) -> list[list[str]]:
     return out
 
 
+_RELATIVE_VERBS = frozenset({"is", "are", "measures", "measure", "measuring", "remains", "remain", "appears",
+                             "appear", "was", "were"})
+_MAX_ORGAN_TOKENS = 5
+
+
+def _relative_clause(tokens: list[str], lex: Lexicon) -> tuple[list[str], list[str]] | None:
+    """"a stone in the CBD, which is dilated (1.1 cm)", "no tumour in the portal vein, which is patent": a
+    relative clause right after an organ, split off as a sentence about that organ (the caller keeps the split
+    only when that sentence states something of the organ: in "a nodule in the right upper lobe, which is
+    stable" the clause is the nodule's)."""
+    for i, tok in enumerate(tokens):
+        if tok != "which" or i + 1 >= len(tokens) or tokens[i + 1] not in _RELATIVE_VERBS:
+            continue
+        end = i - 1 if i > 0 and tokens[i - 1] == "," else i
+        for start in range(max(0, end - _MAX_ORGAN_TOKENS), end):
+            kinds = lex.phrase_kinds.get(tuple(tokens[start:end]), {})
+            if ("ANAT" in kinds or "SUB" in kinds) and "OBS" not in kinds:
+                return tokens[:end], tokens[start:end] + tokens[i + 1:]
+        return None
+    return None
+
+
+def _clauses(tokens: list[str], lex: Lexicon) -> list[list[str]]:
+    split = _relative_clause(tokens, lex) if "which" in tokens else None
+    if split is not None and _sentence_findings(tuple(split[1])).findings:
+        return list(split)
+    return [tokens]
+
+
 def _less_specific(f: Finding, g: Finding, lex: Lexicon) -> bool:
     """``f`` says nothing that ``g`` does not (an impression restating a finding)."""
     if f.presence is not g.presence or not lex.observations_compatible(f.observation, g.observation, f.presence):
@@ -1527,7 +1563,7 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
     side: str | None = None
     for section in _sections(text, lex):
         field: tuple[str, ...] = ()
-        for tokens in _sentences(section):
+        for tokens in (clause for sentence in _sentences(section) for clause in _clauses(sentence, lex)):
             key = tuple(tokens)
             reading = _sentence_findings(key, side if _SIDE_DEPENDENT.intersection(key) else None)
             if reading.field_label is None and field and not reading.names_site:
