@@ -269,6 +269,10 @@ def test_current_and_prior_size_state_the_change():
                                             ("biliary dilatation", "bile duct", "present")}),
     ("No tumour thrombus in the portal vein, which is patent.", {("thrombosis", "portal vein", "absent")}),
     ("A nodule in the right upper lobe, which is stable.", {("nodule", "lung", "present")}),
+    # normal hila have no hilar node; a region named beside an organ in it only frames the finding
+    ("Hila unremarkable.", {("lymphadenopathy", "lymph node", "absent"),
+                            ("enlarged cardiomediastinum", "mediastinum", "absent")}),
+    ("In the imaged upper abdomen, there is a 1.9 cm lesion in the left kidney.", {("lesion", "kidney", "present")}),
     # a part resected is the operation that removes it
     ("Status post LUL resection.", {("lobectomy", "lung", "present")}),
     ("Resection of the right upper lobe.", {("lobectomy", "lung", "present")}),

@@ -1148,11 +1148,11 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
                             laterality=loc.laterality, presence=Presence.ABSENT)
                 out.append(ParsedFinding(f, t.span.text, loc.text))
                 also = lex.anatomy.get(loc.organ or "", {}).get("normal_also") or {}
-                for organ in {o for w, o in also.items() if w in loc.text.split()}:
+                for organ, _, sub in sorted({o.partition("/") for w, o in also.items() if w in loc.text.split()}):
                     obs = lex.normal_finding(organ) if t.kind == "NORMAL" else lex.enlargement.get(organ)
                     if obs is not None:
-                        out.append(ParsedFinding(Finding(observation=obs, anatomy=organ, presence=Presence.ABSENT),
-                                                 t.span.text, loc.text))
+                        out.append(ParsedFinding(Finding(observation=obs, anatomy=organ, sub_location=sub or None,
+                                                         presence=Presence.ABSENT), t.span.text, loc.text))
             continue
         if context == "hyp" or t.refined:
             continue
@@ -1327,6 +1327,13 @@ def _findings_of_target(t: _Target, certainty: Certainty, lex: Lexicon) -> list[
     if any(l.organ in lex.weak_anatomy for l in locations) and (
             default_organ or any(l.organ not in lex.weak_anatomy for l in locations)):
         locations = [l for l in locations if l.organ not in lex.weak_anatomy]
+    # "in the imaged upper abdomen, a lesion in the left kidney": a region that holds another site named with the
+    # finding only frames it
+    organs = {l.organ for l in locations if l.organ}
+    if len(organs) > 1:
+        locations = [l for l in locations if not (
+            l.organ and l.organ != default_organ and lex.is_region(l.organ)
+            and any(o != l.organ and lex.in_region(l.organ, o) for o in organs))]
     for loc in locations:  # "bilateral ... renal cysts": the side named apart from the organ
         if loc.laterality is None and side is not None and loc.organ is not None and lex.is_paired(loc.organ):
             loc.laterality = side
