@@ -112,20 +112,6 @@ def _presence(f: Any) -> str:
     return p.value if isinstance(p, Presence) else str(p)
 
 
-def _same_place(a: Any, b: Any) -> bool:
-    if getattr(a, "anatomy", None) != getattr(b, "anatomy", None):
-        return False
-    la, lb = getattr(a, "laterality", None), getattr(b, "laterality", None)
-    return la is None or lb is None or la == lb
-
-
-def grounded(f: Any, truth: Sequence[Any]) -> bool:
-    """A stated lesion is grounded when the truth has one in that organ (and side); a stated normal organ when
-    the truth has none there."""
-    present_there = any(_same_place(f, t) and _presence(t) == "present" for t in truth)
-    return present_there if _presence(f) in ("present", "uncertain") else not present_there
-
-
 def _certainty(f: Any) -> str:
     """The stated grade (findings JSON 2: "probable", "improbable") where set, else the presence class."""
     c = getattr(f, "certainty", None)
@@ -158,18 +144,13 @@ def describe_finding(f: Any) -> str:
     return " ".join(parts) + _tip(f)
 
 
-def _clinical_matcher() -> Callable[[Case], Callable[[Any], bool]] | None:
-    """Grounded = the finding-F1 metric's own matching (canonical names, sides, sizes), when it is installed."""
-    try:
-        from harness.metrics.clinical import match_units, reference_findings, units_match
-    except ImportError:
-        return None
+def grounded_in(case: Case) -> Callable[[Any], bool]:
+    """Whether a stated finding is grounded in ``case``: the finding-F1 metric's own matching (canonical names,
+    sides, sizes), not a copy of it."""
+    from harness.metrics.clinical import match_units, reference_findings, units_match
 
-    def for_case(case: Case) -> Callable[[Any], bool]:
-        ref_units = match_units(reference_findings(case)[0])
-        return lambda f: all(any(units_match(r, u) for r in ref_units) for u in match_units([f]))
-
-    return for_case
+    ref_units = match_units(reference_findings(case)[0])
+    return lambda f: all(any(units_match(r, u) for r in ref_units) for u in match_units([f]))
 
 
 def mark_findings(report: str, case: Case, extract: Callable[[str], Any] | None) -> tuple[list[dict], str | None]:
@@ -177,8 +158,7 @@ def mark_findings(report: str, case: Case, extract: Callable[[str], Any] | None)
         return [], None
     try:
         items = [getattr(item, "finding", item) for item in extract(report)]
-        matcher = _clinical_matcher()
-        is_grounded = matcher(case) if matcher else (lambda f: grounded(f, case.findings))
+        is_grounded = grounded_in(case)
         return [{"text": describe_finding(f), "grounded": bool(is_grounded(f))} for f in items], None
     except Exception as exc:  # a display aid: its failure is shown on the page, never breaks the build
         return [], f"finding extraction failed: {type(exc).__name__}: {exc}"
