@@ -273,6 +273,9 @@ def test_current_and_prior_size_state_the_change():
     ("Hila unremarkable.", {("lymphadenopathy", "lymph node", "absent"),
                             ("enlarged cardiomediastinum", "mediastinum", "absent")}),
     ("In the imaged upper abdomen, there is a 1.9 cm lesion in the left kidney.", {("lesion", "kidney", "present")}),
+    # a part of an organ measured is not the organ's size; "deposit" is a metastasis in the singular too
+    ("The segment 7 deposit has grown to 34 mm.", {("metastasis", "liver", "present")}),
+    ("Neither kidney is hydronephrotic.", {("hydronephrosis", "kidney", "absent")}),
     # a part resected is the operation that removes it
     ("Status post LUL resection.", {("lobectomy", "lung", "present")}),
     ("Resection of the right upper lobe.", {("lobectomy", "lung", "present")}),

@@ -1246,6 +1246,8 @@ def _measured_organs(spans: list[Span], locs: list[Location], targets: list[_Tar
             continue
         loc = organs[-1]
         limit = lex.upper_normal_mm[loc.organ]
+        if loc.sub is not None and not isinstance(limit, dict):
+            continue  # "the segment 7 deposit ... 34 mm": a part measured is not the organ's size
         if isinstance(limit, dict):
             words = set(tokenize(loc.text)) | {loc.sub or ""}
             limit = next((v for k, v in limit.items() if k in words), limit["default"])
@@ -1322,6 +1324,8 @@ def _findings_of_target(t: _Target, certainty: Certainty, lex: Lexicon) -> list[
         elif default_organ == "lymph node" and loc.organ != "lymph node" and (
                 loc.station or loc.organ in lex.node_station_of_organ):
             loc.organ, loc.sub = "lymph node", loc.station or lex.node_station_of_organ[loc.organ] or None
+        elif default_organ == "lymph node" and loc.organ not in ("lymph node", None) and presence is Presence.ABSENT:
+            continue  # "kidneys, nodes normal": nodes denied beside an organ are not that organ's
         locations.append(loc)
     # a region that only frames the study ("views of the chest") yields to a real site or the default organ
     if any(l.organ in lex.weak_anatomy for l in locations) and (
