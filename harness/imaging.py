@@ -64,6 +64,17 @@ class Volume:
     path: str
 
 
+def check_image_file(path: str | Path, what: str) -> Path:
+    """``path``, refused with a one-line error naming the file and ``what`` it is (``image``, ``label``) when it is
+    missing or an empty file (a folder, a DICOM series, passes)."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: file not found ({what})")
+    if path.is_file() and path.stat().st_size == 0:
+        raise DataError(f"{path}: file is empty ({what})")
+    return path
+
+
 def reader_for(path: str | Path) -> str | None:
     """MONAI's reader for a path. Naming it skips MONAI's try-every-reader probe, which is slower and, with
     pydicom installed, instantiates the GPU DICOM reader that warns on every CPU-only load."""
@@ -127,11 +138,7 @@ def load_volume(image_path: str | Path, label_path: str | Path | None = None, wi
     if label_path is not None:
         data["label"] = str(label_path)
     for key, p in data.items():
-        path = Path(p)
-        if not path.exists():
-            raise DataError(f"{p}: file not found ({key})")
-        if path.is_file() and path.stat().st_size == 0:
-            raise DataError(f"{p}: file is empty ({key})")
+        check_image_file(p, key)
     try:
         out = _pipeline(tuple(data), pixdim, reader_for(image_path))(data)
     except Exception as exc:  # MONAI wraps reader errors in RuntimeError chains; name the file instead

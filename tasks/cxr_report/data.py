@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from harness.errors import DataError
+from harness.imaging import check_image_file
 from harness.phantoms.cxr import GENERATOR_VERSION, CXRPhantomConfig, image_digest, make_cxr_phantom
 from harness.reports_cxr import finding_phrase, write_cxr_report
 from harness.schema import Case, case_to_dict
@@ -55,11 +56,7 @@ def open_cxr(path: str | Path):
     """A radiograph as an 8-bit grayscale PIL image; 16-bit PNGs are min-max scaled. Failures name the file."""
     from PIL import Image, UnidentifiedImageError
 
-    p = Path(path)
-    if not p.exists():
-        raise DataError(f"{p}: file not found (image)")
-    if p.is_file() and p.stat().st_size == 0:
-        raise DataError(f"{p}: file is empty (image)")
+    p = check_image_file(path, "image")
     try:
         img = Image.open(p)
         img.load()
