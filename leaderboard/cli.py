@@ -1,6 +1,6 @@
 """``harness leaderboard ...`` and ``harness submit RUN_DIR``.
 
-Mounted by the main CLI on first use (``harness.cli.OUTER_COMMANDS``: ``app`` as ``leaderboard``,
+Mounted by the main CLI on first use (the ``harness.commands`` entry points: ``app`` as ``leaderboard``,
 ``submit_command`` as ``submit``); this module does not import ``harness.cli`` (no import cycle).
 """
 
