@@ -130,6 +130,9 @@ def test_words_that_state_no_count_and_coordinated_devices_one_each():
                                                                                       "segment 6", True)
     (f,) = extract_findings("Retroperitoneal lymphadenopathy, largest node 15 mm.")
     assert (f.observation, f.size_mm, f.count) == ("lymphadenopathy", 15.0, None)
+    # a spelled-out number with a unit is a measurement
+    (f,) = extract_findings("Endotracheal tube five centimetres above the carina.")
+    assert f.count == 1
     # "endotracheal and nasogastric tubes": the plural is the coordination's, one tube of each kind
     got = {(f.observation, f.count, "multiple" in f.attributes)
            for f in extract_findings("Endotracheal and nasogastric tubes are satisfactorily sited.")}
@@ -276,6 +279,8 @@ def test_current_and_prior_size_state_the_change():
     # a part of an organ measured is not the organ's size; "deposit" is a metastasis in the singular too
     ("The segment 7 deposit has grown to 34 mm.", {("metastasis", "liver", "present")}),
     ("Neither kidney is hydronephrotic.", {("hydronephrosis", "kidney", "absent")}),
+    # a dilated ureter or collecting system is hydronephrosis, the kidney's
+    ("Moderate dilatation of the left ureter and collecting system.", {("hydronephrosis", "kidney", "present")}),
     # a part resected is the operation that removes it
     ("Status post LUL resection.", {("lobectomy", "lung", "present")}),
     ("Resection of the right upper lobe.", {("lobectomy", "lung", "present")}),

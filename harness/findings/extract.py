@@ -170,6 +170,18 @@ def _is_num(tok: str) -> bool:
     return tok[0].isdecimal()  # not isdigit: "³" is a digit but not a number float() reads
 
 
+_NUMBER_WORDS = {w: str(k) for k, w in enumerate(("zero", "one", "two", "three", "four", "five", "six", "seven",
+                                                    "eight", "nine", "ten", "eleven", "twelve"))}
+
+
+def _spelled_sizes(tokens: list[str]) -> list[str]:
+    """"five centimetres above the carina" is a measurement, not a count of five."""
+    if not any(t in _NUMBER_WORDS for t in tokens):
+        return tokens
+    return [_NUMBER_WORDS[t] if t in _NUMBER_WORDS and k + 1 < len(tokens) and tokens[k + 1] in UNITS else t
+            for k, t in enumerate(tokens)]
+
+
 def _parse_size(tokens: list[str], i: int) -> tuple[float | None, int]:
     """'15 mm', '1.5 cm', '1.5 x 2.0 cm', '1.5 cm x 2.0 cm' -> largest dimension in mm, and the next index."""
     n, j = len(tokens), i
@@ -692,7 +704,7 @@ def _without_station_codes(tokens: list[str]) -> list[str]:
 
 def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = None,
                       inherited_label: bool = False) -> SentenceReading:
-    tokens = _shared_heads(_without_station_codes(tokens), lex)
+    tokens = _shared_heads(_without_station_codes(_spelled_sizes(tokens)), lex)
     spans = _scan(tokens, lex)
     if any(s.cat == "CTX:back_reference" for s in spans):
         return SentenceReading(())  # "Two lesions as described above." restates what the report already said
@@ -1366,9 +1378,16 @@ def _findings_of_target(t: _Target, certainty: Certainty, lex: Lexicon) -> list[
     out = []
     for loc in merged:
         organ = loc.organ or UNSPECIFIED
-        obs = _target_obs(t) if t.kind == "OBS" else lex.enlargement_of(organ)
+        obs = _target_obs(t) if t.kind == "OBS" else lex.enlargement_of(organ, loc.sub)
         if obs is None:
             continue
+        loc_sub = loc.sub
+        home = lex.observations.get(obs, {}).get("default_anatomy")
+        if t.kind == "ENLARGE" and home and obs != "enlargement" and (
+                organ != home and lex.observations.get(obs, {}).get("sole_anatomy") or lex.enlargement_by_sub.get(
+                    loc.sub or "") == obs):
+            # "dilated ureter", "dilated collecting system": hydronephrosis, the kidney's, its part implied
+            organ, loc_sub = home, None
         # what the word means in that organ ("emphysema" of the chest wall is subcutaneous emphysema)
         obs = lex.observations.get(obs, {}).get("in_organ", {}).get(organ, obs)
         if presence is Presence.ABSENT and t.span.text in ("abnormality", "abnormalities") and obs == "lesion":
@@ -1392,7 +1411,7 @@ def _findings_of_target(t: _Target, certainty: Certainty, lex: Lexicon) -> list[
                 count = 1
         if lat not in (None, "left", "right", "bilateral"):
             lat = None  # an unresolved "ipsilateral"
-        sub = loc.sub
+        sub = loc_sub
         if not lex.is_paired(organ):
             if sub is None and lat in ("left", "right"):
                 sub = lex.anatomy.get(organ, {}).get("side_subs", {}).get(lat)  # "left hepatic lesion": left lobe

@@ -60,6 +60,8 @@ class Lexicon:
     enlargement: dict[str, str]
     #: the largest normal size of a measured organ (mm; or {default, <word>: mm}): see lexicon.yaml
     upper_normal_mm: dict[str, Any] = field(default_factory=dict)
+    #: what "dilated" means for a part of an organ ("collecting system" -> hydronephrosis), before the organ's own
+    enlargement_by_sub: dict[str, str] = field(default_factory=dict)
     phrases: dict[tuple[str, ...], list[Reading]] = field(default_factory=dict)
     #: the phrases as a word trie (word -> subtree; the key None marks a phrase's end): the scan walks it once per
     #: position instead of looking up every span length
@@ -149,11 +151,12 @@ class Lexicon:
         """Observations whose organ is fixed (devices): matched by type, not by site or side."""
         return bool(self.observations.get(observation, {}).get("fixed_anatomy"))
 
-    def enlargement_of(self, anatomy: str) -> str | None:
-        """What "enlarged" means for an organ ("heart" -> cardiomegaly); a generic enlargement elsewhere."""
+    def enlargement_of(self, anatomy: str, sub: str | None = None) -> str | None:
+        """What "enlarged" means for an organ ("heart" -> cardiomegaly) or a part of it ("collecting system" ->
+        hydronephrosis); a generic enlargement elsewhere."""
         if anatomy in (UNSPECIFIED, None):
             return None
-        return self.enlargement.get(anatomy, "enlargement")
+        return self.enlargement_by_sub.get(sub or "") or self.enlargement.get(anatomy, "enlargement")
 
     def normal_finding(self, anatomy: str) -> str:
         return self.anatomy.get(anatomy, {}).get("normal_finding", "lesion")
@@ -225,7 +228,8 @@ def lexicon() -> Lexicon:
     raw = yaml.load(resources.files("harness.findings").joinpath("lexicon.yaml").read_text(), Loader=loader)
     lex = Lexicon(observations=raw["observations"], anatomy=raw["anatomy"],
                   enlargement=dict(raw["enlargement"]["by_anatomy"]), version=int(raw.get("version", 0)),
-                  upper_normal_mm=dict(raw["enlargement"].get("upper_normal_mm", {})))
+                  upper_normal_mm=dict(raw["enlargement"].get("upper_normal_mm", {})),
+                  enlargement_by_sub=dict(raw["enlargement"].get("by_sub", {})))
     # Context first: a phrase that is also a content word keeps both readings and the extractor decides.
     ctx = raw["context"]
     for kind in _CTX_KINDS:
