@@ -279,6 +279,11 @@ def test_current_and_prior_size_state_the_change():
     # a part of an organ measured is not the organ's size; "deposit" is a metastasis in the singular too
     ("The segment 7 deposit has grown to 34 mm.", {("metastasis", "liver", "present")}),
     ("Neither kidney is hydronephrotic.", {("hydronephrosis", "kidney", "absent")}),
+    # "since the prior" states a comparison, not a new finding; a hedged name refines a look with no site named
+    ("A 1.4 cm hypodensity, likely a haemangioma, unchanged since the prior.", {("hemangioma", "unspecified",
+                                                                                "present")}),
+    # the study's purpose names no finding of the study
+    ("Restaging for lymphoma shows partial treatment response.", set()),
     # a dilated ureter or collecting system is hydronephrosis, the kidney's
     ("Moderate dilatation of the left ureter and collecting system.", {("hydronephrosis", "kidney", "present")}),
     # a part resected is the operation that removes it

@@ -1054,7 +1054,9 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
             [Location(prev_default, None, None, prev.pos, prev.pos, "")]
             if prev_default and prev.kind == "OBS" and not lex.is_device(_obs_name(prev.span) or "") else [])
         prev_sites = [l for l in prev_sites if _may_share_site(t, l, lex)]
-        if prev_sites and scope.get(t.pos) in ("probable", "possible") and scope.get(prev.pos) is None:
+        # "a 1.4 cm hypodensity, likely a haemangioma" refines with no site named at all
+        no_site = not prev.locations and not t.locations and not header and prev.kind == "OBS"
+        if (prev_sites or no_site) and scope.get(t.pos) in ("probable", "possible") and scope.get(prev.pos) is None:
             t.locations = prev_sites
             t.sides = t.sides or list(prev.sides)
             if lex.is_focal(_obs_name(t.span) or "") and lex.is_focal(_obs_name(prev.span) or ""):
