@@ -113,6 +113,10 @@ def test_a_missed_negative_costs_less_than_a_missed_finding():
 def test_an_organ_called_normal_covers_its_specific_negatives():
     assert text_finding_f1("The lungs are clear.", "No focal consolidation.") == 1.0
     assert text_finding_f1("The spleen is unremarkable.", "The spleen is normal in size.") == 1.0
+    # one normal organ states all of its negatives, and they state it when nothing there is present
+    assert text_finding_f1("No consolidation. No nodules.", "The lungs are clear.") == 1.0
+    assert text_finding_f1("Lungs clear without consolidation.", "No focal airspace disease.") == 1.0
+    assert text_finding_f1("No consolidation. Right lung nodule.", "The lungs are clear.") < 1.0
     # not across organs, and not for a finding that is present
     assert text_finding_f1("The lungs are clear.", "No splenomegaly.") == 0.0
     assert text_finding_f1("The lungs are clear.", "Right lower lobe consolidation.") == 0.0

@@ -284,6 +284,12 @@ def test_current_and_prior_size_state_the_change():
                                                                                 "present")}),
     # the study's purpose names no finding of the study
     ("Restaging for lymphoma shows partial treatment response.", set()),
+    # bare fluid is named by where it is, and names nothing elsewhere; an air-fluid level describes, not adds
+    ("Pleural spaces free of fluid.", {("effusion", "pleura", "absent")}),
+    ("Small amount of fluid in the pelvis.", {("ascites", "peritoneum", "present")}),
+    ("Fluid-filled bowel loops.", set()),
+    ("A 3 cm air-fluid level in the left upper lobe consistent with lung abscess.",
+     {("collection", "lung", "present")}),
     # a dilated ureter or collecting system is hydronephrosis, the kidney's
     ("Moderate dilatation of the left ureter and collecting system.", {("hydronephrosis", "kidney", "present")}),
     # a part resected is the operation that removes it

@@ -1391,7 +1391,10 @@ def _findings_of_target(t: _Target, certainty: Certainty, lex: Lexicon) -> list[
             # "dilated ureter", "dilated collecting system": hydronephrosis, the kidney's, its part implied
             organ, loc_sub = home, None
         # what the word means in that organ ("emphysema" of the chest wall is subcutaneous emphysema)
-        obs = lex.observations.get(obs, {}).get("in_organ", {}).get(organ, obs)
+        named = lex.observations.get(obs, {})
+        obs = named.get("in_organ", {}).get(organ, obs)
+        if named.get("named_by_site") and obs not in named.get("in_organ", {}).values():
+            continue
         if presence is Presence.ABSENT and t.span.text in ("abnormality", "abnormalities") and obs == "lesion":
             obs = lex.normal_finding(organ)  # "no pleural abnormality" is a normal pleura
         lat = loc.laterality

@@ -223,11 +223,32 @@ def _cover_negatives(units: Sequence[Unit], other: Sequence[Unit], got: dict[int
             cover = max((unit_credit(u, v) if reference else unit_credit(v, u)) for v in general)
             if cover > got.get(i, 0.0):
                 got[i] = cover
+        # "the lungs are clear" states "no consolidation" and "no nodule" at once; and when the other report
+        # states nothing present in that organ, its negatives of the organ say the organ is normal
+        if _organ_normal(u, lex) and any(
+                v.anatomy == u.anatomy and _sides_meet(u, v) for v in negatives) and not any(
+                v.anatomy == u.anatomy and _sides_meet(u, v) and v.presence is not Presence.ABSENT for v in other):
+            got[i] = 1.0
+            continue
+        if not _organ_normal(u, lex) and any(
+                _organ_normal(v, lex) and v.anatomy == u.anatomy and _sides_meet(u, v) for v in negatives):
+            got[i] = 1.0
+            continue
         # "normal chest radiograph" states "no effusion", "no pneumothorax"...; and those state it in turn
         if any(lex.in_region(r, u.anatomy) for r in regions) or (
                 u.observation == "lesion" and lex.is_region(u.anatomy)
                 and any(lex.in_region(u.anatomy, v.anatomy) for v in negatives)):
             got[i] = 1.0
+
+
+def _organ_normal(u: Unit, lex) -> bool:
+    """An organ called normal: "no focal lesion" of an organ whose normal statement denies a focal lesion."""
+    return u.presence is Presence.ABSENT and u.observation == "lesion" and lex.normal_finding(u.anatomy) == "lesion" \
+        and u.sub_location is None
+
+
+def _sides_meet(u: Unit, v: Unit) -> bool:
+    return u.laterality is None or v.laterality is None or u.laterality == v.laterality
 
 
 def _sides_from_other(units: Sequence[Unit], other: Sequence[Unit]) -> list[Unit]:
@@ -325,7 +346,7 @@ class FindingF1Metric(Metric):
         "certainty and hypothetical statements); reference = case truth findings when present, else extracted from "
         "the reference report. Credit of a candidate/reference pair: 0 unless observation class (absent focal "
         "lesions of any kind = 'no focal lesion'; a family's generic, e.g. 'lesion' or 'support device', = any "
-        "member; an organ called normal (no focal lesion) = any absent finding of that organ; a negative with no sub-location covers every negative of its kind within it; a region called normal, "
+        "member; an organ called normal (no focal lesion) = any absent finding of that organ, and covers every one the other report states (and is covered by them where that report states nothing present in the organ); a negative with no sub-location covers every negative of its kind within it; a region called normal, "
         "e.g. 'normal chest', and the negatives of organs in it cover each other), organ and certainty class (present incl. probable / possible / absent incl. improbable) agree, "
         f"size within max({SIZE_TOLERANCE_MM:g} mm, {SIZE_TOLERANCE_REL:.0%} of the larger), severity within one grade (minimal<mild<moderate<severe<massive), "
         "and count, temporal change and device tip position are equal where both state one; then 1.0, times "
