@@ -290,6 +290,11 @@ def test_current_and_prior_size_state_the_change():
     ("Fluid-filled bowel loops.", set()),
     ("A 3 cm air-fluid level in the left upper lobe consistent with lung abscess.",
      {("collection", "lung", "present")}),
+    # a clause that denies the last finding on the other side; the border a silhouette sign names is no site
+    ("Small left apical pneumothorax; none on the right.", {("pneumothorax", "pleura", "present"),
+                                                            ("pneumothorax", "pleura", "absent")}),
+    ("Airspace opacity in the right middle lobe silhouetting the right heart border, in keeping with pneumonia.",
+     {("opacity", "lung", "present"), ("pneumonia", "lung", "present")}),
     # a dilated ureter or collecting system is hydronephrosis, the kidney's
     ("Moderate dilatation of the left ureter and collecting system.", {("hydronephrosis", "kidney", "present")}),
     # a part resected is the operation that removes it

@@ -174,6 +174,29 @@ _NUMBER_WORDS = {w: str(k) for k, w in enumerate(("zero", "one", "two", "three",
                                                     "eight", "nine", "ten", "eleven", "twelve"))}
 
 
+_SIGN_VERBS = frozenset({"silhouetting", "silhouettes", "obscuring", "obscures", "effacing", "effaces",
+                         "obliterating", "obliterates"})
+_SIGN_END = frozenset({",", "and", "with", "consistent", "compatible", "likely", "in", "which", "suggesting"})
+
+
+def _without_silhouette_signs(tokens: list[str]) -> list[str]:
+    """"opacity in the right middle lobe silhouetting the right heart border": the border is how the opacity is
+    placed (the silhouette sign), not a second site of the finding."""
+    if not _SIGN_VERBS.intersection(tokens):
+        return tokens
+    out: list[str] = []
+    skipping = False
+    for k, tok in enumerate(tokens):
+        if tok in _SIGN_VERBS:
+            skipping = True
+            continue
+        if skipping and tok in _SIGN_END and k > 0 and tokens[k - 1] not in _SIGN_VERBS:
+            skipping = False
+        if not skipping:
+            out.append(tok)
+    return out
+
+
 def _spelled_sizes(tokens: list[str]) -> list[str]:
     """"five centimetres above the carina" is a measurement, not a count of five."""
     if not any(t in _NUMBER_WORDS for t in tokens):
@@ -704,7 +727,7 @@ def _without_station_codes(tokens: list[str]) -> list[str]:
 
 def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = None,
                       inherited_label: bool = False) -> SentenceReading:
-    tokens = _shared_heads(_without_station_codes(_spelled_sizes(tokens)), lex)
+    tokens = _shared_heads(_without_station_codes(_without_silhouette_signs(_spelled_sizes(tokens))), lex)
     spans = _scan(tokens, lex)
     if any(s.cat == "CTX:back_reference" for s in spans):
         return SentenceReading(())  # "Two lesions as described above." restates what the report already said
@@ -1566,6 +1589,26 @@ def _merge_restatements(items: list[ParsedFinding], lex: Lexicon) -> list[Parsed
     return out
 
 
+_ELLIPSIS_WORDS = frozenset({"none", "nil", "no", "not", "on", "in", "at", "the", "side", "seen", "identified",
+                              "is", "are", "present", "evident", "either", "other", "opposite", "contralateral",
+                              "right", "left"})
+
+
+def _elliptic_denial(tokens: tuple[str, ...], items: list[ParsedFinding], lex: Lexicon) -> ParsedFinding | None:
+    """"Small left apical pneumothorax; none on the right": a clause that denies the last finding on another side
+    is that finding, absent, on that side."""
+    if not tokens or tokens[0] not in ("none", "nil", "not") or not set(tokens) <= _ELLIPSIS_WORDS:
+        return None
+    side = next((w for w in tokens if w in ("right", "left")), None)
+    last = next((it for it in reversed(items) if it.finding.presence is not Presence.ABSENT), None)
+    if side is None or last is None or not lex.is_paired(last.finding.anatomy) \
+            or last.finding.laterality in (side, "bilateral"):
+        return None
+    f = Finding(observation=last.finding.observation, anatomy=last.finding.anatomy, laterality=side,
+                presence=Presence.ABSENT, certainty=Certainty.ABSENT)
+    return ParsedFinding(f, last.observation_text, side)
+
+
 def _hedged_once(items: Sequence[ParsedFinding], lex: Lexicon) -> list[ParsedFinding]:
     """A sentence that states a finding and then hedges it ("a filling defect, which may represent a small
     embolus"; the defect is how an embolus looks) states one possible finding, not a present and a possible one."""
@@ -1600,6 +1643,10 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
         field: tuple[str, ...] = ()
         for tokens in (clause for sentence in _sentences(section) for clause in _clauses(sentence, lex)):
             key = tuple(tokens)
+            denied = _elliptic_denial(key, items, lex)
+            if denied is not None:
+                items.append(denied)
+                continue
             reading = _sentence_findings(key, side if _SIDE_DEPENDENT.intersection(key) else None)
             if reading.field_label is None and field and not reading.names_site:
                 # "Spleen: Normal size. Two calcified granulomas.": the field's later sentences are in its site
