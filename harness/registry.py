@@ -30,6 +30,18 @@ def _group(group: str) -> dict[str, Any]:
     return {ep.name: ep for ep in entry_points(group=group)}
 
 
+@lru_cache(maxsize=None)
+def _clashes(group: str) -> dict[str, list[str]]:
+    """Names two installed distributions declare with different targets ("dist: module:attr" each): the dict of
+    ``_group`` would keep one of them silently."""
+    seen: dict[str, dict[str, str]] = {}
+    for ep in entry_points(group=group):
+        dist = getattr(getattr(ep, "dist", None), "name", None) or "?"
+        seen.setdefault(ep.name, {}).setdefault(ep.value, dist)
+    return {name: [f"{dist}: {value}" for value, dist in targets.items()]
+            for name, targets in seen.items() if len(targets) > 1}
+
+
 class Registry(Generic[T]):
     def __init__(self, group: str, kind: str):
         self.group = group
@@ -53,6 +65,10 @@ class Registry(Generic[T]):
         if name in self._extra:
             return self._extra[name]
         eps = self._entry_points()
+        clash = _clashes(self.group).get(name)
+        if clash:
+            raise HarnessError(f"{self.kind} '{name}' is declared by more than one installed package "
+                               f"(entry point group {self.group}): {'; '.join(clash)}; uninstall one")
         if name not in eps:
             hint = difflib.get_close_matches(name, self.names(), n=1)
             msg = f"unknown {self.kind} '{name}'"
