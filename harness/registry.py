@@ -36,10 +36,11 @@ def _clashes(group: str) -> dict[str, list[str]]:
     ``_group`` would keep one of them silently."""
     seen: dict[str, dict[str, str]] = {}
     for ep in entry_points(group=group):
-        dist = getattr(getattr(ep, "dist", None), "name", None) or "?"
-        seen.setdefault(ep.name, {}).setdefault(ep.value, dist)
-    return {name: [f"{dist}: {value}" for value, dist in targets.items()]
-            for name, targets in seen.items() if len(targets) > 1}
+        dist = getattr(getattr(ep, "dist", None), "name", None) or ep.value
+        # one distribution met twice (its metadata beside the source tree of an editable install) is one package
+        seen.setdefault(ep.name, {}).setdefault(dist, ep.value)
+    return {name: [f"{dist}: {value}" for dist, value in by_dist.items()]
+            for name, by_dist in seen.items() if len(set(by_dist.values())) > 1}
 
 
 class Registry(Generic[T]):
