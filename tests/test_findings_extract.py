@@ -295,6 +295,9 @@ def test_current_and_prior_size_state_the_change():
                                                             ("pneumothorax", "pleura", "absent")}),
     ("Airspace opacity in the right middle lobe silhouetting the right heart border, in keeping with pneumonia.",
      {("opacity", "lung", "present"), ("pneumonia", "lung", "present")}),
+    # a tumour in a vein is a tumour thrombus; a thickened airway wall is the lungs' bronchial wall thickening
+    ("No tumour extension into the inferior vena cava.", {("thrombosis", "inferior vena cava", "absent")}),
+    ("Mild thickening of bronchial walls.", {("bronchial wall thickening", "lung", "present")}),
     # a dilated ureter or collecting system is hydronephrosis, the kidney's
     ("Moderate dilatation of the left ureter and collecting system.", {("hydronephrosis", "kidney", "present")}),
     # a part resected is the operation that removes it

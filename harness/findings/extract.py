@@ -1418,6 +1418,12 @@ def _findings_of_target(t: _Target, certainty: Certainty, lex: Lexicon) -> list[
         obs = named.get("in_organ", {}).get(organ, obs)
         if named.get("named_by_site") and obs not in named.get("in_organ", {}).values():
             continue
+        mapped = lex.observations.get(obs, {})
+        if obs != _target_obs(t) and mapped.get("sole_anatomy") and mapped.get("default_anatomy") \
+                and organ != mapped["default_anatomy"]:
+            organ, loc_sub = mapped["default_anatomy"], None  # "thickening of the bronchial walls": the lungs'
+        if lex.normal_finding(organ) == "thrombosis" and lex.family(obs) == "lesion":
+            obs = "thrombosis"  # "tumour extending into the IVC", "no tumour in the portal vein": a tumour thrombus
         if presence is Presence.ABSENT and t.span.text in ("abnormality", "abnormalities") and obs == "lesion":
             obs = lex.normal_finding(organ)  # "no pleural abnormality" is a normal pleura
         lat = loc.laterality
