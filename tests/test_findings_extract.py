@@ -298,6 +298,9 @@ def test_current_and_prior_size_state_the_change():
     # a tumour in a vein is a tumour thrombus; a thickened airway wall is the lungs' bronchial wall thickening
     ("No tumour extension into the inferior vena cava.", {("thrombosis", "inferior vena cava", "absent")}),
     ("Mild thickening of bronchial walls.", {("bronchial wall thickening", "lung", "present")}),
+    # a change stated after a copula is said of the subject, not of the diagnosis after it
+    ("An 18 mm lesion in segment 5 is new, worrying for HCC.", {("lesion", "liver", "present"),
+                                                                ("hepatocellular carcinoma", "liver", "uncertain")}),
     # a dilated ureter or collecting system is hydronephrosis, the kidney's
     ("Moderate dilatation of the left ureter and collecting system.", {("hydronephrosis", "kidney", "present")}),
     # a part resected is the operation that removes it

@@ -170,6 +170,7 @@ def _is_num(tok: str) -> bool:
     return tok[0].isdecimal()  # not isdigit: "³" is a digit but not a number float() reads
 
 
+_COPULAS = frozenset({"is", "are", "was", "were", "remains", "remain", "appears", "appear", "has been", "have been"})
 _NUMBER_WORDS = {w: str(k) for k, w in enumerate(("zero", "one", "two", "three", "four", "five", "six", "seven",
                                                     "eight", "nine", "ten", "eleven", "twelve"))}
 
@@ -966,7 +967,11 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
                 continue  # "nothing new": no change is stated
             nxt = [t for t in obs_targets if t.pos > p and t.pos - p <= 6
                    and _gap_is_adjectives(spans, p + 1, t.pos, side_positions)]
-            t = nxt[0] if nxt else _nearest(obs_targets, p)
+            before = [t for t in obs_targets if t.pos < p]
+            if not nxt and before and p > 0 and spans[p - 1].text in _COPULAS:
+                t = before[-1]  # "a lesion in segment 5 is new, suspicious for HCC": said of the subject
+            else:
+                t = nxt[0] if nxt else _nearest(obs_targets, p)
             if t is None:
                 continue
             if s.cat == "TEMP" and nxt and t is nxt[0] and s.text in ("increased", "decreased", "increasing",
