@@ -130,6 +130,12 @@ def test_words_that_state_no_count_and_coordinated_devices_one_each():
                                                                                       "segment 6", True)
     (f,) = extract_findings("Retroperitoneal lymphadenopathy, largest node 15 mm.")
     assert (f.observation, f.size_mm, f.count) == ("lymphadenopathy", 15.0, None)
+    # a form that names its organ keeps it: the heart named beside it is not the effusion's site
+    got = {(f.observation, f.anatomy) for f in extract_findings("An unchanged heart, a small left pleural effusion.")}
+    assert ("effusion", "pleura") in got and ("effusion", "heart") not in got
+    # "stn 7" is a station, not a count of seven
+    got = {(f.sub_location, f.count) for f in extract_findings("Stn 4R LN 13 mm SA, stn 7 LN 11 mm SA.")}
+    assert got == {("paratracheal", 1), ("subcarinal", 1)}
     # a spelled-out number with a unit is a measurement
     (f,) = extract_findings("Endotracheal tube five centimetres above the carina.")
     assert f.count == 1
@@ -301,6 +307,12 @@ def test_current_and_prior_size_state_the_change():
     # a change stated after a copula is said of the subject, not of the diagnosis after it
     ("An 18 mm lesion in segment 5 is new, worrying for HCC.", {("lesion", "liver", "present"),
                                                                 ("hepatocellular carcinoma", "liver", "uncertain")}),
+    # organ adjectives listed before a finding each name it; a form naming its own organ keeps it; a one-organ
+    # finding named in a region holding its organ is in its organ
+    ("No hepatic, adrenal or osseous metastases.", {("metastasis", "liver", "absent"),
+                                                    ("metastasis", "adrenal gland", "absent"),
+                                                    ("lytic lesion", "bone", "absent")}),
+    ("SBO with a transition point in the left mid-abdomen.", {("bowel obstruction", "bowel", "present")}),
     # a dilated ureter or collecting system is hydronephrosis, the kidney's
     ("Moderate dilatation of the left ureter and collecting system.", {("hydronephrosis", "kidney", "present")}),
     # a part resected is the operation that removes it

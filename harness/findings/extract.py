@@ -199,7 +199,9 @@ def _without_silhouette_signs(tokens: list[str]) -> list[str]:
 
 
 def _spelled_sizes(tokens: list[str]) -> list[str]:
-    """"five centimetres above the carina" is a measurement, not a count of five."""
+    """"five centimetres above the carina" is a measurement, not a count of five; "stn 7" is "station 7"."""
+    if "stn" in tokens:
+        tokens = ["station" if t == "stn" else t for t in tokens]
     if not any(t in _NUMBER_WORDS for t in tokens):
         return tokens
     return [_NUMBER_WORDS[t] if t in _NUMBER_WORDS and k + 1 < len(tokens) and tokens[k + 1] in UNITS else t
@@ -242,11 +244,40 @@ def _uncountable(word: str) -> bool:
     return word in UNCOUNTABLE_HEADS or word.endswith("lithiasis")
 
 
+def _organs_sharing_a_finding(tokens: list[str], lex: Lexicon) -> list[str]:
+    """"no hepatic, adrenal or osseous metastases": organ adjectives listed before a finding named with the last of
+    them each name that finding ("hepatic metastases, adrenal metastases or osseous metastases")."""
+    out = list(tokens)
+    for a in range(len(out) - 2, 1, -1):
+        word = out[a]
+        if "ANAT" not in lex.phrase_kinds.get((word,), {}) or out[a - 1] not in (",", "and", "or", "/", "&"):
+            continue
+        b = next((b for b in range(min(len(out), a + 4), a + 1, -1)
+                  if "OBS" in lex.phrase_kinds.get(tuple(out[a:b]), {})
+                  and "OBS" in lex.phrase_kinds.get(tuple(out[a + 1:b]), {})), None)
+        if b is None:
+            continue
+        head, k, organs = out[a + 1:b], a - 1, []
+        while k >= 0:  # "hepatic, adrenal or", "hepatic adrenal or" (commas dropped)
+            if out[k] in (",", "and", "or", "/", "&"):
+                k -= 1
+            elif "ANAT" in lex.phrase_kinds.get((out[k],), {}):
+                organs.append(k)
+                k -= 1
+            else:
+                break
+        for k in organs:  # right to left, so earlier positions stay valid
+            out[k + 1:k + 1] = head
+        return out
+    return out
+
+
 def _shared_heads(tokens: list[str], lex: Lexicon) -> list[str]:
     """"the middle and lower lobes", "upper and lower poles": two modifiers sharing one site noun are two sites
     ("middle lobe and lower lobes"), so each modifier gets the noun it shares."""
     if "and" not in tokens and "or" not in tokens:
         return tokens
+    tokens = _organs_sharing_a_finding(tokens, lex)
     out = list(tokens)
     k = len(out) - 4
     while k >= 0:
@@ -1376,6 +1407,11 @@ def _findings_of_target(t: _Target, certainty: Certainty, lex: Lexicon) -> list[
     # "in the imaged upper abdomen, a lesion in the left kidney": a region that holds another site named with the
     # finding only frames it
     organs = {l.organ for l in locations if l.organ}
+    if default_organ and organs and all(o != default_organ and lex.is_region(o) and lex.in_region(o, default_organ)
+                                        for o in organs):
+        # "SBO with a transition in the left mid-abdomen": a finding of one organ named in a region holding it
+        locations = [Location(default_organ, None, None, l.start, l.end, l.text) for l in locations[:1]]
+        organs = {default_organ}
     if len(organs) > 1:
         locations = [l for l in locations if not (
             l.organ and l.organ != default_organ and lex.is_region(l.organ)

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from importlib import resources
-from typing import Any
+from typing import Any, Sequence
 
 import yaml
 
@@ -197,6 +197,11 @@ class Lexicon:
         return a == fam or b == fam
 
 
+def _contains_any(words: tuple[str, ...], parts: Sequence[tuple[str, ...]]) -> bool:
+    return any(0 < len(p) <= len(words) and any(words[i:i + len(p)] == p for i in range(len(words) - len(p) + 1))
+               for p in parts)
+
+
 def _plurals(form: str) -> list[str]:
     words = form.split()
     last = words[-1]
@@ -235,16 +240,21 @@ def lexicon() -> Lexicon:
     for kind in _CTX_KINDS:
         for form in ctx.get(kind, []):
             lex.add(form, Reading("CTX", kind))
+    organ_words = {organ: [tuple(tokenize(f)) for f in spec["forms"]] for organ, spec in raw["anatomy"].items()}
     for name, spec in raw["observations"].items():
         lex.observation_of_form[" ".join(tokenize(name))] = name
         forms = set(spec["forms"])
+        home = spec.get("default_anatomy")
         for form in spec["forms"]:
             lex.observation_of_form[" ".join(tokenize(form))] = name
             # a listed form that is another listed form's plural ("fxs", "effusions") is read as plural
             plural = any(form in _plurals(other) or form == other + "s" for other in forms if other != form)
-            lex.add(form, Reading("OBS", name, plural=plural))
+            # a form that names the finding's own organ ("pleural effusion") states that organ, as an implied
+            # form does: another organ named beside it is not its site
+            organ = home if home and _contains_any(tuple(tokenize(form)), organ_words.get(home, ())) else None
+            lex.add(form, Reading("OBS", name, plural=plural, organ=organ))
             for p in _plurals(form):
-                lex.add(p, Reading("OBS", name, plural=True))
+                lex.add(p, Reading("OBS", name, plural=True, organ=organ))
         for p in spec.get("plural", []):
             lex.observation_of_form[" ".join(tokenize(p))] = name
             lex.add(p, Reading("OBS", name, plural=True))
