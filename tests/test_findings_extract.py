@@ -313,6 +313,13 @@ def test_current_and_prior_size_state_the_change():
                                                     ("metastasis", "adrenal gland", "absent"),
                                                     ("lytic lesion", "bone", "absent")}),
     ("SBO with a transition point in the left mid-abdomen.", {("bowel obstruction", "bowel", "present")}),
+    # a phrase reads with or without its articles; congested or normal pulmonary vessels are the lungs' oedema
+    ("Right IJ line terminating at the junction of SVC and right atrium.",
+     {("central venous catheter", "superior vena cava", "present")}),
+    ("Pulmonary vessels mildly congested.", {("edema", "lung", "present")}),
+    ("Normal pulmonary vascularity.", {("edema", "lung", "absent")}),
+    ("Previous sternotomy with prosthetic mitral valve.", {("sternotomy", "chest", "present"),
+                                                           ("valve replacement", "heart", "present")}),
     # a dilated ureter or collecting system is hydronephrosis, the kidney's
     ("Moderate dilatation of the left ureter and collecting system.", {("hydronephrosis", "kidney", "present")}),
     # a part resected is the operation that removes it

@@ -1217,7 +1217,11 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
                 obs = lex.normal_finding(loc.organ) if t.kind == "NORMAL" else lex.enlargement.get(loc.organ)
                 if obs is None:
                     continue
-                f = Finding(observation=obs, anatomy=loc.organ, sub_location=loc.sub,
+                home = lex.observations.get(obs, {}).get("default_anatomy")
+                absorbed = home and loc.organ in lex.anatomy.get(home, {}).get("absorbs", [])
+                # "normal pulmonary vascularity" is no oedema of the lungs
+                f = Finding(observation=obs, anatomy=home if absorbed else loc.organ,
+                            sub_location=None if absorbed else loc.sub,
                             laterality=loc.laterality, presence=Presence.ABSENT)
                 out.append(ParsedFinding(f, t.span.text, loc.text))
                 also = lex.anatomy.get(loc.organ or "", {}).get("normal_also") or {}
@@ -1450,8 +1454,9 @@ def _findings_of_target(t: _Target, certainty: Certainty, lex: Lexicon) -> list[
         loc_sub = loc.sub
         home = lex.observations.get(obs, {}).get("default_anatomy")
         if t.kind == "ENLARGE" and home and obs != "enlargement" and (
-                organ != home and lex.observations.get(obs, {}).get("sole_anatomy") or lex.enlargement_by_sub.get(
-                    loc.sub or "") == obs):
+                organ != home and (lex.observations.get(obs, {}).get("sole_anatomy")
+                                   or organ in lex.anatomy.get(home, {}).get("absorbs", []))
+                or lex.enlargement_by_sub.get(loc.sub or "") == obs):
             # "dilated ureter", "dilated collecting system": hydronephrosis, the kidney's, its part implied
             organ, loc_sub = home, None
         # what the word means in that organ ("emphysema" of the chest wall is subcutaneous emphysema)

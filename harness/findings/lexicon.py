@@ -86,9 +86,13 @@ class Lexicon:
         key = tuple(tokenize(form))
         if not key:
             return
-        readings = self.phrases.setdefault(key, [])
-        if reading not in readings:
-            readings.append(reading)
+        # "junction of the SVC and right atrium", "2 cm below aortic knob": a phrase reads with or without its
+        # articles (dictation and abbreviated styles drop them)
+        bare = tuple(w for w in key if w != "the") if reading.kind != "CTX" else key  # "and the" ends a scope
+        for k in ((key, bare) if bare and bare != key else (key,)):
+            readings = self.phrases.setdefault(k, [])
+            if reading not in readings:
+                readings.append(reading)
 
     # -- questions the metrics ask ------------------------------------------------------------------------
     def is_focal(self, observation: str) -> bool:
