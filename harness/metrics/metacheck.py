@@ -18,6 +18,9 @@ Three shipped sets (``SPLITS``):
 - ``dev_c``: ``harness/data/reader_eval/dev_c.jsonl``, 204 triplets by a third author in practice-style prose (long
   multi-organ CT reports, comparison language, hedging); held out until commit 1baeb91 (0.667 / 0.672), tuned on
   since then.
+- ``dev_d``: ``harness/data/reader_eval/dev_d.jsonl``, 216 triplets by a fourth author (long practice-style CT reports,
+  a wide clinical vocabulary, public-corpus chest X-ray style); first read at commit 5234aae (0.523 / 0.495, CT
+  0.371 / 0.303), tuned on since then.
 - ``test``: ``harness/data/reader_eval/test.jsonl``, 190 triplets written separately; never tuned on.
 """
 
@@ -34,10 +37,10 @@ from harness.fileio import jsonl_with_header
 ERROR_TYPES = ("negation_flip", "laterality_swap", "wrong_organ", "size_change", "omission", "hallucination",
                "count_change", "uncertainty_flip", "severity_change", "wrong_sub_location", "temporal_change",
                "device_position")
-#: the reader-evaluation splits shipped in harness/data/reader_eval (see its README): dev, dev_b, dev_c for tuning,
+#: the reader-evaluation splits shipped in harness/data/reader_eval (see its README): dev, dev_b, dev_c, dev_d for tuning,
 #: test is reported and never tuned on (dev_c was held out too, until commit 1baeb91)
 SPLITS = {"regression": "metric_triplets.jsonl", "dev": "reader_eval/dev.jsonl", "dev_b": "reader_eval/dev_b.jsonl",
-          "dev_c": "reader_eval/dev_c.jsonl", "test": "reader_eval/test.jsonl"}
+          "dev_c": "reader_eval/dev_c.jsonl", "dev_d": "reader_eval/dev_d.jsonl", "test": "reader_eval/test.jsonl"}
 REGRESSION_ERROR_TYPES = ERROR_TYPES[:8]
 Scorer = Callable[[Sequence[str], Sequence[str]], list[float]]  # (references, candidates) -> scores
 
