@@ -149,6 +149,9 @@ def _section_re(lex_id: int) -> re.Pattern[str]:
 _FIELD_LABEL_RE = re.compile(r"(?:(?<=[.;\n])|^)\s*[A-Z][A-Za-z/&,\- ]{1,40}:")
 
 
+_SKIPPED_SECTION_END_RE = re.compile(r"\S[^\n]*?(?:[.;](?=\s|$)|\n)")
+
+
 def _sections(text: str, lex: Lexicon) -> list[str]:
     """Text of the sections that state findings (the preamble, FINDINGS, IMPRESSION...). A skipped section
     (COMPARISON, INDICATION...) ends at the next section header or at the next field label after a sentence
@@ -160,9 +163,16 @@ def _sections(text: str, lex: Lexicon) -> list[str]:
         if name not in lex.skip_sections:
             keep.append(parts[i + 1])
             continue
-        label = _FIELD_LABEL_RE.search(parts[i + 1], 1)
+        body = parts[i + 1]
+        # the skipped section ends at its first line break, its first sentence end or the next field label
+        # ("Indication: raised inflammatory markers. There is mural thickening..." goes on with the findings)
+        first = _SKIPPED_SECTION_END_RE.search(body)
+        ends = [first.end()] if first else []
+        label = _FIELD_LABEL_RE.search(body, 1)
         if label:
-            keep.append(parts[i + 1][label.start():])
+            ends.append(label.start())
+        if ends:
+            keep.append(body[min(ends):])
     return keep
 
 
