@@ -135,7 +135,10 @@ def test_words_that_state_no_count_and_coordinated_devices_one_each():
     assert ("effusion", "pleura") in got and ("effusion", "heart") not in got
     # "stn 7" is a station, not a count of seven
     got = {(f.sub_location, f.count) for f in extract_findings("Stn 4R LN 13 mm SA, stn 7 LN 11 mm SA.")}
-    assert got == {("paratracheal", 1), ("subcarinal", 1)}
+    assert got == {("lower paratracheal", 1), ("subcarinal", 1)}
+    # numbered ribs listed before their noun state how many
+    assert [f.count for f in extract_findings("Fractures of the left 4th and 5th ribs.")] == [2]
+    assert [f.count for f in extract_findings("Left 4th-6th rib fractures.")] == [3]
     # a spelled-out number with a unit is a measurement
     (f,) = extract_findings("Endotracheal tube five centimetres above the carina.")
     assert f.count == 1
@@ -320,6 +323,12 @@ def test_current_and_prior_size_state_the_change():
     ("Normal pulmonary vascularity.", {("edema", "lung", "absent")}),
     ("Previous sternotomy with prosthetic mitral valve.", {("sternotomy", "chest", "present"),
                                                            ("valve replacement", "heart", "present")}),
+    # vocabulary of practice reports: abbreviations, fistula, discitis, fibroid, mediastinal shift
+    ("Mild cardiomeg. RLL consol improved. GB nml.", {("cardiomegaly", "heart", "present"),
+                                                      ("consolidation", "lung", "present"),
+                                                      ("lesion", "gallbladder", "absent")}),
+    ("Short enteroenteric fistula. Persistent L3-L4 discitis. Fibroid uterus.",
+     {("fistula", "bowel", "present"), ("discitis", "spine", "present"), ("fibroid", "uterus", "present")}),
     # a dilated ureter or collecting system is hydronephrosis, the kidney's
     ("Moderate dilatation of the left ureter and collecting system.", {("hydronephrosis", "kidney", "present")}),
     # a part resected is the operation that removes it

@@ -180,6 +180,44 @@ def _is_num(tok: str) -> bool:
     return tok[0].isdecimal()  # not isdigit: "³" is a digit but not a number float() reads
 
 
+#: "fractures of the left two ribs": what may stand between a finding and the count of the parts it involves
+_PART_COUNT_GAP = frozenset({"of", "involving", "in", "the", "left", "right", "both", "bilateral"})
+_ORDINAL_SUFFIXES = frozenset({"st", "nd", "rd", "th"})
+
+
+def _counted_ordinals(tokens: list[str]) -> list[str]:
+    """"the left 4th and 5th ribs" are two ribs, "4th to 8th ribs" five: numbered parts listed before their noun
+    state how many there are."""
+    if not _ORDINAL_SUFFIXES.intersection(tokens):
+        return tokens
+    out, k = [], 0
+    while k < len(tokens):
+        j, numbers, span = k, [], False
+        while j + 1 < len(tokens) and tokens[j].isdigit() and tokens[j + 1] in _ORDINAL_SUFFIXES:
+            numbers.append(int(tokens[j]))
+            j += 2
+            if j < len(tokens) and tokens[j] in (",", "and", "to", "through", "-") and j + 1 < len(tokens) \
+                    and tokens[j + 1].isdigit():
+                span = span or tokens[j] in ("to", "through", "-")
+                j += 1
+            elif j + 1 < len(tokens) and tokens[j].isdigit() and tokens[j + 1] in _ORDINAL_SUFFIXES:
+                span = True  # "4th-6th": the hyphen of a range is not a token
+            else:
+                break
+        noun = j < len(tokens) and tokens[j] in ("rib", "ribs") or (
+            j + 1 < len(tokens) and tokens[j] in ("left", "right") and tokens[j + 1] in ("rib", "ribs"))
+        if len(numbers) >= 2 and noun:
+            n = numbers[-1] - numbers[0] + 1 if span and len(numbers) == 2 and numbers[-1] > numbers[0] \
+                else len(numbers)
+            word = next((w for w, v in _NUMBER_WORDS.items() if v == str(n)), str(n))
+            out.append(word)
+            k = j
+        else:
+            out.append(tokens[k])
+            k += 1
+    return out
+
+
 _COPULAS = frozenset({"is", "are", "was", "were", "remains", "remain", "appears", "appear", "has been", "have been"})
 _NUMBER_WORDS = {w: str(k) for k, w in enumerate(("zero", "one", "two", "three", "four", "five", "six", "seven",
                                                     "eight", "nine", "ten", "eleven", "twelve"))}
@@ -769,7 +807,8 @@ def _without_station_codes(tokens: list[str]) -> list[str]:
 
 def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = None,
                       inherited_label: bool = False) -> SentenceReading:
-    tokens = _shared_heads(_without_station_codes(_without_silhouette_signs(_spelled_sizes(tokens))), lex)
+    tokens = _shared_heads(_without_station_codes(_without_silhouette_signs(_counted_ordinals(
+        _spelled_sizes(tokens)))), lex)
     spans = _scan(tokens, lex)
     if any(s.cat == "CTX:back_reference" for s in spans):
         return SentenceReading(())  # "Two lesions as described above." restates what the report already said
@@ -984,8 +1023,8 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
             if not nxt or not _gap_is_adjectives(spans, p + 1, nxt[0].pos, side_positions):
                 # "fractures of two right ribs": the count of the parts is the count of the finding
                 prv = [t for t in obs_targets if t.pos < p]
-                if prv and s.cat == "COUNT" and all(g.text in ("of", "involving", "in") for g in
-                                                    spans[prv[-1].pos + 1:p]) and p - prv[-1].pos <= 2 \
+                if prv and s.cat == "COUNT" and all(g.text in _PART_COUNT_GAP for g in
+                                                    spans[prv[-1].pos + 1:p]) and p - prv[-1].pos <= 4 \
                         and p + 1 < len(spans) and spans[p + 1].cat in ("LOC", "WORD"):
                     prv[-1].count = s.readings("COUNT")[0].value
                 continue
@@ -1158,6 +1197,14 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
                 a.count = "unstated"  # "gallstone cholecystitis": a noun used as an adjective counts nothing
             if a.temporal and not b.temporal:
                 b.temporal, a.temporal = a.temporal, None
+    # "fibroid uterus", "cirrhotic liver": a finding word before its own organ's noun describes the organ and
+    # states no count
+    for t in obs_targets:
+        if t.kind == "OBS" and t.count is None and len(t.span.text.split()) == 1 and t.pos + 1 < len(spans) \
+                and spans[t.pos + 1].cat == "LOC" and not _plural(t.span):
+            home = lex.observations.get(_obs_name(t.span) or "", {}).get("default_anatomy")
+            if home and any(r.value == home for r in spans[t.pos + 1].readings("ANAT")):
+                t.count = "unstated"
     # "opacity, atelectasis or pneumonia": the second alternative is where the first is
     for a, b in zip(obs_targets, obs_targets[1:]):
         if a.locations and not b.locations and not b.sides and b.kind == "OBS" and any(

@@ -303,8 +303,13 @@ def lexicon() -> Lexicon:
     lex.weak_anatomy = frozenset(o for o, spec in raw["anatomy"].items() if spec.get("weak"))
     lex.node_station_of_organ = dict(raw["anatomy"]["lymph node"].get("station_of_organ", {}))
     lex.station_region = dict(raw["anatomy"]["lymph node"].get("station_region", {}))
-    for station, wider in (raw["anatomy"]["lymph node"].get("station_within") or {}).items():
-        lex.sub_parents[("lymph node", station)] = (wider,)
+    within = raw["anatomy"]["lymph node"].get("station_within") or {}
+    for station in within:  # lower paratracheal within paratracheal within mediastinal
+        chain, wider = [], within.get(station)
+        while wider is not None and wider not in chain:
+            chain.append(wider)
+            wider = within.get(wider)
+        lex.sub_parents[("lymph node", station)] = tuple(chain)
     lex.generics = frozenset({"lesion"} | {spec["family"] for spec in raw["observations"].values()
                                            if "family" in spec})
     # sections whose keys are the values their forms read as
