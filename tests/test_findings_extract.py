@@ -139,6 +139,10 @@ def test_words_that_state_no_count_and_coordinated_devices_one_each():
     # numbered ribs listed before their noun state how many
     assert [f.count for f in extract_findings("Fractures of the left 4th and 5th ribs.")] == [2]
     assert [f.count for f in extract_findings("Left 4th-6th rib fractures.")] == [3]
+    # ... and keep their site, before a haemothorax that the ribs border (the pleura's, not the ribs')
+    got = {(f.observation, f.anatomy, f.laterality, f.count) for f in extract_findings(
+        "Acute fractures of the left 5th to 7th ribs with a small left haemothorax.")}
+    assert got == {("fracture", "rib", "left", 3), ("effusion", "pleura", "left", None)}
     # a spelled-out number with a unit is a measurement
     (f,) = extract_findings("Endotracheal tube five centimetres above the carina.")
     assert f.count == 1

@@ -954,9 +954,10 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
             chosen = following[0]  # "liver mass", "left renal upper pole: hypodense mass"
         if chosen is None:
             q = loc.start - 1
-            while q >= 0 and spans[q].cat == "WORD" and spans[q].value not in PREPOSITIONS and (
-                    spans[q].value in ("the", "a", "an") or spans[q].value in lex.location_fillers):
-                q -= 1  # back over "the distal": "of" is a filler of a site's name and the preposition before it
+            while q >= 0 and (spans[q].cat in ("COUNT", "NUM") or q in side_positions or (
+                    spans[q].cat == "WORD" and spans[q].value not in PREPOSITIONS and (
+                        spans[q].value in ("the", "a", "an") or spans[q].value in lex.location_fillers))):
+                q -= 1  # back over "the distal", "the left three": "of" is the preposition before the site
             if q >= 0 and spans[q].cat == "WORD" and spans[q].value in PREPOSITIONS:
                 left = [t for t in obs_targets if t.pos < loc.start]
                 if left:
