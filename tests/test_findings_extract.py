@@ -333,6 +333,9 @@ def test_current_and_prior_size_state_the_change():
                                                       ("lesion", "gallbladder", "absent")}),
     ("Short enteroenteric fistula. Persistent L3-L4 discitis. Fibroid uterus.",
      {("fistula", "bowel", "present"), ("discitis", "spine", "present"), ("fibroid", "uterus", "present")}),
+    # a finding word that has its own name in an organ takes it there; ascites is the peritoneal cavity's
+    ("No pericardial eff.", {("pericardial effusion", "pericardium", "absent")}),
+    ("Moderate ascites around the liver.", {("ascites", "peritoneum", "present")}),
     # a dilated ureter or collecting system is hydronephrosis, the kidney's
     ("Moderate dilatation of the left ureter and collecting system.", {("hydronephrosis", "kidney", "present")}),
     # a part resected is the operation that removes it

@@ -1520,6 +1520,7 @@ def _findings_of_target(t: _Target, certainty: Certainty, lex: Lexicon) -> list[
         # what the word means in that organ ("emphysema" of the chest wall is subcutaneous emphysema)
         named = lex.observations.get(obs, {})
         obs = named.get("in_organ", {}).get(organ, obs)
+        obs = lex.named_by_organ.get((obs, organ), obs)  # "no pericardial eff": a pericardial effusion
         if named.get("named_by_site") and obs not in named.get("in_organ", {}).values():
             continue
         mapped = lex.observations.get(obs, {})

@@ -107,6 +107,13 @@ class Lexicon:
         """The generic member of a family ("lesion", "support device")."""
         return observation in self.generics
 
+    @cached_property
+    def named_by_organ(self) -> dict[tuple[str, str], str]:
+        """(base observation, organ) -> the observation it is there ("effusion" of the pericardium is a pericardial
+        effusion): observations that declare a ``base`` and live in one organ."""
+        return {(spec["base"], spec["default_anatomy"]): name for name, spec in self.observations.items()
+                if spec.get("base") and spec.get("default_anatomy")}
+
     def removal_of(self, anatomy: str) -> str | None:
         """The post-surgical state of an organ removed ("gallbladder" -> cholecystectomy), if the lexicon has one."""
         return self.removals.get(anatomy)
