@@ -336,6 +336,13 @@ def test_current_and_prior_size_state_the_change():
     # a finding word that has its own name in an organ takes it there; ascites is the peritoneal cavity's
     ("No pericardial eff.", {("pericardial effusion", "pericardium", "absent")}),
     ("Moderate ascites around the liver.", {("ascites", "peritoneum", "present")}),
+    # the spaces around an organ are the organ's site; a plural finding word as a field label is a heading;
+    # a probable diagnosis refines a countable look too (an abscess); an enlarged prostate is prostatomegaly
+    ("COLLECTIONS: 5 x 3 cm perihepatic haematoma.", {("collection", "liver", "present")}),
+    ("COLLECTIONS: None.", {("collection", "unspecified", "absent")}),
+    ("4.5 cm rim-enhancing lesion in segment VII, consistent with pyogenic liver abscess.",
+     {("collection", "liver", "present")}),
+    ("Prostate mildly enlarged.", {("prostatomegaly", "prostate", "present")}),
     # a dilated ureter or collecting system is hydronephrosis, the kidney's
     ("Moderate dilatation of the left ureter and collecting system.", {("hydronephrosis", "kidney", "present")}),
     # a part resected is the operation that removes it

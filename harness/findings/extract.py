@@ -887,6 +887,11 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
                 field_label = tuple(tokens[:spans[colon].start])
             locs = [l for l in locs if l.end > colon]
             targets = [t for t in targets if t.pos > colon]
+        elif len(label) == 1 and label[0].cat == "OBS" and _plural(label[0]) and any(
+                t.pos > colon and t.kind == "OBS" for t in targets):
+            # "COLLECTIONS: 5 cm perihepatic haematoma": a plural finding word as a field label is a heading
+            # ("COLLECTIONS: None." still denies one)
+            targets = [t for t in targets if t.pos > colon]
         else:
             # "Chronic pancreatitis: gland atrophy, coarse calcifications": what a diagnosis label lists is in
             # the diagnosis's organ (the label's finding itself stays a finding)
@@ -1168,7 +1173,7 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
         if (prev_sites or no_site) and scope.get(t.pos) in ("probable", "possible") and scope.get(prev.pos) is None:
             t.locations = prev_sites
             t.sides = t.sides or list(prev.sides)
-            if lex.is_focal(_obs_name(t.span) or "") and lex.is_focal(_obs_name(prev.span) or ""):
+            if _lesion_like(_obs_name(t.span) or "", lex) and _lesion_like(_obs_name(prev.span) or "", lex):
                 t.sizes = t.sizes or list(prev.sizes)
                 t.count = t.count or (prev.count if prev.count != "unstated" else None)
                 t.attrs |= prev.attrs
@@ -1393,6 +1398,11 @@ def _measured_organs(spans: list[Span], locs: list[Location], targets: list[_Tar
                     certainty=Certainty.PRESENT if enlarged else Certainty.ABSENT)
         out.append(ParsedFinding(f, s.text, loc.text))
     return out
+
+
+def _lesion_like(obs: str, lex: Lexicon) -> bool:
+    """A finding with a size and a count: focal ("nodule", "cyst") or countable ("collection", "node")."""
+    return lex.is_focal(obs) or lex.is_countable(obs)
 
 
 def _target_obs(t: _Target) -> str | None:
