@@ -250,6 +250,8 @@ def _spelled_sizes(tokens: list[str]) -> list[str]:
     """"five centimetres above the carina" is a measurement, not a count of five; "stn 7" is "station 7"."""
     if "stn" in tokens:
         tokens = ["station" if t == "stn" else t for t in tokens]
+    if tokens and tokens[0] in ("versus", "vs"):  # "Versus 3 days prior: ..." compares; it offers no alternative
+        tokens = ["compared", "with", *tokens[1:]]
     if not any(t in _NUMBER_WORDS for t in tokens):
         return tokens
     return [_NUMBER_WORDS[t] if t in _NUMBER_WORDS and k + 1 < len(tokens) and tokens[k + 1] in UNITS else t
