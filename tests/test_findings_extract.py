@@ -143,6 +143,9 @@ def test_words_that_state_no_count_and_coordinated_devices_one_each():
     got = {(f.observation, f.anatomy, f.laterality, f.count) for f in extract_findings(
         "Acute fractures of the left 5th to 7th ribs with a small left haemothorax.")}
     assert got == {("fracture", "rib", "left", 3), ("effusion", "pleura", "left", None)}
+    got = {(f.observation, f.temporal) for f in extract_findings(
+        "Bilateral perihilar opacities in keeping with ARDS, unchanged from yesterday.")}
+    assert got == {("opacity", "stable"), ("ards", "stable")}
     # a spelled-out number with a unit is a measurement
     (f,) = extract_findings("Endotracheal tube five centimetres above the carina.")
     assert f.count == 1
@@ -343,6 +346,9 @@ def test_current_and_prior_size_state_the_change():
     ("4.5 cm rim-enhancing lesion in segment VII, consistent with pyogenic liver abscess.",
      {("collection", "liver", "present")}),
     ("Prostate mildly enlarged.", {("prostatomegaly", "prostate", "present")}),
+    # "versus" opening a sentence compares with a prior; a change said after all of a sentence's findings is
+    # said of each
+    ("Versus 3 days prior: LLL collapse has cleared.", {("atelectasis", "lung", "absent")}),
     # a dilated ureter or collecting system is hydronephrosis, the kidney's
     ("Moderate dilatation of the left ureter and collecting system.", {("hydronephrosis", "kidney", "present")}),
     # a part resected is the operation that removes it

@@ -1071,6 +1071,12 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
             elif s.cat == "TEMP" and (t.temporal is None or (t.temporal == "stable" and s.readings("TEMP")[0].value
                                                                  in ("increased", "decreased", "new"))):
                 t.temporal = s.readings("TEMP")[0].value  # a stated change outranks "again seen"
+                if not nxt and p > 0 and spans[p - 1].text == "," and all(o.pos < p for o in obs_targets):
+                    # "perihilar and basal opacities in keeping with ARDS, unchanged from yesterday": a change
+                    # said after the sentence's findings is said of each of them
+                    for o in obs_targets:
+                        if o.temporal is None and scope.get(o.pos) not in ("neg", "hyp", "resolved"):
+                            o.temporal = t.temporal
     # "now 54 mm (previously 49 mm)" states growth as plainly as "increased from 4.9 cm": the change follows
     # from the two sizes where no word states one
     for t in obs_targets:
