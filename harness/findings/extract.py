@@ -1479,6 +1479,9 @@ def _findings_of_target(t: _Target, certainty: Certainty, lex: Lexicon) -> list[
             loc.organ, loc.sub = "lymph node", loc.station or lex.node_station_of_organ[loc.organ] or None
         elif default_organ == "lymph node" and loc.organ not in ("lymph node", None) and presence is Presence.ABSENT:
             continue  # "kidneys, nodes normal": nodes denied beside an organ are not that organ's
+        elif default_organ == "lymph node" and loc.organ not in ("lymph node", None) \
+                and not lex.is_region(loc.organ):
+            loc.organ, loc.sub = "lymph node", None  # "a node beside the oesophagus": a node, station unnamed
         locations.append(loc)
     # a region that only frames the study ("views of the chest") yields to a real site or the default organ
     if any(l.organ in lex.weak_anatomy for l in locations) and (
