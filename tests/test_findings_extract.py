@@ -349,6 +349,11 @@ def test_current_and_prior_size_state_the_change():
     # "versus" opening a sentence compares with a prior; a change said after all of a sentence's findings is
     # said of each
     ("Versus 3 days prior: LLL collapse has cleared.", {("atelectasis", "lung", "absent")}),
+    # "soft tissue" in the singular is a density, a contrast phase is no vessel, "non-aneurysmal" denies
+    ("A 1.8 cm enhancing soft tissue lesion in the left renal pelvis.", {("lesion", "kidney", "present")}),
+    ("No active bleeding on arterial or portal venous phases.", {("hemorrhage", "unspecified", "absent")}),
+    ("Mildly atheromatous non-aneurysmal aorta.", {("aneurysm", "aorta", "absent"),
+                                                   ("aortic calcification", "aorta", "present")}),
     # a dilated ureter or collecting system is hydronephrosis, the kidney's
     ("Moderate dilatation of the left ureter and collecting system.", {("hydronephrosis", "kidney", "present")}),
     # a part resected is the operation that removes it
