@@ -1250,11 +1250,13 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
     if header:
         for t in targets:
             spec = lex.observations.get(_obs_name(t.span) or "", {})
-            implied = any(r.organ for r in t.span.readings("OBS"))  # "UPPER ABDOMEN: Cholelithiasis."
+            implied = {r.organ for r in t.span.readings("OBS") if r.organ}  # "UPPER ABDOMEN: Cholelithiasis."
             if inherited_label and spec.get("default_anatomy") and not spec.get("focal"):
                 continue  # "Lymph nodes: hilar 16 mm. Small effusion.": a finding with a home stays there
-            if not t.locations and not spec.get("fixed_anatomy") and not implied:
-                organs = [l for l in header if l.organ is not None]
+            # "Right lung upper lobe: pulmonary nodule": a label naming the finding's own organ still gives its part
+            own_label = [l for l in header if l.organ in implied]
+            if not t.locations and not spec.get("fixed_anatomy") and (not implied or own_label):
+                organs = own_label or [l for l in header if l.organ is not None]
                 if t.kind == "ENLARGE" and len(organs) > 1:  # "HEART AND PERICARDIUM: Enlarged."
                     organs = [l for l in organs if l.organ in lex.enlargement][:1] or organs[:1]
                 if t.kind == "OBS" and len(organs) > 1:
