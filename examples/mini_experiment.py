@@ -97,6 +97,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--sft-batch", type=int, default=4)
     p.add_argument("--slice-batch", type=int, default=8, help="examples per step of the 'slice' stage")
     p.add_argument("--sft-lr", type=float, default=3e-4)
+    p.add_argument("--vision-lr", type=float, default=4e-3, help="learning rate of the 'vision' stage")
+    p.add_argument("--vision-batch", type=int, default=32, help="slices per step of the 'vision' stage")
+    p.add_argument("--freeze-vision", action=argparse.BooleanOptionalAction, default=False,
+                   help="keep the vision tower fixed in the SFT stages after 'vision'")
     p.add_argument("--grpo-steps", type=int, default=6)
     p.add_argument("--grpo-prompts", type=int, default=2, help="prompts per GRPO step")
     p.add_argument("--generations", type=int, default=4, help="completions per prompt")
@@ -177,8 +181,13 @@ def finished(out: Path):
 def run_sft(args, start: Path, out: Path, stages, steps: int):
     from baselines.trainer.sft import train_sft
 
-    if stages is not None and "slice" in stages:
-        return run_slice_sft(args, start, out, [s for s in stages if s != "slice"], steps)
+    if stages is not None and "vision" in stages:
+        if len(stages) > 1:
+            raise SystemExit("the 'vision' stage trains the vision tower alone: give it a phase of its own")
+        return run_vision_stage(args, start, out, steps)
+    if (stages is not None and "slice" in stages) or args.freeze_vision:
+        return run_slice_sft(args, start, out, [s for s in (stages or ()) if s != "slice"] if stages else None,
+                             steps, with_slices=stages is not None and "slice" in stages)
     if (done := finished(out)) is not None:
         return done
     return train_sft(sft_config(args, start, out, stages, steps))
@@ -233,30 +242,290 @@ def slice_rows(split, seed: int = 0) -> list[dict[str, Any]]:
     return [rows[i] for i in rng.permutation(len(rows))]
 
 
-def run_slice_sft(args, start: Path, out: Path, stages: Sequence[str], steps: int):
-    """SFT on ``slice_rows``, mixed with the oracle's answers of the task's ``stages`` if any: TRL's SFTTrainer
-    with the same settings as ``harness train sft``."""
+def run_slice_sft(args, start: Path, out: Path, stages: Sequence[str] | None, steps: int, with_slices: bool = True):
+    """SFT on ``slice_rows`` (``with_slices``), mixed with the oracle's answers of the task's ``stages`` (None: all of
+    them; empty: none): TRL's SFTTrainer with the same settings as ``harness train sft``; with ``--freeze-vision`` the
+    vision tower (patch embedding, blocks, merger) is not trained, so what the ``vision`` stage taught it stays."""
+    from transformers import AutoModelForImageTextToText
     from trl import SFTTrainer
 
     from baselines.trainer import checkpoint, logs
-    from baselines.trainer.config import from_mapping
     from baselines.trainer.data import sft_rows, to_dataset
     from baselines.trainer.run import load_training_split, prepare_output, train_and_save
 
     if (done := finished(out)) is not None:
         return done
-    cfg = sft_config(args, start, out, None, steps, batch=args.slice_batch if not stages else None)
+    only_slices = with_slices and stages is not None and not stages
+    cfg = sft_config(args, start, out, None, steps, batch=args.slice_batch if only_slices else None)
     t0 = time.perf_counter()
     split = load_training_split(cfg)
-    rows = slice_rows(split, args.sft_seed) + (sft_rows(split, stages) if stages else [])
+    rows = (slice_rows(split, args.sft_seed) if with_slices else []) + (
+        sft_rows(split, stages) if stages is None or stages else [])
     dataset = to_dataset(rows)
     t_data = time.perf_counter() - t0
     processor = checkpoint.load_processor(cfg.model)
     prepare_output(cfg)
-    trainer = SFTTrainer(model=cfg.model, args=cfg.trl_args(), train_dataset=dataset, processing_class=processor,
-                         callbacks=[logs.make_callback(out, "SFT slice stage", False)])
+    model = AutoModelForImageTextToText.from_pretrained(cfg.model)
+    if args.freeze_vision:
+        for param in model.model.visual.parameters():
+            param.requires_grad_(False)
+    trainer = SFTTrainer(model=model, args=cfg.trl_args(), train_dataset=dataset, processing_class=processor,
+                         callbacks=[logs.make_callback(out, "SFT stage", False)])
     return train_and_save(trainer, processor, cfg, split, len(dataset), t_data,
                           extra=lambda: {"stages": sorted(set(dataset["kind"]))})
+
+
+VISION_HOLDOUT = 50  # training cases left out of the vision stage, to measure its detection on unseen slices
+
+
+def vision_sites() -> list[tuple[str, str | None, str | None]]:
+    """(organ, side, part) of every place the phantom grows tumors: the classes of the vision stage's site target."""
+    from harness.phantoms.ct import anatomy
+
+    anat, sites = anatomy(), []
+    for name in anat["tumor_sites"]:
+        organ = anat["organs"][name]
+        parts = list(organ.get("segments", {})) or [p[0] for p in (organ.get("split") or {}).get("parts", [])] or [None]
+        sites += [(organ["anatomy"], organ.get("laterality"), part) for part in parts]
+    return sites
+
+
+VISION_KINDS = ("cyst", "hypodense mass", "hyperdense mass", "lung nodule", "lung mass")
+
+
+def vision_kind(finding) -> int:
+    if finding.anatomy == "lung":
+        return 3 if finding.observation == "nodule" else 4
+    if finding.observation == "cyst":
+        return 0
+    return 1 if "hypodense" in finding.attributes else 2
+
+
+def vision_slices(task, cases, extra_per_case: int, seed: int):
+    """Every global-view axial slice of ``cases`` (and ``extra_per_case`` other axial slices of each volume, drawn
+    at random) as uint8 pixels exactly as the task renders them, with the tumor label map of the same slice and, per
+    case, {label: (site class, kind class, size mm)}."""
+    import numpy as np
+    from PIL import Image
+
+    from harness.imaging import axial, to_pil
+
+    sites, rng = vision_sites(), np.random.default_rng(seed)
+    images, labels, owners, lesions = [], [], [], []
+    size = task.views.image_size
+    for i, case in enumerate(cases):
+        vol = task._volumes.load(case.image_path, case.label_path, task.views.window, mmap=True)
+        zs = list(task.slices_of(case))
+        others = [z for z in range(vol.image.shape[2]) if z not in zs]
+        zs += [int(z) for z in rng.choice(others, min(extra_per_case, len(others)), replace=False)]
+        for z in zs:
+            images.append(np.asarray(to_pil(axial(vol.image, z), size).convert("L")))
+            lab = Image.fromarray(axial(vol.labels, z).astype(np.uint8))
+            labels.append(np.asarray(lab.resize(images[-1].shape[::-1], Image.NEAREST)))
+            owners.append(i)
+        lesions.append({l.label: (sites.index((l.finding.anatomy, l.finding.laterality, l.finding.sub_location)),
+                                  vision_kind(l.finding), float(l.finding.size_mm or 0)) for l in case.lesions})
+    return np.stack(images), np.stack(labels), np.array(owners), lesions
+
+
+def vision_targets(labels, owners, lesions, token_px: int, min_px: int = SLICE_MIN_AREA):
+    """Per merged image token (a ``token_px`` square, raster order): the site class + 1 of the tumor with the most
+    pixels in it (0: none; -100, ignored: a tumor cut of fewer than ``min_px`` pixels), its kind + 1 and size."""
+    import numpy as np
+
+    from harness.phantoms.ct import TUMOR_LABEL_BASE
+
+    n, h, w = labels.shape
+    gy, gx = h // token_px, w // token_px
+    blocks = labels.reshape(n, gy, token_px, gx, token_px).transpose(0, 1, 3, 2, 4).reshape(n, gy * gx, -1)
+    site = np.zeros((n, gy * gx), np.int64)
+    kind, size = site.copy(), np.zeros((n, gy * gx), np.float32)
+    for b, t in zip(*np.nonzero((blocks >= TUMOR_LABEL_BASE).any(-1))):
+        v = blocks[b, t][blocks[b, t] >= TUMOR_LABEL_BASE]
+        u, cnt = np.unique(v, return_counts=True)
+        j = int(cnt.argmax())
+        if cnt[j] < min_px:
+            site[b, t] = kind[b, t] = -100
+            continue
+        s, k, mm = lesions[owners[b]][int(u[j])]
+        site[b, t], kind[b, t], size[b, t] = s + 1, k + 1, mm
+    return site, kind, size
+
+
+def pixel_patches(images, patch: int, merge: int, temporal: int = 2):
+    """uint8 (n, h, w) grey slices -> the processor's ``pixel_values`` (n * patches, 3 * temporal * patch^2): RGB
+    copies of the grey level, normalised by mean 0.5 / std 0.5, patches grouped by merge unit (checked against the
+    processor in ``run_vision_stage``)."""
+    import torch
+
+    x = torch.as_tensor(images).float() / 255.0
+    x = (x - 0.5) / 0.5
+    n, h, w = x.shape
+    gh, gw = h // patch, w // patch
+    x = x[:, None, None].expand(n, temporal, 3, h, w)
+    x = x.reshape(n, temporal, 3, gh // merge, merge, patch, gw // merge, merge, patch)
+    return x.permute(0, 3, 6, 4, 7, 2, 1, 5, 8).reshape(n * gh * gw, 3 * temporal * patch * patch)
+
+
+def vision_geometry(vis, gh: int, gw: int):
+    """The window order and rotary (cos, sin) of one gh x gw patch grid, as the tower's own forward makes them."""
+    import torch
+    from transformers.models.qwen2_5_vl import modeling_qwen2_5_vl as qwen
+
+    thw, seen = torch.tensor([[1, gh, gw]]), {}
+
+    def grab(module, args, kwargs):
+        seen["pe"] = kwargs["position_embeddings"]
+        raise StopIteration
+
+    hook = vis.blocks[0].register_forward_pre_hook(grab, with_kwargs=True)
+    try:
+        vis(torch.zeros(gh * gw, vis.patch_embed.proj.weight[0].numel()), grid_thw=thw)
+    except StopIteration:
+        pass
+    finally:
+        hook.remove()
+    order, _ = qwen.get_vision_window_index(thw, spatial_merge_size=vis.spatial_merge_size,
+                                            window_size=vis.window_size, patch_size=vis.patch_size, kwargs={})
+    return order, tuple(t.detach() for t in seen["pe"])
+
+
+def vision_forward(vis, pixel_values, n: int, geometry):
+    """The Qwen2.5-VL vision tower's forward for ``n`` images of one size, batched (the same numbers as
+    ``vis(pixel_values, grid_thw)``, which loops over images): (merged tokens (n, tokens, out), patch states
+    (n, patches, hidden)), both in raster order (patches grouped by merge unit)."""
+    import torch
+    import torch.nn.functional as F
+    from transformers.models.qwen2_5_vl import modeling_qwen2_5_vl as qwen
+
+    order, (cos, sin) = geometry
+    unit = vis.spatial_merge_unit
+    x = vis.patch_embed(pixel_values)
+    p = x.shape[0] // n
+    x = x.reshape(n, p // unit, unit, -1)[:, order].reshape(n, p, -1)
+    for blk in vis.blocks:
+        attn = blk.attn
+        q, k, v = attn.qkv(blk.norm1(x)).reshape(n, p, 3, attn.num_heads, -1).permute(2, 0, 1, 3, 4).unbind(0)
+        q, k = qwen.apply_rotary_pos_emb_vision(q, k, cos, sin)
+        o = F.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), scale=attn.scaling)
+        x = x + attn.proj(o.transpose(1, 2).reshape(n, p, -1))
+        x = x + blk.mlp(blk.norm2(x))
+    back = torch.argsort(order)
+    merged = vis.merger(x.reshape(n * p, -1)).reshape(n, p // unit, -1)[:, back]
+    return merged, x.reshape(n, p // unit, unit, -1)[:, back].reshape(n, p, -1)
+
+
+def run_vision_stage(args, start: Path, out: Path, steps: int):
+    """The ``vision`` curriculum stage: the vision tower alone, trained with a dense target the language model's loss
+    does not give. On every axial slice of the global view (and as many other slices of each training volume), each
+    merged image token (what the language model reads) is asked, by linear heads on the merger's output, which
+    tumor site it shows (organ, side and part; or none), what kind (cyst, hypo-/hyperdense mass, lung nodule or
+    mass) and how large; each patch state, by a linear head, whether it holds a tumor. Half of every batch are slices
+    that cut a tumor, and one in 16 is the uniform grey image of ``blank_images`` (no tumor anywhere). The heads are
+    thrown away; the checkpoint is the same Qwen2.5-VL model with a trained vision tower. Detection on the
+    ``VISION_HOLDOUT`` training cases it did not see is written to the summary."""
+    import numpy as np
+    import torch
+    import torch.nn.functional as F
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
+    from baselines.trainer.data import load_split, make_task
+    from baselines.trainer.logs import LOG_FILE
+    from baselines.trainer.run import SUMMARY
+
+    if (done := finished(out)) is not None:
+        return done
+    t0 = time.perf_counter()
+    torch.manual_seed(args.sft_seed)
+    rng = np.random.default_rng(args.sft_seed)
+    task = make_task("ct_tumor", task_options(args))
+    split = load_split(task, "train")
+    processor = AutoProcessor.from_pretrained(start)
+    model = AutoModelForImageTextToText.from_pretrained(start)
+    vis = model.model.visual
+    patch, merge = vis.patch_size, vis.spatial_merge_size
+    token_px = patch * merge
+    if args.image_size % token_px:
+        raise SystemExit(f"the vision stage needs an image size that is a multiple of {token_px} px")
+    held = min(VISION_HOLDOUT, len(split.cases) // 5)
+    train_cases, test_cases = split.cases[:len(split.cases) - held], split.cases[len(split.cases) - held:]
+    x_tr, l_tr, o_tr, les_tr = vision_slices(task, train_cases, args.n_axial, args.sft_seed)
+    x_te, l_te, o_te, les_te = vision_slices(task, test_cases, 0, args.sft_seed)
+    # the patches fed here are the processor's, byte for byte
+    from PIL import Image
+
+    ref = processor.image_processor(images=[Image.fromarray(x_tr[0]).convert("RGB")], return_tensors="pt")
+    assert torch.allclose(ref["pixel_values"], pixel_patches(x_tr[:1], patch, merge), atol=1e-5), "patch layout"
+    t_tr, t_te = vision_targets(l_tr, o_tr, les_tr, token_px), vision_targets(l_te, o_te, les_te, token_px)
+    positive = np.nonzero((t_tr[0] > 0).any(1))[0]
+    n_sites, n_kinds = len(vision_sites()) + 1, len(VISION_KINDS) + 1
+    out_dim, hidden = vis.merger.mlp[-1].out_features, vis.config.hidden_size
+    heads = torch.nn.ModuleDict({"site": torch.nn.Linear(out_dim, n_sites), "kind": torch.nn.Linear(out_dim, n_kinds),
+                                 "size": torch.nn.Linear(out_dim, 1), "patch": torch.nn.Linear(hidden, 1)})
+    params = list(vis.parameters()) + list(heads.parameters())
+    opt = torch.optim.AdamW(params, lr=args.vision_lr, weight_decay=0.01)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.vision_lr, total_steps=steps, pct_start=0.05)
+    weight = torch.ones(n_sites)
+    weight[0] = 0.3  # about 1% of tokens show a tumor
+    side = args.image_size // patch
+    geometry = vision_geometry(vis, side, side)
+    blank = np.full((1, args.image_size, args.image_size), 128, np.uint8)
+    out.mkdir(parents=True, exist_ok=True)
+    log = (out / LOG_FILE).open("w")
+    batch = args.vision_batch
+    t1 = time.perf_counter()
+    for step in range(1, steps + 1):
+        idx = np.concatenate([rng.choice(positive, batch // 2), rng.integers(0, len(x_tr), batch - batch // 2)])
+        x, labels = x_tr[idx], l_tr[idx]
+        site, kind, size = (torch.as_tensor(t[idx]) for t in t_tr)
+        n_blank = batch // 16
+        if n_blank:  # the grey image of blank_images: no tumor anywhere
+            x[:n_blank], labels[:n_blank] = blank, 0
+            site[:n_blank], kind[:n_blank], size[:n_blank] = 0, 0, 0
+        merged, patches = vision_forward(vis, pixel_patches(x, patch, merge), len(idx), geometry)
+        loss = F.cross_entropy(heads["site"](merged).flatten(0, 1), site.flatten(), weight=weight, ignore_index=-100)
+        k = kind.flatten()
+        if (k > 0).any():
+            loss = loss + F.cross_entropy(heads["kind"](merged).flatten(0, 1)[k > 0], k[k > 0])
+            loss = loss + F.smooth_l1_loss(heads["size"](merged)[..., 0][site > 0] * 50, size[site > 0]) / 10
+        g = side // merge
+        cut = (labels >= 20).reshape(len(idx), g, merge, patch, g, merge, patch).transpose(0, 1, 4, 2, 5, 3, 6)
+        cut = torch.as_tensor(cut.reshape(len(idx), side * side, -1).sum(-1))
+        target, keep = (cut >= SLICE_MIN_AREA).float(), ((cut == 0) | (cut >= SLICE_MIN_AREA)).float()
+        loss = loss + F.binary_cross_entropy_with_logits(heads["patch"](patches)[..., 0], target,
+                                                         weight=keep * (1 + 10 * target), reduction="sum") / keep.sum()
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        sched.step()
+        if step % 50 == 0 or step == steps:
+            log.write(json.dumps({"step": step, "loss": round(loss.item(), 4), "learning_rate": sched.get_last_lr()[0]})
+                      + "\n")
+            log.flush()
+    log.close()
+    t_train = time.perf_counter() - t1
+    with torch.no_grad():
+        pred = torch.cat([heads["site"](vision_forward(vis, pixel_patches(x_te[i:i + 128], patch, merge),
+                                                        len(x_te[i:i + 128]), geometry)[0]).argmax(-1)
+                          for i in range(0, len(x_te), 128)]).numpy()
+    site = t_te[0]
+    shows, says = (site > 0).any(1), (pred > 0).any(1)
+    right = [pred[b, t] == site[b, t] for b, t in zip(*np.nonzero(site > 0))]
+    held_out = {"slices": int(len(site)), "slices_with_tumor": int(shows.sum()),
+                "slice_detection": round(float((says & shows).sum() / max(shows.sum(), 1)), 3),
+                "slice_false_positive": round(float((says & ~shows).sum() / max((~shows).sum(), 1)), 3),
+                "token_site_accuracy": round(float(np.mean(right)) if right else 0.0, 3)}
+    final = out / "final"
+    model.save_pretrained(final)
+    processor.save_pretrained(final)
+    summary = {"mode": "vision", "model": str(start), "steps": steps, "batch": batch, "learning_rate": args.vision_lr,
+               "n_cases": len(train_cases), "n_slices": int(len(x_tr)), "held_out_cases": len(test_cases),
+               "held_out": held_out, "timings": {"data_s": round(t1 - t0, 2), "train_s": round(t_train, 2)},
+               "checkpoint": str(final)}
+    (out / SUMMARY).write_text(json.dumps(summary, indent=2))
+    print("vision stage:", json.dumps(held_out))
+    return finished(out)
 
 
 def run_grpo(args, start: Path, out: Path, weights: dict[str, float], seed: int):

@@ -52,3 +52,42 @@ def test_slice_rows_are_balanced_and_name_what_the_slice_cuts(mx, harness_cache)
         else:  # every tumor it cuts, each cut by at least SLICE_MIN_AREA pixels
             assert cut and all(dict(map(tuple, case.meta["lesion_area_by_z"][str(l.label)]))[z] >= mx.SLICE_MIN_AREA
                                for l in cut)
+
+
+def test_vision_stage_pieces_match_the_model_and_the_truth(mx, harness_cache, tmp_path):
+    """The ``vision`` stage feeds the processor's own patches, runs the tower's own numbers (batched), and its token
+    targets name the tumor sites the label map shows."""
+    import numpy as np
+    import torch
+    from PIL import Image
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
+    from baselines.tiny_vlm import build_tiny_vlm
+    from baselines.trainer.data import load_split, make_task
+
+    args = mx.parse_args(["--train-cases", "4", "--n-axial", "8", "--image-size", "128"])
+    task = make_task("ct_tumor", mx.task_options(args))
+    split = load_split(task, "train")
+    images, labels, owners, lesions = mx.vision_slices(task, split.cases, 2, seed=0)
+    assert images.shape == labels.shape == (4 * 10, 128, 128) and images.dtype == np.uint8
+    rendered = np.asarray(task.global_view(split.cases[0])[3].convert("L"))
+    assert (images[3] == rendered).all()  # the pixels the model sees in the report
+    site, kind, size = mx.vision_targets(labels, owners, lesions, 32)
+    sites = mx.vision_sites()
+    for b, t in zip(*np.nonzero(site > 0)):
+        block = labels[b].reshape(4, 32, 4, 32).transpose(0, 2, 1, 3).reshape(16, -1)[t]
+        finding = next(l.finding for l in split.cases[owners[b]].lesions if l.label in set(block.tolist()))
+        assert sites[site[b, t] - 1][0] == finding.anatomy and size[b, t] > 0 and kind[b, t] > 0
+    assert ((site == 0) | (site == -100) | (site > 0)).all() and (site > 0).any()
+
+    ckpt = build_tiny_vlm(tmp_path / "mini", size="mini")
+    processor = AutoProcessor.from_pretrained(ckpt)
+    vis = AutoModelForImageTextToText.from_pretrained(ckpt).model.visual
+    ref = processor.image_processor(images=[Image.fromarray(im).convert("RGB") for im in images[:3]],
+                                    return_tensors="pt")
+    patches = mx.pixel_patches(images[:3], vis.patch_size, vis.spatial_merge_size)
+    assert torch.allclose(ref["pixel_values"], patches, atol=1e-5)
+    with torch.no_grad():
+        merged, _ = mx.vision_forward(vis, patches, 3, mx.vision_geometry(vis, 8, 8))
+        direct = vis(patches, grid_thw=ref["image_grid_thw"]).pooler_output
+    assert torch.allclose(merged.reshape(direct.shape), direct, atol=1e-5)
