@@ -281,16 +281,19 @@ def data_make(
 def metrics_check(
     triplets: Optional[Path] = typer.Option(None, "--triplets", help="JSONL of reference/paraphrase/corruption "
                                             "triplets (instead of the shipped splits)"),
-    split: str = typer.Option("all", "--split", help="shipped triplets: regression, dev, test or all"),
+    split: str = typer.Option("all", "--split", help="shipped triplets: regression, dev, dev_b, dev_c, dev_d, test "
+                              "or all"),
     labeler: bool = typer.Option(True, "--labeler/--no-labeler", help="also the CheXpert-14 labels on the "
                                  "hand-labelled IU X-ray train sample"),
     external: bool = typer.Option(True, "--external/--no-external", help="include RadGraph/RaTEScore/BERTScore "
                                   "where installed"),
     json_out: Optional[Path] = typer.Option(None, "--json", help="write the tables as JSON here"),
     markdown: bool = typer.Option(False, "--markdown", help="print one Markdown table of all splits"),
+    readme: bool = typer.Option(False, "--readme", help="print the README's table (test, then the tuning splits)"),
 ) -> None:
     """Meta-evaluate the metrics: how often each ranks a paraphrase above a single clinical error, per error type
-    and triplet split (dev is tuned on, test never is); and how well the reader labels real IU X-ray reports."""
+    and triplet split (the dev splits are tuned on, test never is); and how well the reader labels real IU X-ray
+    reports."""
     import json as _json
 
     from harness.metrics.labeler_check import format_labeler, labeler_table, load_labelled_reports
@@ -317,6 +320,10 @@ def metrics_check(
         record["chexpert_labeler"] = {"n_reports": len(records), "source": header.get("source", {}),
                                       "per_label": {k: {c: (None if v != v or v is None else round(float(v), 4))
                                                         for c, v in row.items()} for k, row in table.iterrows()}}
+    if readme and triplets is None:
+        from harness.metrics.metacheck import readme_table  # noqa: PLC0415
+
+        console.print("\n" + readme_table(record), markup=False, highlight=False, soft_wrap=True)
     if json_out is not None:
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(_json.dumps(record, indent=1, sort_keys=True) + "\n")

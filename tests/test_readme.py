@@ -24,3 +24,12 @@ def test_the_demo_ends_with_a_comparison_of_the_baselines_and_says_where_its_run
     runs = [c.split("--out ")[1] for c in commands if c.startswith("harness run")]
     assert commands[-1] == "harness compare " + " ".join(runs)
     assert ".tox/demo/tmp/runs/" in README
+
+
+def test_the_reader_table_is_rendered_from_the_committed_result_file():
+    import json
+
+    from harness.metrics.metacheck import readme_table
+
+    record = json.loads((ROOT / "benchmarks" / "results" / "reader_eval.json").read_text())
+    assert readme_table(record) in README

@@ -253,3 +253,30 @@ def markdown_table(tables: Mapping[str, pd.DataFrame], metrics: Sequence[str] = 
         lines.append(f"| {e} | " + " | ".join(cells) + " |")
     n = " · ".join(f"{split}: {sum(t.attrs.get('n', {}).values())} triplets" for split, t in tables.items())
     return "\n".join(lines + ["", n])
+
+
+#: the README's table: the never-tuned test split with the n-gram metrics beside the clinical ones, then the
+#: tuning splits from the newest to the oldest
+README_COLUMNS = (("test", ("finding_f1", "entity_score", "bleu4", "rouge_l")),
+                  ("dev_d", ("finding_f1", "entity_score")), ("dev_c", ("finding_f1", "entity_score")),
+                  ("dev", ("finding_f1", "entity_score")), ("dev_b", ("finding_f1", "entity_score")))
+_METRIC_TITLES = {"finding_f1": "finding_f1", "entity_score": "entity_score", "bleu4": "BLEU-4", "rouge_l": "ROUGE-L"}
+
+
+def readme_table(record: Mapping[str, Any]) -> str:
+    """The README's reader table from a ``--json`` record (``benchmarks/results/reader_eval.json``): error type x
+    (split, metric), the all row in bold for the clinical metrics."""
+    cols = [(split, m) for split, metrics in README_COLUMNS if split in record for m in metrics
+            if m in record[split]["rates"]]
+    lines = ["| error type | " + " | ".join(f"{split} {_METRIC_TITLES[m]}" for split, m in cols) + " |",
+             "|---|" + "---|" * len(cols)]
+    for error in (*ERROR_TYPES, "all"):
+        cells = []
+        for split, m in cols:
+            v = record[split]["rates"][m].get(error)
+            cell = "-" if v is None else f"{v:.2f}"
+            cells.append(f"**{cell}**" if error == "all" and m in ("finding_f1", "entity_score") else cell)
+        name = f"**{error}**" if error == "all" else error.replace("_", " ").replace("sub location", "sub-location")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
