@@ -1,0 +1,132 @@
+"""A report's findings: each with the words it was read from, and the report-level rules that make one finding of
+the several statements of it (a hedge and its sign in one sentence, an impression restating a finding, a
+clause denying the last finding on the other side).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Sequence
+
+from harness.findings.lexicon import UNSPECIFIED, Lexicon
+from harness.schema import Certainty, Finding, Presence
+
+
+@dataclass(frozen=True)
+class ParsedFinding:
+    """A finding with the words it was read from (the entity score embeds these)."""
+
+    finding: Finding
+    observation_text: str
+    anatomy_text: str  # "" when the organ was not named (default anatomy)
+
+
+def _less_specific(f: Finding, g: Finding, lex: Lexicon) -> bool:
+    """``f`` says nothing that ``g`` does not (an impression restating a finding)."""
+    if f.presence is not g.presence or not lex.observations_compatible(f.observation, g.observation, f.presence):
+        return False
+    if f.presence is not Presence.ABSENT and lex.is_generic(g.observation) and not lex.is_generic(f.observation):
+        return False
+    if f.anatomy != g.anatomy and f.anatomy != UNSPECIFIED and not (lex.is_device(f.observation)
+                                                                    and lex.is_device(g.observation)):
+        return False
+    if f.presence is Presence.ABSENT:
+        return f.anatomy == UNSPECIFIED
+    return ((f.laterality is None or f.laterality == g.laterality)
+            and (f.sub_location is None or f.sub_location == g.sub_location
+                 or (g.sub_location is not None and lex.sub_contains(g.anatomy, f.sub_location, g.sub_location)))
+            and (f.size_mm is None or f.size_mm == g.size_mm)
+            and (f.count is None or f.count == g.count)
+            and (f.severity is None or f.severity == g.severity)
+            and (f.temporal is None or f.temporal == g.temporal)
+            and (f.position is None or f.position == g.position)
+            and (f.certainty is None or f.certainty == g.certainty)
+            and f.attributes <= g.attributes)
+
+
+def _fields_combine(f: Finding, g: Finding, lex: Lexicon) -> bool:
+    """Two statements of one finding that do not contradict each other ("left effusion" ... "the effusion is
+    small"; "pancreatitis" ... "consistent with pancreatitis")."""
+    if f.presence is not g.presence or f.observation != g.observation:
+        return False
+    if f.anatomy != g.anatomy and not lex.is_device(f.observation):
+        return False
+
+    def agree(a, b) -> bool:
+        return a is None or b is None or a == b
+
+    if ("multiple" in f.attributes and g.count == 1) or ("multiple" in g.attributes and f.count == 1):
+        return False
+
+    return (agree(f.laterality, g.laterality) and agree(f.size_mm, g.size_mm) and agree(f.count, g.count)
+            and agree(f.severity, g.severity) and agree(f.temporal, g.temporal) and agree(f.position, g.position)
+            and (agree(f.sub_location, g.sub_location) or lex.sub_contains(f.anatomy, f.sub_location, g.sub_location)
+                 or lex.sub_contains(f.anatomy, g.sub_location, f.sub_location)))
+
+
+def _combined(f: Finding, g: Finding, lex: Lexicon) -> Finding:
+    sub = f.sub_location
+    if sub is None or (g.sub_location is not None and lex.sub_contains(f.anatomy, sub, g.sub_location)):
+        sub = g.sub_location
+    return dataclasses.replace(
+        f, sub_location=sub, laterality=f.laterality or g.laterality, size_mm=f.size_mm or g.size_mm,
+        count=f.count if f.count is not None else g.count, severity=f.severity or g.severity,
+        temporal=f.temporal or g.temporal, position=f.position or g.position,
+        certainty=f.certainty or g.certainty, attributes=f.attributes | g.attributes)
+
+
+def _merge_restatements(items: list[ParsedFinding], lex: Lexicon) -> list[ParsedFinding]:
+    """One finding stated in pieces across a report (findings then impression, a hedge then a grade) is one
+    finding with every detail stated; absent findings are left as they are."""
+    out: list[ParsedFinding] = []
+    for it in items:
+        f = it.finding
+        if f.presence is not Presence.ABSENT:
+            for k, kept in enumerate(out):
+                if _fields_combine(kept.finding, f, lex):
+                    text = kept.anatomy_text if len(kept.anatomy_text) >= len(it.anatomy_text) else it.anatomy_text
+                    out[k] = ParsedFinding(_combined(kept.finding, f, lex), kept.observation_text, text)
+                    break
+            else:
+                out.append(it)
+        else:
+            out.append(it)
+    return out
+
+
+_ELLIPSIS_WORDS = frozenset({"none", "nil", "no", "not", "on", "in", "at", "the", "side", "seen", "identified",
+                              "is", "are", "present", "evident", "either", "other", "opposite", "contralateral",
+                              "right", "left"})
+
+
+def _elliptic_denial(tokens: tuple[str, ...], items: list[ParsedFinding], lex: Lexicon) -> ParsedFinding | None:
+    """"Small left apical pneumothorax; none on the right": a clause that denies the last finding on another side
+    is that finding, absent, on that side."""
+    if not tokens or tokens[0] not in ("none", "nil", "not") or not set(tokens) <= _ELLIPSIS_WORDS:
+        return None
+    side = next((w for w in tokens if w in ("right", "left")), None)
+    last = next((it for it in reversed(items) if it.finding.presence is not Presence.ABSENT), None)
+    if side is None or last is None or not lex.is_paired(last.finding.anatomy) \
+            or last.finding.laterality in (side, "bilateral"):
+        return None
+    f = Finding(observation=last.finding.observation, anatomy=last.finding.anatomy, laterality=side,
+                presence=Presence.ABSENT, certainty=Certainty.ABSENT)
+    return ParsedFinding(f, last.observation_text, side)
+
+
+def _hedged_once(items: Sequence[ParsedFinding], lex: Lexicon) -> list[ParsedFinding]:
+    """A sentence that states a finding and then hedges it ("a filling defect, which may represent a small
+    embolus"; the defect is how an embolus looks) states one possible finding, not a present and a possible one."""
+    hedged = [it.finding for it in items if it.finding.presence is Presence.UNCERTAIN]
+    if not hedged:
+        return list(items)
+    return [it for it in items if not (it.finding.presence is Presence.PRESENT and any(
+        _fields_combine(dataclasses.replace(it.finding, presence=Presence.UNCERTAIN, certainty=None), g, lex)
+        for g in hedged))]
+
+
+def _sort_key(f: Finding) -> tuple:
+    return (f.anatomy, f.laterality or "", f.sub_location or "", f.observation, f.presence.value,
+            f.size_mm or 0.0, f.count or 0, tuple(sorted(f.attributes)), f.severity or "", f.temporal or "",
+            f.position or "", f.certainty.value if f.certainty else "")

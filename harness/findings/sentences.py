@@ -1,0 +1,285 @@
+"""Report text -> sections -> sentences -> tokens, normalised before the phrase scan.
+
+Sections that state no finding of this study are skipped (indication, comparison, technique...: up to their first
+line break or sentence end when written inline); sentences split on full stops that end sentences (not those of
+abbreviations, nor a "?" that stands for "query"); a run-on sentence is read in bounded pieces. The token
+rewrites here are the ones that need no reading of the sentence: spelled-out sizes, numbered ribs, the silhouette
+sign's border, bracketed station codes, coordinated words sharing one head noun, and a relative clause about an
+organ (split off by the reader when it states something of that organ).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from harness.findings.lexicon import TOKEN_RE, Lexicon, lexicon, normalize
+
+
+UNITS = {"mm": 1.0, "millimeter": 1.0, "millimeters": 1.0, "millimetre": 1.0, "millimetres": 1.0,
+         "cm": 10.0, "centimeter": 10.0, "centimeters": 10.0, "centimetre": 10.0, "centimetres": 10.0}
+
+
+SENTENCE_END = frozenset({".", "!", "?", ";"})
+
+
+@lru_cache(maxsize=1)
+def _section_re(lex_id: int) -> re.Pattern[str]:
+    names = sorted(lexicon().sections, key=len, reverse=True)
+    return re.compile(r"(?i)(?:^|(?<=[\s.]))(" + "|".join(re.escape(n) for n in names) + r")\s*:")
+
+
+#: a structured report's next field label ("PLEURA:", "Lines/tubes:") after a sentence: ends a skipped section
+_FIELD_LABEL_RE = re.compile(r"(?:(?<=[.;\n])|^)\s*[A-Z][A-Za-z/&,\- ]{1,40}:")
+
+
+_SKIPPED_SECTION_END_RE = re.compile(r"\S[^\n]*?(?:[.;](?=\s|$)|\n)")
+
+
+def _sections(text: str, lex: Lexicon) -> list[str]:
+    """Text of the sections that state findings (the preamble, FINDINGS, IMPRESSION...). A skipped section
+    (COMPARISON, INDICATION...) ends at the next section header or at the next field label after a sentence
+    ("COMPARISON: 3 days prior. PLEURA: ...")."""
+    parts = _section_re(id(lex)).split(text)
+    keep = [parts[0]]
+    for i in range(1, len(parts), 2):
+        name = " ".join(parts[i].lower().split())
+        if name not in lex.skip_sections:
+            keep.append(parts[i + 1])
+            continue
+        body = parts[i + 1]
+        # the skipped section ends at its first line break, its first sentence end or the next field label
+        # ("Indication: raised inflammatory markers. There is mural thickening..." goes on with the findings)
+        first = _SKIPPED_SECTION_END_RE.search(body)
+        ends = [first.end()] if first else []
+        label = _FIELD_LABEL_RE.search(body, 1)
+        if label:
+            ends.append(label.start())
+        if ends:
+            keep.append(body[min(ends):])
+    return keep
+
+
+_ORDINAL_SUFFIXES = frozenset({"st", "nd", "rd", "th"})
+
+
+def _counted_ordinals(tokens: list[str]) -> list[str]:
+    """"the left 4th and 5th ribs" are two ribs, "4th to 8th ribs" five: numbered parts listed before their noun
+    state how many there are."""
+    if not _ORDINAL_SUFFIXES.intersection(tokens):
+        return tokens
+    out, k = [], 0
+    while k < len(tokens):
+        j, numbers, span = k, [], False
+        while j + 1 < len(tokens) and tokens[j].isdigit() and tokens[j + 1] in _ORDINAL_SUFFIXES:
+            numbers.append(int(tokens[j]))
+            j += 2
+            if j < len(tokens) and tokens[j] in (",", "and", "to", "through", "-") and j + 1 < len(tokens) \
+                    and tokens[j + 1].isdigit():
+                span = span or tokens[j] in ("to", "through", "-")
+                j += 1
+            elif j + 1 < len(tokens) and tokens[j].isdigit() and tokens[j + 1] in _ORDINAL_SUFFIXES:
+                span = True  # "4th-6th": the hyphen of a range is not a token
+            else:
+                break
+        noun = j < len(tokens) and tokens[j] in ("rib", "ribs") or (
+            j + 1 < len(tokens) and tokens[j] in ("left", "right") and tokens[j + 1] in ("rib", "ribs"))
+        if len(numbers) >= 2 and noun:
+            n = numbers[-1] - numbers[0] + 1 if span and len(numbers) == 2 and numbers[-1] > numbers[0] \
+                else len(numbers)
+            word = next((w for w, v in _NUMBER_WORDS.items() if v == str(n)), str(n))
+            out.append(word)
+            k = j
+        else:
+            out.append(tokens[k])
+            k += 1
+    return out
+
+
+_NUMBER_WORDS = {w: str(k) for k, w in enumerate(("zero", "one", "two", "three", "four", "five", "six", "seven",
+                                                    "eight", "nine", "ten", "eleven", "twelve"))}
+
+
+_SIGN_VERBS = frozenset({"silhouetting", "silhouettes", "obscuring", "obscures", "effacing", "effaces",
+                         "obliterating", "obliterates"})
+
+
+_SIGN_END = frozenset({",", "and", "with", "consistent", "compatible", "likely", "in", "which", "suggesting"})
+
+
+def _without_silhouette_signs(tokens: list[str]) -> list[str]:
+    """"opacity in the right middle lobe silhouetting the right heart border": the border is how the opacity is
+    placed (the silhouette sign), not a second site of the finding."""
+    if not _SIGN_VERBS.intersection(tokens):
+        return tokens
+    out: list[str] = []
+    skipping = False
+    for k, tok in enumerate(tokens):
+        if tok in _SIGN_VERBS:
+            skipping = True
+            continue
+        if skipping and tok in _SIGN_END and k > 0 and tokens[k - 1] not in _SIGN_VERBS:
+            skipping = False
+        if not skipping:
+            out.append(tok)
+    return out
+
+
+def _spelled_sizes(tokens: list[str]) -> list[str]:
+    """"five centimetres above the carina" is a measurement, not a count of five; "stn 7" is "station 7"."""
+    if "stn" in tokens:
+        tokens = ["station" if t == "stn" else t for t in tokens]
+    if tokens and tokens[0] in ("versus", "vs"):  # "Versus 3 days prior: ..." compares; it offers no alternative
+        tokens = ["compared", "with", *tokens[1:]]
+    if not any(t in _NUMBER_WORDS for t in tokens):
+        return tokens
+    return [_NUMBER_WORDS[t] if t in _NUMBER_WORDS and k + 1 < len(tokens) and tokens[k + 1] in UNITS else t
+            for k, t in enumerate(tokens)]
+
+
+_SITE_KINDS = ("SUB", "ANAT", "STATION")
+
+
+def _organs_sharing_a_finding(tokens: list[str], lex: Lexicon) -> list[str]:
+    """"no hepatic, adrenal or osseous metastases": organ adjectives listed before a finding named with the last of
+    them each name that finding ("hepatic metastases, adrenal metastases or osseous metastases")."""
+    out = list(tokens)
+    for a in range(len(out) - 2, 1, -1):
+        word = out[a]
+        if "ANAT" not in lex.phrase_kinds.get((word,), {}) or out[a - 1] not in (",", "and", "or", "/", "&"):
+            continue
+        b = next((b for b in range(min(len(out), a + 4), a + 1, -1)
+                  if "OBS" in lex.phrase_kinds.get(tuple(out[a:b]), {})
+                  and "OBS" in lex.phrase_kinds.get(tuple(out[a + 1:b]), {})), None)
+        if b is None:
+            continue
+        head, k, organs = out[a + 1:b], a - 1, []
+        while k >= 0:  # "hepatic, adrenal or", "hepatic adrenal or" (commas dropped)
+            if out[k] in (",", "and", "or", "/", "&"):
+                k -= 1
+            elif "ANAT" in lex.phrase_kinds.get((out[k],), {}):
+                organs.append(k)
+                k -= 1
+            else:
+                break
+        for k in organs:  # right to left, so earlier positions stay valid
+            out[k + 1:k + 1] = head
+        return out
+    return out
+
+
+def _shared_heads(tokens: list[str], lex: Lexicon) -> list[str]:
+    """"the middle and lower lobes", "upper and lower poles": two modifiers sharing one site noun are two sites
+    ("middle lobe and lower lobes"), so each modifier gets the noun it shares."""
+    if "and" not in tokens and "or" not in tokens:
+        return tokens
+    tokens = _organs_sharing_a_finding(tokens, lex)
+    out = list(tokens)
+    k = len(out) - 4
+    while k >= 0:
+        first, joiner, second, head = out[k:k + 4]
+        devices = [r for r in lex.phrase_kinds.get((second, head), {}).get("OBS", ()) if lex.is_device(r.value)]
+        if joiner in ("and", "or", "/") and first.isalpha() and devices and devices[0].plural:
+            # "endotracheal and nasogastric tubes" are one tube of each kind: the plural is the coordination's
+            for noun in (head[:-1], head[:-2]):
+                if noun and any(lex.is_device(r.value) for r in lex.phrase_kinds.get((first, noun), {}).get(
+                        "OBS", ())) and (second, noun) in lex.phrases:
+                    out[k:k + 4] = [first, noun, joiner, second, noun]
+                    break
+        elif joiner in ("and", "or", "/") and first.isalpha() and (first,) not in lex.phrases \
+                and any(kind in lex.phrase_kinds.get((second, head), {}) for kind in _SITE_KINDS):
+            for noun in (head, head[:-1], head[:-2]):
+                if noun and any(kind in lex.phrase_kinds.get((first, noun), {}) for kind in _SITE_KINDS):
+                    out.insert(k + 1, noun)
+                    break
+        k -= 1
+    return out
+
+
+_STATION_CODE_RE = re.compile(r"^(?:(?:station|stn|level) )?\d{1,2}(?: ?[lr])?$")
+
+
+def _without_station_codes(tokens: list[str]) -> list[str]:
+    """"left hilar (10L) and aortopulmonary window (station 5) nodes": a bracketed station number restates the
+    station just named; read without it, the stations are one list before their noun."""
+    if "(" not in tokens:
+        return tokens
+    out: list[str] = []
+    k = 0
+    while k < len(tokens):
+        if tokens[k] == "(" and ")" in tokens[k + 1:k + 5]:
+            close = tokens.index(")", k + 1)
+            if _STATION_CODE_RE.match(" ".join(tokens[k + 1:close])):
+                k = close + 1
+                continue
+        out.append(tokens[k])
+        k += 1
+    return out
+
+
+#: a question mark that opens a phrase ("? L adrenal haemorrhage", "1.5 cm, ?neoplasm") is the dictation hedge
+#: "query", not the end of a question
+_QUERY_RE = re.compile(r"(?:^|(?<=[\s,;(:]))\?(?=\s?[A-Za-z0-9])")
+
+
+#: the full stops of abbreviations inside a sentence ("i.e. enlarging", "approx. 5 mm", "vs. atelectasis") do not
+#: end it; before a capital letter they may ("... lung ca. Ipsilateral nodes")
+_ABBREVIATION_STOP_RE = re.compile(r"\b((?i:i\.e|e\.g|approx|vs|cf|incl|esp))\.(?=\s*[a-z0-9(,])")
+
+
+_NEW_FIELD_LINE_RE = re.compile(r"\n(?=[ \t]*(?:[A-Za-z][A-Za-z /&(),-]{0,40}:|\d{1,2}[.)][ \t]|[-*\u2022][ \t]))")
+
+
+def _sentences(text: str) -> list[list[str]]:
+    if "?" in text:
+        text = _QUERY_RE.sub(" query ", text)
+    text = _ABBREVIATION_STOP_RE.sub(lambda m: m.group(1).replace(".", ""), text)
+    # a line that opens with a field label, a list number or a bullet starts a new sentence ("...PROTOCOL)\nLeft
+    # adrenal: 1.1 cm nodule"); other line breaks may be hard wraps inside a sentence and are kept
+    if "\n" in text:
+        text = _NEW_FIELD_LINE_RE.sub(". ", text)
+    out: list[list[str]] = []
+    for block in re.split(r"\n\s*\n", text):
+        cur: list[str] = []
+        for tok in TOKEN_RE.findall(normalize(block)):
+            if tok in SENTENCE_END:
+                if cur:
+                    out.append(cur)
+                cur = []
+            else:
+                cur.append(tok)
+                if len(cur) >= MAX_SENTENCE_TOKENS:  # run-on text: bounded pieces keep the reader linear
+                    out.append(cur)
+                    cur = []
+        if cur:
+            out.append(cur)
+    return out
+
+
+_RELATIVE_VERBS = frozenset({"is", "are", "measures", "measure", "measuring", "remains", "remain", "appears",
+                             "appear", "was", "were"})
+
+
+_MAX_ORGAN_TOKENS = 5
+
+
+def _relative_clause(tokens: list[str], lex: Lexicon) -> tuple[list[str], list[str]] | None:
+    """"a stone in the CBD, which is dilated (1.1 cm)", "no tumour in the portal vein, which is patent": a
+    relative clause right after an organ, split off as a sentence about that organ (the caller keeps the split
+    only when that sentence states something of the organ: in "a nodule in the right upper lobe, which is
+    stable" the clause is the nodule's)."""
+    for i, tok in enumerate(tokens):
+        if tok != "which" or i + 1 >= len(tokens) or tokens[i + 1] not in _RELATIVE_VERBS:
+            continue
+        end = i - 1 if i > 0 and tokens[i - 1] == "," else i
+        for start in range(max(0, end - _MAX_ORGAN_TOKENS), end):
+            kinds = lex.phrase_kinds.get(tuple(tokens[start:end]), {})
+            if ("ANAT" in kinds or "SUB" in kinds) and "OBS" not in kinds:
+                return tokens[:end], tokens[start:end] + tokens[i + 1:]
+        return None
+    return None
+
+
+#: a "sentence" longer than this (run-on dictation, garbage) is read in pieces of this many tokens, so that the
+#: per-sentence analysis (quadratic in the worst case) keeps the whole reader linear in the text's length
+MAX_SENTENCE_TOKENS = 150

@@ -1,0 +1,191 @@
+"""Spans -> locations: organ, sub-location, station and side words grouped into the sites of a sentence and
+resolved with the lexicon ("upper pole of the left kidney", "left renal upper pole", "RLL")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from harness.findings.lexicon import Lexicon, SubLocation
+from harness.findings.scan import Span
+
+
+@dataclass
+class Location:
+    organ: str | None
+    sub: str | None
+    laterality: str | None
+    start: int
+    end: int
+    text: str
+    blocked: bool = False
+    station: str | None = None  # a lymph-node station word in the phrase ("hilar"), kept for node findings
+    pending_subs: tuple[SubLocation, ...] = ()  # "lower pole" without its organ: resolved from the sentence
+
+
+def _locations(spans: list[Span], lex: Lexicon) -> list[Location]:
+    fillers = lex.location_fillers  # type: ignore[attr-defined]
+    n = len(spans)
+    groups: list[list[int]] = []
+    k = 0
+    while k < n:
+        if spans[k].cat != "LOC":
+            k += 1
+            continue
+        members = [k]
+        m = k + 1
+        while True:
+            j = m
+            while j < n and ((spans[j].cat == "WORD" and spans[j].value in fillers) or spans[j].cat == "NUM"):
+                j += 1
+            if j < n and spans[j].cat == "LOC":
+                members.append(j)
+                m = j + 1
+            else:
+                break
+        groups.append(members)
+        k = m
+    out: list[Location] = []
+    for members in groups:
+        out.extend(_resolve_group(spans, members, lex))
+    for loc in out:  # a neighbour ("abutting the spleen") is not the finding's site
+        q = loc.start - 1
+        while q >= 0 and spans[q].cat == "WORD" and spans[q].value in fillers:
+            q -= 1
+        loc.blocked = q >= 0 and spans[q].cat == "CTX:relation"
+    # "the right kidney contains a lower pole calculus": a sub-location that needs its organ takes the organ
+    # named elsewhere in the sentence
+    for loc in out:
+        if loc.organ is not None or not loc.pending_subs:
+            continue
+        for sub in loc.pending_subs:
+            owner = [o for o in out if o.organ == sub.organ]
+            if owner:
+                near = min(owner, key=lambda o: abs(o.start - loc.start))
+                loc.organ, loc.sub = sub.organ, sub.name
+                loc.laterality = loc.laterality or near.laterality or sub.laterality
+                break
+        else:
+            # no owner named: the one organ with that part, or with a side stated the paired one ("L lower pole
+            # stone" is in the left kidney, not the spleen)
+            owners = [sub for sub in loc.pending_subs
+                      if loc.laterality is None or lex.is_paired(sub.organ)]
+            if len({o.organ for o in owners}) == 1:
+                loc.organ, loc.sub = owners[0].organ, owners[0].name
+    # a side just after an organ of its own ("the 9th rib on the right", "effusion at the base on the left")
+    for k, loc in enumerate(out):
+        if loc.organ is not None or k == 0 or loc.laterality not in ("left", "right", "bilateral"):
+            continue
+        prev = out[k - 1]
+        between = [spans[q] for q in range(prev.end + 1, loc.start)]
+        if prev.organ is not None and lex.is_paired(prev.organ) and prev.laterality is None \
+                and len(between) <= 3 and all(b.cat == "WORD" and b.value in ("on", "the", "at", "to", "of", ",")
+                                              for b in between):
+            prev.laterality = loc.laterality
+            loc.blocked = True
+    return out
+
+
+def _resolve_group(spans: list[Span], members: list[int], lex: Lexicon) -> list[Location]:
+    organ_pos: list[tuple[int, str, bool]] = []
+    has_node = any(r.value == "lymph node" for p in members for r in spans[p].readings("ANAT"))
+    station_at: dict[int, str] = {}
+    for p in members:
+        stations = spans[p].readings("STATION")
+        anats = spans[p].readings("ANAT")
+        if stations and (has_node or not (anats or spans[p].readings("SUB"))):
+            station_at[p] = stations[0].value.name
+            continue
+        if anats:
+            organ_pos.append((p, anats[0].value, anats[0].plural))
+    organs = {o for _, o, _ in organ_pos}
+    station_words = [p for p in members if spans[p].readings("STATION")]
+    if len(organs) > 1:  # two organs side by side: each member goes with its nearest organ word
+        buckets: dict[int, list[int]] = {p: [] for p, _, _ in organ_pos}
+        for p in members:
+            best = min(organ_pos, key=lambda t: (abs(t[0] - p), -t[0]))[0]
+            buckets[best].append(p)
+        parts = [sorted(b) for b in buckets.values()]
+    elif not has_node and len({spans[p].readings("STATION")[0].value.name for p in station_words}) > 1 \
+            and all(p in station_words for p, _, _ in organ_pos):
+        # "axillary and inguinal lymphadenopathy", "mediastinal and hilar nodes": words that can each name a
+        # node station, with no other organ, are one site each
+        buckets = {p: [] for p in station_words}
+        for p in members:
+            buckets[min(station_words, key=lambda q: (abs(q - p), -q))].append(p)
+        parts = [sorted(b) for b in buckets.values()]
+    else:
+        parts = [members]
+    locs = []
+    for part in parts:
+        organ = None
+        plural = False
+        for p, o, pl in organ_pos:
+            if p in part:
+                organ, plural = o, pl
+                break
+        if organ is None and any(p in station_at for p in part):
+            # a station word names the nodes when a node is in the phrase, else the region it is in
+            # ("peripancreatic collection": by the pancreas)
+            organ = "lymph node" if has_node else lex.station_region.get(
+                next(station_at[p] for p in part if p in station_at), "lymph node")
+        sub: str | None = None
+        sub_lat: str | None = None
+        sub_plural = False
+        station = next((station_at[p] for p in part if p in station_at), None)
+        if station is None:
+            station = next((r.value.name for p in part for r in spans[p].readings("STATION")), None)
+        pending: list[SubLocation] = []
+        siblings: list[tuple[int, str]] = []  # sub-locations of one organ that do not contain each other
+        for p in part:
+            if p in station_at and organ == "lymph node":
+                if sub is not None and station_at[p] != sub:  # "right hilar and subcarinal nodes"
+                    siblings.append((p, station_at[p]))
+                sub = sub or station_at[p]
+            for r in spans[p].readings("SUB"):
+                loc: SubLocation = r.value
+                if organ is None and not loc.needs_organ:
+                    organ = loc.organ
+                if loc.organ != organ:
+                    if organ is None:
+                        pending.append(loc)
+                    continue
+                # the most specific of several ("posterior basal segment of the RLL": the base of the lower lobe)
+                if sub is None or lex.sub_contains(organ, sub, loc.name):
+                    sub = loc.name
+                    plural = plural or r.plural
+                    sub_plural = sub_plural or r.plural
+                elif sub != loc.name and not lex.sub_contains(organ, loc.name, sub):
+                    siblings.append((p, loc.name))
+                sub_lat = sub_lat or loc.laterality
+        for loc in pending:  # "superior segment of the right lower lobe": the part named before its organ
+            if organ is not None and loc.organ == organ and (sub is None or lex.sub_contains(organ, sub, loc.name)):
+                sub = loc.name
+        lat = None
+        for p in part:
+            lats = spans[p].readings("LAT")
+            if lats:
+                lat = lats[0].value
+                break
+        if lat is None:
+            lat = sub_lat
+        inherent = lex.anatomy.get(organ or "", {}).get("subs", {}).get(sub or "", {}).get("laterality")
+        if inherent and lat in ("left", "right"):
+            lat = inherent  # "the lingula and right middle lobe": the lingula is left whatever side follows it
+        if lat is None and sub_plural and organ is not None and lex.is_paired(organ) and not lex.anatomy.get(
+                organ, {}).get("subs", {}).get(sub, {}).get("laterality"):
+            lat = "bilateral"  # "the lung bases", "both lower lobes": one of each side
+        # an unpaired organ keeps a side named with it for now: "left chest" places a device, "left hepatic"
+        # names a lobe; findings drop it where it means nothing
+        # a plural organ ("the lungs are hyperinflated") does not say "both sides": it leaves the side unstated
+        text = " ".join(spans[p].text for p in part)
+        locs.append(Location(organ, sub, lat, part[0], part[-1], text, station=station,
+                             pending_subs=tuple(pending) if organ is None else ()))
+        # "the right middle and right lower lobes": one site each, with the side named before each
+        for p, name in siblings:
+            side = lex.anatomy.get(organ or "", {}).get("subs", {}).get(name, {}).get("laterality") or next(
+                (spans[q].readings("LAT")[0].value for q in range(p, part[0] - 1, -1) if spans[q].readings("LAT")),
+                lat)
+            locs.append(Location(organ, name, side, p, p, spans[p].text, station=station))
+    return locs
+
+
