@@ -354,6 +354,10 @@ def test_current_and_prior_size_state_the_change():
     ("No active bleeding on arterial or portal venous phases.", {("hemorrhage", "unspecified", "absent")}),
     ("Mildly atheromatous non-aneurysmal aorta.", {("aneurysm", "aorta", "absent"),
                                                    ("aortic calcification", "aorta", "present")}),
+    # almost resolved is still there, smaller; "versus this morning" compares
+    ("The right pneumothorax has almost completely resolved.", {("pneumothorax", "pleura", "present")}),
+    ("Film versus this morning: right IJ line tip in the SVC.",
+     {("central venous catheter", "superior vena cava", "present")}),
     # a dilated ureter or collecting system is hydronephrosis, the kidney's
     ("Moderate dilatation of the left ureter and collecting system.", {("hydronephrosis", "kidney", "present")}),
     # a part resected is the operation that removes it

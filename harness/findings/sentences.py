@@ -125,12 +125,19 @@ def _without_silhouette_signs(tokens: list[str]) -> list[str]:
     return out
 
 
+_PRIOR_TIMES = frozenset({"this", "yesterday", "prior", "previous", "earlier", "last", "today", "baseline"})
+
+
 def _spelled_sizes(tokens: list[str]) -> list[str]:
     """"five centimetres above the carina" is a measurement, not a count of five; "stn 7" is "station 7"."""
     if "stn" in tokens:
         tokens = ["station" if t == "stn" else t for t in tokens]
     if tokens and tokens[0] in ("versus", "vs"):  # "Versus 3 days prior: ..." compares; it offers no alternative
         tokens = ["compared", "with", *tokens[1:]]
+    for k, tok in enumerate(tokens[:-1]):  # "film versus this morning", "vs prior": a comparison too
+        if tok in ("versus", "vs") and (tokens[k + 1] in _PRIOR_TIMES or tokens[k + 1].isdigit()):
+            tokens = [*tokens[:k], "compared", "with", *tokens[k + 1:]]
+            break
     if not any(t in _NUMBER_WORDS for t in tokens):
         return tokens
     return [_NUMBER_WORDS[t] if t in _NUMBER_WORDS and k + 1 < len(tokens) and tokens[k + 1] in UNITS else t
