@@ -146,6 +146,10 @@ def test_words_that_state_no_count_and_coordinated_devices_one_each():
     got = {(f.observation, f.temporal) for f in extract_findings(
         "Bilateral perihilar opacities in keeping with ARDS, unchanged from yesterday.")}
     assert got == {("opacity", "stable"), ("ards", "stable")}
+    # where a tube runs is not where its tip is
+    for text in ("A nasogastric tube has been inserted; it follows the course of the oesophagus and its tip lies "
+                 "in the stomach.", "NGT: oesophageal course, tip in the stomach."):
+        assert [f.position for f in extract_findings(text)] == ["stomach"], text
     # a spelled-out number with a unit is a measurement
     (f,) = extract_findings("Endotracheal tube five centimetres above the carina.")
     assert f.count == 1

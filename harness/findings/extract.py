@@ -358,7 +358,8 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
     if not targets:
         orphan = None
         if any(s.value in TIP_WORDS for s in spans if s.cat == "WORD"):
-            orphan = next((r.value for s in spans for r in s.readings("POS")), None)
+            orphan = next((r.value for q, s in enumerate(spans) for r in s.readings("POS")
+                           if not _on_its_course(spans, q)), None)
         return SentenceReading(tuple(measured), orphan, last_side, field_label,
                                _names_site(locs, spans))
     obs_targets = [t for t in targets if t.kind in ("OBS", "ENLARGE")]
@@ -513,7 +514,8 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
     # a device's tip position: the first position named after it (before the next device), else before it
     for k, t in enumerate(devices):
         limit = devices[k + 1].pos if k + 1 < len(devices) else len(spans)
-        after = [r.value for s in spans[t.pos + 1:limit] for r in s.readings("POS")[:1]]
+        after = [r.value for q, s in enumerate(spans[t.pos + 1:limit], t.pos + 1) for r in s.readings("POS")[:1]
+                 if not _on_its_course(spans, q)]
         if not after and k + 1 < len(devices) and all(g.text in LIST_JOINERS for g in spans[t.pos + 1:limit]):
             # "endotracheal and nasogastric tubes are satisfactorily sited": each where it is meant to be
             nxt_limit = devices[k + 2].pos if k + 2 < len(devices) else len(spans)
@@ -831,6 +833,17 @@ def _measured_organs(spans: list[Span], locs: list[Location], targets: list[_Tar
                     certainty=Certainty.PRESENT if enlarged else Certainty.ABSENT)
         out.append(ParsedFinding(f, s.text, loc.text))
     return out
+
+
+_COURSE_WORDS = frozenset({"course", "courses", "coursing", "follows", "following", "traverses", "traversing",
+                           "passes", "passing", "through", "via"})
+
+
+def _on_its_course(spans: list[Span], q: int) -> bool:
+    """"follows the course of the oesophagus, its tip in the stomach", "oesophageal course": a place the device
+    passes through is not where its tip is."""
+    return any(g.text in _COURSE_WORDS for g in spans[max(0, q - 3):q]) or (
+        q + 1 < len(spans) and spans[q + 1].text in ("course", "courses"))
 
 
 def _lesion_like(obs: str, lex: Lexicon) -> bool:
