@@ -156,6 +156,10 @@ def test_a_finding_the_other_report_denies_costs_more_than_one_it_leaves_out():
     # symmetric: a candidate stating what the reference denies
     assert text_finding_f1("No pneumothorax. Normal heart size.", "Small right pneumothorax. Normal heart size.") \
         < text_finding_f1("Normal heart size.", "Small right pneumothorax. Normal heart size.")
+    # the finding on the other side only contradicts; on both sides, or another finding there, does not
+    ref = "Left lower lobe pneumonia. Normal heart size."
+    wrong_side = text_finding_f1(ref, "Right lower lobe pneumonia. Normal heart size.")
+    assert 0 < wrong_side < text_finding_f1(ref, "Right lower lobe nodule. Normal heart size.")
     # a denial on the other side or of another organ is no contradiction
     assert text_finding_f1(ref, "No right pleural effusion. Heart size is normal.") \
         == text_finding_f1(ref, "No pneumothorax. Heart size is normal.")

@@ -61,7 +61,8 @@ DESCRIPTIVE_PARTIAL_CREDIT = 0.5
 # A finding one report states and the other denies ("small left effusion" / "no pleural effusion") is worse than
 # one the other report leaves out: the reader of the second report is told the opposite. Its miss weighs this much
 # more (both reports' own statements already count one miss each). Measured on the tuning splits (share of
-# triplets ranked): dev 0.940 -> 0.942, dev_b 0.881 -> 0.901.
+# triplets ranked): dev 0.940 -> 0.942, dev_b 0.881 -> 0.901. A finding stated on one side where the other report
+# states it only on the other side is a contradiction too (dev_b 0.901 -> 0.909, dev_c 0.779 -> 0.784).
 CONTRADICTION_WEIGHT = 1.0
 
 
@@ -282,10 +283,29 @@ def _denied(u: Unit, other: Sequence[Unit]) -> bool:
                for v in other)
 
 
+def _on_the_other_side(u: Unit, other: Sequence[Unit]) -> bool:
+    """The other report states ``u`` on the opposite side of a paired organ, and not on ``u``'s side: a finding on
+    the wrong side tells the reader the opposite of where it is."""
+    if u.presence is Presence.ABSENT or u.laterality not in ("left", "right"):
+        return False
+    lex = lexicon()
+    opposite = "right" if u.laterality == "left" else "left"
+
+    def same(v: Unit, side: str) -> bool:
+        return v.presence is u.presence and v.anatomy == u.anatomy and v.laterality == side \
+            and lex.observations_compatible(u.observation, v.observation, u.presence)
+
+    return any(same(v, opposite) for v in other) and not any(same(v, u.laterality) for v in other)
+
+
+def _contradicted(u: Unit, other: Sequence[Unit]) -> bool:
+    return _denied(u, other) or _on_the_other_side(u, other)
+
+
 def compare_findings(ref: Iterable[Finding], cand: Iterable[Finding]) -> dict[str, Any]:
     """TP/FP/FN overall and per observation class between two sets of findings (each finding weighted by
-    ``unit_weight``; the unmatched part of a finding the other report denies weighs ``CONTRADICTION_WEIGHT``
-    more)."""
+    ``unit_weight``; the unmatched part of a finding the other report denies, or states only on the other side,
+    weighs ``CONTRADICTION_WEIGHT`` more)."""
     r_units, c_units = match_units(ref), match_units(cand)
     r_units, c_units = _sides_from_other(r_units, c_units), _sides_from_other(c_units, r_units)
     pairs = max_matching(r_units, c_units)
@@ -299,14 +319,14 @@ def compare_findings(ref: Iterable[Finding], cand: Iterable[Finding]) -> dict[st
     for i, u in enumerate(r_units):
         acc = classes.setdefault(u.observation, [0, 0, 0])
         w, weight = got_r.get(i, 0.0), unit_weight(u)
-        miss = (1 - w) * (weight + (CONTRADICTION_WEIGHT * u.share if w < 1 and _denied(u, c_units) else 0.0))
+        miss = (1 - w) * (weight + (CONTRADICTION_WEIGHT * u.share if w < 1 and _contradicted(u, c_units) else 0.0))
         acc[0] += w * weight
         acc[2] += miss
         tp += w * weight
         fn += miss
     for j, u in enumerate(c_units):
         w, weight = got_c.get(j, 0.0), unit_weight(u)
-        miss = (1 - w) * (weight + (CONTRADICTION_WEIGHT * u.share if w < 1 and _denied(u, r_units) else 0.0))
+        miss = (1 - w) * (weight + (CONTRADICTION_WEIGHT * u.share if w < 1 and _contradicted(u, r_units) else 0.0))
         classes.setdefault(u.observation, [0, 0, 0])[1] += miss
         fp += miss
     return {"tp": tp, "fp": fp, "fn": fn, "classes": classes}
@@ -361,7 +381,8 @@ class FindingF1Metric(Metric):
         "is half of it on each side; devices match by type, access side and tip. Maximum-credit bipartite "
         f"matching (Hungarian); TP = sum of credits, FP/FN = the rest of each side, an absent finding weighing "
         f"{ABSENT_FINDING_WEIGHT:g} (split between the sides when it states none) and any other 1, and the unmatched "
-        f"part of a present or possible finding the other report states absent {CONTRADICTION_WEIGHT:g} more "
+        f"part of a present or possible finding the other report states absent, or only on the other side, "
+        f"{CONTRADICTION_WEIGHT:g} more "
         "(a contradiction is worse than an omission). finding_f1 = mean over reports "
         "of per-report F1 (1.0 when both state nothing); finding_f1_micro = F1 of TP/FP/FN pooled over all "
         "reports; finding_f1_macro = mean over observation classes of pooled per-class F1 (classes with no "
