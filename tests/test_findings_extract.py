@@ -362,6 +362,10 @@ def test_current_and_prior_size_state_the_change():
     ("The right pneumothorax has almost completely resolved.", {("pneumothorax", "pleura", "present")}),
     ("Film versus this morning: right IJ line tip in the SVC.",
      {("central venous catheter", "superior vena cava", "present")}),
+    # a recommendation states nothing present, and reaches back no further than its comma
+    ("Nasogastric decompression advised.", set()),
+    ("Nine millimetre middle lobe nodule, repeat CT in three months advised.", {("nodule", "lung", "present")}),
+    ("Mild intrahepatic duct dilatation, better than before.", {("biliary dilatation", "bile duct", "present")}),
     # a dilated ureter or collecting system is hydronephrosis, the kidney's
     ("Moderate dilatation of the left ureter and collecting system.", {("hydronephrosis", "kidney", "present")}),
     # a part resected is the operation that removes it

@@ -198,7 +198,9 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
             q = p - 1
             # a backward hedge reaches back only to the comma ("opacity, likely atelectasis") unless it closes
             # the sentence ("hiatal hernia, unlikely")
-            hedge = pol not in ("neg", "resolved") and any(spans[q].cat in ("OBS", "ENLARGE") for q in range(p + 1, n))
+            # a recommendation ("..., repeat CT in three months advised") never reaches back over a comma
+            hedge = pol == "hyp" or (pol not in ("neg", "resolved")
+                                     and any(spans[q].cat in ("OBS", "ENLARGE") for q in range(p + 1, n)))
             while q >= 0 and not stop_back(q) and not (hedge and spans[q].text == ","):
                 mark(q, pol)
                 q -= 1
