@@ -93,7 +93,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                    "default is 40,400)")
     p.add_argument("--curriculum", default="slice:1500,report:600,all:100",
                    help="SFT phases STAGES:STEPS, comma-separated; STAGES 'all' or stages joined by '+' (the task's "
-                   "stages, and 'slice': one axial slice -> the tumors it cuts, see slice_rows)")
+                   "stages; 'slice': one axial slice -> the tumors it cuts, see slice_rows; 'scan': the global view -> "
+                   "which slices show which tumors, see scan_rows; 'vision', alone in its phase: the vision tower with "
+                   "per-token tumor targets, see run_vision_stage)")
     p.add_argument("--sft-batch", type=int, default=4)
     p.add_argument("--slice-batch", type=int, default=8, help="examples per step of the 'slice' stage")
     p.add_argument("--sft-lr", type=float, default=3e-4)
@@ -185,9 +187,8 @@ def run_sft(args, start: Path, out: Path, stages, steps: int):
         if len(stages) > 1:
             raise SystemExit("the 'vision' stage trains the vision tower alone: give it a phase of its own")
         return run_vision_stage(args, start, out, steps)
-    if (stages is not None and "slice" in stages) or args.freeze_vision:
-        return run_slice_sft(args, start, out, [s for s in (stages or ()) if s != "slice"] if stages else None,
-                             steps, with_slices=stages is not None and "slice" in stages)
+    if (stages is not None and set(stages) & set(OWN_STAGES)) or args.freeze_vision:
+        return run_slice_sft(args, start, out, stages, steps)
     if (done := finished(out)) is not None:
         return done
     return train_sft(sft_config(args, start, out, stages, steps))
@@ -242,10 +243,49 @@ def slice_rows(split, seed: int = 0) -> list[dict[str, Any]]:
     return [rows[i] for i in rng.permutation(len(rows))]
 
 
-def run_slice_sft(args, start: Path, out: Path, stages: Sequence[str] | None, steps: int, with_slices: bool = True):
-    """SFT on ``slice_rows`` (``with_slices``), mixed with the oracle's answers of the task's ``stages`` (None: all of
-    them; empty: none): TRL's SFTTrainer with the same settings as ``harness train sft``; with ``--freeze-vision`` the
-    vision tower (patch embedding, blocks, merger) is not trained, so what the ``vision`` stage taught it stays."""
+SCAN_PROMPT = ("Which of these slices show a tumor? For each one, give its number and the tumors it shows (organ, part, "
+               "side, size in mm), or say that no slice shows a tumor.")
+SCAN_NONE = "No slice shows a tumor."
+
+
+def scan_rows(split, seed: int = 0) -> list[dict[str, Any]]:
+    """The ``scan`` curriculum stage, between one slice and the report: the whole global view, as the report sees it,
+    and the question which of its slices show a tumor; the answer names each such slice and the tumors it cuts (at
+    least ``SLICE_MIN_AREA`` pixels) in the report writer's words, e.g. "Slice 4: <sentence>. Slice 9: <sentence>",
+    or ``SCAN_NONE``. It ties what a slice shows to its number, the bridge from seeing to the key slice.
+    Deterministic in ``seed``."""
+    import numpy as np
+
+    from baselines.trainer.data import example
+    from tasks.ct_tumor import evidence
+
+    task, rng = split.task, np.random.default_rng(seed)
+    rows = []
+    for case in split.cases:
+        request = task._report_request(case)
+        areas = {l.label: dict(map(tuple, case.meta.get("lesion_area_by_z", {}).get(str(l.label), [])))
+                 for l in case.lesions}
+        parts = []
+        for k, z in enumerate(task.slices_of(case)):
+            shown = sorted((l for l in case.lesions if areas[l.label].get(z, 0) >= SLICE_MIN_AREA),
+                           key=lambda l: -areas[l.label][z])
+            if shown:
+                parts.append(f"Slice {k + 1}: {evidence.plane_text([l.finding for l in shown], rng)}")
+        row = example(request, completion=[{"role": "assistant", "content": " ".join(parts) or SCAN_NONE}])
+        row["prompt"][0]["content"][-1] = {"type": "text", "text": SCAN_PROMPT}
+        row["kind"] = "scan"
+        rows.append(row)
+    return rows
+
+
+OWN_STAGES = {"slice": slice_rows, "scan": scan_rows}  # curriculum stages of this script, beside the task's
+
+
+def run_slice_sft(args, start: Path, out: Path, stages: Sequence[str] | None, steps: int):
+    """SFT on the rows of this script's own stages in ``stages`` (``slice_rows``, ``scan_rows``), mixed with the
+    oracle's answers of the task's stages in it (``stages`` None: every task stage): TRL's SFTTrainer with the same
+    settings as ``harness train sft``; with ``--freeze-vision`` the vision tower (patch embedding, blocks, merger) is
+    not trained, so what the ``vision`` stage taught it stays."""
     from transformers import AutoModelForImageTextToText
     from trl import SFTTrainer
 
@@ -255,12 +295,13 @@ def run_slice_sft(args, start: Path, out: Path, stages: Sequence[str] | None, st
 
     if (done := finished(out)) is not None:
         return done
-    only_slices = with_slices and stages is not None and not stages
-    cfg = sft_config(args, start, out, None, steps, batch=args.slice_batch if only_slices else None)
+    own = [s for s in stages if s in OWN_STAGES] if stages is not None else []
+    task_stages = None if stages is None else [s for s in stages if s not in OWN_STAGES]
+    cfg = sft_config(args, start, out, None, steps, batch=args.slice_batch if list(stages or ()) == ["slice"] else None)
     t0 = time.perf_counter()
     split = load_training_split(cfg)
-    rows = (slice_rows(split, args.sft_seed) if with_slices else []) + (
-        sft_rows(split, stages) if stages is None or stages else [])
+    rows = [row for name in own for row in OWN_STAGES[name](split, args.sft_seed)] + (
+        sft_rows(split, task_stages) if task_stages is None or task_stages else [])
     dataset = to_dataset(rows)
     t_data = time.perf_counter() - t0
     processor = checkpoint.load_processor(cfg.model)

@@ -91,3 +91,22 @@ def test_vision_stage_pieces_match_the_model_and_the_truth(mx, harness_cache, tm
         merged, _ = mx.vision_forward(vis, patches, 3, mx.vision_geometry(vis, 8, 8))
         direct = vis(patches, grid_thw=ref["image_grid_thw"]).pooler_output
     assert torch.allclose(merged.reshape(direct.shape), direct, atol=1e-5)
+
+
+def test_scan_rows_name_the_slices_that_show_a_tumor(mx, harness_cache):
+    from baselines.trainer.data import load_split, make_task
+
+    args = mx.parse_args(["--train-cases", "6", "--n-axial", "8", "--image-size", "64"])
+    task = make_task("ct_tumor", mx.task_options(args))
+    split = load_split(task, "train")
+    rows = mx.scan_rows(split, seed=0)
+    assert rows == mx.scan_rows(split, seed=0) and len(rows) == len(split.cases)
+    for row, case in zip(rows, split.cases):
+        assert row["kind"] == "scan" and len(row["images"]) == 8
+        assert row["prompt"][0]["content"][-1] == {"type": "text", "text": mx.SCAN_PROMPT}
+        answer = row["completion"][0]["content"]
+        shows = [k + 1 for k, z in enumerate(task.slices_of(case))
+                 if any(dict(map(tuple, case.meta["lesion_area_by_z"][str(l.label)])).get(z, 0) >= mx.SLICE_MIN_AREA
+                        for l in case.lesions)]
+        assert answer == mx.SCAN_NONE if not shows else [int(n) for n in
+                                                          __import__("re").findall(r"Slice (\d+):", answer)] == shows
