@@ -495,9 +495,11 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
             elif s.cat == "TEMP" and (t.temporal is None or (t.temporal == "stable" and s.readings("TEMP")[0].value
                                                                  in ("increased", "decreased", "new"))):
                 t.temporal = s.readings("TEMP")[0].value  # a stated change outranks "again seen"
-                if not nxt and p > 0 and spans[p - 1].text == "," and all(o.pos < p for o in obs_targets):
-                    # "perihilar and basal opacities in keeping with ARDS, unchanged from yesterday": a change
-                    # said after the sentence's findings is said of each of them
+                listed = len(obs_targets) > 1 and all(g.text in LIST_JOINERS for a, b in zip(obs_targets, obs_targets[1:])
+                                                      for g in spans[a.pos + 1:b.pos])
+                if not nxt and p > 0 and (spans[p - 1].text == "," or listed) and all(o.pos < p for o in obs_targets):
+                    # "perihilar and basal opacities in keeping with ARDS, unchanged from yesterday", "ETT/NGT
+                    # unchanged": a change said after the sentence's findings is said of each of them
                     for o in obs_targets:
                         if o.temporal is None and scope.get(o.pos) not in ("neg", "hyp", "resolved"):
                             o.temporal = t.temporal
@@ -606,7 +608,10 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
         if (prev_sites or no_site) and scope.get(t.pos) in ("probable", "possible") and scope.get(prev.pos) is None:
             t.locations = prev_sites
             t.sides = t.sides or list(prev.sides)
-            if _lesion_like(_obs_name(t.span) or "", lex) and _lesion_like(_obs_name(prev.span) or "", lex):
+            t_obs, prev_obs = _obs_name(t.span) or "", _obs_name(prev.span) or ""
+            if _lesion_like(t_obs, lex) and _lesion_like(prev_obs, lex) or (
+                    lex.family(t_obs) == lex.family(prev_obs) and lex.observations.get(prev_obs, {}).get("descriptive")
+                    and scope.get(t.pos) == "probable"):  # "LLL consolidation consistent with pneumonia"
                 t.sizes = t.sizes or list(prev.sizes)
                 t.count = t.count or (prev.count if prev.count != "unstated" else None)
                 t.attrs |= prev.attrs
@@ -636,6 +641,17 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
                 a.count = "unstated"  # "gallstone cholecystitis": a noun used as an adjective counts nothing
             if a.temporal and not b.temporal:
                 b.temporal, a.temporal = a.temporal, None
+    # "ground glass opacification": two words for one finding side by side are one finding
+    for a, b in zip(obs_targets, obs_targets[1:]):
+        if b.pos == a.pos + 1 and a.kind == b.kind == "OBS" and _obs_name(a.span) == _obs_name(b.span) \
+                and not a.refined:
+            a.refined = True
+            b.locations = b.locations or a.locations
+            b.sides = b.sides or a.sides
+            b.sizes = b.sizes or a.sizes
+            b.attrs |= a.attrs
+            b.severity = b.severity or a.severity
+            b.temporal = b.temporal or a.temporal
     # "fibroid uterus", "cirrhotic liver": a finding word before its own organ's noun describes the organ and
     # states no count
     for t in obs_targets:

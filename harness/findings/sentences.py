@@ -104,12 +104,16 @@ _SIGN_VERBS = frozenset({"silhouetting", "silhouettes", "obscuring", "obscures",
                          "obliterating", "obliterates"})
 
 
+_BORDERS = frozenset({"border", "outline", "contour", "silhouette", "margin"})
 _SIGN_END = frozenset({",", "and", "with", "consistent", "compatible", "likely", "in", "which", "suggesting"})
 
 
 def _without_silhouette_signs(tokens: list[str]) -> list[str]:
     """"opacity in the right middle lobe silhouetting the right heart border": the border is how the opacity is
     placed (the silhouette sign), not a second site of the finding."""
+    if "loss" in tokens:  # "with loss of the right heart border": the same sign
+        tokens = [("obscuring" if t == "loss" and tokens[k + 1:k + 2] == ["of"] and _BORDERS.intersection(
+            tokens[k + 2:k + 7]) else t) for k, t in enumerate(tokens)]
     if not _SIGN_VERBS.intersection(tokens):
         return tokens
     out: list[str] = []
