@@ -147,6 +147,10 @@ def test_words_that_state_no_count_and_coordinated_devices_one_each():
     got = {(f.observation, f.temporal) for f in extract_findings(
         "Bilateral perihilar opacities in keeping with ARDS, unchanged from yesterday.")}
     assert got == {("opacity", "stable"), ("ards", "stable")}
+    # two different devices named side by side are two ("ETT/NGT"); a device and its generic word are one
+    assert {f.observation for f in extract_findings("ETT/NGT unchanged.")} == {"endotracheal tube",
+                                                                              "nasogastric tube"}
+    assert [f.observation for f in extract_findings("Chest port catheter in place.")] == ["port"]
     # where a tube runs is not where its tip is
     for text in ("A nasogastric tube has been inserted; it follows the course of the oesophagus and its tip lies "
                  "in the stomach.", "NGT: oesophageal course, tip in the stomach."):

@@ -277,8 +277,11 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
         if s.cat in ("OBS", "ENLARGE"):
             prev = targets[-1] if targets else None
             if prev is not None and prev.pos == p - 1 and prev.kind == "OBS" and s.cat == "OBS" \
-                    and lex.is_device(_obs_name(prev.span) or "") and lex.is_device(_obs_name(s) or ""):
-                # "chest port catheter", "PICC line": one device named twice; the specific name stays
+                    and lex.is_device(_obs_name(prev.span) or "") and lex.is_device(_obs_name(s) or "") and (
+                    lex.is_generic(_obs_name(prev.span) or "") or lex.is_generic(_obs_name(s) or "")
+                    or _obs_name(prev.span) == _obs_name(s)):
+                # "chest port catheter", "PICC line": one device named twice; the specific name stays ("ETT/NGT"
+                # are two)
                 if lex.is_generic(_obs_name(prev.span) or ""):
                     targets[-1] = _Target(p, s.cat, s)
                 continue
