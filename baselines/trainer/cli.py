@@ -9,7 +9,7 @@ Also runnable on its own, which is how several GPUs are used::
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import typer
 
@@ -37,44 +37,46 @@ def _done(result: Any) -> None:
     typer.echo(f"evaluate: {result.summary['evaluate']}")
 
 
-@app.command()
-@friendly_errors
-def sft(
-    config: Optional[Path] = typer.Option(None, "--config", "-c", help=CONFIG_HELP),
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="local checkpoint directory to start from"),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="output directory (final checkpoint in OUT/final)"),
-    task: Optional[str] = typer.Option(None, "--task", "-t"),
-    limit: Optional[int] = typer.Option(None, "--limit", help="train on the first N cases"),
-    seed: Optional[int] = typer.Option(None, "--seed"),
-    max_steps: Optional[int] = typer.Option(None, "--max-steps", help="shortcut for --set trl.max_steps=N"),
-    set_: list[str] = typer.Option([], "--set", help=SET_HELP),
-) -> None:
-    """Supervised cold start (TRL SFTTrainer) on the oracle's answers to every protocol step."""
-    from baselines.trainer.config import load_config
+def _train_command(mode: str, doc: str, train: Callable[[], Callable[[Any], Any]]) -> None:
+    """One sub-command per training mode, with the same options: SFT and E-MRL differ in the trainer they run."""
+
+    def command(
+        config: Optional[Path] = typer.Option(None, "--config", "-c", help=CONFIG_HELP),
+        model: Optional[str] = typer.Option(None, "--model", "-m", help="local checkpoint directory to start from"),
+        out: Optional[Path] = typer.Option(None, "--out", "-o",
+                                           help="output directory (final checkpoint in OUT/final)"),
+        task: Optional[str] = typer.Option(None, "--task", "-t"),
+        limit: Optional[int] = typer.Option(None, "--limit", help="train on the first N cases"),
+        seed: Optional[int] = typer.Option(None, "--seed"),
+        max_steps: Optional[int] = typer.Option(None, "--max-steps", help="shortcut for --set trl.max_steps=N"),
+        set_: list[str] = typer.Option([], "--set", help=SET_HELP),
+    ) -> None:
+        from baselines.trainer.config import load_config
+
+        cfg = load_config(mode, config, set_, **_explicit(model, out, task, limit, seed, max_steps))
+        _done(train()(cfg))
+
+    command.__doc__ = doc
+    command.__name__ = mode
+    app.command(name=mode)(friendly_errors(command))
+
+
+def _sft_trainer() -> Callable[[Any], Any]:
     from baselines.trainer.sft import train_sft
 
-    cfg = load_config("sft", config, set_, **_explicit(model, out, task, limit, seed, max_steps))
-    _done(train_sft(cfg))
+    return train_sft
 
 
-@app.command()
-@friendly_errors
-def emrl(
-    config: Optional[Path] = typer.Option(None, "--config", "-c", help=CONFIG_HELP),
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="local checkpoint directory to start from"),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="output directory (final checkpoint in OUT/final)"),
-    task: Optional[str] = typer.Option(None, "--task", "-t"),
-    limit: Optional[int] = typer.Option(None, "--limit", help="train on the first N cases"),
-    seed: Optional[int] = typer.Option(None, "--seed"),
-    max_steps: Optional[int] = typer.Option(None, "--max-steps", help="shortcut for --set trl.max_steps=N"),
-    set_: list[str] = typer.Option([], "--set", help=SET_HELP),
-) -> None:
-    """E-MRL GRPO (TRL GRPOTrainer): format, clinical, localization, cross-view and rejection rewards."""
-    from baselines.trainer.config import load_config
+def _emrl_trainer() -> Callable[[Any], Any]:
     from baselines.trainer.grpo import train_emrl
 
-    cfg = load_config("emrl", config, set_, **_explicit(model, out, task, limit, seed, max_steps))
-    _done(train_emrl(cfg))
+    return train_emrl
+
+
+_train_command("sft", "Supervised cold start (TRL SFTTrainer) on the oracle's answers to every protocol step.",
+               _sft_trainer)
+_train_command("emrl", "E-MRL GRPO (TRL GRPOTrainer): format, clinical, localization, cross-view and rejection "
+                       "rewards.", _emrl_trainer)
 
 
 if __name__ == "__main__":  # `accelerate launch -m baselines.trainer.cli ...`
