@@ -151,6 +151,8 @@ def test_words_that_state_no_count_and_coordinated_devices_one_each():
     assert {f.observation for f in extract_findings("ETT/NGT unchanged.")} == {"endotracheal tube",
                                                                               "nasogastric tube"}
     assert [f.observation for f in extract_findings("Chest port catheter in place.")] == ["port"]
+    # a mediastinal shift keeps the side it is shifted to
+    assert [f.laterality for f in extract_findings("Shift of the mediastinum towards the right.")] == ["right"]
     # where a tube runs is not where its tip is
     for text in ("A nasogastric tube has been inserted; it follows the course of the oesophagus and its tip lies "
                  "in the stomach.", "NGT: oesophageal course, tip in the stomach."):

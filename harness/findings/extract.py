@@ -1010,7 +1010,7 @@ def _findings_of_target(t: _Target, certainty: Certainty, lex: Lexicon) -> list[
         if presence is Presence.ABSENT and t.span.text in ("abnormality", "abnormalities") and obs == "lesion":
             obs = lex.normal_finding(organ)  # "no pleural abnormality" is a normal pleura
         lat = loc.laterality
-        if lat is None and side is not None and lex.is_paired(organ):
+        if lat is None and side is not None and (lex.is_paired(organ) or spec.get("keeps_side")):
             lat = side
         attrs = set(t.attrs)
         count: int | None = None
@@ -1029,7 +1029,7 @@ def _findings_of_target(t: _Target, certainty: Certainty, lex: Lexicon) -> list[
         if lat not in (None, "left", "right", "bilateral"):
             lat = None  # an unresolved "ipsilateral"
         sub = loc_sub
-        if not lex.is_paired(organ):
+        if not lex.is_paired(organ) and not spec.get("keeps_side"):  # a mediastinal shift keeps its direction
             if sub is None and lat in ("left", "right"):
                 sub = lex.anatomy.get(organ, {}).get("side_subs", {}).get(lat)  # "left hepatic lesion": left lobe
             lat = None
