@@ -151,6 +151,10 @@ def test_words_that_state_no_count_and_coordinated_devices_one_each():
     assert {f.observation for f in extract_findings("ETT/NGT unchanged.")} == {"endotracheal tube",
                                                                               "nasogastric tube"}
     assert [f.observation for f in extract_findings("Chest port catheter in place.")] == ["port"]
+    # "A -> B", "from A to B", "A, now B": A is the prior size, B the current one
+    for text in ("Segment 5 liver metastasis, 20 -> 14 mm.", "Liver metastasis decreased from 20 to 14 mm.",
+                 "Liver metastasis 2.0 cm, now 1.4 cm."):
+        assert [(f.size_mm, f.temporal) for f in extract_findings(text)] == [(14.0, "decreased")], text
     # a mediastinal shift keeps the side it is shifted to
     assert [f.laterality for f in extract_findings("Shift of the mediastinum towards the right.")] == ["right"]
     # where a tube runs is not where its tip is

@@ -132,8 +132,47 @@ def _without_silhouette_signs(tokens: list[str]) -> list[str]:
 _PRIOR_TIMES = frozenset({"this", "yesterday", "prior", "previous", "earlier", "last", "today", "baseline"})
 
 
+def _size_changes(tokens: list[str]) -> list[str]:
+    """"34 -> 21 mm", "from 12 to 8 mm", "2.0 cm, now 1.4 cm": the first size is the prior one; written as the
+    reader reads a prior size ("21 mm previously 34 mm")."""
+    if not ({">", "\u2192", "now", "to"} & set(tokens)):
+        return tokens
+    out = list(tokens)
+
+    def at(i: int) -> str:
+        return out[i] if 0 <= i < len(out) else ""
+
+    k = 0
+    while k < len(out):
+        arrow = 2 if (at(k + 1), at(k + 2)) == ("-", ">") else 1 if at(k + 1) == "\u2192" else 0
+        if arrow and _number(at(k)) and _number(at(k + arrow + 1)) and at(k + arrow + 2) in UNITS:
+            unit = at(k + arrow + 2)
+            out[k:k + arrow + 3] = [at(k + arrow + 1), unit, "previously", at(k), unit]
+        elif at(k) == "from" and _number(at(k + 1)) and at(k + 2) == "to" and _number(at(k + 3)) \
+                and at(k + 4) in UNITS:
+            unit = at(k + 4)
+            out[k:k + 5] = [at(k + 3), unit, "previously", at(k + 1), unit]
+        elif _number(at(k)) and at(k + 1) in UNITS and (at(k + 2), at(k + 3)) == (",", "now") \
+                and _number(at(k + 4)) and at(k + 5) in UNITS:
+            out[k:k + 6] = [at(k + 4), at(k + 5), ",", "previously", at(k), at(k + 1)]
+        else:
+            k += 1
+            continue
+        k += 5
+    return out
+
+
+def _number(tok: str) -> bool:
+    try:
+        float(tok)
+        return True
+    except ValueError:
+        return False
+
+
 def _spelled_sizes(tokens: list[str]) -> list[str]:
     """"five centimetres above the carina" is a measurement, not a count of five; "stn 7" is "station 7"."""
+    tokens = _size_changes(tokens)
     if "stn" in tokens:
         tokens = ["station" if t == "stn" else t for t in tokens]
     if tokens and tokens[0] in ("versus", "vs"):  # "Versus 3 days prior: ..." compares; it offers no alternative
