@@ -384,6 +384,9 @@ def test_current_and_prior_size_state_the_change():
      {("consolidation", "lung", "present")}),
     ("Features of left ventricular failure: upper lobe blood diversion and septal lines.",
      {("edema", "lung", "present"), ("interstitial disease", "lung", "present")}),
+    # an adjective naming an organ's finding keeps the organ it names, which the list after it shares
+    ("Distended gallbladder, 0.6 cm wall thickening.", {("enlargement", "gallbladder", "present"),
+                                                        ("bowel wall thickening", "gallbladder", "present")}),
     # a dilated ureter or collecting system is hydronephrosis, the kidney's
     ("Moderate dilatation of the left ureter and collecting system.", {("hydronephrosis", "kidney", "present")}),
     # a part resected is the operation that removes it

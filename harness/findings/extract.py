@@ -383,7 +383,15 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
                 continue
         chosen: _Target | None = None
         following = [t for t in targets if t.pos > loc.end]
-        if following and following[0].pos - loc.end <= 5 and \
+        adjective = next((t for t in targets if t.kind == "ENLARGE" and t.pos == loc.start - 1), None)
+        if adjective is not None and following and spans[loc.end + 1].text == ",":
+            # "distended gallbladder, wall thickening": the organ the adjective names, and the list's subject
+            chosen = adjective
+            nxt_t = following[0]
+            if nxt_t.kind == "OBS" and nxt_t.pos - loc.end <= 5 and _may_share_site(nxt_t, loc, lex) and \
+                    _gap_is_modifiers(spans, loc.end + 1, nxt_t.pos, side_positions):
+                nxt_t.locations.append(copy.copy(loc))
+        elif following and following[0].pos - loc.end <= 5 and \
                 _gap_is_modifiers(spans, loc.end + 1, following[0].pos, side_positions):
             chosen = following[0]  # "liver mass", "left renal upper pole: hypodense mass"
         if chosen is None:
