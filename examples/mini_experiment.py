@@ -3,8 +3,9 @@
 On the synthetic ct_tumor training split, a small random-init Qwen2.5-VL (1.7M parameters, 16 px patches, rebuilt
 here from its seed: ``python -m baselines.tiny_vlm OUT --size mini``) is trained with
 
-1. SFT as a curriculum: first single axial slices, each with the tumors it cuts in the report writer's words (the
-   ``slice`` stage, a dense target for the vision tower), then the oracle's report alone (which organ, which
+1. SFT as a curriculum: first the vision tower alone, with a tumor site / kind / size target per image token (the
+   ``vision`` stage; the tower is then frozen), then single axial slices, each with the tumors it cuts in the report
+   writer's words (the ``slice`` stage), then the oracle's report alone (which organ, which
    tumor, which slice), then every stage of the protocol (report, verification of the named slice, probes);
 2. from that one SFT checkpoint, GRPO with (a) the text-only reward (format + BLEU-4/ROUGE-L) and (b) the E-MRL
    rewards (format + clinical + localization + cross-view + rejection), each arm with the same steps, prompts and
@@ -91,7 +92,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--image-size", type=int, default=128)
     p.add_argument("--window", default="70,200", help="CT window CENTER,WIDTH in HU of every view (the task's "
                    "default is 40,400)")
-    p.add_argument("--curriculum", default="slice:1500,report:600,all:100",
+    p.add_argument("--curriculum", default="vision:2000,slice:800,report:800,all:100",
                    help="SFT phases STAGES:STEPS, comma-separated; STAGES 'all' or stages joined by '+' (the task's "
                    "stages; 'slice': one axial slice -> the tumors it cuts, see slice_rows; 'scan': the global view -> "
                    "which slices show which tumors, see scan_rows; 'vision', alone in its phase: the vision tower with "
@@ -101,8 +102,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--sft-lr", type=float, default=3e-4)
     p.add_argument("--vision-lr", type=float, default=4e-3, help="learning rate of the 'vision' stage")
     p.add_argument("--vision-batch", type=int, default=32, help="slices per step of the 'vision' stage")
-    p.add_argument("--freeze-vision", action=argparse.BooleanOptionalAction, default=False,
-                   help="keep the vision tower fixed in the SFT stages after 'vision'")
+    p.add_argument("--freeze-vision", action=argparse.BooleanOptionalAction, default=None,
+                   help="keep the vision tower fixed in the SFT phases (default: when the curriculum has a 'vision' "
+                   "phase)")
     p.add_argument("--grpo-steps", type=int, default=6)
     p.add_argument("--grpo-prompts", type=int, default=2, help="prompts per GRPO step")
     p.add_argument("--generations", type=int, default=4, help="completions per prompt")
@@ -115,7 +117,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                    help=f"write {RESULTS_FILE.relative_to(ROOT)}, the reward-curve PNG and the README table")
     p.add_argument("--render-readme", action="store_true", help="only regenerate the README table from the "
                    "committed results file")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.freeze_vision is None:
+        args.freeze_vision = any(stages is not None and "vision" in stages for stages, _ in curriculum(args.curriculum))
+    return args
 
 
 def seeds_of(args) -> list[int]:
