@@ -58,9 +58,7 @@ from harness.findings.lexicon import UNSPECIFIED, Lexicon, Reading, lexicon, tok
 from harness.findings.report import (ParsedFinding, _elliptic_denial, _hedged_once, _less_specific,
                                      _merge_restatements, _sort_key)
 from harness.findings.scan import Span, _is_num, _scan, _scopes
-from harness.findings.sentences import (_counted_ordinals, _relative_clause, _sections, _sentences,
-                                        _shared_heads, _spelled_sizes, _without_silhouette_signs,
-                                        _without_station_codes)
+from harness.findings.sentences import _relative_clause, _sections, _sentences, normalised_tokens
 from harness.findings.sites import Location, _locations
 from harness.schema import Certainty, Finding, Presence
 
@@ -109,7 +107,8 @@ class _Target:
 _PART_COUNT_GAP = frozenset({"of", "involving", "in", "the", "left", "right", "both", "bilateral"})
 
 
-_COPULAS = frozenset({"is", "are", "was", "were", "remains", "remain", "appears", "appear", "has been", "have been"})
+#: the verbs after which a change is said of the subject before them ("a lesion in segment 5 is new")
+_LINKING_VERBS = frozenset({"is", "are", "was", "were", "remains", "remain", "appears", "appear"})
 
 
 #: "the largest node", "dominant lesion": the biggest member of a group just named
@@ -232,8 +231,7 @@ def _names_site(locs: list[Location], spans: list[Span]) -> bool:
 
 def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = None,
                       inherited_label: bool = False) -> SentenceReading:
-    tokens = _shared_heads(_without_station_codes(_without_silhouette_signs(_counted_ordinals(
-        _spelled_sizes(tokens)))), lex)
+    tokens = normalised_tokens(tokens, lex)
     spans = _scan(tokens, lex)
     if any(s.cat == "CTX:back_reference" for s in spans):
         return SentenceReading(())  # "Two lesions as described above." restates what the report already said
@@ -491,7 +489,7 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
             nxt = [t for t in obs_targets if t.pos > p and t.pos - p <= 6
                    and _gap_is_adjectives(spans, p + 1, t.pos, side_positions)]
             before = [t for t in obs_targets if t.pos < p]
-            if not nxt and before and p > 0 and spans[p - 1].text in _COPULAS:
+            if not nxt and before and p > 0 and spans[p - 1].text in _LINKING_VERBS:
                 t = before[-1]  # "a lesion in segment 5 is new, suspicious for HCC": said of the subject
             else:
                 t = nxt[0] if nxt else _nearest(obs_targets, p)
@@ -506,9 +504,11 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
             elif s.cat == "TEMP" and (t.temporal is None or (t.temporal == "stable" and s.readings("TEMP")[0].value
                                                                  in ("increased", "decreased", "new"))):
                 t.temporal = s.readings("TEMP")[0].value  # a stated change outranks "again seen"
-                listed = len(obs_targets) > 1 and all(g.text in LIST_JOINERS for a, b in zip(obs_targets, obs_targets[1:])
+                pairs = zip(obs_targets, obs_targets[1:])
+                listed = len(obs_targets) > 1 and all(g.text in LIST_JOINERS for a, b in pairs
                                                       for g in spans[a.pos + 1:b.pos])
-                if not nxt and p > 0 and (spans[p - 1].text == "," or listed) and all(o.pos < p for o in obs_targets):
+                last = all(o.pos < p for o in obs_targets)
+                if not nxt and p > 0 and (spans[p - 1].text == "," or listed) and last:
                     # "perihilar and basal opacities in keeping with ARDS, unchanged from yesterday", "ETT/NGT
                     # unchanged": a change said after the sentence's findings is said of each of them
                     for o in obs_targets:

@@ -38,8 +38,8 @@ _SKIPPED_SECTION_END_RE = re.compile(r"\S[^\n]*?(?:[.;](?=\s|$)|\n)")
 
 def _sections(text: str, lex: Lexicon) -> list[str]:
     """Text of the sections that state findings (the preamble, FINDINGS, IMPRESSION...). A skipped section
-    (COMPARISON, INDICATION...) ends at the next section header or at the next field label after a sentence
-    ("COMPARISON: 3 days prior. PLEURA: ...")."""
+    (COMPARISON, INDICATION...) ends at its first line break or sentence end, or at the next field label after a
+    sentence ("COMPARISON: 3 days prior. PLEURA: ..."), whichever comes first."""
     parts = _section_re(id(lex)).split(text)
     keep = [parts[0]]
     for i in range(1, len(parts), 2):
@@ -48,8 +48,7 @@ def _sections(text: str, lex: Lexicon) -> list[str]:
             keep.append(parts[i + 1])
             continue
         body = parts[i + 1]
-        # the skipped section ends at its first line break, its first sentence end or the next field label
-        # ("Indication: raised inflammatory markers. There is mural thickening..." goes on with the findings)
+        # "Indication: raised inflammatory markers. There is mural thickening...": the findings go on after it
         first = _SKIPPED_SECTION_END_RE.search(body)
         ends = [first.end()] if first else []
         label = _FIELD_LABEL_RE.search(body, 1)
@@ -170,21 +169,38 @@ def _number(tok: str) -> bool:
         return False
 
 
-def _spelled_sizes(tokens: list[str]) -> list[str]:
-    """"five centimetres above the carina" is a measurement, not a count of five; "stn 7" is "station 7"."""
-    tokens = _size_changes(tokens)
-    if "stn" in tokens:
-        tokens = ["station" if t == "stn" else t for t in tokens]
-    if tokens and tokens[0] in ("versus", "vs"):  # "Versus 3 days prior: ..." compares; it offers no alternative
-        tokens = ["compared", "with", *tokens[1:]]
-    for k, tok in enumerate(tokens[:-1]):  # "film versus this morning", "vs prior": a comparison too
+def _abbreviated_words(tokens: list[str]) -> list[str]:
+    """"stn 7" is "station 7"."""
+    return ["station" if t == "stn" else t for t in tokens] if "stn" in tokens else tokens
+
+
+def _comparisons(tokens: list[str]) -> list[str]:
+    """"Versus 3 days prior: ...", "film versus this morning": "versus" before a time compares with a prior study;
+    it offers no alternative (as in "pneumonia versus atelectasis")."""
+    if tokens and tokens[0] in ("versus", "vs"):
+        return ["compared", "with", *tokens[1:]]
+    for k, tok in enumerate(tokens[:-1]):
         if tok in ("versus", "vs") and (tokens[k + 1] in _PRIOR_TIMES or tokens[k + 1].isdigit()):
-            tokens = [*tokens[:k], "compared", "with", *tokens[k + 1:]]
-            break
+            return [*tokens[:k], "compared", "with", *tokens[k + 1:]]
+    return tokens
+
+
+def _spelled_sizes(tokens: list[str]) -> list[str]:
+    """"five centimetres above the carina" is a measurement, not a count of five."""
     if not any(t in _NUMBER_WORDS for t in tokens):
         return tokens
     return [_NUMBER_WORDS[t] if t in _NUMBER_WORDS and k + 1 < len(tokens) and tokens[k + 1] in UNITS else t
             for k, t in enumerate(tokens)]
+
+
+def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
+    """A sentence's tokens with every rewrite that needs no reading of the sentence, in order: prior sizes,
+    abbreviations, comparisons, spelled-out sizes, numbered ribs, the silhouette sign, bracketed station codes,
+    and words sharing one head noun."""
+    for rewrite in (_size_changes, _abbreviated_words, _comparisons, _spelled_sizes, _counted_ordinals,
+                    _without_silhouette_signs, _without_station_codes):
+        tokens = rewrite(tokens)
+    return _shared_heads(tokens, lex)
 
 
 _SITE_KINDS = ("SUB", "ANAT", "STATION")

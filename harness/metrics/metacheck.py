@@ -37,8 +37,8 @@ from harness.fileio import jsonl_with_header
 ERROR_TYPES = ("negation_flip", "laterality_swap", "wrong_organ", "size_change", "omission", "hallucination",
                "count_change", "uncertainty_flip", "severity_change", "wrong_sub_location", "temporal_change",
                "device_position")
-#: the reader-evaluation splits shipped in harness/data/reader_eval (see its README): dev, dev_b, dev_c, dev_d for tuning,
-#: test is reported and never tuned on (dev_c was held out too, until commit 1baeb91)
+#: the reader-evaluation splits shipped in harness/data/reader_eval (see its README): dev, dev_b, dev_c, dev_d for
+#: tuning, test is reported and never tuned on (dev_c was held out too, until commit 1baeb91)
 SPLITS = {"regression": "metric_triplets.jsonl", "dev": "reader_eval/dev.jsonl", "dev_b": "reader_eval/dev_b.jsonl",
           "dev_c": "reader_eval/dev_c.jsonl", "dev_d": "reader_eval/dev_d.jsonl", "test": "reader_eval/test.jsonl"}
 REGRESSION_ERROR_TYPES = ERROR_TYPES[:8]
