@@ -1,0 +1,413 @@
+"""Stage 3 of the reader (see ``extract``'s docstring): which finding of a sentence each site, side, size, count,
+attribute, severity, change and device tip belongs to.
+
+The rules read positions in the sentence's span list, and the words between two spans decide whether they are one
+noun phrase; the word sets below are that grammar's vocabulary, kept here rather than in the lexicon because they
+are English function words, not radiology."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+from harness.findings.lexicon import Lexicon
+from harness.findings.scan import Span
+from harness.findings.sites import Location
+
+PREPOSITIONS = frozenset({"in", "within", "of", "involving", "at", "from", "along", "throughout", "on", "into",
+                          "inside", "arising", "over", "across", "to", "above", "below", "beneath", "under",
+                          "behind", "overlying", "projecting", "affecting", "around"})
+MODIFIER_WORDS = frozenset({"a", "an", "the", ",", ":", "-", "sided", "focal", "is", "are", "there", "amount", "of",
+                            "volume", "sized", "size", "degree", "in", "(", ")"})
+NUMBER_NEUTRAL = frozenset({"fx", "ln", "lad"})  # abbreviations that are singular and plural ("2 rib fx")
+COPULAS = frozenset({"is", "are", "appear", "appears", "look", "looks", "remain", "remains", "seem", "seems",
+                     "otherwise", "all", "both", "and", ",", "now", "still", "again", "were", "was", "be"})
+MAX_SIZE_REACH = 15  # spans between a measurement and the finding it measures
+#: a current size within this of the prior one (mm, or share of the prior) reads as unchanged
+PRIOR_SIZE_SAME_MM = 1.0
+PRIOR_SIZE_SAME_REL = 0.05
+LIST_JOINERS = frozenset({",", "and", "or", "with", "a", "an", "the", "/", "&", "plus", "associated", "both"})
+
+
+@dataclass
+class _Target:
+    pos: int
+    kind: str  # OBS, ENLARGE, NORMAL, NORMAL_SIZE
+    span: Span
+    locations: list[Location] = field(default_factory=list)
+    sides: list[Location] = field(default_factory=list)
+    sizes: list[float] = field(default_factory=list)
+    prior_sizes: list[float] = field(default_factory=list)  # "(previously 49 mm)": the prior study's size
+    count: int | str | None = None
+    attrs: set[str] = field(default_factory=set)
+    severity: str | None = None
+    temporal: str | None = None
+    position: str | None = None
+    refined: bool = False  # named more specifically by a hedge right after it
+    base: str | None = None  # the observation without its organ ("effusion" of "pericardial effusion")
+
+
+#: "fractures of the left two ribs": what may stand between a finding and the count of the parts it involves
+_PART_COUNT_GAP = frozenset({"of", "involving", "in", "the", "left", "right", "both", "bilateral"})
+
+
+#: the verbs after which a change is said of the subject before them ("a lesion in segment 5 is new")
+_LINKING_VERBS = frozenset({"is", "are", "was", "were", "remains", "remain", "appears", "appear"})
+
+
+#: words that end a noun phrase: a count, severity or attribute does not reach over them
+PHRASE_BREAKS = frozenset({"is", "are", "was", "were", "be", "been", "has", "have", "had", "with", "without", "and",
+                           "or", "but", "to", "from", "than", "which", "that", "there", "no", "not", ";", ".",
+                           "measuring", "measures", "measure", "seen", "noted", "identified", "present",
+                           "demonstrated", "shows", "show", "showing", "demonstrates", "contains", "containing",
+                           "reveals", "suggests", "represents", "causing", "extends", "extending", "involves",
+                           "including", "includes", "appears", "appear", "remains", "remain", "persists", "also",
+                           "again", "likely", "possibly", "probably", "as", "since", "compared", "prior", "for"}
+                          | PREPOSITIONS - {"of"})
+
+_COURSE_WORDS = frozenset({"course", "courses", "coursing", "follows", "following", "traverses", "traversing",
+                           "passes", "passing", "through", "via"})
+
+
+def _obs_name(span: Span) -> str | None:
+    r = span.readings("OBS")
+    return r[0].value if r else None
+
+
+def _target_obs(t: _Target) -> str | None:
+    return t.base or _obs_name(t.span)
+
+
+def _plural(span: Span) -> bool:
+    return any(r.plural for r in span.value) if span.kind == "PHRASE" else False
+
+
+def _may_share_site(t: _Target, loc: Location, lex: Lexicon) -> bool:
+    """A finding of a list can take the list's site when it lives there ("bronchiectasis with mucoid impaction
+    in both lower lobes") but not when it lives elsewhere ("pneumothorax, haemothorax and fractures of ribs")."""
+    default = lex.observations.get(_obs_name(t.span) or "", {}).get("default_anatomy")
+    return default is None or default == loc.organ or loc.organ in lex.anatomy.get(default, {}).get("absorbs", [])
+
+
+def _nearest(targets: list[_Target], p: int, prefer_before: bool = True) -> _Target | None:
+    if not targets:
+        return None
+    return min(targets, key=lambda t: (abs(t.pos - p), (t.pos > p) if prefer_before else (t.pos < p)))
+
+
+def _gap_is_modifiers(spans: list[Span], a: int, b: int, side_positions: set[int], locations: bool = False) -> bool:
+    """Only modifiers (attributes, sizes, counts, severity, change, sides, articles; organs too with
+    ``locations``) in [a, b)."""
+    for q in range(a, b):
+        s = spans[q]
+        if s.cat in ("ATTR", "SIZE", "COUNT", "NUM", "SEV", "TEMP", "PRIOR_SIZE") or q in side_positions \
+                or (locations and s.cat == "LOC"):
+            continue
+        if s.cat == "WORD" and s.value in MODIFIER_WORDS:
+            continue
+        return False
+    return True
+
+
+def _gap_is_adjectives(spans: list[Span], a: int, b: int, side_positions: set[int]) -> bool:
+    """Modifiers, organs, or words that can modify a noun ("three nonobstructing calculi", "two enlarged
+    nodes") in [a, b)."""
+    for q in range(a, b):
+        s = spans[q]
+        if s.cat in ("ATTR", "SIZE", "COUNT", "NUM", "SEV", "TEMP", "LOC", "ENLARGE") or q in side_positions:
+            continue
+        if s.cat == "WORD" and s.value not in PHRASE_BREAKS and s.value.isalpha():
+            continue
+        if s.value in ("and", "or", ",") and a < q < b - 1 and spans[q - 1].cat == "LOC" and spans[q + 1].cat == "LOC":
+            continue  # "enlarged mediastinal and hilar nodes": a list of sites before the noun
+        return False
+    return True
+
+
+def _on_its_course(spans: list[Span], q: int) -> bool:
+    """"follows the course of the oesophagus, its tip in the stomach", "oesophageal course": a place the device
+    passes through is not where its tip is."""
+    return any(g.text in _COURSE_WORDS for g in spans[max(0, q - 3):q]) or (
+        q + 1 < len(spans) and spans[q + 1].text in ("course", "courses"))
+
+
+# --- sites -------------------------------------------------------------------------------------------------------
+
+
+def _attach_locations(spans: list[Span], locs: list[Location], targets: list[_Target], obs_targets: list[_Target],
+                      side_positions: set[int], scope: dict[int, str], lex: Lexicon) -> None:
+    """Each organ phrase to the one finding it is the site of. The rules are tried from the most to the least
+    telling word order: a site before its noun, a site after a preposition, and only then the nearest finding.
+    A site listed before a finding of an organ ("pleural or pericardial effusion") adds a finding to both lists."""
+    for loc in locs:
+        if loc.blocked or loc.organ is None:
+            continue
+        listed = _finding_of_a_listed_organ(loc, spans, lex)
+        if listed is not None:
+            targets.append(listed)
+            obs_targets.append(listed)
+            continue
+        chosen = _finding_the_site_modifies(loc, spans, targets, side_positions, lex)
+        if chosen is None:
+            chosen = _finding_before_preposition(loc, spans, obs_targets, side_positions, lex)
+        if chosen is None:
+            chosen = min(targets, key=lambda t: (abs(t.pos - loc.start) if t.pos < loc.start
+                                                 else t.pos - loc.end, t.pos < loc.start))
+            if chosen.locations and _site_of_another_noun(loc, spans):
+                continue  # "a mass in the left upper lobe with pleural tethering": the site of another noun
+        if scope.get(loc.start) == "hyp" and scope.get(chosen.pos) != "hyp":
+            continue  # "effusions in the setting of heart failure": a site in the history is not the finding's
+        chosen.locations.append(loc)
+
+
+def _finding_of_a_listed_organ(loc: Location, spans: list[Span], lex: Lexicon) -> _Target | None:
+    """"no pleural or pericardial effusion": a pleural effusion and a pericardial one, the first read from the
+    second's base observation."""
+    nxt_obs = loc.end + 2
+    if nxt_obs < len(spans) and spans[loc.end + 1].text in ("or", "and") and spans[nxt_obs].cat == "OBS":
+        base = lex.observations.get(_obs_name(spans[nxt_obs]) or "", {}).get("base")
+        if base:
+            return _Target(nxt_obs, "OBS", spans[nxt_obs], locations=[loc], base=base)
+    return None
+
+
+def _finding_the_site_modifies(loc: Location, spans: list[Span], targets: list[_Target], side_positions: set[int],
+                               lex: Lexicon) -> _Target | None:
+    """A site right before a finding, with only modifiers between, is that finding's ("liver mass", "left renal
+    upper pole: hypodense mass")."""
+    following = [t for t in targets if t.pos > loc.end]
+    adjective = next((t for t in targets if t.kind == "ENLARGE" and t.pos == loc.start - 1), None)
+    if adjective is not None and following and spans[loc.end + 1].text == ",":
+        # "distended gallbladder, wall thickening": the organ the adjective names, and the list's subject
+        nxt_t = following[0]
+        if nxt_t.kind == "OBS" and nxt_t.pos - loc.end <= 5 and _may_share_site(nxt_t, loc, lex) and \
+                _gap_is_modifiers(spans, loc.end + 1, nxt_t.pos, side_positions):
+            nxt_t.locations.append(copy.copy(loc))
+        return adjective
+    if following and following[0].pos - loc.end <= 5 and \
+            _gap_is_modifiers(spans, loc.end + 1, following[0].pos, side_positions):
+        return following[0]
+    return None
+
+
+def _finding_before_preposition(loc: Location, spans: list[Span], obs_targets: list[_Target],
+                                side_positions: set[int], lex: Lexicon) -> _Target | None:
+    """"mass in the liver": a site after a preposition belongs to the finding on its left (and to the list that
+    finding ends)."""
+    q = loc.start - 1
+    while q >= 0 and (spans[q].cat in ("COUNT", "NUM") or q in side_positions or (
+            spans[q].cat == "WORD" and spans[q].value not in PREPOSITIONS and (
+                spans[q].value in ("the", "a", "an") or spans[q].value in lex.location_fillers))):
+        q -= 1  # back over "the distal", "the left three": "of" is the preposition before the site
+    if not (q >= 0 and spans[q].cat == "WORD" and spans[q].value in PREPOSITIONS):
+        return None
+    left = [t for t in obs_targets if t.pos < loc.start]
+    if not left:
+        return None
+    _share_site_with_list(left[-1], loc, spans, obs_targets, lex)
+    return left[-1]
+
+
+def _share_site_with_list(chosen: _Target, loc: Location, spans: list[Span], obs_targets: list[_Target],
+                          lex: Lexicon) -> None:
+    """"bronchiectasis with mucoid impaction in both lower lobes": the site of a list's last finding is the
+    site of the list."""
+    k = obs_targets.index(chosen)
+    while k > 0 and not obs_targets[k - 1].locations and _may_share_site(
+            obs_targets[k - 1], loc, lex) and all(
+            g.text in LIST_JOINERS or g.cat in ("SEV", "ATTR", "COUNT", "TEMP")
+            for g in spans[obs_targets[k - 1].pos + 1:obs_targets[k].pos]) and \
+            not lex.is_device(_obs_name(obs_targets[k - 1].span) or ""):
+        obs_targets[k - 1].locations.append(loc)
+        k -= 1
+
+
+def _site_of_another_noun(loc: Location, spans: list[Span]) -> bool:
+    """A site followed by a noun the reader does not know (or a relation) is that noun's site."""
+    after = spans[loc.end + 1] if loc.end + 1 < len(spans) else None
+    return after is not None and (after.cat == "CTX:relation" or (
+        after.cat == "WORD" and after.text.isalpha() and after.text not in PREPOSITIONS
+        and after.text not in PHRASE_BREAKS and after.text not in COPULAS))
+
+
+def _attach_sides(spans: list[Span], sides: list[Location], obs_targets: list[_Target],
+                  side_positions: set[int]) -> None:
+    """A side named apart from an organ: "right pleural effusion", "effusion on the right"."""
+    for loc in sides:
+        after = [t for t in obs_targets if t.pos > loc.end and t.pos - loc.end <= 4
+                 and _gap_is_adjectives(spans, loc.end + 1, t.pos, side_positions)]
+        before = [t for t in obs_targets if t.pos < loc.start and loc.start - t.pos <= 3]
+        if after:
+            after[0].sides.append(loc)
+            _side_covers_list(loc, after[0], spans, obs_targets)
+        elif before:
+            before[-1].sides.append(loc)
+
+
+def _side_covers_list(loc: Location, first: _Target, spans: list[Span], obs_targets: list[_Target]) -> None:
+    """A side before a list covers the list ("small right pneumothorax, haemothorax and rib fractures") unless a
+    finding of it names a side of its own."""
+    k = obs_targets.index(first)
+    for nxt in obs_targets[k + 1:]:
+        gap = spans[obs_targets[k].pos + 1:nxt.pos]
+        if not gap or not all(g.text in LIST_JOINERS or g.cat in ("SEV", "ATTR", "COUNT", "SIZE", "TEMP",
+                                                                   "NUM") for g in gap):
+            break
+        if not nxt.sides and not any(l.laterality for l in nxt.locations):
+            nxt.sides.append(loc)
+        k += 1
+
+
+# --- sizes, counts, attributes, severity and change ----------------------------------------------------------------
+
+
+def _attach_modifiers(spans: list[Span], obs_targets: list[_Target], side_positions: set[int],
+                      scope: dict[int, str], lex: Lexicon) -> None:
+    """Each size, count, attribute, severity and change word to the finding it describes, in sentence order
+    (a later word may outrank an earlier one's change)."""
+    for p, s in enumerate(spans):
+        if s.cat in ("SIZE", "PRIOR_SIZE") and obs_targets:
+            _attach_size(p, spans, obs_targets, side_positions)
+        elif s.cat in ("COUNT", "NUM"):
+            _attach_count(p, spans, obs_targets, side_positions)
+        elif s.cat == "ATTR":
+            _attach_attribute(p, spans, obs_targets)
+        elif s.cat in ("SEV", "TEMP"):
+            _attach_severity_or_change(p, spans, obs_targets, side_positions, scope, lex)
+
+
+def _attach_size(p: int, spans: list[Span], obs_targets: list[_Target], side_positions: set[int]) -> None:
+    s = spans[p]
+    t = min(obs_targets, key=lambda t: (abs(t.pos - p), t.pos > p))
+    nxt = next((u for u in obs_targets if u.pos > p), None)
+    if nxt is not None and nxt is not t and nxt.pos - p <= 6 and _gap_is_modifiers(
+            spans, p + 1, nxt.pos, side_positions, locations=True) and not any(
+            g.text == "," for g in spans[p + 1:nxt.pos]):
+        t = nxt  # "cirrhotic liver with a 27 mm segment 8 lesion": the size of the noun it modifies
+    if abs(t.pos - p) <= MAX_SIZE_REACH:  # "the CBD measures 0.6 cm" is not the size of a far-off finding
+        (t.sizes if s.cat == "SIZE" else t.prior_sizes).append(s.value)
+
+
+def _attach_count(p: int, spans: list[Span], obs_targets: list[_Target], side_positions: set[int]) -> None:
+    s = spans[p]
+    nxt = [t for t in obs_targets if t.pos > p and t.pos - p <= 7]
+    if s.cat == "COUNT" and s.text.startswith("x "):  # "rib fx x3"
+        prv = [t for t in obs_targets if t.pos < p and p - t.pos <= 3]
+        if prv:
+            prv[-1].count = s.readings("COUNT")[0].value
+        return
+    if not nxt or not _gap_is_adjectives(spans, p + 1, nxt[0].pos, side_positions):
+        _count_of_parts(p, spans, obs_targets)
+        return
+    if s.cat == "NUM":
+        ordinal = p + 1 < len(spans) and spans[p + 1].text in ("st", "nd", "rd", "th")  # "6th rib fx"
+        if s.value != int(s.value) or not 0 < s.value <= 50 or ordinal or not (
+                _plural(nxt[0].span) or nxt[0].span.text in NUMBER_NEUTRAL):
+            return
+        nxt[0].count = int(s.value)
+    else:
+        nxt[0].count = s.readings("COUNT")[0].value
+
+
+def _count_of_parts(p: int, spans: list[Span], obs_targets: list[_Target]) -> None:
+    """"fractures of two right ribs": the count of the parts is the count of the finding."""
+    s = spans[p]
+    prv = [t for t in obs_targets if t.pos < p]
+    if prv and s.cat == "COUNT" and all(g.text in _PART_COUNT_GAP for g in
+                                        spans[prv[-1].pos + 1:p]) and p - prv[-1].pos <= 4 \
+            and p + 1 < len(spans) and spans[p + 1].cat in ("LOC", "WORD"):
+        prv[-1].count = s.readings("COUNT")[0].value
+
+
+def _attach_attribute(p: int, spans: list[Span], obs_targets: list[_Target]) -> None:
+    nxt = [t for t in obs_targets if t.pos > p and t.pos - p <= 4]
+    prv = [t for t in obs_targets if t.pos < p and p - t.pos <= 3]
+    t = nxt[0] if nxt else (prv[-1] if prv else None)
+    if t is not None:
+        t.attrs.add(spans[p].readings("ATTR")[0].value)
+
+
+def _attach_severity_or_change(p: int, spans: list[Span], obs_targets: list[_Target], side_positions: set[int],
+                               scope: dict[int, str], lex: Lexicon) -> None:
+    s = spans[p]
+    if s.cat == "TEMP" and scope.get(p) == "neg":
+        return  # "nothing new": no change is stated
+    nxt = [t for t in obs_targets if t.pos > p and t.pos - p <= 6
+           and _gap_is_adjectives(spans, p + 1, t.pos, side_positions)]
+    before = [t for t in obs_targets if t.pos < p]
+    if not nxt and before and p > 0 and spans[p - 1].text in _LINKING_VERBS:
+        t = before[-1]  # "a lesion in segment 5 is new, suspicious for HCC": said of the subject
+    else:
+        t = nxt[0] if nxt else _nearest(obs_targets, p)
+    if t is None:
+        return
+    if s.cat == "TEMP" and nxt and t is nxt[0] and s.text in ("increased", "decreased", "increasing",
+                                                               "decreasing", "more", "less") \
+            and lex.observations.get(_obs_name(t.span) or "", {}).get("descriptive_change"):
+        return  # "increased opacity" describes the opacity, not a change since the prior
+    if s.cat == "SEV" and t.severity is None:
+        t.severity = s.readings("SEV")[0].value
+    elif s.cat == "TEMP" and (t.temporal is None or (t.temporal == "stable" and s.readings("TEMP")[0].value
+                                                     in ("increased", "decreased", "new"))):
+        t.temporal = s.readings("TEMP")[0].value  # a stated change outranks "again seen"
+        _spread_change_over_findings(p, t, bool(nxt), spans, obs_targets, scope)
+
+
+def _spread_change_over_findings(p: int, t: _Target, has_following: bool, spans: list[Span],
+                                 obs_targets: list[_Target], scope: dict[int, str]) -> None:
+    """"perihilar and basal opacities in keeping with ARDS, unchanged from yesterday", "ETT/NGT unchanged": a
+    change said after the sentence's findings is said of each of them."""
+    pairs = zip(obs_targets, obs_targets[1:])
+    listed = len(obs_targets) > 1 and all(g.text in LIST_JOINERS for a, b in pairs
+                                          for g in spans[a.pos + 1:b.pos])
+    last = all(o.pos < p for o in obs_targets)
+    if not has_following and p > 0 and (spans[p - 1].text == "," or listed) and last:
+        for o in obs_targets:
+            if o.temporal is None and scope.get(o.pos) not in ("neg", "hyp", "resolved"):
+                o.temporal = t.temporal
+
+
+def _change_from_prior_sizes(obs_targets: list[_Target]) -> None:
+    """"now 54 mm (previously 49 mm)" states growth as plainly as "increased from 4.9 cm": the change follows
+    from the two sizes where no word states one."""
+    for t in obs_targets:
+        if t.sizes and t.prior_sizes and t.temporal in (None, "stable"):
+            now, before = max(t.sizes), max(t.prior_sizes)
+            if abs(now - before) > max(PRIOR_SIZE_SAME_MM, PRIOR_SIZE_SAME_REL * before):
+                t.temporal = "increased" if now > before else "decreased"
+            elif t.temporal is None:
+                t.temporal = "stable"
+
+
+# --- device tips ---------------------------------------------------------------------------------------------------
+
+
+def _read_device_positions(spans: list[Span], devices: list[_Target], locs: list[Location], lex: Lexicon) -> None:
+    for k, t in enumerate(devices):
+        t.position = _device_position(k, devices, spans, locs, lex)
+
+
+def _device_position(k: int, devices: list[_Target], spans: list[Span], locs: list[Location],
+                     lex: Lexicon) -> str | None:
+    """The first position named after the device (before the next device), else one before it; several leads or
+    ends ("leads in the right atrium and right ventricle") are one position set."""
+    t = devices[k]
+    limit = devices[k + 1].pos if k + 1 < len(devices) else len(spans)
+    after = [r.value for q, s in enumerate(spans[t.pos + 1:limit], t.pos + 1) for r in s.readings("POS")[:1]
+             if not _on_its_course(spans, q)]
+    if not after and k + 1 < len(devices) and all(g.text in LIST_JOINERS for g in spans[t.pos + 1:limit]):
+        # "endotracheal and nasogastric tubes are satisfactorily sited": each where it is meant to be
+        nxt_limit = devices[k + 2].pos if k + 2 < len(devices) else len(spans)
+        after = [r.value for s in spans[limit + 1:nxt_limit] for r in s.readings("POS")[:1]
+                 if r.value == "expected"]
+    before = [r.value for s in spans[:t.pos] for r in s.readings("POS")[:1]] if k == 0 else []
+    if not after:
+        # a tip in a place the position list does not name ("in the right lower lobe bronchus", "in the
+        # major fissure"): the organ (and sub-location) it is in
+        after = [f"{l.organ} {l.sub}" if l.sub else l.organ for l in locs
+                 if l.organ is not None and t.pos < l.start < limit and not l.blocked
+                 and any(spans[q].text in PREPOSITIONS for q in range(max(t.pos + 1, l.start - 3), l.start))]
+    named = [lex.expected_position(_obs_name(t.span) or "") if p == "expected" else p
+             for p in (after or before)]
+    named = sorted({p for p in named if p})
+    return " + ".join(named) if named else None

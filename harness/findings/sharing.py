@@ -1,0 +1,262 @@
+"""What the findings of one sentence give each other once each word is attached (stage 3, see ``extract``): a
+site, a side, a size or a change stated once for two findings, a finding that only names another more exactly,
+and a field label's site for the findings under it.
+
+The rules run in a fixed order (``_share_between_findings``) because a later rule reads what an earlier one set:
+a hedged name takes the site the largest member gave its group, and a finding "with" another passes on a site the
+adjective rules gave it."""
+
+from __future__ import annotations
+
+import copy
+
+from harness.findings.attach import _may_share_site, _obs_name, _plural, _Target
+from harness.findings.lexicon import Lexicon
+from harness.findings.scan import Span
+from harness.findings.sites import Location
+
+WITH_WORDS = frozenset({"with", "without", "containing", "contains", "contain", "showing", "shows", "(", "causing",
+                        "causes", "cause", "resulting", "results", "producing", "produces", "secondary", "due"})
+EXCEPT_WORDS = frozenset({"contains", "containing", "contain", "except", "but", "apart", "other", "save"})
+#: "the largest node", "dominant lesion": the biggest member of a group just named
+LARGEST_WORDS = frozenset({"largest", "dominant", "biggest", "index"})
+
+
+def _lesion_like(obs: str, lex: Lexicon) -> bool:
+    """A finding with a size and a count: focal ("nodule", "cyst") or countable ("collection", "node")."""
+    return lex.is_focal(obs) or lex.is_countable(obs)
+
+
+def _share_between_findings(spans: list[Span], targets: list[_Target], obs_targets: list[_Target],
+                            header: list[Location], scope: dict[int, str], inherited_label: bool,
+                            lex: Lexicon) -> None:
+    _place_in_organ_called_normal(spans, targets, obs_targets, scope, lex)
+    _largest_member_describes_group(spans, obs_targets, lex)
+    _hedged_name_refines_finding(obs_targets, header, scope, lex)
+    _adjective_finding_shares_site(obs_targets, lex)
+    _adjective_finding_in_organ_of_noun(obs_targets, lex)
+    _merge_synonyms_side_by_side(obs_targets)
+    _organ_described_by_finding_counts_nothing(spans, obs_targets, lex)
+    _alternative_shares_site(spans, obs_targets, lex)
+    _finding_with_another_shares_site(spans, obs_targets, lex)
+    if header:
+        _field_label_site(targets, header, inherited_label, lex)
+
+
+def _place_in_organ_called_normal(spans: list[Span], targets: list[_Target], obs_targets: list[_Target],
+                                  scope: dict[int, str], lex: Lexicon) -> None:
+    """An observation with no site of its own in a sentence that also calls an organ normal is in that organ
+    ("the liver is unremarkable except for a cyst"): it takes the organ and the normal statement yields.
+    A finding that lives mostly elsewhere ("granulomas", at home in the lung) is in the organ too when the
+    sentence says the organ holds it ("the spleen is normal in size but contains granulomas")."""
+    normals = [t for t in targets if t.kind == "NORMAL" and t.locations]
+    sized = [t for t in targets if t.kind == "NORMAL_SIZE" and t.locations]
+    for t in obs_targets:
+        spec = lex.observations.get(_obs_name(t.span) or "", {})
+        if t.locations or t.sides or not (normals or sized) or any(r.organ for r in t.span.readings("OBS")):
+            continue  # "urolithiasis" names its organ
+        if scope.get(t.pos) == "neg":  # "liver unremarkable, no cyst": a negative in the organ, which stays normal
+            normals = [n for n in normals if n.pos < t.pos][-1:]
+        held = [n for n in (normals or sized) if n.pos < t.pos and any(
+            g.text in EXCEPT_WORDS for g in spans[n.pos + 1:t.pos])]
+        if normals and "default_anatomy" not in spec:
+            for nt in normals:
+                t.locations.extend(copy.copy(l) for l in nt.locations)
+                if scope.get(t.pos) != "neg":
+                    nt.locations = []
+        elif "default_anatomy" not in spec:  # "the liver is normal in size with a 1 cm cyst"
+            for nt in [n for n in sized if n.pos < t.pos][-1:]:
+                t.locations.extend(copy.copy(l) for l in nt.locations)
+        elif held and not spec.get("sole_anatomy"):
+            for nt in held:  # a normal size still stands: the spleen holds granulomas and is not enlarged
+                t.locations.extend(copy.copy(l) for l in nt.locations)
+                if nt.kind == "NORMAL":
+                    nt.locations = []
+
+
+def _largest_member_describes_group(spans: list[Span], obs_targets: list[_Target], lex: Lexicon) -> None:
+    """"numerous hepatic metastases, dominant lesion 30 mm in segment 6", "lymphadenopathy, largest node 15 mm":
+    the largest member of a group just named gives the group its size and site; it is not another finding."""
+    for k, t in enumerate(obs_targets):
+        if k == 0 or t.kind != "OBS" or not LARGEST_WORDS & {s.text for s in spans[max(0, t.pos - 2):t.pos]}:
+            continue
+        prev = obs_targets[k - 1]
+        group, member = _obs_name(prev.span), _obs_name(t.span)
+        if prev.kind != "OBS" or not group or not member or lex.family(group) != lex.family(member) \
+                or not (prev.count == "multiple" or (isinstance(prev.count, int) and prev.count >= 2)
+                        or _plural(prev.span) or lex.is_generic(member) or group != member and not lex.is_focal(group)):
+            continue
+        prev.sizes.extend(t.sizes)
+        for loc in t.locations:
+            same = [p for p in prev.locations if p.organ == loc.organ and p.sub is None
+                    and loc.laterality in (None, p.laterality)]
+            for p in same:
+                p.sub = loc.sub
+            if not prev.locations:
+                prev.locations.append(copy.copy(loc))
+        t.refined = True
+
+
+def _hedged_name_refines_finding(obs_targets: list[_Target], header: list[Location], scope: dict[int, str],
+                                 lex: Lexicon) -> None:
+    """"a 1.9 cm lesion in the left kidney, likely a simple cyst": the hedged name refines the lesion before it
+    and takes its site, size and count."""
+    for k, t in enumerate(obs_targets):
+        spec = lex.observations.get(_obs_name(t.span) or "", {})
+        if k == 0 or t.kind != "OBS" or spec.get("fixed_anatomy"):
+            continue
+        prev = obs_targets[k - 1]
+        # "a nodule in the right upper lobe, suspicious for lung carcinoma" refines like "..., suspicious for
+        # carcinoma": a site the hedged name states that only repeats the organ (no side, no sub-location of
+        # its own) is not a second site
+        if t.locations and not (prev.locations and all(
+                l.sub is None and l.laterality is None and any(l.organ == pl.organ for pl in prev.locations)
+                for l in t.locations)):
+            continue
+        prev_default = lex.observations.get(_obs_name(prev.span) or "", {}).get("default_anatomy")
+        prev_sites = [copy.copy(l) for l in prev.locations] or [
+            copy.copy(l) for l in header if l.organ is not None] or (  # "Left adrenal: nodule, c/w adenoma"
+            [Location(prev_default, None, None, prev.pos, prev.pos, "")]
+            if prev_default and prev.kind == "OBS" and not lex.is_device(_obs_name(prev.span) or "") else [])
+        prev_sites = [l for l in prev_sites if _may_share_site(t, l, lex)]
+        # "a 1.4 cm hypodensity, likely a haemangioma" refines with no site named at all
+        no_site = not prev.locations and not t.locations and not header and prev.kind == "OBS"
+        if (prev_sites or no_site) and scope.get(t.pos) in ("probable", "possible") and scope.get(prev.pos) is None:
+            t.locations = prev_sites
+            t.sides = t.sides or list(prev.sides)
+            _take_what_the_refined_finding_measured(t, prev, scope, lex)
+
+
+def _take_what_the_refined_finding_measured(t: _Target, prev: _Target, scope: dict[int, str],
+                                            lex: Lexicon) -> None:
+    """A hedged name of the same kind of thing ("LLL consolidation consistent with pneumonia", a lesion likely a
+    cyst) is that thing: it takes the size, count and attributes, and a descriptive name yields to it."""
+    t_obs, prev_obs = _obs_name(t.span) or "", _obs_name(prev.span) or ""
+    if _lesion_like(t_obs, lex) and _lesion_like(prev_obs, lex) or (
+            lex.family(t_obs) == lex.family(prev_obs) and lex.observations.get(prev_obs, {}).get("descriptive")
+            and scope.get(t.pos) == "probable"):  # "LLL consolidation consistent with pneumonia"
+        t.sizes = t.sizes or list(prev.sizes)
+        t.count = t.count or (prev.count if prev.count != "unstated" else None)
+        t.attrs |= prev.attrs
+        # "an adrenal nodule, compatible with an adenoma" is one adenoma: a descriptive name yields; but
+        # "a renal mass, suspicious for RCC" states a mass that is there and a diagnosis that may be
+        prev.refined = (lex.observations.get(_obs_name(prev.span) or "", {}).get("descriptive", False)
+                        and scope.get(t.pos) == "probable")
+
+
+def _adjective_finding_shares_site(obs_targets: list[_Target], lex: Lexicon) -> None:
+    """"right lower zone pneumonic consolidation": a finding named as an adjective of the next shares its site."""
+    for a, b in zip(obs_targets, obs_targets[1:]):
+        if b.pos == a.pos + 1 and a.locations and not b.locations and not b.sides and b.kind == "OBS" \
+                and not lex.is_device(_obs_name(b.span) or ""):
+            b.locations = [copy.copy(l) for l in a.locations if _may_share_site(b, l, lex)]
+            b.sides = list(a.sides)
+
+
+def _adjective_finding_in_organ_of_noun(obs_targets: list[_Target], lex: Lexicon) -> None:
+    """"acute calculous cholecystitis": an adjective naming a finding is in the organ of the finding it modifies,
+    and what is said before both ("acute") is said of the finding modified."""
+    for a, b in zip(obs_targets, obs_targets[1:]):
+        if b.pos == a.pos + 1 and a.kind == b.kind == "OBS" and not a.locations and not a.sides \
+                and not b.locations and not lex.is_device(_obs_name(a.span) or "") \
+                and not lex.is_device(_obs_name(b.span) or "") and len(a.span.text.split()) == 1:
+            organ = next((r.organ for r in b.span.readings("OBS") if r.organ), None) or \
+                lex.observations.get(_obs_name(b.span) or "", {}).get("default_anatomy")
+            site = Location(organ, None, None, b.pos, b.pos, "") if organ else None
+            if site is not None and _may_share_site(a, site, lex) and not any(
+                    r.organ for r in a.span.readings("OBS")):
+                a.locations = [site]
+            if a.count is None:
+                a.count = "unstated"  # "gallstone cholecystitis": a noun used as an adjective counts nothing
+            if a.temporal and not b.temporal:
+                b.temporal, a.temporal = a.temporal, None
+
+
+def _merge_synonyms_side_by_side(obs_targets: list[_Target]) -> None:
+    """"ground glass opacification": two words for one finding side by side are one finding."""
+    for a, b in zip(obs_targets, obs_targets[1:]):
+        if b.pos == a.pos + 1 and a.kind == b.kind == "OBS" and _obs_name(a.span) == _obs_name(b.span) \
+                and not a.refined:
+            a.refined = True
+            b.locations = b.locations or a.locations
+            b.sides = b.sides or a.sides
+            b.sizes = b.sizes or a.sizes
+            b.attrs |= a.attrs
+            b.severity = b.severity or a.severity
+            b.temporal = b.temporal or a.temporal
+
+
+def _organ_described_by_finding_counts_nothing(spans: list[Span], obs_targets: list[_Target],
+                                               lex: Lexicon) -> None:
+    """"fibroid uterus", "cirrhotic liver": a finding word before its own organ's noun describes the organ and
+    states no count."""
+    for t in obs_targets:
+        if t.kind == "OBS" and t.count is None and len(t.span.text.split()) == 1 and t.pos + 1 < len(spans) \
+                and spans[t.pos + 1].cat == "LOC" and not _plural(t.span):
+            home = lex.observations.get(_obs_name(t.span) or "", {}).get("default_anatomy")
+            if home and any(r.value == home for r in spans[t.pos + 1].readings("ANAT")):
+                t.count = "unstated"
+
+
+def _alternative_shares_site(spans: list[Span], obs_targets: list[_Target], lex: Lexicon) -> None:
+    """"opacity, atelectasis or pneumonia": the second alternative is where the first is."""
+    for a, b in zip(obs_targets, obs_targets[1:]):
+        if a.locations and not b.locations and not b.sides and b.kind == "OBS" and any(
+                g.text in ("or", "versus", "vs") for g in spans[a.pos + 1:b.pos]) and b.pos - a.pos <= 3:
+            b.locations = [copy.copy(l) for l in a.locations if _may_share_site(b, l, lex)]
+            b.sides = list(a.sides)
+
+
+def _finding_with_another_shares_site(spans: list[Span], obs_targets: list[_Target], lex: Lexicon) -> None:
+    """"the gallbladder is distended and contains multiple stones", "the liver is fatty without focal lesions":
+    what the finding before it has, or has not, with it is in the same site."""
+    for k, t in enumerate(obs_targets):
+        if k == 0 or t.locations or t.sides or t.kind != "OBS" or lex.is_device(_obs_name(t.span) or ""):
+            continue
+        prev = obs_targets[k - 1]
+        gap = spans[prev.pos + 1:t.pos]
+        words = {w for g in gap for w in g.text.split()}
+        prev_implied = next((r.organ for r in prev.span.readings("OBS") if r.organ), None) or \
+            lex.observations.get(_obs_name(prev.span) or "", {}).get("default_anatomy")
+        prev_sites = prev.locations or ([Location(prev_implied, None, None, prev.pos, prev.pos, prev.span.text)]
+                                        if prev_implied else [])  # "nephrolithiasis without obstruction"
+        if prev_sites and not lex.is_device(_obs_name(prev.span) or "") and WITH_WORDS & words \
+                and not any(g.cat == "CTX:termination" and g.text.split()[0] not in WITH_WORDS for g in gap):
+            implied = next((r.organ for r in t.span.readings("OBS") if r.organ), None)
+            t.locations = [copy.copy(l) for l in prev_sites if (
+                (l.organ == implied or l.organ in lex.anatomy.get(implied, {}).get("absorbs", []))
+                if implied else _may_share_site(t, l, lex))]
+            if not words & {"with", "without", "containing", "contains", "contain", "("}:
+                for l in t.locations:  # "a stone at the UPJ causing hydronephrosis": the organ, not the part
+                    l.sub = None
+
+
+def _field_label_site(targets: list[_Target], header: list[Location], inherited_label: bool,
+                      lex: Lexicon) -> None:
+    """The field label's site for what names none ("LUNGS: Linear atelectasis at the left base.")."""
+    for t in targets:
+        spec = lex.observations.get(_obs_name(t.span) or "", {})
+        implied = {r.organ for r in t.span.readings("OBS") if r.organ}  # "UPPER ABDOMEN: Cholelithiasis."
+        if inherited_label and spec.get("default_anatomy") and not spec.get("focal"):
+            continue  # "Lymph nodes: hilar 16 mm. Small effusion.": a finding with a home stays there
+        # "Right lung upper lobe: pulmonary nodule": a label naming the finding's own organ still gives its part
+        own_label = [l for l in header if l.organ in implied]
+        if not t.locations and not spec.get("fixed_anatomy") and (not implied or own_label):
+            t.locations = [copy.copy(l) for l in _label_organs_of(t, own_label or [l for l in header
+                                                                                 if l.organ is not None], lex)]
+        if not t.sides:
+            t.sides = [l for l in header if l.organ is None and l.laterality in ("left", "right", "bilateral")]
+
+
+def _label_organs_of(t: _Target, organs: list[Location], lex: Lexicon) -> list[Location]:
+    """Which of a label naming several organs a finding is in: "HEART AND PERICARDIUM: Enlarged." is the
+    heart's; "LUNGS AND AIRWAYS: Left lung nodule." is in the organ it belongs to if named, else the first; a
+    normal statement covers them all."""
+    if t.kind == "ENLARGE" and len(organs) > 1:
+        organs = [l for l in organs if l.organ in lex.enlargement][:1] or organs[:1]
+    if t.kind == "OBS" and len(organs) > 1:
+        default = lex.observations.get(_obs_name(t.span) or "", {}).get("default_anatomy")
+        own = [l for l in organs if l.organ == default or l.organ in lex.anatomy.get(
+            default or "", {}).get("absorbs", [])]
+        organs = own[:1] or organs[:1]
+    return organs
