@@ -100,6 +100,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--sft-batch", type=int, default=4)
     p.add_argument("--slice-batch", type=int, default=8, help="examples per step of the 'slice' stage")
     p.add_argument("--sft-lr", type=float, default=3e-4)
+    p.add_argument("--focus-weight", type=float, default=1.0,
+                   help="loss weight of the report tokens the scan decides (see FocusWeights); 1: plain SFT loss")
     p.add_argument("--vision-lr", type=float, default=4e-3, help="learning rate of the 'vision' stage")
     p.add_argument("--vision-batch", type=int, default=32, help="slices per step of the 'vision' stage")
     p.add_argument("--freeze-vision", action=argparse.BooleanOptionalAction, default=None,
@@ -283,7 +285,61 @@ def scan_rows(split, seed: int = 0) -> list[dict[str, Any]]:
     return rows
 
 
-OWN_STAGES = {"slice": slice_rows, "scan": scan_rows}  # curriculum stages of this script, beside the task's
+def canonical_report(case) -> str:
+    """The case's truth as a report in one fixed wording, the target of the ``creport`` stage: the organs in the
+    order of ``NORMAL_ORGANS``, each either "No focal lesion in the <organ>." or one sentence per tumor in it
+    (largest first) in the report writer's first template, "There is a <size> mm <attribute> <observation> in
+    the <part> of the <organ>."; then the impression. The oracle's report says the same things with a phrasing
+    drawn at random per sentence, so most of its tokens are wording a model cannot predict from the scan; here the
+    only tokens that differ between cases are the ones the scan decides (which organ has a tumor, what, where,
+    how large). Written with the harness's own phrase lists, so the task's reader extracts exactly the truth."""
+    from harness.phantoms.ct import NORMAL_ORGANS
+    from harness.reports_ct import COUNT_WORDS, location_phrase, organ_phrase, phrasing
+    from harness.schema import Presence
+
+    p = phrasing()
+    first = _FirstChoice()
+    sentences, n = [], 0
+    for anatomy, side in NORMAL_ORGANS:
+        found = sorted((f for f in case.findings if f.presence is not Presence.ABSENT and f.anatomy == anatomy
+                        and f.laterality == side), key=lambda f: -(f.size_mm or 0))
+        if not found:
+            sentences.append(f"No focal lesion in the {organ_phrase(anatomy, side)}.")
+        for f in found:
+            attrs = sorted(f.attributes)
+            attr = p["attribute_names"][attrs[0]][0] if attrs and attrs[0] in p["attribute_names"] else ""
+            obs = p["observation_names"].get(f.observation, [f.observation])[0]
+            size = f"{f.size_mm:.0f} mm" if f.size_mm else "unmeasured"
+            sentences.append(" ".join(f"There is a {size} {attr} {obs} in the {location_phrase(f, first)}."
+                                      .split()))
+            n += 1
+    impression = (f"{COUNT_WORDS.get(n, str(n))} {'lesion' if n == 1 else 'lesions'} as described above." if n
+                  else p["no_tumor_impressions"][0])
+    return "FINDINGS: " + " ".join(sentences) + " IMPRESSION: " + impression
+
+
+class _FirstChoice:
+    """An rng stand-in for the report writer's phrase functions that always takes the first form."""
+
+    def integers(self, *args, **kwargs) -> int:
+        return 0
+
+
+def creport_rows(split, seed: int = 0) -> list[dict[str, Any]]:
+    """The ``creport`` curriculum stage: the task's report request of every case (byte for byte the prompt
+    ``harness run`` sends) answered with ``canonical_report`` and the oracle's key slice, in the task's answer
+    form."""
+    from baselines.trainer.data import example
+    from tasks.ct_tumor.task import oracle_key_slice
+
+    task, rows = split.task, []
+    for case in split.cases:
+        answer = task.format_answer(canonical_report(case), oracle_key_slice(case, task.slices_of(case)))
+        rows.append(example(task._report_request(case), completion=[{"role": "assistant", "content": answer}]))
+    return rows
+
+
+OWN_STAGES = {"slice": slice_rows, "scan": scan_rows, "creport": creport_rows}  # this script's stages
 
 
 def run_slice_sft(args, start: Path, out: Path, stages: Sequence[str] | None, steps: int):
@@ -315,10 +371,70 @@ def run_slice_sft(args, start: Path, out: Path, stages: Sequence[str] | None, st
     if args.freeze_vision:
         for param in model.model.visual.parameters():
             param.requires_grad_(False)
-    trainer = SFTTrainer(model=model, args=cfg.trl_args(), train_dataset=dataset, processing_class=processor,
-                         callbacks=[logs.make_callback(out, "SFT stage", False)])
+    focus = args.focus_weight != 1.0 and any(s in ("report", "creport") for s in (stages or ("report",)))
+    trainer_cls = focus_trainer(SFTTrainer) if focus else SFTTrainer
+    trainer = trainer_cls(model=model, args=cfg.trl_args(), train_dataset=dataset, processing_class=processor,
+                          callbacks=[logs.make_callback(out, "SFT stage", False)])
+    if focus:
+        trainer.focus = FocusWeights.for_task(processor.tokenizer, split.task, args.focus_weight)
     return train_and_save(trainer, processor, cfg, split, len(dataset), t_data,
-                          extra=lambda: {"stages": sorted(set(dataset["kind"]))})
+                          extra=lambda: {"stages": sorted(set(dataset["kind"])),
+                                         "focus_weight": args.focus_weight if focus else 1.0})
+
+
+class FocusWeights:
+    """Per-token loss weights for the report stages (``--focus-weight W``): the tokens a case's scan decides get
+    weight W, the rest 1. A decided token is one that the all-normal answer (``canonical_report`` of a case without
+    tumors, key slice none) does not contain -- tumor sentences, sizes, key-slice numbers -- or one that starts a
+    sentence or a tag's content (the token after one ending in '.', ':' or '>': where "No focal lesion in the
+    liver" and "There is a 27 mm ..." part ways, and the key slice). The all-normal report leaves most tokens of
+    every report right, so with plain token averaging it is a deep minimum; W makes the few tokens that differ
+    between cases count."""
+
+    def __init__(self, weight: float, normal_ids: Sequence[int], start_ids: Sequence[int]):
+        import torch
+
+        self.weight = float(weight)
+        self.normal_ids = torch.as_tensor(sorted(set(normal_ids)), dtype=torch.long)
+        self.start_ids = torch.as_tensor(sorted(set(start_ids)), dtype=torch.long)
+
+    @classmethod
+    def for_task(cls, tokenizer, task, weight: float) -> "FocusWeights":
+        from types import SimpleNamespace
+
+        normal = task.format_answer(canonical_report(SimpleNamespace(findings=())), None)
+        normal_ids = tokenizer(normal + tokenizer.eos_token, add_special_tokens=False)["input_ids"]
+        starts = [i for i in range(len(tokenizer)) if tokenizer.decode([i]).rstrip().endswith((".", ":", ">"))]
+        return cls(weight, normal_ids, starts)
+
+    def __call__(self, labels):
+        """labels (batch, length), -100 where ignored -> weights (batch, length - 1) of the shifted targets."""
+        import torch
+
+        target, prev = labels[:, 1:], labels[:, :-1]
+        decided = ~torch.isin(target, self.normal_ids) | torch.isin(prev, self.start_ids)
+        return torch.where(decided, self.weight, 1.0) * (target != -100)
+
+
+def focus_trainer(base):
+    """``base`` (TRL's SFTTrainer) with its loss replaced by the ``FocusWeights``-weighted token cross-entropy,
+    averaged over the completion tokens (as the plain loss is)."""
+    import torch.nn.functional as F
+
+    class FocusSFTTrainer(base):
+        focus: FocusWeights | None = None
+
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            labels = inputs.pop("labels")
+            outputs = model(**inputs, use_cache=False)
+            logits = outputs.logits[:, :-1].float()
+            target = labels[:, 1:]
+            ce = F.cross_entropy(logits.transpose(1, 2), target.clamp(min=0), reduction="none")
+            w = self.focus(labels.cpu()).to(ce.device)
+            loss = (ce * w).sum() / (target != -100).sum().clamp(min=1)
+            return (loss, outputs) if return_outputs else loss
+
+    return FocusSFTTrainer
 
 
 VISION_HOLDOUT = 50  # training cases left out of the vision stage, to measure its detection on unseen slices
@@ -621,11 +737,10 @@ def image_use(args, checkpoint: Path, out: Path) -> dict[str, Any]:
     """Does the model read its images? Its mean teacher-forced loss (nats per token) on the oracle's test reports,
     given the case's own slices, another case's slices (the next test case's), or blank grey slices. A model that
     uses what is in the scans has a lower loss with its own; one that only learned image statistics has the same
-    loss with another case's. Cached in ``out``."""
+    loss with another case's. The same on the reports in ``canonical_report``'s one wording (``canonical``), where
+    only what the scan decides differs between cases. Cached in ``out``."""
     if out.exists():
         return json.loads(out.read_text())
-    import torch
-    from PIL import Image
     from transformers import AutoModelForImageTextToText, AutoProcessor
 
     from baselines.trainer.data import load_split, make_task, sft_rows
@@ -633,7 +748,18 @@ def image_use(args, checkpoint: Path, out: Path) -> dict[str, Any]:
     processor = AutoProcessor.from_pretrained(checkpoint)
     model = AutoModelForImageTextToText.from_pretrained(checkpoint).eval()
     task = make_task("ct_tumor", task_options(args))
-    rows = sft_rows(load_split(task, "test", limit=args.test_cases), ("report",))
+    split = load_split(task, "test", limit=args.test_cases)
+    result = _teacher_forced(model, processor, sft_rows(split, ("report",)))
+    # the same reports in the one wording of the ``creport`` stage: only what the scan decides differs between cases
+    result["canonical"] = _teacher_forced(model, processor, creport_rows(split))
+    out.write_text(json.dumps(result, indent=2))
+    return result
+
+
+def _teacher_forced(model, processor, rows) -> dict[str, Any]:
+    import torch
+    from PIL import Image
+
     plain = lambda msgs: [{"role": m["role"], "content": m["content"] if isinstance(m["content"], str) else  # noqa
                            [{k: v for k, v in part.items() if v is not None} for part in m["content"]]}
                           for m in msgs]
@@ -650,9 +776,7 @@ def image_use(args, checkpoint: Path, out: Path) -> dict[str, Any]:
             labels[:, :n_prompt] = -100
             with torch.no_grad():
                 totals[name] += float(model(**inputs, labels=labels).loss)
-    result = {k: round(v / len(rows), 4) for k, v in totals.items()} | {"n_reports": len(rows)}
-    out.write_text(json.dumps(result, indent=2))
-    return result
+    return {k: round(v / len(rows), 4) for k, v in totals.items()} | {"n_reports": len(rows)}
 
 
 def metric_view(results: dict[str, Any]) -> dict[str, Any]:

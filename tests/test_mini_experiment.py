@@ -110,3 +110,69 @@ def test_scan_rows_name_the_slices_that_show_a_tumor(mx, harness_cache):
                         for l in case.lesions)]
         assert answer == mx.SCAN_NONE if not shows else [int(n) for n in
                                                           __import__("re").findall(r"Slice (\d+):", answer)] == shows
+
+
+def test_canonical_report_states_the_truth_in_one_wording(mx, harness_cache):
+    """The ``creport`` stage's answers are read back by the task's reader as exactly the case's findings, in the
+    task's answer form with the oracle's key slice; an all-normal case gets the one all-normal wording."""
+    from baselines.trainer.data import load_split, make_task
+    from harness.schema import Prediction
+    from harness.scoring import score
+    from tasks.ct_tumor.task import oracle_key_slice, parse_answer
+
+    args = mx.parse_args(["--train-cases", "6", "--n-axial", "8", "--image-size", "64"])
+    task = make_task("ct_tumor", mx.task_options(args))
+    split = load_split(task, "train")
+    rows = mx.creport_rows(split)
+    assert [r["case_id"] for r in rows] == [c.case_id for c in split.cases] and all(r["kind"] == "report" for r in rows)
+    preds = {}
+    for row, case in zip(rows, split.cases):
+        answer = row["completion"][0]["content"]
+        parsed = parse_answer(answer, task.slices_of(case))
+        assert not parsed.problems and parsed.fields["key_slice"] == oracle_key_slice(case, task.slices_of(case))
+        assert answer.count("There is a") == len(case.lesions)
+        assert parsed.report == mx.canonical_report(case)
+        assert parsed.report.endswith("No evidence of tumor.") == (not case.lesions)
+        preds[case.case_id] = {"report": Prediction(key=f"{case.case_id}/report", case_id=case.case_id,
+                                                    kind="report", model_id="canonical", text=answer, latency_s=0.0)}
+    values = {m.name: m.value for m in score(task, split.cases, preds, ("finding_f1", "hallucination"), n_boot=0).metrics}
+    assert values["finding_f1"] == 1.0 and values["hallucination_rate"] == 0.0
+
+
+def test_focus_weights_mark_what_the_scan_decides(mx, harness_cache, tmp_path):
+    """``--focus-weight``: tumor sentences, sentence starts and the key slice get the weight, the all-normal
+    wording does not; with weight 1 the focused loss is TRL's plain mean token cross-entropy."""
+    import torch
+    from transformers import AutoProcessor
+
+    from baselines.tiny_vlm import build_tiny_vlm
+    from baselines.trainer.data import make_task
+    from harness.schema import Finding, Presence
+
+    task = make_task("ct_tumor", mx.task_options(mx.parse_args([])))
+    tok = AutoProcessor.from_pretrained(build_tiny_vlm(tmp_path / "tiny")).tokenizer
+    fw = mx.FocusWeights.for_task(tok, task, 4.0)
+    tumor = Finding(observation="mass", anatomy="liver", sub_location="right lobe", presence=Presence.PRESENT,
+                    size_mm=27.0, attributes=frozenset({"hypodense"}))
+    case = type("C", (), {"findings": (tumor,)})()
+    answer = task.format_answer(mx.canonical_report(case), 7) + tok.eos_token
+    ids = tok(answer, add_special_tokens=False)["input_ids"]
+    w = fw(torch.tensor([[-100] + ids]))[0]
+    heavy = "".join(tok.decode([i]) for i, x in zip(ids, w.tolist()) if x > 1)
+    light = "".join(tok.decode([i]) for i, x in zip(ids, w.tolist()) if x == 1)
+    assert "27" in heavy and "hypodense" in heavy and "7" in heavy and "focal lesion in the spleen" in light
+    assert heavy.count("No") == 6  # the six normal organs' sentence starts
+    normal = task.format_answer(mx.canonical_report(type("C", (), {"findings": ()})()), None) + tok.eos_token
+    nw = fw(torch.tensor([[-100] + tok(normal, add_special_tokens=False)["input_ids"]]))[0]
+    assert set(nw.tolist()) == {1.0, 4.0} and (nw == 1).sum() > (nw == 4).sum()
+
+    # the trainer's loss with weight 1 is the mean token cross-entropy over the completion
+    trainer = mx.focus_trainer(object)()
+    trainer.focus = mx.FocusWeights(1.0, fw.normal_ids.tolist(), fw.start_ids.tolist())
+    torch.manual_seed(0)
+    logits = torch.randn(2, 6, 11)
+    labels = torch.tensor([[-100, -100, 3, 4, 5, 1], [-100, 2, 2, 7, -100, -100]])
+    model = lambda **kw: type("O", (), {"logits": logits})()  # noqa: E731
+    loss = trainer.compute_loss(model, {"labels": labels})
+    ref = torch.nn.functional.cross_entropy(logits[:, :-1].reshape(-1, 11), labels[:, 1:].reshape(-1))
+    assert torch.allclose(loss, ref)
