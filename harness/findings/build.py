@@ -1,0 +1,407 @@
+"""A sentence's read-out -> its ``ParsedFinding`` records: the findings each target states once every word is
+attached and shared, and the organs a sentence measures or says were removed (the end of stage 3, see ``extract``).
+
+``extract`` runs the steps in order and calls this module last for each sentence: ``_measured_organs`` and
+``_removed_organs`` (an organ measured with no finding named, "Spleen 15 cm."; an organ surgically absent) before
+attachment, ``_stated_findings`` after ``attach`` and ``sharing``. There, a target's certainty comes from its context
+scope; an organ called normal (or normal in size) denies the finding its abnormality gives; a borderline or
+unchanged size leaves an enlargement possible; and a finding becomes one ``Finding`` per site it is in: a device at
+its fixed organ, any other finding at each of its locations resolved against where it lives (its own organ, a
+region that only frames it, a side named apart, one organ named twice), with its word read as meant in that organ,
+and its count, side and part. Nothing here imports ``extract``."""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+from harness.findings.attach import MAX_SIZE_REACH, _obs_name, _plural, _Target, _target_obs
+from harness.findings.lexicon import UNSPECIFIED, Lexicon, tokenize
+from harness.findings.report import ParsedFinding
+from harness.findings.scan import Span
+from harness.findings.sites import Location
+from harness.schema import Certainty, Finding, Presence
+
+#: a finding named by a mass noun ("metastatic disease", "nodal involvement", "calculous") states no count
+UNCOUNTABLE_HEADS = frozenset({"disease", "involvement", "spread", "infiltration", "change", "changes", "burden",
+                               "process", "tissue", "deposition", "calculous", "nodularity"})
+
+
+def _uncountable(word: str) -> bool:
+    """"metastatic disease", "cholelithiasis" (stones, one or many): the word states no count."""
+    return word in UNCOUNTABLE_HEADS or word.endswith("lithiasis")
+
+
+def _stated_findings(spans: list[Span], targets: list[_Target], scope: dict[int, str], resolved: set[int],
+                     lex: Lexicon) -> list[ParsedFinding]:
+    out: list[ParsedFinding] = []
+    for t in targets:
+        context = scope.get(t.pos)
+        if t.kind in ("BORDERLINE_SIZE", "STABLE_SIZE"):
+            out.extend(_possible_enlargements(t, context, lex))
+        elif t.kind in ("NORMAL", "NORMAL_SIZE"):
+            out.extend(_normal_statement_findings(spans, t, context, lex))
+        elif context != "hyp" and not t.refined:
+            if t.pos in resolved and context == "neg":
+                t.temporal = "resolved"
+            out.extend(_findings_of_target(t, _certainty(t, context), lex))
+    return out
+
+
+def _certainty(t: _Target, context: str | None) -> Certainty:
+    certainty = {"possible": Certainty.POSSIBLE, "improbable": Certainty.IMPROBABLE, "neg": Certainty.ABSENT,
+                 "probable": Certainty.PROBABLE, None: Certainty.PRESENT}[context]
+    if t.temporal == "resolved" and certainty is Certainty.PRESENT:
+        certainty = Certainty.ABSENT  # "the effusion has resolved" (a resolved-change word outside a scope)
+    return certainty
+
+
+def _possible_enlargements(t: _Target, context: str | None, lex: Lexicon) -> list[ParsedFinding]:
+    """A borderline or an unchanged size: the organ's enlargement is possible, not stated."""
+    out = []
+    for loc in t.locations:
+        obs = lex.enlargement.get(loc.organ or "")
+        if obs is not None and context in (None, "probable", "possible"):
+            f = Finding(observation=obs, anatomy=loc.organ, certainty=Certainty.POSSIBLE,
+                        temporal="stable" if t.kind == "STABLE_SIZE" else None)
+            out.append(ParsedFinding(f, t.span.text, loc.text))
+    return out
+
+
+def _normal_statement_findings(spans: list[Span], t: _Target, context: str | None,
+                               lex: Lexicon) -> list[ParsedFinding]:
+    """An organ called normal (or normal in size) denies the finding the lexicon gives its abnormality, for the
+    organ and for the parts its name also covers."""
+    if context == "neg" and _after_list_break(spans, t):
+        context = None  # "liver without focal lesion, adrenals normal": a new subject, not a negated one
+    if context not in (None, "probable"):
+        return []
+    out = []
+    for loc in t.locations:
+        obs = lex.normal_finding(loc.organ) if t.kind == "NORMAL" else lex.enlargement.get(loc.organ)
+        if obs is None:
+            continue
+        home = lex.observations.get(obs, {}).get("default_anatomy")
+        absorbed = home and loc.organ in lex.anatomy.get(home, {}).get("absorbs", [])
+        # "normal pulmonary vascularity" is no oedema of the lungs
+        f = Finding(observation=obs, anatomy=home if absorbed else loc.organ,
+                    sub_location=None if absorbed else loc.sub,
+                    laterality=loc.laterality, presence=Presence.ABSENT)
+        out.append(ParsedFinding(f, t.span.text, loc.text))
+        also = lex.anatomy.get(loc.organ or "", {}).get("normal_also") or {}
+        for organ, _, sub in sorted({o.partition("/") for w, o in also.items() if w in loc.text.split()}):
+            obs = lex.normal_finding(organ) if t.kind == "NORMAL" else lex.enlargement.get(organ)
+            if obs is not None:
+                out.append(ParsedFinding(Finding(observation=obs, anatomy=organ, sub_location=sub or None,
+                                                 presence=Presence.ABSENT), t.span.text, loc.text))
+    return out
+
+
+def _after_list_break(spans: list[Span], t: _Target) -> bool:
+    """A normal statement with its own subject after a comma that follows a negation ("without focal lesion,
+    adrenals normal"), i.e. the negation's list has ended."""
+    trig = max((q for q in range(t.pos) if spans[q].cat == "CTX:negation_forward"), default=None)
+    if trig is None:
+        return False
+    commas = [q for q in range(trig + 1, t.pos) if spans[q].text == ","]
+    return bool(commas) and any(l.start > commas[-1] for l in t.locations)
+
+
+# --- findings no target names: an organ measured or surgically removed --------------------------------------------
+
+
+_REMOVED_RE = re.compile(r"\b(?:surgically (?:absent|removed|resected)|absent surgically|(?:has|have) been "
+                         r"(?:removed|resected)|resected|removed|resection|excision)\b")
+_REMOVED_WORDS = frozenset({"absent", "removed", "resected", "resection", "excision"})
+
+
+def _removed_organs(spans: list[Span], locs: list[Location], targets: list[_Target],
+                    lex: Lexicon) -> list[ParsedFinding]:
+    """An organ said to be surgically absent ("GALLBLADDER: Surgically absent.", "the spleen has been removed")
+    is the operation's post-surgical state, as "s/p cholecystectomy" states it; a device removed is not. The
+    organ is the one named last before the words (or the field label)."""
+    if not any(s.text.split()[-1] in _REMOVED_WORDS for s in spans):
+        return []  # the common case, without building the sentence's text
+    if not _REMOVED_RE.search(" ".join(s.text for s in spans)) or any(
+            t.kind == "OBS" and lex.is_device(_obs_name(t.span) or "") for t in targets):
+        return []
+    at = next((p for p, s in enumerate(spans) if s.text.split()[-1] in _REMOVED_WORDS
+               and s.cat != "OBS"), None)  # "gallbladder has been removed" is itself a cholecystectomy
+    before = [l for l in locs if at is not None and l.end < at and lex.removal_of(l.organ or "")]
+    if at is not None and spans[at].text.split()[-1] in ("resection", "excision"):
+        # "LUL resection" names the part just before it; "resection of the left upper lobe" the one after "of"
+        before = [l for l in before if l.end >= at - 1] or [
+            l for l in locs if at < l.start <= at + 3 and lex.removal_of(l.organ or "")
+            and any(g.text == "of" for g in spans[at + 1:l.start])
+            and not any(g.cat == "OBS" for g in spans[at + 1:l.end + 2])][:1]  # not "of a renal mass"
+    out = []
+    for loc in before[-1:]:
+        obs = lex.removal_of(loc.organ or "")
+        if obs is not None:
+            f = Finding(observation=obs, anatomy=loc.organ, sub_location=loc.sub,
+                        laterality=loc.laterality if lex.is_paired(loc.organ or "") else None)
+            out.append(ParsedFinding(f, "removed", loc.text))
+    return out
+
+
+def _measured_organs(spans: list[Span], locs: list[Location], targets: list[_Target], scope: dict[int, str],
+                     lex: Lexicon) -> list[ParsedFinding]:
+    """An organ measured with no finding named ("Spleen 15 cm.", "The ascending aorta measures 4.6 cm.") states
+    its size: enlarged beyond the lexicon's upper normal value (with the size), not enlarged otherwise."""
+    out: list[ParsedFinding] = []
+    findings = [t.pos for t in targets if t.kind in ("OBS", "ENLARGE")]
+    for p, s in enumerate(spans):
+        if s.cat != "SIZE" or scope.get(p) == "neg" or any(abs(q - p) <= MAX_SIZE_REACH for q in findings):
+            continue
+        organs = [l for l in locs if l.organ in lex.upper_normal_mm and l.end < p and p - l.end <= 4]
+        if not organs:
+            continue
+        loc = organs[-1]
+        limit = lex.upper_normal_mm[loc.organ]
+        if loc.sub is not None and not isinstance(limit, dict):
+            continue  # "the segment 7 deposit ... 34 mm": a part measured is not the organ's size
+        if isinstance(limit, dict):
+            words = set(tokenize(loc.text)) | {loc.sub or ""}
+            limit = next((v for k, v in limit.items() if k in words), limit["default"])
+        enlarged = s.value > limit
+        f = Finding(observation=lex.enlargement_of(loc.organ) or "enlargement", anatomy=loc.organ,
+                    sub_location=loc.sub, presence=Presence.PRESENT if enlarged else Presence.ABSENT,
+                    size_mm=s.value if enlarged else None,
+                    certainty=Certainty.PRESENT if enlarged else Certainty.ABSENT)
+        out.append(ParsedFinding(f, s.text, loc.text))
+    return out
+
+
+# --- a finding target: one Finding per site it is in --------------------------------------------------------------
+
+
+def _findings_of_target(t: _Target, certainty: Certainty, lex: Lexicon) -> list[ParsedFinding]:
+    spec = lex.observations.get(_target_obs(t) or "", {})
+    if spec.get("fixed_anatomy"):
+        return [_device_finding(t, certainty, spec, lex)]
+    out = []
+    for loc in _sites_of_target(t, certainty.presence, spec, lex):
+        f = _finding_at_site(t, loc, certainty, spec, lex)
+        if f is not None:
+            out.append(ParsedFinding(f, t.span.text, loc.text))
+    return out
+
+
+def _stated_of(t: _Target, certainty: Certainty) -> dict[str, Any]:
+    """What a finding states beside its site: certainty, change, and severity unless absent."""
+    absent = certainty.presence is Presence.ABSENT
+    return {"certainty": certainty, "temporal": t.temporal, "severity": None if absent else t.severity}
+
+
+def _side_named_apart(t: _Target) -> str | None:
+    """The side attached to the finding on its own ("bilateral ... renal cysts")."""
+    return t.sides[0].laterality if t.sides else None
+
+
+def _device_finding(t: _Target, certainty: Certainty, spec: dict[str, Any], lex: Lexicon) -> ParsedFinding:
+    """A device: its organ is fixed; a side named with it is kept; one unless plural or counted."""
+    absent = certainty.presence is Presence.ABSENT
+    organ = spec["default_anatomy"]
+    lat = _side_named_apart(t) or next((l.laterality for l in t.locations if l.laterality), None)
+    if not (spec.get("keeps_side") or lex.is_paired(organ)):
+        lat = None
+    if lat not in (None, "left", "right", "bilateral"):
+        lat = None
+    count = t.count if isinstance(t.count, int) and not absent else None
+    attrs = set(t.attrs) | ({"multiple"} if t.count == "multiple" and not absent else set())
+    if not absent and t.count is None:  # "two catheters" vs "a catheter": one unless plural
+        if lex.is_generic(_target_obs(t)):
+            pass  # "support devices", "lines and tubes": a collective, not a count
+        elif _plural(t.span):
+            attrs.add("multiple")
+        else:
+            count = 1
+    f = Finding(observation=_target_obs(t), anatomy=organ, laterality=lat, count=count,
+                attributes=frozenset(attrs), position=None if absent else t.position, **_stated_of(t, certainty))
+    return ParsedFinding(f, t.span.text, " ".join(l.text for l in t.locations))
+
+
+def _implied_organ(t: _Target) -> str | None:
+    """The organ the finding's own word names ("urolithiasis", "skeletal metastases")."""
+    return next((r.organ for r in t.span.readings("OBS") if r.organ), None)
+
+
+def _sites_of_target(t: _Target, presence: Presence, spec: dict[str, Any], lex: Lexicon) -> list[Location]:
+    """The sites a (non-device) finding is in: its locations, each read as a site of the finding, without the
+    regions that only frame them, with a side named apart, one per organ; else its default organ."""
+    implied = _implied_organ(t)
+    locations = [site for site in (_own_site(loc, implied, presence, spec, lex) for loc in t.locations)
+                 if site is not None]
+    locations = _without_framing_regions(locations, spec.get("default_anatomy"), lex)
+    side = _side_named_apart(t)
+    for loc in locations:  # "bilateral ... renal cysts": the side named apart from the organ
+        if loc.laterality is None and side is not None and loc.organ is not None and lex.is_paired(loc.organ):
+            loc.laterality = side
+    merged = _merged_by_organ(locations, lex)
+    if not merged:
+        if t.kind == "ENLARGE":
+            return []
+        default = implied or lex.observations.get(_target_obs(t) or "", {}).get("default_anatomy", UNSPECIFIED)
+        merged = [Location(default, None, None, t.pos, t.pos, "")]
+    return merged
+
+
+def _own_site(loc: Location, implied: str | None, presence: Presence, spec: dict[str, Any],
+              lex: Lexicon) -> Location | None:
+    """One location as a site of the finding (a copy), or None when it is not the finding's. An observation that
+    lives in one organ reads a neighbouring organ named with it as its own site ("effusion at the right lung base"
+    is a right pleural effusion); a lymph node finding reads an organ as its station."""
+    default_organ = spec.get("default_anatomy")
+    absorbs = lex.anatomy.get(default_organ or "", {}).get("absorbs", [])
+    if implied and loc.organ not in (implied, None) and loc.organ not in lex.anatomy.get(implied, {}).get(
+            "absorbs", []):
+        return None  # "urolithiasis" is in the urinary tract whatever else the sentence names
+    loc = copy.copy(loc)
+    if spec.get("sole_anatomy") and loc.organ not in (default_organ, None) and loc.organ not in absorbs:
+        # "no hydronephrosis or skeletal deposits": an observation of one organ only keeps it (and a side)
+        loc.organ, loc.sub = default_organ, None
+    if default_organ and loc.organ not in (default_organ, None) and loc.sub is None:
+        # "accessory spleens at the hilum": a part named without its organ is the finding's own organ's part
+        part = next((r.value for r in lex.phrases.get(tuple(tokenize(loc.text)), ())
+                     if r.kind == "SUB" and r.value.organ == default_organ), None)
+        if part is not None:
+            loc.organ, loc.sub = default_organ, part.name
+    if loc.organ in absorbs:  # the sub-location stays where the absorbing organ has one of that name
+        keep = loc.sub in (lex.anatomy.get(default_organ or "", {}).get("subs") or {})
+        loc.organ, loc.sub = default_organ, loc.sub if keep else None
+    elif default_organ == "lymph node" and loc.organ != "lymph node" and (
+            loc.station or loc.organ in lex.node_station_of_organ):
+        loc.organ, loc.sub = "lymph node", loc.station or lex.node_station_of_organ[loc.organ] or None
+    elif default_organ == "lymph node" and loc.organ not in ("lymph node", None) and presence is Presence.ABSENT:
+        return None  # "kidneys, nodes normal": nodes denied beside an organ are not that organ's
+    elif default_organ == "lymph node" and loc.organ not in ("lymph node", None) \
+            and not lex.is_region(loc.organ):
+        loc.organ, loc.sub = "lymph node", None  # "a node beside the oesophagus": a node, station unnamed
+    return loc
+
+
+def _without_framing_regions(locations: list[Location], default_organ: str | None,
+                             lex: Lexicon) -> list[Location]:
+    """The sites left once a region that only frames the finding yields to a real site or the default organ."""
+    # a region that only frames the study ("views of the chest") yields to a real site or the default organ
+    if any(l.organ in lex.weak_anatomy for l in locations) and (
+            default_organ or any(l.organ not in lex.weak_anatomy for l in locations)):
+        locations = [l for l in locations if l.organ not in lex.weak_anatomy]
+    # "in the imaged upper abdomen, a lesion in the left kidney": a region that holds another site named with the
+    # finding only frames it
+    organs = {l.organ for l in locations if l.organ}
+    if default_organ and organs and all(o != default_organ and lex.is_region(o) and lex.in_region(o, default_organ)
+                                        for o in organs):
+        # "SBO with a transition in the left mid-abdomen": a finding of one organ named in a region holding it
+        locations = [Location(default_organ, None, None, l.start, l.end, l.text) for l in locations[:1]]
+        organs = {default_organ}
+    if len(organs) > 1:
+        locations = [l for l in locations if not (
+            l.organ and l.organ != default_organ and lex.is_region(l.organ)
+            and any(o != l.organ and lex.in_region(l.organ, o) for o in organs))]
+    return locations
+
+
+def _merged_by_organ(locations: list[Location], lex: Lexicon) -> list[Location]:
+    """The locations of one organ ("liver ... right lobe") merged into one: the most specific is kept."""
+    merged: list[Location] = []
+    for loc in locations:
+        for m in merged:
+            if m.organ == loc.organ and (m.laterality is None or loc.laterality is None
+                                         or m.laterality == loc.laterality) and (
+                    m.sub is None or loc.sub is None or m.sub == loc.sub
+                    or lex.sub_contains(m.organ or "", m.sub, loc.sub)
+                    or lex.sub_contains(m.organ or "", loc.sub, m.sub)):
+                if m.sub is None or (loc.sub is not None and lex.sub_contains(m.organ or "", m.sub, loc.sub)):
+                    m.sub = loc.sub or m.sub
+                m.laterality = m.laterality or loc.laterality
+                m.text = m.text if len(m.text) >= len(loc.text) else loc.text
+                break
+        else:
+            merged.append(copy.copy(loc))
+    return merged
+
+
+def _finding_at_site(t: _Target, loc: Location, certainty: Certainty, spec: dict[str, Any],
+                     lex: Lexicon) -> Finding | None:
+    """The finding the target states at one of its sites, None when its word names nothing there."""
+    read = _observation_at_site(t, loc, certainty.presence, lex)
+    if read is None:
+        return None
+    obs, organ, loc_sub = read
+    count, attrs = _count_and_plurality(t, obs, certainty.presence, lex)
+    sub, lat = _part_and_side(organ, loc_sub, loc.laterality, _side_named_apart(t), spec, lex)
+    return Finding(observation=obs, anatomy=organ, sub_location=sub, laterality=lat,
+                   size_mm=max(t.sizes) if t.sizes else None, count=count, attributes=frozenset(attrs),
+                   **_stated_of(t, certainty))
+
+
+def _observation_at_site(t: _Target, loc: Location, presence: Presence,
+                         lex: Lexicon) -> tuple[str, str, str | None] | None:
+    """(observation, organ, sub-location) of the target's word at a site: what the word means in that organ; None
+    when it names nothing there."""
+    organ = loc.organ or UNSPECIFIED
+    obs = _target_obs(t) if t.kind == "OBS" else lex.enlargement_of(organ, loc.sub)
+    if obs is None:
+        return None
+    loc_sub = loc.sub
+    home = lex.observations.get(obs, {}).get("default_anatomy")
+    if t.kind == "ENLARGE" and home and obs != "enlargement" and (
+            organ != home and (lex.observations.get(obs, {}).get("sole_anatomy")
+                               or organ in lex.anatomy.get(home, {}).get("absorbs", []))
+            or lex.enlargement_by_sub.get(loc.sub or "") == obs):
+        # "dilated ureter", "dilated collecting system": hydronephrosis, the kidney's, its part implied
+        organ, loc_sub = home, None
+    # what the word means in that organ ("emphysema" of the chest wall is subcutaneous emphysema)
+    named = lex.observations.get(obs, {})
+    obs = named.get("in_organ", {}).get(organ, obs)
+    obs = lex.named_by_organ.get((obs, organ), obs)  # "no pericardial eff": a pericardial effusion
+    if named.get("named_by_site") and obs not in named.get("in_organ", {}).values():
+        return None
+    mapped = lex.observations.get(obs, {})
+    if obs != _target_obs(t) and mapped.get("sole_anatomy") and mapped.get("default_anatomy") \
+            and organ != mapped["default_anatomy"]:
+        organ, loc_sub = mapped["default_anatomy"], None  # "thickening of the bronchial walls": the lungs'
+    if lex.normal_finding(organ) == "thrombosis" and lex.family(obs) == "lesion":
+        obs = "thrombosis"  # "tumour extending into the IVC", "no tumour in the portal vein": a tumour thrombus
+    if presence is Presence.ABSENT and t.span.text in ("abnormality", "abnormalities") and obs == "lesion":
+        obs = lex.normal_finding(organ)  # "no pleural abnormality" is a normal pleura
+    return obs, organ, loc_sub
+
+
+def _count_and_plurality(t: _Target, obs: str, presence: Presence, lex: Lexicon) -> tuple[int | None, set[str]]:
+    """The count a finding states and its attributes with "multiple": a number, "multiple", or, for a focal or
+    countable finding that is present and not named by a mass noun, one unless its word is plural."""
+    attrs = set(t.attrs)
+    count: int | None = None
+    if isinstance(t.count, int):
+        count = t.count
+    elif t.count == "multiple":
+        attrs.add("multiple")
+    elif t.count == "unstated":
+        pass
+    elif presence is not Presence.ABSENT and (lex.is_focal(obs) or lex.is_countable(obs)) \
+            and not _uncountable(t.span.text.split()[-1]):
+        if _plural(t.span):
+            attrs.add("multiple")
+        else:
+            count = 1
+    return count, attrs
+
+
+def _part_and_side(organ: str, loc_sub: str | None, loc_side: str | None, side: str | None, spec: dict[str, Any],
+                   lex: Lexicon) -> tuple[str | None, str | None]:
+    """(sub-location, laterality) at the site: the side named apart holds for a paired organ; an unpaired organ
+    keeps no side, but its side may name its part ("left hepatic lesion": left lobe)."""
+    lat = loc_side
+    if lat is None and side is not None and (lex.is_paired(organ) or spec.get("keeps_side")):
+        lat = side
+    if lat not in (None, "left", "right", "bilateral"):
+        lat = None  # an unresolved "ipsilateral"
+    sub = loc_sub
+    if not lex.is_paired(organ) and not spec.get("keeps_side"):  # a mediastinal shift keeps its direction
+        if sub is None and lat in ("left", "right"):
+            sub = lex.anatomy.get(organ, {}).get("side_subs", {}).get(lat)  # "left hepatic lesion": left lobe
+        lat = None
+    return sub, lat
