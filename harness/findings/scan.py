@@ -55,6 +55,13 @@ def _parse_size(tokens: list[str], i: int) -> tuple[float | None, int]:
         if j + 1 < n and tokens[j] in ("x", "by") and _is_num(tokens[j + 1]):
             j += 1
             continue
+        # a range ("3-4 mm", "3 to 4 mm", hyphen dropped by the tokeniser): its bound without a unit is not a
+        # count ("two 3-4 mm nodules" are two); the upper bound is the size, as for the largest dimension
+        if unit is None and j < n and _is_num(tokens[j]):
+            continue
+        if unit is None and j + 1 < n and tokens[j] in ("to", "-") and _is_num(tokens[j + 1]):
+            j += 1
+            continue
         break
     last = next((u for u in reversed(units) if u is not None), None)
     if last is None:

@@ -169,9 +169,17 @@ def _number(tok: str) -> bool:
         return False
 
 
+# abbreviations that stand for several words the reader reads one by one: "SBO" is an obstruction whose site is
+# the small bowel, as "small bowel obstruction" is read (a sub-location and an observation), not a finding of its own
+_EXPANSIONS = {"stn": ("station",), "sbo": ("small", "bowel", "obstruction"),
+               "lbo": ("large", "bowel", "obstruction")}
+
+
 def _abbreviated_words(tokens: list[str]) -> list[str]:
-    """"stn 7" is "station 7"."""
-    return ["station" if t == "stn" else t for t in tokens] if "stn" in tokens else tokens
+    """"stn 7" is "station 7", "SBO" "small bowel obstruction"."""
+    if not any(t in _EXPANSIONS for t in tokens):
+        return tokens
+    return [w for t in tokens for w in _EXPANSIONS.get(t, (t,))]
 
 
 def _comparisons(tokens: list[str]) -> list[str]:

@@ -66,11 +66,25 @@ DESCRIPTIVE_PARTIAL_CREDIT = 0.5
 CONTRADICTION_WEIGHT = 1.0
 
 
+# Severity is read off adjectives whose boundaries readers draw differently ("small" / "moderate" effusion, "mild"
+# / "moderate" cardiomegaly), so one grade apart is not wrong, but it is not the same statement either: it keeps
+# three quarters of the credit, as a less specific sub-location does; two grades apart ("small" / "large") is
+# another finding. Measured on the tuning splits (share of triplets ranked, finding F1): see the closing note
+# of issue 12 and benchmarks/results/reader_eval.json.
+ADJACENT_SEVERITY_CREDIT = 0.75
+
+
+def severity_credit(a: str | None, b: str | None) -> float:
+    """1.0 when either severity is unstated or both are the same grade, ``ADJACENT_SEVERITY_CREDIT`` one grade
+    apart on ``SEVERITY_GRADES``, 0.0 two or more grades apart."""
+    if a is None or b is None or a == b:
+        return 1.0
+    return ADJACENT_SEVERITY_CREDIT if abs(SEVERITY_GRADES.index(a) - SEVERITY_GRADES.index(b)) == 1 else 0.0
+
+
 def severities_agree(a: str | None, b: str | None) -> bool:
-    """Severities agree when either is unstated or they are at most one grade apart on ``SEVERITY_GRADES``."""
-    if a is None or b is None:
-        return True
-    return abs(SEVERITY_GRADES.index(a) - SEVERITY_GRADES.index(b)) <= 1
+    """Severities agree (fully or in part) when either is unstated or they are at most one grade apart."""
+    return severity_credit(a, b) > 0
 
 
 def sub_location_credit(organ: str, a: str | None, b: str | None) -> float:
@@ -159,7 +173,8 @@ def unit_credit(r: Unit, c: Unit) -> float:
     if r.presence is Presence.ABSENT:  # "no liver lesion" covers "no lesion in segment 7"
         return side_credit if (r.sub_location is None or c.sub_location is None
                                or sub_location_credit(r.anatomy, r.sub_location, c.sub_location) > 0) else 0.0
-    return obs_credit * side_credit * sub_location_credit(r.anatomy, r.sub_location, c.sub_location)
+    return obs_credit * side_credit * severity_credit(r.severity, c.severity) * \
+        sub_location_credit(r.anatomy, r.sub_location, c.sub_location)
 
 
 def _named_at_two_levels(a: str, b: str, lex) -> bool:
@@ -370,9 +385,10 @@ class FindingF1Metric(Metric):
         "the other report states (and is covered by them where that report states nothing present in the organ); "
         "a negative with no sub-location covers every negative of its kind within it; a region called normal, "
         "e.g. 'normal chest', and the negatives of organs in it cover each other), organ and certainty class (present incl. probable / possible / absent incl. improbable) agree, "
-        f"size within max({SIZE_TOLERANCE_MM:g} mm, {SIZE_TOLERANCE_REL:.0%} of the larger), severity within one grade (minimal<mild<moderate<severe<massive), "
+        f"size within max({SIZE_TOLERANCE_MM:g} mm, {SIZE_TOLERANCE_REL:.0%} of the larger), severity within one grade (minimal<mild<moderate<severe<massive; a focal lesion's 'small'/'large' is its size, not a severity), "
         "and count, temporal change and device tip position are equal where both state one; then 1.0, times "
         f"{SIDE_PARTIAL_CREDIT:g} when a paired organ's side is stated on one side only, times "
+        f"{ADJACENT_SEVERITY_CREDIT:g} when the severities are one grade apart, times "
         f"{SUB_LOCATION_PARTIAL_CREDIT:g} when a sub-location is stated on one side "
         "only or contains the other along the lexicon's hierarchy (segment within section within lobe; station "
         "within region), 0 for two sub-locations neither of which contains the other, times "

@@ -50,7 +50,7 @@ import numpy as np
 from harness.findings.extract import ParsedFinding, parse_report
 from harness.findings.lexicon import UNSPECIFIED, lexicon
 from harness.metrics.base import Metric
-from harness.metrics.clinical import counts_agree, severities_agree, sizes_agree
+from harness.metrics.clinical import ADJACENT_SEVERITY_CREDIT, counts_agree, severity_credit, sizes_agree
 from harness.schema import Case, Finding, Presence
 from harness.task import ScoredItem
 
@@ -253,8 +253,7 @@ def entity_similarity(a: Entity, b: Entity, sim: LexiconSimilarity) -> float:
             s *= FACTOR_SIZE
         if not counts_agree(a.count, a.multiple, b.count, b.multiple):
             s *= FACTOR_COUNT
-        if not severities_agree(a.severity, b.severity):
-            s *= FACTOR_SEVERITY
+        s *= severity_credit(a.severity, b.severity) or FACTOR_SEVERITY
         if a.temporal and b.temporal and a.temporal != b.temporal:
             s *= FACTOR_TEMPORAL
         if a.position and b.position and a.position != b.position:
@@ -365,7 +364,7 @@ class EntityScoreMetric(Metric):
                 f"{PENALTY_UNCERTAIN}; weights: finding entities 1.0, absent (NON-) ones 0.5, anatomy 0.5 (published "
                 f"learned matrix not used); an organ called normal = any absent finding of that organ; factors organ {FACTOR_ORGAN}, side {FACTOR_SIDE}, sub-location {FACTOR_SUB} ("
                 f"{FACTOR_SUB_PARTIAL} when one contains the other), size {FACTOR_SIZE}, count {FACTOR_COUNT}, "
-                f"severity more than one grade apart {FACTOR_SEVERITY}, temporal change {FACTOR_TEMPORAL}, device "
+                f"severity one grade apart {ADJACENT_SEVERITY_CREDIT}, more than one grade apart {FACTOR_SEVERITY}, temporal change {FACTOR_TEMPORAL}, device "
                 f"tip position {FACTOR_POSITION}; certainty classes present/probable, possible, absent/"
                 f"improbable; harmonic mean of both directions, 0.5 when either side has "
                 f"no entity; reference = the reference report text (truth findings when it has none)")
