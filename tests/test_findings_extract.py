@@ -459,3 +459,31 @@ def test_bracketed_station_codes_restate_the_station_and_a_balloon_pump_is_a_dev
     got = {(f.observation, f.position) for f in extract_findings(
         "Intra-aortic balloon pump tip 2 cm below the top of the aortic arch.")}
     assert got == {("intra aortic balloon pump", "descending aorta")}  # and no measured aorta
+
+
+def one(text):
+    (f,) = extract_findings(text)
+    return f
+
+
+def test_a_size_range_is_one_size_and_a_date_is_the_prior_study():
+    f = one("Two 3-4 mm nodules in the right lung.")
+    assert (f.count, f.size_mm) == (2, 4.0)
+    assert one("Nodules of 3 to 4 mm in the left lung.").size_mm == 4.0
+    for text in ("A 13 mm right lower lobe nodule not present in March 2026.",
+                 "The 13 mm RLL nodule was not present in 2024."):
+        f = one(text)
+        assert (f.presence, f.temporal, f.count) == (P, "new", 1), text
+    # the numbers of a date are neither a count nor a size
+    f = one("Stable 8 mm left upper lobe nodule compared with 12/03/2025.")
+    assert (f.size_mm, f.count, f.temporal) == (8.0, 1, "stable")
+
+
+def test_bowel_obstruction_names_its_segment_and_a_focal_lesion_has_a_size_not_a_severity():
+    assert one("Small bowel obstruction, likely adhesive.").sub_location == "small bowel"
+    assert one("SBO with a transition point.").sub_location == "small bowel"
+    assert one("Large bowel obstruction.").sub_location == "colon"
+    assert one("A small nodule in the right upper lobe.").severity is None
+    assert one("Small left pleural effusion.").severity == "mild"
+    assert {f.observation for f in extract_findings("PLEURA: No effusion or thickening.")} == \
+        {"effusion", "pleural thickening"}

@@ -201,11 +201,52 @@ def _spelled_sizes(tokens: list[str]) -> list[str]:
             for k, t in enumerate(tokens)]
 
 
+_MONTHS = frozenset({"january", "february", "march", "april", "june", "july", "august", "september", "october",
+                     "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct",
+                     "nov", "dec"})  # not "may": "may represent"; "May 2024" is caught by its year
+
+
+def _year(tok: str) -> bool:
+    return len(tok) == 4 and tok.isdigit() and 1950 <= int(tok) <= 2099
+
+
+def _date_part(tok: str) -> bool:
+    return tok in _MONTHS or tok == "may" or (tok.isdigit() and len(tok) <= 2 and 1 <= int(tok) <= 31)
+
+
+def _dates(tokens: list[str]) -> list[str]:
+    """"not present in March 2026", "compared with 12/03/2025", "vs 3/2026": a date is the prior study's, so it is
+    read as "the prior", and its numbers are not counts or sizes (the tokeniser has dropped the slashes)."""
+    if not any(_year(t) or t in _MONTHS for t in tokens):
+        return tokens
+    out: list[str] = []
+    k, n = 0, len(tokens)
+    while k < n:
+        end = k
+        while end < n and end - k < 3 and _date_part(tokens[end]) and not _year(tokens[end]):
+            end += 1
+        if end < n and _year(tokens[end]):
+            start, end = k, end + 1
+            while end < n and end - start < 5 and tokens[end].isdigit() and len(tokens[end]) <= 2:
+                end += 1  # ISO "2026 03 14"
+        elif tokens[k] in _MONTHS and k > 0 and tokens[k - 1] in ("in", "on", "since", "from", "of"):
+            start, end = k, k + 1  # "not seen in March"
+        else:
+            out.append(tokens[k])
+            k += 1
+            continue
+        if out and out[-1] in ("in", "on", "since", "from", "of", "with", "to", "dated", "vs", "versus"):
+            out.append("the")
+        out.append("prior")
+        k = end
+    return out
+
+
 def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
-    """A sentence's tokens with every rewrite that needs no reading of the sentence, in order: prior sizes,
+    """A sentence's tokens with every rewrite that needs no reading of the sentence, in order: dates, prior sizes,
     abbreviations, comparisons, spelled-out sizes, numbered ribs, the silhouette sign, bracketed station codes,
     and words sharing one head noun."""
-    for rewrite in (_size_changes, _abbreviated_words, _comparisons, _spelled_sizes, _counted_ordinals,
+    for rewrite in (_dates, _size_changes, _abbreviated_words, _comparisons, _spelled_sizes, _counted_ordinals,
                     _without_silhouette_signs, _without_station_codes):
         tokens = rewrite(tokens)
     return _shared_heads(tokens, lex)
