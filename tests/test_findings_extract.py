@@ -487,3 +487,10 @@ def test_bowel_obstruction_names_its_segment_and_a_focal_lesion_has_a_size_not_a
     assert one("Small left pleural effusion.").severity == "mild"
     assert {f.observation for f in extract_findings("PLEURA: No effusion or thickening.")} == \
         {"effusion", "pleural thickening"}
+
+
+def test_a_name_set_beside_a_described_finding_names_it():
+    f = one("25 mm left adrenal lesion = lipid-rich adenoma.")
+    assert (f.observation, f.anatomy, f.laterality, f.size_mm) == ("adenoma", "adrenal gland", "left", 25.0)
+    f = one("1.5 cm right renal lesion representing a simple cyst.")
+    assert (f.observation, f.anatomy, f.laterality, f.size_mm) == ("cyst", "kidney", "right", 15.0)

@@ -33,6 +33,7 @@ def _share_between_findings(spans: list[Span], targets: list[_Target], obs_targe
     _place_in_organ_called_normal(spans, targets, obs_targets, scope, lex)
     _largest_member_describes_group(spans, obs_targets, lex)
     _hedged_name_refines_finding(obs_targets, header, scope, lex)
+    _apposed_name_refines_finding(spans, obs_targets, scope, lex)
     _adjective_finding_shares_site(obs_targets, lex)
     _adjective_finding_in_organ_of_noun(obs_targets, lex)
     _merge_synonyms_side_by_side(obs_targets)
@@ -125,6 +126,38 @@ def _hedged_name_refines_finding(obs_targets: list[_Target], header: list[Locati
             t.locations = prev_sites
             t.sides = t.sides or list(prev.sides)
             _take_what_the_refined_finding_measured(t, prev, scope, lex)
+
+
+#: what joins a finding to the name that says what it is ("25 mm left adrenal lesion = lipid-rich adenoma",
+#: "a 2 cm liver lesion, a haemangioma", "a renal lesion representing a simple cyst")
+APPOSITION_WORDS = frozenset({",", "=", ":", "-", "representing", "represents", "represent", "being", "i.e.",
+                              "ie", "namely", "in keeping with a", "compatible with a"})
+
+
+def _apposed_name_refines_finding(spans: list[Span], obs_targets: list[_Target], scope: dict[int, str],
+                                  lex: Lexicon) -> None:
+    """A definite name set beside a finding described by its look, with no site of its own, names that finding:
+    it takes the site, side, size and count, and the look is not a second finding."""
+    for k, t in enumerate(obs_targets[1:], start=1):
+        prev = obs_targets[k - 1]
+        t_obs, prev_obs = _obs_name(t.span) or "", _obs_name(prev.span) or ""
+        gap = spans[prev.pos + 1:t.pos]
+        if (t.kind != "OBS" or prev.kind != "OBS" or t.locations or t.sides or prev.refined
+                or scope.get(t.pos) is not None or scope.get(prev.pos) is not None
+                or not (0 < len(gap) <= 6) or gap[0].text not in APPOSITION_WORDS
+                or any(g.cat not in ("WORD", "ATTR") for g in gap)
+                or not lex.observations.get(prev_obs, {}).get("descriptive")
+                or lex.observations.get(t_obs, {}).get("descriptive")
+                or not (_lesion_like(t_obs, lex) and _lesion_like(prev_obs, lex))):
+            continue
+        if not prev.locations and not prev.sides:
+            continue
+        t.locations = [copy.copy(l) for l in prev.locations]
+        t.sides = list(prev.sides)
+        t.sizes = t.sizes or list(prev.sizes)
+        t.count = t.count or (prev.count if prev.count != "unstated" else None)
+        t.attrs |= prev.attrs
+        prev.refined = True
 
 
 def _take_what_the_refined_finding_measured(t: _Target, prev: _Target, scope: dict[int, str],
