@@ -494,3 +494,14 @@ def test_a_name_set_beside_a_described_finding_names_it():
     assert (f.observation, f.anatomy, f.laterality, f.size_mm) == ("adenoma", "adrenal gland", "left", 25.0)
     f = one("1.5 cm right renal lesion representing a simple cyst.")
     assert (f.observation, f.anatomy, f.laterality, f.size_mm) == ("cyst", "kidney", "right", 15.0)
+
+
+def test_a_named_part_and_a_field_label_give_a_normal_statement_its_finding_and_side():
+    f = one("The collecting systems are not dilated.")
+    assert (f.observation, f.anatomy, f.presence) == ("hydronephrosis", "kidney", A)
+    fs = extract_findings("RIGHT KIDNEY: Single 4 mm lower pole calculus. No hydronephrosis.")
+    assert {(f.observation, f.laterality, f.presence) for f in fs} == {("calculus", "right", P),
+                                                                       ("hydronephrosis", "right", A)}
+    f = one("A 9 mm filling defect in the left renal pelvis.")
+    assert (f.observation, f.anatomy, f.laterality) == ("lesion", "kidney", "left")
+    assert one("No filling defect in the pulmonary arteries.").observation == "pulmonary embolism"

@@ -79,14 +79,16 @@ def _normal_statement_findings(spans: list[Span], t: _Target, context: str | Non
         return []
     out = []
     for loc in t.locations:
-        obs = lex.normal_finding(loc.organ) if t.kind == "NORMAL" else lex.enlargement.get(loc.organ)
+        # "the collecting systems are not dilated": a part whose dilatation has its own name (hydronephrosis)
+        by_sub = None if t.kind == "NORMAL" else lex.enlargement_by_sub.get(loc.sub or "")
+        obs = lex.normal_finding(loc.organ) if t.kind == "NORMAL" else (by_sub or lex.enlargement.get(loc.organ))
         if obs is None:
             continue
         home = lex.observations.get(obs, {}).get("default_anatomy")
         absorbed = home and loc.organ in lex.anatomy.get(home, {}).get("absorbs", [])
         # "normal pulmonary vascularity" is no oedema of the lungs
         f = Finding(observation=obs, anatomy=home if absorbed else loc.organ,
-                    sub_location=None if absorbed else loc.sub,
+                    sub_location=None if absorbed or by_sub else loc.sub,
                     laterality=loc.laterality, presence=Presence.ABSENT)
         out.append(ParsedFinding(f, t.span.text, loc.text))
         also = lex.anatomy.get(loc.organ or "", {}).get("normal_also") or {}
@@ -258,7 +260,8 @@ def _own_site(loc: Location, implied: str | None, presence: Presence, spec: dict
             "absorbs", []):
         return None  # "urolithiasis" is in the urinary tract whatever else the sentence names
     loc = copy.copy(loc)
-    if spec.get("sole_anatomy") and loc.organ not in (default_organ, None) and loc.organ not in absorbs:
+    if spec.get("sole_anatomy") and loc.organ not in (default_organ, None) and loc.organ not in absorbs \
+            and loc.organ not in spec.get("in_organ", {}):  # "a filling defect in the renal pelvis": a lesion there
         # "no hydronephrosis or skeletal deposits": an observation of one organ only keeps it (and a side)
         loc.organ, loc.sub = default_organ, None
     if default_organ and loc.organ not in (default_organ, None) and loc.sub is None:

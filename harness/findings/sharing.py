@@ -271,7 +271,13 @@ def _field_label_site(targets: list[_Target], header: list[Location], inherited_
         spec = lex.observations.get(_obs_name(t.span) or "", {})
         implied = {r.organ for r in t.span.readings("OBS") if r.organ}  # "UPPER ABDOMEN: Cholelithiasis."
         if inherited_label and spec.get("default_anatomy") and not spec.get("focal"):
-            continue  # "Lymph nodes: hilar 16 mm. Small effusion.": a finding with a home stays there
+            # "Lymph nodes: hilar 16 mm. Small effusion.": a finding with a home stays there; in a field of its home
+            # it takes the field's side ("RIGHT KIDNEY: 4 mm calculus. No hydronephrosis.": the right kidney's)
+            home = spec["default_anatomy"]
+            own = [l for l in header if l.organ == home and l.laterality in ("left", "right")]
+            if own and not t.locations and not t.sides:
+                t.locations = [copy.copy(l) for l in own]
+            continue
         # "Right lung upper lobe: pulmonary nodule": a label naming the finding's own organ still gives its part
         own_label = [l for l in header if l.organ in implied]
         if not t.locations and not spec.get("fixed_anatomy") and (not implied or own_label):
