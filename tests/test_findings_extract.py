@@ -505,3 +505,9 @@ def test_a_named_part_and_a_field_label_give_a_normal_statement_its_finding_and_
     f = one("A 9 mm filling defect in the left renal pelvis.")
     assert (f.observation, f.anatomy, f.laterality) == ("lesion", "kidney", "left")
     assert one("No filling defect in the pulmonary arteries.").observation == "pulmonary embolism"
+
+
+def test_lad_in_a_coronary_sentence_is_the_artery_and_lymphadenopathy_elsewhere():
+    assert {f.observation for f in extract_findings("Coronary artery calcification of the LAD.")} == {"calcification"}
+    f = one("No mediastinal LAD.")
+    assert (f.observation, f.presence) == ("lymphadenopathy", A)

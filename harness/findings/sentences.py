@@ -175,8 +175,17 @@ _EXPANSIONS = {"stn": ("station",), "sbo": ("small", "bowel", "obstruction"),
                "lbo": ("large", "bowel", "obstruction")}
 
 
+#: words beside "LAD" that make it the left anterior descending artery, not lymphadenopathy ("calcification of the
+#: LAD", "proximal LAD stenosis", "LAD stent"); "no LAD", "hilar LAD" stay lymphadenopathy
+_CORONARY_CONTEXT = frozenset({"coronary", "coronaries", "calcification", "calcified", "plaque", "plaques",
+                               "stenosis", "stent", "stents", "occlusion", "proximal", "mid", "distal", "artery",
+                               "territory", "lcx", "rca", "circumflex", "cabg", "graft", "agatston", "calcium"})
+
+
 def _abbreviated_words(tokens: list[str]) -> list[str]:
-    """"stn 7" is "station 7", "SBO" "small bowel obstruction"."""
+    """"stn 7" is "station 7", "SBO" "small bowel obstruction", "LAD" in a coronary sentence the artery."""
+    if "lad" in tokens and _CORONARY_CONTEXT & set(tokens):
+        tokens = [w for t in tokens for w in (("left", "anterior", "descending") if t == "lad" else (t,))]
     if not any(t in _EXPANSIONS for t in tokens):
         return tokens
     return [w for t in tokens for w in _EXPANSIONS.get(t, (t,))]
