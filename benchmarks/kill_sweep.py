@@ -38,24 +38,11 @@ DRIVER = textwrap.dedent('''
     import harness.runner
     from harness.models.baseline import BaselineBackend
     from harness.registry import BASELINES, MODELS
+    from harness.testing import slow_disk_writes
 
-    class SlowDisk:
-        """Writes reach the disk 8 KiB at a time: a kill can land in the middle of a record."""
-        def __init__(self, fh):
-            self.fh = fh
-        def write(self, data):
-            for i in range(0, len(data), 1 << 13):
-                self.fh.write(data[i:i + (1 << 13)])
-                self.fh.flush()
-                time.sleep(0.01 if len(data) > 1 << 13 else 0.002)  # a large answer takes about 0.1 s
-        def __getattr__(self, name):
-            return getattr(self.fh, name)
-        def __enter__(self):
-            return self
-        def __exit__(self, *exc):
-            return self.fh.__exit__(*exc)
-
-    harness.runner.open = lambda *a, **k: SlowDisk(open(*a, **k))
+    # writes reach the disk 8 KiB at a time: a kill can land in the middle of a record (a large answer takes
+    # about 0.1 s)
+    slow_disk_writes(harness.runner, 1 << 13, lambda n: 0.01 if n > 1 << 13 else 0.002)
 
     class Sweep(BaselineBackend):
         """The oracle's answers after a pause; one answer in seven carries %(big)d bytes of padding."""

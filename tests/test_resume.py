@@ -81,24 +81,9 @@ BIG_ANSWER_MODEL = textwrap.dedent('''
     from harness.evaluate import RunSpec, evaluate
     from harness.models.base import ModelBackend
     from harness.registry import MODELS
+    from harness.testing import slow_disk_writes
 
-    class SlowDisk:
-        """A file whose writes reach the disk 64 KiB at a time, so that the parent can kill -9 mid-record."""
-        def __init__(self, fh):
-            self.fh = fh
-        def write(self, data):
-            for i in range(0, len(data), 1 << 16):
-                self.fh.write(data[i:i + (1 << 16)])
-                self.fh.flush()
-                time.sleep(0.02)
-        def __getattr__(self, name):
-            return getattr(self.fh, name)
-        def __enter__(self):
-            return self
-        def __exit__(self, *exc):
-            return self.fh.__exit__(*exc)
-
-    harness.runner.open = lambda *a, **k: SlowDisk(open(*a, **k))
+    slow_disk_writes(harness.runner, 1 << 16, lambda n: 0.02)  # 64 KiB at a time: the parent can kill -9 mid-record
 
     class Big(ModelBackend):
         model_id = "test:resumable"
