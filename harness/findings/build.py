@@ -402,6 +402,8 @@ def _part_and_side(organ: str, loc_sub: str | None, loc_side: str | None, side: 
         lat = side
     if lat not in (None, "left", "right", "bilateral"):
         lat = None  # an unresolved "ipsilateral"
+    if loc_sub in lex.midline_stations and organ == "lymph node":
+        lat = loc_side if loc_side in ("left", "right") else None  # "bilateral hilar and mediastinal nodes"
     sub = loc_sub
     if not lex.is_paired(organ) and not spec.get("keeps_side"):  # a mediastinal shift keeps its direction
         if sub is None and lat in ("left", "right"):

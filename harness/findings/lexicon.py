@@ -79,6 +79,7 @@ class Lexicon:
     weak_anatomy: frozenset[str] = frozenset()
     node_station_of_organ: dict[str, str] = field(default_factory=dict)
     station_region: dict[str, str] = field(default_factory=dict)
+    midline_stations: frozenset[str] = frozenset()
     prior_after: frozenset[tuple[str, ...]] = frozenset()
     version: int = 0
 
@@ -310,6 +311,7 @@ def lexicon() -> Lexicon:
     lex.weak_anatomy = frozenset(o for o, spec in raw["anatomy"].items() if spec.get("weak"))
     lex.node_station_of_organ = dict(raw["anatomy"]["lymph node"].get("station_of_organ", {}))
     lex.station_region = dict(raw["anatomy"]["lymph node"].get("station_region", {}))
+    lex.midline_stations = frozenset(raw["anatomy"]["lymph node"].get("midline_stations", ()))
     within = raw["anatomy"]["lymph node"].get("station_within") or {}
     for station in within:  # lower paratracheal within paratracheal within mediastinal
         chain, wider = [], within.get(station)
