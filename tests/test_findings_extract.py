@@ -511,3 +511,15 @@ def test_lad_in_a_coronary_sentence_is_the_artery_and_lymphadenopathy_elsewhere(
     assert {f.observation for f in extract_findings("Coronary artery calcification of the LAD.")} == {"calcification"}
     f = one("No mediastinal LAD.")
     assert (f.observation, f.presence) == ("lymphadenopathy", A)
+
+
+def test_oesophageal_thirds_midline_nodes_and_pe_vocabulary():
+    f = one("Circumferential thickening of the distal oesophageal wall over 6 cm.")
+    assert (f.anatomy, f.sub_location, f.size_mm) == ("esophagus", "distal esophagus", 60.0)
+    assert one("NG tube tip in the lower oesophagus.").position == "esophagus"
+    assert one("OG tube tip in the stomach; should be advanced.").severity is None
+    fs = extract_findings("Bilateral hilar and mediastinal lymphadenopathy.")
+    assert {(f.sub_location, f.laterality) for f in fs} == {("hilar", "bilateral"), ("mediastinal", None)}
+    for text in ("CTPA: Neg for PE.", "CT pulmonary angiogram negative for embolism."):
+        f = one(text)
+        assert (f.observation, f.presence) == ("pulmonary embolism", A), text
