@@ -523,3 +523,12 @@ def test_oesophageal_thirds_midline_nodes_and_pe_vocabulary():
     for text in ("CTPA: Neg for PE.", "CT pulmonary angiogram negative for embolism."):
         f = one(text)
         assert (f.observation, f.presence) == ("pulmonary embolism", A), text
+
+
+def test_perforation_and_a_hedged_inflammatory_process_are_findings_with_their_certainty():
+    fs = {f.observation: f for f in extract_findings("Sigmoid diverticulitis with possible contained perforation.")}
+    assert fs["perforation"].presence is U and fs["perforation"].sub_location == "sigmoid colon"
+    likely = extract_findings("A 7 mm nodule in the right upper lobe, which likely represents an inflammatory process.")
+    unlikely = extract_findings("A 7 mm nodule in the right upper lobe, unlikely to represent an inflammatory process.")
+    assert {f.presence for f in likely if f.observation == "inflammation"} == {P}
+    assert {f.presence for f in unlikely if f.observation == "inflammation"} == {A}
