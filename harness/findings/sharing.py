@@ -122,7 +122,8 @@ def _hedged_name_refines_finding(obs_targets: list[_Target], header: list[Locati
         prev_sites = [l for l in prev_sites if _may_share_site(t, l, lex)]
         # "a 1.4 cm hypodensity, likely a haemangioma" refines with no site named at all
         no_site = not prev.locations and not t.locations and not header and prev.kind == "OBS"
-        if (prev_sites or no_site) and scope.get(t.pos) in ("probable", "possible") and scope.get(prev.pos) is None:
+        if (prev_sites or no_site) and scope.get(t.pos) in ("probable", "possible", "improbable") \
+                and scope.get(prev.pos) is None:  # "a nodule, unlikely to represent a metastasis": its site too
             t.locations = prev_sites
             t.sides = t.sides or list(prev.sides)
             _take_what_the_refined_finding_measured(t, prev, scope, lex)
