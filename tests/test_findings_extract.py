@@ -532,3 +532,11 @@ def test_perforation_and_a_hedged_inflammatory_process_are_findings_with_their_c
     unlikely = extract_findings("A 7 mm nodule in the right upper lobe, unlikely to represent an inflammatory process.")
     assert {f.presence for f in likely if f.observation == "inflammation"} == {P}
     assert {f.presence for f in unlikely if f.observation == "inflammation"} == {A}
+
+
+def test_several_states_three_or_more_and_multiple_two_or_more():
+    from harness.metrics.clinical import text_finding_f1
+    assert text_finding_f1("Two nodules in the right lung.", "Multiple nodules in the right lung.") == 1.0
+    assert text_finding_f1("Two nodules in the right lung.", "Several nodules in the right lung.") < 1.0
+    assert text_finding_f1("Three nodules in the right lung.", "Numerous nodules in the right lung.") == 1.0
+    assert text_finding_f1("Several nodules in the right lung.", "Multiple nodules in the right lung.") == 1.0

@@ -17,7 +17,7 @@ import re
 from typing import Any
 
 from harness.findings.attach import MAX_SIZE_REACH, _obs_name, _plural, _Target, _target_obs
-from harness.findings.lexicon import UNSPECIFIED, Lexicon, tokenize
+from harness.findings.lexicon import PLURAL_COUNTS, UNSPECIFIED, Lexicon, tokenize
 from harness.findings.report import ParsedFinding
 from harness.findings.scan import Span
 from harness.findings.sites import Location
@@ -211,7 +211,7 @@ def _device_finding(t: _Target, certainty: Certainty, spec: dict[str, Any], lex:
     if lat not in (None, "left", "right", "bilateral"):
         lat = None
     count = t.count if isinstance(t.count, int) and not absent else None
-    attrs = set(t.attrs) | ({"multiple"} if t.count == "multiple" and not absent else set())
+    attrs = set(t.attrs) | (PLURAL_COUNTS.get(t.count, frozenset()) if not absent else set())
     if not absent and t.count is None:  # "two catheters" vs "a catheter": one unless plural
         if lex.is_generic(_target_obs(t)):
             pass  # "support devices", "lines and tubes": a collective, not a count
@@ -380,8 +380,8 @@ def _count_and_plurality(t: _Target, obs: str, presence: Presence, lex: Lexicon)
     count: int | None = None
     if isinstance(t.count, int):
         count = t.count
-    elif t.count == "multiple":
-        attrs.add("multiple")
+    elif t.count in PLURAL_COUNTS:
+        attrs |= PLURAL_COUNTS[t.count]
     elif t.count == "unstated":
         pass
     elif presence is not Presence.ABSENT and (lex.is_focal(obs) or lex.is_countable(obs)) \

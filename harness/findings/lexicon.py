@@ -33,6 +33,11 @@ def tokenize(text: str) -> list[str]:
     return TOKEN_RE.findall(normalize(text))
 
 
+
+#: count words that state a plural without a number: "multiple" (two or more) and "many" (three or more); a
+#: finding's attributes carry "multiple", and "many" as well for the second
+PLURAL_COUNTS = {"multiple": frozenset({"multiple"}), "many": frozenset({"multiple", "many"})}
+
 @dataclass(frozen=True)
 class Reading:
     """One meaning of a phrase. ``kind``: OBS, ENLARGE, ANAT, SUB, STATION, LAT, ATTR, COUNT, SEV (severity
@@ -336,8 +341,8 @@ def lexicon() -> Lexicon:
     lex.prior_after = frozenset(tuple(tokenize(f)) for f in raw["prior_size_markers"]["after"])
     for count, forms in raw["counts"].items():
         for form in forms:
-            lex.add(form, Reading("COUNT", count if count == "multiple" else int(count)))
-        if count != "multiple":  # "x3" after a finding
+            lex.add(form, Reading("COUNT", count if count in PLURAL_COUNTS else int(count)))
+        if count not in PLURAL_COUNTS:  # "x3" after a finding
             lex.add(f"x {count}", Reading("COUNT", int(count)))
     for key in lex.phrases:
         node = lex.trie

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 
 from harness.findings.attach import _may_share_site, _obs_name, _plural, _Target
-from harness.findings.lexicon import Lexicon
+from harness.findings.lexicon import PLURAL_COUNTS, Lexicon
 from harness.findings.scan import Span
 from harness.findings.sites import Location
 
@@ -84,7 +84,7 @@ def _largest_member_describes_group(spans: list[Span], obs_targets: list[_Target
         prev = obs_targets[k - 1]
         group, member = _obs_name(prev.span), _obs_name(t.span)
         if prev.kind != "OBS" or not group or not member or lex.family(group) != lex.family(member) \
-                or not (prev.count == "multiple" or (isinstance(prev.count, int) and prev.count >= 2)
+                or not (prev.count in PLURAL_COUNTS or (isinstance(prev.count, int) and prev.count >= 2)
                         or _plural(prev.span) or lex.is_generic(member) or group != member and not lex.is_focal(group)):
             continue
         prev.sizes.extend(t.sizes)

@@ -33,14 +33,22 @@ def sizes_agree(a: float | None, b: float | None) -> bool:
     return abs(a - b) <= max(SIZE_TOLERANCE_MM, SIZE_TOLERANCE_REL * max(a, b))
 
 
-def counts_agree(a: int | None, a_multi: bool, b: int | None, b_multi: bool) -> bool:
-    """Counts agree when either is unstated, both are equal, or "multiple" meets a count of two or more."""
-    if a_multi and b_multi:
+def plurality(attributes) -> int:
+    """The least count a plural word states: 3 for "several", "numerous" (attribute "many"), 2 for "multiple", 0
+    when no plural word is stated."""
+    return 3 if "many" in attributes else 2 if "multiple" in attributes else 0
+
+
+def counts_agree(a: int | None, a_least: int, b: int | None, b_least: int) -> bool:
+    """Counts agree when either is unstated, both are equal, two plural words meet, or a plural word meets a count
+    at least the least it states ("multiple" = two or more, "several" = three or more); ``*_least`` is
+    ``plurality`` (0 when no plural word)."""
+    if a_least and b_least:
         return True
-    if a_multi:
-        return b is None or b >= 2
-    if b_multi:
-        return a is None or a >= 2
+    if a_least:
+        return b is None or b >= a_least
+    if b_least:
+        return a is None or a >= b_least
     return a is None or b is None or a == b
 
 
@@ -110,7 +118,7 @@ class Unit:
     sub_location: str | None
     size_mm: float | None
     count: int | None
-    multiple: bool
+    multiple: int  # the least count a plural word states (``plurality``), 0 when none
     severity: str | None = None
     temporal: str | None = None
     position: str | None = None
@@ -145,7 +153,7 @@ def _match_units(findings: tuple[Finding, ...]) -> tuple[Unit, ...]:
         for side in sides:
             out[Unit(obs, organ, side, f.presence, sub,
                      None if absent else f.size_mm, None if absent else f.count,
-                     (not absent) and "multiple" in f.attributes,
+                     0 if absent else plurality(f.attributes),
                      None if absent else f.severity, f.temporal, None if absent else f.position, share)] = None
     return tuple(out)
 
@@ -386,7 +394,8 @@ class FindingF1Metric(Metric):
         "a negative with no sub-location covers every negative of its kind within it; a region called normal, "
         "e.g. 'normal chest', and the negatives of organs in it cover each other), organ and certainty class (present incl. probable / possible / absent incl. improbable) agree, "
         f"size within max({SIZE_TOLERANCE_MM:g} mm, {SIZE_TOLERANCE_REL:.0%} of the larger), severity within one grade (minimal<mild<moderate<severe<massive; a focal lesion's 'small'/'large' is its size, not a severity), "
-        "and count, temporal change and device tip position are equal where both state one; then 1.0, times "
+        "and count (a plural word meets a count of at least the least it states: 'multiple' 2, 'several'/'numerous' "
+        "3), temporal change and device tip position are equal where both state one; then 1.0, times "
         f"{SIDE_PARTIAL_CREDIT:g} when a paired organ's side is stated on one side only, times "
         f"{ADJACENT_SEVERITY_CREDIT:g} when the severities are one grade apart, times "
         f"{SUB_LOCATION_PARTIAL_CREDIT:g} when a sub-location is stated on one side "

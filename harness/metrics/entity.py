@@ -50,7 +50,8 @@ import numpy as np
 from harness.findings.extract import ParsedFinding, parse_report
 from harness.findings.lexicon import UNSPECIFIED, lexicon
 from harness.metrics.base import Metric
-from harness.metrics.clinical import ADJACENT_SEVERITY_CREDIT, counts_agree, severity_credit, sizes_agree
+from harness.metrics.clinical import (ADJACENT_SEVERITY_CREDIT, counts_agree, plurality, severity_credit,
+                                      sizes_agree)
 from harness.schema import Case, Finding, Presence
 from harness.task import ScoredItem
 
@@ -102,7 +103,7 @@ class Entity:
     polarity: str  # "pos" | "neg" | "unc"
     size_mm: float | None = None
     count: int | None = None
-    multiple: bool = False
+    multiple: int = 0  # the least count a plural word states (clinical.plurality)
     severity: str | None = None
     temporal: str | None = None
     position: str | None = None
@@ -130,7 +131,7 @@ def entities_of(items: Iterable[ParsedFinding | Finding]) -> tuple[Entity, ...]:
                 out[Entity("ANATOMY", organ, organ, side, sub, "pos")] = None
             out[Entity(("NON-" + base) if absent else base, lex.match_observation(obs, f.presence), organ, side,
                        sub, polarity, None if absent else f.size_mm, None if absent else f.count,
-                       (not absent) and "multiple" in f.attributes, None if absent else f.severity, f.temporal,
+                       0 if absent else plurality(f.attributes), None if absent else f.severity, f.temporal,
                        None if absent else f.position)] = None
     return tuple(out)
 
@@ -322,7 +323,7 @@ def published_entity_score(ref: Sequence[Entity], cand: Sequence[Entity], sim: L
     entity, no uncertainty), the published affinity matrix and the 0.8717 penalty, with our similarity."""
     def bare(es):
         return tuple({dataclasses.replace(e, organ="", laterality=None, sub_location=None, size_mm=None, count=None,
-                                          multiple=False, polarity="neg" if e.type.startswith("NON-") else "pos")
+                                          multiple=0, polarity="neg" if e.type.startswith("NON-") else "pos")
                       : None for e in es})
     ref, cand = bare(ref), bare(cand)
     if not ref or not cand:
@@ -363,7 +364,8 @@ class EntityScoreMetric(Metric):
                 f"polarity penalty {PENALTY_NEGATION} (published {PUBLISHED_PENALTY}), uncertain vs definite "
                 f"{PENALTY_UNCERTAIN}; weights: finding entities 1.0, absent (NON-) ones 0.5, anatomy 0.5 (published "
                 f"learned matrix not used); an organ called normal = any absent finding of that organ; factors organ {FACTOR_ORGAN}, side {FACTOR_SIDE}, sub-location {FACTOR_SUB} ("
-                f"{FACTOR_SUB_PARTIAL} when one contains the other), size {FACTOR_SIZE}, count {FACTOR_COUNT}, "
+                f"{FACTOR_SUB_PARTIAL} when one contains the other), size {FACTOR_SIZE}, count {FACTOR_COUNT} "
+                f"('multiple' >= 2, 'several'/'numerous' >= 3), "
                 f"severity one grade apart {ADJACENT_SEVERITY_CREDIT}, more than one grade apart {FACTOR_SEVERITY}, temporal change {FACTOR_TEMPORAL}, device "
                 f"tip position {FACTOR_POSITION}; certainty classes present/probable, possible, absent/"
                 f"improbable; harmonic mean of both directions, 0.5 when either side has "
