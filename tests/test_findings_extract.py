@@ -540,3 +540,18 @@ def test_several_states_three_or_more_and_multiple_two_or_more():
     assert text_finding_f1("Two nodules in the right lung.", "Several nodules in the right lung.") < 1.0
     assert text_finding_f1("Three nodules in the right lung.", "Numerous nodules in the right lung.") == 1.0
     assert text_finding_f1("Several nodules in the right lung.", "Multiple nodules in the right lung.") == 1.0
+
+
+@pytest.mark.parametrize("text, position", [
+    ("A left-sided intercostal drain with its tip in the left oblique fissure.", "fissure"),
+    ("R IJ Swan tip R main PA.", "pulmonary artery"),
+    ("A nasogastric tube has been inserted; its tip lies in the left lower lobe bronchus.", "lobar bronchus"),
+    ("Gastrostomy tube with its balloon in the peritoneal cavity outside the stomach.", "peritoneal cavity"),
+])
+def test_malpositioned_tips_have_their_own_positions(text, position):
+    assert one(text).position == position
+
+
+def test_pa_of_a_chest_radiograph_is_the_projection_not_the_pulmonary_artery():
+    assert not [f for f in extract_findings("PA and lateral views. The lungs are clear.")
+                if f.anatomy == "pulmonary artery"]
