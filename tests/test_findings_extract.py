@@ -555,3 +555,8 @@ def test_malpositioned_tips_have_their_own_positions(text, position):
 def test_pa_of_a_chest_radiograph_is_the_projection_not_the_pulmonary_artery():
     assert not [f for f in extract_findings("PA and lateral views. The lungs are clear.")
                 if f.anatomy == "pulmonary artery"]
+
+
+def test_a_device_keeps_the_distance_of_its_tip():
+    assert one("ETT 5 cm above carina.").size_mm == 50.0
+    assert one("Endotracheal tube 9 cm above the carina.").size_mm == 90.0

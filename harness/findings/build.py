@@ -219,7 +219,10 @@ def _device_finding(t: _Target, certainty: Certainty, spec: dict[str, Any], lex:
             attrs.add("multiple")
         else:
             count = 1
-    f = Finding(observation=_target_obs(t), anatomy=organ, laterality=lat, count=count,
+    # a size stated with a device is where its tip is ("ETT 5 cm above the carina", "2 cm below the aortic knob")
+    # or its own calibre: either way a different number is a different statement
+    size = max(t.sizes) if t.sizes and not absent else None
+    f = Finding(observation=_target_obs(t), anatomy=organ, laterality=lat, count=count, size_mm=size,
                 attributes=frozenset(attrs), position=None if absent else t.position, **_stated_of(t, certainty))
     return ParsedFinding(f, t.span.text, " ".join(l.text for l in t.locations))
 
