@@ -560,3 +560,8 @@ def test_pa_of_a_chest_radiograph_is_the_projection_not_the_pulmonary_artery():
 def test_a_device_keeps_the_distance_of_its_tip():
     assert one("ETT 5 cm above carina.").size_mm == 50.0
     assert one("Endotracheal tube 9 cm above the carina.").size_mm == 90.0
+
+
+def test_a_numbered_grade_is_a_severity_one_step_per_grade():
+    assert one("There is a grade III splenic laceration.").severity == "moderate"
+    assert one("Grade IV splenic injury.").severity == "severe"

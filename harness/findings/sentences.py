@@ -251,12 +251,36 @@ def _dates(tokens: list[str]) -> list[str]:
     return out
 
 
+#: a numbered grade (AAST organ injury, hydronephrosis, spondylolisthesis, Kellgren-Lawrence...) is an ordinal
+#: severity: one to five on the five-step scale, so "grade III" and "grade IV" are one grade apart
+_GRADES = {"i": "minimal", "1": "minimal", "ii": "mild", "2": "mild", "iii": "moderate", "3": "moderate",
+           "iv": "severe", "4": "severe", "v": "massive", "5": "massive"}
+
+
+def _numbered_grades(tokens: list[str]) -> list[str]:
+    """"a grade III splenic laceration" reads as "a moderate splenic laceration"."""
+    if "grade" not in tokens:
+        return tokens
+    out: list[str] = []
+    skip = False
+    for k, tok in enumerate(tokens):
+        if skip:
+            skip = False
+            continue
+        if tok == "grade" and k + 1 < len(tokens) and tokens[k + 1] in _GRADES:
+            out.append(_GRADES[tokens[k + 1]])
+            skip = True
+        else:
+            out.append(tok)
+    return out
+
+
 def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
-    """A sentence's tokens with every rewrite that needs no reading of the sentence, in order: dates, prior sizes,
-    abbreviations, comparisons, spelled-out sizes, numbered ribs, the silhouette sign, bracketed station codes,
-    and words sharing one head noun."""
-    for rewrite in (_dates, _size_changes, _abbreviated_words, _comparisons, _spelled_sizes, _counted_ordinals,
-                    _without_silhouette_signs, _without_station_codes):
+    """A sentence's tokens with every rewrite that needs no reading of the sentence, in order: dates, numbered
+    grades, prior sizes, abbreviations, comparisons, spelled-out sizes, numbered ribs, the silhouette sign,
+    bracketed station codes, and words sharing one head noun."""
+    for rewrite in (_dates, _numbered_grades, _size_changes, _abbreviated_words, _comparisons, _spelled_sizes,
+                    _counted_ordinals, _without_silhouette_signs, _without_station_codes):
         tokens = rewrite(tokens)
     return _shared_heads(tokens, lex)
 
