@@ -279,3 +279,11 @@ def test_chexpert_bootstrap_draws_equal_aggregate_on_each_resample():
     for k in range(len(resamples)):
         for name, value in metric.aggregate([rows[i] for i in resamples[k]]).items():
             assert draws[name][k] == pytest.approx(value, abs=1e-12), (name, k)
+
+
+def test_a_diffuse_process_stated_without_its_distribution_keeps_more_credit_than_a_focal_one():
+    from harness.metrics.clinical import text_finding_f1
+    diffuse = text_finding_f1("Basal predominant fibrosis.", "Pulmonary fibrosis.")
+    focal = text_finding_f1("A 6 mm nodule in the right lower lobe.", "A 6 mm right lung nodule.")
+    assert 0.85 < diffuse < 1.0 and focal < diffuse
+    assert text_finding_f1("Upper lobe emphysema.", "Lower lobe emphysema.") == 0.0
