@@ -265,9 +265,11 @@ def _attach_modifiers(spans: list[Span], obs_targets: list[_Target], side_positi
                       scope: dict[int, str], lex: Lexicon) -> None:
     """Each size, count, attribute, severity and change word to the finding it describes, in sentence order
     (a later word may outrank an earlier one's change)."""
+    # an organ removed has no size: "s/p cholecystectomy, CBD 7 mm" measures the duct
+    measurable = [t for t in obs_targets if not lex.observations.get(_obs_name(t.span) or "", {}).get("post_surgical")]
     for p, s in enumerate(spans):
-        if s.cat in ("SIZE", "PRIOR_SIZE") and obs_targets:
-            _attach_size(p, spans, obs_targets, side_positions)
+        if s.cat in ("SIZE", "PRIOR_SIZE") and measurable:
+            _attach_size(p, spans, measurable, side_positions)
         elif s.cat in ("COUNT", "NUM"):
             _attach_count(p, spans, obs_targets, side_positions)
         elif s.cat == "ATTR":
