@@ -565,3 +565,12 @@ def test_a_device_keeps_the_distance_of_its_tip():
 def test_a_numbered_grade_is_a_severity_one_step_per_grade():
     assert one("There is a grade III splenic laceration.").severity == "moderate"
     assert one("Grade IV splenic injury.").severity == "severe"
+
+
+def test_perihepatic_fluid_is_ascites_and_pleural_thickening_keeps_apex_or_base():
+    f = one("Trace perihepatic fluid.")
+    assert (f.observation, f.severity) == ("ascites", "minimal")
+    assert one("R apical pleural thickening, stable.").sub_location == "apex"
+    assert one("R basal pleural thickening, stable.").sub_location == "base"
+    assert one("Port catheter terminates at the junction of the superior vena cava and right atrium.").position \
+        == "cavoatrial junction"
