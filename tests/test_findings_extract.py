@@ -574,3 +574,17 @@ def test_perihepatic_fluid_is_ascites_and_pleural_thickening_keeps_apex_or_base(
     assert one("R basal pleural thickening, stable.").sub_location == "base"
     assert one("Port catheter terminates at the junction of the superior vena cava and right atrium.").position \
         == "cavoatrial junction"
+
+
+@pytest.mark.parametrize("text", [
+    "Right chest port with catheter tip at the cavoatrial junction.",
+    "Left chest wall port, catheter tip at the cavoatrial junction.",
+    "A left-sided implantable venous port is present, the catheter tip projecting at the cavoatrial junction.",
+])
+def test_a_device_and_its_own_catheter_are_one_device_with_the_catheters_tip(text):
+    f = one(text)
+    assert (f.observation, f.position) == ("port", "cavoatrial junction")
+
+
+def test_a_fracture_of_sternal_wires_is_not_the_wires():
+    assert "fracture" in {f.observation for f in extract_findings("Median sternotomy with fracture of three wires.")}

@@ -222,7 +222,7 @@ def _sentence_targets(spans: list[Span], lex: Lexicon) -> list[_Target]:
             targets.append(_Target(p, s.cat, s, temporal=s.readings("TEMP")[0].value))
             continue
         if s.cat in ("OBS", "ENLARGE"):
-            _add_observation(targets, p, s, lex)
+            _add_observation(targets, p, s, lex, spans)
         elif s.cat in _STATEMENT_KINDS:
             targets.append(_Target(p, _STATEMENT_KINDS[s.cat], s))
     return targets
@@ -233,9 +233,9 @@ def _enlargement_modifies_next(spans: list[Span], p: int) -> bool:
     return nxt is not None and _gap_is_adjectives(spans, p + 1, nxt, set())
 
 
-def _add_observation(targets: list[_Target], p: int, s: Span, lex: Lexicon) -> None:
+def _add_observation(targets: list[_Target], p: int, s: Span, lex: Lexicon, spans: list[Span]) -> None:
     prev = targets[-1] if targets else None
-    if prev is not None and _one_device_named_twice(prev, p, s, lex):
+    if prev is not None and (_one_device_named_twice(prev, p, s, lex) or _device_with_its_part(prev, p, s, lex, spans)):
         # the specific name stays
         if lex.is_generic(_obs_name(prev.span) or ""):
             targets[-1] = _Target(p, s.cat, s)
@@ -250,6 +250,21 @@ def _one_device_named_twice(prev: _Target, p: int, s: Span, lex: Lexicon) -> boo
         and lex.is_device(_obs_name(prev.span) or "") and lex.is_device(_obs_name(s) or "") and (
             lex.is_generic(_obs_name(prev.span) or "") or lex.is_generic(_obs_name(s) or "")
             or _obs_name(prev.span) == _obs_name(s))
+
+
+#: what joins a device to a generic device word that is its own part ("a port with its catheter tip at ...")
+_OWN_PART_WORDS = frozenset({"with", "its", "whose", "the", "a", ",", "is", "present", "in", "situ", "noted", "seen"})
+
+
+def _device_with_its_part(prev: _Target, p: int, s: Span, lex: Lexicon, spans: list[Span]) -> bool:
+    """"Right chest port with catheter tip at the cavoatrial junction": a generic device word joined to a named
+    device by "with" / "its" is that device's own line, not a second device."""
+    gap = spans[prev.pos + 1:p]
+    return prev.kind == "OBS" and s.cat == "OBS" and 0 < len(gap) <= 5 \
+        and {g.text for g in gap} & {"with", "whose", ","} and all(g.text in _OWN_PART_WORDS for g in gap) \
+        and lex.is_device(_obs_name(s) or "") \
+        and lex.is_generic(_obs_name(s) or "") and lex.is_device(_obs_name(prev.span) or "") \
+        and not lex.is_generic(_obs_name(prev.span) or "")
 
 
 @dataclass
