@@ -588,3 +588,9 @@ def test_a_device_and_its_own_catheter_are_one_device_with_the_catheters_tip(tex
 
 def test_a_fracture_of_sternal_wires_is_not_the_wires():
     assert "fracture" in {f.observation for f in extract_findings("Median sternotomy with fracture of three wires.")}
+
+
+def test_a_part_several_organs_have_is_the_part_of_the_organ_the_sentence_names():
+    fs = extract_findings("The thyroid is enlarged with a 3 cm nodule in the left lobe.")
+    assert ("nodule", "thyroid", "left lobe") in {(f.observation, f.anatomy, f.sub_location) for f in fs}
+    assert one("Liver: 2 cm cyst in the left lobe.").anatomy == "liver"

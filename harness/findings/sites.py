@@ -71,6 +71,7 @@ def _locations(spans: list[Span], lex: Lexicon) -> list[Location]:
                       if loc.laterality is None or lex.is_paired(sub.organ)]
             if len({o.organ for o in owners}) == 1:
                 loc.organ, loc.sub = owners[0].organ, owners[0].name
+    _parts_of_the_organ_named(out, spans)
     # a side just after an organ of its own ("the 9th rib on the right", "effusion at the base on the left")
     for k, loc in enumerate(out):
         if loc.organ is not None or k == 0 or loc.laterality not in ("left", "right", "bilateral"):
@@ -189,3 +190,14 @@ def _resolve_group(spans: list[Span], members: list[int], lex: Lexicon) -> list[
     return locs
 
 
+def _parts_of_the_organ_named(out: list[Location], spans: list[Span]) -> None:
+    """"Enlarged thyroid with a 3 cm left lobe nodule": a part that several organs have ("left lobe": the liver's,
+    the thyroid's) is the part of the one the sentence names, when it names that organ and not the default one."""
+    named = {loc.organ for loc in out if loc.organ is not None and loc.sub is None}
+    for loc in out:
+        if loc.organ is None or loc.sub is None or loc.organ in named:
+            continue
+        others = [r.value for q in range(loc.start, loc.end + 1) if q < len(spans)
+                  for r in spans[q].readings("SUB") if r.value.organ != loc.organ and r.value.organ in named]
+        if len({o.organ for o in others}) == 1:
+            loc.organ, loc.sub = others[0].organ, others[0].name
