@@ -594,3 +594,11 @@ def test_a_part_several_organs_have_is_the_part_of_the_organ_the_sentence_names(
     fs = extract_findings("The thyroid is enlarged with a 3 cm nodule in the left lobe.")
     assert ("nodule", "thyroid", "left lobe") in {(f.observation, f.anatomy, f.sub_location) for f in fs}
     assert one("Liver: 2 cm cyst in the left lobe.").anatomy == "liver"
+
+
+def test_a_size_right_before_an_organ_that_ends_its_phrase_measures_the_organ():
+    fs = extract_findings("Cirrhosis with moderate-volume ascites, a 15 cm spleen and a recanalized paraumbilical vein.")
+    got = {f.observation: f for f in fs}
+    assert got["splenomegaly"].size_mm == 150.0 and got["ascites"].size_mm is None
+    assert one("An 11 cm spleen.").presence is A
+    assert one("A 3 cm liver lesion.").size_mm == 30.0

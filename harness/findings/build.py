@@ -148,18 +148,20 @@ def _removed_organs(spans: list[Span], locs: list[Location], targets: list[_Targ
 
 
 def _measured_organs(spans: list[Span], locs: list[Location], targets: list[_Target], scope: dict[int, str],
-                     lex: Lexicon) -> list[ParsedFinding]:
+                     lex: Lexicon, sized: list[tuple[int, Location]] = ()) -> list[ParsedFinding]:
     """An organ measured with no finding named ("Spleen 15 cm.", "The ascending aorta measures 4.6 cm.") states
     its size: enlarged beyond the lexicon's upper normal value (with the size), not enlarged otherwise."""
     out: list[ParsedFinding] = []
     findings = [t.pos for t in targets if t.kind in ("OBS", "ENLARGE")]
+    pairs = list(sized)  # "a 17 cm spleen": the organ named right after its size
     for p, s in enumerate(spans):
         if s.cat != "SIZE" or scope.get(p) == "neg" or any(abs(q - p) <= MAX_SIZE_REACH for q in findings):
             continue
         organs = [l for l in locs if l.organ in lex.upper_normal_mm and l.end < p and p - l.end <= 4]
-        if not organs:
-            continue
-        loc = organs[-1]
+        if organs:
+            pairs.append((p, organs[-1]))
+    for p, loc in pairs:
+        s = spans[p]
         limit = lex.upper_normal_mm[loc.organ]
         if loc.sub is not None and not isinstance(limit, dict):
             continue  # "the segment 7 deposit ... 34 mm": a part measured is not the organ's size

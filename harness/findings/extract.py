@@ -153,7 +153,8 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
         targets.extend(_stable_organ_sizes(spans, locs, header, scope, lex))
     if any(l.organ == "lymph node" for l in header) and not any(t.kind == "OBS" for t in targets):
         locs = _stations_as_nodes(spans, label.colon, locs, targets)
-    measured = _measured_organs(spans, [*locs, *header], targets, scope, lex) + _removed_organs(
+    sized = _sized_organs(spans, locs, lex)
+    measured = _measured_organs(spans, [*locs, *header], targets, scope, lex, sized) + _removed_organs(
         spans, sorted([*header, *locs], key=lambda l: l.end), targets, lex)
     if not targets:
         return SentenceReading(tuple(measured), _orphan_position(spans), last_side, label.label,
@@ -175,6 +176,27 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
 
 
 # --- before attachment: what the scan's spans say about the sentence as a whole -----------------------------------
+
+
+_PHRASE_ENDS = frozenset({",", "and", ";", "with", "which", "that"})
+
+
+def _sized_organs(spans: list[Span], locs: list[Location], lex: Lexicon) -> list[tuple[int, Location]]:
+    """"17 cm spleen, recanalised paraumbilical vein": a size right before an organ that has a normal size, the
+    organ ending the phrase, is the organ's measurement; it is no finding's size and the organ no finding's site."""
+    out = []
+    for loc in locs:
+        p, q = loc.start - 1, loc.end + 1
+        if p < 0 or spans[p].cat != "SIZE" or loc.organ not in lex.upper_normal_mm or loc.sub is not None:
+            continue
+        follow = spans[q] if q < len(spans) else None
+        if follow is not None and not (follow.cat == "WORD" and follow.text in _PHRASE_ENDS
+                                       or follow.cat == "CTX:termination"):
+            continue  # "a 3 cm liver lesion": the size of the lesion
+        spans[p].cat = "ORGAN_SIZE"
+        loc.blocked = True
+        out.append((p, loc))
+    return out
 
 
 def _mark_prior_sizes(spans: list[Span], tokens: list[str], lex: Lexicon) -> None:
