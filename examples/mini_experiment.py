@@ -102,6 +102,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--sft-lr", type=float, default=3e-4)
     p.add_argument("--focus-weight", type=float, default=1.0,
                    help="loss weight of the report tokens the scan decides (see FocusWeights); 1: plain SFT loss")
+    p.add_argument("--attend-weight", type=float, default=0.0,
+                   help="weight of the attention target in the 'creport' stage (see attention_loss): one head per "
+                   "language-model layer is trained to look, from every answer token, at the image tokens that show "
+                   "a tumor; 0: none")
     p.add_argument("--vision-lr", type=float, default=4e-3, help="learning rate of the 'vision' stage")
     p.add_argument("--vision-batch", type=int, default=32, help="slices per step of the 'vision' stage")
     p.add_argument("--freeze-vision", action=argparse.BooleanOptionalAction, default=None,
@@ -363,23 +367,94 @@ def run_slice_sft(args, start: Path, out: Path, stages: Sequence[str] | None, st
     split = load_training_split(cfg)
     rows = [row for name in own for row in OWN_STAGES[name](split, args.sft_seed)] + (
         sft_rows(split, task_stages) if task_stages is None or task_stages else [])
+    attend = args.attend_weight > 0 and "creport" in own
+    if attend:  # the image tokens that show a tumor, per creport row (the other rows: none)
+        masks = tumor_tokens(split.task, split.cases, checkpoint.load_processor(cfg.model))
+        rows = [{**row, "attend": masks[row["case_id"]] if row["kind"] == "report" and row["case_id"] in masks
+                 and "images" in row else []} for row in rows]
     dataset = to_dataset(rows)
     t_data = time.perf_counter() - t0
     processor = checkpoint.load_processor(cfg.model)
     prepare_output(cfg)
-    model = AutoModelForImageTextToText.from_pretrained(cfg.model)
+    # eager attention where the attention target needs the attention weights (the same numbers as sdpa)
+    model = AutoModelForImageTextToText.from_pretrained(cfg.model, **({"attn_implementation": "eager"} if attend
+                                                                      else {}))
     if args.freeze_vision:
         for param in model.model.visual.parameters():
             param.requires_grad_(False)
     focus = args.focus_weight != 1.0 and any(s in ("report", "creport") for s in (stages or ("report",)))
-    trainer_cls = focus_trainer(SFTTrainer) if focus else SFTTrainer
+    trainer_cls = focus_trainer(SFTTrainer) if focus or attend else SFTTrainer
+    if attend:
+        trainer_cls.attend_weight = args.attend_weight
     trainer = trainer_cls(model=model, args=cfg.trl_args(), train_dataset=dataset, processing_class=processor,
                           callbacks=[logs.make_callback(out, "SFT stage", False)])
     if focus:
         trainer.focus = FocusWeights.for_task(processor.tokenizer, split.task, args.focus_weight)
+    if attend:
+        trainer.data_collator = AttendCollator(trainer.data_collator)
+        trainer.image_token_id = processor.tokenizer.convert_tokens_to_ids("<|image_pad|>")
     return train_and_save(trainer, processor, cfg, split, len(dataset), t_data,
                           extra=lambda: {"stages": sorted(set(dataset["kind"])),
-                                         "focus_weight": args.focus_weight if focus else 1.0})
+                                         "focus_weight": args.focus_weight if focus else 1.0,
+                                         "attend_weight": args.attend_weight if attend else 0.0})
+
+
+def tumor_tokens(task, cases, processor) -> dict[str, list[int]]:
+    """Per case, one 0/1 per merged image token of its global view (slice after slice, each slice's tokens in the
+    order the language model reads them): 1 where the token shows a tumor (``vision_targets``' site target; a cut
+    thinner than ``SLICE_MIN_AREA`` pixels counts as none)."""
+    ip = processor.image_processor
+    token_px = ip.patch_size * ip.merge_size
+    if task.views.image_size % token_px:
+        raise SystemExit(f"the attention target needs an image size that is a multiple of {token_px} px")
+    masks = {}
+    for case in cases:
+        _, labels, owners, lesions = vision_slices(task, [case], 0, 0)
+        site = vision_targets(labels, owners, lesions, token_px)[0]
+        masks[case.case_id] = (site > 0).astype(int).ravel().tolist()
+    return masks
+
+
+class AttendCollator:
+    """TRL's collator, plus the rows' ``attend`` masks as one zero-padded (batch, image tokens) tensor."""
+
+    def __init__(self, base):
+        self.base = base
+
+    def __call__(self, examples):
+        import torch
+
+        masks = [list(ex.pop("attend", None) or []) for ex in examples]
+        batch = self.base(examples)
+        width = max(1, max(len(m) for m in masks))
+        batch["attend"] = torch.tensor([m + [0] * (width - len(m)) for m in masks], dtype=torch.long)
+        return batch
+
+
+def attention_loss(attentions, input_ids, labels, attend, image_token_id: int, head: int = 0):
+    """The attention target of ``--attend-weight``: in head ``head`` of every layer, minus the log of the attention
+    mass that each position predicting an answer token puts on the image tokens marked in ``attend`` (rows without
+    a marked token are left out), averaged over positions, layers and rows. It teaches the language model where among
+    the global view's image tokens (12 x 16 here) a tumor is: without it the attention over the image tokens stays
+    close to uniform, so the one or two tokens that show a tumor are read at about 1/192 of the image attention. The
+    marks come from the label maps, as the ``vision`` stage's targets do: training only. 0 when no row has a mark."""
+    import torch
+
+    terms = []
+    for b in range(input_ids.shape[0]):
+        if not attend[b].any():
+            continue
+        where = (input_ids[b] == image_token_id).nonzero()[:, 0]
+        if len(where) > attend.shape[1] or attend[b, len(where):].any():
+            raise ValueError(f"row {b}: {len(where)} image tokens, but marks for {attend.shape[1]}")
+        target = where[attend[b, :len(where)].bool()]
+        query = (labels[b, 1:] != -100).nonzero()[:, 0]
+        for layer in attentions:
+            mass = layer[b, head][query][:, target].sum(-1)
+            terms.append(-torch.log(mass + 1e-6).mean())
+    if not terms:
+        return attentions[0].new_zeros(())
+    return torch.stack(terms).mean()
 
 
 class FocusWeights:
@@ -417,21 +492,34 @@ class FocusWeights:
 
 
 def focus_trainer(base):
-    """``base`` (TRL's SFTTrainer) with its loss replaced by the ``FocusWeights``-weighted token cross-entropy,
-    averaged over the completion tokens (as the plain loss is)."""
+    """``base`` (TRL's SFTTrainer) with its loss replaced by the ``FocusWeights``-weighted token cross-entropy (plain
+    without ``focus``), averaged over the completion tokens (as the plain loss is), plus ``attend_weight`` x
+    ``attention_loss`` where the batch has ``attend`` masks."""
     import torch.nn.functional as F
 
     class FocusSFTTrainer(base):
         focus: FocusWeights | None = None
+        attend_weight: float = 0.0  # the attention target (attention_loss); the batch then has an ``attend`` mask
+        image_token_id: int | None = None
+
+        def _set_signature_columns_if_needed(self):
+            super()._set_signature_columns_if_needed()
+            if self.attend_weight and "attend" not in self._signature_columns:
+                self._signature_columns = [*self._signature_columns, "attend"]
 
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
             labels = inputs.pop("labels")
-            outputs = model(**inputs, use_cache=False)
+            attend = inputs.pop("attend", None)
+            extra = {"output_attentions": True} if attend is not None and self.attend_weight else {}
+            outputs = model(**inputs, use_cache=False, **extra)
             logits = outputs.logits[:, :-1].float()
             target = labels[:, 1:]
             ce = F.cross_entropy(logits.transpose(1, 2), target.clamp(min=0), reduction="none")
-            w = self.focus(labels.cpu()).to(ce.device)
+            w = self.focus(labels.cpu()).to(ce.device) if self.focus is not None else (target != -100).float()
             loss = (ce * w).sum() / (target != -100).sum().clamp(min=1)
+            if extra:
+                loss = loss + self.attend_weight * attention_loss(outputs.attentions, inputs["input_ids"], labels,
+                                                                  attend, self.image_token_id)
             return (loss, outputs) if return_outputs else loss
 
     return FocusSFTTrainer

@@ -176,3 +176,59 @@ def test_focus_weights_mark_what_the_scan_decides(mx, harness_cache, tmp_path):
     loss = trainer.compute_loss(model, {"labels": labels})
     ref = torch.nn.functional.cross_entropy(logits[:, :-1].reshape(-1, 11), labels[:, 1:].reshape(-1))
     assert torch.allclose(loss, ref)
+
+
+def test_attention_target_rewards_looking_at_the_tumor_tokens(mx):
+    """``--attend-weight``: the attention loss is -log of the mass head 0 puts, from the positions that predict
+    answer tokens, on the marked image tokens; rows without a mark are left out; the collator pads the masks."""
+    import math
+
+    import torch
+
+    image = 9
+    ids = torch.tensor([[1, image, image, image, image, 2, 3, 4], [1, image, image, image, image, 2, 3, 4]])
+    labels = torch.tensor([[-100] * 5 + [-100, 3, 4], [-100] * 5 + [-100, 3, 4]])
+    attend = torch.tensor([[0, 1, 0, 0], [0, 0, 0, 0]])
+    uniform = torch.full((2, 2, 8, 8), 1 / 8)
+    assert math.isclose(float(mx.attention_loss([uniform, uniform], ids, labels, attend, image)), -math.log(1 / 8),
+                        rel_tol=1e-4)
+    looking = uniform.clone()
+    looking[0, 0, :, :] = 0
+    looking[0, 0, :, 2] = 1  # head 0 of row 0 looks at its second image token, the marked one
+    assert float(mx.attention_loss([looking], ids, labels, attend, image)) < 1e-5
+    elsewhere = uniform.clone()
+    elsewhere[0, 0, 5:7] = 0
+    elsewhere[0, 0, 5:7, 3] = 1  # the answer positions look at an unmarked image token
+    assert float(mx.attention_loss([elsewhere], ids, labels, attend, image)) > 10
+    assert float(mx.attention_loss([uniform], ids, labels, torch.zeros_like(attend), image)) == 0.0
+
+    collate = mx.AttendCollator(lambda examples: {"n": len(examples)})
+    batch = collate([{"attend": [0, 1, 1]}, {"attend": []}, {"x": 1}])
+    assert batch["n"] == 3 and batch["attend"].tolist() == [[0, 1, 1], [0, 0, 0], [0, 0, 0]]
+
+
+def test_tumor_tokens_mark_the_global_view_tokens_that_show_a_tumor(mx, harness_cache, tmp_path):
+    """The attention target's marks: per case, the vision stage's tumor tokens of every global-view slice, in order;
+    none on a slice that cuts no tumor."""
+    import numpy as np
+    from transformers import AutoProcessor
+
+    from baselines.tiny_vlm import build_tiny_vlm
+    from baselines.trainer.data import load_split, make_task
+
+    args = mx.parse_args(["--train-cases", "4", "--n-axial", "8", "--image-size", "128"])
+    task = make_task("ct_tumor", mx.task_options(args))
+    split = load_split(task, "train")
+    processor = AutoProcessor.from_pretrained(build_tiny_vlm(tmp_path / "m", size="mini"))
+    masks = mx.tumor_tokens(task, split.cases, processor)
+    for case in split.cases:
+        mask = np.array(masks[case.case_id]).reshape(8, 16)  # 8 slices of 4 x 4 merged tokens
+        _, labels, owners, lesions = mx.vision_slices(task, [case], 0, 0)
+        assert (mask == (mx.vision_targets(labels, owners, lesions, 32)[0] > 0)).all()
+        if not case.lesions:
+            assert not mask.any()
+        for k, z in enumerate(task.slices_of(case)):  # a slice has a marked token only if it cuts a tumor
+            cut = max((dict(map(tuple, case.meta["lesion_area_by_z"][str(l.label)])).get(z, 0) for l in case.lesions),
+                      default=0)
+            assert cut >= mx.SLICE_MIN_AREA or not mask[k].any()
+    assert any(any(m) for m in masks.values())
