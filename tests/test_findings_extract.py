@@ -602,3 +602,8 @@ def test_a_size_right_before_an_organ_that_ends_its_phrase_measures_the_organ():
     assert got["splenomegaly"].size_mm == 150.0 and got["ascites"].size_mm is None
     assert one("An 11 cm spleen.").presence is A
     assert one("A 3 cm liver lesion.").size_mm == 30.0
+
+
+def test_a_measured_density_is_no_opacity_and_no_number():
+    f = one("A 2.5 cm left adrenal nodule with a density of 5 HU, consistent with a lipid-rich adenoma.")
+    assert (f.observation, f.anatomy, f.size_mm) == ("adenoma", "adrenal gland", 25.0)
