@@ -494,3 +494,68 @@ def test_a_name_set_beside_a_described_finding_names_it():
     assert (f.observation, f.anatomy, f.laterality, f.size_mm) == ("adenoma", "adrenal gland", "left", 25.0)
     f = one("1.5 cm right renal lesion representing a simple cyst.")
     assert (f.observation, f.anatomy, f.laterality, f.size_mm) == ("cyst", "kidney", "right", 15.0)
+
+
+@pytest.mark.parametrize("text, observation, anatomy, presence", [
+    # acute aortic syndromes and repair
+    ("Intramural haematoma of the descending aorta.", "intramural hematoma", "aorta", P),
+    ("Penetrating atherosclerotic ulcer of the descending thoracic aorta.", "penetrating ulcer", "aorta", P),
+    ("Aortic endograft in situ with no endoleak.", "endoleak", "aorta", A),
+    ("Splenorenal shunt.", "varices", "unspecified", P),
+    # hepatobiliary and pancreas
+    ("Nodular liver surface with caudate lobe hypertrophy.", "cirrhosis", "liver", P),
+    ("Steatotic liver.", "steatosis", "liver", P),
+    ("Air in the biliary tree.", "pneumobilia", "bile duct", P),
+    ("Sludge within the gallbladder.", "sludge", "gallbladder", P),
+    ("Gallbladder adenomyomatosis of the fundus.", "adenomyomatosis", "gallbladder", P),
+    ("Porcelain gallbladder.", "calcification", "gallbladder", P),
+    ("Absent gallbladder.", "cholecystectomy", "gallbladder", P),
+    ("Pancreatic pseudocyst measuring 6 cm.", "pseudocyst", "pancreas", P),
+    ("Bulky oedematous pancreas.", "pancreatitis", "pancreas", P),
+    ("Pancreatic atrophy.", "atrophy", "pancreas", P),
+    ("Whipple procedure.", "pancreatectomy", "pancreas", P),
+    # bowel and peritoneum
+    ("The appendix is normal.", "appendicitis", "appendix", A),
+    ("Ileocolic intussusception.", "intussusception", "bowel", P),
+    ("Sigmoid volvulus.", "volvulus", "bowel", P),
+    ("Misty mesentery.", "mesenteric panniculitis", "mesentery", P),
+    ("Extensive sigmoid diverticular disease.", "diverticulosis", "bowel", P),
+    ("Right hemicolectomy.", "colectomy", "bowel", P),
+    ("Rim-enhancing collection in the right paracolic gutter.", "collection", "peritoneum", P),
+    ("Active contrast extravasation in the descending colon.", "hemorrhage", "bowel", P),
+    # kidneys, adrenals, pelvis
+    ("Nephrocalcinosis.", "calcification", "kidney", P),
+    ("Polycystic kidneys.", "cyst", "kidney", P),
+    ("Pyelonephritis of the left kidney.", "pyelonephritis", "kidney", P),
+    ("Bilateral adrenal hyperplasia.", "adrenal hyperplasia", "adrenal gland", P),
+    ("The urinary bladder is trabeculated.", "bowel wall thickening", "urinary bladder", P),
+    ("Hydrosalpinx on the left.", "hydrosalpinx", "ovary", P),
+    ("Psoas abscess on the right.", "collection", "psoas", P),
+    # chest
+    ("Empyema on the right.", "effusion", "pleura", P),
+    ("Chronic thromboembolic disease.", "pulmonary embolism", "pulmonary artery", P),
+    ("Left atrial enlargement.", "cardiomegaly", "heart", P),
+    ("Dilated right ventricle.", "right heart strain", "heart", P),
+    ("Left ventricular thrombus.", "thrombosis", "heart", P),
+    ("Apical pleural capping.", "pleural thickening", "pleura", P),
+    ("Multinodular goitre.", "goiter", "thyroid", P),
+    ("Mucus plugging in the left lower lobe bronchi.", "mucus plugging", "lung", P),
+    ("Mesothelioma of the right pleura.", "carcinoma", "pleura", P),
+    ("Lymphangitis carcinomatosa.", "carcinomatosis", "lung", P),
+    ("Bronchopleural fistula.", "fistula", "pleura", P),
+    # spine and bones
+    ("Grade 1 anterolisthesis of L4 on L5.", "spondylolisthesis", "spine", P),
+    ("Facet joint arthropathy at L4/5.", "degenerative change", "spine", P),
+    ("Disc space narrowing at L5/S1.", "degenerative change", "spine", P),
+    ("Mild anterior wedging of T8.", "compression deformity", "spine", P),
+    ("Right neck of femur fracture.", "fracture", "pelvis bone", P),
+    # devices
+    ("Tracheostomy tube in situ.", "tracheostomy tube", "trachea", P),
+    ("LVAD in situ.", "ventricular assist device", "heart", P),
+    ("Hickman line tip at the cavoatrial junction.", "central venous catheter", "superior vena cava", P),
+    ("Cardiac resynchronisation device.", "pacemaker", "chest wall", P),
+    ("Chest drain out.", "chest tube", "pleura", A),
+])
+def test_vocabulary_of_common_ct_and_radiograph_findings(text, observation, anatomy, presence):
+    got = {(f.observation, f.anatomy, f.presence) for f in extract_findings(text)}
+    assert (observation, anatomy, presence) in got, got
