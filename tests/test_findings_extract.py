@@ -555,6 +555,16 @@ def test_a_name_set_beside_a_described_finding_names_it():
     ("Hickman line tip at the cavoatrial junction.", "central venous catheter", "superior vena cava", P),
     ("Cardiac resynchronisation device.", "pacemaker", "chest wall", P),
     ("Chest drain out.", "chest tube", "pleura", A),
+    ("Left-sided Seldinger drain.", "chest tube", "pleura", P),
+    ("Metallic heart valve.", "valve replacement", "heart", P),
+    # post-treatment states and signs
+    ("No DVT.", "thrombosis", "leg vein", A),
+    ("Rigler sign.", "pneumoperitoneum", "peritoneum", P),
+    ("Coffee bean sign.", "volvulus", "bowel", P),
+    ("Anastomotic leak.", "leak", "surgical site", P),
+    ("Faecal loading throughout the colon.", "fecal loading", "bowel", P),
+    ("Post-radiation changes in the left lung.", "radiation change", "lung", P),
+    ("Right breast lumpectomy.", "mastectomy", "breast", P),
 ])
 def test_vocabulary_of_common_ct_and_radiograph_findings(text, observation, anatomy, presence):
     got = {(f.observation, f.anatomy, f.presence) for f in extract_findings(text)}
