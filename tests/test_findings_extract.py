@@ -565,6 +565,11 @@ def test_a_name_set_beside_a_described_finding_names_it():
     ("Faecal loading throughout the colon.", "fecal loading", "bowel", P),
     ("Post-radiation changes in the left lung.", "radiation change", "lung", P),
     ("Right breast lumpectomy.", "mastectomy", "breast", P),
+    ("Schmorl's nodes in the lumbar spine.", "degenerative change", "spine", P),
+    ("Crohn's disease of the terminal ileum.", "colitis", "bowel", P),
+    ("Hartmann's procedure with end colostomy.", "colectomy", "bowel", P),
+    ("Deep sulcus sign on the left.", "pneumothorax", "pleura", P),
+    ("Median arcuate ligament compression of the coeliac axis.", "stenosis", "mesenteric vessels", P),
 ])
 def test_vocabulary_of_common_ct_and_radiograph_findings(text, observation, anatomy, presence):
     got = {(f.observation, f.anatomy, f.presence) for f in extract_findings(text)}
