@@ -570,6 +570,14 @@ def test_a_name_set_beside_a_described_finding_names_it():
     ("Hartmann's procedure with end colostomy.", "colectomy", "bowel", P),
     ("Deep sulcus sign on the left.", "pneumothorax", "pleura", P),
     ("Median arcuate ligament compression of the coeliac axis.", "stenosis", "mesenteric vessels", P),
+    ("Pseudoaneurysm of the splenic artery.", "aneurysm", "mesenteric vessels", P),
+    ("Occluded left common iliac artery.", "occlusion", "iliac artery", P),
+    ("Hilar cholangiocarcinoma.", "carcinoma", "bile duct", P),
+    ("Organoaxial gastric volvulus.", "volvulus", "stomach", P),
+    ("No perf/abscess.", "perforation", "bowel", A),
+    ("Haemochromatosis.", "iron overload", "liver", P),
+    ("Flail chest on the right.", "fracture", "rib", P),
+    ("Bochdalek hernia on the left.", "hernia", "diaphragm", P),
 ])
 def test_vocabulary_of_common_ct_and_radiograph_findings(text, observation, anatomy, presence):
     got = {(f.observation, f.anatomy, f.presence) for f in extract_findings(text)}
