@@ -578,6 +578,12 @@ def test_a_name_set_beside_a_described_finding_names_it():
     ("Haemochromatosis.", "iron overload", "liver", P),
     ("Flail chest on the right.", "fracture", "rib", P),
     ("Bochdalek hernia on the left.", "hernia", "diaphragm", P),
+    ("Peritoneal metastases.", "carcinomatosis", "peritoneum", P),
+    ("Bowel wall oedema.", "bowel wall thickening", "bowel", P),
+    ("Anasarca.", "soft tissue edema", "chest wall", P),
+    ("Toxic megacolon.", "bowel obstruction", "bowel", P),
+    ("Linitis plastica.", "carcinoma", "stomach", P),
+    ("Asbestosis.", "fibrosis", "lung", P),
 ])
 def test_vocabulary_of_common_ct_and_radiograph_findings(text, observation, anatomy, presence):
     got = {(f.observation, f.anatomy, f.presence) for f in extract_findings(text)}
