@@ -584,6 +584,10 @@ def test_a_name_set_beside_a_described_finding_names_it():
     ("Toxic megacolon.", "bowel obstruction", "bowel", P),
     ("Linitis plastica.", "carcinoma", "stomach", P),
     ("Asbestosis.", "fibrosis", "lung", P),
+    ("The portal vein is thrombosed.", "thrombosis", "portal vein", P),
+    ("The right lower lobe is consolidated.", "consolidation", "lung", P),
+    ("The adrenal glands are thickened.", "adrenal hyperplasia", "adrenal gland", P),
+    ("Pericardial thickening.", "pericardial thickening", "pericardium", P),
 ])
 def test_vocabulary_of_common_ct_and_radiograph_findings(text, observation, anatomy, presence):
     got = {(f.observation, f.anatomy, f.presence) for f in extract_findings(text)}
