@@ -588,6 +588,12 @@ def test_a_name_set_beside_a_described_finding_names_it():
     ("The right lower lobe is consolidated.", "consolidation", "lung", P),
     ("The adrenal glands are thickened.", "adrenal hyperplasia", "adrenal gland", P),
     ("Pericardial thickening.", "pericardial thickening", "pericardium", P),
+    ("CBD stricture.", "stenosis", "bile duct", P),
+    ("Primary sclerosing cholangitis.", "cholangitis", "bile duct", P),
+    ("Endometrioma in the left ovary.", "cyst", "ovary", P),
+    ("Cavernous transformation of the portal vein.", "thrombosis", "portal vein", P),
+    ("Regenerative nodules in the cirrhotic liver.", "nodule", "liver", P),
+    ("Phaeochromocytoma.", "mass", "adrenal gland", P),
 ])
 def test_vocabulary_of_common_ct_and_radiograph_findings(text, observation, anatomy, presence):
     got = {(f.observation, f.anatomy, f.presence) for f in extract_findings(text)}
