@@ -594,6 +594,8 @@ def test_a_name_set_beside_a_described_finding_names_it():
     ("Cavernous transformation of the portal vein.", "thrombosis", "portal vein", P),
     ("Regenerative nodules in the cirrhotic liver.", "nodule", "liver", P),
     ("Phaeochromocytoma.", "mass", "adrenal gland", P),
+    ("The trachea is deviated to the right.", "mediastinal shift", "mediastinum", P),
+    ("Left hemithorax white-out.", "opacity", "lung", P),
 ])
 def test_vocabulary_of_common_ct_and_radiograph_findings(text, observation, anatomy, presence):
     got = {(f.observation, f.anatomy, f.presence) for f in extract_findings(text)}
