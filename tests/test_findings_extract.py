@@ -596,6 +596,9 @@ def test_a_name_set_beside_a_described_finding_names_it():
     ("Phaeochromocytoma.", "mass", "adrenal gland", P),
     ("The trachea is deviated to the right.", "mediastinal shift", "mediastinum", P),
     ("Left hemithorax white-out.", "opacity", "lung", P),
+    ("Fluid in the right pleural cavity.", "effusion", "pleura", P),
+    ("Gas in the right pleural space.", "pneumothorax", "pleura", P),
+    ("Gas in the mediastinum.", "pneumomediastinum", "mediastinum", P),
 ])
 def test_vocabulary_of_common_ct_and_radiograph_findings(text, observation, anatomy, presence):
     got = {(f.observation, f.anatomy, f.presence) for f in extract_findings(text)}
