@@ -601,6 +601,8 @@ def test_a_name_set_beside_a_described_finding_names_it():
     ("Gas in the mediastinum.", "pneumomediastinum", "mediastinum", P),
     ("Disc herniation at L5/S1.", "degenerative change", "spine", P),
     ("Pulmonary micronodules.", "nodule", "lung", P),
+    ("The costophrenic angles are sharp.", "effusion", "pleura", A),
+    ("Aortic unfolding.", "aortic calcification", "aorta", P),
 ])
 def test_vocabulary_of_common_ct_and_radiograph_findings(text, observation, anatomy, presence):
     got = {(f.observation, f.anatomy, f.presence) for f in extract_findings(text)}
