@@ -366,7 +366,7 @@ def test_current_and_prior_size_state_the_change():
     ("Versus 3 days prior: LLL collapse has cleared.", {("atelectasis", "lung", "absent")}),
     # "soft tissue" in the singular is a density, a contrast phase is no vessel, "non-aneurysmal" denies
     ("A 1.8 cm enhancing soft tissue lesion in the left renal pelvis.", {("lesion", "kidney", "present")}),
-    ("No active bleeding on arterial or portal venous phases.", {("hemorrhage", "unspecified", "absent")}),
+    ("No active bleeding on arterial or portal venous phases.", {("active extravasation", "peritoneum", "absent")}),
     ("Mildly atheromatous non-aneurysmal aorta.", {("aneurysm", "aorta", "absent"),
                                                    ("aortic calcification", "aorta", "present")}),
     # almost resolved is still there, smaller; "versus this morning" compares
@@ -635,7 +635,7 @@ def test_a_measured_density_is_no_opacity_and_no_number():
     ("Extensive sigmoid diverticular disease.", "diverticulosis", "bowel", P),
     ("Right hemicolectomy.", "colectomy", "bowel", P),
     ("Rim-enhancing collection in the right paracolic gutter.", "collection", "peritoneum", P),
-    ("Active contrast extravasation in the descending colon.", "hemorrhage", "bowel", P),
+    ("Active contrast extravasation in the descending colon.", "active extravasation", "bowel", P),
     # kidneys, adrenals, pelvis
     ("Nephrocalcinosis.", "calcification", "kidney", P),
     ("Polycystic kidneys.", "cyst", "kidney", P),
