@@ -366,7 +366,7 @@ def test_current_and_prior_size_state_the_change():
     ("Versus 3 days prior: LLL collapse has cleared.", {("atelectasis", "lung", "absent")}),
     # "soft tissue" in the singular is a density, a contrast phase is no vessel, "non-aneurysmal" denies
     ("A 1.8 cm enhancing soft tissue lesion in the left renal pelvis.", {("lesion", "kidney", "present")}),
-    ("No active bleeding on arterial or portal venous phases.", {("hemorrhage", "unspecified", "absent")}),
+    ("No active bleeding on arterial or portal venous phases.", {("active extravasation", "peritoneum", "absent")}),
     ("Mildly atheromatous non-aneurysmal aorta.", {("aneurysm", "aorta", "absent"),
                                                    ("aortic calcification", "aorta", "present")}),
     # almost resolved is still there, smaller; "versus this morning" compares
@@ -602,3 +602,121 @@ def test_a_size_right_before_an_organ_that_ends_its_phrase_measures_the_organ():
     assert got["splenomegaly"].size_mm == 150.0 and got["ascites"].size_mm is None
     assert one("An 11 cm spleen.").presence is A
     assert one("A 3 cm liver lesion.").size_mm == 30.0
+
+
+def test_a_measured_density_is_no_opacity_and_no_number():
+    f = one("A 2.5 cm left adrenal nodule with a density of 5 HU, consistent with a lipid-rich adenoma.")
+    assert (f.observation, f.anatomy, f.size_mm) == ("adenoma", "adrenal gland", 25.0)
+
+
+@pytest.mark.parametrize("text, observation, anatomy, presence", [
+    # acute aortic syndromes and repair
+    ("Intramural haematoma of the descending aorta.", "intramural hematoma", "aorta", P),
+    ("Penetrating atherosclerotic ulcer of the descending thoracic aorta.", "penetrating ulcer", "aorta", P),
+    ("Aortic endograft in situ with no endoleak.", "endoleak", "aorta", A),
+    ("Splenorenal shunt.", "varices", "unspecified", P),
+    # hepatobiliary and pancreas
+    ("Nodular liver surface with caudate lobe hypertrophy.", "cirrhosis", "liver", P),
+    ("Steatotic liver.", "steatosis", "liver", P),
+    ("Air in the biliary tree.", "pneumobilia", "bile duct", P),
+    ("Sludge within the gallbladder.", "sludge", "gallbladder", P),
+    ("Gallbladder adenomyomatosis of the fundus.", "adenomyomatosis", "gallbladder", P),
+    ("Porcelain gallbladder.", "calcification", "gallbladder", P),
+    ("Absent gallbladder.", "cholecystectomy", "gallbladder", P),
+    ("Pancreatic pseudocyst measuring 6 cm.", "pseudocyst", "pancreas", P),
+    ("Bulky oedematous pancreas.", "pancreatitis", "pancreas", P),
+    ("Pancreatic atrophy.", "atrophy", "pancreas", P),
+    ("Whipple procedure.", "pancreatectomy", "pancreas", P),
+    # bowel and peritoneum
+    ("The appendix is normal.", "appendicitis", "appendix", A),
+    ("Ileocolic intussusception.", "intussusception", "bowel", P),
+    ("Sigmoid volvulus.", "volvulus", "bowel", P),
+    ("Misty mesentery.", "mesenteric panniculitis", "mesentery", P),
+    ("Extensive sigmoid diverticular disease.", "diverticulosis", "bowel", P),
+    ("Right hemicolectomy.", "colectomy", "bowel", P),
+    ("Rim-enhancing collection in the right paracolic gutter.", "collection", "peritoneum", P),
+    ("Active contrast extravasation in the descending colon.", "active extravasation", "bowel", P),
+    # kidneys, adrenals, pelvis
+    ("Nephrocalcinosis.", "calcification", "kidney", P),
+    ("Polycystic kidneys.", "cyst", "kidney", P),
+    ("Pyelonephritis of the left kidney.", "pyelonephritis", "kidney", P),
+    ("Bilateral adrenal hyperplasia.", "adrenal hyperplasia", "adrenal gland", P),
+    ("The urinary bladder is trabeculated.", "bowel wall thickening", "urinary bladder", P),
+    ("Hydrosalpinx on the left.", "hydrosalpinx", "ovary", P),
+    ("Psoas abscess on the right.", "collection", "psoas", P),
+    # chest
+    ("Empyema on the right.", "effusion", "pleura", P),
+    ("Chronic thromboembolic disease.", "pulmonary embolism", "pulmonary artery", P),
+    ("Left atrial enlargement.", "cardiomegaly", "heart", P),
+    ("Dilated right ventricle.", "right heart strain", "heart", P),
+    ("Left ventricular thrombus.", "thrombosis", "heart", P),
+    ("Apical pleural capping.", "pleural thickening", "pleura", P),
+    ("Multinodular goitre.", "goiter", "thyroid", P),
+    ("Mucus plugging in the left lower lobe bronchi.", "mucus plugging", "lung", P),
+    ("Mesothelioma of the right pleura.", "carcinoma", "pleura", P),
+    ("Lymphangitis carcinomatosa.", "carcinomatosis", "lung", P),
+    ("Bronchopleural fistula.", "fistula", "pleura", P),
+    # spine and bones
+    ("Grade 1 anterolisthesis of L4 on L5.", "spondylolisthesis", "spine", P),
+    ("Facet joint arthropathy at L4/5.", "degenerative change", "spine", P),
+    ("Disc space narrowing at L5/S1.", "degenerative change", "spine", P),
+    ("Mild anterior wedging of T8.", "compression deformity", "spine", P),
+    ("Right neck of femur fracture.", "fracture", "pelvis bone", P),
+    # devices
+    ("Tracheostomy tube in situ.", "tracheostomy tube", "trachea", P),
+    ("LVAD in situ.", "ventricular assist device", "heart", P),
+    ("Hickman line tip at the cavoatrial junction.", "central venous catheter", "superior vena cava", P),
+    ("Cardiac resynchronisation device.", "pacemaker", "chest wall", P),
+    ("Chest drain out.", "chest tube", "pleura", A),
+    ("Left-sided Seldinger drain.", "chest tube", "pleura", P),
+    ("Metallic heart valve.", "valve replacement", "heart", P),
+    # post-treatment states and signs
+    ("No DVT.", "thrombosis", "leg vein", A),
+    ("Rigler sign.", "pneumoperitoneum", "peritoneum", P),
+    ("Coffee bean sign.", "volvulus", "bowel", P),
+    ("Anastomotic leak.", "leak", "surgical site", P),
+    ("Faecal loading throughout the colon.", "fecal loading", "bowel", P),
+    ("Post-radiation changes in the left lung.", "radiation change", "lung", P),
+    ("Right breast lumpectomy.", "mastectomy", "breast", P),
+    ("Schmorl's nodes in the lumbar spine.", "degenerative change", "spine", P),
+    ("Crohn's disease of the terminal ileum.", "colitis", "bowel", P),
+    ("Hartmann's procedure with end colostomy.", "colectomy", "bowel", P),
+    ("Deep sulcus sign on the left.", "pneumothorax", "pleura", P),
+    ("Median arcuate ligament compression of the coeliac axis.", "stenosis", "mesenteric vessels", P),
+    ("Pseudoaneurysm of the splenic artery.", "aneurysm", "mesenteric vessels", P),
+    ("Occluded left common iliac artery.", "occlusion", "iliac artery", P),
+    ("Hilar cholangiocarcinoma.", "carcinoma", "bile duct", P),
+    ("Organoaxial gastric volvulus.", "volvulus", "stomach", P),
+    ("No perf/abscess.", "perforation", "bowel", A),
+    ("Haemochromatosis.", "iron overload", "liver", P),
+    ("Flail chest on the right.", "fracture", "rib", P),
+    ("Bochdalek hernia on the left.", "hernia", "diaphragm", P),
+    ("Peritoneal metastases.", "carcinomatosis", "peritoneum", P),
+    ("Bowel wall oedema.", "bowel wall thickening", "bowel", P),
+    ("Anasarca.", "soft tissue edema", "chest wall", P),
+    ("Toxic megacolon.", "bowel obstruction", "bowel", P),
+    ("Linitis plastica.", "carcinoma", "stomach", P),
+    ("Asbestosis.", "fibrosis", "lung", P),
+    ("The portal vein is thrombosed.", "thrombosis", "portal vein", P),
+    ("The right lower lobe is consolidated.", "consolidation", "lung", P),
+    ("The adrenal glands are thickened.", "adrenal hyperplasia", "adrenal gland", P),
+    ("Pericardial thickening.", "pericardial thickening", "pericardium", P),
+    ("CBD stricture.", "stenosis", "bile duct", P),
+    ("Primary sclerosing cholangitis.", "cholangitis", "bile duct", P),
+    ("Endometrioma in the left ovary.", "cyst", "ovary", P),
+    ("Cavernous transformation of the portal vein.", "thrombosis", "portal vein", P),
+    ("Regenerative nodules in the cirrhotic liver.", "nodule", "liver", P),
+    ("Phaeochromocytoma.", "mass", "adrenal gland", P),
+    ("The trachea is deviated to the right.", "mediastinal shift", "mediastinum", P),
+    ("Left hemithorax white-out.", "opacity", "lung", P),
+    ("Fluid in the right pleural cavity.", "effusion", "pleura", P),
+    ("Gas in the right pleural space.", "pneumothorax", "pleura", P),
+    ("Gas in the mediastinum.", "pneumomediastinum", "mediastinum", P),
+    ("Disc herniation at L5/S1.", "degenerative change", "spine", P),
+    ("Pulmonary micronodules.", "nodule", "lung", P),
+    ("The costophrenic angles are sharp.", "effusion", "pleura", A),
+    ("Aortic unfolding.", "aortic calcification", "aorta", P),
+])
+def test_vocabulary_of_common_ct_and_radiograph_findings(text, observation, anatomy, presence):
+    got = {(f.observation, f.anatomy, f.presence) for f in extract_findings(text)}
+    assert (observation, anatomy, presence) in got, got

@@ -251,6 +251,27 @@ def _dates(tokens: list[str]) -> list[str]:
     return out
 
 
+_DENSITY_WORDS = frozenset({"density", "attenuation", "of", "a", "measuring", "with", "mean", "an"})
+
+
+def _without_densities(tokens: list[str]) -> list[str]:
+    """"an adrenal nodule with a density of 5 HU", "attenuation of -10 HU": a measured density is no opacity and its
+    number no size or count (a finding word for the look stays: "low attenuation lesion")."""
+    if "hu" not in tokens:
+        return tokens
+    out = list(tokens)
+    k = len(out) - 1
+    while k > 0:
+        if out[k] == "hu" and out[k - 1].lstrip("-").replace(".", "", 1).isdigit():
+            start = k - 1
+            while start > 0 and out[start - 1] in _DENSITY_WORDS:
+                start -= 1
+            del out[start:k + 1]
+            k = start
+        k -= 1
+    return out
+
+
 #: a numbered grade (AAST organ injury, hydronephrosis, spondylolisthesis, Kellgren-Lawrence...) is an ordinal
 #: severity: one to five on the five-step scale, so "grade III" and "grade IV" are one grade apart
 _GRADES = {"i": "minimal", "1": "minimal", "ii": "mild", "2": "mild", "iii": "moderate", "3": "moderate",
@@ -277,9 +298,9 @@ def _numbered_grades(tokens: list[str]) -> list[str]:
 
 def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
     """A sentence's tokens with every rewrite that needs no reading of the sentence, in order: dates, numbered
-    grades, prior sizes, abbreviations, comparisons, spelled-out sizes, numbered ribs, the silhouette sign,
+    grades, measured densities, prior sizes, abbreviations, comparisons, spelled-out sizes, numbered ribs, the silhouette sign,
     bracketed station codes, and words sharing one head noun."""
-    for rewrite in (_dates, _numbered_grades, _size_changes, _abbreviated_words, _comparisons, _spelled_sizes,
+    for rewrite in (_dates, _numbered_grades, _without_densities, _size_changes, _abbreviated_words, _comparisons, _spelled_sizes,
                     _counted_ordinals, _without_silhouette_signs, _without_station_codes):
         tokens = rewrite(tokens)
     return _shared_heads(tokens, lex)
