@@ -720,3 +720,14 @@ def test_a_measured_density_is_no_opacity_and_no_number():
 def test_vocabulary_of_common_ct_and_radiograph_findings(text, observation, anatomy, presence):
     got = {(f.observation, f.anatomy, f.presence) for f in extract_findings(text)}
     assert (observation, anatomy, presence) in got, got
+
+
+@pytest.mark.parametrize("text", ["Enlarged subcarinal lymph node measuring 15 mm.", "The lymph nodes are enlarged.",
+                                  "Enlarged retroperitoneal lymph nodes."])
+def test_a_node_called_enlarged_is_lymphadenopathy(text):
+    f = one(text)
+    assert (f.observation, f.presence) == ("lymphadenopathy", P)
+
+
+def test_small_calculi_are_a_size_not_a_severity():
+    assert one("The left kidney contains several small calculi.").severity is None

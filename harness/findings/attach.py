@@ -347,8 +347,9 @@ def _attach_severity_or_change(p: int, spans: list[Span], obs_targets: list[_Tar
                                                                "decreasing", "more", "less") \
             and lex.observations.get(_obs_name(t.span) or "", {}).get("descriptive_change"):
         return  # "increased opacity" describes the opacity, not a change since the prior
-    if s.cat == "SEV" and (lex.is_focal(_obs_name(t.span) or "") or lex.is_device(_obs_name(t.span) or "")):
-        return  # "small nodules", "a large mass": a focal lesion's extent is its size; "should be advanced": a device
+    name = _obs_name(t.span) or ""
+    if s.cat == "SEV" and (lex.is_focal(name) or lex.is_countable(name)):
+        return  # "small nodules", "a large mass", "small calculi": their extent is a size; "should be advanced": a device
     if s.cat == "SEV" and t.severity is None:
         t.severity = s.readings("SEV")[0].value
     elif s.cat == "TEMP" and (t.temporal is None or (t.temporal == "stable" and s.readings("TEMP")[0].value

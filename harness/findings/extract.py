@@ -55,7 +55,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from harness.findings.attach import (COPULAS, _attach_locations, _attach_modifiers, _attach_sides,
+from harness.findings.attach import (_LINKING_VERBS, COPULAS, _attach_locations, _attach_modifiers, _attach_sides,
                                      _change_from_prior_sizes, _gap_is_adjectives, _may_share_site, _obs_name,
                                      _on_its_course, _plural, _read_device_positions, _Target)
 from harness.findings.build import _measured_organs, _removed_organs, _stated_findings
@@ -144,6 +144,7 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
     scope, resolved = _scopes(spans)
     _hedge_study_title(spans, scope)
     _deny_structures_called_normal(spans, scope, lex)
+    _enlarged_names(spans, lex)
     targets = _sentence_targets(spans, lex)
     locs = _locations(spans, lex)
     last_side = _resolve_sides(locs, prev_side)
@@ -228,6 +229,28 @@ def _deny_structures_called_normal(spans: list[Span], scope: dict[int, str], lex
             if q >= 0 and spans[q].cat == "OBS" and scope.get(q) is None \
                     and lex.observations.get(_obs_name(spans[q]) or "", {}).get("normal_means_absent"):
                 scope[q] = "neg"
+
+
+def _enlarged_names(spans: list[Span], lex: Lexicon) -> None:
+    """"Enlarged subcarinal lymph node", "the lymph nodes are enlarged": a structure called enlarged that has a name
+    for it (``enlarged`` in the lexicon: a lymph node is then lymphadenopathy) is named so, and "enlarged" is no
+    second finding."""
+    for p, s in enumerate(spans):
+        if s.cat != "ENLARGE" or s.readings("TEMP"):
+            continue
+        after = next((q for q in range(p + 1, min(p + 7, len(spans))) if spans[q].cat == "OBS"), None)
+        before = p - 2 if p >= 2 and spans[p - 1].text in _LINKING_VERBS else None
+        for q in (after, before):
+            if q is None or spans[q].cat != "OBS" or (q == after and not _gap_is_adjectives(spans, p + 1, q, set())):
+                continue
+            name = lex.observations.get(_obs_name(spans[q]) or "", {}).get("enlarged")
+            if name:
+                plural = any(r.plural for r in spans[q].readings("OBS"))
+                reading = Reading("OBS", name, plural=plural)
+                spans[q] = Span("PHRASE", [reading], spans[q].start, spans[q].end, spans[q].text, cat="OBS",
+                                by_kind={"OBS": [reading]})
+                spans[p] = Span("WORD", s.text, s.start, s.end, s.text, cat="WORD")
+                break
 
 
 def _sentence_targets(spans: list[Span], lex: Lexicon) -> list[_Target]:
