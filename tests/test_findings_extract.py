@@ -222,8 +222,8 @@ def test_findings_are_schema_findings():
 # Rules added while reading a second development set (dev_b): each states a principle, not a sentence to memorise.
 @pytest.mark.parametrize("text, expected", [
     # node stations listed before one noun are one site each
-    ("Enlarged mediastinal and hilar lymph nodes.", {("lymph node", "mediastinal", None, "present"),
-                                                     ("lymph node", "hilar", None, "present")}),
+    ("Enlarged mediastinal and hilar lymph nodes.", {("lymphadenopathy", "mediastinal", None, "present"),
+                                                     ("lymphadenopathy", "hilar", None, "present")}),
     # a structure that is only a finding when abnormal, called normal, is absent
     ("Lymph nodes are normal.", {("lymph node", None, None, "absent")}),
     # an organ measured without a finding: against its upper normal size
