@@ -731,3 +731,9 @@ def test_a_node_called_enlarged_is_lymphadenopathy(text):
 
 def test_small_calculi_are_a_size_not_a_severity():
     assert one("The left kidney contains several small calculi.").severity is None
+
+
+def test_calcified_said_of_an_organ_is_a_calcification_and_of_a_finding_a_description():
+    assert one("The ascending aorta is calcified.").observation == "aortic calcification"
+    assert one("The coronary arteries are heavily calcified.").anatomy == "coronary artery"
+    assert one("The nodule is calcified.").observation == "nodule"

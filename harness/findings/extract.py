@@ -145,6 +145,7 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
     _hedge_study_title(spans, scope)
     _deny_structures_called_normal(spans, scope, lex)
     _enlarged_names(spans, lex)
+    _predicates_of_findings(spans)
     targets = _sentence_targets(spans, lex)
     locs = _locations(spans, lex)
     last_side = _resolve_sides(locs, prev_side)
@@ -251,6 +252,15 @@ def _enlarged_names(spans: list[Span], lex: Lexicon) -> None:
                                 by_kind={"OBS": [reading]})
                 spans[p] = Span("WORD", s.text, s.start, s.end, s.text, cat="WORD")
                 break
+
+
+def _predicates_of_findings(spans: list[Span]) -> None:
+    """"The aorta is calcified" states a calcification of the aorta; "the nodule is calcified" only describes the
+    nodule: a finding phrase that is a predicate ("is calcified") said of a finding is no finding of its own."""
+    for p in range(1, len(spans)):
+        s = spans[p]
+        if s.cat == "OBS" and s.text.split()[0] in _LINKING_VERBS and spans[p - 1].cat == "OBS":
+            spans[p] = Span("WORD", s.text, s.start, s.end, s.text, cat="WORD")
 
 
 def _sentence_targets(spans: list[Span], lex: Lexicon) -> list[_Target]:
