@@ -540,3 +540,23 @@ def test_several_states_three_or_more_and_multiple_two_or_more():
     assert text_finding_f1("Two nodules in the right lung.", "Several nodules in the right lung.") < 1.0
     assert text_finding_f1("Three nodules in the right lung.", "Numerous nodules in the right lung.") == 1.0
     assert text_finding_f1("Several nodules in the right lung.", "Multiple nodules in the right lung.") == 1.0
+
+
+def test_a_list_of_sizes_goes_one_each_to_listed_sites_or_findings_else_largest_and_counted():
+    fs = extract_findings("Subcarinal and right paratracheal nodes measuring 11 and 13 mm respectively.")
+    assert {(f.sub_location, f.size_mm) for f in fs} == {("subcarinal", 11.0), ("paratracheal", 13.0)}
+    fs = extract_findings("A hepatic cyst and a left renal cyst measuring 10 and 15 mm respectively.")
+    assert {(f.anatomy, f.size_mm) for f in fs} == {("liver", 10.0), ("kidney", 15.0)}
+    f = one("Two left lower pole stones (6 and 3 mm).")
+    assert (f.anatomy, f.sub_location, f.laterality, f.size_mm, f.count) == ("kidney", "lower pole", "left", 6.0, 2)
+    for text, size, count in (("Stones of 6 mm and 3 mm in the left kidney.", 6.0, 2),
+                              ("Left renal stones measuring 4, 6 and 9 mm.", 9.0, 3)):
+        f = one(text)
+        assert (f.anatomy, f.laterality, f.size_mm, f.count) == ("kidney", "left", size, count), text
+    # a distance from a landmark is not a size
+    f = one("Distal left ureteric calculus 5 mm, 2 cm above the vesicoureteric junction.")
+    assert (f.anatomy, f.size_mm) == ("ureter", 5.0)
+    assert one("A 4 mm stone in the distal left ureter, 20 mm proximal to the VUJ.").size_mm == 4.0
+    # the prior study's sizes stay prior ones
+    f = one("Nodule in the right upper lobe measures 6 mm (previously 3 and 4 mm).")
+    assert (f.size_mm, f.temporal, f.count) == (6.0, "increased", 1)

@@ -45,6 +45,7 @@ class _Target:
     position: str | None = None
     refined: bool = False  # named more specifically by a hedge right after it
     base: str | None = None  # the observation without its organ ("effusion" of "pericardial effusion")
+    listed_sizes: int = 0  # the most sizes one list gave it ("stones of 6 and 3 mm"): their number is a count
 
 
 #: "fractures of the left two ribs": what may stand between a finding and the count of the parts it involves
@@ -265,8 +266,14 @@ def _attach_modifiers(spans: list[Span], obs_targets: list[_Target], side_positi
                       scope: dict[int, str], lex: Lexicon) -> None:
     """Each size, count, attribute, severity and change word to the finding it describes, in sentence order
     (a later word may outrank an earlier one's change)."""
+    listed = _size_lists(spans)
     for p, s in enumerate(spans):
-        if s.cat in ("SIZE", "PRIOR_SIZE") and obs_targets:
+        if s.cat in ("SIZE", "PRIOR_SIZE") and _is_distance(spans, p):
+            continue
+        if p in listed:
+            if listed[p][0] == p and obs_targets:
+                _attach_size_list(listed[p], spans, obs_targets, side_positions)
+        elif s.cat in ("SIZE", "PRIOR_SIZE") and obs_targets:
             _attach_size(p, spans, obs_targets, side_positions)
         elif s.cat in ("COUNT", "NUM"):
             _attach_count(p, spans, obs_targets, side_positions)
@@ -276,16 +283,95 @@ def _attach_modifiers(spans: list[Span], obs_targets: list[_Target], side_positi
             _attach_severity_or_change(p, spans, obs_targets, side_positions, scope, lex)
 
 
-def _attach_size(p: int, spans: list[Span], obs_targets: list[_Target], side_positions: set[int]) -> None:
-    s = spans[p]
+def _size_owner(p: int, spans: list[Span], obs_targets: list[_Target], side_positions: set[int]) -> _Target | None:
     t = min(obs_targets, key=lambda t: (abs(t.pos - p), t.pos > p))
     nxt = next((u for u in obs_targets if u.pos > p), None)
     if nxt is not None and nxt is not t and nxt.pos - p <= 6 and _gap_is_modifiers(
             spans, p + 1, nxt.pos, side_positions, locations=True) and not any(
             g.text == "," for g in spans[p + 1:nxt.pos]):
         t = nxt  # "cirrhotic liver with a 27 mm segment 8 lesion": the size of the noun it modifies
-    if abs(t.pos - p) <= MAX_SIZE_REACH:  # "the CBD measures 0.6 cm" is not the size of a far-off finding
-        (t.sizes if s.cat == "SIZE" else t.prior_sizes).append(s.value)
+    # "the CBD measures 0.6 cm" is not the size of a far-off finding
+    return t if abs(t.pos - p) <= MAX_SIZE_REACH else None
+
+
+def _attach_size(p: int, spans: list[Span], obs_targets: list[_Target], side_positions: set[int]) -> None:
+    t = _size_owner(p, spans, obs_targets, side_positions)
+    if t is not None:
+        (t.sizes if spans[p].cat == "SIZE" else t.prior_sizes).append(spans[p].value)
+
+
+_DISTANCE_WORDS = frozenset({"above", "below", "beyond"})  # not "from": "1 cm from the apex" sizes a pneumothorax
+_DISTANCE_DIRECTIONS = frozenset({"proximal", "distal", "superior", "inferior", "lateral", "medial", "anterior",
+                                  "posterior", "deep", "cranial", "caudal"})
+
+
+def _is_distance(spans: list[Span], p: int) -> bool:
+    """"2 cm above the VUJ", "20 mm proximal to the VUJ": a distance from a landmark, not a size."""
+    nxt = [w for g in spans[p + 1:p + 3] for w in g.text.split()]
+    return bool(nxt) and (nxt[0] in _DISTANCE_WORDS or (
+        nxt[0] in _DISTANCE_DIRECTIONS and len(nxt) > 1 and nxt[1] in ("to", "of")))
+
+
+def _size_lists(spans: list[Span]) -> dict[int, list[int]]:
+    """Sizes listed together ("6 mm and 3 mm", "11 and 13 mm", "4, 6 and 9 mm"): each member's position -> the
+    list. A list of the prior study's sizes ("previously 5 and 6 mm") is one wholly."""
+    lists: list[list[int]] = []
+    for p, s in enumerate(spans):
+        if s.cat not in ("SIZE", "PRIOR_SIZE") or _is_distance(spans, p):
+            continue
+        joined = bool(lists) and p - lists[-1][-1] <= 3 and all(
+            g.text in (",", "and", "or") for g in spans[lists[-1][-1] + 1:p])
+        if joined and (s.cat == spans[lists[-1][0]].cat or spans[lists[-1][0]].cat == "PRIOR_SIZE"):
+            s.cat = spans[lists[-1][0]].cat
+            lists[-1].append(p)
+        else:
+            lists.append([p])
+    return {p: members for members in lists if len(members) > 1 for p in members}
+
+
+def _attach_size_list(members: list[int], spans: list[Span], obs_targets: list[_Target],
+                      side_positions: set[int]) -> None:
+    """A list of sizes: one each to listed findings or to the sites of one finding when the numbers match
+    ("a cyst and a haemangioma of 10 and 15 mm", "subcarinal and paratracheal nodes, 11 and 13 mm respectively"),
+    else all to one finding, which then counts as many ("stones of 6 and 3 mm": two, the largest 6 mm)."""
+    last = members[-1]
+    nxt = next((u for u in obs_targets if u.pos > last), None)
+    before_noun = nxt is not None and nxt.pos - last <= 6 and _gap_is_modifiers(
+        spans, last + 1, nxt.pos, side_positions, locations=True)
+    t = _size_owner(last if before_noun else members[0], spans, obs_targets, side_positions)
+    if t is None:
+        return
+    values = [spans[p].value for p in members]
+    if spans[members[0]].cat == "PRIOR_SIZE":
+        t.prior_sizes.extend(values)
+        return
+    run = _listed_findings_ending_at(t, spans, obs_targets, side_positions)
+    sites = sorted({id(l): l for l in t.locations if l.organ is not None}.values(), key=lambda l: l.start)
+    if len(run) == len(values):
+        for u, v in zip(run, values):
+            u.sizes.append(v)
+    elif len(sites) == len(values) and t.pos < members[0]:
+        t.locations = [copy.copy(l) for l in sites]
+        for loc, v in zip(t.locations, values):
+            loc.size = v
+        t.sizes.append(max(values))
+    else:
+        t.sizes.extend(values)
+        t.listed_sizes = max(t.listed_sizes, len(values))
+
+
+def _listed_findings_ending_at(t: _Target, spans: list[Span], obs_targets: list[_Target],
+                               side_positions: set[int]) -> list[_Target]:
+    """The findings of a list that ends with ``t`` ("a hepatic cyst and a left renal cyst"), in order."""
+    k = obs_targets.index(t)
+    run = [t]
+    while k > 0 and all(set(g.text.split()) <= LIST_JOINERS or g.cat in ("LOC", "ATTR", "SEV", "COUNT")
+                        or q in side_positions
+                        for q, g in enumerate(spans[obs_targets[k - 1].pos + 1:obs_targets[k].pos],
+                                              obs_targets[k - 1].pos + 1)):
+        k -= 1
+        run.insert(0, obs_targets[k])
+    return run
 
 
 def _attach_count(p: int, spans: list[Span], obs_targets: list[_Target], side_positions: set[int]) -> None:

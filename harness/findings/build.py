@@ -335,9 +335,9 @@ def _finding_at_site(t: _Target, loc: Location, certainty: Certainty, spec: dict
     obs, organ, loc_sub = read
     count, attrs = _count_and_plurality(t, obs, certainty.presence, lex)
     sub, lat = _part_and_side(organ, loc_sub, loc.laterality, _side_named_apart(t), spec, lex)
-    return Finding(observation=obs, anatomy=organ, sub_location=sub, laterality=lat,
-                   size_mm=max(t.sizes) if t.sizes else None, count=count, attributes=frozenset(attrs),
-                   **_stated_of(t, certainty))
+    size = loc.size if loc.size is not None else max(t.sizes) if t.sizes else None  # a listed site's own size
+    return Finding(observation=obs, anatomy=organ, sub_location=sub, laterality=lat, size_mm=size, count=count,
+                   attributes=frozenset(attrs), **_stated_of(t, certainty))
 
 
 def _observation_at_site(t: _Target, loc: Location, presence: Presence,
@@ -384,6 +384,8 @@ def _count_and_plurality(t: _Target, obs: str, presence: Presence, lex: Lexicon)
         attrs |= PLURAL_COUNTS[t.count]
     elif t.count == "unstated":
         pass
+    elif t.listed_sizes > 1 and _plural(t.span) and presence is not Presence.ABSENT:
+        count = t.listed_sizes  # "stones of 6 and 3 mm": one size each, so two
     elif presence is not Presence.ABSENT and (lex.is_focal(obs) or lex.is_countable(obs)) \
             and not _uncountable(t.span.text.split()[-1]):
         if _plural(t.span):
