@@ -560,3 +560,20 @@ def test_a_list_of_sizes_goes_one_each_to_listed_sites_or_findings_else_largest_
     # the prior study's sizes stay prior ones
     f = one("Nodule in the right upper lobe measures 6 mm (previously 3 and 4 mm).")
     assert (f.size_mm, f.temporal, f.count) == (6.0, "increased", 1)
+
+
+def test_a_clause_initial_site_or_side_frames_the_findings_of_its_sentence_that_name_none():
+    fs = extract_findings("On the left, a 3 mm non-obstructing stone sits in the lower pole of the kidney "
+                          "without any hydronephrosis.")
+    assert {(f.observation, f.laterality, f.presence) for f in fs} == {("calculus", "left", P),
+                                                                       ("hydronephrosis", "left", A)}
+    fs = extract_findings("In the left kidney, there is a 5 mm stone and no hydronephrosis.")
+    assert {(f.observation, f.anatomy, f.laterality) for f in fs} == {("calculus", "kidney", "left"),
+                                                                       ("hydronephrosis", "kidney", "left")}
+    f = one("In the liver, there are two hypodense lesions.")
+    assert (f.anatomy, f.count) == ("liver", 2)
+    assert one("On the right, there is a small pleural effusion.").laterality == "right"
+    assert one("Bilaterally, there are small pleural effusions.").laterality == "bilateral"
+    # a finding with a side of its own keeps it
+    fs = extract_findings("In the chest, there is a small left effusion and a right lower lobe nodule.")
+    assert {(f.observation, f.laterality) for f in fs} == {("effusion", "left"), ("nodule", "right")}

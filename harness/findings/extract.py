@@ -149,6 +149,8 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
     last_side = _resolve_sides(locs, prev_side)
     label, locs, targets = _read_field_label(spans, tokens, locs, targets, lex)
     header = label.sites
+    frame = _clause_initial_frame(spans, locs, targets) if label.colon is None else []
+    locs = [l for l in locs if l not in frame]
     if not targets:
         targets.extend(_stable_organ_sizes(spans, locs, header, scope, lex))
     if any(l.organ == "lymph node" for l in header) and not any(t.kind == "OBS" for t in targets):
@@ -169,7 +171,7 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
     _attach_modifiers(spans, obs_targets, side_positions, scope, lex)
     _change_from_prior_sizes(obs_targets)
     _read_device_positions(spans, devices, locs, lex)
-    _share_between_findings(spans, targets, obs_targets, header, scope, inherited_label, lex)
+    _share_between_findings(spans, targets, obs_targets, header, scope, inherited_label, lex, frame)
     out = _stated_findings(spans, targets, scope, resolved, lex)
     return SentenceReading(tuple(out + measured), None, last_side, label.label, _names_site(locs, spans))
 
@@ -293,6 +295,28 @@ def _read_field_label(spans: list[Span], tokens: list[str], locs: list[Location]
     else:
         _diagnosis_label_site(spans, colon, locs, targets, lex)
     return label, locs, targets
+
+
+#: what may open a clause-initial site ("On the left,", "In the liver,", "Within the right kidney,")
+_FRAME_OPENERS = frozenset({"on", "in", "at", "within", "of", "the", "regarding", "for", "to"})
+
+
+def _clause_initial_frame(spans: list[Span], locs: list[Location], targets: list[_Target]) -> list[Location]:
+    """"On the left, a stone sits in the upper pole without hydronephrosis", "In the liver, two lesions": a site
+    or side that opens the sentence before a comma frames what follows, so it is the site of the sentence's
+    findings that name none (``sharing``), not of the nearest finding only. An opening without a preposition
+    frames only as a side adverb ("Bilaterally, ...")."""
+    comma = next((p for p, s in enumerate(spans[:8]) if s.text == ","), None)
+    if comma is None or comma == 0 or any(t.pos < comma for t in targets):
+        return []
+    frame = [l for l in locs if l.end < comma]
+    covered = {q for l in frame for q in range(l.start, l.end + 1)}
+    opener = spans[0].text in _FRAME_OPENERS - {"the", "of"} or (
+        len(frame) == 1 and frame[0].organ is None and spans[0].cat == "LOC")
+    if not frame or not opener or frame[-1].end != comma - 1 or not all(
+            q in covered or spans[q].text in _FRAME_OPENERS for q in range(comma)):
+        return []
+    return frame
 
 
 def _is_site_label(words: list[Span], lex: Lexicon) -> bool:

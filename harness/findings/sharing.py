@@ -29,7 +29,7 @@ def _lesion_like(obs: str, lex: Lexicon) -> bool:
 
 def _share_between_findings(spans: list[Span], targets: list[_Target], obs_targets: list[_Target],
                             header: list[Location], scope: dict[int, str], inherited_label: bool,
-                            lex: Lexicon) -> None:
+                            lex: Lexicon, frame: list[Location] | None = None) -> None:
     _place_in_organ_called_normal(spans, targets, obs_targets, scope, lex)
     _largest_member_describes_group(spans, obs_targets, lex)
     _hedged_name_refines_finding(obs_targets, header, scope, lex)
@@ -42,6 +42,8 @@ def _share_between_findings(spans: list[Span], targets: list[_Target], obs_targe
     _finding_with_another_shares_site(spans, obs_targets, lex)
     if header:
         _field_label_site(targets, header, inherited_label, lex)
+    if frame:
+        _framing_site(targets, frame, lex)
 
 
 def _place_in_organ_called_normal(spans: list[Span], targets: list[_Target], obs_targets: list[_Target],
@@ -286,6 +288,26 @@ def _field_label_site(targets: list[_Target], header: list[Location], inherited_
                                                                                  if l.organ is not None], lex)]
         if not t.sides:
             t.sides = [l for l in header if l.organ is None and l.laterality in ("left", "right", "bilateral")]
+
+
+def _framing_site(targets: list[_Target], frame: list[Location], lex: Lexicon) -> None:
+    """The clause-initial site ("In the liver, two lesions in segment 6") or side ("On the left, a stone in the
+    upper pole without hydronephrosis") for each finding of the sentence that names none and may live there."""
+    organs = [l for l in frame if l.organ is not None]
+    sides = [l for l in frame if l.laterality in ("left", "right", "bilateral")]
+    for t in targets:
+        if lex.is_device(_obs_name(t.span) or "") or t.kind not in ("OBS", "ENLARGE", "NORMAL", "NORMAL_SIZE"):
+            continue
+        implied = any(r.organ for r in t.span.readings("OBS"))  # "nephrolithiasis" names its organ
+        if not t.locations and not implied:
+            t.locations = [copy.copy(l) for l in organs if t.kind != "OBS" or _may_share_site(t, l, lex)]
+        elif organs:  # "In the liver, a lesion in segment 6": the part is the framing organ's
+            for l in t.locations:
+                frame_organ = next((o for o in organs if o.organ == l.organ or o.organ is None), None)
+                if frame_organ is not None and l.laterality is None:
+                    l.laterality = frame_organ.laterality
+        if not t.sides and not any(l.laterality for l in t.locations):
+            t.sides = list(sides[:1])
 
 
 def _label_organs_of(t: _Target, organs: list[Location], lex: Lexicon) -> list[Location]:
