@@ -577,3 +577,20 @@ def test_a_clause_initial_site_or_side_frames_the_findings_of_its_sentence_that_
     # a finding with a side of its own keeps it
     fs = extract_findings("In the chest, there is a small left effusion and a right lower lobe nodule.")
     assert {(f.observation, f.laterality) for f in fs} == {("effusion", "left"), ("nodule", "right")}
+
+
+def test_a_part_without_its_organ_is_in_the_one_organ_with_that_part_where_the_finding_can_be():
+    f = one("A stone in the upper pole measuring 4 mm.")
+    assert (f.anatomy, f.sub_location, f.size_mm) == ("kidney", "upper pole", 4.0)  # not the spleen's pole
+    f = one("A 7 mm calculus in the neck.")
+    assert (f.anatomy, f.sub_location) == ("gallbladder", "neck")  # not the pancreas's neck
+    fs = extract_findings("On the left, a 3 mm non-obstructing stone sits in the upper pole without any "
+                          "hydronephrosis.")
+    assert {(f.observation, f.anatomy, f.laterality, f.presence) for f in fs} == {
+        ("calculus", "kidney", "left", P), ("hydronephrosis", "kidney", "left", A)}
+    assert {f.sub_location for f in fs if f.observation == "calculus"} == {"upper pole"}
+    # the field label or an organ named in the sentence decides where the finding could be anywhere
+    assert (one("SPLEEN: Small cyst in the lower pole.").anatomy, one("KIDNEYS: Cyst in the upper pole.").anatomy) \
+        == ("spleen", "kidney")
+    f = one("The pancreas is atrophic, with a 2 cm hypodense mass in the body.")
+    assert (f.observation, f.anatomy, f.sub_location) == ("mass", "pancreas", "body")

@@ -161,6 +161,49 @@ def _attach_locations(spans: list[Span], locs: list[Location], targets: list[_Ta
         chosen.locations.append(loc)
 
 
+def _resolve_organless_parts(spans: list[Span], locs: list[Location], obs_targets: list[_Target],
+                             side_positions: set[int], lex: Lexicon) -> None:
+    """"a stone in the upper pole", "a calculus in the neck": a part that needs its organ and found none named
+    in the sentence is in the one organ with that part where the finding it belongs to can be (a stone: the
+    kidney, not the spleen; the gallbladder, not the pancreas)."""
+    for loc in locs:
+        if loc.organ is not None or not loc.pending_subs or loc.blocked:
+            continue
+        t = _finding_of_organless_part(loc, spans, obs_targets, side_positions)
+        if t is None:
+            continue
+        possible = _organs_of_observation(t, lex)
+        owners = [sub for sub in loc.pending_subs if sub.organ in possible]
+        if len({sub.organ for sub in owners}) == 1:
+            loc.organ, loc.sub = owners[0].organ, owners[0].name
+            loc.laterality = loc.laterality or owners[0].laterality
+
+
+def _finding_of_organless_part(loc: Location, spans: list[Span], obs_targets: list[_Target],
+                               side_positions: set[int]) -> _Target | None:
+    """The finding a part belongs to: the noun it modifies ("upper pole stone"), else the finding before it
+    ("stone in the upper pole"), else the nearest after it."""
+    following = [t for t in obs_targets if t.pos > loc.end]
+    if following and following[0].pos - loc.end <= 5 and _gap_is_modifiers(
+            spans, loc.end + 1, following[0].pos, side_positions):
+        return following[0]
+    before = [t for t in obs_targets if t.pos < loc.start]
+    return before[-1] if before else (following[0] if following else None)
+
+
+def _organs_of_observation(t: _Target, lex: Lexicon) -> set[str]:
+    """The organs a finding can be in, from the lexicon: its home, the organs its forms name, the organs it has
+    another name in."""
+    obs = _target_obs(t) or ""
+    spec = lex.observations.get(obs, {})
+    home = spec.get("default_anatomy")
+    organs = {home} if home else set()
+    organs |= set(lex.anatomy.get(home or "", {}).get("absorbs", []))
+    organs |= set(spec.get("implied_anatomy", {})) | set(spec.get("in_organ", {}))
+    organs |= {r.organ for r in t.span.readings("OBS") if r.organ}
+    return organs
+
+
 def _finding_of_a_listed_organ(loc: Location, spans: list[Span], lex: Lexicon) -> _Target | None:
     """"no pleural or pericardial effusion": a pleural effusion and a pericardial one, the first read from the
     second's base observation."""

@@ -57,7 +57,8 @@ from functools import lru_cache
 
 from harness.findings.attach import (COPULAS, _attach_locations, _attach_modifiers, _attach_sides,
                                      _change_from_prior_sizes, _gap_is_adjectives, _may_share_site, _obs_name,
-                                     _on_its_course, _plural, _read_device_positions, _Target)
+                                     _on_its_course, _plural, _read_device_positions, _resolve_organless_parts,
+                                     _Target)
 from harness.findings.build import _measured_organs, _removed_organs, _stated_findings
 from harness.findings.lexicon import UNSPECIFIED, Lexicon, Reading, lexicon
 from harness.findings.report import (ParsedFinding, _elliptic_denial, _hedged_once, _less_specific,
@@ -164,6 +165,7 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
     sides = [l for l in locs if l.organ is None and not l.blocked]
     side_positions = {q for l in sides for q in range(l.start, l.end + 1)}
     devices = [t for t in obs_targets if lex.is_device(_obs_name(t.span) or "")]
+    _resolve_organless_parts(spans, locs, obs_targets, side_positions, lex)
     _attach_locations(spans, locs, targets, obs_targets, side_positions, scope, lex)
     targets.sort(key=lambda t: t.pos)
     obs_targets.sort(key=lambda t: t.pos)
