@@ -594,3 +594,18 @@ def test_a_part_without_its_organ_is_in_the_one_organ_with_that_part_where_the_f
         == ("spleen", "kidney")
     f = one("The pancreas is atrophic, with a 2 cm hypodense mass in the body.")
     assert (f.observation, f.anatomy, f.sub_location) == ("mass", "pancreas", "body")
+
+
+def test_a_comma_before_a_site_with_its_own_statement_ends_the_site_group_of_the_finding_before_it():
+    fs = extract_findings("Simple cysts in both kidneys, collecting systems not dilated.")
+    assert {(f.observation, f.anatomy, f.laterality, f.presence) for f in fs} == {
+        ("cyst", "kidney", "bilateral", P), ("hydronephrosis", "kidney", "bilateral", A)}
+    f = next(f for f in extract_findings("Stones in the left kidney, the collecting system is dilated.")
+             if f.observation == "calculus")
+    assert (f.anatomy, f.laterality) == ("kidney", "left")
+    # a part after the comma with no statement of its own is still the site's ("right kidney, upper pole")
+    f = one("A mass in the right kidney, upper pole, measuring 3 cm.")
+    assert (f.anatomy, f.sub_location, f.laterality, f.size_mm) == ("kidney", "upper pole", "right", 30.0)
+    # a list of organs with no finding before it is one subject
+    assert {f.anatomy for f in extract_findings("Liver, spleen and pancreas are normal.")} == {
+        "liver", "spleen", "pancreas"}
