@@ -609,3 +609,12 @@ def test_a_comma_before_a_site_with_its_own_statement_ends_the_site_group_of_the
     # a list of organs with no finding before it is one subject
     assert {f.anatomy for f in extract_findings("Liver, spleen and pancreas are normal.")} == {
         "liver", "spleen", "pancreas"}
+
+
+def test_a_dilatation_named_with_a_finding_in_a_part_is_of_the_whole_system_not_that_part():
+    for text in ("Left lower pole stone without hydronephrosis.",
+                 "On the left, a 3 mm non-obstructing stone sits in the upper pole without any hydronephrosis."):
+        fs = {f.observation: f for f in extract_findings(text)}
+        assert fs["calculus"].sub_location is not None, text
+        h = fs["hydronephrosis"]
+        assert (h.anatomy, h.sub_location, h.laterality, h.presence) == ("kidney", None, "left", A), text

@@ -262,7 +262,8 @@ def _finding_with_another_shares_site(spans: list[Span], obs_targets: list[_Targ
             t.locations = [copy.copy(l) for l in prev_sites if (
                 (l.organ == implied or l.organ in lex.anatomy.get(implied, {}).get("absorbs", []))
                 if implied else _may_share_site(t, l, lex))]
-            if not words & {"with", "without", "containing", "contains", "contain", "("}:
+            whole = _obs_name(t.span) in lex.enlargement_by_sub.values()  # hydronephrosis: the whole system's
+            if whole or not words & {"with", "without", "containing", "contains", "contain", "("}:
                 for l in t.locations:  # "a stone at the UPJ causing hydronephrosis": the organ, not the part
                     l.sub = None
 
