@@ -618,3 +618,20 @@ def test_a_dilatation_named_with_a_finding_in_a_part_is_of_the_whole_system_not_
         assert fs["calculus"].sub_location is not None, text
         h = fs["hydronephrosis"]
         assert (h.anatomy, h.sub_location, h.laterality, h.presence) == ("kidney", None, "left", A), text
+
+
+def test_a_size_stated_beside_one_of_a_findings_sites_is_that_sites_size_and_measures_one():
+    fs = extract_findings("Enlarged mediastinal nodes: right lower paratracheal 1.3 cm short axis and "
+                          "subcarinal 1.1 cm.")
+    assert {(f.sub_location, f.size_mm, f.count) for f in fs} == {("lower paratracheal", 13.0, 1),
+                                                                  ("subcarinal", 11.0, 1)}
+    fs = extract_findings("Two enhancing lesions in the right kidney, 1.8 cm in the upper pole and 1.2 cm in the "
+                          "interpolar region.")
+    assert {(f.sub_location, f.laterality, f.size_mm, f.count) for f in fs} == {
+        ("upper pole", "right", 18.0, 1), ("interpolar region", "right", 12.0, 1)}
+    fs = extract_findings("Pulmonary nodules x3: RUL 7 mm, RML 5 mm, LLL 4 mm.")
+    assert {(f.sub_location, f.laterality, f.size_mm) for f in fs} == {
+        ("upper lobe", "right", 7.0), ("middle lobe", "right", 5.0), ("lower lobe", "left", 4.0)}
+    # one size for a finding at two sites is each site's
+    fs = extract_findings("Nodules in the right upper lobe and left lower lobe measuring up to 6 mm.")
+    assert {f.size_mm for f in fs} == {6.0} and len(fs) == 2

@@ -46,6 +46,7 @@ class _Target:
     refined: bool = False  # named more specifically by a hedge right after it
     base: str | None = None  # the observation without its organ ("effusion" of "pericardial effusion")
     listed_sizes: int = 0  # the most sizes one list gave it ("stones of 6 and 3 mm"): their number is a count
+    size_at: list[int] = field(default_factory=list)  # where each current size was stated, to pair it with a site
 
 
 #: "fractures of the left two ribs": what may stand between a finding and the count of the parts it involves
@@ -341,6 +342,8 @@ def _attach_size(p: int, spans: list[Span], obs_targets: list[_Target], side_pos
     t = _size_owner(p, spans, obs_targets, side_positions)
     if t is not None:
         (t.sizes if spans[p].cat == "SIZE" else t.prior_sizes).append(spans[p].value)
+        if spans[p].cat == "SIZE":
+            t.size_at.append(p)
 
 
 _DISTANCE_WORDS = frozenset({"above", "below", "beyond"})  # not "from": "1 cm from the apex" sizes a pneumothorax
@@ -395,11 +398,11 @@ def _attach_size_list(members: list[int], spans: list[Span], obs_targets: list[_
             u.sizes.append(v)
     elif len(sites) == len(values) and t.pos < members[0]:
         t.locations = [copy.copy(l) for l in sites]
-        for loc, v in zip(t.locations, values):
-            loc.size = v
+        _give_site_sizes(t, list(zip(t.locations, values)))
         t.sizes.append(max(values))
     else:
         t.sizes.extend(values)
+        t.size_at.extend(members)
         t.listed_sizes = max(t.listed_sizes, len(values))
 
 
@@ -415,6 +418,44 @@ def _listed_findings_ending_at(t: _Target, spans: list[Span], obs_targets: list[
         k -= 1
         run.insert(0, obs_targets[k])
     return run
+
+
+def _sizes_of_listed_sites(spans: list[Span], obs_targets: list[_Target]) -> None:
+    """"nodes: right paratracheal 1.3 cm and subcarinal 1.1 cm", "two lesions, 1.8 cm in the upper pole and
+    1.2 cm in the interpolar region": where each of a finding's sizes is stated beside one of its sites, it is
+    that site's size."""
+    for t in obs_targets:
+        sites = [l for l in t.locations if l.organ is not None]
+        if len(t.size_at) < 2 or len(sites) < 2:
+            continue
+        paired = [_site_beside(p, spans, sites) for p in t.size_at]
+        if any(l is None for l in paired) or len({id(l) for l in paired}) < len(paired):
+            continue
+        sized = {id(l): spans[p].value for p, l in zip(t.size_at, paired)}
+        pairs = [(copy.copy(l), sized.get(id(l))) for l in t.locations]
+        t.locations = [l for l, _ in pairs]
+        _give_site_sizes(t, [(l, v) for l, v in pairs if v is not None])
+
+
+def _give_site_sizes(t: _Target, pairs: list[tuple[Location, float]]) -> None:
+    """Each site its own size; one measured thing at each where the finding states no other count ("nodes",
+    "two lesions" over two sites)."""
+    one = t.count is None or t.count == len(pairs) or t.count in ("multiple", "unstated")
+    for loc, size in pairs:
+        loc.size, loc.one = size, one
+
+
+def _site_beside(p: int, spans: list[Span], sites: list[Location]) -> Location | None:
+    """The site a size is stated with: right after it behind a preposition ("1.8 cm in the upper pole"), else
+    right before it ("subcarinal 1.1 cm", "subcarinal, 11 mm")."""
+    for l in sites:
+        gap = spans[p + 1:l.start]
+        if l.start > p and 0 < len(gap) <= 3 and gap[0].text in ("in", "at", "within") and all(
+                g.text in ("in", "at", "within", "the", "of") for g in gap):
+            return l
+    before = [l for l in sites if l.end < p and p - l.end <= 3 and all(
+        g.text in (",", ":", "measuring", "measures") for g in spans[l.end + 1:p])]
+    return max(before, key=lambda l: l.end) if before else None
 
 
 def _attach_count(p: int, spans: list[Span], obs_targets: list[_Target], side_positions: set[int]) -> None:

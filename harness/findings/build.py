@@ -319,6 +319,8 @@ def _merged_by_organ(locations: list[Location], lex: Lexicon) -> list[Location]:
                 if m.sub is None or (loc.sub is not None and lex.sub_contains(m.organ or "", m.sub, loc.sub)):
                     m.sub = loc.sub or m.sub
                 m.laterality = m.laterality or loc.laterality
+                if m.size is None:  # "right kidney, 1.8 cm in the upper pole"
+                    m.size, m.one = loc.size, loc.one
                 m.text = m.text if len(m.text) >= len(loc.text) else loc.text
                 break
         else:
@@ -334,6 +336,8 @@ def _finding_at_site(t: _Target, loc: Location, certainty: Certainty, spec: dict
         return None
     obs, organ, loc_sub = read
     count, attrs = _count_and_plurality(t, obs, certainty.presence, lex)
+    if loc.one and certainty.presence is not Presence.ABSENT:  # "nodes: subcarinal 11 mm, paratracheal 13 mm"
+        count, attrs = 1, attrs - {"multiple"}
     sub, lat = _part_and_side(organ, loc_sub, loc.laterality, _side_named_apart(t), spec, lex)
     size = loc.size if loc.size is not None else max(t.sizes) if t.sizes else None  # a listed site's own size
     return Finding(observation=obs, anatomy=organ, sub_location=sub, laterality=lat, size_mm=size, count=count,

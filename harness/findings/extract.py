@@ -58,7 +58,7 @@ from functools import lru_cache
 from harness.findings.attach import (COPULAS, _attach_locations, _attach_modifiers, _attach_sides,
                                      _change_from_prior_sizes, _gap_is_adjectives, _may_share_site, _obs_name,
                                      _on_its_course, _plural, _read_device_positions, _resolve_organless_parts,
-                                     _Target)
+                                     _sizes_of_listed_sites, _Target)
 from harness.findings.build import _measured_organs, _removed_organs, _stated_findings
 from harness.findings.lexicon import UNSPECIFIED, Lexicon, Reading, lexicon
 from harness.findings.report import (ParsedFinding, _elliptic_denial, _hedged_once, _less_specific,
@@ -172,6 +172,7 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
     _attach_sides(spans, sides, obs_targets, side_positions)
     _attach_modifiers(spans, obs_targets, side_positions, scope, lex)
     _change_from_prior_sizes(obs_targets)
+    _sizes_of_listed_sites(spans, obs_targets)
     _read_device_positions(spans, devices, locs, lex)
     _share_between_findings(spans, targets, obs_targets, header, scope, inherited_label, lex, frame)
     out = _stated_findings(spans, targets, scope, resolved, lex)

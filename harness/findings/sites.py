@@ -21,6 +21,7 @@ class Location:
     station: str | None = None  # a lymph-node station word in the phrase ("hilar"), kept for node findings
     pending_subs: tuple[SubLocation, ...] = ()  # "lower pole" without its organ: resolved from the sentence
     size: float | None = None  # "subcarinal and paratracheal nodes, 11 and 13 mm": the size of this site's finding
+    one: bool = False  # that size measures one thing at this site (a node each, not "nodes" at each)
 
 
 def _locations(spans: list[Span], lex: Lexicon) -> list[Location]:
