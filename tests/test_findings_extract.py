@@ -635,3 +635,17 @@ def test_a_size_stated_beside_one_of_a_findings_sites_is_that_sites_size_and_mea
     # one size for a finding at two sites is each site's
     fs = extract_findings("Nodules in the right upper lobe and left lower lobe measuring up to 6 mm.")
     assert {f.size_mm for f in fs} == {6.0} and len(fs) == 2
+
+
+def test_an_impression_stating_a_group_restates_the_findings_listed_one_site_each():
+    fs = extract_findings("LIVER: Three metastases: segment II 1.8 cm, segment IVb 2.6 cm, segment VI 3.1 cm. "
+                          "IMPRESSION: Three liver metastases.")
+    assert sorted((f.sub_location, f.size_mm, f.count) for f in fs) == [
+        ("segment 2", 18.0, 1), ("segment 4", 26.0, 1), ("segment 6", 31.0, 1)]
+    fs = extract_findings("Two pulmonary nodules, 5 mm in the right middle lobe and 4 mm in the left lower lobe. "
+                          "IMPRESSION: Pulmonary nodules.")
+    assert len(fs) == 2
+    # a count the sites do not add up to is a finding of its own
+    fs = extract_findings("A 5 mm nodule in the right middle lobe. A 4 mm nodule in the left lower lobe. "
+                          "Three further nodules in the lungs.")
+    assert any(f.count == 3 for f in fs)

@@ -62,7 +62,7 @@ from harness.findings.attach import (COPULAS, _attach_locations, _attach_modifie
 from harness.findings.build import _measured_organs, _removed_organs, _stated_findings
 from harness.findings.lexicon import UNSPECIFIED, Lexicon, Reading, lexicon
 from harness.findings.report import (ParsedFinding, _elliptic_denial, _hedged_once, _less_specific,
-                                     _merge_restatements, _sort_key)
+                                     _merge_restatements, _restates_group, _sort_key)
 from harness.findings.scan import Span, _is_num, _scan, _scopes
 from harness.findings.sentences import _relative_clause, _sections, _sentences, normalised_tokens
 from harness.findings.sharing import _share_between_findings
@@ -466,7 +466,7 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
         redundant = (f.presence is not Presence.ABSENT or f.anatomy == UNSPECIFIED) and any(
             j != i and other.finding.presence is f.presence and _less_specific(f, other.finding, lex)
             and not (_less_specific(other.finding, f, lex) and j > i)
-            for j, other in enumerate(items))
+            for j, other in enumerate(items)) or _restates_group(f, [o.finding for o in items], lex)
         if not redundant:
             kept.append(it)
     kept.sort(key=lambda it: _sort_key(it.finding))
