@@ -649,3 +649,21 @@ def test_an_impression_stating_a_group_restates_the_findings_listed_one_site_eac
     fs = extract_findings("A 5 mm nodule in the right middle lobe. A 4 mm nodule in the left lower lobe. "
                           "Three further nodules in the lungs.")
     assert any(f.count == 3 for f in fs)
+
+
+def test_a_size_beside_a_findings_site_is_that_findings_however_near_another_finding_or_far_the_finding():
+    fs = extract_findings("Two enhancing lesions in the right kidney, 1.8 cm in the upper pole and 1.2 cm in the "
+                          "interpolar region, suspicious for multifocal RCC.")
+    assert {(f.observation, f.sub_location, f.size_mm) for f in fs} == {
+        ("lesion", "upper pole", 18.0), ("lesion", "interpolar region", 12.0),
+        ("renal cell carcinoma", "upper pole", 18.0), ("renal cell carcinoma", "interpolar region", 12.0)}
+    fs = extract_findings("3 metastases, all a little smaller - segment 2 18 mm, segment 4b 26 mm and segment 7 "
+                          "(posterosuperior right lobe) 31 mm, the latter in contact with the right hepatic vein.")
+    assert sorted((f.sub_location, f.size_mm, f.count) for f in fs if f.observation == "metastasis") == [
+        ("segment 2", 18.0, 1), ("segment 4", 26.0, 1), ("segment 7", 31.0, 1)]
+    fs = extract_findings("In the chest, the 5 mm RML and 4 mm LLL nodules are stable.")
+    assert {(f.sub_location, f.laterality, f.size_mm, f.count) for f in fs} == {
+        ("middle lobe", "right", 5.0, 1), ("lower lobe", "left", 4.0, 1)}
+    # a size before the next finding's noun is that noun's, not the size of the site before the comma
+    fs = {f.observation: f for f in extract_findings("Liver: 1.5 cm met seg VIII, 7 mm indeterminate lesion seg III.")}
+    assert (fs["metastasis"].size_mm, fs["lesion"].size_mm) == (15.0, 7.0)

@@ -328,14 +328,24 @@ def _attach_modifiers(spans: list[Span], obs_targets: list[_Target], side_positi
 
 
 def _size_owner(p: int, spans: list[Span], obs_targets: list[_Target], side_positions: set[int]) -> _Target | None:
-    t = min(obs_targets, key=lambda t: (abs(t.pos - p), t.pos > p))
     nxt = next((u for u in obs_targets if u.pos > p), None)
-    if nxt is not None and nxt is not t and nxt.pos - p <= 6 and _gap_is_modifiers(
+    if nxt is not None and nxt.pos - p <= 6 and _gap_is_modifiers(
             spans, p + 1, nxt.pos, side_positions, locations=True) and not any(
             g.text == "," for g in spans[p + 1:nxt.pos]):
-        t = nxt  # "cirrhotic liver with a 27 mm segment 8 lesion": the size of the noun it modifies
-    # "the CBD measures 0.6 cm" is not the size of a far-off finding
-    return t if abs(t.pos - p) <= MAX_SIZE_REACH else None
+        return nxt  # "cirrhotic liver with a 27 mm segment 8 lesion": the size of the noun it modifies
+    # a size stated beside one of a finding's sites is that finding's, however near another finding is ("1.2 cm
+    # in the interpolar region, suspicious for RCC") or far the finding ("3 metastases - segment 2 18 mm, ...,
+    # segment 7 (posterior right lobe) 31 mm")
+    by_site = next((u for u in obs_targets if _site_beside(
+        p, spans, [l for l in u.locations if l.organ], loose=False) is not None), None)
+    if by_site is not None:
+        return by_site
+    t = min(obs_targets, key=lambda t: (abs(t.pos - p), t.pos > p))
+    if abs(t.pos - p) <= MAX_SIZE_REACH:
+        return t
+    # "the CBD measures 0.6 cm" is not the size of a far-off finding, but "(subcarinal, 11 mm)" after a long
+    # list of its sites is
+    return next((u for u in obs_targets if _site_beside(p, spans, [l for l in u.locations if l.organ])), None)
 
 
 def _attach_size(p: int, spans: list[Span], obs_targets: list[_Target], side_positions: set[int]) -> None:
@@ -445,17 +455,22 @@ def _give_site_sizes(t: _Target, pairs: list[tuple[Location, float]]) -> None:
         loc.size, loc.one = size, one
 
 
-def _site_beside(p: int, spans: list[Span], sites: list[Location]) -> Location | None:
-    """The site a size is stated with: right after it behind a preposition ("1.8 cm in the upper pole"), else
-    right before it ("subcarinal 1.1 cm", "subcarinal, 11 mm")."""
-    for l in sites:
-        gap = spans[p + 1:l.start]
-        if l.start > p and 0 < len(gap) <= 3 and gap[0].text in ("in", "at", "within") and all(
-                g.text in ("in", "at", "within", "the", "of") for g in gap):
-            return l
+def _site_beside(p: int, spans: list[Span], sites: list[Location], loose: bool = True) -> Location | None:
+    """The site a size is stated with: right after it behind a preposition ("1.8 cm in the upper pole"), right
+    before it ("subcarinal 1.1 cm", "segment 7 (posterior right lobe) 31 mm"), or right after it as a noun's
+    modifier ("the 5 mm RML and 4 mm LLL nodules")."""
+    after = [l for l in sites if l.start > p and len(spans[p + 1:l.start]) <= 3 and all(
+        g.text in ("in", "at", "within", "the", "of") for g in spans[p + 1:l.start])]
+    if after and p + 1 < after[0].start and spans[p + 1].text in ("in", "at", "within"):
+        return after[0]
+    # ``loose`` only among sites known to be the finding's: "met seg VIII, 7 mm indeterminate lesion" (a comma),
+    # "a 15 cm spleen" (a noun's modifier) do not find the finding by its site
+    gap_words = (",", ":", "measuring", "measures", ")") if loose else ("measuring", "measures", ")")
     before = [l for l in sites if l.end < p and p - l.end <= 3 and all(
-        g.text in (",", ":", "measuring", "measures") for g in spans[l.end + 1:p])]
-    return max(before, key=lambda l: l.end) if before else None
+        g.text in gap_words for g in spans[l.end + 1:p])]
+    if before:
+        return max(before, key=lambda l: l.end)
+    return next((l for l in after if l.start == p + 1), None) if loose else None
 
 
 def _attach_count(p: int, spans: list[Span], obs_targets: list[_Target], side_positions: set[int]) -> None:
