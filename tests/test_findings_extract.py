@@ -667,3 +667,17 @@ def test_a_size_beside_a_findings_site_is_that_findings_however_near_another_fin
     # a size before the next finding's noun is that noun's, not the size of the site before the comma
     fs = {f.observation: f for f in extract_findings("Liver: 1.5 cm met seg VIII, 7 mm indeterminate lesion seg III.")}
     assert (fs["metastasis"].size_mm, fs["lesion"].size_mm) == (15.0, 7.0)
+
+
+def test_a_frame_ends_at_there_is_and_gives_its_part_to_findings_sited_by_the_organ_alone():
+    assert one("On the left there is a small pleural effusion.").laterality == "left"
+    f = one("On the left there are no effusions.")
+    assert (f.laterality, f.presence) == ("left", A)
+    fs = extract_findings("In the left lower lobe there is a 2.1 cm area of consolidation with surrounding "
+                          "ground-glass, possibly infective.")
+    assert {(f.observation, f.sub_location, f.laterality) for f in fs} == {
+        ("consolidation", "lower lobe", "left"), ("opacity", "lower lobe", "left"),
+        ("pneumonia", "lower lobe", "left")}
+    # a hedged name still refines the framed finding
+    f = one("In the left kidney, a 2 cm lesion, likely a cyst.")
+    assert (f.observation, f.anatomy, f.laterality, f.size_mm) == ("cyst", "kidney", "left", 20.0)

@@ -306,10 +306,11 @@ _FRAME_OPENERS = frozenset({"on", "in", "at", "within", "of", "the", "regarding"
 
 def _clause_initial_frame(spans: list[Span], locs: list[Location], targets: list[_Target]) -> list[Location]:
     """"On the left, a stone sits in the upper pole without hydronephrosis", "In the liver, two lesions": a site
-    or side that opens the sentence before a comma frames what follows, so it is the site of the sentence's
-    findings that name none (``sharing``), not of the nearest finding only. An opening without a preposition
+    or side that opens the sentence before a comma (or "there is") frames what follows, so it is the site of the
+    sentence's findings that name none (``sharing``), not of the nearest finding only. An opening without a preposition
     frames only as a side adverb ("Bilaterally, ...")."""
-    comma = next((p for p, s in enumerate(spans[:8]) if s.text == ","), None)
+    # the frame ends at a comma or at "there is/are" ("On the left there is a small effusion")
+    comma = next((p for p, s in enumerate(spans[:8]) if s.text == "," or s.text.split()[:1] == ["there"]), None)
     if comma is None or comma == 0 or any(t.pos < comma for t in targets):
         return []
     frame = [l for l in locs if l.end < comma]

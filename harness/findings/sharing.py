@@ -302,13 +302,24 @@ def _framing_site(targets: list[_Target], frame: list[Location], lex: Lexicon) -
         implied = any(r.organ for r in t.span.readings("OBS"))  # "nephrolithiasis" names its organ
         if not t.locations and not implied:
             t.locations = [copy.copy(l) for l in organs if t.kind != "OBS" or _may_share_site(t, l, lex)]
-        elif organs:  # "In the liver, a lesion in segment 6": the part is the framing organ's
-            for l in t.locations:
-                frame_organ = next((o for o in organs if o.organ == l.organ or o.organ is None), None)
-                if frame_organ is not None and l.laterality is None:
-                    l.laterality = frame_organ.laterality
+        elif organs:
+            t.locations = [_within_frame(l, organs, t.kind == "OBS", lex) for l in t.locations]
         if not t.sides and not any(l.laterality for l in t.locations):
             t.sides = list(sides[:1])
+
+
+def _within_frame(loc: Location, organs: list[Location], fill_part: bool, lex: Lexicon) -> Location:
+    """A finding's own site in the framing organ takes the frame's side ("On the left kidney, a stone in the upper
+    pole"), and a finding sited by the organ alone (shared from another: "ground-glass" beside a consolidation)
+    its part too ("In the left lower lobe, consolidation with surrounding ground-glass")."""
+    frame = next((o for o in organs if o.organ == loc.organ), None)
+    if frame is None:
+        return loc
+    loc = copy.copy(loc)
+    loc.laterality = loc.laterality or frame.laterality
+    if fill_part and loc.sub is None:
+        loc.sub = frame.sub
+    return loc
 
 
 def _label_organs_of(t: _Target, organs: list[Location], lex: Lexicon) -> list[Location]:
