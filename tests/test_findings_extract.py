@@ -681,3 +681,13 @@ def test_a_frame_ends_at_there_is_and_gives_its_part_to_findings_sited_by_the_or
     # a hedged name still refines the framed finding
     f = one("In the left kidney, a 2 cm lesion, likely a cyst.")
     assert (f.observation, f.anatomy, f.laterality, f.size_mm) == ("cyst", "kidney", "left", 20.0)
+
+
+def test_a_comma_before_a_site_that_names_its_own_noun_ends_the_site_group_before_it():
+    fs = extract_findings("Consolidation in the right lower lobe, left lower lobe atelectasis.")
+    assert {(f.observation, f.sub_location, f.laterality) for f in fs} == {
+        ("consolidation", "lower lobe", "right"), ("atelectasis", "lower lobe", "left")}
+    # a list of sites after the comma with no noun of its own stays the finding's
+    fs = extract_findings("Consolidation in the lingula, left lower lobe and right middle lobe.")
+    assert {(f.sub_location, f.laterality) for f in fs} == {
+        ("lingula", "left"), ("lower lobe", "left"), ("middle lobe", "right")}

@@ -95,7 +95,8 @@ _PREDICATE_WORDS = frozenset({"is", "are", "was", "were", "appear", "appears", "
 
 def _new_clause_after_comma(spans: list[Span], first: int, gap_start: int, nxt: int, fillers: frozenset[str]) -> bool:
     """"Simple cysts in both kidneys, collecting systems not dilated": a comma after the site of a finding named
-    before it, followed by a site that is the subject of its own statement, ends the site's group (read as one,
+    before it, followed by a site that is the subject of its own statement or the site of its own noun ("...,
+    left lower lobe atelectasis"), ends the site's group (read as one,
     the cysts lose their site to the normal statement). A list of organs with no finding before it ("liver,
     spleen and pancreas are normal") stays one subject."""
     if not any(spans[q].text == "," for q in range(gap_start, nxt)) or not any(
@@ -106,7 +107,9 @@ def _new_clause_after_comma(spans: list[Span], first: int, gap_start: int, nxt: 
                                                           and spans[q].text != ",")):
         q += 1
     for s in spans[q:q + 3]:
-        if s.cat == "OBS" or s.text in (",", ".", ";"):
+        if s.cat == "OBS":  # "consolidation in the RLL, left lower lobe atelectasis": a site naming its own noun
+            return s is spans[q]
+        if s.text in (",", ".", ";"):
             return False
         if s.cat in _PREDICATE_CATS or s.text in _PREDICATE_WORDS:
             return True
