@@ -691,3 +691,10 @@ def test_a_comma_before_a_site_that_names_its_own_noun_ends_the_site_group_befor
     fs = extract_findings("Consolidation in the lingula, left lower lobe and right middle lobe.")
     assert {(f.sub_location, f.laterality) for f in fs} == {
         ("lingula", "left"), ("lower lobe", "left"), ("middle lobe", "right")}
+
+
+def test_sizes_listed_for_right_and_left_go_one_to_each_side_in_turn():
+    fs = extract_findings("Right and left renal stones measuring 3 and 5 mm.")
+    assert {(f.laterality, f.size_mm, f.count) for f in fs} == {("right", 3.0, 1), ("left", 5.0, 1)}
+    f = one("Right and left renal stones.")
+    assert f.laterality == "bilateral"

@@ -402,7 +402,8 @@ def _attach_size_list(members: list[int], spans: list[Span], obs_targets: list[_
         t.prior_sizes.extend(values)
         return
     run = _listed_findings_ending_at(t, spans, obs_targets, side_positions)
-    sites = sorted({id(l): l for l in t.locations if l.organ is not None}.values(), key=lambda l: l.start)
+    sites = _sides_named_apart(sorted({id(l): l for l in t.locations if l.organ is not None}.values(),
+                                      key=lambda l: l.start))
     if len(run) == len(values):
         for u, v in zip(run, values):
             u.sizes.append(v)
@@ -414,6 +415,22 @@ def _attach_size_list(members: list[int], spans: list[Span], obs_targets: list[_
         t.sizes.extend(values)
         t.size_at.extend(members)
         t.listed_sizes = max(t.listed_sizes, len(values))
+
+
+def _sides_named_apart(sites: list[Location]) -> list[Location]:
+    """"right and left renal stones of 3 and 5 mm": a site named with both sides in turn is one site per side,
+    in the order named, for a list of sizes to go one each."""
+    out = []
+    for loc in sites:
+        words = loc.text.split()
+        if loc.laterality == "bilateral" and words[:3] in (["right", "and", "left"], ["left", "and", "right"]):
+            for side in (words[0], words[2]):
+                one_side = copy.copy(loc)
+                one_side.laterality = side
+                out.append(one_side)
+        else:
+            out.append(loc)
+    return out
 
 
 def _listed_findings_ending_at(t: _Target, spans: list[Span], obs_targets: list[_Target],
