@@ -328,6 +328,8 @@ def _attach_modifiers(spans: list[Span], obs_targets: list[_Target], side_positi
 
 
 def _size_owner(p: int, spans: list[Span], obs_targets: list[_Target], side_positions: set[int]) -> _Target | None:
+    """The finding a size measures: the noun it modifies, the finding one of whose sites it is stated beside, else
+    the nearest finding within reach."""
     nxt = next((u for u in obs_targets if u.pos > p), None)
     if nxt is not None and nxt.pos - p <= 6 and _gap_is_modifiers(
             spans, p + 1, nxt.pos, side_positions, locations=True) and not any(
