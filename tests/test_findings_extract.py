@@ -698,3 +698,9 @@ def test_sizes_listed_for_right_and_left_go_one_to_each_side_in_turn():
     assert {(f.laterality, f.size_mm, f.count) for f in fs} == {("right", 3.0, 1), ("left", 5.0, 1)}
     f = one("Right and left renal stones.")
     assert f.laterality == "bilateral"
+
+
+def test_a_frame_opens_with_at_the_level_of_or_on_a_side_and_gives_no_site_a_finding_cannot_be_in():
+    f = one("At the level of L3, there is a 3 cm aneurysm.")
+    assert (f.observation, f.anatomy, f.size_mm) == ("aneurysm", "aorta", 30.0)  # the aorta's, not the spine's
+    assert one("On the right side, there is a moderate pneumothorax.").laterality == "right"

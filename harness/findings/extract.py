@@ -300,8 +300,8 @@ def _read_field_label(spans: list[Span], tokens: list[str], locs: list[Location]
     return label, locs, targets
 
 
-#: what may open a clause-initial site ("On the left,", "In the liver,", "Within the right kidney,")
-_FRAME_OPENERS = frozenset({"on", "in", "at", "within", "of", "the", "regarding", "for", "to"})
+#: what may open a clause-initial site ("On the left,", "In the liver,", "At the level of L3,", "On the right side,")
+_FRAME_OPENERS = frozenset({"on", "in", "at", "within", "of", "the", "regarding", "for", "to", "level"})
 
 
 def _clause_initial_frame(spans: list[Span], locs: list[Location], targets: list[_Target]) -> list[Location]:
@@ -317,6 +317,8 @@ def _clause_initial_frame(spans: list[Span], locs: list[Location], targets: list
     covered = {q for l in frame for q in range(l.start, l.end + 1)}
     opener = spans[0].text in _FRAME_OPENERS - {"the", "of"} or (
         len(frame) == 1 and frame[0].organ is None and spans[0].cat == "LOC")
+    if frame and spans[comma - 1].text == "side":  # "On the right side,"
+        comma -= 1
     if not frame or not opener or frame[-1].end != comma - 1 or not all(
             q in covered or spans[q].text in _FRAME_OPENERS for q in range(comma)):
         return []
