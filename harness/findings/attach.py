@@ -313,6 +313,7 @@ def _attach_modifiers(spans: list[Span], obs_targets: list[_Target], side_positi
     listed = _size_lists(spans)
     for p, s in enumerate(spans):
         if s.cat in ("SIZE", "PRIOR_SIZE") and _is_distance(spans, p):
+            _attach_tip_distance(p, spans, obs_targets, side_positions, lex)
             continue
         if p in listed:
             if listed[p][0] == p and obs_targets:
@@ -368,6 +369,14 @@ def _is_distance(spans: list[Span], p: int) -> bool:
     nxt = [w for g in spans[p + 1:p + 3] for w in g.text.split()]
     return bool(nxt) and (nxt[0] in _DISTANCE_WORDS or (
         nxt[0] in _DISTANCE_DIRECTIONS and len(nxt) > 1 and nxt[1] in ("to", "of")))
+
+
+def _attach_tip_distance(p: int, spans: list[Span], obs_targets: list[_Target], side_positions: set[int],
+                         lex: Lexicon) -> None:
+    """"ETT 5 cm above the carina": a distance from a landmark is a device's (its tip's), no lesion's size."""
+    t = _size_owner(p, spans, obs_targets, side_positions) if obs_targets else None
+    if t is not None and lex.is_device(_obs_name(t.span) or "") and spans[p].cat == "SIZE":
+        t.sizes.append(spans[p].value)
 
 
 def _size_lists(spans: list[Span]) -> dict[int, list[int]]:
