@@ -737,3 +737,168 @@ def test_calcified_said_of_an_organ_is_a_calcification_and_of_a_finding_a_descri
     assert one("The ascending aorta is calcified.").observation == "aortic calcification"
     assert one("The coronary arteries are heavily calcified.").anatomy == "coronary artery"
     assert one("The nodule is calcified.").observation == "nodule"
+
+
+def test_a_list_of_sizes_goes_one_each_to_listed_sites_or_findings_else_largest_and_counted():
+    fs = extract_findings("Subcarinal and right paratracheal nodes measuring 11 and 13 mm respectively.")
+    assert {(f.sub_location, f.size_mm) for f in fs} == {("subcarinal", 11.0), ("paratracheal", 13.0)}
+    fs = extract_findings("A hepatic cyst and a left renal cyst measuring 10 and 15 mm respectively.")
+    assert {(f.anatomy, f.size_mm) for f in fs} == {("liver", 10.0), ("kidney", 15.0)}
+    f = one("Two left lower pole stones (6 and 3 mm).")
+    assert (f.anatomy, f.sub_location, f.laterality, f.size_mm, f.count) == ("kidney", "lower pole", "left", 6.0, 2)
+    for text, size, count in (("Stones of 6 mm and 3 mm in the left kidney.", 6.0, 2),
+                              ("Left renal stones measuring 4, 6 and 9 mm.", 9.0, 3)):
+        f = one(text)
+        assert (f.anatomy, f.laterality, f.size_mm, f.count) == ("kidney", "left", size, count), text
+    # a distance from a landmark is not a lesion's size (a device's target keeps its tip's)
+    f = one("Distal left ureteric calculus 5 mm, 2 cm above the vesicoureteric junction.")
+    assert (f.anatomy, f.size_mm) == ("ureter", 5.0)
+    assert one("A 4 mm stone in the distal left ureter, 20 mm proximal to the VUJ.").size_mm == 4.0
+    # the prior study's sizes stay prior ones
+    f = one("Nodule in the right upper lobe measures 6 mm (previously 3 and 4 mm).")
+    assert (f.size_mm, f.temporal, f.count) == (6.0, "increased", 1)
+
+
+def test_a_clause_initial_site_or_side_frames_the_findings_of_its_sentence_that_name_none():
+    fs = extract_findings("On the left, a 3 mm non-obstructing stone sits in the lower pole of the kidney "
+                          "without any hydronephrosis.")
+    assert {(f.observation, f.laterality, f.presence) for f in fs} == {("calculus", "left", P),
+                                                                       ("hydronephrosis", "left", A)}
+    fs = extract_findings("In the left kidney, there is a 5 mm stone and no hydronephrosis.")
+    assert {(f.observation, f.anatomy, f.laterality) for f in fs} == {("calculus", "kidney", "left"),
+                                                                       ("hydronephrosis", "kidney", "left")}
+    f = one("In the liver, there are two hypodense lesions.")
+    assert (f.anatomy, f.count) == ("liver", 2)
+    assert one("On the right, there is a small pleural effusion.").laterality == "right"
+    assert one("Bilaterally, there are small pleural effusions.").laterality == "bilateral"
+    # a finding with a side of its own keeps it
+    fs = extract_findings("In the chest, there is a small left effusion and a right lower lobe nodule.")
+    assert {(f.observation, f.laterality) for f in fs} == {("effusion", "left"), ("nodule", "right")}
+
+
+def test_a_part_without_its_organ_is_in_the_one_organ_with_that_part_where_the_finding_can_be():
+    f = one("A stone in the upper pole measuring 4 mm.")
+    assert (f.anatomy, f.sub_location, f.size_mm) == ("kidney", "upper pole", 4.0)  # not the spleen's pole
+    f = one("A 7 mm calculus in the neck.")
+    assert (f.anatomy, f.sub_location) == ("gallbladder", "neck")  # not the pancreas's neck
+    fs = extract_findings("On the left, a 3 mm non-obstructing stone sits in the upper pole without any "
+                          "hydronephrosis.")
+    assert {(f.observation, f.anatomy, f.laterality, f.presence) for f in fs} == {
+        ("calculus", "kidney", "left", P), ("hydronephrosis", "kidney", "left", A)}
+    assert {f.sub_location for f in fs if f.observation == "calculus"} == {"upper pole"}
+    # the field label or an organ named in the sentence decides where the finding could be anywhere
+    assert (one("SPLEEN: Small cyst in the lower pole.").anatomy, one("KIDNEYS: Cyst in the upper pole.").anatomy) \
+        == ("spleen", "kidney")
+    f = next(f for f in extract_findings("The pancreas is atrophic, with a 2 cm hypodense mass in the body.")
+             if f.observation == "mass")
+    assert (f.anatomy, f.sub_location) == ("pancreas", "body")
+
+
+def test_a_comma_before_a_site_with_its_own_statement_ends_the_site_group_of_the_finding_before_it():
+    fs = extract_findings("Simple cysts in both kidneys, collecting systems not dilated.")
+    assert {(f.observation, f.anatomy, f.laterality, f.presence) for f in fs} == {
+        ("cyst", "kidney", "bilateral", P), ("hydronephrosis", "kidney", "bilateral", A)}
+    f = next(f for f in extract_findings("Stones in the left kidney, the collecting system is dilated.")
+             if f.observation == "calculus")
+    assert (f.anatomy, f.laterality) == ("kidney", "left")
+    # a part after the comma with no statement of its own is still the site's ("right kidney, upper pole")
+    f = one("A mass in the right kidney, upper pole, measuring 3 cm.")
+    assert (f.anatomy, f.sub_location, f.laterality, f.size_mm) == ("kidney", "upper pole", "right", 30.0)
+    # a list of organs with no finding before it is one subject
+    assert {f.anatomy for f in extract_findings("Liver, spleen and pancreas are normal.")} == {
+        "liver", "spleen", "pancreas"}
+
+
+def test_a_dilatation_named_with_a_finding_in_a_part_is_of_the_whole_system_not_that_part():
+    for text in ("Left lower pole stone without hydronephrosis.",
+                 "On the left, a 3 mm non-obstructing stone sits in the upper pole without any hydronephrosis."):
+        fs = {f.observation: f for f in extract_findings(text)}
+        assert fs["calculus"].sub_location is not None, text
+        h = fs["hydronephrosis"]
+        assert (h.anatomy, h.sub_location, h.laterality, h.presence) == ("kidney", None, "left", A), text
+
+
+def test_a_size_stated_beside_one_of_a_findings_sites_is_that_sites_size_and_measures_one():
+    fs = extract_findings("Enlarged mediastinal nodes: right lower paratracheal 1.3 cm short axis and "
+                          "subcarinal 1.1 cm.")
+    assert {(f.sub_location, f.size_mm, f.count) for f in fs} == {("lower paratracheal", 13.0, 1),
+                                                                  ("subcarinal", 11.0, 1)}
+    fs = extract_findings("Two enhancing lesions in the right kidney, 1.8 cm in the upper pole and 1.2 cm in the "
+                          "interpolar region.")
+    assert {(f.sub_location, f.laterality, f.size_mm, f.count) for f in fs} == {
+        ("upper pole", "right", 18.0, 1), ("interpolar region", "right", 12.0, 1)}
+    fs = extract_findings("Pulmonary nodules x3: RUL 7 mm, RML 5 mm, LLL 4 mm.")
+    assert {(f.sub_location, f.laterality, f.size_mm) for f in fs} == {
+        ("upper lobe", "right", 7.0), ("middle lobe", "right", 5.0), ("lower lobe", "left", 4.0)}
+    # one size for a finding at two sites is each site's
+    fs = extract_findings("Nodules in the right upper lobe and left lower lobe measuring up to 6 mm.")
+    assert {f.size_mm for f in fs} == {6.0} and len(fs) == 2
+
+
+def test_an_impression_stating_a_group_restates_the_findings_listed_one_site_each():
+    fs = extract_findings("LIVER: Three metastases: segment II 1.8 cm, segment IVb 2.6 cm, segment VI 3.1 cm. "
+                          "IMPRESSION: Three liver metastases.")
+    assert sorted((f.sub_location, f.size_mm, f.count) for f in fs) == [
+        ("segment 2", 18.0, 1), ("segment 4", 26.0, 1), ("segment 6", 31.0, 1)]
+    fs = extract_findings("Two pulmonary nodules, 5 mm in the right middle lobe and 4 mm in the left lower lobe. "
+                          "IMPRESSION: Pulmonary nodules.")
+    assert len(fs) == 2
+    # a count the sites do not add up to is a finding of its own
+    fs = extract_findings("A 5 mm nodule in the right middle lobe. A 4 mm nodule in the left lower lobe. "
+                          "Three further nodules in the lungs.")
+    assert any(f.count == 3 for f in fs)
+
+
+def test_a_size_beside_a_findings_site_is_that_findings_however_near_another_finding_or_far_the_finding():
+    fs = extract_findings("Two enhancing lesions in the right kidney, 1.8 cm in the upper pole and 1.2 cm in the "
+                          "interpolar region, suspicious for multifocal RCC.")
+    assert {(f.observation, f.sub_location, f.size_mm) for f in fs} == {
+        ("lesion", "upper pole", 18.0), ("lesion", "interpolar region", 12.0),
+        ("renal cell carcinoma", "upper pole", 18.0), ("renal cell carcinoma", "interpolar region", 12.0)}
+    fs = extract_findings("3 metastases, all a little smaller - segment 2 18 mm, segment 4b 26 mm and segment 7 "
+                          "(posterosuperior right lobe) 31 mm, the latter in contact with the right hepatic vein.")
+    assert sorted((f.sub_location, f.size_mm, f.count) for f in fs if f.observation == "metastasis") == [
+        ("segment 2", 18.0, 1), ("segment 4", 26.0, 1), ("segment 7", 31.0, 1)]
+    fs = extract_findings("In the chest, the 5 mm RML and 4 mm LLL nodules are stable.")
+    assert {(f.sub_location, f.laterality, f.size_mm, f.count) for f in fs} == {
+        ("middle lobe", "right", 5.0, 1), ("lower lobe", "left", 4.0, 1)}
+    # a size before the next finding's noun is that noun's, not the size of the site before the comma
+    fs = {f.observation: f for f in extract_findings("Liver: 1.5 cm met seg VIII, 7 mm indeterminate lesion seg III.")}
+    assert (fs["metastasis"].size_mm, fs["lesion"].size_mm) == (15.0, 7.0)
+
+
+def test_a_frame_ends_at_there_is_and_gives_its_part_to_findings_sited_by_the_organ_alone():
+    assert one("On the left there is a small pleural effusion.").laterality == "left"
+    f = one("On the left there are no effusions.")
+    assert (f.laterality, f.presence) == ("left", A)
+    fs = extract_findings("In the left lower lobe there is a 2.1 cm area of consolidation with surrounding "
+                          "ground-glass, possibly infective.")
+    assert {(f.observation, f.sub_location, f.laterality) for f in fs} == {
+        ("consolidation", "lower lobe", "left"), ("opacity", "lower lobe", "left"),
+        ("pneumonia", "lower lobe", "left")}
+    # a hedged name still refines the framed finding
+    f = one("In the left kidney, a 2 cm lesion, likely a cyst.")
+    assert (f.observation, f.anatomy, f.laterality, f.size_mm) == ("cyst", "kidney", "left", 20.0)
+
+
+def test_a_comma_before_a_site_that_names_its_own_noun_ends_the_site_group_before_it():
+    fs = extract_findings("Consolidation in the right lower lobe, left lower lobe atelectasis.")
+    assert {(f.observation, f.sub_location, f.laterality) for f in fs} == {
+        ("consolidation", "lower lobe", "right"), ("atelectasis", "lower lobe", "left")}
+    # a list of sites after the comma with no noun of its own stays the finding's
+    fs = extract_findings("Consolidation in the lingula, left lower lobe and right middle lobe.")
+    assert {(f.sub_location, f.laterality) for f in fs} == {
+        ("lingula", "left"), ("lower lobe", "left"), ("middle lobe", "right")}
+
+
+def test_sizes_listed_for_right_and_left_go_one_to_each_side_in_turn():
+    fs = extract_findings("Right and left renal stones measuring 3 and 5 mm.")
+    assert {(f.laterality, f.size_mm, f.count) for f in fs} == {("right", 3.0, 1), ("left", 5.0, 1)}
+    f = one("Right and left renal stones.")
+    assert f.laterality == "bilateral"
+
+
+def test_a_frame_opens_with_at_the_level_of_or_on_a_side_and_gives_no_site_a_finding_cannot_be_in():
+    f = one("At the level of L3, there is a 3 cm aneurysm.")
+    assert (f.observation, f.anatomy, f.size_mm) == ("aneurysm", "aorta", 30.0)  # the aorta's, not the spine's
+    assert one("On the right side, there is a moderate pneumothorax.").laterality == "right"

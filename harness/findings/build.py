@@ -324,6 +324,8 @@ def _merged_by_organ(locations: list[Location], lex: Lexicon) -> list[Location]:
                 if m.sub is None or (loc.sub is not None and lex.sub_contains(m.organ or "", m.sub, loc.sub)):
                     m.sub = loc.sub or m.sub
                 m.laterality = m.laterality or loc.laterality
+                if m.size is None:  # "right kidney, 1.8 cm in the upper pole"
+                    m.size, m.one = loc.size, loc.one
                 m.text = m.text if len(m.text) >= len(loc.text) else loc.text
                 break
         else:
@@ -339,10 +341,12 @@ def _finding_at_site(t: _Target, loc: Location, certainty: Certainty, spec: dict
         return None
     obs, organ, loc_sub = read
     count, attrs = _count_and_plurality(t, obs, certainty.presence, lex)
+    if loc.one and certainty.presence is not Presence.ABSENT:  # "nodes: subcarinal 11 mm, paratracheal 13 mm"
+        count, attrs = 1, attrs - {"multiple"}
     sub, lat = _part_and_side(organ, loc_sub, loc.laterality, _side_named_apart(t), spec, lex)
-    return Finding(observation=obs, anatomy=organ, sub_location=sub, laterality=lat,
-                   size_mm=max(t.sizes) if t.sizes else None, count=count, attributes=frozenset(attrs),
-                   **_stated_of(t, certainty))
+    size = loc.size if loc.size is not None else max(t.sizes) if t.sizes else None  # a listed site's own size
+    return Finding(observation=obs, anatomy=organ, sub_location=sub, laterality=lat, size_mm=size, count=count,
+                   attributes=frozenset(attrs), **_stated_of(t, certainty))
 
 
 def _observation_at_site(t: _Target, loc: Location, presence: Presence,
@@ -389,6 +393,8 @@ def _count_and_plurality(t: _Target, obs: str, presence: Presence, lex: Lexicon)
         attrs |= PLURAL_COUNTS[t.count]
     elif t.count == "unstated":
         pass
+    elif t.listed_sizes > 1 and _plural(t.span) and presence is not Presence.ABSENT:
+        count = t.listed_sizes  # "stones of 6 and 3 mm": one size each, so two
     elif presence is not Presence.ABSENT and (lex.is_focal(obs) or lex.is_countable(obs)) \
             and not _uncountable(t.span.text.split()[-1]):
         if _plural(t.span):

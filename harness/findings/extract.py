@@ -57,11 +57,12 @@ from functools import lru_cache
 
 from harness.findings.attach import (_LINKING_VERBS, COPULAS, _attach_locations, _attach_modifiers, _attach_sides,
                                      _change_from_prior_sizes, _gap_is_adjectives, _may_share_site, _obs_name,
-                                     _on_its_course, _plural, _read_device_positions, _Target)
+                                     _on_its_course, _plural, _read_device_positions, _resolve_organless_parts,
+                                     _sizes_of_listed_sites, _Target)
 from harness.findings.build import _measured_organs, _removed_organs, _stated_findings
 from harness.findings.lexicon import UNSPECIFIED, Lexicon, Reading, lexicon
 from harness.findings.report import (ParsedFinding, _elliptic_denial, _hedged_once, _less_specific,
-                                     _merge_restatements, _sort_key)
+                                     _merge_restatements, _restates_group, _sort_key)
 from harness.findings.scan import Span, _is_num, _scan, _scopes
 from harness.findings.sentences import _relative_clause, _sections, _sentences, normalised_tokens
 from harness.findings.sharing import _share_between_findings
@@ -151,6 +152,8 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
     last_side = _resolve_sides(locs, prev_side)
     label, locs, targets = _read_field_label(spans, tokens, locs, targets, lex)
     header = label.sites
+    frame = _clause_initial_frame(spans, locs, targets) if label.colon is None else []
+    locs = [l for l in locs if l not in frame]
     if not targets:
         targets.extend(_stable_organ_sizes(spans, locs, header, scope, lex))
     if any(l.organ == "lymph node" for l in header) and not any(t.kind == "OBS" for t in targets):
@@ -165,14 +168,16 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
     sides = [l for l in locs if l.organ is None and not l.blocked]
     side_positions = {q for l in sides for q in range(l.start, l.end + 1)}
     devices = [t for t in obs_targets if lex.is_device(_obs_name(t.span) or "")]
+    _resolve_organless_parts(spans, locs, obs_targets, side_positions, lex)
     _attach_locations(spans, locs, targets, obs_targets, side_positions, scope, lex)
     targets.sort(key=lambda t: t.pos)
     obs_targets.sort(key=lambda t: t.pos)
     _attach_sides(spans, sides, obs_targets, side_positions)
     _attach_modifiers(spans, obs_targets, side_positions, scope, lex)
     _change_from_prior_sizes(obs_targets)
+    _sizes_of_listed_sites(spans, obs_targets)
     _read_device_positions(spans, devices, locs, lex)
-    _share_between_findings(spans, targets, obs_targets, header, scope, inherited_label, lex)
+    _share_between_findings(spans, targets, obs_targets, header, scope, inherited_label, lex, frame)
     out = _stated_findings(spans, targets, scope, resolved, lex)
     return SentenceReading(tuple(out + measured), None, last_side, label.label, _names_site(locs, spans))
 
@@ -365,6 +370,31 @@ def _read_field_label(spans: list[Span], tokens: list[str], locs: list[Location]
     return label, locs, targets
 
 
+#: what may open a clause-initial site ("On the left,", "In the liver,", "At the level of L3,", "On the right side,")
+_FRAME_OPENERS = frozenset({"on", "in", "at", "within", "of", "the", "regarding", "for", "to", "level"})
+
+
+def _clause_initial_frame(spans: list[Span], locs: list[Location], targets: list[_Target]) -> list[Location]:
+    """"On the left, a stone sits in the upper pole without hydronephrosis", "In the liver, two lesions": a site
+    or side that opens the sentence before a comma (or "there is") frames what follows, so it is the site of the
+    sentence's findings that name none (``sharing``), not of the nearest finding only. An opening without a preposition
+    frames only as a side adverb ("Bilaterally, ...")."""
+    # the frame ends at a comma or at "there is/are" ("On the left there is a small effusion")
+    comma = next((p for p, s in enumerate(spans[:8]) if s.text == "," or s.text.split()[:1] == ["there"]), None)
+    if comma is None or comma == 0 or any(t.pos < comma for t in targets):
+        return []
+    frame = [l for l in locs if l.end < comma]
+    covered = {q for l in frame for q in range(l.start, l.end + 1)}
+    opener = spans[0].text in _FRAME_OPENERS - {"the", "of"} or (
+        len(frame) == 1 and frame[0].organ is None and spans[0].cat == "LOC")
+    if frame and spans[comma - 1].text == "side":  # "On the right side,"
+        comma -= 1
+    if not frame or not opener or frame[-1].end != comma - 1 or not all(
+            q in covered or spans[q].text in _FRAME_OPENERS for q in range(comma)):
+        return []
+    return frame
+
+
 def _is_site_label(words: list[Span], lex: Lexicon) -> bool:
     """Sites, words and at most a generic device or "lymph node" ("DEVICES:", "LYMPH NODES:"): no finding."""
     return bool(words) and all(s.cat in ("LOC", "OBS", "WORD") for s in words) and \
@@ -509,7 +539,7 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
         redundant = (f.presence is not Presence.ABSENT or f.anatomy == UNSPECIFIED) and any(
             j != i and other.finding.presence is f.presence and _less_specific(f, other.finding, lex)
             and not (_less_specific(other.finding, f, lex) and j > i)
-            for j, other in enumerate(items))
+            for j, other in enumerate(items)) or _restates_group(f, [o.finding for o in items], lex)
         if not redundant:
             kept.append(it)
     kept.sort(key=lambda it: _sort_key(it.finding))

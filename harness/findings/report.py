@@ -45,6 +45,19 @@ def _less_specific(f: Finding, g: Finding, lex: Lexicon) -> bool:
             and f.attributes <= g.attributes)
 
 
+def _restates_group(f: Finding, others: Sequence[Finding], lex: Lexicon) -> bool:
+    """``f`` states as a group what other findings state one site each ("Three liver metastases." after
+    "segment II 1.8 cm, segment IVb 2.6 cm, segment VI 3.1 cm"; "Stable pulmonary nodules." after a nodule in
+    each of two lobes): its count is theirs together, and it says nothing else that each does not."""
+    if f.presence is Presence.ABSENT or (f.count is None and "multiple" not in f.attributes):
+        return False
+    whole = dataclasses.replace(f, count=None, attributes=f.attributes - {"multiple", "many"})
+    members = [g for g in others if g is not f and g.count == 1 and _less_specific(whole, g, lex)]
+    if f.count is not None:
+        return len(members) == f.count > 1
+    return len(members) >= (3 if "many" in f.attributes else 2)
+
+
 def _fields_combine(f: Finding, g: Finding, lex: Lexicon) -> bool:
     """Two statements of one finding that do not contradict each other ("left effusion" ... "the effusion is
     small"; "pancreatitis" ... "consistent with pancreatitis")."""

@@ -108,6 +108,7 @@ def _scan(tokens: list[str], lex: Lexicon) -> list[Span]:
             continue
         spans.append(Span("WORD", tok, i, i + 1, tok, cat="WORD"))
         i += 1
+    _numbers_of_a_size_list(spans)
     named = False  # an observation named earlier in the sentence
     for s in spans:
         if s.kind != "PHRASE":
@@ -124,6 +125,25 @@ def _scan(tokens: list[str], lex: Lexicon) -> list[Span]:
             if nxt is not None and nxt.cat == "OBS":
                 s.cat = "TEMP"
     return spans
+
+
+#: words between the members of a list of measurements ("11 and 13 mm", "4, 6 and 9 mm")
+SIZE_LIST_JOINERS = frozenset({",", "and", "or"})
+
+
+def _numbers_of_a_size_list(spans: list[Span]) -> None:
+    """"11 and 13 mm", "4, 6 and 9 mm": bare numbers listed before a measurement share its unit, so each is a
+    size of its own (read alone, "11" would be a count or nothing)."""
+    for k, s in enumerate(spans):
+        if s.cat != "SIZE":
+            continue
+        unit = UNITS.get(s.text.split()[-1])
+        q = k - 1
+        while unit is not None and q >= 1 and spans[q].text in SIZE_LIST_JOINERS and spans[q - 1].cat == "NUM" \
+                and (q < 2 or spans[q - 2].text not in ("x", "by")):  # not the first dimension of "2 x 3 and"
+            n = spans[q - 1]
+            spans[q - 1] = Span("SIZE", round(n.value * unit, 1), n.start, n.end, n.text, cat="SIZE")
+            q -= 2
 
 
 @lru_cache(maxsize=16384)

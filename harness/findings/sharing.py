@@ -29,7 +29,7 @@ def _lesion_like(obs: str, lex: Lexicon) -> bool:
 
 def _share_between_findings(spans: list[Span], targets: list[_Target], obs_targets: list[_Target],
                             header: list[Location], scope: dict[int, str], inherited_label: bool,
-                            lex: Lexicon) -> None:
+                            lex: Lexicon, frame: list[Location] | None = None) -> None:
     _place_in_organ_called_normal(spans, targets, obs_targets, scope, lex)
     _largest_member_describes_group(spans, obs_targets, lex)
     _hedged_name_refines_finding(obs_targets, header, scope, lex)
@@ -42,6 +42,8 @@ def _share_between_findings(spans: list[Span], targets: list[_Target], obs_targe
     _finding_with_another_shares_site(spans, obs_targets, lex)
     if header:
         _field_label_site(targets, header, inherited_label, lex)
+    if frame:
+        _framing_site(targets, frame, lex)
 
 
 def _place_in_organ_called_normal(spans: list[Span], targets: list[_Target], obs_targets: list[_Target],
@@ -260,7 +262,8 @@ def _finding_with_another_shares_site(spans: list[Span], obs_targets: list[_Targ
             t.locations = [copy.copy(l) for l in prev_sites if (
                 (l.organ == implied or l.organ in lex.anatomy.get(implied, {}).get("absorbs", []))
                 if implied else _may_share_site(t, l, lex))]
-            if not words & {"with", "without", "containing", "contains", "contain", "("}:
+            whole = _obs_name(t.span) in lex.enlargement_by_sub.values()  # hydronephrosis: the whole system's
+            if whole or not words & {"with", "without", "containing", "contains", "contain", "("}:
                 for l in t.locations:  # "a stone at the UPJ causing hydronephrosis": the organ, not the part
                     l.sub = None
 
@@ -286,6 +289,37 @@ def _field_label_site(targets: list[_Target], header: list[Location], inherited_
                                                                                  if l.organ is not None], lex)]
         if not t.sides:
             t.sides = [l for l in header if l.organ is None and l.laterality in ("left", "right", "bilateral")]
+
+
+def _framing_site(targets: list[_Target], frame: list[Location], lex: Lexicon) -> None:
+    """The clause-initial site ("In the liver, two lesions in segment 6") or side ("On the left, a stone in the
+    upper pole without hydronephrosis") for each finding of the sentence that names none and may live there."""
+    organs = [l for l in frame if l.organ is not None]
+    sides = [l for l in frame if l.laterality in ("left", "right", "bilateral")]
+    for t in targets:
+        if lex.is_device(_obs_name(t.span) or "") or t.kind not in ("OBS", "ENLARGE", "NORMAL", "NORMAL_SIZE"):
+            continue
+        implied = any(r.organ for r in t.span.readings("OBS"))  # "nephrolithiasis" names its organ
+        if not t.locations and not implied:
+            t.locations = [copy.copy(l) for l in organs if t.kind != "OBS" or _may_share_site(t, l, lex)]
+        elif organs:
+            t.locations = [_within_frame(l, organs, t.kind == "OBS", lex) for l in t.locations]
+        if not t.sides and not any(l.laterality for l in t.locations):
+            t.sides = list(sides[:1])
+
+
+def _within_frame(loc: Location, organs: list[Location], fill_part: bool, lex: Lexicon) -> Location:
+    """A finding's own site in the framing organ takes the frame's side ("On the left kidney, a stone in the upper
+    pole"), and a finding sited by the organ alone (shared from another: "ground-glass" beside a consolidation)
+    its part too ("In the left lower lobe, consolidation with surrounding ground-glass")."""
+    frame = next((o for o in organs if o.organ == loc.organ), None)
+    if frame is None:
+        return loc
+    loc = copy.copy(loc)
+    loc.laterality = loc.laterality or frame.laterality
+    if fill_part and loc.sub is None:
+        loc.sub = frame.sub
+    return loc
 
 
 def _label_organs_of(t: _Target, organs: list[Location], lex: Lexicon) -> list[Location]:

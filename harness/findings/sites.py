@@ -20,6 +20,8 @@ class Location:
     blocked: bool = False
     station: str | None = None  # a lymph-node station word in the phrase ("hilar"), kept for node findings
     pending_subs: tuple[SubLocation, ...] = ()  # "lower pole" without its organ: resolved from the sentence
+    size: float | None = None  # "subcarinal and paratracheal nodes, 11 and 13 mm": the size of this site's finding
+    one: bool = False  # that size measures one thing at this site (a node each, not "nodes" at each)
 
 
 def _locations(spans: list[Span], lex: Lexicon) -> list[Location]:
@@ -37,7 +39,7 @@ def _locations(spans: list[Span], lex: Lexicon) -> list[Location]:
             j = m
             while j < n and ((spans[j].cat == "WORD" and spans[j].value in fillers) or spans[j].cat == "NUM"):
                 j += 1
-            if j < n and spans[j].cat == "LOC":
+            if j < n and spans[j].cat == "LOC" and not _new_clause_after_comma(spans, k, m, j, fillers):
                 members.append(j)
                 m = j + 1
             else:
@@ -84,6 +86,35 @@ def _locations(spans: list[Span], lex: Lexicon) -> list[Location]:
             prev.laterality = loc.laterality
             loc.blocked = True
     return out
+
+
+#: what states something of the site before it: the site is a clause's subject ("collecting systems not dilated")
+_PREDICATE_CATS = frozenset({"CTX:normal", "CTX:normal_size", "CTX:borderline_size", "ENLARGE"})
+_PREDICATE_WORDS = frozenset({"is", "are", "was", "were", "appear", "appears", "remain", "remains", "measure",
+                              "measures", "show", "shows", "contain", "contains", "demonstrate", "demonstrates"})
+
+
+def _new_clause_after_comma(spans: list[Span], first: int, gap_start: int, nxt: int, fillers: frozenset[str]) -> bool:
+    """"Simple cysts in both kidneys, collecting systems not dilated": a comma after the site of a finding named
+    before it, followed by a site that is the subject of its own statement or the site of its own noun ("...,
+    left lower lobe atelectasis"), ends the site's group (read as one,
+    the cysts lose their site to the normal statement). A list of organs with no finding before it ("liver,
+    spleen and pancreas are normal") stays one subject."""
+    if not any(spans[q].text == "," for q in range(gap_start, nxt)) or not any(
+            spans[q].cat in ("OBS", "ENLARGE") for q in range(first)):
+        return False
+    q = nxt
+    while q < len(spans) and (spans[q].cat == "LOC" or (spans[q].cat == "WORD" and spans[q].value in fillers
+                                                          and spans[q].text != ",")):
+        q += 1
+    for s in spans[q:q + 3]:
+        if s.cat == "OBS":  # "consolidation in the RLL, left lower lobe atelectasis": a site naming its own noun
+            return s is spans[q]
+        if s.text in (",", ".", ";"):
+            return False
+        if s.cat in _PREDICATE_CATS or s.text in _PREDICATE_WORDS:
+            return True
+    return False
 
 
 def _resolve_group(spans: list[Span], members: list[int], lex: Lexicon) -> list[Location]:
