@@ -902,3 +902,9 @@ def test_a_frame_opens_with_at_the_level_of_or_on_a_side_and_gives_no_site_a_fin
     f = one("At the level of L3, there is a 3 cm aneurysm.")
     assert (f.observation, f.anatomy, f.size_mm) == ("aneurysm", "aorta", 30.0)  # the aorta's, not the spine's
     assert one("On the right side, there is a moderate pneumothorax.").laterality == "right"
+
+
+@pytest.mark.parametrize("text", ["Borderline heart size.", "Heart size is borderline.", "Borderline cardiomegaly."])
+def test_a_borderline_organ_size_is_a_possible_enlargement(text):
+    f = one(text)
+    assert (f.observation, f.presence) == ("cardiomegaly", U)

@@ -117,6 +117,13 @@ def _scan(tokens: list[str], lex: Lexicon) -> list[Span]:
         # "Appendicitis: negative." denies what precedes it; "Lungs: negative." calls the lungs normal
         s.cat = cat if named or alternative is None else alternative
         named = named or "OBS" in s.by_kind
+    # "borderline heart size", "heart size is borderline": a hedge with no finding to hedge says the organ's size is
+    # at the limit of normal
+    if not any(s.cat in ("OBS", "ENLARGE") for s in spans):
+        for s in spans:
+            if s.kind == "PHRASE" and s.cat.startswith("CTX:") and any(
+                    r.kind == "CTX" and r.value == "borderline_size" for r in s.value):
+                s.cat = "CTX:borderline_size"
     # "interval enlargement of the aneurysm": enlargement of a finding, not of an organ, is its growth
     for k, s in enumerate(spans):
         if s.cat == "ENLARGE" and s.readings("TEMP"):
