@@ -908,3 +908,8 @@ def test_a_frame_opens_with_at_the_level_of_or_on_a_side_and_gives_no_site_a_fin
 def test_a_borderline_organ_size_is_a_possible_enlargement(text):
     f = one(text)
     assert (f.observation, f.presence) == ("cardiomegaly", U)
+
+
+def test_an_abbreviated_history_section_states_no_finding():
+    assert {(f.observation, f.presence) for f in extract_findings("Hx: SOB, r/o PE. CTA chest: no PE.")} == \
+        {("pulmonary embolism", A)}
