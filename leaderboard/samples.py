@@ -147,7 +147,8 @@ def describe_finding(f: Any) -> str:
 def grounded_in(case: Case) -> Callable[[Any], bool]:
     """Whether a stated finding is grounded in ``case``: the finding-F1 metric's own matching (canonical names,
     sides, sizes), not a copy of it."""
-    from harness.metrics.clinical import match_units, reference_findings, units_match
+    from harness.metrics.clinical import reference_findings  # noqa: PLC0415
+    from harness.metrics.matching import match_units, units_match  # noqa: PLC0415
 
     ref_units = match_units(reference_findings(case)[0])
     return lambda f: all(any(units_match(r, u) for r in ref_units) for u in match_units([f]))

@@ -13,7 +13,7 @@ import pytest
 from scipy.optimize import linear_sum_assignment
 
 from harness.evaluate import RunSpec, evaluate
-from harness.metrics.clinical import max_credit_assignment
+from harness.metrics.matching import max_credit_assignment
 
 #: libraries that cost seconds to import and that neither path needs
 HEAVY = ("torch", "monai", "transformers", "nltk", "rouge_score.rouge_scorer", "scipy.optimize", "scipy.stats",

@@ -9,8 +9,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from harness.metrics.clinical import (CHEXPERT_LABELS, CheXpertF1Metric, FindingF1Metric, chexpert_vector,
-                                      sizes_agree, text_finding_f1)
+from harness.metrics.clinical import CHEXPERT_LABELS, CheXpertF1Metric, FindingF1Metric, chexpert_vector
+from harness.metrics.matching import sizes_agree, text_finding_f1
 from harness.metrics.entity import text_entity_score
 from harness.metrics.entity import (PUBLISHED_PENALTY, EntityScoreMetric, LexiconSimilarity, entity_score,
                                     text_entities, text_entity_score)
@@ -282,7 +282,7 @@ def test_chexpert_bootstrap_draws_equal_aggregate_on_each_resample():
 
 
 def test_a_diffuse_process_stated_without_its_distribution_keeps_more_credit_than_a_focal_one():
-    from harness.metrics.clinical import text_finding_f1
+    from harness.metrics.matching import text_finding_f1
     diffuse = text_finding_f1("Basal predominant fibrosis.", "Pulmonary fibrosis.")
     focal = text_finding_f1("A 6 mm nodule in the right lower lobe.", "A 6 mm right lung nodule.")
     assert 0.85 < diffuse < 1.0 and focal < diffuse

@@ -86,7 +86,8 @@ def test_cardiomegaly_means_a_large_cardiothoracic_ratio():
 def test_reference_reports_read_back_to_the_truth():
     """The writer and the findings extractor agree: the truth findings are exactly what the report states."""
     from harness.findings import extract_findings
-    from harness.metrics.clinical import chexpert_vector, compare_findings
+    from harness.metrics.clinical import chexpert_vector
+    from harness.metrics.matching import compare_findings
 
     for seed in range(150):
         p = make_cxr_phantom(seed, CXRPhantomConfig(size=96))

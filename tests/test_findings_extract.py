@@ -535,7 +535,7 @@ def test_perforation_and_a_hedged_inflammatory_process_are_findings_with_their_c
 
 
 def test_several_states_three_or_more_and_multiple_two_or_more():
-    from harness.metrics.clinical import text_finding_f1
+    from harness.metrics.matching import text_finding_f1
     assert text_finding_f1("Two nodules in the right lung.", "Multiple nodules in the right lung.") == 1.0
     assert text_finding_f1("Two nodules in the right lung.", "Several nodules in the right lung.") < 1.0
     assert text_finding_f1("Three nodules in the right lung.", "Numerous nodules in the right lung.") == 1.0

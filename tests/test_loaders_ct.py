@@ -14,7 +14,7 @@ import pytest
 
 from harness.errors import DataError, HarnessError
 from harness.loaders import detect_dataset, load_dataset
-from harness.metrics.clinical import compare_findings
+from harness.metrics.matching import compare_findings
 from harness.phantoms.ct import PhantomConfig, make_phantom, to_lps
 from harness.schema import Presence
 

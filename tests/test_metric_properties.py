@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from rouge_score import rouge_scorer
 from sacrebleu.metrics import BLEU
 
-from harness.metrics.clinical import CheXpertF1Metric, finding_f1, text_finding_f1
+from harness.metrics.clinical import CheXpertF1Metric
+from harness.metrics.matching import finding_f1, text_finding_f1
 from harness.metrics.entity import LexiconSimilarity, text_entity_score
 from harness.findings import extract_findings
 from harness.reports_ct import write_report

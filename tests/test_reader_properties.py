@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from harness.findings import extract_findings
-from harness.metrics.clinical import text_finding_f1
+from harness.metrics.matching import text_finding_f1
 from harness.metrics.entity import LexiconSimilarity, text_entity_score
 from harness.schema import SEVERITY_GRADES, Finding, Presence
 

@@ -50,7 +50,7 @@ import numpy as np
 from harness.findings.extract import ParsedFinding, parse_report
 from harness.findings.lexicon import UNSPECIFIED, lexicon
 from harness.metrics.base import Metric
-from harness.metrics.clinical import (ADJACENT_SEVERITY_CREDIT, counts_agree, plurality, severity_credit,
+from harness.metrics.matching import (ADJACENT_SEVERITY_CREDIT, counts_agree, plurality, severity_credit,
                                       sizes_agree)
 from harness.schema import Case, Finding, Presence
 from harness.task import ScoredItem

@@ -18,7 +18,8 @@ import pandas as pd
 
 from harness.fileio import jsonl_with_header
 from harness.findings import extract_findings
-from harness.metrics.clinical import CHEXPERT_LABELS, chexpert_vector, f1
+from harness.metrics.clinical import CHEXPERT_LABELS, chexpert_vector
+from harness.metrics.matching import f1
 
 SAMPLE = "reader_eval/iu_xray_train_chexpert.jsonl"
 

@@ -106,7 +106,8 @@ def rouge_scorer() -> tuple[Scorer, str]:
 
 
 def clinical_scorers() -> dict[str, tuple[Scorer, str]]:
-    from harness.metrics.clinical import FindingF1Metric, text_finding_f1  # noqa: PLC0415
+    from harness.metrics.clinical import FindingF1Metric  # noqa: PLC0415
+    from harness.metrics.matching import text_finding_f1  # noqa: PLC0415
     from harness.metrics.entity import (EntityScoreMetric, LexiconSimilarity, default_similarity,  # noqa: PLC0415
                                         published_entity_score, text_entities, text_entity_score)
 
