@@ -29,7 +29,7 @@ REMOTE_CODE = "modeling_lamed.py"
 def build_tiny_lamed(out_dir: str | Path, seed: int = 0) -> Path:
     """Write the tiny checkpoint to ``out_dir`` and return the directory."""
     from baselines.tiny_vlm import import_transformers
-    from baselines.zoo.tiny_families import _seeded, _tokenizer
+    from baselines.tiny_parts import family_tokenizer, seeded
 
     import_transformers()
     from tokenizers import processors
@@ -37,8 +37,8 @@ def build_tiny_lamed(out_dir: str | Path, seed: int = 0) -> Path:
     from baselines import lamed_replica
 
     out = Path(out_dir)
-    tokenizer = _tokenizer(SPECIALS, bos_token="<s>", eos_token="<|endoftext|>", pad_token="<unk>",
-                           unk_token="<unk>")
+    tokenizer = family_tokenizer(SPECIALS, bos_token="<s>", eos_token="<|endoftext|>", pad_token="<unk>",
+                                 unk_token="<unk>")
     ids = tokenizer.convert_tokens_to_ids
     tokenizer.backend_tokenizer.post_processor = processors.TemplateProcessing(
         single="<s> $A", pair="<s> $A $B", special_tokens=[("<s>", ids("<s>"))])
@@ -55,7 +55,7 @@ def build_tiny_lamed(out_dir: str | Path, seed: int = 0) -> Path:
         # the replica's tiny ViT (the original's is fixed at 768 wide, 12 layers, 12 heads)
         vision_hidden_size=32, vision_mlp_dim=64, vision_num_layers=1, vision_num_heads=2,
     )
-    model = _seeded(seed, lambda: lamed_replica.LamedPhi3ForCausalLM(config))
+    model = seeded(seed, lambda: lamed_replica.LamedPhi3ForCausalLM(config))
     model.generation_config.pad_token_id = ids("<unk>")
     model.generation_config.eos_token_id = ids("<|endoftext|>")
     model.save_pretrained(out)

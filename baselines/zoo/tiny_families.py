@@ -21,6 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
+from baselines.tiny_parts import family_tokenizer, seeded
 from baselines.tiny_vlm import import_transformers as _import_transformers
 from harness.errors import HarnessError
 
@@ -89,22 +90,6 @@ def tiny_families() -> tuple[str, ...]:
     return tuple(QWEN_FAMILIES) + tuple(BUILDERS) + ("lamed",)
 
 
-def _tokenizer(specials: tuple[str, ...], **special_roles: Any) -> Any:
-    """A byte-level BPE on the tiny Qwen's radiology corpus, ``specials`` first (ids 0..n-1), left padding."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
-
-    from baselines.tiny_vlm import CORPUS, CORPUS_REPEATS, VOCAB_SIZE
-
-    bpe = Tokenizer(models.BPE())
-    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    bpe.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=VOCAB_SIZE, special_tokens=list(specials),
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
-    bpe.train_from_iterator(list(CORPUS) * CORPUS_REPEATS, trainer)
-    return PreTrainedTokenizerFast(tokenizer_object=bpe, padding_side="left", **special_roles)
-
-
 def _text_config(tokenizer: Any, bos: str, eos: str, pad: str, **extra: Any) -> dict[str, Any]:
     ids = tokenizer.convert_tokens_to_ids
     return dict(vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
@@ -117,21 +102,12 @@ def _vision_config() -> dict[str, Any]:
                 image_size=IMAGE_SIZE, patch_size=PATCH_SIZE)
 
 
-def _seeded(seed: int, make: Callable[[], Any]) -> Any:
-    """Random weights from ``seed`` without touching the caller's global RNG state."""
-    import torch
-
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        return make()
-
-
 def _gemma3(transformers: Any, seed: int) -> tuple[Any, Any]:
     """Gemma 3: SigLIP tower, 4 soft tokens per image (2 x 2 average-pooled patches), Gemma's chat template."""
-    tokenizer = _tokenizer(GEMMA3_SPECIALS, bos_token="<bos>", eos_token="<eos>", pad_token="<pad>",
-                           unk_token="<unk>", extra_special_tokens={
-                               "boi_token": "<start_of_image>", "eoi_token": "<end_of_image>",
-                               "image_token": "<image_soft_token>"})
+    tokenizer = family_tokenizer(GEMMA3_SPECIALS, bos_token="<bos>", eos_token="<eos>", pad_token="<pad>",
+                                 unk_token="<unk>", extra_special_tokens={
+                                     "boi_token": "<start_of_image>", "eoi_token": "<end_of_image>",
+                                     "image_token": "<image_soft_token>"})
     ids = tokenizer.convert_tokens_to_ids
     tokens_per_image = 4
     image_processor = transformers.Gemma3ImageProcessor(
@@ -145,7 +121,7 @@ def _gemma3(transformers: Any, seed: int) -> tuple[Any, Any]:
         text_config=text, vision_config=_vision_config(), mm_tokens_per_image=tokens_per_image,
         boi_token_index=ids("<start_of_image>"), eoi_token_index=ids("<end_of_image>"),
         image_token_index=ids("<image_soft_token>"))
-    model = _seeded(seed, lambda: transformers.Gemma3ForConditionalGeneration(config))
+    model = seeded(seed, lambda: transformers.Gemma3ForConditionalGeneration(config))
     model.generation_config.pad_token_id = ids("<pad>")
     model.generation_config.eos_token_id = [ids("<eos>"), ids("<end_of_turn>")]  # as Gemma 3 -it checkpoints
     return model, processor
@@ -153,8 +129,8 @@ def _gemma3(transformers: Any, seed: int) -> tuple[Any, Any]:
 
 def _llava(transformers: Any, seed: int) -> tuple[Any, Any]:
     """LLaVA-1.5 layout: CLIP tower (CLS dropped: 16 tokens per image), two-layer projector, Llama text model."""
-    tokenizer = _tokenizer(LLAVA_SPECIALS, bos_token="<s>", eos_token="</s>", pad_token="<pad>",
-                           unk_token="<unk>", extra_special_tokens={"image_token": "<image>"})
+    tokenizer = family_tokenizer(LLAVA_SPECIALS, bos_token="<s>", eos_token="</s>", pad_token="<pad>",
+                                 unk_token="<unk>", extra_special_tokens={"image_token": "<image>"})
     ids = tokenizer.convert_tokens_to_ids
     image_processor = transformers.CLIPImageProcessor(
         size={"shortest_edge": IMAGE_SIZE}, crop_size={"height": IMAGE_SIZE, "width": IMAGE_SIZE},
@@ -168,7 +144,7 @@ def _llava(transformers: Any, seed: int) -> tuple[Any, Any]:
     config = transformers.LlavaConfig(vision_config=vision, text_config=text, image_token_index=ids("<image>"),
                                       vision_feature_layer=-2, vision_feature_select_strategy="default",
                                       projector_hidden_act="gelu")
-    model = _seeded(seed, lambda: transformers.LlavaForConditionalGeneration(config))
+    model = seeded(seed, lambda: transformers.LlavaForConditionalGeneration(config))
     model.generation_config.pad_token_id = ids("<pad>")
     model.generation_config.eos_token_id = ids("</s>")
     return model, processor
