@@ -913,3 +913,8 @@ def test_a_borderline_organ_size_is_a_possible_enlargement(text):
 def test_an_abbreviated_history_section_states_no_finding():
     assert {(f.observation, f.presence) for f in extract_findings("Hx: SOB, r/o PE. CTA chest: no PE.")} == \
         {("pulmonary embolism", A)}
+
+
+def test_a_hedged_name_with_a_part_of_the_same_organ_refines_the_finding():
+    f = one("LIVER: Multiple hypodense lesions consistent with metastases, the largest 3.0 cm in segment VI.")
+    assert (f.observation, f.anatomy, f.size_mm) == ("metastasis", "liver", 30.0)

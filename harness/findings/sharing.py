@@ -112,16 +112,22 @@ def _hedged_name_refines_finding(obs_targets: list[_Target], header: list[Locati
         # "a nodule in the right upper lobe, suspicious for lung carcinoma" refines like "..., suspicious for
         # carcinoma": a site the hedged name states that only repeats the organ (no side, no sub-location of
         # its own) is not a second site
-        if t.locations and not (prev.locations and all(
-                l.sub is None and l.laterality is None and any(l.organ == pl.organ for pl in prev.locations)
-                for l in t.locations)):
-            continue
         prev_default = lex.observations.get(_obs_name(prev.span) or "", {}).get("default_anatomy")
         prev_sites = [copy.copy(l) for l in prev.locations] or [
             copy.copy(l) for l in header if l.organ is not None] or (  # "Left adrenal: nodule, c/w adenoma"
             [Location(prev_default, None, None, prev.pos, prev.pos, "")]
             if prev_default and prev.kind == "OBS" and not lex.is_device(_obs_name(prev.span) or "") else [])
+        # a part of the same organ that the hedged name gives ("LIVER: lesions consistent with metastases, the
+        # largest in segment VI") is the more exact site of the one finding
+        own_parts = bool(t.locations) and bool(prev_sites) and all(
+            l.sub is not None and any(l.organ == pl.organ and pl.sub is None for pl in prev_sites) for l in t.locations)
+        if t.locations and not own_parts and not (prev.locations and all(
+                l.sub is None and l.laterality is None and any(l.organ == pl.organ for pl in prev.locations)
+                for l in t.locations)):
+            continue
         prev_sites = [l for l in prev_sites if _may_share_site(t, l, lex)]
+        if own_parts:
+            prev_sites = [copy.copy(l) for l in t.locations]
         # "a 1.4 cm hypodensity, likely a haemangioma" refines with no site named at all
         no_site = not prev.locations and not t.locations and not header and prev.kind == "OBS"
         if (prev_sites or no_site) and scope.get(t.pos) in ("probable", "possible", "improbable") \
