@@ -54,6 +54,7 @@ metrics_app = typer.Typer(no_args_is_help=True, help="Metric utilities.")
 app.add_typer(metrics_app, name="metrics")
 
 from harness.cli_support import console, err_console, friendly_errors  # noqa: E402
+from harness.cli_results_table import results_table  # noqa: E402
 from rich.markup import escape  # noqa: E402
 
 
@@ -67,21 +68,6 @@ def _batch_size(text: str) -> int | str:
     if not text.isdigit() or int(text) < 1:
         raise HarnessError(f"--batch-size must be a positive integer or 'auto', got '{text}'")
     return int(text)
-
-
-def results_table(results: dict[str, Any], title: str | None = None) -> Table:
-    table = Table(title=title or f"{results['task']} · {results['model'].get('model_id')} · n={results['n_cases']}")
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    table.add_column("95% CI", justify="right")
-    table.add_column("n", justify="right")
-    for name, m in results["metrics"].items():
-        if m["status"] != "ok":
-            table.add_row(name, "[yellow]not run[/]", escape(m.get("reason") or ""), "")
-            continue
-        ci = f"[{m['ci_low']:.3f}, {m['ci_high']:.3f}]" if m.get("ci_low") is not None else "-"
-        table.add_row(name, f"{m['value']:.3f}", ci, str(m["n"]))
-    return table
 
 
 @app.command()

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from harness.cli_support import console, err_console, friendly_errors
+from harness.cli_results_table import results_table
 from harness.errors import HarnessError
 
 
@@ -42,7 +43,6 @@ def score_reports_command(
     """Score reports a model already wrote (R2Gen-style JSON, JSONL, CSV, text) with every text and clinical metric."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from harness.cli import results_table
     from harness.reports_io import ReadOptions
     from harness.score_reports import ScoreRequest, read_inputs, score_reports
 
