@@ -902,3 +902,13 @@ def test_a_frame_opens_with_at_the_level_of_or_on_a_side_and_gives_no_site_a_fin
     f = one("At the level of L3, there is a 3 cm aneurysm.")
     assert (f.observation, f.anatomy, f.size_mm) == ("aneurysm", "aorta", 30.0)  # the aorta's, not the spine's
     assert one("On the right side, there is a moderate pneumothorax.").laterality == "right"
+
+
+def test_an_organ_said_to_be_absent_is_removed_not_denied():
+    f = one("The left kidney is absent.")
+    assert (f.observation, f.anatomy, f.laterality, f.presence) == (
+        "nephrectomy", "kidney", "left", Presence.PRESENT)
+    assert one("The ovaries are absent.").observation == "oophorectomy"
+    # a finding said to be absent is still denied
+    f = one("Fluid in the pelvis is absent.")
+    assert (f.observation, f.presence) == ("ascites", Presence.ABSENT)

@@ -114,7 +114,7 @@ def _after_list_break(spans: list[Span], t: _Target) -> bool:
 
 
 _REMOVED_RE = re.compile(r"\b(?:surgically (?:absent|removed|resected)|absent surgically|(?:has|have) been "
-                         r"(?:removed|resected)|resected|removed|resection|excision)\b")
+                         r"(?:removed|resected)|resected|removed|resection|excision|(?:is|are) absent)\b")
 _REMOVED_WORDS = frozenset({"absent", "removed", "resected", "resection", "excision"})
 
 
@@ -131,6 +131,10 @@ def _removed_organs(spans: list[Span], locs: list[Location], targets: list[_Targ
     at = next((p for p, s in enumerate(spans) if s.text.split()[-1] in _REMOVED_WORDS
                and s.cat != "OBS"), None)  # "gallbladder has been removed" is itself a cholecystectomy
     before = [l for l in locs if at is not None and l.end < at and lex.removal_of(l.organ or "")]
+    if at is not None and spans[at].text in ("is absent", "are absent"):
+        # "the left kidney is absent" without "surgically": only the organ the words are said of, in a
+        # sentence naming no finding ("fluid in the pelvis is absent" denies the fluid)
+        before = [l for l in before if l.end == at - 1 and not targets]
     if at is not None and spans[at].text.split()[-1] in ("resection", "excision"):
         # "LUL resection" names the part just before it; "resection of the left upper lobe" the one after "of"
         before = [l for l in before if l.end >= at - 1] or [
