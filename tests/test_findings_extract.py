@@ -912,3 +912,16 @@ def test_an_organ_said_to_be_absent_is_removed_not_denied():
     # a finding said to be absent is still denied
     f = one("Fluid in the pelvis is absent.")
     assert (f.observation, f.presence) == ("ascites", Presence.ABSENT)
+
+
+def test_patent_veins_named_with_an_organ_adjective_deny_their_thrombosis_not_an_organ_lesion():
+    fs = extract_findings("The portal and hepatic veins are patent.")
+    assert {(f.observation, f.anatomy, f.presence) for f in fs} == {
+        ("thrombosis", "portal vein", Presence.ABSENT), ("thrombosis", "hepatic vein", Presence.ABSENT)}
+    # the named thrombosis is the same finding
+    f = one("No hepatic vein thrombosis.")
+    assert (f.observation, f.anatomy) == ("thrombosis", "hepatic vein")
+    # "periportal" oedema is the liver's; periportal nodes stay a nodal station
+    assert {f.anatomy for f in extract_findings("Contrast reflux into the hepatic veins and periportal oedema.")
+            if f.observation == "edema"} >= {"liver"}
+    assert one("Enlarged periportal lymph nodes.").sub_location == "porta hepatis"

@@ -337,6 +337,13 @@ def _organs_sharing_a_finding(tokens: list[str], lex: Lexicon) -> list[str]:
     return out
 
 
+def _bare_or_organ_word(word: str, lex: Lexicon) -> bool:
+    """A modifier that may share the next site's noun: a word the lexicon lacks ("middle"), or one read only as a
+    site ("portal and hepatic veins": "portal" alone is the porta hepatis, with the noun the portal vein)."""
+    kinds = lex.phrase_kinds.get((word,))
+    return (word,) not in lex.phrases or bool(kinds) and all(k in _SITE_KINDS for k in kinds)
+
+
 def _shared_heads(tokens: list[str], lex: Lexicon) -> list[str]:
     """"the middle and lower lobes", "upper and lower poles": two modifiers sharing one site noun are two sites
     ("middle lobe and lower lobes"), so each modifier gets the noun it shares."""
@@ -355,7 +362,7 @@ def _shared_heads(tokens: list[str], lex: Lexicon) -> list[str]:
                         "OBS", ())) and (second, noun) in lex.phrases:
                     out[k:k + 4] = [first, noun, joiner, second, noun]
                     break
-        elif joiner in ("and", "or", "/") and first.isalpha() and (first,) not in lex.phrases \
+        elif joiner in ("and", "or", "/") and first.isalpha() and _bare_or_organ_word(first, lex) \
                 and any(kind in lex.phrase_kinds.get((second, head), {}) for kind in _SITE_KINDS):
             for noun in (head, head[:-1], head[:-2]):
                 if noun and any(kind in lex.phrase_kinds.get((first, noun), {}) for kind in _SITE_KINDS):
