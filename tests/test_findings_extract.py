@@ -925,3 +925,11 @@ def test_patent_veins_named_with_an_organ_adjective_deny_their_thrombosis_not_an
     assert {f.anatomy for f in extract_findings("Contrast reflux into the hepatic veins and periportal oedema.")
             if f.observation == "edema"} >= {"liver"}
     assert one("Enlarged periportal lymph nodes.").sub_location == "porta hepatis"
+
+
+def test_extubation_is_the_endotracheal_tube_removed_and_intubated_the_tube_in_place():
+    for text in ("Interval extubation.", "The patient has been extubated."):
+        f = one(text)
+        assert (f.observation, f.presence, f.temporal) == ("endotracheal tube", Presence.ABSENT, "resolved")
+    f = one("The patient is intubated.")
+    assert (f.observation, f.presence) == ("endotracheal tube", Presence.PRESENT)

@@ -172,7 +172,11 @@ def _number(tok: str) -> bool:
 # abbreviations that stand for several words the reader reads one by one: "SBO" is an obstruction whose site is
 # the small bowel, as "small bowel obstruction" is read (a sub-location and an observation), not a finding of its own
 _EXPANSIONS = {"stn": ("station",), "sbo": ("small", "bowel", "obstruction"),
-               "lbo": ("large", "bowel", "obstruction")}
+               "lbo": ("large", "bowel", "obstruction"),
+               # the verb names the device: "interval extubation" removed the tube, "intubated" placed it
+               "extubation": ("removal", "of", "endotracheal", "tube"),
+               "extubated": ("endotracheal", "tube", "removed"),
+               "intubated": ("endotracheal", "tube", "in", "place")}
 
 
 #: words beside "LAD" that make it the left anterior descending artery, not lymphadenopathy ("calcification of the
