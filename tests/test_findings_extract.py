@@ -933,3 +933,14 @@ def test_extubation_is_the_endotracheal_tube_removed_and_intubated_the_tube_in_p
         assert (f.observation, f.presence, f.temporal) == ("endotracheal tube", Presence.ABSENT, "resolved")
     f = one("The patient is intubated.")
     assert (f.observation, f.presence) == ("endotracheal tube", Presence.PRESENT)
+
+
+def test_a_side_between_a_diaphragm_phrase_and_the_diaphragm_stays_the_findings_side():
+    for text, side in (("Raised left hemidiaphragm.", "left"), ("High riding right hemidiaphragm.", "right")):
+        f = one(text)
+        assert (f.observation, f.anatomy, f.laterality) == ("elevation", "diaphragm", side)
+    f = one("Gas under the right hemidiaphragm.")
+    assert (f.observation, f.anatomy, f.laterality, f.presence) == (
+        "pneumoperitoneum", "peritoneum", "right", Presence.PRESENT)
+    assert one("No gas under the diaphragm.").presence == Presence.ABSENT
+    assert not extract_findings("Indication: raised D-dimer.")

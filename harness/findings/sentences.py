@@ -300,12 +300,37 @@ def _numbered_grades(tokens: list[str]) -> list[str]:
     return out
 
 
+_DIAPHRAGM = frozenset({"diaphragm", "hemidiaphragm", "hemidiaphragms"})
+_SIDES = frozenset({"left", "right", "l", "r"})
+
+
+def _diaphragm_words(tokens: list[str]) -> list[str]:
+    """"Raised left hemidiaphragm", "gas under the right hemidiaphragm": a side between the words and the diaphragm
+    splits the lexicon's phrase, so "raised" / "high riding" say "elevated" and the gas is named free gas; the side
+    then stays a site word of its own."""
+    if not _DIAPHRAGM & set(tokens):
+        return tokens
+    out = list(tokens)
+    for k in range(len(out) - 1, -1, -1):
+        if out[k] not in _DIAPHRAGM:
+            continue
+        j = k - 1 if k > 0 and out[k - 1] in _SIDES else k
+        if j >= 1 and out[j - 1] == "raised":
+            out[j - 1] = "elevated"
+        elif j >= 2 and out[j - 2:j] == ["high", "riding"]:
+            out[j - 2:j] = ["elevated"]
+        elif j >= 3 and out[j - 1] == "the" and out[j - 2] in ("under", "beneath", "below") \
+                and out[j - 3] in ("gas", "air") and (j < 4 or out[j - 4] != "free"):
+            out.insert(j - 3, "free")
+    return out
+
+
 def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
     """A sentence's tokens with every rewrite that needs no reading of the sentence, in order: dates, numbered
     grades, measured densities, prior sizes, abbreviations, comparisons, spelled-out sizes, numbered ribs, the silhouette sign,
-    bracketed station codes, and words sharing one head noun."""
+    bracketed station codes, words split from the diaphragm by a side, and words sharing one head noun."""
     for rewrite in (_dates, _numbered_grades, _without_densities, _size_changes, _abbreviated_words, _comparisons, _spelled_sizes,
-                    _counted_ordinals, _without_silhouette_signs, _without_station_codes):
+                    _counted_ordinals, _without_silhouette_signs, _without_station_codes, _diaphragm_words):
         tokens = rewrite(tokens)
     return _shared_heads(tokens, lex)
 
