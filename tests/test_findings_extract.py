@@ -944,3 +944,11 @@ def test_a_side_between_a_diaphragm_phrase_and_the_diaphragm_stays_the_findings_
         "pneumoperitoneum", "peritoneum", "right", Presence.PRESENT)
     assert one("No gas under the diaphragm.").presence == Presence.ABSENT
     assert not extract_findings("Indication: raised D-dimer.")
+
+
+def test_a_vertebral_part_that_lies_on_one_side_keeps_the_side_named_with_it():
+    for text in ("Transverse process fractures of L2 and L3 on the left.", "Left L3 transverse process fracture."):
+        f = one(text)
+        assert (f.observation, f.anatomy, f.laterality) == ("fracture", "spine", "left")
+    # the vertebra itself is midline: a side names no side of it
+    assert one("Left L3 vertebral body fracture.").laterality is None

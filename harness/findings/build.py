@@ -347,7 +347,9 @@ def _finding_at_site(t: _Target, loc: Location, certainty: Certainty, spec: dict
     count, attrs = _count_and_plurality(t, obs, certainty.presence, lex)
     if loc.one and certainty.presence is not Presence.ABSENT:  # "nodes: subcarinal 11 mm, paratracheal 13 mm"
         count, attrs = 1, attrs - {"multiple"}
-    sub, lat = _part_and_side(organ, loc_sub, loc.laterality, _side_named_apart(t), spec, lex)
+    # "left L3 transverse process": a part of an unpaired organ that lies on one side keeps the side
+    sided = lex.names_sided_part(organ, loc.text)
+    sub, lat = _part_and_side(organ, loc_sub, loc.laterality, _side_named_apart(t), spec, lex, sided)
     size = loc.size if loc.size is not None else max(t.sizes) if t.sizes else None  # a listed site's own size
     return Finding(observation=obs, anatomy=organ, sub_location=sub, laterality=lat, size_mm=size, count=count,
                    attributes=frozenset(attrs), **_stated_of(t, certainty))
@@ -409,18 +411,19 @@ def _count_and_plurality(t: _Target, obs: str, presence: Presence, lex: Lexicon)
 
 
 def _part_and_side(organ: str, loc_sub: str | None, loc_side: str | None, side: str | None, spec: dict[str, Any],
-                   lex: Lexicon) -> tuple[str | None, str | None]:
+                   lex: Lexicon, sided: bool = False) -> tuple[str | None, str | None]:
     """(sub-location, laterality) at the site: the side named apart holds for a paired organ; an unpaired organ
     keeps no side, but its side may name its part ("left hepatic lesion": left lobe)."""
     lat = loc_side
-    if lat is None and side is not None and (lex.is_paired(organ) or spec.get("keeps_side")):
+    paired = lex.is_paired(organ) or sided
+    if lat is None and side is not None and (paired or spec.get("keeps_side")):
         lat = side
     if lat not in (None, "left", "right", "bilateral"):
         lat = None  # an unresolved "ipsilateral"
     if loc_sub in lex.midline_stations and organ == "lymph node":
         lat = loc_side if loc_side in ("left", "right") else None  # "bilateral hilar and mediastinal nodes"
     sub = loc_sub
-    if not lex.is_paired(organ) and not spec.get("keeps_side"):  # a mediastinal shift keeps its direction
+    if not paired and not spec.get("keeps_side"):  # a mediastinal shift keeps its direction
         if sub is None and lat in ("left", "right"):
             sub = lex.anatomy.get(organ, {}).get("side_subs", {}).get(lat)  # "left hepatic lesion": left lobe
         lat = None

@@ -142,6 +142,10 @@ class Lexicon:
     def is_paired(self, anatomy: str) -> bool:
         return bool(self.anatomy.get(anatomy, {}).get("paired"))
 
+    def names_sided_part(self, anatomy: str, text: str) -> bool:
+        """The site's words name a part of an unpaired organ that lies on one side ("L3 transverse process")."""
+        return any(part in text for part in self.anatomy.get(anatomy, {}).get("sided_parts", ()))
+
     def entity_type(self, observation: str) -> str:
         return self.observations.get(observation, {}).get("type", "ABNORMALITY")
 
