@@ -336,7 +336,7 @@ def test_current_and_prior_size_state_the_change():
     # finding named in a region holding its organ is in its organ
     ("No hepatic, adrenal or osseous metastases.", {("metastasis", "liver", "absent"),
                                                     ("metastasis", "adrenal gland", "absent"),
-                                                    ("lytic lesion", "bone", "absent")}),
+                                                    ("metastasis", "bone", "absent")}),
     ("SBO with a transition point in the left mid-abdomen.", {("bowel obstruction", "bowel", "present")}),
     # a phrase reads with or without its articles; congested or normal pulmonary vessels are the lungs' oedema
     ("Right IJ line terminating at the junction of SVC and right atrium.",
@@ -952,3 +952,15 @@ def test_a_vertebral_part_that_lies_on_one_side_keeps_the_side_named_with_it():
         assert (f.observation, f.anatomy, f.laterality) == ("fracture", "spine", "left")
     # the vertebra itself is midline: a side names no side of it
     assert one("Left L3 vertebral body fracture.").laterality is None
+
+
+def test_a_one_word_look_before_a_diagnosis_describes_it_and_names_no_second_lesion():
+    f = one("Multiple sclerotic bone metastases.")
+    assert (f.observation, f.anatomy) == ("metastasis", "bone")
+    f = one("Lytic liver metastases.")
+    assert (f.observation, f.anatomy) == ("metastasis", "liver")
+    f = one("Numerous sclerotic thoracic vertebral metastases.")
+    assert (f.observation, f.anatomy) == ("metastasis", "spine")
+    assert one("A bone metastasis.").count == 1  # "-sis" is singular
+    # a look named as a lesion of its own stays that lesion
+    assert one("Sclerotic lesion in L2, likely a bone island.").observation == "lytic lesion"

@@ -282,7 +282,9 @@ def lexicon() -> Lexicon:
         for organ, forms in (spec.get("implied_anatomy") or {}).items():
             for form in forms:
                 lex.observation_of_form[" ".join(tokenize(form))] = name
-                lex.add(form, Reading("OBS", name, plural=form.endswith("s"), organ=organ))
+                # "bone metastases" is plural, "bone metastasis" ("-sis") is not
+                plural = form.endswith("s") and not form.endswith(("sis", "ss", "us"))
+                lex.add(form, Reading("OBS", name, plural=plural, organ=organ))
     for form in raw["enlargement"]["forms"]:
         lex.add(form, Reading("ENLARGE", None))
     stations = set()

@@ -37,6 +37,7 @@ def _share_between_findings(spans: list[Span], targets: list[_Target], obs_targe
     _adjective_finding_shares_site(obs_targets, lex)
     _adjective_finding_in_organ_of_noun(obs_targets, lex)
     _merge_synonyms_side_by_side(obs_targets)
+    _descriptor_yields_to_diagnosis(spans, obs_targets, lex)
     _organ_described_by_finding_counts_nothing(spans, obs_targets, lex)
     _alternative_shares_site(spans, obs_targets, lex)
     _finding_with_another_shares_site(spans, obs_targets, lex)
@@ -220,6 +221,21 @@ def _merge_synonyms_side_by_side(obs_targets: list[_Target]) -> None:
             b.attrs |= a.attrs
             b.severity = b.severity or a.severity
             b.temporal = b.temporal or a.temporal
+
+
+def _descriptor_yields_to_diagnosis(spans: list[Span], obs_targets: list[_Target], lex: Lexicon) -> None:
+    """"sclerotic rib metastases", "lytic liver metastases": a one-word look of a focal lesion set before the
+    diagnosis it describes (only site words between) is how that lesion looks, not a second lesion elsewhere."""
+    for a, b in zip(obs_targets, obs_targets[1:]):
+        a_obs, b_obs = _obs_name(a.span) or "", _obs_name(b.span) or ""
+        if (a.kind == b.kind == "OBS" and len(a.span.text.split()) == 1 and not a.refined and a_obs != b_obs
+                and lex.is_focal(a_obs) and lex.is_focal(b_obs) and lex.entity_type(b_obs) == "DISEASE"
+                and lex.entity_type(a_obs) != "DISEASE" and not a.sides
+                and all(a.pos < l.start and l.end <= b.pos for l in a.locations)  # only the sites of both
+                and 0 <= b.pos - a.pos - 1 <= 3 and all(g.cat == "LOC" for g in spans[a.pos + 1:b.pos])):
+            a.refined = True
+            b.attrs |= a.attrs
+            b.count = b.count or (a.count if a.count != "unstated" else None)
 
 
 def _organ_described_by_finding_counts_nothing(spans: list[Span], obs_targets: list[_Target],
