@@ -964,3 +964,11 @@ def test_a_one_word_look_before_a_diagnosis_describes_it_and_names_no_second_les
     assert one("A bone metastasis.").count == 1  # "-sis" is singular
     # a look named as a lesion of its own stays that lesion
     assert one("Sclerotic lesion in L2, likely a bone island.").observation == "lytic lesion"
+
+
+def test_a_finding_within_another_finding_takes_that_findings_site():
+    fs = extract_findings("Mural thrombus within the abdominal aortic aneurysm.")
+    assert {(f.observation, f.anatomy) for f in fs} == {("aneurysm", "aorta"), ("thrombosis", "aorta")}
+    fs = extract_findings("Haemorrhage within the left renal mass.")
+    assert {(f.observation, f.anatomy, f.laterality) for f in fs} == {
+        ("mass", "kidney", "left"), ("hemorrhage", "kidney", "left")}
