@@ -972,3 +972,14 @@ def test_a_finding_within_another_finding_takes_that_findings_site():
     fs = extract_findings("Haemorrhage within the left renal mass.")
     assert {(f.observation, f.anatomy, f.laterality) for f in fs} == {
         ("mass", "kidney", "left"), ("hemorrhage", "kidney", "left")}
+
+
+def test_an_abdominal_quadrant_is_a_region_that_yields_to_the_organ_named_with_it():
+    f = one("There is a right iliac fossa mesenteric mass.")
+    assert (f.observation, f.anatomy) == ("mass", "mesentery")
+    f = one("Small bowel obstruction with a transition point in the right lower quadrant.")
+    assert (f.observation, f.anatomy) == ("bowel obstruction", "bowel")
+    # alone, the quadrant places the finding in the abdomen
+    f = one("Right upper quadrant calcification.")
+    assert (f.observation, f.anatomy) == ("calcification", "peritoneum")
+    assert one("A calcific density in the left upper quadrant.").observation == "calcification"

@@ -162,6 +162,10 @@ def _resolve_group(spans: list[Span], members: list[int], lex: Lexicon) -> list[
             # ("peripancreatic collection": by the pancreas)
             organ = "lymph node" if has_node else lex.station_region.get(
                 next(station_at[p] for p in part if p in station_at), "lymph node")
+        elif organ is not None and lex.is_region(organ) and not has_node:
+            # "right iliac fossa mesenteric mass": a station word naming an organ inside the region is the site
+            inner = lex.station_region.get(next((station_at[p] for p in part if p in station_at), ""))
+            organ = inner if inner and inner != organ and lex.in_region(organ, inner) else organ
         sub: str | None = None
         sub_lat: str | None = None
         sub_plural = False
