@@ -983,3 +983,11 @@ def test_an_abdominal_quadrant_is_a_region_that_yields_to_the_organ_named_with_i
     f = one("Right upper quadrant calcification.")
     assert (f.observation, f.anatomy) == ("calcification", "peritoneum")
     assert one("A calcific density in the left upper quadrant.").observation == "calcification"
+
+
+def test_a_hemithorax_beside_a_site_in_the_chest_gives_its_side_and_is_not_a_second_site():
+    f = one("Pleural-based mass in the right hemithorax.")
+    assert (f.observation, f.anatomy, f.laterality) == ("mass", "pleura", "right")
+    # alone it is the lung's side
+    f = one("Mass in the right hemithorax.")
+    assert (f.anatomy, f.laterality) == ("lung", "right")

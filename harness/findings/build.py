@@ -312,7 +312,26 @@ def _without_framing_regions(locations: list[Location], default_organ: str | Non
         locations = [l for l in locations if not (
             l.organ and l.organ != default_organ and lex.is_region(l.organ)
             and any(o != l.organ and lex.in_region(l.organ, o) for o in organs))]
-    return locations
+    return _without_side_frames(locations, lex)
+
+
+def _without_side_frames(locations: list[Location], lex: Lexicon) -> list[Location]:
+    """"pleural-based mass in the right hemithorax": a word naming one side of the chest (read as the lung) beside
+    another site in the chest only says which side that site is on; it is not a second site."""
+    frames = [l for l in locations if l.organ and any(
+        w in l.text.split() for w in lex.anatomy.get(l.organ, {}).get("side_frames", ()))]
+    others = [l for l in locations if l not in frames and l.organ and l.organ != frames[0].organ
+              and lex.in_region("chest", l.organ)] if frames else []
+    if not others:
+        return locations
+    out = []
+    for l in locations:
+        if l in frames:
+            continue
+        l = copy.copy(l)
+        l.laterality = l.laterality or frames[0].laterality
+        out.append(l)
+    return out
 
 
 def _merged_by_organ(locations: list[Location], lex: Lexicon) -> list[Location]:
