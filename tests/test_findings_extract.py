@@ -336,7 +336,7 @@ def test_current_and_prior_size_state_the_change():
     # finding named in a region holding its organ is in its organ
     ("No hepatic, adrenal or osseous metastases.", {("metastasis", "liver", "absent"),
                                                     ("metastasis", "adrenal gland", "absent"),
-                                                    ("lytic lesion", "bone", "absent")}),
+                                                    ("metastasis", "bone", "absent")}),
     ("SBO with a transition point in the left mid-abdomen.", {("bowel obstruction", "bowel", "present")}),
     # a phrase reads with or without its articles; congested or normal pulmonary vessels are the lungs' oedema
     ("Right IJ line terminating at the junction of SVC and right atrium.",
@@ -918,3 +918,92 @@ def test_an_abbreviated_history_section_states_no_finding():
 def test_a_hedged_name_with_a_part_of_the_same_organ_refines_the_finding():
     f = one("LIVER: Multiple hypodense lesions consistent with metastases, the largest 3.0 cm in segment VI.")
     assert (f.observation, f.anatomy, f.size_mm) == ("metastasis", "liver", 30.0)
+
+
+def test_an_organ_said_to_be_absent_is_removed_not_denied():
+    f = one("The left kidney is absent.")
+    assert (f.observation, f.anatomy, f.laterality, f.presence) == (
+        "nephrectomy", "kidney", "left", Presence.PRESENT)
+    assert one("The ovaries are absent.").observation == "oophorectomy"
+    # a finding said to be absent is still denied
+    f = one("Fluid in the pelvis is absent.")
+    assert (f.observation, f.presence) == ("ascites", Presence.ABSENT)
+
+
+def test_patent_veins_named_with_an_organ_adjective_deny_their_thrombosis_not_an_organ_lesion():
+    fs = extract_findings("The portal and hepatic veins are patent.")
+    assert {(f.observation, f.anatomy, f.presence) for f in fs} == {
+        ("thrombosis", "portal vein", Presence.ABSENT), ("thrombosis", "hepatic vein", Presence.ABSENT)}
+    # the named thrombosis is the same finding
+    f = one("No hepatic vein thrombosis.")
+    assert (f.observation, f.anatomy) == ("thrombosis", "hepatic vein")
+    # "periportal" oedema is the liver's; periportal nodes stay a nodal station
+    assert {f.anatomy for f in extract_findings("Contrast reflux into the hepatic veins and periportal oedema.")
+            if f.observation == "edema"} >= {"liver"}
+    assert one("Enlarged periportal lymph nodes.").sub_location == "porta hepatis"
+
+
+def test_extubation_is_the_endotracheal_tube_removed_and_intubated_the_tube_in_place():
+    for text in ("Interval extubation.", "The patient has been extubated."):
+        f = one(text)
+        assert (f.observation, f.presence, f.temporal) == ("endotracheal tube", Presence.ABSENT, "resolved")
+    f = one("The patient is intubated.")
+    assert (f.observation, f.presence) == ("endotracheal tube", Presence.PRESENT)
+
+
+def test_a_side_between_a_diaphragm_phrase_and_the_diaphragm_stays_the_findings_side():
+    for text, side in (("Raised left hemidiaphragm.", "left"), ("High riding right hemidiaphragm.", "right")):
+        f = one(text)
+        assert (f.observation, f.anatomy, f.laterality) == ("elevation", "diaphragm", side)
+    f = one("Gas under the right hemidiaphragm.")
+    assert (f.observation, f.anatomy, f.laterality, f.presence) == (
+        "pneumoperitoneum", "peritoneum", "right", Presence.PRESENT)
+    assert one("No gas under the diaphragm.").presence == Presence.ABSENT
+    assert not extract_findings("Indication: raised D-dimer.")
+
+
+def test_a_vertebral_part_that_lies_on_one_side_keeps_the_side_named_with_it():
+    for text in ("Transverse process fractures of L2 and L3 on the left.", "Left L3 transverse process fracture."):
+        f = one(text)
+        assert (f.observation, f.anatomy, f.laterality) == ("fracture", "spine", "left")
+    # the vertebra itself is midline: a side names no side of it
+    assert one("Left L3 vertebral body fracture.").laterality is None
+
+
+def test_a_one_word_look_before_a_diagnosis_describes_it_and_names_no_second_lesion():
+    f = one("Multiple sclerotic bone metastases.")
+    assert (f.observation, f.anatomy) == ("metastasis", "bone")
+    f = one("Lytic liver metastases.")
+    assert (f.observation, f.anatomy) == ("metastasis", "liver")
+    f = one("Numerous sclerotic thoracic vertebral metastases.")
+    assert (f.observation, f.anatomy) == ("metastasis", "spine")
+    assert one("A bone metastasis.").count == 1  # "-sis" is singular
+    # a look named as a lesion of its own stays that lesion
+    assert one("Sclerotic lesion in L2, likely a bone island.").observation == "lytic lesion"
+
+
+def test_a_finding_within_another_finding_takes_that_findings_site():
+    fs = extract_findings("Mural thrombus within the abdominal aortic aneurysm.")
+    assert {(f.observation, f.anatomy) for f in fs} == {("aneurysm", "aorta"), ("thrombosis", "aorta")}
+    fs = extract_findings("Haemorrhage within the left renal mass.")
+    assert {(f.observation, f.anatomy, f.laterality) for f in fs} == {
+        ("mass", "kidney", "left"), ("hemorrhage", "kidney", "left")}
+
+
+def test_an_abdominal_quadrant_is_a_region_that_yields_to_the_organ_named_with_it():
+    f = one("There is a right iliac fossa mesenteric mass.")
+    assert (f.observation, f.anatomy) == ("mass", "mesentery")
+    f = one("Small bowel obstruction with a transition point in the right lower quadrant.")
+    assert (f.observation, f.anatomy) == ("bowel obstruction", "bowel")
+    # alone, the quadrant places the finding in the abdomen
+    f = one("Right upper quadrant calcification.")
+    assert (f.observation, f.anatomy) == ("calcification", "peritoneum")
+    assert one("A calcific density in the left upper quadrant.").observation == "calcification"
+
+
+def test_a_hemithorax_beside_a_site_in_the_chest_gives_its_side_and_is_not_a_second_site():
+    f = one("Pleural-based mass in the right hemithorax.")
+    assert (f.observation, f.anatomy, f.laterality) == ("mass", "pleura", "right")
+    # alone it is the lung's side
+    f = one("Mass in the right hemithorax.")
+    assert (f.anatomy, f.laterality) == ("lung", "right")

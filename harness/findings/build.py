@@ -114,7 +114,7 @@ def _after_list_break(spans: list[Span], t: _Target) -> bool:
 
 
 _REMOVED_RE = re.compile(r"\b(?:surgically (?:absent|removed|resected)|absent surgically|(?:has|have) been "
-                         r"(?:removed|resected)|resected|removed|resection|excision)\b")
+                         r"(?:removed|resected)|resected|removed|resection|excision|(?:is|are) absent)\b")
 _REMOVED_WORDS = frozenset({"absent", "removed", "resected", "resection", "excision"})
 
 
@@ -131,6 +131,10 @@ def _removed_organs(spans: list[Span], locs: list[Location], targets: list[_Targ
     at = next((p for p, s in enumerate(spans) if s.text.split()[-1] in _REMOVED_WORDS
                and s.cat != "OBS"), None)  # "gallbladder has been removed" is itself a cholecystectomy
     before = [l for l in locs if at is not None and l.end < at and lex.removal_of(l.organ or "")]
+    if at is not None and spans[at].text in ("is absent", "are absent"):
+        # "the left kidney is absent" without "surgically": only the organ the words are said of, in a
+        # sentence naming no finding ("fluid in the pelvis is absent" denies the fluid)
+        before = [l for l in before if l.end == at - 1 and not targets]
     if at is not None and spans[at].text.split()[-1] in ("resection", "excision"):
         # "LUL resection" names the part just before it; "resection of the left upper lobe" the one after "of"
         before = [l for l in before if l.end >= at - 1] or [
@@ -308,7 +312,26 @@ def _without_framing_regions(locations: list[Location], default_organ: str | Non
         locations = [l for l in locations if not (
             l.organ and l.organ != default_organ and lex.is_region(l.organ)
             and any(o != l.organ and lex.in_region(l.organ, o) for o in organs))]
-    return locations
+    return _without_side_frames(locations, lex)
+
+
+def _without_side_frames(locations: list[Location], lex: Lexicon) -> list[Location]:
+    """"pleural-based mass in the right hemithorax": a word naming one side of the chest (read as the lung) beside
+    another site in the chest only says which side that site is on; it is not a second site."""
+    frames = [l for l in locations if l.organ and any(
+        w in l.text.split() for w in lex.anatomy.get(l.organ, {}).get("side_frames", ()))]
+    others = [l for l in locations if l not in frames and l.organ and l.organ != frames[0].organ
+              and lex.in_region("chest", l.organ)] if frames else []
+    if not others:
+        return locations
+    out = []
+    for l in locations:
+        if l in frames:
+            continue
+        l = copy.copy(l)
+        l.laterality = l.laterality or frames[0].laterality
+        out.append(l)
+    return out
 
 
 def _merged_by_organ(locations: list[Location], lex: Lexicon) -> list[Location]:
@@ -343,7 +366,9 @@ def _finding_at_site(t: _Target, loc: Location, certainty: Certainty, spec: dict
     count, attrs = _count_and_plurality(t, obs, certainty.presence, lex)
     if loc.one and certainty.presence is not Presence.ABSENT:  # "nodes: subcarinal 11 mm, paratracheal 13 mm"
         count, attrs = 1, attrs - {"multiple"}
-    sub, lat = _part_and_side(organ, loc_sub, loc.laterality, _side_named_apart(t), spec, lex)
+    # "left L3 transverse process": a part of an unpaired organ that lies on one side keeps the side
+    sided = lex.names_sided_part(organ, loc.text)
+    sub, lat = _part_and_side(organ, loc_sub, loc.laterality, _side_named_apart(t), spec, lex, sided)
     size = loc.size if loc.size is not None else max(t.sizes) if t.sizes else None  # a listed site's own size
     return Finding(observation=obs, anatomy=organ, sub_location=sub, laterality=lat, size_mm=size, count=count,
                    attributes=frozenset(attrs), **_stated_of(t, certainty))
@@ -405,18 +430,19 @@ def _count_and_plurality(t: _Target, obs: str, presence: Presence, lex: Lexicon)
 
 
 def _part_and_side(organ: str, loc_sub: str | None, loc_side: str | None, side: str | None, spec: dict[str, Any],
-                   lex: Lexicon) -> tuple[str | None, str | None]:
+                   lex: Lexicon, sided: bool = False) -> tuple[str | None, str | None]:
     """(sub-location, laterality) at the site: the side named apart holds for a paired organ; an unpaired organ
     keeps no side, but its side may name its part ("left hepatic lesion": left lobe)."""
     lat = loc_side
-    if lat is None and side is not None and (lex.is_paired(organ) or spec.get("keeps_side")):
+    paired = lex.is_paired(organ) or sided
+    if lat is None and side is not None and (paired or spec.get("keeps_side")):
         lat = side
     if lat not in (None, "left", "right", "bilateral"):
         lat = None  # an unresolved "ipsilateral"
     if loc_sub in lex.midline_stations and organ == "lymph node":
         lat = loc_side if loc_side in ("left", "right") else None  # "bilateral hilar and mediastinal nodes"
     sub = loc_sub
-    if not lex.is_paired(organ) and not spec.get("keeps_side"):  # a mediastinal shift keeps its direction
+    if not paired and not spec.get("keeps_side"):  # a mediastinal shift keeps its direction
         if sub is None and lat in ("left", "right"):
             sub = lex.anatomy.get(organ, {}).get("side_subs", {}).get(lat)  # "left hepatic lesion": left lobe
         lat = None

@@ -142,6 +142,10 @@ class Lexicon:
     def is_paired(self, anatomy: str) -> bool:
         return bool(self.anatomy.get(anatomy, {}).get("paired"))
 
+    def names_sided_part(self, anatomy: str, text: str) -> bool:
+        """The site's words name a part of an unpaired organ that lies on one side ("L3 transverse process")."""
+        return any(part in text for part in self.anatomy.get(anatomy, {}).get("sided_parts", ()))
+
     def entity_type(self, observation: str) -> str:
         return self.observations.get(observation, {}).get("type", "ABNORMALITY")
 
@@ -278,7 +282,9 @@ def lexicon() -> Lexicon:
         for organ, forms in (spec.get("implied_anatomy") or {}).items():
             for form in forms:
                 lex.observation_of_form[" ".join(tokenize(form))] = name
-                lex.add(form, Reading("OBS", name, plural=form.endswith("s"), organ=organ))
+                # "bone metastases" is plural, "bone metastasis" ("-sis") is not
+                plural = form.endswith("s") and not form.endswith(("sis", "ss", "us"))
+                lex.add(form, Reading("OBS", name, plural=plural, organ=organ))
     for form in raw["enlargement"]["forms"]:
         lex.add(form, Reading("ENLARGE", None))
     stations = set()

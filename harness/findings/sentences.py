@@ -172,7 +172,11 @@ def _number(tok: str) -> bool:
 # abbreviations that stand for several words the reader reads one by one: "SBO" is an obstruction whose site is
 # the small bowel, as "small bowel obstruction" is read (a sub-location and an observation), not a finding of its own
 _EXPANSIONS = {"stn": ("station",), "sbo": ("small", "bowel", "obstruction"),
-               "lbo": ("large", "bowel", "obstruction")}
+               "lbo": ("large", "bowel", "obstruction"),
+               # the verb names the device: "interval extubation" removed the tube, "intubated" placed it
+               "extubation": ("removal", "of", "endotracheal", "tube"),
+               "extubated": ("endotracheal", "tube", "removed"),
+               "intubated": ("endotracheal", "tube", "in", "place")}
 
 
 #: words beside "LAD" that make it the left anterior descending artery, not lymphadenopathy ("calcification of the
@@ -296,12 +300,37 @@ def _numbered_grades(tokens: list[str]) -> list[str]:
     return out
 
 
+_DIAPHRAGM = frozenset({"diaphragm", "hemidiaphragm", "hemidiaphragms"})
+_SIDES = frozenset({"left", "right", "l", "r"})
+
+
+def _diaphragm_words(tokens: list[str]) -> list[str]:
+    """"Raised left hemidiaphragm", "gas under the right hemidiaphragm": a side between the words and the diaphragm
+    splits the lexicon's phrase, so "raised" / "high riding" say "elevated" and the gas is named free gas; the side
+    then stays a site word of its own."""
+    if not _DIAPHRAGM & set(tokens):
+        return tokens
+    out = list(tokens)
+    for k in range(len(out) - 1, -1, -1):
+        if out[k] not in _DIAPHRAGM:
+            continue
+        j = k - 1 if k > 0 and out[k - 1] in _SIDES else k
+        if j >= 1 and out[j - 1] == "raised":
+            out[j - 1] = "elevated"
+        elif j >= 2 and out[j - 2:j] == ["high", "riding"]:
+            out[j - 2:j] = ["elevated"]
+        elif j >= 3 and out[j - 1] == "the" and out[j - 2] in ("under", "beneath", "below") \
+                and out[j - 3] in ("gas", "air") and (j < 4 or out[j - 4] != "free"):
+            out.insert(j - 3, "free")
+    return out
+
+
 def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
     """A sentence's tokens with every rewrite that needs no reading of the sentence, in order: dates, numbered
     grades, measured densities, prior sizes, abbreviations, comparisons, spelled-out sizes, numbered ribs, the silhouette sign,
-    bracketed station codes, and words sharing one head noun."""
+    bracketed station codes, words split from the diaphragm by a side, and words sharing one head noun."""
     for rewrite in (_dates, _numbered_grades, _without_densities, _size_changes, _abbreviated_words, _comparisons, _spelled_sizes,
-                    _counted_ordinals, _without_silhouette_signs, _without_station_codes):
+                    _counted_ordinals, _without_silhouette_signs, _without_station_codes, _diaphragm_words):
         tokens = rewrite(tokens)
     return _shared_heads(tokens, lex)
 
@@ -337,6 +366,13 @@ def _organs_sharing_a_finding(tokens: list[str], lex: Lexicon) -> list[str]:
     return out
 
 
+def _bare_or_organ_word(word: str, lex: Lexicon) -> bool:
+    """A modifier that may share the next site's noun: a word the lexicon lacks ("middle"), or one read only as a
+    site ("portal and hepatic veins": "portal" alone is the porta hepatis, with the noun the portal vein)."""
+    kinds = lex.phrase_kinds.get((word,))
+    return (word,) not in lex.phrases or bool(kinds) and all(k in _SITE_KINDS for k in kinds)
+
+
 def _shared_heads(tokens: list[str], lex: Lexicon) -> list[str]:
     """"the middle and lower lobes", "upper and lower poles": two modifiers sharing one site noun are two sites
     ("middle lobe and lower lobes"), so each modifier gets the noun it shares."""
@@ -355,7 +391,7 @@ def _shared_heads(tokens: list[str], lex: Lexicon) -> list[str]:
                         "OBS", ())) and (second, noun) in lex.phrases:
                     out[k:k + 4] = [first, noun, joiner, second, noun]
                     break
-        elif joiner in ("and", "or", "/") and first.isalpha() and (first,) not in lex.phrases \
+        elif joiner in ("and", "or", "/") and first.isalpha() and _bare_or_organ_word(first, lex) \
                 and any(kind in lex.phrase_kinds.get((second, head), {}) for kind in _SITE_KINDS):
             for noun in (head, head[:-1], head[:-2]):
                 if noun and any(kind in lex.phrase_kinds.get((first, noun), {}) for kind in _SITE_KINDS):

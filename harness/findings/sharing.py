@@ -37,9 +37,11 @@ def _share_between_findings(spans: list[Span], targets: list[_Target], obs_targe
     _adjective_finding_shares_site(obs_targets, lex)
     _adjective_finding_in_organ_of_noun(obs_targets, lex)
     _merge_synonyms_side_by_side(obs_targets)
+    _descriptor_yields_to_diagnosis(spans, obs_targets, lex)
     _organ_described_by_finding_counts_nothing(spans, obs_targets, lex)
     _alternative_shares_site(spans, obs_targets, lex)
     _finding_with_another_shares_site(spans, obs_targets, lex)
+    _finding_within_another_takes_its_site(spans, obs_targets, lex)
     if header:
         _field_label_site(targets, header, inherited_label, lex)
     if frame:
@@ -228,6 +230,21 @@ def _merge_synonyms_side_by_side(obs_targets: list[_Target]) -> None:
             b.temporal = b.temporal or a.temporal
 
 
+def _descriptor_yields_to_diagnosis(spans: list[Span], obs_targets: list[_Target], lex: Lexicon) -> None:
+    """"sclerotic rib metastases", "lytic liver metastases": a one-word look of a focal lesion set before the
+    diagnosis it describes (only site words between) is how that lesion looks, not a second lesion elsewhere."""
+    for a, b in zip(obs_targets, obs_targets[1:]):
+        a_obs, b_obs = _obs_name(a.span) or "", _obs_name(b.span) or ""
+        if (a.kind == b.kind == "OBS" and len(a.span.text.split()) == 1 and not a.refined and a_obs != b_obs
+                and lex.is_focal(a_obs) and lex.is_focal(b_obs) and lex.entity_type(b_obs) == "DISEASE"
+                and lex.entity_type(a_obs) != "DISEASE" and not a.sides
+                and all(a.pos < l.start and l.end <= b.pos for l in a.locations)  # only the sites of both
+                and 0 <= b.pos - a.pos - 1 <= 3 and all(g.cat == "LOC" for g in spans[a.pos + 1:b.pos])):
+            a.refined = True
+            b.attrs |= a.attrs
+            b.count = b.count or (a.count if a.count != "unstated" else None)
+
+
 def _organ_described_by_finding_counts_nothing(spans: list[Span], obs_targets: list[_Target],
                                                lex: Lexicon) -> None:
     """"fibroid uterus", "cirrhotic liver": a finding word before its own organ's noun describes the organ and
@@ -272,6 +289,26 @@ def _finding_with_another_shares_site(spans: list[Span], obs_targets: list[_Targ
             if whole or not words & {"with", "without", "containing", "contains", "contain", "("}:
                 for l in t.locations:  # "a stone at the UPJ causing hydronephrosis": the organ, not the part
                     l.sub = None
+
+
+_WITHIN_WORDS = frozenset({"within", "in", "inside"})
+
+
+def _finding_within_another_takes_its_site(spans: list[Span], obs_targets: list[_Target], lex: Lexicon) -> None:
+    """"mural thrombus within the abdominal aortic aneurysm", "haemorrhage in the renal mass": a finding inside
+    another finding is at that finding's site (its own sites, or the organ its name implies)."""
+    for a, b in zip(obs_targets, obs_targets[1:]):
+        if a.locations or a.sides or a.kind != "OBS" or b.kind != "OBS" or lex.is_device(_obs_name(b.span) or ""):
+            continue
+        gap = [g.text for g in spans[a.pos + 1:b.pos] if g.cat != "LOC"]  # "within the left renal mass"
+        if not gap or gap[0] not in _WITHIN_WORDS or any(w not in ("the", "a", "an") for w in gap[1:]) \
+                or spans[a.pos + 1].cat == "LOC":
+            continue
+        implied = next((r.organ for r in b.span.readings("OBS") if r.organ), None) or \
+            lex.observations.get(_obs_name(b.span) or "", {}).get("default_anatomy")
+        sites = b.locations or ([Location(implied, None, None, b.pos, b.pos, b.span.text)] if implied else [])
+        a.locations = [copy.copy(l) for l in sites if _may_share_site(a, l, lex)]
+        a.sides = a.sides or list(b.sides)
 
 
 def _field_label_site(targets: list[_Target], header: list[Location], inherited_label: bool,

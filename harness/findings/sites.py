@@ -80,7 +80,9 @@ def _locations(spans: list[Span], lex: Lexicon) -> list[Location]:
             continue
         prev = out[k - 1]
         between = [spans[q] for q in range(prev.end + 1, loc.start)]
-        if prev.organ is not None and lex.is_paired(prev.organ) and prev.laterality is None \
+        # a vertebra whose sided part the sentence names ("transverse process fractures of L2 and L3 on the left")
+        sided = any(o.organ == prev.organ and lex.names_sided_part(o.organ or "", o.text) for o in out[:k])
+        if prev.organ is not None and (lex.is_paired(prev.organ) or sided) and prev.laterality is None \
                 and len(between) <= 3 and all(b.cat == "WORD" and b.value in ("on", "the", "at", "to", "of", ",")
                                               for b in between):
             prev.laterality = loc.laterality
@@ -160,6 +162,10 @@ def _resolve_group(spans: list[Span], members: list[int], lex: Lexicon) -> list[
             # ("peripancreatic collection": by the pancreas)
             organ = "lymph node" if has_node else lex.station_region.get(
                 next(station_at[p] for p in part if p in station_at), "lymph node")
+        elif organ is not None and lex.is_region(organ) and not has_node:
+            # "right iliac fossa mesenteric mass": a station word naming an organ inside the region is the site
+            inner = lex.station_region.get(next((station_at[p] for p in part if p in station_at), ""))
+            organ = inner if inner and inner != organ and lex.in_region(organ, inner) else organ
         sub: str | None = None
         sub_lat: str | None = None
         sub_plural = False
