@@ -208,18 +208,9 @@ def _label_pipeline(reader: str | None):
     return Compose([load, EnsureChannelFirst(), Orientation(axcodes="RAS", labels=(("L", "R"), ("P", "A"), ("I", "S")))])
 
 
-def load_labels(label_path: str | Path, cache_dir: str | Path | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """A label map in RAS array order with its affine (no windowing, nearest-neighbour only).
-
-    Read through the on-disk array cache (``harness.loaders.volume_cache``): a rerun or ``harness score`` then
-    neither reads the NIfTI nor imports MONAI (and torch), which is most of their time."""
-    from harness.loaders.volume_cache import LabelCache  # here: that module imports this one
-
-    return LabelCache(cache_dir).load(label_path)
-
-
 def read_labels(label_path: str | Path) -> tuple[np.ndarray, np.ndarray]:
-    """``load_labels`` without the cache: through MONAI, from the file."""
+    """A label map in RAS array order with its affine (no windowing, nearest-neighbour only), through MONAI,
+    from the file; ``harness.loaders.volume_cache.load_labels`` reads it through the on-disk array cache."""
     path = Path(label_path)
     if not path.exists():
         raise DataError(f"{label_path}: file not found (label map)")

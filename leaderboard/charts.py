@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from leaderboard.groups import is_count
 
 if TYPE_CHECKING:
-    from leaderboard.views import Entry, TaskView
+    from leaderboard.task_view import Entry, TaskView
 
 #: the text-overlap metric that the clinical metrics are charted against
 CHART_X_METRIC = "bleu"

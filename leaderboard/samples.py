@@ -15,7 +15,7 @@ from leaderboard.rescore import TaskContext
 from leaderboard.submit import safe_stem
 
 if TYPE_CHECKING:
-    from leaderboard.views import Entry, TaskView
+    from leaderboard.task_view import Entry, TaskView
 
 
 # -- sample cases: key slice, mask outline, findings --------------------------------------------------------------

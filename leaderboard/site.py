@@ -4,8 +4,8 @@ Content-Security-Policy, so no injected script could run even if escaping failed
 slices written next to the pages.
 
 This module builds and renders; what it renders comes from :mod:`leaderboard.views` (the submissions found, ranked
-entries, a task's view), :mod:`leaderboard.charts` (SVG charts) and :mod:`leaderboard.samples` (the model pages'
-sample cases); the scores from :mod:`leaderboard.rescore`.
+entries, a task's view, of the types in :mod:`leaderboard.task_view`), :mod:`leaderboard.charts` (SVG charts) and
+:mod:`leaderboard.samples` (the model pages' sample cases); the scores from :mod:`leaderboard.rescore`.
 """
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ from leaderboard.groups import is_count
 from leaderboard.rescore import TaskContext, default_workers, score_all
 from leaderboard.samples import SliceRenderer, choose_sample_cases, findings_extractor, sample_views
 from leaderboard.submit import inside
-from leaderboard.views import Rejected, TaskView, build_task_view, find_submissions
+from leaderboard.task_view import Rejected, TaskView
+from leaderboard.views import build_task_view, find_submissions
 
 SITE_MARKER = ".leaderboard-site"
 TEMPLATES = Path(__file__).resolve().parent / "templates"

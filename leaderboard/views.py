@@ -1,31 +1,24 @@
-"""The leaderboard's data model: the submission files found per task, each re-scored submission as an ``Entry``,
-ranked within its task (ties share a rank, each entry tested against the next), and a task's ``TaskView``: what the
-pages of :mod:`leaderboard.site` render.
+"""The leaderboard's task views, built: the submission files found per task, each re-scored submission as an
+``Entry`` ranked within its task (ties share a rank, each entry tested against the next), and a task's ``TaskView``
+with its charts (the types are :mod:`leaderboard.task_view`'s): what the pages of :mod:`leaderboard.site` render.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
 from harness.errors import HarnessError
 from harness.registry import TASKS
 from leaderboard.charts import make_charts
-from leaderboard.groups import ColumnGroup, column_groups
-from leaderboard.rescore import (OutputInfo, Outcome, PairedTest, TaskContext, claimed_discrepancies,
-                                 paired_randomization)
+from leaderboard.groups import column_groups
+from leaderboard.rescore import Outcome, TaskContext, claimed_discrepancies, paired_randomization
 from leaderboard.submit import inside, normalized_name, safe_stem
+from leaderboard.task_view import Entry, Rejected, TaskView
 
 
 # -- collecting submissions -----------------------------------------------------------------------------------
-@dataclass
-class Rejected:
-    file: str
-    reason: str
-
-
 def find_submissions(submissions: Path, tasks: Sequence[str] | None = None) -> tuple[list[tuple[Path, str]],
                                                                                        list[Rejected]]:
     """(file, task) for every ``SUBMISSIONS/<task>/*.json``; files that are links out of the folder, or lie in a
@@ -53,46 +46,7 @@ def find_submissions(submissions: Path, tasks: Sequence[str] | None = None) -> t
     return jobs, rejected
 
 
-# -- what the templates see -------------------------------------------------------------------------------------
-@dataclass
-class Entry:
-    sid: str
-    display_name: str
-    outcome: Outcome
-    file: str
-    sha256: str
-    rank: int = 0
-    vs_next: PairedTest | None = None
-    next_name: str | None = None
-    discrepancies: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
-
-    @property
-    def sub(self):
-        return self.outcome.submission
-
-    @property
-    def metrics(self) -> dict[str, dict[str, Any]]:
-        return self.outcome.rescored.metrics
-
-    def value(self, output: str) -> float | None:
-        m = self.metrics.get(output) or {}
-        return m.get("value") if m.get("status") == "ok" else None
-
-
-@dataclass
-class TaskView:
-    name: str
-    ctx: TaskContext
-    entries: list[Entry]
-    rejected: list[Rejected]
-    primary: str
-    primary_note: str
-    columns: list[OutputInfo]
-    groups: list[ColumnGroup] = field(default_factory=list)
-    charts: list[dict[str, Any]] = field(default_factory=list)
-    chart_note: str | None = None
-
-
+# -- ranking them into a task's view ---------------------------------------------------------------------------
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 

@@ -56,7 +56,8 @@ def test_4d_nifti_is_refused_not_read_as_its_first_frame(tmp_path):
 def test_label_maps_come_from_the_array_cache_after_the_first_read(tmp_path, monkeypatch):
     """A rerun or `harness score` reads label maps from the cache, never through MONAI (seconds of import)."""
     import harness.loaders.volume_cache as volume_cache
-    from harness.imaging import load_labels, read_labels
+    from harness.imaging import read_labels
+    from harness.loaders.volume_cache import load_labels
 
     path = tmp_path / "labels.nii.gz"
     nib.save(nib.Nifti1Image(np.arange(24, dtype=np.int16).reshape(2, 3, 4), np.diag([-1.0, -1, 1, 1])), path)

@@ -16,8 +16,9 @@ import copy
 import re
 from typing import Any
 
-from harness.findings.attach import MAX_SIZE_REACH, _obs_name, _plural, _Target, _target_obs
+from harness.findings.attach import _obs_name, _plural, _Target, _target_obs
 from harness.findings.lexicon import PLURAL_COUNTS, UNSPECIFIED, Lexicon, tokenize
+from harness.findings.measures import MAX_SIZE_REACH
 from harness.findings.report import ParsedFinding
 from harness.findings.scan import Span
 from harness.findings.sites import Location

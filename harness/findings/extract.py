@@ -31,12 +31,15 @@ per sentence:
 4. **Report level**: exact duplicates and less specific restatements (an impression repeating a finding) are
    merged; organ-less negatives ("No evidence of tumor.") are dropped when the report states anything else.
 
-The stages live in one module each: ``sentences`` (sections, sentences, token rewrites), ``scan`` (the phrase
-scan and the context scopes, stage 1), ``sites`` (location phrases, stage 2), ``attach`` (which finding each site,
-side, size, count, attribute, severity, change and tip belongs to, stage 3), ``sharing`` (what the findings of one
+The stages live in one module each, in the order a sentence meets them: ``sentences`` (sections, sentences, token
+rewrites), ``scan`` (the phrase scan and the context scopes, stage 1), ``prepass`` (the span pre-passes around the
+scopes: prior sizes, comparisons, a study title, structures called normal or enlarged, predicates, an organ's own
+size), ``sites`` (location phrases, stage 2), ``attach`` (which finding each site, side, attribute, severity,
+change and tip belongs to, stage 3), ``measures`` (which finding each size, list of sizes, count and tip distance
+belongs to, a site's own size, a change read from a prior size, stage 3), ``sharing`` (what the findings of one
 sentence give each other, stage 3), ``build`` (the findings each target states, and an organ measured or removed,
-once the sentence is read), this module (the order of a sentence's steps, the field label, and the report) and
-``report`` (a finding's record and the report-level rules, stage 4).
+once the sentence is read), this module (the order of a sentence's steps, the targets, the field label, and the
+report) and ``report`` (a finding's record and the report-level rules, stage 4).
 
 Why hand-written scope rules rather than medspacy/negspacy (measured here, spaCy 3.8.18, negspacy 1.1.0 on
 ``spacy.blank("en")`` + sentencizer + entity ruler): negspacy is fast enough (~0.11 ms per report, ~2.3 s for
@@ -55,23 +58,23 @@ import dataclasses
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from harness.findings.attach import (_LINKING_VERBS, COPULAS, _attach_locations, _attach_modifiers, _attach_sides,
-                                     _change_from_prior_sizes, _gap_is_adjectives, _may_share_site, _obs_name,
-                                     _on_its_course, _plural, _read_device_positions, _resolve_organless_parts,
-                                     _sizes_of_listed_sites, _Target)
+from harness.findings.attach import (_attach_locations, _attach_modifiers, _attach_sides, _gap_is_adjectives,
+                                     _may_share_site, _obs_name, _on_its_course, _plural, _read_device_positions,
+                                     _resolve_organless_parts, _Target)
 from harness.findings.build import _measured_organs, _removed_organs, _stated_findings
 from harness.findings.lexicon import UNSPECIFIED, Lexicon, Reading, lexicon
+from harness.findings.measures import _attach_measures, _change_from_prior_sizes, _sizes_of_listed_sites
+from harness.findings.prepass import (STUDY_WORDS, _deny_structures_called_normal, _enlarged_names,
+                                      _hedge_study_title, _mark_prior_sizes, _predicates_of_findings,
+                                      _read_comparisons, _sized_organs)
 from harness.findings.report import (ParsedFinding, _elliptic_denial, _hedged_once, _less_specific,
                                      _merge_restatements, _restates_group, _sort_key)
-from harness.findings.scan import Span, _is_num, _scan, _scopes
+from harness.findings.scan import Span, _scan, _scopes
 from harness.findings.sentences import _relative_clause, _sections, _sentences, normalised_tokens
 from harness.findings.sharing import _share_between_findings
 from harness.findings.sites import Location, _locations
 from harness.schema import Finding, Presence
 
-STUDY_WORDS = frozenset({"ct", "cta", "ctpa", "mri", "mr", "cxr", "radiograph", "radiographs", "xray", "x", "ray",
-                         "film", "films", "study", "scan", "exam", "examination", "ultrasound", "us", "pet",
-                         "angiogram", "angiography", "aortogram", "views", "view", "pa", "ap", "portable", "imaging"})
 TIP_WORDS = frozenset({"tip", "tips", "terminates", "terminating", "ends", "ending", "courses", "projects",
                        "projecting", "extends", "positioned", "position", "located", "lies", "overlies", "overlying"})
 #: the span categories that state an organ normal, and the kind of statement each is
@@ -98,19 +101,6 @@ def _sentence_findings(tokens: tuple[str, ...], prev_side: str | None = None,
                        inherited_label: bool = False) -> SentenceReading:
     """Findings of one sentence; cached, since reports repeat their boilerplate sentences."""
     return _analyse_sentence(list(tokens), lexicon(), prev_side, inherited_label)
-
-
-def _is_prior_size(spans: list[Span], p: int, tokens: list[str], lex: Lexicon) -> bool:
-    """A measurement of the prior study: "previously 1.8 cm", "from 12 mm", "1.8 cm on the prior"."""
-    start, end = spans[p].start, spans[p].end
-    before = [t for t in tokens[max(0, start - 4):start] if t not in ("(", ",", "measuring", "measured", ":")]
-    for k in range(1, 4):
-        if len(before) >= k and tuple(before[-k:]) in lex.prior_before:
-            return True
-    after = [t for t in tokens[end:end + 6] if t not in ("(", ",", ")")]
-    # "54 mm (previously 49 mm)": a marker followed by a number belongs to that number
-    return any(tuple(after[:k]) in lex.prior_after and not (len(after) > k and _is_num(after[k]))
-               for k in range(1, 6))
 
 
 def _resolve_sides(locs: list[Location], prev_side: str | None) -> str | None:
@@ -173,6 +163,7 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
     targets.sort(key=lambda t: t.pos)
     obs_targets.sort(key=lambda t: t.pos)
     _attach_sides(spans, sides, obs_targets, side_positions)
+    _attach_measures(spans, obs_targets, side_positions, lex)
     _attach_modifiers(spans, obs_targets, side_positions, scope, lex)
     _change_from_prior_sizes(obs_targets)
     _sizes_of_listed_sites(spans, obs_targets)
@@ -182,90 +173,7 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
     return SentenceReading(tuple(out + measured), None, last_side, label.label, _names_site(locs, spans))
 
 
-# --- before attachment: what the scan's spans say about the sentence as a whole -----------------------------------
-
-
-_PHRASE_ENDS = frozenset({",", "and", ";", "with", "which", "that"})
-
-
-def _sized_organs(spans: list[Span], locs: list[Location], lex: Lexicon) -> list[tuple[int, Location]]:
-    """"17 cm spleen, recanalised paraumbilical vein": a size right before an organ that has a normal size, the
-    organ ending the phrase, is the organ's measurement; it is no finding's size and the organ no finding's site."""
-    out = []
-    for loc in locs:
-        p, q = loc.start - 1, loc.end + 1
-        if p < 0 or spans[p].cat != "SIZE" or loc.organ not in lex.upper_normal_mm or loc.sub is not None:
-            continue
-        follow = spans[q] if q < len(spans) else None
-        if follow is not None and not (follow.cat == "WORD" and follow.text in _PHRASE_ENDS
-                                       or follow.cat == "CTX:termination"):
-            continue  # "a 3 cm liver lesion": the size of the lesion
-        spans[p].cat = "ORGAN_SIZE"
-        loc.blocked = True
-        out.append((p, loc))
-    return out
-
-
-def _mark_prior_sizes(spans: list[Span], tokens: list[str], lex: Lexicon) -> None:
-    for p, s in enumerate(spans):
-        if s.cat == "SIZE" and _is_prior_size(spans, p, tokens, lex):
-            s.cat = "PRIOR_SIZE"
-
-
-def _hedge_study_title(spans: list[Span], scope: dict[int, str]) -> None:
-    """"CT CHEST/ABDOMEN (LYMPHOMA FOLLOW-UP)": what a study's title names in brackets is why it was done."""
-    if spans and spans[0].text in STUDY_WORDS and "(" in [s.text for s in spans[:8]]:
-        opening = next(p for p, s in enumerate(spans) if s.text == "(")
-        if not any(s.cat == "OBS" for s in spans[:opening]):
-            for q in range(opening + 1, len(spans)):
-                if spans[q].text == ")":
-                    break
-                scope[q] = "hyp"
-
-
-def _deny_structures_called_normal(spans: list[Span], scope: dict[int, str], lex: Lexicon) -> None:
-    """"lymph nodes are normal", "nodes not enlarged": a structure that is only a finding when abnormal, called
-    normal, is absent."""
-    for p, s in enumerate(spans):
-        if s.cat in ("CTX:normal", "CTX:normal_size"):
-            q = p - 1
-            while q >= 0 and ((spans[q].cat == "WORD" and spans[q].value in COPULAS)
-                              or (spans[q].cat == "LOC" and q > 0 and spans[q - 1].value in ("and", ","))):
-                q -= 1  # "nodes and pleura normal": the list of subjects
-            if q >= 0 and spans[q].cat == "OBS" and scope.get(q) is None \
-                    and lex.observations.get(_obs_name(spans[q]) or "", {}).get("normal_means_absent"):
-                scope[q] = "neg"
-
-
-def _enlarged_names(spans: list[Span], lex: Lexicon) -> None:
-    """"Enlarged subcarinal lymph node", "the lymph nodes are enlarged": a structure called enlarged that has a name
-    for it (``enlarged`` in the lexicon: a lymph node is then lymphadenopathy) is named so, and "enlarged" is no
-    second finding."""
-    for p, s in enumerate(spans):
-        if s.cat != "ENLARGE" or s.readings("TEMP"):
-            continue
-        after = next((q for q in range(p + 1, min(p + 7, len(spans))) if spans[q].cat == "OBS"), None)
-        before = p - 2 if p >= 2 and spans[p - 1].text in _LINKING_VERBS else None
-        for q in (after, before):
-            if q is None or spans[q].cat != "OBS" or (q == after and not _gap_is_adjectives(spans, p + 1, q, set())):
-                continue
-            name = lex.observations.get(_obs_name(spans[q]) or "", {}).get("enlarged")
-            if name:
-                plural = any(r.plural for r in spans[q].readings("OBS"))
-                reading = Reading("OBS", name, plural=plural)
-                spans[q] = Span("PHRASE", [reading], spans[q].start, spans[q].end, spans[q].text, cat="OBS",
-                                by_kind={"OBS": [reading]})
-                spans[p] = Span("WORD", s.text, s.start, s.end, s.text, cat="WORD")
-                break
-
-
-def _predicates_of_findings(spans: list[Span]) -> None:
-    """"The aorta is calcified" states a calcification of the aorta; "the nodule is calcified" only describes the
-    nodule: a finding phrase that is a predicate ("is calcified") said of a finding is no finding of its own."""
-    for p in range(1, len(spans)):
-        s = spans[p]
-        if s.cat == "OBS" and s.text.split()[0] in _LINKING_VERBS and spans[p - 1].cat == "OBS":
-            spans[p] = Span("WORD", s.text, s.start, s.end, s.text, cat="WORD")
+# --- targets: the findings and normal statements a sentence names --------------------------------------------------
 
 
 def _sentence_targets(spans: list[Span], lex: Lexicon) -> list[_Target]:
@@ -454,27 +362,6 @@ def _orphan_position(spans: list[Span]) -> str | None:
         return next((r.value for q, s in enumerate(spans) for r in s.readings("POS")
                      if not _on_its_course(spans, q)), None)
     return None
-
-
-PRIOR_STUDY_WORDS = frozenset({"prior", "previous", "previously", "earlier", "yesterday", "last", "ct", "study",
-                               "exam", "examination", "radiograph", "film", "scan", "mri", "cxr", "baseline"})
-_NEW_SINCE = Reading("TEMP", "new")
-
-
-def _read_comparisons(spans: list[Span]) -> None:
-    """Comparison with a prior study is not a differential or a negation of the finding now: "CXR vs yesterday",
-    "versus the film 3 days earlier" do not hedge; "not present on the 2024 CT" says the finding is new."""
-    n = len(spans)
-    for p, s in enumerate(spans):
-        versus = s.text in ("versus", "vs")
-        if not (versus or s.cat.startswith("CTX:negation")) or p + 1 >= n:
-            continue
-        after = [spans[q].text for q in range(p + 1, min(n, p + 6))]
-        if versus and (after[0] in PRIOR_STUDY_WORDS or (
-                after[0] in ("the", "a") and len(after) > 1 and after[1] in PRIOR_STUDY_WORDS)):
-            spans[p] = Span("WORD", s.text, s.start, s.end, s.text, cat="WORD")
-        elif not versus and after[0] in ("on", "in") and any(w in PRIOR_STUDY_WORDS for w in after[1:5]):
-            spans[p] = Span("PHRASE", [_NEW_SINCE], s.start, s.end, s.text, cat="TEMP", by_kind={"TEMP": [_NEW_SINCE]})
 
 
 def _clauses(tokens: list[str], lex: Lexicon) -> list[list[str]]:

@@ -4,7 +4,8 @@ them, stored as plain ``.npy`` (float32, bit-identical) with the affine beside.
 Reading a compressed NIfTI means gunzip, reorientation and windowing on every load; a run that renders the same
 volumes again (a rerun, a second model, the evidence steps' extra views) reads the arrays straight back instead.
 Entries are keyed by the file's path, size and mtime and by the window and resampling, so an edited file or a new
-window never reads a stale array. ``benchmarks/bench_ct_loading.py`` measures both paths.
+window never reads a stale array. ``benchmarks/bench_ct_loading.py`` measures both paths. Label maps have a cache
+of their own (``LabelCache``; ``load_labels`` reads through it), whose hit imports neither MONAI nor torch.
 """
 
 from __future__ import annotations
@@ -82,3 +83,11 @@ class LabelCache:
             np.save(tmp / "labels.npy", np.ascontiguousarray(labels))
             np.save(tmp / "affine.npy", np.asarray(affine, dtype=float))  # written last: its presence marks a hit
         return labels, affine
+
+
+def load_labels(label_path: str | Path, cache_dir: str | Path | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """A label map in RAS array order with its affine (no windowing, nearest-neighbour only).
+
+    Read through the on-disk array cache: a rerun or ``harness score`` then neither reads the NIfTI nor imports
+    MONAI (and torch), which is most of their time."""
+    return LabelCache(cache_dir).load(label_path)

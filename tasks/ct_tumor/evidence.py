@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.imaging import load_labels
+from harness.loaders.volume_cache import load_labels
 from harness.reports_ct import COUNT_WORDS, inject_sentence, lesion_sentence, location_phrase, phrasing
 from harness.schema import PROBE_STYLES, Case, Finding, Presence, Probe
 

@@ -1,0 +1,263 @@
+"""Stage 3 of the reader, its measurements (see ``extract``'s docstring): which finding each size, list of sizes
+("6 and 3 mm", "11 and 13 mm respectively"), count and device tip distance belongs to, and what a finding's sizes
+say beyond its size: a size stated beside one of its sites is that site's, and a size of the prior study set
+against the current one states a change.
+
+``extract`` calls ``_attach_measures`` once ``attach`` has given each finding its sites and sides, and before
+``attach._attach_modifiers`` (attributes, severity, change), whose noun-phrase gaps read the size lists this pass
+settles as the prior study's or the current one's; then ``_change_from_prior_sizes`` (after the change words) and
+``_sizes_of_listed_sites``. The noun-phrase grammar (``_Target``, the gap rules, the word sets) is ``attach``'s;
+nothing here imports ``extract``."""
+
+from __future__ import annotations
+
+import copy
+
+from harness.findings.attach import LIST_JOINERS, _gap_is_adjectives, _gap_is_modifiers, _obs_name, _plural, _Target
+from harness.findings.lexicon import Lexicon
+from harness.findings.scan import Span
+from harness.findings.sites import Location
+
+NUMBER_NEUTRAL = frozenset({"fx", "ln", "lad"})  # abbreviations that are singular and plural ("2 rib fx")
+MAX_SIZE_REACH = 15  # spans between a measurement and the finding it measures
+#: a current size within this of the prior one (mm, or share of the prior) reads as unchanged
+PRIOR_SIZE_SAME_MM = 1.0
+PRIOR_SIZE_SAME_REL = 0.05
+
+#: "fractures of the left two ribs": what may stand between a finding and the count of the parts it involves
+_PART_COUNT_GAP = frozenset({"of", "involving", "in", "the", "left", "right", "both", "bilateral"})
+
+
+def _attach_measures(spans: list[Span], obs_targets: list[_Target], side_positions: set[int], lex: Lexicon) -> None:
+    """Each size, list of sizes, tip distance and count to the finding it measures or counts, in sentence order
+    (a count read first is the one a list of sizes over sites goes by)."""
+    # an organ removed has no size: "s/p cholecystectomy, CBD 7 mm" measures the duct
+    measurable = [t for t in obs_targets if not lex.observations.get(_obs_name(t.span) or "", {}).get("post_surgical")]
+    listed = _size_lists(spans)
+    for p, s in enumerate(spans):
+        if s.cat in ("SIZE", "PRIOR_SIZE") and _is_distance(spans, p):
+            _attach_tip_distance(p, spans, measurable, side_positions, lex)
+            continue
+        if p in listed:
+            if listed[p][0] == p and measurable:
+                _attach_size_list(listed[p], spans, measurable, side_positions)
+        elif s.cat in ("SIZE", "PRIOR_SIZE") and measurable:
+            _attach_size(p, spans, measurable, side_positions)
+        elif s.cat in ("COUNT", "NUM"):
+            _attach_count(p, spans, obs_targets, side_positions)
+
+
+def _size_owner(p: int, spans: list[Span], obs_targets: list[_Target], side_positions: set[int]) -> _Target | None:
+    """The finding a size measures: the noun it modifies, the finding one of whose sites it is stated beside, else
+    the nearest finding within reach."""
+    nxt = next((u for u in obs_targets if u.pos > p), None)
+    if nxt is not None and nxt.pos - p <= 6 and _gap_is_modifiers(
+            spans, p + 1, nxt.pos, side_positions, locations=True) and not any(
+            g.text == "," for g in spans[p + 1:nxt.pos]):
+        return nxt  # "cirrhotic liver with a 27 mm segment 8 lesion": the size of the noun it modifies
+    # a size stated beside one of a finding's sites is that finding's, however near another finding is ("1.2 cm
+    # in the interpolar region, suspicious for RCC") or far the finding ("3 metastases - segment 2 18 mm, ...,
+    # segment 7 (posterior right lobe) 31 mm")
+    by_site = next((u for u in obs_targets if _site_beside(
+        p, spans, [l for l in u.locations if l.organ], loose=False) is not None), None)
+    if by_site is not None:
+        return by_site
+    t = min(obs_targets, key=lambda t: (abs(t.pos - p), t.pos > p))
+    if abs(t.pos - p) <= MAX_SIZE_REACH:
+        return t
+    # "the CBD measures 0.6 cm" is not the size of a far-off finding, but "(subcarinal, 11 mm)" after a long
+    # list of its sites is
+    return next((u for u in obs_targets if _site_beside(p, spans, [l for l in u.locations if l.organ])), None)
+
+
+def _attach_size(p: int, spans: list[Span], obs_targets: list[_Target], side_positions: set[int]) -> None:
+    t = _size_owner(p, spans, obs_targets, side_positions)
+    if t is not None:
+        (t.sizes if spans[p].cat == "SIZE" else t.prior_sizes).append(spans[p].value)
+        if spans[p].cat == "SIZE":
+            t.size_at.append(p)
+
+
+_DISTANCE_WORDS = frozenset({"above", "below", "beyond"})  # not "from": "1 cm from the apex" sizes a pneumothorax
+_DISTANCE_DIRECTIONS = frozenset({"proximal", "distal", "superior", "inferior", "lateral", "medial", "anterior",
+                                  "posterior", "deep", "cranial", "caudal"})
+
+
+def _is_distance(spans: list[Span], p: int) -> bool:
+    """"2 cm above the VUJ", "20 mm proximal to the VUJ": a distance from a landmark, not a size."""
+    nxt = [w for g in spans[p + 1:p + 3] for w in g.text.split()]
+    return bool(nxt) and (nxt[0] in _DISTANCE_WORDS or (
+        nxt[0] in _DISTANCE_DIRECTIONS and len(nxt) > 1 and nxt[1] in ("to", "of")))
+
+
+def _attach_tip_distance(p: int, spans: list[Span], obs_targets: list[_Target], side_positions: set[int],
+                         lex: Lexicon) -> None:
+    """"ETT 5 cm above the carina": a distance from a landmark is a device's (its tip's), no lesion's size."""
+    t = _size_owner(p, spans, obs_targets, side_positions) if obs_targets else None
+    if t is not None and lex.is_device(_obs_name(t.span) or "") and spans[p].cat == "SIZE":
+        t.sizes.append(spans[p].value)
+
+
+def _size_lists(spans: list[Span]) -> dict[int, list[int]]:
+    """Sizes listed together ("6 mm and 3 mm", "11 and 13 mm", "4, 6 and 9 mm"): each member's position -> the
+    list. A list of the prior study's sizes ("previously 5 and 6 mm") is one wholly."""
+    lists: list[list[int]] = []
+    for p, s in enumerate(spans):
+        if s.cat not in ("SIZE", "PRIOR_SIZE") or _is_distance(spans, p):
+            continue
+        joined = bool(lists) and p - lists[-1][-1] <= 3 and all(
+            g.text in (",", "and", "or") for g in spans[lists[-1][-1] + 1:p])
+        if joined and (s.cat == spans[lists[-1][0]].cat or spans[lists[-1][0]].cat == "PRIOR_SIZE"):
+            s.cat = spans[lists[-1][0]].cat
+            lists[-1].append(p)
+        else:
+            lists.append([p])
+    return {p: members for members in lists if len(members) > 1 for p in members}
+
+
+def _attach_size_list(members: list[int], spans: list[Span], obs_targets: list[_Target],
+                      side_positions: set[int]) -> None:
+    """A list of sizes: one each to listed findings or to the sites of one finding when the numbers match
+    ("a cyst and a haemangioma of 10 and 15 mm", "subcarinal and paratracheal nodes, 11 and 13 mm respectively"),
+    else all to one finding, which then counts as many ("stones of 6 and 3 mm": two, the largest 6 mm)."""
+    last = members[-1]
+    nxt = next((u for u in obs_targets if u.pos > last), None)
+    before_noun = nxt is not None and nxt.pos - last <= 6 and _gap_is_modifiers(
+        spans, last + 1, nxt.pos, side_positions, locations=True)
+    t = _size_owner(last if before_noun else members[0], spans, obs_targets, side_positions)
+    if t is None:
+        return
+    values = [spans[p].value for p in members]
+    if spans[members[0]].cat == "PRIOR_SIZE":
+        t.prior_sizes.extend(values)
+        return
+    run = _listed_findings_ending_at(t, spans, obs_targets, side_positions)
+    sites = _sides_named_apart(sorted({id(l): l for l in t.locations if l.organ is not None}.values(),
+                                      key=lambda l: l.start))
+    if len(run) == len(values):
+        for u, v in zip(run, values):
+            u.sizes.append(v)
+    elif len(sites) == len(values) and t.pos < members[0]:
+        t.locations = [copy.copy(l) for l in sites]
+        _give_site_sizes(t, list(zip(t.locations, values)))
+        t.sizes.append(max(values))
+    else:
+        t.sizes.extend(values)
+        t.size_at.extend(members)
+        t.listed_sizes = max(t.listed_sizes, len(values))
+
+
+def _sides_named_apart(sites: list[Location]) -> list[Location]:
+    """"right and left renal stones of 3 and 5 mm": a site named with both sides in turn is one site per side,
+    in the order named, for a list of sizes to go one each."""
+    out = []
+    for loc in sites:
+        words = loc.text.split()
+        if loc.laterality == "bilateral" and words[:3] in (["right", "and", "left"], ["left", "and", "right"]):
+            for side in (words[0], words[2]):
+                one_side = copy.copy(loc)
+                one_side.laterality = side
+                out.append(one_side)
+        else:
+            out.append(loc)
+    return out
+
+
+def _listed_findings_ending_at(t: _Target, spans: list[Span], obs_targets: list[_Target],
+                               side_positions: set[int]) -> list[_Target]:
+    """The findings of a list that ends with ``t`` ("a hepatic cyst and a left renal cyst"), in order."""
+    k = obs_targets.index(t)
+    run = [t]
+    while k > 0 and all(set(g.text.split()) <= LIST_JOINERS or g.cat in ("LOC", "ATTR", "SEV", "COUNT")
+                        or q in side_positions
+                        for q, g in enumerate(spans[obs_targets[k - 1].pos + 1:obs_targets[k].pos],
+                                              obs_targets[k - 1].pos + 1)):
+        k -= 1
+        run.insert(0, obs_targets[k])
+    return run
+
+
+def _sizes_of_listed_sites(spans: list[Span], obs_targets: list[_Target]) -> None:
+    """"nodes: right paratracheal 1.3 cm and subcarinal 1.1 cm", "two lesions, 1.8 cm in the upper pole and
+    1.2 cm in the interpolar region": where each of a finding's sizes is stated beside one of its sites, it is
+    that site's size."""
+    for t in obs_targets:
+        sites = [l for l in t.locations if l.organ is not None]
+        if len(t.size_at) < 2 or len(sites) < 2:
+            continue
+        paired = [_site_beside(p, spans, sites) for p in t.size_at]
+        if any(l is None for l in paired) or len({id(l) for l in paired}) < len(paired):
+            continue
+        sized = {id(l): spans[p].value for p, l in zip(t.size_at, paired)}
+        pairs = [(copy.copy(l), sized.get(id(l))) for l in t.locations]
+        t.locations = [l for l, _ in pairs]
+        _give_site_sizes(t, [(l, v) for l, v in pairs if v is not None])
+
+
+def _give_site_sizes(t: _Target, pairs: list[tuple[Location, float]]) -> None:
+    """Each site its own size; one measured thing at each where the finding states no other count ("nodes",
+    "two lesions" over two sites)."""
+    one = t.count is None or t.count == len(pairs) or t.count in ("multiple", "unstated")
+    for loc, size in pairs:
+        loc.size, loc.one = size, one
+
+
+def _site_beside(p: int, spans: list[Span], sites: list[Location], loose: bool = True) -> Location | None:
+    """The site a size is stated with: right after it behind a preposition ("1.8 cm in the upper pole"), right
+    before it ("subcarinal 1.1 cm", "segment 7 (posterior right lobe) 31 mm"), or right after it as a noun's
+    modifier ("the 5 mm RML and 4 mm LLL nodules")."""
+    after = [l for l in sites if l.start > p and len(spans[p + 1:l.start]) <= 3 and all(
+        g.text in ("in", "at", "within", "the", "of") for g in spans[p + 1:l.start])]
+    if after and p + 1 < after[0].start and spans[p + 1].text in ("in", "at", "within"):
+        return after[0]
+    # ``loose`` only among sites known to be the finding's: "met seg VIII, 7 mm indeterminate lesion" (a comma),
+    # "a 15 cm spleen" (a noun's modifier) do not find the finding by its site
+    gap_words = (",", ":", "measuring", "measures", ")") if loose else ("measuring", "measures", ")")
+    before = [l for l in sites if l.end < p and p - l.end <= 3 and all(
+        g.text in gap_words for g in spans[l.end + 1:p])]
+    if before:
+        return max(before, key=lambda l: l.end)
+    return next((l for l in after if l.start == p + 1), None) if loose else None
+
+
+def _attach_count(p: int, spans: list[Span], obs_targets: list[_Target], side_positions: set[int]) -> None:
+    s = spans[p]
+    nxt = [t for t in obs_targets if t.pos > p and t.pos - p <= 7]
+    if s.cat == "COUNT" and s.text.startswith("x "):  # "rib fx x3"
+        prv = [t for t in obs_targets if t.pos < p and p - t.pos <= 3]
+        if prv:
+            prv[-1].count = s.readings("COUNT")[0].value
+        return
+    if not nxt or not _gap_is_adjectives(spans, p + 1, nxt[0].pos, side_positions):
+        _count_of_parts(p, spans, obs_targets)
+        return
+    if s.cat == "NUM":
+        ordinal = p + 1 < len(spans) and spans[p + 1].text in ("st", "nd", "rd", "th")  # "6th rib fx"
+        if s.value != int(s.value) or not 0 < s.value <= 50 or ordinal or not (
+                _plural(nxt[0].span) or nxt[0].span.text in NUMBER_NEUTRAL):
+            return
+        nxt[0].count = int(s.value)
+    else:
+        nxt[0].count = s.readings("COUNT")[0].value
+
+
+def _count_of_parts(p: int, spans: list[Span], obs_targets: list[_Target]) -> None:
+    """"fractures of two right ribs": the count of the parts is the count of the finding."""
+    s = spans[p]
+    prv = [t for t in obs_targets if t.pos < p]
+    if prv and s.cat == "COUNT" and all(g.text in _PART_COUNT_GAP for g in
+                                        spans[prv[-1].pos + 1:p]) and p - prv[-1].pos <= 4 \
+            and p + 1 < len(spans) and spans[p + 1].cat in ("LOC", "WORD"):
+        prv[-1].count = s.readings("COUNT")[0].value
+
+
+def _change_from_prior_sizes(obs_targets: list[_Target]) -> None:
+    """"now 54 mm (previously 49 mm)" states growth as plainly as "increased from 4.9 cm": the change follows
+    from the two sizes where no word states one."""
+    for t in obs_targets:
+        if t.sizes and t.prior_sizes and t.temporal in (None, "stable"):
+            now, before = max(t.sizes), max(t.prior_sizes)
+            if abs(now - before) > max(PRIOR_SIZE_SAME_MM, PRIOR_SIZE_SAME_REL * before):
+                t.temporal = "increased" if now > before else "decreased"
+            elif t.temporal is None:
+                t.temporal = "stable"

@@ -1,0 +1,136 @@
+"""The span pre-passes of the reader (see ``extract``'s docstring): between the phrase scan (``scan``) and the
+targets a sentence's findings are read into, these rename or drop spans whose first reading the sentence's wording
+overturns, so that no later stage takes them at face value: a size of the prior study ("previously 1.8 cm"), a
+comparison with a prior study that neither hedges nor denies ("CXR vs yesterday", "not present on the 2024 CT"),
+the bracketed reason in a study's title, a structure called normal ("nodes not enlarged"), a structure called
+enlarged that has a name for it (lymphadenopathy), a finding word used as a predicate of another ("the nodule is
+calcified"), and an organ's own measurement ("17 cm spleen").
+
+``extract._analyse_sentence`` calls them in a fixed order (the prior sizes and comparisons before the context
+scopes are read; the rest after), each on the span list in place; ``_sized_organs`` runs once the sites are read.
+Nothing here imports ``extract``."""
+
+from __future__ import annotations
+
+from harness.findings.attach import _LINKING_VERBS, COPULAS, _gap_is_adjectives, _obs_name
+from harness.findings.lexicon import Lexicon, Reading
+from harness.findings.scan import Span, _is_num
+from harness.findings.sites import Location
+
+STUDY_WORDS = frozenset({"ct", "cta", "ctpa", "mri", "mr", "cxr", "radiograph", "radiographs", "xray", "x", "ray",
+                         "film", "films", "study", "scan", "exam", "examination", "ultrasound", "us", "pet",
+                         "angiogram", "angiography", "aortogram", "views", "view", "pa", "ap", "portable", "imaging"})
+PRIOR_STUDY_WORDS = frozenset({"prior", "previous", "previously", "earlier", "yesterday", "last", "ct", "study",
+                               "exam", "examination", "radiograph", "film", "scan", "mri", "cxr", "baseline"})
+_NEW_SINCE = Reading("TEMP", "new")
+_PHRASE_ENDS = frozenset({",", "and", ";", "with", "which", "that"})
+
+
+def _mark_prior_sizes(spans: list[Span], tokens: list[str], lex: Lexicon) -> None:
+    """"previously 1.8 cm", "from 12 mm": a size of the prior study is no current size of a finding."""
+    for p, s in enumerate(spans):
+        if s.cat == "SIZE" and _is_prior_size(spans, p, tokens, lex):
+            s.cat = "PRIOR_SIZE"
+
+
+def _is_prior_size(spans: list[Span], p: int, tokens: list[str], lex: Lexicon) -> bool:
+    """A measurement of the prior study: "previously 1.8 cm", "from 12 mm", "1.8 cm on the prior"."""
+    start, end = spans[p].start, spans[p].end
+    before = [t for t in tokens[max(0, start - 4):start] if t not in ("(", ",", "measuring", "measured", ":")]
+    for k in range(1, 4):
+        if len(before) >= k and tuple(before[-k:]) in lex.prior_before:
+            return True
+    after = [t for t in tokens[end:end + 6] if t not in ("(", ",", ")")]
+    # "54 mm (previously 49 mm)": a marker followed by a number belongs to that number
+    return any(tuple(after[:k]) in lex.prior_after and not (len(after) > k and _is_num(after[k]))
+               for k in range(1, 6))
+
+
+def _read_comparisons(spans: list[Span]) -> None:
+    """Comparison with a prior study is not a differential or a negation of the finding now: "CXR vs yesterday",
+    "versus the film 3 days earlier" do not hedge; "not present on the 2024 CT" says the finding is new."""
+    n = len(spans)
+    for p, s in enumerate(spans):
+        versus = s.text in ("versus", "vs")
+        if not (versus or s.cat.startswith("CTX:negation")) or p + 1 >= n:
+            continue
+        after = [spans[q].text for q in range(p + 1, min(n, p + 6))]
+        if versus and (after[0] in PRIOR_STUDY_WORDS or (
+                after[0] in ("the", "a") and len(after) > 1 and after[1] in PRIOR_STUDY_WORDS)):
+            spans[p] = Span("WORD", s.text, s.start, s.end, s.text, cat="WORD")
+        elif not versus and after[0] in ("on", "in") and any(w in PRIOR_STUDY_WORDS for w in after[1:5]):
+            spans[p] = Span("PHRASE", [_NEW_SINCE], s.start, s.end, s.text, cat="TEMP", by_kind={"TEMP": [_NEW_SINCE]})
+
+
+def _hedge_study_title(spans: list[Span], scope: dict[int, str]) -> None:
+    """"CT CHEST/ABDOMEN (LYMPHOMA FOLLOW-UP)": what a study's title names in brackets is why it was done."""
+    if spans and spans[0].text in STUDY_WORDS and "(" in [s.text for s in spans[:8]]:
+        opening = next(p for p, s in enumerate(spans) if s.text == "(")
+        if not any(s.cat == "OBS" for s in spans[:opening]):
+            for q in range(opening + 1, len(spans)):
+                if spans[q].text == ")":
+                    break
+                scope[q] = "hyp"
+
+
+def _deny_structures_called_normal(spans: list[Span], scope: dict[int, str], lex: Lexicon) -> None:
+    """"lymph nodes are normal", "nodes not enlarged": a structure that is only a finding when abnormal, called
+    normal, is absent."""
+    for p, s in enumerate(spans):
+        if s.cat in ("CTX:normal", "CTX:normal_size"):
+            q = p - 1
+            while q >= 0 and ((spans[q].cat == "WORD" and spans[q].value in COPULAS)
+                              or (spans[q].cat == "LOC" and q > 0 and spans[q - 1].value in ("and", ","))):
+                q -= 1  # "nodes and pleura normal": the list of subjects
+            if q >= 0 and spans[q].cat == "OBS" and scope.get(q) is None \
+                    and lex.observations.get(_obs_name(spans[q]) or "", {}).get("normal_means_absent"):
+                scope[q] = "neg"
+
+
+def _enlarged_names(spans: list[Span], lex: Lexicon) -> None:
+    """"Enlarged subcarinal lymph node", "the lymph nodes are enlarged": a structure called enlarged that has a name
+    for it (``enlarged`` in the lexicon: a lymph node is then lymphadenopathy) is named so, and "enlarged" is no
+    second finding."""
+    for p, s in enumerate(spans):
+        if s.cat != "ENLARGE" or s.readings("TEMP"):
+            continue
+        after = next((q for q in range(p + 1, min(p + 7, len(spans))) if spans[q].cat == "OBS"), None)
+        before = p - 2 if p >= 2 and spans[p - 1].text in _LINKING_VERBS else None
+        for q in (after, before):
+            if q is None or spans[q].cat != "OBS" or (q == after and not _gap_is_adjectives(spans, p + 1, q, set())):
+                continue
+            name = lex.observations.get(_obs_name(spans[q]) or "", {}).get("enlarged")
+            if name:
+                plural = any(r.plural for r in spans[q].readings("OBS"))
+                reading = Reading("OBS", name, plural=plural)
+                spans[q] = Span("PHRASE", [reading], spans[q].start, spans[q].end, spans[q].text, cat="OBS",
+                                by_kind={"OBS": [reading]})
+                spans[p] = Span("WORD", s.text, s.start, s.end, s.text, cat="WORD")
+                break
+
+
+def _predicates_of_findings(spans: list[Span]) -> None:
+    """"The aorta is calcified" states a calcification of the aorta; "the nodule is calcified" only describes the
+    nodule: a finding phrase that is a predicate ("is calcified") said of a finding is no finding of its own."""
+    for p in range(1, len(spans)):
+        s = spans[p]
+        if s.cat == "OBS" and s.text.split()[0] in _LINKING_VERBS and spans[p - 1].cat == "OBS":
+            spans[p] = Span("WORD", s.text, s.start, s.end, s.text, cat="WORD")
+
+
+def _sized_organs(spans: list[Span], locs: list[Location], lex: Lexicon) -> list[tuple[int, Location]]:
+    """"17 cm spleen, recanalised paraumbilical vein": a size right before an organ that has a normal size, the
+    organ ending the phrase, is the organ's measurement; it is no finding's size and the organ no finding's site."""
+    out = []
+    for loc in locs:
+        p, q = loc.start - 1, loc.end + 1
+        if p < 0 or spans[p].cat != "SIZE" or loc.organ not in lex.upper_normal_mm or loc.sub is not None:
+            continue
+        follow = spans[q] if q < len(spans) else None
+        if follow is not None and not (follow.cat == "WORD" and follow.text in _PHRASE_ENDS
+                                       or follow.cat == "CTX:termination"):
+            continue  # "a 3 cm liver lesion": the size of the lesion
+        spans[p].cat = "ORGAN_SIZE"
+        loc.blocked = True
+        out.append((p, loc))
+    return out
