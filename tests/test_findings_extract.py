@@ -1007,3 +1007,14 @@ def test_a_hemithorax_beside_a_site_in_the_chest_gives_its_side_and_is_not_a_sec
     # alone it is the lung's side
     f = one("Mass in the right hemithorax.")
     assert (f.anatomy, f.laterality) == ("lung", "right")
+
+
+def test_what_a_mass_invades_or_destroys_is_its_extent_not_another_site():
+    fs = extract_findings("There is a 3.8 cm mass in the left lower lobe with invasion of the adjacent posterior "
+                          "chest wall and destruction of the left eighth rib.")
+    assert {(f.observation, f.anatomy) for f in fs} == {("mass", "lung")}
+
+
+def test_a_hedged_name_that_refines_a_finding_takes_its_change():
+    f = one("CXR: New R basilar opacity, c/w aspiration.")
+    assert (f.observation, f.laterality, f.temporal) == ("pneumonia", "right", "new")

@@ -182,6 +182,8 @@ def _take_what_the_refined_finding_measured(t: _Target, prev: _Target, scope: di
         t.sizes = t.sizes or list(prev.sizes)
         t.count = t.count or (prev.count if prev.count != "unstated" else None)
         t.attrs |= prev.attrs
+        t.temporal = t.temporal or prev.temporal  # "new right basal opacity, c/w aspiration": a new aspiration
+        t.severity = t.severity or prev.severity
         # "an adrenal nodule, compatible with an adenoma" is one adenoma: a descriptive name yields; but
         # "a renal mass, suspicious for RCC" states a mass that is there and a diagnosis that may be
         prev.refined = (lex.observations.get(_obs_name(prev.span) or "", {}).get("descriptive", False)
