@@ -33,10 +33,10 @@ def tokenize(text: str) -> list[str]:
     return TOKEN_RE.findall(normalize(text))
 
 
-
 #: count words that state a plural without a number: "multiple" (two or more) and "many" (three or more); a
 #: finding's attributes carry "multiple", and "many" as well for the second
 PLURAL_COUNTS = {"multiple": frozenset({"multiple"}), "many": frozenset({"multiple", "many"})}
+
 
 @dataclass(frozen=True)
 class Reading:
@@ -144,7 +144,8 @@ class Lexicon:
 
     def names_sided_part(self, anatomy: str, text: str) -> bool:
         """The site's words name a part of an unpaired organ that lies on one side ("L3 transverse process")."""
-        return any(part in text for part in self.anatomy.get(anatomy, {}).get("sided_parts", ()))
+        padded = f" {text} "  # whole words: "lamina" is not "laminar"
+        return any(f" {part} " in padded for part in self.anatomy.get(anatomy, {}).get("sided_parts", ()))
 
     def entity_type(self, observation: str) -> str:
         return self.observations.get(observation, {}).get("type", "ABNORMALITY")

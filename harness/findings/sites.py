@@ -99,9 +99,9 @@ _PREDICATE_WORDS = frozenset({"is", "are", "was", "were", "appear", "appears", "
 def _new_clause_after_comma(spans: list[Span], first: int, gap_start: int, nxt: int, fillers: frozenset[str]) -> bool:
     """"Simple cysts in both kidneys, collecting systems not dilated": a comma after the site of a finding named
     before it, followed by a site that is the subject of its own statement or the site of its own noun ("...,
-    left lower lobe atelectasis"), ends the site's group (read as one,
-    the cysts lose their site to the normal statement). A list of organs with no finding before it ("liver,
-    spleen and pancreas are normal") stays one subject."""
+    left lower lobe atelectasis"), ends the site's group (read as one, the cysts lose their site to the normal
+    statement). A list of organs with no finding before it ("liver, spleen and pancreas are normal") stays one
+    subject."""
     if not any(spans[q].text == "," for q in range(gap_start, nxt)) or not any(
             spans[q].cat in ("OBS", "ENLARGE") for q in range(first)):
         return False
