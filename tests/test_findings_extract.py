@@ -1018,3 +1018,13 @@ def test_what_a_mass_invades_or_destroys_is_its_extent_not_another_site():
 def test_a_hedged_name_that_refines_a_finding_takes_its_change():
     f = one("CXR: New R basilar opacity, c/w aspiration.")
     assert (f.observation, f.laterality, f.temporal) == ("pneumonia", "right", "new")
+
+
+@pytest.mark.parametrize("text, size", [
+    ("1,2 cm nodule in the right upper lobe.", 12.0),  # a European decimal comma
+    ("Right lower lobe mass 2,3 x 1,8 cm.", 23.0),
+    ("Right lower lobe mass 1.8 cm (previously measured 2.4 cm).", 18.0),  # the marker owns the number after it
+    ("Right lower lobe mass 1.8 cm (prior measuring 2.4 cm).", 18.0),
+])
+def test_size_forms_decimal_comma_and_a_prior_size_behind_a_verb(text, size):
+    assert one(text).size_mm == size

@@ -40,10 +40,21 @@ def _is_prior_size(spans: list[Span], p: int, tokens: list[str], lex: Lexicon) -
     for k in range(1, 4):
         if len(before) >= k and tuple(before[-k:]) in lex.prior_before:
             return True
-    after = [t for t in tokens[end:end + 6] if t not in ("(", ",", ")")]
-    # "54 mm (previously 49 mm)": a marker followed by a number belongs to that number
-    return any(tuple(after[:k]) in lex.prior_after and not (len(after) > k and _is_num(after[k]))
-               for k in range(1, 6))
+    after = [t for t in tokens[end:end + 7] if t not in ("(", ",", ")")]
+    # "54 mm (previously 49 mm)", "1.8 cm (previously measured 2.4 cm)": a marker followed by a number belongs to
+    # that number
+    return any(tuple(after[:k]) in lex.prior_after and not _number_follows(after[k:]) for k in range(1, 6))
+
+
+_MEASURE_VERBS = frozenset({"measured", "measuring", "measures", "at", "of"})
+
+
+def _number_follows(words: list[str]) -> bool:
+    """The words start with a number, perhaps behind a verb of measuring ("measured 2.4 cm", "at 18 mm")."""
+    k = 0
+    while k < len(words) and k < 2 and words[k] in _MEASURE_VERBS:
+        k += 1
+    return k < len(words) and _is_num(words[k])
 
 
 def _read_comparisons(spans: list[Span]) -> None:
