@@ -1028,3 +1028,20 @@ def test_a_hedged_name_that_refines_a_finding_takes_its_change():
 ])
 def test_size_forms_decimal_comma_and_a_prior_size_behind_a_verb(text, size):
     assert one(text).size_mm == size
+
+
+def test_a_size_is_the_measured_findings_not_the_hedged_name_after_it():
+    fs = extract_findings("Left lower pole renal lesion, hypervascular, 19 mm, concerning for renal cell carcinoma.")
+    assert {(f.observation, f.size_mm) for f in fs} == {("lesion", 19.0), ("renal cell carcinoma", 19.0)}
+    fs = extract_findings("Solid right lower lobe nodule has enlarged from 8 mm to 12 mm, concerning for neoplasm.")
+    assert {f.size_mm for f in fs if f.observation == "nodule"} == {12.0}
+
+
+def test_an_organ_measured_in_a_phrase_of_its_own_is_the_organs_size_not_a_near_findings():
+    got = {(f.observation, f.presence.value, f.size_mm) for f in extract_findings("Gallbladder sludge, CBD 0.5 cm.")}
+    assert got == {("sludge", "present", None), ("biliary dilatation", "absent", None)}
+    got = {(f.observation, f.anatomy, f.size_mm) for f in extract_findings("Small oesophageal varices, spleen 16 cm.")}
+    assert ("splenomegaly", "spleen", 160.0) in got and ("varices", "esophagus", None) in got
+    # the organ measured stays a site for what follows it
+    got = {(f.observation, f.anatomy, f.size_mm) for f in extract_findings("CBD 12 mm with a distal stone.")}
+    assert got == {("biliary dilatation", "bile duct", 12.0), ("calculus", "bile duct", None)}

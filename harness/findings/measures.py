@@ -20,6 +20,7 @@ from harness.findings.sites import Location
 
 NUMBER_NEUTRAL = frozenset({"fx", "ln", "lad"})  # abbreviations that are singular and plural ("2 rib fx")
 MAX_SIZE_REACH = 15  # spans between a measurement and the finding it measures
+_HEDGES = ("CTX:probable", "CTX:possible", "CTX:improbable")  # "likely", "concerning for", "unlikely to be"
 #: a current size within this of the prior one (mm, or share of the prior) reads as unchanged
 PRIOR_SIZE_SAME_MM = 1.0
 PRIOR_SIZE_SAME_REL = 0.05
@@ -63,6 +64,11 @@ def _size_owner(p: int, spans: list[Span], obs_targets: list[_Target], side_posi
     if by_site is not None:
         return by_site
     t = min(obs_targets, key=lambda t: (abs(t.pos - p), t.pos > p))
+    prv = [u for u in obs_targets if u.pos < p and p - u.pos <= MAX_SIZE_REACH]
+    if t.pos > p and prv and any(g.cat.startswith(_HEDGES) for g in spans[p + 1:t.pos]):
+        # "renal lesion, hypervascular, 19 mm, concerning for RCC": what a hedge names after the size is what the
+        # measured finding may be, so the size is the finding's before it (the hedged name shares it later)
+        return prv[-1]
     if abs(t.pos - p) <= MAX_SIZE_REACH:
         return t
     # "the CBD measures 0.6 cm" is not the size of a far-off finding, but "(subcarinal, 11 mm)" after a long

@@ -137,11 +137,35 @@ def _sized_organs(spans: list[Span], locs: list[Location], lex: Lexicon) -> list
         p, q = loc.start - 1, loc.end + 1
         if p < 0 or spans[p].cat != "SIZE" or loc.organ not in lex.upper_normal_mm or loc.sub is not None:
             continue
-        follow = spans[q] if q < len(spans) else None
-        if follow is not None and not (follow.cat == "WORD" and follow.text in _PHRASE_ENDS
-                                       or follow.cat == "CTX:termination"):
+        if not _ends_phrase(spans, q):
             continue  # "a 3 cm liver lesion": the size of the lesion
         spans[p].cat = "ORGAN_SIZE"
         loc.blocked = True
         out.append((p, loc))
+    # "gallbladder sludge, CBD 0.5 cm", "small varices, spleen 16 cm": an organ that opens a phrase of its own
+    # and is measured right after, the size closing the phrase, is measured itself, however near a finding is
+    for loc in locs:
+        if loc.organ not in lex.upper_normal_mm or loc.sub is not None or not _opens_phrase(spans, loc.start - 1):
+            continue
+        p = loc.end + 1
+        while p < len(spans) and p - loc.end <= 2 and spans[p].text in _MEASURING:
+            p += 1
+        if p < len(spans) and spans[p].cat == "SIZE" and _ends_phrase(spans, p + 1):
+            # the organ stays a site: "ascending aorta 34 mm, with calcified plaque in the arch"
+            spans[p].cat = "ORGAN_SIZE"
+            out.append((p, loc))
     return out
+
+
+_MEASURING = frozenset({"measures", "measuring", "measured", "at", "is", "of"})
+
+
+def _ends_phrase(spans: list[Span], q: int) -> bool:
+    follow = spans[q] if q < len(spans) else None
+    return follow is None or (follow.cat == "WORD" and follow.text in _PHRASE_ENDS) \
+        or follow.cat == "CTX:termination"
+
+
+def _opens_phrase(spans: list[Span], q: int) -> bool:
+    """Nothing of the sentence before ``q``, or a break ("," ";" ":" "(") or "and"."""
+    return q < 0 or spans[q].text in (",", ";", ":", "(", "and")
