@@ -1045,3 +1045,22 @@ def test_an_organ_measured_in_a_phrase_of_its_own_is_the_organs_size_not_a_near_
     # the organ measured stays a site for what follows it
     got = {(f.observation, f.anatomy, f.size_mm) for f in extract_findings("CBD 12 mm with a distal stone.")}
     assert got == {("biliary dilatation", "bile duct", 12.0), ("calculus", "bile duct", None)}
+
+
+@pytest.mark.parametrize("text, count", [
+    ("Right upper lobe nodules, three in number.", 3),
+    ("Nodules in the right upper lobe, 3 in total.", 3),
+    ("Liver metastases, a total of 4.", 4),
+    ("Liver lesions (n = 3).", 3),
+    ("Multiple bilateral pulmonary metastases, now 6 (previously 4).", 6),
+    ("Pulmonary metastases have increased in number from four to six.", 6),
+])
+def test_a_count_said_after_its_noun(text, count):
+    assert one(text).count == count
+
+
+def test_a_plural_word_after_its_noun_and_numbers_that_count_nothing_now():
+    assert "multiple" in one("Bilateral segmental and subsegmental PE, multiple.").attributes
+    # a size after "now" is a size, not a count
+    f = one("Right lower lobe nodules, now 6 mm.")
+    assert (f.size_mm, f.count) == (6.0, None)

@@ -228,6 +228,8 @@ def _site_beside(p: int, spans: list[Span], sites: list[Location], loose: bool =
 
 def _attach_count(p: int, spans: list[Span], obs_targets: list[_Target], side_positions: set[int]) -> None:
     s = spans[p]
+    if _count_after_noun(p, spans, obs_targets):
+        return
     nxt = [t for t in obs_targets if t.pos > p and t.pos - p <= 7]
     if s.cat == "COUNT" and s.text.startswith("x "):  # "rib fx x3"
         prv = [t for t in obs_targets if t.pos < p and p - t.pos <= 3]
@@ -245,6 +247,43 @@ def _attach_count(p: int, spans: list[Span], obs_targets: list[_Target], side_po
         nxt[0].count = int(s.value)
     else:
         nxt[0].count = s.readings("COUNT")[0].value
+
+
+#: words before a count said after its noun ("nodules, now 6", "a total of 3", "(n = 3)") and after it ("three in
+#: number", "3 in total")
+_COUNT_BEFORE = (("now",), ("total", "of"), ("n", "="), ("numbering",), ("now", "numbering"))
+_COUNT_AFTER = (("in", "number"), ("in", "total"), ("in", "all"))
+_CLAUSE_ENDS = frozenset({",", ";", ")", "(", "and", ":"})
+
+
+def _count_after_noun(p: int, spans: list[Span], obs_targets: list[_Target]) -> bool:
+    """A count said after its noun: "nodules, three in number", "metastases, now 6 (previously 4)", "lesions
+    (n = 3)", "segmental PE, multiple". It counts the finding named last before it, which may have said only
+    "multiple"; a count of the prior study ("previously 4") counts nothing now."""
+    s = spans[p]
+    words = [g.text for g in spans[max(0, p - 2):p]]
+    after = [g.text for g in spans[p + 1:p + 3]]
+    closes = p + 1 >= len(spans) or spans[p + 1].text in _CLAUSE_ENDS
+    if s.cat == "NUM":
+        if s.value != int(s.value) or not 0 < s.value <= 100:
+            return False
+        value: int | str = int(s.value)
+    else:
+        value = s.readings("COUNT")[0].value
+    # "increased in number from four to six": the second number is the count now
+    changed = words[-1:] == ["to"] and p >= 3 and spans[p - 3].text == "from" and spans[p - 2].cat in (
+        "NUM", "COUNT") and "number" in [g.text for g in spans[max(0, p - 6):p - 3]]
+    if not (changed or any(tuple(after[:len(k)]) == k for k in _COUNT_AFTER)
+            or (closes and any(tuple(words[-len(k):]) == k for k in _COUNT_BEFORE))
+            or (closes and s.cat == "COUNT" and words[-1:] == [","] and not isinstance(value, int))):
+        return False
+    prv = [t for t in obs_targets if t.pos < p and p - t.pos <= 10]
+    # a number needs a plural noun ("nodules, 3 in total"); a plural word says the noun is plural ("PE, multiple")
+    if not prv or isinstance(prv[-1].count, int) or (isinstance(value, int) and not (
+            _plural(prv[-1].span) or prv[-1].span.text in NUMBER_NEUTRAL)):
+        return False
+    prv[-1].count = value
+    return True
 
 
 def _count_of_parts(p: int, spans: list[Span], obs_targets: list[_Target]) -> None:
