@@ -1064,3 +1064,14 @@ def test_a_plural_word_after_its_noun_and_numbers_that_count_nothing_now():
     # a size after "now" is a size, not a count
     f = one("Right lower lobe nodules, now 6 mm.")
     assert (f.size_mm, f.count) == (6.0, None)
+
+
+@pytest.mark.parametrize("text", [
+    "Three solid nodules: 7 mm right upper lobe, 5 mm right middle lobe, 4 mm left lower lobe.",
+    "Nodules: 7 mm RUL, 5 mm RML, 4 mm LLL.",
+    "Pulmonary nodules x3: RUL 7 mm, RML 5 mm, LLL 4 mm.",
+    "Nodules in the RUL (7 mm), RML (5 mm) and LLL (4 mm).",
+])
+def test_each_size_listed_beside_a_site_is_that_sites(text):
+    got = {(f.sub_location, f.laterality, f.size_mm, f.count) for f in extract_findings(text)}
+    assert got == {("upper lobe", "right", 7.0, 1), ("middle lobe", "right", 5.0, 1), ("lower lobe", "left", 4.0, 1)}

@@ -218,12 +218,17 @@ def _site_beside(p: int, spans: list[Span], sites: list[Location], loose: bool =
         return after[0]
     # ``loose`` only among sites known to be the finding's: "met seg VIII, 7 mm indeterminate lesion" (a comma),
     # "a 15 cm spleen" (a noun's modifier) do not find the finding by its site
-    gap_words = (",", ":", "measuring", "measures", ")") if loose else ("measuring", "measures", ")")
+    gap_words = (",", ":", "measuring", "measures", ")", "(") if loose else ("measuring", "measures", ")", "(")
     before = [l for l in sites if l.end < p and p - l.end <= 3 and all(
         g.text in gap_words for g in spans[l.end + 1:p])]
+    right_after = next((l for l in after if l.start == p + 1), None) if loose else None
     if before:
-        return max(before, key=lambda l: l.end)
-    return next((l for l in after if l.start == p + 1), None) if loose else None
+        last = max(before, key=lambda l: l.end)
+        # "7 mm RUL, 5 mm RML": the site a size runs into is its own; the one behind a comma is the last size's
+        if right_after is not None and any(g.text in (",", ":") for g in spans[last.end + 1:p]):
+            return right_after
+        return last
+    return right_after
 
 
 def _attach_count(p: int, spans: list[Span], obs_targets: list[_Target], side_positions: set[int]) -> None:
