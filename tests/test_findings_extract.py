@@ -1075,3 +1075,24 @@ def test_a_plural_word_after_its_noun_and_numbers_that_count_nothing_now():
 def test_each_size_listed_beside_a_site_is_that_sites(text):
     got = {(f.sub_location, f.laterality, f.size_mm, f.count) for f in extract_findings(text)}
     assert got == {("upper lobe", "right", 7.0, 1), ("middle lobe", "right", 5.0, 1), ("lower lobe", "left", 4.0, 1)}
+
+
+def test_a_bound_on_a_size_is_no_denial_and_an_abbreviations_stop_no_sentence_end():
+    for text in ("Multiple bilateral pulmonary nodules, none larger than 7 mm.",
+                 "Multiple bilateral pulmonary nodules (max. 7 mm)."):
+        f = one(text)
+        assert (f.presence, f.size_mm, "multiple" in f.attributes) == (Presence.PRESENT, 7.0, True), text
+    assert one("Liver metastases (at least 4).").count == 4
+
+
+@pytest.mark.parametrize("text, count", [
+    ("Fractures of right ribs 4-6.", 3),
+    ("Fractures of right ribs 4 to 6.", 3),
+    ("Fractures of right ribs 4 and 5.", 2),
+    ("Healed fractures of left ribs 7, 8 and 9.", 3),
+])
+def test_rib_numbers_after_the_noun_count_the_ribs(text, count):
+    assert one(text).count == count
+    # the side still reaches a finding after the ribs
+    fs = extract_findings("Displaced fractures of right ribs 7 through 10 with a small haemothorax.")
+    assert {(f.observation, f.laterality, f.count) for f in fs} == {("fracture", "right", 4), ("effusion", "right", None)}

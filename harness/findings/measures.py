@@ -256,7 +256,7 @@ def _attach_count(p: int, spans: list[Span], obs_targets: list[_Target], side_po
 
 #: words before a count said after its noun ("nodules, now 6", "a total of 3", "(n = 3)") and after it ("three in
 #: number", "3 in total")
-_COUNT_BEFORE = (("now",), ("total", "of"), ("n", "="), ("numbering",), ("now", "numbering"))
+_COUNT_BEFORE = (("now",), ("total", "of"), ("n", "="), ("numbering",), ("now", "numbering"), ("at", "least"))
 _COUNT_AFTER = (("in", "number"), ("in", "total"), ("in", "all"))
 _CLAUSE_ENDS = frozenset({",", ";", ")", "(", "and", ":"})
 

@@ -95,6 +95,39 @@ def _counted_ordinals(tokens: list[str]) -> list[str]:
     return out
 
 
+def _ribs_numbered_after(tokens: list[str]) -> list[str]:
+    """"right ribs 4-6" are three ribs, "ribs 4 and 5" two: rib numbers after the noun state how many, written as
+    a count before it ("three right ribs") the way "the left 4th and 5th ribs" is read."""
+    if "ribs" not in tokens:
+        return tokens
+    out = list(tokens)
+    k = len(out) - 1
+    while k >= 0:
+        if out[k] != "ribs":
+            k -= 1
+            continue
+        j, numbers, span = k + 1, [], False
+        while j < len(out) and out[j].isdigit() and 1 <= int(out[j]) <= 12:
+            numbers.append(int(out[j]))
+            j += 1
+            if j + 1 < len(out) and out[j] in (",", "and", "to", "through", "-") and out[j + 1].isdigit():
+                span = span or out[j] in ("to", "through", "-")
+                j += 1
+            elif j < len(out) and out[j].isdigit():
+                span = True  # "4-6": the tokeniser has dropped the hyphen
+            else:
+                break
+        if len(numbers) >= 2:
+            n = numbers[-1] - numbers[0] + 1 if span and len(numbers) == 2 and numbers[-1] > numbers[0] \
+                else len(numbers)
+            word = next((w for w, v in _NUMBER_WORDS.items() if v == str(n)), str(n))
+            # the count goes before a side ("four right ribs"), which then still reaches what follows
+            side = k > 0 and out[k - 1] in ("left", "right", "bilateral", "l", "r")
+            out[k - side:j] = [word, out[k - 1], "ribs"] if side else [word, "ribs"]
+        k -= 1
+    return out
+
+
 _NUMBER_WORDS = {w: str(k) for k, w in enumerate(("zero", "one", "two", "three", "four", "five", "six", "seven",
                                                     "eight", "nine", "ten", "eleven", "twelve"))}
 
@@ -327,10 +360,11 @@ def _diaphragm_words(tokens: list[str]) -> list[str]:
 
 def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
     """A sentence's tokens with every rewrite that needs no reading of the sentence, in order: dates, numbered
-    grades, measured densities, prior sizes, abbreviations, comparisons, spelled-out sizes, numbered ribs, the silhouette sign,
+    grades, measured densities, prior sizes, abbreviations, comparisons, spelled-out sizes, numbered ribs (before and
+    after the noun), the silhouette sign,
     bracketed station codes, words split from the diaphragm by a side, and words sharing one head noun."""
     for rewrite in (_dates, _numbered_grades, _without_densities, _size_changes, _abbreviated_words, _comparisons, _spelled_sizes,
-                    _counted_ordinals, _without_silhouette_signs, _without_station_codes, _diaphragm_words):
+                    _counted_ordinals, _ribs_numbered_after, _without_silhouette_signs, _without_station_codes, _diaphragm_words):
         tokens = rewrite(tokens)
     return _shared_heads(tokens, lex)
 
@@ -427,9 +461,9 @@ def _without_station_codes(tokens: list[str]) -> list[str]:
 _QUERY_RE = re.compile(r"(?:^|(?<=[\s,;(:]))\?(?=\s?[A-Za-z0-9])")
 
 
-#: the full stops of abbreviations inside a sentence ("i.e. enlarging", "approx. 5 mm", "vs. atelectasis") do not
+#: the full stops of abbreviations inside a sentence ("i.e. enlarging", "approx. 5 mm", "max. 7 mm", "vs. atelectasis") do not
 #: end it; before a capital letter they may ("... lung ca. Ipsilateral nodes")
-_ABBREVIATION_STOP_RE = re.compile(r"\b((?i:i\.e|e\.g|approx|vs|cf|incl|esp))\.(?=\s*[a-z0-9(,])")
+_ABBREVIATION_STOP_RE = re.compile(r"\b((?i:i\.e|e\.g|approx|vs|cf|incl|esp|max|min|prev|meas|diam))\.(?=\s*[a-z0-9(,])")
 
 
 _NEW_FIELD_LINE_RE = re.compile(r"\n(?=[ \t]*(?:[A-Za-z][A-Za-z /&(),-]{0,40}:|\d{1,2}[.)][ \t]|[-*\u2022][ \t]))")
