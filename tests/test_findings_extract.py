@@ -1096,3 +1096,12 @@ def test_rib_numbers_after_the_noun_count_the_ribs(text, count):
     # the side still reaches a finding after the ribs
     fs = extract_findings("Displaced fractures of right ribs 7 through 10 with a small haemothorax.")
     assert {(f.observation, f.laterality, f.count) for f in fs} == {("fracture", "right", 4), ("effusion", "right", None)}
+
+
+@pytest.mark.parametrize("text", [
+    "B/l renal cysts: R x1 (2.1 cm), L x2 (largest 1.4 cm).",
+    "Renal cysts in both kidneys: one on the right measuring 21 mm and two on the left, up to 14 mm.",
+])
+def test_a_count_for_each_side_splits_the_finding_by_side(text):
+    got = {(f.observation, f.laterality, f.count, f.size_mm) for f in extract_findings(text)}
+    assert got == {("cyst", "right", 1, 21.0), ("cyst", "left", 2, 14.0)}

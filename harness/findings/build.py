@@ -367,6 +367,8 @@ def _finding_at_site(t: _Target, loc: Location, certainty: Certainty, spec: dict
     count, attrs = _count_and_plurality(t, obs, certainty.presence, lex)
     if loc.one and certainty.presence is not Presence.ABSENT:  # "nodes: subcarinal 11 mm, paratracheal 13 mm"
         count, attrs = 1, attrs - {"multiple"}
+    if loc.count is not None and certainty.presence is not Presence.ABSENT:  # "renal cysts: R x1, L x2"
+        count, attrs = loc.count, attrs - {"multiple", "many"}
     # "left L3 transverse process": a part of an unpaired organ that lies on one side keeps the side
     sided = lex.names_sided_part(organ, loc.text)
     sub, lat = _part_and_side(organ, loc_sub, loc.laterality, _side_named_apart(t), spec, lex, sided)

@@ -311,3 +311,55 @@ def _change_from_prior_sizes(obs_targets: list[_Target]) -> None:
                 t.temporal = "increased" if now > before else "decreased"
             elif t.temporal is None:
                 t.temporal = "stable"
+
+
+def _counts_per_side(spans: list[Span], obs_targets: list[_Target], sides: list[Location], lex: Lexicon) -> None:
+    """"Renal cysts: R x1 (2.1 cm), L x2 (largest 1.4 cm)", "cysts in both kidneys: one on the right measuring
+    21 mm and two on the left": a count stated for each side of a paired organ splits the finding into one per
+    side, each with its count and the size stated with it."""
+    for k, t in enumerate(obs_targets):
+        paired = [l for l in t.locations if l.organ is not None and lex.is_paired(l.organ)
+                  and l.laterality in (None, "bilateral") and l.sub is None]
+        if not paired or len({l.organ for l in paired}) > 1:
+            continue  # "renal cysts in both kidneys": one organ, named twice
+        end = obs_targets[k + 1].pos if k + 1 < len(obs_targets) else len(spans)
+        groups = []
+        for s in sides:
+            if not (t.pos < s.start < end) or s.laterality not in ("left", "right"):
+                continue
+            count = _side_count(spans, s)
+            if count is None:
+                continue
+            groups.append((s, count))
+        if len(groups) < 2 or len({s.laterality for s, _ in groups}) < 2:
+            continue
+        sites = []
+        for g, (s, count) in enumerate(groups):
+            stop = groups[g + 1][0].start if g + 1 < len(groups) else end
+            size = next((spans[q].value for q in range(s.end + 1, stop) if spans[q].cat == "SIZE"), None)
+            site = copy.copy(paired[0])
+            site.laterality, site.count, site.size, site.one = s.laterality, count, size, count == 1
+            sites.append(site)
+        t.locations = [l for l in t.locations if all(l is not m for m in paired)] + sites
+
+
+def _side_count(spans: list[Span], s: Location) -> int | None:
+    """The count stated with a side: "R x1", "left 2", "one on the right", "two on the left"."""
+    def number(g: Span) -> int | None:
+        if g.cat == "NUM" and g.value == int(g.value) and 0 < g.value <= 50:
+            return int(g.value)
+        if g.cat == "COUNT":
+            v = g.readings("COUNT")[0].value
+            return v if isinstance(v, int) else None
+        return None
+
+    if s.end + 1 < len(spans):
+        n = number(spans[s.end + 1])
+        if n is not None and (s.end + 2 >= len(spans) or spans[s.end + 2].cat not in ("OBS", "LOC")):
+            return n
+    q = s.start - 1
+    while q >= 0 and spans[q].text in ("the",):
+        q -= 1
+    if q >= 1 and spans[q].text in ("on", "in", "at") and spans[q - 1].cat in ("NUM", "COUNT"):
+        return number(spans[q - 1])
+    return None
