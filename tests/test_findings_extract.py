@@ -1105,3 +1105,25 @@ def test_rib_numbers_after_the_noun_count_the_ribs(text, count):
 def test_a_count_for_each_side_splits_the_finding_by_side(text):
     got = {(f.observation, f.laterality, f.count, f.size_mm) for f in extract_findings(text)}
     assert got == {("cyst", "right", 1, 21.0), ("cyst", "left", 2, 14.0)}
+
+
+@pytest.mark.parametrize("text", ["Bosniak 2 cysts in the left kidney.", "Lung-RADS 4 nodules.",
+                                  "Zone 2 lesions in the prostate.", "Image 45 nodules.",
+                                  "T2 hyperintense lesions in the liver.", "Enlarged level 2 and 3 cervical lymph nodes."])
+def test_a_number_that_labels_counts_nothing(text):
+    assert all(f.count is None and "multiple" in f.attributes for f in extract_findings(text)), text
+
+
+def test_numbered_parts_listed_after_one_noun_are_each_a_site_and_a_count_over_them_is_one_each():
+    got = {(f.sub_location, f.count, "multiple" in f.attributes) for f in extract_findings(
+        "Segment 6 and 7 liver lesions.")}
+    assert got == {("segment 6", None, True), ("segment 7", None, True)}
+    got = {f.sub_location for f in extract_findings("Enlarged station 4R and 7 lymph nodes.")}
+    assert got == {"lower paratracheal", "subcarinal"}
+    got = {(f.sub_location, f.count) for f in extract_findings("Two liver lesions in segments VI and VII.")}
+    assert got == {("segment 6", 1), ("segment 7", 1)}
+    got = {(f.sub_location, f.count) for f in extract_findings("Three nodules in the RUL, RML and LLL.")}
+    assert {c for _, c in got} == {1} and len(got) == 3
+    # sites of different organs may name one place twice: the count stays the finding's
+    got = {(f.anatomy, f.count) for f in extract_findings("Two pleural-based masses along the left chest wall.")}
+    assert {c for _, c in got} == {2}

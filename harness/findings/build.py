@@ -190,7 +190,16 @@ def _findings_of_target(t: _Target, certainty: Certainty, lex: Lexicon) -> list[
     if spec.get("fixed_anatomy"):
         return [_device_finding(t, certainty, spec, lex)]
     out = []
-    for loc in _sites_of_target(t, certainty.presence, spec, lex):
+    sites = _sites_of_target(t, certainty.presence, spec, lex)
+    if isinstance(t.count, int) and t.count == len(sites) > 1 and all(l.count is None for l in sites) \
+            and len({l.organ for l in sites}) == 1 and len({(l.sub, l.laterality) for l in sites}) == len(sites) \
+            and all(l.sub is not None for l in sites):
+        # "three nodules in the RUL, RML and LLL", "two lesions in segments 6 and 7": one in each part of the
+        # organ (sites of different organs may name one place twice: "pleural-based, along the chest wall")
+        sites = [copy.copy(l) for l in sites]
+        for l in sites:
+            l.count = 1
+    for loc in sites:
         f = _finding_at_site(t, loc, certainty, spec, lex)
         if f is not None:
             out.append(ParsedFinding(f, t.span.text, loc.text))

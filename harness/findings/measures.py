@@ -245,6 +245,8 @@ def _attach_count(p: int, spans: list[Span], obs_targets: list[_Target], side_po
         _count_of_parts(p, spans, obs_targets)
         return
     if s.cat == "NUM":
+        if _labelled(spans, p):
+            return
         ordinal = p + 1 < len(spans) and spans[p + 1].text in ("st", "nd", "rd", "th")  # "6th rib fx"
         if s.value != int(s.value) or not 0 < s.value <= 50 or ordinal or not (
                 _plural(nxt[0].span) or nxt[0].span.text in NUMBER_NEUTRAL):
@@ -289,6 +291,31 @@ def _count_after_noun(p: int, spans: list[Span], obs_targets: list[_Target]) -> 
         return False
     prv[-1].count = value
     return True
+
+
+#: words that a number after them labels, not counts: a place ("level 2", "zone 2", "image 45"), a grade on a scale
+#: ("Bosniak 2", "LR-5", "Lung-RADS 4", "type 2")
+_LABEL_WORDS = frozenset({"level", "levels", "zone", "zones", "segment", "segments", "station", "stations", "image",
+                          "images", "im", "img", "series", "se", "ser", "slice", "bosniak", "rads", "lr", "type",
+                          "class", "category", "grade", "stage", "score", "tirads", "pirads", "birads", "lirads"})
+
+
+def _labelled(spans: list[Span], p: int) -> bool:
+    """The number at ``p`` is a label: after a label word, a letter it was written onto ("T2", "M2", "N3"), or
+    listed after a labelled number or a numbered site ("level 2 and 3", "station 4R and 7")."""
+    q = p - 1
+    if q < 0:
+        return False
+    if spans[q].text in (",", "and", "or", "to"):
+        r = q - 1
+        while r >= 0 and spans[r].cat == "LOC":  # "station 4R and 7", "segment 6 and 7"
+            if any(ch.isdigit() for ch in spans[r].text):
+                return True
+            r -= 1
+        return r == q - 1 and spans[r].cat == "NUM" and _labelled(spans, r)  # "level 2 and 3"
+    word = spans[q].text
+    return word in _LABEL_WORDS or (spans[q].cat == "WORD" and len(word) == 1 and word.isalpha()
+                                    and word not in ("a", "x"))
 
 
 def _count_of_parts(p: int, spans: list[Span], obs_targets: list[_Target]) -> None:

@@ -128,6 +128,50 @@ def _ribs_numbered_after(tokens: list[str]) -> list[str]:
     return out
 
 
+#: numbered parts whose numbers are listed after one noun ("segments 6 and 7", "station 4R and 7")
+_NUMBERED_PARTS = {"segment": "segment", "segments": "segment", "station": "station", "stations": "station",
+                   "level": "level", "levels": "level"}
+_ROMAN = frozenset({"i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii"})
+
+
+def _part_number(tokens: list[str], j: int) -> int:
+    """The length of a part's number at ``j`` ("7", "4 r" for 4R, "4 a" for 4a, "vii"), 0 when there is none."""
+    if j < len(tokens) and tokens[j].isdigit() and len(tokens[j]) <= 2:
+        return 2 if j + 1 < len(tokens) and tokens[j + 1] in ("r", "l", "a", "b") else 1
+    return 1 if j < len(tokens) and tokens[j] in _ROMAN and tokens[j] != "x" else 0
+
+
+def _numbered_parts_listed(tokens: list[str]) -> list[str]:
+    """"Segment 6 and 7 liver lesions", "stations 4R and 7": numbers listed after one part noun are each a part,
+    written out ("segment 6 and segment 7") so that each is read as a site, and no number as a count."""
+    if not _NUMBERED_PARTS.keys() & set(tokens):
+        return tokens
+    out: list[str] = []
+    k = 0
+    while k < len(tokens):
+        noun = _NUMBERED_PARTS.get(tokens[k])
+        size = _part_number(tokens, k + 1) if noun else 0
+        if not size:
+            out.append(tokens[k])
+            k += 1
+            continue
+        parts, j = [tokens[k + 1:k + 1 + size]], k + 1 + size
+        joiners = []
+        while j + 1 < len(tokens) and tokens[j] in (",", "and", "or", "&") and _part_number(tokens, j + 1):
+            n = _part_number(tokens, j + 1)
+            joiners.append(tokens[j])
+            parts.append(tokens[j + 1:j + 1 + n])
+            j += 1 + n
+        if len(parts) < 2:
+            out.extend(tokens[k:j])
+        else:
+            out.extend([noun, *parts[0]])
+            for joiner, part in zip(joiners, parts[1:]):
+                out.extend([joiner, noun, *part])
+        k = j
+    return out
+
+
 _NUMBER_WORDS = {w: str(k) for k, w in enumerate(("zero", "one", "two", "three", "four", "five", "six", "seven",
                                                     "eight", "nine", "ten", "eleven", "twelve"))}
 
@@ -361,10 +405,10 @@ def _diaphragm_words(tokens: list[str]) -> list[str]:
 def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
     """A sentence's tokens with every rewrite that needs no reading of the sentence, in order: dates, numbered
     grades, measured densities, prior sizes, abbreviations, comparisons, spelled-out sizes, numbered ribs (before and
-    after the noun), the silhouette sign,
+    after the noun), numbered parts listed after one noun, the silhouette sign,
     bracketed station codes, words split from the diaphragm by a side, and words sharing one head noun."""
     for rewrite in (_dates, _numbered_grades, _without_densities, _size_changes, _abbreviated_words, _comparisons, _spelled_sizes,
-                    _counted_ordinals, _ribs_numbered_after, _without_silhouette_signs, _without_station_codes, _diaphragm_words):
+                    _counted_ordinals, _ribs_numbered_after, _numbered_parts_listed, _without_silhouette_signs, _without_station_codes, _diaphragm_words):
         tokens = rewrite(tokens)
     return _shared_heads(tokens, lex)
 
