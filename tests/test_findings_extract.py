@@ -1127,3 +1127,12 @@ def test_numbered_parts_listed_after_one_noun_are_each_a_site_and_a_count_over_t
     # sites of different organs may name one place twice: the count stays the finding's
     got = {(f.anatomy, f.count) for f in extract_findings("Two pleural-based masses along the left chest wall.")}
     assert {c for _, c in got} == {2}
+
+
+def test_a_range_of_sizes_is_no_change_and_a_change_word_makes_two_sizes_a_change():
+    for text in ("Multiple nodules ranging from 3 to 7 mm.", "Nodules from 3 to 7 mm in size.",
+                 "Multiple nodules ranging in size from 3 to 7 mm."):
+        f = one(text)
+        assert (f.size_mm, f.temporal) == (7.0, None), text
+    f = one("The right empyema is smaller (61 to 28 mm).")
+    assert (f.size_mm, f.temporal) == (28.0, "decreased")

@@ -36,6 +36,8 @@ def _mark_prior_sizes(spans: list[Span], tokens: list[str], lex: Lexicon) -> Non
 def _is_prior_size(spans: list[Span], p: int, tokens: list[str], lex: Lexicon) -> bool:
     """A measurement of the prior study: "previously 1.8 cm", "from 12 mm", "1.8 cm on the prior"."""
     start, end = spans[p].start, spans[p].end
+    if " to " in spans[p].text and tokens[start - 1:start] == ["from"]:
+        return False  # "ranging from 3 to 7 mm": a range (a change "from 3 to 7 mm" is rewritten before the scan)
     before = [t for t in tokens[max(0, start - 4):start] if t not in ("(", ",", "measuring", "measured", ":")]
     for k in range(1, 4):
         if len(before) >= k and tuple(before[-k:]) in lex.prior_before:

@@ -225,9 +225,14 @@ def _size_changes(tokens: list[str]) -> list[str]:
             unit = at(k + arrow + 2)
             out[k:k + arrow + 3] = [at(k + arrow + 1), unit, "previously", at(k), unit]
         elif at(k) == "from" and _number(at(k + 1)) and at(k + 2) == "to" and _number(at(k + 3)) \
-                and at(k + 4) in UNITS:
+                and at(k + 4) in UNITS and not _a_range(out, k, k + 5):
             unit = at(k + 4)
             out[k:k + 5] = [at(k + 3), unit, "previously", at(k + 1), unit]
+        elif _number(at(k)) and at(k + 1) == "to" and _number(at(k + 2)) and at(k + 3) in UNITS \
+                and at(k - 1) != "from" and _CHANGE_WORDS.intersection(out[max(0, k - 5):k]) \
+                and not _a_range(out, k, k + 4):
+            unit = at(k + 3)  # "smaller (61 to 28 mm)": a change word before the two sizes
+            out[k:k + 4] = [at(k + 2), unit, "previously", at(k), unit]
         elif _number(at(k)) and at(k + 1) in UNITS and (at(k + 2), at(k + 3)) == (",", "now") \
                 and _number(at(k + 4)) and at(k + 5) in UNITS:
             out[k:k + 6] = [at(k + 4), at(k + 5), ",", "previously", at(k), at(k + 1)]
@@ -236,6 +241,18 @@ def _size_changes(tokens: list[str]) -> list[str]:
             continue
         k += 5
     return out
+
+
+#: words that make "A to B mm" a change of size (else it is a range: "3 to 7 mm", "ranging from 3 to 7 mm")
+_CHANGE_WORDS = frozenset({"increased", "increase", "increasing", "decreased", "decrease", "decreasing", "grown",
+                           "grew", "enlarged", "enlarging", "reduced", "reduction", "smaller", "larger", "bigger",
+                           "shrunk", "shrunken", "regressed", "progressed", "changed", "diminished", "now", "interval"})
+_RANGE_WORDS = frozenset({"ranging", "range", "ranges", "varying", "between", "size", "sizes"})
+
+
+def _a_range(tokens: list[str], start: int, end: int) -> bool:
+    """"Nodules ranging from 3 to 7 mm", "from 3 to 7 mm in size": the two sizes bound a range, not a change."""
+    return bool(_RANGE_WORDS.intersection(tokens[max(0, start - 4):start])) or tokens[end:end + 2] == ["in", "size"]
 
 
 def _number(tok: str) -> bool:
