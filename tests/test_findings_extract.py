@@ -1136,3 +1136,10 @@ def test_a_range_of_sizes_is_no_change_and_a_change_word_makes_two_sizes_a_chang
         assert (f.size_mm, f.temporal) == (7.0, None), text
     f = one("The right empyema is smaller (61 to 28 mm).")
     assert (f.size_mm, f.temporal) == (28.0, "decreased")
+
+
+def test_abbreviated_side_before_counted_ribs_and_an_organ_measured_after_its_article():
+    assert one("Acute displaced fx R 5th and 6th ribs.").count == 2
+    got = {(f.observation, f.anatomy, f.size_mm) for f in extract_findings(
+        "The CBD measures 11 mm and contains a distal 7 mm stone.")}
+    assert got == {("biliary dilatation", "bile duct", 11.0), ("calculus", "bile duct", 7.0)}
