@@ -1143,3 +1143,12 @@ def test_abbreviated_side_before_counted_ribs_and_an_organ_measured_after_its_ar
     got = {(f.observation, f.anatomy, f.size_mm) for f in extract_findings(
         "The CBD measures 11 mm and contains a distal 7 mm stone.")}
     assert got == {("biliary dilatation", "bile duct", 11.0), ("calculus", "bile duct", 7.0)}
+
+
+@pytest.mark.parametrize("text", [
+    "Two metastases in the liver, in segments VI and VII, measuring 18 mm and 25 mm.",
+    "Hepatic metastases x 2 (segment 6, 1.8 cm; segment 7, 2.5 cm).",  # a semicolon inside brackets
+])
+def test_sizes_listed_over_the_parts_of_an_organ_go_one_to_each_part(text):
+    got = {(f.sub_location, f.size_mm, f.count) for f in extract_findings(text)}
+    assert got == {("segment 6", 18.0, 1), ("segment 7", 25.0, 1)}

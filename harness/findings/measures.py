@@ -141,6 +141,9 @@ def _attach_size_list(members: list[int], spans: list[Span], obs_targets: list[_
     run = _listed_findings_ending_at(t, spans, obs_targets, side_positions)
     sites = _sides_named_apart(sorted({id(l): l for l in t.locations if l.organ is not None}.values(),
                                       key=lambda l: l.start))
+    # "two metastases in the liver, in segments VI and VII, measuring 18 mm and 25 mm": the organ that holds the
+    # parts named is no site of its own for a size
+    sites = [l for l in sites if l.sub is not None or not any(m.organ == l.organ and m.sub for m in sites)]
     if len(run) == len(values):
         for u, v in zip(run, values):
             u.sizes.append(v)

@@ -541,12 +541,17 @@ def _sentences(text: str) -> list[list[str]]:
     out: list[list[str]] = []
     for block in re.split(r"\n\s*\n", text):
         cur: list[str] = []
+        depth = 0  # open brackets: "(segment 6, 1.8 cm; segment 7, 2.5 cm)" is one list, not two sentences
         for tok in TOKEN_RE.findall(normalize(block)):
-            if tok in SENTENCE_END:
+            if tok == ";" and depth:
+                cur.append(",")
+            elif tok in SENTENCE_END:
                 if cur:
                     out.append(cur)
                 cur = []
+                depth = 0
             else:
+                depth = depth + 1 if tok == "(" else max(0, depth - 1) if tok == ")" else depth
                 cur.append(tok)
                 if len(cur) >= MAX_SENTENCE_TOKENS:  # run-on text: bounded pieces keep the reader linear
                     out.append(cur)
