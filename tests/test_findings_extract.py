@@ -1152,3 +1152,10 @@ def test_abbreviated_side_before_counted_ribs_and_an_organ_measured_after_its_ar
 def test_sizes_listed_over_the_parts_of_an_organ_go_one_to_each_part(text):
     got = {(f.sub_location, f.size_mm, f.count) for f in extract_findings(text)}
     assert got == {("segment 6", 18.0, 1), ("segment 7", 25.0, 1)}
+
+
+def test_the_largest_of_a_group_is_the_groups_size_however_near_the_next_finding():
+    got = {(f.observation, f.size_mm, f.count) for f in extract_findings(
+        "Two segments of mural thickening in the distal ileum, the longest measuring 12 cm, with upstream small "
+        "bowel dilatation to 3.4 cm.")}
+    assert got == {("bowel wall thickening", 120.0, 2), ("bowel obstruction", 34.0, None)}

@@ -66,6 +66,11 @@ def _size_owner(p: int, spans: list[Span], obs_targets: list[_Target], side_posi
         return by_site
     t = min(obs_targets, key=lambda t: (abs(t.pos - p), t.pos > p))
     prv = [u for u in obs_targets if u.pos < p and p - u.pos <= MAX_SIZE_REACH]
+    if prv and _of_the_largest(spans, p):
+        # "two segments of ileal thickening, the longest measuring 12 cm, with small bowel dilatation to 3.4 cm":
+        # the largest of a group is the group's size, however near the next finding
+        group = [u for u in prv if _plural(u.span) or (isinstance(u.count, int) and u.count > 1)]
+        return group[-1] if group else prv[-1]
     if t.pos > p and prv and any(g.cat.startswith(_HEDGES) for g in spans[p + 1:t.pos]):
         # "renal lesion, hypervascular, 19 mm, concerning for RCC": what a hedge names after the size is what the
         # measured finding may be, so the size is the finding's before it (the hedged name shares it later)
@@ -75,6 +80,18 @@ def _size_owner(p: int, spans: list[Span], obs_targets: list[_Target], side_posi
     # "the CBD measures 0.6 cm" is not the size of a far-off finding, but "(subcarinal, 11 mm)" after a long
     # list of its sites is
     return next((u for u in obs_targets if _site_beside(p, spans, [l for l in u.locations if l.organ])), None)
+
+
+#: words that make a size the largest of a group just named ("the largest 14 mm", "the longest measuring 12 cm")
+_LARGEST = frozenset({"largest", "longest", "larger", "longer", "biggest", "bigger", "dominant", "max", "maximum",
+                      "maximal"})
+
+
+def _of_the_largest(spans: list[Span], p: int) -> bool:
+    q = p - 1
+    while q >= 0 and p - q <= 3 and spans[q].text in ("measuring", "measures", "measured", "at", "of", "is", "one"):
+        q -= 1
+    return q >= 0 and spans[q].text in _LARGEST
 
 
 def _attach_size(p: int, spans: list[Span], obs_targets: list[_Target], side_positions: set[int]) -> None:
