@@ -1159,3 +1159,9 @@ def test_the_largest_of_a_group_is_the_groups_size_however_near_the_next_finding
         "Two segments of mural thickening in the distal ileum, the longest measuring 12 cm, with upstream small "
         "bowel dilatation to 3.4 cm.")}
     assert got == {("bowel wall thickening", 120.0, 2), ("bowel obstruction", 34.0, None)}
+
+
+def test_an_adjective_before_a_mass_noun_states_no_count():
+    for text in ("Metastatic spread to the liver.", "Subcarinal LN 2.4 cm, consistent with metastatic involvement."):
+        f = next(f for f in extract_findings(text) if f.observation == "metastasis")
+        assert f.count is None and "multiple" not in f.attributes, text

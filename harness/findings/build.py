@@ -38,6 +38,8 @@ def _stated_findings(spans: list[Span], targets: list[_Target], scope: dict[int,
                      lex: Lexicon) -> list[ParsedFinding]:
     out: list[ParsedFinding] = []
     for t in targets:
+        if t.count is None and t.pos + 1 < len(spans) and spans[t.pos + 1].text in UNCOUNTABLE_HEADS:
+            t.count = "unstated"  # "metastatic involvement", "metastatic spread": an adjective before a mass noun
         context = scope.get(t.pos)
         if t.kind in ("BORDERLINE_SIZE", "STABLE_SIZE"):
             out.extend(_possible_enlargements(t, context, lex))
