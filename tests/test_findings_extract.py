@@ -1165,3 +1165,10 @@ def test_an_adjective_before_a_mass_noun_states_no_count():
     for text in ("Metastatic spread to the liver.", "Subcarinal LN 2.4 cm, consistent with metastatic involvement."):
         f = next(f for f in extract_findings(text) if f.observation == "metastasis")
         assert f.count is None and "multiple" not in f.attributes, text
+
+
+def test_a_property_denied_of_each_of_a_group_leaves_the_group():
+    f = one("Several old healed fractures of the left ribs, none acute.")
+    assert (f.presence, "multiple" in f.attributes) == (Presence.PRESENT, True)
+    assert one("Multiple pulmonary nodules, none suspicious.").presence is Presence.PRESENT
+    assert one("Multiple nodes, none enlarged.").presence is Presence.ABSENT
