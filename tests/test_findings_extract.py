@@ -1172,3 +1172,9 @@ def test_a_property_denied_of_each_of_a_group_leaves_the_group():
     assert (f.presence, "multiple" in f.attributes) == (Presence.PRESENT, True)
     assert one("Multiple pulmonary nodules, none suspicious.").presence is Presence.PRESENT
     assert one("Multiple nodes, none enlarged.").presence is Presence.ABSENT
+
+
+def test_the_largest_named_with_its_site_far_from_the_group_is_still_the_groups_size():
+    fs = extract_findings("Pulmonary metastases in both lungs have increased in number from four to six, with the "
+                          "largest in the LLL now 14 mm (previously 10 mm).")
+    assert {(f.size_mm, f.count) for f in fs} == {(14.0, 6)}

@@ -66,11 +66,13 @@ def _size_owner(p: int, spans: list[Span], obs_targets: list[_Target], side_posi
         return by_site
     t = min(obs_targets, key=lambda t: (abs(t.pos - p), t.pos > p))
     prv = [u for u in obs_targets if u.pos < p and p - u.pos <= MAX_SIZE_REACH]
-    if prv and _of_the_largest(spans, p):
+    if _of_the_largest(spans, p):
         # "two segments of ileal thickening, the longest measuring 12 cm, with small bowel dilatation to 3.4 cm":
-        # the largest of a group is the group's size, however near the next finding
-        group = [u for u in prv if _plural(u.span) or (isinstance(u.count, int) and u.count > 1)]
-        return group[-1] if group else prv[-1]
+        # the largest of a group is the group's size, however near the next finding or far the group
+        earlier = [u for u in obs_targets if u.pos < p]
+        group = [u for u in earlier if _plural(u.span) or (isinstance(u.count, int) and u.count > 1)]
+        if group or prv:
+            return group[-1] if group else prv[-1]
     if t.pos > p and prv and any(g.cat.startswith(_HEDGES) for g in spans[p + 1:t.pos]):
         # "renal lesion, hypervascular, 19 mm, concerning for RCC": what a hedge names after the size is what the
         # measured finding may be, so the size is the finding's before it (the hedged name shares it later)
@@ -88,8 +90,10 @@ _LARGEST = frozenset({"largest", "longest", "larger", "longer", "biggest", "bigg
 
 
 def _of_the_largest(spans: list[Span], p: int) -> bool:
+    """"the largest 14 mm", "the largest measuring 14 mm", "the largest in the LLL now 14 mm"."""
     q = p - 1
-    while q >= 0 and p - q <= 3 and spans[q].text in ("measuring", "measures", "measured", "at", "of", "is", "one"):
+    while q >= 0 and p - q <= 6 and (spans[q].cat == "LOC" or spans[q].text in (
+            "measuring", "measures", "measured", "at", "of", "is", "one", "in", "the", "now", ",")):
         q -= 1
     return q >= 0 and spans[q].text in _LARGEST
 
