@@ -1178,3 +1178,11 @@ def test_the_largest_named_with_its_site_far_from_the_group_is_still_the_groups_
     fs = extract_findings("Pulmonary metastases in both lungs have increased in number from four to six, with the "
                           "largest in the LLL now 14 mm (previously 10 mm).")
     assert {(f.size_mm, f.count) for f in fs} == {(14.0, 6)}
+
+
+def test_a_change_of_dimensions_is_no_range_and_a_station_list_without_its_node_word_stays():
+    fs = extract_findings("The right upper lobe primary has shrunk from 3.0 x 2.6 to 2.1 x 1.8 cm and the right lower "
+                          "paratracheal (station 4R) node from 15 to 9 mm short axis.")
+    assert all(f.size_mm != 30.0 for f in fs)
+    assert {(f.observation, f.presence) for f in extract_findings("Contralateral stations 4L and 2L not enlarged.")} \
+        == {("lymphadenopathy", Presence.ABSENT)}

@@ -15,6 +15,7 @@ from __future__ import annotations
 from harness.findings.attach import _LINKING_VERBS, COPULAS, _gap_is_adjectives, _obs_name
 from harness.findings.lexicon import Lexicon, Reading
 from harness.findings.scan import Span, _is_num
+from harness.findings.sentences import _a_range
 from harness.findings.sites import Location
 
 STUDY_WORDS = frozenset({"ct", "cta", "ctpa", "mri", "mr", "cxr", "radiograph", "radiographs", "xray", "x", "ray",
@@ -36,8 +37,8 @@ def _mark_prior_sizes(spans: list[Span], tokens: list[str], lex: Lexicon) -> Non
 def _is_prior_size(spans: list[Span], p: int, tokens: list[str], lex: Lexicon) -> bool:
     """A measurement of the prior study: "previously 1.8 cm", "from 12 mm", "1.8 cm on the prior"."""
     start, end = spans[p].start, spans[p].end
-    if " to " in spans[p].text and tokens[start - 1:start] == ["from"]:
-        return False  # "ranging from 3 to 7 mm": a range (a change "from 3 to 7 mm" is rewritten before the scan)
+    if " to " in spans[p].text and tokens[start - 1:start] == ["from"] and _a_range(tokens, start - 1, end):
+        return False  # "ranging from 3 to 7 mm": a range, not "from" a prior size
     before = [t for t in tokens[max(0, start - 4):start] if t not in ("(", ",", "measuring", "measured", ":")]
     for k in range(1, 4):
         if len(before) >= k and tuple(before[-k:]) in lex.prior_before:

@@ -131,6 +131,7 @@ def _ribs_numbered_after(tokens: list[str]) -> list[str]:
 #: numbered parts whose numbers are listed after one noun ("segments 6 and 7", "station 4R and 7")
 _NUMBERED_PARTS = {"segment": "segment", "segments": "segment", "station": "station", "stations": "station",
                    "level": "level", "levels": "level"}
+_NODE_WORDS = frozenset({"node", "nodes", "lymph", "ln", "lns", "lymphadenopathy", "adenopathy"})
 _ROMAN = frozenset({"i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii"})
 
 
@@ -162,7 +163,10 @@ def _numbered_parts_listed(tokens: list[str]) -> list[str]:
             joiners.append(tokens[j])
             parts.append(tokens[j + 1:j + 1 + n])
             j += 1 + n
-        if len(parts) < 2:
+        # a station list is written out only before its node word: "stations 4L and 2L not enlarged" keeps the
+        # plural that names the nodes themselves
+        station_alone = noun == "station" and not _NODE_WORDS.intersection(tokens[j:j + 3])
+        if len(parts) < 2 or station_alone:
             out.extend(tokens[k:j])
         else:
             out.extend([noun, *parts[0]])
