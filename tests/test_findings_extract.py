@@ -1186,3 +1186,18 @@ def test_a_change_of_dimensions_is_no_range_and_a_station_list_without_its_node_
     assert all(f.size_mm != 30.0 for f in fs)
     assert {(f.observation, f.presence) for f in extract_findings("Contralateral stations 4L and 2L not enlarged.")} \
         == {("lymphadenopathy", Presence.ABSENT)}
+
+
+@pytest.mark.parametrize("text, count", [
+    ("Compression fractures of L1 and L2.", 2),
+    ("Compression fractures at T11, T12 and L1.", 3),
+    ("T11 and T12 compression fractures.", 2),
+    ("Lytic lesions in T4 and L2.", 2),
+    ("Fractured left L1 and L2 transverse processes.", 2),
+])
+def test_vertebrae_listed_count_the_finding(text, count):
+    assert one(text).count == count
+
+
+def test_a_disc_level_is_no_list_of_vertebrae():
+    assert all(f.count is None for f in extract_findings("Disc bulges at L4-5 and L5-S1."))

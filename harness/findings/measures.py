@@ -26,8 +26,8 @@ PRIOR_SIZE_SAME_MM = 1.0
 PRIOR_SIZE_SAME_REL = 0.05
 
 #: "fractures of the left two ribs": what may stand between a finding and the count of the parts it involves
-_PART_COUNT_GAP = frozenset({"of", "involving", "in", "the", "left", "right", "both", "bilateral", "l", "r", "lt", "rt",
-                             "b", "bilat"})
+_PART_COUNT_GAP = frozenset({"of", "involving", "in", "at", "the", "left", "right", "both", "bilateral", "l", "r", "lt",
+                             "rt", "b", "bilat"})
 
 
 def _attach_measures(spans: list[Span], obs_targets: list[_Target], side_positions: set[int], lex: Lexicon) -> None:

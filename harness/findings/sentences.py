@@ -128,6 +128,45 @@ def _ribs_numbered_after(tokens: list[str]) -> list[str]:
     return out
 
 
+#: the vertebrae in order, for a range ("T11 to L1" is three)
+_VERTEBRAE = [f"{r}{n}" for r, top in (("c", 7), ("t", 12), ("l", 5), ("s", 5)) for n in range(1, top + 1)]
+_VERTEBRA_INDEX = {v: k for k, v in enumerate(_VERTEBRAE)}
+
+
+def _vertebra(tokens: list[str], j: int) -> int | None:
+    """The vertebra written at ``j`` ("l", "1" for L1), as its place in the spine, or None."""
+    if j + 1 < len(tokens) and tokens[j] in ("c", "t", "l", "s") and tokens[j + 1].isdigit():
+        return _VERTEBRA_INDEX.get(tokens[j] + tokens[j + 1])
+    return None
+
+
+def _vertebrae_counted(tokens: list[str]) -> list[str]:
+    """"Compression fractures of L1 and L2", "T11, T12 and L1 fractures", "T11 to L1": vertebrae listed (or a
+    range with both ends named) state how many, written as a count before the list the way "the left 4th and 5th
+    ribs" is read. "L4-5" (one disc level) and "L4-L5" (a level or two vertebrae) are left alone."""
+    if not {"c", "t", "l", "s"}.intersection(tokens):
+        return tokens
+    out: list[str] = []
+    k = 0
+    while k < len(tokens):
+        first = _vertebra(tokens, k)
+        if first is None:
+            out.append(tokens[k])
+            k += 1
+            continue
+        levels, j, span = [first], k + 2, False
+        while j + 2 < len(tokens) and tokens[j] in (",", "and", "to", "through") and _vertebra(tokens, j + 1) is not None:
+            span = span or tokens[j] in ("to", "through")
+            levels.append(_vertebra(tokens, j + 1))
+            j += 3
+        n = levels[-1] - levels[0] + 1 if span and len(levels) == 2 and levels[1] > levels[0] else len(levels)
+        if len(levels) >= 2 and n <= 12:
+            out.append(next((w for w, v in _NUMBER_WORDS.items() if v == str(n)), str(n)))
+        out.extend(tokens[k:j])
+        k = j
+    return out
+
+
 #: numbered parts whose numbers are listed after one noun ("segments 6 and 7", "station 4R and 7")
 _NUMBERED_PARTS = {"segment": "segment", "segments": "segment", "station": "station", "stations": "station",
                    "level": "level", "levels": "level"}
@@ -426,10 +465,10 @@ def _diaphragm_words(tokens: list[str]) -> list[str]:
 def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
     """A sentence's tokens with every rewrite that needs no reading of the sentence, in order: dates, numbered
     grades, measured densities, prior sizes, abbreviations, comparisons, spelled-out sizes, numbered ribs (before and
-    after the noun), numbered parts listed after one noun, the silhouette sign,
+    after the noun), vertebrae listed, numbered parts listed after one noun, the silhouette sign,
     bracketed station codes, words split from the diaphragm by a side, and words sharing one head noun."""
     for rewrite in (_dates, _numbered_grades, _without_densities, _size_changes, _abbreviated_words, _comparisons, _spelled_sizes,
-                    _counted_ordinals, _ribs_numbered_after, _numbered_parts_listed, _without_silhouette_signs, _without_station_codes, _diaphragm_words):
+                    _counted_ordinals, _ribs_numbered_after, _vertebrae_counted, _numbered_parts_listed, _without_silhouette_signs, _without_station_codes, _diaphragm_words):
         tokens = rewrite(tokens)
     return _shared_heads(tokens, lex)
 
