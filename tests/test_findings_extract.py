@@ -1018,3 +1018,186 @@ def test_what_a_mass_invades_or_destroys_is_its_extent_not_another_site():
 def test_a_hedged_name_that_refines_a_finding_takes_its_change():
     f = one("CXR: New R basilar opacity, c/w aspiration.")
     assert (f.observation, f.laterality, f.temporal) == ("pneumonia", "right", "new")
+
+
+@pytest.mark.parametrize("text, size", [
+    ("1,2 cm nodule in the right upper lobe.", 12.0),  # a European decimal comma
+    ("Right lower lobe mass 2,3 x 1,8 cm.", 23.0),
+    ("Right lower lobe mass 1.8 cm (previously measured 2.4 cm).", 18.0),  # the marker owns the number after it
+    ("Right lower lobe mass 1.8 cm (prior measuring 2.4 cm).", 18.0),
+])
+def test_size_forms_decimal_comma_and_a_prior_size_behind_a_verb(text, size):
+    assert one(text).size_mm == size
+
+
+def test_a_size_is_the_measured_findings_not_the_hedged_name_after_it():
+    fs = extract_findings("Left lower pole renal lesion, hypervascular, 19 mm, concerning for renal cell carcinoma.")
+    assert {(f.observation, f.size_mm) for f in fs} == {("lesion", 19.0), ("renal cell carcinoma", 19.0)}
+    fs = extract_findings("Solid right lower lobe nodule has enlarged from 8 mm to 12 mm, concerning for neoplasm.")
+    assert {f.size_mm for f in fs if f.observation == "nodule"} == {12.0}
+
+
+def test_an_organ_measured_in_a_phrase_of_its_own_is_the_organs_size_not_a_near_findings():
+    got = {(f.observation, f.presence.value, f.size_mm) for f in extract_findings("Gallbladder sludge, CBD 0.5 cm.")}
+    assert got == {("sludge", "present", None), ("biliary dilatation", "absent", None)}
+    got = {(f.observation, f.anatomy, f.size_mm) for f in extract_findings("Small oesophageal varices, spleen 16 cm.")}
+    assert ("splenomegaly", "spleen", 160.0) in got and ("varices", "esophagus", None) in got
+    # the organ measured stays a site for what follows it
+    got = {(f.observation, f.anatomy, f.size_mm) for f in extract_findings("CBD 12 mm with a distal stone.")}
+    assert got == {("biliary dilatation", "bile duct", 12.0), ("calculus", "bile duct", None)}
+
+
+@pytest.mark.parametrize("text, count", [
+    ("Right upper lobe nodules, three in number.", 3),
+    ("Nodules in the right upper lobe, 3 in total.", 3),
+    ("Liver metastases, a total of 4.", 4),
+    ("Liver lesions (n = 3).", 3),
+    ("Multiple bilateral pulmonary metastases, now 6 (previously 4).", 6),
+    ("Pulmonary metastases have increased in number from four to six.", 6),
+])
+def test_a_count_said_after_its_noun(text, count):
+    assert one(text).count == count
+
+
+def test_a_plural_word_after_its_noun_and_numbers_that_count_nothing_now():
+    assert "multiple" in one("Bilateral segmental and subsegmental PE, multiple.").attributes
+    # a size after "now" is a size, not a count
+    f = one("Right lower lobe nodules, now 6 mm.")
+    assert (f.size_mm, f.count) == (6.0, None)
+
+
+@pytest.mark.parametrize("text", [
+    "Three solid nodules: 7 mm right upper lobe, 5 mm right middle lobe, 4 mm left lower lobe.",
+    "Nodules: 7 mm RUL, 5 mm RML, 4 mm LLL.",
+    "Pulmonary nodules x3: RUL 7 mm, RML 5 mm, LLL 4 mm.",
+    "Nodules in the RUL (7 mm), RML (5 mm) and LLL (4 mm).",
+])
+def test_each_size_listed_beside_a_site_is_that_sites(text):
+    got = {(f.sub_location, f.laterality, f.size_mm, f.count) for f in extract_findings(text)}
+    assert got == {("upper lobe", "right", 7.0, 1), ("middle lobe", "right", 5.0, 1), ("lower lobe", "left", 4.0, 1)}
+
+
+def test_a_bound_on_a_size_is_no_denial_and_an_abbreviations_stop_no_sentence_end():
+    for text in ("Multiple bilateral pulmonary nodules, none larger than 7 mm.",
+                 "Multiple bilateral pulmonary nodules (max. 7 mm)."):
+        f = one(text)
+        assert (f.presence, f.size_mm, "multiple" in f.attributes) == (Presence.PRESENT, 7.0, True), text
+    assert one("Liver metastases (at least 4).").count == 4
+
+
+@pytest.mark.parametrize("text, count", [
+    ("Fractures of right ribs 4-6.", 3),
+    ("Fractures of right ribs 4 to 6.", 3),
+    ("Fractures of right ribs 4 and 5.", 2),
+    ("Healed fractures of left ribs 7, 8 and 9.", 3),
+])
+def test_rib_numbers_after_the_noun_count_the_ribs(text, count):
+    assert one(text).count == count
+    # the side still reaches a finding after the ribs
+    fs = extract_findings("Displaced fractures of right ribs 7 through 10 with a small haemothorax.")
+    assert {(f.observation, f.laterality, f.count) for f in fs} == {("fracture", "right", 4), ("effusion", "right", None)}
+
+
+@pytest.mark.parametrize("text", [
+    "B/l renal cysts: R x1 (2.1 cm), L x2 (largest 1.4 cm).",
+    "Renal cysts in both kidneys: one on the right measuring 21 mm and two on the left, up to 14 mm.",
+])
+def test_a_count_for_each_side_splits_the_finding_by_side(text):
+    got = {(f.observation, f.laterality, f.count, f.size_mm) for f in extract_findings(text)}
+    assert got == {("cyst", "right", 1, 21.0), ("cyst", "left", 2, 14.0)}
+
+
+@pytest.mark.parametrize("text", ["Bosniak 2 cysts in the left kidney.", "Lung-RADS 4 nodules.",
+                                  "Zone 2 lesions in the prostate.", "Image 45 nodules.",
+                                  "T2 hyperintense lesions in the liver.", "Enlarged level 2 and 3 cervical lymph nodes."])
+def test_a_number_that_labels_counts_nothing(text):
+    assert all(f.count is None and "multiple" in f.attributes for f in extract_findings(text)), text
+
+
+def test_numbered_parts_listed_after_one_noun_are_each_a_site_and_a_count_over_them_is_one_each():
+    got = {(f.sub_location, f.count, "multiple" in f.attributes) for f in extract_findings(
+        "Segment 6 and 7 liver lesions.")}
+    assert got == {("segment 6", None, True), ("segment 7", None, True)}
+    got = {f.sub_location for f in extract_findings("Enlarged station 4R and 7 lymph nodes.")}
+    assert got == {"lower paratracheal", "subcarinal"}
+    got = {(f.sub_location, f.count) for f in extract_findings("Two liver lesions in segments VI and VII.")}
+    assert got == {("segment 6", 1), ("segment 7", 1)}
+    got = {(f.sub_location, f.count) for f in extract_findings("Three nodules in the RUL, RML and LLL.")}
+    assert {c for _, c in got} == {1} and len(got) == 3
+    # sites of different organs may name one place twice: the count stays the finding's
+    got = {(f.anatomy, f.count) for f in extract_findings("Two pleural-based masses along the left chest wall.")}
+    assert {c for _, c in got} == {2}
+
+
+def test_a_range_of_sizes_is_no_change_and_a_change_word_makes_two_sizes_a_change():
+    for text in ("Multiple nodules ranging from 3 to 7 mm.", "Nodules from 3 to 7 mm in size.",
+                 "Multiple nodules ranging in size from 3 to 7 mm."):
+        f = one(text)
+        assert (f.size_mm, f.temporal) == (7.0, None), text
+    f = one("The right empyema is smaller (61 to 28 mm).")
+    assert (f.size_mm, f.temporal) == (28.0, "decreased")
+
+
+def test_abbreviated_side_before_counted_ribs_and_an_organ_measured_after_its_article():
+    assert one("Acute displaced fx R 5th and 6th ribs.").count == 2
+    got = {(f.observation, f.anatomy, f.size_mm) for f in extract_findings(
+        "The CBD measures 11 mm and contains a distal 7 mm stone.")}
+    assert got == {("biliary dilatation", "bile duct", 11.0), ("calculus", "bile duct", 7.0)}
+
+
+@pytest.mark.parametrize("text", [
+    "Two metastases in the liver, in segments VI and VII, measuring 18 mm and 25 mm.",
+    "Hepatic metastases x 2 (segment 6, 1.8 cm; segment 7, 2.5 cm).",  # a semicolon inside brackets
+])
+def test_sizes_listed_over_the_parts_of_an_organ_go_one_to_each_part(text):
+    got = {(f.sub_location, f.size_mm, f.count) for f in extract_findings(text)}
+    assert got == {("segment 6", 18.0, 1), ("segment 7", 25.0, 1)}
+
+
+def test_the_largest_of_a_group_is_the_groups_size_however_near_the_next_finding():
+    got = {(f.observation, f.size_mm, f.count) for f in extract_findings(
+        "Two segments of mural thickening in the distal ileum, the longest measuring 12 cm, with upstream small "
+        "bowel dilatation to 3.4 cm.")}
+    assert got == {("bowel wall thickening", 120.0, 2), ("bowel obstruction", 34.0, None)}
+
+
+def test_an_adjective_before_a_mass_noun_states_no_count():
+    for text in ("Metastatic spread to the liver.", "Subcarinal LN 2.4 cm, consistent with metastatic involvement."):
+        f = next(f for f in extract_findings(text) if f.observation == "metastasis")
+        assert f.count is None and "multiple" not in f.attributes, text
+
+
+def test_a_property_denied_of_each_of_a_group_leaves_the_group():
+    f = one("Several old healed fractures of the left ribs, none acute.")
+    assert (f.presence, "multiple" in f.attributes) == (Presence.PRESENT, True)
+    assert one("Multiple pulmonary nodules, none suspicious.").presence is Presence.PRESENT
+    assert one("Multiple nodes, none enlarged.").presence is Presence.ABSENT
+
+
+def test_the_largest_named_with_its_site_far_from_the_group_is_still_the_groups_size():
+    fs = extract_findings("Pulmonary metastases in both lungs have increased in number from four to six, with the "
+                          "largest in the LLL now 14 mm (previously 10 mm).")
+    assert {(f.size_mm, f.count) for f in fs} == {(14.0, 6)}
+
+
+def test_a_change_of_dimensions_is_no_range_and_a_station_list_without_its_node_word_stays():
+    fs = extract_findings("The right upper lobe primary has shrunk from 3.0 x 2.6 to 2.1 x 1.8 cm and the right lower "
+                          "paratracheal (station 4R) node from 15 to 9 mm short axis.")
+    assert all(f.size_mm != 30.0 for f in fs)
+    assert {(f.observation, f.presence) for f in extract_findings("Contralateral stations 4L and 2L not enlarged.")} \
+        == {("lymphadenopathy", Presence.ABSENT)}
+
+
+@pytest.mark.parametrize("text, count", [
+    ("Compression fractures of L1 and L2.", 2),
+    ("Compression fractures at T11, T12 and L1.", 3),
+    ("T11 and T12 compression fractures.", 2),
+    ("Lytic lesions in T4 and L2.", 2),
+    ("Fractured left L1 and L2 transverse processes.", 2),
+])
+def test_vertebrae_listed_count_the_finding(text, count):
+    assert one(text).count == count
+
+
+def test_a_disc_level_is_no_list_of_vertebrae():
+    assert all(f.count is None for f in extract_findings("Disc bulges at L4-5 and L5-S1."))

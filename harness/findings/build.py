@@ -38,6 +38,8 @@ def _stated_findings(spans: list[Span], targets: list[_Target], scope: dict[int,
                      lex: Lexicon) -> list[ParsedFinding]:
     out: list[ParsedFinding] = []
     for t in targets:
+        if t.count is None and t.pos + 1 < len(spans) and spans[t.pos + 1].text in UNCOUNTABLE_HEADS:
+            t.count = "unstated"  # "metastatic involvement", "metastatic spread": an adjective before a mass noun
         context = scope.get(t.pos)
         if t.kind in ("BORDERLINE_SIZE", "STABLE_SIZE"):
             out.extend(_possible_enlargements(t, context, lex))
@@ -190,7 +192,16 @@ def _findings_of_target(t: _Target, certainty: Certainty, lex: Lexicon) -> list[
     if spec.get("fixed_anatomy"):
         return [_device_finding(t, certainty, spec, lex)]
     out = []
-    for loc in _sites_of_target(t, certainty.presence, spec, lex):
+    sites = _sites_of_target(t, certainty.presence, spec, lex)
+    if isinstance(t.count, int) and t.count == len(sites) > 1 and all(l.count is None for l in sites) \
+            and len({l.organ for l in sites}) == 1 and len({(l.sub, l.laterality) for l in sites}) == len(sites) \
+            and all(l.sub is not None for l in sites):
+        # "three nodules in the RUL, RML and LLL", "two lesions in segments 6 and 7": one in each part of the
+        # organ (sites of different organs may name one place twice: "pleural-based, along the chest wall")
+        sites = [copy.copy(l) for l in sites]
+        for l in sites:
+            l.count = 1
+    for loc in sites:
         f = _finding_at_site(t, loc, certainty, spec, lex)
         if f is not None:
             out.append(ParsedFinding(f, t.span.text, loc.text))
@@ -367,6 +378,8 @@ def _finding_at_site(t: _Target, loc: Location, certainty: Certainty, spec: dict
     count, attrs = _count_and_plurality(t, obs, certainty.presence, lex)
     if loc.one and certainty.presence is not Presence.ABSENT:  # "nodes: subcarinal 11 mm, paratracheal 13 mm"
         count, attrs = 1, attrs - {"multiple"}
+    if loc.count is not None and certainty.presence is not Presence.ABSENT:  # "renal cysts: R x1, L x2"
+        count, attrs = loc.count, attrs - {"multiple", "many"}
     # "left L3 transverse process": a part of an unpaired organ that lies on one side keeps the side
     sided = lex.names_sided_part(organ, loc.text)
     sub, lat = _part_and_side(organ, loc_sub, loc.laterality, _side_named_apart(t), spec, lex, sided)

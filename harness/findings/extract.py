@@ -63,7 +63,8 @@ from harness.findings.attach import (_attach_locations, _attach_modifiers, _atta
                                      _resolve_organless_parts, _Target)
 from harness.findings.build import _measured_organs, _removed_organs, _stated_findings
 from harness.findings.lexicon import UNSPECIFIED, Lexicon, Reading, lexicon
-from harness.findings.measures import _attach_measures, _change_from_prior_sizes, _sizes_of_listed_sites
+from harness.findings.measures import (_attach_measures, _change_from_prior_sizes, _counts_per_side,
+                                       _sizes_of_listed_sites)
 from harness.findings.prepass import (STUDY_WORDS, _deny_structures_called_normal, _enlarged_names,
                                       _hedge_study_title, _mark_prior_sizes, _predicates_of_findings,
                                       _read_comparisons, _sized_organs)
@@ -167,6 +168,7 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
     _attach_modifiers(spans, obs_targets, side_positions, scope, lex)
     _change_from_prior_sizes(obs_targets)
     _sizes_of_listed_sites(spans, obs_targets)
+    _counts_per_side(spans, obs_targets, sides, lex)
     _read_device_positions(spans, devices, locs, lex)
     _share_between_findings(spans, targets, obs_targets, header, scope, inherited_label, lex, frame)
     out = _stated_findings(spans, targets, scope, resolved, lex)

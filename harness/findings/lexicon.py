@@ -19,13 +19,16 @@ from harness.schema import Presence
 
 TOKEN_RE = re.compile(r"\d+(?:\.\d+)?|[a-z]+|[^\sa-z\d]")
 _HYPHEN_RE = re.compile(r"(?<=[a-z0-9])[-\u2010-\u2014/](?=[a-z0-9])")
+#: a European decimal comma ("1,2 cm", "2,3 x 1,8 cm"): a comma between digits, one or two after it, then a unit or
+#: the next dimension; "1, 2 cm" (a list), "1,200" (thousands) and "segments 2,3" (no unit) keep their comma
+_DECIMAL_COMMA_RE = re.compile(r"(?<=\d),(?=\d{1,2}\s*(?:[mc]m\b|millim|centim|x\b|\u00d7|by\b))")
 
 UNSPECIFIED = "unspecified"
 
 
 def normalize(text: str) -> str:
     """Lowercase, hyphens and slashes between word characters read as spaces, 'x' for the times sign."""
-    text = text.lower().replace("\u00d7", " x ")
+    text = _DECIMAL_COMMA_RE.sub(".", text.lower()).replace("\u00d7", " x ")
     return _HYPHEN_RE.sub(" ", text)
 
 

@@ -20,12 +20,14 @@ from harness.findings.sites import Location
 
 NUMBER_NEUTRAL = frozenset({"fx", "ln", "lad"})  # abbreviations that are singular and plural ("2 rib fx")
 MAX_SIZE_REACH = 15  # spans between a measurement and the finding it measures
+_HEDGES = ("CTX:probable", "CTX:possible", "CTX:improbable")  # "likely", "concerning for", "unlikely to be"
 #: a current size within this of the prior one (mm, or share of the prior) reads as unchanged
 PRIOR_SIZE_SAME_MM = 1.0
 PRIOR_SIZE_SAME_REL = 0.05
 
 #: "fractures of the left two ribs": what may stand between a finding and the count of the parts it involves
-_PART_COUNT_GAP = frozenset({"of", "involving", "in", "the", "left", "right", "both", "bilateral"})
+_PART_COUNT_GAP = frozenset({"of", "involving", "in", "at", "the", "left", "right", "both", "bilateral", "l", "r", "lt",
+                             "rt", "b", "bilat"})
 
 
 def _attach_measures(spans: list[Span], obs_targets: list[_Target], side_positions: set[int], lex: Lexicon) -> None:
@@ -63,11 +65,37 @@ def _size_owner(p: int, spans: list[Span], obs_targets: list[_Target], side_posi
     if by_site is not None:
         return by_site
     t = min(obs_targets, key=lambda t: (abs(t.pos - p), t.pos > p))
+    prv = [u for u in obs_targets if u.pos < p and p - u.pos <= MAX_SIZE_REACH]
+    if _of_the_largest(spans, p):
+        # "two segments of ileal thickening, the longest measuring 12 cm, with small bowel dilatation to 3.4 cm":
+        # the largest of a group is the group's size, however near the next finding or far the group
+        earlier = [u for u in obs_targets if u.pos < p]
+        group = [u for u in earlier if _plural(u.span) or (isinstance(u.count, int) and u.count > 1)]
+        if group or prv:
+            return group[-1] if group else prv[-1]
+    if t.pos > p and prv and any(g.cat.startswith(_HEDGES) for g in spans[p + 1:t.pos]):
+        # "renal lesion, hypervascular, 19 mm, concerning for RCC": what a hedge names after the size is what the
+        # measured finding may be, so the size is the finding's before it (the hedged name shares it later)
+        return prv[-1]
     if abs(t.pos - p) <= MAX_SIZE_REACH:
         return t
     # "the CBD measures 0.6 cm" is not the size of a far-off finding, but "(subcarinal, 11 mm)" after a long
     # list of its sites is
     return next((u for u in obs_targets if _site_beside(p, spans, [l for l in u.locations if l.organ])), None)
+
+
+#: words that make a size the largest of a group just named ("the largest 14 mm", "the longest measuring 12 cm")
+_LARGEST = frozenset({"largest", "longest", "larger", "longer", "biggest", "bigger", "dominant", "max", "maximum",
+                      "maximal"})
+
+
+def _of_the_largest(spans: list[Span], p: int) -> bool:
+    """"the largest 14 mm", "the largest measuring 14 mm", "the largest in the LLL now 14 mm"."""
+    q = p - 1
+    while q >= 0 and p - q <= 6 and (spans[q].cat == "LOC" or spans[q].text in (
+            "measuring", "measures", "measured", "at", "of", "is", "one", "in", "the", "now", ",")):
+        q -= 1
+    return q >= 0 and spans[q].text in _LARGEST
 
 
 def _attach_size(p: int, spans: list[Span], obs_targets: list[_Target], side_positions: set[int]) -> None:
@@ -134,6 +162,9 @@ def _attach_size_list(members: list[int], spans: list[Span], obs_targets: list[_
     run = _listed_findings_ending_at(t, spans, obs_targets, side_positions)
     sites = _sides_named_apart(sorted({id(l): l for l in t.locations if l.organ is not None}.values(),
                                       key=lambda l: l.start))
+    # "two metastases in the liver, in segments VI and VII, measuring 18 mm and 25 mm": the organ that holds the
+    # parts named is no site of its own for a size
+    sites = [l for l in sites if l.sub is not None or not any(m.organ == l.organ and m.sub for m in sites)]
     if len(run) == len(values):
         for u, v in zip(run, values):
             u.sizes.append(v)
@@ -212,16 +243,23 @@ def _site_beside(p: int, spans: list[Span], sites: list[Location], loose: bool =
         return after[0]
     # ``loose`` only among sites known to be the finding's: "met seg VIII, 7 mm indeterminate lesion" (a comma),
     # "a 15 cm spleen" (a noun's modifier) do not find the finding by its site
-    gap_words = (",", ":", "measuring", "measures", ")") if loose else ("measuring", "measures", ")")
+    gap_words = (",", ":", "measuring", "measures", ")", "(") if loose else ("measuring", "measures", ")", "(")
     before = [l for l in sites if l.end < p and p - l.end <= 3 and all(
         g.text in gap_words for g in spans[l.end + 1:p])]
+    right_after = next((l for l in after if l.start == p + 1), None) if loose else None
     if before:
-        return max(before, key=lambda l: l.end)
-    return next((l for l in after if l.start == p + 1), None) if loose else None
+        last = max(before, key=lambda l: l.end)
+        # "7 mm RUL, 5 mm RML": the site a size runs into is its own; the one behind a comma is the last size's
+        if right_after is not None and any(g.text in (",", ":") for g in spans[last.end + 1:p]):
+            return right_after
+        return last
+    return right_after
 
 
 def _attach_count(p: int, spans: list[Span], obs_targets: list[_Target], side_positions: set[int]) -> None:
     s = spans[p]
+    if _count_after_noun(p, spans, obs_targets):
+        return
     nxt = [t for t in obs_targets if t.pos > p and t.pos - p <= 7]
     if s.cat == "COUNT" and s.text.startswith("x "):  # "rib fx x3"
         prv = [t for t in obs_targets if t.pos < p and p - t.pos <= 3]
@@ -232,6 +270,8 @@ def _attach_count(p: int, spans: list[Span], obs_targets: list[_Target], side_po
         _count_of_parts(p, spans, obs_targets)
         return
     if s.cat == "NUM":
+        if _labelled(spans, p):
+            return
         ordinal = p + 1 < len(spans) and spans[p + 1].text in ("st", "nd", "rd", "th")  # "6th rib fx"
         if s.value != int(s.value) or not 0 < s.value <= 50 or ordinal or not (
                 _plural(nxt[0].span) or nxt[0].span.text in NUMBER_NEUTRAL):
@@ -239,6 +279,68 @@ def _attach_count(p: int, spans: list[Span], obs_targets: list[_Target], side_po
         nxt[0].count = int(s.value)
     else:
         nxt[0].count = s.readings("COUNT")[0].value
+
+
+#: words before a count said after its noun ("nodules, now 6", "a total of 3", "(n = 3)") and after it ("three in
+#: number", "3 in total")
+_COUNT_BEFORE = (("now",), ("total", "of"), ("n", "="), ("numbering",), ("now", "numbering"), ("at", "least"))
+_COUNT_AFTER = (("in", "number"), ("in", "total"), ("in", "all"))
+_CLAUSE_ENDS = frozenset({",", ";", ")", "(", "and", ":"})
+
+
+def _count_after_noun(p: int, spans: list[Span], obs_targets: list[_Target]) -> bool:
+    """A count said after its noun: "nodules, three in number", "metastases, now 6 (previously 4)", "lesions
+    (n = 3)", "segmental PE, multiple". It counts the finding named last before it, which may have said only
+    "multiple"; a count of the prior study ("previously 4") counts nothing now."""
+    s = spans[p]
+    words = [g.text for g in spans[max(0, p - 2):p]]
+    after = [g.text for g in spans[p + 1:p + 3]]
+    closes = p + 1 >= len(spans) or spans[p + 1].text in _CLAUSE_ENDS
+    if s.cat == "NUM":
+        if s.value != int(s.value) or not 0 < s.value <= 100:
+            return False
+        value: int | str = int(s.value)
+    else:
+        value = s.readings("COUNT")[0].value
+    # "increased in number from four to six": the second number is the count now
+    changed = words[-1:] == ["to"] and p >= 3 and spans[p - 3].text == "from" and spans[p - 2].cat in (
+        "NUM", "COUNT") and "number" in [g.text for g in spans[max(0, p - 6):p - 3]]
+    if not (changed or any(tuple(after[:len(k)]) == k for k in _COUNT_AFTER)
+            or (closes and any(tuple(words[-len(k):]) == k for k in _COUNT_BEFORE))
+            or (closes and s.cat == "COUNT" and words[-1:] == [","] and not isinstance(value, int))):
+        return False
+    prv = [t for t in obs_targets if t.pos < p and p - t.pos <= 10]
+    # a number needs a plural noun ("nodules, 3 in total"); a plural word says the noun is plural ("PE, multiple")
+    if not prv or isinstance(prv[-1].count, int) or (isinstance(value, int) and not (
+            _plural(prv[-1].span) or prv[-1].span.text in NUMBER_NEUTRAL)):
+        return False
+    prv[-1].count = value
+    return True
+
+
+#: words that a number after them labels, not counts: a place ("level 2", "zone 2", "image 45"), a grade on a scale
+#: ("Bosniak 2", "LR-5", "Lung-RADS 4", "type 2")
+_LABEL_WORDS = frozenset({"level", "levels", "zone", "zones", "segment", "segments", "station", "stations", "image",
+                          "images", "im", "img", "series", "se", "ser", "slice", "bosniak", "rads", "lr", "type",
+                          "class", "category", "grade", "stage", "score", "tirads", "pirads", "birads", "lirads"})
+
+
+def _labelled(spans: list[Span], p: int) -> bool:
+    """The number at ``p`` is a label: after a label word, a letter it was written onto ("T2", "M2", "N3"), or
+    listed after a labelled number or a numbered site ("level 2 and 3", "station 4R and 7")."""
+    q = p - 1
+    if q < 0:
+        return False
+    if spans[q].text in (",", "and", "or", "to"):
+        r = q - 1
+        while r >= 0 and spans[r].cat == "LOC":  # "station 4R and 7", "segment 6 and 7"
+            if any(ch.isdigit() for ch in spans[r].text):
+                return True
+            r -= 1
+        return r == q - 1 and spans[r].cat == "NUM" and _labelled(spans, r)  # "level 2 and 3"
+    word = spans[q].text
+    return word in _LABEL_WORDS or (spans[q].cat == "WORD" and len(word) == 1 and word.isalpha()
+                                    and word not in ("a", "x"))
 
 
 def _count_of_parts(p: int, spans: list[Span], obs_targets: list[_Target]) -> None:
@@ -261,3 +363,55 @@ def _change_from_prior_sizes(obs_targets: list[_Target]) -> None:
                 t.temporal = "increased" if now > before else "decreased"
             elif t.temporal is None:
                 t.temporal = "stable"
+
+
+def _counts_per_side(spans: list[Span], obs_targets: list[_Target], sides: list[Location], lex: Lexicon) -> None:
+    """"Renal cysts: R x1 (2.1 cm), L x2 (largest 1.4 cm)", "cysts in both kidneys: one on the right measuring
+    21 mm and two on the left": a count stated for each side of a paired organ splits the finding into one per
+    side, each with its count and the size stated with it."""
+    for k, t in enumerate(obs_targets):
+        paired = [l for l in t.locations if l.organ is not None and lex.is_paired(l.organ)
+                  and l.laterality in (None, "bilateral") and l.sub is None]
+        if not paired or len({l.organ for l in paired}) > 1:
+            continue  # "renal cysts in both kidneys": one organ, named twice
+        end = obs_targets[k + 1].pos if k + 1 < len(obs_targets) else len(spans)
+        groups = []
+        for s in sides:
+            if not (t.pos < s.start < end) or s.laterality not in ("left", "right"):
+                continue
+            count = _side_count(spans, s)
+            if count is None:
+                continue
+            groups.append((s, count))
+        if len(groups) < 2 or len({s.laterality for s, _ in groups}) < 2:
+            continue
+        sites = []
+        for g, (s, count) in enumerate(groups):
+            stop = groups[g + 1][0].start if g + 1 < len(groups) else end
+            size = next((spans[q].value for q in range(s.end + 1, stop) if spans[q].cat == "SIZE"), None)
+            site = copy.copy(paired[0])
+            site.laterality, site.count, site.size, site.one = s.laterality, count, size, count == 1
+            sites.append(site)
+        t.locations = [l for l in t.locations if all(l is not m for m in paired)] + sites
+
+
+def _side_count(spans: list[Span], s: Location) -> int | None:
+    """The count stated with a side: "R x1", "left 2", "one on the right", "two on the left"."""
+    def number(g: Span) -> int | None:
+        if g.cat == "NUM" and g.value == int(g.value) and 0 < g.value <= 50:
+            return int(g.value)
+        if g.cat == "COUNT":
+            v = g.readings("COUNT")[0].value
+            return v if isinstance(v, int) else None
+        return None
+
+    if s.end + 1 < len(spans):
+        n = number(spans[s.end + 1])
+        if n is not None and (s.end + 2 >= len(spans) or spans[s.end + 2].cat not in ("OBS", "LOC")):
+            return n
+    q = s.start - 1
+    while q >= 0 and spans[q].text in ("the",):
+        q -= 1
+    if q >= 1 and spans[q].text in ("on", "in", "at") and spans[q - 1].cat in ("NUM", "COUNT"):
+        return number(spans[q - 1])
+    return None

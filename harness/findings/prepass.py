@@ -15,6 +15,7 @@ from __future__ import annotations
 from harness.findings.attach import _LINKING_VERBS, COPULAS, _gap_is_adjectives, _obs_name
 from harness.findings.lexicon import Lexicon, Reading
 from harness.findings.scan import Span, _is_num
+from harness.findings.sentences import _a_range
 from harness.findings.sites import Location
 
 STUDY_WORDS = frozenset({"ct", "cta", "ctpa", "mri", "mr", "cxr", "radiograph", "radiographs", "xray", "x", "ray",
@@ -36,14 +37,27 @@ def _mark_prior_sizes(spans: list[Span], tokens: list[str], lex: Lexicon) -> Non
 def _is_prior_size(spans: list[Span], p: int, tokens: list[str], lex: Lexicon) -> bool:
     """A measurement of the prior study: "previously 1.8 cm", "from 12 mm", "1.8 cm on the prior"."""
     start, end = spans[p].start, spans[p].end
+    if " to " in spans[p].text and tokens[start - 1:start] == ["from"] and _a_range(tokens, start - 1, end):
+        return False  # "ranging from 3 to 7 mm": a range, not "from" a prior size
     before = [t for t in tokens[max(0, start - 4):start] if t not in ("(", ",", "measuring", "measured", ":")]
     for k in range(1, 4):
         if len(before) >= k and tuple(before[-k:]) in lex.prior_before:
             return True
-    after = [t for t in tokens[end:end + 6] if t not in ("(", ",", ")")]
-    # "54 mm (previously 49 mm)": a marker followed by a number belongs to that number
-    return any(tuple(after[:k]) in lex.prior_after and not (len(after) > k and _is_num(after[k]))
-               for k in range(1, 6))
+    after = [t for t in tokens[end:end + 7] if t not in ("(", ",", ")")]
+    # "54 mm (previously 49 mm)", "1.8 cm (previously measured 2.4 cm)": a marker followed by a number belongs to
+    # that number
+    return any(tuple(after[:k]) in lex.prior_after and not _number_follows(after[k:]) for k in range(1, 6))
+
+
+_MEASURE_VERBS = frozenset({"measured", "measuring", "measures", "at", "of"})
+
+
+def _number_follows(words: list[str]) -> bool:
+    """The words start with a number, perhaps behind a verb of measuring ("measured 2.4 cm", "at 18 mm")."""
+    k = 0
+    while k < len(words) and k < 2 and words[k] in _MEASURE_VERBS:
+        k += 1
+    return k < len(words) and _is_num(words[k])
 
 
 def _read_comparisons(spans: list[Span]) -> None:
@@ -126,11 +140,38 @@ def _sized_organs(spans: list[Span], locs: list[Location], lex: Lexicon) -> list
         p, q = loc.start - 1, loc.end + 1
         if p < 0 or spans[p].cat != "SIZE" or loc.organ not in lex.upper_normal_mm or loc.sub is not None:
             continue
-        follow = spans[q] if q < len(spans) else None
-        if follow is not None and not (follow.cat == "WORD" and follow.text in _PHRASE_ENDS
-                                       or follow.cat == "CTX:termination"):
+        if not _ends_phrase(spans, q):
             continue  # "a 3 cm liver lesion": the size of the lesion
         spans[p].cat = "ORGAN_SIZE"
         loc.blocked = True
         out.append((p, loc))
+    # "gallbladder sludge, CBD 0.5 cm", "small varices, spleen 16 cm": an organ that opens a phrase of its own
+    # and is measured right after, the size closing the phrase, is measured itself, however near a finding is
+    for loc in locs:
+        if loc.organ not in lex.upper_normal_mm or loc.sub is not None or not _opens_phrase(spans, loc.start - 1):
+            continue
+        p = loc.end + 1
+        while p < len(spans) and p - loc.end <= 2 and spans[p].text in _MEASURING:
+            p += 1
+        if p < len(spans) and spans[p].cat == "SIZE" and _ends_phrase(spans, p + 1):
+            # the organ stays a site: "ascending aorta 34 mm, with calcified plaque in the arch"
+            spans[p].cat = "ORGAN_SIZE"
+            out.append((p, loc))
     return out
+
+
+_MEASURING = frozenset({"measures", "measuring", "measured", "at", "is", "of"})
+
+
+def _ends_phrase(spans: list[Span], q: int) -> bool:
+    follow = spans[q] if q < len(spans) else None
+    return follow is None or (follow.cat == "WORD" and follow.text in _PHRASE_ENDS) \
+        or follow.cat == "CTX:termination"
+
+
+def _opens_phrase(spans: list[Span], q: int) -> bool:
+    """Nothing of the sentence before ``q``, or a break ("," ";" ":" "(") or "and", perhaps then an article ("the
+    CBD measures 11 mm and contains a 7 mm stone")."""
+    if q >= 0 and spans[q].text == "the":
+        q -= 1
+    return q < 0 or spans[q].text in (",", ";", ":", "(", "and")

@@ -95,6 +95,126 @@ def _counted_ordinals(tokens: list[str]) -> list[str]:
     return out
 
 
+def _ribs_numbered_after(tokens: list[str]) -> list[str]:
+    """"right ribs 4-6" are three ribs, "ribs 4 and 5" two: rib numbers after the noun state how many, written as
+    a count before it ("three right ribs") the way "the left 4th and 5th ribs" is read."""
+    if "ribs" not in tokens:
+        return tokens
+    out = list(tokens)
+    k = len(out) - 1
+    while k >= 0:
+        if out[k] != "ribs":
+            k -= 1
+            continue
+        j, numbers, span = k + 1, [], False
+        while j < len(out) and out[j].isdigit() and 1 <= int(out[j]) <= 12:
+            numbers.append(int(out[j]))
+            j += 1
+            if j + 1 < len(out) and out[j] in (",", "and", "to", "through", "-") and out[j + 1].isdigit():
+                span = span or out[j] in ("to", "through", "-")
+                j += 1
+            elif j < len(out) and out[j].isdigit():
+                span = True  # "4-6": the tokeniser has dropped the hyphen
+            else:
+                break
+        if len(numbers) >= 2:
+            n = numbers[-1] - numbers[0] + 1 if span and len(numbers) == 2 and numbers[-1] > numbers[0] \
+                else len(numbers)
+            word = next((w for w, v in _NUMBER_WORDS.items() if v == str(n)), str(n))
+            # the count goes before a side ("four right ribs"), which then still reaches what follows
+            side = k > 0 and out[k - 1] in ("left", "right", "bilateral", "l", "r")
+            out[k - side:j] = [word, out[k - 1], "ribs"] if side else [word, "ribs"]
+        k -= 1
+    return out
+
+
+#: the vertebrae in order, for a range ("T11 to L1" is three)
+_VERTEBRAE = [f"{r}{n}" for r, top in (("c", 7), ("t", 12), ("l", 5), ("s", 5)) for n in range(1, top + 1)]
+_VERTEBRA_INDEX = {v: k for k, v in enumerate(_VERTEBRAE)}
+
+
+def _vertebra(tokens: list[str], j: int) -> int | None:
+    """The vertebra written at ``j`` ("l", "1" for L1), as its place in the spine, or None."""
+    if j + 1 < len(tokens) and tokens[j] in ("c", "t", "l", "s") and tokens[j + 1].isdigit():
+        return _VERTEBRA_INDEX.get(tokens[j] + tokens[j + 1])
+    return None
+
+
+def _vertebrae_counted(tokens: list[str]) -> list[str]:
+    """"Compression fractures of L1 and L2", "T11, T12 and L1 fractures", "T11 to L1": vertebrae listed (or a
+    range with both ends named) state how many, written as a count before the list the way "the left 4th and 5th
+    ribs" is read. "L4-5" (one disc level) and "L4-L5" (a level or two vertebrae) are left alone."""
+    if not {"c", "t", "l", "s"}.intersection(tokens):
+        return tokens
+    out: list[str] = []
+    k = 0
+    while k < len(tokens):
+        first = _vertebra(tokens, k)
+        if first is None:
+            out.append(tokens[k])
+            k += 1
+            continue
+        levels, j, span = [first], k + 2, False
+        while j + 2 < len(tokens) and tokens[j] in (",", "and", "to", "through") and _vertebra(tokens, j + 1) is not None:
+            span = span or tokens[j] in ("to", "through")
+            levels.append(_vertebra(tokens, j + 1))
+            j += 3
+        n = levels[-1] - levels[0] + 1 if span and len(levels) == 2 and levels[1] > levels[0] else len(levels)
+        if len(levels) >= 2 and n <= 12:
+            out.append(next((w for w, v in _NUMBER_WORDS.items() if v == str(n)), str(n)))
+        out.extend(tokens[k:j])
+        k = j
+    return out
+
+
+#: numbered parts whose numbers are listed after one noun ("segments 6 and 7", "station 4R and 7")
+_NUMBERED_PARTS = {"segment": "segment", "segments": "segment", "station": "station", "stations": "station",
+                   "level": "level", "levels": "level"}
+_NODE_WORDS = frozenset({"node", "nodes", "lymph", "ln", "lns", "lymphadenopathy", "adenopathy"})
+_ROMAN = frozenset({"i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii"})
+
+
+def _part_number(tokens: list[str], j: int) -> int:
+    """The length of a part's number at ``j`` ("7", "4 r" for 4R, "4 a" for 4a, "vii"), 0 when there is none."""
+    if j < len(tokens) and tokens[j].isdigit() and len(tokens[j]) <= 2:
+        return 2 if j + 1 < len(tokens) and tokens[j + 1] in ("r", "l", "a", "b") else 1
+    return 1 if j < len(tokens) and tokens[j] in _ROMAN and tokens[j] != "x" else 0
+
+
+def _numbered_parts_listed(tokens: list[str]) -> list[str]:
+    """"Segment 6 and 7 liver lesions", "stations 4R and 7": numbers listed after one part noun are each a part,
+    written out ("segment 6 and segment 7") so that each is read as a site, and no number as a count."""
+    if not _NUMBERED_PARTS.keys() & set(tokens):
+        return tokens
+    out: list[str] = []
+    k = 0
+    while k < len(tokens):
+        noun = _NUMBERED_PARTS.get(tokens[k])
+        size = _part_number(tokens, k + 1) if noun else 0
+        if not size:
+            out.append(tokens[k])
+            k += 1
+            continue
+        parts, j = [tokens[k + 1:k + 1 + size]], k + 1 + size
+        joiners = []
+        while j + 1 < len(tokens) and tokens[j] in (",", "and", "or", "&") and _part_number(tokens, j + 1):
+            n = _part_number(tokens, j + 1)
+            joiners.append(tokens[j])
+            parts.append(tokens[j + 1:j + 1 + n])
+            j += 1 + n
+        # a station list is written out only before its node word: "stations 4L and 2L not enlarged" keeps the
+        # plural that names the nodes themselves
+        station_alone = noun == "station" and not _NODE_WORDS.intersection(tokens[j:j + 3])
+        if len(parts) < 2 or station_alone:
+            out.extend(tokens[k:j])
+        else:
+            out.extend([noun, *parts[0]])
+            for joiner, part in zip(joiners, parts[1:]):
+                out.extend([joiner, noun, *part])
+        k = j
+    return out
+
+
 _NUMBER_WORDS = {w: str(k) for k, w in enumerate(("zero", "one", "two", "three", "four", "five", "six", "seven",
                                                     "eight", "nine", "ten", "eleven", "twelve"))}
 
@@ -148,9 +268,14 @@ def _size_changes(tokens: list[str]) -> list[str]:
             unit = at(k + arrow + 2)
             out[k:k + arrow + 3] = [at(k + arrow + 1), unit, "previously", at(k), unit]
         elif at(k) == "from" and _number(at(k + 1)) and at(k + 2) == "to" and _number(at(k + 3)) \
-                and at(k + 4) in UNITS:
+                and at(k + 4) in UNITS and not _a_range(out, k, k + 5):
             unit = at(k + 4)
             out[k:k + 5] = [at(k + 3), unit, "previously", at(k + 1), unit]
+        elif _number(at(k)) and at(k + 1) == "to" and _number(at(k + 2)) and at(k + 3) in UNITS \
+                and at(k - 1) != "from" and _CHANGE_WORDS.intersection(out[max(0, k - 5):k]) \
+                and not _a_range(out, k, k + 4):
+            unit = at(k + 3)  # "smaller (61 to 28 mm)": a change word before the two sizes
+            out[k:k + 4] = [at(k + 2), unit, "previously", at(k), unit]
         elif _number(at(k)) and at(k + 1) in UNITS and (at(k + 2), at(k + 3)) == (",", "now") \
                 and _number(at(k + 4)) and at(k + 5) in UNITS:
             out[k:k + 6] = [at(k + 4), at(k + 5), ",", "previously", at(k), at(k + 1)]
@@ -159,6 +284,18 @@ def _size_changes(tokens: list[str]) -> list[str]:
             continue
         k += 5
     return out
+
+
+#: words that make "A to B mm" a change of size (else it is a range: "3 to 7 mm", "ranging from 3 to 7 mm")
+_CHANGE_WORDS = frozenset({"increased", "increase", "increasing", "decreased", "decrease", "decreasing", "grown",
+                           "grew", "enlarged", "enlarging", "reduced", "reduction", "smaller", "larger", "bigger",
+                           "shrunk", "shrunken", "regressed", "progressed", "changed", "diminished", "now", "interval"})
+_RANGE_WORDS = frozenset({"ranging", "range", "ranges", "varying", "between", "size", "sizes"})
+
+
+def _a_range(tokens: list[str], start: int, end: int) -> bool:
+    """"Nodules ranging from 3 to 7 mm", "from 3 to 7 mm in size": the two sizes bound a range, not a change."""
+    return bool(_RANGE_WORDS.intersection(tokens[max(0, start - 4):start])) or tokens[end:end + 2] == ["in", "size"]
 
 
 def _number(tok: str) -> bool:
@@ -327,10 +464,11 @@ def _diaphragm_words(tokens: list[str]) -> list[str]:
 
 def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
     """A sentence's tokens with every rewrite that needs no reading of the sentence, in order: dates, numbered
-    grades, measured densities, prior sizes, abbreviations, comparisons, spelled-out sizes, numbered ribs, the silhouette sign,
+    grades, measured densities, prior sizes, abbreviations, comparisons, spelled-out sizes, numbered ribs (before and
+    after the noun), vertebrae listed, numbered parts listed after one noun, the silhouette sign,
     bracketed station codes, words split from the diaphragm by a side, and words sharing one head noun."""
     for rewrite in (_dates, _numbered_grades, _without_densities, _size_changes, _abbreviated_words, _comparisons, _spelled_sizes,
-                    _counted_ordinals, _without_silhouette_signs, _without_station_codes, _diaphragm_words):
+                    _counted_ordinals, _ribs_numbered_after, _vertebrae_counted, _numbered_parts_listed, _without_silhouette_signs, _without_station_codes, _diaphragm_words):
         tokens = rewrite(tokens)
     return _shared_heads(tokens, lex)
 
@@ -427,9 +565,9 @@ def _without_station_codes(tokens: list[str]) -> list[str]:
 _QUERY_RE = re.compile(r"(?:^|(?<=[\s,;(:]))\?(?=\s?[A-Za-z0-9])")
 
 
-#: the full stops of abbreviations inside a sentence ("i.e. enlarging", "approx. 5 mm", "vs. atelectasis") do not
+#: the full stops of abbreviations inside a sentence ("i.e. enlarging", "approx. 5 mm", "max. 7 mm", "vs. atelectasis") do not
 #: end it; before a capital letter they may ("... lung ca. Ipsilateral nodes")
-_ABBREVIATION_STOP_RE = re.compile(r"\b((?i:i\.e|e\.g|approx|vs|cf|incl|esp))\.(?=\s*[a-z0-9(,])")
+_ABBREVIATION_STOP_RE = re.compile(r"\b((?i:i\.e|e\.g|approx|vs|cf|incl|esp|max|min|prev|meas|diam))\.(?=\s*[a-z0-9(,])")
 
 
 _NEW_FIELD_LINE_RE = re.compile(r"\n(?=[ \t]*(?:[A-Za-z][A-Za-z /&(),-]{0,40}:|\d{1,2}[.)][ \t]|[-*\u2022][ \t]))")
@@ -446,12 +584,17 @@ def _sentences(text: str) -> list[list[str]]:
     out: list[list[str]] = []
     for block in re.split(r"\n\s*\n", text):
         cur: list[str] = []
+        depth = 0  # open brackets: "(segment 6, 1.8 cm; segment 7, 2.5 cm)" is one list, not two sentences
         for tok in TOKEN_RE.findall(normalize(block)):
-            if tok in SENTENCE_END:
+            if tok == ";" and depth:
+                cur.append(",")
+            elif tok in SENTENCE_END:
                 if cur:
                     out.append(cur)
                 cur = []
+                depth = 0
             else:
+                depth = depth + 1 if tok == "(" else max(0, depth - 1) if tok == ")" else depth
                 cur.append(tok)
                 if len(cur) >= MAX_SENTENCE_TOKENS:  # run-on text: bounded pieces keep the reader linear
                     out.append(cur)

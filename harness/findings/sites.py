@@ -22,6 +22,7 @@ class Location:
     pending_subs: tuple[SubLocation, ...] = ()  # "lower pole" without its organ: resolved from the sentence
     size: float | None = None  # "subcarinal and paratracheal nodes, 11 and 13 mm": the size of this site's finding
     one: bool = False  # that size measures one thing at this site (a node each, not "nodes" at each)
+    count: int | None = None  # "renal cysts: R x1, L x2": how many this site holds
 
 
 def _locations(spans: list[Span], lex: Lexicon) -> list[Location]:
