@@ -1018,3 +1018,35 @@ def test_what_a_mass_invades_or_destroys_is_its_extent_not_another_site():
 def test_a_hedged_name_that_refines_a_finding_takes_its_change():
     f = one("CXR: New R basilar opacity, c/w aspiration.")
     assert (f.observation, f.laterality, f.temporal) == ("pneumonia", "right", "new")
+
+
+def test_a_clause_that_adds_a_complication_ends_the_negation():
+    fs = extract_findings("Bilateral small-volume PE without RV strain, complicated by an infarct in the LLL.")
+    assert {(f.observation, f.presence) for f in fs} == {
+        ("right heart strain", Presence.ABSENT), ("infarct", Presence.PRESENT),
+        ("pulmonary embolism", Presence.PRESENT)}
+    fs = extract_findings("No honeycombing, and with mild traction bronchiectasis.")
+    assert next(f for f in fs if f.observation == "bronchiectasis").presence is Presence.PRESENT
+
+
+def test_a_tip_out_of_view_keeps_the_tube():
+    f = one("NGT below diaphragm, tip not visualized.")
+    assert (f.observation, f.presence) == ("nasogastric tube", Presence.PRESENT)
+    assert one("NG tube tip is not seen.").presence is Presence.PRESENT
+    assert one("No NG tube is seen.").presence is Presence.ABSENT
+
+
+def test_a_feature_of_a_lesion_is_no_finding_of_its_own():
+    f = one("3.5 cm lesion with a central scar in segment 5.")
+    assert (f.observation, f.anatomy, f.sub_location) == ("lesion", "liver", "segment 5")
+    f = one("A 1.8 cm right axillary lymph node has lost its fatty hilum.")
+    assert (f.anatomy, f.sub_location, f.size_mm) == ("lymph node", "axillary", 18.0)
+
+
+def test_abbreviations_of_junction_retroperitoneal_and_degenerative_joint_disease():
+    assert one("OGT tip at GE jxn.").position == "esophagus"
+    assert one("No RP hematoma.").anatomy == "retroperitoneum"
+    f = one("T-spine DJD.")
+    assert (f.observation, f.anatomy) == ("degenerative change", "spine")
+    # "upper nl size" is the upper limit of normal: a borderline size, as written out
+    assert one("Heart upper nl size.").presence is one("Heart size at the upper limit of normal.").presence
