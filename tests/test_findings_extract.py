@@ -1050,3 +1050,19 @@ def test_abbreviations_of_junction_retroperitoneal_and_degenerative_joint_diseas
     assert (f.observation, f.anatomy) == ("degenerative change", "spine")
     # "upper nl size" is the upper limit of normal: a borderline size, as written out
     assert one("Heart upper nl size.").presence is one("Heart size at the upper limit of normal.").presence
+
+
+def test_predicates_of_normal_size_and_of_a_shifted_mediastinum():
+    f = one("The remaining mediastinal nodes are of normal size.")
+    assert (f.anatomy, f.presence) == ("lymph node", Presence.ABSENT)
+    f = one("Mediastinum is not shifted.")
+    assert (f.observation, f.presence) == ("mediastinal shift", Presence.ABSENT)
+    f = one("The trachea is shifted to the right.")
+    assert (f.observation, f.laterality, f.presence) == ("mediastinal shift", "right", Presence.PRESENT)
+    assert not extract_findings("Midline shifted 4 mm to the right.")  # the brain's midline
+
+
+def test_low_bone_density_is_one_finding_of_the_skeleton():
+    for text in ("Diffuse osteopenia.", "Osteopenic bones.", "The bones are demineralized."):
+        f = one(text)
+        assert (f.observation, f.anatomy) == ("osteopenia", "bone"), text
