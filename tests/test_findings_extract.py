@@ -1201,3 +1201,51 @@ def test_vertebrae_listed_count_the_finding(text, count):
 
 def test_a_disc_level_is_no_list_of_vertebrae():
     assert all(f.count is None for f in extract_findings("Disc bulges at L4-5 and L5-S1."))
+
+
+def test_a_clause_that_adds_a_complication_ends_the_negation():
+    fs = extract_findings("Bilateral small-volume PE without RV strain, complicated by an infarct in the LLL.")
+    assert {(f.observation, f.presence) for f in fs} == {
+        ("right heart strain", Presence.ABSENT), ("infarct", Presence.PRESENT),
+        ("pulmonary embolism", Presence.PRESENT)}
+    fs = extract_findings("No honeycombing, and with mild traction bronchiectasis.")
+    assert next(f for f in fs if f.observation == "bronchiectasis").presence is Presence.PRESENT
+
+
+def test_a_tip_out_of_view_keeps_the_tube():
+    f = one("NGT below diaphragm, tip not visualized.")
+    assert (f.observation, f.presence) == ("nasogastric tube", Presence.PRESENT)
+    assert one("NG tube tip is not seen.").presence is Presence.PRESENT
+    assert one("No NG tube is seen.").presence is Presence.ABSENT
+
+
+def test_a_feature_of_a_lesion_is_no_finding_of_its_own():
+    f = one("3.5 cm lesion with a central scar in segment 5.")
+    assert (f.observation, f.anatomy, f.sub_location) == ("lesion", "liver", "segment 5")
+    f = one("A 1.8 cm right axillary lymph node has lost its fatty hilum.")
+    assert (f.anatomy, f.sub_location, f.size_mm) == ("lymph node", "axillary", 18.0)
+
+
+def test_abbreviations_of_junction_retroperitoneal_and_degenerative_joint_disease():
+    assert one("OGT tip at GE jxn.").position == "esophagus"
+    assert one("No RP hematoma.").anatomy == "retroperitoneum"
+    f = one("T-spine DJD.")
+    assert (f.observation, f.anatomy) == ("degenerative change", "spine")
+    # "upper nl size" is the upper limit of normal: a borderline size, as written out
+    assert one("Heart upper nl size.").presence is one("Heart size at the upper limit of normal.").presence
+
+
+def test_predicates_of_normal_size_and_of_a_shifted_mediastinum():
+    f = one("The remaining mediastinal nodes are of normal size.")
+    assert (f.anatomy, f.presence) == ("lymph node", Presence.ABSENT)
+    f = one("Mediastinum is not shifted.")
+    assert (f.observation, f.presence) == ("mediastinal shift", Presence.ABSENT)
+    f = one("The trachea is shifted to the right.")
+    assert (f.observation, f.laterality, f.presence) == ("mediastinal shift", "right", Presence.PRESENT)
+    assert not extract_findings("Midline shifted 4 mm to the right.")  # the brain's midline
+
+
+def test_low_bone_density_is_one_finding_of_the_skeleton():
+    for text in ("Diffuse osteopenia.", "Osteopenic bones.", "The bones are demineralized."):
+        f = one(text)
+        assert (f.observation, f.anatomy) == ("osteopenia", "bone"), text

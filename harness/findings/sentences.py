@@ -308,7 +308,7 @@ def _number(tok: str) -> bool:
 
 # abbreviations that stand for several words the reader reads one by one: "SBO" is an obstruction whose site is
 # the small bowel, as "small bowel obstruction" is read (a sub-location and an observation), not a finding of its own
-_EXPANSIONS = {"stn": ("station",), "sbo": ("small", "bowel", "obstruction"),
+_EXPANSIONS = {"stn": ("station",), "jxn": ("junction",), "jct": ("junction",), "sbo": ("small", "bowel", "obstruction"),
                "lbo": ("large", "bowel", "obstruction"),
                # the verb names the device: "interval extubation" removed the tube, "intubated" placed it
                "extubation": ("removal", "of", "endotracheal", "tube"),
