@@ -1018,3 +1018,21 @@ def test_what_a_mass_invades_or_destroys_is_its_extent_not_another_site():
 def test_a_hedged_name_that_refines_a_finding_takes_its_change():
     f = one("CXR: New R basilar opacity, c/w aspiration.")
     assert (f.observation, f.laterality, f.temporal) == ("pneumonia", "right", "new")
+
+
+def test_an_organ_measured_before_another_finding_states_its_own_size():
+    # the size right after an organ that has a normal size is the organ's, not that of the finding named next
+    fs = extract_findings("Portal hypertension: spleen 15 cm, small oesophageal varices.")
+    assert ("splenomegaly", "spleen", 150.0) in {(f.observation, f.anatomy, f.size_mm) for f in fs}
+    assert all(f.size_mm is None for f in fs if f.observation == "varices")
+    fs = extract_findings("CBD 9 mm, no stones.")
+    assert {(f.observation, f.anatomy, f.presence) for f in fs} == {
+        ("biliary dilatation", "bile duct", P), ("calculus", "bile duct", A)}
+    fs = extract_findings("The ascending aorta is 4.6 cm with mural thrombus.")
+    assert {(f.observation, f.anatomy) for f in fs} == {("aneurysm", "aorta"), ("thrombosis", "aorta")}
+    assert one("The common bile duct measures 6 mm.").presence is A
+    # the organ as a finding's site, or a size before the finding, measures the finding
+    assert brief([one("A hypodense lesion in the liver measuring 2 cm.")]) == [
+        ("lesion", "liver", None, None, "present", 20.0)]
+    assert one("Liver 2 cm cyst in segment 6.").size_mm == 20.0
+

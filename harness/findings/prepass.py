@@ -123,14 +123,44 @@ def _sized_organs(spans: list[Span], locs: list[Location], lex: Lexicon) -> list
     organ ending the phrase, is the organ's measurement; it is no finding's size and the organ no finding's site."""
     out = []
     for loc in locs:
-        p, q = loc.start - 1, loc.end + 1
-        if p < 0 or spans[p].cat != "SIZE" or loc.organ not in lex.upper_normal_mm or loc.sub is not None:
+        p = loc.start - 1
+        if loc.organ not in lex.upper_normal_mm:
             continue
-        follow = spans[q] if q < len(spans) else None
-        if follow is not None and not (follow.cat == "WORD" and follow.text in _PHRASE_ENDS
-                                       or follow.cat == "CTX:termination"):
-            continue  # "a 3 cm liver lesion": the size of the lesion
+        if p >= 0 and spans[p].cat == "SIZE" and loc.sub is None and _ends_phrase(spans, loc.end + 1):
+            loc.blocked = True  # "a 17 cm spleen, varices": the object of the size, no site of the varices
+        else:  # "a 3 cm liver lesion": the size of the lesion
+            p = _own_size_after(spans, loc, lex)
+            if p is None:
+                continue
         spans[p].cat = "ORGAN_SIZE"
-        loc.blocked = True
         out.append((p, loc))
     return out
+
+
+#: what may stand between an organ and its own size ("the spleen measures 15 cm", "spleen (16 cm)")
+_SIZE_LINKS = frozenset({"measures", "measuring", "measured", "is", "at", "of", "(", "to"})
+
+
+def _ends_phrase(spans: list[Span], q: int) -> bool:
+    return q >= len(spans) or spans[q].cat == "WORD" and spans[q].text in _PHRASE_ENDS | {")", "("} \
+        or spans[q].cat in ("CTX:termination", "PRIOR_SIZE")
+
+
+def _own_size_after(spans: list[Span], loc: Location, lex: Lexicon) -> int | None:
+    """"Spleen 15 cm, small varices", "the CBD measures 9 mm with a distal stone": a size right after an organ
+    that has a normal size, the organ the subject of its clause and the size ending the phrase, is the organ's
+    measurement, not the size of the finding named next ("a lesion in the liver measuring 2 cm" is the lesion's).
+    The organ stays the site of what follows ("CBD 9 mm with a distal stone")."""
+    if loc.sub is not None and not isinstance(lex.upper_normal_mm[loc.organ], dict):
+        return None
+    for b in range(loc.start - 1, -1, -1):  # the organ opens its clause
+        if spans[b].text in (",", ";", ":"):
+            break
+        if spans[b].cat not in ("WORD", "LOC", "LAT"):
+            return None
+    q = loc.end + 1
+    while q < len(spans) and spans[q].cat == "WORD" and spans[q].text in _SIZE_LINKS:
+        q += 1
+    if q < len(spans) and spans[q].cat == "SIZE" and _ends_phrase(spans, q + 1):
+        return q
+    return None
