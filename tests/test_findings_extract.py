@@ -1036,3 +1036,9 @@ def test_an_organ_measured_before_another_finding_states_its_own_size():
         ("lesion", "liver", None, None, "present", 20.0)]
     assert one("Liver 2 cm cyst in segment 6.").size_mm == 20.0
 
+
+def test_ie_and_eg_do_not_end_a_sentence():
+    fs = extract_findings("New 23 mm segment 6 lesion (LI-RADS 5, i.e. HCC). Spleen normal.")
+    assert ("hepatocellular carcinoma", "liver") in {(f.observation, f.anatomy) for f in fs}
+    assert not any(f.anatomy == "unspecified" for f in fs)
+

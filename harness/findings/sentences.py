@@ -428,8 +428,9 @@ _QUERY_RE = re.compile(r"(?:^|(?<=[\s,;(:]))\?(?=\s?[A-Za-z0-9])")
 
 
 #: the full stops of abbreviations inside a sentence ("i.e. enlarging", "approx. 5 mm", "vs. atelectasis") do not
-#: end it; before a capital letter they may ("... lung ca. Ipsilateral nodes")
-_ABBREVIATION_STOP_RE = re.compile(r"\b((?i:i\.e|e\.g|approx|vs|cf|incl|esp))\.(?=\s*[a-z0-9(,])")
+#: end it; before a capital letter they may ("... lung ca. Ipsilateral nodes"), except "i.e."/"e.g.", which no
+#: sentence ends with ("(LI-RADS 5, i.e. HCC)")
+_ABBREVIATION_STOP_RE = re.compile(r"\b((?i:i\.e|e\.g|approx|vs|cf|incl|esp))\.(?=\s*[a-z0-9(,])|\b((?i:i\.e|e\.g))\.")
 
 
 _NEW_FIELD_LINE_RE = re.compile(r"\n(?=[ \t]*(?:[A-Za-z][A-Za-z /&(),-]{0,40}:|\d{1,2}[.)][ \t]|[-*\u2022][ \t]))")
@@ -438,7 +439,7 @@ _NEW_FIELD_LINE_RE = re.compile(r"\n(?=[ \t]*(?:[A-Za-z][A-Za-z /&(),-]{0,40}:|\
 def _sentences(text: str) -> list[list[str]]:
     if "?" in text:
         text = _QUERY_RE.sub(" query ", text)
-    text = _ABBREVIATION_STOP_RE.sub(lambda m: m.group(1).replace(".", ""), text)
+    text = _ABBREVIATION_STOP_RE.sub(lambda m: (m.group(1) or m.group(2)).replace(".", ""), text)
     # a line that opens with a field label, a list number or a bullet starts a new sentence ("...PROTOCOL)\nLeft
     # adrenal: 1.1 cm nodule"); other line breaks may be hard wraps inside a sentence and are kept
     if "\n" in text:
