@@ -1042,3 +1042,13 @@ def test_ie_and_eg_do_not_end_a_sentence():
     assert ("hepatocellular carcinoma", "liver") in {(f.observation, f.anatomy) for f in fs}
     assert not any(f.anatomy == "unspecified" for f in fs)
 
+
+def test_the_pelvis_called_intact_or_fractured_is_its_bones():
+    assert (one("The pelvis is intact.").anatomy, one("Pelvis intact.").presence) == ("pelvis bone", A)
+    assert one("No pelvic fracture.").anatomy == "pelvis bone"
+    assert {f.anatomy for f in extract_findings("No pelvic or spinal fractures.")} == {"pelvis bone", "spine"}
+    assert one("Bony pelvis: no fracture.").anatomy == "pelvis bone"
+    # the pelvis as a cavity stays the peritoneum
+    assert one("Pelvic viscera normal.").anatomy == "peritoneum"
+    assert one("No free fluid in the pelvis.").anatomy == "peritoneum"
+    assert one("Upper abd: nml.").anatomy == "peritoneum"
