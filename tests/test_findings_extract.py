@@ -1052,3 +1052,10 @@ def test_the_pelvis_called_intact_or_fractured_is_its_bones():
     assert one("Pelvic viscera normal.").anatomy == "peritoneum"
     assert one("No free fluid in the pelvis.").anatomy == "peritoneum"
     assert one("Upper abd: nml.").anatomy == "peritoneum"
+
+
+def test_a_dictated_a_or_v_after_a_vessel_adjective_is_artery_or_vein_and_ends_no_sentence():
+    fs = extract_findings("Splenic v. nonocclusive thrombus, new since 1/2026. Liver: mild steatosis.")
+    assert {(f.observation, f.anatomy) for f in fs} == {("thrombosis", "mesenteric vessels"), ("steatosis", "liver")}
+    assert one("Portal v. patent.").anatomy == "portal vein"
+    assert one("Hepatic vv. patent.").anatomy == "hepatic vein"
