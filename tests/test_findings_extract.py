@@ -443,7 +443,8 @@ def test_the_indication_is_not_a_finding(text, absent_from_reading):
 def test_history_clauses_hedge_and_their_sites_are_not_the_findings():
     got = {(f.observation, f.anatomy, f.presence.value) for f in extract_findings(
         "New left adrenal nodule in a patient with lung cancer; metastasis should be considered.")}
-    assert ("metastasis", "unspecified", "uncertain") in got and not any(o == "carcinoma" for o, _, _ in got)
+    # (the metastasis is the adrenal nodule's: the organ of the clause before, not the lung of the history)
+    assert ("metastasis", "adrenal gland", "uncertain") in got and not any(o == "carcinoma" for o, _, _ in got)
     got = {(f.observation, f.anatomy) for f in extract_findings("Small effusions in the setting of heart failure.")}
     assert got == {("effusion", "pleura")}
     # a diagnosis that names its organ ("lung cancer") is in that organ, and refines the mass it names
@@ -1059,3 +1060,17 @@ def test_a_dictated_a_or_v_after_a_vessel_adjective_is_artery_or_vein_and_ends_n
     assert {(f.observation, f.anatomy) for f in fs} == {("thrombosis", "mesenteric vessels"), ("steatosis", "liver")}
     assert one("Portal v. patent.").anatomy == "portal vein"
     assert one("Hepatic vv. patent.").anatomy == "hepatic vein"
+
+
+def test_a_finding_that_names_no_organ_is_in_the_organ_of_the_sentence_before():
+    fs = extract_findings("The infrarenal aortic aneurysm measures 4.0 cm. There is eccentric mural thrombus.")
+    assert {(f.observation, f.anatomy) for f in fs} == {("aneurysm", "aorta"), ("thrombosis", "aorta")}
+    fs = extract_findings("Sigmoid diverticulitis with pericolic stranding. A 2 cm abscess is present.")
+    assert {(f.observation, f.anatomy) for f in fs} == {("diverticulitis", "bowel"), ("collection", "bowel")}
+    # a sentence about another organ, or about several, ends the subject
+    fs = extract_findings("Liver cyst. The kidneys and spleen are normal. Small haemorrhage.")
+    assert ("hemorrhage", "unspecified") in {(f.observation, f.anatomy) for f in fs}
+    # varices are named by their own vessels; a negative that names no organ summarises the report
+    fs = extract_findings("Splenomegaly measuring 15 cm. Recanalized paraumbilical vein. No collection.")
+    assert {(f.observation, f.anatomy, f.presence) for f in fs} == {
+        ("splenomegaly", "spleen", P), ("varices", "unspecified", P)}

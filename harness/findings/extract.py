@@ -374,6 +374,32 @@ def _clauses(tokens: list[str], lex: Lexicon) -> list[list[str]]:
 _SIDE_DEPENDENT = frozenset({"ipsilateral", "contralateral", "same", "opposite", "other"})
 
 
+def _subject_organ(reading: SentenceReading, subject: str | None, lex: Lexicon) -> str | None:
+    """The one organ a sentence's present findings are in, for the next sentence's findings that name none ("The
+    infrarenal aortic aneurysm measures 4.0 cm. There is eccentric mural thrombus."); a sentence that names another
+    organ, or several, ends it."""
+    organs = {it.finding.anatomy for it in reading.findings if it.finding.anatomy != UNSPECIFIED
+              and not lex.is_device(it.finding.observation)}
+    if not organs:
+        return subject if not reading.names_site else None
+    present = {it.finding.anatomy for it in reading.findings if it.finding.presence is not Presence.ABSENT
+               and it.finding.anatomy != UNSPECIFIED and not lex.is_device(it.finding.observation)}
+    return next(iter(present)) if len(organs) == 1 and len(present) == 1 and not lex.is_region(
+        next(iter(present))) else None
+
+
+def _in_the_organ_just_named(findings: tuple[ParsedFinding, ...], subject: str | None,
+                             lex: Lexicon) -> tuple[ParsedFinding, ...]:
+    """Findings that name no organ, in a sentence right after one about a single organ, are in that organ; a
+    negative that names none still summarises the report ("No other abnormality.")."""
+    if subject is None or not any(it.finding.anatomy == UNSPECIFIED for it in findings):
+        return findings
+    return tuple(ParsedFinding(dataclasses.replace(it.finding, anatomy=subject), it.observation_text, "")
+                 if it.finding.anatomy == UNSPECIFIED and it.finding.presence is not Presence.ABSENT
+                 and not lex.observations.get(it.finding.observation, {}).get("own_vessels") else it
+                 for it in findings)
+
+
 @lru_cache(maxsize=65536)
 def parse_report(text: str) -> tuple[ParsedFinding, ...]:
     """Findings of a report with the words each was read from; order-independent (sorted), cached."""
@@ -383,6 +409,7 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
     side: str | None = None
     for section in _sections(text, lex):
         field: tuple[str, ...] = ()
+        subject: str | None = None
         for tokens in (clause for sentence in _sentences(section) for clause in _clauses(sentence, lex)):
             key = tuple(tokens)
             denied = _elliptic_denial(key, items, lex)
@@ -399,7 +426,9 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
             else:
                 field = ()  # "Liver: metastases. Peritoneum free of deposits. Ascites.": the field has ended
             side = reading.last_side or side
-            for it in _hedged_once(reading.findings, lex):
+            findings = _in_the_organ_just_named(reading.findings, subject, lex)
+            subject = _subject_organ(reading, subject, lex)
+            for it in _hedged_once(findings, lex):
                 if lex.is_device(it.finding.observation) and it.finding.presence is not Presence.ABSENT:
                     last_device = len(items)
                 items.append(it)
