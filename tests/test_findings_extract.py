@@ -1074,3 +1074,15 @@ def test_a_finding_that_names_no_organ_is_in_the_organ_of_the_sentence_before():
     fs = extract_findings("Splenomegaly measuring 15 cm. Recanalized paraumbilical vein. No collection.")
     assert {(f.observation, f.anatomy, f.presence) for f in fs} == {
         ("splenomegaly", "spleen", P), ("varices", "unspecified", P)}
+
+
+def test_what_a_diagnosis_label_lists_is_in_the_site_the_label_names():
+    fs = extract_findings("Crohn disease of the terminal ileum: mural thickening 8 mm and a stricture.")
+    assert {(f.observation, f.anatomy, f.sub_location) for f in fs} == {
+        ("colitis", "bowel", "terminal ileum"), ("bowel wall thickening", "bowel", "terminal ileum"),
+        ("stenosis", "bowel", "terminal ileum")}
+    fs = extract_findings("Sigmoid diverticulitis: wall thickening, pericolic stranding and a 2 cm abscess.")
+    assert ("collection", "bowel", "sigmoid colon") in {(f.observation, f.anatomy, f.sub_location) for f in fs}
+    # without a site named, the diagnosis's organ
+    fs = extract_findings("Chronic pancreatitis: gland atrophy, coarse calcifications.")
+    assert {f.anatomy for f in fs} == {"pancreas"}

@@ -312,13 +312,17 @@ def _is_site_label(words: list[Span], lex: Lexicon) -> bool:
 
 def _diagnosis_label_site(spans: list[Span], colon: int, locs: list[Location], targets: list[_Target],
                           lex: Lexicon) -> None:
-    """"Chronic pancreatitis: gland atrophy, coarse calcifications": what a diagnosis label lists is in the
-    diagnosis's organ (the label's finding itself stays a finding)."""
+    """"Chronic pancreatitis: gland atrophy, coarse calcifications", "Proctocolitis of the rectosigmoid: marked mural
+    thickening": what a diagnosis label lists is in the diagnosis's site, the one the label names or else its
+    organ (the label's finding itself stays a finding)."""
     named = [q for q in range(colon) if spans[q].cat == "OBS"]
-    organ = lex.observations.get(_obs_name(spans[named[0]]) or "", {}).get("default_anatomy") \
-        if len(named) == 1 and not any(l.end < colon and l.organ for l in locs) else None
-    if organ and not lex.is_device(_obs_name(spans[named[0]]) or ""):
-        diagnosis_site = Location(organ, None, None, named[0], named[0], spans[named[0]].text)
+    if len(named) != 1 or lex.is_device(_obs_name(spans[named[0]]) or ""):
+        return
+    sites = [l for l in locs if l.end < colon and l.organ]
+    organ = lex.observations.get(_obs_name(spans[named[0]]) or "", {}).get("default_anatomy")
+    diagnosis_site = copy.copy(sites[-1]) if len(sites) == 1 else Location(
+        organ, None, None, named[0], named[0], spans[named[0]].text) if organ and not sites else None
+    if diagnosis_site is not None:
         for t in targets:
             if t.pos > colon and not t.locations and t.kind in ("OBS", "ENLARGE") and _may_share_site(
                     t, diagnosis_site, lex) and not any(r.organ for r in t.span.readings("OBS")):
