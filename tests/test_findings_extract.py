@@ -1086,3 +1086,9 @@ def test_what_a_diagnosis_label_lists_is_in_the_site_the_label_names():
     # without a site named, the diagnosis's organ
     fs = extract_findings("Chronic pancreatitis: gland atrophy, coarse calcifications.")
     assert {f.anatomy for f in fs} == {"pancreas"}
+
+
+def test_a_removed_kidneys_bed_or_fossa_is_the_surgical_site():
+    for text in ("No local recurrence in the left renal bed.", "No recurrence in the L renal fossa.",
+                 "Left nephrectomy bed clear, no recurrence."):
+        assert {(f.anatomy, f.laterality) for f in extract_findings(text)} == {("surgical site", "left")}
