@@ -1092,3 +1092,15 @@ def test_a_removed_kidneys_bed_or_fossa_is_the_surgical_site():
     for text in ("No local recurrence in the left renal bed.", "No recurrence in the L renal fossa.",
                  "Left nephrectomy bed clear, no recurrence."):
         assert {(f.anatomy, f.laterality) for f in extract_findings(text)} == {("surgical site", "left")}
+
+
+def test_a_part_that_names_its_own_organ_listed_beside_another_organ_is_its_own_site():
+    fs = extract_findings("The stomach, duodenum and small bowel are unremarkable.")
+    assert {(f.anatomy, f.sub_location) for f in fs} == {
+        ("stomach", None), ("bowel", "duodenum"), ("bowel", "small bowel")}
+    fs = extract_findings("The colon and liver are unremarkable.")
+    assert {(f.anatomy, f.sub_location) for f in fs} == {("bowel", "colon"), ("liver", None)}
+    # a part that only modifies the site beside it stays one site
+    assert one("Colonic anastomosis normal.").anatomy == "surgical site"
+    fs = extract_findings("Consolidation in the left lower lobe and lingula.")
+    assert {(f.anatomy, f.sub_location) for f in fs} == {("lung", "lower lobe"), ("lung", "lingula")}
