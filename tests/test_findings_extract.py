@@ -1104,3 +1104,9 @@ def test_a_part_that_names_its_own_organ_listed_beside_another_organ_is_its_own_
     assert one("Colonic anastomosis normal.").anatomy == "surgical site"
     fs = extract_findings("Consolidation in the left lower lobe and lingula.")
     assert {(f.anatomy, f.sub_location) for f in fs} == {("lung", "lower lobe"), ("lung", "lingula")}
+
+
+def test_a_lobes_segmental_arteries_are_in_that_lobe():
+    f = one("Acute pulmonary embolism in the left lower lobe segmental arteries.")
+    assert (f.anatomy, f.sub_location, f.laterality) == ("pulmonary artery", "lower lobe", "left")
+    assert one("Emboli in the right upper lobe subsegmental arteries.").sub_location == "upper lobe"
