@@ -1110,3 +1110,11 @@ def test_a_lobes_segmental_arteries_are_in_that_lobe():
     f = one("Acute pulmonary embolism in the left lower lobe segmental arteries.")
     assert (f.anatomy, f.sub_location, f.laterality) == ("pulmonary artery", "lower lobe", "left")
     assert one("Emboli in the right upper lobe subsegmental arteries.").sub_location == "upper lobe"
+
+
+def test_distension_that_makes_the_study_adequate_is_no_dilatation():
+    fs = extract_findings("The rectum and caecum are well distended and unremarkable.")
+    assert {(f.observation, f.sub_location, f.presence) for f in fs} == {("lesion", "rectum", A), ("lesion", "cecum", A)}
+    assert extract_findings("Good distension.") == ()
+    # a distended organ is still read
+    assert one("The colon is distended with gas.").observation == "bowel obstruction"
