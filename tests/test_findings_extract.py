@@ -1118,3 +1118,11 @@ def test_distension_that_makes_the_study_adequate_is_no_dilatation():
     assert extract_findings("Good distension.") == ()
     # a distended organ is still read
     assert one("The colon is distended with gas.").observation == "bowel obstruction"
+
+
+def test_diverticula_called_inflamed_are_diverticulitis():
+    fs = extract_findings("Inflamed ascending colonic diverticulum on the right with a little adjacent abscess.")
+    assert {(f.observation, f.sub_location) for f in fs} == {
+        ("diverticulitis", "ascending colon"), ("collection", "ascending colon")}
+    assert one("The diverticula are inflamed.").observation == "diverticulitis"
+    assert one("Non-inflamed sigmoid diverticula.").observation == "diverticulosis"

@@ -24,6 +24,7 @@ PRIOR_STUDY_WORDS = frozenset({"prior", "previous", "previously", "earlier", "ye
                                "exam", "examination", "radiograph", "film", "scan", "mri", "cxr", "baseline"})
 _NEW_SINCE = Reading("TEMP", "new")
 _PHRASE_ENDS = frozenset({",", "and", ";", "with", "which", "that"})
+_INFLAMED_WORDS = frozenset({"inflamed", "infected"})
 
 
 def _mark_prior_sizes(spans: list[Span], tokens: list[str], lex: Lexicon) -> None:
@@ -90,16 +91,21 @@ def _deny_structures_called_normal(spans: list[Span], scope: dict[int, str], lex
 def _enlarged_names(spans: list[Span], lex: Lexicon) -> None:
     """"Enlarged subcarinal lymph node", "the lymph nodes are enlarged": a structure called enlarged that has a name
     for it (``enlarged`` in the lexicon: a lymph node is then lymphadenopathy) is named so, and "enlarged" is no
-    second finding."""
+    second finding; so is one called inflamed (``inflamed``: "inflamed sigmoid diverticula" are diverticulitis)."""
     for p, s in enumerate(spans):
-        if s.cat != "ENLARGE" or s.readings("TEMP"):
+        if s.cat == "ENLARGE" and not s.readings("TEMP"):
+            key = "enlarged"
+        elif s.cat == "WORD" and s.text in _INFLAMED_WORDS and not (p and spans[p - 1].text in ("non", "not")):
+            # "inflamed sigmoid diverticula" are diverticulitis ("non-inflamed diverticula" are not)
+            key = "inflamed"
+        else:
             continue
         after = next((q for q in range(p + 1, min(p + 7, len(spans))) if spans[q].cat == "OBS"), None)
         before = p - 2 if p >= 2 and spans[p - 1].text in _LINKING_VERBS else None
         for q in (after, before):
             if q is None or spans[q].cat != "OBS" or (q == after and not _gap_is_adjectives(spans, p + 1, q, set())):
                 continue
-            name = lex.observations.get(_obs_name(spans[q]) or "", {}).get("enlarged")
+            name = lex.observations.get(_obs_name(spans[q]) or "", {}).get(key)
             if name:
                 plural = any(r.plural for r in spans[q].readings("OBS"))
                 reading = Reading("OBS", name, plural=plural)
