@@ -1126,3 +1126,9 @@ def test_diverticula_called_inflamed_are_diverticulitis():
         ("diverticulitis", "ascending colon"), ("collection", "ascending colon")}
     assert one("The diverticula are inflamed.").observation == "diverticulitis"
     assert one("Non-inflamed sigmoid diverticula.").observation == "diverticulosis"
+
+
+def test_an_airway_called_open_is_patent_and_takes_no_finding_before_it():
+    fs = extract_findings("Lungs otherwise clear without consolidation or effusion, and the central airways are open.")
+    assert ("effusion", "pleura", A) in {(f.observation, f.anatomy, f.presence) for f in fs}
+    assert ("lesion", "trachea", A) in {(f.observation, f.anatomy, f.presence) for f in fs}
