@@ -1114,7 +1114,8 @@ def test_a_lobes_segmental_arteries_are_in_that_lobe():
 
 def test_distension_that_makes_the_study_adequate_is_no_dilatation():
     fs = extract_findings("The rectum and caecum are well distended and unremarkable.")
-    assert {(f.observation, f.sub_location, f.presence) for f in fs} == {("lesion", "rectum", A), ("lesion", "cecum", A)}
+    assert {(f.observation, f.sub_location, f.presence) for f in fs} == {
+        ("lesion", "rectum", A), ("lesion", "cecum", A)}
     assert extract_findings("Good distension.") == ()
     # a distended organ is still read
     assert one("The colon is distended with gas.").observation == "bowel obstruction"
@@ -1132,3 +1133,10 @@ def test_an_airway_called_open_is_patent_and_takes_no_finding_before_it():
     fs = extract_findings("Lungs otherwise clear without consolidation or effusion, and the central airways are open.")
     assert ("effusion", "pleura", A) in {(f.observation, f.anatomy, f.presence) for f in fs}
     assert ("lesion", "trachea", A) in {(f.observation, f.anatomy, f.presence) for f in fs}
+
+
+def test_a_coil_after_a_device_is_that_devices_end_and_gives_its_position():
+    (f,) = extract_findings("Right JJ stent, upper coil in the right renal pelvis, lower coil in the bladder.")
+    assert (f.observation, f.laterality, f.position) == ("stent", "right", "renal pelvis + urinary bladder")
+    # coils alone are a device of their own
+    assert one("Embolization coils in the splenic artery.").observation == "surgical clips"

@@ -115,6 +115,20 @@ def _enlarged_names(spans: list[Span], lex: Lexicon) -> None:
                 break
 
 
+def _parts_of_devices(spans: list[Span], lex: Lexicon) -> None:
+    """"Right JJ stent, upper coil in the right renal pelvis": a word that names a device's part after another device
+    (``part_of_device``) is that device's part, not a second device; the sites after it are the device's position."""
+    device_seen = False
+    for p, s in enumerate(spans):
+        if s.cat != "OBS":
+            continue
+        name = _obs_name(s) or ""
+        if device_seen and s.text in (lex.observations.get(name, {}).get("part_of_device") or ()):
+            spans[p] = Span("WORD", s.text, s.start, s.end, s.text, cat="WORD")
+        elif lex.is_device(name):
+            device_seen = True
+
+
 def _predicates_of_findings(spans: list[Span]) -> None:
     """"The aorta is calcified" states a calcification of the aorta; "the nodule is calcified" only describes the
     nodule: a finding phrase that is a predicate ("is calcified") said of a finding is no finding of its own."""
