@@ -1140,3 +1140,9 @@ def test_a_coil_after_a_device_is_that_devices_end_and_gives_its_position():
     assert (f.observation, f.laterality, f.position) == ("stent", "right", "renal pelvis + urinary bladder")
     # coils alone are a device of their own
     assert one("Embolization coils in the splenic artery.").observation == "surgical clips"
+
+
+def test_a_devices_own_apex_is_a_part_not_the_apex_of_the_chest():
+    f = one("Infrarenal IVC filter with its apex below the renal veins.")
+    assert f.position is not None and "apex" not in f.position
+    assert one("Right chest tube with tip at the apex.").position == "apex of the hemithorax"
