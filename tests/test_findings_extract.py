@@ -1146,3 +1146,14 @@ def test_a_devices_own_apex_is_a_part_not_the_apex_of_the_chest():
     f = one("Infrarenal IVC filter with its apex below the renal veins.")
     assert f.position is not None and "apex" not in f.position
     assert one("Right chest tube with tip at the apex.").position == "apex of the hemithorax"
+
+
+def test_the_reason_a_study_title_gives_after_for_is_no_finding():
+    assert extract_findings("Multiphase liver CT for HCC surveillance in alcohol related cirrhosis, no prior.") == ()
+    fs = extract_findings("Follow up CT of chest, abdomen and pelvis for lymphoma on treatment: the prevascular "
+                          "mediastinal mass has decreased.")
+    assert {(f.observation, f.anatomy) for f in fs} == {("mass", "mediastinum")}
+    # a finding the sentence states after the reason, or a study recommended for a finding, is still read
+    assert one("The CT for PE shows a filling defect in the right lower lobe artery.").observation == \
+        "pulmonary embolism"
+    assert one("Bone scan suggested for the solitary bony lesion.").presence is P

@@ -25,6 +25,12 @@ PRIOR_STUDY_WORDS = frozenset({"prior", "previous", "previously", "earlier", "ye
 _NEW_SINCE = Reading("TEMP", "new")
 _PHRASE_ENDS = frozenset({",", "and", ";", "with", "which", "that"})
 _INFLAMED_WORDS = frozenset({"inflamed", "infected"})
+_ADVICE_WORDS = frozenset({":", "suggested", "recommended", "advised", "considered", "requested", "could", "should",
+                           "may", "would"})
+#: what ends the reason a study title gives ("CT for PE: ...", "CT for HCC surveillance, no prior", "the CT for PE
+#: shows ...")
+_TITLE_REASON_ENDS = frozenset({":", ";", ",", "shows", "showed", "demonstrates", "demonstrated", "reveals",
+                                "revealed", "with", "which"})
 
 
 def _mark_prior_sizes(spans: list[Span], tokens: list[str], lex: Lexicon) -> None:
@@ -64,7 +70,16 @@ def _read_comparisons(spans: list[Span]) -> None:
 
 
 def _hedge_study_title(spans: list[Span], scope: dict[int, str]) -> None:
-    """"CT CHEST/ABDOMEN (LYMPHOMA FOLLOW-UP)": what a study's title names in brackets is why it was done."""
+    """"CT CHEST/ABDOMEN (LYMPHOMA FOLLOW-UP)", "Multiphase liver CT for HCC surveillance: ...": what a study's title
+    names in brackets, or after "for" up to the colon, comma or verb that ends the title, is why it was done."""
+    reason = next((p for p, s in enumerate(spans[:12]) if s.text == "for"), None)
+    if reason is not None and any(s.text in STUDY_WORDS for s in spans[:reason]) and not any(
+            s.cat == "OBS" or s.cat.startswith("CTX") or s.text in _ADVICE_WORDS for s in spans[:reason]):
+        # ("bone scan suggested for the bony lesion" recommends a study: no title)
+        for q in range(reason + 1, len(spans)):
+            if spans[q].text in _TITLE_REASON_ENDS:
+                break
+            scope[q] = "hyp"
     if spans and spans[0].text in STUDY_WORDS and "(" in [s.text for s in spans[:8]]:
         opening = next(p for p, s in enumerate(spans) if s.text == "(")
         if not any(s.cat == "OBS" for s in spans[:opening]):
