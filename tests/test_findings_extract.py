@@ -443,7 +443,8 @@ def test_the_indication_is_not_a_finding(text, absent_from_reading):
 def test_history_clauses_hedge_and_their_sites_are_not_the_findings():
     got = {(f.observation, f.anatomy, f.presence.value) for f in extract_findings(
         "New left adrenal nodule in a patient with lung cancer; metastasis should be considered.")}
-    assert ("metastasis", "unspecified", "uncertain") in got and not any(o == "carcinoma" for o, _, _ in got)
+    # (the metastasis is the adrenal nodule's: the organ of the clause before, not the lung of the history)
+    assert ("metastasis", "adrenal gland", "uncertain") in got and not any(o == "carcinoma" for o, _, _ in got)
     got = {(f.observation, f.anatomy) for f in extract_findings("Small effusions in the setting of heart failure.")}
     assert got == {("effusion", "pleura")}
     # a diagnosis that names its organ ("lung cancer") is in that organ, and refines the mass it names
@@ -1249,3 +1250,141 @@ def test_low_bone_density_is_one_finding_of_the_skeleton():
     for text in ("Diffuse osteopenia.", "Osteopenic bones.", "The bones are demineralized."):
         f = one(text)
         assert (f.observation, f.anatomy) == ("osteopenia", "bone"), text
+
+
+def test_an_organ_measured_before_another_finding_states_its_own_size():
+    # the size right after an organ that has a normal size is the organ's, not that of the finding named next
+    fs = extract_findings("Portal hypertension: spleen 15 cm, small oesophageal varices.")
+    assert ("splenomegaly", "spleen", 150.0) in {(f.observation, f.anatomy, f.size_mm) for f in fs}
+    assert all(f.size_mm is None for f in fs if f.observation == "varices")
+    fs = extract_findings("CBD 9 mm, no stones.")
+    assert {(f.observation, f.anatomy, f.presence) for f in fs} == {
+        ("biliary dilatation", "bile duct", P), ("calculus", "bile duct", A)}
+    fs = extract_findings("The ascending aorta is 4.6 cm with mural thrombus.")
+    assert {(f.observation, f.anatomy) for f in fs} == {("aneurysm", "aorta"), ("thrombosis", "aorta")}
+    assert one("The common bile duct measures 6 mm.").presence is A
+    # the organ as a finding's site, or a size before the finding, measures the finding
+    assert brief([one("A hypodense lesion in the liver measuring 2 cm.")]) == [
+        ("lesion", "liver", None, None, "present", 20.0)]
+    assert one("Liver 2 cm cyst in segment 6.").size_mm == 20.0
+
+
+def test_ie_and_eg_do_not_end_a_sentence():
+    fs = extract_findings("New 23 mm segment 6 lesion (LI-RADS 5, i.e. HCC). Spleen normal.")
+    assert ("hepatocellular carcinoma", "liver") in {(f.observation, f.anatomy) for f in fs}
+    assert not any(f.anatomy == "unspecified" for f in fs)
+
+
+def test_the_pelvis_called_intact_or_fractured_is_its_bones():
+    assert (one("The pelvis is intact.").anatomy, one("Pelvis intact.").presence) == ("pelvis bone", A)
+    assert one("No pelvic fracture.").anatomy == "pelvis bone"
+    assert {f.anatomy for f in extract_findings("No pelvic or spinal fractures.")} == {"pelvis bone", "spine"}
+    assert one("Bony pelvis: no fracture.").anatomy == "pelvis bone"
+    # the pelvis as a cavity stays the peritoneum
+    assert one("Pelvic viscera normal.").anatomy == "peritoneum"
+    assert one("No free fluid in the pelvis.").anatomy == "peritoneum"
+    assert one("Upper abd: nml.").anatomy == "peritoneum"
+
+
+def test_a_dictated_a_or_v_after_a_vessel_adjective_is_artery_or_vein_and_ends_no_sentence():
+    fs = extract_findings("Splenic v. nonocclusive thrombus, new since 1/2026. Liver: mild steatosis.")
+    assert {(f.observation, f.anatomy) for f in fs} == {("thrombosis", "mesenteric vessels"), ("steatosis", "liver")}
+    assert one("Portal v. patent.").anatomy == "portal vein"
+    assert one("Hepatic vv. patent.").anatomy == "hepatic vein"
+
+
+def test_a_finding_that_names_no_organ_is_in_the_organ_of_the_sentence_before():
+    fs = extract_findings("The infrarenal aortic aneurysm measures 4.0 cm. There is eccentric mural thrombus.")
+    assert {(f.observation, f.anatomy) for f in fs} == {("aneurysm", "aorta"), ("thrombosis", "aorta")}
+    fs = extract_findings("Sigmoid diverticulitis with pericolic stranding. A 2 cm abscess is present.")
+    assert {(f.observation, f.anatomy) for f in fs} == {("diverticulitis", "bowel"), ("collection", "bowel")}
+    # a sentence about another organ, or about several, ends the subject
+    fs = extract_findings("Liver cyst. The kidneys and spleen are normal. Small haemorrhage.")
+    assert ("hemorrhage", "unspecified") in {(f.observation, f.anatomy) for f in fs}
+    # varices are named by their own vessels; a negative that names no organ summarises the report
+    fs = extract_findings("Splenomegaly measuring 15 cm. Recanalized paraumbilical vein. No collection.")
+    assert {(f.observation, f.anatomy, f.presence) for f in fs} == {
+        ("splenomegaly", "spleen", P), ("varices", "unspecified", P)}
+
+
+def test_what_a_diagnosis_label_lists_is_in_the_site_the_label_names():
+    fs = extract_findings("Crohn disease of the terminal ileum: mural thickening 8 mm and a stricture.")
+    assert {(f.observation, f.anatomy, f.sub_location) for f in fs} == {
+        ("colitis", "bowel", "terminal ileum"), ("bowel wall thickening", "bowel", "terminal ileum"),
+        ("stenosis", "bowel", "terminal ileum")}
+    fs = extract_findings("Sigmoid diverticulitis: wall thickening, pericolic stranding and a 2 cm abscess.")
+    assert ("collection", "bowel", "sigmoid colon") in {(f.observation, f.anatomy, f.sub_location) for f in fs}
+    # without a site named, the diagnosis's organ
+    fs = extract_findings("Chronic pancreatitis: gland atrophy, coarse calcifications.")
+    assert {f.anatomy for f in fs} == {"pancreas"}
+
+
+def test_a_removed_kidneys_bed_or_fossa_is_the_surgical_site():
+    for text in ("No local recurrence in the left renal bed.", "No recurrence in the L renal fossa.",
+                 "Left nephrectomy bed clear, no recurrence."):
+        assert {(f.anatomy, f.laterality) for f in extract_findings(text)} == {("surgical site", "left")}
+
+
+def test_a_part_that_names_its_own_organ_listed_beside_another_organ_is_its_own_site():
+    fs = extract_findings("The stomach, duodenum and small bowel are unremarkable.")
+    assert {(f.anatomy, f.sub_location) for f in fs} == {
+        ("stomach", None), ("bowel", "duodenum"), ("bowel", "small bowel")}
+    fs = extract_findings("The colon and liver are unremarkable.")
+    assert {(f.anatomy, f.sub_location) for f in fs} == {("bowel", "colon"), ("liver", None)}
+    # a part that only modifies the site beside it stays one site
+    assert one("Colonic anastomosis normal.").anatomy == "surgical site"
+    fs = extract_findings("Consolidation in the left lower lobe and lingula.")
+    assert {(f.anatomy, f.sub_location) for f in fs} == {("lung", "lower lobe"), ("lung", "lingula")}
+
+
+def test_a_lobes_segmental_arteries_are_in_that_lobe():
+    f = one("Acute pulmonary embolism in the left lower lobe segmental arteries.")
+    assert (f.anatomy, f.sub_location, f.laterality) == ("pulmonary artery", "lower lobe", "left")
+    assert one("Emboli in the right upper lobe subsegmental arteries.").sub_location == "upper lobe"
+
+
+def test_distension_that_makes_the_study_adequate_is_no_dilatation():
+    fs = extract_findings("The rectum and caecum are well distended and unremarkable.")
+    assert {(f.observation, f.sub_location, f.presence) for f in fs} == {
+        ("lesion", "rectum", A), ("lesion", "cecum", A)}
+    assert extract_findings("Good distension.") == ()
+    # a distended organ is still read
+    assert one("The colon is distended with gas.").observation == "bowel obstruction"
+
+
+def test_diverticula_called_inflamed_are_diverticulitis():
+    fs = extract_findings("Inflamed ascending colonic diverticulum on the right with a little adjacent abscess.")
+    assert {(f.observation, f.sub_location) for f in fs} == {
+        ("diverticulitis", "ascending colon"), ("collection", "ascending colon")}
+    assert one("The diverticula are inflamed.").observation == "diverticulitis"
+    assert one("Non-inflamed sigmoid diverticula.").observation == "diverticulosis"
+
+
+def test_an_airway_called_open_is_patent_and_takes_no_finding_before_it():
+    fs = extract_findings("Lungs otherwise clear without consolidation or effusion, and the central airways are open.")
+    assert ("effusion", "pleura", A) in {(f.observation, f.anatomy, f.presence) for f in fs}
+    assert ("lesion", "trachea", A) in {(f.observation, f.anatomy, f.presence) for f in fs}
+
+
+def test_a_coil_after_a_device_is_that_devices_end_and_gives_its_position():
+    (f,) = extract_findings("Right JJ stent, upper coil in the right renal pelvis, lower coil in the bladder.")
+    assert (f.observation, f.laterality, f.position) == ("stent", "right", "renal pelvis + urinary bladder")
+    # coils alone are a device of their own
+    assert one("Embolization coils in the splenic artery.").observation == "surgical clips"
+
+
+def test_a_devices_own_apex_is_a_part_not_the_apex_of_the_chest():
+    f = one("Infrarenal IVC filter with its apex below the renal veins.")
+    assert f.position is not None and "apex" not in f.position
+    assert one("Right chest tube with tip at the apex.").position == "apex of the hemithorax"
+
+
+def test_the_reason_a_study_title_gives_after_for_is_no_finding():
+    assert extract_findings("Multiphase liver CT for HCC surveillance in alcohol related cirrhosis, no prior.") == ()
+    fs = extract_findings("Follow up CT of chest, abdomen and pelvis for lymphoma on treatment: the prevascular "
+                          "mediastinal mass has decreased.")
+    assert {(f.observation, f.anatomy) for f in fs} == {("mass", "mediastinum")}
+    # a finding the sentence states after the reason, or a study recommended for a finding, is still read
+    assert one("The CT for PE shows a filling defect in the right lower lobe artery.").observation == \
+        "pulmonary embolism"
+    assert one("Bone scan suggested for the solitary bony lesion.").presence is P

@@ -126,6 +126,17 @@ def _on_its_course(spans: list[Span], q: int) -> bool:
         q + 1 < len(spans) and spans[q + 1].text in ("course", "courses"))
 
 
+#: what says where a device's own part is ("its apex at the level of the renal veins")
+_PART_PLACED_BY = frozenset({"at", "in", "within", "below", "above", "level", "just", "projecting", "projects", "lies"})
+
+
+def _own_part(spans: list[Span], q: int) -> bool:
+    """"IVC filter with its apex at the renal veins", "filter, apex below the renal veins": a position word that is
+    the device's own ("its apex") or is itself placed by what follows it names a part of the device, not a place."""
+    return (q > 0 and spans[q - 1].text == "its") or (
+        q + 1 < len(spans) and spans[q + 1].text.split()[0] in _PART_PLACED_BY)
+
+
 # --- sites -------------------------------------------------------------------------------------------------------
 
 
@@ -376,13 +387,14 @@ def _device_position(k: int, devices: list[_Target], spans: list[Span], locs: li
     t = devices[k]
     limit = devices[k + 1].pos if k + 1 < len(devices) else len(spans)
     after = [r.value for q, s in enumerate(spans[t.pos + 1:limit], t.pos + 1) for r in s.readings("POS")[:1]
-             if not _on_its_course(spans, q)]
+             if not _on_its_course(spans, q) and not _own_part(spans, q)]
     if not after and k + 1 < len(devices) and all(g.text in LIST_JOINERS for g in spans[t.pos + 1:limit]):
         # "endotracheal and nasogastric tubes are satisfactorily sited": each where it is meant to be
         nxt_limit = devices[k + 2].pos if k + 2 < len(devices) else len(spans)
         after = [r.value for s in spans[limit + 1:nxt_limit] for r in s.readings("POS")[:1]
                  if r.value == "expected"]
-    before = [r.value for s in spans[:t.pos] for r in s.readings("POS")[:1]] if k == 0 else []
+    before = [r.value for q, s in enumerate(spans[:t.pos]) for r in s.readings("POS")[:1]
+              if not _own_part(spans, q)] if k == 0 else []
     if not after:
         # a tip in a place the position list does not name ("in the right lower lobe bronchus", "in the
         # major fissure"): the organ (and sub-location) it is in

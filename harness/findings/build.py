@@ -84,6 +84,8 @@ def _normal_statement_findings(spans: list[Span], t: _Target, context: str | Non
     for loc in t.locations:
         # "the collecting systems are not dilated": a part whose dilatation has its own name (hydronephrosis)
         by_sub = None if t.kind == "NORMAL" else lex.enlargement_by_sub.get(loc.sub or "")
+        if t.span.text == "intact":  # "the pelvis is intact": only bones are called intact
+            loc = _skeleton(loc, lex)
         obs = lex.normal_finding(loc.organ) if t.kind == "NORMAL" else (by_sub or lex.enlargement.get(loc.organ))
         if obs is None:
             continue
@@ -312,6 +314,8 @@ def _without_framing_regions(locations: list[Location], default_organ: str | Non
     if any(l.organ in lex.weak_anatomy for l in locations) and (
             default_organ or any(l.organ not in lex.weak_anatomy for l in locations)):
         locations = [l for l in locations if l.organ not in lex.weak_anatomy]
+    if default_organ == "bone":  # "no pelvic or spinal fracture": a bone's finding in a region is in its bones
+        locations = [_skeleton(l, lex) for l in locations]
     # "in the imaged upper abdomen, a lesion in the left kidney": a region that holds another site named with the
     # finding only frames it
     organs = {l.organ for l in locations if l.organ}
@@ -325,6 +329,17 @@ def _without_framing_regions(locations: list[Location], default_organ: str | Non
             l.organ and l.organ != default_organ and lex.is_region(l.organ)
             and any(o != l.organ and lex.in_region(l.organ, o) for o in organs))]
     return _without_side_frames(locations, lex)
+
+
+def _skeleton(loc: Location, lex: Lexicon) -> Location:
+    """The location, or the bones its region's word names ("pelvic" in "no pelvic fracture"), as a copy."""
+    bones = lex.anatomy.get(loc.organ or "", {}).get("skeleton") or {}
+    organ = next((bones[w] for w in loc.text.split() if w in bones), None)
+    if organ is None:
+        return loc
+    loc = copy.copy(loc)
+    loc.organ, loc.sub = organ, None
+    return loc
 
 
 def _without_side_frames(locations: list[Location], lex: Lexicon) -> list[Location]:

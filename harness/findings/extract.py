@@ -66,8 +66,8 @@ from harness.findings.lexicon import UNSPECIFIED, Lexicon, Reading, lexicon
 from harness.findings.measures import (_attach_measures, _change_from_prior_sizes, _counts_per_side,
                                        _sizes_of_listed_sites)
 from harness.findings.prepass import (STUDY_WORDS, _deny_structures_called_normal, _enlarged_names,
-                                      _hedge_study_title, _mark_prior_sizes, _predicates_of_findings,
-                                      _read_comparisons, _sized_organs)
+                                      _hedge_study_title, _mark_prior_sizes, _parts_of_devices,
+                                      _predicates_of_findings, _read_comparisons, _sized_organs)
 from harness.findings.report import (ParsedFinding, _elliptic_denial, _hedged_once, _less_specific,
                                      _merge_restatements, _restates_group, _sort_key)
 from harness.findings.scan import Span, _scan, _scopes
@@ -137,6 +137,7 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
     _hedge_study_title(spans, scope)
     _deny_structures_called_normal(spans, scope, lex)
     _enlarged_names(spans, lex)
+    _parts_of_devices(spans, lex)
     _predicates_of_findings(spans)
     targets = _sentence_targets(spans, lex)
     locs = _locations(spans, lex)
@@ -314,13 +315,17 @@ def _is_site_label(words: list[Span], lex: Lexicon) -> bool:
 
 def _diagnosis_label_site(spans: list[Span], colon: int, locs: list[Location], targets: list[_Target],
                           lex: Lexicon) -> None:
-    """"Chronic pancreatitis: gland atrophy, coarse calcifications": what a diagnosis label lists is in the
-    diagnosis's organ (the label's finding itself stays a finding)."""
+    """"Chronic pancreatitis: gland atrophy, coarse calcifications", "Proctocolitis of the rectosigmoid: marked mural
+    thickening": what a diagnosis label lists is in the diagnosis's site, the one the label names or else its
+    organ (the label's finding itself stays a finding)."""
     named = [q for q in range(colon) if spans[q].cat == "OBS"]
-    organ = lex.observations.get(_obs_name(spans[named[0]]) or "", {}).get("default_anatomy") \
-        if len(named) == 1 and not any(l.end < colon and l.organ for l in locs) else None
-    if organ and not lex.is_device(_obs_name(spans[named[0]]) or ""):
-        diagnosis_site = Location(organ, None, None, named[0], named[0], spans[named[0]].text)
+    if len(named) != 1 or lex.is_device(_obs_name(spans[named[0]]) or ""):
+        return
+    sites = [l for l in locs if l.end < colon and l.organ]
+    organ = lex.observations.get(_obs_name(spans[named[0]]) or "", {}).get("default_anatomy")
+    diagnosis_site = copy.copy(sites[-1]) if len(sites) == 1 else Location(
+        organ, None, None, named[0], named[0], spans[named[0]].text) if organ and not sites else None
+    if diagnosis_site is not None:
         for t in targets:
             if t.pos > colon and not t.locations and t.kind in ("OBS", "ENLARGE") and _may_share_site(
                     t, diagnosis_site, lex) and not any(r.organ for r in t.span.readings("OBS")):
@@ -376,6 +381,32 @@ def _clauses(tokens: list[str], lex: Lexicon) -> list[list[str]]:
 _SIDE_DEPENDENT = frozenset({"ipsilateral", "contralateral", "same", "opposite", "other"})
 
 
+def _subject_organ(reading: SentenceReading, subject: str | None, lex: Lexicon) -> str | None:
+    """The one organ a sentence's present findings are in, for the next sentence's findings that name none ("The
+    infrarenal aortic aneurysm measures 4.0 cm. There is eccentric mural thrombus."); a sentence that names another
+    organ, or several, ends it."""
+    organs = {it.finding.anatomy for it in reading.findings if it.finding.anatomy != UNSPECIFIED
+              and not lex.is_device(it.finding.observation)}
+    if not organs:
+        return subject if not reading.names_site else None
+    present = {it.finding.anatomy for it in reading.findings if it.finding.presence is not Presence.ABSENT
+               and it.finding.anatomy != UNSPECIFIED and not lex.is_device(it.finding.observation)}
+    return next(iter(present)) if len(organs) == 1 and len(present) == 1 and not lex.is_region(
+        next(iter(present))) else None
+
+
+def _in_the_organ_just_named(findings: tuple[ParsedFinding, ...], subject: str | None,
+                             lex: Lexicon) -> tuple[ParsedFinding, ...]:
+    """Findings that name no organ, in a sentence right after one about a single organ, are in that organ; a
+    negative that names none still summarises the report ("No other abnormality.")."""
+    if subject is None or not any(it.finding.anatomy == UNSPECIFIED for it in findings):
+        return findings
+    return tuple(ParsedFinding(dataclasses.replace(it.finding, anatomy=subject), it.observation_text, "")
+                 if it.finding.anatomy == UNSPECIFIED and it.finding.presence is not Presence.ABSENT
+                 and not lex.observations.get(it.finding.observation, {}).get("own_vessels") else it
+                 for it in findings)
+
+
 @lru_cache(maxsize=65536)
 def parse_report(text: str) -> tuple[ParsedFinding, ...]:
     """Findings of a report with the words each was read from; order-independent (sorted), cached."""
@@ -385,6 +416,7 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
     side: str | None = None
     for section in _sections(text, lex):
         field: tuple[str, ...] = ()
+        subject: str | None = None
         for tokens in (clause for sentence in _sentences(section) for clause in _clauses(sentence, lex)):
             key = tuple(tokens)
             denied = _elliptic_denial(key, items, lex)
@@ -401,7 +433,9 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
             else:
                 field = ()  # "Liver: metastases. Peritoneum free of deposits. Ascites.": the field has ended
             side = reading.last_side or side
-            for it in _hedged_once(reading.findings, lex):
+            findings = _in_the_organ_just_named(reading.findings, subject, lex)
+            subject = _subject_organ(reading, subject, lex)
+            for it in _hedged_once(findings, lex):
                 if lex.is_device(it.finding.observation) and it.finding.presence is not Presence.ABSENT:
                     last_device = len(items)
                 items.append(it)

@@ -25,6 +25,13 @@ PRIOR_STUDY_WORDS = frozenset({"prior", "previous", "previously", "earlier", "ye
                                "exam", "examination", "radiograph", "film", "scan", "mri", "cxr", "baseline"})
 _NEW_SINCE = Reading("TEMP", "new")
 _PHRASE_ENDS = frozenset({",", "and", ";", "with", "which", "that"})
+_INFLAMED_WORDS = frozenset({"inflamed", "infected"})
+_ADVICE_WORDS = frozenset({":", "suggested", "recommended", "advised", "considered", "requested", "could", "should",
+                           "may", "would"})
+#: what ends the reason a study title gives ("CT for PE: ...", "CT for HCC surveillance, no prior", "the CT for PE
+#: shows ...")
+_TITLE_REASON_ENDS = frozenset({":", ";", ",", "shows", "showed", "demonstrates", "demonstrated", "reveals",
+                                "revealed", "with", "which"})
 
 
 def _mark_prior_sizes(spans: list[Span], tokens: list[str], lex: Lexicon) -> None:
@@ -77,7 +84,16 @@ def _read_comparisons(spans: list[Span]) -> None:
 
 
 def _hedge_study_title(spans: list[Span], scope: dict[int, str]) -> None:
-    """"CT CHEST/ABDOMEN (LYMPHOMA FOLLOW-UP)": what a study's title names in brackets is why it was done."""
+    """"CT CHEST/ABDOMEN (LYMPHOMA FOLLOW-UP)", "Multiphase liver CT for HCC surveillance: ...": what a study's title
+    names in brackets, or after "for" up to the colon, comma or verb that ends the title, is why it was done."""
+    reason = next((p for p, s in enumerate(spans[:12]) if s.text == "for"), None)
+    if reason is not None and any(s.text in STUDY_WORDS for s in spans[:reason]) and not any(
+            s.cat == "OBS" or s.cat.startswith("CTX") or s.text in _ADVICE_WORDS for s in spans[:reason]):
+        # ("bone scan suggested for the bony lesion" recommends a study: no title)
+        for q in range(reason + 1, len(spans)):
+            if spans[q].text in _TITLE_REASON_ENDS:
+                break
+            scope[q] = "hyp"
     if spans and spans[0].text in STUDY_WORDS and "(" in [s.text for s in spans[:8]]:
         opening = next(p for p, s in enumerate(spans) if s.text == "(")
         if not any(s.cat == "OBS" for s in spans[:opening]):
@@ -104,16 +120,21 @@ def _deny_structures_called_normal(spans: list[Span], scope: dict[int, str], lex
 def _enlarged_names(spans: list[Span], lex: Lexicon) -> None:
     """"Enlarged subcarinal lymph node", "the lymph nodes are enlarged": a structure called enlarged that has a name
     for it (``enlarged`` in the lexicon: a lymph node is then lymphadenopathy) is named so, and "enlarged" is no
-    second finding."""
+    second finding; so is one called inflamed (``inflamed``: "inflamed sigmoid diverticula" are diverticulitis)."""
     for p, s in enumerate(spans):
-        if s.cat != "ENLARGE" or s.readings("TEMP"):
+        if s.cat == "ENLARGE" and not s.readings("TEMP"):
+            key = "enlarged"
+        elif s.cat == "WORD" and s.text in _INFLAMED_WORDS and not (p and spans[p - 1].text in ("non", "not")):
+            # "inflamed sigmoid diverticula" are diverticulitis ("non-inflamed diverticula" are not)
+            key = "inflamed"
+        else:
             continue
         after = next((q for q in range(p + 1, min(p + 7, len(spans))) if spans[q].cat == "OBS"), None)
         before = p - 2 if p >= 2 and spans[p - 1].text in _LINKING_VERBS else None
         for q in (after, before):
             if q is None or spans[q].cat != "OBS" or (q == after and not _gap_is_adjectives(spans, p + 1, q, set())):
                 continue
-            name = lex.observations.get(_obs_name(spans[q]) or "", {}).get("enlarged")
+            name = lex.observations.get(_obs_name(spans[q]) or "", {}).get(key)
             if name:
                 plural = any(r.plural for r in spans[q].readings("OBS"))
                 reading = Reading("OBS", name, plural=plural)
@@ -121,6 +142,20 @@ def _enlarged_names(spans: list[Span], lex: Lexicon) -> None:
                                 by_kind={"OBS": [reading]})
                 spans[p] = Span("WORD", s.text, s.start, s.end, s.text, cat="WORD")
                 break
+
+
+def _parts_of_devices(spans: list[Span], lex: Lexicon) -> None:
+    """"Right JJ stent, upper coil in the right renal pelvis": a word that names a device's part after another device
+    (``part_of_device``) is that device's part, not a second device; the sites after it are the device's position."""
+    device_seen = False
+    for p, s in enumerate(spans):
+        if s.cat != "OBS":
+            continue
+        name = _obs_name(s) or ""
+        if device_seen and s.text in (lex.observations.get(name, {}).get("part_of_device") or ()):
+            spans[p] = Span("WORD", s.text, s.start, s.end, s.text, cat="WORD")
+        elif lex.is_device(name):
+            device_seen = True
 
 
 def _predicates_of_findings(spans: list[Span]) -> None:
@@ -137,21 +172,26 @@ def _sized_organs(spans: list[Span], locs: list[Location], lex: Lexicon) -> list
     organ ending the phrase, is the organ's measurement; it is no finding's size and the organ no finding's site."""
     out = []
     for loc in locs:
-        p, q = loc.start - 1, loc.end + 1
-        if p < 0 or spans[p].cat != "SIZE" or loc.organ not in lex.upper_normal_mm or loc.sub is not None:
+        p = loc.start - 1
+        if loc.organ not in lex.upper_normal_mm:
             continue
-        if not _ends_phrase(spans, q):
-            continue  # "a 3 cm liver lesion": the size of the lesion
+        if p >= 0 and spans[p].cat == "SIZE" and loc.sub is None and _ends_phrase(spans, loc.end + 1):
+            loc.blocked = True  # "a 17 cm spleen, varices": the object of the size, no site of the varices
+        else:  # "a 3 cm liver lesion": the size of the lesion
+            p = _own_size_after(spans, loc, lex)
+            if p is None:
+                continue
         spans[p].cat = "ORGAN_SIZE"
-        loc.blocked = True
         out.append((p, loc))
     # "gallbladder sludge, CBD 0.5 cm", "small varices, spleen 16 cm": an organ that opens a phrase of its own
     # and is measured right after, the size closing the phrase, is measured itself, however near a finding is
+    measured = {id(loc) for _, loc in out}
     for loc in locs:
-        if loc.organ not in lex.upper_normal_mm or loc.sub is not None or not _opens_phrase(spans, loc.start - 1):
+        if id(loc) in measured or loc.organ not in lex.upper_normal_mm or loc.sub is not None \
+                or not _opens_phrase(spans, loc.start - 1):
             continue
         p = loc.end + 1
-        while p < len(spans) and p - loc.end <= 2 and spans[p].text in _MEASURING:
+        while p < len(spans) and p - loc.end <= 2 and spans[p].text in _SIZE_LINKS:
             p += 1
         if p < len(spans) and spans[p].cat == "SIZE" and _ends_phrase(spans, p + 1):
             # the organ stays a site: "ascending aorta 34 mm, with calcified plaque in the arch"
@@ -160,18 +200,27 @@ def _sized_organs(spans: list[Span], locs: list[Location], lex: Lexicon) -> list
     return out
 
 
-_MEASURING = frozenset({"measures", "measuring", "measured", "at", "is", "of"})
-
-
-def _ends_phrase(spans: list[Span], q: int) -> bool:
-    follow = spans[q] if q < len(spans) else None
-    return follow is None or (follow.cat == "WORD" and follow.text in _PHRASE_ENDS) \
-        or follow.cat == "CTX:termination"
-
-
 def _opens_phrase(spans: list[Span], q: int) -> bool:
     """Nothing of the sentence before ``q``, or a break ("," ";" ":" "(") or "and", perhaps then an article ("the
     CBD measures 11 mm and contains a 7 mm stone")."""
     if q >= 0 and spans[q].text == "the":
         q -= 1
     return q < 0 or spans[q].text in (",", ";", ":", "(", "and")
+
+
+#: what may stand between an organ and its own size ("the spleen measures 15 cm", "spleen (16 cm)")
+_SIZE_LINKS = frozenset({"measures", "measuring", "measured", "is", "at", "of", "(", "to"})
+
+
+def _ends_phrase(spans: list[Span], q: int) -> bool:
+    return q >= len(spans) or spans[q].cat == "WORD" and spans[q].text in _PHRASE_ENDS | {")", "("} \
+        or spans[q].cat in ("CTX:termination", "PRIOR_SIZE")
+
+
+def _own_size_after(spans: list[Span], loc: Location, lex: Lexicon) -> int | None:
+    """"Spleen 15 cm, small varices", "the CBD measures 9 mm with a distal stone": a size right after an organ
+    that has a normal size, the organ the subject of its clause and the size ending the phrase, is the organ's
+    measurement, not the size of the finding named next ("a lesion in the liver measuring 2 cm" is the lesion's).
+    The organ stays the site of what follows ("CBD 9 mm with a distal stone")."""
+    if loc.sub is not None and not isinstance(lex.upper_normal_mm[loc.organ], dict):
+        return None

@@ -565,9 +565,21 @@ def _without_station_codes(tokens: list[str]) -> list[str]:
 _QUERY_RE = re.compile(r"(?:^|(?<=[\s,;(:]))\?(?=\s?[A-Za-z0-9])")
 
 
-#: the full stops of abbreviations inside a sentence ("i.e. enlarging", "approx. 5 mm", "max. 7 mm", "vs. atelectasis") do not
-#: end it; before a capital letter they may ("... lung ca. Ipsilateral nodes")
-_ABBREVIATION_STOP_RE = re.compile(r"\b((?i:i\.e|e\.g|approx|vs|cf|incl|esp|max|min|prev|meas|diam))\.(?=\s*[a-z0-9(,])")
+#: the full stops of abbreviations inside a sentence ("i.e. enlarging", "approx. 5 mm", "max. 7 mm", "vs.
+#: atelectasis") do not end it; before a capital letter they may ("... lung ca. Ipsilateral nodes"), except
+#: "i.e."/"e.g.", which no sentence ends with ("(LI-RADS 5, i.e. HCC)")
+_ABBREVIATION_STOP_RE = re.compile(r"\b((?i:i\.e|e\.g|approx|vs|cf|incl|esp|max|min|prev|meas|diam))\.(?=\s*[a-z0-9(,])"
+                                   r"|\b((?i:i\.e|e\.g))\.")
+
+
+#: "splenic v. thrombus", "L renal a. from the false lumen": after a vessel's adjective, "a."/"v." (plural "aa."/"vv.")
+#: abbreviate artery/vein; their full stop ends no sentence
+_VESSEL_ABBREVIATION_RE = re.compile(
+    r"\b((?i:splenic|portal|renal|hepatic|iliac|femoral|popliteal|mesenteric|pulmonary|carotid|vertebral|subclavian"
+    r"|jugular|gastric|gonadal|ovarian|testicular|cystic|brachial|axillary|tibial|peroneal|celiac|coeliac|basilar"
+    r"|gastroduodenal|epigastric|umbilical|lumbar|intercostal|mammary|thoracic|saphenous|cephalic|basilic))"
+    r"\s+((?i:aa|vv|a|v))\.(?=\s|$)")
+_VESSEL_WORDS = {"a": "artery", "aa": "arteries", "v": "vein", "vv": "veins"}
 
 
 _NEW_FIELD_LINE_RE = re.compile(r"\n(?=[ \t]*(?:[A-Za-z][A-Za-z /&(),-]{0,40}:|\d{1,2}[.)][ \t]|[-*\u2022][ \t]))")
@@ -576,7 +588,9 @@ _NEW_FIELD_LINE_RE = re.compile(r"\n(?=[ \t]*(?:[A-Za-z][A-Za-z /&(),-]{0,40}:|\
 def _sentences(text: str) -> list[list[str]]:
     if "?" in text:
         text = _QUERY_RE.sub(" query ", text)
-    text = _ABBREVIATION_STOP_RE.sub(lambda m: m.group(1).replace(".", ""), text)
+    text = _ABBREVIATION_STOP_RE.sub(lambda m: (m.group(1) or m.group(2)).replace(".", ""), text)
+    if "." in text:
+        text = _VESSEL_ABBREVIATION_RE.sub(lambda m: f"{m.group(1)} {_VESSEL_WORDS[m.group(2).lower()]}", text)
     # a line that opens with a field label, a list number or a bullet starts a new sentence ("...PROTOCOL)\nLeft
     # adrenal: 1.1 cm nodule"); other line breaks may be hard wraps inside a sentence and are kept
     if "\n" in text:

@@ -120,6 +120,9 @@ def _new_clause_after_comma(spans: list[Span], first: int, gap_start: int, nxt: 
     return False
 
 
+_LIST_WORDS = frozenset({"and", "or", ",", "/"})
+
+
 def _resolve_group(spans: list[Span], members: list[int], lex: Lexicon) -> list[Location]:
     organ_pos: list[tuple[int, str, bool]] = []
     has_node = any(r.value == "lymph node" for p in members for r in spans[p].readings("ANAT"))
@@ -133,6 +136,18 @@ def _resolve_group(spans: list[Span], members: list[int], lex: Lexicon) -> list[
         if anats:
             organ_pos.append((p, anats[0].value, anats[0].plural))
     organs = {o for _, o, _ in organ_pos}
+    if organs:
+        # "the liver and colon are unremarkable": a part that names its own organ, listed beside another organ, is
+        # that organ's site, not a part of the organ beside it ("colonic anastomosis" is one site)
+        for i, p in enumerate(members):
+            subs = [r for r in spans[p].readings("SUB") if not r.value.needs_organ]
+            listed = any(spans[q].text in _LIST_WORDS for q in range(members[max(i - 1, 0)] + 1, p)) or any(
+                spans[q].text in _LIST_WORDS for q in range(p + 1, members[min(i + 1, len(members) - 1)]))
+            if subs and listed and p not in station_at and not spans[p].readings("ANAT") \
+                    and not any(r.value.organ in organs for r in subs):
+                organ_pos.append((p, subs[0].value.organ, subs[0].plural))
+        organ_pos.sort()
+        organs = {o for _, o, _ in organ_pos}
     station_words = [p for p in members if spans[p].readings("STATION")]
     if len(organs) > 1:  # two organs side by side: each member goes with its nearest organ word
         buckets: dict[int, list[int]] = {p: [] for p, _, _ in organ_pos}
