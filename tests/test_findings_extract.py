@@ -1018,3 +1018,30 @@ def test_what_a_mass_invades_or_destroys_is_its_extent_not_another_site():
 def test_a_hedged_name_that_refines_a_finding_takes_its_change():
     f = one("CXR: New R basilar opacity, c/w aspiration.")
     assert (f.observation, f.laterality, f.temporal) == ("pneumonia", "right", "new")
+
+
+def sides_of(text):
+    return {(f.observation, f.laterality) for f in extract_findings(text)}
+
+
+def test_a_label_naming_a_side_sides_the_paired_sites_named_under_it():
+    # in the label's own sentence: the part of the labelled organ is on the label's side
+    f = one("LEFT LUNG: 6 mm nodule in the upper lobe.")
+    assert (f.anatomy, f.sub_location, f.laterality) == ("lung", "upper lobe", "left")
+    # in the field's later sentences that name the organ (or, under a side alone, a paired organ) without a side
+    fs = extract_findings("RIGHT KIDNEY: 2 cm cyst. Lower pole calculus. No hydronephrosis.")
+    assert {(f.observation, f.laterality) for f in fs} == {("cyst", "right"), ("calculus", "right"),
+                                                           ("hydronephrosis", "right")}
+    assert ("occlusion", "left") in sides_of("Left: popliteal artery stenosis. Posterior tibial artery occluded.")
+    # a side of its own wins, and an unpaired organ keeps none
+    assert ("stenosis", "right") in sides_of("LEFT LEG: 50% stenosis of the right popliteal artery.")
+    assert ("cyst", None) in sides_of("RIGHT KIDNEY: 2 cm cyst. Liver cyst.")
+
+
+def test_a_site_after_a_preposition_and_a_comma_is_not_the_next_findings():
+    assert sides_of("Consolidation in the left lower lobe, small effusion.") == {("consolidation", "left"),
+                                                                               ("effusion", None)}
+    assert sides_of("Nodule in the right upper lobe, effusion, and cardiomegaly.") == {
+        ("nodule", "right"), ("effusion", None), ("cardiomegaly", None)}
+    # with no finding before it, a site and a comma still open the next finding's phrase
+    assert sides_of("Right kidney, 2 cm cyst.") == {("cyst", "right")}

@@ -94,6 +94,10 @@ class SentenceReading:
     field_label: tuple[str, ...] | None = None
     #: the sentence names an organ of its own (a field's later sentence that does ends the field)
     names_site: bool = False
+    #: the organs the sentence names when it names no side (a field labelled with a side may still hold them)
+    unsided_organs: frozenset[str] | None = None
+    #: a field label's sites that name a side: (organ, or None for a side alone, and the side)
+    label_sides: tuple[tuple[str | None, str], ...] = ()
 
 
 @lru_cache(maxsize=65536)
@@ -120,6 +124,27 @@ def _names_site(locs: list[Location], spans: list[Span]) -> bool:
     """The sentence names an organ: a site word, or a finding named with its organ ("skeletal metastases")."""
     return any(l.organ is not None for l in locs) or any(
         r.organ for s in spans if s.cat == "OBS" for r in s.readings("OBS"))
+
+
+def _unsided_organs(locs: list[Location], spans: list[Span]) -> frozenset[str] | None:
+    """The organs a sentence names, None when it names a side anywhere."""
+    if any(s.readings("LAT") for s in spans):
+        return None
+    return frozenset(l.organ for l in locs if l.organ is not None) | frozenset(
+        r.organ for s in spans if s.cat == "OBS" for r in s.readings("OBS") if r.organ)
+
+
+def _label_sides(label: _FieldLabel) -> tuple[tuple[str | None, str], ...]:
+    return tuple((l.organ, l.laterality) for l in label.sites if l.laterality in ("left", "right", "bilateral"))
+
+
+def _stays_in_sided_field(reading: SentenceReading, sides: tuple[tuple[str | None, str], ...], lex: Lexicon) -> bool:
+    """"RIGHT KIDNEY: 2 cm cyst. Lower pole calculus.", "LEFT LEG: ... Posterior tibial artery occluded.": a later
+    sentence of a field labelled with a side that names no side of its own, and only paired organs the label holds
+    (its own organ, one in its region, or any under a side alone), is still on the label's side."""
+    organs = reading.unsided_organs
+    return bool(sides) and bool(organs) and all(lex.is_paired(o) and any(
+        f is None or f == o or lex.in_region(f, o) for f, _ in sides) for o in organs)
 
 
 def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = None,
@@ -153,7 +178,7 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
         spans, sorted([*header, *locs], key=lambda l: l.end), targets, lex)
     if not targets:
         return SentenceReading(tuple(measured), _orphan_position(spans), last_side, label.label,
-                               _names_site(locs, spans))
+                               _names_site(locs, spans), _unsided_organs(locs, spans), _label_sides(label))
     obs_targets = [t for t in targets if t.kind in ("OBS", "ENLARGE")]
     sides = [l for l in locs if l.organ is None and not l.blocked]
     side_positions = {q for l in sides for q in range(l.start, l.end + 1)}
@@ -170,7 +195,8 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
     _read_device_positions(spans, devices, locs, lex)
     _share_between_findings(spans, targets, obs_targets, header, scope, inherited_label, lex, frame)
     out = _stated_findings(spans, targets, scope, resolved, lex)
-    return SentenceReading(tuple(out + measured), None, last_side, label.label, _names_site(locs, spans))
+    return SentenceReading(tuple(out + measured), None, last_side, label.label, _names_site(locs, spans),
+                           _unsided_organs(locs, spans), _label_sides(label))
 
 
 # --- targets: the findings and normal statements a sentence names --------------------------------------------------
@@ -383,6 +409,7 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
     side: str | None = None
     for section in _sections(text, lex):
         field: tuple[str, ...] = ()
+        field_sides: tuple[tuple[str | None, str], ...] = ()
         for tokens in (clause for sentence in _sentences(section) for clause in _clauses(sentence, lex)):
             key = tuple(tokens)
             denied = _elliptic_denial(key, items, lex)
@@ -390,12 +417,13 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
                 items.append(denied)
                 continue
             reading = _sentence_findings(key, side if _SIDE_DEPENDENT.intersection(key) else None)
-            if reading.field_label is None and field and not reading.names_site:
+            if reading.field_label is None and field and (
+                    not reading.names_site or _stays_in_sided_field(reading, field_sides, lex)):
                 # "Spleen: Normal size. Two calcified granulomas.": the field's later sentences are in its site
                 key = (*field, ":", *key)
                 reading = _sentence_findings(key, side if _SIDE_DEPENDENT.intersection(key) else None, True)
             elif reading.field_label is not None:
-                field = reading.field_label
+                field, field_sides = reading.field_label, reading.label_sides
             else:
                 field = ()  # "Liver: metastases. Peritoneum free of deposits. Ascites.": the field has ended
             side = reading.last_side or side

@@ -334,6 +334,21 @@ def _field_label_site(targets: list[_Target], header: list[Location], inherited_
                                                                                  if l.organ is not None], lex)]
         if not t.sides:
             t.sides = [l for l in header if l.organ is None and l.laterality in ("left", "right", "bilateral")]
+        t.locations = [_sided_by_label(l, header, lex) for l in t.locations]
+
+
+def _sided_by_label(loc: Location, header: list[Location], lex: Lexicon) -> Location:
+    """"LEFT LUNG: nodule in the upper lobe", "LEFT LEG: popliteal artery stenosis": a site of a paired organ named
+    without a side under a label that names one (for that organ, a region holding it, or a side alone) is on it."""
+    if loc.laterality is not None or loc.organ is None or not lex.is_paired(loc.organ):
+        return loc
+    side = next((h.laterality for h in header if h.laterality in ("left", "right", "bilateral") and (
+        h.organ is None or h.organ == loc.organ or lex.in_region(h.organ, loc.organ))), None)
+    if side is None:
+        return loc
+    loc = copy.copy(loc)
+    loc.laterality = side
+    return loc
 
 
 def _framing_site(targets: list[_Target], frame: list[Location], lex: Lexicon) -> None:
