@@ -224,6 +224,12 @@ def _finding_the_site_modifies(loc: Location, spans: list[Span], targets: list[_
         return adjective
     if following and following[0].pos - loc.end <= 5 and \
             _gap_is_modifiers(spans, loc.end + 1, following[0].pos, side_positions):
+        # "consolidation in the left lower lobe, small effusion": a site after a finding's preposition and then a
+        # comma ends that finding's phrase; it is no adjective of the next list member
+        if any(spans[q].text == "," for q in range(loc.end + 1, following[0].pos)) and any(
+                t.pos < loc.start and t.kind in ("OBS", "ENLARGE") for t in targets) and \
+                _follows_preposition(loc, spans, side_positions, lex):
+            return None
         return following[0]
     return None
 
@@ -232,18 +238,22 @@ def _finding_before_preposition(loc: Location, spans: list[Span], obs_targets: l
                                 side_positions: set[int], lex: Lexicon) -> _Target | None:
     """"mass in the liver": a site after a preposition belongs to the finding on its left (and to the list that
     finding ends)."""
-    q = loc.start - 1
-    while q >= 0 and (spans[q].cat in ("COUNT", "NUM") or q in side_positions or (
-            spans[q].cat == "WORD" and spans[q].value not in PREPOSITIONS and (
-                spans[q].value in ("the", "a", "an") or spans[q].value in lex.location_fillers))):
-        q -= 1  # back over "the distal", "the left three": "of" is the preposition before the site
-    if not (q >= 0 and spans[q].cat == "WORD" and spans[q].value in PREPOSITIONS):
+    if not _follows_preposition(loc, spans, side_positions, lex):
         return None
     left = [t for t in obs_targets if t.pos < loc.start]
     if not left:
         return None
     _share_site_with_list(left[-1], loc, spans, obs_targets, lex)
     return left[-1]
+
+
+def _follows_preposition(loc: Location, spans: list[Span], side_positions: set[int], lex: Lexicon) -> bool:
+    q = loc.start - 1
+    while q >= 0 and (spans[q].cat in ("COUNT", "NUM") or q in side_positions or (
+            spans[q].cat == "WORD" and spans[q].value not in PREPOSITIONS and (
+                spans[q].value in ("the", "a", "an") or spans[q].value in lex.location_fillers))):
+        q -= 1  # back over "the distal", "the left three": "of" is the preposition before the site
+    return q >= 0 and spans[q].cat == "WORD" and spans[q].value in PREPOSITIONS
 
 
 def _share_site_with_list(chosen: _Target, loc: Location, spans: list[Span], obs_targets: list[_Target],
