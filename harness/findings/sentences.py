@@ -427,9 +427,10 @@ def _without_station_codes(tokens: list[str]) -> list[str]:
 _QUERY_RE = re.compile(r"(?:^|(?<=[\s,;(:]))\?(?=\s?[A-Za-z0-9])")
 
 
-#: the full stops of abbreviations inside a sentence ("i.e. enlarging", "approx. 5 mm", "vs. atelectasis") do not
-#: end it; before a capital letter they may ("... lung ca. Ipsilateral nodes")
-_ABBREVIATION_STOP_RE = re.compile(r"\b((?i:i\.e|e\.g|approx|vs|cf|incl|esp))\.(?=\s*[a-z0-9(,])")
+#: the full stops of abbreviations inside a sentence ("i.e. enlarging", "approx. 5 mm", "vs. atelectasis", the sides
+#: "r. pleural effusion", "Lt. lower lobe") do not end it; before a capital letter they may ("... lung ca.
+#: Ipsilateral nodes")
+_ABBREVIATION_STOP_RE = re.compile(r"\b((?i:i\.e|e\.g|approx|vs|cf|incl|esp|rt|lt|r|l))\.(?=\s*[a-z0-9(,])")
 
 
 _NEW_FIELD_LINE_RE = re.compile(r"\n(?=[ \t]*(?:[A-Za-z][A-Za-z /&(),-]{0,40}:|\d{1,2}[.)][ \t]|[-*\u2022][ \t]))")
