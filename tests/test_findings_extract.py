@@ -1045,3 +1045,27 @@ def test_a_site_after_a_preposition_and_a_comma_is_not_the_next_findings():
         ("nodule", "right"), ("effusion", None), ("cardiomegaly", None)}
     # with no finding before it, a site and a comma still open the next finding's phrase
     assert sides_of("Right kidney, 2 cm cyst.") == {("cyst", "right")}
+
+
+def test_a_side_abbreviated_with_a_full_stop_does_not_end_the_sentence():
+    assert sides_of("r. pleural effusion.") == {("effusion", "right")}
+    assert sides_of("Lt. lower lobe consolidation.") == {("consolidation", "left")}
+    # before a capital letter the full stop may end the sentence
+    assert sides_of("Effusion on the R. No pneumothorax.") >= {("effusion", "right")}
+
+
+def test_both_sides_named_for_one_finding_are_both():
+    assert sides_of("Small right and moderate left pleural effusions.") == {("effusion", "bilateral")}
+    assert sides_of("Pleural effusions: right small, left moderate.") == {("effusion", "bilateral")}
+    assert sides_of("Pulmonary nodules: right 2, left 1.") == {("nodule", "bilateral")}
+    assert sides_of("Pulmonary nodules: 2 on the right, 1 on the left.") == {("nodule", "bilateral")}
+    # a side after "on the" stays with its own finding
+    assert sides_of("Effusion on the right and small left pneumothorax.") == {("effusion", "right"),
+                                                                              ("pneumothorax", "left")}
+
+
+def test_a_side_a_finding_names_of_its_own_replaces_the_one_its_list_gave_it():
+    assert sides_of("Large left pneumothorax with mediastinal shift to the right.") == {
+        ("pneumothorax", "left"), ("mediastinal shift", "right")}
+    assert sides_of("Small right pneumothorax and haemothorax.") == {("pneumothorax", "right"),
+                                                                     ("effusion", "right")}

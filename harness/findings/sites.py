@@ -39,7 +39,8 @@ def _locations(spans: list[Span], lex: Lexicon) -> list[Location]:
             j = m
             while j < n and ((spans[j].cat == "WORD" and spans[j].value in fillers) or spans[j].cat == "NUM"):
                 j += 1
-            if j < n and spans[j].cat == "LOC" and not _new_clause_after_comma(spans, k, m, j, fillers):
+            if j < n and spans[j].cat == "LOC" and not _new_clause_after_comma(spans, k, m, j, fillers) \
+                    and not _another_side(spans, members, j):
                 members.append(j)
                 m = j + 1
             else:
@@ -88,6 +89,19 @@ def _locations(spans: list[Span], lex: Lexicon) -> list[Location]:
             prev.laterality = loc.laterality
             loc.blocked = True
     return out
+
+
+def _side_only(span: Span) -> str | None:
+    lats = span.readings("LAT")
+    return lats[0].value if lats and len(span.by_kind) == 1 else None
+
+
+def _another_side(spans: list[Span], members: list[int], j: int) -> bool:
+    """"nodules: right 2, left 1": a side word after another side with words between is a site of its own, not
+    the same site named twice (one group would keep only the first side)."""
+    side = _side_only(spans[j])
+    return side is not None and j > members[-1] + 1 and any(
+        _side_only(spans[p]) not in (None, side) for p in members)
 
 
 #: what states something of the site before it: the site is a clause's subject ("collecting systems not dilated")
