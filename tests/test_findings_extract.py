@@ -1069,3 +1069,17 @@ def test_a_side_a_finding_names_of_its_own_replaces_the_one_its_list_gave_it():
         ("pneumothorax", "left"), ("mediastinal shift", "right")}
     assert sides_of("Small right pneumothorax and haemothorax.") == {("pneumothorax", "right"),
                                                                      ("effusion", "right")}
+
+
+def test_a_part_resolved_to_its_organ_is_no_side_and_the_side_after_it_holds():
+    f = one("Lower pole calculus on the left.")
+    assert (f.anatomy, f.sub_location, f.laterality) == ("kidney", "lower pole", "left")
+    f = one("Calculus in the lower pole on the right.")
+    assert (f.anatomy, f.sub_location, f.laterality) == ("kidney", "lower pole", "right")
+
+
+def test_a_hilum_lies_on_one_side():
+    f = one("Right hilar mass.")
+    assert (f.observation, f.laterality) == ("mass", "right")
+    assert one("Enlarged left hilum.").laterality == "left"
+    assert one("Mediastinal mass.").laterality is None

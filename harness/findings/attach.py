@@ -292,6 +292,8 @@ def _attach_sides(spans: list[Span], sides: list[Location], obs_targets: list[_T
     listed: tuple[Location, _Target] | None = None  # the last side that followed its finding
     inherited: set[int] = set()  # the findings whose side is a list's ("left pneumothorax with shift")
     for loc in sides:
+        if loc.organ is not None or loc.laterality is None:
+            continue  # a part resolved to its organ since ("lower pole calculus on the left"), or no side at all
         after = [t for t in obs_targets if t.pos > loc.end and t.pos - loc.end <= 4
                  and _gap_is_adjectives(spans, loc.end + 1, t.pos, side_positions | _coordinated_side(spans, loc))]
         before = [t for t in obs_targets if t.pos < loc.start and (loc.start - t.pos <= 3 or (

@@ -83,7 +83,10 @@ def _locations(spans: list[Span], lex: Lexicon) -> list[Location]:
         between = [spans[q] for q in range(prev.end + 1, loc.start)]
         # a vertebra whose sided part the sentence names ("transverse process fractures of L2 and L3 on the left")
         sided = any(o.organ == prev.organ and lex.names_sided_part(o.organ or "", o.text) for o in out[:k])
-        if prev.organ is not None and (lex.is_paired(prev.organ) or sided) and prev.laterality is None \
+        # a part still looking for its organ ("stone in the lower pole on the left") when it may be a paired one's
+        paired = lex.is_paired(prev.organ) if prev.organ is not None else any(
+            lex.is_paired(sub.organ) for sub in prev.pending_subs)
+        if (prev.organ is not None or prev.pending_subs) and (paired or sided) and prev.laterality is None \
                 and len(between) <= 3 and all(b.cat == "WORD" and b.value in ("on", "the", "at", "to", "of", ",")
                                               for b in between):
             prev.laterality = loc.laterality
