@@ -1083,3 +1083,23 @@ def test_a_hilum_lies_on_one_side():
     assert (f.observation, f.laterality) == ("mass", "right")
     assert one("Enlarged left hilum.").laterality == "left"
     assert one("Mediastinal mass.").laterality is None
+
+
+def test_a_lobe_of_each_side_named_together_is_one_site_each():
+    assert {(f.sub_location, f.laterality) for f in extract_findings("consolidation rll and lll")} == {
+        ("lower lobe", "right"), ("lower lobe", "left")}
+    assert {(f.sub_location, f.laterality) for f in extract_findings("Right lower lobe and LLL consolidation.")} \
+        == {("lower lobe", "right"), ("lower lobe", "left")}
+    assert {(f.sub_location, f.laterality) for f in extract_findings("Atelectasis in the RML and RLL.")} == {
+        ("middle lobe", "right"), ("lower lobe", "right")}
+
+
+def test_a_side_before_paired_organs_named_together_is_each_ones():
+    fs = extract_findings("Left pleural effusion. The right lung and pleura are clear.")
+    assert {(f.observation, f.laterality, f.presence) for f in fs if f.anatomy == "pleura"} == {
+        ("effusion", "left", P), ("effusion", "right", A)}
+    assert {(f.anatomy, f.laterality) for f in extract_findings("The left kidney and adrenal gland are normal.")} \
+        == {("kidney", "left"), ("adrenal gland", "left")}
+    # an unpaired organ, or a plural one, keeps no side of it
+    assert {(f.anatomy, f.laterality) for f in extract_findings("Right lung and both kidneys normal.")} == {
+        ("lung", "right"), ("kidney", "bilateral")}

@@ -167,6 +167,7 @@ def _resolve_group(spans: list[Span], members: list[int], lex: Lexicon) -> list[
     else:
         parts = [members]
     locs = []
+    named_side: str | None = None  # a side word before the first of several organs named together
     for part in parts:
         organ = None
         plural = False
@@ -211,6 +212,10 @@ def _resolve_group(spans: list[Span], members: list[int], lex: Lexicon) -> list[
                     sub_plural = sub_plural or r.plural
                 elif sub != loc.name and not lex.sub_contains(organ, loc.name, sub):
                     siblings.append((p, loc.name))
+                elif sub == loc.name and loc.laterality and loc.laterality != (sub_lat or next(
+                        (spans[q].readings("LAT")[0].value for q in part if q < p and spans[q].readings("LAT")),
+                        loc.laterality)):
+                    siblings.append((p, loc.name))  # "RLL and LLL", "right lower lobe and LLL": a lobe each side
                 sub_lat = sub_lat or loc.laterality
         for loc in pending:  # "superior segment of the right lower lobe": the part named before its organ
             if organ is not None and loc.organ == organ and (sub is None or lex.sub_contains(organ, sub, loc.name)):
@@ -221,6 +226,11 @@ def _resolve_group(spans: list[Span], members: list[int], lex: Lexicon) -> list[
             if lats:
                 lat = lats[0].value
                 break
+        if part is parts[0] and len(parts) > 1 and lat in ("left", "right"):
+            named_side = lat
+        elif lat is None and sub_lat is None and named_side and organ is not None and lex.is_paired(organ) \
+                and not plural:
+            lat = named_side  # "the right lung and pleura are clear", "left kidney and adrenal": both on that side
         if lat is None:
             lat = sub_lat
         inherent = lex.anatomy.get(organ or "", {}).get("subs", {}).get(sub or "", {}).get("laterality")
@@ -237,7 +247,8 @@ def _resolve_group(spans: list[Span], members: list[int], lex: Lexicon) -> list[
                              pending_subs=tuple(pending) if organ is None else ()))
         # "the right middle and right lower lobes": one site each, with the side named before each
         for p, name in siblings:
-            side = lex.anatomy.get(organ or "", {}).get("subs", {}).get(name, {}).get("laterality") or next(
+            own = next((r.value.laterality for r in spans[p].readings("SUB") if r.value.name == name), None)
+            side = lex.anatomy.get(organ or "", {}).get("subs", {}).get(name, {}).get("laterality") or own or next(
                 (spans[q].readings("LAT")[0].value for q in range(p, part[0] - 1, -1) if spans[q].readings("LAT")),
                 lat)
             locs.append(Location(organ, name, side, p, p, spans[p].text, station=station))
