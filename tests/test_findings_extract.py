@@ -1103,3 +1103,16 @@ def test_a_side_before_paired_organs_named_together_is_each_ones():
     # an unpaired organ, or a plural one, keeps no side of it
     assert {(f.anatomy, f.laterality) for f in extract_findings("Right lung and both kidneys normal.")} == {
         ("lung", "right"), ("kidney", "bilateral")}
+
+
+def test_a_linked_finding_in_the_same_paired_system_is_on_the_same_side():
+    assert sides_of("Mild right hydronephrosis secondary to a 5 mm distal ureteric calculus.") == {
+        ("hydronephrosis", "right"), ("calculus", "right")}
+    assert sides_of("A distal ureteric calculus causing right hydronephrosis.") == {
+        ("hydronephrosis", "right"), ("calculus", "right")}
+    assert sides_of("Left pleural effusion with adjacent compressive atelectasis.") == {
+        ("effusion", "left"), ("atelectasis", "left")}
+    # another system keeps its own (unstated) side
+    assert ("metastasis", None) in sides_of("Right lung mass with adrenal metastasis.")
+    # a relation word still makes an organ after it a neighbour
+    assert one("Mass abutting the right kidney.").anatomy != "kidney"

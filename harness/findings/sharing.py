@@ -42,6 +42,7 @@ def _share_between_findings(spans: list[Span], targets: list[_Target], obs_targe
     _alternative_shares_site(spans, obs_targets, lex)
     _finding_with_another_shares_site(spans, obs_targets, lex)
     _finding_within_another_takes_its_site(spans, obs_targets, lex)
+    _linked_finding_shares_side(spans, obs_targets, lex)
     if header:
         _field_label_site(targets, header, inherited_label, lex)
     if frame:
@@ -291,6 +292,51 @@ def _finding_with_another_shares_site(spans: list[Span], obs_targets: list[_Targ
             if whole or not words & {"with", "without", "containing", "contains", "contain", "("}:
                 for l in t.locations:  # "a stone at the UPJ causing hydronephrosis": the organ, not the part
                     l.sub = None
+
+
+def _side_of(t: _Target) -> Location | None:
+    """The one side a finding is on, from a side named apart or its sites."""
+    sides = {l.laterality for l in [*t.sides, *t.locations] if l.laterality in ("left", "right")}
+    if len(sides) != 1:
+        return None
+    return next(l for l in [*t.sides, *t.locations] if l.laterality in sides)
+
+
+def _organs_of(t: _Target, lex: Lexicon) -> list[str]:
+    return [l.organ for l in t.locations if l.organ is not None] or [
+        o for o in [lex.observations.get(_obs_name(t.span) or "", {}).get("default_anatomy")] if o]
+
+
+def _one_system(a: str, b: str, lex: Lexicon) -> bool:
+    """One organ, or one taking the other's findings (the kidney its ureter, the pleura the lung beside it)."""
+    return a == b or b in lex.anatomy.get(a, {}).get("absorbs", []) or a in lex.anatomy.get(b, {}).get("absorbs", [])
+
+
+def _linked_finding_shares_side(spans: list[Span], obs_targets: list[_Target], lex: Lexicon) -> None:
+    """"right hydronephrosis secondary to a distal ureteric calculus", "left pleural effusion with adjacent
+    atelectasis": a finding linked to another (cause, companion) in the same paired system, with no side of its
+    own, is on the other's side."""
+    for a, b in zip(obs_targets, obs_targets[1:]):
+        gap = spans[a.pos + 1:b.pos]
+        if a.kind != "OBS" or b.kind != "OBS" or not WITH_WORDS & {w for g in gap for w in g.text.split()} \
+                or any(g.cat in ("OBS", "ENLARGE") or g.cat == "CTX:termination" and g.text.split()[0] not in
+                       WITH_WORDS for g in gap) \
+                or lex.is_device(_obs_name(a.span) or "") or lex.is_device(_obs_name(b.span) or ""):
+            continue
+        for sided, bare in ((a, b), (b, a)):
+            side = _side_of(sided)
+            if side is None or bare.sides or any(l.laterality for l in bare.locations):
+                continue
+            organs = _organs_of(bare, lex)
+            if not organs or not all(lex.is_paired(o) and any(_one_system(o, s, lex) for s in _organs_of(sided, lex))
+                                     for o in organs):
+                continue
+            if bare.locations:
+                bare.locations = [copy.copy(l) for l in bare.locations]
+                for l in bare.locations:
+                    l.laterality = side.laterality
+            else:
+                bare.sides = [side]
 
 
 _WITHIN_WORDS = frozenset({"within", "in", "inside"})

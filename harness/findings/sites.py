@@ -54,7 +54,7 @@ def _locations(spans: list[Span], lex: Lexicon) -> list[Location]:
         q = loc.start - 1
         while q >= 0 and spans[q].cat == "WORD" and spans[q].value in fillers:
             q -= 1
-        loc.blocked = q >= 0 and spans[q].cat == "CTX:relation"
+        loc.blocked = q >= 0 and spans[q].cat == "CTX:relation" and not _side_of_next_noun(spans, loc)
     # "the right kidney contains a lower pole calculus": a sub-location that needs its organ takes the organ
     # named elsewhere in the sentence
     for loc in out:
@@ -92,6 +92,17 @@ def _locations(spans: list[Span], lex: Lexicon) -> list[Location]:
             prev.laterality = loc.laterality
             loc.blocked = True
     return out
+
+
+def _side_of_next_noun(spans: list[Span], loc: Location) -> bool:
+    """"a ureteric calculus causing right hydronephrosis": a side alone before a finding's noun is that finding's
+    side, not a neighbour after a relation word."""
+    if loc.organ is not None or loc.pending_subs:
+        return False
+    q = loc.end + 1
+    while q < len(spans) and spans[q].cat in ("SEV", "ATTR", "SIZE", "TEMP"):
+        q += 1
+    return q < len(spans) and spans[q].cat == "OBS"
 
 
 def _side_only(span: Span) -> str | None:
