@@ -1116,3 +1116,23 @@ def test_a_linked_finding_in_the_same_paired_system_is_on_the_same_side():
     assert ("metastasis", None) in sides_of("Right lung mass with adrenal metastasis.")
     # a relation word still makes an organ after it a neighbour
     assert one("Mass abutting the right kidney.").anatomy != "kidney"
+
+
+def test_a_sided_place_name_gives_its_side_to_a_finding_but_not_to_a_device_tip():
+    f = one("Filling defect in the right main pulmonary artery.")
+    assert (f.observation, f.anatomy, f.laterality) == ("pulmonary embolism", "pulmonary artery", "right")
+    assert one("Swan-Ganz catheter tip in the right pulmonary artery.").laterality is None
+
+
+def test_a_side_word_naming_the_other_side_starts_another_site_of_the_organ():
+    fs = extract_findings("Emboli in the left pulmonary artery and right lower lobe arteries.")
+    assert {(f.sub_location, f.laterality) for f in fs} == {(None, "left"), ("lower lobe", "right")}
+    fs = extract_findings("Effusion at the right base and left base.")
+    assert {f.laterality for f in fs} == {"left", "right"}
+
+
+def test_on_the_side_ending_a_clause_places_its_subject():
+    f = one("Pneumothorax has resolved on the right.")
+    assert (f.observation, f.laterality, f.presence) == ("pneumothorax", "right", A)
+    assert one("A small effusion is again seen on the left.").laterality == "left"
+    assert one("Leftward mediastinal shift.").laterality == "left"

@@ -177,6 +177,7 @@ def _resolve_group(spans: list[Span], members: list[int], lex: Lexicon) -> list[
         parts = [sorted(b) for b in buckets.values()]
     else:
         parts = [members]
+    parts = [piece for part in parts for piece in _split_at_side_changes(spans, part)]
     locs = []
     named_side: str | None = None  # a side word before the first of several organs named together
     for part in parts:
@@ -264,6 +265,25 @@ def _resolve_group(spans: list[Span], members: list[int], lex: Lexicon) -> list[
                 lat)
             locs.append(Location(organ, name, side, p, p, spans[p].text, station=station))
     return locs
+
+
+def _split_at_side_changes(spans: list[Span], part: list[int]) -> list[list[int]]:
+    """"emboli in the left pulmonary artery and right lower lobe arteries": a side word naming the other side
+    starts another site of the organ, when each piece names a site of its own."""
+    pieces: list[list[int]] = [[]]
+    side = None
+    for p in part:
+        lats = spans[p].readings("LAT")
+        value = lats[0].value if lats else None
+        if value in ("left", "right"):
+            if side not in (None, value) and pieces[-1]:
+                pieces.append([])
+            side = value
+        pieces[-1].append(p)
+    if len(pieces) > 1 and all(any(spans[q].readings("ANAT") or spans[q].readings("SUB") for q in piece)
+                               for piece in pieces):
+        return pieces
+    return [part]
 
 
 def _parts_of_the_organ_named(out: list[Location], spans: list[Span]) -> None:
