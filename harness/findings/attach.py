@@ -297,7 +297,8 @@ def _attach_sides(spans: list[Span], sides: list[Location], obs_targets: list[_T
         after = [t for t in obs_targets if t.pos > loc.end and t.pos - loc.end <= 4
                  and _gap_is_adjectives(spans, loc.end + 1, t.pos, side_positions | _coordinated_side(spans, loc))]
         before = [t for t in obs_targets if t.pos < loc.start and (loc.start - t.pos <= 3 or (
-            loc.start - t.pos <= 8 and _side_list_gap(spans[t.pos + 1:loc.start])))]
+            loc.start - t.pos <= 8 and _side_list_gap(spans[t.pos + 1:loc.start])) or (
+            loc.start - t.pos <= 7 and _side_adverb_of_clause(spans, t.pos, loc.start)))]
         if after:
             after[0].sides.append(loc)
             inherited |= {id(t) for t in _side_covers_list(loc, after[0], spans, obs_targets)}
@@ -312,6 +313,14 @@ def _attach_sides(spans: list[Span], sides: list[Location], obs_targets: list[_T
                 and not any(listed[1].pos < t.pos < loc.start for t in obs_targets):
             listed[1].sides.append(loc)
             listed = (loc, listed[1])
+
+
+def _side_adverb_of_clause(spans: list[Span], a: int, b: int) -> bool:
+    """"the pneumothorax has resolved on the right", "an effusion is again seen on the left": "on the <side>"
+    ending a clause places its subject, over the verb between (no other finding, no comma)."""
+    return b >= 2 and spans[b - 1].text == "the" and spans[b - 2].text == "on" and not any(
+        g.cat in ("OBS", "ENLARGE", "LOC") or g.text in (",", ";", ":") or g.cat == "CTX:termination"
+        for g in spans[a + 1:b - 2])
 
 
 def _side_list_gap(gap: list[Span]) -> bool:
