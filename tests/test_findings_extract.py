@@ -1136,3 +1136,9 @@ def test_on_the_side_ending_a_clause_places_its_subject():
     assert (f.observation, f.laterality, f.presence) == ("pneumothorax", "right", A)
     assert one("A small effusion is again seen on the left.").laterality == "left"
     assert one("Leftward mediastinal shift.").laterality == "left"
+
+
+def test_a_sided_device_gives_its_side_to_the_finding_it_is_with():
+    assert ("pneumothorax", "left") in sides_of("Left chest drain in situ with residual small apical pneumothorax.")
+    # the device's place is not the finding's system: no side passes
+    assert ("pneumothorax", None) in sides_of("Right IJ line with tip in the SVC and a small pneumothorax.")

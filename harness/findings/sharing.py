@@ -320,12 +320,13 @@ def _linked_finding_shares_side(spans: list[Span], obs_targets: list[_Target], l
         gap = spans[a.pos + 1:b.pos]
         if a.kind != "OBS" or b.kind != "OBS" or not WITH_WORDS & {w for g in gap for w in g.text.split()} \
                 or any(g.cat in ("OBS", "ENLARGE") or g.cat == "CTX:termination" and g.text.split()[0] not in
-                       WITH_WORDS for g in gap) \
-                or lex.is_device(_obs_name(a.span) or "") or lex.is_device(_obs_name(b.span) or ""):
+                       WITH_WORDS for g in gap):
             continue
         for sided, bare in ((a, b), (b, a)):
             side = _side_of(sided)
-            if side is None or bare.sides or any(l.laterality for l in bare.locations):
+            # a device gives its side ("left chest drain with a residual apical pneumothorax") but takes none
+            if side is None or bare.sides or any(l.laterality for l in bare.locations) \
+                    or lex.is_device(_obs_name(bare.span) or ""):
                 continue
             organs = _organs_of(bare, lex)
             if not organs or not all(lex.is_paired(o) and any(_one_system(o, s, lex) for s in _organs_of(sided, lex))
