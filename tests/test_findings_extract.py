@@ -1142,3 +1142,14 @@ def test_a_sided_device_gives_its_side_to_the_finding_it_is_with():
     assert ("pneumothorax", "left") in sides_of("Left chest drain in situ with residual small apical pneumothorax.")
     # the device's place is not the finding's system: no side passes
     assert ("pneumothorax", None) in sides_of("Right IJ line with tip in the SVC and a small pneumothorax.")
+
+
+def test_a_side_standing_alone_for_a_finding_names_the_paired_organ_before_it():
+    assert {(f.observation, f.anatomy, f.laterality) for f in extract_findings(
+        "The right kidney contains a cyst, the left a stone.")} == {("cyst", "kidney", "right"),
+                                                                   ("calculus", "kidney", "left")}
+    assert ("calculus", "kidney", "left") in {(f.observation, f.anatomy, f.laterality) for f in extract_findings(
+        "Cyst in the right kidney and a stone on the left.")}
+    # a side a list gave it is not its own: no organ is taken from the list
+    fs = extract_findings("Right renal cyst, left pneumothorax and a calculus.")
+    assert {f.anatomy for f in fs if f.observation == "calculus"} == {"unspecified"}

@@ -43,6 +43,7 @@ def _share_between_findings(spans: list[Span], targets: list[_Target], obs_targe
     _finding_with_another_shares_site(spans, obs_targets, lex)
     _finding_within_another_takes_its_site(spans, obs_targets, lex)
     _linked_finding_shares_side(spans, obs_targets, lex)
+    _bare_side_names_the_paired_organ_before(obs_targets, lex)
     if header:
         _field_label_site(targets, header, inherited_label, lex)
     if frame:
@@ -338,6 +339,25 @@ def _linked_finding_shares_side(spans: list[Span], obs_targets: list[_Target], l
                     l.laterality = side.laterality
             else:
                 bare.sides = [side]
+
+
+def _bare_side_names_the_paired_organ_before(obs_targets: list[_Target], lex: Lexicon) -> None:
+    """"The right kidney contains a cyst, the left a stone": a side standing alone for a finding with no organ of
+    its own names the paired organ named before it."""
+    for k, t in enumerate(obs_targets):
+        spec = lex.observations.get(_obs_name(t.span) or "", {})
+        own = [l for l in t.sides if l.laterality in ("left", "right") and not any(
+            min(l.end, t.pos) < o.pos < max(l.start, t.pos) for o in obs_targets)]  # not a list's side
+        if t.kind != "OBS" or t.locations or not own \
+                or spec.get("default_anatomy") or any(r.organ for r in t.span.readings("OBS")) \
+                or lex.is_device(_obs_name(t.span) or ""):
+            continue
+        organ = next((l for prev in reversed(obs_targets[:k]) for l in prev.locations
+                      if l.organ is not None and lex.is_paired(l.organ)), None)
+        if organ is not None:
+            site = copy.copy(organ)
+            site.laterality, site.sub, site.size = None, None, None
+            t.locations = [site]
 
 
 _WITHIN_WORDS = frozenset({"within", "in", "inside"})
