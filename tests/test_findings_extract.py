@@ -1153,3 +1153,18 @@ def test_a_side_standing_alone_for_a_finding_names_the_paired_organ_before_it():
     # a side a list gave it is not its own: no organ is taken from the list
     fs = extract_findings("Right renal cyst, left pneumothorax and a calculus.")
     assert {f.anatomy for f in fs if f.observation == "calculus"} == {"unspecified"}
+
+
+def test_a_side_alone_labelling_a_field_holds_for_the_findings_with_a_home_under_it():
+    fs = extract_findings("RIGHT: Small effusion. Basal atelectasis. LEFT: Clear.")
+    assert {(f.observation, f.laterality) for f in fs if f.presence is P} == {("effusion", "right"),
+                                                                             ("atelectasis", "right")}
+    assert sides_of("RIGHT: Small effusion. No pneumothorax.") == {("effusion", "right"), ("pneumothorax", "right")}
+    assert ("splenomegaly", None) in sides_of("Left: Small effusion. Splenomegaly.")
+
+
+def test_the_other_of_a_paired_organ_is_the_contralateral_one():
+    assert sides_of("Right renal calculus. The other kidney contains a cyst.") == {("calculus", "right"),
+                                                                                  ("cyst", "left")}
+    assert ("lesion", "right") in sides_of("Left pneumothorax. The opposite lung is clear.")
+    assert sides_of("Liver cyst. No other lesion.") == {("cyst", None)}

@@ -332,7 +332,17 @@ def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
     for rewrite in (_dates, _numbered_grades, _without_densities, _size_changes, _abbreviated_words, _comparisons, _spelled_sizes,
                     _counted_ordinals, _without_silhouette_signs, _without_station_codes, _diaphragm_words):
         tokens = rewrite(tokens)
-    return _shared_heads(tokens, lex)
+    return _shared_heads(_other_side(tokens, lex), lex)
+
+
+def _other_side(tokens: list[str], lex: Lexicon) -> list[str]:
+    """"the other kidney", "the opposite lung": the other of a paired organ is the contralateral one ("no other
+    lesion" stays as it is)."""
+    if "other" not in tokens and "opposite" not in tokens:
+        return tokens
+    return ["contralateral" if t in ("other", "opposite") and k + 1 < len(tokens) and any(
+        lex.is_paired(r.value) for r in lex.phrase_kinds.get((tokens[k + 1],), {}).get("ANAT", ())) else t
+            for k, t in enumerate(tokens)]
 
 
 _SITE_KINDS = ("SUB", "ANAT", "STATION")

@@ -393,6 +393,10 @@ def _field_label_site(targets: list[_Target], header: list[Location], inherited_
             own = [l for l in header if l.organ == home and l.laterality in ("left", "right")]
             if own and not t.locations and not t.sides:
                 t.locations = [copy.copy(l) for l in own]
+            # "RIGHT: Small effusion. Basal atelectasis.": its own site, or its home, is on a side alone's side
+            t.locations = [_sided_by_label(l, header, lex) for l in t.locations]
+            if not t.locations and not t.sides and lex.is_paired(home):
+                t.sides = [l for l in header if l.organ is None and l.laterality in ("left", "right", "bilateral")]
             continue
         # "Right lung upper lobe: pulmonary nodule": a label naming the finding's own organ still gives its part
         own_label = [l for l in header if l.organ in implied]
