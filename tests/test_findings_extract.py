@@ -1168,3 +1168,17 @@ def test_the_other_of_a_paired_organ_is_the_contralateral_one():
                                                                                   ("cyst", "left")}
     assert ("lesion", "right") in sides_of("Left pneumothorax. The opposite lung is clear.")
     assert sides_of("Liver cyst. No other lesion.") == {("cyst", None)}
+
+
+def test_both_before_a_verb_is_a_pronoun_and_a_predominance_stays_bilateral():
+    f = one("Two right internal jugular central venous catheters, both terminating in the SVC.")
+    assert (f.laterality, f.count) == ("right", 2)
+    assert one("Two nodules, both measuring 5 mm.").laterality is None
+    assert one("Cysts in both kidneys.").laterality == "bilateral"
+    assert one("Effusions on both sides.").laterality == "bilateral"
+    assert one("Right-predominant bilateral effusions.").laterality == "bilateral"
+
+
+def test_a_direction_after_its_noun_is_not_a_side_of_that_organ():
+    assert sides_of("Big L-sided pneumothorax pushing the mediastinum rightward.") == {("pneumothorax", "left")}
+    assert one("Rightward tracheal deviation.").laterality == "right"

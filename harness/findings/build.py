@@ -205,8 +205,10 @@ def _stated_of(t: _Target, certainty: Certainty) -> dict[str, Any]:
 
 def _side_named_apart(t: _Target) -> str | None:
     """The side attached to the finding on its own ("bilateral ... renal cysts"); both sides named for one finding
-    ("small right and moderate left effusions", "nodules: right 2, left 1") are both."""
-    if {"left", "right"} <= {l.laterality for l in t.sides}:
+    ("small right and moderate left effusions", "nodules: right 2, left 1") are both, and so is a bilateral
+    finding said to be worse on one side ("right-predominant bilateral effusions")."""
+    named = {l.laterality for l in t.sides}
+    if {"left", "right"} <= named or "bilateral" in named:
         return "bilateral"
     return t.sides[0].laterality if t.sides else None
 
