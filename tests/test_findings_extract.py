@@ -1182,3 +1182,10 @@ def test_both_before_a_verb_is_a_pronoun_and_a_predominance_stays_bilateral():
 def test_a_direction_after_its_noun_is_not_a_side_of_that_organ():
     assert sides_of("Big L-sided pneumothorax pushing the mediastinum rightward.") == {("pneumothorax", "left")}
     assert one("Rightward tracheal deviation.").laterality == "right"
+
+
+def test_each_finding_of_a_list_linked_to_a_sided_finding_is_on_its_side():
+    assert sides_of("Left lower lobe consolidation with air bronchograms and a parapneumonic effusion.") == {
+        ("consolidation", "left"), ("effusion", "left")}
+    # an organ of another system in the list keeps no side
+    assert ("cyst", None) in sides_of("Right renal calculus with hydronephrosis and a liver cyst.")

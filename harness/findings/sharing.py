@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 
-from harness.findings.attach import _may_share_site, _obs_name, _plural, _Target
+from harness.findings.attach import LIST_JOINERS, PHRASE_BREAKS, _may_share_site, _obs_name, _plural, _Target
 from harness.findings.lexicon import PLURAL_COUNTS, Lexicon
 from harness.findings.scan import Span
 from harness.findings.sites import Location
@@ -316,14 +316,10 @@ def _one_system(a: str, b: str, lex: Lexicon) -> bool:
 def _linked_finding_shares_side(spans: list[Span], obs_targets: list[_Target], lex: Lexicon) -> None:
     """"right hydronephrosis secondary to a distal ureteric calculus", "left pleural effusion with adjacent
     atelectasis": a finding linked to another (cause, companion) in the same paired system, with no side of its
-    own, is on the other's side."""
-    for a, b in zip(obs_targets, obs_targets[1:]):
-        gap = spans[a.pos + 1:b.pos]
-        if a.kind != "OBS" or b.kind != "OBS" or not WITH_WORDS & {w for g in gap for w in g.text.split()} \
-                or any(g.cat in ("OBS", "ENLARGE") or g.cat == "CTX:termination" and g.text.split()[0] not in
-                       WITH_WORDS for g in gap):
-            continue
-        for sided, bare in ((a, b), (b, a)):
+    own, is on the other's side; so is each finding of a list so linked ("LLL consolidation with air bronchograms
+    and a parapneumonic effusion")."""
+    for a, b, listed in _linked_pairs(spans, obs_targets):
+        for sided, bare in ((a, b), (b, a))[:1 if listed else 2]:
             side = _side_of(sided)
             # a device gives its side ("left chest drain with a residual apical pneumothorax") but takes none
             if side is None or bare.sides or any(l.laterality for l in bare.locations) \
@@ -339,6 +335,28 @@ def _linked_finding_shares_side(spans: list[Span], obs_targets: list[_Target], l
                     l.laterality = side.laterality
             else:
                 bare.sides = [side]
+
+
+def _linked_pairs(spans: list[Span], obs_targets: list[_Target]) -> list[tuple[_Target, _Target, bool]]:
+    """(finding, finding linked to it, whether through a list after the first linked one)."""
+    pairs = []
+    for k, a in enumerate(obs_targets):
+        for m in range(k + 1, len(obs_targets)):
+            b = obs_targets[m]
+            gap = spans[obs_targets[m - 1].pos + 1:b.pos]
+            joiners = WITH_WORDS if m == k + 1 else LIST_JOINERS  # "with X and a Y": "and a" joins the list
+            if a.kind != "OBS" or b.kind != "OBS" or any(
+                    g.cat in ("OBS", "ENLARGE") or g.cat == "CTX:termination" and g.text.split()[0] not in joiners
+                    for g in gap):
+                break
+            if m == k + 1 and not WITH_WORDS & {w for g in gap for w in g.text.split()}:
+                break
+            # list joiners, modifiers, and words of the member before it the lexicon lacks ("air bronchograms and")
+            if m > k + 1 and not all(g.text.split()[0] in LIST_JOINERS or g.cat in ("SEV", "ATTR", "TEMP") or (
+                    g.cat == "WORD" and g.text.isalpha() and g.text not in PHRASE_BREAKS) for g in gap):
+                break
+            pairs.append((a, b, m > k + 1))
+    return pairs
 
 
 def _bare_side_names_the_paired_organ_before(obs_targets: list[_Target], lex: Lexicon) -> None:
