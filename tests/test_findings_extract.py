@@ -1189,3 +1189,12 @@ def test_each_finding_of_a_list_linked_to_a_sided_finding_is_on_its_side():
         ("consolidation", "left"), ("effusion", "left")}
     # an organ of another system in the list keeps no side
     assert ("cyst", None) in sides_of("Right renal calculus with hydronephrosis and a liver cyst.")
+
+
+def test_a_side_alone_in_the_next_sentence_speaks_of_the_paired_organ_before():
+    for text in ("Cyst in the right kidney; stone in the left.", "Right kidney: cyst. Left: stone."):
+        assert {(f.observation, f.anatomy, f.laterality) for f in extract_findings(text)} == {
+            ("cyst", "kidney", "right"), ("calculus", "kidney", "left")}
+    # another organ named between ends it
+    fs = extract_findings("Right kidney cyst. Liver normal. Stone on the left.")
+    assert ("calculus", "unspecified") in {(f.observation, f.anatomy) for f in fs}

@@ -98,6 +98,8 @@ class SentenceReading:
     unsided_organs: frozenset[str] | None = None
     #: a field label's sites that name a side: (organ, or None for a side alone, and the side)
     label_sides: tuple[tuple[str | None, str], ...] = ()
+    #: the last paired organ the sentence names, for a side standing alone in the next ("stone in the left")
+    paired_organ: str | None = None
 
 
 @lru_cache(maxsize=65536)
@@ -136,6 +138,22 @@ def _unsided_organs(locs: list[Location], spans: list[Span]) -> frozenset[str] |
 
 def _label_sides(label: _FieldLabel) -> tuple[tuple[str | None, str], ...]:
     return tuple((l.organ, l.laterality) for l in label.sites if l.laterality in ("left", "right", "bilateral"))
+
+
+def _paired_organ(locs: list[Location], label: _FieldLabel, lex: Lexicon) -> str | None:
+    named = [l for l in sorted([*label.sites, *locs], key=lambda l: l.start)
+             if l.organ is not None and lex.is_paired(l.organ) and tuple(l.organ.split()) in lex.phrases]
+    return named[-1].organ if named else None
+
+
+_SIDE_TOKENS = frozenset({"left", "right", "l", "r", "lt", "rt"})
+
+
+def _side_for_organ_before(reading: SentenceReading, key: tuple[str, ...], organ: str | None) -> bool:
+    """"Cyst in the right kidney; stone in the left.", "Right kidney: cyst. Left: stone.": a sentence whose finding
+    has no organ and that names a side alone speaks of the paired organ the sentence before named."""
+    return organ is not None and reading.paired_organ is None and bool(_SIDE_TOKENS.intersection(key)) and any(
+        it.finding.anatomy == UNSPECIFIED for it in reading.findings)
 
 
 def _stays_in_sided_field(reading: SentenceReading, sides: tuple[tuple[str | None, str], ...], lex: Lexicon) -> bool:
@@ -178,7 +196,8 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
         spans, sorted([*header, *locs], key=lambda l: l.end), targets, lex)
     if not targets:
         return SentenceReading(tuple(measured), _orphan_position(spans), last_side, label.label,
-                               _names_site(locs, spans), _unsided_organs(locs, spans), _label_sides(label))
+                               _names_site(locs, spans), _unsided_organs(locs, spans), _label_sides(label),
+                               _paired_organ(locs, label, lex))
     obs_targets = [t for t in targets if t.kind in ("OBS", "ENLARGE")]
     sides = [l for l in locs if l.organ is None and not l.blocked]
     side_positions = {q for l in sides for q in range(l.start, l.end + 1)}
@@ -196,7 +215,7 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
     _share_between_findings(spans, targets, obs_targets, header, scope, inherited_label, lex, frame)
     out = _stated_findings(spans, targets, scope, resolved, lex)
     return SentenceReading(tuple(out + measured), None, last_side, label.label, _names_site(locs, spans),
-                           _unsided_organs(locs, spans), _label_sides(label))
+                           _unsided_organs(locs, spans), _label_sides(label), _paired_organ(locs, label, lex))
 
 
 # --- targets: the findings and normal statements a sentence names --------------------------------------------------
@@ -410,6 +429,7 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
     for section in _sections(text, lex):
         field: tuple[str, ...] = ()
         field_sides: tuple[tuple[str | None, str], ...] = ()
+        organ: str | None = None  # the last paired organ named
         for tokens in (clause for sentence in _sentences(section) for clause in _clauses(sentence, lex)):
             key = tuple(tokens)
             denied = _elliptic_denial(key, items, lex)
@@ -417,6 +437,9 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
                 items.append(denied)
                 continue
             reading = _sentence_findings(key, side if _SIDE_DEPENDENT.intersection(key) else None)
+            if _side_for_organ_before(reading, key, organ):
+                key = (*organ.split(), *key) if reading.field_label else (*organ.split(), ":", *key)
+                reading = _sentence_findings(key, side if _SIDE_DEPENDENT.intersection(key) else None)
             if reading.field_label is None and field and (
                     not reading.names_site or _stays_in_sided_field(reading, field_sides, lex)):
                 # "Spleen: Normal size. Two calcified granulomas.": the field's later sentences are in its site
@@ -427,6 +450,7 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
             else:
                 field = ()  # "Liver: metastases. Peritoneum free of deposits. Ascites.": the field has ended
             side = reading.last_side or side
+            organ = reading.paired_organ or (organ if not reading.names_site else None)
             for it in _hedged_once(reading.findings, lex):
                 if lex.is_device(it.finding.observation) and it.finding.presence is not Presence.ABSENT:
                     last_device = len(items)
