@@ -130,20 +130,26 @@ def _names_site(locs: list[Location], spans: list[Span]) -> bool:
 
 def _unsided_organs(locs: list[Location], spans: list[Span]) -> frozenset[str] | None:
     """The organs a sentence names, None when it names a side anywhere."""
-    if any(s.readings("LAT") for s in spans):
-        return None
-    return frozenset(l.organ for l in locs if l.organ is not None) | frozenset(
-        r.organ for s in spans if s.cat == "OBS" for r in s.readings("OBS") if r.organ)
+    organs = {l.organ for l in locs if l.organ is not None}
+    for s in spans:
+        if s.kind == "PHRASE":
+            if "LAT" in s.by_kind:
+                return None
+            if s.cat == "OBS":
+                organs.update(r.organ for r in s.by_kind["OBS"] if r.organ)
+    return frozenset(organs)
 
 
 def _label_sides(label: _FieldLabel) -> tuple[tuple[str | None, str], ...]:
+    if not label.sites:
+        return ()
     return tuple((l.organ, l.laterality) for l in label.sites if l.laterality in ("left", "right", "bilateral"))
 
 
 def _paired_organ(locs: list[Location], label: _FieldLabel, lex: Lexicon) -> str | None:
-    named = [l for l in sorted([*label.sites, *locs], key=lambda l: l.start)
-             if l.organ is not None and lex.is_paired(l.organ) and tuple(l.organ.split()) in lex.phrases]
-    return named[-1].organ if named else None
+    named = [l for l in (*label.sites, *locs) if l.organ is not None and lex.is_paired(l.organ)]
+    last = max(named, key=lambda l: l.start, default=None)
+    return last.organ if last is not None and tuple(last.organ.split()) in lex.phrases else None
 
 
 _SIDE_TOKENS = frozenset({"left", "right", "l", "r", "lt", "rt"})

@@ -318,6 +318,8 @@ def _linked_finding_shares_side(spans: list[Span], obs_targets: list[_Target], l
     atelectasis": a finding linked to another (cause, companion) in the same paired system, with no side of its
     own, is on the other's side; so is each finding of a list so linked ("LLL consolidation with air bronchograms
     and a parapneumonic effusion")."""
+    if len(obs_targets) < 2:
+        return
     for a, b, listed in _linked_pairs(spans, obs_targets):
         for sided, bare in ((a, b), (b, a))[:1 if listed else 2]:
             side = _side_of(sided)
@@ -362,6 +364,8 @@ def _linked_pairs(spans: list[Span], obs_targets: list[_Target]) -> list[tuple[_
 def _bare_side_names_the_paired_organ_before(obs_targets: list[_Target], lex: Lexicon) -> None:
     """"The right kidney contains a cyst, the left a stone": a side standing alone for a finding with no organ of
     its own names the paired organ named before it."""
+    if not any(t.sides for t in obs_targets[1:]):
+        return
     for k, t in enumerate(obs_targets):
         spec = lex.observations.get(_obs_name(t.span) or "", {})
         own = [l for l in t.sides if l.laterality in ("left", "right") and not any(

@@ -270,6 +270,8 @@ def _resolve_group(spans: list[Span], members: list[int], lex: Lexicon) -> list[
 def _split_at_side_changes(spans: list[Span], part: list[int]) -> list[list[int]]:
     """"emboli in the left pulmonary artery and right lower lobe arteries": a side word naming the other side
     starts another site of the organ, when each piece names a site of its own."""
+    if len(part) < 3 or sum(1 for p in part if "LAT" in spans[p].by_kind) < 2:
+        return [part]  # two sides and a site after the second need three words
     pieces: list[list[int]] = [[]]
     side = None
     for p in part:
