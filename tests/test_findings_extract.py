@@ -1198,3 +1198,10 @@ def test_a_side_alone_in_the_next_sentence_speaks_of_the_paired_organ_before():
     # another organ named between ends it
     fs = extract_findings("Right kidney cyst. Liver normal. Stone on the left.")
     assert ("calculus", "unspecified") in {(f.observation, f.anatomy) for f in fs}
+
+
+def test_a_side_joined_by_a_comma_to_a_finding_is_not_that_findings():
+    fs = extract_findings("Moderate pulmonary oedema with perihilar haze bilaterally, cardiomegaly and small pleural "
+                          "effusions on both sides.")
+    assert {(f.observation, f.laterality) for f in fs if f.observation in ("opacity", "cardiomegaly")} == {
+        ("opacity", "bilateral"), ("cardiomegaly", None)}

@@ -335,7 +335,11 @@ def _coordinated_side(spans: list[Span], loc: Location) -> set[int]:
     if loc.start > 0 and spans[loc.start - 1].text in PREPOSITIONS | {"the"} or q >= len(spans) \
             or spans[q].text not in ("and", "or", ","):
         return set()
-    return {q}
+    r = q + 1
+    while r < len(spans) and spans[r].cat in ("SEV", "ATTR", "SIZE", "TEMP"):
+        r += 1
+    # only a side joined to another side ("bilaterally, cardiomegaly" is not)
+    return {q} if r < len(spans) and spans[r].readings("LAT") else set()
 
 
 def _side_covers_list(loc: Location, first: _Target, spans: list[Span], obs_targets: list[_Target]) -> list[_Target]:
