@@ -1388,3 +1388,190 @@ def test_the_reason_a_study_title_gives_after_for_is_no_finding():
     assert one("The CT for PE shows a filling defect in the right lower lobe artery.").observation == \
         "pulmonary embolism"
     assert one("Bone scan suggested for the solitary bony lesion.").presence is P
+
+
+def sides_of(text):
+    return {(f.observation, f.laterality) for f in extract_findings(text)}
+
+
+def test_a_label_naming_a_side_sides_the_paired_sites_named_under_it():
+    # in the label's own sentence: the part of the labelled organ is on the label's side
+    f = one("LEFT LUNG: 6 mm nodule in the upper lobe.")
+    assert (f.anatomy, f.sub_location, f.laterality) == ("lung", "upper lobe", "left")
+    # in the field's later sentences that name the organ (or, under a side alone, a paired organ) without a side
+    fs = extract_findings("RIGHT KIDNEY: 2 cm cyst. Lower pole calculus. No hydronephrosis.")
+    assert {(f.observation, f.laterality) for f in fs} == {("cyst", "right"), ("calculus", "right"),
+                                                           ("hydronephrosis", "right")}
+    assert ("occlusion", "left") in sides_of("Left: popliteal artery stenosis. Posterior tibial artery occluded.")
+    # a side of its own wins, and an unpaired organ keeps none
+    assert ("stenosis", "right") in sides_of("LEFT LEG: 50% stenosis of the right popliteal artery.")
+    assert ("cyst", None) in sides_of("RIGHT KIDNEY: 2 cm cyst. Liver cyst.")
+
+
+def test_a_site_after_a_preposition_and_a_comma_is_not_the_next_findings():
+    assert sides_of("Consolidation in the left lower lobe, small effusion.") == {("consolidation", "left"),
+                                                                               ("effusion", None)}
+    assert sides_of("Nodule in the right upper lobe, effusion, and cardiomegaly.") == {
+        ("nodule", "right"), ("effusion", None), ("cardiomegaly", None)}
+    # with no finding before it, a site and a comma still open the next finding's phrase
+    assert sides_of("Right kidney, 2 cm cyst.") == {("cyst", "right")}
+
+
+def test_a_side_abbreviated_with_a_full_stop_does_not_end_the_sentence():
+    assert sides_of("r. pleural effusion.") == {("effusion", "right")}
+    assert sides_of("Lt. lower lobe consolidation.") == {("consolidation", "left")}
+    # before a capital letter the full stop may end the sentence
+    assert sides_of("Effusion on the R. No pneumothorax.") >= {("effusion", "right")}
+
+
+def test_both_sides_named_for_one_finding_are_both():
+    assert sides_of("Small right and moderate left pleural effusions.") == {("effusion", "bilateral")}
+    assert sides_of("Pleural effusions: right small, left moderate.") == {("effusion", "bilateral")}
+    assert sides_of("Pulmonary nodules: right 2, left 1.") == {("nodule", "bilateral")}
+    assert sides_of("Pulmonary nodules: 2 on the right, 1 on the left.") == {("nodule", "bilateral")}
+    # a side after "on the" stays with its own finding
+    assert sides_of("Effusion on the right and small left pneumothorax.") == {("effusion", "right"),
+                                                                              ("pneumothorax", "left")}
+
+
+def test_a_side_a_finding_names_of_its_own_replaces_the_one_its_list_gave_it():
+    assert sides_of("Large left pneumothorax with mediastinal shift to the right.") == {
+        ("pneumothorax", "left"), ("mediastinal shift", "right")}
+    assert sides_of("Small right pneumothorax and haemothorax.") == {("pneumothorax", "right"),
+                                                                     ("effusion", "right")}
+
+
+def test_a_part_resolved_to_its_organ_is_no_side_and_the_side_after_it_holds():
+    f = one("Lower pole calculus on the left.")
+    assert (f.anatomy, f.sub_location, f.laterality) == ("kidney", "lower pole", "left")
+    f = one("Calculus in the lower pole on the right.")
+    assert (f.anatomy, f.sub_location, f.laterality) == ("kidney", "lower pole", "right")
+
+
+def test_a_hilum_lies_on_one_side():
+    f = one("Right hilar mass.")
+    assert (f.observation, f.laterality) == ("mass", "right")
+    assert one("Enlarged left hilum.").laterality == "left"
+    assert one("Mediastinal mass.").laterality is None
+
+
+def test_a_lobe_of_each_side_named_together_is_one_site_each():
+    assert {(f.sub_location, f.laterality) for f in extract_findings("consolidation rll and lll")} == {
+        ("lower lobe", "right"), ("lower lobe", "left")}
+    assert {(f.sub_location, f.laterality) for f in extract_findings("Right lower lobe and LLL consolidation.")} \
+        == {("lower lobe", "right"), ("lower lobe", "left")}
+    assert {(f.sub_location, f.laterality) for f in extract_findings("Atelectasis in the RML and RLL.")} == {
+        ("middle lobe", "right"), ("lower lobe", "right")}
+
+
+def test_a_side_before_paired_organs_named_together_is_each_ones():
+    fs = extract_findings("Left pleural effusion. The right lung and pleura are clear.")
+    assert {(f.observation, f.laterality, f.presence) for f in fs if f.anatomy == "pleura"} == {
+        ("effusion", "left", P), ("effusion", "right", A)}
+    assert {(f.anatomy, f.laterality) for f in extract_findings("The left kidney and adrenal gland are normal.")} \
+        == {("kidney", "left"), ("adrenal gland", "left")}
+    # an unpaired organ, or a plural one, keeps no side of it
+    assert {(f.anatomy, f.laterality) for f in extract_findings("Right lung and both kidneys normal.")} == {
+        ("lung", "right"), ("kidney", "bilateral")}
+
+
+def test_a_linked_finding_in_the_same_paired_system_is_on_the_same_side():
+    assert sides_of("Mild right hydronephrosis secondary to a 5 mm distal ureteric calculus.") == {
+        ("hydronephrosis", "right"), ("calculus", "right")}
+    assert sides_of("A distal ureteric calculus causing right hydronephrosis.") == {
+        ("hydronephrosis", "right"), ("calculus", "right")}
+    assert sides_of("Left pleural effusion with adjacent compressive atelectasis.") == {
+        ("effusion", "left"), ("atelectasis", "left")}
+    # another system keeps its own (unstated) side
+    assert ("metastasis", None) in sides_of("Right lung mass with adrenal metastasis.")
+    # a relation word still makes an organ after it a neighbour
+    assert one("Mass abutting the right kidney.").anatomy != "kidney"
+
+
+def test_a_sided_place_name_gives_its_side_to_a_finding_but_not_to_a_device_tip():
+    f = one("Filling defect in the right main pulmonary artery.")
+    assert (f.observation, f.anatomy, f.laterality) == ("pulmonary embolism", "pulmonary artery", "right")
+    assert one("Swan-Ganz catheter tip in the right pulmonary artery.").laterality is None
+
+
+def test_a_side_word_naming_the_other_side_starts_another_site_of_the_organ():
+    fs = extract_findings("Emboli in the left pulmonary artery and right lower lobe arteries.")
+    assert {(f.sub_location, f.laterality) for f in fs} == {(None, "left"), ("lower lobe", "right")}
+    fs = extract_findings("Effusion at the right base and left base.")
+    assert {f.laterality for f in fs} == {"left", "right"}
+
+
+def test_on_the_side_ending_a_clause_places_its_subject():
+    f = one("Pneumothorax has resolved on the right.")
+    assert (f.observation, f.laterality, f.presence) == ("pneumothorax", "right", A)
+    assert one("A small effusion is again seen on the left.").laterality == "left"
+    assert one("Leftward mediastinal shift.").laterality == "left"
+
+
+def test_a_sided_device_gives_its_side_to_the_finding_it_is_with():
+    assert ("pneumothorax", "left") in sides_of("Left chest drain in situ with residual small apical pneumothorax.")
+    # the device's place is not the finding's system: no side passes
+    assert ("pneumothorax", None) in sides_of("Right IJ line with tip in the SVC and a small pneumothorax.")
+
+
+def test_a_side_standing_alone_for_a_finding_names_the_paired_organ_before_it():
+    assert {(f.observation, f.anatomy, f.laterality) for f in extract_findings(
+        "The right kidney contains a cyst, the left a stone.")} == {("cyst", "kidney", "right"),
+                                                                   ("calculus", "kidney", "left")}
+    assert ("calculus", "kidney", "left") in {(f.observation, f.anatomy, f.laterality) for f in extract_findings(
+        "Cyst in the right kidney and a stone on the left.")}
+    # a side a list gave it is not its own: no organ is taken from the list
+    fs = extract_findings("Right renal cyst, left pneumothorax and a calculus.")
+    assert {f.anatomy for f in fs if f.observation == "calculus"} == {"unspecified"}
+
+
+def test_a_side_alone_labelling_a_field_holds_for_the_findings_with_a_home_under_it():
+    fs = extract_findings("RIGHT: Small effusion. Basal atelectasis. LEFT: Clear.")
+    assert {(f.observation, f.laterality) for f in fs if f.presence is P} == {("effusion", "right"),
+                                                                             ("atelectasis", "right")}
+    assert sides_of("RIGHT: Small effusion. No pneumothorax.") == {("effusion", "right"), ("pneumothorax", "right")}
+    assert ("splenomegaly", None) in sides_of("Left: Small effusion. Splenomegaly.")
+
+
+def test_the_other_of_a_paired_organ_is_the_contralateral_one():
+    assert sides_of("Right renal calculus. The other kidney contains a cyst.") == {("calculus", "right"),
+                                                                                  ("cyst", "left")}
+    assert ("lesion", "right") in sides_of("Left pneumothorax. The opposite lung is clear.")
+    assert sides_of("Liver cyst. No other lesion.") == {("cyst", None)}
+
+
+def test_both_before_a_verb_is_a_pronoun_and_a_predominance_stays_bilateral():
+    f = one("Two right internal jugular central venous catheters, both terminating in the SVC.")
+    assert (f.laterality, f.count) == ("right", 2)
+    assert one("Two nodules, both measuring 5 mm.").laterality is None
+    assert one("Cysts in both kidneys.").laterality == "bilateral"
+    assert one("Effusions on both sides.").laterality == "bilateral"
+    assert one("Right-predominant bilateral effusions.").laterality == "bilateral"
+
+
+def test_a_direction_after_its_noun_is_not_a_side_of_that_organ():
+    assert sides_of("Big L-sided pneumothorax pushing the mediastinum rightward.") == {("pneumothorax", "left")}
+    assert one("Rightward tracheal deviation.").laterality == "right"
+
+
+def test_each_finding_of_a_list_linked_to_a_sided_finding_is_on_its_side():
+    assert sides_of("Left lower lobe consolidation with air bronchograms and a parapneumonic effusion.") == {
+        ("consolidation", "left"), ("effusion", "left")}
+    # an organ of another system in the list keeps no side
+    assert ("cyst", None) in sides_of("Right renal calculus with hydronephrosis and a liver cyst.")
+
+
+def test_a_side_alone_in_the_next_sentence_speaks_of_the_paired_organ_before():
+    for text in ("Cyst in the right kidney; stone in the left.", "Right kidney: cyst. Left: stone."):
+        assert {(f.observation, f.anatomy, f.laterality) for f in extract_findings(text)} == {
+            ("cyst", "kidney", "right"), ("calculus", "kidney", "left")}
+    # another organ named between ends it
+    fs = extract_findings("Right kidney cyst. Liver normal. Stone on the left.")
+    assert ("calculus", "unspecified") in {(f.observation, f.anatomy) for f in fs}
+
+
+def test_a_side_joined_by_a_comma_to_a_finding_is_not_that_findings():
+    fs = extract_findings("Moderate pulmonary oedema with perihilar haze bilaterally, cardiomegaly and small pleural "
+                          "effusions on both sides.")
+    assert {(f.observation, f.laterality) for f in fs if f.observation in ("opacity", "cardiomegaly")} == {
+        ("opacity", "bilateral"), ("cardiomegaly", None)}

@@ -235,6 +235,12 @@ def _finding_the_site_modifies(loc: Location, spans: list[Span], targets: list[_
         return adjective
     if following and following[0].pos - loc.end <= 5 and \
             _gap_is_modifiers(spans, loc.end + 1, following[0].pos, side_positions):
+        # "consolidation in the left lower lobe, small effusion": a site after a finding's preposition and then a
+        # comma ends that finding's phrase; it is no adjective of the next list member
+        if any(spans[q].text == "," for q in range(loc.end + 1, following[0].pos)) and any(
+                t.pos < loc.start and t.kind in ("OBS", "ENLARGE") for t in targets) and \
+                _follows_preposition(loc, spans, side_positions, lex):
+            return None
         return following[0]
     return None
 
@@ -243,18 +249,22 @@ def _finding_before_preposition(loc: Location, spans: list[Span], obs_targets: l
                                 side_positions: set[int], lex: Lexicon) -> _Target | None:
     """"mass in the liver": a site after a preposition belongs to the finding on its left (and to the list that
     finding ends)."""
-    q = loc.start - 1
-    while q >= 0 and (spans[q].cat in ("COUNT", "NUM") or q in side_positions or (
-            spans[q].cat == "WORD" and spans[q].value not in PREPOSITIONS and (
-                spans[q].value in ("the", "a", "an") or spans[q].value in lex.location_fillers))):
-        q -= 1  # back over "the distal", "the left three": "of" is the preposition before the site
-    if not (q >= 0 and spans[q].cat == "WORD" and spans[q].value in PREPOSITIONS):
+    if not _follows_preposition(loc, spans, side_positions, lex):
         return None
     left = [t for t in obs_targets if t.pos < loc.start]
     if not left:
         return None
     _share_site_with_list(left[-1], loc, spans, obs_targets, lex)
     return left[-1]
+
+
+def _follows_preposition(loc: Location, spans: list[Span], side_positions: set[int], lex: Lexicon) -> bool:
+    q = loc.start - 1
+    while q >= 0 and (spans[q].cat in ("COUNT", "NUM") or q in side_positions or (
+            spans[q].cat == "WORD" and spans[q].value not in PREPOSITIONS and (
+                spans[q].value in ("the", "a", "an") or spans[q].value in lex.location_fillers))):
+        q -= 1  # back over "the distal", "the left three": "of" is the preposition before the site
+    return q >= 0 and spans[q].cat == "WORD" and spans[q].value in PREPOSITIONS
 
 
 def _share_site_with_list(chosen: _Target, loc: Location, spans: list[Span], obs_targets: list[_Target],
@@ -279,24 +289,75 @@ def _site_of_another_noun(loc: Location, spans: list[Span]) -> bool:
         and after.text not in PHRASE_BREAKS and after.text not in COPULAS))
 
 
+#: what may stand between the sides of a per-side list after a finding ("nodules: right 2, left 1", "effusions,
+#: right small, left moderate", "R x1 (2.1 cm), L x2")
+_SIDE_LIST_CATS = frozenset({"COUNT", "NUM", "SIZE", "SEV", "ATTR", "TEMP"})
+_SIDE_LIST_WORDS = frozenset({",", "and", "(", ")", ":", "x", "the", "on"})
+
+
 def _attach_sides(spans: list[Span], sides: list[Location], obs_targets: list[_Target],
                   side_positions: set[int]) -> None:
-    """A side named apart from an organ: "right pleural effusion", "effusion on the right"."""
+    """A side named apart from an organ: "right pleural effusion", "effusion on the right", "small right and
+    moderate left effusions" (both sides the effusions'), "nodules: right 2, left 1" (each side of the list the
+    nodules')."""
+    listed: tuple[Location, _Target] | None = None  # the last side that followed its finding
+    inherited: set[int] = set()  # the findings whose side is a list's ("left pneumothorax with shift")
     for loc in sides:
+        if loc.organ is not None or loc.laterality is None:
+            continue  # a part resolved to its organ since ("lower pole calculus on the left"), or no side at all
         after = [t for t in obs_targets if t.pos > loc.end and t.pos - loc.end <= 4
-                 and _gap_is_adjectives(spans, loc.end + 1, t.pos, side_positions)]
-        before = [t for t in obs_targets if t.pos < loc.start and loc.start - t.pos <= 3]
+                 and _gap_is_adjectives(spans, loc.end + 1, t.pos, side_positions | _coordinated_side(spans, loc))]
+        before = [t for t in obs_targets if t.pos < loc.start and (loc.start - t.pos <= 3 or (
+            loc.start - t.pos <= 8 and _side_list_gap(spans[t.pos + 1:loc.start])) or (
+            loc.start - t.pos <= 7 and _side_adverb_of_clause(spans, t.pos, loc.start)))]
         if after:
             after[0].sides.append(loc)
-            _side_covers_list(loc, after[0], spans, obs_targets)
+            inherited |= {id(t) for t in _side_covers_list(loc, after[0], spans, obs_targets)}
+            listed = None
         elif before:
+            if id(before[-1]) in inherited:  # "left pneumothorax with mediastinal shift to the right": its own
+                before[-1].sides = []
+                inherited.discard(id(before[-1]))
             before[-1].sides.append(loc)
+            listed = (loc, before[-1])
+        elif listed is not None and listed[1].pos < loc.start and _side_list_gap(spans[listed[0].end + 1:loc.start]) \
+                and not any(listed[1].pos < t.pos < loc.start for t in obs_targets):
+            listed[1].sides.append(loc)
+            listed = (loc, listed[1])
 
 
-def _side_covers_list(loc: Location, first: _Target, spans: list[Span], obs_targets: list[_Target]) -> None:
+def _side_adverb_of_clause(spans: list[Span], a: int, b: int) -> bool:
+    """"the pneumothorax has resolved on the right", "an effusion is again seen on the left": "on the <side>"
+    ending a clause places its subject, over the verb between (no other finding, no comma)."""
+    return b >= 2 and spans[b - 1].text == "the" and spans[b - 2].text == "on" and not any(
+        g.cat in ("OBS", "ENLARGE", "LOC") or g.text in (",", ";", ":") or g.cat == "CTX:termination"
+        for g in spans[a + 1:b - 2])
+
+
+def _side_list_gap(gap: list[Span]) -> bool:
+    """Only the counts, sizes and grades of a per-side list between ("nodules: 2 on the right, 1 on the left")."""
+    return all(g.cat in _SIDE_LIST_CATS or g.text in _SIDE_LIST_WORDS for g in gap)
+
+
+def _coordinated_side(spans: list[Span], loc: Location) -> set[int]:
+    """"small right and moderate left effusions": a side used as an adjective (not "on the right"), joined by
+    "and"/"or"/a comma to the next one, shares that side's noun; the joiner may then stand between it and its noun."""
+    q = loc.end + 1
+    if loc.start > 0 and spans[loc.start - 1].text in PREPOSITIONS | {"the"} or q >= len(spans) \
+            or spans[q].text not in ("and", "or", ","):
+        return set()
+    r = q + 1
+    while r < len(spans) and spans[r].cat in ("SEV", "ATTR", "SIZE", "TEMP"):
+        r += 1
+    # only a side joined to another side ("bilaterally, cardiomegaly" is not)
+    return {q} if r < len(spans) and spans[r].readings("LAT") else set()
+
+
+def _side_covers_list(loc: Location, first: _Target, spans: list[Span], obs_targets: list[_Target]) -> list[_Target]:
     """A side before a list covers the list ("small right pneumothorax, haemothorax and rib fractures") unless a
-    finding of it names a side of its own."""
+    finding of it names a side of its own. Returns the findings it covered."""
     k = obs_targets.index(first)
+    covered = []
     for nxt in obs_targets[k + 1:]:
         gap = spans[obs_targets[k].pos + 1:nxt.pos]
         if not gap or not all(g.text in LIST_JOINERS or g.cat in ("SEV", "ATTR", "COUNT", "SIZE", "TEMP",
@@ -304,7 +365,9 @@ def _side_covers_list(loc: Location, first: _Target, spans: list[Span], obs_targ
             break
         if not nxt.sides and not any(l.laterality for l in nxt.locations):
             nxt.sides.append(loc)
+            covered.append(nxt)
         k += 1
+    return covered
 
 
 # --- attributes, severity and change -------------------------------------------------------------------------------

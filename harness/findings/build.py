@@ -217,7 +217,12 @@ def _stated_of(t: _Target, certainty: Certainty) -> dict[str, Any]:
 
 
 def _side_named_apart(t: _Target) -> str | None:
-    """The side attached to the finding on its own ("bilateral ... renal cysts")."""
+    """The side attached to the finding on its own ("bilateral ... renal cysts"); both sides named for one finding
+    ("small right and moderate left effusions", "nodules: right 2, left 1") are both, and so is a bilateral
+    finding said to be worse on one side ("right-predominant bilateral effusions")."""
+    named = {l.laterality for l in t.sides}
+    if {"left", "right"} <= named or "bilateral" in named:
+        return "bilateral"
     return t.sides[0].laterality if t.sides else None
 
 
@@ -225,7 +230,9 @@ def _device_finding(t: _Target, certainty: Certainty, spec: dict[str, Any], lex:
     """A device: its organ is fixed; a side named with it is kept; one unless plural or counted."""
     absent = certainty.presence is Presence.ABSENT
     organ = spec["default_anatomy"]
-    lat = _side_named_apart(t) or next((l.laterality for l in t.locations if l.laterality), None)
+    # the side of the place its tip is in ("tip in the right pulmonary artery") is not the device's side
+    lat = _side_named_apart(t) or next((l.laterality for l in t.locations if l.laterality and "POS" not in
+                                        lex.phrase_kinds.get(tuple(l.text.split()), {})), None)
     if not (spec.get("keeps_side") or lex.is_paired(organ)):
         lat = None
     if lat not in (None, "left", "right", "bilateral"):

@@ -95,6 +95,12 @@ class SentenceReading:
     field_label: tuple[str, ...] | None = None
     #: the sentence names an organ of its own (a field's later sentence that does ends the field)
     names_site: bool = False
+    #: the organs the sentence names when it names no side (a field labelled with a side may still hold them)
+    unsided_organs: frozenset[str] | None = None
+    #: a field label's sites that name a side: (organ, or None for a side alone, and the side)
+    label_sides: tuple[tuple[str | None, str], ...] = ()
+    #: the last paired organ the sentence names, for a side standing alone in the next ("stone in the left")
+    paired_organ: str | None = None
 
 
 @lru_cache(maxsize=65536)
@@ -121,6 +127,49 @@ def _names_site(locs: list[Location], spans: list[Span]) -> bool:
     """The sentence names an organ: a site word, or a finding named with its organ ("skeletal metastases")."""
     return any(l.organ is not None for l in locs) or any(
         r.organ for s in spans if s.cat == "OBS" for r in s.readings("OBS"))
+
+
+def _unsided_organs(locs: list[Location], spans: list[Span]) -> frozenset[str] | None:
+    """The organs a sentence names, None when it names a side anywhere."""
+    organs = {l.organ for l in locs if l.organ is not None}
+    for s in spans:
+        if s.kind == "PHRASE":
+            if "LAT" in s.by_kind:
+                return None
+            if s.cat == "OBS":
+                organs.update(r.organ for r in s.by_kind["OBS"] if r.organ)
+    return frozenset(organs)
+
+
+def _label_sides(label: _FieldLabel) -> tuple[tuple[str | None, str], ...]:
+    if not label.sites:
+        return ()
+    return tuple((l.organ, l.laterality) for l in label.sites if l.laterality in ("left", "right", "bilateral"))
+
+
+def _paired_organ(locs: list[Location], label: _FieldLabel, lex: Lexicon) -> str | None:
+    named = [l for l in (*label.sites, *locs) if l.organ is not None and lex.is_paired(l.organ)]
+    last = max(named, key=lambda l: l.start, default=None)
+    return last.organ if last is not None and tuple(last.organ.split()) in lex.phrases else None
+
+
+_SIDE_TOKENS = frozenset({"left", "right", "l", "r", "lt", "rt"})
+
+
+def _side_for_organ_before(reading: SentenceReading, key: tuple[str, ...], organ: str | None) -> bool:
+    """"Cyst in the right kidney; stone in the left.", "Right kidney: cyst. Left: stone.": a sentence whose finding
+    has no organ and that names a side alone speaks of the paired organ the sentence before named."""
+    return organ is not None and reading.paired_organ is None and bool(_SIDE_TOKENS.intersection(key)) and any(
+        it.finding.anatomy == UNSPECIFIED for it in reading.findings)
+
+
+def _stays_in_sided_field(reading: SentenceReading, sides: tuple[tuple[str | None, str], ...], lex: Lexicon) -> bool:
+    """"RIGHT KIDNEY: 2 cm cyst. Lower pole calculus.", "LEFT LEG: ... Posterior tibial artery occluded.": a later
+    sentence of a field labelled with a side that names no side of its own, and only paired organs the label holds
+    (its own organ, one in its region, or any under a side alone), is still on the label's side."""
+    organs = reading.unsided_organs
+    return bool(sides) and bool(organs) and all(lex.is_paired(o) and any(
+        f is None or f == o or lex.in_region(f, o) for f, _ in sides) for o in organs)
 
 
 def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = None,
@@ -155,7 +204,8 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
         spans, sorted([*header, *locs], key=lambda l: l.end), targets, lex)
     if not targets:
         return SentenceReading(tuple(measured), _orphan_position(spans), last_side, label.label,
-                               _names_site(locs, spans))
+                               _names_site(locs, spans), _unsided_organs(locs, spans), _label_sides(label),
+                               _paired_organ(locs, label, lex))
     obs_targets = [t for t in targets if t.kind in ("OBS", "ENLARGE")]
     sides = [l for l in locs if l.organ is None and not l.blocked]
     side_positions = {q for l in sides for q in range(l.start, l.end + 1)}
@@ -173,7 +223,8 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
     _read_device_positions(spans, devices, locs, lex)
     _share_between_findings(spans, targets, obs_targets, header, scope, inherited_label, lex, frame)
     out = _stated_findings(spans, targets, scope, resolved, lex)
-    return SentenceReading(tuple(out + measured), None, last_side, label.label, _names_site(locs, spans))
+    return SentenceReading(tuple(out + measured), None, last_side, label.label, _names_site(locs, spans),
+                           _unsided_organs(locs, spans), _label_sides(label), _paired_organ(locs, label, lex))
 
 
 # --- targets: the findings and normal statements a sentence names --------------------------------------------------
@@ -417,6 +468,8 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
     for section in _sections(text, lex):
         field: tuple[str, ...] = ()
         subject: str | None = None
+        field_sides: tuple[tuple[str | None, str], ...] = ()
+        organ: str | None = None  # the last paired organ named
         for tokens in (clause for sentence in _sentences(section) for clause in _clauses(sentence, lex)):
             key = tuple(tokens)
             denied = _elliptic_denial(key, items, lex)
@@ -424,17 +477,22 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
                 items.append(denied)
                 continue
             reading = _sentence_findings(key, side if _SIDE_DEPENDENT.intersection(key) else None)
-            if reading.field_label is None and field and not reading.names_site:
+            if _side_for_organ_before(reading, key, organ):
+                key = (*organ.split(), *key) if reading.field_label else (*organ.split(), ":", *key)
+                reading = _sentence_findings(key, side if _SIDE_DEPENDENT.intersection(key) else None)
+            if reading.field_label is None and field and (
+                    not reading.names_site or _stays_in_sided_field(reading, field_sides, lex)):
                 # "Spleen: Normal size. Two calcified granulomas.": the field's later sentences are in its site
                 key = (*field, ":", *key)
                 reading = _sentence_findings(key, side if _SIDE_DEPENDENT.intersection(key) else None, True)
             elif reading.field_label is not None:
-                field = reading.field_label
+                field, field_sides = reading.field_label, reading.label_sides
             else:
                 field = ()  # "Liver: metastases. Peritoneum free of deposits. Ascites.": the field has ended
             side = reading.last_side or side
             findings = _in_the_organ_just_named(reading.findings, subject, lex)
             subject = _subject_organ(reading, subject, lex)
+            organ = reading.paired_organ or (organ if not reading.names_site else None)
             for it in _hedged_once(findings, lex):
                 if lex.is_device(it.finding.observation) and it.finding.presence is not Presence.ABSENT:
                     last_device = len(items)

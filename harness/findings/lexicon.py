@@ -337,6 +337,7 @@ def lexicon() -> Lexicon:
     lex.generics = frozenset({"lesion"} | {spec["family"] for spec in raw["observations"].values()
                                            if "family" in spec})
     # sections whose keys are the values their forms read as
+    sides = {w: side for side in ("left", "right") for w in raw["laterality"][side] if " " not in w}
     for section, kind in (("laterality", "LAT"), ("severity", "SEV"), ("temporal", "TEMP"), ("positions", "POS"),
                           ("attributes", "ATTR")):
         for value, forms in raw[section].items():
@@ -347,6 +348,10 @@ def lexicon() -> Lexicon:
                 if kind == "POS" and organ_words & set(tokenize(form)) and not any(
                         r.kind == "ANAT" for r in lex.phrases.get(tuple(tokenize(form)), ())):
                     lex.add(form, Reading("ANAT", value))
+                    # and the side it names of a paired organ ("right main pulmonary artery")
+                    side = sides.get(tokenize(form)[0])
+                    if side and raw["anatomy"][value].get("paired"):
+                        lex.add(form, Reading("LAT", side))
     lex.prior_before = frozenset(tuple(tokenize(f)) for f in raw["prior_size_markers"]["before"])
     lex.prior_after = frozenset(tuple(tokenize(f)) for f in raw["prior_size_markers"]["after"])
     for count, forms in raw["counts"].items():

@@ -470,7 +470,44 @@ def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
     for rewrite in (_dates, _numbered_grades, _without_densities, _size_changes, _abbreviated_words, _comparisons, _spelled_sizes,
                     _counted_ordinals, _ribs_numbered_after, _vertebrae_counted, _numbered_parts_listed, _without_silhouette_signs, _without_station_codes, _diaphragm_words):
         tokens = rewrite(tokens)
-    return _shared_heads(tokens, lex)
+    return _shared_heads(_side_words(tokens, lex), lex)
+
+
+_BOTH_BEFORE = frozenset({"ANAT", "SUB", "STATION", "OBS", "ENLARGE", "SEV", "ATTR", "COUNT", "LAT"})
+
+
+def _both_is_a_side(tokens: list[str], k: int, lex: Lexicon) -> bool:
+    """"both kidneys", "both lower lobes", "in both", "both sides": "both" says both sides before a site, a finding
+    or its modifiers, or after a preposition; before a verb ("both terminating", "both measure 5 mm") it is
+    a pronoun."""
+    if k > 0 and tokens[k - 1] in ("in", "on", "at", "within", "involving", "of"):
+        return True
+    nxt = tokens[k + 1:k + 4]
+    return not nxt or nxt[0] in ("side", "sides") or any(
+        _BOTH_BEFORE & lex.phrase_kinds.get(tuple(nxt[:n]), {}).keys() for n in range(1, len(nxt) + 1))
+
+
+_DIRECTIONS = {"leftward": "left", "leftwards": "left", "rightward": "right", "rightwards": "right"}
+
+
+def _side_words(tokens: list[str], lex: Lexicon) -> list[str]:
+    """"the other kidney", "the opposite lung": the other of a paired organ is the contralateral one ("no other
+    lesion" stays as it is); "leftward shift" names the side it is shifted to (after its noun, "the mediastinum
+    pushed rightward", it is a direction, not a side of that organ)."""
+    if not ({"other", "opposite", "both"}.intersection(tokens) or _DIRECTIONS.keys() & set(tokens)):
+        return tokens
+    out = []
+    for k, t in enumerate(tokens):
+        nxt = tokens[k + 1] if k + 1 < len(tokens) else ""
+        if t == "both" and not _both_is_a_side(tokens, k, lex):
+            continue  # "two catheters, both terminating in the SVC": each of them, not both sides
+        if t in ("other", "opposite") and any(
+                lex.is_paired(r.value) for r in lex.phrase_kinds.get((nxt,), {}).get("ANAT", ())):
+            t = "contralateral"
+        elif t in _DIRECTIONS and nxt.isalpha():
+            t = _DIRECTIONS[t]
+        out.append(t)
+    return out
 
 
 _SITE_KINDS = ("SUB", "ANAT", "STATION")
@@ -566,10 +603,10 @@ _QUERY_RE = re.compile(r"(?:^|(?<=[\s,;(:]))\?(?=\s?[A-Za-z0-9])")
 
 
 #: the full stops of abbreviations inside a sentence ("i.e. enlarging", "approx. 5 mm", "max. 7 mm", "vs.
-#: atelectasis") do not end it; before a capital letter they may ("... lung ca. Ipsilateral nodes"), except
+#: atelectasis", the sides "r. pleural effusion", "Lt. lower lobe") do not end it; before a capital letter they may ("... lung ca. Ipsilateral nodes"), except
 #: "i.e."/"e.g.", which no sentence ends with ("(LI-RADS 5, i.e. HCC)")
-_ABBREVIATION_STOP_RE = re.compile(r"\b((?i:i\.e|e\.g|approx|vs|cf|incl|esp|max|min|prev|meas|diam))\.(?=\s*[a-z0-9(,])"
-                                   r"|\b((?i:i\.e|e\.g))\.")
+_ABBREVIATION_STOP_RE = re.compile(
+    r"\b((?i:i\.e|e\.g|approx|vs|cf|incl|esp|max|min|prev|meas|diam|rt|lt|r|l))\.(?=\s*[a-z0-9(,])|\b((?i:i\.e|e\.g))\.")
 
 
 #: "splenic v. thrombus", "L renal a. from the false lumen": after a vessel's adjective, "a."/"v." (plural "aa."/"vv.")

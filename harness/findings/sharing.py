@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 
-from harness.findings.attach import _may_share_site, _obs_name, _plural, _Target
+from harness.findings.attach import LIST_JOINERS, PHRASE_BREAKS, _may_share_site, _obs_name, _plural, _Target
 from harness.findings.lexicon import PLURAL_COUNTS, Lexicon
 from harness.findings.scan import Span
 from harness.findings.sites import Location
@@ -42,6 +42,8 @@ def _share_between_findings(spans: list[Span], targets: list[_Target], obs_targe
     _alternative_shares_site(spans, obs_targets, lex)
     _finding_with_another_shares_site(spans, obs_targets, lex)
     _finding_within_another_takes_its_site(spans, obs_targets, lex)
+    _linked_finding_shares_side(spans, obs_targets, lex)
+    _bare_side_names_the_paired_organ_before(obs_targets, lex)
     if header:
         _field_label_site(targets, header, inherited_label, lex)
     if frame:
@@ -293,6 +295,93 @@ def _finding_with_another_shares_site(spans: list[Span], obs_targets: list[_Targ
                     l.sub = None
 
 
+def _side_of(t: _Target) -> Location | None:
+    """The one side a finding is on, from a side named apart or its sites."""
+    sides = {l.laterality for l in [*t.sides, *t.locations] if l.laterality in ("left", "right")}
+    if len(sides) != 1:
+        return None
+    return next(l for l in [*t.sides, *t.locations] if l.laterality in sides)
+
+
+def _organs_of(t: _Target, lex: Lexicon) -> list[str]:
+    return [l.organ for l in t.locations if l.organ is not None] or [
+        o for o in [lex.observations.get(_obs_name(t.span) or "", {}).get("default_anatomy")] if o]
+
+
+def _one_system(a: str, b: str, lex: Lexicon) -> bool:
+    """One organ, or one taking the other's findings (the kidney its ureter, the pleura the lung beside it)."""
+    return a == b or b in lex.anatomy.get(a, {}).get("absorbs", []) or a in lex.anatomy.get(b, {}).get("absorbs", [])
+
+
+def _linked_finding_shares_side(spans: list[Span], obs_targets: list[_Target], lex: Lexicon) -> None:
+    """"right hydronephrosis secondary to a distal ureteric calculus", "left pleural effusion with adjacent
+    atelectasis": a finding linked to another (cause, companion) in the same paired system, with no side of its
+    own, is on the other's side; so is each finding of a list so linked ("LLL consolidation with air bronchograms
+    and a parapneumonic effusion")."""
+    if len(obs_targets) < 2:
+        return
+    for a, b, listed in _linked_pairs(spans, obs_targets):
+        for sided, bare in ((a, b), (b, a))[:1 if listed else 2]:
+            side = _side_of(sided)
+            # a device gives its side ("left chest drain with a residual apical pneumothorax") but takes none
+            if side is None or bare.sides or any(l.laterality for l in bare.locations) \
+                    or lex.is_device(_obs_name(bare.span) or ""):
+                continue
+            organs = _organs_of(bare, lex)
+            if not organs or not all(lex.is_paired(o) and any(_one_system(o, s, lex) for s in _organs_of(sided, lex))
+                                     for o in organs):
+                continue
+            if bare.locations:
+                bare.locations = [copy.copy(l) for l in bare.locations]
+                for l in bare.locations:
+                    l.laterality = side.laterality
+            else:
+                bare.sides = [side]
+
+
+def _linked_pairs(spans: list[Span], obs_targets: list[_Target]) -> list[tuple[_Target, _Target, bool]]:
+    """(finding, finding linked to it, whether through a list after the first linked one)."""
+    pairs = []
+    for k, a in enumerate(obs_targets):
+        for m in range(k + 1, len(obs_targets)):
+            b = obs_targets[m]
+            gap = spans[obs_targets[m - 1].pos + 1:b.pos]
+            joiners = WITH_WORDS if m == k + 1 else LIST_JOINERS  # "with X and a Y": "and a" joins the list
+            if a.kind != "OBS" or b.kind != "OBS" or any(
+                    g.cat in ("OBS", "ENLARGE") or g.cat == "CTX:termination" and g.text.split()[0] not in joiners
+                    for g in gap):
+                break
+            if m == k + 1 and not WITH_WORDS & {w for g in gap for w in g.text.split()}:
+                break
+            # list joiners, modifiers, and words of the member before it the lexicon lacks ("air bronchograms and")
+            if m > k + 1 and not all(g.text.split()[0] in LIST_JOINERS or g.cat in ("SEV", "ATTR", "TEMP") or (
+                    g.cat == "WORD" and g.text.isalpha() and g.text not in PHRASE_BREAKS) for g in gap):
+                break
+            pairs.append((a, b, m > k + 1))
+    return pairs
+
+
+def _bare_side_names_the_paired_organ_before(obs_targets: list[_Target], lex: Lexicon) -> None:
+    """"The right kidney contains a cyst, the left a stone": a side standing alone for a finding with no organ of
+    its own names the paired organ named before it."""
+    if not any(t.sides for t in obs_targets[1:]):
+        return
+    for k, t in enumerate(obs_targets):
+        spec = lex.observations.get(_obs_name(t.span) or "", {})
+        own = [l for l in t.sides if l.laterality in ("left", "right") and not any(
+            min(l.end, t.pos) < o.pos < max(l.start, t.pos) for o in obs_targets)]  # not a list's side
+        if t.kind != "OBS" or t.locations or not own \
+                or spec.get("default_anatomy") or any(r.organ for r in t.span.readings("OBS")) \
+                or lex.is_device(_obs_name(t.span) or ""):
+            continue
+        organ = next((l for prev in reversed(obs_targets[:k]) for l in prev.locations
+                      if l.organ is not None and lex.is_paired(l.organ)), None)
+        if organ is not None:
+            site = copy.copy(organ)
+            site.laterality, site.sub, site.size = None, None, None
+            t.locations = [site]
+
+
 _WITHIN_WORDS = frozenset({"within", "in", "inside"})
 
 
@@ -326,6 +415,10 @@ def _field_label_site(targets: list[_Target], header: list[Location], inherited_
             own = [l for l in header if l.organ == home and l.laterality in ("left", "right")]
             if own and not t.locations and not t.sides:
                 t.locations = [copy.copy(l) for l in own]
+            # "RIGHT: Small effusion. Basal atelectasis.": its own site, or its home, is on a side alone's side
+            t.locations = [_sided_by_label(l, header, lex) for l in t.locations]
+            if not t.locations and not t.sides and lex.is_paired(home):
+                t.sides = [l for l in header if l.organ is None and l.laterality in ("left", "right", "bilateral")]
             continue
         # "Right lung upper lobe: pulmonary nodule": a label naming the finding's own organ still gives its part
         own_label = [l for l in header if l.organ in implied]
@@ -334,6 +427,21 @@ def _field_label_site(targets: list[_Target], header: list[Location], inherited_
                                                                                  if l.organ is not None], lex)]
         if not t.sides:
             t.sides = [l for l in header if l.organ is None and l.laterality in ("left", "right", "bilateral")]
+        t.locations = [_sided_by_label(l, header, lex) for l in t.locations]
+
+
+def _sided_by_label(loc: Location, header: list[Location], lex: Lexicon) -> Location:
+    """"LEFT LUNG: nodule in the upper lobe", "LEFT LEG: popliteal artery stenosis": a site of a paired organ named
+    without a side under a label that names one (for that organ, a region holding it, or a side alone) is on it."""
+    if loc.laterality is not None or loc.organ is None or not lex.is_paired(loc.organ):
+        return loc
+    side = next((h.laterality for h in header if h.laterality in ("left", "right", "bilateral") and (
+        h.organ is None or h.organ == loc.organ or lex.in_region(h.organ, loc.organ))), None)
+    if side is None:
+        return loc
+    loc = copy.copy(loc)
+    loc.laterality = side
+    return loc
 
 
 def _framing_site(targets: list[_Target], frame: list[Location], lex: Lexicon) -> None:

@@ -40,7 +40,8 @@ def _locations(spans: list[Span], lex: Lexicon) -> list[Location]:
             j = m
             while j < n and ((spans[j].cat == "WORD" and spans[j].value in fillers) or spans[j].cat == "NUM"):
                 j += 1
-            if j < n and spans[j].cat == "LOC" and not _new_clause_after_comma(spans, k, m, j, fillers):
+            if j < n and spans[j].cat == "LOC" and not _new_clause_after_comma(spans, k, m, j, fillers) \
+                    and not _another_side(spans, members, j):
                 members.append(j)
                 m = j + 1
             else:
@@ -54,7 +55,7 @@ def _locations(spans: list[Span], lex: Lexicon) -> list[Location]:
         q = loc.start - 1
         while q >= 0 and spans[q].cat == "WORD" and spans[q].value in fillers:
             q -= 1
-        loc.blocked = q >= 0 and spans[q].cat == "CTX:relation"
+        loc.blocked = q >= 0 and spans[q].cat == "CTX:relation" and not _side_of_next_noun(spans, loc)
     # "the right kidney contains a lower pole calculus": a sub-location that needs its organ takes the organ
     # named elsewhere in the sentence
     for loc in out:
@@ -83,12 +84,39 @@ def _locations(spans: list[Span], lex: Lexicon) -> list[Location]:
         between = [spans[q] for q in range(prev.end + 1, loc.start)]
         # a vertebra whose sided part the sentence names ("transverse process fractures of L2 and L3 on the left")
         sided = any(o.organ == prev.organ and lex.names_sided_part(o.organ or "", o.text) for o in out[:k])
-        if prev.organ is not None and (lex.is_paired(prev.organ) or sided) and prev.laterality is None \
+        # a part still looking for its organ ("stone in the lower pole on the left") when it may be a paired one's
+        paired = lex.is_paired(prev.organ) if prev.organ is not None else any(
+            lex.is_paired(sub.organ) for sub in prev.pending_subs)
+        if (prev.organ is not None or prev.pending_subs) and (paired or sided) and prev.laterality is None \
                 and len(between) <= 3 and all(b.cat == "WORD" and b.value in ("on", "the", "at", "to", "of", ",")
                                               for b in between):
             prev.laterality = loc.laterality
             loc.blocked = True
     return out
+
+
+def _side_of_next_noun(spans: list[Span], loc: Location) -> bool:
+    """"a ureteric calculus causing right hydronephrosis": a side alone before a finding's noun is that finding's
+    side, not a neighbour after a relation word."""
+    if loc.organ is not None or loc.pending_subs:
+        return False
+    q = loc.end + 1
+    while q < len(spans) and spans[q].cat in ("SEV", "ATTR", "SIZE", "TEMP"):
+        q += 1
+    return q < len(spans) and spans[q].cat == "OBS"
+
+
+def _side_only(span: Span) -> str | None:
+    lats = span.readings("LAT")
+    return lats[0].value if lats and len(span.by_kind) == 1 else None
+
+
+def _another_side(spans: list[Span], members: list[int], j: int) -> bool:
+    """"nodules: right 2, left 1": a side word after another side with words between is a site of its own, not
+    the same site named twice (one group would keep only the first side)."""
+    side = _side_only(spans[j])
+    return side is not None and j > members[-1] + 1 and any(
+        _side_only(spans[p]) not in (None, side) for p in members)
 
 
 #: what states something of the site before it: the site is a clause's subject ("collecting systems not dilated")
@@ -165,7 +193,9 @@ def _resolve_group(spans: list[Span], members: list[int], lex: Lexicon) -> list[
         parts = [sorted(b) for b in buckets.values()]
     else:
         parts = [members]
+    parts = [piece for part in parts for piece in _split_at_side_changes(spans, part)]
     locs = []
+    named_side: str | None = None  # a side word before the first of several organs named together
     for part in parts:
         organ = None
         plural = False
@@ -210,6 +240,10 @@ def _resolve_group(spans: list[Span], members: list[int], lex: Lexicon) -> list[
                     sub_plural = sub_plural or r.plural
                 elif sub != loc.name and not lex.sub_contains(organ, loc.name, sub):
                     siblings.append((p, loc.name))
+                elif sub == loc.name and loc.laterality and loc.laterality != (sub_lat or next(
+                        (spans[q].readings("LAT")[0].value for q in part if q < p and spans[q].readings("LAT")),
+                        loc.laterality)):
+                    siblings.append((p, loc.name))  # "RLL and LLL", "right lower lobe and LLL": a lobe each side
                 sub_lat = sub_lat or loc.laterality
         for loc in pending:  # "superior segment of the right lower lobe": the part named before its organ
             if organ is not None and loc.organ == organ and (sub is None or lex.sub_contains(organ, sub, loc.name)):
@@ -220,6 +254,11 @@ def _resolve_group(spans: list[Span], members: list[int], lex: Lexicon) -> list[
             if lats:
                 lat = lats[0].value
                 break
+        if part is parts[0] and len(parts) > 1 and lat in ("left", "right"):
+            named_side = lat
+        elif lat is None and sub_lat is None and named_side and organ is not None and lex.is_paired(organ) \
+                and not plural:
+            lat = named_side  # "the right lung and pleura are clear", "left kidney and adrenal": both on that side
         if lat is None:
             lat = sub_lat
         inherent = lex.anatomy.get(organ or "", {}).get("subs", {}).get(sub or "", {}).get("laterality")
@@ -236,11 +275,33 @@ def _resolve_group(spans: list[Span], members: list[int], lex: Lexicon) -> list[
                              pending_subs=tuple(pending) if organ is None else ()))
         # "the right middle and right lower lobes": one site each, with the side named before each
         for p, name in siblings:
-            side = lex.anatomy.get(organ or "", {}).get("subs", {}).get(name, {}).get("laterality") or next(
+            own = next((r.value.laterality for r in spans[p].readings("SUB") if r.value.name == name), None)
+            side = lex.anatomy.get(organ or "", {}).get("subs", {}).get(name, {}).get("laterality") or own or next(
                 (spans[q].readings("LAT")[0].value for q in range(p, part[0] - 1, -1) if spans[q].readings("LAT")),
                 lat)
             locs.append(Location(organ, name, side, p, p, spans[p].text, station=station))
     return locs
+
+
+def _split_at_side_changes(spans: list[Span], part: list[int]) -> list[list[int]]:
+    """"emboli in the left pulmonary artery and right lower lobe arteries": a side word naming the other side
+    starts another site of the organ, when each piece names a site of its own."""
+    if len(part) < 3 or sum(1 for p in part if "LAT" in spans[p].by_kind) < 2:
+        return [part]  # two sides and a site after the second need three words
+    pieces: list[list[int]] = [[]]
+    side = None
+    for p in part:
+        lats = spans[p].readings("LAT")
+        value = lats[0].value if lats else None
+        if value in ("left", "right"):
+            if side not in (None, value) and pieces[-1]:
+                pieces.append([])
+            side = value
+        pieces[-1].append(p)
+    if len(pieces) > 1 and all(any(spans[q].readings("ANAT") or spans[q].readings("SUB") for q in piece)
+                               for piece in pieces):
+        return pieces
+    return [part]
 
 
 def _parts_of_the_organ_named(out: list[Location], spans: list[Span]) -> None:
