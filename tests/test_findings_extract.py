@@ -1575,3 +1575,14 @@ def test_a_side_joined_by_a_comma_to_a_finding_is_not_that_findings():
                           "effusions on both sides.")
     assert {(f.observation, f.laterality) for f in fs if f.observation in ("opacity", "cardiomegaly")} == {
         ("opacity", "bilateral"), ("cardiomegaly", None)}
+
+
+@pytest.mark.parametrize("text, segment", [
+    ("Lesion in the right posterior superior segment (8).", "segment 8"),
+    ("Lesion in the right anterior inferior segment (V).", "segment 5"),
+    ("Cyst in the posterosuperior segment (segment VIII) of the liver.", "segment 8"),
+    ("Lesion in the right posterior superior segment.", "segment 7"),  # the name alone
+])
+def test_a_liver_segment_numbered_in_brackets_is_the_numbered_segment(text, segment):
+    f = one(text)
+    assert (f.anatomy, f.sub_location) == ("liver", segment)

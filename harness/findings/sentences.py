@@ -465,10 +465,12 @@ def _diaphragm_words(tokens: list[str]) -> list[str]:
 def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
     """A sentence's tokens with every rewrite that needs no reading of the sentence, in order: dates, numbered
     grades, measured densities, prior sizes, abbreviations, comparisons, spelled-out sizes, numbered ribs (before and
-    after the noun), vertebrae listed, numbered parts listed after one noun, the silhouette sign,
-    bracketed station codes, words split from the diaphragm by a side, and words sharing one head noun."""
-    for rewrite in (_dates, _numbered_grades, _without_densities, _size_changes, _abbreviated_words, _comparisons, _spelled_sizes,
-                    _counted_ordinals, _ribs_numbered_after, _vertebrae_counted, _numbered_parts_listed, _without_silhouette_signs, _without_station_codes, _diaphragm_words):
+    after the noun), liver segments numbered in brackets, vertebrae listed, numbered parts listed after one noun, the
+    silhouette sign, bracketed station codes, words split from the diaphragm by a side, and words sharing one head
+    noun."""
+    for rewrite in (_dates, _numbered_grades, _without_densities, _size_changes, _abbreviated_words, _comparisons,
+                    _spelled_sizes, _counted_ordinals, _ribs_numbered_after, _segments_numbered_in_brackets,
+                    _vertebrae_counted, _numbered_parts_listed, _without_silhouette_signs, _without_station_codes, _diaphragm_words):
         tokens = rewrite(tokens)
     return _shared_heads(_side_words(tokens, lex), lex)
 
@@ -579,6 +581,36 @@ def _shared_heads(tokens: list[str], lex: Lexicon) -> list[str]:
 _STATION_CODE_RE = re.compile(r"^(?:(?:station|stn|level) )?\d{1,2}(?: ?[lr])?$")
 
 
+#: the words of a descriptive liver segment name ("right posterior superior segment")
+_SEGMENT_NAME_WORDS = frozenset({"right", "left", "anterior", "posterior", "superior", "inferior", "lateral", "medial",
+                                 "posterosuperior", "anterosuperior", "posteroinferior", "anteroinferior"})
+_SEGMENT_NUMBER_RE = re.compile(r"^(?:[1-8][ab]?|i|ii|iii|iv[ab]?|v|vi|vii|viii)$")
+
+
+def _segments_numbered_in_brackets(tokens: list[str]) -> list[str]:
+    """"the right posterior superior segment (8)", "anterior inferior segment (segment V)": a segment named in words
+    and numbered in brackets is the numbered segment. The number is the standard (Couinaud's); the descriptive names
+    are written in more than one convention, so where the two disagree the number is what the author meant."""
+    if "(" not in tokens or "segment" not in tokens:
+        return tokens
+    for k, tok in enumerate(tokens):
+        if tok != "segment" or k + 3 >= len(tokens) or tokens[k + 1] != "(":
+            continue
+        inner = tokens[k + 2:tokens.index(")", k + 2)] if ")" in tokens[k + 2:k + 6] else []
+        if inner[:1] in (["segment"], ["seg"], ["s"]):
+            inner = inner[1:]
+        if len(inner) != 1 or not _SEGMENT_NUMBER_RE.match(inner[0]):
+            continue
+        start = k
+        while start > 0 and tokens[start - 1] in _SEGMENT_NAME_WORDS:
+            start -= 1
+        if start == k:
+            continue
+        end = tokens.index(")", k + 2) + 1
+        return [*tokens[:start], "segment", inner[0], *_segments_numbered_in_brackets(tokens[end:])]
+    return tokens
+
+
 def _without_station_codes(tokens: list[str]) -> list[str]:
     """"left hilar (10L) and aortopulmonary window (station 5) nodes": a bracketed station number restates the
     station just named; read without it, the stations are one list before their noun."""
@@ -603,8 +635,8 @@ _QUERY_RE = re.compile(r"(?:^|(?<=[\s,;(:]))\?(?=\s?[A-Za-z0-9])")
 
 
 #: the full stops of abbreviations inside a sentence ("i.e. enlarging", "approx. 5 mm", "max. 7 mm", "vs.
-#: atelectasis", the sides "r. pleural effusion", "Lt. lower lobe") do not end it; before a capital letter they may ("... lung ca. Ipsilateral nodes"), except
-#: "i.e."/"e.g.", which no sentence ends with ("(LI-RADS 5, i.e. HCC)")
+#: atelectasis", the sides "r. pleural effusion", "Lt. lower lobe") do not end it; before a capital letter they may
+#: ("... lung ca. Ipsilateral nodes"), except "i.e."/"e.g.", which no sentence ends with ("(LI-RADS 5, i.e. HCC)")
 _ABBREVIATION_STOP_RE = re.compile(
     r"\b((?i:i\.e|e\.g|approx|vs|cf|incl|esp|max|min|prev|meas|diam|rt|lt|r|l))\.(?=\s*[a-z0-9(,])|\b((?i:i\.e|e\.g))\.")
 
