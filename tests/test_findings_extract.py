@@ -1586,3 +1586,14 @@ def test_a_side_joined_by_a_comma_to_a_finding_is_not_that_findings():
 def test_a_liver_segment_numbered_in_brackets_is_the_numbered_segment(text, segment):
     f = one(text)
     assert (f.anatomy, f.sub_location) == ("liver", segment)
+
+
+def test_a_node_called_enlarged_with_a_degree_between_is_lymphadenopathy():
+    f = one("MEDIASTINUM: Subcarinal lymph node mildly enlarged at 11 mm.")
+    assert (f.observation, f.sub_location, f.severity, f.size_mm) == ("lymphadenopathy", "subcarinal", "mild", 11.0)
+    assert one("Subcarinal node is mildly enlarged.").observation == "lymphadenopathy"
+    assert one("The heart is mildly enlarged.").observation == "cardiomegaly"
+
+
+def test_the_small_airways_are_in_the_lung():
+    assert one("Small airways infection.").anatomy == "lung"

@@ -130,7 +130,13 @@ def _enlarged_names(spans: list[Span], lex: Lexicon) -> None:
         else:
             continue
         after = next((q for q in range(p + 1, min(p + 7, len(spans))) if spans[q].cat == "OBS"), None)
-        before = p - 2 if p >= 2 and spans[p - 1].text in _LINKING_VERBS else None
+        # "the nodes are enlarged", "subcarinal node mildly enlarged at 11 mm", "node is mildly enlarged"
+        b = p - 1
+        while b >= 0 and spans[b].cat == "SEV":
+            b -= 1
+        if b >= 0 and spans[b].text in _LINKING_VERBS:
+            b -= 1
+        before = b if b < p - 1 and b >= 0 else None
         for q in (after, before):
             if q is None or spans[q].cat != "OBS" or (q == after and not _gap_is_adjectives(spans, p + 1, q, set())):
                 continue
