@@ -1597,3 +1597,12 @@ def test_a_node_called_enlarged_with_a_degree_between_is_lymphadenopathy():
 
 def test_the_small_airways_are_in_the_lung():
     assert one("Small airways infection.").anatomy == "lung"
+
+
+def test_a_titles_rule_out_is_the_indication_and_w_slash_is_with():
+    fs = extract_findings("CTA A/P r/o AAA rupture: Infrarenal AAA 6.1 cm w/ mural thrombus.")
+    assert {(f.observation, f.anatomy, f.presence) for f in fs} == {
+        ("aneurysm", "aorta", Presence.PRESENT), ("thrombosis", "aorta", Presence.PRESENT)}
+    assert one("CXR ?pneumonia: right lower lobe consolidation.").observation == "consolidation"
+    # outside a title "r/o" still hedges
+    assert one("R/o pneumonia.").presence is Presence.UNCERTAIN

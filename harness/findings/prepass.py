@@ -28,6 +28,8 @@ _PHRASE_ENDS = frozenset({",", "and", ";", "with", "which", "that"})
 _INFLAMED_WORDS = frozenset({"inflamed", "infected"})
 _ADVICE_WORDS = frozenset({":", "suggested", "recommended", "advised", "considered", "requested", "could", "should",
                            "may", "would"})
+#: what opens the reason a study title gives ("CTA A/P r/o AAA rupture: ...", "CXR ?pneumonia: ...")
+_TITLE_REASON_STARTS = frozenset({"for", "r o", "rule out", "to rule out", "query", "to exclude", "exclude", "re"})
 #: what ends the reason a study title gives ("CT for PE: ...", "CT for HCC surveillance, no prior", "the CT for PE
 #: shows ...")
 _TITLE_REASON_ENDS = frozenset({":", ";", ",", "shows", "showed", "demonstrates", "demonstrated", "reveals",
@@ -84,9 +86,10 @@ def _read_comparisons(spans: list[Span]) -> None:
 
 
 def _hedge_study_title(spans: list[Span], scope: dict[int, str]) -> None:
-    """"CT CHEST/ABDOMEN (LYMPHOMA FOLLOW-UP)", "Multiphase liver CT for HCC surveillance: ...": what a study's title
-    names in brackets, or after "for" up to the colon, comma or verb that ends the title, is why it was done."""
-    reason = next((p for p, s in enumerate(spans[:12]) if s.text == "for"), None)
+    """"CT CHEST/ABDOMEN (LYMPHOMA FOLLOW-UP)", "Multiphase liver CT for HCC surveillance: ...", "CTA r/o AAA
+    rupture: ...": what a study's title names in brackets, or after "for" (or "r/o", "?") up to the colon, comma or
+    verb that ends the title, is why it was done."""
+    reason = next((p for p, s in enumerate(spans[:12]) if s.text in _TITLE_REASON_STARTS), None)
     if reason is not None and any(s.text in STUDY_WORDS for s in spans[:reason]) and not any(
             s.cat == "OBS" or s.cat.startswith("CTX") or s.text in _ADVICE_WORDS for s in spans[:reason]):
         # ("bone scan suggested for the bony lesion" recommends a study: no title)

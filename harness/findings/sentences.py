@@ -324,7 +324,16 @@ _CORONARY_CONTEXT = frozenset({"coronary", "coronaries", "calcification", "calci
 
 
 def _abbreviated_words(tokens: list[str]) -> list[str]:
-    """"stn 7" is "station 7", "SBO" "small bowel obstruction", "LAD" in a coronary sentence the artery."""
+    """"stn 7" is "station 7", "SBO" "small bowel obstruction", "LAD" in a coronary sentence the artery, "w/"
+    "with" (so that what follows it is read as the finding's companion, as after "with")."""
+    if "w" in tokens and "/" in tokens:
+        out: list[str] = []
+        for k, t in enumerate(tokens):
+            if t == "/" and k and tokens[k - 1] == "w":
+                out[-1] = "with"
+            else:
+                out.append(t)
+        tokens = out
     if "lad" in tokens and _CORONARY_CONTEXT & set(tokens):
         tokens = [w for t in tokens for w in (("left", "anterior", "descending") if t == "lad" else (t,))]
     if not any(t in _EXPANSIONS for t in tokens):
