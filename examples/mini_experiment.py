@@ -102,6 +102,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--sft-lr", type=float, default=3e-4)
     p.add_argument("--focus-weight", type=float, default=1.0,
                    help="loss weight of the report tokens the scan decides (see FocusWeights); 1: plain SFT loss")
+    p.add_argument("--key-attend-weight", type=float, default=0.0,
+                   help="creport stage: weight of a second attention target, head 1 of every layer looking, from the "
+                        "positions that predict the key slice's number, at the key slice's image tokens that show "
+                        "the main tumor (label maps at training time only; 0: off)")
     p.add_argument("--attend-weight", type=float, default=0.0,
                    help="weight of the attention target in the 'creport' stage (see attention_loss): one head per "
                    "language-model layer is trained to look, from every answer token, at the image tokens that show "
@@ -367,11 +371,14 @@ def run_slice_sft(args, start: Path, out: Path, stages: Sequence[str] | None, st
     split = load_training_split(cfg)
     rows = [row for name in own for row in OWN_STAGES[name](split, args.sft_seed)] + (
         sft_rows(split, task_stages) if task_stages is None or task_stages else [])
-    attend = args.attend_weight > 0 and "creport" in own
-    if attend:  # the image tokens that show a tumor, per creport row (the other rows: none)
-        masks = tumor_tokens(split.task, split.cases, checkpoint.load_processor(cfg.model))
-        rows = [{**row, "attend": masks[row["case_id"]] if row["kind"] == "report" and row["case_id"] in masks
-                 and "images" in row else []} for row in rows]
+    attend = (args.attend_weight > 0 or args.key_attend_weight > 0) and "creport" in own
+    if attend:  # the image tokens that show a tumor (and the key slice's main tumor), per creport row
+        proc = checkpoint.load_processor(cfg.model)
+        masks = tumor_tokens(split.task, split.cases, proc) if args.attend_weight > 0 else {}
+        keys = key_tokens(split.task, split.cases, proc) if args.key_attend_weight > 0 else {}
+        mine = lambda row: row["kind"] == "report" and "images" in row  # noqa: E731
+        rows = [{**row, "attend": masks.get(row["case_id"], []) if mine(row) else [],
+                 "attend_key": keys.get(row["case_id"], []) if mine(row) else []} for row in rows]
     dataset = to_dataset(rows)
     t_data = time.perf_counter() - t0
     processor = checkpoint.load_processor(cfg.model)
@@ -386,6 +393,7 @@ def run_slice_sft(args, start: Path, out: Path, stages: Sequence[str] | None, st
     trainer_cls = focus_trainer(SFTTrainer) if focus or attend else SFTTrainer
     if attend:
         trainer_cls.attend_weight = args.attend_weight
+        trainer_cls.key_attend_weight = args.key_attend_weight
     trainer = trainer_cls(model=model, args=cfg.trl_args(), train_dataset=dataset, processing_class=processor,
                           callbacks=[logs.make_callback(out, "SFT stage", False)])
     if focus:
@@ -393,10 +401,12 @@ def run_slice_sft(args, start: Path, out: Path, stages: Sequence[str] | None, st
     if attend:
         trainer.data_collator = AttendCollator(trainer.data_collator)
         trainer.image_token_id = processor.tokenizer.convert_tokens_to_ids("<|image_pad|>")
+        trainer.tokenizer_for_queries = processor.tokenizer
     return train_and_save(trainer, processor, cfg, split, len(dataset), t_data,
                           extra=lambda: {"stages": sorted(set(dataset["kind"])),
                                          "focus_weight": args.focus_weight if focus else 1.0,
-                                         "attend_weight": args.attend_weight if attend else 0.0})
+                                         "attend_weight": args.attend_weight if attend else 0.0,
+                                         "key_attend_weight": args.key_attend_weight if attend else 0.0})
 
 
 def tumor_tokens(task, cases, processor) -> dict[str, list[int]]:
@@ -415,6 +425,48 @@ def tumor_tokens(task, cases, processor) -> dict[str, list[int]]:
     return masks
 
 
+def key_tokens(task, cases, processor) -> dict[str, list[int]]:
+    """Per case, one 0/1 per merged image token of its global view (as ``tumor_tokens``): 1 on the tokens of the
+    oracle's key slice that show the main tumor -- the evidence the key-slice answer names. All 0 for a case
+    without a key slice."""
+    import numpy as np
+
+    from tasks.ct_tumor.task import main_lesion_label, oracle_key_slice
+
+    ip = processor.image_processor
+    token_px = ip.patch_size * ip.merge_size
+    masks = {}
+    for case in cases:
+        _, labels, _, _ = vision_slices(task, [case], 0, 0)
+        n, h, w = labels.shape
+        mask = np.zeros((n, (h // token_px) * (w // token_px)), np.int64)
+        key, main = oracle_key_slice(case, task.slices_of(case)), main_lesion_label(case)
+        if key is not None and main is not None:
+            blocks = labels[key - 1].reshape(h // token_px, token_px, w // token_px, token_px).transpose(0, 2, 1, 3)
+            mask[key - 1] = (blocks.reshape(-1, token_px * token_px) == main).any(-1)
+        masks[case.case_id] = mask.ravel().tolist()
+    return masks
+
+
+def key_slice_queries(tokenizer, labels_row) -> list[int]:
+    """The positions (in ``attention_loss``'s shifted frame: position q predicts token q + 1) that predict the
+    tokens of the answer's key-slice value, the text between ``<key_slice>`` and ``</key_slice>``. Found by
+    decoding, since the tiny BPE may merge a tag's characters with the number's."""
+    answer = (labels_row != -100).nonzero()[:, 0].tolist()
+    ids = labels_row[answer].tolist()
+    spans, text = [], ""
+    for i in range(len(ids)):
+        nxt = tokenizer.decode(ids[:i + 1])
+        spans.append((len(text), len(nxt)))
+        text = nxt
+    start = text.rfind("<key_slice>")
+    end = text.find("</key_slice>", max(start, 0))
+    if start < 0 or end < 0:
+        return []
+    start += len("<key_slice>")
+    return [answer[i] - 1 for i, (a, b) in enumerate(spans) if a < end and b > start and answer[i] > 0]
+
+
 class AttendCollator:
     """TRL's collator, plus the rows' ``attend`` masks as one zero-padded (batch, image tokens) tensor."""
 
@@ -424,20 +476,24 @@ class AttendCollator:
     def __call__(self, examples):
         import torch
 
-        masks = [list(ex.pop("attend", None) or []) for ex in examples]
+        masks = {key: [list(ex.pop(key, None) or []) for ex in examples] for key in ("attend", "attend_key")}
         batch = self.base(examples)
-        width = max(1, max(len(m) for m in masks))
-        batch["attend"] = torch.tensor([m + [0] * (width - len(m)) for m in masks], dtype=torch.long)
+        for key, rows in masks.items():
+            width = max(1, max(len(m) for m in rows))
+            batch[key] = torch.tensor([m + [0] * (width - len(m)) for m in rows], dtype=torch.long)
         return batch
 
 
-def attention_loss(attentions, input_ids, labels, attend, image_token_id: int, head: int = 0):
+def attention_loss(attentions, input_ids, labels, attend, image_token_id: int, head: int = 0,
+                   queries: Sequence[Sequence[int]] | None = None):
     """The attention target of ``--attend-weight``: in head ``head`` of every layer, minus the log of the attention
     mass that each position predicting an answer token puts on the image tokens marked in ``attend`` (rows without
     a marked token are left out), averaged over positions, layers and rows. It teaches the language model where among
     the global view's image tokens (12 x 16 here) a tumor is: without it the attention over the image tokens stays
     close to uniform, so the one or two tokens that show a tumor are read at about 1/192 of the image attention. The
-    marks come from the label maps, as the ``vision`` stage's targets do: training only. 0 when no row has a mark."""
+    marks come from the label maps, as the ``vision`` stage's targets do: training only. 0 when no row has a mark.
+    ``queries`` (per row) replaces the answer positions by the given ones (the key-slice target); a row with none
+    is left out."""
     import torch
 
     terms = []
@@ -448,7 +504,10 @@ def attention_loss(attentions, input_ids, labels, attend, image_token_id: int, h
         if len(where) > attend.shape[1] or attend[b, len(where):].any():
             raise ValueError(f"row {b}: {len(where)} image tokens, but marks for {attend.shape[1]}")
         target = where[attend[b, :len(where)].bool()]
-        query = (labels[b, 1:] != -100).nonzero()[:, 0]
+        query = (labels[b, 1:] != -100).nonzero()[:, 0] if queries is None else torch.as_tensor(
+            list(queries[b]), dtype=torch.long)
+        if not len(query):
+            continue
         for layer in attentions:
             mass = layer[b, head][query][:, target].sum(-1)
             terms.append(-torch.log(mass + 1e-6).mean())
@@ -500,26 +559,37 @@ def focus_trainer(base):
     class FocusSFTTrainer(base):
         focus: FocusWeights | None = None
         attend_weight: float = 0.0  # the attention target (attention_loss); the batch then has an ``attend`` mask
+        key_attend_weight: float = 0.0  # the key-slice target (head 1; ``attend_key`` mask)
         image_token_id: int | None = None
+        tokenizer_for_queries = None
 
         def _set_signature_columns_if_needed(self):
             super()._set_signature_columns_if_needed()
-            if self.attend_weight and "attend" not in self._signature_columns:
-                self._signature_columns = [*self._signature_columns, "attend"]
+            for key, on in (("attend", self.attend_weight), ("attend_key", self.key_attend_weight)):
+                if on and key not in self._signature_columns:
+                    self._signature_columns = [*self._signature_columns, key]
 
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
             labels = inputs.pop("labels")
             attend = inputs.pop("attend", None)
-            extra = {"output_attentions": True} if attend is not None and self.attend_weight else {}
+            attend_key = inputs.pop("attend_key", None)
+            extra = {"output_attentions": True} if ((attend is not None and self.attend_weight) or (
+                attend_key is not None and self.key_attend_weight)) else {}
             outputs = model(**inputs, use_cache=False, **extra)
             logits = outputs.logits[:, :-1].float()
             target = labels[:, 1:]
             ce = F.cross_entropy(logits.transpose(1, 2), target.clamp(min=0), reduction="none")
             w = self.focus(labels.cpu()).to(ce.device) if self.focus is not None else (target != -100).float()
             loss = (ce * w).sum() / (target != -100).sum().clamp(min=1)
-            if extra:
+            if extra and attend is not None and self.attend_weight:
                 loss = loss + self.attend_weight * attention_loss(outputs.attentions, inputs["input_ids"], labels,
                                                                   attend, self.image_token_id)
+            if extra and attend_key is not None and self.key_attend_weight:
+                queries = [key_slice_queries(self.tokenizer_for_queries, labels[b].cpu())
+                           for b in range(labels.shape[0])]
+                loss = loss + self.key_attend_weight * attention_loss(
+                    outputs.attentions, inputs["input_ids"], labels, attend_key, self.image_token_id, head=1,
+                    queries=queries)
             return (loss, outputs) if return_outputs else loss
 
     return FocusSFTTrainer

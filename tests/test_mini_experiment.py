@@ -232,3 +232,53 @@ def test_tumor_tokens_mark_the_global_view_tokens_that_show_a_tumor(mx, harness_
                       default=0)
             assert cut >= mx.SLICE_MIN_AREA or not mask[k].any()
     assert any(any(m) for m in masks.values())
+
+
+def test_key_tokens_mark_only_the_main_tumor_in_the_oracle_key_slice(mx, harness_cache, tmp_path):
+    """``--key-attend-weight``'s marks: the key slice's tokens that show the main tumor, nothing on any other slice,
+    nothing for a case without a key slice."""
+    import numpy as np
+    from transformers import AutoProcessor
+
+    from baselines.tiny_vlm import build_tiny_vlm
+    from baselines.trainer.data import load_split, make_task
+    from tasks.ct_tumor.task import main_lesion_label, oracle_key_slice
+
+    args = mx.parse_args(["--train-cases", "6", "--n-axial", "8", "--image-size", "128"])
+    task = make_task("ct_tumor", mx.task_options(args))
+    split = load_split(task, "train")
+    processor = AutoProcessor.from_pretrained(build_tiny_vlm(tmp_path / "m", size="mini"))
+    keys = mx.key_tokens(task, split.cases, processor)
+    marked = 0
+    for case in split.cases:
+        mask = np.array(keys[case.case_id]).reshape(8, 16)
+        key = oracle_key_slice(case, task.slices_of(case))
+        if key is None:
+            assert not mask.any()
+            continue
+        assert not np.delete(mask, key - 1, axis=0).any()
+        _, labels, _, _ = mx.vision_slices(task, [case], 0, 0)
+        main = main_lesion_label(case)
+        for t in np.nonzero(mask[key - 1])[0]:  # each marked 32 px token holds a pixel of the main tumor
+            y, x = divmod(int(t), 4)
+            assert (labels[key - 1, 32 * y:32 * y + 32, 32 * x:32 * x + 32] == main).any()
+        marked += int(mask.any())
+    assert marked
+
+
+def test_key_slice_queries_are_the_positions_that_predict_the_key_slice_number(mx, tmp_path):
+    import torch
+    from transformers import AutoProcessor
+
+    from baselines.tiny_vlm import build_tiny_vlm
+
+    tok = AutoProcessor.from_pretrained(build_tiny_vlm(tmp_path / "m", size="mini")).tokenizer
+    prompt = tok("Report the scan.", add_special_tokens=False)["input_ids"]
+    for answer, value in (("<report>A cyst.</report><key_slice>11</key_slice>", "11"),
+                          ("<report>Normal.</report><key_slice>none</key_slice>", "none")):
+        ids = tok(answer, add_special_tokens=False)["input_ids"]
+        labels = torch.tensor([-100] * len(prompt) + ids)
+        queries = mx.key_slice_queries(tok, labels)
+        predicted = tok.decode([int(labels[q + 1]) for q in queries])
+        assert value in predicted and "report" not in predicted
+    assert mx.key_slice_queries(tok, torch.tensor([-100, -100] + tok("<report>x</report>")["input_ids"])) == []
