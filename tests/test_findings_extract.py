@@ -1575,3 +1575,22 @@ def test_a_side_joined_by_a_comma_to_a_finding_is_not_that_findings():
                           "effusions on both sides.")
     assert {(f.observation, f.laterality) for f in fs if f.observation in ("opacity", "cardiomegaly")} == {
         ("opacity", "bilateral"), ("cardiomegaly", None)}
+
+
+@pytest.mark.parametrize("text, expected", [
+    # 'is no' must not win over 'is no longer <seen>': the finding is gone
+    ("Previously noted pulmonary nodule is no longer visualized.", {("nodule", A, "resolved")}),
+    ("The effusions are no longer appreciated.", {("effusion", A, "resolved")}),
+    # a denied change leaves the finding there, unchanged
+    ("No progression of the mediastinal lymphadenopathy.", {("lymphadenopathy", P, "stable")}),
+    ("No worsening of the pulmonary edema.", {("edema", P, "stable")}),
+    ("No further enlargement of the abdominal aortic aneurysm.", {("aneurysm", P, "stable")}),
+    # a denied likelihood is improbable (matched as absent); a double negative leaves a possibility
+    ("Pulmonary embolism is not thought likely.", {("pulmonary embolism", A, None)}),
+    ("Pneumonia is not favored.", {("pneumonia", A, None)}),
+    ("Appearances not inconsistent with pneumonia.", {("pneumonia", U, None)}),
+    ("It is not possible to exclude a small pneumothorax.", {("pneumothorax", U, None)}),
+])
+def test_negation_certainty_and_change_phrases(text, expected):
+    got = {(f.observation, f.presence, f.temporal) for f in extract_findings(text)}
+    assert got == expected, got
