@@ -1594,3 +1594,20 @@ def test_a_side_joined_by_a_comma_to_a_finding_is_not_that_findings():
 def test_negation_certainty_and_change_phrases(text, expected):
     got = {(f.observation, f.presence, f.temporal) for f in extract_findings(text)}
     assert got == expected, got
+
+
+@pytest.mark.parametrize("text, expected", [
+    # "neither <organ> shows X": the organ is the verb's subject, the finding its denied object
+    ("Neither kidney shows hydronephrosis.", {("hydronephrosis", A)}),
+    ("Neither lung demonstrates focal consolidation.", {("consolidation", A)}),
+    ("Hydronephrosis is seen in neither kidney.", {("hydronephrosis", A)}),
+    # organ adjectives joined by "nor" share the finding's noun
+    ("Neither pleural nor pericardial effusion.", {("effusion", A), ("pericardial effusion", A)}),
+    # a hedge inside a request or a reason states nothing
+    ("CT performed for suspected AAA rupture.", set()),
+    ("Recommend CTPA to exclude possible pulmonary embolism.", set()),
+    # a history opening the sentence ends at its comma
+    ("In this patient with lymphoma, the spleen is enlarged.", {("splenomegaly", P)}),
+])
+def test_scope_of_neither_requests_and_history(text, expected):
+    assert {(f.observation, f.presence) for f in extract_findings(text)} == expected

@@ -174,6 +174,10 @@ def _phrase_category(readings: tuple[Reading, ...]) -> tuple[str, str | None]:
     return next((c for c in CAT_ORDER if c in kinds), "WORD"), None
 
 
+#: terminations that are a clause's verb: a scope over its subject alone may go on to the object
+_CLAUSE_VERBS = frozenset({"shows", "show", "demonstrates", "demonstrate", "reveals", "reveal"})
+
+
 def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
     """The context each position is under ("neg", "possible", "probable", "improbable", "hyp"; the strongest
     by ``CERTAINTY_ORDER`` when several scopes cover it), and the positions under a "resolved" trigger."""
@@ -211,8 +215,15 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
             scope[q] = pol
 
     for p, (pol, direction) in trig.items():
+        neither = pol == "neg" and spans[p].text == "neither"
+        # a history opening the sentence ("in this patient with testicular cancer, ...") ends at its comma
+        history = pol == "hyp" and spans[p].text.startswith("in ")
+
         def stop(q: int) -> bool:
-            return q in term or (q in trig and trig[q][0] != pol)
+            # a hedge inside a hypothetical is part of it: "performed for suspected AAA rupture", "to exclude
+            # possible PE" state nothing
+            return q in term or (history and spans[q].text == ",") or (q in trig and trig[q][0] != pol and not (
+                pol == "hyp" and trig[q][0] in ("possible", "probable", "improbable")))
 
         def stop_back(q: int) -> bool:  # "Appendicitis: negative." reaches back over the field label's colon
             return (q in term and spans[q].text != ":") or (q in trig and trig[q][0] != pol)
@@ -222,9 +233,15 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
             direction = "forward"  # "the heart is unlikely to be enlarged": nothing behind the hedge to qualify
         if direction in ("forward", "bidirectional"):
             q = p + 1
-            while q < n and not stop(q):
+            named = False
+            while q < n and (not stop(q) or neither and not named and spans[q].text in _CLAUSE_VERBS):
+                # "neither kidney shows hydronephrosis": the organs named after "neither" are the subject of the
+                # verb, whose object it denies
                 mark(q, pol)
+                named = named or spans[q].cat in ("OBS", "ENLARGE")
                 q += 1
+            if neither and not named:
+                direction = "backward"  # "hydronephrosis is seen in neither kidney"
         if direction == "bidirectional" and pol not in ("neg", "resolved") and any(
                 spans[q].cat in ("OBS", "ENLARGE") for q in range(p + 1, n) if not stop(q)):
             direction = "forward"  # "opacity most likely atelectasis": the hedge names what the opacity is
