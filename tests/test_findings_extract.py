@@ -1611,3 +1611,21 @@ def test_negation_certainty_and_change_phrases(text, expected):
 ])
 def test_scope_of_neither_requests_and_history(text, expected):
     assert {(f.observation, f.presence) for f in extract_findings(text)} == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    # dictation without commas or full stops: a modifier opening another finding, or an organ with its own verb,
+    # after a denied finding starts a new statement
+    ("no pleural effusion or pneumothorax mild cardiomegaly", {("effusion", A), ("pneumothorax", A),
+                                                              ("cardiomegaly", P)}),
+    ("no pneumothorax small left pleural effusion", {("pneumothorax", A), ("effusion", P)}),
+    ("lungs are clear without consolidation effusion or pneumothorax heart size is normal", {
+        ("lesion", A), ("consolidation", A), ("effusion", A), ("pneumothorax", A), ("cardiomegaly", A)}),
+    # the list itself stays denied
+    ("no focal consolidation pleural effusion or pneumothorax is seen", {("consolidation", A), ("effusion", A),
+                                                                        ("pneumothorax", A)}),
+    ("the lungs are clear of focal airspace disease pneumothorax or pleural effusion", {
+        ("opacity", A), ("pneumothorax", A), ("effusion", A)}),
+])
+def test_negation_scope_ends_at_an_unjoined_new_statement(text, expected):
+    assert {(f.observation, f.presence) for f in extract_findings(text)} == expected

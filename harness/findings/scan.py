@@ -174,6 +174,35 @@ def _phrase_category(readings: tuple[Reading, ...]) -> tuple[str, str | None]:
     return next((c for c in CAT_ORDER if c in kinds), "WORD"), None
 
 
+#: words that join the members of one list, so a modifier after them may still belong to the list
+_JOINERS = frozenset({",", "and", "or", "nor", "/", "&", "with", "without", "no", "of", "in", "on", "at", "than"})
+_COPULA = frozenset({"is", "are", "was", "were", "appears", "appear", "remains", "remain", "measures", "measure"})
+
+
+def _unjoined_phrase_starts(spans: list[Span]) -> set[int]:
+    """Where a new statement starts right after a finding, with no word joining the two (dictation with its commas
+    and full stops dropped): "no pleural effusion or pneumothorax mild cardiomegaly", "no acute fracture old healed
+    rib fractures", "no consolidation heart size is normal". A scope ends there."""
+    starts: set[int] = set()
+    n = len(spans)
+    for q in range(1, n):
+        prev, s = spans[q - 1], spans[q]
+        if prev.cat not in ("OBS", "ENLARGE"):
+            continue
+        if s.cat in ("SEV", "TEMP", "SIZE", "COUNT"):
+            # a modifier that opens another finding's noun phrase ("mild cardiomegaly")
+            k = q + 1
+            while k < n and k - q <= 4 and spans[k].cat in ("SEV", "TEMP", "SIZE", "COUNT", "ATTR", "LOC", "WORD") \
+                    and spans[k].text not in _JOINERS and not spans[k].cat.startswith("CTX:"):
+                k += 1
+            if k < n and spans[k].cat in ("OBS", "ENLARGE"):
+                starts.add(q)
+        elif s.cat == "LOC" and q + 1 < n and (spans[q + 1].text in _COPULA or spans[q + 1].cat.startswith(
+                "CTX:normal")):
+            starts.add(q)  # an organ as the subject of its own clause ("heart size is normal", "lungs clear")
+    return starts
+
+
 #: terminations that are a clause's verb: a scope over its subject alone may go on to the object
 _CLAUSE_VERBS = frozenset({"shows", "show", "demonstrates", "demonstrate", "reveals", "reveal"})
 
@@ -202,6 +231,7 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
             if direction in ("forward", "backward", "bidirectional"):
                 pol = {"negation": "neg", "resolved": "resolved", "hypothetical": "hyp"}.get(base, base)
                 trig[p] = (pol, direction)
+    term |= _unjoined_phrase_starts(spans)
     scope: dict[int, str] = {}
     resolved: set[int] = set()
     rank = {k: i for i, k in enumerate(CERTAINTY_ORDER)}
