@@ -1629,3 +1629,16 @@ def test_scope_of_neither_requests_and_history(text, expected):
 ])
 def test_negation_scope_ends_at_an_unjoined_new_statement(text, expected):
     assert {(f.observation, f.presence) for f in extract_findings(text)} == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    # a comma before a participle or a clause's subject ends a denial
+    ("The gallbladder is distended without wall thickening, containing gallstones.", ("calculus", P)),
+    ("Without hydronephrosis, the left kidney contains a 5 mm calculus.", ("calculus", P)),
+    ("No fat stranding or collection, making appendicitis improbable.", ("appendicitis", A)),
+    # a denial with an exception that is an amount of the same thing: the finding is there
+    ("No pneumoperitoneum beyond a small expected amount for day 5.", ("pneumoperitoneum", P)),
+    ("No free fluid apart from a trace in the pelvis.", ("ascites", P)),
+])
+def test_negation_scope_ends_at_a_clause_or_an_exception(text, expected):
+    assert expected in {(f.observation, f.presence) for f in extract_findings(text)}

@@ -203,6 +203,43 @@ def _unjoined_phrase_starts(spans: list[Span]) -> set[int]:
     return starts
 
 
+#: after a comma, words that open a clause of its own rather than the next member of a list
+_CLAUSE_OPENERS = frozenset({"the", "this", "these", "its", "it", "there", "they"})
+
+
+def _clause_after_comma(spans: list[Span]) -> set[int]:
+    """"without wall thickening, containing gallstones", "without hydronephrosis, the left kidney contains a
+    calculus": a comma before a participle or a clause's subject ends the clause before it (the members of a
+    list after a comma are nouns: "no effusion, pneumothorax or consolidation")."""
+    ends: set[int] = set()
+    for q in range(len(spans) - 1):
+        if spans[q].text != ",":
+            continue
+        nxt = spans[q + 1]
+        if nxt.text in _CLAUSE_OPENERS or (nxt.cat == "WORD" and nxt.text.endswith("ing") and len(nxt.text) > 5):
+            ends.add(q)
+    return ends
+
+
+_EXCEPTION_WORDS = frozenset({"beyond", "other than", "apart from", "aside from", "except", "except for", "besides",
+                              "save for", "with the exception of", "bar"})
+_AMOUNT_WORDS = frozenset({"amount", "amounts", "volume", "quantity", "trace", "traces", "pocket", "focus", "foci"})
+
+
+def _admit_exceptions(spans: list[Span], scope: dict[int, str]) -> None:
+    """"no pneumoperitoneum beyond a small expected amount", "no free fluid apart from a trace in the pelvis": a
+    denial with an exception that is an amount of the same thing says the finding is there, in that amount."""
+    n = len(spans)
+    for q in range(n - 2):
+        if spans[q].cat != "OBS" or scope.get(q) != "neg" or spans[q + 1].text not in _EXCEPTION_WORDS:
+            continue
+        rest = spans[q + 2:q + 8]
+        if any(r.cat in ("OBS", "ENLARGE") for r in rest):
+            continue  # "no pneumothorax except a tiny apical pneumothorax": the finding named again is read there
+        if any(r.cat == "SEV" for r in rest[:3]) and any(w in _AMOUNT_WORDS for r in rest for w in r.text.split()):
+            del scope[q]
+
+
 #: terminations that are a clause's verb: a scope over its subject alone may go on to the object
 _CLAUSE_VERBS = frozenset({"shows", "show", "demonstrates", "demonstrate", "reveals", "reveal"})
 
@@ -231,7 +268,7 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
             if direction in ("forward", "backward", "bidirectional"):
                 pol = {"negation": "neg", "resolved": "resolved", "hypothetical": "hyp"}.get(base, base)
                 trig[p] = (pol, direction)
-    term |= _unjoined_phrase_starts(spans)
+    term |= _unjoined_phrase_starts(spans) | _clause_after_comma(spans)
     scope: dict[int, str] = {}
     resolved: set[int] = set()
     rank = {k: i for i, k in enumerate(CERTAINTY_ORDER)}
@@ -296,6 +333,7 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
             mark(q + 1, "neg")  # "negative CTPA", "none enlarged"
         if spans[q].cat == "OBS" and spans[q].text.startswith("nothing "):
             mark(q, "neg")  # "nothing acute in the chest"
+    _admit_exceptions(spans, scope)
     # "compatible with organizing pneumonia or viral infection", "atelectasis or pneumonia": each of two stated
     # alternatives is only possible
     obs_at = [q for q in range(n) if spans[q].cat == "OBS"]
