@@ -1642,3 +1642,17 @@ def test_negation_scope_ends_at_an_unjoined_new_statement(text, expected):
 ])
 def test_negation_scope_ends_at_a_clause_or_an_exception(text, expected):
     assert expected in {(f.observation, f.presence) for f in extract_findings(text)}
+
+
+@pytest.mark.parametrize("text, expected", [
+    # a backward trigger with its own finding after a comma says nothing of the finding before the comma
+    ("Small left effusion, pneumothorax is not seen.", {("effusion", P), ("pneumothorax", A)}),
+    ("Bosniak II haemorrhagic cyst in the right kidney, malignancy unlikely.", {("cyst", P), ("carcinoma", A)}),
+    ("Atelectasis, pneumonia less likely.", {("atelectasis", P), ("pneumonia", A)}),
+    # ... unless that finding closes a list reaching back over the comma, or the trigger has no finding of its own
+    ("Effusion, pneumothorax or consolidation is not seen.", {("effusion", A), ("pneumothorax", A),
+                                                             ("consolidation", A)}),
+    ("Hiatal hernia, unlikely.", {("hernia", A)}),
+])
+def test_backward_scope_stops_at_a_comma_before_its_own_finding(text, expected):
+    assert {(f.observation, f.presence) for f in extract_findings(text)} == expected

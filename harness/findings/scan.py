@@ -240,6 +240,16 @@ def _admit_exceptions(spans: list[Span], scope: dict[int, str]) -> None:
             del scope[q]
 
 
+def _own_subject_after(spans: list[Span], comma: int, p: int) -> bool:
+    """"small left effusion, pneumothorax is not seen", "a cyst, malignancy unlikely": a backward trigger that has
+    its own finding after the comma says nothing of what is before it, unless that finding closes a list reaching
+    back over the comma ("effusion, pneumothorax or consolidation is not seen")."""
+    found = [k for k in range(comma + 1, p) if spans[k].cat in ("OBS", "ENLARGE")]
+    if not found:
+        return False  # "hiatal hernia, unlikely"
+    return not any(spans[k].text in ("or", "and", "nor", "/") for k in range(found[0] + 1, found[-1]))
+
+
 #: terminations that are a clause's verb: a scope over its subject alone may go on to the object
 _CLAUSE_VERBS = frozenset({"shows", "show", "demonstrates", "demonstrate", "reveals", "reveal"})
 
@@ -319,7 +329,8 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
             # a recommendation ("..., repeat CT in three months advised") never reaches back over a comma
             hedge = pol == "hyp" or (pol not in ("neg", "resolved")
                                      and any(spans[q].cat in ("OBS", "ENLARGE") for q in range(p + 1, n)))
-            while q >= 0 and not stop_back(q) and not (hedge and spans[q].text == ","):
+            while q >= 0 and not stop_back(q) and not (hedge and spans[q].text == ",") \
+                    and not (spans[q].text == "," and _own_subject_after(spans, q, p)):
                 mark(q, pol)
                 q -= 1
         if spans[p].text in ("versus", "vs"):  # "atelectasis versus pneumonia": both are possible
