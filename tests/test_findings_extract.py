@@ -1656,3 +1656,19 @@ def test_negation_scope_ends_at_a_clause_or_an_exception(text, expected):
 ])
 def test_backward_scope_stops_at_a_comma_before_its_own_finding(text, expected):
     assert {(f.observation, f.presence) for f in extract_findings(text)} == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    # "rule out" / "r/o" is a request, not a hedge; "cannot rule out" / "cannot r/o" is a hedge
+    ("r/o PE", set()),
+    ("NCCT KUB, R/o stone. L kidney: mod HN.", {("hydronephrosis", P)}),
+    ("CTA A/P r/o AAA rupture: Infrarenal AAA 6.1 cm.", {("aneurysm", P)}),
+    ("Cannot r/o small PTX.", {("pneumothorax", U)}),
+    # a modal before a probable hedge leaves it possible
+    ("Findings could be consistent with early pneumonia.", {("pneumonia", U)}),
+    # a resolution asked for in a recommendation is no statement
+    ("Follow-up radiograph recommended to document resolution of the pneumonia.", set()),
+    ("Absent hydronephrosis.", {("hydronephrosis", A)}),
+])
+def test_requests_modal_hedges_and_absent(text, expected):
+    assert {(f.observation, f.presence) for f in extract_findings(text)} == expected

@@ -278,6 +278,11 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
             if direction in ("forward", "backward", "bidirectional"):
                 pol = {"negation": "neg", "resolved": "resolved", "hypothetical": "hyp"}.get(base, base)
                 trig[p] = (pol, direction)
+    for p in sorted(trig):
+        # "could be consistent with pneumonia", "may be compatible with": a modal before a probable hedge
+        # leaves the finding possible
+        if trig[p][0] == "possible" and trig.get(p + 1, ("",))[0] == "probable":
+            trig[p + 1] = ("possible", trig[p + 1][1])
     term |= _unjoined_phrase_starts(spans) | _clause_after_comma(spans)
     scope: dict[int, str] = {}
     resolved: set[int] = set()
@@ -299,8 +304,9 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
         def stop(q: int) -> bool:
             # a hedge inside a hypothetical is part of it: "performed for suspected AAA rupture", "to exclude
             # possible PE" state nothing
+            # (and so is a change it asks about: "follow-up to document resolution of the pneumonia")
             return q in term or (history and spans[q].text == ",") or (q in trig and trig[q][0] != pol and not (
-                pol == "hyp" and trig[q][0] in ("possible", "probable", "improbable")))
+                pol == "hyp" and trig[q][0] in ("possible", "probable", "improbable", "resolved")))
 
         def stop_back(q: int) -> bool:  # "Appendicitis: negative." reaches back over the field label's colon
             return (q in term and spans[q].text != ":") or (q in trig and trig[q][0] != pol)
@@ -308,6 +314,8 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
         if direction == "backward" and pol not in ("neg", "resolved") and not any(
                 spans[q].cat in ("OBS", "ENLARGE") for q in range(p)):
             direction = "forward"  # "the heart is unlikely to be enlarged": nothing behind the hedge to qualify
+        if direction == "backward" and pol == "neg" and p == 0 and spans[p].text == "absent":
+            direction = "forward"  # "absent hydronephrosis"
         if direction in ("forward", "bidirectional"):
             q = p + 1
             named = False
