@@ -1672,3 +1672,18 @@ def test_backward_scope_stops_at_a_comma_before_its_own_finding(text, expected):
 ])
 def test_requests_modal_hedges_and_absent(text, expected):
     assert {(f.observation, f.presence) for f in extract_findings(text)} == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    # a small amount after a comma or "with" is stated, not denied
+    ("No pneumothorax, small left pleural effusion.", {("pneumothorax", A), ("effusion", P)}),
+    ("No pneumothorax with small left apical pleural thickening.", {("pneumothorax", A),
+                                                                    ("pleural thickening", P)}),
+    # ... but a list member of another grade is still denied
+    ("No pleural effusion, pneumothorax, or significant cardiomegaly.", {("effusion", A), ("pneumothorax", A),
+                                                                        ("cardiomegaly", A)}),
+    # dictation: "the" right after a finding opens a new clause
+    ("no effusion the heart is enlarged", {("effusion", A), ("cardiomegaly", P)}),
+])
+def test_negation_scope_ends_before_a_stated_small_amount_or_a_new_clause(text, expected):
+    assert {(f.observation, f.presence) for f in extract_findings(text)} == expected

@@ -179,6 +179,15 @@ _JOINERS = frozenset({",", "and", "or", "nor", "/", "&", "with", "without", "no"
 _COPULA = frozenset({"is", "are", "was", "were", "appears", "appear", "remains", "remain", "measures", "measure"})
 
 
+def _followed_by_finding(spans: list[Span], q: int) -> bool:
+    """The modifier at q opens a finding's noun phrase: a finding follows after modifiers and sites alone."""
+    k, n = q + 1, len(spans)
+    while k < n and k - q <= 4 and spans[k].cat in ("SEV", "TEMP", "SIZE", "COUNT", "ATTR", "LOC", "WORD") \
+            and spans[k].text not in _JOINERS and not spans[k].cat.startswith("CTX:"):
+        k += 1
+    return k < n and spans[k].cat in ("OBS", "ENLARGE")
+
+
 def _unjoined_phrase_starts(spans: list[Span]) -> set[int]:
     """Where a new statement starts right after a finding, with no word joining the two (dictation with its commas
     and full stops dropped): "no pleural effusion or pneumothorax mild cardiomegaly", "no acute fracture old healed
@@ -187,15 +196,20 @@ def _unjoined_phrase_starts(spans: list[Span]) -> set[int]:
     n = len(spans)
     for q in range(1, n):
         prev, s = spans[q - 1], spans[q]
+        if prev.cat not in ("OBS", "ENLARGE") and q >= 2 and spans[q - 2].cat in ("OBS", "ENLARGE", "LOC") \
+                and prev.text in (",", "with", "and") and s.cat == "SEV" and _followed_by_finding(spans, q) \
+                and s.readings("SEV")[0].value in ("minimal", "mild", "moderate"):
+            # "no pneumothorax, small left effusion", "no pneumothorax with small apical pleural thickening": a
+            # small amount is stated, not denied ("no effusion, significant pneumothorax or ..." still lists)
+            starts.add(q - 1)
+            continue
+        if prev.text == "the" and q >= 2 and spans[q - 2].cat in ("OBS", "ENLARGE") and s.cat in ("LOC", "OBS"):
+            starts.add(q - 1)  # "no effusion the heart is enlarged", "no consolidation the lungs are clear"
+            continue
         if prev.cat not in ("OBS", "ENLARGE"):
             continue
         if s.cat in ("SEV", "TEMP", "SIZE", "COUNT"):
-            # a modifier that opens another finding's noun phrase ("mild cardiomegaly")
-            k = q + 1
-            while k < n and k - q <= 4 and spans[k].cat in ("SEV", "TEMP", "SIZE", "COUNT", "ATTR", "LOC", "WORD") \
-                    and spans[k].text not in _JOINERS and not spans[k].cat.startswith("CTX:"):
-                k += 1
-            if k < n and spans[k].cat in ("OBS", "ENLARGE"):
+            if _followed_by_finding(spans, q):  # a modifier opening another finding ("mild cardiomegaly")
                 starts.add(q)
         elif s.cat == "LOC" and q + 1 < n and (spans[q + 1].text in _COPULA or spans[q + 1].cat.startswith(
                 "CTX:normal")):
