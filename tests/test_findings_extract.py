@@ -1687,3 +1687,16 @@ def test_requests_modal_hedges_and_absent(text, expected):
 ])
 def test_negation_scope_ends_before_a_stated_small_amount_or_a_new_clause(text, expected):
     assert {(f.observation, f.presence) for f in extract_findings(text)} == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    # a hedged mimic hedges the finding itself: possible when the mimic is possible, improbable when probable
+    ("Nodule in the right lower zone, possibly a nipple shadow.", {("nodule", U)}),
+    ("There is a nodular opacity in the left midlung which could be a nipple shadow.", {("nodule", U)}),
+    ("Focal hypodensity in the liver, possibly artefact.", {("lesion", U)}),
+    ("Apparent nodule at the left base, likely overlapping vessels.", {("nodule", A)}),
+    # a hedged diagnosis that is a finding names the finding (unchanged)
+    ("Small nodule, likely a granuloma.", {("granuloma", P)}),
+])
+def test_a_hedged_mimic_hedges_the_finding(text, expected):
+    assert {(f.observation, f.presence) for f in extract_findings(text)} == expected

@@ -264,6 +264,18 @@ def _own_subject_after(spans: list[Span], comma: int, p: int) -> bool:
     return not any(spans[k].text in ("or", "and", "nor", "/") for k in range(found[0] + 1, found[-1]))
 
 
+def _hedged_mimics(spans: list[Span], scope: dict[int, str]) -> None:
+    """"nodule, possibly a nipple shadow", "a filling defect that likely represents mixing artefact": a hedged
+    mimic says the finding named before it may not be there at all: possible when the mimic is possible,
+    improbable when it is probable."""
+    for m, s in enumerate(spans):
+        if s.cat != "CTX:mimic" or scope.get(m) not in ("possible", "probable"):
+            continue
+        found = next((k for k in range(m - 1, -1, -1) if spans[k].cat in ("OBS", "ENLARGE")), None)
+        if found is not None and scope.get(found) in (None, "probable"):
+            scope[found] = "possible" if scope[m] == "possible" else "improbable"
+
+
 #: terminations that are a clause's verb: a scope over its subject alone may go on to the object
 _CLAUSE_VERBS = frozenset({"shows", "show", "demonstrates", "demonstrate", "reveals", "reveal"})
 
@@ -367,6 +379,7 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
         if spans[q].cat == "OBS" and spans[q].text.startswith("nothing "):
             mark(q, "neg")  # "nothing acute in the chest"
     _admit_exceptions(spans, scope)
+    _hedged_mimics(spans, scope)
     # "compatible with organizing pneumonia or viral infection", "atelectasis or pneumonia": each of two stated
     # alternatives is only possible
     obs_at = [q for q in range(n) if spans[q].cat == "OBS"]
