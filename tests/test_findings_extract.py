@@ -1700,3 +1700,9 @@ def test_negation_scope_ends_before_a_stated_small_amount_or_a_new_clause(text, 
 ])
 def test_a_hedged_mimic_hedges_the_finding(text, expected):
     assert {(f.observation, f.presence) for f in extract_findings(text)} == expected
+
+
+def test_a_mimic_under_the_findings_own_hedge_leaves_the_finding_as_hedged():
+    # "probable pneumonia ... with streak artifact": the hedge is the pneumonia's, not a hedge on its look
+    assert {(f.observation, f.presence) for f in extract_findings(
+        "Probable pneumonia in the right lower lobe with streak artifact.")} == {("pneumonia", P)}

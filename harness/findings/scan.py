@@ -272,7 +272,11 @@ def _hedged_mimics(spans: list[Span], scope: dict[int, str]) -> None:
         if s.cat != "CTX:mimic" or scope.get(m) not in ("possible", "probable"):
             continue
         found = next((k for k in range(m - 1, -1, -1) if spans[k].cat in ("OBS", "ENLARGE")), None)
-        if found is not None and scope.get(found) in (None, "probable"):
+        # the hedge stands between the finding and its mimic ("probable pneumonia with streak artefact" hedges
+        # the pneumonia, not its look)
+        hedged = found is not None and any(spans[k].cat.startswith(("CTX:possible", "CTX:probable"))
+                                           for k in range(found + 1, m))
+        if hedged and scope.get(found) in (None, "probable"):
             scope[found] = "possible" if scope[m] == "possible" else "improbable"
 
 
