@@ -1706,3 +1706,21 @@ def test_a_mimic_under_the_findings_own_hedge_leaves_the_finding_as_hedged():
     # "probable pneumonia ... with streak artifact": the hedge is the pneumonia's, not a hedge on its look
     assert {(f.observation, f.presence) for f in extract_findings(
         "Probable pneumonia in the right lower lobe with streak artifact.")} == {("pneumonia", P)}
+
+
+@pytest.mark.parametrize("text, expected", [
+    # a hedge between a denial and its finding, or one saying what the denied finding would show, is denied
+    ("Nothing to suggest a pneumothorax.", {("pneumothorax", A)}),
+    ("No features to suggest appendicitis.", {("appendicitis", A)}),
+    ("No consolidation suspicious for pneumonia.", {("consolidation", A), ("pneumonia", A)}),
+    ("Cirrhotic liver without any hyperenhancing observation to suggest HCC.", {
+        ("cirrhosis", P), ("lesion", A), ("hepatocellular carcinoma", A)}),
+    # a hedge of its own after the comma is not
+    ("No effusion, possible pneumonia.", {("effusion", A), ("pneumonia", U)}),
+    ("Appearances suggest pulmonary oedema.", {("edema", U)}),
+    ("Pneumothorax cannot be confidently excluded.", {("pneumothorax", U)}),
+    # a template's bare answer
+    ("Hydronephrosis: No.", {("hydronephrosis", A)}),
+])
+def test_hedges_inside_a_denial_and_template_answers(text, expected):
+    assert {(f.observation, f.presence) for f in extract_findings(text)} == expected

@@ -280,6 +280,13 @@ def _hedged_mimics(spans: list[Span], scope: dict[int, str]) -> None:
             scope[found] = "possible" if scope[m] == "possible" else "improbable"
 
 
+#: a hedge that says what a finding points to: denied with the finding ("no lesion suspicious for malignancy")
+_EVIDENCE_HEDGES = frozenset({"suggest", "suggests", "suggesting", "suggestive of", "suspicious for", "concerning for",
+                              "worrisome for", "worrying for", "indicative of", "typical of", "characteristic of",
+                              "diagnostic of", "consistent with", "compatible with", "in keeping with",
+                              "highly suggestive of", "suspicious features of", "concerning features of"})
+
+
 #: terminations that are a clause's verb: a scope over its subject alone may go on to the object
 _CLAUSE_VERBS = frozenset({"shows", "show", "demonstrates", "demonstrate", "reveals", "reveal"})
 
@@ -314,6 +321,19 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
         if trig[p][0] == "possible" and trig.get(p + 1, ("",))[0] == "probable":
             trig[p + 1] = ("possible", trig[p + 1][1])
     term |= _unjoined_phrase_starts(spans) | _clause_after_comma(spans)
+    for p in sorted(trig):
+        # "nothing to suggest a pneumothorax", "no features suggestive of appendicitis": a hedge between a denial
+        # and its finding is denied with it
+        # and so is one that says what the denied finding would have shown ("no lesion suspicious for HCC",
+        # "no hyperenhancing observation to suggest HCC")
+        if trig.get(p, ("",))[0] == "neg" and trig[p][1] == "forward":
+            q = p + 1
+            while q < len(spans) and q not in term and (spans[q].cat not in ("OBS", "ENLARGE") or (
+                    q + 1 < len(spans) and spans[q + 1].text in _EVIDENCE_HEDGES) or (
+                    q + 2 < len(spans) and spans[q + 1].text == "to" and spans[q + 2].text in _EVIDENCE_HEDGES)):
+                if q in trig and trig[q][0] in ("possible", "probable"):
+                    del trig[q]
+                q += 1
     scope: dict[int, str] = {}
     resolved: set[int] = set()
     rank = {k: i for i, k in enumerate(CERTAINTY_ORDER)}
@@ -346,6 +366,8 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
             direction = "forward"  # "the heart is unlikely to be enlarged": nothing behind the hedge to qualify
         if direction == "backward" and pol == "neg" and p == 0 and spans[p].text == "absent":
             direction = "forward"  # "absent hydronephrosis"
+        if direction == "forward" and pol == "neg" and p == n - 1 and p > 0 and spans[p - 1].text == ":":
+            direction = "backward"  # a template's answer: "Hydronephrosis: No."
         if direction in ("forward", "bidirectional"):
             q = p + 1
             named = False
