@@ -1715,8 +1715,9 @@ def test_a_mimic_under_the_findings_own_hedge_leaves_the_finding_as_hedged():
     ("No consolidation suspicious for pneumonia.", {("consolidation", A), ("pneumonia", A)}),
     ("Cirrhotic liver without any hyperenhancing observation to suggest HCC.", {
         ("cirrhosis", P), ("lesion", A), ("hepatocellular carcinoma", A)}),
-    # a hedge of its own after the comma is not
+    # a hedge of its own after the comma is not, nor one far from a denial of something else
     ("No effusion, possible pneumonia.", {("effusion", A), ("pneumonia", U)}),
+    ("Without IV contrast findings are consistent with appendicitis.", {("appendicitis", P)}),
     ("Appearances suggest pulmonary oedema.", {("edema", U)}),
     ("Pneumothorax cannot be confidently excluded.", {("pneumothorax", U)}),
     # a template's bare answer

@@ -328,7 +328,9 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
         # "no hyperenhancing observation to suggest HCC")
         if trig.get(p, ("",))[0] == "neg" and trig[p][1] == "forward":
             q = p + 1
-            while q < len(spans) and q not in term and (spans[q].cat not in ("OBS", "ENLARGE") or (
+            # (the hedge must be close: "without contrast, findings consistent with appendicitis" denies nothing)
+            while q < len(spans) and q not in term and spans[q].text != "," and (
+                    (spans[q].cat not in ("OBS", "ENLARGE") and q - p <= 3) or (
                     q + 1 < len(spans) and spans[q + 1].text in _EVIDENCE_HEDGES) or (
                     q + 2 < len(spans) and spans[q + 1].text == "to" and spans[q + 2].text in _EVIDENCE_HEDGES)):
                 if q in trig and trig[q][0] in ("possible", "probable"):
