@@ -1725,3 +1725,15 @@ def test_a_mimic_under_the_findings_own_hedge_leaves_the_finding_as_hedged():
 ])
 def test_hedges_inside_a_denial_and_template_answers(text, expected):
     assert {(f.observation, f.presence) for f in extract_findings(text)} == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    # a resolution said to be partial is a decrease: the finding is still there
+    ("Almost complete clearance of the right lower lobe consolidation.", {("consolidation", P, "decreased")}),
+    ("The pneumonia has not completely resolved.", {("pneumonia", P, "decreased")}),
+    ("Partial clearance of the left basal consolidation.", {("consolidation", P, "decreased")}),
+    # a complete one is gone
+    ("Interval clearance of the left basal consolidation.", {("consolidation", A, "resolved")}),
+])
+def test_partial_resolution_is_a_decrease(text, expected):
+    assert {(f.observation, f.presence, f.temporal) for f in extract_findings(text)} == expected
