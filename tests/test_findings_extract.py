@@ -1737,3 +1737,17 @@ def test_hedges_inside_a_denial_and_template_answers(text, expected):
 ])
 def test_partial_resolution_is_a_decrease(text, expected):
     assert {(f.observation, f.presence, f.temporal) for f in extract_findings(text)} == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    # suspicion stated as strong is a probable diagnosis
+    ("Spiculated right upper lobe mass, highly suspicious for primary lung carcinoma.", {("carcinoma", P)}),
+    # a hedge inside a comma list is its member's alone
+    ("Cardiomegaly, possible small effusion, adrenal nodule.", {("cardiomegaly", P), ("effusion", U),
+                                                              ("nodule", P)}),
+    # ... but one heading a list closed by "or" hedges each member
+    ("Ground-glass opacities, differential includes viral pneumonia, or pulmonary edema.", {
+        ("opacity", P), ("pneumonia", U), ("edema", U)}),
+])
+def test_strong_suspicion_and_hedges_inside_lists(text, expected):
+    assert {(f.observation, f.presence) for f in extract_findings(text)} == expected

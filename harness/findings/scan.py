@@ -370,10 +370,18 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
             direction = "forward"  # "absent hydronephrosis"
         if direction == "forward" and pol == "neg" and p == n - 1 and p > 0 and spans[p - 1].text == ":":
             direction = "backward"  # a template's answer: "Hydronephrosis: No."
+        # a hedge inside a comma list ("LUL primary, possible N2 disease, indeterminate adrenal nodule") is its
+        # member's alone; one heading the sentence ("possible consolidation, effusion or atelectasis") hedges all
+        # ("differential includes PJP, viral pneumonia, or pulmonary edema" heads a list of its own: one closed
+        # by "or"/"and")
+        in_list = pol in ("possible", "probable", "improbable") and p > 0 and spans[p - 1].text == "," and any(
+            spans[k].cat in ("OBS", "ENLARGE") for k in range(p)) and not any(
+            spans[k].text in ("or", "and", "nor", "versus", "vs") for k in range(p + 1, n))
         if direction in ("forward", "bidirectional"):
             q = p + 1
             named = False
-            while q < n and (not stop(q) or neither and not named and spans[q].text in _CLAUSE_VERBS):
+            while q < n and (not stop(q) or neither and not named and spans[q].text in _CLAUSE_VERBS) \
+                    and not (in_list and spans[q].text == ","):
                 # "neither kidney shows hydronephrosis": the organs named after "neither" are the subject of the
                 # verb, whose object it denies
                 mark(q, pol)
