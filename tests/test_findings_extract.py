@@ -1604,5 +1604,181 @@ def test_a_titles_rule_out_is_the_indication_and_w_slash_is_with():
     assert {(f.observation, f.anatomy, f.presence) for f in fs} == {
         ("aneurysm", "aorta", Presence.PRESENT), ("thrombosis", "aorta", Presence.PRESENT)}
     assert one("CXR ?pneumonia: right lower lobe consolidation.").observation == "consolidation"
-    # outside a title "r/o" still hedges
-    assert one("R/o pneumonia.").presence is Presence.UNCERTAIN
+    # outside a title "r/o" is a request too (it states nothing); "cannot r/o" hedges
+    assert not extract_findings("R/o pneumonia.")
+
+
+@pytest.mark.parametrize("text, expected", [
+    # 'is no' must not win over 'is no longer <seen>': the finding is gone
+    ("Previously noted pulmonary nodule is no longer visualized.", {("nodule", A, "resolved")}),
+    ("The effusions are no longer appreciated.", {("effusion", A, "resolved")}),
+    # a denied change leaves the finding there, unchanged
+    ("No progression of the mediastinal lymphadenopathy.", {("lymphadenopathy", P, "stable")}),
+    ("No worsening of the pulmonary edema.", {("edema", P, "stable")}),
+    ("No further enlargement of the abdominal aortic aneurysm.", {("aneurysm", P, "stable")}),
+    # a denied likelihood is improbable (matched as absent); a double negative leaves a possibility
+    ("Pulmonary embolism is not thought likely.", {("pulmonary embolism", A, None)}),
+    ("Pneumonia is not favored.", {("pneumonia", A, None)}),
+    ("Appearances not inconsistent with pneumonia.", {("pneumonia", U, None)}),
+    ("It is not possible to exclude a small pneumothorax.", {("pneumothorax", U, None)}),
+])
+def test_negation_certainty_and_change_phrases(text, expected):
+    got = {(f.observation, f.presence, f.temporal) for f in extract_findings(text)}
+    assert got == expected, got
+
+
+@pytest.mark.parametrize("text, expected", [
+    # "neither <organ> shows X": the organ is the verb's subject, the finding its denied object
+    ("Neither kidney shows hydronephrosis.", {("hydronephrosis", A)}),
+    ("Neither lung demonstrates focal consolidation.", {("consolidation", A)}),
+    ("Hydronephrosis is seen in neither kidney.", {("hydronephrosis", A)}),
+    # organ adjectives joined by "nor" share the finding's noun
+    ("Neither pleural nor pericardial effusion.", {("effusion", A), ("pericardial effusion", A)}),
+    # a hedge inside a request or a reason states nothing
+    ("CT performed for suspected AAA rupture.", set()),
+    ("Recommend CTPA to exclude possible pulmonary embolism.", set()),
+    # a history opening the sentence ends at its comma
+    ("In this patient with lymphoma, the spleen is enlarged.", {("splenomegaly", P)}),
+])
+def test_scope_of_neither_requests_and_history(text, expected):
+    assert {(f.observation, f.presence) for f in extract_findings(text)} == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    # dictation without commas or full stops: a modifier opening another finding, or an organ with its own verb,
+    # after a denied finding starts a new statement
+    ("no pleural effusion or pneumothorax mild cardiomegaly", {("effusion", A), ("pneumothorax", A),
+                                                              ("cardiomegaly", P)}),
+    ("no pneumothorax small left pleural effusion", {("pneumothorax", A), ("effusion", P)}),
+    ("lungs are clear without consolidation effusion or pneumothorax heart size is normal", {
+        ("lesion", A), ("consolidation", A), ("effusion", A), ("pneumothorax", A), ("cardiomegaly", A)}),
+    # the list itself stays denied
+    ("no focal consolidation pleural effusion or pneumothorax is seen", {("consolidation", A), ("effusion", A),
+                                                                        ("pneumothorax", A)}),
+    ("the lungs are clear of focal airspace disease pneumothorax or pleural effusion", {
+        ("opacity", A), ("pneumothorax", A), ("effusion", A)}),
+])
+def test_negation_scope_ends_at_an_unjoined_new_statement(text, expected):
+    assert {(f.observation, f.presence) for f in extract_findings(text)} == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    # a comma before a participle or a clause's subject ends a denial
+    ("The gallbladder is distended without wall thickening, containing gallstones.", ("calculus", P)),
+    ("Without hydronephrosis, the left kidney contains a 5 mm calculus.", ("calculus", P)),
+    ("No fat stranding or collection, making appendicitis improbable.", ("appendicitis", A)),
+    # a denial with an exception that is an amount of the same thing: the finding is there
+    ("No pneumoperitoneum beyond a small expected amount for day 5.", ("pneumoperitoneum", P)),
+    ("No free fluid apart from a trace in the pelvis.", ("ascites", P)),
+])
+def test_negation_scope_ends_at_a_clause_or_an_exception(text, expected):
+    assert expected in {(f.observation, f.presence) for f in extract_findings(text)}
+
+
+@pytest.mark.parametrize("text, expected", [
+    # a backward trigger with its own finding after a comma says nothing of the finding before the comma
+    ("Small left effusion, pneumothorax is not seen.", {("effusion", P), ("pneumothorax", A)}),
+    ("Bosniak II haemorrhagic cyst in the right kidney, malignancy unlikely.", {("cyst", P), ("carcinoma", A)}),
+    ("Atelectasis, pneumonia less likely.", {("atelectasis", P), ("pneumonia", A)}),
+    # ... unless that finding closes a list reaching back over the comma, or the trigger has no finding of its own
+    ("Effusion, pneumothorax or consolidation is not seen.", {("effusion", A), ("pneumothorax", A),
+                                                             ("consolidation", A)}),
+    ("Hiatal hernia, unlikely.", {("hernia", A)}),
+])
+def test_backward_scope_stops_at_a_comma_before_its_own_finding(text, expected):
+    assert {(f.observation, f.presence) for f in extract_findings(text)} == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    # "rule out" / "r/o" is a request, not a hedge; "cannot rule out" / "cannot r/o" is a hedge
+    ("r/o PE", set()),
+    ("NCCT KUB, R/o stone. L kidney: mod HN.", {("hydronephrosis", P)}),
+    ("CTA A/P r/o AAA rupture: Infrarenal AAA 6.1 cm.", {("aneurysm", P)}),
+    ("Cannot r/o small PTX.", {("pneumothorax", U)}),
+    # a modal before a probable hedge leaves it possible
+    ("Findings could be consistent with early pneumonia.", {("pneumonia", U)}),
+    # a resolution asked for in a recommendation is no statement
+    ("Follow-up radiograph recommended to document resolution of the pneumonia.", set()),
+    ("Absent hydronephrosis.", {("hydronephrosis", A)}),
+])
+def test_requests_modal_hedges_and_absent(text, expected):
+    assert {(f.observation, f.presence) for f in extract_findings(text)} == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    # a small amount after a comma or "with" is stated, not denied
+    ("No pneumothorax, small left pleural effusion.", {("pneumothorax", A), ("effusion", P)}),
+    ("No pneumothorax with small left apical pleural thickening.", {("pneumothorax", A),
+                                                                    ("pleural thickening", P)}),
+    # ... but a list member of another grade is still denied
+    ("No pleural effusion, pneumothorax, or significant cardiomegaly.", {("effusion", A), ("pneumothorax", A),
+                                                                        ("cardiomegaly", A)}),
+    # dictation: "the" right after a finding opens a new clause
+    ("no effusion the heart is enlarged", {("effusion", A), ("cardiomegaly", P)}),
+])
+def test_negation_scope_ends_before_a_stated_small_amount_or_a_new_clause(text, expected):
+    assert {(f.observation, f.presence) for f in extract_findings(text)} == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    # a hedged mimic hedges the finding itself: possible when the mimic is possible, improbable when probable
+    ("Nodule in the right lower zone, possibly a nipple shadow.", {("nodule", U)}),
+    ("There is a nodular opacity in the left midlung which could be a nipple shadow.", {("nodule", U)}),
+    ("Focal hypodensity in the liver, possibly artefact.", {("lesion", U)}),
+    ("Apparent nodule at the left base, likely overlapping vessels.", {("nodule", A)}),
+    # a hedged diagnosis that is a finding names the finding (unchanged)
+    ("Small nodule, likely a granuloma.", {("granuloma", P)}),
+])
+def test_a_hedged_mimic_hedges_the_finding(text, expected):
+    assert {(f.observation, f.presence) for f in extract_findings(text)} == expected
+
+
+def test_a_mimic_under_the_findings_own_hedge_leaves_the_finding_as_hedged():
+    # "probable pneumonia ... with streak artifact": the hedge is the pneumonia's, not a hedge on its look
+    assert {(f.observation, f.presence) for f in extract_findings(
+        "Probable pneumonia in the right lower lobe with streak artifact.")} == {("pneumonia", P)}
+
+
+@pytest.mark.parametrize("text, expected", [
+    # a hedge between a denial and its finding, or one saying what the denied finding would show, is denied
+    ("Nothing to suggest a pneumothorax.", {("pneumothorax", A)}),
+    ("No features to suggest appendicitis.", {("appendicitis", A)}),
+    ("No consolidation suspicious for pneumonia.", {("consolidation", A), ("pneumonia", A)}),
+    ("Cirrhotic liver without any hyperenhancing observation to suggest HCC.", {
+        ("cirrhosis", P), ("lesion", A), ("hepatocellular carcinoma", A)}),
+    # a hedge of its own after the comma is not, nor one far from a denial of something else
+    ("No effusion, possible pneumonia.", {("effusion", A), ("pneumonia", U)}),
+    ("Without IV contrast findings are consistent with appendicitis.", {("appendicitis", P)}),
+    ("Appearances suggest pulmonary oedema.", {("edema", U)}),
+    ("Pneumothorax cannot be confidently excluded.", {("pneumothorax", U)}),
+    # a template's bare answer
+    ("Hydronephrosis: No.", {("hydronephrosis", A)}),
+])
+def test_hedges_inside_a_denial_and_template_answers(text, expected):
+    assert {(f.observation, f.presence) for f in extract_findings(text)} == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    # a resolution said to be partial is a decrease: the finding is still there
+    ("Almost complete clearance of the right lower lobe consolidation.", {("consolidation", P, "decreased")}),
+    ("The pneumonia has not completely resolved.", {("pneumonia", P, "decreased")}),
+    ("Partial clearance of the left basal consolidation.", {("consolidation", P, "decreased")}),
+    # a complete one is gone
+    ("Interval clearance of the left basal consolidation.", {("consolidation", A, "resolved")}),
+])
+def test_partial_resolution_is_a_decrease(text, expected):
+    assert {(f.observation, f.presence, f.temporal) for f in extract_findings(text)} == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    # suspicion stated as strong is a probable diagnosis
+    ("Spiculated right upper lobe mass, highly suspicious for primary lung carcinoma.", {("carcinoma", P)}),
+    # a hedge inside a comma list is its member's alone
+    ("Cardiomegaly, possible small effusion, adrenal nodule.", {("cardiomegaly", P), ("effusion", U),
+                                                              ("nodule", P)}),
+    # ... but one heading a list closed by "or" hedges each member
+    ("Ground-glass opacities, differential includes viral pneumonia, or pulmonary edema.", {
+        ("opacity", P), ("pneumonia", U), ("edema", U)}),
+])
+def test_strong_suspicion_and_hedges_inside_lists(text, expected):
+    assert {(f.observation, f.presence) for f in extract_findings(text)} == expected

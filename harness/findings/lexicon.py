@@ -248,7 +248,7 @@ _CTX_KINDS = ("negation_forward", "negation_backward", "negation_bidirectional",
               "improbable_forward", "improbable_backward", "hypothetical_forward", "hypothetical_backward",
               "evaluation", "limitation", "pseudo", "termination", "normal", "normal_size", "borderline_size",
               "back_reference",
-              "relation")
+              "relation", "mimic")
 
 
 @lru_cache(maxsize=1)

@@ -174,6 +174,123 @@ def _phrase_category(readings: tuple[Reading, ...]) -> tuple[str, str | None]:
     return next((c for c in CAT_ORDER if c in kinds), "WORD"), None
 
 
+#: words that join the members of one list, so a modifier after them may still belong to the list
+_JOINERS = frozenset({",", "and", "or", "nor", "/", "&", "with", "without", "no", "of", "in", "on", "at", "than"})
+_COPULA = frozenset({"is", "are", "was", "were", "appears", "appear", "remains", "remain", "measures", "measure"})
+
+
+def _followed_by_finding(spans: list[Span], q: int) -> bool:
+    """The modifier at q opens a finding's noun phrase: a finding follows after modifiers and sites alone."""
+    k, n = q + 1, len(spans)
+    while k < n and k - q <= 4 and spans[k].cat in ("SEV", "TEMP", "SIZE", "COUNT", "ATTR", "LOC", "WORD") \
+            and spans[k].text not in _JOINERS and not spans[k].cat.startswith("CTX:"):
+        k += 1
+    return k < n and spans[k].cat in ("OBS", "ENLARGE")
+
+
+def _unjoined_phrase_starts(spans: list[Span]) -> set[int]:
+    """Where a new statement starts right after a finding, with no word joining the two (dictation with its commas
+    and full stops dropped): "no pleural effusion or pneumothorax mild cardiomegaly", "no acute fracture old healed
+    rib fractures", "no consolidation heart size is normal". A scope ends there."""
+    starts: set[int] = set()
+    n = len(spans)
+    for q in range(1, n):
+        prev, s = spans[q - 1], spans[q]
+        if prev.cat not in ("OBS", "ENLARGE") and q >= 2 and spans[q - 2].cat in ("OBS", "ENLARGE", "LOC") \
+                and prev.text in (",", "with", "and") and s.cat == "SEV" and _followed_by_finding(spans, q) \
+                and s.readings("SEV")[0].value in ("minimal", "mild", "moderate"):
+            # "no pneumothorax, small left effusion", "no pneumothorax with small apical pleural thickening": a
+            # small amount is stated, not denied ("no effusion, significant pneumothorax or ..." still lists)
+            starts.add(q - 1)
+            continue
+        if prev.text == "the" and q >= 2 and spans[q - 2].cat in ("OBS", "ENLARGE") and s.cat in ("LOC", "OBS"):
+            starts.add(q - 1)  # "no effusion the heart is enlarged", "no consolidation the lungs are clear"
+            continue
+        if prev.cat not in ("OBS", "ENLARGE"):
+            continue
+        if s.cat in ("SEV", "TEMP", "SIZE", "COUNT"):
+            if _followed_by_finding(spans, q):  # a modifier opening another finding ("mild cardiomegaly")
+                starts.add(q)
+        elif s.cat == "LOC" and q + 1 < n and (spans[q + 1].text in _COPULA or spans[q + 1].cat.startswith(
+                "CTX:normal")):
+            starts.add(q)  # an organ as the subject of its own clause ("heart size is normal", "lungs clear")
+    return starts
+
+
+#: after a comma, words that open a clause of its own rather than the next member of a list
+_CLAUSE_OPENERS = frozenset({"the", "this", "these", "its", "it", "there", "they"})
+
+
+def _clause_after_comma(spans: list[Span]) -> set[int]:
+    """"without wall thickening, containing gallstones", "without hydronephrosis, the left kidney contains a
+    calculus": a comma before a participle or a clause's subject ends the clause before it (the members of a
+    list after a comma are nouns: "no effusion, pneumothorax or consolidation")."""
+    ends: set[int] = set()
+    for q in range(len(spans) - 1):
+        if spans[q].text != ",":
+            continue
+        nxt = spans[q + 1]
+        if nxt.text in _CLAUSE_OPENERS or (nxt.cat == "WORD" and nxt.text.endswith("ing") and len(nxt.text) > 5):
+            ends.add(q)
+    return ends
+
+
+_EXCEPTION_WORDS = frozenset({"beyond", "other than", "apart from", "aside from", "except", "except for", "besides",
+                              "save for", "with the exception of", "bar"})
+_AMOUNT_WORDS = frozenset({"amount", "amounts", "volume", "quantity", "trace", "traces", "pocket", "focus", "foci"})
+
+
+def _admit_exceptions(spans: list[Span], scope: dict[int, str]) -> None:
+    """"no pneumoperitoneum beyond a small expected amount", "no free fluid apart from a trace in the pelvis": a
+    denial with an exception that is an amount of the same thing says the finding is there, in that amount."""
+    n = len(spans)
+    for q in range(n - 2):
+        if spans[q].cat != "OBS" or scope.get(q) != "neg" or spans[q + 1].text not in _EXCEPTION_WORDS:
+            continue
+        rest = spans[q + 2:q + 8]
+        if any(r.cat in ("OBS", "ENLARGE") for r in rest):
+            continue  # "no pneumothorax except a tiny apical pneumothorax": the finding named again is read there
+        if any(r.cat == "SEV" for r in rest[:3]) and any(w in _AMOUNT_WORDS for r in rest for w in r.text.split()):
+            del scope[q]
+
+
+def _own_subject_after(spans: list[Span], comma: int, p: int) -> bool:
+    """"small left effusion, pneumothorax is not seen", "a cyst, malignancy unlikely": a backward trigger that has
+    its own finding after the comma says nothing of what is before it, unless that finding closes a list reaching
+    back over the comma ("effusion, pneumothorax or consolidation is not seen")."""
+    found = [k for k in range(comma + 1, p) if spans[k].cat in ("OBS", "ENLARGE")]
+    if not found:
+        return False  # "hiatal hernia, unlikely"
+    return not any(spans[k].text in ("or", "and", "nor", "/") for k in range(found[0] + 1, found[-1]))
+
+
+def _hedged_mimics(spans: list[Span], scope: dict[int, str]) -> None:
+    """"nodule, possibly a nipple shadow", "a filling defect that likely represents mixing artefact": a hedged
+    mimic says the finding named before it may not be there at all: possible when the mimic is possible,
+    improbable when it is probable."""
+    for m, s in enumerate(spans):
+        if s.cat != "CTX:mimic" or scope.get(m) not in ("possible", "probable"):
+            continue
+        found = next((k for k in range(m - 1, -1, -1) if spans[k].cat in ("OBS", "ENLARGE")), None)
+        # the hedge stands between the finding and its mimic ("probable pneumonia with streak artefact" hedges
+        # the pneumonia, not its look)
+        hedged = found is not None and any(spans[k].cat.startswith(("CTX:possible", "CTX:probable"))
+                                           for k in range(found + 1, m))
+        if hedged and scope.get(found) in (None, "probable"):
+            scope[found] = "possible" if scope[m] == "possible" else "improbable"
+
+
+#: a hedge that says what a finding points to: denied with the finding ("no lesion suspicious for malignancy")
+_EVIDENCE_HEDGES = frozenset({"suggest", "suggests", "suggesting", "suggestive of", "suspicious for", "concerning for",
+                              "worrisome for", "worrying for", "indicative of", "typical of", "characteristic of",
+                              "diagnostic of", "consistent with", "compatible with", "in keeping with",
+                              "highly suggestive of", "suspicious features of", "concerning features of"})
+
+
+#: terminations that are a clause's verb: a scope over its subject alone may go on to the object
+_CLAUSE_VERBS = frozenset({"shows", "show", "demonstrates", "demonstrate", "reveals", "reveal"})
+
+
 def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
     """The context each position is under ("neg", "possible", "probable", "improbable", "hyp"; the strongest
     by ``CERTAINTY_ORDER`` when several scopes cover it), and the positions under a "resolved" trigger."""
@@ -198,6 +315,27 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
             if direction in ("forward", "backward", "bidirectional"):
                 pol = {"negation": "neg", "resolved": "resolved", "hypothetical": "hyp"}.get(base, base)
                 trig[p] = (pol, direction)
+    for p in sorted(trig):
+        # "could be consistent with pneumonia", "may be compatible with": a modal before a probable hedge
+        # leaves the finding possible
+        if trig[p][0] == "possible" and trig.get(p + 1, ("",))[0] == "probable":
+            trig[p + 1] = ("possible", trig[p + 1][1])
+    term |= _unjoined_phrase_starts(spans) | _clause_after_comma(spans)
+    for p in sorted(trig):
+        # "nothing to suggest a pneumothorax", "no features suggestive of appendicitis": a hedge between a denial
+        # and its finding is denied with it
+        # and so is one that says what the denied finding would have shown ("no lesion suspicious for HCC",
+        # "no hyperenhancing observation to suggest HCC")
+        if trig.get(p, ("",))[0] == "neg" and trig[p][1] == "forward":
+            q = p + 1
+            # (the hedge must be close: "without contrast, findings consistent with appendicitis" denies nothing)
+            while q < len(spans) and q not in term and spans[q].text != "," and (
+                    (spans[q].cat not in ("OBS", "ENLARGE") and q - p <= 3) or (
+                    q + 1 < len(spans) and spans[q + 1].text in _EVIDENCE_HEDGES) or (
+                    q + 2 < len(spans) and spans[q + 1].text == "to" and spans[q + 2].text in _EVIDENCE_HEDGES)):
+                if q in trig and trig[q][0] in ("possible", "probable"):
+                    del trig[q]
+                q += 1
     scope: dict[int, str] = {}
     resolved: set[int] = set()
     rank = {k: i for i, k in enumerate(CERTAINTY_ORDER)}
@@ -211,8 +349,16 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
             scope[q] = pol
 
     for p, (pol, direction) in trig.items():
+        neither = pol == "neg" and spans[p].text == "neither"
+        # a history opening the sentence ("in this patient with testicular cancer, ...") ends at its comma
+        history = pol == "hyp" and spans[p].text.startswith("in ")
+
         def stop(q: int) -> bool:
-            return q in term or (q in trig and trig[q][0] != pol)
+            # a hedge inside a hypothetical is part of it: "performed for suspected AAA rupture", "to exclude
+            # possible PE" state nothing
+            # (and so is a change it asks about: "follow-up to document resolution of the pneumonia")
+            return q in term or (history and spans[q].text == ",") or (q in trig and trig[q][0] != pol and not (
+                pol == "hyp" and trig[q][0] in ("possible", "probable", "improbable", "resolved")))
 
         def stop_back(q: int) -> bool:  # "Appendicitis: negative." reaches back over the field label's colon
             return (q in term and spans[q].text != ":") or (q in trig and trig[q][0] != pol)
@@ -220,11 +366,29 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
         if direction == "backward" and pol not in ("neg", "resolved") and not any(
                 spans[q].cat in ("OBS", "ENLARGE") for q in range(p)):
             direction = "forward"  # "the heart is unlikely to be enlarged": nothing behind the hedge to qualify
+        if direction == "backward" and pol == "neg" and p == 0 and spans[p].text == "absent":
+            direction = "forward"  # "absent hydronephrosis"
+        if direction == "forward" and pol == "neg" and p == n - 1 and p > 0 and spans[p - 1].text == ":":
+            direction = "backward"  # a template's answer: "Hydronephrosis: No."
+        # a hedge inside a comma list ("LUL primary, possible N2 disease, indeterminate adrenal nodule") is its
+        # member's alone; one heading the sentence ("possible consolidation, effusion or atelectasis") hedges all
+        # ("differential includes PJP, viral pneumonia, or pulmonary edema" heads a list of its own: one closed
+        # by "or"/"and")
+        in_list = pol in ("possible", "probable", "improbable") and p > 0 and spans[p - 1].text == "," and any(
+            spans[k].cat in ("OBS", "ENLARGE") for k in range(p)) and not any(
+            spans[k].text in ("or", "and", "nor", "versus", "vs") for k in range(p + 1, n))
         if direction in ("forward", "bidirectional"):
             q = p + 1
-            while q < n and not stop(q):
+            named = False
+            while q < n and (not stop(q) or neither and not named and spans[q].text in _CLAUSE_VERBS) \
+                    and not (in_list and spans[q].text == ","):
+                # "neither kidney shows hydronephrosis": the organs named after "neither" are the subject of the
+                # verb, whose object it denies
                 mark(q, pol)
+                named = named or spans[q].cat in ("OBS", "ENLARGE")
                 q += 1
+            if neither and not named:
+                direction = "backward"  # "hydronephrosis is seen in neither kidney"
         if direction == "bidirectional" and pol not in ("neg", "resolved") and any(
                 spans[q].cat in ("OBS", "ENLARGE") for q in range(p + 1, n) if not stop(q)):
             direction = "forward"  # "opacity most likely atelectasis": the hedge names what the opacity is
@@ -235,7 +399,8 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
             # a recommendation ("..., repeat CT in three months advised") never reaches back over a comma
             hedge = pol == "hyp" or (pol not in ("neg", "resolved")
                                      and any(spans[q].cat in ("OBS", "ENLARGE") for q in range(p + 1, n)))
-            while q >= 0 and not stop_back(q) and not (hedge and spans[q].text == ","):
+            while q >= 0 and not stop_back(q) and not (hedge and spans[q].text == ",") \
+                    and not (spans[q].text == "," and _own_subject_after(spans, q, p)):
                 mark(q, pol)
                 q -= 1
         if spans[p].text in ("versus", "vs"):  # "atelectasis versus pneumonia": both are possible
@@ -249,6 +414,8 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
             mark(q + 1, "neg")  # "negative CTPA", "none enlarged"
         if spans[q].cat == "OBS" and spans[q].text.startswith("nothing "):
             mark(q, "neg")  # "nothing acute in the chest"
+    _admit_exceptions(spans, scope)
+    _hedged_mimics(spans, scope)
     # "compatible with organizing pneumonia or viral infection", "atelectasis or pneumonia": each of two stated
     # alternatives is only possible
     obs_at = [q for q in range(n) if spans[q].cat == "OBS"]

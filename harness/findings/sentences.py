@@ -522,15 +522,17 @@ def _side_words(tokens: list[str], lex: Lexicon) -> list[str]:
 
 
 _SITE_KINDS = ("SUB", "ANAT", "STATION")
+_ORGAN_LIST_JOINERS = frozenset({",", "and", "or", "/", "&", "nor"})
 
 
 def _organs_sharing_a_finding(tokens: list[str], lex: Lexicon) -> list[str]:
     """"no hepatic, adrenal or osseous metastases": organ adjectives listed before a finding named with the last of
-    them each name that finding ("hepatic metastases, adrenal metastases or osseous metastases")."""
+    them each name that finding ("hepatic metastases, adrenal metastases or osseous metastases"); so do "neither
+    pleural nor pericardial effusion"'s."""
     out = list(tokens)
     for a in range(len(out) - 2, 1, -1):
         word = out[a]
-        if "ANAT" not in lex.phrase_kinds.get((word,), {}) or out[a - 1] not in (",", "and", "or", "/", "&"):
+        if "ANAT" not in lex.phrase_kinds.get((word,), {}) or out[a - 1] not in _ORGAN_LIST_JOINERS:
             continue
         b = next((b for b in range(min(len(out), a + 4), a + 1, -1)
                   if "OBS" in lex.phrase_kinds.get(tuple(out[a:b]), {})
@@ -539,7 +541,7 @@ def _organs_sharing_a_finding(tokens: list[str], lex: Lexicon) -> list[str]:
             continue
         head, k, organs = out[a + 1:b], a - 1, []
         while k >= 0:  # "hepatic, adrenal or", "hepatic adrenal or" (commas dropped)
-            if out[k] in (",", "and", "or", "/", "&"):
+            if out[k] in _ORGAN_LIST_JOINERS:
                 k -= 1
             elif "ANAT" in lex.phrase_kinds.get((out[k],), {}):
                 organs.append(k)
@@ -562,7 +564,7 @@ def _bare_or_organ_word(word: str, lex: Lexicon) -> bool:
 def _shared_heads(tokens: list[str], lex: Lexicon) -> list[str]:
     """"the middle and lower lobes", "upper and lower poles": two modifiers sharing one site noun are two sites
     ("middle lobe and lower lobes"), so each modifier gets the noun it shares."""
-    if "and" not in tokens and "or" not in tokens:
+    if "and" not in tokens and "or" not in tokens and "nor" not in tokens:
         return tokens
     tokens = _organs_sharing_a_finding(tokens, lex)
     out = list(tokens)
