@@ -1782,3 +1782,8 @@ def test_partial_resolution_is_a_decrease(text, expected):
 ])
 def test_strong_suspicion_and_hedges_inside_lists(text, expected):
     assert {(f.observation, f.presence) for f in extract_findings(text)} == expected
+
+
+def test_a_vats_wedge_is_a_sublobar_lung_resection():
+    f = one("s/p L VATS wedge.")
+    assert (f.observation, f.anatomy, f.laterality) == ("lobectomy", "lung", "left")
