@@ -1575,3 +1575,37 @@ def test_a_side_joined_by_a_comma_to_a_finding_is_not_that_findings():
                           "effusions on both sides.")
     assert {(f.observation, f.laterality) for f in fs if f.observation in ("opacity", "cardiomegaly")} == {
         ("opacity", "bilateral"), ("cardiomegaly", None)}
+
+
+def test_a_devices_end_is_its_position_over_the_place_its_body_is_in():
+    assert one("Biliary stent in the common bile duct, with its distal end in the duodenum.").position == "duodenum"
+    assert one("Plastic CBD stent, prox end in CHD, distal end in D2.").position == "common hepatic duct + duodenum"
+    # a place listed after an end's place is that end's too
+    assert one("A dual-chamber pacemaker is present, with one lead in the right atrium and the other in the right "
+               "ventricle.").position == "right atrium + right ventricle"
+    assert one("Pacemaker with leads in the right atrial appendage and the right ventricular apex.").position \
+        == "right atrium + right ventricle"
+
+
+def test_a_coarse_position_beside_a_specific_one_gives_way():
+    for text in ("The feeding tube tip is in the duodenum, below the diaphragm.",
+                 "feeding tube tip is in the duodenum below the diaphragm .",
+                 "NG tube below the diaphragm with its tip in the duodenum."):
+        assert one(text).position == "duodenum", text
+    assert one("Nasogastric tube tip below the diaphragm.").position == "stomach"
+    assert one("L chest tube, tip at L apex, pleural space.").position == "apex of the hemithorax"
+
+
+def test_a_place_the_tip_is_outside_or_beside_is_not_its_position():
+    assert {f.position for f in extract_findings(
+        "Pigtail drainage catheter with its tip coiled in the anterior abdominal wall, outside the collection.")
+        if f.observation == "drain"} == {"soft tissues"}
+    assert one("Right double J stent with its distal coil in the distal ureter, not within the bladder.").position \
+        == "ureter"
+    assert one("IVC filter, infrarenal, apex at renal vein level, not above the renal veins.").position == "infrarenal"
+
+
+def test_an_ivc_filter_named_infrarenal_keeps_that_position():
+    assert one("There is an infrarenal IVC filter with its apex at the level of the renal veins, below the renal vein "
+               "inflow.").position == "infrarenal"
+    assert one("IVC filter with its apex in the suprarenal IVC, above the renal vein inflow.").position == "suprarenal"
