@@ -1609,3 +1609,20 @@ def test_an_ivc_filter_named_infrarenal_keeps_that_position():
     assert one("There is an infrarenal IVC filter with its apex at the level of the renal veins, below the renal vein "
                "inflow.").position == "infrarenal"
     assert one("IVC filter with its apex in the suprarenal IVC, above the renal vein inflow.").position == "suprarenal"
+
+
+def test_an_introducer_sheath_is_its_own_device_with_its_own_tip():
+    got = {(f.observation, f.position, f.laterality) for f in extract_findings(
+        "Pulmonary artery catheter tip in the right main pulmonary artery, via a right internal jugular introducer "
+        "sheath ending in the SVC.")}
+    assert got == {("swan ganz catheter", "pulmonary artery", None),
+                   ("introducer sheath", "superior vena cava", "right")}
+
+
+def test_a_pacing_system_and_its_leads_said_after_it():
+    assert one("Dual-chamber pacing system, leads in the RA appendage and the RV apex.").position \
+        == "right atrium + right ventricle"
+    for text in ("left sided pacemaker . leads terminate in the right atrium and the right ventricle .",
+                 "Left chest dual-chamber pacer; atrial lead in the RA appendage and ventricular lead at the RV apex."):
+        f = one(text)
+        assert (f.observation, f.laterality, f.position) == ("pacemaker", "left", "right atrium + right ventricle")

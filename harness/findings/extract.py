@@ -77,7 +77,9 @@ from harness.findings.sites import Location, _locations
 from harness.schema import Finding, Presence
 
 TIP_WORDS = frozenset({"tip", "tips", "terminates", "terminating", "ends", "ending", "courses", "projects",
-                       "projecting", "extends", "positioned", "position", "located", "lies", "overlies", "overlying"})
+                       "projecting", "extends", "positioned", "position", "located", "lies", "overlies", "overlying",
+                       # "Leads terminate in the RA and RV." (the pacemaker's leads, said after it)
+                       "terminate", "end", "project", "lie", "lead", "leads", "wires"})
 #: the span categories that state an organ normal, and the kind of statement each is
 _STATEMENT_KINDS = {"CTX:normal": "NORMAL", "CTX:normal_size": "NORMAL_SIZE",
                     "CTX:borderline_size": "BORDERLINE_SIZE"}
@@ -417,9 +419,22 @@ def _stations_as_nodes(spans: list[Span], colon: int, locs: list[Location], targ
 def _orphan_position(spans: list[Span]) -> str | None:
     """A tip position in a sentence with no finding ("Its tip is in the stomach."), for the last device."""
     if any(s.value in TIP_WORDS for s in spans if s.cat == "WORD"):
-        return next((r.value for q, s in enumerate(spans) for r in s.readings("POS")
-                     if not _on_its_course(spans, q)), None)
+        # every place of a list ("leads terminate in the right atrium and the right ventricle")
+        named = []
+        for q, s in enumerate(spans):
+            if s.readings("POS") and not _on_its_course(spans, q):
+                if named and not all(g.cat == "LOC" or w in _ORPHAN_LIST
+                                     for g in spans[named[-1][0] + 1:q] for w in g.text.split()):
+                    break
+                named.append((q, s.readings("POS")[0].value))
+        return " + ".join(sorted({v for _, v in named})) if named else None
     return None
+
+
+#: what joins the places of one orphan position list ("in the RA and the other in the RV")
+#: ("atrial lead in the RA appendage and ventricular lead at the RV apex")
+_ORPHAN_LIST = frozenset({",", "and", "the", "in", "at", "within", "other", "one", "another", "second", "/", "&",
+                          "lead", "leads", "tip", "tips", "wire", "end", "coil", "its"})
 
 
 def _clauses(tokens: list[str], lex: Lexicon) -> list[list[str]]:
