@@ -1626,3 +1626,18 @@ def test_a_pacing_system_and_its_leads_said_after_it():
                  "Left chest dual-chamber pacer; atrial lead in the RA appendage and ventricular lead at the RV apex."):
         f = one(text)
         assert (f.observation, f.laterality, f.position) == ("pacemaker", "left", "right atrium + right ventricle")
+
+
+def test_a_ports_catheter_is_the_ports_own_part():
+    for text in ("Port-a-cath via the right chest wall, catheter terminating at the junction of the SVC and right "
+                 "atrium.", "Right chest wall port. The catheter tip lies at the cavoatrial junction."):
+        f = one(text)
+        assert (f.observation, f.laterality, f.position) == ("port", "right", "cavoatrial junction"), text
+    # "catheter-associated thrombus" names no part placed anywhere
+    assert "port" in {f.observation for f in extract_findings(
+        "Right-sided port catheter terminates at the cavoatrial junction, with no catheter-associated thrombus.")}
+
+
+def test_a_place_named_relative_to_the_tips_place_is_a_landmark():
+    assert one("Right chest port with catheter tip in the brachiocephalic vein above the SVC.").position \
+        == "brachiocephalic vein"

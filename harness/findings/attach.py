@@ -134,8 +134,13 @@ def _own_part(spans: list[Span], q: int) -> bool:
     """"IVC filter with its apex at the renal veins", "filter, apex below the renal veins": a position word that is
     the device's own ("its apex") or is itself placed by what follows it names a part of the device, not a place."""
     return (q > 0 and spans[q - 1].text == "its") or (
-        q + 1 < len(spans) and spans[q + 1].text.split()[0] in _PART_PLACED_BY
+        spans[q].text in _PART_NAMES and q + 1 < len(spans) and spans[q + 1].text.split()[0] in _PART_PLACED_BY
         and not spans[q + 1].readings("POS"))  # "in the duodenum below the diaphragm": two places
+
+
+#: position words that are also names of a device's own part ("apex below the renal veins"); a place followed by
+#: where it is ("in the brachiocephalic vein above the SVC") stays a place
+_PART_NAMES = frozenset({"apex", "apical", "base", "basal", "basilar"})
 
 
 # --- sites -------------------------------------------------------------------------------------------------------
@@ -461,6 +466,10 @@ _COARSE_POSITIONS = frozenset({"pleural space", "below the diaphragm", "beyond t
                                "infradiaphragmatic"})
 
 
+#: a place named after the tip's own, relative to it ("in the brachiocephalic vein above the SVC"), is a landmark
+_RELATIVE_TO = frozenset({"above", "below", "beyond", "short", "superior", "inferior"})
+
+
 def _not_there(spans: list[Span], q: int) -> bool:
     return any(g.text.split()[0] in _NOT_THERE for g in spans[max(0, q - 3):q])
 
@@ -477,6 +486,7 @@ def _device_position(k: int, devices: list[_Target], spans: list[Span], locs: li
     for q, s in enumerate(spans[t.pos + 1:limit], t.pos + 1):
         for r in s.readings("POS")[:1]:
             if _on_its_course(spans, q) or _own_part(spans, q) or _not_there(spans, q) or (
+                    found and any(g.text in _RELATIVE_TO for g in spans[max(0, q - 3):q])) or (
                     found and last == q - 1 and spans[q - 1].text.endswith(("al", "ar", "ic"))):
                 continue  # "in the suprarenal IVC": the place the adjective before it narrows down
             gap = spans[last + 1:q]

@@ -473,6 +473,15 @@ def _in_the_organ_just_named(findings: tuple[ParsedFinding, ...], subject: str |
                  for it in findings)
 
 
+def _names_own_part(dev: ParsedFinding, it: ParsedFinding, lex: Lexicon) -> bool:
+    """A generic device word the last device names as its own part (``own_parts``), with a tip where that device
+    has none: the last device's part, not a second device."""
+    return dev.finding.position is None and it.finding.position is not None \
+        and it.finding.presence is Presence.PRESENT and lex.is_generic(it.finding.observation) \
+        and lex.is_device(it.finding.observation) \
+        and it.observation_text in (lex.observations.get(dev.finding.observation, {}).get("own_parts") or ())
+
+
 @lru_cache(maxsize=65536)
 def parse_report(text: str) -> tuple[ParsedFinding, ...]:
     """Findings of a report with the words each was read from; order-independent (sorted), cached."""
@@ -509,6 +518,12 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
             subject = _subject_organ(reading, subject, lex)
             organ = reading.paired_organ or (organ if not reading.names_site else None)
             for it in _hedged_once(findings, lex):
+                if last_device is not None and _names_own_part(items[last_device], it, lex):
+                    # "Left chest wall port. The catheter tip lies in the lower SVC.": the port's catheter
+                    items[last_device] = ParsedFinding(
+                        dataclasses.replace(items[last_device].finding, position=it.finding.position),
+                        items[last_device].observation_text, items[last_device].anatomy_text)
+                    continue
                 if lex.is_device(it.finding.observation) and it.finding.presence is not Presence.ABSENT:
                     last_device = len(items)
                 items.append(it)

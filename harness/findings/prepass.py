@@ -144,18 +144,27 @@ def _enlarged_names(spans: list[Span], lex: Lexicon) -> None:
                 break
 
 
+#: what places a device's own part ("its catheter terminates in", "with catheter tip at"), not "catheter-associated"
+_PART_PLACED = frozenset({"tip", "tips", "terminates", "terminating", "terminate", "ends", "ending", "lies", "in",
+                          "at", "within", "projects", "projecting", "courses", "extends", "is", "into"})
+
+
 def _parts_of_devices(spans: list[Span], lex: Lexicon) -> None:
     """"Right JJ stent, upper coil in the right renal pelvis": a word that names a device's part after another device
-    (``part_of_device``) is that device's part, not a second device; the sites after it are the device's position."""
-    device_seen = False
+    (``part_of_device``) is that device's part, not a second device; the sites after it are the device's position.
+    So is a word the last device names as its own part (``own_parts``: "chest port; its catheter terminates in the
+    SVC"), when no other device came between."""
+    last: str | None = None
     for p, s in enumerate(spans):
         if s.cat != "OBS":
             continue
         name = _obs_name(s) or ""
-        if device_seen and s.text in (lex.observations.get(name, {}).get("part_of_device") or ()):
+        if last is not None and (s.text in (lex.observations.get(name, {}).get("part_of_device") or ())
+                                 or s.text in (lex.observations.get(last, {}).get("own_parts") or ())
+                                 and p + 1 < len(spans) and spans[p + 1].text in _PART_PLACED):
             spans[p] = Span("WORD", s.text, s.start, s.end, s.text, cat="WORD")
         elif lex.is_device(name):
-            device_seen = True
+            last = name
 
 
 def _predicates_of_findings(spans: list[Span]) -> None:
