@@ -1641,3 +1641,17 @@ def test_a_ports_catheter_is_the_ports_own_part():
 def test_a_place_named_relative_to_the_tips_place_is_a_landmark():
     assert one("Right chest port with catheter tip in the brachiocephalic vein above the SVC.").position \
         == "brachiocephalic vein"
+
+
+def test_a_place_the_tip_is_outside_of_named_with_its_side_and_site_is_not_its_position():
+    got = {f.position for f in extract_findings(
+        "Percutaneous drain with its tip in the right paracolic gutter, outside the right subphrenic abscess.")
+        if f.observation == "drain"}
+    assert got and "collection" not in got.pop()
+
+
+def test_ecmo_cannulae_and_a_basal_chest_drain():
+    got = {(f.observation, f.position) for f in extract_findings(
+        "Drainage cannula in the IVC, return cannula in the right atrium.")}
+    assert got == {("ecmo cannula", "inferior vena cava"), ("ecmo cannula", "right atrium")}
+    assert one("Right basal chest drain.").position == "base of the hemithorax"

@@ -471,7 +471,9 @@ _RELATIVE_TO = frozenset({"above", "below", "beyond", "short", "superior", "infe
 
 
 def _not_there(spans: list[Span], q: int) -> bool:
-    return any(g.text.split()[0] in _NOT_THERE for g in spans[max(0, q - 3):q])
+    while q > 0 and (spans[q - 1].cat in ("LOC", "ATTR") or spans[q - 1].text in ("the", "a", "an", "its")):
+        q -= 1  # back over "the right subphrenic" in "outside the right subphrenic abscess"
+    return any(g.text.split()[0] in _NOT_THERE for g in spans[max(0, q - 2):q])
 
 
 def _device_position(k: int, devices: list[_Target], spans: list[Span], locs: list[Location],
