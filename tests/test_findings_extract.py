@@ -1655,3 +1655,12 @@ def test_ecmo_cannulae_and_a_basal_chest_drain():
         "Drainage cannula in the IVC, return cannula in the right atrium.")}
     assert got == {("ecmo cannula", "inferior vena cava"), ("ecmo cannula", "right atrium")}
     assert one("Right basal chest drain.").position == "base of the hemithorax"
+
+
+def test_what_comes_with_a_resolved_finding_is_still_there():
+    got = {(f.observation, f.presence.value) for f in extract_findings(
+        "Near-resolution of the right iliac fossa abscess with drain in situ.")}
+    assert ("drain", "present") in got and ("collection", "present") in got
+    got = {(f.observation, f.presence.value) for f in extract_findings(
+        "Interval removal of the ETT with NG tube in place.")}
+    assert got == {("endotracheal tube", "absent"), ("nasogastric tube", "present")}

@@ -222,7 +222,9 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
             direction = "forward"  # "the heart is unlikely to be enlarged": nothing behind the hedge to qualify
         if direction in ("forward", "bidirectional"):
             q = p + 1
-            while q < n and not stop(q):
+            # "resolution of the abscess with drain in situ", "removal of the chest tube with residual effusion":
+            # what comes with the resolved finding is still there
+            while q < n and not stop(q) and not (pol == "resolved" and spans[q].text == "with"):
                 mark(q, pol)
                 q += 1
         if direction == "bidirectional" and pol not in ("neg", "resolved") and any(
