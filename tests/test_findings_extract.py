@@ -1664,3 +1664,16 @@ def test_what_comes_with_a_resolved_finding_is_still_there():
     got = {(f.observation, f.presence.value) for f in extract_findings(
         "Interval removal of the ETT with NG tube in place.")}
     assert got == {("endotracheal tube", "absent"), ("nasogastric tube", "present")}
+
+
+def test_a_device_said_to_be_where_it_is_meant_to_be_restates_the_one_whose_tip_was_named():
+    got = [(f.observation, f.laterality, f.position) for f in extract_findings(
+        "Lines/tubes: Right arm PICC with tip at the cavoatrial junction. IMPRESSION: PICC appropriately positioned.")]
+    assert got == [("central venous catheter", "right", "cavoatrial junction")]
+
+
+def test_the_place_of_another_finding_before_a_device_is_not_its_tip():
+    got = {(f.observation, f.position) for f in extract_findings(
+        "There is a tiny left apical pneumothorax following CVC placement. The left subclavian catheter tip is in "
+        "the SVC.") if f.observation == "central venous catheter"}
+    assert got == {("central venous catheter", "superior vena cava")}

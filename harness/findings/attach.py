@@ -514,8 +514,11 @@ def _device_position(k: int, devices: list[_Target], spans: list[Span], locs: li
             nxt_limit = devices[j + 1].pos if j + 1 < len(devices) else len(spans)
             after = [r.value for s in spans[devices[j].pos + 1:nxt_limit] for r in s.readings("POS")[:1]
                      if r.value == "expected"]
+    # not a place that another finding between it and the device is in ("apical pneumothorax after CVC placement")
     before = [r.value for q, s in enumerate(spans[:t.pos]) for r in s.readings("POS")[:1]
-              if not _own_part(spans, q) and not _not_there(spans, q)] if k == 0 else []
+              if not _own_part(spans, q) and not _not_there(spans, q) and not any(
+                  g.cat == "OBS" and not lex.is_device(_obs_name(g) or "") for g in spans[q + 1:t.pos])] \
+        if k == 0 else []
     if not after and before and all(g.cat != "OBS" for g in spans[t.pos - 2:t.pos]) and any(
             spans[q].readings("POS") for q in range(max(0, t.pos - 2), t.pos)):
         after = before  # "an infrarenal IVC filter with its apex at the level of the renal veins": its own

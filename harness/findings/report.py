@@ -73,9 +73,17 @@ def _fields_combine(f: Finding, g: Finding, lex: Lexicon) -> bool:
         return False
 
     return (agree(f.laterality, g.laterality) and agree(f.size_mm, g.size_mm) and agree(f.count, g.count)
-            and agree(f.severity, g.severity) and agree(f.temporal, g.temporal) and agree(f.position, g.position)
+            and agree(f.severity, g.severity) and agree(f.temporal, g.temporal)
+            and (agree(f.position, g.position) or _where_meant(f, g, lex) or _where_meant(g, f, lex))
             and (agree(f.sub_location, g.sub_location) or lex.sub_contains(f.anatomy, f.sub_location, g.sub_location)
                  or lex.sub_contains(f.anatomy, g.sub_location, f.sub_location)))
+
+
+def _where_meant(f: Finding, g: Finding, lex: Lexicon) -> bool:
+    """"PICC appropriately positioned" (the impression) after "PICC tip at the cavoatrial junction": a device said
+    to be where it is meant to be restates the device whose tip was named, not a second one."""
+    return lex.is_device(f.observation) and f.position is not None \
+        and f.position == lex.expected_position(f.observation) and g.position is not None
 
 
 def _combined(f: Finding, g: Finding, lex: Lexicon) -> Finding:
@@ -85,7 +93,8 @@ def _combined(f: Finding, g: Finding, lex: Lexicon) -> Finding:
     return dataclasses.replace(
         f, sub_location=sub, laterality=f.laterality or g.laterality, size_mm=f.size_mm or g.size_mm,
         count=f.count if f.count is not None else g.count, severity=f.severity or g.severity,
-        temporal=f.temporal or g.temporal, position=f.position or g.position,
+        temporal=f.temporal or g.temporal,
+        position=g.position if g.position is not None and _where_meant(f, g, lex) else f.position or g.position,
         certainty=f.certainty or g.certainty, attributes=f.attributes | g.attributes)
 
 
