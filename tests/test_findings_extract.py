@@ -1677,3 +1677,23 @@ def test_the_place_of_another_finding_before_a_device_is_not_its_tip():
         "There is a tiny left apical pneumothorax following CVC placement. The left subclavian catheter tip is in "
         "the SVC.") if f.observation == "central venous catheter"}
     assert got == {("central venous catheter", "superior vena cava")}
+
+
+def test_a_lines_side_and_vein_in_one_abbreviation():
+    for text, side in (("RIJ CVC tip in the SVC.", "right"), ("LIJ line tip in the SVC.", "left"),
+                       ("RUE PICC tip in the mid SVC.", "right"), ("L SCV line tip in SVC.", "left")):
+        f = one(text)
+        assert (f.observation, f.laterality, f.position) == (
+            "central venous catheter", side, "superior vena cava"), text
+
+
+def test_a_tube_side_hole_and_the_expected_location_of_a_named_place():
+    assert one("The NG tube side port is at the GE junction.").position == "esophagus"
+    assert one("NG tube tip in the gastric body with side hole below the GE junction.").position == "stomach"
+    assert one("Right PICC tip projects over the expected location of the cavoatrial junction.").position \
+        == "cavoatrial junction"
+
+
+def test_leads_said_unchanged_are_where_the_leads_are_not_a_heart_size():
+    f = one("Left chest wall dual-chamber pacemaker; leads in the right atrium and right ventricle unchanged.")
+    assert (f.observation, f.position) == ("pacemaker", "right atrium + right ventricle")

@@ -487,6 +487,8 @@ def _device_position(k: int, devices: list[_Target], spans: list[Span], locs: li
     last = t.pos
     for q, s in enumerate(spans[t.pos + 1:limit], t.pos + 1):
         for r in s.readings("POS")[:1]:
+            if r.value == "expected" and q + 1 < limit and spans[q + 1].text == "of":
+                continue  # "over the expected location of the cavoatrial junction": the junction
             if _on_its_course(spans, q) or _own_part(spans, q) or _not_there(spans, q) or (
                     found and any(g.text in _RELATIVE_TO for g in spans[max(0, q - 3):q])) or (
                     found and last == q - 1 and spans[q - 1].text.endswith(("al", "ar", "ic"))):

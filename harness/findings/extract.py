@@ -197,7 +197,8 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
     header = label.sites
     frame = _clause_initial_frame(spans, locs, targets) if label.colon is None else []
     locs = [l for l in locs if l not in frame]
-    if not targets:
+    if not targets and _orphan_position(spans) is None:
+        # ("leads in the right atrium and right ventricle unchanged": where a device's leads are, not the heart's size)
         targets.extend(_stable_organ_sizes(spans, locs, header, scope, lex))
     if any(l.organ == "lymph node" for l in header) and not any(t.kind == "OBS" for t in targets):
         locs = _stations_as_nodes(spans, label.colon, locs, targets)

@@ -146,7 +146,8 @@ def _enlarged_names(spans: list[Span], lex: Lexicon) -> None:
 
 #: what places a device's own part ("its catheter terminates in", "with catheter tip at"), not "catheter-associated"
 _PART_PLACED = frozenset({"tip", "tips", "terminates", "terminating", "terminate", "ends", "ending", "lies", "in",
-                          "at", "within", "projects", "projecting", "courses", "extends", "is", "into"})
+                          "at", "within", "projects", "projecting", "courses", "extends", "is", "into", "below", "above",
+                          "beyond", "just", "sits"})
 
 
 def _parts_of_devices(spans: list[Span], lex: Lexicon) -> None:
