@@ -1697,3 +1697,11 @@ def test_a_tube_side_hole_and_the_expected_location_of_a_named_place():
 def test_leads_said_unchanged_are_where_the_leads_are_not_a_heart_size():
     f = one("Left chest wall dual-chamber pacemaker; leads in the right atrium and right ventricle unchanged.")
     assert (f.observation, f.position) == ("pacemaker", "right atrium + right ventricle")
+
+
+def test_a_pa_catheter_wedged_in_a_lobar_artery_and_the_side_of_its_tips_place():
+    for text in ("Swan-Ganz cath tip in distal R lower lobe PA.",
+                 "Swan-Ganz catheter tip far distal in the right lower lobe pulmonary artery; withdraw."):
+        f = one(text)
+        assert (f.position, f.laterality) == ("lobar pulmonary artery", None), text
+    assert one("Swan-Ganz catheter tip in the right main PA.").position == "pulmonary artery"

@@ -447,6 +447,12 @@ def _spread_change_over_findings(p: int, t: _Target, has_following: bool, spans:
 def _read_device_positions(spans: list[Span], devices: list[_Target], locs: list[Location], lex: Lexicon) -> None:
     for k, t in enumerate(devices):
         t.position = _device_position(k, devices, spans, locs, lex)
+        if t.position is not None:
+            # "tip in the right lower lobe pulmonary artery": the side of the place after the device is the place's
+            t.sides = [l for l in t.sides if not (l.start > t.pos and l.end + 1 < len(spans)
+                                                  and spans[l.end + 1].readings("POS"))]
+            t.locations = [l for l in t.locations if not (l.start > t.pos and l.laterality
+                                                          and spans[l.end].readings("POS"))]
 
 
 #: words that say the place after them is where a device is not ("outside the collection", "not in the bladder",
