@@ -1705,3 +1705,18 @@ def test_a_pa_catheter_wedged_in_a_lobar_artery_and_the_side_of_its_tips_place()
         f = one(text)
         assert (f.position, f.laterality) == ("lobar pulmonary artery", None), text
     assert one("Swan-Ganz catheter tip in the right main PA.").position == "pulmonary artery"
+
+
+def test_a_denial_of_the_tip_of_a_device_leaves_the_device():
+    for text in ("The tip of the NG tube is not included on this film.", "The tip of the NG tube is not visualised."):
+        f = one(text)
+        assert (f.observation, f.presence.value) == ("nasogastric tube", "present"), text
+
+
+def test_cavoatrial_junction_abbreviations_and_a_chest_tubes_side_hole():
+    for text in ("Right IJ line tip at the RA/SVC junction.", "R IJ CVC at CAJ."):
+        assert one(text).position == "cavoatrial junction", text
+    f = one("Right-sided chest drain has been pulled back, side hole now in the subcutaneous tissues.")
+    assert (f.observation, f.position) == ("chest tube", "soft tissues")
+    assert one("Right chest tube tip at the right apex, side hole within the pleural space.").position \
+        == "apex of the hemithorax"

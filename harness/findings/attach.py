@@ -465,11 +465,11 @@ _END_WORDS = frozenset({"tip", "tips", "end", "ends", "coil", "coils", "pigtail"
                         "terminating", "terminate", "ending", "inlet", "outlet", "balloon", "leads", "lead"})
 #: what joins one end's place to the next ("in the RA and RV", "one lead in the RA and the other in the RV")
 _NEXT_END = LIST_JOINERS | PREPOSITIONS | {"other", "second", "another", "one"}
-#: positions that only say which compartment or which side of the diaphragm or of the image the tip is ("below the diaphragm"): a
-#: specific place named beside them ("in the duodenum, below the diaphragm") is the tip's
-_COARSE_POSITIONS = frozenset({"pleural space", "below the diaphragm", "beyond the field of view", "above the diaphragm",
-                               "below the left hemidiaphragm", "below the hemidiaphragm", "subdiaphragmatic",
-                               "infradiaphragmatic"})
+#: positions that only say which compartment, or which side of the diaphragm or of the image, the tip is in
+#: ("below the diaphragm"): a specific place named beside them ("in the duodenum, below the diaphragm") is the tip's
+_COARSE_POSITIONS = frozenset({"pleural space", "below the diaphragm", "beyond the field of view",
+                               "above the diaphragm", "below the left hemidiaphragm", "below the hemidiaphragm",
+                               "subdiaphragmatic", "infradiaphragmatic"})
 
 
 #: a place named after the tip's own, relative to it ("in the brachiocephalic vein above the SVC"), is a landmark

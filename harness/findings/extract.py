@@ -66,7 +66,7 @@ from harness.findings.lexicon import UNSPECIFIED, Lexicon, Reading, lexicon
 from harness.findings.measures import (_attach_measures, _change_from_prior_sizes, _counts_per_side,
                                        _sizes_of_listed_sites)
 from harness.findings.prepass import (STUDY_WORDS, _deny_structures_called_normal, _enlarged_names,
-                                      _hedge_study_title, _mark_prior_sizes, _parts_of_devices,
+                                      _hedge_study_title, _mark_prior_sizes, _parts_of_devices, _tip_subject_denials,
                                       _predicates_of_findings, _read_comparisons, _sized_organs)
 from harness.findings.report import (ParsedFinding, _elliptic_denial, _hedged_once, _less_specific,
                                      _merge_restatements, _restates_group, _sort_key)
@@ -184,6 +184,7 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
         return SentenceReading(())  # "Two lesions as described above." restates what the report already said
     _mark_prior_sizes(spans, tokens, lex)
     _read_comparisons(spans)
+    _tip_subject_denials(spans, lex)
     scope, resolved = _scopes(spans)
     _hedge_study_title(spans, scope)
     _deny_structures_called_normal(spans, scope, lex)
