@@ -1720,3 +1720,15 @@ def test_cavoatrial_junction_abbreviations_and_a_chest_tubes_side_hole():
     assert (f.observation, f.position) == ("chest tube", "soft tissues")
     assert one("Right chest tube tip at the right apex, side hole within the pleural space.").position \
         == "apex of the hemithorax"
+
+
+def test_an_in_place_restatement_needs_the_same_device_words():
+    got = sorted(f.position for f in extract_findings("NG tube in the stomach. Dobhoff tube tip in the duodenum."))
+    assert got == ["duodenum", "stomach"]  # two tubes, not one restated
+
+
+def test_the_side_of_a_drains_place_is_the_drains_but_not_a_lines():
+    assert one("Drain with its tip in the right renal pelvis.").laterality == "right"
+    assert one("Chest tube tip in the anterior right pleural space.").laterality == "right"
+    assert one("Left IJ line crosses the midline with its tip in the right brachiocephalic vein.").laterality \
+        == "left"

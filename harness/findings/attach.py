@@ -447,7 +447,7 @@ def _spread_change_over_findings(p: int, t: _Target, has_following: bool, spans:
 def _read_device_positions(spans: list[Span], devices: list[_Target], locs: list[Location], lex: Lexicon) -> None:
     for k, t in enumerate(devices):
         t.position = _device_position(k, devices, spans, locs, lex)
-        if t.position is not None:
+        if t.position is not None and lex.observations.get(_obs_name(t.span) or "", {}).get("access_side"):
             # "tip in the right lower lobe pulmonary artery": the side of the place after the device is the place's
             t.sides = [l for l in t.sides if not (l.start > t.pos and l.end + 1 < len(spans)
                                                   and spans[l.end + 1].readings("POS"))]
@@ -457,8 +457,9 @@ def _read_device_positions(spans: list[Span], devices: list[_Target], locs: list
 
 #: words that say the place after them is where a device is not ("outside the collection", "not in the bladder",
 #: "anterior to the collection"): a tip beside or outside a place is not in it
-_NOT_THERE = frozenset({"outside", "not", "anterior", "posterior", "lateral", "medial", "adjacent", "instead", "rather",
-                        "short", "beside", "alongside"})
+_NOT_THERE = frozenset({"outside", "not", "instead", "rather", "short", "beside", "alongside"})
+#: ... and these when they relate ("anterior to the collection"), not when they name a part ("anterior pleural space")
+_BESIDE = frozenset({"anterior", "posterior", "lateral", "medial", "adjacent", "superior", "inferior"})
 #: words that name the device's own end, whose place is the tip position ("with its distal end in the duodenum",
 #: "lower coil in the bladder", "lead tip in the RV apex")
 _END_WORDS = frozenset({"tip", "tips", "end", "ends", "coil", "coils", "pigtail", "pigtails", "terminates",
@@ -479,7 +480,9 @@ _RELATIVE_TO = frozenset({"above", "below", "beyond", "short", "superior", "infe
 def _not_there(spans: list[Span], q: int) -> bool:
     while q > 0 and (spans[q - 1].cat in ("LOC", "ATTR") or spans[q - 1].text in ("the", "a", "an", "its")):
         q -= 1  # back over "the right subphrenic" in "outside the right subphrenic abscess"
-    return any(g.text.split()[0] in _NOT_THERE for g in spans[max(0, q - 2):q])
+    return any(g.text.split()[0] in _NOT_THERE or (g.text.split()[0] in _BESIDE and (
+        "to" in g.text.split() or (k + 1 < len(spans) and spans[k + 1].text == "to")))
+        for k, g in enumerate(spans[max(0, q - 2):q], max(0, q - 2)))
 
 
 def _device_position(k: int, devices: list[_Target], spans: list[Span], locs: list[Location],
