@@ -1732,3 +1732,14 @@ def test_the_side_of_a_drains_place_is_the_drains_but_not_a_lines():
     assert one("Chest tube tip in the anterior right pleural space.").laterality == "right"
     assert one("Left IJ line crosses the midline with its tip in the right brachiocephalic vein.").laterality \
         == "left"
+
+
+def test_a_stents_side_from_its_loops_place_and_no_device_in_a_port_site_or_pleural_line():
+    f = one("LEFT KIDNEY/URETER: Double-J ureteral stent with the proximal loop in the proximal ureter and the distal "
+            "loop in the bladder.")
+    assert (f.observation, f.laterality) == ("stent", "left")
+    assert not any(f.observation == "port" for f in extract_findings(
+        "Small subcutaneous haematoma at the umbilical port site."))
+    assert {f.observation for f in extract_findings(
+        "Moderate right pneumothorax, with the apical pleural line about 25 mm from the chest wall.")} \
+        == {"pneumothorax"}
