@@ -1743,3 +1743,9 @@ def test_a_stents_side_from_its_loops_place_and_no_device_in_a_port_site_or_pleu
     assert {f.observation for f in extract_findings(
         "Moderate right pneumothorax, with the apical pleural line about 25 mm from the chest wall.")} \
         == {"pneumothorax"}
+
+
+def test_a_place_word_of_the_next_finding_is_not_a_devices_position():
+    got = {f.observation: f.position for f in extract_findings(
+        "Mediastinal drains present, left basal atelectasis, no pneumothorax.")}
+    assert got["drain"] is None

@@ -477,6 +477,14 @@ _COARSE_POSITIONS = frozenset({"pleural space", "below the diaphragm", "beyond t
 _RELATIVE_TO = frozenset({"above", "below", "beyond", "short", "superior", "inferior"})
 
 
+def _names_next_finding(spans: list[Span], q: int, lex: Lexicon) -> bool:
+    """A place word that is an adjective of the (non-device) finding right after it."""
+    k = q + 1
+    while k < len(spans) and spans[k].cat in ("LOC", "ATTR", "SEV", "SIZE"):
+        k += 1
+    return k < len(spans) and spans[k].cat == "OBS" and not lex.is_device(_obs_name(spans[k]) or "")
+
+
 def _not_there(spans: list[Span], q: int) -> bool:
     while q > 0 and (spans[q - 1].cat in ("LOC", "ATTR") or spans[q - 1].text in ("the", "a", "an", "its")):
         q -= 1  # back over "the right subphrenic" in "outside the right subphrenic abscess"
@@ -498,6 +506,8 @@ def _device_position(k: int, devices: list[_Target], spans: list[Span], locs: li
         for r in s.readings("POS")[:1]:
             if r.value == "expected" and q + 1 < limit and spans[q + 1].text == "of":
                 continue  # "over the expected location of the cavoatrial junction": the junction
+            if _names_next_finding(spans, q, lex):
+                continue  # "mediastinal drains present, left basal atelectasis": the atelectasis's base
             if _on_its_course(spans, q) or _own_part(spans, q) or _not_there(spans, q) or (
                     found and any(g.text in _RELATIVE_TO for g in spans[max(0, q - 3):q])) or (
                     found and last == q - 1 and spans[q - 1].text.endswith(("al", "ar", "ic"))):
