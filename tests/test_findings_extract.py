@@ -1749,3 +1749,11 @@ def test_a_place_word_of_the_next_finding_is_not_a_devices_position():
     got = {f.observation: f.position for f in extract_findings(
         "Mediastinal drains present, left basal atelectasis, no pneumothorax.")}
     assert got["drain"] is None
+
+
+def test_device_place_words_do_not_shadow_the_sites_of_other_findings():
+    assert one("Thrombus in the right atrial appendage.").anatomy == "heart"
+    assert "unspecified" not in {f.anatomy for f in extract_findings("Mass at the hilar confluence.")}
+    # and the leads' places still read through "appendage"
+    assert one("Pacemaker with leads in the right atrial appendage and the right ventricular apex.").position \
+        == "right atrium + right ventricle"

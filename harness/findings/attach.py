@@ -465,7 +465,7 @@ _BESIDE = frozenset({"anterior", "posterior", "lateral", "medial", "adjacent", "
 _END_WORDS = frozenset({"tip", "tips", "end", "ends", "coil", "coils", "pigtail", "pigtails", "terminates",
                         "terminating", "terminate", "ending", "inlet", "outlet", "balloon", "leads", "lead"})
 #: what joins one end's place to the next ("in the RA and RV", "one lead in the RA and the other in the RV")
-_NEXT_END = LIST_JOINERS | PREPOSITIONS | {"other", "second", "another", "one"}
+_NEXT_END = LIST_JOINERS | PREPOSITIONS | {"other", "second", "another", "one", "appendage", "apex", "outflow", "tract"}
 #: positions that only say which compartment, or which side of the diaphragm or of the image, the tip is in
 #: ("below the diaphragm"): a specific place named beside them ("in the duodenum, below the diaphragm") is the tip's
 _COARSE_POSITIONS = frozenset({"pleural space", "below the diaphragm", "beyond the field of view",
