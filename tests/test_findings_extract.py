@@ -1757,3 +1757,8 @@ def test_device_place_words_do_not_shadow_the_sites_of_other_findings():
     # and the leads' places still read through "appendage"
     assert one("Pacemaker with leads in the right atrial appendage and the right ventricular apex.").position \
         == "right atrium + right ventricle"
+
+
+def test_a_vertebral_level_is_no_tip_position():
+    assert one("ETT tip at T4.").position is None
+    assert one("Right femoral line tip at the level of L2 in the IVC.").position == "inferior vena cava"

@@ -547,7 +547,9 @@ def _device_position(k: int, devices: list[_Target], spans: list[Span], locs: li
         # a tip in a place the position list does not name ("in the right lower lobe bronchus", "in the
         # major fissure"): the organ (and sub-location) it is in
         after = [f"{l.organ} {l.sub}" if l.sub else l.organ for l in locs
-                 if l.organ is not None and t.pos < l.start < limit and not l.blocked and not _not_there(spans, l.start)
+                 # a vertebral level ("tip at T4") is a landmark the tip projects at, not a place it is in
+                 if l.organ not in (None, "spine") and t.pos < l.start < limit and not l.blocked
+                 and not _not_there(spans, l.start)
                  and any(spans[q].text in PREPOSITIONS for q in range(max(t.pos + 1, l.start - 3), l.start))]
     named = [lex.expected_position(_obs_name(t.span) or "") if p == "expected" else p
              for p in (after or before)]
