@@ -1787,3 +1787,190 @@ def test_strong_suspicion_and_hedges_inside_lists(text, expected):
 def test_a_vats_wedge_is_a_sublobar_lung_resection():
     f = one("s/p L VATS wedge.")
     assert (f.observation, f.anatomy, f.laterality) == ("lobectomy", "lung", "left")
+
+
+def test_a_devices_end_is_its_position_over_the_place_its_body_is_in():
+    assert one("Biliary stent in the common bile duct, with its distal end in the duodenum.").position == "duodenum"
+    assert one("Plastic CBD stent, prox end in CHD, distal end in D2.").position == "common hepatic duct + duodenum"
+    # a place listed after an end's place is that end's too
+    assert one("A dual-chamber pacemaker is present, with one lead in the right atrium and the other in the right "
+               "ventricle.").position == "right atrium + right ventricle"
+    assert one("Pacemaker with leads in the right atrial appendage and the right ventricular apex.").position \
+        == "right atrium + right ventricle"
+
+
+def test_a_coarse_position_beside_a_specific_one_gives_way():
+    for text in ("The feeding tube tip is in the duodenum, below the diaphragm.",
+                 "feeding tube tip is in the duodenum below the diaphragm .",
+                 "NG tube below the diaphragm with its tip in the duodenum."):
+        assert one(text).position == "duodenum", text
+    assert one("Nasogastric tube tip below the diaphragm.").position == "stomach"
+    assert one("L chest tube, tip at L apex, pleural space.").position == "apex of the hemithorax"
+
+
+def test_a_place_the_tip_is_outside_or_beside_is_not_its_position():
+    assert {f.position for f in extract_findings(
+        "Pigtail drainage catheter with its tip coiled in the anterior abdominal wall, outside the collection.")
+        if f.observation == "drain"} == {"soft tissues"}
+    assert one("Right double J stent with its distal coil in the distal ureter, not within the bladder.").position \
+        == "ureter"
+    assert one("IVC filter, infrarenal, apex at renal vein level, not above the renal veins.").position == "infrarenal"
+
+
+def test_an_ivc_filter_named_infrarenal_keeps_that_position():
+    assert one("There is an infrarenal IVC filter with its apex at the level of the renal veins, below the renal vein "
+               "inflow.").position == "infrarenal"
+    assert one("IVC filter with its apex in the suprarenal IVC, above the renal vein inflow.").position == "suprarenal"
+
+
+def test_an_introducer_sheath_is_its_own_device_with_its_own_tip():
+    got = {(f.observation, f.position, f.laterality) for f in extract_findings(
+        "Pulmonary artery catheter tip in the right main pulmonary artery, via a right internal jugular introducer "
+        "sheath ending in the SVC.")}
+    assert got == {("swan ganz catheter", "pulmonary artery", None),
+                   ("introducer sheath", "superior vena cava", "right")}
+
+
+def test_a_pacing_system_and_its_leads_said_after_it():
+    assert one("Dual-chamber pacing system, leads in the RA appendage and the RV apex.").position \
+        == "right atrium + right ventricle"
+    for text in ("left sided pacemaker . leads terminate in the right atrium and the right ventricle .",
+                 "Left chest dual-chamber pacer; atrial lead in the RA appendage and ventricular lead at the RV apex."):
+        f = one(text)
+        assert (f.observation, f.laterality, f.position) == ("pacemaker", "left", "right atrium + right ventricle")
+
+
+def test_a_ports_catheter_is_the_ports_own_part():
+    for text in ("Port-a-cath via the right chest wall, catheter terminating at the junction of the SVC and right "
+                 "atrium.", "Right chest wall port. The catheter tip lies at the cavoatrial junction."):
+        f = one(text)
+        assert (f.observation, f.laterality, f.position) == ("port", "right", "cavoatrial junction"), text
+    # "catheter-associated thrombus" names no part placed anywhere
+    assert "port" in {f.observation for f in extract_findings(
+        "Right-sided port catheter terminates at the cavoatrial junction, with no catheter-associated thrombus.")}
+
+
+def test_a_place_named_relative_to_the_tips_place_is_a_landmark():
+    assert one("Right chest port with catheter tip in the brachiocephalic vein above the SVC.").position \
+        == "brachiocephalic vein"
+
+
+def test_a_place_the_tip_is_outside_of_named_with_its_side_and_site_is_not_its_position():
+    got = {f.position for f in extract_findings(
+        "Percutaneous drain with its tip in the right paracolic gutter, outside the right subphrenic abscess.")
+        if f.observation == "drain"}
+    assert got and "collection" not in got.pop()
+
+
+def test_ecmo_cannulae_and_a_basal_chest_drain():
+    got = {(f.observation, f.position) for f in extract_findings(
+        "Drainage cannula in the IVC, return cannula in the right atrium.")}
+    assert got == {("ecmo cannula", "inferior vena cava"), ("ecmo cannula", "right atrium")}
+    assert one("Right basal chest drain.").position == "base of the hemithorax"
+
+
+def test_what_comes_with_a_resolved_finding_is_still_there():
+    got = {(f.observation, f.presence.value) for f in extract_findings(
+        "Near-resolution of the right iliac fossa abscess with drain in situ.")}
+    assert ("drain", "present") in got and ("collection", "present") in got
+    got = {(f.observation, f.presence.value) for f in extract_findings(
+        "Interval removal of the ETT with NG tube in place.")}
+    assert got == {("endotracheal tube", "absent"), ("nasogastric tube", "present")}
+
+
+def test_a_device_said_to_be_where_it_is_meant_to_be_restates_the_one_whose_tip_was_named():
+    got = [(f.observation, f.laterality, f.position) for f in extract_findings(
+        "Lines/tubes: Right arm PICC with tip at the cavoatrial junction. IMPRESSION: PICC appropriately positioned.")]
+    assert got == [("central venous catheter", "right", "cavoatrial junction")]
+
+
+def test_the_place_of_another_finding_before_a_device_is_not_its_tip():
+    got = {(f.observation, f.position) for f in extract_findings(
+        "There is a tiny left apical pneumothorax following CVC placement. The left subclavian catheter tip is in "
+        "the SVC.") if f.observation == "central venous catheter"}
+    assert got == {("central venous catheter", "superior vena cava")}
+
+
+def test_a_lines_side_and_vein_in_one_abbreviation():
+    for text, side in (("RIJ CVC tip in the SVC.", "right"), ("LIJ line tip in the SVC.", "left"),
+                       ("RUE PICC tip in the mid SVC.", "right"), ("L SCV line tip in SVC.", "left")):
+        f = one(text)
+        assert (f.observation, f.laterality, f.position) == (
+            "central venous catheter", side, "superior vena cava"), text
+
+
+def test_a_tube_side_hole_and_the_expected_location_of_a_named_place():
+    assert one("The NG tube side port is at the GE junction.").position == "esophagus"
+    assert one("NG tube tip in the gastric body with side hole below the GE junction.").position == "stomach"
+    assert one("Right PICC tip projects over the expected location of the cavoatrial junction.").position \
+        == "cavoatrial junction"
+
+
+def test_leads_said_unchanged_are_where_the_leads_are_not_a_heart_size():
+    f = one("Left chest wall dual-chamber pacemaker; leads in the right atrium and right ventricle unchanged.")
+    assert (f.observation, f.position) == ("pacemaker", "right atrium + right ventricle")
+
+
+def test_a_pa_catheter_wedged_in_a_lobar_artery_and_the_side_of_its_tips_place():
+    for text in ("Swan-Ganz cath tip in distal R lower lobe PA.",
+                 "Swan-Ganz catheter tip far distal in the right lower lobe pulmonary artery; withdraw."):
+        f = one(text)
+        assert (f.position, f.laterality) == ("lobar pulmonary artery", None), text
+    assert one("Swan-Ganz catheter tip in the right main PA.").position == "pulmonary artery"
+
+
+def test_a_denial_of_the_tip_of_a_device_leaves_the_device():
+    for text in ("The tip of the NG tube is not included on this film.", "The tip of the NG tube is not visualised."):
+        f = one(text)
+        assert (f.observation, f.presence.value) == ("nasogastric tube", "present"), text
+
+
+def test_cavoatrial_junction_abbreviations_and_a_chest_tubes_side_hole():
+    for text in ("Right IJ line tip at the RA/SVC junction.", "R IJ CVC at CAJ."):
+        assert one(text).position == "cavoatrial junction", text
+    f = one("Right-sided chest drain has been pulled back, side hole now in the subcutaneous tissues.")
+    assert (f.observation, f.position) == ("chest tube", "soft tissues")
+    assert one("Right chest tube tip at the right apex, side hole within the pleural space.").position \
+        == "apex of the hemithorax"
+
+
+def test_an_in_place_restatement_needs_the_same_device_words():
+    got = sorted(f.position for f in extract_findings("NG tube in the stomach. Dobhoff tube tip in the duodenum."))
+    assert got == ["duodenum", "stomach"]  # two tubes, not one restated
+
+
+def test_the_side_of_a_drains_place_is_the_drains_but_not_a_lines():
+    assert one("Drain with its tip in the right renal pelvis.").laterality == "right"
+    assert one("Chest tube tip in the anterior right pleural space.").laterality == "right"
+    assert one("Left IJ line crosses the midline with its tip in the right brachiocephalic vein.").laterality \
+        == "left"
+
+
+def test_a_stents_side_from_its_loops_place_and_no_device_in_a_port_site_or_pleural_line():
+    f = one("LEFT KIDNEY/URETER: Double-J ureteral stent with the proximal loop in the proximal ureter and the distal "
+            "loop in the bladder.")
+    assert (f.observation, f.laterality) == ("stent", "left")
+    assert not any(f.observation == "port" for f in extract_findings(
+        "Small subcutaneous haematoma at the umbilical port site."))
+    assert {f.observation for f in extract_findings(
+        "Moderate right pneumothorax, with the apical pleural line about 25 mm from the chest wall.")} \
+        == {"pneumothorax"}
+
+
+def test_a_place_word_of_the_next_finding_is_not_a_devices_position():
+    got = {f.observation: f.position for f in extract_findings(
+        "Mediastinal drains present, left basal atelectasis, no pneumothorax.")}
+    assert got["drain"] is None
+
+
+def test_device_place_words_do_not_shadow_the_sites_of_other_findings():
+    assert one("Thrombus in the right atrial appendage.").anatomy == "heart"
+    assert "unspecified" not in {f.anatomy for f in extract_findings("Mass at the hilar confluence.")}
+    # and the leads' places still read through "appendage"
+    assert one("Pacemaker with leads in the right atrial appendage and the right ventricular apex.").position \
+        == "right atrium + right ventricle"
+
+
+def test_a_vertebral_level_is_no_tip_position():
+    assert one("ETT tip at T4.").position is None
+    assert one("Right femoral line tip at the level of L2 in the IVC.").position == "inferior vena cava"

@@ -134,7 +134,13 @@ def _own_part(spans: list[Span], q: int) -> bool:
     """"IVC filter with its apex at the renal veins", "filter, apex below the renal veins": a position word that is
     the device's own ("its apex") or is itself placed by what follows it names a part of the device, not a place."""
     return (q > 0 and spans[q - 1].text == "its") or (
-        q + 1 < len(spans) and spans[q + 1].text.split()[0] in _PART_PLACED_BY)
+        spans[q].text in _PART_NAMES and q + 1 < len(spans) and spans[q + 1].text.split()[0] in _PART_PLACED_BY
+        and not spans[q + 1].readings("POS"))  # "in the duodenum below the diaphragm": two places
+
+
+#: position words that are also names of a device's own part ("apex below the renal veins"); a place followed by
+#: where it is ("in the brachiocephalic vein above the SVC") stays a place
+_PART_NAMES = frozenset({"apex", "apical", "base", "basal", "basilar"})
 
 
 # --- sites -------------------------------------------------------------------------------------------------------
@@ -441,6 +447,50 @@ def _spread_change_over_findings(p: int, t: _Target, has_following: bool, spans:
 def _read_device_positions(spans: list[Span], devices: list[_Target], locs: list[Location], lex: Lexicon) -> None:
     for k, t in enumerate(devices):
         t.position = _device_position(k, devices, spans, locs, lex)
+        if t.position is not None and lex.observations.get(_obs_name(t.span) or "", {}).get("access_side"):
+            # "tip in the right lower lobe pulmonary artery": the side of the place after the device is the place's
+            t.sides = [l for l in t.sides if not (l.start > t.pos and l.end + 1 < len(spans)
+                                                  and spans[l.end + 1].readings("POS"))]
+            t.locations = [l for l in t.locations if not (l.start > t.pos and l.laterality
+                                                          and spans[l.end].readings("POS"))]
+
+
+#: words that say the place after them is where a device is not ("outside the collection", "not in the bladder",
+#: "anterior to the collection"): a tip beside or outside a place is not in it
+_NOT_THERE = frozenset({"outside", "not", "instead", "rather", "short", "beside", "alongside"})
+#: ... and these when they relate ("anterior to the collection"), not when they name a part ("anterior pleural space")
+_BESIDE = frozenset({"anterior", "posterior", "lateral", "medial", "adjacent", "superior", "inferior"})
+#: words that name the device's own end, whose place is the tip position ("with its distal end in the duodenum",
+#: "lower coil in the bladder", "lead tip in the RV apex")
+_END_WORDS = frozenset({"tip", "tips", "end", "ends", "coil", "coils", "pigtail", "pigtails", "terminates",
+                        "terminating", "terminate", "ending", "inlet", "outlet", "balloon", "leads", "lead"})
+#: what joins one end's place to the next ("in the RA and RV", "one lead in the RA and the other in the RV")
+_NEXT_END = LIST_JOINERS | PREPOSITIONS | {"other", "second", "another", "one", "appendage", "apex", "outflow", "tract"}
+#: positions that only say which compartment, or which side of the diaphragm or of the image, the tip is in
+#: ("below the diaphragm"): a specific place named beside them ("in the duodenum, below the diaphragm") is the tip's
+_COARSE_POSITIONS = frozenset({"pleural space", "below the diaphragm", "beyond the field of view",
+                               "above the diaphragm", "below the left hemidiaphragm", "below the hemidiaphragm",
+                               "subdiaphragmatic", "infradiaphragmatic"})
+
+
+#: a place named after the tip's own, relative to it ("in the brachiocephalic vein above the SVC"), is a landmark
+_RELATIVE_TO = frozenset({"above", "below", "beyond", "short", "superior", "inferior"})
+
+
+def _names_next_finding(spans: list[Span], q: int, lex: Lexicon) -> bool:
+    """A place word that is an adjective of the (non-device) finding right after it."""
+    k = q + 1
+    while k < len(spans) and spans[k].cat in ("LOC", "ATTR", "SEV", "SIZE"):
+        k += 1
+    return k < len(spans) and spans[k].cat == "OBS" and not lex.is_device(_obs_name(spans[k]) or "")
+
+
+def _not_there(spans: list[Span], q: int) -> bool:
+    while q > 0 and (spans[q - 1].cat in ("LOC", "ATTR") or spans[q - 1].text in ("the", "a", "an", "its")):
+        q -= 1  # back over "the right subphrenic" in "outside the right subphrenic abscess"
+    return any(g.text.split()[0] in _NOT_THERE or (g.text.split()[0] in _BESIDE and (
+        "to" in g.text.split() or (k + 1 < len(spans) and spans[k + 1].text == "to")))
+        for k, g in enumerate(spans[max(0, q - 2):q], max(0, q - 2)))
 
 
 def _device_position(k: int, devices: list[_Target], spans: list[Span], locs: list[Location],
@@ -449,20 +499,57 @@ def _device_position(k: int, devices: list[_Target], spans: list[Span], locs: li
     ends ("leads in the right atrium and right ventricle") are one position set."""
     t = devices[k]
     limit = devices[k + 1].pos if k + 1 < len(devices) else len(spans)
-    after = [r.value for q, s in enumerate(spans[t.pos + 1:limit], t.pos + 1) for r in s.readings("POS")[:1]
-             if not _on_its_course(spans, q) and not _own_part(spans, q)]
-    if not after and k + 1 < len(devices) and all(g.text in LIST_JOINERS for g in spans[t.pos + 1:limit]):
-        # "endotracheal and nasogastric tubes are satisfactorily sited": each where it is meant to be
-        nxt_limit = devices[k + 2].pos if k + 2 < len(devices) else len(spans)
-        after = [r.value for s in spans[limit + 1:nxt_limit] for r in s.readings("POS")[:1]
-                 if r.value == "expected"]
+    # (position, named after an end word of the device, coarse)
+    found = []
+    last = t.pos
+    for q, s in enumerate(spans[t.pos + 1:limit], t.pos + 1):
+        for r in s.readings("POS")[:1]:
+            if r.value == "expected" and q + 1 < limit and spans[q + 1].text == "of":
+                continue  # "over the expected location of the cavoatrial junction": the junction
+            if _names_next_finding(spans, q, lex):
+                continue  # "mediastinal drains present, left basal atelectasis": the atelectasis's base
+            if _on_its_course(spans, q) or _own_part(spans, q) or _not_there(spans, q) or (
+                    found and any(g.text in _RELATIVE_TO for g in spans[max(0, q - 3):q])) or (
+                    found and last == q - 1 and spans[q - 1].text.endswith(("al", "ar", "ic"))):
+                continue  # "in the suprarenal IVC": the place the adjective before it narrows down
+            gap = spans[last + 1:q]
+            # "leads in the RA and RV": a place listed after an end's place is that end's too
+            end = any(g.text in _END_WORDS for g in gap) or bool(
+                found and found[-1][1] and all(w in _NEXT_END for g in gap for w in g.text.split()))
+            found.append((r.value, end, s.text in _COARSE_POSITIONS))
+            last = q
+    if any(not coarse for _, _, coarse in found):
+        found = [f for f in found if not f[2]]  # "tip in the duodenum, below the diaphragm": the duodenum
+    if any(end for _, end, _ in found):
+        found = [f for f in found if f[1]]  # "stent in the CBD, with its distal end in the duodenum": the end's
+    after = [v for v, _, _ in found]
+    if not after and k + 1 < len(devices):
+        # "endotracheal and nasogastric tubes are satisfactorily sited", "ETT, NGT and right IJ line in
+        # satisfactory position": each of a list of devices where it is meant to be
+        j = k
+        while j + 1 < len(devices) and all(g.text in LIST_JOINERS or g.cat == "LOC" and g.readings("LAT")
+                                           or g.text in ("ij", "picc", "femoral", "subclavian")
+                                           for g in spans[devices[j].pos + 1:devices[j + 1].pos]):
+            j += 1
+        if j > k:
+            nxt_limit = devices[j + 1].pos if j + 1 < len(devices) else len(spans)
+            after = [r.value for s in spans[devices[j].pos + 1:nxt_limit] for r in s.readings("POS")[:1]
+                     if r.value == "expected"]
+    # not a place that another finding between it and the device is in ("apical pneumothorax after CVC placement")
     before = [r.value for q, s in enumerate(spans[:t.pos]) for r in s.readings("POS")[:1]
-              if not _own_part(spans, q)] if k == 0 else []
+              if not _own_part(spans, q) and not _not_there(spans, q) and not any(
+                  g.cat == "OBS" and not lex.is_device(_obs_name(g) or "") for g in spans[q + 1:t.pos])] \
+        if k == 0 else []
+    if not after and before and all(g.cat != "OBS" for g in spans[t.pos - 2:t.pos]) and any(
+            spans[q].readings("POS") for q in range(max(0, t.pos - 2), t.pos)):
+        after = before  # "an infrarenal IVC filter with its apex at the level of the renal veins": its own
     if not after:
         # a tip in a place the position list does not name ("in the right lower lobe bronchus", "in the
         # major fissure"): the organ (and sub-location) it is in
         after = [f"{l.organ} {l.sub}" if l.sub else l.organ for l in locs
-                 if l.organ is not None and t.pos < l.start < limit and not l.blocked
+                 # a vertebral level ("tip at T4") is a landmark the tip projects at, not a place it is in
+                 if l.organ not in (None, "spine") and t.pos < l.start < limit and not l.blocked
+                 and not _not_there(spans, l.start)
                  and any(spans[q].text in PREPOSITIONS for q in range(max(t.pos + 1, l.start - 3), l.start))]
     named = [lex.expected_position(_obs_name(t.span) or "") if p == "expected" else p
              for p in (after or before)]

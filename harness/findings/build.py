@@ -230,9 +230,10 @@ def _device_finding(t: _Target, certainty: Certainty, spec: dict[str, Any], lex:
     """A device: its organ is fixed; a side named with it is kept; one unless plural or counted."""
     absent = certainty.presence is Presence.ABSENT
     organ = spec["default_anatomy"]
-    # the side of the place its tip is in ("tip in the right pulmonary artery") is not the device's side
-    lat = _side_named_apart(t) or next((l.laterality for l in t.locations if l.laterality and "POS" not in
-                                        lex.phrase_kinds.get(tuple(l.text.split()), {})), None)
+    # the side of the place its tip is in ("tip in the right pulmonary artery") is not a line's side (its side is
+    # where it went in); a drain's or stent's is ("stent with its loop in the left proximal ureter")
+    lat = _side_named_apart(t) or next((l.laterality for l in t.locations if l.laterality and (
+        "POS" not in lex.phrase_kinds.get(tuple(l.text.split()), {}) or not spec.get("access_side"))), None)
     if not (spec.get("keeps_side") or lex.is_paired(organ)):
         lat = None
     if lat not in (None, "left", "right", "bilateral"):

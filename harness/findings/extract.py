@@ -66,7 +66,7 @@ from harness.findings.lexicon import UNSPECIFIED, Lexicon, Reading, lexicon
 from harness.findings.measures import (_attach_measures, _change_from_prior_sizes, _counts_per_side,
                                        _sizes_of_listed_sites)
 from harness.findings.prepass import (STUDY_WORDS, _deny_structures_called_normal, _enlarged_names,
-                                      _hedge_study_title, _mark_prior_sizes, _parts_of_devices,
+                                      _hedge_study_title, _mark_prior_sizes, _parts_of_devices, _tip_subject_denials,
                                       _predicates_of_findings, _read_comparisons, _sized_organs)
 from harness.findings.report import (ParsedFinding, _elliptic_denial, _hedged_once, _less_specific,
                                      _merge_restatements, _restates_group, _sort_key)
@@ -77,7 +77,9 @@ from harness.findings.sites import Location, _locations
 from harness.schema import Finding, Presence
 
 TIP_WORDS = frozenset({"tip", "tips", "terminates", "terminating", "ends", "ending", "courses", "projects",
-                       "projecting", "extends", "positioned", "position", "located", "lies", "overlies", "overlying"})
+                       "projecting", "extends", "positioned", "position", "located", "lies", "overlies", "overlying",
+                       # "Leads terminate in the RA and RV." (the pacemaker's leads, said after it)
+                       "terminate", "end", "project", "lie", "lead", "leads", "wires"})
 #: the span categories that state an organ normal, and the kind of statement each is
 _STATEMENT_KINDS = {"CTX:normal": "NORMAL", "CTX:normal_size": "NORMAL_SIZE",
                     "CTX:borderline_size": "BORDERLINE_SIZE"}
@@ -182,6 +184,7 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
         return SentenceReading(())  # "Two lesions as described above." restates what the report already said
     _mark_prior_sizes(spans, tokens, lex)
     _read_comparisons(spans)
+    _tip_subject_denials(spans, lex)
     scope, resolved = _scopes(spans)
     _hedge_study_title(spans, scope)
     _deny_structures_called_normal(spans, scope, lex)
@@ -195,7 +198,8 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
     header = label.sites
     frame = _clause_initial_frame(spans, locs, targets) if label.colon is None else []
     locs = [l for l in locs if l not in frame]
-    if not targets:
+    if not targets and _orphan_position(spans) is None:
+        # ("leads in the right atrium and right ventricle unchanged": where a device's leads are, not the heart's size)
         targets.extend(_stable_organ_sizes(spans, locs, header, scope, lex))
     if any(l.organ == "lymph node" for l in header) and not any(t.kind == "OBS" for t in targets):
         locs = _stations_as_nodes(spans, label.colon, locs, targets)
@@ -417,9 +421,22 @@ def _stations_as_nodes(spans: list[Span], colon: int, locs: list[Location], targ
 def _orphan_position(spans: list[Span]) -> str | None:
     """A tip position in a sentence with no finding ("Its tip is in the stomach."), for the last device."""
     if any(s.value in TIP_WORDS for s in spans if s.cat == "WORD"):
-        return next((r.value for q, s in enumerate(spans) for r in s.readings("POS")
-                     if not _on_its_course(spans, q)), None)
+        # every place of a list ("leads terminate in the right atrium and the right ventricle")
+        named = []
+        for q, s in enumerate(spans):
+            if s.readings("POS") and not _on_its_course(spans, q):
+                if named and not all(g.cat == "LOC" or w in _ORPHAN_LIST
+                                     for g in spans[named[-1][0] + 1:q] for w in g.text.split()):
+                    break
+                named.append((q, s.readings("POS")[0].value))
+        return " + ".join(sorted({v for _, v in named})) if named else None
     return None
+
+
+#: what joins the places of one orphan position list ("in the RA and the other in the RV")
+#: ("atrial lead in the RA appendage and ventricular lead at the RV apex")
+_ORPHAN_LIST = frozenset({",", "and", "the", "in", "at", "within", "other", "one", "another", "second", "/", "&",
+                          "lead", "leads", "tip", "tips", "wire", "end", "coil", "its", "appendage", "apex"})
 
 
 def _clauses(tokens: list[str], lex: Lexicon) -> list[list[str]]:
@@ -458,6 +475,15 @@ def _in_the_organ_just_named(findings: tuple[ParsedFinding, ...], subject: str |
                  for it in findings)
 
 
+def _names_own_part(dev: ParsedFinding, it: ParsedFinding, lex: Lexicon) -> bool:
+    """A generic device word the last device names as its own part (``own_parts``), with a tip where that device
+    has none: the last device's part, not a second device."""
+    return dev.finding.position is None and it.finding.position is not None \
+        and it.finding.presence is Presence.PRESENT and lex.is_generic(it.finding.observation) \
+        and lex.is_device(it.finding.observation) \
+        and it.observation_text in (lex.observations.get(dev.finding.observation, {}).get("own_parts") or ())
+
+
 @lru_cache(maxsize=65536)
 def parse_report(text: str) -> tuple[ParsedFinding, ...]:
     """Findings of a report with the words each was read from; order-independent (sorted), cached."""
@@ -494,6 +520,12 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
             subject = _subject_organ(reading, subject, lex)
             organ = reading.paired_organ or (organ if not reading.names_site else None)
             for it in _hedged_once(findings, lex):
+                if last_device is not None and _names_own_part(items[last_device], it, lex):
+                    # "Left chest wall port. The catheter tip lies in the lower SVC.": the port's catheter
+                    items[last_device] = ParsedFinding(
+                        dataclasses.replace(items[last_device].finding, position=it.finding.position),
+                        items[last_device].observation_text, items[last_device].anatomy_text)
+                    continue
                 if lex.is_device(it.finding.observation) and it.finding.presence is not Presence.ABSENT:
                     last_device = len(items)
                 items.append(it)

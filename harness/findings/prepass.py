@@ -153,18 +153,51 @@ def _enlarged_names(spans: list[Span], lex: Lexicon) -> None:
                 break
 
 
+#: what places a device's own part ("its catheter terminates in", "with catheter tip at"), not "catheter-associated"
+_PART_PLACED = frozenset({"tip", "tips", "terminates", "terminating", "terminate", "ends", "ending", "lies", "in",
+                          "at", "within", "projects", "projecting", "courses", "extends", "is", "into", "below",
+                          "above", "beyond", "just", "sits"})
+
+
 def _parts_of_devices(spans: list[Span], lex: Lexicon) -> None:
     """"Right JJ stent, upper coil in the right renal pelvis": a word that names a device's part after another device
-    (``part_of_device``) is that device's part, not a second device; the sites after it are the device's position."""
-    device_seen = False
+    (``part_of_device``) is that device's part, not a second device; the sites after it are the device's position.
+    So is a word the last device names as its own part (``own_parts``: "chest port; its catheter terminates in the
+    SVC"), when no other device came between."""
+    last: str | None = None
     for p, s in enumerate(spans):
         if s.cat != "OBS":
             continue
         name = _obs_name(s) or ""
-        if device_seen and s.text in (lex.observations.get(name, {}).get("part_of_device") or ()):
+        if last is not None and (s.text in (lex.observations.get(name, {}).get("part_of_device") or ())
+                                 or s.text in (lex.observations.get(last, {}).get("own_parts") or ())
+                                 and p + 1 < len(spans) and spans[p + 1].text in _PART_PLACED):
             spans[p] = Span("WORD", s.text, s.start, s.end, s.text, cat="WORD")
         elif lex.is_device(name):
-            device_seen = True
+            last = name
+
+
+#: what a tip-subject's denial says of the tip ("the tip of the NG tube is not included on this film")
+_TIP_DENIALS = ("CTX:negation_forward", "CTX:negation_backward", "CTX:hypothetical_backward",
+                "CTX:hypothetical_forward", "CTX:possible_backward")
+
+
+def _tip_subject_denials(spans: list[Span], lex: Lexicon) -> None:
+    """"The tip of the NG tube is not visualised / not included": denied or hedged is where the tip is, not the
+    tube, which is there: a denial after a device that is the object of "tip of" is no denial of the device."""
+    for p, s in enumerate(spans):
+        if s.cat != "OBS" or not lex.is_device(_obs_name(s) or "") or p < 2:
+            continue
+        q = p - 1
+        while q >= 0 and spans[q].text in ("the", "a", "an"):
+            q -= 1
+        if q < 1 or spans[q].text != "of" or spans[q - 1].text not in ("tip", "tips", "end"):
+            continue
+        for r in range(p + 1, len(spans)):
+            if spans[r].cat == "OBS" or spans[r].text in (";", ".") or spans[r].cat == "CTX:termination":
+                break
+            if spans[r].cat in _TIP_DENIALS:
+                spans[r] = Span("WORD", spans[r].text, spans[r].start, spans[r].end, spans[r].text, cat="WORD")
 
 
 def _predicates_of_findings(spans: list[Span]) -> None:

@@ -58,7 +58,7 @@ def _restates_group(f: Finding, others: Sequence[Finding], lex: Lexicon) -> bool
     return len(members) >= (3 if "many" in f.attributes else 2)
 
 
-def _fields_combine(f: Finding, g: Finding, lex: Lexicon) -> bool:
+def _fields_combine(f: Finding, g: Finding, lex: Lexicon, one_name: bool = False) -> bool:
     """Two statements of one finding that do not contradict each other ("left effusion" ... "the effusion is
     small"; "pancreatitis" ... "consistent with pancreatitis")."""
     if f.presence is not g.presence or f.observation != g.observation:
@@ -73,9 +73,17 @@ def _fields_combine(f: Finding, g: Finding, lex: Lexicon) -> bool:
         return False
 
     return (agree(f.laterality, g.laterality) and agree(f.size_mm, g.size_mm) and agree(f.count, g.count)
-            and agree(f.severity, g.severity) and agree(f.temporal, g.temporal) and agree(f.position, g.position)
+            and agree(f.severity, g.severity) and agree(f.temporal, g.temporal)
+            and (agree(f.position, g.position) or one_name and (_where_meant(f, g, lex) or _where_meant(g, f, lex)))
             and (agree(f.sub_location, g.sub_location) or lex.sub_contains(f.anatomy, f.sub_location, g.sub_location)
                  or lex.sub_contains(f.anatomy, g.sub_location, f.sub_location)))
+
+
+def _where_meant(f: Finding, g: Finding, lex: Lexicon) -> bool:
+    """"PICC appropriately positioned" (the impression) after "PICC tip at the cavoatrial junction": a device said
+    to be where it is meant to be restates the device whose tip was named, not a second one."""
+    return lex.is_device(f.observation) and f.position is not None \
+        and f.position == lex.expected_position(f.observation) and g.position is not None
 
 
 def _combined(f: Finding, g: Finding, lex: Lexicon) -> Finding:
@@ -85,7 +93,8 @@ def _combined(f: Finding, g: Finding, lex: Lexicon) -> Finding:
     return dataclasses.replace(
         f, sub_location=sub, laterality=f.laterality or g.laterality, size_mm=f.size_mm or g.size_mm,
         count=f.count if f.count is not None else g.count, severity=f.severity or g.severity,
-        temporal=f.temporal or g.temporal, position=f.position or g.position,
+        temporal=f.temporal or g.temporal,
+        position=g.position if g.position is not None and _where_meant(f, g, lex) else f.position or g.position,
         certainty=f.certainty or g.certainty, attributes=f.attributes | g.attributes)
 
 
@@ -97,7 +106,9 @@ def _merge_restatements(items: list[ParsedFinding], lex: Lexicon) -> list[Parsed
         f = it.finding
         if f.presence is not Presence.ABSENT:
             for k, kept in enumerate(out):
-                if _fields_combine(kept.finding, f, lex):
+                # a device said to be in place restates one named by the same words ("PICC ... PICC appropriately
+                # positioned"), not another of its kind ("NG tube in the stomach", "Dobhoff tip in the duodenum")
+                if _fields_combine(kept.finding, f, lex, kept.observation_text == it.observation_text):
                     text = kept.anatomy_text if len(kept.anatomy_text) >= len(it.anatomy_text) else it.anatomy_text
                     out[k] = ParsedFinding(_combined(kept.finding, f, lex), kept.observation_text, text)
                     break

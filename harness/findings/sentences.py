@@ -313,7 +313,11 @@ _EXPANSIONS = {"stn": ("station",), "jxn": ("junction",), "jct": ("junction",), 
                # the verb names the device: "interval extubation" removed the tube, "intubated" placed it
                "extubation": ("removal", "of", "endotracheal", "tube"),
                "extubated": ("endotracheal", "tube", "removed"),
-               "intubated": ("endotracheal", "tube", "in", "place")}
+               "intubated": ("endotracheal", "tube", "in", "place"),
+               # a line's access side and vein in one word: "RIJ CVC", "LUE PICC", "L SCV line"
+               "rij": ("right", "ij"), "lij": ("left", "ij"), "rue": ("right", "upper", "extremity"),
+               "lue": ("left", "upper", "extremity"), "rscv": ("right", "subclavian"), "lscv": ("left", "subclavian"),
+               "scv": ("subclavian",)}
 
 
 #: words beside "LAD" that make it the left anterior descending artery, not lymphadenopathy ("calcification of the
