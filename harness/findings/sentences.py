@@ -664,6 +664,7 @@ _VESSEL_ABBREVIATION_RE = re.compile(
     r"|gastroduodenal|epigastric|umbilical|lumbar|intercostal|mammary|thoracic|saphenous|cephalic|basilic))"
     r"\s+((?i:aa|vv|a|v))\.(?=\s|$)")
 _VESSEL_WORDS = {"a": "artery", "aa": "arteries", "v": "vein", "vv": "veins"}
+_VESSEL_ABBREVIATION_HINT_RE = re.compile(r"\s(?:[aA]{1,2}|[vV]{1,2})\.")
 
 
 _NEW_FIELD_LINE_RE = re.compile(r"\n(?=[ \t]*(?:[A-Za-z][A-Za-z /&(),-]{0,40}:|\d{1,2}[.)][ \t]|[-*\u2022][ \t]))")
@@ -673,7 +674,7 @@ def _sentences(text: str) -> list[list[str]]:
     if "?" in text:
         text = _QUERY_RE.sub(" query ", text)
     text = _ABBREVIATION_STOP_RE.sub(lambda m: (m.group(1) or m.group(2)).replace(".", ""), text)
-    if "." in text:
+    if _VESSEL_ABBREVIATION_HINT_RE.search(text):  # a cheap test first: the full pattern is a long alternation
         text = _VESSEL_ABBREVIATION_RE.sub(lambda m: f"{m.group(1)} {_VESSEL_WORDS[m.group(2).lower()]}", text)
     # a line that opens with a field label, a list number or a bullet starts a new sentence ("...PROTOCOL)\nLeft
     # adrenal: 1.1 cm nodule"); other line breaks may be hard wraps inside a sentence and are kept
