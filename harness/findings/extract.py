@@ -453,14 +453,20 @@ def _subject_organ(reading: SentenceReading, subject: str | None, lex: Lexicon) 
     """The one organ a sentence's present findings are in, for the next sentence's findings that name none ("The
     infrarenal aortic aneurysm measures 4.0 cm. There is eccentric mural thrombus."); a sentence that names another
     organ, or several, ends it."""
-    organs = {it.finding.anatomy for it in reading.findings if it.finding.anatomy != UNSPECIFIED
-              and not lex.is_device(it.finding.observation)}
+    organs: set[str] = set()
+    present: set[str] = set()
+    for it in reading.findings:
+        f = it.finding
+        if f.anatomy == UNSPECIFIED or lex.is_device(f.observation):
+            continue
+        organs.add(f.anatomy)
+        if len(organs) > 1:
+            return None
+        if f.presence is not Presence.ABSENT:
+            present.add(f.anatomy)
     if not organs:
         return subject if not reading.names_site else None
-    present = {it.finding.anatomy for it in reading.findings if it.finding.presence is not Presence.ABSENT
-               and it.finding.anatomy != UNSPECIFIED and not lex.is_device(it.finding.observation)}
-    return next(iter(present)) if len(organs) == 1 and len(present) == 1 and not lex.is_region(
-        next(iter(present))) else None
+    return next(iter(present)) if len(present) == 1 and not lex.is_region(next(iter(present))) else None
 
 
 def _in_the_organ_just_named(findings: tuple[ParsedFinding, ...], subject: str | None,

@@ -174,7 +174,11 @@ class Lexicon:
 
     def is_device(self, observation: str) -> bool:
         """Observations whose organ is fixed (devices): matched by type, not by site or side."""
-        return bool(self.observations.get(observation, {}).get("fixed_anatomy"))
+        return observation in self._devices
+
+    @cached_property
+    def _devices(self) -> frozenset[str]:  # is_device is asked tens of times a sentence: one set lookup
+        return frozenset(name for name, spec in self.observations.items() if spec.get("fixed_anatomy"))
 
     def enlargement_of(self, anatomy: str, sub: str | None = None) -> str | None:
         """What "enlarged" means for an organ ("heart" -> cardiomegaly) or a part of it ("collecting system" ->

@@ -169,10 +169,11 @@ def _resolve_group(spans: list[Span], members: list[int], lex: Lexicon) -> list[
         # that organ's site, not a part of the organ beside it ("colonic anastomosis" is one site)
         for i, p in enumerate(members):
             subs = [r for r in spans[p].readings("SUB") if not r.value.needs_organ]
+            if not subs or p in station_at or spans[p].readings("ANAT"):
+                continue
             listed = any(spans[q].text in _LIST_WORDS for q in range(members[max(i - 1, 0)] + 1, p)) or any(
                 spans[q].text in _LIST_WORDS for q in range(p + 1, members[min(i + 1, len(members) - 1)]))
-            if subs and listed and p not in station_at and not spans[p].readings("ANAT") \
-                    and not any(r.value.organ in organs for r in subs):
+            if listed and not any(r.value.organ in organs for r in subs):
                 organ_pos.append((p, subs[0].value.organ, subs[0].plural))
         organ_pos.sort()
         organs = {o for _, o, _ in organ_pos}
