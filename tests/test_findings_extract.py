@@ -1974,3 +1974,13 @@ def test_device_place_words_do_not_shadow_the_sites_of_other_findings():
 def test_a_vertebral_level_is_no_tip_position():
     assert one("ETT tip at T4.").position is None
     assert one("Right femoral line tip at the level of L2 in the IVC.").position == "inferior vena cava"
+
+
+def test_an_aneurysm_placed_by_the_renal_arteries_and_a_cystic_mass_is_one_cyst():
+    f = one("42 mm AAA below the renal arteries.")
+    assert (f.observation, f.anatomy, f.size_mm) == ("aneurysm", "aorta", 42.0)
+    f = one("A 5.6 cm complex cystic mass in the pancreatic tail with thick septations.")
+    assert (f.observation, f.anatomy, f.sub_location, f.size_mm) == ("cyst", "pancreas", "tail", 56.0)
+    f = one("Sigmoid tics.")
+    assert (f.observation, f.sub_location) == ("diverticulosis", "sigmoid colon")
+    assert one("Largest cyst 3.5 cm L LP.").sub_location == "lower pole"
