@@ -1984,3 +1984,10 @@ def test_an_aneurysm_placed_by_the_renal_arteries_and_a_cystic_mass_is_one_cyst(
     f = one("Sigmoid tics.")
     assert (f.observation, f.sub_location) == ("diverticulosis", "sigmoid colon")
     assert one("Largest cyst 3.5 cm L LP.").sub_location == "lower pole"
+
+
+def test_behind_the_heart_is_retrocardiac_but_a_named_organ_seen_there_keeps_its_site():
+    f = one("Consolidation behind the heart.")
+    assert (f.anatomy, f.sub_location, f.laterality) == ("lung", "retrocardiac region", "left")
+    f = one("Air-fluid level within a dilated oesophagus is seen behind the heart.")
+    assert f.anatomy == "esophagus"
