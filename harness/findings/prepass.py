@@ -211,7 +211,9 @@ def _predicates_of_findings(spans: list[Span]) -> None:
 
 def _sized_organs(spans: list[Span], locs: list[Location], lex: Lexicon) -> list[tuple[int, Location]]:
     """"17 cm spleen, recanalised paraumbilical vein": a size right before an organ that has a normal size, the
-    organ ending the phrase, is the organ's measurement; it is no finding's size and the organ no finding's site."""
+    organ ending the phrase, is the organ's measurement; it is no finding's size and the organ no finding's site.
+    So is a size right after such an organ that opens its clause ("gallbladder sludge, CBD 0.5 cm":
+    ``_own_size_after``)."""
     out = []
     for loc in locs:
         p = loc.start - 1
@@ -225,29 +227,7 @@ def _sized_organs(spans: list[Span], locs: list[Location], lex: Lexicon) -> list
                 continue
         spans[p].cat = "ORGAN_SIZE"
         out.append((p, loc))
-    # "gallbladder sludge, CBD 0.5 cm", "small varices, spleen 16 cm": an organ that opens a phrase of its own
-    # and is measured right after, the size closing the phrase, is measured itself, however near a finding is
-    measured = {id(loc) for _, loc in out}
-    for loc in locs:
-        if id(loc) in measured or loc.organ not in lex.upper_normal_mm or loc.sub is not None \
-                or not _opens_phrase(spans, loc.start - 1):
-            continue
-        p = loc.end + 1
-        while p < len(spans) and p - loc.end <= 2 and spans[p].text in _SIZE_LINKS:
-            p += 1
-        if p < len(spans) and spans[p].cat == "SIZE" and _ends_phrase(spans, p + 1):
-            # the organ stays a site: "ascending aorta 34 mm, with calcified plaque in the arch"
-            spans[p].cat = "ORGAN_SIZE"
-            out.append((p, loc))
     return out
-
-
-def _opens_phrase(spans: list[Span], q: int) -> bool:
-    """Nothing of the sentence before ``q``, or a break ("," ";" ":" "(") or "and", perhaps then an article ("the
-    CBD measures 11 mm and contains a 7 mm stone")."""
-    if q >= 0 and spans[q].text == "the":
-        q -= 1
-    return q < 0 or spans[q].text in (",", ";", ":", "(", "and")
 
 
 #: what may stand between an organ and its own size ("the spleen measures 15 cm", "spleen (16 cm)")
@@ -266,3 +246,14 @@ def _own_size_after(spans: list[Span], loc: Location, lex: Lexicon) -> int | Non
     The organ stays the site of what follows ("CBD 9 mm with a distal stone")."""
     if loc.sub is not None and not isinstance(lex.upper_normal_mm[loc.organ], dict):
         return None
+    for b in range(loc.start - 1, -1, -1):  # the organ opens its clause (or a bracket: "(CBD 1.4 cm, ...)")
+        if spans[b].text in (",", ";", ":", "("):
+            break
+        if spans[b].cat not in ("WORD", "LOC", "LAT"):
+            return None
+    q = loc.end + 1
+    while q < len(spans) and spans[q].cat == "WORD" and spans[q].text in _SIZE_LINKS:
+        q += 1
+    if q < len(spans) and spans[q].cat == "SIZE" and _ends_phrase(spans, q + 1):
+        return q
+    return None
