@@ -1244,6 +1244,9 @@ def test_predicates_of_normal_size_and_of_a_shifted_mediastinum():
     f = one("The trachea is shifted to the right.")
     assert (f.observation, f.laterality, f.presence) == ("mediastinal shift", "right", Presence.PRESENT)
     assert not extract_findings("Midline shifted 4 mm to the right.")  # the brain's midline
+    # said of anything else, "shifted" is no mediastinal shift
+    assert {f.observation for f in extract_findings("The NG tube has shifted proximally.")} == {"nasogastric tube"}
+    assert {f.observation for f in extract_findings("The left effusion has shifted with positioning.")} == {"effusion"}
 
 
 def test_low_bone_density_is_one_finding_of_the_skeleton():
@@ -1983,6 +1986,7 @@ def test_an_aneurysm_placed_by_the_renal_arteries_and_a_cystic_mass_is_one_cyst(
     assert (f.observation, f.anatomy, f.sub_location, f.size_mm) == ("cyst", "pancreas", "tail", 56.0)
     f = one("Sigmoid tics.")
     assert (f.observation, f.sub_location) == ("diverticulosis", "sigmoid colon")
+    assert not extract_findings("Patient has facial tics.")  # "tics" are diverticula only said of the bowel
     assert one("Largest cyst 3.5 cm L LP.").sub_location == "lower pole"
 
 

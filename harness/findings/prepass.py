@@ -200,6 +200,24 @@ def _tip_subject_denials(spans: list[Span], lex: Lexicon) -> None:
                 spans[r] = Span("WORD", spans[r].text, spans[r].start, spans[r].end, spans[r].text, cat="WORD")
 
 
+def _forms_said_of_organs(spans: list[Span], lex: Lexicon) -> None:
+    """"The trachea is shifted to the right", "sigmoid tics": a bare word that names a finding only when said of an
+    organ (``said_of``: form -> organs) is no finding in a sentence that names none of them ("the NG tube has
+    shifted", "facial tics")."""
+    named: set[str] | None = None
+    for p, s in enumerate(spans):
+        if s.cat != "OBS":
+            continue
+        organs = (lex.observations.get(_obs_name(s) or "", {}).get("said_of") or {}).get(s.text)
+        if not organs:
+            continue
+        if named is None:
+            named = {r.value for q in spans for r in q.readings("ANAT")} | {
+                r.value.organ for q in spans for r in q.readings("SUB")}
+        if not named.intersection(organs):
+            spans[p] = Span("WORD", s.text, s.start, s.end, s.text, cat="WORD")
+
+
 def _predicates_of_findings(spans: list[Span]) -> None:
     """"The aorta is calcified" states a calcification of the aorta; "the nodule is calcified" only describes the
     nodule: a finding phrase that is a predicate ("is calcified") said of a finding is no finding of its own."""
