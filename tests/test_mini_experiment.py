@@ -207,19 +207,25 @@ def test_attention_target_rewards_looking_at_the_tumor_tokens(mx):
     assert batch["n"] == 3 and batch["attend"].tolist() == [[0, 1, 1], [0, 0, 0], [0, 0, 0]]
 
 
-def test_tumor_tokens_mark_the_global_view_tokens_that_show_a_tumor(mx, harness_cache, tmp_path):
-    """The attention target's marks: per case, the vision stage's tumor tokens of every global-view slice, in order;
-    none on a slice that cuts no tumor."""
-    import numpy as np
+def _eight_slice_split(mx, tmp_path, cases: int):
+    """The training split of a small ct_tumor task (8 axial slices of 128 px: 8 x 16 merged image tokens) and the
+    mini model's processor."""
     from transformers import AutoProcessor
 
     from baselines.tiny_vlm import build_tiny_vlm
     from baselines.trainer.data import load_split, make_task
 
-    args = mx.parse_args(["--train-cases", "4", "--n-axial", "8", "--image-size", "128"])
+    args = mx.parse_args(["--train-cases", str(cases), "--n-axial", "8", "--image-size", "128"])
     task = make_task("ct_tumor", mx.task_options(args))
-    split = load_split(task, "train")
-    processor = AutoProcessor.from_pretrained(build_tiny_vlm(tmp_path / "m", size="mini"))
+    return task, load_split(task, "train"), AutoProcessor.from_pretrained(build_tiny_vlm(tmp_path / "m", size="mini"))
+
+
+def test_tumor_tokens_mark_the_global_view_tokens_that_show_a_tumor(mx, harness_cache, tmp_path):
+    """The attention target's marks: per case, the vision stage's tumor tokens of every global-view slice, in order;
+    none on a slice that cuts no tumor."""
+    import numpy as np
+
+    task, split, processor = _eight_slice_split(mx, tmp_path, 4)
     masks = mx.tumor_tokens(task, split.cases, processor)
     for case in split.cases:
         mask = np.array(masks[case.case_id]).reshape(8, 16)  # 8 slices of 4 x 4 merged tokens
@@ -238,16 +244,10 @@ def test_key_tokens_mark_only_the_main_tumor_in_the_oracle_key_slice(mx, harness
     """``--key-attend-weight``'s marks: the key slice's tokens that show the main tumor, nothing on any other slice,
     nothing for a case without a key slice."""
     import numpy as np
-    from transformers import AutoProcessor
 
-    from baselines.tiny_vlm import build_tiny_vlm
-    from baselines.trainer.data import load_split, make_task
     from tasks.ct_tumor.task import main_lesion_label, oracle_key_slice
 
-    args = mx.parse_args(["--train-cases", "6", "--n-axial", "8", "--image-size", "128"])
-    task = make_task("ct_tumor", mx.task_options(args))
-    split = load_split(task, "train")
-    processor = AutoProcessor.from_pretrained(build_tiny_vlm(tmp_path / "m", size="mini"))
+    task, split, processor = _eight_slice_split(mx, tmp_path, 6)
     keys = mx.key_tokens(task, split.cases, processor)
     marked = 0
     for case in split.cases:
