@@ -268,7 +268,7 @@ def metrics_check(
     triplets: Optional[Path] = typer.Option(None, "--triplets", help="JSONL of reference/paraphrase/corruption "
                                             "triplets (instead of the shipped splits)"),
     split: str = typer.Option("all", "--split", help="shipped triplets: regression, dev, dev_b, dev_c, dev_d, "
-                              "dev_e, dev_f, test or all"),
+                              "dev_e, dev_f, dev_g, test or all"),
     labeler: bool = typer.Option(True, "--labeler/--no-labeler", help="also the CheXpert-14 labels on the "
                                  "hand-labelled IU X-ray train sample"),
     external: bool = typer.Option(True, "--external/--no-external", help="include RadGraph/RaTEScore/BERTScore "
