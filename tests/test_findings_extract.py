@@ -1995,3 +1995,17 @@ def test_behind_the_heart_is_retrocardiac_but_a_named_organ_seen_there_keeps_its
     assert (f.anatomy, f.sub_location, f.laterality) == ("lung", "retrocardiac region", "left")
     f = one("Air-fluid level within a dilated oesophagus is seen behind the heart.")
     assert f.anatomy == "esophagus"
+
+
+def test_a_copied_location_keeps_every_field():
+    """``Location.__copy__`` lists its fields by hand (for speed): a field added later must be copied too."""
+    import copy  # noqa: PLC0415
+
+    from harness.findings.sites import Location  # noqa: PLC0415
+
+    values = {"organ": "kidney", "sub": "upper pole", "laterality": "left", "start": 3, "end": 5, "text": "left kidney",
+              "blocked": True, "station": "hilar", "pending_subs": ("x",), "size": 12.0, "one": True, "count": 2}
+    assert set(values) == {f.name for f in dataclasses.fields(Location)}, "a new Location field: add it here and to __copy__"
+    original = Location(**values)
+    duplicate = copy.copy(original)
+    assert duplicate == original and duplicate is not original

@@ -416,3 +416,30 @@ def test_reader_raises_nothing_on_a_megabyte_of_text():
     out = extract_findings(("small left pleural effusion " * 40_000)[:1_000_000])
     assert isinstance(out, tuple)
     assert time.perf_counter() - t0 < 60, "the reader took over a minute on 2 MB of text"
+
+
+# -- the hand-written scanners that stand in for two regular expressions (for speed) keep their meaning -------------
+_SECTION_TEXT = st.lists(st.one_of(
+    st.sampled_from(["FINDINGS", "Impression", "comparison", "CLINICAL HISTORY", "findings", "x", "1", "e.g", "i.e",
+                     "Approx", "vs", "R", "l", "rt", "max", "_", "\u00e9"]),
+    st.sampled_from(["", " ", ":", " :", " \n :", ".", ". ", ": ", "x:", ".(", ".,", "..", ". A", ".5", "\t", "-"]),
+    st.text(alphabet="abcLR .:,(\n\t5", max_size=6)), max_size=12).map("".join)
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)  # cheap: many examples
+@given(_SECTION_TEXT)
+def test_section_split_from_colons_equals_the_section_pattern_split(text):
+    from harness.findings.lexicon import lexicon  # noqa: PLC0415
+    from harness.findings.sentences import _section_re, _split_at_section_names  # noqa: PLC0415
+
+    lex = lexicon()
+    assert _split_at_section_names(text, lex) == _section_re(id(lex)).split(text)
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)  # cheap: many examples
+@given(_SECTION_TEXT)
+def test_abbreviation_stops_found_from_full_stops_equal_the_pattern_substitution(text):
+    from harness.findings.sentences import _ABBREVIATION_STOP_RE, _without_abbreviation_stops  # noqa: PLC0415
+
+    expected = _ABBREVIATION_STOP_RE.sub(lambda m: (m.group(1) or m.group(2)).replace(".", ""), text)
+    assert _without_abbreviation_stops(text) == expected

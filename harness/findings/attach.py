@@ -26,7 +26,7 @@ COPULAS = frozenset({"is", "are", "appear", "appears", "look", "looks", "remain"
 LIST_JOINERS = frozenset({",", "and", "or", "with", "a", "an", "the", "/", "&", "plus", "associated", "both"})
 
 
-@dataclass
+@dataclass(slots=True)
 class _Target:
     pos: int
     kind: str  # OBS, ENLARGE, NORMAL, NORMAL_SIZE

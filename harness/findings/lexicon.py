@@ -117,6 +117,14 @@ class Lexicon:
         return observation in self.generics
 
     @cached_property
+    def phrase_categories(self) -> dict[tuple[str, ...], tuple[str, str | None]]:
+        """Each phrase's category and its alternative (``scan._phrase_category``), worked out once per lexicon
+        rather than once per span read."""
+        from harness.findings.scan import _phrase_category  # noqa: PLC0415  (scan imports this module)
+
+        return {key: _phrase_category(tuple(readings)) for key, readings in self.phrases.items()}
+
+    @cached_property
     def named_by_organ(self) -> dict[tuple[str, str], str]:
         """(base observation, organ) -> the observation it is there ("effusion" of the pericardium is a pericardial
         effusion): observations that declare a ``base`` and live in one organ."""

@@ -9,7 +9,7 @@ from harness.findings.lexicon import Lexicon, SubLocation
 from harness.findings.scan import Span
 
 
-@dataclass
+@dataclass(slots=True)  # built and copied many times a sentence: slots and a plain __copy__ keep that cheap
 class Location:
     organ: str | None
     sub: str | None
@@ -23,6 +23,11 @@ class Location:
     size: float | None = None  # "subcarinal and paratracheal nodes, 11 and 13 mm": the size of this site's finding
     one: bool = False  # that size measures one thing at this site (a node each, not "nodes" at each)
     count: int | None = None  # "renal cysts: R x1, L x2": how many this site holds
+
+    def __copy__(self) -> Location:
+        # copy.copy's generic path (__reduce_ex__) costs several times a direct construction
+        return Location(self.organ, self.sub, self.laterality, self.start, self.end, self.text, self.blocked,
+                        self.station, self.pending_subs, self.size, self.one, self.count)
 
 
 def _locations(spans: list[Span], lex: Lexicon) -> list[Location]:
