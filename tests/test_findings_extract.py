@@ -1995,3 +1995,22 @@ def test_behind_the_heart_is_retrocardiac_but_a_named_organ_seen_there_keeps_its
     assert (f.anatomy, f.sub_location, f.laterality) == ("lung", "retrocardiac region", "left")
     f = one("Air-fluid level within a dilated oesophagus is seen behind the heart.")
     assert f.anatomy == "esophagus"
+
+
+@pytest.mark.parametrize("text, organ, side", [
+    ("Lytic lesion in the L2 vertebral body, concerning for osseous metastasis.", "spine", None),
+    ("Sclerotic focus in T11, suspicious for bone metastasis.", "spine", None),
+    ("Lytic lesion in the right 6th rib, worrisome for a bony metastasis.", "rib", "right"),
+    ("Expansile lesion of the left iliac bone, suspicious for skeletal metastasis.", "pelvis bone", "left"),
+    ("Lucent lesion in the sternum, suspected osseous metastasis.", "sternum", None),
+])
+def test_a_hedged_bone_diagnosis_keeps_the_bone_the_sentence_names(text, organ, side):
+    # "osseous" / "bone" names the skeleton: the vertebra or rib named is the more exact site, not a second one
+    mets = [f for f in extract_findings(text) if f.observation == "metastasis"]
+    assert [(f.anatomy, f.laterality, f.presence) for f in mets] == [(organ, side, Presence.UNCERTAIN)]
+
+
+def test_a_bone_named_with_an_osseous_diagnosis_is_its_site():
+    assert one("Osseous metastasis in the T9 vertebral body.").anatomy == "spine"
+    assert one("Bony metastases to the spine.").anatomy == "spine"
+    assert one("Widespread osseous metastases.").anatomy == "bone"

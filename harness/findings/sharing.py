@@ -125,8 +125,10 @@ def _hedged_name_refines_finding(obs_targets: list[_Target], header: list[Locati
         # largest in segment VI") is the more exact site of the one finding
         own_parts = bool(t.locations) and bool(prev_sites) and all(
             l.sub is not None and any(l.organ == pl.organ and pl.sub is None for pl in prev_sites) for l in t.locations)
+        # nor is a region holding that site ("a rib lesion, suspicious for osseous metastasis")
         if t.locations and not own_parts and not (prev.locations and all(
-                l.sub is None and l.laterality is None and any(l.organ == pl.organ for pl in prev.locations)
+                l.sub is None and l.laterality is None and any(l.organ == pl.organ or (
+                    lex.is_region(l.organ or "") and lex.in_region(l.organ, pl.organ)) for pl in prev.locations)
                 for l in t.locations)):
             continue
         prev_sites = [l for l in prev_sites if _may_share_site(t, l, lex)]
