@@ -2014,3 +2014,38 @@ def test_a_bone_named_with_an_osseous_diagnosis_is_its_site():
     assert one("Osseous metastasis in the T9 vertebral body.").anatomy == "spine"
     assert one("Bony metastases to the spine.").anatomy == "spine"
     assert one("Widespread osseous metastases.").anatomy == "bone"
+
+
+@pytest.mark.parametrize("text, obs, organ, sub, side, presence", [
+    ("Right lower lobe opacity; pneumonia cannot be excluded.", "pneumonia", "lung", "lower lobe", "right",
+     Presence.UNCERTAIN),
+    ("Mild wall thickening of the distal sigmoid colon; a neoplasm cannot be excluded.", "mass", "bowel",
+     "sigmoid colon", None, Presence.UNCERTAIN),
+    ("Subtle lucency at the right apex; a small pneumothorax is not excluded.", "pneumothorax", "pleura", "apex",
+     "right", Presence.UNCERTAIN),
+    ("2 cm hypodense lesion in segment 6 of the liver; metastasis is unlikely.", "metastasis", "liver", "segment 6",
+     None, Presence.ABSENT),
+    ("Patchy opacity in the left lower lobe; possible aspiration.", "pneumonia", "lung", "lower lobe", "left",
+     Presence.UNCERTAIN),
+])
+def test_a_hedge_after_a_semicolon_refines_the_finding_before_it(text, obs, organ, sub, side, presence):
+    (f,) = [f for f in extract_findings(text) if f.observation == obs]
+    assert (f.anatomy, f.sub_location, f.laterality, f.presence) == (organ, sub, side, presence)
+
+
+def test_a_semicolon_clause_is_joined_only_when_it_hedges_a_diagnosis_naming_no_site():
+    # a sign stated and then hedged is one possible finding, not a present and a possible one
+    assert {f.presence for f in extract_findings(
+        "Gallbladder wall thickening and pericholecystic fluid; acute cholecystitis cannot be excluded.")
+        if f.observation == "cholecystitis"} == {Presence.UNCERTAIN}
+    # a clause with its own site, or a denial, stays a sentence of its own
+    fs = extract_findings("Small right pleural effusion; possible left lower lobe consolidation.")
+    assert {(f.observation, f.laterality, f.presence) for f in fs} == {("effusion", "right", Presence.PRESENT),
+                                                                      ("consolidation", "left", Presence.UNCERTAIN)}
+    fs = extract_findings("Small right pleural effusion; no pneumothorax.")
+    assert {(f.observation, f.presence) for f in fs} == {("effusion", Presence.PRESENT),
+                                                        ("pneumothorax", Presence.ABSENT)}
+    # the first clause's hedge does not reach into the second
+    fs = extract_findings("Differential includes a serous cystadenoma or side-branch IPMN; "
+                          "a mucinous cystic neoplasm is unlikely.")
+    assert Presence.ABSENT in {f.presence for f in fs}

@@ -112,7 +112,9 @@ def _hedged_name_refines_finding(obs_targets: list[_Target], header: list[Locati
         spec = lex.observations.get(_obs_name(t.span) or "", {})
         if k == 0 or t.kind != "OBS" or spec.get("fixed_anatomy"):
             continue
-        prev = obs_targets[k - 1]
+        # a name under a history or request states nothing ("an adrenal nodule in a patient with lung cancer;
+        # metastasis should be considered"): the hedged name refines the stated finding before it
+        prev = next((p for p in reversed(obs_targets[:k]) if scope.get(p.pos) != "hyp"), obs_targets[k - 1])
         # "a nodule in the right upper lobe, suspicious for lung carcinoma" refines like "..., suspicious for
         # carcinoma": a site the hedged name states that only repeats the organ (no side, no sub-location of
         # its own) is not a second site
