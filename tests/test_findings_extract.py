@@ -2049,3 +2049,14 @@ def test_a_semicolon_clause_is_joined_only_when_it_hedges_a_diagnosis_naming_no_
     fs = extract_findings("Differential includes a serous cystadenoma or side-branch IPMN; "
                           "a mucinous cystic neoplasm is unlikely.")
     assert Presence.ABSENT in {f.presence for f in fs}
+
+
+@pytest.mark.parametrize("text, organ", [
+    ("A 1.2 cm polypoid lesion in the gallbladder fundus, which may represent an adenomyomatous nodule.",
+     "gallbladder"),
+    ("Lesion in the right adrenal gland, possibly a nodule.", "adrenal gland"),
+    ("A 2 cm lesion in the thyroid isthmus, suspicious for a nodule.", "thyroid"),
+])
+def test_a_hedged_focal_name_of_a_focal_lesion_stays_where_the_lesion_is(text, organ):
+    # "nodule" lives in the lung unless said elsewhere: the lesion it names says where
+    assert {f.anatomy for f in extract_findings(text)} == {organ}

@@ -133,7 +133,11 @@ def _hedged_name_refines_finding(obs_targets: list[_Target], header: list[Locati
                     lex.is_region(l.organ or "") and lex.in_region(l.organ, pl.organ)) for pl in prev.locations)
                 for l in t.locations)):
             continue
-        prev_sites = [l for l in prev_sites if _may_share_site(t, l, lex)]
+        # a focal name of a focal finding is where that finding was seen, whatever its usual home ("a lesion in the
+        # gallbladder fundus, which may represent an adenomyomatous nodule" is no lung nodule)
+        focal_pair = lex.is_focal(_obs_name(t.span) or "") and lex.is_focal(_obs_name(prev.span) or "") \
+            and not spec.get("sole_anatomy") and not any(r.organ for r in t.span.readings("OBS"))
+        prev_sites = [l for l in prev_sites if focal_pair and l in prev.locations or _may_share_site(t, l, lex)]
         if own_parts:
             prev_sites = [copy.copy(l) for l in t.locations]
         # "a 1.4 cm hypodensity, likely a haemangioma" refines with no site named at all
