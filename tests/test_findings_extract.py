@@ -2060,3 +2060,16 @@ def test_a_semicolon_clause_is_joined_only_when_it_hedges_a_diagnosis_naming_no_
 def test_a_hedged_focal_name_of_a_focal_lesion_stays_where_the_lesion_is(text, organ):
     # "nodule" lives in the lung unless said elsewhere: the lesion it names says where
     assert {f.anatomy for f in extract_findings(text)} == {organ}
+
+
+@pytest.mark.parametrize("text, obs, presence", [
+    ("Right lower lobe opacity, favored to represent atelectasis.", "atelectasis", Presence.PRESENT),
+    ("Left adrenal nodule, favoured to be an adenoma.", "adenoma", Presence.PRESENT),
+    ("Right lower lobe opacity, suspicious of pneumonia.", "pneumonia", Presence.UNCERTAIN),
+    ("Right lower lobe opacity with concern for pneumonia.", "pneumonia", Presence.UNCERTAIN),
+    ("Right lower lobe opacity raising concern for pneumonia.", "pneumonia", Presence.UNCERTAIN),
+])
+def test_favoured_and_concern_phrasings_grade_the_diagnosis(text, obs, presence):
+    (f,) = [f for f in extract_findings(text) if f.observation == obs]
+    assert (f.presence, f.sub_location or f.anatomy) in {(presence, "lower lobe"), (presence, "adrenal gland")}
+    assert not extract_findings("Portable chest for concern for pneumonia.")  # a request still states nothing
