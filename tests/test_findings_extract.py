@@ -2009,3 +2009,81 @@ def test_a_copied_location_keeps_every_field():
     original = Location(**values)
     duplicate = copy.copy(original)
     assert duplicate == original and duplicate is not original
+
+
+@pytest.mark.parametrize("text, organ, side", [
+    ("Lytic lesion in the L2 vertebral body, concerning for osseous metastasis.", "spine", None),
+    ("Sclerotic focus in T11, suspicious for bone metastasis.", "spine", None),
+    ("Lytic lesion in the right 6th rib, worrisome for a bony metastasis.", "rib", "right"),
+    ("Expansile lesion of the left iliac bone, suspicious for skeletal metastasis.", "pelvis bone", "left"),
+    ("Lucent lesion in the sternum, suspected osseous metastasis.", "sternum", None),
+])
+def test_a_hedged_bone_diagnosis_keeps_the_bone_the_sentence_names(text, organ, side):
+    # "osseous" / "bone" names the skeleton: the vertebra or rib named is the more exact site, not a second one
+    mets = [f for f in extract_findings(text) if f.observation == "metastasis"]
+    assert [(f.anatomy, f.laterality, f.presence) for f in mets] == [(organ, side, Presence.UNCERTAIN)]
+
+
+def test_a_bone_named_with_an_osseous_diagnosis_is_its_site():
+    assert one("Osseous metastasis in the T9 vertebral body.").anatomy == "spine"
+    assert one("Bony metastases to the spine.").anatomy == "spine"
+    assert one("Widespread osseous metastases.").anatomy == "bone"
+
+
+@pytest.mark.parametrize("text, obs, organ, sub, side, presence", [
+    ("Right lower lobe opacity; pneumonia cannot be excluded.", "pneumonia", "lung", "lower lobe", "right",
+     Presence.UNCERTAIN),
+    ("Mild wall thickening of the distal sigmoid colon; a neoplasm cannot be excluded.", "mass", "bowel",
+     "sigmoid colon", None, Presence.UNCERTAIN),
+    ("Subtle lucency at the right apex; a small pneumothorax is not excluded.", "pneumothorax", "pleura", "apex",
+     "right", Presence.UNCERTAIN),
+    ("2 cm hypodense lesion in segment 6 of the liver; metastasis is unlikely.", "metastasis", "liver", "segment 6",
+     None, Presence.ABSENT),
+    ("Patchy opacity in the left lower lobe; possible aspiration.", "pneumonia", "lung", "lower lobe", "left",
+     Presence.UNCERTAIN),
+])
+def test_a_hedge_after_a_semicolon_refines_the_finding_before_it(text, obs, organ, sub, side, presence):
+    (f,) = [f for f in extract_findings(text) if f.observation == obs]
+    assert (f.anatomy, f.sub_location, f.laterality, f.presence) == (organ, sub, side, presence)
+
+
+def test_a_semicolon_clause_is_joined_only_when_it_hedges_a_diagnosis_naming_no_site():
+    # a sign stated and then hedged is one possible finding, not a present and a possible one
+    assert {f.presence for f in extract_findings(
+        "Gallbladder wall thickening and pericholecystic fluid; acute cholecystitis cannot be excluded.")
+        if f.observation == "cholecystitis"} == {Presence.UNCERTAIN}
+    # a clause with its own site, or a denial, stays a sentence of its own
+    fs = extract_findings("Small right pleural effusion; possible left lower lobe consolidation.")
+    assert {(f.observation, f.laterality, f.presence) for f in fs} == {("effusion", "right", Presence.PRESENT),
+                                                                      ("consolidation", "left", Presence.UNCERTAIN)}
+    fs = extract_findings("Small right pleural effusion; no pneumothorax.")
+    assert {(f.observation, f.presence) for f in fs} == {("effusion", Presence.PRESENT),
+                                                        ("pneumothorax", Presence.ABSENT)}
+    # the first clause's hedge does not reach into the second
+    fs = extract_findings("Differential includes a serous cystadenoma or side-branch IPMN; "
+                          "a mucinous cystic neoplasm is unlikely.")
+    assert Presence.ABSENT in {f.presence for f in fs}
+
+
+@pytest.mark.parametrize("text, organ", [
+    ("A 1.2 cm polypoid lesion in the gallbladder fundus, which may represent an adenomyomatous nodule.",
+     "gallbladder"),
+    ("Lesion in the right adrenal gland, possibly a nodule.", "adrenal gland"),
+    ("A 2 cm lesion in the thyroid isthmus, suspicious for a nodule.", "thyroid"),
+])
+def test_a_hedged_focal_name_of_a_focal_lesion_stays_where_the_lesion_is(text, organ):
+    # "nodule" lives in the lung unless said elsewhere: the lesion it names says where
+    assert {f.anatomy for f in extract_findings(text)} == {organ}
+
+
+@pytest.mark.parametrize("text, obs, presence", [
+    ("Right lower lobe opacity, favored to represent atelectasis.", "atelectasis", Presence.PRESENT),
+    ("Left adrenal nodule, favoured to be an adenoma.", "adenoma", Presence.PRESENT),
+    ("Right lower lobe opacity, suspicious of pneumonia.", "pneumonia", Presence.UNCERTAIN),
+    ("Right lower lobe opacity with concern for pneumonia.", "pneumonia", Presence.UNCERTAIN),
+    ("Right lower lobe opacity raising concern for pneumonia.", "pneumonia", Presence.UNCERTAIN),
+])
+def test_favoured_and_concern_phrasings_grade_the_diagnosis(text, obs, presence):
+    (f,) = [f for f in extract_findings(text) if f.observation == obs]
+    assert (f.presence, f.sub_location or f.anatomy) in {(presence, "lower lobe"), (presence, "adrenal gland")}
+    assert not extract_findings("Portable chest for concern for pneumonia.")  # a request still states nothing

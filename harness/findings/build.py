@@ -288,8 +288,10 @@ def _own_site(loc: Location, implied: str | None, presence: Presence, spec: dict
     default_organ = spec.get("default_anatomy")
     absorbs = lex.anatomy.get(default_organ or "", {}).get("absorbs", [])
     if implied and loc.organ not in (implied, None) and loc.organ not in lex.anatomy.get(implied, {}).get(
-            "absorbs", []):
-        return None  # "urolithiasis" is in the urinary tract whatever else the sentence names
+            "absorbs", []) and not (lex.is_region(implied) and lex.in_region(implied, loc.organ)):
+        # "urolithiasis" is in the urinary tract whatever else the sentence names; but "osseous metastasis in T9"
+        # names the skeleton and the bone in it, which is the more exact site
+        return None
     loc = copy.copy(loc)
     if spec.get("sole_anatomy") and loc.organ not in (default_organ, None) and loc.organ not in absorbs \
             and loc.organ not in spec.get("in_organ", {}):  # "a filling defect in the renal pelvis": a lesion there

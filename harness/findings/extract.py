@@ -71,10 +71,11 @@ from harness.findings.prepass import (STUDY_WORDS, _deny_structures_called_norma
 from harness.findings.report import (ParsedFinding, _elliptic_denial, _hedged_once, _less_specific,
                                      _merge_restatements, _restates_group, _sort_key)
 from harness.findings.scan import Span, _scan, _scopes
-from harness.findings.sentences import _relative_clause, _sections, _sentences, normalised_tokens
+from harness.findings.sentences import (MAX_SENTENCE_TOKENS, _relative_clause, _sections, _sentence_pieces,
+                                       normalised_tokens)
 from harness.findings.sharing import _share_between_findings
 from harness.findings.sites import Location, _locations
-from harness.schema import Finding, Presence
+from harness.schema import Certainty, Finding, Presence
 
 TIP_WORDS = frozenset({"tip", "tips", "terminates", "terminating", "ends", "ending", "courses", "projects",
                        "projecting", "extends", "positioned", "position", "located", "lies", "overlies", "overlying",
@@ -447,6 +448,28 @@ def _clauses(tokens: list[str], lex: Lexicon) -> list[list[str]]:
     return [tokens]
 
 
+def _hedges_joined(pieces: list[tuple[list[str], bool]]) -> list[list[str]]:
+    """"Wall thickening of the sigmoid; a neoplasm cannot be excluded", "lucency at the right apex; a small
+    pneumothorax cannot be excluded": a clause after a semicolon that only hedges a diagnosis, naming no site,
+    says what the clause before it may be: the two are read as one sentence (the hedged name refines the finding
+    and takes its site), as they are when a comma joins them."""
+    out: list[list[str]] = []
+    for tokens, after_semicolon in pieces:
+        if after_semicolon and out and _only_hedges_a_diagnosis(tuple(tokens)) \
+                and len(out[-1]) + len(tokens) < MAX_SENTENCE_TOKENS:
+            out[-1] = [*out[-1], ";", *tokens]
+        else:
+            out.append(tokens)
+    return out
+
+
+def _only_hedges_a_diagnosis(tokens: tuple[str, ...]) -> bool:
+    findings = _sentence_findings(tokens).findings
+    return bool(findings) and all(not it.anatomy_text and (
+        it.finding.presence is Presence.UNCERTAIN or it.finding.certainty in (Certainty.PROBABLE, Certainty.IMPROBABLE))
+        for it in findings)
+
+
 _SIDE_DEPENDENT = frozenset({"ipsilateral", "contralateral", "same", "opposite", "other"})
 
 
@@ -503,7 +526,8 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
         subject: str | None = None
         field_sides: tuple[tuple[str | None, str], ...] = ()
         organ: str | None = None  # the last paired organ named
-        for tokens in (clause for sentence in _sentences(section) for clause in _clauses(sentence, lex)):
+        for tokens in (clause for sentence in _hedges_joined(_sentence_pieces(section))
+                       for clause in _clauses(sentence, lex)):
             key = tuple(tokens)
             denied = _elliptic_denial(key, items, lex)
             if denied is not None:

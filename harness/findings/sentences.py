@@ -767,6 +767,11 @@ _NEW_FIELD_LINE_RE = re.compile(r"\n(?=[ \t]*(?:[A-Za-z][A-Za-z /&(),-]{0,40}:|\
 
 
 def _sentences(text: str) -> list[list[str]]:
+    return [tokens for tokens, _ in _sentence_pieces(text)]
+
+
+def _sentence_pieces(text: str) -> list[tuple[list[str], bool]]:
+    """The sentences, each with whether it is a clause after a semicolon of the same sentence."""
     if "?" in text:
         text = _QUERY_RE.sub(" query ", text)
     text = _without_abbreviation_stops(text)
@@ -776,26 +781,29 @@ def _sentences(text: str) -> list[list[str]]:
     # adrenal: 1.1 cm nodule"); other line breaks may be hard wraps inside a sentence and are kept
     if "\n" in text:
         text = _NEW_FIELD_LINE_RE.sub(". ", text)
-    out: list[list[str]] = []
+    out: list[tuple[list[str], bool]] = []
     for block in re.split(r"\n\s*\n", text):
         cur: list[str] = []
         depth = 0  # open brackets: "(segment 6, 1.8 cm; segment 7, 2.5 cm)" is one list, not two sentences
+        after_semicolon = False
         for tok in TOKEN_RE.findall(normalize(block)):
             if tok == ";" and depth:
                 cur.append(",")
             elif tok in SENTENCE_END:
                 if cur:
-                    out.append(cur)
+                    out.append((cur, after_semicolon))
+                    after_semicolon = tok == ";"
                 cur = []
                 depth = 0
             else:
                 depth = depth + 1 if tok == "(" else max(0, depth - 1) if tok == ")" else depth
                 cur.append(tok)
                 if len(cur) >= MAX_SENTENCE_TOKENS:  # run-on text: bounded pieces keep the reader linear
-                    out.append(cur)
+                    out.append((cur, after_semicolon))
                     cur = []
+                    after_semicolon = False
         if cur:
-            out.append(cur)
+            out.append((cur, after_semicolon))
     return out
 
 

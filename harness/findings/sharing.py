@@ -112,7 +112,9 @@ def _hedged_name_refines_finding(obs_targets: list[_Target], header: list[Locati
         spec = lex.observations.get(_obs_name(t.span) or "", {})
         if k == 0 or t.kind != "OBS" or spec.get("fixed_anatomy"):
             continue
-        prev = obs_targets[k - 1]
+        # a name under a history or request states nothing ("an adrenal nodule in a patient with lung cancer;
+        # metastasis should be considered"): the hedged name refines the stated finding before it
+        prev = next((p for p in reversed(obs_targets[:k]) if scope.get(p.pos) != "hyp"), obs_targets[k - 1])
         # "a nodule in the right upper lobe, suspicious for lung carcinoma" refines like "..., suspicious for
         # carcinoma": a site the hedged name states that only repeats the organ (no side, no sub-location of
         # its own) is not a second site
@@ -125,11 +127,17 @@ def _hedged_name_refines_finding(obs_targets: list[_Target], header: list[Locati
         # largest in segment VI") is the more exact site of the one finding
         own_parts = bool(t.locations) and bool(prev_sites) and all(
             l.sub is not None and any(l.organ == pl.organ and pl.sub is None for pl in prev_sites) for l in t.locations)
+        # nor is a region holding that site ("a rib lesion, suspicious for osseous metastasis")
         if t.locations and not own_parts and not (prev.locations and all(
-                l.sub is None and l.laterality is None and any(l.organ == pl.organ for pl in prev.locations)
+                l.sub is None and l.laterality is None and any(l.organ == pl.organ or (
+                    lex.is_region(l.organ or "") and lex.in_region(l.organ, pl.organ)) for pl in prev.locations)
                 for l in t.locations)):
             continue
-        prev_sites = [l for l in prev_sites if _may_share_site(t, l, lex)]
+        # a focal name of a focal finding is where that finding was seen, whatever its usual home ("a lesion in the
+        # gallbladder fundus, which may represent an adenomyomatous nodule" is no lung nodule)
+        focal_pair = lex.is_focal(_obs_name(t.span) or "") and lex.is_focal(_obs_name(prev.span) or "") \
+            and not spec.get("sole_anatomy") and not any(r.organ for r in t.span.readings("OBS"))
+        prev_sites = [l for l in prev_sites if focal_pair and l in prev.locations or _may_share_site(t, l, lex)]
         if own_parts:
             prev_sites = [copy.copy(l) for l in t.locations]
         # "a 1.4 cm hypodensity, likely a haemangioma" refines with no site named at all
