@@ -405,6 +405,14 @@ def test_reading_principles_with_organ(text, expected):
     ("Cysts in the upper and lower poles of the left kidney.", {("upper pole", "left"), ("lower pole", "left")}),
     # a part with a side of its own keeps it whatever side is named beside it
     ("Bronchiectasis in the lingula and right middle lobe.", {("lingula", "left"), ("middle lobe", "right")}),
+    # a side opening the second conjunct: each conjunct its own side and the shared noun
+    ("Consolidation in the right lower and left upper lobes.", {("lower lobe", "right"), ("upper lobe", "left")}),
+    ("Atelectasis of the left lower and right middle lobes.", {("lower lobe", "left"), ("middle lobe", "right")}),
+    ("Patchy opacity in the right upper and left lower zones.", {("upper zone", "right"), ("lower zone", "left")}),
+    ("Emboli in the left upper and right lower lobe segmental arteries.",
+     {("upper lobe", "left"), ("lower lobe", "right")}),
+    ("Filling defects in the right main and left lower lobe pulmonary arteries.",
+     {(None, "right"), ("lower lobe", "left")}),
 ])
 def test_sites_of_coordinated_parts(text, expected):
     assert {(f.sub_location, f.laterality) for f in extract_findings(text)} == expected
