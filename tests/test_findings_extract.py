@@ -2003,3 +2003,16 @@ def test_behind_the_heart_is_retrocardiac_but_a_named_organ_seen_there_keeps_its
     assert (f.anatomy, f.sub_location, f.laterality) == ("lung", "retrocardiac region", "left")
     f = one("Air-fluid level within a dilated oesophagus is seen behind the heart.")
     assert f.anatomy == "esophagus"
+
+
+@pytest.mark.parametrize("text, station, side", [
+    ("The internal mammary chain is clear.", "internal mammary", None),
+    ("No enlarged nodes in the right external iliac chain.", "pelvic", "right"),
+    # a clear axilla or supraclavicular fossa has no enlarged node there, on its side
+    ("The axillae are clear.", "axillary", None),
+    ("The left axilla is unremarkable.", "axillary", "left"),
+    ("The supraclavicular fossae are clear.", "supraclavicular", None),
+])
+def test_node_chains_and_clear_nodal_regions_deny_enlarged_nodes_there(text, station, side):
+    assert ("lymph node", station, side, Presence.ABSENT) in {
+        (f.anatomy, f.sub_location, f.laterality, f.presence) for f in extract_findings(text)}
