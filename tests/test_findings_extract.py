@@ -2016,3 +2016,19 @@ def test_behind_the_heart_is_retrocardiac_but_a_named_organ_seen_there_keeps_its
 def test_node_chains_and_clear_nodal_regions_deny_enlarged_nodes_there(text, station, side):
     assert ("lymph node", station, side, Presence.ABSENT) in {
         (f.anatomy, f.sub_location, f.laterality, f.presence) for f in extract_findings(text)}
+
+
+@pytest.mark.parametrize("text, sub", [
+    ("Ascending aortic aneurysm measuring 5.2 cm.", "ascending aorta"),
+    ("The aortic root is dilated to 48 mm.", "ascending aorta"),
+    ("Type B dissection of the descending thoracic aorta.", "descending aorta"),
+    ("Dense calcification of the aortic arch.", "aortic arch"),
+    ("Mural thrombus in the infrarenal aorta.", "abdominal aorta"),
+])
+def test_aortic_segments_are_sub_locations_of_the_aorta(text, sub):
+    f = one(text)
+    assert (f.anatomy, f.sub_location) == ("aorta", sub)
+    # each segment lies within the thoracic or abdominal aorta, so a paraphrase naming only that is a part match
+    from harness.metrics.matching import sub_location_credit
+    assert sub_location_credit("aorta", "descending aorta", "ascending aorta") == 0.0
+    assert 0 < sub_location_credit("aorta", "thoracic aorta", "aortic arch") < 1
