@@ -2032,3 +2032,22 @@ def test_aortic_segments_are_sub_locations_of_the_aorta(text, sub):
     from harness.metrics.matching import sub_location_credit
     assert sub_location_credit("aorta", "descending aorta", "ascending aorta") == 0.0
     assert 0 < sub_location_credit("aorta", "thoracic aorta", "aortic arch") < 1
+
+
+@pytest.mark.parametrize("text, sub", [
+    ("Thrombus in the SMV.", "superior mesenteric vein"),
+    ("Occlusive thrombus of the superior mesenteric artery.", "superior mesenteric artery"),
+    ("Splenic vein thrombosis.", "splenic vein"),
+    ("Coeliac trunk stenosis.", "celiac axis"),
+])
+def test_named_mesenteric_vessels_are_sites_of_their_own(text, sub):
+    f = one(text)
+    assert (f.anatomy, f.sub_location) == ("mesenteric vessels", sub)
+
+
+def test_bare_celiac_is_the_artery_beside_a_vessel_and_the_station_beside_a_node():
+    assert {f.sub_location for f in extract_findings("Celiac and SMA patent.")} == {
+        "celiac axis", "superior mesenteric artery"}
+    assert {(f.anatomy, f.sub_location) for f in extract_findings("No coeliac or para-aortic adenopathy.")} == {
+        ("lymph node", "celiac"), ("lymph node", "para aortic")}
+    assert one("Enlarged coeliac axis lymph node 12 mm.").sub_location == "celiac"
