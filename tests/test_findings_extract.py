@@ -1118,7 +1118,7 @@ def test_a_count_for_each_side_splits_the_finding_by_side(text):
 
 @pytest.mark.parametrize("text", ["Bosniak 2 cysts in the left kidney.", "Lung-RADS 4 nodules.",
                                   "Zone 2 lesions in the prostate.", "Image 45 nodules.",
-                                  "T2 hyperintense lesions in the liver.", "Enlarged level 2 and 3 cervical lymph nodes."])
+                                  "T2 hyperintense lesions in the liver.", "Reactive level 2 and 3 cervical lymph nodes."])
 def test_a_number_that_labels_counts_nothing(text):
     assert all(f.count is None and "multiple" in f.attributes for f in extract_findings(text)), text
 
@@ -1129,6 +1129,8 @@ def test_numbered_parts_listed_after_one_noun_are_each_a_site_and_a_count_over_t
     assert got == {("segment 6", None, True), ("segment 7", None, True)}
     got = {f.sub_location for f in extract_findings("Enlarged station 4R and 7 lymph nodes.")}
     assert got == {"lower paratracheal", "subcarinal"}
+    got = {(f.sub_location, f.count) for f in extract_findings("Enlarged level 2 and 3 cervical lymph nodes.")}
+    assert got == {("cervical level 2", None), ("cervical level 3", None)}
     got = {(f.sub_location, f.count) for f in extract_findings("Two liver lesions in segments VI and VII.")}
     assert got == {("segment 6", 1), ("segment 7", 1)}
     got = {(f.sub_location, f.count) for f in extract_findings("Three nodules in the RUL, RML and LLL.")}
@@ -2051,3 +2053,35 @@ def test_bare_celiac_is_the_artery_beside_a_vessel_and_the_station_beside_a_node
     assert {(f.anatomy, f.sub_location) for f in extract_findings("No coeliac or para-aortic adenopathy.")} == {
         ("lymph node", "celiac"), ("lymph node", "para aortic")}
     assert one("Enlarged coeliac axis lymph node 12 mm.").sub_location == "celiac"
+
+
+@pytest.mark.parametrize("text, anatomy, sub, side", [
+    ("Asymmetric fullness of the left palatine tonsil.", "pharynx", "tonsil", "left"),
+    ("Right peritonsillar abscess measuring 2.3 cm.", "pharynx", "tonsil", "right"),
+    ("Nasopharyngeal mass.", "pharynx", "nasopharynx", None),
+    ("A 1.5 cm mass in the left parotid.", "parotid gland", None, "left"),
+    ("A 6 mm calculus in the right submandibular gland.", "submandibular gland", None, "right"),
+    ("Fluid in the right maxillary sinus.", "paranasal sinus", "maxillary sinus", "right"),
+    ("Fracture of the left orbital floor.", "orbit", None, "left"),
+])
+def test_head_and_neck_organs(text, anatomy, sub, side):
+    f = next(f for f in extract_findings(text) if f.anatomy != "unspecified")
+    assert (f.anatomy, f.sub_location, f.laterality) == (anatomy, sub, side)
+
+
+@pytest.mark.parametrize("text, level, side", [
+    ("Necrotic lymph node at left level IIa measuring 2.8 cm.", "cervical level 2", "left"),
+    ("Enlarged left level III node, 1.4 cm short axis.", "cervical level 3", "left"),
+    ("Enlarged right jugulodigastric node.", "cervical level 2", "right"),
+])
+def test_neck_node_levels_are_stations_within_the_cervical_nodes(text, level, side):
+    f = next(f for f in extract_findings(text) if f.anatomy == "lymph node")
+    assert (f.sub_location, f.laterality) == (level, side)
+    from harness.metrics.matching import sub_location_credit
+    assert 0 < sub_location_credit("lymph node", "cervical", level) < 1
+    assert sub_location_credit("lymph node", "cervical level 2", "cervical level 3") == 0.0
+
+
+def test_clear_sinuses_and_normal_salivary_glands_are_normal_statements():
+    assert one("The paranasal sinuses are clear.").presence is Presence.ABSENT
+    assert one("Salivary glands normal.").anatomy == "salivary glands"
