@@ -2085,3 +2085,15 @@ def test_neck_node_levels_are_stations_within_the_cervical_nodes(text, level, si
 def test_clear_sinuses_and_normal_salivary_glands_are_normal_statements():
     assert one("The paranasal sinuses are clear.").presence is Presence.ABSENT
     assert one("Salivary glands normal.").anatomy == "salivary glands"
+
+
+@pytest.mark.parametrize("text, anatomy, sub, side", [
+    ("A 2 cm mass in the upper outer quadrant of the left breast.", "breast", "upper outer quadrant", "left"),
+    ("Left breast mass 12 mm, UOQ.", "breast", "upper outer quadrant", "left"),
+    ("Right retroareolar mass.", "breast", "retroareolar region", "right"),
+    ("Right testicular mass.", "testis", None, "right"),
+    ("Cyst in the left seminal vesicle.", "seminal vesicles", None, "left"),
+])
+def test_breast_quadrants_and_pelvic_organs(text, anatomy, sub, side):
+    f = one(text)
+    assert (f.anatomy, f.sub_location, f.laterality) == (anatomy, sub, side)
