@@ -405,6 +405,14 @@ def test_reading_principles_with_organ(text, expected):
     ("Cysts in the upper and lower poles of the left kidney.", {("upper pole", "left"), ("lower pole", "left")}),
     # a part with a side of its own keeps it whatever side is named beside it
     ("Bronchiectasis in the lingula and right middle lobe.", {("lingula", "left"), ("middle lobe", "right")}),
+    # a side opening the second conjunct: each conjunct its own side and the shared noun
+    ("Consolidation in the right lower and left upper lobes.", {("lower lobe", "right"), ("upper lobe", "left")}),
+    ("Atelectasis of the left lower and right middle lobes.", {("lower lobe", "left"), ("middle lobe", "right")}),
+    ("Patchy opacity in the right upper and left lower zones.", {("upper zone", "right"), ("lower zone", "left")}),
+    ("Emboli in the left upper and right lower lobe segmental arteries.",
+     {("upper lobe", "left"), ("lower lobe", "right")}),
+    ("Filling defects in the right main and left lower lobe pulmonary arteries.",
+     {(None, "right"), ("lower lobe", "left")}),
 ])
 def test_sites_of_coordinated_parts(text, expected):
     assert {(f.sub_location, f.laterality) for f in extract_findings(text)} == expected
@@ -1110,7 +1118,7 @@ def test_a_count_for_each_side_splits_the_finding_by_side(text):
 
 @pytest.mark.parametrize("text", ["Bosniak 2 cysts in the left kidney.", "Lung-RADS 4 nodules.",
                                   "Zone 2 lesions in the prostate.", "Image 45 nodules.",
-                                  "T2 hyperintense lesions in the liver.", "Enlarged level 2 and 3 cervical lymph nodes."])
+                                  "T2 hyperintense lesions in the liver.", "Reactive level 2 and 3 cervical lymph nodes."])
 def test_a_number_that_labels_counts_nothing(text):
     assert all(f.count is None and "multiple" in f.attributes for f in extract_findings(text)), text
 
@@ -1121,6 +1129,8 @@ def test_numbered_parts_listed_after_one_noun_are_each_a_site_and_a_count_over_t
     assert got == {("segment 6", None, True), ("segment 7", None, True)}
     got = {f.sub_location for f in extract_findings("Enlarged station 4R and 7 lymph nodes.")}
     assert got == {"lower paratracheal", "subcarinal"}
+    got = {(f.sub_location, f.count) for f in extract_findings("Enlarged level 2 and 3 cervical lymph nodes.")}
+    assert got == {("cervical level 2", None), ("cervical level 3", None)}
     got = {(f.sub_location, f.count) for f in extract_findings("Two liver lesions in segments VI and VII.")}
     assert got == {("segment 6", 1), ("segment 7", 1)}
     got = {(f.sub_location, f.count) for f in extract_findings("Three nodules in the RUL, RML and LLL.")}
@@ -2087,3 +2097,95 @@ def test_favoured_and_concern_phrasings_grade_the_diagnosis(text, obs, presence)
     (f,) = [f for f in extract_findings(text) if f.observation == obs]
     assert (f.presence, f.sub_location or f.anatomy) in {(presence, "lower lobe"), (presence, "adrenal gland")}
     assert not extract_findings("Portable chest for concern for pneumonia.")  # a request still states nothing
+
+
+@pytest.mark.parametrize("text, station, side", [
+    ("The internal mammary chain is clear.", "internal mammary", None),
+    ("No enlarged nodes in the right external iliac chain.", "pelvic", "right"),
+    # a clear axilla or supraclavicular fossa has no enlarged node there, on its side
+    ("The axillae are clear.", "axillary", None),
+    ("The left axilla is unremarkable.", "axillary", "left"),
+    ("The supraclavicular fossae are clear.", "supraclavicular", None),
+])
+def test_node_chains_and_clear_nodal_regions_deny_enlarged_nodes_there(text, station, side):
+    assert ("lymph node", station, side, Presence.ABSENT) in {
+        (f.anatomy, f.sub_location, f.laterality, f.presence) for f in extract_findings(text)}
+
+
+@pytest.mark.parametrize("text, sub", [
+    ("Ascending aortic aneurysm measuring 5.2 cm.", "ascending aorta"),
+    ("The aortic root is dilated to 48 mm.", "ascending aorta"),
+    ("Type B dissection of the descending thoracic aorta.", "descending aorta"),
+    ("Dense calcification of the aortic arch.", "aortic arch"),
+    ("Mural thrombus in the infrarenal aorta.", "abdominal aorta"),
+])
+def test_aortic_segments_are_sub_locations_of_the_aorta(text, sub):
+    f = one(text)
+    assert (f.anatomy, f.sub_location) == ("aorta", sub)
+    # each segment lies within the thoracic or abdominal aorta, so a paraphrase naming only that is a part match
+    from harness.metrics.matching import sub_location_credit
+    assert sub_location_credit("aorta", "descending aorta", "ascending aorta") == 0.0
+    assert 0 < sub_location_credit("aorta", "thoracic aorta", "aortic arch") < 1
+
+
+@pytest.mark.parametrize("text, sub", [
+    ("Thrombus in the SMV.", "superior mesenteric vein"),
+    ("Occlusive thrombus of the superior mesenteric artery.", "superior mesenteric artery"),
+    ("Splenic vein thrombosis.", "splenic vein"),
+    ("Coeliac trunk stenosis.", "celiac axis"),
+])
+def test_named_mesenteric_vessels_are_sites_of_their_own(text, sub):
+    f = one(text)
+    assert (f.anatomy, f.sub_location) == ("mesenteric vessels", sub)
+
+
+def test_bare_celiac_is_the_artery_beside_a_vessel_and_the_station_beside_a_node():
+    assert {f.sub_location for f in extract_findings("Celiac and SMA patent.")} == {
+        "celiac axis", "superior mesenteric artery"}
+    assert {(f.anatomy, f.sub_location) for f in extract_findings("No coeliac or para-aortic adenopathy.")} == {
+        ("lymph node", "celiac"), ("lymph node", "para aortic")}
+    assert one("Enlarged coeliac axis lymph node 12 mm.").sub_location == "celiac"
+
+
+@pytest.mark.parametrize("text, anatomy, sub, side", [
+    ("Asymmetric fullness of the left palatine tonsil.", "pharynx", "tonsil", "left"),
+    ("Right peritonsillar abscess measuring 2.3 cm.", "pharynx", "tonsil", "right"),
+    ("Nasopharyngeal mass.", "pharynx", "nasopharynx", None),
+    ("A 1.5 cm mass in the left parotid.", "parotid gland", None, "left"),
+    ("A 6 mm calculus in the right submandibular gland.", "submandibular gland", None, "right"),
+    ("Fluid in the right maxillary sinus.", "paranasal sinus", "maxillary sinus", "right"),
+    ("Fracture of the left orbital floor.", "orbit", None, "left"),
+])
+def test_head_and_neck_organs(text, anatomy, sub, side):
+    f = next(f for f in extract_findings(text) if f.anatomy != "unspecified")
+    assert (f.anatomy, f.sub_location, f.laterality) == (anatomy, sub, side)
+
+
+@pytest.mark.parametrize("text, level, side", [
+    ("Necrotic lymph node at left level IIa measuring 2.8 cm.", "cervical level 2", "left"),
+    ("Enlarged left level III node, 1.4 cm short axis.", "cervical level 3", "left"),
+    ("Enlarged right jugulodigastric node.", "cervical level 2", "right"),
+])
+def test_neck_node_levels_are_stations_within_the_cervical_nodes(text, level, side):
+    f = next(f for f in extract_findings(text) if f.anatomy == "lymph node")
+    assert (f.sub_location, f.laterality) == (level, side)
+    from harness.metrics.matching import sub_location_credit
+    assert 0 < sub_location_credit("lymph node", "cervical", level) < 1
+    assert sub_location_credit("lymph node", "cervical level 2", "cervical level 3") == 0.0
+
+
+def test_clear_sinuses_and_normal_salivary_glands_are_normal_statements():
+    assert one("The paranasal sinuses are clear.").presence is Presence.ABSENT
+    assert one("Salivary glands normal.").anatomy == "salivary glands"
+
+
+@pytest.mark.parametrize("text, anatomy, sub, side", [
+    ("A 2 cm mass in the upper outer quadrant of the left breast.", "breast", "upper outer quadrant", "left"),
+    ("Left breast mass 12 mm, UOQ.", "breast", "upper outer quadrant", "left"),
+    ("Right retroareolar mass.", "breast", "retroareolar region", "right"),
+    ("Right testicular mass.", "testis", None, "right"),
+    ("Cyst in the left seminal vesicle.", "seminal vesicles", None, "left"),
+])
+def test_breast_quadrants_and_pelvic_organs(text, anatomy, sub, side):
+    f = one(text)
+    assert (f.anatomy, f.sub_location, f.laterality) == (anatomy, sub, side)

@@ -100,8 +100,10 @@ def _normal_statement_findings(spans: list[Span], t: _Target, context: str | Non
         for organ, _, sub in sorted({o.partition("/") for w, o in also.items() if w in loc.text.split()}):
             obs = lex.normal_finding(organ) if t.kind == "NORMAL" else lex.enlargement.get(organ)
             if obs is not None:
+                # "the left axilla is clear": the nodes of that side
+                side = loc.laterality if lex.is_paired(organ) else None
                 out.append(ParsedFinding(Finding(observation=obs, anatomy=organ, sub_location=sub or None,
-                                                 presence=Presence.ABSENT), t.span.text, loc.text))
+                                                 laterality=side, presence=Presence.ABSENT), t.span.text, loc.text))
     return out
 
 

@@ -634,8 +634,36 @@ def _shared_heads(tokens: list[str], lex: Lexicon) -> list[str]:
                 if noun and any(kind in lex.phrase_kinds.get((first, noun), {}) for kind in _SITE_KINDS):
                     out.insert(k + 1, noun)
                     break
+        elif joiner in ("and", "or") and second in _SIDES and first.isalpha() and _bare_or_organ_word(first, lex):
+            out[k + 1:k + 1] = _head_shared_across_sides(out, k, lex)
         k -= 1
     return out
+
+
+_SIDES = frozenset({"right", "left"})
+
+
+def _is_site(words, lex: Lexicon) -> bool:
+    return any(kind in lex.phrase_kinds.get(tuple(words), {}) for kind in _SITE_KINDS)
+
+
+def _head_shared_across_sides(out: list[str], k: int, lex: Lexicon) -> list[str]:
+    """"the right upper and left lower lobes", "the right main and left lower lobe pulmonary arteries": a side
+    opening the second conjunct makes the first a site of its own side; the first modifier takes the longest
+    trailing part of the second site's words that makes a site with it ("upper lobes", "main pulmonary
+    arteries"). Returns the words to insert after the first modifier (none when no site is shared)."""
+    first, start = out[k], k + 3
+    for end in range(min(len(out), start + 5), start + 1, -1):
+        if not _is_site(out[start:end], lex):
+            continue
+        for s in range(start + 1, end):
+            noun = out[s:end]
+            for cut in (0, 1, 2):  # the plural shared by both ("lobes") read in the singular as well
+                word = noun[-1][:len(noun[-1]) - cut] if cut else noun[-1]
+                if word and _is_site([first, *noun[:-1], word], lex):
+                    return [*noun[:-1], word]
+        return []
+    return []
 
 
 _STATION_CODE_RE = re.compile(r"^(?:(?:station|stn|level) )?\d{1,2}(?: ?[lr])?$")
