@@ -1995,3 +1995,19 @@ def test_behind_the_heart_is_retrocardiac_but_a_named_organ_seen_there_keeps_its
     assert (f.anatomy, f.sub_location, f.laterality) == ("lung", "retrocardiac region", "left")
     f = one("Air-fluid level within a dilated oesophagus is seen behind the heart.")
     assert f.anatomy == "esophagus"
+
+
+def test_sites_listed_after_a_preposition_all_belong_to_the_finding_before_it():
+    # a hedged diagnosis after the list then names the same lesions, not a second lesion at the last site
+    got = {(f.observation, f.sub_location) for f in extract_findings(
+        "Two hypodense lesions in segments II and V, consistent with metastases.")}
+    assert got == {("metastasis", "segment 2"), ("metastasis", "segment 5")}
+    got = {(f.observation, f.laterality, f.sub_location) for f in extract_findings(
+        "Nodules in the right upper lobe, right middle lobe and left lower lobe, likely metastases.")}
+    assert got == {("metastasis", "right", "upper lobe"), ("metastasis", "right", "middle lobe"),
+                   ("metastasis", "left", "lower lobe")}
+    got = {(f.observation, f.sub_location) for f in extract_findings("Hypodense lesions in segments 6 and 7, likely cysts.")}
+    assert got == {("cyst", "segment 6"), ("cyst", "segment 7")}
+    # a site that modifies the next noun is still that noun's
+    got = {(f.observation, f.anatomy) for f in extract_findings("Stones in the gallbladder and CBD dilatation.")}
+    assert got == {("calculus", "gallbladder"), ("biliary dilatation", "bile duct")}
