@@ -2011,3 +2011,24 @@ def test_sites_listed_after_a_preposition_all_belong_to_the_finding_before_it():
     # a site that modifies the next noun is still that noun's
     got = {(f.observation, f.anatomy) for f in extract_findings("Stones in the gallbladder and CBD dilatation.")}
     assert got == {("calculus", "gallbladder"), ("biliary dilatation", "bile duct")}
+
+
+def test_a_diagnosis_of_enlarged_nodes_is_in_the_nodes_at_their_station():
+    got = {(f.observation, f.anatomy, f.sub_location) for f in extract_findings(
+        "Enlarged para-aortic lymph nodes up to 2 cm, likely metastases.")}
+    assert got == {("lymphadenopathy", "lymph node", "para aortic"), ("metastasis", "lymph node", "para aortic")}
+    got = {(f.observation, f.anatomy, f.sub_location) for f in extract_findings(
+        "Mediastinal lymphadenopathy, likely sarcoidosis.")}
+    assert ("sarcoidosis", "lymph node", "mediastinal") in got
+    f = [f for f in extract_findings("Enlarged left axillary lymph nodes, suspicious for metastatic disease.")
+         if f.observation == "metastasis"]
+    assert [(g.anatomy, g.sub_location, g.laterality) for g in f] == [("lymph node", "axillary", "left")]
+
+
+def test_a_region_word_before_a_nodal_noun_is_its_station():
+    assert {f.sub_location for f in extract_findings("Bulky mesenteric and retroperitoneal nodal masses up to 90 mm.")} \
+        == {"mesenteric", "retroperitoneal"}
+    assert one("Mediastinal nodal disease.").sub_location == "mediastinal"
+    # a node named bare after the enlarged node at its station restates it
+    assert len(extract_findings("Subcarinal lymphadenopathy, 15 mm. Impression: subcarinal nodes.")) == 1
+    assert len(extract_findings("Subcarinal lymphadenopathy, 15 mm. A 9 mm subcarinal node.")) == 2

@@ -288,7 +288,8 @@ def _own_site(loc: Location, implied: str | None, presence: Presence, spec: dict
     default_organ = spec.get("default_anatomy")
     absorbs = lex.anatomy.get(default_organ or "", {}).get("absorbs", [])
     if implied and loc.organ not in (implied, None) and loc.organ not in lex.anatomy.get(implied, {}).get(
-            "absorbs", []):
+            "absorbs", []) and not (implied == "lymph node" and (loc.station or loc.organ in lex.node_station_of_organ)):
+        # ("mesenteric nodal mass", "mediastinal nodal disease": the region word is the nodes' station)
         return None  # "urolithiasis" is in the urinary tract whatever else the sentence names
     loc = copy.copy(loc)
     if spec.get("sole_anatomy") and loc.organ not in (default_organ, None) and loc.organ not in absorbs \
