@@ -2032,3 +2032,21 @@ def test_a_region_word_before_a_nodal_noun_is_its_station():
     # a node named bare after the enlarged node at its station restates it
     assert len(extract_findings("Subcarinal lymphadenopathy, 15 mm. Impression: subcarinal nodes.")) == 1
     assert len(extract_findings("Subcarinal lymphadenopathy, 15 mm. A 9 mm subcarinal node.")) == 2
+
+
+def test_head_ct_findings_are_in_the_brain_scalp_or_sinus():
+    assert (one("Chronic small vessel ischaemic change.").observation, one("Moderate small vessel disease.").anatomy) \
+        == ("small vessel disease", "brain")
+    assert one("Microangiopathic white matter changes.").anatomy == "brain"
+    assert one("Mesenteric ischaemia.").anatomy == "bowel"  # the bowel's ischaemia stays the bowel's
+    f = one("Three acute infarcts in the left MCA territory.")
+    assert (f.anatomy, f.laterality, f.count) == ("brain", "left", 3)
+    assert (one("Old lacune in the right thalamus.").observation, one("No intracranial bleed.").anatomy) \
+        == ("infarct", "brain")
+    f = one("Right frontal scalp haematoma.")
+    assert (f.observation, f.anatomy, f.laterality) == ("collection", "scalp", "right")
+    assert one("Left-sided SDH, 9 mm.").anatomy == "brain"
+    assert one("No hydrocephalus.").presence is Presence.ABSENT
+    assert one("Type 2 dens fracture.").anatomy == "spine"
+    assert one("No LVO intracranially.").observation == "occlusion"
+    assert one("The liver has no intraparenchymal lesion.").anatomy == "liver"
