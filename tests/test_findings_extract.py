@@ -2050,3 +2050,12 @@ def test_head_ct_findings_are_in_the_brain_scalp_or_sinus():
     assert one("Type 2 dens fracture.").anatomy == "spine"
     assert one("No LVO intracranially.").observation == "occlusion"
     assert one("The liver has no intraparenchymal lesion.").anatomy == "liver"
+
+
+def test_a_size_in_a_bracket_after_a_finding_measures_that_finding():
+    got = {(f.sub_location, f.size_mm, f.temporal) for f in extract_findings(
+        "Unchanged left axillary node (11 mm SA, was 10 mm) and para-aortic nodes (max 14 mm).")}
+    assert got == {("axillary", 11.0, "stable"), ("para aortic", 14.0, None)}
+    got = {(f.laterality, f.size_mm, f.temporal) for f in extract_findings(
+        "Right lower lobe nodule (8 mm, previously 12 mm) and left lower lobe nodule (5 mm, previously 7 mm).")}
+    assert got == {("right", 8.0, "decreased"), ("left", 5.0, "decreased")}
