@@ -2189,3 +2189,93 @@ def test_clear_sinuses_and_normal_salivary_glands_are_normal_statements():
 def test_breast_quadrants_and_pelvic_organs(text, anatomy, sub, side):
     f = one(text)
     assert (f.anatomy, f.sub_location, f.laterality) == (anatomy, sub, side)
+
+
+def test_sites_listed_after_a_preposition_all_belong_to_the_finding_before_it():
+    # a hedged diagnosis after the list then names the same lesions, not a second lesion at the last site
+    got = {(f.observation, f.sub_location) for f in extract_findings(
+        "Two hypodense lesions in segments II and V, consistent with metastases.")}
+    assert got == {("metastasis", "segment 2"), ("metastasis", "segment 5")}
+    got = {(f.observation, f.laterality, f.sub_location) for f in extract_findings(
+        "Nodules in the right upper lobe, right middle lobe and left lower lobe, likely metastases.")}
+    assert got == {("metastasis", "right", "upper lobe"), ("metastasis", "right", "middle lobe"),
+                   ("metastasis", "left", "lower lobe")}
+    got = {(f.observation, f.sub_location) for f in extract_findings("Hypodense lesions in segments 6 and 7, likely cysts.")}
+    assert got == {("cyst", "segment 6"), ("cyst", "segment 7")}
+    # a site that modifies the next noun is still that noun's
+    got = {(f.observation, f.anatomy) for f in extract_findings("Stones in the gallbladder and CBD dilatation.")}
+    assert got == {("calculus", "gallbladder"), ("biliary dilatation", "bile duct")}
+
+
+def test_a_diagnosis_of_enlarged_nodes_is_in_the_nodes_at_their_station():
+    got = {(f.observation, f.anatomy, f.sub_location) for f in extract_findings(
+        "Enlarged para-aortic lymph nodes up to 2 cm, likely metastases.")}
+    assert got == {("lymphadenopathy", "lymph node", "para aortic"), ("metastasis", "lymph node", "para aortic")}
+    got = {(f.observation, f.anatomy, f.sub_location) for f in extract_findings(
+        "Mediastinal lymphadenopathy, likely sarcoidosis.")}
+    assert ("sarcoidosis", "lymph node", "mediastinal") in got
+    f = [f for f in extract_findings("Enlarged left axillary lymph nodes, suspicious for metastatic disease.")
+         if f.observation == "metastasis"]
+    assert [(g.anatomy, g.sub_location, g.laterality) for g in f] == [("lymph node", "axillary", "left")]
+
+
+def test_a_region_word_before_a_nodal_noun_is_its_station():
+    assert {f.sub_location for f in extract_findings("Bulky mesenteric and retroperitoneal nodal masses up to 90 mm.")} \
+        == {"mesenteric", "retroperitoneal"}
+    assert one("Mediastinal nodal disease.").sub_location == "mediastinal"
+    # a node named bare after the enlarged node at its station restates it
+    assert len(extract_findings("Subcarinal lymphadenopathy, 15 mm. Impression: subcarinal nodes.")) == 1
+    assert len(extract_findings("Subcarinal lymphadenopathy, 15 mm. A 9 mm subcarinal node.")) == 2
+
+
+def test_head_ct_findings_are_in_the_brain_scalp_or_sinus():
+    assert (one("Chronic small vessel ischaemic change.").observation, one("Moderate small vessel disease.").anatomy) \
+        == ("small vessel disease", "brain")
+    assert one("Microangiopathic white matter changes.").anatomy == "brain"
+    assert one("Mesenteric ischaemia.").anatomy == "bowel"  # the bowel's ischaemia stays the bowel's
+    f = one("Three acute infarcts in the left MCA territory.")
+    assert (f.anatomy, f.laterality, f.count) == ("brain", "left", 3)
+    assert (one("Old lacune in the right thalamus.").observation, one("No intracranial bleed.").anatomy) \
+        == ("infarct", "brain")
+    f = one("Right frontal scalp haematoma.")
+    assert (f.observation, f.anatomy, f.laterality) == ("collection", "scalp", "right")
+    assert one("Left-sided SDH, 9 mm.").anatomy == "brain"
+    assert one("No hydrocephalus.").presence is Presence.ABSENT
+    assert one("Type 2 dens fracture.").anatomy == "spine"
+    assert one("No LVO intracranially.").observation == "occlusion"
+    assert one("The liver has no intraparenchymal lesion.").anatomy == "liver"
+
+
+def test_a_size_in_a_bracket_after_a_finding_measures_that_finding():
+    got = {(f.sub_location, f.size_mm, f.temporal) for f in extract_findings(
+        "Unchanged left axillary node (11 mm SA, was 10 mm) and para-aortic nodes (max 14 mm).")}
+    assert got == {("axillary", 11.0, "stable"), ("para aortic", 14.0, None)}
+    got = {(f.laterality, f.size_mm, f.temporal) for f in extract_findings(
+        "Right lower lobe nodule (8 mm, previously 12 mm) and left lower lobe nodule (5 mm, previously 7 mm).")}
+    assert got == {("right", 8.0, "decreased"), ("left", 5.0, "decreased")}
+
+
+def test_the_lexicon_file_names_no_key_twice():
+    """YAML keeps the last of two equal keys without a word: a second ``plural:`` (or organ) silently drops the first
+    (two branches merged once added the paranasal sinuses twice)."""
+    from importlib import resources  # noqa: PLC0415
+
+    import yaml  # noqa: PLC0415
+
+    duplicates = []
+
+    class StrictLoader(yaml.SafeLoader):
+        pass
+
+    def mapping(loader, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = loader.construct_object(key_node)
+            if key in seen:
+                duplicates.append(f"{key} (line {key_node.start_mark.line + 1})")
+            seen.add(key)
+        return yaml.SafeLoader.construct_mapping(loader, node, deep)
+
+    StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    yaml.load(resources.files("harness.findings").joinpath("lexicon.yaml").read_text(), Loader=StrictLoader)
+    assert not duplicates, f"harness/findings/lexicon.yaml: keys given twice: {', '.join(duplicates)}"

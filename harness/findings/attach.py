@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from harness.findings.lexicon import Lexicon
 from harness.findings.scan import Span
-from harness.findings.sites import Location
+from harness.findings.sites import Location, _side_only
 
 PREPOSITIONS = frozenset({"in", "within", "of", "involving", "at", "from", "along", "throughout", "on", "into",
                           "inside", "arising", "over", "across", "to", "above", "below", "beneath", "under",
@@ -265,12 +265,28 @@ def _finding_before_preposition(loc: Location, spans: list[Span], obs_targets: l
 
 
 def _follows_preposition(loc: Location, spans: list[Span], side_positions: set[int], lex: Lexicon) -> bool:
-    q = loc.start - 1
+    return _preposition_before(loc.start, spans, side_positions, lex)
+
+
+def _preposition_before(start: int, spans: list[Span], side_positions: set[int], lex: Lexicon, links: int = 4) -> bool:
+    q = start - 1
     while q >= 0 and (spans[q].cat in ("COUNT", "NUM") or q in side_positions or (
             spans[q].cat == "WORD" and spans[q].value not in PREPOSITIONS and (
-                spans[q].value in ("the", "a", "an") or spans[q].value in lex.location_fillers))):
+                spans[q].value in ("the", "a", "an") or spans[q].value in lex.location_fillers))
+            or spans[q].cat == "LOC" and _side_only(spans[q]) is not None):
         q -= 1  # back over "the distal", "the left three": "of" is the preposition before the site
-    return q >= 0 and spans[q].cat == "WORD" and spans[q].value in PREPOSITIONS
+    if q >= 0 and spans[q].cat == "WORD" and spans[q].value in PREPOSITIONS:
+        return True
+    # "lesions in segments II and V", "nodules in the RUL, RML and LLL": a site listed after a site that follows
+    # a preposition follows that preposition too
+    if q >= 0 and spans[q].cat == "LOC" and q + 1 < start:  # "and" may be a filler inside a site phrase
+        q += 1
+    if links and q >= 1 and spans[q].text in ("and", "or", ",", "/") and spans[q - 1].cat == "LOC":
+        r = q - 1
+        while r > 0 and (spans[r - 1].cat == "LOC" or r - 1 in side_positions):
+            r -= 1
+        return _preposition_before(r, spans, side_positions, lex, links - 1)
+    return False
 
 
 def _share_site_with_list(chosen: _Target, loc: Location, spans: list[Span], obs_targets: list[_Target],

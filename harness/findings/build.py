@@ -290,9 +290,11 @@ def _own_site(loc: Location, implied: str | None, presence: Presence, spec: dict
     default_organ = spec.get("default_anatomy")
     absorbs = lex.anatomy.get(default_organ or "", {}).get("absorbs", [])
     if implied and loc.organ not in (implied, None) and loc.organ not in lex.anatomy.get(implied, {}).get(
-            "absorbs", []) and not (lex.is_region(implied) and lex.in_region(implied, loc.organ)):
+            "absorbs", []) and not (lex.is_region(implied) and lex.in_region(implied, loc.organ)) \
+            and not (implied == "lymph node" and (loc.station or loc.organ in lex.node_station_of_organ)):
         # "urolithiasis" is in the urinary tract whatever else the sentence names; but "osseous metastasis in T9"
-        # names the skeleton and the bone in it, which is the more exact site
+        # names the skeleton and the bone in it, which is the more exact site, and "mesenteric nodal mass" or
+        # "mediastinal nodal disease" name the nodes' station with their region word
         return None
     loc = copy.copy(loc)
     if spec.get("sole_anatomy") and loc.organ not in (default_organ, None) and loc.organ not in absorbs \

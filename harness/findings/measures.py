@@ -52,6 +52,9 @@ def _attach_measures(spans: list[Span], obs_targets: list[_Target], side_positio
 def _size_owner(p: int, spans: list[Span], obs_targets: list[_Target], side_positions: set[int]) -> _Target | None:
     """The finding a size measures: the noun it modifies, the finding one of whose sites it is stated beside, else
     the nearest finding within reach."""
+    bracketed = _finding_before_bracket(p, spans, obs_targets, side_positions)
+    if bracketed is not None:
+        return bracketed
     nxt = next((u for u in obs_targets if u.pos > p), None)
     if nxt is not None and nxt.pos - p <= 6 and _gap_is_modifiers(
             spans, p + 1, nxt.pos, side_positions, locations=True) and not any(
@@ -82,6 +85,22 @@ def _size_owner(p: int, spans: list[Span], obs_targets: list[_Target], side_posi
     # "the CBD measures 0.6 cm" is not the size of a far-off finding, but "(subcarinal, 11 mm)" after a long
     # list of its sites is
     return next((u for u in obs_targets if _site_beside(p, spans, [l for l in u.locations if l.organ])), None)
+
+
+def _finding_before_bracket(p: int, spans: list[Span], obs_targets: list[_Target],
+                            side_positions: set[int]) -> _Target | None:
+    """"unchanged left axillary node (11 mm, was 10 mm) and para-aortic nodes (max 14 mm)": a size in a bracket
+    that opens right after a finding measures that finding, however near the next one is."""
+    q = p - 1
+    while q >= 0 and spans[q].text not in ("(", ")") and not any(u.pos == q for u in obs_targets):
+        q -= 1
+    if q < 1 or spans[q].text != "(":
+        return None
+    before = [u for u in obs_targets if u.pos < q]
+    if before and q - before[-1].pos <= 3 and _gap_is_modifiers(spans, before[-1].pos + 1, q, side_positions,
+                                                                  locations=True):
+        return before[-1]
+    return None
 
 
 #: words that make a size the largest of a group just named ("the largest 14 mm", "the longest measuring 12 cm")

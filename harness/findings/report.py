@@ -26,7 +26,10 @@ def _less_specific(f: Finding, g: Finding, lex: Lexicon) -> bool:
     """``f`` says nothing that ``g`` does not (an impression restating a finding)."""
     if f.presence is not g.presence or not lex.observations_compatible(f.observation, g.observation, f.presence):
         return False
-    if f.presence is not Presence.ABSENT and lex.is_generic(g.observation) and not lex.is_generic(f.observation):
+    # "subcarinal nodes" after "subcarinal lymphadenopathy": the node named bare says less than the enlarged node
+    enlarged_of_f = lex.observations.get(f.observation, {}).get("enlarged") == g.observation
+    if f.presence is not Presence.ABSENT and lex.is_generic(g.observation) and not lex.is_generic(f.observation) \
+            and not enlarged_of_f:
         return False
     if f.anatomy != g.anatomy and f.anatomy != UNSPECIFIED and not (lex.is_device(f.observation)
                                                                     and lex.is_device(g.observation)):
@@ -42,7 +45,10 @@ def _less_specific(f: Finding, g: Finding, lex: Lexicon) -> bool:
             and (f.temporal is None or f.temporal == g.temporal)
             and (f.position is None or f.position == g.position)
             and (f.certainty is None or f.certainty == g.certainty)
-            and f.attributes <= g.attributes)
+            and (f.attributes <= g.attributes or (
+                # ... and its plural states no number where the enlargement is not counted
+                enlarged_of_f and not lex.is_countable(g.observation)
+                and f.attributes - {"multiple", "many"} <= g.attributes)))
 
 
 def _restates_group(f: Finding, others: Sequence[Finding], lex: Lexicon) -> bool:

@@ -144,9 +144,24 @@ def _hedged_name_refines_finding(obs_targets: list[_Target], header: list[Locati
         no_site = not prev.locations and not t.locations and not header and prev.kind == "OBS"
         if (prev_sites or no_site) and scope.get(t.pos) in ("probable", "possible", "improbable") \
                 and scope.get(prev.pos) is None:  # "a nodule, unlikely to represent a metastasis": its site too
-            t.locations = prev_sites
+            t.locations = _as_sites_of(prev, prev_sites, lex)
             t.sides = t.sides or list(prev.sides)
             _take_what_the_refined_finding_measured(t, prev, scope, lex)
+
+
+def _as_sites_of(prev: _Target, sites: list[Location], lex: Lexicon) -> list[Location]:
+    """The sites as the refined finding reads them. "para-aortic lymphadenopathy, likely metastases": the region
+    words name the nodes' station, so the metastases are in those nodes, not in the aorta."""
+    if lex.observations.get(_obs_name(prev.span) or "", {}).get("default_anatomy") != "lymph node":
+        return sites
+    for loc in sites:
+        if loc.organ in ("lymph node", None):
+            continue
+        if loc.station or loc.organ in lex.node_station_of_organ:
+            loc.organ, loc.sub = "lymph node", loc.station or lex.node_station_of_organ[loc.organ] or None
+        elif not lex.is_region(loc.organ):
+            loc.organ, loc.sub = "lymph node", None
+    return sites
 
 
 #: what joins a finding to the name that says what it is ("25 mm left adrenal lesion = lipid-rich adenoma",
@@ -173,7 +188,7 @@ def _apposed_name_refines_finding(spans: list[Span], obs_targets: list[_Target],
             continue
         if not prev.locations and not prev.sides:
             continue
-        t.locations = [copy.copy(l) for l in prev.locations]
+        t.locations = _as_sites_of(prev, [copy.copy(l) for l in prev.locations], lex)
         t.sides = list(prev.sides)
         t.sizes = t.sizes or list(prev.sizes)
         t.count = t.count or (prev.count if prev.count != "unstated" else None)
