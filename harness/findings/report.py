@@ -57,8 +57,11 @@ def _restates_group(f: Finding, others: Sequence[Finding], lex: Lexicon) -> bool
     each of two lobes): its count is theirs together, and it says nothing else that each does not."""
     if f.presence is Presence.ABSENT or (f.count is None and "multiple" not in f.attributes):
         return False
+    singles = [g for g in others if g is not f and g.count == 1]
+    if len(singles) < 2:  # a group is never restated by fewer than two (checked first: most reports have none)
+        return False
     whole = dataclasses.replace(f, count=None, attributes=f.attributes - {"multiple", "many"})
-    members = [g for g in others if g is not f and g.count == 1 and _less_specific(whole, g, lex)]
+    members = [g for g in singles if _less_specific(whole, g, lex)]
     if f.count is not None:
         return len(members) == f.count > 1
     return len(members) >= (3 if "many" in f.attributes else 2)

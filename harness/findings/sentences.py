@@ -733,9 +733,6 @@ _ABBREVIATIONS_STOPPED = frozenset({"approx", "vs", "cf", "incl", "esp", "max", 
                                     "lt", "r", "l"})
 
 
-_ABBREVIATION_LENGTHS = tuple(sorted({len(a) for a in _ABBREVIATIONS_STOPPED}))
-
-
 def _is_word_char(c: str) -> bool:
     return c.isalnum() or c == "_"
 
@@ -756,20 +753,18 @@ def _without_abbreviation_stops(text: str) -> str:
             pieces += [text[last:start], text[start:dot].replace(".", "")]  # "i.e." before anything
             last = dot + 1
         else:
-            # the abbreviation is the whole word before the stop: each length it may have, bounded by a non-word
-            for length in _ABBREVIATION_LENGTHS:
-                start = dot - length
-                if start < last:
-                    break
-                if (start == 0 or not _is_word_char(text[start - 1])) \
-                        and text[start:dot].lower() in _ABBREVIATIONS_STOPPED:
-                    after = dot + 1
-                    while after < n and text[after].isspace():
-                        after += 1
-                    if after < n and text[after] in _AFTER_AN_ABBREVIATION:
-                        pieces += [text[last:start], text[start:dot]]
-                        last = dot + 1
-                    break
+            # the abbreviation is the whole word before the stop (at most six letters, a non-word character before)
+            start = dot
+            while start > last and dot - start < 7 and text[start - 1].isalpha():
+                start -= 1
+            if start < dot and (start == 0 or not _is_word_char(text[start - 1])) \
+                    and text[start:dot].lower() in _ABBREVIATIONS_STOPPED:
+                after = dot + 1
+                while after < n and text[after].isspace():
+                    after += 1
+                if after < n and text[after] in _AFTER_AN_ABBREVIATION:
+                    pieces += [text[last:start], text[start:dot]]
+                    last = dot + 1
         dot = text.find(".", dot + 1)
     if not pieces:
         return text
