@@ -161,7 +161,7 @@ def _attach_locations(spans: list[Span], locs: list[Location], targets: list[_Ta
             continue
         chosen = _finding_the_site_modifies(loc, spans, targets, side_positions, lex)
         if chosen is None:
-            chosen = _finding_before_preposition(loc, spans, obs_targets, side_positions, lex)
+            chosen = _finding_before_preposition(loc, spans, obs_targets, side_positions, lex, targets)
         if chosen is None:
             chosen = min(targets, key=lambda t: (abs(t.pos - loc.start) if t.pos < loc.start
                                                  else t.pos - loc.end, t.pos < loc.start))
@@ -169,6 +169,10 @@ def _attach_locations(spans: list[Span], locs: list[Location], targets: list[_Ta
                 continue  # "a mass in the left upper lobe with pleural tethering": the site of another noun
         if scope.get(loc.start) == "hyp" and scope.get(chosen.pos) != "hyp":
             continue  # "effusions in the setting of heart failure": a site in the history is not the finding's
+        if scope.get(loc.start) == "neg" and scope.get(chosen.pos) != "neg" and chosen.pos < loc.start:
+            # "lung mass without involvement of the chest wall", "collection with no extension into the pelvis":
+            # a site the denial reaches is where the finding is not, not a second site of it
+            continue
         chosen.locations.append(loc)
 
 
@@ -252,7 +256,8 @@ def _finding_the_site_modifies(loc: Location, spans: list[Span], targets: list[_
 
 
 def _finding_before_preposition(loc: Location, spans: list[Span], obs_targets: list[_Target],
-                                side_positions: set[int], lex: Lexicon) -> _Target | None:
+                                side_positions: set[int], lex: Lexicon,
+                                targets: list[_Target] = ()) -> _Target | None:
     """"mass in the liver": a site after a preposition belongs to the finding on its left (and to the list that
     finding ends)."""
     if not _follows_preposition(loc, spans, side_positions, lex):
@@ -260,6 +265,10 @@ def _finding_before_preposition(loc: Location, spans: list[Span], obs_targets: l
     left = [t for t in obs_targets if t.pos < loc.start]
     if not left:
         return None
+    between = [t for t in targets if left[-1].pos < t.pos < loc.start and t.kind in ("NORMAL", "NORMAL_SIZE")]
+    if between and any(spans[q].cat == "CTX:relation" for q in range(left[-1].pos + 1, between[-1].pos)):
+        # "mass abutting the SMV with a clear plane around the SMA": past a relation, the SMA is the one clear
+        return between[-1]
     _share_site_with_list(left[-1], loc, spans, obs_targets, lex)
     return left[-1]
 
