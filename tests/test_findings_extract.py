@@ -2317,3 +2317,39 @@ def test_a_structure_called_clear_past_a_relation_is_the_neighbour_not_the_findi
 def test_a_hedged_diagnosis_after_a_finding_and_what_comes_with_it_names_that_finding(text, site):
     hedged = [f for f in extract_findings(text) if f.presence is U or f.certainty is not None]
     assert hedged and all((f.anatomy, f.sub_location, f.laterality) == site for f in hedged)
+
+
+@pytest.mark.parametrize("text", ["No nodules in the right or left upper lobes.", "No effusion on either side.",
+                                  "No hydronephrosis in the left or right kidney."])
+def test_a_denial_over_either_side_denies_both(text):
+    assert [(f.laterality, f.presence) for f in extract_findings(text)] == [("bilateral", A)]
+
+
+@pytest.mark.parametrize("text, changed", [
+    ("Unchanged pleural effusion and atelectasis.", {"effusion": "stable", "atelectasis": "stable"}),
+    ("Stable right effusion, basal atelectasis and cardiomegaly.",
+     {"effusion": "stable", "atelectasis": "stable", "cardiomegaly": "stable"}),
+    ("New consolidation and pleural effusion.", {"consolidation": "new", "effusion": "new"}),
+    ("Decreased bilateral effusions and interstitial oedema.", {"effusion": "decreased", "edema": "decreased"}),
+    ("New left lower lobe consolidation and stable right effusion.", {"consolidation": "new", "effusion": "stable"}),
+    ("Unchanged cardiomegaly with pulmonary oedema.", {"cardiomegaly": "stable", "edema": None}),
+])
+def test_a_change_word_heading_a_list_is_said_of_each_member(text, changed):
+    assert {f.observation: f.temporal for f in extract_findings(text)} == changed
+
+
+@pytest.mark.parametrize("text, likelier, other", [
+    ("Pneumonia more likely than atelectasis.", "pneumonia", "atelectasis"),
+    ("More likely pneumonia than atelectasis.", "pneumonia", "atelectasis"),
+    ("Findings favour atelectasis over pneumonia.", "atelectasis", "pneumonia"),
+    ("Left basal opacity, atelectasis favoured over pneumonia.", "atelectasis", "pneumonia"),
+    ("Atelectasis is less likely than pneumonia.", "pneumonia", "atelectasis"),
+    ("Hepatic lesion, haemangioma more likely than metastasis.", "hemangioma", "metastasis"),
+])
+def test_of_two_ranked_diagnoses_the_likelier_is_probable_and_the_other_possible(text, likelier, other):
+    from harness.schema import Certainty  # noqa: PLC0415
+
+    got = {f.observation: f for f in extract_findings(text)}
+    assert (got[likelier].presence, got[likelier].certainty) == (P, Certainty.PROBABLE)
+    assert got[other].presence is U
+    assert got[other].anatomy == got[likelier].anatomy and got[other].sub_location == got[likelier].sub_location

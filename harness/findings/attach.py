@@ -450,6 +450,36 @@ def _attach_severity_or_change(p: int, spans: list[Span], obs_targets: list[_Tar
                                                      in ("increased", "decreased", "new"))):
         t.temporal = s.readings("TEMP")[0].value  # a stated change outranks "again seen"
         _spread_change_over_findings(p, t, bool(nxt), spans, obs_targets, scope)
+        if nxt and t is nxt[0]:
+            _change_heads_list(t, spans, obs_targets, side_positions, scope, lex)
+
+
+#: what joins the members of a list of findings one change word heads ("unchanged effusion and atelectasis")
+_CHANGE_LIST_JOINERS = frozenset({",", "and", "or", "/", "&", "plus", "a", "an", "the", "both"})
+
+
+def _change_heads_list(t: _Target, spans: list[Span], obs_targets: list[_Target], side_positions: set[int],
+                       scope: dict[int, str], lex: Lexicon) -> None:
+    """"Unchanged right effusion and basal atelectasis", "stable cardiomegaly, effusions and interstitial oedema",
+    "new consolidation and pleural effusion": a change word heading a list of findings is said of each member, up to
+    one with a change word of its own or a word that ends the list ("with", a verb)."""
+    value = t.temporal
+    k = obs_targets.index(t)
+    prev = t
+    for o in obs_targets[k + 1:]:
+        gap = spans[prev.pos + 1:o.pos]
+        if not gap or not any(g.text in ("and", "or", ",", "/", "&", "plus") for g in gap) or not all(
+                g.text in _CHANGE_LIST_JOINERS or g.cat in ("ATTR", "SEV", "LOC", "SIZE", "COUNT", "NUM")
+                or q in side_positions or (g.text in ("in", "at", "within", "of", "on") and q + 1 < len(spans)
+                                           and spans[q + 1].cat in ("LOC", "WORD"))
+                for q, g in enumerate(gap, start=prev.pos + 1)):
+            return
+        if o.temporal is not None or scope.get(o.pos) in ("neg", "hyp", "resolved") or (
+                value in ("increased", "decreased")
+                and lex.observations.get(_obs_name(o.span) or "", {}).get("descriptive_change")):
+            return
+        o.temporal = value
+        prev = o
 
 
 def _spread_change_over_findings(p: int, t: _Target, has_following: bool, spans: list[Span],

@@ -321,10 +321,13 @@ def _organ_described_by_finding_counts_nothing(spans: list[Span], obs_targets: l
 
 
 def _alternative_shares_site(spans: list[Span], obs_targets: list[_Target], lex: Lexicon) -> None:
-    """"opacity, atelectasis or pneumonia": the second alternative is where the first is."""
+    """"opacity, atelectasis or pneumonia": the second alternative is where the first is; so is the less likely of
+    two ranked ones ("pneumonia more likely than atelectasis", "haemangioma favoured over metastasis")."""
     for a, b in zip(obs_targets, obs_targets[1:]):
-        if a.locations and not b.locations and not b.sides and b.kind == "OBS" and any(
-                g.text in ("or", "versus", "vs") for g in spans[a.pos + 1:b.pos]) and b.pos - a.pos <= 3:
+        gap = spans[a.pos + 1:b.pos]
+        if a.locations and not b.locations and not b.sides and b.kind == "OBS" and (any(
+                g.text in ("or", "versus", "vs") for g in gap) and b.pos - a.pos <= 3 or 0 < len(gap) <= 3 and (
+                gap[-1].text == "than" or gap[-1].text == "over" and gap[0].text != "over")):
             b.locations = [copy.copy(l) for l in a.locations if _may_share_site(b, l, lex)]
             b.sides = list(a.sides)
 
