@@ -2353,3 +2353,14 @@ def test_of_two_ranked_diagnoses_the_likelier_is_probable_and_the_other_possible
     assert (got[likelier].presence, got[likelier].certainty) == (P, Certainty.PROBABLE)
     assert got[other].presence is U
     assert got[other].anatomy == got[likelier].anatomy and got[other].sub_location == got[likelier].sub_location
+
+
+@pytest.mark.parametrize("text, site", [
+    ("There is a 2 cm mass in the pancreatic head. Differential includes adenocarcinoma and neuroendocrine tumour.",
+     ("pancreas", "head", None)),
+    ("Right upper lobe consolidation. Differential diagnosis includes pneumonia.", ("lung", "upper lobe", "right")),
+    ("A 1.5 cm nodule in the left adrenal gland. DDx: adenoma versus metastasis.", ("adrenal gland", None, "left")),
+])
+def test_a_differential_after_a_finding_lists_diagnoses_at_its_site(text, site):
+    hedged = [f for f in extract_findings(text) if f.presence is U]
+    assert hedged and all((f.anatomy, f.sub_location, f.laterality) == site for f in hedged)
