@@ -511,6 +511,9 @@ _DIFFERENTIAL_OPENINGS = (("differential",), ("ddx",), ("the", "differential"), 
                           ("differential", "considerations"))
 
 
+_DIFFERENTIAL_FIRST = frozenset(o[0] for o in _DIFFERENTIAL_OPENINGS)
+
+
 def _names_a_differential(key: tuple[str, ...]) -> bool:
     return any(key[:len(o)] == o for o in _DIFFERENTIAL_OPENINGS)
 
@@ -558,7 +561,7 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
         subject: str | None = None
         field_sides: tuple[tuple[str | None, str], ...] = ()
         organ: str | None = None  # the last paired organ named
-        explained: Finding | None = None  # the one finding the sentence before stated, for a differential after it
+        before: SentenceReading | None = None  # the sentence before, for a differential after its finding
         for tokens in (clause for sentence in _hedges_joined(_sentence_pieces(section))
                        for clause in _clauses(sentence, lex)):
             key = tuple(tokens)
@@ -581,9 +584,11 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
                 field = ()  # "Liver: metastases. Peritoneum free of deposits. Ascites.": the field has ended
             side = reading.last_side or side
             findings = _in_the_organ_just_named(reading.findings, subject, lex)
-            if explained is not None and _names_a_differential(key):
-                findings = _at_the_explained_site(findings, explained)
-            explained = _one_site_stated(reading)
+            if key[0] in _DIFFERENTIAL_FIRST and before is not None and _names_a_differential(key):
+                explained = _one_site_stated(before)
+                if explained is not None:
+                    findings = _at_the_explained_site(findings, explained)
+            before = reading
             subject = _subject_organ(reading, subject, lex)
             organ = reading.paired_organ or (organ if not reading.names_site else None)
             for it in _hedged_once(findings, lex):

@@ -123,7 +123,8 @@ def _hedged_name_refines_finding(spans: list[Span], obs_targets: list[_Target], 
         # a name under a history or request states nothing ("an adrenal nodule in a patient with lung cancer;
         # metastasis should be considered"): the hedged name refines the stated finding before it
         prev = next((p for p in reversed(obs_targets[:k]) if scope.get(p.pos) != "hyp"), obs_targets[k - 1])
-        prev = _head_of_accompanied_list(spans, obs_targets[:k], prev, t, scope, lex)
+        if scope.get(t.pos) in ("probable", "possible", "improbable"):
+            prev = _head_of_accompanied_list(spans, obs_targets[:k], prev, t, scope, lex)
         # "a nodule in the right upper lobe, suspicious for lung carcinoma" refines like "..., suspicious for
         # carcinoma": a site the hedged name states that only repeats the organ (no side, no sub-location of
         # its own) is not a second site
