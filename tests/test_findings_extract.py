@@ -2279,3 +2279,88 @@ def test_the_lexicon_file_names_no_key_twice():
     StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
     yaml.load(resources.files("harness.findings").joinpath("lexicon.yaml").read_text(), Loader=StrictLoader)
     assert not duplicates, f"harness/findings/lexicon.yaml: keys given twice: {', '.join(duplicates)}"
+
+
+@pytest.mark.parametrize("text", [
+    "Right renal mass without invasion of the renal vein or IVC.",
+    "Lung mass without involvement of the chest wall.",
+    "Pancreatic head mass encasing the SMA and coeliac axis.",
+    "The superior mesenteric vein abuts the mass.",
+    "The splenic artery is encased by the tumour.",
+    "Pancreatic body mass of 32 mm with encasement of the coeliac trunk.",
+    "Right paratracheal mass deviating the trachea to the left.",
+    "The mass contacts the portal vein and the IVC.",
+    "Collection in the pelvis without extension into the abdominal wall.",
+])
+def test_a_vessel_or_organ_a_finding_abuts_encases_or_spares_is_no_site_of_it(text):
+    """What a relation word reaches (each site it lists, or the vessel that is the subject of "abuts"), and a site
+    a denial reaches ("without involvement of"), is the finding's neighbour: it names no finding there."""
+    neighbours = {"renal vein", "inferior vena cava", "chest wall", "mesenteric vessels", "trachea", "portal vein",
+                  "abdominal wall"}
+    assert not [f for f in extract_findings(text) if f.anatomy in neighbours and f.presence is not A]
+
+
+def test_a_structure_called_clear_past_a_relation_is_the_neighbour_not_the_findings_organ():
+    got = brief(extract_findings(
+        "Adenocarcinoma abutting the SMV with a clear plane around the superior mesenteric artery."))
+    assert ("carcinoma", "unspecified", None, None, "present", None) in got
+    assert not [g for g in got if g[1] == "mesenteric vessels" and g[4] == "present"]
+
+
+@pytest.mark.parametrize("text, site", [
+    ("2.5 cm mass in the pancreatic head with upstream pancreatic duct and bile duct dilatation, concerning for "
+     "adenocarcinoma.", ("pancreas", "head", None)),
+    ("Left upper lobe mass and left hilar lymphadenopathy, suspicious for carcinoma.", ("lung", "upper lobe", "left")),
+    ("Consolidation in the left lower lobe with a small effusion, likely pneumonia.", ("lung", "lower lobe", "left")),
+    ("Right renal mass with hydronephrosis, likely RCC.", ("kidney", None, "right")),
+])
+def test_a_hedged_diagnosis_after_a_finding_and_what_comes_with_it_names_that_finding(text, site):
+    hedged = [f for f in extract_findings(text) if f.presence is U or f.certainty is not None]
+    assert hedged and all((f.anatomy, f.sub_location, f.laterality) == site for f in hedged)
+
+
+@pytest.mark.parametrize("text", ["No nodules in the right or left upper lobes.", "No effusion on either side.",
+                                  "No hydronephrosis in the left or right kidney."])
+def test_a_denial_over_either_side_denies_both(text):
+    assert [(f.laterality, f.presence) for f in extract_findings(text)] == [("bilateral", A)]
+
+
+@pytest.mark.parametrize("text, changed", [
+    ("Unchanged pleural effusion and atelectasis.", {"effusion": "stable", "atelectasis": "stable"}),
+    ("Stable right effusion, basal atelectasis and cardiomegaly.",
+     {"effusion": "stable", "atelectasis": "stable", "cardiomegaly": "stable"}),
+    ("New consolidation and pleural effusion.", {"consolidation": "new", "effusion": "new"}),
+    ("Decreased bilateral effusions and interstitial oedema.", {"effusion": "decreased", "edema": "decreased"}),
+    ("New left lower lobe consolidation and stable right effusion.", {"consolidation": "new", "effusion": "stable"}),
+    ("Unchanged cardiomegaly with pulmonary oedema.", {"cardiomegaly": "stable", "edema": None}),
+])
+def test_a_change_word_heading_a_list_is_said_of_each_member(text, changed):
+    assert {f.observation: f.temporal for f in extract_findings(text)} == changed
+
+
+@pytest.mark.parametrize("text, likelier, other", [
+    ("Pneumonia more likely than atelectasis.", "pneumonia", "atelectasis"),
+    ("More likely pneumonia than atelectasis.", "pneumonia", "atelectasis"),
+    ("Findings favour atelectasis over pneumonia.", "atelectasis", "pneumonia"),
+    ("Left basal opacity, atelectasis favoured over pneumonia.", "atelectasis", "pneumonia"),
+    ("Atelectasis is less likely than pneumonia.", "pneumonia", "atelectasis"),
+    ("Hepatic lesion, haemangioma more likely than metastasis.", "hemangioma", "metastasis"),
+])
+def test_of_two_ranked_diagnoses_the_likelier_is_probable_and_the_other_possible(text, likelier, other):
+    from harness.schema import Certainty  # noqa: PLC0415
+
+    got = {f.observation: f for f in extract_findings(text)}
+    assert (got[likelier].presence, got[likelier].certainty) == (P, Certainty.PROBABLE)
+    assert got[other].presence is U
+    assert got[other].anatomy == got[likelier].anatomy and got[other].sub_location == got[likelier].sub_location
+
+
+@pytest.mark.parametrize("text, site", [
+    ("There is a 2 cm mass in the pancreatic head. Differential includes adenocarcinoma and neuroendocrine tumour.",
+     ("pancreas", "head", None)),
+    ("Right upper lobe consolidation. Differential diagnosis includes pneumonia.", ("lung", "upper lobe", "right")),
+    ("A 1.5 cm nodule in the left adrenal gland. DDx: adenoma versus metastasis.", ("adrenal gland", None, "left")),
+])
+def test_a_differential_after_a_finding_lists_diagnoses_at_its_site(text, site):
+    hedged = [f for f in extract_findings(text) if f.presence is U]
+    assert hedged and all((f.anatomy, f.sub_location, f.laterality) == site for f in hedged)

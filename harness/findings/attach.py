@@ -161,7 +161,7 @@ def _attach_locations(spans: list[Span], locs: list[Location], targets: list[_Ta
             continue
         chosen = _finding_the_site_modifies(loc, spans, targets, side_positions, lex)
         if chosen is None:
-            chosen = _finding_before_preposition(loc, spans, obs_targets, side_positions, lex)
+            chosen = _finding_before_preposition(loc, spans, obs_targets, side_positions, lex, targets)
         if chosen is None:
             chosen = min(targets, key=lambda t: (abs(t.pos - loc.start) if t.pos < loc.start
                                                  else t.pos - loc.end, t.pos < loc.start))
@@ -169,6 +169,10 @@ def _attach_locations(spans: list[Span], locs: list[Location], targets: list[_Ta
                 continue  # "a mass in the left upper lobe with pleural tethering": the site of another noun
         if scope.get(loc.start) == "hyp" and scope.get(chosen.pos) != "hyp":
             continue  # "effusions in the setting of heart failure": a site in the history is not the finding's
+        if scope.get(loc.start) == "neg" and scope.get(chosen.pos) != "neg" and chosen.pos < loc.start:
+            # "lung mass without involvement of the chest wall", "collection with no extension into the pelvis":
+            # a site the denial reaches is where the finding is not, not a second site of it
+            continue
         chosen.locations.append(loc)
 
 
@@ -252,7 +256,8 @@ def _finding_the_site_modifies(loc: Location, spans: list[Span], targets: list[_
 
 
 def _finding_before_preposition(loc: Location, spans: list[Span], obs_targets: list[_Target],
-                                side_positions: set[int], lex: Lexicon) -> _Target | None:
+                                side_positions: set[int], lex: Lexicon,
+                                targets: list[_Target] = ()) -> _Target | None:
     """"mass in the liver": a site after a preposition belongs to the finding on its left (and to the list that
     finding ends)."""
     if not _follows_preposition(loc, spans, side_positions, lex):
@@ -260,6 +265,10 @@ def _finding_before_preposition(loc: Location, spans: list[Span], obs_targets: l
     left = [t for t in obs_targets if t.pos < loc.start]
     if not left:
         return None
+    between = [t for t in targets if left[-1].pos < t.pos < loc.start and t.kind in ("NORMAL", "NORMAL_SIZE")]
+    if between and any(spans[q].cat == "CTX:relation" for q in range(left[-1].pos + 1, between[-1].pos)):
+        # "mass abutting the SMV with a clear plane around the SMA": past a relation, the SMA is the one clear
+        return between[-1]
     _share_site_with_list(left[-1], loc, spans, obs_targets, lex)
     return left[-1]
 
@@ -441,6 +450,36 @@ def _attach_severity_or_change(p: int, spans: list[Span], obs_targets: list[_Tar
                                                      in ("increased", "decreased", "new"))):
         t.temporal = s.readings("TEMP")[0].value  # a stated change outranks "again seen"
         _spread_change_over_findings(p, t, bool(nxt), spans, obs_targets, scope)
+        if nxt and t is nxt[0]:
+            _change_heads_list(t, spans, obs_targets, side_positions, scope, lex)
+
+
+#: what joins the members of a list of findings one change word heads ("unchanged effusion and atelectasis")
+_CHANGE_LIST_JOINERS = frozenset({",", "and", "or", "/", "&", "plus", "a", "an", "the", "both"})
+
+
+def _change_heads_list(t: _Target, spans: list[Span], obs_targets: list[_Target], side_positions: set[int],
+                       scope: dict[int, str], lex: Lexicon) -> None:
+    """"Unchanged right effusion and basal atelectasis", "stable cardiomegaly, effusions and interstitial oedema",
+    "new consolidation and pleural effusion": a change word heading a list of findings is said of each member, up to
+    one with a change word of its own or a word that ends the list ("with", a verb)."""
+    value = t.temporal
+    k = obs_targets.index(t)
+    prev = t
+    for o in obs_targets[k + 1:]:
+        gap = spans[prev.pos + 1:o.pos]
+        if not gap or not any(g.text in ("and", "or", ",", "/", "&", "plus") for g in gap) or not all(
+                g.text in _CHANGE_LIST_JOINERS or g.cat in ("ATTR", "SEV", "LOC", "SIZE", "COUNT", "NUM")
+                or q in side_positions or (g.text in ("in", "at", "within", "of", "on") and q + 1 < len(spans)
+                                           and spans[q + 1].cat in ("LOC", "WORD"))
+                for q, g in enumerate(gap, start=prev.pos + 1)):
+            return
+        if o.temporal is not None or scope.get(o.pos) in ("neg", "hyp", "resolved") or (
+                value in ("increased", "decreased")
+                and lex.observations.get(_obs_name(o.span) or "", {}).get("descriptive_change")):
+            return
+        o.temporal = value
+        prev = o
 
 
 def _spread_change_over_findings(p: int, t: _Target, has_following: bool, spans: list[Span],

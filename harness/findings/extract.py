@@ -505,6 +505,41 @@ def _in_the_organ_just_named(findings: tuple[ParsedFinding, ...], subject: str |
                  for it in findings)
 
 
+#: openings of a sentence that lists what the finding just stated may be ("Differential includes A and B.")
+_DIFFERENTIAL_OPENINGS = (("differential",), ("ddx",), ("the", "differential"), ("differential", "diagnosis"),
+                          ("differential", "diagnoses"), ("considerations", "include"), ("possibilities", "include"),
+                          ("differential", "considerations"))
+
+
+_DIFFERENTIAL_FIRST = frozenset(o[0] for o in _DIFFERENTIAL_OPENINGS)
+
+
+def _names_a_differential(key: tuple[str, ...]) -> bool:
+    return any(key[:len(o)] == o for o in _DIFFERENTIAL_OPENINGS)
+
+
+def _one_site_stated(reading: SentenceReading) -> Finding | None:
+    """The one present finding with a site a sentence states (its hedged names at that site count as one)."""
+    sites = {(f.anatomy, f.sub_location, f.laterality) for f in (it.finding for it in reading.findings)
+             if f.presence is not Presence.ABSENT and f.anatomy != UNSPECIFIED}
+    if len(sites) != 1:
+        return None
+    return next(it.finding for it in reading.findings if it.finding.presence is not Presence.ABSENT
+                and it.finding.anatomy != UNSPECIFIED)
+
+
+def _at_the_explained_site(findings: tuple[ParsedFinding, ...], explained: Finding) -> tuple[ParsedFinding, ...]:
+    """"2.1 cm cystic lesion in the pancreatic body. Differential includes a serous cystadenoma or IPMN.": the
+    diagnoses a differential lists are of the finding just stated, at its site (side and part included), when
+    they name no site of their own."""
+    return tuple(ParsedFinding(dataclasses.replace(
+        it.finding, anatomy=explained.anatomy, sub_location=explained.sub_location, laterality=explained.laterality),
+        it.observation_text, it.anatomy_text)
+        if it.finding.presence is not Presence.ABSENT and it.finding.sub_location is None
+        and it.finding.laterality is None and it.finding.anatomy in (UNSPECIFIED, explained.anatomy) else it
+        for it in findings)
+
+
 def _names_own_part(dev: ParsedFinding, it: ParsedFinding, lex: Lexicon) -> bool:
     """A generic device word the last device names as its own part (``own_parts``), with a tip where that device
     has none: the last device's part, not a second device."""
@@ -526,6 +561,7 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
         subject: str | None = None
         field_sides: tuple[tuple[str | None, str], ...] = ()
         organ: str | None = None  # the last paired organ named
+        before: SentenceReading | None = None  # the sentence before, for a differential after its finding
         for tokens in (clause for sentence in _hedges_joined(_sentence_pieces(section))
                        for clause in _clauses(sentence, lex)):
             key = tuple(tokens)
@@ -548,6 +584,11 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
                 field = ()  # "Liver: metastases. Peritoneum free of deposits. Ascites.": the field has ended
             side = reading.last_side or side
             findings = _in_the_organ_just_named(reading.findings, subject, lex)
+            if key[0] in _DIFFERENTIAL_FIRST and before is not None and _names_a_differential(key):
+                explained = _one_site_stated(before)
+                if explained is not None:
+                    findings = _at_the_explained_site(findings, explained)
+            before = reading
             subject = _subject_organ(reading, subject, lex)
             organ = reading.paired_organ or (organ if not reading.names_site else None)
             for it in _hedged_once(findings, lex):

@@ -429,6 +429,56 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
                 ",", "and", "with", "without", "no") for g in gap) and scope.get(a) in (None, "probable") \
                 and scope.get(b) in (None, "probable"):
             scope[a] = scope[b] = "possible"
+    if any(s.text in ("than", "over") for s in spans):
+        _compared_likelihoods(spans, scope)
     return scope, resolved
+
+
+#: hedges that rank two diagnoses: the first named is the likelier ("pneumonia more likely than atelectasis")
+_MORE_LIKELY = frozenset({"more likely", "likelier", "more probable", "most likely", "favor", "favour", "favored",
+                          "favoured", "favoring", "favouring", "preferred"})
+_LESS_LIKELY = frozenset({"less likely", "less probable"})
+_CLAUSE_ENDS = frozenset({".", ";", ":", "but", "however"})
+
+
+def _ranking(text: str) -> str:
+    """The ranking hedge a span states, without its verb ("is favoured"), or ""."""
+    words = text.split()
+    if words and words[0] in ("is", "are", "was", "were"):
+        text = " ".join(words[1:])
+    return text if text in _MORE_LIKELY or text in _LESS_LIKELY else ""
+
+
+def _compared_likelihoods(spans: list[Span], scope: dict[int, str]) -> None:
+    """"Pneumonia more likely than atelectasis", "favour infection over malignancy", "infection is favoured over
+    tumour": the likelier diagnosis is probable and the other stays possible (a ranked differential rules nothing
+    out); "atelectasis less likely than pneumonia" ranks them the other way."""
+    n = len(spans)
+    for p, s in enumerate(spans):
+        if s.text not in ("than", "over"):
+            continue
+        start = p
+        while start > 0 and spans[start - 1].text not in _CLAUSE_ENDS:
+            start -= 1
+        hedge = next((q for q in range(p - 1, start - 1, -1) if _ranking(spans[q].text)), None)
+        if hedge is None or (s.text == "over") != _ranking(spans[hedge].text).startswith(("favo", "prefer")):
+            continue
+        end = p + 1
+        while end < n and spans[end].text not in _CLAUSE_ENDS:
+            end += 1
+        # "favour infection over malignancy", "more likely pneumonia than atelectasis": the ranked one follows the
+        # hedge; "RLL opacity, pneumonia more likely than atelectasis": it is the one just before the hedge
+        first = [q for q in range(hedge + 1, p) if spans[q].cat in ("OBS", "ENLARGE")]
+        if not first:
+            comma = next((q for q in range(hedge - 1, start - 1, -1) if spans[q].text == ","), start - 1)
+            first = [q for q in range(comma + 1, hedge) if spans[q].cat in ("OBS", "ENLARGE") and scope.get(q) != "neg"]
+        second = [q for q in range(p + 1, end) if spans[q].cat in ("OBS", "ENLARGE")]
+        if not first or not second:
+            continue
+        less = _ranking(spans[hedge].text) in _LESS_LIKELY
+        for q in first:
+            scope[q] = "possible" if less else "probable"
+        for q in second:
+            scope[q] = "probable" if less else "possible"
 
 

@@ -32,7 +32,7 @@ def _share_between_findings(spans: list[Span], targets: list[_Target], obs_targe
                             lex: Lexicon, frame: list[Location] | None = None) -> None:
     _place_in_organ_called_normal(spans, targets, obs_targets, scope, lex)
     _largest_member_describes_group(spans, obs_targets, lex)
-    _hedged_name_refines_finding(obs_targets, header, scope, lex)
+    _hedged_name_refines_finding(spans, obs_targets, header, scope, lex)
     _apposed_name_refines_finding(spans, obs_targets, scope, lex)
     _adjective_finding_shares_site(obs_targets, lex)
     _adjective_finding_in_organ_of_noun(obs_targets, lex)
@@ -59,6 +59,10 @@ def _place_in_organ_called_normal(spans: list[Span], targets: list[_Target], obs
     normals = [t for t in targets if t.kind == "NORMAL" and t.locations]
     sized = [t for t in targets if t.kind == "NORMAL_SIZE" and t.locations]
     for t in obs_targets:
+        # "adenocarcinoma abutting the SMV with a clear plane around the SMA": a structure called normal after a
+        # relation word is the finding's neighbour, not its organ
+        normals = [n for n in normals if not _relation_between(spans, t.pos, n.pos)]
+        sized = [n for n in sized if not _relation_between(spans, t.pos, n.pos)]
         spec = lex.observations.get(_obs_name(t.span) or "", {})
         if t.locations or t.sides or not (normals or sized) or any(r.organ for r in t.span.readings("OBS")):
             continue  # "urolithiasis" names its organ
@@ -79,6 +83,10 @@ def _place_in_organ_called_normal(spans: list[Span], targets: list[_Target], obs
                 t.locations.extend(copy.copy(l) for l in nt.locations)
                 if nt.kind == "NORMAL":
                     nt.locations = []
+
+
+def _relation_between(spans: list[Span], a: int, b: int) -> bool:
+    return a < b and any(spans[q].cat == "CTX:relation" for q in range(a + 1, b))
 
 
 def _largest_member_describes_group(spans: list[Span], obs_targets: list[_Target], lex: Lexicon) -> None:
@@ -104,8 +112,8 @@ def _largest_member_describes_group(spans: list[Span], obs_targets: list[_Target
         t.refined = True
 
 
-def _hedged_name_refines_finding(obs_targets: list[_Target], header: list[Location], scope: dict[int, str],
-                                 lex: Lexicon) -> None:
+def _hedged_name_refines_finding(spans: list[Span], obs_targets: list[_Target], header: list[Location],
+                                 scope: dict[int, str], lex: Lexicon) -> None:
     """"a 1.9 cm lesion in the left kidney, likely a simple cyst": the hedged name refines the lesion before it
     and takes its site, size and count."""
     for k, t in enumerate(obs_targets):
@@ -115,6 +123,8 @@ def _hedged_name_refines_finding(obs_targets: list[_Target], header: list[Locati
         # a name under a history or request states nothing ("an adrenal nodule in a patient with lung cancer;
         # metastasis should be considered"): the hedged name refines the stated finding before it
         prev = next((p for p in reversed(obs_targets[:k]) if scope.get(p.pos) != "hyp"), obs_targets[k - 1])
+        if scope.get(t.pos) in ("probable", "possible", "improbable"):
+            prev = _head_of_accompanied_list(spans, obs_targets[:k], prev, t, scope, lex)
         # "a nodule in the right upper lobe, suspicious for lung carcinoma" refines like "..., suspicious for
         # carcinoma": a site the hedged name states that only repeats the organ (no side, no sub-location of
         # its own) is not a second site
@@ -147,6 +157,33 @@ def _hedged_name_refines_finding(obs_targets: list[_Target], header: list[Locati
             t.locations = _as_sites_of(prev, prev_sites, lex)
             t.sides = t.sides or list(prev.sides)
             _take_what_the_refined_finding_measured(t, prev, scope, lex)
+
+
+def _head_of_accompanied_list(spans: list[Span], before: list[_Target], prev: _Target, t: _Target,
+                              scope: dict[int, str], lex: Lexicon) -> _Target:
+    """"a mass in the pancreatic head with upstream duct and CBD dilatation, concerning for adenocarcinoma": a
+    hedged tumour name after a focal finding and the findings that come with it names the focal finding, not the
+    duct dilatation nearest it ("LUL mass and left hilar adenopathy, concerning for carcinoma": the mass); a diagnosis
+    that cannot be where the nearest finding is names the one before it that it can be in."""
+    lesion = _lesion_like(_obs_name(t.span) or "", lex) and not _lesion_like(_obs_name(prev.span) or "", lex)
+    # "LLL consolidation with a small effusion, likely pneumonia": the pleura is no site of a pneumonia
+    elsewhere = not any(_may_share_site(t, l, lex) for l in _sites_or_home(prev, lex))
+    if not (lesion or elsewhere) or any(g.text in (";", ".") for g in spans[before[0].pos:t.pos]):
+        return prev
+    for head in reversed(before):
+        if head.pos >= prev.pos:
+            continue
+        if scope.get(head.pos) is not None or head.kind != "OBS":
+            return prev
+        if _lesion_like(_obs_name(head.span) or "", lex) if lesion else any(
+                _may_share_site(t, l, lex) for l in head.locations):
+            return head
+    return prev
+
+
+def _sites_or_home(t: _Target, lex: Lexicon) -> list[Location]:
+    home = lex.observations.get(_obs_name(t.span) or "", {}).get("default_anatomy")
+    return t.locations or ([Location(home, None, None, t.pos, t.pos, "")] if home else [])
 
 
 def _as_sites_of(prev: _Target, sites: list[Location], lex: Lexicon) -> list[Location]:
@@ -285,10 +322,13 @@ def _organ_described_by_finding_counts_nothing(spans: list[Span], obs_targets: l
 
 
 def _alternative_shares_site(spans: list[Span], obs_targets: list[_Target], lex: Lexicon) -> None:
-    """"opacity, atelectasis or pneumonia": the second alternative is where the first is."""
+    """"opacity, atelectasis or pneumonia": the second alternative is where the first is; so is the less likely of
+    two ranked ones ("pneumonia more likely than atelectasis", "haemangioma favoured over metastasis")."""
     for a, b in zip(obs_targets, obs_targets[1:]):
-        if a.locations and not b.locations and not b.sides and b.kind == "OBS" and any(
-                g.text in ("or", "versus", "vs") for g in spans[a.pos + 1:b.pos]) and b.pos - a.pos <= 3:
+        gap = spans[a.pos + 1:b.pos]
+        if a.locations and not b.locations and not b.sides and b.kind == "OBS" and (any(
+                g.text in ("or", "versus", "vs") for g in gap) and b.pos - a.pos <= 3 or 0 < len(gap) <= 3 and (
+                gap[-1].text == "than" or gap[-1].text == "over" and gap[0].text != "over")):
             b.locations = [copy.copy(l) for l in a.locations if _may_share_site(b, l, lex)]
             b.sides = list(a.sides)
 

@@ -61,6 +61,7 @@ def _locations(spans: list[Span], lex: Lexicon) -> list[Location]:
         while q >= 0 and spans[q].cat == "WORD" and spans[q].value in fillers:
             q -= 1
         loc.blocked = q >= 0 and spans[q].cat == "CTX:relation" and not _side_of_next_noun(spans, loc)
+    _relation_reaches_list(out, spans, fillers)
     # "the right kidney contains a lower pole calculus": a sub-location that needs its organ takes the organ
     # named elsewhere in the sentence
     for loc in out:
@@ -98,6 +99,45 @@ def _locations(spans: list[Span], lex: Lexicon) -> list[Location]:
             prev.laterality = loc.laterality
             loc.blocked = True
     return out
+
+
+_SITE_LIST_JOINERS = frozenset({"and", "or", ",", "/", "&", "nor"})
+#: what may open a clause before its subject ("The SMV abuts the mass", "Inferiorly, the SMA is encased")
+_SUBJECT_OPENERS = frozenset({"the", "a", "an", "its", "both", "and"})
+
+
+def _relation_reaches_list(out: list[Location], spans: list[Span], fillers: frozenset[str]) -> None:
+    """A relation word reaches over the sites listed after it and the site it is said of: "without invasion of the
+    renal vein or IVC", "encasing the SMA and coeliac axis" name neighbours, each of them; "The SMV abuts the
+    mass", "the splenic artery is encased by tumour": the vessel that opens the clause and is the subject of a
+    relation is the finding's neighbour, not its site."""
+    if not any(s.cat == "CTX:relation" for s in spans):
+        return
+    by_start = sorted(out, key=lambda l: l.start)
+    for a, b in zip(by_start, by_start[1:]):
+        if a.blocked and not b.blocked and b.start <= a.end:
+            b.blocked = True  # "encasing the SMA and coeliac axis": a site the same phrase lists
+        elif a.blocked and not b.blocked and b.organ is not None and b.start > a.end and all(
+                w in _SITE_LIST_JOINERS or w in fillers for q in range(a.end + 1, b.start)
+                for w in spans[q].text.split()) and any(
+                w in _SITE_LIST_JOINERS for q in range(a.end + 1, b.start) for w in spans[q].text.split()) and \
+                ", and" not in " ".join(spans[q].text for q in range(a.end + 1, b.start)):
+            # (", and the spleen is enlarged" opens a clause of its own)
+            b.blocked = True
+    for loc in by_start:
+        if loc.blocked or loc.organ is None:
+            continue
+        q = loc.end + 1
+        while q < len(spans) and spans[q].cat == "WORD" and spans[q].value in ("is", "are", "was", "were"):
+            q += 1
+        if q >= len(spans) or spans[q].cat != "CTX:relation" or not any(
+                s.cat in ("OBS", "ENLARGE") for s in spans[q + 1:]):
+            continue
+        r = loc.start - 1
+        while r >= 0 and spans[r].cat == "WORD" and spans[r].value in _SUBJECT_OPENERS:
+            r -= 1
+        if r < 0 or spans[r].text in (".", ";", ":", ","):
+            loc.blocked = True
 
 
 def _side_of_next_noun(spans: list[Span], loc: Location) -> bool:
