@@ -2279,3 +2279,21 @@ def test_the_lexicon_file_names_no_key_twice():
     StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
     yaml.load(resources.files("harness.findings").joinpath("lexicon.yaml").read_text(), Loader=StrictLoader)
     assert not duplicates, f"harness/findings/lexicon.yaml: keys given twice: {', '.join(duplicates)}"
+
+
+def test_collapse_and_infection_take_their_sense_from_the_organ_spoken_of():
+    # collapsed hollow organs are undistended, not atelectatic; a collapsed lobe is atelectasis, a vertebra's a fracture
+    for text in ("Collapsed loops of small bowel.", "The urinary bladder is collapsed.", "The IVC is collapsed.",
+                 "The stomach is largely collapsed.", "Colonic wall thickening, probably due to collapse."):
+        assert not any(f.observation == "atelectasis" for f in extract_findings(text)), text
+    for text in ("Collapsed left lower lobe.", "The right lung is almost completely collapsed.",
+                 "Large effusion collapsing the right lower lobe.", "Small effusion with adjacent collapse."):
+        assert any(f.observation == "atelectasis" and f.anatomy == "lung" for f in extract_findings(text)), text
+    assert one("Collapsed L2 vertebral body.").observation == "compression deformity"
+    # "infective" qualifying another organ's process names its cause, not a pneumonia; in the chest it is one
+    for text in ("Ileitis, likely infective.", "Sigmoid colitis, infectious or ischaemic.",
+                 "Findings may represent infection in the pelvis.", "Infected collection in the right iliac fossa."):
+        assert not any(f.observation == "pneumonia" for f in extract_findings(text)), text
+    for text in ("Right basal consolidation, in keeping with infection.", "Superimposed infection is not excluded.",
+                 "Left lower lobe opacity, likely infective."):
+        assert any(f.observation == "pneumonia" and f.anatomy == "lung" for f in extract_findings(text)), text
