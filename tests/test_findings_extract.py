@@ -2297,3 +2297,17 @@ def test_collapse_and_infection_take_their_sense_from_the_organ_spoken_of():
     for text in ("Right basal consolidation, in keeping with infection.", "Superimposed infection is not excluded.",
                  "Left lower lobe opacity, likely infective."):
         assert any(f.observation == "pneumonia" and f.anatomy == "lung" for f in extract_findings(text)), text
+
+
+def test_density_is_a_lung_opacity_only_in_the_chest_elsewhere_an_attenuation():
+    for text in ("The liver is normal in size and density.", "Liver density is reduced.",
+                 "Subdural haematoma of mixed density over the right convexity.",
+                 "Increased density of the mesenteric fat.", "The spleen is of normal density."):
+        assert not any(f.observation == "opacity" for f in extract_findings(text)), text
+    for text in ("Increased density at the left base.", "Retrocardiac density.", "Patchy densities in both lungs."):
+        assert any(f.observation == "opacity" and f.anatomy == "lung" for f in extract_findings(text)), text
+    # the tissue a lesion holds describes it
+    fs = extract_findings("A 12 mm right lower lobe nodule with central fat density.")
+    assert [(f.observation, "hypodense" in f.attributes) for f in fs] == [("nodule", True)]
+    for text in ("Bone density is reduced.", "Reduced bone mineral density."):
+        assert one(text).observation == "osteopenia", text

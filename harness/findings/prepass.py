@@ -236,6 +236,8 @@ def _organs_spoken_of(spans: list[Span], lex: Lexicon) -> set[str]:
     for s in spans:
         out.update(r.value for r in s.readings("ANAT"))
         out.update(r.value.organ for r in s.readings("SUB"))
+        # a node station speaks of its region ("mesenteric fat", "paratracheal soft tissue")
+        out.update(lex.station_region.get(r.value.name, r.value.organ) for r in s.readings("STATION"))
         if s.cat == "OBS":
             name = _obs_name(s) or ""
             spec = lex.observations.get(name, {})
