@@ -2311,3 +2311,18 @@ def test_density_is_a_lung_opacity_only_in_the_chest_elsewhere_an_attenuation():
     assert [(f.observation, "hypodense" in f.attributes) for f in fs] == [("nodule", True)]
     for text in ("Bone density is reduced.", "Reduced bone mineral density."):
         assert one(text).observation == "osteopenia", text
+
+
+def test_blood_and_fluid_are_named_by_where_they_lie():
+    for text in ("Blood in the left maxillary sinus.", "Haemorrhage in the sphenoid sinus.", "Haemosinus on the left."):
+        assert one(text).observation == "sinus opacification", text
+    assert (one("A little blood in the left pleural space.").observation, one("No retroperitoneal blood.").observation) \
+        == ("effusion", "hemorrhage")
+    assert one("Blood in the pericardial space.").observation == "pericardial effusion"
+    for text in ("Blood flow in the brain is symmetric.", "Blood vessels of the liver are patent."):
+        assert not any(f.observation in ("hemorrhage", "lesion") and f.presence is P for f in extract_findings(text)), text
+    # a joint's fluid is no pleural effusion
+    for text in ("Small knee joint effusion.", "Fluid in the right hip joint.", "Right hip joint effusion.",
+                 "Lipohaemarthrosis of the knee.", "Small glenohumeral joint effusion."):
+        f = one(text)
+        assert (f.observation, f.anatomy != "pleura") == ("joint effusion", True), text
