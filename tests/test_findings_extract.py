@@ -2326,3 +2326,21 @@ def test_blood_and_fluid_are_named_by_where_they_lie():
                  "Lipohaemarthrosis of the knee.", "Small glenohumeral joint effusion."):
         f = one(text)
         assert (f.observation, f.anatomy != "pleura") == ("joint effusion", True), text
+
+
+def test_ventricles_are_the_brains_in_a_head_study_or_beside_the_brain():
+    for text in ("CT HEAD: No intracranial haemorrhage. Ventricles normal.",
+                 "Right subdural haematoma, stable. VENTRICLES: Stable.",
+                 "The ventricles and sulci are normal in size for age."):
+        assert not any(f.anatomy == "heart" for f in extract_findings(text)), text
+    for text in ("CT brain: no acute infarct. The ventricles are dilated.", "The lateral ventricles are enlarged.",
+                 "Ventricles enlarged out of proportion to the sulci."):
+        assert any(f.observation == "hydrocephalus" and f.presence is P for f in extract_findings(text)), text
+    # the lateral ventricles are one system: no side of their own
+    assert one("The lateral ventricles are dilated.").laterality is None
+    # a head study's "Head:" field is the brain, not the pancreatic head
+    assert {f.anatomy for f in extract_findings("CT head. Head: no bleed, no mass effect.")} == {"brain"}
+    # the heart's ventricles stay the heart's
+    for text in ("CTPA: no pulmonary embolism. The right ventricle is dilated.",
+                 "The heart is enlarged. The ventricles are dilated."):
+        assert any(f.observation == "cardiomegaly" for f in extract_findings(text)), text

@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -514,6 +515,43 @@ def _names_own_part(dev: ParsedFinding, it: ParsedFinding, lex: Lexicon) -> bool
         and it.observation_text in (lex.observations.get(dev.finding.observation, {}).get("own_parts") or ())
 
 
+#: a study of the head: its title or the head's own anatomy named; and one that speaks of the heart or lungs as well
+_HEAD_STUDY_RE = re.compile(r"\b(?:ct|cta|mri?|mra)\s+(?:of\s+the\s+)?(?:head|brain)\b|\b(?:head|brain)\s+(?:ct|mri?)\b"
+                            r"|intracranial|extra-?\s?axial|\bsulci\b|gr[ae]y[- ]white|calvari|posterior fossa"
+                            r"|basal cisterns|hydroceph|ventriculomegaly|subarachnoid|subdural|extradural|\bsdh\b"
+                            r"|midline shift")
+_CHEST_STUDY_RE = re.compile(r"cardi|\bheart\b|atri(?:um|al)\b|\blungs?\b|pleura|pulmonary|mitral|tricuspid|\b[rl]v\b"
+                             r"|pacemaker|septum|\bpa\b")
+_VENTRICLE_WORDS = frozenset({"ventricle", "ventricles", "ventricular"})
+#: a sentence about the brain ("ventricles and sulci", "ventricles enlarged out of proportion to the sulci")
+_BRAIN_WORDS = frozenset({"sulci", "sulcal", "hydrocephalus", "ventriculomegaly", "intracranial", "brain", "cerebral",
+                          "subdural", "subarachnoid", "cisterns", "periventricular", "midline", "cerebellar"})
+#: what already names the brain's ventricles ("lateral ventricles", "fourth ventricle")
+_VENTRICLE_NAMED = frozenset({"lateral", "third", "fourth", "cerebral"})
+
+
+def _is_head_study(text: str) -> bool:
+    low = text.lower()
+    return _HEAD_STUDY_RE.search(low) is not None and _CHEST_STUDY_RE.search(low) is None
+
+
+def _head_senses(tokens: tuple[str, ...], head_study: bool) -> tuple[str, ...]:
+    """Words with a head sense read in it in a study of the head, or in a sentence about the brain: the ventricles
+    are the brain's ("VENTRICLES: normal", "ventricles and sulci"), not the heart's; a "Head:" field is the brain's,
+    not the pancreatic head."""
+    if not head_study and not (_VENTRICLE_WORDS.intersection(tokens) and _BRAIN_WORDS.intersection(tokens)):
+        return tokens
+    out: list[str] = []
+    for k, t in enumerate(tokens):
+        if t in _VENTRICLE_WORDS and (k == 0 or tokens[k - 1] not in _VENTRICLE_NAMED):
+            out += ["cerebral", t]
+        elif head_study and t == "head" and k == 0 and tokens[1:2] == (":",):
+            out.append("brain")
+        else:
+            out.append(t)
+    return tuple(out)
+
+
 @lru_cache(maxsize=65536)
 def parse_report(text: str) -> tuple[ParsedFinding, ...]:
     """Findings of a report with the words each was read from; order-independent (sorted), cached."""
@@ -521,6 +559,7 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
     items: list[ParsedFinding] = []
     last_device: int | None = None
     side: str | None = None
+    head_study = _is_head_study(text)
     for section in _sections(text, lex):
         field: tuple[str, ...] = ()
         subject: str | None = None
@@ -528,7 +567,7 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
         organ: str | None = None  # the last paired organ named
         for tokens in (clause for sentence in _hedges_joined(_sentence_pieces(section))
                        for clause in _clauses(sentence, lex)):
-            key = tuple(tokens)
+            key = _head_senses(tuple(tokens), head_study)
             denied = _elliptic_denial(key, items, lex)
             if denied is not None:
                 items.append(denied)
