@@ -2344,3 +2344,14 @@ def test_ventricles_are_the_brains_in_a_head_study_or_beside_the_brain():
     for text in ("CTPA: no pulmonary embolism. The right ventricle is dilated.",
                  "The heart is enlarged. The ventricles are dilated."):
         assert any(f.observation == "cardiomegaly" for f in extract_findings(text)), text
+
+
+def test_medial_and_lateral_segments_belong_to_the_organ_named_with_them():
+    for text in ("Nodule in the medial segment of the right middle lobe.", "Right middle lobe lateral segment nodule.",
+                 "Consolidation in the RML, medial segment."):
+        f = one(text)
+        assert (f.anatomy, f.laterality) == ("lung", "right"), text
+    for text, sub in (("Lesion in the medial segment of the left hepatic lobe.", "segment 4"),
+                      ("Hepatic cyst in the lateral segment.", "left lateral section")):
+        f = one(text)
+        assert (f.anatomy, f.sub_location) == ("liver", sub), text
