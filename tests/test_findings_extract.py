@@ -10,7 +10,7 @@ import pytest
 from harness.findings import extract_findings, lexicon
 from harness.phantoms.ct import make_phantom
 from harness.reports_ct import phrasing, write_report
-from harness.schema import Finding, Presence
+from harness.schema import Certainty, Finding, Presence
 
 A, P, U = Presence.ABSENT, Presence.PRESENT, Presence.UNCERTAIN
 
@@ -2355,3 +2355,16 @@ def test_medial_and_lateral_segments_belong_to_the_organ_named_with_them():
                       ("Hepatic cyst in the lateral segment.", "left lateral section")):
         f = one(text)
         assert (f.anatomy, f.sub_location) == ("liver", sub), text
+
+
+def test_a_finding_likely_projectional_or_artefactual_is_improbable():
+    for text in ("Mediastinal widening, likely projectional on this AP film.",
+                 "Widened mediastinum, probably due to projection.",
+                 "Apparent cardiomegaly, likely due to AP projection.",
+                 "Linear density at the left base, likely projectional.",
+                 "Apparent lucency in the right upper lobe, likely artefactual."):
+        assert one(text).certainty is Certainty.IMPROBABLE, text
+    assert one("Mediastinal widening, unlikely to be projectional.").presence is P
+    # stated plainly in the findings and explained away in the impression, it is one improbable finding
+    f = one("FINDINGS: Widened mediastinum. IMPRESSION: Mediastinal widening, likely projectional.")
+    assert (f.presence, f.certainty) == (A, Certainty.IMPROBABLE)

@@ -69,7 +69,7 @@ from harness.findings.measures import (_attach_measures, _change_from_prior_size
 from harness.findings.prepass import (STUDY_WORDS, _deny_structures_called_normal, _enlarged_names,
                                       _forms_said_of_organs, _hedge_study_title, _mark_prior_sizes, _parts_of_devices,
                                       _predicates_of_findings, _read_comparisons, _sized_organs, _tip_subject_denials)
-from harness.findings.report import (ParsedFinding, _elliptic_denial, _hedged_once, _less_specific,
+from harness.findings.report import (ParsedFinding, _elliptic_denial, _explained_away, _hedged_once, _less_specific,
                                      _merge_restatements, _restates_group, _sort_key)
 from harness.findings.scan import Span, _scan, _scopes
 from harness.findings.sentences import (MAX_SENTENCE_TOKENS, _relative_clause, _sections, _sentence_pieces,
@@ -611,7 +611,7 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
     seen: dict[Finding, ParsedFinding] = {}
     for it in items:
         seen.setdefault(it.finding, it)
-    items = _merge_restatements(list(seen.values()), lex)
+    items = _merge_restatements(_explained_away(list(seen.values()), lex), lex)
     # organ-less negatives ("No evidence of tumor.") summarise the rest of a report that says anything else
     if any(it.finding.anatomy != UNSPECIFIED for it in items):
         items = [it for it in items
