@@ -2368,3 +2368,11 @@ def test_a_finding_likely_projectional_or_artefactual_is_improbable():
     # stated plainly in the findings and explained away in the impression, it is one improbable finding
     f = one("FINDINGS: Widened mediastinum. IMPRESSION: Mediastinal widening, likely projectional.")
     assert (f.presence, f.certainty) == (A, Certainty.IMPROBABLE)
+
+
+def test_volume_loss_and_aspiration_take_their_sense_from_the_organ():
+    assert one("Volume loss in the brain, more than expected for age.").observation == "atrophy"
+    assert one("Left renal volume loss.").observation == "atrophy"
+    assert one("Right upper lobe volume loss.").observation == "atelectasis"
+    assert [f.observation for f in extract_findings("FNA aspiration of the thyroid nodule was performed.")] == ["nodule"]
+    assert one("Findings suggest aspiration.").observation == "pneumonia"

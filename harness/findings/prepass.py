@@ -230,23 +230,25 @@ def _forms_said_of_organs(spans: list[Span], lex: Lexicon) -> None:
 
 
 def _organs_spoken_of(spans: list[Span], lex: Lexicon) -> set[str]:
-    """The organs a sentence speaks of: those it names, and the homes of the findings it names that have one
-    ("colitis" speaks of the bowel); a word whose own sense depends on them (``only_of``) is not counted."""
-    out: set[str] = set()
+    """The organs a sentence speaks of: those it names, else the homes of the findings it names ("proctocolitis"
+    speaks of the bowel; in "aspiration of a thyroid nodule" the nodule is the thyroid's, not the lung's); a word
+    whose own sense depends on them (``only_of``) is not counted."""
+    named: set[str] = set()
+    homes: set[str] = set()
     for s in spans:
-        out.update(r.value for r in s.readings("ANAT"))
-        out.update(r.value.organ for r in s.readings("SUB"))
+        named.update(r.value for r in s.readings("ANAT"))
+        named.update(r.value.organ for r in s.readings("SUB"))
         # a node station speaks of its region ("mesenteric fat", "paratracheal soft tissue")
-        out.update(lex.station_region.get(r.value.name, r.value.organ) for r in s.readings("STATION"))
+        named.update(lex.station_region.get(r.value.name, r.value.organ) for r in s.readings("STATION"))
         if s.cat == "OBS":
             name = _obs_name(s) or ""
             spec = lex.observations.get(name, {})
             if s.text in (spec.get("only_of") or {}) or lex.is_device(name):
                 continue
-            out.update(r.organ for r in s.readings("OBS") if r.organ)
+            named.update(r.organ for r in s.readings("OBS") if r.organ)
             if spec.get("default_anatomy"):
-                out.add(spec["default_anatomy"])
-    return out
+                homes.add(spec["default_anatomy"])
+    return named or homes
 
 
 def _predicates_of_findings(spans: list[Span]) -> None:
