@@ -535,17 +535,21 @@ def _is_head_study(text: str) -> bool:
     return _HEAD_STUDY_RE.search(low) is not None and _CHEST_STUDY_RE.search(low) is None
 
 
-def _head_senses(tokens: tuple[str, ...], head_study: bool) -> tuple[str, ...]:
+def _head_senses(tokens: tuple[str, ...], text: str) -> tuple[str, ...]:
     """Words with a head sense read in it in a study of the head, or in a sentence about the brain: the ventricles
     are the brain's ("VENTRICLES: normal", "ventricles and sulci"), not the heart's; a "Head:" field is the brain's,
-    not the pancreatic head."""
-    if not head_study and not (_VENTRICLE_WORDS.intersection(tokens) and _BRAIN_WORDS.intersection(tokens)):
+    not the pancreatic head. (The report is only searched for a head study when a sentence has such a word.)"""
+    label = tokens[:2] == ("head", ":")
+    if not label and not _VENTRICLE_WORDS.intersection(tokens):
+        return tokens
+    head_study = _is_head_study(text)
+    if not head_study and (label or not _BRAIN_WORDS.intersection(tokens)):
         return tokens
     out: list[str] = []
     for k, t in enumerate(tokens):
         if t in _VENTRICLE_WORDS and (k == 0 or tokens[k - 1] not in _VENTRICLE_NAMED):
             out += ["cerebral", t]
-        elif head_study and t == "head" and k == 0 and tokens[1:2] == (":",):
+        elif head_study and k == 0 and label:
             out.append("brain")
         else:
             out.append(t)
@@ -559,7 +563,6 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
     items: list[ParsedFinding] = []
     last_device: int | None = None
     side: str | None = None
-    head_study = _is_head_study(text)
     for section in _sections(text, lex):
         field: tuple[str, ...] = ()
         subject: str | None = None
@@ -567,7 +570,7 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
         organ: str | None = None  # the last paired organ named
         for tokens in (clause for sentence in _hedges_joined(_sentence_pieces(section))
                        for clause in _clauses(sentence, lex)):
-            key = _head_senses(tuple(tokens), head_study)
+            key = _head_senses(tuple(tokens), text)
             denied = _elliptic_denial(key, items, lex)
             if denied is not None:
                 items.append(denied)
