@@ -10,7 +10,7 @@ import pytest
 from harness.findings import extract_findings, lexicon
 from harness.phantoms.ct import make_phantom
 from harness.reports_ct import phrasing, write_report
-from harness.schema import Finding, Presence
+from harness.schema import Certainty, Finding, Presence
 
 A, P, U = Presence.ABSENT, Presence.PRESENT, Presence.UNCERTAIN
 
@@ -2364,3 +2364,100 @@ def test_of_two_ranked_diagnoses_the_likelier_is_probable_and_the_other_possible
 def test_a_differential_after_a_finding_lists_diagnoses_at_its_site(text, site):
     hedged = [f for f in extract_findings(text) if f.presence is U]
     assert hedged and all((f.anatomy, f.sub_location, f.laterality) == site for f in hedged)
+
+
+def test_collapse_and_infection_take_their_sense_from_the_organ_spoken_of():
+    # collapsed hollow organs are undistended, not atelectatic; a collapsed lobe is atelectasis, a vertebra's a fracture
+    for text in ("Collapsed loops of small bowel.", "The urinary bladder is collapsed.", "The IVC is collapsed.",
+                 "The stomach is largely collapsed.", "Colonic wall thickening, probably due to collapse."):
+        assert not any(f.observation == "atelectasis" for f in extract_findings(text)), text
+    for text in ("Collapsed left lower lobe.", "The right lung is almost completely collapsed.",
+                 "Large effusion collapsing the right lower lobe.", "Small effusion with adjacent collapse."):
+        assert any(f.observation == "atelectasis" and f.anatomy == "lung" for f in extract_findings(text)), text
+    assert one("Collapsed L2 vertebral body.").observation == "compression deformity"
+    # "infective" qualifying another organ's process names its cause, not a pneumonia; in the chest it is one
+    for text in ("Ileitis, likely infective.", "Sigmoid colitis, infectious or ischaemic.",
+                 "Findings may represent infection in the pelvis.", "Infected collection in the right iliac fossa."):
+        assert not any(f.observation == "pneumonia" for f in extract_findings(text)), text
+    for text in ("Right basal consolidation, in keeping with infection.", "Superimposed infection is not excluded.",
+                 "Left lower lobe opacity, likely infective."):
+        assert any(f.observation == "pneumonia" and f.anatomy == "lung" for f in extract_findings(text)), text
+
+
+def test_density_is_a_lung_opacity_only_in_the_chest_elsewhere_an_attenuation():
+    for text in ("The liver is normal in size and density.", "Liver density is reduced.",
+                 "Subdural haematoma of mixed density over the right convexity.",
+                 "Increased density of the mesenteric fat.", "The spleen is of normal density."):
+        assert not any(f.observation == "opacity" for f in extract_findings(text)), text
+    for text in ("Increased density at the left base.", "Retrocardiac density.", "Patchy densities in both lungs."):
+        assert any(f.observation == "opacity" and f.anatomy == "lung" for f in extract_findings(text)), text
+    # the tissue a lesion holds describes it
+    fs = extract_findings("A 12 mm right lower lobe nodule with central fat density.")
+    assert [(f.observation, "hypodense" in f.attributes) for f in fs] == [("nodule", True)]
+    for text in ("Bone density is reduced.", "Reduced bone mineral density."):
+        assert one(text).observation == "osteopenia", text
+
+
+def test_blood_and_fluid_are_named_by_where_they_lie():
+    for text in ("Blood in the left maxillary sinus.", "Haemorrhage in the sphenoid sinus.", "Haemosinus on the left."):
+        assert one(text).observation == "sinus opacification", text
+    assert (one("A little blood in the left pleural space.").observation, one("No retroperitoneal blood.").observation) \
+        == ("effusion", "hemorrhage")
+    assert one("Blood in the pericardial space.").observation == "pericardial effusion"
+    for text in ("Blood flow in the brain is symmetric.", "Blood vessels of the liver are patent."):
+        assert not any(f.observation in ("hemorrhage", "lesion") and f.presence is P for f in extract_findings(text)), text
+    # a joint's fluid is no pleural effusion
+    for text in ("Small knee joint effusion.", "Fluid in the right hip joint.", "Right hip joint effusion.",
+                 "Lipohaemarthrosis of the knee.", "Small glenohumeral joint effusion."):
+        f = one(text)
+        assert (f.observation, f.anatomy != "pleura") == ("joint effusion", True), text
+
+
+def test_ventricles_are_the_brains_in_a_head_study_or_beside_the_brain():
+    for text in ("CT HEAD: No intracranial haemorrhage. Ventricles normal.",
+                 "Right subdural haematoma, stable. VENTRICLES: Stable.",
+                 "The ventricles and sulci are normal in size for age."):
+        assert not any(f.anatomy == "heart" for f in extract_findings(text)), text
+    for text in ("CT brain: no acute infarct. The ventricles are dilated.", "The lateral ventricles are enlarged.",
+                 "Ventricles enlarged out of proportion to the sulci."):
+        assert any(f.observation == "hydrocephalus" and f.presence is P for f in extract_findings(text)), text
+    # the lateral ventricles are one system: no side of their own
+    assert one("The lateral ventricles are dilated.").laterality is None
+    # a head study's "Head:" field is the brain, not the pancreatic head
+    assert {f.anatomy for f in extract_findings("CT head. Head: no bleed, no mass effect.")} == {"brain"}
+    # the heart's ventricles stay the heart's
+    for text in ("CTPA: no pulmonary embolism. The right ventricle is dilated.",
+                 "The heart is enlarged. The ventricles are dilated."):
+        assert any(f.observation == "cardiomegaly" for f in extract_findings(text)), text
+
+
+def test_medial_and_lateral_segments_belong_to_the_organ_named_with_them():
+    for text in ("Nodule in the medial segment of the right middle lobe.", "Right middle lobe lateral segment nodule.",
+                 "Consolidation in the RML, medial segment."):
+        f = one(text)
+        assert (f.anatomy, f.laterality) == ("lung", "right"), text
+    for text, sub in (("Lesion in the medial segment of the left hepatic lobe.", "segment 4"),
+                      ("Hepatic cyst in the lateral segment.", "left lateral section")):
+        f = one(text)
+        assert (f.anatomy, f.sub_location) == ("liver", sub), text
+
+
+def test_a_finding_likely_projectional_or_artefactual_is_improbable():
+    for text in ("Mediastinal widening, likely projectional on this AP film.",
+                 "Widened mediastinum, probably due to projection.",
+                 "Apparent cardiomegaly, likely due to AP projection.",
+                 "Linear density at the left base, likely projectional.",
+                 "Apparent lucency in the right upper lobe, likely artefactual."):
+        assert one(text).certainty is Certainty.IMPROBABLE, text
+    assert one("Mediastinal widening, unlikely to be projectional.").presence is P
+    # stated plainly in the findings and explained away in the impression, it is one improbable finding
+    f = one("FINDINGS: Widened mediastinum. IMPRESSION: Mediastinal widening, likely projectional.")
+    assert (f.presence, f.certainty) == (A, Certainty.IMPROBABLE)
+
+
+def test_volume_loss_and_aspiration_take_their_sense_from_the_organ():
+    assert one("Volume loss in the brain, more than expected for age.").observation == "atrophy"
+    assert one("Left renal volume loss.").observation == "atrophy"
+    assert one("Right upper lobe volume loss.").observation == "atelectasis"
+    assert [f.observation for f in extract_findings("FNA aspiration of the thyroid nodule was performed.")] == ["nodule"]
+    assert one("Findings suggest aspiration.").observation == "pneumonia"

@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -68,7 +69,7 @@ from harness.findings.measures import (_attach_measures, _change_from_prior_size
 from harness.findings.prepass import (STUDY_WORDS, _deny_structures_called_normal, _enlarged_names,
                                       _forms_said_of_organs, _hedge_study_title, _mark_prior_sizes, _parts_of_devices,
                                       _predicates_of_findings, _read_comparisons, _sized_organs, _tip_subject_denials)
-from harness.findings.report import (ParsedFinding, _elliptic_denial, _hedged_once, _less_specific,
+from harness.findings.report import (ParsedFinding, _elliptic_denial, _explained_away, _hedged_once, _less_specific,
                                      _merge_restatements, _restates_group, _sort_key)
 from harness.findings.scan import Span, _scan, _scopes
 from harness.findings.sentences import (MAX_SENTENCE_TOKENS, _relative_clause, _sections, _sentence_pieces,
@@ -549,6 +550,47 @@ def _names_own_part(dev: ParsedFinding, it: ParsedFinding, lex: Lexicon) -> bool
         and it.observation_text in (lex.observations.get(dev.finding.observation, {}).get("own_parts") or ())
 
 
+#: a study of the head: its title or the head's own anatomy named; and one that speaks of the heart or lungs as well
+_HEAD_STUDY_RE = re.compile(r"\b(?:ct|cta|mri?|mra)\s+(?:of\s+the\s+)?(?:head|brain)\b|\b(?:head|brain)\s+(?:ct|mri?)\b"
+                            r"|intracranial|extra-?\s?axial|\bsulci\b|gr[ae]y[- ]white|calvari|posterior fossa"
+                            r"|basal cisterns|hydroceph|ventriculomegaly|subarachnoid|subdural|extradural|\bsdh\b"
+                            r"|midline shift")
+_CHEST_STUDY_RE = re.compile(r"cardi|\bheart\b|atri(?:um|al)\b|\blungs?\b|pleura|pulmonary|mitral|tricuspid|\b[rl]v\b"
+                             r"|pacemaker|septum|\bpa\b")
+_VENTRICLE_WORDS = frozenset({"ventricle", "ventricles", "ventricular"})
+#: a sentence about the brain ("ventricles and sulci", "ventricles enlarged out of proportion to the sulci")
+_BRAIN_WORDS = frozenset({"sulci", "sulcal", "hydrocephalus", "ventriculomegaly", "intracranial", "brain", "cerebral",
+                          "subdural", "subarachnoid", "cisterns", "periventricular", "midline", "cerebellar"})
+#: what already names the brain's ventricles ("lateral ventricles", "fourth ventricle")
+_VENTRICLE_NAMED = frozenset({"lateral", "third", "fourth", "cerebral"})
+
+
+def _is_head_study(text: str) -> bool:
+    low = text.lower()
+    return _HEAD_STUDY_RE.search(low) is not None and _CHEST_STUDY_RE.search(low) is None
+
+
+def _head_senses(tokens: tuple[str, ...], text: str) -> tuple[str, ...]:
+    """Words with a head sense read in it in a study of the head, or in a sentence about the brain: the ventricles
+    are the brain's ("VENTRICLES: normal", "ventricles and sulci"), not the heart's; a "Head:" field is the brain's,
+    not the pancreatic head. (The report is only searched for a head study when a sentence has such a word.)"""
+    label = tokens[:2] == ("head", ":")
+    if not label and not _VENTRICLE_WORDS.intersection(tokens):
+        return tokens
+    head_study = _is_head_study(text)
+    if not head_study and (label or not _BRAIN_WORDS.intersection(tokens)):
+        return tokens
+    out: list[str] = []
+    for k, t in enumerate(tokens):
+        if t in _VENTRICLE_WORDS and (k == 0 or tokens[k - 1] not in _VENTRICLE_NAMED):
+            out += ["cerebral", t]
+        elif head_study and k == 0 and label:
+            out.append("brain")
+        else:
+            out.append(t)
+    return tuple(out)
+
+
 @lru_cache(maxsize=65536)
 def parse_report(text: str) -> tuple[ParsedFinding, ...]:
     """Findings of a report with the words each was read from; order-independent (sorted), cached."""
@@ -564,7 +606,7 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
         before: SentenceReading | None = None  # the sentence before, for a differential after its finding
         for tokens in (clause for sentence in _hedges_joined(_sentence_pieces(section))
                        for clause in _clauses(sentence, lex)):
-            key = tuple(tokens)
+            key = _head_senses(tuple(tokens), text)
             denied = _elliptic_denial(key, items, lex)
             if denied is not None:
                 items.append(denied)
@@ -613,7 +655,7 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
     seen: dict[Finding, ParsedFinding] = {}
     for it in items:
         seen.setdefault(it.finding, it)
-    items = _merge_restatements(list(seen.values()), lex)
+    items = _merge_restatements(_explained_away(list(seen.values()), lex), lex)
     # organ-less negatives ("No evidence of tumor.") summarise the rest of a report that says anything else
     if any(it.finding.anatomy != UNSPECIFIED for it in items):
         items = [it for it in items

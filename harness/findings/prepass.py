@@ -203,19 +203,52 @@ def _tip_subject_denials(spans: list[Span], lex: Lexicon) -> None:
 def _forms_said_of_organs(spans: list[Span], lex: Lexicon) -> None:
     """"The trachea is shifted to the right", "sigmoid tics": a bare word that names a finding only when said of an
     organ (``said_of``: form -> organs) is no finding in a sentence that names none of them ("the NG tube has
-    shifted", "facial tics")."""
+    shifted", "facial tics"). A word whose sense turns on the organ it is said of (``only_of``: form -> organs) names
+    the finding in a sentence that speaks of one of those organs or of none, and is no finding in one that speaks only
+    of others: collapsed bowel or bladder is undistended, not atelectatic; an infective colitis or an infected
+    collection names its cause, not a pneumonia."""
     named: set[str] | None = None
+    spoken: set[str] | None = None
     for p, s in enumerate(spans):
         if s.cat != "OBS":
             continue
-        organs = (lex.observations.get(_obs_name(s) or "", {}).get("said_of") or {}).get(s.text)
-        if not organs:
+        spec = lex.observations.get(_obs_name(s) or "", {})
+        organs = (spec.get("said_of") or {}).get(s.text)
+        if organs:
+            if named is None:
+                named = {r.value for q in spans for r in q.readings("ANAT")} | {
+                    r.value.organ for q in spans for r in q.readings("SUB")}
+            if not named.intersection(organs):
+                spans[p] = Span("WORD", s.text, s.start, s.end, s.text, cat="WORD")
             continue
-        if named is None:
-            named = {r.value for q in spans for r in q.readings("ANAT")} | {
-                r.value.organ for q in spans for r in q.readings("SUB")}
-        if not named.intersection(organs):
-            spans[p] = Span("WORD", s.text, s.start, s.end, s.text, cat="WORD")
+        homes = (spec.get("only_of") or {}).get(s.text)
+        if homes:
+            if spoken is None:
+                spoken = _organs_spoken_of(spans, lex)
+            if spoken and not any(o in homes or any(lex.in_region(o, h) for h in homes) for o in spoken):
+                spans[p] = Span("WORD", s.text, s.start, s.end, s.text, cat="WORD")
+
+
+def _organs_spoken_of(spans: list[Span], lex: Lexicon) -> set[str]:
+    """The organs a sentence speaks of: those it names, else the homes of the findings it names ("proctocolitis"
+    speaks of the bowel; in "aspiration of a thyroid nodule" the nodule is the thyroid's, not the lung's); a word
+    whose own sense depends on them (``only_of``) is not counted."""
+    named: set[str] = set()
+    homes: set[str] = set()
+    for s in spans:
+        named.update(r.value for r in s.readings("ANAT"))
+        named.update(r.value.organ for r in s.readings("SUB"))
+        # a node station speaks of its region ("mesenteric fat", "paratracheal soft tissue")
+        named.update(lex.station_region.get(r.value.name, r.value.organ) for r in s.readings("STATION"))
+        if s.cat == "OBS":
+            name = _obs_name(s) or ""
+            spec = lex.observations.get(name, {})
+            if s.text in (spec.get("only_of") or {}) or lex.is_device(name):
+                continue
+            named.update(r.organ for r in s.readings("OBS") if r.organ)
+            if spec.get("default_anatomy"):
+                homes.add(spec["default_anatomy"])
+    return named or homes
 
 
 def _predicates_of_findings(spans: list[Span]) -> None:

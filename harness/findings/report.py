@@ -159,6 +159,18 @@ def _hedged_once(items: Sequence[ParsedFinding], lex: Lexicon) -> list[ParsedFin
         for g in hedged))]
 
 
+def _explained_away(items: Sequence[ParsedFinding], lex: Lexicon) -> list[ParsedFinding]:
+    """"Widened mediastinum. IMPRESSION: mediastinal widening, likely projectional": a finding stated plainly and
+    then called improbable (explained by a mimic, or "unlikely") is the one improbable finding, not also a present
+    one: the later reading explains what the first only described."""
+    improbable = [it.finding for it in items if it.finding.certainty is Certainty.IMPROBABLE]
+    if not improbable:
+        return list(items)
+    return [it for it in items if not (it.finding.presence is Presence.PRESENT and it.finding.certainty is None and any(
+        _fields_combine(dataclasses.replace(it.finding, presence=g.presence, certainty=None), g, lex)
+        for g in improbable))]
+
+
 def _sort_key(f: Finding) -> tuple:
     return (f.anatomy, f.laterality or "", f.sub_location or "", f.observation, f.presence.value,
             f.size_mm or 0.0, f.count or 0, tuple(sorted(f.attributes)), f.severity or "", f.temporal or "",

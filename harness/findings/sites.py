@@ -310,9 +310,11 @@ def _resolve_group(spans: list[Span], members: list[int], lex: Lexicon) -> list[
         inherent = lex.anatomy.get(organ or "", {}).get("subs", {}).get(sub or "", {}).get("laterality")
         if inherent and lat in ("left", "right"):
             lat = inherent  # "the lingula and right middle lobe": the lingula is left whatever side follows it
-        if lat is None and sub_plural and organ is not None and lex.is_paired(organ) and not lex.anatomy.get(
-                organ, {}).get("subs", {}).get(sub, {}).get("laterality"):
-            lat = "bilateral"  # "the lung bases", "both lower lobes": one of each side
+        sub_spec = lex.anatomy.get(organ or "", {}).get("subs", {}).get(sub, {})
+        if lat is None and sub_plural and organ is not None and lex.is_paired(organ) and not sub_spec.get(
+                "laterality") and not sub_spec.get("unsided"):
+            # "the lung bases", "both lower lobes": one of each side ("the ventricles" are one system, unsided)
+            lat = "bilateral"
         # an unpaired organ keeps a side named with it for now: "left chest" places a device, "left hepatic"
         # names a lobe; findings drop it where it means nothing
         # a plural organ ("the lungs are hyperinflated") does not say "both sides": it leaves the side unstated
