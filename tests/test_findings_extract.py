@@ -2461,3 +2461,27 @@ def test_volume_loss_and_aspiration_take_their_sense_from_the_organ():
     assert one("Right upper lobe volume loss.").observation == "atelectasis"
     assert [f.observation for f in extract_findings("FNA aspiration of the thyroid nodule was performed.")] == ["nodule"]
     assert one("Findings suggest aspiration.").observation == "pneumonia"
+
+
+@pytest.mark.parametrize("text, observation, size", [
+    ("There is a 3.1 cm enhancing mass in the interpolar region of the left kidney. Impression: left renal mass, "
+     "likely renal cell carcinoma.", "renal cell carcinoma", 31.0),
+    ("Segment 6 lesion measuring 22 mm. Conclusion: segment 6 haemangioma.", "hemangioma", 22.0),
+    ("A 14 mm nodule in the right upper lobe. IMPRESSION: Right upper lobe carcinoma.", "carcinoma", 14.0),
+])
+def test_a_look_and_its_diagnosis_at_one_site_are_one_lesion_with_the_looks_size(text, observation, size):
+    findings = [f for f in extract_findings(text) if f.presence is Presence.PRESENT]
+    assert len(findings) == 1, findings
+    assert findings[0].observation == observation and findings[0].size_mm == size
+
+
+def test_a_look_is_not_merged_into_a_diagnosis_it_differs_from_or_into_one_of_two():
+    # two sizes: two lesions
+    two = extract_findings("A 9 mm liver lesion in segment 2. A 25 mm hepatic cyst in segment 2.")
+    assert {f.observation for f in two} == {"lesion", "cyst"}
+    # two diagnoses it could be: which one the look is stays open
+    open_ = extract_findings("A 2 cm liver lesion. A liver cyst. A liver haemangioma.")
+    assert "lesion" in {f.observation for f in open_}
+    # a look on the other side
+    sides = extract_findings("Left renal mass of 3 cm. Right renal cell carcinoma.")
+    assert {(f.observation, f.laterality) for f in sides} == {("mass", "left"), ("renal cell carcinoma", "right")}

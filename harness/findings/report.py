@@ -125,7 +125,42 @@ def _merge_restatements(items: list[ParsedFinding], lex: Lexicon) -> list[Parsed
                 out.append(it)
         else:
             out.append(it)
-    return out
+    return _looks_with_their_diagnosis(out, lex)
+
+
+def _looks_with_their_diagnosis(items: list[ParsedFinding], lex: Lexicon) -> list[ParsedFinding]:
+    """"2.7 cm observation in segment VIII ... IMPRESSION: LR-5 observation in segment VIII, consistent with HCC": a
+    focal lesion named by its look ("lesion", "observation", "mass", "nodule") and one diagnosis of a focal lesion at
+    the same site, with no detail that tells them apart, are one lesion: the diagnosis with the look's size and count. Kept
+    apart, a report's two statements of one lesion match the other report's two crosswise, and a changed size is
+    never compared. Where more than one diagnosis fits, which one the look is stays open and both are kept."""
+    looks = [k for k, it in enumerate(items) if it.finding.presence is not Presence.ABSENT
+             and _names_a_look(it.finding.observation, lex)]
+    if not looks:
+        return items
+    merged: dict[int, ParsedFinding] = {}
+    dropped: set[int] = set()
+    for k in looks:
+        look = items[k].finding
+        fits = [j for j, it in enumerate(items) if j != k and j not in dropped and not _names_a_look(
+            it.finding.observation, lex) and lex.is_focal(it.finding.observation) and _fields_combine(
+            dataclasses.replace(look, observation=it.finding.observation, certainty=it.finding.certainty),
+            merged.get(j, it).finding, lex)]
+        if len(fits) != 1:
+            continue
+        j = fits[0]
+        diagnosis = merged.get(j, items[j])
+        text = diagnosis.anatomy_text if len(diagnosis.anatomy_text) >= len(items[k].anatomy_text) \
+            else items[k].anatomy_text
+        merged[j] = ParsedFinding(_combined(diagnosis.finding, look, lex), diagnosis.observation_text, text)
+        dropped.add(k)
+    return [merged.get(j, it) for j, it in enumerate(items) if j not in dropped]
+
+
+def _names_a_look(observation: str, lex: Lexicon) -> bool:
+    """A focal lesion named by how it looks ("lesion", "mass", "nodule"), not by what it is."""
+    return lex.family(observation) == "lesion" and (
+        lex.is_generic(observation) or bool(lex.observations.get(observation, {}).get("descriptive")))
 
 
 _ELLIPSIS_WORDS = frozenset({"none", "nil", "no", "not", "on", "in", "at", "the", "side", "seen", "identified",
