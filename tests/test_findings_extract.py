@@ -2485,3 +2485,24 @@ def test_a_look_is_not_merged_into_a_diagnosis_it_differs_from_or_into_one_of_tw
     # a look on the other side
     sides = extract_findings("Left renal mass of 3 cm. Right renal cell carcinoma.")
     assert {(f.observation, f.laterality) for f in sides} == {("mass", "left"), ("renal cell carcinoma", "right")}
+
+
+def _sites(text, observation=None):
+    return {(f.anatomy, f.sub_location, f.laterality) for f in extract_findings(text)
+            if f.presence is Presence.PRESENT and observation in (None, f.observation)}
+
+
+@pytest.mark.parametrize("text", [
+    "Several bilateral lung nodules, the biggest 9 mm in the right upper lobe.",
+    "Nodules in both lungs, the largest 9 mm in the right upper lobe.",
+    "Innumerable metastases throughout both lungs, the dominant RUL nodule 9 mm.",
+    "Nodules in both lungs, up to 9 mm (RUL), in keeping with metastases.",
+])
+def test_a_bilateral_group_stays_on_both_sides_when_its_largest_member_is_placed_on_one(text):
+    assert _sites(text) == {("lung", None, "bilateral"), ("lung", "upper lobe", "right")}
+
+
+def test_a_side_before_a_bracketed_aside_still_names_the_finding_after_it():
+    assert _sites("Bilateral simple (Bosniak 1) renal cysts.") == {("kidney", None, "bilateral")}
+    # a one-sided group keeps the one side
+    assert _sites("Right renal cysts, the largest 2 cm in the upper pole.") == {("kidney", "upper pole", "right")}

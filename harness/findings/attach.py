@@ -115,8 +115,23 @@ def _gap_is_adjectives(spans: list[Span], a: int, b: int, side_positions: set[in
             continue
         if s.value in ("and", "or", ",") and a < q < b - 1 and spans[q - 1].cat == "LOC" and spans[q + 1].cat == "LOC":
             continue  # "enlarged mediastinal and hilar nodes": a list of sites before the noun
+        if s.value in ("(", ")") and _aside_length(spans, a, b):
+            continue  # "bilateral simple (Bosniak I) renal cysts": an aside in brackets between them
         return False
     return True
+
+
+def _aside_length(spans: list[Span], a: int, b: int) -> int:
+    """The number of spans in [a, b) that one closed bracketed aside takes ("simple (Bosniak I) renal"), 0 when
+    there is none: words in brackets stand outside the phrase around them."""
+    if b - a < 3 or spans[b - 1].text == ")":
+        return 0
+    try:
+        open_at = next(q for q in range(a, b) if spans[q].text == "(")
+        close_at = next(q for q in range(open_at + 1, b) if spans[q].text == ")")
+    except StopIteration:
+        return 0
+    return close_at - open_at + 1
 
 
 def _on_its_course(spans: list[Span], q: int) -> bool:
@@ -336,7 +351,7 @@ def _attach_sides(spans: list[Span], sides: list[Location], obs_targets: list[_T
     for loc in sides:
         if loc.organ is not None or loc.laterality is None:
             continue  # a part resolved to its organ since ("lower pole calculus on the left"), or no side at all
-        after = [t for t in obs_targets if t.pos > loc.end and t.pos - loc.end <= 4
+        after = [t for t in obs_targets if t.pos > loc.end and t.pos - loc.end - _aside_length(spans, loc.end + 1, t.pos) <= 4
                  and _gap_is_adjectives(spans, loc.end + 1, t.pos, side_positions | _coordinated_side(spans, loc))]
         before = [t for t in obs_targets if t.pos < loc.start and (loc.start - t.pos <= 3 or (
             loc.start - t.pos <= 8 and _side_list_gap(spans[t.pos + 1:loc.start])) or (

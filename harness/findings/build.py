@@ -273,6 +273,8 @@ def _sites_of_target(t: _Target, presence: Presence, spec: dict[str, Any], lex: 
     for loc in locations:  # "bilateral ... renal cysts": the side named apart from the organ
         if loc.laterality is None and side is not None and loc.organ is not None and lex.is_paired(loc.organ):
             loc.laterality = side
+    if side == "bilateral":
+        locations += _both_sides_of_one_sided_sites(locations, lex)
     merged = _merged_by_organ(locations, lex)
     if not merged:
         if t.kind == "ENLARGE":
@@ -280,6 +282,20 @@ def _sites_of_target(t: _Target, presence: Presence, spec: dict[str, Any], lex: 
         default = implied or lex.observations.get(_target_obs(t) or "", {}).get("default_anatomy", UNSPECIFIED)
         merged = [Location(default, None, None, t.pos, t.pos, "")]
     return merged
+
+
+def _both_sides_of_one_sided_sites(locations: list[Location], lex: Lexicon) -> list[Location]:
+    """"multiple bilateral pulmonary nodules, the largest in the left lower lobe": a bilateral finding whose only
+    site in a paired organ is one side's part (where its largest member is) is still in both organs: the organ on
+    both sides, as "nodules in both lungs, the largest in the left lower lobe" reads."""
+    out = []
+    for loc in locations:
+        if loc.organ is None or not lex.is_paired(loc.organ) or loc.laterality not in ("left", "right"):
+            continue
+        if any(l.organ == loc.organ and l.laterality not in (None, loc.laterality) for l in locations + out):
+            continue
+        out.append(Location(loc.organ, None, "bilateral", loc.start, loc.end, loc.text))
+    return out
 
 
 def _own_site(loc: Location, implied: str | None, presence: Presence, spec: dict[str, Any],

@@ -107,7 +107,11 @@ def _largest_member_describes_group(spans: list[Span], obs_targets: list[_Target
                     and loc.laterality in (None, p.laterality)]
             for p in same:
                 p.sub = loc.sub
-            if not prev.locations:
+            # "metastases in both lungs, the dominant LLL nodule 14 mm": the group stays in both lungs and its
+            # largest member's part is one side's
+            both = any(p.organ == loc.organ and p.laterality == "bilateral" for p in prev.locations) \
+                and loc.sub is not None and loc.laterality in ("left", "right")
+            if not prev.locations or both:
                 prev.locations.append(copy.copy(loc))
         t.refined = True
 
@@ -149,7 +153,11 @@ def _hedged_name_refines_finding(spans: list[Span], obs_targets: list[_Target], 
             and not spec.get("sole_anatomy") and not any(r.organ for r in t.span.readings("OBS"))
         prev_sites = [l for l in prev_sites if focal_pair and l in prev.locations or _may_share_site(t, l, lex)]
         if own_parts:
-            prev_sites = [copy.copy(l) for l in t.locations]
+            # "nodules in both lungs, up to 14 mm (RLL), consistent with metastases": one side's part is where the
+            # largest is; the group stays in both organs
+            prev_sites = [copy.copy(l) for l in t.locations] + [
+                copy.copy(pl) for pl in prev_sites if pl.laterality == "bilateral" and pl.sub is None and any(
+                    l.organ == pl.organ and l.laterality in ("left", "right") for l in t.locations)]
         # "a 1.4 cm hypodensity, likely a haemangioma" refines with no site named at all
         no_site = not prev.locations and not t.locations and not header and prev.kind == "OBS"
         if (prev_sites or no_site) and scope.get(t.pos) in ("probable", "possible", "improbable") \
