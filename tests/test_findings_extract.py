@@ -2506,3 +2506,23 @@ def test_a_side_before_a_bracketed_aside_still_names_the_finding_after_it():
     assert _sites("Bilateral simple (Bosniak 1) renal cysts.") == {("kidney", None, "bilateral")}
     # a one-sided group keeps the one side
     assert _sites("Right renal cysts, the largest 2 cm in the upper pole.") == {("kidney", "upper pole", "right")}
+
+
+@pytest.mark.parametrize("text", [
+    "Dense consolidation of the left upper lobe, compatible with pneumonia.",
+    "Left upper lobe consolidation (pneumonia).",
+    "Left upper lobe consolidation. Conclusion: left upper lobe pneumonia.",
+])
+def test_consolidation_read_as_pneumonia_at_its_site_is_one_pneumonia(text):
+    present = [f for f in extract_findings(text) if f.presence is Presence.PRESENT]
+    assert [(f.observation, f.sub_location, f.laterality) for f in present] == [("pneumonia", "upper lobe", "left")]
+
+
+def test_consolidation_stays_beside_a_pneumonia_only_considered_or_elsewhere():
+    possible = extract_findings("Left upper lobe consolidation, pneumonia not excluded.")
+    assert {f.observation for f in possible} == {"consolidation", "pneumonia"}
+    elsewhere = extract_findings("Left upper lobe consolidation. Right lower lobe pneumonia.")
+    assert {(f.observation, f.laterality) for f in elsewhere} == {("consolidation", "left"), ("pneumonia", "right")}
+    # atelectasis is a diagnosis of its own, not the look of a pneumonia
+    both = extract_findings("Left basal atelectasis. Impression: left basal pneumonia.")
+    assert {f.observation for f in both} == {"atelectasis", "pneumonia"}

@@ -214,6 +214,15 @@ class Lexicon:
             return "lesion"
         return observation
 
+    def is_sign_of(self, sign: str, disease: str) -> bool:
+        """A diffuse sign and the disease of its family it is read as ("consolidation" / "pneumonia"): one finding
+        named by what is seen and by what it is. Focal lesions and things counted keep their own rules (a mass
+        stays beside the carcinoma it may be)."""
+        spec, dspec = self.observations.get(sign, {}), self.observations.get(disease, {})
+        return sign != disease and self.family(sign) == self.family(disease) and bool(
+            spec.get("sign") or spec.get("descriptive")) and dspec.get("type") == "DISEASE" \
+            and not (self.is_focal(sign) or self.is_countable(sign))
+
     def family(self, observation: str) -> str:
         """All focal lesions are one family (generic: "lesion"); devices another (generic: "support device")."""
         if self.is_focal(observation):

@@ -133,17 +133,20 @@ def _looks_with_their_diagnosis(items: list[ParsedFinding], lex: Lexicon) -> lis
     focal lesion named by its look ("lesion", "observation", "mass", "nodule") and one diagnosis of a focal lesion at
     the same site, with no detail that tells them apart, are one lesion: the diagnosis with the look's size and count. Kept
     apart, a report's two statements of one lesion match the other report's two crosswise, and a changed size is
-    never compared. Where more than one diagnosis fits, which one the look is stays open and both are kept."""
+    never compared. Where more than one diagnosis fits, which one the look is stays open and both are kept. A diffuse
+    sign and the disease of its kind at one site ("RML consolidation ... IMPRESSION: RML pneumonia") are one finding
+    the same way."""
     looks = [k for k, it in enumerate(items) if it.finding.presence is not Presence.ABSENT
-             and _names_a_look(it.finding.observation, lex)]
+             and (_names_a_look(it.finding.observation, lex) or _sign(it.finding.observation, lex))]
     if not looks:
         return items
     merged: dict[int, ParsedFinding] = {}
     dropped: set[int] = set()
     for k in looks:
         look = items[k].finding
-        fits = [j for j, it in enumerate(items) if j != k and j not in dropped and not _names_a_look(
-            it.finding.observation, lex) and lex.is_focal(it.finding.observation) and _fields_combine(
+        fits = [j for j, it in enumerate(items) if j != k and j not in dropped and (not _names_a_look(
+            it.finding.observation, lex) and lex.is_focal(it.finding.observation) if lex.is_focal(look.observation)
+            else lex.is_sign_of(look.observation, it.finding.observation)) and _fields_combine(
             dataclasses.replace(look, observation=it.finding.observation, certainty=it.finding.certainty),
             merged.get(j, it).finding, lex)]
         if len(fits) != 1:
@@ -155,6 +158,11 @@ def _looks_with_their_diagnosis(items: list[ParsedFinding], lex: Lexicon) -> lis
         merged[j] = ParsedFinding(_combined(diagnosis.finding, look, lex), diagnosis.observation_text, text)
         dropped.add(k)
     return [merged.get(j, it) for j, it in enumerate(items) if j not in dropped]
+
+
+def _sign(observation: str, lex: Lexicon) -> bool:
+    """A diffuse sign that a disease of its family may name ("consolidation": pneumonia)."""
+    return bool(lex.observations.get(observation, {}).get("sign"))
 
 
 def _names_a_look(observation: str, lex: Lexicon) -> bool:

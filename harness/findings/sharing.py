@@ -223,13 +223,15 @@ def _apposed_name_refines_finding(spans: list[Span], obs_targets: list[_Target],
         prev = obs_targets[k - 1]
         t_obs, prev_obs = _obs_name(t.span) or "", _obs_name(prev.span) or ""
         gap = spans[prev.pos + 1:t.pos]
+        bracketed = [g.text for g in gap] == ["("]  # "RLL consolidation (pneumonia)"
         if (t.kind != "OBS" or prev.kind != "OBS" or t.locations or t.sides or prev.refined
                 or scope.get(t.pos) is not None or scope.get(prev.pos) is not None
-                or not (0 < len(gap) <= 6) or gap[0].text not in APPOSITION_WORDS
+                or not (0 < len(gap) <= 6) or (gap[0].text not in APPOSITION_WORDS and not bracketed)
                 or any(g.cat not in ("WORD", "ATTR") for g in gap)
-                or not lex.observations.get(prev_obs, {}).get("descriptive")
-                or lex.observations.get(t_obs, {}).get("descriptive")
-                or not (_lesion_like(t_obs, lex) and _lesion_like(prev_obs, lex))):
+                or not (lex.observations.get(prev_obs, {}).get("descriptive")
+                        and not lex.observations.get(t_obs, {}).get("descriptive")
+                        and _lesion_like(t_obs, lex) and _lesion_like(prev_obs, lex)
+                        or lex.is_sign_of(prev_obs, t_obs))):
             continue
         if not prev.locations and not prev.sides:
             continue
@@ -246,9 +248,10 @@ def _take_what_the_refined_finding_measured(t: _Target, prev: _Target, scope: di
     """A hedged name of the same kind of thing ("LLL consolidation consistent with pneumonia", a lesion likely a
     cyst) is that thing: it takes the size, count and attributes, and a descriptive name yields to it."""
     t_obs, prev_obs = _obs_name(t.span) or "", _obs_name(prev.span) or ""
+    named_by_look = lex.family(t_obs) == lex.family(prev_obs) and bool(
+        lex.observations.get(prev_obs, {}).get("descriptive")) or lex.is_sign_of(prev_obs, t_obs)
     if _lesion_like(t_obs, lex) and _lesion_like(prev_obs, lex) or (
-            lex.family(t_obs) == lex.family(prev_obs) and lex.observations.get(prev_obs, {}).get("descriptive")
-            and scope.get(t.pos) == "probable"):  # "LLL consolidation consistent with pneumonia"
+            named_by_look and scope.get(t.pos) == "probable"):  # "LLL consolidation consistent with pneumonia"
         t.sizes = t.sizes or list(prev.sizes)
         t.count = t.count or (prev.count if prev.count != "unstated" else None)
         t.attrs |= prev.attrs
@@ -256,8 +259,8 @@ def _take_what_the_refined_finding_measured(t: _Target, prev: _Target, scope: di
         t.severity = t.severity or prev.severity
         # "an adrenal nodule, compatible with an adenoma" is one adenoma: a descriptive name yields; but
         # "a renal mass, suspicious for RCC" states a mass that is there and a diagnosis that may be
-        prev.refined = (lex.observations.get(_obs_name(prev.span) or "", {}).get("descriptive", False)
-                        and scope.get(t.pos) == "probable")
+        prev.refined = (bool(lex.observations.get(prev_obs, {}).get("descriptive")) or lex.is_sign_of(
+            prev_obs, t_obs)) and scope.get(t.pos) == "probable"
 
 
 def _adjective_finding_shares_site(obs_targets: list[_Target], lex: Lexicon) -> None:
