@@ -2526,3 +2526,12 @@ def test_consolidation_stays_beside_a_pneumonia_only_considered_or_elsewhere():
     # atelectasis is a diagnosis of its own, not the look of a pneumonia
     both = extract_findings("Left basal atelectasis. Impression: left basal pneumonia.")
     assert {f.observation for f in both} == {"atelectasis", "pneumonia"}
+
+
+def test_vessels_named_calcified_state_their_calcification():
+    assert _sites("Heavily calcified coronary arteries.", "calcification") == {("coronary artery", None, None)}
+    assert one("Calcified coronaries.").observation == "calcification"
+
+
+def test_acetabular_names_the_bony_pelvis_and_keeps_its_side():
+    assert _sites("Undisplaced right acetabular fracture.") == {("pelvis bone", None, "right")}
