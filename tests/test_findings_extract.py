@@ -2535,3 +2535,16 @@ def test_vessels_named_calcified_state_their_calcification():
 
 def test_acetabular_names_the_bony_pelvis_and_keeps_its_side():
     assert _sites("Undisplaced right acetabular fracture.") == {("pelvis bone", None, "right")}
+
+
+def test_an_enlargement_before_a_list_of_adjectives_is_the_organs():
+    found = extract_findings("Moderately enlarged, stable heart and no effusion.")
+    assert {(f.observation, f.presence, f.temporal) for f in found} == {
+        ("cardiomegaly", Presence.PRESENT, "stable"), ("effusion", Presence.ABSENT, None)}
+
+
+def test_mass_effect_on_a_neighbour_is_no_mass():
+    found = extract_findings("A 3 cm right tonsillar abscess with mild mass effect on the oropharyngeal airway.")
+    assert [f.observation for f in found] == ["collection"]
+    found = extract_findings("A 3 cm right tonsillar abscess that narrows the oropharyngeal airway.")
+    assert [f.observation for f in found] == ["collection"]

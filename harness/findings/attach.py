@@ -251,6 +251,10 @@ def _finding_the_site_modifies(loc: Location, spans: list[Span], targets: list[_
     upper pole: hypodense mass")."""
     following = [t for t in targets if t.pos > loc.end]
     adjective = next((t for t in targets if t.kind == "ENLARGE" and t.pos == loc.start - 1), None)
+    if adjective is None:
+        # "a mildly enlarged, unchanged heart": the adjective before a list of others is the organ's too
+        adjective = next((t for t in targets if t.kind == "ENLARGE" and loc.start - 4 <= t.pos < loc.start - 1
+                          and _adjective_list(spans, t.pos + 1, loc.start)), None)
     if adjective is not None and following and spans[loc.end + 1].text == ",":
         # "distended gallbladder, wall thickening": the organ the adjective names, and the list's subject
         nxt_t = following[0]
@@ -267,7 +271,13 @@ def _finding_the_site_modifies(loc: Location, spans: list[Span], targets: list[_
                 _follows_preposition(loc, spans, side_positions, lex):
             return None
         return following[0]
-    return None
+    return adjective
+
+
+def _adjective_list(spans: list[Span], a: int, b: int) -> bool:
+    """Only a comma and other adjectives (change, grade, attributes) in [a, b), the comma among them."""
+    return any(spans[q].text == "," for q in range(a, b)) and all(
+        spans[q].text in (",", "and") or spans[q].cat in ("TEMP", "SEV", "ATTR") for q in range(a, b))
 
 
 def _finding_before_preposition(loc: Location, spans: list[Span], obs_targets: list[_Target],
