@@ -2548,3 +2548,8 @@ def test_mass_effect_on_a_neighbour_is_no_mass():
     assert [f.observation for f in found] == ["collection"]
     found = extract_findings("A 3 cm right tonsillar abscess that narrows the oropharyngeal airway.")
     assert [f.observation for f in found] == ["collection"]
+
+
+def test_what_a_hollow_organ_is_filled_with_describes_it_and_is_no_collection():
+    found = extract_findings("Distended air-filled stomach.")
+    assert [(f.observation, f.anatomy) for f in found] == [("enlargement", "stomach")]
