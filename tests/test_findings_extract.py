@@ -2553,3 +2553,11 @@ def test_mass_effect_on_a_neighbour_is_no_mass():
 def test_what_a_hollow_organ_is_filled_with_describes_it_and_is_no_collection():
     found = extract_findings("Distended air-filled stomach.")
     assert [(f.observation, f.anatomy) for f in found] == [("enlargement", "stomach")]
+
+
+def test_an_enlargement_followed_by_its_cause_stays_the_organs_own():
+    found = {(f.observation, f.anatomy) for f in extract_findings("The uterus is enlarged by fibroids.")}
+    assert ("enlargement", "uterus") in found
+    assert ("fibroid", "uterus") in found
+    assert ("splenomegaly", "spleen") in {(f.observation, f.anatomy)
+                                          for f in extract_findings("The spleen is enlarged by multiple cysts.")}

@@ -259,7 +259,13 @@ def _sentence_targets(spans: list[Span], lex: Lexicon) -> list[_Target]:
 
 def _enlargement_modifies_next(spans: list[Span], p: int) -> bool:
     nxt = next((q for q in range(p + 1, min(p + 7, len(spans))) if spans[q].cat == "OBS"), None)
-    return nxt is not None and _gap_is_adjectives(spans, p + 1, nxt, set())
+    # "the uterus is enlarged by fibroids": an enlargement that its cause follows is the organ's own
+    return nxt is not None and _gap_is_adjectives(spans, p + 1, nxt, set()) and not any(
+        spans[q].text in _CAUSE_WORDS for q in range(p + 1, nxt))
+
+
+#: what introduces the cause of an enlargement
+_CAUSE_WORDS = frozenset({"by", "from"})
 
 
 def _add_observation(targets: list[_Target], p: int, s: Span, lex: Lexicon, spans: list[Span]) -> None:
