@@ -2485,3 +2485,12 @@ def test_a_look_is_not_merged_into_a_diagnosis_it_differs_from_or_into_one_of_tw
     # a look on the other side
     sides = extract_findings("Left renal mass of 3 cm. Right renal cell carcinoma.")
     assert {(f.observation, f.laterality) for f in sides} == {("mass", "left"), ("renal cell carcinoma", "right")}
+
+
+def test_narrowing_of_a_vessel_is_its_stenosis_with_its_grade():
+    f = one("Moderate narrowing of the right internal carotid artery.")
+    assert (f.observation, f.anatomy, f.laterality, f.severity) == ("stenosis", "carotid artery", "right", "moderate")
+    # a mass narrowing a vessel: the vessel is stenosed, the mass keeps its own organ
+    got = {(f.observation, f.anatomy, f.severity)
+           for f in extract_findings("Pancreatic head mass causing mild narrowing of the portal vein.")}
+    assert got == {("mass", "pancreas", None), ("stenosis", "portal vein", "mild")}, got
