@@ -2494,3 +2494,24 @@ def test_narrowing_of_a_vessel_is_its_stenosis_with_its_grade():
     got = {(f.observation, f.anatomy, f.severity)
            for f in extract_findings("Pancreatic head mass causing mild narrowing of the portal vein.")}
     assert got == {("mass", "pancreas", None), ("stenosis", "portal vein", "mild")}, got
+
+
+def test_named_lung_segments_are_sub_locations_within_their_lobe():
+    f = one("A 7 mm solid nodule in the anterior segment of the left upper lobe.")
+    assert (f.anatomy, f.sub_location, f.laterality) == ("lung", "anterior segment", "left")
+    assert one("RUL posterior segment nodule, 11 mm.").sub_location == "posterior segment"
+    assert one("Atelectasis of the lateral basal segment of the right lower lobe.").sub_location \
+        == "lateral basal segment"
+    lex = lexicon()
+    assert lex.sub_contains("lung", "upper lobe", "posterior segment")
+    assert lex.sub_contains("lung", "lower lobe", "posterior basal segment")
+    # the liver's posterior segment stays the liver's
+    assert one("Cyst in the posterior segment of the right hepatic lobe.").anatomy == "liver"
+
+
+def test_the_lobes_of_the_brain_are_its_sub_locations():
+    f = one("Subacute infarct in the right parietal lobe.")
+    assert (f.anatomy, f.sub_location, f.laterality) == ("brain", "parietal lobe", "right")
+    assert one("Left temporal lobe contusion.").sub_location == "temporal lobe"
+    # a bare "frontal" names a radiograph view or a sinus as often as a lobe
+    assert all(f.sub_location is None for f in extract_findings("Frontal and lateral views: no pneumothorax."))
