@@ -2515,3 +2515,14 @@ def test_the_lobes_of_the_brain_are_its_sub_locations():
     assert one("Left temporal lobe contusion.").sub_location == "temporal lobe"
     # a bare "frontal" names a radiograph view or a sinus as often as a lobe
     assert all(f.sub_location is None for f in extract_findings("Frontal and lateral views: no pneumothorax."))
+
+
+@pytest.mark.parametrize("text, side, count", [
+    ("Old fractures of the left ninth and tenth ribs.", "left", 2),
+    ("Acute fractures of the right third through sixth ribs.", "right", 4),
+    ("Nondisplaced fractures of the posterior left 9th and 10th ribs.", "left", 2),
+    ("Fractures of the anterolateral right 3rd to 5th ribs.", "right", 3),
+])
+def test_ribs_numbered_in_words_or_after_their_aspect_are_counted(text, side, count):
+    f = one(text)
+    assert (f.observation, f.laterality, f.count) == ("fracture", side, count)

@@ -95,24 +95,41 @@ def _sections(text: str, lex: Lexicon) -> list[str]:
 
 
 _ORDINAL_SUFFIXES = frozenset({"st", "nd", "rd", "th"})
+#: the ribs' numbers spelled out ("the right fifth and sixth ribs")
+_ORDINAL_WORDS = {w: k + 1 for k, w in enumerate(("first", "second", "third", "fourth", "fifth", "sixth", "seventh",
+                                                   "eighth", "ninth", "tenth", "eleventh", "twelfth"))}
+#: where on the ribs, said before their numbers ("the lateral right 7th and 8th ribs"): the count goes before these
+#: the way it goes before a side ("two lateral right ribs")
+_RIB_ASPECTS = frozenset({"left", "right", "lateral", "anterior", "posterior", "anterolateral", "posterolateral",
+                          "axillary", "l", "r"})
+
+
+def _ordinal_at(tokens: list[str], j: int) -> tuple[int, int] | None:
+    """The number of an ordinal at ``j`` ("5 th" as two tokens, or "fifth") and how many tokens it takes."""
+    if j + 1 < len(tokens) and tokens[j].isdigit() and tokens[j + 1] in _ORDINAL_SUFFIXES:
+        return int(tokens[j]), 2
+    if j < len(tokens) and tokens[j] in _ORDINAL_WORDS:
+        return _ORDINAL_WORDS[tokens[j]], 1
+    return None
 
 
 def _counted_ordinals(tokens: list[str]) -> list[str]:
-    """"the left 4th and 5th ribs" are two ribs, "4th to 8th ribs" five: numbered parts listed before their noun
-    state how many there are."""
-    if not _ORDINAL_SUFFIXES.intersection(tokens):
+    """"the left 4th and 5th ribs" are two ribs, "4th to 8th ribs" five, "fifth through eighth ribs" four: numbered
+    parts listed before their noun state how many there are."""
+    if not ("ribs" in tokens or "rib" in tokens) or not (
+            _ORDINAL_SUFFIXES.intersection(tokens) or _ORDINAL_WORDS.keys() & set(tokens)):
         return tokens
     out, k = [], 0
     while k < len(tokens):
         j, numbers, span = k, [], False
-        while j + 1 < len(tokens) and tokens[j].isdigit() and tokens[j + 1] in _ORDINAL_SUFFIXES:
-            numbers.append(int(tokens[j]))
-            j += 2
-            if j < len(tokens) and tokens[j] in (",", "and", "to", "through", "-") and j + 1 < len(tokens) \
-                    and tokens[j + 1].isdigit():
+        while (ordinal := _ordinal_at(tokens, j)) is not None:
+            numbers.append(ordinal[0])
+            j += ordinal[1]
+            if j < len(tokens) and tokens[j] in (",", "and", "to", "through", "-") \
+                    and _ordinal_at(tokens, j + 1) is not None:
                 span = span or tokens[j] in ("to", "through", "-")
                 j += 1
-            elif j + 1 < len(tokens) and tokens[j].isdigit() and tokens[j + 1] in _ORDINAL_SUFFIXES:
+            elif _ordinal_at(tokens, j) is not None and tokens[j].isdigit():
                 span = True  # "4th-6th": the hyphen of a range is not a token
             else:
                 break
@@ -122,7 +139,10 @@ def _counted_ordinals(tokens: list[str]) -> list[str]:
             n = numbers[-1] - numbers[0] + 1 if span and len(numbers) == 2 and numbers[-1] > numbers[0] \
                 else len(numbers)
             word = next((w for w, v in _NUMBER_WORDS.items() if v == str(n)), str(n))
-            out.append(word)
+            at = len(out)
+            while at > 0 and out[at - 1] in _RIB_ASPECTS:
+                at -= 1
+            out.insert(at, word)
             k = j
         else:
             out.append(tokens[k])
