@@ -2526,3 +2526,12 @@ def test_the_lobes_of_the_brain_are_its_sub_locations():
 def test_ribs_numbered_in_words_or_after_their_aspect_are_counted(text, side, count):
     f = one(text)
     assert (f.observation, f.laterality, f.count) == ("fracture", side, count)
+
+
+def test_a_count_before_an_adjective_finding_also_counts_the_head_noun():
+    got = {(f.observation, f.count) for f in extract_findings("Three necrotic left axillary lymph nodes.")}
+    assert got == {("lymph node", 3), ("necrosis", 3)}, got
+    assert {f.count for f in extract_findings("Two cavitating right upper lobe nodules.")} == {2}
+    # a noun after a list break is another finding, not counted by the first count
+    found = {f.observation: f.count for f in extract_findings("Two hepatic cysts with a hemangioma.")}
+    assert found["cyst"] == 2 and found.get("hemangioma") in (None, 1), found

@@ -298,6 +298,21 @@ def _attach_count(p: int, spans: list[Span], obs_targets: list[_Target], side_po
         nxt[0].count = int(s.value)
     else:
         nxt[0].count = s.readings("COUNT")[0].value
+    _count_reaches_head_noun(nxt, spans, side_positions)
+
+
+def _count_reaches_head_noun(nxt: list[_Target], spans: list[Span], side_positions: set[int]) -> None:
+    """"Two enlarged necrotic lymph nodes", "three calcified, hypodense liver lesions": a finding named by an
+    adjective ("necrotic") before the noun of the phrase does not take the count from it; the count is also the
+    head noun's (each plural finding of the phrase joined only by modifiers)."""
+    prev = nxt[0]
+    for t in nxt[1:]:
+        if not (_plural(t.span) and all(spans[q].text == "," or _gap_is_adjectives(spans, q, q + 1, side_positions)
+                                        for q in range(prev.pos + 1, t.pos))):
+            return
+        if t.count is None:
+            t.count = nxt[0].count
+        prev = t
 
 
 #: words before a count said after its noun ("nodules, now 6", "a total of 3", "(n = 3)") and after it ("three in
