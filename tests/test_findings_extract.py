@@ -2535,3 +2535,15 @@ def test_a_count_before_an_adjective_finding_also_counts_the_head_noun():
     # a noun after a list break is another finding, not counted by the first count
     found = {f.observation: f.count for f in extract_findings("Two hepatic cysts with a hemangioma.")}
     assert found["cyst"] == 2 and found.get("hemangioma") in (None, 1), found
+
+
+def test_a_part_of_a_set_counted_is_the_count_of_what_is_said_of_it():
+    found = {f.observation: f.count for f in extract_findings("Three of the right hilar lymph nodes are enlarged.")}
+    assert found == {"lymphadenopathy": 3}, found
+    found = {f.observation: f.count for f in extract_findings("Post sternotomy; four of the sternal wires are fractured.")}
+    assert found["fracture"] == 4, found
+
+
+def test_a_finding_said_of_counted_parts_has_their_count():
+    found = [(f.observation, f.count) for f in extract_findings("Fracture of two sternotomy wires.")]
+    assert ("fracture", 2) in found, found

@@ -299,6 +299,16 @@ def _attach_count(p: int, spans: list[Span], obs_targets: list[_Target], side_po
     else:
         nxt[0].count = s.readings("COUNT")[0].value
     _count_reaches_head_noun(nxt, spans, side_positions)
+    _count_of_findings_parts(p, nxt[0], spans, obs_targets)
+
+
+def _count_of_findings_parts(p: int, counted: _Target, spans: list[Span], obs_targets: list[_Target]) -> None:
+    """"fracture of three sternal wires": the parts counted are named by a finding of their own (the wires of a
+    sternotomy), and the finding said "of" them has as many as they are."""
+    prv = [t for t in obs_targets if t.pos < p]
+    if prv and prv[-1].count is None and p - prv[-1].pos <= 3 and spans[prv[-1].pos + 1].text == "of" \
+            and all(g.text in _PART_COUNT_GAP for g in spans[prv[-1].pos + 1:p]):
+        prv[-1].count = counted.count
 
 
 def _count_reaches_head_noun(nxt: list[_Target], spans: list[Span], side_positions: set[int]) -> None:

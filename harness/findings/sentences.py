@@ -303,6 +303,29 @@ def _without_silhouette_signs(tokens: list[str]) -> list[str]:
     return out
 
 
+#: "two of the sternal wires are fractured": a part of a set counted, then what is said of that part
+_PARTITIVE_VERBS = frozenset({"are", "were", "is", "was", "appear", "appears", "remain", "remains"})
+
+
+def _partitive_counts(tokens: list[str]) -> list[str]:
+    """"two of the sternal wires are fractured", "three of these nodes are enlarged": the count is of the ones the
+    predicate describes; written as one noun phrase ("two fractured sternal wires") the count reaches its
+    finding."""
+    if "of" not in tokens or _PARTITIVE_VERBS.isdisjoint(tokens):
+        return tokens
+    out = list(tokens)
+    k = 0
+    while k < len(out) - 4:
+        count = out[k]
+        if (count.isdigit() or count in _NUMBER_WORDS) and out[k + 1] == "of" and out[k + 2] in ("the", "these",
+                                                                                                  "those"):
+            verb = next((j for j in range(k + 4, min(k + 7, len(out) - 1)) if out[j] in _PARTITIVE_VERBS), None)
+            if verb is not None and all(t.isalpha() for t in out[k + 3:verb]) and out[verb + 1].isalpha():
+                out[k:verb + 2] = [count, out[verb + 1], *out[k + 3:verb]]
+        k += 1
+    return out
+
+
 _PRIOR_TIMES = frozenset({"this", "yesterday", "prior", "previous", "earlier", "last", "today", "baseline"})
 
 
@@ -539,12 +562,12 @@ def _diaphragm_words(tokens: list[str]) -> list[str]:
 
 def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
     """A sentence's tokens with every rewrite that needs no reading of the sentence, in order: dates, numbered
-    grades, measured densities, prior sizes, abbreviations, comparisons, spelled-out sizes, numbered ribs (before and
+    grades, measured densities, prior sizes, parts of a set counted, abbreviations, comparisons, spelled-out sizes, numbered ribs (before and
     after the noun), liver segments numbered in brackets, vertebrae listed, numbered parts listed after one noun, the
     silhouette sign, bracketed station codes, words split from the diaphragm by a side, and words sharing one head
     noun."""
-    for rewrite in (_dates, _numbered_grades, _without_densities, _size_changes, _abbreviated_words, _comparisons,
-                    _spelled_sizes, _counted_ordinals, _ribs_numbered_after, _segments_numbered_in_brackets,
+    for rewrite in (_dates, _numbered_grades, _without_densities, _size_changes, _partitive_counts, _abbreviated_words,
+                    _comparisons, _spelled_sizes, _counted_ordinals, _ribs_numbered_after, _segments_numbered_in_brackets,
                     _vertebrae_counted, _numbered_parts_listed, _without_silhouette_signs, _without_station_codes, _diaphragm_words):
         tokens = rewrite(tokens)
     return _shared_heads(_side_words(tokens, lex), lex)
