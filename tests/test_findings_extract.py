@@ -1438,7 +1438,8 @@ def test_a_side_abbreviated_with_a_full_stop_does_not_end_the_sentence():
 
 
 def test_both_sides_named_for_one_finding_are_both():
-    assert sides_of("Small right and moderate left pleural effusions.") == {("effusion", "bilateral")}
+    # a grade said for each side makes one finding per side (both sides still named)
+    assert sides_of("Small right and moderate left pleural effusions.") == {("effusion", "right"), ("effusion", "left")}
     assert sides_of("Pleural effusions: right small, left moderate.") == {("effusion", "bilateral")}
     assert sides_of("Pulmonary nodules: right 2, left 1.") == {("nodule", "bilateral")}
     assert sides_of("Pulmonary nodules: 2 on the right, 1 on the left.") == {("nodule", "bilateral")}
@@ -2547,3 +2548,13 @@ def test_a_part_of_a_set_counted_is_the_count_of_what_is_said_of_it():
 def test_a_finding_said_of_counted_parts_has_their_count():
     found = [(f.observation, f.count) for f in extract_findings("Fracture of two sternotomy wires.")]
     assert ("fracture", 2) in found, found
+
+
+def test_a_grade_said_for_each_side_is_one_finding_per_side():
+    got = {(f.laterality, f.severity) for f in extract_findings("Small left and large right pleural effusions.")}
+    assert got == {("left", "mild"), ("right", "severe")}, got
+    got = {(f.laterality, f.severity) for f in extract_findings("Trace right and moderate left pneumothoraces.")}
+    assert got == {("right", "minimal"), ("left", "moderate")}, got
+    # one grade for both sides stays one bilateral finding
+    assert {(f.laterality, f.severity) for f in extract_findings("Small right and left effusions.")} \
+        == {("bilateral", "mild")}

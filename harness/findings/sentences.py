@@ -658,7 +658,7 @@ def _shared_heads(tokens: list[str], lex: Lexicon) -> list[str]:
     ("middle lobe and lower lobes"), so each modifier gets the noun it shares."""
     if "and" not in tokens and "or" not in tokens and "nor" not in tokens:
         return tokens
-    tokens = _organs_sharing_a_finding(tokens, lex)
+    tokens = _severities_per_side(_organs_sharing_a_finding(tokens, lex), lex)
     out = list(tokens)
     k = len(out) - 4
     while k >= 0:
@@ -684,6 +684,39 @@ def _shared_heads(tokens: list[str], lex: Lexicon) -> list[str]:
 
 
 _SIDES = frozenset({"right", "left"})
+
+
+def _severities_per_side(tokens: list[str], lex: Lexicon) -> list[str]:
+    """"moderate right and small left pleural effusions": a grade said for each side is one finding per side, each
+    with its grade ("moderate right pleural effusion and small left pleural effusion"), not one bilateral finding
+    with the first grade."""
+    if "right" not in tokens or "left" not in tokens:
+        return tokens
+    k = 0
+    while k + 5 < len(tokens):
+        sev1, side1, joiner, sev2, side2 = tokens[k:k + 5]
+        if not (joiner == "and" and {side1, side2} == _SIDES and _is_severity(sev1, lex) and _is_severity(sev2, lex)):
+            k += 1
+            continue
+        noun = _finding_phrase_after(tokens, k + 5, lex)
+        if noun is None:
+            k += 1
+            continue
+        tokens = [*tokens[:k], sev1, side1, *noun, "and", sev2, side2, *noun, *tokens[k + 5 + len(noun):]]
+        k += 6 + 2 * len(noun)
+    return tokens
+
+
+def _is_severity(word: str, lex: Lexicon) -> bool:
+    return "SEV" in lex.phrase_kinds.get((word,), {})
+
+
+def _finding_phrase_after(tokens: list[str], start: int, lex: Lexicon) -> list[str] | None:
+    """The words from ``start`` up to and including a finding's name within three words ("pleural effusions")."""
+    for end in range(start + 1, min(len(tokens), start + 3) + 1):
+        if any("OBS" in lex.phrase_kinds.get(tuple(tokens[i:end]), {}) for i in range(start, end)):
+            return tokens[start:end]
+    return None
 
 
 def _is_site(words, lex: Lexicon) -> bool:
