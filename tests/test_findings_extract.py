@@ -2558,3 +2558,17 @@ def test_a_grade_said_for_each_side_is_one_finding_per_side():
     # one grade for both sides stays one bilateral finding
     assert {(f.laterality, f.severity) for f in extract_findings("Small right and left effusions.")} \
         == {("bilateral", "mild")}
+
+
+def test_an_effusion_whiting_out_the_hemithorax_is_present_and_massive():
+    f = one("Left effusion whiting out the hemithorax.")
+    assert (f.observation, f.laterality, f.presence, f.severity) == ("effusion", "left", P, "massive")
+    # an earlier grade stands
+    assert one("Large left effusion nearly whiting out the left hemithorax.").severity == "severe"
+
+
+def test_a_shift_said_of_the_mediastinum_is_a_mediastinal_shift():
+    f = one("MEDIASTINUM: Mild shift towards the right.")
+    assert (f.observation, f.laterality) == ("mediastinal shift", "right")
+    # a tube that has moved is no mediastinal shift
+    assert all(f.observation != "mediastinal shift" for f in extract_findings("Interval shift of the feeding tube."))
