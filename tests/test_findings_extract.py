@@ -2572,3 +2572,20 @@ def test_a_shift_said_of_the_mediastinum_is_a_mediastinal_shift():
     assert (f.observation, f.laterality) == ("mediastinal shift", "right")
     # a tube that has moved is no mediastinal shift
     assert all(f.observation != "mediastinal shift" for f in extract_findings("Interval shift of the feeding tube."))
+
+
+@pytest.mark.parametrize("text, station, side", [
+    ("2R LN 14 mm short axis.", "upper paratracheal", "right"),
+    ("Enlarged 10L node, 16 mm.", "hilar", "left"),
+])
+def test_a_bare_station_code_before_a_node_is_the_station_not_a_count(text, station, side):
+    f = one(text)
+    assert (f.anatomy, f.sub_location, f.laterality) == ("lymph node", station, side)
+    assert f.count in (None, 1)
+
+
+def test_a_list_of_station_codes_before_nodes_names_each_station():
+    got = {(f.sub_location, f.laterality) for f in extract_findings("Enlarged 4L and 7 nodes.")}
+    assert got == {("lower paratracheal", "left"), ("subcarinal", None)}, got
+    # numbers with no side letter before nodes stay a count
+    assert one("4 enlarged mesenteric nodes.").count == 4

@@ -564,11 +564,12 @@ def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
     """A sentence's tokens with every rewrite that needs no reading of the sentence, in order: dates, numbered
     grades, measured densities, prior sizes, parts of a set counted, abbreviations, comparisons, spelled-out sizes, numbered ribs (before and
     after the noun), liver segments numbered in brackets, vertebrae listed, numbered parts listed after one noun, the
-    silhouette sign, bracketed station codes, words split from the diaphragm by a side, and words sharing one head
+    silhouette sign, bracketed and bare station codes, words split from the diaphragm by a side, and words sharing one head
     noun."""
     for rewrite in (_dates, _numbered_grades, _without_densities, _size_changes, _partitive_counts, _abbreviated_words,
                     _comparisons, _spelled_sizes, _counted_ordinals, _ribs_numbered_after, _segments_numbered_in_brackets,
-                    _vertebrae_counted, _numbered_parts_listed, _without_silhouette_signs, _without_station_codes, _diaphragm_words):
+                    _vertebrae_counted, _numbered_parts_listed, _without_silhouette_signs, _without_station_codes,
+                    _bare_station_codes, _diaphragm_words):
         tokens = rewrite(tokens)
     return _shared_heads(_side_words(tokens, lex), lex)
 
@@ -773,6 +774,44 @@ def _segments_numbered_in_brackets(tokens: list[str]) -> list[str]:
         end = tokens.index(")", k + 2) + 1
         return [*tokens[:start], "segment", inner[0], *_segments_numbered_in_brackets(tokens[end:])]
     return tokens
+
+
+#: the nouns a bare station code is said of ("4R LN", "10L nodes")
+_NODE_NOUNS = frozenset({"ln", "lns", "node", "nodes", "lymph", "lymphadenopathy", "adenopathy"})
+
+
+def _station_code_at(tokens: list[str], j: int) -> int:
+    """How many tokens a station code at ``j`` takes ("4 r" two, "7" one), 0 for none."""
+    if j >= len(tokens) or not tokens[j].isdigit() or not 1 <= int(tokens[j]) <= 14:
+        return 0
+    return 2 if j + 1 < len(tokens) and tokens[j + 1] in ("r", "l") else 1
+
+
+def _bare_station_codes(tokens: list[str]) -> list[str]:
+    """"4R LN 1.8 cm", "10L node", "enlarged 4R and 7 nodes": station numbers, one at least with its side, before a
+    node are those stations ("station 4 r and station 7"), not a count of nodes."""
+    if _NODE_NOUNS.isdisjoint(tokens):
+        return tokens
+    out: list[str] = []
+    k = 0
+    while k < len(tokens):
+        codes, j = [], k
+        while width := _station_code_at(tokens, j):
+            codes.append(tokens[j:j + width])
+            j += width
+            if j + 1 < len(tokens) and tokens[j] in (",", "and", "or", "/") and _station_code_at(tokens, j + 1):
+                codes.append([tokens[j]])
+                j += 1
+                continue
+            break
+        if codes and j < len(tokens) and tokens[j] in _NODE_NOUNS and any(len(c) == 2 for c in codes) \
+                and (k == 0 or tokens[k - 1] not in ("station", "stations", "stn", "level", "levels")):
+            out += [w for c in codes for w in (c if c[0] in (",", "and", "or", "/") else ["station", *c])]
+            k = j
+        else:
+            out.append(tokens[k])
+            k += 1
+    return out
 
 
 def _without_station_codes(tokens: list[str]) -> list[str]:
