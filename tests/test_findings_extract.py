@@ -2589,3 +2589,10 @@ def test_a_list_of_station_codes_before_nodes_names_each_station():
     assert got == {("lower paratracheal", "left"), ("subcarinal", None)}, got
     # numbers with no side letter before nodes stay a count
     assert one("4 enlarged mesenteric nodes.").count == 4
+
+
+def test_a_measured_dilatation_read_as_a_disease_is_that_disease_with_its_size():
+    found = extract_findings("Appendix distended to 11 mm with surrounding fat stranding. Impression: appendicitis.")
+    assert [(f.observation, f.size_mm) for f in found if f.presence is P] == [("appendicitis", 11.0)], found
+    # no disease of the organ: the dilatation stays
+    assert one("The appendix is dilated to 9 mm.").observation == "enlargement"
