@@ -2596,3 +2596,11 @@ def test_a_measured_dilatation_read_as_a_disease_is_that_disease_with_its_size()
     assert [(f.observation, f.size_mm) for f in found if f.presence is P] == [("appendicitis", 11.0)], found
     # no disease of the organ: the dilatation stays
     assert one("The appendix is dilated to 9 mm.").observation == "enlargement"
+
+
+def test_a_collection_is_graded_by_small_and_large_as_an_effusion_is():
+    assert one("Large right subdural haematoma.").severity == "severe"
+    assert one("Pelvic abscess, small.").severity == "mild"
+    assert one("Tiny left extradural haematoma.").severity == "minimal"
+    # a nodule's size word stays a size, not a grade
+    assert one("Small right upper lobe nodule.").severity is None
