@@ -2604,3 +2604,16 @@ def test_a_collection_is_graded_by_small_and_large_as_an_effusion_is():
     assert one("Tiny left extradural haematoma.").severity == "minimal"
     # a nodule's size word stays a size, not a grade
     assert one("Small right upper lobe nodule.").severity is None
+
+
+def test_an_obstructed_bile_duct_stays_the_ducts_after_a_relation_word():
+    got = {(f.observation, f.anatomy) for f in extract_findings("Ampullary mass causing bile duct obstruction.")}
+    assert ("biliary dilatation", "bile duct") in got and ("bowel obstruction", "bowel") not in got, got
+
+
+def test_pancreatic_ductal_dilatation_is_the_pancreatic_ducts_not_the_bile_ducts():
+    f = one("Main pancreatic ductal dilatation to 7 mm.")
+    assert (f.anatomy, f.sub_location, f.size_mm) == ("pancreas", "pancreatic duct", 7.0)
+    # the name of the tumour keeps naming one carcinoma of the pancreas
+    f = one("Pancreatic ductal adenocarcinoma in the uncinate process.")
+    assert (f.observation, f.anatomy) == ("carcinoma", "pancreas")
