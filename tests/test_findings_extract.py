@@ -2617,3 +2617,11 @@ def test_pancreatic_ductal_dilatation_is_the_pancreatic_ducts_not_the_bile_ducts
     # the name of the tumour keeps naming one carcinoma of the pancreas
     f = one("Pancreatic ductal adenocarcinoma in the uncinate process.")
     assert (f.observation, f.anatomy) == ("carcinoma", "pancreas")
+
+
+def test_a_finding_in_counted_vessels_or_bones_has_their_count():
+    assert one("Acute embolus in 3 segmental arteries of the left lower lobe.").count == 3
+    assert one("Thrombus within two subsegmental branches.").count == 2
+    # a number that labels or measures is no count
+    assert one("Nodule in 2 of 3 images.").count in (None, 1)
+    assert one("Fracture of the 2nd left rib.").count in (None, 1)
