@@ -2625,3 +2625,9 @@ def test_a_finding_in_counted_vessels_or_bones_has_their_count():
     # a number that labels or measures is no count
     assert one("Nodule in 2 of 3 images.").count in (None, 1)
     assert one("Fracture of the 2nd left rib.").count in (None, 1)
+
+
+def test_a_non_calcified_plaque_is_present_not_denied():
+    f = one("Mild non-calcified plaque in the mid right coronary artery.")
+    assert (f.anatomy, f.presence, f.severity) == ("coronary artery", P, "mild")
+    assert one("No noncalcified plaque.").presence is A
