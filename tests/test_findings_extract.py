@@ -1438,7 +1438,8 @@ def test_a_side_abbreviated_with_a_full_stop_does_not_end_the_sentence():
 
 
 def test_both_sides_named_for_one_finding_are_both():
-    assert sides_of("Small right and moderate left pleural effusions.") == {("effusion", "bilateral")}
+    # a grade said for each side makes one finding per side (both sides still named)
+    assert sides_of("Small right and moderate left pleural effusions.") == {("effusion", "right"), ("effusion", "left")}
     assert sides_of("Pleural effusions: right small, left moderate.") == {("effusion", "bilateral")}
     assert sides_of("Pulmonary nodules: right 2, left 1.") == {("nodule", "bilateral")}
     assert sides_of("Pulmonary nodules: 2 on the right, 1 on the left.") == {("nodule", "bilateral")}
@@ -2561,3 +2562,148 @@ def test_an_enlargement_followed_by_its_cause_stays_the_organs_own():
     assert ("fibroid", "uterus") in found
     assert ("splenomegaly", "spleen") in {(f.observation, f.anatomy)
                                           for f in extract_findings("The spleen is enlarged by multiple cysts.")}
+
+
+def test_narrowing_of_a_vessel_is_its_stenosis_with_its_grade():
+    f = one("Moderate narrowing of the right internal carotid artery.")
+    assert (f.observation, f.anatomy, f.laterality, f.severity) == ("stenosis", "carotid artery", "right", "moderate")
+    # a mass narrowing a vessel: the vessel is stenosed, the mass keeps its own organ
+    got = {(f.observation, f.anatomy, f.severity)
+           for f in extract_findings("Pancreatic head mass causing mild narrowing of the portal vein.")}
+    assert got == {("mass", "pancreas", None), ("stenosis", "portal vein", "mild")}, got
+
+
+def test_named_lung_segments_are_sub_locations_within_their_lobe():
+    f = one("A 7 mm solid nodule in the anterior segment of the left upper lobe.")
+    assert (f.anatomy, f.sub_location, f.laterality) == ("lung", "anterior segment", "left")
+    assert one("RUL posterior segment nodule, 11 mm.").sub_location == "posterior segment"
+    assert one("Atelectasis of the lateral basal segment of the right lower lobe.").sub_location \
+        == "lateral basal segment"
+    lex = lexicon()
+    assert lex.sub_contains("lung", "upper lobe", "posterior segment")
+    assert lex.sub_contains("lung", "lower lobe", "posterior basal segment")
+    # the liver's posterior segment stays the liver's
+    assert one("Cyst in the posterior segment of the right hepatic lobe.").anatomy == "liver"
+
+
+def test_the_lobes_of_the_brain_are_its_sub_locations():
+    f = one("Subacute infarct in the right parietal lobe.")
+    assert (f.anatomy, f.sub_location, f.laterality) == ("brain", "parietal lobe", "right")
+    assert one("Left temporal lobe contusion.").sub_location == "temporal lobe"
+    # a bare "frontal" names a radiograph view or a sinus as often as a lobe
+    assert all(f.sub_location is None for f in extract_findings("Frontal and lateral views: no pneumothorax."))
+
+
+@pytest.mark.parametrize("text, side, count", [
+    ("Old fractures of the left ninth and tenth ribs.", "left", 2),
+    ("Acute fractures of the right third through sixth ribs.", "right", 4),
+    ("Nondisplaced fractures of the posterior left 9th and 10th ribs.", "left", 2),
+    ("Fractures of the anterolateral right 3rd to 5th ribs.", "right", 3),
+])
+def test_ribs_numbered_in_words_or_after_their_aspect_are_counted(text, side, count):
+    f = one(text)
+    assert (f.observation, f.laterality, f.count) == ("fracture", side, count)
+
+
+def test_a_count_before_an_adjective_finding_also_counts_the_head_noun():
+    got = {(f.observation, f.count) for f in extract_findings("Three necrotic left axillary lymph nodes.")}
+    assert got == {("lymph node", 3), ("necrosis", 3)}, got
+    assert {f.count for f in extract_findings("Two cavitating right upper lobe nodules.")} == {2}
+    # a noun after a list break is another finding, not counted by the first count
+    found = {f.observation: f.count for f in extract_findings("Two hepatic cysts with a hemangioma.")}
+    assert found["cyst"] == 2 and found.get("hemangioma") in (None, 1), found
+
+
+def test_a_part_of_a_set_counted_is_the_count_of_what_is_said_of_it():
+    found = {f.observation: f.count for f in extract_findings("Three of the right hilar lymph nodes are enlarged.")}
+    assert found == {"lymphadenopathy": 3}, found
+    found = {f.observation: f.count for f in extract_findings("Post sternotomy; four of the sternal wires are fractured.")}
+    assert found["fracture"] == 4, found
+
+
+def test_a_finding_said_of_counted_parts_has_their_count():
+    found = [(f.observation, f.count) for f in extract_findings("Fracture of two sternotomy wires.")]
+    assert ("fracture", 2) in found, found
+
+
+def test_a_grade_said_for_each_side_is_one_finding_per_side():
+    got = {(f.laterality, f.severity) for f in extract_findings("Small left and large right pleural effusions.")}
+    assert got == {("left", "mild"), ("right", "severe")}, got
+    got = {(f.laterality, f.severity) for f in extract_findings("Trace right and moderate left pneumothoraces.")}
+    assert got == {("right", "minimal"), ("left", "moderate")}, got
+    # one grade for both sides stays one bilateral finding
+    assert {(f.laterality, f.severity) for f in extract_findings("Small right and left effusions.")} \
+        == {("bilateral", "mild")}
+
+
+def test_an_effusion_whiting_out_the_hemithorax_is_present_and_massive():
+    f = one("Left effusion whiting out the hemithorax.")
+    assert (f.observation, f.laterality, f.presence, f.severity) == ("effusion", "left", P, "massive")
+    # an earlier grade stands
+    assert one("Large left effusion nearly whiting out the left hemithorax.").severity == "severe"
+
+
+def test_a_shift_said_of_the_mediastinum_is_a_mediastinal_shift():
+    f = one("MEDIASTINUM: Mild shift towards the right.")
+    assert (f.observation, f.laterality) == ("mediastinal shift", "right")
+    # a tube that has moved is no mediastinal shift
+    assert all(f.observation != "mediastinal shift" for f in extract_findings("Interval shift of the feeding tube."))
+
+
+@pytest.mark.parametrize("text, station, side", [
+    ("2R LN 14 mm short axis.", "upper paratracheal", "right"),
+    ("Enlarged 10L node, 16 mm.", "hilar", "left"),
+])
+def test_a_bare_station_code_before_a_node_is_the_station_not_a_count(text, station, side):
+    f = one(text)
+    assert (f.anatomy, f.sub_location, f.laterality) == ("lymph node", station, side)
+    assert f.count in (None, 1)
+
+
+def test_a_list_of_station_codes_before_nodes_names_each_station():
+    got = {(f.sub_location, f.laterality) for f in extract_findings("Enlarged 4L and 7 nodes.")}
+    assert got == {("lower paratracheal", "left"), ("subcarinal", None)}, got
+    # numbers with no side letter before nodes stay a count
+    assert one("4 enlarged mesenteric nodes.").count == 4
+
+
+def test_a_measured_dilatation_read_as_a_disease_is_that_disease_with_its_size():
+    found = extract_findings("Appendix distended to 11 mm with surrounding fat stranding. Impression: appendicitis.")
+    assert [(f.observation, f.size_mm) for f in found if f.presence is P] == [("appendicitis", 11.0)], found
+    # no disease of the organ: the dilatation stays
+    assert one("The appendix is dilated to 9 mm.").observation == "enlargement"
+
+
+def test_a_collection_is_graded_by_small_and_large_as_an_effusion_is():
+    assert one("Large right subdural haematoma.").severity == "severe"
+    assert one("Pelvic abscess, small.").severity == "mild"
+    assert one("Tiny left extradural haematoma.").severity == "minimal"
+    # a nodule's size word stays a size, not a grade
+    assert one("Small right upper lobe nodule.").severity is None
+
+
+def test_an_obstructed_bile_duct_stays_the_ducts_after_a_relation_word():
+    got = {(f.observation, f.anatomy) for f in extract_findings("Ampullary mass causing bile duct obstruction.")}
+    assert ("biliary dilatation", "bile duct") in got and ("bowel obstruction", "bowel") not in got, got
+
+
+def test_pancreatic_ductal_dilatation_is_the_pancreatic_ducts_not_the_bile_ducts():
+    f = one("Main pancreatic ductal dilatation to 7 mm.")
+    assert (f.anatomy, f.sub_location, f.size_mm) == ("pancreas", "pancreatic duct", 7.0)
+    # the name of the tumour keeps naming one carcinoma of the pancreas
+    f = one("Pancreatic ductal adenocarcinoma in the uncinate process.")
+    assert (f.observation, f.anatomy) == ("carcinoma", "pancreas")
+
+
+def test_a_finding_in_counted_vessels_or_bones_has_their_count():
+    assert one("Acute embolus in 3 segmental arteries of the left lower lobe.").count == 3
+    assert one("Thrombus within two subsegmental branches.").count == 2
+    # a number that labels or measures is no count
+    assert one("Nodule in 2 of 3 images.").count in (None, 1)
+    assert one("Fracture of the 2nd left rib.").count in (None, 1)
+
+
+def test_a_non_calcified_plaque_is_present_not_denied():
+    f = one("Mild non-calcified plaque in the mid right coronary artery.")
+    assert (f.anatomy, f.presence, f.severity) == ("coronary artery", P, "mild")
+    assert one("No noncalcified plaque.").presence is A

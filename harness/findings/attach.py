@@ -467,7 +467,8 @@ def _attach_severity_or_change(p: int, spans: list[Span], obs_targets: list[_Tar
             and lex.observations.get(_obs_name(t.span) or "", {}).get("descriptive_change"):
         return  # "increased opacity" describes the opacity, not a change since the prior
     name = _obs_name(t.span) or ""
-    if s.cat == "SEV" and (lex.is_focal(name) or lex.is_countable(name)):
+    if s.cat == "SEV" and (lex.is_focal(name) or lex.is_countable(name)) \
+            and not lex.observations.get(name, {}).get("graded"):
         return  # "small nodules", "a large mass", "small calculi": their extent is a size; "should be advanced": a device
     if s.cat == "SEV" and t.severity is None:
         t.severity = s.readings("SEV")[0].value

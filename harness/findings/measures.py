@@ -26,8 +26,8 @@ PRIOR_SIZE_SAME_MM = 1.0
 PRIOR_SIZE_SAME_REL = 0.05
 
 #: "fractures of the left two ribs": what may stand between a finding and the count of the parts it involves
-_PART_COUNT_GAP = frozenset({"of", "involving", "in", "at", "the", "left", "right", "both", "bilateral", "l", "r", "lt",
-                             "rt", "b", "bilat"})
+_PART_COUNT_GAP = frozenset({"of", "involving", "in", "within", "at", "the", "left", "right", "both", "bilateral", "l",
+                             "r", "lt", "rt", "b", "bilat"})
 
 
 def _attach_measures(spans: list[Span], obs_targets: list[_Target], side_positions: set[int], lex: Lexicon) -> None:
@@ -298,6 +298,31 @@ def _attach_count(p: int, spans: list[Span], obs_targets: list[_Target], side_po
         nxt[0].count = int(s.value)
     else:
         nxt[0].count = s.readings("COUNT")[0].value
+    _count_reaches_head_noun(nxt, spans, side_positions)
+    _count_of_findings_parts(p, nxt[0], spans, obs_targets)
+
+
+def _count_of_findings_parts(p: int, counted: _Target, spans: list[Span], obs_targets: list[_Target]) -> None:
+    """"fracture of three sternal wires": the parts counted are named by a finding of their own (the wires of a
+    sternotomy), and the finding said "of" them has as many as they are."""
+    prv = [t for t in obs_targets if t.pos < p]
+    if prv and prv[-1].count is None and p - prv[-1].pos <= 3 and spans[prv[-1].pos + 1].text == "of" \
+            and all(g.text in _PART_COUNT_GAP for g in spans[prv[-1].pos + 1:p]):
+        prv[-1].count = counted.count
+
+
+def _count_reaches_head_noun(nxt: list[_Target], spans: list[Span], side_positions: set[int]) -> None:
+    """"Two enlarged necrotic lymph nodes", "three calcified, hypodense liver lesions": a finding named by an
+    adjective ("necrotic") before the noun of the phrase does not take the count from it; the count is also the
+    head noun's (each plural finding of the phrase joined only by modifiers)."""
+    prev = nxt[0]
+    for t in nxt[1:]:
+        if not (_plural(t.span) and all(spans[q].text == "," or _gap_is_adjectives(spans, q, q + 1, side_positions)
+                                        for q in range(prev.pos + 1, t.pos))):
+            return
+        if t.count is None:
+            t.count = nxt[0].count
+        prev = t
 
 
 #: words before a count said after its noun ("nodules, now 6", "a total of 3", "(n = 3)") and after it ("three in
@@ -363,13 +388,19 @@ def _labelled(spans: list[Span], p: int) -> bool:
 
 
 def _count_of_parts(p: int, spans: list[Span], obs_targets: list[_Target]) -> None:
-    """"fractures of two right ribs": the count of the parts is the count of the finding."""
+    """"fractures of two right ribs", "emboli in 2 segmental arteries": the count of the parts is the count of the
+    finding."""
     s = spans[p]
     prv = [t for t in obs_targets if t.pos < p]
-    if prv and s.cat == "COUNT" and all(g.text in _PART_COUNT_GAP for g in
-                                        spans[prv[-1].pos + 1:p]) and p - prv[-1].pos <= 4 \
-            and p + 1 < len(spans) and spans[p + 1].cat in ("LOC", "WORD"):
+    if not (prv and all(g.text in _PART_COUNT_GAP for g in spans[prv[-1].pos + 1:p]) and p - prv[-1].pos <= 4
+            and p + 1 < len(spans) and spans[p + 1].cat in ("LOC", "WORD")):
+        return
+    if s.cat == "COUNT":
         prv[-1].count = s.readings("COUNT")[0].value
+    elif s.cat == "NUM" and s.value == int(s.value) and 0 < s.value <= 20 and spans[p + 1].text not in (
+            "st", "nd", "rd", "th", "of") and any(
+            g.text.endswith("s") and g.text.replace(" ", "").isalpha() for g in spans[p + 1:p + 4]):
+        prv[-1].count = int(s.value)  # a digit counts parts named in the plural ("in 2 segmental branches")
 
 
 def _change_from_prior_sizes(obs_targets: list[_Target]) -> None:

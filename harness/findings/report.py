@@ -125,7 +125,7 @@ def _merge_restatements(items: list[ParsedFinding], lex: Lexicon) -> list[Parsed
                 out.append(it)
         else:
             out.append(it)
-    return _looks_with_their_diagnosis(out, lex)
+    return _sized_dilatation_with_its_disease(_looks_with_their_diagnosis(out, lex), lex)
 
 
 def _looks_with_their_diagnosis(items: list[ParsedFinding], lex: Lexicon) -> list[ParsedFinding]:
@@ -163,6 +163,32 @@ def _looks_with_their_diagnosis(items: list[ParsedFinding], lex: Lexicon) -> lis
 def _sign(observation: str, lex: Lexicon) -> bool:
     """A diffuse sign that a disease of its family may name ("consolidation": pneumonia)."""
     return bool(lex.observations.get(observation, {}).get("sign"))
+
+
+def _sized_dilatation_with_its_disease(items: list[ParsedFinding], lex: Lexicon) -> list[ParsedFinding]:
+    """"The appendix is dilated to 13 mm ... in keeping with appendicitis": an organ's measured dilatation and the one
+    disease of that organ it is read as are one finding, the disease with the dilatation's size, as "appendicitis
+    with the appendix measuring 13 mm" is read. Kept apart, the size of one report is never compared with the
+    other's."""
+    sized = [k for k, it in enumerate(items) if it.finding.observation == "enlargement"
+             and it.finding.presence is not Presence.ABSENT and it.finding.size_mm is not None]
+    if not sized:
+        return items
+    merged: dict[int, ParsedFinding] = {}
+    dropped: set[int] = set()
+    for k in sized:
+        dilated = items[k].finding
+        fits = [j for j, it in enumerate(items) if j != k and j not in merged
+                and lex.observations.get(it.finding.observation, {}).get("type") == "DISEASE"
+                and not (lex.is_focal(it.finding.observation) or lex.is_countable(it.finding.observation))
+                and _fields_combine(dataclasses.replace(dilated, observation=it.finding.observation,
+                                                        certainty=it.finding.certainty), it.finding, lex)]
+        if len(fits) != 1:
+            continue
+        j = fits[0]
+        merged[j] = dataclasses.replace(items[j], finding=_combined(items[j].finding, dilated, lex))
+        dropped.add(k)
+    return [merged.get(j, it) for j, it in enumerate(items) if j not in dropped]
 
 
 def _names_a_look(observation: str, lex: Lexicon) -> bool:

@@ -95,24 +95,41 @@ def _sections(text: str, lex: Lexicon) -> list[str]:
 
 
 _ORDINAL_SUFFIXES = frozenset({"st", "nd", "rd", "th"})
+#: the ribs' numbers spelled out ("the right fifth and sixth ribs")
+_ORDINAL_WORDS = {w: k + 1 for k, w in enumerate(("first", "second", "third", "fourth", "fifth", "sixth", "seventh",
+                                                   "eighth", "ninth", "tenth", "eleventh", "twelfth"))}
+#: where on the ribs, said before their numbers ("the lateral right 7th and 8th ribs"): the count goes before these
+#: the way it goes before a side ("two lateral right ribs")
+_RIB_ASPECTS = frozenset({"left", "right", "lateral", "anterior", "posterior", "anterolateral", "posterolateral",
+                          "axillary", "l", "r"})
+
+
+def _ordinal_at(tokens: list[str], j: int) -> tuple[int, int] | None:
+    """The number of an ordinal at ``j`` ("5 th" as two tokens, or "fifth") and how many tokens it takes."""
+    if j + 1 < len(tokens) and tokens[j].isdigit() and tokens[j + 1] in _ORDINAL_SUFFIXES:
+        return int(tokens[j]), 2
+    if j < len(tokens) and tokens[j] in _ORDINAL_WORDS:
+        return _ORDINAL_WORDS[tokens[j]], 1
+    return None
 
 
 def _counted_ordinals(tokens: list[str]) -> list[str]:
-    """"the left 4th and 5th ribs" are two ribs, "4th to 8th ribs" five: numbered parts listed before their noun
-    state how many there are."""
-    if not _ORDINAL_SUFFIXES.intersection(tokens):
+    """"the left 4th and 5th ribs" are two ribs, "4th to 8th ribs" five, "fifth through eighth ribs" four: numbered
+    parts listed before their noun state how many there are."""
+    if not ("ribs" in tokens or "rib" in tokens) or not (
+            _ORDINAL_SUFFIXES.intersection(tokens) or _ORDINAL_WORDS.keys() & set(tokens)):
         return tokens
     out, k = [], 0
     while k < len(tokens):
         j, numbers, span = k, [], False
-        while j + 1 < len(tokens) and tokens[j].isdigit() and tokens[j + 1] in _ORDINAL_SUFFIXES:
-            numbers.append(int(tokens[j]))
-            j += 2
-            if j < len(tokens) and tokens[j] in (",", "and", "to", "through", "-") and j + 1 < len(tokens) \
-                    and tokens[j + 1].isdigit():
+        while (ordinal := _ordinal_at(tokens, j)) is not None:
+            numbers.append(ordinal[0])
+            j += ordinal[1]
+            if j < len(tokens) and tokens[j] in (",", "and", "to", "through", "-") \
+                    and _ordinal_at(tokens, j + 1) is not None:
                 span = span or tokens[j] in ("to", "through", "-")
                 j += 1
-            elif j + 1 < len(tokens) and tokens[j].isdigit() and tokens[j + 1] in _ORDINAL_SUFFIXES:
+            elif _ordinal_at(tokens, j) is not None and tokens[j].isdigit():
                 span = True  # "4th-6th": the hyphen of a range is not a token
             else:
                 break
@@ -122,7 +139,10 @@ def _counted_ordinals(tokens: list[str]) -> list[str]:
             n = numbers[-1] - numbers[0] + 1 if span and len(numbers) == 2 and numbers[-1] > numbers[0] \
                 else len(numbers)
             word = next((w for w, v in _NUMBER_WORDS.items() if v == str(n)), str(n))
-            out.append(word)
+            at = len(out)
+            while at > 0 and out[at - 1] in _RIB_ASPECTS:
+                at -= 1
+            out.insert(at, word)
             k = j
         else:
             out.append(tokens[k])
@@ -280,6 +300,29 @@ def _without_silhouette_signs(tokens: list[str]) -> list[str]:
             skipping = False
         if not skipping:
             out.append(tok)
+    return out
+
+
+#: "two of the sternal wires are fractured": a part of a set counted, then what is said of that part
+_PARTITIVE_VERBS = frozenset({"are", "were", "is", "was", "appear", "appears", "remain", "remains"})
+
+
+def _partitive_counts(tokens: list[str]) -> list[str]:
+    """"two of the sternal wires are fractured", "three of these nodes are enlarged": the count is of the ones the
+    predicate describes; written as one noun phrase ("two fractured sternal wires") the count reaches its
+    finding."""
+    if "of" not in tokens or _PARTITIVE_VERBS.isdisjoint(tokens):
+        return tokens
+    out = list(tokens)
+    k = 0
+    while k < len(out) - 4:
+        count = out[k]
+        if (count.isdigit() or count in _NUMBER_WORDS) and out[k + 1] == "of" and out[k + 2] in ("the", "these",
+                                                                                                  "those"):
+            verb = next((j for j in range(k + 4, min(k + 7, len(out) - 1)) if out[j] in _PARTITIVE_VERBS), None)
+            if verb is not None and all(t.isalpha() for t in out[k + 3:verb]) and out[verb + 1].isalpha():
+                out[k:verb + 2] = [count, out[verb + 1], *out[k + 3:verb]]
+        k += 1
     return out
 
 
@@ -519,13 +562,14 @@ def _diaphragm_words(tokens: list[str]) -> list[str]:
 
 def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
     """A sentence's tokens with every rewrite that needs no reading of the sentence, in order: dates, numbered
-    grades, measured densities, prior sizes, abbreviations, comparisons, spelled-out sizes, numbered ribs (before and
+    grades, measured densities, prior sizes, parts of a set counted, abbreviations, comparisons, spelled-out sizes, numbered ribs (before and
     after the noun), liver segments numbered in brackets, vertebrae listed, numbered parts listed after one noun, the
-    silhouette sign, bracketed station codes, words split from the diaphragm by a side, and words sharing one head
+    silhouette sign, bracketed and bare station codes, words split from the diaphragm by a side, and words sharing one head
     noun."""
-    for rewrite in (_dates, _numbered_grades, _without_densities, _size_changes, _abbreviated_words, _comparisons,
-                    _spelled_sizes, _counted_ordinals, _ribs_numbered_after, _segments_numbered_in_brackets,
-                    _vertebrae_counted, _numbered_parts_listed, _without_silhouette_signs, _without_station_codes, _diaphragm_words):
+    for rewrite in (_dates, _numbered_grades, _without_densities, _size_changes, _partitive_counts, _abbreviated_words,
+                    _comparisons, _spelled_sizes, _counted_ordinals, _ribs_numbered_after, _segments_numbered_in_brackets,
+                    _vertebrae_counted, _numbered_parts_listed, _without_silhouette_signs, _without_station_codes,
+                    _bare_station_codes, _diaphragm_words):
         tokens = rewrite(tokens)
     return _shared_heads(_side_words(tokens, lex), lex)
 
@@ -615,7 +659,7 @@ def _shared_heads(tokens: list[str], lex: Lexicon) -> list[str]:
     ("middle lobe and lower lobes"), so each modifier gets the noun it shares."""
     if "and" not in tokens and "or" not in tokens and "nor" not in tokens:
         return tokens
-    tokens = _organs_sharing_a_finding(tokens, lex)
+    tokens = _severities_per_side(_organs_sharing_a_finding(tokens, lex), lex)
     out = list(tokens)
     k = len(out) - 4
     while k >= 0:
@@ -641,6 +685,39 @@ def _shared_heads(tokens: list[str], lex: Lexicon) -> list[str]:
 
 
 _SIDES = frozenset({"right", "left"})
+
+
+def _severities_per_side(tokens: list[str], lex: Lexicon) -> list[str]:
+    """"moderate right and small left pleural effusions": a grade said for each side is one finding per side, each
+    with its grade ("moderate right pleural effusion and small left pleural effusion"), not one bilateral finding
+    with the first grade."""
+    if "right" not in tokens or "left" not in tokens:
+        return tokens
+    k = 0
+    while k + 5 < len(tokens):
+        sev1, side1, joiner, sev2, side2 = tokens[k:k + 5]
+        if not (joiner == "and" and {side1, side2} == _SIDES and _is_severity(sev1, lex) and _is_severity(sev2, lex)):
+            k += 1
+            continue
+        noun = _finding_phrase_after(tokens, k + 5, lex)
+        if noun is None:
+            k += 1
+            continue
+        tokens = [*tokens[:k], sev1, side1, *noun, "and", sev2, side2, *noun, *tokens[k + 5 + len(noun):]]
+        k += 6 + 2 * len(noun)
+    return tokens
+
+
+def _is_severity(word: str, lex: Lexicon) -> bool:
+    return "SEV" in lex.phrase_kinds.get((word,), {})
+
+
+def _finding_phrase_after(tokens: list[str], start: int, lex: Lexicon) -> list[str] | None:
+    """The words from ``start`` up to and including a finding's name within three words ("pleural effusions")."""
+    for end in range(start + 1, min(len(tokens), start + 3) + 1):
+        if any("OBS" in lex.phrase_kinds.get(tuple(tokens[i:end]), {}) for i in range(start, end)):
+            return tokens[start:end]
+    return None
 
 
 def _is_site(words, lex: Lexicon) -> bool:
@@ -697,6 +774,44 @@ def _segments_numbered_in_brackets(tokens: list[str]) -> list[str]:
         end = tokens.index(")", k + 2) + 1
         return [*tokens[:start], "segment", inner[0], *_segments_numbered_in_brackets(tokens[end:])]
     return tokens
+
+
+#: the nouns a bare station code is said of ("4R LN", "10L nodes")
+_NODE_NOUNS = frozenset({"ln", "lns", "node", "nodes", "lymph", "lymphadenopathy", "adenopathy"})
+
+
+def _station_code_at(tokens: list[str], j: int) -> int:
+    """How many tokens a station code at ``j`` takes ("4 r" two, "7" one), 0 for none."""
+    if j >= len(tokens) or not tokens[j].isdigit() or not 1 <= int(tokens[j]) <= 14:
+        return 0
+    return 2 if j + 1 < len(tokens) and tokens[j + 1] in ("r", "l") else 1
+
+
+def _bare_station_codes(tokens: list[str]) -> list[str]:
+    """"4R LN 1.8 cm", "10L node", "enlarged 4R and 7 nodes": station numbers, one at least with its side, before a
+    node are those stations ("station 4 r and station 7"), not a count of nodes."""
+    if _NODE_NOUNS.isdisjoint(tokens):
+        return tokens
+    out: list[str] = []
+    k = 0
+    while k < len(tokens):
+        codes, j = [], k
+        while width := _station_code_at(tokens, j):
+            codes.append(tokens[j:j + width])
+            j += width
+            if j + 1 < len(tokens) and tokens[j] in (",", "and", "or", "/") and _station_code_at(tokens, j + 1):
+                codes.append([tokens[j]])
+                j += 1
+                continue
+            break
+        if codes and j < len(tokens) and tokens[j] in _NODE_NOUNS and any(len(c) == 2 for c in codes) \
+                and (k == 0 or tokens[k - 1] not in ("station", "stations", "stn", "level", "levels")):
+            out += [w for c in codes for w in (c if c[0] in (",", "and", "or", "/") else ["station", *c])]
+            k = j
+        else:
+            out.append(tokens[k])
+            k += 1
+    return out
 
 
 def _without_station_codes(tokens: list[str]) -> list[str]:
