@@ -225,6 +225,15 @@ def test_entity_score_published_behaviour_and_our_negation_penalty():
     assert "similarity=lexicon" in EntityScoreMetric(LEX).variant
 
 
+def test_entity_score_keeps_the_access_side_of_a_line_as_finding_f1_does():
+    ref = "Left internal jugular central line, tip at the cavoatrial junction. No pneumothorax."
+    same = text_entity_score(ref, "L IJ CVC terminating at the cavoatrial junction; no PTX.", LEX)
+    other_side = text_entity_score(ref, "Right internal jugular central line, tip at the cavoatrial junction. "
+                                        "No pneumothorax.", LEX)
+    assert same == 1.0 and other_side < same
+    assert "device access side" in EntityScoreMetric(LEX).variant
+
+
 def test_entity_types_follow_ratescore():
     types_ = {e.type for e in text_entities("No pneumothorax. Right lower lobe pneumonia. No edema. 2 cm liver cyst.")}
     assert types_ == {"ANATOMY", "ABNORMALITY", "DISEASE", "NON-ABNORMALITY", "NON-DISEASE"}

@@ -16,7 +16,9 @@ change four things, each for a reason this harness can test (``harness metrics c
    "mass" in the spleen are the same entity to it, and "2 cm" is no entity at all, so it cannot see a wrong organ,
    a swapped side or a changed size; ours multiplies the similarity by 0.25 for each attribute that disagrees
    (organ, side, sub-location, size beyond max(2 mm, 10%), count, severity, change, tip position; uncertain
-   against definite too); 0.9 when one sub-location contains the other, 0.5 when one side names no organ.
+   against definite too); 0.9 when one sub-location contains the other, 0.5 when one side names no organ. A
+   device entity is matched as in finding F1: by type, tip position and the side it went in or lies on (the
+   lexicon's ``keeps_side``: "left subclavian line", "right chest wall pacemaker"), not by the organ it touches.
 2. **Polarity penalty**: the published penalty is 0.8717 in the "long" matrix release (0.3612 in an older
    ``utils.py``): a report that negates its only finding keeps ~87% of the credit, i.e. a negation flip costs
    ~13% and ranks above many correct paraphrases. A negated restatement asserts the opposite, so we give it
@@ -118,8 +120,9 @@ def entities_of(items: Iterable[ParsedFinding | Finding]) -> tuple[Entity, ...]:
         organ = lex.canonical_anatomy(f.anatomy)
         sides: tuple[str | None, ...] = (f.laterality,)
         sub = f.sub_location
-        if lex.is_device(obs):  # matched by type and tip position, as in finding F1
-            organ, sides, sub = UNSPECIFIED, (None,), None
+        if lex.is_device(obs):  # matched by type, tip position and access side, as in finding F1
+            organ, sub = UNSPECIFIED, None
+            sides = (f.laterality if lex.observations.get(obs, {}).get("keeps_side") else None,)
         if lex.is_paired(organ) and (f.laterality == "bilateral"
                                      or (f.laterality is None and f.presence is Presence.ABSENT)):
             sides = ("left", "right")
@@ -360,7 +363,8 @@ class EntityScoreMetric(Metric):
     def variant(self) -> str:  # type: ignore[override]
         return (f"RaTEScore-style, harness re-implementation (not the ratescore package); entities from "
                 f"harness.findings typed ANATOMY/ABNORMALITY/DISEASE/NON-ABNORMALITY/NON-DISEASE, finding "
-                f"entities carry organ, side, sub-location, size, count, severity, temporal change, tip position; similarity={self.similarity.name}; "
+                f"entities carry organ, side, sub-location, size, count, severity, temporal change, tip position; a device "
+                f"entity has no organ and keeps its device access side (as in finding F1); similarity={self.similarity.name}; "
                 f"polarity penalty {PENALTY_NEGATION} (published {PUBLISHED_PENALTY}), uncertain vs definite "
                 f"{PENALTY_UNCERTAIN}; weights: finding entities 1.0, absent (NON-) ones 0.5, anatomy 0.5 (published "
                 f"learned matrix not used); an organ called normal = any absent finding of that organ; factors organ {FACTOR_ORGAN}, side {FACTOR_SIDE}, sub-location {FACTOR_SUB} ("
