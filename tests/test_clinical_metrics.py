@@ -234,6 +234,17 @@ def test_entity_score_keeps_the_access_side_of_a_line_as_finding_f1_does():
     assert "device access side" in EntityScoreMetric(LEX).variant
 
 
+def test_entity_score_weighs_a_sideless_negative_of_a_paired_organ_as_one_statement():
+    # "no pleural effusion" is an entity per side (so that "no left effusion" meets it), each at half weight: a
+    # report that drops a finding loses as much beside it as beside a negative of an unpaired organ
+    paired = text_entity_score("No pleural effusion. 2 cm cyst in the spleen.", "No pleural effusion.", LEX)
+    unpaired = text_entity_score("No ascites. 2 cm cyst in the spleen.", "No ascites.", LEX)
+    assert paired == pytest.approx(unpaired) and paired < 0.8
+    sides = {e.laterality: e.share for e in text_entities("No pleural effusion.")}
+    assert sides == {"left": 0.5, "right": 0.5}
+    assert {e.share for e in text_entities("Bilateral pleural effusions.")} == {1.0}
+
+
 def test_entity_types_follow_ratescore():
     types_ = {e.type for e in text_entities("No pneumothorax. Right lower lobe pneumonia. No edema. 2 cm liver cyst.")}
     assert types_ == {"ANATOMY", "ABNORMALITY", "DISEASE", "NON-ABNORMALITY", "NON-DISEASE"}

@@ -29,7 +29,11 @@ change four things, each for a reason this harness can test (``harness metrics c
    match. Ours keeps the 5x5 form with constant rows (the weight is the source entity's importance): a stated
    finding 1.0, a stated negative (NON- types) 0.5 as in finding F1, anatomy 0.5, so the denominator does not
    move with the match. Two negatives of one organ where one calls the organ normal ("lungs clear", "no
-   consolidation") are the same statement.
+   consolidation") are the same statement. A statement is weighed once, as in finding F1: a negative of a paired
+   organ stated with no side ("no pleural effusion", "lungs clear") gives an entity per side (so that "no left
+   effusion" meets it) and each weighs half, anatomy entity too; a bilateral finding is a finding on each side,
+   each weighing in full. (Weighed in full per side, "no pulmonary embolism" outweighed a hallucinated nodule and
+   a report's negatives of paired organs its findings.)
 4. **Best match** is taken on the penalised similarity (s_i * p_i), so a report that says both "no liver mass"
    and "spleen mass" is matched entity by entity rather than to whichever string is closest.
 
@@ -43,7 +47,7 @@ devices), 0 otherwise.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Iterable, Sequence
 
@@ -109,11 +113,19 @@ class Entity:
     severity: str | None = None
     temporal: str | None = None
     position: str | None = None
+    # the share of one statement this entity is: "no pleural effusion" is one negative stated of both sides, an
+    # entity per side weighing half (as finding F1's units); "bilateral" is a finding on each side, 1.0 each
+    share: float = field(default=1.0, compare=False)
 
 
 def entities_of(items: Iterable[ParsedFinding | Finding]) -> tuple[Entity, ...]:
     lex = lexicon()
-    out: dict[Entity, None] = {}
+    out: dict[Entity, Entity] = {}
+
+    def add(e: Entity) -> None:  # one entity stated twice weighs its larger share
+        if e.share > out.get(e, e).share or e not in out:
+            out[e] = e
+
     for it in items:
         f = it.finding if isinstance(it, ParsedFinding) else it
         obs = lex.canonical_observation(f.observation)
@@ -123,20 +135,22 @@ def entities_of(items: Iterable[ParsedFinding | Finding]) -> tuple[Entity, ...]:
         if lex.is_device(obs):  # matched by type, tip position and access side, as in finding F1
             organ, sub = UNSPECIFIED, None
             sides = (f.laterality if lex.observations.get(obs, {}).get("keeps_side") else None,)
+        share = 1.0
         if lex.is_paired(organ) and (f.laterality == "bilateral"
                                      or (f.laterality is None and f.presence is Presence.ABSENT)):
             sides = ("left", "right")
+            share = 1.0 if f.laterality == "bilateral" else 0.5
         base = lex.entity_type(obs)
         absent = f.presence is Presence.ABSENT
         polarity = "neg" if absent else "unc" if f.presence is Presence.UNCERTAIN else "pos"
         for side in sides:
             if organ != UNSPECIFIED:
-                out[Entity("ANATOMY", organ, organ, side, sub, "pos")] = None
-            out[Entity(("NON-" + base) if absent else base, lex.match_observation(obs, f.presence), organ, side,
+                add(Entity("ANATOMY", organ, organ, side, sub, "pos", share=share))
+            add(Entity(("NON-" + base) if absent else base, lex.match_observation(obs, f.presence), organ, side,
                        sub, polarity, None if absent else f.size_mm, None if absent else f.count,
                        0 if absent else plurality(f.attributes), None if absent else f.severity, f.temporal,
-                       None if absent else f.position)] = None
-    return tuple(out)
+                       None if absent else f.position, share=share))
+    return tuple(out.values())
 
 
 def text_entities(text: str) -> tuple[Entity, ...]:
@@ -288,7 +302,7 @@ def directional(a: Sequence[Entity], b: Sequence[Entity], sim: LexiconSimilarity
             s = entity_similarity(ea, eb, sim)
             if s > best:
                 best, best_type = s, eb.type
-        w = affinity[ea.type][best_type]
+        w = affinity[ea.type][best_type] * ea.share
         num += best * w
         den += w
     return num / den if den else 0.0
@@ -367,7 +381,8 @@ class EntityScoreMetric(Metric):
                 f"entity has no organ and keeps its device access side (as in finding F1); similarity={self.similarity.name}; "
                 f"polarity penalty {PENALTY_NEGATION} (published {PUBLISHED_PENALTY}), uncertain vs definite "
                 f"{PENALTY_UNCERTAIN}; weights: finding entities 1.0, absent (NON-) ones 0.5, anatomy 0.5 (published "
-                f"learned matrix not used); an organ called normal = any absent finding of that organ; factors organ {FACTOR_ORGAN}, side {FACTOR_SIDE}, sub-location {FACTOR_SUB} ("
+                f"learned matrix not used), a side-less negative of a paired organ an entity per side at half "
+                f"weight each, as finding F1; an organ called normal = any absent finding of that organ; factors organ {FACTOR_ORGAN}, side {FACTOR_SIDE}, sub-location {FACTOR_SUB} ("
                 f"{FACTOR_SUB_PARTIAL} when one contains the other), size {FACTOR_SIZE}, count {FACTOR_COUNT} "
                 f"('multiple' >= 2, 'several'/'numerous' >= 3), "
                 f"severity one grade apart {ADJACENT_SEVERITY_CREDIT}, more than one grade apart {FACTOR_SEVERITY}, temporal change {FACTOR_TEMPORAL}, device "
