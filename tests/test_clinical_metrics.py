@@ -245,6 +245,18 @@ def test_entity_score_weighs_a_sideless_negative_of_a_paired_organ_as_one_statem
     assert {e.share for e in text_entities("Bilateral pleural effusions.")} == {1.0}
 
 
+def test_entity_score_weighs_a_contradicted_finding_more_than_an_omitted_one():
+    ref = "Moderate right pneumothorax. Mild cardiomegaly."
+    other_side = text_entity_score(ref, "Moderate left pneumothorax. Mild cardiomegaly.", LEX)
+    left_out = text_entity_score(ref, "Mild cardiomegaly.", LEX)
+    assert other_side < left_out
+    ref = "Small left pleural effusion. Stable mild cardiomegaly."
+    denied = text_entity_score(ref, "No pleural effusion. Stable mild cardiomegaly.", LEX)
+    unsaid = text_entity_score(ref, "No pneumothorax. Stable mild cardiomegaly.", LEX)
+    assert denied < unsaid
+    assert "denies or states only on the other side" in EntityScoreMetric(LEX).variant
+
+
 def test_entity_types_follow_ratescore():
     types_ = {e.type for e in text_entities("No pneumothorax. Right lower lobe pneumonia. No edema. 2 cm liver cyst.")}
     assert types_ == {"ANATOMY", "ABNORMALITY", "DISEASE", "NON-ABNORMALITY", "NON-DISEASE"}

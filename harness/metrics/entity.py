@@ -28,12 +28,18 @@ change four things, each for a reason this harness can test (``harness metrics c
    W[ABNORMALITY, ABNORMALITY] = 0.43 gives a negation flip *more* weight in the denominator than a correct
    match. Ours keeps the 5x5 form with constant rows (the weight is the source entity's importance): a stated
    finding 1.0, a stated negative (NON- types) 0.5 as in finding F1, anatomy 0.5, so the denominator does not
-   move with the match. Two negatives of one organ where one calls the organ normal ("lungs clear", "no
-   consolidation") are the same statement. A statement is weighed once, as in finding F1: a negative of a paired
-   organ stated with no side ("no pleural effusion", "lungs clear") gives an entity per side (so that "no left
-   effusion" meets it) and each weighs half, anatomy entity too; a bilateral finding is a finding on each side,
-   each weighing in full. (Weighed in full per side, "no pulmonary embolism" outweighed a hallucinated nodule and
-   a report's negatives of paired organs its findings.)
+   move with the match but in one case, where the published matrix also weighs a match of opposite polarity more
+   than a correct one: a stated finding the other report *contradicts* (denies it, "no pleural effusion" for
+   "small left effusion", or states it only on the other side of a paired organ) adds ``CONTRADICTION_WEIGHT``
+   times the part it misses to the denominator, as finding F1 weighs it one more miss: the reader of that report
+   is told the opposite, which is worse than being told nothing (a side swap kept 0.25 of the finding and no
+   more weight than an omission, so a one-error report outranked paraphrases whose reading slipped once).
+   Two negatives of one organ where one calls the organ normal ("lungs clear", "no consolidation") are the same
+   statement. A statement is weighed once, as in finding F1: a negative of a paired organ stated with no side
+   ("no pleural effusion", "lungs clear") gives an entity per side (so that "no left effusion" meets it) and each
+   weighs half, anatomy entity too; a bilateral finding is a finding on each side, each weighing in full.
+   (Weighed in full per side, "no pulmonary embolism" outweighed a hallucinated nodule, and a report's negatives
+   of paired organs its findings.)
 4. **Best match** is taken on the penalised similarity (s_i * p_i), so a report that says both "no liver mass"
    and "spleen mass" is matched entity by entity rather than to whichever string is closest.
 
@@ -56,8 +62,8 @@ import numpy as np
 from harness.findings.extract import ParsedFinding, parse_report
 from harness.findings.lexicon import UNSPECIFIED, lexicon
 from harness.metrics.base import Metric
-from harness.metrics.matching import (ADJACENT_SEVERITY_CREDIT, counts_agree, plurality, severity_credit,
-                                      sizes_agree)
+from harness.metrics.matching import (ADJACENT_SEVERITY_CREDIT, CONTRADICTION_WEIGHT, counts_agree, plurality,
+                                      severity_credit, sizes_agree, sub_location_credit)
 from harness.schema import Case, Finding, Presence
 from harness.task import ScoredItem
 
@@ -288,6 +294,35 @@ def entity_similarity(a: Entity, b: Entity, sim: LexiconSimilarity) -> float:
     return s
 
 
+def _denied(e: Entity, other: Sequence[Entity]) -> bool:
+    """The other report states the stated finding ``e`` absent: the same organ, a compatible observation, no
+    other side and no sub-location outside the denied one's (finding F1's rule)."""
+    lex = lexicon()
+    return any(o.polarity == "neg" and o.organ == e.organ
+               and (o.laterality is None or e.laterality is None or o.laterality == e.laterality)
+               and lex.observations_compatible(e.concept, o.concept, Presence.ABSENT)
+               and (o.sub_location is None or e.sub_location is None
+                    or sub_location_credit(e.organ, e.sub_location, o.sub_location) > 0)
+               for o in other)
+
+
+def _on_the_other_side(e: Entity, other: Sequence[Entity]) -> bool:
+    """The other report states the finding ``e`` on the opposite side of a paired organ, and not on its side."""
+    if e.laterality not in ("left", "right"):
+        return False
+    lex = lexicon()
+    opposite = "right" if e.laterality == "left" else "left"
+    sides = {o.laterality for o in other if o.polarity == e.polarity and o.organ == e.organ
+             and lex.observations_compatible(e.concept, o.concept, Presence.PRESENT)}
+    return opposite in sides and e.laterality not in sides
+
+
+def contradicted(e: Entity, other: Sequence[Entity]) -> bool:
+    """A stated finding the other report denies, or states only on the other side: the reader of that report is
+    told the opposite, which is worse than being told nothing."""
+    return e.type != "ANATOMY" and e.polarity != "neg" and (_denied(e, other) or _on_the_other_side(e, other))
+
+
 def directional(a: Sequence[Entity], b: Sequence[Entity], sim: LexiconSimilarity,
                 affinity=AFFINITY) -> float:
     num = den = 0.0
@@ -305,6 +340,8 @@ def directional(a: Sequence[Entity], b: Sequence[Entity], sim: LexiconSimilarity
         w = affinity[ea.type][best_type] * ea.share
         num += best * w
         den += w
+        if best < 1.0 and contradicted(ea, b_find):  # its missing part weighs one more miss, as in finding F1
+            den += (1.0 - best) * CONTRADICTION_WEIGHT * ea.share
     return num / den if den else 0.0
 
 
@@ -382,7 +419,8 @@ class EntityScoreMetric(Metric):
                 f"polarity penalty {PENALTY_NEGATION} (published {PUBLISHED_PENALTY}), uncertain vs definite "
                 f"{PENALTY_UNCERTAIN}; weights: finding entities 1.0, absent (NON-) ones 0.5, anatomy 0.5 (published "
                 f"learned matrix not used), a side-less negative of a paired organ an entity per side at half "
-                f"weight each, as finding F1; an organ called normal = any absent finding of that organ; factors organ {FACTOR_ORGAN}, side {FACTOR_SIDE}, sub-location {FACTOR_SUB} ("
+                f"weight each, as finding F1; a stated finding the other report denies or states only on the other side "
+                f"weighs {CONTRADICTION_WEIGHT} more for the part it misses (finding F1's contradiction); an organ called normal = any absent finding of that organ; factors organ {FACTOR_ORGAN}, side {FACTOR_SIDE}, sub-location {FACTOR_SUB} ("
                 f"{FACTOR_SUB_PARTIAL} when one contains the other), size {FACTOR_SIZE}, count {FACTOR_COUNT} "
                 f"('multiple' >= 2, 'several'/'numerous' >= 3), "
                 f"severity one grade apart {ADJACENT_SEVERITY_CREDIT}, more than one grade apart {FACTOR_SEVERITY}, temporal change {FACTOR_TEMPORAL}, device "
