@@ -257,6 +257,19 @@ def test_entity_score_weighs_a_contradicted_finding_more_than_an_omitted_one():
     assert "denies or states only on the other side" in EntityScoreMetric(LEX).variant
 
 
+def test_entity_score_a_region_called_normal_and_its_organs_called_normal_are_one_statement():
+    assert text_entity_score("Normal chest radiograph.",
+                             "Lungs clear. No pleural effusion or pneumothorax. Heart size normal.", LEX) == 1.0
+    assert text_entity_score("Solid abdominal organs are unremarkable.",
+                             "Normal liver, spleen, pancreas and adrenal glands. Kidneys unremarkable.", LEX) == 1.0
+    # the site of a finding the other report does not state is not covered by a region called normal
+    normal = "No acute cardiopulmonary abnormality."
+    in_region = text_entity_score(normal, normal + " 8 mm nodule in the right upper lobe.", LEX)
+    outside = text_entity_score(normal, normal + " 8 mm nodule in the liver.", LEX)
+    assert in_region == pytest.approx(outside) and in_region < 0.75
+    assert "a region called normal" in EntityScoreMetric(LEX).variant
+
+
 def test_entity_types_follow_ratescore():
     types_ = {e.type for e in text_entities("No pneumothorax. Right lower lobe pneumonia. No edema. 2 cm liver cyst.")}
     assert types_ == {"ANATOMY", "ABNORMALITY", "DISEASE", "NON-ABNORMALITY", "NON-DISEASE"}

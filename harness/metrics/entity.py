@@ -35,7 +35,10 @@ change four things, each for a reason this harness can test (``harness metrics c
    is told the opposite, which is worse than being told nothing (a side swap kept 0.25 of the finding and no
    more weight than an omission, so a one-error report outranked paraphrases whose reading slipped once).
    Two negatives of one organ where one calls the organ normal ("lungs clear", "no consolidation") are the same
-   statement. A statement is weighed once, as in finding F1: a negative of a paired organ stated with no side
+   statement, and so are a region called normal ("no acute cardiopulmonary abnormality", "solid organs
+   unremarkable") and a negative of an organ in it, as in finding F1; their anatomy entities, when the report
+   names each site only in negatives, are one site too (an organ named by a finding is not covered by a region
+   called normal: the finding is new there). A statement is weighed once, as in finding F1: a negative of a paired organ stated with no side
    ("no pleural effusion", "lungs clear") gives an entity per side (so that "no left effusion" meets it) and each
    weighs half, anatomy entity too; a bilateral finding is a finding on each side, each weighing in full.
    (Weighed in full per side, "no pulmonary embolism" outweighed a hallucinated nodule, and a report's negatives
@@ -122,15 +125,19 @@ class Entity:
     # the share of one statement this entity is: "no pleural effusion" is one negative stated of both sides, an
     # entity per side weighing half (as finding F1's units); "bilateral" is a finding on each side, 1.0 each
     share: float = field(default=1.0, compare=False)
+    # an anatomy entity named only by negatives ("lungs clear", "no pleural effusion"): a site called normal
+    normal_only: bool = field(default=False, compare=False)
 
 
 def entities_of(items: Iterable[ParsedFinding | Finding]) -> tuple[Entity, ...]:
     lex = lexicon()
     out: dict[Entity, Entity] = {}
 
-    def add(e: Entity) -> None:  # one entity stated twice weighs its larger share
-        if e.share > out.get(e, e).share or e not in out:
-            out[e] = e
+    def add(e: Entity) -> None:  # one entity stated twice weighs its larger share, and is normal if both are
+        old = out.get(e)
+        if old is not None:
+            e = dataclasses.replace(e, share=max(e.share, old.share), normal_only=e.normal_only and old.normal_only)
+        out[e] = e
 
     for it in items:
         f = it.finding if isinstance(it, ParsedFinding) else it
@@ -151,7 +158,7 @@ def entities_of(items: Iterable[ParsedFinding | Finding]) -> tuple[Entity, ...]:
         polarity = "neg" if absent else "unc" if f.presence is Presence.UNCERTAIN else "pos"
         for side in sides:
             if organ != UNSPECIFIED:
-                add(Entity("ANATOMY", organ, organ, side, sub, "pos", share=share))
+                add(Entity("ANATOMY", organ, organ, side, sub, "pos", share=share, normal_only=absent))
             add(Entity(("NON-" + base) if absent else base, lex.match_observation(obs, f.presence), organ, side,
                        sub, polarity, None if absent else f.size_mm, None if absent else f.count,
                        0 if absent else plurality(f.attributes), None if absent else f.severity, f.temporal,
@@ -259,19 +266,40 @@ def default_similarity() -> LexiconSimilarity:
     return EmbeddingSimilarity(encode) if encode is not None else LexiconSimilarity()
 
 
+def _region_holds(a: str, b: str) -> bool:
+    """One of two organs is a region that holds the other ("chest" and "lung", "solid organs" and "spleen")."""
+    lex = lexicon()
+    return a != UNSPECIFIED and b != UNSPECIFIED and (lex.in_region(a, b) or lex.in_region(b, a))
+
+
+def _normal_covers(a: Entity, b: Entity) -> bool:
+    """Two negatives that are one statement, as in finding F1: an organ called normal and an absent finding of
+    that organ ("lungs clear", "no consolidation"), or a region called normal and an absent finding of an organ
+    in it ("no acute cardiopulmonary abnormality", "no pleural effusion")."""
+    lex = lexicon()
+    if "lesion" not in (a.concept, b.concept):
+        return False
+    if a.organ == b.organ:
+        return a.organ != UNSPECIFIED and lex.normal_finding(a.organ) == "lesion"
+    return any(e.concept == "lesion" and lex.is_region(e.organ) and lex.in_region(e.organ, o.organ)
+               for e, o in ((a, b), (b, a)))
+
+
 def entity_similarity(a: Entity, b: Entity, sim: LexiconSimilarity) -> float:
     """Penalised similarity of two entities (0 across anatomy / finding entities)."""
     a_anat, b_anat = a.type == "ANATOMY", b.type == "ANATOMY"
     if a_anat != b_anat:
         return 0.0
     s = sim.concept(a.concept, b.concept, a_anat)
-    if not a_anat and a.polarity == b.polarity == "neg" and a.organ == b.organ and a.organ != UNSPECIFIED \
-            and lexicon().normal_finding(a.organ) == "lesion" and "lesion" in (a.concept, b.concept):
-        s = 1.0  # an organ called normal states each absent finding of that organ (as in finding F1)
+    covered = not a_anat and a.polarity == b.polarity == "neg" and _normal_covers(a, b)
+    if covered:
+        s = 1.0
+    elif a_anat and s == 0.0 and a.normal_only and b.normal_only and _region_holds(a.organ, b.organ):
+        s = 1.0  # a region called normal and an organ in it called normal: the same statement's sites
     if s == 0.0:
         return 0.0
     if not a_anat:
-        if a.organ != b.organ:
+        if a.organ != b.organ and not covered:
             s *= FACTOR_ORGAN_UNSPECIFIED if UNSPECIFIED in (a.organ, b.organ) else FACTOR_ORGAN
         if not sizes_agree(a.size_mm, b.size_mm):
             s *= FACTOR_SIZE
@@ -420,7 +448,9 @@ class EntityScoreMetric(Metric):
                 f"{PENALTY_UNCERTAIN}; weights: finding entities 1.0, absent (NON-) ones 0.5, anatomy 0.5 (published "
                 f"learned matrix not used), a side-less negative of a paired organ an entity per side at half "
                 f"weight each, as finding F1; a stated finding the other report denies or states only on the other side "
-                f"weighs {CONTRADICTION_WEIGHT} more for the part it misses (finding F1's contradiction); an organ called normal = any absent finding of that organ; factors organ {FACTOR_ORGAN}, side {FACTOR_SIDE}, sub-location {FACTOR_SUB} ("
+                f"weighs {CONTRADICTION_WEIGHT} more for the part it misses (finding F1's contradiction); an organ called normal = any absent finding of that organ, a region called normal ("
+                f"'normal chest', 'solid organs unremarkable') = any absent finding of an organ in it, and its site = "
+                f"the sites of the organs in it called normal; factors organ {FACTOR_ORGAN}, side {FACTOR_SIDE}, sub-location {FACTOR_SUB} ("
                 f"{FACTOR_SUB_PARTIAL} when one contains the other), size {FACTOR_SIZE}, count {FACTOR_COUNT} "
                 f"('multiple' >= 2, 'several'/'numerous' >= 3), "
                 f"severity one grade apart {ADJACENT_SEVERITY_CREDIT}, more than one grade apart {FACTOR_SEVERITY}, temporal change {FACTOR_TEMPORAL}, device "
