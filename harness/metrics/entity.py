@@ -38,11 +38,11 @@ change four things, each for a reason this harness can test (``harness metrics c
    statement, and so are a region called normal ("no acute cardiopulmonary abnormality", "solid organs
    unremarkable") and a negative of an organ in it, as in finding F1; their anatomy entities, when the report
    names each site only in negatives, are one site too (an organ named by a finding is not covered by a region
-   called normal: the finding is new there). A statement is weighed once, as in finding F1: a negative of a paired organ stated with no side
-   ("no pleural effusion", "lungs clear") gives an entity per side (so that "no left effusion" meets it) and each
-   weighs half, anatomy entity too; a bilateral finding is a finding on each side, each weighing in full.
-   (Weighed in full per side, "no pulmonary embolism" outweighed a hallucinated nodule, and a report's negatives
-   of paired organs its findings.)
+   called normal: the finding is new there). A statement is weighed once, as in finding F1: a negative of a
+   paired organ stated with no side ("no pleural effusion", "lungs clear") gives an entity per side (so that "no
+   left effusion" meets it) and each weighs half, anatomy entity too; a bilateral finding is a finding on each
+   side, each weighing in full. (Weighed in full per side, "no pulmonary embolism" outweighed a hallucinated
+   nodule, and a report's negatives of paired organs its findings.)
 4. **Best match** is taken on the penalised similarity (s_i * p_i), so a report that says both "no liver mass"
    and "spleen mass" is matched entity by entity rather than to whichever string is closest.
 
@@ -442,21 +442,23 @@ class EntityScoreMetric(Metric):
     def variant(self) -> str:  # type: ignore[override]
         return (f"RaTEScore-style, harness re-implementation (not the ratescore package); entities from "
                 f"harness.findings typed ANATOMY/ABNORMALITY/DISEASE/NON-ABNORMALITY/NON-DISEASE, finding "
-                f"entities carry organ, side, sub-location, size, count, severity, temporal change, tip position; a device "
-                f"entity has no organ and keeps its device access side (as in finding F1); similarity={self.similarity.name}; "
+                f"entities carry organ, side, sub-location, size, count, severity, temporal change, tip position; "
+                f"a device entity has no organ and keeps its device access side (as in finding F1); "
+                f"similarity={self.similarity.name}; "
                 f"polarity penalty {PENALTY_NEGATION} (published {PUBLISHED_PENALTY}), uncertain vs definite "
                 f"{PENALTY_UNCERTAIN}; weights: finding entities 1.0, absent (NON-) ones 0.5, anatomy 0.5 (published "
                 f"learned matrix not used), a side-less negative of a paired organ an entity per side at half "
-                f"weight each, as finding F1; a stated finding the other report denies or states only on the other side "
-                f"weighs {CONTRADICTION_WEIGHT} more for the part it misses (finding F1's contradiction); an organ called normal = any absent finding of that organ, a region called normal ("
-                f"'normal chest', 'solid organs unremarkable') = any absent finding of an organ in it, and its site = "
-                f"the sites of the organs in it called normal; factors organ {FACTOR_ORGAN}, side {FACTOR_SIDE}, sub-location {FACTOR_SUB} ("
-                f"{FACTOR_SUB_PARTIAL} when one contains the other), size {FACTOR_SIZE}, count {FACTOR_COUNT} "
-                f"('multiple' >= 2, 'several'/'numerous' >= 3), "
-                f"severity one grade apart {ADJACENT_SEVERITY_CREDIT}, more than one grade apart {FACTOR_SEVERITY}, temporal change {FACTOR_TEMPORAL}, device "
-                f"tip position {FACTOR_POSITION}; certainty classes present/probable, possible, absent/"
-                f"improbable; harmonic mean of both directions, 0.5 when either side has "
-                f"no entity; reference = the reference report text (truth findings when it has none)")
+                f"weight each, as finding F1; a stated finding the other report denies or states only on the other "
+                f"side weighs {CONTRADICTION_WEIGHT} more for the part it misses (finding F1's contradiction); "
+                f"an organ called normal = any absent finding of that organ, a region called normal ('normal "
+                f"chest', 'solid organs unremarkable') = any absent finding of an organ in it, and its site = "
+                f"the sites of the organs in it called normal; factors organ {FACTOR_ORGAN}, side {FACTOR_SIDE}, "
+                f"sub-location {FACTOR_SUB} ({FACTOR_SUB_PARTIAL} when one contains the other), size "
+                f"{FACTOR_SIZE}, count {FACTOR_COUNT} ('multiple' >= 2, 'several'/'numerous' >= 3), "
+                f"severity one grade apart {ADJACENT_SEVERITY_CREDIT}, more than one grade apart {FACTOR_SEVERITY}, "
+                f"temporal change {FACTOR_TEMPORAL}, device tip position {FACTOR_POSITION}; certainty classes "
+                f"present/probable, possible, absent/improbable; harmonic mean of both directions, 0.5 when either "
+                f"side has no entity; reference = the reference report text (truth findings when it has none)")
 
     def per_case(self, items: Sequence[ScoredItem]) -> list[dict[str, Any]]:
         sim = self.similarity
