@@ -225,6 +225,51 @@ def test_entity_score_published_behaviour_and_our_negation_penalty():
     assert "similarity=lexicon" in EntityScoreMetric(LEX).variant
 
 
+def test_entity_score_keeps_the_access_side_of_a_line_as_finding_f1_does():
+    ref = "Left internal jugular central line, tip at the cavoatrial junction. No pneumothorax."
+    same = text_entity_score(ref, "L IJ CVC terminating at the cavoatrial junction; no PTX.", LEX)
+    other_side = text_entity_score(ref, "Right internal jugular central line, tip at the cavoatrial junction. "
+                                        "No pneumothorax.", LEX)
+    assert same == 1.0 and other_side < same
+    assert "device access side" in EntityScoreMetric(LEX).variant
+
+
+def test_entity_score_weighs_a_sideless_negative_of_a_paired_organ_as_one_statement():
+    # "no pleural effusion" is an entity per side (so that "no left effusion" meets it), each at half weight: a
+    # report that drops a finding loses as much beside it as beside a negative of an unpaired organ
+    paired = text_entity_score("No pleural effusion. 2 cm cyst in the spleen.", "No pleural effusion.", LEX)
+    unpaired = text_entity_score("No ascites. 2 cm cyst in the spleen.", "No ascites.", LEX)
+    assert paired == pytest.approx(unpaired) and paired < 0.8
+    sides = {e.laterality: e.share for e in text_entities("No pleural effusion.")}
+    assert sides == {"left": 0.5, "right": 0.5}
+    assert {e.share for e in text_entities("Bilateral pleural effusions.")} == {1.0}
+
+
+def test_entity_score_weighs_a_contradicted_finding_more_than_an_omitted_one():
+    ref = "Moderate right pneumothorax. Mild cardiomegaly."
+    other_side = text_entity_score(ref, "Moderate left pneumothorax. Mild cardiomegaly.", LEX)
+    left_out = text_entity_score(ref, "Mild cardiomegaly.", LEX)
+    assert other_side < left_out
+    ref = "Small left pleural effusion. Stable mild cardiomegaly."
+    denied = text_entity_score(ref, "No pleural effusion. Stable mild cardiomegaly.", LEX)
+    unsaid = text_entity_score(ref, "No pneumothorax. Stable mild cardiomegaly.", LEX)
+    assert denied < unsaid
+    assert "denies or states only on the other side" in EntityScoreMetric(LEX).variant
+
+
+def test_entity_score_a_region_called_normal_and_its_organs_called_normal_are_one_statement():
+    assert text_entity_score("Normal chest radiograph.",
+                             "Lungs clear. No pleural effusion or pneumothorax. Heart size normal.", LEX) == 1.0
+    assert text_entity_score("Solid abdominal organs are unremarkable.",
+                             "Normal liver, spleen, pancreas and adrenal glands. Kidneys unremarkable.", LEX) == 1.0
+    # the site of a finding the other report does not state is not covered by a region called normal
+    normal = "No acute cardiopulmonary abnormality."
+    in_region = text_entity_score(normal, normal + " 8 mm nodule in the right upper lobe.", LEX)
+    outside = text_entity_score(normal, normal + " 8 mm nodule in the liver.", LEX)
+    assert in_region == pytest.approx(outside) and in_region < 0.75
+    assert "a region called normal" in EntityScoreMetric(LEX).variant
+
+
 def test_entity_types_follow_ratescore():
     types_ = {e.type for e in text_entities("No pneumothorax. Right lower lobe pneumonia. No edema. 2 cm liver cyst.")}
     assert types_ == {"ANATOMY", "ABNORMALITY", "DISEASE", "NON-ABNORMALITY", "NON-DISEASE"}

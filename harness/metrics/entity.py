@@ -16,7 +16,9 @@ change four things, each for a reason this harness can test (``harness metrics c
    "mass" in the spleen are the same entity to it, and "2 cm" is no entity at all, so it cannot see a wrong organ,
    a swapped side or a changed size; ours multiplies the similarity by 0.25 for each attribute that disagrees
    (organ, side, sub-location, size beyond max(2 mm, 10%), count, severity, change, tip position; uncertain
-   against definite too); 0.9 when one sub-location contains the other, 0.5 when one side names no organ.
+   against definite too); 0.9 when one sub-location contains the other, 0.5 when one side names no organ. A
+   device entity is matched as in finding F1: by type, tip position and the side it went in or lies on (the
+   lexicon's ``keeps_side``: "left subclavian line", "right chest wall pacemaker"), not by the organ it touches.
 2. **Polarity penalty**: the published penalty is 0.8717 in the "long" matrix release (0.3612 in an older
    ``utils.py``): a report that negates its only finding keeps ~87% of the credit, i.e. a negation flip costs
    ~13% and ranks above many correct paraphrases. A negated restatement asserts the opposite, so we give it
@@ -26,8 +28,21 @@ change four things, each for a reason this harness can test (``harness metrics c
    W[ABNORMALITY, ABNORMALITY] = 0.43 gives a negation flip *more* weight in the denominator than a correct
    match. Ours keeps the 5x5 form with constant rows (the weight is the source entity's importance): a stated
    finding 1.0, a stated negative (NON- types) 0.5 as in finding F1, anatomy 0.5, so the denominator does not
-   move with the match. Two negatives of one organ where one calls the organ normal ("lungs clear", "no
-   consolidation") are the same statement.
+   move with the match but in one case, where the published matrix also weighs a match of opposite polarity more
+   than a correct one: a stated finding the other report *contradicts* (denies it, "no pleural effusion" for
+   "small left effusion", or states it only on the other side of a paired organ) adds ``CONTRADICTION_WEIGHT``
+   times the part it misses to the denominator, as finding F1 weighs it one more miss: the reader of that report
+   is told the opposite, which is worse than being told nothing (a side swap kept 0.25 of the finding and no
+   more weight than an omission, so a one-error report outranked paraphrases whose reading slipped once).
+   Two negatives of one organ where one calls the organ normal ("lungs clear", "no consolidation") are the same
+   statement, and so are a region called normal ("no acute cardiopulmonary abnormality", "solid organs
+   unremarkable") and a negative of an organ in it, as in finding F1; their anatomy entities, when the report
+   names each site only in negatives, are one site too (an organ named by a finding is not covered by a region
+   called normal: the finding is new there). A statement is weighed once, as in finding F1: a negative of a
+   paired organ stated with no side ("no pleural effusion", "lungs clear") gives an entity per side (so that "no
+   left effusion" meets it) and each weighs half, anatomy entity too; a bilateral finding is a finding on each
+   side, each weighing in full. (Weighed in full per side, "no pulmonary embolism" outweighed a hallucinated
+   nodule, and a report's negatives of paired organs its findings.)
 4. **Best match** is taken on the penalised similarity (s_i * p_i), so a report that says both "no liver mass"
    and "spleen mass" is matched entity by entity rather than to whichever string is closest.
 
@@ -41,7 +56,7 @@ devices), 0 otherwise.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Iterable, Sequence
 
@@ -50,8 +65,8 @@ import numpy as np
 from harness.findings.extract import ParsedFinding, parse_report
 from harness.findings.lexicon import UNSPECIFIED, lexicon
 from harness.metrics.base import Metric
-from harness.metrics.matching import (ADJACENT_SEVERITY_CREDIT, counts_agree, plurality, severity_credit,
-                                      sizes_agree)
+from harness.metrics.matching import (ADJACENT_SEVERITY_CREDIT, CONTRADICTION_WEIGHT, counts_agree, plurality,
+                                      severity_credit, sizes_agree, sub_location_credit)
 from harness.schema import Case, Finding, Presence
 from harness.task import ScoredItem
 
@@ -107,33 +122,48 @@ class Entity:
     severity: str | None = None
     temporal: str | None = None
     position: str | None = None
+    # the share of one statement this entity is: "no pleural effusion" is one negative stated of both sides, an
+    # entity per side weighing half (as finding F1's units); "bilateral" is a finding on each side, 1.0 each
+    share: float = field(default=1.0, compare=False)
+    # an anatomy entity named only by negatives ("lungs clear", "no pleural effusion"): a site called normal
+    normal_only: bool = field(default=False, compare=False)
 
 
 def entities_of(items: Iterable[ParsedFinding | Finding]) -> tuple[Entity, ...]:
     lex = lexicon()
-    out: dict[Entity, None] = {}
+    out: dict[Entity, Entity] = {}
+
+    def add(e: Entity) -> None:  # one entity stated twice weighs its larger share, and is normal if both are
+        old = out.get(e)
+        if old is not None:
+            e = dataclasses.replace(e, share=max(e.share, old.share), normal_only=e.normal_only and old.normal_only)
+        out[e] = e
+
     for it in items:
         f = it.finding if isinstance(it, ParsedFinding) else it
         obs = lex.canonical_observation(f.observation)
         organ = lex.canonical_anatomy(f.anatomy)
         sides: tuple[str | None, ...] = (f.laterality,)
         sub = f.sub_location
-        if lex.is_device(obs):  # matched by type and tip position, as in finding F1
-            organ, sides, sub = UNSPECIFIED, (None,), None
+        if lex.is_device(obs):  # matched by type, tip position and access side, as in finding F1
+            organ, sub = UNSPECIFIED, None
+            sides = (f.laterality if lex.observations.get(obs, {}).get("keeps_side") else None,)
+        share = 1.0
         if lex.is_paired(organ) and (f.laterality == "bilateral"
                                      or (f.laterality is None and f.presence is Presence.ABSENT)):
             sides = ("left", "right")
+            share = 1.0 if f.laterality == "bilateral" else 0.5
         base = lex.entity_type(obs)
         absent = f.presence is Presence.ABSENT
         polarity = "neg" if absent else "unc" if f.presence is Presence.UNCERTAIN else "pos"
         for side in sides:
             if organ != UNSPECIFIED:
-                out[Entity("ANATOMY", organ, organ, side, sub, "pos")] = None
-            out[Entity(("NON-" + base) if absent else base, lex.match_observation(obs, f.presence), organ, side,
+                add(Entity("ANATOMY", organ, organ, side, sub, "pos", share=share, normal_only=absent))
+            add(Entity(("NON-" + base) if absent else base, lex.match_observation(obs, f.presence), organ, side,
                        sub, polarity, None if absent else f.size_mm, None if absent else f.count,
                        0 if absent else plurality(f.attributes), None if absent else f.severity, f.temporal,
-                       None if absent else f.position)] = None
-    return tuple(out)
+                       None if absent else f.position, share=share))
+    return tuple(out.values())
 
 
 def text_entities(text: str) -> tuple[Entity, ...]:
@@ -236,19 +266,40 @@ def default_similarity() -> LexiconSimilarity:
     return EmbeddingSimilarity(encode) if encode is not None else LexiconSimilarity()
 
 
+def _region_holds(a: str, b: str) -> bool:
+    """One of two organs is a region that holds the other ("chest" and "lung", "solid organs" and "spleen")."""
+    lex = lexicon()
+    return a != UNSPECIFIED and b != UNSPECIFIED and (lex.in_region(a, b) or lex.in_region(b, a))
+
+
+def _normal_covers(a: Entity, b: Entity) -> bool:
+    """Two negatives that are one statement, as in finding F1: an organ called normal and an absent finding of
+    that organ ("lungs clear", "no consolidation"), or a region called normal and an absent finding of an organ
+    in it ("no acute cardiopulmonary abnormality", "no pleural effusion")."""
+    lex = lexicon()
+    if "lesion" not in (a.concept, b.concept):
+        return False
+    if a.organ == b.organ:
+        return a.organ != UNSPECIFIED and lex.normal_finding(a.organ) == "lesion"
+    return any(e.concept == "lesion" and lex.is_region(e.organ) and lex.in_region(e.organ, o.organ)
+               for e, o in ((a, b), (b, a)))
+
+
 def entity_similarity(a: Entity, b: Entity, sim: LexiconSimilarity) -> float:
     """Penalised similarity of two entities (0 across anatomy / finding entities)."""
     a_anat, b_anat = a.type == "ANATOMY", b.type == "ANATOMY"
     if a_anat != b_anat:
         return 0.0
     s = sim.concept(a.concept, b.concept, a_anat)
-    if not a_anat and a.polarity == b.polarity == "neg" and a.organ == b.organ and a.organ != UNSPECIFIED \
-            and lexicon().normal_finding(a.organ) == "lesion" and "lesion" in (a.concept, b.concept):
-        s = 1.0  # an organ called normal states each absent finding of that organ (as in finding F1)
+    covered = not a_anat and a.polarity == b.polarity == "neg" and _normal_covers(a, b)
+    if covered:
+        s = 1.0
+    elif a_anat and s == 0.0 and a.normal_only and b.normal_only and _region_holds(a.organ, b.organ):
+        s = 1.0  # a region called normal and an organ in it called normal: the same statement's sites
     if s == 0.0:
         return 0.0
     if not a_anat:
-        if a.organ != b.organ:
+        if a.organ != b.organ and not covered:
             s *= FACTOR_ORGAN_UNSPECIFIED if UNSPECIFIED in (a.organ, b.organ) else FACTOR_ORGAN
         if not sizes_agree(a.size_mm, b.size_mm):
             s *= FACTOR_SIZE
@@ -271,6 +322,35 @@ def entity_similarity(a: Entity, b: Entity, sim: LexiconSimilarity) -> float:
     return s
 
 
+def _denied(e: Entity, other: Sequence[Entity]) -> bool:
+    """The other report states the stated finding ``e`` absent: the same organ, a compatible observation, no
+    other side and no sub-location outside the denied one's (finding F1's rule)."""
+    lex = lexicon()
+    return any(o.polarity == "neg" and o.organ == e.organ
+               and (o.laterality is None or e.laterality is None or o.laterality == e.laterality)
+               and lex.observations_compatible(e.concept, o.concept, Presence.ABSENT)
+               and (o.sub_location is None or e.sub_location is None
+                    or sub_location_credit(e.organ, e.sub_location, o.sub_location) > 0)
+               for o in other)
+
+
+def _on_the_other_side(e: Entity, other: Sequence[Entity]) -> bool:
+    """The other report states the finding ``e`` on the opposite side of a paired organ, and not on its side."""
+    if e.laterality not in ("left", "right"):
+        return False
+    lex = lexicon()
+    opposite = "right" if e.laterality == "left" else "left"
+    sides = {o.laterality for o in other if o.polarity == e.polarity and o.organ == e.organ
+             and lex.observations_compatible(e.concept, o.concept, Presence.PRESENT)}
+    return opposite in sides and e.laterality not in sides
+
+
+def contradicted(e: Entity, other: Sequence[Entity]) -> bool:
+    """A stated finding the other report denies, or states only on the other side: the reader of that report is
+    told the opposite, which is worse than being told nothing."""
+    return e.type != "ANATOMY" and e.polarity != "neg" and (_denied(e, other) or _on_the_other_side(e, other))
+
+
 def directional(a: Sequence[Entity], b: Sequence[Entity], sim: LexiconSimilarity,
                 affinity=AFFINITY) -> float:
     num = den = 0.0
@@ -285,9 +365,11 @@ def directional(a: Sequence[Entity], b: Sequence[Entity], sim: LexiconSimilarity
             s = entity_similarity(ea, eb, sim)
             if s > best:
                 best, best_type = s, eb.type
-        w = affinity[ea.type][best_type]
+        w = affinity[ea.type][best_type] * ea.share
         num += best * w
         den += w
+        if best < 1.0 and contradicted(ea, b_find):  # its missing part weighs one more miss, as in finding F1
+            den += (1.0 - best) * CONTRADICTION_WEIGHT * ea.share
     return num / den if den else 0.0
 
 
@@ -360,16 +442,23 @@ class EntityScoreMetric(Metric):
     def variant(self) -> str:  # type: ignore[override]
         return (f"RaTEScore-style, harness re-implementation (not the ratescore package); entities from "
                 f"harness.findings typed ANATOMY/ABNORMALITY/DISEASE/NON-ABNORMALITY/NON-DISEASE, finding "
-                f"entities carry organ, side, sub-location, size, count, severity, temporal change, tip position; similarity={self.similarity.name}; "
+                f"entities carry organ, side, sub-location, size, count, severity, temporal change, tip position; "
+                f"a device entity has no organ and keeps its device access side (as in finding F1); "
+                f"similarity={self.similarity.name}; "
                 f"polarity penalty {PENALTY_NEGATION} (published {PUBLISHED_PENALTY}), uncertain vs definite "
                 f"{PENALTY_UNCERTAIN}; weights: finding entities 1.0, absent (NON-) ones 0.5, anatomy 0.5 (published "
-                f"learned matrix not used); an organ called normal = any absent finding of that organ; factors organ {FACTOR_ORGAN}, side {FACTOR_SIDE}, sub-location {FACTOR_SUB} ("
-                f"{FACTOR_SUB_PARTIAL} when one contains the other), size {FACTOR_SIZE}, count {FACTOR_COUNT} "
-                f"('multiple' >= 2, 'several'/'numerous' >= 3), "
-                f"severity one grade apart {ADJACENT_SEVERITY_CREDIT}, more than one grade apart {FACTOR_SEVERITY}, temporal change {FACTOR_TEMPORAL}, device "
-                f"tip position {FACTOR_POSITION}; certainty classes present/probable, possible, absent/"
-                f"improbable; harmonic mean of both directions, 0.5 when either side has "
-                f"no entity; reference = the reference report text (truth findings when it has none)")
+                f"learned matrix not used), a side-less negative of a paired organ an entity per side at half "
+                f"weight each, as finding F1; a stated finding the other report denies or states only on the other "
+                f"side weighs {CONTRADICTION_WEIGHT} more for the part it misses (finding F1's contradiction); "
+                f"an organ called normal = any absent finding of that organ, a region called normal ('normal "
+                f"chest', 'solid organs unremarkable') = any absent finding of an organ in it, and its site = "
+                f"the sites of the organs in it called normal; factors organ {FACTOR_ORGAN}, side {FACTOR_SIDE}, "
+                f"sub-location {FACTOR_SUB} ({FACTOR_SUB_PARTIAL} when one contains the other), size "
+                f"{FACTOR_SIZE}, count {FACTOR_COUNT} ('multiple' >= 2, 'several'/'numerous' >= 3), "
+                f"severity one grade apart {ADJACENT_SEVERITY_CREDIT}, more than one grade apart {FACTOR_SEVERITY}, "
+                f"temporal change {FACTOR_TEMPORAL}, device tip position {FACTOR_POSITION}; certainty classes "
+                f"present/probable, possible, absent/improbable; harmonic mean of both directions, 0.5 when either "
+                f"side has no entity; reference = the reference report text (truth findings when it has none)")
 
     def per_case(self, items: Sequence[ScoredItem]) -> list[dict[str, Any]]:
         sim = self.similarity
