@@ -332,3 +332,13 @@ def test_a_diffuse_process_stated_without_its_distribution_keeps_more_credit_tha
     focal = text_finding_f1("A 6 mm nodule in the right lower lobe.", "A 6 mm right lung nodule.")
     assert 0.85 < diffuse < 1.0 and focal < diffuse
     assert text_finding_f1("Upper lobe emphysema.", "Lower lobe emphysema.") == 0.0
+
+
+def test_two_stated_counts_are_compared_even_with_a_plural_word():
+    from harness.metrics.matching import counts_agree
+    assert not counts_agree(4, 2, 2, 2)  # "four nodules ... metastases" / "two nodules ... metastases"
+    assert counts_agree(3, 2, 3, 0)
+    assert counts_agree(None, 2, None, 3)  # two plural words still meet
+    assert counts_agree(3, 0, None, 2)  # "three nodules" are "multiple nodules"
+    ref = "Five nodules in the right lung, the largest 9 mm, consistent with metastases."
+    assert text_finding_f1(ref, ref.replace("Five", "Five")) > text_finding_f1(ref, ref.replace("Five", "Eight"))

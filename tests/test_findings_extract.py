@@ -1564,7 +1564,8 @@ def test_both_before_a_verb_is_a_pronoun_and_a_predominance_stays_bilateral():
 
 
 def test_a_direction_after_its_noun_is_not_a_side_of_that_organ():
-    assert sides_of("Big L-sided pneumothorax pushing the mediastinum rightward.") == {("pneumothorax", "left")}
+    assert sides_of("Big L-sided pneumothorax pushing the mediastinum rightward.") == {
+        ("pneumothorax", "left"), ("mediastinal shift", "right")}
     assert one("Rightward tracheal deviation.").laterality == "right"
 
 
@@ -2707,3 +2708,55 @@ def test_a_non_calcified_plaque_is_present_not_denied():
     f = one("Mild non-calcified plaque in the mid right coronary artery.")
     assert (f.anatomy, f.presence, f.severity) == ("coronary artery", P, "mild")
     assert one("No noncalcified plaque.").presence is A
+
+
+def _by_obs(text):
+    return {f.observation: f for f in extract_findings(text)}
+
+
+def test_a_count_of_which_counts_the_ones_described():
+    got = _by_obs("Surgical clips and sternal wires are seen, three of which are fractured.")
+    assert got["fracture"].count == 3
+
+
+def test_a_counted_look_gives_its_count_to_the_lesion_it_is_named_as():
+    assert _by_obs("Three rounded opacities in the left lung, likely metastases.")["metastasis"].count == 3
+    assert _by_obs("4 round opacities in the left lung, probably metastatic.")["metastasis"].count == 4
+    assert _by_obs("Two nodules in the left lung, likely metastases.")["metastasis"].count == 2
+
+
+def test_a_side_between_where_along_and_the_organ_keeps_the_part():
+    f = one("A 4 mm calculus in the distal right ureter.")
+    assert (f.anatomy, f.sub_location, f.laterality) == ("ureter", "distal ureter", "right")
+    f = one("Calculus R prox ureter.")
+    assert (f.sub_location, f.laterality) == ("proximal ureter", "right")
+    f = one("Nodule in the lower left lobe.")
+    assert (f.anatomy, f.sub_location, f.laterality) == ("lung", "lower lobe", "left")
+
+
+def test_a_narrowing_graded_in_its_own_words_and_the_left_main():
+    f = one("High-grade left main stenosis.")
+    assert (f.anatomy, f.severity) == ("coronary artery", "severe")
+    assert one("Critical narrowing of the right coronary artery.").severity == "severe"
+    assert one("Left main bronchus obstruction.").anatomy != "coronary artery"
+
+
+def test_gastro_oesophageal_names_the_junction():
+    f = one("Gastro-oesophageal varices.")
+    assert (f.anatomy, f.sub_location) == ("esophagus", "gastroesophageal junction")
+
+
+def test_a_cause_with_no_site_is_in_the_organ_of_what_it_causes():
+    got = _by_obs("Non-calcified plaque causing moderate narrowing of the proximal right coronary artery.")
+    assert got["stenosis"].anatomy == "coronary artery"
+    got = _by_obs("Calcified plaque causing mild narrowing of the coeliac axis.")
+    assert {f.anatomy for f in got.values()} == {"mesenteric vessels"}
+
+
+def test_a_finding_displacing_the_mediastinum_comes_with_a_shift_to_that_side():
+    got = _by_obs("Massive right effusion displacing the mediastinum to the left.")
+    assert (got["effusion"].laterality, got["mediastinal shift"].laterality) == ("right", "left")
+    got = _by_obs("A 4 cm nodule in the right lobe of the thyroid displaces the trachea to the left.")
+    assert (got["nodule"].anatomy, got["nodule"].sub_location) == ("thyroid", "right lobe")
+    assert got["mediastinal shift"].laterality == "left"
+    assert one("The mediastinum is displaced to the right.").laterality == "right"

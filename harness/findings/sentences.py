@@ -322,6 +322,10 @@ def _partitive_counts(tokens: list[str]) -> list[str]:
             verb = next((j for j in range(k + 4, min(k + 7, len(out) - 1)) if out[j] in _PARTITIVE_VERBS), None)
             if verb is not None and all(t.isalpha() for t in out[k + 3:verb]) and out[verb + 1].isalpha():
                 out[k:verb + 2] = [count, out[verb + 1], *out[k + 3:verb]]
+        elif (count.isdigit() or count in _NUMBER_WORDS) and out[k + 1] == "of" and out[k + 2] in (
+                "which", "them", "whom") and out[k + 3] in _PARTITIVE_VERBS and out[k + 4].isalpha():
+            # "sternotomy wires, two of which are fractured": the count is of the ones the predicate describes
+            out[k:k + 5] = [count, out[k + 4]]
         k += 1
     return out
 
@@ -398,7 +402,9 @@ _EXPANSIONS = {"stn": ("station",), "jxn": ("junction",), "jct": ("junction",), 
                # a line's access side and vein in one word: "RIJ CVC", "LUE PICC", "L SCV line"
                "rij": ("right", "ij"), "lij": ("left", "ij"), "rue": ("right", "upper", "extremity"),
                "lue": ("left", "upper", "extremity"), "rscv": ("right", "subclavian"), "lscv": ("left", "subclavian"),
-               "scv": ("subclavian",)}
+               "scv": ("subclavian",),
+               # "R prox ureter", "prox SMA": where along the organ, dictated short
+               "prox": ("proximal",)}
 
 
 #: words beside "LAD" that make it the left anterior descending artery, not lymphadenopathy ("calcification of the
@@ -539,6 +545,23 @@ _DIAPHRAGM = frozenset({"diaphragm", "hemidiaphragm", "hemidiaphragms"})
 _SIDES = frozenset({"left", "right", "l", "r"})
 
 
+_DISPLACING = frozenset({"displacing", "displaces", "pushing", "pushes", "deviating", "deviates"})
+
+
+def _displacing_the_mediastinum(tokens: list[str]) -> list[str]:
+    """"a large effusion displacing the mediastinum to the right", "a thyroid nodule displaces the trachea to the
+    left": a finding pushing the mediastinum or trachea aside comes with a mediastinal shift, read as "with
+    mediastinal shift" (so that the organ named just before the verb stays the pushing finding's)."""
+    if _DISPLACING.isdisjoint(tokens):
+        return tokens
+    out = list(tokens)
+    for k in range(len(out) - 2, -1, -1):
+        if out[k] in _DISPLACING and out[k + 1] == "the" and k + 2 < len(out) \
+                and out[k + 2] in ("mediastinum", "trachea"):
+            out[k:k + 3] = ["with", "mediastinal", "shift"]
+    return out
+
+
 def _diaphragm_words(tokens: list[str]) -> list[str]:
     """"Raised left hemidiaphragm", "gas under the right hemidiaphragm": a side between the words and the diaphragm
     splits the lexicon's phrase, so "raised" / "high riding" say "elevated" and the gas is named free gas; the side
@@ -569,9 +592,28 @@ def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
     for rewrite in (_dates, _numbered_grades, _without_densities, _size_changes, _partitive_counts, _abbreviated_words,
                     _comparisons, _spelled_sizes, _counted_ordinals, _ribs_numbered_after, _segments_numbered_in_brackets,
                     _vertebrae_counted, _numbered_parts_listed, _without_silhouette_signs, _without_station_codes,
-                    _bare_station_codes, _diaphragm_words):
+                    _bare_station_codes, _diaphragm_words, _displacing_the_mediastinum):
         tokens = rewrite(tokens)
-    return _shared_heads(_side_words(tokens, lex), lex)
+    return _shared_heads(_side_words(_side_before_part(tokens, lex), lex), lex)
+
+
+#: where along an organ, said before the side in "the proximal right ureter", "the upper right lobe"
+_ALONG_WORDS = frozenset({"proximal", "distal", "mid", "middle", "upper", "lower"})
+
+
+def _side_before_part(tokens: list[str], lex: Lexicon) -> list[str]:
+    """"the proximal right ureter", "the distal left ureter", "the upper right lobe": a side between the word for
+    where along the organ and the organ splits the lexicon's part ("proximal ureter", "upper lobe"); it is read as
+    "the right proximal ureter" when the word and what follows the side name a part."""
+    if _ALONG_WORDS.isdisjoint(tokens) or not {"left", "right", "l", "r"} & set(tokens):
+        return tokens
+    out = list(tokens)
+    for k in range(len(out) - 2):
+        if out[k] in _ALONG_WORDS and out[k + 1] in ("left", "right", "l", "r") and any(
+                {"SUB", "ANAT"} & lex.phrase_kinds.get((out[k], *out[k + 2:k + 2 + n]), {}).keys()
+                for n in (1, 2, 3) if k + 2 + n <= len(out)):
+            out[k], out[k + 1] = out[k + 1], out[k]
+    return out
 
 
 _BOTH_BEFORE = frozenset({"ANAT", "SUB", "STATION", "OBS", "ENLARGE", "SEV", "ATTR", "COUNT", "LAT"})
@@ -610,6 +652,9 @@ def _side_words(tokens: list[str], lex: Lexicon) -> list[str]:
             t = "contralateral"
         elif t in _DIRECTIONS and nxt.isalpha():
             t = _DIRECTIONS[t]
+        elif t in _DIRECTIONS:  # "the mediastinum pushed rightward": shifted to the right
+            out.extend(("to", "the", _DIRECTIONS[t]))
+            continue
         out.append(t)
     return out
 

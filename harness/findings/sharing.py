@@ -42,6 +42,7 @@ def _share_between_findings(spans: list[Span], targets: list[_Target], obs_targe
     _alternative_shares_site(spans, obs_targets, lex)
     _finding_with_another_shares_site(spans, obs_targets, lex)
     _finding_within_another_takes_its_site(spans, obs_targets, lex)
+    _cause_takes_site_of_effect(spans, obs_targets, lex)
     _linked_finding_shares_side(spans, obs_targets, lex)
     _bare_side_names_the_paired_organ_before(obs_targets, lex)
     if header:
@@ -261,6 +262,11 @@ def _take_what_the_refined_finding_measured(t: _Target, prev: _Target, scope: di
         # "a renal mass, suspicious for RCC" states a mass that is there and a diagnosis that may be
         prev.refined = (bool(lex.observations.get(prev_obs, {}).get("descriptive")) or lex.is_sign_of(
             prev_obs, t_obs)) and scope.get(t.pos) == "probable"
+    elif _lesion_like(t_obs, lex) and isinstance(prev.count, int) and not isinstance(t.count, int):
+        # "two rounded opacities in the right lung, likely metastases": the opacities counted are the lesions the
+        # name says they are, however the look is named
+        t.count = prev.count
+        t.sizes = t.sizes or list(prev.sizes)
 
 
 def _adjective_finding_shares_site(obs_targets: list[_Target], lex: Lexicon) -> None:
@@ -474,6 +480,28 @@ def _finding_within_another_takes_its_site(spans: list[Span], obs_targets: list[
         sites = b.locations or ([Location(implied, None, None, b.pos, b.pos, b.span.text)] if implied else [])
         a.locations = [copy.copy(l) for l in sites if _may_share_site(a, l, lex)]
         a.sides = a.sides or list(b.sides)
+
+
+_CAUSING_WORDS = frozenset({"causing", "causes", "producing", "produces", "resulting"})
+
+
+def _cause_takes_site_of_effect(spans: list[Span], obs_targets: list[_Target], lex: Lexicon) -> None:
+    """"calcified plaque causing severe narrowing of the proximal SMA", "soft tissue causing narrowing of the
+    bronchus": a cause with no site of its own, and no usual home, is in the organ of what it causes (the organ
+    only, as "stenosis of the SMA due to calcified plaque" reads it)."""
+    for a, b in zip(obs_targets, obs_targets[1:]):
+        if a.locations or a.sides or a.kind != "OBS" or b.kind != "OBS" or not b.locations \
+                or any(r.organ for r in a.span.readings("OBS")) \
+                or "default_anatomy" in lex.observations.get(_obs_name(a.span) or "", {}) \
+                or lex.is_device(_obs_name(a.span) or ""):
+            continue
+        gap = [g.text for g in spans[a.pos + 1:b.pos]]
+        if not gap or gap[0] not in _CAUSING_WORDS or any(g in (",", ";", ".") for g in gap):
+            continue
+        sites = [copy.copy(l) for l in b.locations if _may_share_site(a, l, lex)]
+        for l in sites:
+            l.sub = None
+        a.locations = sites
 
 
 def _field_label_site(targets: list[_Target], header: list[Location], inherited_label: bool,

@@ -39,7 +39,10 @@ def plurality(attributes) -> int:
 def counts_agree(a: int | None, a_least: int, b: int | None, b_least: int) -> bool:
     """Counts agree when either is unstated, both are equal, two plural words meet, or a plural word meets a count
     at least the least it states ("multiple" = two or more, "several" = three or more); ``*_least`` is
-    ``plurality`` (0 when no plural word)."""
+    ``plurality`` (0 when no plural word). Two stated numbers are compared even where a plural word comes with
+    them ("four nodules ... metastases" / "two nodules ... metastases": the plural says no more than the numbers)."""
+    if a is not None and b is not None:
+        return a == b
     if a_least and b_least:
         return True
     if a_least:
