@@ -2707,3 +2707,40 @@ def test_a_non_calcified_plaque_is_present_not_denied():
     f = one("Mild non-calcified plaque in the mid right coronary artery.")
     assert (f.anatomy, f.presence, f.severity) == ("coronary artery", P, "mild")
     assert one("No noncalcified plaque.").presence is A
+
+
+def test_an_organ_called_normal_after_a_denial_and_is_not_denied():
+    got = {(f.observation, f.anatomy, f.presence) for f in extract_findings("No pleural effusion and normal liver.")}
+    assert ("effusion", "pleura", A) in got and ("lesion", "liver", A) in got, got
+    got = {(f.observation, f.presence) for f in extract_findings("No pericardial fluid and normal heart size.")}
+    assert ("cardiomegaly", A) in got and ("pericardial effusion", A) in got, got
+
+
+def test_enlarged_nodes_with_a_second_adjective_after_a_comma_are_lymphadenopathy():
+    f = one("Mildly enlarged, reactive-appearing hilar nodes.")
+    assert (f.observation, f.sub_location, f.severity) == ("lymphadenopathy", "hilar", "mild")
+    assert one("Enlarged, probably reactive axillary nodes.").observation == "lymphadenopathy"
+    # an organ called enlarged before the comma keeps its own finding
+    got = {f.observation for f in extract_findings("The heart is enlarged, mediastinal nodes are noted.")}
+    assert "cardiomegaly" in got and "lymphadenopathy" not in got, got
+
+
+def test_pa_measured_or_dilated_is_the_pulmonary_artery_not_the_view():
+    f = one("Dilated PA 3.6 cm.")
+    assert (f.observation, f.presence, f.size_mm) == ("pulmonary artery enlargement", P, 36.0)
+    assert one("PA not dilated.").presence is A
+    assert not extract_findings("PA and lateral views of the chest.")
+
+
+def test_an_organ_called_calcified_without_a_verb_is_its_calcification():
+    f = one("Aortic arch calcified.")
+    assert (f.observation, f.anatomy, f.presence) == ("aortic calcification", "aorta", P)
+    # "calcified" after a finding only describes it
+    assert {f.observation for f in extract_findings("Right hilar nodes calcified.")} == {"lymph node"}
+
+
+def test_a_measured_dilatation_hedged_by_its_cause_stays_present():
+    f = one("Main pulmonary artery dilated to 33 mm, raising the question of pulmonary hypertension.")
+    assert (f.presence, f.size_mm) == (P, 33.0)
+    # a sign hedged as the disease it may show stays possible
+    assert one("A 4 mm filling defect, possibly a small embolus.").presence is U

@@ -140,8 +140,16 @@ def _enlarged_names(spans: list[Span], lex: Lexicon) -> None:
         if b >= 0 and spans[b].text in _LINKING_VERBS:
             b -= 1
         before = b if b < p - 1 and b >= 0 else None
+        # "mildly enlarged, reactive-appearing nodes": a comma between two adjectives of one noun, when "enlarged"
+        # opens the phrase (not "the heart is enlarged, mediastinal nodes ...")
+        gap_from = p + 2 if p + 1 < len(spans) and spans[p + 1].text == "," and (
+            b < 0 or (spans[b].cat not in ("LOC", "OBS", "ENLARGE") and spans[b].text not in _LINKING_VERBS
+                      and b == p - 1 - sum(1 for k in range(b + 1, p) if spans[k].cat == "SEV"))) else p + 1
+        # (and a hedge of the second adjective is no break: "enlarged, probably reactive nodes")
+        hedges = {k for k in range(gap_from, after or 0) if gap_from > p + 1
+                  and spans[k].cat.startswith(("CTX:probable", "CTX:possible"))}
         for q in (after, before):
-            if q is None or spans[q].cat != "OBS" or (q == after and not _gap_is_adjectives(spans, p + 1, q, set())):
+            if q is None or spans[q].cat != "OBS" or (q == after and not _gap_is_adjectives(spans, gap_from, q, hedges)):
                 continue
             name = lex.observations.get(_obs_name(spans[q]) or "", {}).get(key)
             if name:
@@ -258,6 +266,26 @@ def _predicates_of_findings(spans: list[Span]) -> None:
         s = spans[p]
         if s.cat == "OBS" and s.text.split()[0] in _LINKING_VERBS and spans[p - 1].cat == "OBS":
             spans[p] = Span("WORD", s.text, s.start, s.end, s.text, cat="WORD")
+
+
+#: what may end the clause of an organ said to be calcified in telegraphic style
+_CALCIFIED_CLAUSE_ENDS = frozenset({".", ",", ";", "and", ":"})
+
+
+def _organs_called_calcified(spans: list[Span], lex: Lexicon) -> None:
+    """"Aortic knob calcified.", "Mitral annulus calcified, heart normal.": an organ with "calcified" after it and
+    nothing more in its clause is said to be calcified, as "the aortic knob is calcified" says (a report's
+    telegraphic style drops the verb)."""
+    key = ("is", "calcified")
+    if key not in lex.phrases:
+        return
+    for p in range(1, len(spans)):
+        s = spans[p]
+        if s.cat == "ATTR" and s.text == "calcified" and spans[p - 1].cat == "LOC" \
+                and (p + 1 == len(spans) or spans[p + 1].text in _CALCIFIED_CLAUSE_ENDS) \
+                and not (p >= 2 and spans[p - 2].cat in ("OBS", "ENLARGE", "ATTR", "SIZE")):
+            spans[p] = Span("PHRASE", lex.phrases[key], s.start, s.end, "is calcified", cat="OBS",
+                            by_kind=lex.phrase_kinds[key])
 
 
 def _sized_organs(spans: list[Span], locs: list[Location], lex: Lexicon) -> list[tuple[int, Location]]:
