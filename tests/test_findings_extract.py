@@ -2744,3 +2744,18 @@ def test_a_measured_dilatation_hedged_by_its_cause_stays_present():
     assert (f.presence, f.size_mm) == (P, 33.0)
     # a sign hedged as the disease it may show stays possible
     assert one("A 4 mm filling defect, possibly a small embolus.").presence is U
+
+
+def test_a_study_titles_verbless_clause_after_its_comma_is_the_reason_for_the_study():
+    assert not extract_findings("CT abdomen and pelvis, upper GI bleed.")
+    assert not extract_findings("CTPA, suspected pulmonary embolism.")
+    # a denial, a grade or a verb there states what was seen; an operation is history read as elsewhere
+    assert one("CT chest, no pleural effusion.").presence is A
+    assert one("CT head, large right MCA infarct.").presence is P
+    assert {f.observation for f in extract_findings("CT abdomen, s/p left nephrectomy.")} == {"nephrectomy"}
+
+
+def test_ct_head_is_the_study_of_the_brain_not_the_pancreatic_head():
+    assert {(f.anatomy, f.sub_location) for f in extract_findings("CT head, no acute intracranial abnormality.")} \
+        == {("brain", None)}
+    assert one("Hypodense mass in the pancreatic head.").sub_location == "head"

@@ -13,7 +13,7 @@ Nothing here imports ``extract``."""
 from __future__ import annotations
 
 from harness.findings.attach import _LINKING_VERBS, COPULAS, _gap_is_adjectives, _obs_name
-from harness.findings.lexicon import Lexicon, Reading
+from harness.findings.lexicon import Lexicon, Reading, lexicon
 from harness.findings.scan import Span, _is_num
 from harness.findings.sentences import _a_range
 from harness.findings.sites import Location
@@ -97,6 +97,7 @@ def _hedge_study_title(spans: list[Span], scope: dict[int, str]) -> None:
             if spans[q].text in _TITLE_REASON_ENDS:
                 break
             scope[q] = "hyp"
+    _hedge_title_reason_after_comma(spans, scope)
     if spans and spans[0].text in STUDY_WORDS and "(" in [s.text for s in spans[:8]]:
         opening = next(p for p, s in enumerate(spans) if s.text == "(")
         if not any(s.cat == "OBS" for s in spans[:opening]):
@@ -104,6 +105,43 @@ def _hedge_study_title(spans: list[Span], scope: dict[int, str]) -> None:
                 if spans[q].text == ")":
                     break
                 scope[q] = "hyp"
+
+
+#: what makes a title's clause after its comma a statement of findings ("CT head, no acute abnormality", "CT chest,
+#: the lungs are clear") rather than why the study was done ("CT A/P w/ con, RLQ pain", "CTA abdomen, lower GI bleed")
+_STATED_WORDS = frozenset({"is", "are", "was", "were", "shows", "show", "showed", "demonstrates", "demonstrated",
+                           "reveals", "revealed", "there", "seen", "noted", "identified", "present", "measures",
+                           "measuring"})
+
+
+_HISTORY_WORDS = frozenset({"history", "hx", "known", "previous", "prior", "post", "status"})
+
+
+def _hedge_title_reason_after_comma(spans: list[Span], scope: dict[int, str]) -> None:
+    """"CTA abd/pelvis, lower GI bleed.", "CT A/P w/ con, post ERCP, jaundice.": a study's title (its first word a
+    study, no finding before the comma) and a verbless clause after it is the reason for the study, up to the colon
+    that opens the findings; a denial, a normal, a grade or a size there states a finding, and a verb makes it a
+    sentence."""
+    if not spans or spans[0].text not in STUDY_WORDS:
+        return
+    comma = next((p for p, s in enumerate(spans) if s.text in (",", ":", ";")), None)
+    if comma is None or spans[comma].text != "," or any(
+            s.cat in ("OBS", "ENLARGE") or s.cat.startswith("CTX") for s in spans[:comma]):
+        return
+    end = next((p for p in range(comma + 1, len(spans)) if spans[p].text in (":", ";")), len(spans))
+    clause = spans[comma + 1:end]
+    lex = lexicon()
+    # a history there ("h/o RCC s/p R nephrectomy", "post-op day 6 lap chole") is read as history is elsewhere
+    if any(s.cat == "OBS" and lex.observations.get(_obs_name(s) or "", {}).get("post_surgical") for s in clause) \
+            or any(s.text in _HISTORY_WORDS for s in clause) or any(
+            a.text == "h" and b.text == "o" for a, b in zip(clause, clause[1:])):
+        return
+    if not any(s.cat in ("OBS", "ENLARGE") for s in clause) or any(
+            s.text in _STATED_WORDS or s.cat.startswith(("CTX:negation", "CTX:normal", "CTX:termination"))
+            or s.cat in ("SEV", "SIZE") for s in clause):  # "CT head, large left MCA infarct" grades what it saw
+        return
+    for q in range(comma + 1, end):
+        scope[q] = "hyp"
 
 
 def _deny_structures_called_normal(spans: list[Span], scope: dict[int, str], lex: Lexicon) -> None:

@@ -408,6 +408,7 @@ _CORONARY_CONTEXT = frozenset({"coronary", "coronaries", "calcification", "calci
                                "territory", "lcx", "rca", "circumflex", "cabg", "graft", "agatston", "calcium"})
 
 
+_HEAD_STUDIES = frozenset({"ct", "cta", "ctv", "mri", "mr", "mra", "mrv", "noncontrast", "unenhanced", "plain"})
 #: what is said of the pulmonary artery abbreviated "PA" ("PA 3.1 cm", "dilated PA", "PA dilatation"); a
 #: radiograph's "PA" (posteroanterior: "PA and lateral", "PA chest") is neither measured nor dilated
 _PA_SAID_BEFORE = frozenset({"dilated", "enlarged", "prominent", "distended", "ectatic", "aneurysmal", "main", "mpa"})
@@ -443,6 +444,8 @@ def _abbreviated_words(tokens: list[str]) -> list[str]:
             else:
                 out.append(t)
         tokens = out
+    if "head" in tokens:  # "CT head": the study of the brain, not the head of the pancreas
+        tokens = ["brain" if t == "head" and k and tokens[k - 1] in _HEAD_STUDIES else t for k, t in enumerate(tokens)]
     if "pa" in tokens:
         tokens = [w for k, t in enumerate(tokens)
                   for w in (("main", "pa") if t == "pa" and _pa_is_the_artery(tokens, k) else (t,))]
