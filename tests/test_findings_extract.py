@@ -2759,3 +2759,15 @@ def test_ct_head_is_the_study_of_the_brain_not_the_pancreatic_head():
     assert {(f.anatomy, f.sub_location) for f in extract_findings("CT head, no acute intracranial abnormality.")} \
         == {("brain", None)}
     assert one("Hypodense mass in the pancreatic head.").sub_location == "head"
+
+
+def test_a_site_after_a_diagnosis_and_its_colon_is_the_next_findings():
+    got = {(f.observation, f.sub_location, f.laterality)
+           for f in extract_findings("Pneumonia: bilateral hilar and mediastinal lymphadenopathy.")}
+    assert ("lymphadenopathy", "hilar", "bilateral") in got and ("lymphadenopathy", "mediastinal", None) in got, got
+
+
+def test_a_transitional_cell_carcinoma_is_a_carcinoma_of_its_organ():
+    f = one("Bladder TCC.")
+    assert (f.observation, f.anatomy) == ("carcinoma", "urinary bladder")
+    assert one("Urothelial carcinoma in the left renal pelvis.").anatomy == "kidney"
