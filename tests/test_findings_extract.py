@@ -2760,3 +2760,67 @@ def test_a_finding_displacing_the_mediastinum_comes_with_a_shift_to_that_side():
     assert (got["nodule"].anatomy, got["nodule"].sub_location) == ("thyroid", "right lobe")
     assert got["mediastinal shift"].laterality == "left"
     assert one("The mediastinum is displaced to the right.").laterality == "right"
+
+
+def test_an_organ_called_normal_after_a_denial_and_is_not_denied():
+    got = {(f.observation, f.anatomy, f.presence) for f in extract_findings("No pleural effusion and normal liver.")}
+    assert ("effusion", "pleura", A) in got and ("lesion", "liver", A) in got, got
+    got = {(f.observation, f.presence) for f in extract_findings("No pericardial fluid and normal heart size.")}
+    assert ("cardiomegaly", A) in got and ("pericardial effusion", A) in got, got
+
+
+def test_enlarged_nodes_with_a_second_adjective_after_a_comma_are_lymphadenopathy():
+    f = one("Mildly enlarged, reactive-appearing hilar nodes.")
+    assert (f.observation, f.sub_location, f.severity) == ("lymphadenopathy", "hilar", "mild")
+    assert one("Enlarged, probably reactive axillary nodes.").observation == "lymphadenopathy"
+    # an organ called enlarged before the comma keeps its own finding
+    got = {f.observation for f in extract_findings("The heart is enlarged, mediastinal nodes are noted.")}
+    assert "cardiomegaly" in got and "lymphadenopathy" not in got, got
+
+
+def test_pa_measured_or_dilated_is_the_pulmonary_artery_not_the_view():
+    f = one("Dilated PA 3.6 cm.")
+    assert (f.observation, f.presence, f.size_mm) == ("pulmonary artery enlargement", P, 36.0)
+    assert one("PA not dilated.").presence is A
+    assert not extract_findings("PA and lateral views of the chest.")
+
+
+def test_an_organ_called_calcified_without_a_verb_is_its_calcification():
+    f = one("Aortic arch calcified.")
+    assert (f.observation, f.anatomy, f.presence) == ("aortic calcification", "aorta", P)
+    # "calcified" after a finding only describes it
+    assert {f.observation for f in extract_findings("Right hilar nodes calcified.")} == {"lymph node"}
+
+
+def test_a_measured_dilatation_hedged_by_its_cause_stays_present():
+    f = one("Main pulmonary artery dilated to 33 mm, raising the question of pulmonary hypertension.")
+    assert (f.presence, f.size_mm) == (P, 33.0)
+    # a sign hedged as the disease it may show stays possible
+    assert one("A 4 mm filling defect, possibly a small embolus.").presence is U
+
+
+def test_a_study_titles_verbless_clause_after_its_comma_is_the_reason_for_the_study():
+    assert not extract_findings("CT abdomen and pelvis, upper GI bleed.")
+    assert not extract_findings("CTPA, suspected pulmonary embolism.")
+    # a denial, a grade or a verb there states what was seen; an operation is history read as elsewhere
+    assert one("CT chest, no pleural effusion.").presence is A
+    assert one("CT head, large right MCA infarct.").presence is P
+    assert {f.observation for f in extract_findings("CT abdomen, s/p left nephrectomy.")} == {"nephrectomy"}
+
+
+def test_ct_head_is_the_study_of_the_brain_not_the_pancreatic_head():
+    assert {(f.anatomy, f.sub_location) for f in extract_findings("CT head, no acute intracranial abnormality.")} \
+        == {("brain", None)}
+    assert one("Hypodense mass in the pancreatic head.").sub_location == "head"
+
+
+def test_a_site_after_a_diagnosis_and_its_colon_is_the_next_findings():
+    got = {(f.observation, f.sub_location, f.laterality)
+           for f in extract_findings("Pneumonia: bilateral hilar and mediastinal lymphadenopathy.")}
+    assert ("lymphadenopathy", "hilar", "bilateral") in got and ("lymphadenopathy", "mediastinal", None) in got, got
+
+
+def test_a_transitional_cell_carcinoma_is_a_carcinoma_of_its_organ():
+    f = one("Bladder TCC.")
+    assert (f.observation, f.anatomy) == ("carcinoma", "urinary bladder")
+    assert one("Urothelial carcinoma in the left renal pelvis.").anatomy == "kidney"

@@ -178,8 +178,13 @@ def _attach_locations(spans: list[Span], locs: list[Location], targets: list[_Ta
         if chosen is None:
             chosen = _finding_before_preposition(loc, spans, obs_targets, side_positions, lex, targets)
         if chosen is None:
-            chosen = min(targets, key=lambda t: (abs(t.pos - loc.start) if t.pos < loc.start
-                                                 else t.pos - loc.end, t.pos < loc.start))
+            # "sarcoidosis: bilateral hilar lymphadenopathy": a nodal station is not the finding's across the colon
+            # or full stop that ends the finding's clause when a finding stands on its own side
+            near = [t for t in targets if loc.station is None or not any(
+                spans[k].cat == "CTX:termination" for k in range(min(t.pos, loc.start) + 1, max(t.pos, loc.end)))] \
+                or targets
+            chosen = min(near, key=lambda t: (abs(t.pos - loc.start) if t.pos < loc.start
+                                              else t.pos - loc.end, t.pos < loc.start))
             if chosen.locations and _site_of_another_noun(loc, spans):
                 continue  # "a mass in the left upper lobe with pleural tethering": the site of another noun
         if scope.get(loc.start) == "hyp" and scope.get(chosen.pos) != "hyp":

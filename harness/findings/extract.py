@@ -67,8 +67,9 @@ from harness.findings.lexicon import UNSPECIFIED, Lexicon, Reading, lexicon
 from harness.findings.measures import (_attach_measures, _change_from_prior_sizes, _counts_per_side,
                                        _sizes_of_listed_sites)
 from harness.findings.prepass import (STUDY_WORDS, _deny_structures_called_normal, _enlarged_names,
-                                      _forms_said_of_organs, _hedge_study_title, _mark_prior_sizes, _parts_of_devices,
-                                      _predicates_of_findings, _read_comparisons, _sized_organs, _tip_subject_denials)
+                                      _forms_said_of_organs, _hedge_study_title, _mark_prior_sizes,
+                                      _organs_called_calcified, _parts_of_devices, _predicates_of_findings,
+                                      _read_comparisons, _sized_organs, _tip_subject_denials)
 from harness.findings.report import (ParsedFinding, _elliptic_denial, _explained_away, _hedged_once, _less_specific,
                                      _merge_restatements, _restates_group, _sort_key)
 from harness.findings.scan import Span, _scan, _scopes
@@ -193,6 +194,7 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
     _enlarged_names(spans, lex)
     _parts_of_devices(spans, lex)
     _forms_said_of_organs(spans, lex)
+    _organs_called_calcified(spans, lex)
     _predicates_of_findings(spans)
     targets = _sentence_targets(spans, lex)
     locs = _locations(spans, lex)

@@ -13,7 +13,7 @@ Nothing here imports ``extract``."""
 from __future__ import annotations
 
 from harness.findings.attach import _LINKING_VERBS, COPULAS, _gap_is_adjectives, _obs_name
-from harness.findings.lexicon import Lexicon, Reading
+from harness.findings.lexicon import Lexicon, Reading, lexicon
 from harness.findings.scan import Span, _is_num
 from harness.findings.sentences import _a_range
 from harness.findings.sites import Location
@@ -97,6 +97,7 @@ def _hedge_study_title(spans: list[Span], scope: dict[int, str]) -> None:
             if spans[q].text in _TITLE_REASON_ENDS:
                 break
             scope[q] = "hyp"
+    _hedge_title_reason_after_comma(spans, scope)
     if spans and spans[0].text in STUDY_WORDS and "(" in [s.text for s in spans[:8]]:
         opening = next(p for p, s in enumerate(spans) if s.text == "(")
         if not any(s.cat == "OBS" for s in spans[:opening]):
@@ -104,6 +105,43 @@ def _hedge_study_title(spans: list[Span], scope: dict[int, str]) -> None:
                 if spans[q].text == ")":
                     break
                 scope[q] = "hyp"
+
+
+#: what makes a title's clause after its comma a statement of findings ("CT head, no acute abnormality", "CT chest,
+#: the lungs are clear") rather than why the study was done ("CT A/P w/ con, RLQ pain", "CTA abdomen, lower GI bleed")
+_STATED_WORDS = frozenset({"is", "are", "was", "were", "shows", "show", "showed", "demonstrates", "demonstrated",
+                           "reveals", "revealed", "there", "seen", "noted", "identified", "present", "measures",
+                           "measuring"})
+
+
+_HISTORY_WORDS = frozenset({"history", "hx", "known", "previous", "prior", "post", "status"})
+
+
+def _hedge_title_reason_after_comma(spans: list[Span], scope: dict[int, str]) -> None:
+    """"CTA abd/pelvis, lower GI bleed.", "CT A/P w/ con, post ERCP, jaundice.": a study's title (its first word a
+    study, no finding before the comma) and a verbless clause after it is the reason for the study, up to the colon
+    that opens the findings; a denial, a normal, a grade or a size there states a finding, and a verb makes it a
+    sentence."""
+    if not spans or spans[0].text not in STUDY_WORDS:
+        return
+    comma = next((p for p, s in enumerate(spans) if s.text in (",", ":", ";")), None)
+    if comma is None or spans[comma].text != "," or any(
+            s.cat in ("OBS", "ENLARGE") or s.cat.startswith("CTX") for s in spans[:comma]):
+        return
+    end = next((p for p in range(comma + 1, len(spans)) if spans[p].text in (":", ";")), len(spans))
+    clause = spans[comma + 1:end]
+    lex = lexicon()
+    # a history there ("h/o RCC s/p R nephrectomy", "post-op day 6 lap chole") is read as history is elsewhere
+    if any(s.cat == "OBS" and lex.observations.get(_obs_name(s) or "", {}).get("post_surgical") for s in clause) \
+            or any(s.text in _HISTORY_WORDS for s in clause) or any(
+            a.text == "h" and b.text == "o" for a, b in zip(clause, clause[1:])):
+        return
+    if not any(s.cat in ("OBS", "ENLARGE") for s in clause) or any(
+            s.text in _STATED_WORDS or s.cat.startswith(("CTX:negation", "CTX:normal", "CTX:termination"))
+            or s.cat in ("SEV", "SIZE") for s in clause):  # "CT head, large left MCA infarct" grades what it saw
+        return
+    for q in range(comma + 1, end):
+        scope[q] = "hyp"
 
 
 def _deny_structures_called_normal(spans: list[Span], scope: dict[int, str], lex: Lexicon) -> None:
@@ -140,8 +178,16 @@ def _enlarged_names(spans: list[Span], lex: Lexicon) -> None:
         if b >= 0 and spans[b].text in _LINKING_VERBS:
             b -= 1
         before = b if b < p - 1 and b >= 0 else None
+        # "mildly enlarged, reactive-appearing nodes": a comma between two adjectives of one noun, when "enlarged"
+        # opens the phrase (not "the heart is enlarged, mediastinal nodes ...")
+        gap_from = p + 2 if p + 1 < len(spans) and spans[p + 1].text == "," and (
+            b < 0 or (spans[b].cat not in ("LOC", "OBS", "ENLARGE") and spans[b].text not in _LINKING_VERBS
+                      and b == p - 1 - sum(1 for k in range(b + 1, p) if spans[k].cat == "SEV"))) else p + 1
+        # (and a hedge of the second adjective is no break: "enlarged, probably reactive nodes")
+        hedges = {k for k in range(gap_from, after or 0) if gap_from > p + 1
+                  and spans[k].cat.startswith(("CTX:probable", "CTX:possible"))}
         for q in (after, before):
-            if q is None or spans[q].cat != "OBS" or (q == after and not _gap_is_adjectives(spans, p + 1, q, set())):
+            if q is None or spans[q].cat != "OBS" or (q == after and not _gap_is_adjectives(spans, gap_from, q, hedges)):
                 continue
             name = lex.observations.get(_obs_name(spans[q]) or "", {}).get(key)
             if name:
@@ -258,6 +304,26 @@ def _predicates_of_findings(spans: list[Span]) -> None:
         s = spans[p]
         if s.cat == "OBS" and s.text.split()[0] in _LINKING_VERBS and spans[p - 1].cat == "OBS":
             spans[p] = Span("WORD", s.text, s.start, s.end, s.text, cat="WORD")
+
+
+#: what may end the clause of an organ said to be calcified in telegraphic style
+_CALCIFIED_CLAUSE_ENDS = frozenset({".", ",", ";", "and", ":"})
+
+
+def _organs_called_calcified(spans: list[Span], lex: Lexicon) -> None:
+    """"Aortic knob calcified.", "Mitral annulus calcified, heart normal.": an organ with "calcified" after it and
+    nothing more in its clause is said to be calcified, as "the aortic knob is calcified" says (a report's
+    telegraphic style drops the verb)."""
+    key = ("is", "calcified")
+    if key not in lex.phrases:
+        return
+    for p in range(1, len(spans)):
+        s = spans[p]
+        if s.cat == "ATTR" and s.text == "calcified" and spans[p - 1].cat == "LOC" \
+                and (p + 1 == len(spans) or spans[p + 1].text in _CALCIFIED_CLAUSE_ENDS) \
+                and not (p >= 2 and spans[p - 2].cat in ("OBS", "ENLARGE", "ATTR", "SIZE")):
+            spans[p] = Span("PHRASE", lex.phrases[key], s.start, s.end, "is calcified", cat="OBS",
+                            by_kind=lex.phrase_kinds[key])
 
 
 def _sized_organs(spans: list[Span], locs: list[Location], lex: Lexicon) -> list[tuple[int, Location]]:

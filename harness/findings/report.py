@@ -223,6 +223,18 @@ def _hedged_once(items: Sequence[ParsedFinding], lex: Lexicon) -> list[ParsedFin
     hedged = [it.finding for it in items if it.finding.presence is Presence.UNCERTAIN]
     if not hedged:
         return list(items)
+    # but an organ's measured enlargement is a fact, and the hedge names what it may mean ("main pulmonary artery
+    # dilated to 34 mm, raising the question of pulmonary hypertension"): the measured finding stays, the hedge goes
+    measured = [it.finding for it in items if it.finding.presence is Presence.PRESENT and it.finding.size_mm
+                and it.finding.observation == lex.enlargement_of(it.finding.anatomy, it.finding.sub_location)
+                and any(g.size_mm is None and _fields_combine(
+                    dataclasses.replace(it.finding, presence=Presence.UNCERTAIN, certainty=None), g, lex)
+                        for g in hedged)]
+    if measured:
+        return [it for it in items if not (it.finding.presence is Presence.UNCERTAIN and it.finding.size_mm is None
+                                           and any(_fields_combine(dataclasses.replace(
+                                               m, presence=Presence.UNCERTAIN, certainty=None), it.finding, lex)
+                                                   for m in measured))]
     return [it for it in items if not (it.finding.presence is Presence.PRESENT and any(
         _fields_combine(dataclasses.replace(it.finding, presence=Presence.UNCERTAIN, certainty=None), g, lex)
         for g in hedged))]

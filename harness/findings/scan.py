@@ -205,6 +205,10 @@ def _unjoined_phrase_starts(spans: list[Span]) -> set[int]:
             # small amount is stated, not denied ("no effusion, significant pneumothorax or ..." still lists)
             starts.add(q - 1)
             continue
+        if prev.text == "and" and q >= 2 and spans[q - 2].cat in ("OBS", "ENLARGE") \
+                and s.cat in ("CTX:normal", "CTX:normal_size") and q + 1 < n and spans[q + 1].cat == "LOC":
+            starts.add(q - 1)  # "no pericardial effusion and normal heart size": an organ called normal is not denied
+            continue
         if prev.text == "the" and q >= 2 and spans[q - 2].cat in ("OBS", "ENLARGE") and s.cat in ("LOC", "OBS"):
             starts.add(q - 1)  # "no effusion the heart is enlarged", "no consolidation the lungs are clear"
             continue

@@ -414,6 +414,31 @@ _CORONARY_CONTEXT = frozenset({"coronary", "coronaries", "calcification", "calci
                                "territory", "lcx", "rca", "circumflex", "cabg", "graft", "agatston", "calcium"})
 
 
+_HEAD_STUDIES = frozenset({"ct", "cta", "ctv", "mri", "mr", "mra", "mrv", "noncontrast", "unenhanced", "plain"})
+#: what is said of the pulmonary artery abbreviated "PA" ("PA 3.1 cm", "dilated PA", "PA dilatation"); a
+#: radiograph's "PA" (posteroanterior: "PA and lateral", "PA chest") is neither measured nor dilated
+_PA_SAID_BEFORE = frozenset({"dilated", "enlarged", "prominent", "distended", "ectatic", "aneurysmal", "main", "mpa"})
+_PA_SAID_AFTER = frozenset({"dilatation", "dilation", "dilated", "enlarged", "enlargement", "measures", "measuring",
+                            "diameter", "calibre", "caliber", "trunk", "prominent", "normal", "nml", "not"})
+
+
+def _pa_is_the_artery(tokens: list[str], k: int) -> bool:
+    nxt = tokens[k + 1] if k + 1 < len(tokens) else ""
+    prev = tokens[k - 1] if k else ""
+    if prev == "main":
+        return False  # "main PA" is already the artery
+    return prev in _PA_SAID_BEFORE or nxt in _PA_SAID_AFTER or (
+        _is_number(nxt) and k + 2 < len(tokens) and tokens[k + 2] in UNITS)
+
+
+def _is_number(tok: str) -> bool:
+    try:
+        float(tok)
+    except ValueError:
+        return False
+    return True
+
+
 def _abbreviated_words(tokens: list[str]) -> list[str]:
     """"stn 7" is "station 7", "SBO" "small bowel obstruction", "LAD" in a coronary sentence the artery, "w/"
     "with" (so that what follows it is read as the finding's companion, as after "with")."""
@@ -425,6 +450,11 @@ def _abbreviated_words(tokens: list[str]) -> list[str]:
             else:
                 out.append(t)
         tokens = out
+    if "head" in tokens:  # "CT head": the study of the brain, not the head of the pancreas
+        tokens = ["brain" if t == "head" and k and tokens[k - 1] in _HEAD_STUDIES else t for k, t in enumerate(tokens)]
+    if "pa" in tokens:
+        tokens = [w for k, t in enumerate(tokens)
+                  for w in (("main", "pa") if t == "pa" and _pa_is_the_artery(tokens, k) else (t,))]
     if "lad" in tokens and _CORONARY_CONTEXT & set(tokens):
         tokens = [w for t in tokens for w in (("left", "anterior", "descending") if t == "lad" else (t,))]
     if _EXPANSIONS.keys().isdisjoint(tokens):
