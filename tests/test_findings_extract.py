@@ -2250,7 +2250,7 @@ def test_head_ct_findings_are_in_the_brain_scalp_or_sinus():
 def test_a_size_in_a_bracket_after_a_finding_measures_that_finding():
     got = {(f.sub_location, f.size_mm, f.temporal) for f in extract_findings(
         "Unchanged left axillary node (11 mm SA, was 10 mm) and para-aortic nodes (max 14 mm).")}
-    assert got == {("axillary", 11.0, "stable"), ("para aortic", 14.0, None)}
+    assert got == {("axillary", 11.0, "stable"), ("para aortic", 14.0, "stable")}  # "unchanged" heads the list
     got = {(f.laterality, f.size_mm, f.temporal) for f in extract_findings(
         "Right lower lobe nodule (8 mm, previously 12 mm) and left lower lobe nodule (5 mm, previously 7 mm).")}
     assert got == {("right", 8.0, "decreased"), ("left", 5.0, "decreased")}
@@ -2707,3 +2707,52 @@ def test_a_non_calcified_plaque_is_present_not_denied():
     f = one("Mild non-calcified plaque in the mid right coronary artery.")
     assert (f.anatomy, f.presence, f.severity) == ("coronary artery", P, "mild")
     assert one("No noncalcified plaque.").presence is A
+
+
+def test_a_grade_of_a_change_is_not_the_findings_grade():
+    f = one("Considerable improvement of the left basal consolidation.")
+    assert (f.temporal, f.severity) == ("decreased", None)
+    f = one("Slight interval increase in the right effusion.")
+    assert (f.temporal, f.severity) == ("increased", None)
+    f = one("Markedly reduced pericardial effusion.")
+    assert (f.temporal, f.severity) == ("decreased", None)
+    # a grade of the finding itself stays
+    assert one("Mild interval increase in a moderate left effusion.").severity == "moderate"
+    assert one("Small new right effusion.").severity == "mild"
+    assert one("Mildly increased interstitial markings at the bases.").severity == "mild"
+
+
+def test_a_finding_that_has_appeared_is_new():
+    assert one("A 6 mm left upper lobe nodule has appeared since the last CT.").temporal == "new"
+    assert one("Small pericardial effusion has appeared.").temporal == "new"
+
+
+def test_a_recent_event_does_not_make_its_finding_new():
+    assert one("Subcutaneous emphysema, likely related to recent surgery.").temporal is None
+    assert one("Recent left rib fractures.").temporal == "new"
+
+
+def test_a_device_named_before_removal_is_removed_and_nothing_else():
+    got = {f.observation: (f.presence, f.temporal) for f in extract_findings(
+        "Moderate left pneumothorax after chest drain removal.")}
+    assert got["pneumothorax"][0] is P and got["chest tube"] == (A, "resolved")
+    got = {f.observation: f.presence for f in extract_findings(
+        "The effusion has enlarged following pigtail catheter removal.")}
+    assert got["effusion"] is P
+
+
+def test_a_change_heads_a_list_over_bracketed_measurements():
+    got = {f.sub_location: f.temporal for f in extract_findings(
+        "Stable right hilar node (9 mm, previously 9 mm) and subcarinal nodes (up to 12 mm).")}
+    assert got == {"hilar": "stable", "subcarinal": "stable"}
+
+
+def test_nodes_unchanged_and_normal_in_size_are_no_lymphadenopathy():
+    assert one("Axillary nodes are stable and normal in size.").presence is A
+    assert one("The hilar nodes are unchanged and normal in size.").presence is A
+    assert one("The hilar nodes are unchanged.").presence is P
+
+
+def test_a_mediastinum_that_remains_central_states_no_size():
+    assert not extract_findings("The mediastinum remains midline.")
+    assert one("The cardiomediastinal silhouette remains stable.").presence is Presence.UNCERTAIN

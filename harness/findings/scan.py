@@ -418,6 +418,8 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
             mark(q + 1, "neg")  # "negative CTPA", "none enlarged"
         if spans[q].cat == "OBS" and spans[q].text.startswith("nothing "):
             mark(q, "neg")  # "nothing acute in the chest"
+        if spans[q].text in ("removal", "removals") and q > 0 and spans[q - 1].cat == "OBS":
+            mark(q - 1, "resolved")  # "following chest tube removal": the thing named before it, nothing further
     _admit_exceptions(spans, scope)
     _hedged_mimics(spans, scope)
     # "compatible with organizing pneumonia or viral infection", "atelectasis or pneumonia": each of two stated
