@@ -2756,3 +2756,15 @@ def test_nodes_unchanged_and_normal_in_size_are_no_lymphadenopathy():
 def test_a_mediastinum_that_remains_central_states_no_size():
     assert not extract_findings("The mediastinum remains midline.")
     assert one("The cardiomediastinal silhouette remains stable.").presence is Presence.UNCERTAIN
+
+
+def test_a_recommendation_after_a_dash_does_not_reach_back_over_it():
+    f = one("The left adrenal 2 cm nodule is indeterminate - dedicated adrenal CT advised.")
+    assert (f.observation, f.presence, f.size_mm) == ("nodule", P, 20.0)
+    assert one("Possible small right apical pneumothorax - consider an expiratory film.").presence is U
+
+
+def test_a_hedge_in_a_list_after_a_site_is_its_members_alone():
+    got = {f.anatomy: f.presence for f in extract_findings(
+        "Impression: RUL primary, possible N1 disease, indeterminate left adrenal nodule.")}
+    assert got["adrenal gland"] is P

@@ -377,7 +377,7 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
         # ("differential includes PJP, viral pneumonia, or pulmonary edema" heads a list of its own: one closed
         # by "or"/"and")
         in_list = pol in ("possible", "probable", "improbable") and p > 0 and spans[p - 1].text == "," and any(
-            spans[k].cat in ("OBS", "ENLARGE") for k in range(p)) and not any(
+            spans[k].cat in ("OBS", "ENLARGE", "LOC") for k in range(p)) and not any(
             spans[k].text in ("or", "and", "nor", "versus", "vs") for k in range(p + 1, n))
         if direction in ("forward", "bidirectional"):
             q = p + 1
@@ -403,7 +403,8 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
             # a recommendation ("..., repeat CT in three months advised") never reaches back over a comma
             hedge = pol == "hyp" or (pol not in ("neg", "resolved")
                                      and any(spans[q].cat in ("OBS", "ENLARGE") for q in range(p + 1, n)))
-            while q >= 0 and not stop_back(q) and not (hedge and spans[q].text == ",") \
+            # (nor over a dash that sets it apart: "nodule is indeterminate - washout CT advised")
+            while q >= 0 and not stop_back(q) and not (hedge and spans[q].text in (",", "-", "–")) \
                     and not (spans[q].text == "," and _own_subject_after(spans, q, p)):
                 mark(q, pol)
                 q -= 1
