@@ -2768,3 +2768,14 @@ def test_a_hedge_in_a_list_after_a_site_is_its_members_alone():
     got = {f.anatomy: f.presence for f in extract_findings(
         "Impression: RUL primary, possible N1 disease, indeterminate left adrenal nodule.")}
     assert got["adrenal gland"] is P
+
+
+def test_a_copula_hedge_before_a_diagnosis_names_what_the_sign_is():
+    # "X are likely Y" reads as "X, likely Y": one probable Y where X is
+    f = one("The left lower zone opacity is likely atelectasis.")
+    assert (f.observation, f.sub_location, f.laterality, f.certainty) == (
+        "atelectasis", "lower zone", "left", Certainty.PROBABLE)
+    f = one("Patchy right basal opacities are likely aspiration.")
+    assert (f.sub_location, f.laterality, f.certainty) == ("base", "right", Certainty.PROBABLE)
+    # said after its finding, the hedge is still the finding's
+    assert one("Atelectasis is likely.").certainty is Certainty.PROBABLE

@@ -293,6 +293,19 @@ _EVIDENCE_HEDGES = frozenset({"suggest", "suggests", "suggesting", "suggestive o
 _CLAUSE_VERBS = frozenset({"shows", "show", "demonstrates", "demonstrate", "reveals", "reveal"})
 
 
+_COPULA_WORDS = frozenset({"is", "are", "was", "were"})
+
+
+def _names_next(spans: list[Span], p: int, term: set[int]) -> bool:
+    """A finding follows the hedge at ``p`` within two words, with no comma or clause end between."""
+    for q in range(p + 1, min(p + 4, len(spans))):
+        if spans[q].cat in ("OBS", "ENLARGE"):
+            return True
+        if q in term or spans[q].text in (",", ";", ".") or spans[q].cat.startswith("CTX:"):
+            return False
+    return False
+
+
 def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
     """The context each position is under ("neg", "possible", "probable", "improbable", "hyp"; the strongest
     by ``CERTAINTY_ORDER`` when several scopes cover it), and the positions under a "resolved" trigger."""
@@ -368,6 +381,9 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
         if direction == "backward" and pol not in ("neg", "resolved") and not any(
                 spans[q].cat in ("OBS", "ENLARGE") for q in range(p)):
             direction = "forward"  # "the heart is unlikely to be enlarged": nothing behind the hedge to qualify
+        if direction == "backward" and pol in ("probable", "possible", "improbable") \
+                and spans[p].text.split()[0] in _COPULA_WORDS and _names_next(spans, p, term):
+            direction = "forward"  # "bibasilar opacities are likely atelectasis": the hedge names what they are
         if direction == "backward" and pol == "neg" and p == 0 and spans[p].text == "absent":
             direction = "forward"  # "absent hydronephrosis"
         if direction == "forward" and pol == "neg" and p == n - 1 and p > 0 and spans[p - 1].text == ":":
