@@ -2779,3 +2779,23 @@ def test_a_copula_hedge_before_a_diagnosis_names_what_the_sign_is():
     assert (f.sub_location, f.laterality, f.certainty) == ("base", "right", Certainty.PROBABLE)
     # said after its finding, the hedge is still the finding's
     assert one("Atelectasis is likely.").certainty is Certainty.PROBABLE
+
+
+def test_a_disease_named_as_the_reason_for_the_study_is_not_a_finding():
+    assert not extract_findings("Melanoma staging.")
+    assert not extract_findings("Hodgkin lymphoma restaging.")
+    got = {f.observation for f in extract_findings("Colon cancer follow-up, status post right hemicolectomy.")}
+    assert "carcinoma" not in got
+    # a finding stable on follow-up is still a finding
+    assert one("The liver lesion is unchanged on follow-up.").presence is P
+
+
+def test_a_drain_that_has_been_pulled_is_removed_but_one_pulled_back_stays():
+    assert one("The left chest drain has been pulled.").presence is A
+    f = one("The left PICC has been pulled back and now ends in the SVC.")
+    assert (f.observation, f.presence, f.temporal) == ("central venous catheter", P, None)
+
+
+def test_decreased_opacities_are_a_change_and_increased_ones_a_description():
+    assert one("Decreased right basal opacities.").temporal == "decreased"
+    assert one("Increased right basal opacity.").temporal is None

@@ -465,10 +465,9 @@ def _attach_severity_or_change(p: int, spans: list[Span], obs_targets: list[_Tar
         t = nxt[0] if nxt else _nearest(obs_targets, p)
     if t is None:
         return
-    if s.cat == "TEMP" and nxt and t is nxt[0] and s.text in ("increased", "decreased", "increasing",
-                                                               "decreasing", "more", "less") \
+    if s.cat == "TEMP" and nxt and t is nxt[0] and s.text in ("increased", "increasing", "more") \
             and lex.observations.get(_obs_name(t.span) or "", {}).get("descriptive_change"):
-        return  # "increased opacity" describes the opacity, not a change since the prior
+        return  # "increased opacity" describes the opacity, not a change since the prior ("decreased opacities" do not)
     name = _obs_name(t.span) or ""
     if s.cat == "SEV" and _grades_a_change(p, spans, lex.observations.get(name, {}).get("descriptive_change")):
         return  # "marked improvement of the opacities", "mildly decreased effusion": how much it changed, not its grade

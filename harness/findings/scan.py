@@ -294,6 +294,17 @@ _CLAUSE_VERBS = frozenset({"shows", "show", "demonstrates", "demonstrate", "reve
 
 
 _COPULA_WORDS = frozenset({"is", "are", "was", "were"})
+_STUDY_REASONS = frozenset({"staging", "restaging", "surveillance", "workup"})
+
+
+def _reason_for_study(spans: list[Span], q: int) -> bool:
+    """The words at ``q`` name a study done for the disease just before them ("lymphoma staging", "Crohn's
+    follow-up", "colon cancer surveillance", "RCC follow up")."""
+    if q + 1 < len(spans) and spans[q].text == "'" and spans[q + 1].text == "s":
+        q += 2
+    if q < len(spans) and spans[q].text in _STUDY_REASONS:
+        return True
+    return q + 1 < len(spans) and spans[q].text in ("follow", "work") and spans[q + 1].text == "up"
 
 
 def _names_next(spans: list[Span], p: int, term: set[int]) -> bool:
@@ -435,6 +446,8 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
             mark(q + 1, "neg")  # "negative CTPA", "none enlarged"
         if spans[q].cat == "OBS" and spans[q].text.startswith("nothing "):
             mark(q, "neg")  # "nothing acute in the chest"
+        if spans[q].cat == "OBS" and _reason_for_study(spans, q + 1):
+            mark(q, "hyp")  # "lymphoma staging", "renal cell carcinoma follow-up": why the study was done
         if spans[q].text in ("removal", "removals") and q > 0 and spans[q - 1].cat == "OBS":
             mark(q - 1, "resolved")  # "following chest tube removal": the thing named before it, nothing further
     _admit_exceptions(spans, scope)
