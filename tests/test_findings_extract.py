@@ -2799,3 +2799,14 @@ def test_a_drain_that_has_been_pulled_is_removed_but_one_pulled_back_stays():
 def test_decreased_opacities_are_a_change_and_increased_ones_a_description():
     assert one("Decreased right basal opacities.").temporal == "decreased"
     assert one("Increased right basal opacity.").temporal is None
+
+
+def test_tree_in_bud_nodules_are_the_airspace_pattern_not_nodules():
+    got = {f.observation for f in extract_findings("Tree-in-bud nodules in the right lower lobe.")}
+    assert got == {"opacity"}
+
+
+def test_hilar_fullness_is_a_prominent_hilum():
+    f = one("Right hilar fullness.")
+    assert (f.observation, f.laterality, f.presence) == ("enlarged cardiomediastinum", "right", P)
+    assert one("Mild right pelvicalyceal fullness.").observation == "hydronephrosis"
