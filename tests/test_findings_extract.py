@@ -2810,3 +2810,20 @@ def test_hilar_fullness_is_a_prominent_hilum():
     f = one("Right hilar fullness.")
     assert (f.observation, f.laterality, f.presence) == ("enlarged cardiomediastinum", "right", P)
     assert one("Mild right pelvicalyceal fullness.").observation == "hydronephrosis"
+
+
+def test_a_lucency_said_with_air_is_the_air_not_a_lesion():
+    got = {(f.observation, f.presence) for f in extract_findings(
+        "Faint lucency along the left lateral chest wall, in keeping with a small pneumothorax.")}
+    assert got == {("pneumothorax", P)}
+    got = {(f.observation, f.presence) for f in extract_findings(
+        "Lucency beneath the left hemidiaphragm; free gas cannot be excluded.")}
+    assert got == {("pneumoperitoneum", U)}
+    # a lucency with no air named is still read
+    assert one("Lucency in the right femoral neck.").presence is P
+
+
+def test_appy_with_its_grade_is_appendicitis():
+    f = one("Appendix 9 mm with stranding, ?early appy.")
+    assert (f.observation, f.presence) == ("appendicitis", U)
+    assert not extract_findings("Appy nml.")
