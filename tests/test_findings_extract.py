@@ -2827,3 +2827,11 @@ def test_appy_with_its_grade_is_appendicitis():
     f = one("Appendix 9 mm with stranding, ?early appy.")
     assert (f.observation, f.presence) == ("appendicitis", U)
     assert not extract_findings("Appy nml.")
+
+
+def test_an_organless_finding_listed_after_one_in_an_organ_is_in_that_organ():
+    got = {f.observation: f.anatomy for f in extract_findings("Urinary bladder distension and wall thickening.")}
+    assert got["bowel wall thickening"] == "urinary bladder"
+    # a finding with an organ of its own keeps it
+    got = {f.observation: f.anatomy for f in extract_findings("Gallbladder distension and splenomegaly.")}
+    assert got["splenomegaly"] == "spleen"
