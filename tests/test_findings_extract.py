@@ -2251,7 +2251,7 @@ def test_head_ct_findings_are_in_the_brain_scalp_or_sinus():
 def test_a_size_in_a_bracket_after_a_finding_measures_that_finding():
     got = {(f.sub_location, f.size_mm, f.temporal) for f in extract_findings(
         "Unchanged left axillary node (11 mm SA, was 10 mm) and para-aortic nodes (max 14 mm).")}
-    assert got == {("axillary", 11.0, "stable"), ("para aortic", 14.0, None)}
+    assert got == {("axillary", 11.0, "stable"), ("para aortic", 14.0, "stable")}  # "unchanged" heads the list
     got = {(f.laterality, f.size_mm, f.temporal) for f in extract_findings(
         "Right lower lobe nodule (8 mm, previously 12 mm) and left lower lobe nodule (5 mm, previously 7 mm).")}
     assert got == {("right", 8.0, "decreased"), ("left", 5.0, "decreased")}
@@ -2824,3 +2824,131 @@ def test_a_transitional_cell_carcinoma_is_a_carcinoma_of_its_organ():
     f = one("Bladder TCC.")
     assert (f.observation, f.anatomy) == ("carcinoma", "urinary bladder")
     assert one("Urothelial carcinoma in the left renal pelvis.").anatomy == "kidney"
+
+
+def test_a_grade_of_a_change_is_not_the_findings_grade():
+    f = one("Considerable improvement of the left basal consolidation.")
+    assert (f.temporal, f.severity) == ("decreased", None)
+    f = one("Slight interval increase in the right effusion.")
+    assert (f.temporal, f.severity) == ("increased", None)
+    f = one("Markedly reduced pericardial effusion.")
+    assert (f.temporal, f.severity) == ("decreased", None)
+    # a grade of the finding itself stays
+    assert one("Mild interval increase in a moderate left effusion.").severity == "moderate"
+    assert one("Small new right effusion.").severity == "mild"
+    assert one("Mildly increased interstitial markings at the bases.").severity == "mild"
+
+
+def test_a_finding_that_has_appeared_is_new():
+    assert one("A 6 mm left upper lobe nodule has appeared since the last CT.").temporal == "new"
+    assert one("Small pericardial effusion has appeared.").temporal == "new"
+
+
+def test_a_recent_event_does_not_make_its_finding_new():
+    assert one("Subcutaneous emphysema, likely related to recent surgery.").temporal is None
+    assert one("Recent left rib fractures.").temporal == "new"
+
+
+def test_a_device_named_before_removal_is_removed_and_nothing_else():
+    got = {f.observation: (f.presence, f.temporal) for f in extract_findings(
+        "Moderate left pneumothorax after chest drain removal.")}
+    assert got["pneumothorax"][0] is P and got["chest tube"] == (A, "resolved")
+    got = {f.observation: f.presence for f in extract_findings(
+        "The effusion has enlarged following pigtail catheter removal.")}
+    assert got["effusion"] is P
+
+
+def test_a_change_heads_a_list_over_bracketed_measurements():
+    got = {f.sub_location: f.temporal for f in extract_findings(
+        "Stable right hilar node (9 mm, previously 9 mm) and subcarinal nodes (up to 12 mm).")}
+    assert got == {"hilar": "stable", "subcarinal": "stable"}
+
+
+def test_nodes_unchanged_and_normal_in_size_are_no_lymphadenopathy():
+    assert one("Axillary nodes are stable and normal in size.").presence is A
+    assert one("The hilar nodes are unchanged and normal in size.").presence is A
+    assert one("The hilar nodes are unchanged.").presence is P
+
+
+def test_a_mediastinum_that_remains_central_states_no_size():
+    assert not extract_findings("The mediastinum remains midline.")
+    assert one("The cardiomediastinal silhouette remains stable.").presence is Presence.UNCERTAIN
+
+
+def test_a_recommendation_after_a_dash_does_not_reach_back_over_it():
+    f = one("The left adrenal 2 cm nodule is indeterminate - dedicated adrenal CT advised.")
+    assert (f.observation, f.presence, f.size_mm) == ("nodule", P, 20.0)
+    assert one("Possible small right apical pneumothorax - consider an expiratory film.").presence is U
+
+
+def test_a_hedge_in_a_list_after_a_site_is_its_members_alone():
+    got = {f.anatomy: f.presence for f in extract_findings(
+        "Impression: RUL primary, possible N1 disease, indeterminate left adrenal nodule.")}
+    assert got["adrenal gland"] is P
+
+
+def test_a_copula_hedge_before_a_diagnosis_names_what_the_sign_is():
+    # "X are likely Y" reads as "X, likely Y": one probable Y where X is
+    f = one("The left lower zone opacity is likely atelectasis.")
+    assert (f.observation, f.sub_location, f.laterality, f.certainty) == (
+        "atelectasis", "lower zone", "left", Certainty.PROBABLE)
+    f = one("Patchy right basal opacities are likely aspiration.")
+    assert (f.sub_location, f.laterality, f.certainty) == ("base", "right", Certainty.PROBABLE)
+    # said after its finding, the hedge is still the finding's
+    assert one("Atelectasis is likely.").certainty is Certainty.PROBABLE
+
+
+def test_a_disease_named_as_the_reason_for_the_study_is_not_a_finding():
+    assert not extract_findings("Melanoma staging.")
+    assert not extract_findings("Hodgkin lymphoma restaging.")
+    got = {f.observation for f in extract_findings("Colon cancer follow-up, status post right hemicolectomy.")}
+    assert "carcinoma" not in got
+    # a finding stable on follow-up is still a finding
+    assert one("The liver lesion is unchanged on follow-up.").presence is P
+
+
+def test_a_drain_that_has_been_pulled_is_removed_but_one_pulled_back_stays():
+    assert one("The left chest drain has been pulled.").presence is A
+    f = one("The left PICC has been pulled back and now ends in the SVC.")
+    assert (f.observation, f.presence, f.temporal) == ("central venous catheter", P, None)
+
+
+def test_decreased_opacities_are_a_change_and_increased_ones_a_description():
+    assert one("Decreased right basal opacities.").temporal == "decreased"
+    assert one("Increased right basal opacity.").temporal is None
+
+
+def test_tree_in_bud_nodules_are_the_airspace_pattern_not_nodules():
+    got = {f.observation for f in extract_findings("Tree-in-bud nodules in the right lower lobe.")}
+    assert got == {"opacity"}
+
+
+def test_hilar_fullness_is_a_prominent_hilum():
+    f = one("Right hilar fullness.")
+    assert (f.observation, f.laterality, f.presence) == ("enlarged cardiomediastinum", "right", P)
+    assert one("Mild right pelvicalyceal fullness.").observation == "hydronephrosis"
+
+
+def test_a_lucency_said_with_air_is_the_air_not_a_lesion():
+    got = {(f.observation, f.presence) for f in extract_findings(
+        "Faint lucency along the left lateral chest wall, in keeping with a small pneumothorax.")}
+    assert got == {("pneumothorax", P)}
+    got = {(f.observation, f.presence) for f in extract_findings(
+        "Lucency beneath the left hemidiaphragm; free gas cannot be excluded.")}
+    assert got == {("pneumoperitoneum", U)}
+    # a lucency with no air named is still read
+    assert one("Lucency in the right femoral neck.").presence is P
+
+
+def test_appy_with_its_grade_is_appendicitis():
+    f = one("Appendix 9 mm with stranding, ?early appy.")
+    assert (f.observation, f.presence) == ("appendicitis", U)
+    assert not extract_findings("Appy nml.")
+
+
+def test_an_organless_finding_listed_after_one_in_an_organ_is_in_that_organ():
+    got = {f.observation: f.anatomy for f in extract_findings("Urinary bladder distension and wall thickening.")}
+    assert got["bowel wall thickening"] == "urinary bladder"
+    # a finding with an organ of its own keeps it
+    got = {f.observation: f.anatomy for f in extract_findings("Gallbladder distension and splenomegaly.")}
+    assert got["splenomegaly"] == "spleen"

@@ -458,6 +458,9 @@ def _attach_severity_or_change(p: int, spans: list[Span], obs_targets: list[_Tar
     s = spans[p]
     if s.cat == "TEMP" and scope.get(p) == "neg":
         return  # "nothing new": no change is stated
+    if s.cat == "TEMP" and s.text == "recent" and p + 1 < len(spans) and spans[p + 1].cat == "WORD" \
+            and spans[p + 1].text in _EVENTS:
+        return  # "gas, possibly related to recent surgery": the event is recent, not the finding new
     nxt = [t for t in obs_targets if t.pos > p and t.pos - p <= 6
            and _gap_is_adjectives(spans, p + 1, t.pos, side_positions)]
     before = [t for t in obs_targets if t.pos < p]
@@ -467,11 +470,12 @@ def _attach_severity_or_change(p: int, spans: list[Span], obs_targets: list[_Tar
         t = nxt[0] if nxt else _nearest(obs_targets, p)
     if t is None:
         return
-    if s.cat == "TEMP" and nxt and t is nxt[0] and s.text in ("increased", "decreased", "increasing",
-                                                               "decreasing", "more", "less") \
+    if s.cat == "TEMP" and nxt and t is nxt[0] and s.text in ("increased", "increasing", "more") \
             and lex.observations.get(_obs_name(t.span) or "", {}).get("descriptive_change"):
-        return  # "increased opacity" describes the opacity, not a change since the prior
+        return  # "increased opacity" describes the opacity, not a change since the prior ("decreased opacities" do not)
     name = _obs_name(t.span) or ""
+    if s.cat == "SEV" and _grades_a_change(p, spans, lex.observations.get(name, {}).get("descriptive_change")):
+        return  # "marked improvement of the opacities", "mildly decreased effusion": how much it changed, not its grade
     if s.cat == "SEV" and (lex.is_focal(name) or lex.is_countable(name)) \
             and not lex.observations.get(name, {}).get("graded"):
         return  # "small nodules", "a large mass", "small calculi": their extent is a size; "should be advanced": a device
@@ -483,6 +487,31 @@ def _attach_severity_or_change(p: int, spans: list[Span], obs_targets: list[_Tar
         _spread_change_over_findings(p, t, bool(nxt), spans, obs_targets, scope)
         if nxt and t is nxt[0]:
             _change_heads_list(t, spans, obs_targets, side_positions, scope, lex)
+
+
+#: events of the history and treatment: "recent" before one dates the event ("after recent surgery")
+_EVENTS = frozenset({"surgery", "surgeries", "operation", "procedure", "intervention", "biopsy", "resection",
+                     "instrumentation", "trauma", "injury", "fall", "delivery", "chemotherapy", "radiotherapy",
+                     "therapy", "treatment", "catheterisation", "catheterization", "endoscopy", "ercp", "admission",
+                     "travel", "illness", "laparoscopy"})
+
+
+#: nouns of a change: a grade just before one is the size of the change ("marked improvement", "slight increase")
+_CHANGE_NOUNS = frozenset({"improvement", "increase", "decrease", "progression", "regression", "reduction",
+                           "worsening", "growth", "enlargement", "deterioration", "resolution", "clearance",
+                           "clearing", "shrinkage"})
+
+
+def _grades_a_change(p: int, spans: list[Span], descriptive: bool) -> bool:
+    """A grade word right before a change up or down ("marked improvement of the GGO", "mild progression of
+    fibrosis", "slightly decreased effusion") says how much the finding changed, not how severe it is; but
+    "mildly increased interstitial markings" grades the markings (an increase there describes, not compares)."""
+    if p + 1 >= len(spans) or spans[p + 1].cat != "TEMP" \
+            or spans[p + 1].readings("TEMP")[0].value not in ("increased", "decreased"):
+        return False
+    if _CHANGE_NOUNS.intersection(spans[p + 1].text.split()):
+        return True
+    return spans[p].text.endswith("ly") and not descriptive
 
 
 #: what joins the members of a list of findings one change word heads ("unchanged effusion and atelectasis")
@@ -498,12 +527,12 @@ def _change_heads_list(t: _Target, spans: list[Span], obs_targets: list[_Target]
     k = obs_targets.index(t)
     prev = t
     for o in obs_targets[k + 1:]:
-        gap = spans[prev.pos + 1:o.pos]
-        if not gap or not any(g.text in ("and", "or", ",", "/", "&", "plus") for g in gap) or not all(
+        gap = _outside_brackets(spans, prev.pos + 1, o.pos)
+        if not gap or not any(g.text in ("and", "or", ",", "/", "&", "plus") for _, g in gap) or not all(
                 g.text in _CHANGE_LIST_JOINERS or g.cat in ("ATTR", "SEV", "LOC", "SIZE", "COUNT", "NUM")
                 or q in side_positions or (g.text in ("in", "at", "within", "of", "on") and q + 1 < len(spans)
                                            and spans[q + 1].cat in ("LOC", "WORD"))
-                for q, g in enumerate(gap, start=prev.pos + 1)):
+                for q, g in gap):
             return
         if o.temporal is not None or scope.get(o.pos) in ("neg", "hyp", "resolved") or (
                 value in ("increased", "decreased")
@@ -511,6 +540,21 @@ def _change_heads_list(t: _Target, spans: list[Span], obs_targets: list[_Target]
             return
         o.temporal = value
         prev = o
+
+
+def _outside_brackets(spans: list[Span], a: int, b: int) -> list[tuple[int, Span]]:
+    """The positions and spans of [a, b) that are not in a closed bracketed aside ("unchanged axillary node (11 mm,
+    was 10 mm) and para-aortic nodes": the aside's measurements stand outside the list)."""
+    out, depth = [], 0
+    for q in range(a, b):
+        t = spans[q].text
+        if t == "(":
+            depth += 1
+        elif t == ")" and depth:
+            depth -= 1
+        elif not depth:
+            out.append((q, spans[q]))
+    return out if not depth else list(enumerate(spans[a:b], start=a))
 
 
 def _spread_change_over_findings(p: int, t: _Target, has_following: bool, spans: list[Span],

@@ -398,6 +398,10 @@ def _diagnosis_label_site(spans: list[Span], colon: int, locs: list[Location], t
                 t.locations.append(copy.copy(diagnosis_site))
 
 
+#: words that say where an organ lies, not how large it is
+_PLACED = frozenset({"central", "midline", "centrally", "centred", "centered", "undisplaced", "unshifted"})
+
+
 def _stable_organ_sizes(spans: list[Span], locs: list[Location], header: list[Location], scope: dict[int, str],
                         lex: Lexicon) -> list[_Target]:
     """"the mediastinum is stable", "unchanged cardiomediastinal silhouette": unchanged without being called
@@ -405,6 +409,8 @@ def _stable_organ_sizes(spans: list[Span], locs: list[Location], header: list[Lo
     Only the sentence's first "stable" is read."""
     stable = [p for p, s in enumerate(spans) if s.cat == "TEMP" and s.readings("TEMP")[0].value == "stable"]
     for p in stable:
+        if p + 1 < len(spans) and spans[p + 1].text in _PLACED:
+            break  # "the mediastinum remains central": where it is, not its size
         near = [l for l in [*locs, *header] if l.organ in lex.enlargement and lex.normal_finding(l.organ) ==
                 lex.enlargement[l.organ] and (abs(l.start - p) <= 6 or l in header)]
         if near and scope.get(p) is None:

@@ -143,6 +143,13 @@ def _hedge_title_reason_after_comma(spans: list[Span], scope: dict[int, str]) ->
     for q in range(comma + 1, end):
         scope[q] = "hyp"
 
+def _unchanged_and(spans: list[Span], q: int) -> bool:
+    """"unchanged and" / "stable and" before a normal statement ("the nodes are unchanged and normal in size"):
+    the structure is normal now as before."""
+    def stable(k: int) -> bool:
+        return spans[k].cat == "TEMP" and spans[k].readings("TEMP")[0].value == "stable"
+    return stable(q) or (spans[q].value == "and" and q > 0 and stable(q - 1))
+
 
 def _deny_structures_called_normal(spans: list[Span], scope: dict[int, str], lex: Lexicon) -> None:
     """"lymph nodes are normal", "nodes not enlarged": a structure that is only a finding when abnormal, called
@@ -151,8 +158,9 @@ def _deny_structures_called_normal(spans: list[Span], scope: dict[int, str], lex
         if s.cat in ("CTX:normal", "CTX:normal_size"):
             q = p - 1
             while q >= 0 and ((spans[q].cat == "WORD" and spans[q].value in COPULAS)
-                              or (spans[q].cat == "LOC" and q > 0 and spans[q - 1].value in ("and", ","))):
-                q -= 1  # "nodes and pleura normal": the list of subjects
+                              or (spans[q].cat == "LOC" and q > 0 and spans[q - 1].value in ("and", ","))
+                              or _unchanged_and(spans, q)):
+                q -= 1  # "nodes and pleura normal": the list of subjects; "nodes are stable and normal in size"
             if q >= 0 and spans[q].cat == "OBS" and scope.get(q) is None \
                     and lex.observations.get(_obs_name(spans[q]) or "", {}).get("normal_means_absent"):
                 scope[q] = "neg"

@@ -217,9 +217,25 @@ def _elliptic_denial(tokens: tuple[str, ...], items: list[ParsedFinding], lex: L
     return ParsedFinding(f, last.observation_text, side)
 
 
+#: findings that are air where it should not be: a lucency said with one is how the air looks
+_AIR_FINDINGS = frozenset({"pneumothorax", "pneumoperitoneum", "pneumomediastinum", "subcutaneous emphysema",
+                           "pneumatosis", "pneumobilia", "portal venous gas"})
+
+
+def _lucency_as_air(items: Sequence[ParsedFinding]) -> list[ParsedFinding]:
+    """"A subtle lucency at the right apex, consistent with a small pneumothorax", "pneumothorax seen as a subtle
+    lucency": the lucency is the air the sentence names (stated or hedged), not a lesion besides it."""
+    if not any(it.finding.observation in _AIR_FINDINGS and it.finding.presence is not Presence.ABSENT
+               for it in items):
+        return list(items)
+    return [it for it in items if not (it.finding.observation == "lesion"
+                                       and it.observation_text.split()[-1:] in (["lucency"], ["lucencies"]))]
+
+
 def _hedged_once(items: Sequence[ParsedFinding], lex: Lexicon) -> list[ParsedFinding]:
     """A sentence that states a finding and then hedges it ("a filling defect, which may represent a small
     embolus"; the defect is how an embolus looks) states one possible finding, not a present and a possible one."""
+    items = _lucency_as_air(items)
     hedged = [it.finding for it in items if it.finding.presence is Presence.UNCERTAIN]
     if not hedged:
         return list(items)

@@ -297,6 +297,30 @@ _EVIDENCE_HEDGES = frozenset({"suggest", "suggests", "suggesting", "suggestive o
 _CLAUSE_VERBS = frozenset({"shows", "show", "demonstrates", "demonstrate", "reveals", "reveal"})
 
 
+_COPULA_WORDS = frozenset({"is", "are", "was", "were"})
+_STUDY_REASONS = frozenset({"staging", "restaging", "surveillance", "workup"})
+
+
+def _reason_for_study(spans: list[Span], q: int) -> bool:
+    """The words at ``q`` name a study done for the disease just before them ("lymphoma staging", "Crohn's
+    follow-up", "colon cancer surveillance", "RCC follow up")."""
+    if q + 1 < len(spans) and spans[q].text == "'" and spans[q + 1].text == "s":
+        q += 2
+    if q < len(spans) and spans[q].text in _STUDY_REASONS:
+        return True
+    return q + 1 < len(spans) and spans[q].text in ("follow", "work") and spans[q + 1].text == "up"
+
+
+def _names_next(spans: list[Span], p: int, term: set[int]) -> bool:
+    """A finding follows the hedge at ``p`` within two words, with no comma or clause end between."""
+    for q in range(p + 1, min(p + 4, len(spans))):
+        if spans[q].cat in ("OBS", "ENLARGE"):
+            return True
+        if q in term or spans[q].text in (",", ";", ".") or spans[q].cat.startswith("CTX:"):
+            return False
+    return False
+
+
 def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
     """The context each position is under ("neg", "possible", "probable", "improbable", "hyp"; the strongest
     by ``CERTAINTY_ORDER`` when several scopes cover it), and the positions under a "resolved" trigger."""
@@ -372,6 +396,9 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
         if direction == "backward" and pol not in ("neg", "resolved") and not any(
                 spans[q].cat in ("OBS", "ENLARGE") for q in range(p)):
             direction = "forward"  # "the heart is unlikely to be enlarged": nothing behind the hedge to qualify
+        if direction == "backward" and pol in ("probable", "possible", "improbable") \
+                and spans[p].text.split()[0] in _COPULA_WORDS and _names_next(spans, p, term):
+            direction = "forward"  # "bibasilar opacities are likely atelectasis": the hedge names what they are
         if direction == "backward" and pol == "neg" and p == 0 and spans[p].text == "absent":
             direction = "forward"  # "absent hydronephrosis"
         if direction == "forward" and pol == "neg" and p == n - 1 and p > 0 and spans[p - 1].text == ":":
@@ -381,7 +408,7 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
         # ("differential includes PJP, viral pneumonia, or pulmonary edema" heads a list of its own: one closed
         # by "or"/"and")
         in_list = pol in ("possible", "probable", "improbable") and p > 0 and spans[p - 1].text == "," and any(
-            spans[k].cat in ("OBS", "ENLARGE") for k in range(p)) and not any(
+            spans[k].cat in ("OBS", "ENLARGE", "LOC") for k in range(p)) and not any(
             spans[k].text in ("or", "and", "nor", "versus", "vs") for k in range(p + 1, n))
         if direction in ("forward", "bidirectional"):
             q = p + 1
@@ -407,7 +434,8 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
             # a recommendation ("..., repeat CT in three months advised") never reaches back over a comma
             hedge = pol == "hyp" or (pol not in ("neg", "resolved")
                                      and any(spans[q].cat in ("OBS", "ENLARGE") for q in range(p + 1, n)))
-            while q >= 0 and not stop_back(q) and not (hedge and spans[q].text == ",") \
+            # (nor over a dash that sets it apart: "nodule is indeterminate - washout CT advised")
+            while q >= 0 and not stop_back(q) and not (hedge and spans[q].text in (",", "-", "–")) \
                     and not (spans[q].text == "," and _own_subject_after(spans, q, p)):
                 mark(q, pol)
                 q -= 1
@@ -422,6 +450,10 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
             mark(q + 1, "neg")  # "negative CTPA", "none enlarged"
         if spans[q].cat == "OBS" and spans[q].text.startswith("nothing "):
             mark(q, "neg")  # "nothing acute in the chest"
+        if spans[q].cat == "OBS" and _reason_for_study(spans, q + 1):
+            mark(q, "hyp")  # "lymphoma staging", "renal cell carcinoma follow-up": why the study was done
+        if spans[q].text in ("removal", "removals") and q > 0 and spans[q - 1].cat == "OBS":
+            mark(q - 1, "resolved")  # "following chest tube removal": the thing named before it, nothing further
     _admit_exceptions(spans, scope)
     _hedged_mimics(spans, scope)
     # "compatible with organizing pneumonia or viral infection", "atelectasis or pneumonia": each of two stated

@@ -363,14 +363,19 @@ def _finding_with_another_shares_site(spans: list[Span], obs_targets: list[_Targ
             lex.observations.get(_obs_name(prev.span) or "", {}).get("default_anatomy")
         prev_sites = prev.locations or ([Location(prev_implied, None, None, prev.pos, prev.pos, prev.span.text)]
                                         if prev_implied else [])  # "nephrolithiasis without obstruction"
-        if prev_sites and not lex.is_device(_obs_name(prev.span) or "") and WITH_WORDS & words \
+        # "gallbladder distension, wall thickening and pericholecystic fluid": a finding that lives in no organ of
+        # its own, listed right after one in an organ, is in that organ
+        organless = not any(r.organ for r in t.span.readings("OBS")) and not lex.observations.get(
+            _obs_name(t.span) or "", {}).get("default_anatomy")
+        listed = organless and bool(gap) and all(g.text in (",", "and") for g in gap)
+        if prev_sites and not lex.is_device(_obs_name(prev.span) or "") and (WITH_WORDS & words or listed) \
                 and not any(g.cat == "CTX:termination" and g.text.split()[0] not in WITH_WORDS for g in gap):
             implied = next((r.organ for r in t.span.readings("OBS") if r.organ), None)
             t.locations = [copy.copy(l) for l in prev_sites if (
                 (l.organ == implied or l.organ in lex.anatomy.get(implied, {}).get("absorbs", []))
                 if implied else _may_share_site(t, l, lex))]
             whole = _obs_name(t.span) in lex.enlargement_by_sub.values()  # hydronephrosis: the whole system's
-            if whole or not words & {"with", "without", "containing", "contains", "contain", "("}:
+            if whole or not (listed or words & {"with", "without", "containing", "contains", "contain", "("}):
                 for l in t.locations:  # "a stone at the UPJ causing hydronephrosis": the organ, not the part
                     l.sub = None
 
