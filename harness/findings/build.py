@@ -410,6 +410,18 @@ def _merged_by_organ(locations: list[Location], lex: Lexicon) -> list[Location]:
                 break
         else:
             merged.append(copy.copy(loc))
+    # "transverse process fractures of L2 and L3 on the left": the part and the side named once are the part and
+    # side at each level
+    for m in merged:
+        part = next((l.text for l in locations if l.organ == m.organ and lex.names_sided_part(m.organ or "", l.text)),
+                    None)
+        if part is None:
+            continue
+        if not lex.names_sided_part(m.organ or "", m.text):
+            m.text = f"{m.text} {part}"
+        sides = {o.laterality for o in merged if o.organ == m.organ and o.laterality is not None}
+        if m.laterality is None and len(sides) == 1 and sides <= {"left", "right"}:
+            m.laterality = next(iter(sides))
     return merged
 
 

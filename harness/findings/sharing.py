@@ -529,7 +529,20 @@ def _field_label_site(targets: list[_Target], header: list[Location], inherited_
                                                                                  if l.organ is not None], lex)]
         if not t.sides:
             t.sides = [l for l in header if l.organ is None and l.laterality in ("left", "right", "bilateral")]
-        t.locations = [_sided_by_label(l, header, lex) for l in t.locations]
+        t.locations = [_part_of_label(_sided_by_label(l, header, lex), header) for l in t.locations]
+
+
+def _part_of_label(loc: Location, header: list[Location]) -> Location:
+    """"L2: fracture of the left transverse process", "Segment 7: lesion in the liver": a site of the label's organ
+    that names no part of it is in the one part the label names."""
+    if loc.sub is not None or loc.organ is None:
+        return loc
+    parts = {h.sub for h in header if h.organ == loc.organ and h.sub is not None}
+    if len(parts) != 1 or any(h.organ == loc.organ and h.sub is None for h in header):
+        return loc
+    loc = copy.copy(loc)
+    loc.sub = parts.pop()
+    return loc
 
 
 def _sided_by_label(loc: Location, header: list[Location], lex: Lexicon) -> Location:
