@@ -2856,3 +2856,24 @@ def test_a_transitional_cell_carcinoma_is_a_carcinoma_of_its_organ():
     f = one("Bladder TCC.")
     assert (f.observation, f.anatomy) == ("carcinoma", "urinary bladder")
     assert one("Urothelial carcinoma in the left renal pelvis.").anatomy == "kidney"
+
+
+def test_clear_pleural_spaces_deny_air_as_well_as_fluid():
+    fs = extract_findings("Both pleural spaces are clear.")
+    assert {(f.observation, f.presence) for f in fs} == {
+        ("effusion", Presence.ABSENT), ("pneumothorax", Presence.ABSENT)}
+    # the costophrenic angles are the recesses where fluid collects: they say nothing of air
+    assert {f.observation for f in extract_findings("Costophrenic angles are sharp.")} == {"effusion"}
+
+
+def test_maintained_vertebral_heights_deny_height_loss_only():
+    for text in ("Vertebral body heights are maintained.", "Vertebral heights and alignment are preserved."):
+        f = one(text)
+        assert (f.observation, f.anatomy, f.presence) == ("compression deformity", "spine", Presence.ABSENT)
+
+
+def test_a_look_before_a_site_and_a_generic_lesion_names_that_lesion():
+    f = one("Lytic T8 vertebral body lesion.")
+    assert (f.observation, f.anatomy, f.sub_location) == ("lytic lesion", "spine", "T8")
+    f = one("Sclerotic right iliac bone lesion.")
+    assert (f.observation, f.anatomy, f.laterality) == ("lytic lesion", "pelvis bone", "right")

@@ -324,6 +324,16 @@ def _descriptor_yields_to_diagnosis(spans: list[Span], obs_targets: list[_Target
             a.refined = True
             b.attrs |= a.attrs
             b.count = b.count or (a.count if a.count != "unstated" else None)
+        elif (a.kind == b.kind == "OBS" and len(a.span.text.split()) == 1 and not a.refined and not b.refined
+              and a_obs != b_obs and b_obs == "lesion" and lex.is_focal(a_obs) and not a.sides and not a.locations
+              and 1 <= b.pos - a.pos - 1 <= 3 and all(g.cat == "LOC" for g in spans[a.pos + 1:b.pos])):
+            # "lytic T10 vertebral body lesion", "sclerotic left iliac bone lesion": the look names the lesion
+            # the generic noun after its site is, not a second lesion in the look's default organ
+            b.refined = True
+            a.locations, a.sides = b.locations, b.sides
+            a.sizes = a.sizes or b.sizes
+            a.attrs |= b.attrs
+            a.count = b.count if a.count in (None, "unstated") else a.count
 
 
 def _organ_described_by_finding_counts_nothing(spans: list[Span], obs_targets: list[_Target],
