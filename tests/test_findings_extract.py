@@ -972,9 +972,14 @@ def test_a_side_between_a_diaphragm_phrase_and_the_diaphragm_stays_the_findings_
 
 
 def test_a_vertebral_part_that_lies_on_one_side_keeps_the_side_named_with_it():
-    for text in ("Transverse process fractures of L2 and L3 on the left.", "Left L3 transverse process fracture."):
-        f = one(text)
-        assert (f.observation, f.anatomy, f.laterality) == ("fracture", "spine", "left")
+    f = one("Left L3 transverse process fracture.")
+    assert (f.observation, f.anatomy, f.laterality) == ("fracture", "spine", "left")
+    # named once for a list of levels, the part and its side are each level's
+    for text in ("Transverse process fractures of L2 and L3 on the left.",
+                 "The left transverse processes of L2 and L3 are fractured."):
+        fs = extract_findings(text)
+        assert {(f.observation, f.sub_location, f.laterality) for f in fs} == {
+            ("fracture", "L2", "left"), ("fracture", "L3", "left")}
     # the vertebra itself is midline: a side names no side of it
     assert one("Left L3 vertebral body fracture.").laterality is None
 
@@ -1199,15 +1204,42 @@ def test_a_change_of_dimensions_is_no_range_and_a_station_list_without_its_node_
         == {("lymphadenopathy", Presence.ABSENT)}
 
 
-@pytest.mark.parametrize("text, count", [
-    ("Compression fractures of L1 and L2.", 2),
-    ("Compression fractures at T11, T12 and L1.", 3),
-    ("T11 and T12 compression fractures.", 2),
-    ("Lytic lesions in T4 and L2.", 2),
-    ("Fractured left L1 and L2 transverse processes.", 2),
+@pytest.mark.parametrize("text, levels", [
+    ("Compression fractures of L1 and L2.", {"L1", "L2"}),
+    ("Compression fractures at T11, T12 and L1.", {"T11", "T12", "L1"}),
+    ("T11 and T12 compression fractures.", {"T11", "T12"}),
+    ("Lytic lesions in T4 and L2.", {"T4", "L2"}),
+    ("Fractured left L1 and L2 transverse processes.", {"L1", "L2"}),
+    # a range with both ends named is each vertebra in it
+    ("Wedge compression fractures from T11 to L1.", {"T11", "T12", "L1"}),
+    ("Old compression deformities T11-L1.", {"T11", "T12", "L1"}),
 ])
-def test_vertebrae_listed_count_the_finding(text, count):
-    assert one(text).count == count
+def test_vertebrae_listed_are_a_finding_at_each_level(text, levels):
+    fs = extract_findings(text)
+    assert {f.sub_location for f in fs} == levels and len(fs) == len(levels)
+    assert {(f.anatomy, f.presence) for f in fs} == {("spine", Presence.PRESENT)}
+    assert all(f.count in (None, 1) for f in fs)
+
+
+def test_a_vertebral_level_is_the_site_of_its_finding():
+    # written as a level, an ordinal or a named vertebra: one site, and another level is another site
+    assert one("There is a wedge fracture of T12.").sub_location == "T12"
+    assert one("Burst fracture of the first lumbar vertebra.").sub_location == "L1"
+    assert one("Type II odontoid fracture.").sub_location == "C2"
+    assert one("Undisplaced fracture through the C6 spinous process.").sub_location == "C6"
+    assert one("Sclerotic lesion in the T10 vertebral body.").sub_location == "T10"
+    # a level field label places what its sentence says of the spine ("L2: fracture of the transverse process")
+    fs = extract_findings("L1: Burst fracture. L2: Fracture of the left transverse process. T12: Intact.")
+    assert {(f.sub_location, f.laterality, f.presence) for f in fs} == {
+        ("L1", None, Presence.PRESENT), ("L2", "left", Presence.PRESENT), ("T12", None, Presence.ABSENT)}
+
+
+def test_a_disc_level_and_a_slip_of_one_vertebra_on_the_next_are_one_level():
+    for text in ("Disc bulge at L4-L5.", "Disc bulge at L4-5.", "Disc bulge at L4/L5."):
+        assert one(text).sub_location == "L4-L5"
+    fs = extract_findings("Moderate degenerative disc disease at L4-L5 and L5-S1.")
+    assert {f.sub_location for f in fs} == {"L4-L5", "L5-S1"}
+    assert one("Grade 1 anterolisthesis of L4 on L5.").sub_location == "L4-L5"
 
 
 def test_a_disc_level_is_no_list_of_vertebrae():
@@ -2952,3 +2984,24 @@ def test_an_organless_finding_listed_after_one_in_an_organ_is_in_that_organ():
     # a finding with an organ of its own keeps it
     got = {f.observation: f.anatomy for f in extract_findings("Gallbladder distension and splenomegaly.")}
     assert got["splenomegaly"] == "spleen"
+
+
+def test_clear_pleural_spaces_deny_air_as_well_as_fluid():
+    fs = extract_findings("Both pleural spaces are clear.")
+    assert {(f.observation, f.presence) for f in fs} == {
+        ("effusion", Presence.ABSENT), ("pneumothorax", Presence.ABSENT)}
+    # the costophrenic angles are the recesses where fluid collects: they say nothing of air
+    assert {f.observation for f in extract_findings("Costophrenic angles are sharp.")} == {"effusion"}
+
+
+def test_maintained_vertebral_heights_deny_height_loss_only():
+    for text in ("Vertebral body heights are maintained.", "Vertebral heights and alignment are preserved."):
+        f = one(text)
+        assert (f.observation, f.anatomy, f.presence) == ("compression deformity", "spine", Presence.ABSENT)
+
+
+def test_a_look_before_a_site_and_a_generic_lesion_names_that_lesion():
+    f = one("Lytic T8 vertebral body lesion.")
+    assert (f.observation, f.anatomy, f.sub_location) == ("lytic lesion", "spine", "T8")
+    f = one("Sclerotic right iliac bone lesion.")
+    assert (f.observation, f.anatomy, f.laterality) == ("lytic lesion", "pelvis bone", "right")

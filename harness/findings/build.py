@@ -13,6 +13,7 @@ and its count, side and part. Nothing here imports ``extract``."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import re
 from typing import Any
 
@@ -95,7 +96,18 @@ def _normal_statement_findings(spans: list[Span], t: _Target, context: str | Non
         f = Finding(observation=obs, anatomy=home if absorbed else loc.organ,
                     sub_location=None if absorbed or by_sub else loc.sub,
                     laterality=loc.laterality, presence=Presence.ABSENT)
+        padded = f" {loc.text} "
+        spec = lex.anatomy.get(loc.organ or "", {})
+        if t.kind == "NORMAL":  # "vertebral body heights are maintained": no height loss, not a normal spine
+            f = next((dataclasses.replace(f, observation=other, sub_location=None)
+                      for other, words in (spec.get("normal_denies_instead") or {}).items()
+                      if any(f" {w} " in padded for w in words)), f)
         out.append(ParsedFinding(f, t.span.text, loc.text))
+        if t.kind == "NORMAL":  # "the pleural spaces are clear": no effusion, and no pneumothorax either
+            for other, words in (lex.anatomy.get(loc.organ or "", {}).get("normal_denies_also") or {}).items():
+                if any(f" {w} " in padded for w in words):
+                    out.append(ParsedFinding(dataclasses.replace(f, observation=other, sub_location=None),
+                                             t.span.text, loc.text))
         also = lex.anatomy.get(loc.organ or "", {}).get("normal_also") or {}
         for organ, _, sub in sorted({o.partition("/") for w, o in also.items() if w in loc.text.split()}):
             obs = lex.normal_finding(organ) if t.kind == "NORMAL" else lex.enlargement.get(organ)
@@ -410,6 +422,18 @@ def _merged_by_organ(locations: list[Location], lex: Lexicon) -> list[Location]:
                 break
         else:
             merged.append(copy.copy(loc))
+    # "transverse process fractures of L2 and L3 on the left": the part and the side named once are the part and
+    # side at each level
+    for m in merged:
+        part = next((l.text for l in locations if l.organ == m.organ and lex.names_sided_part(m.organ or "", l.text)),
+                    None)
+        if part is None:
+            continue
+        if not lex.names_sided_part(m.organ or "", m.text):
+            m.text = f"{m.text} {part}"
+        sides = {o.laterality for o in merged if o.organ == m.organ and o.laterality is not None}
+        if m.laterality is None and len(sides) == 1 and sides <= {"left", "right"}:
+            m.laterality = next(iter(sides))
     return merged
 
 

@@ -156,7 +156,8 @@ class Lexicon:
     def names_sided_part(self, anatomy: str, text: str) -> bool:
         """The site's words name a part of an unpaired organ that lies on one side ("L3 transverse process")."""
         padded = f" {text} "  # whole words: "lamina" is not "laminar"
-        return any(f" {part} " in padded for part in self.anatomy.get(anatomy, {}).get("sided_parts", ()))
+        return any(f" {part}{plural} " in padded for part in self.anatomy.get(anatomy, {}).get("sided_parts", ())
+                   for plural in ("", "s", "es"))  # "transverse processes", "pedicles"
 
     def entity_type(self, observation: str) -> str:
         return self.observations.get(observation, {}).get("type", "ABNORMALITY")

@@ -209,7 +209,19 @@ def _vertebrae_counted(tokens: list[str]) -> list[str]:
             out.append(tokens[k])
             k += 1
             continue
+        second = _vertebra(tokens, k + 2)
+        if second is None and k + 3 < len(tokens) and tokens[k + 2] == "on" and _vertebra(tokens, k + 3) == first + 1:
+            # "anterolisthesis of L4 on L5": the slip is at the level between the two, L4-L5
+            out.extend([*tokens[k:k + 2], *tokens[k + 3:k + 5]])
+            k += 5
+            continue
+        if second is not None and second - first == 1:  # "L4-L5", "L5/S1": one disc level
+            out.extend(tokens[k:k + 4])
+            k += 4
+            continue
         levels, j, span = [first], k + 2, False
+        if second is not None and second > first:  # "T11-L1" (the hyphen is no token): a range
+            levels, j, span = [first, second], k + 4, True
         while j + 2 < len(tokens) and tokens[j] in (",", "and", "to", "through") and _vertebra(tokens, j + 1) is not None:
             span = span or tokens[j] in ("to", "through")
             levels.append(_vertebra(tokens, j + 1))
@@ -217,6 +229,13 @@ def _vertebrae_counted(tokens: list[str]) -> list[str]:
         n = levels[-1] - levels[0] + 1 if span and len(levels) == 2 and levels[1] > levels[0] else len(levels)
         if len(levels) >= 2 and n <= 12:
             out.append(next((w for w, v in _NUMBER_WORDS.items() if v == str(n)), str(n)))
+            if n != len(levels):  # "T11 to L1": each vertebra of the range is a level of its own
+                named = [_VERTEBRAE[v] for v in range(levels[0], levels[-1] + 1)]
+                words = [w for v in named for w in (",", v[0], v[1:])][1:]
+                words[-3] = "and"
+                out.extend(words)
+                k = j
+                continue
         out.extend(tokens[k:j])
         k = j
     return out

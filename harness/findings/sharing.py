@@ -324,6 +324,16 @@ def _descriptor_yields_to_diagnosis(spans: list[Span], obs_targets: list[_Target
             a.refined = True
             b.attrs |= a.attrs
             b.count = b.count or (a.count if a.count != "unstated" else None)
+        elif (a.kind == b.kind == "OBS" and len(a.span.text.split()) == 1 and not a.refined and not b.refined
+              and a_obs != b_obs and b_obs == "lesion" and lex.is_focal(a_obs) and not a.sides and not a.locations
+              and 1 <= b.pos - a.pos - 1 <= 3 and all(g.cat == "LOC" for g in spans[a.pos + 1:b.pos])):
+            # "lytic T10 vertebral body lesion", "sclerotic left iliac bone lesion": the look names the lesion
+            # the generic noun after its site is, not a second lesion in the look's default organ
+            b.refined = True
+            a.locations, a.sides = b.locations, b.sides
+            a.sizes = a.sizes or b.sizes
+            a.attrs |= b.attrs
+            a.count = b.count if a.count in (None, "unstated") else a.count
 
 
 def _organ_described_by_finding_counts_nothing(spans: list[Span], obs_targets: list[_Target],
@@ -534,7 +544,20 @@ def _field_label_site(targets: list[_Target], header: list[Location], inherited_
                                                                                  if l.organ is not None], lex)]
         if not t.sides:
             t.sides = [l for l in header if l.organ is None and l.laterality in ("left", "right", "bilateral")]
-        t.locations = [_sided_by_label(l, header, lex) for l in t.locations]
+        t.locations = [_part_of_label(_sided_by_label(l, header, lex), header) for l in t.locations]
+
+
+def _part_of_label(loc: Location, header: list[Location]) -> Location:
+    """"L2: fracture of the left transverse process", "Segment 7: lesion in the liver": a site of the label's organ
+    that names no part of it is in the one part the label names."""
+    if loc.sub is not None or loc.organ is None:
+        return loc
+    parts = {h.sub for h in header if h.organ == loc.organ and h.sub is not None}
+    if len(parts) != 1 or any(h.organ == loc.organ and h.sub is None for h in header):
+        return loc
+    loc = copy.copy(loc)
+    loc.sub = parts.pop()
+    return loc
 
 
 def _sided_by_label(loc: Location, header: list[Location], lex: Lexicon) -> Location:
