@@ -2707,3 +2707,56 @@ def test_a_non_calcified_plaque_is_present_not_denied():
     f = one("Mild non-calcified plaque in the mid right coronary artery.")
     assert (f.anatomy, f.presence, f.severity) == ("coronary artery", P, "mild")
     assert one("No noncalcified plaque.").presence is A
+
+
+def _nodes(text):
+    return sorted((f.sub_location, f.laterality, f.size_mm) for f in extract_findings(text)
+                  if f.anatomy == "lymph node" and f.presence is P)
+
+
+def test_a_station_code_with_its_side_keeps_the_side_under_a_node_field():
+    assert _nodes("LYMPH NODES: Station 10L 14 mm.") == [("hilar", "left", 14.0)]
+
+
+def test_later_sentences_of_a_node_field_that_name_only_stations_are_nodes_of_the_field():
+    got = _nodes("Nodes: station 4R 12 mm. Station 7 16 mm. Station 10L 9 mm. Liver: normal.")
+    assert got == [("hilar", "left", 9.0), ("lower paratracheal", "right", 12.0), ("subcarinal", None, 16.0)], got
+    # a sentence naming an organ of its own still ends the field
+    got = extract_findings("Nodes: none enlarged. Liver: 2 cm cyst.")
+    assert not any(f.anatomy == "lymph node" and f.presence is P for f in got)
+    assert any(f.anatomy == "liver" and f.size_mm == 20.0 for f in got), got
+
+
+def test_stations_named_with_the_word_station_are_listed_sites():
+    got = _nodes("Enlarged nodes in the right hilar station, measuring 12 mm, and the subcarinal station, "
+                 "measuring 17 mm.")
+    assert got == [("hilar", "right", 12.0), ("subcarinal", None, 17.0)], got
+
+
+def test_station_numbers_listed_after_one_station_word_with_bracketed_sizes_are_each_a_station():
+    got = _nodes("Enlarged nodes at station 7 (21 mm), 4L (12 mm) and 10L (15 mm).")
+    assert got == [("hilar", "left", 15.0), ("lower paratracheal", "left", 12.0), ("subcarinal", None, 21.0)], got
+
+
+def test_a_valve_prosthesis_is_placed_by_the_valve_it_replaces():
+    def positions(text):
+        return sorted(f.position for f in extract_findings(text) if f.observation == "valve replacement")
+    assert positions("Sternotomy wires and a prosthetic aortic valve.") == ["aortic valve"]
+    assert positions("Tricuspid valve replacement.") == ["tricuspid valve"]
+    assert positions("Bioprosthetic valve in the mitral position.") == ["mitral valve"]
+    assert positions("Mitral and aortic valve replacements.") == ["aortic valve", "mitral valve"]
+    assert positions("Prior TAVI.") == ["aortic valve"]
+    assert positions("Prosthetic valve noted.") == [None]
+
+
+def test_a_filter_caudal_to_the_renal_veins_is_infrarenal():
+    f = one("The IVC filter lies caudal to the renal veins.")
+    assert f.position == "infrarenal"
+    assert one("The IVC filter lies cranial to the renal veins.").position == "suprarenal"
+
+
+def test_a_tube_ending_at_the_apex_is_placed_at_the_apex_not_in_the_coarse_pleural_space():
+    assert one("Left chest drain terminating at the apex within the pleural space.").position \
+        == "apex of the hemithorax"
+    # a filter's own apex is its part, not a place
+    assert one("Infrarenal IVC filter, apex just below the renal veins.").position == "infrarenal"

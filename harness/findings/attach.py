@@ -150,7 +150,21 @@ def _own_part(spans: list[Span], q: int) -> bool:
     the device's own ("its apex") or is itself placed by what follows it names a part of the device, not a place."""
     return (q > 0 and spans[q - 1].text == "its") or (
         spans[q].text in _PART_NAMES and q + 1 < len(spans) and spans[q + 1].text.split()[0] in _PART_PLACED_BY
-        and not spans[q + 1].readings("POS"))  # "in the duodenum below the diaphragm": two places
+        and not spans[q + 1].readings("POS")  # "in the duodenum below the diaphragm": two places
+        and not _place_after_preposition(spans, q))
+
+
+#: what puts a device's end at a place ("terminating at the apex within the pleural space")
+_TO_A_PLACE = frozenset({"at", "in", "into", "to", "toward", "towards"})
+
+
+def _place_after_preposition(spans: list[Span], q: int) -> bool:
+    """"tube terminating at the apex within the pleural space": a part name after a preposition is the place the
+    device reaches, not the device's own part ("filter, apex below the renal veins")."""
+    r = q - 1
+    if r >= 0 and spans[r].text == "the":
+        r -= 1
+    return r >= 0 and spans[r].text in _TO_A_PLACE
 
 
 #: position words that are also names of a device's own part ("apex below the renal veins"); a place followed by
