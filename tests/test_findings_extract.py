@@ -2760,3 +2760,13 @@ def test_a_tube_ending_at_the_apex_is_placed_at_the_apex_not_in_the_coarse_pleur
         == "apex of the hemithorax"
     # a filter's own apex is its part, not a place
     assert one("Infrarenal IVC filter, apex just below the renal veins.").position == "infrarenal"
+
+
+def test_a_side_written_before_the_finding_beats_a_plural_site_it_shares():
+    got = {(f.observation, f.laterality) for f in extract_findings(
+        "Small right pleural effusion and atelectasis at both bases.")}
+    assert ("effusion", "right") in got and ("atelectasis", "bilateral") in got, got
+    assert one("Lung bases: small L pl eff.").laterality == "left"
+    # a bilateral finding said to be worse on one side stays bilateral
+    assert one("Bilateral pleural effusions, larger on the left.").laterality == "bilateral"
+

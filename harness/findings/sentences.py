@@ -410,7 +410,9 @@ _EXPANSIONS = {"stn": ("station",), "jxn": ("junction",), "jct": ("junction",), 
                # a line's access side and vein in one word: "RIJ CVC", "LUE PICC", "L SCV line"
                "rij": ("right", "ij"), "lij": ("left", "ij"), "rue": ("right", "upper", "extremity"),
                "lue": ("left", "upper", "extremity"), "rscv": ("right", "subclavian"), "lscv": ("left", "subclavian"),
-               "scv": ("subclavian",)}
+               "scv": ("subclavian",),
+               # "small R pl eff": the pleural space's abbreviation
+               "pl": ("pleural",)}
 
 
 #: words beside "LAD" that make it the left anterior descending artery, not lymphadenopathy ("calcification of the
