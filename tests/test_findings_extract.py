@@ -2770,3 +2770,16 @@ def test_a_side_written_before_the_finding_beats_a_plural_site_it_shares():
     # a bilateral finding said to be worse on one side stays bilateral
     assert one("Bilateral pleural effusions, larger on the left.").laterality == "bilateral"
 
+
+def test_tree_in_bud_is_one_pattern_whatever_its_head_noun():
+    for text in ("Tree-in-bud nodules in the left lower lobe.", "Tree-in-bud opacities in the left lower lobe.",
+                 "Tree-in-bud nodularity in the left lower lobe."):
+        assert {(f.observation, f.sub_location, f.laterality) for f in extract_findings(text)} \
+            == {("opacity", "lower lobe", "left")}, text
+
+
+def test_every_site_listed_after_a_list_of_findings_is_each_findings_site():
+    got = {(f.observation, f.sub_location, f.laterality) for f in extract_findings(
+        "Bronchiectasis and mucus plugging in the right lower lobe and left upper lobe.")}
+    assert got == {("bronchiectasis", "lower lobe", "right"), ("bronchiectasis", "upper lobe", "left"),
+                   ("mucus plugging", "lower lobe", "right"), ("mucus plugging", "upper lobe", "left")}, got

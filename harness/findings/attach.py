@@ -342,7 +342,9 @@ def _share_site_with_list(chosen: _Target, loc: Location, spans: list[Span], obs
     """"bronchiectasis with mucoid impaction in both lower lobes": the site of a list's last finding is the
     site of the list."""
     k = obs_targets.index(chosen)
-    while k > 0 and not obs_targets[k - 1].locations and _may_share_site(
+    # "bronchiectasis and nodularity in the lingula and right middle lobe": a member that holds only the sites the
+    # list's last finding holds takes the next listed site too
+    while k > 0 and all(l in chosen.locations for l in obs_targets[k - 1].locations) and _may_share_site(
             obs_targets[k - 1], loc, lex) and all(
             g.text in LIST_JOINERS or g.cat in ("SEV", "ATTR", "COUNT", "TEMP")
             for g in spans[obs_targets[k - 1].pos + 1:obs_targets[k].pos]) and \
