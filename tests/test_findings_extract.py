@@ -2783,3 +2783,21 @@ def test_every_site_listed_after_a_list_of_findings_is_each_findings_site():
         "Bronchiectasis and mucus plugging in the right lower lobe and left upper lobe.")}
     assert got == {("bronchiectasis", "lower lobe", "right"), ("bronchiectasis", "upper lobe", "left"),
                    ("mucus plugging", "lower lobe", "right"), ("mucus plugging", "upper lobe", "left")}, got
+
+
+def drain_at(text):
+    (f,) = [f for f in extract_findings(text) if f.observation == "drain"]
+    return f.position
+
+
+def test_a_tip_said_to_be_outside_its_target_is_placed_outside_it():
+    assert drain_at("The pigtail drain terminates lateral to the abscess, outside it.") == "outside collection"
+    assert drain_at("The pigtail drain lies outside the collection.") == "outside collection"
+    # a place named for the tip still wins
+    assert drain_at("Drain tip in the subcutaneous tissues, outside the collection.") == "soft tissues"
+    assert drain_at("Drain tip within the collection.") == "collection"
+
+
+def test_an_enteric_tube_coursing_below_the_diaphragm_and_out_of_view_is_below_the_diaphragm():
+    assert one("The NG tube courses below the diaphragm and out of view.").position == "stomach"
+    assert one("Feeding tube passes through the oesophagus with its tip in the duodenum.").position == "duodenum"

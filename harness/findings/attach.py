@@ -565,7 +565,10 @@ _END_WORDS = frozenset({"tip", "tips", "end", "ends", "coil", "coils", "pigtail"
 _NEXT_END = LIST_JOINERS | PREPOSITIONS | {"other", "second", "another", "one", "appendage", "apex", "outflow", "tract"}
 #: positions that only say which compartment, or which side of the diaphragm or of the image, the tip is in
 #: ("below the diaphragm"): a specific place named beside them ("in the duodenum, below the diaphragm") is the tip's
-_COARSE_POSITIONS = frozenset({"pleural space", "below the diaphragm", "beyond the field of view",
+_COARSE_POSITIONS = frozenset({"pleural space", "below the diaphragm", "beyond the field of view", "out of view",
+                               "out of the field of view", "outside the field of view", "beyond the image",
+                               "off the image", "out of the image", "beyond the inferior margin of the image",
+                               "below the field of view",
                                "above the diaphragm", "below the left hemidiaphragm", "below the hemidiaphragm",
                                "subdiaphragmatic", "infradiaphragmatic"})
 
@@ -598,14 +601,24 @@ def _device_position(k: int, devices: list[_Target], spans: list[Span], locs: li
     limit = devices[k + 1].pos if k + 1 < len(devices) else len(spans)
     # (position, named after an end word of the device, coarse)
     found = []
+    outside: list[str] = []  # places the tip is said to be outside ("outside the collection")
+    skipped: list[str] = []
     last = t.pos
     for q, s in enumerate(spans[t.pos + 1:limit], t.pos + 1):
+        if s.text == "outside" and q + 1 < limit and spans[q + 1].text in ("it", "them", "this"):
+            outside.append("")  # "drain lying outside it": outside the place named before the device
         for r in s.readings("POS")[:1]:
+            if _not_there(spans, q):
+                skipped.append(r.value)  # "anterior to the collection": beside it, not in it
+                if any(g.text == "outside" for g in spans[max(0, q - 3):q]):
+                    outside.append(r.value)
             if r.value == "expected" and q + 1 < limit and spans[q + 1].text == "of":
                 continue  # "over the expected location of the cavoatrial junction": the junction
             if _names_next_finding(spans, q, lex):
                 continue  # "mediastinal drains present, left basal atelectasis": the atelectasis's base
-            if _on_its_course(spans, q) or _own_part(spans, q) or _not_there(spans, q) or (
+            # "courses below the diaphragm and out of view": a tube that passes below the diaphragm ends below it
+            below = r.value == "stomach" and s.text in _COARSE_POSITIONS
+            if (_on_its_course(spans, q) and not below) or _own_part(spans, q) or _not_there(spans, q) or (
                     found and any(g.text in _RELATIVE_TO for g in spans[max(0, q - 3):q])) or (
                     found and last == q - 1 and spans[q - 1].text.endswith(("al", "ar", "ic"))):
                 continue  # "in the suprarenal IVC": the place the adjective before it narrows down
@@ -648,6 +661,11 @@ def _device_position(k: int, devices: list[_Target], spans: list[Span], locs: li
                  if l.organ not in (None, "spine") and t.pos < l.start < limit and not l.blocked
                  and not _not_there(spans, l.start)
                  and any(spans[q].text in PREPOSITIONS for q in range(max(t.pos + 1, l.start - 3), l.start))]
+    if not after and outside:
+        # "drain terminating anterior to the collection, outside it": a tip outside its target is a position of
+        # its own (a malposition), not the target it is said to miss
+        places = [p or (skipped[-1] if skipped else before[-1] if before else "") for p in outside]
+        return " + ".join(sorted({f"outside {p}" for p in places if p})) or None
     named = [lex.expected_position(_obs_name(t.span) or "") if p == "expected" else p
              for p in (after or before)]
     named = sorted({p for p in named if p})
