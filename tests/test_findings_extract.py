@@ -2801,3 +2801,18 @@ def test_a_tip_said_to_be_outside_its_target_is_placed_outside_it():
 def test_an_enteric_tube_coursing_below_the_diaphragm_and_out_of_view_is_below_the_diaphragm():
     assert one("The NG tube courses below the diaphragm and out of view.").position == "stomach"
     assert one("Feeding tube passes through the oesophagus with its tip in the duodenum.").position == "duodenum"
+
+
+def test_a_disease_named_after_a_focal_sign_in_a_part_is_the_organs_not_the_parts():
+    got = {(f.observation, f.sub_location) for f in extract_findings(
+        "Gallbladder wall thickening, pericholecystic fluid and a stone impacted in the gallbladder neck, in keeping "
+        "with acute calculous cholecystitis.")}
+    assert ("calculus", "neck") in got and ("cholecystitis", None) in got, got
+    # a diffuse finding named as an adjective keeps its site
+    assert one("Left lower zone pneumonic consolidation.").sub_location == "lower zone"
+
+
+def test_lung_segments_named_as_adjectives_and_the_lingular_artery_side():
+    assert one("22 mm RUL apicoposterior nodule.").sub_location == "apex"
+    f = one("Embolus in a lingular artery.")
+    assert (f.sub_location, f.laterality) == ("lingula", "left")
