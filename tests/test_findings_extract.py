@@ -2816,3 +2816,11 @@ def test_lung_segments_named_as_adjectives_and_the_lingular_artery_side():
     assert one("22 mm RUL apicoposterior nodule.").sub_location == "apex"
     f = one("Embolus in a lingular artery.")
     assert (f.sub_location, f.laterality) == ("lingula", "left")
+
+
+def test_a_stone_in_the_distal_common_bile_duct_is_in_the_bile_duct():
+    f = one("A 7 mm stone in the distal CBD.")
+    assert (f.observation, f.anatomy, f.size_mm) == ("calculus", "bile duct", 7.0)
+    # and a stent's tip there is still a tip position
+    assert one("Plastic biliary stent with its tip in the distal common bile duct.").position == "common bile duct"
+
