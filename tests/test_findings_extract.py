@@ -2824,3 +2824,10 @@ def test_a_stone_in_the_distal_common_bile_duct_is_in_the_bile_duct():
     # and a stent's tip there is still a tip position
     assert one("Plastic biliary stent with its tip in the distal common bile duct.").position == "common bile duct"
 
+
+def test_a_with_phrase_after_a_comma_ends_a_without_denial():
+    got = {(f.observation, f.presence) for f in extract_findings(
+        "Rectal tumour without perforation, with mesorectal nodes up to 6 mm.")}
+    assert ("lymph node", P) in got and ("perforation", A) in got, got
+    # a denial the "with" phrase itself states still holds
+    assert one("Without contrast, with no evidence of pneumothorax.").presence is A
