@@ -3005,3 +3005,127 @@ def test_a_look_before_a_site_and_a_generic_lesion_names_that_lesion():
     assert (f.observation, f.anatomy, f.sub_location) == ("lytic lesion", "spine", "T8")
     f = one("Sclerotic right iliac bone lesion.")
     assert (f.observation, f.anatomy, f.laterality) == ("lytic lesion", "pelvis bone", "right")
+
+
+def _nodes(text):
+    return sorted((f.sub_location, f.laterality, f.size_mm) for f in extract_findings(text)
+                  if f.anatomy == "lymph node" and f.presence is P)
+
+
+def test_a_station_code_with_its_side_keeps_the_side_under_a_node_field():
+    assert _nodes("LYMPH NODES: Station 10L 14 mm.") == [("hilar", "left", 14.0)]
+
+
+def test_later_sentences_of_a_node_field_that_name_only_stations_are_nodes_of_the_field():
+    got = _nodes("Nodes: station 4R 12 mm. Station 7 16 mm. Station 10L 9 mm. Liver: normal.")
+    assert got == [("hilar", "left", 9.0), ("lower paratracheal", "right", 12.0), ("subcarinal", None, 16.0)], got
+    # a sentence naming an organ of its own still ends the field
+    got = extract_findings("Nodes: none enlarged. Liver: 2 cm cyst.")
+    assert not any(f.anatomy == "lymph node" and f.presence is P for f in got)
+    assert any(f.anatomy == "liver" and f.size_mm == 20.0 for f in got), got
+
+
+def test_stations_named_with_the_word_station_are_listed_sites():
+    got = _nodes("Enlarged nodes in the right hilar station, measuring 12 mm, and the subcarinal station, "
+                 "measuring 17 mm.")
+    assert got == [("hilar", "right", 12.0), ("subcarinal", None, 17.0)], got
+
+
+def test_station_numbers_listed_after_one_station_word_with_bracketed_sizes_are_each_a_station():
+    got = _nodes("Enlarged nodes at station 7 (21 mm), 4L (12 mm) and 10L (15 mm).")
+    assert got == [("hilar", "left", 15.0), ("lower paratracheal", "left", 12.0), ("subcarinal", None, 21.0)], got
+
+
+def test_a_valve_prosthesis_is_placed_by_the_valve_it_replaces():
+    def positions(text):
+        return sorted(f.position for f in extract_findings(text) if f.observation == "valve replacement")
+    assert positions("Sternotomy wires and a prosthetic aortic valve.") == ["aortic valve"]
+    assert positions("Tricuspid valve replacement.") == ["tricuspid valve"]
+    assert positions("Bioprosthetic valve in the mitral position.") == ["mitral valve"]
+    assert positions("Mitral and aortic valve replacements.") == ["aortic valve", "mitral valve"]
+    assert positions("Prior TAVI.") == ["aortic valve"]
+    assert positions("Prosthetic valve noted.") == [None]
+
+
+def test_a_filter_caudal_to_the_renal_veins_is_infrarenal():
+    f = one("The IVC filter lies caudal to the renal veins.")
+    assert f.position == "infrarenal"
+    assert one("The IVC filter lies cranial to the renal veins.").position == "suprarenal"
+
+
+def test_a_tube_ending_at_the_apex_is_placed_at_the_apex_not_in_the_coarse_pleural_space():
+    assert one("Left chest drain terminating at the apex within the pleural space.").position \
+        == "apex of the hemithorax"
+    # a filter's own apex is its part, not a place
+    assert one("Infrarenal IVC filter, apex just below the renal veins.").position == "infrarenal"
+
+
+def test_a_side_written_before_the_finding_beats_a_plural_site_it_shares():
+    got = {(f.observation, f.laterality) for f in extract_findings(
+        "Small right pleural effusion and atelectasis at both bases.")}
+    assert ("effusion", "right") in got and ("atelectasis", "bilateral") in got, got
+    assert one("Lung bases: small L pl eff.").laterality == "left"
+    # a bilateral finding said to be worse on one side stays bilateral
+    assert one("Bilateral pleural effusions, larger on the left.").laterality == "bilateral"
+
+
+def test_tree_in_bud_is_one_pattern_whatever_its_head_noun():
+    for text in ("Tree-in-bud nodules in the left lower lobe.", "Tree-in-bud opacities in the left lower lobe.",
+                 "Tree-in-bud nodularity in the left lower lobe."):
+        assert {(f.observation, f.sub_location, f.laterality) for f in extract_findings(text)} \
+            == {("opacity", "lower lobe", "left")}, text
+
+
+def test_every_site_listed_after_a_list_of_findings_is_each_findings_site():
+    got = {(f.observation, f.sub_location, f.laterality) for f in extract_findings(
+        "Bronchiectasis and mucus plugging in the right lower lobe and left upper lobe.")}
+    assert got == {("bronchiectasis", "lower lobe", "right"), ("bronchiectasis", "upper lobe", "left"),
+                   ("mucus plugging", "lower lobe", "right"), ("mucus plugging", "upper lobe", "left")}, got
+
+
+def drain_at(text):
+    (f,) = [f for f in extract_findings(text) if f.observation == "drain"]
+    return f.position
+
+
+def test_a_tip_said_to_be_outside_its_target_is_placed_outside_it():
+    assert drain_at("The pigtail drain terminates lateral to the abscess, outside it.") == "outside collection"
+    assert drain_at("The pigtail drain lies outside the collection.") == "outside collection"
+    # a place named for the tip still wins
+    assert drain_at("Drain tip in the subcutaneous tissues, outside the collection.") == "soft tissues"
+    assert drain_at("Drain tip within the collection.") == "collection"
+
+
+def test_an_enteric_tube_coursing_below_the_diaphragm_and_out_of_view_is_below_the_diaphragm():
+    assert one("The NG tube courses below the diaphragm and out of view.").position == "stomach"
+    assert one("Feeding tube passes through the oesophagus with its tip in the duodenum.").position == "duodenum"
+
+
+def test_a_disease_named_after_a_focal_sign_in_a_part_is_the_organs_not_the_parts():
+    got = {(f.observation, f.sub_location) for f in extract_findings(
+        "Gallbladder wall thickening, pericholecystic fluid and a stone impacted in the gallbladder neck, in keeping "
+        "with acute calculous cholecystitis.")}
+    assert ("calculus", "neck") in got and ("cholecystitis", None) in got, got
+    # a diffuse finding named as an adjective keeps its site
+    assert one("Left lower zone pneumonic consolidation.").sub_location == "lower zone"
+
+
+def test_lung_segments_named_as_adjectives_and_the_lingular_artery_side():
+    assert one("22 mm RUL apicoposterior nodule.").sub_location == "apex"
+    f = one("Embolus in a lingular artery.")
+    assert (f.sub_location, f.laterality) == ("lingula", "left")
+
+
+def test_a_stone_in_the_distal_common_bile_duct_is_in_the_bile_duct():
+    f = one("A 7 mm stone in the distal CBD.")
+    assert (f.observation, f.anatomy, f.size_mm) == ("calculus", "bile duct", 7.0)
+    # and a stent's tip there is still a tip position
+    assert one("Plastic biliary stent with its tip in the distal common bile duct.").position == "common bile duct"
+
+
+def test_a_with_phrase_after_a_comma_ends_a_without_denial():
+    got = {(f.observation, f.presence) for f in extract_findings(
+        "Rectal tumour without perforation, with mesorectal nodes up to 6 mm.")}
+    assert ("lymph node", P) in got and ("perforation", A) in got, got
+    # a denial the "with" phrase itself states still holds
+    assert one("Without contrast, with no evidence of pneumothorax.").presence is A

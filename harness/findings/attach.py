@@ -150,7 +150,21 @@ def _own_part(spans: list[Span], q: int) -> bool:
     the device's own ("its apex") or is itself placed by what follows it names a part of the device, not a place."""
     return (q > 0 and spans[q - 1].text == "its") or (
         spans[q].text in _PART_NAMES and q + 1 < len(spans) and spans[q + 1].text.split()[0] in _PART_PLACED_BY
-        and not spans[q + 1].readings("POS"))  # "in the duodenum below the diaphragm": two places
+        and not spans[q + 1].readings("POS")  # "in the duodenum below the diaphragm": two places
+        and not _place_after_preposition(spans, q))
+
+
+#: what puts a device's end at a place ("terminating at the apex within the pleural space")
+_TO_A_PLACE = frozenset({"at", "in", "into", "to", "toward", "towards"})
+
+
+def _place_after_preposition(spans: list[Span], q: int) -> bool:
+    """"tube terminating at the apex within the pleural space": a part name after a preposition is the place the
+    device reaches, not the device's own part ("filter, apex below the renal veins")."""
+    r = q - 1
+    if r >= 0 and spans[r].text == "the":
+        r -= 1
+    return r >= 0 and spans[r].text in _TO_A_PLACE
 
 
 #: position words that are also names of a device's own part ("apex below the renal veins"); a place followed by
@@ -333,7 +347,9 @@ def _share_site_with_list(chosen: _Target, loc: Location, spans: list[Span], obs
     """"bronchiectasis with mucoid impaction in both lower lobes": the site of a list's last finding is the
     site of the list."""
     k = obs_targets.index(chosen)
-    while k > 0 and not obs_targets[k - 1].locations and _may_share_site(
+    # "bronchiectasis and nodularity in the lingula and right middle lobe": a member that holds only the sites the
+    # list's last finding holds takes the next listed site too
+    while k > 0 and all(l in chosen.locations for l in obs_targets[k - 1].locations) and _may_share_site(
             obs_targets[k - 1], loc, lex) and all(
             g.text in LIST_JOINERS or g.cat in ("SEV", "ATTR", "COUNT", "TEMP")
             for g in spans[obs_targets[k - 1].pos + 1:obs_targets[k].pos]) and \
@@ -598,7 +614,10 @@ _END_WORDS = frozenset({"tip", "tips", "end", "ends", "coil", "coils", "pigtail"
 _NEXT_END = LIST_JOINERS | PREPOSITIONS | {"other", "second", "another", "one", "appendage", "apex", "outflow", "tract"}
 #: positions that only say which compartment, or which side of the diaphragm or of the image, the tip is in
 #: ("below the diaphragm"): a specific place named beside them ("in the duodenum, below the diaphragm") is the tip's
-_COARSE_POSITIONS = frozenset({"pleural space", "below the diaphragm", "beyond the field of view",
+_COARSE_POSITIONS = frozenset({"pleural space", "below the diaphragm", "beyond the field of view", "out of view",
+                               "out of the field of view", "outside the field of view", "beyond the image",
+                               "off the image", "out of the image", "beyond the inferior margin of the image",
+                               "below the field of view",
                                "above the diaphragm", "below the left hemidiaphragm", "below the hemidiaphragm",
                                "subdiaphragmatic", "infradiaphragmatic"})
 
@@ -631,14 +650,24 @@ def _device_position(k: int, devices: list[_Target], spans: list[Span], locs: li
     limit = devices[k + 1].pos if k + 1 < len(devices) else len(spans)
     # (position, named after an end word of the device, coarse)
     found = []
+    outside: list[str] = []  # places the tip is said to be outside ("outside the collection")
+    skipped: list[str] = []
     last = t.pos
     for q, s in enumerate(spans[t.pos + 1:limit], t.pos + 1):
+        if s.text == "outside" and q + 1 < limit and spans[q + 1].text in ("it", "them", "this"):
+            outside.append("")  # "drain lying outside it": outside the place named before the device
         for r in s.readings("POS")[:1]:
+            if _not_there(spans, q):
+                skipped.append(r.value)  # "anterior to the collection": beside it, not in it
+                if any(g.text == "outside" for g in spans[max(0, q - 3):q]):
+                    outside.append(r.value)
             if r.value == "expected" and q + 1 < limit and spans[q + 1].text == "of":
                 continue  # "over the expected location of the cavoatrial junction": the junction
             if _names_next_finding(spans, q, lex):
                 continue  # "mediastinal drains present, left basal atelectasis": the atelectasis's base
-            if _on_its_course(spans, q) or _own_part(spans, q) or _not_there(spans, q) or (
+            # "courses below the diaphragm and out of view": a tube that passes below the diaphragm ends below it
+            below = r.value == "stomach" and s.text in _COARSE_POSITIONS
+            if (_on_its_course(spans, q) and not below) or _own_part(spans, q) or _not_there(spans, q) or (
                     found and any(g.text in _RELATIVE_TO for g in spans[max(0, q - 3):q])) or (
                     found and last == q - 1 and spans[q - 1].text.endswith(("al", "ar", "ic"))):
                 continue  # "in the suprarenal IVC": the place the adjective before it narrows down
@@ -681,6 +710,11 @@ def _device_position(k: int, devices: list[_Target], spans: list[Span], locs: li
                  if l.organ not in (None, "spine") and t.pos < l.start < limit and not l.blocked
                  and not _not_there(spans, l.start)
                  and any(spans[q].text in PREPOSITIONS for q in range(max(t.pos + 1, l.start - 3), l.start))]
+    if not after and outside:
+        # "drain terminating anterior to the collection, outside it": a tip outside its target is a position of
+        # its own (a malposition), not the target it is said to miss
+        places = [p or (skipped[-1] if skipped else before[-1] if before else "") for p in outside]
+        return " + ".join(sorted({f"outside {p}" for p in places if p})) or None
     named = [lex.expected_position(_obs_name(t.span) or "") if p == "expected" else p
              for p in (after or before)]
     named = sorted({p for p in named if p})

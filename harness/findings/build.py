@@ -12,6 +12,8 @@ and its count, side and part. Nothing here imports ``extract``."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import copy
 import dataclasses
 import re
@@ -282,6 +284,12 @@ def _sites_of_target(t: _Target, presence: Presence, spec: dict[str, Any], lex: 
                  if site is not None]
     locations = _without_framing_regions(locations, spec.get("default_anatomy"), lex)
     side = _side_named_apart(t)
+    if side in ("left", "right") and any(l.end == t.pos - 1 or any(
+            l.end == o.start - 1 and o.end == t.pos - 1 for o in t.locations) for l in t.sides):
+        # "Bases: small R effusion", "left effusion and atelectasis at both bases": the side written right before
+        # the finding's noun is its own; a plural site word it shares with others ("bases") names no side of it
+        locations = [dataclasses.replace(loc, laterality=side) if loc.laterality == "bilateral" else loc
+                     for loc in locations]
     for loc in locations:  # "bilateral ... renal cysts": the side named apart from the organ
         if loc.laterality is None and side is not None and loc.organ is not None and lex.is_paired(loc.organ):
             loc.laterality = side

@@ -106,6 +106,9 @@ class SentenceReading:
     label_sides: tuple[tuple[str | None, str], ...] = ()
     #: the last paired organ the sentence names, for a side standing alone in the next ("stone in the left")
     paired_organ: str | None = None
+    #: the sites the sentence names are node stations only, and it names no finding ("Station 4R 11 mm."): under a
+    #: lymph node field it lists another node of the field
+    stations_only: bool = False
 
 
 @lru_cache(maxsize=65536)
@@ -214,7 +217,9 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
     if not targets:
         return SentenceReading(tuple(measured), _orphan_position(spans), last_side, label.label,
                                _names_site(locs, spans), _unsided_organs(locs, spans), _label_sides(label),
-                               _paired_organ(locs, label, lex))
+                               _paired_organ(locs, label, lex),
+                               label.colon is None and any(l.station for l in locs)
+                               and all(l.station or l.organ is None for l in locs))
     obs_targets = [t for t in targets if t.kind in ("OBS", "ENLARGE")]
     sides = [l for l in locs if l.organ is None and not l.blocked]
     side_positions = {q for l in sides for q in range(l.start, l.end + 1)}
@@ -428,6 +433,8 @@ def _stations_as_nodes(spans: list[Span], colon: int, locs: list[Location], targ
         if p <= colon or not stations:
             continue
         side = spans[p - 1].readings("LAT")[0].value if spans[p - 1].readings("LAT") else None
+        if side is None:  # "Station 4R 11 mm": the side its code carries after the number
+            side = next((l.laterality for l in locs if l.start <= p <= l.end and l.station), None)
         one = Span("PHRASE", [node], s.start, s.end, s.text, cat="OBS", by_kind={"OBS": [node]})
         targets.append(_Target(p, "OBS", one, locations=[
             Location("lymph node", stations[0].value.name, side, p, p, s.text)]))
@@ -485,6 +492,8 @@ def _only_hedges_a_diagnosis(tokens: tuple[str, ...]) -> bool:
         for it in findings)
 
 
+#: a field label that names lymph nodes ("NODES:", "LYMPH NODES:", "Nodal stations:")
+_NODE_FIELD_WORDS = frozenset({"node", "nodes", "nodal", "ln", "lns", "lymphadenopathy", "adenopathy"})
 _SIDE_DEPENDENT = frozenset({"ipsilateral", "contralateral", "same", "opposite", "other"})
 
 
@@ -630,7 +639,8 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
                 key = (*organ.split(), *key) if reading.field_label else (*organ.split(), ":", *key)
                 reading = _sentence_findings(key, side if _SIDE_DEPENDENT.intersection(key) else None)
             if reading.field_label is None and field and (
-                    not reading.names_site or _stays_in_sided_field(reading, field_sides, lex)):
+                    not reading.names_site or _stays_in_sided_field(reading, field_sides, lex)
+                    or (reading.stations_only and not _NODE_FIELD_WORDS.isdisjoint(field))):
                 # "Spleen: Normal size. Two calcified granulomas.": the field's later sentences are in its site
                 key = (*field, ":", *key)
                 reading = _sentence_findings(key, side if _SIDE_DEPENDENT.intersection(key) else None, True)

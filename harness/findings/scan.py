@@ -238,6 +238,8 @@ def _clause_after_comma(spans: list[Span]) -> set[int]:
         nxt = spans[q + 1]
         if nxt.text in _CLAUSE_OPENERS or (nxt.cat == "WORD" and nxt.text.endswith("ing") and len(nxt.text) > 5):
             ends.add(q)
+        elif nxt.text == "with" and any(s.text == "without" for s in spans[max(0, q - 6):q]):
+            ends.add(q)  # "mass without obstruction, with pericolic nodes": the nodes are there
     return ends
 
 

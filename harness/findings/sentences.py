@@ -255,6 +255,13 @@ def _part_number(tokens: list[str], j: int) -> int:
     return 1 if j < len(tokens) and tokens[j] in _ROMAN and tokens[j] != "x" else 0
 
 
+def _bracket_at(tokens: list[str], j: int) -> int:
+    """The length of a short bracketed aside at ``j`` ("( 19 mm sa )"), 0 for none."""
+    if j < len(tokens) and tokens[j] == "(" and ")" in tokens[j + 1:j + 6]:
+        return tokens.index(")", j + 1) - j + 1
+    return 0
+
+
 def _numbered_parts_listed(tokens: list[str]) -> list[str]:
     """"Segment 6 and 7 liver lesions", "stations 4R and 7": numbers listed after one part noun are each a part,
     written out ("segment 6 and segment 7") so that each is read as a site, and no number as a count."""
@@ -269,16 +276,21 @@ def _numbered_parts_listed(tokens: list[str]) -> list[str]:
             out.append(tokens[k])
             k += 1
             continue
-        parts, j = [tokens[k + 1:k + 1 + size]], k + 1 + size
+        j = k + 1 + size
+        # "station 7 (19 mm), 4R (11 mm) and 10R (13 mm)": each part's bracketed size stays with it
+        j += _bracket_at(tokens, j)
+        parts = [tokens[k + 1:j]]
         joiners = []
         while j + 1 < len(tokens) and tokens[j] in (",", "and", "or", "&") and _part_number(tokens, j + 1):
             n = _part_number(tokens, j + 1)
+            n += _bracket_at(tokens, j + 1 + n)
             joiners.append(tokens[j])
             parts.append(tokens[j + 1:j + 1 + n])
             j += 1 + n
-        # a station list is written out only before its node word: "stations 4L and 2L not enlarged" keeps the
-        # plural that names the nodes themselves
-        station_alone = noun == "station" and not _NODE_WORDS.intersection(tokens[j:j + 3])
+        # a station list is written out only before its node word, or after it ("enlarged nodes at station 7, 4R
+        # and 10R"): "stations 4L and 2L not enlarged" keeps the plural that names the nodes themselves
+        station_alone = noun == "station" and not _NODE_WORDS.intersection(tokens[j:j + 3]) and not (
+            tokens[k] == "station" and _NODE_WORDS.intersection(tokens[max(0, k - 4):k]))
         if len(parts) < 2 or station_alone:
             out.extend(tokens[k:j])
         else:
@@ -423,7 +435,9 @@ _EXPANSIONS = {"stn": ("station",), "jxn": ("junction",), "jct": ("junction",), 
                "lue": ("left", "upper", "extremity"), "rscv": ("right", "subclavian"), "lscv": ("left", "subclavian"),
                "scv": ("subclavian",),
                # "R prox ureter", "prox SMA": where along the organ, dictated short
-               "prox": ("proximal",)}
+               "prox": ("proximal",),
+               # "small R pl eff": the pleural space's abbreviation
+               "pl": ("pleural",)}
 
 
 #: words beside "LAD" that make it the left anterior descending artery, not lymphadenopathy ("calcification of the
@@ -479,6 +493,46 @@ def _abbreviated_words(tokens: list[str]) -> list[str]:
     if _EXPANSIONS.keys().isdisjoint(tokens):
         return tokens
     return [w for t in tokens for w in _EXPANSIONS.get(t, (t,))]
+
+
+_VALVES = {"mitral": "mitral", "aortic": "aortic", "tricuspid": "tricuspid", "pulmonary": "pulmonary",
+           "pulmonic": "pulmonary"}
+_VALVE_MAKERS = frozenset({"prosthetic", "mechanical", "bioprosthetic", "metallic", "metal"})
+_VALVE_DEVICES = frozenset({"prosthesis", "prostheses", "replacement", "replacements"})
+#: valve devices whose name says the valve they replace
+_VALVE_OF_DEVICE = {"tavi": "aortic", "tavr": "aortic", "avr": "aortic", "mvr": "mitral", "tvr": "tricuspid"}
+
+
+def _valve_positions(tokens: list[str]) -> list[str]:
+    """"prosthetic mitral valve", "aortic valve replacement", "TAVI": a valve prosthesis is placed by the valve it
+    replaces, written as radiologists do ("a prosthetic valve in the mitral position"), so that a prosthesis in
+    another valve's position is another device position, not the same device."""
+    if "valve" not in tokens and _VALVE_OF_DEVICE.keys().isdisjoint(tokens):
+        return tokens
+    out: list[str] = []
+    k = 0
+    while k < len(tokens):
+        t = tokens[k]
+        nxt = tokens[k + 1:k + 4]
+        if t in _VALVE_MAKERS and nxt[:1] and nxt[0] in _VALVES and nxt[1:2] == ["valve"]:
+            out += [t, "valve", "in", "the", _VALVES[nxt[0]], "position"]  # "prosthetic mitral valve"
+            k += 3
+        elif t in _VALVES and nxt[:1] in (["and"], ["/"]) and nxt[1:2] and nxt[1] in _VALVES \
+                and tokens[k + 3:k + 4] == ["valve"] and tokens[k + 4:k + 5] and tokens[k + 4] in _VALVE_DEVICES:
+            # "mitral and aortic valve replacements": one in each position
+            out += ["valve", "replacement", "in", "the", _VALVES[t], "position", "and",
+                    "valve", "replacement", "in", "the", _VALVES[nxt[1]], "position"]
+            k += 5
+        elif t in _VALVES and nxt[:1] == ["valve"] and nxt[1:2] and nxt[1] in _VALVE_DEVICES:
+            out += ["valve", nxt[1], "in", "the", _VALVES[t], "position"]  # "mitral valve prosthesis"
+            k += 3
+        elif t in _VALVE_OF_DEVICE and (k == 0 or tokens[k - 1] not in _VALVES):
+            out += [t, "in", "the", _VALVE_OF_DEVICE[t], "position"]
+            k += 1
+        else:
+            out.append(t)
+            k += 1
+    return out
 
 
 def _comparisons(tokens: list[str]) -> list[str]:
@@ -639,8 +693,8 @@ def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
     silhouette sign, bracketed and bare station codes, words split from the diaphragm by a side, and words sharing one head
     noun."""
     for rewrite in (_dates, _numbered_grades, _without_densities, _size_changes, _partitive_counts, _abbreviated_words,
-                    _comparisons, _spelled_sizes, _counted_ordinals, _ribs_numbered_after, _segments_numbered_in_brackets,
-                    _vertebrae_counted, _numbered_parts_listed, _without_silhouette_signs, _without_station_codes,
+                    _valve_positions, _comparisons, _spelled_sizes, _counted_ordinals, _ribs_numbered_after,
+                    _segments_numbered_in_brackets, _vertebrae_counted, _numbered_parts_listed, _without_silhouette_signs, _without_station_codes,
                     _bare_station_codes, _diaphragm_words, _displacing_the_mediastinum):
         tokens = rewrite(tokens)
     return _shared_heads(_side_words(_side_before_part(tokens, lex), lex), lex)

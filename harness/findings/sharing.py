@@ -161,6 +161,13 @@ def _hedged_name_refines_finding(spans: list[Span], obs_targets: list[_Target], 
                     l.organ == pl.organ and l.laterality in ("left", "right") for l in t.locations)]
         # "a 1.4 cm hypodensity, likely a haemangioma" refines with no site named at all
         no_site = not prev.locations and not t.locations and not header and prev.kind == "OBS"
+        if prev_sites and prev is not obs_targets[0] and _lesion_like(_obs_name(prev.span) or "", lex) \
+                and not _lesion_like(_obs_name(t.span) or "", lex):
+            # "distended gallbladder, wall thickening and a stone in the neck, in keeping with cholecystitis": a
+            # disease named after a list of its signs is the organ's; the part its last (focal) sign is in is not
+            prev_sites = [copy.copy(l) for l in prev_sites]
+            for l in prev_sites:
+                l.sub = None
         if (prev_sites or no_site) and scope.get(t.pos) in ("probable", "possible", "improbable") \
                 and scope.get(prev.pos) is None:  # "a nodule, unlikely to represent a metastasis": its site too
             t.locations = _as_sites_of(prev, prev_sites, lex)
@@ -276,6 +283,9 @@ def _adjective_finding_shares_site(obs_targets: list[_Target], lex: Lexicon) -> 
                 and not lex.is_device(_obs_name(b.span) or ""):
             b.locations = [copy.copy(l) for l in a.locations if _may_share_site(b, l, lex)]
             b.sides = list(a.sides)
+            if _lesion_like(_obs_name(a.span) or "", lex) and not _lesion_like(_obs_name(b.span) or "", lex):
+                for l in b.locations:  # "calculous cholecystitis" of a stone in the neck: the gallbladder's disease
+                    l.sub = None
 
 
 def _adjective_finding_in_organ_of_noun(obs_targets: list[_Target], lex: Lexicon) -> None:
