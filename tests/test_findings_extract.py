@@ -2824,3 +2824,38 @@ def test_a_transitional_cell_carcinoma_is_a_carcinoma_of_its_organ():
     f = one("Bladder TCC.")
     assert (f.observation, f.anatomy) == ("carcinoma", "urinary bladder")
     assert one("Urothelial carcinoma in the left renal pelvis.").anatomy == "kidney"
+
+
+def test_a_tube_a_distance_from_the_carina_is_in_the_trachea():
+    assert one("Endotracheal tube, tip 3 cm from the carina.").position == "trachea"
+    assert one("Endotracheal tube with its tip at the carina.").position == "carina"
+
+
+def test_each_leads_place_after_a_placing_verb_is_the_devices():
+    got = extract_findings("Left pacemaker. The atrial lead projects over the right atrium and the ventricular "
+                           "lead tip over the right ventricular apex.")
+    assert [f.position for f in got if f.observation == "pacemaker"] == ["right atrium + right ventricle"]
+
+
+def test_a_devices_own_apex_named_right_after_it_is_no_place():
+    assert one("Suprarenal position of the IVC filter apex.").position == "suprarenal"
+    # a place said of the device with "position of" before it is its place
+    assert one("Infrarenal position of the caval filter.").position == "infrarenal"
+
+
+def test_a_tip_outside_a_residual_collection_is_not_in_it():
+    got = [f for f in extract_findings("Percutaneous drain with its tip outside the residual pelvic abscess.")
+           if f.observation == "drain"]
+    assert got and got[0].position != "collection"
+
+
+def test_rib_numbers_after_the_fracture_count_the_ribs():
+    assert one("Left rib fx 7-9.").count == 3
+    assert one("Right rib fractures 3 and 4.").count == 2
+    assert one("Right rib 4 fracture.").count == 1
+
+
+def test_a_change_said_in_a_relative_clause_after_which_is():
+    got = {f.observation: f.temporal for f in extract_findings(
+        "Drain in the pelvic abscess, which is smaller at 25 mm.")}
+    assert got.get("abscess", got.get("collection")) == "decreased" and got.get("drain") is None, got

@@ -572,11 +572,28 @@ def _names_next_finding(spans: list[Span], q: int, lex: Lexicon) -> bool:
 
 
 def _not_there(spans: list[Span], q: int) -> bool:
-    while q > 0 and (spans[q - 1].cat in ("LOC", "ATTR") or spans[q - 1].text in ("the", "a", "an", "its")):
-        q -= 1  # back over "the right subphrenic" in "outside the right subphrenic abscess"
+    while q > 0 and (spans[q - 1].cat in ("LOC", "ATTR", "SEV") or spans[q - 1].text in (
+            "the", "a", "an", "its", "residual", "remaining", "known", "dominant")):
+        q -= 1  # back over "the residual right subphrenic" in "outside the residual right subphrenic abscess"
     return any(g.text.split()[0] in _NOT_THERE or (g.text.split()[0] in _BESIDE and (
         "to" in g.text.split() or (k + 1 < len(spans) and spans[k + 1].text == "to")))
         for k, g in enumerate(spans[max(0, q - 2):q], max(0, q - 2)))
+
+
+#: what stands between a place and the device it places ("infrarenal position of the IVC filter")
+_POSITION_OF = frozenset({"position", "location", "positioning", "placement", "of", "the", "a", "an"})
+_POSITION_NOUNS = frozenset({"position", "location", "positioning", "placement"})
+
+
+def _over_position_of(spans: list[Span], p: int) -> int:
+    """Where the two spans before the device at ``p`` start, back over "position of the": "infrarenal position of
+    the IVC filter" places the filter as "an infrarenal IVC filter" does."""
+    q = p
+    while q > 0 and spans[q - 1].text in _POSITION_OF:
+        q -= 1
+    if not _POSITION_NOUNS & {g.text for g in spans[q:p]}:
+        q = p  # "the IVC filter": no place said of it
+    return max(0, q - 2)
 
 
 def _device_position(k: int, devices: list[_Target], spans: list[Span], locs: list[Location],
@@ -595,6 +612,7 @@ def _device_position(k: int, devices: list[_Target], spans: list[Span], locs: li
             if _names_next_finding(spans, q, lex):
                 continue  # "mediastinal drains present, left basal atelectasis": the atelectasis's base
             if _on_its_course(spans, q) or _own_part(spans, q) or _not_there(spans, q) or (
+                    q == t.pos + 1 and s.text in _PART_NAMES) or (
                     found and any(g.text in _RELATIVE_TO for g in spans[max(0, q - 3):q])) or (
                     found and last == q - 1 and spans[q - 1].text.endswith(("al", "ar", "ic"))):
                 continue  # "in the suprarenal IVC": the place the adjective before it narrows down
@@ -627,7 +645,7 @@ def _device_position(k: int, devices: list[_Target], spans: list[Span], locs: li
                   g.cat == "OBS" and not lex.is_device(_obs_name(g) or "") for g in spans[q + 1:t.pos])] \
         if k == 0 else []
     if not after and before and all(g.cat != "OBS" for g in spans[t.pos - 2:t.pos]) and any(
-            spans[q].readings("POS") for q in range(max(0, t.pos - 2), t.pos)):
+            spans[q].readings("POS") for q in range(_over_position_of(spans, t.pos), t.pos)):
         after = before  # "an infrarenal IVC filter with its apex at the level of the renal veins": its own
     if not after:
         # a tip in a place the position list does not name ("in the right lower lobe bronchus", "in the

@@ -447,7 +447,10 @@ def _orphan_position(spans: list[Span]) -> str | None:
 #: what joins the places of one orphan position list ("in the RA and the other in the RV")
 #: ("atrial lead in the RA appendage and ventricular lead at the RV apex")
 _ORPHAN_LIST = frozenset({",", "and", "the", "in", "at", "within", "other", "one", "another", "second", "/", "&",
-                          "lead", "leads", "tip", "tips", "wire", "end", "coil", "its", "appendage", "apex"})
+                          "lead", "leads", "tip", "tips", "wire", "end", "coil", "its", "appendage", "apex",
+                          # "the atrial lead tip projects over the RA and the ventricular lead tip over the RV apex"
+                          "over", "projects", "projecting", "overlies", "overlying", "terminates", "terminating",
+                          "lies", "ends", "ending", "into"})
 
 
 def _clauses(tokens: list[str], lex: Lexicon) -> list[list[str]]:

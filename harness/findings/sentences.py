@@ -150,18 +150,24 @@ def _counted_ordinals(tokens: list[str]) -> list[str]:
     return out
 
 
+#: a rib's break written between the noun and the ribs' numbers ("rib fx 5-6")
+_RIB_BREAKS = frozenset({"fx", "fxs", "fracture", "fractures"})
+
+
 def _ribs_numbered_after(tokens: list[str]) -> list[str]:
     """"right ribs 4-6" are three ribs, "ribs 4 and 5" two: rib numbers after the noun state how many, written as
     a count before it ("three right ribs") the way "the left 4th and 5th ribs" is read."""
-    if "ribs" not in tokens:
+    if "ribs" not in tokens and "rib" not in tokens:
         return tokens
     out = list(tokens)
     k = len(out) - 1
     while k >= 0:
-        if out[k] != "ribs":
+        if out[k] not in ("ribs", "rib"):
             k -= 1
             continue
-        j, numbers, span = k + 1, [], False
+        # "rib fx 5-6", "rib fractures 4 and 5": the numbers after the fracture are the ribs' too
+        broken = k + 1 < len(out) and out[k + 1] in _RIB_BREAKS
+        j, numbers, span = k + 1 + broken, [], False
         while j < len(out) and out[j].isdigit() and 1 <= int(out[j]) <= 12:
             numbers.append(int(out[j]))
             j += 1
@@ -178,7 +184,7 @@ def _ribs_numbered_after(tokens: list[str]) -> list[str]:
             word = next((w for w, v in _NUMBER_WORDS.items() if v == str(n)), str(n))
             # the count goes before a side ("four right ribs"), which then still reaches what follows
             side = k > 0 and out[k - 1] in ("left", "right", "bilateral", "l", "r")
-            out[k - side:j] = [word, out[k - 1], "ribs"] if side else [word, "ribs"]
+            out[k - side:j] = ([word, out[k - 1], "ribs"] if side else [word, "ribs"]) + out[k + 1:k + 1 + broken]
         k -= 1
     return out
 
