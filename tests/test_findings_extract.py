@@ -2859,3 +2859,45 @@ def test_a_change_said_in_a_relative_clause_after_which_is():
     got = {f.observation: f.temporal for f in extract_findings(
         "Drain in the pelvic abscess, which is smaller at 25 mm.")}
     assert got.get("abscess", got.get("collection")) == "decreased" and got.get("drain") is None, got
+
+
+def test_dictated_initials_of_a_ground_glass_nodule_and_coronary_calcification():
+    assert {(f.observation, f.laterality) for f in extract_findings("New 6 mm RUL GGN.")} \
+        == {("nodule", "right"), ("opacity", "right")}
+    assert one("Dense CAC.").observation == "calcification"
+
+
+def test_an_oedematous_pancreas_is_pancreatitis_and_oedematous_thickening_no_oedema():
+    assert {f.observation for f in extract_findings("Oedematous pancreatic tail.")} == {"pancreatitis"}
+    assert {f.observation for f in extract_findings("Acute edematous pancreatitis.")} == {"pancreatitis"}
+    assert {f.observation for f in extract_findings("Oedematous thickening of the caecal wall.")} \
+        == {"bowel wall thickening"}
+
+
+def test_a_side_named_with_a_peritoneal_space_is_the_findings():
+    assert one("Fluid collection in the left paracolic gutter.").laterality == "left"
+    assert one("Right subphrenic abscess.").laterality == "right"
+
+
+def test_a_lesions_washout_in_the_portal_venous_phase_is_no_portal_vein_finding():
+    got = {(f.observation, f.anatomy) for f in extract_findings(
+        "20 mm segment 7 lesion with arterial hyperenhancement and portal venous washout, compatible with HCC.")}
+    assert got == {("hepatocellular carcinoma", "liver")}, got
+
+
+def test_a_study_without_contrast_denies_nothing_after_its_title():
+    assert one("CT abdomen without IV contrast: 4 mm left renal calculus.").presence is P
+    assert one("CT chest w/o: 5 mm right lower lobe nodule.").presence is P
+    # a "w/o" after a finding still denies what follows it
+    assert {f.presence for f in extract_findings("Nodule w/o calcification.")} == {P}
+
+
+def test_an_organ_next_to_a_finding_is_its_neighbour():
+    f = one("Pelvic abscess next to the bladder.")
+    assert f.anatomy == "peritoneum", f
+
+
+def test_bracketed_sizes_of_listed_stations_before_their_nodes():
+    got = {(f.observation, f.sub_location, f.size_mm) for f in extract_findings(
+        "Enlarged left hilar (14 mm short axis) and subcarinal (21 mm) lymph nodes.")}
+    assert got == {("lymphadenopathy", "hilar", 14.0), ("lymphadenopathy", "subcarinal", 21.0)}, got

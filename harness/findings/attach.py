@@ -113,12 +113,37 @@ def _gap_is_adjectives(spans: list[Span], a: int, b: int, side_positions: set[in
             continue
         if s.cat == "WORD" and s.value not in PHRASE_BREAKS and s.value.isalpha():
             continue
-        if s.value in ("and", "or", ",") and a < q < b - 1 and spans[q - 1].cat == "LOC" and spans[q + 1].cat == "LOC":
-            continue  # "enlarged mediastinal and hilar nodes": a list of sites before the noun
-        if s.value in ("(", ")") and _aside_length(spans, a, b):
+        if s.value in ("and", "or", ",") and a < q < b - 1 and spans[_before_aside(spans, q)].cat == "LOC" \
+                and spans[q + 1].cat == "LOC":
+            continue  # "enlarged mediastinal and hilar nodes": a list of sites before the noun (each with its
+            # bracketed size: "enlarged paratracheal (18 mm) and subcarinal (15 mm) nodes")
+        if s.value in ("(", ")") and (_aside_length(spans, a, b) or _bracketed_size(spans, q, a, b)):
             continue  # "bilateral simple (Bosniak I) renal cysts": an aside in brackets between them
         return False
     return True
+
+
+def _bracketed_size(spans: list[Span], q: int, a: int, b: int) -> bool:
+    """The bracket at ``q`` closes or opens a size in brackets within [a, b) ("subcarinal (15 mm short axis)
+    nodes"): the size of the site before it, no break of the noun phrase."""
+    if spans[q].text == "(":
+        close = next((k for k in range(q + 1, min(b, q + 6)) if spans[k].text == ")"), None)
+        inside = range(q + 1, close) if close is not None else range(0)
+    else:
+        opening = next((k for k in range(q - 1, max(a - 1, q - 6), -1) if spans[k].text == "("), None)
+        inside = range(opening + 1, q) if opening is not None else range(0)
+    return bool(inside) and spans[inside[0]].cat == "SIZE" and all(
+        spans[k].cat == "SIZE" or (spans[k].cat == "WORD" and spans[k].text.isalpha()) for k in inside)
+
+
+def _before_aside(spans: list[Span], q: int) -> int:
+    """The span before ``q``, back over a bracketed aside that ends right before it ("paratracheal (18 mm) and")."""
+    k = q - 1
+    if k > 0 and spans[k].text == ")":
+        opening = next((j for j in range(k - 1, max(-1, k - 8), -1) if spans[j].text == "("), None)
+        if opening is not None and opening > 0:
+            return opening - 1
+    return k
 
 
 def _aside_length(spans: list[Span], a: int, b: int) -> int:

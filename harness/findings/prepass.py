@@ -170,7 +170,9 @@ def _enlarged_names(spans: list[Span], lex: Lexicon) -> None:
             key = "inflamed"
         else:
             continue
-        after = next((q for q in range(p + 1, min(p + 7, len(spans))) if spans[q].cat == "OBS"), None)
+        # (a bracketed aside does not count: "enlarged paratracheal (18 mm short axis) and subcarinal nodes")
+        reach = p + 7 + sum(1 for q in range(p + 1, min(p + 25, len(spans))) if _in_aside(spans, q))
+        after = next((q for q in range(p + 1, min(reach, len(spans))) if spans[q].cat == "OBS"), None)
         # "the nodes are enlarged", "subcarinal node mildly enlarged at 11 mm", "node is mildly enlarged"
         b = p - 1
         while b >= 0 and spans[b].cat == "SEV":
@@ -197,6 +199,16 @@ def _enlarged_names(spans: list[Span], lex: Lexicon) -> None:
                                 by_kind={"OBS": [reading]})
                 spans[p] = Span("WORD", s.text, s.start, s.end, s.text, cat="WORD")
                 break
+
+
+def _in_aside(spans: list[Span], q: int) -> bool:
+    """The span at ``q`` is inside (or is a bracket of) a closed bracketed aside of at most eight spans."""
+    opening = next((k for k in range(q, max(-1, q - 8), -1) if spans[k].text in ("(", ")")), None)
+    if opening is None or (spans[opening].text == ")" and opening < q):
+        return False
+    if spans[opening].text == ")":  # q is the closing bracket
+        return any(spans[k].text == "(" for k in range(max(0, q - 8), q))
+    return any(spans[k].text == ")" for k in range(q, min(opening + 9, len(spans))))
 
 
 #: what places a device's own part ("its catheter terminates in", "with catheter tip at"), not "catheter-associated"

@@ -410,7 +410,10 @@ _EXPANSIONS = {"stn": ("station",), "jxn": ("junction",), "jct": ("junction",), 
                "lue": ("left", "upper", "extremity"), "rscv": ("right", "subclavian"), "lscv": ("left", "subclavian"),
                "scv": ("subclavian",),
                # "R prox ureter", "prox SMA": where along the organ, dictated short
-               "prox": ("proximal",)}
+               "prox": ("proximal",),
+               # a finding's dictated initials: "LUL GGN" is a ground-glass nodule, "CAC" coronary calcification
+               "ggn": ("ground", "glass", "nodule"), "ggns": ("ground", "glass", "nodules"),
+               "cac": ("coronary", "artery", "calcification")}
 
 
 #: words beside "LAD" that make it the left anterior descending artery, not lymphadenopathy ("calcification of the
@@ -420,6 +423,8 @@ _CORONARY_CONTEXT = frozenset({"coronary", "coronaries", "calcification", "calci
                                "territory", "lcx", "rca", "circumflex", "cabg", "graft", "agatston", "calcium"})
 
 
+#: the words of a study's title, before a bare "w/o" (without contrast)
+_STUDY_TITLE = frozenset({"ct", "cta", "ctpa", "mri", "mr", "mra", "ctu", "ivp"})
 _HEAD_STUDIES = frozenset({"ct", "cta", "ctv", "mri", "mr", "mra", "mrv", "noncontrast", "unenhanced", "plain"})
 #: what is said of the pulmonary artery abbreviated "PA" ("PA 3.1 cm", "dilated PA", "PA dilatation"); a
 #: radiograph's "PA" (posteroanterior: "PA and lateral", "PA chest") is neither measured nor dilated
@@ -448,6 +453,13 @@ def _is_number(tok: str) -> bool:
 def _abbreviated_words(tokens: list[str]) -> list[str]:
     """"stn 7" is "station 7", "SBO" "small bowel obstruction", "LAD" in a coronary sentence the artery, "w/"
     "with" (so that what follows it is read as the finding's companion, as after "with")."""
+    if "w" in tokens and "o" in tokens and _STUDY_TITLE.intersection(tokens):
+        # "CT chest w/o:", "CTU w/o, ...": a study title's bare "w/o" is without contrast, no denial of what follows
+        for k in range(1, len(tokens) - 1):
+            if tokens[k:k + 2] == ["w", "o"] and _STUDY_TITLE.intersection(tokens[:k]) and (
+                    k + 2 == len(tokens) or tokens[k + 2] in (":", ",")):
+                tokens = [*tokens[:k], "noncontrast", *tokens[k + 2:]]
+                break
     if "w" in tokens and "/" in tokens:
         out: list[str] = []
         for k, t in enumerate(tokens):
