@@ -2901,3 +2901,24 @@ def test_bracketed_sizes_of_listed_stations_before_their_nodes():
     got = {(f.observation, f.sub_location, f.size_mm) for f in extract_findings(
         "Enlarged left hilar (14 mm short axis) and subcarinal (21 mm) lymph nodes.")}
     assert got == {("lymphadenopathy", "hilar", 14.0), ("lymphadenopathy", "subcarinal", 21.0)}, got
+
+
+def test_nodes_said_not_enlarged_deny_lymphadenopathy():
+    got = {(f.observation, f.sub_location, f.presence) for f in extract_findings("Axillary nodes are not enlarged.")}
+    assert got == {("lymphadenopathy", "axillary", A)}, got
+
+
+def test_atherosclerotic_calcification_of_the_coronaries_is_their_calcification():
+    got = {(f.observation, f.anatomy) for f in extract_findings(
+        "Atherosclerotic calcification of the aorta and the coronary arteries.")}
+    assert got == {("aortic calcification", "aorta"), ("calcification", "coronary artery")}, got
+
+
+def test_reticulonodular_shadowing_is_an_interstitial_pattern():
+    assert one("Reticulonodular shadowing in both lower zones.").observation == "interstitial disease"
+
+
+def test_a_count_written_with_its_sign_is_many():
+    assert "many" in one("Multiple (>6) hepatic cysts.").attributes
+    assert "many" in one(">10 bilateral pulmonary nodules.").attributes
+    assert one("Nodule > 6 mm.").size_mm == 6.0

@@ -163,7 +163,8 @@ def _enlarged_names(spans: list[Span], lex: Lexicon) -> None:
     for it (``enlarged`` in the lexicon: a lymph node is then lymphadenopathy) is named so, and "enlarged" is no
     second finding; so is one called inflamed (``inflamed``: "inflamed sigmoid diverticula" are diverticulitis)."""
     for p, s in enumerate(spans):
-        if s.cat == "ENLARGE" and not s.readings("TEMP"):
+        denied = s.cat == "CTX:negation_backward" and s.text.split()[-1] == "enlarged"
+        if s.cat == "ENLARGE" and not s.readings("TEMP") or denied:
             key = "enlarged"
         elif s.cat == "WORD" and s.text in _INFLAMED_WORDS and not (p and spans[p - 1].text in ("non", "not")):
             # "inflamed sigmoid diverticula" are diverticulitis ("non-inflamed diverticula" are not)
@@ -179,7 +180,8 @@ def _enlarged_names(spans: list[Span], lex: Lexicon) -> None:
             b -= 1
         if b >= 0 and spans[b].text in _LINKING_VERBS:
             b -= 1
-        before = b if b < p - 1 and b >= 0 else None
+        # ("the nodes are not enlarged": the denial holds the linking verb)
+        before = b if (b < p - 1 or denied) and b >= 0 else None
         # "mildly enlarged, reactive-appearing nodes": a comma between two adjectives of one noun, when "enlarged"
         # opens the phrase (not "the heart is enlarged, mediastinal nodes ...")
         gap_from = p + 2 if p + 1 < len(spans) and spans[p + 1].text == "," and (
@@ -188,7 +190,7 @@ def _enlarged_names(spans: list[Span], lex: Lexicon) -> None:
         # (and a hedge of the second adjective is no break: "enlarged, probably reactive nodes")
         hedges = {k for k in range(gap_from, after or 0) if gap_from > p + 1
                   and spans[k].cat.startswith(("CTX:probable", "CTX:possible"))}
-        for q in (after, before):
+        for q in ((before,) if denied else (after, before)):
             if q is None or spans[q].cat != "OBS" or (q == after and not _gap_is_adjectives(spans, gap_from, q, hedges)):
                 continue
             name = lex.observations.get(_obs_name(spans[q]) or "", {}).get(key)
@@ -197,7 +199,8 @@ def _enlarged_names(spans: list[Span], lex: Lexicon) -> None:
                 reading = Reading("OBS", name, plural=plural)
                 spans[q] = Span("PHRASE", [reading], spans[q].start, spans[q].end, spans[q].text, cat="OBS",
                                 by_kind={"OBS": [reading]})
-                spans[p] = Span("WORD", s.text, s.start, s.end, s.text, cat="WORD")
+                if not denied:  # the denial still denies the structure, now named enlarged
+                    spans[p] = Span("WORD", s.text, s.start, s.end, s.text, cat="WORD")
                 break
 
 

@@ -450,9 +450,34 @@ def _is_number(tok: str) -> bool:
     return True
 
 
+def _counts_with_their_sign(tokens: list[str]) -> list[str]:
+    """"multiple (>5) cysts", ">10 nodules": a count written with its sign (no unit after it) is "more than" that
+    many, read as the many it is; brackets around it ("multiple (>5)") go, so that it reaches its noun."""
+    out: list[str] = []
+    k = 0
+    while k < len(tokens):
+        t = tokens[k]
+        if t == ">" and k + 1 < len(tokens) and tokens[k + 1].isdigit() and (
+                k + 2 == len(tokens) or tokens[k + 2] not in UNITS):
+            n = int(tokens[k + 1])
+            word = next((w for w, v in _NUMBER_WORDS.items() if v == str(n)), None)
+            said = ["more", "than", word] if word and n >= 2 else ["numerous"] if n > 12 else [t, tokens[k + 1]]
+            bracketed = out and out[-1] == "(" and k + 2 < len(tokens) and tokens[k + 2] == ")"
+            if bracketed:
+                out.pop()
+            out.extend(said)
+            k += 3 if bracketed else 2
+            continue
+        out.append(t)
+        k += 1
+    return out
+
+
 def _abbreviated_words(tokens: list[str]) -> list[str]:
     """"stn 7" is "station 7", "SBO" "small bowel obstruction", "LAD" in a coronary sentence the artery, "w/"
     "with" (so that what follows it is read as the finding's companion, as after "with")."""
+    if ">" in tokens:
+        tokens = _counts_with_their_sign(tokens)
     if "w" in tokens and "o" in tokens and _STUDY_TITLE.intersection(tokens):
         # "CT chest w/o:", "CTU w/o, ...": a study title's bare "w/o" is without contrast, no denial of what follows
         for k in range(1, len(tokens) - 1):
