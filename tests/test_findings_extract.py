@@ -2922,3 +2922,18 @@ def test_a_count_written_with_its_sign_is_many():
     assert "many" in one("Multiple (>6) hepatic cysts.").attributes
     assert "many" in one(">10 bilateral pulmonary nodules.").attributes
     assert one("Nodule > 6 mm.").size_mm == 6.0
+
+
+def test_versus_a_prior_film_with_its_time_is_a_comparison_not_a_hedge():
+    f = one("Portable chest vs PM film: new left pneumothorax.")
+    assert (f.presence, f.temporal) == (P, "new")
+    assert {f.presence for f in extract_findings("Atelectasis vs pneumonia.")} == {U}
+
+
+def test_a_finding_that_has_appeared_is_new():
+    assert one("A small left effusion has appeared since the prior study.").temporal == "new"
+
+
+def test_a_thin_lucent_line_is_a_lucency_not_a_line():
+    got = {f.observation for f in extract_findings("Thin lucent line at the left apex.")}
+    assert got == {"lesion"}, got

@@ -22,7 +22,8 @@ STUDY_WORDS = frozenset({"ct", "cta", "ctpa", "mri", "mr", "cxr", "radiograph", 
                          "film", "films", "study", "scan", "exam", "examination", "ultrasound", "us", "pet",
                          "angiogram", "angiography", "aortogram", "views", "view", "pa", "ap", "portable", "imaging"})
 PRIOR_STUDY_WORDS = frozenset({"prior", "previous", "previously", "earlier", "yesterday", "last", "ct", "study",
-                               "exam", "examination", "radiograph", "film", "scan", "mri", "cxr", "baseline"})
+                               "exam", "examination", "radiograph", "film", "scan", "mri", "cxr", "baseline",
+                               "films", "radiographs", "scans", "studies", "exams"})
 _NEW_SINCE = Reading("TEMP", "new")
 _PHRASE_ENDS = frozenset({",", "and", ";", "with", "which", "that"})
 _INFLAMED_WORDS = frozenset({"inflamed", "infected"})
@@ -78,8 +79,10 @@ def _read_comparisons(spans: list[Span]) -> None:
         if not (versus or s.cat.startswith("CTX:negation")) or p + 1 >= n:
             continue
         after = [spans[q].text for q in range(p + 1, min(n, p + 6))]
-        if versus and (after[0] in PRIOR_STUDY_WORDS or (
-                after[0] in ("the", "a") and len(after) > 1 and after[1] in PRIOR_STUDY_WORDS)):
+        # ("CXR vs AM film", "vs this morning's radiograph": a time of day or an article before the study word)
+        study = next((k for k, w in enumerate(after[:3]) if w in PRIOR_STUDY_WORDS), None)
+        if versus and study is not None and not any(spans[q].cat in ("OBS", "ENLARGE") or spans[q].cat.startswith("CTX")
+                                                    for q in range(p + 1, p + 1 + study)):
             spans[p] = Span("WORD", s.text, s.start, s.end, s.text, cat="WORD")
         elif not versus and after[0] in ("on", "in") and any(w in PRIOR_STUDY_WORDS for w in after[1:5]):
             spans[p] = Span("PHRASE", [_NEW_SINCE], s.start, s.end, s.text, cat="TEMP", by_kind={"TEMP": [_NEW_SINCE]})
