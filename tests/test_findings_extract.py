@@ -2937,3 +2937,24 @@ def test_a_finding_that_has_appeared_is_new():
 def test_a_thin_lucent_line_is_a_lucency_not_a_line():
     got = {f.observation for f in extract_findings("Thin lucent line at the left apex.")}
     assert got == {"lesion"}, got
+
+
+def test_a_site_list_after_a_preposition_whose_last_part_opens_the_next_finding():
+    got = {(f.observation, f.sub_location) for f in extract_findings(
+        "Mass of the transverse colon and sigmoid diverticulosis.")}
+    assert got == {("mass", "transverse colon"), ("diverticulosis", "sigmoid colon")}, got
+    # a list of parts after a preposition with no finding after it stays the one finding's
+    got = {(f.observation, f.sub_location) for f in extract_findings("Nodules in the right upper and middle lobes.")}
+    assert got == {("nodule", "upper lobe"), ("nodule", "middle lobe")}, got
+
+
+def test_a_complication_denied_after_the_findings_comma_is_denied_where_it_is():
+    got = {(f.observation, f.anatomy, f.presence) for f in extract_findings("Acute appendicitis, no abscess.")}
+    assert ("collection", "appendix", A) in got, got
+    # a denied finding with an organ of its own keeps it
+    got = {(f.observation, f.anatomy, f.laterality) for f in extract_findings("Left lower lobe pneumonia, no effusion.")}
+    assert ("effusion", "pleura", None) in got, got
+
+
+def test_a_urothelial_tumour_is_a_carcinoma():
+    assert {f.observation for f in extract_findings("Urothelial tumour in the bladder.")} == {"carcinoma"}

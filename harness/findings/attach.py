@@ -300,6 +300,13 @@ def _finding_the_site_modifies(loc: Location, spans: list[Span], targets: list[_
                 t.pos < loc.start and t.kind in ("OBS", "ENLARGE") for t in targets) and \
                 _follows_preposition(loc, spans, side_positions, lex):
             return None
+        # "polyp of the ascending colon and sigmoid diverticulosis", "consolidation in the right lower lobe and
+        # middle lobe atelectasis": a list of one organ's parts after a finding's preposition whose last part opens
+        # the next finding: the first part is the earlier finding's (the last is read on its own)
+        if any(spans[q].text in ("and", ",") for q in range(loc.start + 1, loc.end)) and any(
+                t.pos < loc.start and t.kind == "OBS" for t in targets) and \
+                _follows_preposition(loc, spans, side_positions, lex):
+            return None
         return following[0]
     return adjective
 

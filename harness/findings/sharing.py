@@ -363,14 +363,28 @@ def _finding_with_another_shares_site(spans: list[Span], obs_targets: list[_Targ
             lex.observations.get(_obs_name(prev.span) or "", {}).get("default_anatomy")
         prev_sites = prev.locations or ([Location(prev_implied, None, None, prev.pos, prev.pos, prev.span.text)]
                                         if prev_implied else [])  # "nephrolithiasis without obstruction"
-        if prev_sites and not lex.is_device(_obs_name(prev.span) or "") and WITH_WORDS & words \
+        # "sigmoid diverticulitis, no abscess": a complication denied right after the finding's comma, that has
+        # no organ of its own, is denied where the finding is
+        # (after the finding's own phrase: "diverticulitis of the left colon, acute, no abscess formation")
+        comma = max((q for q, g in enumerate(gap) if g.text == ","), default=None)
+        # (a finding with a site named, or of one organ only: "appendicitis"; not a default site: "GB: wall
+        # oedema, no stones" is no lung's)
+        own_site = bool(prev.locations) or any(r.organ for r in prev.span.readings("OBS")) or bool(
+            lex.observations.get(_obs_name(prev.span) or "", {}).get("sole_anatomy"))
+        denied_after_comma = own_site and comma is not None and comma + 1 < len(gap) and all(
+            g.cat.startswith("CTX:negation") for g in gap[comma + 1:]) and all(
+            g.cat in ("LOC", "TEMP", "SEV", "ATTR", "SIZE") or g.text in (",", "of", "the", "in", "at", "within")
+            for g in gap[:comma]) and not lex.observations.get(_obs_name(t.span) or "", {}).get(
+            "default_anatomy") and not any(r.organ for r in t.span.readings("OBS"))
+        if prev_sites and not lex.is_device(_obs_name(prev.span) or "") and (WITH_WORDS & words or denied_after_comma) \
                 and not any(g.cat == "CTX:termination" and g.text.split()[0] not in WITH_WORDS for g in gap):
             implied = next((r.organ for r in t.span.readings("OBS") if r.organ), None)
             t.locations = [copy.copy(l) for l in prev_sites if (
                 (l.organ == implied or l.organ in lex.anatomy.get(implied, {}).get("absorbs", []))
                 if implied else _may_share_site(t, l, lex))]
             whole = _obs_name(t.span) in lex.enlargement_by_sub.values()  # hydronephrosis: the whole system's
-            if whole or not words & {"with", "without", "containing", "contains", "contain", "("}:
+            if (whole or not words & {"with", "without", "containing", "contains", "contain", "("}) \
+                    and not denied_after_comma:
                 for l in t.locations:  # "a stone at the UPJ causing hydronephrosis": the organ, not the part
                     l.sub = None
 
