@@ -2958,3 +2958,9 @@ def test_a_complication_denied_after_the_findings_comma_is_denied_where_it_is():
 
 def test_a_urothelial_tumour_is_a_carcinoma():
     assert {f.observation for f in extract_findings("Urothelial tumour in the bladder.")} == {"carcinoma"}
+
+
+def test_a_long_study_title_before_its_colon_is_no_site_of_the_finding():
+    f = one("Staging CT chest, abdomen and pelvis: proximal oesophageal circumferential wall thickening.")
+    assert (f.observation, f.anatomy) == ("bowel wall thickening", "esophagus"), f
+    assert one("Follow-up CT neck, chest and abdomen: small nodule, unchanged.").anatomy == "lung"
