@@ -2964,3 +2964,18 @@ def test_a_long_study_title_before_its_colon_is_no_site_of_the_finding():
     f = one("Staging CT chest, abdomen and pelvis: proximal oesophageal circumferential wall thickening.")
     assert (f.observation, f.anatomy) == ("bowel wall thickening", "esophagus"), f
     assert one("Follow-up CT neck, chest and abdomen: small nodule, unchanged.").anatomy == "lung"
+
+
+def test_a_denied_injury_of_an_organ_states_it_intact():
+    assert {(f.observation, f.anatomy, f.presence) for f in extract_findings("No renal injury.")} \
+        == {(f.observation, f.anatomy, f.presence) for f in extract_findings("Kidneys intact.")}
+    assert one("Splenic injury.").presence is P
+
+
+def test_what_surrounds_a_finding_just_named_is_in_its_organ():
+    got = {(f.observation, f.anatomy) for f in extract_findings("Laceration of the liver and surrounding haematoma.")}
+    assert ("collection", "liver") in got, got
+
+
+def test_dz_is_disease():
+    assert one("Old granulomatous dz.").observation == one("Old granulomatous disease.").observation

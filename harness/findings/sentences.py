@@ -413,7 +413,8 @@ _EXPANSIONS = {"stn": ("station",), "jxn": ("junction",), "jct": ("junction",), 
                "prox": ("proximal",),
                # a finding's dictated initials: "LUL GGN" is a ground-glass nodule, "CAC" coronary calcification
                "ggn": ("ground", "glass", "nodule"), "ggns": ("ground", "glass", "nodules"),
-               "cac": ("coronary", "artery", "calcification")}
+               "cac": ("coronary", "artery", "calcification"),
+               "dz": ("disease",)}  # "old granulomatous dz", "no acute cardiopulmonary dz"
 
 
 #: words beside "LAD" that make it the left anterior descending artery, not lymphadenopathy ("calcification of the

@@ -22,6 +22,10 @@ EXCEPT_WORDS = frozenset({"contains", "containing", "contain", "except", "but", 
 LARGEST_WORDS = frozenset({"largest", "dominant", "biggest", "index"})
 
 
+#: what lies around a finding just named ("and surrounding haematoma", "with adjacent stranding")
+_AROUND_WORDS = frozenset({"surrounding", "adjacent", "associated"})
+
+
 def _lesion_like(obs: str, lex: Lexicon) -> bool:
     """A finding with a size and a count: focal ("nodule", "cyst") or countable ("collection", "node")."""
     return lex.is_focal(obs) or lex.is_countable(obs)
@@ -376,7 +380,10 @@ def _finding_with_another_shares_site(spans: list[Span], obs_targets: list[_Targ
             g.cat in ("LOC", "TEMP", "SEV", "ATTR", "SIZE") or g.text in (",", "of", "the", "in", "at", "within")
             for g in gap[:comma]) and not lex.observations.get(_obs_name(t.span) or "", {}).get(
             "default_anatomy") and not any(r.organ for r in t.span.readings("OBS"))
-        if prev_sites and not lex.is_device(_obs_name(prev.span) or "") and (WITH_WORDS & words or denied_after_comma) \
+        # "laceration of the spleen and surrounding haematoma": what surrounds the finding is in its organ
+        around = own_site and bool(gap) and gap[-1].text in _AROUND_WORDS
+        if prev_sites and not lex.is_device(_obs_name(prev.span) or "") and (
+                WITH_WORDS & words or denied_after_comma or around) \
                 and not any(g.cat == "CTX:termination" and g.text.split()[0] not in WITH_WORDS for g in gap):
             implied = next((r.organ for r in t.span.readings("OBS") if r.organ), None)
             t.locations = [copy.copy(l) for l in prev_sites if (
