@@ -3129,3 +3129,158 @@ def test_a_with_phrase_after_a_comma_ends_a_without_denial():
     assert ("lymph node", P) in got and ("perforation", A) in got, got
     # a denial the "with" phrase itself states still holds
     assert one("Without contrast, with no evidence of pneumothorax.").presence is A
+
+
+def test_a_tube_a_distance_from_the_carina_is_in_the_trachea():
+    assert one("Endotracheal tube, tip 3 cm from the carina.").position == "trachea"
+    assert one("Endotracheal tube with its tip at the carina.").position == "carina"
+
+
+def test_each_leads_place_after_a_placing_verb_is_the_devices():
+    got = extract_findings("Left pacemaker. The atrial lead projects over the right atrium and the ventricular "
+                           "lead tip over the right ventricular apex.")
+    assert [f.position for f in got if f.observation == "pacemaker"] == ["right atrium + right ventricle"]
+
+
+def test_a_devices_own_apex_named_right_after_it_is_no_place():
+    assert one("Suprarenal position of the IVC filter apex.").position == "suprarenal"
+    # a place said of the device with "position of" before it is its place
+    assert one("Infrarenal position of the caval filter.").position == "infrarenal"
+
+
+def test_a_tip_outside_a_residual_collection_is_not_in_it():
+    got = [f for f in extract_findings("Percutaneous drain with its tip outside the residual pelvic abscess.")
+           if f.observation == "drain"]
+    assert got and got[0].position != "collection"
+
+
+def test_rib_numbers_after_the_fracture_count_the_ribs():
+    assert one("Left rib fx 7-9.").count == 3
+    assert one("Right rib fractures 3 and 4.").count == 2
+    assert one("Right rib 4 fracture.").count == 1
+
+
+def test_a_change_said_in_a_relative_clause_after_which_is():
+    got = {f.observation: f.temporal for f in extract_findings(
+        "Drain in the pelvic abscess, which is smaller at 25 mm.")}
+    assert got.get("abscess", got.get("collection")) == "decreased" and got.get("drain") is None, got
+
+
+def test_dictated_initials_of_a_ground_glass_nodule_and_coronary_calcification():
+    assert {(f.observation, f.laterality) for f in extract_findings("New 6 mm RUL GGN.")} \
+        == {("nodule", "right"), ("opacity", "right")}
+    assert one("Dense CAC.").observation == "calcification"
+
+
+def test_an_oedematous_pancreas_is_pancreatitis_and_oedematous_thickening_no_oedema():
+    assert {f.observation for f in extract_findings("Oedematous pancreatic tail.")} == {"pancreatitis"}
+    assert {f.observation for f in extract_findings("Acute edematous pancreatitis.")} == {"pancreatitis"}
+    assert {f.observation for f in extract_findings("Oedematous thickening of the caecal wall.")} \
+        == {"bowel wall thickening"}
+
+
+def test_a_side_named_with_a_peritoneal_space_is_the_findings():
+    assert one("Fluid collection in the left paracolic gutter.").laterality == "left"
+    assert one("Right subphrenic abscess.").laterality == "right"
+
+
+def test_a_lesions_washout_in_the_portal_venous_phase_is_no_portal_vein_finding():
+    got = {(f.observation, f.anatomy) for f in extract_findings(
+        "20 mm segment 7 lesion with arterial hyperenhancement and portal venous washout, compatible with HCC.")}
+    assert got == {("hepatocellular carcinoma", "liver")}, got
+
+
+def test_a_study_without_contrast_denies_nothing_after_its_title():
+    assert one("CT abdomen without IV contrast: 4 mm left renal calculus.").presence is P
+    assert one("CT chest w/o: 5 mm right lower lobe nodule.").presence is P
+    # a "w/o" after a finding still denies what follows it
+    assert {f.presence for f in extract_findings("Nodule w/o calcification.")} == {P}
+
+
+def test_an_organ_next_to_a_finding_is_its_neighbour():
+    f = one("Pelvic abscess next to the bladder.")
+    assert f.anatomy == "peritoneum", f
+
+
+def test_bracketed_sizes_of_listed_stations_before_their_nodes():
+    got = {(f.observation, f.sub_location, f.size_mm) for f in extract_findings(
+        "Enlarged left hilar (14 mm short axis) and subcarinal (21 mm) lymph nodes.")}
+    assert got == {("lymphadenopathy", "hilar", 14.0), ("lymphadenopathy", "subcarinal", 21.0)}, got
+
+
+def test_nodes_said_not_enlarged_deny_lymphadenopathy():
+    got = {(f.observation, f.sub_location, f.presence) for f in extract_findings("Axillary nodes are not enlarged.")}
+    assert got == {("lymphadenopathy", "axillary", A)}, got
+
+
+def test_atherosclerotic_calcification_of_the_coronaries_is_their_calcification():
+    got = {(f.observation, f.anatomy) for f in extract_findings(
+        "Atherosclerotic calcification of the aorta and the coronary arteries.")}
+    assert got == {("aortic calcification", "aorta"), ("calcification", "coronary artery")}, got
+
+
+def test_reticulonodular_shadowing_is_an_interstitial_pattern():
+    assert one("Reticulonodular shadowing in both lower zones.").observation == "interstitial disease"
+
+
+def test_a_count_written_with_its_sign_is_many():
+    assert "many" in one("Multiple (>6) hepatic cysts.").attributes
+    assert "many" in one(">10 bilateral pulmonary nodules.").attributes
+    assert one("Nodule > 6 mm.").size_mm == 6.0
+
+
+def test_versus_a_prior_film_with_its_time_is_a_comparison_not_a_hedge():
+    f = one("Portable chest vs PM film: new left pneumothorax.")
+    assert (f.presence, f.temporal) == (P, "new")
+    assert {f.presence for f in extract_findings("Atelectasis vs pneumonia.")} == {U}
+
+
+def test_a_finding_that_has_appeared_is_new():
+    assert one("A small left effusion has appeared since the prior study.").temporal == "new"
+
+
+def test_a_thin_lucent_line_is_a_lucency_not_a_line():
+    got = {f.observation for f in extract_findings("Thin lucent line at the left apex.")}
+    assert got == {"lesion"}, got
+
+
+def test_a_site_list_after_a_preposition_whose_last_part_opens_the_next_finding():
+    got = {(f.observation, f.sub_location) for f in extract_findings(
+        "Mass of the transverse colon and sigmoid diverticulosis.")}
+    assert got == {("mass", "transverse colon"), ("diverticulosis", "sigmoid colon")}, got
+    # a list of parts after a preposition with no finding after it stays the one finding's
+    got = {(f.observation, f.sub_location) for f in extract_findings("Nodules in the right upper and middle lobes.")}
+    assert got == {("nodule", "upper lobe"), ("nodule", "middle lobe")}, got
+
+
+def test_a_complication_denied_after_the_findings_comma_is_denied_where_it_is():
+    got = {(f.observation, f.anatomy, f.presence) for f in extract_findings("Acute appendicitis, no abscess.")}
+    assert ("collection", "appendix", A) in got, got
+    # a denied finding with an organ of its own keeps it
+    got = {(f.observation, f.anatomy, f.laterality) for f in extract_findings("Left lower lobe pneumonia, no effusion.")}
+    assert ("effusion", "pleura", None) in got, got
+
+
+def test_a_urothelial_tumour_is_a_carcinoma():
+    assert {f.observation for f in extract_findings("Urothelial tumour in the bladder.")} == {"carcinoma"}
+
+
+def test_a_long_study_title_before_its_colon_is_no_site_of_the_finding():
+    f = one("Staging CT chest, abdomen and pelvis: proximal oesophageal circumferential wall thickening.")
+    assert (f.observation, f.anatomy) == ("bowel wall thickening", "esophagus"), f
+    assert one("Follow-up CT neck, chest and abdomen: small nodule, unchanged.").anatomy == "lung"
+
+
+def test_a_denied_injury_of_an_organ_states_it_intact():
+    assert {(f.observation, f.anatomy, f.presence) for f in extract_findings("No renal injury.")} \
+        == {(f.observation, f.anatomy, f.presence) for f in extract_findings("Kidneys intact.")}
+    assert one("Splenic injury.").presence is P
+
+
+def test_what_surrounds_a_finding_just_named_is_in_its_organ():
+    got = {(f.observation, f.anatomy) for f in extract_findings("Laceration of the liver and surrounding haematoma.")}
+    assert ("collection", "liver") in got, got
+
+
+def test_dz_is_disease():
+    assert one("Old granulomatous dz.").observation == one("Old granulomatous disease.").observation

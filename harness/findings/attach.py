@@ -113,12 +113,37 @@ def _gap_is_adjectives(spans: list[Span], a: int, b: int, side_positions: set[in
             continue
         if s.cat == "WORD" and s.value not in PHRASE_BREAKS and s.value.isalpha():
             continue
-        if s.value in ("and", "or", ",") and a < q < b - 1 and spans[q - 1].cat == "LOC" and spans[q + 1].cat == "LOC":
-            continue  # "enlarged mediastinal and hilar nodes": a list of sites before the noun
-        if s.value in ("(", ")") and _aside_length(spans, a, b):
+        if s.value in ("and", "or", ",") and a < q < b - 1 and spans[_before_aside(spans, q)].cat == "LOC" \
+                and spans[q + 1].cat == "LOC":
+            continue  # "enlarged mediastinal and hilar nodes": a list of sites before the noun (each with its
+            # bracketed size: "enlarged paratracheal (18 mm) and subcarinal (15 mm) nodes")
+        if s.value in ("(", ")") and (_aside_length(spans, a, b) or _bracketed_size(spans, q, a, b)):
             continue  # "bilateral simple (Bosniak I) renal cysts": an aside in brackets between them
         return False
     return True
+
+
+def _bracketed_size(spans: list[Span], q: int, a: int, b: int) -> bool:
+    """The bracket at ``q`` closes or opens a size in brackets within [a, b) ("subcarinal (15 mm short axis)
+    nodes"): the size of the site before it, no break of the noun phrase."""
+    if spans[q].text == "(":
+        close = next((k for k in range(q + 1, min(b, q + 6)) if spans[k].text == ")"), None)
+        inside = range(q + 1, close) if close is not None else range(0)
+    else:
+        opening = next((k for k in range(q - 1, max(a - 1, q - 6), -1) if spans[k].text == "("), None)
+        inside = range(opening + 1, q) if opening is not None else range(0)
+    return bool(inside) and spans[inside[0]].cat == "SIZE" and all(
+        spans[k].cat == "SIZE" or (spans[k].cat == "WORD" and spans[k].text.isalpha()) for k in inside)
+
+
+def _before_aside(spans: list[Span], q: int) -> int:
+    """The span before ``q``, back over a bracketed aside that ends right before it ("paratracheal (18 mm) and")."""
+    k = q - 1
+    if k > 0 and spans[k].text == ")":
+        opening = next((j for j in range(k - 1, max(-1, k - 8), -1) if spans[j].text == "("), None)
+        if opening is not None and opening > 0:
+            return opening - 1
+    return k
 
 
 def _aside_length(spans: list[Span], a: int, b: int) -> int:
@@ -287,6 +312,13 @@ def _finding_the_site_modifies(loc: Location, spans: list[Span], targets: list[_
         # comma ends that finding's phrase; it is no adjective of the next list member
         if any(spans[q].text == "," for q in range(loc.end + 1, following[0].pos)) and any(
                 t.pos < loc.start and t.kind in ("OBS", "ENLARGE") for t in targets) and \
+                _follows_preposition(loc, spans, side_positions, lex):
+            return None
+        # "polyp of the ascending colon and sigmoid diverticulosis", "consolidation in the right lower lobe and
+        # middle lobe atelectasis": a list of one organ's parts after a finding's preposition whose last part opens
+        # the next finding: the first part is the earlier finding's (the last is read on its own)
+        if any(spans[q].text in ("and", ",") for q in range(loc.start + 1, loc.end)) and any(
+                t.pos < loc.start and t.kind == "OBS" for t in targets) and \
                 _follows_preposition(loc, spans, side_positions, lex):
             return None
         return following[0]
@@ -635,11 +667,28 @@ def _names_next_finding(spans: list[Span], q: int, lex: Lexicon) -> bool:
 
 
 def _not_there(spans: list[Span], q: int) -> bool:
-    while q > 0 and (spans[q - 1].cat in ("LOC", "ATTR") or spans[q - 1].text in ("the", "a", "an", "its")):
-        q -= 1  # back over "the right subphrenic" in "outside the right subphrenic abscess"
+    while q > 0 and (spans[q - 1].cat in ("LOC", "ATTR", "SEV") or spans[q - 1].text in (
+            "the", "a", "an", "its", "residual", "remaining", "known", "dominant")):
+        q -= 1  # back over "the residual right subphrenic" in "outside the residual right subphrenic abscess"
     return any(g.text.split()[0] in _NOT_THERE or (g.text.split()[0] in _BESIDE and (
         "to" in g.text.split() or (k + 1 < len(spans) and spans[k + 1].text == "to")))
         for k, g in enumerate(spans[max(0, q - 2):q], max(0, q - 2)))
+
+
+#: what stands between a place and the device it places ("infrarenal position of the IVC filter")
+_POSITION_OF = frozenset({"position", "location", "positioning", "placement", "of", "the", "a", "an"})
+_POSITION_NOUNS = frozenset({"position", "location", "positioning", "placement"})
+
+
+def _over_position_of(spans: list[Span], p: int) -> int:
+    """Where the two spans before the device at ``p`` start, back over "position of the": "infrarenal position of
+    the IVC filter" places the filter as "an infrarenal IVC filter" does."""
+    q = p
+    while q > 0 and spans[q - 1].text in _POSITION_OF:
+        q -= 1
+    if not _POSITION_NOUNS & {g.text for g in spans[q:p]}:
+        q = p  # "the IVC filter": no place said of it
+    return max(0, q - 2)
 
 
 def _device_position(k: int, devices: list[_Target], spans: list[Span], locs: list[Location],
@@ -668,6 +717,7 @@ def _device_position(k: int, devices: list[_Target], spans: list[Span], locs: li
             # "courses below the diaphragm and out of view": a tube that passes below the diaphragm ends below it
             below = r.value == "stomach" and s.text in _COARSE_POSITIONS
             if (_on_its_course(spans, q) and not below) or _own_part(spans, q) or _not_there(spans, q) or (
+                    q == t.pos + 1 and s.text in _PART_NAMES) or (
                     found and any(g.text in _RELATIVE_TO for g in spans[max(0, q - 3):q])) or (
                     found and last == q - 1 and spans[q - 1].text.endswith(("al", "ar", "ic"))):
                 continue  # "in the suprarenal IVC": the place the adjective before it narrows down
@@ -700,7 +750,7 @@ def _device_position(k: int, devices: list[_Target], spans: list[Span], locs: li
                   g.cat == "OBS" and not lex.is_device(_obs_name(g) or "") for g in spans[q + 1:t.pos])] \
         if k == 0 else []
     if not after and before and all(g.cat != "OBS" for g in spans[t.pos - 2:t.pos]) and any(
-            spans[q].readings("POS") for q in range(max(0, t.pos - 2), t.pos)):
+            spans[q].readings("POS") for q in range(_over_position_of(spans, t.pos), t.pos)):
         after = before  # "an infrarenal IVC filter with its apex at the level of the renal veins": its own
     if not after:
         # a tip in a place the position list does not name ("in the right lower lobe bronchus", "in the

@@ -495,7 +495,13 @@ def _observation_at_site(t: _Target, loc: Location, presence: Presence,
         obs = "thrombosis"  # "tumour extending into the IVC", "no tumour in the portal vein": a tumour thrombus
     if presence is Presence.ABSENT and t.span.text in ("abnormality", "abnormalities") and obs == "lesion":
         obs = lex.normal_finding(organ)  # "no pleural abnormality" is a normal pleura
+    if presence is Presence.ABSENT and t.span.text in _INJURY_WORDS and organ != UNSPECIFIED:
+        obs = lex.normal_finding(organ)  # "no hepatic injury" is an intact liver
     return obs, organ, loc_sub
+
+
+#: a denied injury of an organ states it intact ("no splenic injury", "liver: no traumatic injury")
+_INJURY_WORDS = frozenset({"injury", "injuries", "traumatic injury", "traumatic injuries"})
 
 
 def _count_and_plurality(t: _Target, obs: str, presence: Presence, lex: Lexicon) -> tuple[int | None, set[str]]:

@@ -326,6 +326,12 @@ def _read_field_label(spans: list[Span], tokens: list[str], locs: list[Location]
     """The sentence's field label, and the sites and findings left after it: what a label names is no finding
     of the sentence, except a diagnosis that labels a list of its signs."""
     colon = next((p for p, s in enumerate(spans[:5]) if s.text == ":"), None)
+    if colon is None:
+        # a longer study title before its colon ("Staging CT chest, abdomen and pelvis: ...") names the study too
+        title = next((p for p, s in enumerate(spans[:10]) if s.text == ":"), None)
+        if title is not None and any(s.text in STUDY_WORDS for s in spans[:title]) and all(
+                s.cat in ("LOC", "WORD") for s in spans[:title]):
+            colon = title
     label = _FieldLabel(colon, () if colon is not None else None)
     if colon is None or colon + 1 >= len(spans):
         return label, locs, targets
@@ -460,7 +466,10 @@ def _orphan_position(spans: list[Span]) -> str | None:
 #: what joins the places of one orphan position list ("in the RA and the other in the RV")
 #: ("atrial lead in the RA appendage and ventricular lead at the RV apex")
 _ORPHAN_LIST = frozenset({",", "and", "the", "in", "at", "within", "other", "one", "another", "second", "/", "&",
-                          "lead", "leads", "tip", "tips", "wire", "end", "coil", "its", "appendage", "apex"})
+                          "lead", "leads", "tip", "tips", "wire", "end", "coil", "its", "appendage", "apex",
+                          # "the atrial lead tip projects over the RA and the ventricular lead tip over the RV apex"
+                          "over", "projects", "projecting", "overlies", "overlying", "terminates", "terminating",
+                          "lies", "ends", "ending", "into"})
 
 
 def _clauses(tokens: list[str], lex: Lexicon) -> list[list[str]]:

@@ -22,7 +22,8 @@ STUDY_WORDS = frozenset({"ct", "cta", "ctpa", "mri", "mr", "cxr", "radiograph", 
                          "film", "films", "study", "scan", "exam", "examination", "ultrasound", "us", "pet",
                          "angiogram", "angiography", "aortogram", "views", "view", "pa", "ap", "portable", "imaging"})
 PRIOR_STUDY_WORDS = frozenset({"prior", "previous", "previously", "earlier", "yesterday", "last", "ct", "study",
-                               "exam", "examination", "radiograph", "film", "scan", "mri", "cxr", "baseline"})
+                               "exam", "examination", "radiograph", "film", "scan", "mri", "cxr", "baseline",
+                               "films", "radiographs", "scans", "studies", "exams"})
 _NEW_SINCE = Reading("TEMP", "new")
 _PHRASE_ENDS = frozenset({",", "and", ";", "with", "which", "that"})
 _INFLAMED_WORDS = frozenset({"inflamed", "infected"})
@@ -78,8 +79,10 @@ def _read_comparisons(spans: list[Span]) -> None:
         if not (versus or s.cat.startswith("CTX:negation")) or p + 1 >= n:
             continue
         after = [spans[q].text for q in range(p + 1, min(n, p + 6))]
-        if versus and (after[0] in PRIOR_STUDY_WORDS or (
-                after[0] in ("the", "a") and len(after) > 1 and after[1] in PRIOR_STUDY_WORDS)):
+        # ("CXR vs AM film", "vs this morning's radiograph": a time of day or an article before the study word)
+        study = next((k for k, w in enumerate(after[:3]) if w in PRIOR_STUDY_WORDS), None)
+        if versus and study is not None and not any(spans[q].cat in ("OBS", "ENLARGE") or spans[q].cat.startswith("CTX")
+                                                    for q in range(p + 1, p + 1 + study)):
             spans[p] = Span("WORD", s.text, s.start, s.end, s.text, cat="WORD")
         elif not versus and after[0] in ("on", "in") and any(w in PRIOR_STUDY_WORDS for w in after[1:5]):
             spans[p] = Span("PHRASE", [_NEW_SINCE], s.start, s.end, s.text, cat="TEMP", by_kind={"TEMP": [_NEW_SINCE]})
@@ -171,21 +174,25 @@ def _enlarged_names(spans: list[Span], lex: Lexicon) -> None:
     for it (``enlarged`` in the lexicon: a lymph node is then lymphadenopathy) is named so, and "enlarged" is no
     second finding; so is one called inflamed (``inflamed``: "inflamed sigmoid diverticula" are diverticulitis)."""
     for p, s in enumerate(spans):
-        if s.cat == "ENLARGE" and not s.readings("TEMP"):
+        denied = s.cat == "CTX:negation_backward" and s.text.split()[-1] == "enlarged"
+        if s.cat == "ENLARGE" and not s.readings("TEMP") or denied:
             key = "enlarged"
         elif s.cat == "WORD" and s.text in _INFLAMED_WORDS and not (p and spans[p - 1].text in ("non", "not")):
             # "inflamed sigmoid diverticula" are diverticulitis ("non-inflamed diverticula" are not)
             key = "inflamed"
         else:
             continue
-        after = next((q for q in range(p + 1, min(p + 7, len(spans))) if spans[q].cat == "OBS"), None)
+        # (a bracketed aside does not count: "enlarged paratracheal (18 mm short axis) and subcarinal nodes")
+        reach = p + 7 + sum(1 for q in range(p + 1, min(p + 25, len(spans))) if _in_aside(spans, q))
+        after = next((q for q in range(p + 1, min(reach, len(spans))) if spans[q].cat == "OBS"), None)
         # "the nodes are enlarged", "subcarinal node mildly enlarged at 11 mm", "node is mildly enlarged"
         b = p - 1
         while b >= 0 and spans[b].cat == "SEV":
             b -= 1
         if b >= 0 and spans[b].text in _LINKING_VERBS:
             b -= 1
-        before = b if b < p - 1 and b >= 0 else None
+        # ("the nodes are not enlarged": the denial holds the linking verb)
+        before = b if (b < p - 1 or denied) and b >= 0 else None
         # "mildly enlarged, reactive-appearing nodes": a comma between two adjectives of one noun, when "enlarged"
         # opens the phrase (not "the heart is enlarged, mediastinal nodes ...")
         gap_from = p + 2 if p + 1 < len(spans) and spans[p + 1].text == "," and (
@@ -194,7 +201,7 @@ def _enlarged_names(spans: list[Span], lex: Lexicon) -> None:
         # (and a hedge of the second adjective is no break: "enlarged, probably reactive nodes")
         hedges = {k for k in range(gap_from, after or 0) if gap_from > p + 1
                   and spans[k].cat.startswith(("CTX:probable", "CTX:possible"))}
-        for q in (after, before):
+        for q in ((before,) if denied else (after, before)):
             if q is None or spans[q].cat != "OBS" or (q == after and not _gap_is_adjectives(spans, gap_from, q, hedges)):
                 continue
             name = lex.observations.get(_obs_name(spans[q]) or "", {}).get(key)
@@ -203,8 +210,19 @@ def _enlarged_names(spans: list[Span], lex: Lexicon) -> None:
                 reading = Reading("OBS", name, plural=plural)
                 spans[q] = Span("PHRASE", [reading], spans[q].start, spans[q].end, spans[q].text, cat="OBS",
                                 by_kind={"OBS": [reading]})
-                spans[p] = Span("WORD", s.text, s.start, s.end, s.text, cat="WORD")
+                if not denied:  # the denial still denies the structure, now named enlarged
+                    spans[p] = Span("WORD", s.text, s.start, s.end, s.text, cat="WORD")
                 break
+
+
+def _in_aside(spans: list[Span], q: int) -> bool:
+    """The span at ``q`` is inside (or is a bracket of) a closed bracketed aside of at most eight spans."""
+    opening = next((k for k in range(q, max(-1, q - 8), -1) if spans[k].text in ("(", ")")), None)
+    if opening is None or (spans[opening].text == ")" and opening < q):
+        return False
+    if spans[opening].text == ")":  # q is the closing bracket
+        return any(spans[k].text == "(" for k in range(max(0, q - 8), q))
+    return any(spans[k].text == ")" for k in range(q, min(opening + 9, len(spans))))
 
 
 #: what places a device's own part ("its catheter terminates in", "with catheter tip at"), not "catheter-associated"

@@ -150,18 +150,24 @@ def _counted_ordinals(tokens: list[str]) -> list[str]:
     return out
 
 
+#: a rib's break written between the noun and the ribs' numbers ("rib fx 5-6")
+_RIB_BREAKS = frozenset({"fx", "fxs", "fracture", "fractures"})
+
+
 def _ribs_numbered_after(tokens: list[str]) -> list[str]:
     """"right ribs 4-6" are three ribs, "ribs 4 and 5" two: rib numbers after the noun state how many, written as
     a count before it ("three right ribs") the way "the left 4th and 5th ribs" is read."""
-    if "ribs" not in tokens:
+    if "ribs" not in tokens and "rib" not in tokens:
         return tokens
     out = list(tokens)
     k = len(out) - 1
     while k >= 0:
-        if out[k] != "ribs":
+        if out[k] not in ("ribs", "rib"):
             k -= 1
             continue
-        j, numbers, span = k + 1, [], False
+        # "rib fx 5-6", "rib fractures 4 and 5": the numbers after the fracture are the ribs' too
+        broken = k + 1 < len(out) and out[k + 1] in _RIB_BREAKS
+        j, numbers, span = k + 1 + broken, [], False
         while j < len(out) and out[j].isdigit() and 1 <= int(out[j]) <= 12:
             numbers.append(int(out[j]))
             j += 1
@@ -178,7 +184,7 @@ def _ribs_numbered_after(tokens: list[str]) -> list[str]:
             word = next((w for w, v in _NUMBER_WORDS.items() if v == str(n)), str(n))
             # the count goes before a side ("four right ribs"), which then still reaches what follows
             side = k > 0 and out[k - 1] in ("left", "right", "bilateral", "l", "r")
-            out[k - side:j] = [word, out[k - 1], "ribs"] if side else [word, "ribs"]
+            out[k - side:j] = ([word, out[k - 1], "ribs"] if side else [word, "ribs"]) + out[k + 1:k + 1 + broken]
         k -= 1
     return out
 
@@ -437,7 +443,11 @@ _EXPANSIONS = {"stn": ("station",), "jxn": ("junction",), "jct": ("junction",), 
                # "R prox ureter", "prox SMA": where along the organ, dictated short
                "prox": ("proximal",),
                # "small R pl eff": the pleural space's abbreviation
-               "pl": ("pleural",)}
+               "pl": ("pleural",),
+               # a finding's dictated initials: "LUL GGN" is a ground-glass nodule, "CAC" coronary calcification
+               "ggn": ("ground", "glass", "nodule"), "ggns": ("ground", "glass", "nodules"),
+               "cac": ("coronary", "artery", "calcification"),
+               "dz": ("disease",)}  # "old granulomatous dz", "no acute cardiopulmonary dz"
 
 
 #: words beside "LAD" that make it the left anterior descending artery, not lymphadenopathy ("calcification of the
@@ -447,6 +457,8 @@ _CORONARY_CONTEXT = frozenset({"coronary", "coronaries", "calcification", "calci
                                "territory", "lcx", "rca", "circumflex", "cabg", "graft", "agatston", "calcium"})
 
 
+#: the words of a study's title, before a bare "w/o" (without contrast)
+_STUDY_TITLE = frozenset({"ct", "cta", "ctpa", "mri", "mr", "mra", "ctu", "ivp"})
 _HEAD_STUDIES = frozenset({"ct", "cta", "ctv", "mri", "mr", "mra", "mrv", "noncontrast", "unenhanced", "plain"})
 #: what is said of the pulmonary artery abbreviated "PA" ("PA 3.1 cm", "dilated PA", "PA dilatation"); a
 #: radiograph's "PA" (posteroanterior: "PA and lateral", "PA chest") is neither measured nor dilated
@@ -472,9 +484,41 @@ def _is_number(tok: str) -> bool:
     return True
 
 
+def _counts_with_their_sign(tokens: list[str]) -> list[str]:
+    """"multiple (>5) cysts", ">10 nodules": a count written with its sign (no unit after it) is "more than" that
+    many, read as the many it is; brackets around it ("multiple (>5)") go, so that it reaches its noun."""
+    out: list[str] = []
+    k = 0
+    while k < len(tokens):
+        t = tokens[k]
+        if t == ">" and k + 1 < len(tokens) and tokens[k + 1].isdigit() and (
+                k + 2 == len(tokens) or tokens[k + 2] not in UNITS):
+            n = int(tokens[k + 1])
+            word = next((w for w, v in _NUMBER_WORDS.items() if v == str(n)), None)
+            said = ["more", "than", word] if word and n >= 2 else ["numerous"] if n > 12 else [t, tokens[k + 1]]
+            bracketed = out and out[-1] == "(" and k + 2 < len(tokens) and tokens[k + 2] == ")"
+            if bracketed:
+                out.pop()
+            out.extend(said)
+            k += 3 if bracketed else 2
+            continue
+        out.append(t)
+        k += 1
+    return out
+
+
 def _abbreviated_words(tokens: list[str]) -> list[str]:
     """"stn 7" is "station 7", "SBO" "small bowel obstruction", "LAD" in a coronary sentence the artery, "w/"
     "with" (so that what follows it is read as the finding's companion, as after "with")."""
+    if ">" in tokens:
+        tokens = _counts_with_their_sign(tokens)
+    if "w" in tokens and "o" in tokens and _STUDY_TITLE.intersection(tokens):
+        # "CT chest w/o:", "CTU w/o, ...": a study title's bare "w/o" is without contrast, no denial of what follows
+        for k in range(1, len(tokens) - 1):
+            if tokens[k:k + 2] == ["w", "o"] and _STUDY_TITLE.intersection(tokens[:k]) and (
+                    k + 2 == len(tokens) or tokens[k + 2] in (":", ",")):
+                tokens = [*tokens[:k], "noncontrast", *tokens[k + 2:]]
+                break
     if "w" in tokens and "/" in tokens:
         out: list[str] = []
         for k, t in enumerate(tokens):

@@ -22,6 +22,10 @@ EXCEPT_WORDS = frozenset({"contains", "containing", "contain", "except", "but", 
 LARGEST_WORDS = frozenset({"largest", "dominant", "biggest", "index"})
 
 
+#: what lies around a finding just named ("and surrounding haematoma", "with adjacent stranding")
+_AROUND_WORDS = frozenset({"surrounding", "adjacent", "associated"})
+
+
 def _lesion_like(obs: str, lex: Lexicon) -> bool:
     """A finding with a size and a count: focal ("nodule", "cyst") or countable ("collection", "node")."""
     return lex.is_focal(obs) or lex.is_countable(obs)
@@ -388,14 +392,30 @@ def _finding_with_another_shares_site(spans: list[Span], obs_targets: list[_Targ
         organless = not any(r.organ for r in t.span.readings("OBS")) and not lex.observations.get(
             _obs_name(t.span) or "", {}).get("default_anatomy")
         listed = organless and bool(gap) and all(g.text in (",", "and") for g in gap)
-        if prev_sites and not lex.is_device(_obs_name(prev.span) or "") and (WITH_WORDS & words or listed) \
+        # "sigmoid diverticulitis, no abscess": a complication denied right after the finding's comma, that has
+        # no organ of its own, is denied where the finding is
+        # (after the finding's own phrase: "diverticulitis of the left colon, acute, no abscess formation")
+        comma = max((q for q, g in enumerate(gap) if g.text == ","), default=None)
+        # (a finding with a site named, or of one organ only: "appendicitis"; not a default site: "GB: wall
+        # oedema, no stones" is no lung's)
+        own_site = bool(prev.locations) or any(r.organ for r in prev.span.readings("OBS")) or bool(
+            lex.observations.get(_obs_name(prev.span) or "", {}).get("sole_anatomy"))
+        denied_after_comma = own_site and comma is not None and comma + 1 < len(gap) and all(
+            g.cat.startswith("CTX:negation") for g in gap[comma + 1:]) and all(
+            g.cat in ("LOC", "TEMP", "SEV", "ATTR", "SIZE") or g.text in (",", "of", "the", "in", "at", "within")
+            for g in gap[:comma]) and organless
+        # "laceration of the spleen and surrounding haematoma": what surrounds the finding is in its organ
+        around = own_site and bool(gap) and gap[-1].text in _AROUND_WORDS
+        if prev_sites and not lex.is_device(_obs_name(prev.span) or "") and (
+                WITH_WORDS & words or listed or denied_after_comma or around) \
                 and not any(g.cat == "CTX:termination" and g.text.split()[0] not in WITH_WORDS for g in gap):
             implied = next((r.organ for r in t.span.readings("OBS") if r.organ), None)
             t.locations = [copy.copy(l) for l in prev_sites if (
                 (l.organ == implied or l.organ in lex.anatomy.get(implied, {}).get("absorbs", []))
                 if implied else _may_share_site(t, l, lex))]
             whole = _obs_name(t.span) in lex.enlargement_by_sub.values()  # hydronephrosis: the whole system's
-            if whole or not (listed or words & {"with", "without", "containing", "contains", "contain", "("}):
+            if (whole or not (listed or words & {"with", "without", "containing", "contains", "contain", "("})) \
+                    and not denied_after_comma:
                 for l in t.locations:  # "a stone at the UPJ causing hydronephrosis": the organ, not the part
                     l.sub = None
 
