@@ -88,7 +88,10 @@ def test_every_writer_surface_form_is_in_the_lexicon():
     ("Pneumothorax is not seen.", {("pneumothorax", A)}),
     ("The heart is not enlarged.", {("cardiomegaly", A)}),
     ("No change in the small pleural effusion.", {("effusion", P)}),
-    ("Consolidation, suspicious for pneumonia.", {("consolidation", P), ("pneumonia", U)}),
+    ("Consolidation, which may represent pneumonia.", {("consolidation", P), ("pneumonia", U)}),
+    # a suspicion is the 'probable' grade of the radiology certainty scale: it refines the sign as 'likely' does
+    ("Consolidation, suspicious for pneumonia.", {("pneumonia", P)}),
+    ("Consolidation, concerning for pneumonia.", {("pneumonia", P)}),
 ])
 def test_negation_and_uncertainty_scope(text, expected):
     assert {(f.observation, f.presence) for f in extract_findings(text)} == expected
@@ -293,9 +296,12 @@ def test_current_and_prior_size_state_the_change():
     # a sign hedged in its own sentence is one possible finding, not a present and a possible one
     ("Small filling defect in a left lower lobe segmental artery, which may represent an embolus.",
      {("pulmonary embolism", "pulmonary artery", "uncertain")}),
-    # a mass seen and a diagnosis only suspected: both, each with its own certainty; a probable one refines
-    ("A 4 cm mass in the right kidney, suspicious for renal cell carcinoma.",
+    # a mass seen and a diagnosis only possible: both, each with its own certainty; a probable one refines (a
+    # suspicion is probable: 'consistent with' > 'suspicious for' = 'probable' > 'possible' > 'less likely')
+    ("A 4 cm mass in the right kidney, which may represent renal cell carcinoma.",
      {("mass", "kidney", "present"), ("renal cell carcinoma", "kidney", "uncertain")}),
+    ("A 4 cm mass in the right kidney, suspicious for renal cell carcinoma.",
+     {("renal cell carcinoma", "kidney", "present")}),
     ("A 4 cm mass in the right kidney, consistent with renal cell carcinoma.",
      {("renal cell carcinoma", "kidney", "present")}),
     # a relative clause after an organ says something of the organ; after a finding, of the finding
@@ -330,8 +336,8 @@ def test_current_and_prior_size_state_the_change():
     ("No tumour extension into the inferior vena cava.", {("thrombosis", "inferior vena cava", "absent")}),
     ("Mild thickening of bronchial walls.", {("bronchial wall thickening", "lung", "present")}),
     # a change stated after a copula is said of the subject, not of the diagnosis after it
-    ("An 18 mm lesion in segment 5 is new, worrying for HCC.", {("lesion", "liver", "present"),
-                                                                ("hepatocellular carcinoma", "liver", "uncertain")}),
+    ("An 18 mm lesion in segment 5 is new, possibly HCC.", {("lesion", "liver", "present"),
+                                                            ("hepatocellular carcinoma", "liver", "uncertain")}),
     # organ adjectives listed before a finding each name it; a form naming its own organ keeps it; a one-organ
     # finding named in a region holding its organ is in its organ
     ("No hepatic, adrenal or osseous metastases.", {("metastasis", "liver", "absent"),
@@ -860,9 +866,13 @@ def test_an_impression_stating_a_group_restates_the_findings_listed_one_site_eac
 
 def test_a_size_beside_a_findings_site_is_that_findings_however_near_another_finding_or_far_the_finding():
     fs = extract_findings("Two enhancing lesions in the right kidney, 1.8 cm in the upper pole and 1.2 cm in the "
-                          "interpolar region, suspicious for multifocal RCC.")
+                          "interpolar region, possibly multifocal RCC.")
     assert {(f.observation, f.sub_location, f.size_mm) for f in fs} == {
         ("lesion", "upper pole", 18.0), ("lesion", "interpolar region", 12.0),
+        ("renal cell carcinoma", "upper pole", 18.0), ("renal cell carcinoma", "interpolar region", 12.0)}
+    fs = extract_findings("Two enhancing lesions in the right kidney, 1.8 cm in the upper pole and 1.2 cm in the "
+                          "interpolar region, suspicious for multifocal RCC.")  # probable: the lesions are the RCC
+    assert {(f.observation, f.sub_location, f.size_mm) for f in fs} == {
         ("renal cell carcinoma", "upper pole", 18.0), ("renal cell carcinoma", "interpolar region", 12.0)}
     fs = extract_findings("3 metastases, all a little smaller - segment 2 18 mm, segment 4b 26 mm and segment 7 "
                           "(posterosuperior right lobe) 31 mm, the latter in contact with the right hepatic vein.")
@@ -1040,10 +1050,12 @@ def test_size_forms_decimal_comma_and_a_prior_size_behind_a_verb(text, size):
 
 
 def test_a_size_is_the_measured_findings_not_the_hedged_name_after_it():
-    fs = extract_findings("Left lower pole renal lesion, hypervascular, 19 mm, concerning for renal cell carcinoma.")
+    fs = extract_findings("Left lower pole renal lesion, hypervascular, 19 mm, possibly a renal cell carcinoma.")
     assert {(f.observation, f.size_mm) for f in fs} == {("lesion", 19.0), ("renal cell carcinoma", 19.0)}
+    fs = extract_findings("Left lower pole renal lesion, hypervascular, 19 mm, concerning for renal cell carcinoma.")
+    assert {(f.observation, f.size_mm) for f in fs} == {("renal cell carcinoma", 19.0)}
     fs = extract_findings("Solid right lower lobe nodule has enlarged from 8 mm to 12 mm, concerning for neoplasm.")
-    assert {f.size_mm for f in fs if f.observation == "nodule"} == {12.0}
+    assert {f.size_mm for f in fs} == {12.0}  # the nodule (the neoplasm it probably is), not the 8 mm before
 
 
 def test_an_organ_measured_in_a_phrase_of_its_own_is_the_organs_size_not_a_near_findings():
@@ -1759,6 +1771,10 @@ def test_a_mimic_under_the_findings_own_hedge_leaves_the_finding_as_hedged():
     ("Nothing to suggest a pneumothorax.", {("pneumothorax", A)}),
     ("No features to suggest appendicitis.", {("appendicitis", A)}),
     ("No consolidation suspicious for pneumonia.", {("consolidation", A), ("pneumonia", A)}),
+    # however many words describe the denied finding before the hedge
+    ("No arterially enhancing focal hepatic lesion suspicious for metastasis.", {("lesion", A)}),
+    ("No large hypoattenuating renal mass concerning for renal cell carcinoma.",
+     {("mass", A), ("renal cell carcinoma", A)}),
     ("Cirrhotic liver without any hyperenhancing observation to suggest HCC.", {
         ("cirrhosis", P), ("lesion", A), ("hepatocellular carcinoma", A)}),
     # a hedge of its own after the comma is not, nor one far from a denial of something else
@@ -2033,7 +2049,8 @@ def test_a_copied_location_keeps_every_field():
 def test_a_hedged_bone_diagnosis_keeps_the_bone_the_sentence_names(text, organ, side):
     # "osseous" / "bone" names the skeleton: the vertebra or rib named is the more exact site, not a second one
     mets = [f for f in extract_findings(text) if f.observation == "metastasis"]
-    assert [(f.anatomy, f.laterality, f.presence) for f in mets] == [(organ, side, Presence.UNCERTAIN)]
+    # (a suspicion is the certainty scale's 'probable' grade: matched as present)
+    assert [(f.anatomy, f.laterality, f.presence) for f in mets] == [(organ, side, Presence.PRESENT)]
 
 
 def test_a_bone_named_with_an_osseous_diagnosis_is_its_site():
@@ -2091,9 +2108,11 @@ def test_a_hedged_focal_name_of_a_focal_lesion_stays_where_the_lesion_is(text, o
 @pytest.mark.parametrize("text, obs, presence", [
     ("Right lower lobe opacity, favored to represent atelectasis.", "atelectasis", Presence.PRESENT),
     ("Left adrenal nodule, favoured to be an adenoma.", "adenoma", Presence.PRESENT),
-    ("Right lower lobe opacity, suspicious of pneumonia.", "pneumonia", Presence.UNCERTAIN),
-    ("Right lower lobe opacity with concern for pneumonia.", "pneumonia", Presence.UNCERTAIN),
-    ("Right lower lobe opacity raising concern for pneumonia.", "pneumonia", Presence.UNCERTAIN),
+    # a suspicion or a concern is the certainty scale's 'probable' grade, as 'likely' is
+    ("Right lower lobe opacity, suspicious of pneumonia.", "pneumonia", Presence.PRESENT),
+    ("Right lower lobe opacity with concern for pneumonia.", "pneumonia", Presence.PRESENT),
+    ("Right lower lobe opacity raising concern for pneumonia.", "pneumonia", Presence.PRESENT),
+    ("Right lower lobe opacity, which could represent pneumonia.", "pneumonia", Presence.UNCERTAIN),
 ])
 def test_favoured_and_concern_phrasings_grade_the_diagnosis(text, obs, presence):
     (f,) = [f for f in extract_findings(text) if f.observation == obs]

@@ -11,7 +11,11 @@ per sentence:
    atelectasis" hedges only the atelectasis). A phrase that is both a forward and a backward trigger
    ("likely") scopes both ways. "versus" hedges the finding on each side. The scope gives the finding's
    certainty: possible > improbable > absent > probable > present (probable is matched as present,
-   improbable as absent). "Resolved"/"interval removal of" negate and set the temporal change to resolved.
+   improbable as absent). The grades follow the radiology certainty scale: "consistent with" (> 90%),
+   "suspicious for" / "concerning for" / "suspected" / "likely" (probable, ~75%), "possible" / "may represent" /
+   "cannot exclude" (~50%), "less likely" / "unlikely" (improbable): a suspicion is the probable grade, so
+   "consolidation, concerning for pneumonia" is read as "consolidation, likely pneumonia" is (one probable
+   pneumonia), and only a merely possible diagnosis leaves the sign beside it. "Resolved"/"interval removal of" negate and set the temporal change to resolved.
    Hypothetical statements ("recommend CT to exclude PE", "evaluation for pneumothorax is limited": an
    "evaluation for" trigger counts only in a sentence that also says the evaluation is limited) state
    nothing. Pseudo-triggers ("not only") consume their words and trigger nothing.
