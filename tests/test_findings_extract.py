@@ -1326,10 +1326,13 @@ def test_a_finding_that_names_no_organ_is_in_the_organ_of_the_sentence_before():
     # a sentence about another organ, or about several, ends the subject
     fs = extract_findings("Liver cyst. The kidneys and spleen are normal. Small haemorrhage.")
     assert ("hemorrhage", "unspecified") in {(f.observation, f.anatomy) for f in fs}
-    # varices are named by their own vessels; a negative that names no organ summarises the report
+    # varices are named by their own vessels; a negative that names no organ is not put in the organ before: it
+    # denies the finding anywhere (and one denying a tumour summarises the report)
     fs = extract_findings("Splenomegaly measuring 15 cm. Recanalized paraumbilical vein. No collection.")
     assert {(f.observation, f.anatomy, f.presence) for f in fs} == {
-        ("splenomegaly", "spleen", P), ("varices", "unspecified", P)}
+        ("splenomegaly", "spleen", P), ("varices", "unspecified", P), ("collection", "unspecified", A)}
+    fs = extract_findings("Splenomegaly measuring 15 cm. No evidence of malignancy.")
+    assert {(f.observation, f.anatomy, f.presence) for f in fs} == {("splenomegaly", "spleen", P)}
 
 
 def test_what_a_diagnosis_label_lists_is_in_the_site_the_label_names():
@@ -2971,3 +2974,16 @@ def test_an_organless_finding_listed_after_one_in_an_organ_is_in_that_organ():
     # a finding with an organ of its own keeps it
     got = {f.observation: f.anatomy for f in extract_findings("Gallbladder distension and splenomegaly.")}
     assert got["splenomegaly"] == "spleen"
+
+
+@pytest.mark.parametrize("text, organless", [
+    ("Acute appendicitis with periappendiceal fat stranding. No abscess.", ("collection", "absent")),
+    ("Sigmoid diverticulitis. No drainable collection.", ("collection", "absent")),
+    ("Thickened terminal ileum. No mural thickening of the colon. No fistula. No abscess.", ("collection", "absent")),
+])
+def test_an_organless_negative_is_kept_beside_findings_with_an_organ(text, organless):
+    # a denial that names no organ ("No abscess.") states something of its own: it is not dropped because the
+    # report names organs elsewhere (a denial of a tumour with no organ still summarises the report)
+    fs = extract_findings(text)
+    assert (organless[0], "unspecified", organless[1]) in {(f.observation, f.anatomy, f.presence.value) for f in fs}
+    assert any(f.anatomy != "unspecified" for f in fs)

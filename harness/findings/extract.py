@@ -674,10 +674,13 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
     for it in items:
         seen.setdefault(it.finding, it)
     items = _merge_restatements(_explained_away(list(seen.values()), lex), lex)
-    # organ-less negatives ("No evidence of tumor.") summarise the rest of a report that says anything else
+    # organ-less denials of a tumour ("No evidence of tumor.", "no metastatic disease") summarise the rest of a
+    # report that says anything else; an organ-less negative of anything else ("No abscess.", "no drainable
+    # collection") is a statement of its own, which matches the same negative at any site
     if any(it.finding.anatomy != UNSPECIFIED for it in items):
         items = [it for it in items
-                 if not (it.finding.anatomy == UNSPECIFIED and it.finding.presence is Presence.ABSENT)]
+                 if not (it.finding.anatomy == UNSPECIFIED and it.finding.presence is Presence.ABSENT
+                         and lex.is_focal(it.finding.observation))]
     kept = []
     for i, it in enumerate(items):
         f = it.finding
