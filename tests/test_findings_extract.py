@@ -2987,3 +2987,20 @@ def test_an_organless_negative_is_kept_beside_findings_with_an_organ(text, organ
     fs = extract_findings(text)
     assert (organless[0], "unspecified", organless[1]) in {(f.observation, f.anatomy, f.presence.value) for f in fs}
     assert any(f.anatomy != "unspecified" for f in fs)
+
+
+@pytest.mark.parametrize("text, presence, station", [
+    ("Right upper lobe carcinoma with N2 disease.", "present", None),
+    ("Left lower lobe tumour, possible N1 disease.", "uncertain", None),
+    ("Oesophageal carcinoma. No N3 disease.", "absent", None),
+    ("A 5 cm necrotic subcarinal nodal mass.", "present", "subcarinal"),
+    ("Bulky para-aortic nodal masses.", "present", "para aortic"),
+    ("Involved nodes in the right axilla.", "present", "axillary"),
+    ("Two involved lymph nodes at the porta hepatis.", "present", "porta hepatis"),
+])
+def test_nodal_stage_and_nodal_masses_are_lymphadenopathy(text, presence, station):
+    # a nodal stage stated as disease ('N2 disease'), an involved node and a nodal mass are enlarged/involved nodes,
+    # as 'nodal disease' is, not nothing or a bare node
+    nodes = [f for f in extract_findings(text) if f.anatomy == "lymph node"]
+    assert [(f.observation, f.presence.value) for f in nodes] == [("lymphadenopathy", presence)]
+    assert station is None or nodes[0].sub_location == station
