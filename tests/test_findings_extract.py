@@ -3004,3 +3004,17 @@ def test_nodal_stage_and_nodal_masses_are_lymphadenopathy(text, presence, statio
     nodes = [f for f in extract_findings(text) if f.anatomy == "lymph node"]
     assert [(f.observation, f.presence.value) for f in nodes] == [("lymphadenopathy", presence)]
     assert station is None or nodes[0].sub_location == station
+
+
+@pytest.mark.parametrize("text, temporal", [
+    # with no prior study, "increased opacity" describes the opacity
+    ("Increased opacity in the left lower zone.", None),
+    # in a sentence or a report that compares with a prior study it is the change since then
+    ("Compared with the previous film, there is increased left lower zone opacity.", "increased"),
+    ("Chest radiograph, comparison made with yesterday. Lines unchanged. Increased opacity in the left lower zone.",
+     "increased"),
+    ("NG tube removed since the prior examination. Increasing opacity in the left lower zone.", "increased"),
+])
+def test_increased_opacity_is_a_change_only_in_a_report_that_compares(text, temporal):
+    (f,) = [f for f in extract_findings(text) if f.observation == "opacity"]
+    assert (f.sub_location, f.temporal) == ("lower zone", temporal)

@@ -28,7 +28,8 @@ per sentence:
    statement ("the liver is unremarkable") takes it. Sizes go to the nearest observation (largest dimension, in
    mm), except a prior measurement ("previously 1.8 cm", "from 12 mm", "1.8 cm on the prior"); counts and
    attributes to the next one; severity ("small", "mildly", "moderate to large") and temporal change ("new",
-   "unchanged", "has increased") to the next observation when only modifiers lie between, else the nearest.
+   "unchanged", "has increased") to the next observation when only modifiers lie between, else the nearest
+   ("increased opacity" is a change only in a report that compares with a prior study: else it is the look).
    A device's tip position ("terminates at the cavoatrial junction", "4 cm above the carina") is read from the
    rest of its sentence, or from a following sentence that names only a tip ("Its tip is in the stomach").
    "Ipsilateral"/"contralateral" resolve against the side last named in the report.
@@ -63,7 +64,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from harness.findings.attach import (_attach_locations, _attach_modifiers, _attach_sides, _gap_is_adjectives,
+from harness.findings.attach import (COMPARISON_WORDS, _attach_locations, _attach_modifiers, _attach_sides, _gap_is_adjectives,
                                      _may_share_site, _obs_name, _on_its_course, _plural, _read_device_positions,
                                      _resolve_organless_parts, _Target)
 from harness.findings.build import _measured_organs, _removed_organs, _stated_findings
@@ -114,9 +115,10 @@ class SentenceReading:
 
 @lru_cache(maxsize=65536)
 def _sentence_findings(tokens: tuple[str, ...], prev_side: str | None = None,
-                       inherited_label: bool = False) -> SentenceReading:
-    """Findings of one sentence; cached, since reports repeat their boilerplate sentences."""
-    return _analyse_sentence(list(tokens), lexicon(), prev_side, inherited_label)
+                       inherited_label: bool = False, compared: bool = False) -> SentenceReading:
+    """Findings of one sentence; cached, since reports repeat their boilerplate sentences. ``compared``: the
+    report compares with a prior study (read only where a sentence has a change word it decides)."""
+    return _analyse_sentence(list(tokens), lexicon(), prev_side, inherited_label, compared)
 
 
 def _resolve_sides(locs: list[Location], prev_side: str | None) -> str | None:
@@ -182,7 +184,7 @@ def _stays_in_sided_field(reading: SentenceReading, sides: tuple[tuple[str | Non
 
 
 def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = None,
-                      inherited_label: bool = False) -> SentenceReading:
+                      inherited_label: bool = False, compared: bool = False) -> SentenceReading:
     """One sentence through stages 1-3 of the module docstring. The steps mutate the spans and targets in place,
     so their order is part of the reading: a later step reads what an earlier one set."""
     tokens = normalised_tokens(tokens, lex)
@@ -229,7 +231,7 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
     obs_targets.sort(key=lambda t: t.pos)
     _attach_sides(spans, sides, obs_targets, side_positions)
     _attach_measures(spans, obs_targets, side_positions, lex)
-    _attach_modifiers(spans, obs_targets, side_positions, scope, lex)
+    _attach_modifiers(spans, obs_targets, side_positions, scope, lex, compared)
     _change_from_prior_sizes(obs_targets)
     _sizes_of_listed_sites(spans, obs_targets)
     _counts_per_side(spans, obs_targets, sides, lex)
@@ -609,10 +611,18 @@ def _head_senses(tokens: tuple[str, ...], text: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+#: a report comparing with a prior study says so in one of these words
+_COMPARES = re.compile(r"\b(" + "|".join(sorted(COMPARISON_WORDS)) + r")\b", re.IGNORECASE)
+#: the change words whose reading depends on a comparison
+_CHANGE_WORDS_READ = frozenset({"increased", "increasing", "more"})
+
+
 @lru_cache(maxsize=65536)
 def parse_report(text: str) -> tuple[ParsedFinding, ...]:
     """Findings of a report with the words each was read from; order-independent (sorted), cached."""
     lex = lexicon()
+    # a report that compares with a prior study: its "increased opacity" is a change, not a look
+    compares = bool(_COMPARES.search(text))
     items: list[ParsedFinding] = []
     last_device: int | None = None
     side: str | None = None
@@ -625,19 +635,20 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
         for tokens in (clause for sentence in _hedges_joined(_sentence_pieces(section))
                        for clause in _clauses(sentence, lex)):
             key = _head_senses(tuple(tokens), text)
+            cmp = compares and bool(_CHANGE_WORDS_READ.intersection(key))
             denied = _elliptic_denial(key, items, lex)
             if denied is not None:
                 items.append(denied)
                 continue
-            reading = _sentence_findings(key, side if _SIDE_DEPENDENT.intersection(key) else None)
+            reading = _sentence_findings(key, side if _SIDE_DEPENDENT.intersection(key) else None, False, cmp)
             if _side_for_organ_before(reading, key, organ):
                 key = (*organ.split(), *key) if reading.field_label else (*organ.split(), ":", *key)
-                reading = _sentence_findings(key, side if _SIDE_DEPENDENT.intersection(key) else None)
+                reading = _sentence_findings(key, side if _SIDE_DEPENDENT.intersection(key) else None, False, cmp)
             if reading.field_label is None and field and (
                     not reading.names_site or _stays_in_sided_field(reading, field_sides, lex)):
                 # "Spleen: Normal size. Two calcified granulomas.": the field's later sentences are in its site
                 key = (*field, ":", *key)
-                reading = _sentence_findings(key, side if _SIDE_DEPENDENT.intersection(key) else None, True)
+                reading = _sentence_findings(key, side if _SIDE_DEPENDENT.intersection(key) else None, True, cmp)
             elif reading.field_label is not None:
                 field, field_sides = reading.field_label, reading.label_sides
             else:
