@@ -3018,3 +3018,16 @@ def test_nodal_stage_and_nodal_masses_are_lymphadenopathy(text, presence, statio
 def test_increased_opacity_is_a_change_only_in_a_report_that_compares(text, temporal):
     (f,) = [f for f in extract_findings(text) if f.observation == "opacity"]
     assert (f.sub_location, f.temporal) == ("lower zone", temporal)
+
+
+@pytest.mark.parametrize("text, expected", [
+    # inflammation stated in the organ of an inflammatory disease stated there is that disease's own sign
+    ("Sigmoid diverticulitis with surrounding inflammatory change.", {("diverticulitis", "bowel")}),
+    ("Acute cholecystitis with pericholecystic inflammatory changes.", {("cholecystitis", "gallbladder")}),
+    # elsewhere, or with no such disease, it is a finding of its own
+    ("Acute appendicitis. Inflammatory changes in the small bowel mesentery.",
+     {("appendicitis", "appendix"), ("inflammation", "mesentery")}),
+    ("Inflammatory change around the sigmoid colon.", {("inflammation", "bowel")}),
+])
+def test_inflammation_beside_its_inflammatory_disease_is_its_sign(text, expected):
+    assert {(f.observation, f.anatomy) for f in extract_findings(text) if f.presence is Presence.PRESENT} == expected

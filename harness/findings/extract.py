@@ -34,7 +34,8 @@ per sentence:
    rest of its sentence, or from a following sentence that names only a tip ("Its tip is in the stomach").
    "Ipsilateral"/"contralateral" resolve against the side last named in the report.
 4. **Report level**: exact duplicates and less specific restatements (an impression repeating a finding) are
-   merged; organ-less negatives ("No evidence of tumor.") are dropped when the report states anything else.
+   merged; inflammation stated in the organ of an inflammatory disease stated there ("diverticulitis with
+   surrounding inflammatory change") is the disease's own sign; organ-less negatives ("No evidence of tumor.") are dropped when the report states anything else.
 
 The stages live in one module each, in the order a sentence meets them: ``sentences`` (sections, sentences, token
 rewrites), ``scan`` (the phrase scan and the context scopes, stage 1), ``prepass`` (the span pre-passes around the
