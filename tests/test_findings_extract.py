@@ -3031,3 +3031,17 @@ def test_increased_opacity_is_a_change_only_in_a_report_that_compares(text, temp
 ])
 def test_inflammation_beside_its_inflammatory_disease_is_its_sign(text, expected):
     assert {(f.observation, f.anatomy) for f in extract_findings(text) if f.presence is Presence.PRESENT} == expected
+
+
+@pytest.mark.parametrize("text, device", [
+    # British usage: an "ICD" in a report about a pneumothorax or haemothorax, with no cardiac device, is a chest drain
+    ("Chest radiograph compared with yesterday. Right pneumothorax smaller. Right ICD in situ.", "chest tube"),
+    ("Left haemothorax. Left ICD with its tip at the apex.", "chest tube"),
+    # a defibrillator's leads or a heart failure, or a pneumothorax only denied, keep the defibrillator
+    ("Left chest wall ICD with leads in the right atrium and ventricle. Small right pneumothorax.", "icd"),
+    ("ICD in situ. No pneumothorax.", "icd"),
+    ("Cardiomegaly. ICD. Bilateral effusions.", "icd"),
+])
+def test_an_icd_is_a_drain_in_a_report_about_the_pleural_space(text, device):
+    assert device in {f.observation for f in extract_findings(text)}
+    assert {"icd", "chest tube"} - {device} <= {"icd", "chest tube"} - {f.observation for f in extract_findings(text)}

@@ -618,6 +618,44 @@ _COMPARES = re.compile(r"\b(" + "|".join(sorted(COMPARISON_WORDS)) + r")\b", re.
 _CHANGE_WORDS_READ = frozenset({"increased", "increasing", "more"})
 
 
+#: what a report says of a pleural drain, and of a cardiac device, to tell which an "ICD" is
+#  (an effusion alone does not tell: a heart-failure patient with a defibrillator often has one)
+_PLEURAL_SPACE = re.compile(r"\b(pneumothora(x|ces)|ptx|h(a)?emo-?pneumothorax|h(a)?emothorax|empyema|"
+                            r"hydropneumothorax|drain(s|ed|age)?|thoracostomy)\b", re.IGNORECASE)
+_CARDIAC_DEVICE = re.compile(r"\b(leads?|generator|pac(ing|emaker|er)|defibrillator|cardioverter|ventric\w*|atri(um|al)|"
+                             r"rv|ra|cardiac device|aicd|crt|biventricular|sternotomy|cardiomegaly|heart failure|cardiomyopathy)\b", re.IGNORECASE)
+
+
+_DENIAL = re.compile(r"\b(no|without|nor|negative)\b", re.IGNORECASE)
+
+
+def _speaks_of_pleural_space(text: str) -> bool:
+    """A pleural finding or drain stated, not only denied (a denial before it in its sentence)."""
+    for sentence in re.split(r"[.;\n]", text):
+        m = _PLEURAL_SPACE.search(sentence)
+        if m and not _DENIAL.search(sentence[:m.start()]):
+            return True
+    return False
+
+
+def _icd_sense(tokens: tuple[str, ...], text: str) -> tuple[str, ...]:
+    """"ICD" is an implantable cardioverter-defibrillator, or in British usage an intercostal (chest) drain: a
+    report that speaks of the pleural space (a pneumothorax, an effusion, a drain) and of no cardiac device (leads,
+    generator, pacing, the ventricles) means the drain."""
+    if "icd" not in tokens and "icds" not in tokens:
+        return tokens
+    # (a denied pneumothorax is what a film after a defibrillator's insertion looks for: "ICD in situ. No PTX.")
+    if not _speaks_of_pleural_space(text) or _CARDIAC_DEVICE.search(text):
+        return tokens
+    out: list[str] = []
+    for k, t in enumerate(tokens):
+        if t in ("icd", "icds") and (k + 1 == len(tokens) or tokens[k + 1] not in ("drain", "drains")):
+            out += ["icd", "drain"]
+        else:
+            out.append(t)
+    return tuple(out)
+
+
 @lru_cache(maxsize=65536)
 def parse_report(text: str) -> tuple[ParsedFinding, ...]:
     """Findings of a report with the words each was read from; order-independent (sorted), cached."""
@@ -635,7 +673,7 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
         before: SentenceReading | None = None  # the sentence before, for a differential after its finding
         for tokens in (clause for sentence in _hedges_joined(_sentence_pieces(section))
                        for clause in _clauses(sentence, lex)):
-            key = _head_senses(tuple(tokens), text)
+            key = _icd_sense(_head_senses(tuple(tokens), text), text)
             cmp = compares and bool(_CHANGE_WORDS_READ.intersection(key))
             denied = _elliptic_denial(key, items, lex)
             if denied is not None:
