@@ -342,3 +342,20 @@ def test_two_stated_counts_are_compared_even_with_a_plural_word():
     assert counts_agree(3, 0, None, 2)  # "three nodules" are "multiple nodules"
     ref = "Five nodules in the right lung, the largest 9 mm, consistent with metastases."
     assert text_finding_f1(ref, ref.replace("Five", "Five")) > text_finding_f1(ref, ref.replace("Five", "Eight"))
+
+
+def test_an_organless_negative_matches_the_same_negative_at_any_site():
+    from harness.metrics.entity import text_entity_score
+    from harness.metrics.matching import text_finding_f1
+    sited = "Acute appendicitis. No periappendiceal abscess."
+    organless = "Acute appendicitis. No abscess."
+    silent = "Acute appendicitis."
+    # "No abscess." denies an abscess anywhere: it states the sited denial, and more than saying nothing
+    assert text_finding_f1(sited, organless) == 1.0
+    assert text_finding_f1(sited, organless) > text_finding_f1(sited, silent)
+    assert text_entity_score(sited, organless) > text_entity_score(sited, silent)
+    # of either side of a paired organ
+    assert text_finding_f1("Left lower lobe pneumonia. No lung abscess.", "Left lower lobe pneumonia. No abscess.") == 1.0
+    # and it is contradicted by that finding stated present anywhere (worse than leaving the negative out)
+    present = "Acute appendicitis with a periappendiceal abscess."
+    assert text_finding_f1(present, organless) < text_finding_f1(present, silent)

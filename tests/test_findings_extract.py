@@ -88,7 +88,10 @@ def test_every_writer_surface_form_is_in_the_lexicon():
     ("Pneumothorax is not seen.", {("pneumothorax", A)}),
     ("The heart is not enlarged.", {("cardiomegaly", A)}),
     ("No change in the small pleural effusion.", {("effusion", P)}),
-    ("Consolidation, suspicious for pneumonia.", {("consolidation", P), ("pneumonia", U)}),
+    ("Consolidation, which may represent pneumonia.", {("consolidation", P), ("pneumonia", U)}),
+    # a suspicion is the 'probable' grade of the radiology certainty scale: it refines the sign as 'likely' does
+    ("Consolidation, suspicious for pneumonia.", {("pneumonia", P)}),
+    ("Consolidation, concerning for pneumonia.", {("pneumonia", P)}),
 ])
 def test_negation_and_uncertainty_scope(text, expected):
     assert {(f.observation, f.presence) for f in extract_findings(text)} == expected
@@ -293,9 +296,12 @@ def test_current_and_prior_size_state_the_change():
     # a sign hedged in its own sentence is one possible finding, not a present and a possible one
     ("Small filling defect in a left lower lobe segmental artery, which may represent an embolus.",
      {("pulmonary embolism", "pulmonary artery", "uncertain")}),
-    # a mass seen and a diagnosis only suspected: both, each with its own certainty; a probable one refines
-    ("A 4 cm mass in the right kidney, suspicious for renal cell carcinoma.",
+    # a mass seen and a diagnosis only possible: both, each with its own certainty; a probable one refines (a
+    # suspicion is probable: 'consistent with' > 'suspicious for' = 'probable' > 'possible' > 'less likely')
+    ("A 4 cm mass in the right kidney, which may represent renal cell carcinoma.",
      {("mass", "kidney", "present"), ("renal cell carcinoma", "kidney", "uncertain")}),
+    ("A 4 cm mass in the right kidney, suspicious for renal cell carcinoma.",
+     {("renal cell carcinoma", "kidney", "present")}),
     ("A 4 cm mass in the right kidney, consistent with renal cell carcinoma.",
      {("renal cell carcinoma", "kidney", "present")}),
     # a relative clause after an organ says something of the organ; after a finding, of the finding
@@ -330,8 +336,8 @@ def test_current_and_prior_size_state_the_change():
     ("No tumour extension into the inferior vena cava.", {("thrombosis", "inferior vena cava", "absent")}),
     ("Mild thickening of bronchial walls.", {("bronchial wall thickening", "lung", "present")}),
     # a change stated after a copula is said of the subject, not of the diagnosis after it
-    ("An 18 mm lesion in segment 5 is new, worrying for HCC.", {("lesion", "liver", "present"),
-                                                                ("hepatocellular carcinoma", "liver", "uncertain")}),
+    ("An 18 mm lesion in segment 5 is new, possibly HCC.", {("lesion", "liver", "present"),
+                                                            ("hepatocellular carcinoma", "liver", "uncertain")}),
     # organ adjectives listed before a finding each name it; a form naming its own organ keeps it; a one-organ
     # finding named in a region holding its organ is in its organ
     ("No hepatic, adrenal or osseous metastases.", {("metastasis", "liver", "absent"),
@@ -860,9 +866,13 @@ def test_an_impression_stating_a_group_restates_the_findings_listed_one_site_eac
 
 def test_a_size_beside_a_findings_site_is_that_findings_however_near_another_finding_or_far_the_finding():
     fs = extract_findings("Two enhancing lesions in the right kidney, 1.8 cm in the upper pole and 1.2 cm in the "
-                          "interpolar region, suspicious for multifocal RCC.")
+                          "interpolar region, possibly multifocal RCC.")
     assert {(f.observation, f.sub_location, f.size_mm) for f in fs} == {
         ("lesion", "upper pole", 18.0), ("lesion", "interpolar region", 12.0),
+        ("renal cell carcinoma", "upper pole", 18.0), ("renal cell carcinoma", "interpolar region", 12.0)}
+    fs = extract_findings("Two enhancing lesions in the right kidney, 1.8 cm in the upper pole and 1.2 cm in the "
+                          "interpolar region, suspicious for multifocal RCC.")  # probable: the lesions are the RCC
+    assert {(f.observation, f.sub_location, f.size_mm) for f in fs} == {
         ("renal cell carcinoma", "upper pole", 18.0), ("renal cell carcinoma", "interpolar region", 12.0)}
     fs = extract_findings("3 metastases, all a little smaller - segment 2 18 mm, segment 4b 26 mm and segment 7 "
                           "(posterosuperior right lobe) 31 mm, the latter in contact with the right hepatic vein.")
@@ -1045,10 +1055,12 @@ def test_size_forms_decimal_comma_and_a_prior_size_behind_a_verb(text, size):
 
 
 def test_a_size_is_the_measured_findings_not_the_hedged_name_after_it():
-    fs = extract_findings("Left lower pole renal lesion, hypervascular, 19 mm, concerning for renal cell carcinoma.")
+    fs = extract_findings("Left lower pole renal lesion, hypervascular, 19 mm, possibly a renal cell carcinoma.")
     assert {(f.observation, f.size_mm) for f in fs} == {("lesion", 19.0), ("renal cell carcinoma", 19.0)}
+    fs = extract_findings("Left lower pole renal lesion, hypervascular, 19 mm, concerning for renal cell carcinoma.")
+    assert {(f.observation, f.size_mm) for f in fs} == {("renal cell carcinoma", 19.0)}
     fs = extract_findings("Solid right lower lobe nodule has enlarged from 8 mm to 12 mm, concerning for neoplasm.")
-    assert {f.size_mm for f in fs if f.observation == "nodule"} == {12.0}
+    assert {f.size_mm for f in fs} == {12.0}  # the nodule (the neoplasm it probably is), not the 8 mm before
 
 
 def test_an_organ_measured_in_a_phrase_of_its_own_is_the_organs_size_not_a_near_findings():
@@ -1346,10 +1358,13 @@ def test_a_finding_that_names_no_organ_is_in_the_organ_of_the_sentence_before():
     # a sentence about another organ, or about several, ends the subject
     fs = extract_findings("Liver cyst. The kidneys and spleen are normal. Small haemorrhage.")
     assert ("hemorrhage", "unspecified") in {(f.observation, f.anatomy) for f in fs}
-    # varices are named by their own vessels; a negative that names no organ summarises the report
+    # varices are named by their own vessels; a negative that names no organ is not put in the organ before: it
+    # denies the finding anywhere (and one denying a tumour summarises the report)
     fs = extract_findings("Splenomegaly measuring 15 cm. Recanalized paraumbilical vein. No collection.")
     assert {(f.observation, f.anatomy, f.presence) for f in fs} == {
-        ("splenomegaly", "spleen", P), ("varices", "unspecified", P)}
+        ("splenomegaly", "spleen", P), ("varices", "unspecified", P), ("collection", "unspecified", A)}
+    fs = extract_findings("Splenomegaly measuring 15 cm. No evidence of malignancy.")
+    assert {(f.observation, f.anatomy, f.presence) for f in fs} == {("splenomegaly", "spleen", P)}
 
 
 def test_what_a_diagnosis_label_lists_is_in_the_site_the_label_names():
@@ -1791,6 +1806,10 @@ def test_a_mimic_under_the_findings_own_hedge_leaves_the_finding_as_hedged():
     ("Nothing to suggest a pneumothorax.", {("pneumothorax", A)}),
     ("No features to suggest appendicitis.", {("appendicitis", A)}),
     ("No consolidation suspicious for pneumonia.", {("consolidation", A), ("pneumonia", A)}),
+    # however many words describe the denied finding before the hedge
+    ("No arterially enhancing focal hepatic lesion suspicious for metastasis.", {("lesion", A)}),
+    ("No large hypoattenuating renal mass concerning for renal cell carcinoma.",
+     {("mass", A), ("renal cell carcinoma", A)}),
     ("Cirrhotic liver without any hyperenhancing observation to suggest HCC.", {
         ("cirrhosis", P), ("lesion", A), ("hepatocellular carcinoma", A)}),
     # a hedge of its own after the comma is not, nor one far from a denial of something else
@@ -2065,7 +2084,8 @@ def test_a_copied_location_keeps_every_field():
 def test_a_hedged_bone_diagnosis_keeps_the_bone_the_sentence_names(text, organ, side):
     # "osseous" / "bone" names the skeleton: the vertebra or rib named is the more exact site, not a second one
     mets = [f for f in extract_findings(text) if f.observation == "metastasis"]
-    assert [(f.anatomy, f.laterality, f.presence) for f in mets] == [(organ, side, Presence.UNCERTAIN)]
+    # (a suspicion is the certainty scale's 'probable' grade: matched as present)
+    assert [(f.anatomy, f.laterality, f.presence) for f in mets] == [(organ, side, Presence.PRESENT)]
 
 
 def test_a_bone_named_with_an_osseous_diagnosis_is_its_site():
@@ -2123,9 +2143,11 @@ def test_a_hedged_focal_name_of_a_focal_lesion_stays_where_the_lesion_is(text, o
 @pytest.mark.parametrize("text, obs, presence", [
     ("Right lower lobe opacity, favored to represent atelectasis.", "atelectasis", Presence.PRESENT),
     ("Left adrenal nodule, favoured to be an adenoma.", "adenoma", Presence.PRESENT),
-    ("Right lower lobe opacity, suspicious of pneumonia.", "pneumonia", Presence.UNCERTAIN),
-    ("Right lower lobe opacity with concern for pneumonia.", "pneumonia", Presence.UNCERTAIN),
-    ("Right lower lobe opacity raising concern for pneumonia.", "pneumonia", Presence.UNCERTAIN),
+    # a suspicion or a concern is the certainty scale's 'probable' grade, as 'likely' is
+    ("Right lower lobe opacity, suspicious of pneumonia.", "pneumonia", Presence.PRESENT),
+    ("Right lower lobe opacity with concern for pneumonia.", "pneumonia", Presence.PRESENT),
+    ("Right lower lobe opacity raising concern for pneumonia.", "pneumonia", Presence.PRESENT),
+    ("Right lower lobe opacity, which could represent pneumonia.", "pneumonia", Presence.UNCERTAIN),
 ])
 def test_favoured_and_concern_phrasings_grade_the_diagnosis(text, obs, presence):
     (f,) = [f for f in extract_findings(text) if f.observation == obs]
@@ -3194,7 +3216,9 @@ def test_a_study_without_contrast_denies_nothing_after_its_title():
     assert one("CT abdomen without IV contrast: 4 mm left renal calculus.").presence is P
     assert one("CT chest w/o: 5 mm right lower lobe nodule.").presence is P
     # a "w/o" after a finding still denies what follows it
-    assert {f.presence for f in extract_findings("Nodule w/o calcification.")} == {P}
+    found = extract_findings("Nodule w/o calcification.")
+    assert [f.presence for f in found if f.observation == "nodule"] == [P]
+    assert all(f.presence is Presence.ABSENT for f in found if f.observation != "nodule")
 
 
 def test_an_organ_next_to_a_finding_is_its_neighbour():
@@ -3284,3 +3308,74 @@ def test_what_surrounds_a_finding_just_named_is_in_its_organ():
 
 def test_dz_is_disease():
     assert one("Old granulomatous dz.").observation == one("Old granulomatous disease.").observation
+
+
+@pytest.mark.parametrize("text, organless", [
+    ("Acute appendicitis with periappendiceal fat stranding. No abscess.", ("collection", "absent")),
+    ("Sigmoid diverticulitis. No drainable collection.", ("collection", "absent")),
+    ("Thickened terminal ileum. No mural thickening of the colon. No fistula. No abscess.", ("collection", "absent")),
+])
+def test_an_organless_negative_is_kept_beside_findings_with_an_organ(text, organless):
+    # a denial that names no organ ("No abscess.") states something of its own: it is not dropped because the
+    # report names organs elsewhere (a denial of a tumour with no organ still summarises the report)
+    fs = extract_findings(text)
+    assert (organless[0], "unspecified", organless[1]) in {(f.observation, f.anatomy, f.presence.value) for f in fs}
+    assert any(f.anatomy != "unspecified" for f in fs)
+
+
+@pytest.mark.parametrize("text, presence, station", [
+    ("Right upper lobe carcinoma with N2 disease.", "present", None),
+    ("Left lower lobe tumour, possible N1 disease.", "uncertain", None),
+    ("Oesophageal carcinoma. No N3 disease.", "absent", None),
+    ("A 5 cm necrotic subcarinal nodal mass.", "present", "subcarinal"),
+    ("Bulky para-aortic nodal masses.", "present", "para aortic"),
+    ("Involved nodes in the right axilla.", "present", "axillary"),
+    ("Two involved lymph nodes at the porta hepatis.", "present", "porta hepatis"),
+])
+def test_nodal_stage_and_nodal_masses_are_lymphadenopathy(text, presence, station):
+    # a nodal stage stated as disease ('N2 disease'), an involved node and a nodal mass are enlarged/involved nodes,
+    # as 'nodal disease' is, not nothing or a bare node
+    nodes = [f for f in extract_findings(text) if f.anatomy == "lymph node"]
+    assert [(f.observation, f.presence.value) for f in nodes] == [("lymphadenopathy", presence)]
+    assert station is None or nodes[0].sub_location == station
+
+
+@pytest.mark.parametrize("text, temporal", [
+    # with no prior study, "increased opacity" describes the opacity
+    ("Increased opacity in the left lower zone.", None),
+    # in a sentence or a report that compares with a prior study it is the change since then
+    ("Compared with the previous film, there is increased left lower zone opacity.", "increased"),
+    ("Chest radiograph, comparison made with yesterday. Lines unchanged. Increased opacity in the left lower zone.",
+     "increased"),
+    ("NG tube removed since the prior examination. Increasing opacity in the left lower zone.", "increased"),
+])
+def test_increased_opacity_is_a_change_only_in_a_report_that_compares(text, temporal):
+    (f,) = [f for f in extract_findings(text) if f.observation == "opacity"]
+    assert (f.sub_location, f.temporal) == ("lower zone", temporal)
+
+
+@pytest.mark.parametrize("text, expected", [
+    # inflammation stated in the organ of an inflammatory disease stated there is that disease's own sign
+    ("Sigmoid diverticulitis with surrounding inflammatory change.", {("diverticulitis", "bowel")}),
+    ("Acute cholecystitis with pericholecystic inflammatory changes.", {("cholecystitis", "gallbladder")}),
+    # elsewhere, or with no such disease, it is a finding of its own
+    ("Acute appendicitis. Inflammatory changes in the small bowel mesentery.",
+     {("appendicitis", "appendix"), ("inflammation", "mesentery")}),
+    ("Inflammatory change around the sigmoid colon.", {("inflammation", "bowel")}),
+])
+def test_inflammation_beside_its_inflammatory_disease_is_its_sign(text, expected):
+    assert {(f.observation, f.anatomy) for f in extract_findings(text) if f.presence is Presence.PRESENT} == expected
+
+
+@pytest.mark.parametrize("text, device", [
+    # British usage: an "ICD" in a report about a pneumothorax or haemothorax, with no cardiac device, is a chest drain
+    ("Chest radiograph compared with yesterday. Right pneumothorax smaller. Right ICD in situ.", "chest tube"),
+    ("Left haemothorax. Left ICD with its tip at the apex.", "chest tube"),
+    # a defibrillator's leads or a heart failure, or a pneumothorax only denied, keep the defibrillator
+    ("Left chest wall ICD with leads in the right atrium and ventricle. Small right pneumothorax.", "icd"),
+    ("ICD in situ. No pneumothorax.", "icd"),
+    ("Cardiomegaly. ICD. Bilateral effusions.", "icd"),
+])
+def test_an_icd_is_a_drain_in_a_report_about_the_pleural_space(text, device):
+    assert device in {f.observation for f in extract_findings(text)}
+    assert {"icd", "chest tube"} - {device} <= {"icd", "chest tube"} - {f.observation for f in extract_findings(text)}

@@ -483,14 +483,15 @@ def _side_covers_list(loc: Location, first: _Target, spans: list[Span], obs_targ
 
 
 def _attach_modifiers(spans: list[Span], obs_targets: list[_Target], side_positions: set[int],
-                      scope: dict[int, str], lex: Lexicon) -> None:
+                      scope: dict[int, str], lex: Lexicon, compared: bool = False) -> None:
     """Each attribute, severity and change word to the finding it describes, in sentence order (a later word may
-    outrank an earlier one's change). Sizes and counts are ``measures``'s, attached before."""
+    outrank an earlier one's change). Sizes and counts are ``measures``'s, attached before. ``compared``: the
+    report compares with a prior study."""
     for p, s in enumerate(spans):
         if s.cat == "ATTR":
             _attach_attribute(p, spans, obs_targets)
         elif s.cat in ("SEV", "TEMP"):
-            _attach_severity_or_change(p, spans, obs_targets, side_positions, scope, lex)
+            _attach_severity_or_change(p, spans, obs_targets, side_positions, scope, lex, compared)
 
 
 def _attach_attribute(p: int, spans: list[Span], obs_targets: list[_Target]) -> None:
@@ -502,7 +503,7 @@ def _attach_attribute(p: int, spans: list[Span], obs_targets: list[_Target]) -> 
 
 
 def _attach_severity_or_change(p: int, spans: list[Span], obs_targets: list[_Target], side_positions: set[int],
-                               scope: dict[int, str], lex: Lexicon) -> None:
+                               scope: dict[int, str], lex: Lexicon, compared: bool = False) -> None:
     s = spans[p]
     if s.cat == "TEMP" and scope.get(p) == "neg":
         return  # "nothing new": no change is stated
@@ -519,8 +520,12 @@ def _attach_severity_or_change(p: int, spans: list[Span], obs_targets: list[_Tar
     if t is None:
         return
     if s.cat == "TEMP" and nxt and t is nxt[0] and s.text in ("increased", "increasing", "more") \
-            and lex.observations.get(_obs_name(t.span) or "", {}).get("descriptive_change"):
-        return  # "increased opacity" describes the opacity, not a change since the prior ("decreased opacities" do not)
+            and lex.observations.get(_obs_name(t.span) or "", {}).get("descriptive_change") and not compared \
+            and not any(g.text in COMPARISON_WORDS for g in spans):
+        # "increased opacity" describes the opacity, not a change since the prior ("decreased opacities" do not);
+        # but in a report or sentence that compares with a prior study ("since the prior", "compared with"), it is
+        # the change
+        return
     name = _obs_name(t.span) or ""
     if s.cat == "SEV" and _grades_a_change(p, spans, lex.observations.get(name, {}).get("descriptive_change")):
         return  # "marked improvement of the opacities", "mildly decreased effusion": how much it changed, not its grade
@@ -535,6 +540,11 @@ def _attach_severity_or_change(p: int, spans: list[Span], obs_targets: list[_Tar
         _spread_change_over_findings(p, t, bool(nxt), spans, obs_targets, scope)
         if nxt and t is nxt[0]:
             _change_heads_list(t, spans, obs_targets, side_positions, scope, lex)
+
+
+#: words by which a report compares with a prior study
+COMPARISON_WORDS = frozenset({"prior", "previous", "previously", "compared", "comparison", "since", "interval",
+                              "yesterday", "earlier"})
 
 
 #: events of the history and treatment: "recent" before one dates the event ("after recent surgery")

@@ -11,7 +11,11 @@ per sentence:
    atelectasis" hedges only the atelectasis). A phrase that is both a forward and a backward trigger
    ("likely") scopes both ways. "versus" hedges the finding on each side. The scope gives the finding's
    certainty: possible > improbable > absent > probable > present (probable is matched as present,
-   improbable as absent). "Resolved"/"interval removal of" negate and set the temporal change to resolved.
+   improbable as absent). The grades follow the radiology certainty scale: "consistent with" (> 90%),
+   "suspicious for" / "concerning for" / "suspected" / "likely" (probable, ~75%), "possible" / "may represent" /
+   "cannot exclude" (~50%), "less likely" / "unlikely" (improbable): a suspicion is the probable grade, so
+   "consolidation, concerning for pneumonia" is read as "consolidation, likely pneumonia" is (one probable
+   pneumonia), and only a merely possible diagnosis leaves the sign beside it. "Resolved"/"interval removal of" negate and set the temporal change to resolved.
    Hypothetical statements ("recommend CT to exclude PE", "evaluation for pneumothorax is limited": an
    "evaluation for" trigger counts only in a sentence that also says the evaluation is limited) state
    nothing. Pseudo-triggers ("not only") consume their words and trigger nothing.
@@ -24,12 +28,14 @@ per sentence:
    statement ("the liver is unremarkable") takes it. Sizes go to the nearest observation (largest dimension, in
    mm), except a prior measurement ("previously 1.8 cm", "from 12 mm", "1.8 cm on the prior"); counts and
    attributes to the next one; severity ("small", "mildly", "moderate to large") and temporal change ("new",
-   "unchanged", "has increased") to the next observation when only modifiers lie between, else the nearest.
+   "unchanged", "has increased") to the next observation when only modifiers lie between, else the nearest
+   ("increased opacity" is a change only in a report that compares with a prior study: else it is the look).
    A device's tip position ("terminates at the cavoatrial junction", "4 cm above the carina") is read from the
    rest of its sentence, or from a following sentence that names only a tip ("Its tip is in the stomach").
    "Ipsilateral"/"contralateral" resolve against the side last named in the report.
 4. **Report level**: exact duplicates and less specific restatements (an impression repeating a finding) are
-   merged; organ-less negatives ("No evidence of tumor.") are dropped when the report states anything else.
+   merged; inflammation stated in the organ of an inflammatory disease stated there ("diverticulitis with
+   surrounding inflammatory change") is the disease's own sign; organ-less negatives ("No evidence of tumor.") are dropped when the report states anything else.
 
 The stages live in one module each, in the order a sentence meets them: ``sentences`` (sections, sentences, token
 rewrites), ``scan`` (the phrase scan and the context scopes, stage 1), ``prepass`` (the span pre-passes around the
@@ -59,7 +65,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from harness.findings.attach import (_attach_locations, _attach_modifiers, _attach_sides, _gap_is_adjectives,
+from harness.findings.attach import (COMPARISON_WORDS, _attach_locations, _attach_modifiers, _attach_sides, _gap_is_adjectives,
                                      _may_share_site, _obs_name, _on_its_course, _plural, _read_device_positions,
                                      _resolve_organless_parts, _Target)
 from harness.findings.build import _measured_organs, _removed_organs, _stated_findings
@@ -113,9 +119,10 @@ class SentenceReading:
 
 @lru_cache(maxsize=65536)
 def _sentence_findings(tokens: tuple[str, ...], prev_side: str | None = None,
-                       inherited_label: bool = False) -> SentenceReading:
-    """Findings of one sentence; cached, since reports repeat their boilerplate sentences."""
-    return _analyse_sentence(list(tokens), lexicon(), prev_side, inherited_label)
+                       inherited_label: bool = False, compared: bool = False) -> SentenceReading:
+    """Findings of one sentence; cached, since reports repeat their boilerplate sentences. ``compared``: the
+    report compares with a prior study (read only where a sentence has a change word it decides)."""
+    return _analyse_sentence(list(tokens), lexicon(), prev_side, inherited_label, compared)
 
 
 def _resolve_sides(locs: list[Location], prev_side: str | None) -> str | None:
@@ -181,7 +188,7 @@ def _stays_in_sided_field(reading: SentenceReading, sides: tuple[tuple[str | Non
 
 
 def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = None,
-                      inherited_label: bool = False) -> SentenceReading:
+                      inherited_label: bool = False, compared: bool = False) -> SentenceReading:
     """One sentence through stages 1-3 of the module docstring. The steps mutate the spans and targets in place,
     so their order is part of the reading: a later step reads what an earlier one set."""
     tokens = normalised_tokens(tokens, lex)
@@ -230,7 +237,7 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
     obs_targets.sort(key=lambda t: t.pos)
     _attach_sides(spans, sides, obs_targets, side_positions)
     _attach_measures(spans, obs_targets, side_positions, lex)
-    _attach_modifiers(spans, obs_targets, side_positions, scope, lex)
+    _attach_modifiers(spans, obs_targets, side_positions, scope, lex, compared)
     _change_from_prior_sizes(obs_targets)
     _sizes_of_listed_sites(spans, obs_targets)
     _counts_per_side(spans, obs_targets, sides, lex)
@@ -623,10 +630,56 @@ def _head_senses(tokens: tuple[str, ...], text: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+#: a report comparing with a prior study says so in one of these words
+_COMPARES = re.compile(r"\b(" + "|".join(sorted(COMPARISON_WORDS)) + r")\b", re.IGNORECASE)
+#: the change words whose reading depends on a comparison
+_CHANGE_WORDS_READ = frozenset({"increased", "increasing", "more"})
+
+
+#: what a report says of a pleural drain, and of a cardiac device, to tell which an "ICD" is
+#  (an effusion alone does not tell: a heart-failure patient with a defibrillator often has one)
+_PLEURAL_SPACE = re.compile(r"\b(pneumothora(x|ces)|ptx|h(a)?emo-?pneumothorax|h(a)?emothorax|empyema|"
+                            r"hydropneumothorax|drain(s|ed|age)?|thoracostomy)\b", re.IGNORECASE)
+_CARDIAC_DEVICE = re.compile(r"\b(leads?|generator|pac(ing|emaker|er)|defibrillator|cardioverter|ventric\w*|atri(um|al)|"
+                             r"rv|ra|cardiac device|aicd|crt|biventricular|sternotomy|cardiomegaly|heart failure|cardiomyopathy)\b", re.IGNORECASE)
+
+
+_DENIAL = re.compile(r"\b(no|without|nor|negative)\b", re.IGNORECASE)
+
+
+def _speaks_of_pleural_space(text: str) -> bool:
+    """A pleural finding or drain stated, not only denied (a denial before it in its sentence)."""
+    for sentence in re.split(r"[.;\n]", text):
+        m = _PLEURAL_SPACE.search(sentence)
+        if m and not _DENIAL.search(sentence[:m.start()]):
+            return True
+    return False
+
+
+def _icd_sense(tokens: tuple[str, ...], text: str) -> tuple[str, ...]:
+    """"ICD" is an implantable cardioverter-defibrillator, or in British usage an intercostal (chest) drain: a
+    report that speaks of the pleural space (a pneumothorax, an effusion, a drain) and of no cardiac device (leads,
+    generator, pacing, the ventricles) means the drain."""
+    if "icd" not in tokens and "icds" not in tokens:
+        return tokens
+    # (a denied pneumothorax is what a film after a defibrillator's insertion looks for: "ICD in situ. No PTX.")
+    if not _speaks_of_pleural_space(text) or _CARDIAC_DEVICE.search(text):
+        return tokens
+    out: list[str] = []
+    for k, t in enumerate(tokens):
+        if t in ("icd", "icds") and (k + 1 == len(tokens) or tokens[k + 1] not in ("drain", "drains")):
+            out += ["icd", "drain"]
+        else:
+            out.append(t)
+    return tuple(out)
+
+
 @lru_cache(maxsize=65536)
 def parse_report(text: str) -> tuple[ParsedFinding, ...]:
     """Findings of a report with the words each was read from; order-independent (sorted), cached."""
     lex = lexicon()
+    # a report that compares with a prior study: its "increased opacity" is a change, not a look
+    compares = bool(_COMPARES.search(text))
     items: list[ParsedFinding] = []
     last_device: int | None = None
     side: str | None = None
@@ -638,21 +691,22 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
         before: SentenceReading | None = None  # the sentence before, for a differential after its finding
         for tokens in (clause for sentence in _hedges_joined(_sentence_pieces(section))
                        for clause in _clauses(sentence, lex)):
-            key = _head_senses(tuple(tokens), text)
+            key = _icd_sense(_head_senses(tuple(tokens), text), text)
+            cmp = compares and bool(_CHANGE_WORDS_READ.intersection(key))
             denied = _elliptic_denial(key, items, lex)
             if denied is not None:
                 items.append(denied)
                 continue
-            reading = _sentence_findings(key, side if _SIDE_DEPENDENT.intersection(key) else None)
+            reading = _sentence_findings(key, side if _SIDE_DEPENDENT.intersection(key) else None, False, cmp)
             if _side_for_organ_before(reading, key, organ):
                 key = (*organ.split(), *key) if reading.field_label else (*organ.split(), ":", *key)
-                reading = _sentence_findings(key, side if _SIDE_DEPENDENT.intersection(key) else None)
+                reading = _sentence_findings(key, side if _SIDE_DEPENDENT.intersection(key) else None, False, cmp)
             if reading.field_label is None and field and (
                     not reading.names_site or _stays_in_sided_field(reading, field_sides, lex)
                     or (reading.stations_only and not _NODE_FIELD_WORDS.isdisjoint(field))):
                 # "Spleen: Normal size. Two calcified granulomas.": the field's later sentences are in its site
                 key = (*field, ":", *key)
-                reading = _sentence_findings(key, side if _SIDE_DEPENDENT.intersection(key) else None, True)
+                reading = _sentence_findings(key, side if _SIDE_DEPENDENT.intersection(key) else None, True, cmp)
             elif reading.field_label is not None:
                 field, field_sides = reading.field_label, reading.label_sides
             else:
@@ -689,10 +743,13 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
     for it in items:
         seen.setdefault(it.finding, it)
     items = _merge_restatements(_explained_away(list(seen.values()), lex), lex)
-    # organ-less negatives ("No evidence of tumor.") summarise the rest of a report that says anything else
+    # organ-less denials of a tumour ("No evidence of tumor.", "no metastatic disease") summarise the rest of a
+    # report that says anything else; an organ-less negative of anything else ("No abscess.", "no drainable
+    # collection") is a statement of its own, which matches the same negative at any site
     if any(it.finding.anatomy != UNSPECIFIED for it in items):
         items = [it for it in items
-                 if not (it.finding.anatomy == UNSPECIFIED and it.finding.presence is Presence.ABSENT)]
+                 if not (it.finding.anatomy == UNSPECIFIED and it.finding.presence is Presence.ABSENT
+                         and lex.is_focal(it.finding.observation))]
     kept = []
     for i, it in enumerate(items):
         f = it.finding

@@ -125,7 +125,18 @@ def _merge_restatements(items: list[ParsedFinding], lex: Lexicon) -> list[Parsed
                 out.append(it)
         else:
             out.append(it)
-    return _sized_dilatation_with_its_disease(_looks_with_their_diagnosis(out, lex), lex)
+    return _signs_with_their_disease(_sized_dilatation_with_its_disease(_looks_with_their_diagnosis(out, lex), lex))
+
+
+def _signs_with_their_disease(items: list[ParsedFinding]) -> list[ParsedFinding]:
+    """"Acute appendicitis with periappendiceal fat stranding", "diverticulitis with pericolic inflammatory change":
+    inflammation stated present in the organ of an inflammatory disease stated present there (an "-itis") is that
+    disease's own sign, not a second finding; inflammation denied there, or stated elsewhere, stays."""
+    diseased = {(it.finding.anatomy, it.finding.laterality) for it in items
+                if it.finding.presence is Presence.PRESENT and it.finding.observation.endswith("itis")}
+    return [it for it in items if not (
+        it.finding.observation == "inflammation" and it.finding.presence is Presence.PRESENT
+        and any(a == it.finding.anatomy and (s is None or it.finding.laterality in (None, s)) for a, s in diseased))]
 
 
 def _looks_with_their_diagnosis(items: list[ParsedFinding], lex: Lexicon) -> list[ParsedFinding]:

@@ -367,6 +367,13 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
                     q + 2 < len(spans) and spans[q + 1].text == "to" and spans[q + 2].text in _EVIDENCE_HEDGES)):
                 if q in trig and trig[q][0] in ("possible", "probable"):
                     del trig[q]
+                # the hedge that lets the denial reach past its finding is the denied finding's too, however far
+                # the finding is ("no arterially enhancing liver lesion suspicious for HCC")
+                for h in ((q + 1, q + 2) if spans[q].cat in ("OBS", "ENLARGE") else ()):
+                    if h < len(spans) and spans[h].text in _EVIDENCE_HEDGES and h in trig \
+                            and trig[h][0] in ("possible", "probable"):
+                        del trig[h]
+                        break
                 q += 1
     scope: dict[int, str] = {}
     resolved: set[int] = set()

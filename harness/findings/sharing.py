@@ -271,8 +271,7 @@ def _take_what_the_refined_finding_measured(t: _Target, prev: _Target, scope: di
         t.severity = t.severity or prev.severity
         # "an adrenal nodule, compatible with an adenoma" is one adenoma: a descriptive name yields; but
         # "a renal mass, suspicious for RCC" states a mass that is there and a diagnosis that may be
-        prev.refined = (bool(lex.observations.get(prev_obs, {}).get("descriptive")) or lex.is_sign_of(
-            prev_obs, t_obs)) and scope.get(t.pos) == "probable"
+        prev.refined = bool(lex.observations.get(prev_obs, {}).get("descriptive")) and scope.get(t.pos) == "probable"
     elif _lesion_like(t_obs, lex) and isinstance(prev.count, int) and not isinstance(t.count, int):
         # "two rounded opacities in the right lung, likely metastases": the opacities counted are the lesions the
         # name says they are, however the look is named

@@ -34,6 +34,9 @@ change four things, each for a reason this harness can test (``harness metrics c
    times the part it misses to the denominator, as finding F1 weighs it one more miss: the reader of that report
    is told the opposite, which is worse than being told nothing (a side swap kept 0.25 of the finding and no
    more weight than an omission, so a one-error report outranked paraphrases whose reading slipped once).
+   A negative stated with no organ ("No abscess.", "no drainable collection") denies it at any site: it meets the
+   other report's negative of its kind at a site ("no periappendiceal abscess") with no organ factor, and denies
+   that finding stated present anywhere, as in finding F1.
    Two negatives of one organ where one calls the organ normal ("lungs clear", "no consolidation") are the same
    statement, and so are a region called normal ("no acute cardiopulmonary abnormality", "solid organs
    unremarkable") and a negative of an organ in it, as in finding F1; their anatomy entities, when the report
@@ -299,7 +302,9 @@ def entity_similarity(a: Entity, b: Entity, sim: LexiconSimilarity) -> float:
     if s == 0.0:
         return 0.0
     if not a_anat:
-        if a.organ != b.organ and not covered:
+        # a negative stated with no organ ("No abscess.") denies it at any site: not a less specific one
+        organless = a.polarity == b.polarity == "neg" and UNSPECIFIED in (a.organ, b.organ)
+        if a.organ != b.organ and not covered and not organless:
             s *= FACTOR_ORGAN_UNSPECIFIED if UNSPECIFIED in (a.organ, b.organ) else FACTOR_ORGAN
         if not sizes_agree(a.size_mm, b.size_mm):
             s *= FACTOR_SIZE
@@ -326,7 +331,7 @@ def _denied(e: Entity, other: Sequence[Entity]) -> bool:
     """The other report states the stated finding ``e`` absent: the same organ, a compatible observation, no
     other side and no sub-location outside the denied one's (finding F1's rule)."""
     lex = lexicon()
-    return any(o.polarity == "neg" and o.organ == e.organ
+    return any(o.polarity == "neg" and o.organ in (e.organ, UNSPECIFIED)
                and (o.laterality is None or e.laterality is None or o.laterality == e.laterality)
                and lex.observations_compatible(e.concept, o.concept, Presence.ABSENT)
                and (o.sub_location is None or e.sub_location is None
@@ -452,7 +457,8 @@ class EntityScoreMetric(Metric):
                 f"side weighs {CONTRADICTION_WEIGHT} more for the part it misses (finding F1's contradiction); "
                 f"an organ called normal = any absent finding of that organ, a region called normal ('normal "
                 f"chest', 'solid organs unremarkable') = any absent finding of an organ in it, and its site = "
-                f"the sites of the organs in it called normal; factors organ {FACTOR_ORGAN}, side {FACTOR_SIDE}, "
+                f"the sites of the organs in it called normal; a negative with no organ ('No abscess.') = the same "
+                f"negative at any site (no organ factor); factors organ {FACTOR_ORGAN}, side {FACTOR_SIDE}, "
                 f"sub-location {FACTOR_SUB} ({FACTOR_SUB_PARTIAL} when one contains the other), size "
                 f"{FACTOR_SIZE}, count {FACTOR_COUNT} ('multiple' >= 2, 'several'/'numerous' >= 3), "
                 f"severity one grade apart {ADJACENT_SEVERITY_CREDIT}, more than one grade apart {FACTOR_SEVERITY}, "

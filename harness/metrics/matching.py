@@ -13,7 +13,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from harness.findings.extract import extract_findings
-from harness.findings.lexicon import lexicon
+from harness.findings.lexicon import UNSPECIFIED, lexicon
 from harness.schema import SEVERITY_GRADES, Finding, Presence
 
 # Two sizes are the same measurement within max(2 mm, 10%): about the inter-reader variability of a CT diameter,
@@ -176,7 +176,7 @@ def unit_credit(r: Unit, c: Unit) -> float:
             r.presence is Presence.ABSENT and lex.normal_finding(r.anatomy) == "lesion"
             and "lesion" in (r.observation, c.observation)):
         obs_credit = DESCRIPTIVE_PARTIAL_CREDIT if _named_at_two_levels(r.observation, c.observation, lex) else 0.0
-    if not (r.anatomy == c.anatomy and r.presence is c.presence and obs_credit > 0
+    if not ((r.anatomy == c.anatomy or _organless_negative(r, c)) and r.presence is c.presence and obs_credit > 0
             and sizes_agree(r.size_mm, c.size_mm)
             and counts_agree(r.count, r.multiple, c.count, c.multiple)
             and severities_agree(r.severity, c.severity)
@@ -184,12 +184,20 @@ def unit_credit(r: Unit, c: Unit) -> float:
             and (r.position is None or c.position is None or r.position == c.position)):
         return 0.0
     if r.presence is Presence.ABSENT:  # "no liver lesion" covers "no lesion in segment 7"
+        if r.anatomy != c.anatomy:  # an organ-less negative: the other's denial at its site, of either side
+            return 1.0
         return side_credit if (r.sub_location is None or c.sub_location is None
                                or sub_location_credit(r.anatomy, r.sub_location, c.sub_location) > 0) else 0.0
     sub_credit = sub_location_credit(r.anatomy, r.sub_location, c.sub_location)
     if sub_credit < 1.0 and None in (r.sub_location, c.sub_location) and not _located(r.observation, lex):
         sub_credit = DIFFUSE_SUB_LOCATION_CREDIT
     return obs_credit * side_credit * severity_credit(r.severity, c.severity) * sub_credit
+
+
+def _organless_negative(r: Unit, c: Unit) -> bool:
+    """Two negatives, one stated with no organ ("No abscess.", "no drainable collection"): it denies the finding
+    anywhere, so it states the other's denial at its site ("no periappendiceal abscess")."""
+    return r.presence is c.presence is Presence.ABSENT and UNSPECIFIED in (r.anatomy, c.anatomy)
 
 
 def _located(obs: str, lex) -> bool:
@@ -256,8 +264,9 @@ def _cover_negatives(units: Sequence[Unit], other: Sequence[Unit], got: dict[int
     for i, u in enumerate(units):
         if u.presence is not Presence.ABSENT or got.get(i, 0.0) >= 1.0:
             continue
-        if u.sub_location is not None and general:
-            cover = max((unit_credit(u, v) if reference else unit_credit(v, u)) for v in general)
+        organless = [v for v in negatives if v.anatomy == UNSPECIFIED and v.anatomy != u.anatomy]
+        if (u.sub_location is not None and general) or organless:
+            cover = max((unit_credit(u, v) if reference else unit_credit(v, u)) for v in general + organless)
             if cover > got.get(i, 0.0):
                 got[i] = cover
         # "the lungs are clear" states "no consolidation" and "no nodule" at once; and when the other report
@@ -311,7 +320,7 @@ def _denied(u: Unit, other: Sequence[Unit]) -> bool:
     if u.presence is Presence.ABSENT:
         return False
     lex = lexicon()
-    return any(v.presence is Presence.ABSENT and v.anatomy == u.anatomy
+    return any(v.presence is Presence.ABSENT and v.anatomy in (u.anatomy, UNSPECIFIED)
                and (v.laterality is None or u.laterality is None or v.laterality == u.laterality)
                and lex.observations_compatible(u.observation, v.observation, Presence.ABSENT)
                and (v.sub_location is None or u.sub_location is None
