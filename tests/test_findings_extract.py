@@ -3129,3 +3129,23 @@ def test_a_with_phrase_after_a_comma_ends_a_without_denial():
     assert ("lymph node", P) in got and ("perforation", A) in got, got
     # a denial the "with" phrase itself states still holds
     assert one("Without contrast, with no evidence of pneumothorax.").presence is A
+
+
+@pytest.mark.parametrize("text, side, part", [
+    ("Acute fracture of the posterior right ninth rib.", "right", "posterior ninth rib"),
+    ("Old fracture, anterior aspect of the left 3rd rib.", "left", "anterior third rib"),
+    ("Healing left 10th rib fracture, laterally.", "left", "lateral tenth rib"),
+    ("Sclerotic focus in the right second rib.", "right", "second rib"),
+])
+def test_one_numbered_rib_and_where_on_it_is_the_site(text, side, part):
+    f = one(text)
+    assert (f.anatomy, f.laterality, f.sub_location) == ("rib", side, part)
+
+
+def test_a_rib_part_is_within_its_numbered_rib():
+    lex = lexicon()
+    assert lex.sub_contains("rib", "ninth rib", "posterior ninth rib")
+    assert not lex.sub_contains("rib", "ninth rib", "posterior eighth rib")
+    # listed ribs keep their count, with no one rib's number
+    f = one("Fractures of the posterior left 5th and 6th ribs.")
+    assert (f.count, f.sub_location, f.laterality) == (2, None, "left")
