@@ -3149,3 +3149,27 @@ def test_a_rib_part_is_within_its_numbered_rib():
     # listed ribs keep their count, with no one rib's number
     f = one("Fractures of the posterior left 5th and 6th ribs.")
     assert (f.count, f.sub_location, f.laterality) == (2, None, "left")
+
+
+@pytest.mark.parametrize("text, obs, part", [
+    ("Moderate left atrial enlargement.", "cardiomegaly", "left atrium"),
+    ("The left ventricle is dilated.", "cardiomegaly", "left ventricle"),
+    ("Small thrombus in the left ventricle.", "thrombosis", "left ventricle"),
+    ("Dense mitral annular calcification.", "calcification", "mitral annulus"),
+    ("Calcified aortic valve, heart otherwise normal in size.", "calcification", "aortic valve"),
+])
+def test_a_chamber_or_valve_of_the_heart_is_its_sub_location(text, obs, part):
+    f = next(f for f in extract_findings(text) if f.observation == obs)
+    assert (f.anatomy, f.sub_location, f.presence) == ("heart", part, Presence.PRESENT)
+
+
+def test_a_heart_part_is_within_the_heart_and_calcified_organs_are_read():
+    lex = lexicon()
+    assert lex.sub_contains("heart", "mitral valve", "mitral annulus")
+    assert not lex.sub_contains("heart", "left atrium", "left ventricle")
+    # "calcified" before an organ that ends its clause is the organ's calcification
+    assert {(f.observation, f.anatomy) for f in extract_findings("Calcified pericardium. No effusion.")} >= {
+        ("calcification", "pericardium")}
+    # ... not where the organ word is the first of a list of node stations
+    got = {(f.observation, f.sub_location) for f in extract_findings("Calcified left hilar and subcarinal lymph nodes.")}
+    assert ("calcification", None) not in got and ("lymph node", "subcarinal") in got
