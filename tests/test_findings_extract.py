@@ -2459,10 +2459,12 @@ def test_ventricles_are_the_brains_in_a_head_study_or_beside_the_brain():
     assert one("The lateral ventricles are dilated.").laterality is None
     # a head study's "Head:" field is the brain, not the pancreatic head
     assert {f.anatomy for f in extract_findings("CT head. Head: no bleed, no mass effect.")} == {"brain"}
-    # the heart's ventricles stay the heart's
-    for text in ("CTPA: no pulmonary embolism. The right ventricle is dilated.",
-                 "The heart is enlarged. The ventricles are dilated."):
-        assert any(f.observation == "cardiomegaly" for f in extract_findings(text)), text
+    # the heart's ventricles stay the heart's (a dilated right ventricle is the right heart strain sign, as the
+    # lexicon's "dilated right ventricle" reads)
+    assert any(f.observation == "cardiomegaly" for f in extract_findings(
+        "The heart is enlarged. The ventricles are dilated."))
+    assert any(f.observation == "right heart strain" and f.anatomy == "heart" and f.presence is P
+               for f in extract_findings("CTPA: no pulmonary embolism. The right ventricle is dilated."))
 
 
 def test_medial_and_lateral_segments_belong_to_the_organ_named_with_them():
@@ -3173,3 +3175,22 @@ def test_a_heart_part_is_within_the_heart_and_calcified_organs_are_read():
     # ... not where the organ word is the first of a list of node stations
     got = {(f.observation, f.sub_location) for f in extract_findings("Calcified left hilar and subcarinal lymph nodes.")}
     assert ("calcification", None) not in got and ("lymph node", "subcarinal") in got
+
+
+def test_chamber_abbreviations_and_the_rv_lv_ratio():
+    assert {(f.observation, f.sub_location) for f in extract_findings("LA enlargement, lungs clear.")} >= {
+        ("cardiomegaly", "left atrium")}
+    assert one("Mild LV dilatation.").sub_location == "left ventricle"
+    # the RV/LV ratio measures right heart strain: it names no left ventricle
+    f = one("RV/LV ratio 1.4, consistent with right heart strain.")
+    assert (f.observation, f.sub_location) == ("right heart strain", None)
+    # a dilated right ventricle is the strain sign, stated or denied
+    f = one("The right ventricle is not dilated.")
+    assert (f.observation, f.presence) == ("right heart strain", Presence.ABSENT)
+
+
+def test_sinus_mucosal_thickening_and_bronchial_arteries_keep_their_organs():
+    f = one("Mucosal thickening of the right maxillary sinus.")
+    assert (f.observation, f.anatomy, f.laterality) == ("sinus opacification", "paranasal sinus", "right")
+    f = one("Enlarged bronchial arteries.")
+    assert f.anatomy == "bronchial artery"
