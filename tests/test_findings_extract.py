@@ -3194,3 +3194,17 @@ def test_sinus_mucosal_thickening_and_bronchial_arteries_keep_their_organs():
     assert (f.observation, f.anatomy, f.laterality) == ("sinus opacification", "paranasal sinus", "right")
     f = one("Enlarged bronchial arteries.")
     assert f.anatomy == "bronchial artery"
+
+
+@pytest.mark.parametrize("text, part", [
+    ("Hypoechoic nodule in the lower pole of the left thyroid lobe.", "left lower pole"),
+    ("Nodule in the upper pole of the right lobe of the thyroid gland, 8 mm.", "right upper pole"),
+    ("Right upper pole thyroid nodule measuring 14 mm.", "right upper pole"),
+])
+def test_a_thyroid_pole_is_within_the_lobe_of_its_side(text, part):
+    f = one(text)
+    assert (f.anatomy, f.sub_location) == ("thyroid", part)
+    assert lexicon().sub_contains("thyroid", part.split()[0] + " lobe", part)
+    # a paired organ's pole keeps its own side
+    f = one("Calculus in the upper pole of the right kidney.")
+    assert (f.sub_location, f.laterality) == ("upper pole", "right")

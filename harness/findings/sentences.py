@@ -249,6 +249,36 @@ def _rib_parts(tokens: list[str]) -> list[str]:
     return out
 
 
+_POLE_WORDS = frozenset({"upper", "lower", "superior", "inferior"})
+
+
+def _poles_of_a_sided_lobe(tokens: list[str]) -> list[str]:
+    """"the upper pole of the right thyroid lobe", "the lower pole of the left lobe of the thyroid": the side goes
+    before the pole ("the right upper pole of the thyroid"), so the pole and its lobe read as one part."""
+    if "pole" not in tokens or "lobe" not in tokens:
+        return tokens
+    out = list(tokens)
+    k = 0
+    while k + 4 < len(out):
+        if out[k] in _POLE_WORDS and out[k + 1] == "pole" and out[k + 2] == "of":
+            j = k + 3 + (out[k + 3] == "the")
+            if j + 1 < len(out) and out[j] in ("left", "right"):
+                side, m = out[j], j + 1
+                thyroid = m < len(out) and out[m] == "thyroid"
+                m += thyroid
+                if m < len(out) and out[m] == "lobe":
+                    m += 1
+                    if m + 1 < len(out) and out[m] == "of" and "thyroid" in out[m + 1:m + 3]:
+                        m = out.index("thyroid", m + 1) + 1
+                        thyroid = True
+                        if m < len(out) and out[m] == "gland":
+                            m += 1
+                    if thyroid:
+                        out[k:m] = [side, out[k], "pole", "of", "the", "thyroid"]
+        k += 1
+    return out
+
+
 #: the vertebrae in order, for a range ("T11 to L1" is three)
 _VERTEBRAE = [f"{r}{n}" for r, top in (("c", 7), ("t", 12), ("l", 5), ("s", 5)) for n in range(1, top + 1)]
 _VERTEBRA_INDEX = {v: k for k, v in enumerate(_VERTEBRAE)}
@@ -759,7 +789,7 @@ def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
     silhouette sign, bracketed and bare station codes, words split from the diaphragm by a side, and words sharing one head
     noun."""
     for rewrite in (_dates, _numbered_grades, _without_densities, _size_changes, _partitive_counts, _abbreviated_words,
-                    _valve_positions, _comparisons, _spelled_sizes, _counted_ordinals, _ribs_numbered_after, _rib_parts,
+                    _valve_positions, _comparisons, _spelled_sizes, _counted_ordinals, _ribs_numbered_after, _rib_parts, _poles_of_a_sided_lobe,
                     _segments_numbered_in_brackets, _vertebrae_counted, _numbered_parts_listed, _without_silhouette_signs, _without_station_codes,
                     _bare_station_codes, _diaphragm_words, _displacing_the_mediastinum):
         tokens = rewrite(tokens)
