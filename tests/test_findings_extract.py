@@ -3208,3 +3208,16 @@ def test_a_thyroid_pole_is_within_the_lobe_of_its_side(text, part):
     # a paired organ's pole keeps its own side
     f = one("Calculus in the upper pole of the right kidney.")
     assert (f.sub_location, f.laterality) == ("upper pole", "right")
+
+
+@pytest.mark.parametrize("text, part", [
+    ("Long-segment occlusion of the left SFA.", "superficial femoral artery"),
+    ("Severe stenosis of the right popliteal artery.", "popliteal artery"),
+    ("Occluded left anterior tibial artery.", "anterior tibial artery"),
+])
+def test_a_segment_of_the_leg_arteries_is_its_sub_location(text, part):
+    f = one(text)
+    assert (f.anatomy, f.sub_location) == ("leg artery", part)
+    lex = lexicon()
+    assert lex.sub_contains("leg artery", "femoral artery", "superficial femoral artery")
+    assert not lex.sub_contains("leg artery", "popliteal artery", "superficial femoral artery")
