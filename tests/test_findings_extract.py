@@ -2481,10 +2481,12 @@ def test_ventricles_are_the_brains_in_a_head_study_or_beside_the_brain():
     assert one("The lateral ventricles are dilated.").laterality is None
     # a head study's "Head:" field is the brain, not the pancreatic head
     assert {f.anatomy for f in extract_findings("CT head. Head: no bleed, no mass effect.")} == {"brain"}
-    # the heart's ventricles stay the heart's
-    for text in ("CTPA: no pulmonary embolism. The right ventricle is dilated.",
-                 "The heart is enlarged. The ventricles are dilated."):
-        assert any(f.observation == "cardiomegaly" for f in extract_findings(text)), text
+    # the heart's ventricles stay the heart's (a dilated right ventricle is the right heart strain sign, as the
+    # lexicon's "dilated right ventricle" reads)
+    assert any(f.observation == "cardiomegaly" for f in extract_findings(
+        "The heart is enlarged. The ventricles are dilated."))
+    assert any(f.observation == "right heart strain" and f.anatomy == "heart" and f.presence is P
+               for f in extract_findings("CTPA: no pulmonary embolism. The right ventricle is dilated."))
 
 
 def test_medial_and_lateral_segments_belong_to_the_organ_named_with_them():
@@ -3379,3 +3381,93 @@ def test_inflammation_beside_its_inflammatory_disease_is_its_sign(text, expected
 def test_an_icd_is_a_drain_in_a_report_about_the_pleural_space(text, device):
     assert device in {f.observation for f in extract_findings(text)}
     assert {"icd", "chest tube"} - {device} <= {"icd", "chest tube"} - {f.observation for f in extract_findings(text)}
+
+
+@pytest.mark.parametrize("text, side, part", [
+    ("Acute fracture of the posterior right ninth rib.", "right", "posterior ninth rib"),
+    ("Old fracture, anterior aspect of the left 3rd rib.", "left", "anterior third rib"),
+    ("Healing left 10th rib fracture, laterally.", "left", "lateral tenth rib"),
+    ("Sclerotic focus in the right second rib.", "right", "second rib"),
+])
+def test_one_numbered_rib_and_where_on_it_is_the_site(text, side, part):
+    f = one(text)
+    assert (f.anatomy, f.laterality, f.sub_location) == ("rib", side, part)
+
+
+def test_a_rib_part_is_within_its_numbered_rib():
+    lex = lexicon()
+    assert lex.sub_contains("rib", "ninth rib", "posterior ninth rib")
+    assert not lex.sub_contains("rib", "ninth rib", "posterior eighth rib")
+    # listed ribs keep their count, with no one rib's number
+    f = one("Fractures of the posterior left 5th and 6th ribs.")
+    assert (f.count, f.sub_location, f.laterality) == (2, None, "left")
+
+
+@pytest.mark.parametrize("text, obs, part", [
+    ("Moderate left atrial enlargement.", "cardiomegaly", "left atrium"),
+    ("The left ventricle is dilated.", "cardiomegaly", "left ventricle"),
+    ("Small thrombus in the left ventricle.", "thrombosis", "left ventricle"),
+    ("Dense mitral annular calcification.", "calcification", "mitral annulus"),
+    ("Calcified aortic valve, heart otherwise normal in size.", "calcification", "aortic valve"),
+])
+def test_a_chamber_or_valve_of_the_heart_is_its_sub_location(text, obs, part):
+    f = next(f for f in extract_findings(text) if f.observation == obs)
+    assert (f.anatomy, f.sub_location, f.presence) == ("heart", part, Presence.PRESENT)
+
+
+def test_a_heart_part_is_within_the_heart_and_calcified_organs_are_read():
+    lex = lexicon()
+    assert lex.sub_contains("heart", "mitral valve", "mitral annulus")
+    assert not lex.sub_contains("heart", "left atrium", "left ventricle")
+    # "calcified" before an organ that ends its clause is the organ's calcification
+    assert {(f.observation, f.anatomy) for f in extract_findings("Calcified pericardium. No effusion.")} >= {
+        ("calcification", "pericardium")}
+    # ... not where the organ word is the first of a list of node stations
+    got = {(f.observation, f.sub_location) for f in extract_findings("Calcified left hilar and subcarinal lymph nodes.")}
+    assert ("calcification", None) not in got and ("lymph node", "subcarinal") in got
+
+
+def test_chamber_abbreviations_and_the_rv_lv_ratio():
+    assert {(f.observation, f.sub_location) for f in extract_findings("LA enlargement, lungs clear.")} >= {
+        ("cardiomegaly", "left atrium")}
+    assert one("Mild LV dilatation.").sub_location == "left ventricle"
+    # the RV/LV ratio measures right heart strain: it names no left ventricle
+    f = one("RV/LV ratio 1.4, consistent with right heart strain.")
+    assert (f.observation, f.sub_location) == ("right heart strain", None)
+    # a dilated right ventricle is the strain sign, stated or denied
+    f = one("The right ventricle is not dilated.")
+    assert (f.observation, f.presence) == ("right heart strain", Presence.ABSENT)
+
+
+def test_sinus_mucosal_thickening_and_bronchial_arteries_keep_their_organs():
+    f = one("Mucosal thickening of the right maxillary sinus.")
+    assert (f.observation, f.anatomy, f.laterality) == ("sinus opacification", "paranasal sinus", "right")
+    f = one("Enlarged bronchial arteries.")
+    assert f.anatomy == "bronchial artery"
+
+
+@pytest.mark.parametrize("text, part", [
+    ("Hypoechoic nodule in the lower pole of the left thyroid lobe.", "left lower pole"),
+    ("Nodule in the upper pole of the right lobe of the thyroid gland, 8 mm.", "right upper pole"),
+    ("Right upper pole thyroid nodule measuring 14 mm.", "right upper pole"),
+])
+def test_a_thyroid_pole_is_within_the_lobe_of_its_side(text, part):
+    f = one(text)
+    assert (f.anatomy, f.sub_location) == ("thyroid", part)
+    assert lexicon().sub_contains("thyroid", part.split()[0] + " lobe", part)
+    # a paired organ's pole keeps its own side
+    f = one("Calculus in the upper pole of the right kidney.")
+    assert (f.sub_location, f.laterality) == ("upper pole", "right")
+
+
+@pytest.mark.parametrize("text, part", [
+    ("Long-segment occlusion of the left SFA.", "superficial femoral artery"),
+    ("Severe stenosis of the right popliteal artery.", "popliteal artery"),
+    ("Occluded left anterior tibial artery.", "anterior tibial artery"),
+])
+def test_a_segment_of_the_leg_arteries_is_its_sub_location(text, part):
+    f = one(text)
+    assert (f.anatomy, f.sub_location) == ("leg artery", part)
+    lex = lexicon()
+    assert lex.sub_contains("leg artery", "femoral artery", "superficial femoral artery")
+    assert not lex.sub_contains("leg artery", "popliteal artery", "superficial femoral artery")

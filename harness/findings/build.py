@@ -542,5 +542,8 @@ def _part_and_side(organ: str, loc_sub: str | None, loc_side: str | None, side: 
     if not paired and not spec.get("keeps_side"):  # a mediastinal shift keeps its direction
         if sub is None and lat in ("left", "right"):
             sub = lex.anatomy.get(organ, {}).get("side_subs", {}).get(lat)  # "left hepatic lesion": left lobe
+        elif sub is not None and lat in ("left", "right") and lex.anatomy.get(organ, {}).get("side_subs"):
+            # "right upper pole thyroid nodule": the part of the lobe on that side
+            sub = sub if f"{lat} {sub}" not in lex.anatomy[organ].get("subs", {}) else f"{lat} {sub}"
         lat = None
     return sub, lat

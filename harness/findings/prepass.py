@@ -343,6 +343,20 @@ def _organs_called_calcified(spans: list[Span], lex: Lexicon) -> None:
     key = ("is", "calcified")
     if key not in lex.phrases:
         return
+    for p in range(len(spans) - 1):
+        # "Calcified mitral annulus.", "calcified pericardium, no effusion": "calcified" before an organ (or a part
+        # of one) that ends its clause, with no finding named, is the organ's calcification
+        s = spans[p]
+        q = p + 1
+        while q < len(spans) and spans[q].cat == "LOC":
+            q += 1
+        if s.cat == "ATTR" and s.text == "calcified" and q > p + 1 \
+                and any(spans[k].readings("ANAT") or spans[k].readings("SUB") for k in range(p + 1, q)) \
+                and (q == len(spans) or spans[q].text in _CALCIFIED_CLAUSE_ENDS) \
+                and not (q + 1 < len(spans) and spans[q].text == "and" and spans[q + 1].cat == "LOC") \
+                and not (p >= 1 and spans[p - 1].cat in ("OBS", "ENLARGE", "SIZE", "LOC")):
+            spans[p] = Span("PHRASE", lex.phrases[key], s.start, s.end, "is calcified", cat="OBS",
+                            by_kind=lex.phrase_kinds[key])
     for p in range(1, len(spans)):
         s = spans[p]
         if s.cat == "ATTR" and s.text == "calcified" and spans[p - 1].cat == "LOC" \

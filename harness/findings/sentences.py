@@ -189,6 +189,102 @@ def _ribs_numbered_after(tokens: list[str]) -> list[str]:
     return out
 
 
+#: where on one rib ("the posterior left sixth rib"): each a part of the numbered rib
+_RIB_PART_WORDS = {"anterior": "anterior", "anteriorly": "anterior", "posterior": "posterior",
+                   "posteriorly": "posterior", "lateral": "lateral", "laterally": "lateral"}
+
+
+_ORDINAL_NAMES = {v: w for w, v in _ORDINAL_WORDS.items()}
+
+
+def _one_rib_at(tokens: list[str], j: int) -> tuple[int, int] | None:
+    """The number of the one rib named at ``j`` ("6 th rib", "sixth rib") and where its noun is, or None."""
+    ordinal = _ordinal_at(tokens, j)
+    if ordinal is None or not 1 <= ordinal[0] <= 12:
+        return None
+    noun = j + ordinal[1]
+    return (ordinal[0], noun) if noun < len(tokens) and tokens[noun] == "rib" else None
+
+
+def _rib_parts(tokens: list[str]) -> list[str]:
+    """One numbered rib, with where on it, in one order: "the posterior left sixth rib", "the posterior aspect of
+    the left 6th rib", "the left 6th rib posteriorly" all read "the left posterior sixth rib" (the lexicon's parts
+    of the numbered rib: a fracture of the anterior sixth rib is not one of the posterior sixth rib)."""
+    if "rib" not in tokens:
+        return tokens
+    out = list(tokens)
+    k = 0
+    while k < len(out):
+        rib = _one_rib_at(out, k)
+        if rib is None or (k > 0 and (out[k - 1] in ("and", "to", "through", ",") or _ordinal_at(out, k - 1))):
+            k += 1
+            continue
+        number, noun = rib
+        start = k - 1 if k > 0 and out[k - 1] in ("left", "right", "l", "r") else k
+        part, cut = None, None
+        # before: "posterior [left] 6th rib", "posterior aspect/part/portion of the [left] 6th rib"
+        b = start - 1
+        if b >= 0 and out[b] in ("the", "a"):
+            b -= 1
+        if b >= 2 and out[b] == "of" and out[b - 1] in ("aspect", "part", "portion", "arc", "end"):
+            if out[b - 2] in _RIB_PART_WORDS:
+                part, cut = _RIB_PART_WORDS[out[b - 2]], (b - 2, start)
+        elif b >= 0 and out[b] in _RIB_PART_WORDS and b == start - 1:
+            part, cut = _RIB_PART_WORDS[out[b]], (b, start)
+        # after: "the left 6th rib posteriorly", "right 8th rib fracture, posteriorly"
+        if part is None:
+            for a in range(noun + 1, min(noun + 4, len(out))):
+                if out[a] in ("posteriorly", "anteriorly", "laterally"):
+                    part, cut = _RIB_PART_WORDS[out[a]], (a, a + 1)
+                    break
+                if out[a] in ("and", "rib", "ribs", "with", "."):
+                    break
+        name = [_ORDINAL_NAMES[number], "rib"]
+        if part is None:
+            out[k:noun + 1] = name
+            k = k + len(name)
+            continue
+        head = out[start:k]  # the side, if named
+        if cut[0] > noun:  # the part said after the rib: drop it there first (with its comma)
+            dropped = cut[0] - 1 if out[cut[0] - 1] == "," and out[cut[1]:cut[1] + 1] in ([], ["."], [","]) else cut[0]
+            del out[dropped:cut[1]]
+        else:
+            start = cut[0]
+        out[start:noun + 1] = [*head, part, *name]
+        k = start + len(head) + 3
+    return out
+
+
+_POLE_WORDS = frozenset({"upper", "lower", "superior", "inferior"})
+
+
+def _poles_of_a_sided_lobe(tokens: list[str]) -> list[str]:
+    """"the upper pole of the right thyroid lobe", "the lower pole of the left lobe of the thyroid": the side goes
+    before the pole ("the right upper pole of the thyroid"), so the pole and its lobe read as one part."""
+    if "pole" not in tokens or "lobe" not in tokens:
+        return tokens
+    out = list(tokens)
+    k = 0
+    while k + 4 < len(out):
+        if out[k] in _POLE_WORDS and out[k + 1] == "pole" and out[k + 2] == "of":
+            j = k + 3 + (out[k + 3] == "the")
+            if j + 1 < len(out) and out[j] in ("left", "right"):
+                side, m = out[j], j + 1
+                thyroid = m < len(out) and out[m] == "thyroid"
+                m += thyroid
+                if m < len(out) and out[m] == "lobe":
+                    m += 1
+                    if m + 1 < len(out) and out[m] == "of" and "thyroid" in out[m + 1:m + 3]:
+                        m = out.index("thyroid", m + 1) + 1
+                        thyroid = True
+                        if m < len(out) and out[m] == "gland":
+                            m += 1
+                    if thyroid:
+                        out[k:m] = [side, out[k], "pole", "of", "the", "thyroid"]
+        k += 1
+    return out
+
+
 #: the vertebrae in order, for a range ("T11 to L1" is three)
 _VERTEBRAE = [f"{r}{n}" for r, top in (("c", 7), ("t", 12), ("l", 5), ("s", 5)) for n in range(1, top + 1)]
 _VERTEBRA_INDEX = {v: k for k, v in enumerate(_VERTEBRAE)}
@@ -737,7 +833,7 @@ def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
     silhouette sign, bracketed and bare station codes, words split from the diaphragm by a side, and words sharing one head
     noun."""
     for rewrite in (_dates, _numbered_grades, _without_densities, _size_changes, _partitive_counts, _abbreviated_words,
-                    _valve_positions, _comparisons, _spelled_sizes, _counted_ordinals, _ribs_numbered_after,
+                    _valve_positions, _comparisons, _spelled_sizes, _counted_ordinals, _ribs_numbered_after, _rib_parts, _poles_of_a_sided_lobe,
                     _segments_numbered_in_brackets, _vertebrae_counted, _numbered_parts_listed, _without_silhouette_signs, _without_station_codes,
                     _bare_station_codes, _diaphragm_words, _displacing_the_mediastinum):
         tokens = rewrite(tokens)
