@@ -3379,3 +3379,43 @@ def test_inflammation_beside_its_inflammatory_disease_is_its_sign(text, expected
 def test_an_icd_is_a_drain_in_a_report_about_the_pleural_space(text, device):
     assert device in {f.observation for f in extract_findings(text)}
     assert {"icd", "chest tube"} - {device} <= {"icd", "chest tube"} - {f.observation for f in extract_findings(text)}
+
+
+@pytest.mark.parametrize("text, organ", [
+    # opacification graded by how well contrast fills a structure is filling, not a lung opacity
+    ("Normal ureteric opacification bilaterally.", "ureter"),
+    ("The graft is patent with normal opacification.", None),
+    ("Suboptimal opacification of the segmental pulmonary arteries.", None),
+])
+def test_graded_opacification_is_contrast_filling(text, organ):
+    found = extract_findings(text)
+    assert not any(f.observation == "opacity" for f in found)
+    if organ:
+        assert any(f.anatomy == organ and f.presence is Presence.ABSENT for f in found)
+
+
+def test_ungraded_opacification_stays_an_opacity():
+    (f,) = extract_findings("Patchy opacification in the right lower lobe.")
+    assert (f.observation, f.anatomy, f.presence) == ("opacity", "lung", Presence.PRESENT)
+
+
+@pytest.mark.parametrize("text, side", [
+    # a stone's or a kidney's obstruction denied is no hydronephrosis of that kidney, not a bowel obstruction
+    ("Right renal calculus 5 mm without obstruction.", "right"),
+    ("The kidneys enhance symmetrically and are not obstructed.", None),
+    # "non-obstructing" says the same of the stone's kidney
+    ("7 mm non-obstructing left renal calculus.", "left"),
+    ("Bilateral nonobstructing renal stones.", "bilateral"),
+])
+def test_urinary_obstruction_denied_is_no_hydronephrosis(text, side):
+    found = extract_findings(text)
+    assert not any(f.observation == "bowel obstruction" for f in found)
+    assert any(f.observation == "hydronephrosis" and f.anatomy == "kidney" and f.laterality == side
+               and f.presence is Presence.ABSENT for f in found)
+
+
+def test_obstructing_stone_keeps_its_hydronephrosis_and_bowel_obstruction_stays_bowel():
+    found = extract_findings("Obstructing 4 mm right ureteric calculus with right hydronephrosis.")
+    assert not any(f.observation == "hydronephrosis" and f.presence is Presence.ABSENT for f in found)
+    found = extract_findings("Small bowel loops in the hernia, no obstruction. Kidneys normal.")
+    assert any(f.observation == "bowel obstruction" and f.presence is Presence.ABSENT for f in found)

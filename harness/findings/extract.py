@@ -72,7 +72,7 @@ from harness.findings.build import _measured_organs, _removed_organs, _stated_fi
 from harness.findings.lexicon import UNSPECIFIED, Lexicon, Reading, lexicon
 from harness.findings.measures import (_attach_measures, _change_from_prior_sizes, _counts_per_side,
                                        _sizes_of_listed_sites)
-from harness.findings.prepass import (STUDY_WORDS, _deny_structures_called_normal, _enlarged_names,
+from harness.findings.prepass import (STUDY_WORDS, _contrast_filling, _deny_structures_called_normal, _enlarged_names,
                                       _forms_said_of_organs, _hedge_study_title, _mark_prior_sizes,
                                       _organs_called_calcified, _parts_of_devices, _predicates_of_findings,
                                       _read_comparisons, _sized_organs, _tip_subject_denials)
@@ -195,6 +195,7 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
     spans = _scan(tokens, lex)
     if any(s.cat == "CTX:back_reference" for s in spans):
         return SentenceReading(())  # "Two lesions as described above." restates what the report already said
+    _contrast_filling(spans)
     _mark_prior_sizes(spans, tokens, lex)
     _read_comparisons(spans)
     _tip_subject_denials(spans, lex)
@@ -554,6 +555,40 @@ _DIFFERENTIAL_OPENINGS = (("differential",), ("ddx",), ("the", "differential"), 
 _DIFFERENTIAL_FIRST = frozenset(o[0] for o in _DIFFERENTIAL_OPENINGS)
 
 
+_URINARY_ORGANS = frozenset({"kidney", "ureter"})
+
+
+def _urinary_obstruction(findings: tuple[ParsedFinding, ...], key: tuple[str, ...]) -> tuple[ParsedFinding, ...]:
+    """A stone's obstruction is the urinary tract's: "left renal stone without obstruction", "kidneys free of stones
+    and not obstructed" deny a hydronephrosis of that kidney, not a bowel obstruction, where the clause speaks of
+    the kidney or ureter and names no bowel; and "non-obstructing renal calculus" says the same of its kidney."""
+    urinary = [it.finding for it in findings if it.finding.anatomy in _URINARY_ORGANS]
+    if not urinary or any(it.finding.anatomy == "bowel" and it.finding.observation != "bowel obstruction"
+                          for it in findings):
+        return findings
+    sides = {f.laterality for f in urinary}
+    side = next(iter(sides)) if len(sides) == 1 else None
+    out = []
+    for it in findings:
+        f = it.finding
+        if f.observation == "bowel obstruction" and f.anatomy == "bowel" and f.sub_location is None \
+                and f.presence is Presence.ABSENT:
+            it = ParsedFinding(dataclasses.replace(f, observation="hydronephrosis", anatomy="kidney", laterality=side),
+                               it.observation_text, it.anatomy_text or "kidney")
+        out.append(it)
+    non = [i for i, w in enumerate(key) if w == "nonobstructing" or (w == "obstructing" and i and key[i - 1] == "non")]
+    if non and not any(w == "obstructing" and not (i and key[i - 1] == "non") for i, w in enumerate(key)):
+        hydro = {f.laterality for f in (it.finding for it in out)
+                 if f.observation == "hydronephrosis" and f.anatomy == "kidney"}
+        for f in urinary:
+            if f.observation == "calculus" and f.presence is Presence.PRESENT and f.laterality not in hydro:
+                hydro.add(f.laterality)
+                out.append(ParsedFinding(Finding(observation="hydronephrosis", anatomy="kidney",
+                                                 laterality=f.laterality, presence=Presence.ABSENT),
+                                         "non obstructing", "kidney"))
+    return tuple(out)
+
+
 def _names_a_differential(key: tuple[str, ...]) -> bool:
     return any(key[:len(o)] == o for o in _DIFFERENTIAL_OPENINGS)
 
@@ -712,7 +747,7 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
             else:
                 field = ()  # "Liver: metastases. Peritoneum free of deposits. Ascites.": the field has ended
             side = reading.last_side or side
-            findings = _in_the_organ_just_named(reading.findings, subject, lex)
+            findings = _urinary_obstruction(_in_the_organ_just_named(reading.findings, subject, lex), key)
             if key[0] in _DIFFERENTIAL_FIRST and before is not None and _names_a_differential(key):
                 explained = _one_site_stated(before)
                 if explained is not None:

@@ -323,6 +323,27 @@ def _organs_spoken_of(spans: list[Span], lex: Lexicon) -> set[str]:
     return named or homes
 
 
+#: words that grade how well contrast fills a structure ("normal / suboptimal / limited opacification")
+_FILLING_GRADES = frozenset({"normal", "normally", "suboptimal", "limited", "good", "adequate", "poor", "satisfactory",
+                             "excellent", "homogeneous", "homogenous", "uniform", "optimal", "brisk", "prompt",
+                             "symmetric", "symmetrical", "expected"})
+
+
+def _contrast_filling(spans: list[Span]) -> None:
+    """"Normal ureteric opacification", "patent, with normal opacification", "suboptimal opacification of the
+    subsegmental arteries": opacification graded by how well it fills (an organ's name may stand between) is
+    contrast filling a vessel, a stent or the urinary tract, not an opacity of the lung; the grade still says the
+    organ is normal ("normal" stays)."""
+    for p, s in enumerate(spans):
+        if s.cat != "OBS" or s.text not in ("opacification", "opacified", "opacifying"):
+            continue
+        q = p - 1
+        while q >= 0 and spans[q].cat == "LOC":
+            q -= 1
+        if q >= 0 and spans[q].text in _FILLING_GRADES:
+            spans[p] = Span("WORD", s.text, s.start, s.end, s.text, cat="WORD")
+
+
 def _predicates_of_findings(spans: list[Span]) -> None:
     """"The aorta is calcified" states a calcification of the aorta; "the nodule is calcified" only describes the
     nodule: a finding phrase that is a predicate ("is calcified") said of a finding is no finding of its own."""
