@@ -3419,3 +3419,21 @@ def test_obstructing_stone_keeps_its_hydronephrosis_and_bowel_obstruction_stays_
     assert not any(f.observation == "hydronephrosis" and f.presence is Presence.ABSENT for f in found)
     found = extract_findings("Small bowel loops in the hernia, no obstruction. Kidneys normal.")
     assert any(f.observation == "bowel obstruction" and f.presence is Presence.ABSENT for f in found)
+
+
+@pytest.mark.parametrize("text", [
+    # what a finding lends itself to, or telegraphic advice, is no device in place
+    "Pelvic abscess 4 cm, amenable to percutaneous drain.",
+    "Subphrenic collection suitable for drain placement.",
+    "Loculated effusion. Chest drain rec.",
+    "Empyema. Pigtail drain recommended.",
+])
+def test_advised_drain_is_no_device(text):
+    assert not any(f.observation in ("drain", "chest tube") for f in extract_findings(text))
+
+
+def test_advice_after_a_comma_leaves_the_finding_present():
+    found = extract_findings("Large left pneumothorax, chest drain recommended.")
+    assert any(f.observation == "pneumothorax" and f.laterality == "left" and f.presence is Presence.PRESENT
+               for f in found)
+    assert any(f.observation == "drain" for f in extract_findings("Pigtail drain within the pelvic collection."))
