@@ -3437,3 +3437,36 @@ def test_advice_after_a_comma_leaves_the_finding_present():
     assert any(f.observation == "pneumothorax" and f.laterality == "left" and f.presence is Presence.PRESENT
                for f in found)
     assert any(f.observation == "drain" for f in extract_findings("Pigtail drain within the pelvic collection."))
+
+
+@pytest.mark.parametrize("text, expected", [
+    # inflammation denied beside diverticula is diverticulitis denied, at their place
+    ("Descending colon diverticulosis without inflammation.", ("diverticulitis", "bowel", "descending colon")),
+    ("Diverticular disease of the sigmoid colon, no inflammatory change.", ("diverticulitis", "bowel", "sigmoid colon")),
+    # an organ's own inflammation has its name
+    ("No inflammatory change around the appendix.", ("appendicitis", "appendix", None)),
+])
+def test_inflammation_denied_takes_the_name_of_the_inflamed_structure(text, expected):
+    found = extract_findings(text)
+    assert any((f.observation, f.anatomy, f.sub_location) == expected and f.presence is Presence.ABSENT for f in found)
+    assert not any(f.observation == "inflammation" for f in found)
+
+
+def test_inflammation_elsewhere_than_the_diverticula_stays():
+    found = extract_findings("Sigmoid diverticulosis. Inflammatory change in the right iliac fossa mesentery.")
+    assert any(f.observation == "inflammation" and f.presence is Presence.PRESENT for f in found)
+
+
+@pytest.mark.parametrize("text, expected", [
+    # the dictated "nml" with a size word is a normal size: the organ's enlargement is denied
+    ("Spleen nml size.", ("splenomegaly", "spleen")),
+    ("Abdominal aorta nml calibre.", ("aneurysm", "aorta")),
+    ("Heart nml size, no effusion.", ("cardiomegaly", "heart")),
+])
+def test_abbreviated_normal_size(text, expected):
+    assert any((f.observation, f.anatomy) == expected and f.presence is Presence.ABSENT for f in extract_findings(text))
+
+
+def test_degen_is_degenerative_change():
+    (f,) = extract_findings("Degen C-spine.")
+    assert (f.observation, f.anatomy, f.presence) == ("degenerative change", "spine", Presence.PRESENT)

@@ -589,6 +589,27 @@ def _urinary_obstruction(findings: tuple[ParsedFinding, ...], key: tuple[str, ..
     return tuple(out)
 
 
+def _inflammation_denied_of(findings: tuple[ParsedFinding, ...], lex: Lexicon) -> tuple[ParsedFinding, ...]:
+    """"Sigmoid diverticulosis without inflammation": the inflammation denied beside a finding that has a name for
+    itself inflamed (``inflamed`` in the lexicon: inflamed diverticula are diverticulitis) is that name denied, in
+    its place ("without diverticulitis")."""
+    named = {(it.finding.anatomy, lex.observations.get(it.finding.observation, {}).get("inflamed")):
+             it.finding.sub_location for it in findings if it.finding.presence is Presence.PRESENT
+             and lex.observations.get(it.finding.observation, {}).get("inflamed")}
+    if not named:
+        return findings
+    out = []
+    for it in findings:
+        f = it.finding
+        name = next((n for (organ, n) in named if organ == f.anatomy), None)
+        if f.observation == "inflammation" and f.presence is Presence.ABSENT and name:
+            sub = f.sub_location or named[(f.anatomy, name)]
+            it = ParsedFinding(dataclasses.replace(f, observation=name, sub_location=sub), it.observation_text,
+                               it.anatomy_text)
+        out.append(it)
+    return tuple(out)
+
+
 def _names_a_differential(key: tuple[str, ...]) -> bool:
     return any(key[:len(o)] == o for o in _DIFFERENTIAL_OPENINGS)
 
@@ -747,7 +768,8 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
             else:
                 field = ()  # "Liver: metastases. Peritoneum free of deposits. Ascites.": the field has ended
             side = reading.last_side or side
-            findings = _urinary_obstruction(_in_the_organ_just_named(reading.findings, subject, lex), key)
+            findings = _inflammation_denied_of(_urinary_obstruction(
+                _in_the_organ_just_named(reading.findings, subject, lex), key), lex)
             if key[0] in _DIFFERENTIAL_FIRST and before is not None and _names_a_differential(key):
                 explained = _one_site_stated(before)
                 if explained is not None:
