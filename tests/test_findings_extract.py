@@ -3470,3 +3470,22 @@ def test_abbreviated_normal_size(text, expected):
 def test_degen_is_degenerative_change():
     (f,) = extract_findings("Degen C-spine.")
     assert (f.observation, f.anatomy, f.presence) == ("degenerative change", "spine", Presence.PRESENT)
+
+
+@pytest.mark.parametrize("text", [
+    # an anastomosis named by its operation, called intact, is the surgical site called normal
+    "Choledochojejunostomy intact.",
+    "The pancreaticojejunostomy is unremarkable.",
+    "Intact hepaticojejunal anastomosis.",
+])
+def test_anastomosis_named_by_its_operation_is_the_surgical_site(text):
+    assert any(f.anatomy == "surgical site" and f.presence is Presence.ABSENT for f in extract_findings(text))
+
+
+def test_operation_named_as_the_place_of_a_denied_finding_is_present():
+    found = extract_findings("No contrast leak at the gastrojejunostomy.")
+    assert any(f.observation == "gastrectomy" and f.presence is Presence.PRESENT for f in found)
+    assert any(f.observation == "leak" and f.presence is Presence.ABSENT for f in found)
+    # an operation denied on its own stays denied
+    (f,) = extract_findings("No previous gastrectomy.")
+    assert (f.observation, f.presence) == ("gastrectomy", Presence.ABSENT)

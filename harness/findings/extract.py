@@ -610,6 +610,19 @@ def _inflammation_denied_of(findings: tuple[ParsedFinding, ...], lex: Lexicon) -
     return tuple(out)
 
 
+def _operation_as_place(findings: tuple[ParsedFinding, ...], lex: Lexicon) -> tuple[ParsedFinding, ...]:
+    """"No oral contrast leak at the gastrojejunostomy", "no collection at the Hartmann's stump": an operation named
+    as the place of a finding denied at the surgical site is there; the denial is the site's finding's, not the
+    operation's."""
+    if not any(it.finding.anatomy == "surgical site" and it.finding.presence is Presence.ABSENT for it in findings):
+        return findings
+    return tuple(ParsedFinding(dataclasses.replace(it.finding, presence=Presence.PRESENT), it.observation_text,
+                               it.anatomy_text)
+                 if it.finding.presence is Presence.ABSENT
+                 and lex.observations.get(it.finding.observation, {}).get("post_surgical") else it
+                 for it in findings)
+
+
 def _names_a_differential(key: tuple[str, ...]) -> bool:
     return any(key[:len(o)] == o for o in _DIFFERENTIAL_OPENINGS)
 
@@ -768,8 +781,8 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
             else:
                 field = ()  # "Liver: metastases. Peritoneum free of deposits. Ascites.": the field has ended
             side = reading.last_side or side
-            findings = _inflammation_denied_of(_urinary_obstruction(
-                _in_the_organ_just_named(reading.findings, subject, lex), key), lex)
+            findings = _operation_as_place(_inflammation_denied_of(_urinary_obstruction(
+                _in_the_organ_just_named(reading.findings, subject, lex), key), lex), lex)
             if key[0] in _DIFFERENTIAL_FIRST and before is not None and _names_a_differential(key):
                 explained = _one_site_stated(before)
                 if explained is not None:
