@@ -3489,3 +3489,16 @@ def test_operation_named_as_the_place_of_a_denied_finding_is_present():
     # an operation denied on its own stays denied
     (f,) = extract_findings("No previous gastrectomy.")
     assert (f.observation, f.presence) == ("gastrectomy", Presence.ABSENT)
+
+
+@pytest.mark.parametrize("text, sub", [
+    # a diagnosis label longer than a field name (qualifiers, a site phrase, a bracketed aside) still places what
+    # it lists after its colon
+    ("Active Crohn's disease of the neoterminal ileum: 8 cm of mural thickening.", "ileum"),
+    ("Acute colitis of the descending colon: marked mural thickening.", "descending colon"),
+    ("Ischaemic colitis of the sigmoid (15 cm segment): mural thickening.", "sigmoid colon"),
+])
+def test_long_diagnosis_label_places_its_listed_signs(text, sub):
+    (f,) = [f for f in extract_findings(text) if f.observation == "bowel wall thickening"]
+    assert (f.anatomy, f.sub_location) == ("bowel", sub)
+

@@ -72,7 +72,7 @@ from harness.findings.build import _measured_organs, _removed_organs, _stated_fi
 from harness.findings.lexicon import UNSPECIFIED, Lexicon, Reading, lexicon
 from harness.findings.measures import (_attach_measures, _change_from_prior_sizes, _counts_per_side,
                                        _sizes_of_listed_sites)
-from harness.findings.prepass import (STUDY_WORDS, _contrast_filling, _deny_structures_called_normal, _enlarged_names,
+from harness.findings.prepass import (STUDY_WORDS, _contrast_filling, _in_aside, _deny_structures_called_normal, _enlarged_names,
                                       _forms_said_of_organs, _hedge_study_title, _mark_prior_sizes,
                                       _organs_called_calcified, _parts_of_devices, _predicates_of_findings,
                                       _read_comparisons, _sized_organs, _tip_subject_denials)
@@ -341,7 +341,20 @@ def _read_field_label(spans: list[Span], tokens: list[str], locs: list[Location]
                 s.cat in ("LOC", "WORD") for s in spans[:title]):
             colon = title
     label = _FieldLabel(colon, () if colon is not None else None)
-    if colon is None or colon + 1 >= len(spans):
+    if colon is None:
+        # a longer diagnosis label ("Active Crohn's disease of the terminal ileum: 12 cm of mural thickening"):
+        # its one finding, its site and qualifiers before the colon place what it lists
+        # (a bracketed aside there is the label's: "Proctocolitis of the rectosigmoid (100 mm segment):")
+        late = next((p for p, s in enumerate(spans[:14]) if s.text == ":"), None)
+        outside = [s for q, s in enumerate(spans[:late or 0]) if not _in_aside(spans, q) and s.text not in "()"]
+        if late is not None and late + 1 < len(spans) and 0 < len(outside) <= 8 \
+                and sum(s.cat == "OBS" for s in outside) == 1 and all(
+                s.cat in ("OBS", "LOC", "WORD", "TEMP", "SEV", "ATTR") and s.text not in (",", ";")
+                and s.text not in STUDY_WORDS for s in outside) \
+                and not any(s.cat == "OBS" for q, s in enumerate(spans[:late]) if _in_aside(spans, q)):
+            _diagnosis_label_site(spans, late, locs, targets, lex)
+        return label, locs, targets
+    if colon + 1 >= len(spans):
         return label, locs, targets
     words = spans[:colon]
     if any(s.text in STUDY_WORDS for s in words) and all(s.cat in ("LOC", "WORD") for s in words):
