@@ -3502,3 +3502,25 @@ def test_long_diagnosis_label_places_its_listed_signs(text, sub):
     (f,) = [f for f in extract_findings(text) if f.observation == "bowel wall thickening"]
     assert (f.anatomy, f.sub_location) == ("bowel", sub)
 
+
+
+@pytest.mark.parametrize("text, organ", [
+    # "calcified" before an organ with no finding of its own states the organ's calcification
+    ("Densely calcified tricuspid aortic valve.", "heart"),
+    ("Calcified pericardium without effusion.", "pericardium"),
+    ("Calcified aortic and mitral valves.", "heart"),
+])
+def test_calcified_organ_is_its_calcification(text, organ):
+    assert any(f.observation == "calcification" and f.anatomy == organ and f.presence is Presence.PRESENT
+               for f in extract_findings(text))
+
+
+@pytest.mark.parametrize("text, observation", [
+    # a finding named after the organ keeps "calcified" as its attribute
+    ("Calcified left hilar and subcarinal lymph nodes.", "lymph node"),
+    ("Calcified granuloma in the left lower lobe.", "granuloma"),
+])
+def test_calcified_finding_stays_the_finding(text, observation):
+    found = extract_findings(text)
+    assert any(f.observation == observation for f in found)
+    assert not any(f.observation == "calcification" for f in found)

@@ -373,6 +373,29 @@ def _organs_called_calcified(spans: list[Span], lex: Lexicon) -> None:
                             by_kind=lex.phrase_kinds[key])
 
 
+def _calcified_organs_named(spans: list[Span], lex: Lexicon) -> None:
+    """"Heavily calcified bicuspid aortic valve.", "Calcified pericardium, no effusion.": "calcified" before an organ
+    with no finding of its own in the phrase states the organ's calcification, as "the aortic valve is calcified"
+    does ("calcified granuloma", "calcified lymph nodes" stay a finding with its attribute)."""
+    key = ("is", "calcified")
+    if key not in lex.phrases:
+        return
+    for p, s in enumerate(spans):
+        if s.cat != "ATTR" or s.text != "calcified" or (p and spans[p - 1].cat in ("OBS", "LOC", "ENLARGE")):
+            continue
+        # (a list of sites runs on to its noun: "calcified right hilar and subcarinal lymph nodes")
+        q, organ = p + 1, False
+        while q < len(spans) and (spans[q].text not in _CALCIFIED_CLAUSE_ENDS or (
+                spans[q].text in (",", "and") and q + 1 < len(spans) and spans[q + 1].cat == "LOC")) \
+                and spans[q].text != "with" and spans[q].cat in ("LOC", "WORD"):
+            organ = organ or spans[q].cat == "LOC"
+            q += 1
+        if organ and (q == len(spans) or spans[q].text in _CALCIFIED_CLAUSE_ENDS or spans[q].text == "with"
+                      or spans[q].cat == "CTX:negation_forward"):  # ("calcified pericardium without effusion")
+            spans[p] = Span("PHRASE", lex.phrases[key], s.start, s.end, "is calcified", cat="OBS",
+                            by_kind=lex.phrase_kinds[key])
+
+
 def _sized_organs(spans: list[Span], locs: list[Location], lex: Lexicon) -> list[tuple[int, Location]]:
     """"17 cm spleen, recanalised paraumbilical vein": a size right before an organ that has a normal size, the
     organ ending the phrase, is the organ's measurement; it is no finding's size and the organ no finding's site.
