@@ -3524,3 +3524,19 @@ def test_calcified_finding_stays_the_finding(text, observation):
     found = extract_findings(text)
     assert any(f.observation == observation for f in found)
     assert not any(f.observation == "calcification" for f in found)
+
+
+@pytest.mark.parametrize("text, presence, size", [
+    # the main pancreatic duct measured: dilated beyond 3 mm, not dilated within it
+    ("The main pancreatic duct measures 7 mm.", Presence.PRESENT, 7.0),
+    ("Pancreatic duct 0.4 cm.", Presence.PRESENT, 4.0),
+    ("Main pancreatic duct 2 mm.", Presence.ABSENT, None),
+])
+def test_measured_pancreatic_duct(text, presence, size):
+    (f,) = extract_findings(text)
+    assert (f.observation, f.anatomy, f.sub_location, f.presence, f.size_mm) == (
+        "enlargement", "pancreas", "pancreatic duct", presence, size)
+
+
+def test_measured_pancreas_itself_states_no_duct_dilatation():
+    assert not any(f.sub_location == "pancreatic duct" for f in extract_findings("Pancreas 24 mm in AP diameter."))
