@@ -3471,3 +3471,164 @@ def test_a_segment_of_the_leg_arteries_is_its_sub_location(text, part):
     lex = lexicon()
     assert lex.sub_contains("leg artery", "femoral artery", "superficial femoral artery")
     assert not lex.sub_contains("leg artery", "popliteal artery", "superficial femoral artery")
+
+
+@pytest.mark.parametrize("text, organ", [
+    # opacification graded by how well contrast fills a structure is filling, not a lung opacity
+    ("Normal ureteric opacification bilaterally.", "ureter"),
+    ("The graft is patent with normal opacification.", None),
+    ("Suboptimal opacification of the segmental pulmonary arteries.", None),
+])
+def test_graded_opacification_is_contrast_filling(text, organ):
+    found = extract_findings(text)
+    assert not any(f.observation == "opacity" for f in found)
+    if organ:
+        assert any(f.anatomy == organ and f.presence is Presence.ABSENT for f in found)
+
+
+def test_ungraded_opacification_stays_an_opacity():
+    (f,) = extract_findings("Patchy opacification in the right lower lobe.")
+    assert (f.observation, f.anatomy, f.presence) == ("opacity", "lung", Presence.PRESENT)
+
+
+@pytest.mark.parametrize("text, side", [
+    # a stone's or a kidney's obstruction denied is no hydronephrosis of that kidney, not a bowel obstruction
+    ("Right renal calculus 5 mm without obstruction.", "right"),
+    ("The kidneys enhance symmetrically and are not obstructed.", None),
+    # "non-obstructing" says the same of the stone's kidney
+    ("7 mm non-obstructing left renal calculus.", "left"),
+    ("Bilateral nonobstructing renal stones.", "bilateral"),
+])
+def test_urinary_obstruction_denied_is_no_hydronephrosis(text, side):
+    found = extract_findings(text)
+    assert not any(f.observation == "bowel obstruction" for f in found)
+    assert any(f.observation == "hydronephrosis" and f.anatomy == "kidney" and f.laterality == side
+               and f.presence is Presence.ABSENT for f in found)
+
+
+def test_obstructing_stone_keeps_its_hydronephrosis_and_bowel_obstruction_stays_bowel():
+    found = extract_findings("Obstructing 4 mm right ureteric calculus with right hydronephrosis.")
+    assert not any(f.observation == "hydronephrosis" and f.presence is Presence.ABSENT for f in found)
+    found = extract_findings("Small bowel loops in the hernia, no obstruction. Kidneys normal.")
+    assert any(f.observation == "bowel obstruction" and f.presence is Presence.ABSENT for f in found)
+
+
+@pytest.mark.parametrize("text", [
+    # what a finding lends itself to, or telegraphic advice, is no device in place
+    "Pelvic abscess 4 cm, amenable to percutaneous drain.",
+    "Subphrenic collection suitable for drain placement.",
+    "Loculated effusion. Chest drain rec.",
+    "Empyema. Pigtail drain recommended.",
+])
+def test_advised_drain_is_no_device(text):
+    assert not any(f.observation in ("drain", "chest tube") for f in extract_findings(text))
+
+
+def test_advice_after_a_comma_leaves_the_finding_present():
+    found = extract_findings("Large left pneumothorax, chest drain recommended.")
+    assert any(f.observation == "pneumothorax" and f.laterality == "left" and f.presence is Presence.PRESENT
+               for f in found)
+    assert any(f.observation == "drain" for f in extract_findings("Pigtail drain within the pelvic collection."))
+
+
+@pytest.mark.parametrize("text, expected", [
+    # inflammation denied beside diverticula is diverticulitis denied, at their place
+    ("Descending colon diverticulosis without inflammation.", ("diverticulitis", "bowel", "descending colon")),
+    ("Diverticular disease of the sigmoid colon, no inflammatory change.", ("diverticulitis", "bowel", "sigmoid colon")),
+    # an organ's own inflammation has its name
+    ("No inflammatory change around the appendix.", ("appendicitis", "appendix", None)),
+])
+def test_inflammation_denied_takes_the_name_of_the_inflamed_structure(text, expected):
+    found = extract_findings(text)
+    assert any((f.observation, f.anatomy, f.sub_location) == expected and f.presence is Presence.ABSENT for f in found)
+    assert not any(f.observation == "inflammation" for f in found)
+
+
+def test_inflammation_elsewhere_than_the_diverticula_stays():
+    found = extract_findings("Sigmoid diverticulosis. Inflammatory change in the right iliac fossa mesentery.")
+    assert any(f.observation == "inflammation" and f.presence is Presence.PRESENT for f in found)
+
+
+@pytest.mark.parametrize("text, expected", [
+    # the dictated "nml" with a size word is a normal size: the organ's enlargement is denied
+    ("Spleen nml size.", ("splenomegaly", "spleen")),
+    ("Abdominal aorta nml calibre.", ("aneurysm", "aorta")),
+    ("Heart nml size, no effusion.", ("cardiomegaly", "heart")),
+])
+def test_abbreviated_normal_size(text, expected):
+    assert any((f.observation, f.anatomy) == expected and f.presence is Presence.ABSENT for f in extract_findings(text))
+
+
+def test_degen_is_degenerative_change():
+    (f,) = extract_findings("Degen C-spine.")
+    assert (f.observation, f.anatomy, f.presence) == ("degenerative change", "spine", Presence.PRESENT)
+
+
+@pytest.mark.parametrize("text", [
+    # an anastomosis named by its operation, called intact, is the surgical site called normal
+    "Choledochojejunostomy intact.",
+    "The pancreaticojejunostomy is unremarkable.",
+    "Intact hepaticojejunal anastomosis.",
+])
+def test_anastomosis_named_by_its_operation_is_the_surgical_site(text):
+    assert any(f.anatomy == "surgical site" and f.presence is Presence.ABSENT for f in extract_findings(text))
+
+
+def test_operation_named_as_the_place_of_a_denied_finding_is_present():
+    found = extract_findings("No contrast leak at the gastrojejunostomy.")
+    assert any(f.observation == "gastrectomy" and f.presence is Presence.PRESENT for f in found)
+    assert any(f.observation == "leak" and f.presence is Presence.ABSENT for f in found)
+    # an operation denied on its own stays denied
+    (f,) = extract_findings("No previous gastrectomy.")
+    assert (f.observation, f.presence) == ("gastrectomy", Presence.ABSENT)
+
+
+@pytest.mark.parametrize("text, sub", [
+    # a diagnosis label longer than a field name (qualifiers, a site phrase, a bracketed aside) still places what
+    # it lists after its colon
+    ("Active Crohn's disease of the neoterminal ileum: 8 cm of mural thickening.", "ileum"),
+    ("Acute colitis of the descending colon: marked mural thickening.", "descending colon"),
+    ("Ischaemic colitis of the sigmoid (15 cm segment): mural thickening.", "sigmoid colon"),
+])
+def test_long_diagnosis_label_places_its_listed_signs(text, sub):
+    (f,) = [f for f in extract_findings(text) if f.observation == "bowel wall thickening"]
+    assert (f.anatomy, f.sub_location) == ("bowel", sub)
+
+
+
+@pytest.mark.parametrize("text, organ", [
+    # "calcified" before an organ with no finding of its own states the organ's calcification
+    ("Densely calcified tricuspid aortic valve.", "heart"),
+    ("Calcified pericardium without effusion.", "pericardium"),
+    ("Calcified aortic and mitral valves.", "heart"),
+])
+def test_calcified_organ_is_its_calcification(text, organ):
+    assert any(f.observation == "calcification" and f.anatomy == organ and f.presence is Presence.PRESENT
+               for f in extract_findings(text))
+
+
+@pytest.mark.parametrize("text, observation", [
+    # a finding named after the organ keeps "calcified" as its attribute
+    ("Calcified left hilar and subcarinal lymph nodes.", "lymph node"),
+    ("Calcified granuloma in the left lower lobe.", "granuloma"),
+])
+def test_calcified_finding_stays_the_finding(text, observation):
+    found = extract_findings(text)
+    assert any(f.observation == observation for f in found)
+    assert not any(f.observation == "calcification" for f in found)
+
+
+@pytest.mark.parametrize("text, presence, size", [
+    # the main pancreatic duct measured: dilated beyond 3 mm, not dilated within it
+    ("The main pancreatic duct measures 7 mm.", Presence.PRESENT, 7.0),
+    ("Pancreatic duct 0.4 cm.", Presence.PRESENT, 4.0),
+    ("Main pancreatic duct 2 mm.", Presence.ABSENT, None),
+])
+def test_measured_pancreatic_duct(text, presence, size):
+    (f,) = extract_findings(text)
+    assert (f.observation, f.anatomy, f.sub_location, f.presence, f.size_mm) == (
+        "enlargement", "pancreas", "pancreatic duct", presence, size)
+
+
+def test_measured_pancreas_itself_states_no_duct_dilatation():
+    assert not any(f.sub_location == "pancreatic duct" for f in extract_findings("Pancreas 24 mm in AP diameter."))

@@ -192,7 +192,9 @@ def _measured_organs(spans: list[Span], locs: list[Location], targets: list[_Tar
             continue  # "the segment 7 deposit ... 34 mm": a part measured is not the organ's size
         if isinstance(limit, dict):
             words = set(tokenize(loc.text)) | {loc.sub or ""}
-            limit = next((v for k, v in limit.items() if k in words), limit["default"])
+            limit = next((v for k, v in limit.items() if k in words), limit.get("default"))
+            if limit is None:
+                continue  # an organ graded only by a part's size ("pancreas 2.5 cm" is no duct's)
         enlarged = s.value > limit
         f = Finding(observation=lex.enlargement_of(loc.organ) or "enlargement", anatomy=loc.organ,
                     sub_location=loc.sub, presence=Presence.PRESENT if enlarged else Presence.ABSENT,

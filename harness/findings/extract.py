@@ -72,7 +72,7 @@ from harness.findings.build import _measured_organs, _removed_organs, _stated_fi
 from harness.findings.lexicon import UNSPECIFIED, Lexicon, Reading, lexicon
 from harness.findings.measures import (_attach_measures, _change_from_prior_sizes, _counts_per_side,
                                        _sizes_of_listed_sites)
-from harness.findings.prepass import (STUDY_WORDS, _deny_structures_called_normal, _enlarged_names,
+from harness.findings.prepass import (STUDY_WORDS, _calcified_organs_named, _contrast_filling, _in_aside, _deny_structures_called_normal, _enlarged_names,
                                       _forms_said_of_organs, _hedge_study_title, _mark_prior_sizes,
                                       _organs_called_calcified, _parts_of_devices, _predicates_of_findings,
                                       _read_comparisons, _sized_organs, _tip_subject_denials)
@@ -195,6 +195,7 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
     spans = _scan(tokens, lex)
     if any(s.cat == "CTX:back_reference" for s in spans):
         return SentenceReading(())  # "Two lesions as described above." restates what the report already said
+    _contrast_filling(spans)
     _mark_prior_sizes(spans, tokens, lex)
     _read_comparisons(spans)
     _tip_subject_denials(spans, lex)
@@ -205,6 +206,7 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
     _parts_of_devices(spans, lex)
     _forms_said_of_organs(spans, lex)
     _organs_called_calcified(spans, lex)
+    _calcified_organs_named(spans, lex)
     _predicates_of_findings(spans)
     targets = _sentence_targets(spans, lex)
     locs = _locations(spans, lex)
@@ -340,7 +342,20 @@ def _read_field_label(spans: list[Span], tokens: list[str], locs: list[Location]
                 s.cat in ("LOC", "WORD") for s in spans[:title]):
             colon = title
     label = _FieldLabel(colon, () if colon is not None else None)
-    if colon is None or colon + 1 >= len(spans):
+    if colon is None:
+        # a longer diagnosis label ("Active Crohn's disease of the terminal ileum: 12 cm of mural thickening"):
+        # its one finding, its site and qualifiers before the colon place what it lists
+        # (a bracketed aside there is the label's: "Proctocolitis of the rectosigmoid (100 mm segment):")
+        late = next((p for p, s in enumerate(spans[:14]) if s.text == ":"), None)
+        outside = [s for q, s in enumerate(spans[:late or 0]) if not _in_aside(spans, q) and s.text not in "()"]
+        if late is not None and late + 1 < len(spans) and 0 < len(outside) <= 8 \
+                and sum(s.cat == "OBS" for s in outside) == 1 and all(
+                s.cat in ("OBS", "LOC", "WORD", "TEMP", "SEV", "ATTR") and s.text not in (",", ";")
+                and s.text not in STUDY_WORDS for s in outside) \
+                and not any(s.cat == "OBS" for q, s in enumerate(spans[:late]) if _in_aside(spans, q)):
+            _diagnosis_label_site(spans, late, locs, targets, lex)
+        return label, locs, targets
+    if colon + 1 >= len(spans):
         return label, locs, targets
     words = spans[:colon]
     if any(s.text in STUDY_WORDS for s in words) and all(s.cat in ("LOC", "WORD") for s in words):
@@ -554,6 +569,74 @@ _DIFFERENTIAL_OPENINGS = (("differential",), ("ddx",), ("the", "differential"), 
 _DIFFERENTIAL_FIRST = frozenset(o[0] for o in _DIFFERENTIAL_OPENINGS)
 
 
+_URINARY_ORGANS = frozenset({"kidney", "ureter"})
+
+
+def _urinary_obstruction(findings: tuple[ParsedFinding, ...], key: tuple[str, ...]) -> tuple[ParsedFinding, ...]:
+    """A stone's obstruction is the urinary tract's: "left renal stone without obstruction", "kidneys free of stones
+    and not obstructed" deny a hydronephrosis of that kidney, not a bowel obstruction, where the clause speaks of
+    the kidney or ureter and names no bowel; and "non-obstructing renal calculus" says the same of its kidney."""
+    urinary = [it.finding for it in findings if it.finding.anatomy in _URINARY_ORGANS]
+    if not urinary or any(it.finding.anatomy == "bowel" and it.finding.observation != "bowel obstruction"
+                          for it in findings):
+        return findings
+    sides = {f.laterality for f in urinary}
+    side = next(iter(sides)) if len(sides) == 1 else None
+    out = []
+    for it in findings:
+        f = it.finding
+        if f.observation == "bowel obstruction" and f.anatomy == "bowel" and f.sub_location is None \
+                and f.presence is Presence.ABSENT:
+            it = ParsedFinding(dataclasses.replace(f, observation="hydronephrosis", anatomy="kidney", laterality=side),
+                               it.observation_text, it.anatomy_text or "kidney")
+        out.append(it)
+    non = [i for i, w in enumerate(key) if w == "nonobstructing" or (w == "obstructing" and i and key[i - 1] == "non")]
+    if non and not any(w == "obstructing" and not (i and key[i - 1] == "non") for i, w in enumerate(key)):
+        hydro = {f.laterality for f in (it.finding for it in out)
+                 if f.observation == "hydronephrosis" and f.anatomy == "kidney"}
+        for f in urinary:
+            if f.observation == "calculus" and f.presence is Presence.PRESENT and f.laterality not in hydro:
+                hydro.add(f.laterality)
+                out.append(ParsedFinding(Finding(observation="hydronephrosis", anatomy="kidney",
+                                                 laterality=f.laterality, presence=Presence.ABSENT),
+                                         "non obstructing", "kidney"))
+    return tuple(out)
+
+
+def _inflammation_denied_of(findings: tuple[ParsedFinding, ...], lex: Lexicon) -> tuple[ParsedFinding, ...]:
+    """"Sigmoid diverticulosis without inflammation": the inflammation denied beside a finding that has a name for
+    itself inflamed (``inflamed`` in the lexicon: inflamed diverticula are diverticulitis) is that name denied, in
+    its place ("without diverticulitis")."""
+    named = {(it.finding.anatomy, lex.observations.get(it.finding.observation, {}).get("inflamed")):
+             it.finding.sub_location for it in findings if it.finding.presence is Presence.PRESENT
+             and lex.observations.get(it.finding.observation, {}).get("inflamed")}
+    if not named:
+        return findings
+    out = []
+    for it in findings:
+        f = it.finding
+        name = next((n for (organ, n) in named if organ == f.anatomy), None)
+        if f.observation == "inflammation" and f.presence is Presence.ABSENT and name:
+            sub = f.sub_location or named[(f.anatomy, name)]
+            it = ParsedFinding(dataclasses.replace(f, observation=name, sub_location=sub), it.observation_text,
+                               it.anatomy_text)
+        out.append(it)
+    return tuple(out)
+
+
+def _operation_as_place(findings: tuple[ParsedFinding, ...], lex: Lexicon) -> tuple[ParsedFinding, ...]:
+    """"No oral contrast leak at the gastrojejunostomy", "no collection at the Hartmann's stump": an operation named
+    as the place of a finding denied at the surgical site is there; the denial is the site's finding's, not the
+    operation's."""
+    if not any(it.finding.anatomy == "surgical site" and it.finding.presence is Presence.ABSENT for it in findings):
+        return findings
+    return tuple(ParsedFinding(dataclasses.replace(it.finding, presence=Presence.PRESENT), it.observation_text,
+                               it.anatomy_text)
+                 if it.finding.presence is Presence.ABSENT
+                 and lex.observations.get(it.finding.observation, {}).get("post_surgical") else it
+                 for it in findings)
+
+
 def _names_a_differential(key: tuple[str, ...]) -> bool:
     return any(key[:len(o)] == o for o in _DIFFERENTIAL_OPENINGS)
 
@@ -712,7 +795,8 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
             else:
                 field = ()  # "Liver: metastases. Peritoneum free of deposits. Ascites.": the field has ended
             side = reading.last_side or side
-            findings = _in_the_organ_just_named(reading.findings, subject, lex)
+            findings = _operation_as_place(_inflammation_denied_of(_urinary_obstruction(
+                _in_the_organ_just_named(reading.findings, subject, lex), key), lex), lex)
             if key[0] in _DIFFERENTIAL_FIRST and before is not None and _names_a_differential(key):
                 explained = _one_site_stated(before)
                 if explained is not None:

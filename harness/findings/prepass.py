@@ -323,6 +323,27 @@ def _organs_spoken_of(spans: list[Span], lex: Lexicon) -> set[str]:
     return named or homes
 
 
+#: words that grade how well contrast fills a structure ("normal / suboptimal / limited opacification")
+_FILLING_GRADES = frozenset({"normal", "normally", "suboptimal", "limited", "good", "adequate", "poor", "satisfactory",
+                             "excellent", "homogeneous", "homogenous", "uniform", "optimal", "brisk", "prompt",
+                             "symmetric", "symmetrical", "expected"})
+
+
+def _contrast_filling(spans: list[Span]) -> None:
+    """"Normal ureteric opacification", "patent, with normal opacification", "suboptimal opacification of the
+    subsegmental arteries": opacification graded by how well it fills (an organ's name may stand between) is
+    contrast filling a vessel, a stent or the urinary tract, not an opacity of the lung; the grade still says the
+    organ is normal ("normal" stays)."""
+    for p, s in enumerate(spans):
+        if s.cat != "OBS" or s.text not in ("opacification", "opacified", "opacifying"):
+            continue
+        q = p - 1
+        while q >= 0 and spans[q].cat == "LOC":
+            q -= 1
+        if q >= 0 and spans[q].text in _FILLING_GRADES:
+            spans[p] = Span("WORD", s.text, s.start, s.end, s.text, cat="WORD")
+
+
 def _predicates_of_findings(spans: list[Span]) -> None:
     """"The aorta is calcified" states a calcification of the aorta; "the nodule is calcified" only describes the
     nodule: a finding phrase that is a predicate ("is calcified") said of a finding is no finding of its own."""
@@ -362,6 +383,29 @@ def _organs_called_calcified(spans: list[Span], lex: Lexicon) -> None:
         if s.cat == "ATTR" and s.text == "calcified" and spans[p - 1].cat == "LOC" \
                 and (p + 1 == len(spans) or spans[p + 1].text in _CALCIFIED_CLAUSE_ENDS) \
                 and not (p >= 2 and spans[p - 2].cat in ("OBS", "ENLARGE", "ATTR", "SIZE")):
+            spans[p] = Span("PHRASE", lex.phrases[key], s.start, s.end, "is calcified", cat="OBS",
+                            by_kind=lex.phrase_kinds[key])
+
+
+def _calcified_organs_named(spans: list[Span], lex: Lexicon) -> None:
+    """"Heavily calcified bicuspid aortic valve.", "Calcified pericardium, no effusion.": "calcified" before an organ
+    with no finding of its own in the phrase states the organ's calcification, as "the aortic valve is calcified"
+    does ("calcified granuloma", "calcified lymph nodes" stay a finding with its attribute)."""
+    key = ("is", "calcified")
+    if key not in lex.phrases:
+        return
+    for p, s in enumerate(spans):
+        if s.cat != "ATTR" or s.text != "calcified" or (p and spans[p - 1].cat in ("OBS", "LOC", "ENLARGE")):
+            continue
+        # (a list of sites runs on to its noun: "calcified right hilar and subcarinal lymph nodes")
+        q, organ = p + 1, False
+        while q < len(spans) and (spans[q].text not in _CALCIFIED_CLAUSE_ENDS or (
+                spans[q].text in (",", "and") and q + 1 < len(spans) and spans[q + 1].cat == "LOC")) \
+                and spans[q].text != "with" and spans[q].cat in ("LOC", "WORD"):
+            organ = organ or spans[q].cat == "LOC"
+            q += 1
+        if organ and (q == len(spans) or spans[q].text in _CALCIFIED_CLAUSE_ENDS or spans[q].text == "with"
+                      or spans[q].cat == "CTX:negation_forward"):  # ("calcified pericardium without effusion")
             spans[p] = Span("PHRASE", lex.phrases[key], s.start, s.end, "is calcified", cat="OBS",
                             by_kind=lex.phrase_kinds[key])
 
