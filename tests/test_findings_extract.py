@@ -3379,3 +3379,18 @@ def test_inflammation_beside_its_inflammatory_disease_is_its_sign(text, expected
 def test_an_icd_is_a_drain_in_a_report_about_the_pleural_space(text, device):
     assert device in {f.observation for f in extract_findings(text)}
     assert {"icd", "chest tube"} - {device} <= {"icd", "chest tube"} - {f.observation for f in extract_findings(text)}
+
+
+@pytest.mark.parametrize("text, opacity", [
+    # contrast filling a vessel or the urinary tract is no opacity
+    ("Satisfactory opacification of the pulmonary arteries. No filling defect.", False),
+    ("Delayed phase: symmetric ureteric opacification bilaterally.", False),
+    ("Poor opacification of the segmental arteries limits assessment.", False),
+    # of the lungs, the hemithorax or a sinus it is
+    ("Dense opacification of the right lower zone.", True),
+    ("Near-complete opacification of the left hemithorax.", True),
+    ("Patchy ground-glass opacification in both upper lobes.", True),
+    ("Complete opacification of the left frontal sinus.", True),
+])
+def test_opacification_of_a_vessel_is_contrast_not_an_opacity(text, opacity):
+    assert any(f.observation == "opacity" and f.presence is Presence.PRESENT for f in extract_findings(text)) is opacity
