@@ -3394,3 +3394,23 @@ def test_an_icd_is_a_drain_in_a_report_about_the_pleural_space(text, device):
 ])
 def test_opacification_of_a_vessel_is_contrast_not_an_opacity(text, opacity):
     assert any(f.observation == "opacity" and f.presence is Presence.PRESENT for f in extract_findings(text)) is opacity
+
+
+@pytest.mark.parametrize("text, gone, kept", [
+    # the patient's past is no finding of this study
+    ("Patient with a history of DVT. No pulmonary embolism.", "thrombosis", "pulmonary embolism"),
+    ("Prior history of pneumothorax. The lungs are clear.", "pneumothorax", None),
+    ("H/o pulmonary embolism. No filling defect.", "pulmonary embolism", None),
+    # an operation or a device in the history is still there to see; so is what was done about the past finding
+    ("History of left hemicolectomy.", None, "colectomy"),
+    ("History of DVT with an IVC filter in place.", "thrombosis", "ivc filter"),
+    ("Known history of renal cell carcinoma s/p left nephrectomy.", "carcinoma", "nephrectomy"),
+])
+def test_a_past_history_is_no_finding_but_its_operation_is(text, gone, kept):
+    present = {f.observation for f in extract_findings(text) if f.presence is Presence.PRESENT}
+    if gone:
+        assert gone not in present
+    if kept:
+        assert kept in {f.observation for f in extract_findings(text)}
+    if kept in ("colectomy", "ivc filter", "nephrectomy"):
+        assert kept in present

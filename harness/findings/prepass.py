@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from harness.findings.attach import _LINKING_VERBS, COPULAS, _gap_is_adjectives, _obs_name
 from harness.findings.lexicon import Lexicon, Reading, lexicon
-from harness.findings.scan import Span, _is_num
+from harness.findings.scan import PAST_HISTORY, Span, _is_num
 from harness.findings.sentences import _a_range
 from harness.findings.sites import Location
 
@@ -247,6 +247,18 @@ def _parts_of_devices(spans: list[Span], lex: Lexicon) -> None:
             spans[p] = Span("WORD", s.text, s.start, s.end, s.text, cat="WORD")
         elif lex.is_device(name):
             last = name
+
+
+def _past_procedures(spans: list[Span], lex: Lexicon) -> None:
+    """"History of right hemicolectomy", "h/o IVC filter placement": an operation or a device in the patient's history
+    is still there to see (the organ is gone, the device in place): a history naming one states it."""
+    for p, s in enumerate(spans):
+        if s.cat != "CTX:hypothetical_forward" or s.text not in PAST_HISTORY:
+            continue
+        nxt = next((q for q in spans[p + 1:] if q.cat in ("OBS", "ENLARGE")), None)
+        name = _obs_name(nxt) or "" if nxt is not None else ""
+        if lex.observations.get(name, {}).get("post_surgical") or (name and lex.is_device(name)):
+            spans[p] = Span("WORD", s.text, s.start, s.end, s.text, cat="WORD")
 
 
 #: what a tip-subject's denial says of the tip ("the tip of the NG tube is not included on this film")

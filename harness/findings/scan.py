@@ -323,6 +323,17 @@ def _names_next(spans: list[Span], p: int, term: set[int]) -> bool:
     return False
 
 
+#: a trigger that tells the patient's past ("history of DVT", "h/o pneumothorax"): a hypothetical, no finding of this
+#: study
+PAST_HISTORY = frozenset({"history of", "a history of", "with a history of", "known history of", "prior history of",
+                          "past history of", "previous history of", "hx of", "h o", "pmh of",
+                          "past medical history of"})
+
+
+#: where a past history's scope ends: the treatment or state that follows it
+_PAST_ENDS = frozenset({",", "s", "status", "post", "with", "treated", "following", "after", "now"})
+
+
 def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
     """The context each position is under ("neg", "possible", "probable", "improbable", "hyp"; the strongest
     by ``CERTAINTY_ORDER`` when several scopes cover it), and the positions under a "resolved" trigger."""
@@ -391,12 +402,15 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
         neither = pol == "neg" and spans[p].text == "neither"
         # a history opening the sentence ("in this patient with testicular cancer, ...") ends at its comma
         history = pol == "hyp" and spans[p].text.startswith("in ")
+        # a past history ("h/o RCC s/p right nephrectomy", "history of DVT with IVC filter") ends where what was done
+        # about it, and is still there, begins
+        past = pol == "hyp" and spans[p].text in PAST_HISTORY
 
         def stop(q: int) -> bool:
             # a hedge inside a hypothetical is part of it: "performed for suspected AAA rupture", "to exclude
             # possible PE" state nothing
             # (and so is a change it asks about: "follow-up to document resolution of the pneumonia")
-            return q in term or (history and spans[q].text == ",") or (q in trig and trig[q][0] != pol and not (
+            return q in term or (history and spans[q].text == ",") or (past and spans[q].text in _PAST_ENDS) or (q in trig and trig[q][0] != pol and not (
                 pol == "hyp" and trig[q][0] in ("possible", "probable", "improbable", "resolved")))
 
         def stop_back(q: int) -> bool:  # "Appendicitis: negative." reaches back over the field label's colon
