@@ -3414,3 +3414,14 @@ def test_a_past_history_is_no_finding_but_its_operation_is(text, gone, kept):
         assert kept in {f.observation for f in extract_findings(text)}
     if kept in ("colectomy", "ivc filter", "nephrectomy"):
         assert kept in present
+
+
+@pytest.mark.parametrize("text, expected", [
+    # a bare "duct" dilatation in abdominal prose is the bile ducts'
+    ("Liver and gallbladder unremarkable. No duct dilatation.", ("biliary dilatation", "bile duct", None, A)),
+    ("Mild intrahepatic duct dilation.", ("biliary dilatation", "bile duct", None, P)),
+    # the pancreatic duct named keeps its own dilatation
+    ("No pancreatic duct dilatation.", ("enlargement", "pancreas", "pancreatic duct", A)),
+])
+def test_bare_duct_dilatation_is_the_bile_ducts(text, expected):
+    assert expected in {(f.observation, f.anatomy, f.sub_location, f.presence) for f in extract_findings(text)}
