@@ -3425,3 +3425,20 @@ def test_a_past_history_is_no_finding_but_its_operation_is(text, gone, kept):
 ])
 def test_bare_duct_dilatation_is_the_bile_ducts(text, expected):
     assert expected in {(f.observation, f.anatomy, f.sub_location, f.presence) for f in extract_findings(text)}
+
+
+@pytest.mark.parametrize("text", [
+    # the denial reaches through a noun phrase of several finding words to what the finding would have suggested
+    "No new sclerotic bony lesion worrisome for metastasis.",
+    "No new lytic or blastic osseous lesion concerning for metastatic disease.",
+    "No enhancing hepatic lesion suspicious for metastasis.",
+])
+def test_denied_finding_with_several_words_denies_what_it_would_suggest(text):
+    assert not [f for f in extract_findings(text) if f.presence is not Presence.ABSENT]
+    assert extract_findings(text)
+
+
+def test_a_stated_finding_after_a_denial_keeps_its_hedge():
+    (met,) = [f for f in extract_findings("No effusion. Liver lesion suspicious for metastasis.")
+              if f.observation == "metastasis"]
+    assert met.presence is Presence.PRESENT and met.anatomy == "liver"
