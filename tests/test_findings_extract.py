@@ -3442,3 +3442,16 @@ def test_a_stated_finding_after_a_denial_keeps_its_hedge():
     (met,) = [f for f in extract_findings("No effusion. Liver lesion suspicious for metastasis.")
               if f.observation == "metastasis"]
     assert met.presence is Presence.PRESENT and met.anatomy == "liver"
+
+
+@pytest.mark.parametrize("text, expected", [
+    # a node named as the metastasis's site is one finding, however the node is worded
+    ("Left hilar lymph node metastasis.", ("metastasis", "lymph node", "hilar", "left", P)),
+    ("Metastatic left hilar node.", ("metastasis", "lymph node", "hilar", "left", P)),
+    ("A metastatic right axillary lymph node measuring 18 mm.", ("metastasis", "lymph node", "axillary", "right", P)),
+    ("Para-aortic node metastases.", ("metastasis", "lymph node", "para aortic", None, P)),
+    ("No metastatic lymph nodes.", ("metastasis", "lymph node", None, None, A)),
+])
+def test_a_metastatic_node_is_one_nodal_metastasis(text, expected):
+    got = [(f.observation, f.anatomy, f.sub_location, f.laterality, f.presence) for f in extract_findings(text)]
+    assert got == [expected]
