@@ -3455,3 +3455,15 @@ def test_a_stated_finding_after_a_denial_keeps_its_hedge():
 def test_a_metastatic_node_is_one_nodal_metastasis(text, expected):
     got = [(f.observation, f.anatomy, f.sub_location, f.laterality, f.presence) for f in extract_findings(text)]
     assert got == [expected]
+
+
+@pytest.mark.parametrize("text, device", [
+    # a pigtail catheter is a chest drain in the chest, a drain of what it lies in elsewhere
+    ("Pigtail catheter within the left subphrenic collection.", "drain"),
+    ("A pigtail catheter drains the perihepatic abscess.", "drain"),
+    ("Left pigtail catheter in the pleural space, effusion smaller.", "chest tube"),
+    ("Pigtail catheter at the right lung base. Small residual pneumothorax.", "chest tube"),
+])
+def test_a_pigtail_catheter_is_the_drain_of_its_place(text, device):
+    devices = {f.observation for f in extract_findings(text)} & {"drain", "chest tube"}
+    assert devices == {device}

@@ -310,7 +310,14 @@ def _forms_said_of_organs(spans: list[Span], lex: Lexicon) -> None:
             if spoken is None:
                 spoken = _organs_spoken_of(spans, lex)
             if spoken and not any(o in homes or any(lex.in_region(o, h) for h in homes) for o in spoken):
-                spans[p] = Span("WORD", s.text, s.start, s.end, s.text, cat="WORD")
+                # a word for a device of no fixed place ("pigtail catheter") said of other organs is the device of
+                # theirs (``otherwise``: form -> observation): a pigtail catheter in an abdominal collection drains it
+                other = (spec.get("otherwise") or {}).get(s.text)
+                kinds = lex.phrase_kinds.get((other,), {}) if other else {}
+                if "OBS" in kinds:
+                    spans[p] = Span("PHRASE", lex.phrases[(other,)], s.start, s.end, s.text, cat="OBS", by_kind=kinds)
+                else:
+                    spans[p] = Span("WORD", s.text, s.start, s.end, s.text, cat="WORD")
 
 
 def _organs_spoken_of(spans: list[Span], lex: Lexicon) -> set[str]:
