@@ -3467,3 +3467,14 @@ def test_a_metastatic_node_is_one_nodal_metastasis(text, expected):
 def test_a_pigtail_catheter_is_the_drain_of_its_place(text, device):
     devices = {f.observation for f in extract_findings(text)} & {"drain", "chest tube"}
     assert devices == {device}
+
+
+@pytest.mark.parametrize("text, opacity", [
+    # haziness of abdominal fat is no lung opacity; of the lungs it is
+    ("Haziness of the pericolic fat.", False),
+    ("Mild haze in the mesentery.", False),
+    ("Haziness at the right lung base.", True),
+    ("Bibasilar haziness.", True),
+])
+def test_haziness_is_an_opacity_only_in_the_chest(text, opacity):
+    assert any(f.observation == "opacity" for f in extract_findings(text)) is opacity
