@@ -3478,3 +3478,17 @@ def test_a_pigtail_catheter_is_the_drain_of_its_place(text, device):
 ])
 def test_haziness_is_an_opacity_only_in_the_chest(text, opacity):
     assert any(f.observation == "opacity" for f in extract_findings(text)) is opacity
+
+
+@pytest.mark.parametrize("text, expected", [
+    # "not obstructed" said of the kidneys, past other predicates, denies hydronephrosis, not a bowel obstruction
+    ("The kidneys are of normal size, without calculi and not obstructed.", {("hydronephrosis", "kidney")}),
+    ("Both kidneys enhance promptly and are not obstructed.", {("hydronephrosis", "kidney")}),
+    # of the bowel it is the bowel's; of both, each its own
+    ("The small bowel is of normal calibre and not obstructed.", {("bowel obstruction", "bowel")}),
+    ("Kidneys and bowel not obstructed.", {("hydronephrosis", "kidney"), ("bowel obstruction", "bowel")}),
+])
+def test_not_obstructed_is_said_of_the_sentences_organ(text, expected):
+    denied = {(f.observation, f.anatomy) for f in extract_findings(text) if f.presence is Presence.ABSENT}
+    assert expected <= denied
+    assert not ({("bowel obstruction", "bowel"), ("hydronephrosis", "kidney")} - expected) & denied

@@ -72,7 +72,7 @@ from harness.findings.build import _measured_organs, _removed_organs, _stated_fi
 from harness.findings.lexicon import UNSPECIFIED, Lexicon, Reading, lexicon
 from harness.findings.measures import (_attach_measures, _change_from_prior_sizes, _counts_per_side,
                                        _sizes_of_listed_sites)
-from harness.findings.prepass import (STUDY_WORDS, _past_procedures, _deny_structures_called_normal, _enlarged_names,
+from harness.findings.prepass import (STUDY_WORDS, _past_procedures, _predicates_of_the_organ_spoken_of, _deny_structures_called_normal, _enlarged_names,
                                       _forms_said_of_organs, _hedge_study_title, _mark_prior_sizes,
                                       _organs_called_calcified, _parts_of_devices, _predicates_of_findings,
                                       _read_comparisons, _sized_organs, _tip_subject_denials)
@@ -205,6 +205,7 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
     _enlarged_names(spans, lex)
     _parts_of_devices(spans, lex)
     _forms_said_of_organs(spans, lex)
+    _predicates_of_the_organ_spoken_of(spans, lex)
     _organs_called_calcified(spans, lex)
     _predicates_of_findings(spans)
     targets = _sentence_targets(spans, lex)

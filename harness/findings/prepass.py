@@ -320,6 +320,30 @@ def _forms_said_of_organs(spans: list[Span], lex: Lexicon) -> None:
                     spans[p] = Span("WORD", s.text, s.start, s.end, s.text, cat="WORD")
 
 
+def _predicates_of_the_organ_spoken_of(spans: list[Span], lex: Lexicon) -> None:
+    """"The kidneys are normal in size, free of stones and not obstructed": a bare predicate that names a finding by
+    the organ it is said of (``subject_predicates``, read through ``in_organ``: an obstructed kidney is
+    hydronephrotic) is that organ's finding when the sentence speaks of that organ and not of the predicate's own
+    organ, however many other predicates stand between them."""
+    spoken: set[str] | None = None
+    for p, s in enumerate(spans):
+        if s.cat != "OBS":
+            continue
+        spec = lex.observations.get(_obs_name(s) or "", {})
+        if s.text not in (spec.get("subject_predicates") or ()):
+            continue
+        if spoken is None:
+            spoken = _organs_spoken_of(spans, lex)
+        own = spec.get("default_anatomy")
+        targets = {spec["in_organ"][o] for o in spoken if o in (spec.get("in_organ") or {})}
+        if own in spoken or len(targets) != 1:
+            continue
+        (other,) = targets
+        kinds = lex.phrase_kinds.get((other,), {})
+        if "OBS" in kinds:
+            spans[p] = Span("PHRASE", lex.phrases[(other,)], s.start, s.end, s.text, cat="OBS", by_kind=kinds)
+
+
 def _organs_spoken_of(spans: list[Span], lex: Lexicon) -> set[str]:
     """The organs a sentence speaks of: those it names, else the homes of the findings it names ("proctocolitis"
     speaks of the bowel; in "aspiration of a thyroid nodule" the nodule is the thyroid's, not the lung's); a word
