@@ -3492,3 +3492,23 @@ def test_not_obstructed_is_said_of_the_sentences_organ(text, expected):
     denied = {(f.observation, f.anatomy) for f in extract_findings(text) if f.presence is Presence.ABSENT}
     assert expected <= denied
     assert not ({("bowel obstruction", "bowel"), ("hydronephrosis", "kidney")} - expected) & denied
+
+
+@pytest.mark.parametrize("extending, listed", [
+    # a clot reaching on into a second vein lies in both, as a list of the two veins says
+    ("Thrombus in the main portal vein extending into the superior mesenteric vein.",
+     "Thrombus in the main portal vein and the superior mesenteric vein."),
+    ("Tumour thrombus in the right renal vein which extends into the IVC.",
+     "Tumour thrombus in the right renal vein and the IVC."),
+])
+def test_a_clot_extending_into_a_second_vein_lies_in_both(extending, listed):
+    sites = lambda text: {(f.observation, f.anatomy, f.laterality) for f in extract_findings(text)}
+    assert sites(extending) == sites(listed)
+    assert len(sites(extending)) == 2
+
+
+def test_a_mass_extending_into_an_organ_keeps_its_own_site():
+    # a mass (no clot) extending into a neighbour does not lie in it
+    (mass,) = [f for f in extract_findings("A 4 cm mass in the right lobe of the thyroid extending into the superior "
+                                           "mediastinum.") if f.observation == "mass"]
+    assert mass.anatomy == "thyroid"

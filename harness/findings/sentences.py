@@ -739,7 +739,8 @@ def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
     for rewrite in (_dates, _numbered_grades, _without_densities, _size_changes, _partitive_counts, _abbreviated_words,
                     _valve_positions, _comparisons, _spelled_sizes, _counted_ordinals, _ribs_numbered_after,
                     _segments_numbered_in_brackets, _vertebrae_counted, _numbered_parts_listed, _without_silhouette_signs, _without_station_codes,
-                    _bare_station_codes, _nodal_metastases, _diaphragm_words, _displacing_the_mediastinum):
+                    _bare_station_codes, _nodal_metastases, _clots_extending, _diaphragm_words,
+                    _displacing_the_mediastinum):
         tokens = rewrite(tokens)
     return _shared_heads(_side_words(_side_before_part(tokens, lex), lex), lex)
 
@@ -1036,6 +1037,34 @@ def _nodal_metastases(tokens: list[str]) -> list[str]:
                 out[k:end + 1] = [*words, "nodal", _METASTASIS_OF_NODE[out[end]]]
                 k += len(words) + 2
                 continue
+        k += 1
+    return out
+
+
+#: a clot, named by itself ("thrombus", "tumour thrombus", "DVT")
+_CLOT_WORDS = frozenset({"thrombus", "thrombosis", "thrombi", "clot", "dvt", "thrombosed"})
+#: how a clot is said to reach on into a second vessel
+_EXTENSION_PHRASES = (("which", "extends", "into"), ("that", "extends", "into"), ("with", "extension", "into"),
+                      ("extending", "into"), ("extends", "into"), ("extension", "into"), ("propagating", "into"),
+                      ("extending", "to"), ("extends", "to"))
+_VEIN_WORDS = frozenset({"vein", "veins", "ivc", "svc", "vena", "smv", "ijv", "cava", "venous"})
+
+
+def _clots_extending(tokens: list[str]) -> list[str]:
+    """"Thrombus in the left renal vein extending into the IVC": a clot that reaches on into a second vein lies in
+    both, as "thrombus in the left renal vein and the IVC" says; the second vein is a site of the clot, not its
+    neighbour (a mass "extending into" an organ still only abuts or invades it)."""
+    if _CLOT_WORDS.isdisjoint(tokens) or _VEIN_WORDS.isdisjoint(tokens):
+        return tokens
+    out = list(tokens)
+    first_clot = next(k for k, t in enumerate(out) if t in _CLOT_WORDS)
+    k = first_clot + 1
+    while k < len(out):
+        if out[k] in (".", ";"):
+            break
+        phrase = next((ph for ph in _EXTENSION_PHRASES if tuple(out[k:k + len(ph)]) == ph), None)
+        if phrase and not _VEIN_WORDS.isdisjoint(out[k + len(phrase):k + len(phrase) + 5]):
+            out[k:k + len(phrase)] = ["and"]
         k += 1
     return out
 
