@@ -3632,3 +3632,136 @@ def test_measured_pancreatic_duct(text, presence, size):
 
 def test_measured_pancreas_itself_states_no_duct_dilatation():
     assert not any(f.sub_location == "pancreatic duct" for f in extract_findings("Pancreas 24 mm in AP diameter."))
+
+
+@pytest.mark.parametrize("text, opacity", [
+    # contrast filling a vessel or the urinary tract is no opacity
+    ("Satisfactory opacification of the pulmonary arteries. No filling defect.", False),
+    ("Delayed phase: symmetric ureteric opacification bilaterally.", False),
+    ("Poor opacification of the segmental arteries limits assessment.", False),
+    # of the lungs, the hemithorax or a sinus it is
+    ("Dense opacification of the right lower zone.", True),
+    ("Near-complete opacification of the left hemithorax.", True),
+    ("Patchy ground-glass opacification in both upper lobes.", True),
+    ("Complete opacification of the left frontal sinus.", True),
+])
+def test_opacification_of_a_vessel_is_contrast_not_an_opacity(text, opacity):
+    assert any(f.observation == "opacity" and f.presence is Presence.PRESENT for f in extract_findings(text)) is opacity
+
+
+@pytest.mark.parametrize("text, gone, kept", [
+    # the patient's past is no finding of this study
+    ("Patient with a history of DVT. No pulmonary embolism.", "thrombosis", "pulmonary embolism"),
+    ("Prior history of pneumothorax. The lungs are clear.", "pneumothorax", None),
+    ("H/o pulmonary embolism. No filling defect.", "pulmonary embolism", None),
+    # an operation or a device in the history is still there to see; so is what was done about the past finding
+    ("History of left hemicolectomy.", None, "colectomy"),
+    ("History of DVT with an IVC filter in place.", "thrombosis", "ivc filter"),
+    ("Known history of renal cell carcinoma s/p left nephrectomy.", "carcinoma", "nephrectomy"),
+])
+def test_a_past_history_is_no_finding_but_its_operation_is(text, gone, kept):
+    present = {f.observation for f in extract_findings(text) if f.presence is Presence.PRESENT}
+    if gone:
+        assert gone not in present
+    if kept:
+        assert kept in {f.observation for f in extract_findings(text)}
+    if kept in ("colectomy", "ivc filter", "nephrectomy"):
+        assert kept in present
+
+
+@pytest.mark.parametrize("text, expected", [
+    # a bare "duct" dilatation in abdominal prose is the bile ducts'
+    ("Liver and gallbladder unremarkable. No duct dilatation.", ("biliary dilatation", "bile duct", None, A)),
+    ("Mild intrahepatic duct dilation.", ("biliary dilatation", "bile duct", None, P)),
+    # the pancreatic duct named keeps its own dilatation
+    ("No pancreatic duct dilatation.", ("enlargement", "pancreas", "pancreatic duct", A)),
+])
+def test_bare_duct_dilatation_is_the_bile_ducts(text, expected):
+    assert expected in {(f.observation, f.anatomy, f.sub_location, f.presence) for f in extract_findings(text)}
+
+
+@pytest.mark.parametrize("text", [
+    # the denial reaches through a noun phrase of several finding words to what the finding would have suggested
+    "No new sclerotic bony lesion worrisome for metastasis.",
+    "No new lytic or blastic osseous lesion concerning for metastatic disease.",
+    "No enhancing hepatic lesion suspicious for metastasis.",
+])
+def test_denied_finding_with_several_words_denies_what_it_would_suggest(text):
+    assert not [f for f in extract_findings(text) if f.presence is not Presence.ABSENT]
+    assert extract_findings(text)
+
+
+def test_a_stated_finding_after_a_denial_keeps_its_hedge():
+    (met,) = [f for f in extract_findings("No effusion. Liver lesion suspicious for metastasis.")
+              if f.observation == "metastasis"]
+    assert met.presence is Presence.PRESENT and met.anatomy == "liver"
+
+
+@pytest.mark.parametrize("text, expected", [
+    # a node named as the metastasis's site is one finding, however the node is worded
+    ("Left hilar lymph node metastasis.", ("metastasis", "lymph node", "hilar", "left", P)),
+    ("Metastatic left hilar node.", ("metastasis", "lymph node", "hilar", "left", P)),
+    ("A metastatic right axillary lymph node measuring 18 mm.", ("metastasis", "lymph node", "axillary", "right", P)),
+    ("Para-aortic node metastases.", ("metastasis", "lymph node", "para aortic", None, P)),
+    ("No metastatic lymph nodes.", ("metastasis", "lymph node", None, None, A)),
+])
+def test_a_metastatic_node_is_one_nodal_metastasis(text, expected):
+    got = [(f.observation, f.anatomy, f.sub_location, f.laterality, f.presence) for f in extract_findings(text)]
+    assert got == [expected]
+
+
+@pytest.mark.parametrize("text, device", [
+    # a pigtail catheter is a chest drain in the chest, a drain of what it lies in elsewhere
+    ("Pigtail catheter within the left subphrenic collection.", "drain"),
+    ("A pigtail catheter drains the perihepatic abscess.", "drain"),
+    ("Left pigtail catheter in the pleural space, effusion smaller.", "chest tube"),
+    ("Pigtail catheter at the right lung base. Small residual pneumothorax.", "chest tube"),
+])
+def test_a_pigtail_catheter_is_the_drain_of_its_place(text, device):
+    devices = {f.observation for f in extract_findings(text)} & {"drain", "chest tube"}
+    assert devices == {device}
+
+
+@pytest.mark.parametrize("text, opacity", [
+    # haziness of abdominal fat is no lung opacity; of the lungs it is
+    ("Haziness of the pericolic fat.", False),
+    ("Mild haze in the mesentery.", False),
+    ("Haziness at the right lung base.", True),
+    ("Bibasilar haziness.", True),
+])
+def test_haziness_is_an_opacity_only_in_the_chest(text, opacity):
+    assert any(f.observation == "opacity" for f in extract_findings(text)) is opacity
+
+
+@pytest.mark.parametrize("text, expected", [
+    # "not obstructed" said of the kidneys, past other predicates, denies hydronephrosis, not a bowel obstruction
+    ("The kidneys are of normal size, without calculi and not obstructed.", {("hydronephrosis", "kidney")}),
+    ("Both kidneys enhance promptly and are not obstructed.", {("hydronephrosis", "kidney")}),
+    # of the bowel it is the bowel's; of both, each its own
+    ("The small bowel is of normal calibre and not obstructed.", {("bowel obstruction", "bowel")}),
+    ("Kidneys and bowel not obstructed.", {("hydronephrosis", "kidney"), ("bowel obstruction", "bowel")}),
+])
+def test_not_obstructed_is_said_of_the_sentences_organ(text, expected):
+    denied = {(f.observation, f.anatomy) for f in extract_findings(text) if f.presence is Presence.ABSENT}
+    assert expected <= denied
+    assert not ({("bowel obstruction", "bowel"), ("hydronephrosis", "kidney")} - expected) & denied
+
+
+@pytest.mark.parametrize("extending, listed", [
+    # a clot reaching on into a second vein lies in both, as a list of the two veins says
+    ("Thrombus in the main portal vein extending into the superior mesenteric vein.",
+     "Thrombus in the main portal vein and the superior mesenteric vein."),
+    ("Tumour thrombus in the right renal vein which extends into the IVC.",
+     "Tumour thrombus in the right renal vein and the IVC."),
+])
+def test_a_clot_extending_into_a_second_vein_lies_in_both(extending, listed):
+    sites = lambda text: {(f.observation, f.anatomy, f.laterality) for f in extract_findings(text)}
+    assert sites(extending) == sites(listed)
+    assert len(sites(extending)) == 2
+
+
+def test_a_mass_extending_into_an_organ_keeps_its_own_site():
+    # a mass (no clot) extending into a neighbour does not lie in it
+    (mass,) = [f for f in extract_findings("A 4 cm mass in the right lobe of the thyroid extending into the superior "
+                                           "mediastinum.") if f.observation == "mass"]
+    assert mass.anatomy == "thyroid"

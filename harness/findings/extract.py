@@ -72,7 +72,9 @@ from harness.findings.build import _measured_organs, _removed_organs, _stated_fi
 from harness.findings.lexicon import UNSPECIFIED, Lexicon, Reading, lexicon
 from harness.findings.measures import (_attach_measures, _change_from_prior_sizes, _counts_per_side,
                                        _sizes_of_listed_sites)
-from harness.findings.prepass import (STUDY_WORDS, _calcified_organs_named, _contrast_filling, _in_aside, _deny_structures_called_normal, _enlarged_names,
+from harness.findings.prepass import (STUDY_WORDS, _calcified_organs_named, _contrast_filling, _in_aside,
+                                      _past_procedures, _predicates_of_the_organ_spoken_of,
+                                      _deny_structures_called_normal, _enlarged_names,
                                       _forms_said_of_organs, _hedge_study_title, _mark_prior_sizes,
                                       _organs_called_calcified, _parts_of_devices, _predicates_of_findings,
                                       _read_comparisons, _sized_organs, _tip_subject_denials)
@@ -199,12 +201,14 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
     _mark_prior_sizes(spans, tokens, lex)
     _read_comparisons(spans)
     _tip_subject_denials(spans, lex)
+    _past_procedures(spans, lex)
     scope, resolved = _scopes(spans)
     _hedge_study_title(spans, scope)
     _deny_structures_called_normal(spans, scope, lex)
     _enlarged_names(spans, lex)
     _parts_of_devices(spans, lex)
     _forms_said_of_organs(spans, lex)
+    _predicates_of_the_organ_spoken_of(spans, lex)
     _organs_called_calcified(spans, lex)
     _calcified_organs_named(spans, lex)
     _predicates_of_findings(spans)
@@ -570,6 +574,7 @@ _DIFFERENTIAL_FIRST = frozenset(o[0] for o in _DIFFERENTIAL_OPENINGS)
 
 
 _URINARY_ORGANS = frozenset({"kidney", "ureter"})
+_BOWEL_WORDS = frozenset({"bowel", "bowels", "intestine", "intestines", "intestinal", "colon", "sbo"})
 
 
 def _urinary_obstruction(findings: tuple[ParsedFinding, ...], key: tuple[str, ...]) -> tuple[ParsedFinding, ...]:
@@ -578,7 +583,7 @@ def _urinary_obstruction(findings: tuple[ParsedFinding, ...], key: tuple[str, ..
     the kidney or ureter and names no bowel; and "non-obstructing renal calculus" says the same of its kidney."""
     urinary = [it.finding for it in findings if it.finding.anatomy in _URINARY_ORGANS]
     if not urinary or any(it.finding.anatomy == "bowel" and it.finding.observation != "bowel obstruction"
-                          for it in findings):
+                          for it in findings) or _BOWEL_WORDS & set(key):  # "kidneys and bowel not obstructed"
         return findings
     sides = {f.laterality for f in urinary}
     side = next(iter(sides)) if len(sides) == 1 else None

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from harness.findings.attach import _LINKING_VERBS, COPULAS, _gap_is_adjectives, _obs_name
 from harness.findings.lexicon import Lexicon, Reading, lexicon
-from harness.findings.scan import Span, _is_num
+from harness.findings.scan import PAST_HISTORY, Span, _is_num
 from harness.findings.sentences import _a_range
 from harness.findings.sites import Location
 
@@ -249,6 +249,18 @@ def _parts_of_devices(spans: list[Span], lex: Lexicon) -> None:
             last = name
 
 
+def _past_procedures(spans: list[Span], lex: Lexicon) -> None:
+    """"History of right hemicolectomy", "h/o IVC filter placement": an operation or a device in the patient's history
+    is still there to see (the organ is gone, the device in place): a history naming one states it."""
+    for p, s in enumerate(spans):
+        if s.cat != "CTX:hypothetical_forward" or s.text not in PAST_HISTORY:
+            continue
+        nxt = next((q for q in spans[p + 1:] if q.cat in ("OBS", "ENLARGE")), None)
+        name = _obs_name(nxt) or "" if nxt is not None else ""
+        if lex.observations.get(name, {}).get("post_surgical") or (name and lex.is_device(name)):
+            spans[p] = Span("WORD", s.text, s.start, s.end, s.text, cat="WORD")
+
+
 #: what a tip-subject's denial says of the tip ("the tip of the NG tube is not included on this film")
 _TIP_DENIALS = ("CTX:negation_forward", "CTX:negation_backward", "CTX:hypothetical_backward",
                 "CTX:hypothetical_forward", "CTX:possible_backward")
@@ -298,7 +310,38 @@ def _forms_said_of_organs(spans: list[Span], lex: Lexicon) -> None:
             if spoken is None:
                 spoken = _organs_spoken_of(spans, lex)
             if spoken and not any(o in homes or any(lex.in_region(o, h) for h in homes) for o in spoken):
-                spans[p] = Span("WORD", s.text, s.start, s.end, s.text, cat="WORD")
+                # a word for a device of no fixed place ("pigtail catheter") said of other organs is the device of
+                # theirs (``otherwise``: form -> observation): a pigtail catheter in an abdominal collection drains it
+                other = (spec.get("otherwise") or {}).get(s.text)
+                kinds = lex.phrase_kinds.get((other,), {}) if other else {}
+                if "OBS" in kinds:
+                    spans[p] = Span("PHRASE", lex.phrases[(other,)], s.start, s.end, s.text, cat="OBS", by_kind=kinds)
+                else:
+                    spans[p] = Span("WORD", s.text, s.start, s.end, s.text, cat="WORD")
+
+
+def _predicates_of_the_organ_spoken_of(spans: list[Span], lex: Lexicon) -> None:
+    """"The kidneys are normal in size, free of stones and not obstructed": a bare predicate that names a finding by
+    the organ it is said of (``subject_predicates``, read through ``in_organ``: an obstructed kidney is
+    hydronephrotic) is that organ's finding when the sentence speaks of that organ and not of the predicate's own
+    organ, however many other predicates stand between them."""
+    spoken: set[str] | None = None
+    for p, s in enumerate(spans):
+        if s.cat != "OBS":
+            continue
+        spec = lex.observations.get(_obs_name(s) or "", {})
+        if s.text not in (spec.get("subject_predicates") or ()):
+            continue
+        if spoken is None:
+            spoken = _organs_spoken_of(spans, lex)
+        own = spec.get("default_anatomy")
+        targets = {spec["in_organ"][o] for o in spoken if o in (spec.get("in_organ") or {})}
+        if own in spoken or len(targets) != 1:
+            continue
+        (other,) = targets
+        kinds = lex.phrase_kinds.get((other,), {})
+        if "OBS" in kinds:
+            spans[p] = Span("PHRASE", lex.phrases[(other,)], s.start, s.end, s.text, cat="OBS", by_kind=kinds)
 
 
 def _organs_spoken_of(spans: list[Span], lex: Lexicon) -> set[str]:

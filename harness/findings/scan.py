@@ -295,6 +295,20 @@ _EVIDENCE_HEDGES = frozenset({"suggest", "suggests", "suggesting", "suggestive o
                               "highly suggestive of", "suspicious features of", "concerning features of"})
 
 
+def _hedge_ahead(spans: list[Span], q: int, term: set[int]) -> bool:
+    """A hedge that says what a denied finding would have shown follows the finding at ``q`` within its noun phrase
+    ("no lesion suspicious for HCC", "no new sclerotic bony lesion worrisome for metastasis", "no mass to suggest
+    malignancy")."""
+    for r in range(q + 1, min(q + 5, len(spans))):
+        if r in term or spans[r].text in (",", ";") or (spans[r].cat.startswith("CTX:")
+                                                        and spans[r].text not in _EVIDENCE_HEDGES):
+            return False
+        if spans[r].text in _EVIDENCE_HEDGES or (
+                spans[r].text == "to" and r + 1 < len(spans) and spans[r + 1].text in _EVIDENCE_HEDGES):
+            return r == q + 1 or spans[r - 1].cat in ("OBS", "ENLARGE")
+    return False
+
+
 #: terminations that are a clause's verb: a scope over its subject alone may go on to the object
 _CLAUSE_VERBS = frozenset({"shows", "show", "demonstrates", "demonstrate", "reveals", "reveal"})
 
@@ -321,6 +335,17 @@ def _names_next(spans: list[Span], p: int, term: set[int]) -> bool:
         if q in term or spans[q].text in (",", ";", ".") or spans[q].cat.startswith("CTX:"):
             return False
     return False
+
+
+#: a trigger that tells the patient's past ("history of DVT", "h/o pneumothorax"): a hypothetical, no finding of this
+#: study
+PAST_HISTORY = frozenset({"history of", "a history of", "with a history of", "known history of", "prior history of",
+                          "past history of", "previous history of", "hx of", "h o", "pmh of",
+                          "past medical history of"})
+
+
+#: where a past history's scope ends: the treatment or state that follows it
+_PAST_ENDS = frozenset({",", "s", "status", "post", "with", "treated", "following", "after", "now"})
 
 
 def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
@@ -362,9 +387,7 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
             q = p + 1
             # (the hedge must be close: "without contrast, findings consistent with appendicitis" denies nothing)
             while q < len(spans) and q not in term and spans[q].text != "," and (
-                    (spans[q].cat not in ("OBS", "ENLARGE") and q - p <= 3) or (
-                    q + 1 < len(spans) and spans[q + 1].text in _EVIDENCE_HEDGES) or (
-                    q + 2 < len(spans) and spans[q + 1].text == "to" and spans[q + 2].text in _EVIDENCE_HEDGES)):
+                    (spans[q].cat not in ("OBS", "ENLARGE") and q - p <= 3) or _hedge_ahead(spans, q, term)):
                 if q in trig and trig[q][0] in ("possible", "probable"):
                     del trig[q]
                 # the hedge that lets the denial reach past its finding is the denied finding's too, however far
@@ -391,12 +414,15 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
         neither = pol == "neg" and spans[p].text == "neither"
         # a history opening the sentence ("in this patient with testicular cancer, ...") ends at its comma
         history = pol == "hyp" and spans[p].text.startswith("in ")
+        # a past history ("h/o RCC s/p right nephrectomy", "history of DVT with IVC filter") ends where what was done
+        # about it, and is still there, begins
+        past = pol == "hyp" and spans[p].text in PAST_HISTORY
 
         def stop(q: int) -> bool:
             # a hedge inside a hypothetical is part of it: "performed for suspected AAA rupture", "to exclude
             # possible PE" state nothing
             # (and so is a change it asks about: "follow-up to document resolution of the pneumonia")
-            return q in term or (history and spans[q].text == ",") or (q in trig and trig[q][0] != pol and not (
+            return q in term or (history and spans[q].text == ",") or (past and spans[q].text in _PAST_ENDS) or (q in trig and trig[q][0] != pol and not (
                 pol == "hyp" and trig[q][0] in ("possible", "probable", "improbable", "resolved")))
 
         def stop_back(q: int) -> bool:  # "Appendicitis: negative." reaches back over the field label's colon

@@ -835,7 +835,8 @@ def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
     for rewrite in (_dates, _numbered_grades, _without_densities, _size_changes, _partitive_counts, _abbreviated_words,
                     _valve_positions, _comparisons, _spelled_sizes, _counted_ordinals, _ribs_numbered_after, _rib_parts, _poles_of_a_sided_lobe,
                     _segments_numbered_in_brackets, _vertebrae_counted, _numbered_parts_listed, _without_silhouette_signs, _without_station_codes,
-                    _bare_station_codes, _diaphragm_words, _displacing_the_mediastinum):
+                    _bare_station_codes, _nodal_metastases, _clots_extending, _diaphragm_words,
+                    _displacing_the_mediastinum):
         tokens = rewrite(tokens)
     return _shared_heads(_side_words(_side_before_part(tokens, lex), lex), lex)
 
@@ -1099,6 +1100,68 @@ def _bare_station_codes(tokens: list[str]) -> list[str]:
         else:
             out.append(tokens[k])
             k += 1
+    return out
+
+
+_METASTASIS_OF_NODE = {"node": "metastasis", "nodes": "metastases"}
+_METASTASIS_NOUNS = frozenset({"metastasis", "metastases"})
+#: words that end the phrase between "metastatic" and its node ("metastatic disease with a node")
+_NODE_PHRASE_STOPS = frozenset({",", ".", ";", ":", "and", "or", "with", "in", "to", "of", "is", "are", "from",
+                                "disease", "deposit", "deposits", "lesion", "lesions", "carcinoma", "melanoma"})
+
+
+def _nodal_metastases(tokens: list[str]) -> list[str]:
+    """"Subcarinal lymph node metastasis", "metastatic right hilar node": a node named as a metastasis's site is one
+    finding, the node's metastasis, read as "subcarinal nodal metastasis" / "right hilar nodal metastasis" are."""
+    if "metastatic" not in tokens and _METASTASIS_NOUNS.isdisjoint(tokens):
+        return tokens
+    out = list(tokens)
+    k = 0
+    while k < len(out):
+        # "lymph node metastasis" / "node metastases" -> "nodal metastasis" / "nodal metastases"
+        if out[k] in ("node", "nodes") and k + 1 < len(out) and out[k + 1] in _METASTASIS_NOUNS:
+            start = k - 1 if k > 0 and out[k - 1] == "lymph" else k
+            out[start:k + 1] = ["nodal"]
+            k = start + 1
+            continue
+        # "metastatic [site words] (lymph) node(s)" -> "[site words] nodal metastasis/metastases"
+        if out[k] == "metastatic":
+            end = next((j for j in range(k + 1, min(k + 6, len(out))) if out[j] in _METASTASIS_OF_NODE
+                        or out[j] in _NODE_PHRASE_STOPS), None)
+            if end is not None and out[end] in _METASTASIS_OF_NODE:
+                words = [w for w in out[k + 1:end] if w != "lymph"]
+                out[k:end + 1] = [*words, "nodal", _METASTASIS_OF_NODE[out[end]]]
+                k += len(words) + 2
+                continue
+        k += 1
+    return out
+
+
+#: a clot, named by itself ("thrombus", "tumour thrombus", "DVT")
+_CLOT_WORDS = frozenset({"thrombus", "thrombosis", "thrombi", "clot", "dvt", "thrombosed"})
+#: how a clot is said to reach on into a second vessel
+_EXTENSION_PHRASES = (("which", "extends", "into"), ("that", "extends", "into"), ("with", "extension", "into"),
+                      ("extending", "into"), ("extends", "into"), ("extension", "into"), ("propagating", "into"),
+                      ("extending", "to"), ("extends", "to"))
+_VEIN_WORDS = frozenset({"vein", "veins", "ivc", "svc", "vena", "smv", "ijv", "cava", "venous"})
+
+
+def _clots_extending(tokens: list[str]) -> list[str]:
+    """"Thrombus in the left renal vein extending into the IVC": a clot that reaches on into a second vein lies in
+    both, as "thrombus in the left renal vein and the IVC" says; the second vein is a site of the clot, not its
+    neighbour (a mass "extending into" an organ still only abuts or invades it)."""
+    if _CLOT_WORDS.isdisjoint(tokens) or _VEIN_WORDS.isdisjoint(tokens):
+        return tokens
+    out = list(tokens)
+    first_clot = next(k for k, t in enumerate(out) if t in _CLOT_WORDS)
+    k = first_clot + 1
+    while k < len(out):
+        if out[k] in (".", ";"):
+            break
+        phrase = next((ph for ph in _EXTENSION_PHRASES if tuple(out[k:k + len(ph)]) == ph), None)
+        if phrase and not _VEIN_WORDS.isdisjoint(out[k + len(phrase):k + len(phrase) + 5]):
+            out[k:k + len(phrase)] = ["and"]
+        k += 1
     return out
 
 
