@@ -3471,3 +3471,41 @@ def test_a_segment_of_the_leg_arteries_is_its_sub_location(text, part):
     lex = lexicon()
     assert lex.sub_contains("leg artery", "femoral artery", "superficial femoral artery")
     assert not lex.sub_contains("leg artery", "popliteal artery", "superficial femoral artery")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Enlarged nodes: subcarinal 22 mm, 4L 12 mm.", {("subcarinal", None, 22.0), ("lower paratracheal", "left", 12.0)}),
+    ("Adenopathy: 10R 14 mm, station 7 17 mm.", {("hilar", "right", 14.0), ("subcarinal", None, 17.0)}),
+    ("Enlarged lymph nodes at 10R and the AP window.", {("hilar", "right", None), ("aortopulmonary", None, None)}),
+])
+def test_a_sided_station_code_listed_alone_is_that_node(text, expected):
+    got = {(f.sub_location, f.laterality, f.size_mm) for f in extract_findings(text) if f.anatomy == "lymph node"}
+    assert got == expected
+
+
+@pytest.mark.parametrize("text", [
+    "Apical left ventricular thrombus.",
+    "Small aneurysm at the LV apex.",
+    "Thin-walled aneurysm of the apex of the left ventricle.",
+])
+def test_the_apex_of_the_left_ventricle_is_the_hearts_not_the_lungs(text):
+    f = one(text)
+    assert (f.anatomy, f.sub_location) == ("heart", "left ventricular apex")
+    assert lexicon().sub_contains("heart", "left ventricle", "left ventricular apex")
+    # the lung apex stays the lung's
+    assert one("Apical scarring in the left upper lobe.").anatomy == "lung"
+
+
+@pytest.mark.parametrize("text, side", [
+    ("Air-fluid level in the right maxillary sinus.", "right"),
+    ("Left maxillary sinus air-fluid level, in keeping with acute sinusitis.", "left"),
+])
+def test_an_air_fluid_level_in_a_paranasal_sinus_is_sinus_disease(text, side):
+    f = one(text)
+    assert (f.observation, f.anatomy, f.sub_location, f.laterality, f.presence) == (
+        "sinus opacification", "paranasal sinus", "maxillary sinus", side, P)
+    # elsewhere it only describes the finding it is said of
+    f = one("Dilated small bowel loops with multiple air-fluid levels.")
+    assert f.observation == "bowel obstruction" and "air fluid level" in f.attributes
+    f = one("Left hydropneumothorax with an air-fluid level.")
+    assert f.anatomy == "pleura" and "air fluid level" in f.attributes

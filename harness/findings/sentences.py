@@ -830,12 +830,12 @@ def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
     """A sentence's tokens with every rewrite that needs no reading of the sentence, in order: dates, numbered
     grades, measured densities, prior sizes, parts of a set counted, abbreviations, comparisons, spelled-out sizes, numbered ribs (before and
     after the noun), liver segments numbered in brackets, vertebrae listed, numbered parts listed after one noun, the
-    silhouette sign, bracketed and bare station codes, words split from the diaphragm by a side, and words sharing one head
-    noun."""
+    silhouette sign, bracketed and bare station codes, words split from the diaphragm by a side, an air-fluid level in a
+    paranasal sinus, and words sharing one head noun."""
     for rewrite in (_dates, _numbered_grades, _without_densities, _size_changes, _partitive_counts, _abbreviated_words,
                     _valve_positions, _comparisons, _spelled_sizes, _counted_ordinals, _ribs_numbered_after, _rib_parts, _poles_of_a_sided_lobe,
                     _segments_numbered_in_brackets, _vertebrae_counted, _numbered_parts_listed, _without_silhouette_signs, _without_station_codes,
-                    _bare_station_codes, _diaphragm_words, _displacing_the_mediastinum):
+                    _bare_station_codes, _diaphragm_words, _displacing_the_mediastinum, _sinus_fluid_levels):
         tokens = rewrite(tokens)
     return _shared_heads(_side_words(_side_before_part(tokens, lex), lex), lex)
 
@@ -1075,6 +1075,56 @@ def _station_code_at(tokens: list[str], j: int) -> int:
     return 2 if j + 1 < len(tokens) and tokens[j + 1] in ("r", "l") else 1
 
 
+#: the words that name a paranasal sinus ("maxillary sinus", "the paranasal sinuses", "the right antrum")
+_PARANASAL_WORDS = frozenset({"maxillary", "frontal", "sphenoid", "sphenoidal", "ethmoid", "ethmoidal", "paranasal",
+                              "antrum", "antra"})
+_FLUID_LEVEL_AT = (("air", "fluid", "level"), ("air", "fluid", "levels"), ("gas", "fluid", "level"),
+                   ("gas", "fluid", "levels"), ("fluid", "level"), ("fluid", "levels"))
+
+
+def _sinus_fluid_levels(tokens: list[str]) -> list[str]:
+    """"an air-fluid level in the left maxillary sinus", "right maxillary sinus air-fluid level": in a paranasal
+    sinus an air-fluid level is fluid in the sinus (acute sinus disease), read as "fluid"; elsewhere (bowel loops, a
+    hydropneumothorax, an abscess) it only describes the finding it is said of."""
+    if _PARANASAL_WORDS.isdisjoint(tokens) or "level" not in tokens and "levels" not in tokens:
+        return tokens
+    out: list[str] = []
+    k = 0
+    while k < len(tokens):
+        n = next((len(f) for f in _FLUID_LEVEL_AT if tuple(tokens[k:k + len(f)]) == f), 0)
+        if n and (not _PARANASAL_WORDS.isdisjoint(tokens[k + n:k + n + 6]) and tokens[k + n:k + n + 1] and tokens[
+                k + n] in ("in", "within", "of", "involving", "at") or not _PARANASAL_WORDS.isdisjoint(
+                tokens[max(0, k - 4):k]) and k > 0 and tokens[k - 1] in ("sinus", "sinuses", "antrum", "antra")):
+            out.append("fluid")
+            k += n
+            continue
+        out.append(tokens[k])
+        k += 1
+    return out
+
+
+#: what may follow a sided station code named without its node noun, in a sentence about nodes: its size
+#: ("subcarinal 19 mm, 4R 11 mm"), or the end of a list item ("enlarged nodes at 10L and the AP window")
+_CODE_ITEM_ENDS = frozenset({",", ";", ".", "and", "or", "("})
+_CODE_ITEM_STARTS = frozenset({",", ";", ":", "and", "or", "at", "in"})
+
+
+def _code_listed_alone(tokens: list[str], k: int, j: int, codes: list[list[str]]) -> bool:
+    """"Enlarged nodes: subcarinal 19 mm, 4R 11 mm", "nodes at 10L and the AP window": a station code with its
+    side, standing alone as an item of a list of node sites (after a comma, colon, conjunction or "at", and
+    before a size or the item's end) is that station, though no node noun follows it."""
+    if k == 0 or tokens[k - 1] not in _CODE_ITEM_STARTS or not any(len(c) == 2 for c in codes):
+        return False
+    if j >= len(tokens):
+        return True
+    nxt = tokens[j]
+    return nxt in _CODE_ITEM_ENDS or (_is_number(nxt) and j + 1 < len(tokens) and tokens[j + 1] in ("mm", "cm"))
+
+
+def _is_number(tok: str) -> bool:
+    return tok.replace(".", "", 1).isdigit()
+
+
 def _bare_station_codes(tokens: list[str]) -> list[str]:
     """"4R LN 1.8 cm", "10L node", "enlarged 4R and 7 nodes": station numbers, one at least with its side, before a
     node are those stations ("station 4 r and station 7"), not a count of nodes."""
@@ -1092,7 +1142,8 @@ def _bare_station_codes(tokens: list[str]) -> list[str]:
                 j += 1
                 continue
             break
-        if codes and j < len(tokens) and tokens[j] in _NODE_NOUNS and any(len(c) == 2 for c in codes) \
+        if codes and j <= len(tokens) and (j < len(tokens) and tokens[j] in _NODE_NOUNS or _code_listed_alone(
+                tokens, k, j, codes)) and any(len(c) == 2 for c in codes) \
                 and (k == 0 or tokens[k - 1] not in ("station", "stations", "stn", "level", "levels")):
             out += [w for c in codes for w in (c if c[0] in (",", "and", "or", "/") else ["station", *c])]
             k = j
