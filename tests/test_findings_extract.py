@@ -3509,3 +3509,26 @@ def test_an_air_fluid_level_in_a_paranasal_sinus_is_sinus_disease(text, side):
     assert f.observation == "bowel obstruction" and "air fluid level" in f.attributes
     f = one("Left hydropneumothorax with an air-fluid level.")
     assert f.anatomy == "pleura" and "air fluid level" in f.attributes
+
+
+@pytest.mark.parametrize("text, severity, side", [
+    ("There is a 60% stenosis of the right common iliac artery.", "moderate", "right"),
+    ("80-99% narrowing of the left internal carotid artery.", "severe", "left"),
+    ("Right ICA stenosis less than 50%.", "mild", "right"),
+    ("Greater than 70% stenosis of the left ICA.", "severe", "left"),
+])
+def test_a_percentage_stenosis_is_its_grade(text, severity, side):
+    f = next(f for f in extract_findings(text) if f.observation == "stenosis")
+    assert (f.severity, f.laterality, f.presence) == (severity, side, P)
+    # the same grade said in words reads the same
+    assert one("Moderate stenosis of the right common iliac artery.").severity == "moderate"
+    # a percentage of anything else is no grade of a narrowing
+    assert one("Emphysema involving about 30% of the lungs.").severity is None
+
+
+def test_a_narrowing_with_its_side_only_takes_the_vessel_of_the_plaque_causing_it():
+    got = {(f.observation, f.anatomy, f.laterality, f.severity) for f in extract_findings(
+        "Soft plaque at both carotid bifurcations with under 50% stenosis on each side.")}
+    assert ("stenosis", "carotid artery", "bilateral", "mild") in got
+    f = next(f for f in extract_findings("Left ICA: calcified plaque, 60%.") if f.observation == "stenosis")
+    assert (f.anatomy, f.laterality, f.severity) == ("carotid artery", "left", "moderate")

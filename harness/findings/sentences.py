@@ -784,6 +784,75 @@ def _numbered_grades(tokens: list[str]) -> list[str]:
     return out
 
 
+#: the words of a narrowing whose grade a percentage states ("70% stenosis", "narrowing of greater than 50%")
+_NARROWING_WORDS = frozenset({"stenosis", "stenoses", "stenotic", "stenosed", "narrowing", "narrowed", "narrowings"})
+_PLAQUE_WORDS = frozenset({"plaque", "plaques", "atheroma", "atheromatous"})
+#: what bounds a percentage: below it ("< 50 %", "under 50%") or above it ("> 70 %", "greater than 50%")
+_BELOW = (("less", "than"), ("<",), ("under",), ("below",))
+_ABOVE = (("greater", "than"), ("more", "than"), (">",), ("over",), ("above",), ("at", "least"))
+#: how a stenosis grade is named by its percentage (NASCET and the usual vascular grading): under 50% mild,
+#: 50-69% moderate, 70-99% severe
+_PERCENT_GRADES = ((70, "severe"), (50, "moderate"), (0, "mild"))
+
+
+def _percent_at(tokens: list[str], k: int) -> tuple[int, float] | None:
+    """The percentage at ``k`` ("70 %", "70 99 %", "50 to 69 percent", "< 50 %", "greater than 50 %"): how many
+    tokens it takes and the value that grades it (a range by its lower bound, a bound just past it)."""
+    shift, j = 0.0, k
+    for words, sign in [(w, -1.0) for w in _BELOW] + [(w, 1.0) for w in _ABOVE]:
+        if tuple(tokens[k:k + len(words)]) == words:
+            shift, j = sign, k + len(words)
+            break
+    if j < len(tokens) and tokens[j] in ("~", "approximately", "approx", "about", "roughly", "nearly"):
+        j += 1
+    if not (j < len(tokens) and tokens[j].isdigit()):
+        return None
+    low = float(tokens[j])
+    j += 1
+    if j + 1 < len(tokens) and tokens[j] in ("to", "-") and tokens[j + 1].isdigit():
+        j += 2
+    elif j < len(tokens) and tokens[j].isdigit() and float(tokens[j]) > low:  # "70-99%" read as "70 99 %"
+        j += 1
+    if j < len(tokens) and tokens[j] in ("%", "percent") and 0 < low + shift < 100:
+        return j + 1 - k, low + shift
+    return None
+
+
+def _percent_stenoses(tokens: list[str]) -> list[str]:
+    """"50% stenosis of the left popliteal artery", "70-99% stenosis", "ICA stenosis under 50%", "greater than 50%
+    narrowing": the percentage of a narrowing is its grade, read as the severity word (mild under 50%, moderate
+    50-69%, severe 70-99%), so that a grade stated as a number and one stated in words are the same."""
+    if "%" not in tokens and "percent" not in tokens or _NARROWING_WORDS.isdisjoint(tokens) and _PLAQUE_WORDS.isdisjoint(
+            tokens):
+        return tokens
+    out: list[str] = []
+    k = 0
+    while k < len(tokens):
+        got = _percent_at(tokens, k)
+        if got is not None:
+            n, value = got
+            after = tokens[k + n:k + n + 3]
+            before = tokens[max(0, k - 3):k]
+            if not _NARROWING_WORDS.isdisjoint(after) or not _NARROWING_WORDS.isdisjoint(before):
+                out.append(next(word for floor, word in _PERCENT_GRADES if value >= floor))
+                k += n
+                if k < len(tokens) and tokens[k] == "nascet":
+                    k += 1
+                continue
+            if not _PLAQUE_WORDS.isdisjoint(before):
+                # "ICAs: mild plaque, <50% bilaterally": a percentage said of a vessel's plaque is the narrowing
+                # it causes
+                out.extend([next(word for floor, word in _PERCENT_GRADES if value >= floor), "stenosis"])
+                k += n
+                # "a 70% NASCET stenosis", "70% (NASCET)": the grading method names no finding
+                if k < len(tokens) and tokens[k] == "nascet":
+                    k += 1
+                continue
+        out.append(tokens[k])
+        k += 1
+    return out
+
+
 _DIAPHRAGM = frozenset({"diaphragm", "hemidiaphragm", "hemidiaphragms"})
 _SIDES = frozenset({"left", "right", "l", "r"})
 
@@ -832,7 +901,7 @@ def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
     after the noun), liver segments numbered in brackets, vertebrae listed, numbered parts listed after one noun, the
     silhouette sign, bracketed and bare station codes, words split from the diaphragm by a side, an air-fluid level in a
     paranasal sinus, and words sharing one head noun."""
-    for rewrite in (_dates, _numbered_grades, _without_densities, _size_changes, _partitive_counts, _abbreviated_words,
+    for rewrite in (_percent_stenoses, _dates, _numbered_grades, _without_densities, _size_changes, _partitive_counts, _abbreviated_words,
                     _valve_positions, _comparisons, _spelled_sizes, _counted_ordinals, _ribs_numbered_after, _rib_parts, _poles_of_a_sided_lobe,
                     _segments_numbered_in_brackets, _vertebrae_counted, _numbered_parts_listed, _without_silhouette_signs, _without_station_codes,
                     _bare_station_codes, _diaphragm_words, _displacing_the_mediastinum, _sinus_fluid_levels):
