@@ -3532,3 +3532,14 @@ def test_a_narrowing_with_its_side_only_takes_the_vessel_of_the_plaque_causing_i
     assert ("stenosis", "carotid artery", "bilateral", "mild") in got
     f = next(f for f in extract_findings("Left ICA: calcified plaque, 60%.") if f.observation == "stenosis")
     assert (f.anatomy, f.laterality, f.severity) == ("carotid artery", "left", "moderate")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Adenopathy: left hilar up to 17 mm and subcarinal 12 mm.", [("hilar", "left", 17.0), ("subcarinal", None, 12.0)]),
+    ("Enlarged nodes in the subcarinal station, measuring up to 2.1 cm, and in the right hilar station, measuring "
+     "1.2 cm.", [("hilar", "right", 12.0), ("subcarinal", None, 21.0)]),
+])
+def test_a_size_up_to_stays_with_the_site_it_is_stated_beside(text, expected):
+    assert _nodes(text) == expected
+    # "up to" before a count is no size
+    assert one("Up to 4 small pulmonary nodules.").size_mm is None

@@ -784,6 +784,26 @@ def _numbered_grades(tokens: list[str]) -> list[str]:
     return out
 
 
+def _sizes_up_to(tokens: list[str]) -> list[str]:
+    """"right paratracheal up to 15 mm and subcarinal 13 mm", "nodes measuring up to 1.5 cm": "up to" before a size
+    says it is the largest one measured, which is what a finding's size is; read without it, the size stands
+    beside its site as any other does."""
+    if "up" not in tokens:
+        return tokens
+    out: list[str] = []
+    k = 0
+    while k < len(tokens):
+        # (set apart by a comma or bracket, "(segments 6 and 7), up to 4.5 cm" says the largest of the group)
+        if tokens[k] == "up" and tokens[k + 1:k + 2] == ["to"] and k + 3 < len(tokens) and k > 0 \
+                and tokens[k - 1] not in (",", ")", "(", ";", ":") and _is_number(tokens[k + 2]) \
+                and tokens[k + 3] in UNITS:
+            k += 2
+            continue
+        out.append(tokens[k])
+        k += 1
+    return out
+
+
 #: the words of a narrowing whose grade a percentage states ("70% stenosis", "narrowing of greater than 50%")
 _NARROWING_WORDS = frozenset({"stenosis", "stenoses", "stenotic", "stenosed", "narrowing", "narrowed", "narrowings"})
 _PLAQUE_WORDS = frozenset({"plaque", "plaques", "atheroma", "atheromatous"})
@@ -901,7 +921,7 @@ def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
     after the noun), liver segments numbered in brackets, vertebrae listed, numbered parts listed after one noun, the
     silhouette sign, bracketed and bare station codes, words split from the diaphragm by a side, an air-fluid level in a
     paranasal sinus, and words sharing one head noun."""
-    for rewrite in (_percent_stenoses, _dates, _numbered_grades, _without_densities, _size_changes, _partitive_counts, _abbreviated_words,
+    for rewrite in (_percent_stenoses, _sizes_up_to, _dates, _numbered_grades, _without_densities, _size_changes, _partitive_counts, _abbreviated_words,
                     _valve_positions, _comparisons, _spelled_sizes, _counted_ordinals, _ribs_numbered_after, _rib_parts, _poles_of_a_sided_lobe,
                     _segments_numbered_in_brackets, _vertebrae_counted, _numbered_parts_listed, _without_silhouette_signs, _without_station_codes,
                     _bare_station_codes, _diaphragm_words, _displacing_the_mediastinum, _sinus_fluid_levels):
