@@ -3543,3 +3543,15 @@ def test_a_size_up_to_stays_with_the_site_it_is_stated_beside(text, expected):
     assert _nodes(text) == expected
     # "up to" before a count is no size
     assert one("Up to 4 small pulmonary nodules.").size_mm is None
+
+
+@pytest.mark.parametrize("text, side", [
+    ("Mucoid impaction of the segmental bronchi of the LLL.", "left"),
+    ("Cylindrical bronchiectasis of the subsegmental bronchi of the right lower lobe.", "right"),
+    ("Mucus plugging in the bronchi of both lower lobes.", "bilateral"),
+])
+def test_the_bronchi_of_a_lobe_place_a_finding_in_that_lobe(text, side):
+    f = one(text)
+    assert (f.anatomy, f.sub_location, f.laterality) == ("lung", "lower lobe", side)
+    # the central airways named alone stay the airways'
+    assert one("Endobronchial lesion in the bronchus intermedius.").anatomy == "trachea"

@@ -920,11 +920,12 @@ def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
     grades, measured densities, prior sizes, parts of a set counted, abbreviations, comparisons, spelled-out sizes, numbered ribs (before and
     after the noun), liver segments numbered in brackets, vertebrae listed, numbered parts listed after one noun, the
     silhouette sign, bracketed and bare station codes, words split from the diaphragm by a side, an air-fluid level in a
-    paranasal sinus, and words sharing one head noun."""
+    paranasal sinus, the bronchi of a lobe, and words sharing one head noun."""
     for rewrite in (_percent_stenoses, _sizes_up_to, _dates, _numbered_grades, _without_densities, _size_changes, _partitive_counts, _abbreviated_words,
                     _valve_positions, _comparisons, _spelled_sizes, _counted_ordinals, _ribs_numbered_after, _rib_parts, _poles_of_a_sided_lobe,
                     _segments_numbered_in_brackets, _vertebrae_counted, _numbered_parts_listed, _without_silhouette_signs, _without_station_codes,
-                    _bare_station_codes, _diaphragm_words, _displacing_the_mediastinum, _sinus_fluid_levels):
+                    _bare_station_codes, _diaphragm_words, _displacing_the_mediastinum, _sinus_fluid_levels,
+                    _bronchi_of_a_lobe):
         tokens = rewrite(tokens)
     return _shared_heads(_side_words(_side_before_part(tokens, lex), lex), lex)
 
@@ -1162,6 +1163,38 @@ def _station_code_at(tokens: list[str], j: int) -> int:
     if j >= len(tokens) or not tokens[j].isdigit() or not 1 <= int(tokens[j]) <= 14:
         return 0
     return 2 if j + 1 < len(tokens) and tokens[j + 1] in ("r", "l") else 1
+
+
+_BRONCHUS_WORDS = {"bronchi": "segments", "bronchus": "segment", "airways": "segments", "airway": "segment"}
+_LOBE_WORDS = frozenset({"lobe", "lobes", "rll", "rul", "rml", "lll", "lul", "lingula", "lingular"})
+
+
+def _bronchi_of_a_lobe(tokens: list[str]) -> list[str]:
+    """"mucus plugging of the segmental bronchi of the RLL", "bronchiectasis in the bronchi of both lower lobes": the
+    airways of a lobe place a finding in that lobe (its segments where they are segmental), read as "of the
+    segments of the RLL", "in both lower lobes", not in the central airways."""
+    if _LOBE_WORDS.isdisjoint(tokens) or _BRONCHUS_WORDS.keys().isdisjoint(tokens):
+        return tokens
+    out: list[str] = []
+    k = 0
+    while k < len(tokens):
+        tok = tokens[k]
+        if tok in _BRONCHUS_WORDS and tokens[k + 1:k + 2] in (["of"], ["in"], ["within"]) \
+                and not _LOBE_WORDS.isdisjoint(tokens[k + 2:k + 6]) and "," not in tokens[k + 2:k + 6]:
+            if out and out[-1] in ("segmental", "subsegmental"):
+                out[-1] = _BRONCHUS_WORDS[tok]
+                out.append(tokens[k + 1])
+                k += 2
+                continue
+            if out and out[-1] == "lobar":
+                out.pop()
+            k += 2  # "in the bronchi of the left lower lobe": "in the left lower lobe"
+            if tokens[k:k + 1] == ["the"] and out and out[-1] == "the":
+                k += 1
+            continue
+        out.append(tok)
+        k += 1
+    return out
 
 
 #: the words that name a paranasal sinus ("maxillary sinus", "the paranasal sinuses", "the right antrum")
