@@ -3555,3 +3555,12 @@ def test_the_bronchi_of_a_lobe_place_a_finding_in_that_lobe(text, side):
     assert (f.anatomy, f.sub_location, f.laterality) == ("lung", "lower lobe", side)
     # the central airways named alone stay the airways'
     assert one("Endobronchial lesion in the bronchus intermedius.").anatomy == "trachea"
+
+
+@pytest.mark.parametrize("text, vessel", [
+    ("Calcified aorta and common iliac arteries.", "iliac artery"),
+    ("Calcified thoracic aorta and coronary arteries.", "coronary artery"),
+])
+def test_calcified_before_a_list_of_vessels_is_said_of_each(text, vessel):
+    got = {(f.anatomy, f.presence) for f in extract_findings(text)}
+    assert {("aorta", P), (vessel, P)} <= got

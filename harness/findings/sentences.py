@@ -920,12 +920,12 @@ def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
     grades, measured densities, prior sizes, parts of a set counted, abbreviations, comparisons, spelled-out sizes, numbered ribs (before and
     after the noun), liver segments numbered in brackets, vertebrae listed, numbered parts listed after one noun, the
     silhouette sign, bracketed and bare station codes, words split from the diaphragm by a side, an air-fluid level in a
-    paranasal sinus, the bronchi of a lobe, and words sharing one head noun."""
+    paranasal sinus, the bronchi of a lobe, vessels listed after "calcified", and words sharing one head noun."""
     for rewrite in (_percent_stenoses, _sizes_up_to, _dates, _numbered_grades, _without_densities, _size_changes, _partitive_counts, _abbreviated_words,
                     _valve_positions, _comparisons, _spelled_sizes, _counted_ordinals, _ribs_numbered_after, _rib_parts, _poles_of_a_sided_lobe,
                     _segments_numbered_in_brackets, _vertebrae_counted, _numbered_parts_listed, _without_silhouette_signs, _without_station_codes,
                     _bare_station_codes, _diaphragm_words, _displacing_the_mediastinum, _sinus_fluid_levels,
-                    _bronchi_of_a_lobe):
+                    _bronchi_of_a_lobe, _calcified_vessels_listed):
         tokens = rewrite(tokens)
     return _shared_heads(_side_words(_side_before_part(tokens, lex), lex), lex)
 
@@ -1163,6 +1163,29 @@ def _station_code_at(tokens: list[str], j: int) -> int:
     if j >= len(tokens) or not tokens[j].isdigit() or not 1 <= int(tokens[j]) <= 14:
         return 0
     return 2 if j + 1 < len(tokens) and tokens[j + 1] in ("r", "l") else 1
+
+
+_VESSEL_NOUNS = frozenset({"artery", "arteries", "vessels"})
+
+
+def _calcified_vessels_listed(tokens: list[str]) -> list[str]:
+    """"calcified aorta and iliac arteries", "calcified aorta, iliac and femoral arteries": "calcified" before a list
+    of vessels is said of each, written out ("calcified aorta and calcified iliac arteries") since "calcified aorta"
+    is read as one name."""
+    if "calcified" not in tokens or _VESSEL_NOUNS.isdisjoint(tokens):
+        return tokens
+    out = list(tokens)
+    k = out.index("calcified")
+    j = k + 1
+    while j < len(out) and j <= k + 3 and out[j] not in ("and", ","):
+        j += 1
+    if j >= len(out) or j == k + 1 or out[j] not in ("and", ",") or _VESSEL_NOUNS.union({"aorta"}).isdisjoint(
+            out[k + 1:j]):
+        return out
+    end = next((q for q in range(j + 1, min(len(out), j + 6)) if out[q] in _VESSEL_NOUNS), None)
+    if end is None or any(w in (".", ";", "with", "without", "no") for w in out[j + 1:end]):
+        return out
+    return [*out[:j + 1], "calcified", *out[j + 1:]]
 
 
 _BRONCHUS_WORDS = {"bronchi": "segments", "bronchus": "segment", "airways": "segments", "airway": "segment"}
