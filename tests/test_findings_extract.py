@@ -3564,3 +3564,13 @@ def test_the_bronchi_of_a_lobe_place_a_finding_in_that_lobe(text, side):
 def test_calcified_before_a_list_of_vessels_is_said_of_each(text, vessel):
     got = {(f.anatomy, f.presence) for f in extract_findings(text)}
     assert {("aorta", P), (vessel, P)} <= got
+
+
+def test_station_numbers_listed_after_stations_under_a_node_word_are_each_a_node():
+    assert _nodes("Enlarged nodes at stations 4L (13 mm) and 7 (20 mm).") == [
+        ("lower paratracheal", "left", 13.0), ("subcarinal", None, 20.0)]
+
+
+def test_each_size_of_a_node_list_stays_with_its_site_past_the_node_word():
+    assert _nodes("Left hilar node 1.6 cm, subcarinal 1.1 cm.") == [("hilar", "left", 16.0),
+                                                                    ("subcarinal", None, 11.0)]

@@ -392,7 +392,7 @@ def _numbered_parts_listed(tokens: list[str]) -> list[str]:
         # a station list is written out only before its node word, or after it ("enlarged nodes at station 7, 4R
         # and 10R"): "stations 4L and 2L not enlarged" keeps the plural that names the nodes themselves
         station_alone = noun == "station" and not _NODE_WORDS.intersection(tokens[j:j + 3]) and not (
-            tokens[k] == "station" and _NODE_WORDS.intersection(tokens[max(0, k - 4):k]))
+            tokens[k] in ("station", "stations") and _NODE_WORDS.intersection(tokens[max(0, k - 4):k]))
         if len(parts) < 2 or station_alone:
             out.extend(tokens[k:j])
         else:
