@@ -3574,3 +3574,15 @@ def test_station_numbers_listed_after_stations_under_a_node_word_are_each_a_node
 def test_each_size_of_a_node_list_stays_with_its_site_past_the_node_word():
     assert _nodes("Left hilar node 1.6 cm, subcarinal 1.1 cm.") == [("hilar", "left", 16.0),
                                                                     ("subcarinal", None, 11.0)]
+
+
+@pytest.mark.parametrize("text", [
+    "Subtotal occlusion of the left common iliac artery.",
+    "The right internal carotid artery is nearly occluded.",
+    "Near-total occlusion of the left renal artery.",
+])
+def test_an_occlusion_said_to_be_less_than_complete_is_a_severe_stenosis(text):
+    f = one(text)
+    assert (f.observation, f.severity, f.presence) == ("stenosis", "severe", P)
+    # a complete one stays an occlusion
+    assert one("Complete occlusion of the left common iliac artery.").observation == "occlusion"

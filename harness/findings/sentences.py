@@ -784,6 +784,34 @@ def _numbered_grades(tokens: list[str]) -> list[str]:
     return out
 
 
+#: what makes an occlusion less than complete: "subtotal occlusion", "near-total occlusion", "nearly occluded"
+_NEAR_WORDS = (("subtotal",), ("subtotally",), ("near", "total"), ("near", "complete"), ("near",), ("nearly",),
+               ("almost",), ("near", "totally"), ("nearly", "completely"), ("almost", "completely"))
+_OCCLUSION_AS_STENOSIS = {"occlusion": ["severe", "stenosis"], "occlusions": ["severe", "stenoses"],
+                          "occluded": ["severely", "narrowed"], "occlusive": ["severely", "narrowed"],
+                          "occluding": ["severely", "narrowing"]}
+
+
+def _near_occlusions(tokens: list[str]) -> list[str]:
+    """"subtotal occlusion of the right ICA", "the SFA is nearly occluded": an occlusion said to be less than
+    complete is a severe stenosis, not an occlusion (the vessel is still open)."""
+    if not {"subtotal", "subtotally", "near", "nearly", "almost"} & set(tokens):
+        return tokens
+    out: list[str] = []
+    k = 0
+    while k < len(tokens):
+        n = next((len(w) for w in sorted(_NEAR_WORDS, key=len, reverse=True)
+                  if tuple(tokens[k:k + len(w)]) == w and tokens[k + len(w):k + len(w) + 1]
+                  and tokens[k + len(w)] in _OCCLUSION_AS_STENOSIS), 0)
+        if n:
+            out.extend(_OCCLUSION_AS_STENOSIS[tokens[k + n]])
+            k += n + 1
+            continue
+        out.append(tokens[k])
+        k += 1
+    return out
+
+
 def _sizes_up_to(tokens: list[str]) -> list[str]:
     """"right paratracheal up to 15 mm and subcarinal 13 mm", "nodes measuring up to 1.5 cm": "up to" before a size
     says it is the largest one measured, which is what a finding's size is; read without it, the size stands
@@ -921,7 +949,7 @@ def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
     after the noun), liver segments numbered in brackets, vertebrae listed, numbered parts listed after one noun, the
     silhouette sign, bracketed and bare station codes, words split from the diaphragm by a side, an air-fluid level in a
     paranasal sinus, the bronchi of a lobe, vessels listed after "calcified", and words sharing one head noun."""
-    for rewrite in (_percent_stenoses, _sizes_up_to, _dates, _numbered_grades, _without_densities, _size_changes, _partitive_counts, _abbreviated_words,
+    for rewrite in (_near_occlusions, _percent_stenoses, _sizes_up_to, _dates, _numbered_grades, _without_densities, _size_changes, _partitive_counts, _abbreviated_words,
                     _valve_positions, _comparisons, _spelled_sizes, _counted_ordinals, _ribs_numbered_after, _rib_parts, _poles_of_a_sided_lobe,
                     _segments_numbered_in_brackets, _vertebrae_counted, _numbered_parts_listed, _without_silhouette_signs, _without_station_codes,
                     _bare_station_codes, _diaphragm_words, _displacing_the_mediastinum, _sinus_fluid_levels,
