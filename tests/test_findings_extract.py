@@ -3586,3 +3586,16 @@ def test_an_occlusion_said_to_be_less_than_complete_is_a_severe_stenosis(text):
     assert (f.observation, f.severity, f.presence) == ("stenosis", "severe", P)
     # a complete one stays an occlusion
     assert one("Complete occlusion of the left common iliac artery.").observation == "occlusion"
+
+
+@pytest.mark.parametrize("text, part", [
+    ("Left common iliac artery aneurysm, 28 mm.", "common iliac artery"),
+    ("Occluded right EIA.", "external iliac artery"),
+    ("Aneurysm of the left internal iliac artery.", "internal iliac artery"),
+])
+def test_a_part_of_the_iliac_artery_is_its_sub_location(text, part):
+    f = one(text)
+    assert (f.anatomy, f.sub_location) == ("iliac artery", part)
+    assert not lexicon().sub_contains("iliac artery", "common iliac artery", "internal iliac artery")
+    # the iliac arteries named whole keep no part
+    assert one("Calcified iliac arteries.").sub_location is None
