@@ -3765,3 +3765,131 @@ def test_a_mass_extending_into_an_organ_keeps_its_own_site():
     (mass,) = [f for f in extract_findings("A 4 cm mass in the right lobe of the thyroid extending into the superior "
                                            "mediastinum.") if f.observation == "mass"]
     assert mass.anatomy == "thyroid"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Enlarged nodes: subcarinal 22 mm, 4L 12 mm.", {("subcarinal", None, 22.0), ("lower paratracheal", "left", 12.0)}),
+    ("Adenopathy: 10R 14 mm, station 7 17 mm.", {("hilar", "right", 14.0), ("subcarinal", None, 17.0)}),
+    ("Enlarged lymph nodes at 10R and the AP window.", {("hilar", "right", None), ("aortopulmonary", None, None)}),
+])
+def test_a_sided_station_code_listed_alone_is_that_node(text, expected):
+    got = {(f.sub_location, f.laterality, f.size_mm) for f in extract_findings(text) if f.anatomy == "lymph node"}
+    assert got == expected
+
+
+@pytest.mark.parametrize("text", [
+    "Apical left ventricular thrombus.",
+    "Small aneurysm at the LV apex.",
+    "Thin-walled aneurysm of the apex of the left ventricle.",
+])
+def test_the_apex_of_the_left_ventricle_is_the_hearts_not_the_lungs(text):
+    f = one(text)
+    assert (f.anatomy, f.sub_location) == ("heart", "left ventricular apex")
+    assert lexicon().sub_contains("heart", "left ventricle", "left ventricular apex")
+    # the lung apex stays the lung's
+    assert one("Apical scarring in the left upper lobe.").anatomy == "lung"
+
+
+@pytest.mark.parametrize("text, side", [
+    ("Air-fluid level in the right maxillary sinus.", "right"),
+    ("Left maxillary sinus air-fluid level, in keeping with acute sinusitis.", "left"),
+])
+def test_an_air_fluid_level_in_a_paranasal_sinus_is_sinus_disease(text, side):
+    f = one(text)
+    assert (f.observation, f.anatomy, f.sub_location, f.laterality, f.presence) == (
+        "sinus opacification", "paranasal sinus", "maxillary sinus", side, P)
+    # elsewhere it only describes the finding it is said of
+    f = one("Dilated small bowel loops with multiple air-fluid levels.")
+    assert f.observation == "bowel obstruction" and "air fluid level" in f.attributes
+    f = one("Left hydropneumothorax with an air-fluid level.")
+    assert f.anatomy == "pleura" and "air fluid level" in f.attributes
+
+
+@pytest.mark.parametrize("text, severity, side", [
+    ("There is a 60% stenosis of the right common iliac artery.", "moderate", "right"),
+    ("80-99% narrowing of the left internal carotid artery.", "severe", "left"),
+    ("Right ICA stenosis less than 50%.", "mild", "right"),
+    ("Greater than 70% stenosis of the left ICA.", "severe", "left"),
+])
+def test_a_percentage_stenosis_is_its_grade(text, severity, side):
+    f = next(f for f in extract_findings(text) if f.observation == "stenosis")
+    assert (f.severity, f.laterality, f.presence) == (severity, side, P)
+    # the same grade said in words reads the same
+    assert one("Moderate stenosis of the right common iliac artery.").severity == "moderate"
+    # a percentage of anything else is no grade of a narrowing
+    assert one("Emphysema involving about 30% of the lungs.").severity is None
+
+
+def test_a_narrowing_with_its_side_only_takes_the_vessel_of_the_plaque_causing_it():
+    got = {(f.observation, f.anatomy, f.laterality, f.severity) for f in extract_findings(
+        "Soft plaque at both carotid bifurcations with under 50% stenosis on each side.")}
+    assert ("stenosis", "carotid artery", "bilateral", "mild") in got
+    f = next(f for f in extract_findings("Left ICA: calcified plaque, 60%.") if f.observation == "stenosis")
+    assert (f.anatomy, f.laterality, f.severity) == ("carotid artery", "left", "moderate")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Adenopathy: left hilar up to 17 mm and subcarinal 12 mm.", [("hilar", "left", 17.0), ("subcarinal", None, 12.0)]),
+    ("Enlarged nodes in the subcarinal station, measuring up to 2.1 cm, and in the right hilar station, measuring "
+     "1.2 cm.", [("hilar", "right", 12.0), ("subcarinal", None, 21.0)]),
+])
+def test_a_size_up_to_stays_with_the_site_it_is_stated_beside(text, expected):
+    assert _nodes(text) == expected
+    # "up to" before a count is no size
+    assert one("Up to 4 small pulmonary nodules.").size_mm is None
+
+
+@pytest.mark.parametrize("text, side", [
+    ("Mucoid impaction of the segmental bronchi of the LLL.", "left"),
+    ("Cylindrical bronchiectasis of the subsegmental bronchi of the right lower lobe.", "right"),
+    ("Mucus plugging in the bronchi of both lower lobes.", "bilateral"),
+])
+def test_the_bronchi_of_a_lobe_place_a_finding_in_that_lobe(text, side):
+    f = one(text)
+    assert (f.anatomy, f.sub_location, f.laterality) == ("lung", "lower lobe", side)
+    # the central airways named alone stay the airways'
+    assert one("Endobronchial lesion in the bronchus intermedius.").anatomy == "trachea"
+
+
+@pytest.mark.parametrize("text, vessel", [
+    ("Calcified aorta and common iliac arteries.", "iliac artery"),
+    ("Calcified thoracic aorta and coronary arteries.", "coronary artery"),
+])
+def test_calcified_before_a_list_of_vessels_is_said_of_each(text, vessel):
+    got = {(f.anatomy, f.presence) for f in extract_findings(text)}
+    assert {("aorta", P), (vessel, P)} <= got
+
+
+def test_station_numbers_listed_after_stations_under_a_node_word_are_each_a_node():
+    assert _nodes("Enlarged nodes at stations 4L (13 mm) and 7 (20 mm).") == [
+        ("lower paratracheal", "left", 13.0), ("subcarinal", None, 20.0)]
+
+
+def test_each_size_of_a_node_list_stays_with_its_site_past_the_node_word():
+    assert _nodes("Left hilar node 1.6 cm, subcarinal 1.1 cm.") == [("hilar", "left", 16.0),
+                                                                    ("subcarinal", None, 11.0)]
+
+
+@pytest.mark.parametrize("text", [
+    "Subtotal occlusion of the left common iliac artery.",
+    "The right internal carotid artery is nearly occluded.",
+    "Near-total occlusion of the left renal artery.",
+])
+def test_an_occlusion_said_to_be_less_than_complete_is_a_severe_stenosis(text):
+    f = one(text)
+    assert (f.observation, f.severity, f.presence) == ("stenosis", "severe", P)
+    # a complete one stays an occlusion
+    assert one("Complete occlusion of the left common iliac artery.").observation == "occlusion"
+
+
+@pytest.mark.parametrize("text, part", [
+    ("Left common iliac artery aneurysm, 28 mm.", "common iliac artery"),
+    ("Occluded right EIA.", "external iliac artery"),
+    ("Aneurysm of the left internal iliac artery.", "internal iliac artery"),
+])
+def test_a_part_of_the_iliac_artery_is_its_sub_location(text, part):
+    f = one(text)
+    assert (f.anatomy, f.sub_location) == ("iliac artery", part)
+    assert not lexicon().sub_contains("iliac artery", "common iliac artery", "internal iliac artery")
+    # the iliac arteries named whole keep no part
+    assert one("Calcified iliac arteries.").sub_location is None

@@ -235,7 +235,7 @@ def _sizes_of_listed_sites(spans: list[Span], obs_targets: list[_Target]) -> Non
         sites = [l for l in t.locations if l.organ is not None]
         if len(t.size_at) < 2 or len(sites) < 2:
             continue
-        paired = [_site_beside(p, spans, sites) for p in t.size_at]
+        paired = [_site_beside(p, spans, sites, own=t.pos) for p in t.size_at]
         if any(l is None for l in paired) or len({id(l) for l in paired}) < len(paired):
             continue
         sized = {id(l): spans[p].value for p, l in zip(t.size_at, paired)}
@@ -252,7 +252,8 @@ def _give_site_sizes(t: _Target, pairs: list[tuple[Location, float]]) -> None:
         loc.size, loc.one = size, one
 
 
-def _site_beside(p: int, spans: list[Span], sites: list[Location], loose: bool = True) -> Location | None:
+def _site_beside(p: int, spans: list[Span], sites: list[Location], loose: bool = True,
+                 own: int | None = None) -> Location | None:
     """The site a size is stated with: right after it behind a preposition ("1.8 cm in the upper pole"), right
     before it ("subcarinal 1.1 cm", "segment 7 (posterior right lobe) 31 mm"), or right after it as a noun's
     modifier ("the 5 mm RML and 4 mm LLL nodules")."""
@@ -263,8 +264,9 @@ def _site_beside(p: int, spans: list[Span], sites: list[Location], loose: bool =
     # ``loose`` only among sites known to be the finding's: "met seg VIII, 7 mm indeterminate lesion" (a comma),
     # "a 15 cm spleen" (a noun's modifier) do not find the finding by its site
     gap_words = (",", ":", "measuring", "measures", ")", "(") if loose else ("measuring", "measures", ")", "(")
+    # (the finding's own noun may stand between: "right paratracheal node 1.2 cm, subcarinal 1.4 cm")
     before = [l for l in sites if l.end < p and p - l.end <= 3 and all(
-        g.text in gap_words for g in spans[l.end + 1:p])]
+        g.text in gap_words or q == own for q, g in enumerate(spans[l.end + 1:p], l.end + 1))]
     right_after = next((l for l in after if l.start == p + 1), None) if loose else None
     if before:
         last = max(before, key=lambda l: l.end)

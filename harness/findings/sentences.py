@@ -392,7 +392,7 @@ def _numbered_parts_listed(tokens: list[str]) -> list[str]:
         # a station list is written out only before its node word, or after it ("enlarged nodes at station 7, 4R
         # and 10R"): "stations 4L and 2L not enlarged" keeps the plural that names the nodes themselves
         station_alone = noun == "station" and not _NODE_WORDS.intersection(tokens[j:j + 3]) and not (
-            tokens[k] == "station" and _NODE_WORDS.intersection(tokens[max(0, k - 4):k]))
+            tokens[k] in ("station", "stations") and _NODE_WORDS.intersection(tokens[max(0, k - 4):k]))
         if len(parts) < 2 or station_alone:
             out.extend(tokens[k:j])
         else:
@@ -784,6 +784,123 @@ def _numbered_grades(tokens: list[str]) -> list[str]:
     return out
 
 
+#: what makes an occlusion less than complete: "subtotal occlusion", "near-total occlusion", "nearly occluded"
+_NEAR_WORDS = (("subtotal",), ("subtotally",), ("near", "total"), ("near", "complete"), ("near",), ("nearly",),
+               ("almost",), ("near", "totally"), ("nearly", "completely"), ("almost", "completely"))
+_OCCLUSION_AS_STENOSIS = {"occlusion": ["severe", "stenosis"], "occlusions": ["severe", "stenoses"],
+                          "occluded": ["severely", "narrowed"], "occlusive": ["severely", "narrowed"],
+                          "occluding": ["severely", "narrowing"]}
+
+
+def _near_occlusions(tokens: list[str]) -> list[str]:
+    """"subtotal occlusion of the right ICA", "the SFA is nearly occluded": an occlusion said to be less than
+    complete is a severe stenosis, not an occlusion (the vessel is still open)."""
+    if not {"subtotal", "subtotally", "near", "nearly", "almost"} & set(tokens):
+        return tokens
+    out: list[str] = []
+    k = 0
+    while k < len(tokens):
+        n = next((len(w) for w in sorted(_NEAR_WORDS, key=len, reverse=True)
+                  if tuple(tokens[k:k + len(w)]) == w and tokens[k + len(w):k + len(w) + 1]
+                  and tokens[k + len(w)] in _OCCLUSION_AS_STENOSIS), 0)
+        if n:
+            out.extend(_OCCLUSION_AS_STENOSIS[tokens[k + n]])
+            k += n + 1
+            continue
+        out.append(tokens[k])
+        k += 1
+    return out
+
+
+def _sizes_up_to(tokens: list[str]) -> list[str]:
+    """"right paratracheal up to 15 mm and subcarinal 13 mm", "nodes measuring up to 1.5 cm": "up to" before a size
+    says it is the largest one measured, which is what a finding's size is; read without it, the size stands
+    beside its site as any other does."""
+    if "up" not in tokens:
+        return tokens
+    out: list[str] = []
+    k = 0
+    while k < len(tokens):
+        # (set apart by a comma or bracket, "(segments 6 and 7), up to 4.5 cm" says the largest of the group)
+        if tokens[k] == "up" and tokens[k + 1:k + 2] == ["to"] and k + 3 < len(tokens) and k > 0 \
+                and tokens[k - 1] not in (",", ")", "(", ";", ":") and _is_number(tokens[k + 2]) \
+                and tokens[k + 3] in UNITS:
+            k += 2
+            continue
+        out.append(tokens[k])
+        k += 1
+    return out
+
+
+#: the words of a narrowing whose grade a percentage states ("70% stenosis", "narrowing of greater than 50%")
+_NARROWING_WORDS = frozenset({"stenosis", "stenoses", "stenotic", "stenosed", "narrowing", "narrowed", "narrowings"})
+_PLAQUE_WORDS = frozenset({"plaque", "plaques", "atheroma", "atheromatous"})
+#: what bounds a percentage: below it ("< 50 %", "under 50%") or above it ("> 70 %", "greater than 50%")
+_BELOW = (("less", "than"), ("<",), ("under",), ("below",))
+_ABOVE = (("greater", "than"), ("more", "than"), (">",), ("over",), ("above",), ("at", "least"))
+#: how a stenosis grade is named by its percentage (NASCET and the usual vascular grading): under 50% mild,
+#: 50-69% moderate, 70-99% severe
+_PERCENT_GRADES = ((70, "severe"), (50, "moderate"), (0, "mild"))
+
+
+def _percent_at(tokens: list[str], k: int) -> tuple[int, float] | None:
+    """The percentage at ``k`` ("70 %", "70 99 %", "50 to 69 percent", "< 50 %", "greater than 50 %"): how many
+    tokens it takes and the value that grades it (a range by its lower bound, a bound just past it)."""
+    shift, j = 0.0, k
+    for words, sign in [(w, -1.0) for w in _BELOW] + [(w, 1.0) for w in _ABOVE]:
+        if tuple(tokens[k:k + len(words)]) == words:
+            shift, j = sign, k + len(words)
+            break
+    if j < len(tokens) and tokens[j] in ("~", "approximately", "approx", "about", "roughly", "nearly"):
+        j += 1
+    if not (j < len(tokens) and tokens[j].isdigit()):
+        return None
+    low = float(tokens[j])
+    j += 1
+    if j + 1 < len(tokens) and tokens[j] in ("to", "-") and tokens[j + 1].isdigit():
+        j += 2
+    elif j < len(tokens) and tokens[j].isdigit() and float(tokens[j]) > low:  # "70-99%" read as "70 99 %"
+        j += 1
+    if j < len(tokens) and tokens[j] in ("%", "percent") and 0 < low + shift < 100:
+        return j + 1 - k, low + shift
+    return None
+
+
+def _percent_stenoses(tokens: list[str]) -> list[str]:
+    """"50% stenosis of the left popliteal artery", "70-99% stenosis", "ICA stenosis under 50%", "greater than 50%
+    narrowing": the percentage of a narrowing is its grade, read as the severity word (mild under 50%, moderate
+    50-69%, severe 70-99%), so that a grade stated as a number and one stated in words are the same."""
+    if "%" not in tokens and "percent" not in tokens or _NARROWING_WORDS.isdisjoint(tokens) and _PLAQUE_WORDS.isdisjoint(
+            tokens):
+        return tokens
+    out: list[str] = []
+    k = 0
+    while k < len(tokens):
+        got = _percent_at(tokens, k)
+        if got is not None:
+            n, value = got
+            after = tokens[k + n:k + n + 3]
+            before = tokens[max(0, k - 3):k]
+            if not _NARROWING_WORDS.isdisjoint(after) or not _NARROWING_WORDS.isdisjoint(before):
+                out.append(next(word for floor, word in _PERCENT_GRADES if value >= floor))
+                k += n
+                if k < len(tokens) and tokens[k] == "nascet":
+                    k += 1
+                continue
+            if not _PLAQUE_WORDS.isdisjoint(before):
+                # "ICAs: mild plaque, <50% bilaterally": a percentage said of a vessel's plaque is the narrowing
+                # it causes
+                out.extend([next(word for floor, word in _PERCENT_GRADES if value >= floor), "stenosis"])
+                k += n
+                # "a 70% NASCET stenosis", "70% (NASCET)": the grading method names no finding
+                if k < len(tokens) and tokens[k] == "nascet":
+                    k += 1
+                continue
+        out.append(tokens[k])
+        k += 1
+    return out
+
+
 _DIAPHRAGM = frozenset({"diaphragm", "hemidiaphragm", "hemidiaphragms"})
 _SIDES = frozenset({"left", "right", "l", "r"})
 
@@ -830,13 +947,15 @@ def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
     """A sentence's tokens with every rewrite that needs no reading of the sentence, in order: dates, numbered
     grades, measured densities, prior sizes, parts of a set counted, abbreviations, comparisons, spelled-out sizes, numbered ribs (before and
     after the noun), liver segments numbered in brackets, vertebrae listed, numbered parts listed after one noun, the
-    silhouette sign, bracketed and bare station codes, words split from the diaphragm by a side, and words sharing one head
-    noun."""
-    for rewrite in (_dates, _numbered_grades, _without_densities, _size_changes, _partitive_counts, _abbreviated_words,
-                    _valve_positions, _comparisons, _spelled_sizes, _counted_ordinals, _ribs_numbered_after, _rib_parts, _poles_of_a_sided_lobe,
-                    _segments_numbered_in_brackets, _vertebrae_counted, _numbered_parts_listed, _without_silhouette_signs, _without_station_codes,
-                    _bare_station_codes, _nodal_metastases, _clots_extending, _diaphragm_words,
-                    _displacing_the_mediastinum):
+    silhouette sign, bracketed and bare station codes, words split from the diaphragm by a side, an air-fluid level in a
+    paranasal sinus, the bronchi of a lobe, vessels listed after "calcified", and words sharing one head noun."""
+    for rewrite in (_near_occlusions, _percent_stenoses, _sizes_up_to, _dates, _numbered_grades, _without_densities,
+                    _size_changes, _partitive_counts, _abbreviated_words, _valve_positions, _comparisons,
+                    _spelled_sizes, _counted_ordinals, _ribs_numbered_after, _rib_parts, _poles_of_a_sided_lobe,
+                    _segments_numbered_in_brackets, _vertebrae_counted, _numbered_parts_listed,
+                    _without_silhouette_signs, _without_station_codes, _bare_station_codes, _nodal_metastases,
+                    _clots_extending, _diaphragm_words, _displacing_the_mediastinum, _sinus_fluid_levels,
+                    _bronchi_of_a_lobe, _calcified_vessels_listed):
         tokens = rewrite(tokens)
     return _shared_heads(_side_words(_side_before_part(tokens, lex), lex), lex)
 
@@ -1076,6 +1195,111 @@ def _station_code_at(tokens: list[str], j: int) -> int:
     return 2 if j + 1 < len(tokens) and tokens[j + 1] in ("r", "l") else 1
 
 
+_VESSEL_NOUNS = frozenset({"artery", "arteries", "vessels"})
+
+
+def _calcified_vessels_listed(tokens: list[str]) -> list[str]:
+    """"calcified aorta and iliac arteries", "calcified aorta, iliac and femoral arteries": "calcified" before a list
+    of vessels is said of each, written out ("calcified aorta and calcified iliac arteries") since "calcified aorta"
+    is read as one name."""
+    if "calcified" not in tokens or _VESSEL_NOUNS.isdisjoint(tokens):
+        return tokens
+    out = list(tokens)
+    k = out.index("calcified")
+    j = k + 1
+    while j < len(out) and j <= k + 3 and out[j] not in ("and", ","):
+        j += 1
+    if j >= len(out) or j == k + 1 or out[j] not in ("and", ",") or _VESSEL_NOUNS.union({"aorta"}).isdisjoint(
+            out[k + 1:j]):
+        return out
+    end = next((q for q in range(j + 1, min(len(out), j + 6)) if out[q] in _VESSEL_NOUNS), None)
+    if end is None or any(w in (".", ";", "with", "without", "no") for w in out[j + 1:end]):
+        return out
+    return [*out[:j + 1], "calcified", *out[j + 1:]]
+
+
+_BRONCHUS_WORDS = {"bronchi": "segments", "bronchus": "segment", "airways": "segments", "airway": "segment"}
+_LOBE_WORDS = frozenset({"lobe", "lobes", "rll", "rul", "rml", "lll", "lul", "lingula", "lingular"})
+
+
+def _bronchi_of_a_lobe(tokens: list[str]) -> list[str]:
+    """"mucus plugging of the segmental bronchi of the RLL", "bronchiectasis in the bronchi of both lower lobes": the
+    airways of a lobe place a finding in that lobe (its segments where they are segmental), read as "of the
+    segments of the RLL", "in both lower lobes", not in the central airways."""
+    if _LOBE_WORDS.isdisjoint(tokens) or _BRONCHUS_WORDS.keys().isdisjoint(tokens):
+        return tokens
+    out: list[str] = []
+    k = 0
+    while k < len(tokens):
+        tok = tokens[k]
+        if tok in _BRONCHUS_WORDS and tokens[k + 1:k + 2] in (["of"], ["in"], ["within"]) \
+                and not _LOBE_WORDS.isdisjoint(tokens[k + 2:k + 6]) and "," not in tokens[k + 2:k + 6]:
+            if out and out[-1] in ("segmental", "subsegmental"):
+                out[-1] = _BRONCHUS_WORDS[tok]
+                out.append(tokens[k + 1])
+                k += 2
+                continue
+            if out and out[-1] == "lobar":
+                out.pop()
+            k += 2  # "in the bronchi of the left lower lobe": "in the left lower lobe"
+            if tokens[k:k + 1] == ["the"] and out and out[-1] == "the":
+                k += 1
+            continue
+        out.append(tok)
+        k += 1
+    return out
+
+
+#: the words that name a paranasal sinus ("maxillary sinus", "the paranasal sinuses", "the right antrum")
+_PARANASAL_WORDS = frozenset({"maxillary", "frontal", "sphenoid", "sphenoidal", "ethmoid", "ethmoidal", "paranasal",
+                              "antrum", "antra"})
+_FLUID_LEVEL_AT = (("air", "fluid", "level"), ("air", "fluid", "levels"), ("gas", "fluid", "level"),
+                   ("gas", "fluid", "levels"), ("fluid", "level"), ("fluid", "levels"))
+
+
+def _sinus_fluid_levels(tokens: list[str]) -> list[str]:
+    """"an air-fluid level in the left maxillary sinus", "right maxillary sinus air-fluid level": in a paranasal
+    sinus an air-fluid level is fluid in the sinus (acute sinus disease), read as "fluid"; elsewhere (bowel loops, a
+    hydropneumothorax, an abscess) it only describes the finding it is said of."""
+    if _PARANASAL_WORDS.isdisjoint(tokens) or "level" not in tokens and "levels" not in tokens:
+        return tokens
+    out: list[str] = []
+    k = 0
+    while k < len(tokens):
+        n = next((len(f) for f in _FLUID_LEVEL_AT if tuple(tokens[k:k + len(f)]) == f), 0)
+        if n and (not _PARANASAL_WORDS.isdisjoint(tokens[k + n:k + n + 6]) and tokens[k + n:k + n + 1] and tokens[
+                k + n] in ("in", "within", "of", "involving", "at") or not _PARANASAL_WORDS.isdisjoint(
+                tokens[max(0, k - 4):k]) and k > 0 and tokens[k - 1] in ("sinus", "sinuses", "antrum", "antra")):
+            out.append("fluid")
+            k += n
+            continue
+        out.append(tokens[k])
+        k += 1
+    return out
+
+
+#: what may follow a sided station code named without its node noun, in a sentence about nodes: its size
+#: ("subcarinal 19 mm, 4R 11 mm"), or the end of a list item ("enlarged nodes at 10L and the AP window")
+_CODE_ITEM_ENDS = frozenset({",", ";", ".", "and", "or", "("})
+_CODE_ITEM_STARTS = frozenset({",", ";", ":", "and", "or", "at", "in"})
+
+
+def _code_listed_alone(tokens: list[str], k: int, j: int, codes: list[list[str]]) -> bool:
+    """"Enlarged nodes: subcarinal 19 mm, 4R 11 mm", "nodes at 10L and the AP window": a station code with its
+    side, standing alone as an item of a list of node sites (after a comma, colon, conjunction or "at", and
+    before a size or the item's end) is that station, though no node noun follows it."""
+    if k == 0 or tokens[k - 1] not in _CODE_ITEM_STARTS or not any(len(c) == 2 for c in codes):
+        return False
+    if j >= len(tokens):
+        return True
+    nxt = tokens[j]
+    return nxt in _CODE_ITEM_ENDS or (_is_number(nxt) and j + 1 < len(tokens) and tokens[j + 1] in ("mm", "cm"))
+
+
+def _is_number(tok: str) -> bool:
+    return tok.replace(".", "", 1).isdigit()
+
+
 def _bare_station_codes(tokens: list[str]) -> list[str]:
     """"4R LN 1.8 cm", "10L node", "enlarged 4R and 7 nodes": station numbers, one at least with its side, before a
     node are those stations ("station 4 r and station 7"), not a count of nodes."""
@@ -1093,7 +1317,8 @@ def _bare_station_codes(tokens: list[str]) -> list[str]:
                 j += 1
                 continue
             break
-        if codes and j < len(tokens) and tokens[j] in _NODE_NOUNS and any(len(c) == 2 for c in codes) \
+        if codes and j <= len(tokens) and (j < len(tokens) and tokens[j] in _NODE_NOUNS or _code_listed_alone(
+                tokens, k, j, codes)) and any(len(c) == 2 for c in codes) \
                 and (k == 0 or tokens[k - 1] not in ("station", "stations", "stn", "level", "levels")):
             out += [w for c in codes for w in (c if c[0] in (",", "and", "or", "/") else ["station", *c])]
             k = j

@@ -373,11 +373,15 @@ def _alternative_shares_site(spans: list[Span], obs_targets: list[_Target], lex:
             b.sides = list(a.sides)
 
 
+_NARROWINGS = frozenset({"stenosis", "occlusion"})
+
+
 def _finding_with_another_shares_site(spans: list[Span], obs_targets: list[_Target], lex: Lexicon) -> None:
     """"the gallbladder is distended and contains multiple stones", "the liver is fatty without focal lesions":
     what the finding before it has, or has not, with it is in the same site."""
     for k, t in enumerate(obs_targets):
-        if k == 0 or t.locations or t.sides or t.kind != "OBS" or lex.is_device(_obs_name(t.span) or ""):
+        # (a narrowing's side alone is no site: "ICA plaque with mild stenosis on both sides" narrows the carotids)
+        if k == 0 or t.locations or t.sides and _obs_name(t.span) not in _NARROWINGS or t.kind != "OBS" or lex.is_device(_obs_name(t.span) or ""):
             continue
         prev = obs_targets[k - 1]
         gap = spans[prev.pos + 1:t.pos]
