@@ -68,8 +68,8 @@ import numpy as np
 from harness.findings.extract import ParsedFinding, parse_report
 from harness.findings.lexicon import UNSPECIFIED, lexicon
 from harness.metrics.base import Metric
-from harness.metrics.matching import (ADJACENT_SEVERITY_CREDIT, CONTRADICTION_WEIGHT, counts_agree, plurality,
-                                      severity_credit, sizes_agree, sub_location_credit)
+from harness.metrics.matching import (ADJACENT_SEVERITY_CREDIT, CONTRADICTION_WEIGHT, counts_agree, denial_covers,
+                                      plurality, severity_credit, sizes_agree, sub_location_credit)
 from harness.schema import Case, Finding, Presence
 from harness.task import ScoredItem
 
@@ -330,12 +330,8 @@ def entity_similarity(a: Entity, b: Entity, sim: LexiconSimilarity) -> float:
 def _denied(e: Entity, other: Sequence[Entity]) -> bool:
     """The other report states the stated finding ``e`` absent: the same organ, a compatible observation, no
     other side and no sub-location outside the denied one's (finding F1's rule)."""
-    lex = lexicon()
-    return any(o.polarity == "neg" and o.organ in (e.organ, UNSPECIFIED)
-               and (o.laterality is None or e.laterality is None or o.laterality == e.laterality)
-               and lex.observations_compatible(e.concept, o.concept, Presence.ABSENT)
-               and (o.sub_location is None or e.sub_location is None
-                    or sub_location_credit(e.organ, e.sub_location, o.sub_location) > 0)
+    return any(o.polarity == "neg" and denial_covers((e.concept, e.organ, e.laterality, e.sub_location),
+                                                    (o.concept, o.organ, o.laterality, o.sub_location))
                for o in other)
 
 

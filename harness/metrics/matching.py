@@ -319,13 +319,22 @@ def _denied(u: Unit, other: Sequence[Unit]) -> bool:
     observation, no other side and no sub-location outside the denied one's."""
     if u.presence is Presence.ABSENT:
         return False
-    lex = lexicon()
-    return any(v.presence is Presence.ABSENT and v.anatomy in (u.anatomy, UNSPECIFIED)
-               and (v.laterality is None or u.laterality is None or v.laterality == u.laterality)
-               and lex.observations_compatible(u.observation, v.observation, Presence.ABSENT)
-               and (v.sub_location is None or u.sub_location is None
-                    or sub_location_credit(u.anatomy, u.sub_location, v.sub_location) > 0)
-               for v in other)
+    return any(v.presence is Presence.ABSENT and denial_covers(
+        (u.observation, u.anatomy, u.laterality, u.sub_location),
+        (v.observation, v.anatomy, v.laterality, v.sub_location)) for v in other)
+
+
+def denial_covers(stated: tuple[str, str, str | None, str | None],
+                  denied: tuple[str, str, str | None, str | None]) -> bool:
+    """A negative ``denied`` (observation, organ, side, sub-location) denies the stated finding ``stated``: the same
+    organ (or none named), a compatible observation, no other side and no sub-location outside the denied one's.
+    Finding F1 and the entity score share this rule."""
+    observation, organ, laterality, sub = stated
+    d_observation, d_organ, d_laterality, d_sub = denied
+    return (d_organ in (organ, UNSPECIFIED)
+            and (d_laterality is None or laterality is None or d_laterality == laterality)
+            and lexicon().observations_compatible(observation, d_observation, Presence.ABSENT)
+            and (d_sub is None or sub is None or sub_location_credit(organ, sub, d_sub) > 0))
 
 
 def _on_the_other_side(u: Unit, other: Sequence[Unit]) -> bool:
