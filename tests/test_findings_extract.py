@@ -3982,3 +3982,10 @@ def test_a_focal_finding_homed_in_a_region_takes_a_site_within_it():
     assert (f.observation, f.anatomy, f.sub_location) == ("lytic lesion", "spine", "T9")
     fs = extract_findings("Cirrhosis with ascites.")
     assert {(f.observation, f.anatomy) for f in fs} == {("cirrhosis", "liver"), ("ascites", "peritoneum")}
+
+
+def test_coronary_artery_disease_is_the_coronaries_calcification():
+    (f,) = extract_findings("Three-vessel coronary artery disease.")
+    assert (f.observation, f.anatomy, f.presence) == ("calcification", "coronary artery", P)
+    (f,) = extract_findings("No coronary artery disease.")
+    assert (f.observation, f.anatomy, f.presence) == ("calcification", "coronary artery", A)
