@@ -3893,3 +3893,99 @@ def test_a_part_of_the_iliac_artery_is_its_sub_location(text, part):
     assert not lexicon().sub_contains("iliac artery", "common iliac artery", "internal iliac artery")
     # the iliac arteries named whole keep no part
     assert one("Calcified iliac arteries.").sub_location is None
+
+
+# --- coverage of common CT / chest radiograph vocabulary (r_cover audit) -----------------------------------------
+
+@pytest.mark.parametrize("text, observation, anatomy", [
+    ("Low lung volumes.", "hypoinflation", "lung"),
+    ("The lungs are hypoinflated.", "hypoinflation", "lung"),
+    ("Shallow inspiration with crowding of the bronchovascular markings.", "hypoinflation", "lung"),
+    ("Metallic foreign body projecting over the right upper quadrant.", "foreign body", "peritoneum"),
+    ("Pectus carinatum deformity.", "chest wall deformity", "chest wall"),
+    ("Moderate right hydrocele.", "hydrocele", "testis"),
+    ("Concentric LVH.", "ventricular hypertrophy", "heart"),
+    ("Pulmonary AVM in the lingula.", "arteriovenous malformation", "lung"),
+    ("Horseshoe kidney.", "horseshoe kidney", "kidney"),
+    ("Duplicated collecting system on the left.", "duplicated collecting system", "kidney"),
+    ("Oesophageal varices.", "varices", "esophagus"),
+    ("Fundal varices.", "varices", "stomach"),
+    ("Left chylothorax.", "effusion", "pleura"),
+    ("Traction bronchiolectasis at both bases.", "bronchiectasis", "lung"),
+    ("Subpleural blebs at the apices.", "emphysema", "lung"),
+    ("Findings in keeping with diffuse alveolar damage.", "ards", "lung"),
+    ("Miliary opacities throughout both lungs.", "nodule", "lung"),
+    ("TAA measuring 5.4 cm.", "aneurysm", "aorta"),
+    ("Coarctation of the aorta.", "stenosis", "aorta"),
+    ("Gastritis.", "inflammation", "stomach"),
+    ("Diffuse bladder wall thickening compatible with cystitis.", "inflammation", "urinary bladder"),
+    ("Aortitis.", "inflammation", "aorta"),
+    ("Mesenteric adenitis.", "lymphadenopathy", "lymph node"),
+    ("Arthritic changes of the lumbar spine.", "degenerative change", "spine"),
+    ("Osteonecrosis of the right femoral head.", "necrosis", "pelvis bone"),
+    ("Renal cortical thinning on the right.", "atrophy", "kidney"),
+    ("Pancreatic lipomatosis.", "steatosis", "pancreas"),
+    ("Bone island in the right iliac bone.", "lytic lesion", "pelvis bone"),
+])
+def test_common_findings_are_read_with_their_organ(text, observation, anatomy):
+    fs = [f for f in extract_findings(text) if f.observation == observation]
+    assert fs and all(f.presence is not A for f in fs), extract_findings(text)
+    assert anatomy in {f.anatomy for f in fs}
+
+
+@pytest.mark.parametrize("text, observation", [
+    ("No CT signs of cardiac tamponade.", "tamponade"),
+    ("No hydrocele or varicocele.", "varicocele"),
+    ("No portal hypertension.", "portal hypertension"),
+    ("No evidence of mediastinitis.", "inflammation"),
+])
+def test_common_findings_are_read_when_denied(text, observation):
+    assert any(f.observation == observation and f.presence is A for f in extract_findings(text))
+    assert all(f.presence is A for f in extract_findings(text))
+
+
+@pytest.mark.parametrize("text", ["Lung volumes are normal.", "Normal lung volumes.", "Adequate inspiration."])
+def test_normal_lung_volumes_state_no_finding(text):
+    assert all(f.presence is A for f in extract_findings(text))
+
+
+@pytest.mark.parametrize("text, observation, anatomy", [
+    ("No focal nodular hyperplasia.", "focal nodular hyperplasia", "liver"),
+    ("No acute respiratory distress syndrome.", "ards", "lung"),
+])
+def test_a_trigger_gives_its_last_word_to_a_finding_named_with_it(text, observation, anatomy):
+    """"no focal" / "no acute" are negation triggers, but "focal nodular hyperplasia" and "acute respiratory
+    distress syndrome" are names: the finding keeps its word and "no" still denies it."""
+    (f,) = extract_findings(text)
+    assert (f.observation, f.anatomy, f.presence) == (observation, anatomy, A)
+    # a trigger whose word ends no longer name keeps it
+    (f,) = extract_findings("No focal liver lesion.")
+    assert (f.observation, f.anatomy, f.presence) == ("lesion", "liver", A)
+    (f,) = extract_findings("No acute fracture.")
+    assert (f.observation, f.presence) == ("fracture", A)
+
+
+def test_a_findings_other_name_in_brackets_is_the_same_finding():
+    (f,) = extract_findings("Enostosis (bone island) in L4.")
+    assert (f.observation, f.anatomy, f.sub_location) == ("lytic lesion", "spine", "L4")
+    (f,) = extract_findings("Gallstones (cholelithiasis).")
+    assert (f.observation, f.anatomy) == ("calculus", "gallbladder")
+    # a bracketed name that adds the organ keeps it
+    (f,) = extract_findings("Cyst (renal cyst).")
+    assert (f.observation, f.anatomy) == ("cyst", "kidney")
+
+
+def test_a_focal_finding_homed_in_a_region_takes_a_site_within_it():
+    """"a sclerotic focus in T9, likely a bone island": the skeleton holds T9, so the diagnosis is the focus in T9;
+    a diffuse finding homed in a region does not take an organ of it ("cirrhosis with ascites")."""
+    (f,) = extract_findings("Sclerotic focus in T9, likely a bone island.")
+    assert (f.observation, f.anatomy, f.sub_location) == ("lytic lesion", "spine", "T9")
+    fs = extract_findings("Cirrhosis with ascites.")
+    assert {(f.observation, f.anatomy) for f in fs} == {("cirrhosis", "liver"), ("ascites", "peritoneum")}
+
+
+def test_coronary_artery_disease_is_the_coronaries_calcification():
+    (f,) = extract_findings("Three-vessel coronary artery disease.")
+    assert (f.observation, f.anatomy, f.presence) == ("calcification", "coronary artery", P)
+    (f,) = extract_findings("No coronary artery disease.")
+    assert (f.observation, f.anatomy, f.presence) == ("calcification", "coronary artery", A)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 
-from harness.findings.lexicon import Lexicon
+from harness.findings.lexicon import UNSPECIFIED, Lexicon
 from harness.findings.scan import Span
 from harness.findings.sites import Location, _side_only
 
@@ -79,9 +79,14 @@ def _plural(span: Span) -> bool:
 
 def _may_share_site(t: _Target, loc: Location, lex: Lexicon) -> bool:
     """A finding of a list can take the list's site when it lives there ("bronchiectasis with mucoid impaction
-    in both lower lobes") but not when it lives elsewhere ("pneumothorax, haemothorax and fractures of ribs")."""
-    default = lex.observations.get(_obs_name(t.span) or "", {}).get("default_anatomy")
-    return default is None or default == loc.organ or loc.organ in lex.anatomy.get(default, {}).get("absorbs", [])
+    in both lower lobes") but not when it lives elsewhere ("pneumothorax, haemothorax and fractures of ribs"). A
+    focal lesion whose home is a region lies in any organ of it ("a sclerotic focus in L2, likely a bone island"); a
+    diffuse one does not ("cirrhosis with ascites": no ascites in the liver)."""
+    name = _obs_name(t.span) or ""
+    default = lex.observations.get(name, {}).get("default_anatomy")
+    return default is None or default == loc.organ or loc.organ in lex.anatomy.get(default, {}).get("absorbs", []) \
+        or (loc.organ is not None and default != UNSPECIFIED and lex.is_focal(name) and lex.is_region(default)
+            and lex.in_region(default, loc.organ))
 
 
 def _nearest(targets: list[_Target], p: int, prefer_before: bool = True) -> _Target | None:

@@ -98,6 +98,7 @@ def _scan(tokens: list[str], lex: Lexicon) -> list[Span]:
                 j += 1
                 if None in node:
                     ends.append(j)
+            ends = _trigger_yields_to_finding(tokens, i, ends, lex)
             for j in reversed(ends):
                 if j - i == 2 and _is_num(tokens[i + 1]) and j < n and tokens[j] in ("st", "nd", "rd", "th"):
                     continue  # "L 4th rib": a side and an ordinal, not the vertebra L4
@@ -114,6 +115,7 @@ def _scan(tokens: list[str], lex: Lexicon) -> list[Span]:
         spans.append(Span("WORD", tok, i, i + 1, tok, cat="WORD"))
         i += 1
     _numbers_of_a_size_list(spans)
+    _bracketed_synonyms(spans, lex)
     named = False  # an observation named earlier in the sentence
     for s, cat, alternative in phrase_categories:
         # "Appendicitis: negative." denies what precedes it; "Lungs: negative." calls the lungs normal
@@ -134,6 +136,53 @@ def _scan(tokens: list[str], lex: Lexicon) -> list[Span]:
             if nxt is not None and nxt.cat == "OBS":
                 s.cat = "TEMP"
     return spans
+
+
+def _longest_end(tokens: list[str], p: int, trie: dict) -> int | None:
+    """The end of the longest lexicon phrase starting at p, or None."""
+    node, end, j, n = trie, None, p, len(tokens)
+    while j < n:
+        node = node.get(tokens[j])
+        if node is None:
+            break
+        j += 1
+        if None in node:
+            end = j
+    return end
+
+
+def _trigger_yields_to_finding(tokens: list[str], i: int, ends: list[int], lex: Lexicon) -> list[int]:
+    """"no focal nodular hyperplasia", "no acute respiratory distress syndrome": a trigger whose last words open a
+    finding's longer name ("no focal" + "focal nodular hyperplasia") gives those words to the finding, and the
+    shorter trigger ("no") scopes over it; the longest match alone would leave "nodular hyperplasia" unread. A trigger
+    whose words end a finding's name no later than itself keeps them ("no focal lesion" reads as before)."""
+    if len(ends) < 2:
+        return ends
+    j = ends[-1]
+    key = tuple(tokens[i:j])
+    if "CTX" not in lex.phrase_kinds[key] or len(lex.phrase_kinds[key]) != 1:
+        return ends
+    for p in range(i + 1, j):
+        end = _longest_end(tokens, p, lex.trie)
+        if end is not None and end > j and "OBS" in lex.phrase_kinds[tuple(tokens[p:end])]:
+            shorter = [e for e in ends if e <= p]
+            if shorter and "CTX" in lex.phrase_kinds[tuple(tokens[i:shorter[-1]])]:
+                return shorter
+            return ends
+    return ends
+
+
+def _bracketed_synonyms(spans: list[Span], lex: Lexicon) -> None:
+    """"an enostosis (bone island) in L3", "HCC (hepatocellular carcinoma)": a finding's other name in brackets
+    right after it names the same finding, not a second one (the site after the bracket is the first name's); a
+    bracketed name that adds an organ ("a cyst (renal cyst)") is read as before."""
+    for k in range(len(spans) - 3):
+        a, o, b, c = spans[k:k + 4]
+        if o.text == "(" and c.text == ")" and a.kind == b.kind == "PHRASE":
+            ra, rb = a.readings("OBS"), b.readings("OBS")
+            if ra and rb and ra[0].value == rb[0].value and rb[0].organ in (
+                    None, ra[0].organ, lex.observations.get(ra[0].value, {}).get("default_anatomy")):
+                spans[k + 2] = Span("WORD", b.text, b.start, b.end, b.text, cat="WORD")
 
 
 #: words between the members of a list of measurements ("11 and 13 mm", "4, 6 and 9 mm")
