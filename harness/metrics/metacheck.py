@@ -33,6 +33,9 @@ The shipped sets (``SPLITS``):
 - ``dev_h``: ``harness/data/reader_eval/dev_h.jsonl``, 240 triplets by an eighth author (12 error types x 20, six
   styles x 40, CT 120 / chest X-ray 120, CT-angiography, trauma, oncology and post-operative CT among them); first
   read at commit 7fa75d6 (0.879 / 0.875, CT 0.825 / 0.833), tuned on since then.
+- ``dev_i``: ``harness/data/reader_eval/dev_i.jsonl``, 240 triplets by a ninth author (12 error types x 20, six
+  styles x 40, CT 120 / chest X-ray 120, emergency and outpatient abdominal CT, nodule follow-up and staging CT, ICU
+  films with several devices); first read at commit d9c8642, before any tuning on it.
 - ``dev_j``: ``harness/data/reader_eval/dev_j.jsonl``, 240 triplets by a tenth author (12 error types x 20, six
   styles x 40, CT 120 / chest X-ray 120, in the manner of public corpora: MIMIC-CXR / IU X-ray films, CT-RATE-style
   systematic chest CT, organ-by-organ abdominal templates); first read at commit c37e81a, before any tuning on it.
@@ -57,7 +60,7 @@ ERROR_TYPES = ("negation_flip", "laterality_swap", "wrong_organ", "size_change",
 SPLITS = {"regression": "metric_triplets.jsonl", "dev": "reader_eval/dev.jsonl", "dev_b": "reader_eval/dev_b.jsonl",
           "dev_c": "reader_eval/dev_c.jsonl", "dev_d": "reader_eval/dev_d.jsonl", "dev_e": "reader_eval/dev_e.jsonl",
           "dev_f": "reader_eval/dev_f.jsonl", "dev_g": "reader_eval/dev_g.jsonl", "dev_h": "reader_eval/dev_h.jsonl",
-          "dev_j": "reader_eval/dev_j.jsonl",
+          "dev_i": "reader_eval/dev_i.jsonl", "dev_j": "reader_eval/dev_j.jsonl",
           "test": "reader_eval/test.jsonl"}
 REGRESSION_ERROR_TYPES = ERROR_TYPES[:8]
 Scorer = Callable[[Sequence[str], Sequence[str]], list[float]]  # (references, candidates) -> scores
@@ -278,6 +281,7 @@ def markdown_table(tables: Mapping[str, pd.DataFrame], metrics: Sequence[str] = 
 #: tuning splits from the newest to the oldest
 README_COLUMNS = (("test", ("finding_f1", "entity_score", "bleu4", "rouge_l")),
                   ("dev_h", ("finding_f1", "entity_score")),
+                  ("dev_i", ("finding_f1", "entity_score")),
                   ("dev_j", ("finding_f1", "entity_score")),
                   ("dev_g", ("finding_f1", "entity_score")), ("dev_f", ("finding_f1", "entity_score")),
                   ("dev_e", ("finding_f1", "entity_score")),
