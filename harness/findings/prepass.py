@@ -215,6 +215,33 @@ def _enlarged_names(spans: list[Span], lex: Lexicon) -> None:
                 break
 
 
+#: what may follow a focal finding's telegraphic "enlarged" ("mass enlarged, now 3 cm", "nodule enlarged since May")
+_GROWN_AFTER = frozenset({",", ";", ".", "now", "since", "from", "to", "compared", "at", "measuring", "and"})
+
+
+def _focal_findings_grown(spans: list[Span], lex: Lexicon) -> None:
+    """"LUL mass enlarged, now 3 cm", "the nodule is enlarged": a focal lesion has no size of its own to be called
+    enlarged against; "enlarged" said of it after its name is its growth, as "has enlarged" says (a report's
+    telegraphic style drops the verb). A structure with a name for it enlarged is left to ``_enlarged_names``."""
+    key = ("has", "enlarged")
+    if key not in lex.phrases:
+        return
+    for p in range(1, len(spans)):
+        s = spans[p]
+        if s.cat != "ENLARGE" or s.text != "enlarged" or s.readings("TEMP"):
+            continue
+        b = p - 1
+        while b > 0 and (spans[b].cat == "SEV" or spans[b].text in _LINKING_VERBS):
+            b -= 1
+        if spans[b].cat != "OBS" or (p + 1 < len(spans) and spans[p + 1].text not in _GROWN_AFTER
+                                     and spans[p + 1].cat not in ("SIZE", "TEMP")):
+            continue
+        spec = lex.observations.get(_obs_name(spans[b]) or "", {})
+        if spec.get("focal") and not spec.get("enlarged"):
+            spans[p] = Span("PHRASE", lex.phrases[key], s.start, s.end, "has enlarged", cat="TEMP",
+                            by_kind=lex.phrase_kinds[key])
+
+
 def _in_aside(spans: list[Span], q: int) -> bool:
     """The span at ``q`` is inside (or is a bracket of) a closed bracketed aside of at most eight spans."""
     opening = next((k for k in range(q, max(-1, q - 8), -1) if spans[k].text in ("(", ")")), None)
