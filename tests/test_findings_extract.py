@@ -4057,3 +4057,15 @@ def test_a_focal_lesion_called_enlarged_has_grown():
     # an organ called enlarged is still its enlargement
     (f,) = extract_findings("Spleen enlarged, 15 cm.")
     assert f.observation == "splenomegaly"
+
+
+def test_a_finding_not_on_a_de_identified_prior_is_new():
+    f = one("Left apical pneumothorax, not present on ___.")
+    assert (f.observation, f.presence, f.temporal) == ("pneumothorax", P, "new")
+
+
+def test_a_node_telegraphically_enlarged_is_lymphadenopathy():
+    f = one("Left axillary node enlarged, now 18 mm.")
+    assert (f.observation, f.sub_location, f.size_mm) == ("lymphadenopathy", "axillary", 18.0)
+    f = one("Right paratracheal node enlarged.")
+    assert f.observation == "lymphadenopathy"

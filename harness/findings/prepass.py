@@ -23,7 +23,9 @@ STUDY_WORDS = frozenset({"ct", "cta", "ctpa", "mri", "mr", "cxr", "radiograph", 
                          "angiogram", "angiography", "aortogram", "views", "view", "pa", "ap", "portable", "imaging"})
 PRIOR_STUDY_WORDS = frozenset({"prior", "previous", "previously", "earlier", "yesterday", "last", "ct", "study",
                                "exam", "examination", "radiograph", "film", "scan", "mri", "cxr", "baseline",
-                               "films", "radiographs", "scans", "studies", "exams"})
+                               "films", "radiographs", "scans", "studies", "exams",
+                               # a public corpus's de-identified date ("not present on ___", "vs XXXX")
+                               "_", "xxxx"})
 _NEW_SINCE = Reading("TEMP", "new")
 _PHRASE_ENDS = frozenset({",", "and", ";", "with", "which", "that"})
 _INFLAMED_WORDS = frozenset({"inflamed", "infected"})
@@ -191,8 +193,11 @@ def _enlarged_names(spans: list[Span], lex: Lexicon) -> None:
             b -= 1
         if b >= 0 and spans[b].text in _LINKING_VERBS:
             b -= 1
-        # ("the nodes are not enlarged": the denial holds the linking verb)
-        before = b if (b < p - 1 or denied) and b >= 0 else None
+        # ("the nodes are not enlarged": the denial holds the linking verb; "right hilar node enlarged, now 15 mm":
+        # a telegraphic predicate that ends its clause)
+        telegraphic = b == p - 1 and (p + 1 == len(spans) or spans[p + 1].text in _GROWN_AFTER
+                                      or spans[p + 1].cat == "SIZE")
+        before = b if (b < p - 1 or denied or telegraphic) and b >= 0 else None
         # "mildly enlarged, reactive-appearing nodes": a comma between two adjectives of one noun, when "enlarged"
         # opens the phrase (not "the heart is enlarged, mediastinal nodes ...")
         gap_from = p + 2 if p + 1 < len(spans) and spans[p + 1].text == "," and (
