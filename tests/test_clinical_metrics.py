@@ -359,3 +359,13 @@ def test_an_organless_negative_matches_the_same_negative_at_any_site():
     # and it is contradicted by that finding stated present anywhere (worse than leaving the negative out)
     present = "Acute appendicitis with a periappendiceal abscess."
     assert text_finding_f1(present, organless) < text_finding_f1(present, silent)
+
+
+def test_the_size_of_a_finding_judged_unlikely_still_counts():
+    """"A 9 mm nodular opacity, likely a nipple shadow": the nodule is doubted, but what was seen had a size; a
+    different size is a different statement in both metrics (a plain denial has no size to compare)."""
+    ref = "A 9 mm nodular density over the left lower zone, probably a nipple shadow."
+    same = "9 mm nodular opacity projecting over the left lower zone, likely a nipple shadow."
+    bigger = "A 3 cm nodular density over the left lower zone, probably a nipple shadow."
+    assert text_finding_f1(ref, same) > text_finding_f1(ref, bigger)
+    assert text_entity_score(ref, same) > text_entity_score(ref, bigger)

@@ -3989,3 +3989,83 @@ def test_coronary_artery_disease_is_the_coronaries_calcification():
     assert (f.observation, f.anatomy, f.presence) == ("calcification", "coronary artery", P)
     (f,) = extract_findings("No coronary artery disease.")
     assert (f.observation, f.anatomy, f.presence) == ("calcification", "coronary artery", A)
+
+
+def test_versus_a_de_identified_date_is_a_comparison_not_a_hedge():
+    """Public corpora write a prior study's date as "___" (MIMIC) or "XXXX" (IU X-ray): "vs ___" compares."""
+    f = one("PA and lateral chest vs ___: 6 mm left lower lobe nodule, unchanged.")
+    assert (f.observation, f.presence, f.size_mm, f.temporal) == ("nodule", P, 6.0, "stable")
+    f = one("Right hilar mass, larger vs XXXX.")
+    assert (f.observation, f.presence) == ("mass", P)
+    assert {f.presence for f in extract_findings("Basilar opacity, atelectasis vs aspiration.")} >= {U}
+
+
+def test_a_tip_distance_dictated_abv_and_a_recommended_move_is_no_size():
+    (f,) = [f for f in extract_findings("ETT tip 6 cm abv carina.") if f.observation == "endotracheal tube"]
+    assert (f.position, f.size_mm) == ("trachea", 60.0)
+    # how far a device should be moved is no size of it
+    (f,) = extract_findings("ETT 0.5 cm above the carina, recommend withdrawing by about 3 cm.")
+    assert (f.position, f.size_mm) == ("trachea", 5.0)
+    (f,) = extract_findings("Feeding tube tip in the distal esophagus, should be advanced 10 cm.")
+    assert f.size_mm is None
+
+
+def test_a_count_reaches_its_noun_past_a_word_of_normal_look():
+    (f,) = extract_findings("Five intact median sternotomy wires.")
+    assert (f.observation, f.count) == ("sternotomy", 5)
+    (f,) = extract_findings("Two patent biliary stents.")
+    assert (f.observation, f.count) == ("stent", 2)
+
+
+def test_free_air_named_in_a_chest_space_is_that_spaces_air():
+    (f,) = extract_findings("Small amount of free air in the mediastinum.")
+    assert (f.observation, f.anatomy) == ("pneumomediastinum", "mediastinum")
+    (f,) = extract_findings("Free gas beneath the left hemidiaphragm.")
+    assert f.observation == "pneumoperitoneum"
+    (f,) = extract_findings("Thin rim of air in the pericardium.")
+    assert (f.observation, f.anatomy) == ("pneumopericardium", "pericardium")
+    (f,) = extract_findings("No pneumopericardium.")
+    assert (f.observation, f.presence) == ("pneumopericardium", A)
+
+
+def test_a_line_tip_in_the_ij_vein_abbreviated():
+    (f,) = extract_findings("L PICC tip L IJ vein.")
+    assert (f.observation, f.position) == ("central venous catheter", "internal jugular vein")
+
+
+def test_a_calcified_aortic_knob_is_the_arch_calcified():
+    for text in ("Calcified aortic knob.", "Calcified aortic arch.", "Calcification of the aortic knuckle."):
+        (f,) = extract_findings(text)
+        assert (f.observation, f.anatomy, f.sub_location) == ("aortic calcification", "aorta", "aortic arch"), text
+
+
+def test_an_organ_called_normal_by_its_adjective_keeps_its_statement_before_a_hedged_name():
+    got = {(f.observation, f.anatomy, f.presence) for f in extract_findings(
+        "Mediastinal widening with clear lungs, possibly lymphoma.")}
+    assert ("lesion", "lung", A) in got, got
+    assert ("lymphoma", "lung", U) not in got, got
+    got = {(f.observation, f.anatomy, f.presence) for f in extract_findings(
+        "Right paratracheal adenopathy with clear lungs, possibly sarcoid.")}
+    assert ("lesion", "lung", A) in got and ("sarcoidosis", "lymph node", U) in got, got
+
+
+def test_a_focal_lesion_called_enlarged_has_grown():
+    (f,) = extract_findings("RLL nodule enlarged, now 14 mm.")
+    assert (f.observation, f.size_mm, f.temporal) == ("nodule", 14.0, "increased")
+    (f,) = extract_findings("The right renal cyst is enlarged.")
+    assert (f.observation, f.temporal) == ("cyst", "increased")
+    # an organ called enlarged is still its enlargement
+    (f,) = extract_findings("Spleen enlarged, 15 cm.")
+    assert f.observation == "splenomegaly"
+
+
+def test_a_finding_not_on_a_de_identified_prior_is_new():
+    f = one("Left apical pneumothorax, not present on ___.")
+    assert (f.observation, f.presence, f.temporal) == ("pneumothorax", P, "new")
+
+
+def test_a_node_telegraphically_enlarged_is_lymphadenopathy():
+    f = one("Left axillary node enlarged, now 18 mm.")
+    assert (f.observation, f.sub_location, f.size_mm) == ("lymphadenopathy", "axillary", 18.0)
+    f = one("Right paratracheal node enlarged.")
+    assert f.observation == "lymphadenopathy"

@@ -304,6 +304,12 @@ def _finding_the_site_modifies(loc: Location, spans: list[Span], targets: list[_
         # "a mildly enlarged, unchanged heart": the adjective before a list of others is the organ's too
         adjective = next((t for t in targets if t.kind == "ENLARGE" and loc.start - 4 <= t.pos < loc.start - 1
                           and _adjective_list(spans, t.pos + 1, loc.start)), None)
+    normal = next((t for t in targets if t.kind == "NORMAL" and t.pos == loc.start - 1), None)
+    if normal is not None and adjective is None and (not following or any(
+            spans[q].text in (",", ";", ":") for q in range(loc.end + 1, following[0].pos))):
+        # "hilar adenopathy with clear lungs, possibly sarcoidosis": the organ an adjective calls normal is that
+        # statement's, not the site of a finding after the comma
+        return normal
     if adjective is not None and following and spans[loc.end + 1].text == ",":
         # "distended gallbladder, wall thickening": the organ the adjective names, and the list's subject
         nxt_t = following[0]

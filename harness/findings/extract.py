@@ -74,7 +74,7 @@ from harness.findings.measures import (_attach_measures, _change_from_prior_size
                                        _sizes_of_listed_sites)
 from harness.findings.prepass import (STUDY_WORDS, _calcified_organs_named, _contrast_filling, _in_aside,
                                       _past_procedures, _predicates_of_the_organ_spoken_of,
-                                      _deny_structures_called_normal, _enlarged_names,
+                                      _deny_structures_called_normal, _enlarged_names, _focal_findings_grown,
                                       _forms_said_of_organs, _hedge_study_title, _mark_prior_sizes,
                                       _organs_called_calcified, _parts_of_devices, _predicates_of_findings,
                                       _read_comparisons, _sized_organs, _tip_subject_denials)
@@ -206,6 +206,7 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
     _hedge_study_title(spans, scope)
     _deny_structures_called_normal(spans, scope, lex)
     _enlarged_names(spans, lex)
+    _focal_findings_grown(spans, lex)
     _parts_of_devices(spans, lex)
     _forms_said_of_organs(spans, lex)
     _predicates_of_the_organ_spoken_of(spans, lex)

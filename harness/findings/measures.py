@@ -37,6 +37,8 @@ def _attach_measures(spans: list[Span], obs_targets: list[_Target], side_positio
     measurable = [t for t in obs_targets if not lex.observations.get(_obs_name(t.span) or "", {}).get("post_surgical")]
     listed = _size_lists(spans)
     for p, s in enumerate(spans):
+        if s.cat in ("SIZE", "PRIOR_SIZE") and _is_movement(spans, p):
+            continue  # "recommend withdrawing by 2-3 cm": how far to move a device, no size or tip distance
         if s.cat in ("SIZE", "PRIOR_SIZE") and _is_distance(spans, p):
             _attach_tip_distance(p, spans, measurable, side_positions, lex)
             continue
@@ -128,6 +130,22 @@ def _attach_size(p: int, spans: list[Span], obs_targets: list[_Target], side_pos
 _DISTANCE_WORDS = frozenset({"above", "below", "beyond"})  # not "from": "1 cm from the apex" sizes a pneumothorax
 _DISTANCE_DIRECTIONS = frozenset({"proximal", "distal", "superior", "inferior", "lateral", "medial", "anterior",
                                   "posterior", "deep", "cranial", "caudal"})
+
+
+#: verbs that move a device ("withdraw 2 cm", "advance by 3 cm", "pulled back 2 cm"), and the words between the verb
+#: and the distance
+_MOVE_WORDS = frozenset({"withdraw", "withdrawn", "withdrawing", "withdrawal", "retract", "retracted", "retracting",
+                         "retraction", "advance", "advanced", "advancing", "advancement", "back"})
+_MOVE_GAP = frozenset({"by", "approximately", "about", "approx", "roughly", "further", "another", "an", "additional",
+                       "at", "least", "ca", "circa", "~"})
+
+
+def _is_movement(spans: list[Span], p: int) -> bool:
+    """"rec withdraw 2-3 cm", "should be advanced by approximately 5 cm": the size is how far to move a device."""
+    q = p - 1
+    while q >= 0 and p - q <= 4 and spans[q].text in _MOVE_GAP:
+        q -= 1
+    return q >= 0 and spans[q].text.split()[-1] in _MOVE_WORDS
 
 
 def _is_distance(spans: list[Span], p: int) -> bool:
@@ -287,7 +305,7 @@ def _attach_count(p: int, spans: list[Span], obs_targets: list[_Target], side_po
         if prv:
             prv[-1].count = s.readings("COUNT")[0].value
         return
-    if not nxt or not _gap_is_adjectives(spans, p + 1, nxt[0].pos, side_positions):
+    if not nxt or not _count_gap(spans, p + 1, nxt[0].pos, side_positions):
         _count_of_parts(p, spans, obs_targets)
         return
     if s.cat == "NUM":
@@ -302,6 +320,18 @@ def _attach_count(p: int, spans: list[Span], obs_targets: list[_Target], side_po
         nxt[0].count = s.readings("COUNT")[0].value
     _count_reaches_head_noun(nxt, spans, side_positions)
     _count_of_findings_parts(p, nxt[0], spans, obs_targets)
+
+
+#: words of a normal look that describe a counted thing without being a finding ("seven intact sternotomy wires",
+#: "two patent stents")
+_NORMAL_ADJECTIVES = frozenset({"intact", "patent", "unremarkable", "normal"})
+
+
+def _count_gap(spans: list[Span], a: int, b: int, side_positions: set[int]) -> bool:
+    """Only words that can modify the counted noun in [a, b), a word of its normal look among them."""
+    return all(_gap_is_adjectives(spans, q, q + 1, side_positions) or (
+        spans[q].cat == "CTX:normal" and spans[q].text in _NORMAL_ADJECTIVES) for q in range(a, b)) \
+        if any(spans[q].cat == "CTX:normal" for q in range(a, b)) else _gap_is_adjectives(spans, a, b, side_positions)
 
 
 def _count_of_findings_parts(p: int, counted: _Target, spans: list[Span], obs_targets: list[_Target]) -> None:

@@ -23,7 +23,9 @@ STUDY_WORDS = frozenset({"ct", "cta", "ctpa", "mri", "mr", "cxr", "radiograph", 
                          "angiogram", "angiography", "aortogram", "views", "view", "pa", "ap", "portable", "imaging"})
 PRIOR_STUDY_WORDS = frozenset({"prior", "previous", "previously", "earlier", "yesterday", "last", "ct", "study",
                                "exam", "examination", "radiograph", "film", "scan", "mri", "cxr", "baseline",
-                               "films", "radiographs", "scans", "studies", "exams"})
+                               "films", "radiographs", "scans", "studies", "exams",
+                               # a public corpus's de-identified date ("not present on ___", "vs XXXX")
+                               "_", "xxxx"})
 _NEW_SINCE = Reading("TEMP", "new")
 _PHRASE_ENDS = frozenset({",", "and", ";", "with", "which", "that"})
 _INFLAMED_WORDS = frozenset({"inflamed", "infected"})
@@ -191,8 +193,11 @@ def _enlarged_names(spans: list[Span], lex: Lexicon) -> None:
             b -= 1
         if b >= 0 and spans[b].text in _LINKING_VERBS:
             b -= 1
-        # ("the nodes are not enlarged": the denial holds the linking verb)
-        before = b if (b < p - 1 or denied) and b >= 0 else None
+        # ("the nodes are not enlarged": the denial holds the linking verb; "right hilar node enlarged, now 15 mm":
+        # a telegraphic predicate that ends its clause)
+        telegraphic = b == p - 1 and (p + 1 == len(spans) or spans[p + 1].text in _GROWN_AFTER
+                                      or spans[p + 1].cat == "SIZE")
+        before = b if (b < p - 1 or denied or telegraphic) and b >= 0 else None
         # "mildly enlarged, reactive-appearing nodes": a comma between two adjectives of one noun, when "enlarged"
         # opens the phrase (not "the heart is enlarged, mediastinal nodes ...")
         gap_from = p + 2 if p + 1 < len(spans) and spans[p + 1].text == "," and (
@@ -213,6 +218,33 @@ def _enlarged_names(spans: list[Span], lex: Lexicon) -> None:
                 if not denied:  # the denial still denies the structure, now named enlarged
                     spans[p] = Span("WORD", s.text, s.start, s.end, s.text, cat="WORD")
                 break
+
+
+#: what may follow a focal finding's telegraphic "enlarged" ("mass enlarged, now 3 cm", "nodule enlarged since May")
+_GROWN_AFTER = frozenset({",", ";", ".", "now", "since", "from", "to", "compared", "at", "measuring", "and"})
+
+
+def _focal_findings_grown(spans: list[Span], lex: Lexicon) -> None:
+    """"LUL mass enlarged, now 3 cm", "the nodule is enlarged": a focal lesion has no size of its own to be called
+    enlarged against; "enlarged" said of it after its name is its growth, as "has enlarged" says (a report's
+    telegraphic style drops the verb). A structure with a name for it enlarged is left to ``_enlarged_names``."""
+    key = ("has", "enlarged")
+    if key not in lex.phrases:
+        return
+    for p in range(1, len(spans)):
+        s = spans[p]
+        if s.cat != "ENLARGE" or s.text != "enlarged" or s.readings("TEMP"):
+            continue
+        b = p - 1
+        while b > 0 and (spans[b].cat == "SEV" or spans[b].text in _LINKING_VERBS):
+            b -= 1
+        if spans[b].cat != "OBS" or (p + 1 < len(spans) and spans[p + 1].text not in _GROWN_AFTER
+                                     and spans[p + 1].cat not in ("SIZE", "TEMP")):
+            continue
+        spec = lex.observations.get(_obs_name(spans[b]) or "", {})
+        if spec.get("focal") and not spec.get("enlarged"):
+            spans[p] = Span("PHRASE", lex.phrases[key], s.start, s.end, "has enlarged", cat="TEMP",
+                            by_kind=lex.phrase_kinds[key])
 
 
 def _in_aside(spans: list[Span], q: int) -> bool:

@@ -466,6 +466,10 @@ def _partitive_counts(tokens: list[str]) -> list[str]:
 _PRIOR_TIMES = frozenset({"this", "yesterday", "prior", "previous", "earlier", "last", "today", "baseline"})
 
 
+#: what a public corpus writes for a de-identified word (MIMIC's "___", split by the tokeniser; IU X-ray's "XXXX")
+_PLACEHOLDERS = frozenset({"_", "xxxx"})
+
+
 _SIZE_CHANGE_WORDS = frozenset({">", "\u2192", "now", "to"})
 
 
@@ -543,7 +547,9 @@ _EXPANSIONS = {"stn": ("station",), "jxn": ("junction",), "jct": ("junction",), 
                # a finding's dictated initials: "LUL GGN" is a ground-glass nodule, "CAC" coronary calcification
                "ggn": ("ground", "glass", "nodule"), "ggns": ("ground", "glass", "nodules"),
                "cac": ("coronary", "artery", "calcification"),
-               "dz": ("disease",)}  # "old granulomatous dz", "no acute cardiopulmonary dz"
+               "dz": ("disease",),  # "old granulomatous dz", "no acute cardiopulmonary dz"
+               # a tip's distance dictated short: "ETT 4 cm abv carina"
+               "abv": ("above",)}
 
 
 #: words beside "LAD" that make it the left anterior descending artery, not lymphadenopathy ("calcification of the
@@ -677,11 +683,13 @@ def _valve_positions(tokens: list[str]) -> list[str]:
 
 def _comparisons(tokens: list[str]) -> list[str]:
     """"Versus 3 days prior: ...", "film versus this morning": "versus" before a time compares with a prior study;
-    it offers no alternative (as in "pneumonia versus atelectasis")."""
+    it offers no alternative (as in "pneumonia versus atelectasis"). A public corpus's de-identified date ("CXR vs
+    ___", "new vs XXXX") is such a time."""
     if tokens and tokens[0] in ("versus", "vs"):
         return ["compared", "with", *tokens[1:]]
     for k, tok in enumerate(tokens[:-1]):
-        if tok in ("versus", "vs") and (tokens[k + 1] in _PRIOR_TIMES or tokens[k + 1].isdigit()):
+        if tok in ("versus", "vs") and (tokens[k + 1] in _PRIOR_TIMES or tokens[k + 1].isdigit()
+                                        or tokens[k + 1] in _PLACEHOLDERS):
             return [*tokens[:k], "compared", "with", *tokens[k + 1:]]
     return tokens
 

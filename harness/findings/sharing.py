@@ -71,6 +71,11 @@ def _place_in_organ_called_normal(spans: list[Span], targets: list[_Target], obs
         spec = lex.observations.get(_obs_name(t.span) or "", {})
         if t.locations or t.sides or not (normals or sized) or any(r.organ for r in t.span.readings("OBS")):
             continue  # "urolithiasis" names its organ
+        if scope.get(t.pos) in ("probable", "possible", "improbable") and any(
+                u.pos < t.pos and u.kind == "OBS" and scope.get(u.pos) is None for u in obs_targets):
+            # "hilar adenopathy with clear lungs, possibly sarcoidosis": a hedged name after a stated finding
+            # refines that finding (``_hedged_name_refines_finding``); the organ called normal stays normal
+            continue
         if scope.get(t.pos) == "neg":  # "liver unremarkable, no cyst": a negative in the organ, which stays normal
             normals = [n for n in normals if n.pos < t.pos][-1:]
         held = [n for n in (normals or sized) if n.pos < t.pos and any(

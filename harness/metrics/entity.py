@@ -68,8 +68,8 @@ import numpy as np
 from harness.findings.extract import ParsedFinding, parse_report
 from harness.findings.lexicon import UNSPECIFIED, lexicon
 from harness.metrics.base import Metric
-from harness.metrics.matching import (ADJACENT_SEVERITY_CREDIT, CONTRADICTION_WEIGHT, counts_agree, denial_covers,
-                                      plurality, severity_credit, sizes_agree, sub_location_credit)
+from harness.metrics.matching import (ADJACENT_SEVERITY_CREDIT, CONTRADICTION_WEIGHT, _seen_but_doubted, counts_agree,
+                                      denial_covers, plurality, severity_credit, sizes_agree, sub_location_credit)
 from harness.schema import Case, Finding, Presence
 from harness.task import ScoredItem
 
@@ -163,7 +163,8 @@ def entities_of(items: Iterable[ParsedFinding | Finding]) -> tuple[Entity, ...]:
             if organ != UNSPECIFIED:
                 add(Entity("ANATOMY", organ, organ, side, sub, "pos", share=share, normal_only=absent))
             add(Entity(("NON-" + base) if absent else base, lex.match_observation(obs, f.presence), organ, side,
-                       sub, polarity, None if absent else f.size_mm, None if absent else f.count,
+                       sub, polarity, None if absent and not _seen_but_doubted(f) else f.size_mm,
+                       None if absent else f.count,
                        0 if absent else plurality(f.attributes), None if absent else f.severity, f.temporal,
                        None if absent else f.position, share=share))
     return tuple(out.values())

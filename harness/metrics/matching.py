@@ -14,7 +14,7 @@ import numpy as np
 
 from harness.findings.extract import extract_findings
 from harness.findings.lexicon import UNSPECIFIED, lexicon
-from harness.schema import SEVERITY_GRADES, Finding, Presence
+from harness.schema import SEVERITY_GRADES, Certainty, Finding, Presence
 
 # Two sizes are the same measurement within max(2 mm, 10%): about the inter-reader variability of a CT diameter,
 # and below the smallest change that matters clinically (Fleischner: 2 mm nodule growth; RECIST: 20% is
@@ -157,10 +157,16 @@ def _match_units(findings: tuple[Finding, ...]) -> tuple[Unit, ...]:
         absent = f.presence is Presence.ABSENT
         for side in sides:
             out[Unit(obs, organ, side, f.presence, sub,
-                     None if absent else f.size_mm, None if absent else f.count,
+                     None if absent and not _seen_but_doubted(f) else f.size_mm, None if absent else f.count,
                      0 if absent else plurality(f.attributes),
                      None if absent else f.severity, f.temporal, None if absent else f.position, share)] = None
     return tuple(out)
+
+
+def _seen_but_doubted(f: Finding) -> bool:
+    """A finding judged improbable ("a 12 mm nodular opacity, likely a nipple shadow") was seen: its size still
+    says what was seen, as a denied finding's ("no nodule") cannot."""
+    return f.certainty is Certainty.IMPROBABLE and f.size_mm is not None
 
 
 def unit_credit(r: Unit, c: Unit) -> float:
