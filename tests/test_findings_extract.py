@@ -3893,3 +3893,54 @@ def test_a_part_of_the_iliac_artery_is_its_sub_location(text, part):
     assert not lexicon().sub_contains("iliac artery", "common iliac artery", "internal iliac artery")
     # the iliac arteries named whole keep no part
     assert one("Calcified iliac arteries.").sub_location is None
+
+
+@pytest.mark.parametrize("text, now, before, change", [
+    ("Left adrenal nodule, previously 11 mm, now 16 mm.", 16.0, None, "increased"),
+    ("The hepatic cyst was 2.4 cm and now measures 1.5 cm.", 15.0, None, "decreased"),
+    ("Splenic lesion, prev 8 mm, now 13 mm.", 13.0, None, "increased"),
+    ("The mass measured 3 cm, currently 4.1 cm.", 41.0, None, "increased"),
+])
+def test_a_prior_size_marked_before_it_and_the_size_now_after_it(text, now, before, change):
+    f = one(text)
+    assert (f.size_mm, f.temporal) == (now, change)
+
+
+@pytest.mark.parametrize("text, change", [
+    ("The left hilar lymph node is slightly larger at 14 mm.", "increased"),
+    ("The right renal mass is minimally smaller.", "decreased"),
+    ("Pancreatic tail cyst is not significantly changed.", "stable"),
+    ("Right adrenal adenoma, not appreciably changed in size.", "stable"),
+    ("LUL nodule, not seen prev.", "new"),
+])
+def test_a_change_said_with_its_degree(text, change):
+    f = one(text)
+    assert f.temporal == change
+    assert f.severity is None  # "slightly" grades the change, not the finding
+
+
+@pytest.mark.parametrize("text, organ, size", [
+    ("There is a cyst in the liver which measures 1.6 x 1.2 cm.", "liver", 16.0),
+    ("A hypodense lesion in the spleen, which measures 9 mm.", "spleen", 9.0),
+])
+def test_a_size_too_small_for_the_organ_named_before_it_is_the_findings(text, organ, size):
+    fs = extract_findings(text)
+    assert [(f.anatomy, f.size_mm) for f in fs] == [(organ, size)]
+    # an organ's own size still reads as its size
+    assert one("The spleen measures 15 cm.").observation == "splenomegaly"
+    assert one("The liver measures 14 cm.").presence is Presence.ABSENT
+
+
+@pytest.mark.parametrize("text, organ", [
+    ("A 5 cm pelvic fluid collection.", "peritoneum"),
+    ("Enlarging perisplenic fluid collection.", "spleen"),
+])
+def test_a_collection_of_fluid_named_with_its_place_is_one_collection(text, organ):
+    f = one(text)
+    assert (f.observation, f.anatomy) == ("collection", organ)
+    assert one("Small volume pelvic fluid.").observation == "ascites"
+
+
+def test_a_ureteric_part_in_british_spelling():
+    f = one("A 4 mm proximal right ureteric calculus.")
+    assert (f.anatomy, f.sub_location, f.laterality, f.size_mm) == ("ureter", "proximal ureter", "right", 4.0)

@@ -463,15 +463,28 @@ def _sized_organs(spans: list[Span], locs: list[Location], lex: Lexicon) -> list
         p = loc.start - 1
         if loc.organ not in lex.upper_normal_mm:
             continue
-        if p >= 0 and spans[p].cat == "SIZE" and loc.sub is None and _ends_phrase(spans, loc.end + 1):
+        if p >= 0 and spans[p].cat == "SIZE" and loc.sub is None and _ends_phrase(spans, loc.end + 1) \
+                and _may_measure_organ(spans[p].value, loc.organ, lex):
             loc.blocked = True  # "a 17 cm spleen, varices": the object of the size, no site of the varices
         else:  # "a 3 cm liver lesion": the size of the lesion
             p = _own_size_after(spans, loc, lex)
-            if p is None:
+            if p is None or not _may_measure_organ(spans[p].value, loc.organ, lex):
                 continue
         spans[p].cat = "ORGAN_SIZE"
         out.append((p, loc))
     return out
+
+
+#: a size below this share of an organ's upper normal size is no measurement of the organ itself: "a lesion in the
+#: liver which measures 1.4 x 1.1 cm" measures the lesion (a liver is never 14 mm), "the spleen measures 12 cm" the
+#: spleen
+_ORGAN_SIZE_MIN_SHARE = 0.25
+
+
+def _may_measure_organ(size_mm: float, organ: str, lex: Lexicon) -> bool:
+    upper = lex.upper_normal_mm[organ]
+    least = min(upper.values()) if isinstance(upper, dict) else upper
+    return size_mm >= _ORGAN_SIZE_MIN_SHARE * least
 
 
 #: what may stand between an organ and its own size ("the spleen measures 15 cm", "spleen (16 cm)")
