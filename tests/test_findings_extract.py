@@ -3944,3 +3944,20 @@ def test_a_collection_of_fluid_named_with_its_place_is_one_collection(text, orga
 def test_a_ureteric_part_in_british_spelling():
     f = one("A 4 mm proximal right ureteric calculus.")
     assert (f.anatomy, f.sub_location, f.laterality, f.size_mm) == ("ureter", "proximal ureter", "right", 4.0)
+
+
+def test_an_abbreviated_verb_between_prior_marker_and_size():
+    f = one("Left adrenal nodule meas 19 mm, prev meas 14 mm.")
+    assert (f.size_mm, f.temporal) == (19.0, "increased")
+
+
+@pytest.mark.parametrize("text", [
+    "Renal cysts: right 14 mm, left 9 mm.",
+    "Bilateral renal cysts, the right measuring 1.4 cm and the left 0.9 cm.",
+    "Bilateral renal cysts, 1.4 cm right and 0.9 cm left.",
+])
+def test_a_size_stated_for_each_side_splits_a_bilateral_finding(text):
+    got = sorted((f.laterality, f.size_mm) for f in extract_findings(text))
+    assert got == [("left", 9.0), ("right", 14.0)]
+    # one size for the pair keeps one bilateral finding
+    assert one("Bilateral renal cysts measuring up to 14 mm.").laterality == "bilateral"

@@ -427,24 +427,38 @@ def _counts_per_side(spans: list[Span], obs_targets: list[_Target], sides: list[
         if not paired or len({l.organ for l in paired}) > 1:
             continue  # "renal cysts in both kidneys": one organ, named twice
         end = obs_targets[k + 1].pos if k + 1 < len(obs_targets) else len(spans)
-        groups = []
-        for s in sides:
-            if not (t.pos < s.start < end) or s.laterality not in ("left", "right"):
-                continue
-            count = _side_count(spans, s)
-            if count is None:
-                continue
-            groups.append((s, count))
+        named = [s for s in sides if t.pos < s.start < end and s.laterality in ("left", "right")]
+        groups = [(s, _side_count(spans, s)) for s in named]
+        groups = [(s, count) for s, count in groups if count is not None]
+        before = False
+        if len(groups) < 2:
+            # "renal cysts: right 12 mm, left 8 mm", "adrenal nodules, 1.5 cm right and 2.1 cm left": a size stated
+            # with each side splits the finding too (after each side, else before each)
+            if len(named) >= 2 and all(_size_of_side(spans, s) is not None for s in named):
+                groups = [(s, None) for s in named]
+            elif len(named) >= 2 and all(s.start > 0 and spans[s.start - 1].cat == "SIZE" for s in named):
+                groups, before = [(s, None) for s in named], True
         if len(groups) < 2 or len({s.laterality for s, _ in groups}) < 2:
             continue
         sites = []
         for g, (s, count) in enumerate(groups):
             stop = groups[g + 1][0].start if g + 1 < len(groups) else end
-            size = next((spans[q].value for q in range(s.end + 1, stop) if spans[q].cat == "SIZE"), None)
+            if before:
+                size = spans[s.start - 1].value
+            else:
+                size = next((spans[q].value for q in range(s.end + 1, stop) if spans[q].cat == "SIZE"), None)
             site = copy.copy(paired[0])
             site.laterality, site.count, site.size, site.one = s.laterality, count, size, count == 1
             sites.append(site)
         t.locations = [l for l in t.locations if all(l is not m for m in paired)] + sites
+
+
+def _size_of_side(spans: list[Span], s: Location) -> int | None:
+    """Where the size stated right after a side is: "right 12 mm", "the right measuring 7 cm"."""
+    q = s.end + 1
+    if q < len(spans) and spans[q].text in ("measuring", "measures", "measured", "at"):
+        q += 1
+    return q if q < len(spans) and spans[q].cat == "SIZE" else None
 
 
 def _side_count(spans: list[Span], s: Location) -> int | None:

@@ -49,7 +49,8 @@ def _is_prior_size(spans: list[Span], p: int, tokens: list[str], lex: Lexicon) -
     start, end = spans[p].start, spans[p].end
     if " to " in spans[p].text and tokens[start - 1:start] == ["from"] and _a_range(tokens, start - 1, end):
         return False  # "ranging from 3 to 7 mm": a range, not "from" a prior size
-    before = [t for t in tokens[max(0, start - 4):start] if t not in ("(", ",", "measuring", "measured", ":")]
+    before = [t for t in tokens[max(0, start - 4):start]
+              if t not in ("(", ",", "measuring", "measured", "measures", "meas", ":")]
     for k in range(1, 4):
         if len(before) >= k and tuple(before[-k:]) in lex.prior_before:
             return True
@@ -59,7 +60,8 @@ def _is_prior_size(spans: list[Span], p: int, tokens: list[str], lex: Lexicon) -
     return any(tuple(after[:k]) in lex.prior_after and not _number_follows(after[k:]) for k in range(1, 6))
 
 
-_MEASURE_VERBS = frozenset({"measured", "measuring", "measures", "at", "of"})
+#: ("prev meas 6 mm": the verb abbreviated)
+_MEASURE_VERBS = frozenset({"measured", "measuring", "measures", "measure", "meas", "at", "of"})
 
 
 def _number_follows(words: list[str]) -> bool:
