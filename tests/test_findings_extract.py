@@ -3961,3 +3961,28 @@ def test_a_size_stated_for_each_side_splits_a_bilateral_finding(text):
     assert got == [("left", 9.0), ("right", 14.0)]
     # one size for the pair keeps one bilateral finding
     assert one("Bilateral renal cysts measuring up to 14 mm.").laterality == "bilateral"
+
+
+def test_a_size_after_a_generic_noun_of_place_closing_its_site():
+    got = sorted((f.sub_location, f.size_mm) for f in extract_findings(
+        "Lymph nodes in the subcarinal station (14 mm) and in the right hilar region (19 mm)."))
+    assert got == [("hilar", 19.0), ("subcarinal", 14.0)]
+
+
+def test_sizes_after_a_long_list_of_a_findings_sites():
+    got = sorted((f.sub_location, f.laterality, f.size_mm) for f in extract_findings(
+        "Cysts in the upper pole of the right kidney and in the lower pole of the left kidney measure 17 mm and "
+        "26 mm respectively."))
+    assert got == [("lower pole", "left", 26.0), ("upper pole", "right", 17.0)]
+
+
+def test_interval_enlargement_of_a_finding_named_with_its_site():
+    f = one("Interval enlargement of the left adrenal nodule.")
+    assert (f.observation, f.anatomy, f.temporal) == ("nodule", "adrenal gland", "increased")
+    assert one("Interval enlargement of the spleen.").observation == "splenomegaly"
+
+
+@pytest.mark.parametrize("text, part", [("Asc aortic aneurysm, 4.8 cm.", "ascending aorta"),
+                                        ("Dissection flap in the desc aorta.", "descending aorta")])
+def test_abbreviated_thoracic_aorta_parts(text, part):
+    assert one(text).sub_location == part

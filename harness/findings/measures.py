@@ -82,9 +82,19 @@ def _size_owner(p: int, spans: list[Span], obs_targets: list[_Target], side_posi
         return prv[-1]
     if abs(t.pos - p) <= MAX_SIZE_REACH:
         return t
+    before = [u for u in obs_targets if u.pos < p]
+    if before and all(g.cat == "LOC" or g.text in _SITE_PHRASE_WORDS for g in spans[before[-1].pos + 1:p]):
+        # "cysts in the upper pole of the left kidney and in the lower pole of the right kidney measure 23 and
+        # 31 mm": only the finding's long list of sites stands between it and its size
+        return before[-1]
     # "the CBD measures 0.6 cm" is not the size of a far-off finding, but "(subcarinal, 11 mm)" after a long
     # list of its sites is
     return next((u for u in obs_targets if _site_beside(p, spans, [l for l in u.locations if l.organ])), None)
+
+
+#: the words of a list of sites, and the verb of measuring after it
+_SITE_PHRASE_WORDS = frozenset({"in", "of", "the", "and", "within", "at", ",", "both", "measure", "measures", "measuring",
+                                "measured"})
 
 
 def _finding_before_bracket(p: int, spans: list[Span], obs_targets: list[_Target],
@@ -252,6 +262,10 @@ def _give_site_sizes(t: _Target, pairs: list[tuple[Location, float]]) -> None:
         loc.size, loc.one = size, one
 
 
+#: generic nouns of place that may close a site's phrase before its size ("the right paratracheal region (17 mm)")
+_PLACE_NOUNS = ("region", "area", "aspect", "portion", "territory")
+
+
 def _site_beside(p: int, spans: list[Span], sites: list[Location], loose: bool = True,
                  own: int | None = None) -> Location | None:
     """The site a size is stated with: right after it behind a preposition ("1.8 cm in the upper pole"), right
@@ -264,6 +278,8 @@ def _site_beside(p: int, spans: list[Span], sites: list[Location], loose: bool =
     # ``loose`` only among sites known to be the finding's: "met seg VIII, 7 mm indeterminate lesion" (a comma),
     # "a 15 cm spleen" (a noun's modifier) do not find the finding by its site
     gap_words = (",", ":", "measuring", "measures", ")", "(") if loose else ("measuring", "measures", ")", "(")
+    # ("in the right paratracheal region (17 mm)": a generic noun of place ends the site's phrase)
+    gap_words += _PLACE_NOUNS
     # (the finding's own noun may stand between: "right paratracheal node 1.2 cm, subcarinal 1.4 cm")
     before = [l for l in sites if l.end < p and p - l.end <= 3 and all(
         g.text in gap_words or q == own for q, g in enumerate(spans[l.end + 1:p], l.end + 1))]
