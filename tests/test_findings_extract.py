@@ -3986,3 +3986,26 @@ def test_interval_enlargement_of_a_finding_named_with_its_site():
                                         ("Dissection flap in the desc aorta.", "descending aorta")])
 def test_abbreviated_thoracic_aorta_parts(text, part):
     assert one(text).sub_location == part
+
+
+@pytest.mark.parametrize("text, want", [
+    ("Two right and one left adrenal nodule.", [("left", 1), ("right", 2)]),
+    ("3 left and 2 right rib fractures.", [("left", 3), ("right", 2)]),
+])
+def test_a_count_said_for_each_side_before_a_shared_noun(text, want):
+    assert sorted((f.laterality, f.count) for f in extract_findings(text)) == want
+
+
+def test_a_count_stated_before_each_site_of_a_finding():
+    got = sorted((f.sub_location, f.count) for f in extract_findings(
+        "Three pulmonary nodules, one in the right middle lobe and two in the left lower lobe."))
+    assert got == [("lower lobe", 2), ("middle lobe", 1)]
+
+
+@pytest.mark.parametrize("text, count, change", [
+    ("The number of renal cysts on the left has increased from two to four.", 4, "increased"),
+    ("Number of hepatic lesions decreased from 5 to 3.", 3, "decreased"),
+])
+def test_the_number_of_a_finding_changed_from_one_count_to_another(text, count, change):
+    f = one(text)
+    assert (f.count, f.temporal) == (count, change)

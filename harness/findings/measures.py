@@ -365,19 +365,37 @@ def _count_after_noun(p: int, spans: list[Span], obs_targets: list[_Target]) -> 
     else:
         value = s.readings("COUNT")[0].value
     # "increased in number from four to six": the second number is the count now
+    # ("the number of nodules in the right lower lobe has increased from two to three": the finding's sites between)
     changed = words[-1:] == ["to"] and p >= 3 and spans[p - 3].text == "from" and spans[p - 2].cat in (
-        "NUM", "COUNT") and "number" in [g.text for g in spans[max(0, p - 6):p - 3]]
+        "NUM", "COUNT") and "number" in [g.text for g in spans[max(0, p - 6):p - 3]] or _number_of_sites_changed(spans, p)
     if not (changed or any(tuple(after[:len(k)]) == k for k in _COUNT_AFTER)
             or (closes and any(tuple(words[-len(k):]) == k for k in _COUNT_BEFORE))
             or (closes and s.cat == "COUNT" and words[-1:] == [","] and not isinstance(value, int))):
         return False
-    prv = [t for t in obs_targets if t.pos < p and p - t.pos <= 10]
+    prv = [t for t in obs_targets if t.pos < p and p - t.pos <= (MAX_SIZE_REACH if changed else 10)]
     # a number needs a plural noun ("nodules, 3 in total"); a plural word says the noun is plural ("PE, multiple")
     if not prv or isinstance(prv[-1].count, int) or (isinstance(value, int) and not (
             _plural(prv[-1].span) or prv[-1].span.text in NUMBER_NEUTRAL)):
         return False
     prv[-1].count = value
     return True
+
+
+def _number_of_sites_changed(spans: list[Span], p: int) -> bool:
+    """"The number of nodules in the right lower lobe has increased from two to three": "number of" the finding,
+    then only its sites and a verb of change before "from N to" the count now."""
+    if p < 3 or spans[p - 1].text != "to" or spans[p - 3].text != "from" or spans[p - 2].cat not in ("NUM", "COUNT"):
+        return False
+    q = p - 4
+    while q > 0 and (spans[q].cat in ("LOC", "TEMP") or spans[q].text in ("in", "on", "at", "of", "the", "has", "have",
+                                                                         "and", "within")):
+        q -= 1
+    if spans[q].cat != "OBS":
+        return False
+    q -= 1
+    while q > 0 and spans[q].cat in ("LOC", "ATTR", "SEV"):  # "the number of hepatic lesions"
+        q -= 1
+    return q >= 1 and [g.text for g in spans[q - 1:q + 1]] == ["number", "of"]
 
 
 #: words that a number after them labels, not counts: a place ("level 2", "zone 2", "image 45"), a grade on a scale
@@ -467,6 +485,34 @@ def _counts_per_side(spans: list[Span], obs_targets: list[_Target], sides: list[
             site.laterality, site.count, site.size, site.one = s.laterality, count, size, count == 1
             sites.append(site)
         t.locations = [l for l in t.locations if all(l is not m for m in paired)] + sites
+
+
+def _counts_per_site(spans: list[Span], obs_targets: list[_Target]) -> None:
+    """"Three pulmonary nodules, two in the right lower lobe and one in the lingula": a count stated before each
+    of a finding's sites ("N in the ...") is that site's count."""
+    for t in obs_targets:
+        sites = [l for l in t.locations if l.organ is not None and l.start > t.pos]
+        if len(sites) < 2:
+            continue
+        counts = [_count_before_site(spans, l) for l in sites]
+        if any(c is None for c in counts):
+            continue
+        for l, c in zip(sites, counts):
+            l.count, l.one = c, c == 1
+
+
+def _count_before_site(spans: list[Span], l: Location) -> int | None:
+    q = l.start - 1
+    while q >= 0 and spans[q].text in ("the", "left", "right"):
+        q -= 1
+    if q < 1 or spans[q].text not in ("in", "at", "within", "on"):
+        return None
+    g = spans[q - 1]
+    if g.cat == "NUM" and g.value == int(g.value) and 0 < g.value <= 50:
+        return int(g.value)
+    if g.cat == "COUNT" and isinstance(g.readings("COUNT")[0].value, int):
+        return g.readings("COUNT")[0].value
+    return None
 
 
 def _size_of_side(spans: list[Span], s: Location) -> int | None:

@@ -1130,13 +1130,15 @@ _SIDES = frozenset({"right", "left"})
 def _severities_per_side(tokens: list[str], lex: Lexicon) -> list[str]:
     """"moderate right and small left pleural effusions": a grade said for each side is one finding per side, each
     with its grade ("moderate right pleural effusion and small left pleural effusion"), not one bilateral finding
-    with the first grade."""
+    with the first grade; so is a count said for each side ("two right and one left renal cysts")."""
     if "right" not in tokens or "left" not in tokens:
         return tokens
     k = 0
     while k + 5 < len(tokens):
         sev1, side1, joiner, sev2, side2 = tokens[k:k + 5]
-        if not (joiner == "and" and {side1, side2} == _SIDES and _is_severity(sev1, lex) and _is_severity(sev2, lex)):
+        if not (joiner == "and" and {side1, side2} == _SIDES and (
+                (_is_severity(sev1, lex) and _is_severity(sev2, lex))
+                or (_is_number_word(sev1, lex) and _is_number_word(sev2, lex)))):
             k += 1
             continue
         noun = _finding_phrase_after(tokens, k + 5, lex)
@@ -1150,6 +1152,12 @@ def _severities_per_side(tokens: list[str], lex: Lexicon) -> list[str]:
 
 def _is_severity(word: str, lex: Lexicon) -> bool:
     return "SEV" in lex.phrase_kinds.get((word,), {})
+
+
+def _is_number_word(word: str, lex: Lexicon) -> bool:
+    """A count said in one word: "two", "one", "3" ("two right and one left renal cysts" is counted per side, as a
+    grade per side is)."""
+    return (word.isdecimal() and 0 < int(word) <= 20) or "COUNT" in lex.phrase_kinds.get((word,), {})
 
 
 def _finding_phrase_after(tokens: list[str], start: int, lex: Lexicon) -> list[str] | None:
