@@ -4009,3 +4009,23 @@ def test_a_count_stated_before_each_site_of_a_finding():
 def test_the_number_of_a_finding_changed_from_one_count_to_another(text, count, change):
     f = one(text)
     assert (f.count, f.temporal) == (count, change)
+
+
+@pytest.mark.parametrize("text, grade, change", [
+    ("Left pleural effusion, now small (previously moderate).", "mild", "decreased"),
+    ("Moderate left pleural effusion, previously small.", "moderate", "increased"),
+    ("Left pneumothorax, previously small, now large.", "severe", "increased"),
+    ("Small left pleural effusion, previously small.", "mild", "stable"),
+])
+def test_a_grade_of_the_prior_study_gives_the_change(text, grade, change):
+    f = one(text)
+    assert (f.severity, f.temporal) == (grade, change)
+
+
+@pytest.mark.parametrize("text, change", [
+    ("Continued moderate ascites.", "stable"),
+    ("Continued growth of the right renal mass.", "increased"),
+    ("Continued improvement of the left lower lobe consolidation.", "decreased"),
+])
+def test_continued_states_the_finding_or_the_change_still_going_on(text, change):
+    assert one(text).temporal == change

@@ -17,6 +17,7 @@ from harness.findings.lexicon import Lexicon, Reading, lexicon
 from harness.findings.scan import PAST_HISTORY, Span, _is_num
 from harness.findings.sentences import _a_range
 from harness.findings.sites import Location
+from harness.schema import SEVERITY_GRADES
 
 STUDY_WORDS = frozenset({"ct", "cta", "ctpa", "mri", "mr", "cxr", "radiograph", "radiographs", "xray", "x", "ray",
                          "film", "films", "study", "scan", "exam", "examination", "ultrasound", "us", "pet",
@@ -42,6 +43,41 @@ def _mark_prior_sizes(spans: list[Span], tokens: list[str], lex: Lexicon) -> Non
     for p, s in enumerate(spans):
         if s.cat == "SIZE" and _is_prior_size(spans, p, tokens, lex):
             s.cat = "PRIOR_SIZE"
+    _prior_severities(spans)
+
+
+#: the words that mark a grade as the prior study's ("now small (previously moderate)")
+_PRIOR_GRADE_MARKERS = frozenset({"previously", "prev", "formerly", "was", "were"})
+
+
+def _prior_severities(spans: list[Span]) -> None:
+    """"Right pleural effusion, now small (previously moderate)", "small effusion, previously moderate": a grade
+    after "previously" is the prior study's. Against the one grade stated now it says the change (when no word
+    says one), and it is no grade of the finding now."""
+    if "SEV" not in {s.cat for s in spans}:
+        return
+    for p, s in enumerate(spans):
+        if s.cat != "SEV" or p == 0:
+            continue
+        q = p - 1
+        while q > 0 and spans[q].text in ("(", ","):
+            q -= 1
+        if spans[q].text not in _PRIOR_GRADE_MARKERS:
+            continue
+        now = [g for g in spans if g.cat == "SEV" and g is not s]
+        if len(now) != 1 or any(g.cat == "TEMP" for g in spans):
+            continue
+        before, after = _grade_rank(s), _grade_rank(now[0])
+        if before is None or after is None:
+            continue
+        change = [Reading("TEMP", "stable" if after == before else "increased" if after > before else "decreased")]
+        spans[p] = Span("PHRASE", change, s.start, s.end, s.text, cat="TEMP", by_kind={"TEMP": change})
+        return
+
+
+def _grade_rank(s: Span) -> int | None:
+    grades = [r.value for r in s.readings("SEV") if r.value in SEVERITY_GRADES]
+    return SEVERITY_GRADES.index(grades[0]) if grades else None
 
 
 def _is_prior_size(spans: list[Span], p: int, tokens: list[str], lex: Lexicon) -> bool:
