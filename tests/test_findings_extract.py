@@ -4069,3 +4069,139 @@ def test_a_node_telegraphically_enlarged_is_lymphadenopathy():
     assert (f.observation, f.sub_location, f.size_mm) == ("lymphadenopathy", "axillary", 18.0)
     f = one("Right paratracheal node enlarged.")
     assert f.observation == "lymphadenopathy"
+
+
+@pytest.mark.parametrize("text, now, before, change", [
+    ("Left adrenal nodule, previously 11 mm, now 16 mm.", 16.0, None, "increased"),
+    ("The hepatic cyst was 2.4 cm and now measures 1.5 cm.", 15.0, None, "decreased"),
+    ("Splenic lesion, prev 8 mm, now 13 mm.", 13.0, None, "increased"),
+    ("The mass measured 3 cm, currently 4.1 cm.", 41.0, None, "increased"),
+])
+def test_a_prior_size_marked_before_it_and_the_size_now_after_it(text, now, before, change):
+    f = one(text)
+    assert (f.size_mm, f.temporal) == (now, change)
+
+
+@pytest.mark.parametrize("text, change", [
+    ("The left hilar lymph node is slightly larger at 14 mm.", "increased"),
+    ("The right renal mass is minimally smaller.", "decreased"),
+    ("Pancreatic tail cyst is not significantly changed.", "stable"),
+    ("Right adrenal adenoma, not appreciably changed in size.", "stable"),
+    ("LUL nodule, not seen prev.", "new"),
+])
+def test_a_change_said_with_its_degree(text, change):
+    f = one(text)
+    assert f.temporal == change
+    assert f.severity is None  # "slightly" grades the change, not the finding
+
+
+@pytest.mark.parametrize("text, organ, size", [
+    ("There is a cyst in the liver which measures 1.6 x 1.2 cm.", "liver", 16.0),
+    ("A hypodense lesion in the spleen, which measures 9 mm.", "spleen", 9.0),
+])
+def test_a_size_too_small_for_the_organ_named_before_it_is_the_findings(text, organ, size):
+    fs = extract_findings(text)
+    assert [(f.anatomy, f.size_mm) for f in fs] == [(organ, size)]
+    # an organ's own size still reads as its size
+    assert one("The spleen measures 15 cm.").observation == "splenomegaly"
+    assert one("The liver measures 14 cm.").presence is Presence.ABSENT
+
+
+@pytest.mark.parametrize("text, organ", [
+    ("A 5 cm pelvic fluid collection.", "peritoneum"),
+    ("Enlarging perisplenic fluid collection.", "spleen"),
+])
+def test_a_collection_of_fluid_named_with_its_place_is_one_collection(text, organ):
+    f = one(text)
+    assert (f.observation, f.anatomy) == ("collection", organ)
+    assert one("Small volume pelvic fluid.").observation == "ascites"
+
+
+def test_a_ureteric_part_in_british_spelling():
+    f = one("A 4 mm proximal right ureteric calculus.")
+    assert (f.anatomy, f.sub_location, f.laterality, f.size_mm) == ("ureter", "proximal ureter", "right", 4.0)
+
+
+def test_an_abbreviated_verb_between_prior_marker_and_size():
+    f = one("Left adrenal nodule meas 19 mm, prev meas 14 mm.")
+    assert (f.size_mm, f.temporal) == (19.0, "increased")
+
+
+@pytest.mark.parametrize("text", [
+    "Renal cysts: right 14 mm, left 9 mm.",
+    "Bilateral renal cysts, the right measuring 1.4 cm and the left 0.9 cm.",
+    "Bilateral renal cysts, 1.4 cm right and 0.9 cm left.",
+])
+def test_a_size_stated_for_each_side_splits_a_bilateral_finding(text):
+    got = sorted((f.laterality, f.size_mm) for f in extract_findings(text))
+    assert got == [("left", 9.0), ("right", 14.0)]
+    # one size for the pair keeps one bilateral finding
+    assert one("Bilateral renal cysts measuring up to 14 mm.").laterality == "bilateral"
+
+
+def test_a_size_after_a_generic_noun_of_place_closing_its_site():
+    got = sorted((f.sub_location, f.size_mm) for f in extract_findings(
+        "Lymph nodes in the subcarinal station (14 mm) and in the right hilar region (19 mm)."))
+    assert got == [("hilar", 19.0), ("subcarinal", 14.0)]
+
+
+def test_sizes_after_a_long_list_of_a_findings_sites():
+    got = sorted((f.sub_location, f.laterality, f.size_mm) for f in extract_findings(
+        "Cysts in the upper pole of the right kidney and in the lower pole of the left kidney measure 17 mm and "
+        "26 mm respectively."))
+    assert got == [("lower pole", "left", 26.0), ("upper pole", "right", 17.0)]
+
+
+def test_interval_enlargement_of_a_finding_named_with_its_site():
+    f = one("Interval enlargement of the left adrenal nodule.")
+    assert (f.observation, f.anatomy, f.temporal) == ("nodule", "adrenal gland", "increased")
+    assert one("Interval enlargement of the spleen.").observation == "splenomegaly"
+
+
+@pytest.mark.parametrize("text, part", [("Asc aortic aneurysm, 4.8 cm.", "ascending aorta"),
+                                        ("Dissection flap in the desc aorta.", "descending aorta")])
+def test_abbreviated_thoracic_aorta_parts(text, part):
+    assert one(text).sub_location == part
+
+
+@pytest.mark.parametrize("text, want", [
+    ("Two right and one left adrenal nodule.", [("left", 1), ("right", 2)]),
+    ("3 left and 2 right rib fractures.", [("left", 3), ("right", 2)]),
+])
+def test_a_count_said_for_each_side_before_a_shared_noun(text, want):
+    assert sorted((f.laterality, f.count) for f in extract_findings(text)) == want
+
+
+def test_a_count_stated_before_each_site_of_a_finding():
+    got = sorted((f.sub_location, f.count) for f in extract_findings(
+        "Three pulmonary nodules, one in the right middle lobe and two in the left lower lobe."))
+    assert got == [("lower lobe", 2), ("middle lobe", 1)]
+
+
+@pytest.mark.parametrize("text, count, change", [
+    ("The number of renal cysts on the left has increased from two to four.", 4, "increased"),
+    ("Number of hepatic lesions decreased from 5 to 3.", 3, "decreased"),
+])
+def test_the_number_of_a_finding_changed_from_one_count_to_another(text, count, change):
+    f = one(text)
+    assert (f.count, f.temporal) == (count, change)
+
+
+@pytest.mark.parametrize("text, grade, change", [
+    ("Left pleural effusion, now small (previously moderate).", "mild", "decreased"),
+    ("Moderate left pleural effusion, previously small.", "moderate", "increased"),
+    ("Left pneumothorax, previously small, now large.", "severe", "increased"),
+    ("Small left pleural effusion, previously small.", "mild", "stable"),
+])
+def test_a_grade_of_the_prior_study_gives_the_change(text, grade, change):
+    f = one(text)
+    assert (f.severity, f.temporal) == (grade, change)
+
+
+@pytest.mark.parametrize("text, change", [
+    ("Continued moderate ascites.", "stable"),
+    ("Continued growth of the right renal mass.", "increased"),
+    ("Continued improvement of the left lower lobe consolidation.", "decreased"),
+])
+def test_continued_states_the_finding_or_the_change_still_going_on(text, change):
+    assert one(text).temporal == change

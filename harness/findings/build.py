@@ -22,6 +22,7 @@ from typing import Any
 from harness.findings.attach import _obs_name, _plural, _Target, _target_obs
 from harness.findings.lexicon import PLURAL_COUNTS, UNSPECIFIED, Lexicon, tokenize
 from harness.findings.measures import MAX_SIZE_REACH
+from harness.findings.prepass import _may_measure_organ
 from harness.findings.report import ParsedFinding
 from harness.findings.scan import Span
 from harness.findings.sites import Location
@@ -183,7 +184,7 @@ def _measured_organs(spans: list[Span], locs: list[Location], targets: list[_Tar
         if s.cat != "SIZE" or scope.get(p) == "neg" or any(abs(q - p) <= MAX_SIZE_REACH for q in findings):
             continue
         organs = [l for l in locs if l.organ in lex.upper_normal_mm and l.end < p and p - l.end <= 4]
-        if organs:
+        if organs and _may_measure_organ(s.value, organs[-1].organ, lex):
             pairs.append((p, organs[-1]))
     for p, loc in pairs:
         s = spans[p]

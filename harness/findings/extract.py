@@ -71,7 +71,7 @@ from harness.findings.attach import (COMPARISON_WORDS, _attach_locations, _attac
 from harness.findings.build import _measured_organs, _removed_organs, _stated_findings
 from harness.findings.lexicon import UNSPECIFIED, Lexicon, Reading, lexicon
 from harness.findings.measures import (_attach_measures, _change_from_prior_sizes, _counts_per_side,
-                                       _sizes_of_listed_sites)
+                                       _counts_per_site, _sizes_of_listed_sites)
 from harness.findings.prepass import (STUDY_WORDS, _calcified_organs_named, _contrast_filling, _in_aside,
                                       _past_procedures, _predicates_of_the_organ_spoken_of,
                                       _deny_structures_called_normal, _enlarged_names, _focal_findings_grown,
@@ -248,6 +248,7 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
     _change_from_prior_sizes(obs_targets)
     _sizes_of_listed_sites(spans, obs_targets)
     _counts_per_side(spans, obs_targets, sides, lex)
+    _counts_per_site(spans, obs_targets)
     _read_device_positions(spans, devices, locs, lex)
     _share_between_findings(spans, targets, obs_targets, header, scope, inherited_label, lex, frame)
     out = _stated_findings(spans, targets, scope, resolved, lex)

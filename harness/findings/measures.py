@@ -84,9 +84,19 @@ def _size_owner(p: int, spans: list[Span], obs_targets: list[_Target], side_posi
         return prv[-1]
     if abs(t.pos - p) <= MAX_SIZE_REACH:
         return t
+    before = [u for u in obs_targets if u.pos < p]
+    if before and all(g.cat == "LOC" or g.text in _SITE_PHRASE_WORDS for g in spans[before[-1].pos + 1:p]):
+        # "cysts in the upper pole of the left kidney and in the lower pole of the right kidney measure 23 and
+        # 31 mm": only the finding's long list of sites stands between it and its size
+        return before[-1]
     # "the CBD measures 0.6 cm" is not the size of a far-off finding, but "(subcarinal, 11 mm)" after a long
     # list of its sites is
     return next((u for u in obs_targets if _site_beside(p, spans, [l for l in u.locations if l.organ])), None)
+
+
+#: the words of a list of sites, and the verb of measuring after it
+_SITE_PHRASE_WORDS = frozenset({"in", "of", "the", "and", "within", "at", ",", "both", "measure", "measures", "measuring",
+                                "measured"})
 
 
 def _finding_before_bracket(p: int, spans: list[Span], obs_targets: list[_Target],
@@ -270,6 +280,10 @@ def _give_site_sizes(t: _Target, pairs: list[tuple[Location, float]]) -> None:
         loc.size, loc.one = size, one
 
 
+#: generic nouns of place that may close a site's phrase before its size ("the right paratracheal region (17 mm)")
+_PLACE_NOUNS = ("region", "area", "aspect", "portion", "territory")
+
+
 def _site_beside(p: int, spans: list[Span], sites: list[Location], loose: bool = True,
                  own: int | None = None) -> Location | None:
     """The site a size is stated with: right after it behind a preposition ("1.8 cm in the upper pole"), right
@@ -282,6 +296,8 @@ def _site_beside(p: int, spans: list[Span], sites: list[Location], loose: bool =
     # ``loose`` only among sites known to be the finding's: "met seg VIII, 7 mm indeterminate lesion" (a comma),
     # "a 15 cm spleen" (a noun's modifier) do not find the finding by its site
     gap_words = (",", ":", "measuring", "measures", ")", "(") if loose else ("measuring", "measures", ")", "(")
+    # ("in the right paratracheal region (17 mm)": a generic noun of place ends the site's phrase)
+    gap_words += _PLACE_NOUNS
     # (the finding's own noun may stand between: "right paratracheal node 1.2 cm, subcarinal 1.4 cm")
     before = [l for l in sites if l.end < p and p - l.end <= 3 and all(
         g.text in gap_words or q == own for q, g in enumerate(spans[l.end + 1:p], l.end + 1))]
@@ -379,19 +395,37 @@ def _count_after_noun(p: int, spans: list[Span], obs_targets: list[_Target]) -> 
     else:
         value = s.readings("COUNT")[0].value
     # "increased in number from four to six": the second number is the count now
+    # ("the number of nodules in the right lower lobe has increased from two to three": the finding's sites between)
     changed = words[-1:] == ["to"] and p >= 3 and spans[p - 3].text == "from" and spans[p - 2].cat in (
-        "NUM", "COUNT") and "number" in [g.text for g in spans[max(0, p - 6):p - 3]]
+        "NUM", "COUNT") and "number" in [g.text for g in spans[max(0, p - 6):p - 3]] or _number_of_sites_changed(spans, p)
     if not (changed or any(tuple(after[:len(k)]) == k for k in _COUNT_AFTER)
             or (closes and any(tuple(words[-len(k):]) == k for k in _COUNT_BEFORE))
             or (closes and s.cat == "COUNT" and words[-1:] == [","] and not isinstance(value, int))):
         return False
-    prv = [t for t in obs_targets if t.pos < p and p - t.pos <= 10]
+    prv = [t for t in obs_targets if t.pos < p and p - t.pos <= (MAX_SIZE_REACH if changed else 10)]
     # a number needs a plural noun ("nodules, 3 in total"); a plural word says the noun is plural ("PE, multiple")
     if not prv or isinstance(prv[-1].count, int) or (isinstance(value, int) and not (
             _plural(prv[-1].span) or prv[-1].span.text in NUMBER_NEUTRAL)):
         return False
     prv[-1].count = value
     return True
+
+
+def _number_of_sites_changed(spans: list[Span], p: int) -> bool:
+    """"The number of nodules in the right lower lobe has increased from two to three": "number of" the finding,
+    then only its sites and a verb of change before "from N to" the count now."""
+    if p < 3 or spans[p - 1].text != "to" or spans[p - 3].text != "from" or spans[p - 2].cat not in ("NUM", "COUNT"):
+        return False
+    q = p - 4
+    while q > 0 and (spans[q].cat in ("LOC", "TEMP") or spans[q].text in ("in", "on", "at", "of", "the", "has", "have",
+                                                                         "and", "within")):
+        q -= 1
+    if spans[q].cat != "OBS":
+        return False
+    q -= 1
+    while q > 0 and spans[q].cat in ("LOC", "ATTR", "SEV"):  # "the number of hepatic lesions"
+        q -= 1
+    return q >= 1 and [g.text for g in spans[q - 1:q + 1]] == ["number", "of"]
 
 
 #: words that a number after them labels, not counts: a place ("level 2", "zone 2", "image 45"), a grade on a scale
@@ -457,24 +491,66 @@ def _counts_per_side(spans: list[Span], obs_targets: list[_Target], sides: list[
         if not paired or len({l.organ for l in paired}) > 1:
             continue  # "renal cysts in both kidneys": one organ, named twice
         end = obs_targets[k + 1].pos if k + 1 < len(obs_targets) else len(spans)
-        groups = []
-        for s in sides:
-            if not (t.pos < s.start < end) or s.laterality not in ("left", "right"):
-                continue
-            count = _side_count(spans, s)
-            if count is None:
-                continue
-            groups.append((s, count))
+        named = [s for s in sides if t.pos < s.start < end and s.laterality in ("left", "right")]
+        groups = [(s, _side_count(spans, s)) for s in named]
+        groups = [(s, count) for s, count in groups if count is not None]
+        before = False
+        if len(groups) < 2:
+            # "renal cysts: right 12 mm, left 8 mm", "adrenal nodules, 1.5 cm right and 2.1 cm left": a size stated
+            # with each side splits the finding too (after each side, else before each)
+            if len(named) >= 2 and all(_size_of_side(spans, s) is not None for s in named):
+                groups = [(s, None) for s in named]
+            elif len(named) >= 2 and all(s.start > 0 and spans[s.start - 1].cat == "SIZE" for s in named):
+                groups, before = [(s, None) for s in named], True
         if len(groups) < 2 or len({s.laterality for s, _ in groups}) < 2:
             continue
         sites = []
         for g, (s, count) in enumerate(groups):
             stop = groups[g + 1][0].start if g + 1 < len(groups) else end
-            size = next((spans[q].value for q in range(s.end + 1, stop) if spans[q].cat == "SIZE"), None)
+            if before:
+                size = spans[s.start - 1].value
+            else:
+                size = next((spans[q].value for q in range(s.end + 1, stop) if spans[q].cat == "SIZE"), None)
             site = copy.copy(paired[0])
             site.laterality, site.count, site.size, site.one = s.laterality, count, size, count == 1
             sites.append(site)
         t.locations = [l for l in t.locations if all(l is not m for m in paired)] + sites
+
+
+def _counts_per_site(spans: list[Span], obs_targets: list[_Target]) -> None:
+    """"Three pulmonary nodules, two in the right lower lobe and one in the lingula": a count stated before each
+    of a finding's sites ("N in the ...") is that site's count."""
+    for t in obs_targets:
+        sites = [l for l in t.locations if l.organ is not None and l.start > t.pos]
+        if len(sites) < 2:
+            continue
+        counts = [_count_before_site(spans, l) for l in sites]
+        if any(c is None for c in counts):
+            continue
+        for l, c in zip(sites, counts):
+            l.count, l.one = c, c == 1
+
+
+def _count_before_site(spans: list[Span], l: Location) -> int | None:
+    q = l.start - 1
+    while q >= 0 and spans[q].text in ("the", "left", "right"):
+        q -= 1
+    if q < 1 or spans[q].text not in ("in", "at", "within", "on"):
+        return None
+    g = spans[q - 1]
+    if g.cat == "NUM" and g.value == int(g.value) and 0 < g.value <= 50:
+        return int(g.value)
+    if g.cat == "COUNT" and isinstance(g.readings("COUNT")[0].value, int):
+        return g.readings("COUNT")[0].value
+    return None
+
+
+def _size_of_side(spans: list[Span], s: Location) -> int | None:
+    """Where the size stated right after a side is: "right 12 mm", "the right measuring 7 cm"."""
+    q = s.end + 1
+    if q < len(spans) and spans[q].text in ("measuring", "measures", "measured", "at"):
+        q += 1
+    return q if q < len(spans) and spans[q].cat == "SIZE" else None
 
 
 def _side_count(spans: list[Span], s: Location) -> int | None:

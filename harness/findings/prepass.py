@@ -17,6 +17,7 @@ from harness.findings.lexicon import Lexicon, Reading, lexicon
 from harness.findings.scan import PAST_HISTORY, Span, _is_num
 from harness.findings.sentences import _a_range
 from harness.findings.sites import Location
+from harness.schema import SEVERITY_GRADES
 
 STUDY_WORDS = frozenset({"ct", "cta", "ctpa", "mri", "mr", "cxr", "radiograph", "radiographs", "xray", "x", "ray",
                          "film", "films", "study", "scan", "exam", "examination", "ultrasound", "us", "pet",
@@ -44,6 +45,41 @@ def _mark_prior_sizes(spans: list[Span], tokens: list[str], lex: Lexicon) -> Non
     for p, s in enumerate(spans):
         if s.cat == "SIZE" and _is_prior_size(spans, p, tokens, lex):
             s.cat = "PRIOR_SIZE"
+    _prior_severities(spans)
+
+
+#: the words that mark a grade as the prior study's ("now small (previously moderate)")
+_PRIOR_GRADE_MARKERS = frozenset({"previously", "prev", "formerly", "was", "were"})
+
+
+def _prior_severities(spans: list[Span]) -> None:
+    """"Right pleural effusion, now small (previously moderate)", "small effusion, previously moderate": a grade
+    after "previously" is the prior study's. Against the one grade stated now it says the change (when no word
+    says one), and it is no grade of the finding now."""
+    if "SEV" not in {s.cat for s in spans}:
+        return
+    for p, s in enumerate(spans):
+        if s.cat != "SEV" or p == 0:
+            continue
+        q = p - 1
+        while q > 0 and spans[q].text in ("(", ","):
+            q -= 1
+        if spans[q].text not in _PRIOR_GRADE_MARKERS:
+            continue
+        now = [g for g in spans if g.cat == "SEV" and g is not s]
+        if len(now) != 1 or any(g.cat == "TEMP" for g in spans):
+            continue
+        before, after = _grade_rank(s), _grade_rank(now[0])
+        if before is None or after is None:
+            continue
+        change = [Reading("TEMP", "stable" if after == before else "increased" if after > before else "decreased")]
+        spans[p] = Span("PHRASE", change, s.start, s.end, s.text, cat="TEMP", by_kind={"TEMP": change})
+        return
+
+
+def _grade_rank(s: Span) -> int | None:
+    grades = [r.value for r in s.readings("SEV") if r.value in SEVERITY_GRADES]
+    return SEVERITY_GRADES.index(grades[0]) if grades else None
 
 
 def _is_prior_size(spans: list[Span], p: int, tokens: list[str], lex: Lexicon) -> bool:
@@ -51,7 +87,8 @@ def _is_prior_size(spans: list[Span], p: int, tokens: list[str], lex: Lexicon) -
     start, end = spans[p].start, spans[p].end
     if " to " in spans[p].text and tokens[start - 1:start] == ["from"] and _a_range(tokens, start - 1, end):
         return False  # "ranging from 3 to 7 mm": a range, not "from" a prior size
-    before = [t for t in tokens[max(0, start - 4):start] if t not in ("(", ",", "measuring", "measured", ":")]
+    before = [t for t in tokens[max(0, start - 4):start]
+              if t not in ("(", ",", "measuring", "measured", "measures", "meas", ":")]
     for k in range(1, 4):
         if len(before) >= k and tuple(before[-k:]) in lex.prior_before:
             return True
@@ -61,7 +98,8 @@ def _is_prior_size(spans: list[Span], p: int, tokens: list[str], lex: Lexicon) -
     return any(tuple(after[:k]) in lex.prior_after and not _number_follows(after[k:]) for k in range(1, 6))
 
 
-_MEASURE_VERBS = frozenset({"measured", "measuring", "measures", "at", "of"})
+#: ("prev meas 6 mm": the verb abbreviated)
+_MEASURE_VERBS = frozenset({"measured", "measuring", "measures", "measure", "meas", "at", "of"})
 
 
 def _number_follows(words: list[str]) -> bool:
@@ -495,15 +533,28 @@ def _sized_organs(spans: list[Span], locs: list[Location], lex: Lexicon) -> list
         p = loc.start - 1
         if loc.organ not in lex.upper_normal_mm:
             continue
-        if p >= 0 and spans[p].cat == "SIZE" and loc.sub is None and _ends_phrase(spans, loc.end + 1):
+        if p >= 0 and spans[p].cat == "SIZE" and loc.sub is None and _ends_phrase(spans, loc.end + 1) \
+                and _may_measure_organ(spans[p].value, loc.organ, lex):
             loc.blocked = True  # "a 17 cm spleen, varices": the object of the size, no site of the varices
         else:  # "a 3 cm liver lesion": the size of the lesion
             p = _own_size_after(spans, loc, lex)
-            if p is None:
+            if p is None or not _may_measure_organ(spans[p].value, loc.organ, lex):
                 continue
         spans[p].cat = "ORGAN_SIZE"
         out.append((p, loc))
     return out
+
+
+#: a size below this share of an organ's upper normal size is no measurement of the organ itself: "a lesion in the
+#: liver which measures 1.4 x 1.1 cm" measures the lesion (a liver is never 14 mm), "the spleen measures 12 cm" the
+#: spleen
+_ORGAN_SIZE_MIN_SHARE = 0.25
+
+
+def _may_measure_organ(size_mm: float, organ: str, lex: Lexicon) -> bool:
+    upper = lex.upper_normal_mm[organ]
+    least = min(upper.values()) if isinstance(upper, dict) else upper
+    return size_mm >= _ORGAN_SIZE_MIN_SHARE * least
 
 
 #: what may stand between an organ and its own size ("the spleen measures 15 cm", "spleen (16 cm)")

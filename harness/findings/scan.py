@@ -131,7 +131,7 @@ def _scan(tokens: list[str], lex: Lexicon) -> list[Span]:
     # "interval enlargement of the aneurysm": enlargement of a finding, not of an organ, is its growth
     for k, s in enumerate(spans):
         if s.cat == "ENLARGE" and s.readings("TEMP"):
-            nxt = next((q for q in spans[k + 1:k + 8] if q.cat not in ("SIZE", "POS", "SEV", "ATTR", "LAT")
+            nxt = next((q for q in spans[k + 1:k + 8] if q.cat not in ("SIZE", "POS", "SEV", "ATTR", "LAT", "LOC")
                         and q.text not in ("of", "in", "the", "a", "an", "known", "previously", "seen")), None)
             if nxt is not None and nxt.cat == "OBS":
                 s.cat = "TEMP"

@@ -470,7 +470,22 @@ _PRIOR_TIMES = frozenset({"this", "yesterday", "prior", "previous", "earlier", "
 _PLACEHOLDERS = frozenset({"_", "xxxx"})
 
 
-_SIZE_CHANGE_WORDS = frozenset({">", "\u2192", "now", "to"})
+_SIZE_CHANGE_WORDS = frozenset({">", "\u2192", "now", "to", "currently"})
+#: a word that marks the size after it as the prior one ("previously 6 mm, now 9 mm")
+_PRIOR_MARKERS = frozenset({"previously", "prev", "formerly", "was", "were"})
+
+
+def _now_size(tokens: list[str], j: int) -> int | None:
+    """Where the current size starts in ", now 9 mm", "and currently measures 9 mm" (from ``j``), else None."""
+    k = j
+    while k < len(tokens) and tokens[k] in (",", "and") and k - j < 2:
+        k += 1
+    if k == j or k >= len(tokens) or tokens[k] not in ("now", "currently"):
+        return None
+    k += 1
+    if k < len(tokens) and tokens[k] in ("measures", "measuring", "measure", "at"):
+        k += 1
+    return k if k + 1 < len(tokens) and _number(tokens[k]) and tokens[k + 1] in UNITS else None
 
 
 def _size_changes(tokens: list[str]) -> list[str]:
@@ -498,9 +513,12 @@ def _size_changes(tokens: list[str]) -> list[str]:
                 and not _a_range(out, k, k + 4):
             unit = at(k + 3)  # "smaller (61 to 28 mm)": a change word before the two sizes
             out[k:k + 4] = [at(k + 2), unit, "previously", at(k), unit]
-        elif _number(at(k)) and at(k + 1) in UNITS and (at(k + 2), at(k + 3)) == (",", "now") \
-                and _number(at(k + 4)) and at(k + 5) in UNITS:
-            out[k:k + 6] = [at(k + 4), at(k + 5), ",", "previously", at(k), at(k + 1)]
+        elif _number(at(k)) and at(k + 1) in UNITS and (now := _now_size(out, k + 2)) is not None:
+            # "2.0 cm, now 1.4 cm"; "previously 6 mm, now 9 mm" and "was 6 mm and currently measures 9 mm" (the
+            # marker of the prior size is written again after the current one)
+            start = k - 1 if at(k - 1) in _PRIOR_MARKERS else k
+            out[start:now + 2] = [at(now), at(now + 1), ",", "previously", at(k), at(k + 1)]
+            k = start
         else:
             k += 1
             continue
@@ -965,7 +983,21 @@ def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
                     _clots_extending, _diaphragm_words, _displacing_the_mediastinum, _sinus_fluid_levels,
                     _bronchi_of_a_lobe, _calcified_vessels_listed):
         tokens = rewrite(tokens)
-    return _shared_heads(_side_words(_side_before_part(tokens, lex), lex), lex)
+    return _shared_heads(_side_words(_side_before_part(_fluid_collections(tokens, lex), lex), lex), lex)
+
+
+def _fluid_collections(tokens: list[str], lex: Lexicon) -> list[str]:
+    """"a pelvic fluid collection", "perisplenic fluid collections": the place and the word "fluid" are a name of
+    free fluid ("pelvic fluid") only when no collection follows; a collection of fluid there is one collection, read
+    as "a pelvic collection"."""
+    if "fluid" not in tokens:
+        return tokens
+    out = list(tokens)
+    for k in range(len(out) - 2, 0, -1):
+        if out[k] == "fluid" and out[k + 1] in ("collection", "collections") \
+                and "OBS" in lex.phrase_kinds.get((out[k - 1], "fluid"), {}):
+            del out[k]
+    return out
 
 
 #: where along an organ, said before the side in "the proximal right ureter", "the upper right lobe"
@@ -1106,13 +1138,15 @@ _SIDES = frozenset({"right", "left"})
 def _severities_per_side(tokens: list[str], lex: Lexicon) -> list[str]:
     """"moderate right and small left pleural effusions": a grade said for each side is one finding per side, each
     with its grade ("moderate right pleural effusion and small left pleural effusion"), not one bilateral finding
-    with the first grade."""
+    with the first grade; so is a count said for each side ("two right and one left renal cysts")."""
     if "right" not in tokens or "left" not in tokens:
         return tokens
     k = 0
     while k + 5 < len(tokens):
         sev1, side1, joiner, sev2, side2 = tokens[k:k + 5]
-        if not (joiner == "and" and {side1, side2} == _SIDES and _is_severity(sev1, lex) and _is_severity(sev2, lex)):
+        if not (joiner == "and" and {side1, side2} == _SIDES and (
+                (_is_severity(sev1, lex) and _is_severity(sev2, lex))
+                or (_is_number_word(sev1, lex) and _is_number_word(sev2, lex)))):
             k += 1
             continue
         noun = _finding_phrase_after(tokens, k + 5, lex)
@@ -1126,6 +1160,12 @@ def _severities_per_side(tokens: list[str], lex: Lexicon) -> list[str]:
 
 def _is_severity(word: str, lex: Lexicon) -> bool:
     return "SEV" in lex.phrase_kinds.get((word,), {})
+
+
+def _is_number_word(word: str, lex: Lexicon) -> bool:
+    """A count said in one word: "two", "one", "3" ("two right and one left renal cysts" is counted per side, as a
+    grade per side is)."""
+    return (word.isdecimal() and 0 < int(word) <= 20) or "COUNT" in lex.phrase_kinds.get((word,), {})
 
 
 def _finding_phrase_after(tokens: list[str], start: int, lex: Lexicon) -> list[str] | None:
