@@ -4089,3 +4089,21 @@ def test_a_grade_per_side_with_an_article_before_each():
     fs = extract_findings("There is a small right and a large left pleural effusion.")
     assert {(f.laterality, f.severity) for f in fs if f.observation == "effusion"} == {("right", "mild"),
                                                                                        ("left", "severe")}
+
+
+def test_an_underlying_finding_is_where_the_findings_before_it_are():
+    fs = extract_findings("Sigmoid wall thickening, probably diverticulitis; an underlying carcinoma is not excluded.")
+    (m,) = [f for f in fs if f.observation == "carcinoma"]
+    assert (m.anatomy, m.sub_location, m.presence) == ("bowel", "sigmoid colon", U)
+
+
+def test_a_tumour_called_unlikely_is_kept_beside_findings_elsewhere():
+    fs = extract_findings("Terminal ileal thickening, possibly Crohn disease; a neoplasm is unlikely. Normal liver.")
+    assert any(f.observation == "mass" and f.presence is A and f.certainty is Certainty.IMPROBABLE for f in fs)
+
+
+def test_an_organs_pathology_is_a_lesion_but_the_laboratorys_is_not():
+    (f,) = extract_findings("Mediastinal pathology cannot be excluded on this film.")
+    assert (f.observation, f.anatomy, f.presence) == ("lesion", "mediastinum", U)
+    assert extract_findings("Please correlate with pathology.") == ()
+    assert extract_findings("Pathology results are awaited.") == ()

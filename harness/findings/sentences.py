@@ -651,6 +651,10 @@ def _abbreviated_words(tokens: list[str]) -> list[str]:
     if "decompression" in tokens:  # "consider nasogastric decompression": a treatment, no tube seen
         tokens = [t for k, t in enumerate(tokens)
                   if not (t in _DECOMPRESSION_ROUTES and tokens[k + 1:k + 2] == ["decompression"])]
+    if "pathology" in tokens:  # "correlate with pathology", "pathology results awaited": the laboratory
+        tokens = ["histopathology" if t == "pathology" and (tokens[k - 1:k] and tokens[k - 1] in _LAB_BEFORE or
+                                                            tokens[k + 1:k + 2] and tokens[k + 1] in _LAB_AFTER)
+                  else t for k, t in enumerate(tokens)]
     if "primary" in tokens:
         tokens = [w for k, t in enumerate(tokens)
                   for w in (("primary", "tumour") if t == "primary" and _primary_is_the_tumour(tokens, k) else (t,))]
@@ -662,6 +666,11 @@ def _abbreviated_words(tokens: list[str]) -> list[str]:
     return [w for t in tokens for w in _EXPANSIONS.get(t, (t,))]
 
 
+#: the words around "pathology" that make it the laboratory's report, not a disease ("aortic pathology")
+_LAB_BEFORE = frozenset({"with", "to", "at", "awaiting", "await", "pending", "for", "by", "from", "per", "via",
+                         "surgical", "tissue", "histological", "histologic", "on"})
+_LAB_AFTER = frozenset({"result", "results", "report", "reports", "correlation", "sampling", "specimen", "specimens",
+                        "confirmation", "review", "awaited", "pending", "showed", "shows", "confirmed"})
 #: the routes a bowel or stomach is decompressed by, named before "decompression" as the treatment
 _DECOMPRESSION_ROUTES = frozenset({"nasogastric", "ng", "ngt", "orogastric", "og", "nasojejunal", "rectal"})
 #: what follows "primary" used as a noun, the primary tumour ("the rectal primary is again seen", "RUL primary
