@@ -4205,3 +4205,121 @@ def test_a_grade_of_the_prior_study_gives_the_change(text, grade, change):
 ])
 def test_continued_states_the_finding_or_the_change_still_going_on(text, change):
     assert one(text).temporal == change
+
+
+@pytest.mark.parametrize("text", ["Port AP chest radiograph: no pneumothorax.", "Chest film, AP port: no pneumothorax.",
+                                  "Port supine film. No pneumothorax."])
+def test_a_films_port_is_portable_no_device(text):
+    (f,) = extract_findings(text)
+    assert (f.observation, f.presence) == ("pneumothorax", A)
+
+
+def test_a_port_beside_no_film_word_is_the_device():
+    (f,) = extract_findings("Left chest port with the catheter tip at the cavoatrial junction.")
+    assert (f.observation, f.laterality, f.presence) == ("port", "left", P)
+
+
+@pytest.mark.parametrize("text, observation", [
+    ("CT abdomen aortic dissection protocol: no dissection flap.", "dissection"),
+    ("ct thorax pe protocol . no filling defect in the pulmonary arteries .", "pulmonary embolism")])
+def test_what_a_protocol_is_named_by_is_no_finding(text, observation):
+    assert {(f.observation, f.presence) for f in extract_findings(text)} == {(observation, A)}
+
+
+def test_a_finding_after_a_protocol_title_is_read():
+    (f,) = extract_findings("Stone protocol CT: 6 mm right renal calculus.")
+    assert (f.observation, f.anatomy, f.laterality, f.size_mm, f.presence) == ("calculus", "kidney", "right", 6.0, P)
+
+
+@pytest.mark.parametrize("text, anatomy, sub, side, size", [
+    ("The sigmoid primary is again seen.", "bowel", "sigmoid colon", None, None),
+    ("LLL primary now 22 mm, previously 31 mm.", "lung", "lower lobe", "left", 22.0),
+])
+def test_primary_used_as_a_noun_is_the_primary_tumour(text, anatomy, sub, side, size):
+    (f,) = extract_findings(text)
+    assert (f.observation, f.anatomy, f.sub_location, f.laterality, f.size_mm, f.presence) == (
+        "mass", anatomy, sub, side, size, P)
+
+
+@pytest.mark.parametrize("text", ["Bone metastases from an unknown primary.", "Post-primary tuberculosis.",
+                                  "Primary biliary cholangitis."])
+def test_primary_qualifying_a_noun_or_an_unknown_site_is_no_tumour(text):
+    assert all(f.observation != "mass" for f in extract_findings(text))
+
+
+@pytest.mark.parametrize("text, side", [("LUQ fluid collection.", "left"), ("Small RLQ abscess.", "right")])
+def test_abdominal_quadrants_by_their_initials(text, side):
+    (f,) = extract_findings(text)
+    assert (f.observation, f.anatomy, f.laterality) == ("collection", "peritoneum", side)
+
+
+def test_ti_is_the_terminal_ileum_but_ti_rads_is_a_score():
+    (f,) = extract_findings("Mural thickening of the TI.")
+    assert (f.observation, f.anatomy, f.sub_location) == ("bowel wall thickening", "bowel", "terminal ileum")
+    assert all(f.sub_location != "terminal ileum" for f in extract_findings("TI-RADS 4 nodule in the left thyroid lobe."))
+
+
+@pytest.mark.parametrize("text", ["Solid 7 mm LUL nodule, not present at baseline.",
+                                  "Solid 7 mm LUL nodule (none at baseline)."])
+def test_absent_at_baseline_says_a_finding_is_new(text):
+    (f,) = extract_findings(text)
+    assert (f.observation, f.presence, f.temporal, f.size_mm) == ("nodule", P, "new", 7.0)
+
+
+def test_low_volumes_on_a_film_are_low_lung_volumes():
+    fs = extract_findings("Low volumes. No focal consolidation.")
+    assert ("hypoinflation", P) in {(f.observation, f.presence) for f in fs}
+
+
+@pytest.mark.parametrize("text, anatomy, side", [
+    ("Left femoral hernia containing a loop of small bowel.", "groin", "left"),
+    ("Right-sided Spigelian hernia containing sigmoid colon.", "abdominal wall", "right"),
+    ("Incisional hernia containing transverse colon.", "abdominal wall", None),
+])
+def test_a_hernia_is_placed_by_its_name_not_by_the_loop_it_contains(text, anatomy, side):
+    (f,) = [f for f in extract_findings(text) if f.observation == "hernia"]
+    assert (f.anatomy, f.laterality, f.presence) == (anatomy, side, P)
+
+
+def test_nasogastric_decompression_is_a_treatment_no_tube():
+    fs = extract_findings("Dilated stomach with an air-fluid level; consider nasogastric decompression.")
+    assert {(f.observation, f.anatomy, f.presence) for f in fs} == {("enlargement", "stomach", P)}
+    (f,) = extract_findings("Nasogastric tube in the stomach.")
+    assert f.observation == "nasogastric tube"
+
+
+def test_an_outlet_obstruction_is_the_bladders_or_the_stomachs_not_the_bowels():
+    fs = extract_findings("Trabeculated bladder, likely from outlet obstruction.")
+    assert ("bladder outlet obstruction", "urinary bladder") in {(f.observation, f.anatomy) for f in fs}
+    assert all(f.observation != "bowel obstruction" for f in fs)
+    (f,) = extract_findings("Gastric outlet obstruction.")
+    assert (f.observation, f.anatomy) == ("bowel obstruction", "stomach")
+
+
+def test_an_appendicolith_at_its_base_is_in_the_appendix():
+    fs = extract_findings("Thickened appendix with an appendicolith at its base.")
+    assert ("appendicolith", "appendix", None) in {(f.observation, f.anatomy, f.sub_location) for f in fs}
+
+
+def test_a_grade_per_side_with_an_article_before_each():
+    fs = extract_findings("There is a small right and a large left pleural effusion.")
+    assert {(f.laterality, f.severity) for f in fs if f.observation == "effusion"} == {("right", "mild"),
+                                                                                       ("left", "severe")}
+
+
+def test_an_underlying_finding_is_where_the_findings_before_it_are():
+    fs = extract_findings("Sigmoid wall thickening, probably diverticulitis; an underlying carcinoma is not excluded.")
+    (m,) = [f for f in fs if f.observation == "carcinoma"]
+    assert (m.anatomy, m.sub_location, m.presence) == ("bowel", "sigmoid colon", U)
+
+
+def test_a_tumour_called_unlikely_is_kept_beside_findings_elsewhere():
+    fs = extract_findings("Terminal ileal thickening, possibly Crohn disease; a neoplasm is unlikely. Normal liver.")
+    assert any(f.observation == "mass" and f.presence is A and f.certainty is Certainty.IMPROBABLE for f in fs)
+
+
+def test_an_organs_pathology_is_a_lesion_but_the_laboratorys_is_not():
+    (f,) = extract_findings("Mediastinal pathology cannot be excluded on this film.")
+    assert (f.observation, f.anatomy, f.presence) == ("lesion", "mediastinum", U)
+    assert extract_findings("Please correlate with pathology.") == ()
+    assert extract_findings("Pathology results are awaited.") == ()

@@ -841,11 +841,12 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
     items = _merge_restatements(_explained_away(list(seen.values()), lex), lex)
     # organ-less denials of a tumour ("No evidence of tumor.", "no metastatic disease") summarise the rest of a
     # report that says anything else; an organ-less negative of anything else ("No abscess.", "no drainable
-    # collection") is a statement of its own, which matches the same negative at any site
+    # collection") is a statement of its own, which matches the same negative at any site; so is a tumour called
+    # unlikely ("an underlying neoplasm is unlikely"), the weighing of one diagnosis, no summary
     if any(it.finding.anatomy != UNSPECIFIED for it in items):
         items = [it for it in items
                  if not (it.finding.anatomy == UNSPECIFIED and it.finding.presence is Presence.ABSENT
-                         and lex.is_focal(it.finding.observation))]
+                         and it.finding.certainty is not Certainty.IMPROBABLE and lex.is_focal(it.finding.observation))]
     kept = []
     for i, it in enumerate(items):
         f = it.finding

@@ -1,7 +1,7 @@
 """The span pre-passes of the reader (see ``extract``'s docstring): between the phrase scan (``scan``) and the
 targets a sentence's findings are read into, these rename or drop spans whose first reading the sentence's wording
 overturns, so that no later stage takes them at face value: a size of the prior study ("previously 1.8 cm"), a
-comparison with a prior study that neither hedges nor denies ("CXR vs yesterday", "not present on the 2024 CT"),
+comparison with a prior study that neither hedges nor denies ("CXR vs yesterday", "not present on the 2024 CT", "none at baseline"),
 the bracketed reason in a study's title, a structure called normal ("nodes not enlarged"), a structure called
 enlarged that has a name for it (lymphadenopathy), a finding word used as a predicate of another ("the nodule is
 calcified"), and an organ's own measurement ("17 cm spleen").
@@ -124,7 +124,7 @@ def _read_comparisons(spans: list[Span]) -> None:
         if versus and study is not None and not any(spans[q].cat in ("OBS", "ENLARGE") or spans[q].cat.startswith("CTX")
                                                     for q in range(p + 1, p + 1 + study)):
             spans[p] = Span("WORD", s.text, s.start, s.end, s.text, cat="WORD")
-        elif not versus and after[0] in ("on", "in") and any(w in PRIOR_STUDY_WORDS for w in after[1:5]):
+        elif not versus and after[0] in ("on", "in", "at") and any(w in PRIOR_STUDY_WORDS for w in after[1:5]):
             spans[p] = Span("PHRASE", [_NEW_SINCE], s.start, s.end, s.text, cat="TEMP", by_kind={"TEMP": [_NEW_SINCE]})
 
 

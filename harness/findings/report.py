@@ -35,7 +35,8 @@ def _less_specific(f: Finding, g: Finding, lex: Lexicon) -> bool:
                                                                     and lex.is_device(g.observation)):
         return False
     if f.presence is Presence.ABSENT:
-        return f.anatomy == UNSPECIFIED
+        # ("a neoplasm is unlikely" weighs a diagnosis: a normal organ elsewhere does not say it)
+        return f.anatomy == UNSPECIFIED and (f.certainty is not Certainty.IMPROBABLE or g.certainty is f.certainty)
     return ((f.laterality is None or f.laterality == g.laterality)
             and (f.sub_location is None or f.sub_location == g.sub_location
                  or (g.sub_location is not None and lex.sub_contains(g.anatomy, f.sub_location, g.sub_location)))

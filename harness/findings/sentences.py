@@ -567,7 +567,20 @@ _EXPANSIONS = {"stn": ("station",), "jxn": ("junction",), "jct": ("junction",), 
                "cac": ("coronary", "artery", "calcification"),
                "dz": ("disease",),  # "old granulomatous dz", "no acute cardiopulmonary dz"
                # a tip's distance dictated short: "ETT 4 cm abv carina"
-               "abv": ("above",)}
+               "abv": ("above",),
+               # the abdomen's quadrants dictated by their initials: "RLQ collection", "tender LUQ"
+               "rlq": ("right", "lower", "quadrant"), "llq": ("left", "lower", "quadrant"),
+               "ruq": ("right", "upper", "quadrant"), "luq": ("left", "upper", "quadrant")}
+
+#: what a film's "port" (portable) stands beside in a radiograph's title ("Port AP CXR", "CXR AP port", "port
+#: semi-erect film"); a port beside none of them is the device ("chest port", "port in the left chest wall")
+_PORTABLE_TITLE = frozenset({"ap", "pa", "cxr", "xr", "film", "radiograph", "supine", "erect", "semierect",
+                             "semi", "upright", "view", "views"})
+#: what ends the name that a protocol is called by in a study's title ("CT chest PE protocol", "renal stone
+#: protocol CT"): the finding named there is what the study looks for, not one found
+_PROTOCOL_NAME_ENDS = frozenset({",", ":", ";", "(", ")", "ct", "cta", "ctpa", "mri", "mr", "mra", "study", "scan",
+                                 "chest", "abdomen", "pelvis", "a", "p", "with", "without", "contrast", "noncontrast",
+                                 "/", "and", "the", "on", "per", "using"})
 
 
 #: words beside "LAD" that make it the left anterior descending artery, not lymphadenopathy ("calcification of the
@@ -654,9 +667,69 @@ def _abbreviated_words(tokens: list[str]) -> list[str]:
                   for w in (("main", "pa") if t == "pa" and _pa_is_the_artery(tokens, k) else (t,))]
     if "lad" in tokens and _CORONARY_CONTEXT & set(tokens):
         tokens = [w for t in tokens for w in (("left", "anterior", "descending") if t == "lad" else (t,))]
+    if "port" in tokens:
+        tokens = ["portable" if t == "port" and ({tokens[k - 1] if k else "", tokens[k + 1] if k + 1 < len(tokens)
+                                                  else ""} & _PORTABLE_TITLE) else t for k, t in enumerate(tokens)]
+    if "protocol" in tokens:
+        tokens = _without_protocol_names(tokens)
+    if "decompression" in tokens:  # "consider nasogastric decompression": a treatment, no tube seen
+        tokens = [t for k, t in enumerate(tokens)
+                  if not (t in _DECOMPRESSION_ROUTES and tokens[k + 1:k + 2] == ["decompression"])]
+    if "pathology" in tokens:  # "correlate with pathology", "pathology results awaited": the laboratory
+        tokens = ["histopathology" if t == "pathology" and (tokens[k - 1:k] and tokens[k - 1] in _LAB_BEFORE or
+                                                            tokens[k + 1:k + 2] and tokens[k + 1] in _LAB_AFTER)
+                  else t for k, t in enumerate(tokens)]
+    if "primary" in tokens:
+        tokens = [w for k, t in enumerate(tokens)
+                  for w in (("primary", "tumour") if t == "primary" and _primary_is_the_tumour(tokens, k) else (t,))]
+    if "ti" in tokens:  # "thickening of the TI": the terminal ileum ("TI-RADS" is the thyroid's score)
+        tokens = [w for k, t in enumerate(tokens)
+                  for w in (("terminal", "ileum") if t == "ti" and tokens[k + 1:k + 2] != ["rads"] else (t,))]
     if _EXPANSIONS.keys().isdisjoint(tokens):
         return tokens
     return [w for t in tokens for w in _EXPANSIONS.get(t, (t,))]
+
+
+#: the words around "pathology" that make it the laboratory's report, not a disease ("aortic pathology")
+_LAB_BEFORE = frozenset({"with", "to", "at", "awaiting", "await", "pending", "for", "by", "from", "per", "via",
+                         "surgical", "tissue", "histological", "histologic", "on"})
+_LAB_AFTER = frozenset({"result", "results", "report", "reports", "correlation", "sampling", "specimen", "specimens",
+                        "confirmation", "review", "awaited", "pending", "showed", "shows", "confirmed"})
+#: the routes a bowel or stomach is decompressed by, named before "decompression" as the treatment
+_DECOMPRESSION_ROUTES = frozenset({"nasogastric", "ng", "ngt", "orogastric", "og", "nasojejunal", "rectal"})
+#: what follows "primary" used as a noun, the primary tumour ("the rectal primary is again seen", "RUL primary
+#: reduced to 29 mm", "the known primary, now 3 cm"): a verb, a preposition or a stop, never the noun it qualifies
+_AFTER_PRIMARY_NOUN = frozenset({"", ",", ";", ".", "(", ")", "is", "was", "again", "reduced", "measures",
+                                 "measuring", "measured", "now", "has", "had", "with", "remains", "unchanged",
+                                 "stable", "decreased", "increased", "smaller", "larger", "and", "which", "previously",
+                                 "appears", "in", "at", "shows", "demonstrates", "seen", "noted", "not", "versus",
+                                 "vs", "from", "to", "since", "without", "grown", "shrunk", "progressed",
+                                 "responded", "persists", "persisting", "redemonstrated", "re", "slightly",
+                                 "minimally", "significantly", "markedly", "further", "also"})
+
+
+def _primary_is_the_tumour(tokens: list[str], k: int) -> bool:
+    """"rectal primary again seen", "the RUL primary measures 29 mm": "primary" stands for the primary tumour where
+    no noun follows it; a primary of unknown or occult site is none that is seen."""
+    prev = tokens[k - 1] if k else ""
+    nxt = tokens[k + 1] if k + 1 < len(tokens) else ""
+    return k > 0 and nxt in _AFTER_PRIMARY_NOUN and prev not in ("unknown", "occult", "no", "of", "post", "non")
+
+
+def _without_protocol_names(tokens: list[str]) -> list[str]:
+    """"CT chest PE protocol", "aortic dissection protocol": the words a study's protocol is named by (back to the
+    study's own words, at most three) name what it looks for; they go, so that no finding is read from them."""
+    out: list[str] = []
+    for t in tokens:
+        if t == "protocol":
+            k = len(out)
+            j = k
+            while j > 0 and k - j < 3 and out[j - 1] not in _PROTOCOL_NAME_ENDS and out[j - 1] not in (
+                    "no", "not", "without", "protocol"):
+                j -= 1
+            del out[j:]
+        out.append(t)
+    return out
 
 
 _VALVES = {"mitral": "mitral", "aortic": "aortic", "tricuspid": "tricuspid", "pulmonary": "pulmonary",
@@ -1143,19 +1216,27 @@ def _severities_per_side(tokens: list[str], lex: Lexicon) -> list[str]:
         return tokens
     k = 0
     while k + 5 < len(tokens):
-        sev1, side1, joiner, sev2, side2 = tokens[k:k + 5]
+        # ("a moderate left and a trace right pleural effusion": an article may open each conjunct)
+        first = k + (tokens[k] in _ARTICLES)
+        second = first + 3 + (tokens[first + 3:first + 4] in (["a"], ["an"]))
+        sev1, side1, joiner = (tokens[first:first + 3] + ["", "", ""])[:3]
+        sev2, side2 = (tokens[second:second + 2] + ["", ""])[:2]
         if not (joiner == "and" and {side1, side2} == _SIDES and (
                 (_is_severity(sev1, lex) and _is_severity(sev2, lex))
                 or (_is_number_word(sev1, lex) and _is_number_word(sev2, lex)))):
             k += 1
             continue
-        noun = _finding_phrase_after(tokens, k + 5, lex)
+        n = second + 2 - k
+        noun = _finding_phrase_after(tokens, k + n, lex)
         if noun is None:
             k += 1
             continue
-        tokens = [*tokens[:k], sev1, side1, *noun, "and", sev2, side2, *noun, *tokens[k + 5 + len(noun):]]
+        tokens = [*tokens[:k], sev1, side1, *noun, "and", sev2, side2, *noun, *tokens[k + n + len(noun):]]
         k += 6 + 2 * len(noun)
     return tokens
+
+
+_ARTICLES = frozenset({"a", "an"})
 
 
 def _is_severity(word: str, lex: Lexicon) -> bool:

@@ -44,6 +44,7 @@ def _share_between_findings(spans: list[Span], targets: list[_Target], obs_targe
     _descriptor_yields_to_diagnosis(spans, obs_targets, lex)
     _organ_described_by_finding_counts_nothing(spans, obs_targets, lex)
     _alternative_shares_site(spans, obs_targets, lex)
+    _underlying_finding_shares_site(spans, obs_targets, lex)
     _finding_with_another_shares_site(spans, obs_targets, lex)
     _finding_within_another_takes_its_site(spans, obs_targets, lex)
     _cause_takes_site_of_effect(spans, obs_targets, lex)
@@ -374,6 +375,21 @@ def _alternative_shares_site(spans: list[Span], obs_targets: list[_Target], lex:
         if a.locations and not b.locations and not b.sides and b.kind == "OBS" and (any(
                 g.text in ("or", "versus", "vs") for g in gap) and b.pos - a.pos <= 3 or 0 < len(gap) <= 3 and (
                 gap[-1].text == "than" or gap[-1].text == "over" and gap[0].text != "over")):
+            b.locations = [copy.copy(l) for l in a.locations if _may_share_site(b, l, lex)]
+            b.sides = list(a.sides)
+
+
+def _underlying_finding_shares_site(spans: list[Span], obs_targets: list[_Target], lex: Lexicon) -> None:
+    """"caecal wall thickening, possibly colitis; an underlying tumour is not excluded": what is said to underlie
+    the findings before it is where they are (the nearest one with a site), even past a hedged name between."""
+    for k, b in enumerate(obs_targets):
+        if b.kind != "OBS" or b.locations or b.sides or k == 0:
+            continue
+        before = [spans[q].text for q in range(max(0, b.pos - 2), b.pos)]
+        if "underlying" not in before:
+            continue
+        a = next((t for t in reversed(obs_targets[:k]) if t.locations), None)
+        if a is not None:
             b.locations = [copy.copy(l) for l in a.locations if _may_share_site(b, l, lex)]
             b.sides = list(a.sides)
 
