@@ -3989,3 +3989,79 @@ def test_coronary_artery_disease_is_the_coronaries_calcification():
     assert (f.observation, f.anatomy, f.presence) == ("calcification", "coronary artery", P)
     (f,) = extract_findings("No coronary artery disease.")
     assert (f.observation, f.anatomy, f.presence) == ("calcification", "coronary artery", A)
+
+
+def test_a_distance_from_a_landmark_is_no_size():
+    # "N cm from the anal verge / carina / origin" places a lesion along an organ; the lesion's own size stands
+    (f,) = extract_findings("A 4 cm ulcerated mass in the rectum, 8 cm from the anal verge.")
+    assert (f.observation, f.sub_location, f.size_mm) == ("mass", "rectum", 40.0)
+    (f,) = extract_findings("Irregular 2.5 cm oesophageal mass, 30 cm from the incisors.")
+    assert f.size_mm == 25.0
+    # a pneumothorax measured from the apex is still its size
+    (f,) = extract_findings("Small right apical pneumothorax measuring 2 cm from the apex.")
+    assert (f.observation, f.size_mm) == ("pneumothorax", 20.0)
+
+
+def test_polypoid_describes_a_mass_and_emphysema_initials():
+    for text in ("A 2 cm polypoid mass in the caecum.", "A 2 cm polypoid enhancing caecal mass."):
+        (f,) = extract_findings(text)
+        assert (f.observation, f.size_mm) == ("mass", 20.0), text
+    (f,) = extract_findings("Polypoid lesion in the gallbladder.")
+    assert f.observation == "polyp"
+    (f,) = extract_findings("Moderate upper lobe CLE.")
+    assert (f.observation, f.anatomy, f.severity) == ("emphysema", "lung", "moderate")
+
+
+def test_fluid_beside_a_solid_organ_is_a_collection_there():
+    for text in ("Small volume peripancreatic fluid.", "A little fluid around the pancreas."):
+        (f,) = extract_findings(text)
+        assert (f.observation, f.anatomy, f.presence) == ("collection", "pancreas", P), text
+    fs = extract_findings("No perinephric fluid.")
+    assert {(f.observation, f.anatomy, f.presence) for f in fs} == {("collection", "kidney", A)}
+    # an organised collection beside the pancreas is the encapsulated kind, not the acute fluid
+    fs = extract_findings("Peripancreatic fluid without an organised peripancreatic collection.")
+    assert {(f.observation, f.presence) for f in fs} == {("collection", P), ("pseudocyst", A)}
+
+
+def test_a_measured_node_called_normal_in_size_is_no_lymphadenopathy():
+    for text in ("Right hilar node of 8 mm, within normal size limits.",
+                 "Several para-aortic nodes measuring up to 7 mm in short axis, not pathological by size.",
+                 "Non-enlarged axillary lymph nodes.", "Normal-sized mediastinal nodes."):
+        fs = extract_findings(text)
+        assert fs and all(f.presence is A and f.observation in ("lymph node", "lymphadenopathy") for f in fs), text
+    # a node measured and called enlarged is still lymphadenopathy; a measured node with no judgement is a node
+    (f,) = extract_findings("Right hilar node of 18 mm, enlarged.")
+    assert f.presence is P
+    (f,) = extract_findings("Right hilar node of 8 mm.")
+    assert (f.observation, f.presence) == ("lymph node", P)
+
+
+def test_an_organ_whose_size_is_increased_is_enlarged():
+    for text, obs in (("Cardiac size is increased.", "cardiomegaly"), ("Increased size of the liver.", "hepatomegaly"),
+                      ("The spleen has increased in size.", "splenomegaly")):
+        (f,) = extract_findings(text)
+        assert (f.observation, f.presence) == (obs, P), text
+    # a finding that has grown is the finding's change, not its organ's enlargement
+    (f,) = extract_findings("The splenic cyst has increased in size.")
+    assert (f.observation, f.temporal) == ("cyst", "increased")
+    assert all(f.observation != "hepatomegaly" for f in extract_findings("Increased attenuation of the liver."))
+
+
+def test_quadrant_initials_and_shorthand_operations():
+    fs = {(f.observation, f.anatomy, f.laterality) for f in extract_findings("LUQ collection s/p appy.")}
+    assert fs == {("collection", "peritoneum", "left"), ("appendectomy", "appendix", None)}
+    (f,) = extract_findings("Acute appy.")
+    assert f.observation == "appendicitis"
+
+
+def test_a_finding_on_a_device_lies_where_the_device_is():
+    fs = {(f.observation, f.anatomy) for f in extract_findings(
+        "Occlusive thrombus surrounding the catheter in the left internal jugular vein.")}
+    assert ("thrombosis", "internal jugular vein") in fs
+
+
+def test_an_abbreviated_node_measured_at_its_largest_states_no_count():
+    (f,) = extract_findings("Hilar LN, max 14 mm.")
+    assert (f.observation, f.size_mm, f.count) == ("lymph node", 14.0, None)
+    (f,) = extract_findings("Subcarinal LN 14 mm.")
+    assert f.count == 1

@@ -543,7 +543,11 @@ _EXPANSIONS = {"stn": ("station",), "jxn": ("junction",), "jct": ("junction",), 
                # a finding's dictated initials: "LUL GGN" is a ground-glass nodule, "CAC" coronary calcification
                "ggn": ("ground", "glass", "nodule"), "ggns": ("ground", "glass", "nodules"),
                "cac": ("coronary", "artery", "calcification"),
-               "dz": ("disease",)}  # "old granulomatous dz", "no acute cardiopulmonary dz"
+               "dz": ("disease",),
+               # the abdomen's quadrants and iliac fossae by their initials ("RLQ abscess", "LIF pain")
+               "rlq": ("right", "lower", "quadrant"), "llq": ("left", "lower", "quadrant"),
+               "ruq": ("right", "upper", "quadrant"), "luq": ("left", "upper", "quadrant"),
+               "rif": ("right", "iliac", "fossa"), "lif": ("left", "iliac", "fossa")}  # "old granulomatous dz", "no acute cardiopulmonary dz"
 
 
 #: words beside "LAD" that make it the left anterior descending artery, not lymphadenopathy ("calcification of the
