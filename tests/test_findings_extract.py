@@ -4075,3 +4075,19 @@ def test_fat_stranding_is_the_inflammation_of_the_organ_it_surrounds():
     fs = {(f.observation, f.anatomy, f.presence) for f in extract_findings(
         "No periaortic stranding or retroperitoneal haematoma.")}
     assert fs == {("inflammation", "aorta", A), ("collection", "retroperitoneum", A)}
+
+
+def test_a_vessel_ectatic_but_not_aneurysmal_is_no_aneurysm():
+    for text in ("The common femoral arteries are ectatic but not aneurysmal.",
+                 "Ectatic, non-aneurysmal iliac arteries."):
+        fs = extract_findings(text)
+        assert [(f.observation, f.presence) for f in fs] == [("aneurysm", A)], text
+        assert fs[0].anatomy != "aorta", text
+    (f,) = extract_findings("The iliac arteries are ectatic.")
+    assert (f.observation, f.anatomy, f.presence) == ("aneurysm", "iliac artery", P)
+
+
+def test_haemorrhage_outside_an_organ_is_a_haematoma():
+    for text in ("No mediastinal haemorrhage.", "No mediastinal haematoma."):
+        (f,) = extract_findings(text)
+        assert (f.observation, f.anatomy, f.presence) == ("collection", "mediastinum", A), text

@@ -136,7 +136,28 @@ def _scan(tokens: list[str], lex: Lexicon) -> list[Span]:
             if nxt is not None and nxt.cat == "OBS":
                 s.cat = "TEMP"
     _organ_size_increased(spans)
+    _ectasia_short_of_aneurysm(spans)
     return spans
+
+
+_DILATED_VESSEL = frozenset({"ectatic", "dilated", "prominent", "ectasia", "dilatation", "dilation"})
+
+
+def _ectasia_short_of_aneurysm(spans: list[Span]) -> None:
+    """"the iliac arteries are ectatic but not aneurysmal", "ectatic, non-aneurysmal iliac arteries": a vessel's
+    dilatation said in the same breath to fall short of an aneurysm is no aneurysm; the denial is what is stated
+    of the vessel (the lexicon reads a vessel's ectasia as its aneurysm)."""
+    for k, s in enumerate(spans):
+        if s.cat != "ENLARGE" or s.text not in _DILATED_VESSEL:
+            continue
+        q = k + 1
+        while q < len(spans) and spans[q].text in (",", "but", "yet", "and", "though", "although"):
+            q += 1
+        if q + 1 < len(spans) and spans[q].text in ("not", "non", "no") and spans[q + 1].cat == "OBS" \
+                and spans[q + 1].text.startswith("aneurysm"):
+            for g in [s, *spans[k + 1:q]]:
+                if g is s or g.cat == "CTX:termination":  # "ectatic but not aneurysmal": one statement
+                    g.cat, g.kind, g.value, g.by_kind = "WORD", "WORD", g.text, _NO_KINDS
 
 
 #: an organ whose size said to be increased is its enlargement ("heart size is increased", "increased cardiac size",
