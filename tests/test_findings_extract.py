@@ -4323,3 +4323,105 @@ def test_an_organs_pathology_is_a_lesion_but_the_laboratorys_is_not():
     assert (f.observation, f.anatomy, f.presence) == ("lesion", "mediastinum", U)
     assert extract_findings("Please correlate with pathology.") == ()
     assert extract_findings("Pathology results are awaited.") == ()
+
+
+def test_a_distance_from_a_landmark_is_no_size():
+    # "N cm from the anal verge / carina / origin" places a lesion along an organ; the lesion's own size stands
+    (f,) = extract_findings("A 4 cm ulcerated mass in the rectum, 8 cm from the anal verge.")
+    assert (f.observation, f.sub_location, f.size_mm) == ("mass", "rectum", 40.0)
+    (f,) = extract_findings("Irregular 2.5 cm oesophageal mass, 30 cm from the incisors.")
+    assert f.size_mm == 25.0
+    # a pneumothorax measured from the apex is still its size
+    (f,) = extract_findings("Small right apical pneumothorax measuring 2 cm from the apex.")
+    assert (f.observation, f.size_mm) == ("pneumothorax", 20.0)
+
+
+def test_polypoid_describes_a_mass_and_emphysema_initials():
+    for text in ("A 2 cm polypoid mass in the caecum.", "A 2 cm polypoid enhancing caecal mass."):
+        (f,) = extract_findings(text)
+        assert (f.observation, f.size_mm) == ("mass", 20.0), text
+    (f,) = extract_findings("Polypoid lesion in the gallbladder.")
+    assert f.observation == "polyp"
+    (f,) = extract_findings("Moderate upper lobe CLE.")
+    assert (f.observation, f.anatomy, f.severity) == ("emphysema", "lung", "moderate")
+
+
+def test_fluid_beside_a_solid_organ_is_a_collection_there():
+    for text in ("Small volume peripancreatic fluid.", "A little fluid around the pancreas."):
+        (f,) = extract_findings(text)
+        assert (f.observation, f.anatomy, f.presence) == ("collection", "pancreas", P), text
+    fs = extract_findings("No perinephric fluid.")
+    assert {(f.observation, f.anatomy, f.presence) for f in fs} == {("collection", "kidney", A)}
+    # an organised collection beside the pancreas is the encapsulated kind, not the acute fluid
+    fs = extract_findings("Peripancreatic fluid without an organised peripancreatic collection.")
+    assert {(f.observation, f.presence) for f in fs} == {("collection", P), ("pseudocyst", A)}
+
+
+def test_a_measured_node_called_normal_in_size_is_no_lymphadenopathy():
+    for text in ("Right hilar node of 8 mm, within normal size limits.",
+                 "Several para-aortic nodes measuring up to 7 mm in short axis, not pathological by size.",
+                 "Non-enlarged axillary lymph nodes.", "Normal-sized mediastinal nodes."):
+        fs = extract_findings(text)
+        assert fs and all(f.presence is A and f.observation in ("lymph node", "lymphadenopathy") for f in fs), text
+    # a node measured and called enlarged is still lymphadenopathy; a measured node with no judgement is a node
+    (f,) = extract_findings("Right hilar node of 18 mm, enlarged.")
+    assert f.presence is P
+    (f,) = extract_findings("Right hilar node of 8 mm.")
+    assert (f.observation, f.presence) == ("lymph node", P)
+
+
+def test_an_organ_whose_size_is_increased_is_enlarged():
+    for text, obs in (("Cardiac size is increased.", "cardiomegaly"), ("Increased size of the liver.", "hepatomegaly"),
+                      ("The spleen has increased in size.", "splenomegaly")):
+        (f,) = extract_findings(text)
+        assert (f.observation, f.presence) == (obs, P), text
+    # a finding that has grown is the finding's change, not its organ's enlargement
+    (f,) = extract_findings("The splenic cyst has increased in size.")
+    assert (f.observation, f.temporal) == ("cyst", "increased")
+    assert all(f.observation != "hepatomegaly" for f in extract_findings("Increased attenuation of the liver."))
+
+
+def test_quadrant_initials_and_shorthand_operations():
+    fs = {(f.observation, f.anatomy, f.laterality) for f in extract_findings("LUQ collection s/p appy.")}
+    assert fs == {("collection", "peritoneum", "left"), ("appendectomy", "appendix", None)}
+    (f,) = extract_findings("Acute appy.")
+    assert f.observation == "appendicitis"
+
+
+def test_a_finding_on_a_device_lies_where_the_device_is():
+    fs = {(f.observation, f.anatomy) for f in extract_findings(
+        "Occlusive thrombus surrounding the catheter in the left internal jugular vein.")}
+    assert ("thrombosis", "internal jugular vein") in fs
+
+
+def test_an_abbreviated_node_measured_at_its_largest_states_no_count():
+    (f,) = extract_findings("Hilar LN, max 14 mm.")
+    assert (f.observation, f.size_mm, f.count) == ("lymph node", 14.0, None)
+    (f,) = extract_findings("Subcarinal LN 14 mm.")
+    assert f.count == 1
+
+
+def test_fat_stranding_is_the_inflammation_of_the_organ_it_surrounds():
+    (f,) = extract_findings("Mild pericolic fat stranding around the descending colon.")
+    assert (f.observation, f.anatomy, f.presence) == ("inflammation", "bowel", P)
+    (f,) = extract_findings("The appendix is 12 mm with surrounding inflammatory stranding.")
+    assert (f.observation, f.anatomy) == ("appendicitis", "appendix")
+    fs = {(f.observation, f.anatomy, f.presence) for f in extract_findings(
+        "No periaortic stranding or retroperitoneal haematoma.")}
+    assert fs == {("inflammation", "aorta", A), ("collection", "retroperitoneum", A)}
+
+
+def test_a_vessel_ectatic_but_not_aneurysmal_is_no_aneurysm():
+    for text in ("The common femoral arteries are ectatic but not aneurysmal.",
+                 "Ectatic, non-aneurysmal iliac arteries."):
+        fs = extract_findings(text)
+        assert [(f.observation, f.presence) for f in fs] == [("aneurysm", A)], text
+        assert fs[0].anatomy != "aorta", text
+    (f,) = extract_findings("The iliac arteries are ectatic.")
+    assert (f.observation, f.anatomy, f.presence) == ("aneurysm", "iliac artery", P)
+
+
+def test_haemorrhage_outside_an_organ_is_a_haematoma():
+    for text in ("No mediastinal haemorrhage.", "No mediastinal haematoma."):
+        (f,) = extract_findings(text)
+        assert (f.observation, f.anatomy, f.presence) == ("collection", "mediastinum", A), text

@@ -131,6 +131,9 @@ def _of_the_largest(spans: list[Span], p: int) -> bool:
 
 def _attach_size(p: int, spans: list[Span], obs_targets: list[_Target], side_positions: set[int]) -> None:
     t = _size_owner(p, spans, obs_targets, side_positions)
+    if t is not None and t.count is None and spans[p].cat == "SIZE" and t.span.text in NUMBER_NEUTRAL \
+            and _of_the_largest(spans, p):
+        t.count = "unstated"  # "mediastinal LN, max 11 mm": the largest of the nodes the abbreviation names
     if t is not None:
         (t.sizes if spans[p].cat == "SIZE" else t.prior_sizes).append(spans[p].value)
         if spans[p].cat == "SIZE":
@@ -156,13 +159,20 @@ def _is_movement(spans: list[Span], p: int) -> bool:
     while q >= 0 and p - q <= 4 and spans[q].text in _MOVE_GAP:
         q -= 1
     return q >= 0 and spans[q].text.split()[-1] in _MOVE_WORDS
+#: the landmarks a length along a hollow organ or a vessel is measured from ("25 cm from the anal verge", "3 cm from
+#: the carina", "2 cm from the origin of the SMA"): "from" one of them is a distance, where "1 cm from the apex" (a
+#: pneumothorax's rim) is a size
+_LANDMARKS = frozenset({"verge", "carina", "junction", "gej", "goj", "ogj", "egj", "pylorus", "valve", "dentate",
+                        "incisors", "origin", "ostium", "bifurcation", "skin"})
 
 
 def _is_distance(spans: list[Span], p: int) -> bool:
-    """"2 cm above the VUJ", "20 mm proximal to the VUJ": a distance from a landmark, not a size."""
-    nxt = [w for g in spans[p + 1:p + 3] for w in g.text.split()]
+    """"2 cm above the VUJ", "20 mm proximal to the VUJ", "25 cm from the anal verge": a distance from a landmark,
+    not a size."""
+    nxt = [w for g in spans[p + 1:p + 5] for w in g.text.split()]
     return bool(nxt) and (nxt[0] in _DISTANCE_WORDS or (
-        nxt[0] in _DISTANCE_DIRECTIONS and len(nxt) > 1 and nxt[1] in ("to", "of")))
+        nxt[0] in _DISTANCE_DIRECTIONS and len(nxt) > 1 and nxt[1] in ("to", "of")) or (
+        nxt[0] == "from" and any(w in _LANDMARKS for w in nxt[1:5])))
 
 
 def _attach_tip_distance(p: int, spans: list[Span], obs_targets: list[_Target], side_positions: set[int],

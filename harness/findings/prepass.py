@@ -204,9 +204,36 @@ def _deny_structures_called_normal(spans: list[Span], scope: dict[int, str], lex
                               or (spans[q].cat == "LOC" and q > 0 and spans[q - 1].value in ("and", ","))
                               or _unchanged_and(spans, q)):
                 q -= 1  # "nodes and pleura normal": the list of subjects; "nodes are stable and normal in size"
+            q = _before_measure(spans, q)
             if q >= 0 and spans[q].cat == "OBS" and scope.get(q) is None \
                     and lex.observations.get(_obs_name(spans[q]) or "", {}).get("normal_means_absent"):
                 scope[q] = "neg"
+            elif s.text in _NORMAL_SIZED:  # "normal-sized mediastinal nodes", "non-enlarged hilar nodes"
+                r = p + 1
+                while r < len(spans) and spans[r].cat == "LOC":
+                    r += 1
+                if r < len(spans) and spans[r].cat == "OBS" and scope.get(r) is None \
+                        and lex.observations.get(_obs_name(spans[r]) or "", {}).get("normal_means_absent"):
+                    scope[r] = "neg"
+
+
+#: a normal size said before its noun ("normal-sized nodes", "non-enlarged nodes")
+_NORMAL_SIZED = frozenset({"normal sized", "nml sized", "nl sized", "non enlarged", "nonenlarged"})
+#: the words of a structure's measurement between it and what is said of its size ("subcarinal node of 9 mm, within
+#: normal size limits", "mediastinal nodes measuring up to 8 mm in short axis, not pathological by size")
+_MEASURE_WORDS = frozenset({"of", "measuring", "measures", "measure", "measured", "in", "short", "axis", "sa", "max",
+                            "maximum", "at", "to", "which", "is", "are", ","})
+
+
+def _before_measure(spans: list[Span], q: int) -> int:
+    """The position before a measurement phrase that ends at ``q`` ("of 9 mm,", "measuring up to 8 mm in short
+    axis,"), where it holds a size; else ``q``."""
+    k, sized = q, False
+    while k >= 0 and (spans[k].cat == "SIZE" or (spans[k].cat in ("WORD", "CTX:termination")
+                                                 and spans[k].text in _MEASURE_WORDS)):
+        sized = sized or spans[k].cat == "SIZE"
+        k -= 1
+    return k if sized else q
 
 
 def _enlarged_names(spans: list[Span], lex: Lexicon) -> None:

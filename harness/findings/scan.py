@@ -135,7 +135,60 @@ def _scan(tokens: list[str], lex: Lexicon) -> list[Span]:
                         and q.text not in ("of", "in", "the", "a", "an", "known", "previously", "seen")), None)
             if nxt is not None and nxt.cat == "OBS":
                 s.cat = "TEMP"
+    _organ_size_increased(spans)
+    _ectasia_short_of_aneurysm(spans)
     return spans
+
+
+_DILATED_VESSEL = frozenset({"ectatic", "dilated", "prominent", "ectasia", "dilatation", "dilation"})
+
+
+def _ectasia_short_of_aneurysm(spans: list[Span]) -> None:
+    """"the iliac arteries are ectatic but not aneurysmal", "ectatic, non-aneurysmal iliac arteries": a vessel's
+    dilatation said in the same breath to fall short of an aneurysm is no aneurysm; the denial is what is stated
+    of the vessel (the lexicon reads a vessel's ectasia as its aneurysm)."""
+    for k, s in enumerate(spans):
+        if s.cat != "ENLARGE" or s.text not in _DILATED_VESSEL:
+            continue
+        q = k + 1
+        while q < len(spans) and spans[q].text in (",", "but", "yet", "and", "though", "although"):
+            q += 1
+        if q + 1 < len(spans) and spans[q].text in ("not", "non", "no") and spans[q + 1].cat == "OBS" \
+                and spans[q + 1].text.startswith("aneurysm"):
+            for g in [s, *spans[k + 1:q]]:
+                if g is s or g.cat == "CTX:termination":  # "ectatic but not aneurysmal": one statement
+                    g.cat, g.kind, g.value, g.by_kind = "WORD", "WORD", g.text, _NO_KINDS
+
+
+#: an organ whose size said to be increased is its enlargement ("heart size is increased", "increased cardiac size",
+#: "the spleen has increased in size", "the liver is enlarging")
+_SIZED_ORGANS = frozenset({"heart", "spleen", "liver", "thyroid", "prostate"})
+_SIZE_UP = frozenset({"increased", "increased in size", "has increased", "have increased", "has increased in size",
+                      "have increased in size", "enlarging", "has enlarged", "have enlarged", "increase in",
+                      "interval increase in", "increasing"})
+_SIZE_GAP = frozenset({"size", "is", "are", "has", "have", "the", "overall", "of", "in"})
+
+
+def _organ_size_increased(spans: list[Span]) -> None:
+    """A sentence that names no finding, only an organ with a sizable enlargement and its size increased ("heart
+    size is increased", "increased size of the spleen"): the increase is the organ's enlargement (read with its
+    change), as "interval enlargement of the spleen" is."""
+    if any(s.cat in ("OBS", "ENLARGE") for s in spans):
+        return
+    for k, s in enumerate(spans):
+        if s.cat != "TEMP" or s.text not in _SIZE_UP or s.readings("TEMP")[0].value != "increased":
+            continue
+        in_size = [g.text for g in spans[k + 1:k + 3]] == ["in", "size"]  # "has increased in size"
+        for step in (-1, 1):
+            q, said = k + step, in_size or "size" in s.text or s.text.startswith(("enlarg", "has enlarged",
+                                                                                    "have enlarged"))
+            while 0 <= q < len(spans) and spans[q].cat == "WORD" and spans[q].text in _SIZE_GAP:
+                said = said or spans[q].text == "size"
+                q += step
+            if 0 <= q < len(spans) and spans[q].cat == "LOC" and (said or spans[q].text.endswith(" size")) and any(
+                    r.value in _SIZED_ORGANS for r in spans[q].readings("ANAT")):
+                s.cat = "ENLARGE"
+                return
 
 
 def _longest_end(tokens: list[str], p: int, trie: dict) -> int | None:

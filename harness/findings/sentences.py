@@ -570,7 +570,8 @@ _EXPANSIONS = {"stn": ("station",), "jxn": ("junction",), "jct": ("junction",), 
                "abv": ("above",),
                # the abdomen's quadrants dictated by their initials: "RLQ collection", "tender LUQ"
                "rlq": ("right", "lower", "quadrant"), "llq": ("left", "lower", "quadrant"),
-               "ruq": ("right", "upper", "quadrant"), "luq": ("left", "upper", "quadrant")}
+               "ruq": ("right", "upper", "quadrant"), "luq": ("left", "upper", "quadrant"),
+               "rif": ("right", "iliac", "fossa"), "lif": ("left", "iliac", "fossa")}
 
 #: what a film's "port" (portable) stands beside in a radiograph's title ("Port AP CXR", "CXR AP port", "port
 #: semi-erect film"); a port beside none of them is the device ("chest port", "port in the left chest wall")

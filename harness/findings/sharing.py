@@ -47,6 +47,7 @@ def _share_between_findings(spans: list[Span], targets: list[_Target], obs_targe
     _underlying_finding_shares_site(spans, obs_targets, lex)
     _finding_with_another_shares_site(spans, obs_targets, lex)
     _finding_within_another_takes_its_site(spans, obs_targets, lex)
+    _finding_around_device_takes_its_place(spans, obs_targets, lex)
     _cause_takes_site_of_effect(spans, obs_targets, lex)
     _linked_finding_shares_side(spans, obs_targets, lex)
     _bare_side_names_the_paired_organ_before(obs_targets, lex)
@@ -549,6 +550,26 @@ def _finding_within_another_takes_its_site(spans: list[Span], obs_targets: list[
         sites = b.locations or ([Location(implied, None, None, b.pos, b.pos, b.span.text)] if implied else [])
         a.locations = [copy.copy(l) for l in sites if _may_share_site(a, l, lex)]
         a.sides = a.sides or list(b.sides)
+
+
+#: what lies on a device ("thrombus around the line", "fibrin sheath along the catheter", "clot at the tip of the PICC")
+_ON_DEVICE_WORDS = frozenset({"around", "surrounding", "along", "encasing", "on", "about", "adherent", "at"})
+_DEVICE_GAP = frozenset({"the", "a", "an", "its", "to", "tip", "of"})
+
+
+def _finding_around_device_takes_its_place(spans: list[Span], obs_targets: list[_Target], lex: Lexicon) -> None:
+    """"thrombus around the line in the SVC", "clot at the tip of the catheter in the right atrium": a finding with
+    no site of its own on a device lies where the device is (the vessel or chamber that places it)."""
+    for a, b in zip(obs_targets, obs_targets[1:]):
+        if a.locations or a.kind != "OBS" or b.kind != "OBS" or not lex.is_device(_obs_name(b.span) or "") \
+                or lex.is_device(_obs_name(a.span) or "") or b.position not in lex.anatomy:
+            continue
+        gap = [g.text for g in spans[a.pos + 1:b.pos]]
+        if not gap or gap[0] not in _ON_DEVICE_WORDS or any(w not in _DEVICE_GAP for w in gap[1:]):
+            continue
+        place = Location(b.position, None, None, b.pos, b.pos, b.position)
+        if _may_share_site(a, place, lex):
+            a.locations = [place]
 
 
 _CAUSING_WORDS = frozenset({"causing", "causes", "producing", "produces", "resulting"})
