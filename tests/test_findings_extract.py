@@ -4401,16 +4401,6 @@ def test_an_abbreviated_node_measured_at_its_largest_states_no_count():
     assert f.count == 1
 
 
-def test_fat_stranding_is_the_inflammation_of_the_organ_it_surrounds():
-    (f,) = extract_findings("Mild pericolic fat stranding around the descending colon.")
-    assert (f.observation, f.anatomy, f.presence) == ("inflammation", "bowel", P)
-    (f,) = extract_findings("The appendix is 12 mm with surrounding inflammatory stranding.")
-    assert (f.observation, f.anatomy) == ("appendicitis", "appendix")
-    fs = {(f.observation, f.anatomy, f.presence) for f in extract_findings(
-        "No periaortic stranding or retroperitoneal haematoma.")}
-    assert fs == {("inflammation", "aorta", A), ("collection", "retroperitoneum", A)}
-
-
 def test_a_vessel_ectatic_but_not_aneurysmal_is_no_aneurysm():
     for text in ("The common femoral arteries are ectatic but not aneurysmal.",
                  "Ectatic, non-aneurysmal iliac arteries."):
