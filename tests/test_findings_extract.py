@@ -4415,3 +4415,35 @@ def test_haemorrhage_outside_an_organ_is_a_haematoma():
     for text in ("No mediastinal haemorrhage.", "No mediastinal haematoma."):
         (f,) = extract_findings(text)
         assert (f.observation, f.anatomy, f.presence) == ("collection", "mediastinum", A), text
+
+
+def _read(text):
+    return {(f.observation, f.anatomy, f.sub_location, f.laterality, f.presence) for f in extract_findings(text)}
+
+
+def test_a_sentence_that_refers_back_relates_its_diagnosis_to_the_findings_before():
+    # a possible diagnosis takes the site of the finding it explains, which stays present
+    assert _read("Patchy opacity in the left upper lobe. This may represent aspiration.") == {
+        ("opacity", "lung", "upper lobe", "left", P), ("pneumonia", "lung", "upper lobe", "left", U)}
+    # a diagnosis with no organ of its own goes to the one site stated before, past sentences of normal organs
+    reading = _read("Enlarged hilar lymph nodes on both sides. The heart is normal. No effusion. "
+                    "The appearances may be in keeping with sarcoidosis.")
+    assert ("sarcoidosis", "lymph node", "hilar", "bilateral", U) in reading
+    assert ("lymphadenopathy", "lymph node", "hilar", "bilateral", P) in reading
+    # ... but not where two sites were stated: which one it explains is not said
+    reading = _read("Enlarged hilar lymph nodes on both sides. Small hiatus hernia. No effusion. "
+                    "The appearances may be in keeping with sarcoidosis.")
+    assert ("sarcoidosis", "unspecified", None, None, U) in reading
+    # a probable diagnosis is the diffuse finding named by its look, as in one sentence
+    one = _read("Ground-glass opacity in the right middle lobe, most consistent with pneumonia.")
+    assert _read("Ground-glass opacity in the right middle lobe. The findings are most consistent with "
+                 "pneumonia.") == one == {("pneumonia", "lung", "middle lobe", "right", P)}
+    # a sentence naming a site of its own keeps it
+    assert ("pneumonia", "lung", "lower lobe", "left", U) in _read(
+        "Patchy opacity in the right upper lobe. This may represent left lower lobe pneumonia.")
+
+
+def test_nodules_suggestive_of_miliary_disease_are_present():
+    reading = _read("Innumerable tiny nodules throughout both lungs, suggestive of miliary disease.")
+    assert ("nodule", "lung", None, "bilateral", P) in reading
+    assert ("miliary disease", "lung", None, "bilateral", U) in reading

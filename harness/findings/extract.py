@@ -78,7 +78,7 @@ from harness.findings.prepass import (STUDY_WORDS, _calcified_organs_named, _con
                                       _forms_said_of_organs, _hedge_study_title, _mark_prior_sizes,
                                       _organs_called_calcified, _parts_of_devices, _predicates_of_findings,
                                       _read_comparisons, _sized_organs, _tip_subject_denials)
-from harness.findings.report import (ParsedFinding, _elliptic_denial, _explained_away, _hedged_once, _less_specific,
+from harness.findings.report import (ParsedFinding, _combined, _elliptic_denial, _explained_away, _hedged_once, _less_specific,
                                      _merge_restatements, _restates_group, _sort_key)
 from harness.findings.scan import Span, _scan, _scopes
 from harness.findings.sentences import (MAX_SENTENCE_TOKENS, _relative_clause, _sections, _sentence_pieces,
@@ -658,6 +658,69 @@ def _one_site_stated(reading: SentenceReading) -> Finding | None:
                 and it.finding.anatomy != UNSPECIFIED)
 
 
+#: the opening of a sentence that refers back to the findings before it ("The findings are consistent with
+#: pneumonia.", "Appearances could be in keeping with sarcoidosis.", "These likely represent cysts.")
+_REFERRING_OPENINGS = (("findings",), ("the", "findings"), ("these", "findings"), ("appearances",),
+                       ("the", "appearances"), ("overall", "appearances"), ("these", "appearances"), ("features",),
+                       ("the", "features"), ("these", "features"), ("imaging", "findings"), ("the", "imaging", "findings"),
+                       ("overall", "findings"), ("the", "above"), ("these",), ("this",), ("they",),
+                       ("the", "constellation"), ("constellation",))
+
+
+def _refers_back(key: tuple[str, ...], reading: SentenceReading) -> bool:
+    """A sentence that opens by referring back to the findings before it and names no site of its own."""
+    return not reading.names_site and any(key[:len(o)] == o for o in _REFERRING_OPENINGS)
+
+
+def _at_the_referred_site(findings: tuple[ParsedFinding, ...], stated: list[Finding],
+                          lex: Lexicon) -> tuple[ParsedFinding, ...]:
+    """"RLL opacity. The findings could represent pneumonia.": a diagnosis a sentence that refers back names with no
+    site of its own is of the findings stated before it, at their site, as a hedge in their own sentence is: one
+    with no organ where they are at one site, one of an organ where that organ's findings are at one site."""
+    sites = list(dict.fromkeys((f.anatomy, f.sub_location, f.laterality) for f in stated))
+    out = []
+    for it in findings:
+        f = it.finding
+        if f.presence is not Presence.ABSENT and f.sub_location is None and f.laterality is None:
+            fits = sites if f.anatomy == UNSPECIFIED else [s for s in sites if s[0] == f.anatomy]
+            if len(fits) == 1 and (fits[0][1] is not None or fits[0][2] is not None or f.anatomy == UNSPECIFIED):
+                a, sub, side = fits[0]
+                it = ParsedFinding(dataclasses.replace(f, anatomy=a, sub_location=sub, laterality=side),
+                                   it.observation_text, it.anatomy_text)
+        out.append(it)
+    return tuple(out)
+
+
+def _refined_by_referring_diagnosis(items: list[ParsedFinding], start: int, findings: tuple[ParsedFinding, ...],
+                                    lex: Lexicon) -> tuple[tuple[ParsedFinding, ...], list[int]]:
+    """"Ground-glass opacity in both lower lobes. The findings are most consistent with pneumonia.": a probable
+    diagnosis that refers back to a diffuse finding named by its look at its site is that finding, as "opacity,
+    likely pneumonia" is in one sentence: the look yields to it, its details kept (a merely possible diagnosis
+    leaves the look beside it; a focal lesion and its diagnosis are joined at the report's end). Returns the
+    sentence's findings and the indices dropped from ``items``."""
+    dropped: list[int] = []
+    out = []
+    for it in findings:
+        d = it.finding
+        if d.certainty is Certainty.PROBABLE and d.presence is Presence.PRESENT:
+            looks = [k for k in range(start, len(items)) if items[k].finding.presence is Presence.PRESENT
+                     and items[k].finding.certainty is None and items[k].finding.observation != d.observation
+                     and (items[k].finding.anatomy, items[k].finding.sub_location, items[k].finding.laterality)
+                     == (d.anatomy, d.sub_location, d.laterality)
+                     and not (lex.is_focal(items[k].finding.observation)
+                              or lex.is_countable(items[k].finding.observation))
+                     and (lex.is_sign_of(items[k].finding.observation, d.observation) or (
+                         lex.family(items[k].finding.observation) == lex.family(d.observation)
+                         and bool(lex.observations.get(items[k].finding.observation, {}).get("descriptive"))))]
+            if len(looks) == 1:
+                look = items.pop(looks[0]).finding
+                dropped.append(looks[0])
+                it = ParsedFinding(_combined(d, dataclasses.replace(look, observation=d.observation), lex),
+                                   it.observation_text, it.anatomy_text)
+        out.append(it)
+    return tuple(out), dropped
+
+
 def _at_the_explained_site(findings: tuple[ParsedFinding, ...], explained: Finding) -> tuple[ParsedFinding, ...]:
     """"2.1 cm cystic lesion in the pancreatic body. Differential includes a serous cystadenoma or IPMN.": the
     diagnoses a differential lists are of the finding just stated, at its site (side and part included), when
@@ -780,6 +843,8 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
         field_sides: tuple[tuple[str | None, str], ...] = ()
         organ: str | None = None  # the last paired organ named
         before: SentenceReading | None = None  # the sentence before, for a differential after its finding
+        stated: list[Finding] = []  # the findings the section has stated, for a sentence that refers back
+        section_start = len(items)
         for tokens in (clause for sentence in _hedges_joined(_sentence_pieces(section))
                        for clause in _clauses(sentence, lex)):
             key = _icd_sense(_head_senses(tuple(tokens), text), text)
@@ -809,11 +874,20 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
             side = reading.last_side or side
             findings = _operation_as_place(_inflammation_denied_of(_urinary_obstruction(
                 _in_the_organ_just_named(reading.findings, subject, lex), key), lex), lex)
+            refers_back = bool(stated) and _refers_back(key, reading)
             if key[0] in _DIFFERENTIAL_FIRST and before is not None and _names_a_differential(key):
                 explained = _one_site_stated(before)
                 if explained is not None:
                     findings = _at_the_explained_site(findings, explained)
+            elif refers_back:
+                findings = _at_the_referred_site(findings, stated, lex)
+                findings, dropped = _refined_by_referring_diagnosis(items, section_start, findings, lex)
+                for k in dropped:
+                    if last_device is not None and last_device > k:
+                        last_device -= 1
             before = reading
+            stated.extend(it.finding for it in findings if it.finding.presence is not Presence.ABSENT
+                          and it.finding.anatomy != UNSPECIFIED)
             subject = _subject_organ(reading, subject, lex)
             organ = reading.paired_organ or (organ if not reading.names_site else None)
             for it in _hedged_once(findings, lex):
