@@ -39,6 +39,9 @@ The shipped sets (``SPLITS``):
 - ``dev_j``: ``harness/data/reader_eval/dev_j.jsonl``, 240 triplets by a tenth author (12 error types x 20, six
   styles x 40, CT 120 / chest X-ray 120, in the manner of public corpora: MIMIC-CXR / IU X-ray films, CT-RATE-style
   systematic chest CT, organ-by-organ abdominal templates); first read at commit c37e81a, before any tuning on it.
+- ``dev_l``: ``harness/data/reader_eval/dev_l.jsonl``, 240 triplets by a twelfth author (12 error types x 20, six
+  styles x 40, CT 120 / chest X-ray 120: trauma pan-scan CT, CT KUB, the acute abdomen, overnight preliminary
+  reports, outpatient and nursing-home films); first read at commit 22c2eb8, before any tuning on it.
 - ``test``: ``harness/data/reader_eval/test.jsonl``, 190 triplets written separately; never tuned on.
 """
 
@@ -55,12 +58,13 @@ from harness.fileio import jsonl_with_header
 ERROR_TYPES = ("negation_flip", "laterality_swap", "wrong_organ", "size_change", "omission", "hallucination",
                "count_change", "uncertainty_flip", "severity_change", "wrong_sub_location", "temporal_change",
                "device_position")
-#: the reader-evaluation splits shipped in harness/data/reader_eval (see its README): dev, dev_b ... dev_j for
+#: the reader-evaluation splits shipped in harness/data/reader_eval (see its README): dev, dev_b ... dev_l for
 #: tuning, test is reported and never tuned on (dev_c was held out too, until commit 1baeb91)
 SPLITS = {"regression": "metric_triplets.jsonl", "dev": "reader_eval/dev.jsonl", "dev_b": "reader_eval/dev_b.jsonl",
           "dev_c": "reader_eval/dev_c.jsonl", "dev_d": "reader_eval/dev_d.jsonl", "dev_e": "reader_eval/dev_e.jsonl",
           "dev_f": "reader_eval/dev_f.jsonl", "dev_g": "reader_eval/dev_g.jsonl", "dev_h": "reader_eval/dev_h.jsonl",
           "dev_i": "reader_eval/dev_i.jsonl", "dev_j": "reader_eval/dev_j.jsonl",
+          "dev_l": "reader_eval/dev_l.jsonl",
           "test": "reader_eval/test.jsonl"}
 REGRESSION_ERROR_TYPES = ERROR_TYPES[:8]
 Scorer = Callable[[Sequence[str], Sequence[str]], list[float]]  # (references, candidates) -> scores
@@ -283,6 +287,7 @@ README_COLUMNS = (("test", ("finding_f1", "entity_score", "bleu4", "rouge_l")),
                   ("dev_h", ("finding_f1", "entity_score")),
                   ("dev_i", ("finding_f1", "entity_score")),
                   ("dev_j", ("finding_f1", "entity_score")),
+                  ("dev_l", ("finding_f1", "entity_score")),
                   ("dev_g", ("finding_f1", "entity_score")), ("dev_f", ("finding_f1", "entity_score")),
                   ("dev_e", ("finding_f1", "entity_score")),
                   ("dev_d", ("finding_f1", "entity_score")), ("dev_c", ("finding_f1", "entity_score")),
