@@ -39,6 +39,9 @@ The shipped sets (``SPLITS``):
 - ``dev_j``: ``harness/data/reader_eval/dev_j.jsonl``, 240 triplets by a tenth author (12 error types x 20, six
   styles x 40, CT 120 / chest X-ray 120, in the manner of public corpora: MIMIC-CXR / IU X-ray films, CT-RATE-style
   systematic chest CT, organ-by-organ abdominal templates); first read at commit c37e81a, before any tuning on it.
+- ``dev_k``: ``harness/data/reader_eval/dev_k.jsonl``, 240 triplets by an eleventh author (12 error types x 20, six
+  styles x 40, CT 120 / chest X-ray 120: oncology response CT, interstitial lung disease, CT pulmonary angiography,
+  cardiothoracic ICU films, chronic chest disease); first read at commit 8e417df, before any tuning on it.
 - ``dev_l``: ``harness/data/reader_eval/dev_l.jsonl``, 240 triplets by a twelfth author (12 error types x 20, six
   styles x 40, CT 120 / chest X-ray 120: trauma pan-scan CT, CT KUB, the acute abdomen, overnight preliminary
   reports, outpatient and nursing-home films); first read at commit 22c2eb8, before any tuning on it.
@@ -64,7 +67,7 @@ SPLITS = {"regression": "metric_triplets.jsonl", "dev": "reader_eval/dev.jsonl",
           "dev_c": "reader_eval/dev_c.jsonl", "dev_d": "reader_eval/dev_d.jsonl", "dev_e": "reader_eval/dev_e.jsonl",
           "dev_f": "reader_eval/dev_f.jsonl", "dev_g": "reader_eval/dev_g.jsonl", "dev_h": "reader_eval/dev_h.jsonl",
           "dev_i": "reader_eval/dev_i.jsonl", "dev_j": "reader_eval/dev_j.jsonl",
-          "dev_l": "reader_eval/dev_l.jsonl",
+          "dev_k": "reader_eval/dev_k.jsonl", "dev_l": "reader_eval/dev_l.jsonl",
           "test": "reader_eval/test.jsonl"}
 REGRESSION_ERROR_TYPES = ERROR_TYPES[:8]
 Scorer = Callable[[Sequence[str], Sequence[str]], list[float]]  # (references, candidates) -> scores
@@ -287,6 +290,7 @@ README_COLUMNS = (("test", ("finding_f1", "entity_score", "bleu4", "rouge_l")),
                   ("dev_h", ("finding_f1", "entity_score")),
                   ("dev_i", ("finding_f1", "entity_score")),
                   ("dev_j", ("finding_f1", "entity_score")),
+                  ("dev_k", ("finding_f1", "entity_score")),
                   ("dev_l", ("finding_f1", "entity_score")),
                   ("dev_g", ("finding_f1", "entity_score")), ("dev_f", ("finding_f1", "entity_score")),
                   ("dev_e", ("finding_f1", "entity_score")),
