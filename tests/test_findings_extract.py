@@ -4447,3 +4447,38 @@ def test_nodules_suggestive_of_miliary_disease_are_present():
     reading = _read("Innumerable tiny nodules throughout both lungs, suggestive of miliary disease.")
     assert ("nodule", "lung", None, "bilateral", P) in reading
     assert ("miliary disease", "lung", None, "bilateral", U) in reading
+
+
+def test_a_dimension_said_with_with_is_the_head_findings():
+    fs = extract_findings("Abdominal aortic aneurysm with a maximal diameter of 5.8 cm and mural thrombus.")
+    by = {f.observation: f for f in fs}
+    assert by["aneurysm"].size_mm == 58.0
+    assert by["thrombosis"].size_mm is None
+    (f,) = extract_findings("Right adrenal nodule with a diameter of 17 mm and macroscopic fat.")
+    assert (f.observation, f.size_mm) == ("nodule", 17.0)
+
+
+def test_a_prior_size_in_a_sentence_of_its_own_states_the_change():
+    for text, change in (("The left lower lobe nodule measures 12 mm. Previously it measured 7 mm.", "increased"),
+                         ("The left lower lobe nodule measures 12 mm. It measured 16 mm in 2019.", "decreased"),
+                         ("The left lower lobe nodule measures 12 mm. It measured 12 mm in June 2020.", "stable")):
+        (f,) = extract_findings(text)
+        assert (f.observation, f.size_mm, f.temporal) == ("nodule", 12.0, change), text
+    # a size now in the next sentence is no prior size
+    fs = extract_findings("The left lower lobe nodule measures 12 mm. The right lower lobe nodule measures 7 mm.")
+    assert all(f.temporal is None for f in fs)
+
+
+def test_counts_in_brackets_and_at_least():
+    (f,) = extract_findings("Pulmonary metastases (4).")
+    assert (f.observation, f.count) == ("metastasis", 4)
+    (f,) = extract_findings("Multiple (at least 6) hepatic cysts.")
+    assert (f.observation, f.anatomy, f.count) == ("cyst", "liver", 6)
+    (f,) = extract_findings("Several (4) splenic lesions.")
+    assert f.count == 4
+    for text in ("At least three renal cysts.", "At least 3 renal cysts."):
+        (f,) = extract_findings(text)
+        assert f.count == 3, text
+    # a bracketed number after a node station still labels it
+    (f,) = extract_findings("Enlarged subcarinal (7) node, 14 mm.")
+    assert f.count != 7

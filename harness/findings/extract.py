@@ -70,7 +70,7 @@ from harness.findings.attach import (COMPARISON_WORDS, _attach_locations, _attac
                                      _resolve_organless_parts, _Target)
 from harness.findings.build import _measured_organs, _removed_organs, _stated_findings
 from harness.findings.lexicon import UNSPECIFIED, Lexicon, Reading, lexicon
-from harness.findings.measures import (_attach_measures, _change_from_prior_sizes, _counts_per_side,
+from harness.findings.measures import (PRIOR_SIZE_SAME_MM, PRIOR_SIZE_SAME_REL, _attach_measures, _change_from_prior_sizes, _counts_per_side,
                                        _counts_per_site, _sizes_of_listed_sites)
 from harness.findings.prepass import (STUDY_WORDS, _calcified_organs_named, _contrast_filling, _in_aside,
                                       _past_procedures, _predicates_of_the_organ_spoken_of,
@@ -117,6 +117,25 @@ class SentenceReading:
     #: the sites the sentence names are node stations only, and it names no finding ("Station 4R 11 mm."): under a
     #: lymph node field it lists another node of the field
     stations_only: bool = False
+    #: the sentence names no finding or site and states one size of the prior study ("Previously it measured 6 mm.",
+    #: "It measured 6 mm in 2021."): the prior size of the finding the sentence before measured
+    prior_size: float | None = None
+
+
+#: words that make a lone size of a sentence the prior study's ("It measured 6 mm in 2021", "Previously 6 mm")
+_PRIOR_SENTENCE_WORDS = frozenset({"previously", "prior", "previous", "earlier", "formerly", "measured", "was", "were",
+                                   "prev"})
+_PRESENT_MEASURE_WORDS = frozenset({"measures", "measure", "now", "currently", "today", "is", "are"})
+
+
+def _lone_prior_size(spans: list[Span], locs: list[Location]) -> float | None:
+    """The one size a sentence without a finding or an organ states of the prior study."""
+    sizes = [s for s in spans if s.cat in ("SIZE", "PRIOR_SIZE")]
+    words = {s.text for s in spans}
+    if len(sizes) != 1 or any(l.organ is not None for l in locs) or any(s.cat == "OBS" for s in spans) \
+            or not (sizes[0].cat == "PRIOR_SIZE" or _PRIOR_SENTENCE_WORDS & words) or _PRESENT_MEASURE_WORDS & words:
+        return None
+    return sizes[0].value
 
 
 @lru_cache(maxsize=65536)
@@ -233,7 +252,8 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
                                _names_site(locs, spans), _unsided_organs(locs, spans), _label_sides(label),
                                _paired_organ(locs, label, lex),
                                label.colon is None and any(l.station for l in locs)
-                               and all(l.station or l.organ is None for l in locs))
+                               and all(l.station or l.organ is None for l in locs),
+                               None if measured or label.label is not None else _lone_prior_size(spans, locs))
     obs_targets = [t for t in targets if t.kind in ("OBS", "ENLARGE")]
     sides = [l for l in locs if l.organ is None and not l.blocked]
     side_positions = {q for l in sides for q in range(l.start, l.end + 1)}
@@ -885,6 +905,8 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
                 for k in dropped:
                     if last_device is not None and last_device > k:
                         last_device -= 1
+            if reading.prior_size is not None and not findings and before is not None:
+                _change_from_prior_sentence(items, before, reading.prior_size)
             before = reading
             stated.extend(it.finding for it in findings if it.finding.presence is not Presence.ABSENT
                           and it.finding.anatomy != UNSPECIFIED)
@@ -932,6 +954,28 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
             kept.append(it)
     kept.sort(key=lambda it: _sort_key(it.finding))
     return tuple(kept)
+
+
+def _change_from_prior_sentence(items: list[ParsedFinding], before: SentenceReading, prior_mm: float) -> None:
+    """"The nodule measures 9 mm. Previously it measured 6 mm.": the prior size said in a sentence of its own states
+    the change of the one finding the sentence before measured (its size now stays)."""
+    sized = [it for it in before.findings if it.finding.size_mm is not None
+             and it.finding.presence is not Presence.ABSENT]
+    if len(sized) != 1 or sized[0].finding.temporal not in (None, "stable"):
+        return
+    f = sized[0].finding
+    now = f.size_mm
+    if abs(now - prior_mm) > max(PRIOR_SIZE_SAME_MM, PRIOR_SIZE_SAME_REL * prior_mm):
+        change = "increased" if now > prior_mm else "decreased"
+    elif f.temporal is None:
+        change = "stable"
+    else:
+        return
+    for k in range(len(items) - 1, -1, -1):
+        if items[k].finding == f:
+            items[k] = ParsedFinding(dataclasses.replace(f, temporal=change), items[k].observation_text,
+                                     items[k].anatomy_text)
+            return
 
 
 def extract_findings(text: str) -> tuple[Finding, ...]:

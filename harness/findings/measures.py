@@ -57,6 +57,9 @@ def _size_owner(p: int, spans: list[Span], obs_targets: list[_Target], side_posi
     bracketed = _finding_before_bracket(p, spans, obs_targets, side_positions)
     if bracketed is not None:
         return bracketed
+    dimension = _finding_with_dimension(p, spans, obs_targets)
+    if dimension is not None:
+        return dimension
     nxt = next((u for u in obs_targets if u.pos > p), None)
     if nxt is not None and nxt.pos - p <= 6 and _gap_is_modifiers(
             spans, p + 1, nxt.pos, side_positions, locations=True) and not any(
@@ -94,6 +97,31 @@ def _size_owner(p: int, spans: list[Span], obs_targets: list[_Target], side_posi
     return next((u for u in obs_targets if _site_beside(p, spans, [l for l in u.locations if l.organ])), None)
 
 
+#: the words of "with a maximal diameter of": a dimension the finding before "with" has
+_DIMENSION_NOUNS = frozenset({"diameter", "size", "dimension", "diameters", "dimensions", "width", "length",
+                              "calibre", "caliber", "measurement", "extent"})
+_DIMENSION_GAP = frozenset({"a", "an", "the", "maximal", "maximum", "max", "greatest", "largest", "long", "short",
+                            "axis", "transverse", "axial", "overall", "total", "outer", "of", "measuring", "up", "to",
+                            "approximately", "about", "approx", "ap"})
+
+
+def _finding_with_dimension(p: int, spans: list[Span], obs_targets: list[_Target]) -> _Target | None:
+    """"aneurysm with a maximal diameter of 46 mm and mural thrombus", "adrenal nodule with a diameter of 14 mm and
+    macroscopic fat": a dimension said with "with" is the finding's before it, not the companion named after it."""
+    q = p - 1
+    seen_noun = False
+    while q >= 0 and p - q <= 7 and (spans[q].text in _DIMENSION_GAP or spans[q].text in _DIMENSION_NOUNS):
+        seen_noun = seen_noun or spans[q].text in _DIMENSION_NOUNS
+        q -= 1
+    if not seen_noun or q < 1 or spans[q].text not in ("with", "with a", "with an"):
+        return None
+    before = [u for u in obs_targets if u.pos < q]
+    if before and all(spans[r].cat in ("LOC", "ATTR", "SEV", "TEMP") or spans[r].text in (",", "the", "of", "in")
+                      for r in range(before[-1].pos + 1, q)) and q - before[-1].pos <= 6:
+        return before[-1]
+    return None
+
+
 #: the words of a list of sites, and the verb of measuring after it
 _SITE_PHRASE_WORDS = frozenset({"in", "of", "the", "and", "within", "at", ",", "both", "measure", "measures", "measuring",
                                 "measured"})
@@ -113,6 +141,28 @@ def _finding_before_bracket(p: int, spans: list[Span], obs_targets: list[_Target
                                                                   locations=True):
         return before[-1]
     return None
+
+
+def _bracketed_after_plural_word(p: int, spans: list[Span], obs_targets: list[_Target],
+                                 side_positions: set[int]) -> bool:
+    """"multiple (5) liver lesions", "several (at least 4) nodules": a number in brackets after a plural word is
+    the count of the noun the plural word counts."""
+    s = spans[p]
+    if s.cat != "NUM" or s.value != int(s.value) or not 0 < s.value <= 100 or p + 1 >= len(spans) \
+            or spans[p + 1].text != ")":
+        return False
+    q = p - 1
+    if q >= 1 and spans[q].text == "least" and spans[q - 1].text == "at":
+        q -= 2
+    if q < 1 or spans[q].text != "(" or spans[q - 1].cat != "COUNT" or isinstance(
+            spans[q - 1].readings("COUNT")[0].value, int):
+        return False
+    nxt = next((t for t in obs_targets if t.pos > p), None)
+    if nxt is None or nxt.pos - p > 7 or not _gap_is_adjectives(spans, p + 2, nxt.pos, side_positions) or not (
+            _plural(nxt.span) or nxt.span.text in NUMBER_NEUTRAL):
+        return False
+    nxt.count = int(s.value)
+    return True
 
 
 #: words that make a size the largest of a group just named ("the largest 14 mm", "the longest measuring 12 cm")
@@ -325,6 +375,8 @@ def _attach_count(p: int, spans: list[Span], obs_targets: list[_Target], side_po
     s = spans[p]
     if _count_after_noun(p, spans, obs_targets):
         return
+    if _bracketed_after_plural_word(p, spans, obs_targets, side_positions):
+        return
     nxt = [t for t in obs_targets if t.pos > p and t.pos - p <= 7]
     if s.cat == "COUNT" and s.text.startswith("x "):  # "rib fx x3"
         prv = [t for t in obs_targets if t.pos < p and p - t.pos <= 3]
@@ -385,7 +437,7 @@ def _count_reaches_head_noun(nxt: list[_Target], spans: list[Span], side_positio
 
 #: words before a count said after its noun ("nodules, now 6", "a total of 3", "(n = 3)") and after it ("three in
 #: number", "3 in total")
-_COUNT_BEFORE = (("now",), ("total", "of"), ("n", "="), ("numbering",), ("now", "numbering"), ("at", "least"))
+_COUNT_BEFORE = (("now",), ("total", "of"), ("n", "="), ("numbering",), ("now", "numbering"), ("at", "least"), ("(",))
 _COUNT_AFTER = (("in", "number"), ("in", "total"), ("in", "all"))
 _CLAUSE_ENDS = frozenset({",", ";", ")", "(", "and", ":"})
 
@@ -413,6 +465,8 @@ def _count_after_noun(p: int, spans: list[Span], obs_targets: list[_Target]) -> 
             or (closes and s.cat == "COUNT" and words[-1:] == [","] and not isinstance(value, int))):
         return False
     prv = [t for t in obs_targets if t.pos < p and p - t.pos <= (MAX_SIZE_REACH if changed else 10)]
+    if words[-1:] == ["("] and not changed and (not prv or prv[-1].pos != p - 2):
+        return False  # "metastases (3)": a bare bracketed number counts only the noun it follows
     # a number needs a plural noun ("nodules, 3 in total"); a plural word says the noun is plural ("PE, multiple")
     if not prv or isinstance(prv[-1].count, int) or (isinstance(value, int) and not (
             _plural(prv[-1].span) or prv[-1].span.text in NUMBER_NEUTRAL)):

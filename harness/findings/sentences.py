@@ -1520,6 +1520,22 @@ def _clots_extending(tokens: list[str]) -> list[str]:
     return out
 
 
+#: plural nouns a bare bracketed number after them still labels: the station of nodes ("subcarinal nodes (7)"), a
+#: level or segment
+_LABELLED_PLURALS = frozenset({"nodes", "stations", "levels", "segments", "lns", "zones", "ribs", "vertebrae"})
+
+
+def _count_in_brackets(tokens: list[str], k: int, close: int) -> bool:
+    """"hepatic metastases (3)", "multiple (5) lesions": a bare number in brackets after a plural finding or a plural
+    word counts, it labels no station."""
+    code = tokens[k + 1:close]
+    if len(code) != 1 or not code[0].isdigit() or k == 0:
+        return False
+    before = tokens[k - 1]
+    return before in ("multiple", "several", "numerous", "many", "few") or (
+        len(before) > 3 and before.endswith("s") and before.isalpha() and before not in _LABELLED_PLURALS)
+
+
 def _without_station_codes(tokens: list[str]) -> list[str]:
     """"left hilar (10L) and aortopulmonary window (station 5) nodes": a bracketed station number restates the
     station just named; read without it, the stations are one list before their noun."""
@@ -1530,7 +1546,7 @@ def _without_station_codes(tokens: list[str]) -> list[str]:
     while k < len(tokens):
         if tokens[k] == "(" and ")" in tokens[k + 1:k + 5]:
             close = tokens.index(")", k + 1)
-            if _STATION_CODE_RE.match(" ".join(tokens[k + 1:close])):
+            if _STATION_CODE_RE.match(" ".join(tokens[k + 1:close])) and not _count_in_brackets(tokens, k, close):
                 k = close + 1
                 continue
         out.append(tokens[k])
