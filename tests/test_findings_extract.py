@@ -4482,3 +4482,33 @@ def test_counts_in_brackets_and_at_least():
     # a bracketed number after a node station still labels it
     (f,) = extract_findings("Enlarged subcarinal (7) node, 14 mm.")
     assert f.count != 7
+
+
+def _by_obs(text: str) -> dict[str, Finding]:
+    return {f.observation: f for f in extract_findings(text)}
+
+
+def test_two_kinds_as_alternatives_hedge_the_kind_not_the_finding():
+    found = _by_obs("Enlarged hilar nodes, reactive versus metastatic.")
+    assert found["lymphadenopathy"].presence is Presence.PRESENT
+    assert found["metastasis"].presence is Presence.UNCERTAIN
+    found = _by_obs("Reactive or metastatic retroperitoneal lymph nodes.")
+    assert found["metastasis"].presence is Presence.UNCERTAIN
+    found = _by_obs("Rectal wall thickening, infective or ischaemic colitis.")
+    assert found["colitis"].presence is Presence.PRESENT
+    assert found["ischemia"].presence is Presence.UNCERTAIN
+
+
+def test_bracketed_differential_keeps_the_finding_at_its_site():
+    found = _by_obs("An 8 mm nodule in the right middle lobe (granuloma or metastasis).")
+    assert found["nodule"].sub_location == "middle lobe" and found["nodule"].presence is Presence.PRESENT
+    assert found["granuloma"].presence is Presence.UNCERTAIN
+    found = _by_obs("Small lesion in the right kidney (cyst versus angiomyolipoma).")
+    assert found["lesion"].anatomy == "kidney" and found["lesion"].laterality == "right"
+
+
+def test_finding_seen_as_another_takes_its_site():
+    found = _by_obs("The metastasis is seen as a hypodense lesion in segment 4 of the liver.")
+    assert found["metastasis"].anatomy == "liver"
+    found = _by_obs("The tumour appears as mural thickening of the ascending colon.")
+    assert found["mass"].anatomy == "bowel"

@@ -1049,7 +1049,7 @@ def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
     after the noun), liver segments numbered in brackets, vertebrae listed, numbered parts listed after one noun, the
     silhouette sign, bracketed and bare station codes, words split from the diaphragm by a side, an air-fluid level in a
     paranasal sinus, the bronchi of a lobe, vessels listed after "calcified", and words sharing one head noun."""
-    for rewrite in (_near_occlusions, _percent_stenoses, _sizes_up_to, _dates, _numbered_grades, _without_densities,
+    for rewrite in (_kinds_as_alternatives, _differential_in_brackets, _seen_as, _near_occlusions, _percent_stenoses, _sizes_up_to, _dates, _numbered_grades, _without_densities,
                     _size_changes, _partitive_counts, _abbreviated_words, _valve_positions, _comparisons,
                     _spelled_sizes, _counted_ordinals, _ribs_numbered_after, _rib_parts, _poles_of_a_sided_lobe,
                     _segments_numbered_in_brackets, _vertebrae_counted, _numbered_parts_listed,
@@ -1463,6 +1463,96 @@ _METASTASIS_NOUNS = frozenset({"metastasis", "metastases"})
 #: words that end the phrase between "metastatic" and its node ("metastatic disease with a node")
 _NODE_PHRASE_STOPS = frozenset({",", ".", ";", ":", "and", "or", "with", "in", "to", "of", "is", "are", "from",
                                 "disease", "deposit", "deposits", "lesion", "lesions", "carcinoma", "melanoma"})
+
+
+#: adjectives that name a kind of a disease or of a finding ("infective colitis", "metastatic nodes")
+_KIND_WORDS = frozenset({"reactive", "metastatic", "infective", "infectious", "inflammatory", "ischaemic", "ischemic",
+                         "neoplastic", "malignant", "benign", "degenerative", "traumatic", "pathological",
+                         "osteoporotic", "viral", "bacterial", "haemorrhagic", "hemorrhagic", "lytic", "sclerotic",
+                         "calculous", "acalculous", "septic", "aseptic", "embolic", "thrombotic", "obstructive"})
+_ALTERNATIVE_WORDS = frozenset({"or", "versus", "vs"})
+#: words after which an alternative is hedged already
+_HEDGE_BEFORE = frozenset({"possibly", "probably", "likely", "either", "?", "query", "perhaps", "presumably",
+                           "suggesting", "suspect", "suspected", "favour", "favor", "of"})
+#: words that end the noun named after two kinds ("infective or ischaemic colitis in the sigmoid")
+_NOUN_ENDS = frozenset({",", ".", ";", ":", "(", ")", "in", "of", "with", "at", "and", "is", "are", "was", "were",
+                        "which", "-", "measuring", "involving", "extending", "seen", "noted", "again", "without"})
+#: words after two kinds that name no finding ("infective versus inflammatory aetiology")
+_KIND_NOUNS = frozenset({"aetiology", "etiology", "origin", "cause", "causes", "nature", "process", "change",
+                         "changes", "appearance", "appearances"})
+
+
+def _kinds_as_alternatives(tokens: list[str]) -> list[str]:
+    """"Infectious or ischaemic colitis", "reactive versus metastatic mediastinal nodes", "enlarged nodes, reactive
+    or metastatic": two kinds offered as alternatives only make each kind possible, not the finding they qualify. A
+    one-word noun closing the clause after the kinds is stated first ("colitis, possibly infectious or ischaemic");
+    a longer one, or none, is hedged with "possibly" ("possibly reactive or metastatic mediastinal nodes")."""
+    if _ALTERNATIVE_WORDS.isdisjoint(tokens):
+        return tokens
+    out = list(tokens)
+    k = 0
+    while k + 2 < len(out):
+        if not (out[k] in _KIND_WORDS and out[k + 1] in _ALTERNATIVE_WORDS and out[k + 2] in _KIND_WORDS
+                and out[k] != out[k + 2]):
+            k += 1
+            continue
+        after = out[k + 3] if k + 3 < len(out) else "."
+        end = k + 4 if after not in _NOUN_ENDS else k + 3
+        if after not in _NOUN_ENDS and after not in _KIND_NOUNS and (end == len(out) or out[end] in (",", ".", ";")):
+            hedge = [] if k > 0 and out[k - 1] in _HEDGE_BEFORE else ["possibly"]
+            out[k:end] = [after, ",", *hedge, out[k], "or", out[k + 2]]
+            k += 5
+            continue
+        if k > 0 and out[k - 1] in _HEDGE_BEFORE:
+            out[k + 1] = "or"
+            k += 3
+            continue
+        # ("versus" between two kinds would hedge the finding before them too: "nodes, reactive versus metastatic")
+        out[k:k + 3] = ["possibly", out[k], "or", out[k + 2]]
+        k += 4
+    return out
+
+
+def _differential_in_brackets(tokens: list[str]) -> list[str]:
+    """"6 mm nodule in the LLL (granuloma versus metastasis)": a differential in brackets after a finding reads as
+    one after a comma, which keeps the finding at its site."""
+    if "(" not in tokens or _ALTERNATIVE_WORDS.isdisjoint(tokens):
+        return tokens
+    out = list(tokens)
+    k = 0
+    while k < len(out):
+        if out[k] == "(" and k > 0:
+            close = next((j for j in range(k + 1, min(k + 10, len(out))) if out[j] in ("(", ")")), None)
+            if close is not None and out[close] == ")" and close > k + 3 and any(
+                    out[j] in _ALTERNATIVE_WORDS for j in range(k + 2, close - 1)) and not any(
+                    out[j][:1].isdigit() for j in range(k + 1, close)):
+                tail = [] if close + 1 == len(out) or out[close + 1] in (",", ".", ";") else [","]
+                out[k:close + 1] = [",", *out[k + 1:close], *tail]
+        k += 1
+    return out
+
+
+#: how a sentence says what a finding named before looks like ("the tumour is seen as mural thickening")
+_SEEN_AS = (("is", "seen", "as"), ("are", "seen", "as"), ("appears", "as"), ("appear", "as"),
+            ("is", "visible", "as"), ("are", "visible", "as"), ("manifests", "as"), ("is", "evident", "as"),
+            ("presents", "as"), ("is", "demonstrated", "as"))
+
+
+def _seen_as(tokens: list[str]) -> list[str]:
+    """"The tumour is seen as mural thickening of the caecum": what the finding looks like gives it its site; read
+    as "mural thickening of the caecum, in keeping with the tumour"."""
+    if "as" not in tokens:
+        return tokens
+    for k in range(1, min(len(tokens), 8)):
+        for verb in _SEEN_AS:
+            if tuple(tokens[k:k + len(verb)]) == verb and not any(t in (",", ";", ":", "(") for t in tokens[:k]):
+                rest = tokens[k + len(verb):]
+                stop = rest[-1:] if rest and rest[-1] in (".", ";") else []
+                body = rest[:len(rest) - len(stop)]
+                if not body:
+                    return tokens
+                return [*body, ",", "in", "keeping", "with", *tokens[:k], *stop]
+    return tokens
 
 
 def _nodal_metastases(tokens: list[str]) -> list[str]:
