@@ -4447,3 +4447,40 @@ def test_nodules_suggestive_of_miliary_disease_are_present():
     reading = _read("Innumerable tiny nodules throughout both lungs, suggestive of miliary disease.")
     assert ("nodule", "lung", None, "bilateral", P) in reading
     assert ("miliary disease", "lung", None, "bilateral", U) in reading
+
+
+def test_two_places_sharing_a_plural_device_noun_are_one_device_at_each():
+    # "mediastinal and left pleural drains": a drain at each place, the side with the place it is said of
+    for text in ("Mediastinal and right pleural drains remain in place.",
+                 "Right pleural and mediastinal drains are present."):
+        reading = _read(text)
+        assert ("chest tube", "pleura", None, "right", P) in reading, text
+        assert ("drain", "chest", None, None, P) in reading, text
+        assert len(reading) == 2, text
+    # two kinds of tube sharing the plural are still one of each
+    assert {f.observation for f in extract_findings("Nasogastric and endotracheal tubes in place.")} == {
+        "nasogastric tube", "endotracheal tube"}
+
+
+def test_ild_and_device_words_read_as_their_class():
+    # hypersensitivity pneumonitis is an interstitial lung disease, not an infection
+    assert _read("Features of chronic hypersensitivity pneumonitis.") == {
+        ("interstitial disease", "lung", None, None, P)}
+    assert "pneumonia" not in {f.observation for f in extract_findings(
+        "Appearances are those of fibrotic hypersensitivity pneumonitis.")}
+    # disease of the small airways is named, and hedged as said
+    (f,) = [f for f in extract_findings("Air trapping, perhaps due to small airways disease.")
+            if f.observation == "bronchial wall thickening"]
+    assert f.presence == U
+    # the temporary wires sewn to the epicardium are pacing wires, said with or without "pacing"
+    assert extract_findings("Epicardial wires remain.")[0].observation == \
+        extract_findings("Epicardial pacing wires remain.")[0].observation == "icd"
+    # the curvature named by its adjective
+    assert [f.observation for f in extract_findings("Mildly kyphotic thoracic spine.")] == ["scoliosis"]
+
+
+def test_a_healed_fracture_is_old_with_or_without_old():
+    healed = extract_findings("Healed fracture of the left eighth rib.")
+    old = extract_findings("Old healed fracture of the left eighth rib.")
+    assert [(f.observation, f.temporal) for f in healed] == [(f.observation, f.temporal) for f in old] == [
+        ("fracture", "stable")]

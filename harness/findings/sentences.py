@@ -1194,6 +1194,9 @@ def _shared_heads(tokens: list[str], lex: Lexicon) -> list[str]:
                         "OBS", ())) and (second, noun) in lex.phrases:
                     out[k:k + 4] = [first, noun, joiner, second, noun]
                     break
+        elif joiner in ("and", "or", "/") and first.isalpha() and first not in _SIDES \
+                and (shared := _device_shared_by_sites(out, k, lex)):
+            out[k:k + len(shared[0])] = shared[1]
         elif joiner in ("and", "or", "/") and first.isalpha() and _bare_or_organ_word(first, lex) \
                 and any(kind in lex.phrase_kinds.get((second, head), {}) for kind in _SITE_KINDS):
             for noun in (head, head[:-1], head[:-2]):
@@ -1207,6 +1210,32 @@ def _shared_heads(tokens: list[str], lex: Lexicon) -> list[str]:
 
 
 _SIDES = frozenset({"right", "left"})
+
+
+def _device_shared_by_sites(out: list[str], k: int, lex: Lexicon) -> tuple[list[str], list[str]] | None:
+    """"mediastinal and left pleural drains", "pleural and pericardial drains": two places sharing one plural
+    device noun, the second with its side, are one device at each place ("mediastinal drain and left pleural
+    drain"), not one device (of the second place) or one sideless set. Returns the words replaced and their
+    rewrite, or None."""
+    first, joiner = out[k], out[k + 1]
+    j = k + 2 + (out[k + 2] in _SIDES)
+    if j + 1 >= len(out):
+        return None
+    second, head = out[j], out[j + 1]
+    if not (second.isalpha() and head.endswith("s")):
+        return None
+    noun = head[:-1]
+
+    def device(*words: str) -> bool:
+        return any(lex.is_device(r.value) for r in lex.phrase_kinds.get(words, {}).get("OBS", ()))
+
+    def place(word: str) -> bool:
+        return device(word, noun) or bool(kinds := lex.phrase_kinds.get((word,))) and all(
+            kind in _SITE_KINDS for kind in kinds)
+
+    if not (device(noun) and place(first) and place(second) and (device(first, noun) or device(second, noun))):
+        return None
+    return out[k:j + 2], [first, noun, joiner, *out[k + 2:j], second, noun]
 
 
 def _severities_per_side(tokens: list[str], lex: Lexicon) -> list[str]:
