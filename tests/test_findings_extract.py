@@ -4484,3 +4484,23 @@ def test_a_healed_fracture_is_old_with_or_without_old():
     old = extract_findings("Old healed fracture of the left eighth rib.")
     assert [(f.observation, f.temporal) for f in healed] == [(f.observation, f.temporal) for f in old] == [
         ("fracture", "stable")]
+
+
+def test_the_pulmonary_arteries_of_a_lobe_place_a_clot_in_that_lobe():
+    for text in ("Filling defects in the subsegmental arteries of the right middle lobe.",
+                 "Filling defects in the right middle lobe subsegmental arteries."):
+        (f,) = extract_findings("CTPA. " + text)
+        assert (f.anatomy, f.sub_location, f.laterality) == ("pulmonary artery", "middle lobe", "right"), text
+    # a count said with digits counts a device named in the plural as with words
+    assert extract_findings("3 epicardial pacing wires.")[0].count == \
+        extract_findings("Three epicardial pacing wires.")[0].count == 3
+
+
+def test_abbreviated_pulmonary_artery_branches_are_the_artery():
+    # "a." after an artery's adjective is the artery; "PA" after a branch level is that branch, not the main one
+    for text in ("Small clot in the L interlobar a., unchanged.", "Small clot in the left interlobar artery, unchanged."):
+        (f,) = extract_findings(text)
+        assert (f.observation, f.anatomy, f.laterality) == ("thrombosis", "pulmonary artery", "left"), text
+    (f,) = extract_findings("PA catheter tip in the left interlobar PA.")
+    (g,) = extract_findings("PA catheter tip in the left interlobar pulmonary artery.")
+    assert f.position == g.position == "pulmonary artery"

@@ -596,6 +596,15 @@ _STUDY_TITLE = frozenset({"ct", "cta", "ctpa", "mri", "mr", "mra", "ctu", "ivp"}
 _HEAD_STUDIES = frozenset({"ct", "cta", "ctv", "mri", "mr", "mra", "mrv", "noncontrast", "unenhanced", "plain"})
 #: what is said of the pulmonary artery abbreviated "PA" ("PA 3.1 cm", "dilated PA", "PA dilatation"); a
 #: radiograph's "PA" (posteroanterior: "PA and lateral", "PA chest") is neither measured nor dilated
+#: a branch level said before "PA" ("the right interlobar PA"): a branch of the pulmonary artery, not the main one
+_PA_BRANCH_LEVELS = frozenset({"interlobar", "lobar", "segmental", "subsegmental", "descending"})
+#: arteries named by their adjective, abbreviated "a." in terse reports ("thrombus in the R interlobar a.",
+#: "occluded L renal a."): an "a" after one, closing its phrase, is the artery, no article
+_ARTERY_ADJECTIVES = frozenset({"interlobar", "lobar", "segmental", "renal", "splenic", "hepatic", "mesenteric",
+                                "iliac", "femoral", "carotid", "vertebral", "subclavian", "pulmonary", "coronary",
+                                "gastroduodenal", "brachial", "popliteal", "coeliac", "celiac", "axillary", "tibial",
+                                "peroneal", "gastric", "basilar", "cerebral"})
+_ARTERY_ABBREVIATION_AFTER = frozenset({",", ";", ")", ":", "and", "or", "with", "."})
 _PA_SAID_BEFORE = frozenset({"dilated", "enlarged", "prominent", "distended", "ectatic", "aneurysmal", "main", "mpa"})
 _PA_SAID_AFTER = frozenset({"dilatation", "dilation", "dilated", "enlarged", "enlargement", "measures", "measuring",
                             "diameter", "calibre", "caliber", "trunk", "prominent", "normal", "nml", "not"})
@@ -663,6 +672,13 @@ def _abbreviated_words(tokens: list[str]) -> list[str]:
         tokens = out
     if "head" in tokens:  # "CT head": the study of the brain, not the head of the pancreas
         tokens = ["brain" if t == "head" and k and tokens[k - 1] in _HEAD_STUDIES else t for k, t in enumerate(tokens)]
+    if "a" in tokens:
+        tokens = ["artery" if t == "a" and k and tokens[k - 1] in _ARTERY_ADJECTIVES and (
+            k + 1 == len(tokens) or tokens[k + 1] in _ARTERY_ABBREVIATION_AFTER) else t for k, t in enumerate(tokens)]
+    if "pa" in tokens:
+        tokens = [w for k, t in enumerate(tokens)
+                  for w in (("pulmonary", "artery") if t == "pa" and k and tokens[k - 1] in _PA_BRANCH_LEVELS
+                            else (t,))]
     if "pa" in tokens:
         tokens = [w for k, t in enumerate(tokens)
                   for w in (("main", "pa") if t == "pa" and _pa_is_the_artery(tokens, k) else (t,))]
@@ -1055,7 +1071,7 @@ def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
                     _segments_numbered_in_brackets, _vertebrae_counted, _numbered_parts_listed,
                     _without_silhouette_signs, _without_station_codes, _bare_station_codes, _nodal_metastases,
                     _clots_extending, _diaphragm_words, _displacing_the_mediastinum, _sinus_fluid_levels,
-                    _bronchi_of_a_lobe, _calcified_vessels_listed):
+                    _bronchi_of_a_lobe, _arteries_of_a_lobe, _calcified_vessels_listed):
         tokens = rewrite(tokens)
     return _shared_heads(_side_words(_side_before_part(_fluid_collections(tokens, lex), lex), lex), lex)
 
@@ -1404,6 +1420,33 @@ def _bronchi_of_a_lobe(tokens: list[str]) -> list[str]:
             if tokens[k:k + 1] == ["the"] and out and out[-1] == "the":
                 k += 1
             continue
+        out.append(tok)
+        k += 1
+    return out
+
+
+_ARTERY_WORDS = frozenset({"artery", "arteries", "branch", "branches"})
+
+
+def _arteries_of_a_lobe(tokens: list[str]) -> list[str]:
+    """"emboli in the segmental arteries of the left lower lobe", "clot in two subsegmental branches of the RUL":
+    the pulmonary arteries of a lobe place a finding in that lobe, read as the lobe's arteries named with the lobe
+    first ("in the left lower lobe segmental arteries"), as the lobe is said before its arteries."""
+    if _LOBE_WORDS.isdisjoint(tokens) or _ARTERY_WORDS.isdisjoint(tokens):
+        return tokens
+    out: list[str] = []
+    k = 0
+    while k < len(tokens):
+        tok = tokens[k]
+        if tok in _ARTERY_WORDS and out and out[-1] in ("segmental", "subsegmental", "lobar") \
+                and tokens[k + 1:k + 2] in (["of"], ["in"], ["to"], ["supplying"]):
+            j = k + 2 + (tokens[k + 2:k + 3] == ["the"])
+            end = next((q for q in range(j, min(j + 4, len(tokens))) if tokens[q] in _LOBE_WORDS), None)
+            if end is not None and "," not in tokens[j:end] and "and" not in tokens[j:end]:
+                level = out.pop()
+                out.extend([*tokens[j:end + 1], level, tok])
+                k = end + 1
+                continue
         out.append(tok)
         k += 1
     return out
