@@ -4504,3 +4504,15 @@ def test_abbreviated_pulmonary_artery_branches_are_the_artery():
     (f,) = extract_findings("PA catheter tip in the left interlobar PA.")
     (g,) = extract_findings("PA catheter tip in the left interlobar pulmonary artery.")
     assert f.position == g.position == "pulmonary artery"
+
+
+def test_lungs_said_whole_keep_no_site_of_a_lesion_they_come_with():
+    for text in ("The lungs are emphysematous, with a small nodule in the left upper zone.",
+                 "Overinflated lungs with one calcified nodule at the left apex."):
+        (whole,) = [f for f in extract_findings(text) if f.observation != "nodule"]
+        assert (whole.sub_location, whole.laterality) == (None, None), text
+        (nodule,) = [f for f in extract_findings(text) if f.observation == "nodule"]
+        assert nodule.laterality == "left", text
+    # a finding not said of the whole lungs still shares the list's site
+    assert ("bronchiectasis", "lung", "lower lobe", "bilateral", P) in _read(
+        "Bronchiectasis with mucoid impaction in both lower lobes.")

@@ -396,9 +396,18 @@ def _share_site_with_list(chosen: _Target, loc: Location, spans: list[Span], obs
             obs_targets[k - 1], loc, lex) and all(
             g.text in LIST_JOINERS or g.cat in ("SEV", "ATTR", "COUNT", "TEMP")
             for g in spans[obs_targets[k - 1].pos + 1:obs_targets[k].pos]) and \
-            not lex.is_device(_obs_name(obs_targets[k - 1].span) or ""):
+            not lex.is_device(_obs_name(obs_targets[k - 1].span) or "") and \
+            not _whole_lungs_with_a_lesion(obs_targets[k - 1], obs_targets[k], spans, lex):
         obs_targets[k - 1].locations.append(loc)
         k -= 1
+
+
+def _whole_lungs_with_a_lesion(head: _Target, member: _Target, spans: list[Span], lex: Lexicon) -> bool:
+    """"hyperinflated lungs with one granuloma at the right base": a finding said of both lungs whole keeps them
+    whole; the site of a focal finding it comes with is that finding's only."""
+    named = _obs_name(member.span) or ""
+    return (lex.is_focal(named) or lex.is_countable(named)) and (
+        "lungs" in head.span.text.split() or "lungs" in {g.text for g in spans[max(0, head.pos - 3):head.pos + 2]})
 
 
 def _site_of_another_noun(loc: Location, spans: list[Span]) -> bool:
