@@ -4516,3 +4516,11 @@ def test_lungs_said_whole_keep_no_site_of_a_lesion_they_come_with():
     # a finding not said of the whole lungs still shares the list's site
     assert ("bronchiectasis", "lung", "lower lobe", "bilateral", P) in _read(
         "Bronchiectasis with mucoid impaction in both lower lobes.")
+
+
+def test_a_tumour_said_excised_is_gone_and_its_organ_operated():
+    for text in ("The left breast tumour has been excised.", "The left breast mass was resected."):
+        reading = _read(text)
+        assert ("mass", "breast", None, "left", A) in reading, text
+        assert ("mastectomy", "breast", None, "left", P) in reading, text
+    assert _read("The spleen has been excised.") == {("splenectomy", "spleen", None, None, P)}
