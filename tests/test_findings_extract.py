@@ -4524,3 +4524,15 @@ def test_a_tumour_said_excised_is_gone_and_its_organ_operated():
         assert ("mass", "breast", None, "left", A) in reading, text
         assert ("mastectomy", "breast", None, "left", P) in reading, text
     assert _read("The spleen has been excised.") == {("splenectomy", "spleen", None, None, P)}
+
+
+def test_an_organ_named_whole_with_a_finding_keeps_no_site_of_a_lesion_it_comes_with():
+    # "cirrhotic liver with an LR-5 observation in segment 7": the segment is the observation's, not the cirrhosis's
+    fs = {f.observation: f for f in extract_findings(
+        "Cirrhotic liver with a single LR-5 obs in segment 7, 31 mm.")}
+    assert (fs["cirrhosis"].sub_location, fs["cirrhosis"].size_mm) == (None, None)
+    hcc = fs["hepatocellular carcinoma"]
+    assert (hcc.sub_location, hcc.size_mm, hcc.count) == ("segment 7", 31.0, 1)
+    # "the liver is fatty": said of the organ by a verb, the same
+    fs = {f.observation: f for f in extract_findings("The liver is fatty, with a cyst in segment 2.")}
+    assert fs["steatosis"].sub_location is None and fs["cyst"].sub_location == "segment 2"

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import copy
 
-from harness.findings.attach import LIST_JOINERS, PHRASE_BREAKS, _may_share_site, _obs_name, _plural, _Target
+from harness.findings.attach import (LIST_JOINERS, PHRASE_BREAKS, _may_share_site, _obs_name, _plural, _Target,
+                                     said_of_whole_organ)
 from harness.findings.lexicon import PLURAL_COUNTS, Lexicon
 from harness.findings.scan import Span
 from harness.findings.sites import Location
@@ -479,7 +480,7 @@ def _linked_finding_shares_side(spans: list[Span], obs_targets: list[_Target], l
                 continue
             # a focal finding's side does not reach back to a diffuse one it comes with ("hyperinflated lungs with
             # a granuloma in the right lower zone": the lungs are hyperinflated on both sides)
-            if bare is a and _of_both_lungs(bare, spans) and _lesion_like(_obs_name(sided.span) or "", lex):
+            if bare is a and said_of_whole_organ(bare, spans, lex) and _lesion_like(_obs_name(sided.span) or "", lex):
                 continue
             organs = _organs_of(bare, lex)
             if not organs or not all(lex.is_paired(o) and any(_one_system(o, s, lex) for s in _organs_of(sided, lex))
@@ -491,11 +492,6 @@ def _linked_finding_shares_side(spans: list[Span], obs_targets: list[_Target], l
                     l.laterality = side.laterality
             else:
                 bare.sides = [side]
-
-
-def _of_both_lungs(t: _Target, spans: list[Span]) -> bool:
-    """A finding said of "the lungs" ("hyperinflated lungs", "the lungs are emphysematous"): of both lungs whole."""
-    return "lungs" in t.span.text.split() or "lungs" in {g.text for g in spans[max(0, t.pos - 3):t.pos + 2]}
 
 
 def _linked_pairs(spans: list[Span], obs_targets: list[_Target]) -> list[tuple[_Target, _Target, bool]]:
