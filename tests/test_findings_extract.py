@@ -4536,3 +4536,12 @@ def test_an_organ_named_whole_with_a_finding_keeps_no_site_of_a_lesion_it_comes_
     # "the liver is fatty": said of the organ by a verb, the same
     fs = {f.observation: f for f in extract_findings("The liver is fatty, with a cyst in segment 2.")}
     assert fs["steatosis"].sub_location is None and fs["cyst"].sub_location == "segment 2"
+
+
+def test_rib_numbers_in_a_bracket_after_the_fracture_count_the_ribs():
+    for text in ("Old R rib fx (7-9).", "Old right rib fractures (7 to 9).", "Old right 7th to 9th rib fractures."):
+        (f,) = extract_findings(text)
+        assert (f.observation, f.laterality, f.count) == ("fracture", "right", 3), text
+    # a bracket holding a measurement is no list of ribs
+    (f,) = extract_findings("Right rib fracture (4 mm step).")
+    assert f.count == 1

@@ -168,6 +168,9 @@ def _ribs_numbered_after(tokens: list[str]) -> list[str]:
         # "rib fx 5-6", "rib fractures 4 and 5": the numbers after the fracture are the ribs' too
         broken = k + 1 < len(out) and out[k + 1] in _RIB_BREAKS
         j, numbers, span = k + 1 + broken, [], False
+        # "L rib fx (5-6)", "rib fractures (ribs 4 and 5)": the numbers in a bracket closing on them
+        bracket = j < len(out) and out[j] == "("
+        j += bracket + (bracket and out[j + 1:j + 2] in (["ribs"], ["rib"]))
         while j < len(out) and out[j].isdigit() and 1 <= int(out[j]) <= 12:
             numbers.append(int(out[j]))
             j += 1
@@ -178,6 +181,9 @@ def _ribs_numbered_after(tokens: list[str]) -> list[str]:
                 span = True  # "4-6": the tokeniser has dropped the hyphen
             else:
                 break
+        if bracket:
+            numbers = numbers if out[j:j + 1] == [")"] else []
+            j += 1
         if len(numbers) >= 2:
             n = numbers[-1] - numbers[0] + 1 if span and len(numbers) == 2 and numbers[-1] > numbers[0] \
                 else len(numbers)
