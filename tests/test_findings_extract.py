@@ -4545,3 +4545,10 @@ def test_rib_numbers_in_a_bracket_after_the_fracture_count_the_ribs():
     # a bracket holding a measurement is no list of ribs
     (f,) = extract_findings("Right rib fracture (4 mm step).")
     assert f.count == 1
+
+
+def test_right_heart_strain_stays_in_the_heart_and_a_sheath_named_by_its_vein_is_an_introducer():
+    (f,) = extract_findings("Dilated right ventricle with reflux of contrast into the IVC and hepatic veins.")
+    assert (f.observation, f.anatomy) == ("right heart strain", "heart")
+    (f,) = extract_findings("Left femoral venous sheath in situ.")
+    assert (f.observation, f.laterality) == ("introducer sheath", "left")
