@@ -4552,3 +4552,9 @@ def test_right_heart_strain_stays_in_the_heart_and_a_sheath_named_by_its_vein_is
     assert (f.observation, f.anatomy) == ("right heart strain", "heart")
     (f,) = extract_findings("Left femoral venous sheath in situ.")
     assert (f.observation, f.laterality) == ("introducer sheath", "left")
+
+
+def test_lungs_said_whole_take_no_site_from_the_next_member_of_a_list():
+    fs = {f.observation: f for f in extract_findings("Overinflated lungs, pleural thickening at both apices.")}
+    assert (fs["hyperinflation"].sub_location, fs["hyperinflation"].laterality) == (None, None)
+    assert (fs["pleural thickening"].sub_location, fs["pleural thickening"].laterality) == ("apex", "bilateral")

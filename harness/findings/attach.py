@@ -404,10 +404,9 @@ def _share_site_with_list(chosen: _Target, loc: Location, spans: list[Span], obs
 
 def _whole_lungs_with_a_lesion(head: _Target, member: _Target, spans: list[Span], lex: Lexicon) -> bool:
     """"hyperinflated lungs with one granuloma at the right base", "cirrhotic liver with an LR-5 observation in
-    segment 8": a finding said of a whole organ named beside it keeps the organ whole; the site of a focal finding
-    it comes with is that finding's only."""
-    named = _obs_name(member.span) or ""
-    return (lex.is_focal(named) or lex.is_countable(named)) and said_of_whole_organ(head, spans, lex)
+    segment 8", "hyperinflated lungs, pleural thickening at both apices": a finding said of a whole organ named
+    beside it keeps the organ whole; the site of a finding listed after it is that finding's only."""
+    return said_of_whole_organ(head, spans, lex)
 
 
 def said_of_whole_organ(t: _Target, spans: list[Span], lex: Lexicon) -> bool:
