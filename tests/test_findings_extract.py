@@ -4558,3 +4558,11 @@ def test_lungs_said_whole_take_no_site_from_the_next_member_of_a_list():
     fs = {f.observation: f for f in extract_findings("Overinflated lungs, pleural thickening at both apices.")}
     assert (fs["hyperinflation"].sub_location, fs["hyperinflation"].laterality) == (None, None)
     assert (fs["pleural thickening"].sub_location, fs["pleural thickening"].laterality) == ("apex", "bilateral")
+
+
+def test_clips_named_with_their_operation_are_the_operation():
+    for text in ("Splenectomy clips.", "Surgical clips from a previous splenectomy.", "Clips following splenectomy."):
+        assert [f.observation for f in extract_findings(text)] == ["splenectomy"], text
+    # clips with no operation named stay a device
+    assert [f.observation for f in extract_findings("Surgical clips in the left upper quadrant.")] == [
+        "surgical clips"]

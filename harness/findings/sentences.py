@@ -1077,7 +1077,7 @@ def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
                     _segments_numbered_in_brackets, _vertebrae_counted, _numbered_parts_listed,
                     _without_silhouette_signs, _without_station_codes, _bare_station_codes, _nodal_metastases,
                     _clots_extending, _diaphragm_words, _displacing_the_mediastinum, _sinus_fluid_levels,
-                    _bronchi_of_a_lobe, _arteries_of_a_lobe, _calcified_vessels_listed):
+                    _bronchi_of_a_lobe, _arteries_of_a_lobe, _operation_clips, _calcified_vessels_listed):
         tokens = rewrite(tokens)
     return _shared_heads(_side_words(_side_before_part(_fluid_collections(tokens, lex), lex), lex), lex)
 
@@ -1428,6 +1428,34 @@ def _bronchi_of_a_lobe(tokens: list[str]) -> list[str]:
             continue
         out.append(tok)
         k += 1
+    return out
+
+
+_CLIP_WORDS = frozenset({"clips", "clip", "staples"})
+_CLIPS_FROM = frozenset({"from", "of", "following", "after", "post"})
+_CLIPS_FROM_FILLERS = frozenset({"prior", "previous", "the", "a", "remote", "old", "recent"})
+
+
+def _operation_clips(tokens: list[str]) -> list[str]:
+    """"surgical clips from cholecystectomy", "nephrectomy clips", "clips following prior splenectomy": clips named
+    with the operation that left them are that operation's, one post-surgical state, not a device of their own."""
+    if _CLIP_WORDS.isdisjoint(tokens) or not any(t.endswith(("ectomy", "ectomies")) for t in tokens):
+        return tokens
+    out = list(tokens)
+    for k in range(len(out) - 1, -1, -1):
+        if out[k] not in _CLIP_WORDS:
+            continue
+        if k and out[k - 1].endswith("ectomy"):  # "nephrectomy clips"
+            del out[k]
+            continue
+        j = k + 1
+        if j < len(out) and out[j] in _CLIPS_FROM:
+            j += 1
+            while j < len(out) and out[j] in _CLIPS_FROM_FILLERS:
+                j += 1
+            if j < len(out) and out[j].endswith("ectomy"):
+                start = k - (k > 0 and out[k - 1] == "surgical")
+                del out[start:k + 1]
     return out
 
 
