@@ -4566,3 +4566,15 @@ def test_clips_named_with_their_operation_are_the_operation():
     # clips with no operation named stay a device
     assert [f.observation for f in extract_findings("Surgical clips in the left upper quadrant.")] == [
         "surgical clips"]
+
+
+def test_an_extent_compared_with_before_is_a_change_and_the_study_name_resolves_nothing():
+    (f,) = extract_findings("Ground-glass opacity, more extensive than on the 2022 study.")
+    assert (f.temporal, f.severity) == ("increased", None)
+    (f,) = extract_findings("Reticulation, less widespread than previously.")
+    assert (f.temporal, f.severity) == ("decreased", None)
+    # "extensive" alone is still a grade
+    assert extract_findings("Extensive ground-glass opacity.")[0].severity == "severe"
+    # "high-resolution CT" names the study: the finding after it is present, not resolved
+    (f,) = extract_findings("High-resolution CT: septal thickening.")
+    assert (f.presence, f.temporal) == (P, None)
