@@ -369,3 +369,16 @@ def test_the_size_of_a_finding_judged_unlikely_still_counts():
     bigger = "A 3 cm nodular density over the left lower zone, probably a nipple shadow."
     assert text_finding_f1(ref, same) > text_finding_f1(ref, bigger)
     assert text_entity_score(ref, same) > text_entity_score(ref, bigger)
+
+
+def test_a_lung_base_is_part_of_its_lower_zone():
+    from harness.metrics.matching import SUB_LOCATION_PARTIAL_CREDIT, sub_location_credit
+    # the base is the lowest part of the lower zone: part credit, as a segment within its lobe
+    assert sub_location_credit("lung", "base", "lower zone") == SUB_LOCATION_PARTIAL_CREDIT
+    assert sub_location_credit("lung", "lower zone", "base") == SUB_LOCATION_PARTIAL_CREDIT
+    assert sub_location_credit("lung", "base", "lower lobe") == SUB_LOCATION_PARTIAL_CREDIT
+    # ... but not the upper zone
+    assert sub_location_credit("lung", "base", "upper zone") == 0.0
+    ref = "Calcified granuloma in the right lower zone."
+    assert text_finding_f1(ref, "Calcified granuloma at the right base.") > \
+        text_finding_f1(ref, "Calcified granuloma at the right apex.")

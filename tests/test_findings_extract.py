@@ -4512,3 +4512,134 @@ def test_finding_seen_as_another_takes_its_site():
     assert found["metastasis"].anatomy == "liver"
     found = _by_obs("The tumour appears as mural thickening of the ascending colon.")
     assert found["mass"].anatomy == "bowel"
+
+
+def test_two_places_sharing_a_plural_device_noun_are_one_device_at_each():
+    # "mediastinal and left pleural drains": a drain at each place, the side with the place it is said of
+    for text in ("Mediastinal and right pleural drains remain in place.",
+                 "Right pleural and mediastinal drains are present."):
+        reading = _read(text)
+        assert ("chest tube", "pleura", None, "right", P) in reading, text
+        assert ("drain", "chest", None, None, P) in reading, text
+        assert len(reading) == 2, text
+    # two kinds of tube sharing the plural are still one of each
+    assert {f.observation for f in extract_findings("Nasogastric and endotracheal tubes in place.")} == {
+        "nasogastric tube", "endotracheal tube"}
+
+
+def test_ild_and_device_words_read_as_their_class():
+    # hypersensitivity pneumonitis is an interstitial lung disease, not an infection
+    assert _read("Features of chronic hypersensitivity pneumonitis.") == {
+        ("interstitial disease", "lung", None, None, P)}
+    assert "pneumonia" not in {f.observation for f in extract_findings(
+        "Appearances are those of fibrotic hypersensitivity pneumonitis.")}
+    # disease of the small airways is named, and hedged as said
+    (f,) = [f for f in extract_findings("Air trapping, perhaps due to small airways disease.")
+            if f.observation == "bronchial wall thickening"]
+    assert f.presence == U
+    # the temporary wires sewn to the epicardium are pacing wires, said with or without "pacing"
+    assert extract_findings("Epicardial wires remain.")[0].observation == \
+        extract_findings("Epicardial pacing wires remain.")[0].observation == "icd"
+    # the curvature named by its adjective
+    assert [f.observation for f in extract_findings("Mildly kyphotic thoracic spine.")] == ["scoliosis"]
+
+
+def test_a_healed_fracture_is_old_with_or_without_old():
+    healed = extract_findings("Healed fracture of the left eighth rib.")
+    old = extract_findings("Old healed fracture of the left eighth rib.")
+    assert [(f.observation, f.temporal) for f in healed] == [(f.observation, f.temporal) for f in old] == [
+        ("fracture", "stable")]
+
+
+def test_the_pulmonary_arteries_of_a_lobe_place_a_clot_in_that_lobe():
+    for text in ("Filling defects in the subsegmental arteries of the right middle lobe.",
+                 "Filling defects in the right middle lobe subsegmental arteries."):
+        (f,) = extract_findings("CTPA. " + text)
+        assert (f.anatomy, f.sub_location, f.laterality) == ("pulmonary artery", "middle lobe", "right"), text
+    # a count said with digits counts a device named in the plural as with words
+    assert extract_findings("3 epicardial pacing wires.")[0].count == \
+        extract_findings("Three epicardial pacing wires.")[0].count == 3
+
+
+def test_abbreviated_pulmonary_artery_branches_are_the_artery():
+    # "a." after an artery's adjective is the artery; "PA" after a branch level is that branch, not the main one
+    for text in ("Small clot in the L interlobar a., unchanged.", "Small clot in the left interlobar artery, unchanged."):
+        (f,) = extract_findings(text)
+        assert (f.observation, f.anatomy, f.laterality) == ("thrombosis", "pulmonary artery", "left"), text
+    (f,) = extract_findings("PA catheter tip in the left interlobar PA.")
+    (g,) = extract_findings("PA catheter tip in the left interlobar pulmonary artery.")
+    assert f.position == g.position == "pulmonary artery"
+
+
+def test_lungs_said_whole_keep_no_site_of_a_lesion_they_come_with():
+    for text in ("The lungs are emphysematous, with a small nodule in the left upper zone.",
+                 "Overinflated lungs with one calcified nodule at the left apex."):
+        (whole,) = [f for f in extract_findings(text) if f.observation != "nodule"]
+        assert (whole.sub_location, whole.laterality) == (None, None), text
+        (nodule,) = [f for f in extract_findings(text) if f.observation == "nodule"]
+        assert nodule.laterality == "left", text
+    # a finding not said of the whole lungs still shares the list's site
+    assert ("bronchiectasis", "lung", "lower lobe", "bilateral", P) in _read(
+        "Bronchiectasis with mucoid impaction in both lower lobes.")
+
+
+def test_a_tumour_said_excised_is_gone_and_its_organ_operated():
+    for text in ("The left breast tumour has been excised.", "The left breast mass was resected."):
+        reading = _read(text)
+        assert ("mass", "breast", None, "left", A) in reading, text
+        assert ("mastectomy", "breast", None, "left", P) in reading, text
+    assert _read("The spleen has been excised.") == {("splenectomy", "spleen", None, None, P)}
+
+
+def test_an_organ_named_whole_with_a_finding_keeps_no_site_of_a_lesion_it_comes_with():
+    # "cirrhotic liver with an LR-5 observation in segment 7": the segment is the observation's, not the cirrhosis's
+    fs = {f.observation: f for f in extract_findings(
+        "Cirrhotic liver with a single LR-5 obs in segment 7, 31 mm.")}
+    assert (fs["cirrhosis"].sub_location, fs["cirrhosis"].size_mm) == (None, None)
+    hcc = fs["hepatocellular carcinoma"]
+    assert (hcc.sub_location, hcc.size_mm, hcc.count) == ("segment 7", 31.0, 1)
+    # "the liver is fatty": said of the organ by a verb, the same
+    fs = {f.observation: f for f in extract_findings("The liver is fatty, with a cyst in segment 2.")}
+    assert fs["steatosis"].sub_location is None and fs["cyst"].sub_location == "segment 2"
+
+
+def test_rib_numbers_in_a_bracket_after_the_fracture_count_the_ribs():
+    for text in ("Old R rib fx (7-9).", "Old right rib fractures (7 to 9).", "Old right 7th to 9th rib fractures."):
+        (f,) = extract_findings(text)
+        assert (f.observation, f.laterality, f.count) == ("fracture", "right", 3), text
+    # a bracket holding a measurement is no list of ribs
+    (f,) = extract_findings("Right rib fracture (4 mm step).")
+    assert f.count == 1
+
+
+def test_right_heart_strain_stays_in_the_heart_and_a_sheath_named_by_its_vein_is_an_introducer():
+    (f,) = extract_findings("Dilated right ventricle with reflux of contrast into the IVC and hepatic veins.")
+    assert (f.observation, f.anatomy) == ("right heart strain", "heart")
+    (f,) = extract_findings("Left femoral venous sheath in situ.")
+    assert (f.observation, f.laterality) == ("introducer sheath", "left")
+
+
+def test_lungs_said_whole_take_no_site_from_the_next_member_of_a_list():
+    fs = {f.observation: f for f in extract_findings("Overinflated lungs, pleural thickening at both apices.")}
+    assert (fs["hyperinflation"].sub_location, fs["hyperinflation"].laterality) == (None, None)
+    assert (fs["pleural thickening"].sub_location, fs["pleural thickening"].laterality) == ("apex", "bilateral")
+
+
+def test_clips_named_with_their_operation_are_the_operation():
+    for text in ("Splenectomy clips.", "Surgical clips from a previous splenectomy.", "Clips following splenectomy."):
+        assert [f.observation for f in extract_findings(text)] == ["splenectomy"], text
+    # clips with no operation named stay a device
+    assert [f.observation for f in extract_findings("Surgical clips in the left upper quadrant.")] == [
+        "surgical clips"]
+
+
+def test_an_extent_compared_with_before_is_a_change_and_the_study_name_resolves_nothing():
+    (f,) = extract_findings("Ground-glass opacity, more extensive than on the 2022 study.")
+    assert (f.temporal, f.severity) == ("increased", None)
+    (f,) = extract_findings("Reticulation, less widespread than previously.")
+    assert (f.temporal, f.severity) == ("decreased", None)
+    # "extensive" alone is still a grade
+    assert extract_findings("Extensive ground-glass opacity.")[0].severity == "severe"
+    # "high-resolution CT" names the study: the finding after it is present, not resolved
+    (f,) = extract_findings("High-resolution CT: septal thickening.")
+    assert (f.presence, f.temporal) == (P, None)

@@ -396,9 +396,36 @@ def _share_site_with_list(chosen: _Target, loc: Location, spans: list[Span], obs
             obs_targets[k - 1], loc, lex) and all(
             g.text in LIST_JOINERS or g.cat in ("SEV", "ATTR", "COUNT", "TEMP")
             for g in spans[obs_targets[k - 1].pos + 1:obs_targets[k].pos]) and \
-            not lex.is_device(_obs_name(obs_targets[k - 1].span) or ""):
+            not lex.is_device(_obs_name(obs_targets[k - 1].span) or "") and \
+            not _whole_lungs_with_a_lesion(obs_targets[k - 1], obs_targets[k], spans, lex):
         obs_targets[k - 1].locations.append(loc)
         k -= 1
+
+
+def _whole_lungs_with_a_lesion(head: _Target, member: _Target, spans: list[Span], lex: Lexicon) -> bool:
+    """"hyperinflated lungs with one granuloma at the right base", "cirrhotic liver with an LR-5 observation in
+    segment 8", "hyperinflated lungs, pleural thickening at both apices": a finding said of a whole organ named
+    beside it keeps the organ whole; the site of a finding listed after it is that finding's only."""
+    return said_of_whole_organ(head, spans, lex)
+
+
+def said_of_whole_organ(t: _Target, spans: list[Span], lex: Lexicon) -> bool:
+    """A finding said of an organ named whole right beside it: "hyperinflated lungs", "cirrhotic liver", "the
+    lungs are hyperinflated"."""
+    def whole(g: Span) -> bool:
+        return g.cat == "LOC" and bool(g.readings("ANAT")) and not g.readings("SUB")
+
+    last = t.span.text.split()[-1]
+    if "ANAT" in lex.phrase_kinds.get((last,), {}) and len(t.span.text.split()) > 1:
+        return True  # the organ within the finding's own name ("hyperinflated lungs", "cirrhotic liver")
+    nxt = spans[t.pos + 1] if t.pos + 1 < len(spans) else None
+    if nxt is not None and whole(nxt):
+        return True
+    return any(whole(spans[q]) and all(w.text in _COPULA_GAP for w in spans[q + 1:t.pos])
+               for q in range(max(0, t.pos - 3), t.pos))
+
+
+_COPULA_GAP = frozenset({"is", "are", "appears", "appear", "remains", "remain", "look", "looks"})
 
 
 def _site_of_another_noun(loc: Location, spans: list[Span]) -> bool:

@@ -136,8 +136,8 @@ def _after_list_break(spans: list[Span], t: _Target) -> bool:
 
 
 _REMOVED_RE = re.compile(r"\b(?:surgically (?:absent|removed|resected)|absent surgically|(?:has|have) been "
-                         r"(?:removed|resected)|resected|removed|resection|excision|(?:is|are) absent)\b")
-_REMOVED_WORDS = frozenset({"absent", "removed", "resected", "resection", "excision"})
+                         r"(?:removed|resected|excised)|resected|removed|excised|resection|excision|(?:is|are) absent)\b")
+_REMOVED_WORDS = frozenset({"absent", "removed", "resected", "excised", "resection", "excision"})
 
 
 def _removed_organs(spans: list[Span], locs: list[Location], targets: list[_Target],

@@ -168,6 +168,9 @@ def _ribs_numbered_after(tokens: list[str]) -> list[str]:
         # "rib fx 5-6", "rib fractures 4 and 5": the numbers after the fracture are the ribs' too
         broken = k + 1 < len(out) and out[k + 1] in _RIB_BREAKS
         j, numbers, span = k + 1 + broken, [], False
+        # "L rib fx (5-6)", "rib fractures (ribs 4 and 5)": the numbers in a bracket closing on them
+        bracket = j < len(out) and out[j] == "("
+        j += bracket + (bracket and out[j + 1:j + 2] in (["ribs"], ["rib"]))
         while j < len(out) and out[j].isdigit() and 1 <= int(out[j]) <= 12:
             numbers.append(int(out[j]))
             j += 1
@@ -178,6 +181,9 @@ def _ribs_numbered_after(tokens: list[str]) -> list[str]:
                 span = True  # "4-6": the tokeniser has dropped the hyphen
             else:
                 break
+        if bracket:
+            numbers = numbers if out[j:j + 1] == [")"] else []
+            j += 1
         if len(numbers) >= 2:
             n = numbers[-1] - numbers[0] + 1 if span and len(numbers) == 2 and numbers[-1] > numbers[0] \
                 else len(numbers)
@@ -596,6 +602,15 @@ _STUDY_TITLE = frozenset({"ct", "cta", "ctpa", "mri", "mr", "mra", "ctu", "ivp"}
 _HEAD_STUDIES = frozenset({"ct", "cta", "ctv", "mri", "mr", "mra", "mrv", "noncontrast", "unenhanced", "plain"})
 #: what is said of the pulmonary artery abbreviated "PA" ("PA 3.1 cm", "dilated PA", "PA dilatation"); a
 #: radiograph's "PA" (posteroanterior: "PA and lateral", "PA chest") is neither measured nor dilated
+#: a branch level said before "PA" ("the right interlobar PA"): a branch of the pulmonary artery, not the main one
+_PA_BRANCH_LEVELS = frozenset({"interlobar", "lobar", "segmental", "subsegmental", "descending"})
+#: arteries named by their adjective, abbreviated "a." in terse reports ("thrombus in the R interlobar a.",
+#: "occluded L renal a."): an "a" after one, closing its phrase, is the artery, no article
+_ARTERY_ADJECTIVES = frozenset({"interlobar", "lobar", "segmental", "renal", "splenic", "hepatic", "mesenteric",
+                                "iliac", "femoral", "carotid", "vertebral", "subclavian", "pulmonary", "coronary",
+                                "gastroduodenal", "brachial", "popliteal", "coeliac", "celiac", "axillary", "tibial",
+                                "peroneal", "gastric", "basilar", "cerebral"})
+_ARTERY_ABBREVIATION_AFTER = frozenset({",", ";", ")", ":", "and", "or", "with", "."})
 _PA_SAID_BEFORE = frozenset({"dilated", "enlarged", "prominent", "distended", "ectatic", "aneurysmal", "main", "mpa"})
 _PA_SAID_AFTER = frozenset({"dilatation", "dilation", "dilated", "enlarged", "enlargement", "measures", "measuring",
                             "diameter", "calibre", "caliber", "trunk", "prominent", "normal", "nml", "not"})
@@ -663,6 +678,13 @@ def _abbreviated_words(tokens: list[str]) -> list[str]:
         tokens = out
     if "head" in tokens:  # "CT head": the study of the brain, not the head of the pancreas
         tokens = ["brain" if t == "head" and k and tokens[k - 1] in _HEAD_STUDIES else t for k, t in enumerate(tokens)]
+    if "a" in tokens:
+        tokens = ["artery" if t == "a" and k and tokens[k - 1] in _ARTERY_ADJECTIVES and (
+            k + 1 == len(tokens) or tokens[k + 1] in _ARTERY_ABBREVIATION_AFTER) else t for k, t in enumerate(tokens)]
+    if "pa" in tokens:
+        tokens = [w for k, t in enumerate(tokens)
+                  for w in (("pulmonary", "artery") if t == "pa" and k and tokens[k - 1] in _PA_BRANCH_LEVELS
+                            else (t,))]
     if "pa" in tokens:
         tokens = [w for k, t in enumerate(tokens)
                   for w in (("main", "pa") if t == "pa" and _pa_is_the_artery(tokens, k) else (t,))]
@@ -1055,7 +1077,7 @@ def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
                     _segments_numbered_in_brackets, _vertebrae_counted, _numbered_parts_listed,
                     _without_silhouette_signs, _without_station_codes, _bare_station_codes, _nodal_metastases,
                     _clots_extending, _diaphragm_words, _displacing_the_mediastinum, _sinus_fluid_levels,
-                    _bronchi_of_a_lobe, _calcified_vessels_listed):
+                    _bronchi_of_a_lobe, _arteries_of_a_lobe, _operation_clips, _calcified_vessels_listed):
         tokens = rewrite(tokens)
     return _shared_heads(_side_words(_side_before_part(_fluid_collections(tokens, lex), lex), lex), lex)
 
@@ -1194,6 +1216,9 @@ def _shared_heads(tokens: list[str], lex: Lexicon) -> list[str]:
                         "OBS", ())) and (second, noun) in lex.phrases:
                     out[k:k + 4] = [first, noun, joiner, second, noun]
                     break
+        elif joiner in ("and", "or", "/") and first.isalpha() and first not in _SIDES \
+                and (shared := _device_shared_by_sites(out, k, lex)):
+            out[k:k + len(shared[0])] = shared[1]
         elif joiner in ("and", "or", "/") and first.isalpha() and _bare_or_organ_word(first, lex) \
                 and any(kind in lex.phrase_kinds.get((second, head), {}) for kind in _SITE_KINDS):
             for noun in (head, head[:-1], head[:-2]):
@@ -1207,6 +1232,32 @@ def _shared_heads(tokens: list[str], lex: Lexicon) -> list[str]:
 
 
 _SIDES = frozenset({"right", "left"})
+
+
+def _device_shared_by_sites(out: list[str], k: int, lex: Lexicon) -> tuple[list[str], list[str]] | None:
+    """"mediastinal and left pleural drains", "pleural and pericardial drains": two places sharing one plural
+    device noun, the second with its side, are one device at each place ("mediastinal drain and left pleural
+    drain"), not one device (of the second place) or one sideless set. Returns the words replaced and their
+    rewrite, or None."""
+    first, joiner = out[k], out[k + 1]
+    j = k + 2 + (out[k + 2] in _SIDES)
+    if j + 1 >= len(out):
+        return None
+    second, head = out[j], out[j + 1]
+    if not (second.isalpha() and head.endswith("s")):
+        return None
+    noun = head[:-1]
+
+    def device(*words: str) -> bool:
+        return any(lex.is_device(r.value) for r in lex.phrase_kinds.get(words, {}).get("OBS", ()))
+
+    def place(word: str) -> bool:
+        return device(word, noun) or bool(kinds := lex.phrase_kinds.get((word,))) and all(
+            kind in _SITE_KINDS for kind in kinds)
+
+    if not (device(noun) and place(first) and place(second) and (device(first, noun) or device(second, noun))):
+        return None
+    return out[k:j + 2], [first, noun, joiner, *out[k + 2:j], second, noun]
 
 
 def _severities_per_side(tokens: list[str], lex: Lexicon) -> list[str]:
@@ -1375,6 +1426,61 @@ def _bronchi_of_a_lobe(tokens: list[str]) -> list[str]:
             if tokens[k:k + 1] == ["the"] and out and out[-1] == "the":
                 k += 1
             continue
+        out.append(tok)
+        k += 1
+    return out
+
+
+_CLIP_WORDS = frozenset({"clips", "clip", "staples"})
+_CLIPS_FROM = frozenset({"from", "of", "following", "after", "post"})
+_CLIPS_FROM_FILLERS = frozenset({"prior", "previous", "the", "a", "remote", "old", "recent"})
+
+
+def _operation_clips(tokens: list[str]) -> list[str]:
+    """"surgical clips from cholecystectomy", "nephrectomy clips", "clips following prior splenectomy": clips named
+    with the operation that left them are that operation's, one post-surgical state, not a device of their own."""
+    if _CLIP_WORDS.isdisjoint(tokens) or not any(t.endswith(("ectomy", "ectomies")) for t in tokens):
+        return tokens
+    out = list(tokens)
+    for k in range(len(out) - 1, -1, -1):
+        if out[k] not in _CLIP_WORDS:
+            continue
+        if k and out[k - 1].endswith("ectomy"):  # "nephrectomy clips"
+            del out[k]
+            continue
+        j = k + 1
+        if j < len(out) and out[j] in _CLIPS_FROM:
+            j += 1
+            while j < len(out) and out[j] in _CLIPS_FROM_FILLERS:
+                j += 1
+            if j < len(out) and out[j].endswith("ectomy"):
+                start = k - (k > 0 and out[k - 1] == "surgical")
+                del out[start:k + 1]
+    return out
+
+
+_ARTERY_WORDS = frozenset({"artery", "arteries", "branch", "branches"})
+
+
+def _arteries_of_a_lobe(tokens: list[str]) -> list[str]:
+    """"emboli in the segmental arteries of the left lower lobe", "clot in two subsegmental branches of the RUL":
+    the pulmonary arteries of a lobe place a finding in that lobe, read as the lobe's arteries named with the lobe
+    first ("in the left lower lobe segmental arteries"), as the lobe is said before its arteries."""
+    if _LOBE_WORDS.isdisjoint(tokens) or _ARTERY_WORDS.isdisjoint(tokens):
+        return tokens
+    out: list[str] = []
+    k = 0
+    while k < len(tokens):
+        tok = tokens[k]
+        if tok in _ARTERY_WORDS and out and out[-1] in ("segmental", "subsegmental", "lobar") \
+                and tokens[k + 1:k + 2] in (["of"], ["in"], ["to"], ["supplying"]):
+            j = k + 2 + (tokens[k + 2:k + 3] == ["the"])
+            end = next((q for q in range(j, min(j + 4, len(tokens))) if tokens[q] in _LOBE_WORDS), None)
+            if end is not None and "," not in tokens[j:end] and "and" not in tokens[j:end]:
+                level = out.pop()
+                out.extend([*tokens[j:end + 1], level, tok])
+                k = end + 1
+                continue
         out.append(tok)
         k += 1
     return out

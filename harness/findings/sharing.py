@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import copy
 
-from harness.findings.attach import LIST_JOINERS, PHRASE_BREAKS, _may_share_site, _obs_name, _plural, _Target
+from harness.findings.attach import (LIST_JOINERS, PHRASE_BREAKS, _may_share_site, _obs_name, _plural, _Target,
+                                     said_of_whole_organ)
 from harness.findings.lexicon import PLURAL_COUNTS, Lexicon
 from harness.findings.scan import Span
 from harness.findings.sites import Location
@@ -476,6 +477,10 @@ def _linked_finding_shares_side(spans: list[Span], obs_targets: list[_Target], l
             # a device gives its side ("left chest drain with a residual apical pneumothorax") but takes none
             if side is None or bare.sides or any(l.laterality for l in bare.locations) \
                     or lex.is_device(_obs_name(bare.span) or ""):
+                continue
+            # a focal finding's side does not reach back to a diffuse one it comes with ("hyperinflated lungs with
+            # a granuloma in the right lower zone": the lungs are hyperinflated on both sides)
+            if bare is a and said_of_whole_organ(bare, spans, lex) and _lesion_like(_obs_name(sided.span) or "", lex):
                 continue
             organs = _organs_of(bare, lex)
             if not organs or not all(lex.is_paired(o) and any(_one_system(o, s, lex) for s in _organs_of(sided, lex))
