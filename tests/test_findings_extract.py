@@ -1487,7 +1487,7 @@ def test_a_side_abbreviated_with_a_full_stop_does_not_end_the_sentence():
 def test_both_sides_named_for_one_finding_are_both():
     # a grade said for each side makes one finding per side (both sides still named)
     assert sides_of("Small right and moderate left pleural effusions.") == {("effusion", "right"), ("effusion", "left")}
-    assert sides_of("Pleural effusions: right small, left moderate.") == {("effusion", "bilateral")}
+    assert sides_of("Pleural effusions: right small, left moderate.") == {("effusion", "right"), ("effusion", "left")}
     assert sides_of("Pulmonary nodules: right 2, left 1.") == {("nodule", "bilateral")}
     assert sides_of("Pulmonary nodules: 2 on the right, 1 on the left.") == {("nodule", "bilateral")}
     # a side after "on the" stays with its own finding
@@ -4523,3 +4523,11 @@ def test_a_grade_listed_per_side_after_a_finding_is_one_finding_per_side():
     got = _sided("Pneumothorax: small on the right side, none on the left.")
     assert ("pneumothorax", "pleura", "right", P, "mild", None) in got
     assert ("pneumothorax", "pleura", "left", A, None, None) in got
+
+
+def test_a_grade_listed_per_side_with_the_side_first():
+    got = _sided("Hydronephrosis: left moderate, right none.")
+    assert ("hydronephrosis", "kidney", "left", P, "moderate", None) in got
+    assert ("hydronephrosis", "kidney", "right", A, None, None) in got
+    got = _sided("Pleural effusions, left large and right trace.")
+    assert [(g[2], g[4]) for g in got] == [("left", "severe"), ("right", "minimal")]

@@ -1741,7 +1741,11 @@ _NOT_IN_NAME = frozenset({"there", "is", "are", "a", "an", "the", "with", "and",
 
 
 def _grade_on_side(tokens: list[str], k: int, lex: Lexicon) -> tuple[str, str, int] | None:
-    """"small on the right", "trace right", "moderate on the left side", "none on the right": (grade, side, end)."""
+    """"small on the right", "trace right", "moderate on the left side", "none on the right", and the side first
+    ("right small", "left none"): (grade, side, end)."""
+    if k + 1 < len(tokens) and tokens[k] in _SIDES and (_is_severity(tokens[k + 1], lex)
+                                                        or tokens[k + 1] in _NO_GRADE_WORDS):
+        return ("no" if tokens[k + 1] in _NO_GRADE_WORDS else tokens[k + 1]), tokens[k], k + 2
     if k >= len(tokens) or not (_is_severity(tokens[k], lex) or tokens[k] in _NO_GRADE_WORDS):
         return None
     grade, j = tokens[k], k + 1
