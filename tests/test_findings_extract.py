@@ -1487,7 +1487,7 @@ def test_a_side_abbreviated_with_a_full_stop_does_not_end_the_sentence():
 def test_both_sides_named_for_one_finding_are_both():
     # a grade said for each side makes one finding per side (both sides still named)
     assert sides_of("Small right and moderate left pleural effusions.") == {("effusion", "right"), ("effusion", "left")}
-    assert sides_of("Pleural effusions: right small, left moderate.") == {("effusion", "bilateral")}
+    assert sides_of("Pleural effusions: right small, left moderate.") == {("effusion", "right"), ("effusion", "left")}
     assert sides_of("Pulmonary nodules: right 2, left 1.") == {("nodule", "bilateral")}
     assert sides_of("Pulmonary nodules: 2 on the right, 1 on the left.") == {("nodule", "bilateral")}
     # a side after "on the" stays with its own finding
@@ -4643,3 +4643,52 @@ def test_an_extent_compared_with_before_is_a_change_and_the_study_name_resolves_
     # "high-resolution CT" names the study: the finding after it is present, not resolved
     (f,) = extract_findings("High-resolution CT: septal thickening.")
     assert (f.presence, f.temporal) == (P, None)
+
+
+def _sided(text):
+    return sorted((f.observation, f.anatomy, f.laterality, f.presence, f.severity, f.size_mm)
+                  for f in extract_findings(text))
+
+
+def test_a_side_label_nested_under_an_organ_label_is_that_organ_on_that_side():
+    got = _sided("Ovaries: Right: 4 cm cyst. Left: unremarkable.")
+    assert ("cyst", "ovary", "right", P, None, 40.0) in got
+    assert not any(g[2] is None for g in got)
+    assert any(g[1] == "ovary" and g[2] == "left" and g[3] is A for g in got)
+    got = _sided("ADRENALS: R: 2.1 cm nodule. L: normal.")
+    assert ("nodule", "adrenal gland", "right", P, None, 21.0) in got
+    assert any(g[1] == "adrenal gland" and g[2] == "left" and g[3] is A for g in got)
+
+
+def test_a_side_label_under_a_finding_label_carries_the_finding():
+    got = _sided("Renal calculi: Rt: 7 mm. Lt: 3 mm.")
+    assert ("calculus", "kidney", "right", P, None, 7.0) in got
+    assert ("calculus", "kidney", "left", P, None, 3.0) in got
+
+
+def test_none_after_a_side_label_denies_the_finding_just_named_there():
+    got = _sided("Right: mild hydronephrosis. Left: nil.")
+    assert ("hydronephrosis", "kidney", "right", P, "mild", None) in got
+    assert ("hydronephrosis", "kidney", "left", A, None, None) in got
+    got = _sided("Kidneys: Left: severe hydronephrosis. Right: none.")
+    assert ("hydronephrosis", "kidney", "left", P, "severe", None) in got
+    assert ("hydronephrosis", "kidney", "right", A, None, None) in got
+
+
+def test_a_grade_listed_per_side_after_a_finding_is_one_finding_per_side():
+    got = _sided("Pleural effusions: moderate on the left, trace on the right.")
+    assert [(g[2], g[4]) for g in got] == [("left", "moderate"), ("right", "minimal")]
+    assert all(g[0] == "effusion" and g[3] is P for g in got)
+    got = _sided("Bilateral hydronephrosis, severe left and mild right.")
+    assert [(g[2], g[4]) for g in got] == [("left", "severe"), ("right", "mild")]
+    got = _sided("Pneumothorax: small on the right side, none on the left.")
+    assert ("pneumothorax", "pleura", "right", P, "mild", None) in got
+    assert ("pneumothorax", "pleura", "left", A, None, None) in got
+
+
+def test_a_grade_listed_per_side_with_the_side_first():
+    got = _sided("Hydronephrosis: left moderate, right none.")
+    assert ("hydronephrosis", "kidney", "left", P, "moderate", None) in got
+    assert ("hydronephrosis", "kidney", "right", A, None, None) in got
+    got = _sided("Pleural effusions, left large and right trace.")
+    assert [(g[2], g[4]) for g in got] == [("left", "severe"), ("right", "minimal")]

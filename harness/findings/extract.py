@@ -81,7 +81,7 @@ from harness.findings.prepass import (STUDY_WORDS, _calcified_organs_named, _con
 from harness.findings.report import (ParsedFinding, _combined, _elliptic_denial, _explained_away, _hedged_once, _less_specific,
                                      _merge_restatements, _restates_group, _sort_key)
 from harness.findings.scan import Span, _scan, _scopes
-from harness.findings.sentences import (MAX_SENTENCE_TOKENS, _relative_clause, _sections, _sentence_pieces,
+from harness.findings.sentences import (MAX_SENTENCE_TOKENS, _relative_clause, _sections, _sentence_pieces, _side_labels_nested,
                                        normalised_tokens)
 from harness.findings.sharing import _share_between_findings
 from harness.findings.sites import Location, _locations
@@ -865,7 +865,7 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
         before: SentenceReading | None = None  # the sentence before, for a differential after its finding
         stated: list[Finding] = []  # the findings the section has stated, for a sentence that refers back
         section_start = len(items)
-        for tokens in (clause for sentence in _hedges_joined(_sentence_pieces(section))
+        for tokens in (clause for sentence in _hedges_joined(_side_labels_nested(_sentence_pieces(section)))
                        for clause in _clauses(sentence, lex)):
             key = _icd_sense(_head_senses(tuple(tokens), text), text)
             cmp = False

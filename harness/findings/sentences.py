@@ -1079,7 +1079,8 @@ def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
                     _clots_extending, _diaphragm_words, _displacing_the_mediastinum, _sinus_fluid_levels,
                     _bronchi_of_a_lobe, _arteries_of_a_lobe, _operation_clips, _calcified_vessels_listed):
         tokens = rewrite(tokens)
-    return _shared_heads(_side_words(_side_before_part(_fluid_collections(tokens, lex), lex), lex), lex)
+    return _grades_listed_per_side(
+        _shared_heads(_side_words(_side_before_part(_fluid_collections(tokens, lex), lex), lex), lex), lex)
 
 
 def _fluid_collections(tokens: list[str], lex: Lexicon) -> list[str]:
@@ -1890,3 +1891,100 @@ def _relative_clause(tokens: list[str], lex: Lexicon) -> tuple[list[str], list[s
 #: a "sentence" longer than this (run-on dictation, garbage) is read in pieces of this many tokens, so that the
 #: per-sentence analysis (quadratic in the worst case) keeps the whole reader linear in the text's length
 MAX_SENTENCE_TOKENS = 150
+
+
+#: a side said as a field label of its own ("Right:", "R:", "Lt:")
+_SIDE_LABEL_WORDS = {"right": "right", "left": "left", "r": "right", "l": "left", "rt": "right", "lt": "left"}
+#: what a side label may say of the finding named before it: that it is not on this side
+_NONE_WORDS = frozenset({"none", "nil", "negative", "absent"})
+
+
+def _side_labels_nested(pieces: list[tuple[list[str], bool]]) -> list[tuple[list[str], bool]]:
+    """"Kidneys: Right: 2 cm cyst. Left: normal.", "Renal cysts: Right: 2 cm. Left: 1 cm.", "ADRENALS: R: nodule.
+    L: normal.": a side label nested under an organ or finding label is that label on that side ("Right kidneys:
+    2 cm cyst. Left kidneys: normal."), and so is each side label after it until a sentence without one. A side
+    label that only says "none" ("Right: moderate hydronephrosis. Left: none.") denies the finding just named on
+    that side ("none on the left")."""
+    out: list[tuple[list[str], bool]] = []
+    head: list[str] | None = None
+    sided = False  # the sentence before opened with a side label
+    for tokens, semi in pieces:
+        t = tokens
+        colon = next((c for c in range(1, min(5, len(t))) if t[c] == ":"), None)
+        if colon is not None and colon + 3 < len(t) and t[colon + 1] in _SIDE_LABEL_WORDS \
+                and t[colon + 2] == ":" and all(w.isalpha() and w not in _SIDE_LABEL_WORDS for w in t[:colon]):
+            head = t[:colon]
+            t = [_SIDE_LABEL_WORDS[t[colon + 1]], *head, ":", *t[colon + 3:]]
+        elif len(t) >= 3 and t[0] in _SIDE_LABEL_WORDS and t[1] == ":":
+            side = _SIDE_LABEL_WORDS[t[0]]
+            if sided and len(t) == 3 and t[2] in _NONE_WORDS:
+                t = ["none", "on", "the", side]
+            elif head:
+                t = [side, *head, ":", *t[2:]]
+        else:
+            head = None
+        sided = len(tokens) >= 3 and (tokens[0] in _SIDE_LABEL_WORDS and tokens[1] == ":" or t[:1] != tokens[:1])
+        out.append((t, semi))
+    return out
+
+
+#: a grade said of a side that denies the finding there ("small on the left, none on the right")
+_NO_GRADE_WORDS = frozenset({"none", "no", "nil", "absent"})
+#: words before a finding named once for both sides, left out when it is split per side
+_BOTH_SIDES_WORDS = frozenset({"bilateral", "bilaterally", "both"})
+#: words that end the finding's name looking back from its label colon or comma
+_NOT_IN_NAME = frozenset({"there", "is", "are", "a", "an", "the", "with", "and", "of", "in", "on", "noted", "seen"})
+
+
+def _grade_on_side(tokens: list[str], k: int, lex: Lexicon) -> tuple[str, str, int] | None:
+    """"small on the right", "trace right", "moderate on the left side", "none on the right", and the side first
+    ("right small", "left none"): (grade, side, end)."""
+    if k + 1 < len(tokens) and tokens[k] in _SIDES and (_is_severity(tokens[k + 1], lex)
+                                                        or tokens[k + 1] in _NO_GRADE_WORDS):
+        return ("no" if tokens[k + 1] in _NO_GRADE_WORDS else tokens[k + 1]), tokens[k], k + 2
+    if k >= len(tokens) or not (_is_severity(tokens[k], lex) or tokens[k] in _NO_GRADE_WORDS):
+        return None
+    grade, j = tokens[k], k + 1
+    if tokens[j:j + 2] == ["on", "the"]:
+        j += 2
+    elif tokens[j:j + 1] == ["on"]:
+        j += 1
+    if j >= len(tokens) or tokens[j] not in _SIDES:
+        return None
+    side, j = tokens[j], j + 1
+    if tokens[j:j + 1] == ["side"]:
+        j += 1
+    return ("no" if grade in _NO_GRADE_WORDS else grade), side, j
+
+
+def _grades_listed_per_side(tokens: list[str], lex: Lexicon) -> list[str]:
+    """"Effusions: small on the right, moderate on the left.", "Pleural effusions: trace right, large left.",
+    "bilateral pleural effusions, small on the right and moderate on the left": a finding named once and then
+    graded side by side is one finding per side, each with its grade ("small right effusions and moderate left
+    effusions"; "none on the right" denies it there)."""
+    if "right" not in tokens or "left" not in tokens:
+        return tokens
+    for sep in range(1, len(tokens) - 4):
+        if tokens[sep] not in (":", ","):
+            continue
+        first = _grade_on_side(tokens, sep + 1, lex)
+        if first is None:
+            continue
+        j = first[2] + (tokens[first[2]:first[2] + 1] in ([","], ["and"]))
+        j += tokens[j - 1:j + 1] == [",", "and"]
+        second = _grade_on_side(tokens, j, lex)
+        if second is None or second[1] == first[1] or (second[2] < len(tokens) and tokens[second[2]] not in
+                                                        (",", ";", ".", "and")):
+            continue
+        start = next((i for i in range(max(0, sep - 4), sep) if all(
+            w.isalpha() and w not in _SIDES and w not in _BOTH_SIDES_WORDS and w not in _NOT_IN_NAME
+            for w in tokens[i:sep]) and _finding_phrase_after(tokens, i, lex) is not None
+            and i + len(_finding_phrase_after(tokens, i, lex)) <= sep), None)
+        if start is None:
+            continue
+        name = tokens[start:sep]
+        if start and tokens[start - 1] in _BOTH_SIDES_WORDS:
+            start -= 1
+        return [*tokens[:start], first[0], first[1], *name, "and", second[0], second[1], *name,
+                *tokens[second[2]:]]
+    return tokens
