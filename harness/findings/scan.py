@@ -89,16 +89,7 @@ def _scan(tokens: list[str], lex: Lexicon) -> list[Span]:
                 i += 1
             continue
         if tok in trie:
-            # longest phrase from here: walk the lexicon's word trie, remembering the phrase ends passed
-            node, ends, j = trie, [], i
-            while j < n:
-                node = node.get(tokens[j])
-                if node is None:
-                    break
-                j += 1
-                if None in node:
-                    ends.append(j)
-            ends = _trigger_yields_to_finding(tokens, i, ends, lex)
+            ends = _trigger_yields_to_finding(tokens, i, _phrase_ends(tokens, i, trie), lex)
             for j in reversed(ends):
                 if j - i == 2 and _is_num(tokens[i + 1]) and j < n and tokens[j] in ("st", "nd", "rd", "th"):
                     continue  # "L 4th rib": a side and an ordinal, not the vertebra L4
@@ -191,17 +182,17 @@ def _organ_size_increased(spans: list[Span]) -> None:
                 return
 
 
-def _longest_end(tokens: list[str], p: int, trie: dict) -> int | None:
-    """The end of the longest lexicon phrase starting at p, or None."""
-    node, end, j, n = trie, None, p, len(tokens)
+def _phrase_ends(tokens: list[str], p: int, trie: dict) -> list[int]:
+    """The ends of every lexicon phrase starting at p, shortest first: a walk of the lexicon's word trie."""
+    node, ends, j, n = trie, [], p, len(tokens)
     while j < n:
         node = node.get(tokens[j])
         if node is None:
             break
         j += 1
         if None in node:
-            end = j
-    return end
+            ends.append(j)
+    return ends
 
 
 def _trigger_yields_to_finding(tokens: list[str], i: int, ends: list[int], lex: Lexicon) -> list[int]:
@@ -216,7 +207,8 @@ def _trigger_yields_to_finding(tokens: list[str], i: int, ends: list[int], lex: 
     if "CTX" not in lex.phrase_kinds[key] or len(lex.phrase_kinds[key]) != 1:
         return ends
     for p in range(i + 1, j):
-        end = _longest_end(tokens, p, lex.trie)
+        ends_here = _phrase_ends(tokens, p, lex.trie)
+        end = ends_here[-1] if ends_here else None
         if end is not None and end > j and "OBS" in lex.phrase_kinds[tuple(tokens[p:end])]:
             shorter = [e for e in ends if e <= p]
             if shorter and "CTX" in lex.phrase_kinds[tuple(tokens[i:shorter[-1]])]:
