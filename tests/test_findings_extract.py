@@ -4447,3 +4447,37 @@ def test_nodules_suggestive_of_miliary_disease_are_present():
     reading = _read("Innumerable tiny nodules throughout both lungs, suggestive of miliary disease.")
     assert ("nodule", "lung", None, "bilateral", P) in reading
     assert ("miliary disease", "lung", None, "bilateral", U) in reading
+
+
+def test_trauma_shorthand_of_a_preliminary_report():
+    # 'HTX' the haemothorax, 'HUN' hydroureteronephrosis, 'inj' an injury, 'blush' bleeding on the arterial phase
+    assert _read("No PTX or HTX.") == {("pneumothorax", "pleura", None, None, A), ("effusion", "pleura", None, None, A)}
+    assert _read("Moderate R HUN.") == {("hydronephrosis", "kidney", None, "right", P)}
+    assert _read("No solid organ inj.") == _read("No solid organ injury.")
+    assert ("active extravasation", "peritoneum", None, None, A) in _read("Gr 2 liver lac, no blush.")
+    # a hollow viscus is the bowel
+    assert _read("No hollow viscus injury.") == _read("No bowel injury.") == {("lesion", "bowel", None, None, A)}
+
+
+def test_a_haemopneumothorax_is_a_haemothorax_and_a_pneumothorax():
+    assert _read("Small left haemopneumothorax.") == _read("Small left haemothorax and pneumothorax.") == {
+        ("effusion", "pleura", None, "left", P), ("pneumothorax", "pleura", None, "left", P)}
+
+
+def test_portal_venous_gas_is_the_portal_veins_not_the_bowel_walls():
+    assert _read("Pneumatosis of the jejunum. No portal venous gas.") == {
+        ("pneumatosis", "bowel", "jejunum", None, P), ("pneumatosis", "portal vein", None, None, A)}
+    assert _read("No portal venous gas.") == _read("No gas in the portal venous system.")
+
+
+def test_grossly_dilated_is_a_severe_dilatation_but_grossly_normal_is_normal():
+    sev = {f.severity for f in extract_findings("Grossly dilated transverse colon.")}
+    assert sev == {"severe"}
+    assert _read("The liver is grossly normal.") == {("lesion", "liver", None, None, A)}
+
+
+def test_a_side_labelled_after_a_fields_label_is_the_side_of_what_follows():
+    reading = _read("KIDNEYS: Left: 7 mm stone in the lower pole with mild hydronephrosis. Right: Normal, no stones.")
+    assert ("calculus", "kidney", "lower pole", "left", P) in reading
+    assert ("hydronephrosis", "kidney", None, "left", P) in reading
+    assert ("calculus", "kidney", None, "right", A) in reading

@@ -1043,13 +1043,37 @@ def _diaphragm_words(tokens: list[str]) -> list[str]:
     return out
 
 
+#: a pleural space holding blood and air in one word: the two findings it names
+_BLOOD_AND_AIR = frozenset({"hemopneumothorax", "haemopneumothorax", "hemopneumothoraces", "haemopneumothoraces",
+                            "hemo pneumothorax", "haemo pneumothorax"})
+
+
+def _blood_and_air(tokens: list[str]) -> list[str]:
+    """"small right haemopneumothorax": a haemothorax and a pneumothorax, read as the two words written out (the side
+    before them covers both)."""
+    if _BLOOD_AND_AIR.isdisjoint(tokens):
+        return tokens
+    return [w for t in tokens for w in (("haemothorax", "and", "pneumothorax") if t in _BLOOD_AND_AIR else (t,))]
+
+
+def _side_labels(tokens: list[str]) -> list[str]:
+    """"KIDNEYS: Right: 9 mm stone with hydronephrosis": a side written as a second label after a field's label, its
+    colon after it, is the side of what it heads, read as the side before it ("KIDNEYS: right 9 mm stone ..."); a
+    side labelling a sentence of its own ("Left: stone") is the field label read in ``extract``."""
+    if ":" not in tokens:
+        return tokens
+    return [t for k, t in enumerate(tokens)
+            if not (t == ":" and 0 < k < len(tokens) - 1 and tokens[k - 1] in ("right", "left")
+                    and k >= 2 and tokens[k - 2] == ":")]
+
+
 def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
     """A sentence's tokens with every rewrite that needs no reading of the sentence, in order: dates, numbered
     grades, measured densities, prior sizes, parts of a set counted, abbreviations, comparisons, spelled-out sizes, numbered ribs (before and
     after the noun), liver segments numbered in brackets, vertebrae listed, numbered parts listed after one noun, the
     silhouette sign, bracketed and bare station codes, words split from the diaphragm by a side, an air-fluid level in a
     paranasal sinus, the bronchi of a lobe, vessels listed after "calcified", and words sharing one head noun."""
-    for rewrite in (_near_occlusions, _percent_stenoses, _sizes_up_to, _dates, _numbered_grades, _without_densities,
+    for rewrite in (_blood_and_air, _side_labels, _near_occlusions, _percent_stenoses, _sizes_up_to, _dates, _numbered_grades, _without_densities,
                     _size_changes, _partitive_counts, _abbreviated_words, _valve_positions, _comparisons,
                     _spelled_sizes, _counted_ordinals, _ribs_numbered_after, _rib_parts, _poles_of_a_sided_lobe,
                     _segments_numbered_in_brackets, _vertebrae_counted, _numbered_parts_listed,
