@@ -4481,3 +4481,12 @@ def test_a_side_labelled_after_a_fields_label_is_the_side_of_what_follows():
     assert ("calculus", "kidney", "lower pole", "left", P) in reading
     assert ("hydronephrosis", "kidney", None, "left", P) in reading
     assert ("calculus", "kidney", None, "right", A) in reading
+
+
+def test_a_range_of_rib_numbers_before_the_noun_counts_the_ribs():
+    def ribs(text):
+        return [(f.laterality, f.count) for f in extract_findings(text) if f.observation == "fracture"]
+    assert ribs("R 5-7 rib fx.") == ribs("Fractures of right ribs 5 to 7.") == [("right", 3)]
+    # a side's letter before the numbers is the side, not the lumbar spine ('L 3-5')
+    assert ribs("L 3-5 rib fx.") == [("left", 3)]
+    assert ribs("Left 10-11 rib fractures.") == [("left", 2)]

@@ -189,6 +189,45 @@ def _ribs_numbered_after(tokens: list[str]) -> list[str]:
     return out
 
 
+_SIDE_LETTERS = {"l": "left", "r": "right", "lt": "left", "rt": "right"}
+
+
+def _ribs_numbered_before(tokens: list[str]) -> list[str]:
+    """"R 4-6 rib fx", "left 9-11 rib fractures": a range of rib numbers before the noun, written as cardinals, states
+    how many ribs (three), not a count of eleven; a side's letter before it is the side ("L 4-6" is no vertebra)."""
+    if "ribs" not in tokens and "rib" not in tokens:
+        return tokens
+    out = list(tokens)
+    for k in range(len(out) - 1, 1, -1):
+        if out[k] not in ("ribs", "rib"):
+            continue
+        j, numbers, span = k - 1, [], False
+        while j >= 0 and out[j].isdigit() and 1 <= int(out[j]) <= 12:
+            numbers.insert(0, int(out[j]))
+            if j >= 2 and out[j - 1] in (",", "and", "to", "through", "-") and out[j - 2].isdigit():
+                span = span or out[j - 1] in ("to", "through", "-")
+                j -= 2
+            elif j >= 1 and out[j - 1].isdigit():
+                span = True  # "4-6": the tokeniser has dropped the hyphen
+                j -= 1
+            else:
+                j -= 1
+                break
+        start = j + 1
+        if len(numbers) < 2 or (start > 0 and out[start - 1].isdigit()):
+            continue
+        n = numbers[-1] - numbers[0] + 1 if span and len(numbers) == 2 and numbers[-1] > numbers[0] \
+            else len(numbers)
+        if n < 2:
+            continue
+        word = next((w for w, v in _NUMBER_WORDS.items() if v == str(n)), str(n))
+        side = _SIDE_LETTERS.get(out[start - 1]) if start > 0 else None
+        if side is not None:
+            start -= 1
+        out[start:k + 1] = [word, *((side,) if side else ()), "ribs"] if side else [word, "ribs"]
+    return out
+
+
 #: where on one rib ("the posterior left sixth rib"): each a part of the numbered rib
 _RIB_PART_WORDS = {"anterior": "anterior", "anteriorly": "anterior", "posterior": "posterior",
                    "posteriorly": "posterior", "lateral": "lateral", "laterally": "lateral"}
@@ -1075,7 +1114,7 @@ def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
     paranasal sinus, the bronchi of a lobe, vessels listed after "calcified", and words sharing one head noun."""
     for rewrite in (_blood_and_air, _side_labels, _near_occlusions, _percent_stenoses, _sizes_up_to, _dates, _numbered_grades, _without_densities,
                     _size_changes, _partitive_counts, _abbreviated_words, _valve_positions, _comparisons,
-                    _spelled_sizes, _counted_ordinals, _ribs_numbered_after, _rib_parts, _poles_of_a_sided_lobe,
+                    _spelled_sizes, _counted_ordinals, _ribs_numbered_after, _ribs_numbered_before, _rib_parts, _poles_of_a_sided_lobe,
                     _segments_numbered_in_brackets, _vertebrae_counted, _numbered_parts_listed,
                     _without_silhouette_signs, _without_station_codes, _bare_station_codes, _nodal_metastases,
                     _clots_extending, _diaphragm_words, _displacing_the_mediastinum, _sinus_fluid_levels,
