@@ -4490,3 +4490,14 @@ def test_a_range_of_rib_numbers_before_the_noun_counts_the_ribs():
     # a side's letter before the numbers is the side, not the lumbar spine ('L 3-5')
     assert ribs("L 3-5 rib fx.") == [("left", 3)]
     assert ribs("Left 10-11 rib fractures.") == [("left", 2)]
+
+
+def test_a_dictated_gr_is_a_grade():
+    sev = {f.severity for f in extract_findings("Gr IV renal lac.") if f.observation == "laceration"}
+    assert sev == {f.severity for f in extract_findings("Grade IV renal laceration.")} == {"severe"}
+
+
+def test_a_denial_ends_at_a_comma_before_with():
+    reading = _read("Grade 3 liver laceration, no active extravasation, with a moderate haemoperitoneum.")
+    assert ("hemorrhage", "peritoneum", None, None, P) in reading
+    assert ("active extravasation", "peritoneum", None, None, A) in reading

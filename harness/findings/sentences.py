@@ -906,8 +906,8 @@ _GRADES = {"i": "minimal", "1": "minimal", "ii": "mild", "2": "mild", "iii": "mo
 
 
 def _numbered_grades(tokens: list[str]) -> list[str]:
-    """"a grade III splenic laceration" reads as "a moderate splenic laceration"."""
-    if "grade" not in tokens:
+    """"a grade III splenic laceration" reads as "a moderate splenic laceration" (its dictated "gr III" too)."""
+    if "grade" not in tokens and "gr" not in tokens:
         return tokens
     out: list[str] = []
     skip = False
@@ -915,7 +915,7 @@ def _numbered_grades(tokens: list[str]) -> list[str]:
         if skip:
             skip = False
             continue
-        if tok == "grade" and k + 1 < len(tokens) and tokens[k + 1] in _GRADES:
+        if tok in ("grade", "gr") and k + 1 < len(tokens) and tokens[k + 1] in _GRADES:
             out.append(_GRADES[tokens[k + 1]])
             skip = True
         else:
