@@ -4692,3 +4692,57 @@ def test_a_grade_listed_per_side_with_the_side_first():
     assert ("hydronephrosis", "kidney", "right", A, None, None) in got
     got = _sided("Pleural effusions, left large and right trace.")
     assert [(g[2], g[4]) for g in got] == [("left", "severe"), ("right", "minimal")]
+
+
+def test_trauma_shorthand_of_a_preliminary_report():
+    # 'HTX' the haemothorax, 'HUN' hydroureteronephrosis, 'inj' an injury, 'blush' bleeding on the arterial phase
+    assert _read("No PTX or HTX.") == {("pneumothorax", "pleura", None, None, A), ("effusion", "pleura", None, None, A)}
+    assert _read("Moderate R HUN.") == {("hydronephrosis", "kidney", None, "right", P)}
+    assert _read("No solid organ inj.") == _read("No solid organ injury.")
+    assert ("active extravasation", "peritoneum", None, None, A) in _read("Gr 2 liver lac, no blush.")
+    # a hollow viscus is the bowel
+    assert _read("No hollow viscus injury.") == _read("No bowel injury.") == {("lesion", "bowel", None, None, A)}
+
+
+def test_a_haemopneumothorax_is_a_haemothorax_and_a_pneumothorax():
+    assert _read("Small left haemopneumothorax.") == _read("Small left haemothorax and pneumothorax.") == {
+        ("effusion", "pleura", None, "left", P), ("pneumothorax", "pleura", None, "left", P)}
+
+
+def test_portal_venous_gas_is_the_portal_veins_not_the_bowel_walls():
+    assert _read("Pneumatosis of the jejunum. No portal venous gas.") == {
+        ("pneumatosis", "bowel", "jejunum", None, P), ("pneumatosis", "portal vein", None, None, A)}
+    assert _read("No portal venous gas.") == _read("No gas in the portal venous system.")
+
+
+def test_grossly_dilated_is_a_severe_dilatation_but_grossly_normal_is_normal():
+    sev = {f.severity for f in extract_findings("Grossly dilated transverse colon.")}
+    assert sev == {"severe"}
+    assert _read("The liver is grossly normal.") == {("lesion", "liver", None, None, A)}
+
+
+def test_a_side_labelled_after_a_fields_label_is_the_side_of_what_follows():
+    reading = _read("KIDNEYS: Left: 7 mm stone in the lower pole with mild hydronephrosis. Right: Normal, no stones.")
+    assert ("calculus", "kidney", "lower pole", "left", P) in reading
+    assert ("hydronephrosis", "kidney", None, "left", P) in reading
+    assert ("calculus", "kidney", None, "right", A) in reading
+
+
+def test_a_range_of_rib_numbers_before_the_noun_counts_the_ribs():
+    def ribs(text):
+        return [(f.laterality, f.count) for f in extract_findings(text) if f.observation == "fracture"]
+    assert ribs("R 5-7 rib fx.") == ribs("Fractures of right ribs 5 to 7.") == [("right", 3)]
+    # a side's letter before the numbers is the side, not the lumbar spine ('L 3-5')
+    assert ribs("L 3-5 rib fx.") == [("left", 3)]
+    assert ribs("Left 10-11 rib fractures.") == [("left", 2)]
+
+
+def test_a_dictated_gr_is_a_grade():
+    sev = {f.severity for f in extract_findings("Gr IV renal lac.") if f.observation == "laceration"}
+    assert sev == {f.severity for f in extract_findings("Grade IV renal laceration.")} == {"severe"}
+
+
+def test_a_denial_ends_at_a_comma_before_with():
+    reading = _read("Grade 3 liver laceration, no active extravasation, with a moderate haemoperitoneum.")
+    assert ("hemorrhage", "peritoneum", None, None, P) in reading
+    assert ("active extravasation", "peritoneum", None, None, A) in reading

@@ -504,7 +504,7 @@ def _observation_at_site(t: _Target, loc: Location, presence: Presence,
 
 
 #: a denied injury of an organ states it intact ("no splenic injury", "liver: no traumatic injury")
-_INJURY_WORDS = frozenset({"injury", "injuries", "traumatic injury", "traumatic injuries"})
+_INJURY_WORDS = frozenset({"injury", "injuries", "traumatic injury", "traumatic injuries", "inj"})
 
 
 def _count_and_plurality(t: _Target, obs: str, presence: Presence, lex: Lexicon) -> tuple[int | None, set[str]]:

@@ -332,8 +332,11 @@ def _clause_after_comma(spans: list[Span]) -> set[int]:
         nxt = spans[q + 1]
         if nxt.text in _CLAUSE_OPENERS or (nxt.cat == "WORD" and nxt.text.endswith("ing") and len(nxt.text) > 5):
             ends.add(q)
-        elif nxt.text == "with" and any(s.text == "without" for s in spans[max(0, q - 6):q]):
-            ends.add(q)  # "mass without obstruction, with pericolic nodes": the nodes are there
+        elif nxt.text == "with" and any(s.text == "without" or s.cat == "CTX:negation_forward"
+                                        for s in spans[max(0, q - 6):q]):
+            # "mass without obstruction, with pericolic nodes", "laceration, no active bleeding, with a small
+            # haemoperitoneum": the nodes and the blood are there
+            ends.add(q)
     return ends
 
 

@@ -195,6 +195,45 @@ def _ribs_numbered_after(tokens: list[str]) -> list[str]:
     return out
 
 
+_SIDE_LETTERS = {"l": "left", "r": "right", "lt": "left", "rt": "right"}
+
+
+def _ribs_numbered_before(tokens: list[str]) -> list[str]:
+    """"R 4-6 rib fx", "left 9-11 rib fractures": a range of rib numbers before the noun, written as cardinals, states
+    how many ribs (three), not a count of eleven; a side's letter before it is the side ("L 4-6" is no vertebra)."""
+    if "ribs" not in tokens and "rib" not in tokens:
+        return tokens
+    out = list(tokens)
+    for k in range(len(out) - 1, 1, -1):
+        if out[k] not in ("ribs", "rib"):
+            continue
+        j, numbers, span = k - 1, [], False
+        while j >= 0 and out[j].isdigit() and 1 <= int(out[j]) <= 12:
+            numbers.insert(0, int(out[j]))
+            if j >= 2 and out[j - 1] in (",", "and", "to", "through", "-") and out[j - 2].isdigit():
+                span = span or out[j - 1] in ("to", "through", "-")
+                j -= 2
+            elif j >= 1 and out[j - 1].isdigit():
+                span = True  # "4-6": the tokeniser has dropped the hyphen
+                j -= 1
+            else:
+                j -= 1
+                break
+        start = j + 1
+        if len(numbers) < 2 or (start > 0 and out[start - 1].isdigit()):
+            continue
+        n = numbers[-1] - numbers[0] + 1 if span and len(numbers) == 2 and numbers[-1] > numbers[0] \
+            else len(numbers)
+        if n < 2:
+            continue
+        word = next((w for w, v in _NUMBER_WORDS.items() if v == str(n)), str(n))
+        side = _SIDE_LETTERS.get(out[start - 1]) if start > 0 else None
+        if side is not None:
+            start -= 1
+        out[start:k + 1] = [word, *((side,) if side else ()), "ribs"] if side else [word, "ribs"]
+    return out
+
+
 #: where on one rib ("the posterior left sixth rib"): each a part of the numbered rib
 _RIB_PART_WORDS = {"anterior": "anterior", "anteriorly": "anterior", "posterior": "posterior",
                    "posteriorly": "posterior", "lateral": "lateral", "laterally": "lateral"}
@@ -889,8 +928,8 @@ _GRADES = {"i": "minimal", "1": "minimal", "ii": "mild", "2": "mild", "iii": "mo
 
 
 def _numbered_grades(tokens: list[str]) -> list[str]:
-    """"a grade III splenic laceration" reads as "a moderate splenic laceration"."""
-    if "grade" not in tokens:
+    """"a grade III splenic laceration" reads as "a moderate splenic laceration" (its dictated "gr III" too)."""
+    if "grade" not in tokens and "gr" not in tokens:
         return tokens
     out: list[str] = []
     skip = False
@@ -898,7 +937,7 @@ def _numbered_grades(tokens: list[str]) -> list[str]:
         if skip:
             skip = False
             continue
-        if tok == "grade" and k + 1 < len(tokens) and tokens[k + 1] in _GRADES:
+        if tok in ("grade", "gr") and k + 1 < len(tokens) and tokens[k + 1] in _GRADES:
             out.append(_GRADES[tokens[k + 1]])
             skip = True
         else:
@@ -1065,15 +1104,39 @@ def _diaphragm_words(tokens: list[str]) -> list[str]:
     return out
 
 
+#: a pleural space holding blood and air in one word: the two findings it names
+_BLOOD_AND_AIR = frozenset({"hemopneumothorax", "haemopneumothorax", "hemopneumothoraces", "haemopneumothoraces",
+                            "hemo pneumothorax", "haemo pneumothorax"})
+
+
+def _blood_and_air(tokens: list[str]) -> list[str]:
+    """"small right haemopneumothorax": a haemothorax and a pneumothorax, read as the two words written out (the side
+    before them covers both)."""
+    if _BLOOD_AND_AIR.isdisjoint(tokens):
+        return tokens
+    return [w for t in tokens for w in (("haemothorax", "and", "pneumothorax") if t in _BLOOD_AND_AIR else (t,))]
+
+
+def _side_labels(tokens: list[str]) -> list[str]:
+    """"KIDNEYS: Right: 9 mm stone with hydronephrosis": a side written as a second label after a field's label, its
+    colon after it, is the side of what it heads, read as the side before it ("KIDNEYS: right 9 mm stone ..."); a
+    side labelling a sentence of its own ("Left: stone") is the field label read in ``extract``."""
+    if ":" not in tokens:
+        return tokens
+    return [t for k, t in enumerate(tokens)
+            if not (t == ":" and 0 < k < len(tokens) - 1 and tokens[k - 1] in ("right", "left")
+                    and k >= 2 and tokens[k - 2] == ":")]
+
+
 def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
     """A sentence's tokens with every rewrite that needs no reading of the sentence, in order: dates, numbered
     grades, measured densities, prior sizes, parts of a set counted, abbreviations, comparisons, spelled-out sizes, numbered ribs (before and
     after the noun), liver segments numbered in brackets, vertebrae listed, numbered parts listed after one noun, the
     silhouette sign, bracketed and bare station codes, words split from the diaphragm by a side, an air-fluid level in a
     paranasal sinus, the bronchi of a lobe, vessels listed after "calcified", and words sharing one head noun."""
-    for rewrite in (_kinds_as_alternatives, _differential_in_brackets, _seen_as, _near_occlusions, _percent_stenoses, _sizes_up_to, _dates, _numbered_grades, _without_densities,
+    for rewrite in (_kinds_as_alternatives, _differential_in_brackets, _seen_as, _blood_and_air, _side_labels, _near_occlusions, _percent_stenoses, _sizes_up_to, _dates, _numbered_grades, _without_densities,
                     _size_changes, _partitive_counts, _abbreviated_words, _valve_positions, _comparisons,
-                    _spelled_sizes, _counted_ordinals, _ribs_numbered_after, _rib_parts, _poles_of_a_sided_lobe,
+                    _spelled_sizes, _counted_ordinals, _ribs_numbered_after, _ribs_numbered_before, _rib_parts, _poles_of_a_sided_lobe,
                     _segments_numbered_in_brackets, _vertebrae_counted, _numbered_parts_listed,
                     _without_silhouette_signs, _without_station_codes, _bare_station_codes, _nodal_metastases,
                     _clots_extending, _diaphragm_words, _displacing_the_mediastinum, _sinus_fluid_levels,
