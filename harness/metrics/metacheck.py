@@ -45,6 +45,9 @@ The shipped sets (``SPLITS``):
 - ``dev_l``: ``harness/data/reader_eval/dev_l.jsonl``, 240 triplets by a twelfth author (12 error types x 20, six
   styles x 40, CT 120 / chest X-ray 120: trauma pan-scan CT, CT KUB, the acute abdomen, overnight preliminary
   reports, outpatient and nursing-home films); first read at commit 22c2eb8, before any tuning on it.
+- ``dev_m``: ``harness/data/reader_eval/dev_m.jsonl``, 240 triplets by a thirteenth author (12 error types x 20, six
+  styles x 40, CT 120 / chest X-ray 120: hepatobiliary, pancreatic, adrenal, renal and pelvic CT, ICU and paediatric
+  chest films with tube and line tips); first read at commit e54dd91, before any tuning on it.
 - ``dev_n``: ``harness/data/reader_eval/dev_n.jsonl``, 240 triplets by a fourteenth author (12 error types x 20, six
   styles x 40, CT 120 / chest X-ray 120: lung-cancer screening and nodule follow-up CT, nodes by station, pleural
   and vascular CT, public-corpus chest films, films with devices); first read at commit 2c620ba, before any tuning
@@ -72,7 +75,7 @@ SPLITS = {"regression": "metric_triplets.jsonl", "dev": "reader_eval/dev.jsonl",
           "dev_f": "reader_eval/dev_f.jsonl", "dev_g": "reader_eval/dev_g.jsonl", "dev_h": "reader_eval/dev_h.jsonl",
           "dev_i": "reader_eval/dev_i.jsonl", "dev_j": "reader_eval/dev_j.jsonl",
           "dev_k": "reader_eval/dev_k.jsonl", "dev_l": "reader_eval/dev_l.jsonl",
-          "dev_n": "reader_eval/dev_n.jsonl",
+          "dev_m": "reader_eval/dev_m.jsonl", "dev_n": "reader_eval/dev_n.jsonl",
           "test": "reader_eval/test.jsonl"}
 REGRESSION_ERROR_TYPES = ERROR_TYPES[:8]
 Scorer = Callable[[Sequence[str], Sequence[str]], list[float]]  # (references, candidates) -> scores
@@ -297,6 +300,7 @@ README_COLUMNS = (("test", ("finding_f1", "entity_score", "bleu4", "rouge_l")),
                   ("dev_j", ("finding_f1", "entity_score")),
                   ("dev_k", ("finding_f1", "entity_score")),
                   ("dev_l", ("finding_f1", "entity_score")),
+                  ("dev_m", ("finding_f1", "entity_score")),
                   ("dev_n", ("finding_f1", "entity_score")),
                   ("dev_g", ("finding_f1", "entity_score")), ("dev_f", ("finding_f1", "entity_score")),
                   ("dev_e", ("finding_f1", "entity_score")),
