@@ -4746,3 +4746,22 @@ def test_a_denial_ends_at_a_comma_before_with():
     reading = _read("Grade 3 liver laceration, no active extravasation, with a moderate haemoperitoneum.")
     assert ("hemorrhage", "peritoneum", None, None, P) in reading
     assert ("active extravasation", "peritoneum", None, None, A) in reading
+
+
+@pytest.mark.parametrize("text, position", [
+    ("Feeding tube with its tip beyond the duodenojejunal flexure in the proximal jejunum.", "jejunum"),
+    ("Nasojejunal tube, tip past the DJ flexure in the jejunum.", "jejunum"),
+    ("NG tube tip beyond the gastro-oesophageal junction in the gastric body.", "stomach"),
+])
+def test_a_landmark_the_tip_has_passed_gives_way_to_the_place_it_lies_in(text, position):
+    assert one(text).position == position
+
+
+def test_a_landmark_the_tip_has_passed_is_still_its_position_when_nothing_else_is_named():
+    assert one("Nasojejunal tube tip distal to the DJ flexure.").position == "duodenum"
+
+
+def test_the_site_of_a_finding_caused_by_a_device_is_not_the_devices_position():
+    got = {f.observation: f.position for f in extract_findings(
+        "L PTX 2 cm at apex post CVC insertion. L subclavian CVC tip in SVC.")}
+    assert got["central venous catheter"] == "superior vena cava"
