@@ -2999,7 +2999,8 @@ def test_a_lucency_said_with_air_is_the_air_not_a_lesion():
 def test_appy_with_its_grade_is_appendicitis():
     f = one("Appendix 9 mm with stranding, ?early appy.")
     assert (f.observation, f.presence) == ("appendicitis", U)
-    assert not extract_findings("Appy nml.")
+    # a bare "appy" is the appendix: "Appy nml" is a normal appendix, as "Appendix normal" is
+    assert {(f.observation, f.presence) for f in extract_findings("Appy nml.")} == {("appendicitis", A)}
 
 
 def test_an_organless_finding_listed_after_one_in_an_organ_is_in_that_organ():
@@ -4765,3 +4766,23 @@ def test_the_site_of_a_finding_caused_by_a_device_is_not_the_devices_position():
     got = {f.observation: f.position for f in extract_findings(
         "L PTX 2 cm at apex post CVC insertion. L subclavian CVC tip in SVC.")}
     assert got["central venous catheter"] == "superior vena cava"
+
+
+def test_shorthand_due_to_is_a_cause_not_a_vertebral_level():
+    got = {f.observation: f for f in extract_findings("Mod R hydronephrosis d/t 8 mm distal ureteric stone.")}
+    assert set(got) == {"hydronephrosis", "calculus"}
+    assert (got["calculus"].size_mm, got["calculus"].laterality) == (8.0, "right")
+    assert all(f.anatomy != "spine" for f in got.values())
+
+
+def test_appy_is_the_appendix_in_shorthand_notes():
+    assert {(f.observation, f.anatomy, f.presence) for f in extract_findings("Appy nl.")} == {
+        ("appendicitis", "appendix", A)}
+    assert one("S/p appy.").observation == "appendectomy"
+
+
+@pytest.mark.parametrize("text", ["Left hilar mass-like opacity measuring 5 cm.",
+                                  "There is a 5 cm masslike opacity at the left hilum."])
+def test_a_mass_like_opacity_is_one_opacity_not_a_mass_beside_it(text):
+    f = one(text)
+    assert (f.observation, f.laterality, f.size_mm) == ("opacity", "left", 50.0)

@@ -697,7 +697,7 @@ def _counts_with_their_sign(tokens: list[str]) -> list[str]:
 
 def _abbreviated_words(tokens: list[str]) -> list[str]:
     """"stn 7" is "station 7", "SBO" "small bowel obstruction", "LAD" in a coronary sentence the artery, "w/"
-    "with" (so that what follows it is read as the finding's companion, as after "with")."""
+    "with", "d/t" "due to" (so that what follows it is read as the finding's companion, as after "with")."""
     if ">" in tokens:
         tokens = _counts_with_their_sign(tokens)
     if "w" in tokens and "o" in tokens and _STUDY_TITLE.intersection(tokens):
@@ -715,6 +715,9 @@ def _abbreviated_words(tokens: list[str]) -> list[str]:
             else:
                 out.append(t)
         tokens = out
+    if "d" in tokens and "t" in tokens:  # "hydronephrosis d/t a ureteric stone": due to (not "T" a vertebral level)
+        tokens = [w for k, t in enumerate(tokens) if not (t == "t" and k and tokens[k - 1] == "d")
+                  for w in (("due", "to") if t == "d" and k + 1 < len(tokens) and tokens[k + 1] == "t" else (t,))]
     if "head" in tokens:  # "CT head": the study of the brain, not the head of the pancreas
         tokens = ["brain" if t == "head" and k and tokens[k - 1] in _HEAD_STUDIES else t for k, t in enumerate(tokens)]
     if "a" in tokens:
