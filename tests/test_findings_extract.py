@@ -4786,3 +4786,10 @@ def test_appy_is_the_appendix_in_shorthand_notes():
 def test_a_mass_like_opacity_is_one_opacity_not_a_mass_beside_it(text):
     f = one(text)
     assert (f.observation, f.laterality, f.size_mm) == ("opacity", "left", 50.0)
+
+
+def test_the_site_of_the_largest_of_a_group_keeps_the_groups_count():
+    got = {(f.laterality, f.sub_location): (f.count, f.size_mm) for f in extract_findings(
+        "Bilateral renal calculi: four in the right kidney, the largest 9 mm in the upper pole, and two in the left "
+        "lower pole measuring up to 3 mm.") if f.laterality in ("left", "right")}
+    assert got == {("right", "upper pole"): (4, 9.0), ("left", "lower pole"): (2, 3.0)}
