@@ -4793,3 +4793,22 @@ def test_the_site_of_the_largest_of_a_group_keeps_the_groups_count():
         "Bilateral renal calculi: four in the right kidney, the largest 9 mm in the upper pole, and two in the left "
         "lower pole measuring up to 3 mm.") if f.laterality in ("left", "right")}
     assert got == {("right", "upper pole"): (4, 9.0), ("left", "lower pole"): (2, 3.0)}
+
+
+def test_a_main_bronchial_adjective_is_the_airway_not_the_left_main_coronary():
+    f = one("Right main bronchial endobronchial lesion of 12 mm.")
+    assert (f.anatomy, f.size_mm) == ("trachea", 12.0)
+    assert one("Left main stenosis of 70%.").anatomy == "coronary artery"
+
+
+def test_a_carcinoid_is_a_malignancy():
+    assert {(f.observation, f.anatomy) for f in extract_findings("Terminal ileal carcinoid tumour.")} == {
+        ("carcinoma", "bowel")}
+
+
+def test_alternatives_after_a_dash_hedge_themselves_not_the_finding_before_the_dash():
+    got = {(f.observation, f.presence) for f in extract_findings(
+        "Right lower lobe mass with distal collapse - carcinoid or carcinoma.")}
+    assert ("atelectasis", P) in got and ("carcinoma", U) in got
+    got = {(f.observation, f.presence) for f in extract_findings("Collapse or consolidation at the left base.")}
+    assert got == {("atelectasis", U), ("consolidation", U)}
