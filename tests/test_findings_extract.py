@@ -4812,3 +4812,22 @@ def test_alternatives_after_a_dash_hedge_themselves_not_the_finding_before_the_d
     assert ("atelectasis", P) in got and ("carcinoma", U) in got
     got = {(f.observation, f.presence) for f in extract_findings("Collapse or consolidation at the left base.")}
     assert got == {("atelectasis", U), ("consolidation", U)}
+
+
+@pytest.mark.parametrize("text", ["A 4 cm gas-containing collection in the right iliac fossa.",
+                                  "Adjacent 4 cm gas and fluid collection in the right iliac fossa."])
+def test_gas_in_a_collection_is_its_content_and_the_size_is_the_collections(text):
+    f = one(text)
+    assert (f.observation, f.size_mm) == ("collection", 40.0)
+
+
+def test_pacing_leads_are_plural_as_pacemaker_leads_are():
+    assert "multiple" in one("Pacing leads in the right atrium and right ventricle.").attributes
+    assert one("Pacing lead in the right ventricle.").count == 1
+
+
+def test_a_participle_finding_before_a_site_and_a_diagnosis_is_at_that_site():
+    got = {f.observation: (f.anatomy, f.sub_location) for f in extract_findings("Perforated caecal diverticulitis.")}
+    assert got["perforation"] == got["diverticulitis"] == ("bowel", "cecum")
+    got = {f.observation: (f.anatomy, f.laterality) for f in extract_findings("Ruptured right ovarian cyst.")}
+    assert got["rupture"] == ("ovary", "right")
