@@ -4831,3 +4831,8 @@ def test_a_participle_finding_before_a_site_and_a_diagnosis_is_at_that_site():
     assert got["perforation"] == got["diverticulitis"] == ("bowel", "cecum")
     got = {f.observation: (f.anatomy, f.laterality) for f in extract_findings("Ruptured right ovarian cyst.")}
     assert got["rupture"] == ("ovary", "right")
+
+
+def test_a_length_said_after_extending_is_the_findings_and_the_place_reached_is_not_its_site():
+    f = one("Mural thickening of the ascending colon extending 8 cm to the hepatic flexure.")
+    assert (f.observation, f.sub_location, f.size_mm) == ("bowel wall thickening", "ascending colon", 80.0)

@@ -1142,7 +1142,7 @@ def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
                     _spelled_sizes, _counted_ordinals, _ribs_numbered_after, _ribs_numbered_before, _rib_parts, _poles_of_a_sided_lobe,
                     _segments_numbered_in_brackets, _vertebrae_counted, _numbered_parts_listed,
                     _without_silhouette_signs, _without_station_codes, _bare_station_codes, _nodal_metastases,
-                    _clots_extending, _diaphragm_words, _displacing_the_mediastinum, _sinus_fluid_levels,
+                    _lengths_extending, _clots_extending, _diaphragm_words, _displacing_the_mediastinum, _sinus_fluid_levels,
                     _bronchi_of_a_lobe, _arteries_of_a_lobe, _operation_clips, _calcified_vessels_listed):
         tokens = rewrite(tokens)
     return _grades_listed_per_side(
@@ -1762,6 +1762,25 @@ _EXTENSION_PHRASES = (("which", "extends", "into"), ("that", "extends", "into"),
                       ("extending", "into"), ("extends", "into"), ("extension", "into"), ("propagating", "into"),
                       ("extending", "to"), ("extends", "to"))
 _VEIN_WORDS = frozenset({"vein", "veins", "ivc", "svc", "vena", "smv", "ijv", "cava", "venous"})
+
+
+_EXTENDING = frozenset({"extending", "extends", "extend", "extended", "tracking", "tracks", "spreading"})
+_LENGTH_UNITS = frozenset({"mm", "cm"})
+
+
+def _lengths_extending(tokens: list[str]) -> list[str]:
+    """"thickening of the distal oesophagus extending 6 cm to the GOJ": the length said between the verb and
+    "to"/"into" is the finding's; read as "... oesophagus, 6 cm, extending to the GOJ", so that the place it reaches
+    stays a neighbour (as in "extending to the GOJ") and not its site."""
+    if _EXTENDING.isdisjoint(tokens) or _LENGTH_UNITS.isdisjoint(tokens):
+        return tokens
+    out = list(tokens)
+    for k in range(len(out) - 3):
+        if out[k] in _EXTENDING and _is_number(out[k + 1]) and out[k + 2] in _LENGTH_UNITS \
+                and out[k + 3] in ("to", "into", "up", "down", "towards", "toward", "across"):
+            out[k:k + 3] = [",", out[k + 1], out[k + 2], ",", out[k]]
+            break
+    return out
 
 
 def _clots_extending(tokens: list[str]) -> list[str]:
