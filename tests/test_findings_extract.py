@@ -4836,3 +4836,31 @@ def test_a_participle_finding_before_a_site_and_a_diagnosis_is_at_that_site():
 def test_a_length_said_after_extending_is_the_findings_and_the_place_reached_is_not_its_site():
     f = one("Mural thickening of the ascending colon extending 8 cm to the hepatic flexure.")
     assert (f.observation, f.sub_location, f.size_mm) == ("bowel wall thickening", "ascending colon", 80.0)
+
+
+def test_excreted_contrast_outside_the_urinary_tract_is_a_urine_leak_not_bleeding():
+    got = {(f.observation, f.presence) for f in extract_findings(
+        "Right renal laceration with urinary contrast extravasation on delayed images. No active arterial "
+        "extravasation.")}
+    assert ("leak", P) in got and ("active extravasation", A) in got
+    got = {(f.observation, f.presence) for f in extract_findings(
+        "No extravasation of excreted contrast. No active arterial extravasation.")}
+    assert got == {("leak", A), ("active extravasation", A)}
+
+
+def test_a_congested_liver_is_hepatic_congestion_not_hepatomegaly():
+    assert {(f.observation, f.anatomy) for f in extract_findings("Congested liver.")} == {("edema", "liver")}
+
+
+def test_the_spines_degeneration_named_with_its_region_is_degenerative_change():
+    f = one("Moderate lumbar spine degeneration.")
+    assert (f.observation, f.anatomy, f.severity) == ("degenerative change", "spine", "moderate")
+    assert all(f.observation != "degenerative change"
+               for f in extract_findings("Uterine fibroid with cystic degeneration."))
+
+
+@pytest.mark.parametrize("text, presence", [("RV not dilated.", A), ("Normal RV size.", A),
+                                            ("Normal right ventricular size.", A), ("Dilated RV.", P)])
+def test_the_right_ventricles_size_is_read_as_right_heart_strain(text, presence):
+    f = one(text)
+    assert (f.observation, f.anatomy, f.presence) == ("right heart strain", "heart", presence)
