@@ -4864,3 +4864,9 @@ def test_the_spines_degeneration_named_with_its_region_is_degenerative_change():
 def test_the_right_ventricles_size_is_read_as_right_heart_strain(text, presence):
     f = one(text)
     assert (f.observation, f.anatomy, f.presence) == ("right heart strain", "heart", presence)
+
+
+def test_a_hedge_after_a_clot_extending_into_a_second_vein_hedges_the_clot_in_both():
+    got = {(f.anatomy, f.presence) for f in extract_findings(
+        "Left renal vein thrombosis extending into the IVC cannot be excluded.")}
+    assert got == {("renal vein", U), ("inferior vena cava", U)}

@@ -1797,7 +1797,10 @@ def _clots_extending(tokens: list[str]) -> list[str]:
             break
         phrase = next((ph for ph in _EXTENSION_PHRASES if tuple(out[k:k + len(ph)]) == ph), None)
         if phrase and not _VEIN_WORDS.isdisjoint(out[k + len(phrase):k + len(phrase) + 5]):
-            out[k:k + len(phrase)] = ["and"]
+            # (without the article after it: "and the" opens a clause of its own, which would end a scope
+            # reaching back over it: "ovarian vein thrombosis extending to the IVC cannot be excluded")
+            the = k + len(phrase) < len(out) and out[k + len(phrase)] == "the"
+            out[k:k + len(phrase) + the] = ["and"]
         k += 1
     return out
 
