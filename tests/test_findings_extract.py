@@ -2999,7 +2999,8 @@ def test_a_lucency_said_with_air_is_the_air_not_a_lesion():
 def test_appy_with_its_grade_is_appendicitis():
     f = one("Appendix 9 mm with stranding, ?early appy.")
     assert (f.observation, f.presence) == ("appendicitis", U)
-    assert not extract_findings("Appy nml.")
+    # a bare "appy" is the appendix: "Appy nml" is a normal appendix, as "Appendix normal" is
+    assert {(f.observation, f.presence) for f in extract_findings("Appy nml.")} == {("appendicitis", A)}
 
 
 def test_an_organless_finding_listed_after_one_in_an_organ_is_in_that_organ():
@@ -4746,3 +4747,126 @@ def test_a_denial_ends_at_a_comma_before_with():
     reading = _read("Grade 3 liver laceration, no active extravasation, with a moderate haemoperitoneum.")
     assert ("hemorrhage", "peritoneum", None, None, P) in reading
     assert ("active extravasation", "peritoneum", None, None, A) in reading
+
+
+@pytest.mark.parametrize("text, position", [
+    ("Feeding tube with its tip beyond the duodenojejunal flexure in the proximal jejunum.", "jejunum"),
+    ("Nasojejunal tube, tip past the DJ flexure in the jejunum.", "jejunum"),
+    ("NG tube tip beyond the gastro-oesophageal junction in the gastric body.", "stomach"),
+])
+def test_a_landmark_the_tip_has_passed_gives_way_to_the_place_it_lies_in(text, position):
+    assert one(text).position == position
+
+
+def test_a_landmark_the_tip_has_passed_is_still_its_position_when_nothing_else_is_named():
+    assert one("Nasojejunal tube tip distal to the DJ flexure.").position == "duodenum"
+
+
+def test_the_site_of_a_finding_caused_by_a_device_is_not_the_devices_position():
+    got = {f.observation: f.position for f in extract_findings(
+        "L PTX 2 cm at apex post CVC insertion. L subclavian CVC tip in SVC.")}
+    assert got["central venous catheter"] == "superior vena cava"
+
+
+def test_shorthand_due_to_is_a_cause_not_a_vertebral_level():
+    got = {f.observation: f for f in extract_findings("Mod R hydronephrosis d/t 8 mm distal ureteric stone.")}
+    assert set(got) == {"hydronephrosis", "calculus"}
+    assert (got["calculus"].size_mm, got["calculus"].laterality) == (8.0, "right")
+    assert all(f.anatomy != "spine" for f in got.values())
+
+
+def test_appy_is_the_appendix_in_shorthand_notes():
+    assert {(f.observation, f.anatomy, f.presence) for f in extract_findings("Appy nl.")} == {
+        ("appendicitis", "appendix", A)}
+    assert one("S/p appy.").observation == "appendectomy"
+
+
+@pytest.mark.parametrize("text", ["Left hilar mass-like opacity measuring 5 cm.",
+                                  "There is a 5 cm masslike opacity at the left hilum."])
+def test_a_mass_like_opacity_is_one_opacity_not_a_mass_beside_it(text):
+    f = one(text)
+    assert (f.observation, f.laterality, f.size_mm) == ("opacity", "left", 50.0)
+
+
+def test_the_site_of_the_largest_of_a_group_keeps_the_groups_count():
+    got = {(f.laterality, f.sub_location): (f.count, f.size_mm) for f in extract_findings(
+        "Bilateral renal calculi: four in the right kidney, the largest 9 mm in the upper pole, and two in the left "
+        "lower pole measuring up to 3 mm.") if f.laterality in ("left", "right")}
+    assert got == {("right", "upper pole"): (4, 9.0), ("left", "lower pole"): (2, 3.0)}
+
+
+def test_a_main_bronchial_adjective_is_the_airway_not_the_left_main_coronary():
+    f = one("Right main bronchial endobronchial lesion of 12 mm.")
+    assert (f.anatomy, f.size_mm) == ("trachea", 12.0)
+    assert one("Left main stenosis of 70%.").anatomy == "coronary artery"
+
+
+def test_a_carcinoid_is_a_malignancy():
+    assert {(f.observation, f.anatomy) for f in extract_findings("Terminal ileal carcinoid tumour.")} == {
+        ("carcinoma", "bowel")}
+
+
+def test_alternatives_after_a_dash_hedge_themselves_not_the_finding_before_the_dash():
+    got = {(f.observation, f.presence) for f in extract_findings(
+        "Right lower lobe mass with distal collapse - carcinoid or carcinoma.")}
+    assert ("atelectasis", P) in got and ("carcinoma", U) in got
+    got = {(f.observation, f.presence) for f in extract_findings("Collapse or consolidation at the left base.")}
+    assert got == {("atelectasis", U), ("consolidation", U)}
+
+
+@pytest.mark.parametrize("text", ["A 4 cm gas-containing collection in the right iliac fossa.",
+                                  "Adjacent 4 cm gas and fluid collection in the right iliac fossa."])
+def test_gas_in_a_collection_is_its_content_and_the_size_is_the_collections(text):
+    f = one(text)
+    assert (f.observation, f.size_mm) == ("collection", 40.0)
+
+
+def test_pacing_leads_are_plural_as_pacemaker_leads_are():
+    assert "multiple" in one("Pacing leads in the right atrium and right ventricle.").attributes
+    assert one("Pacing lead in the right ventricle.").count == 1
+
+
+def test_a_participle_finding_before_a_site_and_a_diagnosis_is_at_that_site():
+    got = {f.observation: (f.anatomy, f.sub_location) for f in extract_findings("Perforated caecal diverticulitis.")}
+    assert got["perforation"] == got["diverticulitis"] == ("bowel", "cecum")
+    got = {f.observation: (f.anatomy, f.laterality) for f in extract_findings("Ruptured right ovarian cyst.")}
+    assert got["rupture"] == ("ovary", "right")
+
+
+def test_a_length_said_after_extending_is_the_findings_and_the_place_reached_is_not_its_site():
+    f = one("Mural thickening of the ascending colon extending 8 cm to the hepatic flexure.")
+    assert (f.observation, f.sub_location, f.size_mm) == ("bowel wall thickening", "ascending colon", 80.0)
+
+
+def test_excreted_contrast_outside_the_urinary_tract_is_a_urine_leak_not_bleeding():
+    got = {(f.observation, f.presence) for f in extract_findings(
+        "Right renal laceration with urinary contrast extravasation on delayed images. No active arterial "
+        "extravasation.")}
+    assert ("leak", P) in got and ("active extravasation", A) in got
+    got = {(f.observation, f.presence) for f in extract_findings(
+        "No extravasation of excreted contrast. No active arterial extravasation.")}
+    assert got == {("leak", A), ("active extravasation", A)}
+
+
+def test_a_congested_liver_is_hepatic_congestion_not_hepatomegaly():
+    assert {(f.observation, f.anatomy) for f in extract_findings("Congested liver.")} == {("edema", "liver")}
+
+
+def test_the_spines_degeneration_named_with_its_region_is_degenerative_change():
+    f = one("Moderate lumbar spine degeneration.")
+    assert (f.observation, f.anatomy, f.severity) == ("degenerative change", "spine", "moderate")
+    assert all(f.observation != "degenerative change"
+               for f in extract_findings("Uterine fibroid with cystic degeneration."))
+
+
+@pytest.mark.parametrize("text, presence", [("RV not dilated.", A), ("Normal RV size.", A),
+                                            ("Normal right ventricular size.", A), ("Dilated RV.", P)])
+def test_the_right_ventricles_size_is_read_as_right_heart_strain(text, presence):
+    f = one(text)
+    assert (f.observation, f.anatomy, f.presence) == ("right heart strain", "heart", presence)
+
+
+def test_a_hedge_after_a_clot_extending_into_a_second_vein_hedges_the_clot_in_both():
+    got = {(f.anatomy, f.presence) for f in extract_findings(
+        "Left renal vein thrombosis extending into the IVC cannot be excluded.")}
+    assert got == {("renal vein", U), ("inferior vena cava", U)}

@@ -706,6 +706,21 @@ _COARSE_POSITIONS = frozenset({"pleural space", "below the diaphragm", "beyond t
 _RELATIVE_TO = frozenset({"above", "below", "beyond", "short", "superior", "inferior"})
 
 
+#: words that put a tip past a landmark ("beyond the pylorus", "past the DJ flexure", "distal to the GOJ")
+_PAST = frozenset({"beyond", "past", "distal to", "traversing", "traverses", "crossing", "crosses"})
+
+
+def _past_landmark(spans: list[Span], q: int) -> bool:
+    """The place at ``q`` is a landmark the tip has gone past ("tip beyond the duodenojejunal flexure"), a coarse
+    position: a place the tip is said to be in beside it ("... in the proximal jejunum") is its position."""
+    k = q
+    while k > 0 and spans[k - 1].text in ("the", "a", "an", "to", "its", "level", "of"):
+        k -= 1
+    return k > 0 and spans[k - 1].text in _PAST
+#: words after a finding that name what caused it ("pneumothorax post CVC insertion")
+_AFTER_CAUSE = frozenset({"post", "after", "following", "s/p"})
+
+
 def _names_next_finding(spans: list[Span], q: int, lex: Lexicon) -> bool:
     """A place word that is an adjective of the (non-device) finding right after it."""
     k = q + 1
@@ -773,10 +788,12 @@ def _device_position(k: int, devices: list[_Target], spans: list[Span], locs: li
             # "leads in the RA and RV": a place listed after an end's place is that end's too
             end = any(g.text in _END_WORDS for g in gap) or bool(
                 found and found[-1][1] and all(w in _NEXT_END for g in gap for w in g.text.split()))
-            found.append((r.value, end, s.text in _COARSE_POSITIONS))
+            found.append((r.value, end, s.text in _COARSE_POSITIONS or _past_landmark(spans, q)))
             last = q
     if any(not coarse for _, _, coarse in found):
-        found = [f for f in found if not f[2]]  # "tip in the duodenum, below the diaphragm": the duodenum
+        # "tip in the duodenum, below the diaphragm": the duodenum; "tip beyond the duodenojejunal flexure in
+        # the proximal jejunum": the jejunum, not the landmark the tip has passed
+        found = [f for f in found if not f[2]]
     if any(end for _, end, _ in found):
         found = [f for f in found if f[1]]  # "stent in the CBD, with its distal end in the duodenum": the end's
     after = [v for v, _, _ in found]
@@ -793,9 +810,12 @@ def _device_position(k: int, devices: list[_Target], spans: list[Span], locs: li
             after = [r.value for s in spans[devices[j].pos + 1:nxt_limit] for r in s.readings("POS")[:1]
                      if r.value == "expected"]
     # not a place that another finding between it and the device is in ("apical pneumothorax after CVC placement")
+    # nor a place that a finding named before the device is in ("PTX at apex post CVC attempt"): what comes after
+    # "post", "after" or "following" is the finding's cause, not placed where the finding is
     before = [r.value for q, s in enumerate(spans[:t.pos]) for r in s.readings("POS")[:1]
               if not _own_part(spans, q) and not _not_there(spans, q) and not any(
-                  g.cat == "OBS" and not lex.is_device(_obs_name(g) or "") for g in spans[q + 1:t.pos])] \
+                  g.cat == "OBS" and not lex.is_device(_obs_name(g) or "") for g in spans[q + 1:t.pos])
+              and not any(g.text in _AFTER_CAUSE for g in spans[q + 1:t.pos])] \
         if k == 0 else []
     if not after and before and all(g.cat != "OBS" for g in spans[t.pos - 2:t.pos]) and any(
             spans[q].readings("POS") for q in range(_over_position_of(spans, t.pos), t.pos)):

@@ -87,10 +87,13 @@ def _normal_statement_findings(spans: list[Span], t: _Target, context: str | Non
     out = []
     for loc in t.locations:
         # "the collecting systems are not dilated": a part whose dilatation has its own name (hydronephrosis)
-        by_sub = None if t.kind == "NORMAL" else lex.enlargement_by_sub.get(loc.sub or "")
+        # (and a part called normal where the organ's abnormality is its enlargement: "normal RV size" denies the
+        # right ventricle's dilatation, as "RV not dilated" does, not an enlarged heart)
+        by_sub = lex.enlargement_by_sub.get(loc.sub or "") if t.kind != "NORMAL" or (
+            lex.normal_finding(loc.organ) == lex.enlargement.get(loc.organ or "")) else None
         if t.span.text == "intact":  # "the pelvis is intact": only bones are called intact
             loc = _skeleton(loc, lex)
-        obs = lex.normal_finding(loc.organ) if t.kind == "NORMAL" else (by_sub or lex.enlargement.get(loc.organ))
+        obs = by_sub or (lex.normal_finding(loc.organ) if t.kind == "NORMAL" else lex.enlargement.get(loc.organ))
         if obs is None:
             continue
         home = lex.observations.get(obs, {}).get("default_anatomy")

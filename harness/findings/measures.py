@@ -589,6 +589,13 @@ def _counts_per_site(spans: list[Span], obs_targets: list[_Target]) -> None:
         if len(sites) < 2:
             continue
         counts = [_count_before_site(spans, l) for l in sites]
+        for i in range(1, len(sites)):
+            if counts[i] is None and counts[i - 1] is not None and sites[i].organ == sites[i - 1].organ \
+                    and sites[i].laterality in (None, sites[i - 1].laterality) \
+                    and any(g.text in _LARGEST for g in spans[sites[i - 1].end + 1:sites[i].start]):
+                # "three in the left kidney, the largest 7 mm in the lower pole": where the largest of that
+                # site's group lies, the same group
+                counts[i] = counts[i - 1]
         if any(c is None for c in counts):
             continue
         for l, c in zip(sites, counts):

@@ -596,7 +596,13 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
         if any(g.text == "or" for g in gap) and all(g.cat in ("WORD", "ATTR", "LOC", "SEV") and g.text not in (
                 ",", "and", "with", "without", "no") for g in gap) and scope.get(a) in (None, "probable") \
                 and scope.get(b) in (None, "probable"):
-            scope[a] = scope[b] = "possible"
+            # (a dash sets the alternatives apart from the finding they explain: "nodule with air trapping -
+            # carcinoid or carcinoma" states the air trapping)
+            dash = any(g.text in ("-", "\u2013") and any(h.text == "or" for h in gap[i + 1:])
+                       for i, g in enumerate(gap))
+            if not dash:
+                scope[a] = "possible"
+            scope[b] = "possible"
     if any(s.text in ("than", "over") for s in spans):
         _compared_likelihoods(spans, scope)
     return scope, resolved

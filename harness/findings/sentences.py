@@ -697,7 +697,7 @@ def _counts_with_their_sign(tokens: list[str]) -> list[str]:
 
 def _abbreviated_words(tokens: list[str]) -> list[str]:
     """"stn 7" is "station 7", "SBO" "small bowel obstruction", "LAD" in a coronary sentence the artery, "w/"
-    "with" (so that what follows it is read as the finding's companion, as after "with")."""
+    "with", "d/t" "due to" (so that what follows it is read as the finding's companion, as after "with")."""
     if ">" in tokens:
         tokens = _counts_with_their_sign(tokens)
     if "w" in tokens and "o" in tokens and _STUDY_TITLE.intersection(tokens):
@@ -715,6 +715,9 @@ def _abbreviated_words(tokens: list[str]) -> list[str]:
             else:
                 out.append(t)
         tokens = out
+    if "d" in tokens and "t" in tokens:  # "hydronephrosis d/t a ureteric stone": due to (not "T" a vertebral level)
+        tokens = [w for k, t in enumerate(tokens) if not (t == "t" and k and tokens[k - 1] == "d")
+                  for w in (("due", "to") if t == "d" and k + 1 < len(tokens) and tokens[k + 1] == "t" else (t,))]
     if "head" in tokens:  # "CT head": the study of the brain, not the head of the pancreas
         tokens = ["brain" if t == "head" and k and tokens[k - 1] in _HEAD_STUDIES else t for k, t in enumerate(tokens)]
     if "a" in tokens:
@@ -1139,7 +1142,7 @@ def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
                     _spelled_sizes, _counted_ordinals, _ribs_numbered_after, _ribs_numbered_before, _rib_parts, _poles_of_a_sided_lobe,
                     _segments_numbered_in_brackets, _vertebrae_counted, _numbered_parts_listed,
                     _without_silhouette_signs, _without_station_codes, _bare_station_codes, _nodal_metastases,
-                    _clots_extending, _diaphragm_words, _displacing_the_mediastinum, _sinus_fluid_levels,
+                    _lengths_extending, _clots_extending, _diaphragm_words, _displacing_the_mediastinum, _sinus_fluid_levels,
                     _bronchi_of_a_lobe, _arteries_of_a_lobe, _operation_clips, _calcified_vessels_listed):
         tokens = rewrite(tokens)
     return _grades_listed_per_side(
@@ -1761,6 +1764,25 @@ _EXTENSION_PHRASES = (("which", "extends", "into"), ("that", "extends", "into"),
 _VEIN_WORDS = frozenset({"vein", "veins", "ivc", "svc", "vena", "smv", "ijv", "cava", "venous"})
 
 
+_EXTENDING = frozenset({"extending", "extends", "extend", "extended", "tracking", "tracks", "spreading"})
+_LENGTH_UNITS = frozenset({"mm", "cm"})
+
+
+def _lengths_extending(tokens: list[str]) -> list[str]:
+    """"thickening of the distal oesophagus extending 6 cm to the GOJ": the length said between the verb and
+    "to"/"into" is the finding's; read as "... oesophagus, 6 cm, extending to the GOJ", so that the place it reaches
+    stays a neighbour (as in "extending to the GOJ") and not its site."""
+    if _EXTENDING.isdisjoint(tokens) or _LENGTH_UNITS.isdisjoint(tokens):
+        return tokens
+    out = list(tokens)
+    for k in range(len(out) - 3):
+        if out[k] in _EXTENDING and _is_number(out[k + 1]) and out[k + 2] in _LENGTH_UNITS \
+                and out[k + 3] in ("to", "into", "up", "down", "towards", "toward", "across"):
+            out[k:k + 3] = [",", out[k + 1], out[k + 2], ",", out[k]]
+            break
+    return out
+
+
 def _clots_extending(tokens: list[str]) -> list[str]:
     """"Thrombus in the left renal vein extending into the IVC": a clot that reaches on into a second vein lies in
     both, as "thrombus in the left renal vein and the IVC" says; the second vein is a site of the clot, not its
@@ -1775,7 +1797,10 @@ def _clots_extending(tokens: list[str]) -> list[str]:
             break
         phrase = next((ph for ph in _EXTENSION_PHRASES if tuple(out[k:k + len(ph)]) == ph), None)
         if phrase and not _VEIN_WORDS.isdisjoint(out[k + len(phrase):k + len(phrase) + 5]):
-            out[k:k + len(phrase)] = ["and"]
+            # (without the article after it: "and the" opens a clause of its own, which would end a scope
+            # reaching back over it: "ovarian vein thrombosis extending to the IVC cannot be excluded")
+            the = k + len(phrase) < len(out) and out[k + len(phrase)] == "the"
+            out[k:k + len(phrase) + the] = ["and"]
         k += 1
     return out
 

@@ -41,6 +41,7 @@ def _share_between_findings(spans: list[Span], targets: list[_Target], obs_targe
     _apposed_name_refines_finding(spans, obs_targets, scope, lex)
     _adjective_finding_shares_site(obs_targets, lex)
     _adjective_finding_in_organ_of_noun(obs_targets, lex)
+    _participle_finding_in_site_of_noun(spans, obs_targets, lex)
     _merge_synonyms_side_by_side(obs_targets)
     _descriptor_yields_to_diagnosis(spans, obs_targets, lex)
     _organ_described_by_finding_counts_nothing(spans, obs_targets, lex)
@@ -316,6 +317,24 @@ def _adjective_finding_in_organ_of_noun(obs_targets: list[_Target], lex: Lexicon
                 a.count = "unstated"  # "gallstone cholecystitis": a noun used as an adjective counts nothing
             if a.temporal and not b.temporal:
                 b.temporal, a.temporal = a.temporal, None
+
+
+#: findings named by a participle of what happened to the thing named after it ("perforated appendicitis")
+_PARTICIPLE_FINDINGS = frozenset({"perforated", "ruptured"})
+
+
+def _participle_finding_in_site_of_noun(spans: list[Span], obs_targets: list[_Target], lex: Lexicon) -> None:
+    """"perforated sigmoid diverticulitis", "ruptured left ovarian cyst": what happened to a finding, said as a
+    participle before it and the words of its site, happened at that site (where the participle's finding may
+    lie: a perforation is the bowel's, and stays so when the site words name another organ)."""
+    for a, b in zip(obs_targets, obs_targets[1:]):
+        if not (a.kind == b.kind == "OBS" and a.span.text in _PARTICIPLE_FINDINGS and not a.locations
+                and not a.sides and b.pos > a.pos + 1 and all(spans[q].cat == "LOC" for q in range(a.pos + 1, b.pos))):
+            continue
+        shared = [copy.copy(l) for l in b.locations if a.pos < l.start < b.pos and _may_share_site(a, l, lex)]
+        if shared:
+            a.locations = shared
+            a.sides = [l for l in b.sides if a.pos < l.start < b.pos]
 
 
 def _merge_synonyms_side_by_side(obs_targets: list[_Target]) -> None:
