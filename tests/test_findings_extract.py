@@ -2067,7 +2067,8 @@ def test_a_copied_location_keeps_every_field():
     from harness.findings.sites import Location  # noqa: PLC0415
 
     values = {"organ": "kidney", "sub": "upper pole", "laterality": "left", "start": 3, "end": 5, "text": "left kidney",
-              "blocked": True, "station": "hilar", "pending_subs": ("x",), "size": 12.0, "one": True, "count": 2}
+              "blocked": True, "station": "hilar", "pending_subs": ("x",), "size": 12.0, "one": True, "count": 2,
+              "change": "increased"}
     assert set(values) == {f.name for f in dataclasses.fields(Location)}, "a new Location field: add it here and to __copy__"
     original = Location(**values)
     duplicate = copy.copy(original)
@@ -2980,8 +2981,9 @@ def test_tree_in_bud_nodules_are_the_airspace_pattern_not_nodules():
 
 
 def test_hilar_fullness_is_a_prominent_hilum():
+    # a prominent hilum is read as its nodes enlarged (as "hilar lymphadenopathy" is), not as a wide mediastinum
     f = one("Right hilar fullness.")
-    assert (f.observation, f.laterality, f.presence) == ("enlarged cardiomediastinum", "right", P)
+    assert (f.observation, f.sub_location, f.laterality, f.presence) == ("lymphadenopathy", "hilar", "right", P)
     assert one("Mild right pelvicalyceal fullness.").observation == "hydronephrosis"
 
 
@@ -4746,3 +4748,43 @@ def test_a_denial_ends_at_a_comma_before_with():
     reading = _read("Grade 3 liver laceration, no active extravasation, with a moderate haemoperitoneum.")
     assert ("hemorrhage", "peritoneum", None, None, P) in reading
     assert ("active extravasation", "peritoneum", None, None, A) in reading
+
+
+def test_an_enlarged_hilum_is_the_hilar_nodes_not_a_wide_mediastinum():
+    assert _read("Enlarged hila bilaterally.") == {("lymphadenopathy", "lymph node", "hilar", "bilateral", P)}
+    assert _read("Prominent left hilum.") == {("lymphadenopathy", "lymph node", "hilar", "left", P)}
+    assert _read("Bilateral hilar enlargement.") == _read("Enlarged hila bilaterally.")
+    # the mediastinum itself keeps its own enlargement
+    assert _read("The mediastinum is widened.") == {("enlarged cardiomediastinum", "mediastinum", None, None, P)}
+
+
+def test_a_bare_number_after_prev_is_the_prior_size_in_the_unit_of_the_size_before_it():
+    def change(text):
+        return [(f.size_mm, f.temporal) for f in extract_findings(text)]
+    assert change("Adrenal mass 3.4 cm (prev 2.9).") == [(34.0, "increased")]
+    assert change("Adrenal mass 3.4 cm (prev 2.9).") == change("Adrenal mass 3.4 cm (previously 2.9 cm).")
+    assert change("Splenic lesion 15 mm (prior 15).") == [(15.0, "stable")]
+
+
+def test_each_listed_site_keeps_the_change_its_own_sizes_state():
+    def changes(text):
+        return {(f.sub_location, f.size_mm, f.temporal) for f in extract_findings(text)}
+    assert changes("Nodes: left axillary 22 mm (prev 14 mm), right axillary 9 mm (prev 9 mm).") == {
+        ("axillary", 22.0, "increased"), ("axillary", 9.0, "stable")}
+    assert changes("Liver metastases: segment 2 25 mm (prev 18), segment 7 11 mm (new).") == {
+        ("segment 2", 25.0, "increased"), ("segment 7", 11.0, "new")}
+
+
+def test_two_kinds_with_a_slash_are_alternatives_and_a_denial_of_both_kinds_denies():
+    assert _read("Hilar nodes, reactive/metastatic.") == _read("Hilar nodes, reactive or metastatic.")
+    assert _read("No lytic or sclerotic bone lesion.") == {("lytic lesion", "bone", None, None, A)}
+    assert _read("No lytic/sclerotic bone lesion.") == _read("No lytic or sclerotic bone lesion.")
+
+
+def test_a_disease_named_after_a_comma_beside_its_sign_takes_the_signs_part_of_the_organ():
+    reading = _read("Sigmoid wall thickening, infective colitis.")
+    assert ("colitis", "bowel", "sigmoid colon", None, P) in reading
+    assert ("bowel wall thickening", "bowel", "sigmoid colon", None, P) in reading
+    colitis = {f.sub_location for f in extract_findings("Sigmoid wall thickening, infective or ischaemic colitis.")
+               if f.observation == "colitis"}
+    assert colitis == {"sigmoid colon"}

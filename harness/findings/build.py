@@ -428,7 +428,7 @@ def _merged_by_organ(locations: list[Location], lex: Lexicon) -> list[Location]:
                     m.sub = loc.sub or m.sub
                 m.laterality = m.laterality or loc.laterality
                 if m.size is None:  # "right kidney, 1.8 cm in the upper pole"
-                    m.size, m.one = loc.size, loc.one
+                    m.size, m.one, m.change = loc.size, loc.one, loc.change
                 m.text = m.text if len(m.text) >= len(loc.text) else loc.text
                 break
         else:
@@ -464,8 +464,11 @@ def _finding_at_site(t: _Target, loc: Location, certainty: Certainty, spec: dict
     sided = lex.names_sided_part(organ, loc.text)
     sub, lat = _part_and_side(organ, loc_sub, loc.laterality, _side_named_apart(t), spec, lex, sided)
     size = loc.size if loc.size is not None else max(t.sizes) if t.sizes else None  # a listed site's own size
+    stated = _stated_of(t, certainty)
+    if loc.change is not None:  # "hilar 12 mm (prev 9 mm), subcarinal 15 mm (prev 15 mm)": each site's own change
+        stated["temporal"] = loc.change
     return Finding(observation=obs, anatomy=organ, sub_location=sub, laterality=lat, size_mm=size, count=count,
-                   attributes=frozenset(attrs), **_stated_of(t, certainty))
+                   attributes=frozenset(attrs), **stated)
 
 
 def _observation_at_site(t: _Target, loc: Location, presence: Presence,
@@ -477,6 +480,13 @@ def _observation_at_site(t: _Target, loc: Location, presence: Presence,
     if obs is None:
         return None
     loc_sub = loc.sub
+    if t.kind == "ENLARGE":  # "enlarged hila": the hilar nodes' enlargement (``enlarged_as``)
+        as_organ = next((o for w, o in (lex.anatomy.get(organ, {}).get("enlarged_as") or {}).items()
+                         if w in loc.text.split()), None)
+        if as_organ is not None:
+            organ, _, loc_sub = as_organ.partition("/")
+            loc_sub = loc_sub or None
+            obs = lex.enlargement_of(organ, loc_sub)
     home = lex.observations.get(obs, {}).get("default_anatomy")
     if t.kind == "ENLARGE" and home and obs != "enlargement" and (
             organ != home and (lex.observations.get(obs, {}).get("sole_anatomy")

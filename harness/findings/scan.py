@@ -106,6 +106,7 @@ def _scan(tokens: list[str], lex: Lexicon) -> list[Span]:
         spans.append(Span("WORD", tok, i, i + 1, tok, cat="WORD"))
         i += 1
     _numbers_of_a_size_list(spans)
+    _unitless_prior_sizes(spans)
     _bracketed_synonyms(spans, lex)
     named = False  # an observation named earlier in the sentence
     for s, cat, alternative in phrase_categories:
@@ -247,6 +248,26 @@ def _numbers_of_a_size_list(spans: list[Span]) -> None:
             n = spans[q - 1]
             spans[q - 1] = Span("SIZE", round(n.value * unit, 1), n.start, n.end, n.text, cat="SIZE")
             q -= 2
+
+
+#: the words that give a bare number after a measurement as the prior study's ("2.8 cm (prev 2.6)")
+_UNITLESS_PRIOR_MARKERS = frozenset({"prev", "previously", "previous", "prior", "was", "were", "formerly"})
+
+
+def _unitless_prior_sizes(spans: list[Span]) -> None:
+    """"mass 2.8 cm (prev 2.6)", "node 14 mm, previously 11": a bare number after a prior-study marker that
+    follows a measurement is that measurement's prior value, in its unit (read alone it would be a count)."""
+    for k, s in enumerate(spans):
+        if s.cat != "SIZE" or k + 3 >= len(spans):
+            continue
+        unit = UNITS.get(s.text.split()[-1])
+        opener, marker, n = spans[k + 1:k + 4]
+        if unit is None or opener.text not in ("(", ",") or marker.text not in _UNITLESS_PRIOR_MARKERS \
+                or n.cat != "NUM":
+            continue
+        after = spans[k + 4].text if k + 4 < len(spans) else "."
+        if after in (")", ",", ";", ".", "and") or (opener.text == "," and after == "."):
+            spans[k + 3] = Span("SIZE", round(n.value * unit, 1), n.start, n.end, n.text, cat="SIZE")
 
 
 @lru_cache(maxsize=16384)

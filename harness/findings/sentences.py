@@ -1641,6 +1641,10 @@ _KIND_WORDS = frozenset({"reactive", "metastatic", "infective", "infectious", "i
                          "osteoporotic", "viral", "bacterial", "haemorrhagic", "hemorrhagic", "lytic", "sclerotic",
                          "calculous", "acalculous", "septic", "aseptic", "embolic", "thrombotic", "obstructive"})
 _ALTERNATIVE_WORDS = frozenset({"or", "versus", "vs"})
+_KINDS_SLASHED_RE = re.compile(r"\b(" + "|".join(sorted(_KIND_WORDS)) + r")\s*/\s*(" + "|".join(sorted(_KIND_WORDS))
+                               + r")\b", re.I)
+#: words that deny what follows: "no lytic or sclerotic lesion" denies both kinds, it offers no alternatives
+_DENIAL_WORDS = frozenset({"no", "without", "not", "nor", "negative", "free"})
 #: words after which an alternative is hedged already
 _HEDGE_BEFORE = frozenset({"possibly", "probably", "likely", "either", "?", "query", "perhaps", "presumably",
                            "suggesting", "suspect", "suspected", "favour", "favor", "of"})
@@ -1663,7 +1667,7 @@ def _kinds_as_alternatives(tokens: list[str]) -> list[str]:
     k = 0
     while k + 2 < len(out):
         if not (out[k] in _KIND_WORDS and out[k + 1] in _ALTERNATIVE_WORDS and out[k + 2] in _KIND_WORDS
-                and out[k] != out[k + 2]):
+                and out[k] != out[k + 2]) or not _DENIAL_WORDS.isdisjoint(out[max(0, k - 3):k]):
             k += 1
             continue
         after = out[k + 3] if k + 3 < len(out) else "."
@@ -1895,6 +1899,8 @@ def _sentence_pieces(text: str) -> list[tuple[list[str], bool]]:
     if "?" in text:
         text = _QUERY_RE.sub(" query ", text)
     text = _without_abbreviation_stops(text)
+    if "/" in text:  # "reactive/metastatic": two kinds offered as alternatives, as "reactive or metastatic" does
+        text = _KINDS_SLASHED_RE.sub(r"\1 or \2", text)
     if _VESSEL_ABBREVIATION_HINT_RE.search(text):  # a cheap test first: the full pattern is a long alternation
         text = _VESSEL_ABBREVIATION_RE.sub(lambda m: f"{m.group(1)} {_VESSEL_WORDS[m.group(2).lower()]}", text)
     # a line that opens with a field label, a list number or a bullet starts a new sentence ("...PROTOCOL)\nLeft

@@ -39,6 +39,7 @@ def _share_between_findings(spans: list[Span], targets: list[_Target], obs_targe
     _largest_member_describes_group(spans, obs_targets, lex)
     _hedged_name_refines_finding(spans, obs_targets, header, scope, lex)
     _apposed_name_refines_finding(spans, obs_targets, scope, lex)
+    _apposed_disease_takes_site(spans, obs_targets, scope, lex)
     _adjective_finding_shares_site(obs_targets, lex)
     _adjective_finding_in_organ_of_noun(obs_targets, lex)
     _merge_synonyms_side_by_side(obs_targets)
@@ -261,6 +262,25 @@ def _apposed_name_refines_finding(spans: list[Span], obs_targets: list[_Target],
         t.count = t.count or (prev.count if prev.count != "unstated" else None)
         t.attrs |= prev.attrs
         prev.refined = True
+
+
+def _apposed_disease_takes_site(spans: list[Span], obs_targets: list[_Target], scope: dict[int, str],
+                                lex: Lexicon) -> None:
+    """"Caecal wall thickening, colitis", "sigmoid wall thickening, infectious or ischaemic colitis": a disease
+    named right after a comma, with no site of its own, beside a sign seen in the disease's own organ is that
+    sign's disease, in the part of the organ the sign is in (as "..., likely colitis" is). The sign stays."""
+    for prev, t in zip(obs_targets, obs_targets[1:]):
+        t_spec = lex.observations.get(_obs_name(t.span) or "", {})
+        prev_spec = lex.observations.get(_obs_name(prev.span) or "", {})
+        if (t.kind != "OBS" or prev.kind != "OBS" or t.locations or t.sides or t_spec.get("type") != "DISEASE"
+                or prev_spec.get("type") == "DISEASE" or [g.text for g in spans[prev.pos + 1:t.pos]] != [","]
+                or scope.get(t.pos) not in (None, "possible") or scope.get(prev.pos) is not None):
+            continue
+        home = t_spec.get("default_anatomy")
+        sites = [copy.copy(l) for l in prev.locations if home is not None and l.organ == home]
+        if sites and len(sites) == len(prev.locations):
+            t.locations = sites
+            t.sides = list(prev.sides)
 
 
 def _take_what_the_refined_finding_measured(t: _Target, prev: _Target, scope: dict[int, str],
