@@ -4788,3 +4788,18 @@ def test_a_disease_named_after_a_comma_beside_its_sign_takes_the_signs_part_of_t
     colitis = {f.sub_location for f in extract_findings("Sigmoid wall thickening, infective or ischaemic colitis.")
                if f.observation == "colitis"}
     assert colitis == {"sigmoid colon"}
+
+
+def test_a_denied_change_over_two_findings_states_both_unchanged_not_alternatives():
+    reading = {(f.observation, f.presence, f.temporal) for f in extract_findings(
+        "No interval change in the left adrenal nodule or the hepatic cyst.")}
+    assert reading == {("nodule", P, "stable"), ("cyst", P, "stable")}
+    # two findings offered as alternatives stay possible
+    assert {f.presence for f in extract_findings("Atelectasis or pneumonia in the left lower lobe.")} == {
+        Presence.UNCERTAIN}
+
+
+def test_a_dash_after_a_side_that_opens_the_sentence_is_a_side_label():
+    assert _read("Left - moderate pleural effusion.") == _read("Left: moderate pleural effusion.") == {
+        ("effusion", "pleura", None, "left", P)}
+    assert _read("ADRENALS: Right - 14 mm nodule.") == _read("ADRENALS: Right: 14 mm nodule.")

@@ -616,11 +616,22 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
         gap = spans[a + 1:b]
         if any(g.text == "or" for g in gap) and all(g.cat in ("WORD", "ATTR", "LOC", "SEV") and g.text not in (
                 ",", "and", "with", "without", "no") for g in gap) and scope.get(a) in (None, "probable") \
-                and scope.get(b) in (None, "probable"):
+                and scope.get(b) in (None, "probable") and not _listed_as_unchanged(spans, a):
             scope[a] = scope[b] = "possible"
     if any(s.text in ("than", "over") for s in spans):
         _compared_likelihoods(spans, scope)
     return scope, resolved
+
+
+def _listed_as_unchanged(spans: list[Span], a: int) -> bool:
+    """"No interval change in the effusion or the nodule": the things a denied change is listed over are each
+    there (and unchanged), not alternatives."""
+    for k in range(a - 1, max(-1, a - 10), -1):
+        if spans[k].text in (",", ";", ":", ".") or spans[k].cat == "OBS":
+            return False
+        if spans[k].cat == "TEMP" and spans[k].text.split()[0] in ("no", "without"):
+            return True
+    return False
 
 
 #: hedges that rank two diagnoses: the first named is the likelier ("pneumonia more likely than atelectasis")

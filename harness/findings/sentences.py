@@ -1968,6 +1968,19 @@ _SIDE_LABEL_WORDS = {"right": "right", "left": "left", "r": "right", "l": "left"
 _NONE_WORDS = frozenset({"none", "nil", "negative", "absent"})
 
 
+_DASHES = frozenset({"-", "–", "—"})
+
+
+def _side_dash_as_label(tokens: list[str]) -> list[str]:
+    """"Right - small effusion.", "KIDNEYS: Left - 5 mm stone.": a dash after a side that opens the sentence (or
+    follows its field label) sets the side as a label, as a colon does."""
+    for k in (0, 2):
+        if len(tokens) > k + 2 and tokens[k] in _SIDE_LABEL_WORDS and tokens[k + 1] in _DASHES \
+                and (k == 0 or tokens[1] == ":") and tokens[k + 2] not in ("and", "or", "to", "&", ","):
+            return [*tokens[:k + 1], ":", *tokens[k + 2:]]
+    return tokens
+
+
 def _side_labels_nested(pieces: list[tuple[list[str], bool]]) -> list[tuple[list[str], bool]]:
     """"Kidneys: Right: 2 cm cyst. Left: normal.", "Renal cysts: Right: 2 cm. Left: 1 cm.", "ADRENALS: R: nodule.
     L: normal.": a side label nested under an organ or finding label is that label on that side ("Right kidneys:
@@ -1978,6 +1991,7 @@ def _side_labels_nested(pieces: list[tuple[list[str], bool]]) -> list[tuple[list
     head: list[str] | None = None
     sided = False  # the sentence before opened with a side label
     for tokens, semi in pieces:
+        tokens = _side_dash_as_label(tokens)
         t = tokens
         colon = next((c for c in range(1, min(5, len(t))) if t[c] == ":"), None)
         if colon is not None and colon + 3 < len(t) and t[colon + 1] in _SIDE_LABEL_WORDS \
