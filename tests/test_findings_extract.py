@@ -4803,3 +4803,28 @@ def test_a_dash_after_a_side_that_opens_the_sentence_is_a_side_label():
     assert _read("Left - moderate pleural effusion.") == _read("Left: moderate pleural effusion.") == {
         ("effusion", "pleura", None, "left", P)}
     assert _read("ADRENALS: Right - 14 mm nodule.") == _read("ADRENALS: Right: 14 mm nodule.")
+
+
+def test_a_count_of_parts_before_each_site_is_that_sites_count():
+    counts = {(f.laterality, f.sub_location, f.count) for f in extract_findings(
+        "Emboli in three segmental arteries of the left lower lobe and in one segmental artery of the right upper lobe.")}
+    assert counts == {("left", "lower lobe", 3), ("right", "upper lobe", 1)}
+    assert counts == {(f.laterality, f.sub_location, f.count) for f in extract_findings(
+        "PE in 3 left lower lobe segmental arteries and 1 right upper lobe segmental artery.")}
+
+
+def test_both_before_one_side_counts_two_there_and_a_shared_side_suffix_is_bilateral():
+    assert [(f.laterality, f.count) for f in extract_findings("Both right chest drains in situ.")] == [("right", 2)]
+    assert _read("Both right and left pleural effusions.") == {("effusion", "pleura", None, "bilateral", P)}
+    assert _read("Right- and left-sided pleural effusions.") == {("effusion", "pleura", None, "bilateral", P)}
+
+
+def test_a_treated_finding_that_has_not_recurred_is_absent():
+    assert _read("The right pneumothorax has not recurred.") == {("pneumothorax", "pleura", None, "right", A)}
+
+
+def test_swallowed_objects_named_are_counted_foreign_bodies():
+    found = [(f.observation, f.count) for f in extract_findings("Two ingested coins in the stomach.")]
+    assert found == [("foreign body", 2)]
+    assert {f.observation for f in extract_findings("A button battery projects over the oesophagus.")} == {
+        "foreign body"}

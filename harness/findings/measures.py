@@ -629,10 +629,14 @@ def _counts_per_site(spans: list[Span], obs_targets: list[_Target]) -> None:
 
 
 def _count_before_site(spans: list[Span], l: Location) -> int | None:
+    """The count stated before a site: "two in the right lower lobe", or of the site's parts ("emboli in two
+    right lower lobe segmental arteries and one left upper lobe segmental artery")."""
     q = l.start - 1
     while q >= 0 and spans[q].text in ("the", "left", "right"):
         q -= 1
-    if q < 1 or spans[q].text not in ("in", "at", "within", "on"):
+    if q >= 1 and spans[q].cat in ("NUM", "COUNT") and spans[q - 1].text in ("in", "at", "within", "and", ","):
+        q += 1  # the count of the parts the site names, right before it
+    elif q < 1 or spans[q].text not in ("in", "at", "within", "on"):
         return None
     g = spans[q - 1]
     if g.cat == "NUM" and g.value == int(g.value) and 0 < g.value <= 50:

@@ -1128,13 +1128,31 @@ def _side_labels(tokens: list[str]) -> list[str]:
                     and k >= 2 and tokens[k - 2] == ":")]
 
 
+_ONE_SIDE_WORDS = frozenset({"left", "right", "l", "r", "lt", "rt"})
+
+
+def _both_of_one_side(tokens: list[str]) -> list[str]:
+    """"Both left chest tubes": "both" before one side counts two things on that side, it is no bilateral finding
+    ("both right and left" still is); "right- and left-sided effusions": the dash of a side's shared suffix goes."""
+    if "both" not in tokens and "-" not in tokens:
+        return tokens
+    out = list(tokens)
+    for k in range(len(out) - 2, -1, -1):
+        if out[k] == "both" and out[k + 1] in _ONE_SIDE_WORDS and not (
+                k + 3 < len(out) and out[k + 2] in ("and", "or", "&") and out[k + 3] in _ONE_SIDE_WORDS):
+            out[k] = "two"
+        elif out[k] == "-" and k > 0 and out[k - 1] in _ONE_SIDE_WORDS and out[k + 1] in ("and", "or", "&"):
+            del out[k]
+    return out
+
+
 def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
     """A sentence's tokens with every rewrite that needs no reading of the sentence, in order: dates, numbered
     grades, measured densities, prior sizes, parts of a set counted, abbreviations, comparisons, spelled-out sizes, numbered ribs (before and
     after the noun), liver segments numbered in brackets, vertebrae listed, numbered parts listed after one noun, the
     silhouette sign, bracketed and bare station codes, words split from the diaphragm by a side, an air-fluid level in a
     paranasal sinus, the bronchi of a lobe, vessels listed after "calcified", and words sharing one head noun."""
-    for rewrite in (_kinds_as_alternatives, _differential_in_brackets, _seen_as, _blood_and_air, _side_labels, _near_occlusions, _percent_stenoses, _sizes_up_to, _dates, _numbered_grades, _without_densities,
+    for rewrite in (_both_of_one_side, _kinds_as_alternatives, _differential_in_brackets, _seen_as, _blood_and_air, _side_labels, _near_occlusions, _percent_stenoses, _sizes_up_to, _dates, _numbered_grades, _without_densities,
                     _size_changes, _partitive_counts, _abbreviated_words, _valve_positions, _comparisons,
                     _spelled_sizes, _counted_ordinals, _ribs_numbered_after, _ribs_numbered_before, _rib_parts, _poles_of_a_sided_lobe,
                     _segments_numbered_in_brackets, _vertebrae_counted, _numbered_parts_listed,
