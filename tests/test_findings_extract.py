@@ -2929,7 +2929,9 @@ def test_nodes_unchanged_and_normal_in_size_are_no_lymphadenopathy():
 
 def test_a_mediastinum_that_remains_central_states_no_size():
     assert not extract_findings("The mediastinum remains midline.")
-    assert one("The cardiomediastinal silhouette remains stable.").presence is Presence.UNCERTAIN
+    # a stable silhouette leaves the heart's and the mediastinum's enlargement open, neither stated
+    assert {(f.observation, f.presence) for f in extract_findings("The cardiomediastinal silhouette remains stable.")} \
+        == {("cardiomegaly", U), ("enlarged cardiomediastinum", U)}
 
 
 def test_a_recommendation_after_a_dash_does_not_reach_back_over_it():
@@ -4828,3 +4830,33 @@ def test_swallowed_objects_named_are_counted_foreign_bodies():
     assert found == [("foreign body", 2)]
     assert {f.observation for f in extract_findings("A button battery projects over the oesophagus.")} == {
         "foreign body"}
+
+
+def test_an_unchanged_cardiomediastinal_silhouette_leaves_the_hearts_size_open_too():
+    assert _read("Unchanged cardiomediastinal silhouette.") == _read("Heart and mediastinum unchanged.")
+
+
+def test_the_age_of_one_finding_is_not_a_change_of_the_list_after_it():
+    temporal = {f.observation: f.temporal for f in extract_findings(
+        "Old healed left humeral fracture, scoliosis and a hiatus hernia.")}
+    assert temporal == {"fracture": "stable", "scoliosis": None, "hernia": None}
+
+
+def test_a_calcified_granuloma_is_a_granuloma_with_calcification_however_ordered():
+    def attrs(text):
+        return [(f.observation, f.attributes) for f in extract_findings(text)]
+    assert attrs("Calcified granuloma LUL.") == attrs("Calcified left upper lobe granuloma.") == [
+        ("granuloma", frozenset({"calcified"}))]
+
+
+def test_the_junction_of_two_parts_is_one_site():
+    found = [f.sub_location for f in extract_findings("Wall thickening at the junction of the descending and sigmoid colon.")]
+    assert len(found) == 1
+    # a two-word part keeps its own name
+    assert {f.position for f in extract_findings(
+        "Left PICC with its tip at the junction of the SVC and right atrium.")} == {"cavoatrial junction"}
+
+
+def test_the_lobe_a_lobectomy_took_is_its_part():
+    assert _read("Status post right lower lobectomy.") == _read("Status post RLL resection.") == {
+        ("lobectomy", "lung", "lower lobe", "right", P)}

@@ -68,11 +68,15 @@ def _possible_enlargements(t: _Target, context: str | None, lex: Lexicon) -> lis
     """A borderline or an unchanged size: the organ's enlargement is possible, not stated."""
     out = []
     for loc in t.locations:
-        obs = lex.enlargement.get(loc.organ or "")
-        if obs is not None and context in (None, "probable", "possible"):
-            f = Finding(observation=obs, anatomy=loc.organ, certainty=Certainty.POSSIBLE,
-                        temporal="stable" if t.kind == "STABLE_SIZE" else None)
-            out.append(ParsedFinding(f, t.span.text, loc.text))
+        # ("stable cardiomediastinal silhouette": the heart's size too, as a normal silhouette is a normal heart)
+        also = lex.anatomy.get(loc.organ or "", {}).get("normal_also") or {}
+        organs = [loc.organ or ""] + sorted({o for w, o in also.items() if "/" not in o and w in loc.text.split()})
+        for organ in organs:
+            obs = lex.enlargement.get(organ)
+            if obs is not None and context in (None, "probable", "possible"):
+                f = Finding(observation=obs, anatomy=organ, certainty=Certainty.POSSIBLE,
+                            temporal="stable" if t.kind == "STABLE_SIZE" else None)
+                out.append(ParsedFinding(f, t.span.text, loc.text))
     return out
 
 

@@ -1128,6 +1128,41 @@ def _side_labels(tokens: list[str]) -> list[str]:
                     and k >= 2 and tokens[k - 2] == ":")]
 
 
+_JUNCTION_ENDS = frozenset({".", ",", ";", ":", "(", "with", "without", "and", "is", "are", "which"})
+
+
+def _junction_of_two(tokens: list[str]) -> list[str]:
+    """"at the junction of the descending and sigmoid colon": one place where two parts meet, read as "the
+    descending sigmoid junction" (one site, not one finding in each part)."""
+    if "junction" not in tokens:
+        return tokens
+    for k in range(len(tokens) - 3):
+        if tokens[k] != "junction" or tokens[k + 1] != "of":
+            continue
+        j = k + 2 + (tokens[k + 2] == "the")
+        if j + 2 < len(tokens) and tokens[j + 1] == "and" and tokens[j].isalpha():
+            second = j + 2 + (tokens[j + 2] == "the")
+            after = tokens[second + 1] if second + 1 < len(tokens) else "."
+            # (a two-word part is a name of its own: "the junction of the SVC and right atrium")
+            if second < len(tokens) and tokens[second].isalpha() and (
+                    after in ("colon", "colons") or after in _JUNCTION_ENDS):
+                end = second + 1 + (after in ("colon", "colons"))
+                return [*tokens[:k], tokens[j], tokens[second], "junction", *tokens[end:]]
+    return tokens
+
+
+def _lobectomy_of_a_lobe(tokens: list[str]) -> list[str]:
+    """"left upper lobectomy": the lobe taken out is named, read as "left upper lobe lobectomy" (as "LUL
+    resection" is)."""
+    if "lobectomy" not in tokens:
+        return tokens
+    out = list(tokens)
+    for k in range(len(out) - 1, 0, -1):
+        if out[k] == "lobectomy" and out[k - 1] in ("upper", "middle", "lower"):
+            out.insert(k, "lobe")
+    return out
+
+
 _ONE_SIDE_WORDS = frozenset({"left", "right", "l", "r", "lt", "rt"})
 
 
@@ -1152,7 +1187,7 @@ def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
     after the noun), liver segments numbered in brackets, vertebrae listed, numbered parts listed after one noun, the
     silhouette sign, bracketed and bare station codes, words split from the diaphragm by a side, an air-fluid level in a
     paranasal sinus, the bronchi of a lobe, vessels listed after "calcified", and words sharing one head noun."""
-    for rewrite in (_both_of_one_side, _kinds_as_alternatives, _differential_in_brackets, _seen_as, _blood_and_air, _side_labels, _near_occlusions, _percent_stenoses, _sizes_up_to, _dates, _numbered_grades, _without_densities,
+    for rewrite in (_junction_of_two, _lobectomy_of_a_lobe, _both_of_one_side, _kinds_as_alternatives, _differential_in_brackets, _seen_as, _blood_and_air, _side_labels, _near_occlusions, _percent_stenoses, _sizes_up_to, _dates, _numbered_grades, _without_densities,
                     _size_changes, _partitive_counts, _abbreviated_words, _valve_positions, _comparisons,
                     _spelled_sizes, _counted_ordinals, _ribs_numbered_after, _ribs_numbered_before, _rib_parts, _poles_of_a_sided_lobe,
                     _segments_numbered_in_brackets, _vertebrae_counted, _numbered_parts_listed,
