@@ -3001,8 +3001,9 @@ def test_a_lucency_said_with_air_is_the_air_not_a_lesion():
 
 
 def test_appy_with_its_grade_is_appendicitis():
-    f = one("Appendix 9 mm with stranding, ?early appy.")
-    assert (f.observation, f.presence) == ("appendicitis", U)
+    # (the stranding is seen; the appendicitis it may be is only possible)
+    got = {(f.observation, f.presence) for f in extract_findings("Appendix 9 mm with stranding, ?early appy.")}
+    assert got == {("appendicitis", U), ("fat stranding", P)}
     assert not extract_findings("Appy nml.")
 
 
@@ -4860,3 +4861,30 @@ def test_the_junction_of_two_parts_is_one_site():
 def test_the_lobe_a_lobectomy_took_is_its_part():
     assert _read("Status post right lower lobectomy.") == _read("Status post RLL resection.") == {
         ("lobectomy", "lung", "lower lobe", "right", P)}
+
+
+def test_fat_stranding_is_a_sign_of_its_own_beside_the_disease():
+    assert _read("Periappendiceal fat stranding.") == {("fat stranding", "appendix", None, None, P)}
+    assert _read("No pericolic fat stranding.") == {("fat stranding", "bowel", None, None, A)}
+    # denied beside the disease it stays, denied; stated beside it, it is the disease's own sign
+    assert _read("Acute appendicitis without periappendiceal fat stranding.") == {
+        ("appendicitis", "appendix", None, None, P), ("fat stranding", "appendix", None, None, A)}
+    assert _read("Acute appendicitis with periappendiceal fat stranding.") == {("appendicitis", "appendix", None, None, P)}
+    # the organ's own measurement is no size of the haze around it
+    assert [f.size_mm for f in extract_findings("The appendix measures 12 mm with surrounding fat stranding.")] == [None]
+
+
+def test_a_diagnosis_after_a_sign_with_its_stranding_names_the_sign_and_keeps_its_part():
+    reading = _read("Wall thickening of the transverse colon with adjacent fat stranding, consistent with colitis.")
+    assert ("colitis", "bowel", "transverse colon", None, P) in reading
+    reading = _read("Thickening of the sigmoid colon with surrounding stranding and several diverticula.")
+    assert ("diverticulosis", "bowel", "sigmoid colon", None, P) in reading
+
+
+def test_a_finding_listed_after_a_sided_one_in_the_same_paired_organ_takes_its_side():
+    assert ("fat stranding", "kidney", None, "right", P) in _read("Moderate right hydronephrosis and perinephric stranding.")
+
+
+def test_what_lies_adjacent_is_around_the_organ_just_named():
+    assert ("fat stranding", "appendix", None, None, P) in _read(
+        "The appendix is mildly prominent at 7 mm with mild adjacent fat stranding.")

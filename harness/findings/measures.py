@@ -34,7 +34,8 @@ def _attach_measures(spans: list[Span], obs_targets: list[_Target], side_positio
     """Each size, list of sizes, tip distance and count to the finding it measures or counts, in sentence order
     (a count read first is the one a list of sizes over sites goes by)."""
     # an organ removed has no size: "s/p cholecystectomy, CBD 7 mm" measures the duct
-    measurable = [t for t in obs_targets if not lex.observations.get(_obs_name(t.span) or "", {}).get("post_surgical")]
+    measurable = [t for t in obs_targets if not lex.observations.get(_obs_name(t.span) or "", {}).get("post_surgical")
+                  and not lex.observations.get(_obs_name(t.span) or "", {}).get("unmeasured")]
     listed = _size_lists(spans)
     for p, s in enumerate(spans):
         if s.cat in ("SIZE", "PRIOR_SIZE") and _is_movement(spans, p):
