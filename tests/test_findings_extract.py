@@ -4888,3 +4888,11 @@ def test_a_finding_listed_after_a_sided_one_in_the_same_paired_organ_takes_its_s
 def test_what_lies_adjacent_is_around_the_organ_just_named():
     assert ("fat stranding", "appendix", None, None, P) in _read(
         "The appendix is mildly prominent at 7 mm with mild adjacent fat stranding.")
+
+
+def test_an_embolus_in_a_named_segment_keeps_the_segment():
+    def subs(text):
+        return {(f.sub_location, f.laterality) for f in extract_findings(text)}
+    assert subs("RLL lateral basal segment PE.") == subs("PE in the lateral basal segment of the right lower lobe.") \
+        == {("lateral basal segment", "right")}
+    assert subs("RLL superior segment PE.") != subs("RLL lateral basal segment PE.")
