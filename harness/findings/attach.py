@@ -576,7 +576,11 @@ def _attach_severity_or_change(p: int, spans: list[Span], obs_targets: list[_Tar
                                                      in ("increased", "decreased", "new"))):
         t.temporal = s.readings("TEMP")[0].value  # a stated change outranks "again seen"
         _spread_change_over_findings(p, t, bool(nxt), spans, obs_targets, scope)
-        if nxt and t is nxt[0]:
+        if s.text in _CHRONIC_WORDS:
+            pass  # "old healed rib fracture, kyphosis": how old the fracture is, not a change of the list after it
+        elif nxt and t is nxt[0] or (t.pos > p and all(g.text in _CHANGE_OF_WORDS or g.cat == "LOC"
+                                                      for g in spans[p + 1:t.pos])):
+            # ("no interval change in the size of the effusion or the nodule": the change is said of each)
             _change_heads_list(t, spans, obs_targets, side_positions, scope, lex)
 
 
@@ -610,6 +614,12 @@ def _grades_a_change(p: int, spans: list[Span], descriptive: bool) -> bool:
     return spans[p].text.endswith("ly") and not descriptive
 
 
+#: words of a finding's age, said of the one finding they describe ("old healed fracture")
+_CHRONIC_WORDS = frozenset({"old", "healed", "healing", "remote", "chronic", "longstanding", "long standing",
+                            "old healed"})
+#: what may stand between a change and the findings it is said of ("no change in the size of the nodules")
+_CHANGE_OF_WORDS = frozenset({"in", "of", "the", "a", "an", "size", "appearance", "appearances", "extent",
+                              "configuration", "number"})
 #: what joins the members of a list of findings one change word heads ("unchanged effusion and atelectasis")
 _CHANGE_LIST_JOINERS = frozenset({",", "and", "or", "/", "&", "plus", "a", "an", "the", "both"})
 

@@ -68,11 +68,15 @@ def _possible_enlargements(t: _Target, context: str | None, lex: Lexicon) -> lis
     """A borderline or an unchanged size: the organ's enlargement is possible, not stated."""
     out = []
     for loc in t.locations:
-        obs = lex.enlargement.get(loc.organ or "")
-        if obs is not None and context in (None, "probable", "possible"):
-            f = Finding(observation=obs, anatomy=loc.organ, certainty=Certainty.POSSIBLE,
-                        temporal="stable" if t.kind == "STABLE_SIZE" else None)
-            out.append(ParsedFinding(f, t.span.text, loc.text))
+        # ("stable cardiomediastinal silhouette": the heart's size too, as a normal silhouette is a normal heart)
+        also = lex.anatomy.get(loc.organ or "", {}).get("normal_also") or {}
+        organs = [loc.organ or ""] + sorted({o for w, o in also.items() if "/" not in o and w in loc.text.split()})
+        for organ in organs:
+            obs = lex.enlargement.get(organ)
+            if obs is not None and context in (None, "probable", "possible"):
+                f = Finding(observation=obs, anatomy=organ, certainty=Certainty.POSSIBLE,
+                            temporal="stable" if t.kind == "STABLE_SIZE" else None)
+                out.append(ParsedFinding(f, t.span.text, loc.text))
     return out
 
 
@@ -431,7 +435,7 @@ def _merged_by_organ(locations: list[Location], lex: Lexicon) -> list[Location]:
                     m.sub = loc.sub or m.sub
                 m.laterality = m.laterality or loc.laterality
                 if m.size is None:  # "right kidney, 1.8 cm in the upper pole"
-                    m.size, m.one = loc.size, loc.one
+                    m.size, m.one, m.change = loc.size, loc.one, loc.change
                 m.text = m.text if len(m.text) >= len(loc.text) else loc.text
                 break
         else:
@@ -467,8 +471,11 @@ def _finding_at_site(t: _Target, loc: Location, certainty: Certainty, spec: dict
     sided = lex.names_sided_part(organ, loc.text)
     sub, lat = _part_and_side(organ, loc_sub, loc.laterality, _side_named_apart(t), spec, lex, sided)
     size = loc.size if loc.size is not None else max(t.sizes) if t.sizes else None  # a listed site's own size
+    stated = _stated_of(t, certainty)
+    if loc.change is not None:  # "hilar 12 mm (prev 9 mm), subcarinal 15 mm (prev 15 mm)": each site's own change
+        stated["temporal"] = loc.change
     return Finding(observation=obs, anatomy=organ, sub_location=sub, laterality=lat, size_mm=size, count=count,
-                   attributes=frozenset(attrs), **_stated_of(t, certainty))
+                   attributes=frozenset(attrs), **stated)
 
 
 def _observation_at_site(t: _Target, loc: Location, presence: Presence,
@@ -480,6 +487,13 @@ def _observation_at_site(t: _Target, loc: Location, presence: Presence,
     if obs is None:
         return None
     loc_sub = loc.sub
+    if t.kind == "ENLARGE":  # "enlarged hila": the hilar nodes' enlargement (``enlarged_as``)
+        as_organ = next((o for w, o in (lex.anatomy.get(organ, {}).get("enlarged_as") or {}).items()
+                         if w in loc.text.split()), None)
+        if as_organ is not None:
+            organ, _, loc_sub = as_organ.partition("/")
+            loc_sub = loc_sub or None
+            obs = lex.enlargement_of(organ, loc_sub)
     home = lex.observations.get(obs, {}).get("default_anatomy")
     if t.kind == "ENLARGE" and home and obs != "enlargement" and (
             organ != home and (lex.observations.get(obs, {}).get("sole_anatomy")

@@ -34,7 +34,8 @@ def _attach_measures(spans: list[Span], obs_targets: list[_Target], side_positio
     """Each size, list of sizes, tip distance and count to the finding it measures or counts, in sentence order
     (a count read first is the one a list of sizes over sites goes by)."""
     # an organ removed has no size: "s/p cholecystectomy, CBD 7 mm" measures the duct
-    measurable = [t for t in obs_targets if not lex.observations.get(_obs_name(t.span) or "", {}).get("post_surgical")]
+    measurable = [t for t in obs_targets if not lex.observations.get(_obs_name(t.span) or "", {}).get("post_surgical")
+                  and not lex.observations.get(_obs_name(t.span) or "", {}).get("unmeasured")]
     listed = _size_lists(spans)
     for p, s in enumerate(spans):
         if s.cat in ("SIZE", "PRIOR_SIZE") and _is_movement(spans, p):
@@ -327,9 +328,42 @@ def _sizes_of_listed_sites(spans: list[Span], obs_targets: list[_Target]) -> Non
         if any(l is None for l in paired) or len({id(l) for l in paired}) < len(paired):
             continue
         sized = {id(l): spans[p].value for p, l in zip(t.size_at, paired)}
-        pairs = [(copy.copy(l), sized.get(id(l))) for l in t.locations]
-        t.locations = [l for l, _ in pairs]
-        _give_site_sizes(t, [(l, v) for l, v in pairs if v is not None])
+        # each site's prior size, stated right after its own ("12 mm (prev 9 mm)")
+        # each site's own change: a prior size stated right after its size ("12 mm (prev 9 mm)") or a change
+        # word in brackets ("0.9 cm (new)")
+        changes = {}
+        for p, l in zip(t.size_at, paired):
+            prior, word = _prior_beside(p, spans)
+            if prior is not None:
+                changes[id(l)] = _size_change(sized[id(l)], prior)
+            elif word is not None:
+                changes[id(l)] = word
+        pairs = [(copy.copy(l), sized.get(id(l)), changes.get(id(l))) for l in t.locations]
+        t.locations = [l for l, _, _ in pairs]
+        _give_site_sizes(t, [(l, v) for l, v, _ in pairs if v is not None])
+        if len(changes) == len(paired) and t.temporal in (None, "stable", "increased", "decreased",
+                                                          *changes.values()):
+            for l, _, change in pairs:
+                l.change = change
+
+
+def _prior_beside(p: int, spans: list[Span]) -> tuple[float | None, str | None]:
+    """The prior size stated right after the size at ``p``, before any other size ("12 mm (prev 9 mm)",
+    "12 mm, previously 9 mm"), or the change word bracketed right after it ("9 mm (new)")."""
+    if p + 3 < len(spans) and spans[p + 1].text == "(" and spans[p + 2].cat == "TEMP" and spans[p + 3].text == ")":
+        return None, spans[p + 2].readings("TEMP")[0].value
+    for q in range(p + 1, min(p + 5, len(spans))):
+        if spans[q].cat == "PRIOR_SIZE":
+            return spans[q].value, None
+        if spans[q].cat in ("SIZE", "OBS", "LOC") or spans[q].text in (")", ";"):
+            break
+    return None, None
+
+
+def _size_change(now: float, before: float) -> str:
+    if abs(now - before) > max(PRIOR_SIZE_SAME_MM, PRIOR_SIZE_SAME_REL * before):
+        return "increased" if now > before else "decreased"
+    return "stable"
 
 
 def _give_site_sizes(t: _Target, pairs: list[tuple[Location, float]]) -> None:
@@ -603,10 +637,14 @@ def _counts_per_site(spans: list[Span], obs_targets: list[_Target]) -> None:
 
 
 def _count_before_site(spans: list[Span], l: Location) -> int | None:
+    """The count stated before a site: "two in the right lower lobe", or of the site's parts ("emboli in two
+    right lower lobe segmental arteries and one left upper lobe segmental artery")."""
     q = l.start - 1
     while q >= 0 and spans[q].text in ("the", "left", "right"):
         q -= 1
-    if q < 1 or spans[q].text not in ("in", "at", "within", "on"):
+    if q >= 1 and spans[q].cat in ("NUM", "COUNT") and spans[q - 1].text in ("in", "at", "within", "and", ","):
+        q += 1  # the count of the parts the site names, right before it
+    elif q < 1 or spans[q].text not in ("in", "at", "within", "on"):
         return None
     g = spans[q - 1]
     if g.cat == "NUM" and g.value == int(g.value) and 0 < g.value <= 50:

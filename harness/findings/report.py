@@ -129,6 +129,10 @@ def _merge_restatements(items: list[ParsedFinding], lex: Lexicon) -> list[Parsed
     return _signs_with_their_disease(_sized_dilatation_with_its_disease(_looks_with_their_diagnosis(out, lex), lex))
 
 
+#: what inflammation looks like beside the disease it belongs to ("with surrounding fat stranding")
+_INFLAMMATORY_SIGNS = frozenset({"inflammation", "fat stranding"})
+
+
 def _signs_with_their_disease(items: list[ParsedFinding]) -> list[ParsedFinding]:
     """"Acute appendicitis with periappendiceal fat stranding", "diverticulitis with pericolic inflammatory change":
     inflammation stated present in the organ of an inflammatory disease stated present there (an "-itis") is that
@@ -136,7 +140,7 @@ def _signs_with_their_disease(items: list[ParsedFinding]) -> list[ParsedFinding]
     diseased = {(it.finding.anatomy, it.finding.laterality) for it in items
                 if it.finding.presence is Presence.PRESENT and it.finding.observation.endswith("itis")}
     return [it for it in items if not (
-        it.finding.observation == "inflammation" and it.finding.presence is Presence.PRESENT
+        it.finding.observation in _INFLAMMATORY_SIGNS and it.finding.presence is Presence.PRESENT
         and any(a == it.finding.anatomy and (s is None or it.finding.laterality in (None, s)) for a, s in diseased))]
 
 

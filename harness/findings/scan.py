@@ -106,6 +106,7 @@ def _scan(tokens: list[str], lex: Lexicon) -> list[Span]:
         spans.append(Span("WORD", tok, i, i + 1, tok, cat="WORD"))
         i += 1
     _numbers_of_a_size_list(spans)
+    _unitless_prior_sizes(spans)
     _bracketed_synonyms(spans, lex)
     named = False  # an observation named earlier in the sentence
     for s, cat, alternative in phrase_categories:
@@ -247,6 +248,26 @@ def _numbers_of_a_size_list(spans: list[Span]) -> None:
             n = spans[q - 1]
             spans[q - 1] = Span("SIZE", round(n.value * unit, 1), n.start, n.end, n.text, cat="SIZE")
             q -= 2
+
+
+#: the words that give a bare number after a measurement as the prior study's ("2.8 cm (prev 2.6)")
+_UNITLESS_PRIOR_MARKERS = frozenset({"prev", "previously", "previous", "prior", "was", "were", "formerly"})
+
+
+def _unitless_prior_sizes(spans: list[Span]) -> None:
+    """"mass 2.8 cm (prev 2.6)", "node 14 mm, previously 11": a bare number after a prior-study marker that
+    follows a measurement is that measurement's prior value, in its unit (read alone it would be a count)."""
+    for k, s in enumerate(spans):
+        if s.cat != "SIZE" or k + 3 >= len(spans):
+            continue
+        unit = UNITS.get(s.text.split()[-1])
+        opener, marker, n = spans[k + 1:k + 4]
+        if unit is None or opener.text not in ("(", ",") or marker.text not in _UNITLESS_PRIOR_MARKERS \
+                or n.cat != "NUM":
+            continue
+        after = spans[k + 4].text if k + 4 < len(spans) else "."
+        if after in (")", ",", ";", ".", "and") or (opener.text == "," and after == "."):
+            spans[k + 3] = Span("SIZE", round(n.value * unit, 1), n.start, n.end, n.text, cat="SIZE")
 
 
 @lru_cache(maxsize=16384)
@@ -595,7 +616,7 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
         gap = spans[a + 1:b]
         if any(g.text == "or" for g in gap) and all(g.cat in ("WORD", "ATTR", "LOC", "SEV") and g.text not in (
                 ",", "and", "with", "without", "no") for g in gap) and scope.get(a) in (None, "probable") \
-                and scope.get(b) in (None, "probable"):
+                and scope.get(b) in (None, "probable") and not _listed_as_unchanged(spans, a):
             # (a dash sets the alternatives apart from the finding they explain: "nodule with air trapping -
             # carcinoid or carcinoma" states the air trapping)
             dash = any(g.text in ("-", "\u2013") and any(h.text == "or" for h in gap[i + 1:])
@@ -606,6 +627,17 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
     if any(s.text in ("than", "over") for s in spans):
         _compared_likelihoods(spans, scope)
     return scope, resolved
+
+
+def _listed_as_unchanged(spans: list[Span], a: int) -> bool:
+    """"No interval change in the effusion or the nodule": the things a denied change is listed over are each
+    there (and unchanged), not alternatives."""
+    for k in range(a - 1, max(-1, a - 10), -1):
+        if spans[k].text in (",", ";", ":", ".") or spans[k].cat == "OBS":
+            return False
+        if spans[k].cat == "TEMP" and spans[k].text.split()[0] in ("no", "without"):
+            return True
+    return False
 
 
 #: hedges that rank two diagnoses: the first named is the likelier ("pneumonia more likely than atelectasis")

@@ -1131,13 +1131,66 @@ def _side_labels(tokens: list[str]) -> list[str]:
                     and k >= 2 and tokens[k - 2] == ":")]
 
 
+_JUNCTION_ENDS = frozenset({".", ",", ";", ":", "(", "with", "without", "and", "is", "are", "which"})
+
+
+def _junction_of_two(tokens: list[str]) -> list[str]:
+    """"at the junction of the descending and sigmoid colon": one place where two parts meet, read as "the
+    descending sigmoid junction" (one site, not one finding in each part)."""
+    if "junction" not in tokens:
+        return tokens
+    for k in range(len(tokens) - 3):
+        if tokens[k] != "junction" or tokens[k + 1] != "of":
+            continue
+        j = k + 2 + (tokens[k + 2] == "the")
+        if j + 2 < len(tokens) and tokens[j + 1] == "and" and tokens[j].isalpha():
+            second = j + 2 + (tokens[j + 2] == "the")
+            after = tokens[second + 1] if second + 1 < len(tokens) else "."
+            # (a two-word part is a name of its own: "the junction of the SVC and right atrium")
+            if second < len(tokens) and tokens[second].isalpha() and (
+                    after in ("colon", "colons") or after in _JUNCTION_ENDS):
+                end = second + 1 + (after in ("colon", "colons"))
+                return [*tokens[:k], tokens[j], tokens[second], "junction", *tokens[end:]]
+    return tokens
+
+
+def _lobectomy_of_a_lobe(tokens: list[str]) -> list[str]:
+    """"left upper lobectomy": the lobe taken out is named, read as "left upper lobe lobectomy" (as "LUL
+    resection" is)."""
+    if "lobectomy" not in tokens:
+        return tokens
+    out = list(tokens)
+    for k in range(len(out) - 1, 0, -1):
+        if out[k] == "lobectomy" and out[k - 1] in ("upper", "middle", "lower"):
+            out.insert(k, "lobe")
+    return out
+
+
+_ONE_SIDE_WORDS = frozenset({"left", "right", "l", "r", "lt", "rt"})
+
+
+def _both_of_one_side(tokens: list[str]) -> list[str]:
+    """"Both left chest tubes": "both" before one side counts two things on that side, it is no bilateral finding
+    ("both right and left" still is); "right- and left-sided effusions": the dash of a side's shared suffix goes."""
+    if "both" not in tokens and "-" not in tokens:
+        return tokens
+    out = list(tokens)
+    for k in range(len(out) - 2, -1, -1):
+        if out[k] == "both" and out[k + 1] in _ONE_SIDE_WORDS and not (
+                k + 3 < len(out) and out[k + 2] in ("and", "or", "&") and out[k + 3] in _ONE_SIDE_WORDS):
+            out[k] = "two"
+        elif out[k] == "-" and k > 0 and out[k - 1] in _ONE_SIDE_WORDS and out[k + 1] in ("and", "or", "&"):
+            del out[k]
+    return out
+
+
 def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
     """A sentence's tokens with every rewrite that needs no reading of the sentence, in order: dates, numbered
     grades, measured densities, prior sizes, parts of a set counted, abbreviations, comparisons, spelled-out sizes, numbered ribs (before and
     after the noun), liver segments numbered in brackets, vertebrae listed, numbered parts listed after one noun, the
     silhouette sign, bracketed and bare station codes, words split from the diaphragm by a side, an air-fluid level in a
     paranasal sinus, the bronchi of a lobe, vessels listed after "calcified", and words sharing one head noun."""
-    for rewrite in (_kinds_as_alternatives, _differential_in_brackets, _seen_as, _blood_and_air, _side_labels, _near_occlusions, _percent_stenoses, _sizes_up_to, _dates, _numbered_grades, _without_densities,
+    for rewrite in (_junction_of_two, _lobectomy_of_a_lobe, _both_of_one_side, _kinds_as_alternatives, _differential_in_brackets, _seen_as, _blood_and_air, _side_labels, _near_occlusions, _percent_stenoses, _sizes_up_to, _dates, _numbered_grades, _without_densities,
                     _size_changes, _partitive_counts, _abbreviated_words, _valve_positions, _comparisons,
                     _spelled_sizes, _counted_ordinals, _ribs_numbered_after, _ribs_numbered_before, _rib_parts, _poles_of_a_sided_lobe,
                     _segments_numbered_in_brackets, _vertebrae_counted, _numbered_parts_listed,
@@ -1644,6 +1697,10 @@ _KIND_WORDS = frozenset({"reactive", "metastatic", "infective", "infectious", "i
                          "osteoporotic", "viral", "bacterial", "haemorrhagic", "hemorrhagic", "lytic", "sclerotic",
                          "calculous", "acalculous", "septic", "aseptic", "embolic", "thrombotic", "obstructive"})
 _ALTERNATIVE_WORDS = frozenset({"or", "versus", "vs"})
+_KINDS_SLASHED_RE = re.compile(r"\b(" + "|".join(sorted(_KIND_WORDS)) + r")\s*/\s*(" + "|".join(sorted(_KIND_WORDS))
+                               + r")\b", re.I)
+#: words that deny what follows: "no lytic or sclerotic lesion" denies both kinds, it offers no alternatives
+_DENIAL_WORDS = frozenset({"no", "without", "not", "nor", "negative", "free"})
 #: words after which an alternative is hedged already
 _HEDGE_BEFORE = frozenset({"possibly", "probably", "likely", "either", "?", "query", "perhaps", "presumably",
                            "suggesting", "suspect", "suspected", "favour", "favor", "of"})
@@ -1666,7 +1723,7 @@ def _kinds_as_alternatives(tokens: list[str]) -> list[str]:
     k = 0
     while k + 2 < len(out):
         if not (out[k] in _KIND_WORDS and out[k + 1] in _ALTERNATIVE_WORDS and out[k + 2] in _KIND_WORDS
-                and out[k] != out[k + 2]):
+                and out[k] != out[k + 2]) or not _DENIAL_WORDS.isdisjoint(out[max(0, k - 3):k]):
             k += 1
             continue
         after = out[k + 3] if k + 3 < len(out) else "."
@@ -1920,6 +1977,8 @@ def _sentence_pieces(text: str) -> list[tuple[list[str], bool]]:
     if "?" in text:
         text = _QUERY_RE.sub(" query ", text)
     text = _without_abbreviation_stops(text)
+    if "/" in text:  # "reactive/metastatic": two kinds offered as alternatives, as "reactive or metastatic" does
+        text = _KINDS_SLASHED_RE.sub(r"\1 or \2", text)
     if _VESSEL_ABBREVIATION_HINT_RE.search(text):  # a cheap test first: the full pattern is a long alternation
         text = _VESSEL_ABBREVIATION_RE.sub(lambda m: f"{m.group(1)} {_VESSEL_WORDS[m.group(2).lower()]}", text)
     # a line that opens with a field label, a list number or a bullet starts a new sentence ("...PROTOCOL)\nLeft
@@ -1987,6 +2046,19 @@ _SIDE_LABEL_WORDS = {"right": "right", "left": "left", "r": "right", "l": "left"
 _NONE_WORDS = frozenset({"none", "nil", "negative", "absent"})
 
 
+_DASHES = frozenset({"-", "–", "—"})
+
+
+def _side_dash_as_label(tokens: list[str]) -> list[str]:
+    """"Right - small effusion.", "KIDNEYS: Left - 5 mm stone.": a dash after a side that opens the sentence (or
+    follows its field label) sets the side as a label, as a colon does."""
+    for k in (0, 2):
+        if len(tokens) > k + 2 and tokens[k] in _SIDE_LABEL_WORDS and tokens[k + 1] in _DASHES \
+                and (k == 0 or tokens[1] == ":") and tokens[k + 2] not in ("and", "or", "to", "&", ","):
+            return [*tokens[:k + 1], ":", *tokens[k + 2:]]
+    return tokens
+
+
 def _side_labels_nested(pieces: list[tuple[list[str], bool]]) -> list[tuple[list[str], bool]]:
     """"Kidneys: Right: 2 cm cyst. Left: normal.", "Renal cysts: Right: 2 cm. Left: 1 cm.", "ADRENALS: R: nodule.
     L: normal.": a side label nested under an organ or finding label is that label on that side ("Right kidneys:
@@ -1997,6 +2069,7 @@ def _side_labels_nested(pieces: list[tuple[list[str], bool]]) -> list[tuple[list
     head: list[str] | None = None
     sided = False  # the sentence before opened with a side label
     for tokens, semi in pieces:
+        tokens = _side_dash_as_label(tokens)
         t = tokens
         colon = next((c for c in range(1, min(5, len(t))) if t[c] == ":"), None)
         if colon is not None and colon + 3 < len(t) and t[colon + 1] in _SIDE_LABEL_WORDS \

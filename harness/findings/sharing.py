@@ -27,6 +27,11 @@ LARGEST_WORDS = frozenset({"largest", "dominant", "biggest", "index"})
 _AROUND_WORDS = frozenset({"surrounding", "adjacent", "associated"})
 
 
+def _companion(t: _Target, lex: Lexicon) -> bool:
+    """A sign said with the finding it surrounds ("with adjacent fat stranding")."""
+    return bool(lex.observations.get(_obs_name(t.span) or "", {}).get("companion"))
+
+
 def _lesion_like(obs: str, lex: Lexicon) -> bool:
     """A finding with a size and a count: focal ("nodule", "cyst") or countable ("collection", "node")."""
     return lex.is_focal(obs) or lex.is_countable(obs)
@@ -39,6 +44,7 @@ def _share_between_findings(spans: list[Span], targets: list[_Target], obs_targe
     _largest_member_describes_group(spans, obs_targets, lex)
     _hedged_name_refines_finding(spans, obs_targets, header, scope, lex)
     _apposed_name_refines_finding(spans, obs_targets, scope, lex)
+    _apposed_disease_takes_site(spans, obs_targets, scope, lex)
     _adjective_finding_shares_site(obs_targets, lex)
     _adjective_finding_in_organ_of_noun(obs_targets, lex)
     _participle_finding_in_site_of_noun(spans, obs_targets, lex)
@@ -52,6 +58,8 @@ def _share_between_findings(spans: list[Span], targets: list[_Target], obs_targe
     _finding_around_device_takes_its_place(spans, obs_targets, lex)
     _cause_takes_site_of_effect(spans, obs_targets, lex)
     _linked_finding_shares_side(spans, obs_targets, lex)
+    _listed_in_the_same_paired_organ_shares_side(spans, obs_targets, lex)
+    _around_the_organ_just_named(spans, targets, obs_targets, lex)
     _bare_side_names_the_paired_organ_before(obs_targets, lex)
     if header:
         _field_label_site(targets, header, inherited_label, lex)
@@ -141,6 +149,10 @@ def _hedged_name_refines_finding(spans: list[Span], obs_targets: list[_Target], 
         # a name under a history or request states nothing ("an adrenal nodule in a patient with lung cancer;
         # metastasis should be considered"): the hedged name refines the stated finding before it
         prev = next((p for p in reversed(obs_targets[:k]) if scope.get(p.pos) != "hyp"), obs_targets[k - 1])
+        if _companion(prev, lex) and prev is not obs_targets[0]:
+            # "thickening of the caecum with fat stranding, consistent with colitis": the diagnosis names the finding
+            # the stranding comes with
+            prev = obs_targets[obs_targets.index(prev) - 1]
         if scope.get(t.pos) in ("probable", "possible", "improbable"):
             prev = _head_of_accompanied_list(spans, obs_targets[:k], prev, t, scope, lex)
         # "a nodule in the right upper lobe, suspicious for lung carcinoma" refines like "..., suspicious for
@@ -262,6 +274,25 @@ def _apposed_name_refines_finding(spans: list[Span], obs_targets: list[_Target],
         t.count = t.count or (prev.count if prev.count != "unstated" else None)
         t.attrs |= prev.attrs
         prev.refined = True
+
+
+def _apposed_disease_takes_site(spans: list[Span], obs_targets: list[_Target], scope: dict[int, str],
+                                lex: Lexicon) -> None:
+    """"Caecal wall thickening, colitis", "sigmoid wall thickening, infectious or ischaemic colitis": a disease
+    named right after a comma, with no site of its own, beside a sign seen in the disease's own organ is that
+    sign's disease, in the part of the organ the sign is in (as "..., likely colitis" is). The sign stays."""
+    for prev, t in zip(obs_targets, obs_targets[1:]):
+        t_spec = lex.observations.get(_obs_name(t.span) or "", {})
+        prev_spec = lex.observations.get(_obs_name(prev.span) or "", {})
+        if (t.kind != "OBS" or prev.kind != "OBS" or t.locations or t.sides or t_spec.get("type") != "DISEASE"
+                or prev_spec.get("type") == "DISEASE" or [g.text for g in spans[prev.pos + 1:t.pos]] != [","]
+                or scope.get(t.pos) not in (None, "possible") or scope.get(prev.pos) is not None):
+            continue
+        home = t_spec.get("default_anatomy")
+        sites = [copy.copy(l) for l in prev.locations if home is not None and l.organ == home]
+        if sites and len(sites) == len(prev.locations):
+            t.locations = sites
+            t.sides = list(prev.sides)
 
 
 def _take_what_the_refined_finding_measured(t: _Target, prev: _Target, scope: dict[int, str],
@@ -427,6 +458,12 @@ def _finding_with_another_shares_site(spans: list[Span], obs_targets: list[_Targ
             continue
         prev = obs_targets[k - 1]
         gap = spans[prev.pos + 1:t.pos]
+        if k >= 2 and _companion(prev, lex) and gap and all(g.text in LIST_JOINERS or g.cat in ("SEV", "ATTR", "COUNT")
+                                                           for g in gap):
+            # "thickening of the sigmoid with surrounding stranding and several diverticula": the list is the
+            # thickening's; the stranding only comes with it
+            prev = obs_targets[k - 2]
+            gap = spans[prev.pos + 1:t.pos]
         words = {w for g in gap for w in g.text.split()}
         prev_implied = next((r.organ for r in prev.span.readings("OBS") if r.organ), None) or \
             lex.observations.get(_obs_name(prev.span) or "", {}).get("default_anatomy")
@@ -511,6 +548,45 @@ def _linked_finding_shares_side(spans: list[Span], obs_targets: list[_Target], l
                     l.laterality = side.laterality
             else:
                 bare.sides = [side]
+
+
+def _around_the_organ_just_named(spans: list[Span], targets: list[_Target], obs_targets: list[_Target],
+                                 lex: Lexicon) -> None:
+    """"The appendix is mildly prominent at 7 mm with adjacent fat stranding": what lies around ("adjacent",
+    "surrounding") with no site of its own is around the organ the sentence just placed something in, whatever
+    was said of it (an enlargement, a normal size)."""
+    for t in obs_targets:
+        q = t.pos - 1
+        while q >= 0 and spans[q].cat in ("SEV", "ATTR"):
+            q -= 1
+        if t.kind != "OBS" or t.locations or t.sides or q < 0 or spans[q].text not in _AROUND_WORDS:
+            continue
+        before = [u for u in targets if u.pos < q and u.locations]
+        if not before:
+            continue
+        t.locations = [copy.copy(l) for l in before[-1].locations if l.organ is not None and _may_share_site(t, l, lex)]
+        for l in t.locations:
+            l.sub = None
+
+
+def _listed_in_the_same_paired_organ_shares_side(spans: list[Span], obs_targets: list[_Target], lex: Lexicon) -> None:
+    """"mild left hydronephrosis and perinephric stranding": a finding listed right after one on one side of a
+    paired organ, placed in that same organ with no side of its own, is on that side."""
+    for a, b in zip(obs_targets, obs_targets[1:]):
+        own = {q for l in b.locations for q in range(l.start, l.end + 1)}
+        gap = list(enumerate(spans[a.pos + 1:b.pos], a.pos + 1))
+        if a.kind != "OBS" or b.kind != "OBS" or b.sides or not b.locations or not gap \
+                or not any(g.text == "and" for _, g in gap) \
+                or not all(g.text in ("and", ",", "&") or g.cat in ("SEV", "ATTR") or q in own for q, g in gap):
+            continue
+        side = _side_of(a)
+        organs = set(_organs_of(a, lex))
+        if side is None or side.laterality not in ("left", "right") or any(l.laterality for l in b.locations) \
+                or not all(l.organ in organs and lex.is_paired(l.organ or "") for l in b.locations):
+            continue
+        b.locations = [copy.copy(l) for l in b.locations]
+        for l in b.locations:
+            l.laterality = side.laterality
 
 
 def _linked_pairs(spans: list[Span], obs_targets: list[_Target]) -> list[tuple[_Target, _Target, bool]]:

@@ -23,11 +23,13 @@ class Location:
     size: float | None = None  # "subcarinal and paratracheal nodes, 11 and 13 mm": the size of this site's finding
     one: bool = False  # that size measures one thing at this site (a node each, not "nodes" at each)
     count: int | None = None  # "renal cysts: R x1, L x2": how many this site holds
+    # "nodes: hilar 12 mm (prev 9 mm), subcarinal 15 mm (prev 15 mm)": the change this site's sizes state
+    change: str | None = None
 
     def __copy__(self) -> Location:
         # copy.copy's generic path (__reduce_ex__) costs several times a direct construction
         return Location(self.organ, self.sub, self.laterality, self.start, self.end, self.text, self.blocked,
-                        self.station, self.pending_subs, self.size, self.one, self.count)
+                        self.station, self.pending_subs, self.size, self.one, self.count, self.change)
 
 
 def _locations(spans: list[Span], lex: Lexicon) -> list[Location]:
