@@ -1862,21 +1862,23 @@ def _without_abbreviation_stops(text: str) -> str:
     n = len(text)
     while dot >= 0:
         start = dot - 3
-        if start >= last and text[start:dot].lower() in ("i.e", "e.g") \
+        if start >= last and text[dot - 2] == "." and text[start:dot].lower() in ("i.e", "e.g") \
                 and (start == 0 or not _is_word_char(text[start - 1])):
             pieces += [text[last:start], text[start:dot].replace(".", "")]  # "i.e." before anything
             last = dot + 1
         else:
-            # the abbreviation is the whole word before the stop (at most six letters, a non-word character before)
-            start = dot
-            while start > last and dot - start < 7 and text[start - 1].isalpha():
-                start -= 1
-            if start < dot and (start == 0 or not _is_word_char(text[start - 1])) \
-                    and text[start:dot].lower() in _ABBREVIATIONS_STOPPED:
-                after = dot + 1
-                while after < n and text[after].isspace():
-                    after += 1
-                if after < n and text[after] in _AFTER_AN_ABBREVIATION:
+            # what follows the stop is tested first: most stops end a sentence before a capital or the text's end
+            after = dot + 1
+            while after < n and text[after].isspace():
+                after += 1
+            if after < n and text[after] in _AFTER_AN_ABBREVIATION:
+                # the abbreviation is the whole word before the stop (at most six letters, a non-word character
+                # before)
+                start = dot
+                while start > last and dot - start < 7 and text[start - 1].isalpha():
+                    start -= 1
+                if start < dot and (start == 0 or not _is_word_char(text[start - 1])) \
+                        and text[start:dot].lower() in _ABBREVIATIONS_STOPPED:
                     pieces += [text[last:start], text[start:dot]]
                     last = dot + 1
         dot = text.find(".", dot + 1)
@@ -1919,11 +1921,15 @@ def _sentence_pieces(text: str) -> list[tuple[list[str], bool]]:
     if "\n" in text:
         text = _NEW_FIELD_LINE_RE.sub(". ", text)
     out: list[tuple[list[str], bool]] = []
-    for block in re.split(r"\n\s*\n", text):
+    for block in _BLANK_LINE_RE.split(text) if "\n" in text else (text,):
+        tokens = TOKEN_RE.findall(normalize(block))
+        if "(" not in tokens:  # (no bracket opens: every stop ends a sentence)
+            _pieces_without_brackets(tokens, out)
+            continue
         cur: list[str] = []
         depth = 0  # open brackets: "(segment 6, 1.8 cm; segment 7, 2.5 cm)" is one list, not two sentences
         after_semicolon = False
-        for tok in TOKEN_RE.findall(normalize(block)):
+        for tok in tokens:
             if tok == ";" and depth:
                 cur.append(",")
             elif tok in SENTENCE_END:
@@ -1942,6 +1948,28 @@ def _sentence_pieces(text: str) -> list[tuple[list[str], bool]]:
         if cur:
             out.append((cur, after_semicolon))
     return out
+
+
+_BLANK_LINE_RE = re.compile(r"\n\s*\n")
+
+
+def _pieces_without_brackets(tokens: list[str], out: list[tuple[list[str], bool]]) -> None:
+    """``_sentence_pieces``'s loop over a block's tokens where no bracket opens (most blocks): the sentences are the
+    runs between the stops, found in one pass instead of a test per token."""
+    after_semicolon = False
+    start = 0
+    stops = [k for k, tok in enumerate(tokens) if tok in SENTENCE_END]
+    for stop in (*stops, len(tokens)):
+        cur = tokens[start:stop]
+        while len(cur) >= MAX_SENTENCE_TOKENS:  # run-on text: bounded pieces keep the reader linear
+            out.append((cur[:MAX_SENTENCE_TOKENS], after_semicolon))
+            cur = cur[MAX_SENTENCE_TOKENS:]
+            after_semicolon = False
+        if cur:
+            out.append((cur, after_semicolon))
+            if stop < len(tokens):
+                after_semicolon = tokens[stop] == ";"
+        start = stop + 1
 
 
 _RELATIVE_VERBS = frozenset({"is", "are", "measures", "measure", "measuring", "remains", "remain", "appears",
