@@ -18,13 +18,13 @@ import yaml
 from harness.schema import Presence
 
 TOKEN_RE = re.compile(r"\d+(?:\.\d+)?|[a-z]+|[^\sa-z\d]")
-#: (the character before is matched, not looked behind at: a pattern that opens with a lookbehind is tried at every
-#: character of every report, one that opens with a character class skips ahead to where it fits)
-_HYPHEN_RE = re.compile(r"([a-z0-9])[-\u2010-\u2014/](?=[a-z0-9])")
-_HYPHENS = ("-", "/", "\u2010", "\u2011", "\u2012", "\u2013", "\u2014")
+#: (both patterns open with the character they replace and look behind it after: a pattern that opens with a
+#: lookbehind, or with a class most characters fit, is tried at every character of every report, one that opens with
+#: a rare character skips ahead to it)
+_HYPHEN_RE = re.compile(r"[-\u2010-\u2014/](?<=[a-z0-9][-\u2010-\u2014/])(?=[a-z0-9])")
 #: a European decimal comma ("1,2 cm", "2,3 x 1,8 cm"): a comma between digits, one or two after it, then a unit or
 #: the next dimension; "1, 2 cm" (a list), "1,200" (thousands) and "segments 2,3" (no unit) keep their comma
-_DECIMAL_COMMA_RE = re.compile(r"(\d),(?=\d{1,2}\s*(?:[mc]m\b|millim|centim|x\b|\u00d7|by\b))")
+_DECIMAL_COMMA_RE = re.compile(r",(?<=\d,)(?=\d{1,2}\s*(?:[mc]m\b|millim|centim|x\b|\u00d7|by\b))")
 
 UNSPECIFIED = "unspecified"
 
@@ -33,10 +33,10 @@ def normalize(text: str) -> str:
     """Lowercase, hyphens and slashes between word characters read as spaces, 'x' for the times sign."""
     text = text.lower()
     if "," in text:
-        text = _DECIMAL_COMMA_RE.sub(r"\1.", text)
+        text = _DECIMAL_COMMA_RE.sub(".", text)
     if "\u00d7" in text:
         text = text.replace("\u00d7", " x ")
-    return _HYPHEN_RE.sub(r"\1 ", text) if any(h in text for h in _HYPHENS) else text
+    return _HYPHEN_RE.sub(" ", text)
 
 
 def tokenize(text: str) -> list[str]:

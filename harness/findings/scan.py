@@ -67,7 +67,9 @@ def _parse_size(tokens: list[str], i: int) -> tuple[float | None, int]:
     last = next((u for u in reversed(units) if u is not None), None)
     if last is None:
         return None, i
-    return round(max(d * (u if u is not None else last) for d, u in zip(dims, units)), 1), j
+    size = max(d * (u if u is not None else last) for d, u in zip(dims, units))
+    # (round to a tenth converts through a decimal string: a whole number of mm, the common case, is its own rounding)
+    return size if size.is_integer() else round(size, 1), j
 
 
 def _scan(tokens: list[str], lex: Lexicon) -> list[Span]:

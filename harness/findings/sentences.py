@@ -1899,7 +1899,9 @@ _VESSEL_ABBREVIATION_RE = re.compile(
     r"|gastroduodenal|epigastric|umbilical|lumbar|intercostal|mammary|thoracic|saphenous|cephalic|basilic))"
     r"\s+((?i:aa|vv|a|v))\.(?=\s|$)")
 _VESSEL_WORDS = {"a": "artery", "aa": "arteries", "v": "vein", "vv": "veins"}
-_VESSEL_ABBREVIATION_HINT_RE = re.compile(r"\s(?:[aA]{1,2}|[vV]{1,2})\.")
+#: (" a.", " aa.", " v.", " vv.", in any case: the stop is looked for first, a pattern opening with it is not tried at
+#: every character)
+_VESSEL_ABBREVIATION_HINT_RE = re.compile(r"\.(?:(?<=\s[aAvV]\.)|(?<=\s[aA][aA]\.)|(?<=\s[vV][vV]\.))")
 
 
 _NEW_FIELD_LINE_RE = re.compile(r"\n(?=[ \t]*(?:[A-Za-z][A-Za-z /&(),-]{0,40}:|\d{1,2}[.)][ \t]|[-*\u2022][ \t]))")
@@ -2018,7 +2020,7 @@ def _side_labels_nested(pieces: list[tuple[list[str], bool]]) -> list[tuple[list
     sided = False  # the sentence before opened with a side label
     for tokens, semi in pieces:
         t = tokens
-        colon = next((c for c in range(1, min(5, len(t))) if t[c] == ":"), None)
+        colon = t.index(":", 1, 5) if ":" in t[1:5] else None  # a colon among the second to fifth tokens
         if colon is not None and colon + 3 < len(t) and t[colon + 1] in _SIDE_LABEL_WORDS \
                 and t[colon + 2] == ":" and all(w.isalpha() and w not in _SIDE_LABEL_WORDS for w in t[:colon]):
             head = t[:colon]
