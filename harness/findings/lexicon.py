@@ -132,6 +132,16 @@ class Lexicon:
         return {key: _phrase_category(tuple(readings)) for key, readings in self.phrases.items()}
 
     @cached_property
+    def prior_before_last(self) -> frozenset[str]:
+        """The last words of the markers of a prior size said before it ("previously"), for a quick test."""
+        return frozenset(k[-1] for k in self.prior_before if k)
+
+    @cached_property
+    def prior_after_first(self) -> frozenset[str]:
+        """The first words of the markers of a prior size said after it ("on the prior")."""
+        return frozenset(k[0] for k in self.prior_after if k)
+
+    @cached_property
     def named_by_organ(self) -> dict[tuple[str, str], str]:
         """(base observation, organ) -> the observation it is there ("effusion" of the pericardium is a pericardial
         effusion): observations that declare a ``base`` and live in one organ."""
