@@ -142,6 +142,15 @@ class Lexicon:
         return frozenset(k[0] for k in self.prior_after if k)
 
     @cached_property
+    def phrase_entries(self) -> dict[tuple[str, ...], tuple[list[Reading], str, dict[str, list[Reading]], str,
+                                                           str | None]]:
+        """Each phrase's readings, text, readings by kind, category and alternative category: what the scan
+        builds a span from, in one look-up per span."""
+        categories = self.phrase_categories
+        return {key: (readings, " ".join(key), self.phrase_kinds[key], *categories[key])
+                for key, readings in self.phrases.items()}
+
+    @cached_property
     def named_by_organ(self) -> dict[tuple[str, str], str]:
         """(base observation, organ) -> the observation it is there ("effusion" of the pericardium is a pericardial
         effusion): observations that declare a ``base`` and live in one organ."""
@@ -172,8 +181,11 @@ class Lexicon:
 
     def names_sided_part(self, anatomy: str, text: str) -> bool:
         """The site's words name a part of an unpaired organ that lies on one side ("L3 transverse process")."""
+        parts = self.anatomy.get(anatomy, {}).get("sided_parts")
+        if not parts:  # (most organs have none: asked for every site of every finding)
+            return False
         padded = f" {text} "  # whole words: "lamina" is not "laminar"
-        return any(f" {part}{plural} " in padded for part in self.anatomy.get(anatomy, {}).get("sided_parts", ())
+        return any(f" {part}{plural} " in padded for part in parts
                    for plural in ("", "s", "es"))  # "transverse processes", "pedicles"
 
     def entity_type(self, observation: str) -> str:
