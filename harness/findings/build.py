@@ -405,8 +405,8 @@ def _skeleton(loc: Location, lex: Lexicon) -> Location:
 def _without_side_frames(locations: list[Location], lex: Lexicon) -> list[Location]:
     """"pleural-based mass in the right hemithorax": a word naming one side of the chest (read as the lung) beside
     another site in the chest only says which side that site is on; it is not a second site."""
-    frames = [l for l in locations if l.organ and any(
-        w in l.text.split() for w in lex.anatomy.get(l.organ, {}).get("side_frames", ()))]
+    frames = [l for l in locations if l.organ and (words := lex.anatomy.get(l.organ, {}).get("side_frames")) and any(
+        w in l.text.split() for w in words)]
     others = [l for l in locations if l not in frames and l.organ and l.organ != frames[0].organ
               and lex.in_region("chest", l.organ)] if frames else []
     if not others:

@@ -607,6 +607,9 @@ def _urinary_obstruction(findings: tuple[ParsedFinding, ...], key: tuple[str, ..
     if not urinary or any(it.finding.anatomy == "bowel" and it.finding.observation != "bowel obstruction"
                           for it in findings) or _BOWEL_WORDS & set(key):  # "kidneys and bowel not obstructed"
         return findings
+    if "obstructing" not in key and "nonobstructing" not in key and not any(
+            it.finding.observation == "bowel obstruction" for it in findings):
+        return findings  # (nothing below would change: the common case, said first)
     sides = {f.laterality for f in urinary}
     side = next(iter(sides)) if len(sides) == 1 else None
     out = []

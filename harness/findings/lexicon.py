@@ -18,13 +18,13 @@ import yaml
 from harness.schema import Presence
 
 TOKEN_RE = re.compile(r"\d+(?:\.\d+)?|[a-z]+|[^\sa-z\d]")
-#: (the character before is matched, not looked behind at: a pattern that opens with a lookbehind is tried at every
-#: character of every report, one that opens with a character class skips ahead to where it fits)
-_HYPHEN_RE = re.compile(r"([a-z0-9])[-\u2010-\u2014/](?=[a-z0-9])")
-_HYPHENS = ("-", "/", "\u2010", "\u2011", "\u2012", "\u2013", "\u2014")
+#: (both patterns open with the character they replace and look behind it after: a pattern that opens with a
+#: lookbehind, or with a class most characters fit, is tried at every character of every report, one that opens with
+#: a rare character skips ahead to it)
+_HYPHEN_RE = re.compile(r"[-\u2010-\u2014/](?<=[a-z0-9][-\u2010-\u2014/])(?=[a-z0-9])")
 #: a European decimal comma ("1,2 cm", "2,3 x 1,8 cm"): a comma between digits, one or two after it, then a unit or
 #: the next dimension; "1, 2 cm" (a list), "1,200" (thousands) and "segments 2,3" (no unit) keep their comma
-_DECIMAL_COMMA_RE = re.compile(r"(\d),(?=\d{1,2}\s*(?:[mc]m\b|millim|centim|x\b|\u00d7|by\b))")
+_DECIMAL_COMMA_RE = re.compile(r",(?<=\d,)(?=\d{1,2}\s*(?:[mc]m\b|millim|centim|x\b|\u00d7|by\b))")
 
 UNSPECIFIED = "unspecified"
 
@@ -33,10 +33,10 @@ def normalize(text: str) -> str:
     """Lowercase, hyphens and slashes between word characters read as spaces, 'x' for the times sign."""
     text = text.lower()
     if "," in text:
-        text = _DECIMAL_COMMA_RE.sub(r"\1.", text)
+        text = _DECIMAL_COMMA_RE.sub(".", text)
     if "\u00d7" in text:
         text = text.replace("\u00d7", " x ")
-    return _HYPHEN_RE.sub(r"\1 ", text) if any(h in text for h in _HYPHENS) else text
+    return _HYPHEN_RE.sub(" ", text)
 
 
 def tokenize(text: str) -> list[str]:
@@ -132,6 +132,25 @@ class Lexicon:
         return {key: _phrase_category(tuple(readings)) for key, readings in self.phrases.items()}
 
     @cached_property
+    def prior_before_last(self) -> frozenset[str]:
+        """The last words of the markers of a prior size said before it ("previously"), for a quick test."""
+        return frozenset(k[-1] for k in self.prior_before if k)
+
+    @cached_property
+    def prior_after_first(self) -> frozenset[str]:
+        """The first words of the markers of a prior size said after it ("on the prior")."""
+        return frozenset(k[0] for k in self.prior_after if k)
+
+    @cached_property
+    def phrase_entries(self) -> dict[tuple[str, ...], tuple[list[Reading], str, dict[str, list[Reading]], str,
+                                                           str | None]]:
+        """Each phrase's readings, text, readings by kind, category and alternative category: what the scan
+        builds a span from, in one look-up per span."""
+        categories = self.phrase_categories
+        return {key: (readings, " ".join(key), self.phrase_kinds[key], *categories[key])
+                for key, readings in self.phrases.items()}
+
+    @cached_property
     def named_by_organ(self) -> dict[tuple[str, str], str]:
         """(base observation, organ) -> the observation it is there ("effusion" of the pericardium is a pericardial
         effusion): observations that declare a ``base`` and live in one organ."""
@@ -162,8 +181,11 @@ class Lexicon:
 
     def names_sided_part(self, anatomy: str, text: str) -> bool:
         """The site's words name a part of an unpaired organ that lies on one side ("L3 transverse process")."""
+        parts = self.anatomy.get(anatomy, {}).get("sided_parts")
+        if not parts:  # (most organs have none: asked for every site of every finding)
+            return False
         padded = f" {text} "  # whole words: "lamina" is not "laminar"
-        return any(f" {part}{plural} " in padded for part in self.anatomy.get(anatomy, {}).get("sided_parts", ())
+        return any(f" {part}{plural} " in padded for part in parts
                    for plural in ("", "s", "es"))  # "transverse processes", "pedicles"
 
     def entity_type(self, observation: str) -> str:

@@ -89,13 +89,17 @@ def _is_prior_size(spans: list[Span], p: int, tokens: list[str], lex: Lexicon) -
         return False  # "ranging from 3 to 7 mm": a range, not "from" a prior size
     before = [t for t in tokens[max(0, start - 4):start]
               if t not in ("(", ",", "measuring", "measured", "measures", "meas", ":")]
-    for k in range(1, 4):
-        if len(before) >= k and tuple(before[-k:]) in lex.prior_before:
-            return True
+    # (a marker before the size ends with the word right before it, one after it starts with the word right after:
+    # most sizes have neither, and are passed on one set look-up each)
+    if before and before[-1] in lex.prior_before_last:
+        for k in range(1, 4):
+            if len(before) >= k and tuple(before[-k:]) in lex.prior_before:
+                return True
     after = [t for t in tokens[end:end + 7] if t not in ("(", ",", ")")]
     # "54 mm (previously 49 mm)", "1.8 cm (previously measured 2.4 cm)": a marker followed by a number belongs to
     # that number
-    return any(tuple(after[:k]) in lex.prior_after and not _number_follows(after[k:]) for k in range(1, 6))
+    return bool(after) and after[0] in lex.prior_after_first and any(
+        tuple(after[:k]) in lex.prior_after and not _number_follows(after[k:]) for k in range(1, 6))
 
 
 #: ("prev meas 6 mm": the verb abbreviated)

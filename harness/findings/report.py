@@ -160,7 +160,11 @@ def _looks_with_their_diagnosis(items: list[ParsedFinding], lex: Lexicon) -> lis
     dropped: set[int] = set()
     for k in looks:
         look = items[k].finding
-        fits = [j for j, it in enumerate(items) if j != k and j not in dropped and (not _names_a_look(
+        # (the presence and organ _fields_combine asks for first are tested before the look is rebuilt for it)
+        fits = [j for j, it in enumerate(items) if j != k and j not in dropped and (
+            it.finding.certainty.presence if it.finding.certainty is not None else look.presence) is merged.get(
+            j, it).finding.presence and (look.anatomy == it.finding.anatomy or lex.is_device(it.finding.observation))
+            and (not _names_a_look(
             it.finding.observation, lex) and lex.is_focal(it.finding.observation) if lex.is_focal(look.observation)
             else lex.is_sign_of(look.observation, it.finding.observation)) and _fields_combine(
             dataclasses.replace(look, observation=it.finding.observation, certainty=it.finding.certainty),

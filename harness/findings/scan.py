@@ -67,14 +67,15 @@ def _parse_size(tokens: list[str], i: int) -> tuple[float | None, int]:
     last = next((u for u in reversed(units) if u is not None), None)
     if last is None:
         return None, i
-    return round(max(d * (u if u is not None else last) for d, u in zip(dims, units)), 1), j
+    size = max(d * (u if u is not None else last) for d, u in zip(dims, units))
+    # (round to a tenth converts through a decimal string: a whole number of mm, the common case, is its own rounding)
+    return size if size.is_integer() else round(size, 1), j
 
 
 def _scan(tokens: list[str], lex: Lexicon) -> list[Span]:
     spans: list[Span] = []
-    phrases = lex.phrases
+    entries = lex.phrase_entries
     trie = lex.trie
-    categories = lex.phrase_categories
     phrase_categories: list[tuple[Span, str, str | None]] = []
     i, n = 0, len(tokens)
     while i < n:
@@ -93,17 +94,17 @@ def _scan(tokens: list[str], lex: Lexicon) -> list[Span]:
             for j in reversed(ends):
                 if j - i == 2 and _is_num(tokens[i + 1]) and j < n and tokens[j] in ("st", "nd", "rd", "th"):
                     continue  # "L 4th rib": a side and an ordinal, not the vertebra L4
-                key = tuple(tokens[i:j])
-                span = Span("PHRASE", phrases[key], i, j, " ".join(key), by_kind=lex.phrase_kinds[key])
+                readings, text, kinds, cat, alternative = entries[tuple(tokens[i:j])]
+                span = Span("PHRASE", readings, i, j, text, "", kinds)
                 spans.append(span)
-                phrase_categories.append((span, *(categories.get(key) or _phrase_category(tuple(phrases[key])))))
+                phrase_categories.append((span, cat, alternative))
                 i = j
                 break
             else:
-                spans.append(Span("WORD", tok, i, i + 1, tok, cat="WORD"))
+                spans.append(Span("WORD", tok, i, i + 1, tok, "WORD"))
                 i += 1
             continue
-        spans.append(Span("WORD", tok, i, i + 1, tok, cat="WORD"))
+        spans.append(Span("WORD", tok, i, i + 1, tok, "WORD"))
         i += 1
     _numbers_of_a_size_list(spans)
     _unitless_prior_sizes(spans)

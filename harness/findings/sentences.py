@@ -698,16 +698,20 @@ def _counts_with_their_sign(tokens: list[str]) -> list[str]:
 def _abbreviated_words(tokens: list[str]) -> list[str]:
     """"stn 7" is "station 7", "SBO" "small bowel obstruction", "LAD" in a coronary sentence the artery, "w/"
     "with", "d/t" "due to" (so that what follows it is read as the finding's companion, as after "with")."""
-    if ">" in tokens:
+    # (the words are looked up in a set, made again after each rewrite that changes them)
+    words = set(tokens)
+    if ">" in words:
         tokens = _counts_with_their_sign(tokens)
-    if "w" in tokens and "o" in tokens and _STUDY_TITLE.intersection(tokens):
+        words = set(tokens)
+    if "w" in words and "o" in words and not _STUDY_TITLE.isdisjoint(words):
         # "CT chest w/o:", "CTU w/o, ...": a study title's bare "w/o" is without contrast, no denial of what follows
         for k in range(1, len(tokens) - 1):
             if tokens[k:k + 2] == ["w", "o"] and _STUDY_TITLE.intersection(tokens[:k]) and (
                     k + 2 == len(tokens) or tokens[k + 2] in (":", ",")):
                 tokens = [*tokens[:k], "noncontrast", *tokens[k + 2:]]
+                words = set(tokens)
                 break
-    if "w" in tokens and "/" in tokens:
+    if "w" in words and "/" in words:
         out: list[str] = []
         for k, t in enumerate(tokens):
             if t == "/" and k and tokens[k - 1] == "w":
@@ -715,42 +719,55 @@ def _abbreviated_words(tokens: list[str]) -> list[str]:
             else:
                 out.append(t)
         tokens = out
-    if "d" in tokens and "t" in tokens:  # "hydronephrosis d/t a ureteric stone": due to (not "T" a vertebral level)
+        words = set(tokens)
+    if "d" in words and "t" in words:  # "hydronephrosis d/t a ureteric stone": due to (not "T" a vertebral level)
         tokens = [w for k, t in enumerate(tokens) if not (t == "t" and k and tokens[k - 1] == "d")
                   for w in (("due", "to") if t == "d" and k + 1 < len(tokens) and tokens[k + 1] == "t" else (t,))]
-    if "head" in tokens:  # "CT head": the study of the brain, not the head of the pancreas
+        words = set(tokens)
+    if "head" in words:  # "CT head": the study of the brain, not the head of the pancreas
         tokens = ["brain" if t == "head" and k and tokens[k - 1] in _HEAD_STUDIES else t for k, t in enumerate(tokens)]
-    if "a" in tokens:
+        words = set(tokens)
+    if "a" in words and not _ARTERY_ADJECTIVES.isdisjoint(words):
         tokens = ["artery" if t == "a" and k and tokens[k - 1] in _ARTERY_ADJECTIVES and (
             k + 1 == len(tokens) or tokens[k + 1] in _ARTERY_ABBREVIATION_AFTER) else t for k, t in enumerate(tokens)]
-    if "pa" in tokens:
+        words = set(tokens)
+    if "pa" in words:
         tokens = [w for k, t in enumerate(tokens)
                   for w in (("pulmonary", "artery") if t == "pa" and k and tokens[k - 1] in _PA_BRANCH_LEVELS
                             else (t,))]
-    if "pa" in tokens:
+        words = set(tokens)
+    if "pa" in words:
         tokens = [w for k, t in enumerate(tokens)
                   for w in (("main", "pa") if t == "pa" and _pa_is_the_artery(tokens, k) else (t,))]
-    if "lad" in tokens and _CORONARY_CONTEXT & set(tokens):
+        words = set(tokens)
+    if "lad" in words and _CORONARY_CONTEXT & words:
         tokens = [w for t in tokens for w in (("left", "anterior", "descending") if t == "lad" else (t,))]
-    if "port" in tokens:
+        words = set(tokens)
+    if "port" in words:
         tokens = ["portable" if t == "port" and ({tokens[k - 1] if k else "", tokens[k + 1] if k + 1 < len(tokens)
                                                   else ""} & _PORTABLE_TITLE) else t for k, t in enumerate(tokens)]
-    if "protocol" in tokens:
+        words = set(tokens)
+    if "protocol" in words:
         tokens = _without_protocol_names(tokens)
-    if "decompression" in tokens:  # "consider nasogastric decompression": a treatment, no tube seen
+        words = set(tokens)
+    if "decompression" in words:  # "consider nasogastric decompression": a treatment, no tube seen
         tokens = [t for k, t in enumerate(tokens)
                   if not (t in _DECOMPRESSION_ROUTES and tokens[k + 1:k + 2] == ["decompression"])]
-    if "pathology" in tokens:  # "correlate with pathology", "pathology results awaited": the laboratory
+        words = set(tokens)
+    if "pathology" in words:  # "correlate with pathology", "pathology results awaited": the laboratory
         tokens = ["histopathology" if t == "pathology" and (tokens[k - 1:k] and tokens[k - 1] in _LAB_BEFORE or
                                                             tokens[k + 1:k + 2] and tokens[k + 1] in _LAB_AFTER)
                   else t for k, t in enumerate(tokens)]
-    if "primary" in tokens:
+        words = set(tokens)
+    if "primary" in words:
         tokens = [w for k, t in enumerate(tokens)
                   for w in (("primary", "tumour") if t == "primary" and _primary_is_the_tumour(tokens, k) else (t,))]
-    if "ti" in tokens:  # "thickening of the TI": the terminal ileum ("TI-RADS" is the thyroid's score)
+        words = set(tokens)
+    if "ti" in words:  # "thickening of the TI": the terminal ileum ("TI-RADS" is the thyroid's score)
         tokens = [w for k, t in enumerate(tokens)
                   for w in (("terminal", "ileum") if t == "ti" and tokens[k + 1:k + 2] != ["rads"] else (t,))]
-    if _EXPANSIONS.keys().isdisjoint(tokens):
+        words = set(tokens)
+    if _EXPANSIONS.keys().isdisjoint(words):
         return tokens
     return [w for t in tokens for w in _EXPANSIONS.get(t, (t,))]
 
@@ -1190,14 +1207,15 @@ def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
     after the noun), liver segments numbered in brackets, vertebrae listed, numbered parts listed after one noun, the
     silhouette sign, bracketed and bare station codes, words split from the diaphragm by a side, an air-fluid level in a
     paranasal sinus, the bronchi of a lobe, vessels listed after "calcified", and words sharing one head noun."""
-    for rewrite in (_junction_of_two, _lobectomy_of_a_lobe, _both_of_one_side, _kinds_as_alternatives, _differential_in_brackets, _seen_as, _blood_and_air, _side_labels, _near_occlusions, _percent_stenoses, _sizes_up_to, _dates, _numbered_grades, _without_densities,
-                    _size_changes, _partitive_counts, _abbreviated_words, _valve_positions, _comparisons,
-                    _spelled_sizes, _counted_ordinals, _ribs_numbered_after, _ribs_numbered_before, _rib_parts, _poles_of_a_sided_lobe,
-                    _segments_numbered_in_brackets, _vertebrae_counted, _numbered_parts_listed,
-                    _without_silhouette_signs, _without_station_codes, _bare_station_codes, _nodal_metastases,
-                    _lengths_extending, _clots_extending, _diaphragm_words, _displacing_the_mediastinum, _sinus_fluid_levels,
-                    _bronchi_of_a_lobe, _arteries_of_a_lobe, _operation_clips, _calcified_vessels_listed):
-        tokens = rewrite(tokens)
+    # each rewrite is skipped on one set look-up when none of the words it starts from is a token (its own first
+    # test): most sentences need few of them, and the calls alone were a twentieth of the reader
+    words = set(tokens)
+    for rewrite, triggers in _REWRITES:
+        if triggers is not None and words.isdisjoint(triggers):
+            continue
+        rewritten = rewrite(tokens)
+        if rewritten is not tokens:
+            tokens, words = rewritten, set(rewritten)
     return _grades_listed_per_side(
         _shared_heads(_side_words(_side_before_part(_fluid_collections(tokens, lex), lex), lex), lex), lex)
 
@@ -1927,21 +1945,23 @@ def _without_abbreviation_stops(text: str) -> str:
     n = len(text)
     while dot >= 0:
         start = dot - 3
-        if start >= last and text[start:dot].lower() in ("i.e", "e.g") \
+        if start >= last and text[dot - 2] == "." and text[start:dot].lower() in ("i.e", "e.g") \
                 and (start == 0 or not _is_word_char(text[start - 1])):
             pieces += [text[last:start], text[start:dot].replace(".", "")]  # "i.e." before anything
             last = dot + 1
         else:
-            # the abbreviation is the whole word before the stop (at most six letters, a non-word character before)
-            start = dot
-            while start > last and dot - start < 7 and text[start - 1].isalpha():
-                start -= 1
-            if start < dot and (start == 0 or not _is_word_char(text[start - 1])) \
-                    and text[start:dot].lower() in _ABBREVIATIONS_STOPPED:
-                after = dot + 1
-                while after < n and text[after].isspace():
-                    after += 1
-                if after < n and text[after] in _AFTER_AN_ABBREVIATION:
+            # what follows the stop is tested first: most stops end a sentence before a capital or the text's end
+            after = dot + 1
+            while after < n and text[after].isspace():
+                after += 1
+            if after < n and text[after] in _AFTER_AN_ABBREVIATION:
+                # the abbreviation is the whole word before the stop (at most six letters, a non-word character
+                # before)
+                start = dot
+                while start > last and dot - start < 7 and text[start - 1].isalpha():
+                    start -= 1
+                if start < dot and (start == 0 or not _is_word_char(text[start - 1])) \
+                        and text[start:dot].lower() in _ABBREVIATIONS_STOPPED:
                     pieces += [text[last:start], text[start:dot]]
                     last = dot + 1
         dot = text.find(".", dot + 1)
@@ -1962,7 +1982,9 @@ _VESSEL_ABBREVIATION_RE = re.compile(
     r"|gastroduodenal|epigastric|umbilical|lumbar|intercostal|mammary|thoracic|saphenous|cephalic|basilic))"
     r"\s+((?i:aa|vv|a|v))\.(?=\s|$)")
 _VESSEL_WORDS = {"a": "artery", "aa": "arteries", "v": "vein", "vv": "veins"}
-_VESSEL_ABBREVIATION_HINT_RE = re.compile(r"\s(?:[aA]{1,2}|[vV]{1,2})\.")
+#: (" a.", " aa.", " v.", " vv.", in any case: the stop is looked for first, a pattern opening with it is not tried at
+#: every character)
+_VESSEL_ABBREVIATION_HINT_RE = re.compile(r"\.(?:(?<=\s[aAvV]\.)|(?<=\s[aA][aA]\.)|(?<=\s[vV][vV]\.))")
 
 
 _NEW_FIELD_LINE_RE = re.compile(r"\n(?=[ \t]*(?:[A-Za-z][A-Za-z /&(),-]{0,40}:|\d{1,2}[.)][ \t]|[-*\u2022][ \t]))")
@@ -1986,11 +2008,15 @@ def _sentence_pieces(text: str) -> list[tuple[list[str], bool]]:
     if "\n" in text:
         text = _NEW_FIELD_LINE_RE.sub(". ", text)
     out: list[tuple[list[str], bool]] = []
-    for block in re.split(r"\n\s*\n", text):
+    for block in _BLANK_LINE_RE.split(text) if "\n" in text else (text,):
+        tokens = TOKEN_RE.findall(normalize(block))
+        if "(" not in tokens:  # (no bracket opens: every stop ends a sentence)
+            _pieces_without_brackets(tokens, out)
+            continue
         cur: list[str] = []
         depth = 0  # open brackets: "(segment 6, 1.8 cm; segment 7, 2.5 cm)" is one list, not two sentences
         after_semicolon = False
-        for tok in TOKEN_RE.findall(normalize(block)):
+        for tok in tokens:
             if tok == ";" and depth:
                 cur.append(",")
             elif tok in SENTENCE_END:
@@ -2009,6 +2035,28 @@ def _sentence_pieces(text: str) -> list[tuple[list[str], bool]]:
         if cur:
             out.append((cur, after_semicolon))
     return out
+
+
+_BLANK_LINE_RE = re.compile(r"\n\s*\n")
+
+
+def _pieces_without_brackets(tokens: list[str], out: list[tuple[list[str], bool]]) -> None:
+    """``_sentence_pieces``'s loop over a block's tokens where no bracket opens (most blocks): the sentences are the
+    runs between the stops, found in one pass instead of a test per token."""
+    after_semicolon = False
+    start = 0
+    stops = [k for k, tok in enumerate(tokens) if tok in SENTENCE_END]
+    for stop in (*stops, len(tokens)):
+        cur = tokens[start:stop]
+        while len(cur) >= MAX_SENTENCE_TOKENS:  # run-on text: bounded pieces keep the reader linear
+            out.append((cur[:MAX_SENTENCE_TOKENS], after_semicolon))
+            cur = cur[MAX_SENTENCE_TOKENS:]
+            after_semicolon = False
+        if cur:
+            out.append((cur, after_semicolon))
+            if stop < len(tokens):
+                after_semicolon = tokens[stop] == ";"
+        start = stop + 1
 
 
 _RELATIVE_VERBS = frozenset({"is", "are", "measures", "measure", "measuring", "remains", "remain", "appears",
@@ -2071,7 +2119,7 @@ def _side_labels_nested(pieces: list[tuple[list[str], bool]]) -> list[tuple[list
     for tokens, semi in pieces:
         tokens = _side_dash_as_label(tokens)
         t = tokens
-        colon = next((c for c in range(1, min(5, len(t))) if t[c] == ":"), None)
+        colon = t.index(":", 1, 5) if ":" in t[1:5] else None  # a colon among the second to fifth tokens
         if colon is not None and colon + 3 < len(t) and t[colon + 1] in _SIDE_LABEL_WORDS \
                 and t[colon + 2] == ":" and all(w.isalpha() and w not in _SIDE_LABEL_WORDS for w in t[:colon]):
             head = t[:colon]
@@ -2149,3 +2197,28 @@ def _grades_listed_per_side(tokens: list[str], lex: Lexicon) -> list[str]:
         return [*tokens[:start], first[0], first[1], *name, "and", second[0], second[1], *name,
                 *tokens[second[2]:]]
     return tokens
+
+
+#: the rewrites of ``normalised_tokens`` in order, each with the words one of which must be a token for it to change
+#: anything (the test each makes first; None: always run)
+_REWRITES = (
+    (_junction_of_two, frozenset({"junction"})), (_lobectomy_of_a_lobe, frozenset({"lobectomy"})),
+    (_both_of_one_side, frozenset({"both", "-"})), (_kinds_as_alternatives, _ALTERNATIVE_WORDS), (_differential_in_brackets, frozenset({"("})),
+    (_seen_as, frozenset({"as"})), (_blood_and_air, _BLOOD_AND_AIR), (_side_labels, frozenset({":"})),
+    (_near_occlusions, frozenset({"subtotal", "subtotally", "near", "nearly", "almost"})),
+    (_percent_stenoses, frozenset({"%", "percent"})), (_sizes_up_to, frozenset({"up"})), (_dates, None),
+    (_numbered_grades, frozenset({"grade", "gr"})), (_without_densities, frozenset({"hu"})),
+    (_size_changes, _SIZE_CHANGE_WORDS), (_partitive_counts, _PARTITIVE_VERBS), (_abbreviated_words, None),
+    (_valve_positions, frozenset({"valve", *_VALVE_OF_DEVICE})), (_comparisons, frozenset({"versus", "vs"})),
+    (_spelled_sizes, frozenset(_NUMBER_WORDS)), (_counted_ordinals, frozenset({"rib", "ribs"})),
+    (_ribs_numbered_after, frozenset({"rib", "ribs"})), (_ribs_numbered_before, frozenset({"rib", "ribs"})),
+    (_rib_parts, frozenset({"rib"})), (_poles_of_a_sided_lobe, frozenset({"pole"})),
+    (_segments_numbered_in_brackets, frozenset({"("})), (_vertebrae_counted, frozenset({"c", "t", "l", "s"})),
+    (_numbered_parts_listed, frozenset(_NUMBERED_PARTS)), (_without_silhouette_signs, _SIGN_VERBS | {"loss"}),
+    (_without_station_codes, frozenset({"("})), (_bare_station_codes, _NODE_NOUNS),
+    (_nodal_metastases, _METASTASIS_NOUNS | {"metastatic"}), (_lengths_extending, _EXTENDING),
+    (_clots_extending, _CLOT_WORDS),
+    (_diaphragm_words, _DIAPHRAGM), (_displacing_the_mediastinum, _DISPLACING),
+    (_sinus_fluid_levels, _PARANASAL_WORDS), (_bronchi_of_a_lobe, frozenset(_BRONCHUS_WORDS)),
+    (_arteries_of_a_lobe, _ARTERY_WORDS), (_operation_clips, _CLIP_WORDS),
+    (_calcified_vessels_listed, frozenset({"calcified"})))
