@@ -4870,3 +4870,9 @@ def test_a_hedge_after_a_clot_extending_into_a_second_vein_hedges_the_clot_in_bo
     got = {(f.anatomy, f.presence) for f in extract_findings(
         "Left renal vein thrombosis extending into the IVC cannot be excluded.")}
     assert got == {("renal vein", U), ("inferior vena cava", U)}
+
+
+def test_an_iliac_arterial_branch_is_in_that_iliac_artery():
+    f = one("Active contrast extravasation from a right internal iliac arterial branch.")
+    assert (f.observation, f.anatomy, f.sub_location, f.laterality) == (
+        "active extravasation", "iliac artery", "internal iliac artery", "right")
