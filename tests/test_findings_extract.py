@@ -5020,3 +5020,16 @@ def test_an_embolus_in_a_named_segment_keeps_the_segment():
     assert subs("RLL lateral basal segment PE.") == subs("PE in the lateral basal segment of the right lower lobe.") \
         == {("lateral basal segment", "right")}
     assert subs("RLL superior segment PE.") != subs("RLL lateral basal segment PE.")
+
+
+def test_an_iliac_arterial_branch_is_in_that_iliac_artery():
+    f = one("Active contrast extravasation from a right internal iliac arterial branch.")
+    assert (f.observation, f.anatomy, f.sub_location, f.laterality) == (
+        "active extravasation", "iliac artery", "internal iliac artery", "right")
+
+
+def test_an_adenomyomatous_nodule_is_focal_adenomyomatosis_and_fundal_is_the_gallbladder_fundus():
+    f = one("Gallbladder fundal adenomyoma of 9 mm.")
+    assert (f.observation, f.anatomy, f.sub_location) == ("adenomyomatosis", "gallbladder", "fundus")
+    assert {f.observation for f in extract_findings("Adenomyomatous nodule in the gallbladder fundus.")} == {
+        "adenomyomatosis"}
