@@ -4896,3 +4896,11 @@ def test_an_embolus_in_a_named_segment_keeps_the_segment():
     assert subs("RLL lateral basal segment PE.") == subs("PE in the lateral basal segment of the right lower lobe.") \
         == {("lateral basal segment", "right")}
     assert subs("RLL superior segment PE.") != subs("RLL lateral basal segment PE.")
+
+
+def test_a_lower_case_section_word_inside_a_sentence_opens_no_section():
+    found = {f.observation for f in extract_findings(
+        "CT for sepsis after a Hartmann procedure: an 8 cm pelvic collection.")}
+    assert "collection" in found
+    # a real section still is one: its words state nothing
+    assert not extract_findings("Procedure: CT guided drainage of the pelvic collection.")
