@@ -5033,3 +5033,21 @@ def test_an_adenomyomatous_nodule_is_focal_adenomyomatosis_and_fundal_is_the_gal
     assert (f.observation, f.anatomy, f.sub_location) == ("adenomyomatosis", "gallbladder", "fundus")
     assert {f.observation for f in extract_findings("Adenomyomatous nodule in the gallbladder fundus.")} == {
         "adenomyomatosis"}
+
+
+def test_a_lower_case_section_word_inside_a_sentence_opens_no_section():
+    found = {f.observation for f in extract_findings(
+        "CT for sepsis after a Hartmann procedure: an 8 cm pelvic collection.")}
+    assert "collection" in found
+    # a real section still is one: its words state nothing
+    assert not extract_findings("Procedure: CT guided drainage of the pelvic collection.")
+
+
+def test_the_largest_member_gives_the_group_its_change_as_well_as_its_size():
+    f = one("Hepatic metastases, dominant lesion 18 mm (was 25 mm).")
+    assert (f.observation, f.size_mm, f.temporal) == ("metastasis", 18.0, "decreased")
+
+
+def test_a_nodule_in_the_peritoneum_is_a_peritoneal_nodule():
+    assert _read("A 12 mm nodule in the peritoneum.") == _read("A 12 mm peritoneal nodule.") == {
+        ("carcinomatosis", "peritoneum", None, None, P)}

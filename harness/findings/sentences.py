@@ -42,6 +42,14 @@ def _section_names(lex_id: int) -> tuple[frozenset[str], tuple[int, ...]]:
     return names, tuple(sorted({len(n) for n in names}, reverse=True))
 
 
+def _opens_a_section(text: str, start: int) -> bool:
+    """A section name at ``start`` opens a section where it opens the text, a line or a sentence, or is written
+    capitalised ("... lat view COMPARISON: none"); a lower-case word inside a sentence ends no section ("CT for fever
+    after a Whipple procedure: a collection ..." is no PROCEDURE section)."""
+    before = text[:start].rstrip(" \t")
+    return not before or before[-1] in ".:;\n" or text[start].isupper()
+
+
 def _split_at_section_names(text: str, lex: Lexicon) -> list[str]:
     """``_section_re(...).split(text)``, found from the colons instead: the pattern's alternation of every section
     name, tried at each character of every report, was a tenth of the reader's time. A name ends where the
@@ -62,7 +70,7 @@ def _split_at_section_names(text: str, lex: Lexicon) -> list[str]:
             if start < last:
                 continue
             if (start == 0 or text[start - 1].isspace() or text[start - 1] == ".") \
-                    and text[start:end].lower() in names:
+                    and text[start:end].lower() in names and _opens_a_section(text, start):
                 parts += [text[last:start], text[start:end]]
                 last = colon + 1
                 break

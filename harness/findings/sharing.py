@@ -124,6 +124,9 @@ def _largest_member_describes_group(spans: list[Span], obs_targets: list[_Target
                         or _plural(prev.span) or lex.is_generic(member) or group != member and not lex.is_focal(group)):
             continue
         prev.sizes.extend(t.sizes)
+        prev.prior_sizes.extend(t.prior_sizes)
+        # "liver metastases, dominant lesion 22 mm (was 30 mm)": the largest member's change is the group's
+        prev.temporal = prev.temporal or t.temporal
         for loc in t.locations:
             same = [p for p in prev.locations if p.organ == loc.organ and p.sub is None
                     and loc.laterality in (None, p.laterality)]
