@@ -4746,3 +4746,39 @@ def test_a_denial_ends_at_a_comma_before_with():
     reading = _read("Grade 3 liver laceration, no active extravasation, with a moderate haemoperitoneum.")
     assert ("hemorrhage", "peritoneum", None, None, P) in reading
     assert ("active extravasation", "peritoneum", None, None, A) in reading
+
+
+def test_a_member_without_its_own_denial_after_a_list_of_denied_members_is_stated():
+    reading = _read("Normal heart size, no edema, no effusion, old healed fracture of the left clavicle.")
+    assert ("fracture", "bone", "clavicle", "left", P) in reading or any(
+        f[0] == "fracture" and f[4] is P for f in reading)
+    assert ("effusion", "pleura", None, None, A) in reading
+    # a list that closes with "or" is still denied to its last member
+    denied = _read("No edema, no effusion, pneumothorax or collapse.")
+    assert {f[0] for f in denied if f[4] is A} >= {"edema", "effusion", "pneumothorax", "atelectasis"}
+
+
+def test_a_comma_before_and_after_one_denied_finding_ends_the_denial():
+    reading = _read("Large right effusion without loculation, and partial collapse of the right lower lobe.")
+    assert ("atelectasis", "lung", "lower lobe", "right", P) in reading
+    # a list of three with its serial comma stays denied
+    listed = _read("No pneumothorax, effusion, and consolidation.")
+    assert all(f[4] is A for f in listed) and len(listed) == 3
+
+
+def test_contralateral_mediastinal_shift_is_away_from_the_side_named():
+    shift = [f.laterality for f in extract_findings("Large left pleural effusion with contralateral mediastinal shift.")
+             if f.observation == "mediastinal shift"]
+    assert shift == ["right"]
+
+
+def test_coronary_ca_is_calcium_and_an_endograft_is_a_stent():
+    assert _read("Coronary Ca.") == _read("Coronary artery calcification.")
+    assert ("stent", "chest", None, None, P) in _read("Patent endograft.")
+
+
+def test_a_filters_own_apex_does_not_place_the_filter_and_apically_places_a_drain():
+    pos = {f.position for f in extract_findings("Infrarenal IVC filter, apex directly caudal to the renal veins.")}
+    assert pos == {"infrarenal"}
+    pos = {f.position for f in extract_findings("Right chest drain, tip sited apically.")}
+    assert pos == {"apex of the hemithorax"}

@@ -172,7 +172,8 @@ def _on_its_course(spans: list[Span], q: int) -> bool:
 
 
 #: what says where a device's own part is ("its apex at the level of the renal veins")
-_PART_PLACED_BY = frozenset({"at", "in", "within", "below", "above", "level", "just", "projecting", "projects", "lies"})
+_PART_PLACED_BY = frozenset({"at", "in", "within", "below", "above", "level", "just", "projecting", "projects", "lies",
+                             "immediately", "directly", "caudal", "cranial", "cephalad", "inferior", "superior"})
 
 
 def _own_part(spans: list[Span], q: int) -> bool:
