@@ -4782,3 +4782,20 @@ def test_a_filters_own_apex_does_not_place_the_filter_and_apically_places_a_drai
     assert pos == {"infrarenal"}
     pos = {f.position for f in extract_findings("Right chest drain, tip sited apically.")}
     assert pos == {"apex of the hemithorax"}
+
+
+def test_a_pacemaker_or_icd_is_counted_by_its_leads_and_a_sternotomy_by_its_wires():
+    def count(text, obs):
+        return [f.count for f in extract_findings(text) if f.observation == obs]
+    assert count("Right chest wall pacemaker with three leads.", "pacemaker") == [3]
+    assert count("Right-sided pacemaker, 3 leads.", "pacemaker") == count("Three pacemaker leads.", "pacemaker") == [3]
+    assert count("A right-sided ICD is seen with a single lead in the right ventricle.", "icd") == [1]
+    assert count("Single-lead right ICD.", "icd") == [1]
+    assert count("Dual chamber pacemaker.", "pacemaker") == [2]
+    assert count("Median sternotomy with five intact wires.", "sternotomy") == [5]
+    assert count("Sternotomy, 5 wires.", "sternotomy") == [5]
+    # not counted: the leads or wires are not stated, so no count (it would contradict a stated one)
+    assert count("Right chest wall pacemaker.", "pacemaker") == [None]
+    assert count("Median sternotomy.", "sternotomy") == [None]
+    # a device not counted by its parts is still one
+    assert count("Right chest tube with two side holes.", "chest tube") == [1]

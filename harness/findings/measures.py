@@ -48,7 +48,8 @@ def _attach_measures(spans: list[Span], obs_targets: list[_Target], side_positio
         elif s.cat in ("SIZE", "PRIOR_SIZE") and measurable:
             _attach_size(p, spans, measurable, side_positions)
         elif s.cat in ("COUNT", "NUM"):
-            _attach_count(p, spans, obs_targets, side_positions)
+            if not _count_of_device_parts(p, spans, obs_targets, lex):
+                _attach_count(p, spans, obs_targets, side_positions)
 
 
 def _size_owner(p: int, spans: list[Span], obs_targets: list[_Target], side_positions: set[int]) -> _Target | None:
@@ -531,6 +532,49 @@ def _count_of_parts(p: int, spans: list[Span], obs_targets: list[_Target]) -> No
             "st", "nd", "rd", "th", "of") and any(
             g.text.endswith("s") and g.text.replace(" ", "").isalpha() for g in spans[p + 1:p + 4]):
         prv[-1].count = int(s.value)  # a digit counts parts named in the plural ("in 2 segmental branches")
+
+
+#: what stands between a device and the count of its parts after it ("pacemaker with two leads", "PPM w/ 3 leads",
+#: "sternotomy, 7 wires", "ICD has a single lead")
+_DEVICE_PART_GAP = frozenset({"with", "with a", "and", ",", "has", "having", "a", "its", "intact", "has a", "with its",
+                              "is", "seen", "noted", "present", "identified", "in situ", "is seen with", "is present with"})
+
+
+def _count_value(s: Span) -> int | None:
+    if s.cat == "COUNT":
+        v = s.readings("COUNT")[0].value
+        return v if isinstance(v, int) else None
+    if s.cat == "NUM" and s.value == int(s.value) and 0 < s.value <= 20:
+        return int(s.value)
+    return None
+
+
+def _count_of_device_parts(p: int, spans: list[Span], obs_targets: list[_Target], lex: Lexicon) -> bool:
+    """"pacemaker with two leads", "single-lead ICD", "sternotomy with seven intact wires": a count of the parts a
+    device is counted by (``counted_parts``: a pacemaker's leads, a sternotomy's wires) is the device's count (one
+    pacemaker with two leads is stated as "two pacemaker leads" is). Returns whether the count was a device's."""
+    k = p + 1
+    while k < len(spans) and spans[k].text in _NORMAL_ADJECTIVES:
+        k += 1  # "seven intact wires"
+    if k >= len(spans) or spans[k].cat != "WORD":
+        return False
+    value = _count_value(spans[p])
+    if value is None:
+        return False
+    part = spans[k].text
+    prv = [t for t in obs_targets if t.pos < p]
+    if prv and part in (lex.observations.get(_obs_name(prv[-1].span) or "", {}).get("counted_parts") or ()) \
+            and p - prv[-1].pos <= 4 and all(g.text in _DEVICE_PART_GAP or g.cat == "CTX:termination"
+                                             for g in spans[prv[-1].pos + 1:p]):
+        prv[-1].count = value
+        return True
+    # "single-lead left ICD", "dual lead pacemaker": the count and its part before the device
+    nxt = [t for t in obs_targets if t.pos > k]
+    if nxt and part in (lex.observations.get(_obs_name(nxt[0].span) or "", {}).get("counted_parts") or ()) \
+            and nxt[0].pos - k <= 3 and all(g.cat == "LOC" for g in spans[k + 1:nxt[0].pos]):
+        nxt[0].count = value
+        return True
+    return False
 
 
 def _change_from_prior_sizes(obs_targets: list[_Target]) -> None:
