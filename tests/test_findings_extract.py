@@ -1488,8 +1488,10 @@ def test_both_sides_named_for_one_finding_are_both():
     # a grade said for each side makes one finding per side (both sides still named)
     assert sides_of("Small right and moderate left pleural effusions.") == {("effusion", "right"), ("effusion", "left")}
     assert sides_of("Pleural effusions: right small, left moderate.") == {("effusion", "right"), ("effusion", "left")}
-    assert sides_of("Pulmonary nodules: right 2, left 1.") == {("nodule", "bilateral")}
-    assert sides_of("Pulmonary nodules: 2 on the right, 1 on the left.") == {("nodule", "bilateral")}
+    # a count said for each side splits the finding into one per side, with its count (as "renal cysts: R x1, L x2"
+    # does), whether the organ is named apart or by the finding's own word ("pulmonary nodules")
+    assert sides_of("Pulmonary nodules: right 2, left 1.") == {("nodule", "right"), ("nodule", "left")}
+    assert sides_of("Pulmonary nodules: 2 on the right, 1 on the left.") == {("nodule", "right"), ("nodule", "left")}
     # a side after "on the" stays with its own finding
     assert sides_of("Effusion on the right and small left pneumothorax.") == {("effusion", "right"),
                                                                               ("pneumothorax", "left")}
@@ -4799,3 +4801,18 @@ def test_a_pacemaker_or_icd_is_counted_by_its_leads_and_a_sternotomy_by_its_wire
     assert count("Median sternotomy.", "sternotomy") == [None]
     # a device not counted by its parts is still one
     assert count("Right chest tube with two side holes.", "chest tube") == [1]
+
+
+def test_counts_per_side_of_a_finding_that_names_its_organ_or_under_a_field_label():
+    def sides(text):
+        return sorted((f.laterality, f.count) for f in extract_findings(text) if f.presence is P)
+    assert sides("Pleural plaques: left 4, right 1.") == [("left", 4), ("right", 1)]
+    assert sides("Calcified pleural plaques, one on the left and four on the right.") == [("left", 1), ("right", 4)]
+    assert sides("PLEURA: plaques, left x4, right x1.") == [("left", 4), ("right", 1)]
+
+
+def test_a_site_after_the_counted_sites_that_places_the_largest_is_no_count():
+    got = sorted((f.laterality, f.count) for f in extract_findings(
+        "Renal calculi, two in the left kidney and four in the right kidney, the largest 6 mm in the right upper pole.")
+        if f.laterality in ("left", "right"))
+    assert got == [("left", 2), ("right", 4)]

@@ -431,6 +431,8 @@ def _merged_by_organ(locations: list[Location], lex: Lexicon) -> list[Location]:
                 m.laterality = m.laterality or loc.laterality
                 if m.size is None:  # "right kidney, 1.8 cm in the upper pole"
                     m.size, m.one = loc.size, loc.one
+                if m.count is None:  # "renal calculi, two in the left kidney ...": the count of the side's site
+                    m.count = loc.count
                 m.text = m.text if len(m.text) >= len(loc.text) else loc.text
                 break
         else:

@@ -267,7 +267,7 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
     _attach_modifiers(spans, obs_targets, side_positions, scope, lex, compared)
     _change_from_prior_sizes(obs_targets)
     _sizes_of_listed_sites(spans, obs_targets)
-    _counts_per_side(spans, obs_targets, sides, lex)
+    _counts_per_side(spans, obs_targets, sides, lex, header)
     _counts_per_site(spans, obs_targets)
     _read_device_positions(spans, devices, locs, lex)
     _share_between_findings(spans, targets, obs_targets, header, scope, inherited_label, lex, frame)

@@ -589,13 +589,22 @@ def _change_from_prior_sizes(obs_targets: list[_Target]) -> None:
                 t.temporal = "stable"
 
 
-def _counts_per_side(spans: list[Span], obs_targets: list[_Target], sides: list[Location], lex: Lexicon) -> None:
+def _counts_per_side(spans: list[Span], obs_targets: list[_Target], sides: list[Location], lex: Lexicon,
+                     header: list[Location] | None = None) -> None:
     """"Renal cysts: R x1 (2.1 cm), L x2 (largest 1.4 cm)", "cysts in both kidneys: one on the right measuring
     21 mm and two on the left": a count stated for each side of a paired organ splits the finding into one per
     side, each with its count and the size stated with it."""
     for k, t in enumerate(obs_targets):
         paired = [l for l in t.locations if l.organ is not None and lex.is_paired(l.organ)
                   and l.laterality in (None, "bilateral") and l.sub is None]
+        implied = next((r.organ for r in t.span.readings("OBS") if r.organ), None)
+        if not t.locations and implied is not None and lex.is_paired(implied):
+            # "calcified pleural plaques: right 3, left 2": the organ the finding's own word names
+            paired = [Location(implied, None, None, t.pos, t.pos, t.span.text)]
+        elif not t.locations and implied is None and header and len({l.organ for l in header}) == 1 \
+                and header[0].organ is not None and lex.is_paired(header[0].organ) and header[0].sub is None:
+            # "PLEURA: calcified plaques, right x3, left x2": the field label's organ
+            paired = [Location(header[0].organ, None, None, t.pos, t.pos, t.span.text)]
         if not paired or len({l.organ for l in paired}) > 1:
             continue  # "renal cysts in both kidneys": one organ, named twice
         end = obs_targets[k + 1].pos if k + 1 < len(obs_targets) else len(spans)
@@ -633,6 +642,12 @@ def _counts_per_site(spans: list[Span], obs_targets: list[_Target]) -> None:
         if len(sites) < 2:
             continue
         counts = [_count_before_site(spans, l) for l in sites]
+        # "... one in the right kidney and three in the left, the largest 7 mm in the left lower pole": a site
+        # named after the counted ones, where one of them lies, places one of those counted (it is no count)
+        while len(counts) > 2 and counts[-1] is None and any(
+                m.organ == sites[-1].organ and m.laterality == sites[-1].laterality and c is not None
+                for m, c in zip(sites, counts)):
+            counts.pop()
         if any(c is None for c in counts):
             continue
         for l, c in zip(sites, counts):
