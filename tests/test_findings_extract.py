@@ -4816,3 +4816,18 @@ def test_a_site_after_the_counted_sites_that_places_the_largest_is_no_count():
         "Renal calculi, two in the left kidney and four in the right kidney, the largest 6 mm in the right upper pole.")
         if f.laterality in ("left", "right"))
     assert got == [("left", 2), ("right", 4)]
+
+
+def test_the_pleura_over_the_diaphragm_is_pleura():
+    assert _read("Two calcified plaques on the right diaphragmatic pleura.") == {
+        ("pleural thickening", "pleura", None, "right", P)}
+
+
+def test_a_size_list_over_names_of_one_place_gives_a_counted_finding_its_largest():
+    got = [(f.observation, f.count, f.size_mm) for f in extract_findings(
+        "Two pleural masses along the anterior and diaphragmatic pleura, measuring 1.2 cm and 2.8 cm, respectively.")]
+    assert got == [("mass", 2, 28.0)]
+    # a size for each of two places still goes one each
+    got = sorted((f.sub_location, f.size_mm) for f in extract_findings(
+        "Subcarinal and paratracheal nodes, 11 and 13 mm respectively."))
+    assert got == [("paratracheal", 13.0), ("subcarinal", 11.0)]

@@ -276,7 +276,7 @@ def _attach_size_list(members: list[int], spans: list[Span], obs_targets: list[_
     if len(run) == len(values):
         for u, v in zip(run, values):
             u.sizes.append(v)
-    elif len(sites) == len(values) and t.pos < members[0]:
+    elif len(sites) == len(values) and t.pos < members[0] and not _sites_overlap(sites):
         t.locations = [copy.copy(l) for l in sites]
         _give_site_sizes(t, list(zip(t.locations, values)))
         t.sizes.append(max(values))
@@ -284,6 +284,15 @@ def _attach_size_list(members: list[int], spans: list[Span], obs_targets: list[_
         t.sizes.extend(values)
         t.size_at.extend(members)
         t.listed_sizes = max(t.listed_sizes, len(values))
+
+
+def _sites_overlap(sites: list[Location]) -> bool:
+    """Two of the sites are one place named twice (the same organ and part, no other side): "three pleural masses
+    along the lateral, posterior and diaphragmatic pleura, 21, 34 and 15 mm" lists three masses of one pleura,
+    not a size for each of its names."""
+    return any(a.organ == b.organ and a.sub == b.sub and a.station == b.station and a.text != b.text
+               and None in (a.laterality, b.laterality)
+               for k, a in enumerate(sites) for b in sites[k + 1:])
 
 
 def _sides_named_apart(sites: list[Location]) -> list[Location]:
