@@ -4831,3 +4831,19 @@ def test_a_size_list_over_names_of_one_place_gives_a_counted_finding_its_largest
     got = sorted((f.sub_location, f.size_mm) for f in extract_findings(
         "Subcarinal and paratracheal nodes, 11 and 13 mm respectively."))
     assert got == [("paratracheal", 13.0), ("subcarinal", 11.0)]
+
+
+def test_the_solid_component_of_a_nodule_or_cyst_is_measured_and_denied_on_its_own():
+    def solid(text):
+        return [(f.presence, f.size_mm) for f in extract_findings(text) if f.observation == "solid component"]
+    assert solid("Part-solid nodule in the left upper lobe, 18 mm, solid component 9 mm.") == [(P, 9.0)]
+    assert solid("18 mm part-solid nodule in the left upper lobe with a 9 mm solid part.") == [(P, 9.0)]
+    assert solid("Part-solid nodule of 1.8 cm (solid portion 0.9 cm) in the left upper lobe.") == [(P, 9.0)]
+    assert solid("Ground-glass nodule in the right upper lobe. No solid component.") == [(A, None)]
+    assert solid("Thin-walled pancreatic cyst without a mural nodule.") == [(A, None)]
+    # unmeasured and stated with "with", it describes its finding (as "with solid enhancing components" does)
+    assert solid("Complex left ovarian mass with enhancing solid components.") == []
+    # a mean diameter set apart by a comma is the nodule's, not the solid part's after it
+    sizes = sorted((f.observation, f.size_mm) for f in extract_findings(
+        "Part-solid nodule measuring 20 x 16 mm, mean diameter 18 mm, with a 9 mm solid part."))
+    assert sizes == [("nodule", 20.0), ("solid component", 9.0)]

@@ -64,7 +64,7 @@ def _size_owner(p: int, spans: list[Span], obs_targets: list[_Target], side_posi
     nxt = next((u for u in obs_targets if u.pos > p), None)
     if nxt is not None and nxt.pos - p <= 6 and _gap_is_modifiers(
             spans, p + 1, nxt.pos, side_positions, locations=True) and not any(
-            g.text == "," for g in spans[p + 1:nxt.pos]):
+            g.text in (",", "(") for g in spans[p + 1:nxt.pos]):
         return nxt  # "cirrhotic liver with a 27 mm segment 8 lesion": the size of the noun it modifies
     # a size stated beside one of a finding's sites is that finding's, however near another finding is ("1.2 cm
     # in the interpolar region, suspicious for RCC") or far the finding ("3 metastases - segment 2 18 mm, ...,
@@ -86,6 +86,11 @@ def _size_owner(p: int, spans: list[Span], obs_targets: list[_Target], side_posi
         # "renal lesion, hypervascular, 19 mm, concerning for RCC": what a hedge names after the size is what the
         # measured finding may be, so the size is the finding's before it (the hedged name shares it later)
         return prv[-1]
+    if t.pos > p and prv and t.pos + 1 < len(spans) and spans[t.pos + 1].cat == "SIZE" \
+            and spans[p + 1].text == "," and spans[p - 1].text == ",":
+        # "part-solid nodule in the left upper lobe, 18 mm, solid component 9 mm": the next finding has its size
+        # after it, so the size set apart before it is the finding's before
+        return prv[-1]
     if abs(t.pos - p) <= MAX_SIZE_REACH:
         return t
     before = [u for u in obs_targets if u.pos < p]
@@ -102,6 +107,7 @@ def _size_owner(p: int, spans: list[Span], obs_targets: list[_Target], side_posi
 _DIMENSION_NOUNS = frozenset({"diameter", "size", "dimension", "diameters", "dimensions", "width", "length",
                               "calibre", "caliber", "measurement", "extent"})
 _DIMENSION_GAP = frozenset({"a", "an", "the", "maximal", "maximum", "max", "greatest", "largest", "long", "short",
+                            "mean", "average",
                             "axis", "transverse", "axial", "overall", "total", "outer", "of", "measuring", "up", "to",
                             "approximately", "about", "approx", "ap"})
 
@@ -114,6 +120,11 @@ def _finding_with_dimension(p: int, spans: list[Span], obs_targets: list[_Target
     while q >= 0 and p - q <= 7 and (spans[q].text in _DIMENSION_GAP or spans[q].text in _DIMENSION_NOUNS):
         seen_noun = seen_noun or spans[q].text in _DIMENSION_NOUNS
         q -= 1
+    if seen_noun and q >= 1 and spans[q].text == "," and q + 1 < p and spans[q + 1].text in ("mean", "average"):
+        # "part-solid nodule, 16 x 12 mm, mean diameter 14 mm, with a 7 mm solid part": a mean diameter set apart
+        # by a comma is the finding's before it
+        before = [u for u in obs_targets if u.pos < q]
+        return before[-1] if before and q - before[-1].pos <= 12 else None
     if not seen_noun or q < 1 or spans[q].text not in ("with", "with a", "with an"):
         return None
     before = [u for u in obs_targets if u.pos < q]

@@ -346,6 +346,26 @@ def _parts_of_devices(spans: list[Span], lex: Lexicon) -> None:
             last = name
 
 
+def _solid_parts_described(spans: list[Span], scope: dict[int, str]) -> None:
+    """"complex adnexal mass with enhancing solid components": a solid part stated with "with" after its finding,
+    neither measured nor denied, describes that finding (as "mass with solid enhancing components" does); measured
+    ("part-solid nodule with a 6 mm solid component") or denied ("cyst with no solid component") it is a finding of
+    its own."""
+    for p, s in enumerate(spans):
+        if s.cat != "OBS" or _obs_name(s) != "solid component" or scope.get(p) is not None:
+            continue
+        q = p - 1
+        while q >= 0 and (spans[q].cat == "ATTR" or spans[q].text in ("a", "an")):
+            q -= 1
+        if p + 1 < len(spans) and (spans[p + 1].cat in ("SIZE", "NUM") or spans[p + 1].text in (
+                "measuring", "measures", "of", "(")) or (q >= 0 and spans[q].cat in ("SIZE", "NUM")):
+            continue  # measured
+        if q >= 1 and spans[q].text in ("with", "with a", "with an") and any(
+                g.cat == "OBS" for g in spans[max(0, q - 8):q]):
+            spans[p] = Span("PHRASE", None, s.start, s.end, s.text, cat="ATTR",
+                            by_kind={"ATTR": [Reading("ATTR", "solid")]})
+
+
 def _past_procedures(spans: list[Span], lex: Lexicon) -> None:
     """"History of right hemicolectomy", "h/o IVC filter placement": an operation or a device in the patient's history
     is still there to see (the organ is gone, the device in place): a history naming one states it."""
