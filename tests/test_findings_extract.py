@@ -4847,3 +4847,15 @@ def test_the_solid_component_of_a_nodule_or_cyst_is_measured_and_denied_on_its_o
     sizes = sorted((f.observation, f.size_mm) for f in extract_findings(
         "Part-solid nodule measuring 20 x 16 mm, mean diameter 18 mm, with a 9 mm solid part."))
     assert sizes == [("nodule", 20.0), ("solid component", 9.0)]
+
+
+def test_normal_before_a_structure_that_is_only_a_finding_when_abnormal_denies_it():
+    assert _read("Normal right hilar nodes.") == {("lymph node", "lymph node", "hilar", "right", A)}
+    assert _read("Clear lungs, normal mediastinal lymph nodes.") >= {("lymph node", "lymph node", "mediastinal", None, A)}
+
+
+def test_the_organ_a_finding_word_describes_is_the_site_of_the_finding_before_the_preposition():
+    assert _read("Calculus in the non-dilated common bile duct.") == {
+        ("calculus", "bile duct", None, None, P), ("biliary dilatation", "bile duct", None, None, A)}
+    assert ("thrombosis", "aorta", "abdominal aorta", None, P) in _read(
+        "Mural thrombus within the aneurysmal infrarenal aorta.")

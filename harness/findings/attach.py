@@ -239,6 +239,32 @@ def _attach_locations(spans: list[Span], locs: list[Location], targets: list[_Ta
             # a site the denial reaches is where the finding is not, not a second site of it
             continue
         chosen.locations.append(loc)
+        head = _finding_in_an_organ_described(loc, chosen, spans, obs_targets)
+        if head is not None:
+            head.locations.append(loc)
+
+
+#: what may stand between a preposition and a finding named as the adjective of the organ after it ("in the
+#: non-dilated", "within a mildly aneurysmal")
+_BEFORE_ORGAN_ADJECTIVE = frozenset({"the", "a", "an", "non", "mildly", "moderately", "severely", "slightly"})
+
+
+def _finding_in_an_organ_described(loc: Location, adjective: _Target, spans: list[Span],
+                                   obs_targets: list[_Target]) -> _Target | None:
+    """"stone in the non-dilated common bile duct", "atheroma in the non-aneurysmal infrarenal aorta": the organ a
+    finding-word describes (its site) is also the site of the finding before the preposition, which has none."""
+    if not (adjective.pos < loc.start and all(spans[k].cat == "LOC" for k in range(adjective.pos + 1, loc.start))):
+        return None
+    q = adjective.pos - 1
+    while q >= 0 and (spans[q].text in _BEFORE_ORGAN_ADJECTIVE or spans[q].cat in ("ATTR", "SEV")):
+        q -= 1
+    if q < 1 or spans[q].text not in ("in", "within", "of", "involving"):
+        return None
+    before = [t for t in obs_targets if t.pos < q]
+    if not before or q - before[-1].pos > 4 or before[-1].locations or not all(
+            spans[k].cat in ("ATTR", "SEV", "SIZE") for k in range(before[-1].pos + 1, q)):
+        return None
+    return before[-1]
 
 
 def _resolve_organless_parts(spans: list[Span], locs: list[Location], obs_targets: list[_Target],

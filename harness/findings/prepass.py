@@ -208,7 +208,9 @@ def _deny_structures_called_normal(spans: list[Span], scope: dict[int, str], lex
             if q >= 0 and spans[q].cat == "OBS" and scope.get(q) is None \
                     and lex.observations.get(_obs_name(spans[q]) or "", {}).get("normal_means_absent"):
                 scope[q] = "neg"
-            elif s.text in _NORMAL_SIZED:  # "normal-sized mediastinal nodes", "non-enlarged hilar nodes"
+            elif s.text in _NORMAL_SIZED or (s.text in _NORMAL_BEFORE and (p == 0 or spans[p - 1].text in (
+                    ",", ";", ":", "and"))):
+                # "normal-sized mediastinal nodes", "non-enlarged hilar nodes", "normal left hilar nodes"
                 r = p + 1
                 while r < len(spans) and spans[r].cat == "LOC":
                     r += 1
@@ -217,6 +219,8 @@ def _deny_structures_called_normal(spans: list[Span], scope: dict[int, str], lex
                     scope[r] = "neg"
 
 
+#: a normal look said before the noun opening its phrase ("Normal left hilar nodes.", "..., unremarkable nodes")
+_NORMAL_BEFORE = frozenset({"normal", "nml", "nl", "unremarkable"})
 #: a normal size said before its noun ("normal-sized nodes", "non-enlarged nodes")
 _NORMAL_SIZED = frozenset({"normal sized", "nml sized", "nl sized", "non enlarged", "nonenlarged"})
 #: the words of a structure's measurement between it and what is said of its size ("subcarinal node of 9 mm, within
