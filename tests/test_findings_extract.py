@@ -4859,3 +4859,10 @@ def test_the_organ_a_finding_word_describes_is_the_site_of_the_finding_before_th
         ("calculus", "bile duct", None, None, P), ("biliary dilatation", "bile duct", None, None, A)}
     assert ("thrombosis", "aorta", "abdominal aorta", None, P) in _read(
         "Mural thrombus within the aneurysmal infrarenal aorta.")
+
+
+def test_a_list_of_sites_after_an_adjective_is_the_following_nouns_not_the_finding_before():
+    reading = _read("Left lower lobe mass with enlarged left hilar and left upper paratracheal lymph nodes.")
+    assert ("lymphadenopathy", "lymph node", "hilar", "left", P) in reading
+    assert ("lymphadenopathy", "lymph node", "upper paratracheal", "left", P) in reading
+    assert {f[1] for f in reading if f[0] == "mass"} == {"lung"}

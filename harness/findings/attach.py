@@ -360,7 +360,22 @@ def _finding_the_site_modifies(loc: Location, spans: list[Span], targets: list[_
                 _follows_preposition(loc, spans, side_positions, lex):
             return None
         return following[0]
+    if following and following[0].pos - loc.end <= 6 and following[0].kind == "OBS" \
+            and _sites_listed_before(spans, loc.end + 1, following[0].pos, side_positions) \
+            and not _follows_preposition(loc, spans, side_positions, lex) \
+            and not (loc.start > 0 and spans[loc.start - 1].cat == "OBS"):  # "necrotic left level II and III nodes"
+        # "mass with enlarged right hilar and right lower paratracheal lymph nodes": a list of sites before a noun
+        # is the noun's, each of them
+        return following[0]
     return adjective
+
+
+def _sites_listed_before(spans: list[Span], a: int, b: int, side_positions: set[int]) -> bool:
+    """[a, b) continues a list of sites: a joiner, then sites (and their sides, modifiers), a site last."""
+    if a >= b or spans[a].text not in ("and", "or", ",") or spans[b - 1].cat != "LOC":
+        return False
+    return all(spans[q].text in ("and", "or", ",") or spans[q].cat == "LOC"
+               or _gap_is_modifiers(spans, q, q + 1, side_positions) for q in range(a + 1, b))
 
 
 def _adjective_list(spans: list[Span], a: int, b: int) -> bool:
