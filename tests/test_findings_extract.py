@@ -4866,3 +4866,13 @@ def test_a_list_of_sites_after_an_adjective_is_the_following_nouns_not_the_findi
     assert ("lymphadenopathy", "lymph node", "hilar", "left", P) in reading
     assert ("lymphadenopathy", "lymph node", "upper paratracheal", "left", P) in reading
     assert {f[1] for f in reading if f[0] == "mass"} == {"lung"}
+
+
+def test_a_collection_that_has_been_drained_is_gone_but_not_one_partly_drained():
+    assert _read("The right pleural effusion has been drained.") == {("effusion", "pleura", None, "right", A)}
+    assert ("effusion", "pleura", None, "right", P) in _read("The right pleural effusion has been partially drained.")
+
+
+def test_a_head_noun_said_once_for_two_parts_of_the_aorta():
+    subs = {f.sub_location for f in extract_findings("Dissection from the descending thoracic to the infrarenal aorta.")}
+    assert subs == {"descending aorta", "abdominal aorta"}
