@@ -4876,3 +4876,8 @@ def test_a_collection_that_has_been_drained_is_gone_but_not_one_partly_drained()
 def test_a_head_noun_said_once_for_two_parts_of_the_aorta():
     subs = {f.sub_location for f in extract_findings("Dissection from the descending thoracic to the infrarenal aorta.")}
     assert subs == {"descending aorta", "abdominal aorta"}
+
+
+def test_a_site_before_a_comma_does_not_modify_the_normal_statement_after_it():
+    assert _read("Calcified aortic knob, clear lungs.") == {
+        ("aortic calcification", "aorta", "aortic arch", None, P), ("lesion", "lung", None, None, A)}

@@ -345,7 +345,9 @@ def _finding_the_site_modifies(loc: Location, spans: list[Span], targets: list[_
             nxt_t.locations.append(copy.copy(loc))
         return adjective
     if following and following[0].pos - loc.end <= 5 and \
-            _gap_is_modifiers(spans, loc.end + 1, following[0].pos, side_positions):
+            _gap_is_modifiers(spans, loc.end + 1, following[0].pos, side_positions) and not (
+            following[0].kind == "NORMAL" and any(spans[q].text == "," for q in range(loc.end + 1, following[0].pos))):
+        # ("calcified aortic arch, clear lungs": a normal statement after a comma is one of its own)
         # "consolidation in the left lower lobe, small effusion": a site after a finding's preposition and then a
         # comma ends that finding's phrase; it is no adjective of the next list member
         if any(spans[q].text == "," for q in range(loc.end + 1, following[0].pos)) and any(
