@@ -4881,3 +4881,8 @@ def test_a_head_noun_said_once_for_two_parts_of_the_aorta():
 def test_a_site_before_a_comma_does_not_modify_the_normal_statement_after_it():
     assert _read("Calcified aortic knob, clear lungs.") == {
         ("aortic calcification", "aorta", "aortic arch", None, P), ("lesion", "lung", None, None, A)}
+
+
+def test_a_loop_recorder_is_a_device_of_its_own_kind():
+    got = [(f.observation, f.laterality) for f in extract_findings("Implantable loop recorder over the right chest.")]
+    assert got == [("loop recorder", "right")]
