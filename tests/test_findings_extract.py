@@ -1488,8 +1488,10 @@ def test_both_sides_named_for_one_finding_are_both():
     # a grade said for each side makes one finding per side (both sides still named)
     assert sides_of("Small right and moderate left pleural effusions.") == {("effusion", "right"), ("effusion", "left")}
     assert sides_of("Pleural effusions: right small, left moderate.") == {("effusion", "right"), ("effusion", "left")}
-    assert sides_of("Pulmonary nodules: right 2, left 1.") == {("nodule", "bilateral")}
-    assert sides_of("Pulmonary nodules: 2 on the right, 1 on the left.") == {("nodule", "bilateral")}
+    # a count said for each side splits the finding into one per side, with its count (as "renal cysts: R x1, L x2"
+    # does), whether the organ is named apart or by the finding's own word ("pulmonary nodules")
+    assert sides_of("Pulmonary nodules: right 2, left 1.") == {("nodule", "right"), ("nodule", "left")}
+    assert sides_of("Pulmonary nodules: 2 on the right, 1 on the left.") == {("nodule", "right"), ("nodule", "left")}
     # a side after "on the" stays with its own finding
     assert sides_of("Effusion on the right and small left pneumothorax.") == {("effusion", "right"),
                                                                               ("pneumothorax", "left")}
@@ -4828,7 +4830,9 @@ def test_gas_in_a_collection_is_its_content_and_the_size_is_the_collections(text
 
 def test_pacing_leads_are_plural_as_pacemaker_leads_are():
     assert "multiple" in one("Pacing leads in the right atrium and right ventricle.").attributes
-    assert one("Pacing lead in the right ventricle.").count == 1
+    # (a pacemaker is counted by its leads only where they are counted: a bare "lead" states no count)
+    lead = one("Pacing lead in the right ventricle.")
+    assert (lead.observation, lead.position, lead.count) == ("pacemaker", "right ventricle", None)
 
 
 def test_a_participle_finding_before_a_site_and_a_diagnosis_is_at_that_site():
@@ -5051,3 +5055,141 @@ def test_the_largest_member_gives_the_group_its_change_as_well_as_its_size():
 def test_a_nodule_in_the_peritoneum_is_a_peritoneal_nodule():
     assert _read("A 12 mm nodule in the peritoneum.") == _read("A 12 mm peritoneal nodule.") == {
         ("carcinomatosis", "peritoneum", None, None, P)}
+
+
+def test_a_member_without_its_own_denial_after_a_list_of_denied_members_is_stated():
+    reading = _read("Normal heart size, no edema, no effusion, old healed fracture of the left clavicle.")
+    assert ("fracture", "bone", "clavicle", "left", P) in reading or any(
+        f[0] == "fracture" and f[4] is P for f in reading)
+    assert ("effusion", "pleura", None, None, A) in reading
+    # a list that closes with "or" is still denied to its last member
+    denied = _read("No edema, no effusion, pneumothorax or collapse.")
+    assert {f[0] for f in denied if f[4] is A} >= {"edema", "effusion", "pneumothorax", "atelectasis"}
+
+
+def test_a_comma_before_and_after_one_denied_finding_ends_the_denial():
+    reading = _read("Large right effusion without loculation, and partial collapse of the right lower lobe.")
+    assert ("atelectasis", "lung", "lower lobe", "right", P) in reading
+    # a list of three with its serial comma stays denied
+    listed = _read("No pneumothorax, effusion, and consolidation.")
+    assert all(f[4] is A for f in listed) and len(listed) == 3
+
+
+def test_contralateral_mediastinal_shift_is_away_from_the_side_named():
+    shift = [f.laterality for f in extract_findings("Large left pleural effusion with contralateral mediastinal shift.")
+             if f.observation == "mediastinal shift"]
+    assert shift == ["right"]
+
+
+def test_coronary_ca_is_calcium_and_an_endograft_is_a_stent():
+    assert _read("Coronary Ca.") == _read("Coronary artery calcification.")
+    assert ("stent", "chest", None, None, P) in _read("Patent endograft.")
+
+
+def test_a_filters_own_apex_does_not_place_the_filter_and_apically_places_a_drain():
+    pos = {f.position for f in extract_findings("Infrarenal IVC filter, apex directly caudal to the renal veins.")}
+    assert pos == {"infrarenal"}
+    pos = {f.position for f in extract_findings("Right chest drain, tip sited apically.")}
+    assert pos == {"apex of the hemithorax"}
+
+
+def test_a_pacemaker_or_icd_is_counted_by_its_leads_and_a_sternotomy_by_its_wires():
+    def count(text, obs):
+        return [f.count for f in extract_findings(text) if f.observation == obs]
+    assert count("Right chest wall pacemaker with three leads.", "pacemaker") == [3]
+    assert count("Right-sided pacemaker, 3 leads.", "pacemaker") == count("Three pacemaker leads.", "pacemaker") == [3]
+    assert count("A right-sided ICD is seen with a single lead in the right ventricle.", "icd") == [1]
+    assert count("Single-lead right ICD.", "icd") == [1]
+    assert count("Dual chamber pacemaker.", "pacemaker") == [2]
+    assert count("Median sternotomy with five intact wires.", "sternotomy") == [5]
+    assert count("Sternotomy, 5 wires.", "sternotomy") == [5]
+    # not counted: the leads or wires are not stated, so no count (it would contradict a stated one)
+    assert count("Right chest wall pacemaker.", "pacemaker") == [None]
+    assert count("Median sternotomy.", "sternotomy") == [None]
+    # a device not counted by its parts is still one
+    assert count("Right chest tube with two side holes.", "chest tube") == [1]
+
+
+def test_counts_per_side_of_a_finding_that_names_its_organ_or_under_a_field_label():
+    def sides(text):
+        return sorted((f.laterality, f.count) for f in extract_findings(text) if f.presence is P)
+    assert sides("Pleural plaques: left 4, right 1.") == [("left", 4), ("right", 1)]
+    assert sides("Calcified pleural plaques, one on the left and four on the right.") == [("left", 1), ("right", 4)]
+    assert sides("PLEURA: plaques, left x4, right x1.") == [("left", 4), ("right", 1)]
+
+
+def test_a_site_after_the_counted_sites_that_places_the_largest_is_no_count():
+    got = sorted((f.laterality, f.count) for f in extract_findings(
+        "Renal calculi, two in the left kidney and four in the right kidney, the largest 6 mm in the right upper pole.")
+        if f.laterality in ("left", "right"))
+    assert got == [("left", 2), ("right", 4)]
+
+
+def test_the_pleura_over_the_diaphragm_is_pleura():
+    assert _read("Two calcified plaques on the right diaphragmatic pleura.") == {
+        ("pleural thickening", "pleura", None, "right", P)}
+
+
+def test_a_size_list_over_names_of_one_place_gives_a_counted_finding_its_largest():
+    got = [(f.observation, f.count, f.size_mm) for f in extract_findings(
+        "Two pleural masses along the anterior and diaphragmatic pleura, measuring 1.2 cm and 2.8 cm, respectively.")]
+    assert got == [("mass", 2, 28.0)]
+    # a size for each of two places still goes one each
+    got = sorted((f.sub_location, f.size_mm) for f in extract_findings(
+        "Subcarinal and paratracheal nodes, 11 and 13 mm respectively."))
+    assert got == [("paratracheal", 13.0), ("subcarinal", 11.0)]
+
+
+def test_the_solid_component_of_a_nodule_or_cyst_is_measured_and_denied_on_its_own():
+    def solid(text):
+        return [(f.presence, f.size_mm) for f in extract_findings(text) if f.observation == "solid component"]
+    assert solid("Part-solid nodule in the left upper lobe, 18 mm, solid component 9 mm.") == [(P, 9.0)]
+    assert solid("18 mm part-solid nodule in the left upper lobe with a 9 mm solid part.") == [(P, 9.0)]
+    assert solid("Part-solid nodule of 1.8 cm (solid portion 0.9 cm) in the left upper lobe.") == [(P, 9.0)]
+    assert solid("Ground-glass nodule in the right upper lobe. No solid component.") == [(A, None)]
+    assert solid("Thin-walled pancreatic cyst without a mural nodule.") == [(A, None)]
+    # unmeasured and stated with "with", it describes its finding (as "with solid enhancing components" does)
+    assert solid("Complex left ovarian mass with enhancing solid components.") == []
+    # a mean diameter set apart by a comma is the nodule's, not the solid part's after it
+    sizes = sorted((f.observation, f.size_mm) for f in extract_findings(
+        "Part-solid nodule measuring 20 x 16 mm, mean diameter 18 mm, with a 9 mm solid part."))
+    assert sizes == [("nodule", 20.0), ("solid component", 9.0)]
+
+
+def test_normal_before_a_structure_that_is_only_a_finding_when_abnormal_denies_it():
+    assert _read("Normal right hilar nodes.") == {("lymph node", "lymph node", "hilar", "right", A)}
+    assert _read("Clear lungs, normal mediastinal lymph nodes.") >= {("lymph node", "lymph node", "mediastinal", None, A)}
+
+
+def test_the_organ_a_finding_word_describes_is_the_site_of_the_finding_before_the_preposition():
+    assert _read("Calculus in the non-dilated common bile duct.") == {
+        ("calculus", "bile duct", None, None, P), ("biliary dilatation", "bile duct", None, None, A)}
+    assert ("thrombosis", "aorta", "abdominal aorta", None, P) in _read(
+        "Mural thrombus within the aneurysmal infrarenal aorta.")
+
+
+def test_a_list_of_sites_after_an_adjective_is_the_following_nouns_not_the_finding_before():
+    reading = _read("Left lower lobe mass with enlarged left hilar and left upper paratracheal lymph nodes.")
+    assert ("lymphadenopathy", "lymph node", "hilar", "left", P) in reading
+    assert ("lymphadenopathy", "lymph node", "upper paratracheal", "left", P) in reading
+    assert {f[1] for f in reading if f[0] == "mass"} == {"lung"}
+
+
+def test_a_collection_that_has_been_drained_is_gone_but_not_one_partly_drained():
+    assert _read("The right pleural effusion has been drained.") == {("effusion", "pleura", None, "right", A)}
+    assert ("effusion", "pleura", None, "right", P) in _read("The right pleural effusion has been partially drained.")
+
+
+def test_a_head_noun_said_once_for_two_parts_of_the_aorta():
+    subs = {f.sub_location for f in extract_findings("Dissection from the descending thoracic to the infrarenal aorta.")}
+    assert subs == {"descending aorta", "abdominal aorta"}
+
+
+def test_a_site_before_a_comma_does_not_modify_the_normal_statement_after_it():
+    assert _read("Calcified aortic knob, clear lungs.") == {
+        ("aortic calcification", "aorta", "aortic arch", None, P), ("lesion", "lung", None, None, A)}
+
+
+def test_a_loop_recorder_is_a_device_of_its_own_kind():
+    got = [(f.observation, f.laterality) for f in extract_findings("Implantable loop recorder over the right chest.")]
+    assert got == [("loop recorder", "right")]

@@ -172,7 +172,8 @@ def _on_its_course(spans: list[Span], q: int) -> bool:
 
 
 #: what says where a device's own part is ("its apex at the level of the renal veins")
-_PART_PLACED_BY = frozenset({"at", "in", "within", "below", "above", "level", "just", "projecting", "projects", "lies"})
+_PART_PLACED_BY = frozenset({"at", "in", "within", "below", "above", "level", "just", "projecting", "projects", "lies",
+                             "immediately", "directly", "caudal", "cranial", "cephalad", "inferior", "superior"})
 
 
 def _own_part(spans: list[Span], q: int) -> bool:
@@ -238,6 +239,32 @@ def _attach_locations(spans: list[Span], locs: list[Location], targets: list[_Ta
             # a site the denial reaches is where the finding is not, not a second site of it
             continue
         chosen.locations.append(loc)
+        head = _finding_in_an_organ_described(loc, chosen, spans, obs_targets)
+        if head is not None:
+            head.locations.append(loc)
+
+
+#: what may stand between a preposition and a finding named as the adjective of the organ after it ("in the
+#: non-dilated", "within a mildly aneurysmal")
+_BEFORE_ORGAN_ADJECTIVE = frozenset({"the", "a", "an", "non", "mildly", "moderately", "severely", "slightly"})
+
+
+def _finding_in_an_organ_described(loc: Location, adjective: _Target, spans: list[Span],
+                                   obs_targets: list[_Target]) -> _Target | None:
+    """"stone in the non-dilated common bile duct", "atheroma in the non-aneurysmal infrarenal aorta": the organ a
+    finding-word describes (its site) is also the site of the finding before the preposition, which has none."""
+    if not (adjective.pos < loc.start and all(spans[k].cat == "LOC" for k in range(adjective.pos + 1, loc.start))):
+        return None
+    q = adjective.pos - 1
+    while q >= 0 and (spans[q].text in _BEFORE_ORGAN_ADJECTIVE or spans[q].cat in ("ATTR", "SEV")):
+        q -= 1
+    if q < 1 or spans[q].text not in ("in", "within", "of", "involving"):
+        return None
+    before = [t for t in obs_targets if t.pos < q]
+    if not before or q - before[-1].pos > 4 or before[-1].locations or not all(
+            spans[k].cat in ("ATTR", "SEV", "SIZE") for k in range(before[-1].pos + 1, q)):
+        return None
+    return before[-1]
 
 
 def _resolve_organless_parts(spans: list[Span], locs: list[Location], obs_targets: list[_Target],
@@ -318,7 +345,9 @@ def _finding_the_site_modifies(loc: Location, spans: list[Span], targets: list[_
             nxt_t.locations.append(copy.copy(loc))
         return adjective
     if following and following[0].pos - loc.end <= 5 and \
-            _gap_is_modifiers(spans, loc.end + 1, following[0].pos, side_positions):
+            _gap_is_modifiers(spans, loc.end + 1, following[0].pos, side_positions) and not (
+            following[0].kind == "NORMAL" and any(spans[q].text == "," for q in range(loc.end + 1, following[0].pos))):
+        # ("calcified aortic arch, clear lungs": a normal statement after a comma is one of its own)
         # "consolidation in the left lower lobe, small effusion": a site after a finding's preposition and then a
         # comma ends that finding's phrase; it is no adjective of the next list member
         if any(spans[q].text == "," for q in range(loc.end + 1, following[0].pos)) and any(
@@ -333,7 +362,22 @@ def _finding_the_site_modifies(loc: Location, spans: list[Span], targets: list[_
                 _follows_preposition(loc, spans, side_positions, lex):
             return None
         return following[0]
+    if following and following[0].pos - loc.end <= 6 and following[0].kind == "OBS" \
+            and _sites_listed_before(spans, loc.end + 1, following[0].pos, side_positions) \
+            and not _follows_preposition(loc, spans, side_positions, lex) \
+            and not (loc.start > 0 and spans[loc.start - 1].cat == "OBS"):  # "necrotic left level II and III nodes"
+        # "mass with enlarged right hilar and right lower paratracheal lymph nodes": a list of sites before a noun
+        # is the noun's, each of them
+        return following[0]
     return adjective
+
+
+def _sites_listed_before(spans: list[Span], a: int, b: int, side_positions: set[int]) -> bool:
+    """[a, b) continues a list of sites: a joiner, then sites (and their sides, modifiers), a site last."""
+    if a >= b or spans[a].text not in ("and", "or", ",") or spans[b - 1].cat != "LOC":
+        return False
+    return all(spans[q].text in ("and", "or", ",") or spans[q].cat == "LOC"
+               or _gap_is_modifiers(spans, q, q + 1, side_positions) for q in range(a + 1, b))
 
 
 def _adjective_list(spans: list[Span], a: int, b: int) -> bool:

@@ -271,8 +271,10 @@ def _device_finding(t: _Target, certainty: Certainty, spec: dict[str, Any], lex:
             pass  # "support devices", "lines and tubes": a collective, not a count
         elif _plural(t.span):
             attrs.add("multiple")
-        else:
-            count = 1
+        elif spec.get("part_counts", {}).get(t.span.text):
+            count = spec["part_counts"][t.span.text]  # "dual chamber pacemaker": two leads
+        elif not spec.get("counted_parts"):
+            count = 1  # a device counted by its parts (a pacemaker's leads) says nothing of them when not counted
     # a size stated with a device is where its tip is ("ETT 5 cm above the carina", "2 cm below the aortic knob")
     # or its own calibre: either way a different number is a different statement
     size = max(t.sizes) if t.sizes and not absent else None
@@ -436,6 +438,8 @@ def _merged_by_organ(locations: list[Location], lex: Lexicon) -> list[Location]:
                 m.laterality = m.laterality or loc.laterality
                 if m.size is None:  # "right kidney, 1.8 cm in the upper pole"
                     m.size, m.one, m.change = loc.size, loc.one, loc.change
+                if m.count is None:  # "renal calculi, two in the left kidney ...": the count of the side's site
+                    m.count = loc.count
                 m.text = m.text if len(m.text) >= len(loc.text) else loc.text
                 break
         else:

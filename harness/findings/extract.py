@@ -72,7 +72,7 @@ from harness.findings.build import _measured_organs, _removed_organs, _stated_fi
 from harness.findings.lexicon import UNSPECIFIED, Lexicon, Reading, lexicon
 from harness.findings.measures import (PRIOR_SIZE_SAME_MM, PRIOR_SIZE_SAME_REL, _attach_measures, _change_from_prior_sizes, _counts_per_side,
                                        _counts_per_site, _sizes_of_listed_sites)
-from harness.findings.prepass import (STUDY_WORDS, _calcified_organs_named, _contrast_filling, _in_aside,
+from harness.findings.prepass import (_solid_parts_described, STUDY_WORDS, _calcified_organs_named, _contrast_filling, _in_aside,
                                       _past_procedures, _predicates_of_the_organ_spoken_of,
                                       _deny_structures_called_normal, _enlarged_names, _focal_findings_grown,
                                       _forms_said_of_organs, _hedge_study_title, _mark_prior_sizes,
@@ -227,6 +227,7 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
     _enlarged_names(spans, lex)
     _focal_findings_grown(spans, lex)
     _parts_of_devices(spans, lex)
+    _solid_parts_described(spans, scope)
     _forms_said_of_organs(spans, lex)
     _predicates_of_the_organ_spoken_of(spans, lex)
     _organs_called_calcified(spans, lex)
@@ -267,7 +268,7 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
     _attach_modifiers(spans, obs_targets, side_positions, scope, lex, compared)
     _change_from_prior_sizes(obs_targets)
     _sizes_of_listed_sites(spans, obs_targets)
-    _counts_per_side(spans, obs_targets, sides, lex)
+    _counts_per_side(spans, obs_targets, sides, lex, header)
     _counts_per_site(spans, obs_targets)
     _read_device_positions(spans, devices, locs, lex)
     _share_between_findings(spans, targets, obs_targets, header, scope, inherited_label, lex, frame)

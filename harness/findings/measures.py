@@ -49,7 +49,8 @@ def _attach_measures(spans: list[Span], obs_targets: list[_Target], side_positio
         elif s.cat in ("SIZE", "PRIOR_SIZE") and measurable:
             _attach_size(p, spans, measurable, side_positions)
         elif s.cat in ("COUNT", "NUM"):
-            _attach_count(p, spans, obs_targets, side_positions)
+            if not _count_of_device_parts(p, spans, obs_targets, lex):
+                _attach_count(p, spans, obs_targets, side_positions)
 
 
 def _size_owner(p: int, spans: list[Span], obs_targets: list[_Target], side_positions: set[int]) -> _Target | None:
@@ -64,7 +65,7 @@ def _size_owner(p: int, spans: list[Span], obs_targets: list[_Target], side_posi
     nxt = next((u for u in obs_targets if u.pos > p), None)
     if nxt is not None and nxt.pos - p <= 6 and _gap_is_modifiers(
             spans, p + 1, nxt.pos, side_positions, locations=True) and not any(
-            g.text == "," for g in spans[p + 1:nxt.pos]):
+            g.text in (",", "(") for g in spans[p + 1:nxt.pos]):
         return nxt  # "cirrhotic liver with a 27 mm segment 8 lesion": the size of the noun it modifies
     # a size stated beside one of a finding's sites is that finding's, however near another finding is ("1.2 cm
     # in the interpolar region, suspicious for RCC") or far the finding ("3 metastases - segment 2 18 mm, ...,
@@ -86,6 +87,11 @@ def _size_owner(p: int, spans: list[Span], obs_targets: list[_Target], side_posi
         # "renal lesion, hypervascular, 19 mm, concerning for RCC": what a hedge names after the size is what the
         # measured finding may be, so the size is the finding's before it (the hedged name shares it later)
         return prv[-1]
+    if t.pos > p and prv and t.pos + 1 < len(spans) and spans[t.pos + 1].cat == "SIZE" \
+            and spans[p + 1].text == "," and spans[p - 1].text == ",":
+        # "part-solid nodule in the left upper lobe, 18 mm, solid component 9 mm": the next finding has its size
+        # after it, so the size set apart before it is the finding's before
+        return prv[-1]
     if abs(t.pos - p) <= MAX_SIZE_REACH:
         return t
     before = [u for u in obs_targets if u.pos < p]
@@ -102,6 +108,7 @@ def _size_owner(p: int, spans: list[Span], obs_targets: list[_Target], side_posi
 _DIMENSION_NOUNS = frozenset({"diameter", "size", "dimension", "diameters", "dimensions", "width", "length",
                               "calibre", "caliber", "measurement", "extent"})
 _DIMENSION_GAP = frozenset({"a", "an", "the", "maximal", "maximum", "max", "greatest", "largest", "long", "short",
+                            "mean", "average",
                             "axis", "transverse", "axial", "overall", "total", "outer", "of", "measuring", "up", "to",
                             "approximately", "about", "approx", "ap"})
 
@@ -114,6 +121,11 @@ def _finding_with_dimension(p: int, spans: list[Span], obs_targets: list[_Target
     while q >= 0 and p - q <= 7 and (spans[q].text in _DIMENSION_GAP or spans[q].text in _DIMENSION_NOUNS):
         seen_noun = seen_noun or spans[q].text in _DIMENSION_NOUNS
         q -= 1
+    if seen_noun and q >= 1 and spans[q].text == "," and q + 1 < p and spans[q + 1].text in ("mean", "average"):
+        # "part-solid nodule, 16 x 12 mm, mean diameter 14 mm, with a 7 mm solid part": a mean diameter set apart
+        # by a comma is the finding's before it
+        before = [u for u in obs_targets if u.pos < q]
+        return before[-1] if before and q - before[-1].pos <= 12 else None
     if not seen_noun or q < 1 or spans[q].text not in ("with", "with a", "with an"):
         return None
     before = [u for u in obs_targets if u.pos < q]
@@ -276,7 +288,7 @@ def _attach_size_list(members: list[int], spans: list[Span], obs_targets: list[_
     if len(run) == len(values):
         for u, v in zip(run, values):
             u.sizes.append(v)
-    elif len(sites) == len(values) and t.pos < members[0]:
+    elif len(sites) == len(values) and t.pos < members[0] and not _sites_overlap(sites):
         t.locations = [copy.copy(l) for l in sites]
         _give_site_sizes(t, list(zip(t.locations, values)))
         t.sizes.append(max(values))
@@ -284,6 +296,15 @@ def _attach_size_list(members: list[int], spans: list[Span], obs_targets: list[_
         t.sizes.extend(values)
         t.size_at.extend(members)
         t.listed_sizes = max(t.listed_sizes, len(values))
+
+
+def _sites_overlap(sites: list[Location]) -> bool:
+    """Two of the sites are one place named twice (the same organ and part, no other side): "three pleural masses
+    along the lateral, posterior and diaphragmatic pleura, 21, 34 and 15 mm" lists three masses of one pleura,
+    not a size for each of its names."""
+    return any(a.organ == b.organ and a.sub == b.sub and a.station == b.station and a.text != b.text
+               and None in (a.laterality, b.laterality)
+               for k, a in enumerate(sites) for b in sites[k + 1:])
 
 
 def _sides_named_apart(sites: list[Location]) -> list[Location]:
@@ -567,6 +588,49 @@ def _count_of_parts(p: int, spans: list[Span], obs_targets: list[_Target]) -> No
         prv[-1].count = int(s.value)  # a digit counts parts named in the plural ("in 2 segmental branches")
 
 
+#: what stands between a device and the count of its parts after it ("pacemaker with two leads", "PPM w/ 3 leads",
+#: "sternotomy, 7 wires", "ICD has a single lead")
+_DEVICE_PART_GAP = frozenset({"with", "with a", "and", ",", "has", "having", "a", "its", "intact", "has a", "with its",
+                              "is", "seen", "noted", "present", "identified", "in situ", "is seen with", "is present with"})
+
+
+def _count_value(s: Span) -> int | None:
+    if s.cat == "COUNT":
+        v = s.readings("COUNT")[0].value
+        return v if isinstance(v, int) else None
+    if s.cat == "NUM" and s.value == int(s.value) and 0 < s.value <= 20:
+        return int(s.value)
+    return None
+
+
+def _count_of_device_parts(p: int, spans: list[Span], obs_targets: list[_Target], lex: Lexicon) -> bool:
+    """"pacemaker with two leads", "single-lead ICD", "sternotomy with seven intact wires": a count of the parts a
+    device is counted by (``counted_parts``: a pacemaker's leads, a sternotomy's wires) is the device's count (one
+    pacemaker with two leads is stated as "two pacemaker leads" is). Returns whether the count was a device's."""
+    k = p + 1
+    while k < len(spans) and spans[k].text in _NORMAL_ADJECTIVES:
+        k += 1  # "seven intact wires"
+    if k >= len(spans) or spans[k].cat != "WORD":
+        return False
+    value = _count_value(spans[p])
+    if value is None:
+        return False
+    part = spans[k].text
+    prv = [t for t in obs_targets if t.pos < p]
+    if prv and part in (lex.observations.get(_obs_name(prv[-1].span) or "", {}).get("counted_parts") or ()) \
+            and p - prv[-1].pos <= 4 and all(g.text in _DEVICE_PART_GAP or g.cat == "CTX:termination"
+                                             for g in spans[prv[-1].pos + 1:p]):
+        prv[-1].count = value
+        return True
+    # "single-lead left ICD", "dual lead pacemaker": the count and its part before the device
+    nxt = [t for t in obs_targets if t.pos > k]
+    if nxt and part in (lex.observations.get(_obs_name(nxt[0].span) or "", {}).get("counted_parts") or ()) \
+            and nxt[0].pos - k <= 3 and all(g.cat == "LOC" for g in spans[k + 1:nxt[0].pos]):
+        nxt[0].count = value
+        return True
+    return False
+
+
 def _change_from_prior_sizes(obs_targets: list[_Target]) -> None:
     """"now 54 mm (previously 49 mm)" states growth as plainly as "increased from 4.9 cm": the change follows
     from the two sizes where no word states one."""
@@ -579,13 +643,22 @@ def _change_from_prior_sizes(obs_targets: list[_Target]) -> None:
                 t.temporal = "stable"
 
 
-def _counts_per_side(spans: list[Span], obs_targets: list[_Target], sides: list[Location], lex: Lexicon) -> None:
+def _counts_per_side(spans: list[Span], obs_targets: list[_Target], sides: list[Location], lex: Lexicon,
+                     header: list[Location] | None = None) -> None:
     """"Renal cysts: R x1 (2.1 cm), L x2 (largest 1.4 cm)", "cysts in both kidneys: one on the right measuring
     21 mm and two on the left": a count stated for each side of a paired organ splits the finding into one per
     side, each with its count and the size stated with it."""
     for k, t in enumerate(obs_targets):
         paired = [l for l in t.locations if l.organ is not None and lex.is_paired(l.organ)
                   and l.laterality in (None, "bilateral") and l.sub is None]
+        implied = next((r.organ for r in t.span.readings("OBS") if r.organ), None)
+        if not t.locations and implied is not None and lex.is_paired(implied):
+            # "calcified pleural plaques: right 3, left 2": the organ the finding's own word names
+            paired = [Location(implied, None, None, t.pos, t.pos, t.span.text)]
+        elif not t.locations and implied is None and header and len({l.organ for l in header}) == 1 \
+                and header[0].organ is not None and lex.is_paired(header[0].organ) and header[0].sub is None:
+            # "PLEURA: calcified plaques, right x3, left x2": the field label's organ
+            paired = [Location(header[0].organ, None, None, t.pos, t.pos, t.span.text)]
         if not paired or len({l.organ for l in paired}) > 1:
             continue  # "renal cysts in both kidneys": one organ, named twice
         end = obs_targets[k + 1].pos if k + 1 < len(obs_targets) else len(spans)
@@ -630,6 +703,12 @@ def _counts_per_site(spans: list[Span], obs_targets: list[_Target]) -> None:
                 # "three in the left kidney, the largest 7 mm in the lower pole": where the largest of that
                 # site's group lies, the same group
                 counts[i] = counts[i - 1]
+        # "... one in the right kidney and three in the left, the largest 7 mm in the left lower pole": a site
+        # named after the counted ones, where one of them lies, places one of those counted (it is no count)
+        while len(counts) > 2 and counts[-1] is None and any(
+                m.organ == sites[-1].organ and m.laterality == sites[-1].laterality and c is not None
+                for m, c in zip(sites, counts)):
+            counts.pop()
         if any(c is None for c in counts):
             continue
         for l, c in zip(sites, counts):

@@ -212,7 +212,9 @@ def _deny_structures_called_normal(spans: list[Span], scope: dict[int, str], lex
             if q >= 0 and spans[q].cat == "OBS" and scope.get(q) is None \
                     and lex.observations.get(_obs_name(spans[q]) or "", {}).get("normal_means_absent"):
                 scope[q] = "neg"
-            elif s.text in _NORMAL_SIZED:  # "normal-sized mediastinal nodes", "non-enlarged hilar nodes"
+            elif s.text in _NORMAL_SIZED or (s.text in _NORMAL_BEFORE and (p == 0 or spans[p - 1].text in (
+                    ",", ";", ":", "and"))):
+                # "normal-sized mediastinal nodes", "non-enlarged hilar nodes", "normal left hilar nodes"
                 r = p + 1
                 while r < len(spans) and spans[r].cat == "LOC":
                     r += 1
@@ -221,6 +223,8 @@ def _deny_structures_called_normal(spans: list[Span], scope: dict[int, str], lex
                     scope[r] = "neg"
 
 
+#: a normal look said before the noun opening its phrase ("Normal left hilar nodes.", "..., unremarkable nodes")
+_NORMAL_BEFORE = frozenset({"normal", "nml", "nl", "unremarkable"})
 #: a normal size said before its noun ("normal-sized nodes", "non-enlarged nodes")
 _NORMAL_SIZED = frozenset({"normal sized", "nml sized", "nl sized", "non enlarged", "nonenlarged"})
 #: the words of a structure's measurement between it and what is said of its size ("subcarinal node of 9 mm, within
@@ -348,6 +352,26 @@ def _parts_of_devices(spans: list[Span], lex: Lexicon) -> None:
             spans[p] = Span("WORD", s.text, s.start, s.end, s.text, cat="WORD")
         elif lex.is_device(name):
             last = name
+
+
+def _solid_parts_described(spans: list[Span], scope: dict[int, str]) -> None:
+    """"complex adnexal mass with enhancing solid components": a solid part stated with "with" after its finding,
+    neither measured nor denied, describes that finding (as "mass with solid enhancing components" does); measured
+    ("part-solid nodule with a 6 mm solid component") or denied ("cyst with no solid component") it is a finding of
+    its own."""
+    for p, s in enumerate(spans):
+        if s.cat != "OBS" or _obs_name(s) != "solid component" or scope.get(p) is not None:
+            continue
+        q = p - 1
+        while q >= 0 and (spans[q].cat == "ATTR" or spans[q].text in ("a", "an")):
+            q -= 1
+        if p + 1 < len(spans) and (spans[p + 1].cat in ("SIZE", "NUM") or spans[p + 1].text in (
+                "measuring", "measures", "of", "(")) or (q >= 0 and spans[q].cat in ("SIZE", "NUM")):
+            continue  # measured
+        if q >= 1 and spans[q].text in ("with", "with a", "with an") and any(
+                g.cat == "OBS" for g in spans[max(0, q - 8):q]):
+            spans[p] = Span("PHRASE", None, s.start, s.end, s.text, cat="ATTR",
+                            by_kind={"ATTR": [Reading("ATTR", "solid")]})
 
 
 def _past_procedures(spans: list[Span], lex: Lexicon) -> None:

@@ -359,7 +359,45 @@ def _clause_after_comma(spans: list[Span]) -> set[int]:
             # "mass without obstruction, with pericolic nodes", "laceration, no active bleeding, with a small
             # haemoperitoneum": the nodes and the blood are there
             ends.add(q)
+        elif _denial_list_member_ends(spans, q):
+            ends.add(q)
     return ends
+
+
+def _is_denial(s: Span) -> bool:
+    return s.cat == "CTX:negation_forward"
+
+
+def _denial_list_member_ends(spans: list[Span], q: int) -> bool:
+    """A comma after a denied finding that ends the denial, in two kinds of list:
+    - each member denied in its own words ("no consolidation, no effusion, no pneumothorax, calcified granuloma
+      in the right upper lobe"): a member after them that opens with no denial is stated, not denied;
+    - one denied finding, then ", and" ("smooth pleura without nodularity, and partial atelectasis of the lower
+      lobe"): a two-member list takes no comma before its "and", so what follows is a statement of its own (a list
+      of three, "without A, B, and C", has its comma before B as well)."""
+    nxt = spans[q + 1]
+    if _is_denial(nxt) or nxt.cat.startswith("CTX:"):
+        return False
+    p = q - 1  # the denial whose scope reaches the comma
+    while p >= 0 and not _is_denial(spans[p]):
+        if spans[p].text in (".", ";", ":") or spans[p].cat == "CTX:termination":
+            return False
+        p -= 1
+    if p < 0 or q - p < 2:
+        return False
+    if any(spans[k].text in (",", "or", "and", "nor", "/") for k in range(p + 1, q)):
+        return False  # the comma ends a list that has begun ("no effusion or pneumothorax, consolidation")
+    if nxt.text == "and":
+        return True
+    if nxt.text in ("or", "nor"):
+        return False
+    k = q + 1
+    while k < len(spans) and spans[k].text not in (",", ".", ";") and spans[k].cat != "CTX:termination":
+        if spans[k].text in ("or", "nor", "and", "/"):
+            return False  # the list goes on to its last member ("no effusion, no pneumothorax, collapse or mass")
+        k += 1
+    return p > 0 and spans[p - 1].text == "," and any(
+        spans[k].cat in ("OBS", "ENLARGE") or spans[k].cat.startswith("CTX:normal") for k in range(p - 1))
 
 
 _EXCEPTION_WORDS = frozenset({"beyond", "other than", "apart from", "aside from", "except", "except for", "besides",
