@@ -4746,3 +4746,75 @@ def test_a_denial_ends_at_a_comma_before_with():
     reading = _read("Grade 3 liver laceration, no active extravasation, with a moderate haemoperitoneum.")
     assert ("hemorrhage", "peritoneum", None, None, P) in reading
     assert ("active extravasation", "peritoneum", None, None, A) in reading
+
+
+def test_the_main_duct_and_pd_of_pancreatic_prose_are_the_pancreatic_duct():
+    def duct(text):
+        return {(f.observation, f.anatomy, f.sub_location, f.presence, f.size_mm) for f in extract_findings(text)}
+    dilated = {("enlargement", "pancreas", "pancreatic duct", P, 6.0)}
+    assert duct("Main duct dilated to 6 mm.") == duct("PD 6 mm.") == duct("Main pancreatic duct 6 mm.") == dilated
+    # a duct of normal calibre, measured or said so, is the pancreatic duct not dilated
+    normal = {("enlargement", "pancreas", "pancreatic duct", A, None)}
+    assert duct("Main duct 2 mm.") == duct("Main duct not dilated.") == normal
+    assert duct("The main pancreatic duct is not dilated.") == duct("No pancreatic duct dilatation.") == normal
+
+
+def test_a_shared_verb_gives_each_duct_its_own_size():
+    got = {(f.anatomy, f.size_mm, f.count) for f in extract_findings(
+        "The pancreatic duct is dilated to 4 mm and the common bile duct to 15 mm.")}
+    assert got == {("pancreas", 4.0, None), ("bile duct", 15.0, None)}
+
+
+def test_no_longer_before_a_finding_says_it_resolved():
+    for text in ("Spleen no longer enlarged.", "The spleen is no longer enlarged."):
+        got = [(f.observation, f.presence, f.temporal) for f in extract_findings(text)]
+        assert got == [("splenomegaly", A, "resolved")]
+    assert [(f.presence, f.temporal) for f in extract_findings("Intrahepatic ducts no longer dilated.")] == [
+        (A, "resolved")]
+
+
+def test_a_duration_after_x_is_no_count():
+    got = [(f.count, f.temporal) for f in extract_findings("4 mm LUL nodule stable x 3 yrs.")]
+    assert got == [(1, "stable")]
+    assert [f.count for f in extract_findings("Left rib fx x 2.")] == [2]
+
+
+def test_progressive_enhancement_of_one_study_is_no_growth():
+    got = [f.temporal for f in extract_findings(
+        "3 cm renal lesion with progressive centripetal enhancement, stable since 2022.")]
+    assert got == ["stable"]
+    assert [f.temporal for f in extract_findings("Liver lesion with progressive fill-in on delayed images.")] == [None]
+    assert [f.temporal for f in extract_findings("Progressive right pleural effusion.")] == ["increased"]
+
+
+def test_umbilical_lines_of_a_neonate_are_devices():
+    got = {(f.observation, f.position) for f in extract_findings(
+        "UVC tip at the right atrium. UAC tip at T7. ETT tip at T1.")}
+    assert got == {("central venous catheter", "right atrium"), ("umbilical arterial catheter", None),
+                   ("endotracheal tube", None)}
+    assert _read("Umbilical arterial catheter removed.") == {("umbilical arterial catheter", "aorta", None, None, A)}
+
+
+def test_two_kinds_after_a_denial_are_both_denied():
+    assert _read("No sclerotic or lytic lesion.") == _read("No lytic or sclerotic bone lesion.") == {
+        ("lytic lesion", "bone", None, None, A)}
+    # offered as alternatives of a finding that is there, each is only possible
+    assert {f.presence for f in extract_findings("Sclerotic or lytic lesion in the left iliac bone.")} == {
+        Presence.UNCERTAIN}
+
+
+def test_a_closed_loop_named_alone_is_a_bowel_obstruction():
+    assert _read("No closed loop.") == _read("No closed loop obstruction.") == {
+        ("bowel obstruction", "bowel", None, None, A)}
+    assert {f.presence for f in extract_findings("A closed loop cannot be excluded.")} == {Presence.UNCERTAIN}
+
+
+def test_shifting_the_mediastinum_is_a_mediastinal_shift():
+    got = _read("Large right effusion shifting the mediastinum to the left.")
+    assert ("mediastinal shift", "mediastinum", None, "left", P) in got
+
+
+def test_a_number_of_the_look_counts_a_diagnosis_named_multifocal():
+    got = [(f.observation, f.count) for f in extract_findings(
+        "Four hypervascular liver lesions, consistent with multifocal HCC.")]
+    assert got == [("hepatocellular carcinoma", 4)]

@@ -358,8 +358,10 @@ def _site_beside(p: int, spans: list[Span], sites: list[Location], loose: bool =
     gap_words = (",", ":", "measuring", "measures", ")", "(") if loose else ("measuring", "measures", ")", "(")
     # ("in the right paratracheal region (17 mm)": a generic noun of place ends the site's phrase)
     gap_words += _PLACE_NOUNS
+    # ("the pancreatic duct is dilated to 5 mm and the bile duct to 12 mm": the finding's verb and its "to")
+    gap_words += ("to", "is", "are", "upstream")
     # (the finding's own noun may stand between: "right paratracheal node 1.2 cm, subcarinal 1.4 cm")
-    before = [l for l in sites if l.end < p and p - l.end <= 3 and all(
+    before = [l for l in sites if l.end < p and p - l.end <= (4 if own is not None and l.end < own < p else 3) and all(
         g.text in gap_words or q == own for q, g in enumerate(spans[l.end + 1:p], l.end + 1))]
     right_after = next((l for l in after if l.start == p + 1), None) if loose else None
     if before:
@@ -379,6 +381,8 @@ def _attach_count(p: int, spans: list[Span], obs_targets: list[_Target], side_po
         return
     nxt = [t for t in obs_targets if t.pos > p and t.pos - p <= 7]
     if s.cat == "COUNT" and s.text.startswith("x "):  # "rib fx x3"
+        if p + 1 < len(spans) and spans[p + 1].text in _TIME_UNITS:
+            return  # "nodule stable x 2 yrs": how long it has been stable, no count
         prv = [t for t in obs_targets if t.pos < p and p - t.pos <= 3]
         if prv:
             prv[-1].count = s.readings("COUNT")[0].value
@@ -398,6 +402,11 @@ def _attach_count(p: int, spans: list[Span], obs_targets: list[_Target], side_po
         nxt[0].count = s.readings("COUNT")[0].value
     _count_reaches_head_noun(nxt, spans, side_positions)
     _count_of_findings_parts(p, nxt[0], spans, obs_targets)
+
+
+#: units of time: a number before them is a duration ("stable x 2 yrs"), not a count
+_TIME_UNITS = frozenset({"y", "yr", "yrs", "year", "years", "mo", "mos", "month", "months", "wk", "wks", "week", "weeks",
+                         "d", "day", "days", "hr", "hrs", "hour", "hours"})
 
 
 #: words of a normal look that describe a counted thing without being a finding ("seven intact sternotomy wires",

@@ -1066,7 +1066,7 @@ _DIAPHRAGM = frozenset({"diaphragm", "hemidiaphragm", "hemidiaphragms"})
 _SIDES = frozenset({"left", "right", "l", "r"})
 
 
-_DISPLACING = frozenset({"displacing", "displaces", "pushing", "pushes", "deviating", "deviates"})
+_DISPLACING = frozenset({"displacing", "displaces", "pushing", "pushes", "deviating", "deviates", "shifting", "shifts"})
 
 
 def _displacing_the_mediastinum(tokens: list[str]) -> list[str]:
@@ -1652,6 +1652,19 @@ _KIND_NOUNS = frozenset({"aetiology", "etiology", "origin", "cause", "causes", "
                          "changes", "appearance", "appearances"})
 
 
+#: words that deny the kinds named after them, each of them ("no sclerotic or lytic lesion")
+_KIND_DENIALS = frozenset({"no", "without", "w/o", "nor", "neither"})
+
+
+def _kinds_denied(out: list[str], k: int) -> bool:
+    """"No sclerotic or lytic lesion", "without suspicious lytic or sclerotic lesion": two kinds after a denial are
+    both denied, not offered as alternatives of a finding said to be there."""
+    q = k - 1
+    while q >= 0 and k - q <= 3 and out[q] not in _KIND_DENIALS and out[q] not in (",", ".", ";", ":", "or", "and"):
+        q -= 1
+    return q >= 0 and k - q <= 3 and out[q] in _KIND_DENIALS
+
+
 def _kinds_as_alternatives(tokens: list[str]) -> list[str]:
     """"Infectious or ischaemic colitis", "reactive versus metastatic mediastinal nodes", "enlarged nodes, reactive
     or metastatic": two kinds offered as alternatives only make each kind possible, not the finding they qualify. A
@@ -1663,7 +1676,7 @@ def _kinds_as_alternatives(tokens: list[str]) -> list[str]:
     k = 0
     while k + 2 < len(out):
         if not (out[k] in _KIND_WORDS and out[k + 1] in _ALTERNATIVE_WORDS and out[k + 2] in _KIND_WORDS
-                and out[k] != out[k + 2]):
+                and out[k] != out[k + 2]) or _kinds_denied(out, k):
             k += 1
             continue
         after = out[k + 3] if k + 3 < len(out) else "."
