@@ -4818,3 +4818,52 @@ def test_a_number_of_the_look_counts_a_diagnosis_named_multifocal():
     got = [(f.observation, f.count) for f in extract_findings(
         "Four hypervascular liver lesions, consistent with multifocal HCC.")]
     assert got == [("hepatocellular carcinoma", 4)]
+
+
+def test_li_rads_categories_name_an_observation_or_a_carcinoma():
+    got = {(f.observation, f.sub_location, f.size_mm) for f in extract_findings(
+        "Two observations: LR-3 of 9 mm in segment 6 and LR-5 of 31 mm in segment 7.")}
+    assert got == {("lesion", "segment 6", 9.0), ("hepatocellular carcinoma", "segment 7", 31.0)}
+    assert [f.observation for f in extract_findings("Segment 3 1.5 cm LR-4 observation.")] == ["lesion"]
+
+
+def test_a_site_alone_after_a_findings_label_is_read_with_the_finding():
+    assert _read("HERNIA: Right inguinal.") == _read("Right inguinal hernia.")
+    assert _read("VARICES: Paraesophageal.") == _read("Paraesophageal varices.") == {
+        ("varices", "esophagus", None, None, P)}
+
+
+def test_the_count_of_a_noun_is_its_first_sites_when_the_next_site_has_its_own():
+    got = {(f.sub_location, f.laterality, f.count) for f in extract_findings(
+        "3 calcified nodules in the LUL and 2 in the RML.")}
+    assert got == {("upper lobe", "left", 3), ("middle lobe", "right", 2)}
+
+
+def test_one_omental_deposit_is_peritoneal_carcinomatosis():
+    got = [(f.observation, f.anatomy, f.count) for f in extract_findings("One omental deposit of 15 mm.")]
+    assert got == [("carcinomatosis", "peritoneum", 1)]
+
+
+def test_what_a_child_swallows_is_a_foreign_body():
+    got = [(f.observation, f.anatomy) for f in extract_findings("A button battery in the oesophagus.")]
+    assert got == [("foreign body", "esophagus")]
+    # a coin lesion of the lung is no coin
+    assert "foreign body" not in {f.observation for f in extract_findings("Coin lesion in the right upper lobe.")}
+
+
+def test_an_atresia_names_its_organ_and_is_no_tube_position():
+    got = {(f.observation, f.anatomy, f.position) for f in extract_findings(
+        "The orogastric tube passes into the stomach, in keeping with duodenal atresia.")}
+    assert got == {("nasogastric tube", "stomach", "stomach"), ("atresia", "bowel", None)}
+
+
+def test_a_tube_coiled_in_a_pouch_named_with_adjectives_is_in_that_organ():
+    got = {(f.observation, f.position) for f in extract_findings(
+        "The nasogastric tube is coiled in a short blind-ending oesophageal pouch.")}
+    assert got == {("nasogastric tube", "esophagus")}
+
+
+def test_tips_is_the_shunt_but_line_tips_are_ends():
+    assert [(f.observation, f.presence) for f in extract_findings("Patent TIPS.")] == [("stent", P)]
+    got = {(f.observation, f.position) for f in extract_findings("Two PICC lines, tips in the SVC.")}
+    assert got == {("central venous catheter", "superior vena cava")}

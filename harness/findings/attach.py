@@ -807,7 +807,11 @@ def _device_position(k: int, devices: list[_Target], spans: list[Span], locs: li
                  # a vertebral level ("tip at T4") is a landmark the tip projects at, not a place it is in
                  if l.organ not in (None, "spine") and t.pos < l.start < limit and not l.blocked
                  and not _not_there(spans, l.start)
-                 and any(spans[q].text in PREPOSITIONS for q in range(max(t.pos + 1, l.start - 3), l.start))]
+                 and (any(spans[q].text in PREPOSITIONS for q in range(max(t.pos + 1, l.start - 3), l.start))
+                      # "coiled in a blind-ending upper oesophageal pouch": the place's adjectives between
+                      or any(spans[q].text in PREPOSITIONS and all(g.cat in ("WORD", "ATTR", "SEV") and g.text.isalpha()
+                                                                   for g in spans[q + 1:l.start])
+                             for q in range(max(t.pos + 1, l.start - 5), l.start)))]
     if not after and outside:
         # "drain terminating anterior to the collection, outside it": a tip outside its target is a position of
         # its own (a malposition), not the target it is said to miss

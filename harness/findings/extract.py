@@ -214,6 +214,10 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
     so their order is part of the reading: a later step reads what an earlier one set."""
     tokens = normalised_tokens(tokens, lex)
     spans = _scan(tokens, lex)
+    if _site_after_finding_label(spans):  # "VARICES: Paraoesophageal." reads as "Paraoesophageal varices."
+        end = spans[-1].start if spans[-1].text in (".", ";") else len(tokens)
+        tokens = tokens[spans[2].start:end] + tokens[:spans[0].end] + tokens[end:]
+        spans = _scan(tokens, lex)
     if any(s.cat == "CTX:back_reference" for s in spans):
         return SentenceReading(())  # "Two lesions as described above." restates what the report already said
     _contrast_filling(spans)
@@ -277,6 +281,15 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
 
 
 # --- targets: the findings and normal statements a sentence names --------------------------------------------------
+
+
+def _site_after_finding_label(spans: list[Span]) -> bool:
+    """"VARICES: Paraoesophageal.", "Hernia: left inguinal.": a finding as the label and only its site after the
+    colon is the site's finding, read as the two words said together (a compound such as "paraoesophageal varices"
+    names its own organ)."""
+    body = spans[2:-1] if spans and spans[-1].text in (".", ";") else spans[2:]
+    return len(spans) >= 3 and spans[0].cat == "OBS" and spans[1].text == ":" and bool(body) \
+        and all(s.cat == "LOC" for s in body)
 
 
 def _sentence_targets(spans: list[Span], lex: Lexicon) -> list[_Target]:

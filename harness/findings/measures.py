@@ -598,6 +598,9 @@ def _counts_per_site(spans: list[Span], obs_targets: list[_Target]) -> None:
         if len(sites) < 2:
             continue
         counts = [_count_before_site(spans, l) for l in sites]
+        if counts[0] is None and isinstance(t.count, int) and all(
+                g.text in ("in", "the", "within", "of", "at") for g in spans[t.pos + 1:sites[0].start]):
+            counts[0] = t.count  # "2 nodules in the RUL and 1 in the LLL": the noun's count is its own site's
         if any(c is None for c in counts):
             continue
         for l, c in zip(sites, counts):

@@ -1083,6 +1083,28 @@ def _displacing_the_mediastinum(tokens: list[str]) -> list[str]:
     return out
 
 
+#: what follows a device's "tips" ("catheters, tips in the SVC"), and the devices said before it
+_TIP_PLACED = frozenset({"in", "at", "over", "of", "are", "project", "projects", "projecting", "overlie", "overlying",
+                         "overlies", "terminate", "terminating", "terminates", "lie", "lying", "near", "within", "just",
+                         "positioned", "located", "seen", "not", "both", "remain", "appear", "above", "below", "beyond"})
+_TIP_OWNERS = frozenset({"catheter", "catheters", "line", "lines", "drain", "drains", "tube", "tubes", "lead", "leads",
+                         "wire", "wires", "their", "its", "with", "both", "stents", "cannulae", "cannulas"})
+
+
+def _tips_shunt(tokens: list[str]) -> list[str]:
+    """"Patent TIPS extending from the right portal vein", "post TIPS": the transjugular intrahepatic portosystemic
+    shunt, named by its letters ("tips shunt"); "central lines, tips in the SVC" are the lines' ends."""
+    if "tips" not in tokens:
+        return tokens
+    out = list(tokens)
+    for k in range(len(out) - 1, -1, -1):
+        if out[k] != "tips" or (k + 1 < len(out) and out[k + 1] in _TIP_PLACED | {"shunt", "stent", ","}) \
+                or _TIP_OWNERS & set(out[max(0, k - 3):k]):
+            continue
+        out[k:k + 1] = ["tips", "shunt"]
+    return out
+
+
 def _diaphragm_words(tokens: list[str]) -> list[str]:
     """"Raised left hemidiaphragm", "gas under the right hemidiaphragm": a side between the words and the diaphragm
     splits the lexicon's phrase, so "raised" / "high riding" say "elevated" and the gas is named free gas; the side
@@ -1139,7 +1161,7 @@ def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
                     _spelled_sizes, _counted_ordinals, _ribs_numbered_after, _ribs_numbered_before, _rib_parts, _poles_of_a_sided_lobe,
                     _segments_numbered_in_brackets, _vertebrae_counted, _numbered_parts_listed,
                     _without_silhouette_signs, _without_station_codes, _bare_station_codes, _nodal_metastases,
-                    _clots_extending, _diaphragm_words, _displacing_the_mediastinum, _sinus_fluid_levels,
+                    _clots_extending, _tips_shunt, _diaphragm_words, _displacing_the_mediastinum, _sinus_fluid_levels,
                     _bronchi_of_a_lobe, _arteries_of_a_lobe, _operation_clips, _calcified_vessels_listed):
         tokens = rewrite(tokens)
     return _grades_listed_per_side(
