@@ -4867,3 +4867,37 @@ def test_tips_is_the_shunt_but_line_tips_are_ends():
     assert [(f.observation, f.presence) for f in extract_findings("Patent TIPS.")] == [("stent", P)]
     got = {(f.observation, f.position) for f in extract_findings("Two PICC lines, tips in the SVC.")}
     assert got == {("central venous catheter", "superior vena cava")}
+
+
+def test_bulky_is_an_enlargement_of_the_organ():
+    assert _read("The prostate is bulky.") == _read("Enlarged prostate.") == {
+        ("prostatomegaly", "prostate", None, None, P)}
+    assert _read("Bulky uterus.") == {("enlargement", "uterus", None, None, P)}
+
+
+def test_a_hilum_called_full_is_its_fullness():
+    assert _read("Full left hilum.") == _read("The left hilum is full.") == _read("Left hilar fullness.")
+    assert _read("Full inspiration. Clear lungs.") == {("lesion", "lung", None, None, A)}
+
+
+def test_a_retrosternal_thyroid_is_a_goitre():
+    got = [(f.observation, f.certainty) for f in extract_findings(
+        "Superior mediastinal mass, probably a retrosternal thyroid.") if f.observation == "goiter"]
+    assert got == [("goiter", Certainty.PROBABLE)]
+
+
+def test_a_childs_age_is_no_old_finding():
+    got = [f.temporal for f in extract_findings("5-month-old with cough: left lower lobe consolidation.")]
+    assert got == [None]
+    assert [f.temporal for f in extract_findings("Old healed right rib fracture.")] == ["stable"]
+
+
+def test_a_gloss_in_brackets_inside_a_sites_phrase_is_dropped():
+    got = {(f.sub_location, f.laterality) for f in extract_findings(
+        "Consolidation in the superior (apical) segment of the left lower lobe.")}
+    assert got == {("superior segment", "left")}
+
+
+def test_a_differential_after_a_dash_does_not_hedge_the_finding():
+    got = {(f.observation, f.presence) for f in extract_findings("8 mm nodule in the RML - granuloma or metastasis.")}
+    assert ("nodule", P) in got

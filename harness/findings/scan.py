@@ -593,9 +593,10 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
     obs_at = [q for q in range(n) if spans[q].cat == "OBS"]
     for a, b in zip(obs_at, obs_at[1:]):
         gap = spans[a + 1:b]
+        # (a dash or colon sets the finding apart from a differential after it: "nodule - primary or metastasis")
         if any(g.text == "or" for g in gap) and all(g.cat in ("WORD", "ATTR", "LOC", "SEV") and g.text not in (
-                ",", "and", "with", "without", "no") for g in gap) and scope.get(a) in (None, "probable") \
-                and scope.get(b) in (None, "probable"):
+                ",", "and", "with", "without", "no", "-", "–", ":", ";") for g in gap) \
+                and scope.get(a) in (None, "probable") and scope.get(b) in (None, "probable"):
             scope[a] = scope[b] = "possible"
     if any(s.text in ("than", "over") for s in spans):
         _compared_likelihoods(spans, scope)

@@ -1105,6 +1105,28 @@ def _tips_shunt(tokens: list[str]) -> list[str]:
     return out
 
 
+_HILUM_WORDS = frozenset({"hilum", "hila", "hilar", "hilus"})
+
+
+def _full_hila(tokens: list[str]) -> list[str]:
+    """"Full right hilum", "the left hilum is full": a hilum called full is its fullness, read as "prominent" (the
+    word "full" alone says nothing: "full inspiration", "full bladder")."""
+    if "full" not in tokens or _HILUM_WORDS.isdisjoint(tokens):
+        return tokens
+    out = list(tokens)
+    for k, w in enumerate(out):
+        if w != "full":
+            continue
+        after = out[k + 1:k + 4]
+        before = out[max(0, k - 4):k]
+        if (after[:1] and after[0] in _HILUM_WORDS) or (after[1:2] and after[0] in _SIDES | {"both", "bilateral"}
+                                                          and after[1] in _HILUM_WORDS) \
+                or (before[-2:-1] and before[-1] in ("is", "are", "appears", "appear", "looks", "look")
+                    and _HILUM_WORDS & set(before)):
+            out[k] = "prominent"
+    return out
+
+
 def _diaphragm_words(tokens: list[str]) -> list[str]:
     """"Raised left hemidiaphragm", "gas under the right hemidiaphragm": a side between the words and the diaphragm
     splits the lexicon's phrase, so "raised" / "high riding" say "elevated" and the gas is named free gas; the side
@@ -1161,11 +1183,27 @@ def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
                     _spelled_sizes, _counted_ordinals, _ribs_numbered_after, _ribs_numbered_before, _rib_parts, _poles_of_a_sided_lobe,
                     _segments_numbered_in_brackets, _vertebrae_counted, _numbered_parts_listed,
                     _without_silhouette_signs, _without_station_codes, _bare_station_codes, _nodal_metastases,
-                    _clots_extending, _tips_shunt, _diaphragm_words, _displacing_the_mediastinum, _sinus_fluid_levels,
+                    _clots_extending, _tips_shunt, _full_hila, _diaphragm_words, _displacing_the_mediastinum, _sinus_fluid_levels,
                     _bronchi_of_a_lobe, _arteries_of_a_lobe, _operation_clips, _calcified_vessels_listed):
         tokens = rewrite(tokens)
     return _grades_listed_per_side(
-        _shared_heads(_side_words(_side_before_part(_fluid_collections(tokens, lex), lex), lex), lex), lex)
+        _shared_heads(_side_words(_side_before_part(_fluid_collections(_words_glossed_in_brackets(tokens, lex), lex),
+                                                    lex), lex), lex), lex)
+
+
+def _words_glossed_in_brackets(tokens: list[str], lex: Lexicon) -> list[str]:
+    """"the superior (apical) segment of the RLL", "segment IV (quadrate) lesion": a word's gloss in brackets inside a
+    site's phrase says the same place again; the phrase is read without it (two words the lexicon names together)."""
+    if "(" not in tokens:
+        return tokens
+    out = list(tokens)
+    k = len(out) - 4
+    while k >= 1:
+        if out[k] == "(" and out[k + 2] == ")" and out[k + 1].isalpha() and k + 3 < len(out) \
+                and {"SUB", "ANAT"} & lex.phrase_kinds.get((out[k - 1], out[k + 3]), {}).keys():
+            del out[k:k + 3]
+        k -= 1
+    return out
 
 
 def _fluid_collections(tokens: list[str], lex: Lexicon) -> list[str]:
