@@ -4901,3 +4901,28 @@ def test_a_gloss_in_brackets_inside_a_sites_phrase_is_dropped():
 def test_a_differential_after_a_dash_does_not_hedge_the_finding():
     got = {(f.observation, f.presence) for f in extract_findings("8 mm nodule in the RML - granuloma or metastasis.")}
     assert ("nodule", P) in got
+
+
+def test_a_denial_or_resolution_ends_before_after_or_following():
+    got = {(f.observation, f.presence) for f in extract_findings(
+        "No pneumothorax following insertion of a left subclavian line.")}
+    assert got == {("pneumothorax", A), ("central venous catheter", P)}
+    got = {(f.observation, f.presence, f.temporal) for f in extract_findings(
+        "Resolution of the left hydronephrosis after placement of a nephrostomy tube.")}
+    assert ("hydronephrosis", A, "resolved") in got and ("drain", P, None) in got
+
+
+def test_shrunken_is_atrophic_and_has_shrunk_is_smaller():
+    assert _read("Shrunken left kidney.") == _read("Atrophic left kidney.")
+    assert [(f.observation, f.temporal) for f in extract_findings("The right effusion has shrunk.")] == [
+        ("effusion", "decreased")]
+
+
+def test_hypertrophy_is_an_enlargement_of_the_part():
+    assert _read("Caudate hypertrophy.") == _read("Enlarged caudate lobe.") == {
+        ("hepatomegaly", "liver", "caudate lobe", None, P)}
+
+
+def test_an_adjective_of_the_next_finding_with_its_own_site_does_not_share_the_first():
+    got = {(f.observation, f.sub_location) for f in extract_findings("Enlarged caudate, atrophic right lobe.")}
+    assert got == {("hepatomegaly", "caudate lobe"), ("atrophy", "right lobe")}

@@ -313,8 +313,10 @@ def _finding_the_site_modifies(loc: Location, spans: list[Span], targets: list[_
     if adjective is not None and following and spans[loc.end + 1].text == ",":
         # "distended gallbladder, wall thickening": the organ the adjective names, and the list's subject
         nxt_t = following[0]
+        # ("enlarged caudate, atrophic right lobe": a next finding that names its own site right after it is not)
         if nxt_t.kind == "OBS" and nxt_t.pos - loc.end <= 5 and _may_share_site(nxt_t, loc, lex) and \
-                _gap_is_modifiers(spans, loc.end + 1, nxt_t.pos, side_positions):
+                _gap_is_modifiers(spans, loc.end + 1, nxt_t.pos, side_positions) and not (
+                nxt_t.pos + 1 < len(spans) and spans[nxt_t.pos + 1].cat == "LOC"):
             nxt_t.locations.append(copy.copy(loc))
         return adjective
     if following and following[0].pos - loc.end <= 5 and \

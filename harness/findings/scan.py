@@ -547,8 +547,10 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
             named = False
             # "resolution of the abscess with drain in situ", "removal of the chest tube with residual effusion":
             # what comes with the resolved finding is still there
+            # ("no pneumothorax following insertion of a central line": the procedure after it is no denial's)
             while q < n and (not stop(q) or neither and not named and spans[q].text in _CLAUSE_VERBS) \
-                    and not (in_list and spans[q].text == ",") and not (pol == "resolved" and spans[q].text == "with"):
+                    and not (in_list and spans[q].text == ",") and not (pol == "resolved" and spans[q].text == "with") \
+                    and not (pol in ("neg", "resolved") and spans[q].text in ("after", "following")):
                 # "neither kidney shows hydronephrosis": the organs named after "neither" are the subject of the
                 # verb, whose object it denies
                 mark(q, pol)
