@@ -2157,7 +2157,7 @@ def test_favoured_and_concern_phrasings_grade_the_diagnosis(text, obs, presence)
 
 @pytest.mark.parametrize("text, station, side", [
     ("The internal mammary chain is clear.", "internal mammary", None),
-    ("No enlarged nodes in the right external iliac chain.", "pelvic", "right"),
+    ("No enlarged nodes in the right external iliac chain.", "external iliac", "right"),
     # a clear axilla or supraclavicular fossa has no enlarged node there, on its side
     ("The axillae are clear.", "axillary", None),
     ("The left axilla is unremarkable.", "axillary", "left"),
@@ -4926,3 +4926,16 @@ def test_hypertrophy_is_an_enlargement_of_the_part():
 def test_an_adjective_of_the_next_finding_with_its_own_site_does_not_share_the_first():
     got = {(f.observation, f.sub_location) for f in extract_findings("Enlarged caudate, atrophic right lobe.")}
     assert got == {("hepatomegaly", "caudate lobe"), ("atrophy", "right lobe")}
+
+
+def test_the_pelvic_node_chains_are_stations_within_the_pelvic_nodes():
+    got = {(f.sub_location, f.laterality) for f in extract_findings(
+        "Enlarged right external iliac and left obturator nodes.")}
+    assert got == {("external iliac", "right"), ("obturator", "left")}
+    lex = lexicon()
+    assert lex.sub_contains("lymph node", "pelvic", "common iliac")
+
+
+def test_the_renal_hilum_is_no_hilar_node_station():
+    got = {f.sub_location for f in extract_findings("Enlarged para-aortic node at the level of the left renal hilum.")}
+    assert got == {"para aortic"}
