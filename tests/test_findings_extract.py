@@ -4939,3 +4939,21 @@ def test_the_pelvic_node_chains_are_stations_within_the_pelvic_nodes():
 def test_the_renal_hilum_is_no_hilar_node_station():
     got = {f.sub_location for f in extract_findings("Enlarged para-aortic node at the level of the left renal hilum.")}
     assert got == {"para aortic"}
+
+
+def test_an_organ_at_the_level_of_which_a_finding_lies_is_a_landmark():
+    assert _read("Widened mediastinum, 8 cm at the level of the aortic knuckle.") == {
+        ("enlarged cardiomediastinum", "mediastinum", None, None, P)}
+    # a vertebra is the finding's own place, and a device's tip is where the tip is
+    assert ("compression deformity", "spine", "L2", None, P) in _read("Compression fracture at the level of L2.")
+    got = {f.position for f in extract_findings("The NG tube tip is at the level of the diaphragm.")}
+    assert got == {"diaphragm"}
+
+
+def test_a_device_label_answered_by_none_denies_devices():
+    assert _read("LINES/TUBES: None.") == _read("No lines or tubes.") == {("support device", "chest", None, None, A)}
+
+
+def test_a_renal_pelvic_stone_is_in_the_renal_pelvis():
+    got = {(f.sub_location, f.laterality) for f in extract_findings("5 mm right renal pelvic calculus.")}
+    assert got == {("renal pelvis", "right")}

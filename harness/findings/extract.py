@@ -401,7 +401,7 @@ def _read_field_label(spans: list[Span], tokens: list[str], locs: list[Location]
         # "CT abdomen and pelvis:", "Chest radiograph:" name the study: not a field, and no site of a finding
         locs = [l for l in locs if l.end > colon]
         targets = [t for t in targets if t.pos > colon]
-    elif _is_site_label(words, lex):
+    elif _is_site_label(words, lex) and not _label_denied(spans, colon):
         label.sites = [l for l in locs if l.end < colon] + [
             Location("lymph node", None, None, q, q, spans[q].text) for q in range(colon)
             if spans[q].cat == "OBS" and _obs_name(spans[q]) == "lymph node"]
@@ -442,6 +442,12 @@ def _clause_initial_frame(spans: list[Span], locs: list[Location], targets: list
             q in covered or spans[q].text in _FRAME_OPENERS for q in range(comma)):
         return []
     return frame
+
+
+def _label_denied(spans: list[Span], colon: int) -> bool:
+    """"LINES/TUBES: None.", "Devices: nil": a label answered by a denial alone denies what it names."""
+    rest = [s for s in spans[colon + 1:] if s.text not in (".", ";")]
+    return bool(rest) and all(s.cat.startswith("CTX:negation") for s in rest)
 
 
 def _is_site_label(words: list[Span], lex: Lexicon) -> bool:
