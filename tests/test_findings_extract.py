@@ -4957,3 +4957,18 @@ def test_a_device_label_answered_by_none_denies_devices():
 def test_a_renal_pelvic_stone_is_in_the_renal_pelvis():
     got = {(f.sub_location, f.laterality) for f in extract_findings("5 mm right renal pelvic calculus.")}
     assert got == {("renal pelvis", "right")}
+
+
+def test_a_diagnosis_label_that_names_its_organ_places_what_it_lists():
+    got = [(f.observation, f.anatomy, f.count, f.size_mm) for f in extract_findings(
+        "Cholelithiasis: 4 stones, up to 9 mm.")]
+    assert got == [("calculus", "gallbladder", 4, 9.0)]
+
+
+def test_n_or_more_is_at_least_n():
+    assert [f.count for f in extract_findings("4 or more hypodense liver lesions.")] == [4]
+    assert [f.count for f in extract_findings("Three or more renal cysts.")] == [3]
+
+
+def test_smaller_since_is_a_decrease():
+    assert [f.temporal for f in extract_findings("Mesenteric nodes smaller since the prior CT.")] == ["decreased"]

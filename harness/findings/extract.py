@@ -466,7 +466,9 @@ def _diagnosis_label_site(spans: list[Span], colon: int, locs: list[Location], t
     if len(named) != 1 or lex.is_device(_obs_name(spans[named[0]]) or ""):
         return
     sites = [l for l in locs if l.end < colon and l.organ]
-    organ = lex.observations.get(_obs_name(spans[named[0]]) or "", {}).get("default_anatomy")
+    # (the organ a diagnosis names by itself: "Cholelithiasis: 3 stones" are the gallbladder's)
+    implied = next((r.organ for r in spans[named[0]].readings("OBS") if r.organ), None)
+    organ = implied or lex.observations.get(_obs_name(spans[named[0]]) or "", {}).get("default_anatomy")
     diagnosis_site = copy.copy(sites[-1]) if len(sites) == 1 else Location(
         organ, None, None, named[0], named[0], spans[named[0]].text) if organ and not sites else None
     if diagnosis_site is not None:

@@ -695,6 +695,20 @@ def _counts_with_their_sign(tokens: list[str]) -> list[str]:
     return out
 
 
+_COUNT_WORDS = frozenset({"two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"})
+
+
+def _counts_or_more(tokens: list[str]) -> list[str]:
+    """"5 or more cysts", "three or more lesions": the count stated as a lower bound, read as "at least 5"."""
+    if "more" not in tokens:
+        return tokens
+    out = list(tokens)
+    for k in range(len(out) - 3, -1, -1):
+        if out[k + 1:k + 3] == ["or", "more"] and (out[k].isdecimal() or out[k] in _COUNT_WORDS):
+            out[k:k + 3] = ["at", "least", out[k]]
+    return out
+
+
 def _abbreviated_words(tokens: list[str]) -> list[str]:
     """"stn 7" is "station 7", "SBO" "small bowel obstruction", "LAD" in a coronary sentence the artery, "w/"
     "with" (so that what follows it is read as the finding's companion, as after "with")."""
@@ -1179,7 +1193,7 @@ def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
     silhouette sign, bracketed and bare station codes, words split from the diaphragm by a side, an air-fluid level in a
     paranasal sinus, the bronchi of a lobe, vessels listed after "calcified", and words sharing one head noun."""
     for rewrite in (_kinds_as_alternatives, _differential_in_brackets, _seen_as, _blood_and_air, _side_labels, _near_occlusions, _percent_stenoses, _sizes_up_to, _dates, _numbered_grades, _without_densities,
-                    _size_changes, _partitive_counts, _abbreviated_words, _valve_positions, _comparisons,
+                    _size_changes, _partitive_counts, _counts_or_more, _abbreviated_words, _valve_positions, _comparisons,
                     _spelled_sizes, _counted_ordinals, _ribs_numbered_after, _ribs_numbered_before, _rib_parts, _poles_of_a_sided_lobe,
                     _segments_numbered_in_brackets, _vertebrae_counted, _numbered_parts_listed,
                     _without_silhouette_signs, _without_station_codes, _bare_station_codes, _nodal_metastases,
