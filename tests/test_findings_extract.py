@@ -4972,3 +4972,10 @@ def test_n_or_more_is_at_least_n():
 
 def test_smaller_since_is_a_decrease():
     assert [f.temporal for f in extract_findings("Mesenteric nodes smaller since the prior CT.")] == ["decreased"]
+
+
+def test_an_organ_measured_before_a_denial_keeps_its_size():
+    assert _read("Common bile duct 5 mm without choledocholithiasis.") == {
+        ("biliary dilatation", "bile duct", None, None, A), ("calculus", "bile duct", None, None, A)}
+    got = {(f.observation, f.presence, f.size_mm) for f in extract_findings("Spleen 17 cm without focal lesion.")}
+    assert got == {("splenomegaly", P, 170.0), ("lesion", A, None)}

@@ -68,6 +68,12 @@ def _size_owner(p: int, spans: list[Span], obs_targets: list[_Target], side_posi
     # a size stated beside one of a finding's sites is that finding's, however near another finding is ("1.2 cm
     # in the interpolar region, suspicious for RCC") or far the finding ("3 metastases - segment 2 18 mm, ...,
     # segment 7 (posterior right lobe) 31 mm")
+    # ("common bile duct 6 mm without choledocholithiasis": a finding denied after the size is not what it
+    # measures; the organ measured is read on its own)
+    obs_targets = [u for u in obs_targets if not (
+        u.pos > p and any(g.cat.startswith("CTX:negation") for g in spans[p + 1:u.pos]))]
+    if not obs_targets:
+        return None
     by_site = next((u for u in obs_targets if _site_beside(
         p, spans, [l for l in u.locations if l.organ], loose=False) is not None), None)
     if by_site is not None:
