@@ -2160,7 +2160,7 @@ def test_favoured_and_concern_phrasings_grade_the_diagnosis(text, obs, presence)
 
 @pytest.mark.parametrize("text, station, side", [
     ("The internal mammary chain is clear.", "internal mammary", None),
-    ("No enlarged nodes in the right external iliac chain.", "pelvic", "right"),
+    ("No enlarged nodes in the right external iliac chain.", "external iliac", "right"),
     # a clear axilla or supraclavicular fossa has no enlarged node there, on its side
     ("The axillae are clear.", "axillary", None),
     ("The left axilla is unremarkable.", "axillary", "left"),
@@ -5193,3 +5193,236 @@ def test_a_site_before_a_comma_does_not_modify_the_normal_statement_after_it():
 def test_a_loop_recorder_is_a_device_of_its_own_kind():
     got = [(f.observation, f.laterality) for f in extract_findings("Implantable loop recorder over the right chest.")]
     assert got == [("loop recorder", "right")]
+
+
+def test_the_main_duct_and_pd_of_pancreatic_prose_are_the_pancreatic_duct():
+    def duct(text):
+        return {(f.observation, f.anatomy, f.sub_location, f.presence, f.size_mm) for f in extract_findings(text)}
+    dilated = {("enlargement", "pancreas", "pancreatic duct", P, 6.0)}
+    assert duct("Main duct dilated to 6 mm.") == duct("PD 6 mm.") == duct("Main pancreatic duct 6 mm.") == dilated
+    # a duct of normal calibre, measured or said so, is the pancreatic duct not dilated
+    normal = {("enlargement", "pancreas", "pancreatic duct", A, None)}
+    assert duct("Main duct 2 mm.") == duct("Main duct not dilated.") == normal
+    assert duct("The main pancreatic duct is not dilated.") == duct("No pancreatic duct dilatation.") == normal
+
+
+def test_a_shared_verb_gives_each_duct_its_own_size():
+    got = {(f.anatomy, f.size_mm, f.count) for f in extract_findings(
+        "The pancreatic duct is dilated to 4 mm and the common bile duct to 15 mm.")}
+    assert got == {("pancreas", 4.0, None), ("bile duct", 15.0, None)}
+
+
+def test_no_longer_before_a_finding_says_it_resolved():
+    for text in ("Spleen no longer enlarged.", "The spleen is no longer enlarged."):
+        got = [(f.observation, f.presence, f.temporal) for f in extract_findings(text)]
+        assert got == [("splenomegaly", A, "resolved")]
+    assert [(f.presence, f.temporal) for f in extract_findings("Intrahepatic ducts no longer dilated.")] == [
+        (A, "resolved")]
+
+
+def test_a_duration_after_x_is_no_count():
+    got = [(f.count, f.temporal) for f in extract_findings("4 mm LUL nodule stable x 3 yrs.")]
+    assert got == [(1, "stable")]
+    assert [f.count for f in extract_findings("Left rib fx x 2.")] == [2]
+
+
+def test_progressive_enhancement_of_one_study_is_no_growth():
+    got = [f.temporal for f in extract_findings(
+        "3 cm renal lesion with progressive centripetal enhancement, stable since 2022.")]
+    assert got == ["stable"]
+    assert [f.temporal for f in extract_findings("Liver lesion with progressive fill-in on delayed images.")] == [None]
+    assert [f.temporal for f in extract_findings("Progressive right pleural effusion.")] == ["increased"]
+
+
+def test_umbilical_lines_of_a_neonate_are_devices():
+    got = {(f.observation, f.position) for f in extract_findings(
+        "UVC tip at the right atrium. UAC tip at T7. ETT tip at T1.")}
+    assert got == {("central venous catheter", "right atrium"), ("umbilical arterial catheter", None),
+                   ("endotracheal tube", None)}
+    assert _read("Umbilical arterial catheter removed.") == {("umbilical arterial catheter", "aorta", None, None, A)}
+
+
+def test_two_kinds_after_a_denial_are_both_denied():
+    assert _read("No sclerotic or lytic lesion.") == _read("No lytic or sclerotic bone lesion.") == {
+        ("lytic lesion", "bone", None, None, A)}
+    # offered as alternatives of a finding that is there, each is only possible
+    assert {f.presence for f in extract_findings("Sclerotic or lytic lesion in the left iliac bone.")} == {
+        Presence.UNCERTAIN}
+
+
+def test_a_closed_loop_named_alone_is_a_bowel_obstruction():
+    assert _read("No closed loop.") == _read("No closed loop obstruction.") == {
+        ("bowel obstruction", "bowel", None, None, A)}
+    assert {f.presence for f in extract_findings("A closed loop cannot be excluded.")} == {Presence.UNCERTAIN}
+
+
+def test_shifting_the_mediastinum_is_a_mediastinal_shift():
+    got = _read("Large right effusion shifting the mediastinum to the left.")
+    assert ("mediastinal shift", "mediastinum", None, "left", P) in got
+
+
+def test_a_number_of_the_look_counts_a_diagnosis_named_multifocal():
+    got = [(f.observation, f.count) for f in extract_findings(
+        "Four hypervascular liver lesions, consistent with multifocal HCC.")]
+    assert got == [("hepatocellular carcinoma", 4)]
+
+
+def test_li_rads_categories_name_an_observation_or_a_carcinoma():
+    got = {(f.observation, f.sub_location, f.size_mm) for f in extract_findings(
+        "Two observations: LR-3 of 9 mm in segment 6 and LR-5 of 31 mm in segment 7.")}
+    assert got == {("lesion", "segment 6", 9.0), ("hepatocellular carcinoma", "segment 7", 31.0)}
+    assert [f.observation for f in extract_findings("Segment 3 1.5 cm LR-4 observation.")] == ["lesion"]
+
+
+def test_a_site_alone_after_a_findings_label_is_read_with_the_finding():
+    assert _read("HERNIA: Right inguinal.") == _read("Right inguinal hernia.")
+    assert _read("VARICES: Paraesophageal.") == _read("Paraesophageal varices.") == {
+        ("varices", "esophagus", None, None, P)}
+
+
+def test_the_count_of_a_noun_is_its_first_sites_when_the_next_site_has_its_own():
+    got = {(f.sub_location, f.laterality, f.count) for f in extract_findings(
+        "3 calcified nodules in the LUL and 2 in the RML.")}
+    assert got == {("upper lobe", "left", 3), ("middle lobe", "right", 2)}
+
+
+def test_one_omental_deposit_is_peritoneal_carcinomatosis():
+    got = [(f.observation, f.anatomy, f.count) for f in extract_findings("One omental deposit of 15 mm.")]
+    assert got == [("carcinomatosis", "peritoneum", 1)]
+
+
+def test_what_a_child_swallows_is_a_foreign_body():
+    got = [(f.observation, f.anatomy) for f in extract_findings("A button battery in the oesophagus.")]
+    assert got == [("foreign body", "esophagus")]
+    # a coin lesion of the lung is no coin
+    assert "foreign body" not in {f.observation for f in extract_findings("Coin lesion in the right upper lobe.")}
+
+
+def test_an_atresia_names_its_organ_and_is_no_tube_position():
+    got = {(f.observation, f.anatomy, f.position) for f in extract_findings(
+        "The orogastric tube passes into the stomach, in keeping with duodenal atresia.")}
+    assert got == {("nasogastric tube", "stomach", "stomach"), ("atresia", "bowel", None)}
+
+
+def test_a_tube_coiled_in_a_pouch_named_with_adjectives_is_in_that_organ():
+    got = {(f.observation, f.position) for f in extract_findings(
+        "The nasogastric tube is coiled in a short blind-ending oesophageal pouch.")}
+    assert got == {("nasogastric tube", "esophagus")}
+
+
+def test_tips_is_the_shunt_but_line_tips_are_ends():
+    assert [(f.observation, f.presence) for f in extract_findings("Patent TIPS.")] == [("stent", P)]
+    got = {(f.observation, f.position) for f in extract_findings("Two PICC lines, tips in the SVC.")}
+    assert got == {("central venous catheter", "superior vena cava")}
+
+
+def test_bulky_is_an_enlargement_of_the_organ():
+    assert _read("The prostate is bulky.") == _read("Enlarged prostate.") == {
+        ("prostatomegaly", "prostate", None, None, P)}
+    assert _read("Bulky uterus.") == {("enlargement", "uterus", None, None, P)}
+
+
+def test_a_hilum_called_full_is_its_fullness():
+    assert _read("Full left hilum.") == _read("The left hilum is full.") == _read("Left hilar fullness.")
+    assert _read("Full inspiration. Clear lungs.") == {("lesion", "lung", None, None, A)}
+
+
+def test_a_retrosternal_thyroid_is_a_goitre():
+    got = [(f.observation, f.certainty) for f in extract_findings(
+        "Superior mediastinal mass, probably a retrosternal thyroid.") if f.observation == "goiter"]
+    assert got == [("goiter", Certainty.PROBABLE)]
+
+
+def test_a_childs_age_is_no_old_finding():
+    got = [f.temporal for f in extract_findings("5-month-old with cough: left lower lobe consolidation.")]
+    assert got == [None]
+    assert [f.temporal for f in extract_findings("Old healed right rib fracture.")] == ["stable"]
+
+
+def test_a_gloss_in_brackets_inside_a_sites_phrase_is_dropped():
+    got = {(f.sub_location, f.laterality) for f in extract_findings(
+        "Consolidation in the superior (apical) segment of the left lower lobe.")}
+    assert got == {("superior segment", "left")}
+
+
+def test_a_differential_after_a_dash_does_not_hedge_the_finding():
+    got = {(f.observation, f.presence) for f in extract_findings("8 mm nodule in the RML - granuloma or metastasis.")}
+    assert ("nodule", P) in got
+
+
+def test_a_denial_or_resolution_ends_before_after_or_following():
+    got = {(f.observation, f.presence) for f in extract_findings(
+        "No pneumothorax following insertion of a left subclavian line.")}
+    assert got == {("pneumothorax", A), ("central venous catheter", P)}
+    got = {(f.observation, f.presence, f.temporal) for f in extract_findings(
+        "Resolution of the left hydronephrosis after placement of a nephrostomy tube.")}
+    assert ("hydronephrosis", A, "resolved") in got and ("drain", P, None) in got
+
+
+def test_shrunken_is_atrophic_and_has_shrunk_is_smaller():
+    assert _read("Shrunken left kidney.") == _read("Atrophic left kidney.")
+    assert [(f.observation, f.temporal) for f in extract_findings("The right effusion has shrunk.")] == [
+        ("effusion", "decreased")]
+
+
+def test_hypertrophy_is_an_enlargement_of_the_part():
+    assert _read("Caudate hypertrophy.") == _read("Enlarged caudate lobe.") == {
+        ("hepatomegaly", "liver", "caudate lobe", None, P)}
+
+
+def test_an_adjective_of_the_next_finding_with_its_own_site_does_not_share_the_first():
+    got = {(f.observation, f.sub_location) for f in extract_findings("Enlarged caudate, atrophic right lobe.")}
+    assert got == {("hepatomegaly", "caudate lobe"), ("atrophy", "right lobe")}
+
+
+def test_the_pelvic_node_chains_are_stations_within_the_pelvic_nodes():
+    got = {(f.sub_location, f.laterality) for f in extract_findings(
+        "Enlarged right external iliac and left obturator nodes.")}
+    assert got == {("external iliac", "right"), ("obturator", "left")}
+    lex = lexicon()
+    assert lex.sub_contains("lymph node", "pelvic", "common iliac")
+
+
+def test_the_renal_hilum_is_no_hilar_node_station():
+    got = {f.sub_location for f in extract_findings("Enlarged para-aortic node at the level of the left renal hilum.")}
+    assert got == {"para aortic"}
+
+
+def test_an_organ_at_the_level_of_which_a_finding_lies_is_a_landmark():
+    assert _read("Widened mediastinum, 8 cm at the level of the aortic knuckle.") == {
+        ("enlarged cardiomediastinum", "mediastinum", None, None, P)}
+    # a vertebra is the finding's own place, and a device's tip is where the tip is
+    assert ("compression deformity", "spine", "L2", None, P) in _read("Compression fracture at the level of L2.")
+    got = {f.position for f in extract_findings("The NG tube tip is at the level of the diaphragm.")}
+    assert got == {"diaphragm"}
+
+
+def test_a_device_label_answered_by_none_denies_devices():
+    assert _read("LINES/TUBES: None.") == _read("No lines or tubes.") == {("support device", "chest", None, None, A)}
+
+
+def test_a_renal_pelvic_stone_is_in_the_renal_pelvis():
+    got = {(f.sub_location, f.laterality) for f in extract_findings("5 mm right renal pelvic calculus.")}
+    assert got == {("renal pelvis", "right")}
+
+
+def test_a_diagnosis_label_that_names_its_organ_places_what_it_lists():
+    got = [(f.observation, f.anatomy, f.count, f.size_mm) for f in extract_findings(
+        "Cholelithiasis: 4 stones, up to 9 mm.")]
+    assert got == [("calculus", "gallbladder", 4, 9.0)]
+
+
+def test_n_or_more_is_at_least_n():
+    assert [f.count for f in extract_findings("4 or more hypodense liver lesions.")] == [4]
+    assert [f.count for f in extract_findings("Three or more renal cysts.")] == [3]
+
+
+def test_smaller_since_is_a_decrease():
+    assert [f.temporal for f in extract_findings("Mesenteric nodes smaller since the prior CT.")] == ["decreased"]
+
+
+def test_an_organ_measured_before_a_denial_keeps_its_size():
+    assert _read("Common bile duct 5 mm without choledocholithiasis.") == {
+        ("biliary dilatation", "bile duct", None, None, A), ("calculus", "bile duct", None, None, A)}
+    got = {(f.observation, f.presence, f.size_mm) for f in extract_findings("Spleen 17 cm without focal lesion.")}
+    assert got == {("splenomegaly", P, 170.0), ("lesion", A, None)}

@@ -340,8 +340,10 @@ def _finding_the_site_modifies(loc: Location, spans: list[Span], targets: list[_
     if adjective is not None and following and spans[loc.end + 1].text == ",":
         # "distended gallbladder, wall thickening": the organ the adjective names, and the list's subject
         nxt_t = following[0]
+        # ("enlarged caudate, atrophic right lobe": a next finding that names its own site right after it is not)
         if nxt_t.kind == "OBS" and nxt_t.pos - loc.end <= 5 and _may_share_site(nxt_t, loc, lex) and \
-                _gap_is_modifiers(spans, loc.end + 1, nxt_t.pos, side_positions):
+                _gap_is_modifiers(spans, loc.end + 1, nxt_t.pos, side_positions) and not (
+                nxt_t.pos + 1 < len(spans) and spans[nxt_t.pos + 1].cat == "LOC"):
             nxt_t.locations.append(copy.copy(loc))
         return adjective
     if following and following[0].pos - loc.end <= 5 and \
@@ -881,7 +883,11 @@ def _device_position(k: int, devices: list[_Target], spans: list[Span], locs: li
                  # a vertebral level ("tip at T4") is a landmark the tip projects at, not a place it is in
                  if l.organ not in (None, "spine") and t.pos < l.start < limit and not l.blocked
                  and not _not_there(spans, l.start)
-                 and any(spans[q].text in PREPOSITIONS for q in range(max(t.pos + 1, l.start - 3), l.start))]
+                 and (any(spans[q].text in PREPOSITIONS for q in range(max(t.pos + 1, l.start - 3), l.start))
+                      # "coiled in a blind-ending upper oesophageal pouch": the place's adjectives between
+                      or any(spans[q].text in PREPOSITIONS and all(g.cat in ("WORD", "ATTR", "SEV") and g.text.isalpha()
+                                                                   for g in spans[q + 1:l.start])
+                             for q in range(max(t.pos + 1, l.start - 5), l.start)))]
     if not after and outside:
         # "drain terminating anterior to the collection, outside it": a tip outside its target is a position of
         # its own (a malposition), not the target it is said to miss

@@ -98,6 +98,11 @@ def _normal_statement_findings(spans: list[Span], t: _Target, context: str | Non
         if t.span.text == "intact":  # "the pelvis is intact": only bones are called intact
             loc = _skeleton(loc, lex)
         obs = by_sub or (lex.normal_finding(loc.organ) if t.kind == "NORMAL" else lex.enlargement.get(loc.organ))
+        limits = lex.upper_normal_mm.get(loc.organ or "")
+        if obs is None and t.kind != "NORMAL" and isinstance(limits, dict) and loc.sub in limits:
+            # "the main pancreatic duct is not dilated": the measured part of an organ graded by its size alone
+            # (the pancreatic duct, not the gland) is free of its enlargement, as "no pancreatic duct dilatation"
+            obs = "enlargement"
         if obs is None:
             continue
         home = lex.observations.get(obs, {}).get("default_anatomy")
@@ -467,7 +472,10 @@ def _finding_at_site(t: _Target, loc: Location, certainty: Certainty, spec: dict
         return None
     obs, organ, loc_sub = read
     count, attrs = _count_and_plurality(t, obs, certainty.presence, lex)
-    if loc.one and certainty.presence is not Presence.ABSENT:  # "nodes: subcarinal 11 mm, paratracheal 13 mm"
+    if loc.one and certainty.presence is not Presence.ABSENT and not (
+            t.kind == "ENLARGE" and organ != "lymph node" and lex.enlargement_of(organ, loc_sub) == obs):
+        # "nodes: subcarinal 11 mm, paratracheal 13 mm": one node at each; but an organ dilated and measured at
+        # each site ("the pancreatic duct dilated to 5 mm and the bile duct to 12 mm") counts nothing
         count, attrs = 1, attrs - {"multiple"}
     if loc.count is not None and certainty.presence is not Presence.ABSENT:  # "renal cysts: R x1, L x2"
         count, attrs = loc.count, attrs - {"multiple", "many"}

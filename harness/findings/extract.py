@@ -214,6 +214,10 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
     so their order is part of the reading: a later step reads what an earlier one set."""
     tokens = normalised_tokens(tokens, lex)
     spans = _scan(tokens, lex)
+    if _site_after_finding_label(spans):  # "VARICES: Paraoesophageal." reads as "Paraoesophageal varices."
+        end = spans[-1].start if spans[-1].text in (".", ";") else len(tokens)
+        tokens = tokens[spans[2].start:end] + tokens[:spans[0].end] + tokens[end:]
+        spans = _scan(tokens, lex)
     if any(s.cat == "CTX:back_reference" for s in spans):
         return SentenceReading(())  # "Two lesions as described above." restates what the report already said
     _contrast_filling(spans)
@@ -278,6 +282,15 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
 
 
 # --- targets: the findings and normal statements a sentence names --------------------------------------------------
+
+
+def _site_after_finding_label(spans: list[Span]) -> bool:
+    """"VARICES: Paraoesophageal.", "Hernia: left inguinal.": a finding as the label and only its site after the
+    colon is the site's finding, read as the two words said together (a compound such as "paraoesophageal varices"
+    names its own organ)."""
+    body = spans[2:-1] if spans and spans[-1].text in (".", ";") else spans[2:]
+    return len(spans) >= 3 and spans[0].cat == "OBS" and spans[1].text == ":" and bool(body) \
+        and all(s.cat == "LOC" for s in body)
 
 
 def _sentence_targets(spans: list[Span], lex: Lexicon) -> list[_Target]:
@@ -389,7 +402,7 @@ def _read_field_label(spans: list[Span], tokens: list[str], locs: list[Location]
         # "CT abdomen and pelvis:", "Chest radiograph:" name the study: not a field, and no site of a finding
         locs = [l for l in locs if l.end > colon]
         targets = [t for t in targets if t.pos > colon]
-    elif _is_site_label(words, lex):
+    elif _is_site_label(words, lex) and not _label_denied(spans, colon):
         label.sites = [l for l in locs if l.end < colon] + [
             Location("lymph node", None, None, q, q, spans[q].text) for q in range(colon)
             if spans[q].cat == "OBS" and _obs_name(spans[q]) == "lymph node"]
@@ -432,6 +445,12 @@ def _clause_initial_frame(spans: list[Span], locs: list[Location], targets: list
     return frame
 
 
+def _label_denied(spans: list[Span], colon: int) -> bool:
+    """"LINES/TUBES: None.", "Devices: nil": a label answered by a denial alone denies what it names."""
+    rest = [s for s in spans[colon + 1:] if s.text not in (".", ";")]
+    return bool(rest) and all(s.cat.startswith("CTX:negation") for s in rest)
+
+
 def _is_site_label(words: list[Span], lex: Lexicon) -> bool:
     """Sites, words and at most a generic device or "lymph node" ("DEVICES:", "LYMPH NODES:"): no finding."""
     return bool(words) and all(s.cat in ("LOC", "OBS", "WORD") for s in words) and \
@@ -448,7 +467,9 @@ def _diagnosis_label_site(spans: list[Span], colon: int, locs: list[Location], t
     if len(named) != 1 or lex.is_device(_obs_name(spans[named[0]]) or ""):
         return
     sites = [l for l in locs if l.end < colon and l.organ]
-    organ = lex.observations.get(_obs_name(spans[named[0]]) or "", {}).get("default_anatomy")
+    # (the organ a diagnosis names by itself: "Cholelithiasis: 3 stones" are the gallbladder's)
+    implied = next((r.organ for r in spans[named[0]].readings("OBS") if r.organ), None)
+    organ = implied or lex.observations.get(_obs_name(spans[named[0]]) or "", {}).get("default_anatomy")
     diagnosis_site = copy.copy(sites[-1]) if len(sites) == 1 else Location(
         organ, None, None, named[0], named[0], spans[named[0]].text) if organ and not sites else None
     if diagnosis_site is not None:

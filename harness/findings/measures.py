@@ -70,6 +70,12 @@ def _size_owner(p: int, spans: list[Span], obs_targets: list[_Target], side_posi
     # a size stated beside one of a finding's sites is that finding's, however near another finding is ("1.2 cm
     # in the interpolar region, suspicious for RCC") or far the finding ("3 metastases - segment 2 18 mm, ...,
     # segment 7 (posterior right lobe) 31 mm")
+    # ("common bile duct 6 mm without choledocholithiasis": a finding denied after the size is not what it
+    # measures; the organ measured is read on its own)
+    obs_targets = [u for u in obs_targets if not (
+        u.pos > p and any(g.cat.startswith("CTX:negation") for g in spans[p + 1:u.pos]))]
+    if not obs_targets:
+        return None
     by_site = next((u for u in obs_targets if _site_beside(
         p, spans, [l for l in u.locations if l.organ], loose=False) is not None), None)
     if by_site is not None:
@@ -413,8 +419,10 @@ def _site_beside(p: int, spans: list[Span], sites: list[Location], loose: bool =
     gap_words = (",", ":", "measuring", "measures", ")", "(") if loose else ("measuring", "measures", ")", "(")
     # ("in the right paratracheal region (17 mm)": a generic noun of place ends the site's phrase)
     gap_words += _PLACE_NOUNS
+    # ("the pancreatic duct is dilated to 5 mm and the bile duct to 12 mm": the finding's verb and its "to")
+    gap_words += ("to", "is", "are", "upstream")
     # (the finding's own noun may stand between: "right paratracheal node 1.2 cm, subcarinal 1.4 cm")
-    before = [l for l in sites if l.end < p and p - l.end <= 3 and all(
+    before = [l for l in sites if l.end < p and p - l.end <= (4 if own is not None and l.end < own < p else 3) and all(
         g.text in gap_words or q == own for q, g in enumerate(spans[l.end + 1:p], l.end + 1))]
     right_after = next((l for l in after if l.start == p + 1), None) if loose else None
     if before:
@@ -434,6 +442,8 @@ def _attach_count(p: int, spans: list[Span], obs_targets: list[_Target], side_po
         return
     nxt = [t for t in obs_targets if t.pos > p and t.pos - p <= 7]
     if s.cat == "COUNT" and s.text.startswith("x "):  # "rib fx x3"
+        if p + 1 < len(spans) and spans[p + 1].text in _TIME_UNITS:
+            return  # "nodule stable x 2 yrs": how long it has been stable, no count
         prv = [t for t in obs_targets if t.pos < p and p - t.pos <= 3]
         if prv:
             prv[-1].count = s.readings("COUNT")[0].value
@@ -453,6 +463,11 @@ def _attach_count(p: int, spans: list[Span], obs_targets: list[_Target], side_po
         nxt[0].count = s.readings("COUNT")[0].value
     _count_reaches_head_noun(nxt, spans, side_positions)
     _count_of_findings_parts(p, nxt[0], spans, obs_targets)
+
+
+#: units of time: a number before them is a duration ("stable x 2 yrs"), not a count
+_TIME_UNITS = frozenset({"y", "yr", "yrs", "year", "years", "mo", "mos", "month", "months", "wk", "wks", "week", "weeks",
+                         "d", "day", "days", "hr", "hrs", "hour", "hours"})
 
 
 #: words of a normal look that describe a counted thing without being a finding ("seven intact sternotomy wires",
@@ -709,6 +724,9 @@ def _counts_per_site(spans: list[Span], obs_targets: list[_Target]) -> None:
                 m.organ == sites[-1].organ and m.laterality == sites[-1].laterality and c is not None
                 for m, c in zip(sites, counts)):
             counts.pop()
+        if counts[0] is None and isinstance(t.count, int) and all(
+                g.text in ("in", "the", "within", "of", "at") for g in spans[t.pos + 1:sites[0].start]):
+            counts[0] = t.count  # "2 nodules in the RUL and 1 in the LLL": the noun's count is its own site's
         if any(c is None for c in counts):
             continue
         for l, c in zip(sites, counts):

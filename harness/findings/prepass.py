@@ -636,6 +636,8 @@ def _own_size_after(spans: list[Span], loc: Location, lex: Lexicon) -> int | Non
     q = loc.end + 1
     while q < len(spans) and spans[q].cat == "WORD" and spans[q].text in _SIZE_LINKS:
         q += 1
-    if q < len(spans) and spans[q].cat == "SIZE" and _ends_phrase(spans, q + 1):
+    # ("common bile duct 6 mm without choledocholithiasis": a denial after the size ends its phrase too)
+    if q < len(spans) and spans[q].cat == "SIZE" and (_ends_phrase(spans, q + 1) or (
+            q + 1 < len(spans) and spans[q + 1].cat == "CTX:negation_forward")):
         return q
     return None

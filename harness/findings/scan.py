@@ -607,8 +607,10 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
             named = False
             # "resolution of the abscess with drain in situ", "removal of the chest tube with residual effusion":
             # what comes with the resolved finding is still there
+            # ("no pneumothorax following insertion of a central line": the procedure after it is no denial's)
             while q < n and (not stop(q) or neither and not named and spans[q].text in _CLAUSE_VERBS) \
-                    and not (in_list and spans[q].text == ",") and not (pol == "resolved" and spans[q].text == "with"):
+                    and not (in_list and spans[q].text == ",") and not (pol == "resolved" and spans[q].text == "with") \
+                    and not (pol in ("neg", "resolved") and spans[q].text in ("after", "following")):
                 # "neither kidney shows hydronephrosis": the organs named after "neither" are the subject of the
                 # verb, whose object it denies
                 mark(q, pol)
@@ -653,8 +655,9 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
     obs_at = [q for q in range(n) if spans[q].cat == "OBS"]
     for a, b in zip(obs_at, obs_at[1:]):
         gap = spans[a + 1:b]
+        # (a dash or colon sets the finding apart from a differential after it: "nodule - primary or metastasis")
         if any(g.text == "or" for g in gap) and all(g.cat in ("WORD", "ATTR", "LOC", "SEV") and g.text not in (
-                ",", "and", "with", "without", "no") for g in gap) and scope.get(a) in (None, "probable") \
+                ",", "and", "with", "without", "no", ":", ";") for g in gap) and scope.get(a) in (None, "probable") \
                 and scope.get(b) in (None, "probable") and not _listed_as_unchanged(spans, a):
             # (a dash sets the alternatives apart from the finding they explain: "nodule with air trapping -
             # carcinoid or carcinoma" states the air trapping)

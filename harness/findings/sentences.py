@@ -703,6 +703,20 @@ def _counts_with_their_sign(tokens: list[str]) -> list[str]:
     return out
 
 
+_COUNT_WORDS = frozenset({"two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"})
+
+
+def _counts_or_more(tokens: list[str]) -> list[str]:
+    """"5 or more cysts", "three or more lesions": the count stated as a lower bound, read as "at least 5"."""
+    if "more" not in tokens:
+        return tokens
+    out = list(tokens)
+    for k in range(len(out) - 3, -1, -1):
+        if out[k + 1:k + 3] == ["or", "more"] and (out[k].isdecimal() or out[k] in _COUNT_WORDS):
+            out[k:k + 3] = ["at", "least", out[k]]
+    return out
+
+
 def _abbreviated_words(tokens: list[str]) -> list[str]:
     """"stn 7" is "station 7", "SBO" "small bowel obstruction", "LAD" in a coronary sentence the artery, "w/"
     "with", "d/t" "due to" (so that what follows it is read as the finding's companion, as after "with")."""
@@ -1094,7 +1108,7 @@ _DIAPHRAGM = frozenset({"diaphragm", "hemidiaphragm", "hemidiaphragms"})
 _SIDES = frozenset({"left", "right", "l", "r"})
 
 
-_DISPLACING = frozenset({"displacing", "displaces", "pushing", "pushes", "deviating", "deviates"})
+_DISPLACING = frozenset({"displacing", "displaces", "pushing", "pushes", "deviating", "deviates", "shifting", "shifts"})
 
 
 def _displacing_the_mediastinum(tokens: list[str]) -> list[str]:
@@ -1108,6 +1122,50 @@ def _displacing_the_mediastinum(tokens: list[str]) -> list[str]:
         if out[k] in _DISPLACING and out[k + 1] == "the" and k + 2 < len(out) \
                 and out[k + 2] in ("mediastinum", "trachea"):
             out[k:k + 3] = ["with", "mediastinal", "shift"]
+    return out
+
+
+#: what follows a device's "tips" ("catheters, tips in the SVC"), and the devices said before it
+_TIP_PLACED = frozenset({"in", "at", "over", "of", "are", "project", "projects", "projecting", "overlie", "overlying",
+                         "overlies", "terminate", "terminating", "terminates", "lie", "lying", "near", "within", "just",
+                         "positioned", "located", "seen", "not", "both", "remain", "appear", "above", "below", "beyond"})
+_TIP_OWNERS = frozenset({"catheter", "catheters", "line", "lines", "drain", "drains", "tube", "tubes", "lead", "leads",
+                         "wire", "wires", "their", "its", "with", "both", "stents", "cannulae", "cannulas"})
+
+
+def _tips_shunt(tokens: list[str]) -> list[str]:
+    """"Patent TIPS extending from the right portal vein", "post TIPS": the transjugular intrahepatic portosystemic
+    shunt, named by its letters ("tips shunt"); "central lines, tips in the SVC" are the lines' ends."""
+    if "tips" not in tokens:
+        return tokens
+    out = list(tokens)
+    for k in range(len(out) - 1, -1, -1):
+        if out[k] != "tips" or (k + 1 < len(out) and out[k + 1] in _TIP_PLACED | {"shunt", "stent", ","}) \
+                or _TIP_OWNERS & set(out[max(0, k - 3):k]):
+            continue
+        out[k:k + 1] = ["tips", "shunt"]
+    return out
+
+
+_HILUM_WORDS = frozenset({"hilum", "hila", "hilar", "hilus"})
+
+
+def _full_hila(tokens: list[str]) -> list[str]:
+    """"Full right hilum", "the left hilum is full": a hilum called full is its fullness, read as "prominent" (the
+    word "full" alone says nothing: "full inspiration", "full bladder")."""
+    if "full" not in tokens or _HILUM_WORDS.isdisjoint(tokens):
+        return tokens
+    out = list(tokens)
+    for k, w in enumerate(out):
+        if w != "full":
+            continue
+        after = out[k + 1:k + 4]
+        before = out[max(0, k - 4):k]
+        if (after[:1] and after[0] in _HILUM_WORDS) or (after[1:2] and after[0] in _SIDES | {"both", "bilateral"}
+                                                          and after[1] in _HILUM_WORDS) \
+                or (before[-2:-1] and before[-1] in ("is", "are", "appears", "appear", "looks", "look")
+                    and _HILUM_WORDS & set(before)):
+            out[k] = "prominent"
     return out
 
 
@@ -1225,7 +1283,23 @@ def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
         if rewritten is not tokens:
             tokens, words = rewritten, set(rewritten)
     return _grades_listed_per_side(
-        _shared_heads(_side_words(_side_before_part(_fluid_collections(tokens, lex), lex), lex), lex), lex)
+        _shared_heads(_side_words(_side_before_part(_fluid_collections(_words_glossed_in_brackets(tokens, lex), lex),
+                                                    lex), lex), lex), lex)
+
+
+def _words_glossed_in_brackets(tokens: list[str], lex: Lexicon) -> list[str]:
+    """"the superior (apical) segment of the RLL", "segment IV (quadrate) lesion": a word's gloss in brackets inside a
+    site's phrase says the same place again; the phrase is read without it (two words the lexicon names together)."""
+    if "(" not in tokens:
+        return tokens
+    out = list(tokens)
+    k = len(out) - 4
+    while k >= 1:
+        if out[k] == "(" and out[k + 2] == ")" and out[k + 1].isalpha() and k + 3 < len(out) \
+                and {"SUB", "ANAT"} & lex.phrase_kinds.get((out[k - 1], out[k + 3]), {}).keys():
+            del out[k:k + 3]
+        k -= 1
+    return out
 
 
 def _fluid_collections(tokens: list[str], lex: Lexicon) -> list[str]:
@@ -1726,7 +1800,6 @@ _ALTERNATIVE_WORDS = frozenset({"or", "versus", "vs"})
 _KINDS_SLASHED_RE = re.compile(r"\b(" + "|".join(sorted(_KIND_WORDS)) + r")\s*/\s*(" + "|".join(sorted(_KIND_WORDS))
                                + r")\b", re.I)
 #: words that deny what follows: "no lytic or sclerotic lesion" denies both kinds, it offers no alternatives
-_DENIAL_WORDS = frozenset({"no", "without", "not", "nor", "negative", "free"})
 #: words after which an alternative is hedged already
 _HEDGE_BEFORE = frozenset({"possibly", "probably", "likely", "either", "?", "query", "perhaps", "presumably",
                            "suggesting", "suspect", "suspected", "favour", "favor", "of"})
@@ -1736,6 +1809,19 @@ _NOUN_ENDS = frozenset({",", ".", ";", ":", "(", ")", "in", "of", "with", "at", 
 #: words after two kinds that name no finding ("infective versus inflammatory aetiology")
 _KIND_NOUNS = frozenset({"aetiology", "etiology", "origin", "cause", "causes", "nature", "process", "change",
                          "changes", "appearance", "appearances"})
+
+
+#: words that deny the kinds named after them, each of them ("no sclerotic or lytic lesion")
+_KIND_DENIALS = frozenset({"no", "without", "w/o", "nor", "neither"})
+
+
+def _kinds_denied(out: list[str], k: int) -> bool:
+    """"No sclerotic or lytic lesion", "without suspicious lytic or sclerotic lesion": two kinds after a denial are
+    both denied, not offered as alternatives of a finding said to be there."""
+    q = k - 1
+    while q >= 0 and k - q <= 3 and out[q] not in _KIND_DENIALS and out[q] not in (",", ".", ";", ":", "or", "and"):
+        q -= 1
+    return q >= 0 and k - q <= 3 and out[q] in _KIND_DENIALS
 
 
 def _kinds_as_alternatives(tokens: list[str]) -> list[str]:
@@ -1749,7 +1835,7 @@ def _kinds_as_alternatives(tokens: list[str]) -> list[str]:
     k = 0
     while k + 2 < len(out):
         if not (out[k] in _KIND_WORDS and out[k + 1] in _ALTERNATIVE_WORDS and out[k + 2] in _KIND_WORDS
-                and out[k] != out[k + 2]) or not _DENIAL_WORDS.isdisjoint(out[max(0, k - 3):k]):
+                and out[k] != out[k + 2]) or _kinds_denied(out, k):
             k += 1
             continue
         after = out[k + 3] if k + 3 < len(out) else "."
@@ -2216,7 +2302,7 @@ _REWRITES = (
     (_near_occlusions, frozenset({"subtotal", "subtotally", "near", "nearly", "almost"})),
     (_percent_stenoses, frozenset({"%", "percent"})), (_sizes_up_to, frozenset({"up"})), (_dates, None),
     (_numbered_grades, frozenset({"grade", "gr"})), (_without_densities, frozenset({"hu"})),
-    (_size_changes, _SIZE_CHANGE_WORDS), (_partitive_counts, _PARTITIVE_VERBS), (_abbreviated_words, None),
+    (_size_changes, _SIZE_CHANGE_WORDS), (_partitive_counts, _PARTITIVE_VERBS), (_counts_or_more, None), (_abbreviated_words, None),
     (_valve_positions, frozenset({"valve", *_VALVE_OF_DEVICE})), (_comparisons, frozenset({"versus", "vs"})),
     (_spelled_sizes, frozenset(_NUMBER_WORDS)), (_counted_ordinals, frozenset({"rib", "ribs"})),
     (_ribs_numbered_after, frozenset({"rib", "ribs"})), (_ribs_numbered_before, frozenset({"rib", "ribs"})),
@@ -2225,7 +2311,7 @@ _REWRITES = (
     (_numbered_parts_listed, frozenset(_NUMBERED_PARTS)), (_without_silhouette_signs, _SIGN_VERBS | {"loss"}),
     (_without_station_codes, frozenset({"("})), (_bare_station_codes, _NODE_NOUNS),
     (_nodal_metastases, _METASTASIS_NOUNS | {"metastatic"}), (_lengths_extending, _EXTENDING),
-    (_clots_extending, _CLOT_WORDS),
+    (_clots_extending, _CLOT_WORDS), (_tips_shunt, None), (_full_hila, None),
     (_diaphragm_words, _DIAPHRAGM), (_displacing_the_mediastinum, _DISPLACING),
     (_sinus_fluid_levels, _PARANASAL_WORDS), (_bronchi_of_a_lobe, frozenset(_BRONCHUS_WORDS)),
     (_arteries_of_a_lobe, _ARTERY_WORDS), (_operation_clips, _CLIP_WORDS),

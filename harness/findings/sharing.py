@@ -274,7 +274,7 @@ def _apposed_name_refines_finding(spans: list[Span], obs_targets: list[_Target],
         t.locations = _as_sites_of(prev, [copy.copy(l) for l in prev.locations], lex)
         t.sides = list(prev.sides)
         t.sizes = t.sizes or list(prev.sizes)
-        t.count = t.count or (prev.count if prev.count != "unstated" else None)
+        t.count = _count_of_both(t.count, prev.count)
         t.attrs |= prev.attrs
         prev.refined = True
 
@@ -298,6 +298,14 @@ def _apposed_disease_takes_site(spans: list[Span], obs_targets: list[_Target], s
             t.sides = list(prev.sides)
 
 
+def _count_of_both(named: int | str | None, look: int | str | None) -> int | str | None:
+    """The count of a finding named twice: the name's own, else the look's; a number the look states wins over a
+    plural word of the name that it fits ("three enhancing observations ..., consistent with multifocal HCC": three)."""
+    if isinstance(look, int) and named in PLURAL_COUNTS and look >= (3 if named == "many" else 2):
+        return look
+    return named or (look if look != "unstated" else None)
+
+
 def _take_what_the_refined_finding_measured(t: _Target, prev: _Target, scope: dict[int, str],
                                             lex: Lexicon) -> None:
     """A hedged name of the same kind of thing ("LLL consolidation consistent with pneumonia", a lesion likely a
@@ -308,7 +316,7 @@ def _take_what_the_refined_finding_measured(t: _Target, prev: _Target, scope: di
     if _lesion_like(t_obs, lex) and _lesion_like(prev_obs, lex) or (
             named_by_look and scope.get(t.pos) == "probable"):  # "LLL consolidation consistent with pneumonia"
         t.sizes = t.sizes or list(prev.sizes)
-        t.count = t.count or (prev.count if prev.count != "unstated" else None)
+        t.count = _count_of_both(t.count, prev.count)
         t.attrs |= prev.attrs
         t.temporal = t.temporal or prev.temporal  # "new right basal opacity, c/w aspiration": a new aspiration
         t.severity = t.severity or prev.severity

@@ -62,7 +62,8 @@ def _locations(spans: list[Span], lex: Lexicon) -> list[Location]:
         q = loc.start - 1
         while q >= 0 and spans[q].cat == "WORD" and spans[q].value in fillers:
             q -= 1
-        loc.blocked = q >= 0 and spans[q].cat == "CTX:relation" and not _side_of_next_noun(spans, loc)
+        loc.blocked = q >= 0 and spans[q].cat == "CTX:relation" and not _side_of_next_noun(spans, loc) \
+            or _a_level(spans, loc)
     _relation_reaches_list(out, spans, fillers)
     # "the right kidney contains a lower pole calculus": a sub-location that needs its organ takes the organ
     # named elsewhere in the sentence
@@ -106,6 +107,23 @@ def _locations(spans: list[Span], lex: Lexicon) -> list[Location]:
 _SITE_LIST_JOINERS = frozenset({"and", "or", ",", "/", "&", "nor"})
 #: what may open a clause before its subject ("The SMV abuts the mass", "Inferiorly, the SMA is encased")
 _SUBJECT_OPENERS = frozenset({"the", "a", "an", "its", "both", "and"})
+
+
+_TIP_WORDS = frozenset({"tip", "tips", "end", "marker", "terminates", "terminating", "coil", "coiled"})
+#: organs named "at the level of" that are the finding's own place: a vertebra ("fracture at the level of L1")
+_LEVEL_SITES = frozenset({"spine"})
+
+
+def _a_level(spans: list[Span], loc: Location) -> bool:
+    """"Widened mediastinum, 9 cm at the level of the aortic knuckle", "node at the level of the renal hilum": the
+    organ a measurement or a finding is said to be "at the level of" is a landmark, not its site (a vertebra
+    excepted: "compression fracture at the level of L1")."""
+    words = [g.text for g in spans[max(0, loc.start - 4):loc.start]]
+    if loc.organ in _LEVEL_SITES or _TIP_WORDS & {g.text for g in spans[max(0, loc.start - 8):loc.start]}:
+        return False  # (a device's tip "at the level of the diaphragm" is where the tip is)
+    return words[-4:] == ["at", "the", "level", "of"] or words[-3:] in (["the", "level", "of"], ["level", "of", "the"]) \
+        or (loc.end + 1 < len(spans) and spans[loc.end + 1].text == "level"
+            and loc.start >= 1 and spans[loc.start - 1].text in ("the", "at"))
 
 
 def _relation_reaches_list(out: list[Location], spans: list[Span], fillers: frozenset[str]) -> None:
