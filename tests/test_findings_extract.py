@@ -2929,7 +2929,9 @@ def test_nodes_unchanged_and_normal_in_size_are_no_lymphadenopathy():
 
 
 def test_a_mediastinum_that_remains_central_states_no_size():
-    assert not extract_findings("The mediastinum remains midline.")
+    # it states no size of the mediastinum; a midline mediastinum is one not shifted
+    assert [(f.observation, f.presence) for f in extract_findings("The mediastinum remains midline.")] == [
+        ("mediastinal shift", A)]
     assert one("The cardiomediastinal silhouette remains stable.").presence is Presence.UNCERTAIN
 
 
@@ -4886,3 +4888,11 @@ def test_a_site_before_a_comma_does_not_modify_the_normal_statement_after_it():
 def test_a_loop_recorder_is_a_device_of_its_own_kind():
     got = [(f.observation, f.laterality) for f in extract_findings("Implantable loop recorder over the right chest.")]
     assert got == [("loop recorder", "right")]
+
+
+def test_a_mediastinum_or_trachea_in_the_midline_is_not_shifted():
+    shift = ("mediastinal shift", "mediastinum", None, None, A)
+    assert _read("The mediastinum is midline.") == {shift}
+    assert _read("Trachea central.") == {shift}
+    assert shift in _read("Normal heart size, midline trachea.")
+    assert _read("Midline sternotomy.") == {("sternotomy", "chest", None, None, P)}

@@ -1083,6 +1083,35 @@ def _displacing_the_mediastinum(tokens: list[str]) -> list[str]:
     return out
 
 
+_MIDLINE_SUBJECTS = frozenset({"mediastinum", "trachea"})
+_MIDLINE_WORDS = frozenset({"midline", "central", "centrally"})
+
+
+def _midline_mediastinum(tokens: list[str]) -> list[str]:
+    """"The mediastinum is midline", "trachea central": a mediastinum or trachea said to be in the midline is not
+    shifted, read as "no mediastinal shift"."""
+    if _MIDLINE_SUBJECTS.isdisjoint(tokens) or _MIDLINE_WORDS.isdisjoint(tokens):
+        return tokens
+    out = list(tokens)
+    for k in range(len(out) - 1, -1, -1):
+        if out[k] not in _MIDLINE_SUBJECTS:
+            continue
+        if k > 0 and out[k - 1] in ("midline", "central") and (k + 1 == len(out) or out[k + 1] in (
+                ".", ",", ";", "and")) and (k == 1 or out[k - 2] in (",", ";", ":", "and", "a", "the")):
+            out[k - 1:k + 1] = ["no", "mediastinal", "shift"]  # "normal heart size, midline trachea"
+            continue
+        j = k + 1
+        if j < len(out) and out[j] in ("is", "remains", "lies", "appears", "was"):
+            j += 1
+        if j < len(out) and out[j] in ("in", "within") and j + 2 < len(out) and out[j + 1] == "the" \
+                and out[j + 2] == "midline":
+            j += 2
+        if j < len(out) and out[j] in _MIDLINE_WORDS and (j + 1 == len(out) or out[j + 1] in (".", ",", ";", "and")):
+            i = k - 1 if k > 0 and out[k - 1] == "the" else k
+            out[i:j + 1] = ["no", "mediastinal", "shift"]
+    return out
+
+
 def _diaphragm_words(tokens: list[str]) -> list[str]:
     """"Raised left hemidiaphragm", "gas under the right hemidiaphragm": a side between the words and the diaphragm
     splits the lexicon's phrase, so "raised" / "high riding" say "elevated" and the gas is named free gas; the side
@@ -1139,7 +1168,7 @@ def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
                     _spelled_sizes, _counted_ordinals, _ribs_numbered_after, _ribs_numbered_before, _rib_parts, _poles_of_a_sided_lobe,
                     _segments_numbered_in_brackets, _vertebrae_counted, _numbered_parts_listed,
                     _without_silhouette_signs, _without_station_codes, _bare_station_codes, _nodal_metastases,
-                    _clots_extending, _diaphragm_words, _displacing_the_mediastinum, _sinus_fluid_levels,
+                    _clots_extending, _diaphragm_words, _displacing_the_mediastinum, _midline_mediastinum, _sinus_fluid_levels,
                     _bronchi_of_a_lobe, _arteries_of_a_lobe, _operation_clips, _calcified_vessels_listed):
         tokens = rewrite(tokens)
     return _grades_listed_per_side(
