@@ -2930,7 +2930,9 @@ def test_nodes_unchanged_and_normal_in_size_are_no_lymphadenopathy():
 
 
 def test_a_mediastinum_that_remains_central_states_no_size():
-    assert not extract_findings("The mediastinum remains midline.")
+    # it states no size of the mediastinum; a midline mediastinum is one not shifted
+    assert [(f.observation, f.presence) for f in extract_findings("The mediastinum remains midline.")] == [
+        ("mediastinal shift", A)]
     # a stable silhouette leaves the heart's and the mediastinum's enlargement open, neither stated
     assert {(f.observation, f.presence) for f in extract_findings("The cardiomediastinal silhouette remains stable.")} \
         == {("cardiomegaly", U), ("enlarged cardiomediastinum", U)}
@@ -5426,3 +5428,11 @@ def test_an_organ_measured_before_a_denial_keeps_its_size():
         ("biliary dilatation", "bile duct", None, None, A), ("calculus", "bile duct", None, None, A)}
     got = {(f.observation, f.presence, f.size_mm) for f in extract_findings("Spleen 17 cm without focal lesion.")}
     assert got == {("splenomegaly", P, 170.0), ("lesion", A, None)}
+
+
+def test_a_mediastinum_or_trachea_in_the_midline_is_not_shifted():
+    shift = ("mediastinal shift", "mediastinum", None, None, A)
+    assert _read("The mediastinum is midline.") == {shift}
+    assert _read("Trachea central.") == {shift}
+    assert shift in _read("Normal heart size, midline trachea.")
+    assert _read("Midline sternotomy.") == {("sternotomy", "chest", None, None, P)}

@@ -1169,6 +1169,35 @@ def _full_hila(tokens: list[str]) -> list[str]:
     return out
 
 
+_MIDLINE_SUBJECTS = frozenset({"mediastinum", "trachea"})
+_MIDLINE_WORDS = frozenset({"midline", "central", "centrally"})
+
+
+def _midline_mediastinum(tokens: list[str]) -> list[str]:
+    """"The mediastinum is midline", "trachea central": a mediastinum or trachea said to be in the midline is not
+    shifted, read as "no mediastinal shift"."""
+    if _MIDLINE_SUBJECTS.isdisjoint(tokens) or _MIDLINE_WORDS.isdisjoint(tokens):
+        return tokens
+    out = list(tokens)
+    for k in range(len(out) - 1, -1, -1):
+        if out[k] not in _MIDLINE_SUBJECTS:
+            continue
+        if k > 0 and out[k - 1] in ("midline", "central") and (k + 1 == len(out) or out[k + 1] in (
+                ".", ",", ";", "and")) and (k == 1 or out[k - 2] in (",", ";", ":", "and", "a", "the")):
+            out[k - 1:k + 1] = ["no", "mediastinal", "shift"]  # "normal heart size, midline trachea"
+            continue
+        j = k + 1
+        if j < len(out) and out[j] in ("is", "remains", "lies", "appears", "was"):
+            j += 1
+        if j < len(out) and out[j] in ("in", "within") and j + 2 < len(out) and out[j + 1] == "the" \
+                and out[j + 2] == "midline":
+            j += 2
+        if j < len(out) and out[j] in _MIDLINE_WORDS and (j + 1 == len(out) or out[j + 1] in (".", ",", ";", "and")):
+            i = k - 1 if k > 0 and out[k - 1] == "the" else k
+            out[i:j + 1] = ["no", "mediastinal", "shift"]
+    return out
+
+
 def _diaphragm_words(tokens: list[str]) -> list[str]:
     """"Raised left hemidiaphragm", "gas under the right hemidiaphragm": a side between the words and the diaphragm
     splits the lexicon's phrase, so "raised" / "high riding" say "elevated" and the gas is named free gas; the side
@@ -2312,7 +2341,7 @@ _REWRITES = (
     (_without_station_codes, frozenset({"("})), (_bare_station_codes, _NODE_NOUNS),
     (_nodal_metastases, _METASTASIS_NOUNS | {"metastatic"}), (_lengths_extending, _EXTENDING),
     (_clots_extending, _CLOT_WORDS), (_tips_shunt, None), (_full_hila, None),
-    (_diaphragm_words, _DIAPHRAGM), (_displacing_the_mediastinum, _DISPLACING),
+    (_diaphragm_words, _DIAPHRAGM), (_displacing_the_mediastinum, _DISPLACING), (_midline_mediastinum, _MIDLINE_SUBJECTS),
     (_sinus_fluid_levels, _PARANASAL_WORDS), (_bronchi_of_a_lobe, frozenset(_BRONCHUS_WORDS)),
     (_arteries_of_a_lobe, _ARTERY_WORDS), (_operation_clips, _CLIP_WORDS),
     (_calcified_vessels_listed, frozenset({"calcified"})))
