@@ -3271,7 +3271,7 @@ def test_versus_a_prior_film_with_its_time_is_a_comparison_not_a_hedge():
     assert {f.presence for f in extract_findings("Atelectasis vs pneumonia.")} == {U}
 
 
-def test_a_finding_that_has_appeared_is_new():
+def test_an_effusion_that_has_appeared_since_a_prior_study_is_new():
     assert one("A small left effusion has appeared since the prior study.").temporal == "new"
 
 
