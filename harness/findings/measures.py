@@ -579,18 +579,32 @@ def _change_from_prior_sizes(obs_targets: list[_Target]) -> None:
                 t.temporal = "stable"
 
 
-def _counts_per_side(spans: list[Span], obs_targets: list[_Target], sides: list[Location], lex: Lexicon) -> None:
+def _counts_per_side(spans: list[Span], obs_targets: list[_Target], sides: list[Location], lex: Lexicon,
+                     header: list[Location] | None = None) -> None:
     """"Renal cysts: R x1 (2.1 cm), L x2 (largest 1.4 cm)", "cysts in both kidneys: one on the right measuring
     21 mm and two on the left": a count stated for each side of a paired organ splits the finding into one per
     side, each with its count and the size stated with it."""
     for k, t in enumerate(obs_targets):
         paired = [l for l in t.locations if l.organ is not None and lex.is_paired(l.organ)
                   and l.laterality in (None, "bilateral") and l.sub is None]
+        default = lex.observations.get(_obs_name(t.span) or "", {}).get("default_anatomy")
+        labelled = {l.organ for l in header or () if l.organ is not None}
+        if len(labelled) == 1:
+            default = next(iter(labelled))  # "PLEURA: calcified plaques, right x3, left x2": the field's organ
+        if not t.locations and default and lex.is_paired(default):
+            # "pulmonary nodules: four on the left and three on the right": the organ the finding's word names
+            paired = [Location(default, None, None, t.pos, t.pos, t.span.text)]
         if not paired or len({l.organ for l in paired}) > 1:
             continue  # "renal cysts in both kidneys": one organ, named twice
         end = obs_targets[k + 1].pos if k + 1 < len(obs_targets) else len(spans)
         named = [s for s in sides if t.pos < s.start < end and s.laterality in ("left", "right")]
         groups = [(s, _side_count(spans, s)) for s in named]
+        if len(groups) >= 2 and groups[0][1] is None and isinstance(t.count, int) and t.count > 0 \
+                and all(g[1] is not None for g in groups[1:]) \
+                and all(g.text in ("on", "in", "at", "the", "of") for g in spans[t.pos + 1:groups[0][0].start]):
+            # "three rib fractures on the left and one on the right": the count before the finding is the first
+            # side's, as the count before "on the right" is the second's
+            groups[0] = (groups[0][0], t.count)
         groups = [(s, count) for s, count in groups if count is not None]
         before = False
         if len(groups) < 2:
@@ -631,9 +645,50 @@ def _counts_per_site(spans: list[Span], obs_targets: list[_Target]) -> None:
                 # site's group lies, the same group
                 counts[i] = counts[i - 1]
         if any(c is None for c in counts):
+            _count_of_the_first_site_only(spans, t, sites)
             continue
         for l, c in zip(sites, counts):
             l.count, l.one = c, c == 1
+
+
+def _count_of_the_first_site_only(spans: list[Span], t: _Target, sites: list[Location]) -> None:
+    """"fractures of two left ribs and the right seventh rib", "... of the right 11th and 12th ribs (two right ribs)
+    and the right L3 transverse process": a count of the first site's parts is that site's count, not the count
+    of another side's or another organ's site listed after it; such a site has its own count before it, or is
+    one where its noun is singular."""
+    first = _parts_count_before(spans, sites[0])
+    if first is None or first != t.count:
+        return
+    if all(l.organ == sites[0].organ and l.laterality == sites[0].laterality for l in sites[1:]):
+        return  # one place named twice ("two right ribs, the lateral right ribs")
+    own = [_parts_count_before(spans, l) for l in sites[1:]]
+    for l, c in zip(sites[1:], own):
+        if l.organ == sites[0].organ and l.laterality == sites[0].laterality:
+            continue
+        if c is None:
+            last = l.text.split()[-1] if l.text.split() else ""
+            plural = last.endswith("s") and not last.endswith(("ss", "us", "is"))
+            if plural or last.isdigit():
+                continue
+            c = 1
+        l.count, l.one = c, c == 1
+    sites[0].count = first
+
+
+def _parts_count_before(spans: list[Span], l: Location) -> int | None:
+    """A count right before a site, over its article and side: "(of the) two left ribs", "and three right ribs"."""
+    q = l.start - 1
+    while q >= 0 and spans[q].text in ("left", "right", "l", "r", "bilateral"):
+        q -= 1
+    if q < 0:
+        return None
+    g = spans[q]
+    if g.cat == "NUM" and g.value == int(g.value) and 0 < g.value <= 50 and spans[q - 1:q].__len__() \
+            and spans[q - 1].text in ("of", "the", "and", ",", "and the", "of the"):
+        return int(g.value)
+    if g.cat == "COUNT" and isinstance(g.readings("COUNT")[0].value, int):
+        return g.readings("COUNT")[0].value
+    return None
 
 
 def _count_before_site(spans: list[Span], l: Location) -> int | None:
@@ -681,4 +736,7 @@ def _side_count(spans: list[Span], s: Location) -> int | None:
         q -= 1
     if q >= 1 and spans[q].text in ("on", "in", "at") and spans[q - 1].cat in ("NUM", "COUNT"):
         return number(spans[q - 1])
+    if q >= 1 and spans[q].cat in ("NUM", "COUNT") and spans[q - 1].text in (",", "and", ":") \
+            and (s.end + 1 >= len(spans) or spans[s.end + 1].cat not in ("OBS", "LOC")):
+        return number(spans[q])  # "rib fractures, two left and one right"
     return None

@@ -256,6 +256,11 @@ def _enlarged_names(spans: list[Span], lex: Lexicon) -> None:
         # (a bracketed aside does not count: "enlarged paratracheal (18 mm short axis) and subcarinal nodes")
         reach = p + 7 + sum(1 for q in range(p + 1, min(p + 25, len(spans))) if _in_aside(spans, q))
         after = next((q for q in range(p + 1, min(reach, len(spans))) if spans[q].cat == "OBS"), None)
+        if after is None:
+            # "enlarged right hilar, paraaortic and left hilar lymph nodes": a longer list of sites before the noun
+            far = next((q for q in range(p + 1, min(p + 16, len(spans))) if spans[q].cat != "LOC"
+                        and spans[q].text not in (",", "and")), None)
+            after = far if far is not None and spans[far].cat == "OBS" else None
         # "the nodes are enlarged", "subcarinal node mildly enlarged at 11 mm", "node is mildly enlarged"
         b = p - 1
         while b >= 0 and spans[b].cat == "SEV":
