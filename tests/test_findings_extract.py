@@ -5141,3 +5141,32 @@ def test_enlarged_before_a_long_list_of_stations_names_each_node_enlarged():
 def test_a_midline_station_listed_after_a_sided_one_takes_no_side(text, midline):
     got = {f.sub_location: f.laterality for f in extract_findings(text)}
     assert got[midline] is None and len([s for s in got.values() if s in ("left", "right")]) == 1
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("There are three nodules in the LLL and one in the RUL.",
+     [("lung", "left", "lower lobe", 3), ("lung", "right", "upper lobe", 1)]),
+    ("Two cysts in the upper pole of the left kidney, one in the right kidney.",
+     [("kidney", "left", "upper pole", 2), ("kidney", "right", None, 1)]),
+])
+def test_the_count_before_a_finding_is_its_first_sites_when_each_later_site_has_one(text, expected):
+    assert _by_side(text) == expected
+
+
+def test_a_total_before_the_finding_and_counts_per_site_after_a_comma_stay_per_site():
+    assert _by_side("Three pulmonary nodules, two in the left lower lobe and one in the right upper lobe.") == [
+        ("lung", "left", "lower lobe", 2), ("lung", "right", "upper lobe", 1)]
+
+
+def test_an_intercostal_catheter_is_a_chest_tube():
+    got = [(f.observation, f.laterality) for f in extract_findings("Right intercostal catheter in situ.")]
+    assert got == [("chest tube", "right")]
+
+
+@pytest.mark.parametrize("text, organ", [
+    ("Moderate right pleural effusion, none on the left.", "pleura"),
+    ("Stones in the right kidney, none in the left.", "kidney"),
+])
+def test_none_on_the_other_side_after_a_comma_denies_only_that_side(text, organ):
+    got = {(f.anatomy, f.laterality, f.presence) for f in extract_findings(text)}
+    assert got == {(organ, "right", P), (organ, "left", A)}

@@ -637,6 +637,12 @@ def _counts_per_site(spans: list[Span], obs_targets: list[_Target]) -> None:
         if len(sites) < 2:
             continue
         counts = [_count_before_site(spans, l) for l in sites]
+        if counts[0] is None and isinstance(t.count, int) and t.count > 0 and all(c is not None for c in counts[1:]) \
+                and sites[0].start > t.pos and all(g.text in ("in", "at", "within", "the", "of", "on")
+                                                   for g in spans[t.pos + 1:sites[0].start]):
+            # "two nodules in the RML and three in the LUL": the count before the finding is its first site's,
+            # as the count before "in the LUL" is the second's
+            counts[0] = t.count
         for i in range(1, len(sites)):
             if counts[i] is None and counts[i - 1] is not None and sites[i].organ == sites[i - 1].organ \
                     and sites[i].laterality in (None, sites[i - 1].laterality) \

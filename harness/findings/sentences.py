@@ -2039,8 +2039,17 @@ def _sentences(text: str) -> list[list[str]]:
     return [tokens for tokens, _ in _sentence_pieces(text)]
 
 
+#: "small left effusion, none on the right": a comma before a denial of the finding on the other side
+_ELLIPTIC_NONE_RE = re.compile(r"(?i),\s*(?=(?:none|nil)\s+(?:is\s+|are\s+)?(?:seen\s+|present\s+)?(?:on|in|at)\s+"
+                               r"the\s+(?:left|right|other|opposite|contralateral)\b)")
+
+
 def _sentence_pieces(text: str) -> list[tuple[list[str], bool]]:
     """The sentences, each with whether it is a clause after a semicolon of the same sentence."""
+    if "," in text and _ELLIPTIC_NONE_RE.search(text):
+        # "small left effusion, none on the right" is read as "...; none on the right" is: the finding, and its
+        # denial on the other side (the comma made "none" deny the finding itself)
+        text = _ELLIPTIC_NONE_RE.sub("; ", text)
     if "?" in text:
         text = _QUERY_RE.sub(" query ", text)
     text = _without_abbreviation_stops(text)
