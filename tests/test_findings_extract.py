@@ -5170,3 +5170,22 @@ def test_an_intercostal_catheter_is_a_chest_tube():
 def test_none_on_the_other_side_after_a_comma_denies_only_that_side(text, organ):
     got = {(f.anatomy, f.laterality, f.presence) for f in extract_findings(text)}
     assert got == {(organ, "right", P), (organ, "left", A)}
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Lymph nodes at the porta hepatis are mildly enlarged.", {("lymphadenopathy", "lymph node", None, "porta hepatis")}),
+    ("Nodes at the right hilar and prevascular stations are enlarged.",
+     {("lymphadenopathy", "lymph node", "right", "hilar"), ("lymphadenopathy", "lymph node", None, "prevascular")}),
+])
+def test_nodes_called_enlarged_after_their_site_phrase_are_lymphadenopathy(text, expected):
+    # the organ of the site between them and the verb is not the one enlarged (no hepatomegaly)
+    assert {(f.observation, f.anatomy, f.laterality, f.sub_location) for f in extract_findings(text)} == expected
+
+
+def test_an_organ_called_enlarged_by_its_own_verb_stays_enlarged():
+    assert [f.observation for f in extract_findings("The spleen is enlarged.")] == ["splenomegaly"]
+
+
+def test_a_leading_digit_count_is_the_first_sides_count():
+    assert _by_side("1 renal calculus on the right and 3 on the left.") == [("kidney", "left", None, 3),
+                                                                            ("kidney", "right", None, 1)]

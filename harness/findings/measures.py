@@ -599,12 +599,13 @@ def _counts_per_side(spans: list[Span], obs_targets: list[_Target], sides: list[
         end = obs_targets[k + 1].pos if k + 1 < len(obs_targets) else len(spans)
         named = [s for s in sides if t.pos < s.start < end and s.laterality in ("left", "right")]
         groups = [(s, _side_count(spans, s)) for s in named]
-        if len(groups) >= 2 and groups[0][1] is None and isinstance(t.count, int) and t.count > 0 \
+        stated = t.count if isinstance(t.count, int) else _leading_digit_count(spans, t)
+        if len(groups) >= 2 and groups[0][1] is None and isinstance(stated, int) and stated > 0 \
                 and all(g[1] is not None for g in groups[1:]) \
                 and all(g.text in ("on", "in", "at", "the", "of") for g in spans[t.pos + 1:groups[0][0].start]):
             # "three rib fractures on the left and one on the right": the count before the finding is the first
             # side's, as the count before "on the right" is the second's
-            groups[0] = (groups[0][0], t.count)
+            groups[0] = (groups[0][0], stated)
         groups = [(s, count) for s, count in groups if count is not None]
         before = False
         if len(groups) < 2:
@@ -627,6 +628,17 @@ def _counts_per_side(spans: list[Span], obs_targets: list[_Target], sides: list[
             site.laterality, site.count, site.size, site.one = s.laterality, count, size, count == 1
             sites.append(site)
         t.locations = [l for l in t.locations if all(l is not m for m in paired)] + sites
+
+
+def _leading_digit_count(spans: list[Span], t: _Target) -> int | None:
+    """"1 rib fracture on the right and 2 on the left": a digit opening the finding's phrase (over its organ words)
+    is its count, though a lone "1" is left unread as one elsewhere."""
+    q = t.pos - 1
+    while q >= 0 and spans[q].cat == "LOC":
+        q -= 1
+    if q < 0 or spans[q].cat != "NUM" or spans[q].value != int(spans[q].value) or not 0 < spans[q].value <= 20:
+        return None
+    return int(spans[q].value) if q == 0 or spans[q - 1].text in ("are", "is", ",", ":", ";") else None
 
 
 def _counts_per_site(spans: list[Span], obs_targets: list[_Target]) -> None:
