@@ -1490,6 +1490,9 @@ def test_both_sides_named_for_one_finding_are_both():
     assert sides_of("Pleural effusions: right small, left moderate.") == {("effusion", "right"), ("effusion", "left")}
     # a count said for each side splits the finding into one per side, with its count (as "renal cysts: R x1, L x2"
     # does), whether the organ is named apart or by the finding's own word ("pulmonary nodules")
+
+
+    # a count said for each side makes one finding per side too, as it does for the kidneys' cysts
     assert sides_of("Pulmonary nodules: right 2, left 1.") == {("nodule", "right"), ("nodule", "left")}
     assert sides_of("Pulmonary nodules: 2 on the right, 1 on the left.") == {("nodule", "right"), ("nodule", "left")}
     # a side after "on the" stays with its own finding
@@ -5436,3 +5439,140 @@ def test_a_mediastinum_or_trachea_in_the_midline_is_not_shifted():
     assert _read("Trachea central.") == {shift}
     assert shift in _read("Normal heart size, midline trachea.")
     assert _read("Midline sternotomy.") == {("sternotomy", "chest", None, None, P)}
+
+
+def _by_side(text):
+    return sorted((f.anatomy, f.laterality, f.sub_location, f.count) for f in extract_findings(text)
+                  if f.presence is P)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Healing fractures of the right 3rd and 4th ribs and the left 9th rib.",
+     [("rib", "left", "ninth rib", 1), ("rib", "right", None, 2)]),
+    ("There are fractures of the left fifth and sixth ribs and of the right tenth rib.",
+     [("rib", "left", None, 2), ("rib", "right", "tenth rib", 1)]),
+    ("Fractures of two left ribs and three right ribs.", [("rib", "left", None, 2), ("rib", "right", None, 3)]),
+    ("Fractures of the left 10th and 11th ribs and left L2 transverse process.",
+     [("rib", "left", None, 2), ("spine", "left", "L2", 1)]),
+])
+def test_a_count_of_the_first_sites_parts_is_not_the_count_of_a_later_site(text, expected):
+    assert _by_side(text) == expected
+
+
+def test_counts_of_parts_at_one_place_named_twice_stay_the_findings():
+    # one organ on one side: the listed parts are counted together, as before
+    got = _by_side("Fractures of the right 4th to 6th ribs and the right lateral ribs.")
+    assert all(c == 3 for *_, c in got if c is not None)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Two rib fractures on the right and one on the left.", [("rib", "left", None, 1), ("rib", "right", None, 2)]),
+    ("Lung nodules: three on the right and two on the left.",
+     [("lung", "left", None, 2), ("lung", "right", None, 3)]),
+    ("Rib fractures, three left and one right.", [("rib", "left", None, 3), ("rib", "right", None, 1)]),
+    ("Renal calculi, 2 right and 1 left.", [("kidney", "left", None, 1), ("kidney", "right", None, 2)]),
+])
+def test_a_count_stated_for_each_side_splits_the_finding(text, expected):
+    assert _by_side(text) == expected
+
+
+def test_a_count_before_the_finding_with_one_side_only_stays_one_finding():
+    got = _by_side("Two rib fractures on the left.")
+    assert got == [("rib", "left", None, 2)]
+
+
+@pytest.mark.parametrize("text, side, sub, count", [
+    ("Left T9 and T10 rib fractures.", "left", None, 2),
+    ("Fractures of the right T3-T5 ribs.", "right", None, 3),
+    ("Right T6 rib fracture, healing.", "right", "sixth rib", 1),
+])
+def test_a_rib_named_by_its_thoracic_vertebra_is_that_rib(text, side, sub, count):
+    got = [f for f in extract_findings(text) if f.presence is P]
+    assert [(f.anatomy, f.laterality, f.sub_location, f.count) for f in got] == [("rib", side, sub, count)]
+
+
+def test_a_thoracic_vertebra_not_followed_by_a_rib_stays_the_spine():
+    got = {(f.anatomy, f.sub_location) for f in extract_findings("T7 compression fracture and a left 8th rib fracture.")}
+    assert ("spine", "T7") in got and ("rib", "eighth rib") in got
+
+
+def test_a_field_labels_organ_splits_a_count_stated_for_each_side():
+    got = _by_side("PLEURA: calcified plaques, left x1, right x4.")
+    assert got == [("pleura", "left", None, 1), ("pleura", "right", None, 4)]
+
+
+def test_sites_before_a_noun_of_their_own_after_and_are_that_findings():
+    got = {(f.observation, f.anatomy, f.laterality, f.sub_location)
+           for f in extract_findings("An 18 mm mass in the left breast and left axillary lymphadenopathy.")}
+    assert ("mass", "breast", "left", None) in got
+    assert ("lymphadenopathy", "lymph node", "left", "axillary") in got
+
+
+def test_a_site_list_after_its_preposition_stays_one_findings_sites():
+    got = {(f.anatomy, f.laterality, f.sub_location)
+           for f in extract_findings("Nodules in the left upper and lower lobes.")}
+    assert got == {("lung", "left", "upper lobe"), ("lung", "left", "lower lobe")}
+
+
+def test_enlarged_before_a_long_list_of_stations_names_each_node_enlarged():
+    got = {(f.observation, f.laterality, f.sub_location) for f in extract_findings(
+        "Enlarged left supraclavicular, prevascular and right hilar lymph nodes.")}
+    assert got == {("lymphadenopathy", "left", "supraclavicular"), ("lymphadenopathy", None, "prevascular"),
+                   ("lymphadenopathy", "right", "hilar")}
+
+
+@pytest.mark.parametrize("text, midline", [
+    ("Lymphadenopathy at the left hilar and subcarinal stations.", "subcarinal"),
+    ("Adenopathy at the right paratracheal and prevascular stations.", "prevascular"),
+])
+def test_a_midline_station_listed_after_a_sided_one_takes_no_side(text, midline):
+    got = {f.sub_location: f.laterality for f in extract_findings(text)}
+    assert got[midline] is None and len([s for s in got.values() if s in ("left", "right")]) == 1
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("There are three nodules in the LLL and one in the RUL.",
+     [("lung", "left", "lower lobe", 3), ("lung", "right", "upper lobe", 1)]),
+    ("Two cysts in the upper pole of the left kidney, one in the right kidney.",
+     [("kidney", "left", "upper pole", 2), ("kidney", "right", None, 1)]),
+])
+def test_the_count_before_a_finding_is_its_first_sites_when_each_later_site_has_one(text, expected):
+    assert _by_side(text) == expected
+
+
+def test_a_total_before_the_finding_and_counts_per_site_after_a_comma_stay_per_site():
+    assert _by_side("Three pulmonary nodules, two in the left lower lobe and one in the right upper lobe.") == [
+        ("lung", "left", "lower lobe", 2), ("lung", "right", "upper lobe", 1)]
+
+
+def test_an_intercostal_catheter_is_a_chest_tube():
+    got = [(f.observation, f.laterality) for f in extract_findings("Right intercostal catheter in situ.")]
+    assert got == [("chest tube", "right")]
+
+
+@pytest.mark.parametrize("text, organ", [
+    ("Moderate right pleural effusion, none on the left.", "pleura"),
+    ("Stones in the right kidney, none in the left.", "kidney"),
+])
+def test_none_on_the_other_side_after_a_comma_denies_only_that_side(text, organ):
+    got = {(f.anatomy, f.laterality, f.presence) for f in extract_findings(text)}
+    assert got == {(organ, "right", P), (organ, "left", A)}
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Lymph nodes at the porta hepatis are mildly enlarged.", {("lymphadenopathy", "lymph node", None, "porta hepatis")}),
+    ("Nodes at the right hilar and prevascular stations are enlarged.",
+     {("lymphadenopathy", "lymph node", "right", "hilar"), ("lymphadenopathy", "lymph node", None, "prevascular")}),
+])
+def test_nodes_called_enlarged_after_their_site_phrase_are_lymphadenopathy(text, expected):
+    # the organ of the site between them and the verb is not the one enlarged (no hepatomegaly)
+    assert {(f.observation, f.anatomy, f.laterality, f.sub_location) for f in extract_findings(text)} == expected
+
+
+def test_an_organ_called_enlarged_by_its_own_verb_stays_enlarged():
+    assert [f.observation for f in extract_findings("The spleen is enlarged.")] == ["splenomegaly"]
+
+
+def test_a_leading_digit_count_is_the_first_sides_count():
+    assert _by_side("1 renal calculus on the right and 3 on the left.") == [("kidney", "left", None, 3),
+                                                                            ("kidney", "right", None, 1)]

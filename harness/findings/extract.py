@@ -315,6 +315,11 @@ def _sentence_targets(spans: list[Span], lex: Lexicon) -> list[_Target]:
 
 def _enlargement_modifies_next(spans: list[Span], p: int) -> bool:
     nxt = next((q for q in range(p + 1, min(p + 7, len(spans))) if spans[q].cat == "OBS"), None)
+    if nxt is None:
+        # "enlarged right hilar, paraaortic and left hilar lymph nodes": a longer list of sites before the noun
+        far = next((q for q in range(p + 1, min(p + 16, len(spans))) if spans[q].cat not in ("LOC", "WORD")
+                    or spans[q].cat == "WORD" and spans[q].text not in (",", "and")), None)
+        nxt = far if far is not None and spans[far].cat == "OBS" else None
     # "the uterus is enlarged by fibroids": an enlargement that its cause follows is the organ's own
     return nxt is not None and _gap_is_adjectives(spans, p + 1, nxt, set()) and not any(
         spans[q].text in _CAUSE_WORDS for q in range(p + 1, nxt))

@@ -679,6 +679,13 @@ def _counts_per_side(spans: list[Span], obs_targets: list[_Target], sides: list[
         end = obs_targets[k + 1].pos if k + 1 < len(obs_targets) else len(spans)
         named = [s for s in sides if t.pos < s.start < end and s.laterality in ("left", "right")]
         groups = [(s, _side_count(spans, s)) for s in named]
+        stated = t.count if isinstance(t.count, int) else _leading_digit_count(spans, t)
+        if len(groups) >= 2 and groups[0][1] is None and isinstance(stated, int) and stated > 0 \
+                and all(g[1] is not None for g in groups[1:]) \
+                and all(g.text in ("on", "in", "at", "the", "of") for g in spans[t.pos + 1:groups[0][0].start]):
+            # "three rib fractures on the left and one on the right": the count before the finding is the first
+            # side's, as the count before "on the right" is the second's
+            groups[0] = (groups[0][0], stated)
         groups = [(s, count) for s, count in groups if count is not None]
         before = False
         if len(groups) < 2:
@@ -703,6 +710,17 @@ def _counts_per_side(spans: list[Span], obs_targets: list[_Target], sides: list[
         t.locations = [l for l in t.locations if all(l is not m for m in paired)] + sites
 
 
+def _leading_digit_count(spans: list[Span], t: _Target) -> int | None:
+    """"1 rib fracture on the right and 2 on the left": a digit opening the finding's phrase (over its organ words)
+    is its count, though a lone "1" is left unread as one elsewhere."""
+    q = t.pos - 1
+    while q >= 0 and spans[q].cat == "LOC":
+        q -= 1
+    if q < 0 or spans[q].cat != "NUM" or spans[q].value != int(spans[q].value) or not 0 < spans[q].value <= 20:
+        return None
+    return int(spans[q].value) if q == 0 or spans[q - 1].text in ("are", "is", ",", ":", ";") else None
+
+
 def _counts_per_site(spans: list[Span], obs_targets: list[_Target]) -> None:
     """"Three pulmonary nodules, two in the right lower lobe and one in the lingula": a count stated before each
     of a finding's sites ("N in the ...") is that site's count."""
@@ -711,6 +729,12 @@ def _counts_per_site(spans: list[Span], obs_targets: list[_Target]) -> None:
         if len(sites) < 2:
             continue
         counts = [_count_before_site(spans, l) for l in sites]
+        if counts[0] is None and isinstance(t.count, int) and t.count > 0 and all(c is not None for c in counts[1:]) \
+                and sites[0].start > t.pos and all(g.text in ("in", "at", "within", "the", "of", "on")
+                                                   for g in spans[t.pos + 1:sites[0].start]):
+            # "two nodules in the RML and three in the LUL": the count before the finding is its first site's,
+            # as the count before "in the LUL" is the second's
+            counts[0] = t.count
         for i in range(1, len(sites)):
             if counts[i] is None and counts[i - 1] is not None and sites[i].organ == sites[i - 1].organ \
                     and sites[i].laterality in (None, sites[i - 1].laterality) \
@@ -728,9 +752,50 @@ def _counts_per_site(spans: list[Span], obs_targets: list[_Target]) -> None:
                 g.text in ("in", "the", "within", "of", "at") for g in spans[t.pos + 1:sites[0].start]):
             counts[0] = t.count  # "2 nodules in the RUL and 1 in the LLL": the noun's count is its own site's
         if any(c is None for c in counts):
+            _count_of_the_first_site_only(spans, t, sites)
             continue
         for l, c in zip(sites, counts):
             l.count, l.one = c, c == 1
+
+
+def _count_of_the_first_site_only(spans: list[Span], t: _Target, sites: list[Location]) -> None:
+    """"fractures of two left ribs and the right seventh rib", "... of the right 11th and 12th ribs (two right ribs)
+    and the right L3 transverse process": a count of the first site's parts is that site's count, not the count
+    of another side's or another organ's site listed after it; such a site has its own count before it, or is
+    one where its noun is singular."""
+    first = _parts_count_before(spans, sites[0])
+    if first is None or first != t.count:
+        return
+    if all(l.organ == sites[0].organ and l.laterality == sites[0].laterality for l in sites[1:]):
+        return  # one place named twice ("two right ribs, the lateral right ribs")
+    own = [_parts_count_before(spans, l) for l in sites[1:]]
+    for l, c in zip(sites[1:], own):
+        if l.organ == sites[0].organ and l.laterality == sites[0].laterality:
+            continue
+        if c is None:
+            last = l.text.split()[-1] if l.text.split() else ""
+            plural = last.endswith("s") and not last.endswith(("ss", "us", "is"))
+            if plural or last.isdigit():
+                continue
+            c = 1
+        l.count, l.one = c, c == 1
+    sites[0].count = first
+
+
+def _parts_count_before(spans: list[Span], l: Location) -> int | None:
+    """A count right before a site, over its article and side: "(of the) two left ribs", "and three right ribs"."""
+    q = l.start - 1
+    while q >= 0 and spans[q].text in ("left", "right", "l", "r", "bilateral"):
+        q -= 1
+    if q < 0:
+        return None
+    g = spans[q]
+    if g.cat == "NUM" and g.value == int(g.value) and 0 < g.value <= 50 and spans[q - 1:q].__len__() \
+            and spans[q - 1].text in ("of", "the", "and", ",", "and the", "of the"):
+        return int(g.value)
+    if g.cat == "COUNT" and isinstance(g.readings("COUNT")[0].value, int):
+        return g.readings("COUNT")[0].value
+    return None
 
 
 def _count_before_site(spans: list[Span], l: Location) -> int | None:
@@ -778,4 +843,7 @@ def _side_count(spans: list[Span], s: Location) -> int | None:
         q -= 1
     if q >= 1 and spans[q].text in ("on", "in", "at") and spans[q - 1].cat in ("NUM", "COUNT"):
         return number(spans[q - 1])
+    if q >= 1 and spans[q].cat in ("NUM", "COUNT") and spans[q - 1].text in (",", "and", ":") \
+            and (s.end + 1 >= len(spans) or spans[s.end + 1].cat not in ("OBS", "LOC")):
+        return number(spans[q])  # "rib fractures, two left and one right"
     return None

@@ -260,6 +260,11 @@ def _enlarged_names(spans: list[Span], lex: Lexicon) -> None:
         # (a bracketed aside does not count: "enlarged paratracheal (18 mm short axis) and subcarinal nodes")
         reach = p + 7 + sum(1 for q in range(p + 1, min(p + 25, len(spans))) if _in_aside(spans, q))
         after = next((q for q in range(p + 1, min(reach, len(spans))) if spans[q].cat == "OBS"), None)
+        if after is None:
+            # "enlarged right hilar, paraaortic and left hilar lymph nodes": a longer list of sites before the noun
+            far = next((q for q in range(p + 1, min(p + 16, len(spans))) if spans[q].cat != "LOC"
+                        and spans[q].text not in (",", "and")), None)
+            after = far if far is not None and spans[far].cat == "OBS" else None
         # "the nodes are enlarged", "subcarinal node mildly enlarged at 11 mm", "node is mildly enlarged"
         b = p - 1
         while b >= 0 and spans[b].cat == "SEV":
@@ -271,6 +276,8 @@ def _enlarged_names(spans: list[Span], lex: Lexicon) -> None:
         telegraphic = b == p - 1 and (p + 1 == len(spans) or spans[p + 1].text in _GROWN_AFTER
                                       or spans[p + 1].cat == "SIZE")
         before = b if (b < p - 1 or denied or telegraphic) and b >= 0 else None
+        if before is not None and b < p - 1 and spans[before].cat == "LOC":
+            before = _subject_before_its_site(spans, before)
         # "mildly enlarged, reactive-appearing nodes": a comma between two adjectives of one noun, when "enlarged"
         # opens the phrase (not "the heart is enlarged, mediastinal nodes ...")
         gap_from = p + 2 if p + 1 < len(spans) and spans[p + 1].text == "," and (
@@ -291,6 +298,20 @@ def _enlarged_names(spans: list[Span], lex: Lexicon) -> None:
                 if not denied:  # the denial still denies the structure, now named enlarged
                     spans[p] = Span("WORD", s.text, s.start, s.end, s.text, cat="WORD")
                 break
+
+
+_SUBJECT_SITE_WORDS = frozenset({"at", "in", "within", "the", "and", ","})
+
+
+def _subject_before_its_site(spans: list[Span], q: int) -> int | None:
+    """"lymph nodes at the porta hepatis are enlarged", "nodes at the left hilar and subcarinal stations are
+    enlarged": the subject of the linking verb is the finding before its site phrase, not the site's organ."""
+    k = q
+    while k >= 0 and q - k <= 10 and (spans[k].cat == "LOC" or spans[k].text in _SUBJECT_SITE_WORDS):
+        k -= 1
+    if k < 0 or spans[k].cat != "OBS" or spans[k + 1].text not in ("at", "in", "within"):
+        return None
+    return k
 
 
 #: what may follow a focal finding's telegraphic "enlarged" ("mass enlarged, now 3 cm", "nodule enlarged since May")

@@ -121,6 +121,43 @@ def _ordinal_at(tokens: list[str], j: int) -> tuple[int, int] | None:
     return None
 
 
+_ORDINAL_OF = {v: w for w, v in _ORDINAL_WORDS.items()}
+
+
+def _ribs_named_by_vertebra(tokens: list[str]) -> list[str]:
+    """"right T7 and T8 rib fractures", "fractures of the left T5-T6 ribs": a rib named by the thoracic vertebra it
+    meets is that numbered rib ("the right seventh and eighth ribs"), not the vertebra."""
+    if "t" not in tokens:
+        return tokens
+    out, k = list(tokens), 0
+    while k < len(out):
+        if not (out[k] == "t" and k + 1 < len(out) and out[k + 1].isdigit() and 1 <= int(out[k + 1]) <= 12):
+            k += 1
+            continue
+        names, j = [k], k + 2
+        while j < len(out):
+            gap = 1 if out[j] in (",", "and", "to", "through", "-") else 0
+            if j + gap + 1 < len(out) and out[j + gap] == "t" and out[j + gap + 1].isdigit() \
+                    and 1 <= int(out[j + gap + 1]) <= 12:
+                names.append(j + gap)
+                j += gap + 2
+            else:
+                break
+        if j < len(out) and out[j] in ("rib", "ribs"):
+            words = []
+            for i, q in enumerate(names):
+                if i and q == names[i - 1] + 2:
+                    words.append("to")  # "T4-T6": the tokeniser has dropped the hyphen of the range
+                elif i:
+                    words.append(out[q - 1])
+                words.append(_ORDINAL_OF[int(out[q + 1])])
+            out[k:j] = words
+            k += len(words)
+        else:
+            k = j
+    return out
+
+
 def _counted_ordinals(tokens: list[str]) -> list[str]:
     """"the left 4th and 5th ribs" are two ribs, "4th to 8th ribs" five, "fifth through eighth ribs" four: numbered
     parts listed before their noun state how many there are."""
@@ -2117,8 +2154,17 @@ def _sentences(text: str) -> list[list[str]]:
     return [tokens for tokens, _ in _sentence_pieces(text)]
 
 
+#: "small left effusion, none on the right": a comma before a denial of the finding on the other side
+_ELLIPTIC_NONE_RE = re.compile(r"(?i),\s*(?=(?:none|nil)\s+(?:is\s+|are\s+)?(?:seen\s+|present\s+)?(?:on|in|at)\s+"
+                               r"the\s+(?:left|right|other|opposite|contralateral)\b)")
+
+
 def _sentence_pieces(text: str) -> list[tuple[list[str], bool]]:
     """The sentences, each with whether it is a clause after a semicolon of the same sentence."""
+    if "," in text and _ELLIPTIC_NONE_RE.search(text):
+        # "small left effusion, none on the right" is read as "...; none on the right" is: the finding, and its
+        # denial on the other side (the comma made "none" deny the finding itself)
+        text = _ELLIPTIC_NONE_RE.sub("; ", text)
     if "?" in text:
         text = _QUERY_RE.sub(" query ", text)
     text = _without_abbreviation_stops(text)
@@ -2333,7 +2379,8 @@ _REWRITES = (
     (_numbered_grades, frozenset({"grade", "gr"})), (_without_densities, frozenset({"hu"})),
     (_size_changes, _SIZE_CHANGE_WORDS), (_partitive_counts, _PARTITIVE_VERBS), (_counts_or_more, None), (_abbreviated_words, None),
     (_valve_positions, frozenset({"valve", *_VALVE_OF_DEVICE})), (_comparisons, frozenset({"versus", "vs"})),
-    (_spelled_sizes, frozenset(_NUMBER_WORDS)), (_counted_ordinals, frozenset({"rib", "ribs"})),
+    (_spelled_sizes, frozenset(_NUMBER_WORDS)), (_ribs_named_by_vertebra, frozenset({"rib", "ribs"})),
+    (_counted_ordinals, frozenset({"rib", "ribs"})),
     (_ribs_numbered_after, frozenset({"rib", "ribs"})), (_ribs_numbered_before, frozenset({"rib", "ribs"})),
     (_rib_parts, frozenset({"rib"})), (_poles_of_a_sided_lobe, frozenset({"pole"})),
     (_segments_numbered_in_brackets, frozenset({"("})), (_vertebrae_counted, frozenset({"c", "t", "l", "s"})),

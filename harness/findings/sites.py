@@ -48,7 +48,7 @@ def _locations(spans: list[Span], lex: Lexicon) -> list[Location]:
             while j < n and ((spans[j].cat == "WORD" and spans[j].value in fillers) or spans[j].cat == "NUM"):
                 j += 1
             if j < n and spans[j].cat == "LOC" and not _new_clause_after_comma(spans, k, m, j, fillers) \
-                    and not _another_side(spans, members, j):
+                    and not _another_side(spans, members, j) and not _own_noun_after_and(spans, k, m, j):
                 members.append(j)
                 m = j + 1
             else:
@@ -214,6 +214,25 @@ def _new_clause_after_comma(spans: list[Span], first: int, gap_start: int, nxt: 
 
 
 _LIST_WORDS = frozenset({"and", "or", ",", "/"})
+_SITE_PREPOSITIONS = frozenset({"in", "within", "of", "at", "involving"})
+
+
+def _own_noun_after_and(spans: list[Span], first: int, gap_start: int, nxt: int) -> bool:
+    """"a nodule in the right breast and right axillary lymphadenopathy": after a finding's site named with its
+    preposition, "and" and site words right before a noun of their own open a second finding, whose site they are
+    (read as one group, the breast took the nodes' station and the nodes lost their site and side)."""
+    if not any(spans[q].text == "and" for q in range(gap_start, nxt)):
+        return False
+    q = first - 1
+    while q >= 0 and spans[q].text in ("the", "a", "an"):
+        q -= 1
+    if q < 1 or spans[q].text not in _SITE_PREPOSITIONS or spans[q - 1].cat not in ("OBS", "ENLARGE"):
+        return False
+    e = nxt
+    while e < len(spans) and spans[e].cat == "LOC":
+        e += 1
+    return e < len(spans) and spans[e].cat == "OBS"
+
 
 
 def _resolve_group(spans: list[Span], members: list[int], lex: Lexicon) -> list[Location]:
@@ -347,6 +366,9 @@ def _resolve_group(spans: list[Span], members: list[int], lex: Lexicon) -> list[
             side = lex.anatomy.get(organ or "", {}).get("subs", {}).get(name, {}).get("laterality") or own or next(
                 (spans[q].readings("LAT")[0].value for q in range(p, part[0] - 1, -1) if spans[q].readings("LAT")),
                 lat)
+            if organ == "lymph node" and name in lex.midline_stations and not (
+                    p > part[0] and spans[p - 1].readings("LAT")):
+                side = None  # "the right paratracheal and subcarinal stations": the side is not the midline one's
             locs.append(Location(organ, name, side, p, p, spans[p].text, station=station))
     return locs
 
