@@ -5576,3 +5576,16 @@ def test_an_organ_called_enlarged_by_its_own_verb_stays_enlarged():
 def test_a_leading_digit_count_is_the_first_sides_count():
     assert _by_side("1 renal calculus on the right and 3 on the left.") == [("kidney", "left", None, 3),
                                                                             ("kidney", "right", None, 1)]
+
+
+@pytest.mark.parametrize("text, organ, side", [
+    ("Healing fracture of the right distal radius.", "radius", "right"),
+    ("Lytic lesion in the left femoral shaft.", "femur", "left"),
+    ("Fracture of the left tibial plateau.", "tibia", "left"),
+])
+def test_a_limbs_long_bone_is_a_sided_site(text, organ, side):
+    assert [(f.anatomy, f.laterality) for f in extract_findings(text)] == [(organ, side)]
+
+
+def test_a_femoral_vessel_is_no_femur():
+    assert all(f.anatomy != "femur" for f in extract_findings("Right common femoral artery occlusion."))
