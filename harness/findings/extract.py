@@ -120,6 +120,9 @@ class SentenceReading:
     #: the sentence names no finding or site and states one size of the prior study ("Previously it measured 6 mm.",
     #: "It measured 6 mm in 2021."): the prior size of the finding the sentence before measured
     prior_size: float | None = None
+    #: what parse_report makes of the reading after a sentence about the given subject organ: the findings, their
+    #: hedges merged, and the next sentence's subject; kept with the cached reading, which repeats report after report
+    in_context: dict = field(default_factory=dict, repr=False, compare=False)
 
 
 #: words that make a lone size of a sentence the prior study's ("It measured 6 mm in 2021", "Previously 6 mm")
@@ -895,8 +898,13 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
             else:
                 field = ()  # "Liver: metastases. Peritoneum free of deposits. Ascites.": the field has ended
             side = reading.last_side or side
-            findings = _operation_as_place(_inflammation_denied_of(_urinary_obstruction(
-                _in_the_organ_just_named(reading.findings, subject, lex), key), lex), lex)
+            context = reading.in_context.get(subject)
+            if context is None:
+                read = _operation_as_place(_inflammation_denied_of(_urinary_obstruction(
+                    _in_the_organ_just_named(reading.findings, subject, lex), key), lex), lex)
+                context = reading.in_context[subject] = (read, _hedged_once(read, lex),
+                                                         _subject_organ(reading, subject, lex))
+            findings, hedged, next_subject = context
             refers_back = bool(stated) and _refers_back(key, reading)
             if key[0] in _DIFFERENTIAL_FIRST and before is not None and _names_a_differential(key):
                 explained = _one_site_stated(before)
@@ -913,9 +921,9 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
             before = reading
             stated.extend(it.finding for it in findings if it.finding.presence is not Presence.ABSENT
                           and it.finding.anatomy != UNSPECIFIED)
-            subject = _subject_organ(reading, subject, lex)
+            subject = next_subject
             organ = reading.paired_organ or (organ if not reading.names_site else None)
-            for it in _hedged_once(findings, lex):
+            for it in (hedged if findings is context[0] else _hedged_once(findings, lex)):
                 if last_device is not None and _names_own_part(items[last_device], it, lex):
                     # "Left chest wall port. The catheter tip lies in the lower SVC.": the port's catheter
                     items[last_device] = ParsedFinding(
