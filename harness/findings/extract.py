@@ -955,12 +955,15 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
                  if not (it.finding.anatomy == UNSPECIFIED and it.finding.presence is Presence.ABSENT
                          and it.finding.certainty is not Certainty.IMPROBABLE and lex.is_focal(it.finding.observation))]
     kept = []
+    all_found = [it.finding for it in items]
+    # (a group is restated only where two findings are stated one each: most reports have none)
+    singles = sum(1 for f in all_found if f.count == 1) >= 2
     for i, it in enumerate(items):
         f = it.finding
         redundant = (f.presence is not Presence.ABSENT or f.anatomy == UNSPECIFIED) and any(
             j != i and other.finding.presence is f.presence and _less_specific(f, other.finding, lex)
             and not (_less_specific(other.finding, f, lex) and j > i)
-            for j, other in enumerate(items)) or _restates_group(f, [o.finding for o in items], lex)
+            for j, other in enumerate(items)) or (singles and _restates_group(f, all_found, lex))
         if not redundant:
             kept.append(it)
     kept.sort(key=lambda it: _sort_key(it.finding))
