@@ -198,7 +198,7 @@ _SIDE_TOKENS = frozenset({"left", "right", "l", "r", "lt", "rt"})
 def _side_for_organ_before(reading: SentenceReading, key: tuple[str, ...], organ: str | None) -> bool:
     """"Cyst in the right kidney; stone in the left.", "Right kidney: cyst. Left: stone.": a sentence whose finding
     has no organ and that names a side alone speaks of the paired organ the sentence before named."""
-    return organ is not None and reading.paired_organ is None and bool(_SIDE_TOKENS.intersection(key)) and any(
+    return organ is not None and reading.paired_organ is None and not _SIDE_TOKENS.isdisjoint(key) and any(
         it.finding.anatomy == UNSPECIFIED for it in reading.findings)
 
 
@@ -793,10 +793,10 @@ def _head_senses(tokens: tuple[str, ...], text: str) -> tuple[str, ...]:
     are the brain's ("VENTRICLES: normal", "ventricles and sulci"), not the heart's; a "Head:" field is the brain's,
     not the pancreatic head. (The report is only searched for a head study when a sentence has such a word.)"""
     label = tokens[:2] == ("head", ":")
-    if not label and not _VENTRICLE_WORDS.intersection(tokens):
+    if not label and _VENTRICLE_WORDS.isdisjoint(tokens):
         return tokens
     head_study = _is_head_study(text)
-    if not head_study and (label or not _BRAIN_WORDS.intersection(tokens)):
+    if not head_study and (label or _BRAIN_WORDS.isdisjoint(tokens)):
         return tokens
     out: list[str] = []
     for k, t in enumerate(tokens):
@@ -875,7 +875,7 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
                        for clause in _clauses(sentence, lex)):
             key = _icd_sense(_head_senses(tuple(tokens), text), text)
             cmp = False
-            if _CHANGE_WORDS_READ.intersection(key):
+            if not _CHANGE_WORDS_READ.isdisjoint(key):
                 if compares is None:
                     compares = bool(_COMPARES.search(text))
                 cmp = compares
@@ -883,16 +883,16 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
             if denied is not None:
                 items.append(denied)
                 continue
-            reading = _sentence_findings(key, side if _SIDE_DEPENDENT.intersection(key) else None, False, cmp)
+            reading = _sentence_findings(key, side if not _SIDE_DEPENDENT.isdisjoint(key) else None, False, cmp)
             if _side_for_organ_before(reading, key, organ):
                 key = (*organ.split(), *key) if reading.field_label else (*organ.split(), ":", *key)
-                reading = _sentence_findings(key, side if _SIDE_DEPENDENT.intersection(key) else None, False, cmp)
+                reading = _sentence_findings(key, side if not _SIDE_DEPENDENT.isdisjoint(key) else None, False, cmp)
             if reading.field_label is None and field and (
                     not reading.names_site or _stays_in_sided_field(reading, field_sides, lex)
                     or (reading.stations_only and not _NODE_FIELD_WORDS.isdisjoint(field))):
                 # "Spleen: Normal size. Two calcified granulomas.": the field's later sentences are in its site
                 key = (*field, ":", *key)
-                reading = _sentence_findings(key, side if _SIDE_DEPENDENT.intersection(key) else None, True, cmp)
+                reading = _sentence_findings(key, side if not _SIDE_DEPENDENT.isdisjoint(key) else None, True, cmp)
             elif reading.field_label is not None:
                 field, field_sides = reading.field_label, reading.label_sides
             else:
