@@ -363,10 +363,12 @@ def _read_field_label(spans: list[Span], tokens: list[str], locs: list[Location]
                       lex: Lexicon) -> tuple[_FieldLabel, list[Location], list[_Target]]:
     """The sentence's field label, and the sites and findings left after it: what a label names is no finding
     of the sentence, except a diagnosis that labels a list of its signs."""
-    colon = next((p for p, s in enumerate(spans[:5]) if s.text == ":"), None)
+    # (the first colon among the first 14 spans, looked for once: a label's within 5, a title's within 10)
+    first = next((p for p in range(min(14, len(spans))) if spans[p].text == ":"), None)
+    colon = first if first is not None and first < 5 else None
     if colon is None:
         # a longer study title before its colon ("Staging CT chest, abdomen and pelvis: ...") names the study too
-        title = next((p for p, s in enumerate(spans[:10]) if s.text == ":"), None)
+        title = first if first is not None and first < 10 else None
         if title is not None and any(s.text in STUDY_WORDS for s in spans[:title]) and all(
                 s.cat in ("LOC", "WORD") for s in spans[:title]):
             colon = title
@@ -375,7 +377,7 @@ def _read_field_label(spans: list[Span], tokens: list[str], locs: list[Location]
         # a longer diagnosis label ("Active Crohn's disease of the terminal ileum: 12 cm of mural thickening"):
         # its one finding, its site and qualifiers before the colon place what it lists
         # (a bracketed aside there is the label's: "Proctocolitis of the rectosigmoid (100 mm segment):")
-        late = next((p for p, s in enumerate(spans[:14]) if s.text == ":"), None)
+        late = first
         outside = [s for q, s in enumerate(spans[:late or 0]) if not _in_aside(spans, q) and s.text not in "()"]
         if late is not None and late + 1 < len(spans) and 0 < len(outside) <= 8 \
                 and sum(s.cat == "OBS" for s in outside) == 1 and all(

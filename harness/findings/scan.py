@@ -12,6 +12,7 @@ from harness.findings.sentences import UNITS
 
 
 CERTAINTY_ORDER = ("hyp", "possible", "improbable", "neg", "probable")  # which scope wins when several cover
+_CERTAINTY_RANK = {k: i for i, k in enumerate(CERTAINTY_ORDER)}
 
 
 CAT_ORDER = ("OBS", "ENLARGE", "LOC", "SEV", "TEMP", "POS", "ATTR", "COUNT")
@@ -520,7 +521,7 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
                 q += 1
     scope: dict[int, str] = {}
     resolved: set[int] = set()
-    rank = {k: i for i, k in enumerate(CERTAINTY_ORDER)}
+    rank = _CERTAINTY_RANK
     n = len(spans)
 
     def mark(q: int, pol: str) -> None:
