@@ -56,9 +56,12 @@ def _stated_findings(spans: list[Span], targets: list[_Target], scope: dict[int,
     return out
 
 
+_CERTAINTY_OF_SCOPE = {"possible": Certainty.POSSIBLE, "improbable": Certainty.IMPROBABLE, "neg": Certainty.ABSENT,
+                       "probable": Certainty.PROBABLE, None: Certainty.PRESENT}
+
+
 def _certainty(t: _Target, context: str | None) -> Certainty:
-    certainty = {"possible": Certainty.POSSIBLE, "improbable": Certainty.IMPROBABLE, "neg": Certainty.ABSENT,
-                 "probable": Certainty.PROBABLE, None: Certainty.PRESENT}[context]
+    certainty = _CERTAINTY_OF_SCOPE[context]
     if t.temporal == "resolved" and certainty is Certainty.PRESENT:
         certainty = Certainty.ABSENT  # "the effusion has resolved" (a resolved-change word outside a scope)
     return certainty

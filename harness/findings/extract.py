@@ -120,6 +120,9 @@ class SentenceReading:
     #: the sentence names no finding or site and states one size of the prior study ("Previously it measured 6 mm.",
     #: "It measured 6 mm in 2021."): the prior size of the finding the sentence before measured
     prior_size: float | None = None
+    #: what parse_report makes of the reading after a sentence about the given subject organ: the findings, their
+    #: hedges merged, and the next sentence's subject; kept with the cached reading, which repeats report after report
+    in_context: dict = field(default_factory=dict, repr=False, compare=False)
 
 
 #: words that make a lone size of a sentence the prior study's ("It measured 6 mm in 2021", "Previously 6 mm")
@@ -195,7 +198,7 @@ _SIDE_TOKENS = frozenset({"left", "right", "l", "r", "lt", "rt"})
 def _side_for_organ_before(reading: SentenceReading, key: tuple[str, ...], organ: str | None) -> bool:
     """"Cyst in the right kidney; stone in the left.", "Right kidney: cyst. Left: stone.": a sentence whose finding
     has no organ and that names a side alone speaks of the paired organ the sentence before named."""
-    return organ is not None and reading.paired_organ is None and bool(_SIDE_TOKENS.intersection(key)) and any(
+    return organ is not None and reading.paired_organ is None and not _SIDE_TOKENS.isdisjoint(key) and any(
         it.finding.anatomy == UNSPECIFIED for it in reading.findings)
 
 
@@ -379,10 +382,12 @@ def _read_field_label(spans: list[Span], tokens: list[str], locs: list[Location]
                       lex: Lexicon) -> tuple[_FieldLabel, list[Location], list[_Target]]:
     """The sentence's field label, and the sites and findings left after it: what a label names is no finding
     of the sentence, except a diagnosis that labels a list of its signs."""
-    colon = next((p for p, s in enumerate(spans[:5]) if s.text == ":"), None)
+    # (the first colon among the first 14 spans, looked for once: a label's within 5, a title's within 10)
+    first = next((p for p in range(min(14, len(spans))) if spans[p].text == ":"), None)
+    colon = first if first is not None and first < 5 else None
     if colon is None:
         # a longer study title before its colon ("Staging CT chest, abdomen and pelvis: ...") names the study too
-        title = next((p for p, s in enumerate(spans[:10]) if s.text == ":"), None)
+        title = first if first is not None and first < 10 else None
         if title is not None and any(s.text in STUDY_WORDS for s in spans[:title]) and all(
                 s.cat in ("LOC", "WORD") for s in spans[:title]):
             colon = title
@@ -391,7 +396,7 @@ def _read_field_label(spans: list[Span], tokens: list[str], locs: list[Location]
         # a longer diagnosis label ("Active Crohn's disease of the terminal ileum: 12 cm of mural thickening"):
         # its one finding, its site and qualifiers before the colon place what it lists
         # (a bracketed aside there is the label's: "Proctocolitis of the rectosigmoid (100 mm segment):")
-        late = next((p for p, s in enumerate(spans[:14]) if s.text == ":"), None)
+        late = first
         outside = [s for q, s in enumerate(spans[:late or 0]) if not _in_aside(spans, q) and s.text not in "()"]
         if late is not None and late + 1 < len(spans) and 0 < len(outside) <= 8 \
                 and sum(s.cat == "OBS" for s in outside) == 1 and all(
@@ -817,10 +822,10 @@ def _head_senses(tokens: tuple[str, ...], text: str) -> tuple[str, ...]:
     are the brain's ("VENTRICLES: normal", "ventricles and sulci"), not the heart's; a "Head:" field is the brain's,
     not the pancreatic head. (The report is only searched for a head study when a sentence has such a word.)"""
     label = tokens[:2] == ("head", ":")
-    if not label and not _VENTRICLE_WORDS.intersection(tokens):
+    if not label and _VENTRICLE_WORDS.isdisjoint(tokens):
         return tokens
     head_study = _is_head_study(text)
-    if not head_study and (label or not _BRAIN_WORDS.intersection(tokens)):
+    if not head_study and (label or _BRAIN_WORDS.isdisjoint(tokens)):
         return tokens
     out: list[str] = []
     for k, t in enumerate(tokens):
@@ -899,7 +904,7 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
                        for clause in _clauses(sentence, lex)):
             key = _icd_sense(_head_senses(tuple(tokens), text), text)
             cmp = False
-            if _CHANGE_WORDS_READ.intersection(key):
+            if not _CHANGE_WORDS_READ.isdisjoint(key):
                 if compares is None:
                     compares = bool(_COMPARES.search(text))
                 cmp = compares
@@ -907,23 +912,28 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
             if denied is not None:
                 items.append(denied)
                 continue
-            reading = _sentence_findings(key, side if _SIDE_DEPENDENT.intersection(key) else None, False, cmp)
+            reading = _sentence_findings(key, side if not _SIDE_DEPENDENT.isdisjoint(key) else None, False, cmp)
             if _side_for_organ_before(reading, key, organ):
                 key = (*organ.split(), *key) if reading.field_label else (*organ.split(), ":", *key)
-                reading = _sentence_findings(key, side if _SIDE_DEPENDENT.intersection(key) else None, False, cmp)
+                reading = _sentence_findings(key, side if not _SIDE_DEPENDENT.isdisjoint(key) else None, False, cmp)
             if reading.field_label is None and field and (
                     not reading.names_site or _stays_in_sided_field(reading, field_sides, lex)
                     or (reading.stations_only and not _NODE_FIELD_WORDS.isdisjoint(field))):
                 # "Spleen: Normal size. Two calcified granulomas.": the field's later sentences are in its site
                 key = (*field, ":", *key)
-                reading = _sentence_findings(key, side if _SIDE_DEPENDENT.intersection(key) else None, True, cmp)
+                reading = _sentence_findings(key, side if not _SIDE_DEPENDENT.isdisjoint(key) else None, True, cmp)
             elif reading.field_label is not None:
                 field, field_sides = reading.field_label, reading.label_sides
             else:
                 field = ()  # "Liver: metastases. Peritoneum free of deposits. Ascites.": the field has ended
             side = reading.last_side or side
-            findings = _operation_as_place(_inflammation_denied_of(_urinary_obstruction(
-                _in_the_organ_just_named(reading.findings, subject, lex), key), lex), lex)
+            context = reading.in_context.get(subject)
+            if context is None:
+                read = _operation_as_place(_inflammation_denied_of(_urinary_obstruction(
+                    _in_the_organ_just_named(reading.findings, subject, lex), key), lex), lex)
+                context = reading.in_context[subject] = (read, _hedged_once(read, lex),
+                                                         _subject_organ(reading, subject, lex))
+            findings, hedged, next_subject = context
             refers_back = bool(stated) and _refers_back(key, reading)
             if key[0] in _DIFFERENTIAL_FIRST and before is not None and _names_a_differential(key):
                 explained = _one_site_stated(before)
@@ -940,9 +950,9 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
             before = reading
             stated.extend(it.finding for it in findings if it.finding.presence is not Presence.ABSENT
                           and it.finding.anatomy != UNSPECIFIED)
-            subject = _subject_organ(reading, subject, lex)
+            subject = next_subject
             organ = reading.paired_organ or (organ if not reading.names_site else None)
-            for it in _hedged_once(findings, lex):
+            for it in (hedged if findings is context[0] else _hedged_once(findings, lex)):
                 if last_device is not None and _names_own_part(items[last_device], it, lex):
                     # "Left chest wall port. The catheter tip lies in the lower SVC.": the port's catheter
                     items[last_device] = ParsedFinding(
@@ -974,12 +984,15 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
                  if not (it.finding.anatomy == UNSPECIFIED and it.finding.presence is Presence.ABSENT
                          and it.finding.certainty is not Certainty.IMPROBABLE and lex.is_focal(it.finding.observation))]
     kept = []
+    all_found = [it.finding for it in items]
+    # (a group is restated only where two findings are stated one each: most reports have none)
+    singles = sum(1 for f in all_found if f.count == 1) >= 2
     for i, it in enumerate(items):
         f = it.finding
         redundant = (f.presence is not Presence.ABSENT or f.anatomy == UNSPECIFIED) and any(
             j != i and other.finding.presence is f.presence and _less_specific(f, other.finding, lex)
             and not (_less_specific(other.finding, f, lex) and j > i)
-            for j, other in enumerate(items)) or _restates_group(f, [o.finding for o in items], lex)
+            for j, other in enumerate(items)) or (singles and _restates_group(f, all_found, lex))
         if not redundant:
             kept.append(it)
     kept.sort(key=lambda it: _sort_key(it.finding))

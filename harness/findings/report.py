@@ -56,7 +56,8 @@ def _restates_group(f: Finding, others: Sequence[Finding], lex: Lexicon) -> bool
     """``f`` states as a group what other findings state one site each ("Three liver metastases." after
     "segment II 1.8 cm, segment IVb 2.6 cm, segment VI 3.1 cm"; "Stable pulmonary nodules." after a nodule in
     each of two lobes): its count is theirs together, and it says nothing else that each does not."""
-    if f.presence is Presence.ABSENT or (f.count is None and "multiple" not in f.attributes):
+    if f.presence is Presence.ABSENT or (f.count is None and "multiple" not in f.attributes) \
+            or (f.count is not None and f.count < 2):  # (a count of one restates no group: said before the rest)
         return False
     singles = [g for g in others if g is not f and g.count == 1]
     if len(singles) < 2:  # a group is never restated by fewer than two (checked first: most reports have none)

@@ -12,6 +12,7 @@ from harness.findings.sentences import UNITS
 
 
 CERTAINTY_ORDER = ("hyp", "possible", "improbable", "neg", "probable")  # which scope wins when several cover
+_CERTAINTY_RANK = {k: i for i, k in enumerate(CERTAINTY_ORDER)}
 
 
 CAT_ORDER = ("OBS", "ENLARGE", "LOC", "SEV", "TEMP", "POS", "ATTR", "COUNT")
@@ -26,6 +27,7 @@ class Span:
     text: str
     cat: str = ""  # resolved category: OBS, ENLARGE, LOC, ATTR, COUNT, CTX:<kind>, SIZE, NUM, WORD
 
+    #: (the scan passes _NO_KINDS itself to the spans it makes most of: the factory's call costs more than the span)
     by_kind: dict[str, list[Reading]] = field(default_factory=lambda: _NO_KINDS)
 
     def readings(self, kind: str) -> list[Reading]:
@@ -83,10 +85,10 @@ def _scan(tokens: list[str], lex: Lexicon) -> list[Span]:
         if _is_num(tok):
             size, j = _parse_size(tokens, i)
             if size is not None:
-                spans.append(Span("SIZE", size, i, j, " ".join(tokens[i:j]), cat="SIZE"))
+                spans.append(Span("SIZE", size, i, j, " ".join(tokens[i:j]), "SIZE", _NO_KINDS))
                 i = j
             else:
-                spans.append(Span("NUM", float(tok), i, i + 1, tok, cat="NUM"))
+                spans.append(Span("NUM", float(tok), i, i + 1, tok, "NUM", _NO_KINDS))
                 i += 1
             continue
         if tok in trie:
@@ -101,10 +103,10 @@ def _scan(tokens: list[str], lex: Lexicon) -> list[Span]:
                 i = j
                 break
             else:
-                spans.append(Span("WORD", tok, i, i + 1, tok, "WORD"))
+                spans.append(Span("WORD", tok, i, i + 1, tok, "WORD", _NO_KINDS))
                 i += 1
             continue
-        spans.append(Span("WORD", tok, i, i + 1, tok, "WORD"))
+        spans.append(Span("WORD", tok, i, i + 1, tok, "WORD", _NO_KINDS))
         i += 1
     _numbers_of_a_size_list(spans)
     _unitless_prior_sizes(spans)
@@ -557,7 +559,7 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
                 q += 1
     scope: dict[int, str] = {}
     resolved: set[int] = set()
-    rank = {k: i for i, k in enumerate(CERTAINTY_ORDER)}
+    rank = _CERTAINTY_RANK
     n = len(spans)
 
     def mark(q: int, pol: str) -> None:
@@ -639,14 +641,16 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
                 q -= 1
             if q >= 0 and spans[q].cat in ("OBS", "ENLARGE"):
                 mark(q, "possible")
-    for q in range(n):  # "non-dilated aorta": "non" negates the word it is joined to, nothing further
-        if q + 1 < n and spans[q].text in ("non", "negative", "none") and spans[q + 1].cat in ("OBS", "ENLARGE"):
+    for q, s in enumerate(spans):  # "non-dilated aorta": "non" negates the word it is joined to, nothing further
+        text = s.text
+        if text in ("non", "negative", "none") and q + 1 < n and spans[q + 1].cat in ("OBS", "ENLARGE"):
             mark(q + 1, "neg")  # "negative CTPA", "none enlarged"
-        if spans[q].cat == "OBS" and spans[q].text.startswith("nothing "):
-            mark(q, "neg")  # "nothing acute in the chest"
-        if spans[q].cat == "OBS" and _reason_for_study(spans, q + 1):
-            mark(q, "hyp")  # "lymphoma staging", "renal cell carcinoma follow-up": why the study was done
-        if spans[q].text in ("removal", "removals") and q > 0 and spans[q - 1].cat == "OBS":
+        if s.cat == "OBS":
+            if text.startswith("nothing "):
+                mark(q, "neg")  # "nothing acute in the chest"
+            if _reason_for_study(spans, q + 1):
+                mark(q, "hyp")  # "lymphoma staging", "renal cell carcinoma follow-up": why the study was done
+        if text in ("removal", "removals") and q > 0 and spans[q - 1].cat == "OBS":
             mark(q - 1, "resolved")  # "following chest tube removal": the thing named before it, nothing further
     _admit_exceptions(spans, scope)
     _hedged_mimics(spans, scope)

@@ -357,7 +357,7 @@ def _resolve_group(spans: list[Span], members: list[int], lex: Lexicon) -> list[
         # an unpaired organ keeps a side named with it for now: "left chest" places a device, "left hepatic"
         # names a lobe; findings drop it where it means nothing
         # a plural organ ("the lungs are hyperinflated") does not say "both sides": it leaves the side unstated
-        text = " ".join(spans[p].text for p in part)
+        text = " ".join([spans[p].text for p in part])
         locs.append(Location(organ, sub, lat, part[0], part[-1], text, station=station,
                              pending_subs=tuple(pending) if organ is None else ()))
         # "the right middle and right lower lobes": one site each, with the side named before each
