@@ -2927,7 +2927,8 @@ def test_nodes_unchanged_and_normal_in_size_are_no_lymphadenopathy():
 
 
 def test_a_mediastinum_that_remains_central_states_no_size():
-    assert not extract_findings("The mediastinum remains midline.")
+    # where it lies is no size: the midline mediastinum only denies a shift
+    assert _read("The mediastinum remains midline.") == {("mediastinal shift", "mediastinum", None, None, A)}
     assert one("The cardiomediastinal silhouette remains stable.").presence is Presence.UNCERTAIN
 
 
@@ -4979,3 +4980,15 @@ def test_an_organ_measured_before_a_denial_keeps_its_size():
         ("biliary dilatation", "bile duct", None, None, A), ("calculus", "bile duct", None, None, A)}
     got = {(f.observation, f.presence, f.size_mm) for f in extract_findings("Spleen 17 cm without focal lesion.")}
     assert got == {("splenomegaly", P, 170.0), ("lesion", A, None)}
+
+
+def test_a_mediastinum_in_the_midline_is_not_shifted():
+    for text in ("Mediastinum midline.", "The trachea is central.", "Central trachea."):
+        assert _read(text) == {("mediastinal shift", "mediastinum", None, None, A)}, text
+    assert "mediastinal shift" not in {f.observation for f in extract_findings("Midline sternotomy wires.")}
+
+
+def test_contralat_is_contralateral():
+    got = {(f.anatomy, f.laterality, f.presence) for f in extract_findings(
+        "2 cm right adrenal nodule. Contralat adrenal nl.")}
+    assert ("adrenal gland", "left", A) in got

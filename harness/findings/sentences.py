@@ -594,6 +594,7 @@ def _number(tok: str) -> bool:
 # abbreviations that stand for several words the reader reads one by one: "SBO" is an obstruction whose site is
 # the small bowel, as "small bowel obstruction" is read (a sub-location and an observation), not a finding of its own
 _EXPANSIONS = {"stn": ("station",), "jxn": ("junction",), "jct": ("junction",), "sbo": ("small", "bowel", "obstruction"),
+               "contralat": ("contralateral",), "ipsilat": ("ipsilateral",),
                "lbo": ("large", "bowel", "obstruction"),
                # the verb names the device: "interval extubation" removed the tube, "intubated" placed it
                "extubation": ("removal", "of", "endotracheal", "tube"),
@@ -1141,6 +1142,30 @@ def _full_hila(tokens: list[str]) -> list[str]:
     return out
 
 
+_MIDLINE_ORGANS = frozenset({"mediastinum", "trachea"})
+_MIDLINE_WORDS = frozenset({"midline", "central", "centrally", "centred", "centered", "undisplaced"})
+
+
+def _midline_mediastinum(tokens: list[str]) -> list[str]:
+    """"Mediastinum midline", "the trachea is central", "central trachea": the mediastinum where it belongs is no
+    mediastinal shift, read as "not shifted"."""
+    if _MIDLINE_ORGANS.isdisjoint(tokens) or _MIDLINE_WORDS.isdisjoint(tokens):
+        return tokens
+    out = list(tokens)
+    for k in range(len(out) - 1, -1, -1):
+        if out[k] not in _MIDLINE_ORGANS:
+            continue
+        j = k + 1
+        while j < len(out) and out[j] in ("is", "remains", "appears", "lies", "in", "the"):
+            j += 1
+        end = j + 1 if j < len(out) and out[j] in _MIDLINE_WORDS else None
+        if end is not None and (end == len(out) or out[end] in (".", ",", ";", "and")):
+            out[k + 1:end] = ["is", "not", "shifted"]
+        elif k > 0 and out[k - 1] in _MIDLINE_WORDS:  # "central trachea"
+            out[k - 1:k + 1] = [out[k], "is", "not", "shifted"]
+    return out
+
+
 def _diaphragm_words(tokens: list[str]) -> list[str]:
     """"Raised left hemidiaphragm", "gas under the right hemidiaphragm": a side between the words and the diaphragm
     splits the lexicon's phrase, so "raised" / "high riding" say "elevated" and the gas is named free gas; the side
@@ -1197,7 +1222,7 @@ def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
                     _spelled_sizes, _counted_ordinals, _ribs_numbered_after, _ribs_numbered_before, _rib_parts, _poles_of_a_sided_lobe,
                     _segments_numbered_in_brackets, _vertebrae_counted, _numbered_parts_listed,
                     _without_silhouette_signs, _without_station_codes, _bare_station_codes, _nodal_metastases,
-                    _clots_extending, _tips_shunt, _full_hila, _diaphragm_words, _displacing_the_mediastinum, _sinus_fluid_levels,
+                    _clots_extending, _tips_shunt, _full_hila, _midline_mediastinum, _diaphragm_words, _displacing_the_mediastinum, _sinus_fluid_levels,
                     _bronchi_of_a_lobe, _arteries_of_a_lobe, _operation_clips, _calcified_vessels_listed):
         tokens = rewrite(tokens)
     return _grades_listed_per_side(
