@@ -4992,3 +4992,10 @@ def test_contralat_is_contralateral():
     got = {(f.anatomy, f.laterality, f.presence) for f in extract_findings(
         "2 cm right adrenal nodule. Contralat adrenal nl.")}
     assert ("adrenal gland", "left", A) in got
+
+
+def test_a_size_list_beside_one_site_with_more_sites_to_come_is_that_sites():
+    for text in ("Two nodules in the right middle lobe measuring 3 and 6 mm and one in the left upper lobe measuring 5 mm.",
+                 "2 nodules RML (3 mm, 6 mm) and 1 in LUL (5 mm)."):
+        got = {(f.sub_location, f.size_mm, f.count) for f in extract_findings(text)}
+        assert got == {("middle lobe", 6.0, 2), ("upper lobe", 5.0, 1)}, text
