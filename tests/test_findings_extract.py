@@ -4999,3 +4999,8 @@ def test_a_size_list_beside_one_site_with_more_sites_to_come_is_that_sites():
                  "2 nodules RML (3 mm, 6 mm) and 1 in LUL (5 mm)."):
         got = {(f.sub_location, f.size_mm, f.count) for f in extract_findings(text)}
         assert got == {("middle lobe", 6.0, 2), ("upper lobe", 5.0, 1)}, text
+
+
+def test_acute_set_inside_a_known_name_does_not_split_it():
+    got = [(f.observation, f.temporal) for f in extract_findings("Interstitial edematous acute pancreatitis.")]
+    assert got == [("pancreatitis", "new")]

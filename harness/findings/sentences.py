@@ -699,6 +699,22 @@ def _counts_with_their_sign(tokens: list[str]) -> list[str]:
 _COUNT_WORDS = frozenset({"two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"})
 
 
+_TIME_ADJECTIVES = frozenset({"acute", "chronic", "subacute"})
+
+
+def _acute_inside_a_name(tokens: list[str], lex: Lexicon) -> list[str]:
+    """"Interstitial oedematous acute pancreatitis", "calculous acute cholecystitis": "acute" set inside a name the
+    lexicon knows whole ("oedematous pancreatitis") is read before it, so the name is not split into a second
+    finding ("oedematous" alone: oedema)."""
+    if _TIME_ADJECTIVES.isdisjoint(tokens):
+        return tokens
+    out = list(tokens)
+    for k in range(len(out) - 2, 0, -1):
+        if out[k] in _TIME_ADJECTIVES and "OBS" in lex.phrase_kinds.get((out[k - 1], out[k + 1]), {}):
+            out[k - 1], out[k] = out[k], out[k - 1]
+    return out
+
+
 def _counts_or_more(tokens: list[str]) -> list[str]:
     """"5 or more cysts", "three or more lesions": the count stated as a lower bound, read as "at least 5"."""
     if "more" not in tokens:
@@ -1225,9 +1241,9 @@ def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
                     _clots_extending, _tips_shunt, _full_hila, _midline_mediastinum, _diaphragm_words, _displacing_the_mediastinum, _sinus_fluid_levels,
                     _bronchi_of_a_lobe, _arteries_of_a_lobe, _operation_clips, _calcified_vessels_listed):
         tokens = rewrite(tokens)
+    tokens = _words_glossed_in_brackets(_acute_inside_a_name(tokens, lex), lex)
     return _grades_listed_per_side(
-        _shared_heads(_side_words(_side_before_part(_fluid_collections(_words_glossed_in_brackets(tokens, lex), lex),
-                                                    lex), lex), lex), lex)
+        _shared_heads(_side_words(_side_before_part(_fluid_collections(tokens, lex), lex), lex), lex), lex)
 
 
 def _words_glossed_in_brackets(tokens: list[str], lex: Lexicon) -> list[str]:
