@@ -5004,3 +5004,10 @@ def test_a_size_list_beside_one_site_with_more_sites_to_come_is_that_sites():
 def test_acute_set_inside_a_known_name_does_not_split_it():
     got = [(f.observation, f.temporal) for f in extract_findings("Interstitial edematous acute pancreatitis.")]
     assert got == [("pancreatitis", "new")]
+
+
+def test_a_vessel_a_sited_mass_occludes_is_its_neighbour():
+    assert _read("Pancreatic body mass occluding the splenic vein.") == {("mass", "pancreas", "body", None, P)}
+    # a clot occluding a vessel has no other site: the vessel is where it is
+    assert _read("Thrombus occluding the right main pulmonary artery.") == {
+        ("thrombosis", "pulmonary artery", None, "right", P)}
