@@ -5011,3 +5011,8 @@ def test_a_vessel_a_sited_mass_occludes_is_its_neighbour():
     # a clot occluding a vessel has no other site: the vessel is where it is
     assert _read("Thrombus occluding the right main pulmonary artery.") == {
         ("thrombosis", "pulmonary artery", None, "right", P)}
+
+
+def test_a_bare_duct_placed_in_the_pancreas_is_the_pancreatic_duct():
+    assert _read("Normal-calibre duct in the pancreatic body.") == _read("Pancreatic duct not dilated.") == {
+        ("enlargement", "pancreas", "pancreatic duct", None, A)}

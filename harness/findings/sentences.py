@@ -715,6 +715,21 @@ def _acute_inside_a_name(tokens: list[str], lex: Lexicon) -> list[str]:
     return out
 
 
+def _duct_of_the_pancreas(tokens: list[str]) -> list[str]:
+    """"Normal-calibre duct in the pancreatic head", "the duct of the pancreas": a bare "duct" placed in the pancreas
+    is the pancreatic duct."""
+    if "duct" not in tokens:
+        return tokens
+    out = list(tokens)
+    for k in range(len(out) - 2, -1, -1):
+        if out[k] != "duct" or (k > 0 and out[k - 1] in ("pancreatic", "bile", "common", "hepatic", "cystic", "main")):
+            continue
+        after = out[k + 1:k + 4]
+        if after[:1] and after[0] in ("in", "of", "within") and {"pancreas", "pancreatic"} & set(after[1:]):
+            out[k:k + 1] = ["pancreatic", "duct"]
+    return out
+
+
 def _counts_or_more(tokens: list[str]) -> list[str]:
     """"5 or more cysts", "three or more lesions": the count stated as a lower bound, read as "at least 5"."""
     if "more" not in tokens:
@@ -1234,7 +1249,7 @@ def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
     silhouette sign, bracketed and bare station codes, words split from the diaphragm by a side, an air-fluid level in a
     paranasal sinus, the bronchi of a lobe, vessels listed after "calcified", and words sharing one head noun."""
     for rewrite in (_kinds_as_alternatives, _differential_in_brackets, _seen_as, _blood_and_air, _side_labels, _near_occlusions, _percent_stenoses, _sizes_up_to, _dates, _numbered_grades, _without_densities,
-                    _size_changes, _partitive_counts, _counts_or_more, _abbreviated_words, _valve_positions, _comparisons,
+                    _size_changes, _partitive_counts, _counts_or_more, _duct_of_the_pancreas, _abbreviated_words, _valve_positions, _comparisons,
                     _spelled_sizes, _counted_ordinals, _ribs_numbered_after, _ribs_numbered_before, _rib_parts, _poles_of_a_sided_lobe,
                     _segments_numbered_in_brackets, _vertebrae_counted, _numbered_parts_listed,
                     _without_silhouette_signs, _without_station_codes, _bare_station_codes, _nodal_metastases,
