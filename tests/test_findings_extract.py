@@ -2939,6 +2939,8 @@ def test_a_mediastinum_that_remains_central_states_no_size():
     # a stable silhouette leaves the heart's and the mediastinum's enlargement open, neither stated
     assert {(f.observation, f.presence) for f in extract_findings("The cardiomediastinal silhouette remains stable.")} \
         == {("cardiomegaly", U), ("enlarged cardiomediastinum", U)}
+    # where it lies is no size: the midline mediastinum only denies a shift
+    assert _read("The mediastinum remains midline.") == {("mediastinal shift", "mediastinum", None, None, A)}
 
 
 def test_a_recommendation_after_a_dash_does_not_reach_back_over_it():
@@ -5589,3 +5591,39 @@ def test_a_limbs_long_bone_is_a_sided_site(text, organ, side):
 
 def test_a_femoral_vessel_is_no_femur():
     assert all(f.anatomy != "femur" for f in extract_findings("Right common femoral artery occlusion."))
+
+
+def test_a_mediastinum_in_the_midline_is_not_shifted():
+    for text in ("Mediastinum midline.", "The trachea is central.", "Central trachea."):
+        assert _read(text) == {("mediastinal shift", "mediastinum", None, None, A)}, text
+    assert "mediastinal shift" not in {f.observation for f in extract_findings("Midline sternotomy wires.")}
+
+
+def test_contralat_is_contralateral():
+    got = {(f.anatomy, f.laterality, f.presence) for f in extract_findings(
+        "2 cm right adrenal nodule. Contralat adrenal nl.")}
+    assert ("adrenal gland", "left", A) in got
+
+
+def test_a_size_list_beside_one_site_with_more_sites_to_come_is_that_sites():
+    for text in ("Two nodules in the right middle lobe measuring 3 and 6 mm and one in the left upper lobe measuring 5 mm.",
+                 "2 nodules RML (3 mm, 6 mm) and 1 in LUL (5 mm)."):
+        got = {(f.sub_location, f.size_mm, f.count) for f in extract_findings(text)}
+        assert got == {("middle lobe", 6.0, 2), ("upper lobe", 5.0, 1)}, text
+
+
+def test_acute_set_inside_a_known_name_does_not_split_it():
+    got = [(f.observation, f.temporal) for f in extract_findings("Interstitial edematous acute pancreatitis.")]
+    assert got == [("pancreatitis", "new")]
+
+
+def test_a_vessel_a_sited_mass_occludes_is_its_neighbour():
+    assert _read("Pancreatic body mass occluding the splenic vein.") == {("mass", "pancreas", "body", None, P)}
+    # a clot occluding a vessel has no other site: the vessel is where it is
+    assert _read("Thrombus occluding the right main pulmonary artery.") == {
+        ("thrombosis", "pulmonary artery", None, "right", P)}
+
+
+def test_a_bare_duct_placed_in_the_pancreas_is_the_pancreatic_duct():
+    assert _read("Normal-calibre duct in the pancreatic body.") == _read("Pancreatic duct not dilated.") == {
+        ("enlargement", "pancreas", "pancreatic duct", None, A)}

@@ -583,7 +583,7 @@ def _only_hedges_a_diagnosis(tokens: tuple[str, ...]) -> bool:
 
 #: a field label that names lymph nodes ("NODES:", "LYMPH NODES:", "Nodal stations:")
 _NODE_FIELD_WORDS = frozenset({"node", "nodes", "nodal", "ln", "lns", "lymphadenopathy", "adenopathy"})
-_SIDE_DEPENDENT = frozenset({"ipsilateral", "contralateral", "same", "opposite", "other"})
+_SIDE_DEPENDENT = frozenset({"ipsilateral", "contralateral", "same", "opposite", "other", "contralat", "ipsilat"})
 
 
 def _subject_organ(reading: SentenceReading, subject: str | None, lex: Lexicon) -> str | None:

@@ -291,9 +291,17 @@ def _attach_size_list(members: list[int], spans: list[Span], obs_targets: list[_
     # "two metastases in the liver, in segments VI and VII, measuring 18 mm and 25 mm": the organ that holds the
     # parts named is no site of its own for a size
     sites = [l for l in sites if l.sub is not None or not any(m.organ == l.organ and m.sub for m in sites)]
+    beside = _site_beside(members[0], spans, sites) if len(sites) > 1 else None
     if len(run) == len(values):
         for u, v in zip(run, values):
             u.sizes.append(v)
+    elif beside is not None and any(l.start > members[-1] for l in sites) and (
+            isinstance(beside.count, int) and beside.count > 1 or t.pos < beside.start):
+        # "2 nodules in the RUL measuring 5 and 7 mm and one in the LLL measuring 4 mm", "2 nodules RUL (5 mm,
+        # 7 mm) & 1 in LLL (4 mm)": a list stated beside one site, with more sites to come, is that site's
+        t.locations = [copy.copy(l) for l in t.locations]
+        own = next(l for l in t.locations if l.start == beside.start and l.end == beside.end)
+        own.size = max(values)
     elif len(sites) == len(values) and t.pos < members[0] and not _sites_overlap(sites):
         t.locations = [copy.copy(l) for l in sites]
         _give_site_sizes(t, list(zip(t.locations, values)))

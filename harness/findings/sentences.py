@@ -639,6 +639,7 @@ def _number(tok: str) -> bool:
 # abbreviations that stand for several words the reader reads one by one: "SBO" is an obstruction whose site is
 # the small bowel, as "small bowel obstruction" is read (a sub-location and an observation), not a finding of its own
 _EXPANSIONS = {"stn": ("station",), "jxn": ("junction",), "jct": ("junction",), "sbo": ("small", "bowel", "obstruction"),
+               "contralat": ("contralateral",), "ipsilat": ("ipsilateral",),
                "lbo": ("large", "bowel", "obstruction"),
                # the verb names the device: "interval extubation" removed the tube, "intubated" placed it
                "extubation": ("removal", "of", "endotracheal", "tube"),
@@ -741,6 +742,37 @@ def _counts_with_their_sign(tokens: list[str]) -> list[str]:
 
 
 _COUNT_WORDS = frozenset({"two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"})
+
+
+_TIME_ADJECTIVES = frozenset({"acute", "chronic", "subacute"})
+
+
+def _acute_inside_a_name(tokens: list[str], lex: Lexicon) -> list[str]:
+    """"Interstitial oedematous acute pancreatitis", "calculous acute cholecystitis": "acute" set inside a name the
+    lexicon knows whole ("oedematous pancreatitis") is read before it, so the name is not split into a second
+    finding ("oedematous" alone: oedema)."""
+    if _TIME_ADJECTIVES.isdisjoint(tokens):
+        return tokens
+    out = list(tokens)
+    for k in range(len(out) - 2, 0, -1):
+        if out[k] in _TIME_ADJECTIVES and "OBS" in lex.phrase_kinds.get((out[k - 1], out[k + 1]), {}):
+            out[k - 1], out[k] = out[k], out[k - 1]
+    return out
+
+
+def _duct_of_the_pancreas(tokens: list[str]) -> list[str]:
+    """"Normal-calibre duct in the pancreatic head", "the duct of the pancreas": a bare "duct" placed in the pancreas
+    is the pancreatic duct."""
+    if "duct" not in tokens:
+        return tokens
+    out = list(tokens)
+    for k in range(len(out) - 2, -1, -1):
+        if out[k] != "duct" or (k > 0 and out[k - 1] in ("pancreatic", "bile", "common", "hepatic", "cystic", "main")):
+            continue
+        after = out[k + 1:k + 4]
+        if after[:1] and after[0] in ("in", "of", "within") and {"pancreas", "pancreatic"} & set(after[1:]):
+            out[k:k + 1] = ["pancreatic", "duct"]
+    return out
 
 
 def _counts_or_more(tokens: list[str]) -> list[str]:
@@ -1206,32 +1238,27 @@ def _full_hila(tokens: list[str]) -> list[str]:
     return out
 
 
-_MIDLINE_SUBJECTS = frozenset({"mediastinum", "trachea"})
-_MIDLINE_WORDS = frozenset({"midline", "central", "centrally"})
+_MIDLINE_ORGANS = frozenset({"mediastinum", "trachea"})
+_MIDLINE_WORDS = frozenset({"midline", "central", "centrally", "centred", "centered", "undisplaced"})
 
 
 def _midline_mediastinum(tokens: list[str]) -> list[str]:
-    """"The mediastinum is midline", "trachea central": a mediastinum or trachea said to be in the midline is not
-    shifted, read as "no mediastinal shift"."""
-    if _MIDLINE_SUBJECTS.isdisjoint(tokens) or _MIDLINE_WORDS.isdisjoint(tokens):
+    """"Mediastinum midline", "the trachea is central", "central trachea": the mediastinum where it belongs is no
+    mediastinal shift, read as "not shifted"."""
+    if _MIDLINE_ORGANS.isdisjoint(tokens) or _MIDLINE_WORDS.isdisjoint(tokens):
         return tokens
     out = list(tokens)
     for k in range(len(out) - 1, -1, -1):
-        if out[k] not in _MIDLINE_SUBJECTS:
-            continue
-        if k > 0 and out[k - 1] in ("midline", "central") and (k + 1 == len(out) or out[k + 1] in (
-                ".", ",", ";", "and")) and (k == 1 or out[k - 2] in (",", ";", ":", "and", "a", "the")):
-            out[k - 1:k + 1] = ["no", "mediastinal", "shift"]  # "normal heart size, midline trachea"
+        if out[k] not in _MIDLINE_ORGANS:
             continue
         j = k + 1
-        if j < len(out) and out[j] in ("is", "remains", "lies", "appears", "was"):
+        while j < len(out) and out[j] in ("is", "remains", "appears", "lies", "in", "the"):
             j += 1
-        if j < len(out) and out[j] in ("in", "within") and j + 2 < len(out) and out[j + 1] == "the" \
-                and out[j + 2] == "midline":
-            j += 2
-        if j < len(out) and out[j] in _MIDLINE_WORDS and (j + 1 == len(out) or out[j + 1] in (".", ",", ";", "and")):
-            i = k - 1 if k > 0 and out[k - 1] == "the" else k
-            out[i:j + 1] = ["no", "mediastinal", "shift"]
+        end = j + 1 if j < len(out) and out[j] in _MIDLINE_WORDS else None
+        if end is not None and (end == len(out) or out[end] in (".", ",", ";", "and")):
+            out[k + 1:end] = ["is", "not", "shifted"]
+        elif k > 0 and out[k - 1] in _MIDLINE_WORDS:  # "central trachea"
+            out[k - 1:k + 1] = [out[k], "is", "not", "shifted"]
     return out
 
 
@@ -1348,9 +1375,9 @@ def normalised_tokens(tokens: list[str], lex: Lexicon) -> list[str]:
         rewritten = rewrite(tokens)
         if rewritten is not tokens:
             tokens, words = rewritten, set(rewritten)
+    tokens = _words_glossed_in_brackets(_acute_inside_a_name(tokens, lex), lex)
     return _grades_listed_per_side(
-        _shared_heads(_side_words(_side_before_part(_fluid_collections(_words_glossed_in_brackets(tokens, lex), lex),
-                                                    lex), lex), lex), lex)
+        _shared_heads(_side_words(_side_before_part(_fluid_collections(tokens, lex), lex), lex), lex), lex)
 
 
 def _words_glossed_in_brackets(tokens: list[str], lex: Lexicon) -> list[str]:
@@ -2377,7 +2404,7 @@ _REWRITES = (
     (_near_occlusions, frozenset({"subtotal", "subtotally", "near", "nearly", "almost"})),
     (_percent_stenoses, frozenset({"%", "percent"})), (_sizes_up_to, frozenset({"up"})), (_dates, None),
     (_numbered_grades, frozenset({"grade", "gr"})), (_without_densities, frozenset({"hu"})),
-    (_size_changes, _SIZE_CHANGE_WORDS), (_partitive_counts, _PARTITIVE_VERBS), (_counts_or_more, None), (_abbreviated_words, None),
+    (_size_changes, _SIZE_CHANGE_WORDS), (_partitive_counts, _PARTITIVE_VERBS), (_counts_or_more, None), (_duct_of_the_pancreas, None), (_abbreviated_words, None),
     (_valve_positions, frozenset({"valve", *_VALVE_OF_DEVICE})), (_comparisons, frozenset({"versus", "vs"})),
     (_spelled_sizes, frozenset(_NUMBER_WORDS)), (_ribs_named_by_vertebra, frozenset({"rib", "ribs"})),
     (_counted_ordinals, frozenset({"rib", "ribs"})),
@@ -2388,7 +2415,7 @@ _REWRITES = (
     (_without_station_codes, frozenset({"("})), (_bare_station_codes, _NODE_NOUNS),
     (_nodal_metastases, _METASTASIS_NOUNS | {"metastatic"}), (_lengths_extending, _EXTENDING),
     (_clots_extending, _CLOT_WORDS), (_tips_shunt, None), (_full_hila, None),
-    (_diaphragm_words, _DIAPHRAGM), (_displacing_the_mediastinum, _DISPLACING), (_midline_mediastinum, _MIDLINE_SUBJECTS),
+    (_diaphragm_words, _DIAPHRAGM), (_displacing_the_mediastinum, _DISPLACING), (_midline_mediastinum, _MIDLINE_ORGANS),
     (_sinus_fluid_levels, _PARANASAL_WORDS), (_bronchi_of_a_lobe, frozenset(_BRONCHUS_WORDS)),
     (_arteries_of_a_lobe, _ARTERY_WORDS), (_operation_clips, _CLIP_WORDS),
     (_calcified_vessels_listed, frozenset({"calcified"})))

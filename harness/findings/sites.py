@@ -63,7 +63,8 @@ def _locations(spans: list[Span], lex: Lexicon) -> list[Location]:
         while q >= 0 and spans[q].cat == "WORD" and spans[q].value in fillers:
             q -= 1
         loc.blocked = q >= 0 and spans[q].cat == "CTX:relation" and not _side_of_next_noun(spans, loc) \
-            or _a_level(spans, loc)
+            or _a_level(spans, loc) or (q >= 0 and spans[q].text in _SHUTTING and any(
+                spans[k].cat == "LOC" for k in range(q)))
     _relation_reaches_list(out, spans, fillers)
     # "the right kidney contains a lower pole calculus": a sub-location that needs its organ takes the organ
     # named elsewhere in the sentence
@@ -109,6 +110,9 @@ _SITE_LIST_JOINERS = frozenset({"and", "or", ",", "/", "&", "nor"})
 _SUBJECT_OPENERS = frozenset({"the", "a", "an", "its", "both", "and"})
 
 
+#: a verb of a finding shutting what is named after it: "pancreatic tail mass occluding the splenic vein" (the vein
+#: is the neighbour of a finding that has its own site before; "thrombus occluding the left PA" has none: its site)
+_SHUTTING = frozenset({"occluding", "occludes"})
 _TIP_WORDS = frozenset({"tip", "tips", "end", "marker", "terminates", "terminating", "coil", "coiled"})
 #: organs named "at the level of" that are the finding's own place: a vertebra ("fracture at the level of L1")
 _LEVEL_SITES = frozenset({"spine"})
