@@ -5627,3 +5627,18 @@ def test_a_vessel_a_sited_mass_occludes_is_its_neighbour():
 def test_a_bare_duct_placed_in_the_pancreas_is_the_pancreatic_duct():
     assert _read("Normal-calibre duct in the pancreatic body.") == _read("Pancreatic duct not dilated.") == {
         ("enlargement", "pancreas", "pancreatic duct", None, A)}
+
+
+@pytest.mark.parametrize("text, organs, side", [
+    ("Fractures of the radius and ulna on the left.", {"radius", "ulna"}, "left"),
+    ("Cysts in the kidney and adrenal gland on the right.", {"kidney", "adrenal gland"}, "right"),
+])
+def test_a_side_after_a_list_of_paired_sites_is_each_sites(text, organs, side):
+    got = extract_findings(text)
+    assert {f.anatomy for f in got} == organs
+    assert all(f.laterality == side for f in got)
+
+
+def test_a_side_after_a_list_of_sites_skips_an_unpaired_one():
+    got = {f.anatomy: f.laterality for f in extract_findings("Cyst in the liver and kidney on the left.")}
+    assert got == {"liver": None, "kidney": "left"}

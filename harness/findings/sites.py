@@ -102,7 +102,25 @@ def _locations(spans: list[Span], lex: Lexicon) -> list[Location]:
                                               for b in between):
             prev.laterality = loc.laterality
             loc.blocked = True
+            _side_reaches_site_list(out, k - 1, spans, lex)
     return out
+
+
+def _side_reaches_site_list(out: list[Location], k: int, spans: list[Span], lex: Lexicon) -> None:
+    """"fractures of the distal radius and ulnar styloid on the right", "cysts in the kidney and adrenal on the
+    left": a side written after a list of paired sites, given to its last member, is each member's (back over the
+    list while only joiners stand between and a member names no side of its own)."""
+    side = out[k].laterality
+    while k > 0:
+        prev = out[k - 1]
+        between = [spans[q] for q in range(prev.end + 1, out[k].start)]
+        if not between or not all(b.cat == "WORD" and b.value in ("and", "or", ",", "the", "/") for b in between) \
+                or not any(b.value in ("and", "or", ",", "/") for b in between):
+            return
+        if prev.organ is None or prev.laterality is not None or prev.blocked or not lex.is_paired(prev.organ):
+            return
+        prev.laterality = side
+        k -= 1
 
 
 _SITE_LIST_JOINERS = frozenset({"and", "or", ",", "/", "&", "nor"})
