@@ -5642,3 +5642,18 @@ def test_a_side_after_a_list_of_paired_sites_is_each_sites(text, organs, side):
 def test_a_side_after_a_list_of_sites_skips_an_unpaired_one():
     got = {f.anatomy: f.laterality for f in extract_findings("Cyst in the liver and kidney on the left.")}
     assert got == {"liver": None, "kidney": "left"}
+
+
+@pytest.mark.parametrize("text, side", [
+    ("Pneumothorax and a small pleural effusion on the right.", "right"),
+    ("Moderate effusion and atelectasis on the left.", "left"),
+])
+def test_a_side_adverb_after_a_list_of_findings_places_each(text, side):
+    got = extract_findings(text)
+    assert len(got) == 2
+    assert all(f.laterality == side for f in got)
+
+
+def test_a_side_adverb_after_a_list_stops_at_a_member_with_its_own_side():
+    got = {f.observation: f.laterality for f in extract_findings("Bibasilar atelectasis and effusion on the left.")}
+    assert got == {"atelectasis": "bilateral", "effusion": "left"}

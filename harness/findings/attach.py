@@ -513,10 +513,32 @@ def _attach_sides(spans: list[Span], sides: list[Location], obs_targets: list[_T
                 inherited.discard(id(before[-1]))
             before[-1].sides.append(loc)
             listed = (loc, before[-1])
+            _side_reaches_finding_list(loc, before[-1], spans, obs_targets)
         elif listed is not None and listed[1].pos < loc.start and _side_list_gap(spans[listed[0].end + 1:loc.start]) \
                 and not any(listed[1].pos < t.pos < loc.start for t in obs_targets):
             listed[1].sides.append(loc)
             listed = (loc, listed[1])
+
+
+def _side_reaches_finding_list(loc: Location, last: _Target, spans: list[Span], obs_targets: list[_Target]) -> None:
+    """"pneumothorax and small pleural effusion on the right": "on the <side>" after a list of findings (joined
+    by "and"/commas, only their grades, sizes and counts between) places each member, back to one with a side or
+    a sided site of its own."""
+    if loc.start < 2 or spans[loc.start - 1].text != "the" or spans[loc.start - 2].text not in ("on", "at"):
+        return
+    k = obs_targets.index(last)
+    while k > 0:
+        prev = obs_targets[k - 1]
+        # (a joiner may be read as one span: "and a")
+        gap = spans[prev.pos + 1:obs_targets[k].pos]
+        if not gap or not any(g.text.split()[0] in LIST_JOINERS for g in gap) or not all(
+                set(g.text.split()) <= LIST_JOINERS or g.cat in ("SEV", "ATTR", "COUNT", "SIZE", "TEMP", "NUM")
+                for g in gap):
+            return
+        if prev.sides or any(l.laterality for l in prev.locations):
+            return
+        prev.sides.append(loc)
+        k -= 1
 
 
 def _side_adverb_of_clause(spans: list[Span], a: int, b: int) -> bool:
