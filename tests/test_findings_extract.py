@@ -5657,3 +5657,18 @@ def test_a_side_adverb_after_a_list_of_findings_places_each(text, side):
 def test_a_side_adverb_after_a_list_stops_at_a_member_with_its_own_side():
     got = {f.observation: f.laterality for f in extract_findings("Bibasilar atelectasis and effusion on the left.")}
     assert got == {"atelectasis": "bilateral", "effusion": "left"}
+
+
+@pytest.mark.parametrize("text, side", [
+    ("RIGHT LUNG: small pleural effusion.", "right"),
+    ("Left lung: no pleural effusion.", "left"),
+    ("LEFT LUNG: fluid in the pleural space.", "left"),
+])
+def test_a_sided_lung_label_gives_its_side_to_a_pleural_finding(text, side):
+    got = [f for f in extract_findings(text) if f.anatomy == "pleura"]
+    assert len(got) == 1 and got[0].laterality == side
+
+
+def test_a_sided_lobe_label_gives_no_side_to_a_pleural_finding():
+    got = [f for f in extract_findings("Right upper lobe: 8 mm nodule. No pleural effusion.") if f.anatomy == "pleura"]
+    assert len(got) == 1 and got[0].laterality is None

@@ -9,6 +9,7 @@ adjective rules gave it."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 from harness.findings.attach import (LIST_JOINERS, PHRASE_BREAKS, _may_share_site, _obs_name, _plural, _Target,
                                      said_of_whole_organ)
@@ -721,7 +722,8 @@ def _field_label_site(targets: list[_Target], header: list[Location], inherited_
             # "RIGHT: Small effusion. Basal atelectasis.": its own site, or its home, is on a side alone's side
             t.locations = [_sided_by_label(l, header, lex) for l in t.locations]
             if not t.locations and not t.sides and lex.is_paired(home):
-                t.sides = [l for l in header if l.organ is None and l.laterality in ("left", "right", "bilateral")]
+                t.sides = [l for l in header if l.organ is None and l.laterality in ("left", "right", "bilateral")] \
+                    or _beside_label_side(header, {home}, lex)
             continue
         # "Right lung upper lobe: pulmonary nodule": a label naming the finding's own organ still gives its part
         own_label = [l for l in header if l.organ in implied]
@@ -730,7 +732,20 @@ def _field_label_site(targets: list[_Target], header: list[Location], inherited_
                                                                                  if l.organ is not None], lex)]
         if not t.sides:
             t.sides = [l for l in header if l.organ is None and l.laterality in ("left", "right", "bilateral")]
+        if not t.sides and not t.locations and implied:
+            # "RIGHT LUNG: small pleural effusion": a finding naming its own organ, one that takes in findings
+            # placed at the label's sided organ (the pleura beside the lung), is on the label's side
+            t.sides = _beside_label_side(header, implied, lex)
         t.locations = [_part_of_label(_sided_by_label(l, header, lex), header) for l in t.locations]
+
+
+def _beside_label_side(header: list[Location], organs: set[str], lex: Lexicon) -> list[Location]:
+    """The side of a label's one sided paired organ when a finding's paired organ takes in findings placed at it
+    (the pleura beside the lung), as a side alone; [] otherwise. Only a label of the whole organ: under "Right
+    lower lobe:" an effusion is not said to be the lobe's."""
+    return [dataclasses.replace(h, organ=None, sub=None) for h in header[:1] if h.organ is not None and h.sub is None
+            and h.laterality in ("left", "right", "bilateral") and lex.is_paired(h.organ) and any(
+        lex.is_paired(o) and h.organ in lex.anatomy.get(o, {}).get("absorbs", []) for o in organs)]
 
 
 def _part_of_label(loc: Location, header: list[Location]) -> Location:
@@ -752,7 +767,11 @@ def _sided_by_label(loc: Location, header: list[Location], lex: Lexicon) -> Loca
     if loc.laterality is not None or loc.organ is None or not lex.is_paired(loc.organ):
         return loc
     side = next((h.laterality for h in header if h.laterality in ("left", "right", "bilateral") and (
-        h.organ is None or h.organ == loc.organ or lex.in_region(h.organ, loc.organ))), None)
+        h.organ is None or h.organ == loc.organ or lex.in_region(h.organ, loc.organ)
+        # "RIGHT LUNG: small pleural effusion": the organ that takes in a finding placed at the label's organ lies
+        # beside it on its side (the pleura beside the lung)
+        or (h.sub is None and lex.is_paired(h.organ)
+            and h.organ in lex.anatomy.get(loc.organ, {}).get("absorbs", [])))), None)
     if side is None:
         return loc
     loc = copy.copy(loc)
