@@ -2399,12 +2399,14 @@ def _grades_listed_per_side(tokens: list[str], lex: Lexicon) -> list[str]:
 #: anything (the test each makes first; None: always run)
 _REWRITES = (
     (_junction_of_two, frozenset({"junction"})), (_lobectomy_of_a_lobe, frozenset({"lobectomy"})),
-    (_both_of_one_side, frozenset({"both", "-"})), (_kinds_as_alternatives, _ALTERNATIVE_WORDS), (_differential_in_brackets, frozenset({"("})),
+    (_both_of_one_side, frozenset({"both", "-"})), (_kinds_as_alternatives, _ALTERNATIVE_WORDS),
+    (_differential_in_brackets, frozenset({"("})),
     (_seen_as, frozenset({"as"})), (_blood_and_air, _BLOOD_AND_AIR), (_side_labels, frozenset({":"})),
     (_near_occlusions, frozenset({"subtotal", "subtotally", "near", "nearly", "almost"})),
     (_percent_stenoses, frozenset({"%", "percent"})), (_sizes_up_to, frozenset({"up"})), (_dates, None),
     (_numbered_grades, frozenset({"grade", "gr"})), (_without_densities, frozenset({"hu"})),
-    (_size_changes, _SIZE_CHANGE_WORDS), (_partitive_counts, _PARTITIVE_VERBS), (_counts_or_more, None), (_duct_of_the_pancreas, None), (_abbreviated_words, None),
+    (_size_changes, _SIZE_CHANGE_WORDS), (_partitive_counts, _PARTITIVE_VERBS), (_counts_or_more, frozenset({"more"})),
+    (_duct_of_the_pancreas, frozenset({"duct"})), (_abbreviated_words, None),
     (_valve_positions, frozenset({"valve", *_VALVE_OF_DEVICE})), (_comparisons, frozenset({"versus", "vs"})),
     (_spelled_sizes, frozenset(_NUMBER_WORDS)), (_ribs_named_by_vertebra, frozenset({"rib", "ribs"})),
     (_counted_ordinals, frozenset({"rib", "ribs"})),
@@ -2414,8 +2416,9 @@ _REWRITES = (
     (_numbered_parts_listed, frozenset(_NUMBERED_PARTS)), (_without_silhouette_signs, _SIGN_VERBS | {"loss"}),
     (_without_station_codes, frozenset({"("})), (_bare_station_codes, _NODE_NOUNS),
     (_nodal_metastases, _METASTASIS_NOUNS | {"metastatic"}), (_lengths_extending, _EXTENDING),
-    (_clots_extending, _CLOT_WORDS), (_tips_shunt, None), (_full_hila, None),
-    (_diaphragm_words, _DIAPHRAGM), (_displacing_the_mediastinum, _DISPLACING), (_midline_mediastinum, _MIDLINE_ORGANS),
+    (_clots_extending, _CLOT_WORDS), (_tips_shunt, frozenset({"tips"})), (_full_hila, frozenset({"full"})),
+    (_diaphragm_words, _DIAPHRAGM), (_displacing_the_mediastinum, _DISPLACING),
+    (_midline_mediastinum, _MIDLINE_ORGANS),
     (_sinus_fluid_levels, _PARANASAL_WORDS), (_bronchi_of_a_lobe, frozenset(_BRONCHUS_WORDS)),
     (_arteries_of_a_lobe, _ARTERY_WORDS), (_operation_clips, _CLIP_WORDS),
     (_calcified_vessels_listed, frozenset({"calcified"})))
