@@ -12,8 +12,6 @@ and its count, side and part. Nothing here imports ``extract``."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import copy
 import dataclasses
 import re

@@ -710,14 +710,6 @@ def _pa_is_the_artery(tokens: list[str], k: int) -> bool:
         _is_number(nxt) and k + 2 < len(tokens) and tokens[k + 2] in UNITS)
 
 
-def _is_number(tok: str) -> bool:
-    try:
-        float(tok)
-    except ValueError:
-        return False
-    return True
-
-
 def _counts_with_their_sign(tokens: list[str]) -> list[str]:
     """"multiple (>5) cysts", ">10 nodules": a count written with its sign (no unit after it) is "more than" that
     many, read as the many it is; brackets around it ("multiple (>5)") go, so that it reaches its noun."""
@@ -1174,7 +1166,6 @@ def _percent_stenoses(tokens: list[str]) -> list[str]:
 
 
 _DIAPHRAGM = frozenset({"diaphragm", "hemidiaphragm", "hemidiaphragms"})
-_SIDES = frozenset({"left", "right", "l", "r"})
 
 
 _DISPLACING = frozenset({"displacing", "displaces", "pushing", "pushes", "deviating", "deviates", "shifting", "shifts"})
