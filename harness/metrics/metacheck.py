@@ -52,6 +52,9 @@ The shipped sets (``SPLITS``):
   styles x 40, CT 120 / chest X-ray 120: lung-cancer screening and nodule follow-up CT, nodes by station, pleural
   and vascular CT, public-corpus chest films, films with devices); first read at commit 2c620ba, before any tuning
   on it.
+- ``dev_o``: ``harness/data/reader_eval/dev_o.jsonl``, 240 triplets by a fifteenth author (12 error types x 20, six
+  styles x 40, CT 120 / chest X-ray 120: oncology restaging and emergency CT, ICU and post-operative films with many
+  devices, outpatient and musculoskeletal chest findings); first read at commit cb30ed5, before any tuning on it.
 - ``test``: ``harness/data/reader_eval/test.jsonl``, 190 triplets written separately; never tuned on.
 """
 
@@ -68,14 +71,14 @@ from harness.fileio import jsonl_with_header
 ERROR_TYPES = ("negation_flip", "laterality_swap", "wrong_organ", "size_change", "omission", "hallucination",
                "count_change", "uncertainty_flip", "severity_change", "wrong_sub_location", "temporal_change",
                "device_position")
-#: the reader-evaluation splits shipped in harness/data/reader_eval (see its README): dev, dev_b ... dev_n for
+#: the reader-evaluation splits shipped in harness/data/reader_eval (see its README): dev, dev_b ... dev_o for
 #: tuning, test is reported and never tuned on (dev_c was held out too, until commit 1baeb91)
 SPLITS = {"regression": "metric_triplets.jsonl", "dev": "reader_eval/dev.jsonl", "dev_b": "reader_eval/dev_b.jsonl",
           "dev_c": "reader_eval/dev_c.jsonl", "dev_d": "reader_eval/dev_d.jsonl", "dev_e": "reader_eval/dev_e.jsonl",
           "dev_f": "reader_eval/dev_f.jsonl", "dev_g": "reader_eval/dev_g.jsonl", "dev_h": "reader_eval/dev_h.jsonl",
           "dev_i": "reader_eval/dev_i.jsonl", "dev_j": "reader_eval/dev_j.jsonl",
           "dev_k": "reader_eval/dev_k.jsonl", "dev_l": "reader_eval/dev_l.jsonl",
-          "dev_m": "reader_eval/dev_m.jsonl", "dev_n": "reader_eval/dev_n.jsonl",
+          "dev_m": "reader_eval/dev_m.jsonl", "dev_n": "reader_eval/dev_n.jsonl", "dev_o": "reader_eval/dev_o.jsonl",
           "test": "reader_eval/test.jsonl"}
 REGRESSION_ERROR_TYPES = ERROR_TYPES[:8]
 Scorer = Callable[[Sequence[str], Sequence[str]], list[float]]  # (references, candidates) -> scores
@@ -302,6 +305,7 @@ README_COLUMNS = (("test", ("finding_f1", "entity_score", "bleu4", "rouge_l")),
                   ("dev_l", ("finding_f1", "entity_score")),
                   ("dev_m", ("finding_f1", "entity_score")),
                   ("dev_n", ("finding_f1", "entity_score")),
+                  ("dev_o", ("finding_f1", "entity_score")),
                   ("dev_g", ("finding_f1", "entity_score")), ("dev_f", ("finding_f1", "entity_score")),
                   ("dev_e", ("finding_f1", "entity_score")),
                   ("dev_d", ("finding_f1", "entity_score")), ("dev_c", ("finding_f1", "entity_score")),
