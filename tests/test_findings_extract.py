@@ -5672,3 +5672,89 @@ def test_a_sided_lung_label_gives_its_side_to_a_pleural_finding(text, side):
 def test_a_sided_lobe_label_gives_no_side_to_a_pleural_finding():
     got = [f for f in extract_findings("Right upper lobe: 8 mm nodule. No pleural effusion.") if f.anatomy == "pleura"]
     assert len(got) == 1 and got[0].laterality is None
+
+
+@pytest.mark.parametrize("text, sizes", [
+    ("Two new liver lesions (seg 3, seg 6), 0.8 & 1.4 cm.", {8.0, 14.0}),
+    ("Two new liver lesions (seg 3, seg 6), 0.8 and 1.4 cm.", {8.0, 14.0}),
+])
+def test_an_ampersand_joins_as_and_does(text, sizes):
+    assert {f.size_mm for f in extract_findings(text)} == sizes
+
+
+def test_an_ampersand_between_numbered_ribs_keeps_the_side_and_count():
+    (f,) = extract_findings("Old R 3rd & 4th rib fx.")
+    assert (f.observation, f.laterality, f.count) == ("fracture", "right", 2)
+
+
+@pytest.mark.parametrize("text, sub", [
+    ("Enlarged R supraclav LN 14 mm.", "supraclavicular"),
+    ("Wall thickening of the desc colon.", "descending colon"),
+])
+def test_dictated_short_sites_are_read_whole(text, sub):
+    assert [f.sub_location for f in extract_findings(text)] == [sub]
+
+
+def test_calcs_are_calcifications():
+    assert [(f.observation, f.anatomy) for f in extract_findings("Dense coronary artery calcs.")] == [
+        ("calcification", "coronary artery")]
+
+
+@pytest.mark.parametrize("text, change", [
+    ("Left adrenal nodule. It has increased in size.", "increased"),
+    ("Two hepatic cysts; both are smaller than on the prior study.", "decreased"),
+    ("Several right lung nodules. They are unchanged.", "stable"),
+])
+def test_a_change_said_by_a_referring_sentence_is_the_findings_before(text, change):
+    got = [f for f in extract_findings(text)]
+    assert got and all(f.temporal == change for f in got)
+
+
+def test_a_referring_sentence_without_a_change_changes_nothing():
+    (f,) = extract_findings("Left adrenal nodule. It is not larger.")
+    assert f.temporal is None
+
+
+def test_a_new_finding_keeps_new_after_a_referring_change():
+    (f,) = extract_findings("New left adrenal nodule. It has increased in size.")
+    assert f.temporal == "new"
+
+
+@pytest.mark.parametrize("text, side", [
+    ("Three nodules in the left lung, 5 mm in the upper zone and 9 mm in the lower zone.", "left"),
+    ("Opacities in the right lung, in the upper lobe and the lower lobe.", "right"),
+])
+def test_parts_named_after_a_sided_organ_take_its_side(text, side):
+    got = extract_findings(text)
+    assert len({f.sub_location for f in got}) == 2
+    assert all(f.laterality == side for f in got)
+
+
+def test_a_part_after_a_sided_organ_keeps_its_own_side():
+    got = {f.sub_location: f.laterality for f in extract_findings(
+        "Nodule in the left lung and atelectasis in the right lower lobe.") if f.sub_location}
+    assert got == {"lower lobe": "right"}
+
+
+@pytest.mark.parametrize("text, position", [
+    ("Feeding tube with its tip in the LLL bronchus.", "lobar bronchus"),
+    ("NG tube passed into the airway, tip in the RUL bronchus.", "lobar bronchus"),
+    ("ETT tip in the LMB.", "left mainstem bronchus"),
+])
+def test_a_tip_in_a_bronchus_named_by_initials(text, position):
+    got = [f for f in extract_findings(text) if f.position is not None]
+    assert [f.position for f in got] == [position]
+
+
+@pytest.mark.parametrize("text", [
+    "Filling defect in a left lower lobe segmental artery, either embolus or mixing artefact.",
+    "Small left apical pneumothorax or a skin fold.",
+])
+def test_a_finding_offered_as_an_alternative_to_a_mimic_is_possible(text):
+    got = [f for f in extract_findings(text) if f.presence is not Presence.ABSENT]
+    assert got and all(f.presence is Presence.UNCERTAIN for f in got)
+
+
+def test_a_denied_finding_beside_a_mimic_stays_denied():
+    (f,) = extract_findings("No pneumothorax or skin fold.")
+    assert f.presence is Presence.ABSENT

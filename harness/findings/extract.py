@@ -120,6 +120,10 @@ class SentenceReading:
     #: the sentence names no finding or site and states one size of the prior study ("Previously it measured 6 mm.",
     #: "It measured 6 mm in 2021."): the prior size of the finding the sentence before measured
     prior_size: float | None = None
+    #: the sentence opens with a word that refers back to what was just said ("They are unchanged.", "both are
+    #: slightly larger than on the prior study") and states one change, no finding and no site: the change of the
+    #: findings the sentence before stated
+    lone_change: str | None = None
     #: what parse_report makes of the reading after a sentence about the given subject organ: the findings, their
     #: hedges merged, and the next sentence's subject; kept with the cached reading, which repeats report after report
     in_context: dict = field(default_factory=dict, repr=False, compare=False)
@@ -129,6 +133,21 @@ class SentenceReading:
 _PRIOR_SENTENCE_WORDS = frozenset({"previously", "prior", "previous", "earlier", "formerly", "measured", "was", "were",
                                    "prev"})
 _PRESENT_MEASURE_WORDS = frozenset({"measures", "measure", "now", "currently", "today", "is", "are"})
+
+
+#: the words that open a sentence about the findings just stated ("It has grown.", "Both are larger.")
+_REFERRING_SUBJECTS = frozenset({"it", "they", "both", "each", "these", "this", "all"})
+
+
+def _lone_change(tokens: list[str], spans: list[Span], locs: list[Location]) -> str | None:
+    """The one change a sentence without a finding or an organ states of the findings before it, when it opens by
+    referring back to them ("They have all decreased in size.", "both are larger than on the prior study")."""
+    if not tokens or tokens[0] not in _REFERRING_SUBJECTS or any(l.organ is not None for l in locs):
+        return None
+    changes = {r.value for s in spans if s.cat == "TEMP" for r in s.readings("TEMP")}
+    if len(changes) != 1 or any(s.cat in ("OBS", "ENLARGE", "SIZE", "CTX:negation_forward") for s in spans):
+        return None
+    return next(iter(changes))
 
 
 def _lone_prior_size(spans: list[Span], locs: list[Location]) -> float | None:
@@ -215,6 +234,7 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
                       inherited_label: bool = False, compared: bool = False) -> SentenceReading:
     """One sentence through stages 1-3 of the module docstring. The steps mutate the spans and targets in place,
     so their order is part of the reading: a later step reads what an earlier one set."""
+    said = tokens
     tokens = normalised_tokens(tokens, lex)
     spans = _scan(tokens, lex)
     if _site_after_finding_label(spans):  # "VARICES: Paraoesophageal." reads as "Paraoesophageal varices."
@@ -261,7 +281,8 @@ def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = N
                                _paired_organ(locs, label, lex),
                                label.colon is None and any(l.station for l in locs)
                                and all(l.station or l.organ is None for l in locs),
-                               None if measured or label.label is not None else _lone_prior_size(spans, locs))
+                               None if measured or label.label is not None else _lone_prior_size(spans, locs),
+                               None if measured or label.label is not None else _lone_change(said, spans, locs))
     obs_targets = [t for t in targets if t.kind in ("OBS", "ENLARGE")]
     sides = [l for l in locs if l.organ is None and not l.blocked]
     side_positions = {q for l in sides for q in range(l.start, l.end + 1)}
@@ -900,6 +921,7 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
         before: SentenceReading | None = None  # the sentence before, for a differential after its finding
         stated: list[Finding] = []  # the findings the section has stated, for a sentence that refers back
         section_start = len(items)
+        before_start = len(items)  # where the sentence before's findings start in items
         for tokens in (clause for sentence in _hedges_joined(_side_labels_nested(_sentence_pieces(section)))
                        for clause in _clauses(sentence, lex)):
             key = _icd_sense(_head_senses(tuple(tokens), text), text)
@@ -947,7 +969,10 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
                         last_device -= 1
             if reading.prior_size is not None and not findings and before is not None:
                 _change_from_prior_sentence(items, before, reading.prior_size)
+            if reading.lone_change is not None and not findings:
+                _change_of_prior_findings(items, range(before_start, len(items)), reading.lone_change, lex)
             before = reading
+            before_start = len(items)
             stated.extend(it.finding for it in findings if it.finding.presence is not Presence.ABSENT
                           and it.finding.anatomy != UNSPECIFIED)
             subject = next_subject
@@ -997,6 +1022,18 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
             kept.append(it)
     kept.sort(key=lambda it: _sort_key(it.finding))
     return tuple(kept)
+
+
+def _change_of_prior_findings(items: list[ParsedFinding], added: range, change: str, lex: Lexicon) -> None:
+    """"Two right lung nodules. Both have grown.": a change said of the findings just stated, by a sentence that
+    refers back to them, is theirs (each present non-device finding that states no change, or only "stable" from a
+    word like "known"; a "new" one keeps it)."""
+    for k in added:
+        f = items[k].finding
+        if f.presence is Presence.ABSENT or lex.is_device(f.observation) or f.temporal not in (None, "stable"):
+            continue
+        items[k] = ParsedFinding(dataclasses.replace(f, temporal=change), items[k].observation_text,
+                                 items[k].anatomy_text)
 
 
 def _change_from_prior_sentence(items: list[ParsedFinding], before: SentenceReading, prior_mm: float) -> None:

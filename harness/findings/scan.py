@@ -436,6 +436,8 @@ def _hedged_mimics(spans: list[Span], scope: dict[int, str]) -> None:
     mimic says the finding named before it may not be there at all: possible when the mimic is possible,
     improbable when it is probable."""
     for m, s in enumerate(spans):
+        if s.cat == "CTX:mimic" and m not in scope:
+            _mimic_as_alternative(spans, scope, m)
         if s.cat != "CTX:mimic" or scope.get(m) not in ("possible", "probable"):
             continue
         found = next((k for k in range(m - 1, -1, -1) if spans[k].cat in ("OBS", "ENLARGE")), None)
@@ -445,6 +447,21 @@ def _hedged_mimics(spans: list[Span], scope: dict[int, str]) -> None:
                                            for k in range(found + 1, m))
         if hedged and scope.get(found) in (None, "probable"):
             scope[found] = "possible" if scope[m] == "possible" else "improbable"
+
+
+_ALTERNATIVE_ARTICLES = frozenset({"a", "an", "the"})
+
+
+def _mimic_as_alternative(spans: list[Span], scope: dict[int, str], m: int) -> None:
+    """"filling defect, either pulmonary embolus or flow artefact", "a true nodule or a nipple shadow": a finding
+    offered as one alternative to a mimic ("or" between them, an article at most after it) may not be there: it is
+    possible (a finding hedged or denied already keeps its reading)."""
+    q = m - 1
+    while q > 0 and spans[q].text in _ALTERNATIVE_ARTICLES:
+        q -= 1
+    if q < 1 or spans[q].text != "or" or spans[q - 1].cat not in ("OBS", "ENLARGE") or (q - 1) in scope:
+        return
+    scope[q - 1] = "possible"
 
 
 #: a hedge that says what a finding points to: denied with the finding ("no lesion suspicious for malignancy")

@@ -662,7 +662,11 @@ _EXPANSIONS = {"stn": ("station",), "jxn": ("junction",), "jct": ("junction",), 
                # the abdomen's quadrants dictated by their initials: "RLQ collection", "tender LUQ"
                "rlq": ("right", "lower", "quadrant"), "llq": ("left", "lower", "quadrant"),
                "ruq": ("right", "upper", "quadrant"), "luq": ("left", "upper", "quadrant"),
-               "rif": ("right", "iliac", "fossa"), "lif": ("left", "iliac", "fossa")}
+               "rif": ("right", "iliac", "fossa"), "lif": ("left", "iliac", "fossa"),
+               # a conjunction written as its sign: "6th & 7th rib fx", "1.0 & 1.3 cm", "liver & spleen normal"
+               "&": ("and",),
+               # a site or finding dictated short: "L supraclav LN", "desc colon", "coronary artery calcs"
+               "supraclav": ("supraclavicular",), "calcs": ("calcifications",)}
 
 #: what a film's "port" (portable) stands beside in a radiograph's title ("Port AP CXR", "CXR AP port", "port
 #: semi-erect film"); a port beside none of them is the device ("chest port", "port in the left chest wall")
@@ -849,6 +853,10 @@ def _abbreviated_words(tokens: list[str]) -> list[str]:
     if "ti" in words:  # "thickening of the TI": the terminal ileum ("TI-RADS" is the thyroid's score)
         tokens = [w for k, t in enumerate(tokens)
                   for w in (("terminal", "ileum") if t == "ti" and tokens[k + 1:k + 2] != ["rads"] else (t,))]
+        words = set(tokens)
+    if "desc" in words:  # "desc colon": the descending colon ("desc aorta" is a form the lexicon reads whole)
+        tokens = ["descending" if t == "desc" and tokens[k + 1:k + 2] not in (["aorta"], ["ao"], ["aortic"]) else t
+                  for k, t in enumerate(tokens)]
         words = set(tokens)
     if _EXPANSIONS.keys().isdisjoint(words):
         return tokens

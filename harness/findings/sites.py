@@ -103,7 +103,26 @@ def _locations(spans: list[Span], lex: Lexicon) -> list[Location]:
             prev.laterality = loc.laterality
             loc.blocked = True
             _side_reaches_site_list(out, k - 1, spans, lex)
+    _parts_of_a_sided_organ(out, lex)
     return out
+
+
+def _parts_of_a_sided_organ(out: list[Location], lex: Lexicon) -> None:
+    """"two nodules in the right lung, 12 mm in the upper zone and 20 mm in the lower zone": a part of a paired organ
+    named with no side after the whole organ named with one is that organ's part, on its side (a part named in the
+    plural, "the lower lobes", may be both; another side named between ends it)."""
+    side: tuple[str, str] | None = None
+    for loc in out:
+        if loc.organ is None:
+            if loc.laterality is not None:
+                side = None
+            continue
+        if loc.laterality is not None:
+            side = (loc.organ, loc.laterality) if loc.sub is None and loc.laterality in ("left", "right") \
+                and lex.is_paired(loc.organ) else None
+        elif side is not None and loc.sub is not None and loc.organ == side[0] and not loc.blocked \
+                and not loc.text.endswith("s"):
+            loc.laterality = side[1]
 
 
 def _side_reaches_site_list(out: list[Location], k: int, spans: list[Span], lex: Lexicon) -> None:
