@@ -5758,3 +5758,83 @@ def test_a_finding_offered_as_an_alternative_to_a_mimic_is_possible(text):
 def test_a_denied_finding_beside_a_mimic_stays_denied():
     (f,) = extract_findings("No pneumothorax or skin fold.")
     assert f.presence is Presence.ABSENT
+
+
+@pytest.mark.parametrize("text", ["Right hilar lymph nodes up to 12 mm, likely reactive.",
+                                  "Right hilar lymph nodes up to 12 mm, probably reactive.",
+                                  "Right adrenal nodule, likely benign."])
+def test_a_hedged_kind_closing_the_clause_leaves_the_finding_definite(text):
+    got = [f for f in extract_findings(text)]
+    assert got and all(f.certainty is None and f.presence is Presence.PRESENT for f in got)
+
+
+def test_a_hedged_diagnosis_word_still_hedges():
+    (f,) = extract_findings("Consolidation, likely infective.")
+    assert f.certainty is Certainty.PROBABLE
+
+
+def test_an_abbreviated_node_up_to_a_size_is_several():
+    (f,) = extract_findings("Axillary LN up to 9 mm.")
+    assert f.count is None and "multiple" in f.attributes
+
+
+@pytest.mark.parametrize("text, obs, anatomy", [
+    ("5 mm calculus obstructing the right UVJ, moderate right hydronephrosis.", "calculus", "ureter"),
+    ("Embolus occluding the left interlobar artery, small left effusion.", "pulmonary embolism", "pulmonary artery"),
+])
+def test_a_plug_is_in_the_lumen_it_blocks(text, obs, anatomy):
+    assert any(f.observation == obs and f.anatomy == anatomy for f in extract_findings(text))
+
+
+def test_a_mass_obstructing_a_duct_is_not_placed_in_it():
+    got = [f for f in extract_findings("Mass obstructing the common bile duct, with biliary dilatation.")
+           if f.observation == "mass"]
+    assert got and got[0].anatomy != "bile duct"
+
+
+def test_a_concern_after_a_semicolon_hedges_the_finding_before():
+    got = {f.observation: f for f in extract_findings("Thickening of the caecal wall; concern for neoplasm.")}
+    assert got["mass"].certainty is Certainty.PROBABLE and got["mass"].anatomy == "bowel"
+
+
+def test_a_concern_opening_a_report_is_its_indication():
+    got = extract_findings("Concern for appendicitis. Normal appendix.")
+    assert not any(f.observation == "appendicitis" and f.presence is not Presence.ABSENT for f in got)
+
+
+@pytest.mark.parametrize("text", ["No acute cardiopulmonary findings.", "Impression: no acute intrathoracic findings."])
+def test_no_acute_cardiopulmonary_findings_is_a_normal_chest(text):
+    assert [(f.observation, f.anatomy, f.presence) for f in extract_findings(text)] == [
+        ("lesion", "chest", Presence.ABSENT)]
+
+
+@pytest.mark.parametrize("text, anatomy, sub", [
+    ("Three hilar splenules.", "spleen", "hilum"),
+    ("Hilar renal cyst, 2 cm.", "kidney", "renal hilum"),
+])
+def test_hilar_said_of_an_abdominal_organs_finding_is_its_hilum(text, anatomy, sub):
+    assert [(f.anatomy, f.sub_location) for f in extract_findings(text)] == [(anatomy, sub)]
+
+
+def test_hilar_nodes_stay_the_lungs_hila():
+    (f,) = extract_findings("Left hilar lymphadenopathy.")
+    assert (f.anatomy, f.sub_location) == ("lymph node", "hilar")
+
+
+@pytest.mark.parametrize("text", ["Three non-encapsulated peripancreatic collections.",
+                                  "Unencapsulated peripancreatic collections."])
+def test_a_collection_without_a_wall_is_a_collection(text):
+    (f,) = extract_findings(text)
+    assert (f.observation, f.anatomy, f.presence) == ("collection", "pancreas", Presence.PRESENT)
+
+
+def test_a_part_named_with_its_is_the_organs_part():
+    got = {f.observation: f for f in extract_findings(
+        "Distended gallbladder containing a calculus lodged in its neck, consistent with acute cholecystitis.")}
+    assert (got["calculus"].anatomy, got["calculus"].sub_location) == ("gallbladder", "neck")
+
+
+def test_a_diagnosis_labels_organ_does_not_add_a_site_to_a_finding_naming_its_own():
+    got = [f for f in extract_findings("Cholecystitis: three peripancreatic collections, 20 mm, 30 mm and 40 mm.")
+           if f.observation == "collection"]
+    assert [(f.anatomy, f.count) for f in got] == [("pancreas", 3)]

@@ -353,8 +353,9 @@ def _finding_the_site_modifies(loc: Location, spans: list[Span], targets: list[_
         # "consolidation in the left lower lobe, small effusion": a site after a finding's preposition and then a
         # comma ends that finding's phrase; it is no adjective of the next list member
         if any(spans[q].text == "," for q in range(loc.end + 1, following[0].pos)) and any(
-                t.pos < loc.start and t.kind in ("OBS", "ENLARGE") for t in targets) and \
-                _follows_preposition(loc, spans, side_positions, lex):
+                t.pos < loc.start and t.kind in ("OBS", "ENLARGE") for t in targets) and (
+                _follows_preposition(loc, spans, side_positions, lex) or _plug_in_what_it_blocks(
+                    loc, spans, [t for t in targets if t.kind == "OBS"], side_positions, lex) is not None):
             return None
         # "polyp of the ascending colon and sigmoid diverticulosis", "consolidation in the right lower lobe and
         # middle lobe atelectasis": a list of one organ's parts after a finding's preposition whose last part opens
@@ -394,7 +395,7 @@ def _finding_before_preposition(loc: Location, spans: list[Span], obs_targets: l
     """"mass in the liver": a site after a preposition belongs to the finding on its left (and to the list that
     finding ends)."""
     if not _follows_preposition(loc, spans, side_positions, lex):
-        return None
+        return _plug_in_what_it_blocks(loc, spans, obs_targets, side_positions, lex)
     left = [t for t in obs_targets if t.pos < loc.start]
     if not left:
         return None
@@ -406,6 +407,26 @@ def _finding_before_preposition(loc: Location, spans: list[Span], obs_targets: l
     return left[-1]
 
 
+#: verbs that say a finding inside a lumen blocks it there ("stone obstructing the left UVJ", "embolus occluding
+#: the right interlobar artery"): the lumen is the finding's site
+_BLOCKING_VERBS = frozenset({"obstructing", "occluding", "blocking", "obstructs", "occludes", "blocks"})
+#: findings that lie inside the lumen they block (a mass obstructing a duct lies outside it: a neighbour)
+_INTRALUMINAL = frozenset({"calculus", "thrombus", "pulmonary embolism", "mucus plugging", "foreign body"})
+
+
+def _plug_in_what_it_blocks(loc: Location, spans: list[Span], obs_targets: list[_Target],
+                            side_positions: set[int], lex: Lexicon) -> _Target | None:
+    q = loc.start - 1
+    while q >= 0 and (q in side_positions or spans[q].text in ("the", "a", "an")):
+        q -= 1
+    if q < 1 or spans[q].text not in _BLOCKING_VERBS:
+        return None
+    left = [t for t in obs_targets if t.pos < q]
+    if not left or q - left[-1].pos > 2 or lex.canonical_observation(_target_obs(left[-1]) or "") not in _INTRALUMINAL:
+        return None
+    return left[-1]
+
+
 def _follows_preposition(loc: Location, spans: list[Span], side_positions: set[int], lex: Lexicon) -> bool:
     return _preposition_before(loc.start, spans, side_positions, lex)
 
@@ -414,7 +435,7 @@ def _preposition_before(start: int, spans: list[Span], side_positions: set[int],
     q = start - 1
     while q >= 0 and (spans[q].cat in ("COUNT", "NUM") or q in side_positions or (
             spans[q].cat == "WORD" and spans[q].value not in PREPOSITIONS and (
-                spans[q].value in ("the", "a", "an") or spans[q].value in lex.location_fillers))
+                spans[q].value in ("the", "a", "an", "its", "their") or spans[q].value in lex.location_fillers))
             or spans[q].cat == "LOC" and _side_only(spans[q]) is not None):
         q -= 1  # back over "the distal", "the left three": "of" is the preposition before the site
     if q >= 0 and spans[q].cat == "WORD" and spans[q].value in PREPOSITIONS:

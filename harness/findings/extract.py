@@ -506,8 +506,18 @@ def _diagnosis_label_site(spans: list[Span], colon: int, locs: list[Location], t
     if diagnosis_site is not None:
         for t in targets:
             if t.pos > colon and not t.locations and t.kind in ("OBS", "ENLARGE") and _may_share_site(
-                    t, diagnosis_site, lex) and not any(r.organ for r in t.span.readings("OBS")):
+                    t, diagnosis_site, lex) and not any(r.organ for r in t.span.readings("OBS")) \
+                    and (sites or not _own_site_before(t, locs, spans, colon)):
                 t.locations.append(copy.copy(diagnosis_site))
+
+
+def _own_site_before(t: _Target, locs: list[Location], spans: list[Span], colon: int) -> bool:
+    """"Pancreatitis: two peripancreatic collections": a finding under a diagnosis label that names its own site
+    right before it ("peripancreatic", only modifiers between) is there, not also in the organ the diagnosis implies
+    (a site the label names still holds: "Left cervical nodal disease: level III node")."""
+    return any(colon < l.end < t.pos and l.organ and all(
+        spans[q].cat in ("ATTR", "SEV", "COUNT", "NUM", "SIZE") or spans[q].text in ("a", "an", "the")
+        for q in range(l.end + 1, t.pos)) for l in locs)
 
 
 #: words that say where an organ lies, not how large it is
@@ -587,6 +597,10 @@ def _hedges_joined(pieces: list[tuple[list[str], bool]]) -> list[list[str]]:
     and takes its site), as they are when a comma joins them."""
     out: list[list[str]] = []
     for tokens, after_semicolon in pieces:
+        if after_semicolon and out and tokens[:2] == ["concern", "for"]:
+            # "swirl of the mesentery; concern for internal hernia": a concern after a finding is a hedge of what
+            # it may be, not a study's indication ("Concern for PE." opening a report)
+            tokens = ["concern", "is", "for", *tokens[2:]]
         if after_semicolon and out and _only_hedges_a_diagnosis(tuple(tokens)) \
                 and len(out[-1]) + len(tokens) < MAX_SENTENCE_TOKENS:
             out[-1] = [*out[-1], ";", *tokens]

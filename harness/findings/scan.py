@@ -449,6 +449,9 @@ def _hedged_mimics(spans: list[Span], scope: dict[int, str]) -> None:
             scope[found] = "possible" if scope[m] == "possible" else "improbable"
 
 
+#: a finding's kind said after a hedge ("likely reactive", "probably benign"): no hedge of the finding itself
+_HEDGED_KINDS = frozenset({"reactive", "benign", "degenerative", "postinflammatory", "incidental", "physiological",
+                           "physiologic"})
 _ALTERNATIVE_ARTICLES = frozenset({"a", "an", "the"})
 
 
@@ -554,6 +557,13 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
         if trig[p][0] == "possible" and trig.get(p + 1, ("",))[0] == "probable":
             trig[p + 1] = ("possible", trig[p + 1][1])
     term |= _unjoined_phrase_starts(spans) | _clause_after_comma(spans)
+    for p in sorted(trig):
+        # "mediastinal nodes up to 11 mm, likely reactive", "adrenal nodule, probably benign": a hedge of the kind
+        # alone, closing the clause, says what the finding is, not whether it is there
+        if trig[p][0] in ("probable", "possible") and trig[p][1] in ("backward", "bidirectional") \
+                and p + 1 < len(spans) and spans[p + 1].text in _HEDGED_KINDS \
+                and (p + 2 == len(spans) or p + 2 in term or spans[p + 2].text in (",", ";", ".")):
+            del trig[p]
     for p in sorted(trig):
         # "nothing to suggest a pneumothorax", "no features suggestive of appendicitis": a hedge between a denial
         # and its finding is denied with it

@@ -1097,6 +1097,8 @@ def _sizes_up_to(tokens: list[str]) -> list[str]:
         if tokens[k] == "up" and tokens[k + 1:k + 2] == ["to"] and k + 3 < len(tokens) and k > 0 \
                 and tokens[k - 1] not in (",", ")", "(", ";", ":") and _is_number(tokens[k + 2]) \
                 and tokens[k + 3] in UNITS:
+            if out and out[-1] == "ln":  # "mediastinal LN up to 11 mm": the largest of several nodes
+                out[-1] = "lns"
             k += 2
             continue
         out.append(tokens[k])
@@ -1709,6 +1711,43 @@ def _calcified_vessels_listed(tokens: list[str]) -> list[str]:
     if end is None or any(w in (".", ";", "with", "without", "no") for w in out[j + 1:end]):
         return out
     return [*out[:j + 1], "calcified", *out[j + 1:]]
+
+
+#: the organs of the abdomen with a hilum of their own, by their adjective, and the findings only the spleen has
+_HILUM_ORGANS = frozenset({"renal", "splenic"})
+_SPLENULE_WORDS = frozenset({"splenule", "splenules", "splenunculus", "splenunculi"})
+
+
+def _hilum_of_its_organ(tokens: list[str]) -> list[str]:
+    """"hilar renal cyst", "a pair of hilar splenules": "hilar" said of a finding of the kidney or spleen is that
+    organ's hilum ("renal hilar", "splenic hilar"), not the lung's hilum or its nodes."""
+    out = list(tokens)
+    for k in range(len(out) - 1):
+        if out[k] != "hilar":
+            continue
+        nxt = out[k + 1]
+        if nxt in _HILUM_ORGANS:
+            out[k], out[k + 1] = nxt, "hilar"
+        elif nxt in _SPLENULE_WORDS and not (k and out[k - 1] == "splenic"):
+            out[k:k + 1] = ["splenic", "hilar"]
+    return out if out != tokens else tokens
+
+
+_WALL_WORDS = frozenset({"encapsulated", "organised", "organized"})
+
+
+def _walls_denied(tokens: list[str]) -> list[str]:
+    """"two non-encapsulated peripancreatic collections": a collection said to have no wall is the collection
+    itself, not a denied pseudocyst (the wall word names the pseudocyst); read without the pair."""
+    out: list[str] = []
+    for t in tokens:
+        if t in _WALL_WORDS and out and out[-1] in ("non", "un", "not"):
+            out.pop()
+            continue
+        if t in ("unencapsulated", "nonencapsulated", "unorganised", "unorganized"):
+            continue
+        out.append(t)
+    return out if len(out) != len(tokens) else tokens
 
 
 _BRONCHUS_WORDS = {"bronchi": "segments", "bronchus": "segment", "airways": "segments", "airway": "segment"}
@@ -2420,4 +2459,5 @@ _REWRITES = (
     (_midline_mediastinum, _MIDLINE_ORGANS),
     (_sinus_fluid_levels, _PARANASAL_WORDS), (_bronchi_of_a_lobe, frozenset(_BRONCHUS_WORDS)),
     (_arteries_of_a_lobe, _ARTERY_WORDS), (_operation_clips, _CLIP_WORDS),
-    (_calcified_vessels_listed, frozenset({"calcified"})))
+    (_calcified_vessels_listed, frozenset({"calcified"})), (_hilum_of_its_organ, frozenset({"hilar"})),
+    (_walls_denied, _WALL_WORDS | {"unencapsulated", "nonencapsulated", "unorganised", "unorganized"}))
