@@ -5838,3 +5838,30 @@ def test_a_diagnosis_labels_organ_does_not_add_a_site_to_a_finding_naming_its_ow
     got = [f for f in extract_findings("Cholecystitis: three peripancreatic collections, 20 mm, 30 mm and 40 mm.")
            if f.observation == "collection"]
     assert [(f.anatomy, f.count) for f in got] == [("pancreas", 3)]
+
+
+def test_a_size_after_a_list_of_segments_is_no_segment():
+    got = sorted((f.sub_location, f.size_mm) for f in extract_findings(
+        "Two cysts in liver segments III and VI, 9 mm and 15 mm."))
+    assert got == [("segment 3", 9.0), ("segment 6", 15.0)]
+
+
+@pytest.mark.parametrize("text", ["Healing right rib fractures from the third to the sixth ribs.",
+                                  "Healing right rib fractures from the 3rd to the 6th ribs."])
+def test_a_rib_range_from_one_to_another_counts_the_ribs(text):
+    (f,) = extract_findings(text)
+    assert (f.observation, f.laterality, f.count) == ("fracture", "right", 4)
+
+
+def test_a_side_before_listed_vertebrae_is_each_levels():
+    got = extract_findings("Right L2 and L3 transverse process fractures.")
+    assert sorted(f.sub_location for f in got) == ["L2", "L3"]
+    assert all(f.laterality == "right" for f in got)
+
+
+@pytest.mark.parametrize("text", ["Two lung nodules (RML and LUL), likely granulomas.",
+                                  "Two lung nodules (RML, 4 mm; LUL, 6 mm), likely granulomas."])
+def test_sites_in_brackets_after_a_finding_are_each_its_site(text):
+    got = extract_findings(text)
+    assert sorted((f.sub_location, f.laterality) for f in got) == [("middle lobe", "right"), ("upper lobe", "left")]
+    assert all(f.observation == "granuloma" for f in got)

@@ -440,12 +440,23 @@ def _preposition_before(start: int, spans: list[Span], side_positions: set[int],
         q -= 1  # back over "the distal", "the left three": "of" is the preposition before the site
     if q >= 0 and spans[q].cat == "WORD" and spans[q].value in PREPOSITIONS:
         return True
+    if q > 0 and spans[q].text == "(" and spans[q - 1].cat == "OBS":
+        return True  # "two liver lesions (segment 2 and segment 7)": the bracket places the finding before it
     # "lesions in segments II and V", "nodules in the RUL, RML and LLL": a site listed after a site that follows
     # a preposition follows that preposition too
     if q >= 0 and spans[q].cat == "LOC" and q + 1 < start:  # "and" may be a filler inside a site phrase
         q += 1
-    if links and q >= 1 and spans[q].text in ("and", "or", ",", "/") and spans[q - 1].cat == "LOC":
+    if links and q >= 2 and spans[q].cat == "SIZE" and spans[q - 1].text == "," and spans[q - 2].cat == "LOC":
+        q -= 1  # "lesions (segment 2, 8 mm, segment 7, 12 mm)": back over the size of the site before
+    if links and q >= 1 and spans[q].text in ("and", "or", ",", "/"):
         r = q - 1
+        # ("lesions (segment 2, 8 mm, segment 7, 12 mm)": a size stated beside the site before it)
+        if r >= 2 and spans[r].cat == "SIZE" and spans[r - 1].text == "," and spans[r - 2].cat == "LOC":
+            r -= 2
+        elif r >= 1 and spans[r].cat == "SIZE" and spans[r - 1].cat == "LOC":
+            r -= 1
+        if spans[r].cat != "LOC":
+            return False
         while r > 0 and (spans[r - 1].cat == "LOC" or r - 1 in side_positions):
             r -= 1
         return _preposition_before(r, spans, side_positions, lex, links - 1)

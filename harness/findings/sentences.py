@@ -174,6 +174,10 @@ def _counted_ordinals(tokens: list[str]) -> list[str]:
                     and _ordinal_at(tokens, j + 1) is not None:
                 span = span or tokens[j] in ("to", "through", "-")
                 j += 1
+            elif j + 2 < len(tokens) and tokens[j] in ("to", "through") and tokens[j + 1] == "the" \
+                    and _ordinal_at(tokens, j + 2) is not None:
+                span = True  # "from the fourth to the seventh ribs"
+                j += 2
             elif _ordinal_at(tokens, j) is not None and tokens[j].isdigit():
                 span = True  # "4th-6th": the hyphen of a range is not a token
             else:
@@ -187,6 +191,8 @@ def _counted_ordinals(tokens: list[str]) -> list[str]:
             at = len(out)
             while at > 0 and out[at - 1] in _RIB_ASPECTS:
                 at -= 1
+            if span and out[at - 2:at] == ["from", "the"]:
+                out[at - 2] = "of"  # "fractures from the fourth to the seventh ribs": of the four ribs
             out.insert(at, word)
             k = j
         else:
@@ -420,7 +426,11 @@ def _vertebrae_counted(tokens: list[str]) -> list[str]:
             j += 3
         n = levels[-1] - levels[0] + 1 if span and len(levels) == 2 and levels[1] > levels[0] else len(levels)
         if len(levels) >= 2 and n <= 12:
-            out.append(next((w for w, v in _NUMBER_WORDS.items() if v == str(n)), str(n)))
+            word = next((w for w, v in _NUMBER_WORDS.items() if v == str(n)), str(n))
+            # "left T6, T7 and T8 transverse process fractures": the count goes before the side, which stays with
+            # the levels it places
+            out.insert(len(out) - 1 if out and out[-1] in ("left", "right", "l", "r", "bilateral") else len(out),
+                       word)
             if n != len(levels):  # "T11 to L1": each vertebra of the range is a level of its own
                 named = [_VERTEBRAE[v] for v in range(levels[0], levels[-1] + 1)]
                 words = [w for v in named for w in (",", v[0], v[1:])][1:]
@@ -443,6 +453,8 @@ _ROMAN = frozenset({"i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x",
 def _part_number(tokens: list[str], j: int) -> int:
     """The length of a part's number at ``j`` ("7", "4 r" for 4R, "4 a" for 4a, "vii"), 0 when there is none."""
     if j < len(tokens) and tokens[j].isdigit() and len(tokens[j]) <= 2:
+        if j + 1 < len(tokens) and tokens[j + 1] in UNITS:
+            return 0  # "segments II and VII, 8 mm and 12 mm": a size after the list, no part
         return 2 if j + 1 < len(tokens) and tokens[j + 1] in ("r", "l", "a", "b") else 1
     return 1 if j < len(tokens) and tokens[j] in _ROMAN and tokens[j] != "x" else 0
 
