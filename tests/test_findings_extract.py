@@ -5865,3 +5865,22 @@ def test_sites_in_brackets_after_a_finding_are_each_its_site(text):
     got = extract_findings(text)
     assert sorted((f.sub_location, f.laterality) for f in got) == [("middle lobe", "right"), ("upper lobe", "left")]
     assert all(f.observation == "granuloma" for f in got)
+
+
+@pytest.mark.parametrize("text", ["Right middle lobe opacity with loss of volume.", "Loss of volume of the right middle lobe."])
+def test_loss_of_volume_is_volume_loss(text):
+    got = [f for f in extract_findings(text) if f.observation == "atelectasis"]
+    assert [(f.sub_location, f.laterality) for f in got] == [("middle lobe", "right")]
+
+
+@pytest.mark.parametrize("text", ["Contained rupture of a 7 cm abdominal aortic aneurysm.", "Ruptured 8 cm suprarenal AAA.",
+                                  "5.8 cm infrarenal AAA with a contained leak.",
+                                  "Abdominal aortic aneurysm with a retroperitoneal haematoma, in keeping with rupture."])
+def test_a_rupture_said_of_an_aneurysm_is_at_its_site(text):
+    got = [f for f in extract_findings(text) if f.observation == "rupture"]
+    assert [f.anatomy for f in got] == ["aorta"]
+
+
+def test_a_rupture_of_another_organ_keeps_its_site():
+    assert [f.anatomy for f in extract_findings("Rupture of a right ovarian cyst.") if f.observation == "rupture"] == [
+        "ovary"]

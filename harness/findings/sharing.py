@@ -49,6 +49,7 @@ def _share_between_findings(spans: list[Span], targets: list[_Target], obs_targe
     _adjective_finding_shares_site(obs_targets, lex)
     _adjective_finding_in_organ_of_noun(obs_targets, lex)
     _participle_finding_in_site_of_noun(spans, obs_targets, lex)
+    _rupture_of_the_aneurysm(obs_targets, lex)
     _merge_synonyms_side_by_side(obs_targets)
     _descriptor_yields_to_diagnosis(spans, obs_targets, lex)
     _organ_described_by_finding_counts_nothing(spans, obs_targets, lex)
@@ -371,6 +372,19 @@ def _participle_finding_in_site_of_noun(spans: list[Span], obs_targets: list[_Ta
     participle before it and the words of its site, happened at that site (where the participle's finding may
     lie: a perforation is the bowel's, and stays so when the site words name another organ)."""
     for a, b in zip(obs_targets, obs_targets[1:]):
+        if a.kind == b.kind == "OBS" and not a.locations and not a.sides and _obs_name(a.span) in _EVENT_OF \
+                and _said_of(spans, a.pos, b.pos):
+            # "contained rupture of a 62 mm infrarenal AAA", "ruptured AAA": the event is at the finding's site,
+            # or in the organ its name implies
+            organ = next((r.organ for r in b.span.readings("OBS") if r.organ), None) or \
+                lex.observations.get(_obs_name(b.span) or "", {}).get("default_anatomy")
+            shared = [copy.copy(l) for l in b.locations if _may_share_site(a, l, lex)] or (
+                [Location(organ, None, None, b.pos, b.pos, "")] if organ else [])
+            shared = [l for l in shared if _may_share_site(a, l, lex)]
+            if shared:
+                a.locations = shared
+                a.sides = list(b.sides)
+            continue
         if not (a.kind == b.kind == "OBS" and a.span.text in _PARTICIPLE_FINDINGS and not a.locations
                 and not a.sides and b.pos > a.pos + 1 and all(spans[q].cat == "LOC" for q in range(a.pos + 1, b.pos))):
             continue
@@ -378,6 +392,36 @@ def _participle_finding_in_site_of_noun(spans: list[Span], obs_targets: list[_Ta
         if shared:
             a.locations = shared
             a.sides = [l for l in b.sides if a.pos < l.start < b.pos]
+
+
+def _rupture_of_the_aneurysm(obs_targets: list[_Target], lex: Lexicon) -> None:
+    """"aortic aneurysm with a large retroperitoneal haematoma, consistent with rupture": a rupture said in a
+    sentence about one aneurysm, placed nowhere or where its bleed is, is the aneurysm's (at its site)."""
+    aneurysms = [t for t in obs_targets if _obs_name(t.span) == "aneurysm"]
+    if len(aneurysms) != 1:
+        return
+    sites = _sites_or_home(aneurysms[0], lex)
+    for t in obs_targets:
+        if _obs_name(t.span) == "rupture" and t.pos > aneurysms[0].pos and sites and not any(
+                l.organ == sites[0].organ for l in t.locations):
+            t.locations = [copy.copy(l) for l in sites]
+            t.sides = list(aneurysms[0].sides)
+
+
+#: what happens to a finding, said of it ("rupture of the aneurysm", "ruptured AAA")
+_EVENT_OF = frozenset({"rupture"})
+_EVENT_GAP = frozenset({"of", "the", "a", "an", "known"})
+
+
+def _said_of(spans: list[Span], a: int, b: int) -> bool:
+    """The finding at ``b`` is what the event at ``a`` happened to: right after it ("ruptured AAA") or after "of"
+    with only its article, size, site and describing words between ("rupture of a 62 mm infrarenal AAA")."""
+    gap = range(a + 1, b)
+    describing = all(spans[q].text in _EVENT_GAP or spans[q].cat in ("SIZE", "LOC", "ATTR", "SEV", "POS")
+                     for q in gap)
+    if not gap or spans[a + 1].text != "of":
+        return spans[a].text.endswith("ed") and describing  # "ruptured infrarenal AAA"
+    return describing
 
 
 def _merge_synonyms_side_by_side(obs_targets: list[_Target]) -> None:
