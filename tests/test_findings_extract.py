@@ -5835,7 +5835,7 @@ def test_a_part_named_with_its_is_the_organs_part():
 
 
 def test_a_diagnosis_labels_organ_does_not_add_a_site_to_a_finding_naming_its_own():
-    got = [f for f in extract_findings("Cholecystitis: three peripancreatic collections, 20 mm, 30 mm and 40 mm.")
+    got = [f for f in extract_findings("Pancreatitis: three peripancreatic collections, 20 mm, 30 mm and 40 mm.")
            if f.observation == "collection"]
     assert [(f.anatomy, f.count) for f in got] == [("pancreas", 3)]
 
@@ -5884,3 +5884,13 @@ def test_a_rupture_said_of_an_aneurysm_is_at_its_site(text):
 def test_a_rupture_of_another_organ_keeps_its_site():
     assert [f.anatomy for f in extract_findings("Rupture of a right ovarian cyst.") if f.observation == "rupture"] == [
         "ovary"]
+
+
+def test_a_bracket_glossing_a_finding_does_not_place_it():
+    got = {f.observation: f.sub_location for f in extract_findings("RUL collapse (paratracheal triangular opacity).")}
+    assert got["atelectasis"] == "upper lobe"
+
+
+def test_a_diagnosis_labels_organ_still_goes_to_a_finding_sited_in_another_organ():
+    got = [f for f in extract_findings("Diverticulitis: pelvic collection, 4 cm.") if f.observation == "collection"]
+    assert got and all(f.anatomy == "bowel" for f in got)

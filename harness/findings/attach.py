@@ -427,6 +427,17 @@ def _plug_in_what_it_blocks(loc: Location, spans: list[Span], obs_targets: list[
     return left[-1]
 
 
+def _sites_only_bracket(spans: list[Span], q: int) -> bool:
+    """The bracket opened at ``q`` closes and names sites (with their sizes), no finding of its own ("LLL collapse
+    (retrocardiac triangular opacity)" glosses the finding, it does not place it)."""
+    for r in range(q + 1, len(spans)):
+        if spans[r].text == ")":
+            return True
+        if spans[r].cat in ("OBS", "ENLARGE") or spans[r].text == "(":
+            return False
+    return False
+
+
 def _follows_preposition(loc: Location, spans: list[Span], side_positions: set[int], lex: Lexicon) -> bool:
     return _preposition_before(loc.start, spans, side_positions, lex)
 
@@ -440,7 +451,7 @@ def _preposition_before(start: int, spans: list[Span], side_positions: set[int],
         q -= 1  # back over "the distal", "the left three": "of" is the preposition before the site
     if q >= 0 and spans[q].cat == "WORD" and spans[q].value in PREPOSITIONS:
         return True
-    if q > 0 and spans[q].text == "(" and spans[q - 1].cat == "OBS":
+    if q > 0 and spans[q].text == "(" and spans[q - 1].cat == "OBS" and _sites_only_bracket(spans, q):
         return True  # "two liver lesions (segment 2 and segment 7)": the bracket places the finding before it
     # "lesions in segments II and V", "nodules in the RUL, RML and LLL": a site listed after a site that follows
     # a preposition follows that preposition too

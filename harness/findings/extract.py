@@ -507,15 +507,16 @@ def _diagnosis_label_site(spans: list[Span], colon: int, locs: list[Location], t
         for t in targets:
             if t.pos > colon and not t.locations and t.kind in ("OBS", "ENLARGE") and _may_share_site(
                     t, diagnosis_site, lex) and not any(r.organ for r in t.span.readings("OBS")) \
-                    and (sites or not _own_site_before(t, locs, spans, colon)):
+                    and (sites or not _own_site_before(t, locs, spans, colon, organ)):
                 t.locations.append(copy.copy(diagnosis_site))
 
 
-def _own_site_before(t: _Target, locs: list[Location], spans: list[Span], colon: int) -> bool:
-    """"Pancreatitis: two peripancreatic collections": a finding under a diagnosis label that names its own site
-    right before it ("peripancreatic", only modifiers between) is there, not also in the organ the diagnosis implies
-    (a site the label names still holds: "Left cervical nodal disease: level III node")."""
-    return any(colon < l.end < t.pos and l.organ and all(
+def _own_site_before(t: _Target, locs: list[Location], spans: list[Span], colon: int, organ: str | None) -> bool:
+    """"Pancreatitis: two peripancreatic collections": a finding under a diagnosis label that names a site of the
+    diagnosis's own organ right before it ("peripancreatic", only modifiers between) is there already; the organ
+    is not added a second time, as another site of it (a site the label names still holds: "Left cervical nodal
+    disease: level III node")."""
+    return any(colon < l.end < t.pos and l.organ == organ and all(
         spans[q].cat in ("ATTR", "SEV", "COUNT", "NUM", "SIZE") or spans[q].text in ("a", "an", "the")
         for q in range(l.end + 1, t.pos)) for l in locs)
 
