@@ -5672,3 +5672,85 @@ def test_a_sided_lung_label_gives_its_side_to_a_pleural_finding(text, side):
 def test_a_sided_lobe_label_gives_no_side_to_a_pleural_finding():
     got = [f for f in extract_findings("Right upper lobe: 8 mm nodule. No pleural effusion.") if f.anatomy == "pleura"]
     assert len(got) == 1 and got[0].laterality is None
+
+
+@pytest.mark.parametrize("text, change", [
+    ("The left pleural effusion and right basal consolidation have increased.", "increased"),
+    ("Right apical pneumothorax and left lower lobe atelectasis are new.", "new"),
+    ("The liver lesions and the right adrenal nodule are stable.", "stable"),
+    ("Left basal atelectasis and a small right effusion persist.", "stable"),
+    ("The right effusion and the left consolidation have both decreased.", "decreased"),
+])
+def test_a_change_after_a_plural_verb_is_said_of_each_member_of_its_subject(text, change):
+    got = [f for f in extract_findings(text) if f.presence is Presence.PRESENT]
+    assert len(got) == 2
+    assert all(f.temporal == change for f in got)
+
+
+@pytest.mark.parametrize("text", [
+    "OG tube, left subclavian line and intra-aortic balloon pump are unchanged in position.",
+    "Swan-Ganz catheter and right arm PICC are stable in position.",
+])
+def test_a_change_of_position_is_said_of_each_device_listed_before_it(text):
+    got = extract_findings(text)
+    assert len(got) >= 2
+    assert all(f.temporal == "stable" for f in got)
+
+
+def test_a_change_after_a_singular_verb_stays_with_its_own_subject():
+    got = {f.laterality: f.temporal for f in extract_findings(
+        "The left effusion has increased and the right effusion is unchanged.")}
+    assert got == {"left": "increased", "right": "stable"}
+
+
+@pytest.mark.parametrize("text, side", [
+    ("Feeding tube with its tip in the stomach and left PICC in the SVC.", "left"),
+    ("ETT with tip in the right main bronchus and left IJ line with tip in the SVC.", "left"),
+    ("Nasogastric tube terminating in the oesophagus and right subclavian line in the SVC.", "right"),
+])
+def test_a_side_after_a_device_tip_and_and_is_the_next_devices(text, side):
+    got = [f for f in extract_findings(text) if f.observation == "central venous catheter"]
+    assert len(got) == 1 and got[0].laterality == side and got[0].position == "superior vena cava"
+
+
+@pytest.mark.parametrize("text", [
+    "NG tube tip beyond the GE junction.",
+    "Orogastric tube with its tip below the gastro-oesophageal junction.",
+    "The feeding tube passes beyond the gastro-oesophageal junction.",
+    "Nasogastric tube tip distal to the GOJ.",
+])
+def test_a_tube_past_the_gastro_oesophageal_junction_is_in_the_stomach(text):
+    got = extract_findings(text)
+    assert [f.position for f in got] == ["stomach"]
+
+
+def test_a_tube_at_the_gastro_oesophageal_junction_is_not_in_the_stomach():
+    assert [f.position for f in extract_findings("NG tube tip at the GE junction.")] == ["esophagus"]
+
+
+@pytest.mark.parametrize("text", [
+    "Endotracheal tube with tip at the level of the clavicular heads.",
+    "The tracheostomy tube tip lies between the clavicular heads.",
+])
+def test_a_tube_tip_at_the_clavicular_heads_is_in_the_trachea(text):
+    assert [f.position for f in extract_findings(text)] == ["trachea"]
+
+
+def test_a_vertebral_level_before_another_device_gives_no_place_to_the_first():
+    got = {f.observation: f.position for f in extract_findings(
+        "ETT with tip at T4 and left IJ central line with tip in the SVC.")}
+    assert got == {"endotracheal tube": None, "central venous catheter": "superior vena cava"}
+
+
+@pytest.mark.parametrize("text, sub", [
+    ("There is a cyst in liver segment 3, 9 mm.", "segment 3"),
+    ("A haemangioma in segment 4b, 12 mm.", "segment 4"),
+])
+def test_a_size_after_a_numbered_segment_is_no_second_segment(text, sub):
+    got = extract_findings(text)
+    assert len(got) == 1 and got[0].sub_location == sub and got[0].size_mm in (9.0, 12.0)
+
+
+def test_segments_listed_after_one_noun_are_still_each_a_site():
+    got = {f.sub_location for f in extract_findings("Hypodense lesions in segments 2, 3 and 6.")}
+    assert got == {"segment 2", "segment 3", "segment 6"}

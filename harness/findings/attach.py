@@ -644,6 +644,8 @@ def _attach_severity_or_change(p: int, spans: list[Span], obs_targets: list[_Tar
                                                      in ("increased", "decreased", "new"))):
         t.temporal = s.readings("TEMP")[0].value  # a stated change outranks "again seen"
         _spread_change_over_findings(p, t, bool(nxt), spans, obs_targets, scope)
+        if not nxt and t.pos < p and _plural_predicate(p, spans):
+            _change_of_subject_list(t, spans, obs_targets, side_positions, scope)
         if s.text in _CHRONIC_WORDS:
             pass  # "old healed rib fracture, kyphosis": how old the fracture is, not a change of the list after it
         elif nxt and t is nxt[0] or (t.pos > p and all(g.text in _CHANGE_OF_WORDS or g.cat == "LOC"
@@ -714,6 +716,46 @@ def _change_heads_list(t: _Target, spans: list[Span], obs_targets: list[_Target]
             return
         o.temporal = value
         prev = o
+
+
+#: plural verbs after which a change is said of a plural subject ("the effusion and the atelectasis are unchanged")
+_PLURAL_LINKING_VERBS = frozenset({"are", "were", "remain", "appear", "have", "persist"})
+#: the words by which a change's own span begins when it is a plural verb phrase ("have increased")
+_PLURAL_CHANGE_VERBS = frozenset({"have", "are", "were", "remain", "persist"})
+
+
+def _plural_predicate(p: int, spans: list[Span]) -> bool:
+    """The change at ``p`` is a predicate of a plural subject: after a plural verb ("are unchanged", "have both
+    increased", "remain stable") or a plural verb phrase itself ("have increased", "persist")."""
+    if spans[p].text.split()[0] in _PLURAL_CHANGE_VERBS:
+        return True
+    q = p - 1
+    while q > 0 and spans[q].text in ("both", "all", "each", "now", "since", "also"):
+        q -= 1
+    return q >= 0 and q < p and spans[q].text in _PLURAL_LINKING_VERBS
+
+
+def _change_of_subject_list(t: _Target, spans: list[Span], obs_targets: list[_Target], side_positions: set[int],
+                            scope: dict[int, str]) -> None:
+    """"The right effusion and left basal consolidation have increased", "ETT, NGT and left PICC are unchanged in
+    position": a change said after a plural verb is said of each member of the list that is its subject, back to
+    one with a change of its own or a word that is no part of a list of findings."""
+    value = t.temporal
+    k = obs_targets.index(t)
+    nxt = t
+    for o in reversed(obs_targets[:k]):
+        gap = list(enumerate(spans[o.pos + 1:nxt.pos], start=o.pos + 1))
+        if not gap or not any(set(g.text.split()) & {"and", ",", "&", "/", "plus"} for _, g in gap) or not all(
+                set(g.text.split()) <= _CHANGE_LIST_JOINERS or g.cat in ("ATTR", "SEV", "LOC", "SIZE", "COUNT", "NUM")
+                or q in side_positions or (g.text in ("in", "at", "within", "of", "on") and q + 1 < len(spans)
+                                           and spans[q + 1].cat in ("LOC", "WORD"))
+                or (g.cat == "WORD" and g.text.isalpha() and g.text not in PHRASE_BREAKS)
+                for q, g in gap):
+            return
+        if o.temporal is not None or scope.get(o.pos) in ("neg", "hyp", "resolved"):
+            return
+        o.temporal = value
+        nxt = o
 
 
 def _outside_brackets(spans: list[Span], a: int, b: int) -> list[tuple[int, Span]]:
@@ -856,7 +898,9 @@ def _device_position(k: int, devices: list[_Target], spans: list[Span], locs: li
             if _names_next_finding(spans, q, lex):
                 continue  # "mediastinal drains present, left basal atelectasis": the atelectasis's base
             # "courses below the diaphragm and out of view": a tube that passes below the diaphragm ends below it
-            below = r.value == "stomach" and s.text in _COARSE_POSITIONS
+            # (or past the junction: "passes beyond the GE junction")
+            below = r.value == "stomach" and (s.text in _COARSE_POSITIONS
+                                              or s.text.startswith(("beyond ", "below ", "past ", "distal to ")))
             if (_on_its_course(spans, q) and not below) or _own_part(spans, q) or _not_there(spans, q) or (
                     q == t.pos + 1 and s.text in _PART_NAMES) or (
                     found and any(g.text in _RELATIVE_TO for g in spans[max(0, q - 3):q])) or (
@@ -905,7 +949,10 @@ def _device_position(k: int, devices: list[_Target], spans: list[Span], locs: li
                  # a vertebral level ("tip at T4") is a landmark the tip projects at, not a place it is in
                  if l.organ not in (None, "spine") and t.pos < l.start < limit and not l.blocked
                  and not _not_there(spans, l.start)
-                 and (any(spans[q].text in PREPOSITIONS for q in range(max(t.pos + 1, l.start - 3), l.start))
+                 # (its own preposition: not one of a place before it, "tip at T3 and right IJ line")
+                 and (any(spans[q].text in PREPOSITIONS and not any(g.cat == "LOC" or g.text in ("and", "or", ",", ";")
+                                                                     for g in spans[q + 1:l.start])
+                          for q in range(max(t.pos + 1, l.start - 3), l.start))
                       # "coiled in a blind-ending upper oesophageal pouch": the place's adjectives between
                       or any(spans[q].text in PREPOSITIONS and all(g.cat in ("WORD", "ATTR", "SEV") and g.text.isalpha()
                                                                    for g in spans[q + 1:l.start])

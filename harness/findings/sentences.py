@@ -473,7 +473,11 @@ def _numbered_parts_listed(tokens: list[str]) -> list[str]:
         j += _bracket_at(tokens, j)
         parts = [tokens[k + 1:j]]
         joiners = []
-        while j + 1 < len(tokens) and tokens[j] in (",", "and", "or", "&") and _part_number(tokens, j + 1):
+        while j + 1 < len(tokens) and tokens[j] in (",", "and", "or", "&") and _part_number(tokens, j + 1) \
+                and tokens[j + 1 + _part_number(tokens, j + 1):][:1] not in (["mm"], ["cm"], ["x"], ["millimetres"],
+                                                                             ["millimeters"], ["centimetres"],
+                                                                             ["centimeters"]):
+            # (not a size after the part: "a cyst in segment 6, 8 mm")
             n = _part_number(tokens, j + 1)
             n += _bracket_at(tokens, j + 1 + n)
             joiners.append(tokens[j])

@@ -239,6 +239,12 @@ _LIST_WORDS = frozenset({"and", "or", ",", "/"})
 _SITE_PREPOSITIONS = frozenset({"in", "within", "of", "at", "involving"})
 
 
+#: words between a device and the preposition of its tip's place ("with its tip in", "terminating in")
+_END_OR_COURSE_WORDS = frozenset({"with", "its", "the", "tip", "tips", "end", "ends", "ending", "distal", "terminates",
+                                  "terminating", "lies", "lying", "projects", "projecting", "positioned", "sited",
+                                  "coiled", "located", ","})
+
+
 def _own_noun_after_and(spans: list[Span], first: int, gap_start: int, nxt: int) -> bool:
     """"a nodule in the right breast and right axillary lymphadenopathy": after a finding's site named with its
     preposition, "and" and site words right before a noun of their own open a second finding, whose site they are
@@ -248,7 +254,14 @@ def _own_noun_after_and(spans: list[Span], first: int, gap_start: int, nxt: int)
     q = first - 1
     while q >= 0 and spans[q].text in ("the", "a", "an"):
         q -= 1
-    if q < 1 or spans[q].text not in _SITE_PREPOSITIONS or spans[q - 1].cat not in ("OBS", "ENLARGE"):
+    if q < 1 or spans[q].text not in _SITE_PREPOSITIONS:
+        return False
+    # the preposition right after the finding, or after the words of its own end or course ("NG tube with its tip
+    # in the stomach and left PICC in the SVC", "tube terminating in the stomach and right IJ line ...")
+    b = q - 1
+    while b > 0 and q - b <= 4 and spans[b].cat == "WORD" and spans[b].text in _END_OR_COURSE_WORDS:
+        b -= 1
+    if spans[b].cat not in ("OBS", "ENLARGE"):
         return False
     e = nxt
     while e < len(spans) and spans[e].cat == "LOC":
