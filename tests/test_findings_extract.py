@@ -5754,3 +5754,72 @@ def test_a_size_after_a_numbered_segment_is_no_second_segment(text, sub):
 def test_segments_listed_after_one_noun_are_still_each_a_site():
     got = {f.sub_location for f in extract_findings("Hypodense lesions in segments 2, 3 and 6.")}
     assert got == {"segment 2", "segment 3", "segment 6"}
+
+
+@pytest.mark.parametrize("text, organ, side", [
+    ("There is a cyst and an angiomyolipoma in the left kidney.", "kidney", "left"),
+    ("A 4 mm calculus and a 15 mm cyst in the right kidney.", "kidney", "right"),
+    ("There is a nodule and a mass in the left lower lobe.", "lung", "left"),
+    ("The left kidney contains a cyst and a calculus.", "kidney", "left"),
+    ("The liver demonstrates a cyst and a haemangioma.", "liver", None),
+])
+def test_a_site_is_shared_by_findings_listed_with_and_a(text, organ, side):
+    got = extract_findings(text)
+    assert len(got) == 2
+    assert all(f.anatomy == organ and f.laterality == side for f in got)
+
+
+def test_a_denied_finding_before_and_a_keeps_its_own_site():
+    got = {f.observation: f.laterality for f in extract_findings(
+        "No pneumothorax and a small effusion in the left hemithorax.")}
+    assert got == {"pneumothorax": None, "effusion": "left"}
+
+
+def test_a_size_of_the_first_listed_finding_stops_the_site_reaching_back():
+    got = {f.observation: f.sub_location for f in extract_findings(
+        "Uterus enlarged, 11 x 7 x 6 cm, with multiple fibroids, the largest 4 cm in the fundus.")}
+    assert got["fibroid"] == "fundus" and got["enlargement"] is None
+
+
+@pytest.mark.parametrize("text, side", [
+    ("IABP with tip in the descending thoracic aorta and left-sided PICC line with tip in the SVC.", "left"),
+    ("PA catheter with tip in the left pulmonary artery and right arm PICC with tip in the SVC.", "right"),
+])
+def test_a_side_with_access_words_after_a_device_tip_is_the_next_devices(text, side):
+    got = [f for f in extract_findings(text) if f.observation == "central venous catheter"]
+    assert len(got) == 1 and got[0].laterality == side
+
+
+def test_a_change_of_position_reaches_a_device_named_with_its_access_route():
+    got = extract_findings("Unchanged position of the ETT, Swan-Ganz catheter and left arm PICC.")
+    assert len(got) == 3 and all(f.temporal == "stable" for f in got)
+
+
+@pytest.mark.parametrize("text", ["NG tube tip beneath the diaphragm.", "Orogastric tube, tip subdiaphragmatic."])
+def test_a_tube_tip_under_the_diaphragm_is_in_the_stomach(text):
+    assert [f.position for f in extract_findings(text)] == ["stomach"]
+
+
+def test_free_gas_under_a_named_hemidiaphragm_keeps_its_side():
+    got = extract_findings("Free gas under the right hemidiaphragm.")
+    assert [(f.observation, f.laterality) for f in got] == [("pneumoperitoneum", "right")]
+
+
+def test_a_forniceal_rupture_is_of_the_kidney():
+    got = extract_findings("Left forniceal rupture.")
+    assert [(f.anatomy, f.laterality) for f in got] == [("kidney", "left")]
+
+
+@pytest.mark.parametrize("text", [
+    "The right kidney contains a cyst and an angiomyolipoma.",
+    "The right kidney contains a 14 mm cyst and a 7 mm angiomyolipoma.",
+    "Right renal cyst and an angiomyolipoma.",
+])
+def test_a_finding_of_its_own_organ_listed_with_an_article_takes_the_organs_side(text):
+    got = {f.observation: (f.anatomy, f.laterality) for f in extract_findings(text)}
+    assert got == {"cyst": ("kidney", "right"), "angiomyolipoma": ("kidney", "right")}
+
+
+def test_a_finding_of_another_organ_listed_with_an_article_takes_no_side():
+    got = {f.observation: f.laterality for f in extract_findings("Right pneumothorax and an angiomyolipoma.")}
+    assert got == {"pneumothorax": "right", "angiomyolipoma": None}

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from harness.findings.lexicon import UNSPECIFIED, Lexicon
 from harness.findings.scan import Span
-from harness.findings.sites import Location, _side_only
+from harness.findings.sites import ACCESS_WORDS, Location, _side_only
 
 PREPOSITIONS = frozenset({"in", "within", "of", "involving", "at", "from", "along", "throughout", "on", "into",
                           "inside", "arising", "over", "across", "to", "above", "below", "beneath", "under",
@@ -439,13 +439,35 @@ def _share_site_with_list(chosen: _Target, loc: Location, spans: list[Span], obs
     # "bronchiectasis and nodularity in the lingula and right middle lobe": a member that holds only the sites the
     # list's last finding holds takes the next listed site too
     while k > 0 and all(l in chosen.locations for l in obs_targets[k - 1].locations) and _may_share_site(
-            obs_targets[k - 1], loc, lex) and all(
-            g.text in LIST_JOINERS or g.cat in ("SEV", "ATTR", "COUNT", "TEMP")
+            obs_targets[k - 1], loc, lex) and _own_sizes_only(spans[obs_targets[k - 1].pos + 1:obs_targets[k].pos]) \
+            and all(g.text in LIST_JOINERS or g.cat in ("SEV", "ATTR", "COUNT", "TEMP", "SIZE")
+            # ("a cyst and a calculus in the right kidney": "and a" is one span, the end of a denial's clause, so
+            # not after one: "no pneumothorax and a small effusion in the right hemithorax")
+            or (g.cat == "CTX:termination" and set(g.text.split()) <= LIST_JOINERS
+                and not any(s.cat.startswith("CTX:negation") for s in spans[:obs_targets[k - 1].pos])
+                and _with_article(spans, obs_targets[k - 1].pos))
             for g in spans[obs_targets[k - 1].pos + 1:obs_targets[k].pos]) and \
             not lex.is_device(_obs_name(obs_targets[k - 1].span) or "") and \
             not _whole_lungs_with_a_lesion(obs_targets[k - 1], obs_targets[k], spans, lex):
         obs_targets[k - 1].locations.append(loc)
         k -= 1
+
+
+def _with_article(spans: list[Span], p: int) -> bool:
+    """The finding at ``p`` is named with an article of its own ("a cyst and a calculus": two members alike, as
+    "pericholecystic fluid and a stone impacted in the neck" are not)."""
+    q = p - 1
+    while q >= 0 and spans[q].cat in ("SEV", "ATTR", "SIZE", "COUNT", "LOC", "TEMP"):
+        q -= 1
+    return q >= 0 and spans[q].text.split()[-1] in ("a", "an")
+
+
+def _own_sizes_only(gap: list[Span]) -> bool:
+    """Any size between two listed findings is the later one's own, after the word that joins them ("a 5 mm
+    calculus and a 12 mm cyst"), not the earlier one's ("enlarged, 12 x 8 cm, with fibroids")."""
+    sizes = [q for q, g in enumerate(gap) if g.cat == "SIZE"]
+    joins = [q for q, g in enumerate(gap) if g.text.split()[0] in ("and", "or", ",", "with", "/", "&", "plus")]
+    return not sizes or bool(joins) and min(sizes) > max(joins)
 
 
 def _whole_lungs_with_a_lesion(head: _Target, member: _Target, spans: list[Span], lex: Lexicon) -> bool:
@@ -708,6 +730,8 @@ def _change_heads_list(t: _Target, spans: list[Span], obs_targets: list[_Target]
                 g.text in _CHANGE_LIST_JOINERS or g.cat in ("ATTR", "SEV", "LOC", "SIZE", "COUNT", "NUM")
                 or q in side_positions or (g.text in ("in", "at", "within", "of", "on") and q + 1 < len(spans)
                                            and spans[q + 1].cat in ("LOC", "WORD"))
+                # a device's access route ("unchanged ETT and right arm PICC")
+                or (g.text in ACCESS_WORDS and lex.is_device(_obs_name(o.span) or ""))
                 for q, g in gap):
             return
         if o.temporal is not None or scope.get(o.pos) in ("neg", "hyp", "resolved") or (

@@ -239,6 +239,9 @@ _LIST_WORDS = frozenset({"and", "or", ",", "/"})
 _SITE_PREPOSITIONS = frozenset({"in", "within", "of", "at", "involving"})
 
 
+#: words of a device's access route between its side and its noun ("left-sided PICC", "right arm PICC")
+ACCESS_WORDS = frozenset({"sided", "side", "arm", "ij", "subclavian", "femoral", "jugular", "internal", "basilic",
+                          "cephalic", "brachial", "chest", "wall"})
 #: words between a device and the preposition of its tip's place ("with its tip in", "terminating in")
 _END_OR_COURSE_WORDS = frozenset({"with", "its", "the", "tip", "tips", "end", "ends", "ending", "distal", "terminates",
                                   "terminating", "lies", "lying", "projects", "projecting", "positioned", "sited",
@@ -264,7 +267,7 @@ def _own_noun_after_and(spans: list[Span], first: int, gap_start: int, nxt: int)
     if spans[b].cat not in ("OBS", "ENLARGE"):
         return False
     e = nxt
-    while e < len(spans) and spans[e].cat == "LOC":
+    while e < len(spans) and (spans[e].cat == "LOC" or spans[e].cat == "WORD" and spans[e].text in ACCESS_WORDS):
         e += 1
     return e < len(spans) and spans[e].cat == "OBS"
 
