@@ -5823,3 +5823,38 @@ def test_a_finding_of_its_own_organ_listed_with_an_article_takes_the_organs_side
 def test_a_finding_of_another_organ_listed_with_an_article_takes_no_side():
     got = {f.observation: f.laterality for f in extract_findings("Right pneumothorax and an angiomyolipoma.")}
     assert got == {"pneumothorax": "right", "angiomyolipoma": None}
+
+
+def test_a_prior_size_goes_with_the_finding_its_current_size_measures():
+    got = {f.laterality: (f.size_mm, f.temporal) for f in extract_findings(
+        "Nodule in the left upper lobe, now 11 mm (previously 7 mm), and a 3 mm nodule in the right lower lobe.")}
+    assert got == {"left": (11.0, "increased"), "right": (3.0, None)}
+
+
+@pytest.mark.parametrize("text", [
+    "The left kidney measures 10.5 cm and contains a 3 cm cyst.",
+    "The left kidney, measuring 10.5 cm, contains a 3 cm cyst.",
+])
+def test_an_organs_own_measurement_is_no_size_of_a_sized_finding_after_it(text):
+    got = extract_findings(text)
+    assert [(f.observation, f.size_mm) for f in got] == [("cyst", 30.0)]
+
+
+def test_an_organs_measurement_still_sizes_an_unsized_finding_it_defines():
+    got = extract_findings("The aorta measures 4.8 cm, in keeping with an aneurysm.")
+    assert [(f.observation, f.size_mm) for f in got] == [("aneurysm", 48.0)]
+
+
+@pytest.mark.parametrize("text, change, presence", [
+    ("The left pleural effusion has increased; the right has resolved.", "resolved", Presence.ABSENT),
+    ("The left pleural effusion is larger. The right is unchanged.", "stable", Presence.PRESENT),
+    ("The left pleural effusion has decreased; the right is slightly larger.", "increased", Presence.PRESENT),
+])
+def test_a_side_alone_as_a_subject_of_a_change_is_the_last_finding_on_that_side(text, change, presence):
+    got = [f for f in extract_findings(text) if f.laterality == "right"]
+    assert [(f.observation, f.temporal, f.presence) for f in got] == [("effusion", change, presence)]
+
+
+def test_a_side_alone_called_clear_is_no_finding_on_that_side():
+    got = extract_findings("Small left pneumothorax; the right is clear.")
+    assert [(f.observation, f.laterality) for f in got if f.presence is Presence.PRESENT] == [("pneumothorax", "left")]
