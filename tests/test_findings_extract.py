@@ -5858,3 +5858,32 @@ def test_a_side_alone_as_a_subject_of_a_change_is_the_last_finding_on_that_side(
 def test_a_side_alone_called_clear_is_no_finding_on_that_side():
     got = extract_findings("Small left pneumothorax; the right is clear.")
     assert [(f.observation, f.laterality) for f in got if f.presence is Presence.PRESENT] == [("pneumothorax", "left")]
+
+
+@pytest.mark.parametrize("text, want", [
+    ("The PICC and NG tube tips are in the SVC and stomach respectively.",
+     {"central venous catheter": "superior vena cava", "nasogastric tube": "stomach"}),
+    ("ETT and NGT tips lie in the trachea and the gastric fundus, respectively.",
+     {"endotracheal tube": "trachea", "nasogastric tube": "stomach"}),
+])
+def test_devices_and_places_listed_respectively_are_paired_in_order(text, want):
+    assert {f.observation: f.position for f in extract_findings(text)} == want
+
+
+def test_two_sided_lines_and_places_listed_respectively_keep_their_sides():
+    got = {f.laterality: f.position for f in extract_findings(
+        "The right PICC and left IJ line terminate in the right atrium and SVC respectively.")}
+    assert got == {"right": "right atrium", "left": "superior vena cava"}
+
+
+def test_a_finding_of_no_organ_sized_after_its_noun_still_takes_the_organ_of_the_one_before():
+    got = {f.observation: (f.anatomy, f.laterality, f.size_mm) for f in extract_findings(
+        "The left kidney contains a cyst of 2.1 cm and a calculus of 6 mm.")}
+    assert got == {"cyst": ("kidney", "left", 21.0), "calculus": ("kidney", "left", 6.0)}
+
+
+@pytest.mark.parametrize("text", ["A small left pleural effusion is probably present.",
+                                  "Small bilateral pleural effusions are likely present."])
+def test_probably_present_after_a_finding_is_probable(text):
+    got = extract_findings(text)
+    assert len(got) == 1 and got[0].certainty is Certainty.PROBABLE

@@ -815,14 +815,28 @@ def _spread_change_over_findings(p: int, t: _Target, has_following: bool, spans:
 
 
 def _read_device_positions(spans: list[Span], devices: list[_Target], locs: list[Location], lex: Lexicon) -> None:
+    respective = _respective_positions(spans, devices)
     for k, t in enumerate(devices):
-        t.position = _device_position(k, devices, spans, locs, lex)
+        t.position = respective[k] if respective else _device_position(k, devices, spans, locs, lex)
         if t.position is not None and lex.observations.get(_obs_name(t.span) or "", {}).get("access_side"):
             # "tip in the right lower lobe pulmonary artery": the side of the place after the device is the place's
             t.sides = [l for l in t.sides if not (l.start > t.pos and l.end + 1 < len(spans)
                                                   and spans[l.end + 1].readings("POS"))]
             t.locations = [l for l in t.locations if not (l.start > t.pos and l.laterality
                                                           and spans[l.end].readings("POS"))]
+
+
+def _respective_positions(spans: list[Span], devices: list[_Target]) -> list[str] | None:
+    """"The PICC and NG tube tips are in the SVC and stomach respectively": a list of devices and, after it, a list
+    of as many places closed by "respectively" are paired in order. None when the sentence is not so."""
+    if len(devices) < 2 or not any(s.text == "respectively" for s in spans):
+        return None
+    if not all(set(g.text.split()) <= LIST_JOINERS or g.cat == "LOC" or g.text in ACCESS_WORDS
+               for a, b in zip(devices, devices[1:]) for g in spans[a.pos + 1:b.pos]):
+        return None
+    end = next(q for q, s in enumerate(spans) if s.text == "respectively")
+    places = [s.readings("POS")[0].value for s in spans[devices[-1].pos + 1:end] if s.readings("POS")]
+    return places if len(places) == len(devices) and end > devices[-1].pos else None
 
 
 #: words that say the place after them is where a device is not ("outside the collection", "not in the bladder",

@@ -491,7 +491,8 @@ def _finding_with_another_shares_site(spans: list[Span], obs_targets: list[_Targ
         # "and a" is one span), not one of an organ of its own ("left pneumothorax and a calculus")
         listed = listed or organless and bool(prev.locations) and bool(gap) and any(
             g.text.split()[0] in (",", "and") for g in gap) and all(
-            set(g.text.split()) <= {",", "and", "a", "an"} or g.cat in ("SIZE", "COUNT", "SEV", "ATTR") for g in gap)
+            set(g.text.split()) <= {",", "and", "a", "an", "of", "measuring"} or g.cat in ("SIZE", "COUNT", "SEV", "ATTR")
+            for g in gap)
         # "sigmoid diverticulitis, no abscess": a complication denied right after the finding's comma, that has
         # no organ of its own, is denied where the finding is
         # (after the finding's own phrase: "diverticulitis of the left colon, acute, no abscess formation")
