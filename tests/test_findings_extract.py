@@ -5887,3 +5887,34 @@ def test_a_finding_of_no_organ_sized_after_its_noun_still_takes_the_organ_of_the
 def test_probably_present_after_a_finding_is_probable(text):
     got = extract_findings(text)
     assert len(got) == 1 and got[0].certainty is Certainty.PROBABLE
+
+
+@pytest.mark.parametrize("text", [
+    "Moderate bilateral hydronephrosis, worse on the right.",
+    "Small bilateral pleural effusions, slightly larger on the left.",
+    "Bilateral lower lobe consolidation, left worse than right.",
+])
+def test_a_comparative_between_the_sides_is_no_change_since_a_prior(text):
+    got = extract_findings(text)
+    assert len(got) == 1 and got[0].laterality == "bilateral" and got[0].temporal is None
+
+
+@pytest.mark.parametrize("text, change", [
+    ("The left pleural effusion is larger than on the prior study.", "increased"),
+    ("Bilateral effusions, increased on the left.", "increased"),
+])
+def test_a_change_said_with_a_side_is_still_a_change(text, change):
+    assert [f.temporal for f in extract_findings(text)] == [change]
+
+
+def test_a_finding_underlying_a_sided_one_takes_its_side():
+    got = {f.observation: f.laterality for f in extract_findings("Right pleural effusion and underlying atelectasis.")}
+    assert got == {"effusion": "right", "atelectasis": "right"}
+
+
+@pytest.mark.parametrize("text", [
+    "Left PICC terminates at the junction of the left brachiocephalic vein and the SVC.",
+    "Right IJ line tip at the confluence of the brachiocephalic veins.",
+])
+def test_a_tip_where_the_brachiocephalic_veins_join_is_in_the_svc(text):
+    assert [f.position for f in extract_findings(text)] == ["superior vena cava"]

@@ -635,6 +635,8 @@ def _attach_severity_or_change(p: int, spans: list[Span], obs_targets: list[_Tar
     s = spans[p]
     if s.cat == "TEMP" and scope.get(p) == "neg":
         return  # "nothing new": no change is stated
+    if s.cat == "TEMP" and _compares_sides(p, spans):
+        return  # "bilateral effusions, larger on the right": one side against the other, no change since before
     if s.cat == "TEMP" and s.text == "recent" and p + 1 < len(spans) and spans[p + 1].cat == "WORD" \
             and spans[p + 1].text in _EVENTS:
         return  # "gas, possibly related to recent surgery": the event is recent, not the finding new
@@ -674,6 +676,23 @@ def _attach_severity_or_change(p: int, spans: list[Span], obs_targets: list[_Tar
                                                       for g in spans[p + 1:t.pos])):
             # ("no interval change in the size of the effusion or the nodule": the change is said of each)
             _change_heads_list(t, spans, obs_targets, side_positions, scope, lex)
+
+
+def _compares_sides(p: int, spans: list[Span]) -> bool:
+    """The change word at ``p`` compares one side with the other ("worse on the left", "slightly larger on the
+    right", "right worse than left", "larger than the left"), not the finding with a prior study. Only a
+    comparative does: "increased on the right" is a change."""
+    if spans[p].text.split()[-1] not in ("worse", "larger", "bigger", "greater", "more", "smaller", "less",
+                                         "prominent", "extensive", "severe"):
+        return False
+    q = p + 1
+    while q < len(spans) and spans[q].text in ("on", "at", "in", "the", "than", "side"):
+        q += 1
+    if q < len(spans) and q > p + 1 and _side_only(spans[q]) in ("left", "right") \
+            and not any(spans[r].text in ("prior", "previous", "previously", "before") for r in range(p + 1, q)):
+        return True
+    return p > 0 and _side_only(spans[p - 1]) in ("left", "right") and p + 1 < len(spans) \
+        and spans[p + 1].text == "than"
 
 
 #: words by which a report compares with a prior study

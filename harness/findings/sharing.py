@@ -452,7 +452,8 @@ def _underlying_finding_shares_site(spans: list[Span], obs_targets: list[_Target
         before = [spans[q].text for q in range(max(0, b.pos - 2), b.pos)]
         if "underlying" not in before:
             continue
-        a = next((t for t in reversed(obs_targets[:k]) if t.locations), None)
+        # (or with a side only: "left pleural effusion and underlying atelectasis" is at the left base)
+        a = next((t for t in reversed(obs_targets[:k]) if t.locations or t.sides), None)
         if a is not None:
             b.locations = [copy.copy(l) for l in a.locations if _may_share_site(b, l, lex)]
             b.sides = list(a.sides)
