@@ -5918,3 +5918,18 @@ def test_a_finding_underlying_a_sided_one_takes_its_side():
 ])
 def test_a_tip_where_the_brachiocephalic_veins_join_is_in_the_svc(text):
     assert [f.position for f in extract_findings(text)] == ["superior vena cava"]
+
+
+@pytest.mark.parametrize("text", [
+    "No abdominal or pelvic lymphadenopathy.",
+    "No lymphadenopathy in the chest, abdomen or pelvis.",
+    "No enlarged lymph nodes in the abdomen or pelvis.",
+])
+def test_nodes_denied_over_whole_regions_are_denied_everywhere(text):
+    got = extract_findings(text)
+    assert [(f.observation, f.sub_location, f.presence) for f in got] == [("lymphadenopathy", None, Presence.ABSENT)]
+
+
+def test_nodes_listed_at_stations_only_keep_their_stations():
+    got = {f.sub_location for f in extract_findings("No mediastinal, hilar or axillary lymphadenopathy.")}
+    assert got == {"mediastinal", "hilar", "axillary"}

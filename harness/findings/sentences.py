@@ -2390,6 +2390,47 @@ def _grades_listed_per_side(tokens: list[str], lex: Lexicon) -> list[str]:
     return tokens
 
 
+#: whole body regions, no node station of their own: nodes denied or found "in the abdomen" are not placed
+#: the node stations a region may be listed with ("abdominal or pelvic", "chest, abdomen or pelvis")
+_NODE_STATIONS = frozenset({"pelvic", "pelvis", "retroperitoneal", "mediastinal", "axillary", "cervical", "neck",
+                            "inguinal", "mesenteric", "hilar", "supraclavicular", "iliac"})
+_NODE_REGIONS = frozenset({"abdominal", "abdomen", "abdominopelvic", "thoracic", "thorax", "intrathoracic",
+                           "intraabdominal", "chest"})
+_REGION_LIST_WORDS = frozenset({"or", "and", ",", "/", "the"})
+_REGION_NODE_WORDS = frozenset({"lymphadenopathy", "adenopathy", "nodes", "node", "lymph"})
+
+
+def _nodes_of_whole_regions(tokens: list[str]) -> list[str]:
+    """"No abdominal or pelvic lymphadenopathy", "no lymphadenopathy in the chest, abdomen or pelvis": a list of
+    sites with a whole region among them places the nodes nowhere narrower than everywhere it names; read without
+    the list ("no lymphadenopathy"), not at the one station in it (the pelvis alone was read)."""
+    out = list(tokens)
+    changed = False
+    for k in range(len(out) - 1, -1, -1):
+        if k >= len(out) or out[k] not in _REGION_NODE_WORDS:
+            continue
+        # the list before the node word
+        a = k
+        while a > 0 and (out[a - 1] in _REGION_LIST_WORDS or out[a - 1] in _NODE_REGIONS or out[a - 1] in _NODE_STATIONS):
+            a -= 1
+        before = out[a:k]
+        if any(w in _NODE_REGIONS for w in before) and any(w in ("or", "and", ",", "/") for w in before):
+            out[a:k] = []
+            changed = True
+            continue
+        # ... or after it ("lymphadenopathy in the chest, abdomen or pelvis")
+        b = k + 1
+        if b < len(out) and out[b] in ("in", "within", "of"):
+            e = b + 1
+            while e < len(out) and (out[e] in _REGION_LIST_WORDS or out[e] in _NODE_REGIONS or out[e] in _NODE_STATIONS):
+                e += 1
+            after = out[b + 1:e]
+            if any(w in _NODE_REGIONS for w in after) and any(w in ("or", "and", ",", "/") for w in after):
+                out[b:e] = []
+                changed = True
+    return out if changed else tokens
+
+
 #: the rewrites of ``normalised_tokens`` in order, each with the words one of which must be a token for it to change
 #: anything (the test each makes first; None: always run)
 _REWRITES = (
@@ -2416,4 +2457,4 @@ _REWRITES = (
     (_midline_mediastinum, _MIDLINE_ORGANS),
     (_sinus_fluid_levels, _PARANASAL_WORDS), (_bronchi_of_a_lobe, frozenset(_BRONCHUS_WORDS)),
     (_arteries_of_a_lobe, _ARTERY_WORDS), (_operation_clips, _CLIP_WORDS),
-    (_calcified_vessels_listed, frozenset({"calcified"})))
+    (_calcified_vessels_listed, frozenset({"calcified"})), (_nodes_of_whole_regions, _NODE_REGIONS))
