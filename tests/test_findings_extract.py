@@ -5933,3 +5933,26 @@ def test_nodes_denied_over_whole_regions_are_denied_everywhere(text):
 def test_nodes_listed_at_stations_only_keep_their_stations():
     got = {f.sub_location for f in extract_findings("No mediastinal, hilar or axillary lymphadenopathy.")}
     assert got == {"mediastinal", "hilar", "axillary"}
+
+
+@pytest.mark.parametrize("text", ["Suggestion of a small right pleural effusion.",
+                                  "There is a suggestion of early consolidation at the left base."])
+def test_a_suggestion_of_a_finding_is_possible(text):
+    got = extract_findings(text)
+    assert len(got) == 1 and got[0].presence is Presence.UNCERTAIN
+
+
+def test_no_suggestion_of_a_finding_still_denies_it():
+    assert [f.presence for f in extract_findings("No suggestion of pneumothorax.")] == [Presence.ABSENT]
+
+
+def test_a_finding_not_clearly_seen_is_not_seen():
+    got = extract_findings("Left pneumothorax is not clearly seen.")
+    assert [(f.observation, f.presence) for f in got] == [("pneumothorax", Presence.ABSENT)]
+
+
+@pytest.mark.parametrize("text", ["A 7 mm nodule in the left upper lobe, not clearly seen previously.",
+                                  "Right lower lobe nodule, not clearly seen on the prior study."])
+def test_a_finding_not_clearly_seen_before_is_new(text):
+    got = extract_findings(text)
+    assert [(f.presence, f.temporal) for f in got] == [(Presence.PRESENT, "new")]
