@@ -5956,3 +5956,13 @@ def test_a_finding_not_clearly_seen_is_not_seen():
 def test_a_finding_not_clearly_seen_before_is_new(text):
     got = extract_findings(text)
     assert [(f.presence, f.temporal) for f in got] == [(Presence.PRESENT, "new")]
+
+
+@pytest.mark.parametrize("text, change", [
+    ("The liver metastases are more numerous.", "increased"),
+    ("The pulmonary nodules have increased in size and number.", "increased"),
+    ("The lung nodules are fewer than before.", "decreased"),
+    ("Development of a small right effusion since the prior study.", "new"),
+])
+def test_a_change_in_number_or_a_development_is_a_temporal_change(text, change):
+    assert [f.temporal for f in extract_findings(text)] == [change]
