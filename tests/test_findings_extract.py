@@ -5966,3 +5966,17 @@ def test_a_finding_not_clearly_seen_before_is_new(text):
 ])
 def test_a_change_in_number_or_a_development_is_a_temporal_change(text, change):
     assert [f.temporal for f in extract_findings(text)] == [change]
+
+
+@pytest.mark.parametrize("text, place", [
+    ("The feeding tube passes into the left main bronchus.", "left mainstem bronchus"),
+    ("The Dobhoff tube courses into the right lower lobe bronchus.", "lobar bronchus"),
+    ("The NG tube courses through the oesophagus into the stomach.", "stomach"),
+])
+def test_a_place_a_tube_passes_into_is_where_its_tip_is(text, place):
+    assert [f.position for f in extract_findings(text)] == [place]
+
+
+def test_a_place_a_tube_passes_through_is_not_its_tip():
+    assert [f.position for f in extract_findings("NG tube passes through the oesophagus, tip in the duodenum.")] \
+        == ["duodenum"]

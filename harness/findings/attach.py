@@ -167,6 +167,11 @@ def _aside_length(spans: list[Span], a: int, b: int) -> int:
 def _on_its_course(spans: list[Span], q: int) -> bool:
     """"follows the course of the oesophagus, its tip in the stomach", "oesophageal course": a place the device
     passes through is not where its tip is."""
+    r = q - 1
+    while r >= 0 and spans[r].text in ("the", "a"):
+        r -= 1
+    if r >= 0 and spans[r].text == "into":
+        return False  # "passes into the right main bronchus": where it goes, past its course
     return any(g.text in _COURSE_WORDS for g in spans[max(0, q - 3):q]) or (
         q + 1 < len(spans) and spans[q + 1].text in ("course", "courses"))
 
