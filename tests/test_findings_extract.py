@@ -5980,3 +5980,17 @@ def test_a_place_a_tube_passes_into_is_where_its_tip_is(text, place):
 def test_a_place_a_tube_passes_through_is_not_its_tip():
     assert [f.position for f in extract_findings("NG tube passes through the oesophagus, tip in the duodenum.")] \
         == ["duodenum"]
+
+
+@pytest.mark.parametrize("text, presence", [
+    ("Possible atelectasis and small effusion.", Presence.UNCERTAIN),
+    ("Possible left lower lobe consolidation and small right pleural effusion.", Presence.UNCERTAIN),
+])
+def test_a_hedge_heading_a_list_reaches_a_small_finding_after_and(text, presence):
+    got = extract_findings(text)
+    assert len(got) == 2 and all(f.presence is presence for f in got)
+
+
+def test_a_small_finding_after_and_is_still_not_denied():
+    got = {f.observation: f.presence for f in extract_findings("No pneumothorax and small left effusion.")}
+    assert got == {"pneumothorax": Presence.ABSENT, "effusion": Presence.PRESENT}
