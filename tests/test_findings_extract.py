@@ -5994,3 +5994,17 @@ def test_a_hedge_heading_a_list_reaches_a_small_finding_after_and(text, presence
 def test_a_small_finding_after_and_is_still_not_denied():
     got = {f.observation: f.presence for f in extract_findings("No pneumothorax and small left effusion.")}
     assert got == {"pneumothorax": Presence.ABSENT, "effusion": Presence.PRESENT}
+
+
+@pytest.mark.parametrize("text, side", [
+    ("PA catheter in the main pulmonary artery, R PICC in the SVC.", "right"),
+    ("IABP in the descending thoracic aorta, L-sided PICC line in the SVC.", "left"),
+])
+def test_a_side_after_a_comma_opening_a_device_is_that_devices(text, side):
+    got = [f for f in extract_findings(text) if f.observation == "central venous catheter"]
+    assert len(got) == 1 and got[0].laterality == side
+
+
+def test_a_side_after_a_comma_closing_a_site_is_still_that_sites():
+    got = extract_findings("Fracture of the 7th rib, on the right.")
+    assert [(f.observation, f.laterality) for f in got] == [("fracture", "right")]

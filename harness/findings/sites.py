@@ -97,7 +97,13 @@ def _locations(spans: list[Span], lex: Lexicon) -> list[Location]:
         # a part still looking for its organ ("stone in the lower pole on the left") when it may be a paired one's
         paired = lex.is_paired(prev.organ) if prev.organ is not None else any(
             lex.is_paired(sub.organ) for sub in prev.pending_subs)
+        # (not a side that opens a noun of its own after a comma: "PA catheter in the main PA, L PICC in the IVC")
+        e = loc.end + 1
+        while e < len(spans) and spans[e].cat == "WORD" and spans[e].text in ACCESS_WORDS:
+            e += 1
+        own_noun = any(b.value == "," for b in between) and e < len(spans) and spans[e].cat in ("OBS", "ENLARGE")
         if (prev.organ is not None or prev.pending_subs) and (paired or sided) and prev.laterality is None \
+                and not own_noun \
                 and len(between) <= 3 and all(b.cat == "WORD" and b.value in ("on", "the", "at", "to", "of", ",")
                                               for b in between):
             prev.laterality = loc.laterality
@@ -223,7 +229,8 @@ def _new_clause_after_comma(spans: list[Span], first: int, gap_start: int, nxt: 
         return False
     q = nxt
     while q < len(spans) and (spans[q].cat == "LOC" or (spans[q].cat == "WORD" and spans[q].value in fillers
-                                                          and spans[q].text != ",")):
+                                                          and spans[q].text != ",")
+                              or spans[q].cat == "WORD" and spans[q].text in ACCESS_WORDS):  # "L-sided PICC"
         q += 1
     for s in spans[q:q + 3]:
         if s.cat == "OBS":  # "consolidation in the RLL, left lower lobe atelectasis": a site naming its own noun
