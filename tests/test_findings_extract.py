@@ -6008,3 +6008,17 @@ def test_a_side_after_a_comma_opening_a_device_is_that_devices(text, side):
 def test_a_side_after_a_comma_closing_a_site_is_still_that_sites():
     got = extract_findings("Fracture of the 7th rib, on the right.")
     assert [(f.observation, f.laterality) for f in got] == [("fracture", "right")]
+
+
+@pytest.mark.parametrize("text, side", [
+    ("Nodule in the apical segment of the left lower lobe.", "left"),
+    ("Consolidation in the RLL apical segment.", "right"),
+])
+def test_the_apical_segment_of_a_lower_lobe_is_its_superior_segment(text, side):
+    got = extract_findings(text)
+    assert [(f.sub_location, f.laterality) for f in got] == [("superior segment", side)]
+
+
+def test_the_apical_segment_of_an_upper_lobe_is_the_apex():
+    got = extract_findings("Nodule in the apical segment of the right upper lobe.")
+    assert [(f.sub_location, f.laterality) for f in got] == [("apex", "right")]

@@ -2431,6 +2431,27 @@ def _nodes_of_whole_regions(tokens: list[str]) -> list[str]:
     return out if changed else tokens
 
 
+_LOWER_LOBE_WORDS = frozenset({"rll", "lll"})
+
+
+def _apical_segment_of_a_lower_lobe(tokens: list[str]) -> list[str]:
+    """"the apical segment of the right lower lobe", "RLL apical segment": a lower lobe's apical segment is its
+    superior segment (segment 6), not the lung apex (read so, the finding was placed at the apex and in the lower
+    lobe both)."""
+    out = None
+    for k, tok in enumerate(tokens):
+        if tok != "apical" or tokens[k + 1:k + 2] != ["segment"]:
+            continue
+        after, before = tokens[k + 2:k + 8], tokens[max(0, k - 3):k]
+        lower = (_LOWER_LOBE_WORDS.intersection(after) or any(
+            after[j:j + 2] == ["lower", "lobe"] for j in range(len(after))) and after[:1] == ["of"]) or \
+            _LOWER_LOBE_WORDS.intersection(before) or before[-2:] == ["lower", "lobe"]
+        if lower:
+            out = out or list(tokens)
+            out[k] = "superior"
+    return out if out is not None else tokens
+
+
 #: the rewrites of ``normalised_tokens`` in order, each with the words one of which must be a token for it to change
 #: anything (the test each makes first; None: always run)
 _REWRITES = (
@@ -2457,4 +2478,5 @@ _REWRITES = (
     (_midline_mediastinum, _MIDLINE_ORGANS),
     (_sinus_fluid_levels, _PARANASAL_WORDS), (_bronchi_of_a_lobe, frozenset(_BRONCHUS_WORDS)),
     (_arteries_of_a_lobe, _ARTERY_WORDS), (_operation_clips, _CLIP_WORDS),
-    (_calcified_vessels_listed, frozenset({"calcified"})), (_nodes_of_whole_regions, _NODE_REGIONS))
+    (_calcified_vessels_listed, frozenset({"calcified"})), (_nodes_of_whole_regions, _NODE_REGIONS),
+    (_apical_segment_of_a_lower_lobe, frozenset({"apical"})))
