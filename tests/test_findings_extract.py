@@ -6022,3 +6022,9 @@ def test_the_apical_segment_of_a_lower_lobe_is_its_superior_segment(text, side):
 def test_the_apical_segment_of_an_upper_lobe_is_the_apex():
     got = extract_findings("Nodule in the apical segment of the right upper lobe.")
     assert [(f.sub_location, f.laterality) for f in got] == [("apex", "right")]
+
+
+def test_a_diffuse_finding_listed_after_a_sided_one_in_a_paired_organ_takes_no_side():
+    got = {f.observation: f.laterality for f in extract_findings(
+        "Old left thalamic lacunar infarct and mild small vessel ischaemic change.")}
+    assert got["small vessel disease"] is None

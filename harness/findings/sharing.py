@@ -600,7 +600,8 @@ def _listed_in_the_same_paired_organ_shares_side(spans: list[Span], obs_targets:
         # with its article, is in the organ it names)
         implied = next((r.organ for r in b.span.readings("OBS") if r.organ), None) or \
             lex.observations.get(_obs_name(b.span) or "", {}).get("default_anatomy")
-        if not b.locations and implied in _organs_of(a, lex) and b.kind == "OBS" and not b.sides and gap and all(
+        if not b.locations and implied in _organs_of(a, lex) and b.kind == "OBS" and not b.sides and gap \
+                and lex.is_focal(_obs_name(b.span) or "") and any(g.text in ("and a", "and an") for _, g in gap) and all(
                 set(g.text.split()) <= {"and", ",", "&", "a", "an"} or g.cat in ("SEV", "ATTR", "SIZE") for _, g in gap) \
                 and any(g.text.split()[0] == "and" for _, g in gap) and a.locations:
             b.locations = [Location(implied, None, None, b.pos, b.pos, b.span.text)]
