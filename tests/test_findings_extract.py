@@ -4499,10 +4499,6 @@ def test_counts_in_brackets_and_at_least():
     assert f.count != 7
 
 
-def _by_obs(text: str) -> dict[str, Finding]:
-    return {f.observation: f for f in extract_findings(text)}
-
-
 def test_two_kinds_as_alternatives_hedge_the_kind_not_the_finding():
     found = _by_obs("Enlarged hilar nodes, reactive versus metastatic.")
     assert found["lymphadenopathy"].presence is Presence.PRESENT
@@ -5894,3 +5890,357 @@ def test_a_bracket_glossing_a_finding_does_not_place_it():
 def test_a_diagnosis_labels_organ_still_goes_to_a_finding_sited_in_another_organ():
     got = [f for f in extract_findings("Diverticulitis: pelvic collection, 4 cm.") if f.observation == "collection"]
     assert got and all(f.anatomy == "bowel" for f in got)
+@pytest.mark.parametrize("text, change", [
+    ("The left pleural effusion and right basal consolidation have increased.", "increased"),
+    ("Right apical pneumothorax and left lower lobe atelectasis are new.", "new"),
+    ("The liver lesions and the right adrenal nodule are stable.", "stable"),
+    ("Left basal atelectasis and a small right effusion persist.", "stable"),
+    ("The right effusion and the left consolidation have both decreased.", "decreased"),
+])
+def test_a_change_after_a_plural_verb_is_said_of_each_member_of_its_subject(text, change):
+    got = [f for f in extract_findings(text) if f.presence is Presence.PRESENT]
+    assert len(got) == 2
+    assert all(f.temporal == change for f in got)
+
+
+@pytest.mark.parametrize("text", [
+    "OG tube, left subclavian line and intra-aortic balloon pump are unchanged in position.",
+    "Swan-Ganz catheter and right arm PICC are stable in position.",
+])
+def test_a_change_of_position_is_said_of_each_device_listed_before_it(text):
+    got = extract_findings(text)
+    assert len(got) >= 2
+    assert all(f.temporal == "stable" for f in got)
+
+
+def test_a_change_after_a_singular_verb_stays_with_its_own_subject():
+    got = {f.laterality: f.temporal for f in extract_findings(
+        "The left effusion has increased and the right effusion is unchanged.")}
+    assert got == {"left": "increased", "right": "stable"}
+
+
+@pytest.mark.parametrize("text, side", [
+    ("Feeding tube with its tip in the stomach and left PICC in the SVC.", "left"),
+    ("ETT with tip in the right main bronchus and left IJ line with tip in the SVC.", "left"),
+    ("Nasogastric tube terminating in the oesophagus and right subclavian line in the SVC.", "right"),
+])
+def test_a_side_after_a_device_tip_and_and_is_the_next_devices(text, side):
+    got = [f for f in extract_findings(text) if f.observation == "central venous catheter"]
+    assert len(got) == 1 and got[0].laterality == side and got[0].position == "superior vena cava"
+
+
+@pytest.mark.parametrize("text", [
+    "NG tube tip beyond the GE junction.",
+    "Orogastric tube with its tip below the gastro-oesophageal junction.",
+    "The feeding tube passes beyond the gastro-oesophageal junction.",
+    "Nasogastric tube tip distal to the GOJ.",
+])
+def test_a_tube_past_the_gastro_oesophageal_junction_is_in_the_stomach(text):
+    got = extract_findings(text)
+    assert [f.position for f in got] == ["stomach"]
+
+
+def test_a_tube_at_the_gastro_oesophageal_junction_is_not_in_the_stomach():
+    assert [f.position for f in extract_findings("NG tube tip at the GE junction.")] == ["esophagus"]
+
+
+@pytest.mark.parametrize("text", [
+    "Endotracheal tube with tip at the level of the clavicular heads.",
+    "The tracheostomy tube tip lies between the clavicular heads.",
+])
+def test_a_tube_tip_at_the_clavicular_heads_is_in_the_trachea(text):
+    assert [f.position for f in extract_findings(text)] == ["trachea"]
+
+
+def test_a_vertebral_level_before_another_device_gives_no_place_to_the_first():
+    got = {f.observation: f.position for f in extract_findings(
+        "ETT with tip at T4 and left IJ central line with tip in the SVC.")}
+    assert got == {"endotracheal tube": None, "central venous catheter": "superior vena cava"}
+
+
+@pytest.mark.parametrize("text, sub", [
+    ("There is a cyst in liver segment 3, 9 mm.", "segment 3"),
+    ("A haemangioma in segment 4b, 12 mm.", "segment 4"),
+])
+def test_a_size_after_a_numbered_segment_is_no_second_segment(text, sub):
+    got = extract_findings(text)
+    assert len(got) == 1 and got[0].sub_location == sub and got[0].size_mm in (9.0, 12.0)
+
+
+def test_segments_listed_after_one_noun_are_still_each_a_site():
+    got = {f.sub_location for f in extract_findings("Hypodense lesions in segments 2, 3 and 6.")}
+    assert got == {"segment 2", "segment 3", "segment 6"}
+
+
+@pytest.mark.parametrize("text, organ, side", [
+    ("There is a cyst and an angiomyolipoma in the left kidney.", "kidney", "left"),
+    ("A 4 mm calculus and a 15 mm cyst in the right kidney.", "kidney", "right"),
+    ("There is a nodule and a mass in the left lower lobe.", "lung", "left"),
+    ("The left kidney contains a cyst and a calculus.", "kidney", "left"),
+    ("The liver demonstrates a cyst and a haemangioma.", "liver", None),
+])
+def test_a_site_is_shared_by_findings_listed_with_and_a(text, organ, side):
+    got = extract_findings(text)
+    assert len(got) == 2
+    assert all(f.anatomy == organ and f.laterality == side for f in got)
+
+
+def test_a_denied_finding_before_and_a_keeps_its_own_site():
+    got = {f.observation: f.laterality for f in extract_findings(
+        "No pneumothorax and a small effusion in the left hemithorax.")}
+    assert got == {"pneumothorax": None, "effusion": "left"}
+
+
+def test_a_size_of_the_first_listed_finding_stops_the_site_reaching_back():
+    got = {f.observation: f.sub_location for f in extract_findings(
+        "Uterus enlarged, 11 x 7 x 6 cm, with multiple fibroids, the largest 4 cm in the fundus.")}
+    assert got["fibroid"] == "fundus" and got["enlargement"] is None
+
+
+@pytest.mark.parametrize("text, side", [
+    ("IABP with tip in the descending thoracic aorta and left-sided PICC line with tip in the SVC.", "left"),
+    ("PA catheter with tip in the left pulmonary artery and right arm PICC with tip in the SVC.", "right"),
+])
+def test_a_side_with_access_words_after_a_device_tip_is_the_next_devices(text, side):
+    got = [f for f in extract_findings(text) if f.observation == "central venous catheter"]
+    assert len(got) == 1 and got[0].laterality == side
+
+
+def test_a_change_of_position_reaches_a_device_named_with_its_access_route():
+    got = extract_findings("Unchanged position of the ETT, Swan-Ganz catheter and left arm PICC.")
+    assert len(got) == 3 and all(f.temporal == "stable" for f in got)
+
+
+@pytest.mark.parametrize("text", ["NG tube tip beneath the diaphragm.", "Orogastric tube, tip subdiaphragmatic."])
+def test_a_tube_tip_under_the_diaphragm_is_in_the_stomach(text):
+    assert [f.position for f in extract_findings(text)] == ["stomach"]
+
+
+def test_free_gas_under_a_named_hemidiaphragm_keeps_its_side():
+    got = extract_findings("Free gas under the right hemidiaphragm.")
+    assert [(f.observation, f.laterality) for f in got] == [("pneumoperitoneum", "right")]
+
+
+def test_a_forniceal_rupture_is_of_the_kidney():
+    got = extract_findings("Left forniceal rupture.")
+    assert [(f.anatomy, f.laterality) for f in got] == [("kidney", "left")]
+
+
+@pytest.mark.parametrize("text", [
+    "The right kidney contains a cyst and an angiomyolipoma.",
+    "The right kidney contains a 14 mm cyst and a 7 mm angiomyolipoma.",
+    "Right renal cyst and an angiomyolipoma.",
+])
+def test_a_finding_of_its_own_organ_listed_with_an_article_takes_the_organs_side(text):
+    got = {f.observation: (f.anatomy, f.laterality) for f in extract_findings(text)}
+    assert got == {"cyst": ("kidney", "right"), "angiomyolipoma": ("kidney", "right")}
+
+
+def test_a_finding_of_another_organ_listed_with_an_article_takes_no_side():
+    got = {f.observation: f.laterality for f in extract_findings("Right pneumothorax and an angiomyolipoma.")}
+    assert got == {"pneumothorax": "right", "angiomyolipoma": None}
+
+
+def test_a_prior_size_goes_with_the_finding_its_current_size_measures():
+    got = {f.laterality: (f.size_mm, f.temporal) for f in extract_findings(
+        "Nodule in the left upper lobe, now 11 mm (previously 7 mm), and a 3 mm nodule in the right lower lobe.")}
+    assert got == {"left": (11.0, "increased"), "right": (3.0, None)}
+
+
+@pytest.mark.parametrize("text", [
+    "The left kidney measures 10.5 cm and contains a 3 cm cyst.",
+    "The left kidney, measuring 10.5 cm, contains a 3 cm cyst.",
+])
+def test_an_organs_own_measurement_is_no_size_of_a_sized_finding_after_it(text):
+    got = extract_findings(text)
+    assert [(f.observation, f.size_mm) for f in got] == [("cyst", 30.0)]
+
+
+def test_an_organs_measurement_still_sizes_an_unsized_finding_it_defines():
+    got = extract_findings("The aorta measures 4.8 cm, in keeping with an aneurysm.")
+    assert [(f.observation, f.size_mm) for f in got] == [("aneurysm", 48.0)]
+
+
+@pytest.mark.parametrize("text, change, presence", [
+    ("The left pleural effusion has increased; the right has resolved.", "resolved", Presence.ABSENT),
+    ("The left pleural effusion is larger. The right is unchanged.", "stable", Presence.PRESENT),
+    ("The left pleural effusion has decreased; the right is slightly larger.", "increased", Presence.PRESENT),
+])
+def test_a_side_alone_as_a_subject_of_a_change_is_the_last_finding_on_that_side(text, change, presence):
+    got = [f for f in extract_findings(text) if f.laterality == "right"]
+    assert [(f.observation, f.temporal, f.presence) for f in got] == [("effusion", change, presence)]
+
+
+def test_a_side_alone_called_clear_is_no_finding_on_that_side():
+    got = extract_findings("Small left pneumothorax; the right is clear.")
+    assert [(f.observation, f.laterality) for f in got if f.presence is Presence.PRESENT] == [("pneumothorax", "left")]
+
+
+@pytest.mark.parametrize("text, want", [
+    ("The PICC and NG tube tips are in the SVC and stomach respectively.",
+     {"central venous catheter": "superior vena cava", "nasogastric tube": "stomach"}),
+    ("ETT and NGT tips lie in the trachea and the gastric fundus, respectively.",
+     {"endotracheal tube": "trachea", "nasogastric tube": "stomach"}),
+])
+def test_devices_and_places_listed_respectively_are_paired_in_order(text, want):
+    assert {f.observation: f.position for f in extract_findings(text)} == want
+
+
+def test_two_sided_lines_and_places_listed_respectively_keep_their_sides():
+    got = {f.laterality: f.position for f in extract_findings(
+        "The right PICC and left IJ line terminate in the right atrium and SVC respectively.")}
+    assert got == {"right": "right atrium", "left": "superior vena cava"}
+
+
+def test_a_finding_of_no_organ_sized_after_its_noun_still_takes_the_organ_of_the_one_before():
+    got = {f.observation: (f.anatomy, f.laterality, f.size_mm) for f in extract_findings(
+        "The left kidney contains a cyst of 2.1 cm and a calculus of 6 mm.")}
+    assert got == {"cyst": ("kidney", "left", 21.0), "calculus": ("kidney", "left", 6.0)}
+
+
+@pytest.mark.parametrize("text", ["A small left pleural effusion is probably present.",
+                                  "Small bilateral pleural effusions are likely present."])
+def test_probably_present_after_a_finding_is_probable(text):
+    got = extract_findings(text)
+    assert len(got) == 1 and got[0].certainty is Certainty.PROBABLE
+
+
+@pytest.mark.parametrize("text", [
+    "Moderate bilateral hydronephrosis, worse on the right.",
+    "Small bilateral pleural effusions, slightly larger on the left.",
+    "Bilateral lower lobe consolidation, left worse than right.",
+])
+def test_a_comparative_between_the_sides_is_no_change_since_a_prior(text):
+    got = extract_findings(text)
+    assert len(got) == 1 and got[0].laterality == "bilateral" and got[0].temporal is None
+
+
+@pytest.mark.parametrize("text, change", [
+    ("The left pleural effusion is larger than on the prior study.", "increased"),
+    ("Bilateral effusions, increased on the left.", "increased"),
+])
+def test_a_change_said_with_a_side_is_still_a_change(text, change):
+    assert [f.temporal for f in extract_findings(text)] == [change]
+
+
+def test_a_finding_underlying_a_sided_one_takes_its_side():
+    got = {f.observation: f.laterality for f in extract_findings("Right pleural effusion and underlying atelectasis.")}
+    assert got == {"effusion": "right", "atelectasis": "right"}
+
+
+@pytest.mark.parametrize("text", [
+    "Left PICC terminates at the junction of the left brachiocephalic vein and the SVC.",
+    "Right IJ line tip at the confluence of the brachiocephalic veins.",
+])
+def test_a_tip_where_the_brachiocephalic_veins_join_is_in_the_svc(text):
+    assert [f.position for f in extract_findings(text)] == ["superior vena cava"]
+
+
+@pytest.mark.parametrize("text", [
+    "No abdominal or pelvic lymphadenopathy.",
+    "No lymphadenopathy in the chest, abdomen or pelvis.",
+    "No enlarged lymph nodes in the abdomen or pelvis.",
+])
+def test_nodes_denied_over_whole_regions_are_denied_everywhere(text):
+    got = extract_findings(text)
+    assert [(f.observation, f.sub_location, f.presence) for f in got] == [("lymphadenopathy", None, Presence.ABSENT)]
+
+
+def test_nodes_listed_at_stations_only_keep_their_stations():
+    got = {f.sub_location for f in extract_findings("No mediastinal, hilar or axillary lymphadenopathy.")}
+    assert got == {"mediastinal", "hilar", "axillary"}
+
+
+@pytest.mark.parametrize("text", ["Suggestion of a small right pleural effusion.",
+                                  "There is a suggestion of early consolidation at the left base."])
+def test_a_suggestion_of_a_finding_is_possible(text):
+    got = extract_findings(text)
+    assert len(got) == 1 and got[0].presence is Presence.UNCERTAIN
+
+
+def test_no_suggestion_of_a_finding_still_denies_it():
+    assert [f.presence for f in extract_findings("No suggestion of pneumothorax.")] == [Presence.ABSENT]
+
+
+def test_a_finding_not_clearly_seen_is_not_seen():
+    got = extract_findings("Left pneumothorax is not clearly seen.")
+    assert [(f.observation, f.presence) for f in got] == [("pneumothorax", Presence.ABSENT)]
+
+
+@pytest.mark.parametrize("text", ["A 7 mm nodule in the left upper lobe, not clearly seen previously.",
+                                  "Right lower lobe nodule, not clearly seen on the prior study."])
+def test_a_finding_not_clearly_seen_before_is_new(text):
+    got = extract_findings(text)
+    assert [(f.presence, f.temporal) for f in got] == [(Presence.PRESENT, "new")]
+
+
+@pytest.mark.parametrize("text, change", [
+    ("The liver metastases are more numerous.", "increased"),
+    ("The pulmonary nodules have increased in size and number.", "increased"),
+    ("The lung nodules are fewer than before.", "decreased"),
+    ("Development of a small right effusion since the prior study.", "new"),
+])
+def test_a_change_in_number_or_a_development_is_a_temporal_change(text, change):
+    assert [f.temporal for f in extract_findings(text)] == [change]
+
+
+@pytest.mark.parametrize("text, place", [
+    ("The feeding tube passes into the left main bronchus.", "left mainstem bronchus"),
+    ("The Dobhoff tube courses into the right lower lobe bronchus.", "lobar bronchus"),
+    ("The NG tube courses through the oesophagus into the stomach.", "stomach"),
+])
+def test_a_place_a_tube_passes_into_is_where_its_tip_is(text, place):
+    assert [f.position for f in extract_findings(text)] == [place]
+
+
+def test_a_place_a_tube_passes_through_is_not_its_tip():
+    assert [f.position for f in extract_findings("NG tube passes through the oesophagus, tip in the duodenum.")] \
+        == ["duodenum"]
+
+
+@pytest.mark.parametrize("text, presence", [
+    ("Possible atelectasis and small effusion.", Presence.UNCERTAIN),
+    ("Possible left lower lobe consolidation and small right pleural effusion.", Presence.UNCERTAIN),
+])
+def test_a_hedge_heading_a_list_reaches_a_small_finding_after_and(text, presence):
+    got = extract_findings(text)
+    assert len(got) == 2 and all(f.presence is presence for f in got)
+
+
+def test_a_small_finding_after_and_is_still_not_denied():
+    got = {f.observation: f.presence for f in extract_findings("No pneumothorax and small left effusion.")}
+    assert got == {"pneumothorax": Presence.ABSENT, "effusion": Presence.PRESENT}
+
+
+@pytest.mark.parametrize("text, side", [
+    ("PA catheter in the main pulmonary artery, R PICC in the SVC.", "right"),
+    ("IABP in the descending thoracic aorta, L-sided PICC line in the SVC.", "left"),
+])
+def test_a_side_after_a_comma_opening_a_device_is_that_devices(text, side):
+    got = [f for f in extract_findings(text) if f.observation == "central venous catheter"]
+    assert len(got) == 1 and got[0].laterality == side
+
+
+def test_a_side_after_a_comma_closing_a_site_is_still_that_sites():
+    got = extract_findings("Fracture of the 7th rib, on the right.")
+    assert [(f.observation, f.laterality) for f in got] == [("fracture", "right")]
+
+
+@pytest.mark.parametrize("text, side", [
+    ("Nodule in the apical segment of the left lower lobe.", "left"),
+    ("Consolidation in the RLL apical segment.", "right"),
+])
+def test_the_apical_segment_of_a_lower_lobe_is_its_superior_segment(text, side):
+    got = extract_findings(text)
+    assert [(f.sub_location, f.laterality) for f in got] == [("superior segment", side)]
+
+
+def test_the_apical_segment_of_an_upper_lobe_is_the_apex():
+    got = extract_findings("Nodule in the apical segment of the right upper lobe.")
+    assert [(f.sub_location, f.laterality) for f in got] == [("apex", "right")]
+
+
+def test_a_diffuse_finding_listed_after_a_sided_one_in_a_paired_organ_takes_no_side():
+    got = {f.observation: f.laterality for f in extract_findings(
+        "Old left thalamic lacunar infarct and mild small vessel ischaemic change.")}
+    assert got["small vessel disease"] is None

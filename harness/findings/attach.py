@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from harness.findings.lexicon import UNSPECIFIED, Lexicon
 from harness.findings.scan import Span
-from harness.findings.sites import Location, _side_only
+from harness.findings.sites import ACCESS_WORDS, Location, _side_only
 
 PREPOSITIONS = frozenset({"in", "within", "of", "involving", "at", "from", "along", "throughout", "on", "into",
                           "inside", "arising", "over", "across", "to", "above", "below", "beneath", "under",
@@ -167,6 +167,11 @@ def _aside_length(spans: list[Span], a: int, b: int) -> int:
 def _on_its_course(spans: list[Span], q: int) -> bool:
     """"follows the course of the oesophagus, its tip in the stomach", "oesophageal course": a place the device
     passes through is not where its tip is."""
+    r = q - 1
+    while r >= 0 and spans[r].text in ("the", "a"):
+        r -= 1
+    if r >= 0 and spans[r].text == "into":
+        return False  # "passes into the right main bronchus": where it goes, past its course
     return any(g.text in _COURSE_WORDS for g in spans[max(0, q - 3):q]) or (
         q + 1 < len(spans) and spans[q + 1].text in ("course", "courses"))
 
@@ -482,13 +487,35 @@ def _share_site_with_list(chosen: _Target, loc: Location, spans: list[Span], obs
     # "bronchiectasis and nodularity in the lingula and right middle lobe": a member that holds only the sites the
     # list's last finding holds takes the next listed site too
     while k > 0 and all(l in chosen.locations for l in obs_targets[k - 1].locations) and _may_share_site(
-            obs_targets[k - 1], loc, lex) and all(
-            g.text in LIST_JOINERS or g.cat in ("SEV", "ATTR", "COUNT", "TEMP")
+            obs_targets[k - 1], loc, lex) and _own_sizes_only(spans[obs_targets[k - 1].pos + 1:obs_targets[k].pos]) \
+            and all(g.text in LIST_JOINERS or g.cat in ("SEV", "ATTR", "COUNT", "TEMP", "SIZE")
+            # ("a cyst and a calculus in the right kidney": "and a" is one span, the end of a denial's clause, so
+            # not after one: "no pneumothorax and a small effusion in the right hemithorax")
+            or (g.cat == "CTX:termination" and set(g.text.split()) <= LIST_JOINERS
+                and not any(s.cat.startswith("CTX:negation") for s in spans[:obs_targets[k - 1].pos])
+                and _with_article(spans, obs_targets[k - 1].pos))
             for g in spans[obs_targets[k - 1].pos + 1:obs_targets[k].pos]) and \
             not lex.is_device(_obs_name(obs_targets[k - 1].span) or "") and \
             not _whole_lungs_with_a_lesion(obs_targets[k - 1], obs_targets[k], spans, lex):
         obs_targets[k - 1].locations.append(loc)
         k -= 1
+
+
+def _with_article(spans: list[Span], p: int) -> bool:
+    """The finding at ``p`` is named with an article of its own ("a cyst and a calculus": two members alike, as
+    "pericholecystic fluid and a stone impacted in the neck" are not)."""
+    q = p - 1
+    while q >= 0 and spans[q].cat in ("SEV", "ATTR", "SIZE", "COUNT", "LOC", "TEMP"):
+        q -= 1
+    return q >= 0 and spans[q].text.split()[-1] in ("a", "an")
+
+
+def _own_sizes_only(gap: list[Span]) -> bool:
+    """Any size between two listed findings is the later one's own, after the word that joins them ("a 5 mm
+    calculus and a 12 mm cyst"), not the earlier one's ("enlarged, 12 x 8 cm, with fibroids")."""
+    sizes = [q for q, g in enumerate(gap) if g.cat == "SIZE"]
+    joins = [q for q, g in enumerate(gap) if g.text.split()[0] in ("and", "or", ",", "with", "/", "&", "plus")]
+    return not sizes or bool(joins) and min(sizes) > max(joins)
 
 
 def _whole_lungs_with_a_lesion(head: _Target, member: _Target, spans: list[Span], lex: Lexicon) -> bool:
@@ -656,6 +683,8 @@ def _attach_severity_or_change(p: int, spans: list[Span], obs_targets: list[_Tar
     s = spans[p]
     if s.cat == "TEMP" and scope.get(p) == "neg":
         return  # "nothing new": no change is stated
+    if s.cat == "TEMP" and _compares_sides(p, spans):
+        return  # "bilateral effusions, larger on the right": one side against the other, no change since before
     if s.cat == "TEMP" and s.text == "recent" and p + 1 < len(spans) and spans[p + 1].cat == "WORD" \
             and spans[p + 1].text in _EVENTS:
         return  # "gas, possibly related to recent surgery": the event is recent, not the finding new
@@ -687,12 +716,31 @@ def _attach_severity_or_change(p: int, spans: list[Span], obs_targets: list[_Tar
                                                      in ("increased", "decreased", "new"))):
         t.temporal = s.readings("TEMP")[0].value  # a stated change outranks "again seen"
         _spread_change_over_findings(p, t, bool(nxt), spans, obs_targets, scope)
+        if not nxt and t.pos < p and _plural_predicate(p, spans):
+            _change_of_subject_list(t, spans, obs_targets, side_positions, scope)
         if s.text in _CHRONIC_WORDS:
             pass  # "old healed rib fracture, kyphosis": how old the fracture is, not a change of the list after it
         elif nxt and t is nxt[0] or (t.pos > p and all(g.text in _CHANGE_OF_WORDS or g.cat == "LOC"
                                                       for g in spans[p + 1:t.pos])):
             # ("no interval change in the size of the effusion or the nodule": the change is said of each)
             _change_heads_list(t, spans, obs_targets, side_positions, scope, lex)
+
+
+def _compares_sides(p: int, spans: list[Span]) -> bool:
+    """The change word at ``p`` compares one side with the other ("worse on the left", "slightly larger on the
+    right", "right worse than left", "larger than the left"), not the finding with a prior study. Only a
+    comparative does: "increased on the right" is a change."""
+    if spans[p].text.split()[-1] not in ("worse", "larger", "bigger", "greater", "more", "smaller", "less",
+                                         "prominent", "extensive", "severe"):
+        return False
+    q = p + 1
+    while q < len(spans) and spans[q].text in ("on", "at", "in", "the", "than", "side"):
+        q += 1
+    if q < len(spans) and q > p + 1 and _side_only(spans[q]) in ("left", "right") \
+            and not any(spans[r].text in ("prior", "previous", "previously", "before") for r in range(p + 1, q)):
+        return True
+    return p > 0 and _side_only(spans[p - 1]) in ("left", "right") and p + 1 < len(spans) \
+        and spans[p + 1].text == "than"
 
 
 #: words by which a report compares with a prior study
@@ -749,6 +797,8 @@ def _change_heads_list(t: _Target, spans: list[Span], obs_targets: list[_Target]
                 g.text in _CHANGE_LIST_JOINERS or g.cat in ("ATTR", "SEV", "LOC", "SIZE", "COUNT", "NUM")
                 or q in side_positions or (g.text in ("in", "at", "within", "of", "on") and q + 1 < len(spans)
                                            and spans[q + 1].cat in ("LOC", "WORD"))
+                # a device's access route ("unchanged ETT and right arm PICC")
+                or (g.text in ACCESS_WORDS and lex.is_device(_obs_name(o.span) or ""))
                 for q, g in gap):
             return
         if o.temporal is not None or scope.get(o.pos) in ("neg", "hyp", "resolved") or (
@@ -757,6 +807,46 @@ def _change_heads_list(t: _Target, spans: list[Span], obs_targets: list[_Target]
             return
         o.temporal = value
         prev = o
+
+
+#: plural verbs after which a change is said of a plural subject ("the effusion and the atelectasis are unchanged")
+_PLURAL_LINKING_VERBS = frozenset({"are", "were", "remain", "appear", "have", "persist"})
+#: the words by which a change's own span begins when it is a plural verb phrase ("have increased")
+_PLURAL_CHANGE_VERBS = frozenset({"have", "are", "were", "remain", "persist"})
+
+
+def _plural_predicate(p: int, spans: list[Span]) -> bool:
+    """The change at ``p`` is a predicate of a plural subject: after a plural verb ("are unchanged", "have both
+    increased", "remain stable") or a plural verb phrase itself ("have increased", "persist")."""
+    if spans[p].text.split()[0] in _PLURAL_CHANGE_VERBS:
+        return True
+    q = p - 1
+    while q > 0 and spans[q].text in ("both", "all", "each", "now", "since", "also"):
+        q -= 1
+    return q >= 0 and q < p and spans[q].text in _PLURAL_LINKING_VERBS
+
+
+def _change_of_subject_list(t: _Target, spans: list[Span], obs_targets: list[_Target], side_positions: set[int],
+                            scope: dict[int, str]) -> None:
+    """"The right effusion and left basal consolidation have increased", "ETT, NGT and left PICC are unchanged in
+    position": a change said after a plural verb is said of each member of the list that is its subject, back to
+    one with a change of its own or a word that is no part of a list of findings."""
+    value = t.temporal
+    k = obs_targets.index(t)
+    nxt = t
+    for o in reversed(obs_targets[:k]):
+        gap = list(enumerate(spans[o.pos + 1:nxt.pos], start=o.pos + 1))
+        if not gap or not any(set(g.text.split()) & {"and", ",", "&", "/", "plus"} for _, g in gap) or not all(
+                set(g.text.split()) <= _CHANGE_LIST_JOINERS or g.cat in ("ATTR", "SEV", "LOC", "SIZE", "COUNT", "NUM")
+                or q in side_positions or (g.text in ("in", "at", "within", "of", "on") and q + 1 < len(spans)
+                                           and spans[q + 1].cat in ("LOC", "WORD"))
+                or (g.cat == "WORD" and g.text.isalpha() and g.text not in PHRASE_BREAKS)
+                for q, g in gap):
+            return
+        if o.temporal is not None or scope.get(o.pos) in ("neg", "hyp", "resolved"):
+            return
+        o.temporal = value
+        nxt = o
 
 
 def _outside_brackets(spans: list[Span], a: int, b: int) -> list[tuple[int, Span]]:
@@ -792,14 +882,28 @@ def _spread_change_over_findings(p: int, t: _Target, has_following: bool, spans:
 
 
 def _read_device_positions(spans: list[Span], devices: list[_Target], locs: list[Location], lex: Lexicon) -> None:
+    respective = _respective_positions(spans, devices)
     for k, t in enumerate(devices):
-        t.position = _device_position(k, devices, spans, locs, lex)
+        t.position = respective[k] if respective else _device_position(k, devices, spans, locs, lex)
         if t.position is not None and lex.observations.get(_obs_name(t.span) or "", {}).get("access_side"):
             # "tip in the right lower lobe pulmonary artery": the side of the place after the device is the place's
             t.sides = [l for l in t.sides if not (l.start > t.pos and l.end + 1 < len(spans)
                                                   and spans[l.end + 1].readings("POS"))]
             t.locations = [l for l in t.locations if not (l.start > t.pos and l.laterality
                                                           and spans[l.end].readings("POS"))]
+
+
+def _respective_positions(spans: list[Span], devices: list[_Target]) -> list[str] | None:
+    """"The PICC and NG tube tips are in the SVC and stomach respectively": a list of devices and, after it, a list
+    of as many places closed by "respectively" are paired in order. None when the sentence is not so."""
+    if len(devices) < 2 or not any(s.text == "respectively" for s in spans):
+        return None
+    if not all(set(g.text.split()) <= LIST_JOINERS or g.cat == "LOC" or g.text in ACCESS_WORDS
+               for a, b in zip(devices, devices[1:]) for g in spans[a.pos + 1:b.pos]):
+        return None
+    end = next(q for q, s in enumerate(spans) if s.text == "respectively")
+    places = [s.readings("POS")[0].value for s in spans[devices[-1].pos + 1:end] if s.readings("POS")]
+    return places if len(places) == len(devices) and end > devices[-1].pos else None
 
 
 #: words that say the place after them is where a device is not ("outside the collection", "not in the bladder",
@@ -899,7 +1003,9 @@ def _device_position(k: int, devices: list[_Target], spans: list[Span], locs: li
             if _names_next_finding(spans, q, lex):
                 continue  # "mediastinal drains present, left basal atelectasis": the atelectasis's base
             # "courses below the diaphragm and out of view": a tube that passes below the diaphragm ends below it
-            below = r.value == "stomach" and s.text in _COARSE_POSITIONS
+            # (or past the junction: "passes beyond the GE junction")
+            below = r.value == "stomach" and (s.text in _COARSE_POSITIONS
+                                              or s.text.startswith(("beyond ", "below ", "past ", "distal to ")))
             if (_on_its_course(spans, q) and not below) or _own_part(spans, q) or _not_there(spans, q) or (
                     q == t.pos + 1 and s.text in _PART_NAMES) or (
                     found and any(g.text in _RELATIVE_TO for g in spans[max(0, q - 3):q])) or (
@@ -948,7 +1054,10 @@ def _device_position(k: int, devices: list[_Target], spans: list[Span], locs: li
                  # a vertebral level ("tip at T4") is a landmark the tip projects at, not a place it is in
                  if l.organ not in (None, "spine") and t.pos < l.start < limit and not l.blocked
                  and not _not_there(spans, l.start)
-                 and (any(spans[q].text in PREPOSITIONS for q in range(max(t.pos + 1, l.start - 3), l.start))
+                 # (its own preposition: not one of a place before it, "tip at T3 and right IJ line")
+                 and (any(spans[q].text in PREPOSITIONS and not any(g.cat == "LOC" or g.text in ("and", "or", ",", ";")
+                                                                     for g in spans[q + 1:l.start])
+                          for q in range(max(t.pos + 1, l.start - 3), l.start))
                       # "coiled in a blind-ending upper oesophageal pouch": the place's adjectives between
                       or any(spans[q].text in PREPOSITIONS and all(g.cat in ("WORD", "ATTR", "SEV") and g.text.isalpha()
                                                                    for g in spans[q + 1:l.start])

@@ -78,7 +78,8 @@ from harness.findings.prepass import (_solid_parts_described, STUDY_WORDS, _calc
                                       _forms_said_of_organs, _hedge_study_title, _mark_prior_sizes,
                                       _organs_called_calcified, _parts_of_devices, _predicates_of_findings,
                                       _read_comparisons, _sized_organs, _tip_subject_denials)
-from harness.findings.report import (ParsedFinding, _combined, _elliptic_denial, _explained_away, _hedged_once, _less_specific,
+from harness.findings.report import (ParsedFinding, _combined, _elliptic_denial, _elliptic_side_subject, _explained_away,
+                                     _hedged_once, _less_specific,
                                      _merge_restatements, _restates_group, _sort_key)
 from harness.findings.scan import Span, _scan, _scopes
 from harness.findings.sentences import (MAX_SENTENCE_TOKENS, _relative_clause, _sections, _sentence_pieces, _side_labels_nested,
@@ -949,6 +950,7 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
             if denied is not None:
                 items.append(denied)
                 continue
+            key = _elliptic_side_subject(key, items, lex) or key
             reading = _sentence_findings(key, side if not _SIDE_DEPENDENT.isdisjoint(key) else None, False, cmp)
             if _side_for_organ_before(reading, key, organ):
                 key = (*organ.split(), *key) if reading.field_label else (*organ.split(), ":", *key)

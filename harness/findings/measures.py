@@ -198,8 +198,46 @@ def _of_the_largest(spans: list[Span], p: int) -> bool:
     return q >= 0 and spans[q].text in _LARGEST
 
 
+#: what stands between a current size and the prior one said with it ("now 12 mm (previously 8 mm)", "14 mm, was
+#: 9 mm")
+_BEFORE_PRIOR_SIZE = frozenset({"(", ",", ";", "previously", "prev", "previous", "prior", "was", "were", "from",
+                                "versus", "vs", "compared", "with", "to", "on", "the", "study", "exam", "scan", "then"})
+#: verbs by which an organ is measured ("the right kidney measures 11 cm")
+_MEASURE_VERBS = frozenset({"measures", "measuring", "measured", "measure"})
+
+
+def _current_size_before(p: int, spans: list[Span]) -> int | None:
+    """The current size a prior size at ``p`` is said with ("now 12 mm (previously 8 mm)"), or None."""
+    q = p - 1
+    while q >= 0 and p - q <= 5 and spans[q].text in _BEFORE_PRIOR_SIZE:
+        q -= 1
+    return q if q >= 0 and q < p - 1 and spans[q].cat == "SIZE" else None
+
+
+def _organ_measured(p: int, spans: list[Span], obs_targets: list[_Target]) -> bool:
+    """"The right kidney measures 11 cm and contains a 2 cm cyst": a size said of an organ that is the sentence's
+    subject, with no finding named before it, is the organ's (read on its own), not the size of a finding after."""
+    q = p - 1
+    while q >= 0 and spans[q].text in ("approximately", "about", "approx", "up", "to"):
+        q -= 1
+    if q < 1 or spans[q].text not in _MEASURE_VERBS:
+        return False
+    q -= 1
+    if spans[q].text == ",":
+        q -= 1
+    # (when a finding after it has a size of its own: "the aorta measures 52 mm, in keeping with an aneurysm" sizes
+    # the aneurysm)
+    return q >= 0 and spans[q].cat == "LOC" and bool(spans[q].readings("ANAT")) \
+        and not any(u.pos < p for u in obs_targets) and any(g.cat == "SIZE" for g in spans[p + 1:])
+
+
 def _attach_size(p: int, spans: list[Span], obs_targets: list[_Target], side_positions: set[int]) -> None:
-    t = _size_owner(p, spans, obs_targets, side_positions)
+    if spans[p].cat == "SIZE" and _organ_measured(p, spans, obs_targets):
+        return
+    current = _current_size_before(p, spans) if spans[p].cat == "PRIOR_SIZE" else None
+    owner = next((u for u in obs_targets if current in u.size_at), None) if current is not None else None
+    # (a prior size goes with the finding its current size measures, however near the next finding is)
+    t = owner or _size_owner(p, spans, obs_targets, side_positions)
     if t is not None and t.count is None and spans[p].cat == "SIZE" and t.span.text in NUMBER_NEUTRAL \
             and _of_the_largest(spans, p):
         t.count = "unstated"  # "mediastinal LN, max 11 mm": the largest of the nodes the abbreviation names

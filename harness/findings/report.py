@@ -238,6 +238,42 @@ def _elliptic_denial(tokens: tuple[str, ...], items: list[ParsedFinding], lex: L
     return ParsedFinding(f, last.observation_text, side)
 
 
+#: verbs after which a side standing alone is the subject of its own statement ("the left is unchanged")
+_ELLIPTIC_VERBS = frozenset({"is", "are", "has", "have", "remains", "remain", "was", "appears", "measures", "now"})
+
+
+#: the changes a side alone may be said to have, and the words that may come with them
+_ELLIPTIC_CHANGES = frozenset({"unchanged", "stable", "increased", "decreased", "resolved", "smaller", "larger",
+                               "new", "improved", "worse", "worsened", "similar", "grown", "enlarged", "reduced",
+                               "bigger", "redemonstrated", "persistent", "persists", "cleared", "regressed",
+                               "progressed", "unaltered", "longer"})
+_ELLIPTIC_CHANGE_WORDS = _ELLIPTIC_CHANGES | frozenset({
+    "slightly", "minimally", "mildly", "in", "size", "also", "now", "again", "essentially", "largely", "partially",
+    "completely", "more", "less", "than", "before", "previously", "on", "the", "prior", "previous", "study", "since",
+    "from", "somewhat", "much", "significantly", "not", "no", "longer", "seen", "appearance", "extent", "decreasing",
+    "increasing", "improving", "worsening", "a", "little", "marginally", "compared", "with", "to", "has", "have",
+    "been", "and"})
+
+
+def _elliptic_side_subject(tokens: tuple[str, ...], items: list[ParsedFinding], lex: Lexicon) -> tuple[str, ...] | None:
+    """"The right effusion has increased; the left has resolved", "... . The left is unchanged.": a clause whose
+    subject is a side alone says its predicate of the last finding, on that side: read with the finding's noun
+    after the side ("the left effusion has resolved")."""
+    k = 1 if tokens[:1] == ("the",) else 0
+    if len(tokens) < k + 3 or tokens[k] not in ("right", "left") or tokens[k + 1] not in _ELLIPTIC_VERBS:
+        return None
+    # only a change ("the left is unchanged", "has resolved"): "the left is clear" says the left lung is normal
+    rest = [w for w in tokens[k + 1:] if w not in (".", ";", ",")]
+    if not set(rest) <= _ELLIPTIC_CHANGE_WORDS | _ELLIPTIC_VERBS or not set(rest) & _ELLIPTIC_CHANGES:
+        return None
+    last = next((it for it in reversed(items) if it.finding.presence is not Presence.ABSENT), None)
+    if last is None or not lex.is_paired(last.finding.anatomy) \
+            or last.finding.laterality not in ("left", "right") or last.finding.laterality == tokens[k]:
+        return None
+    noun = tuple(w for w in last.observation_text.split() if w not in ("right", "left"))
+    return (*tokens[:k + 1], *noun, *tokens[k + 1:]) if noun else None
+
+
 #: findings that are air where it should not be: a lucency said with one is how the air looks
 _AIR_FINDINGS = frozenset({"pneumothorax", "pneumoperitoneum", "pneumomediastinum", "subcutaneous emphysema",
                            "pneumatosis", "pneumobilia", "portal venous gas"})

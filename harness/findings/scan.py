@@ -557,6 +557,10 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
         if trig[p][0] == "possible" and trig.get(p + 1, ("",))[0] == "probable":
             trig[p + 1] = ("possible", trig[p + 1][1])
     term |= _unjoined_phrase_starts(spans) | _clause_after_comma(spans)
+    # "possible atelectasis and small effusion": a small amount joined by "and" is a statement of its own against a
+    # denial ("no pneumothorax and small effusion"), but a hedge heading the list hedges it too
+    hedged_on = {q for q in term if spans[q].text == "and" and q + 1 < len(spans) and spans[q + 1].cat == "SEV"
+                 and spans[q - 1].cat in ("OBS", "ENLARGE", "LOC")}
     for p in sorted(trig):
         # "mediastinal nodes up to 11 mm, likely reactive", "adrenal nodule, probably benign": a hedge of the kind
         # alone, closing the clause, says what the finding is, not whether it is there
@@ -608,7 +612,9 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
             # a hedge inside a hypothetical is part of it: "performed for suspected AAA rupture", "to exclude
             # possible PE" state nothing
             # (and so is a change it asks about: "follow-up to document resolution of the pneumonia")
-            return q in term or (history and spans[q].text == ",") or (past and spans[q].text in _PAST_ENDS) or (q in trig and trig[q][0] != pol and not (
+            return (q in term and not (q in hedged_on and pol in ("possible", "probable", "improbable")
+                                       and not any(g.text == "," for g in spans[p + 1:q]))) or (
+                history and spans[q].text == ",") or (past and spans[q].text in _PAST_ENDS) or (q in trig and trig[q][0] != pol and not (
                 pol == "hyp" and trig[q][0] in ("possible", "probable", "improbable", "resolved")))
 
         def stop_back(q: int) -> bool:  # "Appendicitis: negative." reaches back over the field label's colon

@@ -485,7 +485,11 @@ def _numbered_parts_listed(tokens: list[str]) -> list[str]:
         j += _bracket_at(tokens, j)
         parts = [tokens[k + 1:j]]
         joiners = []
-        while j + 1 < len(tokens) and tokens[j] in (",", "and", "or", "&") and _part_number(tokens, j + 1):
+        while j + 1 < len(tokens) and tokens[j] in (",", "and", "or", "&") and _part_number(tokens, j + 1) \
+                and tokens[j + 1 + _part_number(tokens, j + 1):][:1] not in (["mm"], ["cm"], ["x"], ["millimetres"],
+                                                                             ["millimeters"], ["centimetres"],
+                                                                             ["centimeters"]):
+            # (not a size after the part: "a cyst in segment 6, 8 mm")
             n = _part_number(tokens, j + 1)
             n += _bracket_at(tokens, j + 1 + n)
             joiners.append(tokens[j])
@@ -2445,6 +2449,68 @@ def _grades_listed_per_side(tokens: list[str], lex: Lexicon) -> list[str]:
     return tokens
 
 
+#: whole body regions, no node station of their own: nodes denied or found "in the abdomen" are not placed
+#: the node stations a region may be listed with ("abdominal or pelvic", "chest, abdomen or pelvis")
+_NODE_STATIONS = frozenset({"pelvic", "pelvis", "retroperitoneal", "mediastinal", "axillary", "cervical", "neck",
+                            "inguinal", "mesenteric", "hilar", "supraclavicular", "iliac"})
+_NODE_REGIONS = frozenset({"abdominal", "abdomen", "abdominopelvic", "thoracic", "thorax", "intrathoracic",
+                           "intraabdominal", "chest"})
+_REGION_LIST_WORDS = frozenset({"or", "and", ",", "/", "the"})
+_REGION_NODE_WORDS = frozenset({"lymphadenopathy", "adenopathy", "nodes", "node", "lymph"})
+
+
+def _nodes_of_whole_regions(tokens: list[str]) -> list[str]:
+    """"No abdominal or pelvic lymphadenopathy", "no lymphadenopathy in the chest, abdomen or pelvis": a list of
+    sites with a whole region among them places the nodes nowhere narrower than everywhere it names; read without
+    the list ("no lymphadenopathy"), not at the one station in it (the pelvis alone was read)."""
+    out = list(tokens)
+    changed = False
+    for k in range(len(out) - 1, -1, -1):
+        if k >= len(out) or out[k] not in _REGION_NODE_WORDS:
+            continue
+        # the list before the node word
+        a = k
+        while a > 0 and (out[a - 1] in _REGION_LIST_WORDS or out[a - 1] in _NODE_REGIONS or out[a - 1] in _NODE_STATIONS):
+            a -= 1
+        before = out[a:k]
+        if any(w in _NODE_REGIONS for w in before) and any(w in ("or", "and", ",", "/") for w in before):
+            out[a:k] = []
+            changed = True
+            continue
+        # ... or after it ("lymphadenopathy in the chest, abdomen or pelvis")
+        b = k + 1
+        if b < len(out) and out[b] in ("in", "within", "of"):
+            e = b + 1
+            while e < len(out) and (out[e] in _REGION_LIST_WORDS or out[e] in _NODE_REGIONS or out[e] in _NODE_STATIONS):
+                e += 1
+            after = out[b + 1:e]
+            if any(w in _NODE_REGIONS for w in after) and any(w in ("or", "and", ",", "/") for w in after):
+                out[b:e] = []
+                changed = True
+    return out if changed else tokens
+
+
+_LOWER_LOBE_WORDS = frozenset({"rll", "lll"})
+
+
+def _apical_segment_of_a_lower_lobe(tokens: list[str]) -> list[str]:
+    """"the apical segment of the right lower lobe", "RLL apical segment": a lower lobe's apical segment is its
+    superior segment (segment 6), not the lung apex (read so, the finding was placed at the apex and in the lower
+    lobe both)."""
+    out = None
+    for k, tok in enumerate(tokens):
+        if tok != "apical" or tokens[k + 1:k + 2] != ["segment"]:
+            continue
+        after, before = tokens[k + 2:k + 8], tokens[max(0, k - 3):k]
+        lower = (_LOWER_LOBE_WORDS.intersection(after) or any(
+            after[j:j + 2] == ["lower", "lobe"] for j in range(len(after))) and after[:1] == ["of"]) or \
+            _LOWER_LOBE_WORDS.intersection(before) or before[-2:] == ["lower", "lobe"]
+        if lower:
+            out = out or list(tokens)
+            out[k] = "superior"
+    return out if out is not None else tokens
+
+
 #: the rewrites of ``normalised_tokens`` in order, each with the words one of which must be a token for it to change
 #: anything (the test each makes first; None: always run)
 _REWRITES = (
@@ -2472,4 +2538,5 @@ _REWRITES = (
     (_sinus_fluid_levels, _PARANASAL_WORDS), (_bronchi_of_a_lobe, frozenset(_BRONCHUS_WORDS)),
     (_arteries_of_a_lobe, _ARTERY_WORDS), (_operation_clips, _CLIP_WORDS),
     (_calcified_vessels_listed, frozenset({"calcified"})), (_hilum_of_its_organ, frozenset({"hilar"})),
-    (_walls_denied, _WALL_WORDS | {"unencapsulated", "nonencapsulated", "unorganised", "unorganized"}))
+    (_walls_denied, _WALL_WORDS | {"unencapsulated", "nonencapsulated", "unorganised", "unorganized"}),
+    (_nodes_of_whole_regions, _NODE_REGIONS), (_apical_segment_of_a_lower_lobe, frozenset({"apical"})))

@@ -496,7 +496,8 @@ def _underlying_finding_shares_site(spans: list[Span], obs_targets: list[_Target
         before = [spans[q].text for q in range(max(0, b.pos - 2), b.pos)]
         if "underlying" not in before:
             continue
-        a = next((t for t in reversed(obs_targets[:k]) if t.locations), None)
+        # (or with a side only: "left pleural effusion and underlying atelectasis" is at the left base)
+        a = next((t for t in reversed(obs_targets[:k]) if t.locations or t.sides), None)
         if a is not None:
             b.locations = [copy.copy(l) for l in a.locations if _may_share_site(b, l, lex)]
             b.sides = list(a.sides)
@@ -529,7 +530,14 @@ def _finding_with_another_shares_site(spans: list[Span], obs_targets: list[_Targ
         # its own, listed right after one in an organ, is in that organ
         organless = not any(r.organ for r in t.span.readings("OBS")) and not lex.observations.get(
             _obs_name(t.span) or "", {}).get("default_anatomy")
+        # ("the kidney contains a cyst and a calculus": "and a" is one span)
         listed = organless and bool(gap) and all(g.text in (",", "and") for g in gap)
+        # ... and with an article, from a finding whose site is named ("the kidney contains a cyst and a calculus":
+        # "and a" is one span), not one of an organ of its own ("left pneumothorax and a calculus")
+        listed = listed or organless and bool(prev.locations) and bool(gap) and any(
+            g.text.split()[0] in (",", "and") for g in gap) and all(
+            set(g.text.split()) <= {",", "and", "a", "an", "of", "measuring"} or g.cat in ("SIZE", "COUNT", "SEV", "ATTR")
+            for g in gap)
         # "sigmoid diverticulitis, no abscess": a complication denied right after the finding's comma, that has
         # no organ of its own, is denied where the finding is
         # (after the finding's own phrase: "diverticulitis of the left colon, acute, no abscess formation")
@@ -546,7 +554,8 @@ def _finding_with_another_shares_site(spans: list[Span], obs_targets: list[_Targ
         around = own_site and bool(gap) and gap[-1].text in _AROUND_WORDS
         if prev_sites and not lex.is_device(_obs_name(prev.span) or "") and (
                 WITH_WORDS & words or listed or denied_after_comma or around) \
-                and not any(g.cat == "CTX:termination" and g.text.split()[0] not in WITH_WORDS for g in gap):
+                and not any(g.cat == "CTX:termination" and g.text.split()[0] not in WITH_WORDS and not listed
+                            for g in gap):
             implied = next((r.organ for r in t.span.readings("OBS") if r.organ), None)
             t.locations = [copy.copy(l) for l in prev_sites if (
                 (l.organ == implied or l.organ in lex.anatomy.get(implied, {}).get("absorbs", []))
@@ -631,9 +640,23 @@ def _listed_in_the_same_paired_organ_shares_side(spans: list[Span], obs_targets:
     for a, b in zip(obs_targets, obs_targets[1:]):
         own = {q for l in b.locations for q in range(l.start, l.end + 1)}
         gap = list(enumerate(spans[a.pos + 1:b.pos], a.pos + 1))
+        # ("the left kidney contains a cyst and an angiomyolipoma": a finding of the organ by its own name, listed
+        # with its article, is in the organ it names)
+        implied = next((r.organ for r in b.span.readings("OBS") if r.organ), None) or \
+            lex.observations.get(_obs_name(b.span) or "", {}).get("default_anatomy")
+        if not b.locations and implied in _organs_of(a, lex) and b.kind == "OBS" and not b.sides and gap \
+                and lex.is_focal(_obs_name(b.span) or "") and any(g.text in ("and a", "and an") for _, g in gap) and all(
+                set(g.text.split()) <= {"and", ",", "&", "a", "an"} or g.cat in ("SEV", "ATTR", "SIZE") for _, g in gap) \
+                and any(g.text.split()[0] == "and" for _, g in gap) and a.locations:
+            b.locations = [Location(implied, None, None, b.pos, b.pos, b.span.text)]
+            own = {b.pos}
         if a.kind != "OBS" or b.kind != "OBS" or b.sides or not b.locations or not gap \
-                or not any(g.text == "and" for _, g in gap) \
-                or not all(g.text in ("and", ",", "&") or g.cat in ("SEV", "ATTR") or q in own for q, g in gap):
+                or not any(g.text.split()[0] == "and" for _, g in gap) \
+                or not all(g.text in ("and", ",", "&") or g.cat in ("SEV", "ATTR") or q in own
+                           or set(g.text.split()) <= {"and", "a", "an"} and g.cat == "CTX:termination"
+                           # the later finding's own size ("a 12 mm cyst and a 9 mm angiomyolipoma")
+                           or g.cat == "SIZE" and any(h.text.split()[0] == "and" for r, h in gap if r < q)
+                           for q, g in gap):
             continue
         side = _side_of(a)
         organs = set(_organs_of(a, lex))

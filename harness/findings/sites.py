@@ -97,7 +97,13 @@ def _locations(spans: list[Span], lex: Lexicon) -> list[Location]:
         # a part still looking for its organ ("stone in the lower pole on the left") when it may be a paired one's
         paired = lex.is_paired(prev.organ) if prev.organ is not None else any(
             lex.is_paired(sub.organ) for sub in prev.pending_subs)
+        # (not a side that opens a noun of its own after a comma: "PA catheter in the main PA, L PICC in the IVC")
+        e = loc.end + 1
+        while e < len(spans) and spans[e].cat == "WORD" and spans[e].text in ACCESS_WORDS:
+            e += 1
+        own_noun = any(b.value == "," for b in between) and e < len(spans) and spans[e].cat in ("OBS", "ENLARGE")
         if (prev.organ is not None or prev.pending_subs) and (paired or sided) and prev.laterality is None \
+                and not own_noun \
                 and len(between) <= 3 and all(b.cat == "WORD" and b.value in ("on", "the", "at", "to", "of", ",")
                                               for b in between):
             prev.laterality = loc.laterality
@@ -242,7 +248,8 @@ def _new_clause_after_comma(spans: list[Span], first: int, gap_start: int, nxt: 
         return False
     q = nxt
     while q < len(spans) and (spans[q].cat == "LOC" or (spans[q].cat == "WORD" and spans[q].value in fillers
-                                                          and spans[q].text != ",")):
+                                                          and spans[q].text != ",")
+                              or spans[q].cat == "WORD" and spans[q].text in ACCESS_WORDS):  # "L-sided PICC"
         q += 1
     for s in spans[q:q + 3]:
         if s.cat == "OBS":  # "consolidation in the RLL, left lower lobe atelectasis": a site naming its own noun
@@ -258,6 +265,15 @@ _LIST_WORDS = frozenset({"and", "or", ",", "/"})
 _SITE_PREPOSITIONS = frozenset({"in", "within", "of", "at", "involving"})
 
 
+#: words of a device's access route between its side and its noun ("left-sided PICC", "right arm PICC")
+ACCESS_WORDS = frozenset({"sided", "side", "arm", "ij", "subclavian", "femoral", "jugular", "internal", "basilic",
+                          "cephalic", "brachial", "chest", "wall"})
+#: words between a device and the preposition of its tip's place ("with its tip in", "terminating in")
+_END_OR_COURSE_WORDS = frozenset({"with", "its", "the", "tip", "tips", "end", "ends", "ending", "distal", "terminates",
+                                  "terminating", "lies", "lying", "projects", "projecting", "positioned", "sited",
+                                  "coiled", "located", ","})
+
+
 def _own_noun_after_and(spans: list[Span], first: int, gap_start: int, nxt: int) -> bool:
     """"a nodule in the right breast and right axillary lymphadenopathy": after a finding's site named with its
     preposition, "and" and site words right before a noun of their own open a second finding, whose site they are
@@ -267,10 +283,17 @@ def _own_noun_after_and(spans: list[Span], first: int, gap_start: int, nxt: int)
     q = first - 1
     while q >= 0 and spans[q].text in ("the", "a", "an"):
         q -= 1
-    if q < 1 or spans[q].text not in _SITE_PREPOSITIONS or spans[q - 1].cat not in ("OBS", "ENLARGE"):
+    if q < 1 or spans[q].text not in _SITE_PREPOSITIONS:
+        return False
+    # the preposition right after the finding, or after the words of its own end or course ("NG tube with its tip
+    # in the stomach and left PICC in the SVC", "tube terminating in the stomach and right IJ line ...")
+    b = q - 1
+    while b > 0 and q - b <= 4 and spans[b].cat == "WORD" and spans[b].text in _END_OR_COURSE_WORDS:
+        b -= 1
+    if spans[b].cat not in ("OBS", "ENLARGE"):
         return False
     e = nxt
-    while e < len(spans) and spans[e].cat == "LOC":
+    while e < len(spans) and (spans[e].cat == "LOC" or spans[e].cat == "WORD" and spans[e].text in ACCESS_WORDS):
         e += 1
     return e < len(spans) and spans[e].cat == "OBS"
 
