@@ -5672,3 +5672,29 @@ def test_a_sided_lung_label_gives_its_side_to_a_pleural_finding(text, side):
 def test_a_sided_lobe_label_gives_no_side_to_a_pleural_finding():
     got = [f for f in extract_findings("Right upper lobe: 8 mm nodule. No pleural effusion.") if f.anatomy == "pleura"]
     assert len(got) == 1 and got[0].laterality is None
+
+
+@pytest.mark.parametrize("text", [
+    "A nodule in the left lower lobe. Another nodule in the left lower lobe.",
+    "A 9 mm nodule in the left lower lobe. An additional nodule in the left lower lobe.",
+    "Hypodensity in segment 7 of the liver. A second hypodensity in the liver measuring 6 mm.",
+    "Cyst in the right kidney. A separate small cyst in the right kidney.",
+])
+def test_one_more_of_its_kind_is_a_finding_of_its_own(text):
+    got = [f for f in extract_findings(text) if f.presence is Presence.PRESENT]
+    assert len(got) == 2
+    assert len({f.observation for f in got}) == 1
+
+
+def test_one_more_of_its_kind_said_again_restates_it():
+    got = extract_findings("A 3 cm mass in the left upper lobe. A second 7 mm nodule in the left lower lobe. "
+                           "IMPRESSION: Left upper lobe mass with a second left lower lobe nodule.")
+    nodules = [f for f in got if f.observation == "nodule"]
+    assert len(nodules) == 1 and nodules[0].size_mm == 7.0
+
+
+def test_the_second_rib_names_no_second_finding():
+    got = extract_findings("Fracture of the left 4th rib. Fracture of the second rib on the left.")
+    assert len([f for f in got if f.observation == "fracture"]) == 2
+    got = extract_findings("Small right pleural effusion. The effusion is small.")
+    assert len(got) == 1
