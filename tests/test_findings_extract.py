@@ -5698,3 +5698,24 @@ def test_the_second_rib_names_no_second_finding():
     assert len([f for f in got if f.observation == "fracture"]) == 2
     got = extract_findings("Small right pleural effusion. The effusion is small.")
     assert len(got) == 1
+
+
+def test_a_site_after_a_list_reaches_a_member_past_the_next_members_own_site_word():
+    got = {(f.observation, f.sub_location) for f in extract_findings(
+        "Mural thickening and pericolic stranding of the descending colon.")}
+    assert got == {("bowel wall thickening", "descending colon"), ("fat stranding", "descending colon")}
+
+
+def test_a_site_word_after_with_stays_with_its_own_finding():
+    got = [f for f in extract_findings("Mass in the pancreatic head, likely malignant, with several liver metastases "
+                                       "(largest 25 mm in segment 8).") if f.anatomy == "pancreas"]
+    assert got and all(f.sub_location != "segment 8" for f in got)
+
+
+@pytest.mark.parametrize("text, side", [
+    ("Right T10 and T11 transverse process fractures.", "right"),
+    ("Left L1 and L2 transverse process fractures.", "left"),
+])
+def test_a_side_before_listed_vertebrae_reaches_each_levels_sided_part(text, side):
+    got = extract_findings(text)
+    assert len(got) == 2 and all(f.laterality == side and f.anatomy == "spine" for f in got)

@@ -439,13 +439,22 @@ def _share_site_with_list(chosen: _Target, loc: Location, spans: list[Span], obs
     # "bronchiectasis and nodularity in the lingula and right middle lobe": a member that holds only the sites the
     # list's last finding holds takes the next listed site too
     while k > 0 and all(l in chosen.locations for l in obs_targets[k - 1].locations) and _may_share_site(
-            obs_targets[k - 1], loc, lex) and all(
+            obs_targets[k - 1], loc, lex) and (all(
             g.text in LIST_JOINERS or g.cat in ("SEV", "ATTR", "COUNT", "TEMP")
-            for g in spans[obs_targets[k - 1].pos + 1:obs_targets[k].pos]) and \
+            for g in spans[obs_targets[k - 1].pos + 1:obs_targets[k].pos])
+            or _joined_past_own_site(spans, obs_targets[k - 1], obs_targets[k], loc)) and \
             not lex.is_device(_obs_name(obs_targets[k - 1].span) or "") and \
             not _whole_lungs_with_a_lesion(obs_targets[k - 1], obs_targets[k], spans, lex):
         obs_targets[k - 1].locations.append(loc)
         k -= 1
+
+
+def _joined_past_own_site(spans: list[Span], before: _Target, member: _Target, loc: Location) -> bool:
+    """"mural thickening and pericolic stranding of the sigmoid colon": a finding joined by "and" / "or" to a
+    member whose own site word (in the organ of the site after the list, no part of it) stands right before it."""
+    gap = spans[before.pos + 1:member.pos]
+    return len(gap) == 2 and gap[0].text in ("and", "or") and gap[1].cat == "LOC" and any(
+        l.start == member.pos - 1 and l.organ == loc.organ and l.sub is None for l in member.locations)
 
 
 def _whole_lungs_with_a_lesion(head: _Target, member: _Target, spans: list[Span], lex: Lexicon) -> bool:
