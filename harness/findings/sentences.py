@@ -420,7 +420,11 @@ def _vertebrae_counted(tokens: list[str]) -> list[str]:
             j += 3
         n = levels[-1] - levels[0] + 1 if span and len(levels) == 2 and levels[1] > levels[0] else len(levels)
         if len(levels) >= 2 and n <= 12:
+            # (before a side written first: "left L2 and L3 transverse process fractures" is "two left L2 and L3")
+            side = out.pop() if out and out[-1] in ("left", "right") else None
             out.append(next((w for w, v in _NUMBER_WORDS.items() if v == str(n)), str(n)))
+            if side is not None:
+                out.append(side)
             if n != len(levels):  # "T11 to L1": each vertebra of the range is a level of its own
                 named = [_VERTEBRAE[v] for v in range(levels[0], levels[-1] + 1)]
                 words = [w for v in named for w in (",", v[0], v[1:])][1:]
