@@ -5719,3 +5719,41 @@ def test_a_site_word_after_with_stays_with_its_own_finding():
 def test_a_side_before_listed_vertebrae_reaches_each_levels_sided_part(text, side):
     got = extract_findings(text)
     assert len(got) == 2 and all(f.laterality == side and f.anatomy == "spine" for f in got)
+
+
+@pytest.mark.parametrize("text, organs", [
+    ("Sclerotic metastasis in the pelvis.", {"pelvis bone"}),
+    ("Lytic metastases in the pelvis.", {"pelvis bone"}),
+    ("Blastic metastases in the pelvis and right femur.", {"pelvis bone", "femur"}),
+])
+def test_a_bone_metastasis_in_the_pelvis_is_in_its_bones(text, organs):
+    got = extract_findings(text)
+    assert {f.anatomy for f in got} == organs
+    assert all(f.observation == "metastasis" for f in got)
+
+
+def test_metastases_in_the_pelvis_unqualified_stay_peritoneal():
+    got = extract_findings("Metastases in the pelvis.")
+    assert [f.anatomy for f in got] == ["peritoneum"]
+
+
+@pytest.mark.parametrize("text, organ, side", [
+    ("Moderate effusion in the left knee.", "knee", "left"),
+    ("Right elbow joint effusion.", "elbow", "right"),
+    ("Small effusion of the right ankle joint.", "ankle", "right"),
+    ("Fluid in the left wrist joint.", "wrist", "left"),
+])
+def test_an_effusion_in_a_limb_joint_is_that_joints(text, organ, side):
+    got = extract_findings(text)
+    assert [(f.observation, f.anatomy, f.laterality) for f in got] == [("joint effusion", organ, side)]
+
+
+@pytest.mark.parametrize("text, organ, side", [
+    ("Fracture of the right wrist.", "wrist", "right"),
+    ("Fracture of the left medial malleolus.", "ankle", "left"),
+    ("Osteoarthritis of the left acromioclavicular joint.", "shoulder", "left"),
+    ("Degenerative change at the right sternoclavicular joint.", "clavicle", "right"),
+])
+def test_a_limb_joint_is_a_sided_site(text, organ, side):
+    got = extract_findings(text)
+    assert [(f.anatomy, f.laterality) for f in got] == [(organ, side)]

@@ -298,8 +298,9 @@ def _sites_of_target(t: _Target, presence: Presence, spec: dict[str, Any], lex: 
     """The sites a (non-device) finding is in: its locations, each read as a site of the finding, without the
     regions that only frame them, with a side named apart, one per organ; else its default organ."""
     implied = _implied_organ(t)
-    locations = [site for site in (_own_site(loc, implied, presence, spec, lex) for loc in t.locations)
-                 if site is not None]
+    # "sclerotic metastases in the pelvis": a bone's finding named in a region is in the bones the region's word names
+    locations = [site for site in (_own_site(_skeleton(loc, lex) if implied == "bone" else loc, implied, presence,
+                                             spec, lex) for loc in t.locations) if site is not None]
     locations = _without_framing_regions(locations, spec.get("default_anatomy"), lex)
     side = _side_named_apart(t)
     if side in ("left", "right") and any(l.end == t.pos - 1 or any(
