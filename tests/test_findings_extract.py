@@ -5757,3 +5757,20 @@ def test_an_effusion_in_a_limb_joint_is_that_joints(text, organ, side):
 def test_a_limb_joint_is_a_sided_site(text, organ, side):
     got = extract_findings(text)
     assert [(f.anatomy, f.laterality) for f in got] == [(organ, side)]
+
+
+@pytest.mark.parametrize("text", [
+    "Cavity in the right upper lobe with wall thickness up to 6 mm.",
+    "Cavitating nodule in the left lower lobe. The cavity wall is up to 4 mm thick.",
+    "Complex cyst in the left kidney with septa up to 2 mm thick.",
+])
+def test_the_thickness_of_a_lesions_wall_or_septa_is_not_its_size(text):
+    got = [f for f in extract_findings(text) if f.presence is Presence.PRESENT]
+    assert len(got) == 1 and got[0].size_mm is None
+
+
+def test_a_lesions_own_size_stays_beside_its_wall_thickness():
+    got = extract_findings("A 28 mm cavitating mass in the right upper lobe with a wall up to 7 mm.")
+    assert [f.size_mm for f in got] == [28.0]
+    got = extract_findings("The gallbladder wall is thickened to 5 mm.")
+    assert [f.size_mm for f in got] == [5.0]

@@ -47,7 +47,7 @@ def _attach_measures(spans: list[Span], obs_targets: list[_Target], side_positio
             if listed[p][0] == p and measurable:
                 _attach_size_list(listed[p], spans, measurable, side_positions)
         elif s.cat in ("SIZE", "PRIOR_SIZE") and measurable:
-            _attach_size(p, spans, measurable, side_positions)
+            _attach_size(p, spans, measurable, side_positions, lex)
         elif s.cat in ("COUNT", "NUM"):
             if not _count_of_device_parts(p, spans, obs_targets, lex):
                 _attach_count(p, spans, obs_targets, side_positions)
@@ -198,8 +198,32 @@ def _of_the_largest(spans: list[Span], p: int) -> bool:
     return q >= 0 and spans[q].text in _LARGEST
 
 
-def _attach_size(p: int, spans: list[Span], obs_targets: list[_Target], side_positions: set[int]) -> None:
+#: the parts of a lesion whose thickness a report may give ("a cavity with a wall up to 8 mm", "septa 3 mm thick")
+_LESION_PARTS = frozenset({"wall", "walls", "septa", "septum", "septation", "septations", "rim"})
+#: what stands between such a part and its thickness
+_PART_SIZE_GAP = frozenset({"thickness", "thick", "up", "to", "of", "measuring", "measures", "measure", "is", "are",
+                            "a", "an", "the", "maximal", "maximum", "max", "at", "most", "approximately", "about"})
+
+
+def _size_of_a_lesions_part(p: int, spans: list[Span], t: _Target, lex: Lexicon) -> bool:
+    """"Cavity in the left upper lobe with a wall up to 8 mm", "cyst with septa up to 3 mm thick": the thickness of a
+    focal lesion's (or a collection's) wall or septa, not the lesion's size."""
+    if not (lex.is_focal(_obs_name(t.span) or "") or lex.family(_obs_name(t.span) or "") in ("abscess", "collection")):
+        return False
+    q = p - 1
+    while q >= 0 and p - q <= 6 and spans[q].cat == "WORD" and spans[q].value in _PART_SIZE_GAP:
+        q -= 1
+    if q >= 0 and spans[q].cat == "WORD" and spans[q].value in _LESION_PARTS:
+        return True
+    # "septa up to 3 mm thick" reads the same way from behind
+    return p + 1 < len(spans) and spans[p + 1].text == "thick" and q >= 0 and spans[q].text in _LESION_PARTS
+
+
+def _attach_size(p: int, spans: list[Span], obs_targets: list[_Target], side_positions: set[int],
+                 lex: Lexicon | None = None) -> None:
     t = _size_owner(p, spans, obs_targets, side_positions)
+    if t is not None and lex is not None and _size_of_a_lesions_part(p, spans, t, lex):
+        return
     if t is not None and t.count is None and spans[p].cat == "SIZE" and t.span.text in NUMBER_NEUTRAL \
             and _of_the_largest(spans, p):
         t.count = "unstated"  # "mediastinal LN, max 11 mm": the largest of the nodes the abbreviation names
