@@ -5774,3 +5774,25 @@ def test_a_lesions_own_size_stays_beside_its_wall_thickness():
     assert [f.size_mm for f in got] == [28.0]
     got = extract_findings("The gallbladder wall is thickened to 5 mm.")
     assert [f.size_mm for f in got] == [5.0]
+
+
+@pytest.mark.parametrize("text", [
+    "Several subcentimetre para-aortic lymph nodes.",
+    "A few sub-centimetre regional lymph nodes are present.",
+    "The axillary nodes are subcentimetre.",
+    "Several small (<1 cm) mesenteric nodes.",
+    "Mediastinal nodes measure less than 1 cm in short axis.",
+])
+def test_nodes_below_a_centimetre_are_normal_nodes(text):
+    got = extract_findings(text)
+    assert got and all(f.presence is Presence.ABSENT and f.anatomy == "lymph node" for f in got)
+    assert all(f.size_mm is None for f in got)
+
+
+@pytest.mark.parametrize("text", [
+    "Several subcentimetre hypodensities in the liver.",
+    "A 7 mm nodule in the right upper lobe, previously less than 5 mm.",
+])
+def test_a_focal_lesion_below_a_centimetre_is_still_present(text):
+    got = extract_findings(text)
+    assert got and all(f.presence is Presence.PRESENT for f in got)
