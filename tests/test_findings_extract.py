@@ -5796,3 +5796,26 @@ def test_nodes_below_a_centimetre_are_normal_nodes(text):
 def test_a_focal_lesion_below_a_centimetre_is_still_present(text):
     got = extract_findings(text)
     assert got and all(f.presence is Presence.PRESENT for f in got)
+
+
+@pytest.mark.parametrize("text", [
+    "Type B dissection from just beyond the left subclavian origin to the iliac bifurcation.",
+    "Type A (Stanford) dissection involving the ascending aorta.",
+    "Stanford type B dissection from the L subclavian origin to the renal arteries.",
+])
+def test_a_dissection_classed_by_type_is_the_aortas(text):
+    got = [f for f in extract_findings(text) if f.observation == "dissection"]
+    assert got and all(f.anatomy == "aorta" for f in got)
+
+
+def test_the_subclavian_artery_is_no_vein():
+    got = extract_findings("Focal stenosis of the left subclavian artery.")
+    assert [(f.anatomy, f.laterality) for f in got] == [("subclavian artery", "left")]
+    got = extract_findings("Left subclavian central line with the tip in the SVC.")
+    assert all(f.anatomy != "subclavian artery" for f in got)
+
+
+@pytest.mark.parametrize("text", ["No SQ emphysema.", "Small amount of subQ air in the left chest wall."])
+def test_sq_is_subcutaneous(text):
+    got = extract_findings(text)
+    assert [f.observation for f in got] == ["subcutaneous emphysema"]

@@ -1211,6 +1211,17 @@ def _tips_shunt(tokens: list[str]) -> list[str]:
     return out
 
 
+def _classification_in_brackets(tokens: list[str]) -> list[str]:
+    """"Type B (Stanford) dissection": the classification named in brackets after its type is read before it, as
+    "Stanford type B dissection" is."""
+    out = list(tokens)
+    for k in range(len(out) - 4, -1, -1):
+        if out[k] == "type" and out[k + 2] == "(" and out[k + 3] in ("stanford", "debakey") \
+                and k + 4 < len(out) and out[k + 4] == ")":
+            out[k:k + 5] = [out[k + 3], "type", out[k + 1]]
+    return out if out != tokens else tokens
+
+
 _HILUM_WORDS = frozenset({"hilum", "hila", "hilar", "hilus"})
 
 
@@ -2412,6 +2423,7 @@ _REWRITES = (
     (_without_station_codes, frozenset({"("})), (_bare_station_codes, _NODE_NOUNS),
     (_nodal_metastases, _METASTASIS_NOUNS | {"metastatic"}), (_lengths_extending, _EXTENDING),
     (_clots_extending, _CLOT_WORDS), (_tips_shunt, frozenset({"tips"})), (_full_hila, frozenset({"full"})),
+    (_classification_in_brackets, frozenset({"stanford", "debakey"})),
     (_diaphragm_words, _DIAPHRAGM), (_displacing_the_mediastinum, _DISPLACING),
     (_midline_mediastinum, _MIDLINE_ORGANS),
     (_sinus_fluid_levels, _PARANASAL_WORDS), (_bronchi_of_a_lobe, frozenset(_BRONCHUS_WORDS)),
