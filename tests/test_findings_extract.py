@@ -5819,3 +5819,23 @@ def test_the_subclavian_artery_is_no_vein():
 def test_sq_is_subcutaneous(text):
     got = extract_findings(text)
     assert [f.observation for f in got] == ["subcutaneous emphysema"]
+
+
+def test_a_duct_named_upstream_of_a_mass_is_where_it_is_dilated():
+    got = {(f.observation, f.sub_location) for f in extract_findings(
+        "Mass in the pancreatic head with dilatation of the upstream pancreatic duct, concerning for adenocarcinoma.")}
+    assert got == {("carcinoma", "head"), ("enlargement", "pancreatic duct")}
+
+
+@pytest.mark.parametrize("text, side", [
+    ("Reactive lymph nodes in the neck.", None),
+    ("Enlarged lymph nodes on both sides of the neck.", "bilateral"),
+])
+def test_nodes_in_the_neck_are_cervical(text, side):
+    got = extract_findings(text)
+    assert [(f.anatomy, f.sub_location, f.laterality) for f in got] == [("lymph node", "cervical", side)]
+
+
+def test_a_stone_in_the_neck_stays_the_gallbladders():
+    got = extract_findings("Gallstone impacted in the neck.")
+    assert [(f.anatomy, f.sub_location) for f in got] == [("gallbladder", "neck")]

@@ -279,6 +279,10 @@ def _resolve_organless_parts(spans: list[Span], locs: list[Location], obs_target
         if t is None:
             continue
         possible = _organs_of_observation(t, lex)
+        if loc.station and "lymph node" in possible:
+            # "reactive lymph nodes in the neck": a station's word is where the nodes are, not a part of an organ
+            loc.organ, loc.sub = "lymph node", loc.station
+            continue
         owners = [sub for sub in loc.pending_subs if sub.organ in possible]
         if len({sub.organ for sub in owners}) == 1:
             loc.organ, loc.sub = owners[0].organ, owners[0].name
