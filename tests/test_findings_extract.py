@@ -5839,3 +5839,11 @@ def test_nodes_in_the_neck_are_cervical(text, side):
 def test_a_stone_in_the_neck_stays_the_gallbladders():
     got = extract_findings("Gallstone impacted in the neck.")
     assert [(f.anatomy, f.sub_location) for f in got] == [("gallbladder", "neck")]
+
+
+@pytest.mark.parametrize("text", ["Two calcified plaques on the right pleura.",
+                                  "Right pleura: two calcified pleural plaques."])
+def test_calcified_plaques_on_the_pleura_are_calcified_pleural_plaques(text):
+    got = extract_findings(text)
+    assert [(f.observation, f.laterality, f.count, f.attributes) for f in got] == [
+        ("pleural thickening", "right", 2, frozenset({"calcified"}))]

@@ -474,6 +474,8 @@ def _finding_at_site(t: _Target, loc: Location, certainty: Certainty, spec: dict
         return None
     obs, organ, loc_sub = read
     count, attrs = _count_and_plurality(t, obs, certainty.presence, lex)
+    if obs == "pleural thickening" and t.span.text.split()[0] == "calcified":
+        attrs = attrs | {"calcified"}  # "calcified plaques" on the pleura: calcified pleural plaques
     if loc.one and certainty.presence is not Presence.ABSENT and not (
             t.kind == "ENLARGE" and organ != "lymph node" and lex.enlargement_of(organ, loc_sub) == obs):
         # "nodes: subcarinal 11 mm, paratracheal 13 mm": one node at each; but an organ dilated and measured at
