@@ -5847,3 +5847,19 @@ def test_calcified_plaques_on_the_pleura_are_calcified_pleural_plaques(text):
     got = extract_findings(text)
     assert [(f.observation, f.laterality, f.count, f.attributes) for f in got] == [
         ("pleural thickening", "right", 2, frozenset({"calcified"}))]
+
+
+@pytest.mark.parametrize("text", ["Pulmonary nodules: RLL (4), LUL (1).", "Pulmonary nodules: RLL x4, LUL x1."])
+def test_a_count_written_after_each_site_is_that_sites(text):
+    got = {(f.sub_location, f.laterality): f.count for f in extract_findings(text)}
+    assert got == {("lower lobe", "right"): 4, ("upper lobe", "left"): 1}
+
+
+def test_a_bracketed_count_after_each_side_is_that_sides():
+    got = {f.laterality: f.count for f in extract_findings("Renal cysts: left (3), right (1).")}
+    assert got == {"left": 3, "right": 1}
+
+
+def test_a_bracketed_station_code_is_still_no_count():
+    got = extract_findings("Enlarged subcarinal (7) lymph node.")
+    assert [(f.sub_location, f.count) for f in got] == [("subcarinal", None)]

@@ -761,6 +761,13 @@ def _counts_per_site(spans: list[Span], obs_targets: list[_Target]) -> None:
         if len(sites) < 2:
             continue
         counts = [_count_before_site(spans, l) for l in sites]
+        if all(c is None for c in counts):
+            # "nodules: RUL (3), LLL (2)", "nodules: RUL x3, LLL x2": a count written after each site
+            after = [_count_after_site(spans, l) for l in sites]
+            if all(c is not None for c in after):
+                for l, c in zip(sites, after):
+                    l.count, l.one = c, c == 1
+                continue
         if counts[0] is None and isinstance(t.count, int) and t.count > 0 and all(c is not None for c in counts[1:]) \
                 and sites[0].start > t.pos and all(g.text in ("in", "at", "within", "the", "of", "on")
                                                    for g in spans[t.pos + 1:sites[0].start]):
@@ -830,6 +837,18 @@ def _parts_count_before(spans: list[Span], l: Location) -> int | None:
     return None
 
 
+def _count_after_site(spans: list[Span], l: Location) -> int | None:
+    """The count written right after a site: "RUL (3)", "LLL x2"."""
+    q = l.end + 1
+    if q + 2 < len(spans) and spans[q].text == "(" and spans[q + 1].cat == "NUM" and spans[q + 2].text == ")":
+        g = spans[q + 1]
+        return int(g.value) if g.value == int(g.value) and 0 < g.value <= 50 else None
+    if q < len(spans) and spans[q].cat == "COUNT" and spans[q].text.split()[0] in ("x", "×"):
+        value = spans[q].readings("COUNT")[0].value
+        return value if isinstance(value, int) else None
+    return None
+
+
 def _count_before_site(spans: list[Span], l: Location) -> int | None:
     """The count stated before a site: "two in the right lower lobe", or of the site's parts ("emboli in two
     right lower lobe segmental arteries and one left upper lobe segmental artery")."""
@@ -870,6 +889,9 @@ def _side_count(spans: list[Span], s: Location) -> int | None:
         n = number(spans[s.end + 1])
         if n is not None and (s.end + 2 >= len(spans) or spans[s.end + 2].cat not in ("OBS", "LOC")):
             return n
+    if s.end + 3 < len(spans) and spans[s.end + 1].text == "(" and spans[s.end + 3].text == ")" \
+            and spans[s.end + 2].cat == "NUM":
+        return number(spans[s.end + 2])  # "renal cysts: right (2), left (1)"
     q = s.start - 1
     while q >= 0 and spans[q].text in ("the",):
         q -= 1

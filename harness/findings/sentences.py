@@ -2078,6 +2078,11 @@ def _clots_extending(tokens: list[str]) -> list[str]:
 _LABELLED_PLURALS = frozenset({"nodes", "stations", "levels", "segments", "lns", "zones", "ribs", "vertebrae"})
 
 
+#: sites a bracketed number after counts what is in them (no nodal station is named by these words)
+_COUNTED_SITES = frozenset({"rul", "rml", "rll", "lul", "lll", "lingula", "lobe", "right", "left", "r", "l", "rt", "lt",
+                            "kidney", "lung"})
+
+
 def _count_in_brackets(tokens: list[str], k: int, close: int) -> bool:
     """"hepatic metastases (3)", "multiple (5) lesions": a bare number in brackets after a plural finding or a plural
     word counts, it labels no station."""
@@ -2085,6 +2090,9 @@ def _count_in_brackets(tokens: list[str], k: int, close: int) -> bool:
     if len(code) != 1 or not code[0].isdigit() or k == 0:
         return False
     before = tokens[k - 1]
+    # "nodules: RUL (3), LLL (2)", "renal cysts: right (2), left (1)": a lobe or a side counted, no nodal station
+    if before in _COUNTED_SITES:
+        return True
     return before in ("multiple", "several", "numerous", "many", "few") or (
         len(before) > 3 and before.endswith("s") and before.isalpha() and before not in _LABELLED_PLURALS)
 
