@@ -5863,3 +5863,16 @@ def test_a_bracketed_count_after_each_side_is_that_sides():
 def test_a_bracketed_station_code_is_still_no_count():
     got = extract_findings("Enlarged subcarinal (7) lymph node.")
     assert [(f.sub_location, f.count) for f in got] == [("subcarinal", None)]
+
+
+@pytest.mark.parametrize("text", ["Mild iliac atherosclerosis.", "Atherosclerosis of the iliac arteries.",
+                                  "Iliac arteries: mild atheroma."])
+def test_atheroma_of_the_iliac_arteries_is_their_calcification(text):
+    got = extract_findings(text)
+    assert [(f.observation, f.anatomy) for f in got] == [("calcification", "iliac artery")]
+
+
+@pytest.mark.parametrize("text", ["Severe aortoiliac atherosclerosis.", "Severe aorto-iliac atherosclerotic disease."])
+def test_aortoiliac_atheroma_is_the_aortas_and_the_iliac_arteries(text):
+    got = {(f.observation, f.anatomy) for f in extract_findings(text)}
+    assert got == {("aortic calcification", "aorta"), ("calcification", "iliac artery")}

@@ -1211,6 +1211,29 @@ def _tips_shunt(tokens: list[str]) -> list[str]:
     return out
 
 
+_ATHEROMA_NOUNS = frozenset({"atherosclerosis", "atheroma", "calcification", "calcifications", "atheromatosis"})
+_ATHEROMA_ADJECTIVES = frozenset({"atherosclerotic", "atheromatous", "calcific", "vascular"})
+_ATHEROMA_HEADS = frozenset({"disease", "change", "changes", "calcification", "calcifications", "plaque", "plaques"})
+
+
+def _aortoiliac_atheroma(tokens: list[str]) -> list[str]:
+    """"Moderate aortoiliac atherosclerosis": the atheroma of the aorta and of the iliac arteries, each its own site
+    ("atherosclerosis of the aorta and iliac arteries" reads two findings)."""
+    out = list(tokens)
+    for k in range(len(out) - 2, -1, -1):
+        if out[k] != "aortoiliac" and not (out[k] == "aorto" and k + 2 < len(out) and out[k + 1] == "iliac"):
+            continue
+        j = k + 1 if out[k] == "aortoiliac" else k + 2
+        if j < len(out) and out[j] in _ATHEROMA_NOUNS:
+            end = j + 1
+        elif j + 1 < len(out) and out[j] in _ATHEROMA_ADJECTIVES and out[j + 1] in _ATHEROMA_HEADS:
+            end = j + 2
+        else:
+            continue
+        out[k:end] = [*out[j:end], "of", "the", "aorta", "and", "iliac", "arteries"]
+    return out if out != tokens else tokens
+
+
 def _classification_in_brackets(tokens: list[str]) -> list[str]:
     """"Type B (Stanford) dissection": the classification named in brackets after its type is read before it, as
     "Stanford type B dissection" is."""
@@ -2432,6 +2455,7 @@ _REWRITES = (
     (_nodal_metastases, _METASTASIS_NOUNS | {"metastatic"}), (_lengths_extending, _EXTENDING),
     (_clots_extending, _CLOT_WORDS), (_tips_shunt, frozenset({"tips"})), (_full_hila, frozenset({"full"})),
     (_classification_in_brackets, frozenset({"stanford", "debakey"})),
+    (_aortoiliac_atheroma, frozenset({"aortoiliac", "aorto"})),
     (_diaphragm_words, _DIAPHRAGM), (_displacing_the_mediastinum, _DISPLACING),
     (_midline_mediastinum, _MIDLINE_ORGANS),
     (_sinus_fluid_levels, _PARANASAL_WORDS), (_bronchi_of_a_lobe, frozenset(_BRONCHUS_WORDS)),
