@@ -5876,3 +5876,17 @@ def test_atheroma_of_the_iliac_arteries_is_their_calcification(text):
 def test_aortoiliac_atheroma_is_the_aortas_and_the_iliac_arteries(text):
     got = {(f.observation, f.anatomy) for f in extract_findings(text)}
     assert got == {("aortic calcification", "aorta"), ("calcification", "iliac artery")}
+
+
+def test_dilated_sb_loops_are_small_bowel_loops():
+    got = extract_findings("Multiple dilated SB loops with a transition point in the right lower quadrant.")
+    assert [f.observation for f in got] == ["bowel obstruction"]
+    got = extract_findings("Thickened SB loops in the pelvis.")
+    assert [(f.anatomy, f.sub_location) for f in got] == [("bowel", "small bowel")]
+
+
+def test_fx_states_no_number():
+    got = extract_findings("Old healed L rib fx.")
+    assert [(f.laterality, f.count, f.attributes) for f in got] == [("left", None, frozenset())]
+    got = extract_findings("Two L rib fx.")
+    assert [f.count for f in got] == [2]

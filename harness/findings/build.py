@@ -554,7 +554,8 @@ def _count_and_plurality(t: _Target, obs: str, presence: Presence, lex: Lexicon)
     elif t.listed_sizes > 1 and _plural(t.span) and presence is not Presence.ABSENT:
         count = t.listed_sizes  # "stones of 6 and 3 mm": one size each, so two
     elif presence is not Presence.ABSENT and (lex.is_focal(obs) or lex.is_countable(obs)) \
-            and not _uncountable(t.span.text.split()[-1]):
+            and not _uncountable(t.span.text.split()[-1]) and t.span.text.split()[-1] != "fx":
+        # ("healed R rib fx": one or more; the abbreviation is singular and plural)
         if _plural(t.span):
             attrs.add("multiple")
         else:
