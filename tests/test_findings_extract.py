@@ -5890,3 +5890,17 @@ def test_fx_states_no_number():
     assert [(f.laterality, f.count, f.attributes) for f in got] == [("left", None, frozenset())]
     got = extract_findings("Two L rib fx.")
     assert [f.count for f in got] == [2]
+
+
+@pytest.mark.parametrize("text", ["Bilateral renal cysts, the largest 25 mm on the right.",
+                                  "Renal cysts bilaterally, largest on the right measuring 25 mm.",
+                                  "Bilateral renal cysts, the largest 25 mm in the right kidney."])
+def test_the_largest_of_a_bilateral_group_on_one_side_reads_alike(text):
+    got = {(f.laterality, f.size_mm) for f in extract_findings(text)}
+    assert got == {("bilateral", 25.0), ("right", 25.0)}
+
+
+def test_a_side_after_a_bilateral_group_without_largest_is_no_member():
+    got = {f.laterality for f in extract_findings("Bilateral renal cysts. Small effusion on the left.")
+           if f.anatomy == "kidney"}
+    assert got == {"bilateral"}
