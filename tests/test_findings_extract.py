@@ -5904,3 +5904,15 @@ def test_a_side_after_a_bilateral_group_without_largest_is_no_member():
     got = {f.laterality for f in extract_findings("Bilateral renal cysts. Small effusion on the left.")
            if f.anatomy == "kidney"}
     assert got == {"bilateral"}
+
+
+@pytest.mark.parametrize("text", ["Pacemaker with leads in the right atrium and right ventricle.",
+                                  "Dual chamber pacemaker.", "Left chest wall pacemaker with two leads."])
+def test_a_pacemakers_leads_counted_alike(text):
+    got = [f for f in extract_findings(text) if f.observation == "pacemaker"]
+    assert [f.count for f in got] == [2]
+
+
+def test_a_pacemaker_with_one_lead_placed_counts_no_more():
+    got = [f for f in extract_findings("Pacemaker with the lead tip in the right ventricle.") if f.observation == "pacemaker"]
+    assert [f.count for f in got] == [None]

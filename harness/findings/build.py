@@ -279,6 +279,10 @@ def _device_finding(t: _Target, certainty: Certainty, spec: dict[str, Any], lex:
             attrs.add("multiple")
         elif spec.get("part_counts", {}).get(t.span.text):
             count = spec["part_counts"][t.span.text]  # "dual chamber pacemaker": two leads
+        elif spec.get("counted_parts") and t.position and " + " in t.position:
+            # "pacemaker with leads in the right atrium and right ventricle": a lead in each place named, two leads,
+            # as "dual chamber pacemaker" and "pacemaker with two leads" read
+            count = t.position.count(" + ") + 1
         elif not spec.get("counted_parts"):
             count = 1  # a device counted by its parts (a pacemaker's leads) says nothing of them when not counted
     # a size stated with a device is where its tip is ("ETT 5 cm above the carina", "2 cm below the aortic knob")
