@@ -5916,3 +5916,16 @@ def test_a_pacemakers_leads_counted_alike(text):
 def test_a_pacemaker_with_one_lead_placed_counts_no_more():
     got = [f for f in extract_findings("Pacemaker with the lead tip in the right ventricle.") if f.observation == "pacemaker"]
     assert [f.count for f in got] == [None]
+
+
+@pytest.mark.parametrize("text", ["Splenic artery patent without pseudoaneurysm.",
+                                  "The splenic artery is patent, no pseudoaneurysm."])
+def test_a_vessels_finding_denied_beside_it_called_patent_is_the_vessels(text):
+    got = [f for f in extract_findings(text) if f.observation == "aneurysm"]
+    assert [(f.anatomy, f.sub_location, f.presence) for f in got] == [
+        ("mesenteric vessels", "splenic artery", Presence.ABSENT)]
+
+
+def test_a_veins_patency_places_no_aneurysm():
+    got = [f for f in extract_findings("Patent splenic vein, no pseudoaneurysm.") if f.observation == "aneurysm"]
+    assert [f.anatomy for f in got] == ["aorta"]
