@@ -6244,3 +6244,258 @@ def test_a_diffuse_finding_listed_after_a_sided_one_in_a_paired_organ_takes_no_s
     got = {f.observation: f.laterality for f in extract_findings(
         "Old left thalamic lacunar infarct and mild small vessel ischaemic change.")}
     assert got["small vessel disease"] is None
+@pytest.mark.parametrize("text", [
+    "A nodule in the left lower lobe. Another nodule in the left lower lobe.",
+    "A 9 mm nodule in the left lower lobe. An additional nodule in the left lower lobe.",
+    "Hypodensity in segment 7 of the liver. A second hypodensity in the liver measuring 6 mm.",
+    "Cyst in the right kidney. A separate small cyst in the right kidney.",
+])
+def test_one_more_of_its_kind_is_a_finding_of_its_own(text):
+    got = [f for f in extract_findings(text) if f.presence is Presence.PRESENT]
+    assert len(got) == 2
+    assert len({f.observation for f in got}) == 1
+
+
+def test_one_more_of_its_kind_said_again_restates_it():
+    got = extract_findings("A 3 cm mass in the left upper lobe. A second 7 mm nodule in the left lower lobe. "
+                           "IMPRESSION: Left upper lobe mass with a second left lower lobe nodule.")
+    nodules = [f for f in got if f.observation == "nodule"]
+    assert len(nodules) == 1 and nodules[0].size_mm == 7.0
+
+
+def test_the_second_rib_names_no_second_finding():
+    got = extract_findings("Fracture of the left 4th rib. Fracture of the second rib on the left.")
+    assert len([f for f in got if f.observation == "fracture"]) == 2
+    got = extract_findings("Small right pleural effusion. The effusion is small.")
+    assert len(got) == 1
+
+
+def test_a_site_after_a_list_reaches_a_member_past_the_next_members_own_site_word():
+    got = {(f.observation, f.sub_location) for f in extract_findings(
+        "Mural thickening and pericolic stranding of the descending colon.")}
+    assert got == {("bowel wall thickening", "descending colon"), ("fat stranding", "descending colon")}
+
+
+def test_a_site_word_after_with_stays_with_its_own_finding():
+    got = [f for f in extract_findings("Mass in the pancreatic head, likely malignant, with several liver metastases "
+                                       "(largest 25 mm in segment 8).") if f.anatomy == "pancreas"]
+    assert got and all(f.sub_location != "segment 8" for f in got)
+
+
+@pytest.mark.parametrize("text, side", [
+    ("Right T10 and T11 transverse process fractures.", "right"),
+    ("Left L1 and L2 transverse process fractures.", "left"),
+])
+def test_a_side_before_listed_vertebrae_reaches_each_levels_sided_part(text, side):
+    got = extract_findings(text)
+    assert len(got) == 2 and all(f.laterality == side and f.anatomy == "spine" for f in got)
+
+
+@pytest.mark.parametrize("text, organs", [
+    ("Sclerotic metastasis in the pelvis.", {"pelvis bone"}),
+    ("Lytic metastases in the pelvis.", {"pelvis bone"}),
+    ("Blastic metastases in the pelvis and right femur.", {"pelvis bone", "femur"}),
+])
+def test_a_bone_metastasis_in_the_pelvis_is_in_its_bones(text, organs):
+    got = extract_findings(text)
+    assert {f.anatomy for f in got} == organs
+    assert all(f.observation == "metastasis" for f in got)
+
+
+def test_metastases_in_the_pelvis_unqualified_stay_peritoneal():
+    got = extract_findings("Metastases in the pelvis.")
+    assert [f.anatomy for f in got] == ["peritoneum"]
+
+
+@pytest.mark.parametrize("text, organ, side", [
+    ("Moderate effusion in the left knee.", "knee", "left"),
+    ("Right elbow joint effusion.", "elbow", "right"),
+    ("Small effusion of the right ankle joint.", "ankle", "right"),
+    ("Fluid in the left wrist joint.", "wrist", "left"),
+])
+def test_an_effusion_in_a_limb_joint_is_that_joints(text, organ, side):
+    got = extract_findings(text)
+    assert [(f.observation, f.anatomy, f.laterality) for f in got] == [("joint effusion", organ, side)]
+
+
+@pytest.mark.parametrize("text, organ, side", [
+    ("Fracture of the right wrist.", "wrist", "right"),
+    ("Fracture of the left medial malleolus.", "ankle", "left"),
+    ("Osteoarthritis of the left acromioclavicular joint.", "shoulder", "left"),
+    ("Degenerative change at the right sternoclavicular joint.", "clavicle", "right"),
+])
+def test_a_limb_joint_is_a_sided_site(text, organ, side):
+    got = extract_findings(text)
+    assert [(f.anatomy, f.laterality) for f in got] == [(organ, side)]
+
+
+@pytest.mark.parametrize("text", [
+    "Cavity in the right upper lobe with wall thickness up to 6 mm.",
+    "Cavitating nodule in the left lower lobe. The cavity wall is up to 4 mm thick.",
+    "Complex cyst in the left kidney with septa up to 2 mm thick.",
+])
+def test_the_thickness_of_a_lesions_wall_or_septa_is_not_its_size(text):
+    got = [f for f in extract_findings(text) if f.presence is Presence.PRESENT]
+    assert len(got) == 1 and got[0].size_mm is None
+
+
+def test_a_lesions_own_size_stays_beside_its_wall_thickness():
+    got = extract_findings("A 28 mm cavitating mass in the right upper lobe with a wall up to 7 mm.")
+    assert [f.size_mm for f in got] == [28.0]
+    got = extract_findings("The gallbladder wall is thickened to 5 mm.")
+    assert [f.size_mm for f in got] == [5.0]
+
+
+@pytest.mark.parametrize("text", [
+    "Several subcentimetre para-aortic lymph nodes.",
+    "A few sub-centimetre regional lymph nodes are present.",
+    "The axillary nodes are subcentimetre.",
+    "Several small (<1 cm) mesenteric nodes.",
+    "Mediastinal nodes measure less than 1 cm in short axis.",
+])
+def test_nodes_below_a_centimetre_are_normal_nodes(text):
+    got = extract_findings(text)
+    assert got and all(f.presence is Presence.ABSENT and f.anatomy == "lymph node" for f in got)
+    assert all(f.size_mm is None for f in got)
+
+
+@pytest.mark.parametrize("text", [
+    "Several subcentimetre hypodensities in the liver.",
+    "A 7 mm nodule in the right upper lobe, previously less than 5 mm.",
+])
+def test_a_focal_lesion_below_a_centimetre_is_still_present(text):
+    got = extract_findings(text)
+    assert got and all(f.presence is Presence.PRESENT for f in got)
+
+
+@pytest.mark.parametrize("text", [
+    "Type B dissection from just beyond the left subclavian origin to the iliac bifurcation.",
+    "Type A (Stanford) dissection involving the ascending aorta.",
+    "Stanford type B dissection from the L subclavian origin to the renal arteries.",
+])
+def test_a_dissection_classed_by_type_is_the_aortas(text):
+    got = [f for f in extract_findings(text) if f.observation == "dissection"]
+    assert got and all(f.anatomy == "aorta" for f in got)
+
+
+def test_the_subclavian_artery_is_no_vein():
+    got = extract_findings("Focal stenosis of the left subclavian artery.")
+    assert [(f.anatomy, f.laterality) for f in got] == [("subclavian artery", "left")]
+    got = extract_findings("Left subclavian central line with the tip in the SVC.")
+    assert all(f.anatomy != "subclavian artery" for f in got)
+
+
+@pytest.mark.parametrize("text", ["No SQ emphysema.", "Small amount of subQ air in the left chest wall."])
+def test_sq_is_subcutaneous(text):
+    got = extract_findings(text)
+    assert [f.observation for f in got] == ["subcutaneous emphysema"]
+
+
+def test_a_duct_named_upstream_of_a_mass_is_where_it_is_dilated():
+    got = {(f.observation, f.sub_location) for f in extract_findings(
+        "Mass in the pancreatic head with dilatation of the upstream pancreatic duct, concerning for adenocarcinoma.")}
+    assert got == {("carcinoma", "head"), ("enlargement", "pancreatic duct")}
+
+
+@pytest.mark.parametrize("text, side", [
+    ("Reactive lymph nodes in the neck.", None),
+    ("Enlarged lymph nodes on both sides of the neck.", "bilateral"),
+])
+def test_nodes_in_the_neck_are_cervical(text, side):
+    got = extract_findings(text)
+    assert [(f.anatomy, f.sub_location, f.laterality) for f in got] == [("lymph node", "cervical", side)]
+
+
+def test_a_stone_in_the_neck_stays_the_gallbladders():
+    got = extract_findings("Gallstone impacted in the neck.")
+    assert [(f.anatomy, f.sub_location) for f in got] == [("gallbladder", "neck")]
+
+
+@pytest.mark.parametrize("text", ["Two calcified plaques on the right pleura.",
+                                  "Right pleura: two calcified pleural plaques."])
+def test_calcified_plaques_on_the_pleura_are_calcified_pleural_plaques(text):
+    got = extract_findings(text)
+    assert [(f.observation, f.laterality, f.count, f.attributes) for f in got] == [
+        ("pleural thickening", "right", 2, frozenset({"calcified"}))]
+
+
+@pytest.mark.parametrize("text", ["Pulmonary nodules: RLL (4), LUL (1).", "Pulmonary nodules: RLL x4, LUL x1."])
+def test_a_count_written_after_each_site_is_that_sites(text):
+    got = {(f.sub_location, f.laterality): f.count for f in extract_findings(text)}
+    assert got == {("lower lobe", "right"): 4, ("upper lobe", "left"): 1}
+
+
+def test_a_bracketed_count_after_each_side_is_that_sides():
+    got = {f.laterality: f.count for f in extract_findings("Renal cysts: left (3), right (1).")}
+    assert got == {"left": 3, "right": 1}
+
+
+def test_a_bracketed_station_code_is_still_no_count():
+    got = extract_findings("Enlarged subcarinal (7) lymph node.")
+    assert [(f.sub_location, f.count) for f in got] == [("subcarinal", None)]
+
+
+@pytest.mark.parametrize("text", ["Mild iliac atherosclerosis.", "Atherosclerosis of the iliac arteries.",
+                                  "Iliac arteries: mild atheroma."])
+def test_atheroma_of_the_iliac_arteries_is_their_calcification(text):
+    got = extract_findings(text)
+    assert [(f.observation, f.anatomy) for f in got] == [("calcification", "iliac artery")]
+
+
+@pytest.mark.parametrize("text", ["Severe aortoiliac atherosclerosis.", "Severe aorto-iliac atherosclerotic disease."])
+def test_aortoiliac_atheroma_is_the_aortas_and_the_iliac_arteries(text):
+    got = {(f.observation, f.anatomy) for f in extract_findings(text)}
+    assert got == {("aortic calcification", "aorta"), ("calcification", "iliac artery")}
+
+
+def test_dilated_sb_loops_are_small_bowel_loops():
+    got = extract_findings("Multiple dilated SB loops with a transition point in the right lower quadrant.")
+    assert [f.observation for f in got] == ["bowel obstruction"]
+    got = extract_findings("Thickened SB loops in the pelvis.")
+    assert [(f.anatomy, f.sub_location) for f in got] == [("bowel", "small bowel")]
+
+
+def test_fx_states_no_number():
+    got = extract_findings("Old healed L rib fx.")
+    assert [(f.laterality, f.count, f.attributes) for f in got] == [("left", None, frozenset())]
+    got = extract_findings("Two L rib fx.")
+    assert [f.count for f in got] == [2]
+
+
+@pytest.mark.parametrize("text", ["Bilateral renal cysts, the largest 25 mm on the right.",
+                                  "Renal cysts bilaterally, largest on the right measuring 25 mm.",
+                                  "Bilateral renal cysts, the largest 25 mm in the right kidney."])
+def test_the_largest_of_a_bilateral_group_on_one_side_reads_alike(text):
+    got = {(f.laterality, f.size_mm) for f in extract_findings(text)}
+    assert got == {("bilateral", 25.0), ("right", 25.0)}
+
+
+def test_a_side_after_a_bilateral_group_without_largest_is_no_member():
+    got = {f.laterality for f in extract_findings("Bilateral renal cysts. Small effusion on the left.")
+           if f.anatomy == "kidney"}
+    assert got == {"bilateral"}
+
+
+@pytest.mark.parametrize("text", ["Pacemaker with leads in the right atrium and right ventricle.",
+                                  "Dual chamber pacemaker.", "Left chest wall pacemaker with two leads."])
+def test_a_pacemakers_leads_counted_alike(text):
+    got = [f for f in extract_findings(text) if f.observation == "pacemaker"]
+    assert [f.count for f in got] == [2]
+
+
+def test_a_pacemaker_with_one_lead_placed_counts_no_more():
+    got = [f for f in extract_findings("Pacemaker with the lead tip in the right ventricle.") if f.observation == "pacemaker"]
+    assert [f.count for f in got] == [None]
+
+
+@pytest.mark.parametrize("text", ["Splenic artery patent without pseudoaneurysm.",
+                                  "The splenic artery is patent, no pseudoaneurysm."])
+def test_a_vessels_finding_denied_beside_it_called_patent_is_the_vessels(text):
+    got = [f for f in extract_findings(text) if f.observation == "aneurysm"]
+    assert [(f.anatomy, f.sub_location, f.presence) for f in got] == [
+        ("mesenteric vessels", "splenic artery", Presence.ABSENT)]
+
+
+def test_a_veins_patency_places_no_aneurysm():
+    got = [f for f in extract_findings("Patent splenic vein, no pseudoaneurysm.") if f.observation == "aneurysm"]
+    assert [f.anatomy for f in got] == ["aorta"]

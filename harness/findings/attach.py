@@ -284,6 +284,10 @@ def _resolve_organless_parts(spans: list[Span], locs: list[Location], obs_target
         if t is None:
             continue
         possible = _organs_of_observation(t, lex)
+        if loc.station and "lymph node" in possible:
+            # "reactive lymph nodes in the neck": a station's word is where the nodes are, not a part of an organ
+            loc.organ, loc.sub = "lymph node", loc.station
+            continue
         owners = [sub for sub in loc.pending_subs if sub.organ in possible]
         if len({sub.organ for sub in owners}) == 1:
             loc.organ, loc.sub = owners[0].organ, owners[0].name
@@ -487,14 +491,15 @@ def _share_site_with_list(chosen: _Target, loc: Location, spans: list[Span], obs
     # "bronchiectasis and nodularity in the lingula and right middle lobe": a member that holds only the sites the
     # list's last finding holds takes the next listed site too
     while k > 0 and all(l in chosen.locations for l in obs_targets[k - 1].locations) and _may_share_site(
-            obs_targets[k - 1], loc, lex) and _own_sizes_only(spans[obs_targets[k - 1].pos + 1:obs_targets[k].pos]) \
+            obs_targets[k - 1], loc, lex) and ((_own_sizes_only(spans[obs_targets[k - 1].pos + 1:obs_targets[k].pos])
             and all(g.text in LIST_JOINERS or g.cat in ("SEV", "ATTR", "COUNT", "TEMP", "SIZE")
             # ("a cyst and a calculus in the right kidney": "and a" is one span, the end of a denial's clause, so
             # not after one: "no pneumothorax and a small effusion in the right hemithorax")
             or (g.cat == "CTX:termination" and set(g.text.split()) <= LIST_JOINERS
                 and not any(s.cat.startswith("CTX:negation") for s in spans[:obs_targets[k - 1].pos])
                 and _with_article(spans, obs_targets[k - 1].pos))
-            for g in spans[obs_targets[k - 1].pos + 1:obs_targets[k].pos]) and \
+            for g in spans[obs_targets[k - 1].pos + 1:obs_targets[k].pos]))
+            or _joined_past_own_site(spans, obs_targets[k - 1], obs_targets[k], loc)) and \
             not lex.is_device(_obs_name(obs_targets[k - 1].span) or "") and \
             not _whole_lungs_with_a_lesion(obs_targets[k - 1], obs_targets[k], spans, lex):
         obs_targets[k - 1].locations.append(loc)
@@ -516,6 +521,14 @@ def _own_sizes_only(gap: list[Span]) -> bool:
     sizes = [q for q, g in enumerate(gap) if g.cat == "SIZE"]
     joins = [q for q, g in enumerate(gap) if g.text.split()[0] in ("and", "or", ",", "with", "/", "&", "plus")]
     return not sizes or bool(joins) and min(sizes) > max(joins)
+
+
+def _joined_past_own_site(spans: list[Span], before: _Target, member: _Target, loc: Location) -> bool:
+    """"mural thickening and pericolic stranding of the sigmoid colon": a finding joined by "and" / "or" to a
+    member whose own site word (in the organ of the site after the list, no part of it) stands right before it."""
+    gap = spans[before.pos + 1:member.pos]
+    return len(gap) == 2 and gap[0].text in ("and", "or") and gap[1].cat == "LOC" and any(
+        l.start == member.pos - 1 and l.organ == loc.organ and l.sub is None for l in member.locations)
 
 
 def _whole_lungs_with_a_lesion(head: _Target, member: _Target, spans: list[Span], lex: Lexicon) -> bool:

@@ -279,6 +279,10 @@ def _device_finding(t: _Target, certainty: Certainty, spec: dict[str, Any], lex:
             attrs.add("multiple")
         elif spec.get("part_counts", {}).get(t.span.text):
             count = spec["part_counts"][t.span.text]  # "dual chamber pacemaker": two leads
+        elif spec.get("counted_parts") and t.position and " + " in t.position:
+            # "pacemaker with leads in the right atrium and right ventricle": a lead in each place named, two leads,
+            # as "dual chamber pacemaker" and "pacemaker with two leads" read
+            count = t.position.count(" + ") + 1
         elif not spec.get("counted_parts"):
             count = 1  # a device counted by its parts (a pacemaker's leads) says nothing of them when not counted
     # a size stated with a device is where its tip is ("ETT 5 cm above the carina", "2 cm below the aortic knob")
@@ -298,8 +302,9 @@ def _sites_of_target(t: _Target, presence: Presence, spec: dict[str, Any], lex: 
     """The sites a (non-device) finding is in: its locations, each read as a site of the finding, without the
     regions that only frame them, with a side named apart, one per organ; else its default organ."""
     implied = _implied_organ(t)
-    locations = [site for site in (_own_site(loc, implied, presence, spec, lex) for loc in t.locations)
-                 if site is not None]
+    # "sclerotic metastases in the pelvis": a bone's finding named in a region is in the bones the region's word names
+    locations = [site for site in (_own_site(_skeleton(loc, lex) if implied == "bone" else loc, implied, presence,
+                                             spec, lex) for loc in t.locations) if site is not None]
     locations = _without_framing_regions(locations, spec.get("default_anatomy"), lex)
     side = _side_named_apart(t)
     if side in ("left", "right") and any(l.end == t.pos - 1 or any(
@@ -473,6 +478,8 @@ def _finding_at_site(t: _Target, loc: Location, certainty: Certainty, spec: dict
         return None
     obs, organ, loc_sub = read
     count, attrs = _count_and_plurality(t, obs, certainty.presence, lex)
+    if obs == "pleural thickening" and t.span.text.split()[0] == "calcified":
+        attrs = attrs | {"calcified"}  # "calcified plaques" on the pleura: calcified pleural plaques
     if loc.one and certainty.presence is not Presence.ABSENT and not (
             t.kind == "ENLARGE" and organ != "lymph node" and lex.enlargement_of(organ, loc_sub) == obs):
         # "nodes: subcarinal 11 mm, paratracheal 13 mm": one node at each; but an organ dilated and measured at
@@ -551,7 +558,8 @@ def _count_and_plurality(t: _Target, obs: str, presence: Presence, lex: Lexicon)
     elif t.listed_sizes > 1 and _plural(t.span) and presence is not Presence.ABSENT:
         count = t.listed_sizes  # "stones of 6 and 3 mm": one size each, so two
     elif presence is not Presence.ABSENT and (lex.is_focal(obs) or lex.is_countable(obs)) \
-            and not _uncountable(t.span.text.split()[-1]):
+            and not _uncountable(t.span.text.split()[-1]) and t.span.text.split()[-1] != "fx":
+        # ("healed R rib fx": one or more; the abbreviation is singular and plural)
         if _plural(t.span):
             attrs.add("multiple")
         else:

@@ -919,6 +919,27 @@ def _icd_sense(tokens: tuple[str, ...], text: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+#: words that name a finding as one more of its kind ("another nodule", "a second cyst", "a separate lesion")
+_DISTINCT_WORDS = frozenset({"another", "second", "third", "additional", "separate", "further"})
+
+
+def _named_as_one_more(key: tuple[str, ...], it: ParsedFinding) -> bool:
+    """The finding's own words follow one of ``_DISTINCT_WORDS`` with at most a few describing words between
+    ("another small nodule", "a second 4 mm hypodensity"; not "the second rib", nor a word of another clause)."""
+    if it.finding.presence is Presence.ABSENT or not it.observation_text:
+        return False
+    words = it.observation_text.split()
+    n = len(words)
+    for i, w in enumerate(key):
+        if w in _DISTINCT_WORDS:
+            for j in range(i + 1, min(i + 6, len(key) - n + 1)):
+                if list(key[j:j + n]) == words:
+                    return True
+                if key[j] in (",", ";", ":", "and", "or", "with", "of", "in", "at", "the"):
+                    break
+    return False
+
+
 @lru_cache(maxsize=65536)
 def parse_report(text: str) -> tuple[ParsedFinding, ...]:
     """Findings of a report with the words each was read from; order-independent (sorted), cached."""
@@ -1003,6 +1024,8 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
                     continue
                 if lex.is_device(it.finding.observation) and it.finding.presence is not Presence.ABSENT:
                     last_device = len(items)
+                if not _DISTINCT_WORDS.isdisjoint(key) and _named_as_one_more(key, it):
+                    it = dataclasses.replace(it, distinct=True)
                 items.append(it)
             if reading.orphan_position and last_device is not None:
                 dev = items[last_device]
@@ -1012,10 +1035,10 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
                 if dev.finding.position is None and pos is not None:
                     items[last_device] = ParsedFinding(dataclasses.replace(dev.finding, position=pos),
                                                        dev.observation_text, dev.anatomy_text)
-    # exact duplicates
-    seen: dict[Finding, ParsedFinding] = {}
-    for it in items:
-        seen.setdefault(it.finding, it)
+    # exact duplicates (not one named as one more of its kind: "a nodule in the RUL. Another nodule in the RUL.")
+    seen: dict[Finding | int, ParsedFinding] = {}
+    for k, it in enumerate(items):
+        seen.setdefault(k if it.distinct and it.finding in seen else it.finding, it)
     items = _merge_restatements(_explained_away(list(seen.values()), lex), lex)
     # organ-less denials of a tumour ("No evidence of tumor.", "no metastatic disease") summarise the rest of a
     # report that says anything else; an organ-less negative of anything else ("No abscess.", "no drainable
@@ -1032,7 +1055,8 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
     for i, it in enumerate(items):
         f = it.finding
         redundant = (f.presence is not Presence.ABSENT or f.anatomy == UNSPECIFIED) and any(
-            j != i and other.finding.presence is f.presence and _less_specific(f, other.finding, lex)
+            j != i and other.finding.presence is f.presence and (other.distinct or not it.distinct)
+            and _less_specific(f, other.finding, lex)
             and not (_less_specific(other.finding, f, lex) and j > i)
             for j, other in enumerate(items)) or (singles and _restates_group(f, all_found, lex))
         if not redundant:

@@ -47,7 +47,7 @@ def _attach_measures(spans: list[Span], obs_targets: list[_Target], side_positio
             if listed[p][0] == p and measurable:
                 _attach_size_list(listed[p], spans, measurable, side_positions)
         elif s.cat in ("SIZE", "PRIOR_SIZE") and measurable:
-            _attach_size(p, spans, measurable, side_positions)
+            _attach_size(p, spans, measurable, side_positions, lex)
         elif s.cat in ("COUNT", "NUM"):
             if not _count_of_device_parts(p, spans, obs_targets, lex):
                 _attach_count(p, spans, obs_targets, side_positions)
@@ -231,13 +231,37 @@ def _organ_measured(p: int, spans: list[Span], obs_targets: list[_Target]) -> bo
         and not any(u.pos < p for u in obs_targets) and any(g.cat == "SIZE" for g in spans[p + 1:])
 
 
-def _attach_size(p: int, spans: list[Span], obs_targets: list[_Target], side_positions: set[int]) -> None:
+#: the parts of a lesion whose thickness a report may give ("a cavity with a wall up to 8 mm", "septa 3 mm thick")
+_LESION_PARTS = frozenset({"wall", "walls", "septa", "septum", "septation", "septations", "rim"})
+#: what stands between such a part and its thickness
+_PART_SIZE_GAP = frozenset({"thickness", "thick", "up", "to", "of", "measuring", "measures", "measure", "is", "are",
+                            "a", "an", "the", "maximal", "maximum", "max", "at", "most", "approximately", "about"})
+
+
+def _size_of_a_lesions_part(p: int, spans: list[Span], t: _Target, lex: Lexicon) -> bool:
+    """"Cavity in the left upper lobe with a wall up to 8 mm", "cyst with septa up to 3 mm thick": the thickness of a
+    focal lesion's (or a collection's) wall or septa, not the lesion's size."""
+    if not (lex.is_focal(_obs_name(t.span) or "") or lex.family(_obs_name(t.span) or "") in ("abscess", "collection")):
+        return False
+    q = p - 1
+    while q >= 0 and p - q <= 6 and spans[q].cat == "WORD" and spans[q].value in _PART_SIZE_GAP:
+        q -= 1
+    if q >= 0 and spans[q].cat == "WORD" and spans[q].value in _LESION_PARTS:
+        return True
+    # "septa up to 3 mm thick" reads the same way from behind
+    return p + 1 < len(spans) and spans[p + 1].text == "thick" and q >= 0 and spans[q].text in _LESION_PARTS
+
+
+def _attach_size(p: int, spans: list[Span], obs_targets: list[_Target], side_positions: set[int],
+                 lex: Lexicon | None = None) -> None:
     if spans[p].cat == "SIZE" and _organ_measured(p, spans, obs_targets):
         return
     current = _current_size_before(p, spans) if spans[p].cat == "PRIOR_SIZE" else None
     owner = next((u for u in obs_targets if current in u.size_at), None) if current is not None else None
     # (a prior size goes with the finding its current size measures, however near the next finding is)
     t = owner or _size_owner(p, spans, obs_targets, side_positions)
+    if t is not None and lex is not None and _size_of_a_lesions_part(p, spans, t, lex):
+        return
     if t is not None and t.count is None and spans[p].cat == "SIZE" and t.span.text in NUMBER_NEUTRAL \
             and _of_the_largest(spans, p):
         t.count = "unstated"  # "mediastinal LN, max 11 mm": the largest of the nodes the abbreviation names
@@ -775,6 +799,13 @@ def _counts_per_site(spans: list[Span], obs_targets: list[_Target]) -> None:
         if len(sites) < 2:
             continue
         counts = [_count_before_site(spans, l) for l in sites]
+        if all(c is None for c in counts):
+            # "nodules: RUL (3), LLL (2)", "nodules: RUL x3, LLL x2": a count written after each site
+            after = [_count_after_site(spans, l) for l in sites]
+            if all(c is not None for c in after):
+                for l, c in zip(sites, after):
+                    l.count, l.one = c, c == 1
+                continue
         if counts[0] is None and isinstance(t.count, int) and t.count > 0 and all(c is not None for c in counts[1:]) \
                 and sites[0].start > t.pos and all(g.text in ("in", "at", "within", "the", "of", "on")
                                                    for g in spans[t.pos + 1:sites[0].start]):
@@ -844,6 +875,18 @@ def _parts_count_before(spans: list[Span], l: Location) -> int | None:
     return None
 
 
+def _count_after_site(spans: list[Span], l: Location) -> int | None:
+    """The count written right after a site: "RUL (3)", "LLL x2"."""
+    q = l.end + 1
+    if q + 2 < len(spans) and spans[q].text == "(" and spans[q + 1].cat == "NUM" and spans[q + 2].text == ")":
+        g = spans[q + 1]
+        return int(g.value) if g.value == int(g.value) and 0 < g.value <= 50 else None
+    if q < len(spans) and spans[q].cat == "COUNT" and spans[q].text.split()[0] in ("x", "×"):
+        value = spans[q].readings("COUNT")[0].value
+        return value if isinstance(value, int) else None
+    return None
+
+
 def _count_before_site(spans: list[Span], l: Location) -> int | None:
     """The count stated before a site: "two in the right lower lobe", or of the site's parts ("emboli in two
     right lower lobe segmental arteries and one left upper lobe segmental artery")."""
@@ -884,6 +927,9 @@ def _side_count(spans: list[Span], s: Location) -> int | None:
         n = number(spans[s.end + 1])
         if n is not None and (s.end + 2 >= len(spans) or spans[s.end + 2].cat not in ("OBS", "LOC")):
             return n
+    if s.end + 3 < len(spans) and spans[s.end + 1].text == "(" and spans[s.end + 3].text == ")" \
+            and spans[s.end + 2].cat == "NUM":
+        return number(spans[s.end + 2])  # "renal cysts: right (2), left (1)"
     q = s.start - 1
     while q >= 0 and spans[q].text in ("the",):
         q -= 1

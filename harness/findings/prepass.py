@@ -201,9 +201,12 @@ def _unchanged_and(spans: list[Span], q: int) -> bool:
 def _deny_structures_called_normal(spans: list[Span], scope: dict[int, str], lex: Lexicon) -> None:
     """"lymph nodes are normal", "nodes not enlarged": a structure that is only a finding when abnormal, called
     normal, is absent."""
+    _below_a_centimetre(spans, scope, lex)
     for p, s in enumerate(spans):
-        if s.cat in ("CTX:normal", "CTX:normal_size"):
-            q = p - 1
+        split = s.text in ("centimetre", "centimeter") and p > 0 and spans[p - 1].text == "sub"  # "sub-centimetre"
+        sub_cm = s.cat == "WORD" and (s.text in _SUBCENTIMETRE or split)
+        if s.cat in ("CTX:normal", "CTX:normal_size") or sub_cm:
+            q = p - 2 if split else p - 1
             while q >= 0 and ((spans[q].cat == "WORD" and spans[q].value in COPULAS)
                               or (spans[q].cat == "LOC" and q > 0 and spans[q - 1].value in ("and", ","))
                               or _unchanged_and(spans, q)):
@@ -212,21 +215,64 @@ def _deny_structures_called_normal(spans: list[Span], scope: dict[int, str], lex
             if q >= 0 and spans[q].cat == "OBS" and scope.get(q) is None \
                     and lex.observations.get(_obs_name(spans[q]) or "", {}).get("normal_means_absent"):
                 scope[q] = "neg"
-            elif s.text in _NORMAL_SIZED or (s.text in _NORMAL_BEFORE and (p == 0 or spans[p - 1].text in (
+            elif s.text in _NORMAL_SIZED or sub_cm or (s.text in _NORMAL_BEFORE and (p == 0 or spans[p - 1].text in (
                     ",", ";", ":", "and"))):
                 # "normal-sized mediastinal nodes", "non-enlarged hilar nodes", "normal left hilar nodes"
                 r = p + 1
-                while r < len(spans) and spans[r].cat == "LOC":
+                while r < len(spans) and (spans[r].cat == "LOC" or sub_cm and (
+                        spans[r].cat in ("ATTR", "SEV") or spans[r].text in _NODE_ADJECTIVES)):
                     r += 1
                 if r < len(spans) and spans[r].cat == "OBS" and scope.get(r) is None \
                         and lex.observations.get(_obs_name(spans[r]) or "", {}).get("normal_means_absent"):
                     scope[r] = "neg"
 
 
+#: words that may stand between "subcentimetre" and its noun ("subcentimetre regional nodes")
+_NODE_ADJECTIVES = frozenset({"regional", "locoregional", "local", "scattered", "small", "reactive"})
+#: words that make a size an upper bound ("< 1 cm", "less than 10 mm", "under 1 cm")
+_UPPER_BOUND = frozenset({"<", "under", "below"})
+#: what may stand between a structure and its upper bound ("nodes all measure less than 1 cm")
+_BOUND_GAP = frozenset({"measure", "measuring", "measures", "all", "each", "are", "is", "of", "(", ")", "small",
+                        "in", "short", "axis"})
+
+
+def _below_a_centimetre(spans: list[Span], scope: dict[int, str], lex: Lexicon) -> None:
+    """"several small (<1 cm) peripancreatic nodes", "mediastinal nodes less than 1 cm": a structure that is only a
+    finding when enlarged, stated below a centimetre, is normal-sized, as "subcentimetre nodes" are (and the bound
+    is no size of it)."""
+    for p, s in enumerate(spans):
+        if s.cat != "SIZE" or not isinstance(s.value, (int, float)) or s.value > 10 or p == 0:
+            continue
+        b = p - 1
+        if spans[b].text == "than" and b > 0 and spans[b - 1].text in ("less", "smaller"):
+            b -= 1
+        elif spans[b].text not in _UPPER_BOUND:
+            continue
+        owner = None
+        q = b - 1
+        while q >= 0 and (spans[q].cat == "LOC" or spans[q].text in _BOUND_GAP):
+            q -= 1
+        if q >= 0 and spans[q].cat == "OBS":
+            owner = q
+        else:
+            r = p + 1
+            while r < len(spans) and (spans[r].cat == "LOC" or spans[r].text in _BOUND_GAP):
+                r += 1
+            if r < len(spans) and spans[r].cat == "OBS":
+                owner = r
+        if owner is not None and scope.get(owner) is None \
+                and lex.observations.get(_obs_name(spans[owner]) or "", {}).get("normal_means_absent"):
+            scope[owner] = "neg"
+            spans[p] = Span("WORD", s.text, s.start, s.end, s.text, cat="WORD")
+
+
 #: a normal look said before the noun opening its phrase ("Normal left hilar nodes.", "..., unremarkable nodes")
 _NORMAL_BEFORE = frozenset({"normal", "nml", "nl", "unremarkable"})
 #: a normal size said before its noun ("normal-sized nodes", "non-enlarged nodes")
 _NORMAL_SIZED = frozenset({"normal sized", "nml sized", "nl sized", "non enlarged", "nonenlarged"})
+#: a size below a centimetre said of a structure that is only a finding when enlarged ("several subcentimetre
+#: peripancreatic nodes", "the mediastinal nodes are subcentimetre"): normal-sized, as "normal-sized nodes" are
+_SUBCENTIMETRE = frozenset({"subcentimetre", "subcentimeter", "subcentimetric", "subcm"})
 #: the words of a structure's measurement between it and what is said of its size ("subcarinal node of 9 mm, within
 #: normal size limits", "mediastinal nodes measuring up to 8 mm in short axis, not pathological by size")
 _MEASURE_WORDS = frozenset({"of", "measuring", "measures", "measure", "measured", "in", "short", "axis", "sa", "max",

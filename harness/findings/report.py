@@ -20,6 +20,9 @@ class ParsedFinding:
     finding: Finding
     observation_text: str
     anatomy_text: str  # "" when the organ was not named (default anatomy)
+    #: named as one more of its kind ("another nodule", "a second cyst", "an additional fracture"): a finding of its
+    #: own, never a restatement of one stated before
+    distinct: bool = False
 
 
 def _less_specific(f: Finding, g: Finding, lex: Lexicon) -> bool:
@@ -118,8 +121,9 @@ def _merge_restatements(items: list[ParsedFinding], lex: Lexicon) -> list[Parsed
         if f.presence is not Presence.ABSENT:
             for k, kept in enumerate(out):
                 # a device said to be in place restates one named by the same words ("PICC ... PICC appropriately
-                # positioned"), not another of its kind ("NG tube in the stomach", "Dobhoff tip in the duodenum")
-                if _fields_combine(kept.finding, f, lex, kept.observation_text == it.observation_text):
+                # positioned"), not another of its kind ("NG tube in the stomach", "Dobhoff tip in the duodenum");
+                # "another nodule" is none of the nodules before it (but "a second nodule" said again restates it)
+                if (kept.distinct or not it.distinct) and _fields_combine(kept.finding, f, lex, kept.observation_text == it.observation_text):
                     text = kept.anatomy_text if len(kept.anatomy_text) >= len(it.anatomy_text) else it.anatomy_text
                     out[k] = ParsedFinding(_combined(kept.finding, f, lex), kept.observation_text, text)
                     break

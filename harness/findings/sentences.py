@@ -1233,6 +1233,40 @@ def _tips_shunt(tokens: list[str]) -> list[str]:
     return out
 
 
+_ATHEROMA_NOUNS = frozenset({"atherosclerosis", "atheroma", "calcification", "calcifications", "atheromatosis"})
+_ATHEROMA_ADJECTIVES = frozenset({"atherosclerotic", "atheromatous", "calcific", "vascular"})
+_ATHEROMA_HEADS = frozenset({"disease", "change", "changes", "calcification", "calcifications", "plaque", "plaques"})
+
+
+def _aortoiliac_atheroma(tokens: list[str]) -> list[str]:
+    """"Moderate aortoiliac atherosclerosis": the atheroma of the aorta and of the iliac arteries, each its own site
+    ("atherosclerosis of the aorta and iliac arteries" reads two findings)."""
+    out = list(tokens)
+    for k in range(len(out) - 2, -1, -1):
+        if out[k] != "aortoiliac" and not (out[k] == "aorto" and k + 2 < len(out) and out[k + 1] == "iliac"):
+            continue
+        j = k + 1 if out[k] == "aortoiliac" else k + 2
+        if j < len(out) and out[j] in _ATHEROMA_NOUNS:
+            end = j + 1
+        elif j + 1 < len(out) and out[j] in _ATHEROMA_ADJECTIVES and out[j + 1] in _ATHEROMA_HEADS:
+            end = j + 2
+        else:
+            continue
+        out[k:end] = [*out[j:end], "of", "the", "aorta", "and", "iliac", "arteries"]
+    return out if out != tokens else tokens
+
+
+def _classification_in_brackets(tokens: list[str]) -> list[str]:
+    """"Type B (Stanford) dissection": the classification named in brackets after its type is read before it, as
+    "Stanford type B dissection" is."""
+    out = list(tokens)
+    for k in range(len(out) - 4, -1, -1):
+        if out[k] == "type" and out[k + 2] == "(" and out[k + 3] in ("stanford", "debakey") \
+                and k + 4 < len(out) and out[k + 4] == ")":
+            out[k:k + 5] = [out[k + 3], "type", out[k + 1]]
+    return out if out != tokens else tokens
+
+
 _HILUM_WORDS = frozenset({"hilum", "hila", "hilar", "hilus"})
 
 
@@ -2126,6 +2160,11 @@ def _clots_extending(tokens: list[str]) -> list[str]:
 _LABELLED_PLURALS = frozenset({"nodes", "stations", "levels", "segments", "lns", "zones", "ribs", "vertebrae"})
 
 
+#: sites a bracketed number after counts what is in them (no nodal station is named by these words)
+_COUNTED_SITES = frozenset({"rul", "rml", "rll", "lul", "lll", "lingula", "lobe", "right", "left", "r", "l", "rt", "lt",
+                            "kidney", "lung"})
+
+
 def _count_in_brackets(tokens: list[str], k: int, close: int) -> bool:
     """"hepatic metastases (3)", "multiple (5) lesions": a bare number in brackets after a plural finding or a plural
     word counts, it labels no station."""
@@ -2133,6 +2172,9 @@ def _count_in_brackets(tokens: list[str], k: int, close: int) -> bool:
     if len(code) != 1 or not code[0].isdigit() or k == 0:
         return False
     before = tokens[k - 1]
+    # "nodules: RUL (3), LLL (2)", "renal cysts: right (2), left (1)": a lobe or a side counted, no nodal station
+    if before in _COUNTED_SITES:
+        return True
     return before in ("multiple", "several", "numerous", "many", "few") or (
         len(before) > 3 and before.endswith("s") and before.isalpha() and before not in _LABELLED_PLURALS)
 
@@ -2533,6 +2575,8 @@ _REWRITES = (
     (_without_station_codes, frozenset({"("})), (_bare_station_codes, _NODE_NOUNS),
     (_nodal_metastases, _METASTASIS_NOUNS | {"metastatic"}), (_lengths_extending, _EXTENDING),
     (_clots_extending, _CLOT_WORDS), (_tips_shunt, frozenset({"tips"})), (_full_hila, frozenset({"full"})),
+    (_classification_in_brackets, frozenset({"stanford", "debakey"})),
+    (_aortoiliac_atheroma, frozenset({"aortoiliac", "aorto"})),
     (_diaphragm_words, _DIAPHRAGM), (_displacing_the_mediastinum, _DISPLACING),
     (_midline_mediastinum, _MIDLINE_ORGANS),
     (_sinus_fluid_levels, _PARANASAL_WORDS), (_bronchi_of_a_lobe, frozenset(_BRONCHUS_WORDS)),

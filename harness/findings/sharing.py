@@ -69,6 +69,21 @@ def _share_between_findings(spans: list[Span], targets: list[_Target], obs_targe
         _framing_site(targets, frame, lex)
 
 
+#: the vessels, and what is found in one ("the SMV is patent, without thrombus")
+_VESSELS = frozenset({"mesenteric vessels", "portal vein", "hepatic vein", "iliac artery", "leg artery", "leg vein",
+                      "carotid artery", "subclavian artery", "renal vein", "inferior vena cava", "superior vena cava",
+                      "internal jugular vein", "coronary artery"})
+_VESSEL_FINDINGS = frozenset({"aneurysm", "thrombosis", "occlusion", "stenosis", "dissection"})
+
+
+def _vessel_of(loc: Location, finding: str) -> bool:
+    """A vessel where the finding may be: any vessel holds a clot, a stenosis or an occlusion; an (pseudo)aneurysm
+    is an artery's ("patent splenic vein, no pseudoaneurysm" is no vein's aneurysm)."""
+    if loc.organ not in _VESSELS:
+        return False
+    return finding != "aneurysm" or "artery" in (loc.sub or loc.organ or "")
+
+
 def _place_in_organ_called_normal(spans: list[Span], targets: list[_Target], obs_targets: list[_Target],
                                   scope: dict[int, str], lex: Lexicon) -> None:
     """An observation with no site of its own in a sentence that also calls an organ normal is in that organ
@@ -94,7 +109,16 @@ def _place_in_organ_called_normal(spans: list[Span], targets: list[_Target], obs
             normals = [n for n in normals if n.pos < t.pos][-1:]
         held = [n for n in (normals or sized) if n.pos < t.pos and any(
             g.text in EXCEPT_WORDS for g in spans[n.pos + 1:t.pos])]
-        if normals and "default_anatomy" not in spec:
+        vessels = [n for n in normals if n.pos < t.pos and scope.get(t.pos) == "neg"
+                   and _obs_name(t.span) in _VESSEL_FINDINGS and n.locations
+                   and all(_vessel_of(l, _obs_name(t.span) or "") for l in n.locations)
+                   and all(g.text in (",", "with", "without", "and", "but") or g.cat.startswith("CTX:negation")
+                           for g in spans[n.pos + 1:t.pos])]
+        if vessels:
+            # "hepatic artery patent without pseudoaneurysm": the vessel called patent is where the vessel's finding
+            # is denied (the vessel stays patent)
+            t.locations.extend(copy.copy(l) for l in vessels[-1].locations)
+        elif normals and "default_anatomy" not in spec:
             for nt in normals:
                 t.locations.extend(copy.copy(l) for l in nt.locations)
                 if scope.get(t.pos) != "neg":

@@ -110,6 +110,7 @@ def _locations(spans: list[Span], lex: Lexicon) -> list[Location]:
             loc.blocked = True
             _side_reaches_site_list(out, k - 1, spans, lex)
     _parts_of_a_sided_organ(out, lex)
+    _largest_on_one_side(out, spans, lex)
     return out
 
 
@@ -129,6 +130,27 @@ def _parts_of_a_sided_organ(out: list[Location], lex: Lexicon) -> None:
         elif side is not None and loc.sub is not None and loc.organ == side[0] and not loc.blocked \
                 and not loc.text.endswith("s"):
             loc.laterality = side[1]
+
+
+#: words that name the largest of a group ("the largest 8 mm on the left")
+_LARGEST_OF_GROUP = frozenset({"largest", "biggest", "dominant", "larger", "bigger"})
+
+
+def _largest_on_one_side(out: list[Location], spans: list[Span], lex: Lexicon) -> None:
+    """"Bilateral renal calculi, the largest 8 mm on the left": the side where the largest of a group in both
+    paired organs lies is that organ's side, as "the largest 8 mm in the left kidney" reads."""
+    for k, loc in enumerate(out):
+        if loc.organ is not None or loc.blocked or loc.laterality not in ("left", "right") or k == 0:
+            continue
+        group = next((o for o in reversed(out[:k]) if o.organ is not None), None)
+        both = group is not None and (group.laterality == "bilateral" or group.laterality is None and any(
+            o.organ is None and o.laterality == "bilateral" for o in out[:k]))  # "renal cysts bilaterally, ..."
+        if not both or group.sub is not None or not lex.is_paired(group.organ):
+            continue
+        q = next((q for q in range(loc.start - 1, max(group.end, loc.start - 8), -1)
+                  if spans[q].text in _LARGEST_OF_GROUP), None)
+        if q is not None and all(g.cat in ("WORD", "SIZE", "NUM") for g in spans[q:loc.start]):
+            loc.organ = group.organ
 
 
 def _side_reaches_site_list(out: list[Location], k: int, spans: list[Span], lex: Lexicon) -> None:
