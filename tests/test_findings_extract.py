@@ -6499,3 +6499,9 @@ def test_a_vessels_finding_denied_beside_it_called_patent_is_the_vessels(text):
 def test_a_veins_patency_places_no_aneurysm():
     got = [f for f in extract_findings("Patent splenic vein, no pseudoaneurysm.") if f.observation == "aneurysm"]
     assert [f.anatomy for f in got] == ["aorta"]
+
+
+@pytest.mark.parametrize("text", ["Three mesenteric nodes, each under 1 cm.", "Two hilar nodes, each less than 10 mm."])
+def test_nodes_bounded_below_a_centimetre_after_a_comma_are_normal(text):
+    (f,) = [f for f in extract_findings(text) if f.anatomy == "lymph node"]
+    assert f.presence is Presence.ABSENT and f.size_mm is None

@@ -233,7 +233,7 @@ _NODE_ADJECTIVES = frozenset({"regional", "locoregional", "local", "scattered", 
 _UPPER_BOUND = frozenset({"<", "under", "below"})
 #: what may stand between a structure and its upper bound ("nodes all measure less than 1 cm")
 _BOUND_GAP = frozenset({"measure", "measuring", "measures", "all", "each", "are", "is", "of", "(", ")", "small",
-                        "in", "short", "axis"})
+                        "in", "short", "axis", ","})
 
 
 def _below_a_centimetre(spans: list[Span], scope: dict[int, str], lex: Lexicon) -> None:
