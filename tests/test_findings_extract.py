@@ -6254,6 +6254,7 @@ def test_a_diffuse_finding_listed_after_a_sided_one_in_a_paired_organ_takes_no_s
     ("PICC tip overlying T6-T7.", "T6 level"),  # a range: its upper (cranial) vertebra
     ("PICC tip overlying T6/7.", "T6 level"),
     ("Feeding tube tip at the level of the L2 vertebral body.", "L2 level"),
+    ("Feeding tube tip L2.", "L2 level"),  # telegraphic: the level right after the tip
 ])
 def test_a_tip_stated_at_a_vertebral_level_is_read_at_that_level(text, position):
     assert one(text).position == position
@@ -6273,3 +6274,7 @@ def test_a_vertebral_level_is_read_only_where_no_place_is_named_and_only_for_a_d
     by_obs = {f.observation: f.position for f in extract_findings(
         "Endotracheal tube in situ. Its tip lies at T4.")}
     assert by_obs == {"endotracheal tube": "T4 level"}
+    # levels paired with a list of devices by "respectively"
+    by_obs = {f.observation: f.position for f in extract_findings(
+        "The endotracheal and nasogastric tube tips are at T2 and L1 respectively.")}
+    assert by_obs == {"endotracheal tube": "T2 level", "nasogastric tube": "L1 level"}

@@ -902,7 +902,9 @@ def _respective_positions(spans: list[Span], devices: list[_Target]) -> list[str
                for a, b in zip(devices, devices[1:]) for g in spans[a.pos + 1:b.pos]):
         return None
     end = next(q for q, s in enumerate(spans) if s.text == "respectively")
-    places = [s.readings("POS")[0].value for s in spans[devices[-1].pos + 1:end] if s.readings("POS")]
+    # (or the vertebral levels they are at: "UAC and UVC tips at T8 and T9 respectively")
+    places = [s.readings("POS")[0].value if s.readings("POS") else _level_of_span(s)
+              for s in spans[devices[-1].pos + 1:end] if s.readings("POS") or _level_of_span(s)]
     return places if len(places) == len(devices) and end > devices[-1].pos else None
 
 
@@ -1088,6 +1090,10 @@ def vertebral_level(sub: str | None) -> str | None:
     return f"{upper} level"
 
 
+def _level_of_span(s: Span) -> str | None:
+    return next((vertebral_level(r.value.name) for r in s.readings("SUB") if r.value.organ == "spine"), None)
+
+
 def _vertebral_level(t: _Target, limit: int, spans: list[Span], locs: list[Location], lex: Lexicon) -> str | None:
     """A tip stated only at a vertebral level ("ETT tip at T2", "IABP tip at the level of T10", "CVC tip over
     T5-T6"): the level (see vertebral_level), a landmark read only where no anatomical place is named for the tip.
@@ -1103,6 +1109,8 @@ def _vertebral_level(t: _Target, limit: int, spans: list[Span], locs: list[Locat
         k = l.start
         while k > t.pos + 1 and spans[k - 1].text in _LEVEL_FILLERS:
             k -= 1
-        if k > t.pos and spans[k - 1].text in _AT_LEVEL:
+        # ("ETT tip T3", "ETT: tip T2": telegraphic, the level right after the tip)
+        if k > t.pos and (spans[k - 1].text in _AT_LEVEL or (k == l.start and spans[k - 1].text.split()[-1] in (
+                "tip", "tips"))):
             return level
     return None
