@@ -382,3 +382,19 @@ def test_a_lung_base_is_part_of_its_lower_zone():
     ref = "Calcified granuloma in the right lower zone."
     assert text_finding_f1(ref, "Calcified granuloma at the right base.") > \
         text_finding_f1(ref, "Calcified granuloma at the right apex.")
+
+
+def test_tips_at_vertebral_levels_agree_within_one_level_and_are_not_compared_with_a_place():
+    from harness.metrics.matching import positions_agree
+    ref = "Aortic balloon pump tip at the level of T7. Small left pleural effusion."
+    assert text_finding_f1(ref, "Aortic balloon pump tip at the level of T11. Small left pleural effusion.") < 1.0
+    assert text_finding_f1(ref, "Aortic balloon pump tip at the level of T10. Small left pleural effusion.") < 1.0
+    assert text_finding_f1(ref, "Aortic balloon pump tip at the level of T8. Small left pleural effusion.") == 1.0
+    assert text_finding_f1(ref, "Aortic balloon pump tip in the descending aorta. Small left pleural effusion.") == 1.0
+    line = "Right subclavian central line tip at T5."
+    assert text_finding_f1(line, "Right subclavian central line tip in the SVC.") == 1.0
+    assert text_entity_score(ref, "Aortic balloon pump tip at the level of T11. Small left pleural effusion.") < \
+        text_entity_score(ref, "Aortic balloon pump tip at the level of T8. Small left pleural effusion.")
+    assert positions_agree("T12 level", "L1 level") and not positions_agree("T12 level", "L2 level")
+    assert positions_agree("T6 level", "superior vena cava") and not positions_agree("stomach", "duodenum")
+    assert "vertebral level" in FindingF1Metric.variant and "vertebral level" in EntityScoreMetric().variant

@@ -2042,8 +2042,8 @@ def test_device_place_words_do_not_shadow_the_sites_of_other_findings():
         == "right atrium + right ventricle"
 
 
-def test_a_vertebral_level_is_no_tip_position():
-    assert one("ETT tip at T4.").position is None
+def test_a_vertebral_level_is_no_place_the_tip_is_in_but_the_level_it_is_at():
+    assert one("ETT tip at T4.").position == "T4 level"  # (not "spine")
     assert one("Right femoral line tip at the level of L2 in the IVC.").position == "inferior vena cava"
 
 
@@ -5240,8 +5240,8 @@ def test_progressive_enhancement_of_one_study_is_no_growth():
 def test_umbilical_lines_of_a_neonate_are_devices():
     got = {(f.observation, f.position) for f in extract_findings(
         "UVC tip at the right atrium. UAC tip at T7. ETT tip at T1.")}
-    assert got == {("central venous catheter", "right atrium"), ("umbilical arterial catheter", None),
-                   ("endotracheal tube", None)}
+    assert got == {("central venous catheter", "right atrium"), ("umbilical arterial catheter", "T7 level"),
+                   ("endotracheal tube", "T1 level")}
     assert _read("Umbilical arterial catheter removed.") == {("umbilical arterial catheter", "aorta", None, None, A)}
 
 
@@ -5952,10 +5952,10 @@ def test_a_tube_tip_at_the_clavicular_heads_is_in_the_trachea(text):
     assert [f.position for f in extract_findings(text)] == ["trachea"]
 
 
-def test_a_vertebral_level_before_another_device_gives_no_place_to_the_first():
+def test_a_vertebral_level_before_another_device_is_the_first_ones_level_not_the_next_ones_place():
     got = {f.observation: f.position for f in extract_findings(
         "ETT with tip at T4 and left IJ central line with tip in the SVC.")}
-    assert got == {"endotracheal tube": None, "central venous catheter": "superior vena cava"}
+    assert got == {"endotracheal tube": "T4 level", "central venous catheter": "superior vena cava"}
 
 
 @pytest.mark.parametrize("text, sub", [
@@ -6505,3 +6505,37 @@ def test_a_veins_patency_places_no_aneurysm():
 def test_nodes_bounded_below_a_centimetre_after_a_comma_are_normal(text):
     (f,) = [f for f in extract_findings(text) if f.anatomy == "lymph node"]
     assert f.presence is Presence.ABSENT and f.size_mm is None
+
+
+@pytest.mark.parametrize("text, position", [
+    ("Aortic balloon pump with its tip at the level of T9.", "T9 level"),
+    ("Left subclavian central line tip projects at T5.", "T5 level"),
+    ("Endotracheal tube tip at the T3 level.", "T3 level"),
+    ("Endotracheal tube tip at T 3.", "T3 level"),
+    ("PICC tip overlying T6-T7.", "T6 level"),  # a range: its upper (cranial) vertebra
+    ("PICC tip overlying T6/7.", "T6 level"),
+    ("Feeding tube tip at the level of the L2 vertebral body.", "L2 level"),
+    ("Feeding tube tip L2.", "L2 level"),  # telegraphic: the level right after the tip
+])
+def test_a_tip_stated_at_a_vertebral_level_is_read_at_that_level(text, position):
+    assert one(text).position == position
+
+
+def test_a_vertebral_level_is_read_only_where_no_place_is_named_and_only_for_a_device():
+    # an anatomical place named for the tip is its position; the level beside it is a landmark
+    assert one("Left subclavian central line tip in the SVC at T5.").position == "superior vena cava"
+    # the spine named without a level is no position
+    assert one("Nasogastric tube projects over the thoracic spine.").position is None
+    # a level that a finding is at is the finding's site, not a tip's
+    got = {f.observation: (f.sub_location, f.position) for f in extract_findings(
+        "Left subclavian central line, with a compression fracture at T8.")}
+    assert got["compression deformity"] == ("T8", None)
+    assert got["central venous catheter"][1] is None
+    # the tip in a sentence of its own
+    by_obs = {f.observation: f.position for f in extract_findings(
+        "Endotracheal tube in situ. Its tip lies at T4.")}
+    assert by_obs == {"endotracheal tube": "T4 level"}
+    # levels paired with a list of devices by "respectively"
+    by_obs = {f.observation: f.position for f in extract_findings(
+        "The endotracheal and nasogastric tube tips are at T2 and L1 respectively.")}
+    assert by_obs == {"endotracheal tube": "T2 level", "nasogastric tube": "L1 level"}

@@ -915,7 +915,9 @@ def _respective_positions(spans: list[Span], devices: list[_Target]) -> list[str
                for a, b in zip(devices, devices[1:]) for g in spans[a.pos + 1:b.pos]):
         return None
     end = next(q for q, s in enumerate(spans) if s.text == "respectively")
-    places = [s.readings("POS")[0].value for s in spans[devices[-1].pos + 1:end] if s.readings("POS")]
+    # (or the vertebral levels they are at: "UAC and UVC tips at T8 and T9 respectively")
+    places = [s.readings("POS")[0].value if s.readings("POS") else _level_of_span(s)
+              for s in spans[devices[-1].pos + 1:end] if s.readings("POS") or _level_of_span(s)]
     return places if len(places) == len(devices) and end > devices[-1].pos else None
 
 
@@ -1083,4 +1085,45 @@ def _device_position(k: int, devices: list[_Target], spans: list[Span], locs: li
     named = [lex.expected_position(_obs_name(t.span) or "") if p == "expected" else p
              for p in (after or before)]
     named = sorted({p for p in named if p})
-    return " + ".join(named) if named else None
+    return " + ".join(named) if named else _vertebral_level(t, limit, spans, locs, lex)
+
+
+#: what introduces the vertebral level a tip is at ("at T6", "over T5-T6", "to the level of T10", "(T3)")
+_AT_LEVEL = frozenset({"at", "over", "overlying", "overlies", "to", "opposite", "near", "("})
+#: what may stand between that word and the level ("at the level of the T4 vertebral body", "at approximately T6")
+_LEVEL_FILLERS = frozenset({"the", "level", "of", "approximately", "about", "around", "roughly", "~"})
+
+
+def vertebral_level(sub: str | None) -> str | None:
+    """The canonical tip position of a vertebral sub-location of the spine: "T6" -> "T6 level"; a range or disc
+    level ("T5-T6", "T5/6", "T12-L1") is read at its upper (cranial) vertebra, "T5 level". None for any other."""
+    upper = (sub or "").split("-")[0]
+    if len(upper) < 2 or upper[0] not in "CTL" or not upper[1:].isdecimal():
+        return None
+    return f"{upper} level"
+
+
+def _level_of_span(s: Span) -> str | None:
+    return next((vertebral_level(r.value.name) for r in s.readings("SUB") if r.value.organ == "spine"), None)
+
+
+def _vertebral_level(t: _Target, limit: int, spans: list[Span], locs: list[Location], lex: Lexicon) -> str | None:
+    """A tip stated only at a vertebral level ("ETT tip at T2", "IABP tip at the level of T10", "CVC tip over
+    T5-T6"): the level (see vertebral_level), a landmark read only where no anatomical place is named for the tip.
+    Not a level that a finding between the device and it, or right after it, is at ("CVC; fracture at T6"), nor
+    the spine named with no level ("projects over the thoracic spine")."""
+    for l in locs:
+        level = vertebral_level(l.sub) if l.organ == "spine" else None
+        if level is None or l.blocked or not t.pos < l.start < limit:
+            continue
+        if any(g.cat in ("OBS", "ENLARGE") and not lex.is_device(_obs_name(g) or "")
+               for g in spans[t.pos + 1:min(limit, l.end + 3)]):
+            continue
+        k = l.start
+        while k > t.pos + 1 and spans[k - 1].text in _LEVEL_FILLERS:
+            k -= 1
+        # ("ETT tip T3", "ETT: tip T2": telegraphic, the level right after the tip)
+        if k > t.pos and (spans[k - 1].text in _AT_LEVEL or (k == l.start and spans[k - 1].text.split()[-1] in (
+                "tip", "tips"))):
+            return level
+    return None

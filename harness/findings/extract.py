@@ -67,7 +67,7 @@ from functools import lru_cache
 
 from harness.findings.attach import (COMPARISON_WORDS, _attach_locations, _attach_modifiers, _attach_sides, _gap_is_adjectives,
                                      _may_share_site, _obs_name, _on_its_course, _plural, _read_device_positions,
-                                     _resolve_organless_parts, _Target)
+                                     _resolve_organless_parts, _Target, _AT_LEVEL, _LEVEL_FILLERS, _level_of_span)
 from harness.findings.build import _measured_organs, _removed_organs, _stated_findings
 from harness.findings.lexicon import UNSPECIFIED, Lexicon, Reading, lexicon
 from harness.findings.measures import (PRIOR_SIZE_SAME_MM, PRIOR_SIZE_SAME_REL, _attach_measures, _change_from_prior_sizes, _counts_per_side,
@@ -572,6 +572,15 @@ def _orphan_position(spans: list[Span]) -> str | None:
                                      for g in spans[named[-1][0] + 1:q] for w in g.text.split()):
                     break
                 named.append((q, s.readings("POS")[0].value))
+        if not named:  # "Its tip is at T3.": the vertebral level it is at, where no place is named
+            for q, s in enumerate(spans):
+                level = _level_of_span(s)
+                k = q
+                while k > 0 and spans[k - 1].text in _LEVEL_FILLERS:
+                    k -= 1
+                if level and k > 0 and spans[k - 1].text in _AT_LEVEL and not any(
+                        g.cat in ("OBS", "ENLARGE") for g in spans[q + 1:q + 3]):
+                    return level
         return " + ".join(sorted({v for _, v in named})) if named else None
     return None
 

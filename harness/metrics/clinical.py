@@ -16,8 +16,8 @@ from harness.findings.extract import extract_findings
 from harness.findings.lexicon import lexicon
 from harness.metrics.base import Metric, Row, resampled_sums
 from harness.metrics.matching import (ABSENT_FINDING_WEIGHT, ADJACENT_SEVERITY_CREDIT, CONTRADICTION_WEIGHT,
-                                      DESCRIPTIVE_PARTIAL_CREDIT, DIFFUSE_SUB_LOCATION_CREDIT, SIDE_PARTIAL_CREDIT,
-                                      SIZE_TOLERANCE_MM, SIZE_TOLERANCE_REL, SUB_LOCATION_PARTIAL_CREDIT,
+                                      DESCRIPTIVE_PARTIAL_CREDIT, DIFFUSE_SUB_LOCATION_CREDIT,
+                                      POSITION_LEVEL_TOLERANCE, SIDE_PARTIAL_CREDIT, SIZE_TOLERANCE_MM, SIZE_TOLERANCE_REL, SUB_LOCATION_PARTIAL_CREDIT,
                                       compare_findings, f1)
 from harness.schema import Case, Finding, Presence
 from harness.task import ScoredItem, Task
@@ -56,7 +56,9 @@ class FindingF1Metric(Metric):
         "'suspected', 'likely' = probable > 'possible', 'may represent', 'cannot exclude' > 'unlikely') agree, "
         f"size within max({SIZE_TOLERANCE_MM:g} mm, {SIZE_TOLERANCE_REL:.0%} of the larger), severity within one grade (minimal<mild<moderate<severe<massive; a focal lesion's 'small'/'large' is its size, not a severity), "
         "and count (a plural word meets a count of at least the least it states: 'multiple' 2, 'several'/'numerous' "
-        "3), temporal change and device tip position are equal where both state one; then 1.0, times "
+        "3), temporal change and device tip position are equal where both state one (tip positions read at a "
+        f"vertebral level, e.g. 'T6 level', agree within {POSITION_LEVEL_TOLERANCE} level, and a vertebral level "
+        "is not compared with an anatomical place such as 'superior vena cava': different frames); then 1.0, times "
         f"{SIDE_PARTIAL_CREDIT:g} when a paired organ's side is stated on one side only, times "
         f"{ADJACENT_SEVERITY_CREDIT:g} when the severities are one grade apart, times "
         f"{SUB_LOCATION_PARTIAL_CREDIT:g} ({DIFFUSE_SUB_LOCATION_CREDIT:g} for a diffuse, not focal or countable, "

@@ -68,8 +68,9 @@ import numpy as np
 from harness.findings.extract import ParsedFinding, parse_report
 from harness.findings.lexicon import UNSPECIFIED, lexicon
 from harness.metrics.base import Metric
-from harness.metrics.matching import (ADJACENT_SEVERITY_CREDIT, CONTRADICTION_WEIGHT, _seen_but_doubted, counts_agree,
-                                      denial_covers, plurality, severity_credit, sizes_agree, sub_location_credit)
+from harness.metrics.matching import (ADJACENT_SEVERITY_CREDIT, CONTRADICTION_WEIGHT, POSITION_LEVEL_TOLERANCE,
+                                      _seen_but_doubted, counts_agree, denial_covers, plurality, positions_agree,
+                                      severity_credit, sizes_agree, sub_location_credit)
 from harness.schema import Case, Finding, Presence
 from harness.task import ScoredItem
 
@@ -314,7 +315,7 @@ def entity_similarity(a: Entity, b: Entity, sim: LexiconSimilarity) -> float:
         s *= severity_credit(a.severity, b.severity) or FACTOR_SEVERITY
         if a.temporal and b.temporal and a.temporal != b.temporal:
             s *= FACTOR_TEMPORAL
-        if a.position and b.position and a.position != b.position:
+        if a.position and b.position and not positions_agree(a.position, b.position):
             s *= FACTOR_POSITION
         if a.polarity != b.polarity:
             s *= PENALTY_UNCERTAIN if "unc" in (a.polarity, b.polarity) else PENALTY_NEGATION
@@ -459,7 +460,9 @@ class EntityScoreMetric(Metric):
                 f"sub-location {FACTOR_SUB} ({FACTOR_SUB_PARTIAL} when one contains the other), size "
                 f"{FACTOR_SIZE}, count {FACTOR_COUNT} ('multiple' >= 2, 'several'/'numerous' >= 3), "
                 f"severity one grade apart {ADJACENT_SEVERITY_CREDIT}, more than one grade apart {FACTOR_SEVERITY}, "
-                f"temporal change {FACTOR_TEMPORAL}, device tip position {FACTOR_POSITION}; certainty classes "
+                f"temporal change {FACTOR_TEMPORAL}, device tip position {FACTOR_POSITION} (two vertebral levels, "
+                f"e.g. 'T6 level', within {POSITION_LEVEL_TOLERANCE} level agree; a vertebral level and an anatomical "
+                f"place are not compared); certainty classes "
                 f"present/probable, possible, absent/improbable; harmonic mean of both directions, 0.5 when either "
                 f"side has no entity; reference = the reference report text (truth findings when it has none)")
 

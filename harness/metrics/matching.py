@@ -30,6 +30,33 @@ def sizes_agree(a: float | None, b: float | None) -> bool:
     return abs(a - b) <= max(SIZE_TOLERANCE_MM, SIZE_TOLERANCE_REL * max(a, b))
 
 
+# A device tip read at a vertebral level ("ETT tip at T2" -> "T2 level"): two readers of one film place a tip
+# a level apart often enough that one level is reading variation; a level and an anatomical place ("SVC") are
+# two frames of reference, and neither contradicts the other.
+POSITION_LEVEL_TOLERANCE = 1
+_VERTEBRAE = ([f"C{i}" for i in range(1, 8)] + [f"T{i}" for i in range(1, 13)] + [f"L{i}" for i in range(1, 6)]
+              + ["S1"])
+
+
+def _vertebral_index(position: str) -> int | None:
+    name = position[:-len(" level")] if position.endswith(" level") else None
+    return _VERTEBRAE.index(name) if name in _VERTEBRAE else None
+
+
+def positions_agree(a: str | None, b: str | None) -> bool:
+    """Tip positions agree when either is unstated, both are equal, both are vertebral levels at most
+    POSITION_LEVEL_TOLERANCE apart ("T6 level", "T7 level"), or one is a vertebral level and the other an
+    anatomical place (not compared: different frames)."""
+    if a is None or b is None or a == b:
+        return True
+    i, j = _vertebral_index(a), _vertebral_index(b)
+    if i is None and j is None:
+        return False
+    if i is None or j is None:
+        return True
+    return abs(i - j) <= POSITION_LEVEL_TOLERANCE
+
+
 def plurality(attributes) -> int:
     """The least count a plural word states: 3 for "several", "numerous" (attribute "many"), 2 for "multiple", 0
     when no plural word is stated."""
@@ -187,7 +214,7 @@ def unit_credit(r: Unit, c: Unit) -> float:
             and counts_agree(r.count, r.multiple, c.count, c.multiple)
             and severities_agree(r.severity, c.severity)
             and (r.temporal is None or c.temporal is None or r.temporal == c.temporal)
-            and (r.position is None or c.position is None or r.position == c.position)):
+            and positions_agree(r.position, c.position)):
         return 0.0
     if r.presence is Presence.ABSENT:  # "no liver lesion" covers "no lesion in segment 7"
         if r.anatomy != c.anatomy:  # an organ-less negative: the other's denial at its site, of either side
