@@ -11,7 +11,6 @@ import pytest
 
 from harness.metrics.clinical import CHEXPERT_LABELS, CheXpertF1Metric, FindingF1Metric, chexpert_vector
 from harness.metrics.matching import sizes_agree, text_finding_f1
-from harness.metrics.entity import text_entity_score
 from harness.metrics.entity import (PUBLISHED_PENALTY, EntityScoreMetric, LexiconSimilarity, entity_score,
                                     text_entities, text_entity_score)
 from harness.metrics.external import BERTScoreMetric, RadGraphF1Metric, RaTEScoreMetric

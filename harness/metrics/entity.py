@@ -70,7 +70,7 @@ from harness.findings.lexicon import UNSPECIFIED, lexicon
 from harness.metrics.base import Metric
 from harness.metrics.matching import (ADJACENT_SEVERITY_CREDIT, CONTRADICTION_WEIGHT, POSITION_LEVEL_TOLERANCE,
                                       _seen_but_doubted, counts_agree, denial_covers, plurality, positions_agree,
-                                      severity_credit, sizes_agree, sub_location_credit)
+                                      severity_credit, sizes_agree)
 from harness.schema import Case, Finding, Presence
 from harness.task import ScoredItem
 
