@@ -6539,3 +6539,77 @@ def test_a_vertebral_level_is_read_only_where_no_place_is_named_and_only_for_a_d
     by_obs = {f.observation: f.position for f in extract_findings(
         "The endotracheal and nasogastric tube tips are at T2 and L1 respectively.")}
     assert by_obs == {"endotracheal tube": "T2 level", "nasogastric tube": "L1 level"}
+# --- sentences that differ only in their sizes (harness.findings.sizefree) -------------------------------------------
+
+_SIZED_SENTENCES = [
+    "There is a {} nodule in the right upper lobe.",
+    "Left renal upper pole: hypodense cyst, {}.",
+    "A hyperdense mass measuring {} is seen in the tail of the pancreas.",
+    "The left hepatic lobe contains a low-attenuation lesion measuring {} x {}.",
+    "Spiculated nodule in the left lower lobe, {}.",
+    "The spleen measures {}.",  # an organ's size against its normal limit: depends on the value
+    "The common bile duct measures {}.",
+    "The nodule now measures {}, previously {}.",  # a change read from two sizes
+    "Two nodules in the right lower lobe, measuring {} and {}.",  # the largest of two
+    "Small pleural effusion. No nodule larger than {}.",
+]
+
+
+def _random_size(rng) -> str:
+    mm = rng.choice([2, 4, 5, 9, 10, 12, 13, 15, 18, 25, 40, 55, 80, 120, 150, 180])
+    return f"{mm} mm" if rng.random() < 0.5 else f"{mm / 10:g} cm"
+
+
+def _read_all(reports):
+    from harness.findings.extract import _sentence_findings, parse_report  # noqa: PLC0415
+
+    parse_report.cache_clear()
+    _sentence_findings.cache_clear()
+    return [parse_report(r) for r in reports]
+
+
+def test_sentences_that_differ_only_in_sizes_read_as_each_read_on_its_own(monkeypatch):
+    """A reading reused for a sentence that differs only in its sizes equals the sentence's own reading, for
+    sentences whose reading depends on the sizes (organ limits, prior sizes, the largest of two) too."""
+    import random  # noqa: PLC0415
+
+    from harness.findings import extract  # noqa: PLC0415
+
+    rng = random.Random(7)
+    reports = [s.format(*(_random_size(rng) for _ in range(s.count("{}")))) for s in _SIZED_SENTENCES
+               for _ in range(15)]
+    reused = _read_all(reports)
+    kept = dict(extract._SIZED_READINGS)
+    assert sum(v is not None for v in kept.values()) >= 4  # the plain measurements were reused
+    assert sum(v is None for v in kept.values()) >= 3  # the organ size, the prior size, the two sizes were not
+    monkeypatch.setattr(extract, "number_key", lambda *args: None)  # every sentence read on its own
+    alone = _read_all(reports)
+    assert reused == alone
+    assert [[repr(f) for f in r] for r in reused] == [[repr(f) for f in r] for r in alone]
+
+
+def test_an_organ_measured_reads_its_own_size_after_another_size_of_the_same_sentence():
+    from harness.findings.extract import _sentence_findings, parse_report  # noqa: PLC0415
+
+    parse_report.cache_clear()
+    _sentence_findings.cache_clear()
+    assert not any(f.presence is P for f in extract_findings("The spleen measures 11 cm."))
+    enlarged = extract_findings("The spleen measures 18 cm.")
+    assert [(f.observation, f.anatomy, f.size_mm) for f in enlarged] == [("splenomegaly", "spleen", 180.0)]
+
+
+def test_a_tracked_size_notes_a_use_of_its_value_and_not_its_passing_on():
+    from harness.findings.sizefree import TrackedSize  # noqa: PLC0415
+
+    _uses: list[str] = []
+    size = TrackedSize(19.0, 0, _uses)
+    kept = dataclasses.replace(Finding("nodule", "lung", size_mm=size), laterality="left")
+    assert kept.size_mm is size and size is not None and size in [None, size] and size != "19"
+    assert _uses == []
+    for use, result in ((lambda: size > 10, True), (lambda: 10 < size, True), (lambda: max(size, 25.0), 25.0),
+                        (lambda: size * 2, 38.0), (lambda: 2 * size, 38.0), (lambda: size == 19, True),
+                        (lambda: round(size), 19), (lambda: int(size), 19), (lambda: hash(size), hash(19.0)),
+                        (lambda: f"{size:.1f}", "19.0"), (lambda: bool(size), True)):
+        _uses.clear()
+        assert use() == result
+        assert _uses, "a use of the value is noted"

@@ -45,7 +45,8 @@ change and tip belongs to, stage 3), ``measures`` (which finding each size, list
 belongs to, a site's own size, a change read from a prior size, stage 3), ``sharing`` (what the findings of one
 sentence give each other, stage 3), ``build`` (the findings each target states, and an organ measured or removed,
 once the sentence is read), this module (the order of a sentence's steps, the targets, the field label, and the
-report) and ``report`` (a finding's record and the report-level rules, stage 4).
+report) and ``report`` (a finding's record and the report-level rules, stage 4); ``sizefree`` reuses a sentence's
+reading for a sentence that differs from it only in its sizes, where the reading provably does not depend on them.
 
 Why hand-written scope rules rather than medspacy/negspacy (measured here, spaCy 3.8.18, negspacy 1.1.0 on
 ``spacy.blank("en")`` + sentencizer + entity ruler): negspacy is fast enough (~0.11 ms per report, ~2.3 s for
@@ -64,6 +65,7 @@ import dataclasses
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Callable
 
 from harness.findings.attach import (COMPARISON_WORDS, _attach_locations, _attach_modifiers, _attach_sides, _gap_is_adjectives,
                                      _may_share_site, _obs_name, _on_its_course, _plural, _read_device_positions,
@@ -86,6 +88,7 @@ from harness.findings.sentences import (MAX_SENTENCE_TOKENS, _relative_clause, _
                                        normalised_tokens)
 from harness.findings.sharing import _share_between_findings
 from harness.findings.sites import Location, _locations
+from harness.findings.sizefree import SizedReading, SizeTracker, number_key
 from harness.schema import Certainty, Finding, Presence
 
 TIP_WORDS = frozenset({"tip", "tips", "terminates", "terminating", "ends", "ending", "courses", "projects",
@@ -161,12 +164,40 @@ def _lone_prior_size(spans: list[Span], locs: list[Location]) -> float | None:
     return sizes[0].value
 
 
-@lru_cache(maxsize=65536)
-def _sentence_findings(tokens: tuple[str, ...], prev_side: str | None = None,
-                       inherited_label: bool = False, compared: bool = False) -> SentenceReading:
-    """Findings of one sentence; cached, since reports repeat their boilerplate sentences. ``compared``: the
-    report compares with a prior study (read only where a sentence has a change word it decides)."""
+def _read_sentence(tokens: tuple[str, ...], prev_side: str | None = None,
+                   inherited_label: bool = False, compared: bool = False) -> SentenceReading:
+    """Findings of one sentence. ``compared``: the report compares with a prior study (read only where a sentence
+    has a change word it decides)."""
     return _analyse_sentence(list(tokens), lexicon(), prev_side, inherited_label, compared)
+
+
+#: readings of sentences with sizes, by their normalised tokens without the numbers and the other arguments (see
+#: ``sizefree``); None for a sentence whose reading depends on its sizes
+_SIZED_READINGS: dict[tuple, SizedReading | None] = {}
+
+
+class _SentenceCache:
+    """``_sentence_findings``: readings cached by their tokens, since reports repeat their boilerplate sentences, as
+    lru_cache does. ``cache_clear`` also forgets the readings kept for sentences that differ only in their sizes,
+    so that a cleared reader reads every sentence anew."""
+
+    def __init__(self, read: Callable[..., SentenceReading]) -> None:
+        self._cached = lru_cache(maxsize=65536)(read)
+        self.__wrapped__ = read
+
+    def __call__(self, tokens: tuple[str, ...], prev_side: str | None = None, inherited_label: bool = False,
+                 compared: bool = False) -> SentenceReading:
+        return self._cached(tokens, prev_side, inherited_label, compared)
+
+    def cache_clear(self) -> None:
+        self._cached.cache_clear()
+        _SIZED_READINGS.clear()
+
+    def cache_info(self):
+        return self._cached.cache_info()
+
+
+_sentence_findings = _SentenceCache(_read_sentence)
 
 
 def _resolve_sides(locs: list[Location], prev_side: str | None) -> str | None:
@@ -233,15 +264,47 @@ def _stays_in_sided_field(reading: SentenceReading, sides: tuple[tuple[str | Non
 
 def _analyse_sentence(tokens: list[str], lex: Lexicon, prev_side: str | None = None,
                       inherited_label: bool = False, compared: bool = False) -> SentenceReading:
-    """One sentence through stages 1-3 of the module docstring. The steps mutate the spans and targets in place,
-    so their order is part of the reading: a later step reads what an earlier one set."""
+    """One sentence through stages 1-3 of the module docstring; a sentence with sizes through the reading of one
+    that differed from it only in its sizes, where that reading did not depend on them (``sizefree``)."""
     said = tokens
     tokens = normalised_tokens(tokens, lex)
+    # (a sentence opening with a word that refers back is read as said: its first word decides, not its tokens)
+    key = None if said and said[0] in _REFERRING_SUBJECTS else number_key(tokens, prev_side, inherited_label, compared)
+    if key is None:
+        return _read_normalised(tokens, lex, prev_side, inherited_label, compared, said=said)
+    kept = _SIZED_READINGS.get(key, _UNSEEN)
+    reading = None
+    if kept is _UNSEEN:  # the first sentence of its kind: read with its sizes tracked
+        tracker = SizeTracker(tokens, lex.number_preceders)
+        tracked = _read_normalised(tokens, lex, prev_side, inherited_label, compared, tracker, said)
+        kept, reading = SizedReading.of(tracked, tracker)
+        if len(_SIZED_READINGS) >= 65536:
+            _SIZED_READINGS.clear()
+        _SIZED_READINGS[key] = kept
+    elif kept is not None:
+        reading = kept.read(tokens)
+    return reading if reading is not None else _read_normalised(tokens, lex, prev_side, inherited_label, compared,
+                                                                said=said)
+
+
+_UNSEEN = object()
+
+
+def _read_normalised(tokens: list[str], lex: Lexicon, prev_side: str | None, inherited_label: bool, compared: bool,
+                     tracker: SizeTracker | None = None, said: list[str] | None = None) -> SentenceReading:
+    """A sentence's normalised tokens read. The steps mutate the spans and targets in place, so their order is part
+    of the reading: a later step reads what an earlier one set. ``tracker``: sizes tracked for reuse; ``said``: the
+    tokens as written."""
+    said = tokens if said is None else said
     spans = _scan(tokens, lex)
+    if tracker is not None:
+        tracker.spans_scanned(tokens, spans)
     if _site_after_finding_label(spans):  # "VARICES: Paraoesophageal." reads as "Paraoesophageal varices."
         end = spans[-1].start if spans[-1].text in (".", ";") else len(tokens)
         tokens = tokens[spans[2].start:end] + tokens[:spans[0].end] + tokens[end:]
         spans = _scan(tokens, lex)
+        if tracker is not None:
+            tracker.spans_scanned(tokens, spans)
     if any(s.cat == "CTX:back_reference" for s in spans):
         return SentenceReading(())  # "Two lesions as described above." restates what the report already said
     _contrast_filling(spans)

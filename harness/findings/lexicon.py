@@ -142,6 +142,12 @@ class Lexicon:
         return frozenset(k[0] for k in self.prior_after if k)
 
     @cached_property
+    def number_preceders(self) -> frozenset[str]:
+        """The words a number follows inside a phrase ("segment 7", "x 3", "lr 4"): only after one of these can the
+        scan's phrase walk read a number's digits."""
+        return frozenset(key[k - 1] for key in self.phrases for k in range(1, len(key)) if key[k][:1].isdecimal())
+
+    @cached_property
     def phrase_entries(self) -> dict[tuple[str, ...], tuple[list[Reading], str, dict[str, list[Reading]], str,
                                                            str | None]]:
         """Each phrase's readings, text, readings by kind, category and alternative category: what the scan
