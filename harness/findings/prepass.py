@@ -241,12 +241,16 @@ def _below_a_centimetre(spans: list[Span], scope: dict[int, str], lex: Lexicon) 
     finding when enlarged, stated below a centimetre, is normal-sized, as "subcentimetre nodes" are (and the bound
     is no size of it)."""
     for p, s in enumerate(spans):
-        if s.cat != "SIZE" or not isinstance(s.value, (int, float)) or s.value > 10 or p == 0:
+        if s.cat != "SIZE" or p == 0:
             continue
         b = p - 1
         if spans[b].text == "than" and b > 0 and spans[b - 1].text in ("less", "smaller"):
             b -= 1
         elif spans[b].text not in _UPPER_BOUND:
+            continue
+        # (the value is read only after the bound's words: a size said plainly is not looked at, so that a sentence
+        # differing from another only in its sizes keeps the other's reading, see ``sizefree``)
+        if not isinstance(s.value, (int, float)) or s.value > 10:
             continue
         owner = None
         q = b - 1
