@@ -102,6 +102,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--sft-lr", type=float, default=3e-4)
     p.add_argument("--focus-weight", type=float, default=1.0,
                    help="loss weight of the report tokens the scan decides (see FocusWeights); 1: plain SFT loss")
+    p.add_argument("--size-weight", type=float, default=None,
+                   help="loss weight of the tokens of a stated size's number (the digits before 'mm') in the report "
+                        "stages, in place of --focus-weight for them (see FocusWeights); default: --focus-weight")
+    p.add_argument("--vision-cache", action=argparse.BooleanOptionalAction, default=True,
+                   help="with the tower frozen, keep each training row's collated tokens and image embeddings after "
+                        "its first use (CachedVisionCollator): the report stages then cost the language model alone")
     p.add_argument("--key-attend-weight", type=float, default=0.0,
                    help="creport stage: weight of a second attention target, head 1 of every layer looking, from the "
                         "positions that predict the key slice's number, at the key slice's image tokens that show "
@@ -379,6 +385,11 @@ def run_slice_sft(args, start: Path, out: Path, stages: Sequence[str] | None, st
         mine = lambda row: row["kind"] == "report" and "images" in row  # noqa: E731
         rows = [{**row, "attend": masks.get(row["case_id"], []) if mine(row) else [],
                  "attend_key": keys.get(row["case_id"], []) if mine(row) else []} for row in rows]
+    focus = args.focus_weight != 1.0 and any(s in ("report", "creport") for s in (stages or ("report",)))
+    # the frozen tower's output kept per row (CachedVisionCollator), in the phases that use the focus trainer
+    cached = bool(args.freeze_vision and args.vision_cache and (focus or attend))
+    if cached:
+        rows = [{**row, "row_id": i} for i, row in enumerate(rows)]
     dataset = to_dataset(rows)
     t_data = time.perf_counter() - t0
     processor = checkpoint.load_processor(cfg.model)
@@ -389,15 +400,19 @@ def run_slice_sft(args, start: Path, out: Path, stages: Sequence[str] | None, st
     if args.freeze_vision:
         for param in model.model.visual.parameters():
             param.requires_grad_(False)
-    focus = args.focus_weight != 1.0 and any(s in ("report", "creport") for s in (stages or ("report",)))
     trainer_cls = focus_trainer(SFTTrainer) if focus or attend else SFTTrainer
     if attend:
         trainer_cls.attend_weight = args.attend_weight
         trainer_cls.key_attend_weight = args.key_attend_weight
+    trainer_cls.cached_vision = cached
     trainer = trainer_cls(model=model, args=cfg.trl_args(), train_dataset=dataset, processing_class=processor,
                           callbacks=[logs.make_callback(out, "SFT stage", False)])
     if focus:
-        trainer.focus = FocusWeights.for_task(processor.tokenizer, split.task, args.focus_weight)
+        trainer.focus = FocusWeights.for_task(processor.tokenizer, split.task, args.focus_weight,
+                                              size_weight=args.size_weight)
+    if cached:
+        trainer.data_collator = CachedVisionCollator(trainer.data_collator, tower_encoder(model),
+                                                     processor.tokenizer.pad_token_id)
     if attend:
         trainer.data_collator = AttendCollator(trainer.data_collator)
         trainer.image_token_id = processor.tokenizer.convert_tokens_to_ids("<|image_pad|>")
@@ -406,7 +421,9 @@ def run_slice_sft(args, start: Path, out: Path, stages: Sequence[str] | None, st
                           extra=lambda: {"stages": sorted(set(dataset["kind"])),
                                          "focus_weight": args.focus_weight if focus else 1.0,
                                          "attend_weight": args.attend_weight if attend else 0.0,
-                                         "key_attend_weight": args.key_attend_weight if attend else 0.0})
+                                         "key_attend_weight": args.key_attend_weight if attend else 0.0,
+                                         "size_weight": args.size_weight if focus else None,
+                                         "vision_cache": cached})
 
 
 def tumor_tokens(task, cases, processor) -> dict[str, list[int]]:
@@ -484,6 +501,62 @@ class AttendCollator:
         return batch
 
 
+class CachedVisionCollator:
+    """TRL's prompt-completion collator for a frozen vision tower, computed once per row: the first time a row
+    (``row_id``) is seen, it is collated alone by ``base`` and its images are run through ``encode`` (the tower and
+    merger: the merged image tokens the language model reads); both are kept. A batch is then the kept rows, padded
+    as ``base`` pads them (right: the pad token, attention 0, label -100, mm token type 0), with the image embeddings
+    in ``image_embeds`` in place of ``pixel_values`` -- what ``focus_trainer`` hands the model as its
+    ``mm_encoder_outputs``. The same batch as ``base`` gives, without rendering, processing or the tower again:
+    with the tower frozen (and no dropout in it), every later step costs the language model alone."""
+
+    def __init__(self, base, encode, pad_id: int):
+        self.base, self.encode, self.pad_id = base, encode, int(pad_id)
+        self.rows: dict[Any, dict[str, Any]] = {}
+
+    def _row(self, example) -> dict[str, Any]:
+        import torch
+
+        key = example["row_id"]
+        if key not in self.rows:
+            one = self.base([{k: v for k, v in example.items() if k != "row_id"}])
+            row = {k: v[0] for k, v in one.items() if k not in ("pixel_values", "image_grid_thw")}
+            row["image_grid_thw"] = one["image_grid_thw"]
+            with torch.no_grad():
+                row["image_embeds"] = self.encode(one["pixel_values"], one["image_grid_thw"]).detach()
+            self.rows[key] = row
+        return self.rows[key]
+
+    def __call__(self, examples):
+        import torch
+
+        rows = [self._row(ex) for ex in examples]
+        width = max(len(r["input_ids"]) for r in rows)
+        fill = {"input_ids": self.pad_id, "attention_mask": 0, "labels": -100, "mm_token_type_ids": 0,
+                "token_type_ids": 0}
+        batch = {}
+        for key in rows[0]:
+            if key in ("image_grid_thw", "image_embeds"):
+                batch[key] = torch.cat([r[key] for r in rows])
+                continue
+            pad = fill[key]
+            batch[key] = torch.stack([torch.cat([r[key], r[key].new_full((width - len(r[key]),), pad)])
+                                      for r in rows])
+        return batch
+
+
+def tower_encoder(model):
+    """``encode`` of ``CachedVisionCollator``: the model's own image features (vision tower and merger), the image
+    tokens of every image laid end to end."""
+    import torch
+
+    def encode(pixel_values, image_grid_thw):
+        out = model.model.get_image_features(pixel_values, image_grid_thw, return_dict=True)
+        return torch.cat(list(out.pooler_output), dim=0)
+
+    return encode
+
+
 def attention_loss(attentions, input_ids, labels, attend, image_token_id: int, head: int = 0,
                    queries: Sequence[Sequence[int]] | None = None):
     """The attention target of ``--attend-weight``: in head ``head`` of every layer, minus the log of the attention
@@ -523,23 +596,44 @@ class FocusWeights:
     sentence or a tag's content (the token after one ending in '.', ':' or '>': where "No focal lesion in the
     liver" and "There is a 27 mm ..." part ways, and the key slice). The all-normal report leaves most tokens of
     every report right, so with plain token averaging it is a deep minimum; W makes the few tokens that differ
-    between cases count."""
+    between cases count. ``size_weight`` (``--size-weight``), when given, replaces W on the tokens of a stated
+    size's number: digit tokens whose run of digits is followed by "mm" (the finding F1 credits a size only within
+    max(2 mm, 10%), so these few tokens decide much of the score)."""
 
-    def __init__(self, weight: float, normal_ids: Sequence[int], start_ids: Sequence[int]):
+    def __init__(self, weight: float, normal_ids: Sequence[int], start_ids: Sequence[int],
+                 size_weight: float | None = None, digit_ids: Sequence[int] = (), mm_ids: Sequence[int] = ()):
         import torch
 
         self.weight = float(weight)
         self.normal_ids = torch.as_tensor(sorted(set(normal_ids)), dtype=torch.long)
         self.start_ids = torch.as_tensor(sorted(set(start_ids)), dtype=torch.long)
+        self.size_weight = None if size_weight is None else float(size_weight)
+        self.digit_ids = torch.as_tensor(sorted(set(digit_ids)), dtype=torch.long)
+        self.mm_ids = torch.as_tensor(sorted(set(mm_ids)), dtype=torch.long)
 
     @classmethod
-    def for_task(cls, tokenizer, task, weight: float) -> "FocusWeights":
+    def for_task(cls, tokenizer, task, weight: float, size_weight: float | None = None) -> "FocusWeights":
         from types import SimpleNamespace
 
         normal = task.format_answer(canonical_report(SimpleNamespace(findings=())), None)
         normal_ids = tokenizer(normal + tokenizer.eos_token, add_special_tokens=False)["input_ids"]
-        starts = [i for i in range(len(tokenizer)) if tokenizer.decode([i]).rstrip().endswith((".", ":", ">"))]
-        return cls(weight, normal_ids, starts)
+        words = [tokenizer.decode([i]) for i in range(len(tokenizer))]
+        starts = [i for i, w in enumerate(words) if w.rstrip().endswith((".", ":", ">"))]
+        digits = [i for i, w in enumerate(words) if w.strip().isdigit()]
+        mm = [i for i, w in enumerate(words) if w.strip() == "mm"]
+        return cls(weight, normal_ids, starts, size_weight, digits, mm)
+
+    def size_tokens(self, target):
+        """(batch, length) bool: the digit tokens of a number followed by "mm"."""
+        import torch
+
+        digit, mm = torch.isin(target, self.digit_ids), torch.isin(target, self.mm_ids)
+        size = torch.zeros_like(digit)
+        ahead = torch.zeros_like(digit[:, 0])  # the run of digits from here on ends in "mm"
+        for t in range(target.shape[1] - 1, -1, -1):
+            size[:, t] = digit[:, t] & ahead
+            ahead = torch.where(digit[:, t], ahead, mm[:, t])
+        return size
 
     def __call__(self, labels):
         """labels (batch, length), -100 where ignored -> weights (batch, length - 1) of the shifted targets."""
@@ -547,7 +641,10 @@ class FocusWeights:
 
         target, prev = labels[:, 1:], labels[:, :-1]
         decided = ~torch.isin(target, self.normal_ids) | torch.isin(prev, self.start_ids)
-        return torch.where(decided, self.weight, 1.0) * (target != -100)
+        weights = torch.where(decided, self.weight, 1.0)
+        if self.size_weight is not None:
+            weights = torch.where(self.size_tokens(target), self.size_weight, weights)
+        return weights * (target != -100)
 
 
 def focus_trainer(base):
@@ -562,15 +659,22 @@ def focus_trainer(base):
         key_attend_weight: float = 0.0  # the key-slice target (head 1; ``attend_key`` mask)
         image_token_id: int | None = None
         tokenizer_for_queries = None
+        cached_vision: bool = False  # the batches come from CachedVisionCollator (``row_id``, ``image_embeds``)
 
         def _set_signature_columns_if_needed(self):
             super()._set_signature_columns_if_needed()
-            for key, on in (("attend", self.attend_weight), ("attend_key", self.key_attend_weight)):
+            for key, on in (("attend", self.attend_weight), ("attend_key", self.key_attend_weight),
+                            ("row_id", self.cached_vision)):
                 if on and key not in self._signature_columns:
                     self._signature_columns = [*self._signature_columns, key]
 
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
             labels = inputs.pop("labels")
+            if "image_embeds" in inputs:  # the frozen tower's output, kept by CachedVisionCollator
+                from transformers.modeling_outputs import BaseModelOutputWithPooling
+
+                inputs["mm_encoder_outputs"] = {
+                    "image": BaseModelOutputWithPooling(pooler_output=(inputs.pop("image_embeds"),))}
             attend = inputs.pop("attend", None)
             attend_key = inputs.pop("attend_key", None)
             extra = {"output_attentions": True} if ((attend is not None and self.attend_weight) or (

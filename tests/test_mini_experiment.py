@@ -282,3 +282,56 @@ def test_key_slice_queries_are_the_positions_that_predict_the_key_slice_number(m
         predicted = tok.decode([int(labels[q + 1]) for q in queries])
         assert value in predicted and "report" not in predicted
     assert mx.key_slice_queries(tok, torch.tensor([-100, -100] + tok("<report>x</report>")["input_ids"])) == []
+
+
+def test_cached_vision_collator_gives_the_batches_and_loss_of_the_plain_path(mx, harness_cache, tmp_path):
+    """``--vision-cache``: with the tower frozen, the batches built from each row's kept tokens and image embeddings
+    equal TRL's own collation (tokens, masks, labels, grid), and the focus-weighted loss of the model on them is
+    the loss with the pixels run through the tower, on the first use of a row and on every later one."""
+    import torch
+    from transformers import AutoModelForImageTextToText
+    from trl.trainer.sft_trainer import DataCollatorForVisionLanguageModeling
+
+    from baselines.trainer.data import to_dataset
+
+    task, split, processor = _eight_slice_split(mx, tmp_path, 4)
+    model = AutoModelForImageTextToText.from_pretrained(tmp_path / "m").eval()
+    rows = [{**row, "row_id": i} for i, row in enumerate(mx.creport_rows(split))]
+    dataset = to_dataset(rows)
+    base = DataCollatorForVisionLanguageModeling(processor=processor, completion_only_loss=True)
+    cached = mx.CachedVisionCollator(base, mx.tower_encoder(model), processor.tokenizer.pad_token_id)
+    trainer = mx.focus_trainer(object)()
+    trainer.focus = mx.FocusWeights.for_task(processor.tokenizer, task, 5.0)
+    plain_of = lambda idx: base([{k: v for k, v in dataset[i].items() if k != "row_id"} for i in idx])  # noqa: E731
+    for idx in ([0, 1, 2], [3, 1], [2, 0, 3, 1]):  # rows seen for the first time, then again in other batches
+        plain, batch = plain_of(idx), cached([dataset[i] for i in idx])
+        assert "pixel_values" not in batch and batch["image_embeds"].shape[0] == batch["image_grid_thw"][:, 1:].prod(
+            -1).sum() // 4
+        for key in ("input_ids", "attention_mask", "labels", "image_grid_thw"):
+            assert torch.equal(plain[key], batch[key]), key
+        with torch.no_grad():
+            ref = trainer.compute_loss(model, dict(plain))
+            got = trainer.compute_loss(model, dict(batch))
+        assert torch.allclose(ref, got, rtol=1e-5, atol=1e-6), (float(ref), float(got))
+    assert sorted(cached.rows) == [0, 1, 2, 3]
+
+
+def test_size_weight_marks_the_digits_of_a_size(mx, tmp_path):
+    """``--size-weight``: the number before "mm" gets its own weight; a key-slice number and other digits do not."""
+    import torch
+    from transformers import AutoProcessor
+
+    from baselines.tiny_vlm import build_tiny_vlm
+    from baselines.trainer.data import make_task
+
+    tok = AutoProcessor.from_pretrained(build_tiny_vlm(tmp_path / "m", size="mini")).tokenizer
+    task = make_task("ct_tumor", mx.task_options(mx.parse_args([])))
+    fw = mx.FocusWeights.for_task(tok, task, 5.0, size_weight=20.0)
+    answer = "<report>There is a 134 mm cyst. There is a 27 mm mass in segment 4.</report><key_slice>11</key_slice>"
+    ids = tok(answer, add_special_tokens=False)["input_ids"]
+    w = fw(torch.tensor([[-100] + ids]))[0]
+    sized = "".join(tok.decode([i]) for i, x in zip(ids, w.tolist()) if x == 20.0)
+    assert sized.split() == ["134", "27"] or sized.replace(" ", "") == "13427"
+    assert w.max() == 20.0 and (w == 5.0).any()
+    same = mx.FocusWeights.for_task(tok, task, 5.0)(torch.tensor([[-100] + ids]))[0]
+    assert torch.equal(torch.where(w == 20.0, 5.0, w), same)
