@@ -679,11 +679,13 @@ _DEVICE_PART_GAP = frozenset({"with", "with a", "and", ",", "has", "having", "a"
                               "is", "seen", "noted", "present", "identified", "in situ", "is seen with", "is present with"})
 
 
-def _count_value(s: Span) -> int | None:
+def _count_value(s: Span, most: int = 50) -> int | None:
+    """The whole count a number or a count word states ("3", "three", "x2"); None for a fraction, a number over
+    ``most`` or a count word of no number ("several")."""
     if s.cat == "COUNT":
         v = s.readings("COUNT")[0].value
         return v if isinstance(v, int) else None
-    if s.cat == "NUM" and s.value == int(s.value) and 0 < s.value <= 20:
+    if s.cat == "NUM" and s.value == int(s.value) and 0 < s.value <= most:
         return int(s.value)
     return None
 
@@ -697,7 +699,7 @@ def _count_of_device_parts(p: int, spans: list[Span], obs_targets: list[_Target]
         k += 1  # "seven intact wires"
     if k >= len(spans) or spans[k].cat != "WORD":
         return False
-    value = _count_value(spans[p])
+    value = _count_value(spans[p], most=20)
     if value is None:
         return False
     part = spans[k].text
@@ -867,23 +869,18 @@ def _parts_count_before(spans: list[Span], l: Location) -> int | None:
     if q < 0:
         return None
     g = spans[q]
-    if g.cat == "NUM" and g.value == int(g.value) and 0 < g.value <= 50 and spans[q - 1:q].__len__() \
-            and spans[q - 1].text in ("of", "the", "and", ",", "and the", "of the"):
-        return int(g.value)
-    if g.cat == "COUNT" and isinstance(g.readings("COUNT")[0].value, int):
-        return g.readings("COUNT")[0].value
-    return None
+    if g.cat == "NUM" and not (q >= 1 and spans[q - 1].text in ("of", "the", "and", ",", "and the", "of the")):
+        return None
+    return _count_value(g)
 
 
 def _count_after_site(spans: list[Span], l: Location) -> int | None:
     """The count written right after a site: "RUL (3)", "LLL x2"."""
     q = l.end + 1
     if q + 2 < len(spans) and spans[q].text == "(" and spans[q + 1].cat == "NUM" and spans[q + 2].text == ")":
-        g = spans[q + 1]
-        return int(g.value) if g.value == int(g.value) and 0 < g.value <= 50 else None
+        return _count_value(spans[q + 1])
     if q < len(spans) and spans[q].cat == "COUNT" and spans[q].text.split()[0] in ("x", "×"):
-        value = spans[q].readings("COUNT")[0].value
-        return value if isinstance(value, int) else None
+        return _count_value(spans[q])
     return None
 
 
@@ -897,12 +894,7 @@ def _count_before_site(spans: list[Span], l: Location) -> int | None:
         q += 1  # the count of the parts the site names, right before it
     elif q < 1 or spans[q].text not in ("in", "at", "within", "on"):
         return None
-    g = spans[q - 1]
-    if g.cat == "NUM" and g.value == int(g.value) and 0 < g.value <= 50:
-        return int(g.value)
-    if g.cat == "COUNT" and isinstance(g.readings("COUNT")[0].value, int):
-        return g.readings("COUNT")[0].value
-    return None
+    return _count_value(spans[q - 1])
 
 
 def _size_of_side(spans: list[Span], s: Location) -> int | None:
@@ -915,27 +907,19 @@ def _size_of_side(spans: list[Span], s: Location) -> int | None:
 
 def _side_count(spans: list[Span], s: Location) -> int | None:
     """The count stated with a side: "R x1", "left 2", "one on the right", "two on the left"."""
-    def number(g: Span) -> int | None:
-        if g.cat == "NUM" and g.value == int(g.value) and 0 < g.value <= 50:
-            return int(g.value)
-        if g.cat == "COUNT":
-            v = g.readings("COUNT")[0].value
-            return v if isinstance(v, int) else None
-        return None
-
     if s.end + 1 < len(spans):
-        n = number(spans[s.end + 1])
+        n = _count_value(spans[s.end + 1])
         if n is not None and (s.end + 2 >= len(spans) or spans[s.end + 2].cat not in ("OBS", "LOC")):
             return n
     if s.end + 3 < len(spans) and spans[s.end + 1].text == "(" and spans[s.end + 3].text == ")" \
             and spans[s.end + 2].cat == "NUM":
-        return number(spans[s.end + 2])  # "renal cysts: right (2), left (1)"
+        return _count_value(spans[s.end + 2])  # "renal cysts: right (2), left (1)"
     q = s.start - 1
     while q >= 0 and spans[q].text in ("the",):
         q -= 1
     if q >= 1 and spans[q].text in ("on", "in", "at") and spans[q - 1].cat in ("NUM", "COUNT"):
-        return number(spans[q - 1])
+        return _count_value(spans[q - 1])
     if q >= 1 and spans[q].cat in ("NUM", "COUNT") and spans[q - 1].text in (",", "and", ":") \
             and (s.end + 1 >= len(spans) or spans[s.end + 1].cat not in ("OBS", "LOC")):
-        return number(spans[q])  # "rib fractures, two left and one right"
+        return _count_value(spans[q])  # "rib fractures, two left and one right"
     return None

@@ -14,6 +14,7 @@ import numpy as np
 
 from harness.findings.extract import extract_findings
 from harness.findings.lexicon import UNSPECIFIED, lexicon
+from harness.findings.sentences import _VERTEBRA_INDEX
 from harness.schema import SEVERITY_GRADES, Certainty, Finding, Presence
 
 # Two sizes are the same measurement within max(2 mm, 10%): about the inter-reader variability of a CT diameter,
@@ -34,13 +35,11 @@ def sizes_agree(a: float | None, b: float | None) -> bool:
 # a level apart often enough that one level is reading variation; a level and an anatomical place ("SVC") are
 # two frames of reference, and neither contradicts the other.
 POSITION_LEVEL_TOLERANCE = 1
-_VERTEBRAE = ([f"C{i}" for i in range(1, 8)] + [f"T{i}" for i in range(1, 13)] + [f"L{i}" for i in range(1, 6)]
-              + ["S1"])
 
 
 def _vertebral_index(position: str) -> int | None:
-    name = position[:-len(" level")] if position.endswith(" level") else None
-    return _VERTEBRAE.index(name) if name in _VERTEBRAE else None
+    """The place of a "T6 level" position in the spine from the top (the reader's order of the vertebrae)."""
+    return _VERTEBRA_INDEX.get(position[:-len(" level")].lower()) if position.endswith(" level") else None
 
 
 def positions_agree(a: str | None, b: str | None) -> bool:
