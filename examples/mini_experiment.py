@@ -404,7 +404,8 @@ def run_slice_sft(args, start: Path, out: Path, stages: Sequence[str] | None, st
     if attend:
         trainer_cls.attend_weight = args.attend_weight
         trainer_cls.key_attend_weight = args.key_attend_weight
-    trainer_cls.cached_vision = cached
+    if cached:  # (only then is trainer_cls focus_trainer's own subclass, not TRL's SFTTrainer itself)
+        trainer_cls.cached_vision = True
     trainer = trainer_cls(model=model, args=cfg.trl_args(), train_dataset=dataset, processing_class=processor,
                           callbacks=[logs.make_callback(out, "SFT stage", False)])
     if focus:
