@@ -6613,3 +6613,42 @@ def test_a_tracked_size_notes_a_use_of_its_value_and_not_its_passing_on():
         _uses.clear()
         assert use() == result
         assert _uses, "a use of the value is noted"
+
+
+def _obs(text):
+    return [(f.observation, f.anatomy, f.laterality, f.presence) for f in extract_findings(text)]
+
+
+@pytest.mark.parametrize("text, expected", [
+    # CheXpert's airspace-opacity list: "infiltration" as "infiltrate", in the chest only
+    ("Patchy infiltration at the left base.", [("opacity", "lung", "left", Presence.PRESENT)]),
+    ("No infiltration.", [("opacity", "lung", None, Presence.ABSENT)]),
+    # its lung-lesion list: a nodular opacification is a nodule
+    ("Faint nodular opacification in the left upper lobe.", [("nodule", "lung", "left", Presence.PRESENT)]),
+    # CT-RATE's "pulmonary fibrotic sequela": the scar an old process leaves
+    ("Fibrotic sequelae in the lingula.", [("scarring", "lung", "left", Presence.PRESENT)]),
+    ("Sequelae fibrotic changes at both apices.", [("scarring", "lung", "bilateral", Presence.PRESENT)]),
+    # Merlin's "submucosal edema": of the bowel wall, no pulmonary oedema
+    ("Submucosal edema of the ascending colon.", [("bowel wall thickening", "bowel", None, Presence.PRESENT)]),
+    ("Mural oedema.", [("bowel wall thickening", "bowel", None, Presence.PRESENT)]),
+    # CheXpert's edema list: indistinct vessels
+    ("Indistinct pulmonary vasculature.", [("edema", "lung", None, Presence.PRESENT)]),
+])
+def test_external_vocabulary_classes(text, expected):
+    assert _obs(text) == expected
+
+
+def test_infiltration_outside_the_chest_is_no_lung_opacity():
+    for text in ("Tumour infiltration of the mesenteric fat.", "Fatty infiltration of the liver."):
+        assert not any(f.observation == "opacity" for f in extract_findings(text)), text
+
+
+def test_a_cannula_is_a_support_device_and_a_lung_carcinoma_a_lung_lesion():
+    from harness.metrics.clinical import CHEXPERT_LABELS, chexpert_vector  # noqa: PLC0415
+
+    (cannula,) = extract_findings("Nasal cannula in place.")
+    assert (cannula.observation, cannula.presence) == ("support device", Presence.PRESENT)
+    vector = dict(zip(CHEXPERT_LABELS, chexpert_vector(extract_findings("Carcinoma in the right upper lobe."))))
+    assert vector["Lung Lesion"] == 1 and vector["No Finding"] == 0
+    vector = dict(zip(CHEXPERT_LABELS, chexpert_vector(extract_findings("Carcinoma of the pancreas."))))
+    assert vector["Lung Lesion"] == 0
