@@ -1,7 +1,7 @@
 """Coverage of the findings reader on external vocabulary (harness/data/reader_eval/vocab_terms.yaml).
 
 Each term of a public term list (CheXpert labeler phrases, CT-RATE's 18 abnormalities, Merlin's 30 abdominal
-CT findings, TotalSegmentator organ names) is put in short sentence frames ("X.", "There is X in the right lower
+CT findings, TotalSegmentator organ names, a few more organs) is put in short sentence frames ("X.", "There is X in the right lower
 lobe.", "No X.", "No evidence of X.", "Possible X.", "X is unchanged.", one with a size and a side) and the
 reader's findings are checked: the right CheXpert label or observation class, organ and presence/certainty; an
 "unmention" phrase must not set its label. Prints coverage per source and frame; ``--failures`` lists each
@@ -114,7 +114,7 @@ def probe() -> list[dict]:
                     found, t["term"])
 
     focal = {name for name in lex.observations if lex.is_focal(name)}
-    for t in data["totalseg"]:
+    for source, t in [(s, t) for s in ("totalseg", "anatomy_extra") for t in data[s]]:
         anatomy, side = set(t["anatomy"]), t.get("side")
         be = "are" if t.get("plural") else "is"
         for frame, sentence, presence in (
@@ -130,7 +130,7 @@ def probe() -> list[dict]:
                 want = 20.0 if frame == "lesion_sized" else 14.0
                 shapes = focal | ({"thrombosis"} if t.get("filling_defect") else set())
                 hits = [f for f in hits if f.observation in shapes and f.size_mm == want]
-            add("totalseg", frame, sentence, bool(hits), found, t["term"])
+            add(source, frame, sentence, bool(hits), found, t["term"])
     return rows
 
 

@@ -6652,3 +6652,14 @@ def test_a_cannula_is_a_support_device_and_a_lung_carcinoma_a_lung_lesion():
     assert vector["Lung Lesion"] == 1 and vector["No Finding"] == 0
     vector = dict(zip(CHEXPERT_LABELS, chexpert_vector(extract_findings("Carcinoma of the pancreas."))))
     assert vector["Lung Lesion"] == 0
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("A 3 cm soft tissue lesion in the thymus.", ("lesion", "mediastinum")),  # the anterior mediastinum's organ
+    ("A 2 cm lesion in the greater omentum.", ("lesion", "peritoneum")),  # a fold of the peritoneum
+    ("Two lytic lesions in the calvarium.", ("lytic lesion", "bone")),
+    ("Osteosclerotic lesion in the left iliac bone.", ("lytic lesion", "pelvis bone")),
+    ("Status post oesophagectomy with a gastric conduit.", ("esophagectomy", "esophagus")),
+])
+def test_organ_and_finding_names_from_external_lists(text, expected):
+    assert (expected[0], expected[1]) in {(f.observation, f.anatomy) for f in extract_findings(text)}, text
