@@ -6663,3 +6663,8 @@ def test_a_cannula_is_a_support_device_and_a_lung_carcinoma_a_lung_lesion():
 ])
 def test_organ_and_finding_names_from_external_lists(text, expected):
     assert (expected[0], expected[1]) in {(f.observation, f.anatomy) for f in extract_findings(text)}, text
+
+
+def test_a_visceral_pleural_line_is_a_pneumothorax_and_no_line_device():
+    assert _obs("A thin visceral pleural line at the left apex.") == [("pneumothorax", "pleura", "left", Presence.PRESENT)]
+    assert _obs("No visceral pleural line.") == [("pneumothorax", "pleura", None, Presence.ABSENT)]
