@@ -6648,6 +6648,8 @@ def test_a_cannula_is_a_support_device_and_a_lung_carcinoma_a_lung_lesion():
 
     (cannula,) = extract_findings("Nasal cannula in place.")
     assert (cannula.observation, cannula.presence) == ("support device", Presence.PRESENT)
+    # a cannula named beside ECMO is the ECMO's own, no second device
+    assert [f.observation for f in extract_findings("VV ECMO with two cannulae.")] == ["ecmo cannula"]
     vector = dict(zip(CHEXPERT_LABELS, chexpert_vector(extract_findings("Carcinoma in the right upper lobe."))))
     assert vector["Lung Lesion"] == 1 and vector["No Finding"] == 0
     vector = dict(zip(CHEXPERT_LABELS, chexpert_vector(extract_findings("Carcinoma of the pancreas."))))
@@ -6655,7 +6657,6 @@ def test_a_cannula_is_a_support_device_and_a_lung_carcinoma_a_lung_lesion():
 
 
 @pytest.mark.parametrize("text, expected", [
-    ("A 3 cm soft tissue lesion in the thymus.", ("lesion", "mediastinum")),  # the anterior mediastinum's organ
     ("A 2 cm lesion in the greater omentum.", ("lesion", "peritoneum")),  # a fold of the peritoneum
     ("Two lytic lesions in the calvarium.", ("lytic lesion", "bone")),
     ("Osteosclerotic lesion in the left iliac bone.", ("lytic lesion", "pelvis bone")),
@@ -6668,3 +6669,16 @@ def test_organ_and_finding_names_from_external_lists(text, expected):
 def test_a_visceral_pleural_line_is_a_pneumothorax_and_no_line_device():
     assert _obs("A thin visceral pleural line at the left apex.") == [("pneumothorax", "pleura", "left", Presence.PRESENT)]
     assert _obs("No visceral pleural line.") == [("pneumothorax", "pleura", None, Presence.ABSENT)]
+
+
+@pytest.mark.parametrize("text, expected", [
+    # what an old inflammation left is a scar, no active inflammation
+    ("Post-inflammatory changes in the left upper lobe.", [("scarring", "lung", "left", Presence.PRESENT)]),
+    # fibrosis after radiotherapy is the radiation's change, however the treatment is named
+    ("Post-radiotherapy fibrosis at the left hilum.", [("radiation change", "mediastinum", "left", Presence.PRESENT)]),
+    ("Postradiation changes in the right lung.", [("radiation change", "lung", "right", Presence.PRESENT)]),
+    # a cyst of the renal sinus is the kidney's
+    ("A 15 mm peripelvic cyst.", [("cyst", "kidney", None, Presence.PRESENT)]),
+])
+def test_sequelae_and_renal_sinus_cysts(text, expected):
+    assert _obs(text) == expected
