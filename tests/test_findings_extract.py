@@ -6682,3 +6682,10 @@ def test_a_visceral_pleural_line_is_a_pneumothorax_and_no_line_device():
 ])
 def test_sequelae_and_renal_sinus_cysts(text, expected):
     assert _obs(text) == expected
+
+
+def test_a_plan_for_a_finding_neither_denies_nor_states_it():
+    # "no follow-up ... for the nodule" plans nothing for a nodule that is there; it denies no nodule
+    assert _obs("No follow-up is required for the 5 mm nodule.") == [("nodule", "lung", None, Presence.PRESENT)]
+    # "correlate clinically for X" asks a question: no X is read
+    assert _obs("Correlate clinically for pneumonia.") == []
