@@ -6689,3 +6689,13 @@ def test_a_plan_for_a_finding_neither_denies_nor_states_it():
     assert _obs("No follow-up is required for the 5 mm nodule.") == [("nodule", "lung", None, Presence.PRESENT)]
     # "correlate clinically for X" asks a question: no X is read
     assert _obs("Correlate clinically for pneumonia.") == []
+
+
+@pytest.mark.parametrize("text, side", [
+    ("Subsegmental atelectasis versus scar in the right middle lobe.", "right"),
+    ("Atelectasis vs. early consolidation at the left base.", "left"),
+    ("Trace pleural fluid versus pleural thickening on the right.", "right"),
+])
+def test_alternatives_joined_by_versus_share_their_site(text, side):
+    found = extract_findings(text)
+    assert len(found) == 2 and all(f.laterality == side and f.presence is Presence.UNCERTAIN for f in found), found
