@@ -6699,3 +6699,8 @@ def test_a_plan_for_a_finding_neither_denies_nor_states_it():
 def test_alternatives_joined_by_versus_share_their_site(text, side):
     found = extract_findings(text)
     assert len(found) == 2 and all(f.laterality == side and f.presence is Presence.UNCERTAIN for f in found), found
+
+
+def test_mosaic_perfusion_is_read_as_mosaic_attenuation_is():
+    assert _obs("Mosaic perfusion in both lungs.") == _obs("Mosaic attenuation in both lungs.") == [
+        ("opacity", "lung", "bilateral", Presence.PRESENT)]
