@@ -148,7 +148,7 @@ def main() -> None:
     print(f"{'source':20s} {'frame':14s} {'ok':>5s} {'n':>5s} {'cover':>7s}")
     total = [0, 0]
     for source, frames in table.items():
-        for frame, (ok, n) in frames.items():
+        for frame, (ok, n) in sorted(frames.items(), key=lambda kv: kv[0] == "ALL"):  # each source's total last
             print(f"{source:20s} {frame:14s} {ok:5d} {n:5d} {ok / n:7.1%}")
         total[0] += frames["ALL"][0]
         total[1] += frames["ALL"][1]
