@@ -6704,3 +6704,15 @@ def test_alternatives_joined_by_versus_share_their_site(text, side):
 def test_mosaic_perfusion_is_read_as_mosaic_attenuation_is():
     assert _obs("Mosaic perfusion in both lungs.") == _obs("Mosaic attenuation in both lungs.") == [
         ("opacity", "lung", "bilateral", Presence.PRESENT)]
+
+
+@pytest.mark.parametrize("text, expected", [
+    # lines of the lung's interstitium (Fleischner glossary): interstitial disease, no line (device)
+    ("Curvilinear subpleural lines at both bases.", [("interstitial disease", "lung", "bilateral", Presence.PRESENT)]),
+    ("Fine intralobular lines in the left lower lobe.", [("interstitial disease", "lung", "left", Presence.PRESENT)]),
+    ("Fleischner lines at the right base.", [("atelectasis", "lung", "right", Presence.PRESENT)]),
+    # the radiograph's normal lines are anatomy
+    ("The azygoesophageal line is not displaced.", []),
+])
+def test_lines_of_the_lung_and_mediastinum_are_no_devices(text, expected):
+    assert _obs(text) == expected
