@@ -1,7 +1,7 @@
 """Coverage of the findings reader on external vocabulary (harness/data/reader_eval/vocab_terms.yaml).
 
 Each term of a public term list (CheXpert labeler phrases, CT-RATE's 18 abnormalities, Merlin's 30 abdominal
-CT findings, TotalSegmentator organ names, a few more organs) is put in short sentence frames ("X.", "There is X in the right lower
+CT findings, TotalSegmentator organ names, Fleischner glossary terms, a few more organs) is put in short sentence frames ("X.", "There is X in the right lower
 lobe.", "No X.", "No evidence of X.", "Possible X.", "X is unchanged.", one with a size and a side) and the
 reader's findings are checked: the right CheXpert label or observation class, organ and presence/certainty; an
 "unmention" phrase must not set its label. Prints coverage per source and frame; ``--failures`` lists each
@@ -102,7 +102,7 @@ def probe() -> list[dict]:
         return any(f.presence is presence and (size is None or f.size_mm == size)
                    and (side is None or f.laterality == side) for f in hits)
 
-    for source in ("chexpert_other", "ct_rate", "merlin"):
+    for source in ("chexpert_other", "ct_rate", "merlin", "fleischner"):
         for t in data[source]:
             for frame, sentence, presence in _frames(t, None):
                 found = _read(sentence)

@@ -6716,3 +6716,9 @@ def test_mosaic_perfusion_is_read_as_mosaic_attenuation_is():
 ])
 def test_lines_of_the_lung_and_mediastinum_are_no_devices(text, expected):
     assert _obs(text) == expected
+
+
+def test_a_pneumatocele_is_a_lung_cyst_and_a_reversed_halo_an_opacity():
+    assert _obs("A pneumatocele in the left upper lobe.") == [("cyst", "lung", "left", Presence.PRESENT)]
+    assert _obs("Pneumatocele.") == [("cyst", "lung", None, Presence.PRESENT)]
+    assert _obs("Atoll sign in the right lower lobe.") == [("opacity", "lung", "right", Presence.PRESENT)]
