@@ -6613,3 +6613,112 @@ def test_a_tracked_size_notes_a_use_of_its_value_and_not_its_passing_on():
         _uses.clear()
         assert use() == result
         assert _uses, "a use of the value is noted"
+
+
+def _obs(text):
+    return [(f.observation, f.anatomy, f.laterality, f.presence) for f in extract_findings(text)]
+
+
+@pytest.mark.parametrize("text, expected", [
+    # CheXpert's airspace-opacity list: "infiltration" as "infiltrate", in the chest only
+    ("Patchy infiltration at the left base.", [("opacity", "lung", "left", Presence.PRESENT)]),
+    ("No infiltration.", [("opacity", "lung", None, Presence.ABSENT)]),
+    # its lung-lesion list: a nodular opacification is a nodule
+    ("Faint nodular opacification in the left upper lobe.", [("nodule", "lung", "left", Presence.PRESENT)]),
+    # CT-RATE's "pulmonary fibrotic sequela": the scar an old process leaves
+    ("Fibrotic sequelae in the lingula.", [("scarring", "lung", "left", Presence.PRESENT)]),
+    ("Sequelae fibrotic changes at both apices.", [("scarring", "lung", "bilateral", Presence.PRESENT)]),
+    # Merlin's "submucosal edema": of the bowel wall, no pulmonary oedema
+    ("Submucosal edema of the ascending colon.", [("bowel wall thickening", "bowel", None, Presence.PRESENT)]),
+    ("Mural oedema.", [("bowel wall thickening", "bowel", None, Presence.PRESENT)]),
+    # CheXpert's edema list: indistinct vessels
+    ("Indistinct pulmonary vasculature.", [("edema", "lung", None, Presence.PRESENT)]),
+])
+def test_external_vocabulary_classes(text, expected):
+    assert _obs(text) == expected
+
+
+def test_infiltration_outside_the_chest_is_no_lung_opacity():
+    for text in ("Tumour infiltration of the mesenteric fat.", "Fatty infiltration of the liver."):
+        assert not any(f.observation == "opacity" for f in extract_findings(text)), text
+
+
+def test_a_cannula_is_a_support_device_and_a_lung_carcinoma_a_lung_lesion():
+    from harness.metrics.clinical import CHEXPERT_LABELS, chexpert_vector  # noqa: PLC0415
+
+    (cannula,) = extract_findings("Nasal cannula in place.")
+    assert (cannula.observation, cannula.presence) == ("support device", Presence.PRESENT)
+    # a cannula named beside ECMO is the ECMO's own, no second device
+    assert [f.observation for f in extract_findings("VV ECMO with two cannulae.")] == ["ecmo cannula"]
+    vector = dict(zip(CHEXPERT_LABELS, chexpert_vector(extract_findings("Carcinoma in the right upper lobe."))))
+    assert vector["Lung Lesion"] == 1 and vector["No Finding"] == 0
+    vector = dict(zip(CHEXPERT_LABELS, chexpert_vector(extract_findings("Carcinoma of the pancreas."))))
+    assert vector["Lung Lesion"] == 0
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("A 2 cm lesion in the greater omentum.", ("lesion", "peritoneum")),  # a fold of the peritoneum
+    ("Two lytic lesions in the calvarium.", ("lytic lesion", "bone")),
+    ("Osteosclerotic lesion in the left iliac bone.", ("lytic lesion", "pelvis bone")),
+    ("Status post oesophagectomy with a gastric conduit.", ("esophagectomy", "esophagus")),
+])
+def test_organ_and_finding_names_from_external_lists(text, expected):
+    assert (expected[0], expected[1]) in {(f.observation, f.anatomy) for f in extract_findings(text)}, text
+
+
+def test_a_visceral_pleural_line_is_a_pneumothorax_and_no_line_device():
+    assert _obs("A thin visceral pleural line at the left apex.") == [("pneumothorax", "pleura", "left", Presence.PRESENT)]
+    assert _obs("No visceral pleural line.") == [("pneumothorax", "pleura", None, Presence.ABSENT)]
+
+
+@pytest.mark.parametrize("text, expected", [
+    # what an old inflammation left is a scar, no active inflammation
+    ("Post-inflammatory changes in the left upper lobe.", [("scarring", "lung", "left", Presence.PRESENT)]),
+    # fibrosis after radiotherapy is the radiation's change, however the treatment is named
+    ("Post-radiotherapy fibrosis at the left hilum.", [("radiation change", "mediastinum", "left", Presence.PRESENT)]),
+    ("Postradiation changes in the right lung.", [("radiation change", "lung", "right", Presence.PRESENT)]),
+    # a cyst of the renal sinus is the kidney's
+    ("A 15 mm peripelvic cyst.", [("cyst", "kidney", None, Presence.PRESENT)]),
+])
+def test_sequelae_and_renal_sinus_cysts(text, expected):
+    assert _obs(text) == expected
+
+
+def test_a_plan_for_a_finding_neither_denies_nor_states_it():
+    # "no follow-up ... for the nodule" plans nothing for a nodule that is there; it denies no nodule
+    assert _obs("No follow-up is required for the 5 mm nodule.") == [("nodule", "lung", None, Presence.PRESENT)]
+    # "correlate clinically for X" asks a question: no X is read
+    assert _obs("Correlate clinically for pneumonia.") == []
+
+
+@pytest.mark.parametrize("text, side", [
+    ("Subsegmental atelectasis versus scar in the right middle lobe.", "right"),
+    ("Atelectasis vs. early consolidation at the left base.", "left"),
+    ("Trace pleural fluid versus pleural thickening on the right.", "right"),
+])
+def test_alternatives_joined_by_versus_share_their_site(text, side):
+    found = extract_findings(text)
+    assert len(found) == 2 and all(f.laterality == side and f.presence is Presence.UNCERTAIN for f in found), found
+
+
+def test_mosaic_perfusion_is_read_as_mosaic_attenuation_is():
+    assert _obs("Mosaic perfusion in both lungs.") == _obs("Mosaic attenuation in both lungs.") == [
+        ("opacity", "lung", "bilateral", Presence.PRESENT)]
+
+
+@pytest.mark.parametrize("text, expected", [
+    # lines of the lung's interstitium (Fleischner glossary): interstitial disease, no line (device)
+    ("Curvilinear subpleural lines at both bases.", [("interstitial disease", "lung", "bilateral", Presence.PRESENT)]),
+    ("Fine intralobular lines in the left lower lobe.", [("interstitial disease", "lung", "left", Presence.PRESENT)]),
+    ("Fleischner lines at the right base.", [("atelectasis", "lung", "right", Presence.PRESENT)]),
+    # the radiograph's normal lines are anatomy
+    ("The azygoesophageal line is not displaced.", []),
+])
+def test_lines_of_the_lung_and_mediastinum_are_no_devices(text, expected):
+    assert _obs(text) == expected
+
+
+def test_a_pneumatocele_is_a_lung_cyst_and_a_reversed_halo_an_opacity():
+    assert _obs("A pneumatocele in the left upper lobe.") == [("cyst", "lung", "left", Presence.PRESENT)]
+    assert _obs("Pneumatocele.") == [("cyst", "lung", None, Presence.PRESENT)]
+    assert _obs("Atoll sign in the right lower lobe.") == [("opacity", "lung", "right", Presence.PRESENT)]

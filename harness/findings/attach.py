@@ -24,6 +24,8 @@ MODIFIER_WORDS = frozenset({"a", "an", "the", ",", ":", "-", "sided", "focal", "
 COPULAS = frozenset({"is", "are", "appear", "appears", "look", "looks", "remain", "remains", "seem", "seems",
                      "otherwise", "all", "both", "and", ",", "now", "still", "again", "were", "was", "be"})
 LIST_JOINERS = frozenset({",", "and", "or", "with", "a", "an", "the", "/", "&", "plus", "associated", "both"})
+# alternatives for one site share it as "or" does ("atelectasis versus scarring at the left base")
+_SITE_LIST_JOINERS = LIST_JOINERS | {"versus", "vs"}
 
 
 @dataclass(slots=True)
@@ -492,7 +494,7 @@ def _share_site_with_list(chosen: _Target, loc: Location, spans: list[Span], obs
     # list's last finding holds takes the next listed site too
     while k > 0 and all(l in chosen.locations for l in obs_targets[k - 1].locations) and _may_share_site(
             obs_targets[k - 1], loc, lex) and ((_own_sizes_only(spans[obs_targets[k - 1].pos + 1:obs_targets[k].pos])
-            and all(g.text in LIST_JOINERS or g.cat in ("SEV", "ATTR", "COUNT", "TEMP", "SIZE")
+            and all(g.text in _SITE_LIST_JOINERS or g.cat in ("SEV", "ATTR", "COUNT", "TEMP", "SIZE")
             # ("a cyst and a calculus in the right kidney": "and a" is one span, the end of a denial's clause, so
             # not after one: "no pneumothorax and a small effusion in the right hemithorax")
             or (g.cat == "CTX:termination" and set(g.text.split()) <= LIST_JOINERS
@@ -614,8 +616,8 @@ def _side_reaches_finding_list(loc: Location, last: _Target, spans: list[Span], 
         prev = obs_targets[k - 1]
         # (a joiner may be read as one span: "and a")
         gap = spans[prev.pos + 1:obs_targets[k].pos]
-        if not gap or not any(g.text.split()[0] in LIST_JOINERS for g in gap) or not all(
-                set(g.text.split()) <= LIST_JOINERS or g.cat in ("SEV", "ATTR", "COUNT", "SIZE", "TEMP", "NUM")
+        if not gap or not any(g.text.split()[0] in _SITE_LIST_JOINERS for g in gap) or not all(
+                set(g.text.split()) <= _SITE_LIST_JOINERS or g.cat in ("SEV", "ATTR", "COUNT", "SIZE", "TEMP", "NUM")
                 for g in gap):
             return
         if prev.sides or any(l.laterality for l in prev.locations):
