@@ -6613,3 +6613,83 @@ def test_a_tracked_size_notes_a_use_of_its_value_and_not_its_passing_on():
         _uses.clear()
         assert use() == result
         assert _uses, "a use of the value is noted"
+
+
+def _one(text, observation):
+    return [f for f in extract_findings(text) if f.observation == observation]
+
+
+def test_a_hash_sign_after_a_bone_is_a_fracture_and_before_a_number_the_number_sign():
+    got = _one("Healed L humerus #. Lungs clear.", "fracture")
+    assert [(f.anatomy, f.laterality, f.presence) for f in got] == [("humerus", "left", P)]
+    ribs = _one("2 R rib #s, no pneumothorax.", "fracture")
+    assert [(f.anatomy, f.laterality, f.count) for f in ribs] == [("rib", "right", 2)]
+    assert not _one("Solid nodule in the left lower lobe (image #112).", "fracture")
+
+
+def test_dictated_short_forms_of_suspicious_and_of_free_fluid():
+    got = _one("4 mm mural thickening L renal pelvis, susp for TCC.", "carcinoma")
+    assert [(f.anatomy, f.laterality, f.certainty) for f in got] == [("kidney", "left", Certainty.PROBABLE)]
+    assert [(f.anatomy, f.presence) for f in _one("Mod FF in the pelvis.", "ascites")] == [("peritoneum", P)]
+    assert [(f.anatomy, f.presence) for f in _one("No FF.", "ascites")] == [("peritoneum", A)]
+
+
+def test_gas_in_a_hollow_organs_wall_is_its_pneumatosis_and_in_the_chest_wall_subcutaneous():
+    assert [(f.anatomy, f.presence) for f in _one("Air within the bladder wall.", "pneumatosis")] == \
+        [("urinary bladder", P)]
+    assert [(f.anatomy, f.presence) for f in _one("No gas in the gallbladder wall or lumen.", "pneumatosis")] == \
+        [("gallbladder", A)]
+    assert [(f.sub_location, f.presence) for f in _one("Gas within the wall of the caecum.", "pneumatosis")] == \
+        [("cecum", P)]
+    chest = extract_findings("Subcutaneous gas in the left chest wall.")
+    assert [(f.observation, f.anatomy) for f in chest] == [("subcutaneous emphysema", "chest wall")]
+    assert not _one("Gas in the anterior abdominal wall after laparoscopy.", "pneumatosis")
+
+
+def test_a_transcatheter_valve_written_out_is_a_valve_replacement_in_its_position():
+    got = _one("Transcatheter aortic valve in situ.", "valve replacement")
+    assert [(f.position, f.presence) for f in got] == [("aortic valve", P)]
+
+
+def test_a_rim_enhancing_collection_keeps_the_size_stated_before_it():
+    got = extract_findings("Diverticulitis with a 3 cm rim-enhancing abscess in the left iliac fossa.")
+    sized = {f.observation: f.size_mm for f in got}
+    assert sized["collection"] == 30.0 and sized["diverticulitis"] is None
+    assert "enhancing" in next(f for f in got if f.observation == "collection").attributes
+
+
+def test_a_dictated_site_right_after_its_finding_is_not_the_next_findings_after_a_comma():
+    got = {f.observation: f for f in extract_findings("6 mm stone L distal ureter, moderate L hydronephrosis.")}
+    assert (got["calculus"].anatomy, got["calculus"].laterality) == ("ureter", "left")
+    assert got["hydronephrosis"].anatomy == "kidney"
+    # a bare adjective after the comma still describes the organ
+    uterus = {f.observation: f.anatomy for f in extract_findings("Fibroid uterus, enlarged.")}
+    assert uterus.get("enlargement") == "uterus"
+
+
+def test_sternal_dehiscence_is_read_and_denied():
+    assert [f.presence for f in _one("Sternotomy wires intact; no sternal dehiscence.", "dehiscence")] == [A]
+    assert [f.presence for f in _one("Sternal dehiscence is possible.", "dehiscence")] == [U]
+
+
+def test_a_filling_defect_said_of_a_ureter_whose_name_another_finding_holds_is_a_ureteric_lesion():
+    got = extract_findings("The ureters are of normal calibre, without filling defect.")
+    assert not any(f.observation == "pulmonary embolism" for f in got)
+    assert [(f.anatomy, f.presence) for f in got if f.observation == "lesion"] == [("ureter", A)]
+    assert [f.anatomy for f in _one("Filling defect in the right interlobar pulmonary artery.",
+                                    "pulmonary embolism")] == ["pulmonary artery"]
+
+
+def test_not_present_before_the_operation_is_new_and_versus_the_named_prior_a_comparison():
+    got = _one("The right effusion was not present pre-operatively.", "effusion")
+    assert [(f.presence, f.temporal) for f in got] == [(P, "new")]
+    got = _one("Versus the pre-op film, small right effusion, new.", "effusion")
+    assert [(f.presence, f.temporal) for f in got] == [(P, "new")]
+
+
+def test_a_wall_thickened_after_a_distended_organ_and_a_part_adjacent_to_a_finding():
+    got = {f.observation: f for f in extract_findings("Distended bladder, wall thickened to 8 mm.")}
+    assert got["bowel wall thickening"].anatomy == "urinary bladder"
+    assert got["bowel wall thickening"].size_mm == 8.0
+    got = _one("Caecal mass with thickening of the adjacent terminal ileum.", "bowel wall thickening")
+    assert [(f.anatomy, f.sub_location) for f in got] == [("bowel", "terminal ileum")]

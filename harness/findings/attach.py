@@ -364,7 +364,10 @@ def _finding_the_site_modifies(loc: Location, spans: list[Span], targets: list[_
         if any(spans[q].text == "," for q in range(loc.end + 1, following[0].pos)) and any(
                 t.pos < loc.start and t.kind in ("OBS", "ENLARGE") for t in targets) and (
                 _follows_preposition(loc, spans, side_positions, lex) or _plug_in_what_it_blocks(
-                    loc, spans, [t for t in targets if t.kind == "OBS"], side_positions, lex) is not None):
+                    loc, spans, [t for t in targets if t.kind == "OBS"], side_positions, lex) is not None
+                or following[0].kind == "OBS" and _right_after_a_finding(loc, spans, targets, side_positions)):
+            # ("calculus R proximal ureter, mild R hydro": a dictated site right after its noun, no preposition;
+            # "fibroid uterus, enlarged": an adjective after the comma is still the organ's)
             return None
         # "polyp of the ascending colon and sigmoid diverticulosis", "consolidation in the right lower lobe and
         # middle lobe atelectasis": a list of one organ's parts after a finding's preposition whose last part opens
@@ -382,6 +385,14 @@ def _finding_the_site_modifies(loc: Location, spans: list[Span], targets: list[_
         # is the noun's, each of them
         return following[0]
     return adjective
+
+
+def _right_after_a_finding(loc: Location, spans: list[Span], targets: list[_Target], side_positions: set[int]) -> bool:
+    """The site follows a finding's noun with nothing but a side between ("stone R proximal ureter")."""
+    q = loc.start - 1
+    while q >= 0 and q in side_positions:
+        q -= 1
+    return q >= 0 and any(t.pos == q and t.kind == "OBS" for t in targets)
 
 
 def _sites_listed_before(spans: list[Span], a: int, b: int, side_positions: set[int]) -> bool:
