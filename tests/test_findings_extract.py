@@ -6693,3 +6693,13 @@ def test_a_wall_thickened_after_a_distended_organ_and_a_part_adjacent_to_a_findi
     assert got["bowel wall thickening"].size_mm == 8.0
     got = _one("Caecal mass with thickening of the adjacent terminal ileum.", "bowel wall thickening")
     assert [(f.anatomy, f.sub_location) for f in got] == [("bowel", "terminal ileum")]
+
+
+def test_both_before_an_aspect_word_and_after_along_sides_the_sites_both():
+    got = _one("Pleural plaques along both posterior chest walls.", "pleural thickening")
+    assert [f.laterality for f in got] == ["bilateral"]
+    got = _one("Pleural thickening across both lateral chest walls.", "pleural thickening")
+    assert [f.laterality for f in got] == ["bilateral"]
+    # "both" as a pronoun before a verb is no side
+    drains = _one("Two drains, both terminating in the pelvis.", "drain")
+    assert [f.laterality for f in drains] == [None]

@@ -1546,11 +1546,18 @@ def _both_is_a_side(tokens: list[str], k: int, lex: Lexicon) -> bool:
     """"both kidneys", "both lower lobes", "in both", "both sides": "both" says both sides before a site, a finding
     or its modifiers, or after a preposition; before a verb ("both terminating", "both measure 5 mm") it is
     a pronoun."""
-    if k > 0 and tokens[k - 1] in ("in", "on", "at", "within", "involving", "of"):
+    if k > 0 and tokens[k - 1] in ("in", "on", "at", "within", "involving", "of", "along", "across", "over",
+                                   "throughout"):
         return True
     nxt = tokens[k + 1:k + 4]
+    if nxt[:1] and nxt[0] in _BOTH_ASPECTS:  # "both lateral chest walls": the aspect of the sites
+        nxt = tokens[k + 2:k + 5]
     return not nxt or nxt[0] in ("side", "sides") or any(
         _BOTH_BEFORE & lex.phrase_kinds.get(tuple(nxt[:n]), {}).keys() for n in range(1, len(nxt) + 1))
+
+
+#: the aspect words that may stand between "both" and the paired sites it sides ("both lateral chest walls")
+_BOTH_ASPECTS = frozenset({"lateral", "medial", "anterior", "posterior", "dependent", "peripheral"})
 
 
 _DIRECTIONS = {"leftward": "left", "leftwards": "left", "rightward": "right", "rightwards": "right"}
