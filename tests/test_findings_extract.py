@@ -6703,3 +6703,15 @@ def test_both_before_an_aspect_word_and_after_along_sides_the_sites_both():
     # "both" as a pronoun before a verb is no side
     drains = _one("Two drains, both terminating in the pelvis.", "drain")
     assert [f.laterality for f in drains] == [None]
+
+
+def test_a_collection_enlarged_after_its_name_has_grown_to_the_size_stated():
+    got = _one("Subhepatic collection enlarged, now 6 cm.", "collection")
+    assert [(f.size_mm, f.temporal) for f in got] == [(60.0, "increased")]
+
+
+def test_small_bowel_and_portal_venous_gas_dictated_by_their_initials():
+    got = _one("Proximal SB dilated to 3.6 cm.", "bowel obstruction")
+    assert [(f.sub_location, f.size_mm) for f in got] == [("small bowel", 36.0)]
+    assert [(f.anatomy, f.presence) for f in _one("Ischaemic loop; PVG present.", "pneumatosis")
+            if f.anatomy == "portal vein"] == [("portal vein", P)]

@@ -687,7 +687,9 @@ _EXPANSIONS = {"stn": ("station",), "jxn": ("junction",), "jct": ("junction",), 
                # a site or finding dictated short: "L supraclav LN", "desc colon", "coronary artery calcs"
                "supraclav": ("supraclavicular",), "calcs": ("calcifications",),
                # "susp for TCC": suspicious for; "small vol FF between loops": free fluid
-               "susp": ("suspicious",), "ff": ("free", "fluid")}
+               "susp": ("suspicious",), "ff": ("free", "fluid"),
+               # "upstream SB dilated to 4 cm" (small bowel), "no pneumatosis/PVG" (portal venous gas)
+               "sb": ("small", "bowel"), "pvg": ("portal", "venous", "gas")}
 
 #: what a film's "port" (portable) stands beside in a radiograph's title ("Port AP CXR", "CXR AP port", "port
 #: semi-erect film"); a port beside none of them is the device ("chest port", "port in the left chest wall")
