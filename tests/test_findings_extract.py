@@ -6715,3 +6715,15 @@ def test_small_bowel_and_portal_venous_gas_dictated_by_their_initials():
     assert [(f.sub_location, f.size_mm) for f in got] == [("small bowel", 36.0)]
     assert [(f.anatomy, f.presence) for f in _one("Ischaemic loop; PVG present.", "pneumatosis")
             if f.anatomy == "portal vein"] == [("portal vein", P)]
+
+
+def test_free_gas_of_the_mediastinum_is_a_pneumomediastinum_beside_the_structure_it_outlines():
+    got = extract_findings("Mediastinal free gas outlining the descending aorta.")
+    assert [(f.observation, f.anatomy) for f in got] == [("pneumomediastinum", "mediastinum")]
+    got = extract_findings("Pneumomediastinum, which outlines the trachea.")
+    assert [(f.observation, f.anatomy) for f in got] == [("pneumomediastinum", "mediastinum")]
+
+
+def test_a_radiographs_zones_dictated_by_their_initials():
+    got = _one("2 cm mass LUZ.", "mass")
+    assert [(f.sub_location, f.laterality, f.size_mm) for f in got] == [("upper zone", "left", 20.0)]

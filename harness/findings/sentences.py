@@ -689,7 +689,10 @@ _EXPANSIONS = {"stn": ("station",), "jxn": ("junction",), "jct": ("junction",), 
                # "susp for TCC": suspicious for; "small vol FF between loops": free fluid
                "susp": ("suspicious",), "ff": ("free", "fluid"),
                # "upstream SB dilated to 4 cm" (small bowel), "no pneumatosis/PVG" (portal venous gas)
-               "sb": ("small", "bowel"), "pvg": ("portal", "venous", "gas")}
+               "sb": ("small", "bowel"), "pvg": ("portal", "venous", "gas"),
+               # a radiograph's zones by their initials: "1.5 cm nodule RLZ", "LMZ consolidation"
+               "rlz": ("right", "lower", "zone"), "llz": ("left", "lower", "zone"), "rmz": ("right", "mid", "zone"),
+               "lmz": ("left", "mid", "zone"), "ruz": ("right", "upper", "zone"), "luz": ("left", "upper", "zone")}
 
 #: what a film's "port" (portable) stands beside in a radiograph's title ("Port AP CXR", "CXR AP port", "port
 #: semi-erect film"); a port beside none of them is the device ("chest port", "port in the left chest wall")
