@@ -6727,3 +6727,11 @@ def test_free_gas_of_the_mediastinum_is_a_pneumomediastinum_beside_the_structure
 def test_a_radiographs_zones_dictated_by_their_initials():
     got = _one("2 cm mass LUZ.", "mass")
     assert [(f.sub_location, f.laterality, f.size_mm) for f in got] == [("upper zone", "left", 20.0)]
+
+
+def test_a_site_named_before_a_nouns_after_a_relation_word_is_that_nouns_own():
+    got = extract_findings("Moderate right hydronephrosis, likely due to PUJ obstruction.")
+    assert not any(f.observation == "bowel obstruction" for f in got)
+    assert [(f.anatomy, f.laterality) for f in got if f.observation == "hydronephrosis"] == [("kidney", "right")]
+    got = {f.observation: f for f in extract_findings("Jaundice secondary to a pancreatic head mass.")}
+    assert (got["mass"].anatomy, got["mass"].sub_location) == ("pancreas", "head")
