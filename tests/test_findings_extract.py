@@ -6735,3 +6735,20 @@ def test_a_site_named_before_a_nouns_after_a_relation_word_is_that_nouns_own():
     assert [(f.anatomy, f.laterality) for f in got if f.observation == "hydronephrosis"] == [("kidney", "right")]
     got = {f.observation: f for f in extract_findings("Jaundice secondary to a pancreatic head mass.")}
     assert (got["mass"].anatomy, got["mass"].sub_location) == ("pancreas", "head")
+
+
+def test_collapsed_or_decompressed_bowel_downstream_is_of_normal_calibre_not_the_obstructions_site():
+    got = extract_findings("Dilated proximal small bowel loops to 4 cm, collapsed terminal ileum and colon.")
+    obstruction = {(f.sub_location, f.presence) for f in got if f.observation == "bowel obstruction"}
+    assert ("small bowel", P) in obstruction and ("colon", P) not in obstruction
+    assert ("colon", A) in obstruction
+    got = extract_findings("Closed loop obstruction of the jejunum. Colon decompressed.")
+    assert ("colon", A) in {(f.sub_location, f.presence) for f in got if f.observation == "bowel obstruction"}
+    # a collapsed lobe stays atelectasis
+    assert [f.observation for f in extract_findings("Collapsed left lower lobe.")] == ["atelectasis"]
+
+
+def test_a_dilated_segment_keeps_its_obstruction_beside_a_non_dilated_one_after_a_comma():
+    got = extract_findings("Dilated mid small bowel loops up to 3.5 cm, non-dilated colon.")
+    obstruction = {(f.sub_location, f.presence) for f in got if f.observation == "bowel obstruction"}
+    assert obstruction == {("small bowel", P), ("colon", A)}

@@ -335,7 +335,11 @@ def _finding_the_site_modifies(loc: Location, spans: list[Span], targets: list[_
     """A site right before a finding, with only modifiers between, is that finding's ("liver mass", "left renal
     upper pole: hypodense mass")."""
     following = [t for t in targets if t.pos > loc.end]
-    adjective = next((t for t in targets if t.kind == "ENLARGE" and t.pos == loc.start - 1), None)
+    # ("dilated proximal small bowel loops": a part's position word between the adjective and its organ)
+    pre = loc.start - 1
+    while pre > 0 and spans[pre].cat == "WORD" and spans[pre].value in _PART_POSITION_WORDS:
+        pre -= 1
+    adjective = next((t for t in targets if t.kind == "ENLARGE" and t.pos == pre), None)
     if adjective is None:
         # "a mildly enlarged, unchanged heart": the adjective before a list of others is the organ's too
         adjective = next((t for t in targets if t.kind == "ENLARGE" and loc.start - 4 <= t.pos < loc.start - 1
@@ -357,7 +361,8 @@ def _finding_the_site_modifies(loc: Location, spans: list[Span], targets: list[_
         return adjective
     if following and following[0].pos - loc.end <= 5 and \
             _gap_is_modifiers(spans, loc.end + 1, following[0].pos, side_positions) and not (
-            following[0].kind == "NORMAL" and any(spans[q].text == "," for q in range(loc.end + 1, following[0].pos))):
+            following[0].kind in ("NORMAL", "NORMAL_SIZE") and any(
+                spans[q].text == "," for q in range(loc.end + 1, following[0].pos))):
         # ("calcified aortic arch, clear lungs": a normal statement after a comma is one of its own)
         # "consolidation in the left lower lobe, small effusion": a site after a finding's preposition and then a
         # comma ends that finding's phrase; it is no adjective of the next list member
@@ -385,6 +390,10 @@ def _finding_the_site_modifies(loc: Location, spans: list[Span], targets: list[_
         # is the noun's, each of them
         return following[0]
     return adjective
+
+
+#: where along an organ a part lies, said between an adjective and the organ ("dilated proximal small bowel")
+_PART_POSITION_WORDS = frozenset({"proximal", "distal", "mid", "upper", "lower", "terminal"})
 
 
 def _right_after_a_finding(loc: Location, spans: list[Span], targets: list[_Target], side_positions: set[int]) -> bool:

@@ -1426,6 +1426,36 @@ def _gas_in_a_wall(tokens: list[str]) -> list[str]:
     return tokens if out is None else out
 
 
+#: a bowel undistended said with the words of a collapsed lung ("collapsed distal ileum and colon")
+_UNDISTENDED_WORDS = frozenset({"collapsed", "decompressed"})
+#: the bowel segments (and the stomach) that an SBO report calls collapsed downstream of the obstruction
+_BOWEL_SEGMENT_WORDS = frozenset({"bowel", "colon", "ileum", "jejunum", "caecum", "cecum", "rectum", "sigmoid",
+                                  "duodenum", "stomach", "loops", "loop", "small", "large", "ileal", "colonic",
+                                  "jejunal"})
+_BEFORE_A_SEGMENT = frozenset({"the", "distal", "proximal", "mid", "terminal", "remaining", "downstream", "more"})
+
+
+def _undistended_bowel(tokens: list[str]) -> list[str]:
+    """"Dilated small bowel, collapsed distal ileum and colon", "the colon is decompressed": a collapsed or
+    decompressed bowel is one of normal calibre (downstream of an obstruction), read as "non dilated" so that the
+    segment is no site of the obstruction named before it."""
+    out = None
+    for k, tok in enumerate(tokens):
+        if tok not in _UNDISTENDED_WORDS:
+            continue
+        j = k + 1
+        while j < len(tokens) and tokens[j] in _BEFORE_A_SEGMENT:
+            j += 1
+        after = j < len(tokens) and tokens[j] in _BOWEL_SEGMENT_WORDS
+        before = k >= 1 and tokens[k - 1] in _BOWEL_SEGMENT_WORDS or (  # "colon decompressed" (telegraphic)
+            k >= 2 and tokens[k - 1] in ("is", "are", "remains", "remain", "appears", "appear") and any(
+                t in _BOWEL_SEGMENT_WORDS for t in tokens[max(0, k - 5):k - 1]))
+        if after or before:
+            out = out if out is not None else list(tokens)
+            out[k] = "nondilated"
+    return tokens if out is None else out
+
+
 def _junction_of_two(tokens: list[str]) -> list[str]:
     """"at the junction of the descending and sigmoid colon": one place where two parts meet, read as "the
     descending sigmoid junction" (one site, not one finding in each part)."""
@@ -2628,7 +2658,7 @@ def _apical_segment_of_a_lower_lobe(tokens: list[str]) -> list[str]:
 #: the rewrites of ``normalised_tokens`` in order, each with the words one of which must be a token for it to change
 #: anything (the test each makes first; None: always run)
 _REWRITES = (
-    (_hash_fractures, frozenset({"#"})), (_gas_in_a_wall, _WALL_GASES),
+    (_hash_fractures, frozenset({"#"})), (_gas_in_a_wall, _WALL_GASES), (_undistended_bowel, _UNDISTENDED_WORDS),
     (_junction_of_two, frozenset({"junction"})), (_lobectomy_of_a_lobe, frozenset({"lobectomy"})),
     (_both_of_one_side, frozenset({"both", "-"})), (_kinds_as_alternatives, _ALTERNATIVE_WORDS),
     (_differential_in_brackets, frozenset({"("})),
