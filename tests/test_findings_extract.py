@@ -6752,3 +6752,10 @@ def test_a_dilated_segment_keeps_its_obstruction_beside_a_non_dilated_one_after_
     got = extract_findings("Dilated mid small bowel loops up to 3.5 cm, non-dilated colon.")
     obstruction = {(f.sub_location, f.presence) for f in got if f.observation == "bowel obstruction"}
     assert obstruction == {("small bowel", P), ("colon", A)}
+
+
+def test_an_emphysematous_infection_of_a_hollow_organ_is_gas_in_its_wall_not_lung_emphysema():
+    got = {(f.observation, f.anatomy) for f in extract_findings("Appearances of emphysematous cystitis.")}
+    assert ("pneumatosis", "urinary bladder") in got and not any(o == "emphysema" for o, _ in got)
+    got = {(f.observation, f.anatomy) for f in extract_findings("Emphysematous cholecystitis.")}
+    assert got == {("cholecystitis", "gallbladder"), ("pneumatosis", "gallbladder")}

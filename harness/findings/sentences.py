@@ -1456,6 +1456,26 @@ def _undistended_bowel(tokens: list[str]) -> list[str]:
     return tokens if out is None else out
 
 
+#: the infections of a hollow organ named "emphysematous" for the gas in its wall, with that wall
+_EMPHYSEMATOUS_INFECTIONS = {"cholecystitis": ("gallbladder",), "cystitis": ("bladder",),
+                             "gastritis": ("gastric",), "enteritis": ("bowel",), "colitis": ("colonic",)}
+
+
+def _emphysematous_infections(tokens: list[str]) -> list[str]:
+    """"Emphysematous cholecystitis", "emphysematous cystitis": the infection with gas in the organ's wall (read as
+    "cholecystitis with pneumatosis of the gallbladder wall"), no emphysema of the lungs."""
+    out = None
+    for k, tok in enumerate(tokens[:-1]):
+        wall = _EMPHYSEMATOUS_INFECTIONS.get(tokens[k + 1])
+        if tok == "emphysematous" and wall:
+            out = out if out is not None else list(tokens)
+            out[k] = ""
+            out[k + 1] = (tokens[k + 1], "with", "pneumatosis", "of", "the", *wall, "wall")
+    if out is None:
+        return tokens
+    return [w for t in out for w in (t if isinstance(t, tuple) else (t,)) if w]
+
+
 def _junction_of_two(tokens: list[str]) -> list[str]:
     """"at the junction of the descending and sigmoid colon": one place where two parts meet, read as "the
     descending sigmoid junction" (one site, not one finding in each part)."""
@@ -2659,6 +2679,7 @@ def _apical_segment_of_a_lower_lobe(tokens: list[str]) -> list[str]:
 #: anything (the test each makes first; None: always run)
 _REWRITES = (
     (_hash_fractures, frozenset({"#"})), (_gas_in_a_wall, _WALL_GASES), (_undistended_bowel, _UNDISTENDED_WORDS),
+    (_emphysematous_infections, frozenset({"emphysematous"})),
     (_junction_of_two, frozenset({"junction"})), (_lobectomy_of_a_lobe, frozenset({"lobectomy"})),
     (_both_of_one_side, frozenset({"both", "-"})), (_kinds_as_alternatives, _ALTERNATIVE_WORDS),
     (_differential_in_brackets, frozenset({"("})),
