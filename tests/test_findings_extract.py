@@ -6722,3 +6722,147 @@ def test_a_pneumatocele_is_a_lung_cyst_and_a_reversed_halo_an_opacity():
     assert _obs("A pneumatocele in the left upper lobe.") == [("cyst", "lung", "left", Presence.PRESENT)]
     assert _obs("Pneumatocele.") == [("cyst", "lung", None, Presence.PRESENT)]
     assert _obs("Atoll sign in the right lower lobe.") == [("opacity", "lung", "right", Presence.PRESENT)]
+def _one(text, observation):
+    return [f for f in extract_findings(text) if f.observation == observation]
+
+
+def test_a_hash_sign_after_a_bone_is_a_fracture_and_before_a_number_the_number_sign():
+    got = _one("Healed L humerus #. Lungs clear.", "fracture")
+    assert [(f.anatomy, f.laterality, f.presence) for f in got] == [("humerus", "left", P)]
+    ribs = _one("2 R rib #s, no pneumothorax.", "fracture")
+    assert [(f.anatomy, f.laterality, f.count) for f in ribs] == [("rib", "right", 2)]
+    assert not _one("Solid nodule in the left lower lobe (image #112).", "fracture")
+
+
+def test_dictated_short_forms_of_suspicious_and_of_free_fluid():
+    got = _one("4 mm mural thickening L renal pelvis, susp for TCC.", "carcinoma")
+    assert [(f.anatomy, f.laterality, f.certainty) for f in got] == [("kidney", "left", Certainty.PROBABLE)]
+    assert [(f.anatomy, f.presence) for f in _one("Mod FF in the pelvis.", "ascites")] == [("peritoneum", P)]
+    assert [(f.anatomy, f.presence) for f in _one("No FF.", "ascites")] == [("peritoneum", A)]
+
+
+def test_gas_in_a_hollow_organs_wall_is_its_pneumatosis_and_in_the_chest_wall_subcutaneous():
+    assert [(f.anatomy, f.presence) for f in _one("Air within the bladder wall.", "pneumatosis")] == \
+        [("urinary bladder", P)]
+    assert [(f.anatomy, f.presence) for f in _one("No gas in the gallbladder wall or lumen.", "pneumatosis")] == \
+        [("gallbladder", A)]
+    assert [(f.sub_location, f.presence) for f in _one("Gas within the wall of the caecum.", "pneumatosis")] == \
+        [("cecum", P)]
+    chest = extract_findings("Subcutaneous gas in the left chest wall.")
+    assert [(f.observation, f.anatomy) for f in chest] == [("subcutaneous emphysema", "chest wall")]
+    assert not _one("Gas in the anterior abdominal wall after laparoscopy.", "pneumatosis")
+
+
+def test_a_transcatheter_valve_written_out_is_a_valve_replacement_in_its_position():
+    got = _one("Transcatheter aortic valve in situ.", "valve replacement")
+    assert [(f.position, f.presence) for f in got] == [("aortic valve", P)]
+
+
+def test_a_rim_enhancing_collection_keeps_the_size_stated_before_it():
+    got = extract_findings("Diverticulitis with a 3 cm rim-enhancing abscess in the left iliac fossa.")
+    sized = {f.observation: f.size_mm for f in got}
+    assert sized["collection"] == 30.0 and sized["diverticulitis"] is None
+    assert "enhancing" in next(f for f in got if f.observation == "collection").attributes
+
+
+def test_a_dictated_site_right_after_its_finding_is_not_the_next_findings_after_a_comma():
+    got = {f.observation: f for f in extract_findings("6 mm stone L distal ureter, moderate L hydronephrosis.")}
+    assert (got["calculus"].anatomy, got["calculus"].laterality) == ("ureter", "left")
+    assert got["hydronephrosis"].anatomy == "kidney"
+    # a bare adjective after the comma still describes the organ
+    uterus = {f.observation: f.anatomy for f in extract_findings("Fibroid uterus, enlarged.")}
+    assert uterus.get("enlargement") == "uterus"
+
+
+def test_sternal_dehiscence_is_read_and_denied():
+    assert [f.presence for f in _one("Sternotomy wires intact; no sternal dehiscence.", "dehiscence")] == [A]
+    assert [f.presence for f in _one("Sternal dehiscence is possible.", "dehiscence")] == [U]
+
+
+def test_a_filling_defect_said_of_a_ureter_whose_name_another_finding_holds_is_a_ureteric_lesion():
+    got = extract_findings("The ureters are of normal calibre, without filling defect.")
+    assert not any(f.observation == "pulmonary embolism" for f in got)
+    assert [(f.anatomy, f.presence) for f in got if f.observation == "lesion"] == [("ureter", A)]
+    assert [f.anatomy for f in _one("Filling defect in the right interlobar pulmonary artery.",
+                                    "pulmonary embolism")] == ["pulmonary artery"]
+
+
+def test_not_present_before_the_operation_is_new_and_versus_the_named_prior_a_comparison():
+    got = _one("The right effusion was not present pre-operatively.", "effusion")
+    assert [(f.presence, f.temporal) for f in got] == [(P, "new")]
+    got = _one("Versus the pre-op film, small right effusion, new.", "effusion")
+    assert [(f.presence, f.temporal) for f in got] == [(P, "new")]
+
+
+def test_a_wall_thickened_after_a_distended_organ_and_a_part_adjacent_to_a_finding():
+    got = {f.observation: f for f in extract_findings("Distended bladder, wall thickened to 8 mm.")}
+    assert got["bowel wall thickening"].anatomy == "urinary bladder"
+    assert got["bowel wall thickening"].size_mm == 8.0
+    got = _one("Caecal mass with thickening of the adjacent terminal ileum.", "bowel wall thickening")
+    assert [(f.anatomy, f.sub_location) for f in got] == [("bowel", "terminal ileum")]
+
+
+def test_both_before_an_aspect_word_and_after_along_sides_the_sites_both():
+    got = _one("Pleural plaques along both posterior chest walls.", "pleural thickening")
+    assert [f.laterality for f in got] == ["bilateral"]
+    got = _one("Pleural thickening across both lateral chest walls.", "pleural thickening")
+    assert [f.laterality for f in got] == ["bilateral"]
+    # "both" as a pronoun before a verb is no side
+    drains = _one("Two drains, both terminating in the pelvis.", "drain")
+    assert [f.laterality for f in drains] == [None]
+
+
+def test_a_collection_enlarged_after_its_name_has_grown_to_the_size_stated():
+    got = _one("Subhepatic collection enlarged, now 6 cm.", "collection")
+    assert [(f.size_mm, f.temporal) for f in got] == [(60.0, "increased")]
+
+
+def test_small_bowel_and_portal_venous_gas_dictated_by_their_initials():
+    got = _one("Proximal SB dilated to 3.6 cm.", "bowel obstruction")
+    assert [(f.sub_location, f.size_mm) for f in got] == [("small bowel", 36.0)]
+    assert [(f.anatomy, f.presence) for f in _one("Ischaemic loop; PVG present.", "pneumatosis")
+            if f.anatomy == "portal vein"] == [("portal vein", P)]
+
+
+def test_free_gas_of_the_mediastinum_is_a_pneumomediastinum_beside_the_structure_it_outlines():
+    got = extract_findings("Mediastinal free gas outlining the descending aorta.")
+    assert [(f.observation, f.anatomy) for f in got] == [("pneumomediastinum", "mediastinum")]
+    got = extract_findings("Pneumomediastinum, which outlines the trachea.")
+    assert [(f.observation, f.anatomy) for f in got] == [("pneumomediastinum", "mediastinum")]
+
+
+def test_a_radiographs_zones_dictated_by_their_initials():
+    got = _one("2 cm mass LUZ.", "mass")
+    assert [(f.sub_location, f.laterality, f.size_mm) for f in got] == [("upper zone", "left", 20.0)]
+
+
+def test_a_site_named_before_a_nouns_after_a_relation_word_is_that_nouns_own():
+    got = extract_findings("Moderate right hydronephrosis, likely due to PUJ obstruction.")
+    assert not any(f.observation == "bowel obstruction" for f in got)
+    assert [(f.anatomy, f.laterality) for f in got if f.observation == "hydronephrosis"] == [("kidney", "right")]
+    got = {f.observation: f for f in extract_findings("Jaundice secondary to a pancreatic head mass.")}
+    assert (got["mass"].anatomy, got["mass"].sub_location) == ("pancreas", "head")
+
+
+def test_collapsed_or_decompressed_bowel_downstream_is_of_normal_calibre_not_the_obstructions_site():
+    got = extract_findings("Dilated proximal small bowel loops to 4 cm, collapsed terminal ileum and colon.")
+    obstruction = {(f.sub_location, f.presence) for f in got if f.observation == "bowel obstruction"}
+    assert ("small bowel", P) in obstruction and ("colon", P) not in obstruction
+    assert ("colon", A) in obstruction
+    got = extract_findings("Closed loop obstruction of the jejunum. Colon decompressed.")
+    assert ("colon", A) in {(f.sub_location, f.presence) for f in got if f.observation == "bowel obstruction"}
+    # a collapsed lobe stays atelectasis
+    assert [f.observation for f in extract_findings("Collapsed left lower lobe.")] == ["atelectasis"]
+
+
+def test_a_dilated_segment_keeps_its_obstruction_beside_a_non_dilated_one_after_a_comma():
+    got = extract_findings("Dilated mid small bowel loops up to 3.5 cm, non-dilated colon.")
+    obstruction = {(f.sub_location, f.presence) for f in got if f.observation == "bowel obstruction"}
+    assert obstruction == {("small bowel", P), ("colon", A)}
+
+
+def test_an_emphysematous_infection_of_a_hollow_organ_is_gas_in_its_wall_not_lung_emphysema():
+    got = {(f.observation, f.anatomy) for f in extract_findings("Appearances of emphysematous cystitis.")}
+    assert ("pneumatosis", "urinary bladder") in got and not any(o == "emphysema" for o, _ in got)
+    got = {(f.observation, f.anatomy) for f in extract_findings("Emphysematous cholecystitis.")}
+    assert got == {("cholecystitis", "gallbladder"), ("pneumatosis", "gallbladder")}

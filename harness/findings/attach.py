@@ -337,7 +337,11 @@ def _finding_the_site_modifies(loc: Location, spans: list[Span], targets: list[_
     """A site right before a finding, with only modifiers between, is that finding's ("liver mass", "left renal
     upper pole: hypodense mass")."""
     following = [t for t in targets if t.pos > loc.end]
-    adjective = next((t for t in targets if t.kind == "ENLARGE" and t.pos == loc.start - 1), None)
+    # ("dilated proximal small bowel loops": a part's position word between the adjective and its organ)
+    pre = loc.start - 1
+    while pre > 0 and spans[pre].cat == "WORD" and spans[pre].value in _PART_POSITION_WORDS:
+        pre -= 1
+    adjective = next((t for t in targets if t.kind == "ENLARGE" and t.pos == pre), None)
     if adjective is None:
         # "a mildly enlarged, unchanged heart": the adjective before a list of others is the organ's too
         adjective = next((t for t in targets if t.kind == "ENLARGE" and loc.start - 4 <= t.pos < loc.start - 1
@@ -359,14 +363,18 @@ def _finding_the_site_modifies(loc: Location, spans: list[Span], targets: list[_
         return adjective
     if following and following[0].pos - loc.end <= 5 and \
             _gap_is_modifiers(spans, loc.end + 1, following[0].pos, side_positions) and not (
-            following[0].kind == "NORMAL" and any(spans[q].text == "," for q in range(loc.end + 1, following[0].pos))):
+            following[0].kind in ("NORMAL", "NORMAL_SIZE") and any(
+                spans[q].text == "," for q in range(loc.end + 1, following[0].pos))):
         # ("calcified aortic arch, clear lungs": a normal statement after a comma is one of its own)
         # "consolidation in the left lower lobe, small effusion": a site after a finding's preposition and then a
         # comma ends that finding's phrase; it is no adjective of the next list member
         if any(spans[q].text == "," for q in range(loc.end + 1, following[0].pos)) and any(
                 t.pos < loc.start and t.kind in ("OBS", "ENLARGE") for t in targets) and (
                 _follows_preposition(loc, spans, side_positions, lex) or _plug_in_what_it_blocks(
-                    loc, spans, [t for t in targets if t.kind == "OBS"], side_positions, lex) is not None):
+                    loc, spans, [t for t in targets if t.kind == "OBS"], side_positions, lex) is not None
+                or following[0].kind == "OBS" and _right_after_a_finding(loc, spans, targets, side_positions)):
+            # ("calculus R proximal ureter, mild R hydro": a dictated site right after its noun, no preposition;
+            # "fibroid uterus, enlarged": an adjective after the comma is still the organ's)
             return None
         # "polyp of the ascending colon and sigmoid diverticulosis", "consolidation in the right lower lobe and
         # middle lobe atelectasis": a list of one organ's parts after a finding's preposition whose last part opens
@@ -384,6 +392,18 @@ def _finding_the_site_modifies(loc: Location, spans: list[Span], targets: list[_
         # is the noun's, each of them
         return following[0]
     return adjective
+
+
+#: where along an organ a part lies, said between an adjective and the organ ("dilated proximal small bowel")
+_PART_POSITION_WORDS = frozenset({"proximal", "distal", "mid", "upper", "lower", "terminal"})
+
+
+def _right_after_a_finding(loc: Location, spans: list[Span], targets: list[_Target], side_positions: set[int]) -> bool:
+    """The site follows a finding's noun with nothing but a side between ("stone R proximal ureter")."""
+    q = loc.start - 1
+    while q >= 0 and q in side_positions:
+        q -= 1
+    return q >= 0 and any(t.pos == q and t.kind == "OBS" for t in targets)
 
 
 def _sites_listed_before(spans: list[Span], a: int, b: int, side_positions: set[int]) -> bool:

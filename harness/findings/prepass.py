@@ -369,7 +369,8 @@ _GROWN_AFTER = frozenset({",", ";", ".", "now", "since", "from", "to", "compared
 
 
 def _focal_findings_grown(spans: list[Span], lex: Lexicon) -> None:
-    """"LUL mass enlarged, now 3 cm", "the nodule is enlarged": a focal lesion has no size of its own to be called
+    """"LUL mass enlarged, now 3 cm", "the nodule is enlarged", "collection enlarged": a focal lesion (or a
+    collection) has no size of its own to be called
     enlarged against; "enlarged" said of it after its name is its growth, as "has enlarged" says (a report's
     telegraphic style drops the verb). A structure with a name for it enlarged is left to ``_enlarged_names``."""
     key = ("has", "enlarged")
@@ -386,7 +387,9 @@ def _focal_findings_grown(spans: list[Span], lex: Lexicon) -> None:
                                      and spans[p + 1].cat not in ("SIZE", "TEMP")):
             continue
         spec = lex.observations.get(_obs_name(spans[b]) or "", {})
-        if spec.get("focal") and not spec.get("enlarged"):
+        # ("peripancreatic collection enlarged, now 9 cm": a collection, counted as a focal lesion is, has no normal
+        # size either)
+        if (spec.get("focal") or spec.get("countable") and spec.get("graded")) and not spec.get("enlarged"):
             spans[p] = Span("PHRASE", lex.phrases[key], s.start, s.end, "has enlarged", cat="TEMP",
                             by_kind=lex.phrase_kinds[key])
 

@@ -570,6 +570,9 @@ def _partitive_counts(tokens: list[str]) -> list[str]:
 
 
 _PRIOR_TIMES = frozenset({"this", "yesterday", "prior", "previous", "earlier", "last", "today", "baseline"})
+#: the words that name an earlier study after "versus the" ("versus the pre-op film", "vs the previous CT")
+_PRIOR_STUDY_WORDS = frozenset({"prior", "previous", "earlier", "last", "baseline", "pre", "preop", "preoperative",
+                                "postoperative", "post", "admission", "initial", "original", "index", "most"})
 
 
 #: what a public corpus writes for a de-identified word (MIMIC's "___", split by the tokeniser; IU X-ray's "XXXX")
@@ -682,7 +685,14 @@ _EXPANSIONS = {"stn": ("station",), "jxn": ("junction",), "jct": ("junction",), 
                # a conjunction written as its sign: "6th & 7th rib fx", "1.0 & 1.3 cm", "liver & spleen normal"
                "&": ("and",),
                # a site or finding dictated short: "L supraclav LN", "desc colon", "coronary artery calcs"
-               "supraclav": ("supraclavicular",), "calcs": ("calcifications",)}
+               "supraclav": ("supraclavicular",), "calcs": ("calcifications",),
+               # "susp for TCC": suspicious for; "small vol FF between loops": free fluid
+               "susp": ("suspicious",), "ff": ("free", "fluid"),
+               # "upstream SB dilated to 4 cm" (small bowel), "no pneumatosis/PVG" (portal venous gas)
+               "sb": ("small", "bowel"), "pvg": ("portal", "venous", "gas"),
+               # a radiograph's zones by their initials: "1.5 cm nodule RLZ", "LMZ consolidation"
+               "rlz": ("right", "lower", "zone"), "llz": ("left", "lower", "zone"), "rmz": ("right", "mid", "zone"),
+               "lmz": ("left", "mid", "zone"), "ruz": ("right", "upper", "zone"), "luz": ("left", "upper", "zone")}
 
 #: what a film's "port" (portable) stands beside in a radiograph's title ("Port AP CXR", "CXR AP port", "port
 #: semi-erect film"); a port beside none of them is the device ("chest port", "port in the left chest wall")
@@ -923,7 +933,7 @@ def _without_protocol_names(tokens: list[str]) -> list[str]:
 
 _VALVES = {"mitral": "mitral", "aortic": "aortic", "tricuspid": "tricuspid", "pulmonary": "pulmonary",
            "pulmonic": "pulmonary"}
-_VALVE_MAKERS = frozenset({"prosthetic", "mechanical", "bioprosthetic", "metallic", "metal"})
+_VALVE_MAKERS = frozenset({"prosthetic", "mechanical", "bioprosthetic", "metallic", "metal", "transcatheter"})
 _VALVE_DEVICES = frozenset({"prosthesis", "prostheses", "replacement", "replacements"})
 #: valve devices whose name says the valve they replace
 _VALVE_OF_DEVICE = {"tavi": "aortic", "tavr": "aortic", "avr": "aortic", "mvr": "mitral", "tvr": "tricuspid"}
@@ -969,7 +979,10 @@ def _comparisons(tokens: list[str]) -> list[str]:
         return ["compared", "with", *tokens[1:]]
     for k, tok in enumerate(tokens[:-1]):
         if tok in ("versus", "vs") and (tokens[k + 1] in _PRIOR_TIMES or tokens[k + 1].isdigit()
-                                        or tokens[k + 1] in _PLACEHOLDERS):
+                                        or tokens[k + 1] in _PLACEHOLDERS or (
+                                            # "versus the pre-op film", "vs the previous study": a study named
+                                            tokens[k + 1] == "the" and k + 2 < len(tokens)
+                                            and tokens[k + 2] in _PRIOR_STUDY_WORDS)):
             return [*tokens[:k], "compared", "with", *tokens[k + 1:]]
     return tokens
 
@@ -1361,6 +1374,108 @@ def _side_labels(tokens: list[str]) -> list[str]:
 _JUNCTION_ENDS = frozenset({".", ",", ";", ":", "(", "with", "without", "and", "is", "are", "which"})
 
 
+def _hash_fractures(tokens: list[str]) -> list[str]:
+    """"Old healed R clavicle #", "3 L rib #s (5th-7th)", "NOF #": the hash sign dictated for a fracture (British
+    shorthand); a hash before a number is the number sign ("image #45", "#2") and stays."""
+    out = None
+    for k, tok in enumerate(tokens):
+        if tok != "#" or not k or not tokens[k - 1].isalpha() or (
+                k + 1 < len(tokens) and tokens[k + 1][:1].isdigit()):
+            continue
+        out = out if out is not None else list(tokens)
+        plural = tokens[k + 1:k + 2] == ["s"]
+        out[k] = "fractures" if plural else "fracture"
+        if plural:
+            out[k + 1] = ""
+    return tokens if out is None else [t for t in out if t]
+
+
+#: the gases a hollow organ's wall may hold ("gas in the gallbladder wall": emphysematous cholecystitis)
+_WALL_GASES = frozenset({"gas", "air"})
+#: the hollow organs whose wall's gas is pneumatosis (the chest or abdominal wall's gas is subcutaneous emphysema)
+_HOLLOW_WALL_WORDS = frozenset({"gallbladder", "bladder", "bowel", "colon", "colonic", "stomach", "gastric", "caecal",
+                                "cecal", "caecum", "cecum", "ileum", "ileal", "jejunum", "jejunal", "duodenum",
+                                "duodenal", "oesophagus", "esophagus", "oesophageal", "esophageal", "sigmoid",
+                                "rectum", "rectal", "appendix", "appendiceal", "intestinal", "loop", "loops"})
+
+
+def _gas_in_a_wall(tokens: list[str]) -> list[str]:
+    """"Gas in the gallbladder wall", "air within the bladder wall", "no gas in the bowel wall or lumen": gas in an
+    organ's wall is pneumatosis of it (emphysematous cholecystitis, cystitis; pneumatosis intestinalis), read as
+    "pneumatosis of the ... wall"; gas in a lumen or beside an organ stays unread, and gas in the chest or abdominal
+    wall is subcutaneous."""
+    out = None
+    for k, tok in enumerate(tokens):
+        if tok not in _WALL_GASES or tokens[k + 1:k + 2] not in (["in"], ["within"], ["of"]):
+            continue
+        j = k + 2
+        if tokens[j:j + 1] == ["the"]:
+            j += 1
+        if tokens[j:j + 2] in (["wall", "of"], ["walls", "of"]):  # "gas within the wall of the caecum"
+            after = tokens[j + 2:j + 6]
+            if not _HOLLOW_WALL_WORDS.intersection(after[:next(
+                    (m for m, t in enumerate(after) if t in _JUNCTION_ENDS), len(after))]):
+                continue
+        else:
+            end = next((m for m in range(j + 1, min(j + 4, len(tokens))) if tokens[m] in ("wall", "walls")), None)
+            if end is None or not all(t.isalpha() and t not in _JUNCTION_ENDS for t in tokens[j:end]) or \
+                    tokens[end - 1] not in _HOLLOW_WALL_WORDS:
+                continue
+        out = out if out is not None else list(tokens)
+        out[k], out[k + 1] = "pneumatosis", "of"
+    return tokens if out is None else out
+
+
+#: a bowel undistended said with the words of a collapsed lung ("collapsed distal ileum and colon")
+_UNDISTENDED_WORDS = frozenset({"collapsed", "decompressed"})
+#: the bowel segments (and the stomach) that an SBO report calls collapsed downstream of the obstruction
+_BOWEL_SEGMENT_WORDS = frozenset({"bowel", "colon", "ileum", "jejunum", "caecum", "cecum", "rectum", "sigmoid",
+                                  "duodenum", "stomach", "loops", "loop", "small", "large", "ileal", "colonic",
+                                  "jejunal"})
+_BEFORE_A_SEGMENT = frozenset({"the", "distal", "proximal", "mid", "terminal", "remaining", "downstream", "more"})
+
+
+def _undistended_bowel(tokens: list[str]) -> list[str]:
+    """"Dilated small bowel, collapsed distal ileum and colon", "the colon is decompressed": a collapsed or
+    decompressed bowel is one of normal calibre (downstream of an obstruction), read as "non dilated" so that the
+    segment is no site of the obstruction named before it."""
+    out = None
+    for k, tok in enumerate(tokens):
+        if tok not in _UNDISTENDED_WORDS:
+            continue
+        j = k + 1
+        while j < len(tokens) and tokens[j] in _BEFORE_A_SEGMENT:
+            j += 1
+        after = j < len(tokens) and tokens[j] in _BOWEL_SEGMENT_WORDS
+        before = k >= 1 and tokens[k - 1] in _BOWEL_SEGMENT_WORDS or (  # "colon decompressed" (telegraphic)
+            k >= 2 and tokens[k - 1] in ("is", "are", "remains", "remain", "appears", "appear") and any(
+                t in _BOWEL_SEGMENT_WORDS for t in tokens[max(0, k - 5):k - 1]))
+        if after or before:
+            out = out if out is not None else list(tokens)
+            out[k] = "nondilated"
+    return tokens if out is None else out
+
+
+#: the infections of a hollow organ named "emphysematous" for the gas in its wall, with that wall
+_EMPHYSEMATOUS_INFECTIONS = {"cholecystitis": ("gallbladder",), "cystitis": ("bladder",),
+                             "gastritis": ("gastric",), "enteritis": ("bowel",), "colitis": ("colonic",)}
+
+
+def _emphysematous_infections(tokens: list[str]) -> list[str]:
+    """"Emphysematous cholecystitis", "emphysematous cystitis": the infection with gas in the organ's wall (read as
+    "cholecystitis with pneumatosis of the gallbladder wall"), no emphysema of the lungs."""
+    out = None
+    for k, tok in enumerate(tokens[:-1]):
+        wall = _EMPHYSEMATOUS_INFECTIONS.get(tokens[k + 1])
+        if tok == "emphysematous" and wall:
+            out = out if out is not None else list(tokens)
+            out[k] = ""
+            out[k + 1] = (tokens[k + 1], "with", "pneumatosis", "of", "the", *wall, "wall")
+    if out is None:
+        return tokens
+    return [w for t in out for w in (t if isinstance(t, tuple) else (t,)) if w]
+
+
 def _junction_of_two(tokens: list[str]) -> list[str]:
     """"at the junction of the descending and sigmoid colon": one place where two parts meet, read as "the
     descending sigmoid junction" (one site, not one finding in each part)."""
@@ -1486,11 +1601,18 @@ def _both_is_a_side(tokens: list[str], k: int, lex: Lexicon) -> bool:
     """"both kidneys", "both lower lobes", "in both", "both sides": "both" says both sides before a site, a finding
     or its modifiers, or after a preposition; before a verb ("both terminating", "both measure 5 mm") it is
     a pronoun."""
-    if k > 0 and tokens[k - 1] in ("in", "on", "at", "within", "involving", "of"):
+    if k > 0 and tokens[k - 1] in ("in", "on", "at", "within", "involving", "of", "along", "across", "over",
+                                   "throughout"):
         return True
     nxt = tokens[k + 1:k + 4]
+    if nxt[:1] and nxt[0] in _BOTH_ASPECTS:  # "both lateral chest walls": the aspect of the sites
+        nxt = tokens[k + 2:k + 5]
     return not nxt or nxt[0] in ("side", "sides") or any(
         _BOTH_BEFORE & lex.phrase_kinds.get(tuple(nxt[:n]), {}).keys() for n in range(1, len(nxt) + 1))
+
+
+#: the aspect words that may stand between "both" and the paired sites it sides ("both lateral chest walls")
+_BOTH_ASPECTS = frozenset({"lateral", "medial", "anterior", "posterior", "dependent", "peripheral"})
 
 
 _DIRECTIONS = {"leftward": "left", "leftwards": "left", "rightward": "right", "rightwards": "right"}
@@ -2556,6 +2678,8 @@ def _apical_segment_of_a_lower_lobe(tokens: list[str]) -> list[str]:
 #: the rewrites of ``normalised_tokens`` in order, each with the words one of which must be a token for it to change
 #: anything (the test each makes first; None: always run)
 _REWRITES = (
+    (_hash_fractures, frozenset({"#"})), (_gas_in_a_wall, _WALL_GASES), (_undistended_bowel, _UNDISTENDED_WORDS),
+    (_emphysematous_infections, frozenset({"emphysematous"})),
     (_junction_of_two, frozenset({"junction"})), (_lobectomy_of_a_lobe, frozenset({"lobectomy"})),
     (_both_of_one_side, frozenset({"both", "-"})), (_kinds_as_alternatives, _ALTERNATIVE_WORDS),
     (_differential_in_brackets, frozenset({"("})),

@@ -63,6 +63,7 @@ def _locations(spans: list[Span], lex: Lexicon) -> list[Location]:
         while q >= 0 and spans[q].cat == "WORD" and spans[q].value in fillers:
             q -= 1
         loc.blocked = q >= 0 and spans[q].cat == "CTX:relation" and not _side_of_next_noun(spans, loc) \
+            and not _site_of_next_noun(spans, loc) \
             or _a_level(spans, loc) or (q >= 0 and spans[q].text in _SHUTTING and any(
                 spans[k].cat == "LOC" for k in range(q)))
     _relation_reaches_list(out, spans, fillers)
@@ -234,6 +235,15 @@ def _side_of_next_noun(spans: list[Span], loc: Location) -> bool:
     side, not a neighbour after a relation word."""
     if loc.organ is not None or loc.pending_subs:
         return False
+    q = loc.end + 1
+    while q < len(spans) and spans[q].cat in ("SEV", "ATTR", "SIZE", "TEMP"):
+        q += 1
+    return q < len(spans) and spans[q].cat == "OBS"
+
+
+def _site_of_next_noun(spans: list[Span], loc: Location) -> bool:
+    """"hydronephrosis due to PUJ obstruction", "secondary to a pancreatic head mass": a site named right before a
+    finding's noun after a relation word is that finding's own site (the neighbour is the finding it names)."""
     q = loc.end + 1
     while q < len(spans) and spans[q].cat in ("SEV", "ATTR", "SIZE", "TEMP"):
         q += 1
