@@ -3816,8 +3816,10 @@ def test_an_air_fluid_level_in_a_paranasal_sinus_is_sinus_disease(text, side):
     # elsewhere it only describes the finding it is said of
     f = one("Dilated small bowel loops with multiple air-fluid levels.")
     assert f.observation == "bowel obstruction" and "air fluid level" in f.attributes
-    f = one("Left hydropneumothorax with an air-fluid level.")
-    assert f.anatomy == "pleura" and "air fluid level" in f.attributes
+    # (a hydropneumothorax is pleural fluid and air: the level is the air's edge on the fluid)
+    got = {f.observation: f for f in extract_findings("Left hydropneumothorax with an air-fluid level.")}
+    assert set(got) == {"pneumothorax", "effusion"} and all(f.anatomy == "pleura" for f in got.values())
+    assert "air fluid level" in got["pneumothorax"].attributes
 
 
 @pytest.mark.parametrize("text, severity, side", [
@@ -6613,3 +6615,54 @@ def test_a_tracked_size_notes_a_use_of_its_value_and_not_its_passing_on():
         _uses.clear()
         assert use() == result
         assert _uses, "a use of the value is noted"
+
+
+def test_a_hedge_right_before_with_a_hedges_what_comes_with_it():
+    got = {f.observation: f for f in extract_findings("Left lower lobe collapse, possibly with a small effusion.")}
+    assert got["effusion"].presence is Presence.UNCERTAIN and got["effusion"].laterality == "left"
+    assert got["atelectasis"].presence is Presence.PRESENT
+    # a hedge that opens the list does not reach past "and a": the second finding is stated
+    got = {f.observation: f for f in extract_findings("Probable right basal consolidation and a small effusion.")}
+    assert got["effusion"].presence is Presence.PRESENT
+
+
+def test_a_device_tip_level_written_as_a_field():
+    for text, level in (("ETT tip: T4.", "T4 level"), ("NG tube tip - T10.", "T10 level"), ("ETT: T3.", "T3 level")):
+        (dev,) = extract_findings(text)
+        assert dev.position == level, text
+    # a finding labelled by the level it is at keeps reading as that vertebra's finding
+    (frac,) = extract_findings("Wedge fracture: L2.")
+    assert (frac.anatomy, frac.sub_location, frac.position) == ("spine", "L2", None)
+
+
+def test_a_differential_named_by_its_abbreviation_or_as_a_field_is_only_possible():
+    for text in ("Spiculated left lower lobe mass. DDx includes organising pneumonia.",
+                 "Spiculated left lower lobe mass, differential: organising pneumonia vs carcinoma.",
+                 "Spiculated left lower lobe mass. Differential diagnosis: pneumonia."):
+        got = extract_findings(text)
+        assert [f.presence for f in got if f.observation == "pneumonia"] == [Presence.UNCERTAIN], text
+        assert any(f.observation == "mass" and f.presence is Presence.PRESENT for f in got), text
+
+
+def test_fluid_in_a_hemithorax_or_fissure_and_a_hydropneumothorax_are_pleural_fluid():
+    (eff,) = extract_findings("Fluid in the left hemithorax.")
+    assert (eff.observation, eff.anatomy, eff.laterality) == ("effusion", "pleura", "left")
+    (eff,) = extract_findings("Fluid tracks into the horizontal fissure.")
+    assert (eff.observation, eff.anatomy) == ("effusion", "pleura")
+    got = {(f.observation, f.laterality) for f in extract_findings("Moderate left hydropneumothorax.")}
+    assert got == {("effusion", "left"), ("pneumothorax", "left")}
+    assert not extract_findings("Opacified left hemithorax.") or all(
+        f.observation != "effusion" for f in extract_findings("Opacified left hemithorax."))
+
+
+def test_a_chest_drains_side_is_the_side_of_the_pneumothorax_said_next_without_one():
+    got = {f.observation: f for f in extract_findings("Right intercostal drain in situ. Small residual pneumothorax.")}
+    assert got["pneumothorax"].laterality == "right"
+    got = {f.observation: f for f in extract_findings("Right pneumonectomy. Small effusion.")}
+    assert got["effusion"].laterality == "right"
+    # not a denial, not a sentence that names its own side, nor after another device or a sentence on two sides
+    for text in ("Right intercostal drain in situ. No pneumothorax.", "Right PICC in the SVC. Small pneumothorax.",
+                 "Right intercostal drain and left pleural effusion. Small pneumothorax."):
+        assert all(f.laterality is None for f in extract_findings(text) if f.observation == "pneumothorax"), text
+    got = {f.observation: f for f in extract_findings("Left chest drain. Bilateral small effusions.")}
+    assert got["effusion"].laterality == "bilateral"

@@ -1126,4 +1126,8 @@ def _vertebral_level(t: _Target, limit: int, spans: list[Span], locs: list[Locat
         if k > t.pos and (spans[k - 1].text in _AT_LEVEL or (k == l.start and spans[k - 1].text.split()[-1] in (
                 "tip", "tips"))):
             return level
+        # a field of its own: "ETT tip: T3", "NGT tip - T11", "ETT: T2"
+        if k == l.start and k - 1 > t.pos and spans[k - 1].text in (":", "-", "–") and (
+                k - 2 == t.pos or spans[k - 2].text.split()[-1] in ("tip", "tips")):
+            return level
     return None

@@ -377,8 +377,9 @@ def _site_after_finding_label(spans: list[Span]) -> bool:
     colon is the site's finding, read as the two words said together (a compound such as "paraoesophageal varices"
     names its own organ)."""
     body = spans[2:-1] if spans and spans[-1].text in (".", ";") else spans[2:]
+    # (not a device's tip level as its field, "ETT tip: T3": the level the tip is at, read after the device)
     return len(spans) >= 3 and spans[0].cat == "OBS" and spans[1].text == ":" and bool(body) \
-        and all(s.cat == "LOC" for s in body)
+        and all(s.cat == "LOC" for s in body) and not all(_level_of_span(s) for s in body)
 
 
 def _sentence_targets(spans: list[Span], lex: Lexicon) -> list[_Target]:
@@ -1012,6 +1013,32 @@ def _named_as_one_more(key: tuple[str, ...], it: ParsedFinding) -> bool:
     return False
 
 
+#: what a chest drain or a lung operation leaves in its pleural space, said next without a side
+_PLEURAL_COMPLICATIONS = frozenset({"pneumothorax", "effusion"})
+
+
+def _side_of_a_chest_procedure(findings: tuple[ParsedFinding, ...], lex: Lexicon) -> str | None:
+    """The one side of the present pleural devices (a chest drain) and lung operations (a lobectomy) a sentence
+    states, when it states nothing on another side; else None."""
+    sides = {it.finding.laterality for it in findings
+             if it.finding.presence is not Presence.ABSENT and it.finding.laterality is not None}
+    if len(sides) != 1 or next(iter(sides)) not in ("left", "right"):
+        return None
+    if not any(it.finding.presence is Presence.PRESENT and it.finding.laterality is not None and (
+            (lex.is_device(it.finding.observation) and it.finding.anatomy == "pleura")
+            or (lex.observations.get(it.finding.observation, {}).get("post_surgical") and it.finding.anatomy == "lung"))
+               for it in findings):
+        return None
+    return next(iter(sides))
+
+
+def _unsided_complication(it: ParsedFinding) -> bool:
+    """A present pneumothorax or pleural effusion stated with no side (a sentence that names none)."""
+    f = it.finding
+    return f.presence is Presence.PRESENT and f.laterality is None and f.anatomy == "pleura" \
+        and f.observation in _PLEURAL_COMPLICATIONS
+
+
 @lru_cache(maxsize=65536)
 def parse_report(text: str) -> tuple[ParsedFinding, ...]:
     """Findings of a report with the words each was read from; order-independent (sorted), cached."""
@@ -1022,6 +1049,7 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
     items: list[ParsedFinding] = []
     last_device: int | None = None
     side: str | None = None
+    drain_side: str | None = None  # the side of a chest drain or lung operation the sentence before stated
     for section in _sections(text, lex):
         field: tuple[str, ...] = ()
         subject: str | None = None
@@ -1087,7 +1115,12 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
                           and it.finding.anatomy != UNSPECIFIED)
             subject = next_subject
             organ = reading.paired_organ or (organ if not reading.names_site else None)
+            carried, drain_side = drain_side, _side_of_a_chest_procedure(findings, lex)
             for it in (hedged if findings is context[0] else _hedged_once(findings, lex)):
+                if carried is not None and reading.last_side is None and _unsided_complication(it):
+                    # "Left chest drain in situ. Small residual pneumothorax.": the drained side's
+                    it = ParsedFinding(dataclasses.replace(it.finding, laterality=carried), it.observation_text,
+                                       it.anatomy_text, it.distinct)
                 if last_device is not None and _names_own_part(items[last_device], it, lex):
                     # "Left chest wall port. The catheter tip lies in the lower SVC.": the port's catheter
                     items[last_device] = ParsedFinding(

@@ -1335,16 +1335,42 @@ def _diaphragm_words(tokens: list[str]) -> list[str]:
 
 
 #: a pleural space holding blood and air in one word: the two findings it names
-_BLOOD_AND_AIR = frozenset({"hemopneumothorax", "haemopneumothorax", "hemopneumothoraces", "haemopneumothoraces",
-                            "hemo pneumothorax", "haemo pneumothorax"})
+#: fluid and air in one pleural space, named as one word: the fluid's name written out
+_FLUID_OF_AIR = {"hemopneumothorax": "haemothorax", "haemopneumothorax": "haemothorax",
+                 "hemopneumothoraces": "haemothorax", "haemopneumothoraces": "haemothorax",
+                 "hemo pneumothorax": "haemothorax", "haemo pneumothorax": "haemothorax",
+                 "hydropneumothorax": "hydrothorax", "hydropneumothoraces": "hydrothorax",
+                 "hydro pneumothorax": "hydrothorax"}
+_BLOOD_AND_AIR = frozenset(_FLUID_OF_AIR)
 
 
 def _blood_and_air(tokens: list[str]) -> list[str]:
-    """"small right haemopneumothorax": a haemothorax and a pneumothorax, read as the two words written out (the side
-    before them covers both)."""
+    """"small right haemopneumothorax", "left hydropneumothorax": a haemothorax (or hydrothorax, pleural fluid) and a
+    pneumothorax, read as the two words written out (the side before them covers both)."""
     if _BLOOD_AND_AIR.isdisjoint(tokens):
         return tokens
-    return [w for t in tokens for w in (("haemothorax", "and", "pneumothorax") if t in _BLOOD_AND_AIR else (t,))]
+    return [w for t in tokens for w in ((_FLUID_OF_AIR[t], "and", "pneumothorax") if t in _BLOOD_AND_AIR else (t,))]
+
+
+_HEMITHORAX = frozenset({"hemithorax", "hemithoraces"})
+#: what puts fluid in a hemithorax ("fluid in the right hemithorax", "fluid filling the left hemithorax")
+_FLUID_IN = frozenset({"in", "within", "filling", "occupying", "throughout", "fills", "occupies"})
+
+
+def _fluid_in_a_hemithorax(tokens: list[str]) -> list[str]:
+    """"fluid in the right hemithorax", "a large amount of fluid filling the left hemithorax": fluid in one side of
+    the chest lies in its pleural space (an effusion), read as "pleural space" (the lung word "hemithorax" took no
+    fluid of its own)."""
+    out: list[str] = []
+    for k, tok in enumerate(tokens):
+        j = k - 1
+        while j >= 0 and tokens[j] in ("the", "right", "left", "a", "entire", "whole", "dependent", "lower", "r", "l"):
+            j -= 1
+        if tok in _HEMITHORAX and j >= 1 and tokens[j] in _FLUID_IN and "fluid" in tokens[max(0, j - 3):j]:
+            out.extend(("pleural", "space"))
+        else:
+            out.append(tok)
+    return out
 
 
 def _side_labels(tokens: list[str]) -> list[str]:
@@ -2559,7 +2585,7 @@ _REWRITES = (
     (_junction_of_two, frozenset({"junction"})), (_lobectomy_of_a_lobe, frozenset({"lobectomy"})),
     (_both_of_one_side, frozenset({"both", "-"})), (_kinds_as_alternatives, _ALTERNATIVE_WORDS),
     (_differential_in_brackets, frozenset({"("})),
-    (_seen_as, frozenset({"as"})), (_blood_and_air, _BLOOD_AND_AIR), (_side_labels, frozenset({":"})),
+    (_seen_as, frozenset({"as"})), (_blood_and_air, _BLOOD_AND_AIR), (_fluid_in_a_hemithorax, _HEMITHORAX), (_side_labels, frozenset({":"})),
     (_near_occlusions, frozenset({"subtotal", "subtotally", "near", "nearly", "almost"})),
     (_percent_stenoses, frozenset({"%", "percent"})), (_sizes_up_to, frozenset({"up"})), (_dates, None),
     (_numbered_grades, frozenset({"grade", "gr"})), (_without_densities, frozenset({"hu"})),
