@@ -6666,3 +6666,32 @@ def test_a_chest_drains_side_is_the_side_of_the_pneumothorax_said_next_without_o
         assert all(f.laterality is None for f in extract_findings(text) if f.observation == "pneumothorax"), text
     got = {f.observation: f for f in extract_findings("Left chest drain. Bilateral small effusions.")}
     assert got["effusion"].laterality == "bilateral"
+
+
+def test_a_dimension_of_the_whole_set_apart_by_a_comma_is_the_finding_before():
+    got = {f.observation: f.size_mm for f in extract_findings(
+        "Part-solid nodule in the left lower lobe, overall diameter 2.6 cm with a 1.1 cm solid component.")}
+    assert got == {"nodule": 26.0, "solid component": 11.0}
+    (f,) = extract_findings("Subpleural nodule in the right middle lobe, diameter 7 mm.")
+    assert f.size_mm == 7.0
+
+
+def test_a_thick_walled_bowel_segment_is_bowel_wall_thickening():
+    for text, sub in (("Thick-walled descending colon with pericolic stranding.", "descending colon"),
+                      ("A short thick-walled ileal segment.", "ileum"), ("The caecum is thick-walled.", "cecum")):
+        got = {f.observation: f for f in extract_findings(text)}
+        assert got["bowel wall thickening"].sub_location == sub, text
+    # a thick-walled lesion is the lesion's look, no bowel finding
+    assert all(f.observation != "bowel wall thickening"
+               for f in extract_findings("Thick-walled cavity in the left upper lobe."))
+
+
+def test_the_share_of_a_hemithorax_an_effusion_fills_is_its_amount():
+    for text, severity in (("Left effusion occupying roughly a quarter of the hemithorax.", "mild"),
+                           ("L pleural eff, ~1/2 of hemithorax.", "moderate"),
+                           ("Right effusion filling two thirds of the right hemithorax.", "severe")):
+        (f,) = extract_findings(text)
+        assert (f.observation, f.severity) == ("effusion", severity), text
+    # an amount the sentence states itself stands
+    (f,) = extract_findings("Small left effusion reaching a third of the hemithorax.")
+    assert f.severity == "mild"

@@ -1352,7 +1352,82 @@ def _blood_and_air(tokens: list[str]) -> list[str]:
     return [w for t in tokens for w in ((_FLUID_OF_AIR[t], "and", "pneumothorax") if t in _BLOOD_AND_AIR else (t,))]
 
 
+#: the gut's parts, whose wall a "thick-walled" before them is ("a thick-walled sigmoid segment")
+_GUT_WORDS = frozenset({"bowel", "colon", "sigmoid", "caecum", "cecum", "caecal", "cecal", "rectum", "rectal",
+                        "rectosigmoid", "ileum", "ileal", "jejunum", "jejunal", "duodenum", "duodenal", "appendix",
+                        "stomach", "gastric", "oesophagus", "esophagus", "loop", "loops", "colonic", "ascending",
+                        "descending", "transverse", "terminal", "small", "large", "segment"})
+#: a lesion whose wall it is instead ("a thick-walled cavity", "thick-walled collection"): its look, kept
+_WALLED_LESIONS = frozenset({"cavity", "cavities", "cavitary", "cavitating", "collection", "collections", "lesion",
+                             "lesions", "mass", "cyst", "cysts", "cystic", "abscess", "abscesses", "multiloculated",
+                             "loculated", "gallbladder", "bladder", "nodule", "nodules"})
+
+
+def _thick_walled_gut(tokens: list[str]) -> list[str]:
+    """"a thick-walled sigmoid segment", "thick-walled, poorly enhancing jejunum", "the caecum is thick-walled": the
+    gut's wall is thickened, read as "thickened" (the gallbladder's and bladder's have their own phrases, and a
+    lesion's thick wall describes the lesion)."""
+    out = None
+    for k in range(len(tokens) - 1):
+        if tokens[k] != "thick" or tokens[k + 1] != "walled":
+            continue
+        after = tokens[k + 2:k + 7]
+        before = tokens[max(0, k - 5):k]
+        ahead = next((w for w in after if w in _GUT_WORDS or w in _WALLED_LESIONS), None)
+        said_of = not after or after[0] in (".", ",", ";", "and", "with") and ahead not in _GUT_WORDS
+        if ahead in _GUT_WORDS or (said_of and any(w in _GUT_WORDS for w in before)
+                                   and not any(w in _WALLED_LESIONS for w in before)):
+            out = out or list(tokens)
+            out[k], out[k + 1] = "thickened", ""
+    return [t for t in out if t] if out is not None else tokens
+
+
 _HEMITHORAX = frozenset({"hemithorax", "hemithoraces"})
+#: the share of a hemithorax a word names ("a third", "two thirds", "half", "three quarters")
+_SHARE_WORDS = {"half": 0.5, "third": 1 / 3, "thirds": 1 / 3, "quarter": 0.25, "quarters": 0.25}
+_SHARE_COUNTS = {"a": 1, "one": 1, "two": 2, "three": 3}
+#: a stated amount, which the share does not override ("large effusion filling two thirds of the hemithorax")
+_AMOUNT_WORDS = frozenset({"small", "moderate", "large", "massive", "trace", "tiny", "mild", "minimal", "sizeable",
+                           "sizable", "huge", "big", "moderately", "medium", "sm", "lg", "mod"})
+
+
+def _share_of_a_hemithorax(tokens: list[str]) -> list[str]:
+    """"right effusion occupying about a third of the hemithorax", "R pleural eff, ~1/3 of hemithorax", "filling the
+    lower half of the left hemithorax": how much of a hemithorax a finding fills is its amount (pleural effusion
+    grading on the chest film: up to a quarter small, up to half moderate, more large), read as that word in the
+    share's place (not where the sentence states an amount itself)."""
+    if not _AMOUNT_WORDS.isdisjoint(tokens):
+        return tokens
+    for k, tok in enumerate(tokens):
+        if tok not in _HEMITHORAX:
+            continue
+        j = k - 1
+        while j >= 0 and tokens[j] in ("the", "right", "left", "r", "l", "ipsilateral"):
+            j -= 1
+        if j < 1 or tokens[j] != "of":
+            continue
+        e = j  # the share ends before "of"
+        share, b = None, None
+        w = tokens[e - 1]
+        if w in _SHARE_WORDS:
+            b = e - 1
+            count = _SHARE_COUNTS.get(tokens[b - 1]) if b >= 1 else None
+            if count is not None:
+                b -= 1
+            elif w != "half":
+                continue
+            share = _SHARE_WORDS[w] * (count or 1)
+            while b >= 1 and tokens[b - 1] in ("the", "lower", "upper"):
+                b -= 1
+        elif e >= 2 and tokens[e - 1].isdecimal() and tokens[e - 2].isdecimal() and 0 < int(tokens[e - 2]) < int(
+                tokens[e - 1]) <= 4:
+            b = e - 2
+            share = int(tokens[e - 2]) / int(tokens[e - 1])
+        if share is None or b is None:
+            continue
+        amount = "small" if share <= 0.25 else "moderate" if share <= 0.5 else "large"
+        return [*tokens[:b], amount, *tokens[e:]]
+    return tokens
 #: what puts fluid in a hemithorax ("fluid in the right hemithorax", "fluid filling the left hemithorax")
 _FLUID_IN = frozenset({"in", "within", "filling", "occupying", "throughout", "fills", "occupies"})
 
@@ -2585,7 +2660,7 @@ _REWRITES = (
     (_junction_of_two, frozenset({"junction"})), (_lobectomy_of_a_lobe, frozenset({"lobectomy"})),
     (_both_of_one_side, frozenset({"both", "-"})), (_kinds_as_alternatives, _ALTERNATIVE_WORDS),
     (_differential_in_brackets, frozenset({"("})),
-    (_seen_as, frozenset({"as"})), (_blood_and_air, _BLOOD_AND_AIR), (_fluid_in_a_hemithorax, _HEMITHORAX), (_side_labels, frozenset({":"})),
+    (_seen_as, frozenset({"as"})), (_blood_and_air, _BLOOD_AND_AIR), (_fluid_in_a_hemithorax, _HEMITHORAX), (_thick_walled_gut, frozenset({"walled"})), (_share_of_a_hemithorax, _HEMITHORAX), (_side_labels, frozenset({":"})),
     (_near_occlusions, frozenset({"subtotal", "subtotally", "near", "nearly", "almost"})),
     (_percent_stenoses, frozenset({"%", "percent"})), (_sizes_up_to, frozenset({"up"})), (_dates, None),
     (_numbered_grades, frozenset({"grade", "gr"})), (_without_densities, frozenset({"hu"})),
