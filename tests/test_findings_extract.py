@@ -6695,3 +6695,14 @@ def test_the_share_of_a_hemithorax_an_effusion_fills_is_its_amount():
     # an amount the sentence states itself stands
     (f,) = extract_findings("Small left effusion reaching a third of the hemithorax.")
     assert f.severity == "mild"
+
+
+def test_a_finding_in_the_hilar_region_is_at_the_hilum_as_a_hilar_one_is():
+    a = extract_findings("Lobulated mass in the right hilar region.")
+    b = extract_findings("Lobulated right hilar mass.")
+    assert [(f.observation, f.anatomy, f.laterality) for f in a] == [(f.observation, f.anatomy, f.laterality) for f in b]
+    # nodes there are hilar nodes; "perihilar" stays the lung's
+    got = {(f.anatomy, f.sub_location) for f in extract_findings("No enlarged nodes in the mediastinal or hilar regions.")}
+    assert ("lymph node", "hilar") in got
+    (f,) = extract_findings("Patchy left perihilar opacity.")
+    assert (f.anatomy, f.sub_location) == ("lung", "perihilar region")
