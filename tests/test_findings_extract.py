@@ -6706,3 +6706,20 @@ def test_a_finding_in_the_hilar_region_is_at_the_hilum_as_a_hilar_one_is():
     assert ("lymph node", "hilar") in got
     (f,) = extract_findings("Patchy left perihilar opacity.")
     assert (f.anatomy, f.sub_location) == ("lung", "perihilar region")
+
+
+def test_a_generic_item_under_a_diagnosis_label_is_the_labels_diagnosis():
+    got = {(f.observation, f.sub_location, f.size_mm) for f in extract_findings(
+        "Liver metastases: a 21 mm lesion in segment 5 and a 7 mm lesion in segment 3.")}
+    assert ("metastasis", "segment 5", 21.0) in got and ("metastasis", "segment 3", 7.0) in got
+    assert not any(o == "lesion" for o, _, _ in got)
+    # a label that names an organ only, or a hedged diagnosis, leaves the item as named
+    assert [f.observation for f in extract_findings("Liver: a 21 mm lesion in segment 5.")] == ["lesion"]
+    assert any(f.observation == "nodule" for f in extract_findings("Possible metastases: 6 mm nodule in the left upper lobe."))
+
+
+def test_an_item_under_an_operation_label_with_its_own_organ_is_not_also_in_the_removed_organ():
+    got = {(f.observation, f.anatomy) for f in extract_findings("Post-Whipple: left subphrenic collection, 40 mm.")}
+    assert ("collection", "pancreas") not in got and any(o == "collection" for o, _ in got)
+    got = {(f.observation, f.anatomy) for f in extract_findings("Pancreatitis: peripancreatic collection.")}
+    assert ("collection", "pancreas") in got

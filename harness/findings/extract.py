@@ -513,7 +513,34 @@ def _read_field_label(spans: list[Span], tokens: list[str], locs: list[Location]
         targets = [t for t in targets if t.pos > colon]
     else:
         _diagnosis_label_site(spans, colon, locs, targets, lex)
+        _items_of_a_diagnosis_label(spans, colon, targets, lex)
     return label, locs, targets
+
+
+#: the generic names of a focal finding an item of a diagnosis label may go by ("Liver metastases: a 14 mm lesion in
+#: segment 2 and a new 8 mm lesion in segment 7")
+_ITEM_NAMES = frozenset({"lesion", "nodule", "mass"})
+
+
+def _items_of_a_diagnosis_label(spans: list[Span], colon: int, targets: list[_Target], lex: Lexicon) -> None:
+    """"Hepatic metastases: segment 4 19 mm and a new 9 mm segment 6 lesion", "Pulmonary metastases: 8 mm nodule in
+    the RUL, 5 mm nodule in the LLL": an item named by a generic focal word under a label that names one focal
+    diagnosis is one of the label's: it is read as the diagnosis (its own site, size and change kept)."""
+    named = [q for q in range(colon) if spans[q].cat == "OBS"]
+    if len(named) != 1:
+        return
+    diagnosis = _obs_name(spans[named[0]]) or ""
+    spec = lex.observations.get(diagnosis, {})
+    if diagnosis in _ITEM_NAMES or lex.is_generic(diagnosis) or spec.get("descriptive") or lex.is_device(diagnosis) \
+            or not lex.is_focal(diagnosis) or any(g.cat.startswith("CTX:") for g in spans[:colon]):
+        return
+    for t in targets:
+        if t.pos <= colon or t.kind != "OBS" or (_obs_name(t.span) or "") not in _ITEM_NAMES:
+            continue
+        old = t.span
+        reading = Reading("OBS", diagnosis, plural=any(r.plural for r in old.readings("OBS")))
+        t.span = spans[t.pos] = Span("PHRASE", [reading], old.start, old.end, old.text, cat="OBS",
+                                     by_kind={"OBS": [reading]})
 
 
 #: what may open a clause-initial site ("On the left,", "In the liver,", "At the level of L3,", "On the right side,")
@@ -572,16 +599,20 @@ def _diagnosis_label_site(spans: list[Span], colon: int, locs: list[Location], t
         for t in targets:
             if t.pos > colon and not t.locations and t.kind in ("OBS", "ENLARGE") and _may_share_site(
                     t, diagnosis_site, lex) and not any(r.organ for r in t.span.readings("OBS")) \
-                    and (sites or not _own_site_before(t, locs, spans, colon, organ)):
+                    and (sites or not _own_site_before(t, locs, spans, colon, organ, bool(lex.observations.get(
+                        _obs_name(spans[named[0]]) or "", {}).get("post_surgical")))):
                 t.locations.append(copy.copy(diagnosis_site))
 
 
-def _own_site_before(t: _Target, locs: list[Location], spans: list[Span], colon: int, organ: str | None) -> bool:
+def _own_site_before(t: _Target, locs: list[Location], spans: list[Span], colon: int, organ: str | None,
+                     operation: bool = False) -> bool:
     """"Pancreatitis: two peripancreatic collections": a finding under a diagnosis label that names a site of the
     diagnosis's own organ right before it ("peripancreatic", only modifiers between) is there already; the organ
     is not added a second time, as another site of it (a site the label names still holds: "Left cervical nodal
     disease: level III node")."""
-    return any(colon < l.end < t.pos and l.organ == organ and all(
+    # (under an operation, a site of any organ: "Post-Whipple: right subhepatic collection" is the liver's, not the
+    # removed pancreas's too)
+    return any(colon < l.end < t.pos and (l.organ == organ or operation and l.organ not in (None, UNSPECIFIED)) and all(
         spans[q].cat in ("ATTR", "SEV", "COUNT", "NUM", "SIZE") or spans[q].text in ("a", "an", "the")
         for q in range(l.end + 1, t.pos)) for l in locs)
 
