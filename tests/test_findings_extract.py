@@ -2044,7 +2044,8 @@ def test_device_place_words_do_not_shadow_the_sites_of_other_findings():
 
 def test_a_vertebral_level_is_no_place_the_tip_is_in_but_the_level_it_is_at():
     assert one("ETT tip at T4.").position == "T4 level"  # (not "spine")
-    assert one("Right femoral line tip at the level of L2 in the IVC.").position == "inferior vena cava"
+    # (a place named beside the level is the place it is in, and the level is kept with it)
+    assert one("Right femoral line tip at the level of L2 in the IVC.").position == "inferior vena cava at L2 level"
 
 
 def test_an_aneurysm_placed_by_the_renal_arteries_and_a_cystic_mass_is_one_cyst():
@@ -6523,9 +6524,9 @@ def test_a_tip_stated_at_a_vertebral_level_is_read_at_that_level(text, position)
     assert one(text).position == position
 
 
-def test_a_vertebral_level_is_read_only_where_no_place_is_named_and_only_for_a_device():
-    # an anatomical place named for the tip is its position; the level beside it is a landmark
-    assert one("Left subclavian central line tip in the SVC at T5.").position == "superior vena cava"
+def test_a_vertebral_level_is_read_beside_a_named_place_and_only_for_a_device():
+    # an anatomical place named for the tip is its position, with the level it projects at beside it
+    assert one("Left subclavian central line tip in the SVC at T5.").position == "superior vena cava at T5 level"
     # the spine named without a level is no position
     assert one("Nasogastric tube projects over the thoracic spine.").position is None
     # a level that a finding is at is the finding's site, not a tip's
@@ -6723,3 +6724,18 @@ def test_an_item_under_an_operation_label_with_its_own_organ_is_not_also_in_the_
     assert ("collection", "pancreas") not in got and any(o == "collection" for o, _ in got)
     got = {(f.observation, f.anatomy) for f in extract_findings("Pancreatitis: peripancreatic collection.")}
     assert ("collection", "pancreas") in got
+
+
+def test_a_tip_placed_and_levelled_keeps_both_and_matches_part_by_part():
+    from harness.metrics.matching import positions_agree  # noqa: PLC0415
+
+    a = one("Left PICC with its tip in the SVC at the level of T5.").position
+    b = one("Left PICC with its tip in the SVC at the level of T8.").position
+    assert (a, b) == ("superior vena cava at T5 level", "superior vena cava at T8 level")
+    assert not positions_agree(a, b)  # the level moved three vertebrae
+    assert positions_agree(a, "superior vena cava at T6 level")  # one level is reading variation
+    assert positions_agree(a, "superior vena cava") and positions_agree(a, "T5 level")  # a part left unstated
+    assert not positions_agree(a, "right atrium") and not positions_agree(a, "right atrium at T5 level")
+    # an impression that names only the place restates the device, it is no second one
+    got = extract_findings("Left PICC with its tip in the SVC at the level of T5. IMPRESSION: Left PICC in the SVC.")
+    assert [f.position for f in got] == ["superior vena cava at T5 level"]

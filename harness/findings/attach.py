@@ -13,6 +13,7 @@ import copy
 from dataclasses import dataclass, field
 
 from harness.findings.lexicon import UNSPECIFIED, Lexicon
+from harness.findings.report import LEVEL_JOIN
 from harness.findings.scan import Span
 from harness.findings.sites import ACCESS_WORDS, Location, _side_only
 
@@ -1085,7 +1086,11 @@ def _device_position(k: int, devices: list[_Target], spans: list[Span], locs: li
     named = [lex.expected_position(_obs_name(t.span) or "") if p == "expected" else p
              for p in (after or before)]
     named = sorted({p for p in named if p})
-    return " + ".join(named) if named else _vertebral_level(t, limit, spans, locs, lex)
+    level = _vertebral_level(t, limit, spans, locs, lex)
+    if named and level and after:
+        # "tip in the SVC at the level of T6": the place and the level it projects at, both stated of the tip
+        return " + ".join(named) + LEVEL_JOIN + level
+    return " + ".join(named) if named else level
 
 
 #: what introduces the vertebral level a tip is at ("at T6", "over T5-T6", "to the level of T10", "(T3)")
