@@ -6739,3 +6739,14 @@ def test_a_tip_placed_and_levelled_keeps_both_and_matches_part_by_part():
     # an impression that names only the place restates the device, it is no second one
     got = extract_findings("Left PICC with its tip in the SVC at the level of T5. IMPRESSION: Left PICC in the SVC.")
     assert [f.position for f in got] == ["superior vena cava at T5 level"]
+
+
+def test_a_resynchronisation_device_counts_three_leads_and_more_tip_places():
+    for text in ("Left chest wall biventricular pacemaker.", "CRT-P device over the left chest."):
+        (f,) = extract_findings(text)
+        assert (f.observation, f.count) == ("pacemaker", 3), text
+    assert one("Right PICC with its tip in the right axillary vein.").position == "axillary vein"
+    # the inferior caval-atrial junction, written three ways, is one place
+    for text in ("UVC tip at the IVC/RA junction.", "UVC tip at the junction of the IVC and the right atrium.",
+                 "UVC tip at the cavoatrial junction."):
+        assert one(text).position == "cavoatrial junction", text
