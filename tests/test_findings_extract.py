@@ -6750,3 +6750,15 @@ def test_a_resynchronisation_device_counts_three_leads_and_more_tip_places():
     for text in ("UVC tip at the IVC/RA junction.", "UVC tip at the junction of the IVC and the right atrium.",
                  "UVC tip at the cavoatrial junction."):
         assert one(text).position == "cavoatrial junction", text
+
+
+def test_a_finding_said_with_a_sided_organ_called_normal_is_on_its_side():
+    got = {f.observation: f.laterality for f in extract_findings("Clear left lung bearing three calcified pleural plaques.")}
+    assert got["pleural thickening"] == "left"
+    got = {f.observation: f.laterality for f in extract_findings("The left kidney is normal with a 9 mm cyst.")}
+    assert got["cyst"] == "left"
+    # a side of its own stands, and another organ's finding takes none
+    got = {f.observation: f.laterality for f in extract_findings("Right lung clear, with bilateral pleural plaques.")}
+    assert got["pleural thickening"] == "bilateral"
+    got = {f.observation: f.laterality for f in extract_findings("Normal right kidney with a 2 cm liver cyst.")}
+    assert got["cyst"] is None
