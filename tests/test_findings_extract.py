@@ -6762,3 +6762,17 @@ def test_a_finding_said_with_a_sided_organ_called_normal_is_on_its_side():
     assert got["pleural thickening"] == "bilateral"
     got = {f.observation: f.laterality for f in extract_findings("Normal right kidney with a 2 cm liver cyst.")}
     assert got["cyst"] is None
+
+
+def test_a_duct_a_sited_mass_obstructs_is_not_the_masses_site():
+    got = [(f.anatomy, f.sub_location) for f in extract_findings("Duodenal mass, 19 mm, obstructing the common bile duct.")
+           if f.observation == "mass"]
+    assert got == [("bowel", "duodenum")]
+    got = [f.anatomy for f in extract_findings("Uterine mass obstructing the left ureter.") if f.observation == "mass"]
+    assert got == ["uterus"]
+    got = [(f.anatomy, f.sub_location) for f in extract_findings("Pancreatic head mass, 3 cm, obstructing the CBD.")
+           if f.observation == "mass"]
+    assert got == [("pancreas", "head")]
+    # a stone lies in the lumen it blocks
+    (f,) = extract_findings("Stone obstructing the right UVJ.")
+    assert (f.anatomy, f.sub_location, f.laterality) == ("ureter", "ureterovesical junction", "right")

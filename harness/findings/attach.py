@@ -236,6 +236,11 @@ def _attach_locations(spans: list[Span], locs: list[Location], targets: list[_Ta
                 or targets
             chosen = min(near, key=lambda t: (abs(t.pos - loc.start) if t.pos < loc.start
                                               else t.pos - loc.end, t.pos < loc.start))
+            verb = _blocking_verb_before(loc, spans, side_positions)
+            if verb is not None and chosen.pos < verb and chosen.locations:
+                # "pancreatic head mass, 26 mm, obstructing the bile duct": the duct a finding sited already blocks
+                # from outside is its neighbour, not a second site (a clot named with no site lies in the lumen)
+                continue
             if chosen.locations and _site_of_another_noun(loc, spans):
                 continue  # "a mass in the left upper lobe with pleural tethering": the site of another noun
         if scope.get(loc.start) == "hyp" and scope.get(chosen.pos) != "hyp":
@@ -422,6 +427,14 @@ def _finding_before_preposition(loc: Location, spans: list[Span], obs_targets: l
 _BLOCKING_VERBS = frozenset({"obstructing", "occluding", "blocking", "obstructs", "occludes", "blocks"})
 #: findings that lie inside the lumen they block (a mass obstructing a duct lies outside it: a neighbour)
 _INTRALUMINAL = frozenset({"calculus", "thrombus", "pulmonary embolism", "mucus plugging", "foreign body"})
+
+
+def _blocking_verb_before(loc: Location, spans: list[Span], side_positions: set[int]) -> int | None:
+    """Where the blocking verb right before a site is ("obstructing the left ureter"), None without one."""
+    q = loc.start - 1
+    while q >= 0 and (q in side_positions or spans[q].text in ("the", "a", "an")):
+        q -= 1
+    return q if q >= 1 and spans[q].text in _BLOCKING_VERBS else None
 
 
 def _plug_in_what_it_blocks(loc: Location, spans: list[Span], obs_targets: list[_Target],
