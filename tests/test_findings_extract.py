@@ -6776,3 +6776,14 @@ def test_a_duct_a_sited_mass_obstructs_is_not_the_masses_site():
     # a stone lies in the lumen it blocks
     (f,) = extract_findings("Stone obstructing the right UVJ.")
     assert (f.anatomy, f.sub_location, f.laterality) == ("ureter", "ureterovesical junction", "right")
+
+
+def test_a_pulmonary_arterys_segment_named_with_its_lobe_or_abbreviated():
+    got = {(f.sub_location, f.laterality) for f in extract_findings(
+        "Acute PE in R lower lobe lateral basal segmental a. and L upper lobe lingular a. No saddle embolus.")
+           if f.observation == "pulmonary embolism" and f.presence is Presence.PRESENT}
+    assert got == {("lateral basal segment", "right"), ("lingula", "left")}
+    (f,) = extract_findings("Embolus in the anterior basal segmental artery of the left lower lobe.")
+    assert (f.sub_location, f.laterality) == ("anterior basal segment", "left")
+    (f,) = extract_findings("Embolus in the left upper lobe apicoposterior segmental artery.")
+    assert (f.sub_location, f.laterality) == ("apex", "left")

@@ -1964,6 +1964,11 @@ def _operation_clips(tokens: list[str]) -> list[str]:
 _ARTERY_WORDS = frozenset({"artery", "arteries", "branch", "branches"})
 
 
+#: the words of a lung segment's name before "segmental" ("posterior basal", "apicoposterior", "superior")
+_LUNG_SEGMENT_WORDS = frozenset({"anterior", "posterior", "lateral", "medial", "basal", "superior", "apical",
+                                 "apicoposterior", "anteromedial", "lingular", "inferior"})
+
+
 def _arteries_of_a_lobe(tokens: list[str]) -> list[str]:
     """"emboli in the segmental arteries of the left lower lobe", "clot in two subsegmental branches of the RUL":
     the pulmonary arteries of a lobe place a finding in that lobe, read as the lobe's arteries named with the lobe
@@ -1979,8 +1984,11 @@ def _arteries_of_a_lobe(tokens: list[str]) -> list[str]:
             j = k + 2 + (tokens[k + 2:k + 3] == ["the"])
             end = next((q for q in range(j, min(j + 4, len(tokens))) if tokens[q] in _LOBE_WORDS), None)
             if end is not None and "," not in tokens[j:end] and "and" not in tokens[j:end]:
-                level = out.pop()
-                out.extend([*tokens[j:end + 1], level, tok])
+                level = [out.pop()]
+                # (with the segment's own name: "the posterior basal segmental artery of the right lower lobe")
+                while out and out[-1] in _LUNG_SEGMENT_WORDS:
+                    level.insert(0, out.pop())
+                out.extend([*tokens[j:end + 1], *level, tok])
                 k = end + 1
                 continue
         out.append(tok)
@@ -2363,7 +2371,10 @@ _AFTER_AN_ABBREVIATION = frozenset("abcdefghijklmnopqrstuvwxyz0123456789(,")
 _VESSEL_ABBREVIATION_RE = re.compile(
     r"\b((?i:splenic|portal|renal|hepatic|iliac|femoral|popliteal|mesenteric|pulmonary|carotid|vertebral|subclavian"
     r"|jugular|gastric|gonadal|ovarian|testicular|cystic|brachial|axillary|tibial|peroneal|celiac|coeliac|basilar"
-    r"|gastroduodenal|epigastric|umbilical|lumbar|intercostal|mammary|thoracic|saphenous|cephalic|basilic))"
+    r"|gastroduodenal|epigastric|umbilical|lumbar|intercostal|mammary|thoracic|saphenous|cephalic|basilic"
+    # (a pulmonary artery's branches: "RLL posterior basal segmental a.", "lingular a.", "interlobar a.")
+    r"|segmental|subsegmental|lobar|interlobar|lingular|basal|apical|apicoposterior|anterior|posterior|lateral"
+    r"|medial|superior|inferior|descending|ascending|circumflex|coronary|innominate|brachiocephalic|azygos))"
     r"\s+((?i:aa|vv|a|v))\.(?=\s|$)")
 _VESSEL_WORDS = {"a": "artery", "aa": "arteries", "v": "vein", "vv": "veins"}
 #: (" a.", " aa.", " v.", " vv.", in any case: the stop is looked for first, a pattern opening with it is not tried at
