@@ -6787,3 +6787,10 @@ def test_a_pulmonary_arterys_segment_named_with_its_lobe_or_abbreviated():
     assert (f.sub_location, f.laterality) == ("anterior basal segment", "left")
     (f,) = extract_findings("Embolus in the left upper lobe apicoposterior segmental artery.")
     assert (f.sub_location, f.laterality) == ("apex", "left")
+
+
+@pytest.mark.parametrize("text", ["A left pneumothorax is not definitely seen.", "Rib fracture is not clearly demonstrated.",
+                                  "A pleural effusion is not confidently identified."])
+def test_a_finding_not_definitely_seen_is_denied(text):
+    (f,) = extract_findings(text)
+    assert f.presence is Presence.ABSENT
