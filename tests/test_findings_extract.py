@@ -2044,7 +2044,8 @@ def test_device_place_words_do_not_shadow_the_sites_of_other_findings():
 
 def test_a_vertebral_level_is_no_place_the_tip_is_in_but_the_level_it_is_at():
     assert one("ETT tip at T4.").position == "T4 level"  # (not "spine")
-    assert one("Right femoral line tip at the level of L2 in the IVC.").position == "inferior vena cava"
+    # (a place named beside the level is the place it is in, and the level is kept with it)
+    assert one("Right femoral line tip at the level of L2 in the IVC.").position == "inferior vena cava at L2 level"
 
 
 def test_an_aneurysm_placed_by_the_renal_arteries_and_a_cystic_mass_is_one_cyst():
@@ -3816,8 +3817,10 @@ def test_an_air_fluid_level_in_a_paranasal_sinus_is_sinus_disease(text, side):
     # elsewhere it only describes the finding it is said of
     f = one("Dilated small bowel loops with multiple air-fluid levels.")
     assert f.observation == "bowel obstruction" and "air fluid level" in f.attributes
-    f = one("Left hydropneumothorax with an air-fluid level.")
-    assert f.anatomy == "pleura" and "air fluid level" in f.attributes
+    # (a hydropneumothorax is pleural fluid and air: the level is the air's edge on the fluid)
+    got = {f.observation: f for f in extract_findings("Left hydropneumothorax with an air-fluid level.")}
+    assert set(got) == {"pneumothorax", "effusion"} and all(f.anatomy == "pleura" for f in got.values())
+    assert "air fluid level" in got["pneumothorax"].attributes
 
 
 @pytest.mark.parametrize("text, severity, side", [
@@ -6521,9 +6524,9 @@ def test_a_tip_stated_at_a_vertebral_level_is_read_at_that_level(text, position)
     assert one(text).position == position
 
 
-def test_a_vertebral_level_is_read_only_where_no_place_is_named_and_only_for_a_device():
-    # an anatomical place named for the tip is its position; the level beside it is a landmark
-    assert one("Left subclavian central line tip in the SVC at T5.").position == "superior vena cava"
+def test_a_vertebral_level_is_read_beside_a_named_place_and_only_for_a_device():
+    # an anatomical place named for the tip is its position, with the level it projects at beside it
+    assert one("Left subclavian central line tip in the SVC at T5.").position == "superior vena cava at T5 level"
     # the spine named without a level is no position
     assert one("Nasogastric tube projects over the thoracic spine.").position is None
     # a level that a finding is at is the finding's site, not a tip's
@@ -6866,3 +6869,179 @@ def test_an_emphysematous_infection_of_a_hollow_organ_is_gas_in_its_wall_not_lun
     assert ("pneumatosis", "urinary bladder") in got and not any(o == "emphysema" for o, _ in got)
     got = {(f.observation, f.anatomy) for f in extract_findings("Emphysematous cholecystitis.")}
     assert got == {("cholecystitis", "gallbladder"), ("pneumatosis", "gallbladder")}
+def test_a_hedge_right_before_with_a_hedges_what_comes_with_it():
+    got = {f.observation: f for f in extract_findings("Left lower lobe collapse, possibly with a small effusion.")}
+    assert got["effusion"].presence is Presence.UNCERTAIN and got["effusion"].laterality == "left"
+    assert got["atelectasis"].presence is Presence.PRESENT
+    # a hedge that opens the list does not reach past "and a": the second finding is stated
+    got = {f.observation: f for f in extract_findings("Probable right basal consolidation and a small effusion.")}
+    assert got["effusion"].presence is Presence.PRESENT
+
+
+def test_a_device_tip_level_written_as_a_field():
+    for text, level in (("ETT tip: T4.", "T4 level"), ("NG tube tip - T10.", "T10 level"), ("ETT: T3.", "T3 level")):
+        (dev,) = extract_findings(text)
+        assert dev.position == level, text
+    # a finding labelled by the level it is at keeps reading as that vertebra's finding
+    (frac,) = extract_findings("Wedge fracture: L2.")
+    assert (frac.anatomy, frac.sub_location, frac.position) == ("spine", "L2", None)
+
+
+def test_a_differential_named_by_its_abbreviation_or_as_a_field_is_only_possible():
+    for text in ("Spiculated left lower lobe mass. DDx includes organising pneumonia.",
+                 "Spiculated left lower lobe mass, differential: organising pneumonia vs carcinoma.",
+                 "Spiculated left lower lobe mass. Differential diagnosis: pneumonia."):
+        got = extract_findings(text)
+        assert [f.presence for f in got if f.observation == "pneumonia"] == [Presence.UNCERTAIN], text
+        assert any(f.observation == "mass" and f.presence is Presence.PRESENT for f in got), text
+
+
+def test_fluid_in_a_hemithorax_or_fissure_and_a_hydropneumothorax_are_pleural_fluid():
+    (eff,) = extract_findings("Fluid in the left hemithorax.")
+    assert (eff.observation, eff.anatomy, eff.laterality) == ("effusion", "pleura", "left")
+    (eff,) = extract_findings("Fluid tracks into the horizontal fissure.")
+    assert (eff.observation, eff.anatomy) == ("effusion", "pleura")
+    got = {(f.observation, f.laterality) for f in extract_findings("Moderate left hydropneumothorax.")}
+    assert got == {("effusion", "left"), ("pneumothorax", "left")}
+    assert not extract_findings("Opacified left hemithorax.") or all(
+        f.observation != "effusion" for f in extract_findings("Opacified left hemithorax."))
+
+
+def test_a_chest_drains_side_is_the_side_of_the_pneumothorax_said_next_without_one():
+    got = {f.observation: f for f in extract_findings("Right intercostal drain in situ. Small residual pneumothorax.")}
+    assert got["pneumothorax"].laterality == "right"
+    got = {f.observation: f for f in extract_findings("Right pneumonectomy. Small effusion.")}
+    assert got["effusion"].laterality == "right"
+    # not a denial, not a sentence that names its own side, nor after another device or a sentence on two sides
+    for text in ("Right intercostal drain in situ. No pneumothorax.", "Right PICC in the SVC. Small pneumothorax.",
+                 "Right intercostal drain and left pleural effusion. Small pneumothorax."):
+        assert all(f.laterality is None for f in extract_findings(text) if f.observation == "pneumothorax"), text
+    got = {f.observation: f for f in extract_findings("Left chest drain. Bilateral small effusions.")}
+    assert got["effusion"].laterality == "bilateral"
+
+
+def test_a_dimension_of_the_whole_set_apart_by_a_comma_is_the_finding_before():
+    got = {f.observation: f.size_mm for f in extract_findings(
+        "Part-solid nodule in the left lower lobe, overall diameter 2.6 cm with a 1.1 cm solid component.")}
+    assert got == {"nodule": 26.0, "solid component": 11.0}
+    (f,) = extract_findings("Subpleural nodule in the right middle lobe, diameter 7 mm.")
+    assert f.size_mm == 7.0
+
+
+def test_a_thick_walled_bowel_segment_is_bowel_wall_thickening():
+    for text, sub in (("Thick-walled descending colon with pericolic stranding.", "descending colon"),
+                      ("A short thick-walled ileal segment.", "ileum"), ("The caecum is thick-walled.", "cecum")):
+        got = {f.observation: f for f in extract_findings(text)}
+        assert got["bowel wall thickening"].sub_location == sub, text
+    # a thick-walled lesion is the lesion's look, no bowel finding
+    assert all(f.observation != "bowel wall thickening"
+               for f in extract_findings("Thick-walled cavity in the left upper lobe."))
+
+
+def test_the_share_of_a_hemithorax_an_effusion_fills_is_its_amount():
+    for text, severity in (("Left effusion occupying roughly a quarter of the hemithorax.", "mild"),
+                           ("L pleural eff, ~1/2 of hemithorax.", "moderate"),
+                           ("Right effusion filling two thirds of the right hemithorax.", "severe")):
+        (f,) = extract_findings(text)
+        assert (f.observation, f.severity) == ("effusion", severity), text
+    # an amount the sentence states itself stands
+    (f,) = extract_findings("Small left effusion reaching a third of the hemithorax.")
+    assert f.severity == "mild"
+
+
+def test_a_finding_in_the_hilar_region_is_at_the_hilum_as_a_hilar_one_is():
+    a = extract_findings("Lobulated mass in the right hilar region.")
+    b = extract_findings("Lobulated right hilar mass.")
+    assert [(f.observation, f.anatomy, f.laterality) for f in a] == [(f.observation, f.anatomy, f.laterality) for f in b]
+    # nodes there are hilar nodes; "perihilar" stays the lung's
+    got = {(f.anatomy, f.sub_location) for f in extract_findings("No enlarged nodes in the mediastinal or hilar regions.")}
+    assert ("lymph node", "hilar") in got
+    (f,) = extract_findings("Patchy left perihilar opacity.")
+    assert (f.anatomy, f.sub_location) == ("lung", "perihilar region")
+
+
+def test_a_generic_item_under_a_diagnosis_label_is_the_labels_diagnosis():
+    got = {(f.observation, f.sub_location, f.size_mm) for f in extract_findings(
+        "Liver metastases: a 21 mm lesion in segment 5 and a 7 mm lesion in segment 3.")}
+    assert ("metastasis", "segment 5", 21.0) in got and ("metastasis", "segment 3", 7.0) in got
+    assert not any(o == "lesion" for o, _, _ in got)
+    # a label that names an organ only, or a hedged diagnosis, leaves the item as named
+    assert [f.observation for f in extract_findings("Liver: a 21 mm lesion in segment 5.")] == ["lesion"]
+    assert any(f.observation == "nodule" for f in extract_findings("Possible metastases: 6 mm nodule in the left upper lobe."))
+
+
+def test_an_item_under_an_operation_label_with_its_own_organ_is_not_also_in_the_removed_organ():
+    got = {(f.observation, f.anatomy) for f in extract_findings("Post-Whipple: left subphrenic collection, 40 mm.")}
+    assert ("collection", "pancreas") not in got and any(o == "collection" for o, _ in got)
+    got = {(f.observation, f.anatomy) for f in extract_findings("Pancreatitis: peripancreatic collection.")}
+    assert ("collection", "pancreas") in got
+
+
+def test_a_tip_placed_and_levelled_keeps_both_and_matches_part_by_part():
+    from harness.metrics.matching import positions_agree  # noqa: PLC0415
+
+    a = one("Left PICC with its tip in the SVC at the level of T5.").position
+    b = one("Left PICC with its tip in the SVC at the level of T8.").position
+    assert (a, b) == ("superior vena cava at T5 level", "superior vena cava at T8 level")
+    assert not positions_agree(a, b)  # the level moved three vertebrae
+    assert positions_agree(a, "superior vena cava at T6 level")  # one level is reading variation
+    assert positions_agree(a, "superior vena cava") and positions_agree(a, "T5 level")  # a part left unstated
+    assert not positions_agree(a, "right atrium") and not positions_agree(a, "right atrium at T5 level")
+    # an impression that names only the place restates the device, it is no second one
+    got = extract_findings("Left PICC with its tip in the SVC at the level of T5. IMPRESSION: Left PICC in the SVC.")
+    assert [f.position for f in got] == ["superior vena cava at T5 level"]
+
+
+def test_a_resynchronisation_device_counts_three_leads_and_more_tip_places():
+    for text in ("Left chest wall biventricular pacemaker.", "CRT-P device over the left chest."):
+        (f,) = extract_findings(text)
+        assert (f.observation, f.count) == ("pacemaker", 3), text
+    assert one("Right PICC with its tip in the right axillary vein.").position == "axillary vein"
+    # the inferior caval-atrial junction, written three ways, is one place
+    for text in ("UVC tip at the IVC/RA junction.", "UVC tip at the junction of the IVC and the right atrium.",
+                 "UVC tip at the cavoatrial junction."):
+        assert one(text).position == "cavoatrial junction", text
+
+
+def test_a_finding_said_with_a_sided_organ_called_normal_is_on_its_side():
+    got = {f.observation: f.laterality for f in extract_findings("Clear left lung bearing three calcified pleural plaques.")}
+    assert got["pleural thickening"] == "left"
+    got = {f.observation: f.laterality for f in extract_findings("The left kidney is normal with a 9 mm cyst.")}
+    assert got["cyst"] == "left"
+    # a side of its own stands, and another organ's finding takes none
+    got = {f.observation: f.laterality for f in extract_findings("Right lung clear, with bilateral pleural plaques.")}
+    assert got["pleural thickening"] == "bilateral"
+    got = {f.observation: f.laterality for f in extract_findings("Normal right kidney with a 2 cm liver cyst.")}
+    assert got["cyst"] is None
+
+
+def test_a_duct_a_sited_mass_obstructs_is_not_the_masses_site():
+    got = [(f.anatomy, f.sub_location) for f in extract_findings("Duodenal mass, 19 mm, obstructing the common bile duct.")
+           if f.observation == "mass"]
+    assert got == [("bowel", "duodenum")]
+    got = [f.anatomy for f in extract_findings("Uterine mass obstructing the left ureter.") if f.observation == "mass"]
+    assert got == ["uterus"]
+    got = [(f.anatomy, f.sub_location) for f in extract_findings("Pancreatic head mass, 3 cm, obstructing the CBD.")
+           if f.observation == "mass"]
+    assert got == [("pancreas", "head")]
+    # a stone lies in the lumen it blocks
+    (f,) = extract_findings("Stone obstructing the right UVJ.")
+    assert (f.anatomy, f.sub_location, f.laterality) == ("ureter", "ureterovesical junction", "right")
+
+
+def test_a_pulmonary_arterys_segment_named_with_its_lobe_or_abbreviated():
+    got = {(f.sub_location, f.laterality) for f in extract_findings(
+        "Acute PE in R lower lobe lateral basal segmental a. and L upper lobe lingular a. No saddle embolus.")
+           if f.observation == "pulmonary embolism" and f.presence is Presence.PRESENT}
+    assert got == {("lateral basal segment", "right"), ("lingula", "left")}
+    (f,) = extract_findings("Embolus in the anterior basal segmental artery of the left lower lobe.")
+    assert (f.sub_location, f.laterality) == ("anterior basal segment", "left")
+    (f,) = extract_findings("Embolus in the left upper lobe apicoposterior segmental artery.")
+    assert (f.sub_location, f.laterality) == ("apex", "left")
+
+
+@pytest.mark.parametrize("text", ["A left pneumothorax is not definitely seen.", "Rib fracture is not clearly demonstrated.",
+                                  "A pleural effusion is not confidently identified."])
+def test_a_finding_not_definitely_seen_is_denied(text):
+    (f,) = extract_findings(text)
+    assert f.presence is Presence.ABSENT

@@ -13,6 +13,7 @@ import copy
 from dataclasses import dataclass, field
 
 from harness.findings.lexicon import UNSPECIFIED, Lexicon
+from harness.findings.report import LEVEL_JOIN
 from harness.findings.scan import Span
 from harness.findings.sites import ACCESS_WORDS, Location, _side_only
 
@@ -237,6 +238,11 @@ def _attach_locations(spans: list[Span], locs: list[Location], targets: list[_Ta
                 or targets
             chosen = min(near, key=lambda t: (abs(t.pos - loc.start) if t.pos < loc.start
                                               else t.pos - loc.end, t.pos < loc.start))
+            verb = _blocking_verb_before(loc, spans, side_positions)
+            if verb is not None and chosen.pos < verb and chosen.locations:
+                # "pancreatic head mass, 26 mm, obstructing the bile duct": the duct a finding sited already blocks
+                # from outside is its neighbour, not a second site (a clot named with no site lies in the lumen)
+                continue
             if chosen.locations and _site_of_another_noun(loc, spans):
                 continue  # "a mass in the left upper lobe with pleural tethering": the site of another noun
         if scope.get(loc.start) == "hyp" and scope.get(chosen.pos) != "hyp":
@@ -443,6 +449,14 @@ def _finding_before_preposition(loc: Location, spans: list[Span], obs_targets: l
 _BLOCKING_VERBS = frozenset({"obstructing", "occluding", "blocking", "obstructs", "occludes", "blocks"})
 #: findings that lie inside the lumen they block (a mass obstructing a duct lies outside it: a neighbour)
 _INTRALUMINAL = frozenset({"calculus", "thrombus", "pulmonary embolism", "mucus plugging", "foreign body"})
+
+
+def _blocking_verb_before(loc: Location, spans: list[Span], side_positions: set[int]) -> int | None:
+    """Where the blocking verb right before a site is ("obstructing the left ureter"), None without one."""
+    q = loc.start - 1
+    while q >= 0 and (q in side_positions or spans[q].text in ("the", "a", "an")):
+        q -= 1
+    return q if q >= 1 and spans[q].text in _BLOCKING_VERBS else None
 
 
 def _plug_in_what_it_blocks(loc: Location, spans: list[Span], obs_targets: list[_Target],
@@ -1107,7 +1121,11 @@ def _device_position(k: int, devices: list[_Target], spans: list[Span], locs: li
     named = [lex.expected_position(_obs_name(t.span) or "") if p == "expected" else p
              for p in (after or before)]
     named = sorted({p for p in named if p})
-    return " + ".join(named) if named else _vertebral_level(t, limit, spans, locs, lex)
+    level = _vertebral_level(t, limit, spans, locs, lex)
+    if named and level and after:
+        # "tip in the SVC at the level of T6": the place and the level it projects at, both stated of the tip
+        return " + ".join(named) + LEVEL_JOIN + level
+    return " + ".join(named) if named else level
 
 
 #: what introduces the vertebral level a tip is at ("at T6", "over T5-T6", "to the level of T10", "(T3)")
@@ -1147,5 +1165,9 @@ def _vertebral_level(t: _Target, limit: int, spans: list[Span], locs: list[Locat
         # ("ETT tip T3", "ETT: tip T2": telegraphic, the level right after the tip)
         if k > t.pos and (spans[k - 1].text in _AT_LEVEL or (k == l.start and spans[k - 1].text.split()[-1] in (
                 "tip", "tips"))):
+            return level
+        # a field of its own: "ETT tip: T3", "NGT tip - T11", "ETT: T2"
+        if k == l.start and k - 1 > t.pos and spans[k - 1].text in (":", "-", "–") and (
+                k - 2 == t.pos or spans[k - 2].text.split()[-1] in ("tip", "tips")):
             return level
     return None

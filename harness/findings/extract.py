@@ -377,8 +377,9 @@ def _site_after_finding_label(spans: list[Span]) -> bool:
     colon is the site's finding, read as the two words said together (a compound such as "paraoesophageal varices"
     names its own organ)."""
     body = spans[2:-1] if spans and spans[-1].text in (".", ";") else spans[2:]
+    # (not a device's tip level as its field, "ETT tip: T3": the level the tip is at, read after the device)
     return len(spans) >= 3 and spans[0].cat == "OBS" and spans[1].text == ":" and bool(body) \
-        and all(s.cat == "LOC" for s in body)
+        and all(s.cat == "LOC" for s in body) and not all(_level_of_span(s) for s in body)
 
 
 def _sentence_targets(spans: list[Span], lex: Lexicon) -> list[_Target]:
@@ -512,7 +513,34 @@ def _read_field_label(spans: list[Span], tokens: list[str], locs: list[Location]
         targets = [t for t in targets if t.pos > colon]
     else:
         _diagnosis_label_site(spans, colon, locs, targets, lex)
+        _items_of_a_diagnosis_label(spans, colon, targets, lex)
     return label, locs, targets
+
+
+#: the generic names of a focal finding an item of a diagnosis label may go by ("Liver metastases: a 14 mm lesion in
+#: segment 2 and a new 8 mm lesion in segment 7")
+_ITEM_NAMES = frozenset({"lesion", "nodule", "mass"})
+
+
+def _items_of_a_diagnosis_label(spans: list[Span], colon: int, targets: list[_Target], lex: Lexicon) -> None:
+    """"Hepatic metastases: segment 4 19 mm and a new 9 mm segment 6 lesion", "Pulmonary metastases: 8 mm nodule in
+    the RUL, 5 mm nodule in the LLL": an item named by a generic focal word under a label that names one focal
+    diagnosis is one of the label's: it is read as the diagnosis (its own site, size and change kept)."""
+    named = [q for q in range(colon) if spans[q].cat == "OBS"]
+    if len(named) != 1:
+        return
+    diagnosis = _obs_name(spans[named[0]]) or ""
+    spec = lex.observations.get(diagnosis, {})
+    if diagnosis in _ITEM_NAMES or lex.is_generic(diagnosis) or spec.get("descriptive") or lex.is_device(diagnosis) \
+            or not lex.is_focal(diagnosis) or any(g.cat.startswith("CTX:") for g in spans[:colon]):
+        return
+    for t in targets:
+        if t.pos <= colon or t.kind != "OBS" or (_obs_name(t.span) or "") not in _ITEM_NAMES:
+            continue
+        old = t.span
+        reading = Reading("OBS", diagnosis, plural=any(r.plural for r in old.readings("OBS")))
+        t.span = spans[t.pos] = Span("PHRASE", [reading], old.start, old.end, old.text, cat="OBS",
+                                     by_kind={"OBS": [reading]})
 
 
 #: what may open a clause-initial site ("On the left,", "In the liver,", "At the level of L3,", "On the right side,")
@@ -571,16 +599,20 @@ def _diagnosis_label_site(spans: list[Span], colon: int, locs: list[Location], t
         for t in targets:
             if t.pos > colon and not t.locations and t.kind in ("OBS", "ENLARGE") and _may_share_site(
                     t, diagnosis_site, lex) and not any(r.organ for r in t.span.readings("OBS")) \
-                    and (sites or not _own_site_before(t, locs, spans, colon, organ)):
+                    and (sites or not _own_site_before(t, locs, spans, colon, organ, bool(lex.observations.get(
+                        _obs_name(spans[named[0]]) or "", {}).get("post_surgical")))):
                 t.locations.append(copy.copy(diagnosis_site))
 
 
-def _own_site_before(t: _Target, locs: list[Location], spans: list[Span], colon: int, organ: str | None) -> bool:
+def _own_site_before(t: _Target, locs: list[Location], spans: list[Span], colon: int, organ: str | None,
+                     operation: bool = False) -> bool:
     """"Pancreatitis: two peripancreatic collections": a finding under a diagnosis label that names a site of the
     diagnosis's own organ right before it ("peripancreatic", only modifiers between) is there already; the organ
     is not added a second time, as another site of it (a site the label names still holds: "Left cervical nodal
     disease: level III node")."""
-    return any(colon < l.end < t.pos and l.organ == organ and all(
+    # (under an operation, a site of any organ: "Post-Whipple: right subhepatic collection" is the liver's, not the
+    # removed pancreas's too)
+    return any(colon < l.end < t.pos and (l.organ == organ or operation and l.organ not in (None, UNSPECIFIED)) and all(
         spans[q].cat in ("ATTR", "SEV", "COUNT", "NUM", "SIZE") or spans[q].text in ("a", "an", "the")
         for q in range(l.end + 1, t.pos)) for l in locs)
 
@@ -1012,6 +1044,32 @@ def _named_as_one_more(key: tuple[str, ...], it: ParsedFinding) -> bool:
     return False
 
 
+#: what a chest drain or a lung operation leaves in its pleural space, said next without a side
+_PLEURAL_COMPLICATIONS = frozenset({"pneumothorax", "effusion"})
+
+
+def _side_of_a_chest_procedure(findings: tuple[ParsedFinding, ...], lex: Lexicon) -> str | None:
+    """The one side of the present pleural devices (a chest drain) and lung operations (a lobectomy) a sentence
+    states, when it states nothing on another side; else None."""
+    sides = {it.finding.laterality for it in findings
+             if it.finding.presence is not Presence.ABSENT and it.finding.laterality is not None}
+    if len(sides) != 1 or next(iter(sides)) not in ("left", "right"):
+        return None
+    if not any(it.finding.presence is Presence.PRESENT and it.finding.laterality is not None and (
+            (lex.is_device(it.finding.observation) and it.finding.anatomy == "pleura")
+            or (lex.observations.get(it.finding.observation, {}).get("post_surgical") and it.finding.anatomy == "lung"))
+               for it in findings):
+        return None
+    return next(iter(sides))
+
+
+def _unsided_complication(it: ParsedFinding) -> bool:
+    """A present pneumothorax or pleural effusion stated with no side (a sentence that names none)."""
+    f = it.finding
+    return f.presence is Presence.PRESENT and f.laterality is None and f.anatomy == "pleura" \
+        and f.observation in _PLEURAL_COMPLICATIONS
+
+
 @lru_cache(maxsize=65536)
 def parse_report(text: str) -> tuple[ParsedFinding, ...]:
     """Findings of a report with the words each was read from; order-independent (sorted), cached."""
@@ -1022,6 +1080,7 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
     items: list[ParsedFinding] = []
     last_device: int | None = None
     side: str | None = None
+    drain_side: str | None = None  # the side of a chest drain or lung operation the sentence before stated
     for section in _sections(text, lex):
         field: tuple[str, ...] = ()
         subject: str | None = None
@@ -1087,7 +1146,12 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
                           and it.finding.anatomy != UNSPECIFIED)
             subject = next_subject
             organ = reading.paired_organ or (organ if not reading.names_site else None)
+            carried, drain_side = drain_side, _side_of_a_chest_procedure(findings, lex)
             for it in (hedged if findings is context[0] else _hedged_once(findings, lex)):
+                if carried is not None and reading.last_side is None and _unsided_complication(it):
+                    # "Left chest drain in situ. Small residual pneumothorax.": the drained side's
+                    it = ParsedFinding(dataclasses.replace(it.finding, laterality=carried), it.observation_text,
+                                       it.anatomy_text, it.distinct)
                 if last_device is not None and _names_own_part(items[last_device], it, lex):
                     # "Left chest wall port. The catheter tip lies in the lower SVC.": the port's catheter
                     items[last_device] = ParsedFinding(

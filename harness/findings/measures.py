@@ -119,6 +119,11 @@ _DIMENSION_GAP = frozenset({"a", "an", "the", "maximal", "maximum", "max", "grea
                             "approximately", "about", "approx", "ap"})
 
 
+#: what opens a dimension of the whole finding set apart by a comma ("nodule, mean diameter 14 mm", "nodule,
+#: total diameter 20 mm with an 8 mm solid component", "mass, maximal dimension 4 cm", "nodule, diameter 9 mm")
+_WHOLE_DIMENSION = frozenset({"mean", "average", "total", "overall", "maximal", "maximum", "max", "greatest"})
+
+
 def _finding_with_dimension(p: int, spans: list[Span], obs_targets: list[_Target]) -> _Target | None:
     """"aneurysm with a maximal diameter of 46 mm and mural thrombus", "adrenal nodule with a diameter of 14 mm and
     macroscopic fat": a dimension said with "with" is the finding's before it, not the companion named after it."""
@@ -127,7 +132,8 @@ def _finding_with_dimension(p: int, spans: list[Span], obs_targets: list[_Target
     while q >= 0 and p - q <= 7 and (spans[q].text in _DIMENSION_GAP or spans[q].text in _DIMENSION_NOUNS):
         seen_noun = seen_noun or spans[q].text in _DIMENSION_NOUNS
         q -= 1
-    if seen_noun and q >= 1 and spans[q].text == "," and q + 1 < p and spans[q + 1].text in ("mean", "average"):
+    if seen_noun and q >= 1 and spans[q].text == "," and q + 1 < p and (
+            spans[q + 1].text in _WHOLE_DIMENSION or spans[q + 1].text in _DIMENSION_NOUNS):
         # "part-solid nodule, 16 x 12 mm, mean diameter 14 mm, with a 7 mm solid part": a mean diameter set apart
         # by a comma is the finding's before it
         before = [u for u in obs_targets if u.pos < q]

@@ -13,6 +13,47 @@ from harness.findings.lexicon import UNSPECIFIED, Lexicon
 from harness.schema import Certainty, Finding, Presence
 
 
+#: how a tip's vertebral level is joined to the place it is in ("superior vena cava at T6 level")
+LEVEL_JOIN = " at "
+
+
+def position_parts(position: str | None) -> tuple[str | None, str | None]:
+    """A tip position's place and vertebral level: "superior vena cava at T6 level" -> ("superior vena cava", "T6
+    level"); "T6 level" -> (None, "T6 level"); "right atrium" -> ("right atrium", None)."""
+    if position is None:
+        return None, None
+    place, join, level = position.rpartition(LEVEL_JOIN)
+    if join and level.endswith(" level") and place:
+        return place, level
+    if position.endswith(" level") and position[:1] in "CTLS" and position.split()[0][1:].isdecimal():
+        return None, position
+    return position, None
+
+
+def position_within(a: str | None, b: str | None) -> bool:
+    """``a`` says no more of the tip than ``b`` does: unstated, equal, or ``b``'s place (or level) with ``b``'s
+    level (or place) left out."""
+    if a is None or a == b:
+        return True
+    (pa, la), (pb, lb) = position_parts(a), position_parts(b)
+    return (pa is None or pa == pb) and (la is None or la == lb)
+
+
+def positions_consistent(a: str | None, b: str | None) -> bool:
+    """Two statements of one tip agree: each part either states leaves unstated or states the same."""
+    (pa, la), (pb, lb) = position_parts(a), position_parts(b)
+    return (pa is None or pb is None or pa == pb) and (la is None or lb is None or la == lb)
+
+
+def fuller_position(a: str | None, b: str | None) -> str | None:
+    """Of two consistent statements of a tip, one that states its place and its level both."""
+    if a is None or b is None:
+        return a or b
+    (pa, la), (pb, lb) = position_parts(a), position_parts(b)
+    place, level = pa or pb, la or lb
+    return f"{place}{LEVEL_JOIN}{level}" if place and level else place or level
+
+
 @dataclass(frozen=True)
 class ParsedFinding:
     """A finding with the words it was read from (the entity score embeds these)."""
@@ -47,7 +88,7 @@ def _less_specific(f: Finding, g: Finding, lex: Lexicon) -> bool:
             and (f.count is None or f.count == g.count)
             and (f.severity is None or f.severity == g.severity)
             and (f.temporal is None or f.temporal == g.temporal)
-            and (f.position is None or f.position == g.position)
+            and position_within(f.position, g.position)
             and (f.certainty is None or f.certainty == g.certainty)
             and (f.attributes <= g.attributes or (
                 # ... and its plural states no number where the enlargement is not counted
@@ -88,7 +129,8 @@ def _fields_combine(f: Finding, g: Finding, lex: Lexicon, one_name: bool = False
 
     return (agree(f.laterality, g.laterality) and agree(f.size_mm, g.size_mm) and agree(f.count, g.count)
             and agree(f.severity, g.severity) and agree(f.temporal, g.temporal)
-            and (agree(f.position, g.position) or one_name and (_where_meant(f, g, lex) or _where_meant(g, f, lex)))
+            and (positions_consistent(f.position, g.position)
+                 or one_name and (_where_meant(f, g, lex) or _where_meant(g, f, lex)))
             and (agree(f.sub_location, g.sub_location) or lex.sub_contains(f.anatomy, f.sub_location, g.sub_location)
                  or lex.sub_contains(f.anatomy, g.sub_location, f.sub_location)))
 
@@ -108,7 +150,8 @@ def _combined(f: Finding, g: Finding, lex: Lexicon) -> Finding:
         f, sub_location=sub, laterality=f.laterality or g.laterality, size_mm=f.size_mm or g.size_mm,
         count=f.count if f.count is not None else g.count, severity=f.severity or g.severity,
         temporal=f.temporal or g.temporal,
-        position=g.position if g.position is not None and _where_meant(f, g, lex) else f.position or g.position,
+        position=g.position if g.position is not None and _where_meant(f, g, lex) else fuller_position(
+            f.position, g.position) if positions_consistent(f.position, g.position) else f.position or g.position,
         certainty=f.certainty or g.certainty, attributes=f.attributes | g.attributes)
 
 

@@ -612,8 +612,12 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
             # a hedge inside a hypothetical is part of it: "performed for suspected AAA rupture", "to exclude
             # possible PE" state nothing
             # (and so is a change it asks about: "follow-up to document resolution of the pneumonia")
+            # a hedge right before "with a" hedges what comes with it ("consolidation, possibly with a small
+            # effusion", "probably with an associated abscess"): the "with" is the hedge's own, no new clause
             return (q in term and not (q in hedged_on and pol in ("possible", "probable", "improbable")
-                                       and not any(g.text == "," for g in spans[p + 1:q]))) or (
+                                       and not any(g.text == "," for g in spans[p + 1:q]))
+                    and not (q == p + 1 and pol in ("possible", "probable", "improbable")
+                             and spans[q].text in ("with a", "with an", "and with"))) or (
                 history and spans[q].text == ",") or (past and spans[q].text in _PAST_ENDS) or (q in trig and trig[q][0] != pol and not (
                 pol == "hyp" and trig[q][0] in ("possible", "probable", "improbable", "resolved")))
 

@@ -1348,16 +1348,117 @@ def _diaphragm_words(tokens: list[str]) -> list[str]:
 
 
 #: a pleural space holding blood and air in one word: the two findings it names
-_BLOOD_AND_AIR = frozenset({"hemopneumothorax", "haemopneumothorax", "hemopneumothoraces", "haemopneumothoraces",
-                            "hemo pneumothorax", "haemo pneumothorax"})
+#: fluid and air in one pleural space, named as one word: the fluid's name written out
+_FLUID_OF_AIR = {"hemopneumothorax": "haemothorax", "haemopneumothorax": "haemothorax",
+                 "hemopneumothoraces": "haemothorax", "haemopneumothoraces": "haemothorax",
+                 "hemo pneumothorax": "haemothorax", "haemo pneumothorax": "haemothorax",
+                 "hydropneumothorax": "hydrothorax", "hydropneumothoraces": "hydrothorax",
+                 "hydro pneumothorax": "hydrothorax"}
+_BLOOD_AND_AIR = frozenset(_FLUID_OF_AIR)
 
 
 def _blood_and_air(tokens: list[str]) -> list[str]:
-    """"small right haemopneumothorax": a haemothorax and a pneumothorax, read as the two words written out (the side
-    before them covers both)."""
+    """"small right haemopneumothorax", "left hydropneumothorax": a haemothorax (or hydrothorax, pleural fluid) and a
+    pneumothorax, read as the two words written out (the side before them covers both)."""
     if _BLOOD_AND_AIR.isdisjoint(tokens):
         return tokens
-    return [w for t in tokens for w in (("haemothorax", "and", "pneumothorax") if t in _BLOOD_AND_AIR else (t,))]
+    return [w for t in tokens for w in ((_FLUID_OF_AIR[t], "and", "pneumothorax") if t in _BLOOD_AND_AIR else (t,))]
+
+
+#: the gut's parts, whose wall a "thick-walled" before them is ("a thick-walled sigmoid segment")
+_GUT_WORDS = frozenset({"bowel", "colon", "sigmoid", "caecum", "cecum", "caecal", "cecal", "rectum", "rectal",
+                        "rectosigmoid", "ileum", "ileal", "jejunum", "jejunal", "duodenum", "duodenal", "appendix",
+                        "stomach", "gastric", "oesophagus", "esophagus", "loop", "loops", "colonic", "ascending",
+                        "descending", "transverse", "terminal", "small", "large", "segment"})
+#: a lesion whose wall it is instead ("a thick-walled cavity", "thick-walled collection"): its look, kept
+_WALLED_LESIONS = frozenset({"cavity", "cavities", "cavitary", "cavitating", "collection", "collections", "lesion",
+                             "lesions", "mass", "cyst", "cysts", "cystic", "abscess", "abscesses", "multiloculated",
+                             "loculated", "gallbladder", "bladder", "nodule", "nodules"})
+
+
+def _thick_walled_gut(tokens: list[str]) -> list[str]:
+    """"a thick-walled sigmoid segment", "thick-walled, poorly enhancing jejunum", "the caecum is thick-walled": the
+    gut's wall is thickened, read as "thickened" (the gallbladder's and bladder's have their own phrases, and a
+    lesion's thick wall describes the lesion)."""
+    out = None
+    for k in range(len(tokens) - 1):
+        if tokens[k] != "thick" or tokens[k + 1] != "walled":
+            continue
+        after = tokens[k + 2:k + 7]
+        before = tokens[max(0, k - 5):k]
+        ahead = next((w for w in after if w in _GUT_WORDS or w in _WALLED_LESIONS), None)
+        said_of = not after or after[0] in (".", ",", ";", "and", "with") and ahead not in _GUT_WORDS
+        if ahead in _GUT_WORDS or (said_of and any(w in _GUT_WORDS for w in before)
+                                   and not any(w in _WALLED_LESIONS for w in before)):
+            out = out or list(tokens)
+            out[k], out[k + 1] = "thickened", ""
+    return [t for t in out if t] if out is not None else tokens
+
+
+_HEMITHORAX = frozenset({"hemithorax", "hemithoraces"})
+#: the share of a hemithorax a word names ("a third", "two thirds", "half", "three quarters")
+_SHARE_WORDS = {"half": 0.5, "third": 1 / 3, "thirds": 1 / 3, "quarter": 0.25, "quarters": 0.25}
+_SHARE_COUNTS = {"a": 1, "one": 1, "two": 2, "three": 3}
+#: a stated amount, which the share does not override ("large effusion filling two thirds of the hemithorax")
+_AMOUNT_WORDS = frozenset({"small", "moderate", "large", "massive", "trace", "tiny", "mild", "minimal", "sizeable",
+                           "sizable", "huge", "big", "moderately", "medium", "sm", "lg", "mod"})
+
+
+def _share_of_a_hemithorax(tokens: list[str]) -> list[str]:
+    """"right effusion occupying about a third of the hemithorax", "R pleural eff, ~1/3 of hemithorax", "filling the
+    lower half of the left hemithorax": how much of a hemithorax a finding fills is its amount (pleural effusion
+    grading on the chest film: up to a quarter small, up to half moderate, more large), read as that word in the
+    share's place (not where the sentence states an amount itself)."""
+    if not _AMOUNT_WORDS.isdisjoint(tokens):
+        return tokens
+    for k, tok in enumerate(tokens):
+        if tok not in _HEMITHORAX:
+            continue
+        j = k - 1
+        while j >= 0 and tokens[j] in ("the", "right", "left", "r", "l", "ipsilateral"):
+            j -= 1
+        if j < 1 or tokens[j] != "of":
+            continue
+        e = j  # the share ends before "of"
+        share, b = None, None
+        w = tokens[e - 1]
+        if w in _SHARE_WORDS:
+            b = e - 1
+            count = _SHARE_COUNTS.get(tokens[b - 1]) if b >= 1 else None
+            if count is not None:
+                b -= 1
+            elif w != "half":
+                continue
+            share = _SHARE_WORDS[w] * (count or 1)
+            while b >= 1 and tokens[b - 1] in ("the", "lower", "upper"):
+                b -= 1
+        elif e >= 2 and tokens[e - 1].isdecimal() and tokens[e - 2].isdecimal() and 0 < int(tokens[e - 2]) < int(
+                tokens[e - 1]) <= 4:
+            b = e - 2
+            share = int(tokens[e - 2]) / int(tokens[e - 1])
+        if share is None or b is None:
+            continue
+        amount = "small" if share <= 0.25 else "moderate" if share <= 0.5 else "large"
+        return [*tokens[:b], amount, *tokens[e:]]
+    return tokens
+#: what puts fluid in a hemithorax ("fluid in the right hemithorax", "fluid filling the left hemithorax")
+_FLUID_IN = frozenset({"in", "within", "filling", "occupying", "throughout", "fills", "occupies"})
+
+
+def _fluid_in_a_hemithorax(tokens: list[str]) -> list[str]:
+    """"fluid in the right hemithorax", "a large amount of fluid filling the left hemithorax": fluid in one side of
+    the chest lies in its pleural space (an effusion), read as "pleural space" (the lung word "hemithorax" took no
+    fluid of its own)."""
+    out: list[str] = []
+    for k, tok in enumerate(tokens):
+        j = k - 1
+        while j >= 0 and tokens[j] in ("the", "right", "left", "a", "entire", "whole", "dependent", "lower", "r", "l"):
+            j -= 1
+        if tok in _HEMITHORAX and j >= 1 and tokens[j] in _FLUID_IN and "fluid" in tokens[max(0, j - 3):j]:
+            out.extend(("pleural", "space"))
+        else:
+            out.append(tok)
+    return out
 
 
 def _side_labels(tokens: list[str]) -> list[str]:
@@ -1985,6 +2086,11 @@ def _operation_clips(tokens: list[str]) -> list[str]:
 _ARTERY_WORDS = frozenset({"artery", "arteries", "branch", "branches"})
 
 
+#: the words of a lung segment's name before "segmental" ("posterior basal", "apicoposterior", "superior")
+_LUNG_SEGMENT_WORDS = frozenset({"anterior", "posterior", "lateral", "medial", "basal", "superior", "apical",
+                                 "apicoposterior", "anteromedial", "lingular", "inferior"})
+
+
 def _arteries_of_a_lobe(tokens: list[str]) -> list[str]:
     """"emboli in the segmental arteries of the left lower lobe", "clot in two subsegmental branches of the RUL":
     the pulmonary arteries of a lobe place a finding in that lobe, read as the lobe's arteries named with the lobe
@@ -2000,8 +2106,11 @@ def _arteries_of_a_lobe(tokens: list[str]) -> list[str]:
             j = k + 2 + (tokens[k + 2:k + 3] == ["the"])
             end = next((q for q in range(j, min(j + 4, len(tokens))) if tokens[q] in _LOBE_WORDS), None)
             if end is not None and "," not in tokens[j:end] and "and" not in tokens[j:end]:
-                level = out.pop()
-                out.extend([*tokens[j:end + 1], level, tok])
+                level = [out.pop()]
+                # (with the segment's own name: "the posterior basal segmental artery of the right lower lobe")
+                while out and out[-1] in _LUNG_SEGMENT_WORDS:
+                    level.insert(0, out.pop())
+                out.extend([*tokens[j:end + 1], *level, tok])
                 k = end + 1
                 continue
         out.append(tok)
@@ -2384,7 +2493,10 @@ _AFTER_AN_ABBREVIATION = frozenset("abcdefghijklmnopqrstuvwxyz0123456789(,")
 _VESSEL_ABBREVIATION_RE = re.compile(
     r"\b((?i:splenic|portal|renal|hepatic|iliac|femoral|popliteal|mesenteric|pulmonary|carotid|vertebral|subclavian"
     r"|jugular|gastric|gonadal|ovarian|testicular|cystic|brachial|axillary|tibial|peroneal|celiac|coeliac|basilar"
-    r"|gastroduodenal|epigastric|umbilical|lumbar|intercostal|mammary|thoracic|saphenous|cephalic|basilic))"
+    r"|gastroduodenal|epigastric|umbilical|lumbar|intercostal|mammary|thoracic|saphenous|cephalic|basilic"
+    # (a pulmonary artery's branches: "RLL posterior basal segmental a.", "lingular a.", "interlobar a.")
+    r"|segmental|subsegmental|lobar|interlobar|lingular|basal|apical|apicoposterior|anterior|posterior|lateral"
+    r"|medial|superior|inferior|descending|ascending|circumflex|coronary|innominate|brachiocephalic|azygos))"
     r"\s+((?i:aa|vv|a|v))\.(?=\s|$)")
 _VESSEL_WORDS = {"a": "artery", "aa": "arteries", "v": "vein", "vv": "veins"}
 #: (" a.", " aa.", " v.", " vv.", in any case: the stop is looked for first, a pattern opening with it is not tried at
@@ -2683,7 +2795,7 @@ _REWRITES = (
     (_junction_of_two, frozenset({"junction"})), (_lobectomy_of_a_lobe, frozenset({"lobectomy"})),
     (_both_of_one_side, frozenset({"both", "-"})), (_kinds_as_alternatives, _ALTERNATIVE_WORDS),
     (_differential_in_brackets, frozenset({"("})),
-    (_seen_as, frozenset({"as"})), (_blood_and_air, _BLOOD_AND_AIR), (_side_labels, frozenset({":"})),
+    (_seen_as, frozenset({"as"})), (_blood_and_air, _BLOOD_AND_AIR), (_fluid_in_a_hemithorax, _HEMITHORAX), (_thick_walled_gut, frozenset({"walled"})), (_share_of_a_hemithorax, _HEMITHORAX), (_side_labels, frozenset({":"})),
     (_near_occlusions, frozenset({"subtotal", "subtotally", "near", "nearly", "almost"})),
     (_percent_stenoses, frozenset({"%", "percent"})), (_sizes_up_to, frozenset({"up"})), (_dates, None),
     (_numbered_grades, frozenset({"grade", "gr"})), (_without_densities, frozenset({"hu"})),

@@ -60,6 +60,7 @@ def _share_between_findings(spans: list[Span], targets: list[_Target], obs_targe
     _finding_around_device_takes_its_place(spans, obs_targets, lex)
     _cause_takes_site_of_effect(spans, obs_targets, lex)
     _linked_finding_shares_side(spans, obs_targets, lex)
+    _finding_with_a_sided_normal_organ_shares_side(spans, targets, lex)
     _listed_in_the_same_paired_organ_shares_side(spans, obs_targets, lex)
     _around_the_organ_just_named(spans, targets, obs_targets, lex)
     _bare_side_names_the_paired_organ_before(obs_targets, lex)
@@ -637,6 +638,38 @@ def _linked_finding_shares_side(spans: list[Span], obs_targets: list[_Target], l
                     l.laterality = side.laterality
             else:
                 bare.sides = [side]
+
+
+#: what joins a finding to the organ called normal before it ("clear right lung with two calcified pleural plaques")
+_HOLDING = frozenset({"with", "bearing", "containing", "showing", "but", "apart", "from", "except", "for", "a", "an",
+                      "the", "two", "three", "several", "few", "some", "small", "tiny", "single"})
+
+
+def _finding_with_a_sided_normal_organ_shares_side(spans: list[Span], targets: list[_Target], lex: Lexicon) -> None:
+    """"Clear right lung with two calcified pleural plaques", "normal left kidney except for a small cyst": a finding
+    said with a paired organ called normal on one side, in the same system and with no side of its own, is on that
+    side (the side was the normal statement's alone)."""
+    for n, t in zip(targets, targets[1:]):
+        if n.kind != "NORMAL" or t.kind != "OBS" or t.sides or any(l.laterality for l in t.locations) \
+                or lex.is_device(_obs_name(t.span) or ""):
+            continue
+        side = _side_of(n)
+        gap = spans[max([n.pos, *(l.end for l in n.locations if l.end < t.pos)]) + 1:t.pos]
+        if side is None or not gap or gap[0].text.split()[0] not in ("with", "bearing", "containing", "showing", "but",
+                                                                     "except") \
+                or not all(set(g.text.split()) <= _HOLDING or g.cat in ("ATTR", "SEV", "COUNT", "NUM", "SIZE")
+                           or (g.cat == "LOC" and not g.readings("LAT")) for g in gap):
+            continue
+        organs = _organs_of(t, lex)
+        normal_organs = [l.organ for l in n.locations if l.organ]
+        if organs and normal_organs and all(lex.is_paired(o) and any(_one_system(o, m, lex) for m in normal_organs)
+                                            for o in organs):
+            if t.locations:
+                t.locations = [copy.copy(l) for l in t.locations]
+                for l in t.locations:
+                    l.laterality = side.laterality
+            else:
+                t.sides = [side]
 
 
 def _around_the_organ_just_named(spans: list[Span], targets: list[_Target], obs_targets: list[_Target],

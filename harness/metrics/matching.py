@@ -14,6 +14,7 @@ import numpy as np
 
 from harness.findings.extract import extract_findings
 from harness.findings.lexicon import UNSPECIFIED, lexicon
+from harness.findings.report import position_parts
 from harness.findings.sentences import _VERTEBRA_INDEX
 from harness.schema import SEVERITY_GRADES, Certainty, Finding, Presence
 
@@ -45,15 +46,17 @@ def _vertebral_index(position: str) -> int | None:
 def positions_agree(a: str | None, b: str | None) -> bool:
     """Tip positions agree when either is unstated, both are equal, both are vertebral levels at most
     POSITION_LEVEL_TOLERANCE apart ("T6 level", "T7 level"), or one is a vertebral level and the other an
-    anatomical place (not compared: different frames)."""
+    anatomical place (not compared: different frames). A tip stated at a place and a level both ("superior vena
+    cava at T6 level") is compared part by part: its place with a place, its level with a level."""
     if a is None or b is None or a == b:
         return True
-    i, j = _vertebral_index(a), _vertebral_index(b)
-    if i is None and j is None:
+    (pa, la), (pb, lb) = position_parts(a), position_parts(b)
+    if pa is not None and pb is not None and pa != pb:
         return False
-    if i is None or j is None:
-        return True
-    return abs(i - j) <= POSITION_LEVEL_TOLERANCE
+    if la is not None and lb is not None:
+        i, j = _vertebral_index(la), _vertebral_index(lb)
+        return i is None or j is None or abs(i - j) <= POSITION_LEVEL_TOLERANCE
+    return True
 
 
 def plurality(attributes) -> int:
