@@ -6722,3 +6722,33 @@ def test_a_pneumatocele_is_a_lung_cyst_and_a_reversed_halo_an_opacity():
     assert _obs("A pneumatocele in the left upper lobe.") == [("cyst", "lung", "left", Presence.PRESENT)]
     assert _obs("Pneumatocele.") == [("cyst", "lung", None, Presence.PRESENT)]
     assert _obs("Atoll sign in the right lower lobe.") == [("opacity", "lung", "right", Presence.PRESENT)]
+
+
+@pytest.mark.parametrize("text, expected", [
+    # muscles other than the psoas and the abdominal wall are sites of their own
+    ("A 5 cm haematoma in the right gluteus medius muscle.", [("collection", "muscle", "right", Presence.PRESENT)]),
+    ("Small abscess within the left paraspinal muscles.", [("collection", "muscle", "left", Presence.PRESENT)]),
+    ("Fatty atrophy of the paravertebral musculature.", [("atrophy", "muscle", None, Presence.PRESENT)]),
+    # an abdominal wall muscle stays the abdominal wall's (one finding, not two sites)
+    ("Haematoma in the left internal oblique muscle.", [("collection", "abdominal wall", "left", Presence.PRESENT)]),
+    # the thymus is its own organ: a normal thymus says nothing of the mediastinum's width
+    ("The thymus is unremarkable.", [("lesion", "thymus", None, Presence.ABSENT)]),
+    # the great vessels of the upper mediastinum
+    ("Non-occlusive thrombus in the right brachiocephalic vein.",
+     [("thrombosis", "brachiocephalic vein", "right", Presence.PRESENT)]),
+    ("The innominate artery is normal.", [("lesion", "brachiocephalic artery", None, Presence.ABSENT)]),
+    ("Prominent azygos vein.", [("enlargement", "azygos vein", None, Presence.PRESENT)]),
+])
+def test_muscles_thymus_and_upper_mediastinal_vessels_are_organs(text, expected):
+    assert _obs(text) == expected
+
+
+def test_a_normal_thymus_does_not_deny_a_widened_mediastinum():
+    found = _obs("Normal thymus. The mediastinum is widened.")
+    assert ("enlarged cardiomediastinum", "mediastinum", None, Presence.PRESENT) in found
+    assert not any(o[1] == "mediastinum" and o[3] is Presence.ABSENT for o in found)
+
+
+def test_a_device_tip_in_the_brachiocephalic_vein_stays_a_tip_position():
+    found = extract_findings("Left PICC with its tip in the left brachiocephalic vein.")
+    assert [f.observation for f in found] == ["central venous catheter"]
