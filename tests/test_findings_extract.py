@@ -6752,3 +6752,38 @@ def test_a_normal_thymus_does_not_deny_a_widened_mediastinum():
 def test_a_device_tip_in_the_brachiocephalic_vein_stays_a_tip_position():
     found = extract_findings("Left PICC with its tip in the left brachiocephalic vein.")
     assert [f.observation for f in found] == ["central venous catheter"]
+
+
+@pytest.mark.parametrize("text", [
+    "Interventricular septal flattening.",
+    "Leftward bowing of the interventricular septum.",
+    "Dense contrast reflux into the IVC and hepatic veins.",
+    "The RV/LV ratio measures 1.6.",
+    "RV:LV ratio greater than 1.",
+    "The RV to LV ratio is 1.25.",
+    "RV 51 mm, LV 36 mm.",
+    "Right ventricle 4.9 cm versus left ventricle 3.4 cm.",
+])
+def test_ct_signs_of_right_heart_strain_are_read_as_the_strain_without_a_size(text):
+    assert [(f.observation, f.anatomy, f.presence, f.size_mm) for f in extract_findings(text)] == [
+        ("right heart strain", "heart", Presence.PRESENT, None)]
+
+
+@pytest.mark.parametrize("text", ["RV/LV ratio 0.9.", "RV 33 mm versus LV 41 mm.", "RV/LV ratio less than 1."])
+def test_a_normal_rv_lv_ratio_names_no_finding(text):
+    assert list(extract_findings(text)) == []
+
+
+def test_an_rv_lv_ratio_beside_the_named_strain_is_one_finding():
+    found = extract_findings("Saddle embolus. RV/LV ratio of 1.5 in keeping with right heart strain.")
+    assert sorted(f.observation for f in found) == ["pulmonary embolism", "right heart strain"]
+    assert all(f.size_mm is None for f in found)
+
+
+def test_contrast_reflux_elsewhere_is_no_right_heart_strain():
+    # a cystogram's ureter or a swallow's oesophagus: contrast refluxes there with no strain of the heart
+    assert not any(f.observation == "right heart strain"
+                   for f in extract_findings("Reflux of contrast into the left ureter."))
+    assert not any(f.observation == "right heart strain"
+                   for f in extract_findings("Contrast reflux into the distal oesophagus."))
+    assert _obs("No septal flattening or contrast reflux.") == [("right heart strain", "heart", None, Presence.ABSENT)]
