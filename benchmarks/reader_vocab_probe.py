@@ -104,7 +104,7 @@ def probe() -> list[dict]:
         return any(f.presence is presence and (size is None or f.size_mm == (None if size < 0 else size))
                    and (side is None or f.laterality == side) for f in hits)
 
-    for source in ("chexpert_other", "ct_rate", "merlin", "fleischner", "ctpa"):
+    for source in ("chexpert_other", "ct_rate", "merlin", "fleischner", "ctpa", "ct_extra"):
         for t in data[source]:
             for frame, sentence, presence in _frames(t, None):
                 found = _read(sentence)

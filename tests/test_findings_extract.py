@@ -6787,3 +6787,31 @@ def test_contrast_reflux_elsewhere_is_no_right_heart_strain():
     assert not any(f.observation == "right heart strain"
                    for f in extract_findings("Contrast reflux into the distal oesophagus."))
     assert _obs("No septal flattening or contrast reflux.") == [("right heart strain", "heart", None, Presence.ABSENT)]
+
+
+@pytest.mark.parametrize("text, expected", [
+    # stated on their own, air bronchograms state the consolidation they are seen through
+    ("Air bronchograms within the right middle lobe.", [("consolidation", "lung", "right", Presence.PRESENT)]),
+    # beside the finding they describe they are its descriptor: no second finding, and no denial of consolidation
+    ("Patchy opacity at the left base with air bronchograms.", [("opacity", "lung", "left", Presence.PRESENT)]),
+    ("Spiculated mass in the left upper lobe without air bronchograms.", [("mass", "lung", "left", Presence.PRESENT)]),
+    ("No air bronchograms.", []),
+])
+def test_air_bronchograms_describe_a_consolidation(text, expected):
+    assert _obs(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    # soft tissue swelling at a limb or joint is that site's, not the chest wall's
+    ("Soft tissue swelling around the left wrist.", [("soft tissue swelling", "wrist", "left", Presence.PRESENT)]),
+    ("Soft tissue swelling over the dorsum of the right foot.",
+     [("soft tissue swelling", "foot", "right", Presence.PRESENT)]),
+    ("Increased prevertebral soft tissue swelling.", [("soft tissue swelling", "spine", None, Presence.PRESENT)]),
+    ("Soft tissue swelling of the left chest wall.", [("soft tissue swelling", "chest wall", "left", Presence.PRESENT)]),
+    # a lump is a mass; the hand and foot are sites of their own
+    ("Palpable lump in the right axilla.", [("mass", "chest wall", "right", Presence.PRESENT)]),
+    ("Fracture of the neck of the fourth metacarpal on the left.", [("fracture", "hand", "left", Presence.PRESENT)]),
+    ("Calcaneal fracture.", [("fracture", "foot", None, Presence.PRESENT)]),
+])
+def test_soft_tissue_swelling_lumps_and_the_hand_and_foot(text, expected):
+    assert _obs(text) == expected

@@ -16,7 +16,7 @@ def test_the_probe_covers_every_source_and_keeps_its_coverage():
     rows = reader_vocab_probe.probe()
     n, ok = Counter(r["source"] for r in rows), Counter(r["source"] for r in rows if r["ok"])
     assert set(n) == {"chexpert_mention", "chexpert_unmention", "chexpert_other", "ct_rate", "merlin", "totalseg",
-                      "anatomy_extra", "fleischner", "ctpa"}
+                      "anatomy_extra", "fleischner", "ctpa", "ct_extra"}
     # a sentence per frame: the six frames of a finding term, a size-and-side frame where the list gives one
     assert {r["frame"] for r in rows if r["source"] == "ct_rate"} == {
         "bare", "there_is", "no", "no_evidence", "possible", "unchanged", "sized"}

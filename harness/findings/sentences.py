@@ -1053,6 +1053,29 @@ def _ventricle_ratios(tokens: list[str]) -> list[str]:
     return out if out != tokens else tokens
 
 
+#: the findings an air bronchogram describes (an airspace opacity, or a mass or nodule it runs through)
+_BRONCHOGRAM_HOSTS = frozenset({
+    "consolidation", "consolidations", "consolidative", "consolidated", "opacity", "opacities", "opacification",
+    "opacified", "density", "densities", "infiltrate", "infiltrates", "shadowing", "airspace", "pneumonia",
+    "pneumonic", "collapse", "collapsed", "atelectasis", "atelectatic", "mass", "masses", "nodule", "nodules",
+    "lesion", "lesions", "infarct", "infarction", "contusion", "haemorrhage", "hemorrhage", "ggo", "glass", "cancer",
+    "carcinoma", "adenocarcinoma", "lymphoma", "tumour", "tumor", "whiteout", "haziness"})
+_BRONCHOGRAM_DENIALS = frozenset({"no", "without", "not", "nor", "absent", "none", "free"})
+
+
+def _air_bronchograms_alone(tokens: list[str]) -> list[str]:
+    """"Air bronchograms in the left lower lobe": air bronchograms are seen only through airspace consolidation, so
+    stated on their own they state it (Fleischner glossary); beside the consolidation, opacity or mass they describe
+    ("consolidation with air bronchograms", "a mass without air bronchograms") they are its descriptor and name
+    nothing, and denied on their own ("no air bronchograms") they deny no consolidation."""
+    for k in range(len(tokens) - 1):
+        if tokens[k] == "air" and tokens[k + 1] in ("bronchogram", "bronchograms"):
+            if _BRONCHOGRAM_HOSTS.isdisjoint(tokens) and _BRONCHOGRAM_DENIALS.isdisjoint(tokens):
+                return [*tokens[:k], "consolidation", "with", *tokens[k:]]
+            return tokens
+    return tokens
+
+
 def _spelled_sizes(tokens: list[str]) -> list[str]:
     """"five centimetres above the carina" is a measurement, not a count of five."""
     if _NUMBER_WORDS.keys().isdisjoint(tokens):
@@ -2646,6 +2669,7 @@ _REWRITES = (
     (_duct_of_the_pancreas, frozenset({"duct"})), (_abbreviated_words, None),
     (_valve_positions, frozenset({"valve", *_VALVE_OF_DEVICE})), (_comparisons, frozenset({"versus", "vs"})),
     (_ventricle_ratios, frozenset({"rv", "ventricle", "ventricular"})),
+    (_air_bronchograms_alone, frozenset({"bronchogram", "bronchograms"})),
     (_spelled_sizes, frozenset(_NUMBER_WORDS)), (_ribs_named_by_vertebra, frozenset({"rib", "ribs"})),
     (_counted_ordinals, frozenset({"rib", "ribs"})),
     (_ribs_numbered_after, frozenset({"rib", "ribs"})), (_ribs_numbered_before, frozenset({"rib", "ribs"})),
