@@ -6815,3 +6815,16 @@ def test_air_bronchograms_describe_a_consolidation(text, expected):
 ])
 def test_soft_tissue_swelling_lumps_and_the_hand_and_foot(text, expected):
     assert _obs(text) == expected
+
+
+@pytest.mark.parametrize("text", ["Mild cardiomegaly and a mass.", "Cardiomegaly, lesion.", "Cardiomegaly. A mass."])
+def test_a_finding_listed_after_cardiomegaly_is_not_the_hearts(text):
+    found = {f.observation: f.anatomy for f in extract_findings(text)}
+    assert found["cardiomegaly"] == "heart" and found.get("mass", found.get("lesion")) == "unspecified"
+
+
+def test_a_finding_listed_after_an_organs_written_finding_still_shares_its_organ():
+    # the organ written in the first finding's name is the list's
+    assert {f.anatomy for f in extract_findings("Gallbladder distension, wall thickening and pericholecystic fluid.")} \
+        == {"gallbladder"}
+    assert _obs("Cardiomegaly and a mass in the left atrium.")[1][:2] == ("mass", "heart")
