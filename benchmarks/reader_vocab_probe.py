@@ -62,7 +62,8 @@ def probe() -> list[dict]:
     rows: list[dict] = []
 
     def label_of(f) -> str | None:
-        return lex.chexpert_label(lex.canonical_observation(f.observation), lex.canonical_anatomy(f.anatomy))
+        return lex.chexpert_label(lex.canonical_observation(f.observation), lex.canonical_anatomy(f.anatomy),
+                                  f.attributes)
 
     def add(source, frame, sentence, ok, findings, term):
         rows.append({"source": source, "frame": frame, "sentence": sentence, "ok": bool(ok), "term": term,

@@ -1429,8 +1429,8 @@ def test_an_airway_called_open_is_patent_and_takes_no_finding_before_it():
 def test_a_coil_after_a_device_is_that_devices_end_and_gives_its_position():
     (f,) = extract_findings("Right JJ stent, upper coil in the right renal pelvis, lower coil in the bladder.")
     assert (f.observation, f.laterality, f.position) == ("stent", "right", "renal pelvis + urinary bladder")
-    # coils alone are a device of their own
-    assert one("Embolization coils in the splenic artery.").observation == "surgical clips"
+    # coils alone are a device of their own (embolization coils: CheXpert's support device, unlike clips)
+    assert one("Embolization coils in the splenic artery.").observation == "embolization coil"
 
 
 def test_a_devices_own_apex_is_a_part_not_the_apex_of_the_chest():
@@ -6828,3 +6828,8 @@ def test_a_finding_listed_after_an_organs_written_finding_still_shares_its_organ
     assert {f.anatomy for f in extract_findings("Gallbladder distension, wall thickening and pericholecystic fluid.")} \
         == {"gallbladder"}
     assert _obs("Cardiomegaly and a mass in the left atrium.")[1][:2] == ("mass", "heart")
+
+
+def test_embolization_coils_are_their_own_device():
+    assert _obs("Embolization coils in the right lower lobe pulmonary artery.")[0][0] == "embolization coil"
+    assert _obs("Surgical clips in the gallbladder fossa.")[0][0] == "surgical clips"
