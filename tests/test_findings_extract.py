@@ -6833,3 +6833,20 @@ def test_a_finding_listed_after_an_organs_written_finding_still_shares_its_organ
 def test_embolization_coils_are_their_own_device():
     assert _obs("Embolization coils in the right lower lobe pulmonary artery.")[0][0] == "embolization coil"
     assert _obs("Surgical clips in the gallbladder fossa.")[0][0] == "surgical clips"
+
+
+@pytest.mark.parametrize("text, expected", [
+    # places of abdominal and pelvic CT that had no organ, or a wrong one
+    ("A 15 mm mass at the ampulla of Vater.", [("mass", "bile duct", None, Presence.PRESENT)]),
+    ("Calculus in the cystic duct.", [("calculus", "bile duct", None, Presence.PRESENT)]),  # no cyst
+    ("Dilated left fallopian tube.", [("enlargement", "ovary", "left", Presence.PRESENT)]),  # no device's tube
+    ("Lytic lesion in the right iliac crest.", [("lytic lesion", "pelvis bone", "right", Presence.PRESENT)]),
+    ("Mass at the hepatic hilum.", [("mass", "liver", None, Presence.PRESENT)]),  # not the lung's hilum too
+    ("Tumour deposit in the mesorectal fat.", [("metastasis", "bowel", None, Presence.PRESENT)]),
+    ("Thrombosis of the left gonadal vein.", [("thrombosis", "gonadal vein", "left", Presence.PRESENT)]),
+    ("Perineal abscess.", [("collection", "perineum", None, Presence.PRESENT)]),
+    ("Haematoma in the right flank.", [("collection", "abdominal wall", "right", Presence.PRESENT)]),
+    ("Bilateral sacroiliitis.", [("inflammation", "pelvis bone", "bilateral", Presence.PRESENT)]),
+])
+def test_abdominal_and_pelvic_places_named_in_ct(text, expected):
+    assert _obs(text) == expected
