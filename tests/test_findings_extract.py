@@ -6850,3 +6850,11 @@ def test_embolization_coils_are_their_own_device():
 ])
 def test_abdominal_and_pelvic_places_named_in_ct(text, expected):
     assert _obs(text) == expected
+
+
+def test_external_label_phrases_for_opacity_and_devices():
+    # CheXpert's "decreased translucency" is a lung opacity; its "monitoring equipment" and CT-RATE's "medical
+    # material" are support devices
+    assert _obs("Decreased translucency at the left base.") == [("opacity", "lung", "left", Presence.PRESENT)]
+    assert _obs("Monitoring equipment projects over the chest.")[0][0] == "support device"
+    assert _obs("No medical material.") == [("support device", "chest", None, Presence.ABSENT)]
