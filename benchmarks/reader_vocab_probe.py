@@ -1,7 +1,8 @@
 """Coverage of the findings reader on external vocabulary (harness/data/reader_eval/vocab_terms.yaml).
 
 Each term of a public term list (CheXpert labeler phrases, CT-RATE's 18 abnormalities, Merlin's 30 abdominal
-CT findings, TotalSegmentator organ names, Fleischner glossary terms, a few more organs) is put in short sentence frames ("X.", "There is X in the right lower
+CT findings, TotalSegmentator organ names, Fleischner glossary terms, CT signs of right heart strain, a few
+more organs) is put in short sentence frames ("X.", "There is X in the right lower
 lobe.", "No X.", "No evidence of X.", "Possible X.", "X is unchanged.", one with a size and a side) and the
 reader's findings are checked: the right CheXpert label or observation class, organ and presence/certainty; an
 "unmention" phrase must not set its label. Prints coverage per source and frame; ``--failures`` lists each
@@ -61,7 +62,8 @@ def probe() -> list[dict]:
     rows: list[dict] = []
 
     def label_of(f) -> str | None:
-        return lex.chexpert_label(lex.canonical_observation(f.observation), lex.canonical_anatomy(f.anatomy))
+        return lex.chexpert_label(lex.canonical_observation(f.observation), lex.canonical_anatomy(f.anatomy),
+                                  f.attributes)
 
     def add(source, frame, sentence, ok, findings, term):
         rows.append({"source": source, "frame": frame, "sentence": sentence, "ok": bool(ok), "term": term,
@@ -99,10 +101,11 @@ def probe() -> list[dict]:
                 and (not anatomy or lex.canonical_anatomy(f.anatomy) in anatomy)]
         if presence is ABSENT:
             return bool(hits) and all(f.presence is ABSENT for f in hits)
-        return any(f.presence is presence and (size is None or f.size_mm == size)
+        # a size of -1 asks for no size: measures of the sign are no size of the finding ("RV 52 mm versus LV 34 mm")
+        return any(f.presence is presence and (size is None or f.size_mm == (None if size < 0 else size))
                    and (side is None or f.laterality == side) for f in hits)
 
-    for source in ("chexpert_other", "ct_rate", "merlin", "fleischner"):
+    for source in ("chexpert_other", "ct_rate", "merlin", "fleischner", "ctpa", "ct_extra"):
         for t in data[source]:
             for frame, sentence, presence in _frames(t, None):
                 found = _read(sentence)
@@ -110,7 +113,8 @@ def probe() -> list[dict]:
             if t.get("sized"):
                 sentence, size, *side = t["sized"]
                 found = _read(sentence)
-                add(source, "sized", sentence, obs_ok(found, t, PRESENT, float(size), side[0] if side else None),
+                add(source, "sized", sentence, obs_ok(found, t, PRESENT, -1.0 if size is None else float(size),
+                                                      side[0] if side else None),
                     found, t["term"])
 
     focal = {name for name in lex.observations if lex.is_focal(name)}

@@ -397,3 +397,20 @@ def test_tips_at_vertebral_levels_agree_within_one_level_and_are_not_compared_wi
     assert positions_agree("T12 level", "L1 level") and not positions_agree("T12 level", "L2 level")
     assert positions_agree("T6 level", "superior vena cava") and not positions_agree("stomach", "duodenum")
     assert "vertebral level" in FindingF1Metric.variant and "vertebral level" in EntityScoreMetric().variant
+
+
+def test_chexpert_labels_follow_the_labelers_conventions_for_granulomas_coils_scars_and_bronchial_walls():
+    from harness.findings import extract_findings
+    from harness.metrics.clinical import CHEXPERT_LABELS, chexpert_vector
+
+    def labels(text):
+        return {l for l, v in zip(CHEXPERT_LABELS, chexpert_vector(extract_findings(text))) if v}
+
+    # a calcified nodule is a healed granuloma, no lung lesion; a nodule not said calcified is one
+    assert "Lung Lesion" not in labels("Small calcified nodule in the left upper lobe.")
+    assert "Lung Lesion" in labels("Small nodule in the left upper lobe.")
+    # embolization coils are a support device
+    assert "Support Devices" in labels("Embolisation coils in the left lower lobe.")
+    # pleuro-parenchymal scarring is the pleura's (Pleural Other); peribronchial thickening a lung opacity
+    assert "Pleural Other" in labels("Biapical pleuro-parenchymal scarring.")
+    assert "Lung Opacity" in labels("Mild peribronchial thickening.")

@@ -1429,8 +1429,8 @@ def test_an_airway_called_open_is_patent_and_takes_no_finding_before_it():
 def test_a_coil_after_a_device_is_that_devices_end_and_gives_its_position():
     (f,) = extract_findings("Right JJ stent, upper coil in the right renal pelvis, lower coil in the bladder.")
     assert (f.observation, f.laterality, f.position) == ("stent", "right", "renal pelvis + urinary bladder")
-    # coils alone are a device of their own
-    assert one("Embolization coils in the splenic artery.").observation == "surgical clips"
+    # coils alone are a device of their own (embolization coils: CheXpert's support device, unlike clips)
+    assert one("Embolization coils in the splenic artery.").observation == "embolization coil"
 
 
 def test_a_devices_own_apex_is_a_part_not_the_apex_of_the_chest():
@@ -7045,3 +7045,139 @@ def test_a_pulmonary_arterys_segment_named_with_its_lobe_or_abbreviated():
 def test_a_finding_not_definitely_seen_is_denied(text):
     (f,) = extract_findings(text)
     assert f.presence is Presence.ABSENT
+
+
+@pytest.mark.parametrize("text, expected", [
+    # muscles other than the psoas and the abdominal wall are sites of their own
+    ("A 5 cm haematoma in the right gluteus medius muscle.", [("collection", "muscle", "right", Presence.PRESENT)]),
+    ("Small abscess within the left paraspinal muscles.", [("collection", "muscle", "left", Presence.PRESENT)]),
+    ("Fatty atrophy of the paravertebral musculature.", [("atrophy", "muscle", None, Presence.PRESENT)]),
+    # an abdominal wall muscle stays the abdominal wall's (one finding, not two sites)
+    ("Haematoma in the left internal oblique muscle.", [("collection", "abdominal wall", "left", Presence.PRESENT)]),
+    # the thymus is its own organ: a normal thymus says nothing of the mediastinum's width
+    ("The thymus is unremarkable.", [("lesion", "thymus", None, Presence.ABSENT)]),
+    # the great vessels of the upper mediastinum
+    ("Non-occlusive thrombus in the right brachiocephalic vein.",
+     [("thrombosis", "brachiocephalic vein", "right", Presence.PRESENT)]),
+    ("The innominate artery is normal.", [("lesion", "brachiocephalic artery", None, Presence.ABSENT)]),
+    ("Prominent azygos vein.", [("enlargement", "azygos vein", None, Presence.PRESENT)]),
+])
+def test_muscles_thymus_and_upper_mediastinal_vessels_are_organs(text, expected):
+    assert _obs(text) == expected
+
+
+def test_a_normal_thymus_does_not_deny_a_widened_mediastinum():
+    found = _obs("Normal thymus. The mediastinum is widened.")
+    assert ("enlarged cardiomediastinum", "mediastinum", None, Presence.PRESENT) in found
+    assert not any(o[1] == "mediastinum" and o[3] is Presence.ABSENT for o in found)
+
+
+def test_a_device_tip_in_the_brachiocephalic_vein_stays_a_tip_position():
+    found = extract_findings("Left PICC with its tip in the left brachiocephalic vein.")
+    assert [f.observation for f in found] == ["central venous catheter"]
+
+
+@pytest.mark.parametrize("text", [
+    "Interventricular septal flattening.",
+    "Leftward bowing of the interventricular septum.",
+    "Dense contrast reflux into the IVC and hepatic veins.",
+    "The RV/LV ratio measures 1.6.",
+    "RV:LV ratio greater than 1.",
+    "The RV to LV ratio is 1.25.",
+    "RV 51 mm, LV 36 mm.",
+    "Right ventricle 4.9 cm versus left ventricle 3.4 cm.",
+])
+def test_ct_signs_of_right_heart_strain_are_read_as_the_strain_without_a_size(text):
+    assert [(f.observation, f.anatomy, f.presence, f.size_mm) for f in extract_findings(text)] == [
+        ("right heart strain", "heart", Presence.PRESENT, None)]
+
+
+@pytest.mark.parametrize("text", ["RV/LV ratio 0.9.", "RV 33 mm versus LV 41 mm.", "RV/LV ratio less than 1."])
+def test_a_normal_rv_lv_ratio_names_no_finding(text):
+    assert list(extract_findings(text)) == []
+
+
+def test_an_rv_lv_ratio_beside_the_named_strain_is_one_finding():
+    found = extract_findings("Saddle embolus. RV/LV ratio of 1.5 in keeping with right heart strain.")
+    assert sorted(f.observation for f in found) == ["pulmonary embolism", "right heart strain"]
+    assert all(f.size_mm is None for f in found)
+
+
+def test_contrast_reflux_elsewhere_is_no_right_heart_strain():
+    # a cystogram's ureter or a swallow's oesophagus: contrast refluxes there with no strain of the heart
+    assert not any(f.observation == "right heart strain"
+                   for f in extract_findings("Reflux of contrast into the left ureter."))
+    assert not any(f.observation == "right heart strain"
+                   for f in extract_findings("Contrast reflux into the distal oesophagus."))
+    assert _obs("No septal flattening or contrast reflux.") == [("right heart strain", "heart", None, Presence.ABSENT)]
+
+
+@pytest.mark.parametrize("text, expected", [
+    # stated on their own, air bronchograms state the consolidation they are seen through
+    ("Air bronchograms within the right middle lobe.", [("consolidation", "lung", "right", Presence.PRESENT)]),
+    # beside the finding they describe they are its descriptor: no second finding, and no denial of consolidation
+    ("Patchy opacity at the left base with air bronchograms.", [("opacity", "lung", "left", Presence.PRESENT)]),
+    ("Spiculated mass in the left upper lobe without air bronchograms.", [("mass", "lung", "left", Presence.PRESENT)]),
+    ("No air bronchograms.", []),
+])
+def test_air_bronchograms_describe_a_consolidation(text, expected):
+    assert _obs(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    # soft tissue swelling at a limb or joint is that site's, not the chest wall's
+    ("Soft tissue swelling around the left wrist.", [("soft tissue swelling", "wrist", "left", Presence.PRESENT)]),
+    ("Soft tissue swelling over the dorsum of the right foot.",
+     [("soft tissue swelling", "foot", "right", Presence.PRESENT)]),
+    ("Increased prevertebral soft tissue swelling.", [("soft tissue swelling", "spine", None, Presence.PRESENT)]),
+    ("Soft tissue swelling of the left chest wall.", [("soft tissue swelling", "chest wall", "left", Presence.PRESENT)]),
+    # a lump is a mass; the hand and foot are sites of their own
+    ("Palpable lump in the right axilla.", [("mass", "chest wall", "right", Presence.PRESENT)]),
+    ("Fracture of the neck of the fourth metacarpal on the left.", [("fracture", "hand", "left", Presence.PRESENT)]),
+    ("Calcaneal fracture.", [("fracture", "foot", None, Presence.PRESENT)]),
+])
+def test_soft_tissue_swelling_lumps_and_the_hand_and_foot(text, expected):
+    assert _obs(text) == expected
+
+
+@pytest.mark.parametrize("text", ["Mild cardiomegaly and a mass.", "Cardiomegaly, lesion.", "Cardiomegaly. A mass."])
+def test_a_finding_listed_after_cardiomegaly_is_not_the_hearts(text):
+    found = {f.observation: f.anatomy for f in extract_findings(text)}
+    assert found["cardiomegaly"] == "heart" and found.get("mass", found.get("lesion")) == "unspecified"
+
+
+def test_a_finding_listed_after_an_organs_written_finding_still_shares_its_organ():
+    # the organ written in the first finding's name is the list's
+    assert {f.anatomy for f in extract_findings("Gallbladder distension, wall thickening and pericholecystic fluid.")} \
+        == {"gallbladder"}
+    assert _obs("Cardiomegaly and a mass in the left atrium.")[1][:2] == ("mass", "heart")
+
+
+def test_embolization_coils_are_their_own_device():
+    assert _obs("Embolization coils in the right lower lobe pulmonary artery.")[0][0] == "embolization coil"
+    assert _obs("Surgical clips in the gallbladder fossa.")[0][0] == "surgical clips"
+
+
+@pytest.mark.parametrize("text, expected", [
+    # places of abdominal and pelvic CT that had no organ, or a wrong one
+    ("A 15 mm mass at the ampulla of Vater.", [("mass", "bile duct", None, Presence.PRESENT)]),
+    ("Calculus in the cystic duct.", [("calculus", "bile duct", None, Presence.PRESENT)]),  # no cyst
+    ("Dilated left fallopian tube.", [("enlargement", "ovary", "left", Presence.PRESENT)]),  # no device's tube
+    ("Lytic lesion in the right iliac crest.", [("lytic lesion", "pelvis bone", "right", Presence.PRESENT)]),
+    ("Mass at the hepatic hilum.", [("mass", "liver", None, Presence.PRESENT)]),  # not the lung's hilum too
+    ("Tumour deposit in the mesorectal fat.", [("metastasis", "bowel", None, Presence.PRESENT)]),
+    ("Thrombosis of the left gonadal vein.", [("thrombosis", "gonadal vein", "left", Presence.PRESENT)]),
+    ("Perineal abscess.", [("collection", "perineum", None, Presence.PRESENT)]),
+    ("Haematoma in the right flank.", [("collection", "abdominal wall", "right", Presence.PRESENT)]),
+    ("Bilateral sacroiliitis.", [("inflammation", "pelvis bone", "bilateral", Presence.PRESENT)]),
+])
+def test_abdominal_and_pelvic_places_named_in_ct(text, expected):
+    assert _obs(text) == expected
+
+
+def test_external_label_phrases_for_opacity_and_devices():
+    # CheXpert's "decreased translucency" is a lung opacity; its "monitoring equipment" and CT-RATE's "medical
+    # material" are support devices
+    assert _obs("Decreased translucency at the left base.") == [("opacity", "lung", "left", Presence.PRESENT)]
+    assert _obs("Monitoring equipment projects over the chest.")[0][0] == "support device"
+    assert _obs("No medical material.") == [("support device", "chest", None, Presence.ABSENT)]

@@ -737,6 +737,8 @@ def _subject_organ(reading: SentenceReading, subject: str | None, lex: Lexicon) 
         f = it.finding
         if f.anatomy == UNSPECIFIED or lex.is_device(f.observation):
             continue
+        if not it.anatomy_text and lex.observations.get(f.observation, {}).get("lists_apart"):
+            return None  # "Cardiomegaly. Mass.": the silhouette's size names no organ for the next sentence
         organs.add(f.anatomy)
         if len(organs) > 1:
             return None

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from importlib import resources
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 import yaml
 
@@ -234,10 +234,12 @@ class Lexicon:
     def normal_finding(self, anatomy: str) -> str:
         return self.anatomy.get(anatomy, {}).get("normal_finding", "lesion")
 
-    def chexpert_label(self, observation: str, anatomy: str) -> str | None:
+    def chexpert_label(self, observation: str, anatomy: str, attributes: Iterable[str] = ()) -> str | None:
+        """The CheXpert label of a finding; none for an attribute its labeler excludes (``chexpert_unless``: a
+        calcified nodule is no lung lesion)."""
         spec = self.observations.get(observation, {})
         label = spec.get("chexpert")
-        if label is None:
+        if label is None or not set(spec.get("chexpert_unless") or ()).isdisjoint(attributes):
             return None
         allowed = spec.get("chexpert_anatomy")
         if allowed and anatomy not in allowed and anatomy != UNSPECIFIED:

@@ -987,6 +987,108 @@ def _comparisons(tokens: list[str]) -> list[str]:
     return tokens
 
 
+_RV_NAMES = (("rv",), ("right", "ventricle"), ("right", "ventricular"))
+_LV_NAMES = (("lv",), ("left", "ventricle"), ("left", "ventricular"))
+#: words between a ventricle (or its ratio) and its number: "RV/LV ratio is 1.4", "RV diameter measuring 52 mm"
+_MEASURE_FILLERS = frozenset({"ratio", "diameter", "diameters", "dimension", "short", "axis", "transverse", "maximal",
+                              "maximum", "of", "is", "was", "=", ":", "measures", "measured", "measuring", "at",
+                              "approximately", "about", "approx", "~", "ratio", "the", "cavity", "internal"})
+_ABOVE = (("greater", "than"), ("more", "than"), ("above",), ("exceeding",), ("exceeds",), (">",), ("over",))
+_BELOW = (("less", "than"), ("below",), ("under",), ("<",))
+_RATIO_JOINS = frozenset({"versus", "vs", "and", ",", "/", "to", "compared", "with", ":"})
+
+
+def _name_at(tokens: list[str], k: int, names: tuple[tuple[str, ...], ...]) -> int:
+    """The length of the name of ``names`` at ``k`` (0: none)."""
+    return next((len(n) for n in names if tuple(tokens[k:k + len(n)]) == n), 0)
+
+
+def _number_at(tokens: list[str], k: int) -> tuple[int, float | None, int]:
+    """From ``k``: skip measure fillers, read a comparator and a number; (index after it, value, +1/-1/0 for a
+    comparator above/below/none)."""
+    while k < len(tokens) and tokens[k] in _MEASURE_FILLERS:
+        k += 1
+    sense = 0
+    for words, sign in [(w, 1) for w in _ABOVE] + [(w, -1) for w in _BELOW]:
+        if tuple(tokens[k:k + len(words)]) == words:
+            k, sense = k + len(words), sign
+            break
+    try:
+        return k + 1, float(tokens[k]), sense
+    except (IndexError, ValueError):
+        return k, None, sense
+
+
+def _ventricle_ratios(tokens: list[str]) -> list[str]:
+    """"RV/LV ratio of 1.4", "RV:LV > 1", "RV 52 mm versus LV 34 mm": the right ventricle measured against the left
+    is the measure of right heart strain (CT pulmonary angiography). A ratio above 1 (or a right ventricle wider than
+    the left) is read as the strain; either way the diameters are no size of a finding (neither of the strain nor of
+    an enlarged left ventricle), and a ratio of 1 or less names no finding. Each ratio is read once ("RV/LV 1.2,
+    suggestive of right heart strain": the strain named beside it is that finding)."""
+    out = list(tokens)
+    k = 0
+    while k < len(out):
+        rv = _name_at(out, k, _RV_NAMES)
+        if not rv:
+            k += 1
+            continue
+        j = k + rv
+        if j < len(out) and out[j] in (":", "/", "to"):
+            j += 1
+        lv = _name_at(out, j, _LV_NAMES)
+        strain: bool | None = None
+        end = k
+        if lv:  # a ratio: "RV/LV ratio 1.3"
+            end, value, sense = _number_at(out, j + lv)
+            if value is not None and 0 < value < 10:
+                strain = value > 1 or (sense > 0 and value >= 1)
+        else:  # two diameters: "RV 52 mm versus LV 34 mm"
+            after_rv, first, sense1 = _number_at(out, j)
+            unit1 = out[after_rv] if after_rv < len(out) else None
+            if first is not None and not sense1 and unit1 in UNITS:
+                q = after_rv + 1
+                while q < len(out) and out[q] in _RATIO_JOINS | {"the"}:
+                    q += 1
+                lv = _name_at(out, q, _LV_NAMES)
+                if lv and q > after_rv + 1:
+                    end, second, sense2 = _number_at(out, q + lv)
+                    unit2 = out[end] if end < len(out) else None
+                    if second and not sense2 and unit2 in UNITS:
+                        end += 1
+                        strain = first * UNITS[unit1] > second * UNITS[unit2]
+        if strain is None:
+            k += 1
+            continue
+        # a sentence that names the strain itself gives the ratio as its evidence, no second finding ("RV/LV
+        # ratio 1.3, suggestive of right heart strain")
+        out[k:end] = ["right", "heart", "strain"] if strain and "strain" not in out else ["rv", "lv", "ratio"]
+        k += 3
+    return out if out != tokens else tokens
+
+
+#: the findings an air bronchogram describes (an airspace opacity, or a mass or nodule it runs through)
+_BRONCHOGRAM_HOSTS = frozenset({
+    "consolidation", "consolidations", "consolidative", "consolidated", "opacity", "opacities", "opacification",
+    "opacified", "density", "densities", "infiltrate", "infiltrates", "shadowing", "airspace", "pneumonia",
+    "pneumonic", "collapse", "collapsed", "atelectasis", "atelectatic", "mass", "masses", "nodule", "nodules",
+    "lesion", "lesions", "infarct", "infarction", "contusion", "haemorrhage", "hemorrhage", "ggo", "glass", "cancer",
+    "carcinoma", "adenocarcinoma", "lymphoma", "tumour", "tumor", "whiteout", "haziness"})
+_BRONCHOGRAM_DENIALS = frozenset({"no", "without", "not", "nor", "absent", "none", "free"})
+
+
+def _air_bronchograms_alone(tokens: list[str]) -> list[str]:
+    """"Air bronchograms in the left lower lobe": air bronchograms are seen only through airspace consolidation, so
+    stated on their own they state it (Fleischner glossary); beside the consolidation, opacity or mass they describe
+    ("consolidation with air bronchograms", "a mass without air bronchograms") they are its descriptor and name
+    nothing, and denied on their own ("no air bronchograms") they deny no consolidation."""
+    for k in range(len(tokens) - 1):
+        if tokens[k] == "air" and tokens[k + 1] in ("bronchogram", "bronchograms"):
+            if _BRONCHOGRAM_HOSTS.isdisjoint(tokens) and _BRONCHOGRAM_DENIALS.isdisjoint(tokens):
+                return [*tokens[:k], "consolidation", "with", *tokens[k:]]
+            return tokens
+    return tokens
+
+
 def _spelled_sizes(tokens: list[str]) -> list[str]:
     """"five centimetres above the carina" is a measurement, not a count of five."""
     if _NUMBER_WORDS.keys().isdisjoint(tokens):
@@ -2802,6 +2904,8 @@ _REWRITES = (
     (_size_changes, _SIZE_CHANGE_WORDS), (_partitive_counts, _PARTITIVE_VERBS), (_counts_or_more, frozenset({"more"})),
     (_duct_of_the_pancreas, frozenset({"duct"})), (_abbreviated_words, None),
     (_valve_positions, frozenset({"valve", *_VALVE_OF_DEVICE})), (_comparisons, frozenset({"versus", "vs"})),
+    (_ventricle_ratios, frozenset({"rv", "ventricle", "ventricular"})),
+    (_air_bronchograms_alone, frozenset({"bronchogram", "bronchograms"})),
     (_spelled_sizes, frozenset(_NUMBER_WORDS)), (_ribs_named_by_vertebra, frozenset({"rib", "ribs"})),
     (_counted_ordinals, frozenset({"rib", "ribs"})),
     (_ribs_numbered_after, frozenset({"rib", "ribs"})), (_ribs_numbered_before, frozenset({"rib", "ribs"})),

@@ -557,6 +557,10 @@ def _finding_with_another_shares_site(spans: list[Span], obs_targets: list[_Targ
             _obs_name(t.span) or "", {}).get("default_anatomy")
         # ("the kidney contains a cyst and a calculus": "and a" is one span)
         listed = organless and bool(gap) and all(g.text in (",", "and") for g in gap)
+        # (not from a finding of the silhouette's size whose organ is not written: "cardiomegaly and mass" names no
+        # cardiac mass, the heart being only where cardiomegaly always is; ``lists_apart``)
+        listed = listed and (bool(prev.locations) or any(r.organ for r in prev.span.readings("OBS"))
+                             or not lex.observations.get(_obs_name(prev.span) or "", {}).get("lists_apart"))
         # ... and with an article, from a finding whose site is named ("the kidney contains a cyst and a calculus":
         # "and a" is one span), not one of an organ of its own ("left pneumothorax and a calculus")
         listed = listed or organless and bool(prev.locations) and bool(gap) and any(

@@ -140,7 +140,8 @@ def chexpert_vector(findings: Iterable[Finding]) -> list[int]:
     for f in findings:
         if f.presence is Presence.ABSENT:
             continue
-        label = lex.chexpert_label(lex.canonical_observation(f.observation), lex.canonical_anatomy(f.anatomy))
+        label = lex.chexpert_label(lex.canonical_observation(f.observation), lex.canonical_anatomy(f.anatomy),
+                                   f.attributes)
         if label is not None:
             vec[CHEXPERT_LABELS.index(label)] = 1
     pathology = [i for i, l in enumerate(CHEXPERT_LABELS) if l not in ("No Finding", "Support Devices")]
