@@ -7181,3 +7181,14 @@ def test_external_label_phrases_for_opacity_and_devices():
     assert _obs("Decreased translucency at the left base.") == [("opacity", "lung", "left", Presence.PRESENT)]
     assert _obs("Monitoring equipment projects over the chest.")[0][0] == "support device"
     assert _obs("No medical material.") == [("support device", "chest", None, Presence.ABSENT)]
+
+
+def test_a_vessel_abbreviation_ends_its_sentence_when_a_capitalised_word_follows():
+    # "v." stands for vein inside a sentence ("splenic v. thrombus"), and still ends one before a new capitalised
+    # statement, so that the next line's side stays its own
+    devices = {f.observation: f for f in extract_findings(
+        "R IJ sheath tip in R brachiocephalic v. L PICC tip in SVC.")}
+    assert devices["central venous catheter"].laterality == "left"
+    assert devices["introducer sheath"].laterality == "right"
+    inside = extract_findings("Thrombus in the splenic v. extending to the confluence.")
+    assert [(f.observation, f.sub_location) for f in inside] == [("thrombosis", "splenic vein")]

@@ -2591,7 +2591,8 @@ _AFTER_AN_ABBREVIATION = frozenset("abcdefghijklmnopqrstuvwxyz0123456789(,")
 
 
 #: "splenic v. thrombus", "L renal a. from the false lumen": after a vessel's adjective, "a."/"v." (plural "aa."/"vv.")
-#: abbreviate artery/vein; their full stop ends no sentence
+#: abbreviate artery/vein; their full stop ends no sentence, unless the next word opens one with a capital ("tip in R
+#: brachiocephalic v. L PICC tip in SVC") or the text ends there
 _VESSEL_ABBREVIATION_RE = re.compile(
     r"\b((?i:splenic|portal|renal|hepatic|iliac|femoral|popliteal|mesenteric|pulmonary|carotid|vertebral|subclavian"
     r"|jugular|gastric|gonadal|ovarian|testicular|cystic|brachial|axillary|tibial|peroneal|celiac|coeliac|basilar"
@@ -2601,6 +2602,12 @@ _VESSEL_ABBREVIATION_RE = re.compile(
     r"|medial|superior|inferior|descending|ascending|circumflex|coronary|innominate|brachiocephalic|azygos))"
     r"\s+((?i:aa|vv|a|v))\.(?=\s|$)")
 _VESSEL_WORDS = {"a": "artery", "aa": "arteries", "v": "vein", "vv": "veins"}
+
+
+def _vessel_word(m: re.Match) -> str:
+    rest = m.string[m.end():].lstrip()
+    stop = "." if not rest or rest[0].isupper() else ""
+    return f"{m.group(1)} {_VESSEL_WORDS[m.group(2).lower()]}{stop}"
 #: (" a.", " aa.", " v.", " vv.", in any case: the stop is looked for first, a pattern opening with it is not tried at
 #: every character)
 _VESSEL_ABBREVIATION_HINT_RE = re.compile(r"\.(?:(?<=\s[aAvV]\.)|(?<=\s[aA][aA]\.)|(?<=\s[vV][vV]\.))")
@@ -2630,7 +2637,7 @@ def _sentence_pieces(text: str) -> list[tuple[list[str], bool]]:
     if "/" in text:  # "reactive/metastatic": two kinds offered as alternatives, as "reactive or metastatic" does
         text = _KINDS_SLASHED_RE.sub(r"\1 or \2", text)
     if _VESSEL_ABBREVIATION_HINT_RE.search(text):  # a cheap test first: the full pattern is a long alternation
-        text = _VESSEL_ABBREVIATION_RE.sub(lambda m: f"{m.group(1)} {_VESSEL_WORDS[m.group(2).lower()]}", text)
+        text = _VESSEL_ABBREVIATION_RE.sub(_vessel_word, text)
     # a line that opens with a field label, a list number or a bullet starts a new sentence ("...PROTOCOL)\nLeft
     # adrenal: 1.1 cm nodule"); other line breaks may be hard wraps inside a sentence and are kept
     if "\n" in text:
