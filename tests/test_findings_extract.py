@@ -309,9 +309,9 @@ def test_current_and_prior_size_state_the_change():
                                             ("biliary dilatation", "bile duct", "present")}),
     ("No tumour thrombus in the portal vein, which is patent.", {("thrombosis", "portal vein", "absent")}),
     ("A nodule in the right upper lobe, which is stable.", {("nodule", "lung", "present")}),
-    # normal hila have no hilar node; a region named beside an organ in it only frames the finding
-    ("Hila unremarkable.", {("lymphadenopathy", "lymph node", "absent"),
-                            ("enlarged cardiomediastinum", "mediastinum", "absent")}),
+    # normal hila have no hilar node (and say nothing of the mediastinum); a region named beside an organ in it
+    # only frames the finding
+    ("Hila unremarkable.", {("lymphadenopathy", "lymph node", "absent")}),
     ("In the imaged upper abdomen, there is a 1.9 cm lesion in the left kidney.", {("lesion", "kidney", "present")}),
     # a part of an organ measured is not the organ's size; "deposit" is a metastasis in the singular too
     ("The segment 7 deposit has grown to 34 mm.", {("metastasis", "liver", "present")}),
@@ -3206,8 +3206,9 @@ def test_a_change_said_in_a_relative_clause_after_which_is():
 
 
 def test_dictated_initials_of_a_ground_glass_nodule_and_coronary_calcification():
-    assert {(f.observation, f.laterality) for f in extract_findings("New 6 mm RUL GGN.")} \
-        == {("nodule", "right"), ("opacity", "right")}
+    # (a ground-glass nodule is one nodule, no opacity beside it)
+    assert {(f.observation, f.laterality, f.size_mm) for f in extract_findings("New 6 mm RUL GGN.")} \
+        == {("nodule", "right", 6.0)}
     assert one("Dense CAC.").observation == "calcification"
 
 
@@ -6866,3 +6867,65 @@ def test_an_emphysematous_infection_of_a_hollow_organ_is_gas_in_its_wall_not_lun
     assert ("pneumatosis", "urinary bladder") in got and not any(o == "emphysema" for o, _ in got)
     got = {(f.observation, f.anatomy) for f in extract_findings("Emphysematous cholecystitis.")}
     assert got == {("cholecystitis", "gallbladder"), ("pneumatosis", "gallbladder")}
+
+
+def test_a_denied_emphysematous_infection_denies_only_the_gas_in_the_wall():
+    got = {(f.observation, f.presence) for f in extract_findings(
+        "Acute calculous cholecystitis. No emphysematous cholecystitis.")}
+    assert ("cholecystitis", P) in got and ("cholecystitis", A) not in got and ("pneumatosis", A) in got
+    got = {(f.observation, f.anatomy, f.presence) for f in extract_findings(
+        "Right pyelonephritis, no evidence of emphysematous pyelonephritis.")}
+    assert ("pyelonephritis", "kidney", A) not in got and ("pneumatosis", "kidney", A) in got
+    # stated, the form is still the infection with gas in its wall
+    got = {(f.observation, f.presence) for f in extract_findings("Emphysematous pyelonephritis of the left kidney.")}
+    assert ("pyelonephritis", P) in got and ("pneumatosis", P) in got
+
+
+def test_hila_called_normal_alone_are_the_hilar_nodes_normal_not_the_mediastinums():
+    for text in ("The hila are normal.", "Hila not enlarged.", "Hilar contours unremarkable.", "No hilar enlargement."):
+        got = {(f.observation, f.anatomy, f.sub_location, f.presence) for f in extract_findings(text)}
+        assert got == {("lymphadenopathy", "lymph node", "hilar", A)}, text
+    got = {(f.observation, f.presence) for f in extract_findings("Mediastinum and hila are normal.")}
+    assert ("enlarged cardiomediastinum", A) in got and ("lymphadenopathy", A) in got
+
+
+def test_reduced_enhancement_is_a_look_in_this_study_not_a_decrease_since_before():
+    for text in ("Decreased mural enhancement of an ileal loop, suspicious for ischaemia.",
+                 "Ileal loop with reduced wall enhancement, suspicious for ischaemia."):
+        got = [f for f in extract_findings(text) if f.observation == "ischemia"]
+        assert [f.temporal for f in got] == [None], text
+    got = [f for f in extract_findings("The left effusion has reduced.") if f.observation == "effusion"]
+    assert [f.temporal for f in got] == ["decreased"]
+
+
+def test_a_ground_glass_nodule_is_one_nodule_with_its_own_size_and_site():
+    for text in ("6 mm ground-glass nodule in the left lower lobe.", "LLL GGN 6 mm.",
+                 "Ground glass nodule, left lower lobe, 6 mm."):
+        got = extract_findings(text)
+        assert [(f.observation, f.sub_location, f.laterality, f.size_mm) for f in got] == [
+            ("nodule", "lower lobe", "left", 6.0)], text
+    got = extract_findings("Patchy ground-glass opacity in the left lower lobe.")
+    assert [f.observation for f in got] == ["opacity"]
+
+
+def test_a_diagnosis_after_a_list_of_signs_is_where_the_signs_are():
+    got = {f.observation: f for f in extract_findings(
+        "Descending colon wall thickening with adjacent fat stranding and diverticula, consistent with diverticulitis.")}
+    assert got["diverticulitis"].sub_location == "descending colon"
+    # a sign at another site before the list stops the walk
+    got = {f.observation: f for f in extract_findings(
+        "Right lower lobe consolidation and a small effusion, likely pneumonia.")}
+    assert (got["pneumonia"].sub_location, got["pneumonia"].laterality) == ("lower lobe", "right")
+
+
+def test_a_nodule_of_ground_glass_density_is_a_ground_glass_nodule():
+    got = extract_findings("A 5 mm nodule of ground-glass attenuation in the left upper lobe.")
+    assert [(f.observation, f.sub_location, f.laterality, f.size_mm) for f in got] == [
+        ("nodule", "upper lobe", "left", 5.0)]
+
+
+def test_dilated_small_bowel_loops_are_the_small_bowels_obstruction():
+    for text in ("Dilated small bowel loops with a transition point in the left lower quadrant.",
+                 "Dilated SB loops up to 35 mm.", "Dilated loops of small bowel."):
+        got = [f for f in extract_findings(text) if f.observation == "bowel obstruction"]
+        assert [(f.sub_location, f.presence) for f in got] == [("small bowel", P)], text

@@ -1458,7 +1458,35 @@ def _undistended_bowel(tokens: list[str]) -> list[str]:
 
 #: the infections of a hollow organ named "emphysematous" for the gas in its wall, with that wall
 _EMPHYSEMATOUS_INFECTIONS = {"cholecystitis": ("gallbladder",), "cystitis": ("bladder",),
-                             "gastritis": ("gastric",), "enteritis": ("bowel",), "colitis": ("colonic",)}
+                             "gastritis": ("gastric",), "enteritis": ("bowel",), "colitis": ("colonic",),
+                             "pyelonephritis": ("renal",)}
+# words that deny what follows them in their clause: "no emphysematous cholecystitis" denies only the gas
+_DENYING_WORDS = frozenset({"no", "not", "without", "nor", "neither", "negative", "absence", "lack", "free", "w/o"})
+_CLAUSE_ENDS = frozenset({",", ";", ".", ":", "but", "however", "although", "though", "which", "and"})
+
+
+_GLASS_NOUNS = frozenset({"density", "attenuation", "opacity", "appearance", "morphology", "type"})
+
+
+def _nodules_of_ground_glass(tokens: list[str]) -> list[str]:
+    """"a 4 mm nodule of ground glass density", "nodules of ground-glass attenuation": a ground-glass nodule, read
+    as "ground glass nodule" (one nodule, its size and site its own, as the lexicon reads that name)."""
+    for k in range(len(tokens) - 3):
+        if tokens[k] in ("nodule", "nodules") and tokens[k + 1] == "of" \
+                and tokens[k + 2:k + 4] == ["ground", "glass"]:
+            end = k + 4 + (k + 4 < len(tokens) and tokens[k + 4] in _GLASS_NOUNS)
+            return _nodules_of_ground_glass([*tokens[:k], "ground", "glass", tokens[k], *tokens[end:]])
+    return tokens
+
+
+def _denied_before(tokens: list[str], k: int, reach: int = 6) -> bool:
+    """A denying word before token ``k`` in its own clause, at most ``reach`` words back."""
+    for j in range(k - 1, max(-1, k - 1 - reach), -1):
+        if tokens[j] in _CLAUSE_ENDS:
+            return False
+        if tokens[j] in _DENYING_WORDS:
+            return True
+    return False
 
 
 def _emphysematous_infections(tokens: list[str]) -> list[str]:
@@ -1470,7 +1498,10 @@ def _emphysematous_infections(tokens: list[str]) -> list[str]:
         if tok == "emphysematous" and wall:
             out = out if out is not None else list(tokens)
             out[k] = ""
-            out[k + 1] = (tokens[k + 1], "with", "pneumatosis", "of", "the", *wall, "wall")
+            # a denied emphysematous form ("no emphysematous cholecystitis", "no evidence of emphysematous
+            # pyelonephritis") denies the gas in the wall, not the infection the report may state elsewhere
+            out[k + 1] = ("pneumatosis", "of", "the", *wall, "wall") if _denied_before(tokens, k) else (
+                tokens[k + 1], "with", "pneumatosis", "of", "the", *wall, "wall")
     if out is None:
         return tokens
     return [w for t in out for w in (t if isinstance(t, tuple) else (t,)) if w]
@@ -2679,7 +2710,7 @@ def _apical_segment_of_a_lower_lobe(tokens: list[str]) -> list[str]:
 #: anything (the test each makes first; None: always run)
 _REWRITES = (
     (_hash_fractures, frozenset({"#"})), (_gas_in_a_wall, _WALL_GASES), (_undistended_bowel, _UNDISTENDED_WORDS),
-    (_emphysematous_infections, frozenset({"emphysematous"})),
+    (_emphysematous_infections, frozenset({"emphysematous"})), (_nodules_of_ground_glass, frozenset({"glass"})),
     (_junction_of_two, frozenset({"junction"})), (_lobectomy_of_a_lobe, frozenset({"lobectomy"})),
     (_both_of_one_side, frozenset({"both", "-"})), (_kinds_as_alternatives, _ALTERNATIVE_WORDS),
     (_differential_in_brackets, frozenset({"("})),
