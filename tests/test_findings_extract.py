@@ -6929,3 +6929,13 @@ def test_dilated_small_bowel_loops_are_the_small_bowels_obstruction():
                  "Dilated SB loops up to 35 mm.", "Dilated loops of small bowel."):
         got = [f for f in extract_findings(text) if f.observation == "bowel obstruction"]
         assert [(f.sub_location, f.presence) for f in got] == [("small bowel", P)], text
+
+
+def test_a_slash_between_two_denied_findings_denies_both():
+    got = {(f.observation, f.anatomy, f.presence) for f in extract_findings("No pneumatosis/PVG.")}
+    assert got == {("pneumatosis", "bowel", A), ("pneumatosis", "portal vein", A)}
+    got = {(f.observation, f.laterality, f.presence) for f in extract_findings("No left effusion/PTX.")}
+    assert got == {("effusion", "left", A), ("pneumothorax", "left", A)}
+    # a stated pair keeps its shared site and stays stated
+    got = {(f.observation, f.laterality, f.presence) for f in extract_findings("RLL collapse/consolidation.")}
+    assert all(side == "right" and presence is P for _, side, presence in got), got

@@ -2131,6 +2131,8 @@ _KIND_WORDS = frozenset({"reactive", "metastatic", "infective", "infectious", "i
                          "osteoporotic", "viral", "bacterial", "haemorrhagic", "hemorrhagic", "lytic", "sclerotic",
                          "calculous", "acalculous", "septic", "aseptic", "embolic", "thrombotic", "obstructive"})
 _ALTERNATIVE_WORDS = frozenset({"or", "versus", "vs"})
+_DENIED_SLASHED_RE = re.compile(
+    r"\b(?i:no|without|nor|neg for|negative for)\s+(?:[A-Za-z]+\s+){0,2}[A-Za-z]{3,}(?:/[A-Za-z]{3,})+\b")
 _KINDS_SLASHED_RE = re.compile(r"\b(" + "|".join(sorted(_KIND_WORDS)) + r")\s*/\s*(" + "|".join(sorted(_KIND_WORDS))
                                + r")\b", re.I)
 #: words that deny what follows: "no lytic or sclerotic lesion" denies both kinds, it offers no alternatives
@@ -2446,6 +2448,9 @@ def _sentence_pieces(text: str) -> list[tuple[list[str], bool]]:
     text = _without_abbreviation_stops(text)
     if "/" in text:  # "reactive/metastatic": two kinds offered as alternatives, as "reactive or metastatic" does
         text = _KINDS_SLASHED_RE.sub(r"\1 or \2", text)
+        # "no pneumatosis/PVG", "without perf/abscess": a slash between two denied words lists two denied findings
+        # (as "no pneumatosis or PVG"), not one name of two words; a stated "collapse/consolidation" stays as it is
+        text = _DENIED_SLASHED_RE.sub(lambda m: m.group(0).replace("/", " or "), text)
     if _VESSEL_ABBREVIATION_HINT_RE.search(text):  # a cheap test first: the full pattern is a long alternation
         text = _VESSEL_ABBREVIATION_RE.sub(lambda m: f"{m.group(1)} {_VESSEL_WORDS[m.group(2).lower()]}", text)
     # a line that opens with a field label, a list number or a bullet starts a new sentence ("...PROTOCOL)\nLeft
