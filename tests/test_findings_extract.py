@@ -6939,3 +6939,15 @@ def test_a_slash_between_two_denied_findings_denies_both():
     # a stated pair keeps its shared site and stays stated
     got = {(f.observation, f.laterality, f.presence) for f in extract_findings("RLL collapse/consolidation.")}
     assert all(side == "right" and presence is P for _, side, presence in got), got
+
+
+def test_a_device_named_in_a_question_is_not_a_second_doubted_device():
+    got = [f for f in extract_findings("?Pneumothorax after PICC insertion. Left PICC, tip in the SVC.")
+           if f.observation == "central venous catheter"]
+    assert [(f.laterality, f.presence) for f in got] == [("left", P)]
+    got = [f for f in extract_findings("?NG tube position. NG tube tip below the diaphragm.")
+           if f.observation == "nasogastric tube"]
+    assert [f.presence for f in got] == [P]
+    # the question still doubts what it asks about
+    got = {(f.observation, f.presence) for f in extract_findings("?Pneumothorax after PICC insertion.")}
+    assert ("pneumothorax", U) in got

@@ -1479,6 +1479,32 @@ def _nodules_of_ground_glass(tokens: list[str]) -> list[str]:
     return tokens
 
 
+#: what a clinical question asks of a device: its insertion, its place ("?PTX post CVC insertion", "?NGT position")
+_PROCEDURE_WORDS = frozenset({"insertion", "placement", "position", "positioning", "siting", "insert", "positioned"})
+_AFTER_WORDS = frozenset({"post", "following", "after"})
+
+
+def _device_in_a_question(tokens: list[str]) -> list[str]:
+    """A question ("?PTX post CVC insertion", "?NGT position") asks about a device named for its insertion or
+    place; it does not doubt the device: "?PTX post CVC insertion" doubts the pneumothorax only (the history after
+    "post" is out of the query's reach, read as "?PTX; CVC insertion"), "?NGT position" asks where the tube is (read
+    as "NGT position"), so the device merges with the one the report states, not a second, doubted one."""
+    q = next((k for k, t in enumerate(tokens) if t == "query"), None)
+    if q is None or q > 3 or any(t in (",", ";") for t in tokens[:q]):
+        return tokens
+    for k in range(q + 1, min(len(tokens), q + 8)):
+        if tokens[k] in (",", ";", ":"):
+            return tokens
+        if tokens[k] in _PROCEDURE_WORDS:
+            after = next((j for j in range(q + 2, k) if tokens[j] in _AFTER_WORDS), None)
+            if after is not None:
+                return [*tokens[:after], ";", *tokens[after + 1:]]
+            if k - q <= 4:
+                return [*tokens[:q], *tokens[q + 1:]]
+            return tokens
+    return tokens
+
+
 def _denied_before(tokens: list[str], k: int, reach: int = 6) -> bool:
     """A denying word before token ``k`` in its own clause, at most ``reach`` words back."""
     for j in range(k - 1, max(-1, k - 1 - reach), -1):
@@ -2716,6 +2742,7 @@ def _apical_segment_of_a_lower_lobe(tokens: list[str]) -> list[str]:
 _REWRITES = (
     (_hash_fractures, frozenset({"#"})), (_gas_in_a_wall, _WALL_GASES), (_undistended_bowel, _UNDISTENDED_WORDS),
     (_emphysematous_infections, frozenset({"emphysematous"})), (_nodules_of_ground_glass, frozenset({"glass"})),
+    (_device_in_a_question, _PROCEDURE_WORDS),
     (_junction_of_two, frozenset({"junction"})), (_lobectomy_of_a_lobe, frozenset({"lobectomy"})),
     (_both_of_one_side, frozenset({"both", "-"})), (_kinds_as_alternatives, _ALTERNATIVE_WORDS),
     (_differential_in_brackets, frozenset({"("})),
