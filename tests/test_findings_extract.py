@@ -231,7 +231,7 @@ def test_findings_are_schema_findings():
     ("Lymph nodes are normal.", {("lymph node", None, None, "absent")}),
     # an organ measured without a finding: against its upper normal size
     ("Spleen 18 cm.", {("splenomegaly", None, None, "present")}),
-    ("The common bile duct measures 5 mm.", {("biliary dilatation", None, None, "absent")}),
+    ("The common bile duct measures 5 mm.", {("biliary dilatation", "common bile duct", None, "absent")}),
     # comparison with a prior is no hedge, and "not present on the prior" says new
     ("CXR vs yesterday: right effusion unchanged.", {("effusion", None, "right", "present")}),
     # two findings offered as alternatives are each possible
@@ -3688,7 +3688,7 @@ def test_a_past_history_is_no_finding_but_its_operation_is(text, gone, kept):
 @pytest.mark.parametrize("text, expected", [
     # a bare "duct" dilatation in abdominal prose is the bile ducts'
     ("Liver and gallbladder unremarkable. No duct dilatation.", ("biliary dilatation", "bile duct", None, A)),
-    ("Mild intrahepatic duct dilation.", ("biliary dilatation", "bile duct", None, P)),
+    ("Mild intrahepatic duct dilation.", ("biliary dilatation", "bile duct", "intrahepatic bile ducts", P)),
     # the pancreatic duct named keeps its own dilatation
     ("No pancreatic duct dilatation.", ("enlargement", "pancreas", "pancreatic duct", A)),
 ])
@@ -5167,7 +5167,8 @@ def test_normal_before_a_structure_that_is_only_a_finding_when_abnormal_denies_i
 
 def test_the_organ_a_finding_word_describes_is_the_site_of_the_finding_before_the_preposition():
     assert _read("Calculus in the non-dilated common bile duct.") == {
-        ("calculus", "bile duct", None, None, P), ("biliary dilatation", "bile duct", None, None, A)}
+        ("calculus", "bile duct", "common bile duct", None, P),
+        ("biliary dilatation", "bile duct", "common bile duct", None, A)}
     assert ("thrombosis", "aorta", "abdominal aorta", None, P) in _read(
         "Mural thrombus within the aneurysmal infrarenal aorta.")
 
@@ -5427,7 +5428,8 @@ def test_smaller_since_is_a_decrease():
 
 def test_an_organ_measured_before_a_denial_keeps_its_size():
     assert _read("Common bile duct 5 mm without choledocholithiasis.") == {
-        ("biliary dilatation", "bile duct", None, None, A), ("calculus", "bile duct", None, None, A)}
+        ("biliary dilatation", "bile duct", "common bile duct", None, A),
+        ("calculus", "bile duct", "common bile duct", None, A)}
     got = {(f.observation, f.presence, f.size_mm) for f in extract_findings("Spleen 17 cm without focal lesion.")}
     assert got == {("splenomegaly", P, 170.0), ("lesion", A, None)}
 
@@ -6951,3 +6953,19 @@ def test_a_device_named_in_a_question_is_not_a_second_doubted_device():
     # the question still doubts what it asks about
     got = {(f.observation, f.presence) for f in extract_findings("?Pneumothorax after PICC insertion.")}
     assert ("pneumothorax", U) in got
+
+
+def test_intrahepatic_and_common_bile_duct_dilatation_are_two_parts_of_one_tree():
+    got = {(f.sub_location, f.presence, f.size_mm) for f in extract_findings(
+        "The common bile duct is dilated to 11 mm. No intrahepatic duct dilatation.")
+           if f.observation == "biliary dilatation"}
+    assert got == {("common bile duct", P, 11.0), ("intrahepatic bile ducts", A, None)}
+    # both parts named together are the whole tree
+    for text in ("No intra- or extrahepatic biliary dilatation.", "Intrahepatic and extrahepatic ducts not dilated."):
+        got = [(f.sub_location, f.presence) for f in extract_findings(text) if f.observation == "biliary dilatation"]
+        assert got == [(None, A)], text
+    # a measured duct is graded by its own normal size
+    assert [(f.sub_location, f.presence) for f in extract_findings("CBD 4 mm.")] == [("common bile duct", A)]
+    assert [(f.sub_location, f.size_mm) for f in extract_findings("CBD 10 mm.")] == [("common bile duct", 10.0)]
+    got = {(f.sub_location, f.presence) for f in extract_findings("No IHBD.")}
+    assert got == {("intrahepatic bile ducts", A)}

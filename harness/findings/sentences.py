@@ -690,6 +690,8 @@ _EXPANSIONS = {"stn": ("station",), "jxn": ("junction",), "jct": ("junction",), 
                "susp": ("suspicious",), "ff": ("free", "fluid"),
                # "upstream SB dilated to 4 cm" (small bowel), "no pneumatosis/PVG" (portal venous gas)
                "sb": ("small", "bowel"), "pvg": ("portal", "venous", "gas"),
+               # the bile ducts' dilatation dictated by its initials: "no IHBD", "mild intrahepatic BDD"
+               "ihbd": ("intrahepatic", "biliary", "dilatation"), "bdd": ("bile", "duct", "dilatation"),
                # a radiograph's zones by their initials: "1.5 cm nodule RLZ", "LMZ consolidation"
                "rlz": ("right", "lower", "zone"), "llz": ("left", "lower", "zone"), "rmz": ("right", "mid", "zone"),
                "lmz": ("left", "mid", "zone"), "ruz": ("right", "upper", "zone"), "luz": ("left", "upper", "zone")}
@@ -1503,6 +1505,25 @@ def _device_in_a_question(tokens: list[str]) -> list[str]:
                 return [*tokens[:q], *tokens[q + 1:]]
             return tokens
     return tokens
+
+
+_BOTH_BILE_TREES = (("intra", "-"), ("intra",), ("intrahepatic",))
+
+
+def _both_bile_trees(tokens: list[str]) -> list[str]:
+    """"no intra- or extrahepatic biliary dilatation", "the intrahepatic and extrahepatic bile ducts are normal":
+    both parts of the bile tree, read as the whole tree ("no biliary dilatation")."""
+    for k in range(len(tokens) - 2):
+        for first in _BOTH_BILE_TREES:
+            j = k + len(first)
+            if tuple(tokens[k:j]) == first and j + 1 < len(tokens) and tokens[j] in ("and", "or", "&", "/") \
+                    and tokens[j + 1] == "extrahepatic":
+                rest = tokens[j + 2:]
+                return [*tokens[:k], *(() if rest and rest[0] in _BILE_WORDS else ("biliary",)), *rest]
+    return tokens
+
+
+_BILE_WORDS = frozenset({"biliary", "bile", "duct", "ducts", "ductal"})
 
 
 def _denied_before(tokens: list[str], k: int, reach: int = 6) -> bool:
@@ -2742,7 +2763,7 @@ def _apical_segment_of_a_lower_lobe(tokens: list[str]) -> list[str]:
 _REWRITES = (
     (_hash_fractures, frozenset({"#"})), (_gas_in_a_wall, _WALL_GASES), (_undistended_bowel, _UNDISTENDED_WORDS),
     (_emphysematous_infections, frozenset({"emphysematous"})), (_nodules_of_ground_glass, frozenset({"glass"})),
-    (_device_in_a_question, _PROCEDURE_WORDS),
+    (_device_in_a_question, _PROCEDURE_WORDS), (_both_bile_trees, frozenset({"extrahepatic"})),
     (_junction_of_two, frozenset({"junction"})), (_lobectomy_of_a_lobe, frozenset({"lobectomy"})),
     (_both_of_one_side, frozenset({"both", "-"})), (_kinds_as_alternatives, _ALTERNATIVE_WORDS),
     (_differential_in_brackets, frozenset({"("})),
