@@ -6969,3 +6969,14 @@ def test_intrahepatic_and_common_bile_duct_dilatation_are_two_parts_of_one_tree(
     assert [(f.sub_location, f.size_mm) for f in extract_findings("CBD 10 mm.")] == [("common bile duct", 10.0)]
     got = {(f.sub_location, f.presence) for f in extract_findings("No IHBD.")}
     assert got == {("intrahepatic bile ducts", A)}
+
+
+def test_a_finding_of_the_paired_organ_beside_a_sided_one_listed_after_it_takes_its_side():
+    got = {f.observation: f.laterality for f in extract_findings("Right basal atelectasis and a small effusion.")}
+    assert got == {"atelectasis": "right", "effusion": "right"}
+    # a finding of the same organ at large keeps no side; an organ of its own (the liver) neither
+    got = {f.observation: f.laterality for f in extract_findings(
+        "Old left thalamic infarct and moderate small vessel disease.")}
+    assert got["small vessel disease"] is None
+    got = {f.anatomy: f.laterality for f in extract_findings("Right renal cyst and a hepatic cyst.")}
+    assert got == {"kidney": "right", "liver": None}

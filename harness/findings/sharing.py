@@ -705,7 +705,13 @@ def _listed_in_the_same_paired_organ_shares_side(spans: list[Span], obs_targets:
                 and any(g.text.split()[0] == "and" for _, g in gap) and a.locations:
             b.locations = [Location(implied, None, None, b.pos, b.pos, b.span.text)]
             own = {b.pos}
-        if a.kind != "OBS" or b.kind != "OBS" or b.sides or not b.locations or not gap \
+        # "left basal atelectasis and a small effusion": a finding with no site of its own whose home is in the
+        # paired system of the sided one listed right before it (the pleura beside the lung) is on that side
+        # (not a finding of the sided one's own organ at large: "right thalamic infarct and small vessel disease")
+        homeless = not b.locations and bool(_organs_of(b, lex)) and a.locations and all(
+            lex.is_paired(o) and o not in _organs_of(a, lex) and any(_one_system(o, s, lex) for s in _organs_of(a, lex))
+            for o in _organs_of(b, lex))
+        if a.kind != "OBS" or b.kind != "OBS" or b.sides or not (b.locations or homeless) or not gap \
                 or not any(g.text.split()[0] == "and" for _, g in gap) \
                 or not all(g.text in ("and", ",", "&") or g.cat in ("SEV", "ATTR") or q in own
                            or set(g.text.split()) <= {"and", "a", "an"} and g.cat == "CTX:termination"
@@ -717,6 +723,10 @@ def _listed_in_the_same_paired_organ_shares_side(spans: list[Span], obs_targets:
         organs = set(_organs_of(a, lex))
         if side is None or side.laterality not in ("left", "right") or any(l.laterality for l in b.locations) \
                 or not all(l.organ in organs and lex.is_paired(l.organ or "") for l in b.locations):
+            continue
+        if homeless:
+            if not lex.is_device(_obs_name(b.span) or "") and not lex.is_device(_obs_name(a.span) or ""):
+                b.sides = [side]
             continue
         b.locations = [copy.copy(l) for l in b.locations]
         for l in b.locations:
