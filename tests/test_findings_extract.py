@@ -231,7 +231,7 @@ def test_findings_are_schema_findings():
     ("Lymph nodes are normal.", {("lymph node", None, None, "absent")}),
     # an organ measured without a finding: against its upper normal size
     ("Spleen 18 cm.", {("splenomegaly", None, None, "present")}),
-    ("The common bile duct measures 5 mm.", {("biliary dilatation", None, None, "absent")}),
+    ("The common bile duct measures 5 mm.", {("biliary dilatation", "common bile duct", None, "absent")}),
     # comparison with a prior is no hedge, and "not present on the prior" says new
     ("CXR vs yesterday: right effusion unchanged.", {("effusion", None, "right", "present")}),
     # two findings offered as alternatives are each possible
@@ -309,9 +309,9 @@ def test_current_and_prior_size_state_the_change():
                                             ("biliary dilatation", "bile duct", "present")}),
     ("No tumour thrombus in the portal vein, which is patent.", {("thrombosis", "portal vein", "absent")}),
     ("A nodule in the right upper lobe, which is stable.", {("nodule", "lung", "present")}),
-    # normal hila have no hilar node; a region named beside an organ in it only frames the finding
-    ("Hila unremarkable.", {("lymphadenopathy", "lymph node", "absent"),
-                            ("enlarged cardiomediastinum", "mediastinum", "absent")}),
+    # normal hila have no hilar node (and say nothing of the mediastinum); a region named beside an organ in it
+    # only frames the finding
+    ("Hila unremarkable.", {("lymphadenopathy", "lymph node", "absent")}),
     ("In the imaged upper abdomen, there is a 1.9 cm lesion in the left kidney.", {("lesion", "kidney", "present")}),
     # a part of an organ measured is not the organ's size; "deposit" is a metastasis in the singular too
     ("The segment 7 deposit has grown to 34 mm.", {("metastasis", "liver", "present")}),
@@ -3207,8 +3207,9 @@ def test_a_change_said_in_a_relative_clause_after_which_is():
 
 
 def test_dictated_initials_of_a_ground_glass_nodule_and_coronary_calcification():
-    assert {(f.observation, f.laterality) for f in extract_findings("New 6 mm RUL GGN.")} \
-        == {("nodule", "right"), ("opacity", "right")}
+    # (a ground-glass nodule is one nodule, no opacity beside it)
+    assert {(f.observation, f.laterality, f.size_mm) for f in extract_findings("New 6 mm RUL GGN.")} \
+        == {("nodule", "right", 6.0)}
     assert one("Dense CAC.").observation == "calcification"
 
 
@@ -3688,7 +3689,7 @@ def test_a_past_history_is_no_finding_but_its_operation_is(text, gone, kept):
 @pytest.mark.parametrize("text, expected", [
     # a bare "duct" dilatation in abdominal prose is the bile ducts'
     ("Liver and gallbladder unremarkable. No duct dilatation.", ("biliary dilatation", "bile duct", None, A)),
-    ("Mild intrahepatic duct dilation.", ("biliary dilatation", "bile duct", None, P)),
+    ("Mild intrahepatic duct dilation.", ("biliary dilatation", "bile duct", "intrahepatic bile ducts", P)),
     # the pancreatic duct named keeps its own dilatation
     ("No pancreatic duct dilatation.", ("enlargement", "pancreas", "pancreatic duct", A)),
 ])
@@ -5169,7 +5170,8 @@ def test_normal_before_a_structure_that_is_only_a_finding_when_abnormal_denies_i
 
 def test_the_organ_a_finding_word_describes_is_the_site_of_the_finding_before_the_preposition():
     assert _read("Calculus in the non-dilated common bile duct.") == {
-        ("calculus", "bile duct", None, None, P), ("biliary dilatation", "bile duct", None, None, A)}
+        ("calculus", "bile duct", "common bile duct", None, P),
+        ("biliary dilatation", "bile duct", "common bile duct", None, A)}
     assert ("thrombosis", "aorta", "abdominal aorta", None, P) in _read(
         "Mural thrombus within the aneurysmal infrarenal aorta.")
 
@@ -5429,7 +5431,8 @@ def test_smaller_since_is_a_decrease():
 
 def test_an_organ_measured_before_a_denial_keeps_its_size():
     assert _read("Common bile duct 5 mm without choledocholithiasis.") == {
-        ("biliary dilatation", "bile duct", None, None, A), ("calculus", "bile duct", None, None, A)}
+        ("biliary dilatation", "bile duct", "common bile duct", None, A),
+        ("calculus", "bile duct", "common bile duct", None, A)}
     got = {(f.observation, f.presence, f.size_mm) for f in extract_findings("Spleen 17 cm without focal lesion.")}
     assert got == {("splenomegaly", P, 170.0), ("lesion", A, None)}
 
@@ -7192,3 +7195,114 @@ def test_a_vessel_abbreviation_ends_its_sentence_when_a_capitalised_word_follows
     assert devices["introducer sheath"].laterality == "right"
     inside = extract_findings("Thrombus in the splenic v. extending to the confluence.")
     assert [(f.observation, f.sub_location) for f in inside] == [("thrombosis", "splenic vein")]
+
+
+def test_a_denied_emphysematous_infection_denies_only_the_gas_in_the_wall():
+    got = {(f.observation, f.presence) for f in extract_findings(
+        "Acute calculous cholecystitis. No emphysematous cholecystitis.")}
+    assert ("cholecystitis", P) in got and ("cholecystitis", A) not in got and ("pneumatosis", A) in got
+    got = {(f.observation, f.anatomy, f.presence) for f in extract_findings(
+        "Right pyelonephritis, no evidence of emphysematous pyelonephritis.")}
+    assert ("pyelonephritis", "kidney", A) not in got and ("pneumatosis", "kidney", A) in got
+    # stated, the form is still the infection with gas in its wall
+    got = {(f.observation, f.presence) for f in extract_findings("Emphysematous pyelonephritis of the left kidney.")}
+    assert ("pyelonephritis", P) in got and ("pneumatosis", P) in got
+
+
+def test_hila_called_normal_alone_are_the_hilar_nodes_normal_not_the_mediastinums():
+    for text in ("The hila are normal.", "Hila not enlarged.", "Hilar contours unremarkable.", "No hilar enlargement."):
+        got = {(f.observation, f.anatomy, f.sub_location, f.presence) for f in extract_findings(text)}
+        assert got == {("lymphadenopathy", "lymph node", "hilar", A)}, text
+    got = {(f.observation, f.presence) for f in extract_findings("Mediastinum and hila are normal.")}
+    assert ("enlarged cardiomediastinum", A) in got and ("lymphadenopathy", A) in got
+
+
+def test_reduced_enhancement_is_a_look_in_this_study_not_a_decrease_since_before():
+    for text in ("Decreased mural enhancement of an ileal loop, suspicious for ischaemia.",
+                 "Ileal loop with reduced wall enhancement, suspicious for ischaemia."):
+        got = [f for f in extract_findings(text) if f.observation == "ischemia"]
+        assert [f.temporal for f in got] == [None], text
+    got = [f for f in extract_findings("The left effusion has reduced.") if f.observation == "effusion"]
+    assert [f.temporal for f in got] == ["decreased"]
+
+
+def test_a_ground_glass_nodule_is_one_nodule_with_its_own_size_and_site():
+    for text in ("6 mm ground-glass nodule in the left lower lobe.", "LLL GGN 6 mm.",
+                 "Ground glass nodule, left lower lobe, 6 mm."):
+        got = extract_findings(text)
+        assert [(f.observation, f.sub_location, f.laterality, f.size_mm) for f in got] == [
+            ("nodule", "lower lobe", "left", 6.0)], text
+    got = extract_findings("Patchy ground-glass opacity in the left lower lobe.")
+    assert [f.observation for f in got] == ["opacity"]
+
+
+def test_a_diagnosis_after_a_list_of_signs_is_where_the_signs_are():
+    got = {f.observation: f for f in extract_findings(
+        "Descending colon wall thickening with adjacent fat stranding and diverticula, consistent with diverticulitis.")}
+    assert got["diverticulitis"].sub_location == "descending colon"
+    # a sign at another site before the list stops the walk
+    got = {f.observation: f for f in extract_findings(
+        "Right lower lobe consolidation and a small effusion, likely pneumonia.")}
+    assert (got["pneumonia"].sub_location, got["pneumonia"].laterality) == ("lower lobe", "right")
+
+
+def test_a_nodule_of_ground_glass_density_is_a_ground_glass_nodule():
+    got = extract_findings("A 5 mm nodule of ground-glass attenuation in the left upper lobe.")
+    assert [(f.observation, f.sub_location, f.laterality, f.size_mm) for f in got] == [
+        ("nodule", "upper lobe", "left", 5.0)]
+
+
+def test_dilated_small_bowel_loops_are_the_small_bowels_obstruction():
+    for text in ("Dilated small bowel loops with a transition point in the left lower quadrant.",
+                 "Dilated SB loops up to 35 mm.", "Dilated loops of small bowel."):
+        got = [f for f in extract_findings(text) if f.observation == "bowel obstruction"]
+        assert [(f.sub_location, f.presence) for f in got] == [("small bowel", P)], text
+
+
+def test_a_slash_between_two_denied_findings_denies_both():
+    got = {(f.observation, f.anatomy, f.presence) for f in extract_findings("No pneumatosis/PVG.")}
+    assert got == {("pneumatosis", "bowel", A), ("pneumatosis", "portal vein", A)}
+    got = {(f.observation, f.laterality, f.presence) for f in extract_findings("No left effusion/PTX.")}
+    assert got == {("effusion", "left", A), ("pneumothorax", "left", A)}
+    # a stated pair keeps its shared site and stays stated
+    got = {(f.observation, f.laterality, f.presence) for f in extract_findings("RLL collapse/consolidation.")}
+    assert all(side == "right" and presence is P for _, side, presence in got), got
+
+
+def test_a_device_named_in_a_question_is_not_a_second_doubted_device():
+    got = [f for f in extract_findings("?Pneumothorax after PICC insertion. Left PICC, tip in the SVC.")
+           if f.observation == "central venous catheter"]
+    assert [(f.laterality, f.presence) for f in got] == [("left", P)]
+    got = [f for f in extract_findings("?NG tube position. NG tube tip below the diaphragm.")
+           if f.observation == "nasogastric tube"]
+    assert [f.presence for f in got] == [P]
+    # the question still doubts what it asks about
+    got = {(f.observation, f.presence) for f in extract_findings("?Pneumothorax after PICC insertion.")}
+    assert ("pneumothorax", U) in got
+
+
+def test_intrahepatic_and_common_bile_duct_dilatation_are_two_parts_of_one_tree():
+    got = {(f.sub_location, f.presence, f.size_mm) for f in extract_findings(
+        "The common bile duct is dilated to 11 mm. No intrahepatic duct dilatation.")
+           if f.observation == "biliary dilatation"}
+    assert got == {("common bile duct", P, 11.0), ("intrahepatic bile ducts", A, None)}
+    # both parts named together are the whole tree
+    for text in ("No intra- or extrahepatic biliary dilatation.", "Intrahepatic and extrahepatic ducts not dilated."):
+        got = [(f.sub_location, f.presence) for f in extract_findings(text) if f.observation == "biliary dilatation"]
+        assert got == [(None, A)], text
+    # a measured duct is graded by its own normal size
+    assert [(f.sub_location, f.presence) for f in extract_findings("CBD 4 mm.")] == [("common bile duct", A)]
+    assert [(f.sub_location, f.size_mm) for f in extract_findings("CBD 10 mm.")] == [("common bile duct", 10.0)]
+    got = {(f.sub_location, f.presence) for f in extract_findings("No IHBD.")}
+    assert got == {("intrahepatic bile ducts", A)}
+
+
+def test_a_finding_of_the_paired_organ_beside_a_sided_one_listed_after_it_takes_its_side():
+    got = {f.observation: f.laterality for f in extract_findings("Right basal atelectasis and a small effusion.")}
+    assert got == {"atelectasis": "right", "effusion": "right"}
+    # a finding of the same organ at large keeps no side; an organ of its own (the liver) neither
+    got = {f.observation: f.laterality for f in extract_findings(
+        "Old left thalamic infarct and moderate small vessel disease.")}
+    assert got["small vessel disease"] is None
+    got = {f.anatomy: f.laterality for f in extract_findings("Right renal cyst and a hepatic cyst.")}
+    assert got == {"kidney": "right", "liver": None}

@@ -721,7 +721,10 @@ def _attach_modifiers(spans: list[Span], obs_targets: list[_Target], side_positi
 
 def _attach_attribute(p: int, spans: list[Span], obs_targets: list[_Target]) -> None:
     nxt = [t for t in obs_targets if t.pos > p and t.pos - p <= 4]
-    prv = [t for t in obs_targets if t.pos < p and p - t.pos <= 3]
+    # (a site named after the finding's word is no distance: "dilated small bowel loops with multiple air-fluid
+    # levels" as "dilated bowel loops with multiple air-fluid levels")
+    prv = [t for t in obs_targets if t.pos < p and p - t.pos - sum(
+        1 for g in spans[t.pos + 1:p] if g.cat == "LOC") <= 3 and p - t.pos <= 5]
     t = nxt[0] if nxt else (prv[-1] if prv else None)
     if t is not None:
         t.attrs.add(spans[p].readings("ATTR")[0].value)

@@ -118,7 +118,12 @@ def _normal_statement_findings(spans: list[Span], t: _Target, context: str | Non
             f = next((dataclasses.replace(f, observation=other, sub_location=None)
                       for other, words in (spec.get("normal_denies_instead") or {}).items()
                       if any(f" {w} " in padded for w in words)), f)
-        out.append(ParsedFinding(f, t.span.text, loc.text))
+        # "normal hila", "the hila are not enlarged": the hilar nodes' normal statement alone (``normal_also``),
+        # not the cardiomediastinal silhouette's, as "no hilar enlargement" reads
+        only_also = set(spec.get("normal_only_as_also") or ())
+        if not (only_also and set(loc.text.split()) & only_also
+                and not set(loc.text.split()) & set(spec.get("normal_proper_words") or ())):
+            out.append(ParsedFinding(f, t.span.text, loc.text))
         if t.kind == "NORMAL":  # "the pleural spaces are clear": no effusion, and no pneumothorax either
             for other, words in (lex.anatomy.get(loc.organ or "", {}).get("normal_denies_also") or {}).items():
                 if any(f" {w} " in padded for w in words):

@@ -690,6 +690,8 @@ _EXPANSIONS = {"stn": ("station",), "jxn": ("junction",), "jct": ("junction",), 
                "susp": ("suspicious",), "ff": ("free", "fluid"),
                # "upstream SB dilated to 4 cm" (small bowel), "no pneumatosis/PVG" (portal venous gas)
                "sb": ("small", "bowel"), "pvg": ("portal", "venous", "gas"),
+               # the bile ducts' dilatation dictated by its initials: "no IHBD", "mild intrahepatic BDD"
+               "ihbd": ("intrahepatic", "biliary", "dilatation"), "bdd": ("bile", "duct", "dilatation"),
                # a radiograph's zones by their initials: "1.5 cm nodule RLZ", "LMZ consolidation"
                "rlz": ("right", "lower", "zone"), "llz": ("left", "lower", "zone"), "rmz": ("right", "mid", "zone"),
                "lmz": ("left", "mid", "zone"), "ruz": ("right", "upper", "zone"), "luz": ("left", "upper", "zone")}
@@ -1661,7 +1663,80 @@ def _undistended_bowel(tokens: list[str]) -> list[str]:
 
 #: the infections of a hollow organ named "emphysematous" for the gas in its wall, with that wall
 _EMPHYSEMATOUS_INFECTIONS = {"cholecystitis": ("gallbladder",), "cystitis": ("bladder",),
-                             "gastritis": ("gastric",), "enteritis": ("bowel",), "colitis": ("colonic",)}
+                             "gastritis": ("gastric",), "enteritis": ("bowel",), "colitis": ("colonic",),
+                             "pyelonephritis": ("renal",)}
+# words that deny what follows them in their clause: "no emphysematous cholecystitis" denies only the gas
+_DENYING_WORDS = frozenset({"no", "not", "without", "nor", "neither", "negative", "absence", "lack", "free", "w/o"})
+_CLAUSE_ENDS = frozenset({",", ";", ".", ":", "but", "however", "although", "though", "which", "and"})
+
+
+_GLASS_NOUNS = frozenset({"density", "attenuation", "opacity", "appearance", "morphology", "type"})
+
+
+def _nodules_of_ground_glass(tokens: list[str]) -> list[str]:
+    """"a 4 mm nodule of ground glass density", "nodules of ground-glass attenuation": a ground-glass nodule, read
+    as "ground glass nodule" (one nodule, its size and site its own, as the lexicon reads that name)."""
+    for k in range(len(tokens) - 3):
+        if tokens[k] in ("nodule", "nodules") and tokens[k + 1] == "of" \
+                and tokens[k + 2:k + 4] == ["ground", "glass"]:
+            end = k + 4 + (k + 4 < len(tokens) and tokens[k + 4] in _GLASS_NOUNS)
+            return _nodules_of_ground_glass([*tokens[:k], "ground", "glass", tokens[k], *tokens[end:]])
+    return tokens
+
+
+#: what a clinical question asks of a device: its insertion, its place ("?PTX post CVC insertion", "?NGT position")
+_PROCEDURE_WORDS = frozenset({"insertion", "placement", "position", "positioning", "siting", "insert", "positioned"})
+_AFTER_WORDS = frozenset({"post", "following", "after"})
+
+
+def _device_in_a_question(tokens: list[str]) -> list[str]:
+    """A question ("?PTX post CVC insertion", "?NGT position") asks about a device named for its insertion or
+    place; it does not doubt the device: "?PTX post CVC insertion" doubts the pneumothorax only (the history after
+    "post" is out of the query's reach, read as "?PTX; CVC insertion"), "?NGT position" asks where the tube is (read
+    as "NGT position"), so the device merges with the one the report states, not a second, doubted one."""
+    q = next((k for k, t in enumerate(tokens) if t == "query"), None)
+    if q is None or q > 3 or any(t in (",", ";") for t in tokens[:q]):
+        return tokens
+    for k in range(q + 1, min(len(tokens), q + 8)):
+        if tokens[k] in (",", ";", ":"):
+            return tokens
+        if tokens[k] in _PROCEDURE_WORDS:
+            after = next((j for j in range(q + 2, k) if tokens[j] in _AFTER_WORDS), None)
+            if after is not None:
+                return [*tokens[:after], ";", *tokens[after + 1:]]
+            if k - q <= 4:
+                return [*tokens[:q], *tokens[q + 1:]]
+            return tokens
+    return tokens
+
+
+_BOTH_BILE_TREES = (("intra", "-"), ("intra",), ("intrahepatic",))
+
+
+def _both_bile_trees(tokens: list[str]) -> list[str]:
+    """"no intra- or extrahepatic biliary dilatation", "the intrahepatic and extrahepatic bile ducts are normal":
+    both parts of the bile tree, read as the whole tree ("no biliary dilatation")."""
+    for k in range(len(tokens) - 2):
+        for first in _BOTH_BILE_TREES:
+            j = k + len(first)
+            if tuple(tokens[k:j]) == first and j + 1 < len(tokens) and tokens[j] in ("and", "or", "&", "/") \
+                    and tokens[j + 1] == "extrahepatic":
+                rest = tokens[j + 2:]
+                return [*tokens[:k], *(() if rest and rest[0] in _BILE_WORDS else ("biliary",)), *rest]
+    return tokens
+
+
+_BILE_WORDS = frozenset({"biliary", "bile", "duct", "ducts", "ductal"})
+
+
+def _denied_before(tokens: list[str], k: int, reach: int = 6) -> bool:
+    """A denying word before token ``k`` in its own clause, at most ``reach`` words back."""
+    for j in range(k - 1, max(-1, k - 1 - reach), -1):
+        if tokens[j] in _CLAUSE_ENDS:
+            return False
+        if tokens[j] in _DENYING_WORDS:
+            return True
+    return False
 
 
 def _emphysematous_infections(tokens: list[str]) -> list[str]:
@@ -1673,7 +1748,10 @@ def _emphysematous_infections(tokens: list[str]) -> list[str]:
         if tok == "emphysematous" and wall:
             out = out if out is not None else list(tokens)
             out[k] = ""
-            out[k + 1] = (tokens[k + 1], "with", "pneumatosis", "of", "the", *wall, "wall")
+            # a denied emphysematous form ("no emphysematous cholecystitis", "no evidence of emphysematous
+            # pyelonephritis") denies the gas in the wall, not the infection the report may state elsewhere
+            out[k + 1] = ("pneumatosis", "of", "the", *wall, "wall") if _denied_before(tokens, k) else (
+                tokens[k + 1], "with", "pneumatosis", "of", "the", *wall, "wall")
     if out is None:
         return tokens
     return [w for t in out for w in (t if isinstance(t, tuple) else (t,)) if w]
@@ -2311,6 +2389,8 @@ _KIND_WORDS = frozenset({"reactive", "metastatic", "infective", "infectious", "i
                          "osteoporotic", "viral", "bacterial", "haemorrhagic", "hemorrhagic", "lytic", "sclerotic",
                          "calculous", "acalculous", "septic", "aseptic", "embolic", "thrombotic", "obstructive"})
 _ALTERNATIVE_WORDS = frozenset({"or", "versus", "vs"})
+_DENIED_SLASHED_RE = re.compile(
+    r"\b(?i:no|without|nor|neg for|negative for)\s+(?:[A-Za-z]+\s+){0,2}[A-Za-z]{3,}(?:/[A-Za-z]{3,})+\b")
 _KINDS_SLASHED_RE = re.compile(r"\b(" + "|".join(sorted(_KIND_WORDS)) + r")\s*/\s*(" + "|".join(sorted(_KIND_WORDS))
                                + r")\b", re.I)
 #: words that deny what follows: "no lytic or sclerotic lesion" denies both kinds, it offers no alternatives
@@ -2636,6 +2716,9 @@ def _sentence_pieces(text: str) -> list[tuple[list[str], bool]]:
     text = _without_abbreviation_stops(text)
     if "/" in text:  # "reactive/metastatic": two kinds offered as alternatives, as "reactive or metastatic" does
         text = _KINDS_SLASHED_RE.sub(r"\1 or \2", text)
+        # "no pneumatosis/PVG", "without perf/abscess": a slash between two denied words lists two denied findings
+        # (as "no pneumatosis or PVG"), not one name of two words; a stated "collapse/consolidation" stays as it is
+        text = _DENIED_SLASHED_RE.sub(lambda m: m.group(0).replace("/", " or "), text)
     if _VESSEL_ABBREVIATION_HINT_RE.search(text):  # a cheap test first: the full pattern is a long alternation
         text = _VESSEL_ABBREVIATION_RE.sub(_vessel_word, text)
     # a line that opens with a field label, a list number or a bullet starts a new sentence ("...PROTOCOL)\nLeft
@@ -2900,7 +2983,8 @@ def _apical_segment_of_a_lower_lobe(tokens: list[str]) -> list[str]:
 #: anything (the test each makes first; None: always run)
 _REWRITES = (
     (_hash_fractures, frozenset({"#"})), (_gas_in_a_wall, _WALL_GASES), (_undistended_bowel, _UNDISTENDED_WORDS),
-    (_emphysematous_infections, frozenset({"emphysematous"})),
+    (_emphysematous_infections, frozenset({"emphysematous"})), (_nodules_of_ground_glass, frozenset({"glass"})),
+    (_device_in_a_question, _PROCEDURE_WORDS), (_both_bile_trees, frozenset({"extrahepatic"})),
     (_junction_of_two, frozenset({"junction"})), (_lobectomy_of_a_lobe, frozenset({"lobectomy"})),
     (_both_of_one_side, frozenset({"both", "-"})), (_kinds_as_alternatives, _ALTERNATIVE_WORDS),
     (_differential_in_brackets, frozenset({"("})),

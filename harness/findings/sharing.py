@@ -193,6 +193,11 @@ def _hedged_name_refines_finding(spans: list[Span], obs_targets: list[_Target], 
             copy.copy(l) for l in header if l.organ is not None] or (  # "Left adrenal: nodule, c/w adenoma"
             [Location(prev_default, None, None, prev.pos, prev.pos, "")]
             if prev_default and prev.kind == "OBS" and not lex.is_device(_obs_name(prev.span) or "") else [])
+        if not prev.locations and not t.locations and scope.get(t.pos) in ("probable", "possible", "improbable"):
+            # "sigmoid wall thickening with pericolic stranding and diverticula, in keeping with diverticulitis":
+            # a diagnosis after a list of its signs, the last named with no site, is where the list's signs are
+            listed = _site_of_listed_signs(spans, obs_targets[:k], prev, t, scope, lex)
+            prev_sites = listed or prev_sites
         # a part of the same organ that the hedged name gives ("LIVER: lesions consistent with metastases, the
         # largest in segment VI") is the more exact site of the one finding
         own_parts = bool(t.locations) and bool(prev_sites) and all(
@@ -228,6 +233,32 @@ def _hedged_name_refines_finding(spans: list[Span], obs_targets: list[_Target], 
             t.locations = _as_sites_of(prev, prev_sites, lex)
             t.sides = t.sides or list(prev.sides)
             _take_what_the_refined_finding_measured(t, prev, scope, lex)
+
+
+def _site_of_listed_signs(spans: list[Span], before: list[_Target], prev: _Target, t: _Target,
+                          scope: dict[int, str], lex: Lexicon) -> list[Location]:
+    """The site of the nearest stated sign before ``prev`` in the same sentence that names one the diagnosis ``t``
+    may be at (copies), none when a sentence break or a stated sign of another site comes first. The sign is in the
+    organ ``prev`` itself belongs to ("perilymphatic lung nodules" after mediastinal nodes: not the nodes' site)."""
+    home = lex.observations.get(_obs_name(prev.span) or "", {}).get("default_anatomy")
+    for head in reversed(before):
+        if head.pos >= prev.pos:
+            continue
+        if any(g.text in (";", ".") for g in spans[head.pos:prev.pos]):
+            return []
+        if scope.get(head.pos) is not None or head.kind != "OBS":
+            return []
+        if head.locations:
+            if not all(_may_share_site(t, l, lex) and (home is None or l.organ == home) for l in head.locations):
+                return []
+            if _companion(head, lex) and all(l.sub is None for l in head.locations):
+                continue  # "with pericolic stranding": the sign around the finding, whose part is named before
+            sites = [copy.copy(l) for l in head.locations]
+            if _lesion_like(_obs_name(head.span) or "", lex) and not _lesion_like(_obs_name(t.span) or "", lex):
+                for l in sites:  # "a stone in the neck, wall thickening ..., c/w cholecystitis": the organ's
+                    l.sub = None
+            return sites
+    return []
 
 
 def _head_of_accompanied_list(spans: list[Span], before: list[_Target], prev: _Target, t: _Target,
@@ -711,7 +742,13 @@ def _listed_in_the_same_paired_organ_shares_side(spans: list[Span], obs_targets:
                 and any(g.text.split()[0] == "and" for _, g in gap) and a.locations:
             b.locations = [Location(implied, None, None, b.pos, b.pos, b.span.text)]
             own = {b.pos}
-        if a.kind != "OBS" or b.kind != "OBS" or b.sides or not b.locations or not gap \
+        # "left basal atelectasis and a small effusion": a finding with no site of its own whose home is in the
+        # paired system of the sided one listed right before it (the pleura beside the lung) is on that side
+        # (not a finding of the sided one's own organ at large: "right thalamic infarct and small vessel disease")
+        homeless = not b.locations and bool(_organs_of(b, lex)) and a.locations and all(
+            lex.is_paired(o) and o not in _organs_of(a, lex) and any(_one_system(o, s, lex) for s in _organs_of(a, lex))
+            for o in _organs_of(b, lex))
+        if a.kind != "OBS" or b.kind != "OBS" or b.sides or not (b.locations or homeless) or not gap \
                 or not any(g.text.split()[0] == "and" for _, g in gap) \
                 or not all(g.text in ("and", ",", "&") or g.cat in ("SEV", "ATTR") or q in own
                            or set(g.text.split()) <= {"and", "a", "an"} and g.cat == "CTX:termination"
@@ -723,6 +760,10 @@ def _listed_in_the_same_paired_organ_shares_side(spans: list[Span], obs_targets:
         organs = set(_organs_of(a, lex))
         if side is None or side.laterality not in ("left", "right") or any(l.laterality for l in b.locations) \
                 or not all(l.organ in organs and lex.is_paired(l.organ or "") for l in b.locations):
+            continue
+        if homeless:
+            if not lex.is_device(_obs_name(b.span) or "") and not lex.is_device(_obs_name(a.span) or ""):
+                b.sides = [side]
             continue
         b.locations = [copy.copy(l) for l in b.locations]
         for l in b.locations:
