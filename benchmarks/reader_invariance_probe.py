@@ -256,7 +256,20 @@ BASELINE: dict[str, tuple[int, float, float]] = {
     "words_to_digits": (47, 1.0000, 1.0000),
     "digits_to_words": (11, 1.0000, 1.0000),
 }
-CURRENT: dict[str, tuple[int, float, float]] = {}
+CURRENT: dict[str, tuple[int, float, float]] = {
+    "cm_to_mm": (1536, 0.9993, 1.0000),
+    "mm_to_cm": (665, 0.9955, 0.9955),
+    "abbr_expand": (885, 0.9887, 0.9921),
+    "abbr_contract": (1726, 0.9971, 0.9983),
+    "uk_to_us": (280, 1.0000, 1.0000),
+    "us_to_uk": (292, 1.0000, 1.0000),
+    "lowercase": (3518, 0.9986, 0.9986),
+    "tokenised": (3527, 0.9671, 0.9807),
+    "header": (4224, 1.0000, 1.0000),
+    "impression": (2522, 0.9988, 0.9988),
+    "words_to_digits": (47, 1.0000, 1.0000),
+    "digits_to_words": (11, 1.0000, 1.0000),
+}
 
 
 def dev_references(limit: int | None = None) -> list[tuple[str, str]]:

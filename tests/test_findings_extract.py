@@ -7181,3 +7181,48 @@ def test_external_label_phrases_for_opacity_and_devices():
     assert _obs("Decreased translucency at the left base.") == [("opacity", "lung", "left", Presence.PRESENT)]
     assert _obs("Monitoring equipment projects over the chest.")[0][0] == "support device"
     assert _obs("No medical material.") == [("support device", "chest", None, Presence.ABSENT)]
+
+
+@pytest.mark.parametrize("uk, us", [
+    ("Small haemopericardium.", "Small hemopericardium."),
+    ("The nodule is not visualised.", "The nodule is not visualized."),
+    ("Faecolith in the appendix.", "Fecalith in the appendix."),
+    ("Caecal volvulus.", "Cecal volvulus."),
+    ("Mesenteric ischaemia.", "Mesenteric ischemia."),
+    ("Tumour thrombus in the IVC.", "Tumor thrombus in the IVC."),
+    ("Localised pleural thickening.", "Localized pleural thickening."),
+])
+def test_british_and_us_spellings_read_alike(uk, us):
+    # every lexicon phrase is read in its other spelling too, where that spelling is not a phrase of its own
+    assert extract_findings(uk) == extract_findings(us)
+    assert extract_findings(uk)
+
+
+def test_spelling_variants_leave_hemi_and_ped_words_alone():
+    from harness.findings.lexicon import _spelling_variant
+    assert _spelling_variant("hemidiaphragm") == "hemidiaphragm"
+    assert _spelling_variant("pedunculated") == "pedunculated"
+    assert _spelling_variant("haematoma") == "hematoma" and _spelling_variant("hematoma") == "haematoma"
+    assert _spelling_variant("oesophageal") == "esophageal" and _spelling_variant("anemia") == "anaemia"
+
+
+@pytest.mark.parametrize("text, side, lobe", [
+    ("Emboli in the LUL segmental arteries.", "left", "upper lobe"),
+    ("Acute thromboembolism in the RLL subsegmental arteries.", "right", "lower lobe"),
+    ("Filling defects in the RML pulmonary arteries, in keeping with emboli.", "right", "middle lobe"),
+    ("Emboli in the left lower lobe segmental arteries.", "left", "lower lobe"),
+])
+def test_lobe_short_form_before_its_arteries_places_an_embolus(text, side, lobe):
+    # "RLL segmental arteries" is read as "right lower lobe segmental arteries": the lobe and its side
+    pe = [f for f in extract_findings(text) if f.observation == "pulmonary embolism"]
+    assert [(f.anatomy, f.laterality, f.sub_location) for f in pe] == [("pulmonary artery", side, lobe)]
+
+
+@pytest.mark.parametrize("opening", ["Comparison: none.", "No prior for comparison.",
+                                     "No previous imaging available for comparison.", "COMPARISON: None available."])
+def test_no_comparison_study_does_not_make_increased_a_change(opening):
+    # a report saying it has nothing to compare with describes "increased opacity", it does not compare it
+    text = f"{opening}\nIncreased opacity at the left base, likely atelectasis."
+    assert [f.temporal for f in extract_findings(text)] == [None]
+    compared = "Compared with the prior study, increased opacity at the left base, likely atelectasis."
+    assert [f.temporal for f in extract_findings(compared)] == ["increased"]
