@@ -7226,3 +7226,34 @@ def test_no_comparison_study_does_not_make_increased_a_change(opening):
     assert [f.temporal for f in extract_findings(text)] == [None]
     compared = "Compared with the prior study, increased opacity at the left base, likely atelectasis."
     assert [f.temporal for f in extract_findings(compared)] == ["increased"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("1 cm liver lesion without washout likely FNH.", ("focal nodular hyperplasia", Presence.PRESENT)),
+    ("Lesion in the liver without washout probably a hemangioma.", ("hemangioma", Presence.PRESENT)),
+    ("Lesion in the liver without washout, probably a hemangioma.", ("hemangioma", Presence.PRESENT)),
+])
+def test_conclusion_hedge_after_a_denied_feature_is_not_denied(text, expected):
+    # "without washout likely FNH": the denial covers the feature, "likely"/"probably" begins what the lesion is
+    got = {f.observation: f.presence for f in extract_findings(text)}
+    assert got.get(expected[0]) == expected[1]
+    # a hedge that says what a denied finding would have shown is still denied with it
+    assert {f.observation: f.presence for f in extract_findings("No features to suggest appendicitis.")} == {
+        "appendicitis": Presence.ABSENT}
+
+
+def test_port_before_a_chest_radiograph_title_is_portable():
+    # "Port chest radiograph" is a portable film, as "Port CXR" is; a port in the chest wall is the device
+    for title in ("Port chest radiograph", "Port chest film"):
+        assert [f.observation for f in extract_findings(f"{title}: ETT 2 cm above the carina.")] == [
+            "endotracheal tube"]
+    assert [f.observation for f in extract_findings("Port in the left chest wall.")] == ["port"]
+
+
+def test_two_slash_two_is_secondary_to_not_sizes():
+    # "2/2" is shorthand for "secondary to": its numbers are no size list ("2/2 0.5 cm stone" had read 2 cm)
+    stone = [f for f in extract_findings("Mild right hydronephrosis 2/2 0.5 cm stone at the right UVJ.")
+             if f.observation == "calculus"]
+    assert [(f.size_mm, f.laterality) for f in stone] == [(5.0, "right")]
+    dated = [f for f in extract_findings("Since 2/2/2026: right renal stone.") if f.observation == "calculus"]
+    assert [f.laterality for f in dated] == ["right"]

@@ -17,8 +17,8 @@ probe = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(probe)
 
 #: per transformation, the least share of changed sample reports that must read the same (sets of findings)
-FLOORS = {"cm_to_mm": 1.0, "mm_to_cm": 0.99, "abbr_expand": 1.0, "abbr_contract": 1.0, "uk_to_us": 1.0,
-          "us_to_uk": 1.0, "lowercase": 1.0, "tokenised": 0.96, "header": 1.0, "impression": 1.0,
+FLOORS = {"cm_to_mm": 1.0, "mm_to_cm": 1.0, "abbr_expand": 1.0, "abbr_contract": 1.0, "uk_to_us": 1.0,
+          "us_to_uk": 1.0, "lowercase": 1.0, "tokenised": 0.967, "header": 1.0, "impression": 1.0,
           "words_to_digits": 1.0, "digits_to_words": 1.0}
 
 

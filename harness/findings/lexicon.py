@@ -29,9 +29,16 @@ _DECIMAL_COMMA_RE = re.compile(r",(?<=\d,)(?=\d{1,2}\s*(?:[mc]m\b|millim|centim|
 UNSPECIFIED = "unspecified"
 
 
+#: shorthand "2/2" for "secondary to" ("hydronephrosis 2/2 obstructing stone"), not a date's ("2/2/2026")
+_SECONDARY_TO_RE = re.compile(r"(?<![\d/.])2/2(?![\d/])")
+
+
 def normalize(text: str) -> str:
-    """Lowercase, hyphens and slashes between word characters read as spaces, 'x' for the times sign."""
+    """Lowercase, hyphens and slashes between word characters read as spaces, 'x' for the times sign, "2/2" as
+    "secondary to" (its numbers would read as sizes: "2/2 0.5 cm stone")."""
     text = text.lower()
+    if "2/2" in text:
+        text = _SECONDARY_TO_RE.sub("secondary to", text)
     if "," in text:
         text = _DECIMAL_COMMA_RE.sub(".", text)
     if "\u00d7" in text:

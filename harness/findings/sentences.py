@@ -857,8 +857,11 @@ def _abbreviated_words(tokens: list[str]) -> list[str]:
         tokens = [w for t in tokens for w in (("left", "anterior", "descending") if t == "lad" else (t,))]
         words = set(tokens)
     if "port" in words:
+        # (the title's "chest" may stand between: "port chest radiograph", "port chest film")
         tokens = ["portable" if t == "port" and ({tokens[k - 1] if k else "", tokens[k + 1] if k + 1 < len(tokens)
-                                                  else ""} & _PORTABLE_TITLE) else t for k, t in enumerate(tokens)]
+                                                  else ""} & _PORTABLE_TITLE or tokens[k + 1:k + 2] == ["chest"]
+                                                 and tokens[k + 2:k + 3] and tokens[k + 2] in _PORTABLE_TITLE)
+                  else t for k, t in enumerate(tokens)]
         words = set(tokens)
     if "protocol" in words:
         tokens = _without_protocol_names(tokens)
