@@ -7257,3 +7257,39 @@ def test_two_slash_two_is_secondary_to_not_sizes():
     assert [(f.size_mm, f.laterality) for f in stone] == [(5.0, "right")]
     dated = [f for f in extract_findings("Since 2/2/2026: right renal stone.") if f.observation == "calculus"]
     assert [f.laterality for f in dated] == ["right"]
+
+
+def test_a_side_short_form_ending_a_phrase_ends_the_sentence_in_lower_case():
+    # "shift to r." / "b/l.": the side closes its phrase, so the stop ends the sentence even before a lower-case word
+    shift = [f for f in extract_findings("ap: large l effusion w/ mediastinal shift to r. mild cardiomegaly. no ptx.")
+             if f.observation == "mediastinal shift"]
+    assert [f.laterality for f in shift] == ["right"]
+    nodules = [f for f in extract_findings("ct chest: 3 new nodules, all <4 mm, b/l. known lul adenoca 1.9 cm, stable.")
+               if f.observation == "nodule"]
+    assert [(f.size_mm, f.laterality) for f in nodules] == [(4.0, None)]
+    # a side before its organ still reads with it: "rt. upper lobe"
+    assert [f.laterality for f in extract_findings("Nodule in rt. upper lobe.")] == ["right"]
+
+
+@pytest.mark.parametrize("tokenised", [
+    "there is a small pleural-based opacity at the right apex likely scarring unchanged from the prior . the right "
+    "base is clear .",
+    "median sternotomy wires are intact except for one fractured wire unchanged from prior . the lungs are clear .",
+    "pa/lat . lll consolidation obscuring l hemidiaphragm c/w pna . r lung clear .",
+    "there is a 4 cm thick-walled cavity in the left lower lobe with an air-fluid level consistent with a lung "
+    "abscess . no effusion .",
+    "there are bilateral basal airspace opacities in keeping with pulmonary oedema unchanged from yesterday . small "
+    "effusions .",
+])
+def test_tokenised_text_without_commas_reads_as_with_them(tokenised):
+    # the public corpora's form (lower case, stops set apart, commas gone): a clause's cue word gets its comma back
+    with_commas = tokenised
+    for cue in (" likely", " unchanged", " c/w", " consistent with", " in keeping with"):
+        with_commas = with_commas.replace(cue, "," + cue)
+    assert extract_findings(tokenised) == extract_findings(with_commas)
+
+
+def test_cue_words_inside_a_predicate_get_no_comma():
+    # "highly suggestive of", "is unchanged": the cue is part of the predicate, as it is with commas in the text
+    assert extract_findings("spiculated mass in the left upper lobe highly suggestive of carcinoma . no effusion .") \
+        == extract_findings("Spiculated mass in the left upper lobe highly suggestive of carcinoma. No effusion.")
