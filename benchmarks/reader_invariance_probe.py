@@ -262,7 +262,7 @@ CURRENT: dict[str, tuple[int, float, float]] = {
     "cm_to_mm": (1536, 0.9993, 1.0000),
     "mm_to_cm": (665, 1.0000, 1.0000),
     "abbr_expand": (869, 0.9942, 0.9965),
-    "abbr_contract": (1726, 0.9971, 0.9983),
+    "abbr_contract": (1726, 0.9977, 0.9983),
     "uk_to_us": (280, 1.0000, 1.0000),
     "us_to_uk": (292, 1.0000, 1.0000),
     "lowercase": (3518, 0.9994, 0.9994),

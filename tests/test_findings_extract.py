@@ -7293,3 +7293,10 @@ def test_cue_words_inside_a_predicate_get_no_comma():
     # "highly suggestive of", "is unchanged": the cue is part of the predicate, as it is with commas in the text
     assert extract_findings("spiculated mass in the left upper lobe highly suggestive of carcinoma . no effusion .") \
         == extract_findings("Spiculated mass in the left upper lobe highly suggestive of carcinoma. No effusion.")
+
+
+def test_tension_pneumothorax_is_graded_as_tension_ptx_is():
+    # "tension" grades a pneumothorax massive whether it is spelled out or abbreviated
+    assert extract_findings("Right tension pneumothorax.") == extract_findings("Right tension PTX.")
+    assert [f.severity for f in extract_findings("Right tension pneumothorax.")] == ["massive"]
+    assert [f.presence for f in extract_findings("No tension pneumothorax.")] == [Presence.ABSENT]
