@@ -7306,3 +7306,120 @@ def test_a_finding_of_the_paired_organ_beside_a_sided_one_listed_after_it_takes_
     assert got["small vessel disease"] is None
     got = {f.anatomy: f.laterality for f in extract_findings("Right renal cyst and a hepatic cyst.")}
     assert got == {"kidney": "right", "liver": None}
+@pytest.mark.parametrize("uk, us", [
+    ("Small haemopericardium.", "Small hemopericardium."),
+    ("The nodule is not visualised.", "The nodule is not visualized."),
+    ("Faecolith in the appendix.", "Fecalith in the appendix."),
+    ("Caecal volvulus.", "Cecal volvulus."),
+    ("Mesenteric ischaemia.", "Mesenteric ischemia."),
+    ("Tumour thrombus in the IVC.", "Tumor thrombus in the IVC."),
+    ("Localised pleural thickening.", "Localized pleural thickening."),
+])
+def test_british_and_us_spellings_read_alike(uk, us):
+    # every lexicon phrase is read in its other spelling too, where that spelling is not a phrase of its own
+    assert extract_findings(uk) == extract_findings(us)
+    assert extract_findings(uk)
+
+
+def test_spelling_variants_leave_hemi_and_ped_words_alone():
+    from harness.findings.lexicon import _spelling_variant
+    assert _spelling_variant("hemidiaphragm") == "hemidiaphragm"
+    assert _spelling_variant("pedunculated") == "pedunculated"
+    assert _spelling_variant("haematoma") == "hematoma" and _spelling_variant("hematoma") == "haematoma"
+    assert _spelling_variant("oesophageal") == "esophageal" and _spelling_variant("anemia") == "anaemia"
+
+
+@pytest.mark.parametrize("text, side, lobe", [
+    ("Emboli in the LUL segmental arteries.", "left", "upper lobe"),
+    ("Acute thromboembolism in the RLL subsegmental arteries.", "right", "lower lobe"),
+    ("Filling defects in the RML pulmonary arteries, in keeping with emboli.", "right", "middle lobe"),
+    ("Emboli in the left lower lobe segmental arteries.", "left", "lower lobe"),
+])
+def test_lobe_short_form_before_its_arteries_places_an_embolus(text, side, lobe):
+    # "RLL segmental arteries" is read as "right lower lobe segmental arteries": the lobe and its side
+    pe = [f for f in extract_findings(text) if f.observation == "pulmonary embolism"]
+    assert [(f.anatomy, f.laterality, f.sub_location) for f in pe] == [("pulmonary artery", side, lobe)]
+
+
+@pytest.mark.parametrize("opening", ["Comparison: none.", "No prior for comparison.",
+                                     "No previous imaging available for comparison.", "COMPARISON: None available."])
+def test_no_comparison_study_does_not_make_increased_a_change(opening):
+    # a report saying it has nothing to compare with describes "increased opacity", it does not compare it
+    text = f"{opening}\nIncreased opacity at the left base, likely atelectasis."
+    assert [f.temporal for f in extract_findings(text)] == [None]
+    compared = "Compared with the prior study, increased opacity at the left base, likely atelectasis."
+    assert [f.temporal for f in extract_findings(compared)] == ["increased"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("1 cm liver lesion without washout likely FNH.", ("focal nodular hyperplasia", Presence.PRESENT)),
+    ("Lesion in the liver without washout probably a hemangioma.", ("hemangioma", Presence.PRESENT)),
+    ("Lesion in the liver without washout, probably a hemangioma.", ("hemangioma", Presence.PRESENT)),
+])
+def test_conclusion_hedge_after_a_denied_feature_is_not_denied(text, expected):
+    # "without washout likely FNH": the denial covers the feature, "likely"/"probably" begins what the lesion is
+    got = {f.observation: f.presence for f in extract_findings(text)}
+    assert got.get(expected[0]) == expected[1]
+    # a hedge that says what a denied finding would have shown is still denied with it
+    assert {f.observation: f.presence for f in extract_findings("No features to suggest appendicitis.")} == {
+        "appendicitis": Presence.ABSENT}
+
+
+def test_port_before_a_chest_radiograph_title_is_portable():
+    # "Port chest radiograph" is a portable film, as "Port CXR" is; a port in the chest wall is the device
+    for title in ("Port chest radiograph", "Port chest film"):
+        assert [f.observation for f in extract_findings(f"{title}: ETT 2 cm above the carina.")] == [
+            "endotracheal tube"]
+    assert [f.observation for f in extract_findings("Port in the left chest wall.")] == ["port"]
+
+
+def test_two_slash_two_is_secondary_to_not_sizes():
+    # "2/2" is shorthand for "secondary to": its numbers are no size list ("2/2 0.5 cm stone" had read 2 cm)
+    stone = [f for f in extract_findings("Mild right hydronephrosis 2/2 0.5 cm stone at the right UVJ.")
+             if f.observation == "calculus"]
+    assert [(f.size_mm, f.laterality) for f in stone] == [(5.0, "right")]
+    dated = [f for f in extract_findings("Since 2/2/2026: right renal stone.") if f.observation == "calculus"]
+    assert [f.laterality for f in dated] == ["right"]
+
+
+def test_a_side_short_form_ending_a_phrase_ends_the_sentence_in_lower_case():
+    # "shift to r." / "b/l.": the side closes its phrase, so the stop ends the sentence even before a lower-case word
+    shift = [f for f in extract_findings("ap: large l effusion w/ mediastinal shift to r. mild cardiomegaly. no ptx.")
+             if f.observation == "mediastinal shift"]
+    assert [f.laterality for f in shift] == ["right"]
+    nodules = [f for f in extract_findings("ct chest: 3 new nodules, all <4 mm, b/l. known lul adenoca 1.9 cm, stable.")
+               if f.observation == "nodule"]
+    assert [(f.size_mm, f.laterality) for f in nodules] == [(4.0, None)]
+    # a side before its organ still reads with it: "rt. upper lobe"
+    assert [f.laterality for f in extract_findings("Nodule in rt. upper lobe.")] == ["right"]
+
+
+@pytest.mark.parametrize("tokenised", [
+    "there is a small pleural-based opacity at the right apex likely scarring unchanged from the prior . the right "
+    "base is clear .",
+    "median sternotomy wires are intact except for one fractured wire unchanged from prior . the lungs are clear .",
+    "pa/lat . lll consolidation obscuring l hemidiaphragm c/w pna . r lung clear .",
+    "there is a 4 cm thick-walled cavity in the left lower lobe with an air-fluid level consistent with a lung "
+    "abscess . no effusion .",
+    "there are bilateral basal airspace opacities in keeping with pulmonary oedema unchanged from yesterday . small "
+    "effusions .",
+])
+def test_tokenised_text_without_commas_reads_as_with_them(tokenised):
+    # the public corpora's form (lower case, stops set apart, commas gone): a clause's cue word gets its comma back
+    with_commas = tokenised
+    for cue in (" likely", " unchanged", " c/w", " consistent with", " in keeping with"):
+        with_commas = with_commas.replace(cue, "," + cue)
+    assert extract_findings(tokenised) == extract_findings(with_commas)
+
+
+def test_cue_words_inside_a_predicate_get_no_comma():
+    # "highly suggestive of", "is unchanged": the cue is part of the predicate, as it is with commas in the text
+    assert extract_findings("spiculated mass in the left upper lobe highly suggestive of carcinoma . no effusion .") \
+        == extract_findings("Spiculated mass in the left upper lobe highly suggestive of carcinoma. No effusion.")
+
+
+def test_tension_pneumothorax_is_graded_as_tension_ptx_is():
+    # "tension" grades a pneumothorax massive whether it is spelled out or abbreviated
+    assert extract_findings("Right tension pneumothorax.") == extract_findings("Right tension PTX.")
+    assert [f.severity for f in extract_findings("Right tension pneumothorax.")] == ["massive"]
+    assert [f.presence for f in extract_findings("No tension pneumothorax.")] == [Presence.ABSENT]

@@ -983,6 +983,12 @@ def _head_senses(tokens: tuple[str, ...], text: str) -> tuple[str, ...]:
 
 #: a report comparing with a prior study says so in one of these words
 _COMPARES = re.compile(r"\b(" + "|".join(sorted(COMPARISON_WORDS)) + r")\b", re.IGNORECASE)
+#: a report that says it has no prior study to compare with ("Comparison: none.", "No prior for comparison.",
+#  "No previous imaging available"): these words do not make it a comparing report
+_NO_COMPARISON = re.compile(r"\bcomparisons?\s*:?\s*(?:none|nil|n/?a|not available)\b|\bno (?:prior|previous|"
+                            r"comparison)\b(?:\s+(?:study|studies|imaging|images|exams?|examinations?|films?|"
+                            r"radiographs?|ct|available))*(?:\s+(?:is\s+|are\s+)?(?:available\s+)?for\s+"
+                            r"comparison)?", re.IGNORECASE)
 #: the change words whose reading depends on a comparison
 _CHANGE_WORDS_READ = frozenset({"increased", "increasing", "more"})
 
@@ -1098,7 +1104,7 @@ def parse_report(text: str) -> tuple[ParsedFinding, ...]:
             cmp = False
             if not _CHANGE_WORDS_READ.isdisjoint(key):
                 if compares is None:
-                    compares = bool(_COMPARES.search(text))
+                    compares = bool(_COMPARES.search(_NO_COMPARISON.sub(" ", text)))
                 cmp = compares
             denied = _elliptic_denial(key, items, lex)
             if denied is not None:

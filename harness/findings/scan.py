@@ -474,6 +474,11 @@ _EVIDENCE_HEDGES = frozenset({"suggest", "suggests", "suggesting", "suggestive o
                               "highly suggestive of", "suspicious features of", "concerning features of"})
 
 
+#: the first words of a hedge that concludes what a finding is ("likely", "probably", "most likely"), not one that
+#: says what it would have shown ("suggestive of"): after a denied feature it is no part of the denial
+_CONCLUSION_HEDGE_WORDS = frozenset({"likely", "probably", "most", "presumably", "presumed"})
+
+
 def _hedge_ahead(spans: list[Span], q: int, term: set[int]) -> bool:
     """A hedge that says what a denied finding would have shown follows the finding at ``q`` within its noun phrase
     ("no lesion suspicious for HCC", "no new sclerotic bony lesion worrisome for metastasis", "no mass to suggest
@@ -578,7 +583,10 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
             # (the hedge must be close: "without contrast, findings consistent with appendicitis" denies nothing)
             while q < len(spans) and q not in term and spans[q].text != "," and (
                     (spans[q].cat not in ("OBS", "ENLARGE") and q - p <= 3) or _hedge_ahead(spans, q, term)):
-                if q in trig and trig[q][0] in ("possible", "probable"):
+                # (but "likely" or "probably" after the denied feature begins a statement of its own: "lesion
+                # without washout likely FNH", "nodule without calcification probably benign")
+                if q in trig and trig[q][0] in ("possible", "probable") and not (
+                        q > p + 1 and spans[q].text.split()[0] in _CONCLUSION_HEDGE_WORDS):
                     del trig[q]
                 # the hedge that lets the denial reach past its finding is the denied finding's too, however far
                 # the finding is ("no arterially enhancing liver lesion suspicious for HCC")

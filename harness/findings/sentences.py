@@ -859,8 +859,11 @@ def _abbreviated_words(tokens: list[str]) -> list[str]:
         tokens = [w for t in tokens for w in (("left", "anterior", "descending") if t == "lad" else (t,))]
         words = set(tokens)
     if "port" in words:
+        # (the title's "chest" may stand between: "port chest radiograph", "port chest film")
         tokens = ["portable" if t == "port" and ({tokens[k - 1] if k else "", tokens[k + 1] if k + 1 < len(tokens)
-                                                  else ""} & _PORTABLE_TITLE) else t for k, t in enumerate(tokens)]
+                                                  else ""} & _PORTABLE_TITLE or tokens[k + 1:k + 2] == ["chest"]
+                                                 and tokens[k + 2:k + 3] and tokens[k + 2] in _PORTABLE_TITLE)
+                  else t for k, t in enumerate(tokens)]
         words = set(tokens)
     if "protocol" in words:
         tokens = _without_protocol_names(tokens)
@@ -2626,6 +2629,21 @@ _ABBREVIATIONS_STOPPED = frozenset({"approx", "vs", "cf", "incl", "esp", "max", 
                                     "lt", "r", "l"})
 
 
+#: a side's short forms: their stop ends the sentence where the side is the last word of a phrase ("shift to r.",
+#: "effusions b/l.") - in lower-case text no capital after the stop tells so
+_SIDE_ABBREVIATIONS = frozenset({"r", "l", "rt", "lt"})
+_SIDE_OBJECT_WORDS = frozenset({"to", "the", "towards", "toward", "on", "both"})
+
+
+def _side_ends_sentence(text: str, start: int) -> bool:
+    """The side short form at ``start`` ends its phrase: part of a slashed pair ("b/l.", "r/l.") or after "to",
+    "the", "on" ("mediastinal shift to r.", "effusion on the l.")."""
+    if start and text[start - 1] == "/":
+        return True
+    before = text[max(0, start - 12):start].split()
+    return bool(before) and before[-1].lower() in _SIDE_OBJECT_WORDS
+
+
 def _is_word_char(c: str) -> bool:
     return c.isalnum() or c == "_"
 
@@ -2657,7 +2675,8 @@ def _without_abbreviation_stops(text: str) -> str:
                 while start > last and dot - start < 7 and text[start - 1].isalpha():
                     start -= 1
                 if start < dot and (start == 0 or not _is_word_char(text[start - 1])) \
-                        and text[start:dot].lower() in _ABBREVIATIONS_STOPPED:
+                        and text[start:dot].lower() in _ABBREVIATIONS_STOPPED \
+                        and not (text[start:dot].lower() in _SIDE_ABBREVIATIONS and _side_ends_sentence(text, start)):
                     pieces += [text[last:start], text[start:dot]]
                     last = dot + 1
         dot = text.find(".", dot + 1)
@@ -2705,8 +2724,27 @@ _ELLIPTIC_NONE_RE = re.compile(r"(?i),\s*(?=(?:none|nil)\s+(?:is\s+|are\s+)?(?:s
                                r"the\s+(?:left|right|other|opposite|contralateral)\b)")
 
 
+#: the public corpora's tokenised form ("heart normal . lungs clear ."): its commas are gone, so a clause that
+#: says what a finding is or how it changed ("opacity likely atelectasis", "wires fractured unchanged") gets the
+#: comma back before its cue word (only in a text with no comma at all and its full stops set apart), unless the
+#: word before makes the cue part of its predicate ("highly suggestive of", "is unchanged", "could be in keeping")
+_CLAUSE_CUE_RE = re.compile(r"(\w+) (?=(?:likely|probably|possibly|consistent with|in keeping with|compatible with|"
+                            r"suggestive of|suggesting|concerning for|suspicious for|c/w|unchanged|raising concern)\b)",
+                            re.IGNORECASE)
+_CUE_PREDICATE_WORDS = frozenset({"highly", "very", "most", "more", "less", "is", "are", "be", "was", "were", "been",
+                                  "appears", "appear", "remains", "remain", "and", "or", "not", "also", "thus", "as",
+                                  "findings", "appearances", "which", "that", "otherwise", "largely", "essentially"})
+
+
+def _clause_comma(m: re.Match) -> str:
+    word = m.group(1)
+    return f"{word} " if word.lower() in _CUE_PREDICATE_WORDS else f"{word} , "
+
+
 def _sentence_pieces(text: str) -> list[tuple[list[str], bool]]:
     """The sentences, each with whether it is a clause after a semicolon of the same sentence."""
+    if " . " in text and "," not in text:
+        text = _CLAUSE_CUE_RE.sub(_clause_comma, text)
     if "," in text and _ELLIPTIC_NONE_RE.search(text):
         # "small left effusion, none on the right" is read as "...; none on the right" is: the finding, and its
         # denial on the other side (the comma made "none" deny the finding itself)
