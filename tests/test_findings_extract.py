@@ -7181,3 +7181,86 @@ def test_external_label_phrases_for_opacity_and_devices():
     assert _obs("Decreased translucency at the left base.") == [("opacity", "lung", "left", Presence.PRESENT)]
     assert _obs("Monitoring equipment projects over the chest.")[0][0] == "support device"
     assert _obs("No medical material.") == [("support device", "chest", None, Presence.ABSENT)]
+
+
+@pytest.mark.parametrize("text", [
+    "Non-contrast chest CT versus four months ago: 5 mm left upper lobe nodule, unchanged.",
+    "Chest CT vs a year earlier: 5 mm left upper lobe nodule, unchanged.",
+    "Chest CT vs October: 5 mm left upper lobe nodule, unchanged.",
+])
+def test_versus_a_spelled_time_or_a_month_compares_with_the_prior_and_hedges_nothing(text):
+    [nodule] = _one(text, "nodule")
+    assert (nodule.presence, nodule.temporal, nodule.laterality) == (Presence.PRESENT, "stable", "left")
+
+
+def test_versus_between_two_findings_still_offers_alternatives():
+    assert {f.presence for f in extract_findings("Left basal atelectasis vs consolidation.")} == {Presence.UNCERTAIN}
+
+
+@pytest.mark.parametrize("text, change", [
+    ("CT abdomen vs June: para-aortic nodes smaller; ascites gone.", "decreased"),
+    ("Compared with the last film: left effusion larger, no pneumothorax.", "increased"),
+    ("Chest film vs prior: L eff \u2191.", "increased"),
+    ("Chest film vs prior: L eff \u2193.", "decreased"),
+])
+def test_a_bare_comparative_or_arrow_after_a_finding_is_its_change(text, change):
+    got = [f for f in extract_findings(text) if f.observation in ("lymph node", "effusion")]
+    assert [f.temporal for f in got] == [change]
+
+
+def test_a_bare_comparative_after_a_side_compares_the_sides_not_the_prior():
+    [eff] = _one("Bilateral pleural effusions, right larger.", "effusion")
+    assert eff.temporal is None
+
+
+@pytest.mark.parametrize("text", [
+    "Non-contrast CT abdomen, no prior: small left renal cyst.",
+    "CT abdomen, no comparison studies available; small left renal cyst.",
+])
+def test_a_headers_no_prior_denies_the_comparison_not_the_finding_after_it(text):
+    [cyst] = _one(text, "cyst")
+    assert (cyst.anatomy, cyst.laterality, cyst.presence) == ("kidney", "left", Presence.PRESENT)
+
+
+def test_no_prior_finding_is_still_denied():
+    assert _obs("No previous fracture, no effusion.")[0][3] == Presence.ABSENT
+
+
+def test_nodes_called_reactive_before_a_subcentimetre_bound_are_normal_sized():
+    # as "reactive nodes, all < 1 cm" is
+    [nodes] = _one("Hilar nodes reactive, < 1 cm.", "lymph node")
+    assert nodes.presence == Presence.ABSENT
+    [big] = _one("Hilar nodes reactive, 18 mm.", "lymph node")
+    assert big.presence == Presence.PRESENT
+
+
+@pytest.mark.parametrize("text, observation, presence, certainty", [
+    ("Liver lesion, metastasis possible.", "metastasis", Presence.UNCERTAIN, None),
+    ("Right basal opacity; aspiration possible.", "pneumonia", Presence.UNCERTAIN, None),
+    ("Right basal opacity; aspiration suspected.", "pneumonia", Presence.PRESENT, Certainty.PROBABLE),
+    ("Renal mass, carcinoma probable.", "carcinoma", Presence.PRESENT, Certainty.PROBABLE),
+])
+def test_a_bare_hedge_after_its_finding_hedges_it(text, observation, presence, certainty):
+    [f] = _one(text, observation)
+    assert (f.presence, f.certainty) == (presence, certainty)
+
+
+def test_a_hedge_after_an_article_is_its_nouns_adjective_not_a_hedge_behind():
+    [clot] = _one("Clot in the right atrium, a possible embolic source.", "thrombosis")
+    assert clot.presence == Presence.PRESENT and clot.certainty is None
+
+
+def test_a_device_named_by_its_counted_parts_is_counted_by_a_digit():
+    [wires] = _one("5 sternotomy wires, intact.", "sternotomy")
+    assert wires.count == 5
+    [uncounted] = _one("Sternotomy wires intact.", "sternotomy")
+    assert uncounted.count is None and "multiple" not in uncounted.attributes
+
+
+def test_an_eponyms_gloss_in_brackets_inside_a_findings_name_is_left_out():
+    assert _obs("Fine septal (Kerley B) lines at both bases.")[0][:2] == ("interstitial disease", "lung")
+
+
+def test_treatment_related_changes_are_the_post_treatment_changes():
+    assert _obs("Treatment-related changes of the right breast.") == [
+        ("radiation change", "breast", "right", Presence.PRESENT)]

@@ -254,7 +254,8 @@ def _below_a_centimetre(spans: list[Span], scope: dict[int, str], lex: Lexicon) 
             continue
         owner = None
         q = b - 1
-        while q >= 0 and (spans[q].cat == "LOC" or spans[q].text in _BOUND_GAP):
+        # ("mediastinal nodes reactive, <1 cm": an adjective of the nodes may stand before the bound, as before them)
+        while q >= 0 and (spans[q].cat == "LOC" or spans[q].text in _BOUND_GAP or spans[q].text in _NODE_ADJECTIVES):
             q -= 1
         if q >= 0 and spans[q].cat == "OBS":
             owner = q

@@ -657,9 +657,11 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
                 q += 1
             if neither and not named:
                 direction = "backward"  # "hydronephrosis is seen in neither kidney"
-        if direction == "bidirectional" and pol not in ("neg", "resolved") and any(
-                spans[q].cat in ("OBS", "ENLARGE") for q in range(p + 1, n) if not stop(q)):
+        if direction == "bidirectional" and pol not in ("neg", "resolved") and (any(
+                spans[q].cat in ("OBS", "ENLARGE") for q in range(p + 1, n) if not stop(q))
+                or p > 0 and spans[p - 1].text in ("a", "an", "the")):
             direction = "forward"  # "opacity most likely atelectasis": the hedge names what the opacity is
+            # ("thrombus, a possible septic source": after an article the hedge is its noun's adjective)
         if direction in ("backward", "bidirectional"):
             q = p - 1
             # a backward hedge reaches back only to the comma ("opacity, likely atelectasis") unless it closes

@@ -569,6 +569,8 @@ def _partitive_counts(tokens: list[str]) -> list[str]:
     return out
 
 
+#: the units of a time span ("versus six months ago")
+_TIME_UNITS = frozenset({"day", "days", "week", "weeks", "month", "months", "year", "years", "hour", "hours"})
 _PRIOR_TIMES = frozenset({"this", "yesterday", "prior", "previous", "earlier", "last", "today", "baseline"})
 #: the words that name an earlier study after "versus the" ("versus the pre-op film", "vs the previous CT")
 _PRIOR_STUDY_WORDS = frozenset({"prior", "previous", "earlier", "last", "baseline", "pre", "preop", "preoperative",
@@ -979,6 +981,9 @@ def _comparisons(tokens: list[str]) -> list[str]:
         return ["compared", "with", *tokens[1:]]
     for k, tok in enumerate(tokens[:-1]):
         if tok in ("versus", "vs") and (tokens[k + 1] in _PRIOR_TIMES or tokens[k + 1].isdigit()
+                                        # "versus six months ago", "vs a week earlier": a spelled time span
+                                        or (tokens[k + 1] in _NUMBER_WORDS or tokens[k + 1] in ("a", "one"))
+                                        and tokens[k + 2:k + 3] and tokens[k + 2] in _TIME_UNITS
                                         or tokens[k + 1] in _PLACEHOLDERS or (
                                             # "versus the pre-op film", "vs the previous study": a study named
                                             tokens[k + 1] == "the" and k + 2 < len(tokens)
@@ -1129,8 +1134,9 @@ def _dates(tokens: list[str]) -> list[str]:
             start, end = k, end + 1
             while end < n and end - start < 5 and tokens[end].isdigit() and len(tokens[end]) <= 2:
                 end += 1  # ISO "2026 03 14"
-        elif tokens[k] in _MONTHS and k > 0 and tokens[k - 1] in ("in", "on", "since", "from", "of"):
-            start, end = k, k + 1  # "not seen in March"
+        elif tokens[k] in _MONTHS and k > 0 and (tokens[k - 1] in ("in", "on", "since", "from", "of") or (
+                tokens[k - 1] in ("vs", "versus") and tokens[k] != "dec")):  # ("vs dec": decreased)
+            start, end = k, k + 1  # "not seen in March", "CT chest vs January: ..."
         else:
             out.append(tokens[k])
             k += 1
@@ -1760,6 +1766,14 @@ def _words_glossed_in_brackets(tokens: list[str], lex: Lexicon) -> list[str]:
         if out[k] == "(" and out[k + 2] == ")" and out[k + 1].isalpha() and k + 3 < len(out) \
                 and {"SUB", "ANAT"} & lex.phrase_kinds.get((out[k - 1], out[k + 3]), {}).keys():
             del out[k:k + 3]
+        elif out[k] == "(" and k + 4 < len(out) and ")" in out[k + 2:k + 5]:
+            # "septal (Kerley B) lines": an eponym's gloss inside a finding's name, of words that name nothing
+            close = out.index(")", k + 2)
+            gloss = out[k + 1:close]
+            if close + 1 < len(out) and all(w.isalpha() and (w,) not in lex.phrase_kinds for w in gloss) \
+                    and tuple(gloss) not in lex.phrase_kinds \
+                    and "OBS" in lex.phrase_kinds.get((out[k - 1], out[close + 1]), {}):
+                del out[k:close + 1]
         k -= 1
     return out
 
@@ -2889,6 +2903,63 @@ def _apical_segment_of_a_lower_lobe(tokens: list[str]) -> list[str]:
     return out if out is not None else tokens
 
 
+#: the bare comparatives that, standing after a finding at the end of its phrase, say how it changed since the prior
+_BARE_CHANGES = {"smaller": "smaller", "larger": "larger", "bigger": "larger",
+                 "\u2191": "larger", "\u2193": "smaller"}  # "Bilat effs \u2191": the arrows of the shorthand
+#: words before a bare comparative that make it no telegraphic change: a verb or adverb the lexicon reads with it
+#: ("is smaller", "slightly larger"), an article ("the larger"), a side compared with the other ("left larger")
+_NOT_BEFORE_BARE_CHANGES = frozenset({"is", "are", "was", "were", "now", "become", "slightly", "minimally", "mildly",
+                                      "somewhat", "marginally", "much", "little", "no", "any", "none", "the", "a",
+                                      "an", "left", "right", "l", "r", "lt", "rt", "one", "other", "far", "even",
+                                      "significantly", "considerably", "substantially", "also", "not", "and", "or"})
+_PHRASE_ENDS = frozenset({",", ";", ".", ":"})
+
+
+def _bare_changes(tokens: list[str]) -> list[str]:
+    """"CT vs March: mediastinal nodes smaller; effusion gone", "effusions larger, oedema worse": a bare comparative
+    right after a finding, ending its phrase, is the finding's change since the prior study (read as "now smaller"),
+    as "worse" is; before "than", after a side ("left larger") or a verb ("is smaller") it is read as before."""
+    out: list[str] | None = None
+    for k in range(1, len(tokens)):
+        tok = tokens[k]
+        if tok not in _BARE_CHANGES or not tokens[k - 1].isalpha() or tokens[k - 1] in _NOT_BEFORE_BARE_CHANGES:
+            continue
+        if k + 1 < len(tokens) and tokens[k + 1] not in _PHRASE_ENDS:
+            continue
+        if out is None:
+            out = list(tokens)
+        out[k + len(out) - len(tokens)] = "now"
+        at = k + len(out) - len(tokens) + 1
+        out.insert(at, _BARE_CHANGES[tok])
+    return out if out is not None else tokens
+
+
+#: the words of a technique line's "no prior study" ("no prior:", "no comparison studies available,")
+_NO_PRIOR_WORDS = frozenset({"prior", "priors", "previous", "comparison", "comparisons", "comparative", "study",
+                             "studies", "imaging", "films", "film", "exams", "examinations", "scans", "available",
+                             "for", "old"})
+
+
+def _no_prior_headers(tokens: list[str]) -> list[str]:
+    """"Contrast CT A/P, no prior: mild fatty liver", "CT chest, no comparison; small effusion": a header's "no prior
+    study" denies a comparison, not the finding after its colon; the words are left out."""
+    out: list[str] | None = None
+    k = 0
+    while k < len(tokens):
+        if tokens[k] == "no" and k + 1 < len(tokens) and tokens[k + 1] in _NO_PRIOR_WORDS - {"for", "old"}:
+            end = k + 1
+            while end < len(tokens) and end - k <= 4 and tokens[end] in _NO_PRIOR_WORDS:
+                end += 1
+            if end < len(tokens) and tokens[end] in (":", ";", ",") and end + 1 < len(tokens):
+                out = out if out is not None else list(tokens)
+                cut = len(tokens) - len(out)
+                del out[k - cut:end - cut]
+                k = end
+                continue
+        k += 1
+    return out if out is not None else tokens
+
+
 #: the rewrites of ``normalised_tokens`` in order, each with the words one of which must be a token for it to change
 #: anything (the test each makes first; None: always run)
 _REWRITES = (
@@ -2898,10 +2969,11 @@ _REWRITES = (
     (_both_of_one_side, frozenset({"both", "-"})), (_kinds_as_alternatives, _ALTERNATIVE_WORDS),
     (_differential_in_brackets, frozenset({"("})),
     (_seen_as, frozenset({"as"})), (_blood_and_air, _BLOOD_AND_AIR), (_fluid_in_a_hemithorax, _HEMITHORAX), (_thick_walled_gut, frozenset({"walled"})), (_share_of_a_hemithorax, _HEMITHORAX), (_side_labels, frozenset({":"})),
+    (_no_prior_headers, frozenset({"prior", "priors", "previous", "comparison", "comparisons", "comparative"})),
     (_near_occlusions, frozenset({"subtotal", "subtotally", "near", "nearly", "almost"})),
     (_percent_stenoses, frozenset({"%", "percent"})), (_sizes_up_to, frozenset({"up"})), (_dates, None),
     (_numbered_grades, frozenset({"grade", "gr"})), (_without_densities, frozenset({"hu"})),
-    (_size_changes, _SIZE_CHANGE_WORDS), (_partitive_counts, _PARTITIVE_VERBS), (_counts_or_more, frozenset({"more"})),
+    (_size_changes, _SIZE_CHANGE_WORDS), (_bare_changes, frozenset(_BARE_CHANGES)), (_partitive_counts, _PARTITIVE_VERBS), (_counts_or_more, frozenset({"more"})),
     (_duct_of_the_pancreas, frozenset({"duct"})), (_abbreviated_words, None),
     (_valve_positions, frozenset({"valve", *_VALVE_OF_DEVICE})), (_comparisons, frozenset({"versus", "vs"})),
     (_ventricle_ratios, frozenset({"rv", "ventricle", "ventricular"})),
