@@ -7264,3 +7264,48 @@ def test_an_eponyms_gloss_in_brackets_inside_a_findings_name_is_left_out():
 def test_treatment_related_changes_are_the_post_treatment_changes():
     assert _obs("Treatment-related changes of the right breast.") == [
         ("radiation change", "breast", "right", Presence.PRESENT)]
+
+
+def test_a_change_said_of_a_generic_lesion_after_its_look_and_site_is_the_lesions():
+    [f] = _one("Lytic L4 lesion unchanged.", "lytic lesion")
+    assert (f.sub_location, f.temporal) == ("L4", "stable")
+    [g] = _one("Sclerotic L1 lesion is new.", "lytic lesion")
+    assert g.temporal == "new"
+
+
+@pytest.mark.parametrize("text", ["Wide mediastinum on this supine film.", "The mediastinum is wide."])
+def test_a_wide_mediastinum_is_a_widened_one(text):
+    assert _obs(text) == [("enlarged cardiomediastinum", "mediastinum", None, Presence.PRESENT)]
+
+
+def test_blood_in_morisons_pouch_is_haemoperitoneum():
+    assert _obs("Trace blood in Morison's pouch.")[0][:2] == ("hemorrhage", "peritoneum")
+
+
+@pytest.mark.parametrize("text, side, lobe", [
+    ("L UL cavitating mass.", "left", "upper lobe"),
+    ("Rt LL collapse.", "right", "lower lobe"),
+    ("Opacity in the R ML.", "right", "middle lobe"),
+])
+def test_a_lobe_abbreviation_written_apart_from_its_side_is_the_lobe(text, side, lobe):
+    [f] = extract_findings(text)
+    assert (f.laterality, f.sub_location) == (side, lobe)
+
+
+def test_a_volume_in_ml_after_a_side_letter_is_no_lobe():
+    # the left lung has no middle lobe
+    assert all(f.sub_location != "middle lobe" for f in extract_findings("L ML nodule."))
+
+
+@pytest.mark.parametrize("text", [
+    "Heart ?enlarged on the AP film. Probably projectional.",
+    "Query cardiomegaly, likely positional.",
+])
+def test_a_queried_finding_then_said_to_be_probably_technical_is_improbable(text):
+    [f] = _one(text, "cardiomegaly")
+    assert (f.presence, f.certainty) == (Presence.ABSENT, Certainty.IMPROBABLE)
+
+
+def test_a_queried_finding_possibly_technical_stays_possible():
+    [f] = _one("Heart ?enlarged on the AP film. Possibly projectional.", "cardiomegaly")
+    assert f.presence == Presence.UNCERTAIN

@@ -710,9 +710,24 @@ def _hedges_joined(pieces: list[tuple[list[str], bool]]) -> list[list[str]]:
         if after_semicolon and out and _only_hedges_a_diagnosis(tuple(tokens)) \
                 and len(out[-1]) + len(tokens) < MAX_SENTENCE_TOKENS:
             out[-1] = [*out[-1], ";", *tokens]
+        elif out and _only_hedges_a_technique(tokens) and len(out[-1]) + len(tokens) < MAX_SENTENCE_TOKENS:
+            # "Mediastinum ?widened on AP supine. Likely projectional.": a sentence of a hedged technical cause
+            # alone says what the finding before it is due to, as "..., likely projectional" does
+            out[-1] = [*out[-1], ",", *tokens]
         else:
             out.append(tokens)
     return out
+
+
+#: the hedges and the technical causes of a sentence that says only what the finding before it is due to
+_TECHNIQUE_HEDGES = frozenset({"likely", "probably", "possibly", "most", "may", "could", "be", "partly", "partially",
+                               "in", "part", "due", "to", "query", "?"})
+_TECHNIQUE_CAUSES = frozenset({"projectional", "positional", "rotational", "technical"})
+
+
+def _only_hedges_a_technique(tokens: list[str]) -> bool:
+    words = [t for t in tokens if t not in (".", ";", ",")]
+    return 2 <= len(words) <= 5 and words[-1] in _TECHNIQUE_CAUSES and all(w in _TECHNIQUE_HEDGES for w in words[:-1])
 
 
 def _only_hedges_a_diagnosis(tokens: tuple[str, ...]) -> bool:

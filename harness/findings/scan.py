@@ -445,7 +445,9 @@ def _hedged_mimics(spans: list[Span], scope: dict[int, str]) -> None:
         # the pneumonia, not its look)
         hedged = found is not None and any(spans[k].cat.startswith(("CTX:possible", "CTX:probable"))
                                            for k in range(found + 1, m))
-        if hedged and scope.get(found) in (None, "probable"):
+        # ("?widened mediastinum, likely projectional": a finding queried, then said to be probably a mimic, is
+        # improbable)
+        if hedged and (scope.get(found) in (None, "probable") or scope.get(found) == "possible" and scope[m] == "probable"):
             scope[found] = "possible" if scope[m] == "possible" else "improbable"
 
 

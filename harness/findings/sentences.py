@@ -2960,6 +2960,24 @@ def _no_prior_headers(tokens: list[str]) -> list[str]:
     return out if out is not None else tokens
 
 
+_SPLIT_LOBE_SIDES = {"r": "right", "rt": "right", "right": "right", "l": "left", "lt": "left", "left": "left"}
+_SPLIT_LOBES = {"ul": ("upper", "lobe"), "ll": ("lower", "lobe"), "ml": ("middle", "lobe")}
+
+
+def _split_lobe_abbreviations(tokens: list[str]) -> list[str]:
+    """"R UL cavitary lesion", "L LL consolidation": a lobe's abbreviation written apart from its side is the lobe
+    ("RUL", "LLL"); "ML" only after "R" (the left lung has none; "5 ml" is a volume)."""
+    out: list[str] | None = None
+    for k in range(len(tokens) - 1, 0, -1):
+        lobe, side = _SPLIT_LOBES.get(tokens[k]), _SPLIT_LOBE_SIDES.get(tokens[k - 1])
+        if lobe is None or side is None or (tokens[k] == "ml" and side != "right") \
+                or (k > 1 and _number(tokens[k - 2])):
+            continue
+        out = out if out is not None else list(tokens)
+        out[k - 1:k + 1] = [side, *lobe]
+    return out if out is not None else tokens
+
+
 #: the rewrites of ``normalised_tokens`` in order, each with the words one of which must be a token for it to change
 #: anything (the test each makes first; None: always run)
 _REWRITES = (
@@ -2970,6 +2988,7 @@ _REWRITES = (
     (_differential_in_brackets, frozenset({"("})),
     (_seen_as, frozenset({"as"})), (_blood_and_air, _BLOOD_AND_AIR), (_fluid_in_a_hemithorax, _HEMITHORAX), (_thick_walled_gut, frozenset({"walled"})), (_share_of_a_hemithorax, _HEMITHORAX), (_side_labels, frozenset({":"})),
     (_no_prior_headers, frozenset({"prior", "priors", "previous", "comparison", "comparisons", "comparative"})),
+    (_split_lobe_abbreviations, frozenset(_SPLIT_LOBES)),
     (_near_occlusions, frozenset({"subtotal", "subtotally", "near", "nearly", "almost"})),
     (_percent_stenoses, frozenset({"%", "percent"})), (_sizes_up_to, frozenset({"up"})), (_dates, None),
     (_numbered_grades, frozenset({"grade", "gr"})), (_without_densities, frozenset({"hu"})),

@@ -486,6 +486,9 @@ def _descriptor_yields_to_diagnosis(spans: list[Span], obs_targets: list[_Target
             a.sizes = a.sizes or b.sizes
             a.attrs |= b.attrs
             a.count = b.count if a.count in (None, "unstated") else a.count
+            # (and what is said of the noun is said of the lesion: "sclerotic T10 lesion unchanged")
+            a.temporal = a.temporal or b.temporal
+            a.severity = a.severity or b.severity
 
 
 def _organ_described_by_finding_counts_nothing(spans: list[Span], obs_targets: list[_Target],
