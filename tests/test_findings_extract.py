@@ -7309,3 +7309,17 @@ def test_a_queried_finding_then_said_to_be_probably_technical_is_improbable(text
 def test_a_queried_finding_possibly_technical_stays_possible():
     [f] = _one("Heart ?enlarged on the AP film. Possibly projectional.", "cardiomegaly")
     assert f.presence == Presence.UNCERTAIN
+
+
+@pytest.mark.parametrize("text, organ", [
+    ("Fractured right ribs.", "rib"),
+    ("Fractured right pubic rami.", "pelvis bone"),
+])
+def test_a_participle_before_plural_sites_is_one_finding_in_each(text, organ):
+    [f] = _one(text, "fracture")
+    assert (f.anatomy, f.count, "multiple" in f.attributes) == (organ, None, True)
+
+
+def test_a_participle_before_one_site_is_one_finding():
+    [f] = _one("Fractured right 7th rib.", "fracture")
+    assert f.count == 1
