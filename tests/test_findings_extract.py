@@ -7323,3 +7323,11 @@ def test_a_participle_before_plural_sites_is_one_finding_in_each(text, organ):
 def test_a_participle_before_one_site_is_one_finding():
     [f] = _one("Fractured right 7th rib.", "fracture")
     assert f.count == 1
+
+
+def test_a_known_lesion_apposed_after_a_finding_is_at_its_site():
+    [mass] = _one("Irregular thickening of the caecal wall, the known primary.", "mass")
+    assert (mass.anatomy, mass.sub_location) == ("bowel", "cecum")
+    # a finding listed after a comma with its own word is not an apposition
+    assert {f.observation for f in extract_findings("Small effusion, the known pneumothorax unchanged.")} \
+        == {"effusion", "pneumothorax"}
