@@ -7331,3 +7331,14 @@ def test_a_known_lesion_apposed_after_a_finding_is_at_its_site():
     # a finding listed after a comma with its own word is not an apposition
     assert {f.observation for f in extract_findings("Small effusion, the known pneumothorax unchanged.")} \
         == {"effusion", "pneumothorax"}
+
+
+def test_infxn_is_the_dictated_infection():
+    got = {f.observation: f.presence for f in extract_findings("Patchy RLL opacity, ?infxn.")}
+    assert got.get("pneumonia") == Presence.UNCERTAIN
+
+
+def test_cortical_scarring_is_the_kidneys_and_takes_its_side():
+    got = {f.observation: (f.anatomy, f.laterality) for f in
+           extract_findings("The left kidney is small with cortical scarring.")}
+    assert got["scarring"] == ("kidney", "left")

@@ -678,6 +678,7 @@ _EXPANSIONS = {"stn": ("station",), "jxn": ("junction",), "jct": ("junction",), 
                "ggn": ("ground", "glass", "nodule"), "ggns": ("ground", "glass", "nodules"),
                "cac": ("coronary", "artery", "calcification"),
                "dz": ("disease",),  # "old granulomatous dz", "no acute cardiopulmonary dz"
+               "infxn": ("infection",), "infxns": ("infections",),  # "?atypical infxn vs edema"
                # a tip's distance dictated short: "ETT 4 cm abv carina"
                "abv": ("above",),
                # the abdomen's quadrants dictated by their initials: "RLQ collection", "tender LUQ"
