@@ -7342,3 +7342,21 @@ def test_cortical_scarring_is_the_kidneys_and_takes_its_side():
     got = {f.observation: (f.anatomy, f.laterality) for f in
            extract_findings("The left kidney is small with cortical scarring.")}
     assert got["scarring"] == ("kidney", "left")
+
+
+def test_a_hydronephrosis_said_beside_stones_of_one_side_is_that_sides():
+    [hydro] = _one("5 mm calculus distal L ureter, mild hydro.", "hydronephrosis")
+    assert hydro.laterality == "left"
+    # stones of both sides leave it unsided
+    [both] = _one("Bilateral renal calculi, mild hydronephrosis.", "hydronephrosis")
+    assert both.laterality is None
+
+
+@pytest.mark.parametrize("text, pole", [("3 mm R LP stone.", "lower pole"), ("1 cm L UP cyst.", "upper pole")])
+def test_a_kidneys_pole_dictated_after_a_side_letter(text, pole):
+    [f] = extract_findings(text)
+    assert (f.anatomy, f.sub_location) == ("kidney", pole)
+
+
+def test_up_to_after_a_side_letter_is_no_pole():
+    assert all(f.sub_location != "upper pole" for f in extract_findings("Drain pulled back, L up to 3 cm."))

@@ -799,9 +799,11 @@ def _urinary_obstruction(findings: tuple[ParsedFinding, ...], key: tuple[str, ..
         return findings
     if "obstructing" not in key and "nonobstructing" not in key and not any(
             it.finding.observation == "bowel obstruction" for it in findings):
-        return findings  # (nothing below would change: the common case, said first)
+        # (nothing below would change: the common case, said first)
+        return _hydronephrosis_of_the_stones_side(findings)
     sides = {f.laterality for f in urinary}
     side = next(iter(sides)) if len(sides) == 1 else None
+    findings = _hydronephrosis_of_the_stones_side(findings)
     out = []
     for it in findings:
         f = it.finding
@@ -821,6 +823,22 @@ def _urinary_obstruction(findings: tuple[ParsedFinding, ...], key: tuple[str, ..
                                                  laterality=f.laterality, presence=Presence.ABSENT),
                                          "non obstructing", "kidney"))
     return tuple(out)
+
+
+def _hydronephrosis_of_the_stones_side(findings: tuple[ParsedFinding, ...]) -> tuple[ParsedFinding, ...]:
+    """"7 mm calculus in the mid right ureter, moderate hydronephrosis": a hydronephrosis said with no side beside
+    stones of one side is that side's, as "... with moderate hydronephrosis" is read."""
+    hydro = [k for k, it in enumerate(findings) if it.finding.observation == "hydronephrosis"
+             and it.finding.laterality is None and it.finding.presence is not Presence.ABSENT]
+    if not hydro:
+        return findings
+    sides = {it.finding.laterality for it in findings if it.finding.observation == "calculus"
+             and it.finding.anatomy in _URINARY_ORGANS and it.finding.presence is not Presence.ABSENT}
+    if len(sides) != 1 or next(iter(sides)) not in ("left", "right"):
+        return findings
+    side = next(iter(sides))
+    return tuple(ParsedFinding(dataclasses.replace(it.finding, laterality=side), it.observation_text,
+                               it.anatomy_text) if k in hydro else it for k, it in enumerate(findings))
 
 
 def _inflammation_denied_of(findings: tuple[ParsedFinding, ...], lex: Lexicon) -> tuple[ParsedFinding, ...]:

@@ -2962,18 +2962,24 @@ def _no_prior_headers(tokens: list[str]) -> list[str]:
 
 
 _SPLIT_LOBE_SIDES = {"r": "right", "rt": "right", "right": "right", "l": "left", "lt": "left", "left": "left"}
-_SPLIT_LOBES = {"ul": ("upper", "lobe"), "ll": ("lower", "lobe"), "ml": ("middle", "lobe")}
+_SPLIT_LOBES = {"ul": ("upper", "lobe"), "ll": ("lower", "lobe"), "ml": ("middle", "lobe"),
+                # and a kidney's poles dictated the same way ("2 mm L UP stone", "R LP cyst")
+                "up": ("upper", "pole"), "lp": ("lower", "pole")}
 
 
 def _split_lobe_abbreviations(tokens: list[str]) -> list[str]:
     """"R UL cavitary lesion", "L LL consolidation": a lobe's abbreviation written apart from its side is the lobe
-    ("RUL", "LLL"); "ML" only after "R" (the left lung has none; "5 ml" is a volume)."""
+    ("RUL", "LLL"); "ML" only after "R" (the left lung has none; "5 ml" is a volume). A kidney's pole ("L UP
+    stone") likewise, after a side's letter and before a noun."""
     out: list[str] | None = None
     for k in range(len(tokens) - 1, 0, -1):
         lobe, side = _SPLIT_LOBES.get(tokens[k]), _SPLIT_LOBE_SIDES.get(tokens[k - 1])
         if lobe is None or side is None or (tokens[k] == "ml" and side != "right") \
                 or (k > 1 and _number(tokens[k - 2])):
             continue
+        if tokens[k] in ("up", "lp") and (tokens[k - 1] in ("left", "right") or k + 1 >= len(tokens)
+                                          or not tokens[k + 1].isalpha() or tokens[k + 1] == "to"):
+            continue  # a kidney's pole only as a letter side's, before a noun ("L UP stone"; not "left up to")
         out = out if out is not None else list(tokens)
         out[k - 1:k + 1] = [side, *lobe]
     return out if out is not None else tokens
