@@ -7360,3 +7360,8 @@ def test_a_kidneys_pole_dictated_after_a_side_letter(text, pole):
 
 def test_up_to_after_a_side_letter_is_no_pole():
     assert all(f.sub_location != "upper pole" for f in extract_findings("Drain pulled back, L up to 3 cm."))
+
+
+def test_a_lesions_part_listed_after_a_comma_is_at_the_lesions_site():
+    [part] = _one("14 mm part-solid LLL nodule, solid component 6 mm.", "solid component")
+    assert (part.anatomy, part.sub_location, part.laterality, part.size_mm) == ("lung", "lower lobe", "left", 6.0)

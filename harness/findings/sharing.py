@@ -47,6 +47,7 @@ def _share_between_findings(spans: list[Span], targets: list[_Target], obs_targe
     _apposed_name_refines_finding(spans, obs_targets, scope, lex)
     _apposed_disease_takes_site(spans, obs_targets, scope, lex)
     _known_lesion_apposed_takes_site(spans, obs_targets, scope, lex)
+    _lesions_part_listed_takes_site(spans, obs_targets, lex)
     _adjective_finding_shares_site(obs_targets, lex)
     _adjective_finding_in_organ_of_noun(obs_targets, lex)
     _participle_finding_in_site_of_noun(spans, obs_targets, lex)
@@ -347,6 +348,20 @@ def _known_lesion_apposed_takes_site(spans: list[Span], obs_targets: list[_Targe
             continue
         t.locations = [copy.copy(l) for l in prev.locations]
         t.sides = list(prev.sides)
+
+
+def _lesions_part_listed_takes_site(spans: list[Span], obs_targets: list[_Target], lex: Lexicon) -> None:
+    """"11 mm part-solid nodule RUL, solid component 5 mm": a lesion's part (``part_of_lesion``) listed after a comma,
+    with no site of its own, is at the site of the lesion before it, as "..., with a 5 mm solid component" is."""
+    for prev, t in zip(obs_targets, obs_targets[1:]):
+        if t.kind != "OBS" or prev.kind != "OBS" or t.locations or t.sides or not prev.locations \
+                or not lex.observations.get(_obs_name(t.span) or "", {}).get("part_of_lesion") \
+                or not _lesion_like(_obs_name(prev.span) or "", lex):
+            continue
+        start = next((q for q in range(prev.pos + 1, t.pos) if spans[q].text == ","), t.pos)
+        if [g.text for g in spans[start:t.pos]] in ([","], [",", "its"], [",", "the"]):
+            t.locations = [copy.copy(l) for l in prev.locations]
+            t.sides = list(prev.sides)
 
 
 def _count_of_both(named: int | str | None, look: int | str | None) -> int | str | None:
