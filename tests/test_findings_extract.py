@@ -7365,3 +7365,14 @@ def test_up_to_after_a_side_letter_is_no_pole():
 def test_a_lesions_part_listed_after_a_comma_is_at_the_lesions_site():
     [part] = _one("14 mm part-solid LLL nodule, solid component 6 mm.", "solid component")
     assert (part.anatomy, part.sub_location, part.laterality, part.size_mm) == ("lung", "lower lobe", "left", 6.0)
+
+
+@pytest.mark.parametrize("text, observation, look", [
+    ("Non-calcified 5 mm nodule in the LLL.", "nodule", "calcified"),
+    ("Non-enhancing 3 cm fluid collection in the pelvis.", "collection", "enhancing"),
+])
+def test_non_joined_to_a_look_denies_it(text, observation, look):
+    [f] = _one(text, observation)
+    assert look not in f.attributes and f.presence == Presence.PRESENT
+    [plain] = _one(text.replace("Non-", "").capitalize(), observation)
+    assert look in plain.attributes

@@ -74,7 +74,7 @@ from harness.findings.build import _measured_organs, _removed_organs, _stated_fi
 from harness.findings.lexicon import UNSPECIFIED, Lexicon, Reading, lexicon
 from harness.findings.measures import (PRIOR_SIZE_SAME_MM, PRIOR_SIZE_SAME_REL, _attach_measures, _change_from_prior_sizes, _counts_per_side,
                                        _counts_per_site, _sizes_of_listed_sites)
-from harness.findings.prepass import (_solid_parts_described, STUDY_WORDS, _calcified_organs_named, _contrast_filling, _in_aside,
+from harness.findings.prepass import (_attributes_denied_by_non, _solid_parts_described, STUDY_WORDS, _calcified_organs_named, _contrast_filling, _in_aside,
                                       _past_procedures, _predicates_of_the_organ_spoken_of,
                                       _deny_structures_called_normal, _enlarged_names, _focal_findings_grown,
                                       _forms_said_of_organs, _hedge_study_title, _mark_prior_sizes,
@@ -308,6 +308,7 @@ def _read_normalised(tokens: list[str], lex: Lexicon, prev_side: str | None, inh
     if any(s.cat == "CTX:back_reference" for s in spans):
         return SentenceReading(())  # "Two lesions as described above." restates what the report already said
     _contrast_filling(spans)
+    _attributes_denied_by_non(spans)
     _mark_prior_sizes(spans, tokens, lex)
     _read_comparisons(spans)
     _tip_subject_denials(spans, lex)
