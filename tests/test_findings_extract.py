@@ -7423,3 +7423,196 @@ def test_tension_pneumothorax_is_graded_as_tension_ptx_is():
     assert extract_findings("Right tension pneumothorax.") == extract_findings("Right tension PTX.")
     assert [f.severity for f in extract_findings("Right tension pneumothorax.")] == ["massive"]
     assert [f.presence for f in extract_findings("No tension pneumothorax.")] == [Presence.ABSENT]
+@pytest.mark.parametrize("text", [
+    "Non-contrast chest CT versus four months ago: 5 mm left upper lobe nodule, unchanged.",
+    "Chest CT vs a year earlier: 5 mm left upper lobe nodule, unchanged.",
+    "Chest CT vs October: 5 mm left upper lobe nodule, unchanged.",
+])
+def test_versus_a_spelled_time_or_a_month_compares_with_the_prior_and_hedges_nothing(text):
+    [nodule] = _one(text, "nodule")
+    assert (nodule.presence, nodule.temporal, nodule.laterality) == (Presence.PRESENT, "stable", "left")
+
+
+def test_versus_between_two_findings_still_offers_alternatives():
+    assert {f.presence for f in extract_findings("Left basal atelectasis vs consolidation.")} == {Presence.UNCERTAIN}
+
+
+@pytest.mark.parametrize("text, change", [
+    ("CT abdomen vs June: para-aortic nodes smaller; ascites gone.", "decreased"),
+    ("Compared with the last film: left effusion larger, no pneumothorax.", "increased"),
+    ("Chest film vs prior: L eff \u2191.", "increased"),
+    ("Chest film vs prior: L eff \u2193.", "decreased"),
+])
+def test_a_bare_comparative_or_arrow_after_a_finding_is_its_change(text, change):
+    got = [f for f in extract_findings(text) if f.observation in ("lymph node", "effusion")]
+    assert [f.temporal for f in got] == [change]
+
+
+def test_a_bare_comparative_after_a_side_compares_the_sides_not_the_prior():
+    [eff] = _one("Bilateral pleural effusions, right larger.", "effusion")
+    assert eff.temporal is None
+
+
+@pytest.mark.parametrize("text", [
+    "Non-contrast CT abdomen, no prior: small left renal cyst.",
+    "CT abdomen, no comparison studies available; small left renal cyst.",
+])
+def test_a_headers_no_prior_denies_the_comparison_not_the_finding_after_it(text):
+    [cyst] = _one(text, "cyst")
+    assert (cyst.anatomy, cyst.laterality, cyst.presence) == ("kidney", "left", Presence.PRESENT)
+
+
+def test_no_prior_finding_is_still_denied():
+    assert _obs("No previous fracture, no effusion.")[0][3] == Presence.ABSENT
+
+
+def test_nodes_called_reactive_before_a_subcentimetre_bound_are_normal_sized():
+    # as "reactive nodes, all < 1 cm" is
+    [nodes] = _one("Hilar nodes reactive, < 1 cm.", "lymph node")
+    assert nodes.presence == Presence.ABSENT
+    [big] = _one("Hilar nodes reactive, 18 mm.", "lymph node")
+    assert big.presence == Presence.PRESENT
+
+
+@pytest.mark.parametrize("text, observation, presence, certainty", [
+    ("Liver lesion, metastasis possible.", "metastasis", Presence.UNCERTAIN, None),
+    ("Right basal opacity; aspiration possible.", "pneumonia", Presence.UNCERTAIN, None),
+    ("Right basal opacity; aspiration suspected.", "pneumonia", Presence.PRESENT, Certainty.PROBABLE),
+    ("Renal mass, carcinoma probable.", "carcinoma", Presence.PRESENT, Certainty.PROBABLE),
+])
+def test_a_bare_hedge_after_its_finding_hedges_it(text, observation, presence, certainty):
+    [f] = _one(text, observation)
+    assert (f.presence, f.certainty) == (presence, certainty)
+
+
+def test_a_hedge_after_an_article_is_its_nouns_adjective_not_a_hedge_behind():
+    [clot] = _one("Clot in the right atrium, a possible embolic source.", "thrombosis")
+    assert clot.presence == Presence.PRESENT and clot.certainty is None
+
+
+def test_a_device_named_by_its_counted_parts_is_counted_by_a_digit():
+    [wires] = _one("5 sternotomy wires, intact.", "sternotomy")
+    assert wires.count == 5
+    [uncounted] = _one("Sternotomy wires intact.", "sternotomy")
+    assert uncounted.count is None and "multiple" not in uncounted.attributes
+
+
+def test_an_eponyms_gloss_in_brackets_inside_a_findings_name_is_left_out():
+    assert _obs("Fine septal (Kerley B) lines at both bases.")[0][:2] == ("interstitial disease", "lung")
+
+
+def test_treatment_related_changes_are_the_post_treatment_changes():
+    assert _obs("Treatment-related changes of the right breast.") == [
+        ("radiation change", "breast", "right", Presence.PRESENT)]
+
+
+def test_a_change_said_of_a_generic_lesion_after_its_look_and_site_is_the_lesions():
+    [f] = _one("Lytic L4 lesion unchanged.", "lytic lesion")
+    assert (f.sub_location, f.temporal) == ("L4", "stable")
+    [g] = _one("Sclerotic L1 lesion is new.", "lytic lesion")
+    assert g.temporal == "new"
+
+
+@pytest.mark.parametrize("text", ["Wide mediastinum on this supine film.", "The mediastinum is wide."])
+def test_a_wide_mediastinum_is_a_widened_one(text):
+    assert _obs(text) == [("enlarged cardiomediastinum", "mediastinum", None, Presence.PRESENT)]
+
+
+def test_blood_in_morisons_pouch_is_haemoperitoneum():
+    assert _obs("Trace blood in Morison's pouch.")[0][:2] == ("hemorrhage", "peritoneum")
+
+
+@pytest.mark.parametrize("text, side, lobe", [
+    ("L UL cavitating mass.", "left", "upper lobe"),
+    ("Rt LL collapse.", "right", "lower lobe"),
+    ("Opacity in the R ML.", "right", "middle lobe"),
+])
+def test_a_lobe_abbreviation_written_apart_from_its_side_is_the_lobe(text, side, lobe):
+    [f] = extract_findings(text)
+    assert (f.laterality, f.sub_location) == (side, lobe)
+
+
+def test_a_volume_in_ml_after_a_side_letter_is_no_lobe():
+    # the left lung has no middle lobe
+    assert all(f.sub_location != "middle lobe" for f in extract_findings("L ML nodule."))
+
+
+@pytest.mark.parametrize("text", [
+    "Heart ?enlarged on the AP film. Probably projectional.",
+    "Query cardiomegaly, likely positional.",
+])
+def test_a_queried_finding_then_said_to_be_probably_technical_is_improbable(text):
+    [f] = _one(text, "cardiomegaly")
+    assert (f.presence, f.certainty) == (Presence.ABSENT, Certainty.IMPROBABLE)
+
+
+def test_a_queried_finding_possibly_technical_stays_possible():
+    [f] = _one("Heart ?enlarged on the AP film. Possibly projectional.", "cardiomegaly")
+    assert f.presence == Presence.UNCERTAIN
+
+
+@pytest.mark.parametrize("text, organ", [
+    ("Fractured right ribs.", "rib"),
+    ("Fractured right pubic rami.", "pelvis bone"),
+])
+def test_a_participle_before_plural_sites_is_one_finding_in_each(text, organ):
+    [f] = _one(text, "fracture")
+    assert (f.anatomy, f.count, "multiple" in f.attributes) == (organ, None, True)
+
+
+def test_a_participle_before_one_site_is_one_finding():
+    [f] = _one("Fractured right 7th rib.", "fracture")
+    assert f.count == 1
+
+
+def test_a_known_lesion_apposed_after_a_finding_is_at_its_site():
+    [mass] = _one("Irregular thickening of the caecal wall, the known primary.", "mass")
+    assert (mass.anatomy, mass.sub_location) == ("bowel", "cecum")
+    # a finding listed after a comma with its own word is not an apposition
+    assert {f.observation for f in extract_findings("Small effusion, the known pneumothorax unchanged.")} \
+        == {"effusion", "pneumothorax"}
+
+
+def test_infxn_is_the_dictated_infection():
+    got = {f.observation: f.presence for f in extract_findings("Patchy RLL opacity, ?infxn.")}
+    assert got.get("pneumonia") == Presence.UNCERTAIN
+
+
+def test_cortical_scarring_is_the_kidneys_and_takes_its_side():
+    got = {f.observation: (f.anatomy, f.laterality) for f in
+           extract_findings("The left kidney is small with cortical scarring.")}
+    assert got["scarring"] == ("kidney", "left")
+
+
+def test_a_hydronephrosis_said_beside_stones_of_one_side_is_that_sides():
+    [hydro] = _one("5 mm calculus distal L ureter, mild hydro.", "hydronephrosis")
+    assert hydro.laterality == "left"
+    # stones of both sides leave it unsided
+    [both] = _one("Bilateral renal calculi, mild hydronephrosis.", "hydronephrosis")
+    assert both.laterality is None
+
+
+@pytest.mark.parametrize("text, pole", [("3 mm R LP stone.", "lower pole"), ("1 cm L UP cyst.", "upper pole")])
+def test_a_kidneys_pole_dictated_after_a_side_letter(text, pole):
+    [f] = extract_findings(text)
+    assert (f.anatomy, f.sub_location) == ("kidney", pole)
+
+
+def test_up_to_after_a_side_letter_is_no_pole():
+    assert all(f.sub_location != "upper pole" for f in extract_findings("Drain pulled back, L up to 3 cm."))
+
+
+def test_a_lesions_part_listed_after_a_comma_is_at_the_lesions_site():
+    [part] = _one("14 mm part-solid LLL nodule, solid component 6 mm.", "solid component")
+    assert (part.anatomy, part.sub_location, part.laterality, part.size_mm) == ("lung", "lower lobe", "left", 6.0)
+
+
+@pytest.mark.parametrize("text, observation, look", [
+    ("Non-calcified 5 mm nodule in the LLL.", "nodule", "calcified"),
+    ("Non-enhancing 3 cm fluid collection in the pelvis.", "collection", "enhancing"),
+])
+def test_non_joined_to_a_look_denies_it(text, observation, look):
+    [f] = _one(text, observation)
+    assert look not in f.attributes and f.presence == Presence.PRESENT
+    [plain] = _one(text.replace("Non-", "").capitalize(), observation)
+    assert look in plain.attributes

@@ -565,11 +565,29 @@ def _count_and_plurality(t: _Target, obs: str, presence: Presence, lex: Lexicon)
     elif presence is not Presence.ABSENT and (lex.is_focal(obs) or lex.is_countable(obs)) \
             and not _uncountable(t.span.text.split()[-1]) and t.span.text.split()[-1] != "fx":
         # ("healed R rib fx": one or more; the abbreviation is singular and plural)
-        if _plural(t.span):
+        if _plural(t.span) or _said_of_plural_site(t, lex):
             attrs.add("multiple")
         else:
             count = 1
     return count, attrs
+
+
+def _said_of_plural_site(t: _Target, lex: Lexicon) -> bool:
+    """"Fractured left ribs", "fractured pubic rami": a finding said by a participle before the sites it is in, named
+    in the plural, is one in each of them, as "left rib fractures" is."""
+    if not t.span.text.endswith("ed"):
+        return False
+    for l in t.locations:
+        words = l.text.split()
+        if l.start > t.pos and words and any(r.plural or words[-1] in _LATIN_PLURAL_SITES
+                                             for kind in ("ANAT", "SUB")
+                                             for r in lex.phrase_kinds.get((words[-1],), {}).get(kind, ())):
+            return True
+    return False
+
+
+#: the Latin plurals of sites listed as forms of their own (so not read as plurals)
+_LATIN_PLURAL_SITES = frozenset({"rami", "pedicles", "acetabula", "processes", "laminae", "ossicles"})
 
 
 def _part_and_side(organ: str, loc_sub: str | None, loc_side: str | None, side: str | None, spec: dict[str, Any],

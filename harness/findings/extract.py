@@ -74,7 +74,7 @@ from harness.findings.build import _measured_organs, _removed_organs, _stated_fi
 from harness.findings.lexicon import UNSPECIFIED, Lexicon, Reading, lexicon
 from harness.findings.measures import (PRIOR_SIZE_SAME_MM, PRIOR_SIZE_SAME_REL, _attach_measures, _change_from_prior_sizes, _counts_per_side,
                                        _counts_per_site, _sizes_of_listed_sites)
-from harness.findings.prepass import (_solid_parts_described, STUDY_WORDS, _calcified_organs_named, _contrast_filling, _in_aside,
+from harness.findings.prepass import (_attributes_denied_by_non, _solid_parts_described, STUDY_WORDS, _calcified_organs_named, _contrast_filling, _in_aside,
                                       _past_procedures, _predicates_of_the_organ_spoken_of,
                                       _deny_structures_called_normal, _enlarged_names, _focal_findings_grown,
                                       _forms_said_of_organs, _hedge_study_title, _mark_prior_sizes,
@@ -308,6 +308,7 @@ def _read_normalised(tokens: list[str], lex: Lexicon, prev_side: str | None, inh
     if any(s.cat == "CTX:back_reference" for s in spans):
         return SentenceReading(())  # "Two lesions as described above." restates what the report already said
     _contrast_filling(spans)
+    _attributes_denied_by_non(spans)
     _mark_prior_sizes(spans, tokens, lex)
     _read_comparisons(spans)
     _tip_subject_denials(spans, lex)
@@ -710,9 +711,24 @@ def _hedges_joined(pieces: list[tuple[list[str], bool]]) -> list[list[str]]:
         if after_semicolon and out and _only_hedges_a_diagnosis(tuple(tokens)) \
                 and len(out[-1]) + len(tokens) < MAX_SENTENCE_TOKENS:
             out[-1] = [*out[-1], ";", *tokens]
+        elif out and _only_hedges_a_technique(tokens) and len(out[-1]) + len(tokens) < MAX_SENTENCE_TOKENS:
+            # "Mediastinum ?widened on AP supine. Likely projectional.": a sentence of a hedged technical cause
+            # alone says what the finding before it is due to, as "..., likely projectional" does
+            out[-1] = [*out[-1], ",", *tokens]
         else:
             out.append(tokens)
     return out
+
+
+#: the hedges and the technical causes of a sentence that says only what the finding before it is due to
+_TECHNIQUE_HEDGES = frozenset({"likely", "probably", "possibly", "most", "may", "could", "be", "partly", "partially",
+                               "in", "part", "due", "to", "query", "?"})
+_TECHNIQUE_CAUSES = frozenset({"projectional", "positional", "rotational", "technical"})
+
+
+def _only_hedges_a_technique(tokens: list[str]) -> bool:
+    words = [t for t in tokens if t not in (".", ";", ",")]
+    return 2 <= len(words) <= 5 and words[-1] in _TECHNIQUE_CAUSES and all(w in _TECHNIQUE_HEDGES for w in words[:-1])
 
 
 def _only_hedges_a_diagnosis(tokens: tuple[str, ...]) -> bool:
@@ -784,9 +800,11 @@ def _urinary_obstruction(findings: tuple[ParsedFinding, ...], key: tuple[str, ..
         return findings
     if "obstructing" not in key and "nonobstructing" not in key and not any(
             it.finding.observation == "bowel obstruction" for it in findings):
-        return findings  # (nothing below would change: the common case, said first)
+        # (nothing below would change: the common case, said first)
+        return _hydronephrosis_of_the_stones_side(findings)
     sides = {f.laterality for f in urinary}
     side = next(iter(sides)) if len(sides) == 1 else None
+    findings = _hydronephrosis_of_the_stones_side(findings)
     out = []
     for it in findings:
         f = it.finding
@@ -806,6 +824,22 @@ def _urinary_obstruction(findings: tuple[ParsedFinding, ...], key: tuple[str, ..
                                                  laterality=f.laterality, presence=Presence.ABSENT),
                                          "non obstructing", "kidney"))
     return tuple(out)
+
+
+def _hydronephrosis_of_the_stones_side(findings: tuple[ParsedFinding, ...]) -> tuple[ParsedFinding, ...]:
+    """"7 mm calculus in the mid right ureter, moderate hydronephrosis": a hydronephrosis said with no side beside
+    stones of one side is that side's, as "... with moderate hydronephrosis" is read."""
+    hydro = [k for k, it in enumerate(findings) if it.finding.observation == "hydronephrosis"
+             and it.finding.laterality is None and it.finding.presence is not Presence.ABSENT]
+    if not hydro:
+        return findings
+    sides = {it.finding.laterality for it in findings if it.finding.observation == "calculus"
+             and it.finding.anatomy in _URINARY_ORGANS and it.finding.presence is not Presence.ABSENT}
+    if len(sides) != 1 or next(iter(sides)) not in ("left", "right"):
+        return findings
+    side = next(iter(sides))
+    return tuple(ParsedFinding(dataclasses.replace(it.finding, laterality=side), it.observation_text,
+                               it.anatomy_text) if k in hydro else it for k, it in enumerate(findings))
 
 
 def _inflammation_denied_of(findings: tuple[ParsedFinding, ...], lex: Lexicon) -> tuple[ParsedFinding, ...]:

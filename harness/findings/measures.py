@@ -703,6 +703,16 @@ def _count_of_device_parts(p: int, spans: list[Span], obs_targets: list[_Target]
     k = p + 1
     while k < len(spans) and spans[k].text in _NORMAL_ADJECTIVES:
         k += 1  # "seven intact wires"
+    # ("fracture of two sternotomy wires": the parts a finding of their own is said of count that finding)
+    if k < len(spans) and spans[k].cat == "OBS" and not (p > 0 and spans[p - 1].text in ("of", "of the")) \
+            and spans[k].text.split()[-1] in (
+            lex.observations.get(_obs_name(spans[k]) or "", {}).get("counted_parts") or ()):
+        # "7 sternotomy wires", "3 intact sternal wires": the device named by the parts it is counted by
+        value = _count_value(spans[p], most=20)
+        own = next((t for t in obs_targets if t.pos == k), None)
+        if value is not None and own is not None:
+            own.count = value
+            return True
     if k >= len(spans) or spans[k].cat != "WORD":
         return False
     value = _count_value(spans[p], most=20)

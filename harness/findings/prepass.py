@@ -114,6 +114,15 @@ def _number_follows(words: list[str]) -> bool:
     return k < len(words) and _is_num(words[k])
 
 
+def _attributes_denied_by_non(spans: list[Span]) -> None:
+    """"non-enhancing collection", "non-calcified nodule", "non-solid nodule": "non" joined to a look denies that
+    look (as "noncalcified" in one word states none); the look is not the finding's."""
+    for p in range(len(spans) - 1):
+        if spans[p].text == "non" and spans[p + 1].cat == "ATTR":
+            a = spans[p + 1]
+            spans[p + 1] = Span("WORD", a.text, a.start, a.end, a.text, cat="WORD")
+
+
 def _read_comparisons(spans: list[Span]) -> None:
     """Comparison with a prior study is not a differential or a negation of the finding now: "CXR vs yesterday",
     "versus the film 3 days earlier" do not hedge; "not present on the 2024 CT" says the finding is new."""
@@ -254,7 +263,8 @@ def _below_a_centimetre(spans: list[Span], scope: dict[int, str], lex: Lexicon) 
             continue
         owner = None
         q = b - 1
-        while q >= 0 and (spans[q].cat == "LOC" or spans[q].text in _BOUND_GAP):
+        # ("mediastinal nodes reactive, <1 cm": an adjective of the nodes may stand before the bound, as before them)
+        while q >= 0 and (spans[q].cat == "LOC" or spans[q].text in _BOUND_GAP or spans[q].text in _NODE_ADJECTIVES):
             q -= 1
         if q >= 0 and spans[q].cat == "OBS":
             owner = q

@@ -445,7 +445,9 @@ def _hedged_mimics(spans: list[Span], scope: dict[int, str]) -> None:
         # the pneumonia, not its look)
         hedged = found is not None and any(spans[k].cat.startswith(("CTX:possible", "CTX:probable"))
                                            for k in range(found + 1, m))
-        if hedged and scope.get(found) in (None, "probable"):
+        # ("?widened mediastinum, likely projectional": a finding queried, then said to be probably a mimic, is
+        # improbable)
+        if hedged and (scope.get(found) in (None, "probable") or scope.get(found) == "possible" and scope[m] == "probable"):
             scope[found] = "possible" if scope[m] == "possible" else "improbable"
 
 
@@ -665,9 +667,11 @@ def _scopes(spans: list[Span]) -> tuple[dict[int, str], set[int]]:
                 q += 1
             if neither and not named:
                 direction = "backward"  # "hydronephrosis is seen in neither kidney"
-        if direction == "bidirectional" and pol not in ("neg", "resolved") and any(
-                spans[q].cat in ("OBS", "ENLARGE") for q in range(p + 1, n) if not stop(q)):
+        if direction == "bidirectional" and pol not in ("neg", "resolved") and (any(
+                spans[q].cat in ("OBS", "ENLARGE") for q in range(p + 1, n) if not stop(q))
+                or p > 0 and spans[p - 1].text in ("a", "an", "the")):
             direction = "forward"  # "opacity most likely atelectasis": the hedge names what the opacity is
+            # ("thrombus, a possible septic source": after an article the hedge is its noun's adjective)
         if direction in ("backward", "bidirectional"):
             q = p - 1
             # a backward hedge reaches back only to the comma ("opacity, likely atelectasis") unless it closes

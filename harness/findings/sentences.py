@@ -569,6 +569,8 @@ def _partitive_counts(tokens: list[str]) -> list[str]:
     return out
 
 
+#: the units of a time span ("versus six months ago")
+_TIME_UNITS = frozenset({"day", "days", "week", "weeks", "month", "months", "year", "years", "hour", "hours"})
 _PRIOR_TIMES = frozenset({"this", "yesterday", "prior", "previous", "earlier", "last", "today", "baseline"})
 #: the words that name an earlier study after "versus the" ("versus the pre-op film", "vs the previous CT")
 _PRIOR_STUDY_WORDS = frozenset({"prior", "previous", "earlier", "last", "baseline", "pre", "preop", "preoperative",
@@ -676,6 +678,7 @@ _EXPANSIONS = {"stn": ("station",), "jxn": ("junction",), "jct": ("junction",), 
                "ggn": ("ground", "glass", "nodule"), "ggns": ("ground", "glass", "nodules"),
                "cac": ("coronary", "artery", "calcification"),
                "dz": ("disease",),  # "old granulomatous dz", "no acute cardiopulmonary dz"
+               "infxn": ("infection",), "infxns": ("infections",),  # "?atypical infxn vs edema"
                # a tip's distance dictated short: "ETT 4 cm abv carina"
                "abv": ("above",),
                # the abdomen's quadrants dictated by their initials: "RLQ collection", "tender LUQ"
@@ -984,6 +987,9 @@ def _comparisons(tokens: list[str]) -> list[str]:
         return ["compared", "with", *tokens[1:]]
     for k, tok in enumerate(tokens[:-1]):
         if tok in ("versus", "vs") and (tokens[k + 1] in _PRIOR_TIMES or tokens[k + 1].isdigit()
+                                        # "versus six months ago", "vs a week earlier": a spelled time span
+                                        or (tokens[k + 1] in _NUMBER_WORDS or tokens[k + 1] in ("a", "one"))
+                                        and tokens[k + 2:k + 3] and tokens[k + 2] in _TIME_UNITS
                                         or tokens[k + 1] in _PLACEHOLDERS or (
                                             # "versus the pre-op film", "vs the previous study": a study named
                                             tokens[k + 1] == "the" and k + 2 < len(tokens)
@@ -1134,8 +1140,9 @@ def _dates(tokens: list[str]) -> list[str]:
             start, end = k, end + 1
             while end < n and end - start < 5 and tokens[end].isdigit() and len(tokens[end]) <= 2:
                 end += 1  # ISO "2026 03 14"
-        elif tokens[k] in _MONTHS and k > 0 and tokens[k - 1] in ("in", "on", "since", "from", "of"):
-            start, end = k, k + 1  # "not seen in March"
+        elif tokens[k] in _MONTHS and k > 0 and (tokens[k - 1] in ("in", "on", "since", "from", "of") or (
+                tokens[k - 1] in ("vs", "versus") and tokens[k] != "dec")):  # ("vs dec": decreased)
+            start, end = k, k + 1  # "not seen in March", "CT chest vs January: ..."
         else:
             out.append(tokens[k])
             k += 1
@@ -1841,6 +1848,14 @@ def _words_glossed_in_brackets(tokens: list[str], lex: Lexicon) -> list[str]:
         if out[k] == "(" and out[k + 2] == ")" and out[k + 1].isalpha() and k + 3 < len(out) \
                 and {"SUB", "ANAT"} & lex.phrase_kinds.get((out[k - 1], out[k + 3]), {}).keys():
             del out[k:k + 3]
+        elif out[k] == "(" and k + 4 < len(out) and ")" in out[k + 2:k + 5]:
+            # "septal (Kerley B) lines": an eponym's gloss inside a finding's name, of words that name nothing
+            close = out.index(")", k + 2)
+            gloss = out[k + 1:close]
+            if close + 1 < len(out) and all(w.isalpha() and (w,) not in lex.phrase_kinds for w in gloss) \
+                    and tuple(gloss) not in lex.phrase_kinds \
+                    and "OBS" in lex.phrase_kinds.get((out[k - 1], out[close + 1]), {}):
+                del out[k:close + 1]
         k -= 1
     return out
 
@@ -3017,6 +3032,87 @@ def _apical_segment_of_a_lower_lobe(tokens: list[str]) -> list[str]:
     return out if out is not None else tokens
 
 
+#: the bare comparatives that, standing after a finding at the end of its phrase, say how it changed since the prior
+_BARE_CHANGES = {"smaller": "smaller", "larger": "larger", "bigger": "larger",
+                 "\u2191": "larger", "\u2193": "smaller"}  # "Bilat effs \u2191": the arrows of the shorthand
+#: words before a bare comparative that make it no telegraphic change: a verb or adverb the lexicon reads with it
+#: ("is smaller", "slightly larger"), an article ("the larger"), a side compared with the other ("left larger")
+_NOT_BEFORE_BARE_CHANGES = frozenset({"is", "are", "was", "were", "now", "become", "slightly", "minimally", "mildly",
+                                      "somewhat", "marginally", "much", "little", "no", "any", "none", "the", "a",
+                                      "an", "left", "right", "l", "r", "lt", "rt", "one", "other", "far", "even",
+                                      "significantly", "considerably", "substantially", "also", "not", "and", "or"})
+_PHRASE_ENDS = frozenset({",", ";", ".", ":"})
+
+
+def _bare_changes(tokens: list[str]) -> list[str]:
+    """"CT vs March: mediastinal nodes smaller; effusion gone", "effusions larger, oedema worse": a bare comparative
+    right after a finding, ending its phrase, is the finding's change since the prior study (read as "now smaller"),
+    as "worse" is; before "than", after a side ("left larger") or a verb ("is smaller") it is read as before."""
+    out: list[str] | None = None
+    for k in range(1, len(tokens)):
+        tok = tokens[k]
+        if tok not in _BARE_CHANGES or not tokens[k - 1].isalpha() or tokens[k - 1] in _NOT_BEFORE_BARE_CHANGES:
+            continue
+        if k + 1 < len(tokens) and tokens[k + 1] not in _PHRASE_ENDS:
+            continue
+        if out is None:
+            out = list(tokens)
+        out[k + len(out) - len(tokens)] = "now"
+        at = k + len(out) - len(tokens) + 1
+        out.insert(at, _BARE_CHANGES[tok])
+    return out if out is not None else tokens
+
+
+#: the words of a technique line's "no prior study" ("no prior:", "no comparison studies available,")
+_NO_PRIOR_WORDS = frozenset({"prior", "priors", "previous", "comparison", "comparisons", "comparative", "study",
+                             "studies", "imaging", "films", "film", "exams", "examinations", "scans", "available",
+                             "for", "old"})
+
+
+def _no_prior_headers(tokens: list[str]) -> list[str]:
+    """"Contrast CT A/P, no prior: mild fatty liver", "CT chest, no comparison; small effusion": a header's "no prior
+    study" denies a comparison, not the finding after its colon; the words are left out."""
+    out: list[str] | None = None
+    k = 0
+    while k < len(tokens):
+        if tokens[k] == "no" and k + 1 < len(tokens) and tokens[k + 1] in _NO_PRIOR_WORDS - {"for", "old"}:
+            end = k + 1
+            while end < len(tokens) and end - k <= 4 and tokens[end] in _NO_PRIOR_WORDS:
+                end += 1
+            if end < len(tokens) and tokens[end] in (":", ";", ",") and end + 1 < len(tokens):
+                out = out if out is not None else list(tokens)
+                cut = len(tokens) - len(out)
+                del out[k - cut:end - cut]
+                k = end
+                continue
+        k += 1
+    return out if out is not None else tokens
+
+
+_SPLIT_LOBE_SIDES = {"r": "right", "rt": "right", "right": "right", "l": "left", "lt": "left", "left": "left"}
+_SPLIT_LOBES = {"ul": ("upper", "lobe"), "ll": ("lower", "lobe"), "ml": ("middle", "lobe"),
+                # and a kidney's poles dictated the same way ("2 mm L UP stone", "R LP cyst")
+                "up": ("upper", "pole"), "lp": ("lower", "pole")}
+
+
+def _split_lobe_abbreviations(tokens: list[str]) -> list[str]:
+    """"R UL cavitary lesion", "L LL consolidation": a lobe's abbreviation written apart from its side is the lobe
+    ("RUL", "LLL"); "ML" only after "R" (the left lung has none; "5 ml" is a volume). A kidney's pole ("L UP
+    stone") likewise, after a side's letter and before a noun."""
+    out: list[str] | None = None
+    for k in range(len(tokens) - 1, 0, -1):
+        lobe, side = _SPLIT_LOBES.get(tokens[k]), _SPLIT_LOBE_SIDES.get(tokens[k - 1])
+        if lobe is None or side is None or (tokens[k] == "ml" and side != "right") \
+                or (k > 1 and _number(tokens[k - 2])):
+            continue
+        if tokens[k] in ("up", "lp") and (tokens[k - 1] in ("left", "right") or k + 1 >= len(tokens)
+                                          or not tokens[k + 1].isalpha() or tokens[k + 1] == "to"):
+            continue  # a kidney's pole only as a letter side's, before a noun ("L UP stone"; not "left up to")
+        out = out if out is not None else list(tokens)
+        out[k - 1:k + 1] = [side, *lobe]
+    return out if out is not None else tokens
+
+
 #: the rewrites of ``normalised_tokens`` in order, each with the words one of which must be a token for it to change
 #: anything (the test each makes first; None: always run)
 _REWRITES = (
@@ -3027,10 +3123,12 @@ _REWRITES = (
     (_both_of_one_side, frozenset({"both", "-"})), (_kinds_as_alternatives, _ALTERNATIVE_WORDS),
     (_differential_in_brackets, frozenset({"("})),
     (_seen_as, frozenset({"as"})), (_blood_and_air, _BLOOD_AND_AIR), (_fluid_in_a_hemithorax, _HEMITHORAX), (_thick_walled_gut, frozenset({"walled"})), (_share_of_a_hemithorax, _HEMITHORAX), (_side_labels, frozenset({":"})),
+    (_no_prior_headers, frozenset({"prior", "priors", "previous", "comparison", "comparisons", "comparative"})),
+    (_split_lobe_abbreviations, frozenset(_SPLIT_LOBES)),
     (_near_occlusions, frozenset({"subtotal", "subtotally", "near", "nearly", "almost"})),
     (_percent_stenoses, frozenset({"%", "percent"})), (_sizes_up_to, frozenset({"up"})), (_dates, None),
     (_numbered_grades, frozenset({"grade", "gr"})), (_without_densities, frozenset({"hu"})),
-    (_size_changes, _SIZE_CHANGE_WORDS), (_partitive_counts, _PARTITIVE_VERBS), (_counts_or_more, frozenset({"more"})),
+    (_size_changes, _SIZE_CHANGE_WORDS), (_bare_changes, frozenset(_BARE_CHANGES)), (_partitive_counts, _PARTITIVE_VERBS), (_counts_or_more, frozenset({"more"})),
     (_duct_of_the_pancreas, frozenset({"duct"})), (_abbreviated_words, None),
     (_valve_positions, frozenset({"valve", *_VALVE_OF_DEVICE})), (_comparisons, frozenset({"versus", "vs"})),
     (_ventricle_ratios, frozenset({"rv", "ventricle", "ventricular"})),

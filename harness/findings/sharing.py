@@ -46,6 +46,8 @@ def _share_between_findings(spans: list[Span], targets: list[_Target], obs_targe
     _hedged_name_refines_finding(spans, obs_targets, header, scope, lex)
     _apposed_name_refines_finding(spans, obs_targets, scope, lex)
     _apposed_disease_takes_site(spans, obs_targets, scope, lex)
+    _known_lesion_apposed_takes_site(spans, obs_targets, scope, lex)
+    _lesions_part_listed_takes_site(spans, obs_targets, lex)
     _adjective_finding_shares_site(obs_targets, lex)
     _adjective_finding_in_organ_of_noun(obs_targets, lex)
     _participle_finding_in_site_of_noun(spans, obs_targets, lex)
@@ -356,6 +358,43 @@ def _apposed_disease_takes_site(spans: list[Span], obs_targets: list[_Target], s
             t.sides = list(prev.sides)
 
 
+#: the words of an apposition that names a finding as one known before ("..., the known primary")
+_KNOWN_APPOSITION = frozenset({",", "the", "known", "previously", "primary", "biopsy", "proven", "recently",
+                               "diagnosed", "index"})
+
+
+def _known_lesion_apposed_takes_site(spans: list[Span], obs_targets: list[_Target], scope: dict[int, str],
+                                     lex: Lexicon) -> None:
+    """"5 cm of circumferential sigmoid wall thickening, the known primary", "right hilar mass, the known
+    tumour": a known lesion set after a comma, with no site of its own, is the finding before it, at its sites."""
+    for prev, t in zip(obs_targets, obs_targets[1:]):
+        # (from the comma after the words the finding is named with: "thickening of the caecal wall, the known
+        # primary")
+        start = next((q for q in range(prev.pos + 1, t.pos) if spans[q].text in (",", ";", "and", "with")), t.pos)
+        gap = [g.text for g in spans[start:t.pos]]
+        if (t.kind != "OBS" or prev.kind != "OBS" or t.locations or t.sides or not prev.locations
+                or gap[:2] != [",", "the"] or not set(gap) <= _KNOWN_APPOSITION or "known" not in gap
+                or not _lesion_like(_obs_name(t.span) or "", lex)
+                or scope.get(t.pos) is not None or scope.get(prev.pos) is not None):
+            continue
+        t.locations = [copy.copy(l) for l in prev.locations]
+        t.sides = list(prev.sides)
+
+
+def _lesions_part_listed_takes_site(spans: list[Span], obs_targets: list[_Target], lex: Lexicon) -> None:
+    """"11 mm part-solid nodule RUL, solid component 5 mm": a lesion's part (``part_of_lesion``) listed after a comma,
+    with no site of its own, is at the site of the lesion before it, as "..., with a 5 mm solid component" is."""
+    for prev, t in zip(obs_targets, obs_targets[1:]):
+        if t.kind != "OBS" or prev.kind != "OBS" or t.locations or t.sides or not prev.locations \
+                or not lex.observations.get(_obs_name(t.span) or "", {}).get("part_of_lesion") \
+                or not _lesion_like(_obs_name(prev.span) or "", lex):
+            continue
+        start = next((q for q in range(prev.pos + 1, t.pos) if spans[q].text == ","), t.pos)
+        if [g.text for g in spans[start:t.pos]] in ([","], [",", "its"], [",", "the"]):
+            t.locations = [copy.copy(l) for l in prev.locations]
+            t.sides = list(prev.sides)
+
+
 def _count_of_both(named: int | str | None, look: int | str | None) -> int | str | None:
     """The count of a finding named twice: the name's own, else the look's; a number the look states wins over a
     plural word of the name that it fits ("three enhancing observations ..., consistent with multifocal HCC": three)."""
@@ -517,6 +556,9 @@ def _descriptor_yields_to_diagnosis(spans: list[Span], obs_targets: list[_Target
             a.sizes = a.sizes or b.sizes
             a.attrs |= b.attrs
             a.count = b.count if a.count in (None, "unstated") else a.count
+            # (and what is said of the noun is said of the lesion: "sclerotic T10 lesion unchanged")
+            a.temporal = a.temporal or b.temporal
+            a.severity = a.severity or b.severity
 
 
 def _organ_described_by_finding_counts_nothing(spans: list[Span], obs_targets: list[_Target],
