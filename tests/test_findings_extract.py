@@ -7616,3 +7616,34 @@ def test_non_joined_to_a_look_denies_it(text, observation, look):
     assert look not in f.attributes and f.presence == Presence.PRESENT
     [plain] = _one(text.replace("Non-", "").capitalize(), observation)
     assert look in plain.attributes
+
+
+@pytest.mark.parametrize("text", [
+    "Shrunken, scarred, atrophic left kidney.",
+    "Atrophic and scarred left kidney.",
+    "Scarred, atrophic left kidney is again seen.",
+])
+def test_adjective_findings_listed_before_an_organ_are_all_its_own(text):
+    got = {(f.observation, f.anatomy, f.laterality) for f in extract_findings(text)}
+    assert {("atrophy", "kidney", "left"), ("scarring", "kidney", "left")} <= got
+
+
+def test_a_noun_finding_listed_before_an_adjective_and_organ_keeps_its_own_organ():
+    got = {(f.observation, f.anatomy) for f in extract_findings("Pneumonia, atrophic left kidney.")}
+    assert ("pneumonia", "lung") in got and ("atrophy", "kidney") in got
+
+
+@pytest.mark.parametrize("text, side", [
+    ("Loculated fluid at the left base.", "left"),
+    ("Opacity in the right lower zone, possibly loculated fluid.", "right"),
+    ("Loculated fluid in the right hemithorax.", "right"),
+])
+def test_loculated_fluid_in_the_chest_is_a_pleural_effusion(text, side):
+    got = {(f.observation, f.anatomy, f.laterality) for f in extract_findings(text)}
+    assert ("effusion", "pleura", side) in got
+    assert not any(f.observation == "collection" for f in extract_findings(text))
+
+
+def test_loculated_fluid_in_the_abdomen_stays_a_collection():
+    [f] = _one("Loculated fluid in the left paracolic gutter.", "collection")
+    assert f.anatomy != "pleura"

@@ -532,6 +532,9 @@ def _observation_at_site(t: _Target, loc: Location, presence: Presence,
     obs = lex.named_by_organ.get((obs, organ), obs)  # "no pericardial eff": a pericardial effusion
     if named.get("named_by_site") and obs not in named.get("in_organ", {}).values():
         return None
+    if organ == "lung" and t.kind == "OBS" and t.span.text in _LOCULATED_FLUID and "pleura" in named.get("in_organ", {}):
+        # "loculated fluid at the right base": fluid loculates in the pleural space, the lung's site is the pleura's
+        obs, organ = named["in_organ"]["pleura"], "pleura"
     mapped = lex.observations.get(obs, {})
     if obs != _target_obs(t) and mapped.get("sole_anatomy") and mapped.get("default_anatomy") \
             and organ != mapped["default_anatomy"]:
@@ -543,6 +546,10 @@ def _observation_at_site(t: _Target, loc: Location, presence: Presence,
     if presence is Presence.ABSENT and t.span.text in _INJURY_WORDS and organ != UNSPECIFIED:
         obs = lex.normal_finding(organ)  # "no hepatic injury" is an intact liver
     return obs, organ, loc_sub
+
+
+#: the words of fluid that loculates, in the chest the pleura's (a loculated effusion)
+_LOCULATED_FLUID = frozenset({"loculated fluid"})
 
 
 #: a denied injury of an organ states it intact ("no splenic injury", "liver: no traumatic injury")

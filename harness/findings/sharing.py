@@ -50,6 +50,7 @@ def _share_between_findings(spans: list[Span], targets: list[_Target], obs_targe
     _lesions_part_listed_takes_site(spans, obs_targets, lex)
     _adjective_finding_shares_site(obs_targets, lex)
     _adjective_finding_in_organ_of_noun(obs_targets, lex)
+    _adjectives_listed_before_organ(spans, obs_targets)
     _participle_finding_in_site_of_noun(spans, obs_targets, lex)
     _rupture_of_the_aneurysm(obs_targets, lex)
     _merge_synonyms_side_by_side(obs_targets)
@@ -456,6 +457,36 @@ def _adjective_finding_in_organ_of_noun(obs_targets: list[_Target], lex: Lexicon
                 a.count = "unstated"  # "gallstone cholecystitis": a noun used as an adjective counts nothing
             if a.temporal and not b.temporal:
                 b.temporal, a.temporal = a.temporal, None
+
+
+#: endings of a one-word finding that is an adjective ("scarred", "atrophic", "nodular", "fatty", "edematous")
+_ADJECTIVE_ENDINGS = ("ed", "ic", "ar", "ous", "tty")
+
+
+def _adjectives_listed_before_organ(spans: list[Span], obs_targets: list[_Target]) -> None:
+    """"scarred, atrophic right kidney", "atrophic and scarred right kidney": findings listed as adjectives before
+    the one that stands just before an organ (its side between) are said of that organ too."""
+    by_pos = {t.pos: t for t in obs_targets}
+    for b in obs_targets:
+        sites = [l for l in b.locations if l.start > b.pos
+                 and all(spans[k].cat == "LOC" or not spans[k].cat.startswith(("OBS", "WORD", "CTX"))
+                         and spans[k].text not in (",", "and", "or", "with", ".")
+                         for k in range(b.pos + 1, l.start))]
+        if not sites:
+            continue
+        q = b.pos - 1
+        while q > 0 and spans[q].text in (",", "and") and spans[q - 1].text in (",", "and"):
+            q -= 1  # ", and"
+        while q > 0 and spans[q].text in (",", "and"):
+            a = by_pos.get(q - 1)
+            if a is None or a.locations or a.sides or a.kind not in ("OBS", "ENLARGE") \
+                    or len(a.span.text.split()) != 1 or not a.span.text.endswith(_ADJECTIVE_ENDINGS):
+                break
+            a.locations = [copy.copy(l) for l in sites]
+            a.sides = list(b.sides)
+            q = a.pos - 1
+            while q > 0 and spans[q].text in (",", "and") and spans[q - 1].text in (",", "and"):
+                q -= 1
 
 
 #: findings named by a participle of what happened to the thing named after it ("perforated appendicitis")
