@@ -41,7 +41,7 @@ def test_shipped_regression_triplets_cover_the_first_eight_error_types_in_ct_and
     ("dev_e", 240, 20, 0.45), ("dev_f", 240, 20, 0.45), ("dev_g", 240, 20, 0.45),
     ("dev_h", 240, 20, 0.45),
     ("dev_i", 240, 20, 0.45), ("dev_j", 240, 20, 0.45), ("dev_k", 240, 20, 0.45),
-    ("dev_l", 240, 20, 0.45), ("dev_m", 240, 20, 0.45), ("dev_n", 240, 20, 0.45), ("dev_o", 240, 20, 0.45), ("dev_p", 240, 20, 0.45), ("dev_q", 240, 20, 0.45),
+    ("dev_l", 240, 20, 0.45), ("dev_m", 240, 20, 0.45), ("dev_n", 240, 20, 0.45), ("dev_o", 240, 20, 0.45), ("dev_p", 240, 20, 0.45), ("dev_q", 240, 20, 0.45), ("dev_s", 240, 20, 0.45),
     ("test", 150, 13, 0.4), ("test_b", 240, 20, 0.45)])
 def test_reader_splits_cover_twelve_error_types_six_styles_and_both_modalities(split, n_min, per_type, share):
     triplets = load_triplets(split=split)
@@ -59,7 +59,7 @@ def test_reader_splits_cover_twelve_error_types_six_styles_and_both_modalities(s
 def test_dev_and_test_files_say_which_split_they_are():
     from importlib import resources
 
-    for split in ("dev", "dev_b", "dev_c", "dev_d", "dev_e", "dev_f", "dev_g", "dev_h", "dev_i", "dev_j", "dev_k", "dev_l", "dev_m", "dev_n", "dev_o", "dev_p", "dev_q", "test", "test_b"):
+    for split in ("dev", "dev_b", "dev_c", "dev_d", "dev_e", "dev_f", "dev_g", "dev_h", "dev_i", "dev_j", "dev_k", "dev_l", "dev_m", "dev_n", "dev_o", "dev_p", "dev_q", "dev_s", "test", "test_b"):
         first = resources.files("harness.data").joinpath(f"reader_eval/{split}.jsonl").read_text().splitlines()[0]
         header = json.loads(first)["header"]
         assert header["split"] == split

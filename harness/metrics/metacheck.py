@@ -63,6 +63,10 @@ The shipped sets (``SPLITS``):
   styles x 40, CT 120 / chest X-ray 120: the everyday mix of a general department, with technique lines, comparisons,
   incidental findings and recommendations); held out while the reader was tuned on the other splits, first read at
   commit 64a98c0 and again after that tuning, before any tuning on it.
+- ``dev_s``: ``harness/data/reader_eval/dev_s.jsonl``, 240 triplets by a nineteenth author (12 error types x 20, six
+  styles x 40, CT 120 / chest X-ray 120: subspecialty thoracic and abdominal reporting at an academic centre, TNM and
+  RECIST wording, ILD patterns, pancreatic and renal protocols, ICU and post-operative films); first read at commit
+  582a94e, before any tuning on it.
 - ``test``: ``harness/data/reader_eval/test.jsonl``, 190 triplets written separately; never tuned on.
 - ``test_b``: ``harness/data/reader_eval/test_b.jsonl``, a second test split: 240 triplets by an eighteenth author
   (12 error types x 20, six styles x 40, CT 120 / chest X-ray 120: teleradiology emergency CT, CT pulmonary
@@ -83,7 +87,7 @@ from harness.fileio import jsonl_with_header
 ERROR_TYPES = ("negation_flip", "laterality_swap", "wrong_organ", "size_change", "omission", "hallucination",
                "count_change", "uncertainty_flip", "severity_change", "wrong_sub_location", "temporal_change",
                "device_position")
-#: the reader-evaluation splits shipped in harness/data/reader_eval (see its README): dev, dev_b ... dev_q for
+#: the reader-evaluation splits shipped in harness/data/reader_eval (see its README): dev, dev_b ... dev_s for
 #: tuning, test is reported and never tuned on (dev_c was held out too, until commit 1baeb91)
 SPLITS = {"regression": "metric_triplets.jsonl", "dev": "reader_eval/dev.jsonl", "dev_b": "reader_eval/dev_b.jsonl",
           "dev_c": "reader_eval/dev_c.jsonl", "dev_d": "reader_eval/dev_d.jsonl", "dev_e": "reader_eval/dev_e.jsonl",
@@ -93,6 +97,7 @@ SPLITS = {"regression": "metric_triplets.jsonl", "dev": "reader_eval/dev.jsonl",
           "dev_m": "reader_eval/dev_m.jsonl", "dev_n": "reader_eval/dev_n.jsonl", "dev_o": "reader_eval/dev_o.jsonl",
           "dev_p": "reader_eval/dev_p.jsonl",
           "dev_q": "reader_eval/dev_q.jsonl",
+          "dev_s": "reader_eval/dev_s.jsonl",
           "test": "reader_eval/test.jsonl", "test_b": "reader_eval/test_b.jsonl"}
 REGRESSION_ERROR_TYPES = ERROR_TYPES[:8]
 Scorer = Callable[[Sequence[str], Sequence[str]], list[float]]  # (references, candidates) -> scores
@@ -323,6 +328,7 @@ README_COLUMNS = (("test", ("finding_f1", "entity_score", "bleu4", "rouge_l")),
                   ("dev_o", ("finding_f1", "entity_score")),
                   ("dev_p", ("finding_f1", "entity_score")),
                   ("dev_q", ("finding_f1", "entity_score")),
+                  ("dev_s", ("finding_f1", "entity_score")),
                   ("dev_g", ("finding_f1", "entity_score")), ("dev_f", ("finding_f1", "entity_score")),
                   ("dev_e", ("finding_f1", "entity_score")),
                   ("dev_d", ("finding_f1", "entity_score")), ("dev_c", ("finding_f1", "entity_score")),
