@@ -740,17 +740,25 @@ def _linked_finding_shares_side(spans: list[Span], obs_targets: list[_Target], l
             if not organs or not all(lex.is_paired(o) and any(_one_system(o, s, lex) for s in _organs_of(sided, lex))
                                      for o in organs):
                 continue
-            if bare.locations:
-                bare.locations = [copy.copy(l) for l in bare.locations]
-                for l in bare.locations:
-                    l.laterality = side.laterality
-            else:
-                bare.sides = [side]
+            _put_on_side(bare, side)
 
 
-#: what joins a finding to the organ called normal before it ("clear right lung with two calcified pleural plaques")
-_HOLDING = frozenset({"with", "bearing", "containing", "showing", "but", "apart", "from", "except", "for", "a", "an",
-                      "the", "two", "three", "several", "few", "some", "small", "tiny", "single"})
+def _put_on_side(t: _Target, side) -> None:
+    """A finding with no side of its own takes ``side``: on each of its sites (copied: a site may be shared with
+    another finding), else as its own side."""
+    if t.locations:
+        t.locations = [copy.copy(l) for l in t.locations]
+        for l in t.locations:
+            l.laterality = side.laterality
+    else:
+        t.sides = [side]
+
+
+#: the words that open what joins a finding to the organ called normal before it ("clear right lung with two
+#: calcified pleural plaques"), and the words that may stand between them
+_HOLDING_OPENERS = frozenset({"with", "bearing", "containing", "showing", "but", "except"})
+_HOLDING = _HOLDING_OPENERS | frozenset({"apart", "from", "for", "a", "an", "the", "two", "three", "several", "few",
+                                         "some", "small", "tiny", "single"})
 
 
 def _finding_with_a_sided_normal_organ_shares_side(spans: list[Span], targets: list[_Target], lex: Lexicon) -> None:
@@ -763,8 +771,7 @@ def _finding_with_a_sided_normal_organ_shares_side(spans: list[Span], targets: l
             continue
         side = _side_of(n)
         gap = spans[max([n.pos, *(l.end for l in n.locations if l.end < t.pos)]) + 1:t.pos]
-        if side is None or not gap or gap[0].text.split()[0] not in ("with", "bearing", "containing", "showing", "but",
-                                                                     "except") \
+        if side is None or not gap or gap[0].text.split()[0] not in _HOLDING_OPENERS \
                 or not all(set(g.text.split()) <= _HOLDING or g.cat in ("ATTR", "SEV", "COUNT", "NUM", "SIZE")
                            or (g.cat == "LOC" and not g.readings("LAT")) for g in gap):
             continue
@@ -772,12 +779,7 @@ def _finding_with_a_sided_normal_organ_shares_side(spans: list[Span], targets: l
         normal_organs = [l.organ for l in n.locations if l.organ]
         if organs and normal_organs and all(lex.is_paired(o) and any(_one_system(o, m, lex) for m in normal_organs)
                                             for o in organs):
-            if t.locations:
-                t.locations = [copy.copy(l) for l in t.locations]
-                for l in t.locations:
-                    l.laterality = side.laterality
-            else:
-                t.sides = [side]
+            _put_on_side(t, side)
 
 
 def _around_the_organ_just_named(spans: list[Span], targets: list[_Target], obs_targets: list[_Target],
@@ -838,9 +840,7 @@ def _listed_in_the_same_paired_organ_shares_side(spans: list[Span], obs_targets:
             if not lex.is_device(_obs_name(b.span) or "") and not lex.is_device(_obs_name(a.span) or ""):
                 b.sides = [side]
             continue
-        b.locations = [copy.copy(l) for l in b.locations]
-        for l in b.locations:
-            l.laterality = side.laterality
+        _put_on_side(b, side)
 
 
 def _linked_pairs(spans: list[Span], obs_targets: list[_Target]) -> list[tuple[_Target, _Target, bool]]:
